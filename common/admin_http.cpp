@@ -1,0 +1,96 @@
+// Admin endpoint on Boost.Beast, after Beast's http_server_awaitable example: a listener
+// coroutine and one coroutine per HTTP connection (keep-alive, bounded request size, timeout).
+#include "admin_http.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <chrono>
+
+#include "listener.hpp"
+#include "log.hpp"
+
+namespace mb {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+constexpr size_t kMaxRequestBody = 1 << 20;  // management requests are small JSON documents
+
+http::response<http::string_body> answer(const http::request<http::string_body>& req, const Metrics& metrics,
+                                         const ApiHandler& api) {
+    HttpResponse out;
+    std::string_view target(req.target().data(), req.target().size());
+    std::string_view path = target.substr(0, target.find('?'));
+    if (path == "/healthz") {
+        out = {200, "text/plain", "ok\n"};
+    } else if (path == "/metrics") {
+        out = {200, "text/plain; version=0.0.4", metrics.render_prometheus()};
+    } else if (path.starts_with("/api/") || path == "/api") {
+        if (api) {
+            auto auth = req[http::field::authorization];
+            out = api(HttpRequest{{req.method_string().data(), req.method_string().size()},
+                                  target,
+                                  req.body(),
+                                  {auth.data(), auth.size()}});
+        } else {
+            out = {404, "application/json", R"({"error":"Object Not Found","reason":"Not Found"})"};
+        }
+    } else {
+        out = {404, "text/plain", "not found\n"};
+    }
+    http::response<http::string_body> res{static_cast<http::status>(out.status), req.version()};
+    res.set(http::field::server, "minibrokers");
+    res.set(http::field::content_type, out.content_type);
+    if (out.status == 401) res.set(http::field::www_authenticate, "Basic realm=\"minibrokers\"");
+    res.keep_alive(req.keep_alive());
+    res.body() = std::move(out.body);
+    res.prepare_payload();
+    return res;
+}
+
+asio::awaitable<void> serve_http(beast::tcp_stream stream, const Metrics& metrics, const ApiHandler& api) {
+    beast::flat_buffer buffer;  // must persist across reads: it may hold the next pipelined request
+    for (;;) {
+        stream.expires_after(std::chrono::seconds(30));
+        http::request_parser<http::string_body> parser;
+        parser.body_limit(kMaxRequestBody);
+        auto [ec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+        (void)n;
+        if (ec) break;  // closed, timed out, or malformed: drop this connection only
+        auto res = answer(parser.get(), metrics, api);
+        bool keep_alive = res.keep_alive();
+        auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+        (void)wn;
+        if (wec || !keep_alive) break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace
+
+uint16_t start_admin_http(asio::io_context& io, const std::string& bind, uint16_t port, const Metrics& metrics,
+                          ApiHandler api) {
+    auto acceptor = std::make_shared<tcp::acceptor>(net::listen(io, bind, port, "admin http"));
+    uint16_t bound = acceptor->local_endpoint().port();
+    auto shared_api = std::make_shared<ApiHandler>(std::move(api));
+    asio::co_spawn(
+        io,
+        [acceptor, shared_api, &metrics]() -> asio::awaitable<void> {
+            co_await net::accept_loop(*acceptor, [shared_api, &metrics](tcp::socket socket) {
+                return serve_http(beast::tcp_stream(std::move(socket)), metrics, *shared_api);
+            });
+        },
+        asio::detached);
+    return bound;
+}
+
+}  // namespace mb

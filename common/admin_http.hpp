@@ -1,0 +1,42 @@
+// The admin HTTP endpoint every broker offers on --admin-port:
+//   GET /healthz   "ok"                                  (is the broker up?)
+//   GET /metrics   the Metrics registry, Prometheus text  (what is it doing?)
+//   *   /api/...   JSON, answered by the broker's own ApiHandler (minirabbit shapes it like
+//                  RabbitMQ's management API, so tools that know that API work)
+// It runs on the broker's own thread, so an ApiHandler can read the model without locks.
+// Beast lives only in admin_http.cpp: this header stays cheap to include.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "metrics.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace mb {
+
+struct HttpRequest {
+    std::string_view method;  // "GET", "PUT", "DELETE", "POST"
+    std::string_view target;  // path and query, e.g. "/api/queues/%2F/tasks"
+    std::string_view body;
+    std::string_view authorization;  // the Authorization header, if any
+};
+
+struct HttpResponse {
+    unsigned status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+};
+
+using ApiHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+// Starts listening; returns the bound port (useful with port 0). Throws if it cannot bind.
+uint16_t start_admin_http(boost::asio::io_context& io, const std::string& bind, uint16_t port, const Metrics& metrics,
+                          ApiHandler api);
+
+}  // namespace mb

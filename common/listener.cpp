@@ -1,0 +1,67 @@
+// Accept loop and signal handling on Asio's C++20 coroutines (the shape of Asio's
+// cpp20/coroutines/echo_server.cpp: a listener coroutine that co_spawns one per connection).
+#include "listener.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <memory>
+#include <stdexcept>
+
+#include "log.hpp"
+
+namespace mb::net {
+
+tcp::acceptor listen(asio::io_context& io, const std::string& bind, uint16_t port, std::string_view what) {
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(bind, ec);
+    if (ec) throw std::runtime_error(fmt::format("cannot parse bind address '{}'", bind));
+    tcp::endpoint endpoint(address, port);
+    tcp::acceptor acceptor(io);
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acceptor.bind(endpoint, ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) throw std::runtime_error(fmt::format("cannot listen on {}:{}: {}", bind, port, ec.message()));
+    auto local = acceptor.local_endpoint();
+    log::info("{}{}listening on {}:{}", what, what.empty() ? "" : " ", local.address().to_string(), local.port());
+    return acceptor;
+}
+
+asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, ConnectionHandler handler) {
+    auto executor = co_await asio::this_coro::executor;
+    while (acceptor.is_open()) {
+        auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
+        if (ec) {
+            // EMFILE and friends: log, keep serving the clients we have, try again.
+            log::warn("accept failed: {}", ec.message());
+            continue;
+        }
+        // Small replies must leave at once, not wait for Nagle's algorithm to coalesce them:
+        // every broker here already batches its own writes per read.
+        socket.set_option(tcp::no_delay(true), ec);
+        asio::co_spawn(executor, handler(std::move(socket)), [](std::exception_ptr e) {
+            if (!e) return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& err) {
+                log::warn("connection ended by an error: {}", err.what());
+            }
+        });
+    }
+}
+
+void on_stop_signal(asio::io_context& io, std::function<void()> on_stop) {
+    auto signals = std::make_shared<asio::signal_set>(io, SIGINT, SIGTERM);
+    signals->async_wait([signals, on_stop = std::move(on_stop)](const boost::system::error_code& ec, int signal) {
+        if (ec) return;
+        log::info("received {}, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
+        on_stop();
+    });
+}
+
+}  // namespace mb::net

@@ -1,0 +1,55 @@
+// Logging: a timestamped line per event, written to stderr with a single write(2) so that lines
+// from several threads (the fsync thread, the main loop) never interleave mid-line.
+#include "log.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <string>
+
+namespace mb::log {
+namespace {
+std::string g_program = "minibrokers";
+Level g_level = Level::info;
+constexpr std::string_view kLevelNames[] = {"DEBUG", "INFO", "WARN", "ERROR"};
+}  // namespace
+
+void set_program(std::string_view name) { g_program = name; }
+void set_level(Level level) { g_level = level; }
+bool enabled(Level level) { return level >= g_level; }
+
+bool parse_level(std::string_view text, Level& out) {
+    if (text == "debug" || text == "verbose")
+        out = Level::debug;
+    else if (text == "info" || text == "notice")
+        out = Level::info;
+    else if (text == "warn" || text == "warning")
+        out = Level::warn;
+    else if (text == "error")
+        out = Level::error;
+    else
+        return false;
+    return true;
+}
+
+void write(Level level, std::string_view message) {
+    using namespace std::chrono;
+    auto now = system_clock::now();
+    auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
+    time_t seconds = system_clock::to_time_t(now);
+    struct tm utc;
+    gmtime_r(&seconds, &utc);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
+    std::string line =
+        fmt::format("{}.{:03}Z {} {} {}\n", stamp, ms, g_program, kLevelNames[static_cast<int>(level)], message);
+    // stderr is unbuffered; one write keeps the line whole.
+    for (std::string_view rest = line; !rest.empty();) {
+        ssize_t n = ::write(STDERR_FILENO, rest.data(), rest.size());
+        if (n <= 0) break;
+        rest.remove_prefix(static_cast<size_t>(n));
+    }
+}
+
+}  // namespace mb::log

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs, from Debian's own packages, everything minibrokers needs to build, test and benchmark:
+# the toolchain libraries, the real clients the integration tests drive, and the real brokers the
+# differential tests and benchmarks compare against. Idempotent and quick when nothing is missing.
+set -euo pipefail
+
+packages=(
+  # build
+  g++ meson ninja-build pkg-config
+  libboost1.81-dev libboost-json1.81-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # real clients and real brokers (integration tests, differential tests, benchmarks)
+  redis-tools redis-server python3-redis libhiredis-dev
+  rabbitmq-server python3-pika python3-kombu python3-celery amqp-tools librabbitmq-dev
+  kcat librdkafka-dev python3-kafka python3-confluent-kafka python3-snappy python3-lz4 python3-zstandard
+  curl procps iproute2
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+as_root=()
+[ "$(id -u)" -eq 0 ] || as_root=(sudo)
+echo "installing: ${missing[*]}"
+"${as_root[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# redis-server and rabbitmq-server start a system service on install. Our tests and benchmarks start
+# their own instances on their own ports, so stop the packaged ones and keep them from coming back
+# (6379 / 5672 are the ports a user may want miniredis / minirabbit on).
+for svc in redis-server rabbitmq-server; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/null 2>&1; then
+    "${as_root[@]}" systemctl disable --now "$svc" >/dev/null 2>&1 || true
+  else
+    "${as_root[@]}" service "$svc" stop >/dev/null 2>&1 || true
+  fi
+done
+# rabbitmq leaves epmd behind; it holds no port we need, but keep the machine as we found it.
+"${as_root[@]}" pkill -x epmd >/dev/null 2>&1 || true

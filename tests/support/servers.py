@@ -1,0 +1,111 @@
+"""Start a built minibrokers server for an integration test, as tests/support/server_process.hpp
+does for C++ tests: `--port 0 --dir <fresh temp dir>`, wait for the "listening on" log line, and
+SIGTERM + cleanup at the end. kill9() and restart() are for crash tests.
+
+    with Server("MINIREDIS_BIN", "--appendonly", "yes") as redis:
+        r = redis_py.Redis(port=redis.port)
+
+Run these scripts with Debian's /usr/bin/python3: the python3-redis/pika/kafka packages live there.
+"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+_LISTENING = re.compile(r"(admin http )?listening on [0-9.]+:([0-9]+)")
+
+
+class Server:
+    def __init__(self, env_var, *args, dir=None, ready_timeout=30.0):
+        self.binary = os.environ[env_var]
+        self.args = list(args)
+        self.own_dir = dir is None
+        self.dir = dir or tempfile.mkdtemp(prefix="minibrokers-test-")
+        self.ready_timeout = ready_timeout
+        self.proc = None
+        self.log_lines = []
+        self.port = 0
+        self.admin_port = 0
+        self.start()
+
+    def start(self):
+        self.port = self.admin_port = 0
+        self.proc = subprocess.Popen([self.binary, "--port", "0", "--dir", self.dir, *self.args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        wants_admin = "--admin-port" in self.args
+        ready = threading.Event()
+        lines = self.log_lines
+
+        def drain(proc):
+            for line in proc.stdout:
+                lines.append(line)
+                m = _LISTENING.search(line)
+                if m:
+                    if m.group(1):
+                        self.admin_port = int(m.group(2))
+                    else:
+                        self.port = int(m.group(2))
+                if self.port and (self.admin_port or not wants_admin):
+                    ready.set()
+            ready.set()
+
+        self.reader = threading.Thread(target=drain, args=(self.proc,), daemon=True)
+        self.reader.start()
+        if not ready.wait(self.ready_timeout) or not self.port:
+            self.proc.kill()
+            raise RuntimeError("server did not start:\n" + self.log())
+
+    def log(self):
+        return "".join(self.log_lines)
+
+    def stop(self, timeout=30):
+        """SIGTERM and wait: returns the exit status (a clean shutdown is 0)."""
+        if self.proc is None:
+            return None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        self.reader.join(5)
+        self.proc = None
+        return code
+
+    def kill9(self):
+        """Kill as a crash would: no flush, no goodbye."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.reader.join(5)
+            self.proc = None
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def close(self):
+        self.stop()
+        if self.own_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def wait_until(predicate, timeout=10.0, interval=0.02):
+    """Polls `predicate` until it is true (returns its value) or `timeout` passes (returns None)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return None
