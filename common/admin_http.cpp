@@ -56,7 +56,7 @@ http::response<http::string_body> answer(const http::request<http::string_body>&
     return res;
 }
 
-asio::awaitable<void> serve_http(beast::tcp_stream stream, const Metrics& metrics, const ApiHandler& api) {
+asio::awaitable<void> serve_http(beast::tcp_stream stream, const Metrics& metrics, std::shared_ptr<ApiHandler> api) {
     beast::flat_buffer buffer;  // must persist across reads: it may hold the next pipelined request
     for (;;) {
         stream.expires_after(std::chrono::seconds(30));
@@ -65,7 +65,7 @@ asio::awaitable<void> serve_http(beast::tcp_stream stream, const Metrics& metric
         auto [ec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
         (void)n;
         if (ec) break;  // closed, timed out, or malformed: drop this connection only
-        auto res = answer(parser.get(), metrics, api);
+        auto res = answer(parser.get(), metrics, *api);
         bool keep_alive = res.keep_alive();
         auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
         (void)wn;
@@ -75,21 +75,25 @@ asio::awaitable<void> serve_http(beast::tcp_stream stream, const Metrics& metric
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
+// GCC 12 coroutine pitfalls, seen here under ASan when the io_context tears down a suspended
+// coroutine: a capturing coroutine *lambda* loses its captures, and a temporary with a destructor
+// inside a `co_await` expression is destroyed twice. So: plain coroutine functions with parameters
+// by value, and named locals for anything passed into a co_await.
+asio::awaitable<void> serve_admin(std::shared_ptr<tcp::acceptor> acceptor, const Metrics& metrics,
+                                  std::shared_ptr<ApiHandler> api) {
+    net::ConnectionHandler handler = [api, &metrics](tcp::socket socket) {
+        return serve_http(beast::tcp_stream(std::move(socket)), metrics, api);
+    };
+    co_await net::accept_loop(*acceptor, handler);
+}
+
 }  // namespace
 
 uint16_t start_admin_http(asio::io_context& io, const std::string& bind, uint16_t port, const Metrics& metrics,
                           ApiHandler api) {
     auto acceptor = std::make_shared<tcp::acceptor>(net::listen(io, bind, port, "admin http"));
     uint16_t bound = acceptor->local_endpoint().port();
-    auto shared_api = std::make_shared<ApiHandler>(std::move(api));
-    asio::co_spawn(
-        io,
-        [acceptor, shared_api, &metrics]() -> asio::awaitable<void> {
-            co_await net::accept_loop(*acceptor, [shared_api, &metrics](tcp::socket socket) {
-                return serve_http(beast::tcp_stream(std::move(socket)), metrics, *shared_api);
-            });
-        },
-        asio::detached);
+    asio::co_spawn(io, serve_admin(acceptor, metrics, std::make_shared<ApiHandler>(std::move(api))), asio::detached);
     return bound;
 }
 

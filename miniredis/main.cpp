@@ -19,6 +19,9 @@ constexpr mb::OptionSpec kOptions[] = {
     {"loglevel", "info", "log level", mb::OptionKind::choice, 0, 0, "debug|info|warning|error"},
 };
 
+// No protocol yet: the connection is closed as soon as it is accepted.
+boost::asio::awaitable<void> hang_up(mb::net::tcp::socket) { co_return; }
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -34,13 +37,11 @@ int main(int argc, char** argv) {
         if (!options.text("admin-port").empty())
             mb::start_admin_http(io, options.text("bind"), static_cast<uint16_t>(options.integer("admin-port")),
                                  metrics, nullptr);
-        boost::asio::co_spawn(io,
-                              mb::net::accept_loop(acceptor,
-                                                   [&](mb::net::tcp::socket) -> boost::asio::awaitable<void> {
-                                                       connections.inc();
-                                                       co_return;
-                                                   }),
-                              boost::asio::detached);
+        mb::net::ConnectionHandler handler = [&connections](mb::net::tcp::socket socket) {
+            connections.inc();
+            return hang_up(std::move(socket));
+        };
+        boost::asio::co_spawn(io, mb::net::accept_loop(acceptor, handler), boost::asio::detached);
         mb::net::on_stop_signal(io, [&] {
             acceptor.close();
             io.stop();

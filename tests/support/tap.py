@@ -13,10 +13,27 @@ class _TapResult(unittest.TestResult):
     def __init__(self):
         super().__init__()
         self.number = 0
+        self._failed_by_subtest = set()
+        self._reported = set()
 
     def _line(self, ok, test, note=""):
         self.number += 1
+        self._reported.add(test.id())
         print(f"{'ok' if ok else 'not ok'} {self.number} - {test.id()}{note}", flush=True)
+
+    def addSubTest(self, test, subtest, err):
+        # A failed subTest() fails its test, but unittest then calls neither addSuccess nor
+        # addFailure for the test itself: report it here (once) with the failing subtest's trace.
+        super().addSubTest(test, subtest, err)
+        if err is not None:
+            for line in "".join(traceback.format_exception(*err)).splitlines():
+                print(f"# {subtest.id()}: {line}", flush=True)
+            self._failed_by_subtest.add(test.id())
+
+    def stopTest(self, test):
+        super().stopTest(test)
+        if test.id() in self._failed_by_subtest and test.id() not in self._reported:
+            self._line(False, test)
 
     def addSuccess(self, test):
         super().addSuccess(test)
