@@ -75,25 +75,20 @@ asio::awaitable<void> serve_http(beast::tcp_stream stream, const Metrics& metric
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
-// GCC 12 coroutine pitfalls, seen here under ASan when the io_context tears down a suspended
-// coroutine: a capturing coroutine *lambda* loses its captures, and a temporary with a destructor
-// inside a `co_await` expression is destroyed twice. So: plain coroutine functions with parameters
-// by value, and named locals for anything passed into a co_await.
-asio::awaitable<void> serve_admin(std::shared_ptr<tcp::acceptor> acceptor, const Metrics& metrics,
-                                  std::shared_ptr<ApiHandler> api) {
-    net::ConnectionHandler handler = [api, &metrics](tcp::socket socket) {
-        return serve_http(beast::tcp_stream(std::move(socket)), metrics, api);
-    };
-    co_await net::accept_loop(*acceptor, handler);
-}
-
 }  // namespace
 
 uint16_t start_admin_http(asio::io_context& io, const std::string& bind, uint16_t port, const Metrics& metrics,
                           ApiHandler api) {
     auto acceptor = std::make_shared<tcp::acceptor>(net::listen(io, bind, port, "admin http"));
     uint16_t bound = acceptor->local_endpoint().port();
-    asio::co_spawn(io, serve_admin(acceptor, metrics, std::make_shared<ApiHandler>(std::move(api))), asio::detached);
+    // The handler owns the acceptor and the API handler: they live as long as the accept loop.
+    // (Spawned from here, not awaited inside another coroutine: GCC 12 destroys temporaries of a
+    // co_await expression twice when the io_context tears a suspended coroutine down.)
+    auto shared_api = std::make_shared<ApiHandler>(std::move(api));
+    net::ConnectionHandler handler = [acceptor, shared_api, &metrics](tcp::socket socket) {
+        return serve_http(beast::tcp_stream(std::move(socket)), metrics, shared_api);
+    };
+    asio::co_spawn(io, net::accept_loop(*acceptor, std::move(handler)), asio::detached);
     return bound;
 }
 

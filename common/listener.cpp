@@ -31,7 +31,7 @@ tcp::acceptor listen(asio::io_context& io, const std::string& bind, uint16_t por
     return acceptor;
 }
 
-asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const ConnectionHandler& handler) {
+asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, ConnectionHandler handler) {
     auto executor = co_await asio::this_coro::executor;
     while (acceptor.is_open()) {
         auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));

@@ -30,10 +30,10 @@ using tcp = asio::ip::tcp;
 tcp::acceptor listen(asio::io_context& io, const std::string& bind, uint16_t port, std::string_view what = "");
 
 // Runs until the acceptor is closed. A handler that throws ends only its own connection.
-// The caller keeps `handler` alive (a named local in its own coroutine frame) - see the note on
-// temporaries in co_await expressions in docs/architecture.md.
+// co_spawn it from plain code (main, a server's start()); awaiting it with a temporary handler
+// from inside another coroutine trips a GCC 12 bug (see docs/architecture.md).
 using ConnectionHandler = std::function<asio::awaitable<void>(tcp::socket)>;
-asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const ConnectionHandler& handler);
+asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, ConnectionHandler handler);
 
 // Calls `on_stop` once, on the io_context's thread, when SIGINT or SIGTERM arrives.
 void on_stop_signal(asio::io_context& io, std::function<void()> on_stop);
