@@ -1,0 +1,176 @@
+"""Starts the broker a scenario runs against, so that it can also kill and restart it.
+
+    --broker mini      (default) this repository's build: build/<server>/<server>
+    --broker real      the real broker from Debian: redis-server, rabbitmq-server
+                       (there is no Kafka package; point at a cluster with --broker HOST:PORT)
+    --broker HOST:PORT one already running; the scenario then skips the kill/restart steps
+
+The mini servers take the same client code as the real ones - that is the point - so the
+scenarios only differ in how the broker process is started. Set MINIREDIS_BIN / MINIRABBIT_BIN /
+MINIKAFKA_BIN to run another build (the test suite uses this for the sanitizer build).
+"""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MINI = {"redis": "miniredis", "rabbit": "minirabbit", "kafka": "minikafka"}
+_LISTENING = re.compile(r"listening on [0-9.]+:([0-9]+)")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+class Broker:
+    """One broker process (or an external address). `.host`, `.port`; kill9(), restart(), close()."""
+
+    def __init__(self, kind, choice="mini", mini_args=(), real_args=()):
+        self.kind = kind
+        self.choice = choice
+        self.mini_args = list(mini_args)
+        self.real_args = list(real_args)
+        self.proc = None
+        self.dir = None
+        self.host = "127.0.0.1"
+        self.port = 0
+        if choice in ("mini", "real"):
+            self.dir = tempfile.mkdtemp(prefix=f"minibrokers-{kind}-")
+            self.start()
+        else:
+            self.host, _, port = choice.rpartition(":")
+            self.port = int(port)
+
+    @property
+    def can_crash(self):
+        return self.proc is not None or self.choice in ("mini", "real")
+
+    @property
+    def name(self):
+        if self.choice == "mini":
+            return MINI[self.kind]
+        if self.choice == "real":
+            return {"redis": "redis-server", "rabbit": "rabbitmq-server", "kafka": "kafka"}[self.kind]
+        return f"{self.kind} at {self.choice}"
+
+    def start(self):
+        if self.choice == "mini":
+            self._start_mini()
+        elif self.kind == "redis":
+            self._start_real_redis()
+        elif self.kind == "rabbit":
+            self._start_real_rabbit()
+        else:
+            raise SystemExit("no Kafka broker is packaged here: use --broker mini or --broker HOST:PORT")
+
+    def _start_mini(self):
+        name = MINI[self.kind]
+        binary = os.environ.get(f"{name.upper()}_BIN") or os.path.join(REPO, "build", name, name)
+        if not os.path.exists(binary):
+            raise SystemExit(f"{binary} not built yet: run scripts/build.sh")
+        # Reuse the port across restarts, so clients reconnect to the same address.
+        port = self.port or 0
+        self.proc = subprocess.Popen([binary, "--port", str(port), "--dir", self.dir, *self.mini_args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        found = threading.Event()
+
+        def drain(proc):
+            for line in proc.stdout:
+                m = _LISTENING.search(line)
+                if m and not found.is_set() and "admin" not in line:
+                    self.port = int(m.group(1))
+                    found.set()
+            found.set()
+
+        threading.Thread(target=drain, args=(self.proc,), daemon=True).start()
+        if not found.wait(30) or not self.port:
+            raise RuntimeError(f"{name} did not start")
+
+    def _start_real_redis(self):
+        self.port = self.port or free_port()
+        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--dir", self.dir,
+                                      "--save", "", *self.real_args],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not wait_for_port(self.port):
+            raise RuntimeError("redis-server did not start")
+
+    def _start_real_rabbit(self):
+        self.port = self.port or free_port()
+        node = f"minibrokers{self.port}@localhost"
+        env = dict(os.environ, HOME=self.dir, RABBITMQ_NODE_PORT=str(self.port), RABBITMQ_NODENAME=node,
+                   RABBITMQ_DIST_PORT=str(free_port()), RABBITMQ_MNESIA_BASE=os.path.join(self.dir, "mnesia"),
+                   RABBITMQ_LOG_BASE=os.path.join(self.dir, "log"), RABBITMQ_PID_FILE=os.path.join(self.dir, "pid"),
+                   RABBITMQ_ENABLED_PLUGINS_FILE=os.path.join(self.dir, "plugins"))
+        with open(os.path.join(self.dir, "plugins"), "w") as f:
+            f.write("[].\n")
+        # Its own process group, so kill9() takes the Erlang VM down, not just the shell wrapper.
+        self.proc = subprocess.Popen(["/usr/lib/rabbitmq/bin/rabbitmq-server"], env=env, start_new_session=True,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not wait_for_port(self.port, timeout=90):
+            raise RuntimeError("rabbitmq-server did not start")
+        time.sleep(0.5)  # the port opens a moment before the broker accepts logins
+
+    def kill9(self):
+        """Crash the broker: SIGKILL, no flush, no goodbye."""
+        if self.proc is None:
+            return
+        if self.choice == "real" and self.kind == "rabbit":
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        else:
+            self.proc.kill()
+        self.proc.wait()
+        self.proc = None
+
+    def restart(self):
+        if self.proc is not None:
+            self.stop()
+        self.start()
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.choice == "real" and self.kind == "rabbit":
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        else:
+            self.proc.terminate()
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.kill9()
+        self.proc = None
+
+    def close(self):
+        self.stop()
+        if self.dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def add_broker_argument(parser, kind):
+    parser.add_argument("--broker", default="mini",
+                        help="mini (this repo's build, default), real (Debian's broker), or HOST:PORT")
+    parser.add_argument("--quick", action="store_true", help="a short run (what the test suite uses)")
