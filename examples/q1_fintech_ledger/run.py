@@ -1,0 +1,161 @@
+"""Q1 - a fintech ledger on Kafka (confluent-kafka / librdkafka): transactions keyed by account, so
+each account's transactions share a partition and keep their order even with many producers; a
+consumer computes balances; an auditor replays the log from offset 0 and gets the same balances;
+the broker is killed mid-stream and restarted, and nothing acknowledged is lost. Runs against
+minikafka by default; `--broker HOST:PORT` runs the same client code against a Kafka cluster."""
+import argparse
+import json
+import os
+import random
+import sys
+import threading
+import time
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition  # noqa: E402
+from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+
+from brokers import Broker, add_broker_argument  # noqa: E402
+
+failures = []
+PARTITIONS = 4
+
+
+def expect(condition, what):
+    print(f"  [{'ok' if condition else 'FAILED'}] {what}")
+    if not condition:
+        failures.append(what)
+
+
+def create_topic(bootstrap, topic):
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    futures = admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS, replication_factor=1)])
+    for f in futures.values():
+        try:
+            f.result(30)
+        except KafkaException as e:
+            if "TOPIC_ALREADY_EXISTS" not in str(e):
+                raise
+
+
+def produce_transactions(bootstrap, topic, producers, per_producer, accounts, crash):
+    """Several producers write transactions; returns {txn_id: txn} for every acknowledged one."""
+    acknowledged = {}
+    lock = threading.Lock()
+
+    def producer_thread(index):
+        p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5,
+                      "message.timeout.ms": 60000, "retry.backoff.ms": 100})
+        rng = random.Random(index)
+
+        def on_delivery(err, msg):
+            if err is None:  # the broker acknowledged it: from now on it must never be lost
+                txn = json.loads(msg.value())
+                with lock:
+                    acknowledged[txn["id"]] = txn
+
+        for i in range(per_producer):
+            account = rng.choice(accounts)
+            amount = rng.choice([100, 250, -50, -75, 1000, -300])
+            txn = {"id": str(uuid.UUID(int=rng.getrandbits(128))), "account": account, "amount": amount,
+                   "producer": index, "n": i}
+            # The key decides the partition: one account -> one partition -> one order.
+            p.produce(topic, key=account, value=json.dumps(txn), on_delivery=on_delivery)
+            p.poll(0)
+            if i % 200 == 0:
+                time.sleep(0.01)
+        p.flush(120)
+
+    threads = [threading.Thread(target=producer_thread, args=(i,)) for i in range(producers)]
+    for t in threads:
+        t.start()
+    if crash is not None:
+        time.sleep(0.5)
+        with lock:
+            before = len(acknowledged)
+        crash.kill9()  # mid-stream: producers see errors and retry until the broker is back
+        print(f"  broker killed with {before} transactions acknowledged; restarting it")
+        time.sleep(0.5)
+        crash.start()
+    for t in threads:
+        t.join()
+    return acknowledged
+
+
+def read_balances(bootstrap, topic, group, from_start_by_assignment=False):
+    """Consumes the whole topic; returns balances, records seen and whether per-account order held."""
+    conf = {"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
+            "enable.auto.commit": True}
+    c = Consumer(conf)
+    if from_start_by_assignment:
+        # The auditor: no group offsets at all, just "every partition from offset 0".
+        c.assign([TopicPartition(topic, p, 0) for p in range(PARTITIONS)])
+    else:
+        c.subscribe([topic])
+    balances, seen, last_n = {}, set(), {}
+    in_order = True
+    idle_since = time.monotonic()
+    while time.monotonic() - idle_since < 5:
+        msg = c.poll(0.5)
+        if msg is None or msg.error():
+            continue
+        idle_since = time.monotonic()
+        txn = json.loads(msg.value())
+        if txn["id"] in seen:
+            continue  # a retried send written twice: apply each transaction once
+        seen.add(txn["id"])
+        balances[txn["account"]] = balances.get(txn["account"], 0) + txn["amount"]
+        # Order check: within one producer, an account's transactions must appear in send order.
+        key = (txn["account"], txn["producer"])
+        if last_n.get(key, -1) > txn["n"]:
+            in_order = False
+        last_n[key] = txn["n"]
+    c.close()
+    return balances, seen, in_order
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    add_broker_argument(parser, "kafka")
+    args = parser.parse_args()
+    # Flush every append before acknowledging it: acks=all then means "on disk", as the
+    # durability this ledger needs. (A Kafka cluster gets the same from replication.)
+    durable = ["--log.flush.interval.messages", "1"]
+    with Broker("kafka", args.broker, mini_args=durable) as broker:
+        bootstrap = f"{broker.host}:{broker.port}"
+        topic = f"transactions-{uuid.uuid4().hex[:6]}"
+        print(f"Q1 against {broker.name} on {bootstrap}, topic {topic} with {PARTITIONS} partitions")
+        create_topic(bootstrap, topic)
+        accounts = [f"acct-{i:03}" for i in range(40)]
+        producers, per_producer = (3, 1000) if args.quick else (6, 20000)
+
+        print(f"\n1. {producers} producers write transactions keyed by account (acks=all)")
+        start = time.monotonic()
+        acknowledged = produce_transactions(bootstrap, topic, producers, per_producer, accounts,
+                                            broker if broker.can_crash else None)
+        print(f"  {len(acknowledged)} acknowledged in {time.monotonic() - start:.1f} s")
+        expect(len(acknowledged) == producers * per_producer, "every transaction was eventually acknowledged")
+
+        print("\n2. A consumer group computes balances")
+        balances, seen, in_order = read_balances(bootstrap, topic, f"balances-{topic}")
+        lost = set(acknowledged) - seen
+        print(f"  read {len(seen)} distinct transactions; {len(lost)} acknowledged ones missing")
+        expect(not lost, "nothing acknowledged was lost across the broker crash")
+        expect(in_order, "each account's transactions arrived in the order they were sent")
+        expected = {}
+        for txn in acknowledged.values():
+            expected[txn["account"]] = expected.get(txn["account"], 0) + txn["amount"]
+        expect(balances == expected, "balances match the acknowledged transactions")
+
+        print("\n3. The auditor replays the log from offset 0")
+        audit, _, _ = read_balances(bootstrap, topic, f"audit-{topic}", from_start_by_assignment=True)
+        expect(audit == balances, "replaying from offset 0 gives exactly the same balances")
+        for account in accounts[:3]:
+            print(f"  {account}: {balances.get(account, 0):>8}")
+    print(f"\n{'all expectations held' if not failures else f'{len(failures)} expectation(s) failed'}")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
