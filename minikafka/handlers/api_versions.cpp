@@ -1,0 +1,21 @@
+// ApiVersions: tell the client which versions of which APIs we speak (protocol/api_versions.hpp).
+#include "handler_table.hpp"
+
+namespace minikafka {
+
+bool handle_api_versions(Broker&, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    const ApiHandler& self = api_handlers().front();
+    KafkaWriter out = reply.writer();
+    if (header.api_version > self.max_version) {
+        // A newer client: answer in the v0 layout every client can read, with our list in it.
+        // The body of an unknown version cannot be decoded, and needs not be.
+        encode_api_versions_response(out, 0, ErrorCode::UnsupportedVersion, supported_api_versions());
+        return true;
+    }
+    decode_api_versions_request(body, header.api_version);
+    if (!body.ok()) return false;
+    encode_api_versions_response(out, header.api_version, ErrorCode::None, supported_api_versions());
+    return true;
+}
+
+}  // namespace minikafka

@@ -1,0 +1,48 @@
+// The dispatch table (see handler_table.hpp). The version ranges are chosen per API in
+// docs/minikafka/api-versions.md: at least the Kafka 2.1 level, and down to the floors that the
+// clients packaged in Debian need (librdkafka only enables consumer groups when the group APIs'
+// ranges include version 0, for example).
+#include "handler_table.hpp"
+
+#include <array>
+
+#include "log.hpp"
+
+namespace minikafka {
+
+namespace {
+
+constexpr ApiHandler kHandlers[] = {
+    {ApiKey::ApiVersions, 0, 3, handle_api_versions},
+    {ApiKey::Metadata, 0, 8, handle_metadata},
+};
+
+constexpr auto kVersions = [] {
+    std::array<ApiVersionRange, std::size(kHandlers)> ranges{};
+    for (size_t i = 0; i < std::size(kHandlers); ++i)
+        ranges[i] = {kHandlers[i].key, kHandlers[i].min_version, kHandlers[i].max_version};
+    return ranges;
+}();
+
+}  // namespace
+
+std::span<const ApiHandler> api_handlers() { return kHandlers; }
+std::span<const ApiVersionRange> supported_api_versions() { return kVersions; }
+
+bool dispatch(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    for (const ApiHandler& api : kHandlers) {
+        if (api.key != header.api_key) continue;
+        bool supported = header.api_version >= api.min_version && header.api_version <= api.max_version;
+        // ApiVersions answers even a version it does not know, so that the client learns ours.
+        if (!supported && api.key != ApiKey::ApiVersions) {
+            mb::log::warn("{} v{} is not supported (we speak v{}-v{}); closing the connection", api_name(api.key),
+                          header.api_version, api.min_version, api.max_version);
+            return false;
+        }
+        return api.handle(broker, header, body, reply);
+    }
+    mb::log::warn("unknown API key {}; closing the connection", static_cast<int>(header.api_key));
+    return false;
+}
+
+}  // namespace minikafka

@@ -1,0 +1,41 @@
+// minikafka/handlers/handler_table.hpp
+//
+// CONCEPT: dispatch. One table line per API: its key, the versions we speak, its handler.
+// The same table *is* the ApiVersions answer, so what we advertise is exactly what is
+// implemented. A handler decodes its request (protocol/), acts on the broker, and encodes the
+// response into the Reply. It returns false when the request cannot be decoded: the session
+// then closes the connection, as Kafka does with a request it cannot parse.
+#pragma once
+
+#include <span>
+
+#include "broker.hpp"
+#include "protocol/api_versions.hpp"
+#include "protocol/request_header.hpp"
+#include "reply.hpp"
+
+namespace minikafka {
+
+using Handler = bool (*)(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply);
+
+struct ApiHandler {
+    ApiKey key;
+    int16_t min_version;
+    int16_t max_version;
+    Handler handle;
+};
+
+std::span<const ApiHandler> api_handlers();
+
+// What ApiVersions advertises (the table without the function pointers).
+std::span<const ApiVersionRange> supported_api_versions();
+
+// Runs the handler for `header`; false = close the connection (unknown API, unsupported
+// version of anything but ApiVersions, or a request that does not decode).
+bool dispatch(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply);
+
+// One function per API, each in its own file under handlers/.
+bool handle_api_versions(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_metadata(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+
+}  // namespace minikafka

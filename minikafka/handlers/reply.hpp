@@ -1,0 +1,94 @@
+// minikafka/handlers/reply.hpp
+//
+// CONCEPT: one response on its way back to the client.
+//   [size INT32][response header][body ............................................]
+//                                     ^ file slices: ranges of a segment file that go to the
+//                                       socket with sendfile(), never through our memory
+// Clients pipeline requests and need the responses in request order, but some responses are
+// not ready at once: a Fetch long-polls for data, a Produce with a durable ack waits for the
+// fsync that covers it, a JoinGroup waits for the other members. So the session keeps its
+// Replies in a queue in request order and sends the ready ones from the front; a handler
+// that cannot answer yet calls defer(), keeps the shared_ptr, and finish()es it later.
+// A Produce with acks=0 gets no response at all: omit().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "byte_buffer.hpp"
+#include "protocol/primitives.hpp"
+#include "protocol/request_header.hpp"
+#include "storage/file.hpp"
+
+namespace minikafka {
+
+struct FileSlice {
+    std::shared_ptr<const File> file;
+    int64_t position = 0;  // where the bytes start in the file
+    uint32_t size = 0;
+    size_t at = 0;  // where they belong in the reply: after this many bytes of bytes()
+};
+
+class Reply : public std::enable_shared_from_this<Reply> {
+public:
+    // The session starts every reply with the size placeholder and the response header.
+    void start(const RequestHeader& request) {
+        bytes_.clear();
+        slices_.clear();
+        file_bytes_ = 0;
+        ready_ = omitted_ = deferred_ = false;
+        KafkaWriter out(bytes_);
+        out.i32(0);  // patched in finish()
+        encode_response_header(out, request);
+    }
+
+    KafkaWriter writer() { return KafkaWriter(bytes_); }
+    mb::ByteBuffer& bytes() { return bytes_; }
+    const mb::ByteBuffer& bytes() const { return bytes_; }
+    const std::vector<FileSlice>& slices() const { return slices_; }
+
+    // `size` bytes of `file` from `position` belong here, at the current end of bytes().
+    void add_file_slice(std::shared_ptr<const File> file, int64_t position, uint32_t size) {
+        slices_.push_back({std::move(file), position, size, bytes_.size()});
+        file_bytes_ += size;
+    }
+    uint64_t size() const { return bytes_.size() + file_bytes_; }
+
+    // The handler answers later; keep the returned pointer and call finish() then.
+    std::shared_ptr<Reply> defer() {
+        deferred_ = true;
+        return shared_from_this();
+    }
+    bool deferred() const { return deferred_; }
+
+    // No response for this request (Produce with acks=0).
+    void omit() {
+        omitted_ = true;
+        finish();
+    }
+    bool omitted() const { return omitted_; }
+
+    // Patch the size prefix and hand the reply to the session's writer.
+    void finish() {
+        if (ready_) return;
+        uint64_t total = size() - 4;
+        mb::ByteWriter(bytes_).patch_u32(0, static_cast<uint32_t>(total));
+        ready_ = true;
+        if (on_ready) on_ready();
+    }
+    bool ready() const { return ready_; }
+
+    std::function<void()> on_ready;  // set once by the session: "wake the writer"
+
+private:
+    mb::ByteBuffer bytes_;
+    std::vector<FileSlice> slices_;
+    uint64_t file_bytes_ = 0;
+    bool ready_ = false;
+    bool omitted_ = false;
+    bool deferred_ = false;
+};
+
+}  // namespace minikafka

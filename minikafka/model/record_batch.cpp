@@ -1,0 +1,107 @@
+// Record batch header decoding and validation (see record_batch.hpp for the byte layout).
+#include "record_batch.hpp"
+
+#include "big_endian.hpp"
+#include "crc32c.hpp"
+#include "protocol/primitives.hpp"
+
+namespace minikafka {
+
+namespace {
+constexpr size_t kCrcOffset = 17;
+constexpr size_t kAttributesOffset = 21;
+constexpr size_t kMaxTimestampOffset = 35;
+constexpr int16_t kLogAppendTimeFlag = 0x8;
+}  // namespace
+
+RecordBatchHeader decode_batch_header(const char* p) {
+    using mb::load_big_endian;
+    RecordBatchHeader h;
+    h.base_offset = load_big_endian<int64_t>(p);
+    h.batch_length = load_big_endian<int32_t>(p + 8);
+    h.partition_leader_epoch = load_big_endian<int32_t>(p + 12);
+    h.magic = static_cast<int8_t>(p[16]);
+    h.crc = load_big_endian<uint32_t>(p + 17);
+    h.attributes = load_big_endian<int16_t>(p + 21);
+    h.last_offset_delta = load_big_endian<int32_t>(p + 23);
+    h.base_timestamp = load_big_endian<int64_t>(p + 27);
+    h.max_timestamp = load_big_endian<int64_t>(p + 35);
+    h.producer_id = load_big_endian<int64_t>(p + 43);
+    h.producer_epoch = load_big_endian<int16_t>(p + 51);
+    h.base_sequence = load_big_endian<int32_t>(p + 53);
+    h.record_count = load_big_endian<int32_t>(p + 57);
+    return h;
+}
+
+std::string_view to_string(BatchCheck check) {
+    switch (check) {
+        case BatchCheck::ok:
+            return "ok";
+        case BatchCheck::truncated:
+            return "truncated batch";
+        case BatchCheck::bad_length:
+            return "bad batch length";
+        case BatchCheck::bad_magic:
+            return "unsupported magic (message format)";
+        case BatchCheck::bad_crc:
+            return "CRC32C mismatch";
+        case BatchCheck::bad_count:
+            return "record count does not match lastOffsetDelta";
+    }
+    return "?";
+}
+
+BatchCheck validate_batch(std::string_view bytes, RecordBatchHeader& header) {
+    if (bytes.size() < kBatchHeaderSize) {
+        // Enough for the length but not the header: tell a short batch from a lying length.
+        if (bytes.size() >= kLogOverhead &&
+            mb::load_big_endian<int32_t>(bytes.data() + 8) < static_cast<int32_t>(kBatchHeaderSize - kLogOverhead))
+            return BatchCheck::bad_length;
+        return BatchCheck::truncated;
+    }
+    header = decode_batch_header(bytes.data());
+    if (header.batch_length < static_cast<int32_t>(kBatchHeaderSize - kLogOverhead)) return BatchCheck::bad_length;
+    if (header.magic != kMagicV2) return BatchCheck::bad_magic;
+    if (header.total_size() > bytes.size()) return BatchCheck::truncated;
+    std::string_view covered = bytes.substr(kAttributesOffset, header.total_size() - kAttributesOffset);
+    if (mb::crc32c(covered) != header.crc) return BatchCheck::bad_crc;
+    // Producers number the records of a batch 0..count-1 (only log compaction leaves gaps).
+    if (header.record_count <= 0 || header.last_offset_delta != header.record_count - 1) return BatchCheck::bad_count;
+    return BatchCheck::ok;
+}
+
+void set_base_offset(char* batch, int64_t base_offset) { mb::store_big_endian(batch, base_offset); }
+
+void set_partition_leader_epoch(char* batch, int32_t epoch) { mb::store_big_endian(batch + 12, epoch); }
+
+void set_log_append_time(char* batch, size_t size, int64_t timestamp_ms) {
+    int16_t attributes = mb::load_big_endian<int16_t>(batch + kAttributesOffset);
+    mb::store_big_endian(batch + kAttributesOffset, static_cast<int16_t>(attributes | kLogAppendTimeFlag));
+    mb::store_big_endian(batch + kMaxTimestampOffset, timestamp_ms);
+    uint32_t crc = mb::crc32c(std::string_view(batch + kAttributesOffset, size - kAttributesOffset));
+    mb::store_big_endian(batch + kCrcOffset, crc);
+}
+
+int64_t first_offset_at_or_after(std::string_view batch, int64_t target_timestamp) {
+    RecordBatchHeader h = decode_batch_header(batch.data());
+    if (h.max_timestamp < target_timestamp) return -1;
+    // With LogAppendTime every record carries the batch's timestamp; a compressed batch cannot
+    // be read without decompressing, so the batch's first offset is the answer for both.
+    if ((h.attributes & kLogAppendTimeFlag) || h.compression() != 0) return h.base_offset;
+    // Record: length varint | attributes INT8 | timestampDelta varlong | offsetDelta varint | ...
+    KafkaReader records(batch.substr(kBatchHeaderSize, h.total_size() - kBatchHeaderSize));
+    for (int32_t i = 0; i < h.record_count && records.ok(); ++i) {
+        int32_t length = records.varint();
+        size_t start = records.position();
+        records.i8();
+        int64_t timestamp = h.base_timestamp + records.varlong();
+        int32_t offset_delta = records.varint();
+        if (!records.ok()) break;
+        if (timestamp >= target_timestamp) return h.base_offset + offset_delta;
+        if (length < 0 || records.position() - start > static_cast<size_t>(length)) break;
+        records.skip(static_cast<size_t>(length) - (records.position() - start));
+    }
+    return h.base_offset;  // unreadable records: fall back to the whole batch
+}
+
+}  // namespace minikafka

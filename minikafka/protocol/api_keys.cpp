@@ -1,0 +1,48 @@
+// The protocol's names and flexible-version boundaries for the APIs minikafka knows
+// (from the "flexibleVersions" of Kafka's message definitions).
+#include "api_keys.hpp"
+
+namespace minikafka {
+
+namespace {
+struct ApiFacts {
+    ApiKey key;
+    std::string_view name;
+    int16_t first_flexible;
+};
+constexpr ApiFacts kApis[] = {
+    {ApiKey::Produce, "Produce", 9},
+    {ApiKey::Fetch, "Fetch", 12},
+    {ApiKey::ListOffsets, "ListOffsets", 6},
+    {ApiKey::Metadata, "Metadata", 9},
+    {ApiKey::OffsetCommit, "OffsetCommit", 8},
+    {ApiKey::OffsetFetch, "OffsetFetch", 6},
+    {ApiKey::FindCoordinator, "FindCoordinator", 3},
+    {ApiKey::JoinGroup, "JoinGroup", 6},
+    {ApiKey::Heartbeat, "Heartbeat", 4},
+    {ApiKey::LeaveGroup, "LeaveGroup", 4},
+    {ApiKey::SyncGroup, "SyncGroup", 4},
+    {ApiKey::DescribeGroups, "DescribeGroups", 5},
+    {ApiKey::ListGroups, "ListGroups", 3},
+    {ApiKey::ApiVersions, "ApiVersions", 3},
+    {ApiKey::CreateTopics, "CreateTopics", 5},
+    {ApiKey::DeleteTopics, "DeleteTopics", 4},
+    {ApiKey::InitProducerId, "InitProducerId", 2},
+    {ApiKey::DescribeConfigs, "DescribeConfigs", 4},
+    {ApiKey::CreatePartitions, "CreatePartitions", 2},
+};
+}  // namespace
+
+std::string_view api_name(ApiKey key) {
+    for (const auto& api : kApis)
+        if (api.key == key) return api.name;
+    return "Unknown";
+}
+
+int16_t first_flexible_version(ApiKey key) {
+    for (const auto& api : kApis)
+        if (api.key == key) return api.first_flexible;
+    return INT16_MAX;
+}
+
+}  // namespace minikafka

@@ -1,0 +1,83 @@
+// minikafka/protocol/api_keys.hpp
+//
+// CONCEPT: every Kafka request names its API with a number (the ApiKey) and a version; the
+// broker tells clients which (key, min..max) pairs it speaks in its ApiVersions answer.
+// The numbers and the error codes are the protocol's own ("Kafka protocol guide"), so a
+// packet capture or a client log can be read against this file.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace minikafka {
+
+enum class ApiKey : int16_t {
+    Produce = 0,
+    Fetch = 1,
+    ListOffsets = 2,
+    Metadata = 3,
+    OffsetCommit = 8,
+    OffsetFetch = 9,
+    FindCoordinator = 10,
+    JoinGroup = 11,
+    Heartbeat = 12,
+    LeaveGroup = 13,
+    SyncGroup = 14,
+    DescribeGroups = 15,
+    ListGroups = 16,
+    ApiVersions = 18,
+    CreateTopics = 19,
+    DeleteTopics = 20,
+    InitProducerId = 22,
+    DescribeConfigs = 32,
+    CreatePartitions = 37,
+};
+
+// The error codes a client acts on (retry, refresh metadata, rejoin the group, reset offsets).
+enum class ErrorCode : int16_t {
+    None = 0,
+    OffsetOutOfRange = 1,  // fetch/commit outside [log start, log end]: client resets
+    CorruptMessage = 2,    // record batch CRC or length check failed
+    UnknownTopicOrPartition = 3,
+    InvalidFetchSize = 4,
+    MessageTooLarge = 10,
+    CoordinatorNotAvailable = 15,
+    NotCoordinator = 16,
+    InvalidTopicException = 17,
+    RecordListTooLarge = 18,
+    InvalidRequiredAcks = 21,
+    IllegalGeneration = 22,          // a member of an older generation: rejoin
+    InconsistentGroupProtocol = 23,  // no protocol (assignor) every member supports
+    InvalidGroupId = 24,
+    UnknownMemberId = 25,  // the coordinator forgot the member (session expired)
+    InvalidSessionTimeout = 26,
+    RebalanceInProgress = 27,  // heartbeat/sync during a rebalance: rejoin
+    InvalidCommitOffsetSize = 28,
+    TopicAuthorizationFailed = 29,
+    UnsupportedVersion = 35,
+    TopicAlreadyExists = 36,
+    InvalidPartitions = 37,
+    InvalidReplicationFactor = 38,
+    InvalidReplicaAssignment = 39,
+    InvalidConfig = 40,
+    InvalidRequest = 42,
+    UnsupportedForMessageFormat = 43,
+    OutOfOrderSequenceNumber = 45,
+    DuplicateSequenceNumber = 46,
+    InvalidProducerEpoch = 47,
+    UnsupportedCompressionType = 76,
+    MemberIdRequired = 79,  // JoinGroup v4+: "here is your member id, join again with it"
+    GroupIdNotFound = 69,
+    NonEmptyGroup = 68,
+    InvalidRecord = 87,
+    GroupMaxSizeReached = 81,
+};
+
+std::string_view api_name(ApiKey key);  // "Produce", ... for logs and --trace
+
+// The first "flexible" version of an API (KIP-482: compact strings and tagged fields, and the
+// request header v2 / response header v1 that carry tagged fields too). A protocol fact, not a
+// choice of ours: it tells the codec how to read the header of any version a client may send.
+int16_t first_flexible_version(ApiKey key);
+
+}  // namespace minikafka

@@ -1,0 +1,57 @@
+// Metadata codec (see metadata.hpp for the layout by version).
+#include "metadata.hpp"
+
+namespace minikafka {
+
+MetadataRequest decode_metadata_request(KafkaReader& in, int16_t version) {
+    MetadataRequest request;
+    std::optional<int32_t> count = in.nullable_array_length();
+    // v0 has no null array: there an empty list is what asks for every topic.
+    if (count && !(version == 0 && *count == 0)) {
+        request.topics.emplace();
+        request.topics->reserve(static_cast<size_t>(*count));
+        for (int32_t i = 0; i < *count && in.ok(); ++i) request.topics->push_back(in.string());
+    }
+    if (version >= 4) request.allow_auto_topic_creation = in.boolean();
+    if (version >= 8) {
+        in.boolean();  // include_cluster_authorized_operations: no ACLs here
+        in.boolean();  // include_topic_authorized_operations
+    }
+    return request;
+}
+
+void encode_metadata_response(KafkaWriter& out, int16_t version, const MetadataResponse& response) {
+    constexpr int32_t kAuthorizedOperationsUnknown = INT32_MIN;
+    if (version >= 3) out.i32(0);  // throttle_time_ms
+    out.array_length(response.brokers.size());
+    for (const auto& broker : response.brokers) {
+        out.i32(broker.node_id);
+        out.string(broker.host);
+        out.i32(broker.port);
+        if (version >= 1) out.nullable_string(std::nullopt);  // rack
+    }
+    if (version >= 2) out.nullable_string(response.cluster_id);
+    if (version >= 1) out.i32(response.controller_id);
+    out.array_length(response.topics.size());
+    for (const auto& topic : response.topics) {
+        out.i16(static_cast<int16_t>(topic.error));
+        out.string(topic.name);
+        if (version >= 1) out.boolean(topic.is_internal);
+        out.array_length(topic.partitions.size());
+        for (const auto& partition : topic.partitions) {
+            out.i16(static_cast<int16_t>(partition.error));
+            out.i32(partition.index);
+            out.i32(partition.leader);
+            if (version >= 7) out.i32(0);  // leader_epoch: one broker, never re-elected
+            out.array_length(1);           // replicas: just the leader (no replication here)
+            out.i32(partition.leader);
+            out.array_length(1);  // in-sync replicas: the same
+            out.i32(partition.leader);
+            if (version >= 5) out.array_length(0);  // offline replicas
+        }
+        if (version >= 8) out.i32(kAuthorizedOperationsUnknown);
+    }
+    if (version >= 8) out.i32(kAuthorizedOperationsUnknown);
+}
+
+}  // namespace minikafka

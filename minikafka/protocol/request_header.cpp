@@ -1,0 +1,34 @@
+// Framing and headers (see request_header.hpp for the byte layout).
+#include "request_header.hpp"
+
+namespace minikafka {
+
+Frame next_frame(std::string_view input, uint32_t max_bytes) {
+    if (input.size() < 4) return {Frame::Status::need_more, {}, 0};
+    int32_t size = mb::load_big_endian<int32_t>(input.data());
+    // The smallest header is 8 bytes (key, version, correlation id) + 2 (client id length).
+    if (size < 10) return {Frame::Status::malformed, {}, 0};
+    if (static_cast<uint32_t>(size) > max_bytes) return {Frame::Status::too_large, {}, 0};
+    if (input.size() - 4 < static_cast<size_t>(size)) return {Frame::Status::need_more, {}, 0};
+    return {Frame::Status::complete, input.substr(4, static_cast<size_t>(size)), 4 + static_cast<size_t>(size)};
+}
+
+RequestHeader decode_request_header(KafkaReader& in) {
+    RequestHeader header;
+    header.api_key = static_cast<ApiKey>(in.i16());
+    header.api_version = in.i16();
+    header.correlation_id = in.i32();
+    // The client id keeps its old INT16 length even in header v2, so that any broker can read
+    // the header of an ApiVersions request of a version it does not know yet.
+    header.client_id = in.nullable_string();
+    header.flexible = header.api_version >= first_flexible_version(header.api_key);
+    if (header.flexible) in.skip_tagged_fields();
+    return header;
+}
+
+void encode_response_header(KafkaWriter& out, const RequestHeader& request) {
+    out.i32(request.correlation_id);
+    if (request.flexible && request.api_key != ApiKey::ApiVersions) out.empty_tagged_fields();
+}
+
+}  // namespace minikafka

@@ -1,0 +1,382 @@
+// minikafka/server.cpp
+//
+// CONCEPT: the wiring - one thread, one io_context, one coroutine pair per connection.
+//
+//   accept_loop ─► Session::run ══ read_requests ─► next_frame ─► decode_request_header
+//                              ║                   ─► dispatch (handlers/) ─► Reply queue
+//                              ╚═ write_replies  ◄─ the ready replies at the queue's front:
+//                                                   memory parts in one gather-write, record
+//                                                   bytes straight from the segment file with
+//                                                   sendfile()
+// Reading and writing are two coroutines so that a reply that waits (a long-polling Fetch, a
+// Produce waiting for its fsync) does not stop the connection from reading further requests,
+// while replies still leave strictly in request order. Everything runs on the broker thread;
+// the only other thread is the background worker (fsync, deletion).
+#include "server.hpp"
+
+#include <sys/sendfile.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "admin_http.hpp"
+#include "handlers/handler_table.hpp"
+#include "listener.hpp"
+#include "log.hpp"
+#include "metrics.hpp"
+#include "storage/file.hpp"
+
+namespace minikafka {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using mb::net::tcp;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+constexpr mb::OptionSpec kOptions[] = {
+    {"port", "9092", "TCP port to listen on (0 = any free port)", mb::OptionKind::integer, 0, 65535},
+    {"bind", "127.0.0.1", "address to listen on"},
+    {"dir", ".", "data directory (Kafka: log.dirs): one subdirectory per partition"},
+    {"admin-port", "", "HTTP admin port: /healthz, /metrics, /api (0 = any free port; empty = off)"},
+    {"loglevel", "info", "log level", mb::OptionKind::choice, 0, 0, "debug|info|warning|error"},
+    {"advertised.host.name", "", "host name given to clients in Metadata (default: the bind address)"},
+    {"broker.id", "0", "this broker's node id", mb::OptionKind::integer, 0, INT32_MAX},
+    {"num.partitions", "1", "partitions of an auto-created topic", mb::OptionKind::integer, 1, 10000},
+    {"auto.create.topics.enable", "true", "create a topic when a client first asks for it", mb::OptionKind::boolean},
+    {"socket.request.max.bytes", "104857600", "largest request accepted; a bigger one closes the connection",
+     mb::OptionKind::bytes, 64, INT32_MAX},
+    {"log.segment.bytes", "1073741824", "roll a new segment when the active one would grow past this",
+     mb::OptionKind::bytes, 1024, INT32_MAX},
+    {"log.roll.ms", "604800000", "roll a new segment when the active one is this old", mb::OptionKind::integer, 1},
+    {"log.retention.bytes", "-1", "delete old segments while a partition is larger (-1 = no limit)",
+     mb::OptionKind::integer, -1},
+    {"log.retention.ms", "604800000", "delete segments whose newest record is older (-1 = keep)",
+     mb::OptionKind::integer, -1},
+    {"log.retention.check.interval.ms", "300000", "how often retention runs", mb::OptionKind::integer, 1},
+    {"log.flush.interval.messages", "9223372036854775807",
+     "fsync after this many messages (1 = every append, before its ack)", mb::OptionKind::integer, 1},
+    {"log.flush.interval.ms", "9223372036854775807", "fsync data older than this", mb::OptionKind::integer, 1},
+    {"log.index.interval.bytes", "4096", "bytes of log between two offset index entries", mb::OptionKind::integer, 1},
+    {"message.max.bytes", "1048588", "largest record batch a producer may append", mb::OptionKind::integer, 64},
+    {"log.message.timestamp.type", "CreateTime", "record timestamps: the producer's or the broker's",
+     mb::OptionKind::choice, 0, 0, "CreateTime|LogAppendTime"},
+};
+
+int64_t wall_clock_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// Kafka keeps the cluster id in meta.properties in the log directory; so do we.
+std::string load_or_create_cluster_id(const std::string& dir) {
+    std::string path = dir + "/meta.properties";
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line))
+        if (line.starts_with("cluster.id=")) return line.substr(11);
+    static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::random_device random;
+    std::string id;
+    for (int i = 0; i < 22; ++i) id.push_back(kAlphabet[random() % 64]);
+    write_file_atomically(path, "version=1\ncluster.id=" + id + "\n");
+    return id;
+}
+
+LogConfig log_defaults(const mb::Options& options) {
+    LogConfig config;
+    config.segment_bytes = options.integer("log.segment.bytes");
+    config.segment_ms = options.integer("log.roll.ms");
+    config.retention_bytes = options.integer("log.retention.bytes");
+    config.retention_ms = options.integer("log.retention.ms");
+    config.flush_messages = options.integer("log.flush.interval.messages");
+    config.flush_ms = options.integer("log.flush.interval.ms");
+    config.index_interval_bytes = options.integer("log.index.interval.bytes");
+    config.max_message_bytes = options.integer("message.max.bytes");
+    config.log_append_time = options.text("log.message.timestamp.type") == "LogAppendTime";
+    return config;
+}
+
+struct SessionMetrics {
+    mb::Counter& connections;
+    mb::Counter& requests;
+    mb::Counter& bytes_in;
+    mb::Counter& bytes_out;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+public:
+    Session(tcp::socket socket, Broker& broker, SessionMetrics& metrics)
+        : socket_(std::move(socket)),
+          broker_(broker),
+          metrics_(metrics),
+          writer_wakeup_(socket_.get_executor()),
+          reader_wakeup_(socket_.get_executor()) {
+        writer_wakeup_.expires_at(asio::steady_timer::time_point::max());
+        reader_wakeup_.expires_at(asio::steady_timer::time_point::max());
+    }
+
+    awaitable<void> run() {
+        using namespace asio::experimental::awaitable_operators;
+        boost::system::error_code ec;
+        socket_.native_non_blocking(true, ec);  // sendfile() must not block the broker thread
+        co_await (read_requests() || write_replies());
+    }
+
+private:
+    // A client may pipeline this many requests before we stop reading from it until the
+    // replies have gone out (backpressure: a client that does not read its responses cannot
+    // make the broker buffer without limit).
+    static constexpr size_t kMaxQueuedReplies = 1024;
+    static constexpr uint64_t kMaxQueuedBytes = 64 << 20;
+    static constexpr size_t kReadChunk = 64 * 1024;
+
+    awaitable<void> read_requests() {
+        size_t want = kReadChunk;
+        for (;;) {
+            std::span<char> space = in_.prepare(want);
+            auto [ec, n] = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()), use_tuple);
+            if (ec) co_return;  // the client closed the connection (or reset it)
+            in_.commit(n);
+            metrics_.bytes_in.inc(n);
+            // Handle every complete request already buffered: a pipelining client gets all
+            // of their replies in the next write.
+            want = kReadChunk;
+            for (;;) {
+                Frame frame = next_frame(in_.readable(), broker_.config.max_request_bytes);
+                if (frame.status == Frame::Status::need_more) {
+                    if (in_.size() >= 4) {  // read the rest of a big request in few syscalls
+                        size_t total = 4 + mb::load_big_endian<uint32_t>(in_.data());
+                        want = std::max(kReadChunk, total - in_.size());
+                    }
+                    break;
+                }
+                if (frame.status != Frame::Status::complete) {
+                    mb::log::warn("{}: request size {} is invalid or above socket.request.max.bytes ({}); closing",
+                                  peer(), mb::load_big_endian<int32_t>(in_.data()), broker_.config.max_request_bytes);
+                    co_return;
+                }
+                if (!handle_request(frame.bytes)) co_return;
+                in_.consume(frame.consumed);
+            }
+            while (queue_.size() >= kMaxQueuedReplies || queued_bytes_ >= kMaxQueuedBytes)
+                co_await reader_wakeup_.async_wait(use_tuple);
+        }
+    }
+
+    bool handle_request(std::string_view frame) {
+        KafkaReader in(frame);
+        RequestHeader header = decode_request_header(in);
+        if (!in.ok()) {
+            mb::log::warn("{}: malformed request header; closing", peer());
+            return false;
+        }
+        metrics_.requests.inc();
+        std::shared_ptr<Reply> reply = take_reply();
+        reply->start(header);
+        if (!dispatch(broker_, header, in, *reply)) {
+            mb::log::warn("{}: could not decode {} v{} (correlation id {}); closing", peer(), api_name(header.api_key),
+                          header.api_version, header.correlation_id);
+            return false;
+        }
+        if (!reply->deferred()) reply->finish();
+        queued_bytes_ += reply->size();
+        queue_.push_back(std::move(reply));
+        wake_writer();
+        return true;
+    }
+
+    awaitable<void> write_replies() {
+        std::vector<asio::const_buffer> buffers;
+        for (;;) {
+            if (queue_.empty() || !queue_.front()->ready()) {
+                co_await writer_wakeup_.async_wait(use_tuple);
+                continue;
+            }
+            // Send the ready replies at the front, in order, as few system calls as possible.
+            size_t sent = 0;
+            buffers.clear();
+            for (const auto& reply : queue_) {
+                if (!reply->ready() || sent == 64) break;
+                ++sent;
+                if (reply->omitted()) continue;  // acks=0: the client expects nothing
+                std::string_view bytes = reply->bytes().readable();
+                size_t done = 0;
+                for (const FileSlice& slice : reply->slices()) {
+                    buffers.push_back(asio::buffer(bytes.substr(done, slice.at - done)));
+                    done = slice.at;
+                    if (!co_await write(buffers) || !co_await send_file(slice)) co_return;
+                }
+                buffers.push_back(asio::buffer(bytes.substr(done)));
+            }
+            if (!co_await write(buffers)) co_return;
+            for (size_t i = 0; i < sent; ++i) {
+                queued_bytes_ -= queue_.front()->size();
+                recycle(std::move(queue_.front()));
+                queue_.pop_front();
+            }
+            reader_wakeup_.cancel();
+        }
+    }
+
+    awaitable<bool> write(std::vector<asio::const_buffer>& buffers) {
+        if (buffers.empty()) co_return true;
+        auto [ec, n] = co_await asio::async_write(socket_, buffers, use_tuple);
+        buffers.clear();
+        metrics_.bytes_out.inc(n);
+        co_return !ec;
+    }
+
+    // Kafka's zero-copy read path: the kernel copies from the page cache to the socket.
+    awaitable<bool> send_file(const FileSlice& slice) {
+        off_t offset = slice.position;
+        size_t left = slice.size;
+        while (left > 0) {
+            ssize_t n = ::sendfile(socket_.native_handle(), slice.file->fd(), &offset, left);
+            if (n > 0) {
+                left -= static_cast<size_t>(n);
+                metrics_.bytes_out.inc(static_cast<uint64_t>(n));
+            } else if (n < 0 && errno == EINTR) {
+                continue;
+            } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                auto [ec] = co_await socket_.async_wait(tcp::socket::wait_write, use_tuple);
+                if (ec) co_return false;
+            } else {
+                co_return false;  // the peer went away (or the file is shorter than promised)
+            }
+        }
+        co_return true;
+    }
+
+    std::shared_ptr<Reply> take_reply() {
+        if (!spare_.empty()) {
+            auto reply = std::move(spare_.back());
+            spare_.pop_back();
+            return reply;
+        }
+        auto reply = std::make_shared<Reply>();
+        reply->on_ready = [weak = weak_from_this()] {
+            if (auto self = weak.lock()) self->wake_writer();
+        };
+        return reply;
+    }
+    void recycle(std::shared_ptr<Reply> reply) {
+        // Reuse reply buffers (no allocation per request), unless someone else still holds it.
+        if (reply.use_count() == 1 && spare_.size() < 64) spare_.push_back(std::move(reply));
+    }
+
+    void wake_writer() { writer_wakeup_.cancel(); }
+
+    std::string peer() const {
+        boost::system::error_code ec;
+        auto endpoint = socket_.remote_endpoint(ec);
+        return ec ? std::string("client") : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+    }
+
+    tcp::socket socket_;
+    Broker& broker_;
+    SessionMetrics& metrics_;
+    mb::ByteBuffer in_;
+    std::deque<std::shared_ptr<Reply>> queue_;  // replies in request order
+    std::vector<std::shared_ptr<Reply>> spare_;
+    uint64_t queued_bytes_ = 0;
+    asio::steady_timer writer_wakeup_;  // cancelled = "a reply may be ready"
+    asio::steady_timer reader_wakeup_;  // cancelled = "the queue shrank"
+};
+
+}  // namespace
+
+std::span<const mb::OptionSpec> server_options() { return kOptions; }
+
+int run_server(const mb::Options& options) {
+    mb::log::Level level = mb::log::Level::info;
+    mb::log::parse_level(options.text("loglevel"), level);
+    mb::log::set_level(level);
+    try {
+        asio::io_context io(1);
+        std::string dir = options.text("dir");
+        std::filesystem::create_directories(dir);
+
+        BackgroundWorker background([&io](std::function<void()> done) { asio::post(io, std::move(done)); });
+        BrokerServices services;
+        services.now_ms = wall_clock_ms;
+        services.run_later = [&io](int64_t delay_ms, std::function<void()> callback) {
+            auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(delay_ms));
+            timer->async_wait([timer, callback = std::move(callback)](const boost::system::error_code& ec) {
+                if (!ec) callback();
+            });
+        };
+        services.background = &background;
+
+        BrokerConfig config;
+        config.node_id = static_cast<int32_t>(options.integer("broker.id"));
+        config.cluster_id = load_or_create_cluster_id(dir);
+        config.auto_create_topics = options.boolean("auto.create.topics.enable");
+        config.num_partitions = static_cast<int32_t>(options.integer("num.partitions"));
+        config.max_request_bytes = static_cast<uint32_t>(options.integer("socket.request.max.bytes"));
+        config.retention_check_interval_ms = options.integer("log.retention.check.interval.ms");
+        Broker broker(config, log_defaults(options), dir, services);
+        broker.logs.load(wall_clock_ms());
+
+        mb::Metrics metrics;
+        SessionMetrics session_metrics{
+            metrics.counter("minikafka_connections_total", "Connections accepted."),
+            metrics.counter("minikafka_requests_total", "Requests handled."),
+            metrics.counter("minikafka_bytes_in_total", "Bytes received from clients."),
+            metrics.counter("minikafka_bytes_out_total", "Bytes sent to clients."),
+        };
+        metrics.gauge("minikafka_topics", "Topics.", [&] { return static_cast<double>(broker.logs.topics().size()); });
+
+        auto acceptor = mb::net::listen(io, options.text("bind"), static_cast<uint16_t>(options.integer("port")));
+        broker.config.port = acceptor.local_endpoint().port();
+        broker.config.advertised_host = options.text("advertised.host.name");
+        if (broker.config.advertised_host.empty()) {
+            std::string bind = options.text("bind");
+            broker.config.advertised_host = bind == "0.0.0.0" || bind == "::" ? "127.0.0.1" : bind;
+        }
+        if (!options.text("admin-port").empty())
+            mb::start_admin_http(io, options.text("bind"), static_cast<uint16_t>(options.integer("admin-port")),
+                                 metrics, nullptr);
+
+        asio::co_spawn(io,
+                       mb::net::accept_loop(acceptor,
+                                            [&](tcp::socket socket) -> awaitable<void> {
+                                                session_metrics.connections.inc();
+                                                auto session = std::make_shared<Session>(std::move(socket), broker,
+                                                                                         session_metrics);
+                                                co_await session->run();
+                                            }),
+                       asio::detached);
+        mb::net::on_stop_signal(io, [&] {
+            acceptor.close();
+            io.stop();
+        });
+        io.run();
+        // Graceful stop: everything appended reaches the disk before we exit.
+        for (const auto& [name, topic] : broker.logs.topics())
+            for (const auto& partition : topic.partitions)
+                for (const auto& file : partition->all_files()) file->sync();
+        mb::log::info("stopped");
+        return 0;
+    } catch (const std::exception& e) {
+        mb::log::error("{}", e.what());
+        return 1;
+    }
+}
+
+}  // namespace minikafka

@@ -1,0 +1,77 @@
+// The background worker's queue and thread (see background_worker.hpp).
+#include "background_worker.hpp"
+
+#include <filesystem>
+
+#include "log.hpp"
+
+namespace minikafka {
+
+BackgroundWorker::BackgroundWorker(Post post_back) : post_back_(std::move(post_back)), thread_([this] { run(); }) {}
+
+BackgroundWorker::~BackgroundWorker() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+}
+
+void BackgroundWorker::submit(std::function<void()> job) {
+    {
+        std::lock_guard lock(mutex_);
+        jobs_.push_back(std::move(job));
+    }
+    changed_.notify_all();
+}
+
+void BackgroundWorker::sync(std::vector<std::shared_ptr<File>> files, std::function<void()> done) {
+    submit([this, files = std::move(files), done = std::move(done)]() mutable {
+        for (const auto& file : files) {
+            try {
+                file->sync();
+            } catch (const std::exception& e) {
+                // A failed fsync means the data may not be on disk; Kafka stops the broker
+                // rather than acknowledge it. We do the same.
+                mb::log::error("fsync failed: {}; stopping", e.what());
+                std::abort();
+            }
+        }
+        files.clear();  // drop our references before handing back
+        post_back_(std::move(done));
+    });
+}
+
+void BackgroundWorker::remove(std::vector<std::string> paths) {
+    submit([paths = std::move(paths)] {
+        for (const auto& path : paths) {
+            std::error_code ec;
+            std::filesystem::remove_all(path, ec);
+            if (ec) mb::log::warn("cannot remove {}: {}", path, ec.message());
+        }
+    });
+}
+
+void BackgroundWorker::drain() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return jobs_.empty() && !busy_; });
+}
+
+void BackgroundWorker::run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        changed_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;  // stopping, and nothing left to do
+        auto job = std::move(jobs_.front());
+        jobs_.pop_front();
+        busy_ = true;
+        lock.unlock();
+        job();
+        lock.lock();
+        busy_ = false;
+        changed_.notify_all();
+    }
+}
+
+}  // namespace minikafka

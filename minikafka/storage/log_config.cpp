@@ -1,0 +1,77 @@
+// Topic-level log configs: names, parsing and printing (see log_config.hpp).
+#include "log_config.hpp"
+
+#include <charconv>
+
+namespace minikafka {
+
+namespace {
+
+constexpr TopicConfigName kNames[] = {
+    {"segment.bytes", "log.segment.bytes"},
+    {"segment.ms", "log.roll.ms"},
+    {"retention.bytes", "log.retention.bytes"},
+    {"retention.ms", "log.retention.ms"},
+    {"flush.messages", "log.flush.interval.messages"},
+    {"flush.ms", "log.flush.interval.ms"},
+    {"index.interval.bytes", "log.index.interval.bytes"},
+    {"max.message.bytes", "message.max.bytes"},
+    {"message.timestamp.type", "log.message.timestamp.type"},
+    {"cleanup.policy", "log.cleanup.policy"},
+};
+
+int64_t* integer_field(LogConfig& config, std::string_view name) {
+    if (name == "segment.bytes") return &config.segment_bytes;
+    if (name == "segment.ms") return &config.segment_ms;
+    if (name == "retention.bytes") return &config.retention_bytes;
+    if (name == "retention.ms") return &config.retention_ms;
+    if (name == "flush.messages") return &config.flush_messages;
+    if (name == "flush.ms") return &config.flush_ms;
+    if (name == "index.interval.bytes") return &config.index_interval_bytes;
+    if (name == "max.message.bytes") return &config.max_message_bytes;
+    return nullptr;
+}
+
+}  // namespace
+
+std::span<const TopicConfigName> topic_config_names() { return kNames; }
+
+std::optional<std::string> apply_topic_config(LogConfig& config, std::string_view name, std::string_view value) {
+    if (name == "message.timestamp.type") {
+        if (value == "CreateTime")
+            config.log_append_time = false;
+        else if (value == "LogAppendTime")
+            config.log_append_time = true;
+        else
+            return "message.timestamp.type must be CreateTime or LogAppendTime";
+        return std::nullopt;
+    }
+    if (name == "cleanup.policy") {
+        if (value != "delete") return "only cleanup.policy=delete is supported (no log compaction)";
+        return std::nullopt;
+    }
+    int64_t* field = integer_field(config, name);
+    if (!field) return "unknown topic config '" + std::string(name) + "'";
+    int64_t parsed = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+    if (ec != std::errc() || end != value.data() + value.size())
+        return "bad value '" + std::string(value) + "' for " + std::string(name);
+    bool may_be_unlimited = name == "retention.bytes" || name == "retention.ms";
+    if (parsed < (may_be_unlimited ? -1 : 1)) return "value out of range for " + std::string(name);
+    if (name == "segment.bytes" && (parsed < 14 || parsed > INT32_MAX))
+        return "segment.bytes must be between 14 and 2147483647";  // file positions are 32-bit
+    *field = parsed;
+    return std::nullopt;
+}
+
+std::string topic_config_value(const LogConfig& config, std::string_view name) {
+    if (name == "message.timestamp.type") return config.log_append_time ? "LogAppendTime" : "CreateTime";
+    if (name == "cleanup.policy") return "delete";
+    if (int64_t* field = integer_field(const_cast<LogConfig&>(config), name)) {
+        // Kafka prints "never" as Long.MAX_VALUE; we keep that spelling for the flush knobs.
+        return std::to_string(*field == INT64_MAX ? INT64_MAX : *field);
+    }
+    return {};
+}
+
+}  // namespace minikafka

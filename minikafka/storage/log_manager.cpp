@@ -1,0 +1,168 @@
+// Topics on disk: create, find, delete, add partitions (see log_manager.hpp).
+#include "log_manager.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "file.hpp"
+#include "log.hpp"
+
+namespace minikafka {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// "name=value" lines, as in a Kafka .properties file.
+std::vector<ConfigEntry> read_properties(const std::string& path) {
+    std::vector<ConfigEntry> entries;
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line)) {
+        auto eq = line.find('=');
+        if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
+        entries.push_back({line.substr(0, eq), line.substr(eq + 1)});
+    }
+    return entries;
+}
+
+}  // namespace
+
+LogManager::LogManager(std::string data_dir, LogConfig defaults)
+    : data_dir_(std::move(data_dir)), defaults_(defaults) {}
+
+bool LogManager::valid_topic_name(std::string_view name) {
+    if (name.empty() || name.size() > 249 || name == "." || name == "..") return false;
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+               c == '-';
+    });
+}
+
+std::string LogManager::partition_dir(std::string_view topic, int32_t partition) const {
+    return fmt::format("{}/{}-{}", data_dir_, topic, partition);
+}
+
+std::string LogManager::config_path(std::string_view topic) const {
+    return fmt::format("{}/topic-configs/{}.properties", data_dir_, topic);
+}
+
+void LogManager::load(int64_t now_ms) {
+    fs::create_directories(data_dir_);
+    std::map<std::string, int32_t> partition_counts;
+    for (const auto& entry : fs::directory_iterator(data_dir_)) {
+        if (!entry.is_directory()) continue;
+        std::string name = entry.path().filename().string();
+        if (name.ends_with("-delete")) {  // a deletion the last run did not finish
+            fs::remove_all(entry.path());
+            continue;
+        }
+        auto dash = name.rfind('-');
+        if (dash == std::string::npos || dash + 1 == name.size()) continue;
+        std::string digits = name.substr(dash + 1);
+        if (digits.size() > 5 ||
+            !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+            continue;
+        std::string topic = name.substr(0, dash);
+        if (!valid_topic_name(topic)) continue;
+        int32_t& count = partition_counts[topic];
+        count = std::max(count, std::stoi(digits) + 1);
+    }
+    for (const auto& [name, count] : partition_counts) {
+        Topic topic;
+        topic.name = name;
+        topic.config = defaults_;
+        topic.overrides = read_properties(config_path(name));
+        for (const auto& entry : topic.overrides)
+            if (auto error = apply_topic_config(topic.config, entry.name, entry.value))
+                mb::log::warn("topic {}: ignoring config {}={}: {}", name, entry.name, entry.value, *error);
+        for (int32_t p = 0; p < count; ++p)
+            topic.partitions.push_back(std::make_unique<PartitionLog>(partition_dir(name, p), topic.config, now_ms));
+        mb::log::info("loaded topic {} ({} partitions)", name, count);
+        topics_.emplace(name, std::move(topic));
+    }
+}
+
+Topic* LogManager::find(std::string_view name) {
+    auto it = topics_.find(name);
+    return it == topics_.end() ? nullptr : &it->second;
+}
+
+PartitionLog* LogManager::partition(std::string_view topic, int32_t partition) {
+    Topic* t = find(topic);
+    if (!t || partition < 0 || partition >= static_cast<int32_t>(t->partitions.size())) return nullptr;
+    return t->partitions[static_cast<size_t>(partition)].get();
+}
+
+LogManager::Result LogManager::create_topic(std::string_view name, int32_t partitions,
+                                            const std::vector<ConfigEntry>& overrides, bool validate_only,
+                                            int64_t now_ms) {
+    if (!valid_topic_name(name))
+        return {ErrorCode::InvalidTopicException, fmt::format("topic name '{}' is not valid", name)};
+    if (find(name)) return {ErrorCode::TopicAlreadyExists, fmt::format("topic '{}' already exists", name)};
+    if (partitions < 1 || partitions > kMaxPartitions)
+        return {ErrorCode::InvalidPartitions, fmt::format("number of partitions must be 1..{}", kMaxPartitions)};
+    Topic topic;
+    topic.name = std::string(name);
+    topic.config = defaults_;
+    for (const auto& entry : overrides)
+        if (auto error = apply_topic_config(topic.config, entry.name, entry.value))
+            return {ErrorCode::InvalidConfig, *error};
+    if (validate_only) return {};
+    topic.overrides = overrides;
+    if (!overrides.empty()) {
+        fs::create_directories(data_dir_ + "/topic-configs");
+        std::string text;
+        for (const auto& entry : overrides) text += entry.name + "=" + entry.value + "\n";
+        write_file_atomically(config_path(name), text);
+    }
+    for (int32_t p = 0; p < partitions; ++p)
+        topic.partitions.push_back(std::make_unique<PartitionLog>(partition_dir(name, p), topic.config, now_ms));
+    sync_directory(data_dir_);
+    mb::log::info("created topic {} ({} partitions)", name, partitions);
+    topics_.emplace(std::string(name), std::move(topic));
+    return {};
+}
+
+LogManager::Result LogManager::delete_topic(std::string_view name, std::vector<std::string>& removed_dirs) {
+    auto it = topics_.find(name);
+    if (it == topics_.end()) return {ErrorCode::UnknownTopicOrPartition, fmt::format("no topic '{}'", name)};
+    for (size_t p = 0; p < it->second.partitions.size(); ++p) {
+        std::string from = partition_dir(name, static_cast<int32_t>(p));
+        std::string to = fmt::format("{}.{}-delete", from, ++deletions_);
+        std::error_code ec;
+        fs::rename(from, to, ec);
+        if (!ec) removed_dirs.push_back(to);
+    }
+    std::error_code ignored;
+    fs::remove(config_path(name), ignored);
+    sync_directory(data_dir_);
+    mb::log::info("deleted topic {}", name);
+    topics_.erase(it);
+    return {};
+}
+
+LogManager::Result LogManager::create_partitions(std::string_view name, int32_t new_total, bool validate_only,
+                                                 int64_t now_ms) {
+    Topic* topic = find(name);
+    if (!topic) return {ErrorCode::UnknownTopicOrPartition, fmt::format("no topic '{}'", name)};
+    auto current = static_cast<int32_t>(topic->partitions.size());
+    if (new_total <= current)
+        return {ErrorCode::InvalidPartitions,
+                fmt::format("topic currently has {} partitions, {} would not increase the number", current, new_total)};
+    if (new_total > kMaxPartitions)
+        return {ErrorCode::InvalidPartitions, fmt::format("number of partitions must be at most {}", kMaxPartitions)};
+    if (validate_only) return {};
+    for (int32_t p = current; p < new_total; ++p)
+        topic->partitions.push_back(std::make_unique<PartitionLog>(partition_dir(name, p), topic->config, now_ms));
+    sync_directory(data_dir_);
+    mb::log::info("topic {} now has {} partitions", name, new_total);
+    return {};
+}
+
+}  // namespace minikafka

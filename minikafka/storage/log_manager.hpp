@@ -1,0 +1,73 @@
+// minikafka/storage/log_manager.hpp
+//
+// CONCEPT: topics. A topic is a name for a group of partitions; producers choose a partition
+// per record (by key hash, or spreading), and consumers read partitions independently. On disk
+// a topic is nothing but its partition directories, as in Kafka:
+//   <dir>/payments-0/  <dir>/payments-1/  <dir>/payments-2/      topic "payments", 3 partitions
+//   <dir>/topic-configs/payments.properties                      its config overrides, if any
+// So `ls` shows the topics, and a restart finds them again by their directory names.
+// Deleting a topic renames its directories to "<name>-<p>.<n>-delete" at once (the topic is
+// gone) and leaves the slow recursive removal to the background worker, as Kafka does.
+// REAL KAFKA: topic metadata lives in the controller (ZooKeeper, now KRaft), which also decides
+// which broker hosts which partition; with one broker, the directories are the whole truth.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "log_config.hpp"
+#include "partition_log.hpp"
+#include "protocol/api_keys.hpp"
+
+namespace minikafka {
+
+struct Topic {
+    std::string name;
+    LogConfig config;                    // broker defaults + overrides
+    std::vector<ConfigEntry> overrides;  // what CreateTopics set for this topic
+    std::vector<std::unique_ptr<PartitionLog>> partitions;
+};
+
+class LogManager {
+public:
+    LogManager(std::string data_dir, LogConfig defaults);
+
+    // Finds the topics in the data directory and opens (recovers) their partitions.
+    void load(int64_t now_ms);
+
+    const std::string& data_dir() const { return data_dir_; }
+    const LogConfig& defaults() const { return defaults_; }
+    Topic* find(std::string_view name);
+    PartitionLog* partition(std::string_view topic, int32_t partition);
+    const std::map<std::string, Topic, std::less<>>& topics() const { return topics_; }
+
+    // Kafka's rule: 1-249 characters of [a-zA-Z0-9._-], and not "." or "..".
+    static bool valid_topic_name(std::string_view name);
+
+    struct Result {
+        ErrorCode error = ErrorCode::None;
+        std::string message;  // for the client, when there is an error
+    };
+    Result create_topic(std::string_view name, int32_t partitions, const std::vector<ConfigEntry>& overrides,
+                        bool validate_only, int64_t now_ms);
+    // On success `removed_dirs` gets the renamed directories to delete in the background.
+    Result delete_topic(std::string_view name, std::vector<std::string>& removed_dirs);
+    Result create_partitions(std::string_view name, int32_t new_total, bool validate_only, int64_t now_ms);
+
+    static constexpr int32_t kMaxPartitions = 10000;
+
+private:
+    std::string partition_dir(std::string_view topic, int32_t partition) const;
+    std::string config_path(std::string_view topic) const;
+
+    std::string data_dir_;
+    LogConfig defaults_;
+    std::map<std::string, Topic, std::less<>> topics_;
+    uint64_t deletions_ = 0;  // makes "-delete" directory names unique
+};
+
+}  // namespace minikafka

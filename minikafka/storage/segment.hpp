@@ -1,0 +1,89 @@
+// minikafka/storage/segment.hpp
+//
+// CONCEPT: a partition's log is a list of segments; a segment is three files named by the
+// offset of its first record, zero-padded to 20 digits so that `ls` sorts them:
+//   00000000000000000000.log        record batches, exactly as produced (baseOffset rewritten),
+//                                   appended one after the other and never edited in place
+//   00000000000000000000.index      sparse offset -> byte position     (sparse_index.hpp)
+//   00000000000000000000.timeindex  sparse timestamp -> offset
+// Appends go to the newest ("active") segment; old segments are only read, and retention
+// deletes them whole. Finding an offset: the index gives a position at most
+// index.interval.bytes before the batch, then the batch headers are read forward from there.
+// READ NEXT: partition_log.hpp - which segment holds an offset, rolling, retention, flushing.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "file.hpp"
+#include "model/record_batch.hpp"
+#include "sparse_index.hpp"
+
+namespace minikafka {
+
+// "00000000000000001234" - the file name stem of the segment starting at offset 1234.
+std::string segment_file_stem(int64_t base_offset);
+
+struct BatchLocation {
+    int64_t position;     // where the batch starts in the .log file
+    uint32_t size;        // the whole batch, offset and length fields included
+    int64_t base_offset;  // its first offset
+};
+
+class Segment {
+public:
+    // A new, empty segment (its files are created).
+    static std::unique_ptr<Segment> create(const std::string& dir, int64_t base_offset, int64_t index_interval_bytes);
+
+    // An existing segment. With `recover`, every batch is checked (length, magic, CRC32C): the
+    // log is cut at the first bad one (a torn write at a crash) and the indexes are rebuilt.
+    // Without it, the indexes are trusted if they look sane and rebuilt otherwise.
+    // `truncated_bytes` reports how much a recovery cut off.
+    static std::unique_ptr<Segment> open(const std::string& dir, int64_t base_offset, int64_t index_interval_bytes,
+                                         bool recover, int64_t& truncated_bytes);
+
+    int64_t base_offset() const { return base_offset_; }
+    int64_t next_offset() const { return next_offset_; }  // one past its last offset
+    int64_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    int64_t max_timestamp() const { return max_timestamp_; }  // -1 while empty
+    const std::shared_ptr<File>& log_file() const { return log_; }
+    const OffsetIndex& offset_index() const { return index_; }
+    const TimeIndex& time_index() const { return time_index_; }
+
+    // Appends one validated batch. `head` is its first 8 bytes (the rewritten baseOffset) and
+    // `tail` the rest, written together with one pwritev.
+    void append(std::string_view head, std::string_view tail, const RecordBatchHeader& header);
+
+    // The first batch whose last offset is >= `offset` (nullopt: none in this segment).
+    std::optional<BatchLocation> find(int64_t offset) const;
+
+    // The first offset whose record timestamp is >= `timestamp`, or -1 if there is none here.
+    int64_t find_offset_for_timestamp(int64_t timestamp) const;
+
+    // Paths of the three files (for deletion).
+    std::string log_path() const { return stem_ + ".log"; }
+    std::string index_path() const { return stem_ + ".index"; }
+    std::string time_index_path() const { return stem_ + ".timeindex"; }
+
+private:
+    Segment(const std::string& dir, int64_t base_offset, int64_t index_interval_bytes);
+    void scan(int64_t from_position, bool verify_and_index, int64_t& truncated_bytes);
+    void add_to_indexes(const RecordBatchHeader& header, int64_t position, size_t size);
+
+    std::string stem_;  // dir/00000000000000001234
+    int64_t base_offset_;
+    int64_t index_interval_bytes_;
+    std::shared_ptr<File> log_;
+    OffsetIndex index_;
+    TimeIndex time_index_;
+    int64_t size_ = 0;
+    int64_t next_offset_;
+    int64_t max_timestamp_ = -1;
+    int64_t bytes_since_index_entry_ = 0;
+};
+
+}  // namespace minikafka

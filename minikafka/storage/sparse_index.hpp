@@ -1,0 +1,89 @@
+// minikafka/storage/sparse_index.hpp
+//
+// CONCEPT: the sparse indexes next to each segment, so that a fetch at any offset (or a
+// ListOffsets at any time) finds its place in the .log file by binary search instead of
+// reading the log from the start.
+//
+//   .index      every index.interval.bytes of log, one entry:
+//               relativeOffset INT32 | position INT32     (8 bytes, big-endian)
+//               "the batch whose last offset is baseOffset+relativeOffset starts at byte position"
+//   .timeindex  at the same moments, when the time moved forward:
+//               timestamp INT64 | relativeOffset INT32     (12 bytes)
+//               "records up to here have timestamps <= timestamp"
+//
+// Sparse: only one entry per ~4 KB of log, so the whole index of a 1 GB segment is ~2 MB and
+// stays in memory; a lookup lands at most index.interval.bytes before the wanted batch, and the
+// segment scans forward from there. Offsets are stored relative to the segment's base offset,
+// which is why 4 bytes suffice. Entries only ever grow, in both fields, so the binary search
+// works on either.
+// REAL KAFKA: the same entry layouts; it preallocates the files and memory-maps them, we keep
+// the entries in a vector and append each one to the file with pwrite.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "file.hpp"
+
+namespace minikafka {
+
+struct OffsetPosition {
+    int64_t offset;     // absolute offset (the last offset of the batch at `position`)
+    uint32_t position;  // byte position of the batch in the .log file
+};
+
+struct TimestampOffset {
+    int64_t timestamp;
+    int64_t offset;
+};
+
+class OffsetIndex {
+public:
+    OffsetIndex(std::string path, int64_t base_offset) : path_(std::move(path)), base_offset_(base_offset) {}
+
+    // Loads the file; returns false (and empties the index) when it is not a plausible index for
+    // a log of `log_size` bytes - the caller then rebuilds it by scanning the log.
+    bool load(int64_t log_size);
+    void append(int64_t offset, uint32_t position);
+    void clear();  // empties the file too (before a rebuild)
+
+    // The last entry whose offset is <= `offset` (nullopt: start at position 0).
+    std::optional<OffsetPosition> floor(int64_t offset) const;
+    const std::vector<OffsetPosition>& entries() const { return entries_; }
+    const std::string& path() const { return path_; }
+    const std::shared_ptr<File>& file() const { return file_; }
+
+private:
+    std::string path_;
+    int64_t base_offset_;
+    std::shared_ptr<File> file_;
+    std::vector<OffsetPosition> entries_;
+};
+
+class TimeIndex {
+public:
+    TimeIndex(std::string path, int64_t base_offset) : path_(std::move(path)), base_offset_(base_offset) {}
+
+    bool load(int64_t next_offset);
+    void append(int64_t timestamp, int64_t offset);  // ignored unless the time moved forward
+    void clear();
+
+    // The last entry whose timestamp is < `timestamp`: every record before its offset is older
+    // than `timestamp`, so a search for the first record at or after it may start there.
+    std::optional<TimestampOffset> floor_before(int64_t timestamp) const;
+    int64_t last_timestamp() const { return entries_.empty() ? -1 : entries_.back().timestamp; }
+    const std::vector<TimestampOffset>& entries() const { return entries_; }
+    const std::string& path() const { return path_; }
+    const std::shared_ptr<File>& file() const { return file_; }
+
+private:
+    std::string path_;
+    int64_t base_offset_;
+    std::shared_ptr<File> file_;
+    std::vector<TimestampOffset> entries_;
+};
+
+}  // namespace minikafka

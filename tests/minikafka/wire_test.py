@@ -1,0 +1,119 @@
+"""minikafka at the byte level: ApiVersions v0 and v3 (with the UNSUPPORTED_VERSION fallback a
+newer client relies on), pipelined requests answered in order, and bad input - an oversized or
+malformed request, an unknown API - closing only that connection while others keep working."""
+import socket
+import struct
+import unittest
+
+import tap
+from servers import Server
+
+
+def frame(api_key, version, correlation_id, body=b"", client_id=b"wire-test", flexible=False):
+    header = struct.pack(">hhih", api_key, version, correlation_id, len(client_id)) + client_id
+    if flexible:
+        header += b"\x00"  # header v2: empty tagged fields
+    payload = header + body
+    return struct.pack(">i", len(payload)) + payload
+
+
+def read_response(sock):
+    size = struct.unpack(">i", recv_exactly(sock, 4))[0]
+    return recv_exactly(sock, size)
+
+
+def recv_exactly(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise ConnectionError("closed")
+        data += chunk
+    return data
+
+
+def api_versions_v0(payload):
+    correlation, error, count = struct.unpack(">ihi", payload[:10])
+    apis = {}
+    for i in range(count):
+        key, lo, hi = struct.unpack(">hhh", payload[10 + 6 * i:16 + 6 * i])
+        apis[key] = (lo, hi)
+    return correlation, error, apis
+
+
+class Wire(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server("MINIKAFKA_BIN", "--socket.request.max.bytes", "65536")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+
+    def connect(self):
+        sock = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
+        self.addCleanup(sock.close)
+        return sock
+
+    def test_api_versions_v0_lists_what_we_speak(self):
+        sock = self.connect()
+        sock.sendall(frame(18, 0, 1))
+        correlation, error, apis = api_versions_v0(read_response(sock))
+        self.assertEqual((correlation, error), (1, 0))
+        self.assertEqual(apis[18], (0, 3))
+        self.assertIn(3, apis)  # Metadata
+
+    def test_api_versions_v3_is_flexible_and_its_response_header_is_v0(self):
+        sock = self.connect()
+        body = b"\x05kcat\x061.7.1\x00"  # compact strings + tagged fields
+        sock.sendall(frame(18, 3, 9, body, flexible=True))
+        payload = read_response(sock)
+        correlation, error = struct.unpack(">ih", payload[:6])
+        self.assertEqual((correlation, error), (9, 0))
+        count = payload[6] - 1  # compact array: N+1
+        self.assertGreaterEqual(count, 2)
+        # each entry: key, min, max (6 bytes) + tagged fields (1 byte); then throttle + tags
+        self.assertEqual(len(payload), 7 + 7 * count + 4 + 1)
+
+    def test_newer_api_versions_gets_unsupported_version_in_v0_layout(self):
+        sock = self.connect()
+        sock.sendall(frame(18, 99, 5, b"whatever", flexible=True))
+        correlation, error, apis = api_versions_v0(read_response(sock))
+        self.assertEqual((correlation, error), (5, 35))
+        self.assertEqual(apis[18], (0, 3))
+
+    def test_pipelined_requests_are_answered_in_order(self):
+        sock = self.connect()
+        sock.sendall(b"".join(frame(18, i % 3, 100 + i) for i in range(50)))
+        for i in range(50):
+            self.assertEqual(struct.unpack(">i", read_response(sock)[:4])[0], 100 + i)
+
+    def assert_closed(self, sock):
+        sock.settimeout(10)
+        try:
+            self.assertEqual(sock.recv(1), b"")
+        except ConnectionResetError:
+            pass
+
+    def test_oversized_request_closes_only_that_connection(self):
+        bad, good = self.connect(), self.connect()
+        bad.sendall(struct.pack(">i", 10_000_000) + b"x" * 100)
+        self.assert_closed(bad)
+        good.sendall(frame(18, 0, 2))
+        self.assertEqual(api_versions_v0(read_response(good))[:2], (2, 0))
+
+    def test_truncated_body_and_unknown_api_close_the_connection(self):
+        for request in (frame(3, 4, 1, b"\x00\x00\x00\x05\x00"),  # 5 topics announced, none sent
+                        frame(999, 0, 1),
+                        frame(3, 99, 1),  # Metadata v99
+                        struct.pack(">i", -5)):
+            sock = self.connect()
+            sock.sendall(request)
+            self.assert_closed(sock)
+        sock = self.connect()
+        sock.sendall(frame(18, 0, 3))
+        self.assertEqual(api_versions_v0(read_response(sock))[:2], (3, 0))
+
+
+if __name__ == "__main__":
+    tap.main()
