@@ -16,6 +16,8 @@
 
 #include <sys/sendfile.h>
 
+#include <csignal>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -134,8 +136,9 @@ public:
     awaitable<void> run() {
         using namespace asio::experimental::awaitable_operators;
         boost::system::error_code ec;
-        socket_.native_non_blocking(true, ec);  // sendfile() must not block the broker thread
-        co_await (read_requests() || write_replies());
+        socket_.native_non_blocking(true, ec);           // sendfile() must not block the broker thread
+        auto both = read_requests() || write_replies();  // named: see docs/architecture.md, GCC 12
+        co_await std::move(both);
     }
 
 private:
@@ -299,6 +302,24 @@ private:
     asio::steady_timer reader_wakeup_;  // cancelled = "the queue shrank"
 };
 
+// Flush by time, retention, group session timeouts: Broker::tick, every kTickMs.
+awaitable<void> housekeeping(Broker& broker) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    for (;;) {
+        timer.expires_after(std::chrono::milliseconds(Broker::kTickMs));
+        auto [ec] = co_await timer.async_wait(use_tuple);
+        if (ec) co_return;
+        broker.tick();
+    }
+}
+
+// A plain function, not a capturing coroutine lambda (see docs/architecture.md, GCC 12).
+awaitable<void> serve_connection(tcp::socket socket, Broker& broker, SessionMetrics& metrics) {
+    metrics.connections.inc();
+    auto session = std::make_shared<Session>(std::move(socket), broker, metrics);
+    co_await session->run();
+}
+
 }  // namespace
 
 std::span<const mb::OptionSpec> server_options() { return kOptions; }
@@ -307,6 +328,9 @@ int run_server(const mb::Options& options) {
     mb::log::Level level = mb::log::Level::info;
     mb::log::parse_level(options.text("loglevel"), level);
     mb::log::set_level(level);
+    // sendfile() to a socket the client has closed raises SIGPIPE (Asio's own writes use
+    // MSG_NOSIGNAL); we want the EPIPE error instead, which ends just that connection.
+    std::signal(SIGPIPE, SIG_IGN);
     try {
         asio::io_context io(1);
         std::string dir = options.text("dir");
@@ -316,6 +340,7 @@ int run_server(const mb::Options& options) {
         BrokerServices services;
         services.now_ms = wall_clock_ms;
         services.run_later = [&io](int64_t delay_ms, std::function<void()> callback) {
+            if (delay_ms <= 0) return asio::post(io, std::move(callback));
             auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(delay_ms));
             timer->async_wait([timer, callback = std::move(callback)](const boost::system::error_code& ec) {
                 if (!ec) callback();
@@ -353,24 +378,19 @@ int run_server(const mb::Options& options) {
             mb::start_admin_http(io, options.text("bind"), static_cast<uint16_t>(options.integer("admin-port")),
                                  metrics, nullptr);
 
-        asio::co_spawn(io,
-                       mb::net::accept_loop(acceptor,
-                                            [&](tcp::socket socket) -> awaitable<void> {
-                                                session_metrics.connections.inc();
-                                                auto session = std::make_shared<Session>(std::move(socket), broker,
-                                                                                         session_metrics);
-                                                co_await session->run();
-                                            }),
-                       asio::detached);
+        mb::net::ConnectionHandler handler = [&broker, &session_metrics](tcp::socket socket) {
+            return serve_connection(std::move(socket), broker, session_metrics);
+        };
+        asio::co_spawn(io, mb::net::accept_loop(acceptor, std::move(handler)), asio::detached);
+        asio::co_spawn(io, housekeeping(broker), asio::detached);
         mb::net::on_stop_signal(io, [&] {
             acceptor.close();
             io.stop();
         });
         io.run();
         // Graceful stop: everything appended reaches the disk before we exit.
-        for (const auto& [name, topic] : broker.logs.topics())
-            for (const auto& partition : topic.partitions)
-                for (const auto& file : partition->all_files()) file->sync();
+        background.drain();
+        broker.flush_everything_now();
         mb::log::info("stopped");
         return 0;
     } catch (const std::exception& e) {

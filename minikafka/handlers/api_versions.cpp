@@ -4,9 +4,11 @@
 namespace minikafka {
 
 bool handle_api_versions(Broker&, const RequestHeader& header, KafkaReader& body, Reply& reply) {
-    const ApiHandler& self = api_handlers().front();
+    const ApiHandler* self = nullptr;
+    for (const ApiHandler& api : api_handlers())
+        if (api.key == ApiKey::ApiVersions) self = &api;
     KafkaWriter out = reply.writer();
-    if (header.api_version > self.max_version) {
+    if (header.api_version > self->max_version) {
         // A newer client: answer in the v0 layout every client can read, with our list in it.
         // The body of an unknown version cannot be decoded, and needs not be.
         encode_api_versions_response(out, 0, ErrorCode::UnsupportedVersion, supported_api_versions());

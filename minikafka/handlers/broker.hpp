@@ -6,11 +6,21 @@
 // background worker for fsync/deletion. The wiring (server.cpp) binds those services to Asio;
 // unit tests bind them to a fake clock, so no handler ever touches a socket or a timer.
 // Everything here is used from the one broker thread only.
+//
+// Two broker-wide mechanisms live here because several APIs share them:
+//   group commit   after appends, flush_if_due() starts at most one fsync per partition at a
+//                  time; appends made while it runs are covered by the next one, so one fsync
+//                  acknowledges many produce requests (log.flush.interval.messages=1 still
+//                  costs one fsync per *batch of requests*, not per request)
+//   long polls     a Fetch without enough data registers a FetchWaiter; records_appended()
+//                  lets each waiter check whether it can answer now
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "storage/background_worker.hpp"
 #include "storage/log_manager.hpp"
@@ -31,21 +41,48 @@ struct BrokerConfig {
 // The outside world, as the handlers see it.
 struct BrokerServices {
     std::function<int64_t()> now_ms;  // wall-clock milliseconds (record timestamps, retention)
-    // Runs `callback` on the broker thread after `delay_ms`.
+    // Runs `callback` on the broker thread after `delay_ms` (0: as soon as the work already
+    // queued - other connections' requests - is done).
     std::function<void(int64_t delay_ms, std::function<void()> callback)> run_later;
     BackgroundWorker* background = nullptr;
 };
 
+// A request waiting for records (a long-polling Fetch).
+class FetchWaiter {
+public:
+    virtual ~FetchWaiter() = default;
+    // Called after records were appended anywhere; returns true when the waiter answered.
+    virtual bool on_records_appended() = 0;
+    virtual bool finished() const = 0;  // answered (perhaps by its timeout)
+};
+
 class Broker {
 public:
-    Broker(BrokerConfig config, LogConfig log_defaults, std::string data_dir, BrokerServices services)
-        : config(std::move(config)), logs(std::move(data_dir), log_defaults), services(std::move(services)) {}
+    Broker(BrokerConfig config, LogConfig log_defaults, std::string data_dir, BrokerServices services);
 
     int64_t now_ms() const { return services.now_ms(); }
+
+    // Durability: after appending to `log`, start an fsync if the flush policy asks for one
+    // (or leave it to the fsync in flight, which restarts when it finishes).
+    void flush_if_due(const std::shared_ptr<PartitionLog>& log);
+    // Periodic work: flush.ms, retention, segment deletion. The wiring calls it every tick_ms.
+    static constexpr int64_t kTickMs = 100;
+    void tick();
+    // At shutdown: everything appended goes to disk, on this thread.
+    void flush_everything_now();
+
+    void add_fetch_waiter(std::shared_ptr<FetchWaiter> waiter);
+    void records_appended();
 
     BrokerConfig config;
     LogManager logs;
     BrokerServices services;
+
+private:
+    void start_flush(const std::shared_ptr<PartitionLog>& log);
+
+    std::vector<std::shared_ptr<FetchWaiter>> fetch_waiters_;
+    int64_t last_retention_check_ms_ = 0;
 };
 
 }  // namespace minikafka

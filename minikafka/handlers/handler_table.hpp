@@ -37,5 +37,8 @@ bool dispatch(Broker& broker, const RequestHeader& header, KafkaReader& body, Re
 // One function per API, each in its own file under handlers/.
 bool handle_api_versions(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_metadata(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_produce(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_fetch(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_list_offsets(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 
 }  // namespace minikafka

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "big_endian.hpp"
@@ -165,5 +166,23 @@ public:
     void compact_array_length(size_t count) { uvarint(count + 1); }
     void empty_tagged_fields() { uvarint(0); }
 };
+
+// Responses nest partitions under their topic: [topic_name [partition ...]]. Handlers keep flat
+// lists in request order, where a topic's partitions follow each other; this writes such a list
+// in the nested shape, calling write_partition(index) for each entry.
+template <typename Result, typename WritePartition>
+void write_grouped_by_topic(KafkaWriter& out, std::span<const Result> results, WritePartition write_partition) {
+    size_t topics = 0;
+    for (size_t i = 0; i < results.size(); ++i)
+        if (i == 0 || results[i].topic != results[i - 1].topic) ++topics;
+    out.array_length(topics);
+    for (size_t i = 0; i < results.size();) {
+        size_t end = i;
+        while (end < results.size() && results[end].topic == results[i].topic) ++end;
+        out.string(results[i].topic);
+        out.array_length(end - i);
+        for (; i < end; ++i) write_partition(i);
+    }
+}
 
 }  // namespace minikafka

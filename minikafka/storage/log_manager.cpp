@@ -82,7 +82,7 @@ void LogManager::load(int64_t now_ms) {
             if (auto error = apply_topic_config(topic.config, entry.name, entry.value))
                 mb::log::warn("topic {}: ignoring config {}={}: {}", name, entry.name, entry.value, *error);
         for (int32_t p = 0; p < count; ++p)
-            topic.partitions.push_back(std::make_unique<PartitionLog>(partition_dir(name, p), topic.config, now_ms));
+            topic.partitions.push_back(std::make_shared<PartitionLog>(partition_dir(name, p), topic.config, now_ms));
         mb::log::info("loaded topic {} ({} partitions)", name, count);
         topics_.emplace(name, std::move(topic));
     }
@@ -97,6 +97,12 @@ PartitionLog* LogManager::partition(std::string_view topic, int32_t partition) {
     Topic* t = find(topic);
     if (!t || partition < 0 || partition >= static_cast<int32_t>(t->partitions.size())) return nullptr;
     return t->partitions[static_cast<size_t>(partition)].get();
+}
+
+std::shared_ptr<PartitionLog> LogManager::shared_partition(std::string_view topic, int32_t partition) {
+    Topic* t = find(topic);
+    if (!t || partition < 0 || partition >= static_cast<int32_t>(t->partitions.size())) return nullptr;
+    return t->partitions[static_cast<size_t>(partition)];
 }
 
 LogManager::Result LogManager::create_topic(std::string_view name, int32_t partitions,
@@ -122,7 +128,7 @@ LogManager::Result LogManager::create_topic(std::string_view name, int32_t parti
         write_file_atomically(config_path(name), text);
     }
     for (int32_t p = 0; p < partitions; ++p)
-        topic.partitions.push_back(std::make_unique<PartitionLog>(partition_dir(name, p), topic.config, now_ms));
+        topic.partitions.push_back(std::make_shared<PartitionLog>(partition_dir(name, p), topic.config, now_ms));
     sync_directory(data_dir_);
     mb::log::info("created topic {} ({} partitions)", name, partitions);
     topics_.emplace(std::string(name), std::move(topic));
@@ -159,7 +165,7 @@ LogManager::Result LogManager::create_partitions(std::string_view name, int32_t 
         return {ErrorCode::InvalidPartitions, fmt::format("number of partitions must be at most {}", kMaxPartitions)};
     if (validate_only) return {};
     for (int32_t p = current; p < new_total; ++p)
-        topic->partitions.push_back(std::make_unique<PartitionLog>(partition_dir(name, p), topic->config, now_ms));
+        topic->partitions.push_back(std::make_shared<PartitionLog>(partition_dir(name, p), topic->config, now_ms));
     sync_directory(data_dir_);
     mb::log::info("topic {} now has {} partitions", name, new_total);
     return {};

@@ -27,9 +27,9 @@ namespace minikafka {
 
 struct Topic {
     std::string name;
-    LogConfig config;                    // broker defaults + overrides
-    std::vector<ConfigEntry> overrides;  // what CreateTopics set for this topic
-    std::vector<std::unique_ptr<PartitionLog>> partitions;
+    LogConfig config;                                       // broker defaults + overrides
+    std::vector<ConfigEntry> overrides;                     // what CreateTopics set for this topic
+    std::vector<std::shared_ptr<PartitionLog>> partitions;  // shared: an fsync in flight may outlive a deletion
 };
 
 class LogManager {
@@ -43,7 +43,9 @@ public:
     const LogConfig& defaults() const { return defaults_; }
     Topic* find(std::string_view name);
     PartitionLog* partition(std::string_view topic, int32_t partition);
+    std::shared_ptr<PartitionLog> shared_partition(std::string_view topic, int32_t partition);
     const std::map<std::string, Topic, std::less<>>& topics() const { return topics_; }
+    std::map<std::string, Topic, std::less<>>& topics_mutable() { return topics_; }
 
     // Kafka's rule: 1-249 characters of [a-zA-Z0-9._-], and not "." or "..".
     static bool valid_topic_name(std::string_view name);

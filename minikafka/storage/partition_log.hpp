@@ -90,7 +90,9 @@ public:
 
     // Durability (see log_config.hpp, flush.messages / flush.ms).
     bool flush_due(int64_t now_ms) const;
+    // True from the moment a flush is queued until it has finished.
     bool flush_in_progress() const { return flush_in_progress_; }
+    void mark_flush_queued() { flush_in_progress_ = true; }
     FlushJob begin_flush();
     void flush_done(const FlushJob& job, int64_t now_ms);
     int64_t flushed_offset() const { return flushed_offset_; }

@@ -35,5 +35,38 @@ class KcatMetadata(unittest.TestCase):
         self.assertIn('topic "auto-created" with 3 partitions', listing)
 
 
+class KcatProduceConsume(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server("MINIKAFKA_BIN")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+
+    def produce(self, topic, lines, *extra):
+        out = kcat(self.server.port, "-P", "-t", topic, *extra, input="".join(f"{l}\n" for l in lines))
+        self.assertEqual(out.returncode, 0, out.stderr)
+
+    def consume(self, topic, *offset_args):
+        out = kcat(self.server.port, "-C", "-t", topic, *offset_args, "-e", "-f", "%p %o %k=%s\n")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return out.stdout.splitlines()
+
+    def test_produce_then_consume_from_beginning_and_from_the_end(self):
+        self.produce("lines", [f"line{i}" for i in range(10)])
+        self.assertEqual(self.consume("lines", "-o", "beginning"), [f"0 {i} =line{i}" for i in range(10)])
+        self.assertEqual(self.consume("lines", "-o", "-3"), [f"0 {i} =line{i}" for i in range(7, 10)])
+        self.assertEqual(self.consume("lines", "-o", "end"), [])
+        self.assertEqual(self.consume("lines", "-o", "4", "-c", "2"), ["0 4 =line4", "0 5 =line5"])
+
+    def test_keyed_and_compressed_batches_come_back_verbatim(self):
+        for i, codec in enumerate(["none", "gzip", "snappy", "lz4", "zstd"]):
+            self.produce("codecs", [f"{codec}:value{i}"], "-K", ":", "-z", codec)
+        self.assertEqual(self.consume("codecs", "-o", "beginning"),
+                         ["0 0 none=value0", "0 1 gzip=value1", "0 2 snappy=value2", "0 3 lz4=value3",
+                          "0 4 zstd=value4"])
+
+
 if __name__ == "__main__":
     tap.main()

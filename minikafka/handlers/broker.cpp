@@ -1,0 +1,69 @@
+// The broker's shared mechanisms: group commit, periodic housekeeping, long-poll wake-ups
+// (see broker.hpp).
+#include "broker.hpp"
+
+#include <algorithm>
+
+namespace minikafka {
+
+Broker::Broker(BrokerConfig config_, LogConfig log_defaults, std::string data_dir, BrokerServices services_)
+    : config(std::move(config_)), logs(std::move(data_dir), log_defaults), services(std::move(services_)) {
+    last_retention_check_ms_ = services.now_ms();
+}
+
+void Broker::flush_if_due(const std::shared_ptr<PartitionLog>& log) {
+    if (log->flush_in_progress() || !log->flush_due(now_ms())) return;
+    // Not now but after the requests already queued on the broker thread: those appends then
+    // share this fsync (group commit).
+    log->mark_flush_queued();
+    services.run_later(0, [this, log] { start_flush(log); });
+}
+
+void Broker::start_flush(const std::shared_ptr<PartitionLog>& log) {
+    FlushJob job = log->begin_flush();
+    auto files = job.files;
+    services.background->sync(std::move(files), [this, log, job = std::move(job)] {
+        log->flush_done(job, now_ms());
+        // Appends made during the fsync wait for the next one.
+        if (log->flush_due(now_ms())) start_flush(log);
+    });
+}
+
+void Broker::tick() {
+    int64_t now = now_ms();
+    bool retention = now - last_retention_check_ms_ >= config.retention_check_interval_ms;
+    if (retention) last_retention_check_ms_ = now;
+    for (auto& [name, topic] : logs.topics_mutable()) {
+        for (const auto& log : topic.partitions) {
+            flush_if_due(log);  // flush.ms
+            if (auto rolled = log->take_rolled_files(); !rolled.empty())
+                services.background->sync(std::move(rolled), [] {});
+            if (retention) {
+                std::vector<std::string> deleted = log->enforce_retention(now);
+                if (!deleted.empty()) services.background->remove(std::move(deleted));
+            }
+        }
+    }
+}
+
+void Broker::flush_everything_now() {
+    for (const auto& [name, topic] : logs.topics())
+        for (const auto& log : topic.partitions)
+            for (const auto& file : log->all_files()) file->sync();
+}
+
+void Broker::add_fetch_waiter(std::shared_ptr<FetchWaiter> waiter) {
+    std::erase_if(fetch_waiters_, [](const auto& w) { return w->finished(); });  // timed out meanwhile
+    fetch_waiters_.push_back(std::move(waiter));
+}
+
+void Broker::records_appended() {
+    if (fetch_waiters_.empty()) return;
+    // A waiter may add new waiters while answering (it does not, today), so iterate a copy.
+    auto waiters = std::move(fetch_waiters_);
+    fetch_waiters_.clear();
+    for (auto& waiter : waiters)
+        if (!waiter->on_records_appended()) fetch_waiters_.push_back(std::move(waiter));
+}
+
+}  // namespace minikafka

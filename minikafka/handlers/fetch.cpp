@@ -1,0 +1,137 @@
+// Fetch: read stored batches back out, from any offset, with a long poll when there is nothing
+// new yet (protocol/fetch.hpp).
+//
+//   decode_fetch_request -> for each partition: check the offset against [log start, log end],
+//   PartitionLog::read (segment by binary search, position from the sparse index) -> a LogSlice
+//   of the segment file -> the reply carries the slice, and the session sends those bytes with
+//   sendfile(): from the page cache to the socket, never through this process's memory.
+//   Not enough bytes yet (min_bytes) and max_wait_ms > 0: the reply is deferred; a PendingFetch
+//   waits for records_appended() or its timer, then reads again and answers.
+// READ NEXT: storage/partition_log.cpp (read), server.cpp (send_file).
+#include "protocol/fetch.hpp"
+#include "handler_table.hpp"
+
+namespace minikafka {
+
+namespace {
+
+struct FetchResult {
+    std::vector<FetchPartitionResult> partitions;
+    std::vector<LogSlice> slices;  // slices[i] belongs to partitions[i] (size 0 = no records)
+    int64_t bytes = 0;
+    bool error = false;
+};
+
+// Reads what the request asks for, as the logs stand now.
+void read_partitions(Broker& broker, const FetchRequest& request, FetchResult& out) {
+    out.partitions.clear();
+    out.slices.clear();
+    out.bytes = 0;
+    out.error = false;
+    int64_t remaining = request.max_bytes;
+    for (const FetchPartition& wanted : request.partitions) {
+        FetchPartitionResult& result = out.partitions.emplace_back();
+        LogSlice& slice = out.slices.emplace_back();
+        result.topic = wanted.topic;
+        result.partition = wanted.partition;
+        const PartitionLog* log = broker.logs.partition(wanted.topic, wanted.partition);
+        if (!log) {
+            result.error = ErrorCode::UnknownTopicOrPartition;
+            out.error = true;
+            continue;
+        }
+        result.high_watermark = log->log_end_offset();
+        result.log_start_offset = log->log_start_offset();
+        if (wanted.fetch_offset < log->log_start_offset() || wanted.fetch_offset > log->log_end_offset()) {
+            result.error = ErrorCode::OffsetOutOfRange;  // the client resets by auto.offset.reset
+            out.error = true;
+            continue;
+        }
+        if (wanted.fetch_offset == log->log_end_offset() || remaining <= 0) continue;
+        // KIP-74: max_bytes limits are soft for the first batch - a batch bigger than the limit
+        // is still returned whole, or the consumer could never get past it.
+        int64_t limit = std::min<int64_t>(wanted.partition_max_bytes, remaining);
+        if (auto read = log->read(wanted.fetch_offset, limit)) {
+            slice = *read;
+            result.records_size = read->size;
+            remaining -= read->size;
+            out.bytes += read->size;
+        }
+    }
+}
+
+void encode(const FetchResult& result, int16_t version, Reply& reply) {
+    KafkaWriter out = reply.writer();
+    encode_fetch_response(out, version, ErrorCode::None, result.partitions, [&](size_t i) {
+        reply.add_file_slice(result.slices[i].file, result.slices[i].position, result.slices[i].size);
+    });
+}
+
+// A fetch held open until enough bytes arrive or max_wait_ms passes.
+class PendingFetch : public FetchWaiter {
+public:
+    PendingFetch(Broker& broker, const FetchRequest& request, int16_t version, std::shared_ptr<Reply> reply)
+        : broker_(broker), request_(request), version_(version), reply_(std::move(reply)) {
+        // The request's topic names point into the connection's input buffer, which moves on:
+        // keep our own copies.
+        names_.reserve(request_.partitions.size());
+        for (FetchPartition& partition : request_.partitions) {
+            if (names_.empty() || names_.back() != partition.topic) names_.emplace_back(partition.topic);
+            partition.topic = names_.back();
+        }
+    }
+
+    bool on_records_appended() override {
+        if (done_) return true;
+        read_partitions(broker_, request_, result_);
+        if (result_.bytes < request_.min_bytes && !result_.error) return false;
+        answer();
+        return true;
+    }
+    bool finished() const override { return done_; }
+
+    void on_timeout() {
+        if (done_) return;
+        read_partitions(broker_, request_, result_);
+        answer();
+    }
+
+private:
+    void answer() {
+        done_ = true;
+        encode(result_, version_, *reply_);
+        reply_->finish();
+    }
+
+    Broker& broker_;
+    FetchRequest request_;
+    int16_t version_;
+    std::shared_ptr<Reply> reply_;
+    std::vector<std::string> names_;
+    FetchResult result_;
+    bool done_ = false;
+};
+
+FetchRequest request;  // one broker thread: reused, so a fetch allocates nothing once warm
+FetchResult result;
+
+}  // namespace
+
+bool handle_fetch(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    decode_fetch_request(body, header.api_version, request);
+    if (!body.ok()) return false;
+    read_partitions(broker, request, result);
+    if (result.bytes >= request.min_bytes || result.error || request.max_wait_ms <= 0) {
+        encode(result, header.api_version, reply);
+        return true;
+    }
+    // Long poll: answer when records arrive (Broker::records_appended) or when max_wait_ms ends.
+    auto pending = std::make_shared<PendingFetch>(broker, request, header.api_version, reply.defer());
+    broker.add_fetch_waiter(pending);
+    broker.services.run_later(request.max_wait_ms, [weak = std::weak_ptr<PendingFetch>(pending)] {
+        if (auto fetch = weak.lock()) fetch->on_timeout();
+    });
+    return true;
+}
+
+}  // namespace minikafka

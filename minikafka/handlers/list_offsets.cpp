@@ -1,0 +1,36 @@
+// ListOffsets: earliest, latest, or the first offset at/after a timestamp, per partition
+// (protocol/list_offsets.hpp).
+#include "protocol/list_offsets.hpp"
+#include "handler_table.hpp"
+
+namespace minikafka {
+
+bool handle_list_offsets(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    ListOffsetsRequest request;
+    decode_list_offsets_request(body, header.api_version, request);
+    if (!body.ok()) return false;
+    std::vector<ListOffsetsPartitionResult> results;
+    for (const ListOffsetsPartition& wanted : request.partitions) {
+        ListOffsetsPartitionResult& result = results.emplace_back();
+        result.topic = wanted.topic;
+        result.partition = wanted.partition;
+        const PartitionLog* log = broker.logs.partition(wanted.topic, wanted.partition);
+        if (!log) {
+            result.error = ErrorCode::UnknownTopicOrPartition;
+        } else if (wanted.timestamp == kLatestTimestamp) {
+            result.offset = log->log_end_offset();
+        } else if (wanted.timestamp == kEarliestTimestamp) {
+            result.offset = log->log_start_offset();
+        } else if (wanted.timestamp >= 0) {
+            result.offset = log->offset_for_timestamp(wanted.timestamp);  // -1: no record that late
+            if (result.offset >= 0) result.timestamp = wanted.timestamp;
+        } else {
+            result.error = ErrorCode::InvalidRequest;  // e.g. -3 (max timestamp, v7+) we do not speak
+        }
+    }
+    KafkaWriter out = reply.writer();
+    encode_list_offsets_response(out, header.api_version, results);
+    return true;
+}
+
+}  // namespace minikafka

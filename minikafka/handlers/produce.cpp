@@ -1,0 +1,114 @@
+// Produce: validate each partition's record batch, append it to the partition's log, answer
+// with the offsets it got (protocol/produce.hpp).
+//
+//   socket -> decode_produce_request -> validate_batch (length, magic, CRC32C)
+//          -> PartitionLog::append (the bytes go to the active segment as they came)
+//          -> answer now, or - when the flush policy wants this data on disk before the ack -
+//             when the fsync that covers it completes (Broker::flush_if_due, group commit)
+// READ NEXT: storage/partition_log.cpp (append), handlers/fetch.cpp (reading it back).
+#include <fmt/format.h>
+
+#include "handler_table.hpp"
+#include "log.hpp"
+#include "model/record_batch.hpp"
+#include "protocol/produce.hpp"
+
+namespace minikafka {
+
+namespace {
+
+// One broker thread: the request and result lists are reused, so a produce request allocates
+// nothing once they have grown to the usual size.
+ProduceRequest request;
+std::vector<ProducePartitionResult> results;
+
+ErrorCode check_batch(std::string_view records, const LogConfig& config, RecordBatchHeader& header,
+                      std::string& message) {
+    BatchCheck check = validate_batch(records, header);
+    if (check != BatchCheck::ok) {
+        message = fmt::format("invalid record batch: {}", to_string(check));
+        return check == BatchCheck::bad_magic ? ErrorCode::UnsupportedForMessageFormat : ErrorCode::CorruptMessage;
+    }
+    if (header.total_size() != records.size()) {
+        message = "a produce request must hold exactly one record batch per partition";
+        return ErrorCode::InvalidRecord;
+    }
+    if (static_cast<int64_t>(records.size()) > config.max_message_bytes) {
+        message = fmt::format("batch of {} bytes is larger than max.message.bytes ({})", records.size(),
+                              config.max_message_bytes);
+        return ErrorCode::MessageTooLarge;
+    }
+    if (header.is_transactional() || header.is_control()) {
+        message = "transactions are not supported";
+        return ErrorCode::InvalidRecord;
+    }
+    return ErrorCode::None;
+}
+
+}  // namespace
+
+bool handle_produce(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    decode_produce_request(body, header.api_version, request);
+    if (!body.ok()) return false;
+    bool acks_valid = request.acks == 0 || request.acks == 1 || request.acks == -1;
+    int64_t now = broker.now_ms();
+    results.clear();
+    std::string message;
+    // Partitions whose new records must be fsynced before the answer goes out.
+    std::vector<std::pair<std::shared_ptr<PartitionLog>, int64_t>> durable_waits;
+
+    for (const ProducePartition& partition : request.partitions) {
+        ProducePartitionResult& result = results.emplace_back();
+        result.topic = partition.topic;
+        result.partition = partition.partition;
+        std::shared_ptr<PartitionLog> log = broker.logs.shared_partition(partition.topic, partition.partition);
+        if (!log && !broker.logs.find(partition.topic) && broker.config.auto_create_topics &&
+            LogManager::valid_topic_name(partition.topic)) {
+            broker.logs.create_topic(partition.topic, broker.config.num_partitions, {}, false, now);
+            log = broker.logs.shared_partition(partition.topic, partition.partition);
+        }
+        if (!acks_valid) {
+            result.error = ErrorCode::InvalidRequiredAcks;
+            continue;
+        }
+        if (!log) {
+            result.error = ErrorCode::UnknownTopicOrPartition;
+            continue;
+        }
+        RecordBatchHeader batch;
+        result.error = check_batch(partition.records.value_or(""), log->config(), batch, message);
+        if (result.error != ErrorCode::None) {
+            mb::log::warn("produce to {}-{} rejected: {}", partition.topic, partition.partition, message);
+            if (header.api_version >= 8) result.error_message = "rejected record batch";
+            continue;
+        }
+        PartitionLog::Appended appended = log->append(*partition.records, batch, now);
+        result.base_offset = appended.base_offset;
+        result.log_start_offset = log->log_start_offset();
+        if (log->config().log_append_time) result.log_append_time_ms = now;
+        if (log->flush_due(now)) {  // e.g. log.flush.interval.messages=1: on disk before the ack
+            durable_waits.emplace_back(log, log->log_end_offset());
+            broker.flush_if_due(log);
+        }
+    }
+    broker.records_appended();  // wake long-polling fetches
+
+    if (request.acks == 0) {
+        reply.omit();  // acks=0: the producer does not wait for (or read) an answer
+        return true;
+    }
+    KafkaWriter out = reply.writer();
+    encode_produce_response(out, header.api_version, results);
+    if (!durable_waits.empty()) {
+        // The answer is written; it leaves once every partition's fsync has covered our records.
+        auto pending = std::make_shared<size_t>(durable_waits.size());
+        auto deferred = reply.defer();
+        for (auto& [log, offset] : durable_waits)
+            log->when_flushed(offset, [pending, deferred] {
+                if (--*pending == 0) deferred->finish();
+            });
+    }
+    return true;
+}
+
+}  // namespace minikafka

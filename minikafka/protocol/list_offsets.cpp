@@ -1,0 +1,36 @@
+// ListOffsets codec (see list_offsets.hpp).
+#include "list_offsets.hpp"
+
+namespace minikafka {
+
+void decode_list_offsets_request(KafkaReader& in, int16_t version, ListOffsetsRequest& out) {
+    out.partitions.clear();
+    out.replica_id = in.i32();
+    if (version >= 2) in.i8();  // isolation_level: no transactions, so both levels see the same
+    int32_t topics = in.array_length();
+    for (int32_t t = 0; t < topics && in.ok(); ++t) {
+        std::string_view topic = in.string();
+        int32_t partitions = in.array_length();
+        for (int32_t p = 0; p < partitions && in.ok(); ++p) {
+            ListOffsetsPartition& entry = out.partitions.emplace_back();
+            entry.topic = topic;
+            entry.partition = in.i32();
+            if (version >= 4) in.i32();  // current_leader_epoch
+            entry.timestamp = in.i64();
+        }
+    }
+}
+
+void encode_list_offsets_response(KafkaWriter& out, int16_t version,
+                                  std::span<const ListOffsetsPartitionResult> results) {
+    if (version >= 2) out.i32(0);  // throttle_time_ms
+    write_grouped_by_topic(out, results, [&](size_t i) {
+        out.i32(results[i].partition);
+        out.i16(static_cast<int16_t>(results[i].error));
+        out.i64(results[i].timestamp);
+        out.i64(results[i].offset);
+        if (version >= 4) out.i32(0);  // leader_epoch
+    });
+}
+
+}  // namespace minikafka

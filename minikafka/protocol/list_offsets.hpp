@@ -1,0 +1,49 @@
+// minikafka/protocol/list_offsets.hpp
+//
+// CONCEPT: finding where to start reading. A consumer without a committed offset asks for the
+// earliest (timestamp -2) or latest (-1) offset of a partition, or for the first offset at or
+// after a point in time (timestamp >= 0, answered from the .timeindex): "replay from 09:00".
+//
+//   request v1+: replica_id INT32 | isolation_level INT8 (v2+)
+//                | topics [name | partitions [index | current_leader_epoch (v4+) | timestamp INT64]]
+//   response:    throttle_time_ms (v2+) | topics [name | partitions [index | error_code
+//                | timestamp INT64 | offset INT64 | leader_epoch INT32 (v4+)]]
+#pragma once
+
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "api_keys.hpp"
+#include "primitives.hpp"
+
+namespace minikafka {
+
+constexpr int64_t kLatestTimestamp = -1;
+constexpr int64_t kEarliestTimestamp = -2;
+
+struct ListOffsetsPartition {
+    std::string_view topic;
+    int32_t partition = 0;
+    int64_t timestamp = 0;
+};
+
+struct ListOffsetsRequest {
+    int32_t replica_id = -1;
+    std::vector<ListOffsetsPartition> partitions;
+};
+
+void decode_list_offsets_request(KafkaReader& in, int16_t version, ListOffsetsRequest& out);
+
+struct ListOffsetsPartitionResult {
+    std::string_view topic;
+    int32_t partition = 0;
+    ErrorCode error = ErrorCode::None;
+    int64_t timestamp = -1;
+    int64_t offset = -1;
+};
+
+void encode_list_offsets_response(KafkaWriter& out, int16_t version,
+                                  std::span<const ListOffsetsPartitionResult> results);
+
+}  // namespace minikafka
