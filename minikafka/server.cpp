@@ -76,6 +76,12 @@ constexpr mb::OptionSpec kOptions[] = {
     {"log.flush.interval.ms", "9223372036854775807", "fsync data older than this", mb::OptionKind::integer, 1},
     {"log.index.interval.bytes", "4096", "bytes of log between two offset index entries", mb::OptionKind::integer, 1},
     {"message.max.bytes", "1048588", "largest record batch a producer may append", mb::OptionKind::integer, 64},
+    {"group.min.session.timeout.ms", "6000", "shortest session.timeout.ms a consumer may ask for",
+     mb::OptionKind::integer, 1, INT32_MAX},
+    {"group.max.session.timeout.ms", "1800000", "longest session.timeout.ms a consumer may ask for",
+     mb::OptionKind::integer, 1, INT32_MAX},
+    {"group.initial.rebalance.delay.ms", "3000",
+     "how long a new group waits for more members before its first generation", mb::OptionKind::integer, 0, INT32_MAX},
     {"log.message.timestamp.type", "CreateTime", "record timestamps: the producer's or the broker's",
      mb::OptionKind::choice, 0, 0, "CreateTime|LogAppendTime"},
 };
@@ -134,6 +140,12 @@ public:
     }
 
     awaitable<void> run() {
+        boost::system::error_code peer_ec;
+        auto endpoint = socket_.remote_endpoint(peer_ec);
+        if (!peer_ec) {
+            peer_host_ = "/";  // Kafka's spelling: "/127.0.0.1"
+            peer_host_ += endpoint.address().to_string();
+        }
         using namespace asio::experimental::awaitable_operators;
         boost::system::error_code ec;
         socket_.native_non_blocking(true, ec);           // sendfile() must not block the broker thread
@@ -144,9 +156,9 @@ public:
 private:
     // A client may pipeline this many requests before we stop reading from it until the
     // replies have gone out (backpressure: a client that does not read its responses cannot
-    // make the broker buffer without limit).
+    // make the broker buffer without limit; record bytes are not buffered - they stay in the
+    // segment files until sendfile() - so replies are small).
     static constexpr size_t kMaxQueuedReplies = 1024;
-    static constexpr uint64_t kMaxQueuedBytes = 64 << 20;
     static constexpr size_t kReadChunk = 64 * 1024;
 
     awaitable<void> read_requests() {
@@ -177,14 +189,14 @@ private:
                 if (!handle_request(frame.bytes)) co_return;
                 in_.consume(frame.consumed);
             }
-            while (queue_.size() >= kMaxQueuedReplies || queued_bytes_ >= kMaxQueuedBytes)
-                co_await reader_wakeup_.async_wait(use_tuple);
+            while (queue_.size() >= kMaxQueuedReplies) co_await reader_wakeup_.async_wait(use_tuple);
         }
     }
 
     bool handle_request(std::string_view frame) {
         KafkaReader in(frame);
         RequestHeader header = decode_request_header(in);
+        header.client_host = peer_host_;
         if (!in.ok()) {
             mb::log::warn("{}: malformed request header; closing", peer());
             return false;
@@ -198,7 +210,6 @@ private:
             return false;
         }
         if (!reply->deferred()) reply->finish();
-        queued_bytes_ += reply->size();
         queue_.push_back(std::move(reply));
         wake_writer();
         return true;
@@ -214,7 +225,9 @@ private:
             // Send the ready replies at the front, in order, as few system calls as possible.
             size_t sent = 0;
             buffers.clear();
-            for (const auto& reply : queue_) {
+            // By index: the reader may append to the queue while we wait for the socket.
+            for (size_t i = 0; i < queue_.size(); ++i) {
+                const Reply* reply = queue_[i].get();
                 if (!reply->ready() || sent == 64) break;
                 ++sent;
                 if (reply->omitted()) continue;  // acks=0: the client expects nothing
@@ -229,7 +242,6 @@ private:
             }
             if (!co_await write(buffers)) co_return;
             for (size_t i = 0; i < sent; ++i) {
-                queued_bytes_ -= queue_.front()->size();
                 recycle(std::move(queue_.front()));
                 queue_.pop_front();
             }
@@ -294,10 +306,10 @@ private:
     tcp::socket socket_;
     Broker& broker_;
     SessionMetrics& metrics_;
+    std::string peer_host_;
     mb::ByteBuffer in_;
     std::deque<std::shared_ptr<Reply>> queue_;  // replies in request order
     std::vector<std::shared_ptr<Reply>> spare_;
-    uint64_t queued_bytes_ = 0;
     asio::steady_timer writer_wakeup_;  // cancelled = "a reply may be ready"
     asio::steady_timer reader_wakeup_;  // cancelled = "the queue shrank"
 };
@@ -355,8 +367,12 @@ int run_server(const mb::Options& options) {
         config.num_partitions = static_cast<int32_t>(options.integer("num.partitions"));
         config.max_request_bytes = static_cast<uint32_t>(options.integer("socket.request.max.bytes"));
         config.retention_check_interval_ms = options.integer("log.retention.check.interval.ms");
-        Broker broker(config, log_defaults(options), dir, services);
-        broker.logs.load(wall_clock_ms());
+        GroupConfig group_config;
+        group_config.min_session_timeout_ms = static_cast<int32_t>(options.integer("group.min.session.timeout.ms"));
+        group_config.max_session_timeout_ms = static_cast<int32_t>(options.integer("group.max.session.timeout.ms"));
+        group_config.initial_rebalance_delay_ms = options.integer("group.initial.rebalance.delay.ms");
+        Broker broker(config, log_defaults(options), group_config, dir, services);
+        broker.load();
 
         mb::Metrics metrics;
         SessionMetrics session_metrics{

@@ -6,9 +6,22 @@
 
 namespace minikafka {
 
-Broker::Broker(BrokerConfig config_, LogConfig log_defaults, std::string data_dir, BrokerServices services_)
-    : config(std::move(config_)), logs(std::move(data_dir), log_defaults), services(std::move(services_)) {
+Broker::Broker(BrokerConfig config_, LogConfig log_defaults, GroupConfig group_config, std::string data_dir,
+               BrokerServices services_)
+    : config(std::move(config_)),
+      logs(data_dir, log_defaults),
+      groups(group_config),
+      offset_store(data_dir + "/consumer-offsets.log"),
+      services(std::move(services_)) {
     last_retention_check_ms_ = services.now_ms();
+    next_producer_id_ = services.now_ms() * 1000;
+}
+
+void Broker::load() {
+    logs.load(now_ms());
+    offset_store.load([this](OffsetRecord&& record) {
+        groups.set_offset(record.group, record.topic, record.partition, std::move(record.value));
+    });
 }
 
 void Broker::flush_if_due(const std::shared_ptr<PartitionLog>& log) {
@@ -33,6 +46,7 @@ void Broker::tick() {
     int64_t now = now_ms();
     bool retention = now - last_retention_check_ms_ >= config.retention_check_interval_ms;
     if (retention) last_retention_check_ms_ = now;
+    groups.tick(now);  // session timeouts, rebalance deadlines
     for (auto& [name, topic] : logs.topics_mutable()) {
         for (const auto& log : topic.partitions) {
             flush_if_due(log);  // flush.ms
@@ -50,6 +64,16 @@ void Broker::flush_everything_now() {
     for (const auto& [name, topic] : logs.topics())
         for (const auto& log : topic.partitions)
             for (const auto& file : log->all_files()) file->sync();
+    offset_store.file()->sync();
+}
+
+void Broker::compact_offsets_if_worthwhile() {
+    if (!offset_store.compaction_worthwhile(groups.committed_offset_count())) return;
+    std::vector<OffsetRecord> live;
+    for (const auto& [group, topic] : groups.list_groups())
+        if (const auto* offsets = groups.offsets(group))
+            for (const auto& [key, value] : *offsets) live.push_back({group, key.first, key.second, value});
+    offset_store.compact_if_worthwhile(live);
 }
 
 void Broker::add_fetch_waiter(std::shared_ptr<FetchWaiter> waiter) {

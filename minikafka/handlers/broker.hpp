@@ -22,8 +22,10 @@
 #include <string>
 #include <vector>
 
+#include "model/group_coordinator.hpp"
 #include "storage/background_worker.hpp"
 #include "storage/log_manager.hpp"
+#include "storage/offset_store.hpp"
 
 namespace minikafka {
 
@@ -58,7 +60,11 @@ public:
 
 class Broker {
 public:
-    Broker(BrokerConfig config, LogConfig log_defaults, std::string data_dir, BrokerServices services);
+    Broker(BrokerConfig config, LogConfig log_defaults, GroupConfig group_config, std::string data_dir,
+           BrokerServices services);
+
+    // Opens the topics (recovering their logs) and replays the committed offsets.
+    void load();
 
     int64_t now_ms() const { return services.now_ms(); }
 
@@ -71,11 +77,20 @@ public:
     // At shutdown: everything appended goes to disk, on this thread.
     void flush_everything_now();
 
+    // A producer id for InitProducerId: never handed out twice, also across restarts (they are
+    // taken from the start time in milliseconds times 1000, then counted up).
+    int64_t next_producer_id() { return next_producer_id_++; }
+
+    // Rewrites the committed-offsets file when it is mostly superseded commits.
+    void compact_offsets_if_worthwhile();
+
     void add_fetch_waiter(std::shared_ptr<FetchWaiter> waiter);
     void records_appended();
 
     BrokerConfig config;
     LogManager logs;
+    GroupCoordinator groups;
+    OffsetStore offset_store;
     BrokerServices services;
 
 private:
@@ -83,6 +98,7 @@ private:
 
     std::vector<std::shared_ptr<FetchWaiter>> fetch_waiters_;
     int64_t last_retention_check_ms_ = 0;
+    int64_t next_producer_id_ = 0;
 };
 
 }  // namespace minikafka

@@ -18,6 +18,20 @@ constexpr ApiHandler kHandlers[] = {
     {ApiKey::Fetch, 4, 11, handle_fetch},
     {ApiKey::ListOffsets, 1, 5, handle_list_offsets},
     {ApiKey::Metadata, 0, 8, handle_metadata},
+    {ApiKey::OffsetCommit, 2, 7, handle_offset_commit},
+    {ApiKey::OffsetFetch, 1, 5, handle_offset_fetch},
+    {ApiKey::FindCoordinator, 0, 2, handle_find_coordinator},
+    {ApiKey::JoinGroup, 0, 5, handle_join_group},
+    {ApiKey::Heartbeat, 0, 3, handle_heartbeat},
+    {ApiKey::LeaveGroup, 0, 2, handle_leave_group},
+    {ApiKey::SyncGroup, 0, 3, handle_sync_group},
+    {ApiKey::DescribeGroups, 0, 4, handle_describe_groups},
+    {ApiKey::ListGroups, 0, 2, handle_list_groups},
+    {ApiKey::CreateTopics, 0, 4, handle_create_topics},
+    {ApiKey::DeleteTopics, 0, 3, handle_delete_topics},
+    {ApiKey::InitProducerId, 0, 1, handle_init_producer_id},
+    {ApiKey::DescribeConfigs, 0, 2, handle_describe_configs},
+    {ApiKey::CreatePartitions, 0, 1, handle_create_partitions},
 };
 
 constexpr auto kVersions = [] {

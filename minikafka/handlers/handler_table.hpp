@@ -40,5 +40,19 @@ bool handle_metadata(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_produce(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_fetch(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_list_offsets(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_find_coordinator(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_join_group(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_sync_group(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_heartbeat(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_leave_group(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_list_groups(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_describe_groups(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_offset_commit(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_offset_fetch(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_create_topics(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_delete_topics(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_create_partitions(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_describe_configs(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_init_producer_id(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 
 }  // namespace minikafka

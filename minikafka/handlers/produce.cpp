@@ -82,7 +82,20 @@ bool handle_produce(Broker& broker, const RequestHeader& header, KafkaReader& bo
             if (header.api_version >= 8) result.error_message = "rejected record batch";
             continue;
         }
+        int64_t duplicate_offset = -1;
+        SequenceCheck sequence = log->producers.check(batch, duplicate_offset);
+        if (sequence == SequenceCheck::duplicate) {  // a retry of a batch we already have
+            result.base_offset = duplicate_offset;
+            result.log_start_offset = log->log_start_offset();
+            continue;
+        }
+        if (sequence != SequenceCheck::ok) {
+            result.error = sequence == SequenceCheck::fenced ? ErrorCode::InvalidProducerEpoch
+                                                             : ErrorCode::OutOfOrderSequenceNumber;
+            continue;
+        }
         PartitionLog::Appended appended = log->append(*partition.records, batch, now);
+        log->producers.record(batch, appended.base_offset);
         result.base_offset = appended.base_offset;
         result.log_start_offset = log->log_start_offset();
         if (log->config().log_append_time) result.log_append_time_ms = now;

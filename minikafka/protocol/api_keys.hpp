@@ -40,6 +40,7 @@ enum class ErrorCode : int16_t {
     CorruptMessage = 2,    // record batch CRC or length check failed
     UnknownTopicOrPartition = 3,
     InvalidFetchSize = 4,
+    OffsetMetadataTooLarge = 12,
     MessageTooLarge = 10,
     CoordinatorNotAvailable = 15,
     NotCoordinator = 16,
@@ -54,6 +55,7 @@ enum class ErrorCode : int16_t {
     RebalanceInProgress = 27,  // heartbeat/sync during a rebalance: rejoin
     InvalidCommitOffsetSize = 28,
     TopicAuthorizationFailed = 29,
+    TransactionalIdAuthorizationFailed = 53,
     UnsupportedVersion = 35,
     TopicAlreadyExists = 36,
     InvalidPartitions = 37,

@@ -37,7 +37,8 @@ struct RequestHeader {
     int16_t api_version = 0;
     int32_t correlation_id = 0;
     std::optional<std::string_view> client_id;
-    bool flexible = false;  // header v2 + flexible body encoding
+    bool flexible = false;         // header v2 + flexible body encoding
+    std::string_view client_host;  // not on the wire: the session fills in the peer's address
 };
 
 // Reads the header; `in` is left at the start of the body.

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "log_config.hpp"
+#include "model/producer_state.hpp"
 #include "segment.hpp"
 
 namespace minikafka {
@@ -101,6 +102,9 @@ public:
     // Files of segments rolled since the last call: Kafka flushes a segment when it is rolled,
     // whatever the flush policy, so a closed segment is on disk.
     std::vector<std::shared_ptr<File>> take_rolled_files();
+
+    // Idempotent producers' recent sequence numbers for this partition (model/producer_state.hpp).
+    ProducerStateTable producers;
 
     // Every file of every segment (for a final flush at shutdown, and deletion of the topic).
     std::vector<std::shared_ptr<File>> all_files() const;

@@ -130,7 +130,11 @@ TEST(RequestHeader, V1AndFlexibleV2) {
 }
 
 TEST(RequestHeader, ApiVersionsResponseHeaderHasNoTaggedFieldsEvenWhenFlexible) {
-    RequestHeader h{ApiKey::ApiVersions, 3, 42, std::nullopt, true};
+    RequestHeader h;
+    h.api_key = ApiKey::ApiVersions;
+    h.api_version = 3;
+    h.correlation_id = 42;
+    h.flexible = true;
     mb::ByteBuffer buf;
     KafkaWriter w(buf);
     encode_response_header(w, h);

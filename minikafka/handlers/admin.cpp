@@ -1,0 +1,157 @@
+// The admin APIs: CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs
+// (protocol/admin.hpp). Topics are created and deleted by the LogManager; these handlers check
+// what only makes sense with several brokers (replication factor, replica assignment): one
+// broker can hold one replica, on itself.
+#include <fmt/format.h>
+
+#include "handler_table.hpp"
+#include "protocol/admin.hpp"
+
+namespace minikafka {
+
+namespace {
+
+// A replica assignment is acceptable when it places each partition on this broker alone.
+bool assignment_is_ours(const std::vector<std::vector<int32_t>>& assignments, int32_t node_id) {
+    for (const auto& replicas : assignments)
+        if (replicas.size() != 1 || replicas[0] != node_id) return false;
+    return true;
+}
+
+}  // namespace
+
+bool handle_create_topics(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    CreateTopicsRequest request = decode_create_topics_request(body, header.api_version);
+    if (!body.ok()) return false;
+    std::vector<TopicResult> results;
+    for (const CreatableTopic& topic : request.topics) {
+        TopicResult& result = results.emplace_back();
+        result.name = topic.name;
+        int32_t partitions = topic.num_partitions;
+        if (!topic.assignments.empty()) {
+            if (!assignment_is_ours(topic.assignments, broker.config.node_id)) {
+                result.error = ErrorCode::InvalidReplicaAssignment;
+                result.message = fmt::format("this cluster has one broker, id {}", broker.config.node_id);
+                continue;
+            }
+            partitions = static_cast<int32_t>(topic.assignments.size());
+        }
+        if (partitions == -1) partitions = broker.config.num_partitions;
+        if (topic.replication_factor != -1 && topic.replication_factor != 1) {
+            result.error = ErrorCode::InvalidReplicationFactor;
+            result.message =
+                fmt::format("replication factor {} is larger than the number of brokers (1)", topic.replication_factor);
+            continue;
+        }
+        auto created =
+            broker.logs.create_topic(topic.name, partitions, topic.configs, request.validate_only, broker.now_ms());
+        result.error = created.error;
+        result.message = created.message;
+    }
+    KafkaWriter out = reply.writer();
+    encode_create_topics_response(out, header.api_version, results);
+    return true;
+}
+
+bool handle_delete_topics(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    std::vector<std::string> names = decode_delete_topics_request(body, header.api_version);
+    if (!body.ok()) return false;
+    std::vector<TopicResult> results;
+    std::vector<std::string> removed;
+    for (const std::string& name : names) results.push_back({name, broker.logs.delete_topic(name, removed).error, {}});
+    if (!removed.empty()) broker.services.background->remove(std::move(removed));
+    KafkaWriter out = reply.writer();
+    encode_delete_topics_response(out, header.api_version, results);
+    return true;
+}
+
+bool handle_create_partitions(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    CreatePartitionsRequest request = decode_create_partitions_request(body, header.api_version);
+    if (!body.ok()) return false;
+    std::vector<TopicResult> results;
+    for (const CreatePartitionsTopic& topic : request.topics) {
+        TopicResult& result = results.emplace_back();
+        result.name = topic.name;
+        if (topic.assignments && !assignment_is_ours(*topic.assignments, broker.config.node_id)) {
+            result.error = ErrorCode::InvalidReplicaAssignment;
+            result.message = fmt::format("this cluster has one broker, id {}", broker.config.node_id);
+            continue;
+        }
+        auto created = broker.logs.create_partitions(topic.name, topic.count, request.validate_only, broker.now_ms());
+        result.error = created.error;
+        result.message = created.message;
+    }
+    KafkaWriter out = reply.writer();
+    encode_create_partitions_response(out, header.api_version, results);
+    return true;
+}
+
+bool handle_describe_configs(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    std::vector<DescribeConfigsResource> resources = decode_describe_configs_request(body, header.api_version);
+    if (!body.ok()) return false;
+    std::vector<DescribeConfigsResult> results;
+    for (const auto& resource : resources) {
+        DescribeConfigsResult& result = results.emplace_back();
+        result.type = resource.type;
+        result.name = resource.name;
+        auto wanted = [&](std::string_view name) {
+            return !resource.keys ||
+                   std::find(resource.keys->begin(), resource.keys->end(), name) != resource.keys->end();
+        };
+        if (resource.type == static_cast<int8_t>(ConfigResourceType::Topic)) {
+            const Topic* topic = broker.logs.find(resource.name);
+            if (!topic) {
+                result.error = ErrorCode::UnknownTopicOrPartition;
+                result.message = fmt::format("no topic '{}'", resource.name);
+                continue;
+            }
+            for (const TopicConfigName& config : topic_config_names()) {
+                if (!wanted(config.topic_name)) continue;
+                bool overridden = std::any_of(topic->overrides.begin(), topic->overrides.end(),
+                                              [&](const ConfigEntry& e) { return e.name == config.topic_name; });
+                result.configs.push_back({std::string(config.topic_name),
+                                          topic_config_value(topic->config, config.topic_name),
+                                          overridden ? ConfigSource::DynamicTopic : ConfigSource::Default});
+            }
+        } else if (resource.type == static_cast<int8_t>(ConfigResourceType::Broker)) {
+            // The broker-level names of the log defaults, plus who we are.
+            for (const TopicConfigName& config : topic_config_names())
+                if (wanted(config.broker_name))
+                    result.configs.push_back({std::string(config.broker_name),
+                                              topic_config_value(broker.logs.defaults(), config.topic_name),
+                                              ConfigSource::StaticBroker});
+            if (wanted("broker.id"))
+                result.configs.push_back(
+                    {"broker.id", std::to_string(broker.config.node_id), ConfigSource::StaticBroker});
+            if (wanted("num.partitions"))
+                result.configs.push_back(
+                    {"num.partitions", std::to_string(broker.config.num_partitions), ConfigSource::StaticBroker});
+            if (wanted("auto.create.topics.enable"))
+                result.configs.push_back({"auto.create.topics.enable",
+                                          broker.config.auto_create_topics ? "true" : "false",
+                                          ConfigSource::StaticBroker});
+        } else {
+            result.error = ErrorCode::InvalidRequest;
+            result.message = "only topic (2) and broker (4) resources have configs here";
+        }
+    }
+    KafkaWriter out = reply.writer();
+    encode_describe_configs_response(out, header.api_version, results);
+    return true;
+}
+
+bool handle_init_producer_id(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    InitProducerIdRequest request = decode_init_producer_id_request(body, header.api_version);
+    if (!body.ok()) return false;
+    KafkaWriter out = reply.writer();
+    if (request.transactional_id) {
+        // Transactions need a transaction coordinator, which minikafka does not have.
+        encode_init_producer_id_response(out, header.api_version, ErrorCode::TransactionalIdAuthorizationFailed, -1,
+                                         -1);
+        return true;
+    }
+    encode_init_producer_id_response(out, header.api_version, ErrorCode::None, broker.next_producer_id(), 0);
+    return true;
+}
+
+}  // namespace minikafka

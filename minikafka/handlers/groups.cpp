@@ -1,0 +1,91 @@
+// The consumer group APIs: FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
+// ListGroups, DescribeGroups (protocol/groups.hpp). The decisions are the group state
+// machine's (model/consumer_group.cpp); these handlers translate. JoinGroup and SyncGroup
+// answers are often held back until other members act, so they answer through callbacks on a
+// deferred Reply.
+#include "protocol/groups.hpp"
+#include "handler_table.hpp"
+
+namespace minikafka {
+
+bool handle_find_coordinator(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    FindCoordinatorRequest request = decode_find_coordinator_request(body, header.api_version);
+    if (!body.ok()) return false;
+    // One broker coordinates every group. Transactions (key_type 1) are not implemented.
+    ErrorCode error = request.key_type == 0 ? ErrorCode::None : ErrorCode::CoordinatorNotAvailable;
+    KafkaWriter out = reply.writer();
+    encode_find_coordinator_response(out, header.api_version, error, broker.config.node_id,
+                                     broker.config.advertised_host, broker.config.port);
+    return true;
+}
+
+bool handle_join_group(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    JoinGroupRequest request = decode_join_group_request(body, header.api_version);
+    if (!body.ok()) return false;
+    request.params.client_id = std::string(header.client_id.value_or(""));
+    request.params.client_host = std::string(header.client_host);
+    auto deferred = reply.defer();
+    broker.groups.join(request.group_id, std::move(request.params), broker.now_ms(),
+                       [deferred, version = header.api_version](const JoinGroupResult& result) {
+                           KafkaWriter out = deferred->writer();
+                           encode_join_group_response(out, version, result);
+                           deferred->finish();
+                       });
+    return true;
+}
+
+bool handle_sync_group(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    SyncGroupRequest request = decode_sync_group_request(body, header.api_version);
+    if (!body.ok()) return false;
+    auto deferred = reply.defer();
+    broker.groups.sync(request.group_id, request.generation_id, request.member_id, std::move(request.assignments),
+                       broker.now_ms(), [deferred, version = header.api_version](const SyncGroupResult& result) {
+                           KafkaWriter out = deferred->writer();
+                           encode_sync_group_response(out, version, result);
+                           deferred->finish();
+                       });
+    return true;
+}
+
+bool handle_heartbeat(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    HeartbeatRequest request = decode_heartbeat_request(body, header.api_version);
+    if (!body.ok()) return false;
+    ErrorCode error =
+        broker.groups.heartbeat(request.group_id, request.generation_id, request.member_id, broker.now_ms());
+    KafkaWriter out = reply.writer();
+    encode_error_only_response(out, header.api_version, error);
+    return true;
+}
+
+bool handle_leave_group(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    LeaveGroupRequest request = decode_leave_group_request(body, header.api_version);
+    if (!body.ok()) return false;
+    ErrorCode error = broker.groups.leave(request.group_id, request.member_id, broker.now_ms());
+    KafkaWriter out = reply.writer();
+    encode_error_only_response(out, header.api_version, error);
+    return true;
+}
+
+bool handle_list_groups(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    if (!body.ok()) return false;
+    KafkaWriter out = reply.writer();
+    encode_list_groups_response(out, header.api_version, broker.groups.list_groups());
+    return true;
+}
+
+bool handle_describe_groups(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    std::vector<std::string> ids = decode_describe_groups_request(body, header.api_version);
+    if (!body.ok()) return false;
+    std::vector<DescribedGroup> groups;
+    for (auto& id : ids) {
+        DescribedGroup& described = groups.emplace_back();
+        described.group = broker.groups.group(id);
+        if (id.empty()) described.error = ErrorCode::InvalidGroupId;
+        described.group_id = std::move(id);
+    }
+    KafkaWriter out = reply.writer();
+    encode_describe_groups_response(out, header.api_version, groups);
+    return true;
+}
+
+}  // namespace minikafka

@@ -1,0 +1,291 @@
+// The consumer group state machine (see consumer_group.hpp for the states and the protocol).
+#include "consumer_group.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "log.hpp"
+
+namespace minikafka {
+
+std::string_view to_string(GroupState state) {
+    switch (state) {
+        case GroupState::Empty:
+            return "Empty";
+        case GroupState::PreparingRebalance:
+            return "PreparingRebalance";
+        case GroupState::CompletingRebalance:
+            return "CompletingRebalance";
+        case GroupState::Stable:
+            return "Stable";
+        case GroupState::Dead:
+            return "Dead";
+    }
+    return "Unknown";
+}
+
+JoinGroupResult join_error(ErrorCode error, std::string member_id) {
+    JoinGroupResult result;
+    result.error = error;
+    result.member_id = std::move(member_id);
+    return result;
+}
+
+const std::string* GroupMember::metadata_for(std::string_view protocol) const {
+    for (const auto& p : protocols)
+        if (p.name == protocol) return &p.metadata;
+    return nullptr;
+}
+
+bool ConsumerGroup::supports_protocols(const JoinGroupParams& params) const {
+    if (members_.empty()) return !params.protocol_type.empty() && !params.protocols.empty();
+    if (params.protocol_type != protocol_type_) return false;
+    // At least one of the joiner's assignors must be one that every member supports.
+    return std::any_of(params.protocols.begin(), params.protocols.end(), [&](const GroupProtocol& p) {
+        return std::all_of(members_.begin(), members_.end(),
+                           [&](const auto& m) { return m.second.metadata_for(p.name) != nullptr; });
+    });
+}
+
+// Kafka's rule: among the assignors every member supports, each member votes for the one it
+// lists first; the most votes win.
+std::string ConsumerGroup::select_protocol() const {
+    const GroupMember& first = members_.begin()->second;
+    std::vector<std::string> candidates;
+    for (const auto& p : first.protocols)
+        if (std::all_of(members_.begin(), members_.end(),
+                        [&](const auto& m) { return m.second.metadata_for(p.name) != nullptr; }))
+            candidates.push_back(p.name);
+    if (candidates.empty()) return {};
+    std::map<std::string, int> votes;
+    for (const auto& [id, member] : members_)
+        for (const auto& p : member.protocols)
+            if (std::find(candidates.begin(), candidates.end(), p.name) != candidates.end()) {
+                ++votes[p.name];
+                break;
+            }
+    std::string best = candidates.front();
+    for (const auto& name : candidates)
+        if (votes[name] > votes[best]) best = name;
+    return best;
+}
+
+JoinGroupResult ConsumerGroup::join_result_for(const GroupMember& member) const {
+    JoinGroupResult result;
+    result.generation_id = generation_id_;
+    result.protocol_name = protocol_name_;
+    result.leader = leader_;
+    result.member_id = member.id;
+    if (member.id == leader_) {
+        for (const auto& [id, m] : members_) {
+            const std::string* metadata = m.metadata_for(protocol_name_);
+            result.members.push_back({id, m.instance_id, metadata ? *metadata : std::string()});
+        }
+    }
+    return result;
+}
+
+void ConsumerGroup::join(JoinGroupParams params, const std::string& new_member_id, int64_t now_ms, JoinCallback done) {
+    if (!supports_protocols(params)) {
+        done(join_error(ErrorCode::InconsistentGroupProtocol, params.member_id));
+        return;
+    }
+    std::string member_id = params.member_id;
+    if (member_id.empty()) {
+        if (params.require_known_member_id) {
+            // Hand out the id and wait for the member to come back with it.
+            pending_members_[new_member_id] = now_ms + params.session_timeout_ms;
+            done(join_error(ErrorCode::MemberIdRequired, new_member_id));
+            return;
+        }
+        member_id = new_member_id;
+    } else if (pending_members_.erase(member_id) == 0 && !members_.contains(member_id)) {
+        done(join_error(ErrorCode::UnknownMemberId, member_id));
+        return;
+    }
+
+    auto existing = members_.find(member_id);
+    if (existing != members_.end()) {
+        GroupMember& member = existing->second;
+        bool changed =
+            member.protocols.size() != params.protocols.size() ||
+            !std::equal(member.protocols.begin(), member.protocols.end(), params.protocols.begin(),
+                        [](const auto& a, const auto& b) { return a.name == b.name && a.metadata == b.metadata; });
+        member.last_heartbeat_ms = now_ms;
+        if ((state_ == GroupState::Stable && member_id != leader_ && !changed) ||
+            (state_ == GroupState::CompletingRebalance && !changed)) {
+            // Nothing new: a repeated join gets the current generation again (no rebalance).
+            done(join_result_for(member));
+            return;
+        }
+        member.protocols = std::move(params.protocols);
+        member.session_timeout_ms = params.session_timeout_ms;
+        member.rebalance_timeout_ms = params.rebalance_timeout_ms;
+        // A member that joins again while its earlier join is held: answer the old one first.
+        if (member.awaiting_join)
+            std::exchange(member.awaiting_join, nullptr)(join_error(ErrorCode::RebalanceInProgress, member_id));
+        member.awaiting_join = std::move(done);
+        if (state_ != GroupState::PreparingRebalance) prepare_rebalance(now_ms, "member rejoined with new metadata");
+        maybe_complete_join(now_ms);
+        return;
+    }
+
+    GroupMember& member = members_[member_id];
+    member.id = member_id;
+    member.instance_id = std::move(params.group_instance_id);
+    member.client_id = std::move(params.client_id);
+    member.client_host = std::move(params.client_host);
+    member.session_timeout_ms = params.session_timeout_ms;
+    member.rebalance_timeout_ms = params.rebalance_timeout_ms;
+    member.protocols = std::move(params.protocols);
+    member.last_heartbeat_ms = now_ms;
+    member.awaiting_join = std::move(done);
+    if (protocol_type_.empty()) protocol_type_ = params.protocol_type;
+    if (state_ != GroupState::PreparingRebalance) prepare_rebalance(now_ms, "a member joined");
+    maybe_complete_join(now_ms);
+}
+
+void ConsumerGroup::prepare_rebalance(int64_t now_ms, std::string_view reason) {
+    if (state_ == GroupState::CompletingRebalance) fail_pending_syncs(ErrorCode::RebalanceInProgress);
+    bool was_empty = state_ == GroupState::Empty;
+    state_ = GroupState::PreparingRebalance;
+    // Wait for the members to rejoin for up to their rebalance timeout. A group starting from
+    // Empty waits group.initial.rebalance.delay.ms, so that consumers started together land in
+    // one generation instead of a rebalance per consumer.
+    int64_t wait = was_empty ? initial_rebalance_delay_ms_ : 0;
+    if (!was_empty)
+        for (const auto& [id, m] : members_) wait = std::max<int64_t>(wait, m.rebalance_timeout_ms);
+    rebalance_deadline_ms_ = now_ms + wait;
+    initial_join_ = was_empty;
+    mb::log::info("group {}: preparing rebalance of generation {} ({})", id_, generation_id_, reason);
+}
+
+void ConsumerGroup::maybe_complete_join(int64_t now_ms) {
+    if (state_ != GroupState::PreparingRebalance) return;
+    bool all_joined = std::all_of(members_.begin(), members_.end(),
+                                  [](const auto& m) { return static_cast<bool>(m.second.awaiting_join); });
+    if (all_joined && (!initial_join_ || now_ms >= rebalance_deadline_ms_)) complete_join(now_ms);
+}
+
+void ConsumerGroup::complete_join(int64_t now_ms) {
+    // Members that did not rejoin in time are out of the group.
+    for (auto it = members_.begin(); it != members_.end();) {
+        if (it->second.awaiting_join) {
+            ++it;
+            continue;
+        }
+        mb::log::info("group {}: member {} did not rejoin in time; removed", id_, it->first);
+        if (it->second.awaiting_sync)
+            std::exchange(it->second.awaiting_sync, nullptr)({ErrorCode::RebalanceInProgress, {}});
+        if (leader_ == it->first) leader_.clear();
+        it = members_.erase(it);
+    }
+    ++generation_id_;
+    if (members_.empty()) {
+        state_ = GroupState::Empty;
+        protocol_type_.clear();
+        protocol_name_.clear();
+        leader_.clear();
+        mb::log::info("group {}: generation {} is empty", id_, generation_id_);
+        return;
+    }
+    protocol_name_ = select_protocol();
+    if (!members_.contains(leader_)) leader_ = members_.begin()->first;
+    state_ = GroupState::CompletingRebalance;
+    mb::log::info("group {}: generation {} with {} members, protocol {}, leader {}", id_, generation_id_,
+                  members_.size(), protocol_name_, leader_);
+    for (auto& [id, member] : members_) {
+        member.last_heartbeat_ms = now_ms;
+        member.assignment.clear();
+        JoinCallback answer = std::exchange(member.awaiting_join, nullptr);
+        answer(join_result_for(member));
+    }
+}
+
+void ConsumerGroup::fail_pending_syncs(ErrorCode error) {
+    for (auto& [id, member] : members_)
+        if (member.awaiting_sync) std::exchange(member.awaiting_sync, nullptr)({error, {}});
+}
+
+void ConsumerGroup::sync(int32_t generation_id, const std::string& member_id,
+                         std::map<std::string, std::string> assignments, int64_t now_ms, SyncCallback done) {
+    auto it = members_.find(member_id);
+    if (it == members_.end()) return done({ErrorCode::UnknownMemberId, {}});
+    if (generation_id != generation_id_) return done({ErrorCode::IllegalGeneration, {}});
+    GroupMember& member = it->second;
+    member.last_heartbeat_ms = now_ms;
+    switch (state_) {
+        case GroupState::Empty:
+        case GroupState::Dead:
+            return done({ErrorCode::UnknownMemberId, {}});
+        case GroupState::PreparingRebalance:
+            return done({ErrorCode::RebalanceInProgress, {}});
+        case GroupState::Stable:
+            return done({ErrorCode::None, member.assignment});
+        case GroupState::CompletingRebalance:
+            break;
+    }
+    if (member.awaiting_sync) std::exchange(member.awaiting_sync, nullptr)({ErrorCode::RebalanceInProgress, {}});
+    member.awaiting_sync = std::move(done);
+    if (member_id != leader_) return;  // followers wait for the leader's assignment
+    for (auto& [id, m] : members_) {
+        auto assigned = assignments.find(id);
+        m.assignment = assigned == assignments.end() ? std::string() : std::move(assigned->second);
+    }
+    state_ = GroupState::Stable;
+    mb::log::info("group {}: generation {} is stable", id_, generation_id_);
+    for (auto& [id, m] : members_)
+        if (m.awaiting_sync) std::exchange(m.awaiting_sync, nullptr)({ErrorCode::None, m.assignment});
+}
+
+ErrorCode ConsumerGroup::heartbeat(int32_t generation_id, std::string_view member_id, int64_t now_ms) {
+    if (state_ == GroupState::Empty || state_ == GroupState::Dead) return ErrorCode::UnknownMemberId;
+    auto it = members_.find(std::string(member_id));
+    if (it == members_.end()) return ErrorCode::UnknownMemberId;
+    if (generation_id != generation_id_) return ErrorCode::IllegalGeneration;
+    it->second.last_heartbeat_ms = now_ms;
+    // The answer that makes members rejoin: a rebalance has started.
+    return state_ == GroupState::PreparingRebalance ? ErrorCode::RebalanceInProgress : ErrorCode::None;
+}
+
+ErrorCode ConsumerGroup::leave(std::string_view member_id, int64_t now_ms) {
+    std::string id(member_id);
+    if (pending_members_.erase(id)) return ErrorCode::None;
+    if (!members_.contains(id)) return ErrorCode::UnknownMemberId;
+    remove_member(id, now_ms, "member left");
+    return ErrorCode::None;
+}
+
+void ConsumerGroup::remove_member(const std::string& member_id, int64_t now_ms, std::string_view reason) {
+    auto it = members_.find(member_id);
+    if (it->second.awaiting_join)
+        std::exchange(it->second.awaiting_join, nullptr)(join_error(ErrorCode::UnknownMemberId, member_id));
+    if (it->second.awaiting_sync) std::exchange(it->second.awaiting_sync, nullptr)({ErrorCode::UnknownMemberId, {}});
+    members_.erase(it);
+    if (leader_ == member_id) leader_.clear();
+    mb::log::info("group {}: member {} removed ({})", id_, member_id, reason);
+    if (state_ == GroupState::Stable || state_ == GroupState::CompletingRebalance) prepare_rebalance(now_ms, reason);
+    maybe_complete_join(now_ms);
+}
+
+ErrorCode ConsumerGroup::check_commit(int32_t generation_id, std::string_view member_id) const {
+    // A client outside group management (kcat, an admin tool) may commit for an idle group.
+    if (generation_id < 0 && member_id.empty())
+        return state_ == GroupState::Empty ? ErrorCode::None : ErrorCode::UnknownMemberId;
+    if (!members_.contains(std::string(member_id))) return ErrorCode::UnknownMemberId;
+    if (generation_id != generation_id_) return ErrorCode::IllegalGeneration;
+    if (state_ == GroupState::CompletingRebalance) return ErrorCode::RebalanceInProgress;
+    return ErrorCode::None;
+}
+
+void ConsumerGroup::tick(int64_t now_ms) {
+    std::erase_if(pending_members_, [&](const auto& entry) { return entry.second <= now_ms; });
+    std::vector<std::string> expired;
+    for (const auto& [id, member] : members_)
+        if (!member.awaiting_join && now_ms - member.last_heartbeat_ms > member.session_timeout_ms)
+            expired.push_back(id);
+    for (const auto& id : expired) remove_member(id, now_ms, "session timeout expired");
+    if (state_ == GroupState::PreparingRebalance && now_ms >= rebalance_deadline_ms_) complete_join(now_ms);
+}
+
+}  // namespace minikafka

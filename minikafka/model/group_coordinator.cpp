@@ -1,0 +1,105 @@
+// The group coordinator: groups by id, member ids, committed offsets (see group_coordinator.hpp).
+#include "group_coordinator.hpp"
+
+#include <fmt/format.h>
+
+#include <random>
+
+namespace minikafka {
+
+ConsumerGroup& GroupCoordinator::group_for(std::string_view group_id) {
+    auto it = groups_.find(group_id);
+    if (it == groups_.end())
+        it = groups_
+                 .emplace(std::string(group_id),
+                          std::make_unique<ConsumerGroup>(std::string(group_id), config_.initial_rebalance_delay_ms))
+                 .first;
+    return *it->second;
+}
+
+const ConsumerGroup* GroupCoordinator::group(std::string_view group_id) const {
+    auto it = groups_.find(group_id);
+    return it == groups_.end() ? nullptr : it->second.get();
+}
+
+std::string GroupCoordinator::new_member_id(std::string_view client_id) {
+    // Kafka uses "<client.id>-<UUID>"; a counter plus randomness is as unique for one broker.
+    static std::mt19937_64 random{std::random_device{}()};
+    return fmt::format("{}-{}-{:08x}", client_id.empty() ? "member" : client_id, ++member_counter_,
+                       static_cast<uint32_t>(random()));
+}
+
+void GroupCoordinator::join(std::string_view group_id, JoinGroupParams params, int64_t now_ms, JoinCallback done) {
+    if (group_id.empty()) return done(join_error(ErrorCode::InvalidGroupId, params.member_id));
+    if (params.session_timeout_ms < config_.min_session_timeout_ms ||
+        params.session_timeout_ms > config_.max_session_timeout_ms)
+        return done(join_error(ErrorCode::InvalidSessionTimeout, params.member_id));
+    auto it = groups_.find(group_id);
+    if (it == groups_.end() && !params.member_id.empty())
+        return done(join_error(ErrorCode::UnknownMemberId, params.member_id));
+    std::string id = new_member_id(params.client_id);
+    group_for(group_id).join(std::move(params), id, now_ms, std::move(done));
+}
+
+void GroupCoordinator::sync(std::string_view group_id, int32_t generation_id, const std::string& member_id,
+                            std::map<std::string, std::string> assignments, int64_t now_ms, SyncCallback done) {
+    auto it = groups_.find(group_id);
+    if (it == groups_.end()) return done({ErrorCode::UnknownMemberId, {}});
+    it->second->sync(generation_id, member_id, std::move(assignments), now_ms, std::move(done));
+}
+
+ErrorCode GroupCoordinator::heartbeat(std::string_view group_id, int32_t generation_id, std::string_view member_id,
+                                      int64_t now_ms) {
+    auto it = groups_.find(group_id);
+    if (it == groups_.end()) return ErrorCode::UnknownMemberId;
+    return it->second->heartbeat(generation_id, member_id, now_ms);
+}
+
+ErrorCode GroupCoordinator::leave(std::string_view group_id, std::string_view member_id, int64_t now_ms) {
+    auto it = groups_.find(group_id);
+    if (it == groups_.end()) return ErrorCode::UnknownMemberId;
+    return it->second->leave(member_id, now_ms);
+}
+
+void GroupCoordinator::tick(int64_t now_ms) {
+    for (auto& [id, group] : groups_) group->tick(now_ms);
+}
+
+ErrorCode GroupCoordinator::check_commit(std::string_view group_id, int32_t generation_id, std::string_view member_id) {
+    if (group_id.empty()) return ErrorCode::InvalidGroupId;
+    auto it = groups_.find(group_id);
+    if (it == groups_.end()) {
+        if (generation_id >= 0 || !member_id.empty()) return ErrorCode::IllegalGeneration;
+        return ErrorCode::None;  // a commit from outside group management creates nothing but offsets
+    }
+    return it->second->check_commit(generation_id, member_id);
+}
+
+void GroupCoordinator::set_offset(const std::string& group_id, const std::string& topic, int32_t partition,
+                                  CommittedOffset offset) {
+    auto [it, inserted] = offsets_[group_id].insert_or_assign({topic, partition}, std::move(offset));
+    if (inserted) ++committed_offset_count_;
+}
+
+const CommittedOffset* GroupCoordinator::offset(std::string_view group_id, std::string_view topic,
+                                                int32_t partition) const {
+    const Offsets* group = offsets(group_id);
+    if (!group) return nullptr;
+    auto it = group->find({std::string(topic), partition});
+    return it == group->end() ? nullptr : &it->second;
+}
+
+const GroupCoordinator::Offsets* GroupCoordinator::offsets(std::string_view group_id) const {
+    auto it = offsets_.find(group_id);
+    return it == offsets_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::pair<std::string, std::string>> GroupCoordinator::list_groups() const {
+    std::map<std::string, std::string> all;
+    for (const auto& [id, offsets] : offsets_) all[id] = "consumer";
+    for (const auto& [id, group] : groups_)
+        if (!group->members().empty() || !all.contains(id)) all[id] = group->protocol_type();
+    return {all.begin(), all.end()};
+}
+
+}  // namespace minikafka

@@ -1,0 +1,156 @@
+// Admin API codecs (see admin.hpp).
+#include "admin.hpp"
+
+namespace minikafka {
+
+namespace {
+
+std::optional<std::string_view> message_or_null(const std::string& message) {
+    if (message.empty()) return std::nullopt;
+    return message;
+}
+
+std::vector<int32_t> decode_broker_ids(KafkaReader& in) {
+    std::vector<int32_t> ids;
+    int32_t count = in.array_length();
+    for (int32_t i = 0; i < count && in.ok(); ++i) ids.push_back(in.i32());
+    return ids;
+}
+
+}  // namespace
+
+CreateTopicsRequest decode_create_topics_request(KafkaReader& in, int16_t version) {
+    CreateTopicsRequest request;
+    int32_t topics = in.array_length();
+    for (int32_t t = 0; t < topics && in.ok(); ++t) {
+        CreatableTopic& topic = request.topics.emplace_back();
+        topic.name = in.string();
+        topic.num_partitions = in.i32();
+        topic.replication_factor = in.i16();
+        int32_t assignments = in.array_length();
+        for (int32_t a = 0; a < assignments && in.ok(); ++a) {
+            in.i32();  // partition index: listed in order
+            topic.assignments.push_back(decode_broker_ids(in));
+        }
+        int32_t configs = in.array_length();
+        for (int32_t c = 0; c < configs && in.ok(); ++c) {
+            std::string name(in.string());
+            auto value = in.nullable_string();
+            if (value) topic.configs.push_back({std::move(name), std::string(*value)});
+        }
+    }
+    in.i32();  // timeout_ms: creation is immediate here
+    if (version >= 1) request.validate_only = in.boolean();
+    return request;
+}
+
+void encode_create_topics_response(KafkaWriter& out, int16_t version, const std::vector<TopicResult>& results) {
+    if (version >= 2) out.i32(0);
+    out.array_length(results.size());
+    for (const auto& result : results) {
+        out.string(result.name);
+        out.i16(static_cast<int16_t>(result.error));
+        if (version >= 1) out.nullable_string(message_or_null(result.message));
+    }
+}
+
+std::vector<std::string> decode_delete_topics_request(KafkaReader& in, int16_t) {
+    std::vector<std::string> names;
+    int32_t count = in.array_length();
+    for (int32_t i = 0; i < count && in.ok(); ++i) names.emplace_back(in.string());
+    in.i32();  // timeout_ms
+    return names;
+}
+
+void encode_delete_topics_response(KafkaWriter& out, int16_t version, const std::vector<TopicResult>& results) {
+    if (version >= 1) out.i32(0);
+    out.array_length(results.size());
+    for (const auto& result : results) {
+        out.string(result.name);
+        out.i16(static_cast<int16_t>(result.error));
+    }
+}
+
+CreatePartitionsRequest decode_create_partitions_request(KafkaReader& in, int16_t) {
+    CreatePartitionsRequest request;
+    int32_t topics = in.array_length();
+    for (int32_t t = 0; t < topics && in.ok(); ++t) {
+        CreatePartitionsTopic& topic = request.topics.emplace_back();
+        topic.name = in.string();
+        topic.count = in.i32();
+        if (auto assignments = in.nullable_array_length()) {
+            topic.assignments.emplace();
+            for (int32_t a = 0; a < *assignments && in.ok(); ++a) topic.assignments->push_back(decode_broker_ids(in));
+        }
+    }
+    in.i32();  // timeout_ms
+    request.validate_only = in.boolean();
+    return request;
+}
+
+void encode_create_partitions_response(KafkaWriter& out, int16_t, const std::vector<TopicResult>& results) {
+    out.i32(0);
+    out.array_length(results.size());
+    for (const auto& result : results) {
+        out.string(result.name);
+        out.i16(static_cast<int16_t>(result.error));
+        out.nullable_string(message_or_null(result.message));
+    }
+}
+
+std::vector<DescribeConfigsResource> decode_describe_configs_request(KafkaReader& in, int16_t version) {
+    std::vector<DescribeConfigsResource> resources;
+    int32_t count = in.array_length();
+    for (int32_t r = 0; r < count && in.ok(); ++r) {
+        DescribeConfigsResource& resource = resources.emplace_back();
+        resource.type = in.i8();
+        resource.name = in.string();
+        if (auto keys = in.nullable_array_length()) {
+            resource.keys.emplace();
+            for (int32_t k = 0; k < *keys && in.ok(); ++k) resource.keys->emplace_back(in.string());
+        }
+    }
+    if (version >= 1) in.boolean();  // include_synonyms: we report none
+    return resources;
+}
+
+void encode_describe_configs_response(KafkaWriter& out, int16_t version,
+                                      const std::vector<DescribeConfigsResult>& results) {
+    out.i32(0);
+    out.array_length(results.size());
+    for (const auto& result : results) {
+        out.i16(static_cast<int16_t>(result.error));
+        out.nullable_string(message_or_null(result.message));
+        out.i8(result.type);
+        out.string(result.name);
+        out.array_length(result.configs.size());
+        for (const auto& config : result.configs) {
+            out.string(config.name);
+            out.nullable_string(config.value);
+            out.boolean(false);  // read_only
+            if (version == 0)
+                out.boolean(config.source == ConfigSource::Default);
+            else
+                out.i8(static_cast<int8_t>(config.source));
+            out.boolean(false);                     // is_sensitive
+            if (version >= 1) out.array_length(0);  // synonyms
+        }
+    }
+}
+
+InitProducerIdRequest decode_init_producer_id_request(KafkaReader& in, int16_t) {
+    InitProducerIdRequest request;
+    if (auto id = in.nullable_string()) request.transactional_id = std::string(*id);
+    in.i32();  // transaction_timeout_ms
+    return request;
+}
+
+void encode_init_producer_id_response(KafkaWriter& out, int16_t, ErrorCode error, int64_t producer_id,
+                                      int16_t producer_epoch) {
+    out.i32(0);
+    out.i16(static_cast<int16_t>(error));
+    out.i64(producer_id);
+    out.i16(producer_epoch);
+}
+
+}  // namespace minikafka

@@ -1,0 +1,102 @@
+// minikafka/protocol/admin.hpp
+//
+// CONCEPT: the admin APIs - what `kafka-topics.sh`, AdminClient and kcat's tooling send to
+// manage topics and read configuration. Clients send them to the *controller* (Metadata names
+// it); with one broker, that is us.
+//
+//   CreateTopics     req: topics [name | num_partitions | replication_factor INT16
+//                         | assignments [index | broker_ids [INT32]] | configs [name | value]]
+//                         | timeout_ms | validate_only (v1+)
+//                    resp: throttle (v2+) | topics [name | error_code | error_message (v1+)]
+//   DeleteTopics     req: names [STRING] | timeout_ms
+//                    resp: throttle (v1+) | responses [name | error_code]
+//   CreatePartitions req: topics [name | count | assignments (nullable) [broker_ids]]
+//                         | timeout_ms | validate_only
+//                    resp: throttle | results [name | error_code | error_message]
+//   DescribeConfigs  req: resources [type INT8 (2 topic, 4 broker) | name | keys (nullable)]
+//                         | include_synonyms (v1+)
+//                    resp: throttle | results [error_code | error_message | type | name
+//                         | configs [name | value | read_only | is_default (v0) / source (v1+)
+//                         | is_sensitive | synonyms (v1+) [name | value | source]]]
+//   InitProducerId   req: transactional_id (nullable) | transaction_timeout_ms
+//                    resp: throttle | error_code | producer_id INT64 | producer_epoch INT16
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api_keys.hpp"
+#include "primitives.hpp"
+#include "storage/log_config.hpp"
+
+namespace minikafka {
+
+struct CreatableTopic {
+    std::string name;
+    int32_t num_partitions = -1;
+    int16_t replication_factor = -1;
+    std::vector<std::vector<int32_t>> assignments;  // per partition: its replicas' broker ids
+    std::vector<ConfigEntry> configs;
+};
+struct CreateTopicsRequest {
+    std::vector<CreatableTopic> topics;
+    bool validate_only = false;
+};
+CreateTopicsRequest decode_create_topics_request(KafkaReader& in, int16_t version);
+
+struct TopicResult {
+    std::string name;
+    ErrorCode error = ErrorCode::None;
+    std::string message;  // empty = null
+};
+void encode_create_topics_response(KafkaWriter& out, int16_t version, const std::vector<TopicResult>& results);
+
+std::vector<std::string> decode_delete_topics_request(KafkaReader& in, int16_t version);
+void encode_delete_topics_response(KafkaWriter& out, int16_t version, const std::vector<TopicResult>& results);
+
+struct CreatePartitionsTopic {
+    std::string name;
+    int32_t count = 0;
+    std::optional<std::vector<std::vector<int32_t>>> assignments;
+};
+struct CreatePartitionsRequest {
+    std::vector<CreatePartitionsTopic> topics;
+    bool validate_only = false;
+};
+CreatePartitionsRequest decode_create_partitions_request(KafkaReader& in, int16_t version);
+void encode_create_partitions_response(KafkaWriter& out, int16_t version, const std::vector<TopicResult>& results);
+
+enum class ConfigResourceType : int8_t { Topic = 2, Broker = 4 };
+enum class ConfigSource : int8_t { DynamicTopic = 1, StaticBroker = 4, Default = 5 };
+
+struct DescribeConfigsResource {
+    int8_t type = 0;
+    std::string name;
+    std::optional<std::vector<std::string>> keys;  // nullopt = all
+};
+std::vector<DescribeConfigsResource> decode_describe_configs_request(KafkaReader& in, int16_t version);
+
+struct DescribedConfig {
+    std::string name;
+    std::string value;
+    ConfigSource source = ConfigSource::Default;
+};
+struct DescribeConfigsResult {
+    ErrorCode error = ErrorCode::None;
+    std::string message;
+    int8_t type = 0;
+    std::string name;
+    std::vector<DescribedConfig> configs;
+};
+void encode_describe_configs_response(KafkaWriter& out, int16_t version,
+                                      const std::vector<DescribeConfigsResult>& results);
+
+struct InitProducerIdRequest {
+    std::optional<std::string> transactional_id;
+};
+InitProducerIdRequest decode_init_producer_id_request(KafkaReader& in, int16_t version);
+void encode_init_producer_id_response(KafkaWriter& out, int16_t version, ErrorCode error, int64_t producer_id,
+                                      int16_t producer_epoch);
+
+}  // namespace minikafka

@@ -1,0 +1,89 @@
+// minikafka/protocol/groups.hpp
+//
+// CONCEPT: the consumer group APIs on the wire (the state machine they drive is in
+// model/consumer_group.hpp). Layouts by version:
+//
+//   FindCoordinator  req: key STRING | key_type INT8 (v1+: 0 group, 1 transaction)
+//                    resp: throttle (v1+) | error_code | error_message (v1+) | node_id | host | port
+//   JoinGroup        req: group_id | session_timeout_ms | rebalance_timeout_ms (v1+) | member_id
+//                         | group_instance_id (v5+) | protocol_type | protocols [name | metadata BYTES]
+//                    resp: throttle (v2+) | error_code | generation_id | protocol_name | leader
+//                         | member_id | members [member_id | group_instance_id (v5+) | metadata BYTES]
+//   SyncGroup        req: group_id | generation_id | member_id | group_instance_id (v3+)
+//                         | assignments [member_id | assignment BYTES]
+//                    resp: throttle (v1+) | error_code | assignment BYTES
+//   Heartbeat        req: group_id | generation_id | member_id | group_instance_id (v3+)
+//                    resp: throttle (v1+) | error_code
+//   LeaveGroup       req: group_id | member_id   (v0-v2)     resp: throttle (v1+) | error_code
+//   ListGroups       req: (empty)                           resp: throttle (v1+) | error_code
+//                                                                 | groups [group_id | protocol_type]
+//   DescribeGroups   req: groups [STRING] | include_authorized_operations (v3+)
+//                    resp: throttle (v1+) | groups [error_code | group_id | state | protocol_type
+//                         | protocol | members [member_id | group_instance_id (v4+) | client_id
+//                         | client_host | metadata BYTES | assignment BYTES] | authorized_ops (v3+)]
+// Group requests are rare next to produce/fetch, so these codecs simply copy into strings.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api_keys.hpp"
+#include "model/consumer_group.hpp"
+#include "primitives.hpp"
+
+namespace minikafka {
+
+struct FindCoordinatorRequest {
+    std::string key;
+    int8_t key_type = 0;
+};
+FindCoordinatorRequest decode_find_coordinator_request(KafkaReader& in, int16_t version);
+void encode_find_coordinator_response(KafkaWriter& out, int16_t version, ErrorCode error, int32_t node_id,
+                                      std::string_view host, int32_t port);
+
+struct JoinGroupRequest {
+    std::string group_id;
+    JoinGroupParams params;
+};
+JoinGroupRequest decode_join_group_request(KafkaReader& in, int16_t version);
+void encode_join_group_response(KafkaWriter& out, int16_t version, const JoinGroupResult& result);
+
+struct SyncGroupRequest {
+    std::string group_id;
+    int32_t generation_id = -1;
+    std::string member_id;
+    std::map<std::string, std::string> assignments;  // member id -> assignment (leader only)
+};
+SyncGroupRequest decode_sync_group_request(KafkaReader& in, int16_t version);
+void encode_sync_group_response(KafkaWriter& out, int16_t version, const SyncGroupResult& result);
+
+struct HeartbeatRequest {
+    std::string group_id;
+    int32_t generation_id = -1;
+    std::string member_id;
+};
+HeartbeatRequest decode_heartbeat_request(KafkaReader& in, int16_t version);
+
+struct LeaveGroupRequest {
+    std::string group_id;
+    std::string member_id;
+};
+LeaveGroupRequest decode_leave_group_request(KafkaReader& in, int16_t version);
+
+// Heartbeat and LeaveGroup answers: throttle (v1+) | error_code.
+void encode_error_only_response(KafkaWriter& out, int16_t version, ErrorCode error);
+
+void encode_list_groups_response(KafkaWriter& out, int16_t version,
+                                 const std::vector<std::pair<std::string, std::string>>& groups);
+
+std::vector<std::string> decode_describe_groups_request(KafkaReader& in, int16_t version);
+struct DescribedGroup {
+    ErrorCode error = ErrorCode::None;
+    std::string group_id;
+    const ConsumerGroup* group = nullptr;  // null: reported as Dead with no members
+};
+void encode_describe_groups_response(KafkaWriter& out, int16_t version, const std::vector<DescribedGroup>& groups);
+
+}  // namespace minikafka

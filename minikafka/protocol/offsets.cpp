@@ -1,0 +1,69 @@
+// OffsetCommit / OffsetFetch codecs (see offsets.hpp).
+#include "offsets.hpp"
+
+namespace minikafka {
+
+void decode_offset_commit_request(KafkaReader& in, int16_t version, OffsetCommitRequest& out) {
+    out.partitions.clear();
+    out.group_id = in.string();
+    if (version >= 1) {
+        out.generation_id = in.i32();
+        out.member_id = in.string();
+    }
+    if (version >= 7) in.nullable_string();      // group_instance_id
+    if (version >= 2 && version <= 4) in.i64();  // retention_time_ms: offsets.retention is ours
+    int32_t topics = in.array_length();
+    for (int32_t t = 0; t < topics && in.ok(); ++t) {
+        std::string_view topic = in.string();
+        int32_t partitions = in.array_length();
+        for (int32_t p = 0; p < partitions && in.ok(); ++p) {
+            OffsetCommitPartition& entry = out.partitions.emplace_back();
+            entry.topic = topic;
+            entry.partition = in.i32();
+            entry.offset = in.i64();
+            if (version >= 6) entry.leader_epoch = in.i32();
+            if (version == 1) in.i64();  // commit_timestamp
+            entry.metadata = in.nullable_string();
+        }
+    }
+}
+
+void encode_offset_commit_response(KafkaWriter& out, int16_t version, std::span<const PartitionError> results) {
+    if (version >= 3) out.i32(0);
+    write_grouped_by_topic(out, results, [&](size_t i) {
+        out.i32(results[i].partition);
+        out.i16(static_cast<int16_t>(results[i].error));
+    });
+}
+
+void decode_offset_fetch_request(KafkaReader& in, int16_t version, OffsetFetchRequest& out) {
+    out.group_id = in.string();
+    std::optional<int32_t> topics = in.nullable_array_length();
+    if (!topics && version < 2) in.fail();  // null means "all" only from v2 on
+    if (!topics) {
+        out.partitions.reset();
+        return;
+    }
+    out.partitions.emplace();
+    for (int32_t t = 0; t < *topics && in.ok(); ++t) {
+        std::string_view topic = in.string();
+        int32_t partitions = in.array_length();
+        for (int32_t p = 0; p < partitions && in.ok(); ++p) out.partitions->emplace_back(topic, in.i32());
+    }
+}
+
+void encode_offset_fetch_response(KafkaWriter& out, int16_t version, ErrorCode error,
+                                  std::span<const OffsetFetchPartition> results) {
+    if (version >= 3) out.i32(0);
+    write_grouped_by_topic(out, results, [&](size_t i) {
+        const OffsetFetchPartition& r = results[i];
+        out.i32(r.partition);
+        out.i64(r.offset);
+        if (version >= 5) out.i32(r.leader_epoch);
+        out.nullable_string(r.metadata);
+        out.i16(static_cast<int16_t>(r.error));
+    });
+    if (version >= 2) out.i16(static_cast<int16_t>(error));
+}
+
+}  // namespace minikafka

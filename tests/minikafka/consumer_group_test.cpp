@@ -1,0 +1,167 @@
+// The consumer group state machine, driven directly with an explicit clock (no sockets, no
+// sleeps): joins, generations, leader election, sync, heartbeats, session expiry, leaving.
+#include <gtest/gtest.h>
+
+#include "model/group_coordinator.hpp"
+
+namespace minikafka {
+namespace {
+
+struct Answers {
+    std::map<std::string, JoinGroupResult> joins;  // by the name the test gave the member
+    std::map<std::string, SyncGroupResult> syncs;
+};
+
+class GroupTest : public ::testing::Test {
+protected:
+    GroupTest() : coordinator_(GroupConfig{1000, 60000, 0}) {}
+
+    JoinGroupParams params(const std::string& member_id, const std::string& protocol = "range") {
+        JoinGroupParams p;
+        p.member_id = member_id;
+        p.client_id = "test";
+        p.session_timeout_ms = 10000;
+        p.rebalance_timeout_ms = 5000;
+        p.protocol_type = "consumer";
+        p.protocols = {{protocol, "subscription-of-" + member_id}};
+        p.require_known_member_id = true;
+        return p;
+    }
+
+    // The two-step join of JoinGroup v4+: returns the member id.
+    std::string join_new(const std::string& name) {
+        coordinator_.join("g", params(""), now_, [&](const JoinGroupResult& r) { answers_.joins[name] = r; });
+        EXPECT_EQ(answers_.joins[name].error, ErrorCode::MemberIdRequired);
+        std::string id = answers_.joins[name].member_id;
+        answers_.joins.erase(name);
+        rejoin(name, id);
+        return id;
+    }
+    void rejoin(const std::string& name, const std::string& id) {
+        coordinator_.join("g", params(id), now_, [&, name](const JoinGroupResult& r) { answers_.joins[name] = r; });
+    }
+    void sync(const std::string& name, const std::string& id, int32_t generation,
+              std::map<std::string, std::string> assignments = {}) {
+        coordinator_.sync("g", generation, id, std::move(assignments), now_,
+                          [&, name](const SyncGroupResult& r) { answers_.syncs[name] = r; });
+    }
+
+    GroupCoordinator coordinator_;
+    Answers answers_;
+    int64_t now_ = 1'000'000;
+};
+
+TEST_F(GroupTest, FirstMemberBecomesLeaderOfGenerationOne) {
+    std::string a = join_new("a");
+    ASSERT_TRUE(answers_.joins.contains("a"));
+    const JoinGroupResult& join = answers_.joins["a"];
+    EXPECT_EQ(join.error, ErrorCode::None);
+    EXPECT_EQ(join.generation_id, 1);
+    EXPECT_EQ(join.leader, a);
+    EXPECT_EQ(join.protocol_name, "range");
+    ASSERT_EQ(join.members.size(), 1u);
+    EXPECT_EQ(join.members[0].metadata, "subscription-of-" + a);
+    sync("a", a, 1, {{a, "partitions 0-3"}});
+    EXPECT_EQ(answers_.syncs["a"].assignment, "partitions 0-3");
+    EXPECT_EQ(coordinator_.group("g")->state(), GroupState::Stable);
+}
+
+TEST_F(GroupTest, SecondMemberTriggersRebalanceAndBothGetTheirAssignment) {
+    std::string a = join_new("a");
+    sync("a", a, 1, {{a, "all"}});
+    std::string b = join_new("b");
+    EXPECT_FALSE(answers_.joins.contains("b"));  // held until a rejoins
+    EXPECT_EQ(coordinator_.heartbeat("g", 1, a, now_), ErrorCode::RebalanceInProgress);
+    rejoin("a", a);
+    ASSERT_TRUE(answers_.joins.contains("b"));
+    EXPECT_EQ(answers_.joins["a"].generation_id, 2);
+    EXPECT_EQ(answers_.joins["a"].members.size(), 2u);  // the leader sees everyone
+    EXPECT_TRUE(answers_.joins["b"].members.empty());
+    sync("b", b, 2);
+    EXPECT_FALSE(answers_.syncs.contains("b"));  // waits for the leader
+    sync("a", a, 2, {{a, "p0,p1"}, {b, "p2,p3"}});
+    EXPECT_EQ(answers_.syncs["a"].assignment, "p0,p1");
+    EXPECT_EQ(answers_.syncs["b"].assignment, "p2,p3");
+    EXPECT_EQ(coordinator_.heartbeat("g", 2, b, now_), ErrorCode::None);
+    EXPECT_EQ(coordinator_.heartbeat("g", 1, b, now_), ErrorCode::IllegalGeneration);
+}
+
+TEST_F(GroupTest, AJoinDuringSyncAnswersTheWaitingFollowersWithRebalanceInProgress) {
+    std::string a = join_new("a");
+    sync("a", a, 1, {{a, "all"}});
+    std::string b = join_new("b");
+    rejoin("a", a);
+    sync("b", b, 2);                // follower waits for the leader...
+    std::string c = join_new("c");  // ...when a third member arrives
+    ASSERT_TRUE(answers_.syncs.contains("b"));
+    EXPECT_EQ(answers_.syncs["b"].error, ErrorCode::RebalanceInProgress);
+}
+
+TEST_F(GroupTest, SilentMemberExpiresAfterSessionTimeoutAndTheOtherTakesOver) {
+    std::string a = join_new("a");
+    sync("a", a, 1, {{a, "all"}});
+    std::string b = join_new("b");
+    rejoin("a", a);
+    sync("a", a, 2, {{a, "half"}, {b, "half"}});
+    sync("b", b, 2);
+    now_ += 9000;
+    EXPECT_EQ(coordinator_.heartbeat("g", 2, a, now_), ErrorCode::None);
+    now_ += 2000;  // b's last heartbeat is 11 s old, a's 2 s
+    coordinator_.tick(now_);
+    EXPECT_EQ(coordinator_.group("g")->members().size(), 1u);
+    EXPECT_EQ(coordinator_.heartbeat("g", 2, a, now_), ErrorCode::RebalanceInProgress);
+    answers_.joins.clear();
+    rejoin("a", a);
+    EXPECT_EQ(answers_.joins["a"].generation_id, 3);
+    EXPECT_EQ(coordinator_.heartbeat("g", 2, b, now_), ErrorCode::UnknownMemberId);
+}
+
+TEST_F(GroupTest, MemberThatDoesNotRejoinInTimeIsDropped) {
+    std::string a = join_new("a");
+    sync("a", a, 1, {{a, "all"}});
+    std::string b = join_new("b");  // a must rejoin within its rebalance timeout (5 s)
+    now_ += 5001;
+    coordinator_.tick(now_);
+    ASSERT_TRUE(answers_.joins.contains("b"));
+    EXPECT_EQ(answers_.joins["b"].generation_id, 2);
+    EXPECT_EQ(answers_.joins["b"].leader, b);
+    EXPECT_EQ(coordinator_.group("g")->members().size(), 1u);
+}
+
+TEST_F(GroupTest, LeavingEmptiesTheGroupAndBumpsTheGeneration) {
+    std::string a = join_new("a");
+    sync("a", a, 1, {{a, "all"}});
+    EXPECT_EQ(coordinator_.leave("g", a, now_), ErrorCode::None);
+    EXPECT_EQ(coordinator_.group("g")->state(), GroupState::Empty);
+    EXPECT_EQ(coordinator_.group("g")->generation_id(), 2);
+    EXPECT_EQ(coordinator_.leave("g", a, now_), ErrorCode::UnknownMemberId);
+}
+
+TEST_F(GroupTest, ProtocolsMustOverlapAndTheVoteIsByPreference) {
+    std::string a = join_new("a");
+    sync("a", a, 1, {{a, "all"}});
+    JoinGroupParams other = params("", "roundrobin");
+    coordinator_.join("g", other, now_, [&](const JoinGroupResult& r) { answers_.joins["x"] = r; });
+    EXPECT_EQ(answers_.joins["x"].error, ErrorCode::InconsistentGroupProtocol);
+}
+
+TEST_F(GroupTest, CommitsAreCheckedAgainstGenerationAndMembership) {
+    EXPECT_EQ(coordinator_.check_commit("idle", -1, ""), ErrorCode::None);  // outside group management
+    std::string a = join_new("a");
+    EXPECT_EQ(coordinator_.check_commit("g", 1, a), ErrorCode::RebalanceInProgress);  // not synced yet
+    sync("a", a, 1, {{a, "all"}});
+    EXPECT_EQ(coordinator_.check_commit("g", 1, a), ErrorCode::None);
+    EXPECT_EQ(coordinator_.check_commit("g", 0, a), ErrorCode::IllegalGeneration);
+    EXPECT_EQ(coordinator_.check_commit("g", 1, "stranger"), ErrorCode::UnknownMemberId);
+    EXPECT_EQ(coordinator_.check_commit("g", -1, ""), ErrorCode::UnknownMemberId);  // the group is active
+}
+
+TEST_F(GroupTest, SessionTimeoutOutsideTheBrokersLimitsIsRefused) {
+    JoinGroupParams p = params("");
+    p.session_timeout_ms = 10;
+    coordinator_.join("g", p, now_, [&](const JoinGroupResult& r) { answers_.joins["a"] = r; });
+    EXPECT_EQ(answers_.joins["a"].error, ErrorCode::InvalidSessionTimeout);
+}
+
+}  // namespace
+}  // namespace minikafka

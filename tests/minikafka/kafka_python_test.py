@@ -1,0 +1,84 @@
+"""kafka-python 2.0.2 (pure Python, its own protocol code) against minikafka: producer, consumer
+group with commit and resume, offsets for times, and the admin client."""
+import time
+import unittest
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import NewTopic
+
+import tap
+from servers import Server
+
+
+class KafkaPython(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server("MINIKAFKA_BIN", "--group.initial.rebalance.delay.ms", "0")
+        cls.bootstrap = f"127.0.0.1:{cls.server.port}"
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+
+    def test_it_speaks_record_batches_not_the_old_message_format(self):
+        producer = KafkaProducer(bootstrap_servers=self.bootstrap)
+        # Advertising Fetch v10+ makes kafka-python infer a Kafka >= 2.1 broker (and so use
+        # magic-2 record batches); anything below 0.11 would mean the old MessageSet format.
+        self.assertGreaterEqual(producer.config["api_version"], (2, 1))
+        producer.close()
+
+    def test_producer_then_group_consumer_commits_and_a_new_consumer_resumes(self):
+        producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", compression_type="gzip")
+        futures = [producer.send("events", key=f"k{i}".encode(), value=f"v{i}".encode()) for i in range(50)]
+        producer.flush()
+        self.assertEqual([f.get(10).offset for f in futures], list(range(50)))
+        producer.close()
+
+        first = KafkaConsumer("events", bootstrap_servers=self.bootstrap, group_id="resumers",
+                              auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=10000)
+        seen = []
+        for message in first:
+            seen.append((message.offset, message.key, message.value))
+            if len(seen) == 30:
+                break
+        first.commit()
+        first.close()
+        self.assertEqual(seen, [(i, f"k{i}".encode(), f"v{i}".encode()) for i in range(30)])
+
+        second = KafkaConsumer("events", bootstrap_servers=self.bootstrap, group_id="resumers",
+                               auto_offset_reset="earliest", consumer_timeout_ms=3000)
+        rest = [message.offset for message in second]
+        second.close()
+        self.assertEqual(rest, list(range(30, 50)))
+
+    def test_offsets_for_times_and_beginning_end(self):
+        producer = KafkaProducer(bootstrap_servers=self.bootstrap)
+        base = int(time.time() * 1000) - 100_000
+        for i in range(10):
+            producer.send("timed", value=b"x", timestamp_ms=base + i * 1000)
+        producer.flush()
+        producer.close()
+        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap)
+        tp = TopicPartition("timed", 0)
+        self.assertEqual(consumer.beginning_offsets([tp])[tp], 0)
+        self.assertEqual(consumer.end_offsets([tp])[tp], 10)
+        found = consumer.offsets_for_times({tp: base + 4500})[tp]
+        self.assertEqual(found.offset, 5)
+        self.assertIsNone(consumer.offsets_for_times({tp: base + 60_000})[tp])
+        consumer.close()
+
+    def test_admin_client_creates_and_deletes_through_the_controller(self):
+        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
+        admin.create_topics([NewTopic("py-admin", num_partitions=3, replication_factor=1)])
+        self.assertIn("py-admin", admin.list_topics())
+        described = admin.describe_topics(["py-admin"])
+        self.assertEqual(len(described[0]["partitions"]), 3)
+        admin.delete_topics(["py-admin"])
+        self.assertNotIn("py-admin", admin.list_topics())
+        groups = admin.list_consumer_groups()
+        self.assertIsInstance(groups, list)
+        admin.close()
+
+
+if __name__ == "__main__":
+    tap.main()
