@@ -1,0 +1,80 @@
+// Client: everything the server knows about one connection, apart from its socket.
+//
+// CONCEPT: Redis is a single thread serving many clients, so per-connection state cannot live on a
+// stack: it lives here (Redis' `client` struct) - the bytes received but not parsed yet, the
+// replies not sent yet, the selected database, the protocol version (2 or 3), and the modes a
+// connection can be in: inside MULTI, WATCHing keys, subscribed to channels, blocked in BLPOP.
+// The socket itself belongs to the wiring (server.cpp), so everything here can be driven by tests
+// without any networking.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "byte_buffer.hpp"
+#include "protocol/resp_parser.hpp"
+
+namespace miniredis {
+
+// A command queued by MULTI: its arguments, owned (the input buffer moves on).
+using OwnedArgs = std::vector<std::string>;
+
+// What a client blocked in BLPOP/BRPOP/BLMOVE is waiting for (see blocking.cpp).
+struct BlockedState {
+    bool active = false;
+    int db = 0;
+    std::vector<std::string> keys;
+    int64_t deadline_ms = 0;  // Unix ms; 0 = wait forever
+    bool pop_left = true;     // BLPOP / BLMOVE LEFT ...
+    std::string target;       // BLMOVE/BRPOPLPUSH destination ("" for BLPOP/BRPOP)
+    bool push_left = false;   // BLMOVE ... LEFT
+    int64_t count = 0;        // 0 = single pop (no count argument)
+};
+
+struct Client {
+    uint64_t id = 0;
+    std::string name;   // CLIENT SETNAME
+    std::string peer;   // "127.0.0.1:51234" (CLIENT LIST addr=)
+    std::string local;  // "127.0.0.1:6379" (laddr=)
+    int db = 0;         // SELECT
+    int protocol = 2;   // HELLO 3 switches replies to RESP3
+    bool authenticated = false;
+    int64_t created_ms = 0;
+    int64_t last_interaction_ms = 0;
+    std::string_view last_command = "NULL";  // points into the static command table
+
+    mb::ByteBuffer in;   // received, not parsed yet (Redis' querybuf)
+    mb::ByteBuffer out;  // replies not written yet (Redis' reply buffer)
+    resp::RequestParser parser;
+
+    bool close_after_reply = false;  // QUIT, protocol error, CLIENT KILL
+    bool write_pending = false;      // already on ServerState::pending_writes
+    bool closed = false;
+    void* connection = nullptr;  // the wiring's object for this client (opaque here)
+
+    // MULTI ... EXEC
+    bool in_multi = false;
+    bool multi_error = false;  // a command failed to queue: EXEC answers EXECABORT
+    std::vector<OwnedArgs> queued;
+
+    // WATCH: (db, key) pairs; `watch_dirty` once one of them changed
+    struct Watched {
+        int db;
+        std::string key;
+        bool expired_at_watch;  // watching an already expired key: its deletion is not a change
+    };
+    std::vector<Watched> watched;
+    bool watch_dirty = false;
+
+    // Pub/Sub
+    std::unordered_set<std::string> channels;
+    std::unordered_set<std::string> patterns;
+    size_t subscriptions() const { return channels.size() + patterns.size(); }
+
+    BlockedState blocked;
+};
+
+}  // namespace miniredis

@@ -1,0 +1,58 @@
+// The command table: one line per command - name, arity, flags, handler (Redis' redisCommand).
+//
+//   arity   counts the command name itself; -N means "at least N" (GET = 2, SET = -3)
+//   flags   what the dispatcher must know before running it: is it a write (then it goes to the
+//           AOF and WATCH notices it), may it grow memory (refused with -OOM over maxmemory), may
+//           it run before AUTH, inside MULTI, while subscribed...
+//   keys    first, last, step of the key arguments (COMMAND INFO; redis-cli and cluster clients
+//           use them to find the keys of a command)
+// Container commands (CLIENT, CONFIG, COMMAND, PUBSUB, OBJECT) have a table of subcommands with
+// their own arity: "CONFIG GET" is looked up as "config|get", as in Redis 7.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace miniredis {
+
+struct CommandContext;
+using CommandHandler = void (*)(CommandContext&);
+
+enum CommandFlag : uint32_t {
+    kWrite = 1 << 0,     // changes data: propagated to the AOF, touches WATCHed keys
+    kReadOnly = 1 << 1,  // reads data
+    kDenyOom = 1 << 2,   // may use more memory: refused over maxmemory
+    kAdmin = 1 << 3,
+    kPubSub = 1 << 4,
+    kNoScript = 1 << 5,
+    kBlocking = 1 << 6,  // may block the client (BLPOP)
+    kLoading = 1 << 7,
+    kStale = 1 << 8,
+    kFast = 1 << 9,                     // O(1) or O(log n)
+    kNoAuth = 1 << 10,                  // allowed before AUTH (AUTH, HELLO, QUIT)
+    kNoMulti = 1 << 11,                 // refused inside MULTI (WATCH, SUBSCRIBE...)
+    kAllowedWhileSubscribed = 1 << 12,  // RESP2 subscriber may run it (PING, (P)(UN)SUBSCRIBE, QUIT, RESET)
+    kSkipQueue = 1 << 13,               // runs at once even inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET)
+    kMayReplicate = 1 << 14,
+};
+
+struct CommandSpec {
+    std::string_view name;  // lower case; "config|get" for a subcommand
+    int arity;
+    uint32_t flags;
+    CommandHandler handler;
+    int first_key = 0, last_key = 0, key_step = 0;
+    std::string_view group = "generic";  // COMMAND DOCS: string, list, hash, set, sorted-set, ...
+    std::string_view summary = {};
+    std::span<const CommandSpec> subcommands = {};
+};
+
+// The command for argv (case-insensitive; for a container, its subcommand). nullptr when unknown;
+// then `container` tells whether argv[0] alone was a container (-> "unknown subcommand" error).
+const CommandSpec* lookup_command(std::span<const std::string_view> argv, const CommandSpec** container);
+std::span<const CommandSpec> all_commands();
+// "GET", "CONFIG|GET": the name as error messages print it (lower case, as Redis 7 does).
+inline std::string_view command_full_name(const CommandSpec& spec) { return spec.name; }
+
+}  // namespace miniredis

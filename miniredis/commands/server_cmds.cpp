@@ -1,0 +1,346 @@
+// Server commands: the whole server rather than one key - FLUSHDB/FLUSHALL, TIME, INFO, CONFIG,
+// COMMAND (the table describing itself, for redis-cli's hints and cluster-aware clients).
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "commands/context.hpp"
+#include "commands/handlers.hpp"
+#include "model/glob.hpp"
+#include "model/memory.hpp"
+#include "model/numbers.hpp"
+
+namespace miniredis {
+
+static bool parse_flush_mode(CommandContext& ctx) {
+    if (ctx.argc() == 1) return true;
+    if (ctx.argc() == 2 && (equals_ignore_case(ctx.arg(1), "ASYNC") || equals_ignore_case(ctx.arg(1), "SYNC")))
+        return true;
+    ctx.syntax_error();
+    return false;
+}
+
+void cmd_flushdb(CommandContext& ctx) {
+    if (!parse_flush_mode(ctx)) return;
+    ctx.server.all_keys_modified(ctx.client.db);
+    ctx.server.dirty += ctx.db().size() + 1;  // +1: an empty FLUSHDB still goes to the AOF
+    ctx.db().clear();
+    ctx.reply.ok();
+}
+
+void cmd_flushall(CommandContext& ctx) {
+    if (!parse_flush_mode(ctx)) return;
+    ctx.server.all_keys_modified(-1);
+    for (Database& db : ctx.server.databases) {
+        ctx.server.dirty += db.size();
+        db.clear();
+    }
+    ++ctx.server.dirty;
+    ctx.reply.ok();
+}
+
+void cmd_time(CommandContext& ctx) {
+    int64_t us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    char buf[24];
+    ctx.reply.array(2);
+    ctx.reply.bulk(format_int64(us / 1'000'000, buf));
+    ctx.reply.bulk(format_int64(us % 1'000'000, buf));
+}
+
+void cmd_lastsave(CommandContext& ctx) { ctx.reply.integer(ctx.server.last_save_ms / 1000); }
+
+// --- COMMAND ------------------------------------------------------------------------------
+
+static std::vector<std::string_view> flag_names(uint32_t flags) {
+    struct Name {
+        uint32_t flag;
+        std::string_view name;
+    };
+    constexpr Name kNames[] = {
+        {kWrite, "write"},     {kReadOnly, "readonly"},      {kDenyOom, "denyoom"},   {kAdmin, "admin"},
+        {kPubSub, "pubsub"},   {kNoScript, "noscript"},      {kBlocking, "blocking"}, {kLoading, "loading"},
+        {kStale, "stale"},     {kSkipQueue, "skip_monitor"}, {kFast, "fast"},         {kNoAuth, "no_auth"},
+        {kNoMulti, "no_multi"}};
+    std::vector<std::string_view> out;
+    for (const Name& n : kNames)
+        if (flags & n.flag) out.push_back(n.name);
+    return out;
+}
+
+static void reply_command_info(CommandContext& ctx, const CommandSpec& spec) {
+    ctx.reply.array(10);
+    ctx.reply.bulk(spec.name);
+    ctx.reply.integer(spec.arity);
+    auto flags = flag_names(spec.flags);
+    ctx.reply.set(flags.size());
+    for (auto f : flags) ctx.reply.simple(f);
+    ctx.reply.integer(spec.first_key);
+    ctx.reply.integer(spec.last_key);
+    ctx.reply.integer(spec.key_step);
+    ctx.reply.set(0);    // ACL categories
+    ctx.reply.set(0);    // tips
+    ctx.reply.array(0);  // key specs
+    ctx.reply.array(spec.subcommands.size());
+    for (const CommandSpec& sub : spec.subcommands) reply_command_info(ctx, sub);
+}
+
+static void reply_command_docs(CommandContext& ctx, const CommandSpec& spec) {
+    ctx.reply.bulk(spec.name);
+    ctx.reply.map(spec.subcommands.empty() ? 4 : 5);
+    ctx.reply.bulk("summary");
+    ctx.reply.bulk(spec.summary);
+    ctx.reply.bulk("since");
+    ctx.reply.bulk("1.0.0");
+    ctx.reply.bulk("group");
+    ctx.reply.bulk(spec.group);
+    ctx.reply.bulk("complexity");
+    ctx.reply.bulk("");
+    if (spec.subcommands.empty()) return;
+    ctx.reply.bulk("subcommands");
+    ctx.reply.map(spec.subcommands.size());
+    for (const CommandSpec& sub : spec.subcommands) reply_command_docs(ctx, sub);
+}
+
+static const CommandSpec* find_command_by_name(std::string_view name) {
+    std::string_view argv[] = {name};
+    const CommandSpec* container = nullptr;
+    const CommandSpec* spec = lookup_command(argv, &container);
+    return spec ? spec : container;
+}
+
+void cmd_command(CommandContext& ctx) {
+    auto commands = all_commands();
+    ctx.reply.array(commands.size());
+    for (const CommandSpec& spec : commands) reply_command_info(ctx, spec);
+}
+
+void cmd_command_count(CommandContext& ctx) { ctx.reply.integer(static_cast<int64_t>(all_commands().size())); }
+
+void cmd_command_list(CommandContext& ctx) {
+    auto commands = all_commands();
+    ctx.reply.array(commands.size());
+    for (const CommandSpec& spec : commands) ctx.reply.bulk(spec.name);
+}
+
+void cmd_command_info(CommandContext& ctx) {
+    if (ctx.argc() == 2) return cmd_command(ctx);
+    ctx.reply.array(ctx.argc() - 2);
+    for (size_t i = 2; i < ctx.argc(); ++i) {
+        const CommandSpec* spec = find_command_by_name(ctx.arg(i));
+        if (spec)
+            reply_command_info(ctx, *spec);
+        else
+            ctx.reply.null_array();
+    }
+}
+
+void cmd_command_docs(CommandContext& ctx) {
+    std::vector<const CommandSpec*> specs;
+    if (ctx.argc() == 2) {
+        for (const CommandSpec& spec : all_commands()) specs.push_back(&spec);
+    } else {
+        for (size_t i = 2; i < ctx.argc(); ++i)
+            if (const CommandSpec* spec = find_command_by_name(ctx.arg(i))) specs.push_back(spec);
+    }
+    ctx.reply.map(specs.size());
+    for (const CommandSpec* spec : specs) reply_command_docs(ctx, *spec);
+}
+
+void cmd_command_getkeys(CommandContext& ctx) {
+    auto args = ctx.argv.subspan(2);
+    const CommandSpec* container = nullptr;
+    const CommandSpec* spec = lookup_command(args, &container);
+    if (!spec) return ctx.reply.error("ERR Invalid command specified");
+    int argc = static_cast<int>(args.size());
+    if ((spec->arity > 0 && spec->arity != argc) || argc < -spec->arity)
+        return ctx.reply.error("ERR Invalid number of arguments specified for command");
+    if (spec->first_key == 0) return ctx.reply.error("ERR The command has no key arguments");
+    int last = spec->last_key < 0 ? argc + spec->last_key : spec->last_key;
+    std::vector<std::string_view> keys;
+    for (int i = spec->first_key; i <= last && i < argc; i += spec->key_step)
+        keys.push_back(args[static_cast<size_t>(i)]);
+    ctx.reply.array(keys.size());
+    for (auto k : keys) ctx.reply.bulk(k);
+}
+
+// --- CONFIG -------------------------------------------------------------------------------
+
+// The value as CONFIG GET shows it: sizes as plain byte counts ("100mb" -> "104857600").
+static std::string config_value(const Config& config, const mb::OptionSpec& spec) {
+    const std::string& text = config.options.text(spec.name);
+    if (spec.kind == mb::OptionKind::bytes) return std::to_string(config.options.integer(spec.name));
+    if (spec.kind == mb::OptionKind::boolean) return config.options.boolean(spec.name) ? "yes" : "no";
+    return text;
+}
+
+void cmd_config_get(CommandContext& ctx) {
+    std::vector<const mb::OptionSpec*> matches;
+    for (const mb::OptionSpec& spec : config_options()) {
+        for (size_t i = 2; i < ctx.argc(); ++i) {
+            if (glob_match(ctx.arg(i), spec.name, true)) {
+                matches.push_back(&spec);
+                break;
+            }
+        }
+    }
+    ctx.reply.map(matches.size());
+    for (const mb::OptionSpec* spec : matches) {
+        ctx.reply.bulk(spec->name);
+        ctx.reply.bulk(config_value(ctx.server.config, *spec));
+    }
+}
+
+void cmd_config_set(CommandContext& ctx) {
+    if (ctx.argc() % 2 != 0) return ctx.syntax_error();
+    constexpr std::string_view kImmutable[] = {"port", "bind", "databases", "dir", "admin-port"};
+    for (size_t i = 2; i < ctx.argc(); i += 2) {
+        std::string_view name = ctx.arg(i);
+        bool known = std::any_of(config_options().begin(), config_options().end(),
+                                 [&](const mb::OptionSpec& s) { return equals_ignore_case(s.name, name); });
+        if (!known)
+            return ctx.reply.error(
+                fmt::format("ERR Unknown option or number of arguments for CONFIG SET - '{}'", name));
+        for (auto immutable : kImmutable)
+            if (equals_ignore_case(immutable, name))
+                return ctx.reply.error(fmt::format(
+                    "ERR CONFIG SET failed (possibly related to argument '{}') - can't set immutable config", name));
+    }
+    Config updated = ctx.server.config;  // all or nothing: validate every pair on a copy
+    try {
+        for (size_t i = 2; i < ctx.argc(); i += 2) updated.options.set(ctx.arg(i), ctx.arg(i + 1));
+        updated.refresh();
+    } catch (const mb::OptionError& e) {
+        return ctx.reply.error(
+            fmt::format("ERR CONFIG SET failed (possibly related to argument '{}') - {}", ctx.arg(2), e.what()));
+    }
+    ctx.server.apply_config(std::move(updated));
+    ctx.reply.ok();
+}
+
+void cmd_config_resetstat(CommandContext& ctx) {
+    ctx.server.stats = Stats{};
+    ctx.reply.ok();
+}
+
+void cmd_config_rewrite(CommandContext& ctx) { ctx.reply.error("ERR The server is running without a config file"); }
+
+void cmd_config_help(CommandContext& ctx) {
+    constexpr std::string_view kLines[] = {
+        "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>",
+        "    Set the configuration <directive> to <value>.",
+        "RESETSTAT",
+        "    Reset statistics reported by the INFO command.",
+        "HELP",
+        "    Print this help.",
+    };
+    ctx.reply.array(std::size(kLines));
+    for (auto line : kLines) ctx.reply.simple(line);
+}
+
+// --- INFO ---------------------------------------------------------------------------------
+
+static void info_section(std::string& out, std::string_view title) {
+    if (!out.empty()) out += "\r\n";
+    out += fmt::format("# {}\r\n", title);
+}
+
+std::string info_text(ServerState& server, std::span<const std::string_view> sections) {
+    auto wanted = [&](std::string_view name, bool in_default = true) {
+        if (sections.empty()) return in_default;
+        for (auto s : sections) {
+            if (equals_ignore_case(s, name) || equals_ignore_case(s, "all") || equals_ignore_case(s, "everything"))
+                return true;
+            if (equals_ignore_case(s, "default") && in_default) return true;
+        }
+        return false;
+    };
+    int64_t now = server.clock.now_ms();
+    std::string out;
+    if (wanted("server")) {
+        info_section(out, "Server");
+        out += fmt::format(
+            "redis_version:{}\r\nredis_mode:standalone\r\nminiredis:yes\r\nos:Linux\r\narch_bits:64\r\n"
+            "multiplexing_api:epoll\r\nprocess_id:{}\r\nrun_id:{:040x}\r\ntcp_port:{}\r\nuptime_in_seconds:{}\r\n"
+            "uptime_in_days:{}\r\nhz:{}\r\nexecutable:miniredis\r\nconfig_file:\r\n",
+            kRedisVersion, getpid(), kHashSeed, server.config.port, (now - server.start_ms) / 1000,
+            (now - server.start_ms) / 86'400'000, server.config.hz);
+    }
+    if (wanted("clients")) {
+        size_t blocked = 0, pubsub = 0;
+        for (auto& [id, c] : server.clients) {
+            blocked += c->blocked.active ? 1 : 0;
+            pubsub += c->subscriptions() > 0 ? 1 : 0;
+        }
+        info_section(out, "Clients");
+        out += fmt::format("connected_clients:{}\r\nblocked_clients:{}\r\npubsub_clients:{}\r\nmaxclients:10000\r\n",
+                           server.clients.size(), blocked, pubsub);
+    }
+    if (wanted("memory")) {
+        size_t used = used_memory(), rss = resident_memory();
+        info_section(out, "Memory");
+        out += fmt::format(
+            "used_memory:{}\r\nused_memory_human:{:.2f}M\r\nused_memory_rss:{}\r\nused_memory_rss_human:{:.2f}M\r\n"
+            "maxmemory:{}\r\nmaxmemory_human:{:.2f}M\r\nmaxmemory_policy:{}\r\nmem_fragmentation_ratio:{:.2f}\r\n"
+            "mem_allocator:libc\r\n",
+            used, static_cast<double>(used) / 1048576.0, rss, static_cast<double>(rss) / 1048576.0,
+            server.config.maxmemory, static_cast<double>(server.config.maxmemory) / 1048576.0,
+            server.config.options.text("maxmemory-policy"),
+            used ? static_cast<double>(rss) / static_cast<double>(used) : 0.0);
+    }
+    if (wanted("persistence")) {
+        info_section(out, "Persistence");
+        out += server.persistence_info();
+    }
+    if (wanted("stats")) {
+        const Stats& s = server.stats;
+        info_section(out, "Stats");
+        out += fmt::format(
+            "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ntotal_net_input_bytes:{}\r\n"
+            "total_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:{}\r\n"
+            "keyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\n"
+            "total_error_replies:{}\r\n",
+            s.connections_received, s.commands_processed, s.net_input_bytes, s.net_output_bytes, s.rejected_connections,
+            s.expired_keys, s.evicted_keys, s.keyspace_hits, s.keyspace_misses, server.pubsub.channel_count(),
+            server.pubsub.pattern_count(), s.error_replies);
+    }
+    if (wanted("replication")) {
+        info_section(out, "Replication");
+        out += "role:master\r\nconnected_slaves:0\r\n";
+    }
+    if (wanted("keyspace")) {
+        info_section(out, "Keyspace");
+        for (Database& db : server.databases) {
+            if (db.size() == 0) continue;
+            out += fmt::format("db{}:keys={},expires={},avg_ttl=0\r\n", db.index(), db.size(), db.expires_size());
+        }
+    }
+    return out;
+}
+
+void cmd_info(CommandContext& ctx) { ctx.reply.verbatim(info_text(ctx.server, ctx.argv.subspan(1))); }
+
+void cmd_shutdown(CommandContext& ctx) {
+    bool save = !ctx.server.config.save.empty(), nosave = false;
+    for (size_t i = 1; i < ctx.argc(); ++i) {
+        if (equals_ignore_case(ctx.arg(i), "NOSAVE"))
+            nosave = true;
+        else if (equals_ignore_case(ctx.arg(i), "SAVE"))
+            save = true;
+        else if (equals_ignore_case(ctx.arg(i), "NOW") || equals_ignore_case(ctx.arg(i), "FORCE") ||
+                 equals_ignore_case(ctx.arg(i), "ABORT"))
+            continue;
+        else
+            return ctx.syntax_error();
+    }
+    if (!ctx.server.prepare_shutdown(save && !nosave))
+        return ctx.reply.error("ERR Errors trying to SHUTDOWN. Check logs.");
+    // No reply on success: the server is gone, as with Redis (the client sees the connection close).
+}
+
+}  // namespace miniredis

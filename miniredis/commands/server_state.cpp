@@ -1,0 +1,95 @@
+// ServerState: clients coming and going, and the bookkeeping every write triggers (dirty counter,
+// WATCH invalidation, expired-key propagation).
+#include "commands/server_state.hpp"
+
+#include <algorithm>
+
+namespace miniredis {
+
+ServerState::ServerState(const Clock& c, Config cfg) : clock(c), config(std::move(cfg)) {
+    env.clock = &clock;
+    env.observer = this;
+    databases.reserve(static_cast<size_t>(config.databases));
+    for (int i = 0; i < config.databases; ++i) databases.emplace_back(i, env);
+    watched_keys.resize(databases.size());
+    random = Random(kHashSeed ^ static_cast<uint64_t>(clock.now_ms()));
+    start_ms = last_save_ms = clock.now_ms();
+}
+
+ServerState::~ServerState() = default;
+
+Client& ServerState::add_client(std::string peer, std::string local) {
+    auto* client = new Client;
+    client->id = next_client_id++;
+    client->peer = std::move(peer);
+    client->local = std::move(local);
+    client->created_ms = client->last_interaction_ms = clock.now_ms();
+    client->authenticated = config.requirepass.empty();
+    client->parser.set_max_bulk_len(config.proto_max_bulk_len);
+    clients.emplace(client->id, client);
+    ++stats.connections_received;
+    return *client;
+}
+
+void ServerState::remove_client(Client& client) {
+    client.closed = true;
+    unsubscribe_all(client);
+    remove_watches(client);
+    std::erase(pending_writes, &client);
+    clients.erase(client.id);
+    delete &client;
+}
+
+Client* ServerState::find_client(uint64_t id) {
+    auto it = clients.find(id);
+    return it == clients.end() ? nullptr : it->second;
+}
+
+void ServerState::want_write(Client& client) {
+    if (client.write_pending) return;
+    client.write_pending = true;
+    pending_writes.push_back(&client);
+}
+
+void ServerState::key_expired(Database& db, std::string_view key) {
+    ++stats.expired_keys;
+    // The AOF must see the deletion too, or a replay would resurrect the key until its deadline
+    // passes again - and a replica (or a reloaded AOF) must not decide expiry on its own.
+    std::string_view del[] = {"DEL", key};
+    propagate(db.index(), del);
+    key_modified(db.index(), key);
+}
+
+void ServerState::key_modified(int db, std::string_view key) {
+    ++dirty;
+    auto& watchers = watched_keys[static_cast<size_t>(db)];
+    if (watchers.empty()) return;
+    auto it = watchers.find(std::string(key));
+    if (it == watchers.end()) return;
+    for (Client* c : it->second) c->watch_dirty = true;
+}
+
+void ServerState::all_keys_modified(int db) {
+    for (size_t i = 0; i < watched_keys.size(); ++i) {
+        if (db >= 0 && static_cast<size_t>(db) != i) continue;
+        for (auto& [key, watchers] : watched_keys[i]) {
+            // Redis: a FLUSH only invalidates WATCHes on keys that existed.
+            if (!databases[i].peek(key)) continue;
+            for (Client* c : watchers) c->watch_dirty = true;
+        }
+    }
+}
+
+void ServerState::remove_watches(Client& client) {
+    for (const auto& w : client.watched) {
+        auto& map = watched_keys[static_cast<size_t>(w.db)];
+        auto it = map.find(w.key);
+        if (it == map.end()) continue;
+        std::erase(it->second, &client);
+        if (it->second.empty()) map.erase(it);
+    }
+    client.watched.clear();
+    client.watch_dirty = false;
+}
+
+}  // namespace miniredis

@@ -1,0 +1,123 @@
+// ServerState: everything the single server thread owns (Redis' global `server` struct), minus
+// the sockets and timers, which stay in the wiring (server.cpp).
+//
+//   databases       16 keyspaces (SELECT n)
+//   clients         by id; `pending_writes` lists those with replies waiting for the socket
+//   watched_keys    per database: key -> clients WATCHing it (their EXEC fails if it changes)
+//   blocked_keys    per database: key -> clients blocked in BLPOP & co, oldest first
+//   pubsub          channel and pattern subscriptions
+//   aof             the append-only file: write commands are buffered here during a batch and
+//                   written + fsynced before the replies leave (see storage/aof.hpp)
+//   dirty           changes since the last snapshot (the `save <seconds> <changes>` rules)
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "commands/client.hpp"
+#include "commands/config.hpp"
+#include "model/clock.hpp"
+#include "model/database.hpp"
+#include "model/hashing.hpp"
+#include "model/pubsub.hpp"
+
+namespace miniredis {
+
+struct Stats {
+    uint64_t commands_processed = 0;
+    uint64_t connections_received = 0;
+    uint64_t rejected_connections = 0;
+    uint64_t keyspace_hits = 0;
+    uint64_t keyspace_misses = 0;
+    uint64_t expired_keys = 0;
+    uint64_t evicted_keys = 0;
+    uint64_t net_input_bytes = 0;
+    uint64_t net_output_bytes = 0;
+    uint64_t error_replies = 0;
+    uint64_t pubsub_messages = 0;
+};
+
+// What the wiring does on the state's behalf (sockets, timers, process exit): commands/ stays
+// free of Asio. server.cpp implements it; unit tests use a recording stub.
+class ServerHooks {
+public:
+    virtual ~ServerHooks() = default;
+    virtual void shutdown() = 0;  // stop accepting, flush, exit 0 (SHUTDOWN)
+};
+
+class ServerState : public KeyspaceObserver {
+public:
+    ServerState(const Clock& clock, Config config);
+    ~ServerState() override;
+
+    // --- clients -------------------------------------------------------------------------
+    Client& add_client(std::string peer, std::string local);
+    void remove_client(Client& client);  // unsubscribe, unwatch, unblock, forget
+    Client* find_client(uint64_t id);
+    void want_write(Client& client);  // put it on pending_writes (once)
+
+    // The session loop's core, without sockets: parse every complete command in client.in, run
+    // each, append the replies to client.out. Stops early when the client blocks (BLPOP) or must
+    // be closed (protocol error, QUIT).
+    void process_input(Client& client);
+    // Runs one command (argv[0] is its name) for `client`, replying into client.out.
+    void execute(Client& client, std::span<const std::string_view> argv);
+
+    // --- the keyspace ----------------------------------------------------------------------
+    Database& db(int index) { return databases[static_cast<size_t>(index)]; }
+    void key_expired(Database& db, std::string_view key) override;
+    void key_modified(int db, std::string_view key);  // WATCH notices; dirty++
+    void all_keys_modified(int db);                   // FLUSHDB/FLUSHALL (-1 = every database)
+
+    // --- periodic work (server_cron.cpp) ---------------------------------------------------
+    void cron();          // hz times per second: active expiry, snapshots, AOF rewrite, child jobs
+    void before_sleep();  // once per event-loop turn, before replies go out: AOF write (+fsync)
+
+    KeyspaceEnv env;
+    const Clock& clock;
+    Config config;
+    Stats stats;
+    std::vector<Database> databases;
+    Random random{0};
+
+    std::unordered_map<uint64_t, Client*> clients;
+    uint64_t next_client_id = 1;
+    std::vector<Client*> pending_writes;
+
+    std::vector<std::unordered_map<std::string, std::vector<Client*>>> watched_keys;
+
+    PubSub pubsub;
+    ServerHooks* hooks = nullptr;
+
+    uint64_t dirty = 0;        // changes since the last successful snapshot
+    int64_t last_save_ms = 0;  // LASTSAVE
+    bool last_bgsave_ok = true;
+    int64_t start_ms = 0;
+    bool shutting_down = false;
+    std::function<void(std::string_view line)> trace;  // --trace: set = one line per command
+
+    // EXEC wraps the writes of a transaction in MULTI ... EXEC in the AOF.
+    bool in_exec = false;
+    bool exec_multi_propagated = false;
+
+    // Propagation: writes `argv` (run in database `db`) to the AOF.
+    void propagate(int db, std::span<const std::string_view> argv);
+
+    void kill_client(Client& client);  // CLIENT KILL: drop pending output, close
+    void unwatch_all(Client& client) { remove_watches(client); }
+    void unsubscribe_all(Client& client);  // RESET / disconnect: leave every channel and pattern
+    void apply_config(Config updated);     // CONFIG SET: switch to the new values
+    std::string persistence_info();        // INFO persistence
+    bool prepare_shutdown(bool save);      // SHUTDOWN: snapshot if asked, flush the AOF, stop
+
+private:
+    void remove_watches(Client& client);
+};
+
+}  // namespace miniredis

@@ -1,0 +1,384 @@
+// String commands: SET/GET and friends, counters (INCR), and byte-range edits (t_string.c).
+//
+// A Redis string is a byte array; "counters" are strings that happen to hold a decimal integer,
+// which INCR parses, adds to, and writes back - atomically, because one thread runs every command.
+// That is the whole trick behind page-view counters and rate limiters on Redis.
+#include <fmt/format.h>
+
+#include <climits>
+
+#include "commands/context.hpp"
+#include "commands/handlers.hpp"
+#include "model/numbers.hpp"
+
+namespace miniredis {
+namespace {
+
+// The options SET and GETEX share (Redis' parseExtendedStringArgumentsOrReply).
+struct StringOptions {
+    bool nx = false, xx = false, get = false, keep_ttl = false, persist = false;
+    enum class Expire { none, ex, px, exat, pxat } expire = Expire::none;
+    std::string_view expire_arg;
+};
+
+bool parse_string_options(CommandContext& ctx, size_t first, bool is_set, StringOptions& o) {
+    using E = StringOptions::Expire;
+    for (size_t j = first; j < ctx.argc(); ++j) {
+        std::string_view opt = ctx.arg(j);
+        bool has_next = j + 1 < ctx.argc();
+        bool no_expire = o.expire == E::none;
+        if (is_set && equals_ignore_case(opt, "NX") && !o.xx) {
+            o.nx = true;
+        } else if (is_set && equals_ignore_case(opt, "XX") && !o.nx) {
+            o.xx = true;
+        } else if (is_set && equals_ignore_case(opt, "GET")) {
+            o.get = true;
+        } else if (is_set && equals_ignore_case(opt, "KEEPTTL") && no_expire && !o.persist) {
+            o.keep_ttl = true;
+        } else if (!is_set && equals_ignore_case(opt, "PERSIST") && no_expire && !o.keep_ttl) {
+            o.persist = true;
+        } else if (has_next && no_expire && !o.keep_ttl && !o.persist &&
+                   (equals_ignore_case(opt, "EX") || equals_ignore_case(opt, "PX") || equals_ignore_case(opt, "EXAT") ||
+                    equals_ignore_case(opt, "PXAT"))) {
+            o.expire = equals_ignore_case(opt, "EX")     ? E::ex
+                       : equals_ignore_case(opt, "PX")   ? E::px
+                       : equals_ignore_case(opt, "EXAT") ? E::exat
+                                                         : E::pxat;
+            o.expire_arg = ctx.arg(++j);
+        } else {
+            ctx.syntax_error();
+            return false;
+        }
+    }
+    return true;
+}
+
+void invalid_expire_time(CommandContext& ctx) {
+    ctx.reply.error(fmt::format("ERR invalid expire time in '{}' command", ctx.command.name));
+}
+
+// The absolute deadline in Unix ms for an EX/PX/EXAT/PXAT argument (Redis:
+// getExpireMillisecondsOrReply): must be positive and must not overflow.
+std::optional<int64_t> absolute_deadline(CommandContext& ctx, StringOptions::Expire kind, std::string_view arg) {
+    using E = StringOptions::Expire;
+    auto n = parse_int64(arg);
+    if (!n) {
+        ctx.reply.error(errors::kNotInteger);
+        return std::nullopt;
+    }
+    int64_t ms = *n;
+    bool seconds = kind == E::ex || kind == E::exat;
+    if (ms <= 0 || (seconds && ms > LLONG_MAX / 1000)) {
+        invalid_expire_time(ctx);
+        return std::nullopt;
+    }
+    if (seconds) ms *= 1000;
+    if (kind == E::ex || kind == E::px) {
+        if (ms > LLONG_MAX - ctx.now_ms()) {
+            invalid_expire_time(ctx);
+            return std::nullopt;
+        }
+        ms += ctx.now_ms();
+    }
+    return ms;
+}
+
+// GET's reply for `key`; false (after a WRONGTYPE reply) when it is not a string.
+bool reply_get(CommandContext& ctx, std::string_view key) {
+    Value* v = ctx.lookup_read(key);
+    if (!v) {
+        ctx.reply.null();
+        return true;
+    }
+    SmallString* s = ctx.as_string(v);
+    if (!s) return false;
+    ctx.reply.bulk(*s);
+    return true;
+}
+
+void set_generic(CommandContext& ctx, const StringOptions& o, std::string_view key, std::string_view value,
+                 bool setnx_reply) {
+    std::optional<int64_t> deadline;
+    if (o.expire != StringOptions::Expire::none) {
+        deadline = absolute_deadline(ctx, o.expire, o.expire_arg);
+        if (!deadline) return;
+    }
+    if (o.get && !reply_get(ctx, key)) return;
+    bool found = ctx.lookup_write(key) != nullptr;
+    if ((o.nx && found) || (o.xx && !found)) {
+        if (!o.get) setnx_reply ? ctx.reply.integer(0) : ctx.reply.null();
+        return;
+    }
+    Database& db = ctx.db();
+    if (Value* existing = db.peek(key); existing && existing->string()) {
+        // Overwrite in place: no new allocation for the common "SET a key again" case.
+        existing->string()->assign(value);
+        if (!o.keep_ttl) db.persist(key);
+    } else {
+        db.set(key, Value::of_string(value), o.keep_ttl);
+    }
+    ctx.modified(key);
+    if (deadline) {
+        db.set_expire(key, *deadline);
+        // Logged with an absolute deadline: replaying the AOF tomorrow must not extend the TTL.
+        char buf[24];
+        ctx.rewrite_as({"SET", key, value, "PXAT", format_int64(*deadline, buf)});
+    } else if (o.get) {
+        ctx.rewrite_as({"SET", key, value});
+        if (o.keep_ttl) ctx.rewritten.emplace_back("KEEPTTL");
+        if (o.nx) ctx.rewritten.emplace_back("NX");
+        if (o.xx) ctx.rewritten.emplace_back("XX");
+    }
+    if (!o.get) setnx_reply ? ctx.reply.integer(1) : ctx.reply.ok();
+}
+
+// INCR/DECR/INCRBY/DECRBY: the value must be a 64-bit integer in text form, and stays one.
+void incr_by(CommandContext& ctx, int64_t increment) {
+    std::string_view key = ctx.arg(1);
+    Value* v = ctx.lookup_write(key);
+    int64_t current = 0;
+    SmallString* s = nullptr;
+    if (v) {
+        s = ctx.as_string(v);
+        if (!s) return;
+        auto parsed = parse_int64(*s);
+        if (!parsed) return ctx.reply.error(errors::kNotInteger);
+        current = *parsed;
+    }
+    if ((increment < 0 && current < 0 && increment < LLONG_MIN - current) ||
+        (increment > 0 && current > 0 && increment > LLONG_MAX - current))
+        return ctx.reply.error(errors::kOverflow);
+    int64_t result = current + increment;
+    char buf[24];
+    std::string_view text = format_int64(result, buf);
+    if (s)
+        s->assign(text);  // in place: keeps the key's TTL, as Redis' dbOverwrite does
+    else
+        ctx.db().set(key, Value::of_string(text));
+    ctx.modified(key);
+    ctx.reply.integer(result);
+}
+
+}  // namespace
+
+void cmd_get(CommandContext& ctx) { reply_get(ctx, ctx.arg(1)); }
+
+void cmd_set(CommandContext& ctx) {
+    StringOptions o;
+    if (!parse_string_options(ctx, 3, true, o)) return;
+    set_generic(ctx, o, ctx.arg(1), ctx.arg(2), false);
+}
+
+void cmd_setnx(CommandContext& ctx) {
+    StringOptions o;
+    o.nx = true;
+    set_generic(ctx, o, ctx.arg(1), ctx.arg(2), true);
+}
+
+void cmd_setex(CommandContext& ctx) {
+    StringOptions o;
+    o.expire = StringOptions::Expire::ex;
+    o.expire_arg = ctx.arg(2);
+    set_generic(ctx, o, ctx.arg(1), ctx.arg(3), false);
+}
+
+void cmd_psetex(CommandContext& ctx) {
+    StringOptions o;
+    o.expire = StringOptions::Expire::px;
+    o.expire_arg = ctx.arg(2);
+    set_generic(ctx, o, ctx.arg(1), ctx.arg(3), false);
+}
+
+void cmd_getset(CommandContext& ctx) {
+    if (!reply_get(ctx, ctx.arg(1))) return;
+    ctx.db().set(ctx.arg(1), Value::of_string(ctx.arg(2)));
+    ctx.modified(ctx.arg(1));
+    ctx.rewrite_as({"SET", ctx.arg(1), ctx.arg(2)});
+}
+
+void cmd_getdel(CommandContext& ctx) {
+    if (!reply_get(ctx, ctx.arg(1))) return;
+    if (ctx.db().remove(ctx.arg(1))) {
+        ctx.modified(ctx.arg(1));
+        ctx.rewrite_as({"DEL", ctx.arg(1)});
+    }
+}
+
+void cmd_getex(CommandContext& ctx) {
+    StringOptions o;
+    if (!parse_string_options(ctx, 2, false, o)) return;
+    std::string_view key = ctx.arg(1);
+    Value* v = ctx.lookup_read(key);
+    if (!v) return ctx.reply.null();
+    SmallString* s = ctx.as_string(v);
+    if (!s) return;
+    std::optional<int64_t> deadline;
+    if (o.expire != StringOptions::Expire::none) {
+        deadline = absolute_deadline(ctx, o.expire, o.expire_arg);
+        if (!deadline) return;
+    }
+    ctx.reply.bulk(*s);
+    using E = StringOptions::Expire;
+    if (deadline && (o.expire == E::exat || o.expire == E::pxat) && *deadline <= ctx.now_ms()) {
+        ctx.db().remove(key);  // a deadline already past deletes the key (after replying it)
+        ctx.modified(key);
+        ctx.rewrite_as({"DEL", key});
+    } else if (deadline) {
+        ctx.db().set_expire(key, *deadline);
+        ctx.modified(key);
+        char buf[24];
+        ctx.rewrite_as({"PEXPIREAT", key, format_int64(*deadline, buf)});
+    } else if (o.persist && ctx.db().persist(key)) {
+        ctx.modified(key);
+        ctx.rewrite_as({"PERSIST", key});
+    }
+}
+
+void cmd_mget(CommandContext& ctx) {
+    ctx.reply.array(ctx.argc() - 1);
+    for (size_t i = 1; i < ctx.argc(); ++i) {
+        Value* v = ctx.lookup_read(ctx.arg(i));
+        SmallString* s = v ? v->string() : nullptr;  // MGET answers nil for other types, no error
+        if (s)
+            ctx.reply.bulk(*s);
+        else
+            ctx.reply.null();
+    }
+}
+
+static void mset_generic(CommandContext& ctx, bool nx) {
+    if (ctx.argc() % 2 == 0) return ctx.wrong_arity();
+    if (nx) {
+        for (size_t i = 1; i < ctx.argc(); i += 2)
+            if (ctx.lookup_write(ctx.arg(i))) return ctx.reply.integer(0);
+    }
+    for (size_t i = 1; i < ctx.argc(); i += 2) {
+        ctx.db().set(ctx.arg(i), Value::of_string(ctx.arg(i + 1)));
+        ctx.modified(ctx.arg(i));
+    }
+    nx ? ctx.reply.integer(1) : ctx.reply.ok();
+}
+
+void cmd_mset(CommandContext& ctx) { mset_generic(ctx, false); }
+void cmd_msetnx(CommandContext& ctx) { mset_generic(ctx, true); }
+
+void cmd_incr(CommandContext& ctx) { incr_by(ctx, 1); }
+void cmd_decr(CommandContext& ctx) { incr_by(ctx, -1); }
+
+void cmd_incrby(CommandContext& ctx) {
+    if (auto n = ctx.int_arg(2)) incr_by(ctx, *n);
+}
+
+void cmd_decrby(CommandContext& ctx) {
+    auto n = ctx.int_arg(2);
+    if (!n) return;
+    if (*n == LLONG_MIN) return ctx.reply.error("ERR decrement would overflow");
+    incr_by(ctx, -*n);
+}
+
+void cmd_incrbyfloat(CommandContext& ctx) {
+    std::string_view key = ctx.arg(1);
+    Value* v = ctx.lookup_write(key);
+    long double current = 0;
+    SmallString* s = nullptr;
+    if (v) {
+        s = ctx.as_string(v);
+        if (!s) return;
+        auto parsed = parse_long_double(*s);
+        if (!parsed) return ctx.reply.error(errors::kNotFloat);
+        current = *parsed;
+    }
+    auto increment = parse_long_double(ctx.arg(2));
+    if (!increment) return ctx.reply.error(errors::kNotFloat);
+    long double result = current + *increment;
+    if (std::isnan(result) || std::isinf(result)) return ctx.reply.error("ERR increment would produce NaN or Infinity");
+    char buf[kLongDoubleBufferSize];
+    std::string_view text = format_long_double(result, buf, sizeof buf);
+    if (s)
+        s->assign(text);
+    else
+        ctx.db().set(key, Value::of_string(text));
+    ctx.modified(key);
+    ctx.reply.bulk(text);
+    // Logged as the resulting value: float addition replayed could round differently.
+    ctx.rewrite_as({"SET", key, text, "KEEPTTL"});
+}
+
+static bool check_string_length(CommandContext& ctx, uint64_t size, uint64_t append) {
+    if (size + append > static_cast<uint64_t>(ctx.server.config.proto_max_bulk_len)) {
+        ctx.reply.error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+        return false;
+    }
+    return true;
+}
+
+void cmd_append(CommandContext& ctx) {
+    std::string_view key = ctx.arg(1), tail = ctx.arg(2);
+    Value* v = ctx.lookup_write(key);
+    size_t length;
+    if (!v) {
+        ctx.db().set(key, Value::of_string(tail));
+        length = tail.size();
+    } else {
+        SmallString* s = ctx.as_string(v);
+        if (!s) return;
+        if (!check_string_length(ctx, s->size(), tail.size())) return;
+        s->append(tail);
+        length = s->size();
+    }
+    ctx.modified(key);
+    ctx.reply.integer(static_cast<int64_t>(length));
+}
+
+void cmd_strlen(CommandContext& ctx) {
+    Value* v = ctx.lookup_read(ctx.arg(1));
+    if (!v) return ctx.reply.integer(0);
+    if (SmallString* s = ctx.as_string(v)) ctx.reply.integer(static_cast<int64_t>(s->size()));
+}
+
+void cmd_getrange(CommandContext& ctx) {
+    auto start = ctx.int_arg(2);
+    if (!start) return;
+    auto end = ctx.int_arg(3);
+    if (!end) return;
+    Value* v = ctx.lookup_read(ctx.arg(1));
+    if (!v) return ctx.reply.bulk("");
+    SmallString* s = ctx.as_string(v);
+    if (!s) return;
+    int64_t length = static_cast<int64_t>(s->size());
+    int64_t from = *start, to = *end;
+    if (from < 0 && to < 0 && from > to) return ctx.reply.bulk("");
+    if (from < 0) from += length;
+    if (to < 0) to += length;
+    if (from < 0) from = 0;
+    if (to < 0) to = 0;
+    if (to >= length) to = length - 1;
+    if (from > to || length == 0) return ctx.reply.bulk("");
+    ctx.reply.bulk(s->view().substr(static_cast<size_t>(from), static_cast<size_t>(to - from + 1)));
+}
+
+void cmd_setrange(CommandContext& ctx) {
+    std::string_view key = ctx.arg(1), patch = ctx.arg(3);
+    auto offset = ctx.int_arg(2);
+    if (!offset) return;
+    if (*offset < 0) return ctx.reply.error("ERR offset is out of range");
+    Value* v = ctx.lookup_write(key);
+    SmallString* s = nullptr;
+    if (!v) {
+        if (patch.empty()) return ctx.reply.integer(0);
+        if (!check_string_length(ctx, static_cast<uint64_t>(*offset), patch.size())) return;
+        s = ctx.db().set(key, Value::of_string("")).string();
+    } else {
+        s = ctx.as_string(v);
+        if (!s) return;
+        if (patch.empty()) return ctx.reply.integer(static_cast<int64_t>(s->size()));
+        if (!check_string_length(ctx, static_cast<uint64_t>(*offset), patch.size())) return;
+    }
+    size_t end = static_cast<size_t>(*offset) + patch.size();
+    if (end > s->size()) s->resize(end);  // the gap is zero bytes, as Redis pads it
+    std::memcpy(s->data() + *offset, patch.data(), patch.size());
+    ctx.modified(key);
+    ctx.reply.integer(static_cast<int64_t>(s->size()));
+}
+
+}  // namespace miniredis

@@ -1,0 +1,80 @@
+// Database: storing and deleting keys, and the TTL bookkeeping in the second table.
+#include "database.hpp"
+
+namespace miniredis {
+
+Value& Database::set(std::string_view key, Value value, bool keep_ttl) {
+    auto [entry, created] = keys_.insert(key);
+    if (!created && !keep_ttl && !expires_.empty()) expires_.erase(key);
+    entry->value = std::move(value);
+    entry->value.lru = env_->lru_clock();
+    return entry->value;
+}
+
+std::pair<Value*, bool> Database::find_or_create(std::string_view key) {
+    if (Value* v = find(key)) return {v, false};
+    auto [entry, created] = keys_.insert(key);
+    entry->value.lru = env_->lru_clock();
+    return {&entry->value, created};
+}
+
+bool Database::remove(std::string_view key) {
+    if (!keys_.erase(key)) return false;
+    if (!expires_.empty()) expires_.erase(key);
+    return true;
+}
+
+void Database::clear() {
+    keys_.clear();
+    expires_.clear();
+}
+
+std::optional<int64_t> Database::expire_of(std::string_view key) const {
+    if (auto* e = expires_.find(key)) return e->value;
+    return std::nullopt;
+}
+
+void Database::set_expire(std::string_view key, int64_t when_ms) { expires_.insert(key).first->value = when_ms; }
+
+bool Database::persist(std::string_view key) { return expires_.erase(key); }
+
+std::optional<std::string_view> Database::random_key(Random& random) {
+    // Bounded: if every key is volatile and expired, don't loop forever deleting them.
+    for (int tries = 0; tries < 100 && !keys_.empty(); ++tries) {
+        Keys::Entry* e = keys_.random_entry(random);
+        auto deadline = expire_of(e->key);
+        if (!deadline || env_->loading || *deadline > env_->clock->now_ms()) return e->key.view();
+        delete_expired(std::string(e->key.view()));
+    }
+    if (keys_.empty()) return std::nullopt;
+    return keys_.random_entry(random)->key.view();
+}
+
+bool Database::expire_if_needed(std::string_view key) {
+    Expires::Entry* e = expires_.find(key);
+    if (!e || env_->loading || e->value > env_->clock->now_ms()) return false;
+    delete_expired(key);
+    return true;
+}
+
+void Database::delete_expired(std::string_view key) {
+    // The observer may want the key's bytes (to log "DEL key"): tell it before they are freed.
+    std::string copy(key);  // `key` may point into the entry we are about to delete
+    if (env_->observer) env_->observer->key_expired(*this, copy);
+    remove(copy);
+}
+
+Database::SampleResult Database::expire_sample(Random& random, size_t samples) {
+    SampleResult result;
+    int64_t now = env_->clock->now_ms();
+    std::vector<std::string> expired;
+    expires_.sample(random, samples, [&](const Expires::Entry& e) {
+        ++result.sampled;
+        if (e.value <= now) expired.emplace_back(e.key.view());
+    });
+    for (const std::string& key : expired) delete_expired(key);
+    result.expired = expired.size();
+    return result;
+}
+
+}  // namespace miniredis

@@ -1,0 +1,111 @@
+// Database: one of Redis' 16 numbered keyspaces (SELECT 0..15): key -> Value, plus expiry.
+//
+// CONCEPT: the keyspace is a hash table from key to value. Keys with a TTL also have an entry in a
+// second table, `expires_` (key -> deadline in Unix ms), exactly as Redis keeps `db->expires`:
+// keys without a TTL - usually most of them - pay nothing, and the active expiry cycle can sample
+// only keys that can expire.
+//
+// Expiry happens in two ways (see expiry.cpp):
+//   lazily   every lookup checks the deadline first; a key past it is deleted right there and
+//            the lookup misses - nobody ever reads a stale value;
+//   actively a cycle samples keys with a TTL ten times a second and deletes the expired ones, so
+//            memory comes back even for keys nobody reads again.
+// Deleting an expired key is an event others must hear about - the AOF logs a DEL, transactions
+// WATCHing the key abort - so the database reports it to a KeyspaceObserver (the command layer)
+// instead of knowing about files or clients itself.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "clock.hpp"
+#include "dict.hpp"
+#include "value.hpp"
+
+namespace miniredis {
+
+class Database;
+
+class KeyspaceObserver {
+public:
+    virtual ~KeyspaceObserver() = default;
+    virtual void key_expired(Database& db, std::string_view key) = 0;
+};
+
+// What all 16 databases share: the clock, who hears about expirations, and whether we are loading
+// the AOF (while replaying, a key is never expired lazily: its later commands still apply to it).
+struct KeyspaceEnv {
+    const Clock* clock = nullptr;
+    KeyspaceObserver* observer = nullptr;
+    bool loading = false;
+    uint32_t lru_clock() const { return static_cast<uint32_t>(clock->now_ms() / 1000); }
+};
+
+class Database {
+public:
+    using Keys = Dict<SmallString, Value>;
+    using Expires = Dict<SmallString, int64_t>;
+
+    Database(int index, const KeyspaceEnv& env) : index_(index), env_(&env) {}
+
+    int index() const { return index_; }
+    size_t size() const { return keys_.size(); }
+    size_t expires_size() const { return expires_.size(); }
+
+    // The live value of `key`, or nullptr (absent or just expired). Marks it recently used.
+    Value* find(std::string_view key) {
+        Keys::Entry* e = keys_.find(key);
+        if (!e) return nullptr;
+        if (!expires_.empty() && expire_if_needed(key)) return nullptr;
+        e->value.lru = env_->lru_clock();
+        return &e->value;
+    }
+    // Like find(), but neither expires nor touches: for TYPE-like peeks and persistence.
+    Value* peek(std::string_view key) {
+        Keys::Entry* e = keys_.find(key);
+        return e ? &e->value : nullptr;
+    }
+    bool exists(std::string_view key) { return find(key) != nullptr; }
+
+    // Stores `value` under `key`, replacing any old value. The old TTL is dropped unless keep_ttl
+    // (SET ... KEEPTTL); every other way of overwriting a key makes it persistent, as in Redis.
+    Value& set(std::string_view key, Value value, bool keep_ttl = false);
+    // The entry for `key`, created holding an empty string if missing (second = created).
+    std::pair<Value*, bool> find_or_create(std::string_view key);
+    bool remove(std::string_view key);
+    void clear();
+
+    // Deadline in Unix ms, or nullopt when the key has no TTL (the caller checks existence).
+    std::optional<int64_t> expire_of(std::string_view key) const;
+    void set_expire(std::string_view key, int64_t when_ms);
+    bool persist(std::string_view key);  // drop the TTL; true if there was one
+
+    // One random live key (RANDOMKEY); expired keys met on the way are deleted.
+    std::optional<std::string_view> random_key(Random& random);
+
+    // Active expiry: samples up to `samples` keys with a TTL, deletes the expired ones, and
+    // returns {sampled, expired}. The caller repeats while many of the samples were expired.
+    struct SampleResult {
+        size_t sampled = 0, expired = 0;
+    };
+    SampleResult expire_sample(Random& random, size_t samples);
+
+    Keys& keys() { return keys_; }
+    const Keys& keys() const { return keys_; }
+    const Expires& expires() const { return expires_; }
+    const KeyspaceEnv& env() const { return *env_; }
+
+private:
+    bool expire_if_needed(std::string_view key);  // true when `key` was expired and deleted
+    void delete_expired(std::string_view key);
+
+    int index_;
+    const KeyspaceEnv* env_;
+    Keys keys_;
+    Expires expires_;
+};
+
+}  // namespace miniredis

@@ -1,0 +1,81 @@
+// glob_match: iterative matching with one backtrack point per '*' (the classic linear-ish
+// algorithm: on a mismatch, let the last '*' swallow one more byte and retry).
+#include "glob.hpp"
+
+#include <cctype>
+
+namespace miniredis {
+namespace {
+
+char fold(char c, bool nocase) { return nocase ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : c; }
+
+// Matches the class starting after '[' at pattern[p]; sets p past the closing ']'.
+bool match_class(std::string_view pattern, size_t& p, char c, bool nocase) {
+    bool negate = p < pattern.size() && pattern[p] == '^';
+    if (negate) ++p;
+    bool matched = false;
+    while (p < pattern.size() && pattern[p] != ']') {
+        if (pattern[p] == '\\' && p + 1 < pattern.size()) {
+            ++p;
+            if (fold(pattern[p], nocase) == fold(c, nocase)) matched = true;
+            ++p;
+        } else if (p + 2 < pattern.size() && pattern[p + 1] == '-' && pattern[p + 2] != ']') {
+            char lo = fold(pattern[p], nocase), hi = fold(pattern[p + 2], nocase);
+            if (lo > hi) std::swap(lo, hi);
+            char x = fold(c, nocase);
+            if (x >= lo && x <= hi) matched = true;
+            p += 3;
+        } else {
+            if (fold(pattern[p], nocase) == fold(c, nocase)) matched = true;
+            ++p;
+        }
+    }
+    if (p < pattern.size()) ++p;  // the ']' (a missing one ends the class at the pattern's end)
+    return negate ? !matched : matched;
+}
+
+}  // namespace
+
+bool glob_match(std::string_view pattern, std::string_view text, bool nocase) {
+    size_t p = 0, t = 0;
+    size_t star_p = std::string_view::npos, star_t = 0;
+    while (t < text.size()) {
+        if (p < pattern.size()) {
+            char pc = pattern[p];
+            if (pc == '*') {
+                while (p < pattern.size() && pattern[p] == '*') ++p;  // "**" is "*"
+                if (p == pattern.size()) return true;
+                star_p = p;
+                star_t = t;
+                continue;
+            }
+            size_t next = p;
+            bool ok;
+            if (pc == '?') {
+                ok = true;
+                next = p + 1;
+            } else if (pc == '[') {
+                next = p + 1;
+                ok = match_class(pattern, next, text[t], nocase);
+            } else if (pc == '\\' && p + 1 < pattern.size()) {
+                ok = fold(pattern[p + 1], nocase) == fold(text[t], nocase);
+                next = p + 2;
+            } else {
+                ok = fold(pc, nocase) == fold(text[t], nocase);
+                next = p + 1;
+            }
+            if (ok) {
+                p = next;
+                ++t;
+                continue;
+            }
+        }
+        if (star_p == std::string_view::npos) return false;
+        p = star_p;  // backtrack: the last '*' takes one more byte
+        t = ++star_t;
+    }
+    while (p < pattern.size() && pattern[p] == '*') ++p;
+    return p == pattern.size();
+}
+
+}  // namespace miniredis

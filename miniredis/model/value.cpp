@@ -1,0 +1,51 @@
+// Value: the names of the types, as TYPE and error messages spell them.
+#include "value.hpp"
+
+namespace miniredis {
+
+std::string_view type_name(Type type) {
+    switch (type) {
+        case Type::string:
+            return "string";
+        case Type::list:
+            return "list";
+        case Type::hash:
+            return "hash";
+        case Type::set:
+            return "set";
+        case Type::zset:
+            return "zset";
+    }
+    return "none";
+}
+
+}  // namespace miniredis
+
+namespace miniredis {
+
+Value clone(Value& value) {
+    switch (value.type()) {
+        case Type::string:
+            return Value::of_string(*value.string());
+        case Type::list:
+            return Value{std::make_unique<List>(*value.list())};
+        case Type::hash: {
+            auto copy = Value::of<Hash>();
+            value.hash()->for_each([&](const Hash::Entry& e) { copy.hash()->insert(e.key).first->value = e.value; });
+            return copy;
+        }
+        case Type::set: {
+            auto copy = Value::of<Set>();
+            value.set()->for_each([&](const Set::Entry& e) { copy.set()->insert(e.key); });
+            return copy;
+        }
+        case Type::zset: {
+            auto copy = Value::of<ZSet>();
+            for (auto* n = value.zset()->first(); n; n = n->next()) copy.zset()->set(n->member, n->score);
+            return copy;
+        }
+    }
+    return Value{};
+}
+
+}  // namespace miniredis

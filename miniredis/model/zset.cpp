@@ -1,0 +1,294 @@
+// ZSet: the skiplist operations (insert with spans, unlink, rank, ranges). The algorithms follow
+// William Pugh's paper with Redis' two additions: spans for ranks, and ties ordered by member.
+#include "zset.hpp"
+
+#include <new>
+
+namespace miniredis {
+namespace {
+
+// Skiplist order: by score, then by member bytes - so equal scores still have one defined order.
+bool before(const ZSet::Node* node, double score, std::string_view member) {
+    return node->score < score || (node->score == score && node->member.view() < member);
+}
+
+bool after(const ZSet::Node* node, double score, std::string_view member) {
+    return node->score > score || (node->score == score && node->member.view() > member);
+}
+
+}  // namespace
+
+bool LexRange::above_min(std::string_view v) const {
+    if (min_unbounded) return true;
+    int c = v.compare(min);
+    return min_exclusive ? c > 0 : c >= 0;
+}
+
+bool LexRange::below_max(std::string_view v) const {
+    if (max_unbounded) return true;
+    int c = v.compare(max);
+    return max_exclusive ? c < 0 : c <= 0;
+}
+
+ZSet::Node* ZSet::make_node(int height, std::string_view member, double score) {
+    void* memory = ::operator new(sizeof(Node) + sizeof(Level) * static_cast<size_t>(height));
+    auto* node = new (memory) Node{SmallString(member), score, nullptr, height};
+    for (int i = 0; i < height; ++i) node->level()[i] = {nullptr, 0};
+    return node;
+}
+
+void ZSet::free_node(Node* node) {
+    node->~Node();
+    ::operator delete(node);
+}
+
+ZSet::ZSet() : head_(make_node(kMaxLevel, {}, 0)), random_state_(reinterpret_cast<uintptr_t>(this)) {}
+
+ZSet::~ZSet() {
+    for (Node* x = head_; x;) {
+        Node* next = x->next();
+        free_node(x);
+        x = next;
+    }
+}
+
+// Each extra level with probability 1/4 (Redis' ZSKIPLIST_P): about 1.33 links per node.
+int ZSet::random_level() {
+    int level = 1;
+    for (;;) {
+        random_state_ = random_state_ * 6364136223846793005ULL + 1442695040888963407ULL;
+        if (((random_state_ >> 33) & 3) != 0 || level == kMaxLevel) return level;
+        ++level;
+    }
+}
+
+std::optional<double> ZSet::score(std::string_view member) const {
+    if (auto* e = dict_.find(member)) return e->value->score;
+    return std::nullopt;
+}
+
+bool ZSet::set(std::string_view member, double score) {
+    if (auto* e = dict_.find(member)) {
+        Node* node = e->value;
+        if (node->score == score) return false;
+        // Still in order at the same place? Then just change the score, no relinking.
+        Node* next = node->next();
+        if ((!node->backward || before(node->backward, score, member)) && (!next || after(next, score, member))) {
+            node->score = score;
+            return false;
+        }
+        remove_node(node);
+        Node* fresh = insert_node(member, score);
+        dict_.insert(fresh->member.view()).first->value = fresh;
+        return false;
+    }
+    Node* fresh = insert_node(member, score);
+    dict_.insert(fresh->member.view()).first->value = fresh;
+    return true;
+}
+
+ZSet::Node* ZSet::insert_node(std::string_view member, double score) {
+    Node* update[kMaxLevel];
+    size_t rank[kMaxLevel];
+    Node* x = head_;
+    // Walk down from the top lane, remembering on each level the last node before the insertion
+    // point (update[i]) and how many level-0 nodes precede it (rank[i]).
+    for (int i = level_ - 1; i >= 0; --i) {
+        rank[i] = i == level_ - 1 ? 0 : rank[i + 1];
+        while (x->level()[i].forward && before(x->level()[i].forward, score, member)) {
+            rank[i] += x->level()[i].span;
+            x = x->level()[i].forward;
+        }
+        update[i] = x;
+    }
+    int height = random_level();
+    if (height > level_) {
+        for (int i = level_; i < height; ++i) {
+            rank[i] = 0;
+            update[i] = head_;
+            head_->level()[i].span = length_;
+        }
+        level_ = height;
+    }
+    Node* node = make_node(height, member, score);
+    for (int i = 0; i < height; ++i) {
+        node->level()[i].forward = update[i]->level()[i].forward;
+        update[i]->level()[i].forward = node;
+        // update[i] used to jump `span` nodes; the new node splits that jump in two.
+        node->level()[i].span = update[i]->level()[i].span - (rank[0] - rank[i]);
+        update[i]->level()[i].span = (rank[0] - rank[i]) + 1;
+    }
+    for (int i = height; i < level_; ++i) update[i]->level()[i].span++;  // jumps over one more node
+    node->backward = update[0] == head_ ? nullptr : update[0];
+    if (node->next())
+        node->next()->backward = node;
+    else
+        tail_ = node;
+    ++length_;
+    return node;
+}
+
+void ZSet::unlink(Node* node, Node** update) {
+    for (int i = 0; i < level_; ++i) {
+        if (update[i]->level()[i].forward == node) {
+            update[i]->level()[i].span += node->level()[i].span - 1;
+            update[i]->level()[i].forward = node->level()[i].forward;
+        } else {
+            update[i]->level()[i].span -= 1;
+        }
+    }
+    if (node->next())
+        node->next()->backward = node->backward;
+    else
+        tail_ = node->backward;
+    while (level_ > 1 && !head_->level()[level_ - 1].forward) --level_;
+    --length_;
+}
+
+void ZSet::remove_node(Node* node) {
+    Node* update[kMaxLevel];
+    Node* x = head_;
+    for (int i = level_ - 1; i >= 0; --i) {
+        while (x->level()[i].forward && before(x->level()[i].forward, node->score, node->member.view()))
+            x = x->level()[i].forward;
+        update[i] = x;
+    }
+    unlink(node, update);
+    dict_.erase(node->member.view());
+    free_node(node);
+}
+
+bool ZSet::erase(std::string_view member) {
+    auto* e = dict_.find(member);
+    if (!e) return false;
+    remove_node(e->value);
+    return true;
+}
+
+std::optional<size_t> ZSet::rank(std::string_view member, bool reverse) const {
+    auto* e = dict_.find(member);
+    if (!e) return std::nullopt;
+    size_t r = rank_of(e->value);
+    return reverse ? length_ - 1 - r : r;
+}
+
+size_t ZSet::rank_of(const Node* node) const {
+    size_t traversed = 0;
+    const Node* x = head_;
+    for (int i = level_ - 1; i >= 0; --i) {
+        while (x->level()[i].forward &&
+               (x->level()[i].forward == node || before(x->level()[i].forward, node->score, node->member.view()))) {
+            traversed += x->level()[i].span;
+            x = x->level()[i].forward;
+        }
+        if (x == node) return traversed - 1;
+    }
+    return traversed - 1;  // not reached for a node of this set
+}
+
+ZSet::Node* ZSet::at_rank(size_t rank) const {
+    if (rank >= length_) return nullptr;
+    size_t traversed = 0, wanted = rank + 1;
+    Node* x = head_;
+    for (int i = level_ - 1; i >= 0; --i) {
+        while (x->level()[i].forward && traversed + x->level()[i].span <= wanted) {
+            traversed += x->level()[i].span;
+            x = x->level()[i].forward;
+        }
+        if (traversed == wanted) return x;
+    }
+    return nullptr;
+}
+
+ZSet::Node* ZSet::first_in(const ScoreRange& range) const {
+    Node* x = head_;
+    for (int i = level_ - 1; i >= 0; --i)
+        while (x->level()[i].forward && !range.above_min(x->level()[i].forward->score)) x = x->level()[i].forward;
+    x = x->next();
+    return x && range.below_max(x->score) && range.above_min(x->score) ? x : nullptr;
+}
+
+ZSet::Node* ZSet::last_in(const ScoreRange& range) const {
+    Node* x = head_;
+    for (int i = level_ - 1; i >= 0; --i)
+        while (x->level()[i].forward && range.below_max(x->level()[i].forward->score)) x = x->level()[i].forward;
+    return x != head_ && range.above_min(x->score) && range.below_max(x->score) ? x : nullptr;
+}
+
+ZSet::Node* ZSet::first_in(const LexRange& range) const {
+    Node* x = head_;
+    for (int i = level_ - 1; i >= 0; --i)
+        while (x->level()[i].forward && !range.above_min(x->level()[i].forward->member.view()))
+            x = x->level()[i].forward;
+    x = x->next();
+    return x && range.below_max(x->member.view()) ? x : nullptr;
+}
+
+ZSet::Node* ZSet::last_in(const LexRange& range) const {
+    Node* x = head_;
+    for (int i = level_ - 1; i >= 0; --i)
+        while (x->level()[i].forward && range.below_max(x->level()[i].forward->member.view()))
+            x = x->level()[i].forward;
+    return x != head_ && range.above_min(x->member.view()) ? x : nullptr;
+}
+
+size_t ZSet::erase_range(const ScoreRange& range) {
+    Node* update[kMaxLevel];
+    Node* x = head_;
+    for (int i = level_ - 1; i >= 0; --i) {
+        while (x->level()[i].forward && !range.above_min(x->level()[i].forward->score)) x = x->level()[i].forward;
+        update[i] = x;
+    }
+    size_t removed = 0;
+    for (x = x->next(); x && range.below_max(x->score); ++removed) {
+        Node* next = x->next();
+        unlink(x, update);
+        dict_.erase(x->member.view());
+        free_node(x);
+        x = next;
+    }
+    return removed;
+}
+
+size_t ZSet::erase_range(const LexRange& range) {
+    Node* update[kMaxLevel];
+    Node* x = head_;
+    for (int i = level_ - 1; i >= 0; --i) {
+        while (x->level()[i].forward && !range.above_min(x->level()[i].forward->member.view()))
+            x = x->level()[i].forward;
+        update[i] = x;
+    }
+    size_t removed = 0;
+    for (x = x->next(); x && range.below_max(x->member.view()); ++removed) {
+        Node* next = x->next();
+        unlink(x, update);
+        dict_.erase(x->member.view());
+        free_node(x);
+        x = next;
+    }
+    return removed;
+}
+
+size_t ZSet::erase_rank_range(size_t start, size_t stop) {
+    Node* update[kMaxLevel];
+    size_t traversed = 0;
+    Node* x = head_;
+    for (int i = level_ - 1; i >= 0; --i) {
+        while (x->level()[i].forward && traversed + x->level()[i].span <= start) {
+            traversed += x->level()[i].span;
+            x = x->level()[i].forward;
+        }
+        update[i] = x;
+    }
+    size_t removed = 0;
+    for (x = x->next(); x && traversed <= stop; ++traversed, ++removed) {
+        Node* next = x->next();
+        unlink(x, update);
+        dict_.erase(x->member.view());
+        free_node(x);
+        x = next;
+    }
+    return removed;
+}
+
+}  // namespace miniredis

@@ -1,0 +1,186 @@
+// RequestParser: the multibulk state machine and the inline splitter (Redis' processMultibulkBuffer
+// and processInlineBuffer), with the same limits and error texts.
+#include "resp_parser.hpp"
+
+#include <cstring>
+
+#include "model/numbers.hpp"
+
+namespace miniredis::resp {
+
+void RequestParser::reset() {
+    pos_ = 0;
+    args_left_ = -1;
+    bulk_len_ = -1;
+    wanted_ = 0;
+    spans_.clear();
+    args_.clear();
+}
+
+RequestParser::Status RequestParser::fail(std::string_view message) {
+    error_.assign("Protocol error: ").append(message);
+    return Status::error;
+}
+
+RequestParser::Status RequestParser::parse(std::string_view input) {
+    if (args_left_ < 0 && pos_ == 0) {
+        if (input.empty()) return Status::incomplete;
+        if (input.front() != '*') return parse_inline(input);
+    }
+    return parse_multibulk(input);
+}
+
+RequestParser::Status RequestParser::parse_multibulk(std::string_view input) {
+    wanted_ = 0;
+    if (args_left_ < 0) {
+        // "*<count>\r\n"
+        const void* cr = std::memchr(input.data(), '\r', input.size());
+        if (!cr) return input.size() > kMaxInlineSize ? fail("too big mbulk count string") : Status::incomplete;
+        size_t line_end = static_cast<size_t>(static_cast<const char*>(cr) - input.data());
+        if (line_end + 2 > input.size()) return Status::incomplete;  // the '\n' has not arrived
+        auto count = parse_int64(input.substr(1, line_end - 1));
+        if (!count || *count > kMaxMultibulkLength) return fail("invalid multibulk length");
+        pos_ = line_end + 2;
+        if (*count <= 0) {  // "*0" or "*-1": an empty command, skipped without a reply
+            args_.clear();
+            return Status::complete;
+        }
+        args_left_ = *count;
+    }
+    while (args_left_ > 0) {
+        if (bulk_len_ < 0) {
+            // "$<length>\r\n"
+            std::string_view rest = input.substr(pos_);
+            const void* cr = std::memchr(rest.data(), '\r', rest.size());
+            if (!cr) return rest.size() > kMaxInlineSize ? fail("too big bulk count string") : Status::incomplete;
+            size_t line_end = static_cast<size_t>(static_cast<const char*>(cr) - rest.data());
+            if (line_end + 2 > rest.size()) return Status::incomplete;
+            if (rest.front() != '$') return fail(std::string("expected '$', got '") + rest.front() + "'");
+            auto length = parse_int64(rest.substr(1, line_end - 1));
+            if (!length || *length < 0 || *length > max_bulk_len_) return fail("invalid bulk length");
+            bulk_len_ = *length;
+            pos_ += line_end + 2;
+        }
+        // The bytes and their trailing "\r\n" (not checked, as Redis doesn't).
+        size_t need = static_cast<size_t>(bulk_len_) + 2;
+        if (input.size() - pos_ < need) {
+            wanted_ = need - (input.size() - pos_);
+            return Status::incomplete;
+        }
+        spans_.emplace_back(pos_, static_cast<size_t>(bulk_len_));
+        pos_ += need;
+        bulk_len_ = -1;
+        --args_left_;
+    }
+    args_.clear();
+    for (auto [offset, length] : spans_) args_.emplace_back(input.data() + offset, length);
+    return Status::complete;
+}
+
+RequestParser::Status RequestParser::parse_inline(std::string_view input) {
+    const void* nl = std::memchr(input.data(), '\n', input.size());
+    if (!nl) return input.size() > kMaxInlineSize ? fail("too big inline request") : Status::incomplete;
+    size_t line_end = static_cast<size_t>(static_cast<const char*>(nl) - input.data());
+    std::string_view line = input.substr(0, line_end);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    inline_storage_.clear();
+    spans_.clear();
+    if (!split_inline_args(line, inline_storage_, spans_)) return fail("unbalanced quotes in request");
+    pos_ = line_end + 1;
+    args_.clear();
+    for (auto [offset, length] : spans_) args_.emplace_back(inline_storage_.data() + offset, length);
+    return Status::complete;
+}
+
+namespace {
+
+int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f'; }
+
+}  // namespace
+
+bool split_inline_args(std::string_view line, std::string& storage, std::vector<std::pair<size_t, size_t>>& spans) {
+    size_t i = 0;
+    for (;;) {
+        while (i < line.size() && is_space(line[i])) ++i;
+        if (i == line.size()) return true;
+        size_t start = storage.size();
+        bool in_double = false, in_single = false;
+        for (;;) {
+            if (in_double) {
+                if (i == line.size()) return false;  // unterminated quotes
+                char c = line[i];
+                if (c == '\\' && i + 3 < line.size() && line[i + 1] == 'x' && hex_digit(line[i + 2]) >= 0 &&
+                    hex_digit(line[i + 3]) >= 0) {
+                    storage.push_back(static_cast<char>(hex_digit(line[i + 2]) * 16 + hex_digit(line[i + 3])));
+                    i += 3;
+                } else if (c == '\\' && i + 1 < line.size()) {
+                    ++i;
+                    switch (line[i]) {
+                        case 'n':
+                            storage.push_back('\n');
+                            break;
+                        case 'r':
+                            storage.push_back('\r');
+                            break;
+                        case 't':
+                            storage.push_back('\t');
+                            break;
+                        case 'b':
+                            storage.push_back('\b');
+                            break;
+                        case 'a':
+                            storage.push_back('\a');
+                            break;
+                        default:
+                            storage.push_back(line[i]);
+                            break;
+                    }
+                } else if (c == '"') {
+                    // A closing quote must be followed by a space or the end of the line.
+                    if (i + 1 < line.size() && !is_space(line[i + 1])) return false;
+                    in_double = false;
+                    ++i;
+                    break;
+                } else {
+                    storage.push_back(c);
+                }
+            } else if (in_single) {
+                if (i == line.size()) return false;
+                char c = line[i];
+                if (c == '\\' && i + 1 < line.size() && line[i + 1] == '\'') {
+                    storage.push_back('\'');
+                    ++i;
+                } else if (c == '\'') {
+                    if (i + 1 < line.size() && !is_space(line[i + 1])) return false;
+                    in_single = false;
+                    ++i;
+                    break;
+                } else {
+                    storage.push_back(c);
+                }
+            } else {
+                if (i == line.size()) break;
+                char c = line[i];
+                if (is_space(c)) break;
+                if (c == '"') {
+                    in_double = true;
+                } else if (c == '\'') {
+                    in_single = true;
+                } else {
+                    storage.push_back(c);
+                }
+            }
+            ++i;
+        }
+        spans.emplace_back(start, storage.size() - start);
+    }
+}
+
+}  // namespace miniredis::resp

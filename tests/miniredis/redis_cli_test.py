@@ -1,0 +1,114 @@
+"""miniredis driven by the real redis-cli and raw sockets: the first thing a user tries
+(`redis-cli -p PORT ping`), inline commands typed as into telnet, and a broken client that gets a
+protocol error and is disconnected while everybody else keeps going."""
+import socket
+import subprocess
+import unittest
+
+import tap
+from servers import Server
+
+
+def cli(port, *args, stdin=None):
+    out = subprocess.run(["redis-cli", "-p", str(port), *args], input=stdin, capture_output=True, text=True,
+                         timeout=30)
+    return out.stdout.rstrip("\n")
+
+
+def raw(port, data, expect_close=False):
+    """Sends bytes, returns everything received until the reply stops (or the server closes)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(data)
+        if expect_close:
+            chunks = []
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return b"".join(chunks)
+                chunks.append(chunk)
+        s.settimeout(0.5)
+        chunks = []
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except socket.timeout:
+            pass
+        return b"".join(chunks)
+
+
+class RedisCli(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server("MINIREDIS_BIN")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+
+    def test_ping_answers_pong(self):
+        self.assertEqual(cli(self.server.port, "ping"), "PONG")
+
+    def test_set_get_incr_and_ttl(self):
+        p = self.server.port
+        self.assertEqual(cli(p, "set", "greeting", "hello world"), "OK")
+        self.assertEqual(cli(p, "get", "greeting"), "hello world")
+        self.assertEqual(cli(p, "incr", "visits"), "1")
+        self.assertEqual(cli(p, "incrby", "visits", "9"), "10")
+        self.assertEqual(cli(p, "set", "session", "x", "EX", "100"), "OK")
+        self.assertEqual(cli(p, "ttl", "session"), "100")
+        self.assertEqual(cli(p, "type", "greeting"), "string")
+
+    def test_errors_look_like_redis(self):
+        p = self.server.port
+        self.assertEqual(cli(p, "get"), "ERR wrong number of arguments for 'get' command")
+        cli(p, "set", "text", "abc")
+        self.assertEqual(cli(p, "incr", "text"), "ERR value is not an integer or out of range")
+
+    def test_pipe_mode_and_interactive_input(self):
+        # redis-cli reading commands from stdin, one per line (what users paste into it)
+        out = cli(self.server.port, stdin="set a 1\nincr a\nget a\n")
+        self.assertEqual(out.split("\n"), ["OK", "2", "2"])
+
+    def test_inline_commands_like_telnet(self):
+        self.assertEqual(raw(self.server.port, b"PING\r\nSET k \"two words\"\r\nGET k\r\n"),
+                         b"+PONG\r\n+OK\r\n$9\r\ntwo words\r\n")
+
+    def test_pipelined_replies_arrive_in_order(self):
+        requests = b"".join(b"*2\r\n$4\r\nINCR\r\n$3\r\nctr\r\n" for _ in range(1000))
+        expected = b"".join(b":%d\r\n" % i for i in range(1, 1001))
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
+            s.sendall(requests)
+            got = b""
+            while len(got) < len(expected):
+                chunk = s.recv(65536)
+                self.assertTrue(chunk)
+                got += chunk
+        self.assertEqual(got, expected)
+
+    def test_protocol_error_closes_only_that_client(self):
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as healthy:
+            got = raw(self.server.port, b"*1\r\n$4\r\nPING\r\n*2\r\n+garbage\r\n", expect_close=True)
+            self.assertEqual(got, b"+PONG\r\n-ERR Protocol error: expected '$', got '+'\r\n")
+            healthy.sendall(b"*1\r\n$4\r\nPING\r\n")
+            self.assertEqual(healthy.recv(100), b"+PONG\r\n")
+
+    def test_oversized_bulk_length_is_refused(self):
+        got = raw(self.server.port, b"*2\r\n$3\r\nGET\r\n$999999999999\r\n", expect_close=True)
+        self.assertEqual(got, b"-ERR Protocol error: invalid bulk length\r\n")
+
+    def test_info_and_config_get(self):
+        p = self.server.port
+        self.assertIn("redis_version:", cli(p, "info", "server"))
+        self.assertEqual(cli(p, "config", "get", "maxmemory-policy").split("\n"), ["maxmemory-policy", "noeviction"])
+
+    def test_sigterm_exits_cleanly(self):
+        with Server("MINIREDIS_BIN") as s:
+            self.assertEqual(cli(s.port, "ping"), "PONG")
+            self.assertEqual(s.stop(), 0)
+
+
+if __name__ == "__main__":
+    tap.main()
