@@ -54,7 +54,9 @@ struct Connection {
 
 class Server final : public ServerHooks {
 public:
-    Server(asio::io_context& io, ServerState& state) : io_(io), state_(state), cron_(io) { state_.hooks = this; }
+    Server(asio::io_context& io, ServerState& state) : io_(io), state_(state), cron_(io), block_timer_(io) {
+        state_.hooks = this;
+    }
 
     void start(const std::string& bind, uint16_t port) {
         acceptor_.emplace(mb::net::listen(io_, bind, port));
@@ -64,14 +66,21 @@ public:
         arm_cron();
     }
 
-    // SIGTERM, SIGINT or SHUTDOWN: stop accepting, close every client, let their coroutines end,
-    // then stop the loop. Persistence is flushed by the caller after run() returns.
+    // SIGTERM, SIGINT or SHUTDOWN (persistence is already flushed): stop accepting, close every
+    // client, let their coroutines end, then stop the loop. Deferred with post(): SHUTDOWN calls
+    // this from inside a command, and its own client must not vanish under it.
     void shutdown() override {
         if (stopping_) return;
         stopping_ = true;
+        asio::post(io_, [this] { close_everything(); });
+    }
+
+private:
+    void close_everything() {
         boost::system::error_code ec;
         if (acceptor_) acceptor_->close(ec);
         cron_.cancel();
+        block_timer_.cancel();
         std::vector<Connection*> all;
         for (auto& [ptr, conn] : connections_) all.push_back(ptr);
         for (Connection* conn : all) {
@@ -82,7 +91,6 @@ public:
         asio::post(io_, [this] { io_.stop(); });
     }
 
-private:
     asio::awaitable<void> session(tcp::socket socket) {
         boost::system::error_code ec;
         socket.non_blocking(true, ec);
@@ -108,7 +116,7 @@ private:
             state_.stats.net_input_bytes += n;
             state_.process_input(client);
             schedule_before_sleep();
-            if (client.close_after_reply) break;  // before_sleep() writes the last reply, then closes
+            if (conn->closed || client.close_after_reply) break;  // before_sleep() writes the last reply, then closes
             while (!conn->closed && client.out.size() > kMaxPendingOutput) {
                 conn->resume.expires_at(asio::steady_timer::time_point::max());
                 auto [wait_ec] = co_await conn->resume.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -132,6 +140,25 @@ private:
             client->write_pending = false;
             flush(*static_cast<Connection*>(client->connection));
         }
+        arm_block_timer();
+    }
+
+    // BLPOP & co. with a timeout: one timer, set to the earliest deadline of any blocked client.
+    void arm_block_timer() {
+        int64_t deadline = state_.next_block_deadline();
+        if (deadline == armed_block_deadline_ || stopping_) return;
+        armed_block_deadline_ = deadline;
+        if (deadline == 0) {
+            block_timer_.cancel();
+            return;
+        }
+        block_timer_.expires_after(std::chrono::milliseconds(std::max<int64_t>(0, deadline - state_.clock.now_ms())));
+        block_timer_.async_wait([this](const boost::system::error_code& ec) {
+            if (ec) return;
+            armed_block_deadline_ = 0;
+            state_.expire_blocked_clients();
+            schedule_before_sleep();
+        });
     }
 
     void flush(Connection& conn) {
@@ -177,7 +204,7 @@ private:
         cron_.async_wait([this](const boost::system::error_code& ec) {
             if (ec || stopping_) return;
             state_.cron();
-            if (!state_.pending_writes.empty()) schedule_before_sleep();
+            schedule_before_sleep();
             arm_cron();
         });
     }
@@ -186,6 +213,8 @@ private:
     ServerState& state_;
     std::optional<tcp::acceptor> acceptor_;
     asio::steady_timer cron_;
+    asio::steady_timer block_timer_;
+    int64_t armed_block_deadline_ = 0;
     std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
     bool before_sleep_scheduled_ = false;
     bool stopping_ = false;
@@ -230,12 +259,17 @@ int run_server(Config config) {
         state.trace = [&state](std::string_view line) {
             if (state.config.trace) mb::log::info("trace: {}", line);
         };
+        if (std::string error = state.load_data(); !error.empty()) {
+            mb::log::error("fatal error loading the data: {}", error);
+            return 1;
+        }
         server.start(state.config.bind, static_cast<uint16_t>(state.config.port));
         const std::string& admin_port = state.config.options.text("admin-port");
         if (!admin_port.empty())
             mb::start_admin_http(io, state.config.bind, static_cast<uint16_t>(std::stoi(admin_port)), metrics,
                                  [&state](const mb::HttpRequest& r) { return admin_api(state, r); });
-        mb::net::on_stop_signal(io, [&] { server.shutdown(); });
+        // SIGTERM/SIGINT: like SHUTDOWN - snapshot if save rules exist, flush the AOF, stop.
+        mb::net::on_stop_signal(io, [&] { state.finish_on_signal(); });
         io.run();
         mb::log::info("stopped");
         return 0;

@@ -114,10 +114,4 @@ void ServerState::execute(Client& client, std::span<const std::string_view> argv
                           changed ? " (changed)" : ""));
 }
 
-void ServerState::propagate(int db, std::span<const std::string_view> argv) {
-    if (env.loading) return;
-    (void)db;
-    (void)argv;
-}
-
 }  // namespace miniredis

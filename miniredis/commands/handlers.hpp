@@ -1,6 +1,7 @@
 // Every command handler, by family - the functions the command table points at.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -12,6 +13,8 @@ class ServerState;
 struct Client;
 
 inline constexpr std::string_view kRedisVersion = "7.0.15";  // the Redis we behave like
+// HRANDFIELD/SRANDMEMBER/ZRANDMEMBER with a negative count repeat elements: cap the reply size.
+inline constexpr int64_t kMaxRandomCount = 10'000'000;
 
 // strings.cpp
 void cmd_get(CommandContext&);
@@ -74,6 +77,114 @@ void cmd_client_kill(CommandContext&);
 void cmd_client_no_evict(CommandContext&);
 void cmd_client_help(CommandContext&);
 std::string client_info_line(ServerState& server, const Client& client);
+
+// hashes.cpp
+void cmd_hset(CommandContext&);
+void cmd_hsetnx(CommandContext&);
+void cmd_hget(CommandContext&);
+void cmd_hmget(CommandContext&);
+void cmd_hdel(CommandContext&);
+void cmd_hexists(CommandContext&);
+void cmd_hlen(CommandContext&);
+void cmd_hstrlen(CommandContext&);
+void cmd_hgetall(CommandContext&);
+void cmd_hkeys(CommandContext&);
+void cmd_hvals(CommandContext&);
+void cmd_hincrby(CommandContext&);
+void cmd_hincrbyfloat(CommandContext&);
+void cmd_hscan(CommandContext&);
+void cmd_hrandfield(CommandContext&);
+
+// lists.cpp
+void cmd_lpush(CommandContext&);
+void cmd_rpush(CommandContext&);
+void cmd_lpushx(CommandContext&);
+void cmd_rpushx(CommandContext&);
+void cmd_lpop(CommandContext&);
+void cmd_rpop(CommandContext&);
+void cmd_llen(CommandContext&);
+void cmd_lrange(CommandContext&);
+void cmd_lindex(CommandContext&);
+void cmd_lset(CommandContext&);
+void cmd_lrem(CommandContext&);
+void cmd_ltrim(CommandContext&);
+void cmd_linsert(CommandContext&);
+void cmd_lpos(CommandContext&);
+void cmd_lmove(CommandContext&);
+void cmd_rpoplpush(CommandContext&);
+
+// blocking.cpp
+void cmd_blpop(CommandContext&);
+void cmd_brpop(CommandContext&);
+void cmd_blmove(CommandContext&);
+void cmd_brpoplpush(CommandContext&);
+
+// sets.cpp
+void cmd_sadd(CommandContext&);
+void cmd_srem(CommandContext&);
+void cmd_smembers(CommandContext&);
+void cmd_sismember(CommandContext&);
+void cmd_smismember(CommandContext&);
+void cmd_scard(CommandContext&);
+void cmd_spop(CommandContext&);
+void cmd_srandmember(CommandContext&);
+void cmd_sinter(CommandContext&);
+void cmd_sunion(CommandContext&);
+void cmd_sdiff(CommandContext&);
+void cmd_sinterstore(CommandContext&);
+void cmd_sunionstore(CommandContext&);
+void cmd_sdiffstore(CommandContext&);
+void cmd_sintercard(CommandContext&);
+void cmd_smove(CommandContext&);
+void cmd_sscan(CommandContext&);
+
+// zsets.cpp
+void cmd_zadd(CommandContext&);
+void cmd_zincrby(CommandContext&);
+void cmd_zrem(CommandContext&);
+void cmd_zscore(CommandContext&);
+void cmd_zmscore(CommandContext&);
+void cmd_zcard(CommandContext&);
+void cmd_zcount(CommandContext&);
+void cmd_zlexcount(CommandContext&);
+void cmd_zrank(CommandContext&);
+void cmd_zrevrank(CommandContext&);
+void cmd_zrange(CommandContext&);
+void cmd_zrangestore(CommandContext&);
+void cmd_zrevrange(CommandContext&);
+void cmd_zrangebyscore(CommandContext&);
+void cmd_zrevrangebyscore(CommandContext&);
+void cmd_zrangebylex(CommandContext&);
+void cmd_zrevrangebylex(CommandContext&);
+void cmd_zpopmin(CommandContext&);
+void cmd_zpopmax(CommandContext&);
+void cmd_zremrangebyrank(CommandContext&);
+void cmd_zremrangebyscore(CommandContext&);
+void cmd_zremrangebylex(CommandContext&);
+void cmd_zscan(CommandContext&);
+void cmd_zrandmember(CommandContext&);
+
+// pubsub_cmds.cpp
+void cmd_subscribe(CommandContext&);
+void cmd_psubscribe(CommandContext&);
+void cmd_unsubscribe(CommandContext&);
+void cmd_punsubscribe(CommandContext&);
+void cmd_publish(CommandContext&);
+void cmd_pubsub_channels(CommandContext&);
+void cmd_pubsub_numsub(CommandContext&);
+void cmd_pubsub_numpat(CommandContext&);
+
+// transactions.cpp
+void cmd_multi(CommandContext&);
+void cmd_exec(CommandContext&);
+void cmd_discard(CommandContext&);
+void cmd_watch(CommandContext&);
+void cmd_unwatch(CommandContext&);
+
+// persistence.cpp
+void cmd_save(CommandContext&);
+void cmd_bgsave(CommandContext&);
+void cmd_bgrewriteaof(CommandContext&);
 
 // server_cmds.cpp
 void cmd_flushdb(CommandContext&);

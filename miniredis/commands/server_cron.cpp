@@ -15,7 +15,15 @@
 namespace miniredis {
 
 void ServerState::cron() {
-    // Active expiry (Redis' activeExpireCycle, "slow" mode).
+    expire_blocked_clients();
+    active_expire_cycle();
+    persistence_cron();
+}
+
+// Active expiry (Redis' activeExpireCycle, "slow" mode): per database, sample 20 keys that have a
+// TTL and delete the expired ones; if more than 10% of the sample was expired, the database
+// probably holds many more, so sample again - within a budget of 25% of one cron tick.
+void ServerState::active_expire_cycle() {
     constexpr size_t kSamplesPerLoop = 20;
     constexpr size_t kAcceptableStalePercent = 10;
     auto budget = std::chrono::microseconds(1'000'000 / config.hz / 4);
@@ -29,8 +37,6 @@ void ServerState::cron() {
         }
     }
 }
-
-void ServerState::before_sleep() {}
 
 void ServerState::kill_client(Client& client) {
     client.out.clear();
@@ -46,21 +52,10 @@ void ServerState::unsubscribe_all(Client& client) {
 }
 
 void ServerState::apply_config(Config updated) {
+    Config old = std::move(config);
     config = std::move(updated);
     for (auto& [id, c] : clients) c->parser.set_max_bulk_len(config.proto_max_bulk_len);
-}
-
-std::string ServerState::persistence_info() {
-    return "loading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:" + std::to_string(dirty) +
-           "\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:" + std::to_string(last_save_ms / 1000) +
-           "\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n";
-}
-
-bool ServerState::prepare_shutdown(bool save) {
-    (void)save;
-    shutting_down = true;
-    if (hooks) hooks->shutdown();
-    return true;
+    reconfigure_aof(old);
 }
 
 }  // namespace miniredis

@@ -12,6 +12,7 @@ ServerState::ServerState(const Clock& c, Config cfg) : clock(c), config(std::mov
     databases.reserve(static_cast<size_t>(config.databases));
     for (int i = 0; i < config.databases; ++i) databases.emplace_back(i, env);
     watched_keys.resize(databases.size());
+    blocked_keys.resize(databases.size());
     random = Random(kHashSeed ^ static_cast<uint64_t>(clock.now_ms()));
     start_ms = last_save_ms = clock.now_ms();
 }
@@ -35,7 +36,9 @@ void ServerState::remove_client(Client& client) {
     client.closed = true;
     unsubscribe_all(client);
     remove_watches(client);
+    unblock_client(client);
     std::erase(pending_writes, &client);
+    std::erase(unblocked_clients, &client);
     clients.erase(client.id);
     delete &client;
 }

@@ -26,6 +26,8 @@
 #include "model/database.hpp"
 #include "model/hashing.hpp"
 #include "model/pubsub.hpp"
+#include "storage/aof.hpp"
+#include "storage/background_job.hpp"
 
 namespace miniredis {
 
@@ -75,9 +77,19 @@ public:
     void key_modified(int db, std::string_view key);  // WATCH notices; dirty++
     void all_keys_modified(int db);                   // FLUSHDB/FLUSHALL (-1 = every database)
 
+    // --- blocking list operations (blocking.cpp) ------------------------------------------
+    void signal_key_ready(int db, std::string_view key);  // a list got elements
+    void serve_ready_keys();                              // hand them to blocked clients
+    void block_client(Client& client);                    // client.blocked is filled in
+    void unblock_client(Client& client);                  // forget it (no reply)
+    void expire_blocked_clients();                        // reply nil to those past their deadline
+    int64_t next_block_deadline() const;                  // earliest deadline (Unix ms), 0 = none
+    void run_unblocked_clients();                         // their buffered commands (before_sleep)
+
     // --- periodic work (server_cron.cpp) ---------------------------------------------------
     void cron();          // hz times per second: active expiry, snapshots, AOF rewrite, child jobs
     void before_sleep();  // once per event-loop turn, before replies go out: AOF write (+fsync)
+    void active_expire_cycle();
 
     KeyspaceEnv env;
     const Clock& clock;
@@ -92,8 +104,34 @@ public:
 
     std::vector<std::unordered_map<std::string, std::vector<Client*>>> watched_keys;
 
+    std::vector<std::unordered_map<std::string, std::deque<Client*>>> blocked_keys;
+    std::vector<std::pair<int, std::string>> ready_keys;
+    std::multimap<int64_t, Client*> block_deadlines;
+    std::vector<Client*> unblocked_clients;
+
     PubSub pubsub;
     ServerHooks* hooks = nullptr;
+
+    // --- persistence (persistence.cpp) ---------------------------------------------------
+    std::string load_data();  // start-up: AOF or snapshot; "" or the reason to refuse starting
+    std::string start_aof();
+    bool aof_enabled() const;
+    bool start_background_save();
+    bool start_aof_rewrite();
+    void check_background_job();
+    void persistence_cron();
+    void finish_on_signal();  // SIGTERM: save if save rules exist, flush the AOF
+    void reconfigure_aof(const Config& old);
+    std::string snapshot_path() const;
+    std::string aof_path() const;
+    Aof aof;
+    BackgroundJob job;
+    std::string rewrite_temp_path;
+    bool rewrite_scheduled = false;
+    bool last_rewrite_ok = true;
+    std::string aof_write_error;
+    uint64_t dirty_at_fork = 0;
+    int64_t last_bgsave_try_ms = 0;
 
     uint64_t dirty = 0;        // changes since the last successful snapshot
     int64_t last_save_ms = 0;  // LASTSAVE

@@ -93,6 +93,8 @@ public:
 
     // Rank of a node (0-based), walking from the head: ZCOUNT = rank(last) - rank(first) + 1.
     size_t rank_of(const Node* node) const;
+    // The member -> node hash (ZSCAN iterates it with a cursor, like any Dict).
+    const Dict<std::string_view, Node*>& members() const { return dict_; }
 
 private:
     static constexpr int kMaxLevel = 32;

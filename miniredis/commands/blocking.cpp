@@ -1,0 +1,218 @@
+// Blocking list operations: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH (Redis' blocked.c + t_list.c).
+//
+// CONCEPT: a worker that runs `BRPOP jobs 0` waits, without polling, until a producer pushes a
+// job. The server keeps, per database, key -> the clients blocked on it, oldest first. A push to
+// such a key marks it "ready"; after the pushing command finishes, serve_ready_keys() pops one
+// element per waiting client, oldest first, and replies to it - as if it had just run LPOP. The
+// AOF logs that LPOP (not the BLPOP), so replaying never has to wait for anything.
+//
+// While blocked, a client's further commands stay in its input buffer; once served (or timed out)
+// it is put on `unblocked_clients` and before_sleep() runs what it had sent meanwhile.
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "commands/context.hpp"
+#include "commands/handlers.hpp"
+#include "commands/lists.hpp"
+#include "model/numbers.hpp"
+
+namespace miniredis {
+namespace {
+
+// Redis' timeout argument: seconds as a float, 0 = forever; returns the absolute deadline (ms).
+std::optional<int64_t> parse_timeout(CommandContext& ctx, std::string_view text) {
+    auto seconds = parse_long_double(text);
+    if (!seconds || std::isinf(*seconds) || *seconds > 1e12L) {
+        ctx.reply.error("ERR timeout is not a float or out of range");
+        return std::nullopt;
+    }
+    if (*seconds < 0) {
+        ctx.reply.error("ERR timeout is negative");
+        return std::nullopt;
+    }
+    auto ms = static_cast<int64_t>(std::ceil(*seconds * 1000));
+    return ms == 0 ? 0 : ctx.now_ms() + ms;
+}
+
+// BLPOP/BRPOP/BLMOVE's common part: serve at once if any key has elements, else block.
+void block_or_serve(CommandContext& ctx, std::span<const std::string_view> keys, std::string_view timeout,
+                    BlockedState how) {
+    auto deadline = parse_timeout(ctx, timeout);
+    if (!deadline) return;
+    for (std::string_view key : keys) {
+        bool ok;
+        List* list = existing_list_for_write(ctx, key, ok);
+        if (!ok) return;  // WRONGTYPE replied
+        if (!list) continue;
+        if (!how.target.empty()) {
+            list_move(ctx, key, how.target, how.pop_left, how.push_left);
+            ctx.rewrite_as(
+                {"LMOVE", key, how.target, how.pop_left ? "LEFT" : "RIGHT", how.push_left ? "LEFT" : "RIGHT"});
+            return;
+        }
+        std::string element = list_pop(*list, how.pop_left);
+        if (list->empty()) ctx.db().remove(key);
+        ctx.modified(key);
+        ctx.rewrite_as({how.pop_left ? "LPOP" : "RPOP", key});
+        ctx.reply.array(2);
+        ctx.reply.bulk(key);
+        ctx.reply.bulk(element);
+        return;
+    }
+    // Nothing to pop. Inside MULTI/EXEC a transaction cannot wait: answer "nothing" now.
+    if (ctx.server.in_exec) return how.target.empty() ? ctx.reply.null_array() : ctx.reply.null();
+    how.active = true;
+    how.db = ctx.client.db;
+    how.deadline_ms = *deadline;
+    how.keys.assign(keys.begin(), keys.end());
+    ctx.client.blocked = std::move(how);
+    ctx.server.block_client(ctx.client);
+}
+
+}  // namespace
+
+void cmd_blpop(CommandContext& ctx) {
+    BlockedState how;
+    how.pop_left = true;
+    block_or_serve(ctx, ctx.argv.subspan(1, ctx.argc() - 2), ctx.arg(ctx.argc() - 1), std::move(how));
+}
+
+void cmd_brpop(CommandContext& ctx) {
+    BlockedState how;
+    how.pop_left = false;
+    block_or_serve(ctx, ctx.argv.subspan(1, ctx.argc() - 2), ctx.arg(ctx.argc() - 1), std::move(how));
+}
+
+// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
+void cmd_blmove(CommandContext& ctx) {
+    BlockedState how;
+    if (!parse_list_side(ctx.arg(3), how.pop_left) || !parse_list_side(ctx.arg(4), how.push_left))
+        return ctx.syntax_error();
+    how.target = ctx.arg(2);
+    block_or_serve(ctx, ctx.argv.subspan(1, 1), ctx.arg(5), std::move(how));
+}
+
+// BRPOPLPUSH source destination timeout (= BLMOVE source destination RIGHT LEFT)
+void cmd_brpoplpush(CommandContext& ctx) {
+    BlockedState how;
+    how.pop_left = false;
+    how.push_left = true;
+    how.target = ctx.arg(2);
+    block_or_serve(ctx, ctx.argv.subspan(1, 1), ctx.arg(3), std::move(how));
+}
+
+// --- the registry of blocked clients --------------------------------------------------------
+
+void ServerState::block_client(Client& client) {
+    auto& waiting = blocked_keys[static_cast<size_t>(client.blocked.db)];
+    for (const std::string& key : client.blocked.keys) {
+        auto& queue = waiting[key];
+        if (std::find(queue.begin(), queue.end(), &client) == queue.end()) queue.push_back(&client);
+    }
+    if (client.blocked.deadline_ms) block_deadlines.emplace(client.blocked.deadline_ms, &client);
+}
+
+void ServerState::unblock_client(Client& client) {
+    if (!client.blocked.active) return;
+    auto& waiting = blocked_keys[static_cast<size_t>(client.blocked.db)];
+    for (const std::string& key : client.blocked.keys) {
+        auto it = waiting.find(key);
+        if (it == waiting.end()) continue;
+        std::erase(it->second, &client);
+        if (it->second.empty()) waiting.erase(it);
+    }
+    for (auto [it, end] = block_deadlines.equal_range(client.blocked.deadline_ms); it != end; ++it) {
+        if (it->second == &client) {
+            block_deadlines.erase(it);
+            break;
+        }
+    }
+    client.blocked = BlockedState{};
+    if (!client.closed) unblocked_clients.push_back(&client);  // run what it sent meanwhile
+}
+
+void ServerState::signal_key_ready(int db, std::string_view key) {
+    auto& waiting = blocked_keys[static_cast<size_t>(db)];
+    if (waiting.empty() || !waiting.contains(std::string(key))) return;
+    for (const auto& [d, k] : ready_keys)
+        if (d == db && k == key) return;
+    ready_keys.emplace_back(db, std::string(key));
+}
+
+void ServerState::serve_ready_keys() {
+    while (!ready_keys.empty()) {
+        auto ready = std::move(ready_keys);
+        ready_keys.clear();
+        for (auto& [db_index, key] : ready) {
+            Database& database = db(db_index);
+            auto& waiting = blocked_keys[static_cast<size_t>(db_index)];
+            for (;;) {
+                auto it = waiting.find(key);
+                if (it == waiting.end() || it->second.empty()) break;
+                Value* v = database.find(key);
+                List* list = v ? v->list() : nullptr;
+                if (!list || list->empty()) break;
+                Client& client = *it->second.front();
+                BlockedState how = client.blocked;
+                unblock_client(client);
+                Reply reply(client.out, client.protocol);
+                want_write(client);
+                if (how.target.empty()) {
+                    std::string element = list_pop(*list, how.pop_left);
+                    if (list->empty()) database.remove(key);
+                    key_modified(db_index, key);
+                    std::string_view pop[] = {how.pop_left ? "LPOP" : "RPOP", key};
+                    propagate(db_index, pop);
+                    reply.array(2);
+                    reply.bulk(key);
+                    reply.bulk(element);
+                    continue;
+                }
+                Value* target_value = database.find(how.target);
+                if (target_value && !target_value->list()) {
+                    reply.error(errors::kWrongType);
+                    continue;
+                }
+                std::string element = list_pop(*list, how.pop_left);
+                if (list->empty()) database.remove(key);
+                key_modified(db_index, key);
+                target_value = database.find(how.target);
+                List* target = target_value ? target_value->list() : database.set(how.target, Value::of<List>()).list();
+                list_push(*this, db_index, how.target, *target, element, how.push_left);
+                key_modified(db_index, how.target);
+                std::string_view move[] = {"LMOVE", key, how.target, how.pop_left ? "LEFT" : "RIGHT",
+                                           how.push_left ? "LEFT" : "RIGHT"};
+                propagate(db_index, move);
+                reply.bulk(element);
+            }
+        }
+    }
+}
+
+void ServerState::expire_blocked_clients() {
+    int64_t now = clock.now_ms();
+    while (!block_deadlines.empty() && block_deadlines.begin()->first <= now) {
+        Client& client = *block_deadlines.begin()->second;
+        bool move = !client.blocked.target.empty();
+        unblock_client(client);
+        Reply reply(client.out, client.protocol);
+        move ? reply.null() : reply.null_array();  // timed out: nothing was popped
+        want_write(client);
+    }
+}
+
+int64_t ServerState::next_block_deadline() const {
+    return block_deadlines.empty() ? 0 : block_deadlines.begin()->first;
+}
+
+void ServerState::run_unblocked_clients() {
+    while (!unblocked_clients.empty()) {
+        auto clients_to_run = std::move(unblocked_clients);
+        unblocked_clients.clear();
+        for (Client* client : clients_to_run)
+            if (!client->closed && !client->blocked.active) process_input(*client);
+    }
+}
+
+}  // namespace miniredis

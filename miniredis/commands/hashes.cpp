@@ -1,0 +1,272 @@
+// Hash commands: a key holding field -> value pairs (t_hash.c) - an object's attributes, e.g. a
+// user session {user: 42, cart: 3, last_seen: ...}, read and changed one field at a time instead
+// of rewriting a whole serialized blob.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <vector>
+
+#include "commands/context.hpp"
+#include "commands/handlers.hpp"
+#include "commands/scan.hpp"
+#include "model/glob.hpp"
+#include "model/numbers.hpp"
+
+namespace miniredis {
+namespace {
+
+// The hash at `key` for reading: nullptr if absent; `ok` is false after a WRONGTYPE reply.
+Hash* read_hash(CommandContext& ctx, std::string_view key, bool& ok) {
+    ok = true;
+    Value* v = ctx.lookup_read(key);
+    if (!v) return nullptr;
+    Hash* h = ctx.as_hash(v);
+    ok = h != nullptr;
+    return h;
+}
+
+// The hash at `key` for writing, created empty if absent; nullptr after a WRONGTYPE reply.
+Hash* write_hash(CommandContext& ctx, std::string_view key) {
+    Value* v = ctx.lookup_write(key);
+    if (!v) return ctx.db().set(key, Value::of<Hash>()).hash();
+    return ctx.as_hash(v);
+}
+
+// A hash left empty is deleted: Redis never keeps empty containers.
+void drop_if_empty(CommandContext& ctx, std::string_view key, Hash* h) {
+    if (h->empty()) ctx.db().remove(key);
+}
+
+}  // namespace
+
+void cmd_hset(CommandContext& ctx) {
+    if (ctx.argc() % 2 != 0) return ctx.wrong_arity();
+    Hash* h = write_hash(ctx, ctx.arg(1));
+    if (!h) return;
+    int64_t created = 0;
+    for (size_t i = 2; i < ctx.argc(); i += 2) {
+        auto [entry, is_new] = h->insert(ctx.arg(i));
+        entry->value.assign(ctx.arg(i + 1));
+        created += is_new ? 1 : 0;
+    }
+    ctx.modified(ctx.arg(1));
+    // HMSET is the pre-4.0 spelling of the same thing, and answers OK.
+    if (ctx.command.name == "hmset")
+        ctx.reply.ok();
+    else
+        ctx.reply.integer(created);
+}
+
+void cmd_hsetnx(CommandContext& ctx) {
+    Hash* h = write_hash(ctx, ctx.arg(1));
+    if (!h) return;
+    auto [entry, is_new] = h->insert(ctx.arg(2));
+    if (!is_new) return ctx.reply.integer(0);
+    entry->value.assign(ctx.arg(3));
+    ctx.modified(ctx.arg(1));
+    ctx.reply.integer(1);
+}
+
+void cmd_hget(CommandContext& ctx) {
+    bool ok;
+    Hash* h = read_hash(ctx, ctx.arg(1), ok);
+    if (!ok) return;
+    auto* e = h ? h->find(ctx.arg(2)) : nullptr;
+    if (e)
+        ctx.reply.bulk(e->value);
+    else
+        ctx.reply.null();
+}
+
+void cmd_hmget(CommandContext& ctx) {
+    bool ok;
+    Hash* h = read_hash(ctx, ctx.arg(1), ok);
+    if (!ok) return;
+    ctx.reply.array(ctx.argc() - 2);
+    for (size_t i = 2; i < ctx.argc(); ++i) {
+        auto* e = h ? h->find(ctx.arg(i)) : nullptr;
+        if (e)
+            ctx.reply.bulk(e->value);
+        else
+            ctx.reply.null();
+    }
+}
+
+void cmd_hdel(CommandContext& ctx) {
+    Value* v = ctx.lookup_write(ctx.arg(1));
+    if (!v) return ctx.reply.integer(0);
+    Hash* h = ctx.as_hash(v);
+    if (!h) return;
+    int64_t deleted = 0;
+    for (size_t i = 2; i < ctx.argc(); ++i) deleted += h->erase(ctx.arg(i)) ? 1 : 0;
+    if (deleted) {
+        drop_if_empty(ctx, ctx.arg(1), h);
+        ctx.modified(ctx.arg(1));
+    }
+    ctx.reply.integer(deleted);
+}
+
+void cmd_hexists(CommandContext& ctx) {
+    bool ok;
+    Hash* h = read_hash(ctx, ctx.arg(1), ok);
+    if (ok) ctx.reply.integer(h && h->find(ctx.arg(2)) ? 1 : 0);
+}
+
+void cmd_hlen(CommandContext& ctx) {
+    bool ok;
+    Hash* h = read_hash(ctx, ctx.arg(1), ok);
+    if (ok) ctx.reply.integer(h ? static_cast<int64_t>(h->size()) : 0);
+}
+
+void cmd_hstrlen(CommandContext& ctx) {
+    bool ok;
+    Hash* h = read_hash(ctx, ctx.arg(1), ok);
+    if (!ok) return;
+    auto* e = h ? h->find(ctx.arg(2)) : nullptr;
+    ctx.reply.integer(e ? static_cast<int64_t>(e->value.size()) : 0);
+}
+
+// HGETALL, HKEYS, HVALS: what to emit per field.
+static void hash_listing(CommandContext& ctx, bool keys, bool values) {
+    bool ok;
+    Hash* h = read_hash(ctx, ctx.arg(1), ok);
+    if (!ok) return;
+    size_t n = h ? h->size() : 0;
+    if (keys && values)
+        ctx.reply.map(n);
+    else
+        ctx.reply.array(n);
+    if (!h) return;
+    h->for_each([&](const Hash::Entry& e) {
+        if (keys) ctx.reply.bulk(e.key);
+        if (values) ctx.reply.bulk(e.value);
+    });
+}
+
+void cmd_hgetall(CommandContext& ctx) { hash_listing(ctx, true, true); }
+void cmd_hkeys(CommandContext& ctx) { hash_listing(ctx, true, false); }
+void cmd_hvals(CommandContext& ctx) { hash_listing(ctx, false, true); }
+
+void cmd_hincrby(CommandContext& ctx) {
+    auto increment = ctx.int_arg(3);
+    if (!increment) return;
+    Hash* h = write_hash(ctx, ctx.arg(1));
+    if (!h) return;
+    auto [entry, is_new] = h->insert(ctx.arg(2));
+    int64_t current = 0;
+    if (!is_new) {
+        auto parsed = parse_int64(entry->value);
+        if (!parsed) return ctx.reply.error("ERR hash value is not an integer");
+        current = *parsed;
+    }
+    if ((*increment < 0 && current < 0 && *increment < LLONG_MIN - current) ||
+        (*increment > 0 && current > 0 && *increment > LLONG_MAX - current)) {
+        if (is_new) h->erase(ctx.arg(2));
+        drop_if_empty(ctx, ctx.arg(1), h);
+        return ctx.reply.error(errors::kOverflow);
+    }
+    int64_t result = current + *increment;
+    char buf[24];
+    entry->value.assign(format_int64(result, buf));
+    ctx.modified(ctx.arg(1));
+    ctx.reply.integer(result);
+}
+
+void cmd_hincrbyfloat(CommandContext& ctx) {
+    auto increment = parse_long_double(ctx.arg(3));
+    if (!increment) return ctx.reply.error(errors::kNotFloat);
+    Hash* h = write_hash(ctx, ctx.arg(1));
+    if (!h) return;
+    auto [entry, is_new] = h->insert(ctx.arg(2));
+    long double current = 0;
+    if (!is_new) {
+        auto parsed = parse_long_double(entry->value);
+        if (!parsed) return ctx.reply.error("ERR hash value is not a float");
+        current = *parsed;
+    }
+    long double result = current + *increment;
+    if (std::isnan(result) || std::isinf(result)) {
+        if (is_new) h->erase(ctx.arg(2));
+        drop_if_empty(ctx, ctx.arg(1), h);
+        return ctx.reply.error("ERR increment would produce NaN or Infinity");
+    }
+    char buf[kLongDoubleBufferSize];
+    std::string_view text = format_long_double(result, buf, sizeof buf);
+    entry->value.assign(text);
+    ctx.modified(ctx.arg(1));
+    ctx.reply.bulk(text);
+    // Logged as the resulting value: replaying float additions could round differently.
+    ctx.rewrite_as({"HSET", ctx.arg(1), ctx.arg(2), text});
+}
+
+void cmd_hscan(CommandContext& ctx) {
+    uint64_t cursor;
+    ScanOptions options;
+    if (!parse_scan_cursor(ctx, 2, cursor) || !parse_scan_options(ctx, 3, false, options)) return;
+    bool ok;
+    Hash* h = read_hash(ctx, ctx.arg(1), ok);
+    if (!ok) return;
+    if (!h) {
+        reply_scan_cursor(ctx, 0);
+        return ctx.reply.array(0);
+    }
+    std::vector<std::pair<std::string, std::string>> found;
+    cursor = scan_dict(*h, cursor, options.count, [&](const Hash::Entry& e) {
+        if (!options.pattern.empty() && !glob_match(options.pattern, e.key)) return 1;
+        found.emplace_back(e.key.view(), e.value.view());
+        return 1;
+    });
+    reply_scan_cursor(ctx, cursor);
+    ctx.reply.array(found.size() * 2);
+    for (auto& [field, value] : found) {
+        ctx.reply.bulk(field);
+        ctx.reply.bulk(value);
+    }
+}
+
+// HRANDFIELD key [count [WITHVALUES]]: count > 0 distinct fields, count < 0 may repeat.
+void cmd_hrandfield(CommandContext& ctx) {
+    bool with_values = false;
+    std::optional<int64_t> count;
+    if (ctx.argc() >= 3) {
+        count = ctx.int_arg(2);
+        if (!count) return;
+        if (ctx.argc() == 4) {
+            if (!equals_ignore_case(ctx.arg(3), "WITHVALUES")) return ctx.syntax_error();
+            with_values = true;
+        } else if (ctx.argc() > 4) {
+            return ctx.syntax_error();
+        }
+    }
+    bool ok;
+    Hash* h = read_hash(ctx, ctx.arg(1), ok);
+    if (!ok) return;
+    if (!count) {
+        if (!h) return ctx.reply.null();
+        return ctx.reply.bulk(h->random_entry(ctx.server.random)->key);
+    }
+    if (!h || *count == 0) return ctx.reply.array(0);
+    // A huge negative count would ask for billions of repeats: bound the reply's memory.
+    if (*count < -kMaxRandomCount) return ctx.reply.error("ERR value is out of range");
+    std::vector<const Hash::Entry*> picked;
+    if (*count < 0) {
+        uint64_t n = static_cast<uint64_t>(-*count);
+        for (uint64_t i = 0; i < n; ++i) picked.push_back(h->random_entry(ctx.server.random));
+    } else {
+        h->for_each([&](const Hash::Entry& e) { picked.push_back(&e); });
+        size_t n = std::min<size_t>(static_cast<size_t>(*count), picked.size());
+        for (size_t i = 0; i < n; ++i) std::swap(picked[i], picked[i + ctx.server.random.below(picked.size() - i)]);
+        picked.resize(n);
+    }
+    // RESP3 returns [field, value] pairs; RESP2 a flat list.
+    ctx.reply.array(with_values && !ctx.reply.resp3() ? picked.size() * 2 : picked.size());
+    for (const Hash::Entry* e : picked) {
+        if (with_values && ctx.reply.resp3()) ctx.reply.array(2);
+        ctx.reply.bulk(e->key);
+        if (with_values) ctx.reply.bulk(e->value);
+    }
+}
+
+}  // namespace miniredis

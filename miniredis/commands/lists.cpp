@@ -1,0 +1,325 @@
+// List commands: a key holding a sequence with O(1) push and pop at both ends (t_list.c) - the
+// classic Redis job queue: producers LPUSH jobs, workers BRPOP them (see blocking.cpp for the
+// "wait until there is one" part).
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "commands/context.hpp"
+#include "commands/handlers.hpp"
+#include "commands/lists.hpp"
+#include "model/numbers.hpp"
+
+namespace miniredis {
+
+List* read_list(CommandContext& ctx, std::string_view key, bool& ok) {
+    ok = true;
+    Value* v = ctx.lookup_read(key);
+    if (!v) return nullptr;
+    List* l = ctx.as_list(v);
+    ok = l != nullptr;
+    return l;
+}
+
+List* existing_list_for_write(CommandContext& ctx, std::string_view key, bool& ok) {
+    ok = true;
+    Value* v = ctx.lookup_write(key);
+    if (!v) return nullptr;
+    List* l = ctx.as_list(v);
+    ok = l != nullptr;
+    return l;
+}
+
+void list_push(ServerState& server, int db, std::string_view key, List& list, std::string_view element, bool left) {
+    if (left)
+        list.emplace_front(element);
+    else
+        list.emplace_back(element);
+    server.signal_key_ready(db, key);  // a client blocked in BLPOP on this key can be served
+}
+
+std::string list_pop(List& list, bool left) {
+    std::string out;
+    if (left) {
+        out.assign(list.front().view());
+        list.pop_front();
+    } else {
+        out.assign(list.back().view());
+        list.pop_back();
+    }
+    return out;
+}
+
+// LPUSH/RPUSH (create the list) and LPUSHX/RPUSHX (only if it exists).
+static void push_generic(CommandContext& ctx, bool left, bool only_existing) {
+    std::string_view key = ctx.arg(1);
+    bool ok;
+    List* list = existing_list_for_write(ctx, key, ok);
+    if (!ok) return;
+    if (!list) {
+        if (only_existing) return ctx.reply.integer(0);
+        list = ctx.db().set(key, Value::of<List>()).list();
+    }
+    for (size_t i = 2; i < ctx.argc(); ++i) list_push(ctx.server, ctx.client.db, key, *list, ctx.arg(i), left);
+    ctx.modified(key);
+    ctx.reply.integer(static_cast<int64_t>(list->size()));
+}
+
+void cmd_lpush(CommandContext& ctx) { push_generic(ctx, true, false); }
+void cmd_rpush(CommandContext& ctx) { push_generic(ctx, false, false); }
+void cmd_lpushx(CommandContext& ctx) { push_generic(ctx, true, true); }
+void cmd_rpushx(CommandContext& ctx) { push_generic(ctx, false, true); }
+
+// LPOP/RPOP key [count]
+static void pop_generic(CommandContext& ctx, bool left) {
+    if (ctx.argc() > 3) return ctx.wrong_arity();
+    std::optional<int64_t> count;
+    if (ctx.argc() == 3) {
+        count = ctx.positive_int_arg(2);
+        if (!count) return;
+    }
+    std::string_view key = ctx.arg(1);
+    bool ok;
+    List* list = existing_list_for_write(ctx, key, ok);
+    if (!ok) return;
+    if (!list) return count ? ctx.reply.null_array() : ctx.reply.null();
+    if (count && *count == 0) return ctx.reply.array(0);
+    if (!count) {
+        ctx.reply.bulk(left ? list->front() : list->back());
+        left ? list->pop_front() : list->pop_back();
+    } else {
+        size_t n = std::min<size_t>(static_cast<size_t>(*count), list->size());
+        ctx.reply.array(n);
+        for (size_t i = 0; i < n; ++i) {
+            ctx.reply.bulk(left ? list->front() : list->back());
+            left ? list->pop_front() : list->pop_back();
+        }
+    }
+    if (list->empty()) ctx.db().remove(key);
+    ctx.modified(key);
+}
+
+void cmd_lpop(CommandContext& ctx) { pop_generic(ctx, true); }
+void cmd_rpop(CommandContext& ctx) { pop_generic(ctx, false); }
+
+void cmd_llen(CommandContext& ctx) {
+    bool ok;
+    List* list = read_list(ctx, ctx.arg(1), ok);
+    if (ok) ctx.reply.integer(list ? static_cast<int64_t>(list->size()) : 0);
+}
+
+// Redis' index rules: negative counts from the end; the range is clamped to the list.
+static bool normalize_range(int64_t& start, int64_t& stop, int64_t length) {
+    if (start < 0) start += length;
+    if (stop < 0) stop += length;
+    if (start < 0) start = 0;
+    if (start > stop || start >= length) return false;
+    if (stop >= length) stop = length - 1;
+    return true;
+}
+
+void cmd_lrange(CommandContext& ctx) {
+    auto start = ctx.int_arg(2);
+    if (!start) return;
+    auto stop = ctx.int_arg(3);
+    if (!stop) return;
+    bool ok;
+    List* list = read_list(ctx, ctx.arg(1), ok);
+    if (!ok) return;
+    int64_t from = *start, to = *stop;
+    if (!list || !normalize_range(from, to, static_cast<int64_t>(list->size()))) return ctx.reply.array(0);
+    ctx.reply.array(static_cast<size_t>(to - from + 1));
+    for (auto it = list->begin() + from, end = list->begin() + to + 1; it != end; ++it) ctx.reply.bulk(*it);
+}
+
+void cmd_lindex(CommandContext& ctx) {
+    auto index = ctx.int_arg(2);
+    if (!index) return;
+    bool ok;
+    List* list = read_list(ctx, ctx.arg(1), ok);
+    if (!ok) return;
+    int64_t i = *index, length = list ? static_cast<int64_t>(list->size()) : 0;
+    if (i < 0) i += length;
+    if (!list || i < 0 || i >= length) return ctx.reply.null();
+    ctx.reply.bulk((*list)[static_cast<size_t>(i)]);
+}
+
+void cmd_lset(CommandContext& ctx) {
+    auto index = ctx.int_arg(2);
+    if (!index) return;
+    bool ok;
+    List* list = existing_list_for_write(ctx, ctx.arg(1), ok);
+    if (!ok) return;
+    if (!list) return ctx.reply.error(errors::kNoSuchKey);
+    int64_t i = *index, length = static_cast<int64_t>(list->size());
+    if (i < 0) i += length;
+    if (i < 0 || i >= length) return ctx.reply.error(errors::kIndexOutOfRange);
+    (*list)[static_cast<size_t>(i)].assign(ctx.arg(3));
+    ctx.modified(ctx.arg(1));
+    ctx.reply.ok();
+}
+
+// LREM key count element: count > 0 from the head, < 0 from the tail, 0 all.
+void cmd_lrem(CommandContext& ctx) {
+    auto count = ctx.int_arg(2);
+    if (!count) return;
+    bool ok;
+    List* list = existing_list_for_write(ctx, ctx.arg(1), ok);
+    if (!ok) return;
+    if (!list) return ctx.reply.integer(0);
+    std::string_view element = ctx.arg(3);
+    int64_t limit = *count < 0 ? -*count : *count, removed = 0;
+    if (*count >= 0) {
+        for (auto it = list->begin(); it != list->end() && (limit == 0 || removed < limit);) {
+            if (it->view() == element) {
+                it = list->erase(it);
+                ++removed;
+            } else {
+                ++it;
+            }
+        }
+    } else {
+        for (size_t i = list->size(); i-- > 0 && removed < limit;) {
+            if ((*list)[i].view() == element) {
+                list->erase(list->begin() + static_cast<ptrdiff_t>(i));
+                ++removed;
+            }
+        }
+    }
+    if (removed) {
+        if (list->empty()) ctx.db().remove(ctx.arg(1));
+        ctx.modified(ctx.arg(1));
+    }
+    ctx.reply.integer(removed);
+}
+
+void cmd_ltrim(CommandContext& ctx) {
+    auto start = ctx.int_arg(2);
+    if (!start) return;
+    auto stop = ctx.int_arg(3);
+    if (!stop) return;
+    bool ok;
+    List* list = existing_list_for_write(ctx, ctx.arg(1), ok);
+    if (!ok) return;
+    if (!list) return ctx.reply.ok();
+    int64_t from = *start, to = *stop;
+    if (!normalize_range(from, to, static_cast<int64_t>(list->size()))) {
+        list->clear();
+    } else {
+        list->erase(list->begin() + to + 1, list->end());
+        list->erase(list->begin(), list->begin() + from);
+    }
+    if (list->empty()) ctx.db().remove(ctx.arg(1));
+    ctx.modified(ctx.arg(1));
+    ctx.reply.ok();
+}
+
+// LINSERT key BEFORE|AFTER pivot element
+void cmd_linsert(CommandContext& ctx) {
+    bool after;
+    if (equals_ignore_case(ctx.arg(2), "AFTER"))
+        after = true;
+    else if (equals_ignore_case(ctx.arg(2), "BEFORE"))
+        after = false;
+    else
+        return ctx.syntax_error();
+    bool ok;
+    List* list = existing_list_for_write(ctx, ctx.arg(1), ok);
+    if (!ok) return;
+    if (!list) return ctx.reply.integer(0);
+    auto pivot = std::find_if(list->begin(), list->end(), [&](const SmallString& s) { return s.view() == ctx.arg(3); });
+    if (pivot == list->end()) return ctx.reply.integer(-1);
+    list->emplace(after ? pivot + 1 : pivot, ctx.arg(4));
+    ctx.modified(ctx.arg(1));
+    ctx.reply.integer(static_cast<int64_t>(list->size()));
+}
+
+// LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]
+void cmd_lpos(CommandContext& ctx) {
+    int64_t rank = 1, count = -1, maxlen = 0;
+    for (size_t j = 3; j < ctx.argc(); ++j) {
+        bool more = j + 1 < ctx.argc();
+        std::string_view opt = ctx.arg(j);
+        if (equals_ignore_case(opt, "RANK") && more) {
+            auto n = ctx.int_arg(++j);
+            if (!n) return;
+            if (*n == 0)
+                return ctx.reply.error(
+                    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use "
+                    "negative to start from the end of the list");
+            rank = *n;
+        } else if ((equals_ignore_case(opt, "COUNT") || equals_ignore_case(opt, "MAXLEN")) && more) {
+            bool is_count = equals_ignore_case(opt, "COUNT");
+            auto n = ctx.int_arg(++j);
+            if (!n) return;
+            if (*n < 0)
+                return ctx.reply.error(is_count ? "ERR COUNT can't be negative" : "ERR MAXLEN can't be negative");
+            (is_count ? count : maxlen) = *n;
+        } else {
+            return ctx.syntax_error();
+        }
+    }
+    bool from_tail = rank < 0;
+    if (from_tail) rank = -rank;
+    bool ok;
+    List* list = read_list(ctx, ctx.arg(1), ok);
+    if (!ok) return;
+    if (!list) return count != -1 ? ctx.reply.array(0) : ctx.reply.null();
+    std::vector<int64_t> found;
+    int64_t length = static_cast<int64_t>(list->size()), matches = 0;
+    for (int64_t scanned = 0; scanned < length && (maxlen == 0 || scanned < maxlen); ++scanned) {
+        int64_t index = from_tail ? length - 1 - scanned : scanned;
+        if ((*list)[static_cast<size_t>(index)].view() != ctx.arg(2)) continue;
+        if (++matches < rank) continue;
+        found.push_back(index);
+        if (count == -1 || (count != 0 && static_cast<int64_t>(found.size()) >= count)) break;
+    }
+    if (count == -1) return found.empty() ? ctx.reply.null() : ctx.reply.integer(found.front());
+    ctx.reply.array(found.size());
+    for (int64_t i : found) ctx.reply.integer(i);
+}
+
+bool parse_list_side(std::string_view word, bool& left) {
+    if (equals_ignore_case(word, "LEFT")) {
+        left = true;
+        return true;
+    }
+    if (equals_ignore_case(word, "RIGHT")) {
+        left = false;
+        return true;
+    }
+    return false;
+}
+
+bool list_move(CommandContext& ctx, std::string_view source_key, std::string_view target_key, bool from_left,
+               bool to_left) {
+    bool ok;
+    List* source = existing_list_for_write(ctx, source_key, ok);
+    if (!ok) return true;
+    if (!source) {
+        ctx.reply.null();
+        return true;
+    }
+    // Type-check the destination before touching the source (Redis does the same).
+    Value* target_value = ctx.lookup_write(target_key);
+    if (target_value && !ctx.as_list(target_value)) return true;
+    std::string element = list_pop(*source, from_left);
+    if (source->empty()) ctx.db().remove(source_key);
+    ctx.modified(source_key);
+    target_value = ctx.lookup_write(target_key);  // the source may have been the target
+    List* target = target_value ? target_value->list() : ctx.db().set(target_key, Value::of<List>()).list();
+    list_push(ctx.server, ctx.client.db, target_key, *target, element, to_left);
+    ctx.modified(target_key);
+    ctx.reply.bulk(element);
+    return true;
+}
+
+void cmd_lmove(CommandContext& ctx) {
+    bool from_left, to_left;
+    if (!parse_list_side(ctx.arg(3), from_left) || !parse_list_side(ctx.arg(4), to_left)) return ctx.syntax_error();
+    list_move(ctx, ctx.arg(1), ctx.arg(2), from_left, to_left);
+}
+
+void cmd_rpoplpush(CommandContext& ctx) { list_move(ctx, ctx.arg(1), ctx.arg(2), false, true); }
+
+}  // namespace miniredis

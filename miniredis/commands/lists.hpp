@@ -1,0 +1,24 @@
+// List helpers shared by lists.cpp and blocking.cpp (BLPOP serves a waiting client with the same
+// pop and move as LPOP and LMOVE).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "model/value.hpp"
+
+namespace miniredis {
+
+struct CommandContext;
+class ServerState;
+
+List* read_list(CommandContext& ctx, std::string_view key, bool& ok);
+List* existing_list_for_write(CommandContext& ctx, std::string_view key, bool& ok);
+// Pushes and tells blocked clients the key has elements now.
+void list_push(ServerState& server, int db, std::string_view key, List& list, std::string_view element, bool left);
+std::string list_pop(List& list, bool left);
+bool parse_list_side(std::string_view word, bool& left);  // LEFT / RIGHT
+// LMOVE: pops from source, pushes to target, replies the element (or null / WRONGTYPE).
+bool list_move(CommandContext& ctx, std::string_view source, std::string_view target, bool from_left, bool to_left);
+
+}  // namespace miniredis

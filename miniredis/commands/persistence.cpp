@@ -1,0 +1,306 @@
+// Persistence as the server runs it: loading at start-up, SAVE/BGSAVE/BGREWRITEAOF, the periodic
+// rules (save <seconds> <changes>, auto-aof-rewrite-*), the AOF write in before_sleep, and what
+// happens at SHUTDOWN. The formats themselves live in storage/ (snapshot.hpp, aof.hpp).
+//
+// Start-up order: with appendonly yes and an AOF on disk, the AOF is the truth (its snapshot
+// preamble, then the commands after it); otherwise the last snapshot is loaded. With appendonly
+// yes and no AOF yet, one is created at once from what was loaded, so that nothing acknowledged
+// is ever only in a snapshot that the next start would ignore.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "commands/context.hpp"
+#include "commands/handlers.hpp"
+#include "log.hpp"
+#include "storage/aof_loader.hpp"
+#include "storage/snapshot.hpp"
+
+namespace miniredis {
+
+std::string ServerState::snapshot_path() const {
+    return (std::filesystem::path(config.dir) / config.dbfilename).string();
+}
+std::string ServerState::aof_path() const {
+    return (std::filesystem::path(config.dir) / config.appendfilename).string();
+}
+
+std::string ServerState::load_data() {
+    std::error_code ec;
+    if (config.appendonly && std::filesystem::exists(aof_path(), ec)) {
+        // Replay through the normal dispatch, as a client that is always authenticated.
+        Client replayer;
+        replayer.authenticated = true;
+        env.loading = true;
+        auto result = load_aof(
+            aof_path(), databases,
+            [&](std::span<const std::string_view> argv, std::string& error) {
+                const CommandSpec* container = nullptr;
+                if (!lookup_command(argv, &container)) {
+                    error = fmt::format("unknown command '{}' in the append only file", argv[0]);
+                    return false;
+                }
+                execute(replayer, argv);
+                replayer.out.clear();
+                return true;
+            },
+            config.aof_load_truncated);
+        env.loading = false;
+        pending_writes.clear();
+        if (!result.ok) return result.error;
+        if (result.truncated)
+            mb::log::warn("AOF ended with a torn command ({} bytes): truncated to {} bytes (aof-load-truncated yes)",
+                          result.dropped_bytes, result.truncated_at);
+        mb::log::info("DB loaded from append only file: {} commands{}", result.commands,
+                      result.had_preamble ? " after the snapshot preamble" : "");
+    } else if (std::filesystem::exists(snapshot_path(), ec)) {
+        std::string bytes, error;
+        if (!read_file(snapshot_path(), bytes, error)) return error;
+        if (decode_snapshot(bytes, databases, error) == 0) return snapshot_path() + ": " + error;
+        size_t keys = 0;
+        for (Database& db : databases) keys += db.size();
+        mb::log::info("DB loaded from snapshot {}: {} keys", snapshot_path(), keys);
+    }
+    dirty = 0;
+    if (config.appendonly) return start_aof();
+    return {};
+}
+
+// Opens the AOF for appending; if there is none yet, writes one holding the current dataset.
+std::string ServerState::start_aof() {
+    std::error_code ec;
+    if (!std::filesystem::exists(aof_path(), ec)) {
+        std::string preamble;
+        encode_snapshot(databases, clock.now_ms(), preamble);
+        if (std::string error = write_file_atomically(aof_path(), preamble); !error.empty()) return error;
+    }
+    return aof.open(aof_path(), config.appendfsync);
+}
+
+void ServerState::propagate(int db, std::span<const std::string_view> argv) {
+    if (env.loading || !aof_enabled()) return;
+    if (in_exec && !exec_multi_propagated) {
+        // The first write of an EXEC: open a MULTI block in the AOF (closed by cmd_exec).
+        exec_multi_propagated = true;
+        std::string_view multi[] = {"MULTI"};
+        aof.append(db, multi);
+    }
+    aof.append(db, argv);
+}
+
+bool ServerState::aof_enabled() const { return aof.is_open() || aof.rewriting(); }
+
+void ServerState::before_sleep() {
+    run_unblocked_clients();  // commands that waited behind a BLPOP
+    if (!aof.has_pending()) return;
+    if (aof.flush()) {
+        aof_write_error.clear();
+        return;
+    }
+    aof_write_error = aof.last_error();
+    if (config.appendfsync == FsyncPolicy::always) {
+        // The replies waiting for this write promise durability we cannot give: stop, as Redis
+        // does, rather than acknowledge what is not on disk.
+        mb::log::error("can't recover from an AOF write error with appendfsync always: {}; exiting", aof_write_error);
+        std::_Exit(1);
+    }
+}
+
+// --- background jobs ----------------------------------------------------------------------
+
+bool ServerState::start_background_save() {
+    std::string path = snapshot_path();
+    int64_t now = clock.now_ms();
+    dirty_at_fork = dirty;
+    bool started = job.start(JobKind::snapshot, [&] { return save_snapshot(databases, now, path).empty() ? 0 : 1; });
+    if (started) mb::log::info("background saving started by pid {}", job.pid());
+    return started;
+}
+
+bool ServerState::start_aof_rewrite() {
+    rewrite_temp_path =
+        (std::filesystem::path(config.dir) / fmt::format("temp-rewriteaof-bg-{}.aof", getpid())).string();
+    std::string temp = rewrite_temp_path;
+    int64_t now = clock.now_ms();
+    aof.start_rewrite_buffer();
+    bool started = job.start(JobKind::aof_rewrite, [&] {
+        std::string preamble;
+        encode_snapshot(databases, now, preamble);
+        // Not renamed by the child: the parent appends what happened meanwhile, then renames.
+        FILE* f = std::fopen(temp.c_str(), "wb");
+        if (!f) return 1;
+        bool ok = std::fwrite(preamble.data(), 1, preamble.size(), f) == preamble.size() && std::fflush(f) == 0 &&
+                  ::fsync(fileno(f)) == 0;
+        return std::fclose(f) == 0 && ok ? 0 : 1;
+    });
+    if (!started) {
+        aof.abort_rewrite();
+        return false;
+    }
+    rewrite_scheduled = false;
+    mb::log::info("background append only file rewriting started by pid {}", job.pid());
+    return true;
+}
+
+void ServerState::check_background_job() {
+    auto finished = job.poll();
+    if (!finished) return;
+    auto [kind, ok] = *finished;
+    if (kind == JobKind::snapshot) {
+        last_bgsave_ok = ok;
+        if (ok) {
+            dirty -= std::min(dirty, dirty_at_fork);
+            last_save_ms = clock.now_ms();
+            mb::log::info("background saving terminated with success");
+        } else {
+            last_bgsave_try_ms = clock.now_ms();
+            mb::log::warn("background saving failed");
+        }
+    } else if (kind == JobKind::aof_rewrite) {
+        std::string error = ok ? std::string() : "the rewrite child failed";
+        if (ok && aof.is_open()) {
+            error = aof.finish_rewrite(rewrite_temp_path);
+        } else if (ok) {  // BGREWRITEAOF with appendonly no: the file is written, nothing to swap
+            aof.abort_rewrite();
+            if (::rename(rewrite_temp_path.c_str(), aof_path().c_str()) != 0) error = "cannot rename the new AOF";
+        } else {
+            aof.abort_rewrite();
+        }
+        last_rewrite_ok = error.empty();
+        if (error.empty()) {
+            mb::log::info("background AOF rewrite finished successfully ({} bytes)", aof.file_size());
+        } else {
+            ::unlink(rewrite_temp_path.c_str());
+            mb::log::warn("background AOF rewrite failed: {}", error);
+        }
+    }
+}
+
+void ServerState::persistence_cron() {
+    check_background_job();
+    if (job.running() != JobKind::none) return;
+    int64_t now = clock.now_ms();
+    if (rewrite_scheduled) {
+        start_aof_rewrite();
+        return;
+    }
+    // save <seconds> <changes>: snapshot when enough changed in enough time (retry failures
+    // only after 5 s, as Redis, so a full disk is not hammered ten times a second).
+    bool retry_ok = last_bgsave_ok || now - last_bgsave_try_ms > 5000;
+    for (const SaveRule& rule : config.save) {
+        if (retry_ok && dirty >= static_cast<uint64_t>(rule.changes) && now - last_save_ms >= rule.seconds * 1000) {
+            mb::log::info("{} changes in {} seconds. Saving...", rule.changes, rule.seconds);
+            start_background_save();
+            return;
+        }
+    }
+    // auto-aof-rewrite: when the AOF grew by the configured percentage over its size after the
+    // last rewrite (and is at least the minimum size).
+    if (aof.is_open() && config.auto_aof_rewrite_percentage > 0 &&
+        aof.file_size() >= static_cast<uint64_t>(config.auto_aof_rewrite_min_size)) {
+        uint64_t base = std::max<uint64_t>(aof.base_size(), 1);
+        uint64_t growth = (aof.file_size() - std::min(aof.file_size(), base)) * 100 / base;
+        if (growth >= static_cast<uint64_t>(config.auto_aof_rewrite_percentage)) {
+            mb::log::info("starting automatic rewriting of AOF on {}% growth", growth);
+            start_aof_rewrite();
+        }
+    }
+}
+
+std::string ServerState::persistence_info() {
+    return fmt::format(
+        "loading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\n"
+        "rdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\naof_enabled:{}\r\naof_rewrite_in_progress:{}\r\n"
+        "aof_rewrite_scheduled:{}\r\naof_last_bgrewrite_status:{}\r\naof_last_write_status:{}\r\n"
+        "aof_current_size:{}\r\naof_base_size:{}\r\naof_fsyncs:{}\r\n",
+        dirty, job.running() == JobKind::snapshot ? 1 : 0, last_save_ms / 1000, last_bgsave_ok ? "ok" : "err",
+        aof.is_open() ? 1 : 0, job.running() == JobKind::aof_rewrite ? 1 : 0, rewrite_scheduled ? 1 : 0,
+        last_rewrite_ok ? "ok" : "err", aof_write_error.empty() ? "ok" : "err", aof.file_size(), aof.base_size(),
+        aof.fsyncs());
+}
+
+bool ServerState::prepare_shutdown(bool save) {
+    job.kill_child();
+    if (save) {
+        std::string error = save_snapshot(databases, clock.now_ms(), snapshot_path());
+        if (!error.empty()) {
+            mb::log::error("error trying to save the DB, can't exit: {}", error);
+            return false;
+        }
+        mb::log::info("DB saved on disk");
+    }
+    aof.close();  // write + fsync whatever is buffered
+    shutting_down = true;
+    if (hooks) hooks->shutdown();
+    return true;
+}
+
+void ServerState::finish_on_signal() {
+    if (shutting_down) return;
+    prepare_shutdown(!config.save.empty());
+}
+
+void ServerState::reconfigure_aof(const Config& old) {
+    if (config.appendonly && !old.appendonly) {
+        if (std::string error = start_aof(); !error.empty()) mb::log::warn("cannot enable the AOF: {}", error);
+        // The file must hold everything, not only what comes next: rewrite it from memory now.
+        else if (job.running() == JobKind::none)
+            start_aof_rewrite();
+        else
+            rewrite_scheduled = true;
+    } else if (!config.appendonly && old.appendonly) {
+        if (job.running() == JobKind::aof_rewrite) job.kill_child();
+        aof.abort_rewrite();
+        aof.close();
+    } else if (config.appendfsync != old.appendfsync) {
+        aof.set_policy(config.appendfsync);
+    }
+}
+
+// --- commands -----------------------------------------------------------------------------
+
+void cmd_save(CommandContext& ctx) {
+    ServerState& s = ctx.server;
+    if (s.job.running() == JobKind::snapshot) return ctx.reply.error("ERR Background save already in progress");
+    std::string error = save_snapshot(s.databases, ctx.now_ms(), s.snapshot_path());
+    if (!error.empty()) {
+        mb::log::warn("SAVE failed: {}", error);
+        return ctx.reply.error("ERR " + error);
+    }
+    s.dirty = 0;
+    s.last_save_ms = ctx.now_ms();
+    s.last_bgsave_ok = true;
+    ctx.reply.ok();
+}
+
+void cmd_bgsave(CommandContext& ctx) {
+    bool schedule = ctx.argc() == 2 && equals_ignore_case(ctx.arg(1), "SCHEDULE");
+    if (ctx.argc() > 2 || (ctx.argc() == 2 && !schedule)) return ctx.syntax_error();
+    ServerState& s = ctx.server;
+    if (s.job.running() == JobKind::snapshot) return ctx.reply.error("ERR Background save already in progress");
+    if (s.job.running() == JobKind::aof_rewrite) {
+        if (!schedule)
+            return ctx.reply.error(
+                "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to "
+                "schedule a BGSAVE whenever possible.");
+        s.dirty = std::max<uint64_t>(s.dirty, 1);  // the save rules will pick it up once the child is done
+        return ctx.reply.simple("Background saving scheduled");
+    }
+    if (!s.start_background_save()) return ctx.reply.error("ERR fork failed");
+    ctx.reply.simple("Background saving started");
+}
+
+void cmd_bgrewriteaof(CommandContext& ctx) {
+    ServerState& s = ctx.server;
+    if (s.job.running() == JobKind::aof_rewrite)
+        return ctx.reply.error("ERR Background append only file rewriting already in progress");
+    if (s.job.running() != JobKind::none) {
+        s.rewrite_scheduled = true;
+        return ctx.reply.simple("Background append only file rewriting scheduled");
+    }
+    if (!s.start_aof_rewrite()) return ctx.reply.error("ERR Can't execute an AOF background rewriting");
+    ctx.reply.simple("Background append only file rewriting started");
+}
+
+}  // namespace miniredis

@@ -1,0 +1,109 @@
+// Pub/Sub commands (pubsub.c). A subscribed connection stops being request/response: messages
+// arrive whenever someone PUBLISHes, as push replies - RESP2 arrays ["message", channel, payload],
+// or RESP3 `>` pushes, which a RESP3 client can tell apart from the replies to its own commands
+// (so in RESP3 a subscriber may keep running ordinary commands).
+#include <fmt/format.h>
+
+#include "commands/context.hpp"
+#include "commands/handlers.hpp"
+
+namespace miniredis {
+namespace {
+
+// A subscriber that does not read its messages is disconnected rather than buffered forever
+// (Redis' client-output-buffer-limit for pubsub clients: 32 MB hard limit).
+constexpr size_t kSubscriberOutputLimit = 32 * 1024 * 1024;
+
+void confirm(CommandContext& ctx, std::string_view kind, std::string_view name, bool null_name = false) {
+    ctx.reply.push(3);
+    ctx.reply.bulk(kind);
+    if (null_name)
+        ctx.reply.null();
+    else
+        ctx.reply.bulk(name);
+    ctx.reply.integer(static_cast<int64_t>(ctx.client.subscriptions()));
+}
+
+void unsubscribe_generic(CommandContext& ctx, bool patterns) {
+    auto& mine = patterns ? ctx.client.patterns : ctx.client.channels;
+    std::string_view kind = patterns ? "punsubscribe" : "unsubscribe";
+    std::vector<std::string> names;
+    if (ctx.argc() > 1)
+        names.assign(ctx.argv.begin() + 1, ctx.argv.end());
+    else
+        names.assign(mine.begin(), mine.end());
+    if (names.empty()) return confirm(ctx, kind, {}, true);  // nothing to leave: one reply with nil
+    for (const std::string& name : names) {
+        if (mine.erase(name)) {
+            if (patterns)
+                ctx.server.pubsub.punsubscribe(name, ctx.client.id);
+            else
+                ctx.server.pubsub.unsubscribe(name, ctx.client.id);
+        }
+        confirm(ctx, kind, name);
+    }
+}
+
+}  // namespace
+
+void cmd_subscribe(CommandContext& ctx) {
+    for (size_t i = 1; i < ctx.argc(); ++i) {
+        if (ctx.client.channels.emplace(ctx.arg(i)).second) ctx.server.pubsub.subscribe(ctx.arg(i), ctx.client.id);
+        confirm(ctx, "subscribe", ctx.arg(i));
+    }
+}
+
+void cmd_psubscribe(CommandContext& ctx) {
+    for (size_t i = 1; i < ctx.argc(); ++i) {
+        if (ctx.client.patterns.emplace(ctx.arg(i)).second) ctx.server.pubsub.psubscribe(ctx.arg(i), ctx.client.id);
+        confirm(ctx, "psubscribe", ctx.arg(i));
+    }
+}
+
+void cmd_unsubscribe(CommandContext& ctx) { unsubscribe_generic(ctx, false); }
+void cmd_punsubscribe(CommandContext& ctx) { unsubscribe_generic(ctx, true); }
+
+void cmd_publish(CommandContext& ctx) {
+    ServerState& server = ctx.server;
+    std::string_view channel = ctx.arg(1), message = ctx.arg(2);
+    size_t receivers = server.pubsub.publish(channel, [&](uint64_t id, std::string_view pattern) {
+        Client* c = server.find_client(id);
+        if (!c || c->close_after_reply) return;
+        Reply push(c->out, c->protocol);
+        if (pattern.empty()) {
+            push.push(3);
+            push.bulk("message");
+        } else {
+            push.push(4);
+            push.bulk("pmessage");
+            push.bulk(pattern);
+        }
+        push.bulk(channel);
+        push.bulk(message);
+        ++server.stats.pubsub_messages;
+        if (c->out.size() > kSubscriberOutputLimit) server.kill_client(*c);
+        server.want_write(*c);
+    });
+    ctx.reply.integer(static_cast<int64_t>(receivers));
+}
+
+void cmd_pubsub_channels(CommandContext& ctx) {
+    if (ctx.argc() > 3) return ctx.wrong_arity();
+    auto channels = ctx.server.pubsub.channels(ctx.argc() == 3 ? ctx.arg(2) : std::string_view());
+    ctx.reply.array(channels.size());
+    for (const std::string& c : channels) ctx.reply.bulk(c);
+}
+
+void cmd_pubsub_numsub(CommandContext& ctx) {
+    ctx.reply.map(ctx.argc() - 2);
+    for (size_t i = 2; i < ctx.argc(); ++i) {
+        ctx.reply.bulk(ctx.arg(i));
+        ctx.reply.integer(static_cast<int64_t>(ctx.server.pubsub.subscribers(ctx.arg(i))));
+    }
+}
+
+void cmd_pubsub_numpat(CommandContext& ctx) {
+    ctx.reply.integer(static_cast<int64_t>(ctx.server.pubsub.pattern_count()));
+}
+
+}  // namespace miniredis

@@ -1,0 +1,292 @@
+// Set commands: a key holding unique members (t_set.c) - tags, "who is online", unique visitors -
+// with membership tests in O(1) and set algebra (SINTER, SUNION, SDIFF) across keys.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "commands/context.hpp"
+#include "commands/handlers.hpp"
+#include "commands/scan.hpp"
+#include "model/glob.hpp"
+
+namespace miniredis {
+namespace {
+
+Set* read_set(CommandContext& ctx, std::string_view key, bool& ok) {
+    ok = true;
+    Value* v = ctx.lookup_read(key);
+    if (!v) return nullptr;
+    Set* s = ctx.as_set(v);
+    ok = s != nullptr;
+    return s;
+}
+
+Set* existing_set_for_write(CommandContext& ctx, std::string_view key, bool& ok) {
+    ok = true;
+    Value* v = ctx.lookup_write(key);
+    if (!v) return nullptr;
+    Set* s = ctx.as_set(v);
+    ok = s != nullptr;
+    return s;
+}
+
+std::vector<std::string> members_of(const Set& set) {
+    std::vector<std::string> out;
+    out.reserve(set.size());
+    set.for_each([&](const Set::Entry& e) { out.emplace_back(e.key.view()); });
+    return out;
+}
+
+// Stores `members` as the set at `key` (deleting the key when empty), for the *STORE commands.
+void store_set(CommandContext& ctx, std::string_view key, const std::vector<std::string>& members) {
+    Database& db = ctx.db();
+    bool existed = db.find(key) != nullptr;
+    if (members.empty()) {
+        if (existed) {
+            db.remove(key);
+            ctx.modified(key);
+        }
+        return;
+    }
+    Set* set = db.set(key, Value::of<Set>()).set();
+    for (const std::string& m : members) set->insert(m);
+    ctx.modified(key);
+}
+
+enum class Algebra { inter, uni, diff };
+
+// SINTER/SUNION/SDIFF over keys[]: missing keys are empty sets; any non-set is WRONGTYPE.
+bool combine(CommandContext& ctx, std::span<const std::string_view> keys, Algebra op, std::vector<std::string>& out) {
+    std::vector<Set*> sets;
+    for (std::string_view key : keys) {
+        bool ok;
+        Set* s = read_set(ctx, key, ok);
+        if (!ok) return false;
+        sets.push_back(s);
+    }
+    switch (op) {
+        case Algebra::inter: {
+            if (std::find(sets.begin(), sets.end(), nullptr) != sets.end()) return true;  // one is empty
+            // Walk the smallest set, test membership in the others.
+            auto smallest =
+                std::min_element(sets.begin(), sets.end(), [](Set* a, Set* b) { return a->size() < b->size(); });
+            (*smallest)->for_each([&](const Set::Entry& e) {
+                for (Set* other : sets)
+                    if (other != *smallest && !other->find(e.key)) return;
+                out.emplace_back(e.key.view());
+            });
+            return true;
+        }
+        case Algebra::uni: {
+            Set seen;
+            for (Set* s : sets)
+                if (s)
+                    s->for_each([&](const Set::Entry& e) {
+                        if (seen.insert(e.key).second) out.emplace_back(e.key.view());
+                    });
+            return true;
+        }
+        case Algebra::diff: {
+            if (!sets[0]) return true;
+            sets[0]->for_each([&](const Set::Entry& e) {
+                for (size_t i = 1; i < sets.size(); ++i)
+                    if (sets[i] && sets[i]->find(e.key)) return;
+                out.emplace_back(e.key.view());
+            });
+            return true;
+        }
+    }
+    return true;
+}
+
+void algebra_command(CommandContext& ctx, Algebra op, bool store) {
+    auto keys = ctx.argv.subspan(store ? 2 : 1);
+    std::vector<std::string> result;
+    if (!combine(ctx, keys, op, result)) return;
+    if (store) {
+        store_set(ctx, ctx.arg(1), result);
+        return ctx.reply.integer(static_cast<int64_t>(result.size()));
+    }
+    ctx.reply.set(result.size());
+    for (const std::string& m : result) ctx.reply.bulk(m);
+}
+
+}  // namespace
+
+void cmd_sadd(CommandContext& ctx) {
+    std::string_view key = ctx.arg(1);
+    bool ok;
+    Set* set = existing_set_for_write(ctx, key, ok);
+    if (!ok) return;
+    if (!set) set = ctx.db().set(key, Value::of<Set>()).set();
+    int64_t added = 0;
+    for (size_t i = 2; i < ctx.argc(); ++i) added += set->insert(ctx.arg(i)).second ? 1 : 0;
+    if (added) ctx.modified(key);
+    ctx.reply.integer(added);
+}
+
+void cmd_srem(CommandContext& ctx) {
+    std::string_view key = ctx.arg(1);
+    bool ok;
+    Set* set = existing_set_for_write(ctx, key, ok);
+    if (!ok) return;
+    if (!set) return ctx.reply.integer(0);
+    int64_t removed = 0;
+    for (size_t i = 2; i < ctx.argc(); ++i) removed += set->erase(ctx.arg(i)) ? 1 : 0;
+    if (removed) {
+        if (set->empty()) ctx.db().remove(key);
+        ctx.modified(key);
+    }
+    ctx.reply.integer(removed);
+}
+
+void cmd_smembers(CommandContext& ctx) { algebra_command(ctx, Algebra::inter, false); }
+
+void cmd_sismember(CommandContext& ctx) {
+    bool ok;
+    Set* set = read_set(ctx, ctx.arg(1), ok);
+    if (ok) ctx.reply.integer(set && set->find(ctx.arg(2)) ? 1 : 0);
+}
+
+void cmd_smismember(CommandContext& ctx) {
+    bool ok;
+    Set* set = read_set(ctx, ctx.arg(1), ok);
+    if (!ok) return;
+    ctx.reply.array(ctx.argc() - 2);
+    for (size_t i = 2; i < ctx.argc(); ++i) ctx.reply.integer(set && set->find(ctx.arg(i)) ? 1 : 0);
+}
+
+void cmd_scard(CommandContext& ctx) {
+    bool ok;
+    Set* set = read_set(ctx, ctx.arg(1), ok);
+    if (ok) ctx.reply.integer(set ? static_cast<int64_t>(set->size()) : 0);
+}
+
+// SPOP key [count]: removes random members. Logged as SREM of exactly those members, so the AOF
+// replays the same removal instead of picking other random members.
+void cmd_spop(CommandContext& ctx) {
+    if (ctx.argc() > 3) return ctx.syntax_error();
+    std::optional<int64_t> count;
+    if (ctx.argc() == 3) {
+        count = ctx.positive_int_arg(2);
+        if (!count) return;
+    }
+    std::string_view key = ctx.arg(1);
+    bool ok;
+    Set* set = existing_set_for_write(ctx, key, ok);
+    if (!ok) return;
+    if (!set) return count ? ctx.reply.set(0) : ctx.reply.null();
+    if (count && *count == 0) return ctx.reply.set(0);
+    size_t n = count ? std::min<size_t>(static_cast<size_t>(*count), set->size()) : 1;
+    std::vector<std::string> popped;
+    while (popped.size() < n) {
+        auto* e = set->random_entry(ctx.server.random);
+        popped.emplace_back(e->key.view());
+        set->erase(popped.back());
+    }
+    if (set->empty()) ctx.db().remove(key);
+    ctx.modified(key);
+    ctx.rewrite_as({"SREM", key});
+    for (const std::string& m : popped) ctx.rewritten.push_back(m);
+    if (!count) return ctx.reply.bulk(popped.front());
+    ctx.reply.set(popped.size());
+    for (const std::string& m : popped) ctx.reply.bulk(m);
+}
+
+// SRANDMEMBER key [count]: count > 0 distinct members, count < 0 may repeat.
+void cmd_srandmember(CommandContext& ctx) {
+    if (ctx.argc() > 3) return ctx.syntax_error();
+    std::optional<int64_t> count;
+    if (ctx.argc() == 3) {
+        count = ctx.int_arg(2);
+        if (!count) return;
+    }
+    bool ok;
+    Set* set = read_set(ctx, ctx.arg(1), ok);
+    if (!ok) return;
+    if (!count) return set ? ctx.reply.bulk(set->random_entry(ctx.server.random)->key) : ctx.reply.null();
+    if (!set || *count == 0) return ctx.reply.array(0);
+    if (*count < -kMaxRandomCount) return ctx.reply.error("ERR value is out of range");
+    if (*count < 0) {
+        auto n = static_cast<size_t>(-*count);
+        ctx.reply.array(n);
+        for (size_t i = 0; i < n; ++i) ctx.reply.bulk(set->random_entry(ctx.server.random)->key);
+        return;
+    }
+    std::vector<std::string> members = members_of(*set);
+    size_t n = std::min<size_t>(static_cast<size_t>(*count), members.size());
+    for (size_t i = 0; i < n; ++i) std::swap(members[i], members[i + ctx.server.random.below(members.size() - i)]);
+    ctx.reply.array(n);
+    for (size_t i = 0; i < n; ++i) ctx.reply.bulk(members[i]);
+}
+
+void cmd_sinter(CommandContext& ctx) { algebra_command(ctx, Algebra::inter, false); }
+void cmd_sunion(CommandContext& ctx) { algebra_command(ctx, Algebra::uni, false); }
+void cmd_sdiff(CommandContext& ctx) { algebra_command(ctx, Algebra::diff, false); }
+void cmd_sinterstore(CommandContext& ctx) { algebra_command(ctx, Algebra::inter, true); }
+void cmd_sunionstore(CommandContext& ctx) { algebra_command(ctx, Algebra::uni, true); }
+void cmd_sdiffstore(CommandContext& ctx) { algebra_command(ctx, Algebra::diff, true); }
+
+// SINTERCARD numkeys key [key ...] [LIMIT limit]
+void cmd_sintercard(CommandContext& ctx) {
+    auto numkeys = ctx.int_arg(1);
+    if (!numkeys) return;
+    if (*numkeys <= 0) return ctx.reply.error("ERR numkeys should be greater than 0");
+    if (*numkeys > static_cast<int64_t>(ctx.argc() - 2))
+        return ctx.reply.error("ERR Number of keys can't be greater than number of args");
+    int64_t limit = 0;
+    for (size_t j = 2 + static_cast<size_t>(*numkeys); j < ctx.argc(); j += 2) {
+        if (!equals_ignore_case(ctx.arg(j), "LIMIT") || j + 1 >= ctx.argc()) return ctx.syntax_error();
+        auto n = ctx.int_arg(j + 1);
+        if (!n) return;
+        if (*n < 0) return ctx.reply.error("ERR LIMIT can't be negative");
+        limit = *n;
+    }
+    std::vector<std::string> result;
+    if (!combine(ctx, ctx.argv.subspan(2, static_cast<size_t>(*numkeys)), Algebra::inter, result)) return;
+    int64_t n = static_cast<int64_t>(result.size());
+    ctx.reply.integer(limit && n > limit ? limit : n);
+}
+
+void cmd_smove(CommandContext& ctx) {
+    std::string_view from = ctx.arg(1), to = ctx.arg(2), member = ctx.arg(3);
+    bool ok;
+    Set* source = existing_set_for_write(ctx, from, ok);
+    if (!ok) return;
+    Set* target = existing_set_for_write(ctx, to, ok);
+    if (!ok) return;
+    if (!source || !source->find(member)) return ctx.reply.integer(0);
+    if (from == to) return ctx.reply.integer(1);
+    source->erase(member);
+    if (source->empty()) ctx.db().remove(from);
+    if (!target) target = ctx.db().set(to, Value::of<Set>()).set();
+    target->insert(member);
+    ctx.modified(from);
+    ctx.modified(to);
+    ctx.reply.integer(1);
+}
+
+void cmd_sscan(CommandContext& ctx) {
+    uint64_t cursor;
+    ScanOptions options;
+    if (!parse_scan_cursor(ctx, 2, cursor) || !parse_scan_options(ctx, 3, false, options)) return;
+    bool ok;
+    Set* set = read_set(ctx, ctx.arg(1), ok);
+    if (!ok) return;
+    std::vector<std::string> found;
+    if (set) {
+        cursor = scan_dict(*set, cursor, options.count, [&](const Set::Entry& e) {
+            if (options.pattern.empty() || glob_match(options.pattern, e.key)) found.emplace_back(e.key.view());
+            return 1;
+        });
+    } else {
+        cursor = 0;
+    }
+    reply_scan_cursor(ctx, cursor);
+    ctx.reply.array(found.size());
+    for (const std::string& m : found) ctx.reply.bulk(m);
+}
+
+}  // namespace miniredis

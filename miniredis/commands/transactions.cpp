@@ -1,0 +1,102 @@
+// Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH (multi.c).
+//
+// CONCEPT: MULTI starts queueing - every following command is checked (name, arity) and answered
+// +QUEUED instead of run. EXEC then runs the whole queue in one go; since one thread runs every
+// command, nothing from another client can interleave: the batch is atomic (but not rolled back -
+// a command that fails at run time just returns its error inside EXEC's reply array).
+//
+// WATCH is optimistic locking (check-and-set): WATCH balance, read it, MULTI, SET balance ..., EXEC.
+// If anyone changed `balance` after the WATCH, EXEC does nothing and answers nil; the client
+// retries. The server keeps key -> watching clients and flags them dirty on every change
+// (ServerState::key_modified).
+#include "commands/context.hpp"
+#include "commands/handlers.hpp"
+
+namespace miniredis {
+
+void cmd_multi(CommandContext& ctx) {
+    if (ctx.client.in_multi) return ctx.reply.error("ERR MULTI calls can not be nested");
+    ctx.client.in_multi = true;
+    ctx.reply.ok();
+}
+
+static void end_transaction(CommandContext& ctx) {
+    Client& c = ctx.client;
+    c.in_multi = c.multi_error = false;
+    c.queued.clear();
+    ctx.server.unwatch_all(c);
+}
+
+void cmd_discard(CommandContext& ctx) {
+    if (!ctx.client.in_multi) return ctx.reply.error("ERR DISCARD without MULTI");
+    end_transaction(ctx);
+    ctx.reply.ok();
+}
+
+// A WATCHed key that expired since the WATCH counts as changed (Redis 7 isWatchedKeyExpired).
+static bool watched_key_expired(CommandContext& ctx) {
+    for (const auto& w : ctx.client.watched) {
+        if (w.expired_at_watch) continue;
+        Database& db = ctx.server.db(w.db);
+        auto deadline = db.expire_of(w.key);
+        if (deadline && *deadline <= ctx.now_ms() && db.peek(w.key)) return true;
+    }
+    return false;
+}
+
+void cmd_exec(CommandContext& ctx) {
+    Client& c = ctx.client;
+    if (!c.in_multi) return ctx.reply.error("ERR EXEC without MULTI");
+    if (watched_key_expired(ctx)) c.watch_dirty = true;
+    if (c.multi_error) {
+        end_transaction(ctx);
+        return ctx.reply.error("EXECABORT Transaction discarded because of previous errors.");
+    }
+    if (c.watch_dirty) {
+        end_transaction(ctx);
+        return ctx.reply.null_array();
+    }
+    std::vector<OwnedArgs> queued = std::move(c.queued);
+    end_transaction(ctx);  // also unwatches: nothing may abort us from here on
+    ServerState& server = ctx.server;
+    server.in_exec = true;
+    ctx.reply.array(queued.size());
+    std::vector<std::string_view> argv;
+    for (const OwnedArgs& args : queued) {
+        argv.assign(args.begin(), args.end());
+        server.execute(c, argv);
+    }
+    // The AOF got "MULTI" before the first write of the batch (see ServerState::propagate);
+    // close it, so a replay applies all of the transaction or - if cut short - none of it.
+    if (server.exec_multi_propagated) {
+        std::string_view exec[] = {"EXEC"};
+        server.in_exec = false;
+        server.propagate(c.db, exec);
+    }
+    server.in_exec = false;
+    server.exec_multi_propagated = false;
+}
+
+void cmd_watch(CommandContext& ctx) {
+    if (ctx.client.in_multi) return ctx.reply.error("ERR WATCH inside MULTI is not allowed");
+    Client& c = ctx.client;
+    for (size_t i = 1; i < ctx.argc(); ++i) {
+        std::string key(ctx.arg(i));
+        bool already = false;
+        for (const auto& w : c.watched) already |= w.db == c.db && w.key == key;
+        if (already) continue;
+        Database& db = ctx.db();
+        auto deadline = db.expire_of(key);
+        bool expired = db.peek(key) && deadline && *deadline <= ctx.now_ms();
+        ctx.server.watched_keys[static_cast<size_t>(c.db)][key].push_back(&c);
+        c.watched.push_back({c.db, std::move(key), expired});
+    }
+    ctx.reply.ok();
+}
+
+void cmd_unwatch(CommandContext& ctx) {
+    ctx.server.unwatch_all(ctx.client);
+    ctx.reply.ok();
+}
+
+}  // namespace miniredis

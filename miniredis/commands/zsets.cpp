@@ -1,0 +1,543 @@
+// Sorted set commands: members ordered by a score (t_zset.c) - leaderboards (ZADD score player,
+// ZREVRANGE 0 9 WITHSCORES = top ten), priority queues (ZPOPMIN), time-ordered indexes (score =
+// timestamp, ZRANGE BYSCORE for "everything in the last hour"). The structure is in model/zset.hpp.
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "commands/context.hpp"
+#include "commands/handlers.hpp"
+#include "commands/scan.hpp"
+#include "model/glob.hpp"
+#include "model/numbers.hpp"
+
+namespace miniredis {
+namespace {
+
+ZSet* read_zset(CommandContext& ctx, std::string_view key, bool& ok) {
+    ok = true;
+    Value* v = ctx.lookup_read(key);
+    if (!v) return nullptr;
+    ZSet* z = ctx.as_zset(v);
+    ok = z != nullptr;
+    return z;
+}
+
+ZSet* existing_zset_for_write(CommandContext& ctx, std::string_view key, bool& ok) {
+    ok = true;
+    Value* v = ctx.lookup_write(key);
+    if (!v) return nullptr;
+    ZSet* z = ctx.as_zset(v);
+    ok = z != nullptr;
+    return z;
+}
+
+// One end of a score range: "1.5", "(1.5" (exclusive), "-inf", "+inf" (Redis' zslParseRange).
+bool parse_score_bound(std::string_view text, double& value, bool& exclusive) {
+    exclusive = !text.empty() && text.front() == '(';
+    if (exclusive) text.remove_prefix(1);
+    char buf[128];
+    if (text.size() >= sizeof buf) return false;
+    std::memcpy(buf, text.data(), text.size());
+    buf[text.size()] = '\0';
+    char* end;
+    value = std::strtod(buf, &end);
+    return *end == '\0' && !std::isnan(value);
+}
+
+bool parse_score_range(CommandContext& ctx, std::string_view min, std::string_view max, ScoreRange& range) {
+    if (!parse_score_bound(min, range.min, range.min_exclusive) ||
+        !parse_score_bound(max, range.max, range.max_exclusive)) {
+        ctx.reply.error("ERR min or max is not a float");
+        return false;
+    }
+    return true;
+}
+
+// One end of a lex range: "[a" inclusive, "(a" exclusive, "-" / "+" the ends.
+bool parse_lex_bound(std::string_view text, std::string_view& value, bool& exclusive, bool& minus, bool& plus) {
+    minus = plus = exclusive = false;
+    if (text == "-") return minus = true;
+    if (text == "+") return plus = true;
+    if (text.empty() || (text.front() != '(' && text.front() != '[')) return false;
+    exclusive = text.front() == '(';
+    value = text.substr(1);
+    return true;
+}
+
+// False after replying the error; `empty` when the range can match nothing ("+" as min).
+bool parse_lex_range(CommandContext& ctx, std::string_view min, std::string_view max, LexRange& range, bool& empty) {
+    bool min_minus, min_plus, max_minus, max_plus;
+    if (!parse_lex_bound(min, range.min, range.min_exclusive, min_minus, min_plus) ||
+        !parse_lex_bound(max, range.max, range.max_exclusive, max_minus, max_plus)) {
+        ctx.reply.error("ERR min or max not valid string range item");
+        return false;
+    }
+    range.min_unbounded = min_minus;
+    range.max_unbounded = max_plus;
+    empty = min_plus || max_minus;
+    return true;
+}
+
+bool score_range_empty(const ScoreRange& r) {
+    return r.min > r.max || (r.min == r.max && (r.min_exclusive || r.max_exclusive));
+}
+
+void reply_member(CommandContext& ctx, const ZSet::Node* node, bool with_scores) {
+    if (with_scores && ctx.reply.resp3()) ctx.reply.array(2);  // RESP3: [member, score] pairs
+    ctx.reply.bulk(node->member);
+    if (with_scores) ctx.reply.double_value(node->score);
+}
+
+void reply_members(CommandContext& ctx, const std::vector<const ZSet::Node*>& nodes, bool with_scores) {
+    ctx.reply.array(with_scores && !ctx.reply.resp3() ? nodes.size() * 2 : nodes.size());
+    for (const ZSet::Node* n : nodes) reply_member(ctx, n, with_scores);
+}
+
+enum class RangeKind { rank, score, lex };
+
+// The engine behind ZRANGE (all forms), ZRANGEBYSCORE, ZREVRANGE..., ZRANGESTORE. `first` is the
+// index of the key; `kind`/`reverse` come from the command name or from options (ZRANGE).
+void zrange_generic(CommandContext& ctx, size_t first, RangeKind kind, bool reverse, bool options_choose_kind,
+                    std::string_view store_key = {}) {
+    bool store = !store_key.empty();
+    bool with_scores = false, kind_given = false, reverse_given = false;
+    int64_t offset = 0, limit = -1;
+    bool has_limit = false;
+    for (size_t j = first + 3; j < ctx.argc(); ++j) {
+        std::string_view opt = ctx.arg(j);
+        if (!store && equals_ignore_case(opt, "WITHSCORES")) {
+            with_scores = true;
+        } else if (equals_ignore_case(opt, "LIMIT") && j + 2 < ctx.argc()) {
+            auto o = ctx.int_arg(j + 1);
+            if (!o) return;
+            auto l = ctx.int_arg(j + 2);
+            if (!l) return;
+            offset = *o;
+            limit = *l;
+            has_limit = true;
+            j += 2;
+        } else if (options_choose_kind && !reverse_given && equals_ignore_case(opt, "REV")) {
+            reverse = reverse_given = true;
+        } else if (options_choose_kind && !kind_given && equals_ignore_case(opt, "BYSCORE")) {
+            kind = RangeKind::score;
+            kind_given = true;
+        } else if (options_choose_kind && !kind_given && equals_ignore_case(opt, "BYLEX")) {
+            kind = RangeKind::lex;
+            kind_given = true;
+        } else {
+            return ctx.syntax_error();
+        }
+    }
+    if (has_limit && kind == RangeKind::rank)
+        return ctx.reply.error("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
+    if (with_scores && kind == RangeKind::lex)
+        return ctx.reply.error("ERR syntax error, WITHSCORES not supported in combination with BYLEX");
+
+    // REV and the ZREV* commands take max before min for score and lex ranges.
+    std::string_view min = ctx.arg(first + 1), max = ctx.arg(first + 2);
+    if (reverse && kind != RangeKind::rank) std::swap(min, max);
+    int64_t start = 0, stop = 0;
+    ScoreRange scores;
+    LexRange lex;
+    bool lex_empty = false;
+    if (kind == RangeKind::rank) {
+        auto a = ctx.int_arg(first + 1);
+        if (!a) return;
+        auto b = ctx.int_arg(first + 2);
+        if (!b) return;
+        start = *a;
+        stop = *b;
+    } else if (kind == RangeKind::score) {
+        if (!parse_score_range(ctx, min, max, scores)) return;
+    } else if (!parse_lex_range(ctx, min, max, lex, lex_empty)) {
+        return;
+    }
+
+    bool ok;
+    ZSet* z = read_zset(ctx, ctx.arg(first), ok);
+    if (!ok) return;
+    std::vector<const ZSet::Node*> nodes;
+    if (z) {
+        if (kind == RangeKind::rank) {
+            int64_t length = static_cast<int64_t>(z->size());
+            if (start < 0) start += length;
+            if (stop < 0) stop += length;
+            if (start < 0) start = 0;
+            if (stop >= length) stop = length - 1;
+            if (start <= stop && start < length) {
+                // In reverse, rank 0 is the highest score.
+                const ZSet::Node* n = z->at_rank(static_cast<size_t>(reverse ? length - 1 - start : start));
+                for (int64_t i = start; i <= stop && n; ++i, n = reverse ? n->backward : n->next()) nodes.push_back(n);
+            }
+        } else if (!(kind == RangeKind::score && score_range_empty(scores)) && !lex_empty) {
+            const ZSet::Node* n = kind == RangeKind::score ? (reverse ? z->last_in(scores) : z->first_in(scores))
+                                                           : (reverse ? z->last_in(lex) : z->first_in(lex));
+            auto inside = [&](const ZSet::Node* x) {
+                if (kind == RangeKind::score) return reverse ? scores.above_min(x->score) : scores.below_max(x->score);
+                return reverse ? lex.above_min(x->member) : lex.below_max(x->member);
+            };
+            if (offset < 0) n = nullptr;  // a negative offset selects nothing
+            for (int64_t skipped = 0; n && skipped < offset && inside(n); ++skipped)
+                n = reverse ? n->backward : n->next();
+            for (; n && inside(n) && (limit < 0 || static_cast<int64_t>(nodes.size()) < limit);
+                 n = reverse ? n->backward : n->next())
+                nodes.push_back(n);
+        }
+    }
+    if (!store) return reply_members(ctx, nodes, with_scores);
+
+    // ZRANGESTORE dst src ...: the result becomes a new sorted set (or deletes dst when empty).
+    auto result = Value::of<ZSet>();
+    for (const ZSet::Node* n : nodes) result.zset()->set(n->member, n->score);
+    bool existed = ctx.db().find(store_key) != nullptr;
+    if (nodes.empty()) {
+        if (existed) {
+            ctx.db().remove(store_key);
+            ctx.modified(store_key);
+        }
+    } else {
+        ctx.db().set(store_key, std::move(result));
+        ctx.modified(store_key);
+    }
+    ctx.reply.integer(static_cast<int64_t>(nodes.size()));
+}
+
+}  // namespace
+
+// ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]
+void zadd_generic(CommandContext& ctx, bool incr) {
+    bool nx = false, xx = false, gt = false, lt = false, ch = false;
+    size_t i = 2;
+    for (; i < ctx.argc(); ++i) {
+        std::string_view opt = ctx.arg(i);
+        if (equals_ignore_case(opt, "NX"))
+            nx = true;
+        else if (equals_ignore_case(opt, "XX"))
+            xx = true;
+        else if (equals_ignore_case(opt, "GT"))
+            gt = true;
+        else if (equals_ignore_case(opt, "LT"))
+            lt = true;
+        else if (equals_ignore_case(opt, "CH"))
+            ch = true;
+        else if (equals_ignore_case(opt, "INCR"))
+            incr = true;
+        else
+            break;
+    }
+    size_t pairs_args = ctx.argc() - i;
+    if (pairs_args == 0 || pairs_args % 2 != 0) return ctx.syntax_error();
+    if (nx && xx) return ctx.reply.error("ERR XX and NX options at the same time are not compatible");
+    if ((gt && nx) || (lt && nx) || (gt && lt))
+        return ctx.reply.error("ERR GT, LT, and/or NX options at the same time are not compatible");
+    if (incr && pairs_args > 2) return ctx.reply.error("ERR INCR option supports a single increment-element pair");
+    std::vector<double> scores;
+    for (size_t j = i; j < ctx.argc(); j += 2) {
+        auto score = ctx.double_arg(j);
+        if (!score) return;
+        scores.push_back(*score);
+    }
+    std::string_view key = ctx.arg(1);
+    bool ok;
+    ZSet* z = existing_zset_for_write(ctx, key, ok);
+    if (!ok) return;
+    int64_t added = 0, updated = 0, processed = 0;
+    double last_score = 0;
+    if (!z && !xx) z = ctx.db().set(key, Value::of<ZSet>()).zset();
+    for (size_t p = 0; z && p < scores.size(); ++p) {
+        std::string_view member = ctx.arg(i + 1 + 2 * p);
+        double score = scores[p];
+        auto current = z->score(member);
+        if (current) {
+            if (nx) continue;
+            if (incr) {
+                score += *current;
+                if (std::isnan(score)) {
+                    if (z->size() == 0) ctx.db().remove(key);
+                    return ctx.reply.error("ERR resulting score is not a number (NaN)");
+                }
+            }
+            if ((lt && score >= *current) || (gt && score <= *current)) continue;
+            last_score = score;
+            ++processed;
+            if (score != *current) {
+                z->set(member, score);
+                ++updated;
+            }
+        } else if (!xx) {
+            z->set(member, score);
+            last_score = score;
+            ++added;
+            ++processed;
+        }
+    }
+    if (z && z->size() == 0) ctx.db().remove(key);
+    if (added || updated) {
+        ctx.modified(key);
+        ctx.server.dirty += static_cast<uint64_t>(added + updated - 1);
+    }
+    if (incr) {
+        if (processed) return ctx.reply.double_value(last_score);
+        return ctx.reply.null();
+    }
+    ctx.reply.integer(ch ? added + updated : added);
+}
+
+void cmd_zadd(CommandContext& ctx) { zadd_generic(ctx, false); }
+
+void cmd_zincrby(CommandContext& ctx) {
+    // ZINCRBY key increment member == ZADD key INCR increment member
+    auto increment = ctx.double_arg(2);
+    if (!increment) return;
+    std::string_view key = ctx.arg(1), member = ctx.arg(3);
+    bool ok;
+    ZSet* z = existing_zset_for_write(ctx, key, ok);
+    if (!ok) return;
+    if (!z) z = ctx.db().set(key, Value::of<ZSet>()).zset();
+    double score = z->score(member).value_or(0) + *increment;
+    if (std::isnan(score)) {
+        if (z->size() == 0) ctx.db().remove(key);
+        return ctx.reply.error("ERR resulting score is not a number (NaN)");
+    }
+    z->set(member, score);
+    ctx.modified(key);
+    ctx.reply.double_value(score);
+}
+
+void cmd_zrem(CommandContext& ctx) {
+    std::string_view key = ctx.arg(1);
+    bool ok;
+    ZSet* z = existing_zset_for_write(ctx, key, ok);
+    if (!ok) return;
+    if (!z) return ctx.reply.integer(0);
+    int64_t removed = 0;
+    for (size_t i = 2; i < ctx.argc(); ++i) removed += z->erase(ctx.arg(i)) ? 1 : 0;
+    if (removed) {
+        if (z->size() == 0) ctx.db().remove(key);
+        ctx.modified(key);
+    }
+    ctx.reply.integer(removed);
+}
+
+void cmd_zscore(CommandContext& ctx) {
+    bool ok;
+    ZSet* z = read_zset(ctx, ctx.arg(1), ok);
+    if (!ok) return;
+    auto score = z ? z->score(ctx.arg(2)) : std::nullopt;
+    if (score)
+        ctx.reply.double_value(*score);
+    else
+        ctx.reply.null();
+}
+
+void cmd_zmscore(CommandContext& ctx) {
+    bool ok;
+    ZSet* z = read_zset(ctx, ctx.arg(1), ok);
+    if (!ok) return;
+    ctx.reply.array(ctx.argc() - 2);
+    for (size_t i = 2; i < ctx.argc(); ++i) {
+        auto score = z ? z->score(ctx.arg(i)) : std::nullopt;
+        if (score)
+            ctx.reply.double_value(*score);
+        else
+            ctx.reply.null();
+    }
+}
+
+void cmd_zcard(CommandContext& ctx) {
+    bool ok;
+    ZSet* z = read_zset(ctx, ctx.arg(1), ok);
+    if (ok) ctx.reply.integer(z ? static_cast<int64_t>(z->size()) : 0);
+}
+
+void cmd_zcount(CommandContext& ctx) {
+    ScoreRange range;
+    if (!parse_score_range(ctx, ctx.arg(2), ctx.arg(3), range)) return;
+    bool ok;
+    ZSet* z = read_zset(ctx, ctx.arg(1), ok);
+    if (!ok) return;
+    const ZSet::Node* first = z && !score_range_empty(range) ? z->first_in(range) : nullptr;
+    if (!first) return ctx.reply.integer(0);
+    // Ranks from the spans: no walk over the members in between.
+    const ZSet::Node* last = z->last_in(range);
+    ctx.reply.integer(static_cast<int64_t>(z->rank_of(last) - z->rank_of(first) + 1));
+}
+
+void cmd_zlexcount(CommandContext& ctx) {
+    LexRange range;
+    bool empty;
+    if (!parse_lex_range(ctx, ctx.arg(2), ctx.arg(3), range, empty)) return;
+    bool ok;
+    ZSet* z = read_zset(ctx, ctx.arg(1), ok);
+    if (!ok) return;
+    const ZSet::Node* first = z && !empty ? z->first_in(range) : nullptr;
+    if (!first) return ctx.reply.integer(0);
+    ctx.reply.integer(static_cast<int64_t>(z->rank_of(z->last_in(range)) - z->rank_of(first) + 1));
+}
+
+static void rank_generic(CommandContext& ctx, bool reverse) {
+    bool ok;
+    ZSet* z = read_zset(ctx, ctx.arg(1), ok);
+    if (!ok) return;
+    auto rank = z ? z->rank(ctx.arg(2), reverse) : std::nullopt;
+    if (rank)
+        ctx.reply.integer(static_cast<int64_t>(*rank));
+    else
+        ctx.reply.null();
+}
+
+void cmd_zrank(CommandContext& ctx) { rank_generic(ctx, false); }
+void cmd_zrevrank(CommandContext& ctx) { rank_generic(ctx, true); }
+
+void cmd_zrange(CommandContext& ctx) { zrange_generic(ctx, 1, RangeKind::rank, false, true); }
+void cmd_zrangestore(CommandContext& ctx) { zrange_generic(ctx, 2, RangeKind::rank, false, true, ctx.arg(1)); }
+void cmd_zrevrange(CommandContext& ctx) { zrange_generic(ctx, 1, RangeKind::rank, true, false); }
+void cmd_zrangebyscore(CommandContext& ctx) { zrange_generic(ctx, 1, RangeKind::score, false, false); }
+void cmd_zrevrangebyscore(CommandContext& ctx) { zrange_generic(ctx, 1, RangeKind::score, true, false); }
+void cmd_zrangebylex(CommandContext& ctx) { zrange_generic(ctx, 1, RangeKind::lex, false, false); }
+void cmd_zrevrangebylex(CommandContext& ctx) { zrange_generic(ctx, 1, RangeKind::lex, true, false); }
+
+// ZPOPMIN/ZPOPMAX key [count]: logged as the ZREM of what was popped.
+static void pop_generic(CommandContext& ctx, bool max) {
+    if (ctx.argc() > 3) return ctx.syntax_error();
+    int64_t count = -1;
+    if (ctx.argc() == 3) {
+        auto n = ctx.positive_int_arg(2);
+        if (!n) return;
+        count = *n;
+    }
+    std::string_view key = ctx.arg(1);
+    bool ok;
+    ZSet* z = existing_zset_for_write(ctx, key, ok);
+    if (!ok) return;
+    if (!z || count == 0) return ctx.reply.array(0);
+    bool nested = ctx.reply.resp3() && count != -1;
+    size_t n = std::min<size_t>(count == -1 ? 1 : static_cast<size_t>(count), z->size());
+    ctx.reply.array(nested ? n : n * 2);
+    ctx.rewrite_as({"ZREM", key});
+    for (size_t i = 0; i < n; ++i) {
+        ZSet::Node* node = max ? z->last() : z->first();
+        if (nested) ctx.reply.array(2);
+        ctx.reply.bulk(node->member);
+        ctx.reply.double_value(node->score);
+        ctx.rewritten.emplace_back(node->member.view());
+        std::string member(node->member.view());
+        z->erase(member);
+    }
+    if (z->size() == 0) ctx.db().remove(key);
+    ctx.modified(key);
+}
+
+void cmd_zpopmin(CommandContext& ctx) { pop_generic(ctx, false); }
+void cmd_zpopmax(CommandContext& ctx) { pop_generic(ctx, true); }
+
+void cmd_zremrangebyrank(CommandContext& ctx) {
+    auto start = ctx.int_arg(2);
+    if (!start) return;
+    auto stop = ctx.int_arg(3);
+    if (!stop) return;
+    bool ok;
+    ZSet* z = existing_zset_for_write(ctx, ctx.arg(1), ok);
+    if (!ok) return;
+    if (!z) return ctx.reply.integer(0);
+    int64_t length = static_cast<int64_t>(z->size()), from = *start, to = *stop;
+    if (from < 0) from += length;
+    if (to < 0) to += length;
+    if (from < 0) from = 0;
+    if (from > to || from >= length) return ctx.reply.integer(0);
+    if (to >= length) to = length - 1;
+    size_t removed = z->erase_rank_range(static_cast<size_t>(from), static_cast<size_t>(to));
+    if (z->size() == 0) ctx.db().remove(ctx.arg(1));
+    if (removed) ctx.modified(ctx.arg(1));
+    ctx.reply.integer(static_cast<int64_t>(removed));
+}
+
+void cmd_zremrangebyscore(CommandContext& ctx) {
+    ScoreRange range;
+    if (!parse_score_range(ctx, ctx.arg(2), ctx.arg(3), range)) return;
+    bool ok;
+    ZSet* z = existing_zset_for_write(ctx, ctx.arg(1), ok);
+    if (!ok) return;
+    if (!z || score_range_empty(range)) return ctx.reply.integer(0);
+    size_t removed = z->erase_range(range);
+    if (z->size() == 0) ctx.db().remove(ctx.arg(1));
+    if (removed) ctx.modified(ctx.arg(1));
+    ctx.reply.integer(static_cast<int64_t>(removed));
+}
+
+void cmd_zremrangebylex(CommandContext& ctx) {
+    LexRange range;
+    bool empty;
+    if (!parse_lex_range(ctx, ctx.arg(2), ctx.arg(3), range, empty)) return;
+    bool ok;
+    ZSet* z = existing_zset_for_write(ctx, ctx.arg(1), ok);
+    if (!ok) return;
+    if (!z || empty) return ctx.reply.integer(0);
+    size_t removed = z->erase_range(range);
+    if (z->size() == 0) ctx.db().remove(ctx.arg(1));
+    if (removed) ctx.modified(ctx.arg(1));
+    ctx.reply.integer(static_cast<int64_t>(removed));
+}
+
+void cmd_zscan(CommandContext& ctx) {
+    uint64_t cursor;
+    ScanOptions options;
+    if (!parse_scan_cursor(ctx, 2, cursor) || !parse_scan_options(ctx, 3, false, options)) return;
+    bool ok;
+    ZSet* z = read_zset(ctx, ctx.arg(1), ok);
+    if (!ok) return;
+    std::vector<std::pair<std::string, double>> found;
+    if (z) {
+        cursor = scan_dict(z->members(), cursor, options.count, [&](const auto& e) {
+            if (options.pattern.empty() || glob_match(options.pattern, e.key))
+                found.emplace_back(e.key, e.value->score);
+            return 1;
+        });
+    } else {
+        cursor = 0;
+    }
+    reply_scan_cursor(ctx, cursor);
+    ctx.reply.array(found.size() * 2);
+    char buf[32];
+    for (auto& [member, score] : found) {
+        ctx.reply.bulk(member);
+        ctx.reply.bulk(format_double(score, buf));
+    }
+}
+
+// ZRANDMEMBER key [count [WITHSCORES]]
+void cmd_zrandmember(CommandContext& ctx) {
+    std::optional<int64_t> count;
+    bool with_scores = false;
+    if (ctx.argc() >= 3) {
+        count = ctx.int_arg(2);
+        if (!count) return;
+        if (ctx.argc() == 4 && equals_ignore_case(ctx.arg(3), "WITHSCORES"))
+            with_scores = true;
+        else if (ctx.argc() >= 4)
+            return ctx.syntax_error();
+    }
+    bool ok;
+    ZSet* z = read_zset(ctx, ctx.arg(1), ok);
+    if (!ok) return;
+    if (!count) return z ? ctx.reply.bulk(z->at_rank(ctx.server.random.below(z->size()))->member) : ctx.reply.null();
+    if (!z || *count == 0) return ctx.reply.array(0);
+    if (*count < -kMaxRandomCount) return ctx.reply.error("ERR value is out of range");
+    std::vector<const ZSet::Node*> nodes;
+    if (*count < 0) {
+        for (int64_t i = 0; i < -*count; ++i) nodes.push_back(z->at_rank(ctx.server.random.below(z->size())));
+    } else {
+        for (const ZSet::Node* n = z->first(); n; n = n->next()) nodes.push_back(n);
+        size_t n = std::min<size_t>(static_cast<size_t>(*count), nodes.size());
+        for (size_t i = 0; i < n; ++i) std::swap(nodes[i], nodes[i + ctx.server.random.below(nodes.size() - i)]);
+        nodes.resize(n);
+    }
+    reply_members(ctx, nodes, with_scores);
+}
+
+}  // namespace miniredis

@@ -1,0 +1,50 @@
+// BackgroundJob: fork, _exit, waitpid.
+#include "storage/background_job.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace miniredis {
+
+bool BackgroundJob::start(JobKind kind, const std::function<int()>& work) {
+    if (kind_ != JobKind::none) return false;
+    pid_t pid = fork();
+    if (pid < 0) return false;
+    if (pid == 0) {
+        // The child: do the work and leave with _exit - no destructors, no atexit, no flushing of
+        // the parent's buffers twice.
+        int code = 1;
+        try {
+            code = work();
+        } catch (...) {
+        }
+        _exit(code);
+    }
+    pid_ = pid;
+    kind_ = kind;
+    return true;
+}
+
+std::optional<std::pair<JobKind, bool>> BackgroundJob::poll() {
+    if (kind_ == JobKind::none) return std::nullopt;
+    int status = 0;
+    pid_t done = waitpid(pid_, &status, WNOHANG);
+    if (done == 0) return std::nullopt;  // still working
+    JobKind kind = kind_;
+    kind_ = JobKind::none;
+    pid_ = -1;
+    bool ok = done > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    return std::make_pair(kind, ok);
+}
+
+void BackgroundJob::kill_child() {
+    if (kind_ == JobKind::none) return;
+    ::kill(pid_, SIGKILL);
+    int status;
+    waitpid(pid_, &status, 0);
+    kind_ = JobKind::none;
+    pid_ = -1;
+}
+
+}  // namespace miniredis

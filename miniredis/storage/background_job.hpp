@@ -1,0 +1,35 @@
+// BackgroundJob: a forked child process that writes a snapshot (BGSAVE) or the base of a rewritten
+// AOF (BGREWRITEAOF), while the parent keeps serving.
+//
+// CONCEPT: fork() gives the child a copy of the whole dataset at that instant, for free: the
+// kernel shares memory pages copy-on-write, copying a page only when the parent changes it. The
+// child serialises its frozen copy at leisure and exits; the parent polls for its exit status
+// (cron) and finishes the job (rename, append the rewrite buffer). One child at a time, as Redis.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <optional>
+
+namespace miniredis {
+
+enum class JobKind { none, snapshot, aof_rewrite };
+
+class BackgroundJob {
+public:
+    // Forks; the child runs `work` and exits with its result (0 = success) without running any
+    // destructors or atexit handlers of the parent's state. False when fork failed or busy.
+    bool start(JobKind kind, const std::function<int()>& work);
+    JobKind running() const { return kind_; }
+    // If the child has exited: which job it was and whether it succeeded.
+    std::optional<std::pair<JobKind, bool>> poll();
+    void kill_child();  // SHUTDOWN, or a job made obsolete (e.g. appendonly turned off)
+    pid_t pid() const { return pid_; }
+
+private:
+    pid_t pid_ = -1;
+    JobKind kind_ = JobKind::none;
+};
+
+}  // namespace miniredis

@@ -1,0 +1,306 @@
+// Snapshot encoding and decoding (format in snapshot.hpp).
+#include "storage/snapshot.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "crc32c.hpp"
+
+namespace miniredis {
+namespace {
+
+enum Opcode : uint8_t { kSelectDb = 0xFE, kExpireMs = 0xFC, kEnd = 0xFF };
+
+void put_varint(std::string& out, uint64_t v) {
+    while (v >= 0x80) {
+        out.push_back(static_cast<char>((v & 0x7F) | 0x80));
+        v >>= 7;
+    }
+    out.push_back(static_cast<char>(v));
+}
+
+void put_str(std::string& out, std::string_view s) {
+    put_varint(out, s.size());
+    out.append(s);
+}
+
+template <typename T>
+void put_le(std::string& out, T value) {
+    char bytes[sizeof(T)];
+    std::memcpy(bytes, &value, sizeof(T));  // x86-64 is little-endian, as the format is
+    out.append(bytes, sizeof(T));
+}
+
+// A cursor over the file's bytes with a sticky `ok`: every read is bounds-checked.
+struct Reader {
+    std::string_view bytes;
+    size_t pos = 0;
+    bool ok = true;
+
+    uint8_t u8() {
+        if (pos >= bytes.size()) return fail();
+        return static_cast<uint8_t>(bytes[pos++]);
+    }
+    uint64_t varint() {
+        uint64_t v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            uint8_t b = u8();
+            if (!ok) return 0;
+            v |= static_cast<uint64_t>(b & 0x7F) << shift;
+            if (!(b & 0x80)) return v;
+        }
+        return fail();
+    }
+    std::string_view str() {
+        uint64_t n = varint();
+        if (!ok || n > bytes.size() - pos) {
+            fail();
+            return {};
+        }
+        std::string_view s = bytes.substr(pos, n);
+        pos += n;
+        return s;
+    }
+    template <typename T>
+    T le() {
+        if (bytes.size() - pos < sizeof(T)) {
+            fail();
+            return T{};
+        }
+        T value;
+        std::memcpy(&value, bytes.data() + pos, sizeof(T));
+        pos += sizeof(T);
+        return value;
+    }
+    // A count of elements can not exceed the bytes left (each takes at least one byte): this stops
+    // a corrupted count from reserving gigabytes.
+    uint64_t count() {
+        uint64_t n = varint();
+        if (n > bytes.size() - pos) fail();
+        return ok ? n : 0;
+    }
+    uint8_t fail() {
+        ok = false;
+        return 0;
+    }
+};
+
+}  // namespace
+
+void encode_snapshot(std::vector<Database>& databases, int64_t now_ms, std::string& out) {
+    size_t start = out.size();
+    out.append(kSnapshotMagic);
+    out.push_back(1);  // version
+    for (Database& db : databases) {
+        if (db.size() == 0) continue;
+        out.push_back(static_cast<char>(kSelectDb));
+        put_varint(out, static_cast<uint64_t>(db.index()));
+        db.keys().for_each([&](const Database::Keys::Entry& e) {
+            auto deadline = db.expire_of(e.key);
+            if (deadline && *deadline <= now_ms) return;  // already dead: not worth saving
+            if (deadline) {
+                out.push_back(static_cast<char>(kExpireMs));
+                put_le<int64_t>(out, *deadline);
+            }
+            Value& v = const_cast<Value&>(e.value);
+            out.push_back(static_cast<char>(v.type()));
+            put_str(out, e.key);
+            switch (v.type()) {
+                case Type::string:
+                    put_str(out, *v.string());
+                    break;
+                case Type::list:
+                    put_varint(out, v.list()->size());
+                    for (const SmallString& s : *v.list()) put_str(out, s);
+                    break;
+                case Type::hash:
+                    put_varint(out, v.hash()->size());
+                    v.hash()->for_each([&](const Hash::Entry& f) {
+                        put_str(out, f.key);
+                        put_str(out, f.value);
+                    });
+                    break;
+                case Type::set:
+                    put_varint(out, v.set()->size());
+                    v.set()->for_each([&](const Set::Entry& m) { put_str(out, m.key); });
+                    break;
+                case Type::zset:
+                    put_varint(out, v.zset()->size());
+                    for (auto* n = v.zset()->first(); n; n = n->next()) {
+                        put_str(out, n->member);
+                        put_le<double>(out, n->score);
+                    }
+                    break;
+            }
+        });
+    }
+    out.push_back(static_cast<char>(kEnd));
+    put_le<uint32_t>(out, mb::crc32c(std::string_view(out).substr(start)));
+}
+
+size_t decode_snapshot(std::string_view bytes, std::vector<Database>& databases, std::string& error) {
+    if (!looks_like_snapshot(bytes)) {
+        error = "not a miniredis snapshot (bad magic)";
+        return 0;
+    }
+    Reader in{bytes, kSnapshotMagic.size()};
+    if (uint8_t version = in.u8(); version != 1) {
+        error = "unsupported snapshot version " + std::to_string(version);
+        return 0;
+    }
+    // Two passes: first find the end and check the CRC, then load - no half-loaded datasets.
+    auto structure_error = [&] {
+        error = "snapshot is truncated or corrupted at byte " + std::to_string(in.pos);
+        return 0;
+    };
+    Database* db = &databases[0];
+    std::optional<int64_t> deadline;
+    auto skip_or_load = [&](bool load) -> bool {
+        in.pos = kSnapshotMagic.size() + 1;
+        db = &databases[0];
+        for (;;) {
+            uint8_t op = in.u8();
+            if (!in.ok) return false;
+            if (op == kEnd) return true;
+            if (op == kSelectDb) {
+                uint64_t index = in.varint();
+                if (!in.ok) return false;
+                if (index >= databases.size()) {
+                    error = "snapshot uses database " + std::to_string(index) + " but only " +
+                            std::to_string(databases.size()) + " are configured";
+                    in.ok = false;
+                    return false;
+                }
+                db = &databases[index];
+                continue;
+            }
+            if (op == kExpireMs) {
+                deadline = in.le<int64_t>();
+                continue;
+            }
+            if (op > static_cast<uint8_t>(Type::zset)) return in.fail();
+            std::string_view key = in.str();
+            Value value;
+            switch (static_cast<Type>(op)) {
+                case Type::string:
+                    value = Value::of_string(in.str());
+                    break;
+                case Type::list: {
+                    value = Value::of<List>();
+                    for (uint64_t i = 0, n = in.count(); i < n && in.ok; ++i) value.list()->emplace_back(in.str());
+                    break;
+                }
+                case Type::hash: {
+                    value = Value::of<Hash>();
+                    for (uint64_t i = 0, n = in.count(); i < n && in.ok; ++i) {
+                        std::string_view field = in.str(), v = in.str();
+                        if (in.ok) value.hash()->insert(field).first->value.assign(v);
+                    }
+                    break;
+                }
+                case Type::set: {
+                    value = Value::of<Set>();
+                    for (uint64_t i = 0, n = in.count(); i < n && in.ok; ++i) {
+                        std::string_view member = in.str();
+                        if (in.ok) value.set()->insert(member);
+                    }
+                    break;
+                }
+                case Type::zset: {
+                    value = Value::of<ZSet>();
+                    for (uint64_t i = 0, n = in.count(); i < n && in.ok; ++i) {
+                        std::string_view member = in.str();
+                        double score = in.le<double>();
+                        if (in.ok) value.zset()->set(member, score);
+                    }
+                    break;
+                }
+            }
+            if (!in.ok) return false;
+            if (load) {
+                db->set(key, std::move(value));
+                if (deadline) db->set_expire(key, *deadline);
+            }
+            deadline.reset();
+        }
+    };
+    if (!skip_or_load(false)) return error.empty() ? structure_error() : 0;
+    size_t data_end = in.pos;
+    auto stored_crc = in.le<uint32_t>();
+    if (!in.ok) return structure_error();
+    if (stored_crc != mb::crc32c(bytes.substr(0, data_end))) {
+        error = "snapshot checksum mismatch (the file is corrupted)";
+        return 0;
+    }
+    skip_or_load(true);
+    return data_end + 4;
+}
+
+bool read_file(const std::string& path, std::string& out, std::string& error) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno != ENOENT) error = "cannot open " + path + ": " + std::strerror(errno);
+        return false;
+    }
+    out.clear();
+    char chunk[1 << 16];
+    for (;;) {
+        ssize_t n = ::read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            error = "cannot read " + path + ": " + std::strerror(errno);
+            ::close(fd);
+            return false;
+        }
+        if (n == 0) break;
+        out.append(chunk, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return true;
+}
+
+std::string write_file_atomically(const std::string& path, std::string_view bytes) {
+    std::string temp = path + ".tmp-" + std::to_string(getpid());
+    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return "cannot create " + temp + ": " + std::strerror(errno);
+    size_t done = 0;
+    while (done < bytes.size()) {
+        ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            std::string reason = "cannot write " + temp + ": " + std::strerror(errno);
+            ::close(fd);
+            ::unlink(temp.c_str());
+            return reason;
+        }
+        done += static_cast<size_t>(n);
+    }
+    // Data on disk before the rename makes it visible; the directory entry on disk after it.
+    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+        ::unlink(temp.c_str());
+        return "cannot fsync " + temp + ": " + std::strerror(errno);
+    }
+    if (::rename(temp.c_str(), path.c_str()) != 0) {
+        ::unlink(temp.c_str());
+        return "cannot rename " + temp + ": " + std::strerror(errno);
+    }
+    std::string dir = std::filesystem::path(path).parent_path().string();
+    int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd >= 0) {
+        ::fsync(dir_fd);
+        ::close(dir_fd);
+    }
+    return {};
+}
+
+std::string save_snapshot(std::vector<Database>& databases, int64_t now_ms, const std::string& path) {
+    std::string bytes;
+    encode_snapshot(databases, now_ms, bytes);
+    return write_file_atomically(path, bytes);
+}
+
+}  // namespace miniredis
