@@ -109,6 +109,7 @@ void ServerState::execute(Client& client, std::span<const std::string_view> argv
             propagate(db_before, views);
         }
     }
+    if (!ready_keys.empty()) serve_ready_keys();  // a push may have fed clients blocked in BLPOP
     if (trace)
         trace(fmt::format("{} -> db{}{}", fmt::join(argv.subspan(0, std::min<size_t>(argv.size(), 4)), " "), db_before,
                           changed ? " (changed)" : ""));

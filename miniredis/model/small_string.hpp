@@ -62,9 +62,9 @@ public:
         if (text.size() <= kInlineCapacity) {
             // memmove: `text` may point into our own bytes (s.assign(s.view().substr(1))).
             char copy[kInlineCapacity];
-            std::memcpy(copy, text.data(), text.size());
+            if (!text.empty()) std::memcpy(copy, text.data(), text.size());  // data() may be null
             release();
-            std::memcpy(bytes_, copy, text.size());
+            if (!text.empty()) std::memcpy(bytes_, copy, text.size());
             bytes_[kTagByte] = static_cast<char>(text.size());
             return;
         }

@@ -32,6 +32,10 @@ AofLoadResult load_aof(const std::string& path, std::vector<Database>& databases
     auto offset = [&] { return static_cast<size_t>(rest.data() - bytes.data()); };
     size_t torn_at = std::string_view::npos;
     while (!rest.empty()) {
+        // The AOF holds only what we wrote: RESP arrays. Anything else (an inline-looking line)
+        // is corruption, not a command to guess at.
+        if (rest.front() != '*' && rest.front() != '\0')
+            return {false, "bad AOF format at offset " + std::to_string(offset()) + ": expected '*'"};
         auto status = parser.parse(rest);
         if (status == resp::RequestParser::Status::incomplete) {
             torn_at = offset();

@@ -44,6 +44,10 @@ public:
         clients_.push_back(&c);
         return c;
     }
+    void disconnect(Client& client) {
+        std::erase(clients_, &client);
+        state.remove_client(client);
+    }
     Client& default_client() {
         if (clients_.empty()) connect();
         return *clients_.front();

@@ -1,0 +1,276 @@
+"""Differential test: the same command scripts go to miniredis and to a real redis-server (started
+here on its own port), and the replies must match - arrays of unordered things (SMEMBERS, HGETALL,
+KEYS...) compared as multisets, error replies by their code (the first word), random picks by
+shape only. Each script starts from an empty database on both servers."""
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+import tap
+from resp_client import Error, RespClient
+from servers import Server
+
+# Replies whose element order is not defined by Redis (hash/set iteration order).
+UNORDERED = {"smembers", "sinter", "sunion", "sdiff", "hgetall", "hkeys", "hvals", "keys", "spop",
+             "srandmember", "hrandfield", "zrandmember", "pubsub"}
+# Replies that are random: compare the type and length only.
+RANDOM = {"spop", "srandmember", "hrandfield", "zrandmember", "randomkey"}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RealRedis:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="minibrokers-redis-")
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--save", "", "--appendonly", "no", "--dir", self.dir,
+             "--bind", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                c = RespClient(self.port)
+                if c.call("PING") == "PONG":
+                    c.close()
+                    return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.05)
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def normalize(command, reply):
+    name = command[0].lower()
+    if isinstance(reply, Error):
+        return ("error", reply.prefix())
+    if name in RANDOM:
+        if isinstance(reply, list):
+            return ("random-array", len(reply))
+        return ("random", type(reply).__name__)
+    if isinstance(reply, tuple) and reply[0] in ("set", "map"):
+        reply = reply[1] if reply[0] == "set" else [x for pair in reply[1] for x in pair]
+    if name in UNORDERED and isinstance(reply, list):
+        return sorted(repr(x) for x in reply)
+    if name in ("scan", "sscan", "hscan", "zscan") and isinstance(reply, list):
+        return [reply[0], sorted(repr(x) for x in reply[1])]
+    return reply
+
+
+SCRIPTS = {
+    "strings": [
+        ["SET", "k", "v"], ["GET", "k"], ["GET", "missing"], ["SET", "k", "v2", "NX"], ["SET", "k", "v3", "XX"],
+        ["SET", "k", "v4", "GET"], ["SET", "n", "10"], ["INCR", "n"], ["INCRBY", "n", "-5"], ["DECR", "n"],
+        ["DECRBY", "n", "3"], ["INCRBY", "n", "abc"], ["INCR", "k"], ["SET", "big", "9223372036854775807"],
+        ["INCR", "big"], ["INCRBYFLOAT", "f", "1.5"], ["INCRBYFLOAT", "f", "0.1"], ["INCRBYFLOAT", "f", "-3"],
+        ["INCRBYFLOAT", "f", "1e3"], ["APPEND", "a", "Hello"], ["APPEND", "a", " World"], ["STRLEN", "a"],
+        ["GETRANGE", "a", "0", "4"], ["GETRANGE", "a", "-5", "-1"], ["GETRANGE", "a", "100", "200"],
+        ["SETRANGE", "a", "6", "Redis"], ["GET", "a"], ["SETRANGE", "pad", "5", "x"], ["GET", "pad"],
+        ["MSET", "m1", "1", "m2", "2"], ["MGET", "m1", "m2", "nope", "n"], ["MSETNX", "m2", "x", "m3", "y"],
+        ["MSETNX", "m4", "x", "m5", "y"], ["GETSET", "m1", "new"], ["GETDEL", "m1"], ["GETDEL", "m1"],
+        ["SETNX", "m2", "z"], ["SETNX", "m9", "z"], ["SETEX", "ex", "100", "v"], ["TTL", "ex"],
+        ["PSETEX", "px", "100000", "v"], ["TTL", "px"], ["SETEX", "ex", "0", "v"], ["SETEX", "ex", "abc", "v"],
+        ["SET", "k", "v", "EX", "100", "KEEPTTL"], ["SET", "k", "v", "PX", "-1"], ["SET", "k", "v", "FOO"],
+        ["GETEX", "ex", "PERSIST"], ["TTL", "ex"], ["GETEX", "ex", "EX", "50"], ["TTL", "ex"],
+        ["GET"], ["SET", "k"], ["STRLEN", "nope"], ["LPUSH", "list", "a"], ["GET", "list"], ["APPEND", "list", "x"],
+        ["MGET", "list", "k"], ["SET", "k", "v", "EXAT", "9999999999"], ["TTL", "k"], ["DECRBY", "n", "-9223372036854775808"],
+    ],
+    "keys": [
+        ["SET", "a", "1"], ["SET", "b", "2"], ["RPUSH", "l", "x"], ["EXISTS", "a", "b", "c", "a"],
+        ["TYPE", "a"], ["TYPE", "l"], ["TYPE", "zz"], ["KEYS", "*"], ["KEYS", "?"], ["KEYS", "[ab]"],
+        ["DEL", "a", "zz"], ["UNLINK", "b"], ["EXPIRE", "l", "100"], ["TTL", "l"], ["EXPIRE", "l", "200", "NX"],
+        ["EXPIRE", "l", "200", "XX"], ["EXPIRE", "l", "50", "GT"], ["EXPIRE", "l", "50", "LT"], ["TTL", "l"],
+        ["EXPIRE", "l", "10", "NX", "XX"], ["EXPIRE", "l", "10", "GT", "LT"], ["EXPIRE", "l", "10", "BAD"],
+        ["PERSIST", "l"], ["PERSIST", "l"], ["TTL", "l"], ["TTL", "none"], ["PEXPIRE", "l", "100000"],
+        ["EXPIREAT", "l", "9999999999"], ["EXPIRETIME", "l"], ["PEXPIRETIME", "l"], ["EXPIRETIME", "none"],
+        ["PEXPIREAT", "l", "1"], ["EXISTS", "l"], ["SET", "s", "v"], ["RENAME", "s", "t"], ["GET", "t"],
+        ["RENAME", "nope", "x"], ["RENAMENX", "t", "t2"], ["SET", "u", "1"], ["RENAMENX", "t2", "u"],
+        ["COPY", "u", "u2"], ["GET", "u2"], ["COPY", "u", "u2"], ["COPY", "u", "u2", "REPLACE"],
+        ["COPY", "u", "u"], ["DBSIZE"], ["SELECT", "1"], ["DBSIZE"], ["SET", "x", "1"], ["SELECT", "0"],
+        ["COPY", "u", "x", "DB", "1"], ["SELECT", "1"], ["GET", "x"], ["SELECT", "0"], ["SELECT", "99"],
+        ["SELECT", "x"], ["EXPIRE", "u", "abc"], ["FLUSHDB"], ["DBSIZE"], ["RENAME", "a"],
+    ],
+    "hashes": [
+        ["HSET", "h", "f1", "v1", "f2", "v2"], ["HSET", "h", "f1", "x"], ["HGET", "h", "f1"], ["HGET", "h", "no"],
+        ["HMGET", "h", "f1", "no", "f2"], ["HGETALL", "h"], ["HKEYS", "h"], ["HVALS", "h"], ["HLEN", "h"],
+        ["HEXISTS", "h", "f2"], ["HSTRLEN", "h", "f2"], ["HSETNX", "h", "f1", "y"], ["HSETNX", "h", "f3", "y"],
+        ["HINCRBY", "h", "n", "5"], ["HINCRBY", "h", "n", "-10"], ["HINCRBY", "h", "f1", "1"],
+        ["HINCRBYFLOAT", "h", "fl", "2.5"], ["HINCRBYFLOAT", "h", "fl", "0.25"], ["HDEL", "h", "f1", "no"],
+        ["HMSET", "h", "a", "1"], ["HSET", "h", "odd"], ["HGETALL", "nohash"], ["SET", "str", "v"],
+        ["HGET", "str", "f"], ["HSET", "str", "f", "v"], ["HDEL", "h", "f2", "f3", "n", "fl", "a"], ["EXISTS", "h"],
+        ["HLEN", "h"], ["HRANDFIELD", "nohash"], ["HSET", "r", "a", "1", "b", "2"], ["HRANDFIELD", "r", "5"],
+        ["HRANDFIELD", "r", "-5"], ["HRANDFIELD", "r", "0"], ["HSCAN", "r", "0"], ["HSCAN", "r", "0", "MATCH", "a*"],
+    ],
+    "lists": [
+        ["RPUSH", "l", "a", "b", "c"], ["LPUSH", "l", "z"], ["LRANGE", "l", "0", "-1"], ["LRANGE", "l", "-2", "100"],
+        ["LRANGE", "l", "5", "1"], ["LLEN", "l"], ["LINDEX", "l", "0"], ["LINDEX", "l", "-1"], ["LINDEX", "l", "9"],
+        ["LSET", "l", "1", "A"], ["LSET", "l", "9", "x"], ["LSET", "nolist", "0", "x"], ["LINSERT", "l", "BEFORE", "b", "ins"],
+        ["LINSERT", "l", "AFTER", "nope", "x"], ["LINSERT", "l", "MIDDLE", "b", "x"], ["LRANGE", "l", "0", "-1"],
+        ["RPUSH", "l", "b", "b"], ["LPOS", "l", "b"], ["LPOS", "l", "b", "RANK", "2"], ["LPOS", "l", "b", "RANK", "-1"],
+        ["LPOS", "l", "b", "COUNT", "0"], ["LPOS", "l", "b", "COUNT", "2", "MAXLEN", "3"], ["LPOS", "l", "b", "RANK", "0"],
+        ["LREM", "l", "1", "b"], ["LREM", "l", "-1", "b"], ["LRANGE", "l", "0", "-1"], ["LREM", "l", "0", "b"],
+        ["LPOP", "l"], ["RPOP", "l"], ["LPOP", "l", "2"], ["LPOP", "l", "0"], ["LPOP", "nolist", "2"], ["LPOP", "nolist"],
+        ["RPUSH", "t", "1", "2", "3", "4", "5"], ["LTRIM", "t", "1", "-2"], ["LRANGE", "t", "0", "-1"],
+        ["LTRIM", "t", "5", "10"], ["EXISTS", "t"], ["RPUSH", "src", "a", "b"], ["LMOVE", "src", "dst", "LEFT", "RIGHT"],
+        ["LMOVE", "src", "dst", "RIGHT", "LEFT"], ["LRANGE", "dst", "0", "-1"], ["EXISTS", "src"],
+        ["RPOPLPUSH", "dst", "dst"], ["LRANGE", "dst", "0", "-1"], ["LPUSHX", "none", "a"], ["RPUSHX", "dst", "c"],
+        ["SET", "s", "v"], ["LPUSH", "s", "x"], ["LMOVE", "dst", "s", "LEFT", "LEFT"], ["LRANGE", "dst", "0", "-1"],
+        ["LPOP", "l", "-1"], ["BLPOP", "dst", "0"], ["BRPOP", "nothing", "dst", "0"], ["BLPOP", "x", "-1"],
+        ["BLPOP", "x", "abc"], ["RPUSH", "q", "1"], ["BLMOVE", "q", "q2", "LEFT", "LEFT", "0"], ["LRANGE", "q2", "0", "-1"],
+    ],
+    "sets": [
+        ["SADD", "s", "a", "b", "c"], ["SADD", "s", "a", "d"], ["SMEMBERS", "s"], ["SCARD", "s"], ["SISMEMBER", "s", "a"],
+        ["SISMEMBER", "s", "z"], ["SMISMEMBER", "s", "a", "z"], ["SREM", "s", "a", "z"], ["SADD", "t", "c", "d", "e"],
+        ["SINTER", "s", "t"], ["SUNION", "s", "t"], ["SDIFF", "s", "t"], ["SDIFF", "t", "s"], ["SINTER", "s", "nope"],
+        ["SINTERSTORE", "i", "s", "t"], ["SMEMBERS", "i"], ["SUNIONSTORE", "u", "s", "t"], ["SCARD", "u"],
+        ["SDIFFSTORE", "d", "s", "t"], ["SMEMBERS", "d"], ["SINTERSTORE", "d", "s", "nope"], ["EXISTS", "d"],
+        ["SINTERCARD", "2", "s", "t"], ["SINTERCARD", "2", "u", "t", "LIMIT", "1"], ["SINTERCARD", "0", "s"],
+        ["SMOVE", "s", "t", "b"], ["SMOVE", "s", "t", "zz"], ["SMEMBERS", "t"], ["SPOP", "nope"], ["SPOP", "u", "0"],
+        ["SRANDMEMBER", "t"], ["SRANDMEMBER", "t", "2"], ["SRANDMEMBER", "t", "-6"], ["SRANDMEMBER", "nope", "3"],
+        ["SET", "str", "x"], ["SADD", "str", "a"], ["SINTER", "s", "str"], ["SUNION", "nope", "str"],
+        ["SPOP", "t", "10"], ["EXISTS", "t"], ["SSCAN", "u", "0", "COUNT", "100"],
+    ],
+    "zsets": [
+        ["ZADD", "z", "1", "a", "2", "b", "3", "c"], ["ZADD", "z", "1.5", "a"], ["ZADD", "z", "CH", "10", "a", "20", "d"],
+        ["ZADD", "z", "NX", "100", "a"], ["ZADD", "z", "XX", "100", "new"], ["ZADD", "z", "GT", "5", "a"],
+        ["ZADD", "z", "LT", "5", "a"], ["ZADD", "z", "NX", "XX", "1", "a"], ["ZADD", "z", "GT", "LT", "1", "a"],
+        ["ZADD", "z", "INCR", "1", "a", "2", "b"], ["ZADD", "z", "INCR", "2.5", "a"], ["ZADD", "z", "abc", "x"],
+        ["ZADD", "z", "1"], ["ZSCORE", "z", "a"], ["ZSCORE", "z", "no"], ["ZMSCORE", "z", "a", "no", "b"],
+        ["ZINCRBY", "z", "0.1", "b"], ["ZCARD", "z"], ["ZRANK", "z", "a"], ["ZREVRANK", "z", "a"], ["ZRANK", "z", "no"],
+        ["ZRANGE", "z", "0", "-1"], ["ZRANGE", "z", "0", "-1", "WITHSCORES"], ["ZRANGE", "z", "-2", "-1", "REV"],
+        ["ZRANGE", "z", "(2", "+inf", "BYSCORE"], ["ZRANGE", "z", "+inf", "-inf", "BYSCORE", "REV", "LIMIT", "1", "2"],
+        ["ZRANGE", "z", "0", "1", "LIMIT", "0", "1"], ["ZRANGEBYSCORE", "z", "-inf", "+inf", "WITHSCORES"],
+        ["ZRANGEBYSCORE", "z", "2", "3.1"], ["ZRANGEBYSCORE", "z", "x", "3"], ["ZREVRANGEBYSCORE", "z", "+inf", "(3"],
+        ["ZREVRANGE", "z", "0", "1", "WITHSCORES"], ["ZCOUNT", "z", "-inf", "+inf"], ["ZCOUNT", "z", "(2", "3"],
+        ["ZCOUNT", "z", "5", "1"], ["ZADD", "lex", "0", "a", "0", "b", "0", "c", "0", "d"],
+        ["ZRANGEBYLEX", "lex", "-", "+"], ["ZRANGEBYLEX", "lex", "[b", "(d"], ["ZREVRANGEBYLEX", "lex", "+", "[b"],
+        ["ZRANGE", "lex", "[a", "[c", "BYLEX", "LIMIT", "1", "5"], ["ZLEXCOUNT", "lex", "-", "+"],
+        ["ZRANGEBYLEX", "lex", "a", "c"], ["ZRANGE", "lex", "-", "+", "BYLEX", "WITHSCORES"],
+        ["ZREMRANGEBYLEX", "lex", "[a", "[b"], ["ZRANGE", "lex", "0", "-1"], ["ZPOPMIN", "z"], ["ZPOPMAX", "z", "2"],
+        ["ZPOPMIN", "nope"], ["ZPOPMIN", "z", "-1"], ["ZRANGE", "z", "0", "-1", "WITHSCORES"],
+        ["ZADD", "r", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"], ["ZREMRANGEBYRANK", "r", "0", "1"],
+        ["ZREMRANGEBYSCORE", "r", "(4", "5"], ["ZRANGE", "r", "0", "-1"], ["ZREM", "r", "c", "zz"], ["ZREM", "r", "d"],
+        ["EXISTS", "r"], ["ZADD", "inf", "-inf", "lo", "+inf", "hi", "0", "mid"], ["ZRANGE", "inf", "0", "-1", "WITHSCORES"],
+        ["ZRANGESTORE", "dst", "inf", "0", "1"], ["ZRANGE", "dst", "0", "-1"], ["ZSCAN", "inf", "0"],
+        ["SET", "s", "x"], ["ZADD", "s", "1", "a"], ["ZRANGE", "s", "0", "1"], ["ZINCRBY", "inf", "1", "hi"],
+        ["ZADD", "f", "1.1", "x"], ["ZSCORE", "f", "x"], ["ZRANDMEMBER", "f"], ["ZRANDMEMBER", "nope", "3"],
+    ],
+    "transactions": [
+        ["MULTI"], ["SET", "a", "1"], ["INCR", "a"], ["LPUSH", "a", "x"], ["GET", "a"], ["EXEC"], ["EXEC"],
+        ["DISCARD"], ["MULTI"], ["MULTI"], ["SET", "b"], ["SET", "c", "3"], ["EXEC"], ["GET", "c"],
+        ["MULTI"], ["NOSUCHCOMMAND"], ["EXEC"], ["MULTI"], ["SET", "d", "1"], ["DISCARD"], ["GET", "d"],
+        ["WATCH", "w"], ["SET", "w", "changed"], ["MULTI"], ["SET", "w", "mine"], ["EXEC"], ["GET", "w"],
+        ["WATCH", "w"], ["MULTI"], ["SET", "w", "mine"], ["EXEC"], ["GET", "w"], ["MULTI"], ["WATCH", "x"],
+        ["EXEC"], ["UNWATCH"], ["MULTI"], ["EXEC"],
+    ],
+    "connection": [
+        ["PING"], ["PING", "hello"], ["PING", "a", "b"], ["ECHO", "hi"], ["ECHO"], ["NOSUCH", "x", "y"],
+        ["CLIENT", "SETNAME", "tester"], ["CLIENT", "GETNAME"], ["CLIENT", "SETNAME", "bad name"],
+        ["CLIENT", "NOSUCH"], ["CONFIG", "GET", "maxmemory"], ["CONFIG", "GET", "appendonly"],
+        ["CONFIG", "SET", "nosuch", "x"], ["CONFIG"], ["AUTH", "x"], ["HELLO", "4"], ["HELLO", "x"],
+        ["DBSIZE"], ["TIME", "x"], ["COMMAND", "COUNT", "x"], ["PUBLISH", "ch", "nobody"],
+        ["PUBSUB", "NUMSUB", "ch"], ["PUBSUB", "NUMPAT"], ["PUBSUB", "CHANNELS"],
+    ],
+}
+
+
+class Differential(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.real = RealRedis()
+        cls.mini = Server("MINIREDIS_BIN", "--save", "")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.mini.close()
+        cls.real.close()
+
+    def run_script(self, name, script, protocol=2):
+        mini, real = RespClient(self.mini.port), RespClient(self.real.port)
+        try:
+            for c in (mini, real):
+                c.call("FLUSHALL")
+                if protocol == 3:
+                    c.call("HELLO", "3")
+            for command in script:
+                got, want = mini.call(*command), real.call(*command)
+                self.assertEqual(normalize(command, got), normalize(command, want),
+                                 f"{name}: {' '.join(command)}\n  miniredis: {got!r}\n  redis:     {want!r}")
+        finally:
+            mini.close()
+            real.close()
+
+    def test_strings(self):
+        self.run_script("strings", SCRIPTS["strings"])
+
+    def test_keys(self):
+        self.run_script("keys", SCRIPTS["keys"])
+
+    def test_hashes(self):
+        self.run_script("hashes", SCRIPTS["hashes"])
+
+    def test_lists(self):
+        self.run_script("lists", SCRIPTS["lists"])
+
+    def test_sets(self):
+        self.run_script("sets", SCRIPTS["sets"])
+
+    def test_sorted_sets(self):
+        self.run_script("zsets", SCRIPTS["zsets"])
+
+    def test_transactions(self):
+        self.run_script("transactions", SCRIPTS["transactions"])
+
+    def test_connection_and_server(self):
+        self.run_script("connection", SCRIPTS["connection"])
+
+    def test_resp3_replies(self):
+        script = SCRIPTS["hashes"][:12] + SCRIPTS["zsets"][:30] + SCRIPTS["sets"][:12] + [
+            ["GET", "nope"], ["HGETALL", "h"], ["ZSCORE", "z", "a"], ["CONFIG", "GET", "maxmemory"],
+            ["LPOP", "nolist", "2"], ["ZPOPMIN", "z", "1"], ["ZRANDMEMBER", "z", "2", "WITHSCORES"]]
+        self.run_script("resp3", script, protocol=3)
+
+    def test_pubsub_messages(self):
+        pairs, clients = [], []
+        try:
+            for port in (self.mini.port, self.real.port):
+                sub, pub = RespClient(port), RespClient(port)
+                clients += [sub, pub]
+                pairs.append(None)
+                sub.send("SUBSCRIBE", "news", "sport")
+                first = [sub.read(), sub.read()]
+                sub.send("PSUBSCRIBE", "n*")
+                first.append(sub.read())
+                got = [first, pub.call("PUBLISH", "news", "hello"), sub.read(), sub.read()]
+                got.append(sub.call("PING"))
+                got.append(sub.call("GET", "x"))
+                sub.send("UNSUBSCRIBE")
+                # Unsubscribing from all leaves channels in hash order: compare names and counts apart.
+                leaving = [sub.read() for _ in range(2)]
+                got.append(sorted(repr(r[:2]) for r in leaving))
+                got.append(sorted(r[2] for r in leaving))
+                got.append(sub.call("PUNSUBSCRIBE"))
+                got.append(sub.call("PUNSUBSCRIBE"))
+                pairs[-1] = got
+            mini, real = pairs
+            self.assertEqual(repr(mini), repr(real))
+        finally:
+            for c in clients:
+                c.close()
+
+
+if __name__ == "__main__":
+    tap.main()
