@@ -256,9 +256,7 @@ int run_server(Config config) {
             for (Database& db : state.databases) n += static_cast<double>(db.size());
             return n;
         });
-        state.trace = [&state](std::string_view line) {
-            if (state.config.trace) mb::log::info("trace: {}", line);
-        };
+        state.trace = [](std::string_view line) { mb::log::info("trace: {}", line); };
         if (std::string error = state.load_data(); !error.empty()) {
             mb::log::error("fatal error loading the data: {}", error);
             return 1;

@@ -2,9 +2,9 @@
 // server can do; each handler lives in the file of its family (strings.cpp, lists.cpp, ...).
 #include "commands/command_table.hpp"
 
-#include <unordered_map>
 
 #include "commands/handlers.hpp"
+#include "model/dict.hpp"
 
 namespace miniredis {
 namespace {
@@ -212,17 +212,19 @@ const CommandSpec kCommands[] = {
     {"shutdown", -1, A | NS | L | T | N, cmd_shutdown, 0, 0, 0, "server", "Save (per config) and stop"},
 };
 
-// Lookup by lower-case name. Built once; lookups lower-case argv[0] into a stack buffer.
-const std::unordered_map<std::string_view, const CommandSpec*>& index() {
-    static const auto map = [] {
-        std::unordered_map<std::string_view, const CommandSpec*> m;
+// Lookup by lower-case name, in the same Dict (and hash) as the keyspace. Built once; lookups
+// lower-case argv[0] into a stack buffer - no allocation per command.
+using CommandIndex = Dict<std::string_view, const CommandSpec*>;
+const CommandIndex& index() {
+    static const CommandIndex* map = [] {
+        auto* m = new CommandIndex;  // never freed: lives as long as the process, like the table
         for (const CommandSpec& spec : kCommands) {
-            m.emplace(spec.name, &spec);
-            for (const CommandSpec& sub : spec.subcommands) m.emplace(sub.name, &sub);
+            m->insert(spec.name).first->value = &spec;
+            for (const CommandSpec& sub : spec.subcommands) m->insert(sub.name).first->value = &sub;
         }
         return m;
     }();
-    return map;
+    return *map;
 }
 
 std::string_view lower(std::string_view name, char* buffer, size_t size) {
@@ -240,20 +242,20 @@ const CommandSpec* lookup_command(std::span<const std::string_view> argv, const 
     *container = nullptr;
     char buffer[64];
     std::string_view name = lower(argv[0], buffer, 32);
-    auto it = index().find(name);
-    if (name.empty() || it == index().end()) return nullptr;
-    const CommandSpec* spec = it->second;
+    auto* entry = name.empty() ? nullptr : index().find(name);
+    if (!entry) return nullptr;
+    const CommandSpec* spec = entry->value;
     if (spec->subcommands.empty()) return spec;
     if (argv.size() < 2) return spec;  // "COMMAND" alone runs; "CONFIG" alone fails the arity check
     // "config|get"
     std::string_view sub = lower(argv[1], buffer + name.size() + 1, sizeof buffer - name.size() - 1);
     buffer[name.size()] = '|';
-    auto found = index().find(std::string_view(buffer, name.size() + 1 + sub.size()));
-    if (sub.empty() || found == index().end()) {
+    auto* found = sub.empty() ? nullptr : index().find(std::string_view(buffer, name.size() + 1 + sub.size()));
+    if (!found) {
         *container = spec;
         return nullptr;
     }
-    return found->second;
+    return found->value;
 }
 
 std::span<const CommandSpec> all_commands() { return kCommands; }

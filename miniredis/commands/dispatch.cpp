@@ -11,6 +11,7 @@
 #include <cctype>
 
 #include "commands/context.hpp"
+#include "commands/trace.hpp"
 
 namespace miniredis {
 
@@ -21,6 +22,7 @@ bool equals_ignore_case(std::string_view a, std::string_view b) {
 }
 
 void ServerState::process_input(Client& client) {
+    client.last_interaction_ms = clock.now_ms();  // once per read, not per command
     while (!client.close_after_reply && !client.blocked.active && !client.closed) {
         auto status = client.parser.parse(client.in.readable());
         if (status == resp::RequestParser::Status::incomplete) break;
@@ -61,7 +63,6 @@ void ServerState::execute(Client& client, std::span<const std::string_view> argv
     const CommandSpec* spec = lookup_command(argv, &container);
     Reply reply(client.out, client.protocol);
     want_write(client);
-    client.last_interaction_ms = clock.now_ms();
 
     auto reject = [&](std::string_view message) {
         reply.error(message);
@@ -88,10 +89,13 @@ void ServerState::execute(Client& client, std::span<const std::string_view> argv
     if (client.in_multi && !(spec->flags & kSkipQueue)) {
         client.queued.emplace_back(argv.begin(), argv.end());
         reply.simple("QUEUED");
+        if (config.trace) trace(trace_args(argv) + " -> queued until EXEC");
         return;
     }
 
     // Run it.
+    TraceProbe probe;
+    if (config.trace) probe = trace_begin(*this, client);
     CommandContext ctx(*this, client, argv, *spec);
     uint64_t dirty_before = dirty;
     int db_before = client.db;
@@ -110,9 +114,7 @@ void ServerState::execute(Client& client, std::span<const std::string_view> argv
         }
     }
     if (!ready_keys.empty()) serve_ready_keys();  // a push may have fed clients blocked in BLPOP
-    if (trace)
-        trace(fmt::format("{} -> db{}{}", fmt::join(argv.subspan(0, std::min<size_t>(argv.size(), 4)), " "), db_before,
-                          changed ? " (changed)" : ""));
+    if (config.trace) trace(trace_line(*this, client, argv, *spec, db_before, probe));
 }
 
 }  // namespace miniredis

@@ -15,6 +15,7 @@
 namespace miniredis {
 
 void ServerState::cron() {
+    env.refresh_lru_clock();
     expire_blocked_clients();
     active_expire_cycle();
     persistence_cron();

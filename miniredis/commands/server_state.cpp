@@ -9,6 +9,7 @@ namespace miniredis {
 ServerState::ServerState(const Clock& c, Config cfg) : clock(c), config(std::move(cfg)) {
     env.clock = &clock;
     env.observer = this;
+    env.refresh_lru_clock();
     databases.reserve(static_cast<size_t>(config.databases));
     for (int i = 0; i < config.databases; ++i) databases.emplace_back(i, env);
     watched_keys.resize(databases.size());

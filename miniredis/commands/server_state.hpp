@@ -138,7 +138,8 @@ public:
     bool last_bgsave_ok = true;
     int64_t start_ms = 0;
     bool shutting_down = false;
-    std::function<void(std::string_view line)> trace;  // --trace: set = one line per command
+    // Where --trace lines go (the log; tests capture them). Called only when config.trace.
+    std::function<void(std::string_view line)> trace = [](std::string_view) {};
 
     // EXEC wraps the writes of a transaction in MULTI ... EXEC in the AOF.
     bool in_exec = false;

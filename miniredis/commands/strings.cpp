@@ -104,16 +104,16 @@ void set_generic(CommandContext& ctx, const StringOptions& o, std::string_view k
         if (!deadline) return;
     }
     if (o.get && !reply_get(ctx, key)) return;
-    bool found = ctx.lookup_write(key) != nullptr;
-    if ((o.nx && found) || (o.xx && !found)) {
+    Value* existing = ctx.lookup_write(key);
+    if ((o.nx && existing) || (o.xx && !existing)) {
         if (!o.get) setnx_reply ? ctx.reply.integer(0) : ctx.reply.null();
         return;
     }
     Database& db = ctx.db();
-    if (Value* existing = db.peek(key); existing && existing->string()) {
+    if (existing && existing->string()) {
         // Overwrite in place: no new allocation for the common "SET a key again" case.
         existing->string()->assign(value);
-        if (!o.keep_ttl) db.persist(key);
+        if (!o.keep_ttl && db.expires_size() != 0) db.persist(key);
     } else {
         db.set(key, Value::of_string(value), o.keep_ttl);
     }

@@ -41,7 +41,12 @@ struct KeyspaceEnv {
     const Clock* clock = nullptr;
     KeyspaceObserver* observer = nullptr;
     bool loading = false;
-    uint32_t lru_clock() const { return static_cast<uint32_t>(clock->now_ms() / 1000); }
+    // The LRU clock in seconds, refreshed by the server's cron (10 times a second) rather than
+    // read from the OS on every lookup - the same trade as Redis' server.lruclock: eviction only
+    // needs "roughly when", and a clock call per GET would cost more than the GET.
+    uint32_t lru_clock_cached = 0;
+    uint32_t lru_clock() const { return lru_clock_cached; }
+    void refresh_lru_clock() { lru_clock_cached = static_cast<uint32_t>(clock->now_ms() / 1000); }
 };
 
 class Database {

@@ -51,6 +51,7 @@ public:
     // Buffers a command run in database `db` (a SELECT goes first when the database changed).
     void append(int db, std::span<const std::string_view> argv);
     bool has_pending() const { return !buffer_.empty(); }
+    size_t pending_bytes() const { return buffer_.size(); }
     // One write() of everything buffered, plus fsync with appendfsync always. False on an I/O
     // error: the data is kept and the caller must not acknowledge the writes.
     bool flush();

@@ -150,3 +150,23 @@ TEST(Transactions, RuntimeErrorsDoNotRollBack) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Trace, OneLinePerCommandShowsItsPath) {
+    Harness h(miniredis::test::test_config({{"trace", "yes"}}));
+    std::vector<std::string> lines;
+    h.state.trace = [&](std::string_view line) { lines.emplace_back(line); };
+    h.run({"SET", "session:42", "data", "EX", "1800"});
+    h.run({"GET", "session:42"});
+    h.run({"GET", "nope"});
+    ASSERT_EQ(lines.size(), 3u);
+    EXPECT_EQ(lines[0], "SET session:42 data EX 1800 -> keyspace db0: 1 change, expires in 1800 s -> reply +OK");
+    EXPECT_EQ(lines[1], "GET session:42 -> keyspace db0: 1 hit -> reply $4");
+    EXPECT_EQ(lines[2], "GET nope -> keyspace db0: 1 miss -> reply $-1");
+    h.state.config.trace = false;  // off: nothing, not even formatting
+    h.run({"GET", "session:42"});
+    EXPECT_EQ(lines.size(), 3u);
+}
+
+}  // namespace

@@ -1,12 +1,14 @@
 """miniredis driven by the real redis-cli and raw sockets: the first thing a user tries
 (`redis-cli -p PORT ping`), inline commands typed as into telnet, and a broken client that gets a
 protocol error and is disconnected while everybody else keeps going."""
+import json
 import socket
 import subprocess
 import unittest
+import urllib.request
 
 import tap
-from servers import Server
+from servers import Server, wait_until
 
 
 def cli(port, *args, stdin=None):
@@ -103,6 +105,20 @@ class RedisCli(unittest.TestCase):
         p = self.server.port
         self.assertIn("redis_version:", cli(p, "info", "server"))
         self.assertEqual(cli(p, "config", "get", "maxmemory-policy").split("\n"), ["maxmemory-policy", "noeviction"])
+
+    def test_trace_toggled_through_the_admin_endpoint(self):
+        with Server("MINIREDIS_BIN", "--admin-port", "0", "--appendonly", "yes", "--save", "") as s:
+            url = f"http://127.0.0.1:{s.admin_port}/api/trace"
+            with urllib.request.urlopen(url, timeout=10) as r:
+                self.assertEqual(json.loads(r.read()), {"trace": False})
+            put = urllib.request.Request(url, data=b'{"trace":true}', method="PUT")
+            with urllib.request.urlopen(put, timeout=10) as r:
+                self.assertEqual(json.loads(r.read()), {"trace": True})
+            cli(s.port, "set", "session:42", "x", "EX", "1800")
+            line = wait_until(lambda: next((l for l in s.log_lines if "trace: SET" in l), None))
+            self.assertIsNotNone(line)
+            self.assertIn("SET session:42 x EX 1800 -> keyspace db0: 1 change, expires in 1800 s -> AOF +", line)
+            self.assertIn("-> reply +OK", line)
 
     def test_sigterm_exits_cleanly(self):
         with Server("MINIREDIS_BIN") as s:

@@ -1,0 +1,80 @@
+// Trace lines (see trace.hpp).
+#include "commands/trace.hpp"
+
+#include <fmt/format.h>
+
+#include "commands/command_table.hpp"
+#include "commands/server_state.hpp"
+
+namespace miniredis {
+namespace {
+
+// Arguments as a human reads them: printable bytes as they are, others escaped, long ones cut.
+std::string render_args(std::span<const std::string_view> argv) {
+    std::string out;
+    for (size_t i = 0; i < argv.size(); ++i) {
+        if (i == 6) {
+            out += fmt::format(" ... ({} more)", argv.size() - i);
+            break;
+        }
+        if (i) out += ' ';
+        std::string_view arg = argv[i].substr(0, 40);
+        for (char c : arg) {
+            if (i == 0 && c >= 'a' && c <= 'z')
+                out += static_cast<char>(c - 'a' + 'A');  // the command name as the docs spell it
+            else if (c >= 0x20 && c < 0x7f)
+                out += c;
+            else
+                out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+        }
+        if (argv[i].size() > 40) out += "...";
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string trace_args(std::span<const std::string_view> argv) { return render_args(argv); }
+
+TraceProbe trace_begin(const ServerState& server, const Client& client) {
+    return {server.dirty, server.stats.keyspace_hits, server.stats.keyspace_misses, server.stats.pubsub_messages,
+            server.aof.pending_bytes(), client.out.size()};
+}
+
+std::string trace_line(const ServerState& server, const Client& client, std::span<const std::string_view> argv,
+                       const CommandSpec& spec, int db, const TraceProbe& before) {
+    std::string line = render_args(argv);
+    if (client.blocked.active) {
+        std::string keys;
+        for (const std::string& k : client.blocked.keys) keys += (keys.empty() ? "" : " ") + k;
+        return line + fmt::format(" -> blocked on {} (db{}) until a push or the timeout", keys, db);
+    }
+    uint64_t changes = server.dirty - before.dirty;
+    uint64_t hits = server.stats.keyspace_hits - before.hits, misses = server.stats.keyspace_misses - before.misses;
+    if (changes || hits || misses || spec.first_key) {
+        line += fmt::format(" -> keyspace db{}:", db);
+        if (changes) line += fmt::format(" {} change{}", changes, changes == 1 ? "" : "s");
+        if (hits) line += fmt::format("{} {} hit{}", changes ? "," : "", hits, hits == 1 ? "" : "s");
+        if (misses) line += fmt::format("{} {} miss{}", changes || hits ? "," : "", misses, misses == 1 ? "" : "es");
+        if (!changes && !hits && !misses) line += " untouched";
+        // A key with a TTL after a write: say when it goes.
+        if (changes && spec.first_key > 0 && static_cast<size_t>(spec.first_key) < argv.size()) {
+            auto& database = const_cast<ServerState&>(server).db(db);
+            if (auto deadline = database.expire_of(argv[static_cast<size_t>(spec.first_key)])) {
+                int64_t left = *deadline - server.clock.now_ms();
+                line += fmt::format(", expires in {} s", (left + 500) / 1000);
+            }
+        }
+    }
+    if (uint64_t delivered = server.stats.pubsub_messages - before.published)
+        line += fmt::format(" -> pub/sub: {} receiver{}", delivered, delivered == 1 ? "" : "s");
+    if (server.aof.pending_bytes() > before.aof_pending)
+        line += fmt::format(" -> AOF +{} bytes", server.aof.pending_bytes() - before.aof_pending);
+    if (client.out.size() > before.reply_start) {
+        std::string_view reply = client.out.readable().substr(before.reply_start);
+        line += fmt::format(" -> reply {}", reply.substr(0, std::min<size_t>(reply.find('\r'), 40)));
+    }
+    return line;
+}
+
+}  // namespace miniredis

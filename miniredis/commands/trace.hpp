@@ -1,0 +1,33 @@
+// Trace: one human-readable line per command, showing the path it took through the concepts
+// (--trace yes, or at run time PUT /api/trace {"trace":true} on the admin port):
+//
+//   SET session:42 EX 1800 -> keyspace db0: 1 change, expires in 1800 s -> AOF +51 bytes -> reply +OK
+//   GET session:42 -> keyspace db0: hit -> reply $4
+//   BRPOP jobs 0 -> blocked on jobs (db0) until a push or the timeout
+//
+// Zero cost when off: the dispatcher tests one bool before taking the "before" snapshot.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace miniredis {
+
+class ServerState;
+struct Client;
+struct CommandSpec;
+
+struct TraceProbe {  // counters before the command ran; the line reports the differences
+    uint64_t dirty = 0, hits = 0, misses = 0, published = 0;
+    size_t aof_pending = 0, reply_start = 0;
+};
+
+std::string trace_args(std::span<const std::string_view> argv);  // "SET k v", escaped and cut
+TraceProbe trace_begin(const ServerState& server, const Client& client);
+std::string trace_line(const ServerState& server, const Client& client, std::span<const std::string_view> argv,
+                       const CommandSpec& spec, int db, const TraceProbe& before);
+
+}  // namespace miniredis
