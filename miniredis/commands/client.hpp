@@ -59,6 +59,7 @@ struct Client {
     bool in_multi = false;
     bool multi_error = false;  // a command failed to queue: EXEC answers EXECABORT
     std::vector<OwnedArgs> queued;
+    bool queued_denyoom = false;  // a queued command may grow memory (EXEC checks maxmemory)
 
     // WATCH: (db, key) pairs; `watch_dirty` once one of them changed
     struct Watched {

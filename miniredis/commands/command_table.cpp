@@ -2,7 +2,6 @@
 // server can do; each handler lives in the file of its family (strings.cpp, lists.cpp, ...).
 #include "commands/command_table.hpp"
 
-
 #include "commands/handlers.hpp"
 #include "model/dict.hpp"
 

@@ -114,7 +114,7 @@ void cmd_hello(CommandContext& ctx) {
 
 void cmd_reset(CommandContext& ctx) {
     Client& c = ctx.client;
-    c.in_multi = c.multi_error = false;
+    c.in_multi = c.multi_error = c.queued_denyoom = false;
     c.queued.clear();
     ctx.server.unwatch_all(c);
     ctx.server.unsubscribe_all(c);

@@ -11,6 +11,8 @@
 #include <cctype>
 
 #include "commands/context.hpp"
+#include "commands/eviction.hpp"
+#include "commands/handlers.hpp"
 #include "commands/trace.hpp"
 
 namespace miniredis {
@@ -81,6 +83,11 @@ void ServerState::execute(Client& client, std::span<const std::string_view> argv
     if (!config.requirepass.empty() && !client.authenticated && !(spec->flags & kNoAuth))
         return reject("NOAUTH Authentication required.");
     if (client.in_multi && (spec->flags & kNoMulti)) return reject("ERR Command not allowed inside a transaction");
+    // Over maxmemory: make room first (maxmemory-policy); a write that cannot fit is refused.
+    // EXEC counts as such a write if it queued one (Redis checks the queued flags the same way).
+    bool may_grow = (spec->flags & kDenyOom) || (spec->handler == cmd_exec && client.queued_denyoom);
+    if (config.maxmemory > 0 && may_grow && !env.loading && !free_memory_if_needed(*this))
+        return reject("OOM command not allowed when used memory > 'maxmemory'.");
     if (client.protocol == 2 && client.subscriptions() > 0 && !(spec->flags & kAllowedWhileSubscribed))
         return reject(fmt::format(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
@@ -88,6 +95,7 @@ void ServerState::execute(Client& client, std::span<const std::string_view> argv
             spec->name));
     if (client.in_multi && !(spec->flags & kSkipQueue)) {
         client.queued.emplace_back(argv.begin(), argv.end());
+        client.queued_denyoom |= (spec->flags & kDenyOom) != 0;
         reply.simple("QUEUED");
         if (config.trace) trace(trace_args(argv) + " -> queued until EXEC");
         return;

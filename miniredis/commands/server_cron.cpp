@@ -10,6 +10,7 @@
 //                   connections' commands (group commit), and never a reply before its data.
 #include <chrono>
 
+#include "commands/eviction.hpp"
 #include "commands/server_state.hpp"
 
 namespace miniredis {
@@ -57,6 +58,7 @@ void ServerState::apply_config(Config updated) {
     config = std::move(updated);
     for (auto& [id, c] : clients) c->parser.set_max_bulk_len(config.proto_max_bulk_len);
     reconfigure_aof(old);
+    if (config.maxmemory > 0) free_memory_if_needed(*this);  // a lowered limit applies at once
 }
 
 }  // namespace miniredis

@@ -112,6 +112,15 @@ public:
     PubSub pubsub;
     ServerHooks* hooks = nullptr;
 
+    // Eviction (eviction.cpp): the best victims sampled so far, kept across calls.
+    struct EvictionCandidate {
+        int db;
+        std::string key;
+        uint64_t score;
+    };
+    std::vector<EvictionCandidate> eviction_pool;
+    size_t next_eviction_db = 0;
+
     // --- persistence (persistence.cpp) ---------------------------------------------------
     std::string load_data();  // start-up: AOF or snapshot; "" or the reason to refuse starting
     std::string start_aof();

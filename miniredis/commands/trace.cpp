@@ -37,8 +37,12 @@ std::string render_args(std::span<const std::string_view> argv) {
 std::string trace_args(std::span<const std::string_view> argv) { return render_args(argv); }
 
 TraceProbe trace_begin(const ServerState& server, const Client& client) {
-    return {server.dirty, server.stats.keyspace_hits, server.stats.keyspace_misses, server.stats.pubsub_messages,
-            server.aof.pending_bytes(), client.out.size()};
+    return {server.dirty,
+            server.stats.keyspace_hits,
+            server.stats.keyspace_misses,
+            server.stats.pubsub_messages,
+            server.aof.pending_bytes(),
+            client.out.size()};
 }
 
 std::string trace_line(const ServerState& server, const Client& client, std::span<const std::string_view> argv,

@@ -22,7 +22,7 @@ void cmd_multi(CommandContext& ctx) {
 
 static void end_transaction(CommandContext& ctx) {
     Client& c = ctx.client;
-    c.in_multi = c.multi_error = false;
+    c.in_multi = c.multi_error = c.queued_denyoom = false;
     c.queued.clear();
     ctx.server.unwatch_all(c);
 }

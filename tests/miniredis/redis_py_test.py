@@ -134,6 +134,28 @@ class RedisPy(unittest.TestCase):
         self.assertIn("used_memory", info)
         self.assertEqual(self.r.config_get("maxmemory-policy"), {"maxmemory-policy": "noeviction"})
 
+    def test_maxmemory_with_lru_eviction_and_noeviction(self):
+        with Server("MINIREDIS_BIN", "--save", "") as s:
+            r = redis.Redis(port=s.port)
+            limit = r.info("memory")["used_memory"] + 2 * 1024 * 1024
+            r.config_set("maxmemory", limit)
+            r.config_set("maxmemory-policy", "allkeys-lru")
+            value = "x" * 1000
+            pipe = r.pipeline(transaction=False)
+            for i in range(10000):  # ~10 MB into a 2 MB budget
+                pipe.set(f"cache:{i}", value)
+            pipe.execute()
+            info = r.info()
+            self.assertGreater(info["evicted_keys"], 5000)
+            self.assertLess(r.dbsize(), 5000)
+            self.assertLessEqual(info["used_memory"], limit * 1.05)
+            r.config_set("maxmemory-policy", "noeviction")
+            r.config_set("maxmemory", info["used_memory"] // 2)
+            with self.assertRaisesRegex(redis.ResponseError, "^OOM command not allowed"):
+                r.set("one-more", value)
+            self.assertIsNotNone(r.get("cache:9999"))  # reads still work
+            r.close()
+
     def test_redis_benchmark_short_run(self):
         out = subprocess.run(["redis-benchmark", "-p", str(self.server.port), "-n", "2000", "-c", "10", "-P", "4",
                               "-t", "set,get,incr,lpush,lpop,sadd,hset,zadd", "--csv"],
