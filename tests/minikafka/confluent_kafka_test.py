@@ -74,13 +74,8 @@ class ConfluentKafka(unittest.TestCase):
 
     def test_consumer_group_members_split_partitions_and_take_over_on_leave(self):
         self.create_topic("work", 4)
-        producer = self.producer()
-        for i in range(400):
-            producer.produce("work", key=str(i), value=str(i))
-        self.assertEqual(producer.flush(10), 0)
-
         received, assignments, lock = {}, {}, threading.Lock()
-        stop = threading.Event()
+        stop, go = threading.Event(), threading.Event()
 
         def member(name, limit):
             consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": "workers",
@@ -94,28 +89,37 @@ class ConfluentKafka(unittest.TestCase):
                 if message is None or message.error():
                     continue
                 with lock:
-                    received.setdefault(message.value(), []).append(name)
+                    received.setdefault(message.value(), []).append((name, message.partition()))
                 consumer.commit(message=message, asynchronous=False)
                 count += 1
             consumer.close()  # LeaveGroup: the others rebalance at once
 
-        # Three members; "brief" leaves after 20 records and the others take over its partitions.
+        # Three members split the four partitions; "brief" leaves after 20 records and the others
+        # must take over its partition.
         threads = [threading.Thread(target=member, args=(name, limit))
                    for name, limit in [("a", 10**6), ("b", 10**6), ("brief", 20)]]
         for t in threads:
             t.start()
         try:
+            split = wait_until(lambda: len(assignments) == 3 and all(assignments.values())
+                               and sum(len(v) for v in assignments.values()) == 4, timeout=30)
+            self.assertTrue(split, assignments)
+            brief_partition = assignments["brief"][0]
+            self.assertFalse(set(assignments["a"]) & set(assignments["b"]))
+            producer = self.producer()
+            for i in range(400):  # 100 per partition, so every member has more than 20 to read
+                producer.produce("work", value=str(i), partition=i % 4)
+            self.assertEqual(producer.flush(10), 0)
             self.assertTrue(wait_until(lambda: len(received) == 400, timeout=60),
                             f"received {len(received)} of 400")
-            both = wait_until(lambda: len(assignments.get("a", [])) + len(assignments.get("b", [])) == 4, 30)
-            self.assertTrue(both, assignments)
-            self.assertFalse(set(assignments["a"]) & set(assignments["b"]))
         finally:
             stop.set()
             for t in threads:
                 t.join(30)
         self.assertEqual(sorted(received), sorted(str(i).encode() for i in range(400)))
-        self.assertGreaterEqual(len({name for names in received.values() for name in names}), 2)
+        readers = [name for values in received.values() for name, p in values if p == brief_partition]
+        self.assertEqual(readers.count("brief"), 20)
+        self.assertEqual(len(readers), 100)  # the rest by whoever took over, none twice
         # Every partition's committed offset is its end: the group consumed everything.
         consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": "workers"})
         committed = consumer.committed([TopicPartition("work", p) for p in range(4)], timeout=10)

@@ -1,0 +1,332 @@
+// The log on disk: record batch validation, segments and their sparse indexes, rolling,
+// retention, lookups by offset and time, recovery of a torn tail, the committed-offsets file.
+// Real files in a temporary directory; the clock is a plain number the test moves.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "batch_builder.hpp"
+#include "storage/log_manager.hpp"
+#include "storage/offset_store.hpp"
+#include "storage/partition_log.hpp"
+
+namespace minikafka {
+namespace {
+
+namespace fs = std::filesystem;
+using test::make_batch;
+using test::make_batch_of;
+
+class TempDir {
+public:
+    TempDir() {
+        char pattern[] = "/tmp/minikafka-storage-XXXXXX";
+        path_ = mkdtemp(pattern);
+    }
+    ~TempDir() { fs::remove_all(path_); }
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+RecordBatchHeader header_of(std::string_view batch) {
+    RecordBatchHeader h;
+    EXPECT_EQ(validate_batch(batch, h), BatchCheck::ok);
+    return h;
+}
+
+int64_t append(PartitionLog& log, const std::string& batch, int64_t now = 1000) {
+    return log.append(batch, header_of(batch), now).base_offset;
+}
+
+// What a fetch would send: the bytes of the slice, read back from the file.
+std::string read_slice(const LogSlice& slice) {
+    std::string bytes(slice.size, '\0');
+    EXPECT_EQ(slice.file->read_at(slice.position, bytes.data(), bytes.size()), slice.size);
+    return bytes;
+}
+
+TEST(RecordBatch, ValidatesLengthMagicCrcAndCounts) {
+    std::string batch = make_batch_of(3);
+    RecordBatchHeader h;
+    ASSERT_EQ(validate_batch(batch, h), BatchCheck::ok);
+    EXPECT_EQ(h.record_count, 3);
+    EXPECT_EQ(h.last_offset_delta, 2);
+    EXPECT_EQ(validate_batch(batch.substr(0, batch.size() - 1), h), BatchCheck::truncated);
+    EXPECT_EQ(validate_batch(batch.substr(0, 20), h), BatchCheck::truncated);
+    std::string flipped = batch;
+    flipped.back() ^= 1;
+    EXPECT_EQ(validate_batch(flipped, h), BatchCheck::bad_crc);
+    std::string magic = batch;
+    magic[16] = 1;
+    EXPECT_EQ(validate_batch(magic, h), BatchCheck::bad_magic);
+    std::string short_length = batch;
+    mb::store_big_endian(short_length.data() + 8, int32_t{10});
+    EXPECT_EQ(validate_batch(short_length, h), BatchCheck::bad_length);
+    // The base offset is outside the CRC: the broker may rewrite it.
+    std::string moved = batch;
+    set_base_offset(moved.data(), 12345);
+    EXPECT_EQ(validate_batch(moved, h), BatchCheck::ok);
+    EXPECT_EQ(h.base_offset, 12345);
+}
+
+TEST(RecordBatch, LogAppendTimeRestampsAndKeepsTheCrcValid) {
+    std::string batch = make_batch_of(2);
+    set_log_append_time(batch.data(), batch.size(), 777);
+    RecordBatchHeader h;
+    ASSERT_EQ(validate_batch(batch, h), BatchCheck::ok);
+    EXPECT_EQ(h.max_timestamp, 777);
+    EXPECT_TRUE(h.attributes & 0x8);
+}
+
+TEST(RecordBatch, RandomBytesNeverValidate) {
+    std::mt19937 random(7);
+    for (int i = 0; i < 20000; ++i) {
+        std::string junk(random() % 200, '\0');
+        for (char& c : junk) c = static_cast<char>(random());
+        RecordBatchHeader h;
+        EXPECT_NE(validate_batch(junk, h), BatchCheck::ok);
+        first_offset_at_or_after(junk.size() >= kBatchHeaderSize ? junk : std::string(kBatchHeaderSize, '\0'), 0);
+    }
+}
+
+TEST(PartitionLog, AssignsConsecutiveOffsetsAndReadsBatchesBackVerbatim) {
+    TempDir dir;
+    PartitionLog log(dir.path() + "/t-0", LogConfig{}, 1000);
+    std::string first = make_batch_of(3), second = make_batch_of(2);
+    EXPECT_EQ(append(log, first), 0);
+    EXPECT_EQ(append(log, second), 3);
+    EXPECT_EQ(log.log_end_offset(), 5);
+    auto slice = log.read(0, 1 << 20);
+    ASSERT_TRUE(slice);
+    std::string bytes = read_slice(*slice);
+    ASSERT_EQ(bytes.size(), first.size() + second.size());
+    RecordBatchHeader h;
+    ASSERT_EQ(validate_batch(bytes, h), BatchCheck::ok);
+    EXPECT_EQ(h.base_offset, 0);
+    ASSERT_EQ(validate_batch(std::string_view(bytes).substr(first.size()), h), BatchCheck::ok);
+    EXPECT_EQ(h.base_offset, 3);
+    // Everything but the base offset is the producer's bytes.
+    EXPECT_EQ(bytes.substr(first.size() + 8), second.substr(8));
+    // A fetch from offset 4 starts at the batch that contains it.
+    EXPECT_EQ(log.read(4, 1 << 20)->position, static_cast<int64_t>(first.size()));
+    EXPECT_FALSE(log.read(5, 1 << 20));  // the log end: nothing yet
+}
+
+TEST(PartitionLog, MaxBytesIsSoftForTheFirstBatch) {
+    TempDir dir;
+    PartitionLog log(dir.path() + "/t-0", LogConfig{}, 1000);
+    std::string big = make_batch_of(10, std::string(500, 'x'));
+    append(log, big);
+    append(log, big);
+    EXPECT_EQ(log.read(0, 10)->size, big.size());                      // whole first batch despite the limit
+    EXPECT_EQ(log.read(0, big.size() + 100)->size, big.size() + 100);  // then as much as allowed
+}
+
+TEST(PartitionLog, RollsSegmentsBySizeAndFindsOffsetsInAnyOfThem) {
+    TempDir dir;
+    LogConfig config;
+    config.segment_bytes = 2000;
+    config.index_interval_bytes = 100;
+    PartitionLog log(dir.path() + "/t-0", config, 1000);
+    std::vector<int64_t> bases;
+    for (int i = 0; i < 100; ++i) bases.push_back(append(log, make_batch_of(4, "0123456789")));
+    EXPECT_GT(log.segments().size(), 5u);
+    EXPECT_TRUE(fs::exists(dir.path() + "/t-0/00000000000000000000.log"));
+    EXPECT_TRUE(fs::exists(dir.path() + "/t-0/" + segment_file_stem(log.segments()[1]->base_offset()) + ".index"));
+    EXPECT_GT(log.segments()[0]->offset_index().entries().size(), 2u);  // sparse, but present
+    for (int64_t offset = 0; offset < log.log_end_offset(); ++offset) {
+        auto slice = log.read(offset, 1);
+        ASSERT_TRUE(slice) << offset;
+        RecordBatchHeader h;
+        ASSERT_EQ(validate_batch(read_slice(*slice), h), BatchCheck::ok);
+        EXPECT_LE(h.base_offset, offset);
+        EXPECT_GE(h.last_offset(), offset);
+    }
+}
+
+TEST(PartitionLog, RollsByTime) {
+    TempDir dir;
+    LogConfig config;
+    config.segment_ms = 1000;
+    PartitionLog log(dir.path() + "/t-0", config, 0);
+    append(log, make_batch_of(1), 10);
+    append(log, make_batch_of(1), 500);
+    EXPECT_EQ(log.segments().size(), 1u);
+    append(log, make_batch_of(1), 1011);
+    EXPECT_EQ(log.segments().size(), 2u);
+    EXPECT_EQ(log.segments().back()->base_offset(), 2);
+}
+
+TEST(PartitionLog, RetentionDeletesWholeOldSegmentsBySizeAndByAge) {
+    TempDir dir;
+    LogConfig config;
+    config.segment_bytes = 1000;
+    config.retention_bytes = 3000;
+    PartitionLog log(dir.path() + "/t-0", config, 0);
+    for (int i = 0; i < 40; ++i) append(log, make_batch_of(2, std::string(100, 'r'), 1000 + i));
+    std::vector<std::string> deleted = log.enforce_retention(5000);
+    EXPECT_FALSE(deleted.empty());
+    EXPECT_LE(log.size_bytes() - log.segments().front()->size(), 3000);
+    EXPECT_GT(log.log_start_offset(), 0);
+    for (const auto& path : deleted) EXPECT_TRUE(path.ends_with(".deleted")) << path;
+    // A fetch below the new start is out of range for the handler; the log itself starts later.
+    auto first = log.read(log.log_start_offset(), 1);
+    ASSERT_TRUE(first);
+
+    config.retention_bytes = -1;
+    config.retention_ms = 1000;
+    log.set_config(config);
+    log.enforce_retention(1000 + 40 + 1000 + 1);  // every closed segment's newest record is older
+    EXPECT_EQ(log.segments().size(), 1u);         // the active segment always stays
+}
+
+TEST(PartitionLog, FindsOffsetsByTimestamp) {
+    TempDir dir;
+    LogConfig config;
+    config.index_interval_bytes = 50;
+    PartitionLog log(dir.path() + "/t-0", config, 0);
+    // Batch i holds records at 10000 + 100*i + {0, 10, 20}.
+    for (int i = 0; i < 50; ++i) {
+        std::vector<test::TestRecord> records = {{"", "a", 0}, {"", "b", 10}, {"", "c", 20}};
+        append(log, make_batch(records, 10000 + 100 * i));
+    }
+    EXPECT_EQ(log.offset_for_timestamp(0), 0);
+    EXPECT_EQ(log.offset_for_timestamp(10000), 0);
+    EXPECT_EQ(log.offset_for_timestamp(10005), 1);
+    EXPECT_EQ(log.offset_for_timestamp(12015), 3 * 20 + 2);
+    EXPECT_EQ(log.offset_for_timestamp(10000 + 100 * 49 + 20), 149);
+    EXPECT_EQ(log.offset_for_timestamp(10000 + 100 * 49 + 21), -1);
+}
+
+TEST(PartitionLog, RecoveryTruncatesATornTailAndKeepsEverythingBefore) {
+    TempDir dir;
+    std::string path = dir.path() + "/t-0";
+    std::string batch = make_batch_of(5, "payload");
+    {
+        PartitionLog log(path, LogConfig{}, 0);
+        for (int i = 0; i < 10; ++i) append(log, batch);
+    }
+    // A crash in the middle of the 11th append: only part of it reached the file.
+    std::string log_file = path + "/00000000000000000000.log";
+    {
+        std::ofstream out(log_file, std::ios::app | std::ios::binary);
+        std::string torn = batch;
+        set_base_offset(torn.data(), 50);
+        out << torn.substr(0, torn.size() / 2);
+    }
+    PartitionLog recovered(path, LogConfig{}, 0);
+    EXPECT_EQ(recovered.log_end_offset(), 50);
+    EXPECT_EQ(recovered.recovered_truncated_bytes(), static_cast<int64_t>(batch.size() / 2));
+    EXPECT_EQ(fs::file_size(log_file), 10 * batch.size());
+    EXPECT_EQ(append(recovered, batch), 50);  // and appending continues right there
+
+    // A flipped bit inside the last complete batch: its CRC fails, it goes too.
+    {
+        std::fstream f(log_file, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(static_cast<std::streamoff>(10 * batch.size() + 70));
+        f.put('!');
+    }
+    PartitionLog again(path, LogConfig{}, 0);
+    EXPECT_EQ(again.log_end_offset(), 50);
+}
+
+TEST(PartitionLog, ReopenedLogKeepsOffsetsSegmentsAndIndexes) {
+    TempDir dir;
+    LogConfig config;
+    config.segment_bytes = 1500;
+    config.index_interval_bytes = 100;
+    std::string path = dir.path() + "/t-0";
+    size_t segments = 0;
+    {
+        PartitionLog log(path, config, 0);
+        for (int i = 0; i < 60; ++i) append(log, make_batch_of(3, "abc"));
+        segments = log.segments().size();
+    }
+    PartitionLog log(path, config, 0);
+    EXPECT_EQ(log.log_end_offset(), 180);
+    EXPECT_EQ(log.segments().size(), segments);
+    EXPECT_EQ(log.read(100, 1)->size, make_batch_of(3, "abc").size());
+    // An index file that makes no sense is rebuilt from the log.
+    std::string index = path + "/" + segment_file_stem(log.segments()[0]->base_offset()) + ".index";
+    { std::ofstream(index, std::ios::binary | std::ios::trunc) << "garbage"; }
+    PartitionLog rebuilt(path, config, 0);
+    EXPECT_GT(rebuilt.segments()[0]->offset_index().entries().size(), 0u);
+    EXPECT_TRUE(rebuilt.read(5, 1));
+}
+
+TEST(PartitionLog, FlushPolicyAndWaiters) {
+    TempDir dir;
+    LogConfig config;
+    config.flush_messages = 5;
+    PartitionLog log(dir.path() + "/t-0", config, 0);
+    append(log, make_batch_of(3));
+    EXPECT_FALSE(log.flush_due(0));
+    append(log, make_batch_of(3));
+    EXPECT_TRUE(log.flush_due(0));
+    bool flushed = false;
+    log.when_flushed(6, [&] { flushed = true; });
+    FlushJob job = log.begin_flush();
+    EXPECT_EQ(job.up_to_offset, 6);
+    EXPECT_FALSE(flushed);
+    for (auto& file : job.files) file->sync();
+    log.flush_done(job, 0);
+    EXPECT_TRUE(flushed);
+    EXPECT_EQ(log.flushed_offset(), 6);
+}
+
+TEST(LogManager, TopicsAreDirectoriesAndSurviveARestart) {
+    TempDir dir;
+    {
+        LogManager logs(dir.path(), LogConfig{});
+        logs.load(0);
+        EXPECT_EQ(logs.create_topic("orders", 3, {{"retention.ms", "1000"}}, false, 0).error, ErrorCode::None);
+        EXPECT_EQ(logs.create_topic("orders", 1, {}, false, 0).error, ErrorCode::TopicAlreadyExists);
+        EXPECT_EQ(logs.create_topic("bad/name", 1, {}, false, 0).error, ErrorCode::InvalidTopicException);
+        EXPECT_EQ(logs.create_topic("x", 1, {{"retention.ms", "soon"}}, false, 0).error, ErrorCode::InvalidConfig);
+        EXPECT_EQ(logs.create_partitions("orders", 2, false, 0).error, ErrorCode::InvalidPartitions);
+        EXPECT_EQ(logs.create_partitions("orders", 4, false, 0).error, ErrorCode::None);
+        std::string batch = make_batch_of(1);
+        append(*logs.partition("orders", 3), batch);
+    }
+    EXPECT_TRUE(fs::is_directory(dir.path() + "/orders-3"));
+    LogManager logs(dir.path(), LogConfig{});
+    logs.load(0);
+    ASSERT_TRUE(logs.find("orders"));
+    EXPECT_EQ(logs.find("orders")->partitions.size(), 4u);
+    EXPECT_EQ(logs.find("orders")->config.retention_ms, 1000);
+    EXPECT_EQ(logs.partition("orders", 3)->log_end_offset(), 1);
+    std::vector<std::string> removed;
+    EXPECT_EQ(logs.delete_topic("orders", removed).error, ErrorCode::None);
+    EXPECT_EQ(removed.size(), 4u);
+    EXPECT_FALSE(logs.find("orders"));
+    EXPECT_FALSE(fs::exists(dir.path() + "/orders-0"));
+}
+
+TEST(OffsetStore, ReplaysTheLastCommitPerPartitionAndDropsATornTail) {
+    TempDir dir;
+    std::string path = dir.path() + "/consumer-offsets.log";
+    {
+        OffsetStore store(path);
+        store.load([](OffsetRecord&&) {});
+        store.append({"g", "t", 0, {5, -1, "m", 1}});
+        store.append({"g", "t", 0, {9, -1, "", 2}});
+        store.append({"g", "t", 1, {3, -1, "", 3}});
+    }
+    { std::ofstream(path, std::ios::app | std::ios::binary) << std::string("\x00\x00\x00\x40partial", 11); }
+    GroupCoordinator groups(GroupConfig{});
+    OffsetStore store(path);
+    int64_t cut = store.load([&](OffsetRecord&& r) { groups.set_offset(r.group, r.topic, r.partition, r.value); });
+    EXPECT_EQ(cut, 11);
+    ASSERT_TRUE(groups.offset("g", "t", 0));
+    EXPECT_EQ(groups.offset("g", "t", 0)->offset, 9);
+    EXPECT_EQ(groups.offset("g", "t", 1)->offset, 3);
+    EXPECT_FALSE(groups.offset("g", "t", 2));
+}
+
+}  // namespace
+}  // namespace minikafka
