@@ -1,0 +1,167 @@
+// The basic class: publishing, consuming and acknowledging - the methods that move messages.
+//
+//   basic.publish      -> content frames follow; session/channel.cpp assembles, routes, confirms
+//   basic.consume      subscribe: the queue pushes basic.deliver while the consumer has credit
+//   basic.qos          credit: at most N unacked deliveries (per consumer, or per channel if global)
+//   basic.get          pull one message (get-ok) or learn the queue is empty (get-empty)
+//   basic.ack          done with delivery tag T (multiple: with every tag up to T)
+//   basic.nack/reject  not done: requeue it, or dead-letter / drop it
+//   basic.recover      redeliver everything unacked on this channel
+//   basic.cancel       unsubscribe (the broker sends it too, when a consumed queue is deleted)
+#include <random>
+
+#include "amqp_error.hpp"
+#include "model/broker.hpp"
+#include "session/channel.hpp"
+#include "session/connection.hpp"
+
+namespace rabbit {
+
+using namespace amqp;
+
+void Channel::handle_basic_qos(MethodReader& in) {
+    BasicQos m;
+    if (!decode(in, m)) throw hard_error(syntax_error, "malformed basic.qos");
+    if (m.prefetch_size != 0) throw hard_error(not_implemented, "prefetch_size!=0 ({})", m.prefetch_size);
+    // RabbitMQ's reading of the spec: global=false limits each consumer created afterwards,
+    // global=true limits the channel's consumers together.
+    if (m.global) {
+        global_prefetch_count_ = m.prefetch_count;
+    } else {
+        prefetch_count_ = m.prefetch_count;
+    }
+    send_ok(basic_qos_ok);
+    on_output_drained();  // a raised limit may let waiting messages go now
+}
+
+void Channel::handle_basic_consume(MethodReader& in) {
+    BasicConsume m;
+    if (!decode(in, m)) throw hard_error(syntax_error, "malformed basic.consume");
+    std::string queue_name(resolve_queue_name(m.queue));
+    connection_.check_read("queue", queue_name);
+    Queue& queue = find_queue_or_throw(queue_name);
+    check_exclusive_access(queue);
+    std::string tag(m.consumer_tag);
+    if (tag.empty()) {
+        static std::mt19937_64 random{std::random_device{}()};
+        static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        tag = "amq.ctag-";
+        for (int i = 0; i < 22; ++i) tag.push_back(kAlphabet[random() % 64]);
+    } else if (find_consumer(tag)) {
+        throw hard_error(not_allowed, "attempt to reuse consumer tag '{}'", tag);
+    }
+    if (queue.has_exclusive_consumer() || (m.exclusive && queue.consumer_count() > 0))
+        throw soft_error(access_refused, "queue '{}' in vhost '{}' in exclusive use", queue_name,
+                         connection_.vhost_name());
+    auto consumer = std::make_unique<Consumer>();
+    consumer->tag = tag;
+    consumer->queue = &queue;
+    consumer->owner = this;
+    consumer->no_ack = m.no_ack;
+    consumer->exclusive = m.exclusive;
+    consumer->prefetch_count = prefetch_count_;
+    Consumer& added = *consumers_.emplace_back(std::move(consumer));
+    queue.add_consumer(added);
+    // consume-ok must reach the client before the first basic.deliver for this tag.
+    if (!m.no_wait) MethodWriter(out(), number_, basic_consume_ok).shortstr(tag).end();
+    queue.dispatch();
+}
+
+void Channel::handle_basic_cancel(MethodReader& in) {
+    BasicCancel m;
+    if (!decode(in, m)) throw hard_error(syntax_error, "malformed basic.cancel");
+    std::string tag(m.consumer_tag);
+    // Unacked deliveries of a cancelled consumer stay unacked: the client may still ack them.
+    if (Consumer* consumer = find_consumer(tag)) remove_consumer(*consumer, false);
+    if (!m.no_wait) MethodWriter(out(), number_, basic_cancel_ok).shortstr(tag).end();
+}
+
+void Channel::handle_basic_publish(MethodReader& in) {
+    BasicPublish m;
+    if (!decode(in, m)) throw hard_error(syntax_error, "malformed basic.publish");
+    if (m.immediate) throw hard_error(not_implemented, "immediate=true");
+    // Only remember the routing data: the content header and body frames follow and the message is
+    // routed when its last byte is in (finish_publish in session/channel.cpp).
+    pending_.active = true;
+    pending_.header_seen = false;
+    pending_.exchange.assign(m.exchange);
+    pending_.routing_key.assign(m.routing_key);
+    pending_.mandatory = m.mandatory;
+}
+
+void Channel::handle_basic_get(MethodReader& in) {
+    BasicGet m;
+    if (!decode(in, m)) throw hard_error(syntax_error, "malformed basic.get");
+    std::string queue_name(resolve_queue_name(m.queue));
+    connection_.check_read("queue", queue_name);
+    Queue& queue = find_queue_or_throw(queue_name);
+    check_exclusive_access(queue);
+    auto message = queue.get();
+    if (!message) {
+        MethodWriter(out(), number_, basic_get_empty).shortstr("").end();
+        return;
+    }
+    uint64_t tag = next_delivery_tag_++;
+    const Message& body = *message->message;
+    MethodWriter(out(), number_, basic_get_ok)
+        .longlong(tag)
+        .bits({message->redelivered})
+        .shortstr(body.exchange())
+        .shortstr(body.routing_key())
+        .long_(static_cast<uint32_t>(queue.ready_count()))
+        .end();
+    write_delivery_content(body);
+    if (m.no_ack) {
+        queue.ack(*message);
+    } else {
+        unacked_.push_back(Unacked{tag, queue.shared_from_this(), std::move(*message), nullptr});
+        ++unacked_live_;
+    }
+}
+
+void Channel::handle_basic_ack(MethodReader& in) {
+    BasicAck m;
+    if (!decode_basic_ack(in, m)) throw hard_error(syntax_error, "malformed basic.ack");
+    if (tx_mode_) {
+        tx_settles_.push_back(TxSettle{m.delivery_tag, m.multiple, true, false});
+        return;
+    }
+    settle(m.delivery_tag, m.multiple, true, false);
+}
+
+void Channel::handle_basic_nack(MethodReader& in) {
+    BasicAck m;
+    if (!decode_basic_nack(in, m)) throw hard_error(syntax_error, "malformed basic.nack");
+    if (tx_mode_) {
+        tx_settles_.push_back(TxSettle{m.delivery_tag, m.multiple, false, m.requeue});
+        return;
+    }
+    settle(m.delivery_tag, m.multiple, false, m.requeue);
+}
+
+void Channel::handle_basic_reject(MethodReader& in) {
+    BasicAck m;
+    if (!decode_basic_reject(in, m)) throw hard_error(syntax_error, "malformed basic.reject");
+    if (tx_mode_) {
+        tx_settles_.push_back(TxSettle{m.delivery_tag, false, false, m.requeue});
+        return;
+    }
+    settle(m.delivery_tag, false, false, m.requeue);
+}
+
+void Channel::handle_basic_recover(MethodReader& in) {
+    BasicRecover m;
+    if (!decode(in, m)) throw hard_error(syntax_error, "malformed basic.recover");
+    if (!m.requeue) throw hard_error(not_implemented, "requeue=false");
+    send_ok(basic_recover_ok);
+    requeue_all_unacked();
+}
+
+void Channel::handle_basic_recover_async(MethodReader& in) {
+    BasicRecover m;
+    if (!decode(in, m)) throw hard_error(syntax_error, "malformed basic.recover-async");
+    if (!m.requeue) throw hard_error(not_implemented, "requeue=false");
+    requeue_all_unacked();
+}
+
+}  // namespace rabbit

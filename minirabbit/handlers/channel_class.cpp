@@ -1,0 +1,27 @@
+// The channel class. channel.open and channel.close are handled by the connection (it owns the
+// channel table: session/connection.cpp); what is left is flow control from the client's side.
+//
+// channel.flow(active=false) asks the broker to stop sending deliveries on this channel until
+// channel.flow(active=true) - a consumer's brake. (RabbitMQ never sends channel.flow itself any
+// more; it uses connection.blocked for publishers. So channel.flow-ok from a client is unexpected.)
+#include "amqp_error.hpp"
+#include "session/channel.hpp"
+#include "session/connection.hpp"
+
+namespace rabbit {
+
+using namespace amqp;
+
+void Channel::handle_channel_flow(MethodReader& in) {
+    ChannelFlow m;
+    if (!decode(in, m)) throw hard_error(syntax_error, "malformed channel.flow");
+    flow_active_ = m.active;
+    MethodWriter(out(), number_, channel_flow_ok).bits({m.active}).end();
+    if (flow_active_) on_output_drained();  // resume: dispatch to our consumers again
+}
+
+void Channel::handle_channel_flow_ok(MethodReader&) {
+    // We never send channel.flow, so there is nothing this could answer.
+}
+
+}  // namespace rabbit

@@ -1,0 +1,183 @@
+// The connection class: the handshake and the goodbye (the diagram is in session/connection.hpp).
+//
+// Authentication. PLAIN carries "\0user\0password" (RFC 4616); AMQPLAIN, RabbitMQ's older mechanism,
+// a field table {LOGIN, PASSWORD} without its length prefix. As RabbitMQ does by default, the user
+// "guest" may log in only from the loopback interface. A failed login gets 403 ACCESS_REFUSED in a
+// connection.close when the client announced authentication_failure_close, else just a closed socket.
+#include "amqp_error.hpp"
+#include "log.hpp"
+#include "session/channel.hpp"
+#include "session/connection.hpp"
+
+namespace rabbit {
+
+using namespace amqp;
+
+void Connection::send_start() {
+    FieldTable capabilities;
+    for (const char* name : {"publisher_confirms", "exchange_exchange_bindings", "basic.nack", "consumer_cancel_notify",
+                             "connection.blocked", "authentication_failure_close", "per_consumer_qos"})
+        capabilities.set(name, FieldValue{true});
+    FieldTable properties;
+    properties.set("capabilities", FieldValue{std::move(capabilities)});
+    properties.set("product", FieldValue{"minirabbit"});
+    properties.set("version", FieldValue{"0.1.0"});
+    properties.set("platform", FieldValue{"C++20 / Boost.Asio"});
+    properties.set("information", FieldValue{"A teaching AMQP 0-9-1 broker; see docs/minirabbit/"});
+    properties.set("cluster_name", FieldValue{"minirabbit"});
+    MethodWriter(out_, 0, connection_start)
+        .octet(0)  // version-major
+        .octet(9)  // version-minor
+        .table(properties)
+        .longstr("PLAIN AMQPLAIN")
+        .longstr("en_US")
+        .end();
+    state_ = State::awaiting_start_ok;
+}
+
+bool Connection::authenticate(std::string_view mechanism, std::string_view response) {
+    std::string_view user, password;
+    std::optional<FieldTable> amqplain;
+    if (mechanism == "PLAIN") {
+        // [authzid] \0 authcid \0 password
+        size_t first = response.find('\0');
+        size_t second = first == std::string_view::npos ? first : response.find('\0', first + 1);
+        if (second == std::string_view::npos) return false;
+        user = response.substr(first + 1, second - first - 1);
+        password = response.substr(second + 1);
+    } else if (mechanism == "AMQPLAIN") {
+        amqplain = decode_field_table_entries(response);
+        if (!amqplain) return false;
+        const auto* login = amqplain->find("LOGIN");
+        const auto* pass = amqplain->find("PASSWORD");
+        if (!login || !pass || !login->string() || !pass->string()) return false;
+        user = *login->string();
+        password = *pass->string();
+    } else {
+        throw hard_error(command_invalid, "unknown authentication mechanism '{}'", mechanism);
+    }
+    if (user == "guest" && !peer_is_loopback_) {
+        mb::log::warn("user 'guest' may only connect via localhost (connection from {})", peer_);
+        return false;
+    }
+    if (!broker_.users().check_password(user, password)) return false;
+    user_ = user;
+    return true;
+}
+
+void Connection::handle_start_ok(MethodReader& in) {
+    ConnectionStartOk m;
+    if (!decode(in, m)) throw hard_error(syntax_error, "malformed connection.start-ok");
+    client_properties_ = std::move(m.client_properties);
+    if (!authenticate(m.mechanism, m.response)) {
+        mb::log::warn("login refused for connection from {} using {}", peer_, m.mechanism);
+        if (client_supports("authentication_failure_close")) {
+            throw hard_error(access_refused,
+                             "Login was refused using authentication mechanism {}. For details see the broker "
+                             "logfile.",
+                             m.mechanism);
+        }
+        state_ = State::closed;
+        transport_.close_after_writing();
+        return;
+    }
+    MethodWriter(out_, 0, connection_tune)
+        .short_(kDefaultChannelMax)
+        .long_(kDefaultFrameMax)
+        .short_(60)  // RabbitMQ's default heartbeat, seconds
+        .end();
+    state_ = State::awaiting_tune_ok;
+}
+
+void Connection::handle_tune_ok(MethodReader& in) {
+    ConnectionTuneOk m;
+    if (!decode(in, m)) throw hard_error(syntax_error, "malformed connection.tune-ok");
+    uint32_t frame_max = m.frame_max == 0 ? kDefaultFrameMax : m.frame_max;
+    if (frame_max < kFrameMinSize || frame_max > kDefaultFrameMax)
+        throw hard_error(not_allowed, "frame_max={} outside the allowed range {}..{}", m.frame_max, kFrameMinSize,
+                         kDefaultFrameMax);
+    frame_max_ = frame_max;
+    channel_max_ = m.channel_max == 0 || m.channel_max > kDefaultChannelMax ? kDefaultChannelMax : m.channel_max;
+    heartbeat_ = m.heartbeat;
+    state_ = State::awaiting_open;
+}
+
+void Connection::handle_open(MethodReader& in) {
+    ConnectionOpen m;
+    if (!decode(in, m)) throw hard_error(syntax_error, "malformed connection.open");
+    Vhost* vhost = broker_.find_vhost(m.virtual_host);
+    if (vhost == nullptr) throw hard_error(not_allowed, "vhost {} not found", m.virtual_host);
+    if (broker_.users().permission(m.virtual_host, user_) == nullptr)
+        throw hard_error(not_allowed, "access to vhost '{}' refused for user '{}'", m.virtual_host, user_);
+    vhost_ = vhost;
+    vhost_name_ = m.virtual_host;
+    MethodWriter(out_, 0, connection_open_ok).shortstr("").end();
+    state_ = State::open;
+    if (memory_alarm_) update_blocked();
+}
+
+void Connection::handle_close(MethodReader& in) {
+    CloseArgs m;
+    decode(in, m);  // a malformed close is still a close
+    for (auto& ch : channels_)
+        if (ch) ch->release();
+    channels_.clear();
+    write_empty_method(out_, 0, connection_close_ok);
+    state_ = State::closed;
+    transport_.close_after_writing();
+}
+
+void Connection::handle_close_ok(MethodReader&) {
+    // The answer to our own connection.close: now the socket can go.
+    state_ = State::closed;
+    transport_.close_after_writing();
+}
+
+void Connection::handle_update_secret(MethodReader&) {
+    // RabbitMQ uses this to refresh OAuth tokens; passwords do not expire here, so just agree.
+    write_empty_method(out_, 0, connection_update_secret_ok);
+}
+
+void Connection::handle_connection_method(const Frame& frame) {
+    MethodReader in(frame.payload);
+    uint16_t class_id = in.u16();
+    uint16_t method_index = in.u16();
+    if (!in.ok()) throw hard_error(frame_error, "method frame too short");
+    uint32_t method = method_id(class_id, method_index);
+    if (state_ == State::closing) {
+        if (method == connection_close_ok) {
+            handle_close_ok(in);
+        } else if (method == connection_close) {
+            write_empty_method(out_, 0, connection_close_ok);
+            state_ = State::closed;
+            transport_.close_after_writing();
+        }
+        return;
+    }
+    // Each step of the handshake accepts exactly one method; after it, only close and secrets.
+    State expected_state = method == connection_start_ok  ? State::awaiting_start_ok
+                           : method == connection_tune_ok ? State::awaiting_tune_ok
+                           : method == connection_open    ? State::awaiting_open
+                                                          : State::open;
+    bool anytime = method == connection_close || method == connection_close_ok;
+    if (!anytime && state_ != expected_state)
+        throw hard_error(command_invalid, "unexpected {} in the connection handshake", method_name(method));
+    switch (method) {
+        case connection_start_ok:
+            return handle_start_ok(in);
+        case connection_tune_ok:
+            return handle_tune_ok(in);
+        case connection_open:
+            return handle_open(in);
+        case connection_close:
+            return handle_close(in);
+        case connection_close_ok:
+            return handle_close_ok(in);
+        case connection_update_secret:
+            return handle_update_secret(in);
+        default:
+            throw hard_error(command_invalid, "{} is not valid on channel 0", method_name(method));
+    }
+}
+
+}  // namespace rabbit

@@ -1,0 +1,65 @@
+// The tx class: AMQP transactions. After tx.select, publishes and acks on the channel are held back
+// and take effect together at tx.commit (or are dropped by tx.rollback). They are atomic only in that
+// sense - RabbitMQ's are no stronger - and slow; publisher confirms are the modern way to be sure.
+// A commit that includes persistent messages for durable queues is answered only after the journal
+// has them on disk.
+#include "amqp_error.hpp"
+#include "model/broker.hpp"
+#include "session/channel.hpp"
+#include "session/connection.hpp"
+
+namespace rabbit {
+
+using namespace amqp;
+
+void Channel::handle_tx_select(MethodReader&) {
+    if (confirm_mode_) throw soft_error(precondition_failed, "cannot switch from confirm to tx mode");
+    tx_mode_ = true;
+    send_ok(tx_select_ok);
+}
+
+void Channel::handle_tx_commit(MethodReader&) {
+    if (!tx_mode_) throw soft_error(precondition_failed, "channel is not transactional");
+    // Validate the settlements before applying anything, so a bad tag fails the whole commit.
+    for (const TxSettle& s : tx_settles_) {
+        bool known = false;
+        for (const Unacked& u : unacked_)
+            if (!u.settled && (u.tag == s.tag || (s.multiple && (s.tag == 0 || u.tag <= s.tag)))) known = true;
+        if (!known) {
+            tx_publishes_.clear();
+            tx_settles_.clear();
+            throw soft_error(precondition_failed, "unknown delivery tag {}", s.tag);
+        }
+    }
+    bool needs_sync = false;
+    for (const TxPublish& p : tx_publishes_) {
+        publish(p.message, p.mandatory, p.message->exchange());
+        needs_sync = needs_sync || p.message->persistent();
+    }
+    for (const TxSettle& s : tx_settles_) {
+        bool multiple = s.multiple;
+        // A multiple settle whose tags were all settled by an earlier entry in the same commit is fine.
+        bool any = false;
+        for (const Unacked& u : unacked_)
+            if (!u.settled && (u.tag == s.tag || (multiple && (s.tag == 0 || u.tag <= s.tag)))) any = true;
+        if (any) settle(s.tag, s.multiple, s.ack, s.requeue);
+    }
+    tx_publishes_.clear();
+    tx_settles_.clear();
+    MessageStore* store = connection_.broker().store();
+    if (needs_sync && store && store->synced() < store->appended()) {
+        tx_commit_pending_ = true;
+        tx_commit_needs_synced_ = store->appended();
+        return;
+    }
+    send_ok(tx_commit_ok);
+}
+
+void Channel::handle_tx_rollback(MethodReader&) {
+    if (!tx_mode_) throw soft_error(precondition_failed, "channel is not transactional");
+    tx_publishes_.clear();
+    tx_settles_.clear();
+    send_ok(tx_rollback_ok);
+}
+
+}  // namespace rabbit

@@ -1,0 +1,55 @@
+// The broker root (see broker.hpp).
+#include "broker.hpp"
+
+#include <chrono>
+
+namespace rabbit {
+
+Broker::Broker(Clock clock) : clock_(std::move(clock)) {
+    if (!clock_) {
+        clock_ = [] {
+            using namespace std::chrono;
+            return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+        };
+    }
+}
+
+Broker::~Broker() = default;
+
+Vhost* Broker::find_vhost(std::string_view name) const {
+    auto it = vhosts_.find(name);
+    return it == vhosts_.end() ? nullptr : it->second.get();
+}
+
+Vhost& Broker::add_vhost(std::string name) {
+    auto it = vhosts_.find(name);
+    if (it == vhosts_.end()) {
+        auto vhost = std::make_unique<Vhost>(*this, name);
+        it = vhosts_.emplace(std::move(name), std::move(vhost)).first;
+    }
+    return *it->second;
+}
+
+bool Broker::delete_vhost(std::string_view name) {
+    auto it = vhosts_.find(name);
+    if (it == vhosts_.end()) return false;
+    std::string owned(name);
+    // Connections go first: closing them cancels consumers and requeues into queues that still exist.
+    if (on_vhost_deleted) on_vhost_deleted(owned);
+    it = vhosts_.find(owned);
+    if (it == vhosts_.end()) return true;
+    std::vector<Queue*> queues;
+    for (auto& [queue_name, queue] : it->second->queues()) queues.push_back(queue.get());
+    for (Queue* queue : queues) it->second->delete_queue(*queue);
+    vhosts_.erase(it);
+    users_.clear_vhost(owned);
+    return true;
+}
+
+bool Broker::memory_alarm() const { return Message::live_bytes() > memory_high_watermark; }
+
+void Broker::tick() {
+    for (auto& [name, vhost] : vhosts_) vhost->tick();
+}
+
+}  // namespace rabbit

@@ -1,0 +1,67 @@
+// CONCEPT: the broker - the root of the model. It holds the virtual hosts (each with its exchanges,
+// queues and bindings), the users and their permissions, the clock, and the hooks through which
+// the rest of the server learns about changes: the message store (journal) and "durable definitions
+// changed" (the definitions file). Exactly one thread touches it, so nothing here locks.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "message_store.hpp"
+#include "users.hpp"
+#include "vhost.hpp"
+
+namespace rabbit {
+
+class Broker {
+public:
+    using Clock = std::function<int64_t()>;  // milliseconds; tests inject their own
+    explicit Broker(Clock clock = {});
+    ~Broker();
+
+    int64_t now_ms() const { return clock_(); }
+    void set_clock(Clock clock) { clock_ = std::move(clock); }
+
+    Users& users() { return users_; }
+    const Users& users() const { return users_; }
+
+    Vhost* find_vhost(std::string_view name) const;
+    Vhost& add_vhost(std::string name);  // returns the existing one if present
+    bool delete_vhost(std::string_view name);
+    const std::map<std::string, std::unique_ptr<Vhost>, std::less<>>& vhosts() const { return vhosts_; }
+
+    MessageStore* store() const { return store_; }
+    void set_store(MessageStore* store) { store_ = store; }
+
+    // Durable definitions changed: the server rewrites the definitions file before it replies.
+    std::function<void()> on_definitions_changed;
+    void definitions_changed() {
+        if (on_definitions_changed) on_definitions_changed();
+    }
+    // A vhost was deleted: the server closes its connections (320 CONNECTION_FORCED).
+    std::function<void(const std::string&)> on_vhost_deleted;
+
+    uint64_t next_id() { return ++last_id_; }  // connection ids and journal queue ids
+    void note_id(uint64_t id) { last_id_ = id > last_id_ ? id : last_id_; }
+
+    // Message memory above this raises the memory alarm: publishers are blocked until it drains.
+    uint64_t memory_high_watermark = UINT64_MAX;
+    bool memory_alarm() const;
+
+    bool trace = false;  // --trace: one log line per publish showing its route
+
+    void tick();  // periodic work in every vhost (TTL, x-expires)
+
+private:
+    Clock clock_;
+    Users users_;
+    std::map<std::string, std::unique_ptr<Vhost>, std::less<>> vhosts_;
+    MessageStore* store_ = nullptr;
+    uint64_t last_id_ = 0;
+};
+
+}  // namespace rabbit

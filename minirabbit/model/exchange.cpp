@@ -1,0 +1,99 @@
+// The part every exchange type shares: its binding list (see exchange.hpp).
+#include "exchange.hpp"
+
+#include <algorithm>
+
+#include "protocol/content_header.hpp"
+#include "queue.hpp"
+
+namespace rabbit {
+
+std::unique_ptr<Exchange> make_direct_exchange(std::string, bool, bool, bool, amqp::FieldTable);
+std::unique_ptr<Exchange> make_fanout_exchange(std::string, bool, bool, bool, amqp::FieldTable);
+std::unique_ptr<Exchange> make_topic_exchange(std::string, bool, bool, bool, amqp::FieldTable);
+std::unique_ptr<Exchange> make_headers_exchange(std::string, bool, bool, bool, amqp::FieldTable);
+
+std::unique_ptr<Exchange> make_exchange(std::string_view type, std::string name, bool durable, bool auto_delete,
+                                        bool internal, amqp::FieldTable arguments) {
+    auto factory = type == "direct"    ? make_direct_exchange
+                   : type == "fanout"  ? make_fanout_exchange
+                   : type == "topic"   ? make_topic_exchange
+                   : type == "headers" ? make_headers_exchange
+                                       : nullptr;
+    if (!factory) return nullptr;
+    return factory(std::move(name), durable, auto_delete, internal, std::move(arguments));
+}
+
+std::string_view Binding::destination_name() const {
+    return queue ? std::string_view(queue->name()) : exchange->name();
+}
+
+bool Binding::same_as(std::string_view destination, bool to_exchange, std::string_view key,
+                      const amqp::FieldTable& args) const {
+    return (exchange != nullptr) == to_exchange && destination_name() == destination && routing_key == key &&
+           arguments == args;
+}
+
+const amqp::FieldTable& RoutingInput::headers() const {
+    if (!headers_decoded_) {
+        headers_decoded_ = true;
+        if (auto props = amqp::decode_properties(properties))
+            if (auto table = amqp::decode_headers(*props)) headers_ = std::move(*table);
+    }
+    return headers_;
+}
+
+Exchange::Exchange(std::string name, bool durable, bool auto_delete, bool internal, amqp::FieldTable arguments)
+    : name_(std::move(name)),
+      durable_(durable),
+      auto_delete_(auto_delete),
+      internal_(internal),
+      arguments_(std::move(arguments)) {}
+
+Exchange::~Exchange() = default;
+
+std::string_view Exchange::alternate_exchange() const {
+    const auto* value = arguments_.find("alternate-exchange");
+    const std::string* name = value ? value->string() : nullptr;
+    return name ? std::string_view(*name) : std::string_view();
+}
+
+bool Exchange::bind(Binding binding) {
+    for (const auto& existing : bindings_)
+        if (existing->same_as(binding.destination_name(), binding.exchange != nullptr, binding.routing_key,
+                              binding.arguments))
+            return false;
+    if (binding.exchange) ++binding.exchange->incoming_exchange_bindings;
+    bindings_.push_back(std::make_unique<Binding>(std::move(binding)));
+    index(*bindings_.back());
+    return true;
+}
+
+bool Exchange::unbind(std::string_view destination, bool to_exchange, std::string_view key,
+                      const amqp::FieldTable& args) {
+    auto it = std::find_if(bindings_.begin(), bindings_.end(),
+                           [&](const auto& b) { return b->same_as(destination, to_exchange, key, args); });
+    if (it == bindings_.end()) return false;
+    unindex(**it);
+    if ((*it)->exchange) --(*it)->exchange->incoming_exchange_bindings;
+    bindings_.erase(it);
+    return true;
+}
+
+size_t Exchange::unbind_all_to(const void* destination) {
+    size_t removed = 0;
+    for (auto it = bindings_.begin(); it != bindings_.end();) {
+        const Binding& b = **it;
+        if (b.queue == destination || b.exchange == destination) {
+            unindex(b);
+            if (b.exchange) --b.exchange->incoming_exchange_bindings;
+            it = bindings_.erase(it);
+            ++removed;
+        } else {
+            ++it;
+        }
+    }
+    return removed;
+}
+
+}  // namespace rabbit

@@ -1,0 +1,29 @@
+// CONCEPT: the fanout exchange - publish/subscribe. Every bound queue gets a copy; the routing key is
+// ignored. Each subscriber declares its own (often exclusive, server-named) queue and binds it.
+#include "exchange.hpp"
+
+namespace rabbit {
+namespace {
+
+class FanoutExchange final : public Exchange {
+public:
+    using Exchange::Exchange;
+    std::string_view type() const override { return "fanout"; }
+
+    void route(const RoutingInput&, std::vector<const Binding*>& out) const override {
+        for (const auto& binding : bindings()) out.push_back(binding.get());
+    }
+
+protected:
+    void index(const Binding&) override {}  // the binding list is the index
+    void unindex(const Binding&) override {}
+};
+
+}  // namespace
+
+std::unique_ptr<Exchange> make_fanout_exchange(std::string name, bool durable, bool auto_delete, bool internal,
+                                               amqp::FieldTable arguments) {
+    return std::make_unique<FanoutExchange>(std::move(name), durable, auto_delete, internal, std::move(arguments));
+}
+
+}  // namespace rabbit

@@ -1,0 +1,42 @@
+// Message storage: one block per message, freed when the last queue (or unacked delivery) lets go.
+#include "message.hpp"
+
+#include <cstring>
+#include <new>
+
+namespace rabbit {
+
+size_t Message::live_bytes_ = 0;
+
+MessageRef Message::make(const Fields& f) {
+    // Exchange names and routing keys are AMQP shortstrs: at most 255 bytes, so a byte holds the size.
+    std::string_view exchange = f.exchange.substr(0, 255), routing_key = f.routing_key.substr(0, 255);
+    size_t extra = exchange.size() + routing_key.size() + f.properties.size() + f.body.size();
+    void* block = ::operator new(sizeof(Message) + extra);
+    auto* m = new (block) Message();
+    m->exchange_size_ = static_cast<uint8_t>(exchange.size());
+    m->routing_key_size_ = static_cast<uint8_t>(routing_key.size());
+    m->properties_size_ = static_cast<uint32_t>(f.properties.size());
+    m->body_size_ = f.body.size();
+    m->persistent_ = f.persistent;
+    m->priority_ = f.priority;
+    m->ttl_ms_ = f.ttl_ms;
+    char* p = m->data();
+    for (std::string_view part : {exchange, routing_key, f.properties, f.body}) {
+        if (!part.empty()) std::memcpy(p, part.data(), part.size());
+        p += part.size();
+    }
+    live_bytes_ += m->memory_size();
+    return MessageRef(m);
+}
+
+void MessageRef::release() {
+    if (message_ && --message_->refs_ == 0) {
+        Message::live_bytes_ -= message_->memory_size();
+        message_->~Message();
+        ::operator delete(message_);
+    }
+    message_ = nullptr;
+}
+
+}  // namespace rabbit

@@ -1,0 +1,27 @@
+// The model's window onto durability: a queue announces each change to a persistent message in a
+// durable queue, and storage/journal.cpp (which implements this) writes it down. The arrow points
+// from storage to the model - the model knows only this interface, not files or fsync.
+#pragma once
+
+#include <cstdint>
+
+namespace rabbit {
+
+class Queue;
+struct QueuedMessage;
+
+class MessageStore {
+public:
+    virtual void enqueued(const Queue& queue, const QueuedMessage& message) = 0;
+    virtual void removed(const Queue& queue, uint64_t seq) = 0;  // acked, dropped, expired, purged
+    virtual void queue_deleted(const Queue& queue) = 0;          // every message of it is garbage now
+    // Positions in the journal: a publisher confirm for a message is sent once synced() has
+    // reached the appended() value seen right after the message was enqueued.
+    virtual uint64_t appended() const = 0;
+    virtual uint64_t synced() const = 0;
+
+protected:
+    ~MessageStore() = default;
+};
+
+}  // namespace rabbit

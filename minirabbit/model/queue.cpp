@@ -1,0 +1,254 @@
+// The queue: FIFO order, round-robin dispatch, TTL, overflow, priorities (see queue.hpp).
+#include "queue.hpp"
+
+#include <algorithm>
+
+#include "broker.hpp"
+#include "vhost.hpp"
+
+namespace rabbit {
+
+std::string_view death_reason_name(DeathReason reason) {
+    switch (reason) {
+        case DeathReason::rejected:
+            return "rejected";
+        case DeathReason::expired:
+            return "expired";
+        case DeathReason::maxlen:
+            return "maxlen";
+    }
+    return "rejected";
+}
+
+Queue::Queue(Vhost& vhost, std::string name, bool durable, bool exclusive, bool auto_delete, amqp::FieldTable arguments,
+             QueueArguments parsed, uint64_t exclusive_owner)
+    : vhost_(vhost),
+      name_(std::move(name)),
+      durable_(durable),
+      auto_delete_(auto_delete),
+      arguments_(std::move(arguments)),
+      settings_(std::move(parsed)),
+      exclusive_owner_(exclusive ? exclusive_owner : 0),
+      levels_(size_t{settings_.max_priority} + 1),
+      last_used_(vhost.broker().now_ms()) {}
+
+Queue::~Queue() = default;
+
+int64_t Queue::now() const { return vhost_.broker().now_ms(); }
+
+void Queue::touch() { last_used_ = now(); }
+
+bool Queue::expired_unused() const {
+    return settings_.expires && consumers_.empty() && now() - last_used_ >= *settings_.expires;
+}
+
+bool Queue::has_exclusive_consumer() const {
+    return std::any_of(consumers_.begin(), consumers_.end(), [](const Consumer* c) { return c->exclusive; });
+}
+
+std::deque<QueuedMessage>& Queue::level_for(const Message& message) {
+    return levels_[std::min<size_t>(message.priority(), levels_.size() - 1)];
+}
+
+QueuedMessage* Queue::head() {
+    for (auto level = levels_.rbegin(); level != levels_.rend(); ++level)
+        if (!level->empty()) return &level->front();
+    return nullptr;
+}
+
+QueuedMessage Queue::pop_head() {
+    for (auto level = levels_.rbegin(); level != levels_.rend(); ++level) {
+        if (level->empty()) continue;
+        QueuedMessage m = std::move(level->front());
+        level->pop_front();
+        --ready_count_;
+        ready_bytes_ -= m.message->body().size();
+        return m;
+    }
+    return {};
+}
+
+void Queue::insert_in_order(QueuedMessage message) {
+    // Requeued messages go back where they were: the level stays sorted by seq. They are usually
+    // the oldest, so the search ends near the front.
+    auto& level = level_for(*message.message);
+    auto at = std::lower_bound(level.begin(), level.end(), message.seq,
+                               [](const QueuedMessage& m, uint64_t seq) { return m.seq < seq; });
+    ready_bytes_ += message.message->body().size();
+    ++ready_count_;
+    level.insert(at, std::move(message));
+}
+
+bool Queue::over_limit(size_t extra_count, uint64_t extra_bytes) const {
+    return (settings_.max_length && ready_count_ + extra_count > static_cast<uint64_t>(*settings_.max_length)) ||
+           (settings_.max_length_bytes &&
+            ready_bytes_ + extra_bytes > static_cast<uint64_t>(*settings_.max_length_bytes));
+}
+
+Queue::PublishResult Queue::publish(MessageRef message) {
+    ++stats_.published;
+    if (settings_.overflow != Overflow::drop_head && over_limit(1, message->body().size())) {
+        // reject-publish: the newest message is refused (the publisher gets basic.nack in confirm
+        // mode); reject-publish-dlx also dead-letters it.
+        if (settings_.overflow == Overflow::reject_publish_dlx)
+            vhost_.dead_letter(*this, QueuedMessage{message, 0, 0, false}, DeathReason::maxlen);
+        ++stats_.dropped;
+        return PublishResult::rejected;
+    }
+    QueuedMessage entry{std::move(message), next_seq_++, 0, false};
+    // The queue's TTL and the message's own expiration both apply; the earlier one wins.
+    int64_t ttl = entry.message->ttl_ms();
+    if (settings_.message_ttl && (ttl < 0 || *settings_.message_ttl < ttl)) ttl = *settings_.message_ttl;
+    if (ttl >= 0) entry.expires_at = now() + ttl;
+    if (journaled(entry))
+        if (MessageStore* store = vhost_.broker().store()) store->enqueued(*this, entry);
+    ready_bytes_ += entry.message->body().size();
+    ++ready_count_;
+    level_for(*entry.message).push_back(std::move(entry));
+    // drop-head: make room by dropping (dead-lettering) the oldest.
+    while (over_limit(0, 0) && ready_count_ > 0) drop(pop_head(), DeathReason::maxlen);
+    dispatch();
+    return PublishResult::enqueued;
+}
+
+void Queue::restore(MessageRef message, uint64_t seq) {
+    QueuedMessage entry{std::move(message), seq, 0, true};
+    // A recovered message may have been delivered before the restart: say so, as RabbitMQ does.
+    if (settings_.message_ttl) entry.expires_at = now() + *settings_.message_ttl;
+    if (seq >= next_seq_) next_seq_ = seq + 1;
+    insert_in_order(std::move(entry));
+}
+
+void Queue::add_consumer(Consumer& consumer) {
+    consumers_.push_back(&consumer);
+    had_consumer_ = true;
+    touch();
+}
+
+void Queue::remove_consumer(Consumer& consumer) {
+    auto it = std::find(consumers_.begin(), consumers_.end(), &consumer);
+    if (it == consumers_.end()) return;
+    size_t index = static_cast<size_t>(it - consumers_.begin());
+    consumers_.erase(it);
+    if (next_consumer_ > index) --next_consumer_;
+    if (next_consumer_ >= consumers_.size()) next_consumer_ = 0;
+    touch();
+}
+
+void Queue::dispatch() {
+    // A delivery can make a channel flush or close, which may call back into dispatch(): the flag
+    // keeps the loop single and its cursor valid.
+    if (dispatching_ || deleted_) return;
+    dispatching_ = true;
+    while (ready_count_ > 0 && !consumers_.empty()) {
+        QueuedMessage* next = head();
+        if (next->expires_at != 0 && next->expires_at <= now()) {
+            drop(pop_head(), DeathReason::expired);
+            ++stats_.expired;
+            continue;
+        }
+        // Round-robin: start after the consumer served last; take the first with credit.
+        Consumer* chosen = nullptr;
+        for (size_t tried = 0; tried < consumers_.size(); ++tried) {
+            Consumer* candidate = consumers_[next_consumer_];
+            next_consumer_ = (next_consumer_ + 1) % consumers_.size();
+            if (candidate->owner->can_deliver(*candidate)) {
+                chosen = candidate;
+                break;
+            }
+        }
+        if (chosen == nullptr) break;  // everyone is busy: the next ack or drained socket resumes us
+        QueuedMessage message = pop_head();
+        ++stats_.delivered;
+        ++chosen->delivered;
+        if (message.redelivered) ++stats_.redelivered;
+        if (chosen->no_ack) {
+            delivered_no_ack(message);
+        } else {
+            ++unacked_count_;
+            ++chosen->unacked;
+        }
+        chosen->owner->deliver(*chosen, *this, std::move(message));
+    }
+    dispatching_ = false;
+}
+
+std::optional<QueuedMessage> Queue::get() {
+    touch();
+    expire_messages();
+    if (ready_count_ == 0) return std::nullopt;
+    QueuedMessage message = pop_head();
+    ++stats_.delivered;
+    ++unacked_count_;
+    return message;
+}
+
+void Queue::ack(const QueuedMessage& message) {
+    if (unacked_count_ > 0) --unacked_count_;
+    ++stats_.acked;
+    if (!deleted_ && journaled(message))
+        if (MessageStore* store = vhost_.broker().store()) store->removed(*this, message.seq);
+}
+
+void Queue::delivered_no_ack(const QueuedMessage& message) {
+    ++stats_.acked;
+    if (journaled(message))
+        if (MessageStore* store = vhost_.broker().store()) store->removed(*this, message.seq);
+}
+
+void Queue::requeue(QueuedMessage message) {
+    if (unacked_count_ > 0) --unacked_count_;
+    if (deleted_) return;
+    message.redelivered = true;
+    insert_in_order(std::move(message));
+}
+
+void Queue::reject(QueuedMessage message) {
+    if (unacked_count_ > 0) --unacked_count_;
+    if (deleted_) return;
+    drop(std::move(message), DeathReason::rejected);
+}
+
+void Queue::drop(QueuedMessage message, DeathReason reason) {
+    ++stats_.dropped;
+    if (settings_.dead_letter_exchange) vhost_.dead_letter(*this, message, reason);
+    if (journaled(message))
+        if (MessageStore* store = vhost_.broker().store()) store->removed(*this, message.seq);
+}
+
+void Queue::expire_messages() {
+    // RabbitMQ expires only from the head: a message behind a longer-lived one waits its turn
+    // (cheap, and order stays FIFO). With one TTL per queue the head is always the oldest anyway.
+    int64_t t = now();
+    while (QueuedMessage* next = head()) {
+        if (next->expires_at == 0 || next->expires_at > t) break;
+        ++stats_.expired;
+        drop(pop_head(), DeathReason::expired);
+    }
+}
+
+size_t Queue::purge() {
+    size_t count = ready_count_;
+    MessageStore* store = vhost_.broker().store();
+    for (auto& level : levels_) {
+        for (auto& m : level)
+            if (store && journaled(m)) store->removed(*this, m.seq);
+        level.clear();
+    }
+    ready_count_ = 0;
+    ready_bytes_ = 0;
+    return count;
+}
+
+std::vector<QueuedMessage> Queue::take_all() {
+    std::vector<QueuedMessage> all;
+    for (auto& level : levels_) {
+        for (auto& m : level) all.push_back(std::move(m));
+        level.clear();
+    }
+    ready_count_ = 0;
+    ready_bytes_ = 0;
+    return all;
+}
+
+}  // namespace rabbit

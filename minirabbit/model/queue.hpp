@@ -1,0 +1,133 @@
+// CONCEPT: a queue - a FIFO buffer of messages between producers and consumers.
+//
+//   publish -> [ m7 m6 m5 m4 ] -> dispatch -> consumer A (m4), consumer B (m5), consumer A (m6) ...
+//                    ready              unacked: delivered, waiting for basic.ack
+//
+// - Strict FIFO: the oldest ready message goes first. Competing consumers are served round-robin,
+//   each only while it has credit (basic.qos prefetch). That is RabbitMQ's "work queue".
+// - A delivered message stays the queue's responsibility until acked. Rejected, nacked or orphaned
+//   by a closed channel it is requeued at its original position (by seq) with `redelivered` set.
+// - Expiry (x-message-ttl, per-message expiration) and overflow (x-max-length[-bytes]) remove messages
+//   from the head; with a dead-letter exchange they are republished there with an x-death header.
+// - x-max-priority: one FIFO per priority level; higher levels are served first.
+// - Persistent messages in durable queues are announced to the MessageStore (the journal), which
+//   writes them to disk; acks are announced too, so a restart restores exactly the unacked ones.
+// READ NEXT: consumer.hpp (the interface to channels), vhost.cpp (dead-lettering, deletion).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "consumer.hpp"
+#include "protocol/field_table.hpp"
+#include "queue_arguments.hpp"
+
+namespace rabbit {
+
+class Vhost;
+
+enum class DeathReason { rejected, expired, maxlen };
+std::string_view death_reason_name(DeathReason reason);
+
+class Queue : public std::enable_shared_from_this<Queue> {
+public:
+    Queue(Vhost& vhost, std::string name, bool durable, bool exclusive, bool auto_delete, amqp::FieldTable arguments,
+          QueueArguments parsed, uint64_t exclusive_owner);
+    ~Queue();
+    Queue(const Queue&) = delete;
+    Queue& operator=(const Queue&) = delete;
+
+    // ---- publishing
+    enum class PublishResult { enqueued, rejected };  // rejected = x-overflow reject-publish
+    PublishResult publish(MessageRef message);
+    // Puts back a message recovered from the journal (no journaling, no dispatch yet).
+    void restore(MessageRef message, uint64_t seq);
+
+    // ---- consuming
+    void add_consumer(Consumer& consumer);
+    void remove_consumer(Consumer& consumer);  // the caller checks auto_delete_due() afterwards
+    // Hands ready messages to consumers that can take them. Call after anything that may let a
+    // delivery happen: a publish, an ack (credit), a new consumer, a drained socket.
+    void dispatch();
+    std::optional<QueuedMessage> get();  // basic.get: the next ready message, if any (counts as unacked)
+    // Every delivered message ends in exactly one of these three:
+    void ack(const QueuedMessage& message);               // done with it: forget (and journal the ack)
+    void requeue(QueuedMessage message);                  // back at its original position; call dispatch()
+    void reject(QueuedMessage message);                   // dead-letter it (reason rejected) or drop it
+    void delivered_no_ack(const QueuedMessage& message);  // auto-ack: settled as it was sent
+
+    size_t purge();          // drops every ready message; returns how many
+    void expire_messages();  // drops (dead-letters) expired messages from the head
+    bool auto_delete_due() const { return auto_delete_ && had_consumer_ && consumers_.empty(); }
+    bool expired_unused() const;  // x-expires: unused for that long
+    void touch();                 // a use that resets x-expires: consume, get, declare
+    void mark_deleted() { deleted_ = true; }
+    bool deleted() const { return deleted_; }
+    // Drops every ready message without journaling (the queue is going away).
+    std::vector<QueuedMessage> take_all();
+
+    // ---- facts
+    const std::string& name() const { return name_; }
+    Vhost& vhost() const { return vhost_; }
+    bool durable() const { return durable_; }
+    bool exclusive() const { return exclusive_owner_ != 0; }
+    uint64_t exclusive_owner() const { return exclusive_owner_; }  // connection id, 0 = none
+    bool auto_delete() const { return auto_delete_; }
+    const amqp::FieldTable& arguments() const { return arguments_; }
+    const QueueArguments& settings() const { return settings_; }
+    bool journaled(const QueuedMessage& m) const { return durable_ && m.message->persistent(); }
+    size_t ready_count() const { return ready_count_; }
+    uint64_t ready_bytes() const { return ready_bytes_; }
+    size_t unacked_count() const { return unacked_count_; }
+    size_t consumer_count() const { return consumers_.size(); }
+    const std::vector<Consumer*>& consumers() const { return consumers_; }
+    bool has_exclusive_consumer() const;
+    uint64_t next_seq() const { return next_seq_; }
+    void set_next_seq(uint64_t seq) { next_seq_ = seq; }
+    uint64_t store_id = 0;  // the journal's key for this queue (durable queues only)
+
+    struct Stats {
+        uint64_t published = 0, delivered = 0, acked = 0, redelivered = 0, expired = 0, dropped = 0;
+    };
+    const Stats& stats() const { return stats_; }
+    // Visits ready messages in delivery order (for the journal's compaction and the admin API).
+    template <typename F>
+    void for_each_ready(F&& f) const {
+        for (auto level = levels_.rbegin(); level != levels_.rend(); ++level)
+            for (const auto& m : *level) f(m);
+    }
+
+private:
+    std::deque<QueuedMessage>& level_for(const Message& message);
+    QueuedMessage* head();  // the next message to deliver (highest non-empty priority level), or null
+    QueuedMessage pop_head();
+    void insert_in_order(QueuedMessage message);
+    void drop(QueuedMessage message, DeathReason reason);  // dead-letter or discard, with journaling
+    bool over_limit(size_t extra_count, uint64_t extra_bytes) const;
+    int64_t now() const;
+
+    Vhost& vhost_;
+    std::string name_;
+    bool durable_, auto_delete_;
+    amqp::FieldTable arguments_;
+    QueueArguments settings_;
+    uint64_t exclusive_owner_;
+    std::vector<std::deque<QueuedMessage>> levels_;  // one per priority level; [0] = lowest
+    std::vector<Consumer*> consumers_;
+    size_t next_consumer_ = 0;  // round-robin cursor
+    size_t ready_count_ = 0;
+    uint64_t ready_bytes_ = 0;
+    size_t unacked_count_ = 0;
+    uint64_t next_seq_ = 1;
+    bool had_consumer_ = false;
+    bool deleted_ = false;
+    bool dispatching_ = false;
+    int64_t last_used_ = 0;
+    Stats stats_;
+};
+
+}  // namespace rabbit

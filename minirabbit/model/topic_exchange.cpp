@@ -1,0 +1,130 @@
+// The topic exchange and its trie (see topic_exchange.hpp for the matching rules).
+#include "topic_exchange.hpp"
+
+#include <algorithm>
+
+#include "exchange.hpp"
+
+namespace rabbit {
+
+std::vector<std::string_view> split_topic(std::string_view key) {
+    std::vector<std::string_view> words;
+    if (key.empty()) return words;
+    for (;;) {
+        size_t dot = key.find('.');
+        words.push_back(key.substr(0, dot));
+        if (dot == std::string_view::npos) return words;
+        key.remove_prefix(dot + 1);
+    }
+}
+
+namespace {
+bool matches(const std::vector<std::string_view>& pattern, size_t p, const std::vector<std::string_view>& words,
+             size_t w) {
+    if (p == pattern.size()) return w == words.size();
+    if (pattern[p] == "#")  // '#' swallows nothing ... or one more word and stays
+        return matches(pattern, p + 1, words, w) || (w < words.size() && matches(pattern, p, words, w + 1));
+    if (w == words.size()) return false;
+    return (pattern[p] == "*" || pattern[p] == words[w]) && matches(pattern, p + 1, words, w + 1);
+}
+}  // namespace
+
+bool topic_matches(std::string_view binding_key, std::string_view routing_key) {
+    return matches(split_topic(binding_key), 0, split_topic(routing_key), 0);
+}
+
+void TopicTrie::add(std::string_view binding_key, const Binding* binding) {
+    Node* node = &root_;
+    for (std::string_view word : split_topic(binding_key)) {
+        std::unique_ptr<Node>* next;
+        if (word == "*") {
+            next = &node->star;
+        } else if (word == "#") {
+            next = &node->hash;
+        } else {
+            auto it = node->children.find(word);
+            if (it == node->children.end()) it = node->children.emplace(std::string(word), nullptr).first;
+            next = &it->second;
+        }
+        if (!*next) *next = std::make_unique<Node>();
+        node = next->get();
+    }
+    node->bindings.push_back(binding);
+}
+
+bool TopicTrie::remove(Node& node, const std::vector<std::string_view>& words, size_t i, const Binding* binding) {
+    // Returns whether `node` became empty, so the caller can prune it: a trie that saw many
+    // short-lived bindings (one per subscriber queue) must not keep their dead branches.
+    if (i == words.size()) {
+        std::erase(node.bindings, binding);
+        return node.empty();
+    }
+    std::unique_ptr<Node>* child;
+    std::map<std::string, std::unique_ptr<Node>, std::less<>>::iterator literal;
+    if (words[i] == "*") {
+        child = &node.star;
+    } else if (words[i] == "#") {
+        child = &node.hash;
+    } else {
+        literal = node.children.find(words[i]);
+        if (literal == node.children.end()) return false;
+        child = &literal->second;
+    }
+    if (!*child) return false;
+    if (remove(**child, words, i + 1, binding)) {
+        if (words[i] == "*" || words[i] == "#")
+            child->reset();
+        else
+            node.children.erase(literal);
+    }
+    return node.empty();
+}
+
+void TopicTrie::remove(std::string_view binding_key, const Binding* binding) {
+    remove(root_, split_topic(binding_key), 0, binding);
+}
+
+void TopicTrie::match(const Node& node, const std::vector<std::string_view>& words, size_t i,
+                      std::vector<const Binding*>& out) {
+    if (node.hash) {
+        // '#' may swallow zero words (continue at i) or any number of them (continue at i+1 ... end).
+        for (size_t j = i; j <= words.size(); ++j) match(*node.hash, words, j, out);
+    }
+    if (i == words.size()) {
+        out.insert(out.end(), node.bindings.begin(), node.bindings.end());
+        return;
+    }
+    if (auto it = node.children.find(words[i]); it != node.children.end()) match(*it->second, words, i + 1, out);
+    if (node.star) match(*node.star, words, i + 1, out);
+}
+
+void TopicTrie::match(std::string_view routing_key, std::vector<const Binding*>& out) const {
+    match(root_, split_topic(routing_key), 0, out);
+}
+
+namespace {
+
+class TopicExchange final : public Exchange {
+public:
+    using Exchange::Exchange;
+    std::string_view type() const override { return "topic"; }
+    void route(const RoutingInput& input, std::vector<const Binding*>& out) const override {
+        trie_.match(input.routing_key, out);
+    }
+
+protected:
+    void index(const Binding& binding) override { trie_.add(binding.routing_key, &binding); }
+    void unindex(const Binding& binding) override { trie_.remove(binding.routing_key, &binding); }
+
+private:
+    TopicTrie trie_;
+};
+
+}  // namespace
+
+std::unique_ptr<Exchange> make_topic_exchange(std::string name, bool durable, bool auto_delete, bool internal,
+                                              amqp::FieldTable arguments) {
+    return std::make_unique<TopicExchange>(std::move(name), durable, auto_delete, internal, std::move(arguments));
+}
+
+}  // namespace rabbit

@@ -1,0 +1,255 @@
+// Virtual hosts: predeclared exchanges, routing, deletion, dead-lettering (see vhost.hpp).
+#include "vhost.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "broker.hpp"
+#include "protocol/content_header.hpp"
+
+namespace rabbit {
+
+Vhost::Vhost(Broker& broker, std::string name) : broker_(broker), name_(std::move(name)) {
+    struct Predeclared {
+        const char* name;
+        const char* type;
+        bool internal;
+    };
+    static constexpr Predeclared kPredeclared[] = {
+        {"", "direct", false},
+        {"amq.direct", "direct", false},
+        {"amq.fanout", "fanout", false},
+        {"amq.topic", "topic", false},
+        {"amq.headers", "headers", false},
+        {"amq.match", "headers", false},
+        {"amq.rabbitmq.trace", "topic", true},
+    };
+    for (const auto& e : kPredeclared) add_exchange(make_exchange(e.type, e.name, true, false, e.internal, {}));
+}
+
+Vhost::~Vhost() {
+    // Bindings point at queues and exchanges: drop them before either goes.
+    for (auto& [name, exchange] : exchanges_) {
+        std::vector<const void*> targets;
+        for (const auto& b : exchange->bindings())
+            targets.push_back(b->queue ? static_cast<const void*>(b->queue) : b->exchange);
+        for (const void* t : targets) exchange->unbind_all_to(t);
+    }
+}
+
+Exchange* Vhost::find_exchange(std::string_view name) const {
+    auto it = exchanges_.find(name);
+    return it == exchanges_.end() ? nullptr : it->second.get();
+}
+
+Queue* Vhost::find_queue(std::string_view name) const {
+    auto it = queues_.find(name);
+    return it == queues_.end() ? nullptr : it->second.get();
+}
+
+std::shared_ptr<Queue> Vhost::queue_ref(std::string_view name) const {
+    auto it = queues_.find(name);
+    return it == queues_.end() ? nullptr : it->second;
+}
+
+Exchange& Vhost::add_exchange(std::unique_ptr<Exchange> exchange) {
+    auto& slot = exchanges_[exchange->name()];
+    slot = std::move(exchange);
+    return *slot;
+}
+
+Queue& Vhost::add_queue(std::shared_ptr<Queue> queue) {
+    auto& slot = queues_[queue->name()];
+    slot = std::move(queue);
+    return *slot;
+}
+
+void Vhost::maybe_auto_delete(Exchange& exchange) {
+    // RabbitMQ: an auto-delete exchange is deleted when its last binding (as a source) is removed.
+    if (exchange.auto_delete() && !exchange.has_bindings()) delete_exchange(exchange);
+}
+
+void Vhost::delete_exchange(Exchange& exchange) {
+    bool durable = exchange.durable();
+    std::string name = exchange.name();
+    // Bindings *to* this exchange live in other exchanges; remove them first, then its own.
+    std::vector<Exchange*> lost_a_binding;
+    for (auto& [other_name, other] : exchanges_)
+        if (other.get() != &exchange && other->unbind_all_to(&exchange) > 0) lost_a_binding.push_back(other.get());
+    exchanges_.erase(name);
+    for (Exchange* other : lost_a_binding) maybe_auto_delete(*other);
+    if (durable) broker_.definitions_changed();
+}
+
+size_t Vhost::delete_queue(Queue& queue) {
+    std::shared_ptr<Queue> keep = queue_ref(queue.name());  // the map holds the last reference
+    if (!keep) return 0;
+    queue.mark_deleted();
+    // Cancel consumers: their channels send basic.cancel (consumer_cancel_notify) and forget them.
+    std::vector<Consumer*> consumers = queue.consumers();
+    for (Consumer* c : consumers) {
+        queue.remove_consumer(*c);
+        c->owner->cancelled_by_queue(*c);
+    }
+    std::vector<Exchange*> lost_a_binding;
+    for (auto& [name, exchange] : exchanges_)
+        if (exchange->unbind_all_to(&queue) > 0) lost_a_binding.push_back(exchange.get());
+    size_t ready = queue.ready_count();
+    queue.take_all();
+    if (queue.durable())
+        if (MessageStore* store = broker_.store()) store->queue_deleted(queue);
+    bool durable = queue.durable();
+    queues_.erase(queue.name());
+    for (Exchange* exchange : lost_a_binding) maybe_auto_delete(*exchange);
+    if (durable) broker_.definitions_changed();
+    return ready;
+}
+
+bool Vhost::unbind(Exchange& source, std::string_view destination, bool to_exchange, std::string_view key,
+                   const amqp::FieldTable& args) {
+    if (!source.unbind(destination, to_exchange, key, args)) return false;
+    maybe_auto_delete(source);
+    return true;
+}
+
+void Vhost::route(const Exchange& exchange, const RoutingInput& input, std::vector<Queue*>& queues,
+                  std::vector<RouteStep>* trace) const {
+    queues.clear();
+    std::vector<const Exchange*> visited;
+    route_into(exchange, input, queues, visited, trace);
+}
+
+void Vhost::route_into(const Exchange& exchange, const RoutingInput& input, std::vector<Queue*>& queues,
+                       std::vector<const Exchange*>& visited, std::vector<RouteStep>* trace) const {
+    // Exchange-to-exchange bindings can form cycles (a -> b -> a): visit each exchange once.
+    if (std::find(visited.begin(), visited.end(), &exchange) != visited.end()) return;
+    visited.push_back(&exchange);
+    size_t before = queues.size();
+    if (exchange.name().empty()) {
+        // The default exchange: every queue is bound to it by its own name, implicitly.
+        if (Queue* queue = find_queue(input.routing_key)) {
+            if (std::find(queues.begin(), queues.end(), queue) == queues.end()) queues.push_back(queue);
+            if (trace) trace->push_back(RouteStep{&exchange, nullptr, queue});
+        }
+        return;
+    }
+    size_t mark = scratch_.size();  // scratch_ is shared by nested calls: use only our part of it
+    exchange.route(input, scratch_);
+    std::vector<const Binding*> matched(scratch_.begin() + static_cast<std::ptrdiff_t>(mark), scratch_.end());
+    scratch_.resize(mark);
+    bool reached = false;
+    for (const Binding* binding : matched) {
+        if (binding->queue) {
+            reached = true;
+            if (std::find(queues.begin(), queues.end(), binding->queue) == queues.end()) {
+                queues.push_back(binding->queue);
+                if (trace) trace->push_back(RouteStep{&exchange, binding, binding->queue});
+            }
+        } else {
+            size_t size_before = queues.size();
+            route_into(*binding->exchange, input, queues, visited, trace);
+            reached = reached || queues.size() > size_before;
+        }
+    }
+    // Alternate exchange: where messages go that this exchange could not route anywhere.
+    if (!reached && queues.size() == before) {
+        std::string_view alternate = exchange.alternate_exchange();
+        if (!alternate.empty())
+            if (Exchange* ae = find_exchange(alternate)) route_into(*ae, input, queues, visited, trace);
+    }
+}
+
+namespace {
+
+// x-death: RabbitMQ's record of a message's deaths, newest first, one entry per (queue, reason):
+//   {count, reason, queue, time, exchange, routing-keys, [original-expiration]}
+void record_death(amqp::FieldTable& headers, const Queue& queue, const Message& message, DeathReason reason,
+                  std::string_view original_expiration) {
+    std::string_view reason_name = death_reason_name(reason);
+    amqp::FieldArray deaths;
+    if (const auto* existing = headers.find("x-death"))
+        if (const auto* array = existing->array()) deaths = *array;
+    int64_t count = 1;
+    for (auto it = deaths.begin(); it != deaths.end(); ++it) {
+        const amqp::FieldTable* entry = it->table();
+        if (!entry) continue;
+        const auto* q = entry->find("queue");
+        const auto* r = entry->find("reason");
+        if (q && r && q->string() && r->string() && *q->string() == queue.name() && *r->string() == reason_name) {
+            if (const auto* c = entry->find("count")) count = c->integer().value_or(0) + 1;
+            deaths.erase(it);
+            break;
+        }
+    }
+    amqp::FieldTable entry;
+    entry.set("count", amqp::FieldValue{count});
+    entry.set("reason", amqp::FieldValue{reason_name});
+    entry.set("queue", amqp::FieldValue{std::string_view(queue.name())});
+    auto seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+    entry.set("time", amqp::FieldValue{amqp::Timestamp{static_cast<uint64_t>(seconds.count())}});
+    entry.set("exchange", amqp::FieldValue{message.exchange()});
+    entry.set("routing-keys", amqp::FieldValue{amqp::FieldArray{amqp::FieldValue{message.routing_key()}}});
+    if (!original_expiration.empty()) entry.set("original-expiration", amqp::FieldValue{original_expiration});
+    deaths.insert(deaths.begin(), amqp::FieldValue{std::move(entry)});
+    headers.set("x-death", amqp::FieldValue{std::move(deaths)});
+    if (!headers.find("x-first-death-reason")) {
+        headers.set("x-first-death-reason", amqp::FieldValue{reason_name});
+        headers.set("x-first-death-queue", amqp::FieldValue{std::string_view(queue.name())});
+        headers.set("x-first-death-exchange", amqp::FieldValue{message.exchange()});
+    }
+}
+
+// RabbitMQ drops a dead letter that would go round a cycle of queues without anyone rejecting it
+// (e.g. two queues dead-lettering expired messages to each other forever).
+bool is_cycle(const amqp::FieldTable& headers, const Queue& target) {
+    const auto* deaths = headers.find("x-death");
+    if (!deaths || !deaths->array()) return false;
+    for (const auto& value : *deaths->array()) {
+        const amqp::FieldTable* entry = value.table();
+        if (!entry) continue;
+        const auto* r = entry->find("reason");
+        if (r && r->string() && *r->string() == "rejected") return false;
+        const auto* q = entry->find("queue");
+        if (q && q->string() && *q->string() == target.name()) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+void Vhost::dead_letter(Queue& from, const QueuedMessage& queued, DeathReason reason) {
+    const auto& settings = from.settings();
+    if (!settings.dead_letter_exchange) return;
+    Exchange* dlx = find_exchange(*settings.dead_letter_exchange);
+    if (dlx == nullptr) return;  // RabbitMQ drops it too (and logs); the queue may outlive its DLX
+    const Message& original = *queued.message;
+    auto props = amqp::decode_properties(original.properties());
+    if (!props) return;
+    amqp::FieldTable headers = amqp::decode_headers(*props).value_or(amqp::FieldTable{});
+    record_death(headers, from, original, reason, props->expiration);
+    // The expiration is removed so the dead letter does not expire again at once.
+    props->flags = static_cast<uint16_t>((props->flags | amqp::prop::headers) & ~amqp::prop::expiration);
+    mb::ByteBuffer encoded;
+    amqp::encode_properties(encoded, *props, &headers);
+    std::string_view routing_key =
+        settings.dead_letter_routing_key ? std::string_view(*settings.dead_letter_routing_key) : original.routing_key();
+    MessageRef letter = Message::make(Message::Fields{*settings.dead_letter_exchange, routing_key, encoded.readable(),
+                                                      original.body(), original.persistent(), original.priority(), -1});
+    RoutingInput input{routing_key, letter->properties()};
+    std::vector<Queue*> targets;
+    route(*dlx, input, targets);
+    for (Queue* target : targets)
+        if (!is_cycle(headers, *target)) target->publish(letter);
+}
+
+void Vhost::tick() {
+    std::vector<Queue*> unused;
+    for (auto& [name, queue] : queues_) {
+        if (queue->ready_count() > 0) queue->expire_messages();
+        if (queue->expired_unused()) unused.push_back(queue.get());
+    }
+    for (Queue* queue : unused) delete_queue(*queue);
+}
+
+}  // namespace rabbit

@@ -1,0 +1,82 @@
+// CONCEPT: a virtual host - an isolated broker inside the broker. Exchanges, queues and bindings
+// belong to exactly one vhost, and a connection picks its vhost once (connection.open). Two teams
+// can both have a queue called "jobs" on one server, and permissions are granted per vhost.
+//
+// Every vhost starts with the exchanges RabbitMQ predeclares:
+//   ""  (the default exchange: direct, every queue reachable by its own name as routing key)
+//   amq.direct  amq.fanout  amq.topic  amq.headers  amq.match  amq.rabbitmq.trace
+//
+// The vhost is where a message's route is decided (route(): exchange -> bindings -> queues, through
+// exchange-to-exchange bindings and alternate exchanges) and where dead letters are republished.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "exchange.hpp"
+#include "queue.hpp"
+
+namespace rabbit {
+
+class Broker;
+
+// What route() found, for --trace: the queue, and the binding (exchange, key) that led there.
+struct RouteStep {
+    const Exchange* exchange;
+    const Binding* binding;  // null for the default exchange
+    Queue* queue;
+};
+
+class Vhost {
+public:
+    Vhost(Broker& broker, std::string name);
+    ~Vhost();
+
+    const std::string& name() const { return name_; }
+    Broker& broker() const { return broker_; }
+
+    Exchange* find_exchange(std::string_view name) const;
+    Queue* find_queue(std::string_view name) const;
+    std::shared_ptr<Queue> queue_ref(std::string_view name) const;  // keeps a deleted queue's memory alive
+
+    Exchange& add_exchange(std::unique_ptr<Exchange> exchange);
+    Queue& add_queue(std::shared_ptr<Queue> queue);
+    // Deletes an exchange with its bindings (both directions). Auto-delete exchanges that lose their
+    // last binding go too, as in RabbitMQ.
+    void delete_exchange(Exchange& exchange);
+    // Deletes a queue: its consumers are cancelled, its bindings removed, its messages dropped.
+    // Returns the number of ready messages it held.
+    size_t delete_queue(Queue& queue);
+    bool unbind(Exchange& source, std::string_view destination, bool to_exchange, std::string_view key,
+                const amqp::FieldTable& args);
+
+    // The queues a message published to `exchange` with this key/properties goes to, each once.
+    void route(const Exchange& exchange, const RoutingInput& input, std::vector<Queue*>& queues,
+               std::vector<RouteStep>* trace = nullptr) const;
+
+    // Republishes a message that a queue gives up on to that queue's dead-letter exchange.
+    void dead_letter(Queue& from, const QueuedMessage& message, DeathReason reason);
+
+    const std::map<std::string, std::unique_ptr<Exchange>, std::less<>>& exchanges() const { return exchanges_; }
+    const std::map<std::string, std::shared_ptr<Queue>, std::less<>>& queues() const { return queues_; }
+
+    // Periodic work: expire messages, delete queues unused past x-expires.
+    void tick();
+
+private:
+    void route_into(const Exchange& exchange, const RoutingInput& input, std::vector<Queue*>& queues,
+                    std::vector<const Exchange*>& visited, std::vector<RouteStep>* trace) const;
+    void maybe_auto_delete(Exchange& exchange);
+
+    Broker& broker_;
+    std::string name_;
+    std::map<std::string, std::unique_ptr<Exchange>, std::less<>> exchanges_;
+    std::map<std::string, std::shared_ptr<Queue>, std::less<>> queues_;
+    mutable std::vector<const Binding*> scratch_;  // reused by route(): no allocation per publish
+};
+
+}  // namespace rabbit

@@ -1,0 +1,186 @@
+// Names for method ids and reply codes: used in logs and in RabbitMQ-style error texts.
+#include "constants.hpp"
+
+namespace rabbit::amqp {
+
+std::string_view method_name(uint32_t method) {
+    switch (method) {
+        case connection_start:
+            return "connection.start";
+        case connection_start_ok:
+            return "connection.start-ok";
+        case connection_secure:
+            return "connection.secure";
+        case connection_secure_ok:
+            return "connection.secure-ok";
+        case connection_tune:
+            return "connection.tune";
+        case connection_tune_ok:
+            return "connection.tune-ok";
+        case connection_open:
+            return "connection.open";
+        case connection_open_ok:
+            return "connection.open-ok";
+        case connection_close:
+            return "connection.close";
+        case connection_close_ok:
+            return "connection.close-ok";
+        case connection_blocked:
+            return "connection.blocked";
+        case connection_unblocked:
+            return "connection.unblocked";
+        case connection_update_secret:
+            return "connection.update-secret";
+        case connection_update_secret_ok:
+            return "connection.update-secret-ok";
+        case channel_open:
+            return "channel.open";
+        case channel_open_ok:
+            return "channel.open-ok";
+        case channel_flow:
+            return "channel.flow";
+        case channel_flow_ok:
+            return "channel.flow-ok";
+        case channel_close:
+            return "channel.close";
+        case channel_close_ok:
+            return "channel.close-ok";
+        case exchange_declare:
+            return "exchange.declare";
+        case exchange_declare_ok:
+            return "exchange.declare-ok";
+        case exchange_delete:
+            return "exchange.delete";
+        case exchange_delete_ok:
+            return "exchange.delete-ok";
+        case exchange_bind:
+            return "exchange.bind";
+        case exchange_bind_ok:
+            return "exchange.bind-ok";
+        case exchange_unbind:
+            return "exchange.unbind";
+        case exchange_unbind_ok:
+            return "exchange.unbind-ok";
+        case queue_declare:
+            return "queue.declare";
+        case queue_declare_ok:
+            return "queue.declare-ok";
+        case queue_bind:
+            return "queue.bind";
+        case queue_bind_ok:
+            return "queue.bind-ok";
+        case queue_purge:
+            return "queue.purge";
+        case queue_purge_ok:
+            return "queue.purge-ok";
+        case queue_delete:
+            return "queue.delete";
+        case queue_delete_ok:
+            return "queue.delete-ok";
+        case queue_unbind:
+            return "queue.unbind";
+        case queue_unbind_ok:
+            return "queue.unbind-ok";
+        case basic_qos:
+            return "basic.qos";
+        case basic_qos_ok:
+            return "basic.qos-ok";
+        case basic_consume:
+            return "basic.consume";
+        case basic_consume_ok:
+            return "basic.consume-ok";
+        case basic_cancel:
+            return "basic.cancel";
+        case basic_cancel_ok:
+            return "basic.cancel-ok";
+        case basic_publish:
+            return "basic.publish";
+        case basic_return:
+            return "basic.return";
+        case basic_deliver:
+            return "basic.deliver";
+        case basic_get:
+            return "basic.get";
+        case basic_get_ok:
+            return "basic.get-ok";
+        case basic_get_empty:
+            return "basic.get-empty";
+        case basic_ack:
+            return "basic.ack";
+        case basic_reject:
+            return "basic.reject";
+        case basic_recover_async:
+            return "basic.recover-async";
+        case basic_recover:
+            return "basic.recover";
+        case basic_recover_ok:
+            return "basic.recover-ok";
+        case basic_nack:
+            return "basic.nack";
+        case confirm_select:
+            return "confirm.select";
+        case confirm_select_ok:
+            return "confirm.select-ok";
+        case tx_select:
+            return "tx.select";
+        case tx_select_ok:
+            return "tx.select-ok";
+        case tx_commit:
+            return "tx.commit";
+        case tx_commit_ok:
+            return "tx.commit-ok";
+        case tx_rollback:
+            return "tx.rollback";
+        case tx_rollback_ok:
+            return "tx.rollback-ok";
+        default:
+            return "unknown";
+    }
+}
+
+std::string_view reply_name(uint16_t code) {
+    switch (code) {
+        case reply_success:
+            return "NORMAL";
+        case content_too_large:
+            return "CONTENT_TOO_LARGE";
+        case no_route:
+            return "NO_ROUTE";
+        case no_consumers:
+            return "NO_CONSUMERS";
+        case connection_forced:
+            return "CONNECTION_FORCED";
+        case invalid_path:
+            return "INVALID_PATH";
+        case access_refused:
+            return "ACCESS_REFUSED";
+        case not_found:
+            return "NOT_FOUND";
+        case resource_locked:
+            return "RESOURCE_LOCKED";
+        case precondition_failed:
+            return "PRECONDITION_FAILED";
+        case frame_error:
+            return "FRAME_ERROR";
+        case syntax_error:
+            return "SYNTAX_ERROR";
+        case command_invalid:
+            return "COMMAND_INVALID";
+        case channel_error:
+            return "CHANNEL_ERROR";
+        case unexpected_frame:
+            return "UNEXPECTED_FRAME";
+        case resource_error:
+            return "RESOURCE_ERROR";
+        case not_allowed:
+            return "NOT_ALLOWED";
+        case not_implemented:
+            return "NOT_IMPLEMENTED";
+        case internal_error:
+            return "INTERNAL_ERROR";
+        default:
+            return "UNKNOWN";
+    }
+}
+
+}  // namespace rabbit::amqp

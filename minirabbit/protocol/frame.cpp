@@ -1,0 +1,72 @@
+// Frame parsing and writing (see frame.hpp for the byte layout).
+#include "frame.hpp"
+
+#include "big_endian.hpp"
+
+namespace rabbit::amqp {
+
+FrameParse parse_frame(std::string_view bytes, uint32_t frame_max) {
+    FrameParse result{FrameParse::Status::need_more};
+    if (bytes.size() < kFrameHeaderSize) return result;
+    auto type = static_cast<uint8_t>(bytes[0]);
+    uint32_t size = mb::load_big_endian<uint32_t>(bytes.data() + 3);
+    if (type != 1 && type != 2 && type != 3 && type != 8) {
+        result.status = FrameParse::Status::error;
+        result.error = "unknown frame type";
+        return result;
+    }
+    // Compare without adding, so a size near 2^32 cannot wrap around the check.
+    if (size > frame_max - kFrameOverhead) {
+        result.status = FrameParse::Status::error;
+        result.error = "frame size exceeds frame_max";
+        return result;
+    }
+    if (bytes.size() < size + kFrameOverhead) return result;
+    if (static_cast<uint8_t>(bytes[kFrameHeaderSize + size]) != kFrameEnd) {
+        result.status = FrameParse::Status::error;
+        result.error = "frame does not end with 0xCE";
+        return result;
+    }
+    result.status = FrameParse::Status::complete;
+    result.frame = Frame{static_cast<FrameType>(type), mb::load_big_endian<uint16_t>(bytes.data() + 1),
+                         bytes.substr(kFrameHeaderSize, size)};
+    result.consumed = size + kFrameOverhead;
+    return result;
+}
+
+size_t begin_frame(mb::ByteBuffer& out, FrameType type, uint16_t channel) {
+    char header[kFrameHeaderSize];
+    header[0] = static_cast<char>(type);
+    mb::store_big_endian<uint16_t>(header + 1, channel);
+    mb::store_big_endian<uint32_t>(header + 3, 0);  // patched by end_frame
+    out.append(header, sizeof header);
+    return out.size() - 4;
+}
+
+void end_frame(mb::ByteBuffer& out, size_t size_at) {
+    auto size = static_cast<uint32_t>(out.size() - size_at - 4);
+    mb::store_big_endian<uint32_t>(out.mutable_data() + size_at, size);
+    out.push_back(static_cast<char>(kFrameEnd));
+}
+
+void write_heartbeat(mb::ByteBuffer& out) {
+    constexpr char kHeartbeat[] = {8, 0, 0, 0, 0, 0, 0, static_cast<char>(kFrameEnd)};
+    out.append(kHeartbeat, sizeof kHeartbeat);
+}
+
+void write_body_frames(mb::ByteBuffer& out, uint16_t channel, std::string_view body, uint32_t frame_max) {
+    const size_t slice = frame_max == 0 ? body.size() : frame_max - kFrameOverhead;
+    while (!body.empty()) {
+        size_t n = body.size() < slice ? body.size() : slice;
+        char header[kFrameHeaderSize];
+        header[0] = static_cast<char>(FrameType::body);
+        mb::store_big_endian<uint16_t>(header + 1, channel);
+        mb::store_big_endian<uint32_t>(header + 3, static_cast<uint32_t>(n));
+        out.append(header, sizeof header);
+        out.append(body.data(), n);
+        out.push_back(static_cast<char>(kFrameEnd));
+        body.remove_prefix(n);
+    }
+}
+
+}  // namespace rabbit::amqp

@@ -1,0 +1,265 @@
+// Method argument decoding and the MethodWriter (see methods.hpp). Each decode() lists the
+// arguments in the spec's order; `in.end_bits()` marks where a run of bits ends.
+#include "methods.hpp"
+
+#include <algorithm>
+
+#include "frame.hpp"
+
+namespace rabbit::amqp {
+
+bool MethodReader::bit() {
+    if (bit_ == 8) {
+        bits_ = u8();
+        bit_ = 0;
+    }
+    return (bits_ >> bit_++) & 1;
+}
+
+bool decode(MethodReader& in, ConnectionStartOk& m) {
+    m.client_properties = in.table();
+    m.mechanism = in.shortstr();
+    m.response = in.longstr();
+    m.locale = in.shortstr();
+    return in.ok();
+}
+
+bool decode(MethodReader& in, ConnectionTuneOk& m) {
+    m.channel_max = in.u16();
+    m.frame_max = in.u32();
+    m.heartbeat = in.u16();
+    return in.ok();
+}
+
+bool decode(MethodReader& in, ConnectionOpen& m) {
+    m.virtual_host = in.shortstr();
+    in.shortstr();  // reserved-1 (capabilities)
+    in.bit();       // reserved-2 (insist)
+    return in.ok();
+}
+
+bool decode(MethodReader& in, CloseArgs& m) {
+    m.reply_code = in.u16();
+    m.reply_text = in.shortstr();
+    m.class_id = in.u16();
+    m.method_id = in.u16();
+    return in.ok();
+}
+
+bool decode(MethodReader& in, ChannelFlow& m) {
+    m.active = in.bit();
+    return in.ok();
+}
+
+bool decode(MethodReader& in, ExchangeDeclare& m) {
+    in.u16();  // reserved-1 (ticket)
+    m.exchange = in.shortstr();
+    m.type = in.shortstr();
+    m.passive = in.bit();
+    m.durable = in.bit();
+    m.auto_delete = in.bit();
+    m.internal = in.bit();
+    m.no_wait = in.bit();
+    in.end_bits();
+    m.arguments = in.table();
+    return in.ok();
+}
+
+bool decode(MethodReader& in, ExchangeDelete& m) {
+    in.u16();
+    m.exchange = in.shortstr();
+    m.if_unused = in.bit();
+    m.no_wait = in.bit();
+    return in.ok();
+}
+
+bool decode(MethodReader& in, ExchangeBind& m) {
+    in.u16();
+    m.destination = in.shortstr();
+    m.source = in.shortstr();
+    m.routing_key = in.shortstr();
+    m.no_wait = in.bit();
+    in.end_bits();
+    m.arguments = in.table();
+    return in.ok();
+}
+
+bool decode(MethodReader& in, QueueDeclare& m) {
+    in.u16();
+    m.queue = in.shortstr();
+    m.passive = in.bit();
+    m.durable = in.bit();
+    m.exclusive = in.bit();
+    m.auto_delete = in.bit();
+    m.no_wait = in.bit();
+    in.end_bits();
+    m.arguments = in.table();
+    return in.ok();
+}
+
+bool decode(MethodReader& in, QueueBind& m, bool has_no_wait) {
+    in.u16();
+    m.queue = in.shortstr();
+    m.exchange = in.shortstr();
+    m.routing_key = in.shortstr();
+    m.no_wait = has_no_wait ? in.bit() : false;  // queue.unbind has no no-wait bit
+    in.end_bits();
+    m.arguments = in.table();
+    return in.ok();
+}
+
+bool decode(MethodReader& in, QueuePurge& m) {
+    in.u16();
+    m.queue = in.shortstr();
+    m.no_wait = in.bit();
+    return in.ok();
+}
+
+bool decode(MethodReader& in, QueueDelete& m) {
+    in.u16();
+    m.queue = in.shortstr();
+    m.if_unused = in.bit();
+    m.if_empty = in.bit();
+    m.no_wait = in.bit();
+    return in.ok();
+}
+
+bool decode(MethodReader& in, BasicQos& m) {
+    m.prefetch_size = in.u32();
+    m.prefetch_count = in.u16();
+    m.global = in.bit();
+    return in.ok();
+}
+
+bool decode(MethodReader& in, BasicConsume& m) {
+    in.u16();
+    m.queue = in.shortstr();
+    m.consumer_tag = in.shortstr();
+    m.no_local = in.bit();
+    m.no_ack = in.bit();
+    m.exclusive = in.bit();
+    m.no_wait = in.bit();
+    in.end_bits();
+    m.arguments = in.table();
+    return in.ok();
+}
+
+bool decode(MethodReader& in, BasicCancel& m) {
+    m.consumer_tag = in.shortstr();
+    m.no_wait = in.bit();
+    return in.ok();
+}
+
+bool decode(MethodReader& in, BasicPublish& m) {
+    in.u16();
+    m.exchange = in.shortstr();
+    m.routing_key = in.shortstr();
+    m.mandatory = in.bit();
+    m.immediate = in.bit();
+    return in.ok();
+}
+
+bool decode(MethodReader& in, BasicGet& m) {
+    in.u16();
+    m.queue = in.shortstr();
+    m.no_ack = in.bit();
+    return in.ok();
+}
+
+bool decode_basic_ack(MethodReader& in, BasicAck& m) {
+    m.delivery_tag = in.u64();
+    m.multiple = in.bit();
+    m.requeue = false;
+    return in.ok();
+}
+
+bool decode_basic_nack(MethodReader& in, BasicAck& m) {
+    m.delivery_tag = in.u64();
+    m.multiple = in.bit();
+    m.requeue = in.bit();
+    return in.ok();
+}
+
+bool decode_basic_reject(MethodReader& in, BasicAck& m) {
+    m.delivery_tag = in.u64();
+    m.multiple = false;
+    m.requeue = in.bit();
+    return in.ok();
+}
+
+bool decode(MethodReader& in, BasicRecover& m) {
+    m.requeue = in.bit();
+    return in.ok();
+}
+
+bool decode(MethodReader& in, ConfirmSelect& m) {
+    m.no_wait = in.bit();
+    return in.ok();
+}
+
+// ---- writing ----------------------------------------------------------------------------------
+
+MethodWriter::MethodWriter(mb::ByteBuffer& out, uint16_t channel, Method method)
+    : out_(out), size_at_(begin_frame(out, FrameType::method, channel)) {
+    short_(class_of(method));
+    short_(index_of(method));
+}
+
+MethodWriter& MethodWriter::octet(uint8_t v) {
+    out_.push_back(static_cast<char>(v));
+    return *this;
+}
+MethodWriter& MethodWriter::short_(uint16_t v) {
+    mb::ByteWriter(out_).u16(v);
+    return *this;
+}
+MethodWriter& MethodWriter::long_(uint32_t v) {
+    mb::ByteWriter(out_).u32(v);
+    return *this;
+}
+MethodWriter& MethodWriter::longlong(uint64_t v) {
+    mb::ByteWriter(out_).u64(v);
+    return *this;
+}
+MethodWriter& MethodWriter::shortstr(std::string_view s) {
+    s = s.substr(0, std::min<size_t>(s.size(), 255));
+    octet(static_cast<uint8_t>(s.size()));
+    out_.append(s);
+    return *this;
+}
+MethodWriter& MethodWriter::longstr(std::string_view s) {
+    long_(static_cast<uint32_t>(s.size()));
+    out_.append(s);
+    return *this;
+}
+MethodWriter& MethodWriter::table(const FieldTable& t) {
+    mb::ByteWriter writer(out_);
+    encode_field_table(writer, t);
+    return *this;
+}
+MethodWriter& MethodWriter::bits(std::initializer_list<bool> flags) {
+    uint8_t packed = 0;
+    int bit = 0;
+    for (bool flag : flags) {
+        if (flag) packed = static_cast<uint8_t>(packed | 1 << bit);
+        ++bit;
+    }
+    return octet(packed);
+}
+void MethodWriter::end() { end_frame(out_, size_at_); }
+
+void write_empty_method(mb::ByteBuffer& out, uint16_t channel, Method method) {
+    MethodWriter(out, channel, method).end();
+}
+
+void write_close(mb::ByteBuffer& out, uint16_t channel, uint16_t reply_code, std::string_view reply_text,
+                 uint32_t failing_method) {
+    MethodWriter(out, channel, channel == 0 ? connection_close : channel_close)
+        .short_(reply_code)
+        .shortstr(reply_text)
+        .short_(class_of(failing_method))
+        .short_(index_of(failing_method))
+        .end();
+}
+
+}  // namespace rabbit::amqp

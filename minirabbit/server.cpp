@@ -1,0 +1,234 @@
+// Sessions: the reader / writer / heartbeat coroutines around one Connection (see server.hpp).
+#include "server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <chrono>
+
+#include "listener.hpp"
+#include "log.hpp"
+#include "session/connection.hpp"
+
+namespace rabbit {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+using Clock = std::chrono::steady_clock;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+class Session final : public Transport {
+public:
+    Session(Server& server, tcp::socket socket, std::string peer, bool loopback)
+        : server_(server),
+          socket_(std::move(socket)),
+          wake_(socket_.get_executor()),
+          unpause_(socket_.get_executor()),
+          connection_(server.broker(), *this, std::move(peer), loopback) {
+        wake_.expires_at(Clock::time_point::max());
+        unpause_.expires_at(Clock::time_point::max());
+        server_.add(this);
+    }
+    ~Session() { server_.remove(this); }
+
+    asio::awaitable<void> run() {
+        co_await (reader() || writer() || heartbeat());
+        // Whatever ended first, the connection is over: release its consumers, unacked messages
+        // and exclusive queues now, before the socket closes.
+        connection_.shutdown();
+        boost::system::error_code ignored;
+        socket_.shutdown(tcp::socket::shutdown_both, ignored);
+        socket_.close(ignored);
+        server_.after_batch();
+    }
+
+    // Transport
+    void wake_writer() override { wake_.cancel(); }
+    void close_after_writing() override {
+        closing_ = true;
+        wake_.cancel();
+    }
+    void set_reading_paused(bool paused) override {
+        reading_paused_ = paused;
+        if (!paused) unpause_.cancel();
+    }
+
+    Connection& connection() { return connection_; }
+
+private:
+    asio::awaitable<void> reader() {
+        for (;;) {
+            while (reading_paused_ && !closing_) co_await unpause_.async_wait(kTuple);
+            if (closing_) {
+                // A close is on its way out: read no more, wait for the writer to finish.
+                co_await asio::steady_timer(socket_.get_executor(), Clock::time_point::max()).async_wait(kTuple);
+                co_return;
+            }
+            if (unparsed_input_) {
+                unparsed_input_ = false;  // unblocked: handle the frames left over before reading more
+            } else {
+                auto space = in_.prepare(kReadChunk);
+                auto [ec, n] = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()), kTuple);
+                if (ec) co_return;  // peer closed or reset
+                in_.commit(n);
+                last_read_ = Clock::now();
+            }
+            connection_.on_bytes(in_);
+            connection_.end_of_batch();
+            server_.after_batch();
+            // connection.blocked stops parsing mid-buffer; what is left waits for the unblock.
+            unparsed_input_ = reading_paused_ && !in_.empty();
+        }
+    }
+
+    asio::awaitable<void> writer() {
+        for (;;) {
+            if (connection_.out().empty()) {
+                if (closing_) co_return;
+                wake_.expires_at(Clock::time_point::max());
+                co_await wake_.async_wait(kTuple);
+                continue;
+            }
+            // Double-buffering: handlers and queues keep appending to out() while this write runs.
+            std::swap(writing_, connection_.out());
+            auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(writing_.readable()), kTuple);
+            if (ec) co_return;
+            writing_.clear();
+            last_write_ = Clock::now();
+            connection_.on_output_drained();  // consumers paused by a full buffer may go on
+        }
+    }
+
+    asio::awaitable<void> heartbeat() {
+        // Also the handshake timeout: a client that has not opened the connection in 10 s is dropped,
+        // so half-open sockets cannot pile up (RabbitMQ's handshake_timeout).
+        asio::steady_timer timer(socket_.get_executor());
+        const auto started = Clock::now();
+        for (;;) {
+            uint16_t interval = connection_.heartbeat_seconds();
+            auto tick = interval ? std::chrono::milliseconds(interval * 500) : std::chrono::milliseconds(1000);
+            timer.expires_after(tick);
+            auto [ec] = co_await timer.async_wait(kTuple);
+            if (ec) co_return;
+            auto now = Clock::now();
+            if (connection_.state() != Connection::State::open && connection_.state() != Connection::State::closing &&
+                now - started > std::chrono::seconds(10)) {
+                mb::log::info("connection from {} did not finish the handshake in 10 s", connection_.peer());
+                co_return;
+            }
+            if (interval == 0) continue;
+            if (now - last_read_ > std::chrono::seconds(2 * interval)) {
+                mb::log::warn("missed heartbeats from client {}, timeout: {}s", connection_.peer(), interval);
+                co_return;
+            }
+            if (now - last_write_ >= std::chrono::milliseconds(interval * 500) && connection_.out().empty()) {
+                amqp::write_heartbeat(connection_.out());
+                wake_writer();
+            }
+        }
+    }
+
+    static constexpr size_t kReadChunk = 64 * 1024;
+
+    Server& server_;
+    tcp::socket socket_;
+    asio::steady_timer wake_;
+    asio::steady_timer unpause_;
+    Connection connection_;
+    mb::ByteBuffer in_;
+    mb::ByteBuffer writing_;
+    bool closing_ = false;
+    bool reading_paused_ = false;
+    bool unparsed_input_ = false;
+    Clock::time_point last_read_ = Clock::now();
+    Clock::time_point last_write_ = Clock::now();
+
+    friend class Server;
+};
+
+Server::Server(Broker& broker) : broker_(broker) {
+    broker_.on_definitions_changed = [this] { definitions_dirty_ = true; };
+    broker_.on_vhost_deleted = [this](const std::string& vhost) { close_vhost_connections(vhost); };
+}
+
+Server::~Server() {
+    broker_.on_definitions_changed = nullptr;
+    broker_.on_vhost_deleted = nullptr;
+}
+
+void Server::start(asio::io_context& io, tcp::acceptor& acceptor) {
+    io_ = &io;
+    asio::co_spawn(io,
+                   mb::net::accept_loop(
+                       acceptor,
+                       [this](tcp::socket socket) -> asio::awaitable<void> {
+                           boost::system::error_code ec;
+                           auto remote = socket.remote_endpoint(ec);
+                           if (ec) co_return;
+                           std::string peer = remote.address().to_string() + ":" + std::to_string(remote.port());
+                           Session session(*this, std::move(socket), std::move(peer), remote.address().is_loopback());
+                           mb::log::debug("accepted connection from {}", session.connection().peer());
+                           co_await session.run();
+                       }),
+                   asio::detached);
+    schedule_tick();
+}
+
+void Server::schedule_tick() {
+    // TTL expiry and x-expires run on a 50 ms tick: messages at a queue's head expire on time even
+    // with no consumer asking, so dead-letter exchanges see them promptly.
+    if (!tick_timer_) tick_timer_ = std::make_unique<asio::steady_timer>(*io_);
+    tick_timer_->expires_after(std::chrono::milliseconds(50));
+    tick_timer_->async_wait([this](boost::system::error_code ec) {
+        if (ec) return;
+        broker_.tick();
+        after_batch();
+        schedule_tick();
+    });
+}
+
+void Server::after_batch() {
+    if (definitions_dirty_) {
+        definitions_dirty_ = false;
+        if (save_definitions) save_definitions();
+    }
+    bool alarm = broker_.memory_alarm();
+    if (alarm != memory_alarm_) {
+        memory_alarm_ = alarm;
+        mb::log::warn("memory alarm {}: {} bytes of messages, watermark {}", alarm ? "set" : "cleared",
+                      Message::live_bytes(), broker_.memory_high_watermark);
+        for (Session* s : sessions_) s->connection().set_memory_alarm(alarm);
+    }
+}
+
+void Server::on_synced(uint64_t position) {
+    for (Session* s : sessions_) s->connection().on_synced(position);
+}
+
+void Server::close_vhost_connections(const std::string& vhost) {
+    std::vector<Session*> affected;
+    for (Session* s : sessions_)
+        if (s->connection().vhost_name() == vhost && s->connection().state() == Connection::State::open)
+            affected.push_back(s);
+    for (Session* s : affected) {
+        s->connection().close(amqp::connection_forced, "vhost '" + vhost + "' is deleted");
+        s->connection().shutdown();
+    }
+}
+
+void Server::stop() {
+    tick_timer_.reset();
+    for (Session* s : sessions_) {
+        s->connection().close(amqp::connection_forced, "broker forced connection closure with reason 'shutdown'");
+        s->connection().shutdown();
+    }
+}
+
+}  // namespace rabbit

@@ -1,0 +1,62 @@
+// The socket side of minirabbit (the only part that knows Asio, with main.cpp): one Session per TCP
+// connection, running three coroutines until one ends:
+//
+//   reader()     read -> Connection::on_bytes (parse + handle every complete frame) -> after_batch
+//   writer()     sleeps until woken, then sends everything the Connection appended to out() in one
+//                write: replies, and basic.deliver frames pushed by queues on behalf of other
+//                connections (the shape of Asio's chat_server example)
+//   heartbeat()  sends a heartbeat frame when we have been quiet for half the interval, and hangs
+//                up on a peer silent for two intervals (its unacked messages are requeued)
+//
+// Server owns the sessions, the periodic tick (TTLs, x-expires), and the hand-offs from storage:
+// "journal synced to position P" releases publisher confirms on every connection.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <functional>
+#include <memory>
+#include <set>
+
+#include "model/broker.hpp"
+
+namespace rabbit {
+
+class Session;
+
+class Server {
+public:
+    explicit Server(Broker& broker);  // outlives the io_context: sessions unregister as they end
+    ~Server();
+
+    void start(boost::asio::io_context& io, boost::asio::ip::tcp::acceptor& acceptor);
+    void stop();  // closes every connection (320 CONNECTION_FORCED), as RabbitMQ does on shutdown
+
+    // Called by each session after it handled a read batch: definitions, memory alarm.
+    void after_batch();
+    // From the journal (on this thread): everything up to `position` is on disk.
+    void on_synced(uint64_t position);
+    // The definitions file writer, run before replies to durable declarations leave.
+    std::function<void()> save_definitions;
+    void mark_definitions_dirty() { definitions_dirty_ = true; }
+
+    size_t connection_count() const { return sessions_.size(); }
+    void add(Session* session) { sessions_.insert(session); }
+    void remove(Session* session) { sessions_.erase(session); }
+    void close_vhost_connections(const std::string& vhost);
+    Broker& broker() { return broker_; }
+
+private:
+    void schedule_tick();
+
+    boost::asio::io_context* io_ = nullptr;
+    Broker& broker_;
+    std::set<Session*> sessions_;
+    bool definitions_dirty_ = false;
+    bool memory_alarm_ = false;
+    std::unique_ptr<boost::asio::steady_timer> tick_timer_;
+};
+
+}  // namespace rabbit

@@ -1,0 +1,36 @@
+// AMQP exceptions - the spec's "soft" errors (channel.close: only that channel dies) and "hard"
+// errors (connection.close: the whole connection goes). A handler that finds a problem throws one; the connection turns
+// it into channel.close (a "soft" error: only that channel dies) or connection.close (a "hard" error: the whole
+// connection goes), with RabbitMQ's reply text: "NOT_FOUND - no queue 'q' in vhost '/'". Handlers check before they
+// change anything, so a throw never leaves the model half-updated.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "protocol/constants.hpp"
+
+namespace rabbit {
+
+struct AmqpError : std::runtime_error {
+    AmqpError(uint16_t code, bool connection_level, const std::string& text)
+        : std::runtime_error(fmt::format("{} - {}", amqp::reply_name(code), text)),
+          code(code),
+          connection_level(connection_level) {}
+    uint16_t code;
+    bool connection_level;
+};
+
+template <typename... Args>
+AmqpError soft_error(uint16_t code, fmt::format_string<Args...> format, Args&&... args) {
+    return AmqpError(code, false, fmt::format(format, std::forward<Args>(args)...));
+}
+template <typename... Args>
+AmqpError hard_error(uint16_t code, fmt::format_string<Args...> format, Args&&... args) {
+    return AmqpError(code, true, fmt::format(format, std::forward<Args>(args)...));
+}
+
+}  // namespace rabbit

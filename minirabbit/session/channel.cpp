@@ -1,0 +1,382 @@
+// The channel's machinery: content assembly, delivery, the unacked set, confirms, teardown (see
+// channel.hpp). What each method *means* is in handlers/*.cpp.
+#include "channel.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include "amqp_error.hpp"
+#include "connection.hpp"
+#include "log.hpp"
+
+namespace rabbit {
+
+using namespace amqp;
+
+// RabbitMQ's default max_message_size (128 MiB): a bigger body is refused before it is buffered.
+constexpr uint64_t kMaxMessageSize = 128ull << 20;
+
+Channel::Channel(Connection& connection, uint16_t number) : connection_(connection), number_(number) {}
+
+Channel::~Channel() { release(); }
+
+mb::ByteBuffer& Channel::out() { return connection_.out(); }
+Vhost& Channel::vhost() { return connection_.vhost(); }
+
+void Channel::handle_frame(const Frame& frame) {
+    switch (frame.type) {
+        case FrameType::method:
+            if (pending_.active)
+                throw hard_error(unexpected_frame, "expected content {} for class 60, got a method frame instead",
+                                 pending_.header_seen ? "body" : "header");
+            return handle_method(frame);
+        case FrameType::header:
+            return handle_content_header(frame);
+        case FrameType::body:
+            return handle_content_body(frame);
+        case FrameType::heartbeat:
+            return;
+    }
+}
+
+void Channel::handle_method(const Frame& frame) {
+    MethodReader in(frame.payload);
+    uint32_t method = in.u32();
+    if (!in.ok()) throw hard_error(frame_error, "method frame too short");
+    Handler handler = find_handler(method);
+    if (handler == nullptr) {
+        if (method_name(method) != "unknown")
+            throw hard_error(command_invalid, "{} is not a method a client may send on a channel", method_name(method));
+        throw hard_error(not_implemented, "unknown method class {} id {}", class_of(method), index_of(method));
+    }
+    (this->*handler)(in);
+}
+
+// ---- publishing: basic.publish (handlers/basic_class.cpp) starts it, the frames below finish it --
+
+void Channel::handle_content_header(const Frame& frame) {
+    if (!pending_.active || pending_.header_seen)
+        throw hard_error(unexpected_frame, "content header frame on channel {} without a publish", number_);
+    auto header = decode_content_header(frame.payload);
+    if (!header) throw hard_error(frame_error, "malformed content header");
+    if (header->class_id != cls::basic)
+        throw hard_error(frame_error, "content header for class {}, expected 60", header->class_id);
+    if (header->body_size > kMaxMessageSize) {
+        pending_.active = false;
+        throw soft_error(precondition_failed, "message size {} is larger than configured max size {}",
+                         header->body_size, kMaxMessageSize);
+    }
+    pending_.header_seen = true;
+    pending_.body_size = header->body_size;
+    pending_.properties.assign(header->raw_properties);
+    pending_.body.clear();
+    if (header->body_size == 0) finish_publish({});
+}
+
+void Channel::handle_content_body(const Frame& frame) {
+    if (!pending_.active || !pending_.header_seen)
+        throw hard_error(unexpected_frame, "content body frame on channel {} without a header", number_);
+    uint64_t have = pending_.body.size() + frame.payload.size();
+    if (have > pending_.body_size)
+        throw hard_error(frame_error, "content body is {} bytes longer than its header said",
+                         have - pending_.body_size);
+    if (pending_.body.empty() && have == pending_.body_size) {
+        finish_publish(frame.payload);  // the usual case: one body frame, no intermediate copy
+        return;
+    }
+    pending_.body.append(frame.payload);
+    if (pending_.body.size() == pending_.body_size) finish_publish(pending_.body);
+}
+
+MessageRef Channel::make_message(std::string_view exchange, std::string_view routing_key,
+                                 std::string_view raw_properties, const BasicProperties& props, std::string_view body) {
+    int64_t ttl = -1;
+    if (props.has(prop::expiration)) {
+        // The per-message TTL travels as text: milliseconds, a non-negative integer.
+        auto [end, ec] =
+            std::from_chars(props.expiration.data(), props.expiration.data() + props.expiration.size(), ttl);
+        if (ec != std::errc{} || end != props.expiration.data() + props.expiration.size() || ttl < 0)
+            throw soft_error(precondition_failed, "invalid expiration '{}': no_integer", props.expiration);
+    }
+    if (props.has(prop::user_id) && props.user_id != connection_.user())
+        throw soft_error(precondition_failed, "user_id property set to '{}' but authenticated user was '{}'",
+                         props.user_id, connection_.user());
+    return Message::make(
+        Message::Fields{exchange, routing_key, raw_properties, body, props.persistent(), props.priority, ttl});
+}
+
+void Channel::finish_publish(std::string_view body) {
+    pending_.active = false;
+    auto props = decode_properties(pending_.properties);  // validated in handle_content_header
+    Exchange& exchange = find_exchange_or_throw(pending_.exchange);
+    if (exchange.internal())
+        throw soft_error(access_refused, "cannot publish to internal exchange '{}' in vhost '{}'", pending_.exchange,
+                         connection_.vhost_name());
+    if (permitted_exchange_ != pending_.exchange ||
+        permitted_generation_ != connection_.broker().users().generation()) {
+        connection_.check_write("exchange", pending_.exchange);
+        permitted_exchange_ = pending_.exchange;
+        permitted_generation_ = connection_.broker().users().generation();
+    }
+    MessageRef message = make_message(pending_.exchange, pending_.routing_key, pending_.properties, *props, body);
+    published_any_ = true;
+    if (!connection_.has_published_) {
+        connection_.has_published_ = true;
+        if (connection_.memory_alarm_) connection_.update_blocked();
+    }
+    if (tx_mode_) {
+        tx_publishes_.push_back(TxPublish{std::move(message), pending_.mandatory});
+        return;
+    }
+    publish(message, pending_.mandatory, pending_.exchange);
+}
+
+void Channel::publish(const MessageRef& message, bool mandatory, std::string_view exchange_name) {
+    Exchange* exchange = vhost().find_exchange(exchange_name);
+    uint64_t seq = confirm_mode_ ? next_publish_seq_++ : 0;
+    std::vector<RouteStep> trace;
+    RoutingInput input{message->routing_key(), message->properties()};
+    if (exchange) vhost().route(*exchange, input, route_scratch_, connection_.broker().trace ? &trace : nullptr);
+    if (connection_.broker().trace) {
+        // --trace: one line per publish showing its route (zero cost when off: no strings built).
+        std::string line =
+            fmt::format("basic.publish exchange={}({}) key={}", exchange_name.empty() ? "(default)" : exchange_name,
+                        exchange ? exchange->type() : "missing", message->routing_key());
+        if (trace.empty()) line += " -> unroutable";
+        for (const RouteStep& step : trace)
+            line += fmt::format(" -> {}{} -> queue {} depth={}",
+                                step.exchange != exchange ? fmt::format("exchange {} ", step.exchange->name()) : "",
+                                step.binding ? fmt::format("binding {}", step.binding->routing_key) : "by name",
+                                step.queue->name(), step.queue->ready_count() + 1);
+        mb::log::info("{}", line);
+    }
+    bool rejected = false;
+    bool needs_sync = false;
+    for (Queue* queue : route_scratch_) {
+        if (queue->publish(message) == Queue::PublishResult::rejected)
+            rejected = true;
+        else if (queue->durable() && message->persistent())
+            needs_sync = true;
+    }
+    if (route_scratch_.empty() && mandatory) {
+        // Nobody wanted it and the publisher asked to know: basic.return, before any confirm.
+        MethodWriter(out(), number_, basic_return)
+            .short_(no_route)
+            .shortstr("NO_ROUTE")
+            .shortstr(exchange_name)
+            .shortstr(message->routing_key())
+            .end();
+        write_delivery_content(*message);
+    }
+    if (confirm_mode_) {
+        MessageStore* store = connection_.broker().store();
+        confirm(seq, needs_sync && store ? store->appended() : 0, rejected);
+    }
+}
+
+void Channel::write_delivery_content(const Message& message) {
+    write_content_header(out(), number_, message.body().size(), message.properties());
+    write_body_frames(out(), number_, message.body(), connection_.frame_max());
+}
+
+// ---- delivering ------------------------------------------------------------------------------
+
+bool Channel::can_deliver(const Consumer& consumer) const {
+    if (!flow_active_ || closing_ || connection_.output_full()) return false;
+    if (consumer.no_ack) return true;
+    if (consumer.prefetch_count != 0 && consumer.unacked >= consumer.prefetch_count) return false;
+    return global_prefetch_count_ == 0 || unacked_live_ < global_prefetch_count_;
+}
+
+void Channel::deliver(Consumer& consumer, Queue& queue, QueuedMessage message) {
+    uint64_t tag = next_delivery_tag_++;
+    const Message& m = *message.message;
+    MethodWriter(out(), number_, basic_deliver)
+        .shortstr(consumer.tag)
+        .longlong(tag)
+        .bits({message.redelivered})
+        .shortstr(m.exchange())
+        .shortstr(m.routing_key())
+        .end();
+    write_delivery_content(m);
+    if (!consumer.no_ack) {
+        unacked_.push_back(Unacked{tag, queue.shared_from_this(), std::move(message), &consumer});
+        ++unacked_live_;
+    }
+    connection_.wake();
+}
+
+void Channel::cancelled_by_queue(Consumer& consumer) {
+    // The queue was deleted. RabbitMQ tells clients that understand it (consumer_cancel_notify).
+    if (connection_.client_supports("consumer_cancel_notify"))
+        MethodWriter(out(), number_, basic_cancel).shortstr(consumer.tag).bits({true}).end();
+    remove_consumer(consumer, false);
+    connection_.wake();
+}
+
+Consumer* Channel::find_consumer(std::string_view tag) {
+    for (auto& c : consumers_)
+        if (c->tag == tag) return c.get();
+    return nullptr;
+}
+
+void Channel::remove_consumer(Consumer& consumer, bool) {
+    for (auto& entry : unacked_)
+        if (entry.consumer == &consumer) entry.consumer = nullptr;
+    if (consumer.queue && !consumer.queue->deleted()) consumer.queue->remove_consumer(consumer);
+    Queue* queue = consumer.queue;
+    std::erase_if(consumers_, [&](const auto& c) { return c.get() == &consumer; });
+    if (queue && !queue->deleted()) maybe_auto_delete(*queue);
+}
+
+void Channel::maybe_auto_delete(Queue& queue) {
+    if (queue.auto_delete_due()) vhost().delete_queue(queue);
+}
+
+void Channel::on_output_drained() {
+    // Dispatch again where our consumers stopped for a full buffer. Each queue once.
+    std::vector<Queue*> queues;
+    for (auto& c : consumers_)
+        if (c->queue && std::find(queues.begin(), queues.end(), c->queue) == queues.end()) queues.push_back(c->queue);
+    for (Queue* q : queues) q->dispatch();
+}
+
+// ---- acknowledgements ------------------------------------------------------------------------
+
+void Channel::settle_one(Unacked& entry, bool ack, bool requeue, std::vector<Queue*>& touched) {
+    entry.settled = true;
+    --unacked_live_;
+    if (entry.consumer && entry.consumer->unacked > 0) --entry.consumer->unacked;
+    Queue& queue = *entry.queue;
+    if (ack)
+        queue.ack(entry.message);
+    else if (requeue)
+        queue.requeue(std::move(entry.message));
+    else
+        queue.reject(std::move(entry.message));
+    if (!queue.deleted() && std::find(touched.begin(), touched.end(), &queue) == touched.end())
+        touched.push_back(&queue);
+}
+
+void Channel::settle(uint64_t tag, bool multiple, bool ack, bool requeue) {
+    std::vector<Queue*> touched;
+    if (multiple) {
+        // "multiple" settles every outstanding tag up to and including `tag`; tag 0 means all of them.
+        if (tag != 0 && (unacked_.empty() || tag < unacked_.front().tag || tag >= next_delivery_tag_))
+            throw soft_error(precondition_failed, "unknown delivery tag {}", tag);
+        for (auto& entry : unacked_) {
+            if (tag != 0 && entry.tag > tag) break;
+            if (!entry.settled) settle_one(entry, ack, requeue, touched);
+        }
+    } else {
+        auto it = std::lower_bound(unacked_.begin(), unacked_.end(), tag,
+                                   [](const Unacked& u, uint64_t t) { return u.tag < t; });
+        if (it == unacked_.end() || it->tag != tag || it->settled)
+            throw soft_error(precondition_failed, "unknown delivery tag {}", tag);
+        settle_one(*it, ack, requeue, touched);
+    }
+    pop_settled();
+    // Credit came back (and requeued messages may be waiting): let those queues deliver again.
+    for (Queue* queue : touched) queue->dispatch();
+}
+
+void Channel::pop_settled() {
+    while (!unacked_.empty() && unacked_.front().settled) unacked_.pop_front();
+}
+
+void Channel::requeue_all_unacked() {
+    std::vector<Queue*> touched;
+    for (auto& entry : unacked_)
+        if (!entry.settled) settle_one(entry, false, true, touched);
+    unacked_.clear();
+    for (Queue* queue : touched) queue->dispatch();
+}
+
+void Channel::release() {
+    // Consumers first, so the requeued messages below are not handed straight back to this channel.
+    while (!consumers_.empty()) remove_consumer(*consumers_.back(), false);
+    requeue_all_unacked();
+    pending_ = PendingPublish{};
+    closing_ = true;
+}
+
+// ---- publisher confirms ------------------------------------------------------------------------
+
+void Channel::confirm(uint64_t seq, uint64_t needs_synced, bool nack) {
+    pending_confirms_.push_back(PendingConfirm{seq, needs_synced, nack});
+}
+
+void Channel::on_synced(uint64_t position) {
+    synced_position_ = position;
+    flush_confirms();
+    if (tx_commit_pending_ && tx_commit_needs_synced_ <= synced_position_) {
+        tx_commit_pending_ = false;
+        send_ok(tx_commit_ok);
+    }
+}
+
+void Channel::end_of_batch() {
+    MessageStore* store = connection_.broker().store();
+    if (store) synced_position_ = std::max(synced_position_, store->synced());
+    flush_confirms();
+}
+
+void Channel::flush_confirms() {
+    // Confirm in publish order, as few frames as possible: a run of acks becomes one basic.ack with
+    // multiple=true; a nack (rejected by x-overflow) breaks the run. Publishes waiting for the
+    // journal's fsync hold back everything behind them.
+    uint64_t ack_upto = 0;
+    size_t acks = 0;
+    auto flush_acks = [&] {
+        if (acks == 0) return;
+        MethodWriter(out(), number_, basic_ack).longlong(ack_upto).bits({acks > 1}).end();
+        acks = 0;
+    };
+    while (!pending_confirms_.empty()) {
+        const PendingConfirm& next = pending_confirms_.front();
+        if (next.needs_synced > synced_position_) break;
+        if (next.nack) {
+            flush_acks();
+            MethodWriter(out(), number_, basic_nack).longlong(next.seq).bits({false, false}).end();
+        } else {
+            ack_upto = next.seq;
+            ++acks;
+        }
+        pending_confirms_.pop_front();
+    }
+    flush_acks();
+}
+
+// ---- helpers for handlers ----------------------------------------------------------------------
+
+std::string_view Channel::resolve_queue_name(std::string_view name) const {
+    // The spec: an empty queue name means the queue last declared on this channel.
+    if (name.empty()) {
+        if (last_queue_.empty()) throw soft_error(not_found, "no previously declared queue");
+        return last_queue_;
+    }
+    return name;
+}
+
+Queue& Channel::find_queue_or_throw(std::string_view name) {
+    Queue* queue = vhost().find_queue(name);
+    if (!queue) throw soft_error(not_found, "no queue '{}' in vhost '{}'", name, connection_.vhost_name());
+    return *queue;
+}
+
+Exchange& Channel::find_exchange_or_throw(std::string_view name) {
+    Exchange* exchange = vhost().find_exchange(name);
+    if (!exchange) throw soft_error(not_found, "no exchange '{}' in vhost '{}'", name, connection_.vhost_name());
+    return *exchange;
+}
+
+void Channel::check_exclusive_access(const Queue& queue) const {
+    if (queue.exclusive() && queue.exclusive_owner() != connection_.id())
+        throw soft_error(resource_locked,
+                         "cannot obtain exclusive access to locked queue '{}' in vhost '{}'. It could be "
+                         "originally declared on another connection or the exclusive property value does not "
+                         "match that of the original declaration.",
+                         queue.name(), connection_.vhost_name());
+}
+
+}  // namespace rabbit

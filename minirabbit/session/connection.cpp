@@ -1,0 +1,237 @@
+// The connection's frame loop, channel table and teardown (see connection.hpp). The connection
+// class methods themselves (start-ok, tune-ok, open, close) are in handlers/connection_class.cpp.
+#include "connection.hpp"
+
+#include "amqp_error.hpp"
+#include "channel.hpp"
+#include "log.hpp"
+
+namespace rabbit {
+
+Connection::Connection(Broker& broker, Transport& transport, std::string peer, bool peer_is_loopback)
+    : broker_(broker),
+      transport_(transport),
+      peer_(std::move(peer)),
+      peer_is_loopback_(peer_is_loopback),
+      id_(broker.next_id()) {}
+
+Connection::~Connection() { shutdown(); }
+
+void Connection::on_bytes(mb::ByteBuffer& in) {
+    if (state_ == State::awaiting_protocol_header) {
+        if (in.size() < amqp::kProtocolHeader.size()) {
+            // Compare what we have so far: garbage need not wait for 8 bytes to be refused.
+            if (!amqp::kProtocolHeader.starts_with(in.readable())) in.clear(), state_ = State::closed;
+        } else if (in.readable().substr(0, 8) == amqp::kProtocolHeader) {
+            in.consume(8);
+            send_start();
+        } else {
+            state_ = State::closed;
+        }
+        if (state_ == State::closed) {
+            // The spec: answer a bad protocol header with the header we do speak, then close.
+            out_.append(amqp::kProtocolHeader);
+            transport_.close_after_writing();
+            return;
+        }
+    }
+    while (state_ != State::closed && state_ != State::awaiting_protocol_header) {
+        auto parsed = amqp::parse_frame(in.readable(), frame_max_);
+        if (parsed.status == amqp::FrameParse::Status::need_more) break;
+        if (parsed.status == amqp::FrameParse::Status::error) {
+            // We cannot find the next frame boundary: report, then stop reading this socket.
+            fail(hard_error(amqp::frame_error, "{}", parsed.error), 0);
+            in.clear();
+            transport_.close_after_writing();
+            state_ = State::closed;
+            break;
+        }
+        try {
+            handle_frame(parsed.frame);
+        } catch (const AmqpError& error) {
+            fail(error, 0);
+        }
+        in.consume(parsed.consumed);
+        if (blocked_) break;  // connection.blocked: leave the rest in the buffer for later
+    }
+    if (state_ == State::closed) in.clear();
+}
+
+void Connection::handle_frame(const amqp::Frame& frame) {
+    if (state_ == State::closing) {
+        // We sent connection.close: per the spec, ignore everything but close / close-ok.
+        if (frame.type == amqp::FrameType::method && frame.channel == 0) handle_connection_method(frame);
+        return;
+    }
+    if (frame.type == amqp::FrameType::heartbeat) {
+        // The server loop noted that bytes arrived; that is all a heartbeat is for.
+        if (frame.channel != 0) throw hard_error(amqp::frame_error, "heartbeat frame on channel {}", frame.channel);
+        return;
+    }
+    if (frame.channel == 0) {
+        if (frame.type != amqp::FrameType::method)
+            throw hard_error(amqp::unexpected_frame, "content frame on channel 0");
+        handle_connection_method(frame);
+        return;
+    }
+    if (state_ != State::open)
+        throw hard_error(amqp::channel_error, "frame on channel {} before connection.open", frame.channel);
+    handle_channel_frame(frame);
+}
+
+void Connection::handle_channel_frame(const amqp::Frame& frame) {
+    Channel* ch = channel(frame.channel);
+    if (frame.type == amqp::FrameType::method && frame.payload.size() >= 4) {
+        uint32_t method = mb::load_big_endian<uint32_t>(frame.payload.data());
+        if (method == amqp::channel_open) {
+            if (ch) throw hard_error(amqp::channel_error, "second 'channel.open' seen");
+            if (frame.channel > channel_max_)
+                throw hard_error(amqp::not_allowed, "channel {} exceeds channel_max {}", frame.channel, channel_max_);
+            if (channels_.size() <= frame.channel) channels_.resize(size_t{frame.channel} + 1);
+            channels_[frame.channel] = std::make_unique<Channel>(*this, frame.channel);
+            amqp::MethodWriter(out_, frame.channel, amqp::channel_open_ok).longstr("").end();
+            return;
+        }
+        if (ch && method == amqp::channel_close) {
+            // The client closes: our reply is close-ok and the channel is gone at once.
+            ch->release();
+            channels_[frame.channel].reset();
+            amqp::write_empty_method(out_, frame.channel, amqp::channel_close_ok);
+            return;
+        }
+        if (ch && ch->closing()) {
+            // We sent channel.close: only close-ok ends it; everything else is dropped (spec).
+            if (method == amqp::channel_close_ok) channels_[frame.channel].reset();
+            return;
+        }
+    }
+    if (!ch) throw hard_error(amqp::channel_error, "expected 'channel.open' for channel {}", frame.channel);
+    if (ch->closing()) return;
+    try {
+        ch->handle_frame(frame);
+    } catch (const AmqpError& error) {
+        if (error.connection_level) throw;
+        // A channel exception: close this channel only, and tell the client why.
+        uint32_t method = frame.type == amqp::FrameType::method && frame.payload.size() >= 4
+                              ? mb::load_big_endian<uint32_t>(frame.payload.data())
+                              : 0;
+        mb::log::info("channel {} error: {}", frame.channel, error.what());
+        ch->release();
+        ch->start_closing();
+        amqp::write_close(out_, frame.channel, error.code, error.what(), method);
+    }
+}
+
+void Connection::fail(const AmqpError& error, uint32_t method) {
+    if (state_ == State::closing || state_ == State::closed) return;
+    mb::log::info("connection {} closed with error: {}", peer_, error.what());
+    // A hard error ends every channel: their unacked messages are requeued now, not at socket close.
+    for (auto& ch : channels_)
+        if (ch) ch->release();
+    channels_.clear();
+    amqp::write_close(out_, 0, error.code, error.what(), method);
+    state_ = State::closing;
+    transport_.wake_writer();
+}
+
+void Connection::close(uint16_t code, std::string_view text) {
+    fail(hard_error(code, "{}", text), 0);
+    if (state_ == State::closing) transport_.close_after_writing();
+}
+
+Channel* Connection::channel(uint16_t number) { return number < channels_.size() ? channels_[number].get() : nullptr; }
+
+size_t Connection::channel_count() const {
+    size_t n = 0;
+    for (const auto& ch : channels_) n += ch != nullptr;
+    return n;
+}
+
+void Connection::end_of_batch() {
+    for (auto& ch : channels_)
+        if (ch) ch->end_of_batch();
+    if (!out_.empty()) transport_.wake_writer();
+}
+
+void Connection::on_output_drained() {
+    for (size_t i = 0; i < channels_.size(); ++i)
+        if (channels_[i]) channels_[i]->on_output_drained();
+}
+
+void Connection::on_synced(uint64_t position) {
+    for (auto& ch : channels_)
+        if (ch) ch->on_synced(position);
+    if (!out_.empty()) transport_.wake_writer();
+}
+
+void Connection::shutdown() {
+    if (shut_down_) return;
+    shut_down_ = true;
+    for (auto& ch : channels_)
+        if (ch) ch->release();
+    channels_.clear();
+    // Exclusive queues belong to their connection: they go when it goes.
+    if (vhost_ != nullptr && broker_.find_vhost(vhost_name_) == vhost_) {
+        std::vector<Queue*> owned;
+        for (const auto& [name, queue] : vhost_->queues())
+            if (queue->exclusive_owner() == id_) owned.push_back(queue.get());
+        for (Queue* queue : owned) vhost_->delete_queue(*queue);
+    }
+    state_ = State::closed;
+}
+
+bool Connection::client_supports(std::string_view capability) const {
+    const auto* capabilities = client_properties_.find("capabilities");
+    const amqp::FieldTable* table = capabilities ? capabilities->table() : nullptr;
+    const amqp::FieldValue* value = table ? table->find(capability) : nullptr;
+    const bool* flag = value ? std::get_if<bool>(&value->value) : nullptr;
+    return flag && *flag;
+}
+
+void Connection::set_memory_alarm(bool on) {
+    memory_alarm_ = on;
+    update_blocked();
+}
+
+void Connection::update_blocked() {
+    // RabbitMQ blocks only connections that publish: a consumer-only connection must keep draining
+    // queues, which is what lowers memory again.
+    bool block = memory_alarm_ && has_published_ && state_ == State::open;
+    if (block == blocked_) return;
+    blocked_ = block;
+    if (client_supports("connection.blocked")) {
+        if (block)
+            amqp::MethodWriter(out_, 0, amqp::connection_blocked).shortstr("low on memory").end();
+        else
+            amqp::write_empty_method(out_, 0, amqp::connection_unblocked);
+        transport_.wake_writer();
+    }
+    transport_.set_reading_paused(block);
+}
+
+namespace {
+std::string_view resource_name_for_errors(std::string_view kind) { return kind; }
+}  // namespace
+
+void Connection::check_configure(std::string_view kind, std::string_view name) {
+    const Permission* p = broker_.users().permission(vhost_name_, user_);
+    if (!p || !p->may_configure(name))
+        throw soft_error(amqp::access_refused, "access to {} '{}' in vhost '{}' refused for user '{}'",
+                         resource_name_for_errors(kind), name, vhost_name_, user_);
+}
+
+void Connection::check_write(std::string_view kind, std::string_view name) {
+    const Permission* p = broker_.users().permission(vhost_name_, user_);
+    if (!p || !p->may_write(name))
+        throw soft_error(amqp::access_refused, "access to {} '{}' in vhost '{}' refused for user '{}'", kind, name,
+                         vhost_name_, user_);
+}
+
+void Connection::check_read(std::string_view kind, std::string_view name) {
+    const Permission* p = broker_.users().permission(vhost_name_, user_);
+    if (!p || !p->may_read(name))
+        throw soft_error(amqp::access_refused, "access to {} '{}' in vhost '{}' refused for user '{}'", kind, name,
+                         vhost_name_, user_);
+}
+
+}  // namespace rabbit
