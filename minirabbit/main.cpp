@@ -3,6 +3,10 @@
 // broker model, the listener, the admin endpoint, and a clean stop on SIGTERM.
 // Start reading at docs/minirabbit/README.md, or at server.hpp for the socket side.
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <filesystem>
 
 #include "admin_http.hpp"
 #include "listener.hpp"
@@ -10,6 +14,8 @@
 #include "model/broker.hpp"
 #include "options.hpp"
 #include "server.hpp"
+#include "storage/definitions.hpp"
+#include "storage/journal.hpp"
 
 namespace {
 
@@ -38,13 +44,26 @@ int main(int argc, char** argv) {
         rabbit::Broker broker;
         broker.memory_high_watermark = static_cast<uint64_t>(options.integer("vm-memory-high-watermark"));
         broker.trace = options.boolean("trace");
-        // RabbitMQ's first start: vhost "/", user guest/guest (administrator, loopback only) with
-        // full permissions on it.
-        broker.add_vhost("/");
-        broker.users().put_user("guest", "guest", {"administrator"});
-        broker.users().set_permission("/", "guest", rabbit::Permission(".*", ".*", ".*"));
+        const std::string dir = options.text("dir");
+        std::filesystem::create_directories(dir);
+        if (!rabbit::load_definitions(broker, dir)) {
+            // RabbitMQ's first start: vhost "/", user guest/guest (administrator, loopback only)
+            // with full permissions on it.
+            broker.add_vhost("/");
+            broker.users().put_user("guest", "guest", {"administrator"});
+            broker.users().set_permission("/", "guest", rabbit::Permission(".*", ".*", ".*"));
+            rabbit::save_definitions(broker, dir);
+        }
+        rabbit::Journal journal(dir);
+        auto recovered = journal.recover(broker);
+        if (recovered.messages) mb::log::info("recovered {} persistent messages from the journal", recovered.messages);
+        broker.set_store(&journal);
 
+        // Order matters for teardown: the io_context (and with it every session) goes first.
         rabbit::Server server(broker);
+        server.save_definitions = [&] { rabbit::save_definitions(broker, dir); };
+        server.flush_journal = [&] { journal.flush(); };
+        server.on_tick = [&] { journal.compact_if_needed(); };
         mb::Metrics metrics;
         // Gauges are computed when scraped, so the hot path pays nothing for them.
         metrics.gauge("minirabbit_connections", "Open AMQP connections.",
@@ -67,13 +86,23 @@ int main(int argc, char** argv) {
         if (!options.text("admin-port").empty())
             mb::start_admin_http(io, options.text("bind"), static_cast<uint16_t>(options.integer("admin-port")),
                                  metrics, nullptr);
+        // The journal's sync thread reports "on disk up to here" by posting to the broker thread.
+        journal.start([&](uint64_t position) { boost::asio::post(io, [&, position] { server.on_synced(position); }); });
         server.start(io, acceptor);
+        boost::asio::steady_timer grace(io);
         mb::net::on_stop_signal(io, [&] {
+            // Stop accepting, close every connection (requeueing unacked messages), let the last
+            // frames go out, then make the journal flush and fsync what it has.
             acceptor.close();
             server.stop();
-            io.stop();
+            journal.stop();
+            broker.set_store(nullptr);
+            grace.expires_after(std::chrono::milliseconds(100));
+            grace.async_wait([&](boost::system::error_code) { io.stop(); });
         });
         io.run();
+        journal.stop();
+        broker.set_store(nullptr);
         mb::log::info("stopped");
         return 0;
     } catch (const std::exception& e) {

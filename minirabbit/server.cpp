@@ -189,16 +189,20 @@ void Server::schedule_tick() {
     tick_timer_->async_wait([this](boost::system::error_code ec) {
         if (ec) return;
         broker_.tick();
+        if (on_tick) on_tick();
         after_batch();
         schedule_tick();
     });
 }
 
 void Server::after_batch() {
+    // Durable declarations are on disk before their -ok replies are written (the writer coroutine
+    // runs only after this returns), as RabbitMQ commits definitions before answering.
     if (definitions_dirty_) {
         definitions_dirty_ = false;
         if (save_definitions) save_definitions();
     }
+    if (flush_journal) flush_journal();
     bool alarm = broker_.memory_alarm();
     if (alarm != memory_alarm_) {
         memory_alarm_ = alarm;

@@ -38,8 +38,10 @@ public:
     void after_batch();
     // From the journal (on this thread): everything up to `position` is on disk.
     void on_synced(uint64_t position);
-    // The definitions file writer, run before replies to durable declarations leave.
-    std::function<void()> save_definitions;
+    // Hooks into storage, set by main.cpp:
+    std::function<void()> save_definitions;  // rewrites definitions.json; runs before the replies leave
+    std::function<void()> flush_journal;     // hands the batch's journal records to the sync thread
+    std::function<void()> on_tick;           // periodic: journal compaction
     void mark_definitions_dirty() { definitions_dirty_ = true; }
 
     size_t connection_count() const { return sessions_.size(); }

@@ -13,8 +13,8 @@ struct QueuedMessage;
 class MessageStore {
 public:
     virtual void enqueued(const Queue& queue, const QueuedMessage& message) = 0;
-    virtual void removed(const Queue& queue, uint64_t seq) = 0;  // acked, dropped, expired, purged
-    virtual void queue_deleted(const Queue& queue) = 0;          // every message of it is garbage now
+    virtual void removed(const Queue& queue, const QueuedMessage& message) = 0;  // acked, dropped, expired, purged
+    virtual void queue_deleted(const Queue& queue) = 0;                          // every message of it is garbage now
     // Positions in the journal: a publisher confirm for a message is sent once synced() has
     // reached the appended() value seen right after the message was enqueued.
     virtual uint64_t appended() const = 0;

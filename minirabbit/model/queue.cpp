@@ -187,13 +187,13 @@ void Queue::ack(const QueuedMessage& message) {
     if (unacked_count_ > 0) --unacked_count_;
     ++stats_.acked;
     if (!deleted_ && journaled(message))
-        if (MessageStore* store = vhost_.broker().store()) store->removed(*this, message.seq);
+        if (MessageStore* store = vhost_.broker().store()) store->removed(*this, message);
 }
 
 void Queue::delivered_no_ack(const QueuedMessage& message) {
     ++stats_.acked;
     if (journaled(message))
-        if (MessageStore* store = vhost_.broker().store()) store->removed(*this, message.seq);
+        if (MessageStore* store = vhost_.broker().store()) store->removed(*this, message);
 }
 
 void Queue::requeue(QueuedMessage message) {
@@ -213,7 +213,7 @@ void Queue::drop(QueuedMessage message, DeathReason reason) {
     ++stats_.dropped;
     if (settings_.dead_letter_exchange) vhost_.dead_letter(*this, message, reason);
     if (journaled(message))
-        if (MessageStore* store = vhost_.broker().store()) store->removed(*this, message.seq);
+        if (MessageStore* store = vhost_.broker().store()) store->removed(*this, message);
 }
 
 void Queue::expire_messages() {
@@ -232,7 +232,7 @@ size_t Queue::purge() {
     MessageStore* store = vhost_.broker().store();
     for (auto& level : levels_) {
         for (auto& m : level)
-            if (store && journaled(m)) store->removed(*this, m.seq);
+            if (store && journaled(m)) store->removed(*this, m);
         level.clear();
     }
     ready_count_ = 0;

@@ -1,0 +1,292 @@
+// Durable definitions as JSON (see definitions.hpp).
+#include "definitions.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "model/broker.hpp"
+
+namespace rabbit {
+
+namespace json = boost::json;
+
+json::value field_value_to_json(const amqp::FieldValue& field) {
+    return std::visit(
+        [](const auto& v) -> json::value {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, amqp::Void>) {
+                return nullptr;
+            } else if constexpr (std::is_same_v<T, bool>) {
+                return v;
+            } else if constexpr (std::is_integral_v<T>) {
+                return static_cast<int64_t>(v);
+            } else if constexpr (std::is_floating_point_v<T>) {
+                return static_cast<double>(v);
+            } else if constexpr (std::is_same_v<T, amqp::Decimal>) {
+                double value = v.value;
+                for (int i = 0; i < v.scale; ++i) value /= 10;
+                return value;
+            } else if constexpr (std::is_same_v<T, std::string>) {
+                return json::string(v);
+            } else if constexpr (std::is_same_v<T, amqp::ByteArray>) {
+                return json::string(v.bytes);
+            } else if constexpr (std::is_same_v<T, amqp::Timestamp>) {
+                return static_cast<int64_t>(v.seconds);
+            } else if constexpr (std::is_same_v<T, amqp::FieldArray>) {
+                json::array array;
+                for (const auto& item : v) array.push_back(field_value_to_json(item));
+                return array;
+            } else {
+                return field_table_to_json(v);
+            }
+        },
+        field.value);
+}
+
+json::value field_table_to_json(const amqp::FieldTable& table) {
+    json::object object;
+    for (const auto& [name, value] : table.entries) object[name] = field_value_to_json(value);
+    return object;
+}
+
+amqp::FieldValue field_value_from_json(const json::value& v) {
+    // JSON has fewer types than AMQP: integers come back as int64 ('l'), which is what RabbitMQ's
+    // management API produces too; the broker compares integers by value whatever their width.
+    switch (v.kind()) {
+        case json::kind::null:
+            return amqp::FieldValue{amqp::Void{}};
+        case json::kind::bool_:
+            return amqp::FieldValue{v.get_bool()};
+        case json::kind::int64:
+            return amqp::FieldValue{v.get_int64()};
+        case json::kind::uint64:
+            return amqp::FieldValue{static_cast<int64_t>(v.get_uint64())};
+        case json::kind::double_:
+            return amqp::FieldValue{v.get_double()};
+        case json::kind::string:
+            return amqp::FieldValue{std::string_view(v.get_string())};
+        case json::kind::array: {
+            amqp::FieldArray array;
+            for (const auto& item : v.get_array()) array.push_back(field_value_from_json(item));
+            return amqp::FieldValue{std::move(array)};
+        }
+        case json::kind::object:
+            return amqp::FieldValue{field_table_from_json(v)};
+    }
+    return {};
+}
+
+amqp::FieldTable field_table_from_json(const json::value& value) {
+    amqp::FieldTable table;
+    if (!value.is_object()) return table;
+    for (const auto& [key, item] : value.get_object()) table.set(std::string(key), field_value_from_json(item));
+    return table;
+}
+
+std::string definitions_json(const Broker& broker) {
+    json::array vhosts, users, permissions, exchanges, queues, bindings;
+    for (const auto& [name, user] : broker.users().users()) {
+        json::array tags;
+        for (const auto& tag : user.tags) tags.push_back(json::string(tag));
+        users.push_back(json::object{{"name", name},
+                                     {"password_hash", user.password_hash},
+                                     {"hashing_algorithm", "rabbit_password_hashing_sha256"},
+                                     {"tags", std::move(tags)}});
+    }
+    for (const auto& [vhost_name, by_user] : broker.users().permissions())
+        for (const auto& [user, p] : by_user)
+            permissions.push_back(json::object{{"user", user},
+                                               {"vhost", vhost_name},
+                                               {"configure", p.configure()},
+                                               {"write", p.write()},
+                                               {"read", p.read()}});
+    for (const auto& [vhost_name, vhost] : broker.vhosts()) {
+        vhosts.push_back(json::object{{"name", vhost_name}});
+        for (const auto& [name, exchange] : vhost->exchanges()) {
+            // The predeclared exchanges come back by themselves; only the user's durable ones are saved.
+            if (!exchange->durable() || name.empty() || name.starts_with("amq.")) continue;
+            exchanges.push_back(json::object{{"name", name},
+                                             {"vhost", vhost_name},
+                                             {"type", exchange->type()},
+                                             {"durable", true},
+                                             {"auto_delete", exchange->auto_delete()},
+                                             {"internal", exchange->internal()},
+                                             {"arguments", field_table_to_json(exchange->arguments())}});
+        }
+        for (const auto& [name, queue] : vhost->queues()) {
+            if (!queue->durable()) continue;
+            queues.push_back(json::object{{"name", name},
+                                          {"vhost", vhost_name},
+                                          {"durable", true},
+                                          {"auto_delete", queue->auto_delete()},
+                                          {"arguments", field_table_to_json(queue->arguments())},
+                                          {"minirabbit_store_id", queue->store_id}});
+        }
+        for (const auto& [name, exchange] : vhost->exchanges()) {
+            if (!exchange->durable()) continue;
+            for (const auto& b : exchange->bindings()) {
+                bool durable_destination = b->queue ? b->queue->durable() : b->exchange->durable();
+                if (!durable_destination) continue;
+                bindings.push_back(json::object{{"source", name},
+                                                {"vhost", vhost_name},
+                                                {"destination", b->destination_name()},
+                                                {"destination_type", b->queue ? "queue" : "exchange"},
+                                                {"routing_key", b->routing_key},
+                                                {"arguments", field_table_to_json(b->arguments)}});
+            }
+        }
+    }
+    json::object root{
+        {"rabbit_version", "minirabbit-0.1.0"},  {"vhosts", std::move(vhosts)},       {"users", std::move(users)},
+        {"permissions", std::move(permissions)}, {"exchanges", std::move(exchanges)}, {"queues", std::move(queues)},
+        {"bindings", std::move(bindings)}};
+    return json::serialize(root);
+}
+
+void save_definitions(const Broker& broker, const std::string& directory) {
+    std::string text = definitions_json(broker);
+    std::string path = directory + "/definitions.json";
+    std::string temp = path + ".tmp";
+    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw std::runtime_error("cannot write " + temp + ": " + std::strerror(errno));
+    std::string_view rest = text;
+    while (!rest.empty()) {
+        ssize_t n = ::write(fd, rest.data(), rest.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            ::close(fd);
+            throw std::runtime_error("cannot write " + temp + ": " + std::strerror(errno));
+        }
+        rest.remove_prefix(static_cast<size_t>(n));
+    }
+    bool synced = ::fsync(fd) == 0;
+    ::close(fd);
+    if (!synced || ::rename(temp.c_str(), path.c_str()) != 0)
+        throw std::runtime_error("cannot replace " + path + ": " + std::strerror(errno));
+    int dir = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+        ::fsync(dir);
+        ::close(dir);
+    }
+}
+
+namespace {
+
+std::string text(const json::object& o, std::string_view key, std::string_view fallback = "") {
+    auto it = o.find(key);
+    return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string(fallback);
+}
+
+bool flag(const json::object& o, std::string_view key, bool fallback = false) {
+    auto it = o.find(key);
+    return it != o.end() && it->value().is_bool() ? it->value().get_bool() : fallback;
+}
+
+json::value member(const json::object& o, std::string_view key) {
+    auto it = o.find(key);
+    return it == o.end() ? json::value() : it->value();
+}
+
+const json::array& list(const json::object& root, std::string_view key) {
+    static const json::array empty;
+    auto it = root.find(key);
+    return it != root.end() && it->value().is_array() ? it->value().get_array() : empty;
+}
+
+}  // namespace
+
+void apply_definitions(Broker& broker, const std::string& json_text) {
+    boost::system::error_code ec;
+    json::value doc = json::parse(json_text, ec);
+    if (ec || !doc.is_object()) throw std::runtime_error("definitions are not a JSON object");
+    const json::object& root = doc.get_object();
+    for (const auto& v : list(root, "vhosts"))
+        if (v.is_object()) broker.add_vhost(text(v.get_object(), "name", "/"));
+    for (const auto& v : list(root, "users")) {
+        if (!v.is_object()) continue;
+        const auto& u = v.get_object();
+        std::vector<std::string> tags;
+        json::value tag_value = member(u, "tags");
+        if (tag_value.is_array()) {
+            for (const auto& t : tag_value.get_array())
+                if (t.is_string()) tags.emplace_back(t.get_string());
+        } else if (tag_value.is_string()) {
+            // RabbitMQ's older exports give tags as one comma-separated string.
+            std::stringstream all(std::string(tag_value.get_string()));
+            for (std::string tag; std::getline(all, tag, ',');)
+                if (!tag.empty()) tags.push_back(tag);
+        }
+        if (u.contains("password"))
+            broker.users().put_user(text(u, "name"), text(u, "password"), tags);
+        else
+            broker.users().put_user_with_hash(text(u, "name"), text(u, "password_hash"), tags);
+    }
+    for (const auto& v : list(root, "permissions")) {
+        if (!v.is_object()) continue;
+        const auto& p = v.get_object();
+        broker.users().set_permission(text(p, "vhost", "/"), text(p, "user"),
+                                      Permission(text(p, "configure"), text(p, "write"), text(p, "read")));
+    }
+    for (const auto& v : list(root, "exchanges")) {
+        if (!v.is_object()) continue;
+        const auto& e = v.get_object();
+        Vhost* vhost = broker.find_vhost(text(e, "vhost", "/"));
+        std::string name = text(e, "name");
+        if (!vhost || name.empty() || vhost->find_exchange(name)) continue;
+        auto exchange = make_exchange(text(e, "type", "direct"), name, flag(e, "durable", true), flag(e, "auto_delete"),
+                                      flag(e, "internal"), field_table_from_json(member(e, "arguments")));
+        if (exchange) vhost->add_exchange(std::move(exchange));
+    }
+    for (const auto& v : list(root, "queues")) {
+        if (!v.is_object()) continue;
+        const auto& q = v.get_object();
+        Vhost* vhost = broker.find_vhost(text(q, "vhost", "/"));
+        std::string name = text(q, "name");
+        if (!vhost || name.empty() || vhost->find_queue(name)) continue;
+        amqp::FieldTable arguments = field_table_from_json(member(q, "arguments"));
+        std::string bad, error;
+        auto settings = QueueArguments::parse(arguments, bad, error);
+        if (!settings) continue;
+        auto queue = std::make_shared<Queue>(*vhost, name, flag(q, "durable", true), false, flag(q, "auto_delete"),
+                                             std::move(arguments), std::move(*settings), 0);
+        json::value id = member(q, "minirabbit_store_id");
+        queue->store_id = id.is_int64()    ? static_cast<uint64_t>(id.get_int64())
+                          : id.is_uint64() ? id.get_uint64()
+                                           : broker.next_id();
+        broker.note_id(queue->store_id);
+        vhost->add_queue(std::move(queue));
+    }
+    for (const auto& v : list(root, "bindings")) {
+        if (!v.is_object()) continue;
+        const auto& b = v.get_object();
+        Vhost* vhost = broker.find_vhost(text(b, "vhost", "/"));
+        if (!vhost) continue;
+        Exchange* source = vhost->find_exchange(text(b, "source"));
+        std::string destination = text(b, "destination");
+        if (!source || source->name().empty()) continue;
+        Binding binding{text(b, "routing_key"), field_table_from_json(member(b, "arguments")), nullptr, nullptr};
+        if (text(b, "destination_type", "queue") == "queue")
+            binding.queue = vhost->find_queue(destination);
+        else
+            binding.exchange = vhost->find_exchange(destination);
+        if (binding.queue || binding.exchange) source->bind(std::move(binding));
+    }
+}
+
+bool load_definitions(Broker& broker, const std::string& directory) {
+    std::ifstream file(directory + "/definitions.json", std::ios::binary);
+    if (!file) return false;
+    std::stringstream contents;
+    contents << file.rdbuf();
+    apply_definitions(broker, contents.str());
+    return true;
+}
+
+}  // namespace rabbit

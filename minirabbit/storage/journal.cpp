@@ -1,0 +1,297 @@
+// The message journal: record encoding, recovery, group commit, compaction (see journal.hpp).
+#include "journal.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+
+#include "big_endian.hpp"
+#include "crc32c.hpp"
+#include "log.hpp"
+#include "model/broker.hpp"
+#include "protocol/content_header.hpp"
+
+namespace rabbit {
+
+namespace {
+
+constexpr std::string_view kMagic = "MRJOURN1";
+enum RecordType : uint8_t { kPublish = 1, kRemove = 2, kQueueDeleted = 3 };
+
+size_t publish_payload_size(const Message& m) {
+    return 1 + 8 + 8 + 1 + m.exchange().size() + 1 + m.routing_key().size() + 4 + m.properties().size() + 4 +
+           m.body().size();
+}
+
+// Writes the length and CRC prefix in front of a payload written by `fill`.
+template <typename Fill>
+void write_record(mb::ByteBuffer& out, Fill&& fill) {
+    size_t start = out.size();
+    mb::ByteWriter w(out);
+    w.u32(0);
+    w.u32(0);
+    fill(w);
+    size_t length = out.size() - start - 8;
+    std::string_view payload(out.data() + start + 8, length);
+    w.patch_u32(start, static_cast<uint32_t>(length));
+    w.patch_u32(start + 4, mb::crc32c(payload));
+}
+
+void write_publish(mb::ByteBuffer& out, uint64_t queue_id, uint64_t seq, const Message& m) {
+    write_record(out, [&](mb::ByteWriter& w) {
+        w.u8(kPublish);
+        w.u64(queue_id);
+        w.u64(seq);
+        w.u8(static_cast<uint8_t>(m.exchange().size()));
+        w.bytes(m.exchange());
+        w.u8(static_cast<uint8_t>(m.routing_key().size()));
+        w.bytes(m.routing_key());
+        w.u32(static_cast<uint32_t>(m.properties().size()));
+        w.bytes(m.properties());
+        w.u32(static_cast<uint32_t>(m.body().size()));
+        w.bytes(m.body());
+    });
+}
+
+[[noreturn]] void die(const std::string& what) {
+    // The journal cannot keep its promise (disk full, I/O error): stop rather than confirm messages
+    // that are not on disk. RabbitMQ also stops a node whose message store fails.
+    mb::log::error("journal: {}: {}", what, std::strerror(errno));
+    std::abort();
+}
+
+void write_all(int fd, std::string_view bytes, const std::string& path) {
+    while (!bytes.empty()) {
+        ssize_t n = ::write(fd, bytes.data(), bytes.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) die("write " + path);
+        bytes.remove_prefix(static_cast<size_t>(n));
+    }
+}
+
+}  // namespace
+
+Journal::Journal(std::string directory) : path_(directory + "/journal.log"), directory_(std::move(directory)) {}
+
+Journal::~Journal() { stop(); }
+
+Journal::RecoveryStats Journal::recover(Broker& broker) {
+    RecoveryStats stats;
+    std::unordered_map<uint64_t, std::map<uint64_t, MessageRef>> found;
+    std::ifstream file(path_, std::ios::binary);
+    std::string contents((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    std::string_view rest(contents);
+    if (!rest.empty() && !rest.starts_with(kMagic))
+        throw std::runtime_error(path_ + " is not a minirabbit journal (bad magic)");
+    if (!rest.empty()) rest.remove_prefix(kMagic.size());
+    while (!rest.empty()) {
+        // A record is trusted only if its length fits and its CRC matches; the first one that does
+        // not is where the crash cut the file (a torn tail), and everything from there is dropped.
+        mb::ByteReader header(rest);
+        uint32_t length = header.u32();
+        uint32_t crc = header.u32();
+        if (!header.ok() || length > header.remaining()) break;
+        std::string_view payload = rest.substr(8, length);
+        if (mb::crc32c(payload) != crc) break;
+        rest.remove_prefix(8 + size_t{length});
+        ++stats.records;
+        mb::ByteReader in(payload);
+        uint8_t type = in.u8();
+        uint64_t queue_id = in.u64();
+        if (type == kPublish) {
+            uint64_t seq = in.u64();
+            std::string_view exchange = in.bytes(in.u8());
+            std::string_view routing_key = in.bytes(in.u8());
+            std::string_view properties = in.bytes(in.u32());
+            std::string_view body = in.bytes(in.u32());
+            if (!in.ok()) continue;
+            auto props = amqp::decode_properties(properties);
+            found[queue_id][seq] = Message::make(Message::Fields{exchange, routing_key, properties, body, true,
+                                                                 props ? props->priority : uint8_t{0}, -1});
+        } else if (type == kRemove) {
+            uint64_t seq = in.u64();
+            if (auto it = found.find(queue_id); it != found.end()) it->second.erase(seq);
+        } else if (type == kQueueDeleted) {
+            found.erase(queue_id);
+        }
+    }
+    stats.torn_bytes = rest.size();
+    if (stats.torn_bytes)
+        mb::log::warn("journal: dropped a torn tail of {} bytes after {} good records", stats.torn_bytes,
+                      stats.records);
+    // Hand the survivors to their queues, in seq order (the inner map is sorted).
+    for (const auto& [vhost_name, vhost] : broker.vhosts()) {
+        for (const auto& [name, queue] : vhost->queues()) {
+            if (!queue->durable() || queue->store_id == 0) continue;
+            auto it = found.find(queue->store_id);
+            if (it == found.end()) continue;
+            for (auto& [seq, message] : it->second) {
+                queue->restore(message, seq);
+                live_bytes_ += 8 + publish_payload_size(*message);
+                ++stats.messages;
+            }
+            live_[queue->store_id] = std::move(it->second);
+        }
+    }
+    // Start from a clean file holding only the live messages; this also removes the torn tail.
+    mb::ByteBuffer fresh;
+    serialize_live(fresh);
+    write_new_file(fresh.readable());
+    file_bytes_ = fresh.size();
+    return stats;
+}
+
+void Journal::serialize_live(mb::ByteBuffer& out) const {
+    out.append(kMagic);
+    for (const auto& [queue_id, messages] : live_)
+        for (const auto& [seq, message] : messages) write_publish(out, queue_id, seq, *message);
+}
+
+void Journal::write_new_file(std::string_view contents) {
+    std::string temp = path_ + ".tmp";
+    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) die("open " + temp);
+    write_all(fd, contents, temp);
+    if (::fsync(fd) != 0) die("fsync " + temp);
+    ::close(fd);
+    // rename() is atomic: a crash leaves either the old file or the new one, never a mix. The
+    // directory fsync makes the rename itself durable.
+    if (::rename(temp.c_str(), path_.c_str()) != 0) die("rename " + temp);
+    int dir = ::open(directory_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+        ::fsync(dir);
+        ::close(dir);
+    }
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd_ < 0) die("open " + path_);
+}
+
+void Journal::start(std::function<void(uint64_t)> on_synced) {
+    on_synced_ = std::move(on_synced);
+    thread_ = std::thread([this] { sync_loop(); });
+}
+
+void Journal::enqueued(const Queue& queue, const QueuedMessage& message) {
+    if (queue.store_id == 0) return;
+    auto [it, inserted] = live_[queue.store_id].emplace(message.seq, message.message);
+    if (!inserted) return;
+    size_t before = local_.size();
+    write_publish(local_, queue.store_id, message.seq, *message.message);
+    live_bytes_ += local_.size() - before;
+    appended_ += local_.size() - before;
+    file_bytes_ += local_.size() - before;
+}
+
+void Journal::removed(const Queue& queue, const QueuedMessage& message) {
+    auto by_queue = live_.find(queue.store_id);
+    if (by_queue == live_.end()) return;
+    auto it = by_queue->second.find(message.seq);
+    if (it == by_queue->second.end()) return;
+    live_bytes_ -= 8 + publish_payload_size(*it->second);
+    by_queue->second.erase(it);
+    size_t before = local_.size();
+    write_record(local_, [&](mb::ByteWriter& w) {
+        w.u8(kRemove);
+        w.u64(queue.store_id);
+        w.u64(message.seq);
+    });
+    appended_ += local_.size() - before;
+    file_bytes_ += local_.size() - before;
+}
+
+void Journal::queue_deleted(const Queue& queue) {
+    auto by_queue = live_.find(queue.store_id);
+    if (by_queue == live_.end()) return;
+    for (const auto& [seq, message] : by_queue->second) live_bytes_ -= 8 + publish_payload_size(*message);
+    live_.erase(by_queue);
+    size_t before = local_.size();
+    write_record(local_, [&](mb::ByteWriter& w) {
+        w.u8(kQueueDeleted);
+        w.u64(queue.store_id);
+    });
+    appended_ += local_.size() - before;
+    file_bytes_ += local_.size() - before;
+}
+
+void Journal::flush() {
+    if (local_.empty()) return;
+    std::lock_guard lock(mutex_);
+    pending_.append(local_.readable());
+    pending_position_ = appended_;
+    local_.clear();
+    wake_.notify_one();
+}
+
+void Journal::compact_if_needed() {
+    if (file_bytes_ < kCompactMinBytes || live_bytes_ * 4 > file_bytes_) return;
+    mb::ByteBuffer fresh;
+    serialize_live(fresh);
+    mb::log::info("journal: compacting {} bytes down to {} live bytes", file_bytes_, fresh.size());
+    std::lock_guard lock(mutex_);
+    // What was pending for the old file is already reflected in the live set: the new file
+    // replaces it all. Anything appended after this point follows in pending_.
+    local_.clear();
+    pending_ = std::move(fresh);
+    pending_position_ = appended_;
+    rewrite_pending_ = true;
+    file_bytes_ = pending_.size();
+    wake_.notify_one();
+}
+
+void Journal::sync_loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        wake_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
+        if (pending_.empty() && stopping_) break;
+        mb::ByteBuffer batch;
+        std::swap(batch, pending_);
+        bool rewrite = rewrite_pending_;
+        rewrite_pending_ = false;
+        uint64_t position = pending_position_;
+        lock.unlock();
+        // Group commit: everything appended while the previous fsync ran goes in this one write.
+        if (rewrite) {
+            write_new_file(batch.readable());
+        } else {
+            write_all(fd_, batch.readable(), path_);
+            if (::fdatasync(fd_) != 0) die("fdatasync " + path_);
+        }
+        synced_.store(position, std::memory_order_release);
+        if (on_synced_) on_synced_(position);
+        lock.lock();
+    }
+}
+
+void Journal::stop() {
+    if (!thread_.joinable()) {
+        if (fd_ >= 0) {
+            // Never started (or already stopped): write what is buffered directly.
+            if (!local_.empty()) {
+                write_all(fd_, local_.readable(), path_);
+                ::fdatasync(fd_);
+                local_.clear();
+            }
+            ::close(fd_);
+            fd_ = -1;
+        }
+        return;
+    }
+    flush();
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+        wake_.notify_one();
+    }
+    thread_.join();
+    ::close(fd_);
+    fd_ = -1;
+}
+
+}  // namespace rabbit

@@ -1,0 +1,108 @@
+// CONCEPT: the message journal - how persistent messages survive a crash.
+//
+// A persistent message (delivery-mode 2) in a durable queue is appended to journal.log before the
+// publisher is told "got it"; when the message is acked (or dropped), a small remove record follows.
+// On restart, replaying the file gives back exactly the messages that were never removed.
+//
+//   file   = "MRJOURN1" then records, appended only
+//   record = length u32 | crc32c u32 | payload (length bytes)
+//   payload:
+//     1 publish   queue-id u64 | seq u64 | exchange shortstr | routing-key shortstr |
+//                 properties (u32 length + raw bytes) | body (u32 length + bytes)
+//     2 remove    queue-id u64 | seq u64
+//     3 queue-deleted  queue-id u64
+//
+// - Crash safety: a crash can cut the last record short. Recovery checks each record's length and
+//   CRC and stops (truncates) at the first bad one: a torn tail is dropped, never misread.
+// - Group commit: appends go to a buffer on the broker thread; a sync thread writes the buffer and
+//   fsyncs, over and over. While one fsync runs, the next batch collects - under load, one fsync
+//   covers thousands of messages. Publisher confirms for persistent messages wait for the fsync that
+//   covers them (positions: appended() -> synced()).
+// - Compaction: remove records make the file mostly garbage over time. When the file is big and
+//   less than a quarter of it is live, the live messages are rewritten to a fresh file (write temp,
+//   fsync, rename) and appending continues there. Recovery also ends with such a rewrite.
+// REAL RABBITMQ: a shared message store plus per-queue indexes, with similar fsync batching.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "byte_buffer.hpp"
+#include "model/message.hpp"
+#include "model/message_store.hpp"
+
+namespace rabbit {
+
+class Broker;
+
+class Journal final : public MessageStore {
+public:
+    explicit Journal(std::string directory);
+    ~Journal();
+    Journal(const Journal&) = delete;
+    Journal& operator=(const Journal&) = delete;
+
+    // Replays journal.log into the broker's durable queues (matched by store id), truncating a torn
+    // tail, then rewrites the file with only the live messages. Call before start().
+    struct RecoveryStats {
+        size_t records = 0, messages = 0, torn_bytes = 0;
+    };
+    RecoveryStats recover(Broker& broker);
+
+    // Starts the sync thread. `on_synced(position)` runs on that thread after each fsync; the
+    // server posts it to the broker thread.
+    void start(std::function<void(uint64_t)> on_synced);
+    // Hands what was appended since the last call to the sync thread (once per read batch).
+    void flush();
+    // Rewrites the file if it is mostly garbage (checked on the server's tick).
+    void compact_if_needed();
+    // Flushes, waits for the last fsync, stops the thread.
+    void stop();
+
+    // MessageStore
+    void enqueued(const Queue& queue, const QueuedMessage& message) override;
+    void removed(const Queue& queue, const QueuedMessage& message) override;
+    void queue_deleted(const Queue& queue) override;
+    uint64_t appended() const override { return appended_; }
+    uint64_t synced() const override { return synced_.load(std::memory_order_acquire); }
+
+    uint64_t file_bytes() const { return file_bytes_; }
+    uint64_t live_bytes() const { return live_bytes_; }
+    static constexpr uint64_t kCompactMinBytes = 64ull << 20;
+
+private:
+    void serialize_live(mb::ByteBuffer& out) const;  // magic + one publish record per live message
+    void write_new_file(std::string_view contents);  // temp file, fsync, rename, fsync directory
+    void sync_loop();
+
+    std::string path_;
+    std::string directory_;
+    int fd_ = -1;
+    mb::ByteBuffer local_;     // broker thread: records not yet handed over
+    uint64_t appended_ = 0;    // logical position: bytes ever appended (broker thread)
+    uint64_t file_bytes_ = 0;  // size of journal.log as it will be once written
+    uint64_t live_bytes_ = 0;  // bytes of publish records not removed yet
+    // The live messages, by queue id and seq: what a compaction writes (the queues hold the same
+    // MessageRefs, so this costs an index entry per message, not a copy of it).
+    std::unordered_map<uint64_t, std::map<uint64_t, MessageRef>> live_;
+
+    // Shared with the sync thread, under mutex_.
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    mb::ByteBuffer pending_;
+    uint64_t pending_position_ = 0;  // appended_ as of the last flush()
+    bool rewrite_pending_ = false;   // pending_ holds a whole new file, not an append
+    bool stopping_ = false;
+    std::atomic<uint64_t> synced_{0};
+    std::function<void(uint64_t)> on_synced_;
+    std::thread thread_;
+};
+
+}  // namespace rabbit

@@ -1,0 +1,262 @@
+// Queues in the model alone (no sockets): FIFO, round-robin, credit, requeue position, TTL with an
+// injected clock, overflow, dead-lettering with x-death, priorities, exchange routing.
+#include "model/queue.hpp"
+
+#include <gtest/gtest.h>
+
+#include "model/broker.hpp"
+#include "protocol/content_header.hpp"
+
+using namespace rabbit;
+
+namespace {
+
+// A ConsumerOwner that records deliveries and grants credit on demand.
+struct FakeChannel final : ConsumerOwner {
+    bool open = true;
+    std::vector<std::pair<std::string, QueuedMessage>> delivered;
+    bool can_deliver(const Consumer& c) const override {
+        return open && (c.prefetch_count == 0 || c.unacked < c.prefetch_count);
+    }
+    void deliver(Consumer& c, Queue&, QueuedMessage m) override { delivered.emplace_back(c.tag, std::move(m)); }
+    void cancelled_by_queue(Consumer&) override {}
+    std::vector<std::string> bodies() const {
+        std::vector<std::string> out;
+        for (const auto& [tag, m] : delivered) out.emplace_back(m.message->body());
+        return out;
+    }
+};
+
+std::string properties(uint8_t priority = 0, std::string_view expiration = {}) {
+    amqp::BasicProperties p;
+    if (priority) p.flags |= amqp::prop::priority, p.priority = priority;
+    if (!expiration.empty()) p.flags |= amqp::prop::expiration, p.expiration = expiration;
+    mb::ByteBuffer out;
+    amqp::encode_properties(out, p);
+    return std::string(out.readable());
+}
+
+struct QueueTest : ::testing::Test {
+    int64_t now = 1000;
+    Broker broker{[this] { return now; }};
+    Vhost& vhost = broker.add_vhost("/");
+
+    Queue& declare(const std::string& name, amqp::FieldTable args = {}) {
+        std::string bad, error;
+        auto parsed = QueueArguments::parse(args, bad, error);
+        EXPECT_TRUE(parsed) << bad << ": " << error;
+        return vhost.add_queue(std::make_shared<Queue>(vhost, name, false, false, false, args, *parsed, 0));
+    }
+    MessageRef message(std::string_view body, uint8_t priority = 0, std::string_view routing_key = "rk") {
+        std::string props = properties(priority);
+        return Message::make(Message::Fields{"", routing_key, props, body, false, priority, -1});
+    }
+    Consumer consumer(FakeChannel& owner, std::string tag, uint16_t prefetch = 0) {
+        Consumer c;
+        c.tag = std::move(tag);
+        c.owner = &owner;
+        c.prefetch_count = prefetch;
+        return c;
+    }
+};
+
+}  // namespace
+
+TEST_F(QueueTest, CompetingConsumersAreServedRoundRobinInFifoOrder) {
+    Queue& q = declare("work");
+    for (const char* body : {"1", "2", "3", "4", "5"}) q.publish(message(body));
+    FakeChannel channel;
+    Consumer a = consumer(channel, "a"), b = consumer(channel, "b");
+    q.add_consumer(a);
+    q.add_consumer(b);
+    q.dispatch();
+    ASSERT_EQ(channel.delivered.size(), 5u);
+    EXPECT_EQ(channel.bodies(), (std::vector<std::string>{"1", "2", "3", "4", "5"}));
+    EXPECT_EQ(channel.delivered[0].first, "a");
+    EXPECT_EQ(channel.delivered[1].first, "b");
+    EXPECT_EQ(channel.delivered[2].first, "a");
+    EXPECT_EQ(q.unacked_count(), 5u);
+}
+
+TEST_F(QueueTest, PrefetchLimitsUnackedAndAckResumes) {
+    Queue& q = declare("work");
+    for (const char* body : {"1", "2", "3"}) q.publish(message(body));
+    FakeChannel channel;
+    Consumer a = consumer(channel, "a", 1);
+    q.add_consumer(a);
+    q.dispatch();
+    ASSERT_EQ(channel.delivered.size(), 1u);
+    q.ack(channel.delivered[0].second);
+    --a.unacked;
+    q.dispatch();
+    EXPECT_EQ(channel.bodies(), (std::vector<std::string>{"1", "2"}));
+    EXPECT_EQ(q.ready_count(), 1u);
+}
+
+TEST_F(QueueTest, RequeuedMessagesGoBackToTheirPositionMarkedRedelivered) {
+    Queue& q = declare("work");
+    for (const char* body : {"1", "2", "3"}) q.publish(message(body));
+    auto first = q.get();
+    auto second = q.get();
+    q.requeue(std::move(*second));
+    q.requeue(std::move(*first));
+    std::vector<std::string> order;
+    while (auto m = q.get()) {
+        order.emplace_back(m->message->body());
+        EXPECT_EQ(m->redelivered, order.back() != "3");
+    }
+    EXPECT_EQ(order, (std::vector<std::string>{"1", "2", "3"}));
+}
+
+TEST_F(QueueTest, MessageTtlExpiresOnTheInjectedClock) {
+    amqp::FieldTable args;
+    args.set("x-message-ttl", amqp::FieldValue{int32_t{100}});
+    Queue& q = declare("short-lived", args);
+    q.publish(message("old"));
+    now += 60;
+    q.publish(message("young"));
+    now += 50;  // "old" is 110 ms old, "young" 50 ms
+    q.expire_messages();
+    ASSERT_EQ(q.ready_count(), 1u);
+    EXPECT_EQ(q.get()->message->body(), "young");
+}
+
+TEST_F(QueueTest, PerMessageExpirationAndQueueTtlTakeTheShorter) {
+    amqp::FieldTable args;
+    args.set("x-message-ttl", amqp::FieldValue{int32_t{1000}});
+    Queue& q = declare("q", args);
+    std::string props = properties(0, "10");
+    q.publish(Message::make(Message::Fields{"", "q", props, "m", false, 0, 10}));
+    now += 11;
+    q.expire_messages();
+    EXPECT_EQ(q.ready_count(), 0u);
+}
+
+TEST_F(QueueTest, DropHeadKeepsTheNewestAndDeadLettersTheOldestWithXDeath) {
+    Queue& dead = declare("dead");
+    vhost.find_exchange("amq.fanout")->bind(Binding{"", {}, &dead, nullptr});
+    amqp::FieldTable args;
+    args.set("x-max-length", amqp::FieldValue{int64_t{2}});
+    args.set("x-dead-letter-exchange", amqp::FieldValue{"amq.fanout"});
+    Queue& q = declare("bounded", args);
+    for (const char* body : {"1", "2", "3"}) q.publish(message(body));
+    EXPECT_EQ(q.ready_count(), 2u);
+    EXPECT_EQ(q.get()->message->body(), "2");
+    ASSERT_EQ(dead.ready_count(), 1u);
+    auto letter = dead.get();
+    EXPECT_EQ(letter->message->body(), "1");
+    auto props = amqp::decode_properties(letter->message->properties());
+    auto headers = amqp::decode_headers(*props);
+    const auto* deaths = headers->find("x-death")->array();
+    ASSERT_EQ(deaths->size(), 1u);
+    const amqp::FieldTable& death = *(*deaths)[0].table();
+    EXPECT_EQ(*death.find("reason")->string(), "maxlen");
+    EXPECT_EQ(*death.find("queue")->string(), "bounded");
+    EXPECT_EQ(death.find("count")->integer(), 1);
+    EXPECT_EQ(*headers->find("x-first-death-reason")->string(), "maxlen");
+}
+
+TEST_F(QueueTest, RejectPublishRefusesTheNewest) {
+    amqp::FieldTable args;
+    args.set("x-max-length", amqp::FieldValue{int64_t{1}});
+    args.set("x-overflow", amqp::FieldValue{"reject-publish"});
+    Queue& q = declare("bounded", args);
+    EXPECT_EQ(q.publish(message("1")), Queue::PublishResult::enqueued);
+    EXPECT_EQ(q.publish(message("2")), Queue::PublishResult::rejected);
+    EXPECT_EQ(q.get()->message->body(), "1");
+}
+
+TEST_F(QueueTest, HigherPriorityGoesFirstFifoWithinALevel) {
+    amqp::FieldTable args;
+    args.set("x-max-priority", amqp::FieldValue{int32_t{5}});
+    Queue& q = declare("prio", args);
+    q.publish(message("low-1", 1));
+    q.publish(message("high", 9));  // above the maximum: counts as 5
+    q.publish(message("low-2", 1));
+    q.publish(message("mid", 3));
+    std::vector<std::string> order;
+    while (auto m = q.get()) order.emplace_back(m->message->body());
+    EXPECT_EQ(order, (std::vector<std::string>{"high", "mid", "low-1", "low-2"}));
+}
+
+TEST_F(QueueTest, ExpiredMessagesCycleBetweenQueuesOnlyOnce) {
+    // a --expired--> b --expired--> a would loop forever; RabbitMQ drops the cycle.
+    amqp::FieldTable a_args, b_args;
+    a_args.set("x-message-ttl", amqp::FieldValue{int32_t{10}});
+    a_args.set("x-dead-letter-exchange", amqp::FieldValue{""});
+    a_args.set("x-dead-letter-routing-key", amqp::FieldValue{"b"});
+    b_args.set("x-message-ttl", amqp::FieldValue{int32_t{10}});
+    b_args.set("x-dead-letter-exchange", amqp::FieldValue{""});
+    b_args.set("x-dead-letter-routing-key", amqp::FieldValue{"a"});
+    Queue& a = declare("a", a_args);
+    Queue& b = declare("b", b_args);
+    a.publish(message("m"));
+    now += 20;
+    a.expire_messages();
+    EXPECT_EQ(b.ready_count(), 1u);
+    now += 20;
+    b.expire_messages();
+    EXPECT_EQ(a.ready_count(), 0u);
+    EXPECT_EQ(b.ready_count(), 0u);
+}
+
+TEST_F(QueueTest, BadArgumentsAreRejectedWithRabbitMQsReason) {
+    std::string bad, error;
+    amqp::FieldTable args;
+    args.set("x-message-ttl", amqp::FieldValue{int32_t{-1}});
+    EXPECT_FALSE(QueueArguments::parse(args, bad, error));
+    EXPECT_EQ(bad, "x-message-ttl");
+    EXPECT_EQ(error, "{value_negative,-1}");
+    amqp::FieldTable overflow;
+    overflow.set("x-overflow", amqp::FieldValue{"explode"});
+    EXPECT_FALSE(QueueArguments::parse(overflow, bad, error));
+}
+
+TEST_F(QueueTest, ExchangesRouteThroughBindingsAndExchangeToExchangeOnce) {
+    Queue& q = declare("q");
+    auto& direct = vhost.add_exchange(make_exchange("direct", "d", false, false, false, {}));
+    auto& topic = vhost.add_exchange(make_exchange("topic", "t", false, false, false, {}));
+    direct.bind(Binding{"key", {}, &q, nullptr});
+    topic.bind(Binding{"#", {}, nullptr, &direct});
+    topic.bind(Binding{"key", {}, &q, nullptr});
+    direct.bind(Binding{"key", {}, nullptr, &topic});  // a cycle: t -> d -> t
+    std::vector<Queue*> queues;
+    std::string props = properties();
+    vhost.route(topic, RoutingInput("key", props), queues);
+    EXPECT_EQ(queues, std::vector<Queue*>{&q});  // reached twice, delivered once
+    vhost.route(*vhost.find_exchange(""), RoutingInput("q", props), queues);
+    EXPECT_EQ(queues, std::vector<Queue*>{&q});
+    vhost.route(direct, RoutingInput("other", props), queues);
+    EXPECT_TRUE(queues.empty());
+}
+
+TEST_F(QueueTest, HeadersExchangeAllAndAny) {
+    Queue& all_q = declare("all");
+    Queue& any_q = declare("any");
+    Exchange& headers = *vhost.find_exchange("amq.headers");
+    amqp::FieldTable all_args, any_args;
+    all_args.set("x-match", amqp::FieldValue{"all"});
+    all_args.set("format", amqp::FieldValue{"pdf"});
+    all_args.set("type", amqp::FieldValue{"report"});
+    any_args = all_args;
+    any_args.set("x-match", amqp::FieldValue{"any"});
+    headers.bind(Binding{"", all_args, &all_q, nullptr});
+    headers.bind(Binding{"", any_args, &any_q, nullptr});
+    auto route = [&](amqp::FieldTable message_headers) {
+        amqp::BasicProperties p;
+        p.flags = amqp::prop::headers;
+        mb::ByteBuffer encoded;
+        amqp::encode_properties(encoded, p, &message_headers);
+        std::vector<Queue*> queues;
+        vhost.route(headers, RoutingInput("", encoded.readable()), queues);
+        return queues;
+    };
+    amqp::FieldTable both;
+    both.set("format", amqp::FieldValue{"pdf"});
+    both.set("type", amqp::FieldValue{"report"});
+    EXPECT_EQ(route(both).size(), 2u);
+    amqp::FieldTable one;
+    one.set("format", amqp::FieldValue{"pdf"});
+    EXPECT_EQ(route(one), std::vector<Queue*>{&any_q});
+    EXPECT_TRUE(route({}).empty());
+}
