@@ -57,6 +57,8 @@ constexpr mb::OptionSpec kOptions[] = {
     {"dir", ".", "data directory (Kafka: log.dirs): one subdirectory per partition"},
     {"admin-port", "", "HTTP admin port: /healthz, /metrics, /api (0 = any free port; empty = off)"},
     {"loglevel", "info", "log level", mb::OptionKind::choice, 0, 0, "debug|info|warning|error"},
+    {"trace", "false", "log one line per request through the concepts (toggle at runtime: PUT /api/trace)",
+     mb::OptionKind::boolean},
     {"advertised.host.name", "", "host name given to clients in Metadata (default: the bind address)"},
     {"broker.id", "0", "this broker's node id", mb::OptionKind::integer, 0, INT32_MAX},
     {"num.partitions", "1", "partitions of an auto-created topic", mb::OptionKind::integer, 1, 10000},
@@ -314,6 +316,41 @@ private:
     asio::steady_timer reader_wakeup_;  // cancelled = "the queue shrank"
 };
 
+// The admin endpoint's /api: the trace switch, and a look at topics and groups.
+//   GET /api/trace -> {"trace":false}      PUT /api/trace {"trace":true}
+//   GET /api/topics -> [{"name":..,"partitions":[{"log_start_offset":..,"log_end_offset":..,"segments":..}]}]
+mb::HttpResponse admin_api(Broker& broker, const mb::HttpRequest& request) {
+    std::string_view path = request.target.substr(0, request.target.find('?'));
+    if (path == "/api/trace") {
+        if (request.method == "PUT") {
+            bool on = request.body.find("true") != std::string_view::npos;
+            if (!on && request.body.find("false") == std::string_view::npos)
+                return {400, "application/json", R"({"error":"expected {\"trace\":true|false}"})"};
+            broker.tracing = on;
+        } else if (request.method != "GET") {
+            return {405, "application/json", R"({"error":"GET or PUT"})"};
+        }
+        return {200, "application/json", broker.tracing ? R"({"trace":true})" : R"({"trace":false})"};
+    }
+    if (path == "/api/topics" && request.method == "GET") {
+        std::string json = "[";
+        for (const auto& [name, topic] : broker.logs.topics()) {
+            if (json.size() > 1) json += ",";
+            json += fmt::format(R"({{"name":"{}","partitions":[)", name);
+            for (size_t p = 0; p < topic.partitions.size(); ++p) {
+                const PartitionLog& log = *topic.partitions[p];
+                json += fmt::format(
+                    R"({}{{"partition":{},"log_start_offset":{},"log_end_offset":{},"segments":{},"bytes":{}}})",
+                    p ? "," : "", p, log.log_start_offset(), log.log_end_offset(), log.segments().size(),
+                    log.size_bytes());
+            }
+            json += "]}";
+        }
+        return {200, "application/json", json + "]"};
+    }
+    return {404, "application/json", R"({"error":"not found"})"};
+}
+
 // Flush by time, retention, group session timeouts: Broker::tick, every kTickMs.
 awaitable<void> housekeeping(Broker& broker) {
     asio::steady_timer timer(co_await asio::this_coro::executor);
@@ -390,9 +427,11 @@ int run_server(const mb::Options& options) {
             std::string bind = options.text("bind");
             broker.config.advertised_host = bind == "0.0.0.0" || bind == "::" ? "127.0.0.1" : bind;
         }
+        broker.tracing = options.boolean("trace");
+        broker.trace_sink = [](std::string_view line) { mb::log::info("trace: {}", line); };
         if (!options.text("admin-port").empty())
             mb::start_admin_http(io, options.text("bind"), static_cast<uint16_t>(options.integer("admin-port")),
-                                 metrics, nullptr);
+                                 metrics, [&broker](const mb::HttpRequest& r) { return admin_api(broker, r); });
 
         mb::net::ConnectionHandler handler = [&broker, &session_metrics](tcp::socket socket) {
             return serve_connection(std::move(socket), broker, session_metrics);

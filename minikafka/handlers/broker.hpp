@@ -16,6 +16,8 @@
 //                  lets each waiter check whether it can answer now
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -86,6 +88,16 @@ public:
 
     void add_fetch_waiter(std::shared_ptr<FetchWaiter> waiter);
     void records_appended();
+
+    // --trace: one human-readable line per request, following it through the concepts, e.g.
+    //   produce topic=payments partition=2 -> segment 00000000000000004096.log @ 1048576 -> offset 5123
+    // Off by default and then free: the line is only formatted when `tracing` is true.
+    bool tracing = false;
+    std::function<void(std::string_view)> trace_sink;
+    template <typename... Args>
+    void trace(fmt::format_string<Args...> format, Args&&... args) {
+        if (tracing && trace_sink) trace_sink(fmt::format(format, std::forward<Args>(args)...));
+    }
 
     BrokerConfig config;
     LogManager logs;

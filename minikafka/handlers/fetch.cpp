@@ -60,6 +60,29 @@ void read_partitions(Broker& broker, const FetchRequest& request, FetchResult& o
     }
 }
 
+void trace(Broker& broker, const FetchRequest& request, const FetchResult& result, std::string_view how) {
+    if (!broker.tracing) return;
+    for (size_t i = 0; i < result.partitions.size(); ++i) {
+        const FetchPartitionResult& p = result.partitions[i];
+        const FetchPartition& wanted = request.partitions[i];
+        if (p.records_size == 0) {
+            broker.trace("fetch topic={} partition={} offset={} -> {} (high watermark {}){}", p.topic, p.partition,
+                         wanted.fetch_offset, p.error == ErrorCode::None ? "nothing new" : "error", p.high_watermark,
+                         how);
+            continue;
+        }
+        const PartitionLog* log = broker.logs.partition(p.topic, p.partition);
+        std::string segment = "?";
+        if (log)
+            for (const auto& s : log->segments())
+                if (s->log_file() == result.slices[i].file) segment = segment_file_stem(s->base_offset());
+        broker.trace(
+            "fetch topic={} partition={} offset={} -> segment {}.log @ {}, {} bytes by sendfile (high watermark {}){}",
+            p.topic, p.partition, wanted.fetch_offset, segment, result.slices[i].position, p.records_size,
+            p.high_watermark, how);
+    }
+}
+
 void encode(const FetchResult& result, int16_t version, Reply& reply) {
     KafkaWriter out = reply.writer();
     encode_fetch_response(out, version, ErrorCode::None, result.partitions, [&](size_t i) {
@@ -99,6 +122,7 @@ public:
 private:
     void answer() {
         done_ = true;
+        trace(broker_, request_, result_, " after a long poll");
         encode(result_, version_, *reply_);
         reply_->finish();
     }
@@ -122,9 +146,12 @@ bool handle_fetch(Broker& broker, const RequestHeader& header, KafkaReader& body
     if (!body.ok()) return false;
     read_partitions(broker, request, result);
     if (result.bytes >= request.min_bytes || result.error || request.max_wait_ms <= 0) {
+        trace(broker, request, result, "");
         encode(result, header.api_version, reply);
         return true;
     }
+    broker.trace("fetch: less than min_bytes={} available; waiting up to max_wait_ms={}", request.min_bytes,
+                 request.max_wait_ms);
     // Long poll: answer when records arrive (Broker::records_appended) or when max_wait_ms ends.
     auto pending = std::make_shared<PendingFetch>(broker, request, header.api_version, reply.defer());
     broker.add_fetch_waiter(pending);

@@ -56,6 +56,10 @@ bool dispatch(Broker& broker, const RequestHeader& header, KafkaReader& body, Re
                           header.api_version, api.min_version, api.max_version);
             return false;
         }
+        // Produce and Fetch trace their own, more telling lines.
+        if (broker.tracing && api.key != ApiKey::Produce && api.key != ApiKey::Fetch)
+            broker.trace("{} v{} correlation={} client={}", api_name(api.key), header.api_version,
+                         header.correlation_id, header.client_id.value_or("-"));
         return api.handle(broker, header, body, reply);
     }
     mb::log::warn("unknown API key {}; closing the connection", static_cast<int>(header.api_key));

@@ -79,6 +79,8 @@ bool handle_produce(Broker& broker, const RequestHeader& header, KafkaReader& bo
         result.error = check_batch(partition.records.value_or(""), log->config(), batch, message);
         if (result.error != ErrorCode::None) {
             mb::log::warn("produce to {}-{} rejected: {}", partition.topic, partition.partition, message);
+            broker.trace("produce topic={} partition={} -> rejected: {}", partition.topic, partition.partition,
+                         message);
             if (header.api_version >= 8) result.error_message = "rejected record batch";
             continue;
         }
@@ -96,6 +98,11 @@ bool handle_produce(Broker& broker, const RequestHeader& header, KafkaReader& bo
         }
         PartitionLog::Appended appended = log->append(*partition.records, batch, now);
         log->producers.record(batch, appended.base_offset);
+        if (broker.tracing)
+            broker.trace("produce topic={} partition={} records={} -> segment {}.log @ {} -> offset {}{}",
+                         partition.topic, partition.partition, batch.record_count,
+                         segment_file_stem(appended.segment->base_offset()), appended.position, appended.base_offset,
+                         log->flush_due(now) ? " (waits for fsync)" : "");
         result.base_offset = appended.base_offset;
         result.log_start_offset = log->log_start_offset();
         if (log->config().log_append_time) result.log_append_time_ms = now;

@@ -1,9 +1,13 @@
-"""kcat (librdkafka 2.0.2) against minikafka: metadata listing, produce, consume."""
+"""kcat (librdkafka 2.0.2) against minikafka: metadata listing, produce, consume; the --trace switch
+and the admin endpoint's /api while kcat drives the broker."""
+import json
+import re
 import subprocess
+import urllib.request
 import unittest
 
 import tap
-from servers import Server
+from servers import Server, wait_until
 
 
 def kcat(port, *args, input=None, timeout=30):
@@ -66,6 +70,44 @@ class KcatProduceConsume(unittest.TestCase):
         self.assertEqual(self.consume("codecs", "-o", "beginning"),
                          ["0 0 none=value0", "0 1 gzip=value1", "0 2 snappy=value2", "0 3 lz4=value3",
                           "0 4 zstd=value4"])
+
+
+class TraceAndAdminApi(unittest.TestCase):
+    def test_trace_is_off_by_default_and_toggles_at_runtime(self):
+        with Server("MINIKAFKA_BIN", "--admin-port", "0") as server:
+            base = f"http://127.0.0.1:{server.admin_port}/api"
+
+            def call(path, body=None):
+                request = urllib.request.Request(base + path, data=body, method="PUT" if body else "GET")
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    return json.loads(response.read())
+
+            self.assertEqual(call("/trace"), {"trace": False})
+            kcat(server.port, "-P", "-t", "quiet", input="one\n")
+            self.assertNotIn("trace:", server.log())
+            self.assertEqual(call("/trace", b'{"trace":true}'), {"trace": True})
+            kcat(server.port, "-P", "-t", "quiet", input="two\n")
+            line = re.compile(r"produce topic=quiet partition=0 records=1 -> segment 00000000000000000000.log "
+                              r"@ (\d+) -> offset 1")
+            found = wait_until(lambda: line.search(server.log()))
+            self.assertTrue(found, server.log())
+            position = int(found.group(1))  # the second batch starts where the first one ends
+            kcat(server.port, "-C", "-t", "quiet", "-o", "1", "-e")
+            self.assertTrue(wait_until(lambda: "fetch topic=quiet partition=0 offset=1 -> segment "
+                                                f"00000000000000000000.log @ {position}" in server.log()),
+                            server.log())
+            self.assertEqual(call("/trace", b'{"trace":false}'), {"trace": False})
+            [topic] = call("/topics")
+            self.assertEqual(topic["name"], "quiet")
+            [partition] = topic["partitions"]
+            self.assertEqual((partition["log_start_offset"], partition["log_end_offset"], partition["segments"]),
+                             (0, 2, 1))
+            self.assertGreater(partition["bytes"], position)
+
+    def test_trace_option_on_the_command_line(self):
+        with Server("MINIKAFKA_BIN", "--trace", "true") as server:
+            kcat(server.port, "-L")
+            self.assertTrue(wait_until(lambda: "trace: Metadata v4" in server.log()), server.log())
 
 
 if __name__ == "__main__":

@@ -1,0 +1,207 @@
+#!/usr/bin/python3
+"""minikafka side by side with librdkafka's in-memory mock cluster, Redis Streams on redis-server and
+this machine's own limits, in one run. Prints the Markdown table of docs/minikafka/benchmarks.md.
+
+    benchmarks/minikafka/compare.py [--build build] [--rounds 3] [--quick]
+
+Each measurement is the median of interleaved rounds (minikafka, mock, minikafka, mock, ...), so
+a burst of load from elsewhere on the machine hits both. Clients: librdkafka 2.0.2 through
+kafka_load (producer batching with linger.ms=5 and 1 MB batches; the latency run uses
+linger.ms=0 and a paced rate). Durable = log.flush.interval.messages=1 (an fsync covers every
+acknowledged batch) with acks=all. Broker CPU = utime+stime of the broker process (from
+/proc/PID/stat) during the run, per million records.
+"""
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+KAFKA_PUBLISHED = (821_557, 78.3)  # LinkedIn 2014: one producer thread, 100-byte records, no replication
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def parse(line):
+    return {k: float(v) for k, v in (field.split("=") for field in line.split())}
+
+
+class Process:
+    def __init__(self, argv, ready):
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True)
+        self.bootstrap = None
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            found = ready(line)
+            if found:
+                self.bootstrap = found
+                break
+        if not self.bootstrap:
+            raise RuntimeError(f"{argv[0]} did not start")
+        # Keep draining its output so that it never blocks on a full pipe.
+        import threading
+        threading.Thread(target=lambda: [None for _ in self.proc.stdout], daemon=True).start()
+
+    def cpu_seconds(self):
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.terminate()
+        self.proc.wait(30)
+
+
+def start_minikafka(build, data_dir, *extra):
+    def ready(line):
+        if "listening on" in line and "admin" not in line:
+            return "127.0.0.1:" + line.rsplit(":", 1)[1].strip()
+    return Process([f"{build}/minikafka/minikafka", "--port", "0", "--dir", data_dir, *extra], ready)
+
+
+def start_mock(build, topics):
+    args = [x for t in topics for x in (t, "1")]
+    return Process([f"{build}/benchmarks/minikafka/mock_cluster", *args],
+                   lambda line: line.split()[1] if line.startswith("BOOTSTRAP") else None)
+
+
+def load(build, *args):
+    out = subprocess.run([f"{build}/benchmarks/minikafka/kafka_load", *map(str, args)], capture_output=True, text=True,
+                         timeout=600)
+    lines = [l for l in out.stdout.splitlines() if "=" in l]
+    if not lines:
+        raise RuntimeError(f"kafka_load {args}: {out.stderr[-500:]}")
+    return parse(lines[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="fewer records (a smoke run, not for the table)")
+    opts = ap.parse_args()
+    build = opts.build
+    n100, n1k = (200_000, 50_000) if opts.quick else (2_000_000, 500_000)
+    tmp = tempfile.mkdtemp(prefix="minikafka-bench-")
+    results = {}  # (target, test) -> list of dicts
+    cpu = {}      # test -> list of broker CPU seconds per million records
+
+    def record(target, test, value):
+        results.setdefault((target, test), []).append(value)
+
+    limits = parse(subprocess.run([f"{build}/benchmarks/minikafka/machine_limits", tmp], capture_output=True,
+                                  text=True).stdout)
+    print(f"machine: {limits}", file=sys.stderr)
+
+    for round_no in range(opts.rounds):
+        for target in ("minikafka", "mock", "minikafka-durable"):
+            data = tempfile.mkdtemp(dir=tmp)
+            topics = [f"p100-{round_no}", f"p1k-{round_no}", f"a100-{round_no}", f"a1k-{round_no}", f"lat-{round_no}",
+                      f"lata-{round_no}"]
+            if target == "mock":
+                server = start_mock(build, topics)
+            elif target == "minikafka":
+                server = start_minikafka(build, data)
+            else:
+                server = start_minikafka(build, data, "--log.flush.interval.messages", "1")
+            b = server.bootstrap
+            try:
+                def run(test, records, *args):
+                    before = server.cpu_seconds()
+                    value = load(build, *args)
+                    if target != "mock":
+                        cpu.setdefault((target, test), []).append((server.cpu_seconds() - before) / records * 1e6)
+                    record(target, test, value)
+                    print(f"round {round_no} {target} {test}: {value}", file=sys.stderr)
+
+                if target != "minikafka-durable":
+                    run("produce 100 B acks=1", n100, "produce", b, topics[0], n100, 100, "1")
+                    run("produce 1 KB acks=1", n1k, "produce", b, topics[1], n1k, 1000, "1")
+                run("produce 100 B acks=all", n100, "produce", b, topics[2], n100, 100, "all")
+                run("produce 1 KB acks=all", n1k, "produce", b, topics[3], n1k, 1000, "all")
+                timeout = 20 if target == "mock" else 120
+                run("consume 100 B", n100, "consume", b, topics[2], n100, timeout)
+                run("consume 1 KB", n1k, "consume", b, topics[3], n1k, timeout)
+                acks = "all" if target == "minikafka-durable" else "1"
+                run(f"latency 100 B @100k/s acks={acks}", 500_000, "latency", b, topics[4], 100_000, 5, 100, acks)
+            finally:
+                server.close()
+                shutil.rmtree(data, ignore_errors=True)
+
+        port = free_port()
+        redis = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
+                                  "--dir", tmp], stdout=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 10
+            while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True,
+                                 text=True).stdout.strip() != "PONG" and time.monotonic() < deadline:
+                time.sleep(0.05)
+            for size, n in ((100, n100 // 2), (1000, n1k // 2)):
+                out = subprocess.run([f"{build}/benchmarks/minikafka/redis_streams", str(port), str(n), str(size)],
+                                     capture_output=True, text=True, timeout=600).stdout
+                record("redis", f"streams {size}", parse(out.strip().splitlines()[-1]))
+                print(f"round {round_no} redis {size}: {out.strip()}", file=sys.stderr)
+        finally:
+            redis.terminate()
+            redis.wait(30)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    def med(target, test, key):
+        values = [r[key] for r in results.get((target, test), []) if key in r]
+        return statistics.median(values) if values else None
+
+    def fmt_rate(target, test):
+        r, mb = med(target, test, "records_per_s"), med(target, test, "mb_per_s")
+        return "-" if r is None else f"{r / 1e6:.2f} M/s ({mb:.0f} MB/s)"
+
+    def ratio(a, b):
+        return "-" if not a or not b else f"{a / b:.2f}x"
+
+    print("| test | minikafka | minikafka durable (fsync per ack, acks=all) | librdkafka mock (memory) | minikafka / mock | durable / mock | broker CPU s per 1M records |")
+    print("|---|---|---|---|---|---|---|")
+    for test in ("produce 100 B acks=1", "produce 1 KB acks=1", "produce 100 B acks=all", "produce 1 KB acks=all",
+                 "consume 100 B", "consume 1 KB"):
+        mk, du, mo = (med(t, test, "records_per_s") for t in ("minikafka", "minikafka-durable", "mock"))
+        c = cpu.get(("minikafka", test)) or cpu.get(("minikafka-durable", test))
+        print(f"| {test} | {fmt_rate('minikafka', test)} | {fmt_rate('minikafka-durable', test)} | "
+              f"{fmt_rate('mock', test)} | {ratio(mk, mo)} | {ratio(du, mo)} | "
+              f"{statistics.median(c):.2f} |" if c else "| - |")
+    print()
+    print("| paced 100k records/s, 100 B, linger.ms=0 | p50 | p99 | max | achieved |")
+    print("|---|---|---|---|---|")
+    for target, test in (("minikafka", "latency 100 B @100k/s acks=1"), ("mock", "latency 100 B @100k/s acks=1"),
+                         ("minikafka-durable", "latency 100 B @100k/s acks=all")):
+        p50, p99, mx, got = (med(target, test, k) for k in ("p50_us", "p99_us", "max_us", "achieved_per_s"))
+        if p50 is not None:
+            print(f"| {target} ({test.split()[-1]}) | {p50 / 1000:.2f} ms | {p99 / 1000:.2f} ms | {mx / 1000:.1f} ms | {got / 1000:.0f}k/s |")
+    print()
+    print("| reference | produce | consume |")
+    print("|---|---|---|")
+    for size in (100, 1000):
+        t = f"streams {size}"
+        print(f"| Redis Streams {size} B (XADD pipelined 1000, XRANGE 1000) | "
+              f"{med('redis', t, 'produce_records_per_s') / 1e6:.2f} M/s ({med('redis', t, 'produce_mb_per_s'):.0f} MB/s) | "
+              f"{med('redis', t, 'consume_records_per_s') / 1e6:.2f} M/s ({med('redis', t, 'consume_mb_per_s'):.0f} MB/s) |")
+    print(f"| Kafka, published (LinkedIn 2014), 100 B, one producer | {KAFKA_PUBLISHED[0] / 1e6:.2f} M/s "
+          f"({KAFKA_PUBLISHED[1]:.0f} MB/s) | - |")
+    print()
+    print(f"Machine, same run: loopback TCP {limits['loopback_gb_per_s']:.2f} GB/s, sequential write to the page "
+          f"cache {limits['page_cache_gb_per_s']:.2f} GB/s, 4 KB append + fdatasync {limits['fsyncs_per_s']:.0f}/s, "
+          f"1 MB append + fdatasync {limits['synced_gb_per_s']:.2f} GB/s.")
+
+
+if __name__ == "__main__":
+    main()
