@@ -83,9 +83,11 @@ int main(int argc, char** argv) {
                       [] { return static_cast<double>(rabbit::Message::live_bytes()); });
         boost::asio::io_context io(1);
         auto acceptor = mb::net::listen(io, options.text("bind"), static_cast<uint16_t>(options.integer("port")));
+        rabbit::AdminContext admin{broker, [&] { return server.connection_infos(); }, [&] { server.after_batch(); }};
         if (!options.text("admin-port").empty())
-            mb::start_admin_http(io, options.text("bind"), static_cast<uint16_t>(options.integer("admin-port")),
-                                 metrics, nullptr);
+            mb::start_admin_http(
+                io, options.text("bind"), static_cast<uint16_t>(options.integer("admin-port")), metrics,
+                [&](const mb::HttpRequest& request) { return rabbit::handle_admin_request(admin, request); });
         // The journal's sync thread reports "on disk up to here" by posting to the broker thread.
         journal.start([&](uint64_t position) { boost::asio::post(io, [&, position] { server.on_synced(position); }); });
         server.start(io, acceptor);

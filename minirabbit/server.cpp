@@ -212,6 +212,15 @@ void Server::after_batch() {
     }
 }
 
+std::vector<ConnectionInfo> Server::connection_infos() const {
+    std::vector<ConnectionInfo> out;
+    for (Session* s : sessions_) {
+        const Connection& c = s->connection();
+        out.push_back(ConnectionInfo{c.peer(), c.user(), c.vhost_name(), c.channel_count(), c.blocked()});
+    }
+    return out;
+}
+
 void Server::on_synced(uint64_t position) {
     for (Session* s : sessions_) s->connection().on_synced(position);
 }

@@ -20,6 +20,7 @@
 #include <memory>
 #include <set>
 
+#include "admin_api.hpp"
 #include "model/broker.hpp"
 
 namespace rabbit {
@@ -45,6 +46,7 @@ public:
     void mark_definitions_dirty() { definitions_dirty_ = true; }
 
     size_t connection_count() const { return sessions_.size(); }
+    std::vector<ConnectionInfo> connection_infos() const;
     void add(Session* session) { sessions_.insert(session); }
     void remove(Session* session) { sessions_.erase(session); }
     void close_vhost_connections(const std::string& vhost);

@@ -1,0 +1,472 @@
+// The management API (see admin_api.hpp): routing of /api paths, JSON in RabbitMQ's field names.
+#include "admin_api.hpp"
+
+#include <boost/json.hpp>
+#include <regex>
+
+#include "storage/definitions.hpp"
+
+namespace rabbit {
+
+namespace json = boost::json;
+
+namespace {
+
+mb::HttpResponse reply(unsigned status, const json::value& body) {
+    return {status, "application/json", json::serialize(body)};
+}
+mb::HttpResponse no_content() { return {204, "application/json", ""}; }
+mb::HttpResponse error(unsigned status, std::string_view error, std::string_view reason) {
+    return reply(status, json::object{{"error", error}, {"reason", reason}});
+}
+mb::HttpResponse not_found() { return error(404, "Object Not Found", "Not Found"); }
+mb::HttpResponse bad_request(std::string_view reason) { return error(400, "bad_request", reason); }
+
+std::string percent_decode(std::string_view in) {
+    std::string out;
+    for (size_t i = 0; i < in.size(); ++i) {
+        auto hex = [](char c) {
+            if (c >= '0' && c <= '9') return c - '0';
+            c = static_cast<char>(c | 32);
+            return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        };
+        if (in[i] == '%' && i + 2 < in.size() && hex(in[i + 1]) >= 0 && hex(in[i + 2]) >= 0) {
+            out.push_back(static_cast<char>(hex(in[i + 1]) * 16 + hex(in[i + 2])));
+            i += 2;
+        } else {
+            out.push_back(in[i]);
+        }
+    }
+    return out;
+}
+
+// "/api/queues/%2F/tasks" -> {"queues", "/", "tasks"}
+std::vector<std::string> split_path(std::string_view target) {
+    std::string_view path = target.substr(0, target.find('?'));
+    if (path.starts_with("/api")) path.remove_prefix(4);
+    std::vector<std::string> parts;
+    while (!path.empty()) {
+        if (path.front() == '/') {
+            path.remove_prefix(1);
+            continue;
+        }
+        size_t slash = path.find('/');
+        parts.push_back(percent_decode(path.substr(0, slash)));
+        if (slash == std::string_view::npos) break;
+        path.remove_prefix(slash);
+    }
+    return parts;
+}
+
+std::string base64_decode(std::string_view in) {
+    static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    uint32_t buffer = 0;
+    int bits = 0;
+    for (char c : in) {
+        size_t v = kAlphabet.find(c);
+        if (v == std::string_view::npos) break;
+        buffer = buffer << 6 | static_cast<uint32_t>(v);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
+        }
+    }
+    return out;
+}
+
+// HTTP Basic auth -> the user name, if the password is right and the user is an administrator.
+const User* authenticate(const Users& users, std::string_view authorization) {
+    if (!authorization.starts_with("Basic ")) return nullptr;
+    std::string credentials = base64_decode(authorization.substr(6));
+    size_t colon = credentials.find(':');
+    if (colon == std::string::npos) return nullptr;
+    std::string name = credentials.substr(0, colon);
+    if (!users.check_password(name, std::string_view(credentials).substr(colon + 1))) return nullptr;
+    return users.find(name);
+}
+
+json::object parse_body(std::string_view body) {
+    boost::system::error_code ec;
+    json::value value = json::parse(body.empty() ? std::string_view("{}") : body, ec);
+    if (ec || !value.is_object()) return {};
+    return value.get_object();
+}
+
+bool body_flag(const json::object& body, std::string_view key, bool fallback) {
+    auto it = body.find(key);
+    return it != body.end() && it->value().is_bool() ? it->value().get_bool() : fallback;
+}
+
+std::string body_text(const json::object& body, std::string_view key, std::string_view fallback = "") {
+    auto it = body.find(key);
+    return it != body.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string(fallback);
+}
+
+json::value body_member(const json::object& body, std::string_view key) {
+    auto it = body.find(key);
+    return it == body.end() ? json::value() : it->value();
+}
+
+json::object queue_json(const Vhost& vhost, const Queue& q) {
+    const auto& s = q.stats();
+    return json::object{
+        {"name", q.name()},
+        {"vhost", vhost.name()},
+        {"durable", q.durable()},
+        {"auto_delete", q.auto_delete()},
+        {"exclusive", q.exclusive()},
+        {"arguments", field_table_to_json(q.arguments())},
+        {"type", "classic"},
+        {"state", "running"},
+        {"messages", q.ready_count() + q.unacked_count()},
+        {"messages_ready", q.ready_count()},
+        {"messages_unacknowledged", q.unacked_count()},
+        {"message_bytes_ready", q.ready_bytes()},
+        {"consumers", q.consumer_count()},
+        {"message_stats",
+         json::object{
+             {"publish", s.published}, {"deliver_get", s.delivered}, {"ack", s.acked}, {"redeliver", s.redelivered}}},
+    };
+}
+
+json::object exchange_json(const Vhost& vhost, const Exchange& e) {
+    return json::object{{"name", e.name()},
+                        {"vhost", vhost.name()},
+                        {"type", e.type()},
+                        {"durable", e.durable()},
+                        {"auto_delete", e.auto_delete()},
+                        {"internal", e.internal()},
+                        {"arguments", field_table_to_json(e.arguments())}};
+}
+
+json::object binding_json(const Vhost& vhost, std::string_view source, std::string_view destination,
+                          std::string_view type, std::string_view key, const amqp::FieldTable& args) {
+    // RabbitMQ's properties_key identifies a binding in DELETE URLs: the routing key when there
+    // are no arguments (minirabbit accepts the routing key alone).
+    return json::object{{"source", source},
+                        {"vhost", vhost.name()},
+                        {"destination", destination},
+                        {"destination_type", type},
+                        {"routing_key", key},
+                        {"arguments", field_table_to_json(args)},
+                        {"properties_key", key.empty() ? std::string_view("~") : key}};
+}
+
+void append_bindings(const Vhost& vhost, json::array& out) {
+    // As in RabbitMQ, every queue shows its implicit binding from the default exchange.
+    for (const auto& [name, queue] : vhost.queues()) out.push_back(binding_json(vhost, "", name, "queue", name, {}));
+    for (const auto& [name, exchange] : vhost.exchanges())
+        for (const auto& b : exchange->bindings())
+            out.push_back(binding_json(vhost, name, b->destination_name(), b->queue ? "queue" : "exchange",
+                                       b->routing_key, b->arguments));
+}
+
+template <typename Each>
+json::array over_vhosts(const Broker& broker, const std::vector<std::string>& path, Each&& each) {
+    json::array out;
+    for (const auto& [name, vhost] : broker.vhosts())
+        if (path.size() < 2 || path[1] == name) each(*vhost, out);
+    return out;
+}
+
+struct Api {
+    AdminContext& ctx;
+    const mb::HttpRequest& req;
+    std::vector<std::string> path;
+    Broker& broker() { return ctx.broker; }
+    bool is(std::string_view method) const { return req.method == method; }
+    mb::HttpResponse changed(mb::HttpResponse response) {
+        broker().definitions_changed();
+        if (ctx.changed) ctx.changed();
+        return response;
+    }
+
+    mb::HttpResponse overview() {
+        size_t queues = 0, exchanges = 0, consumers = 0, ready = 0, unacked = 0;
+        uint64_t published = 0, delivered = 0, acked = 0;
+        for (const auto& [name, vhost] : broker().vhosts()) {
+            exchanges += vhost->exchanges().size();
+            for (const auto& [qname, q] : vhost->queues()) {
+                ++queues;
+                consumers += q->consumer_count();
+                ready += q->ready_count();
+                unacked += q->unacked_count();
+                published += q->stats().published;
+                delivered += q->stats().delivered;
+                acked += q->stats().acked;
+            }
+        }
+        size_t connections = 0, channels = 0;
+        if (ctx.connections)
+            for (const auto& c : ctx.connections()) ++connections, channels += c.channels;
+        return reply(200, json::object{
+                              {"product_name", "minirabbit"},
+                              {"product_version", "0.1.0"},
+                              {"rabbitmq_version", "3.12.0"},  // the protocol behaviour we follow
+                              {"management_version", "3.12.0"},
+                              {"node", "minirabbit@localhost"},
+                              {"object_totals", json::object{{"connections", connections},
+                                                             {"channels", channels},
+                                                             {"exchanges", exchanges},
+                                                             {"queues", queues},
+                                                             {"consumers", consumers}}},
+                              {"queue_totals", json::object{{"messages", ready + unacked},
+                                                            {"messages_ready", ready},
+                                                            {"messages_unacknowledged", unacked}}},
+                              {"message_stats",
+                               json::object{{"publish", published}, {"deliver_get", delivered}, {"ack", acked}}},
+                              {"message_memory_bytes", Message::live_bytes()},
+                              {"vm_memory_high_watermark", broker().memory_high_watermark},
+                              {"memory_alarm", broker().memory_alarm()},
+                          });
+    }
+
+    mb::HttpResponse vhosts() {
+        if (path.size() == 1 && is("GET")) {
+            json::array out;
+            for (const auto& [name, v] : broker().vhosts()) out.push_back(json::object{{"name", name}});
+            return reply(200, out);
+        }
+        if (path.size() != 2) return not_found();
+        if (is("GET")) return broker().find_vhost(path[1]) ? reply(200, json::object{{"name", path[1]}}) : not_found();
+        if (is("PUT")) {
+            broker().add_vhost(path[1]);
+            return changed(no_content());
+        }
+        if (is("DELETE")) return broker().delete_vhost(path[1]) ? changed(no_content()) : not_found();
+        return error(405, "method_not_allowed", "Method Not Allowed");
+    }
+
+    mb::HttpResponse users() {
+        Users& users = broker().users();
+        auto user_json = [](const User& u) {
+            std::string tags;
+            for (const auto& t : u.tags) tags += (tags.empty() ? "" : ",") + t;
+            return json::object{{"name", u.name},
+                                {"password_hash", u.password_hash},
+                                {"hashing_algorithm", "rabbit_password_hashing_sha256"},
+                                {"tags", tags}};
+        };
+        if (path.size() == 1 && is("GET")) {
+            json::array out;
+            for (const auto& [name, u] : users.users()) out.push_back(user_json(u));
+            return reply(200, out);
+        }
+        if (path.size() != 2) return not_found();
+        if (is("GET")) return users.find(path[1]) ? reply(200, user_json(*users.find(path[1]))) : not_found();
+        if (is("DELETE")) return users.delete_user(path[1]) ? changed(no_content()) : not_found();
+        if (!is("PUT")) return error(405, "method_not_allowed", "Method Not Allowed");
+        json::object body = parse_body(req.body);
+        std::vector<std::string> tags;
+        std::string all = body_text(body, "tags");
+        for (size_t start = 0; start < all.size();) {
+            size_t comma = all.find(',', start);
+            std::string tag = all.substr(start, comma - start);
+            if (!tag.empty()) tags.push_back(tag);
+            start = comma == std::string::npos ? all.size() : comma + 1;
+        }
+        if (body.contains("password"))
+            users.put_user(path[1], body_text(body, "password"), tags);
+        else if (body.contains("password_hash"))
+            users.put_user_with_hash(path[1], body_text(body, "password_hash"), tags);
+        else
+            return bad_request("password or password_hash is required");
+        return changed(no_content());
+    }
+
+    mb::HttpResponse permissions() {
+        Users& users = broker().users();
+        auto permission_json = [](const std::string& vhost, const std::string& user, const Permission& p) {
+            return json::object{{"user", user},
+                                {"vhost", vhost},
+                                {"configure", p.configure()},
+                                {"write", p.write()},
+                                {"read", p.read()}};
+        };
+        if (path.size() == 1 && is("GET")) {
+            json::array out;
+            for (const auto& [vhost, by_user] : users.permissions())
+                for (const auto& [user, p] : by_user) out.push_back(permission_json(vhost, user, p));
+            return reply(200, out);
+        }
+        if (path.size() != 3) return not_found();
+        const std::string &vhost = path[1], &user = path[2];
+        if (is("GET")) {
+            const Permission* p = users.permission(vhost, user);
+            return p ? reply(200, permission_json(vhost, user, *p)) : not_found();
+        }
+        if (is("DELETE")) return users.clear_permission(vhost, user) ? changed(no_content()) : not_found();
+        if (!is("PUT")) return error(405, "method_not_allowed", "Method Not Allowed");
+        if (!broker().find_vhost(vhost)) return bad_request("vhost_not_found");
+        if (!users.find(user)) return bad_request("user_not_found");
+        json::object body = parse_body(req.body);
+        try {
+            users.set_permission(
+                vhost, user,
+                Permission(body_text(body, "configure"), body_text(body, "write"), body_text(body, "read")));
+        } catch (const std::regex_error&) {
+            return bad_request("invalid regular expression");
+        }
+        return changed(no_content());
+    }
+
+    mb::HttpResponse queues() {
+        if (path.size() <= 2 && is("GET")) {
+            if (path.size() == 2 && !broker().find_vhost(path[1])) return not_found();
+            return reply(200, over_vhosts(broker(), path, [](const Vhost& v, json::array& out) {
+                             for (const auto& [name, q] : v.queues()) out.push_back(queue_json(v, *q));
+                         }));
+        }
+        if (path.size() < 3) return not_found();
+        Vhost* vhost = broker().find_vhost(path[1]);
+        if (!vhost) return not_found();
+        Queue* queue = vhost->find_queue(path[2]);
+        if (path.size() == 4 && path[3] == "contents" && is("DELETE")) {
+            if (!queue) return not_found();
+            queue->purge();
+            return no_content();
+        }
+        if (path.size() != 3) return not_found();
+        if (is("GET")) return queue ? reply(200, queue_json(*vhost, *queue)) : not_found();
+        if (is("DELETE")) {
+            if (!queue) return not_found();
+            vhost->delete_queue(*queue);
+            return changed(no_content());
+        }
+        if (!is("PUT")) return error(405, "method_not_allowed", "Method Not Allowed");
+        if (queue) return no_content();  // declaring an existing queue is fine (no equivalence check here)
+        json::object body = parse_body(req.body);
+        amqp::FieldTable arguments = field_table_from_json(body_member(body, "arguments"));
+        std::string bad, why;
+        auto settings = QueueArguments::parse(arguments, bad, why);
+        if (!settings) return bad_request("invalid arg '" + bad + "': " + why);
+        bool durable = body_flag(body, "durable", true);
+        auto q = std::make_shared<Queue>(*vhost, path[2], durable, false, body_flag(body, "auto_delete", false),
+                                         std::move(arguments), std::move(*settings), 0);
+        if (durable) q->store_id = broker().next_id();
+        vhost->add_queue(std::move(q));
+        return changed({201, "application/json", ""});
+    }
+
+    mb::HttpResponse exchanges() {
+        if (path.size() <= 2 && is("GET")) {
+            if (path.size() == 2 && !broker().find_vhost(path[1])) return not_found();
+            return reply(200, over_vhosts(broker(), path, [](const Vhost& v, json::array& out) {
+                             for (const auto& [name, e] : v.exchanges()) out.push_back(exchange_json(v, *e));
+                         }));
+        }
+        if (path.size() != 3) return not_found();
+        Vhost* vhost = broker().find_vhost(path[1]);
+        if (!vhost) return not_found();
+        Exchange* exchange = vhost->find_exchange(path[2]);
+        if (is("GET")) return exchange ? reply(200, exchange_json(*vhost, *exchange)) : not_found();
+        if (path[2].empty() || path[2].starts_with("amq.")) return error(403, "access_refused", "reserved exchange");
+        if (is("DELETE")) {
+            if (!exchange) return not_found();
+            vhost->delete_exchange(*exchange);
+            return changed(no_content());
+        }
+        if (!is("PUT")) return error(405, "method_not_allowed", "Method Not Allowed");
+        json::object body = parse_body(req.body);
+        std::string type = body_text(body, "type", "direct");
+        if (exchange) return exchange->type() == type ? no_content() : bad_request("inequivalent arg 'type'");
+        auto made =
+            make_exchange(type, path[2], body_flag(body, "durable", true), body_flag(body, "auto_delete", false),
+                          body_flag(body, "internal", false), field_table_from_json(body_member(body, "arguments")));
+        if (!made) return bad_request("unknown exchange type '" + type + "'");
+        vhost->add_exchange(std::move(made));
+        return changed({201, "application/json", ""});
+    }
+
+    mb::HttpResponse bindings() {
+        if (path.size() <= 2 && is("GET")) {
+            if (path.size() == 2 && !broker().find_vhost(path[1])) return not_found();
+            return reply(200, over_vhosts(broker(), path, append_bindings));
+        }
+        // /bindings/{vhost}/e/{source}/q|e/{destination}[/{properties_key}]
+        if (path.size() < 6 || path[2] != "e" || (path[4] != "q" && path[4] != "e")) return not_found();
+        Vhost* vhost = broker().find_vhost(path[1]);
+        if (!vhost) return not_found();
+        Exchange* source = vhost->find_exchange(path[3]);
+        bool to_exchange = path[4] == "e";
+        Queue* queue = to_exchange ? nullptr : vhost->find_queue(path[5]);
+        Exchange* destination = to_exchange ? vhost->find_exchange(path[5]) : nullptr;
+        if (!source || (!queue && !destination)) return not_found();
+        if (source->name().empty())
+            return error(403, "access_refused", "operation not permitted on the default exchange");
+        if (path.size() == 6 && is("GET")) {
+            json::array out;
+            for (const auto& b : source->bindings())
+                if ((b->queue == queue && queue) || (b->exchange == destination && destination))
+                    out.push_back(binding_json(*vhost, source->name(), path[5], to_exchange ? "exchange" : "queue",
+                                               b->routing_key, b->arguments));
+            return reply(200, out);
+        }
+        if (path.size() == 6 && is("POST")) {
+            json::object body = parse_body(req.body);
+            std::string key = body_text(body, "routing_key");
+            source->bind(Binding{key, field_table_from_json(body_member(body, "arguments")), queue, destination});
+            return changed({201, "application/json", ""});
+        }
+        if (path.size() == 7 && is("DELETE")) {
+            std::string key = path[6] == "~" ? "" : path[6].substr(0, path[6].find('~'));
+            if (!vhost->unbind(*source, path[5], to_exchange, key, {})) return not_found();
+            return changed(no_content());
+        }
+        return not_found();
+    }
+
+    mb::HttpResponse connections() {
+        json::array out;
+        if (ctx.connections)
+            for (const auto& c : ctx.connections())
+                out.push_back(json::object{{"name", c.name},
+                                           {"user", c.user},
+                                           {"vhost", c.vhost},
+                                           {"channels", c.channels},
+                                           {"state", c.blocked ? "blocked" : "running"}});
+        return reply(200, out);
+    }
+
+    mb::HttpResponse trace() {
+        if (is("PUT")) {
+            json::object body = parse_body(req.body);
+            auto it = body.find("trace");
+            if (it == body.end() || !it->value().is_bool()) return bad_request("expected {\"trace\":true|false}");
+            broker().trace = it->value().get_bool();
+        } else if (!is("GET")) {
+            return error(405, "method_not_allowed", "GET or PUT");
+        }
+        return reply(200, json::object{{"trace", broker().trace}});
+    }
+};
+
+}  // namespace
+
+mb::HttpResponse handle_admin_request(AdminContext& context, const mb::HttpRequest& request) {
+    Api api{context, request, split_path(request.target)};
+    if (api.path.empty()) return not_found();
+    const std::string& section = api.path[0];
+    // /api/trace is the one switch all three minibrokers share, without credentials (the admin
+    // port listens on loopback by default); everything else needs an administrator.
+    if (section == "trace") return api.trace();
+    const User* user = authenticate(context.broker.users(), request.authorization);
+    if (!user) return error(401, "not_authorised", "Login failed");
+    if (!user->is_administrator()) return error(401, "not_authorised", "Not administrator user");
+    if (section == "overview") return api.overview();
+    if (section == "whoami") return reply(200, json::object{{"name", user->name}, {"tags", "administrator"}});
+    if (section == "vhosts") return api.vhosts();
+    if (section == "users") return api.users();
+    if (section == "permissions") return api.permissions();
+    if (section == "queues") return api.queues();
+    if (section == "exchanges") return api.exchanges();
+    if (section == "bindings") return api.bindings();
+    if (section == "connections") return api.connections();
+    if (section == "definitions" && request.method == "GET")
+        return {200, "application/json", definitions_json(context.broker)};
+    return not_found();
+}
+
+}  // namespace rabbit

@@ -1,0 +1,91 @@
+"""Flow control: above the memory watermark publishing connections get connection.blocked (and
+are not read from) until queues drain; a consumer that stops reading its socket does not make the
+broker's memory grow without bound."""
+import socket
+import struct
+import unittest
+
+import pika
+
+import tap
+from amqp_raw import RawClient, frame, method, shortstr
+from servers import Server, wait_until
+
+
+def rss_bytes(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+class FlowControl(unittest.TestCase):
+    def setUp(self):
+        self.server = Server("MINIRABBIT_BIN", "--vm-memory-high-watermark", "4mb")
+
+    def tearDown(self):
+        self.server.close()
+
+    def connect(self):
+        return pika.BlockingConnection(pika.ConnectionParameters(host="127.0.0.1", port=self.server.port))
+
+    def test_publishers_are_blocked_above_the_watermark_and_unblocked_when_it_drains(self):
+        publisher = self.connect()
+        events = []
+        publisher.add_on_connection_blocked_callback(lambda conn, frame: events.append("blocked"))
+        publisher.add_on_connection_unblocked_callback(lambda conn, frame: events.append("unblocked"))
+        channel = publisher.channel()
+        channel.queue_declare("big")
+        # 4.5 MB of bodies: just over the 4 MB watermark. (More would block basic_publish itself once
+        # the broker stops reading and the socket buffers fill - which is the point of blocking.)
+        for _ in range(45):
+            channel.basic_publish("", "big", b"x" * 100_000)
+        self.assertTrue(wait_until(lambda: publisher.process_data_events(0.05) or "blocked" in events, timeout=10))
+        self.assertTrue(wait_until(lambda: "memory alarm set" in self.server.log(), timeout=5))
+        # A consumer-only connection is not blocked: it drains the queue, which clears the alarm.
+        consumer = self.connect()
+        consumer.channel().queue_purge("big")
+        self.assertTrue(wait_until(lambda: publisher.process_data_events(0.05) or "unblocked" in events, timeout=10))
+        self.assertEqual(events[:2], ["blocked", "unblocked"])
+        consumer.close()
+        publisher.close()
+
+    def test_a_consumer_that_never_reads_does_not_grow_broker_memory_without_bound(self):
+        # A raw client subscribes with no-ack, then never reads its socket again.
+        stalled = RawClient(self.server.port)
+        stalled.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.sock.sendall(method(1, 20, 10, shortstr(b"")))
+        stalled.expect_method(20, 11)
+        stalled.sock.sendall(method(1, 50, 10, struct.pack(">H", 0) + shortstr(b"firehose") + b"\x00" +
+                                    struct.pack(">I", 0)))
+        stalled.expect_method(50, 11)
+        stalled.sock.sendall(method(1, 60, 20, struct.pack(">H", 0) + shortstr(b"firehose") + shortstr(b"") +
+                                    b"\x02" + struct.pack(">I", 0)))  # no-ack consumer
+        stalled.expect_method(60, 21)
+        baseline = rss_bytes(self.server.proc.pid)
+        # A raw publisher offers up to 100 MB and stops when the broker stops reading it.
+        publisher = RawClient(self.server.port)
+        publisher.sock.sendall(method(1, 20, 10, shortstr(b"")))
+        publisher.expect_method(20, 11)
+        body = b"y" * 100_000
+        publish = (method(1, 60, 40, struct.pack(">H", 0) + shortstr(b"") + shortstr(b"firehose") + b"\x00") +
+                   frame(2, 1, struct.pack(">HHQH", 60, 0, len(body), 0)) + frame(3, 1, body))
+        publisher.sock.settimeout(2)
+        sent = 0
+        try:
+            while sent < 1000:
+                publisher.sock.sendall(publish)
+                sent += 1
+        except socket.timeout:
+            pass
+        self.assertLess(sent, 1000, "the broker never stopped reading the publisher")
+        self.assertTrue(wait_until(lambda: "memory alarm set" in self.server.log(), timeout=10))
+        grown = rss_bytes(self.server.proc.pid) - baseline
+        self.assertLess(grown, 40 * 1024 * 1024, f"broker grew by {grown} bytes")
+        publisher.sock.close()
+        stalled.sock.close()
+
+
+if __name__ == "__main__":
+    tap.main()
