@@ -7,15 +7,23 @@
 
 namespace rabbit {
 
-std::vector<std::string_view> split_topic(std::string_view key) {
-    std::vector<std::string_view> words;
-    if (key.empty()) return words;
+namespace {
+void split_into(std::string_view key, std::vector<std::string_view>& words) {
+    words.clear();
+    if (key.empty()) return;
     for (;;) {
         size_t dot = key.find('.');
         words.push_back(key.substr(0, dot));
-        if (dot == std::string_view::npos) return words;
+        if (dot == std::string_view::npos) return;
         key.remove_prefix(dot + 1);
     }
+}
+}  // namespace
+
+std::vector<std::string_view> split_topic(std::string_view key) {
+    std::vector<std::string_view> words;
+    split_into(key, words);
+    return words;
 }
 
 namespace {
@@ -99,7 +107,8 @@ void TopicTrie::match(const Node& node, const std::vector<std::string_view>& wor
 }
 
 void TopicTrie::match(std::string_view routing_key, std::vector<const Binding*>& out) const {
-    match(root_, split_topic(routing_key), 0, out);
+    split_into(routing_key, words_);
+    match(root_, words_, 0, out);
 }
 
 namespace {

@@ -42,6 +42,7 @@ private:
                       std::vector<const Binding*>& out);
     static bool remove(Node& node, const std::vector<std::string_view>& words, size_t i, const Binding* binding);
     Node root_;
+    mutable std::vector<std::string_view> words_;  // reused by match(): no allocation per publish
 };
 
 }  // namespace rabbit

@@ -115,15 +115,16 @@ bool Vhost::unbind(Exchange& source, std::string_view destination, bool to_excha
 void Vhost::route(const Exchange& exchange, const RoutingInput& input, std::vector<Queue*>& queues,
                   std::vector<RouteStep>* trace) const {
     queues.clear();
-    std::vector<const Exchange*> visited;
-    route_into(exchange, input, queues, visited, trace);
+    visited_.clear();
+    scratch_.clear();
+    route_into(exchange, input, queues, trace);
 }
 
 void Vhost::route_into(const Exchange& exchange, const RoutingInput& input, std::vector<Queue*>& queues,
-                       std::vector<const Exchange*>& visited, std::vector<RouteStep>* trace) const {
+                       std::vector<RouteStep>* trace) const {
     // Exchange-to-exchange bindings can form cycles (a -> b -> a): visit each exchange once.
-    if (std::find(visited.begin(), visited.end(), &exchange) != visited.end()) return;
-    visited.push_back(&exchange);
+    if (std::find(visited_.begin(), visited_.end(), &exchange) != visited_.end()) return;
+    visited_.push_back(&exchange);
     size_t before = queues.size();
     if (exchange.name().empty()) {
         // The default exchange: every queue is bound to it by its own name, implicitly.
@@ -133,29 +134,29 @@ void Vhost::route_into(const Exchange& exchange, const RoutingInput& input, std:
         }
         return;
     }
-    size_t mark = scratch_.size();  // scratch_ is shared by nested calls: use only our part of it
+    // scratch_ is shared with the nested calls below, which append after our part: walk our part
+    // by index (the vector may grow and move), then give it back.
+    const size_t mark = scratch_.size();
     exchange.route(input, scratch_);
-    std::vector<const Binding*> matched(scratch_.begin() + static_cast<std::ptrdiff_t>(mark), scratch_.end());
-    scratch_.resize(mark);
-    bool reached = false;
-    for (const Binding* binding : matched) {
+    const size_t end = scratch_.size();
+    for (size_t i = mark; i < end; ++i) {
+        const Binding* binding = scratch_[i];
         if (binding->queue) {
-            reached = true;
             if (std::find(queues.begin(), queues.end(), binding->queue) == queues.end()) {
                 queues.push_back(binding->queue);
                 if (trace) trace->push_back(RouteStep{&exchange, binding, binding->queue});
             }
         } else {
-            size_t size_before = queues.size();
-            route_into(*binding->exchange, input, queues, visited, trace);
-            reached = reached || queues.size() > size_before;
+            route_into(*binding->exchange, input, queues, trace);
         }
     }
+    bool reached = end > mark;
+    scratch_.resize(mark);
     // Alternate exchange: where messages go that this exchange could not route anywhere.
     if (!reached && queues.size() == before) {
         std::string_view alternate = exchange.alternate_exchange();
         if (!alternate.empty())
-            if (Exchange* ae = find_exchange(alternate)) route_into(*ae, input, queues, visited, trace);
+            if (Exchange* ae = find_exchange(alternate)) route_into(*ae, input, queues, trace);
     }
 }
 

@@ -69,14 +69,16 @@ public:
 
 private:
     void route_into(const Exchange& exchange, const RoutingInput& input, std::vector<Queue*>& queues,
-                    std::vector<const Exchange*>& visited, std::vector<RouteStep>* trace) const;
+                    std::vector<RouteStep>* trace) const;
     void maybe_auto_delete(Exchange& exchange);
 
     Broker& broker_;
     std::string name_;
     std::map<std::string, std::unique_ptr<Exchange>, std::less<>> exchanges_;
     std::map<std::string, std::shared_ptr<Queue>, std::less<>> queues_;
-    mutable std::vector<const Binding*> scratch_;  // reused by route(): no allocation per publish
+    // Reused by route(), so a publish allocates nothing here once they have grown.
+    mutable std::vector<const Binding*> scratch_;
+    mutable std::vector<const Exchange*> visited_;
 };
 
 }  // namespace rabbit
