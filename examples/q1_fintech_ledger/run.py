@@ -63,23 +63,28 @@ def produce_transactions(bootstrap, topic, producers, per_producer, accounts, cr
             # The key decides the partition: one account -> one partition -> one order.
             p.produce(topic, key=account, value=json.dumps(txn), on_delivery=on_delivery)
             p.poll(0)
-            if i % 200 == 0:
-                time.sleep(0.01)
+            if i % 10 == 0:
+                time.sleep(0.002)  # a steady stream rather than one burst, so the crash lands mid-stream
         p.flush(120)
 
     threads = [threading.Thread(target=producer_thread, args=(i,)) for i in range(producers)]
     for t in threads:
         t.start()
+    killed_at = None
     if crash is not None:
-        time.sleep(0.5)
+        total = producers * per_producer
+        while len(acknowledged) < total // 3:
+            time.sleep(0.001)
         with lock:
-            before = len(acknowledged)
+            killed_at = len(acknowledged)
         crash.kill9()  # mid-stream: producers see errors and retry until the broker is back
-        print(f"  broker killed with {before} transactions acknowledged; restarting it")
+        print(f"  broker killed with {killed_at} of {total} transactions acknowledged; restarting it")
         time.sleep(0.5)
         crash.start()
     for t in threads:
         t.join()
+    if killed_at is not None:
+        expect(killed_at < producers * per_producer, "the broker was killed while transactions were in flight")
     return acknowledged
 
 

@@ -81,8 +81,8 @@ def main():
         topic = f"activity-{uuid.uuid4().hex[:6]}"
         group = f"analytics-{topic}"
         print(f"Q4 against {broker.name} on {bootstrap}, topic {topic} with {PARTITIONS} partitions")
-        AdminClient({"bootstrap.servers": bootstrap}).create_topics(
-            [NewTopic(topic, num_partitions=PARTITIONS, replication_factor=1)])[topic].result(30)
+        admin = AdminClient({"bootstrap.servers": bootstrap})  # must outlive the request
+        admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS, replication_factor=1)])[topic].result(30)
 
         users = [f"user{i}" for i in range(60)]
         total = 20000 if args.quick else 300000
@@ -93,6 +93,8 @@ def main():
         print(f"\n1. {total} events keyed by user, one group member consuming")
         members = [Member("member-1", bootstrap, topic, group, processed, lock)]
         members[0].start()
+        while not members[0].assigned:  # joining a group takes a moment: JoinGroup, SyncGroup
+            time.sleep(0.05)
         start = time.monotonic()
         for i in range(total):
             user = users[i % len(users)]
@@ -100,6 +102,9 @@ def main():
                                                                         "action": "click"}).encode())
             seq[user] += 1
             if i == total // 3:
+                producer.flush()
+                time.sleep(1)
+                print_lag(bootstrap, topic, group)  # one member alone: is it keeping up?
                 print("\n2. The group grows to three members: the partitions are rebalanced")
                 for n in (2, 3):
                     members.append(Member(f"member-{n}", bootstrap, topic, group, processed, lock))

@@ -1,0 +1,37 @@
+"""The course scenarios (examples/) in their short form against the built mini servers, so that
+they never rot. Each program checks its own expectations and exits non-zero when one fails."""
+import os
+import subprocess
+import sys
+import unittest
+
+import tap
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+
+
+class Scenarios(unittest.TestCase):
+    def run_scenario(self, folder):
+        out = subprocess.run([sys.executable, os.path.join(EXAMPLES, folder, "run.py"), "--quick"],
+                             capture_output=True, text=True, timeout=600)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr[-4000:])
+        self.assertIn("all expectations held", out.stdout)
+
+    def test_q1_fintech_ledger(self):
+        self.run_scenario("q1_fintech_ledger")
+
+    def test_q2_background_jobs(self):
+        self.run_scenario("q2_background_jobs")
+
+    def test_q3_sessions_counters_cache(self):
+        self.run_scenario("q3_sessions_counters_cache")
+
+    def test_q4_activity_stream(self):
+        self.run_scenario("q4_activity_stream")
+
+    def test_q5_notifications_workflow(self):
+        self.run_scenario("q5_notifications_workflow")
+
+
+if __name__ == "__main__":
+    tap.main()
