@@ -1,0 +1,294 @@
+// amqp_load: a load generator for any AMQP 0-9-1 broker, on rabbitmq-c (the C client), so that
+// minirabbit and rabbitmq-server are measured by the same code. One connection per producer and
+// per consumer thread (a rabbitmq-c connection is not thread-safe).
+//
+//   amqp_load --port 5672 --scenario transient|persistent|topic [--messages N] [--size 100]
+//
+//   transient   1 producer -> 1 consumer, transient messages, consumer auto-ack (no-ack)
+//   persistent  1 producer -> 1 consumer, persistent messages on a durable queue, publisher
+//               confirms (a window of unconfirmed messages), manual acks (prefetch, ack multiple)
+//   topic       4 producers -> topic exchange -> 4 queues -> 4 consumers (producer i's keys
+//               "bench.i.event" match only queue i's binding "bench.i.*"), transient, auto-ack
+//
+// Every body starts with (producer id u32, sequence u64, send time ns u64), so consumers count lost
+// and duplicated messages and measure end-to-end latency (send -> receive, one process, one clock).
+// Prints one JSON line: rates, latency percentiles, lost, duplicates.
+#include <amqp.h>
+#include <amqp_tcp_socket.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
+struct Options {
+    std::string host = "127.0.0.1";
+    int port = 5672;
+    std::string scenario = "transient";
+    long messages = 200000;  // per producer
+    size_t size = 100;
+    int window = 1000;  // persistent: unconfirmed publishes in flight
+};
+
+[[noreturn]] void fail(const char* what) {
+    std::fprintf(stderr, "amqp_load: %s\n", what);
+    std::exit(1);
+}
+
+void check(amqp_rpc_reply_t reply, const char* what) {
+    if (reply.reply_type != AMQP_RESPONSE_NORMAL) fail(what);
+}
+
+amqp_connection_state_t connect(const Options& o) {
+    amqp_connection_state_t conn = amqp_new_connection();
+    amqp_socket_t* socket = amqp_tcp_socket_new(conn);
+    if (amqp_socket_open(socket, o.host.c_str(), o.port) != AMQP_STATUS_OK) fail("cannot connect");
+    check(amqp_login(conn, "/", 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, "guest", "guest"), "login");
+    amqp_channel_open(conn, 1);
+    check(amqp_get_rpc_reply(conn), "channel.open");
+    return conn;
+}
+
+void disconnect(amqp_connection_state_t conn) {
+    amqp_channel_close(conn, 1, AMQP_REPLY_SUCCESS);
+    amqp_connection_close(conn, AMQP_REPLY_SUCCESS);
+    amqp_destroy_connection(conn);
+}
+
+struct Scenario {
+    int producers, consumers;
+    bool persistent;
+    std::string exchange;
+    std::vector<std::string> queues;        // queue i is consumed by consumer i
+    std::vector<std::string> publish_keys;  // producer i publishes with key i
+};
+
+Scenario make_scenario(const Options& o) {
+    if (o.scenario == "transient") return {1, 1, false, "", {"bench-transient"}, {"bench-transient"}};
+    if (o.scenario == "persistent") return {1, 1, true, "", {"bench-persistent"}, {"bench-persistent"}};
+    if (o.scenario == "topic") {
+        Scenario s{4, 4, false, "bench-topic", {}, {}};
+        for (int i = 0; i < 4; ++i) {
+            s.queues.push_back("bench-topic-" + std::to_string(i));
+            s.publish_keys.push_back("bench." + std::to_string(i) + ".event");
+        }
+        return s;
+    }
+    fail("unknown scenario (transient, persistent, topic)");
+}
+
+void setup(const Options& o, const Scenario& s) {
+    amqp_connection_state_t conn = connect(o);
+    if (!s.exchange.empty()) {
+        amqp_exchange_declare(conn, 1, amqp_cstring_bytes(s.exchange.c_str()), amqp_cstring_bytes("topic"), 0, 0, 0, 0,
+                              amqp_empty_table);
+        check(amqp_get_rpc_reply(conn), "exchange.declare");
+    }
+    for (size_t i = 0; i < s.queues.size(); ++i) {
+        amqp_bytes_t q = amqp_cstring_bytes(s.queues[i].c_str());
+        amqp_queue_delete(conn, 1, q, 0, 0);
+        check(amqp_get_rpc_reply(conn), "queue.delete");
+        amqp_queue_declare(conn, 1, q, 0, s.persistent, 0, 0, amqp_empty_table);
+        check(amqp_get_rpc_reply(conn), "queue.declare");
+        if (!s.exchange.empty()) {
+            std::string key = "bench." + std::to_string(i) + ".*";
+            amqp_queue_bind(conn, 1, q, amqp_cstring_bytes(s.exchange.c_str()), amqp_cstring_bytes(key.c_str()),
+                            amqp_empty_table);
+            check(amqp_get_rpc_reply(conn), "queue.bind");
+        }
+    }
+    disconnect(conn);
+}
+
+struct ProducerResult {
+    int64_t start_ns = 0, end_ns = 0;
+};
+
+void produce(const Options& o, const Scenario& s, int id, ProducerResult& result, std::atomic<int>& ready) {
+    amqp_connection_state_t conn = connect(o);
+    if (s.persistent) {
+        amqp_confirm_select(conn, 1);
+        check(amqp_get_rpc_reply(conn), "confirm.select");
+    }
+    std::string body(std::max<size_t>(o.size, 20), 'x');
+    amqp_basic_properties_t props{};
+    props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG;
+    props.delivery_mode = s.persistent ? 2 : 1;
+    amqp_bytes_t exchange = amqp_cstring_bytes(s.exchange.c_str());
+    amqp_bytes_t key = amqp_cstring_bytes(s.publish_keys[static_cast<size_t>(id)].c_str());
+    ready.fetch_add(1);
+    while (ready.load() >= 0) std::this_thread::yield();  // start together
+    result.start_ns = now_ns();
+    uint64_t confirmed = 0;
+    for (long seq = 0; seq < o.messages; ++seq) {
+        uint32_t pid = static_cast<uint32_t>(id);
+        uint64_t sequence = static_cast<uint64_t>(seq);
+        int64_t sent = now_ns();
+        std::memcpy(body.data(), &pid, 4);
+        std::memcpy(body.data() + 4, &sequence, 8);
+        std::memcpy(body.data() + 12, &sent, 8);
+        if (amqp_basic_publish(conn, 1, exchange, key, 0, 0, &props, amqp_bytes_t{body.size(), body.data()}) !=
+            AMQP_STATUS_OK)
+            fail("publish");
+        // Persistent: keep at most `window` publishes unconfirmed (the usual way to use confirms).
+        while (s.persistent && sequence + 1 - confirmed >= static_cast<uint64_t>(o.window)) {
+            amqp_frame_t frame;
+            if (amqp_simple_wait_frame(conn, &frame) != AMQP_STATUS_OK) fail("wait for confirm");
+            if (frame.frame_type == AMQP_FRAME_METHOD && frame.payload.method.id == AMQP_BASIC_ACK_METHOD)
+                confirmed = static_cast<amqp_basic_ack_t*>(frame.payload.method.decoded)->delivery_tag;
+            else if (frame.frame_type == AMQP_FRAME_METHOD && frame.payload.method.id == AMQP_BASIC_NACK_METHOD)
+                fail("nacked");
+        }
+    }
+    while (s.persistent && confirmed < static_cast<uint64_t>(o.messages)) {
+        amqp_frame_t frame;
+        if (amqp_simple_wait_frame(conn, &frame) != AMQP_STATUS_OK) fail("wait for confirm");
+        if (frame.frame_type == AMQP_FRAME_METHOD && frame.payload.method.id == AMQP_BASIC_ACK_METHOD)
+            confirmed = static_cast<amqp_basic_ack_t*>(frame.payload.method.decoded)->delivery_tag;
+    }
+    result.end_ns = now_ns();
+    disconnect(conn);
+}
+
+struct ConsumerResult {
+    int64_t first_ns = 0, last_ns = 0;
+    long received = 0, duplicates = 0, out_of_order = 0;
+    std::vector<int64_t> latencies_ns;
+    std::vector<std::vector<bool>> seen;  // [producer][seq]
+};
+
+void consume(const Options& o, const Scenario& s, int id, long expected, ConsumerResult& r, std::atomic<int>& ready) {
+    amqp_connection_state_t conn = connect(o);
+    bool manual_ack = s.persistent;
+    if (manual_ack) {
+        amqp_basic_qos(conn, 1, 0, 2000, 0);
+        check(amqp_get_rpc_reply(conn), "basic.qos");
+    }
+    amqp_basic_consume(conn, 1, amqp_cstring_bytes(s.queues[static_cast<size_t>(id)].c_str()), amqp_empty_bytes, 0,
+                       manual_ack ? 0 : 1, 0, amqp_empty_table);
+    check(amqp_get_rpc_reply(conn), "basic.consume");
+    r.seen.assign(static_cast<size_t>(s.producers), std::vector<bool>(static_cast<size_t>(o.messages), false));
+    r.latencies_ns.reserve(static_cast<size_t>(expected));
+    std::vector<uint64_t> next_seq(static_cast<size_t>(s.producers), 0);
+    ready.fetch_add(1);
+    timeval timeout{10, 0};  // nothing for 10 s: the rest is lost
+    while (r.received < expected) {
+        amqp_envelope_t envelope;
+        amqp_maybe_release_buffers(conn);
+        amqp_rpc_reply_t reply = amqp_consume_message(conn, &envelope, &timeout, 0);
+        if (reply.reply_type != AMQP_RESPONSE_NORMAL) break;
+        int64_t t = now_ns();
+        if (r.first_ns == 0) r.first_ns = t;
+        r.last_ns = t;
+        const char* b = static_cast<const char*>(envelope.message.body.bytes);
+        uint32_t pid;
+        uint64_t seq;
+        int64_t sent;
+        std::memcpy(&pid, b, 4);
+        std::memcpy(&seq, b + 4, 8);
+        std::memcpy(&sent, b + 12, 8);
+        r.latencies_ns.push_back(t - sent);
+        if (pid < r.seen.size() && seq < r.seen[pid].size()) {
+            if (r.seen[pid][seq]) ++r.duplicates;
+            r.seen[pid][seq] = true;
+            if (seq != next_seq[pid]) ++r.out_of_order;
+            next_seq[pid] = seq + 1;
+        }
+        ++r.received;
+        // Manual acks: one basic.ack(multiple) per 100 deliveries, as throughput-minded consumers do.
+        if (manual_ack && (r.received % 100 == 0 || r.received == expected))
+            amqp_basic_ack(conn, 1, envelope.delivery_tag, 1);
+        amqp_destroy_envelope(&envelope);
+    }
+    disconnect(conn);
+}
+
+double percentile(std::vector<int64_t>& v, double p) {
+    if (v.empty()) return 0;
+    size_t k = std::min(v.size() - 1, static_cast<size_t>(p / 100.0 * static_cast<double>(v.size())));
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+    return static_cast<double>(v[k]) / 1000.0;  // microseconds
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        std::string name = argv[i], value = argv[i + 1];
+        if (name == "--host")
+            o.host = value;
+        else if (name == "--port")
+            o.port = std::atoi(value.c_str());
+        else if (name == "--scenario")
+            o.scenario = value;
+        else if (name == "--messages")
+            o.messages = std::atol(value.c_str());
+        else if (name == "--size")
+            o.size = static_cast<size_t>(std::atol(value.c_str()));
+        else if (name == "--window")
+            o.window = std::atoi(value.c_str());
+        else
+            fail("usage: amqp_load --port P --scenario transient|persistent|topic [--messages N] [--size B]");
+    }
+    Scenario s = make_scenario(o);
+    setup(o, s);
+    std::vector<ProducerResult> producers(static_cast<size_t>(s.producers));
+    std::vector<ConsumerResult> consumers(static_cast<size_t>(s.consumers));
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    // Each queue gets the messages of the producers routed to it: here, one producer per queue.
+    for (int i = 0; i < s.consumers; ++i)
+        threads.emplace_back(consume, std::cref(o), std::cref(s), i, o.messages,
+                             std::ref(consumers[static_cast<size_t>(i)]), std::ref(ready));
+    while (ready.load() < s.consumers) std::this_thread::yield();
+    ready = 0;
+    for (int i = 0; i < s.producers; ++i)
+        threads.emplace_back(produce, std::cref(o), std::cref(s), i, std::ref(producers[static_cast<size_t>(i)]),
+                             std::ref(ready));
+    while (ready.load() < s.producers) std::this_thread::yield();
+    ready = -1;  // go
+    for (auto& t : threads) t.join();
+
+    int64_t publish_start = INT64_MAX, publish_end = 0, consume_start = INT64_MAX, consume_end = 0;
+    long received = 0, duplicates = 0, out_of_order = 0, lost = 0;
+    std::vector<int64_t> latencies;
+    for (auto& p : producers)
+        publish_start = std::min(publish_start, p.start_ns), publish_end = std::max(publish_end, p.end_ns);
+    for (auto& c : consumers) {
+        if (c.first_ns) consume_start = std::min(consume_start, c.first_ns);
+        consume_end = std::max(consume_end, c.last_ns);
+        received += c.received;
+        duplicates += c.duplicates;
+        out_of_order += c.out_of_order;
+        latencies.insert(latencies.end(), c.latencies_ns.begin(), c.latencies_ns.end());
+        for (size_t pid = 0; pid < c.seen.size(); ++pid) {
+            // A queue holds only the producers routed to it; count losses against those that arrived.
+            long got = static_cast<long>(std::count(c.seen[pid].begin(), c.seen[pid].end(), true));
+            if (got > 0) lost += o.messages - got;
+        }
+    }
+    long sent = o.messages * s.producers;
+    if (received < sent && lost == 0) lost = sent - received;
+    double publish_s = static_cast<double>(publish_end - publish_start) / 1e9;
+    double consume_s = static_cast<double>(consume_end - publish_start) / 1e9;
+    std::printf(
+        "{\"scenario\":\"%s\",\"messages\":%ld,\"size\":%zu,\"publish_rate\":%.0f,\"consume_rate\":%.0f,"
+        "\"p50_us\":%.1f,\"p99_us\":%.1f,\"received\":%ld,\"lost\":%ld,\"duplicates\":%ld,\"out_of_order\":%ld}\n",
+        o.scenario.c_str(), sent, o.size, static_cast<double>(sent) / publish_s,
+        static_cast<double>(received) / consume_s, percentile(latencies, 50), percentile(latencies, 99), received, lost,
+        duplicates, out_of_order);
+    return lost == 0 && duplicates == 0 ? 0 : 3;
+}
