@@ -1,15 +1,16 @@
 // The wiring: one thread, one io_context, one coroutine per connection - and the event-loop turn
 // that makes pipelining and group commit work (Redis' ae loop + beforeSleep).
 //
+//   run()            the event loop: run every ready handler (completed reads, timers), polling
+//                    the sockets again until nothing new arrived, then before_sleep(); block.
 //   session()        per connection: read -> ServerState::process_input (parse every complete
 //                    command, run it, append its reply to client.out) -> read again. It never
-//                    writes: it only marks the client as having output and asks for a
-//                    before_sleep() at the end of this turn.
-//   before_sleep()   posted once per turn, so it runs after every connection that was readable in
-//                    this turn has been served: first the AOF buffer is written (+fsync with
-//                    appendfsync always) - once for all of them - then each client's replies go
-//                    out with one non-blocking write. A reply never leaves before its write is as
-//                    durable as the user asked, and 50 clients share one fsync.
+//                    writes: it only leaves the client on the list of clients with replies.
+//   before_sleep()   once per turn, after every connection that was readable in this turn has
+//                    been served: first the AOF buffer is written (+fsync with appendfsync
+//                    always) - once for all of them - then each client's replies go out with one
+//                    non-blocking write. A reply never leaves before its write is as durable as
+//                    the user asked, and 50 clients share one fsync.
 //   flush()          the non-blocking write; if the socket is full, wait until it is writable
 //                    and continue (a slow reader never blocks the others).
 //   cron timer       ServerState::cron() hz times per second (active expiry, snapshots...).
@@ -114,8 +115,7 @@ private:
             }
             client.in.commit(n);
             state_.stats.net_input_bytes += n;
-            state_.process_input(client);
-            schedule_before_sleep();
+            state_.process_input(client);  // replies are written by before_sleep() at the turn's end
             if (conn->closed || client.close_after_reply) break;  // before_sleep() writes the last reply, then closes
             while (!conn->closed && client.out.size() > kMaxPendingOutput) {
                 conn->resume.expires_at(asio::steady_timer::time_point::max());
@@ -125,21 +125,33 @@ private:
         }
     }
 
-    void schedule_before_sleep() {
-        if (before_sleep_scheduled_) return;
-        before_sleep_scheduled_ = true;
-        asio::post(io_, [this] { before_sleep(); });
+public:
+    // The event loop (Redis' aeMain + beforeSleep). Run whatever is ready - completed reads,
+    // timers - and keep polling the sockets without blocking until nothing new has arrived, so
+    // that a batch holds every client that is active right now. Then before_sleep(): the AOF
+    // once for the whole batch, then the replies. Only then block for more.
+    void run() {
+        while (!io_.stopped()) {
+            if (io_.run_one() == 0) break;  // blocks until something happens
+            for (int n = 0; n < kMaxHandlersPerTurn && io_.poll_one() != 0; ++n) {
+            }
+            before_sleep();
+        }
     }
 
+private:
+    // A turn ends after this many handlers even if more keep arriving, so replies are never
+    // held back for long by a flood of new requests.
+    static constexpr int kMaxHandlersPerTurn = 1024;
+
     void before_sleep() {
-        before_sleep_scheduled_ = false;
-        state_.before_sleep();  // AOF write (+ fsync) first: durability before acknowledgement
-        std::vector<Client*> pending;
-        pending.swap(state_.pending_writes);
-        for (Client* client : pending) {
+        state_.before_sleep();                 // AOF write (+ fsync) first: durability before acknowledgement
+        writing_.swap(state_.pending_writes);  // swap, not move: both vectors keep their capacity
+        for (Client* client : writing_) {
             client->write_pending = false;
             flush(*static_cast<Connection*>(client->connection));
         }
+        writing_.clear();
         arm_block_timer();
     }
 
@@ -157,7 +169,6 @@ private:
             if (ec) return;
             armed_block_deadline_ = 0;
             state_.expire_blocked_clients();
-            schedule_before_sleep();
         });
     }
 
@@ -204,7 +215,6 @@ private:
         cron_.async_wait([this](const boost::system::error_code& ec) {
             if (ec || stopping_) return;
             state_.cron();
-            schedule_before_sleep();
             arm_cron();
         });
     }
@@ -216,7 +226,7 @@ private:
     asio::steady_timer block_timer_;
     int64_t armed_block_deadline_ = 0;
     std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
-    bool before_sleep_scheduled_ = false;
+    std::vector<Client*> writing_;
     bool stopping_ = false;
 };
 
@@ -268,7 +278,7 @@ int run_server(Config config) {
                                  [&state](const mb::HttpRequest& r) { return admin_api(state, r); });
         // SIGTERM/SIGINT: like SHUTDOWN - snapshot if save rules exist, flush the AOF, stop.
         mb::net::on_stop_signal(io, [&] { state.finish_on_signal(); });
-        io.run();
+        server.run();
         mb::log::info("stopped");
         return 0;
     } catch (const std::exception& e) {
