@@ -25,6 +25,7 @@ bool equals_ignore_case(std::string_view a, std::string_view b) {
 
 void ServerState::process_input(Client& client) {
     client.last_interaction_ms = clock.now_ms();  // once per read, not per command
+    client.parser.set_unauthenticated(!client.authenticated && !config.requirepass.empty());
     while (!client.close_after_reply && !client.blocked.active && !client.closed) {
         auto status = client.parser.parse(client.in.readable());
         if (status == resp::RequestParser::Status::incomplete) break;
@@ -40,6 +41,7 @@ void ServerState::process_input(Client& client) {
         if (!client.parser.args().empty()) execute(client, client.parser.args());
         client.in.consume(client.parser.consumed());
         client.parser.reset();
+        client.parser.set_unauthenticated(!client.authenticated && !config.requirepass.empty());
     }
 }
 

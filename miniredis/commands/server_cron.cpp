@@ -20,6 +20,18 @@ void ServerState::cron() {
     expire_blocked_clients();
     active_expire_cycle();
     persistence_cron();
+    close_idle_clients();
+}
+
+// `timeout N`: a client silent for N seconds is closed - unless it is blocked in BLPOP or
+// subscribed, where silence is the point (Redis' clientsCronHandleTimeout).
+void ServerState::close_idle_clients() {
+    if (config.timeout <= 0) return;
+    int64_t now = clock.now_ms();
+    for (auto& [id, client] : clients) {
+        if (client->blocked.active || client->subscriptions() > 0 || client->close_after_reply) continue;
+        if (now - client->last_interaction_ms > config.timeout * 1000) kill_client(*client);
+    }
 }
 
 // Active expiry (Redis' activeExpireCycle, "slow" mode): per database, sample 20 keys that have a

@@ -40,6 +40,7 @@ RequestParser::Status RequestParser::parse_multibulk(std::string_view input) {
         if (line_end + 2 > input.size()) return Status::incomplete;  // the '\n' has not arrived
         auto count = parse_int64(input.substr(1, line_end - 1));
         if (!count || *count > kMaxMultibulkLength) return fail("invalid multibulk length");
+        if (*count > 10 && unauthenticated_) return fail("unauthenticated multibulk length");
         pos_ = line_end + 2;
         if (*count <= 0) {  // "*0" or "*-1": an empty command, skipped without a reply
             args_.clear();
@@ -58,6 +59,7 @@ RequestParser::Status RequestParser::parse_multibulk(std::string_view input) {
             if (rest.front() != '$') return fail(std::string("expected '$', got '") + rest.front() + "'");
             auto length = parse_int64(rest.substr(1, line_end - 1));
             if (!length || *length < 0 || *length > max_bulk_len_) return fail("invalid bulk length");
+            if (*length > 16384 && unauthenticated_) return fail("unauthenticated bulk length");
             bulk_len_ = *length;
             pos_ += line_end + 2;
         }

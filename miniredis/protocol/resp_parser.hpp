@@ -15,8 +15,9 @@
 // returned as string_views into the caller's buffer: no copy, no allocation per request.
 //
 // Limits (Redis' own): a bulk string over proto-max-bulk-len, a count line over 64 KB, an inline
-// request over 64 KB without a newline, or bytes that are not RESP at all give a
-// "Protocol error: ..." - the server then replies with it and closes that connection.
+// request over 64 KB without a newline, before AUTH more than 10 arguments or 16 KB, or bytes that
+// are not RESP at all give a "Protocol error: ..." - the server then replies with it and closes
+// that connection.
 #pragma once
 
 #include <cstddef>
@@ -52,6 +53,9 @@ public:
     size_t bytes_wanted() const { return wanted_; }
     void reset();
     void set_max_bulk_len(int64_t n) { max_bulk_len_ = n; }
+    // Before AUTH (when a password is set) Redis accepts only small requests - at most 10
+    // arguments of at most 16 KB - so an unauthenticated stranger cannot make it buffer much.
+    void set_unauthenticated(bool on) { unauthenticated_ = on; }
 
 private:
     Status parse_inline(std::string_view input);
@@ -59,6 +63,7 @@ private:
     Status fail(std::string_view message);
 
     int64_t max_bulk_len_;
+    bool unauthenticated_ = false;
     size_t pos_ = 0;          // next byte to look at, as an offset into the input
     int64_t args_left_ = -1;  // -1: the "*N" line is not read yet
     int64_t bulk_len_ = -1;   // -1: the "$N" line of the next argument is not read yet

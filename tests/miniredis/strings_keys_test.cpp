@@ -207,6 +207,30 @@ TEST(Connection, AuthWithRequirepass) {
     EXPECT_EQ(h.run({"GET", "k"}), "$-1\r\n");
 }
 
+TEST(Connection, BeforeAuthOnlySmallRequestsAreAccepted) {
+    Harness h(miniredis::test::test_config({{"requirepass", "secret"}}));
+    miniredis::Client& stranger = h.connect();
+    std::string big(20000, 'x');
+    EXPECT_EQ(h.send_raw(stranger, miniredis::test::encode({"AUTH", big})),
+              "-ERR Protocol error: unauthenticated bulk length\r\n");
+    EXPECT_TRUE(stranger.close_after_reply);
+    miniredis::Client& user = h.connect();
+    EXPECT_EQ(h.run(user, {"AUTH", "secret"}), "+OK\r\n");
+    EXPECT_EQ(h.run(user, {"SET", "k", big}), "+OK\r\n");  // after AUTH the normal limits apply
+}
+
+TEST(Connection, IdleClientsAreClosedAfterTimeout) {
+    Harness h(miniredis::test::test_config({{"timeout", "10"}}));
+    miniredis::Client& idle = h.connect();
+    miniredis::Client& waiting = h.connect();
+    h.run(idle, {"PING"});
+    h.run(waiting, {"BLPOP", "q", "0"});
+    h.clock.advance_ms(10'001);
+    h.state.cron();
+    EXPECT_TRUE(idle.close_after_reply);
+    EXPECT_FALSE(waiting.close_after_reply);  // blocked clients are silent on purpose
+}
+
 TEST(Connection, Hello3SwitchesToResp3) {
     Harness h;
     std::string reply = h.run({"HELLO", "3"});
