@@ -77,7 +77,8 @@ void write_all(int fd, std::string_view bytes, const std::string& path) {
 
 }  // namespace
 
-Journal::Journal(std::string directory) : path_(directory + "/journal.log"), directory_(std::move(directory)) {}
+Journal::Journal(std::string directory, uint64_t compact_min_bytes)
+    : path_(directory + "/journal.log"), directory_(std::move(directory)), compact_min_bytes_(compact_min_bytes) {}
 
 Journal::~Journal() { stop(); }
 
@@ -87,9 +88,16 @@ Journal::RecoveryStats Journal::recover(Broker& broker) {
     std::ifstream file(path_, std::ios::binary);
     std::string contents((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
     std::string_view rest(contents);
-    if (!rest.empty() && !rest.starts_with(kMagic))
+    // The file is created by rename() only once its magic is on disk, so a short magic means
+    // outside damage; treat a prefix of it as an empty journal, anything else as the wrong file.
+    if (rest.size() < kMagic.size() && kMagic.starts_with(rest)) {
+        stats.torn_bytes = rest.size();
+        rest = {};
+    } else if (!rest.starts_with(kMagic)) {
         throw std::runtime_error(path_ + " is not a minirabbit journal (bad magic)");
-    if (!rest.empty()) rest.remove_prefix(kMagic.size());
+    } else {
+        rest.remove_prefix(kMagic.size());
+    }
     while (!rest.empty()) {
         // A record is trusted only if its length fits and its CRC matches; the first one that does
         // not is where the crash cut the file (a torn tail), and everything from there is dropped.
@@ -121,7 +129,7 @@ Journal::RecoveryStats Journal::recover(Broker& broker) {
             found.erase(queue_id);
         }
     }
-    stats.torn_bytes = rest.size();
+    stats.torn_bytes += rest.size();
     if (stats.torn_bytes)
         mb::log::warn("journal: dropped a torn tail of {} bytes after {} good records", stats.torn_bytes,
                       stats.records);
@@ -230,7 +238,7 @@ void Journal::flush() {
 }
 
 void Journal::compact_if_needed() {
-    if (file_bytes_ < kCompactMinBytes || live_bytes_ * 4 > file_bytes_) return;
+    if (file_bytes_ < compact_min_bytes_ || live_bytes_ * 4 > file_bytes_) return;
     mb::ByteBuffer fresh;
     serialize_live(fresh);
     mb::log::info("journal: compacting {} bytes down to {} live bytes", file_bytes_, fresh.size());

@@ -44,7 +44,8 @@ class Broker;
 
 class Journal final : public MessageStore {
 public:
-    explicit Journal(std::string directory);
+    // `compact_min_bytes`: below this size the file is never compacted (tests pass a small value).
+    explicit Journal(std::string directory, uint64_t compact_min_bytes = 64ull << 20);
     ~Journal();
     Journal(const Journal&) = delete;
     Journal& operator=(const Journal&) = delete;
@@ -75,7 +76,6 @@ public:
 
     uint64_t file_bytes() const { return file_bytes_; }
     uint64_t live_bytes() const { return live_bytes_; }
-    static constexpr uint64_t kCompactMinBytes = 64ull << 20;
 
 private:
     void serialize_live(mb::ByteBuffer& out) const;  // magic + one publish record per live message
@@ -84,6 +84,7 @@ private:
 
     std::string path_;
     std::string directory_;
+    uint64_t compact_min_bytes_;
     int fd_ = -1;
     mb::ByteBuffer local_;     // broker thread: records not yet handed over
     uint64_t appended_ = 0;    // logical position: bytes ever appended (broker thread)
