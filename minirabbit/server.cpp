@@ -50,9 +50,16 @@ public:
     }
 
     // Transport
-    void wake_writer() override { wake_.cancel(); }
+    void wake_writer() override {
+        // Called for every delivery: only a sleeping writer needs the (locking) timer cancel.
+        if (writer_sleeping_) {
+            writer_sleeping_ = false;
+            wake_.cancel();
+        }
+    }
     void close_after_writing() override {
         closing_ = true;
+        writer_sleeping_ = false;
         wake_.cancel();
     }
     void set_reading_paused(bool paused) override {
@@ -93,7 +100,9 @@ private:
             if (connection_.out().empty()) {
                 if (closing_) co_return;
                 wake_.expires_at(Clock::time_point::max());
+                writer_sleeping_ = true;
                 co_await wake_.async_wait(kTuple);
+                writer_sleeping_ = false;
                 continue;
             }
             // Double-buffering: handlers and queues keep appending to out() while this write runs.
@@ -145,6 +154,7 @@ private:
     mb::ByteBuffer in_;
     mb::ByteBuffer writing_;
     bool closing_ = false;
+    bool writer_sleeping_ = false;
     bool reading_paused_ = false;
     bool unparsed_input_ = false;
     Clock::time_point last_read_ = Clock::now();

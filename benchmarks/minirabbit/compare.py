@@ -11,7 +11,6 @@ Needs a release build (scripts/build.sh). Prints a Markdown table (docs/minirabb
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -64,7 +63,7 @@ def main():
                     results[name][broker].append(r)
 
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-    print(f"Machine: {os.cpu_count()} cores, {cpu}; {platform.system()} {platform.release()}. "
+    print(f"Machine: {os.cpu_count()} cores, {cpu}. "
           f"{args.messages} messages per producer, median of {args.rounds} rounds, brokers and load tool on the "
           f"same machine.\n")
     print("| scenario | figure | minirabbit | rabbitmq-server | ratio |")

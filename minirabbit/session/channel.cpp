@@ -69,6 +69,8 @@ void Channel::handle_content_header(const Frame& frame) {
     pending_.header_seen = true;
     pending_.body_size = header->body_size;
     pending_.properties.assign(header->raw_properties);
+    // Decoded once, as views into our own copy (the frame's bytes go away with the read buffer).
+    pending_.decoded = *decode_properties(pending_.properties);
     pending_.body.clear();
     if (header->body_size == 0) finish_publish({});
 }
@@ -107,7 +109,6 @@ MessageRef Channel::make_message(std::string_view exchange, std::string_view rou
 
 void Channel::finish_publish(std::string_view body) {
     pending_.active = false;
-    auto props = decode_properties(pending_.properties);  // validated in handle_content_header
     Exchange& exchange = find_exchange_or_throw(pending_.exchange);
     if (exchange.internal())
         throw soft_error(access_refused, "cannot publish to internal exchange '{}' in vhost '{}'", pending_.exchange,
@@ -118,7 +119,8 @@ void Channel::finish_publish(std::string_view body) {
         permitted_exchange_ = pending_.exchange;
         permitted_generation_ = connection_.broker().users().generation();
     }
-    MessageRef message = make_message(pending_.exchange, pending_.routing_key, pending_.properties, *props, body);
+    MessageRef message =
+        make_message(pending_.exchange, pending_.routing_key, pending_.properties, pending_.decoded, body);
     published_any_ = true;
     if (!connection_.has_published_) {
         connection_.has_published_ = true;

@@ -99,6 +99,7 @@ private:
         bool mandatory = false;
         uint64_t body_size = 0;
         std::string properties;
+        amqp::BasicProperties decoded;  // views into `properties`
         std::string body;
     };
     // A publish inside a transaction, applied at tx.commit.

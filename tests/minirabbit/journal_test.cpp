@@ -69,7 +69,7 @@ TEST_F(JournalTest, RecoversWhatWasNotAcked) {
         Queue& q = jobs(*broker);
         for (int i = 0; i < 5; ++i) q.publish(persistent(numbered("m", i)));
         auto first = q.get();
-        q.ack(*first);       // acked: gone for good
+        q.ack(*first);          // acked: gone for good
         auto second = q.get();  // delivered, never acked: must come back
         journal.stop();
         broker->set_store(nullptr);
