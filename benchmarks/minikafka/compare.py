@@ -8,7 +8,8 @@ Each measurement is the median of interleaved rounds (minikafka, mock, minikafka
 a burst of load from elsewhere on the machine hits both. Clients: librdkafka 2.0.2 through
 kafka_load (producer batching with linger.ms=5 and 1 MB batches; the latency run uses
 linger.ms=0 and a paced rate). Durable = log.flush.interval.messages=1 (an fsync covers every
-acknowledged batch) with acks=all. Broker CPU = utime+stime of the broker process (from
+acknowledged batch) with acks=all. Before each test the script calls sync(), so that writeback of
+the previous test's gigabytes does not land in the next one's measurement. Broker CPU = utime+stime of the broker process (from
 /proc/PID/stat) during the run, per million records.
 """
 import argparse
@@ -150,6 +151,10 @@ def main():
                     if argv[0] == "latency":
                         argv.append("all" if durable else "1")
                     server = servers[target]
+                    # Start every test with the earlier tests' data written back: otherwise the
+                    # kernel's writeback of gigabytes from the previous test competes with this one
+                    # (for the 2 cores and the disk) and lands on whichever broker runs next.
+                    os.sync()
                     before = server.cpu_seconds()
                     value = load(build, *argv)
                     if target != "mock":

@@ -1,0 +1,287 @@
+// The handler layer without sockets: requests are built as bytes, dispatched to a Broker whose
+// clock, timers and background worker the test controls, and the Reply bytes are decoded again.
+// This is where acks=0, durable acknowledgements (deferred until the fsync), long-polling
+// fetches and their timeouts are checked step by step.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <deque>
+#include <filesystem>
+#include <mutex>
+
+#include "batch_builder.hpp"
+#include "handlers/handler_table.hpp"
+
+namespace minikafka {
+namespace {
+
+class HandlerTest : public ::testing::Test {
+protected:
+    void SetUp() override { start(LogConfig{}); }
+    void TearDown() override {
+        broker_.reset();
+        worker_.reset();
+        std::filesystem::remove_all(dir_);
+    }
+
+    void start(LogConfig defaults) {
+        char pattern[] = "/tmp/minikafka-handlers-XXXXXX";
+        dir_ = mkdtemp(pattern);
+        worker_ = std::make_unique<BackgroundWorker>([this](std::function<void()> done) {
+            std::lock_guard lock(posted_mutex_);
+            posted_.push_back(std::move(done));
+        });
+        BrokerServices services;
+        services.now_ms = [this] { return now_; };
+        services.run_later = [this](int64_t delay, std::function<void()> f) { timers_.emplace_back(now_ + delay, f); };
+        services.background = worker_.get();
+        GroupConfig groups{1000, 60000, 0};
+        broker_ = std::make_unique<Broker>(BrokerConfig{}, defaults, groups, dir_, services);
+        broker_->load();
+    }
+
+    // Runs what the event loop would: due timers, then the background worker's completions.
+    void run_pending(int64_t advance_ms = 0) {
+        now_ += advance_ms;
+        for (bool progress = true; progress;) {
+            progress = false;
+            for (size_t i = 0; i < timers_.size(); ++i)
+                if (timers_[i].first <= now_) {
+                    auto f = std::move(timers_[i].second);
+                    timers_.erase(timers_.begin() + static_cast<long>(i));
+                    f();
+                    progress = true;
+                    break;
+                }
+            worker_->drain();
+            std::deque<std::function<void()>> posted;
+            {
+                std::lock_guard lock(posted_mutex_);
+                posted.swap(posted_);
+            }
+            for (auto& f : posted) f(), progress = true;
+        }
+    }
+
+    std::shared_ptr<Reply> call(ApiKey key, int16_t version, const std::function<void(KafkaWriter&)>& body) {
+        mb::ByteBuffer frame;
+        KafkaWriter w(frame);
+        w.i16(static_cast<int16_t>(key));
+        w.i16(version);
+        w.i32(++correlation_);
+        w.nullable_string("handler-test");
+        body(w);
+        KafkaReader in(frame.readable());
+        RequestHeader header = decode_request_header(in);
+        auto reply = std::make_shared<Reply>();
+        reply->start(header);
+        EXPECT_TRUE(dispatch(*broker_, header, in, *reply));
+        if (!reply->deferred()) reply->finish();
+        return reply;
+    }
+
+    // The body of a finished reply (after the size prefix and the correlation id).
+    static KafkaReader body_of(const Reply& reply) {
+        KafkaReader in(reply.bytes().readable());
+        in.i32();
+        in.i32();
+        return in;
+    }
+
+    std::shared_ptr<Reply> produce(const std::string& topic, const std::string& records, int16_t acks = 1) {
+        return call(ApiKey::Produce, 7, [&](KafkaWriter& w) {
+            w.nullable_string(std::nullopt);
+            w.i16(acks);
+            w.i32(30000);
+            w.array_length(1);
+            w.string(topic);
+            w.array_length(1);
+            w.i32(0);
+            w.kafka_bytes(records);
+        });
+    }
+
+    struct ProduceAnswer {
+        int16_t error;
+        int64_t base_offset;
+    };
+    static ProduceAnswer produce_answer(const Reply& reply) {
+        KafkaReader in = body_of(reply);
+        in.i32();     // topics
+        in.string();  // name
+        in.i32();     // partitions
+        in.i32();     // index
+        int16_t error = in.i16();
+        int64_t offset = in.i64();
+        EXPECT_TRUE(in.ok());
+        return {error, offset};
+    }
+
+    std::shared_ptr<Reply> fetch(const std::string& topic, int64_t offset, int32_t max_wait_ms) {
+        return call(ApiKey::Fetch, 11, [&](KafkaWriter& w) {
+            w.i32(-1);
+            w.i32(max_wait_ms);
+            w.i32(1);  // min_bytes
+            w.i32(1 << 20);
+            w.i8(0);
+            w.i32(0);
+            w.i32(-1);
+            w.array_length(1);
+            w.string(topic);
+            w.array_length(1);
+            w.i32(0);
+            w.i32(-1);
+            w.i64(offset);
+            w.i64(-1);
+            w.i32(1 << 20);
+            w.array_length(0);
+            w.string("");
+        });
+    }
+
+    struct FetchAnswer {
+        int16_t error;
+        int64_t high_watermark;
+        uint32_t records_size;
+        size_t slices;
+    };
+    static FetchAnswer fetch_answer(const Reply& reply) {
+        KafkaReader in = body_of(reply);
+        in.i32();  // throttle
+        in.i16();  // error
+        in.i32();  // session
+        in.i32();  // topics
+        in.string();
+        in.i32();  // partitions
+        in.i32();  // index
+        int16_t error = in.i16();
+        int64_t hw = in.i64();
+        in.i64();  // lso
+        in.i64();  // log start
+        in.i32();  // aborted
+        in.i32();  // preferred replica
+        uint32_t size = static_cast<uint32_t>(in.i32());
+        EXPECT_TRUE(in.ok());
+        return {error, hw, size, reply.slices().size()};
+    }
+
+    std::string dir_;
+    std::unique_ptr<BackgroundWorker> worker_;
+    std::unique_ptr<Broker> broker_;
+    std::mutex posted_mutex_;
+    std::deque<std::function<void()>> posted_;
+    std::vector<std::pair<int64_t, std::function<void()>>> timers_;
+    int64_t now_ = 1'000'000;
+    int32_t correlation_ = 0;
+};
+
+TEST_F(HandlerTest, ProduceAssignsOffsetsAndAutoCreatesTheTopic) {
+    auto first = produce("orders", test::make_batch_of(3));
+    ASSERT_TRUE(first->ready());
+    EXPECT_EQ(produce_answer(*first).error, 0);
+    EXPECT_EQ(produce_answer(*first).base_offset, 0);
+    EXPECT_EQ(produce_answer(*produce("orders", test::make_batch_of(2))).base_offset, 3);
+    EXPECT_EQ(broker_->logs.partition("orders", 0)->log_end_offset(), 5);
+}
+
+TEST_F(HandlerTest, CorruptBatchIsRefusedAndNothingIsAppended) {
+    std::string batch = test::make_batch_of(3);
+    batch[batch.size() - 2] ^= 0x40;
+    auto reply = produce("orders", batch);
+    EXPECT_EQ(produce_answer(*reply).error, static_cast<int16_t>(ErrorCode::CorruptMessage));
+    EXPECT_EQ(broker_->logs.partition("orders", 0)->log_end_offset(), 0);
+    std::string two = test::make_batch_of(1) + test::make_batch_of(1);
+    EXPECT_EQ(produce_answer(*produce("orders", two)).error, static_cast<int16_t>(ErrorCode::InvalidRecord));
+}
+
+TEST_F(HandlerTest, AcksZeroGetsNoResponseAtAll) {
+    auto reply = produce("orders", test::make_batch_of(1), 0);
+    EXPECT_TRUE(reply->ready());
+    EXPECT_TRUE(reply->omitted());
+    EXPECT_EQ(broker_->logs.partition("orders", 0)->log_end_offset(), 1);
+}
+
+TEST_F(HandlerTest, DurableAckWaitsForTheFsyncThatCoversIt) {
+    TearDown();
+    LogConfig durable;
+    durable.flush_messages = 1;
+    start(durable);
+    auto a = produce("ledger", test::make_batch_of(1));
+    auto b = produce("ledger", test::make_batch_of(1));
+    EXPECT_FALSE(a->ready());  // encoded, but held until the data is on disk
+    EXPECT_FALSE(b->ready());
+    run_pending();  // the queued flush starts, the worker fsyncs, its completion runs
+    EXPECT_TRUE(a->ready());
+    EXPECT_TRUE(b->ready());
+    EXPECT_EQ(produce_answer(*b).base_offset, 1);
+    EXPECT_EQ(broker_->logs.partition("ledger", 0)->flushed_offset(), 2);
+}
+
+TEST_F(HandlerTest, FetchReturnsStoredBatchesAsFileSlices) {
+    produce("orders", test::make_batch_of(3));
+    auto reply = fetch("orders", 1, 500);
+    ASSERT_TRUE(reply->ready());
+    FetchAnswer answer = fetch_answer(*reply);
+    EXPECT_EQ(answer.error, 0);
+    EXPECT_EQ(answer.high_watermark, 3);
+    EXPECT_EQ(answer.records_size, test::make_batch_of(3).size());
+    EXPECT_EQ(answer.slices, 1u);  // the record bytes are not in the reply: sendfile sends them
+    EXPECT_EQ(reply->size(), reply->bytes().size() + answer.records_size);
+}
+
+TEST_F(HandlerTest, FetchOutsideTheLogIsOffsetOutOfRange) {
+    produce("orders", test::make_batch_of(3));
+    EXPECT_EQ(fetch_answer(*fetch("orders", 4, 0)).error, static_cast<int16_t>(ErrorCode::OffsetOutOfRange));
+    EXPECT_EQ(fetch_answer(*fetch("orders", -1, 0)).error, static_cast<int16_t>(ErrorCode::OffsetOutOfRange));
+    EXPECT_EQ(fetch_answer(*fetch("nowhere", 0, 0)).error, static_cast<int16_t>(ErrorCode::UnknownTopicOrPartition));
+}
+
+TEST_F(HandlerTest, LongPollIsAnsweredByTheNextAppend) {
+    produce("orders", test::make_batch_of(1));
+    auto waiting = fetch("orders", 1, 500);
+    EXPECT_FALSE(waiting->ready());
+    produce("orders", test::make_batch_of(2));
+    ASSERT_TRUE(waiting->ready());
+    EXPECT_EQ(fetch_answer(*waiting).records_size, test::make_batch_of(2).size());
+    run_pending(1000);  // its timer fires later and must not answer twice
+    EXPECT_EQ(fetch_answer(*waiting).high_watermark, 3);
+}
+
+TEST_F(HandlerTest, LongPollTimesOutEmpty) {
+    produce("orders", test::make_batch_of(1));
+    auto waiting = fetch("orders", 1, 500);
+    run_pending(499);
+    EXPECT_FALSE(waiting->ready());
+    run_pending(1);
+    ASSERT_TRUE(waiting->ready());
+    EXPECT_EQ(fetch_answer(*waiting).records_size, 0u);
+}
+
+TEST_F(HandlerTest, UnsupportedApiVersionsVersionGetsTheListInTheV0Layout) {
+    auto reply = call(ApiKey::ApiVersions, 9, [](KafkaWriter&) {});
+    KafkaReader in(reply->bytes().readable());
+    in.i32();
+    in.i32();
+    EXPECT_EQ(in.i16(), static_cast<int16_t>(ErrorCode::UnsupportedVersion));
+    EXPECT_EQ(in.i32(), static_cast<int32_t>(supported_api_versions().size()));
+}
+
+TEST_F(HandlerTest, MetadataV1EmptyListMeansNoTopicsAndNullMeansAll) {
+    produce("orders", test::make_batch_of(1));
+    auto count_topics = [&](bool null_list) {
+        auto reply = call(ApiKey::Metadata, 1, [&](KafkaWriter& w) { w.i32(null_list ? -1 : 0); });
+        KafkaReader in = body_of(*reply);
+        in.i32();              // brokers
+        in.i32();              // node id
+        in.string();           // host
+        in.i32();              // port
+        in.nullable_string();  // rack
+        in.i32();              // controller
+        return in.i32();
+    };
+    EXPECT_EQ(count_topics(false), 0);
+    EXPECT_EQ(count_topics(true), 1);
+}
+
+}  // namespace
+}  // namespace minikafka
