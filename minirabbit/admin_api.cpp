@@ -328,6 +328,12 @@ struct Api {
             queue->purge();
             return no_content();
         }
+        if (path.size() == 4 && path[3] == "get" && is("POST")) {
+            if (!queue) return not_found();
+            auto response = admin_get(*queue, req.body);
+            if (ctx.changed) ctx.changed();  // acks may have journal records to hand over
+            return response;
+        }
         if (path.size() != 3) return not_found();
         if (is("GET")) return queue ? reply(200, queue_json(*vhost, *queue)) : not_found();
         if (is("DELETE")) {
@@ -356,6 +362,15 @@ struct Api {
             return reply(200, over_vhosts(broker(), path, [](const Vhost& v, json::array& out) {
                              for (const auto& [name, e] : v.exchanges()) out.push_back(exchange_json(v, *e));
                          }));
+        }
+        if (path.size() == 4 && path[3] == "publish" && is("POST")) {
+            Vhost* vhost = broker().find_vhost(path[1]);
+            // The management API calls the default exchange "amq.default" in URLs.
+            Exchange* exchange = vhost ? vhost->find_exchange(path[2] == "amq.default" ? "" : path[2]) : nullptr;
+            if (!exchange) return not_found();
+            auto response = admin_publish(*vhost, *exchange, req.body);
+            if (ctx.changed) ctx.changed();  // hand journal records to the sync thread
+            return response;
         }
         if (path.size() != 3) return not_found();
         Vhost* vhost = broker().find_vhost(path[1]);
@@ -445,7 +460,58 @@ struct Api {
 
 }  // namespace
 
+mb::HttpResponse handle_one(AdminContext& context, const mb::HttpRequest& request);
+
+namespace {
+
+// RabbitMQ's API accepts ?columns=name,messages on list requests and returns only those fields
+// (rabbitmqadmin asks for them). A dotted name (message_stats.publish) keeps its top-level object.
+mb::HttpResponse keep_columns(mb::HttpResponse response, std::string_view target) {
+    size_t at = target.find("columns=");
+    if (at == std::string_view::npos || response.status != 200) return response;
+    std::string_view list = target.substr(at + 8);
+    list = list.substr(0, list.find('&'));
+    std::vector<std::string> columns;
+    std::string all = percent_decode(list);
+    for (size_t start = 0; start < all.size();) {
+        size_t comma = std::min(all.find(',', start), all.size());
+        if (comma > start) columns.push_back(all.substr(start, comma - start));
+        start = comma + 1;
+    }
+    boost::system::error_code ec;
+    json::value doc = json::parse(response.body, ec);
+    if (ec) return response;
+    auto filter = [&](const json::object& item) {
+        json::object kept;
+        for (const auto& column : columns) {
+            const json::value* v = &item.at(column.substr(0, column.find('.')));  // throws if absent
+            kept[column.substr(0, column.find('.'))] = *v;
+        }
+        return kept;
+    };
+    try {
+        if (doc.is_array()) {
+            json::array out;
+            for (const auto& item : doc.get_array())
+                if (item.is_object()) out.push_back(filter(item.get_object()));
+            response.body = json::serialize(out);
+        } else if (doc.is_object()) {
+            response.body = json::serialize(filter(doc.get_object()));
+        }
+    } catch (const std::exception&) {
+        // A column the objects do not have: answer with everything rather than guess.
+    }
+    return response;
+}
+
+}  // namespace
+
 mb::HttpResponse handle_admin_request(AdminContext& context, const mb::HttpRequest& request) {
+    if (request.method == "GET") return keep_columns(handle_one(context, request), request.target);
+    return handle_one(context, request);
+}
+
+mb::HttpResponse handle_one(AdminContext& context, const mb::HttpRequest& request) {
     Api api{context, request, split_path(request.target)};
     if (api.path.empty()) return not_found();
     const std::string& section = api.path[0];
@@ -466,6 +532,14 @@ mb::HttpResponse handle_admin_request(AdminContext& context, const mb::HttpReque
     if (section == "connections") return api.connections();
     if (section == "definitions" && request.method == "GET")
         return {200, "application/json", definitions_json(context.broker)};
+    if (section == "definitions" && request.method == "POST") {
+        try {
+            apply_definitions(context.broker, std::string(request.body));
+        } catch (const std::exception& e) {
+            return bad_request(e.what());
+        }
+        return api.changed(no_content());
+    }
     return not_found();
 }
 

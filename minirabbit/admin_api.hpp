@@ -5,11 +5,12 @@
 //   GET  /api/vhosts            PUT/DELETE /api/vhosts/{vhost}
 //   GET  /api/users             PUT/DELETE /api/users/{name}          {"password": "...", "tags": "administrator"}
 //   GET  /api/permissions       PUT/DELETE /api/permissions/{vhost}/{user}  {"configure": ".*", ...}
-//   GET  /api/queues[/{vhost}[/{name}]]   PUT/DELETE a queue; DELETE .../contents purges it
-//   GET  /api/exchanges[/{vhost}[/{name}]] PUT/DELETE an exchange
+//   GET  /api/queues[/{vhost}[/{name}]]   PUT/DELETE a queue; DELETE .../contents purges it;
+//                                         POST .../get takes messages (admin_messages.cpp)
+//   GET  /api/exchanges[/{vhost}[/{name}]] PUT/DELETE an exchange; POST .../publish publishes
 //   GET  /api/bindings[/{vhost}]   POST /api/bindings/{vhost}/e/{source}/q/{queue} (or /e/{dest})
 //                                  DELETE /api/bindings/{vhost}/e/{source}/q/{queue}/{routing key}
-//   GET  /api/connections, /api/definitions, /api/whoami
+//   GET  /api/connections, /api/whoami, GET/POST /api/definitions (export / import)
 //   GET/PUT /api/trace          {"trace": true|false}  (the same shape on all three minibrokers)
 //
 // Path segments are percent-encoded: the default vhost "/" is "%2F". Requests authenticate with
@@ -40,5 +41,9 @@ struct AdminContext {
 };
 
 mb::HttpResponse handle_admin_request(AdminContext& context, const mb::HttpRequest& request);
+
+// Messages over HTTP (admin_messages.cpp).
+mb::HttpResponse admin_publish(Vhost& vhost, Exchange& exchange, std::string_view request_body);
+mb::HttpResponse admin_get(Queue& queue, std::string_view request_body);
 
 }  // namespace rabbit

@@ -72,7 +72,7 @@ void Channel::handle_basic_cancel(MethodReader& in) {
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed basic.cancel");
     std::string tag(m.consumer_tag);
     // Unacked deliveries of a cancelled consumer stay unacked: the client may still ack them.
-    if (Consumer* consumer = find_consumer(tag)) remove_consumer(*consumer, false);
+    if (Consumer* consumer = find_consumer(tag)) remove_consumer(*consumer);
     if (!m.no_wait) MethodWriter(out(), number_, basic_cancel_ok).shortstr(tag).end();
 }
 

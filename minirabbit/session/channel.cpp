@@ -212,7 +212,7 @@ void Channel::cancelled_by_queue(Consumer& consumer) {
     // The queue was deleted. RabbitMQ tells clients that understand it (consumer_cancel_notify).
     if (connection_.client_supports("consumer_cancel_notify"))
         MethodWriter(out(), number_, basic_cancel).shortstr(consumer.tag).bits({true}).end();
-    remove_consumer(consumer, false);
+    remove_consumer(consumer);
     connection_.wake();
 }
 
@@ -222,7 +222,7 @@ Consumer* Channel::find_consumer(std::string_view tag) {
     return nullptr;
 }
 
-void Channel::remove_consumer(Consumer& consumer, bool) {
+void Channel::remove_consumer(Consumer& consumer) {
     for (auto& entry : unacked_)
         if (entry.consumer == &consumer) entry.consumer = nullptr;
     if (consumer.queue && !consumer.queue->deleted()) consumer.queue->remove_consumer(consumer);
@@ -296,7 +296,7 @@ void Channel::requeue_all_unacked() {
 
 void Channel::release() {
     // Consumers first, so the requeued messages below are not handed straight back to this channel.
-    while (!consumers_.empty()) remove_consumer(*consumers_.back(), false);
+    while (!consumers_.empty()) remove_consumer(*consumers_.back());
     requeue_all_unacked();
     pending_ = PendingPublish{};
     closing_ = true;

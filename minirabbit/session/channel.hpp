@@ -130,7 +130,7 @@ private:
     void requeue_all_unacked();
     void pop_settled();
     Consumer* find_consumer(std::string_view tag);
-    void remove_consumer(Consumer& consumer, bool notify_client);
+    void remove_consumer(Consumer& consumer);
     void write_delivery_content(const Message& message);
     void confirm(uint64_t seq, uint64_t needs_synced, bool nack);
     void flush_confirms();

@@ -209,15 +209,11 @@ void Connection::update_blocked() {
     transport_.set_reading_paused(block);
 }
 
-namespace {
-std::string_view resource_name_for_errors(std::string_view kind) { return kind; }
-}  // namespace
-
 void Connection::check_configure(std::string_view kind, std::string_view name) {
     const Permission* p = broker_.users().permission(vhost_name_, user_);
     if (!p || !p->may_configure(name))
         throw soft_error(amqp::access_refused, "access to {} '{}' in vhost '{}' refused for user '{}'",
-                         resource_name_for_errors(kind), name, vhost_name_, user_);
+                         kind, name, vhost_name_, user_);
 }
 
 void Connection::check_write(std::string_view kind, std::string_view name) {
