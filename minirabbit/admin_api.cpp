@@ -217,7 +217,7 @@ struct Api {
                                                             {"messages_unacknowledged", unacked}}},
                               {"message_stats",
                                json::object{{"publish", published}, {"deliver_get", delivered}, {"ack", acked}}},
-                              {"message_memory_bytes", Message::live_bytes()},
+                              {"message_memory_bytes", broker().memory_in_use()},
                               {"vm_memory_high_watermark", broker().memory_high_watermark},
                               {"memory_alarm", broker().memory_alarm()},
                           });

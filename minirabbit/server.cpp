@@ -10,6 +10,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <chrono>
 
 #include "listener.hpp"
@@ -64,7 +68,10 @@ public:
     }
     void set_reading_paused(bool paused) override {
         reading_paused_ = paused;
-        if (!paused) unpause_.cancel();
+        if (!paused) {
+            last_read_ = Clock::now();  // the heartbeat check was suspended while we did not read
+            unpause_.cancel();
+        }
     }
 
     Connection& connection() { return connection_; }
@@ -72,7 +79,14 @@ public:
 private:
     asio::awaitable<void> reader() {
         for (;;) {
-            while (reading_paused_ && !closing_) co_await unpause_.async_wait(kTuple);
+            while (reading_paused_ && !closing_) {
+                // Blocked (connection.blocked): not reading is the point, but a peer that went
+                // away must still be noticed, or its buffers would hold the alarm on for ever.
+                unpause_.expires_after(std::chrono::seconds(1));
+                co_await unpause_.async_wait(kTuple);
+                if (reading_paused_ && peer_gone()) co_return;
+            }
+            unpause_.expires_at(Clock::time_point::max());
             if (closing_) {
                 // A close is on its way out: read no more, wait for the writer to finish.
                 co_await asio::steady_timer(socket_.get_executor(), Clock::time_point::max()).async_wait(kTuple);
@@ -90,6 +104,13 @@ private:
             connection_.on_bytes(in_);
             connection_.end_of_batch();
             server_.after_batch();
+            // A client that sends requests but does not read the replies (or deliveries) stops being
+            // read until the writer catches up: TCP's own back-pressure, passed on.
+            while (connection_.out().size() > kStopReadingAbove && !closing_) {
+                reader_waiting_for_writer_ = true;
+                co_await unpause_.async_wait(kTuple);
+                reader_waiting_for_writer_ = false;
+            }
             // connection.blocked stops parsing mid-buffer; what is left waits for the unblock.
             unparsed_input_ = reading_paused_ && !in_.empty();
         }
@@ -112,6 +133,7 @@ private:
             writing_.clear();
             last_write_ = Clock::now();
             connection_.on_output_drained();  // consumers paused by a full buffer may go on
+            if (reader_waiting_for_writer_) unpause_.cancel();
         }
     }
 
@@ -133,7 +155,9 @@ private:
                 co_return;
             }
             if (interval == 0) continue;
-            if (now - last_read_ > std::chrono::seconds(2 * interval)) {
+            // While blocked we do not read, so the peer's heartbeats wait unread: as RabbitMQ,
+            // suspend the check (peer_gone() in the reader notices a vanished peer meanwhile).
+            if (!reading_paused_ && now - last_read_ > std::chrono::seconds(2 * interval)) {
                 mb::log::warn("missed heartbeats from client {}, timeout: {}s", connection_.peer(), interval);
                 co_return;
             }
@@ -144,7 +168,17 @@ private:
         }
     }
 
+    // Without reading: has the peer closed (FIN: CLOSE_WAIT) or reset (RST: CLOSE) the connection?
+    // Unread bytes may sit in front of the FIN, so ask TCP for the state instead of peeking.
+    bool peer_gone() {
+        tcp_info info{};
+        socklen_t length = sizeof info;
+        if (::getsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return true;
+        return info.tcpi_state == TCP_CLOSE_WAIT || info.tcpi_state == TCP_CLOSE;
+    }
+
     static constexpr size_t kReadChunk = 64 * 1024;
+    static constexpr size_t kStopReadingAbove = 4 << 20;
 
     Server& server_;
     tcp::socket socket_;
@@ -155,6 +189,7 @@ private:
     mb::ByteBuffer writing_;
     bool closing_ = false;
     bool writer_sleeping_ = false;
+    bool reader_waiting_for_writer_ = false;
     bool reading_paused_ = false;
     bool unparsed_input_ = false;
     Clock::time_point last_read_ = Clock::now();
@@ -217,7 +252,7 @@ void Server::after_batch() {
     if (alarm != memory_alarm_) {
         memory_alarm_ = alarm;
         mb::log::warn("memory alarm {}: {} bytes of messages, watermark {}", alarm ? "set" : "cleared",
-                      Message::live_bytes(), broker_.memory_high_watermark);
+                      broker_.memory_in_use(), broker_.memory_high_watermark);
         for (Session* s : sessions_) s->connection().set_memory_alarm(alarm);
     }
 }

@@ -80,6 +80,7 @@ void Channel::handle_basic_publish(MethodReader& in) {
     BasicPublish m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed basic.publish");
     if (m.immediate) throw hard_error(not_implemented, "immediate=true");
+    connection_.note_publisher();  // a publishing connection is one the memory alarm may block
     // Only remember the routing data: the content header and body frames follow and the message is
     // routed when its last byte is in (finish_publish in session/channel.cpp).
     pending_.active = true;

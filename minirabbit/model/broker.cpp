@@ -46,8 +46,6 @@ bool Broker::delete_vhost(std::string_view name) {
     return true;
 }
 
-bool Broker::memory_alarm() const { return Message::live_bytes() > memory_high_watermark; }
-
 void Broker::tick() {
     for (auto& [name, vhost] : vhosts_) vhost->tick();
 }

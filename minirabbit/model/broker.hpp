@@ -50,7 +50,9 @@ public:
 
     // Message memory above this raises the memory alarm: publishers are blocked until it drains.
     uint64_t memory_high_watermark = UINT64_MAX;
-    bool memory_alarm() const;
+    uint64_t buffered_content_bytes = 0;  // bodies still arriving, frame by frame (channels add theirs)
+    uint64_t memory_in_use() const { return Message::live_bytes() + buffered_content_bytes; }
+    bool memory_alarm() const { return memory_in_use() > memory_high_watermark; }
 
     bool trace = false;  // --trace: one log line per publish showing its route
 

@@ -87,7 +87,22 @@ void Channel::handle_content_body(const Frame& frame) {
         return;
     }
     pending_.body.append(frame.payload);
-    if (pending_.body.size() == pending_.body_size) finish_publish(pending_.body);
+    count_buffered(pending_.body.size());
+    if (pending_.body.size() == pending_.body_size) {
+        // Take the body out: the channel keeps no big buffer (or its count) after a big message.
+        std::string body = std::move(pending_.body);
+        pending_.body = std::string();
+        count_buffered(0);
+        finish_publish(body);
+    }
+}
+
+void Channel::count_buffered(size_t bytes) {
+    // Half-received bodies count towards the memory watermark like stored messages: a client that
+    // starts big publishes on many channels and never finishes them gets blocked, not our memory.
+    Broker& broker = connection_.broker();
+    broker.buffered_content_bytes = broker.buffered_content_bytes + bytes - buffered_counted_;
+    buffered_counted_ = bytes;
 }
 
 MessageRef Channel::make_message(std::string_view exchange, std::string_view routing_key,
@@ -122,10 +137,6 @@ void Channel::finish_publish(std::string_view body) {
     MessageRef message =
         make_message(pending_.exchange, pending_.routing_key, pending_.properties, pending_.decoded, body);
     published_any_ = true;
-    if (!connection_.has_published_) {
-        connection_.has_published_ = true;
-        if (connection_.memory_alarm_) connection_.update_blocked();
-    }
     if (tx_mode_) {
         tx_publishes_.push_back(TxPublish{std::move(message), pending_.mandatory});
         return;
@@ -299,6 +310,7 @@ void Channel::release() {
     while (!consumers_.empty()) remove_consumer(*consumers_.back());
     requeue_all_unacked();
     pending_ = PendingPublish{};
+    count_buffered(0);
     closing_ = true;
 }
 

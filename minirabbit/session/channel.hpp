@@ -122,6 +122,7 @@ private:
     void handle_content_header(const amqp::Frame& frame);
     void handle_content_body(const amqp::Frame& frame);
     void finish_publish(std::string_view body);
+    void count_buffered(size_t bytes);
     void publish(const MessageRef& message, bool mandatory, std::string_view exchange_name);
     MessageRef make_message(std::string_view exchange, std::string_view routing_key, std::string_view raw_properties,
                             const amqp::BasicProperties& properties, std::string_view body);
@@ -165,6 +166,7 @@ private:
     uint64_t tx_commit_needs_synced_ = 0;  // a tx.commit-ok waiting for the journal
     bool tx_commit_pending_ = false;
     bool published_any_ = false;
+    size_t buffered_counted_ = 0;  // our share of Broker::buffered_content_bytes
     std::vector<Queue*> route_scratch_;
     // Caches the last write-permission check (it runs per publish).
     std::string permitted_exchange_;

@@ -212,8 +212,8 @@ void Connection::update_blocked() {
 void Connection::check_configure(std::string_view kind, std::string_view name) {
     const Permission* p = broker_.users().permission(vhost_name_, user_);
     if (!p || !p->may_configure(name))
-        throw soft_error(amqp::access_refused, "access to {} '{}' in vhost '{}' refused for user '{}'",
-                         kind, name, vhost_name_, user_);
+        throw soft_error(amqp::access_refused, "access to {} '{}' in vhost '{}' refused for user '{}'", kind, name,
+                         vhost_name_, user_);
 }
 
 void Connection::check_write(std::string_view kind, std::string_view name) {

@@ -66,6 +66,11 @@ public:
     void on_synced(uint64_t position);
     // The memory alarm changed: block or unblock this connection if it publishes.
     void set_memory_alarm(bool on);
+    void note_publisher() {
+        if (has_published_) return;
+        has_published_ = true;
+        if (memory_alarm_) update_blocked();
+    }
 
     mb::ByteBuffer& out() { return out_; }
     bool output_full() const { return out_.size() > kOutputHighWater; }

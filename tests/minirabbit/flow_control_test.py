@@ -86,6 +86,48 @@ class FlowControl(unittest.TestCase):
         publisher.sock.close()
         stalled.sock.close()
 
+    def test_half_sent_bodies_count_towards_the_watermark(self):
+        # Big publishes started on many channels and never finished: buffered, counted, blocked.
+        client = RawClient(self.server.port)
+        chunk = b"z" * 100_000
+        client.sock.settimeout(2)
+        try:
+            for channel in range(1, 61):  # 6 MB in, pipelined; the replies are not read
+                client.sock.sendall(method(channel, 20, 10, shortstr(b"")) +
+                                    method(channel, 60, 40, struct.pack(">H", 0) + shortstr(b"") + shortstr(b"q") +
+                                           b"\x00") +
+                                    frame(2, channel, struct.pack(">HHQH", 60, 0, 10_000_000, 0)) +
+                                    frame(3, channel, chunk))
+        except socket.timeout:
+            pass  # blocked: the broker stopped reading us
+        self.assertTrue(wait_until(lambda: "memory alarm set" in self.server.log(), timeout=10))
+        client.sock.close()  # its channels go, and their buffers with them
+        self.assertTrue(wait_until(lambda: "memory alarm cleared" in self.server.log(), timeout=10))
+
+    def test_a_client_that_never_reads_replies_stops_being_read(self):
+        client = RawClient(self.server.port)
+        client.sock.sendall(method(1, 20, 10, shortstr(b"")))
+        client.expect_method(20, 11)
+        declare = method(1, 50, 10, struct.pack(">H", 0) + shortstr(b"echo") + b"\x00" + struct.pack(">I", 0))
+        batch = declare * 10_000  # 10,000 queue.declare, about 300 KB of replies per batch
+        baseline = rss_bytes(self.server.proc.pid)
+        client.sock.settimeout(2)
+        batches = 0
+        try:
+            while batches < 300:  # would be 90 MB of replies nobody reads
+                client.sock.sendall(batch)
+                batches += 1
+        except socket.timeout:
+            pass
+        self.assertLess(batches, 300, "the broker kept reading a client that reads nothing")
+        grown = rss_bytes(self.server.proc.pid) - baseline
+        self.assertLess(grown, 40 * 1024 * 1024, f"broker grew by {grown} bytes")
+        # Everyone else is unaffected.
+        other = self.connect()
+        other.channel().queue_declare("still-serving")
+        other.close()
+        client.sock.close()
+
 
 if __name__ == "__main__":
     tap.main()
