@@ -112,8 +112,9 @@ Queue::PublishResult Queue::publish(MessageRef message) {
 }
 
 void Queue::restore(MessageRef message, uint64_t seq) {
+    // redelivered = true: it may have been delivered before the restart, and the journal does not
+    // record deliveries (RabbitMQ's queue index does; see docs/minirabbit/03). Its TTL restarts.
     QueuedMessage entry{std::move(message), seq, 0, true};
-    // A recovered message may have been delivered before the restart: say so, as RabbitMQ does.
     if (settings_.message_ttl) entry.expires_at = now() + *settings_.message_ttl;
     if (seq >= next_seq_) next_seq_ = seq + 1;
     insert_in_order(std::move(entry));
