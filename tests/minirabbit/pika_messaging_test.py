@@ -306,6 +306,50 @@ class Messaging(unittest.TestCase):
             channel.queue_bind(self.connection.channel().queue_declare("", exclusive=True).method.queue, "")
         self.assertEqual(closed.exception.reply_code, 403)
 
+    def test_internal_exchanges_take_no_publishes_and_if_unused_protects_bound_exchanges(self):
+        self.channel.exchange_declare("inner", "fanout", internal=True)
+        self.channel.exchange_declare("outer", "fanout")
+        self.channel.exchange_bind("inner", "outer")
+        q = self.fresh_queue()
+        self.channel.queue_bind(q, "inner")
+        self.channel.basic_publish("outer", "", b"via outer")
+        self.assertEqual(self.channel.basic_get(q, auto_ack=True)[2], b"via outer")
+        with self.assertRaises(ChannelClosedByBroker) as refused:
+            self.channel.basic_publish("inner", "", b"direct")
+            self.channel.queue_declare(q, passive=True)
+        self.assertEqual(refused.exception.reply_code, 403)
+        channel = self.connection.channel()
+        with self.assertRaises(ChannelClosedByBroker) as in_use:
+            channel.exchange_delete("inner", if_unused=True)
+        self.assertEqual(in_use.exception.reply_code, 406)
+        channel = self.connection.channel()
+        channel.exchange_unbind("inner", "outer")
+        channel.queue_unbind(q, "inner")
+        channel.exchange_delete("inner", if_unused=True)
+        with self.assertRaises(ChannelClosedByBroker) as gone:
+            channel.exchange_declare("inner", "fanout", passive=True)
+        self.assertEqual(gone.exception.reply_code, 404)
+
+    def test_auto_delete_exchange_goes_with_its_last_binding(self):
+        self.channel.exchange_declare("fleeting", "direct", auto_delete=True)
+        q = self.fresh_queue()
+        self.channel.queue_bind(q, "fleeting", "k")
+        self.channel.queue_unbind(q, "fleeting", "k")
+        with self.assertRaises(ChannelClosedByBroker) as gone:
+            self.channel.exchange_declare("fleeting", "direct", passive=True)
+        self.assertEqual(gone.exception.reply_code, 404)
+
+    def test_cancel_keeps_unacked_messages_ackable(self):
+        q = self.fresh_queue()
+        self.channel.basic_publish("", q, b"m")
+        got = []
+        tag = self.channel.basic_consume(q, lambda ch, m, p, b: got.append(m), consumer_tag="mine")
+        self.assertTrue(wait_until(lambda: self.connection.process_data_events(0.02) or got, timeout=5))
+        self.channel.basic_cancel(tag)
+        self.channel.basic_ack(got[0].delivery_tag)  # still valid after the cancel
+        self.assertEqual(self.channel.queue_declare(q, passive=True).method.message_count, 0)
+        self.channel.queue_delete(q)  # and nothing was left unacked to block it
+
 
 if __name__ == "__main__":
     tap.main()

@@ -71,6 +71,21 @@ class ProtocolEdges(unittest.TestCase):
         client.sock.sendall(method(1, 20, 10, shortstr(b"")))
         self.assertEqual(client.expect_close()[0], 504)
 
+    def test_reusing_a_consumer_tag_on_a_channel_is_530(self):
+        client = RawClient(self.server.port)
+        client.sock.sendall(method(1, 20, 10, shortstr(b"")))
+        client.expect_method(20, 11)
+        client.sock.sendall(method(1, 50, 10, struct.pack(">H", 0) + shortstr(b"tags") + b"\x00" +
+                                   struct.pack(">I", 0)))
+        client.expect_method(50, 11)
+        consume = method(1, 60, 20, struct.pack(">H", 0) + shortstr(b"tags") + shortstr(b"dup") + b"\x00" +
+                         struct.pack(">I", 0))
+        client.sock.sendall(consume)
+        client.expect_method(60, 21)
+        client.sock.sendall(consume)
+        code, text = client.expect_close()
+        self.assertEqual((code, text), (530, "NOT_ALLOWED - attempt to reuse consumer tag 'dup'"))
+
     def test_truncated_method_arguments_are_502(self):
         client = RawClient(self.server.port)
         client.sock.sendall(method(1, 20, 10, shortstr(b"")))
