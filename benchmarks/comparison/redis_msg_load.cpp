@@ -5,6 +5,7 @@
 //   redis_msg_load queue   HOST PORT COUNT SIZE            RPUSH (pipelined) -> LPOP 256 at a time
 //   redis_msg_load latency HOST PORT RATE SECONDS SIZE     paced RPUSH -> BLPOP, latency p50/p99 (us)
 //   redis_msg_load pubsub  HOST PORT COUNT SIZE SUBSCRIBERS  PUBLISH (pipelined) -> N subscribers
+//   redis_msg_load fill    HOST PORT KEY COUNT SIZE         RPUSH only: messages waiting in a list
 // Output: one line of key=value pairs for benchmarks/comparison/run.py.
 #include <hiredis/hiredis.h>
 
@@ -122,6 +123,24 @@ int run_queue(const char* host, int port, int64_t count, size_t size) {
     return 0;
 }
 
+int run_fill(const char* host, int port, const std::string& key, int64_t count, size_t size) {
+    redisContext* p = connect(host, port);
+    auto start = Clock::now();
+    for (int64_t sent = 0; sent < count;) {
+        int64_t batch = std::min<int64_t>(256, count - sent);
+        for (int64_t i = 0; i < batch; ++i) {
+            std::string m = message(sent + i, size);
+            redisAppendCommand(p, "RPUSH %b %b", key.data(), key.size(), m.data(), m.size());
+        }
+        for (int64_t i = 0; i < batch; ++i) freeReplyObject(reply_of(p));
+        sent += batch;
+    }
+    double s = std::chrono::duration<double>(Clock::now() - start).count();
+    redisFree(p);
+    std::printf("records=%lld produced_per_s=%.0f\n", static_cast<long long>(count), count / s);
+    return 0;
+}
+
 int run_latency(const char* host, int port, int64_t rate, double seconds, size_t size) {
     const std::string key = "bench:latency:" + std::to_string(now_us());
     int64_t count = static_cast<int64_t>(rate * seconds);
@@ -216,11 +235,14 @@ int main(int argc, char** argv) {
         return run_queue(a[1].c_str(), std::stoi(a[2]), std::stoll(a[3]), std::stoul(a[4]));
     if (a.size() == 6 && a[0] == "latency")
         return run_latency(a[1].c_str(), std::stoi(a[2]), std::stoll(a[3]), std::stod(a[4]), std::stoul(a[5]));
+    if (a.size() == 6 && a[0] == "fill")
+        return run_fill(a[1].c_str(), std::stoi(a[2]), a[3], std::stoll(a[4]), std::stoul(a[5]));
     if (a.size() == 6 && a[0] == "pubsub")
         return run_pubsub(a[1].c_str(), std::stoi(a[2]), std::stoll(a[3]), std::stoul(a[4]), std::stoi(a[5]));
     std::fprintf(stderr,
                  "usage: redis_msg_load queue HOST PORT COUNT SIZE\n"
                  "       redis_msg_load latency HOST PORT RATE SECONDS SIZE\n"
-                 "       redis_msg_load pubsub HOST PORT COUNT SIZE SUBSCRIBERS\n");
+                 "       redis_msg_load pubsub HOST PORT COUNT SIZE SUBSCRIBERS\n"
+                 "       redis_msg_load fill HOST PORT KEY COUNT SIZE\n");
     return 2;
 }

@@ -9,6 +9,9 @@
 //               confirms (a window of unconfirmed messages), manual acks (prefetch, ack multiple)
 //   topic       4 producers -> topic exchange -> 4 queues -> 4 consumers (producer i's keys
 //               "bench.i.event" match only queue i's binding "bench.i.*"), transient, auto-ack
+//   fanout      1 producer -> fanout exchange -> 4 queues -> 4 consumers: every message 4 times
+//   fill        1 producer -> 1 queue, no consumer: the messages stay (how much memory they take)
+//   --rate R    pace the producers at R messages/s each (latency at rest rather than flat out)
 //
 // Every body starts with (producer id u32, sequence u64, send time ns u64), so consumers count lost
 // and duplicated messages and measure end-to-end latency (send -> receive, one process, one clock).
@@ -40,6 +43,7 @@ struct Options {
     long messages = 200000;  // per producer
     size_t size = 100;
     int window = 1000;  // persistent: unconfirmed publishes in flight
+    long rate = 0;      // messages/s per producer; 0 = as fast as possible
 };
 
 [[noreturn]] void fail(const char* what) {
@@ -71,29 +75,36 @@ struct Scenario {
     int producers, consumers;
     bool persistent;
     std::string exchange;
+    std::string exchange_type;
     std::vector<std::string> queues;        // queue i is consumed by consumer i
     std::vector<std::string> publish_keys;  // producer i publishes with key i
 };
 
 Scenario make_scenario(const Options& o) {
-    if (o.scenario == "transient") return {1, 1, false, "", {"bench-transient"}, {"bench-transient"}};
-    if (o.scenario == "persistent") return {1, 1, true, "", {"bench-persistent"}, {"bench-persistent"}};
+    if (o.scenario == "transient") return {1, 1, false, "", "", {"bench-transient"}, {"bench-transient"}};
+    if (o.scenario == "persistent") return {1, 1, true, "", "", {"bench-persistent"}, {"bench-persistent"}};
+    if (o.scenario == "fill") return {1, 0, false, "", "", {"bench-fill"}, {"bench-fill"}};
+    if (o.scenario == "fanout") {
+        Scenario s{1, 4, false, "bench-fanout", "fanout", {}, {""}};
+        for (int i = 0; i < 4; ++i) s.queues.push_back("bench-fanout-" + std::to_string(i));
+        return s;
+    }
     if (o.scenario == "topic") {
-        Scenario s{4, 4, false, "bench-topic", {}, {}};
+        Scenario s{4, 4, false, "bench-topic", "topic", {}, {}};
         for (int i = 0; i < 4; ++i) {
             s.queues.push_back("bench-topic-" + std::to_string(i));
             s.publish_keys.push_back("bench." + std::to_string(i) + ".event");
         }
         return s;
     }
-    fail("unknown scenario (transient, persistent, topic)");
+    fail("unknown scenario (transient, persistent, topic, fanout, fill)");
 }
 
 void setup(const Options& o, const Scenario& s) {
     amqp_connection_state_t conn = connect(o);
     if (!s.exchange.empty()) {
-        amqp_exchange_declare(conn, 1, amqp_cstring_bytes(s.exchange.c_str()), amqp_cstring_bytes("topic"), 0, 0, 0, 0,
-                              amqp_empty_table);
+        amqp_exchange_declare(conn, 1, amqp_cstring_bytes(s.exchange.c_str()),
+                              amqp_cstring_bytes(s.exchange_type.c_str()), 0, 0, 0, 0, amqp_empty_table);
         check(amqp_get_rpc_reply(conn), "exchange.declare");
     }
     for (size_t i = 0; i < s.queues.size(); ++i) {
@@ -103,7 +114,7 @@ void setup(const Options& o, const Scenario& s) {
         amqp_queue_declare(conn, 1, q, 0, s.persistent, 0, 0, amqp_empty_table);
         check(amqp_get_rpc_reply(conn), "queue.declare");
         if (!s.exchange.empty()) {
-            std::string key = "bench." + std::to_string(i) + ".*";
+            std::string key = s.exchange_type == "topic" ? "bench." + std::to_string(i) + ".*" : "";
             amqp_queue_bind(conn, 1, q, amqp_cstring_bytes(s.exchange.c_str()), amqp_cstring_bytes(key.c_str()),
                             amqp_empty_table);
             check(amqp_get_rpc_reply(conn), "queue.bind");
@@ -133,6 +144,9 @@ void produce(const Options& o, const Scenario& s, int id, ProducerResult& result
     result.start_ns = now_ns();
     uint64_t confirmed = 0;
     for (long seq = 0; seq < o.messages; ++seq) {
+        if (o.rate > 0)
+            std::this_thread::sleep_until(Clock::time_point(std::chrono::nanoseconds(
+                result.start_ns + static_cast<int64_t>(static_cast<double>(seq) * 1e9 / static_cast<double>(o.rate)))));
         uint32_t pid = static_cast<uint32_t>(id);
         uint64_t sequence = static_cast<uint64_t>(seq);
         int64_t sent = now_ns();
@@ -238,10 +252,14 @@ int main(int argc, char** argv) {
             o.messages = std::atol(value.c_str());
         else if (name == "--size")
             o.size = static_cast<size_t>(std::atol(value.c_str()));
+        else if (name == "--rate")
+            o.rate = std::atol(value.c_str());
         else if (name == "--window")
             o.window = std::atoi(value.c_str());
         else
-            fail("usage: amqp_load --port P --scenario transient|persistent|topic [--messages N] [--size B]");
+            fail(
+                "usage: amqp_load --port P --scenario transient|persistent|topic|fanout|fill [--messages N] "
+                "[--size B] [--rate R]");
     }
     Scenario s = make_scenario(o);
     setup(o, s);
@@ -281,9 +299,9 @@ int main(int argc, char** argv) {
         }
     }
     long sent = o.messages * s.producers;
-    if (received < sent && lost == 0) lost = sent - received;
+    if (s.consumers > 0 && received < sent && lost == 0) lost = sent - received;  // fill: nobody consumes
     double publish_s = static_cast<double>(publish_end - publish_start) / 1e9;
-    double consume_s = static_cast<double>(consume_end - publish_start) / 1e9;
+    double consume_s = s.consumers > 0 ? static_cast<double>(consume_end - publish_start) / 1e9 : 1e300;
     std::printf(
         "{\"scenario\":\"%s\",\"messages\":%ld,\"size\":%zu,\"publish_rate\":%.0f,\"consume_rate\":%.0f,"
         "\"p50_us\":%.1f,\"p99_us\":%.1f,\"received\":%ld,\"lost\":%ld,\"duplicates\":%ld,\"out_of_order\":%ld}\n",
