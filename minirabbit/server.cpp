@@ -116,6 +116,9 @@ private:
         }
     }
 
+    // The writer sleeps on a timer that never expires; wake_writer() cancels it. That is Asio's
+    // chat_server idiom for "wait until someone has something for me", without a queue of messages
+    // between the broker and the socket: the Connection's output buffer is the queue.
     asio::awaitable<void> writer() {
         for (;;) {
             if (connection_.out().empty()) {

@@ -1,4 +1,11 @@
 // The queue: FIFO order, round-robin dispatch, TTL, overflow, priorities (see queue.hpp).
+//
+// Data layout: `levels_` is one std::deque per priority level (just one for an ordinary queue).
+// Within a level, messages are sorted by `seq`, the number the queue gave each message on arrival;
+// publishing appends (seq only grows), delivering pops the front, and requeueing puts a message
+// back by seq - so "original position" is a binary search, not a bookkeeping problem.
+// Counters (ready_count_, ready_bytes_, unacked_count_) are kept as we go, because max-length
+// checks and the admin API ask for them all the time.
 #include "queue.hpp"
 
 #include <algorithm>
@@ -34,6 +41,8 @@ Queue::Queue(Vhost& vhost, std::string name, bool durable, bool exclusive, bool 
 
 Queue::~Queue() = default;
 
+// Time comes from the broker's clock, never from std::chrono directly: unit tests replace the
+// clock and move time forward by hand (queue_test.cpp), so TTL tests need no sleeps.
 int64_t Queue::now() const { return vhost_.broker().now_ms(); }
 
 void Queue::touch() { last_used_ = now(); }
@@ -46,10 +55,14 @@ bool Queue::has_exclusive_consumer() const {
     return std::any_of(consumers_.begin(), consumers_.end(), [](const Consumer* c) { return c->exclusive; });
 }
 
+// Priorities above x-max-priority count as the maximum, as in RabbitMQ; without x-max-priority
+// there is one level and the priority property is ignored.
 std::deque<QueuedMessage>& Queue::level_for(const Message& message) {
     return levels_[std::min<size_t>(message.priority(), levels_.size() - 1)];
 }
 
+// The next message out is the front of the highest non-empty level: a strict priority order, so
+// a steady stream of high-priority messages can starve the low ones (RabbitMQ behaves the same).
 QueuedMessage* Queue::head() {
     for (auto level = levels_.rbegin(); level != levels_.rend(); ++level)
         if (!level->empty()) return &level->front();
@@ -79,6 +92,8 @@ void Queue::insert_in_order(QueuedMessage message) {
     level.insert(at, std::move(message));
 }
 
+// Limits count *ready* messages only: delivered-but-unacked ones are the consumers' business, as in
+// RabbitMQ. `extra_*` asks "would one more message of this size fit?" (reject-publish).
 bool Queue::over_limit(size_t extra_count, uint64_t extra_bytes) const {
     return (settings_.max_length && ready_count_ + extra_count > static_cast<uint64_t>(*settings_.max_length)) ||
            (settings_.max_length_bytes &&
@@ -100,6 +115,8 @@ Queue::PublishResult Queue::publish(MessageRef message) {
     int64_t ttl = entry.message->ttl_ms();
     if (settings_.message_ttl && (ttl < 0 || *settings_.message_ttl < ttl)) ttl = *settings_.message_ttl;
     if (ttl >= 0) entry.expires_at = now() + ttl;
+    // Journal before the message can be delivered: even a message consumed at once must be on disk
+    // if a publisher confirm is going to promise that it is.
     if (journaled(entry))
         if (MessageStore* store = vhost_.broker().store()) store->enqueued(*this, entry);
     ready_bytes_ += entry.message->body().size();
@@ -107,6 +124,8 @@ Queue::PublishResult Queue::publish(MessageRef message) {
     level_for(*entry.message).push_back(std::move(entry));
     // drop-head: make room by dropping (dead-lettering) the oldest.
     while (over_limit(0, 0) && ready_count_ > 0) drop(pop_head(), DeathReason::maxlen);
+    // Deliver right away if a consumer has credit: the publisher's read batch pushes the message
+    // into the consumer's output buffer, so an idle consumer gets it within one event-loop turn.
     dispatch();
     return PublishResult::enqueued;
 }

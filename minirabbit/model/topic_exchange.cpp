@@ -92,6 +92,9 @@ void TopicTrie::remove(std::string_view binding_key, const Binding* binding) {
     remove(root_, split_topic(binding_key), 0, binding);
 }
 
+// Depth-first over the trie and the routing key's words at once. A literal edge and a '*' edge
+// consume one word; a '#' edge may consume any number (0..all remaining), so it branches once per
+// possible length. Bindings are collected where the words run out.
 void TopicTrie::match(const Node& node, const std::vector<std::string_view>& words, size_t i,
                       std::vector<const Binding*>& out) {
     if (node.hash) {

@@ -81,6 +81,9 @@ void Vhost::delete_exchange(Exchange& exchange) {
     if (durable) broker_.definitions_changed();
 }
 
+// Order matters: mark the queue deleted first, so channels holding its unacked messages (they keep
+// a shared_ptr) settle them as no-ops; then consumers, bindings, messages, and last the map entry
+// that owns the queue.
 size_t Vhost::delete_queue(Queue& queue) {
     std::shared_ptr<Queue> keep = queue_ref(queue.name());  // the map holds the last reference
     if (!keep) return 0;
@@ -219,6 +222,9 @@ bool is_cycle(const amqp::FieldTable& headers, const Queue& target) {
 
 }  // namespace
 
+// Dead-lettering republishes a *new* message: same body and properties, plus the x-death record,
+// minus the expiration (or it would expire again immediately), published to the dead-letter
+// exchange with the dead-letter routing key if the queue set one, else the original key.
 void Vhost::dead_letter(Queue& from, const QueuedMessage& queued, DeathReason reason) {
     const auto& settings = from.settings();
     if (!settings.dead_letter_exchange) return;
@@ -244,6 +250,8 @@ void Vhost::dead_letter(Queue& from, const QueuedMessage& queued, DeathReason re
         if (!is_cycle(headers, *target)) target->publish(letter);
 }
 
+// Called every 50 ms by the server: expiry must also happen when nobody is consuming, or expired
+// messages would never reach their dead-letter exchange.
 void Vhost::tick() {
     std::vector<Queue*> unused;
     for (auto& [name, queue] : queues_) {

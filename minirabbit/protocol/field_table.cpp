@@ -55,6 +55,9 @@ FieldArray decode_array(mb::ByteReader& in, int depth) {
     return array;
 }
 
+// One value: its tag says how to read it. Lengths are read with the sticky ByteReader, so a bad
+// length fails the whole decode instead of reading out of bounds; tables and arrays get their own
+// sub-reader over exactly their bytes, so an inner length can never run past its container.
 FieldValue decode_value(mb::ByteReader& in, int depth) {
     switch (in.u8()) {
         case 't':

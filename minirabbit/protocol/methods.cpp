@@ -8,6 +8,9 @@
 
 namespace rabbit::amqp {
 
+// Bits are packed: the first bit argument reads a fresh octet, the next ones take the following
+// bits of it, and any non-bit argument (or end_bits()) ends the run. A spec detail that is easy
+// to get wrong - queue.declare's five flags are one byte, not five.
 bool MethodReader::bit() {
     if (bit_ == 8) {
         bits_ = u8();

@@ -144,6 +144,8 @@ void Channel::finish_publish(std::string_view body) {
     publish(message, pending_.mandatory, pending_.exchange);
 }
 
+// Route, enqueue, and answer the publisher: basic.return for a mandatory message nobody took,
+// and (confirm mode) a pending confirm that flush_confirms() will turn into basic.ack/nack.
 void Channel::publish(const MessageRef& message, bool mandatory, std::string_view exchange_name) {
     Exchange* exchange = vhost().find_exchange(exchange_name);
     uint64_t seq = confirm_mode_ ? next_publish_seq_++ : 0;
@@ -194,6 +196,11 @@ void Channel::write_delivery_content(const Message& message) {
 
 // ---- delivering ------------------------------------------------------------------------------
 
+// The three brakes on a consumer, checked for every delivery:
+//   channel.flow(false) from the client, a full output buffer (the socket is not keeping up), and
+//   prefetch credit - per consumer (basic.qos global=false) and per channel (global=true).
+// No-ack consumers have no credit limit: the broker forgets a message as soon as it is written,
+// which is why the output-buffer check matters most for them.
 bool Channel::can_deliver(const Consumer& consumer) const {
     if (!flow_active_ || closing_ || connection_.output_full()) return false;
     if (consumer.no_ack) return true;
@@ -202,6 +209,8 @@ bool Channel::can_deliver(const Consumer& consumer) const {
 }
 
 void Channel::deliver(Consumer& consumer, Queue& queue, QueuedMessage message) {
+    // Delivery tags count per channel, from 1, across all its consumers and basic.get: a client
+    // acks "tag 7 on channel 1", never "message X of queue Y".
     uint64_t tag = next_delivery_tag_++;
     const Message& m = *message.message;
     MethodWriter(out(), number_, basic_deliver)
@@ -212,6 +221,8 @@ void Channel::deliver(Consumer& consumer, Queue& queue, QueuedMessage message) {
         .shortstr(m.routing_key())
         .end();
     write_delivery_content(m);
+    // An ack-mode delivery stays ours until settled; tags only grow, so push_back keeps unacked_
+    // sorted and settle() can binary-search it.
     if (!consumer.no_ack) {
         unacked_.push_back(Unacked{tag, queue.shared_from_this(), std::move(message), &consumer});
         ++unacked_live_;
@@ -256,6 +267,9 @@ void Channel::on_output_drained() {
 
 // ---- acknowledgements ------------------------------------------------------------------------
 
+// One delivery's end: ack (the queue forgets it and journals the removal), requeue (back to its
+// original position, redelivered) or reject (dead-lettered, or dropped). Entries are only marked
+// settled here; pop_settled() trims them from the front, so a settle in the middle costs O(1).
 void Channel::settle_one(Unacked& entry, bool ack, bool requeue, std::vector<Queue*>& touched) {
     entry.settled = true;
     --unacked_live_;

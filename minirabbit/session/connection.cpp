@@ -17,6 +17,10 @@ Connection::Connection(Broker& broker, Transport& transport, std::string peer, b
 
 Connection::~Connection() { shutdown(); }
 
+// The parsing loop, in the shape of Redis' processInputBuffer: handle every complete frame that is
+// already buffered, leave a partial one for the next read. Errors never throw out of here: a
+// channel error closes one channel, a connection error sends connection.close, and the loop goes on
+// ignoring frames as the spec requires until the peer's close-ok arrives.
 void Connection::on_bytes(mb::ByteBuffer& in) {
     if (state_ == State::awaiting_protocol_header) {
         if (in.size() < amqp::kProtocolHeader.size()) {
@@ -79,6 +83,8 @@ void Connection::handle_frame(const amqp::Frame& frame) {
     handle_channel_frame(frame);
 }
 
+// channel.open and channel.close are handled here rather than by the Channel, because they create
+// and destroy the Channel object itself.
 void Connection::handle_channel_frame(const amqp::Frame& frame) {
     Channel* ch = channel(frame.channel);
     if (frame.type == amqp::FrameType::method && frame.payload.size() >= 4) {
@@ -164,6 +170,8 @@ void Connection::on_synced(uint64_t position) {
     if (!out_.empty()) transport_.wake_writer();
 }
 
+// Runs once when the socket is gone, for whatever reason (close, error, heartbeat timeout):
+// the model must not keep consumers or unacked messages for a client that cannot ack them.
 void Connection::shutdown() {
     if (shut_down_) return;
     shut_down_ = true;

@@ -186,6 +186,8 @@ void Journal::start(std::function<void(uint64_t)> on_synced) {
     thread_ = std::thread([this] { sync_loop(); });
 }
 
+// The three MessageStore hooks run on the broker thread and only append to local_: no system call
+// on the hot path. flush() hands local_ to the sync thread once per read batch.
 void Journal::enqueued(const Queue& queue, const QueuedMessage& message) {
     if (queue.store_id == 0) return;
     auto [it, inserted] = live_[queue.store_id].emplace(message.seq, message.message);
@@ -253,6 +255,9 @@ void Journal::compact_if_needed() {
     wake_.notify_one();
 }
 
+// The sync thread: the only code that touches the file after start(). It owns nothing of the
+// model; what it needs (bytes and a position) arrives under the mutex, what it reports (the synced
+// position) leaves through an atomic and the on_synced callback.
 void Journal::sync_loop() {
     std::unique_lock lock(mutex_);
     for (;;) {
