@@ -105,6 +105,18 @@ class CeleryWorker(unittest.TestCase):
         self.assertEqual(lines[1], "['HELLO', 'text']")
         self.assertEqual(lines[2], str([2 * i for i in range(10)]))
 
+    def test_remote_control_broadcast_reaches_the_worker(self):
+        # `celery inspect ping` broadcasts through the celery.pidbox fanout exchange and collects
+        # replies on a temporary queue: pub/sub plus reply queues with TTLs, all through minirabbit.
+        # First a task, so the worker is surely consuming (a broadcast reaches only bound queues).
+        warm = subprocess.run([sys.executable, "-c", "from tasks import add; print(add.delay(1, 1).get(timeout=30))"],
+                              cwd=self.workdir, env=self.env, capture_output=True, text=True, timeout=90)
+        self.assertEqual(warm.stdout.strip(), "[2, 'math']", warm.stderr)
+        ping = subprocess.run([sys.executable, "-m", "celery", "-A", "tasks", "inspect", "ping", "--timeout", "20"],
+                              cwd=self.workdir, env=self.env, capture_output=True, text=True, timeout=90)
+        self.assertEqual(ping.returncode, 0, ping.stdout + ping.stderr)
+        self.assertIn("pong", ping.stdout)
+
 
 if __name__ == "__main__":
     tap.main()
