@@ -162,6 +162,30 @@ class Scenarios:
         return {"held_with_prefetch_2": held, "priority_order": priority_order, "drop_head_kept": kept,
                 "reject_publish_confirms": outcomes, "reject_publish_depth": declare_ok.message_count}
 
+    def retry_headers(self):
+        c = self.connect()
+        ch = c.channel()
+        ch.exchange_declare("diff-retry2", "direct", auto_delete=True)
+        ch.exchange_declare("diff-work2", "direct", auto_delete=True)
+        work = ch.queue_declare("diff-work2-q", exclusive=True,
+                                arguments={"x-dead-letter-exchange": "diff-retry2"}).method.queue
+        retry = ch.queue_declare("diff-retry2-q", exclusive=True,
+                                 arguments={"x-dead-letter-exchange": "diff-work2", "x-message-ttl": 20}).method.queue
+        ch.queue_bind(work, "diff-work2", "job")
+        ch.queue_bind(retry, "diff-retry2", "job")
+        ch.basic_publish("diff-work2", "job", b"flaky")
+        got = None
+        for _ in range(3):
+            got = wait_until(lambda: (lambda r: r if r[0] else None)(ch.basic_get(work)), timeout=5)
+            if _ < 2:
+                ch.basic_reject(got[0].delivery_tag, requeue=False)
+        headers = got[1].headers
+        deaths = [(d["queue"], d["reason"], d["count"], d["exchange"], list(d["routing-keys"]))
+                  for d in headers["x-death"]]
+        c.close()
+        return {"deaths": deaths, "first": (headers.get("x-first-death-queue"), headers.get("x-first-death-reason")),
+                "redelivered": got[0].redelivered, "exchange": got[0].exchange}
+
     def ttl(self):
         c = self.connect()
         ch = c.channel()
@@ -204,6 +228,9 @@ class SameAsRabbitMQ(unittest.TestCase):
 
     def test_prefetch_priority_and_overflow(self):
         self.compare("prefetch_priority_overflow")
+
+    def test_retry_loop_x_death_counts(self):
+        self.compare("retry_headers")
 
     def test_ttl(self):
         self.compare("ttl")
