@@ -46,6 +46,8 @@ class RealRabbitMQ:
                    RABBITMQ_CONFIG_FILE=os.path.join(self.dir, "rabbitmq"),
                    RABBITMQ_ENABLED_PLUGINS_FILE=os.path.join(self.dir, "enabled_plugins"),
                    RABBITMQ_PID_FILE=os.path.join(self.dir, "pid"))
+        # Erlang starts the epmd name daemon if none runs; if we caused that, stop() ends it again.
+        self.started_epmd = subprocess.run(["epmd", "-names"], capture_output=True).returncode != 0
         self.log = open(os.path.join(self.dir, "stdout.log"), "w")
         # Its own session, so stop() can end the wrapper script and the Erlang VM together.
         self.proc = subprocess.Popen([SERVER], env=env, stdout=self.log, stderr=subprocess.STDOUT,
@@ -71,6 +73,8 @@ class RealRabbitMQ:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self.proc = None
+        if self.started_epmd:
+            subprocess.run(["epmd", "-kill"], capture_output=True)
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
