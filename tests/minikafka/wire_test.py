@@ -6,7 +6,7 @@ import struct
 import unittest
 
 import tap
-from servers import Server
+from servers import Server, wait_until
 
 
 def frame(api_key, version, correlation_id, body=b"", client_id=b"wire-test", flexible=False):
@@ -113,6 +113,28 @@ class Wire(unittest.TestCase):
         sock = self.connect()
         sock.sendall(frame(18, 0, 3))
         self.assertEqual(api_versions_v0(read_response(sock))[:2], (3, 0))
+
+
+class Stop(unittest.TestCase):
+    def test_sigterm_with_open_connections_and_a_waiting_fetch_exits_0(self):
+        server = Server("MINIKAFKA_BIN", "--trace", "true")
+        try:
+            idle = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            polling = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            metadata = struct.pack(">i", 1) + struct.pack(">h", 4) + b"stop" + b"\x01"  # v4, auto-create
+            polling.sendall(frame(3, 4, 1, metadata))
+            read_response(polling)
+            # Fetch v4 at the log end with max_wait 30 s: it is held open when SIGTERM arrives.
+            fetch = struct.pack(">iiiib", -1, 30000, 1, 1 << 20, 0) + struct.pack(">i", 1) + \
+                struct.pack(">h", 4) + b"stop" + struct.pack(">iiqi", 1, 0, 0, 1 << 20)
+            polling.sendall(frame(1, 4, 2, fetch))
+            self.assertTrue(wait_until(lambda: "waiting up to max_wait_ms=30000" in server.log()), server.log())
+            self.assertEqual(server.stop(), 0)
+            self.assertIn("stopped", server.log())
+            idle.close()
+            polling.close()
+        finally:
+            server.close()
 
 
 if __name__ == "__main__":
