@@ -191,7 +191,9 @@ def main():
 
     def fmt_rate(target, test):
         r, mb = med(target, test, "records_per_s"), med(target, test, "mb_per_s")
-        return "-" if r is None else f"{r / 1e6:.2f} M/s ({mb:.0f} MB/s)"
+        if r is None:
+            return "-"
+        return f"{r / 1e6:.2f} M/s ({mb:.0f} MB/s)" if r >= 10_000 else f"{r / 1e3:.2f} k/s ({mb:.1f} MB/s)"
 
     def ratio(a, b):
         return "-" if not a or not b else f"{a / b:.2f}x"

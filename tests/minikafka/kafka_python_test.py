@@ -67,6 +67,26 @@ class KafkaPython(unittest.TestCase):
         self.assertIsNone(consumer.offsets_for_times({tp: base + 60_000})[tp])
         consumer.close()
 
+    def test_describe_and_list_groups_show_members_and_their_partitions(self):
+        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
+        admin.create_topics([NewTopic("described", num_partitions=2, replication_factor=1)])
+        consumer = KafkaConsumer("described", bootstrap_servers=self.bootstrap, group_id="describers",
+                                 client_id="describer-1")
+        deadline = time.monotonic() + 30
+        while not consumer.assignment() and time.monotonic() < deadline:
+            consumer.poll(timeout_ms=200)
+        self.assertEqual({tp.partition for tp in consumer.assignment()}, {0, 1})
+        self.assertIn(("describers", "consumer"), admin.list_consumer_groups())
+        [group] = admin.describe_consumer_groups(["describers"])
+        self.assertEqual(group.state, "Stable")
+        self.assertEqual(group.protocol_type, "consumer")
+        [member] = group.members
+        self.assertEqual(member.client_id, "describer-1")
+        self.assertEqual(member.client_host, "/127.0.0.1")
+        self.assertEqual(sorted(member.member_assignment.assignment), [("described", [0, 1])])
+        consumer.close()
+        admin.close()
+
     def test_admin_client_creates_and_deletes_through_the_controller(self):
         admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
         admin.create_topics([NewTopic("py-admin", num_partitions=3, replication_factor=1)])
