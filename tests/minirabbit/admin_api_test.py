@@ -10,7 +10,7 @@ import pika
 from pika.exceptions import ChannelClosedByBroker
 
 import tap
-from servers import Server
+from servers import Server, wait_until
 
 
 class AdminApi(unittest.TestCase):
@@ -119,8 +119,9 @@ class AdminApi(unittest.TestCase):
         channel.basic_publish("tasks", "email.send", b"hi")
         channel.queue_declare("emails", passive=True)  # a round trip: the publish was handled
         connection.close()
-        self.assertIn("basic.publish exchange=tasks(topic) key=email.send -> binding email.* -> queue emails depth=1",
-                      self.server.log())
+        line = "basic.publish exchange=tasks(topic) key=email.send -> binding email.* -> queue emails depth=1"
+        # The log is read by a thread of the test harness: poll for the line, do not assume it is there.
+        self.assertTrue(wait_until(lambda: line in self.server.log(), timeout=10), self.server.log())
         self.assertEqual(self.api("PUT", "/trace", {"trace": False}, user=None), (200, {"trace": False}))
         self.assertEqual(self.api("PUT", "/trace", {"bogus": 1}, user=None)[0], 400)
 
