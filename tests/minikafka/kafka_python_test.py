@@ -22,8 +22,8 @@ class KafkaPython(unittest.TestCase):
 
     def test_it_speaks_record_batches_not_the_old_message_format(self):
         producer = KafkaProducer(bootstrap_servers=self.bootstrap)
-        # Advertising Fetch v10+ makes kafka-python infer a Kafka >= 2.1 broker (and so use
-        # magic-2 record batches); anything below 0.11 would mean the old MessageSet format.
+        # kafka-python infers the broker's version from ApiVersions (Produce v8 -> 2.4); anything
+        # below 0.11 would make it fall back to the old MessageSet format (magic 0/1).
         self.assertGreaterEqual(producer.config["api_version"], (2, 1))
         producer.close()
 
