@@ -176,6 +176,27 @@ SCRIPTS = {
         ["WATCH", "w"], ["MULTI"], ["SET", "w", "mine"], ["EXEC"], ["GET", "w"], ["MULTI"], ["WATCH", "x"],
         ["EXEC"], ["UNWATCH"], ["MULTI"], ["EXEC"],
     ],
+    "wrongtype": [
+        ["SET", "s", "x"], ["RPUSH", "l", "a"], ["HSET", "h", "f", "v"], ["SADD", "st", "m"], ["ZADD", "z", "1", "m"],
+        ["HGET", "s", "f"], ["LLEN", "s"], ["SCARD", "s"], ["ZCARD", "s"], ["LRANGE", "h", "0", "1"], ["GET", "l"],
+        ["INCR", "h"], ["APPEND", "z", "x"], ["SADD", "l", "x"], ["ZADD", "st", "1", "x"], ["HSET", "z", "a", "b"],
+        ["LPOP", "st"], ["SPOP", "h"], ["ZPOPMIN", "l"], ["SMEMBERS", "z"], ["ZRANGE", "h", "0", "1"], ["HGETALL", "l"],
+        ["SINTERSTORE", "dst", "s"], ["ZSCORE", "l", "a"], ["LINDEX", "z", "0"], ["GETRANGE", "l", "0", "1"],
+        ["SETRANGE", "h", "0", "x"], ["STRLEN", "z"], ["HINCRBY", "s", "f", "1"], ["RPOPLPUSH", "l", "s"],
+        ["LRANGE", "l", "0", "-1"], ["TYPE", "s"], ["TYPE", "l"], ["TYPE", "h"], ["TYPE", "st"], ["TYPE", "z"],
+    ],
+    "numbers": [
+        ["SET", "n", "007"], ["INCR", "n"], ["SET", "n", "-0"], ["INCR", "n"], ["SET", "n", "+1"], ["INCR", "n"],
+        ["SET", "n", "-9223372036854775808"], ["DECR", "n"], ["INCRBY", "x", "9223372036854775807"], ["INCR", "x"],
+        ["INCRBYFLOAT", "f", "3.0e3"], ["INCRBYFLOAT", "f", "1.1"], ["INCRBYFLOAT", "f", "-0.1"],
+        ["INCRBYFLOAT", "f", "abc"], ["INCRBYFLOAT", "f", "inf"], ["INCRBYFLOAT", "g", "5.0000000001"],
+        ["ZADD", "z", "0.1", "a", "1e100", "b", "-1.5e-10", "c", "3", "d"], ["ZRANGE", "z", "0", "-1", "WITHSCORES"],
+        ["ZINCRBY", "z", "0.2", "a"], ["ZSCORE", "z", "a"], ["ZADD", "z", "nan", "e"], ["ZADD", "z", "inf", "e"],
+        ["ZINCRBY", "z", "-inf", "e"], ["ZRANGEBYSCORE", "z", "(0", "(3"], ["ZCOUNT", "z", "-inf", "(1e100"],
+        ["HINCRBYFLOAT", "h", "f", "2.5e-3"], ["HINCRBYFLOAT", "h", "f", "1"], ["HINCRBY", "h", "i", "-3"],
+        ["SETRANGE", "r", "-1", "x"], ["GETRANGE", "r", "-1", "-5"], ["LPUSH", "l", "a"], ["LRANGE", "l", "x", "1"],
+        ["EXPIRE", "n", "9223372036854775807"], ["PEXPIRE", "n", "-9223372036854775808"], ["SET", "k", "v", "EX", "9223372036854775807"],
+    ],
     "connection": [
         ["PING"], ["PING", "hello"], ["PING", "a", "b"], ["ECHO", "hi"], ["ECHO"], ["NOSUCH", "x", "y"],
         ["CLIENT", "SETNAME", "tester"], ["CLIENT", "GETNAME"], ["CLIENT", "SETNAME", "bad name"],
@@ -233,6 +254,12 @@ class Differential(unittest.TestCase):
 
     def test_transactions(self):
         self.run_script("transactions", SCRIPTS["transactions"])
+
+    def test_wrong_types(self):
+        self.run_script("wrongtype", SCRIPTS["wrongtype"])
+
+    def test_number_formats_and_limits(self):
+        self.run_script("numbers", SCRIPTS["numbers"])
 
     def test_connection_and_server(self):
         self.run_script("connection", SCRIPTS["connection"])
