@@ -15,19 +15,19 @@ Value* CommandContext::lookup_read(std::string_view key) {
 }
 
 namespace {
+// The typed pointer, or WRONGTYPE replied and nullptr (Redis' checkType).
 template <typename T>
-T* typed(CommandContext& ctx, Value* v, T* p) {
-    (void)v;
+T* typed(CommandContext& ctx, T* p) {
     if (!p) ctx.reply.error(errors::kWrongType);
     return p;
 }
 }  // namespace
 
-SmallString* CommandContext::as_string(Value* v) { return typed(*this, v, v->string()); }
-List* CommandContext::as_list(Value* v) { return typed(*this, v, v->list()); }
-Hash* CommandContext::as_hash(Value* v) { return typed(*this, v, v->hash()); }
-Set* CommandContext::as_set(Value* v) { return typed(*this, v, v->set()); }
-ZSet* CommandContext::as_zset(Value* v) { return typed(*this, v, v->zset()); }
+SmallString* CommandContext::as_string(Value* v) { return typed(*this, v->string()); }
+List* CommandContext::as_list(Value* v) { return typed(*this, v->list()); }
+Hash* CommandContext::as_hash(Value* v) { return typed(*this, v->hash()); }
+Set* CommandContext::as_set(Value* v) { return typed(*this, v->set()); }
+ZSet* CommandContext::as_zset(Value* v) { return typed(*this, v->zset()); }
 
 std::optional<int64_t> CommandContext::int_arg(size_t i, std::string_view error) {
     auto n = parse_int64(argv[i]);

@@ -291,18 +291,15 @@ bool parse_list_side(std::string_view word, bool& left) {
     return false;
 }
 
-bool list_move(CommandContext& ctx, std::string_view source_key, std::string_view target_key, bool from_left,
+void list_move(CommandContext& ctx, std::string_view source_key, std::string_view target_key, bool from_left,
                bool to_left) {
     bool ok;
     List* source = existing_list_for_write(ctx, source_key, ok);
-    if (!ok) return true;
-    if (!source) {
-        ctx.reply.null();
-        return true;
-    }
+    if (!ok) return;
+    if (!source) return ctx.reply.null();
     // Type-check the destination before touching the source (Redis does the same).
     Value* target_value = ctx.lookup_write(target_key);
-    if (target_value && !ctx.as_list(target_value)) return true;
+    if (target_value && !ctx.as_list(target_value)) return;
     std::string element = list_pop(*source, from_left);
     if (source->empty()) ctx.db().remove(source_key);
     ctx.modified(source_key);
@@ -311,7 +308,6 @@ bool list_move(CommandContext& ctx, std::string_view source_key, std::string_vie
     list_push(ctx.server, ctx.client.db, target_key, *target, element, to_left);
     ctx.modified(target_key);
     ctx.reply.bulk(element);
-    return true;
 }
 
 void cmd_lmove(CommandContext& ctx) {

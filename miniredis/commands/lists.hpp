@@ -19,6 +19,6 @@ void list_push(ServerState& server, int db, std::string_view key, List& list, st
 std::string list_pop(List& list, bool left);
 bool parse_list_side(std::string_view word, bool& left);  // LEFT / RIGHT
 // LMOVE: pops from source, pushes to target, replies the element (or null / WRONGTYPE).
-bool list_move(CommandContext& ctx, std::string_view source, std::string_view target, bool from_left, bool to_left);
+void list_move(CommandContext& ctx, std::string_view source, std::string_view target, bool from_left, bool to_left);
 
 }  // namespace miniredis

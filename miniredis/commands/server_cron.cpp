@@ -1,13 +1,11 @@
-// The server's two clocks (Redis' serverCron and beforeSleep):
-//
-//   cron()          runs `hz` times a second (default 10) from a timer in the wiring:
-//                   - active expiry: sample keys with a TTL, delete the expired ones, repeat while
-//                     more than 10% of a sample was expired, within a time budget of 25% of a tick;
-//                   - snapshot rules (`save 60 1000`), automatic AOF rewrite, finished child jobs.
-//   before_sleep()  runs once per event-loop turn, after every ready connection was served and
-//                   before their replies are written: the AOF buffer of the whole turn is written
-//                   (and with appendfsync always, fsynced) here - one write and one fsync for all
-//                   connections' commands (group commit), and never a reply before its data.
+// The server's periodic work (Redis' serverCron), `hz` times a second (default 10) from a timer
+// in the wiring:
+//   - blocked clients past their timeout get their nil reply;
+//   - active expiry: sample keys with a TTL, delete the expired ones, repeat while more than 10%
+//     of a sample was expired, within a time budget of 25% of a tick;
+//   - persistence: finished child jobs, `save <seconds> <changes>` rules, automatic AOF rewrite
+//     (persistence.cpp), and clients idle past `timeout`.
+// Its per-turn counterpart, before_sleep() (the AOF write before any reply), is in persistence.cpp.
 #include <chrono>
 
 #include "commands/eviction.hpp"
