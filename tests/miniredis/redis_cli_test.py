@@ -2,6 +2,8 @@
 (`redis-cli -p PORT ping`), inline commands typed as into telnet, and a broken client that gets a
 protocol error and is disconnected while everybody else keeps going."""
 import json
+import os
+import random
 import socket
 import subprocess
 import unittest
@@ -100,6 +102,38 @@ class RedisCli(unittest.TestCase):
     def test_oversized_bulk_length_is_refused(self):
         got = raw(self.server.port, b"*2\r\n$3\r\nGET\r\n$999999999999\r\n", expect_close=True)
         self.assertEqual(got, b"-ERR Protocol error: invalid bulk length\r\n")
+
+    def test_random_garbage_never_hurts_other_clients(self):
+        rng = random.Random(1)
+        alphabet = b"*$+-:\r\n0123456789abcdefSETGET \"'\\\x00\xff"
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as healthy:
+            for round in range(300):
+                junk = bytes(rng.choice(alphabet) for _ in range(rng.randrange(1, 200)))
+                with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
+                    s.sendall(junk)
+                    s.shutdown(socket.SHUT_WR)
+                    s.settimeout(5)
+                    try:
+                        while s.recv(65536):
+                            pass  # the server answers (or closes); it must not hang
+                    except ConnectionResetError:
+                        pass
+                healthy.sendall(b"*2\r\n$4\r\nINCR\r\n$6\r\nsurvey\r\n")
+                self.assertEqual(healthy.recv(100), b":%d\r\n" % (round + 1))
+
+    def test_large_values_round_trip(self):
+        value = os.urandom(8 * 1024 * 1024)
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=30) as s:
+            s.sendall(b"*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$%d\r\n%s\r\n" % (len(value), value))
+            self.assertEqual(s.recv(100), b"+OK\r\n")
+            s.sendall(b"*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n")
+            expected = b"$%d\r\n%s\r\n" % (len(value), value)
+            got = b""
+            while len(got) < len(expected):
+                chunk = s.recv(1 << 20)
+                self.assertTrue(chunk)
+                got += chunk
+            self.assertEqual(got, expected)
 
     def test_info_and_config_get(self):
         p = self.server.port
