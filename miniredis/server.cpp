@@ -172,7 +172,8 @@ private:
     }
 
     // One read (epoll is level-triggered: what we leave is reported again next turn), then run
-    // every complete command in the buffer.
+    // every complete command in the buffer. At most one read per client per turn, so a client
+    // that floods us cannot starve the others (Redis does the same: readQueryFromClient reads once).
     void on_readable(Connection& conn) {
         Client& client = *conn.client;
         size_t want = std::max(kReadChunk, client.parser.bytes_wanted());

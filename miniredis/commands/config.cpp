@@ -8,6 +8,8 @@ namespace {
 
 using mb::OptionKind;
 
+// Names, defaults and meanings follow redis.conf. Kinds let one parser validate the command line,
+// a config file and CONFIG SET alike ("64mb" is a valid maxmemory, "64 potatoes" is not).
 constexpr mb::OptionSpec kOptions[] = {
     {"port", "6379", "TCP port to listen on (0 = any free port)", OptionKind::integer, 0, 65535},
     {"bind", "127.0.0.1", "address to listen on"},
@@ -40,6 +42,8 @@ constexpr mb::OptionSpec kOptions[] = {
 
 std::span<const mb::OptionSpec> config_options() { return kOptions; }
 
+// "3600 1 300 100 60 10000" = snapshot after 3600 s if at least 1 change, after 300 s if 100, after
+// 60 s if 10000: frequent snapshots when busy, rare ones when idle. "" disables them.
 bool Config::parse_save(std::string_view text, std::vector<SaveRule>& rules) {
     rules.clear();
     std::vector<int64_t> numbers;

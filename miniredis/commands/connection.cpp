@@ -23,6 +23,8 @@ void cmd_ping(CommandContext& ctx) {
 
 void cmd_echo(CommandContext& ctx) { ctx.reply.bulk(ctx.arg(1)); }
 
+// SELECT n: 16 separate keyspaces by default, chosen per connection. Handy to keep test data apart
+// from real data on one server; Redis Cluster supports only database 0.
 void cmd_select(CommandContext& ctx) {
     auto n = parse_int64(ctx.arg(1));
     if (!n) return ctx.reply.error(errors::kNotInteger);
@@ -36,6 +38,9 @@ void cmd_quit(CommandContext& ctx) {
     ctx.client.close_after_reply = true;
 }
 
+// Authentication: one user, "default", whose password is `requirepass` (Redis 6+ ACLs reduce to
+// this when only requirepass is configured). With no password set, any AUTH of "default" passes,
+// but the one-argument form is an error - it usually means a misconfigured client.
 static bool password_ok(CommandContext& ctx, std::string_view user, std::string_view password) {
     if (user != "default") return false;
     return ctx.server.config.requirepass.empty() || password == ctx.server.config.requirepass;
@@ -60,6 +65,9 @@ static bool valid_client_name(std::string_view name) {
     return true;
 }
 
+// HELLO [2|3] [AUTH user pass] [SETNAME name]: the handshake of RESP3-aware clients. It switches
+// the protocol for the rest of the connection (this very reply is already in the new one) and
+// describes the server as a map.
 void cmd_hello(CommandContext& ctx) {
     int64_t version = 0;
     size_t next = 1;
@@ -112,6 +120,8 @@ void cmd_hello(CommandContext& ctx) {
     ctx.reply.array(0);
 }
 
+// RESET: leave every mode a connection can be in (MULTI, WATCH, subscriptions, RESP3, a selected
+// database, a name, authentication) - what connection pools send before reusing a connection.
 void cmd_reset(CommandContext& ctx) {
     Client& c = ctx.client;
     c.in_multi = c.multi_error = c.queued_denyoom = false;
@@ -128,6 +138,8 @@ void cmd_reset(CommandContext& ctx) {
 
 // --- CLIENT ---------------------------------------------------------------------------------
 
+// One line of CLIENT LIST, with Redis' field names (monitoring tools parse them). Flags: N none,
+// x in MULTI, P subscribed, b blocked, c closing after this reply.
 std::string client_info_line(ServerState& server, const Client& c) {
     int64_t now = server.clock.now_ms();
     std::string flags;
@@ -186,6 +198,8 @@ void cmd_client_list(CommandContext& ctx) {
     ctx.reply.verbatim(text);
 }
 
+// CLIENT KILL: the victim is marked close-after-reply with its pending output dropped; the wiring
+// closes it at the end of the turn (never in the middle of another client's command).
 void cmd_client_kill(CommandContext& ctx) {
     // Old form: CLIENT KILL addr:port -> OK / error. New form: filters -> number killed.
     if (ctx.argc() == 3) {

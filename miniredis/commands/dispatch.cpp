@@ -23,6 +23,9 @@ bool equals_ignore_case(std::string_view a, std::string_view b) {
            });
 }
 
+// The session loop's core: every complete command in the input buffer runs now, in order, and
+// its reply is appended to client.out; a half-received command stays for the next read. This is
+// what makes pipelining free - sixteen commands in one read cost one read and one write.
 void ServerState::process_input(Client& client) {
     client.last_interaction_ms = clock.now_ms();  // once per read, not per command
     client.parser.set_unauthenticated(!client.authenticated && !config.requirepass.empty());
@@ -103,7 +106,9 @@ void ServerState::execute(Client& client, std::span<const std::string_view> argv
         return;
     }
 
-    // Run it.
+    // Run it. `dirty` counts changes: if it moved and the command is a write, the command (or what it
+    // asked to be logged instead, ctx.rewritten) goes to the AOF buffer - written at the end of the
+    // turn, before any reply leaves (persistence.cpp, before_sleep).
     TraceProbe probe;
     if (config.trace) probe = trace_begin(*this, client);
     CommandContext ctx(*this, client, argv, *spec);

@@ -128,7 +128,9 @@ void cmd_hstrlen(CommandContext& ctx) {
     ctx.reply.integer(e ? static_cast<int64_t>(e->value.size()) : 0);
 }
 
-// HGETALL, HKEYS, HVALS: what to emit per field.
+// HGETALL, HKEYS, HVALS: what to emit per field. HGETALL is a map: RESP3 sends it as %N so a client
+// builds a dictionary directly; RESP2 as a flat array field, value, field, value. Order is the
+// hash table's - clients must not rely on it (Redis' small hashes happen to keep insertion order).
 static void hash_listing(CommandContext& ctx, bool keys, bool values) {
     bool ok;
     Hash* h = read_hash(ctx, ctx.arg(1), ok);
@@ -149,6 +151,8 @@ void cmd_hgetall(CommandContext& ctx) { hash_listing(ctx, true, true); }
 void cmd_hkeys(CommandContext& ctx) { hash_listing(ctx, true, false); }
 void cmd_hvals(CommandContext& ctx) { hash_listing(ctx, false, true); }
 
+// HINCRBY: a counter inside a hash - e.g. per-page views under one key "views:2024-06-01". A field
+// that is not a number is an error; a missing one counts as 0.
 void cmd_hincrby(CommandContext& ctx) {
     auto increment = ctx.int_arg(3);
     if (!increment) return;
@@ -201,6 +205,8 @@ void cmd_hincrbyfloat(CommandContext& ctx) {
     ctx.rewrite_as({"HSET", ctx.arg(1), ctx.arg(2), text});
 }
 
+// HSCAN key cursor [MATCH p] [COUNT n]: the hash's own Dict scanned with the same cursor logic as
+// SCAN; replies field, value pairs.
 void cmd_hscan(CommandContext& ctx) {
     uint64_t cursor;
     ScanOptions options;

@@ -1,5 +1,14 @@
 // Key commands: the keyspace as a whole - delete, test, rename, copy, iterate - and TTLs (db.c,
 // expire.c). Any value type; these never look inside a value.
+//
+// TTLs are stored as absolute deadlines (Unix ms) in the database's `expires` table; EXPIRE and
+// friends only compute the deadline. Two consequences worth a lecture minute:
+//   - TTL/PTTL answer "-2" for a missing key and "-1" for a key without a TTL - clients rely on it;
+//   - the AOF logs PEXPIREAT with the computed deadline, never the relative EXPIRE: replaying the
+//     log an hour later must not give the key another full TTL.
+// KEYS walks the whole keyspace in one go (it blocks every client meanwhile - fine for a lecture,
+// dangerous with 10M keys); SCAN does the same work in small steps with a cursor (scan.hpp).
+// REAL REDIS: db.c (keyspace), expire.c (TTLs). READ NEXT: model/database.hpp for the two tables.
 #include <fmt/format.h>
 
 #include <climits>
@@ -24,6 +33,7 @@ void cmd_del(CommandContext& ctx) {
     ctx.reply.integer(deleted);
 }
 
+// EXISTS counts: "EXISTS a a" is 2 when a exists (Redis documents this, clients use it).
 void cmd_exists(CommandContext& ctx) {
     int64_t found = 0;
     for (size_t i = 1; i < ctx.argc(); ++i) found += ctx.lookup_read(ctx.arg(i)) ? 1 : 0;
@@ -42,6 +52,8 @@ void cmd_type(CommandContext& ctx) {
 }
 
 // EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT [NX | XX | GT | LT] (Redis' expireGenericCommand).
+//   NX only if the key has no TTL, XX only if it has one, GT/LT only if the new deadline is later /
+//   earlier (a key without TTL counts as "infinitely late": GT never applies to it).
 static void expire_generic(CommandContext& ctx, bool relative, bool seconds) {
     bool nx = false, xx = false, gt = false, lt = false;
     for (size_t j = 3; j < ctx.argc(); ++j) {
@@ -122,7 +134,8 @@ void cmd_persist(CommandContext& ctx) {
     ctx.reply.integer(1);
 }
 
-// Moves the value (and TTL) of `from` to `to` in the same database.
+// Moves the value (and TTL) of `from` to `to` in the same database. The Value is moved, not
+// copied: renaming a million-element list costs the same as renaming a string.
 static void rename_generic(CommandContext& ctx, bool nx) {
     std::string_view from = ctx.arg(1), to = ctx.arg(2);
     Database& db = ctx.db();
@@ -143,7 +156,8 @@ static void rename_generic(CommandContext& ctx, bool nx) {
 void cmd_rename(CommandContext& ctx) { rename_generic(ctx, false); }
 void cmd_renamenx(CommandContext& ctx) { rename_generic(ctx, true); }
 
-// COPY source destination [DB destination-db] [REPLACE]
+// COPY source destination [DB destination-db] [REPLACE]: a deep copy (model/value.cpp, clone), TTL
+// included - unlike RENAME, both keys exist afterwards and change independently.
 void cmd_copy(CommandContext& ctx) {
     std::string_view from = ctx.arg(1), to = ctx.arg(2);
     int target_db = ctx.client.db;
@@ -245,6 +259,10 @@ void reply_scan_cursor(CommandContext& ctx, uint64_t cursor) {
     ctx.reply.bulk(std::string_view(buf, static_cast<size_t>(end - buf)));
 }
 
+// SCAN cursor [MATCH pattern] [COUNT n] [TYPE t]. The cursor is a bucket position of the keyspace
+// Dict (in reversed-bit order, see dict.hpp), so the server keeps no state per scan: a client may
+// stop at any time. Guarantees, as Redis: a key present for the whole scan is returned at least
+// once; it may be returned twice; a call may return no keys yet a non-zero cursor.
 void cmd_scan(CommandContext& ctx) {
     uint64_t cursor;
     ScanOptions options;

@@ -12,6 +12,9 @@
 
 namespace miniredis {
 
+// The two lookups every list command starts with. Reads answer "no key" as an empty list; writes
+// that create (LPUSH) make a new list, writes that do not (LPOP, LSET) treat a missing key as
+// nothing to do. Both report WRONGTYPE through `ok` when the key holds something else.
 List* read_list(CommandContext& ctx, std::string_view key, bool& ok) {
     ok = true;
     Value* v = ctx.lookup_read(key);
@@ -30,6 +33,8 @@ List* existing_list_for_write(CommandContext& ctx, std::string_view key, bool& o
     return l;
 }
 
+// Every push goes through here so that blocked clients hear about it: the key is marked ready, and
+// after the current command finishes ServerState::serve_ready_keys hands elements to them.
 void list_push(ServerState& server, int db, std::string_view key, List& list, std::string_view element, bool left) {
     if (left)
         list.emplace_front(element);
@@ -50,7 +55,8 @@ std::string list_pop(List& list, bool left) {
     return out;
 }
 
-// LPUSH/RPUSH (create the list) and LPUSHX/RPUSHX (only if it exists).
+// LPUSH/RPUSH (create the list) and LPUSHX/RPUSHX (only if it exists). Several elements are pushed
+// one after the other, so "LPUSH q a b c" leaves c at the head: the list reads c, b, a.
 static void push_generic(CommandContext& ctx, bool left, bool only_existing) {
     std::string_view key = ctx.arg(1);
     bool ok;
@@ -70,7 +76,9 @@ void cmd_rpush(CommandContext& ctx) { push_generic(ctx, false, false); }
 void cmd_lpushx(CommandContext& ctx) { push_generic(ctx, true, true); }
 void cmd_rpushx(CommandContext& ctx) { push_generic(ctx, false, true); }
 
-// LPOP/RPOP key [count]
+// LPOP/RPOP key [count]. Without count: one element or nil. With count: an array (nil array if the
+// key does not exist). A list that becomes empty is deleted - Redis never keeps empty containers,
+// so EXISTS and TYPE tell the truth and memory is returned.
 static void pop_generic(CommandContext& ctx, bool left) {
     if (ctx.argc() > 3) return ctx.wrong_arity();
     std::optional<int64_t> count;
@@ -108,7 +116,8 @@ void cmd_llen(CommandContext& ctx) {
     if (ok) ctx.reply.integer(list ? static_cast<int64_t>(list->size()) : 0);
 }
 
-// Redis' index rules: negative counts from the end; the range is clamped to the list.
+// Redis' index rules: negative counts from the end (-1 is the last element); the range is clamped
+// to the list; an empty range is not an error, just an empty reply.
 static bool normalize_range(int64_t& start, int64_t& stop, int64_t length) {
     if (start < 0) start += length;
     if (stop < 0) stop += length;
@@ -159,7 +168,8 @@ void cmd_lset(CommandContext& ctx) {
     ctx.reply.ok();
 }
 
-// LREM key count element: count > 0 from the head, < 0 from the tail, 0 all.
+// LREM key count element: count > 0 removes that many from the head, < 0 from the tail, 0 all.
+// O(n): a list is a sequence, not an index - a reason to use a set when membership matters.
 void cmd_lrem(CommandContext& ctx) {
     auto count = ctx.int_arg(2);
     if (!count) return;
@@ -291,6 +301,8 @@ bool parse_list_side(std::string_view word, bool& left) {
     return false;
 }
 
+// LMOVE's core: pop one end, push to the other list (which may be the same one: a rotation). The
+// reliable-queue pattern: RPOPLPUSH jobs processing - the job is never only in the worker's memory.
 void list_move(CommandContext& ctx, std::string_view source_key, std::string_view target_key, bool from_left,
                bool to_left) {
     bool ok;

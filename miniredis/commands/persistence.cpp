@@ -109,6 +109,9 @@ void ServerState::before_sleep() {
 
 // --- background jobs ----------------------------------------------------------------------
 
+// BGSAVE: fork; the child serialises its copy-on-write view of the data and exits. `dirty_at_fork`
+// remembers how many changes the snapshot covers, so changes made during the save still count
+// toward the next one.
 bool ServerState::start_background_save() {
     std::string path = snapshot_path();
     int64_t now = clock.now_ms();
@@ -118,6 +121,9 @@ bool ServerState::start_background_save() {
     return started;
 }
 
+// BGREWRITEAOF: fork; the child writes the dataset as a snapshot preamble to a temp file; the
+// parent keeps serving and, from this moment, also collects every logged command in the AOF's
+// rewrite buffer. check_background_job() finishes the swap when the child exits.
 bool ServerState::start_aof_rewrite() {
     rewrite_temp_path =
         (std::filesystem::path(config.dir) / fmt::format("temp-rewriteaof-bg-{}.aof", getpid())).string();
@@ -220,6 +226,9 @@ std::string ServerState::persistence_info() {
         aof.fsyncs());
 }
 
+// SHUTDOWN (and SIGTERM): a child job is killed (its work is about to be redone or not needed),
+// the snapshot is written if asked, the AOF is written and fsynced, and only then the wiring stops.
+// If the snapshot cannot be written, the server stays up and says so - as Redis does.
 bool ServerState::prepare_shutdown(bool save) {
     job.kill_child();
     if (save) {

@@ -63,6 +63,9 @@ void cmd_psubscribe(CommandContext& ctx) {
 void cmd_unsubscribe(CommandContext& ctx) { unsubscribe_generic(ctx, false); }
 void cmd_punsubscribe(CommandContext& ctx) { unsubscribe_generic(ctx, true); }
 
+// PUBLISH channel message: appended to every receiver's output buffer now, sent at the end of the
+// turn with their other replies. The reply is the number of receivers - 0 means the message is
+// gone for good (pub/sub has no storage; compare a list used as a queue, or a Kafka topic).
 void cmd_publish(CommandContext& ctx) {
     ServerState& server = ctx.server;
     std::string_view channel = ctx.arg(1), message = ctx.arg(2);

@@ -13,6 +13,8 @@
 
 namespace miniredis {
 
+// FLUSHDB/FLUSHALL [ASYNC|SYNC]: Redis can free a huge keyspace in a background thread (ASYNC);
+// here freeing is always synchronous, and both spellings are accepted.
 static bool parse_flush_mode(CommandContext& ctx) {
     if (ctx.argc() == 1) return true;
     if (ctx.argc() == 2 && (equals_ignore_case(ctx.arg(1), "ASYNC") || equals_ignore_case(ctx.arg(1), "SYNC")))
@@ -70,6 +72,8 @@ static std::vector<std::string_view> flag_names(uint32_t flags) {
     return out;
 }
 
+// COMMAND INFO: the table line as Redis 7 shapes it - name, arity, flags, first/last key and step,
+// then ACL categories, tips, key specs and subcommands (the last four kept minimal here).
 static void reply_command_info(CommandContext& ctx, const CommandSpec& spec) {
     ctx.reply.array(10);
     ctx.reply.bulk(spec.name);
@@ -87,6 +91,8 @@ static void reply_command_info(CommandContext& ctx, const CommandSpec& spec) {
     for (const CommandSpec& sub : spec.subcommands) reply_command_info(ctx, sub);
 }
 
+// COMMAND DOCS: what redis-cli asks for at start to show hints and `help <command>` - a map of
+// name -> {summary, since, group, complexity[, subcommands]}; the summaries come from the table.
 static void reply_command_docs(CommandContext& ctx, const CommandSpec& spec) {
     ctx.reply.bulk(spec.name);
     ctx.reply.map(spec.subcommands.empty() ? 4 : 5);
@@ -193,6 +199,9 @@ void cmd_config_get(CommandContext& ctx) {
     }
 }
 
+// CONFIG SET name value [name value ...]: all or nothing - every pair is validated on a copy of
+// the configuration first, then the copy replaces the live one and its side effects run
+// (ServerState::apply_config: opening or closing the AOF, evicting down to a lowered maxmemory).
 void cmd_config_set(CommandContext& ctx) {
     if (ctx.argc() % 2 != 0) return ctx.syntax_error();
     constexpr std::string_view kImmutable[] = {"port", "bind", "databases", "dir", "admin-port"};
@@ -250,6 +259,8 @@ static void info_section(std::string& out, std::string_view title) {
     out += fmt::format("# {}\r\n", title);
 }
 
+// INFO [section ...]: "# Section" headers and field:value lines, as monitoring tools and redis-py's
+// info() parse them. The field names are Redis' own (used_memory, keyspace_hits, db0:keys=...).
 std::string info_text(ServerState& server, std::span<const std::string_view> sections) {
     auto wanted = [&](std::string_view name, bool in_default = true) {
         if (sections.empty()) return in_default;

@@ -55,6 +55,8 @@ void ServerState::want_write(Client& client) {
     pending_writes.push_back(&client);
 }
 
+// Called by the database when lazy or active expiry deletes a key: the deletion is an event like
+// any write - the AOF records it, WATCHers are told.
 void ServerState::key_expired(Database& db, std::string_view key) {
     ++stats.expired_keys;
     // The AOF must see the deletion too, or a replay would resurrect the key until its deadline
@@ -64,6 +66,8 @@ void ServerState::key_expired(Database& db, std::string_view key) {
     key_modified(db.index(), key);
 }
 
+// Every change to a key passes here (Redis' signalModifiedKey): it counts toward the snapshot
+// rules, and a transaction that WATCHes the key will refuse to EXEC.
 void ServerState::key_modified(int db, std::string_view key) {
     ++dirty;
     auto& watchers = watched_keys[static_cast<size_t>(db)];

@@ -14,7 +14,8 @@
 namespace miniredis {
 namespace {
 
-// The options SET and GETEX share (Redis' parseExtendedStringArgumentsOrReply).
+// The options SET and GETEX share (Redis' parseExtendedStringArgumentsOrReply). Conflicting ones
+// (NX with XX, EX with PX, KEEPTTL with EX...) are a syntax error, not "last one wins".
 struct StringOptions {
     bool nx = false, xx = false, get = false, keep_ttl = false, persist = false;
     enum class Expire { none, ex, px, exat, pxat } expire = Expire::none;
@@ -96,6 +97,9 @@ bool reply_get(CommandContext& ctx, std::string_view key) {
     return true;
 }
 
+// SET and its older spellings (SETNX, SETEX, PSETEX) in one place. NX is the building block of a
+// distributed lock ("SET lock:x token NX PX 30000": only one client gets OK); GET returns the old
+// value in the same atomic step.
 void set_generic(CommandContext& ctx, const StringOptions& o, std::string_view key, std::string_view value,
                  bool setnx_reply) {
     std::optional<int64_t> deadline;
@@ -234,6 +238,8 @@ void cmd_getex(CommandContext& ctx) {
     }
 }
 
+// MGET answers nil for a key of another type instead of WRONGTYPE: one wrong key must not fail a
+// batch read of a hundred.
 void cmd_mget(CommandContext& ctx) {
     ctx.reply.array(ctx.argc() - 1);
     for (size_t i = 1; i < ctx.argc(); ++i) {
@@ -246,6 +252,7 @@ void cmd_mget(CommandContext& ctx) {
     }
 }
 
+// MSET sets every pair atomically (no client sees half of them); MSETNX sets all or none.
 static void mset_generic(CommandContext& ctx, bool nx) {
     if (ctx.argc() % 2 == 0) return ctx.wrong_arity();
     if (nx) {
@@ -276,6 +283,8 @@ void cmd_decrby(CommandContext& ctx) {
     incr_by(ctx, -*n);
 }
 
+// INCRBYFLOAT computes in long double and prints with 17 decimals, trailing zeros dropped, so
+// "10.5 + 0.1" reads 10.6 rather than 10.599999999999999645 (Redis' ld2string human mode).
 void cmd_incrbyfloat(CommandContext& ctx) {
     std::string_view key = ctx.arg(1);
     Value* v = ctx.lookup_write(key);
@@ -336,6 +345,7 @@ void cmd_strlen(CommandContext& ctx) {
     if (SmallString* s = ctx.as_string(v)) ctx.reply.integer(static_cast<int64_t>(s->size()));
 }
 
+// GETRANGE key start end: inclusive byte offsets, negative from the end, clamped - never an error.
 void cmd_getrange(CommandContext& ctx) {
     auto start = ctx.int_arg(2);
     if (!start) return;
@@ -357,6 +367,8 @@ void cmd_getrange(CommandContext& ctx) {
     ctx.reply.bulk(s->view().substr(static_cast<size_t>(from), static_cast<size_t>(to - from + 1)));
 }
 
+// SETRANGE key offset value: overwrite bytes in place, padding with zero bytes if the string was
+// shorter - strings double as small byte arrays (bitmaps are built on this).
 void cmd_setrange(CommandContext& ctx) {
     std::string_view key = ctx.arg(1), patch = ctx.arg(3);
     auto offset = ctx.int_arg(2);

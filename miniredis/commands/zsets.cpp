@@ -98,6 +98,10 @@ void reply_members(CommandContext& ctx, const std::vector<const ZSet::Node*>& no
     for (const ZSet::Node* n : nodes) reply_member(ctx, n, with_scores);
 }
 
+// ZRANGE has grown three ways to say "which members": by rank (0 = lowest score; negative from the
+// top), by score (BYSCORE, "(" for exclusive ends, -inf/+inf), and by member (BYLEX, only
+// meaningful when all scores are equal). REV walks from the top; for score and lex ranges it also
+// swaps the arguments (max first), which the older ZREVRANGEBYSCORE spelling made explicit.
 enum class RangeKind { rank, score, lex };
 
 // The engine behind ZRANGE (all forms), ZRANGEBYSCORE, ZREVRANGE..., ZRANGESTORE. `first` is the
@@ -210,6 +214,9 @@ void zrange_generic(CommandContext& ctx, size_t first, RangeKind kind, bool reve
 }  // namespace
 
 // ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]
+//   NX only adds, XX only updates, GT/LT update only to a higher/lower score (a "best score"
+//   leaderboard is ZADD board GT score player), CH counts changed members too, INCR adds to the
+//   score and replies the new one (nil if NX/XX/GT/LT stopped it) - ZINCRBY by another name.
 void zadd_generic(CommandContext& ctx, bool incr) {
     bool nx = false, xx = false, gt = false, lt = false, ch = false;
     size_t i = 2;
@@ -355,6 +362,8 @@ void cmd_zcard(CommandContext& ctx) {
     if (ok) ctx.reply.integer(z ? static_cast<int64_t>(z->size()) : 0);
 }
 
+// ZCOUNT: the number of members in a score range without visiting them - rank(last) - rank(first)
+// + 1, where ranks come from the skiplist's spans. O(log n) whatever the count.
 void cmd_zcount(CommandContext& ctx) {
     ScoreRange range;
     if (!parse_score_range(ctx, ctx.arg(2), ctx.arg(3), range)) return;

@@ -3,6 +3,9 @@
 
 namespace miniredis {
 
+// SET semantics: a key that gets a new value loses its TTL (unless KEEPTTL). Commands that modify
+// a value in place (INCR, APPEND, LPUSH...) do not come here and keep the TTL - exactly Redis'
+// rule, and the reason a session hash can be updated without resetting its expiry.
 Value& Database::set(std::string_view key, Value value, bool keep_ttl) {
     auto [entry, created] = keys_.insert(key);
     if (!created && !keep_ttl && !expires_.empty()) expires_.erase(key);
@@ -38,6 +41,7 @@ void Database::set_expire(std::string_view key, int64_t when_ms) { expires_.inse
 
 bool Database::persist(std::string_view key) { return expires_.erase(key); }
 
+// RANDOMKEY must not return a key that is already dead, so expired picks are deleted and retried.
 std::optional<std::string_view> Database::random_key(Random& random) {
     // Bounded: if every key is volatile and expired, don't loop forever deleting them.
     for (int tries = 0; tries < 100 && !keys_.empty(); ++tries) {
@@ -64,6 +68,8 @@ void Database::delete_expired(std::string_view key) {
     remove(copy);
 }
 
+// One step of active expiry: look at a handful of keys that have a TTL (a random stretch of the
+// expires table) and delete the dead ones. The caller decides whether to keep sampling.
 Database::SampleResult Database::expire_sample(Random& random, size_t samples) {
     SampleResult result;
     int64_t now = env_->clock->now_ms();

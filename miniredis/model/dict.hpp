@@ -56,6 +56,8 @@ public:
     bool empty() const { return size_ == 0; }
     size_t bucket_count() const { return mask_ ? mask_ + 1 : 0; }
 
+    // A lookup: hash, mask, walk one short chain comparing keys. With the table at most as full as
+    // it has buckets, chains average about one entry.
     Entry* find(std::string_view key) const {
         if (size_ == 0) return nullptr;
         for (Entry* e = buckets_[bucket_of(key)]; e; e = e->next)
@@ -156,6 +158,8 @@ private:
 
     size_t bucket_of(std::string_view key) const { return hash_bytes(key, kHashSeed) & mask_; }
 
+    // Rehash everything into a table of `buckets` entries. All at once: simple, but a pause that
+    // grows with the table (Redis moves a few buckets per operation instead - see the exercises).
     void resize(size_t buckets) {
         auto fresh = std::make_unique<Entry*[]>(buckets);  // value-initialised: all null
         size_t new_mask = buckets - 1;

@@ -36,6 +36,9 @@ bool match_class(std::string_view pattern, size_t& p, char c, bool nocase) {
 
 }  // namespace
 
+// Matching with one remembered '*': on a mismatch, go back to just after the last '*' and let it
+// swallow one more byte. Each '*' only ever moves forward, so there is no exponential blow-up, unlike
+// the naive recursive matcher (Redis bounds its recursion instead).
 bool glob_match(std::string_view pattern, std::string_view text, bool nocase) {
     size_t p = 0, t = 0;
     size_t star_p = std::string_view::npos, star_t = 0;

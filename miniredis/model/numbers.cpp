@@ -10,6 +10,8 @@
 
 namespace miniredis {
 
+// Strict on purpose: "007", "+1", " 1" and "1.0" are not integers to INCR. Accepting them would
+// make INCR silently rewrite the user's bytes ("007" -> "8").
 std::optional<int64_t> parse_int64(std::string_view s) {
     if (s.empty() || s.size() > 20) return std::nullopt;
     if (s == "0") return 0;
@@ -57,6 +59,8 @@ std::optional<long double> parse_long_double(std::string_view s) {
     return value;
 }
 
+// "%.17g" prints enough digits to read back the exact same double - which is why Redis 7.0 shows
+// ZSCORE of 1.1 as "1.1000000000000001" (1.1 has no exact binary representation).
 std::string_view format_double(double value, char* buffer) {
     if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
     int n = std::snprintf(buffer, 32, "%.17g", value);

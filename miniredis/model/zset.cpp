@@ -30,6 +30,8 @@ bool LexRange::below_max(std::string_view v) const {
     return max_exclusive ? c < 0 : c <= 0;
 }
 
+// A node is one allocation: the Node fields followed by `height` Levels (most nodes have 1 or 2),
+// so a member costs a single malloc however tall its tower is.
 ZSet::Node* ZSet::make_node(int height, std::string_view member, double score) {
     void* memory = ::operator new(sizeof(Node) + sizeof(Level) * static_cast<size_t>(height));
     auto* node = new (memory) Node{SmallString(member), score, nullptr, height};
@@ -53,6 +55,8 @@ ZSet::~ZSet() {
 }
 
 // Each extra level with probability 1/4 (Redis' ZSKIPLIST_P): about 1.33 links per node.
+// Randomness is what keeps the skiplist balanced without any rebalancing code: whatever order
+// members arrive in, the expected height of the express lanes is log4(n).
 int ZSet::random_level() {
     int level = 1;
     for (;;) {
@@ -67,6 +71,9 @@ std::optional<double> ZSet::score(std::string_view member) const {
     return std::nullopt;
 }
 
+// ZADD's core. The hash answers "is it here, with which score?" in O(1); only a real move touches
+// the skiplist (O(log n)). The dict's key is a view into the node, so re-inserting a node means
+// re-pointing the dict entry at the new node's bytes.
 bool ZSet::set(std::string_view member, double score) {
     if (auto* e = dict_.find(member)) {
         Node* node = e->value;
@@ -128,6 +135,9 @@ ZSet::Node* ZSet::insert_node(std::string_view member, double score) {
     return node;
 }
 
+// Unlinks `node` given update[i], the last node before it on every level. A level that pointed
+// at it now jumps further (its span absorbs the node's span, minus the node itself); a level that
+// jumped over it simply spans one node less.
 void ZSet::unlink(Node* node, Node** update) {
     for (int i = 0; i < level_; ++i) {
         if (update[i]->level()[i].forward == node) {
@@ -172,6 +182,7 @@ std::optional<size_t> ZSet::rank(std::string_view member, bool reverse) const {
     return reverse ? length_ - 1 - r : r;
 }
 
+// The rank is the sum of the spans crossed while searching for the node - the reason spans exist.
 size_t ZSet::rank_of(const Node* node) const {
     size_t traversed = 0;
     const Node* x = head_;
@@ -186,6 +197,8 @@ size_t ZSet::rank_of(const Node* node) const {
     return traversed - 1;  // not reached for a node of this set
 }
 
+// The inverse: descend, taking every jump that does not overshoot rank + 1 level-0 nodes.
+// ZRANGE 1000 1010 starts here in O(log n), then walks 11 nodes on level 0.
 ZSet::Node* ZSet::at_rank(size_t rank) const {
     if (rank >= length_) return nullptr;
     size_t traversed = 0, wanted = rank + 1;
@@ -200,6 +213,9 @@ ZSet::Node* ZSet::at_rank(size_t rank) const {
     return nullptr;
 }
 
+// Range queries descend like a search for the lower bound, then step once on level 0; the caller
+// walks forward (or backward) while still inside the range. Ranges by member (BYLEX) work the same
+// way with member comparisons, which only make sense when all scores are equal.
 ZSet::Node* ZSet::first_in(const ScoreRange& range) const {
     Node* x = head_;
     for (int i = level_ - 1; i >= 0; --i)
@@ -232,6 +248,8 @@ ZSet::Node* ZSet::last_in(const LexRange& range) const {
     return x != head_ && range.above_min(x->member.view()) ? x : nullptr;
 }
 
+// ZREMRANGEBYSCORE and friends: find the first victim once, then unlink consecutive nodes - the
+// update[] path stays valid because every removed node is the next one after it.
 size_t ZSet::erase_range(const ScoreRange& range) {
     Node* update[kMaxLevel];
     Node* x = head_;

@@ -80,6 +80,9 @@ void Reply::verbatim(std::string_view text) {
     out_->append("\r\n");
 }
 
+// Used when the element count is known only after emitting them (KEYS with a pattern). Redis
+// keeps a placeholder node in its reply list; with one contiguous buffer we shift the elements by
+// the few header bytes instead.
 void Reply::header_at(size_t mark, char type, uint64_t count) {
     // Append the header at the end, then rotate it into place in front of the elements.
     size_t before = out_->size();

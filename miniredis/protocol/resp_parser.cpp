@@ -22,6 +22,8 @@ RequestParser::Status RequestParser::fail(std::string_view message) {
     return Status::error;
 }
 
+// A request starting with '*' is RESP; anything else is an inline command (telnet, or redis-cli
+// in its simplest mode). The choice is made on the first byte of each request, as Redis does.
 RequestParser::Status RequestParser::parse(std::string_view input) {
     if (args_left_ < 0 && pos_ == 0) {
         if (input.empty()) return Status::incomplete;
@@ -30,6 +32,10 @@ RequestParser::Status RequestParser::parse(std::string_view input) {
     return parse_multibulk(input);
 }
 
+// The multibulk state machine. State kept between calls: args_left_ (-1 until the "*N" line is
+// read), bulk_len_ (-1 until the next "$N" line is read), pos_ (how far we got) and the offsets of
+// the arguments already complete. Each call resumes at pos_, so a 100 MB value arriving in 16 KB
+// reads is looked at once per read, not rescanned from the start each time.
 RequestParser::Status RequestParser::parse_multibulk(std::string_view input) {
     wanted_ = 0;
     if (args_left_ < 0) {
@@ -63,7 +69,8 @@ RequestParser::Status RequestParser::parse_multibulk(std::string_view input) {
             bulk_len_ = *length;
             pos_ += line_end + 2;
         }
-        // The bytes and their trailing "\r\n" (not checked, as Redis doesn't).
+        // The bytes and their trailing "\r\n" (not checked, as Redis doesn't). If they are not all
+        // here yet, say how many are missing: the session then reads that much at once.
         size_t need = static_cast<size_t>(bulk_len_) + 2;
         if (input.size() - pos_ < need) {
             wanted_ = need - (input.size() - pos_);
@@ -74,11 +81,15 @@ RequestParser::Status RequestParser::parse_multibulk(std::string_view input) {
         bulk_len_ = -1;
         --args_left_;
     }
+    // Complete: turn offsets into views of *this* input (the buffer may have moved since the first
+    // call). They stay valid until the caller consumes the bytes.
     args_.clear();
     for (auto [offset, length] : spans_) args_.emplace_back(input.data() + offset, length);
     return Status::complete;
 }
 
+// An inline request is one line, split on spaces with quotes honoured (see split_inline_args). No
+// resuming needed: until the '\n' arrives there is nothing to do but wait (up to 64 KB).
 RequestParser::Status RequestParser::parse_inline(std::string_view input) {
     const void* nl = std::memchr(input.data(), '\n', input.size());
     if (!nl) return input.size() > kMaxInlineSize ? fail("too big inline request") : Status::incomplete;

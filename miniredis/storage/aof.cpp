@@ -91,6 +91,9 @@ void Aof::append(int db, std::span<const std::string_view> argv) {
     }
 }
 
+// Called once per event-loop turn (ServerState::before_sleep), before any reply of the turn is
+// sent. One write() for all commands of all clients; with `always` one fdatasync() on top - the
+// whole group commit is these few lines.
 bool Aof::flush() {
     if (fd_ < 0 || buffer_.empty()) return true;
     while (!buffer_.empty()) {
@@ -120,6 +123,9 @@ bool Aof::flush() {
     return true;
 }
 
+// everysec: the helper thread. It sleeps up to a second, then - if anything was written since the
+// last time - fsyncs. The event loop never waits for the disk; a crash loses at most the last
+// second or so of acknowledged writes.
 void Aof::fsync_loop() {
     std::unique_lock lock(mutex_);
     while (!stop_) {

@@ -91,6 +91,10 @@ struct Reader {
 
 }  // namespace
 
+// Serialising is one walk over every database. In BGSAVE this runs in the forked child, on its
+// copy-on-write view of memory: the parent keeps changing keys, the child sees the instant of the
+// fork. Containers are written element by element, the zset in score order (reloading inserts at
+// the end of the skiplist's walk - cheap).
 void encode_snapshot(std::vector<Database>& databases, int64_t now_ms, std::string& out) {
     size_t start = out.size();
     out.append(kSnapshotMagic);
@@ -142,6 +146,10 @@ void encode_snapshot(std::vector<Database>& databases, int64_t now_ms, std::stri
     put_le<uint32_t>(out, mb::crc32c(std::string_view(out).substr(start)));
 }
 
+// Loading is defensive by design: a snapshot is read after crashes, from disks that fail, and a
+// corrupted file must produce a message, not a crash or a half-loaded dataset. Hence the sticky
+// Reader (every length checked against the bytes left), and two passes - the first only checks
+// structure and CRC, the second creates keys.
 size_t decode_snapshot(std::string_view bytes, std::vector<Database>& databases, std::string& error) {
     if (!looks_like_snapshot(bytes)) {
         error = "not a miniredis snapshot (bad magic)";
@@ -263,6 +271,8 @@ bool read_file(const std::string& path, std::string& out, std::string& error) {
     return true;
 }
 
+// The crash-safe way to replace a file on POSIX: write a new file, fsync it, rename it over the old
+// one (rename is atomic), fsync the directory (so the rename itself survives a power cut).
 std::string write_file_atomically(const std::string& path, std::string_view bytes) {
     std::string temp = path + ".tmp-" + std::to_string(getpid());
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
