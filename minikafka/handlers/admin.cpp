@@ -58,8 +58,18 @@ bool handle_delete_topics(Broker& broker, const RequestHeader& header, KafkaRead
     if (!body.ok()) return false;
     std::vector<TopicResult> results;
     std::vector<std::string> removed;
-    for (const std::string& name : names) results.push_back({name, broker.logs.delete_topic(name, removed).error, {}});
+    bool tombstones = false;
+    for (const std::string& name : names) {
+        results.push_back({name, broker.logs.delete_topic(name, removed).error, {}});
+        if (results.back().error != ErrorCode::None) continue;
+        // Its committed offsets go too: a topic created again under this name starts afresh.
+        for (auto& [group, partition] : broker.groups.forget_topic(name)) {
+            broker.offset_store.append({group, name, partition, {-1, -1, "", broker.now_ms()}});
+            tombstones = true;
+        }
+    }
     if (!removed.empty()) broker.services.background->remove(std::move(removed));
+    if (tombstones) broker.services.background->sync({broker.offset_store.file()}, [] {});
     KafkaWriter out = reply.writer();
     encode_delete_topics_response(out, header.api_version, results);
     return true;

@@ -20,7 +20,10 @@ Broker::Broker(BrokerConfig config_, LogConfig log_defaults, GroupConfig group_c
 void Broker::load() {
     logs.load(now_ms());
     offset_store.load([this](OffsetRecord&& record) {
-        groups.set_offset(record.group, record.topic, record.partition, std::move(record.value));
+        if (record.value.offset < 0)  // tombstone: the topic was deleted
+            groups.forget_partition(record.group, record.topic, record.partition);
+        else
+            groups.set_offset(record.group, record.topic, record.partition, std::move(record.value));
     });
 }
 

@@ -81,6 +81,30 @@ void GroupCoordinator::set_offset(const std::string& group_id, const std::string
     if (inserted) ++committed_offset_count_;
 }
 
+std::vector<std::pair<std::string, int32_t>> GroupCoordinator::forget_topic(std::string_view topic) {
+    std::vector<std::pair<std::string, int32_t>> removed;
+    for (auto& [group, offsets] : offsets_) {
+        for (auto it = offsets.begin(); it != offsets.end();) {
+            if (it->first.first == topic) {
+                removed.emplace_back(group, it->first.second);
+                it = offsets.erase(it);
+                --committed_offset_count_;
+            } else {
+                ++it;
+            }
+        }
+    }
+    std::erase_if(offsets_, [](const auto& entry) { return entry.second.empty(); });
+    return removed;
+}
+
+void GroupCoordinator::forget_partition(const std::string& group_id, const std::string& topic, int32_t partition) {
+    auto group = offsets_.find(group_id);
+    if (group == offsets_.end()) return;
+    if (group->second.erase({topic, partition})) --committed_offset_count_;
+    if (group->second.empty()) offsets_.erase(group);
+}
+
 const CommittedOffset* GroupCoordinator::offset(std::string_view group_id, std::string_view topic,
                                                 int32_t partition) const {
     const Offsets* group = offsets(group_id);

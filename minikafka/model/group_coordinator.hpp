@@ -54,6 +54,11 @@ public:
     ErrorCode check_commit(std::string_view group_id, int32_t generation_id, std::string_view member_id);
     // Step 2, once the offset store has it: the committed offset becomes visible.
     void set_offset(const std::string& group_id, const std::string& topic, int32_t partition, CommittedOffset offset);
+    // A deleted topic takes its committed offsets with it (as in Kafka), so that a topic created
+    // again under the same name starts without stale positions. Returns what was removed:
+    // (group, partition) pairs.
+    std::vector<std::pair<std::string, int32_t>> forget_topic(std::string_view topic);
+    void forget_partition(const std::string& group_id, const std::string& topic, int32_t partition);
     const CommittedOffset* offset(std::string_view group_id, std::string_view topic, int32_t partition) const;
 
     using Offsets = std::map<std::pair<std::string, int32_t>, CommittedOffset>;  // (topic, partition)

@@ -10,7 +10,8 @@
 //       group STRING | topic STRING | partition INT32 | offset INT64 | leader_epoch INT32
 //       | commit_timestamp INT64 | metadata NULLABLE_STRING
 //
-// The last record for a (group, topic, partition) wins. A record cut short by a crash fails
+// The last record for a (group, topic, partition) wins; a record with offset -1 is a tombstone
+// (the topic was deleted: forget the offset). A record cut short by a crash fails
 // its length or CRC check and is dropped (with everything after it) when the file is read.
 // When most records are superseded, the file is rewritten with only the live ones (Kafka's
 // log compaction, done wholesale): written to a temporary file, fsynced, renamed over.

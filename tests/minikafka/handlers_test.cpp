@@ -25,9 +25,21 @@ protected:
         std::filesystem::remove_all(dir_);
     }
 
+    // A restart on the same data directory (after the background work has finished).
+    void TearDownBrokerOnly() {
+        run_pending();
+        broker_.reset();
+        worker_.reset();
+        open_broker(LogConfig{});
+    }
+
     void start(LogConfig defaults) {
         char pattern[] = "/tmp/minikafka-handlers-XXXXXX";
         dir_ = mkdtemp(pattern);
+        open_broker(defaults);
+    }
+
+    void open_broker(LogConfig defaults) {
         worker_ = std::make_unique<BackgroundWorker>([this](std::function<void()> done) {
             std::lock_guard lock(posted_mutex_);
             posted_.push_back(std::move(done));
@@ -282,6 +294,51 @@ TEST_F(HandlerTest, MetadataV1EmptyListMeansNoTopicsAndNullMeansAll) {
     };
     EXPECT_EQ(count_topics(false), 0);
     EXPECT_EQ(count_topics(true), 1);
+}
+
+TEST_F(HandlerTest, CommittedOffsetsPersistAndLeaveWithTheirTopic) {
+    produce("orders", test::make_batch_of(5));
+    auto commit = call(ApiKey::OffsetCommit, 2, [](KafkaWriter& w) {
+        w.string("billing");
+        w.i32(-1);  // generation: a client outside group management
+        w.string("");
+        w.i64(-1);  // retention
+        w.array_length(1);
+        w.string("orders");
+        w.array_length(1);
+        w.i32(0);
+        w.i64(4);
+        w.nullable_string("note");
+    });
+    EXPECT_FALSE(commit->ready());  // answered once the offsets file is fsynced
+    run_pending();
+    ASSERT_TRUE(commit->ready());
+    auto committed = [&] {
+        auto reply = call(ApiKey::OffsetFetch, 1, [](KafkaWriter& w) {
+            w.string("billing");
+            w.array_length(1);
+            w.string("orders");
+            w.array_length(1);
+            w.i32(0);
+        });
+        KafkaReader in = body_of(*reply);
+        in.i32();
+        in.string();
+        in.i32();
+        in.i32();
+        return in.i64();
+    };
+    EXPECT_EQ(committed(), 4);
+    TearDownBrokerOnly();
+    EXPECT_EQ(committed(), 4);  // replayed from consumer-offsets.log
+    call(ApiKey::DeleteTopics, 1, [](KafkaWriter& w) {
+        w.array_length(1);
+        w.string("orders");
+        w.i32(1000);
+    });
+    EXPECT_EQ(committed(), -1);
+    TearDownBrokerOnly();
+    EXPECT_EQ(committed(), -1);  // the tombstone was replayed too
 }
 
 // Fuzz-style: every API's handler gets random and truncated bodies at every version it speaks.

@@ -328,5 +328,38 @@ TEST(OffsetStore, ReplaysTheLastCommitPerPartitionAndDropsATornTail) {
     EXPECT_FALSE(groups.offset("g", "t", 2));
 }
 
+TEST(OffsetStore, DeletedTopicsTakeTheirOffsetsWithThem) {
+    TempDir dir;
+    std::string path = dir.path() + "/consumer-offsets.log";
+    GroupCoordinator groups(GroupConfig{});
+    {
+        OffsetStore store(path);
+        store.load([](OffsetRecord&&) {});
+        for (const char* group : {"g1", "g2"}) {
+            OffsetRecord record{group, "gone", 0, {10, -1, "", 1}};
+            store.append(record);
+            groups.set_offset(record.group, record.topic, record.partition, record.value);
+        }
+        groups.set_offset("g1", "kept", 0, {5, -1, "", 1});
+        store.append({"g1", "kept", 0, {5, -1, "", 1}});
+        auto removed = groups.forget_topic("gone");
+        EXPECT_EQ(removed.size(), 2u);
+        for (auto& [group, partition] : removed) store.append({group, "gone", partition, {-1, -1, "", 2}});
+    }
+    EXPECT_FALSE(groups.offset("g1", "gone", 0));
+    EXPECT_EQ(groups.committed_offset_count(), 1u);
+    GroupCoordinator replayed(GroupConfig{});
+    OffsetStore store(path);
+    store.load([&](OffsetRecord&& r) {
+        if (r.value.offset < 0)
+            replayed.forget_partition(r.group, r.topic, r.partition);
+        else
+            replayed.set_offset(r.group, r.topic, r.partition, r.value);
+    });
+    EXPECT_FALSE(replayed.offset("g2", "gone", 0));
+    ASSERT_TRUE(replayed.offset("g1", "kept", 0));
+    EXPECT_EQ(replayed.offset("g1", "kept", 0)->offset, 5);
+}
+
 }  // namespace
 }  // namespace minikafka
