@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <regex>
 
+#include "base64.hpp"
 #include "storage/definitions.hpp"
 
 namespace rabbit {
@@ -58,28 +59,10 @@ std::vector<std::string> split_path(std::string_view target) {
     return parts;
 }
 
-std::string base64_decode(std::string_view in) {
-    static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    uint32_t buffer = 0;
-    int bits = 0;
-    for (char c : in) {
-        size_t v = kAlphabet.find(c);
-        if (v == std::string_view::npos) break;
-        buffer = buffer << 6 | static_cast<uint32_t>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-        }
-    }
-    return out;
-}
-
 // HTTP Basic auth -> the user name, if the password is right and the user is an administrator.
 const User* authenticate(const Users& users, std::string_view authorization) {
     if (!authorization.starts_with("Basic ")) return nullptr;
-    std::string credentials = base64_decode(authorization.substr(6));
+    std::string credentials = mb::base64_decode(authorization.substr(6));
     size_t colon = credentials.find(':');
     if (colon == std::string::npos) return nullptr;
     std::string name = credentials.substr(0, colon);

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "admin_api.hpp"
+#include "base64.hpp"
 #include "protocol/content_header.hpp"
 #include "storage/definitions.hpp"
 
@@ -20,39 +21,6 @@ mb::HttpResponse reply(unsigned status, const json::value& body) {
 }
 mb::HttpResponse bad_request(std::string_view reason) {
     return reply(400, json::object{{"error", "bad_request"}, {"reason", reason}});
-}
-
-std::string base64(std::string_view in) {
-    static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    for (size_t i = 0; i < in.size(); i += 3) {
-        uint32_t n = uint32_t{static_cast<uint8_t>(in[i])} << 16;
-        if (i + 1 < in.size()) n |= uint32_t{static_cast<uint8_t>(in[i + 1])} << 8;
-        if (i + 2 < in.size()) n |= static_cast<uint8_t>(in[i + 2]);
-        out.push_back(kAlphabet[(n >> 18) & 63]);
-        out.push_back(kAlphabet[(n >> 12) & 63]);
-        out.push_back(i + 1 < in.size() ? kAlphabet[(n >> 6) & 63] : '=');
-        out.push_back(i + 2 < in.size() ? kAlphabet[n & 63] : '=');
-    }
-    return out;
-}
-
-std::string unbase64(std::string_view in) {
-    static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    uint32_t buffer = 0;
-    int bits = 0;
-    for (char c : in) {
-        size_t v = kAlphabet.find(c);
-        if (v == std::string_view::npos) continue;
-        buffer = buffer << 6 | static_cast<uint32_t>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-        }
-    }
-    return out;
 }
 
 bool valid_utf8(std::string_view s) {
@@ -100,7 +68,7 @@ mb::HttpResponse admin_publish(Vhost& vhost, Exchange& exchange, std::string_vie
     const json::object& body = doc.get_object();
     std::string routing_key = text_of(body, "routing_key");
     std::string payload = text_of(body, "payload");
-    if (text_of(body, "payload_encoding") == "base64") payload = unbase64(payload);
+    if (text_of(body, "payload_encoding") == "base64") payload = mb::base64_decode(payload);
     // Properties from JSON, as the management plugin takes them. Strings are kept in `held` so
     // the BasicProperties views stay valid while the message is encoded.
     amqp::BasicProperties p;
@@ -178,7 +146,7 @@ mb::HttpResponse admin_get(Queue& queue, std::string_view request_body) {
             {"routing_key", message.routing_key()},
             {"message_count", queue.ready_count()},
             {"properties", props ? properties_json(*props) : json::object{}},
-            {"payload", text ? std::string(message.body()) : base64(message.body())},
+            {"payload", text ? std::string(message.body()) : mb::base64_encode(message.body())},
             {"payload_encoding", text ? "string" : "base64"},
         });
         taken.push_back(std::move(*m));

@@ -3,8 +3,9 @@
 
 #include <array>
 #include <cstdint>
-#include <cstring>
 #include <random>
+
+#include "base64.hpp"
 
 namespace rabbit {
 namespace {
@@ -55,46 +56,13 @@ std::array<uint8_t, 32> sha256(std::string_view data) {
     return digest;
 }
 
-constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string base64_encode(std::string_view in) {
-    std::string out;
-    for (size_t i = 0; i < in.size(); i += 3) {
-        uint32_t n = uint32_t{static_cast<uint8_t>(in[i])} << 16;
-        if (i + 1 < in.size()) n |= uint32_t{static_cast<uint8_t>(in[i + 1])} << 8;
-        if (i + 2 < in.size()) n |= static_cast<uint8_t>(in[i + 2]);
-        out.push_back(kBase64[(n >> 18) & 63]);
-        out.push_back(kBase64[(n >> 12) & 63]);
-        out.push_back(i + 1 < in.size() ? kBase64[(n >> 6) & 63] : '=');
-        out.push_back(i + 2 < in.size() ? kBase64[n & 63] : '=');
-    }
-    return out;
-}
-
-std::string base64_decode(std::string_view in) {
-    std::string out;
-    uint32_t buffer = 0;
-    int bits = 0;
-    for (char c : in) {
-        const char* p = std::strchr(kBase64, c);
-        if (c == '=' || c == 0 || p == nullptr) break;
-        buffer = buffer << 6 | static_cast<uint32_t>(p - kBase64);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-        }
-    }
-    return out;
-}
-
 std::string hash_with_salt(std::string_view salt, std::string_view password) {
     std::string salted(salt);
     salted.append(password);
     auto digest = sha256(salted);
     std::string raw(salt);
     raw.append(reinterpret_cast<const char*>(digest.data()), digest.size());
-    return base64_encode(raw);
+    return mb::base64_encode(raw);
 }
 
 }  // namespace
@@ -156,7 +124,7 @@ const User* Users::find(std::string_view name) const {
 bool Users::check_password(std::string_view name, std::string_view password) const {
     const User* user = find(name);
     if (user == nullptr || user->password_hash.empty()) return false;
-    std::string raw = base64_decode(user->password_hash);
+    std::string raw = mb::base64_decode(user->password_hash);
     if (raw.size() != 4 + 32) return false;
     return hash_with_salt(std::string_view(raw).substr(0, 4), password) == user->password_hash;
 }
