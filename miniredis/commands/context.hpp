@@ -55,6 +55,18 @@ struct CommandContext {
     Set* as_set(Value* v);
     ZSet* as_zset(Value* v);
 
+    // The first step of most commands: a value found by lookup_read/lookup_write, seen through
+    // one of the as_* views above. nullptr when the key is absent (not an error: an empty list,
+    // set... for reads, nothing to do for writes); `ok` is false after a WRONGTYPE reply.
+    template <typename T>
+    T* existing(Value* v, T* (CommandContext::*as)(Value*), bool& ok) {
+        ok = true;
+        if (!v) return nullptr;
+        T* typed = (this->*as)(v);
+        ok = typed != nullptr;
+        return typed;
+    }
+
     // Argument parsing; on failure they reply the Redis error and return nullopt.
     std::optional<int64_t> int_arg(size_t i, std::string_view error = errors::kNotInteger);
     std::optional<double> double_arg(size_t i, std::string_view error = errors::kNotFloat);

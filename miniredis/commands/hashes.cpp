@@ -19,12 +19,7 @@ namespace {
 
 // The hash at `key` for reading: nullptr if absent; `ok` is false after a WRONGTYPE reply.
 Hash* read_hash(CommandContext& ctx, std::string_view key, bool& ok) {
-    ok = true;
-    Value* v = ctx.lookup_read(key);
-    if (!v) return nullptr;
-    Hash* h = ctx.as_hash(v);
-    ok = h != nullptr;
-    return h;
+    return ctx.existing(ctx.lookup_read(key), &CommandContext::as_hash, ok);
 }
 
 // The hash at `key` for writing, created empty if absent; nullptr after a WRONGTYPE reply.

@@ -16,21 +16,11 @@ namespace miniredis {
 // that create (LPUSH) make a new list, writes that do not (LPOP, LSET) treat a missing key as
 // nothing to do. Both report WRONGTYPE through `ok` when the key holds something else.
 List* read_list(CommandContext& ctx, std::string_view key, bool& ok) {
-    ok = true;
-    Value* v = ctx.lookup_read(key);
-    if (!v) return nullptr;
-    List* l = ctx.as_list(v);
-    ok = l != nullptr;
-    return l;
+    return ctx.existing(ctx.lookup_read(key), &CommandContext::as_list, ok);
 }
 
 List* existing_list_for_write(CommandContext& ctx, std::string_view key, bool& ok) {
-    ok = true;
-    Value* v = ctx.lookup_write(key);
-    if (!v) return nullptr;
-    List* l = ctx.as_list(v);
-    ok = l != nullptr;
-    return l;
+    return ctx.existing(ctx.lookup_write(key), &CommandContext::as_list, ok);
 }
 
 // Every push goes through here so that blocked clients hear about it: the key is marked ready, and

@@ -15,21 +15,11 @@ namespace miniredis {
 namespace {
 
 Set* read_set(CommandContext& ctx, std::string_view key, bool& ok) {
-    ok = true;
-    Value* v = ctx.lookup_read(key);
-    if (!v) return nullptr;
-    Set* s = ctx.as_set(v);
-    ok = s != nullptr;
-    return s;
+    return ctx.existing(ctx.lookup_read(key), &CommandContext::as_set, ok);
 }
 
 Set* existing_set_for_write(CommandContext& ctx, std::string_view key, bool& ok) {
-    ok = true;
-    Value* v = ctx.lookup_write(key);
-    if (!v) return nullptr;
-    Set* s = ctx.as_set(v);
-    ok = s != nullptr;
-    return s;
+    return ctx.existing(ctx.lookup_write(key), &CommandContext::as_set, ok);
 }
 
 std::vector<std::string> members_of(const Set& set) {

@@ -19,21 +19,11 @@ namespace miniredis {
 namespace {
 
 ZSet* read_zset(CommandContext& ctx, std::string_view key, bool& ok) {
-    ok = true;
-    Value* v = ctx.lookup_read(key);
-    if (!v) return nullptr;
-    ZSet* z = ctx.as_zset(v);
-    ok = z != nullptr;
-    return z;
+    return ctx.existing(ctx.lookup_read(key), &CommandContext::as_zset, ok);
 }
 
 ZSet* existing_zset_for_write(CommandContext& ctx, std::string_view key, bool& ok) {
-    ok = true;
-    Value* v = ctx.lookup_write(key);
-    if (!v) return nullptr;
-    ZSet* z = ctx.as_zset(v);
-    ok = z != nullptr;
-    return z;
+    return ctx.existing(ctx.lookup_write(key), &CommandContext::as_zset, ok);
 }
 
 // One end of a score range: "1.5", "(1.5" (exclusive), "-inf", "+inf" (Redis' zslParseRange).
