@@ -232,5 +232,6 @@ def main():
           f"(8 MB O_DIRECT writes) {limits['disk_gb_per_s']:.2f} GB/s; 4 KB append + fdatasync "
           f"{limits['fsyncs_per_s']:.0f}/s; 1 MB append + fdatasync {limits['synced_gb_per_s']:.2f} GB/s.")
 
+
 if __name__ == "__main__":
     main()
