@@ -86,6 +86,8 @@ void File::truncate(int64_t size) const {
     if (::ftruncate(fd_, size) != 0) throw std::system_error(errno, std::generic_category(), "ftruncate");
 }
 
+void File::reserve(int64_t size) const { (void)::fallocate(fd_, FALLOC_FL_KEEP_SIZE, 0, size); }
+
 void File::sync() const {
     if (::fdatasync(fd_) != 0) throw std::system_error(errno, std::generic_category(), "fdatasync");
 }

@@ -63,7 +63,8 @@ int64_t PartitionLog::size_bytes() const {
 }
 
 void PartitionLog::roll(int64_t now_ms) {
-    const Segment& old = *segments_.back();
+    Segment& old = *segments_.back();
+    old.release_reserved_space();
     rolled_files_.push_back(old.log_file());
     rolled_files_.push_back(old.offset_index().file());
     rolled_files_.push_back(old.time_index().file());

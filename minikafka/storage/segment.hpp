@@ -57,6 +57,8 @@ public:
     // Appends one validated batch. `head` is its first 8 bytes (the rewritten baseOffset) and
     // `tail` the rest, written together with one pwritev.
     void append(std::string_view head, std::string_view tail, const RecordBatchHeader& header);
+    // The segment stops being the active one: give back the blocks reserved past its end.
+    void release_reserved_space();
 
     // The first batch whose last offset is >= `offset` (nullopt: none in this segment).
     std::optional<BatchLocation> find(int64_t offset) const;
@@ -81,6 +83,7 @@ private:
     OffsetIndex index_;
     TimeIndex time_index_;
     int64_t size_ = 0;
+    int64_t reserved_ = 0;  // disk blocks allocated ahead of size_ (see append)
     int64_t next_offset_;
     int64_t max_timestamp_ = -1;
     int64_t bytes_since_index_entry_ = 0;

@@ -2,6 +2,7 @@
 // retention, lookups by offset and time, recovery of a torn tail, the committed-offsets file.
 // Real files in a temporary directory; the clock is a plain number the test moves.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -146,6 +147,30 @@ TEST(PartitionLog, RollsSegmentsBySizeAndFindsOffsetsInAnyOfThem) {
         ASSERT_EQ(validate_batch(read_slice(*slice), h), BatchCheck::ok);
         EXPECT_LE(h.base_offset, offset);
         EXPECT_GE(h.last_offset(), offset);
+    }
+}
+
+TEST(PartitionLog, ReservesBlocksAheadOfTheActiveSegmentAndGivesThemBackOnRoll) {
+    // The active segment's blocks are allocated a step ahead of the writes; its size (what `ls`
+    // and recovery see) stays the bytes written, and a rolled segment keeps no blocks past its end.
+    TempDir dir;
+    LogConfig config;
+    config.segment_bytes = 64 * 1024;
+    PartitionLog log(dir.path() + "/t-0", config, 1000);
+    for (int i = 0; i < 70; ++i) append(log, make_batch_of(1, std::string(1000, 'b')));
+    ASSERT_EQ(log.segments().size(), 2u);
+    auto on_disk = [&](const Segment& segment) {
+        struct stat st {};
+        EXPECT_EQ(fstat(segment.log_file()->fd(), &st), 0);
+        return std::pair<int64_t, int64_t>(st.st_size, static_cast<int64_t>(st.st_blocks) * 512);
+    };
+    auto [rolled_size, rolled_allocated] = on_disk(*log.segments()[0]);
+    EXPECT_EQ(rolled_size, log.segments()[0]->size());
+    EXPECT_LT(rolled_allocated, rolled_size + 4096);  // nothing reserved past the end any more
+    auto [active_size, active_allocated] = on_disk(*log.segments()[1]);
+    EXPECT_EQ(active_size, log.segments()[1]->size());
+    if (active_allocated > active_size + 4096) {  // a filesystem with fallocate: a step ahead
+        EXPECT_GE(active_allocated, int64_t{8} << 20);
     }
 }
 
