@@ -42,8 +42,8 @@ constexpr uint32_t multiply_mod(uint32_t a, uint32_t b) {
 
 // x^(8 * bytes) mod the polynomial: "shift the register past this many bytes".
 constexpr uint32_t shift_operator(size_t bytes) {
-    uint32_t result = 1u << 31;   // x^0
-    uint32_t power = 1u << 23;    // x^8: one byte
+    uint32_t result = 1u << 31;  // x^0
+    uint32_t power = 1u << 23;   // x^8: one byte
     for (; bytes != 0; bytes >>= 1) {
         if (bytes & 1) result = multiply_mod(result, power);
         power = multiply_mod(power, power);

@@ -337,7 +337,8 @@ int main(int argc, char** argv) {
                 "usage: amqp_load --port P --scenario transient|persistent|topic|fanout|fill [--messages N] "
                 "[--size B] [--rate R] [--batch N]");
     }
-    if (o.batch < 1 || (o.batch > 1 && o.size > 128 * 1024)) fail("--batch needs N >= 1 and one body frame per message");
+    if (o.batch < 1 || (o.batch > 1 && o.size > 128 * 1024))
+        fail("--batch needs N >= 1 and one body frame per message");
     Scenario s = make_scenario(o);
     setup(o, s);
     std::vector<ProducerResult> producers(static_cast<size_t>(s.producers));
