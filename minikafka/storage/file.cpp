@@ -86,7 +86,7 @@ void File::truncate(int64_t size) const {
     if (::ftruncate(fd_, size) != 0) throw std::system_error(errno, std::generic_category(), "ftruncate");
 }
 
-void File::reserve(int64_t size) const { (void)::fallocate(fd_, FALLOC_FL_KEEP_SIZE, 0, size); }
+void File::reserve(int64_t from, int64_t to) const { (void)::fallocate(fd_, FALLOC_FL_KEEP_SIZE, from, to - from); }
 
 void File::sync() const {
     if (::fdatasync(fd_) != 0) throw std::system_error(errno, std::generic_category(), "fdatasync");

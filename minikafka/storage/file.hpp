@@ -36,10 +36,10 @@ public:
     // Reads up to `n` bytes at `position`; returns how many (fewer only at end of file).
     size_t read_at(int64_t position, char* into, size_t n) const;
     void truncate(int64_t size) const;
-    // Allocates the disk blocks up to `size` without changing the file's size (fallocate with
+    // Allocates the disk blocks of [from, to) without changing the file's size (fallocate with
     // KEEP_SIZE); truncate(size()) gives back what was not used. Best effort: on a filesystem
     // without fallocate the writes simply allocate as they go.
-    void reserve(int64_t size) const;
+    void reserve(int64_t from, int64_t to) const;
     void sync() const;  // fdatasync: the data (and the size) are on stable storage
 
 private:

@@ -155,8 +155,9 @@ void Segment::append(std::string_view head, std::string_view tail, const RecordB
     // kernel's time per appended byte on this machine (3.7 against 2.7 GB/s into the page cache).
     constexpr int64_t kReserveStep = 8 << 20;
     if (size_ + static_cast<int64_t>(size) > reserved_) {
+        int64_t from = std::max(reserved_, size_);  // only the new step: the rest is allocated
         reserved_ = (size_ + static_cast<int64_t>(size) + kReserveStep - 1) / kReserveStep * kReserveStep;
-        log_->reserve(reserved_);
+        log_->reserve(from, reserved_);
     }
     log_->write_at(size_, head, tail);
     add_to_indexes(header, size_, size);

@@ -7,6 +7,7 @@ import os
 import subprocess
 import unittest
 
+import pika
 import tap
 from servers import Server
 
@@ -46,7 +47,6 @@ class LoadTool(unittest.TestCase):
     def test_batched_publishes_arrive_as_published_messages(self):
         # The tool's own frame encoder must produce what rabbitmq-c would: a message basic.get finds
         # with the declared delivery mode and body size.
-        import pika
         self.run_load("fill", 32, messages=100)
         with pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", self.server.port)) as connection:
             channel = connection.channel()
