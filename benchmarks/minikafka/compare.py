@@ -9,11 +9,13 @@ a burst of load from elsewhere on the machine hits both. Clients: librdkafka 2.0
 kafka_load (producer batching with linger.ms=5 and 1 MB batches; the latency run uses
 linger.ms=0 and a paced rate). Durable = log.flush.interval.messages=1 (an fsync covers every
 acknowledged batch) with acks=all. Before each test the script calls sync(), so that writeback of
-the previous test's gigabytes does not land in the next one's measurement, and waits 3 s, so that
-every test finds the kernel's free memory in the same state (see the comment in main). Broker CPU = utime+stime of the broker process (from
-/proc/PID/stat) during the run, per million records.
+the previous test's gigabytes does not land in the next one's measurement, and frees 1 GB of page
+cache, so that every test of every broker finds the kernel's free memory in the same state; one
+extra row measures the other state (see the comment in main). Broker CPU = utime+stime of the
+broker process (from /proc/PID/stat) during the run, per million records.
 """
 import argparse
+import mmap
 import os
 import shutil
 import socket
@@ -24,6 +26,7 @@ import tempfile
 import time
 
 KAFKA_PUBLISHED = (821_557, 78.3)  # LinkedIn 2014: one producer thread, 100-byte records, no replication
+COLD = "produce 1 KB acks=1, memory not used for 30 s"
 
 
 def free_port():
@@ -80,15 +83,13 @@ def start_mock(build, topics):
                    lambda line: line.split()[1] if line.startswith("BOOTSTRAP") else None)
 
 
-def free_memory_just_now(directory, gigabytes=1):
-    """Writes and deletes a file, so the kernel's free memory is, for a second or two, memory it
-    has just used (see machine_limits: recycled_gb_per_s)."""
-    path = os.path.join(directory, "free-memory-just-now.tmp")
-    chunk = b"x" * (1 << 20)
-    with open(path, "wb") as f:
-        for _ in range(gigabytes * 1024):
-            f.write(chunk)
-    os.unlink(path)
+def free_memory_just_now(gigabytes=1):
+    """Touches and releases memory of this process, so that the kernel's free memory is, for a few
+    seconds, memory the VM has just backed (see machine_limits: recycled_gb_per_s). Anonymous
+    memory, not a file: deleting a written file makes the file system free (and, mounted with
+    discard, trim) its blocks while the next test runs, which stalled durable tests' fsyncs."""
+    block = mmap.mmap(-1, gigabytes << 30, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | mmap.MAP_POPULATE)
+    block.close()
 
 
 def load(build, *args):
@@ -123,7 +124,7 @@ def main():
                #  "@name" = the topic another test wrote, i.e. what the consume tests read back)
         ("produce 100 B acks=1", n100, ["produce", "{t}", n100, 100, "1"]),
         ("produce 1 KB acks=1", n1k, ["produce", "{t}", n1k, 1000, "1"]),
-        ("produce 1 KB acks=1, memory just freed", n1k, ["produce", "{t}", n1k, 1000, "1"]),
+        (COLD, n1k, ["produce", "{t}", n1k, 1000, "1"]),
         ("produce 100 B acks=all", n100, ["produce", "{t}", n100, 100, "all"]),
         ("produce 1 KB acks=all", n1k, ["produce", "{t}", n1k, 1000, "all"]),
         ("consume 100 B", n100, ["consume", "@produce 100 B acks=all", n100]),
@@ -166,15 +167,22 @@ def main():
                     server = servers[target]
                     # Start every test from the same state. The earlier tests' data is written back
                     # (otherwise the kernel's writeback of gigabytes competes with this test for
-                    # the 2 cores and the disk), and nothing was freed in the last 3 s: on this
-                    # virtual machine freed memory goes back to the host after ~2 s and costs a
-                    # host fault per page when used again, so a test that happens to run right
-                    # after a deletion would append several times faster (machine_limits shows
-                    # both rates). The "memory just freed" test sets up the other state on purpose.
+                    # the 2 cores and the disk), and the page cache has memory it used a moment
+                    # ago to give out. On this virtual machine memory left free for several
+                    # seconds goes back to the host and costs a host fault per page when used
+                    # again (machine_limits: 8x slower appends); without this step a test ran
+                    # fast or slow depending on whether the test before it had freed memory. The
+                    # mock recycles its own memory (it keeps 5 MB per partition) and a broker
+                    # whose page cache has filled the machine's memory recycles old log pages, so
+                    # recycled memory is the like-for-like state; the COLD row measures the other.
+                    # The 3 s after sync() matter too: without them the durable latency test's
+                    # fsyncs waited on the disk still busy with the previous test (p99 20-50 ms).
                     os.sync()
-                    time.sleep(3)
-                    if "memory just freed" in name:
-                        free_memory_just_now(tmp)
+                    if name == COLD:
+                        time.sleep(30)  # nothing freed for 30 s: the free memory is back with the host
+                    else:
+                        time.sleep(3)
+                        free_memory_just_now()
                     before = server.cpu_seconds()
                     value = load(build, *argv)
                     if target != "mock":
@@ -220,7 +228,7 @@ def main():
 
     print("| test | minikafka | minikafka durable (fsync per ack, acks=all) | librdkafka mock (memory) | minikafka / mock | durable / mock | broker CPU s per 1M records |")
     print("|---|---|---|---|---|---|---|")
-    for test in ("produce 100 B acks=1", "produce 1 KB acks=1", "produce 1 KB acks=1, memory just freed",
+    for test in ("produce 100 B acks=1", "produce 1 KB acks=1", COLD,
                  "produce 100 B acks=all", "produce 1 KB acks=all", "consume 100 B", "consume 1 KB"):
         mk, du, mo = (med(t, test, "records_per_s") for t in ("minikafka", "minikafka-durable", "mock"))
         c = cpu.get(("minikafka", test)) or cpu.get(("minikafka-durable", test))
@@ -247,7 +255,7 @@ def main():
           f"({KAFKA_PUBLISHED[1]:.0f} MB/s) | - |")
     print()
     print(f"Machine, same run: loopback TCP {limits['loopback_gb_per_s']:.2f} GB/s; appending 1 MB writes through the "
-          f"page cache {limits['page_cache_gb_per_s']:.2f} GB/s into memory not used lately, "
+          f"page cache {limits['page_cache_gb_per_s']:.2f} GB/s into memory not used for 30 s, "
           f"{limits['recycled_gb_per_s']:.2f} GB/s into memory just freed; the disk's sequential bandwidth "
           f"(8 MB O_DIRECT writes) {limits['disk_gb_per_s']:.2f} GB/s; 4 KB append + fdatasync "
           f"{limits['fsyncs_per_s']:.0f}/s; 1 MB append + fdatasync {limits['synced_gb_per_s']:.2f} GB/s.")

@@ -2,8 +2,10 @@
 // read against them:
 //   machine_limits DIR
 //     loopback_gb_per_s    one TCP stream over 127.0.0.1, 1 MB writes
-//     page_cache_gb_per_s  sequential 1 MB appends to a new file in DIR, no fsync, after 3 s idle:
-//                          what appending costs when the kernel must hand out memory not used lately
+//     page_cache_gb_per_s  sequential 1 MB appends to a new file in DIR, no fsync, after 30 s idle:
+//                          what appending costs when the kernel must hand out memory nobody used
+//                          for a while (on a VM that returns free memory to the host: a host
+//                          fault per page)
 //     recycled_gb_per_s    the same right after deleting such a file, so the appends land in the
 //                          memory just freed
 //     disk_gb_per_s        8 MB O_DIRECT writes: the disk's own sequential bandwidth, the ceiling
@@ -87,7 +89,7 @@ struct PageCache {
 
 PageCache page_cache_gb_per_s(const std::string& dir) {
     std::string path = dir + "/machine-limits-write.tmp";
-    std::this_thread::sleep_for(std::chrono::seconds(3));
+    std::this_thread::sleep_for(std::chrono::seconds(30));  // what was freed before is back with the host
     PageCache result{append_gb_per_s(path, 1024), 0};
     unlink(path.c_str());
     result.recycled = append_gb_per_s(path, 1024);
