@@ -180,7 +180,8 @@ int latency(const std::string& bootstrap, const std::string& topic_name, long ra
                 std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()).count();
             while (rd_kafka_produce(topic, 0, 0, payload.data(), payload.size(), nullptr, 0,
                                     reinterpret_cast<void*>(static_cast<intptr_t>(now))) != 0) {
-                if (rd_kafka_last_error() != RD_KAFKA_RESP_ERR__QUEUE_FULL) die(rd_kafka_err2str(rd_kafka_last_error()));
+                if (rd_kafka_last_error() != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                    die(rd_kafka_err2str(rd_kafka_last_error()));
                 std::this_thread::sleep_for(std::chrono::microseconds(100));
             }
         }
