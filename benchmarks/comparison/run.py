@@ -20,6 +20,7 @@ machine: it measures this machine as much as the brokers.
 import argparse
 import datetime
 import json
+import mmap
 import os
 import platform
 import subprocess
@@ -101,6 +102,15 @@ def label(kind, choice):
 
 
 # --- throughput and latency -----------------------------------------------------------------------
+def recycled_memory():
+    """Populates and releases 1 GB, so every throughput test starts with free memory this VM has just
+    backed. Memory left free for a few seconds goes back to the host and costs a host fault per page
+    when written again (8x slower page-cache appends): without this, minikafka's produce figures,
+    the only ones that fill the page cache, depended on what ran before them (see
+    docs/minikafka/benchmarks.md)."""
+    mmap.mmap(-1, 1 << 30, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | mmap.MAP_POPULATE).close()
+
+
 def throughput(quick):
     rows = {}  # broker label -> {size: (produce/s, consume/s, MB/s)}
     n_for = {100: 200_000, 1000: 100_000, 10000: 20_000} if quick else {100: 2_000_000, 1000: 500_000, 10000: 100_000}
@@ -108,6 +118,7 @@ def throughput(quick):
         with Broker("kafka", choice) as b:
             for size in SIZES:
                 topic = f"tp-{size}-{uuid.uuid4().hex[:6]}"
+                recycled_memory()
                 p = tool("benchmarks/minikafka/kafka_load", "produce", f"{b.host}:{b.port}", topic, n_for[size], size, 1)
                 c = tool("benchmarks/minikafka/kafka_load", "consume", f"{b.host}:{b.port}", topic, n_for[size], 120)
                 rows.setdefault(label("kafka", choice), {})[size] = (p["records_per_s"], c["records_per_s"],
@@ -117,6 +128,7 @@ def throughput(quick):
     for choice in targets("rabbit", quick):
         with Broker("rabbit", choice) as b:
             for size in SIZES:
+                recycled_memory()
                 r = amqp_load(b, "transient", "--messages", n_for[size], "--size", size)
                 rows.setdefault(label("rabbit", choice), {})[size] = (r["publish_rate"], r["consume_rate"],
                                                                       r["consume_rate"] * size / 1e6)
@@ -124,6 +136,7 @@ def throughput(quick):
     for choice in targets("redis", quick):
         with Broker("redis", choice) as b:
             for size in SIZES:
+                recycled_memory()
                 r = tool("benchmarks/comparison/redis_msg_load", "queue", b.host, b.port, n_for[size], size)
                 rows.setdefault(label("redis", choice), {})[size] = (r["produced_per_s"], r["consumed_per_s"],
                                                                      r["mb_per_s"])
@@ -493,6 +506,9 @@ def write_report(out_dir, results, quick):
     for name, by_size in tp.items():
         L.append(f"| {name} | " + " | ".join(f"{v[0]:,.0f}, {v[1]:,.0f}, {v[2]:,.0f}" for v in by_size.values())
                  + " |")
+    L.append("\nEach test starts with free memory the machine has just used (1 GB populated and released):"
+             " on this virtual machine, memory left idle must be backed again by the host, which made page-cache"
+             " appends several times slower depending on what ran before.")
     L.append("\n![throughput by message size](comparison/throughput.svg)\n")
     L.append("![latency percentiles](comparison/latency.svg)\n")
     L.append("## Persistence in detail\n")
