@@ -102,12 +102,12 @@ def label(kind, choice):
 
 
 # --- throughput and latency -----------------------------------------------------------------------
-def recycled_memory():
+def free_memory_just_now():
     """Populates and releases 1 GB, so every throughput test starts with free memory this VM has just
     backed. Memory left free for a few seconds goes back to the host and costs a host fault per page
     when written again (8x slower page-cache appends): without this, minikafka's produce figures,
     the only ones that fill the page cache, depended on what ran before them (see
-    docs/minikafka/benchmarks.md)."""
+    docs/minikafka/benchmarks.md; benchmarks/minikafka/compare.py does the same)."""
     mmap.mmap(-1, 1 << 30, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | mmap.MAP_POPULATE).close()
 
 
@@ -118,7 +118,7 @@ def throughput(quick):
         with Broker("kafka", choice) as b:
             for size in SIZES:
                 topic = f"tp-{size}-{uuid.uuid4().hex[:6]}"
-                recycled_memory()
+                free_memory_just_now()
                 p = tool("benchmarks/minikafka/kafka_load", "produce", f"{b.host}:{b.port}", topic, n_for[size], size, 1)
                 c = tool("benchmarks/minikafka/kafka_load", "consume", f"{b.host}:{b.port}", topic, n_for[size], 120)
                 rows.setdefault(label("kafka", choice), {})[size] = (p["records_per_s"], c["records_per_s"],
@@ -128,7 +128,7 @@ def throughput(quick):
     for choice in targets("rabbit", quick):
         with Broker("rabbit", choice) as b:
             for size in SIZES:
-                recycled_memory()
+                free_memory_just_now()
                 r = amqp_load(b, "transient", "--messages", n_for[size], "--size", size)
                 rows.setdefault(label("rabbit", choice), {})[size] = (r["publish_rate"], r["consume_rate"],
                                                                       r["consume_rate"] * size / 1e6)
@@ -136,7 +136,7 @@ def throughput(quick):
     for choice in targets("redis", quick):
         with Broker("redis", choice) as b:
             for size in SIZES:
-                recycled_memory()
+                free_memory_just_now()
                 r = tool("benchmarks/comparison/redis_msg_load", "queue", b.host, b.port, n_for[size], size)
                 rows.setdefault(label("redis", choice), {})[size] = (r["produced_per_s"], r["consumed_per_s"],
                                                                      r["mb_per_s"])

@@ -9,9 +9,10 @@ a burst of load from elsewhere on the machine hits both. Clients: librdkafka 2.0
 kafka_load (producer batching with linger.ms=5 and 1 MB batches; the latency run uses
 linger.ms=0 and a paced rate). Durable = log.flush.interval.messages=1 (an fsync covers every
 acknowledged batch) with acks=all. Before each test the script calls sync(), so that writeback of
-the previous test's gigabytes does not land in the next one's measurement, and frees 1 GB of page
-cache, so that every test of every broker finds the kernel's free memory in the same state; one
-extra row measures the other state (see the comment in main). Broker CPU = utime+stime of the
+the previous test's gigabytes does not land in the next one's measurement, waits 3 s for the disk
+to settle, and populates and releases 1 GB of memory, so that every test of every broker finds the
+kernel's free memory in the same state; one extra row measures the other state (see the comment
+in main). Broker CPU = utime+stime of the
 broker process (from /proc/PID/stat) during the run, per million records.
 """
 import argparse
@@ -83,12 +84,12 @@ def start_mock(build, topics):
                    lambda line: line.split()[1] if line.startswith("BOOTSTRAP") else None)
 
 
-def free_memory_just_now(gigabytes=1):
-    """Touches and releases memory of this process, so that the kernel's free memory is, for a few
+def free_memory_just_now():
+    """Touches and releases 1 GB of this process's memory, so that the kernel's free memory is, for a few
     seconds, memory the VM has just backed (see machine_limits: recycled_gb_per_s). Anonymous
     memory, not a file: deleting a written file makes the file system free (and, mounted with
     discard, trim) its blocks while the next test runs, which stalled durable tests' fsyncs."""
-    block = mmap.mmap(-1, gigabytes << 30, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | mmap.MAP_POPULATE)
+    block = mmap.mmap(-1, 1 << 30, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | mmap.MAP_POPULATE)
     block.close()
 
 

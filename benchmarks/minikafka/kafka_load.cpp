@@ -109,7 +109,7 @@ int consume(const std::string& bootstrap, const std::string& topic_name, long re
     // Fetch sizes are librdkafka's defaults (1 MB per partition, what a user gets). librdkafka
     // reads each response into a buffer of its own of the response's size: with 8 MB fetches
     // every response was a fresh 8 MB allocation, memory the kernel had to back again page by
-    // page, and consumption ran 2.5-3x slower (0.36-0.44 against 1.09-1.20 GB/s for 1 KB records,
+    // page, and consumption ran 2.5-3x slower (0.36-0.45 against 0.86-1.52 GB/s for 1 KB records,
     // the same broker, the same run) - a cost in the client, not the broker.
     char error[512];
     rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
