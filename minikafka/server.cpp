@@ -238,7 +238,7 @@ private:
                 for (const FileSlice& slice : reply->slices()) {
                     buffers.push_back(asio::buffer(bytes.substr(done, slice.at - done)));
                     done = slice.at;
-                    if (!co_await write(buffers) || !co_await send_file(slice)) co_return;
+                    if (!co_await write(buffers, MSG_MORE) || !co_await send_file(slice)) co_return;
                 }
                 buffers.push_back(asio::buffer(bytes.substr(done)));
             }
@@ -251,12 +251,24 @@ private:
         }
     }
 
-    awaitable<bool> write(std::vector<asio::const_buffer>& buffers) {
-        if (buffers.empty()) co_return true;
-        auto [ec, n] = co_await asio::async_write(socket_, buffers, use_tuple);
+    // `more` = MSG_MORE when record bytes from a file follow: the kernel holds these bytes back
+    // and sends them in the same segments as the file's, instead of a small packet of their own
+    // that would wake the client for a few dozen bytes of response header.
+    awaitable<bool> write(std::vector<asio::const_buffer>& buffers, int more = 0) {
+        size_t left = asio::buffer_size(buffers);
+        while (left > 0) {
+            auto [ec, n] = co_await socket_.async_send(buffers, more, use_tuple);
+            if (ec) co_return false;
+            metrics_.bytes_out.inc(n);
+            left -= n;
+            // A short send (the socket buffer was full): drop what went out, send the rest.
+            auto part = buffers.begin();
+            for (; n > 0 && n >= part->size(); ++part) n -= part->size();
+            buffers.erase(buffers.begin(), part);
+            if (n > 0) buffers.front() += n;
+        }
         buffers.clear();
-        metrics_.bytes_out.inc(n);
-        co_return !ec;
+        co_return true;
     }
 
     // Kafka's zero-copy read path: the kernel copies from the page cache to the socket.
