@@ -259,7 +259,8 @@ def main():
           f"page cache {limits['page_cache_gb_per_s']:.2f} GB/s into memory not used for 30 s, "
           f"{limits['recycled_gb_per_s']:.2f} GB/s into memory just freed; the disk's sequential bandwidth "
           f"(8 MB O_DIRECT writes) {limits['disk_gb_per_s']:.2f} GB/s; 4 KB append + fdatasync "
-          f"{limits['fsyncs_per_s']:.0f}/s; 1 MB append + fdatasync {limits['synced_gb_per_s']:.2f} GB/s.")
+          f"{limits['fsyncs_per_s']:.0f}/s; 1 MB append + fdatasync {limits['synced_gb_per_s']:.2f} GB/s; 1 MB appends "
+          f"with a second thread fsyncing behind them (group commit) {limits['group_commit_gb_per_s']:.2f} GB/s.")
 
 
 if __name__ == "__main__":
