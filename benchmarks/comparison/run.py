@@ -20,7 +20,6 @@ machine: it measures this machine as much as the brokers.
 import argparse
 import datetime
 import json
-import mmap
 import os
 import platform
 import subprocess
@@ -34,7 +33,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "examples"))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(REPO, "benchmarks", "minikafka"))
 from brokers import Broker  # noqa: E402  (starts mini or real brokers; shared with examples/)
+# Every throughput test starts on memory the VM has just backed: benchmarks/minikafka/compare.py says why.
+from compare import free_memory_just_now  # noqa: E402
 import svg_chart  # noqa: E402
 
 BUILD = "build"
@@ -102,20 +104,6 @@ def label(kind, choice):
 
 
 # --- throughput and latency -----------------------------------------------------------------------
-def free_memory_just_now():
-    """Populates and releases 1 GB, so every throughput test starts with free memory this VM has just
-    backed. Memory left free for a few seconds goes back to the host and costs a host fault per page
-    when written again (8x slower page-cache appends): without this, minikafka's produce figures,
-    the only ones that fill the page cache, depended on what ran before them (see
-    docs/minikafka/benchmarks.md; benchmarks/minikafka/compare.py does the same, and says why in
-    2 MB pages)."""
-    block = mmap.mmap(-1, 1 << 30, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-    block.madvise(mmap.MADV_HUGEPAGE)
-    for offset in range(0, len(block), 4096):
-        block[offset] = 1
-    block.close()
-
-
 def throughput(quick):
     rows = {}  # broker label -> {size: (produce/s, consume/s, MB/s)}
     n_for = {100: 200_000, 1000: 100_000, 10000: 20_000} if quick else {100: 2_000_000, 1000: 500_000, 10000: 100_000}
