@@ -130,12 +130,16 @@ int64_t PartitionLog::offset_for_timestamp(int64_t timestamp) const {
 std::vector<std::string> PartitionLog::enforce_retention(int64_t now_ms) {
     std::vector<std::string> removed;
     int64_t total = size_bytes();
-    while (segments_.size() > 1) {
+    for (;;) {
         const Segment& oldest = *segments_.front();
         bool too_big = config_.retention_bytes >= 0 && total - oldest.size() >= config_.retention_bytes;
         bool too_old = config_.retention_ms >= 0 && oldest.max_timestamp() >= 0 &&
                        oldest.max_timestamp() < now_ms - config_.retention_ms;
-        if (!too_big && !too_old) break;
+        if (oldest.empty() || (!too_big && !too_old)) break;
+        // As Kafka: when even the active segment has expired, a new (empty) one is started at
+        // the same end offset and the old one goes too. The log is then empty, but its offsets
+        // carry on: the next record gets the next offset, not 0.
+        if (segments_.size() == 1) roll(now_ms);
         total -= oldest.size();
         // Renamed now, unlinked later off the broker's thread; a crash in between leaves a
         // ".deleted" file that the next start removes. Open descriptors (a fetch still sending

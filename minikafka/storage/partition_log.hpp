@@ -85,8 +85,9 @@ public:
     // ListOffsets by time: the first offset whose timestamp is >= `timestamp`, -1 if none.
     int64_t offset_for_timestamp(int64_t timestamp) const;
 
-    // Drops the oldest segments beyond retention (never the active one). Returns the deleted
-    // segments' file paths for the background worker to unlink.
+    // Drops the oldest segments beyond retention (the active one too once all of it has expired:
+    // a new empty segment takes its place). Returns the deleted segments' file paths for the
+    // background worker to unlink.
     std::vector<std::string> enforce_retention(int64_t now_ms);
 
     // Durability (see log_config.hpp, flush.messages / flush.ms).

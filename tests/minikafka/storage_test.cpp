@@ -206,8 +206,19 @@ TEST(PartitionLog, RetentionDeletesWholeOldSegmentsBySizeAndByAge) {
     config.retention_bytes = -1;
     config.retention_ms = 1000;
     log.set_config(config);
-    log.enforce_retention(1000 + 40 + 1000 + 1);  // every closed segment's newest record is older
-    EXPECT_EQ(log.segments().size(), 1u);         // the active segment always stays
+    int64_t newest = log.segments().back()->max_timestamp();  // 1039, in the active segment
+    log.enforce_retention(newest + 1000);                     // every closed segment's newest record is older
+    EXPECT_EQ(log.segments().size(), 1u);                     // the active segment stays while it holds newer records
+    EXPECT_FALSE(log.segments().front()->empty());
+    EXPECT_EQ(log.log_end_offset(), 80);
+
+    log.enforce_retention(newest + 1001);  // now all of it is older: rolled, then deleted too
+    ASSERT_EQ(log.segments().size(), 1u);
+    EXPECT_TRUE(log.segments().front()->empty());
+    EXPECT_EQ(log.log_start_offset(), 80);  // an empty log whose offsets carry on
+    EXPECT_EQ(log.log_end_offset(), 80);
+    EXPECT_TRUE(log.enforce_retention(newest + 5000).empty());  // an empty active segment stays
+    EXPECT_EQ(append(log, make_batch_of(1, "v", newest + 5000), newest + 5000), 80);
 }
 
 TEST(PartitionLog, FindsOffsetsByTimestamp) {
