@@ -1,4 +1,4 @@
-// The admin APIs: CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs
+// The admin APIs: CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs, AlterConfigs
 // (protocol/admin.hpp). Topics are created and deleted by the LogManager; these handlers check
 // what only makes sense with several brokers (replication factor, replica assignment): one
 // broker can hold one replica, on itself.
@@ -147,6 +147,36 @@ bool handle_describe_configs(Broker& broker, const RequestHeader& header, KafkaR
     }
     KafkaWriter out = reply.writer();
     encode_describe_configs_response(out, header.api_version, results);
+    return true;
+}
+
+// AlterConfigs: a topic's overrides change while it is in use - e.g. retention.ms lowered to
+// watch the next retention run delete old segments. The broker's own settings are static here
+// (command line), as Kafka's are unless listed as dynamic.
+bool handle_alter_configs(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    AlterConfigsRequest request = decode_alter_configs_request(body, header.api_version);
+    if (!body.ok()) return false;
+    std::vector<AlterConfigsResult> results;
+    for (const AlterConfigsResource& resource : request.resources) {
+        AlterConfigsResult& result = results.emplace_back();
+        result.type = resource.type;
+        result.name = resource.name;
+        if (resource.type == static_cast<int8_t>(ConfigResourceType::Topic)) {
+            auto set = broker.logs.set_topic_config(resource.name, resource.configs, request.validate_only);
+            result.error = set.error;
+            result.message = set.message;
+        } else if (resource.type == static_cast<int8_t>(ConfigResourceType::Broker)) {
+            if (resource.configs.empty()) continue;  // "no dynamic broker configs": already so
+            result.error = ErrorCode::InvalidRequest;
+            result.message = fmt::format("broker configs are command-line options here; {} cannot change while running",
+                                         resource.configs[0].name);
+        } else {
+            result.error = ErrorCode::InvalidRequest;
+            result.message = "only topic (2) and broker (4) resources have configs here";
+        }
+    }
+    KafkaWriter out = reply.writer();
+    encode_alter_configs_response(out, header.api_version, results);
     return true;
 }
 

@@ -1,5 +1,5 @@
 // The consumer group APIs: FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
-// ListGroups, DescribeGroups (protocol/groups.hpp). The decisions are the group state
+// ListGroups, DescribeGroups, DeleteGroups (protocol/groups.hpp). The decisions are the group state
 // machine's (model/consumer_group.cpp); these handlers translate. JoinGroup and SyncGroup
 // answers are often held back until other members act, so they answer through callbacks on a
 // deferred Reply.
@@ -85,6 +85,33 @@ bool handle_describe_groups(Broker& broker, const RequestHeader& header, KafkaRe
     }
     KafkaWriter out = reply.writer();
     encode_describe_groups_response(out, header.api_version, groups);
+    return true;
+}
+
+// DeleteGroups: what `kafka-consumer-groups --delete` and the admin clients send to drop a group
+// nobody uses any more. Its committed offsets are deleted with tombstones in the offset store,
+// and the answer waits for their fsync, as a commit's does: a deleted group stays deleted.
+bool handle_delete_groups(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    std::vector<std::string> ids = decode_delete_groups_request(body, header.api_version);
+    if (!body.ok()) return false;
+    std::vector<std::pair<std::string, ErrorCode>> results;
+    bool tombstones = false;
+    for (std::string& id : ids) {
+        std::vector<std::pair<std::string, int32_t>> removed;
+        ErrorCode error = broker.groups.delete_group(id, removed);
+        for (auto& [topic, partition] : removed) {
+            broker.offset_store.append({id, std::move(topic), partition, {-1, -1, "", broker.now_ms()}});
+            tombstones = true;
+        }
+        results.emplace_back(std::move(id), error);
+    }
+    KafkaWriter out = reply.writer();
+    encode_delete_groups_response(out, header.api_version, results);
+    if (tombstones) {
+        broker.compact_offsets_if_worthwhile();
+        auto deferred = reply.defer();
+        broker.services.background->sync({broker.offset_store.file()}, [deferred] { deferred->finish(); });
+    }
     return true;
 }
 

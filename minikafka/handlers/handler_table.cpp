@@ -31,7 +31,9 @@ constexpr ApiHandler kHandlers[] = {
     {ApiKey::DeleteTopics, 0, 3, handle_delete_topics},
     {ApiKey::InitProducerId, 0, 1, handle_init_producer_id},
     {ApiKey::DescribeConfigs, 0, 2, handle_describe_configs},
+    {ApiKey::AlterConfigs, 0, 1, handle_alter_configs},
     {ApiKey::CreatePartitions, 0, 1, handle_create_partitions},
+    {ApiKey::DeleteGroups, 0, 1, handle_delete_groups},
 };
 
 constexpr auto kVersions = [] {

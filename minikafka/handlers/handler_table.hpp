@@ -53,6 +53,8 @@ bool handle_create_topics(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_delete_topics(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_create_partitions(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_describe_configs(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_alter_configs(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_delete_groups(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_init_producer_id(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 
 }  // namespace minikafka

@@ -105,6 +105,22 @@ void GroupCoordinator::forget_partition(const std::string& group_id, const std::
     if (group->second.empty()) offsets_.erase(group);
 }
 
+ErrorCode GroupCoordinator::delete_group(std::string_view group_id,
+                                         std::vector<std::pair<std::string, int32_t>>& removed) {
+    if (group_id.empty()) return ErrorCode::InvalidGroupId;
+    auto group = groups_.find(group_id);
+    auto offsets = offsets_.find(group_id);
+    if (group == groups_.end() && offsets == offsets_.end()) return ErrorCode::GroupIdNotFound;
+    if (group != groups_.end() && !group->second->members().empty()) return ErrorCode::NonEmptyGroup;
+    if (group != groups_.end()) groups_.erase(group);
+    if (offsets != offsets_.end()) {
+        for (const auto& [key, committed] : offsets->second) removed.push_back(key);
+        committed_offset_count_ -= offsets->second.size();
+        offsets_.erase(offsets);
+    }
+    return ErrorCode::None;
+}
+
 const CommittedOffset* GroupCoordinator::offset(std::string_view group_id, std::string_view topic,
                                                 int32_t partition) const {
     const Offsets* group = offsets(group_id);

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "consumer_group.hpp"
 
@@ -59,6 +60,10 @@ public:
     // (group, partition) pairs.
     std::vector<std::pair<std::string, int32_t>> forget_topic(std::string_view topic);
     void forget_partition(const std::string& group_id, const std::string& topic, int32_t partition);
+    // DeleteGroups: a group without members goes, with its committed offsets (whose
+    // (topic, partition) keys land in `removed`). A group with members is NON_EMPTY_GROUP; one
+    // we never heard of, GROUP_ID_NOT_FOUND.
+    ErrorCode delete_group(std::string_view group_id, std::vector<std::pair<std::string, int32_t>>& removed);
     const CommittedOffset* offset(std::string_view group_id, std::string_view topic, int32_t partition) const;
 
     using Offsets = std::map<std::pair<std::string, int32_t>, CommittedOffset>;  // (topic, partition)

@@ -17,6 +17,18 @@ std::vector<int32_t> decode_broker_ids(KafkaReader& in) {
     return ids;
 }
 
+// name | value (nullable) pairs. A null value means "no override": Kafka drops such entries.
+std::vector<ConfigEntry> decode_config_entries(KafkaReader& in) {
+    std::vector<ConfigEntry> entries;
+    int32_t count = in.array_length();
+    for (int32_t c = 0; c < count && in.ok(); ++c) {
+        std::string name(in.string());
+        auto value = in.nullable_string();
+        if (value) entries.push_back({std::move(name), std::string(*value)});
+    }
+    return entries;
+}
+
 }  // namespace
 
 CreateTopicsRequest decode_create_topics_request(KafkaReader& in, int16_t version) {
@@ -32,12 +44,7 @@ CreateTopicsRequest decode_create_topics_request(KafkaReader& in, int16_t versio
             in.i32();  // partition index: listed in order
             topic.assignments.push_back(decode_broker_ids(in));
         }
-        int32_t configs = in.array_length();
-        for (int32_t c = 0; c < configs && in.ok(); ++c) {
-            std::string name(in.string());
-            auto value = in.nullable_string();
-            if (value) topic.configs.push_back({std::move(name), std::string(*value)});
-        }
+        topic.configs = decode_config_entries(in);
     }
     in.i32();  // timeout_ms: creation is immediate here
     if (version >= 1) request.validate_only = in.boolean();
@@ -135,6 +142,30 @@ void encode_describe_configs_response(KafkaWriter& out, int16_t version,
             out.boolean(false);                     // is_sensitive
             if (version >= 1) out.array_length(0);  // synonyms
         }
+    }
+}
+
+AlterConfigsRequest decode_alter_configs_request(KafkaReader& in, int16_t) {
+    AlterConfigsRequest request;
+    int32_t count = in.array_length();
+    for (int32_t r = 0; r < count && in.ok(); ++r) {
+        AlterConfigsResource& resource = request.resources.emplace_back();
+        resource.type = in.i8();
+        resource.name = in.string();
+        resource.configs = decode_config_entries(in);
+    }
+    request.validate_only = in.boolean();
+    return request;
+}
+
+void encode_alter_configs_response(KafkaWriter& out, int16_t, const std::vector<AlterConfigsResult>& results) {
+    out.i32(0);
+    out.array_length(results.size());
+    for (const auto& result : results) {
+        out.i16(static_cast<int16_t>(result.error));
+        out.nullable_string(message_or_null(result.message));
+        out.i8(result.type);
+        out.string(result.name);
     }
 }
 

@@ -18,6 +18,11 @@
 //                    resp: throttle | results [error_code | error_message | type | name
 //                         | configs [name | value | read_only | is_default (v0) / source (v1+)
 //                         | is_sensitive | synonyms (v1+) [name | value | source]]]
+//   AlterConfigs     req: resources [type INT8 | name | configs [name | value (nullable)]]
+//                         | validate_only
+//                    resp: throttle | responses [error_code | error_message | type | name]
+//                    (not incremental: the configs sent become the resource's whole set of
+//                    overrides; a name left out, or sent with a null value, goes back to its default)
 //   InitProducerId   req: transactional_id (nullable) | transaction_timeout_ms
 //                    resp: throttle | error_code | producer_id INT64 | producer_epoch INT16
 #pragma once
@@ -91,6 +96,25 @@ struct DescribeConfigsResult {
 };
 void encode_describe_configs_response(KafkaWriter& out, int16_t version,
                                       const std::vector<DescribeConfigsResult>& results);
+
+struct AlterConfigsResource {
+    int8_t type = 0;
+    std::string name;
+    std::vector<ConfigEntry> configs;  // the entries with a value
+};
+struct AlterConfigsRequest {
+    std::vector<AlterConfigsResource> resources;
+    bool validate_only = false;
+};
+AlterConfigsRequest decode_alter_configs_request(KafkaReader& in, int16_t version);
+
+struct AlterConfigsResult {
+    ErrorCode error = ErrorCode::None;
+    std::string message;
+    int8_t type = 0;
+    std::string name;
+};
+void encode_alter_configs_response(KafkaWriter& out, int16_t version, const std::vector<AlterConfigsResult>& results);
 
 struct InitProducerIdRequest {
     std::optional<std::string> transactional_id;

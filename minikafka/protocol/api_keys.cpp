@@ -29,7 +29,9 @@ constexpr ApiFacts kApis[] = {
     {ApiKey::DeleteTopics, "DeleteTopics", 4},
     {ApiKey::InitProducerId, "InitProducerId", 2},
     {ApiKey::DescribeConfigs, "DescribeConfigs", 4},
+    {ApiKey::AlterConfigs, "AlterConfigs", 2},
     {ApiKey::CreatePartitions, "CreatePartitions", 2},
+    {ApiKey::DeleteGroups, "DeleteGroups", 2},
 };
 }  // namespace
 

@@ -30,7 +30,9 @@ enum class ApiKey : int16_t {
     DeleteTopics = 20,
     InitProducerId = 22,
     DescribeConfigs = 32,
+    AlterConfigs = 33,
     CreatePartitions = 37,
+    DeleteGroups = 42,
 };
 
 // The error codes a client acts on (retry, refresh metadata, rejoin the group, reset offsets).

@@ -108,12 +108,31 @@ void encode_list_groups_response(KafkaWriter& out, int16_t version,
     }
 }
 
-std::vector<std::string> decode_describe_groups_request(KafkaReader& in, int16_t version) {
+namespace {
+std::vector<std::string> decode_group_ids(KafkaReader& in) {
     std::vector<std::string> groups;
     int32_t count = in.array_length();
     for (int32_t i = 0; i < count && in.ok(); ++i) groups.emplace_back(in.string());
+    return groups;
+}
+}  // namespace
+
+std::vector<std::string> decode_describe_groups_request(KafkaReader& in, int16_t version) {
+    std::vector<std::string> groups = decode_group_ids(in);
     if (version >= 3) in.boolean();  // include_authorized_operations: no ACLs here
     return groups;
+}
+
+std::vector<std::string> decode_delete_groups_request(KafkaReader& in, int16_t) { return decode_group_ids(in); }
+
+void encode_delete_groups_response(KafkaWriter& out, int16_t,
+                                   const std::vector<std::pair<std::string, ErrorCode>>& results) {
+    out.i32(0);
+    out.array_length(results.size());
+    for (const auto& [group_id, error] : results) {
+        out.string(group_id);
+        out.i16(static_cast<int16_t>(error));
+    }
 }
 
 void encode_describe_groups_response(KafkaWriter& out, int16_t version, const std::vector<DescribedGroup>& groups) {

@@ -21,6 +21,8 @@
 //                    resp: throttle (v1+) | groups [error_code | group_id | state | protocol_type
 //                         | protocol | members [member_id | group_instance_id (v4+) | client_id
 //                         | client_host | metadata BYTES | assignment BYTES] | authorized_ops (v3+)]
+//   DeleteGroups     req: groups [STRING]                   resp: throttle | results [group_id
+//                                                                 | error_code]
 // Group requests are rare next to produce/fetch, so these codecs simply copy into strings.
 #pragma once
 
@@ -85,5 +87,9 @@ struct DescribedGroup {
     const ConsumerGroup* group = nullptr;  // null: reported as Dead with no members
 };
 void encode_describe_groups_response(KafkaWriter& out, int16_t version, const std::vector<DescribedGroup>& groups);
+
+std::vector<std::string> decode_delete_groups_request(KafkaReader& in, int16_t version);
+void encode_delete_groups_response(KafkaWriter& out, int16_t version,
+                                   const std::vector<std::pair<std::string, ErrorCode>>& results);
 
 }  // namespace minikafka

@@ -31,6 +31,12 @@ std::vector<ConfigEntry> read_properties(const std::string& path) {
     return entries;
 }
 
+std::string properties_text(const std::vector<ConfigEntry>& entries) {
+    std::string text;
+    for (const auto& entry : entries) text += entry.name + "=" + entry.value + "\n";
+    return text;
+}
+
 }  // namespace
 
 LogManager::LogManager(std::string data_dir, LogConfig defaults)
@@ -115,23 +121,49 @@ LogManager::Result LogManager::create_topic(std::string_view name, int32_t parti
         return {ErrorCode::InvalidPartitions, fmt::format("number of partitions must be 1..{}", kMaxPartitions)};
     Topic topic;
     topic.name = std::string(name);
-    topic.config = defaults_;
-    for (const auto& entry : overrides)
-        if (auto error = apply_topic_config(topic.config, entry.name, entry.value))
-            return {ErrorCode::InvalidConfig, *error};
+    if (Result invalid = configure(topic.config, overrides); invalid.error != ErrorCode::None) return invalid;
     if (validate_only) return {};
     topic.overrides = overrides;
-    if (!overrides.empty()) {
-        fs::create_directories(data_dir_ + "/topic-configs");
-        std::string text;
-        for (const auto& entry : overrides) text += entry.name + "=" + entry.value + "\n";
-        write_file_atomically(config_path(name), text);
-    }
+    if (!overrides.empty()) save_overrides(name, overrides);
     for (int32_t p = 0; p < partitions; ++p)
         topic.partitions.push_back(std::make_shared<PartitionLog>(partition_dir(name, p), topic.config, now_ms));
     sync_directory(data_dir_);
     mb::log::info("created topic {} ({} partitions)", name, partitions);
     topics_.emplace(std::string(name), std::move(topic));
+    return {};
+}
+
+LogManager::Result LogManager::configure(LogConfig& config, const std::vector<ConfigEntry>& overrides) const {
+    config = defaults_;
+    for (const auto& entry : overrides)
+        if (auto error = apply_topic_config(config, entry.name, entry.value)) return {ErrorCode::InvalidConfig, *error};
+    return {};
+}
+
+void LogManager::save_overrides(std::string_view topic, const std::vector<ConfigEntry>& overrides) const {
+    if (overrides.empty()) {
+        std::error_code ignored;
+        if (fs::remove(config_path(topic), ignored)) sync_directory(data_dir_ + "/topic-configs");
+        return;
+    }
+    fs::create_directories(data_dir_ + "/topic-configs");
+    write_file_atomically(config_path(topic), properties_text(overrides));
+}
+
+LogManager::Result LogManager::set_topic_config(std::string_view name, const std::vector<ConfigEntry>& overrides,
+                                                bool validate_only) {
+    Topic* topic = find(name);
+    if (!topic) return {ErrorCode::UnknownTopicOrPartition, fmt::format("no topic '{}'", name)};
+    LogConfig config;
+    if (Result invalid = configure(config, overrides); invalid.error != ErrorCode::None) return invalid;
+    if (validate_only) return {};
+    save_overrides(name, overrides);
+    topic->config = config;
+    topic->overrides = overrides;
+    for (const auto& partition : topic->partitions) partition->set_config(config);
+    std::string listed = properties_text(overrides);
+    std::replace(listed.begin(), listed.end(), '\n', ' ');
+    mb::log::info("topic {}: config overrides now: {}", name, overrides.empty() ? "none" : listed);
     return {};
 }
 
@@ -145,8 +177,7 @@ LogManager::Result LogManager::delete_topic(std::string_view name, std::vector<s
         fs::rename(from, to, ec);
         if (!ec) removed_dirs.push_back(to);
     }
-    std::error_code ignored;
-    fs::remove(config_path(name), ignored);
+    save_overrides(name, {});
     sync_directory(data_dir_);
     mb::log::info("deleted topic {}", name);
     topics_.erase(it);

@@ -59,12 +59,18 @@ public:
     // On success `removed_dirs` gets the renamed directories to delete in the background.
     Result delete_topic(std::string_view name, std::vector<std::string>& removed_dirs);
     Result create_partitions(std::string_view name, int32_t new_total, bool validate_only, int64_t now_ms);
+    // AlterConfigs: `overrides` become the topic's whole set of overrides (what is not named goes
+    // back to the broker default). Takes effect at once: the next append, roll or retention run.
+    Result set_topic_config(std::string_view name, const std::vector<ConfigEntry>& overrides, bool validate_only);
 
     static constexpr int32_t kMaxPartitions = 10000;
 
 private:
     std::string partition_dir(std::string_view topic, int32_t partition) const;
     std::string config_path(std::string_view topic) const;
+    // The defaults with `overrides` applied, or the first override that is not valid.
+    Result configure(LogConfig& config, const std::vector<ConfigEntry>& overrides) const;
+    void save_overrides(std::string_view topic, const std::vector<ConfigEntry>& overrides) const;
 
     std::string data_dir_;
     LogConfig defaults_;

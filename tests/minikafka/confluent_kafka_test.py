@@ -1,7 +1,7 @@
 """confluent-kafka (librdkafka 2.0.2) against minikafka: a producer with acks=all, keys, headers and
 every compression codec; an idempotent producer; a consumer group of several members splitting
 the partitions and taking over from a member that leaves; the admin client creating, listing,
-growing and deleting topics and describing their configs."""
+growing and deleting topics, describing and altering their configs."""
 import threading
 import time
 import unittest
@@ -147,6 +147,17 @@ class ConfluentKafka(unittest.TestCase):
         self.assertEqual(configs["retention.ms"].value, "60000")
         self.assertEqual(configs["segment.bytes"].value, "1048576")
         self.assertEqual(configs["cleanup.policy"].value, "delete")
+
+        # AlterConfigs replaces the whole set of overrides: segment.bytes goes back to its default.
+        altered = ConfigResource(ConfigResource.Type.TOPIC, "admin-made", set_config={"retention.ms": "120000"})
+        self.admin.alter_configs([altered])[altered].result(10)
+        configs = self.admin.describe_configs([resource])[resource].result(10)
+        self.assertEqual((configs["retention.ms"].value, configs["retention.ms"].is_default), ("120000", False))
+        self.assertEqual((configs["segment.bytes"].value, configs["segment.bytes"].is_default), ("1073741824", True))
+        bad = ConfigResource(ConfigResource.Type.TOPIC, "admin-made", set_config={"retention.ms": "soon"})
+        with self.assertRaises(Exception) as invalid:
+            self.admin.alter_configs([bad])[bad].result(10)
+        self.assertEqual(invalid.exception.args[0].code(), KafkaError.INVALID_CONFIG)
 
         self.admin.delete_topics(["admin-made"])["admin-made"].result(10)
         self.assertNotIn("admin-made", self.admin.list_topics(timeout=10).topics)

@@ -156,6 +156,31 @@ TEST_F(GroupTest, CommitsAreCheckedAgainstGenerationAndMembership) {
     EXPECT_EQ(coordinator_.check_commit("g", -1, ""), ErrorCode::UnknownMemberId);  // the group is active
 }
 
+TEST_F(GroupTest, OnlyAGroupWithoutMembersCanBeDeletedAndItsOffsetsGoWithIt) {
+    std::vector<std::pair<std::string, int32_t>> removed;
+    EXPECT_EQ(coordinator_.delete_group("g", removed), ErrorCode::GroupIdNotFound);
+    EXPECT_EQ(coordinator_.delete_group("", removed), ErrorCode::InvalidGroupId);
+    std::string a = join_new("a");
+    sync("a", a, 1, {{a, "all"}});
+    coordinator_.set_offset("g", "orders", 0, {7, -1, "", now_});
+    coordinator_.set_offset("g", "orders", 1, {9, -1, "", now_});
+    coordinator_.set_offset("other", "orders", 0, {3, -1, "", now_});
+    EXPECT_EQ(coordinator_.delete_group("g", removed), ErrorCode::NonEmptyGroup);
+    EXPECT_EQ(coordinator_.offset("g", "orders", 0)->offset, 7);
+    EXPECT_EQ(coordinator_.leave("g", a, now_), ErrorCode::None);
+    EXPECT_EQ(coordinator_.delete_group("g", removed), ErrorCode::None);
+    EXPECT_EQ(removed, (std::vector<std::pair<std::string, int32_t>>{{"orders", 0}, {"orders", 1}}));
+    EXPECT_EQ(coordinator_.group("g"), nullptr);
+    EXPECT_EQ(coordinator_.offsets("g"), nullptr);
+    EXPECT_EQ(coordinator_.committed_offset_count(), 1u);  // "other" keeps its offset
+    EXPECT_EQ(coordinator_.list_groups(), (std::vector<std::pair<std::string, std::string>>{{"other", "consumer"}}));
+    // A group known only by its committed offsets (commits from outside group management).
+    removed.clear();
+    EXPECT_EQ(coordinator_.delete_group("other", removed), ErrorCode::None);
+    EXPECT_EQ(removed.size(), 1u);
+    EXPECT_EQ(coordinator_.delete_group("other", removed), ErrorCode::GroupIdNotFound);
+}
+
 TEST_F(GroupTest, SessionTimeoutOutsideTheBrokersLimitsIsRefused) {
     JoinGroupParams p = params("");
     p.session_timeout_ms = 10;

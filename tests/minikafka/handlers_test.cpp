@@ -341,6 +341,94 @@ TEST_F(HandlerTest, CommittedOffsetsPersistAndLeaveWithTheirTopic) {
     EXPECT_EQ(committed(), -1);  // the tombstone was replayed too
 }
 
+TEST_F(HandlerTest, DeleteGroupsTombstonesTheOffsetsAndAnswersAfterTheFsync) {
+    produce("orders", test::make_batch_of(5));
+    call(ApiKey::OffsetCommit, 2, [](KafkaWriter& w) {
+        w.string("billing");
+        w.i32(-1);
+        w.string("");
+        w.i64(-1);
+        w.array_length(1);
+        w.string("orders");
+        w.array_length(1);
+        w.i32(0);
+        w.i64(4);
+        w.nullable_string(std::nullopt);
+    });
+    run_pending();
+    auto delete_groups = [&](std::vector<std::string> ids) {
+        return call(ApiKey::DeleteGroups, 1, [&](KafkaWriter& w) {
+            w.array_length(ids.size());
+            for (const auto& id : ids) w.string(id);
+        });
+    };
+    auto reply = delete_groups({"billing", "nobody"});
+    EXPECT_FALSE(reply->ready());  // the tombstone is not on disk yet
+    run_pending();
+    ASSERT_TRUE(reply->ready());
+    KafkaReader in = body_of(*reply);
+    EXPECT_EQ(in.i32(), 0);  // throttle
+    ASSERT_EQ(in.i32(), 2);
+    EXPECT_EQ(in.string(), "billing");
+    EXPECT_EQ(in.i16(), 0);
+    EXPECT_EQ(in.string(), "nobody");
+    EXPECT_EQ(in.i16(), static_cast<int16_t>(ErrorCode::GroupIdNotFound));
+    EXPECT_TRUE(in.ok());
+    EXPECT_EQ(broker_->groups.offset("billing", "orders", 0), nullptr);
+    TearDownBrokerOnly();
+    EXPECT_EQ(broker_->groups.offset("billing", "orders", 0), nullptr);  // the tombstone was replayed
+    EXPECT_TRUE(delete_groups({"billing"})->ready());                    // nothing to write: answered at once
+}
+
+TEST_F(HandlerTest, AlterConfigsReplacesATopicsOverridesWhileItIsInUse) {
+    produce("orders", test::make_batch_of(5));
+    auto alter = [&](int8_t type, const std::string& name, std::vector<std::pair<std::string, const char*>> configs,
+                     bool validate_only = false) {
+        auto reply = call(ApiKey::AlterConfigs, 1, [&](KafkaWriter& w) {
+            w.array_length(1);
+            w.i8(type);
+            w.string(name);
+            w.array_length(configs.size());
+            for (const auto& [key, value] : configs) {
+                w.string(key);
+                w.nullable_string(value ? std::optional<std::string_view>(value) : std::nullopt);
+            }
+            w.boolean(validate_only);
+        });
+        KafkaReader in = body_of(*reply);
+        in.i32();
+        EXPECT_EQ(in.i32(), 1);
+        auto error = static_cast<ErrorCode>(in.i16());
+        in.nullable_string();
+        EXPECT_EQ(in.i8(), type);
+        EXPECT_EQ(in.string(), name);
+        EXPECT_TRUE(in.ok());
+        return error;
+    };
+    const LogConfig defaults;
+    auto config = [&] { return broker_->logs.find("orders")->config; };
+    EXPECT_EQ(alter(2, "orders", {{"retention.ms", "1000"}, {"segment.bytes", "100000"}}), ErrorCode::None);
+    EXPECT_EQ(config().retention_ms, 1000);
+    EXPECT_EQ(broker_->logs.partition("orders", 0)->config().segment_bytes, 100000);  // the live log too
+    // Not incremental: what is left out (or sent as null) goes back to the default.
+    EXPECT_EQ(alter(2, "orders", {{"segment.bytes", "200000"}, {"retention.ms", nullptr}}), ErrorCode::None);
+    EXPECT_EQ(config().retention_ms, defaults.retention_ms);
+    EXPECT_EQ(config().segment_bytes, 200000);
+    EXPECT_EQ(alter(2, "orders", {{"segment.bytes", "300000"}}, true), ErrorCode::None);  // validate_only
+    EXPECT_EQ(alter(2, "orders", {{"segment.bytes", "3"}}), ErrorCode::InvalidConfig);
+    EXPECT_EQ(alter(2, "orders", {{"no.such.config", "1"}}), ErrorCode::InvalidConfig);
+    EXPECT_EQ(config().segment_bytes, 200000);  // none of the three changed anything
+    EXPECT_EQ(alter(2, "missing", {}), ErrorCode::UnknownTopicOrPartition);
+    EXPECT_EQ(alter(4, "0", {{"log.retention.ms", "1"}}), ErrorCode::InvalidRequest);
+    EXPECT_EQ(alter(4, "0", {}), ErrorCode::None);
+    TearDownBrokerOnly();
+    EXPECT_EQ(config().segment_bytes, 200000);  // read back from topic-configs/orders.properties
+    EXPECT_EQ(alter(2, "orders", {}), ErrorCode::None);
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/topic-configs/orders.properties"));
+    TearDownBrokerOnly();
+    EXPECT_EQ(config().segment_bytes, defaults.segment_bytes);
+}
+
 // Fuzz-style: every API's handler gets random and truncated bodies at every version it speaks.
 // It must decode or refuse (false = close the connection), never crash or read out of bounds
 // (the sanitizer build watches), and the broker must still answer a valid request afterwards.

@@ -1,10 +1,11 @@
 """kafka-python 2.0.2 (pure Python, its own protocol code) against minikafka: producer, consumer
-group with commit and resume, offsets for times, and the admin client."""
+group with commit and resume, offsets for times, and the admin client (topics, configs, groups)."""
 import time
 import unittest
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
+from kafka.errors import GroupIdNotFoundError, NonEmptyGroupError, NoError
 
 import tap
 from servers import Server
@@ -13,7 +14,8 @@ from servers import Server
 class KafkaPython(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = Server("MINIKAFKA_BIN", "--group.initial.rebalance.delay.ms", "0")
+        cls.server = Server("MINIKAFKA_BIN", "--group.initial.rebalance.delay.ms", "0",
+                            "--log.retention.check.interval.ms", "200")
         cls.bootstrap = f"127.0.0.1:{cls.server.port}"
 
     @classmethod
@@ -97,6 +99,57 @@ class KafkaPython(unittest.TestCase):
         self.assertNotIn("py-admin", admin.list_topics())
         groups = admin.list_consumer_groups()
         self.assertIsInstance(groups, list)
+        admin.close()
+
+    def test_alter_configs_lowers_retention_and_a_finished_group_is_deleted(self):
+        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
+        admin.create_topics([NewTopic("aging", 1, 1, topic_configs={"segment.bytes": "1024"})])
+        producer = KafkaProducer(bootstrap_servers=self.bootstrap)
+        for i in range(30):  # one batch per send: 200-byte records fill a 1 KB segment in four
+            producer.send("aging", f"{i:03d}".encode() * 66).get(10)
+        producer.close()
+        consumer = KafkaConsumer("aging", bootstrap_servers=self.bootstrap, group_id="agers",
+                                 auto_offset_reset="earliest", enable_auto_commit=False)
+        read = 0
+        deadline = time.monotonic() + 30
+        while read < 30 and time.monotonic() < deadline:
+            read += sum(len(records) for records in consumer.poll(timeout_ms=200).values())
+        self.assertEqual(read, 30)
+        consumer.commit()
+        consumer.close()
+
+        # AlterConfigs is not incremental: segment.bytes is sent again, or it would go back to
+        # the default.
+        [response] = [admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, "aging",
+                                                          configs={"retention.ms": "1", "segment.bytes": "1024"})])]
+        self.assertEqual([r[0] for r in response.resources], [0])
+        [described] = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, "aging",
+                                                             configs={"retention.ms": None})])
+        [(_, _, _, _, entries)] = described.resources
+        self.assertEqual([(e[0], e[1], e[3]) for e in entries], [("retention.ms", "1", 1)])  # 1 = dynamic topic
+        # The next retention run deletes every segment, the active one too (a new empty one takes
+        # its place): the log is empty and starts where it ended.
+        tp = TopicPartition("aging", 0)
+        reader = KafkaConsumer(bootstrap_servers=self.bootstrap)
+        deadline = time.monotonic() + 30
+        while reader.beginning_offsets([tp])[tp] < 30 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertEqual((reader.beginning_offsets([tp])[tp], reader.end_offsets([tp])[tp]), (30, 30))
+        reader.close()
+        [refused] = [admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, "aging",
+                                                         configs={"retention.ms": "soon"})])]
+        self.assertEqual(refused.resources[0][0], 40)  # INVALID_CONFIG
+
+        # A group with a member may not be deleted; one whose consumers are gone may.
+        busy = KafkaConsumer("aging", bootstrap_servers=self.bootstrap, group_id="busy")
+        deadline = time.monotonic() + 30
+        while not busy.assignment() and time.monotonic() < deadline:
+            busy.poll(timeout_ms=200)
+        self.assertEqual(admin.delete_consumer_groups(["agers", "never-existed", "busy"]),
+                         [("agers", NoError), ("never-existed", GroupIdNotFoundError), ("busy", NonEmptyGroupError)])
+        busy.close()
+        self.assertNotIn("agers", [group for group, _ in admin.list_consumer_groups()])
+        self.assertEqual(admin.list_consumer_group_offsets("agers"), {})
         admin.close()
 
 
