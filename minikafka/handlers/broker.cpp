@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "reply.hpp"
+
 namespace minikafka {
 
 Broker::Broker(BrokerConfig config_, LogConfig log_defaults, GroupConfig group_config, std::string data_dir,
@@ -77,6 +79,12 @@ void Broker::compact_offsets_if_worthwhile() {
         if (const auto* offsets = groups.offsets(group))
             for (const auto& [key, value] : *offsets) live.push_back({group, key.first, key.second, value});
     offset_store.compact_if_worthwhile(live);
+}
+
+void Broker::answer_when_offsets_are_on_disk(Reply& reply) {
+    compact_offsets_if_worthwhile();
+    auto deferred = reply.defer();
+    services.background->sync({offset_store.file()}, [deferred] { deferred->finish(); });
 }
 
 void Broker::add_fetch_waiter(std::shared_ptr<FetchWaiter> waiter) {

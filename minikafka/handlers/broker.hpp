@@ -31,6 +31,8 @@
 
 namespace minikafka {
 
+class Reply;
+
 struct BrokerConfig {
     int32_t node_id = 0;  // broker.id
     std::string advertised_host = "127.0.0.1";
@@ -85,6 +87,9 @@ public:
 
     // Rewrites the committed-offsets file when it is mostly superseded commits.
     void compact_offsets_if_worthwhile();
+    // After offset records (commits, tombstones) were appended: `reply` leaves once the fsync
+    // covering them is done, so what a client was told is stored survives a crash.
+    void answer_when_offsets_are_on_disk(Reply& reply);
 
     void add_fetch_waiter(std::shared_ptr<FetchWaiter> waiter);
     void records_appended();

@@ -107,11 +107,7 @@ bool handle_delete_groups(Broker& broker, const RequestHeader& header, KafkaRead
     }
     KafkaWriter out = reply.writer();
     encode_delete_groups_response(out, header.api_version, results);
-    if (tombstones) {
-        broker.compact_offsets_if_worthwhile();
-        auto deferred = reply.defer();
-        broker.services.background->sync({broker.offset_store.file()}, [deferred] { deferred->finish(); });
-    }
+    if (tombstones) broker.answer_when_offsets_are_on_disk(reply);
     return true;
 }
 

@@ -41,11 +41,7 @@ bool handle_offset_commit(Broker& broker, const RequestHeader& header, KafkaRead
     }
     KafkaWriter out = reply.writer();
     encode_offset_commit_response(out, header.api_version, results);
-    if (stored) {
-        broker.compact_offsets_if_worthwhile();
-        auto deferred = reply.defer();
-        broker.services.background->sync({broker.offset_store.file()}, [deferred] { deferred->finish(); });
-    }
+    if (stored) broker.answer_when_offsets_are_on_disk(reply);
     return true;
 }
 

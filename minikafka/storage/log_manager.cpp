@@ -161,9 +161,10 @@ LogManager::Result LogManager::set_topic_config(std::string_view name, const std
     topic->config = config;
     topic->overrides = overrides;
     for (const auto& partition : topic->partitions) partition->set_config(config);
-    std::string listed = properties_text(overrides);
+    std::string listed = properties_text(overrides);  // "a=1\nb=2\n" -> "a=1 b=2"
     std::replace(listed.begin(), listed.end(), '\n', ' ');
-    mb::log::info("topic {}: config overrides now: {}", name, overrides.empty() ? "none" : listed);
+    if (!listed.empty()) listed.pop_back();
+    mb::log::info("topic {}: config overrides now: {}", name, listed.empty() ? "none" : listed);
     return {};
 }
 
