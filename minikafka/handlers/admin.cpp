@@ -18,6 +18,9 @@ bool assignment_is_ours(const std::vector<std::vector<int32_t>>& assignments, in
     return true;
 }
 
+// DescribeConfigs and AlterConfigs know two kinds of resource (Kafka also has broker loggers).
+constexpr std::string_view kOnlyTopicAndBrokerConfigs = "only topic (2) and broker (4) resources have configs here";
+
 }  // namespace
 
 bool handle_create_topics(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
@@ -142,7 +145,7 @@ bool handle_describe_configs(Broker& broker, const RequestHeader& header, KafkaR
                                           ConfigSource::StaticBroker});
         } else {
             result.error = ErrorCode::InvalidRequest;
-            result.message = "only topic (2) and broker (4) resources have configs here";
+            result.message = kOnlyTopicAndBrokerConfigs;
         }
     }
     KafkaWriter out = reply.writer();
@@ -172,7 +175,7 @@ bool handle_alter_configs(Broker& broker, const RequestHeader& header, KafkaRead
                                          resource.configs[0].name);
         } else {
             result.error = ErrorCode::InvalidRequest;
-            result.message = "only topic (2) and broker (4) resources have configs here";
+            result.message = kOnlyTopicAndBrokerConfigs;
         }
     }
     KafkaWriter out = reply.writer();

@@ -120,8 +120,8 @@ class KafkaPython(unittest.TestCase):
 
         # AlterConfigs is not incremental: segment.bytes is sent again, or it would go back to
         # the default.
-        [response] = [admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, "aging",
-                                                          configs={"retention.ms": "1", "segment.bytes": "1024"})])]
+        response = admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, "aging",
+                                                       configs={"retention.ms": "1", "segment.bytes": "1024"})])
         self.assertEqual([r[0] for r in response.resources], [0])
         [described] = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, "aging",
                                                              configs={"retention.ms": None})])
@@ -136,8 +136,8 @@ class KafkaPython(unittest.TestCase):
             time.sleep(0.1)
         self.assertEqual((reader.beginning_offsets([tp])[tp], reader.end_offsets([tp])[tp]), (30, 30))
         reader.close()
-        [refused] = [admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, "aging",
-                                                         configs={"retention.ms": "soon"})])]
+        refused = admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, "aging",
+                                                      configs={"retention.ms": "soon"})])
         self.assertEqual(refused.resources[0][0], 40)  # INVALID_CONFIG
 
         # A group with a member may not be deleted; one whose consumers are gone may.
