@@ -94,7 +94,9 @@ int64_t first_offset_at_or_after(std::string_view batch, int64_t target_timestam
         int32_t length = records.varint();
         size_t start = records.position();
         records.i8();
-        int64_t timestamp = h.base_timestamp + records.varlong();
+        // Wraps on overflow, as Kafka's Java arithmetic does: the bytes come from a producer.
+        int64_t timestamp =
+            static_cast<int64_t>(static_cast<uint64_t>(h.base_timestamp) + static_cast<uint64_t>(records.varlong()));
         int32_t offset_delta = records.varint();
         if (!records.ok()) break;
         if (timestamp >= target_timestamp) return h.base_offset + offset_delta;

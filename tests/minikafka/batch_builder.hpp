@@ -38,7 +38,10 @@ inline std::string make_batch(const std::vector<TestRecord>& records, int64_t ba
         rw.varint(0);  // headers
         w.varint(static_cast<int64_t>(rec.size()));
         w.bytes(rec.readable());
-        max_timestamp = std::max(max_timestamp, base_timestamp + r.timestamp_delta);
+        // A record's timestamp wraps past the int64 range, as in Kafka (Java arithmetic).
+        int64_t timestamp =
+            static_cast<int64_t>(static_cast<uint64_t>(base_timestamp) + static_cast<uint64_t>(r.timestamp_delta));
+        max_timestamp = std::max(max_timestamp, timestamp);
     }
     mb::ByteBuffer batch;
     KafkaWriter b(batch);

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 
 #include "batch_builder.hpp"
@@ -82,6 +83,16 @@ TEST(RecordBatch, LogAppendTimeRestampsAndKeepsTheCrcValid) {
     ASSERT_EQ(validate_batch(batch, h), BatchCheck::ok);
     EXPECT_EQ(h.max_timestamp, 777);
     EXPECT_TRUE(h.attributes & 0x8);
+}
+
+// A producer chooses every timestamp byte: a record delta that overflows the base timestamp
+// wraps (as Kafka's Java arithmetic does) instead of being undefined behaviour.
+TEST(RecordBatch, TimestampSearchSurvivesOverflowingDeltas) {
+    constexpr int64_t kLate = std::numeric_limits<int64_t>::max() - 10;
+    std::string batch = test::make_batch({{"", "a", 0}, {"", "b", int64_t{1} << 62}, {"", "c", 5}}, kLate);
+    EXPECT_EQ(first_offset_at_or_after(batch, kLate + 5), 2);  // "b" wrapped to a negative time
+    EXPECT_EQ(first_offset_at_or_after(batch, kLate), 0);
+    EXPECT_EQ(first_offset_at_or_after(batch, kLate + 6), -1);
 }
 
 TEST(RecordBatch, RandomBytesNeverValidate) {
