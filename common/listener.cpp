@@ -6,7 +6,12 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include <sys/resource.h>
+
+#include <chrono>
 
 #include <memory>
 #include <stdexcept>
@@ -37,8 +42,12 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, ConnectionHandler han
         auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
         if (ec) {
-            // EMFILE and friends: log, keep serving the clients we have, try again.
-            log::warn("accept failed: {}", ec.message());
+            // EMFILE and friends: keep serving the clients we have and try again soon. Not at
+            // once: the pending connection keeps the socket readable, and an immediate retry
+            // would spin on the same error.
+            log::warn("accept failed: {}; retrying in 100 ms", ec.message());
+            asio::steady_timer pause(executor, std::chrono::milliseconds(100));
+            co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
             continue;
         }
         // Small replies must leave at once, not wait for Nagle's algorithm to coalesce them:
@@ -53,6 +62,18 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, ConnectionHandler han
             }
         });
     }
+}
+
+void raise_open_files_limit() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    if (limit.rlim_cur < limit.rlim_max) {
+        rlimit raised = limit;
+        raised.rlim_cur = limit.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+    }
+    if (limit.rlim_cur < 4096)
+        log::warn("only {} file descriptors allowed (ulimit -n): fewer clients and files than usual", limit.rlim_cur);
 }
 
 void on_stop_signal(asio::io_context& io, std::function<void()> on_stop) {

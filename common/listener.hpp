@@ -30,10 +30,16 @@ using tcp = asio::ip::tcp;
 tcp::acceptor listen(asio::io_context& io, const std::string& bind, uint16_t port, std::string_view what = "");
 
 // Runs until the acceptor is closed. A handler that throws ends only its own connection.
+// When accept fails (EMFILE: no descriptor left) it waits a moment before trying again.
 // co_spawn it from plain code (main, a server's start()); awaiting it with a temporary handler
 // from inside another coroutine trips a GCC 12 bug (see docs/architecture.md).
 using ConnectionHandler = std::function<asio::awaitable<void>(tcp::socket)>;
 asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, ConnectionHandler handler);
+
+// Every connection holds a file descriptor (and in minikafka every segment file does too). The
+// soft limit is often 1024 while the hard limit is far higher: like Redis (adjustOpenFilesLimit),
+// raise the soft limit to the hard one at start, and log the budget when it stays small.
+void raise_open_files_limit();
 
 // Calls `on_stop` once, on the io_context's thread, when SIGINT or SIGTERM arrives.
 void on_stop_signal(asio::io_context& io, std::function<void()> on_stop);

@@ -206,7 +206,18 @@ private:
         metrics_.requests.inc();
         std::shared_ptr<Reply> reply = take_reply();
         reply->start(header);
-        if (!dispatch(broker_, header, in, *reply)) {
+        bool decoded = false;
+        try {
+            decoded = dispatch(broker_, header, in, *reply);
+        } catch (const std::exception& e) {
+            // Handlers answer the errors a client can act on with Kafka error codes; what is
+            // left (the disk refusing a write, no file descriptors left) ends this connection
+            // with a log line. The client reconnects and retries; everyone else goes on.
+            mb::log::error("{}: {} v{} failed: {}; closing the connection", peer(), api_name(header.api_key),
+                           header.api_version, e.what());
+            return false;
+        }
+        if (!decoded) {
             mb::log::warn("{}: could not decode {} v{} (correlation id {}); closing", peer(), api_name(header.api_key),
                           header.api_version, header.correlation_id);
             return false;
@@ -421,6 +432,7 @@ int run_server(const mb::Options& options) {
         group_config.max_session_timeout_ms = static_cast<int32_t>(options.integer("group.max.session.timeout.ms"));
         group_config.initial_rebalance_delay_ms = options.integer("group.initial.rebalance.delay.ms");
         Broker broker(config, log_defaults(options), group_config, dir, services);
+        mb::net::raise_open_files_limit();  // before load(): every segment file holds a descriptor
         broker.load();
 
         mb::Metrics metrics;

@@ -79,6 +79,7 @@ public:
     }
 
     void start(const std::string& bind, uint16_t port) {
+        mb::net::raise_open_files_limit();
         acceptor_.emplace(mb::net::listen(io_, bind, port));
         asio::co_spawn(
             io_, mb::net::accept_loop(*acceptor_, [this](tcp::socket socket) { return adopt(std::move(socket)); }),

@@ -37,6 +37,10 @@ void Broker::flush_if_due(const std::shared_ptr<PartitionLog>& log) {
     services.run_later(0, [this, log] { start_flush(log); });
 }
 
+void Broker::sync_rolled_segments(PartitionLog& log) {
+    if (auto rolled = log.take_rolled_files(); !rolled.empty()) services.background->sync(std::move(rolled), [] {});
+}
+
 void Broker::start_flush(const std::shared_ptr<PartitionLog>& log) {
     FlushJob job = log->begin_flush();
     auto files = job.files;
@@ -54,9 +58,8 @@ void Broker::tick() {
     groups.tick(now);  // session timeouts, rebalance deadlines
     for (auto& [name, topic] : logs.topics_mutable()) {
         for (const auto& log : topic.partitions) {
-            flush_if_due(log);  // flush.ms
-            if (auto rolled = log->take_rolled_files(); !rolled.empty())
-                services.background->sync(std::move(rolled), [] {});
+            flush_if_due(log);           // flush.ms
+            sync_rolled_segments(*log);  // retention below may roll an expired active segment
             if (retention) {
                 std::vector<std::string> deleted = log->enforce_retention(now);
                 if (!deleted.empty()) services.background->remove(std::move(deleted));

@@ -75,6 +75,9 @@ public:
     // Durability: after appending to `log`, start an fsync if the flush policy asks for one
     // (or leave it to the fsync in flight, which restarts when it finishes).
     void flush_if_due(const std::shared_ptr<PartitionLog>& log);
+    // After a roll: the old segment's files go to disk in the background now, as Kafka flushes a
+    // rolled segment at once, and then close (its indexes are not needed open any more).
+    void sync_rolled_segments(PartitionLog& log);
     // Periodic work: flush.ms, retention, segment deletion. The wiring calls it every tick_ms.
     static constexpr int64_t kTickMs = 100;
     void tick();

@@ -96,8 +96,18 @@ bool handle_produce(Broker& broker, const RequestHeader& header, KafkaReader& bo
                                                              : ErrorCode::OutOfOrderSequenceNumber;
             continue;
         }
-        PartitionLog::Appended appended = log->append(*partition.records, batch, now);
+        PartitionLog::Appended appended;
+        try {
+            appended = log->append(*partition.records, batch, now);
+        } catch (const std::exception& e) {
+            // The disk refused (full, no file descriptor for a new segment): as Kafka, this
+            // partition answers KAFKA_STORAGE_ERROR and the producer retries; the log is unchanged.
+            mb::log::error("produce to {}-{} failed: {}", partition.topic, partition.partition, e.what());
+            result.error = ErrorCode::KafkaStorageError;
+            continue;
+        }
         log->producers.record(batch, appended.base_offset);
+        broker.sync_rolled_segments(*log);
         if (broker.tracing)
             broker.trace("produce topic={} partition={} records={} -> segment {}.log @ {} -> offset {}{}",
                          partition.topic, partition.partition, batch.record_count,

@@ -66,6 +66,7 @@ enum class ErrorCode : int16_t {
     InvalidConfig = 40,
     InvalidRequest = 42,
     UnsupportedForMessageFormat = 43,
+    KafkaStorageError = 56,  // the broker's disk refused (e.g. no file descriptor left)
     OutOfOrderSequenceNumber = 45,
     DuplicateSequenceNumber = 46,
     InvalidProducerEpoch = 47,

@@ -125,12 +125,36 @@ LogManager::Result LogManager::create_topic(std::string_view name, int32_t parti
     if (validate_only) return {};
     topic.overrides = overrides;
     if (!overrides.empty()) save_overrides(name, overrides);
-    for (int32_t p = 0; p < partitions; ++p)
-        topic.partitions.push_back(std::make_shared<PartitionLog>(partition_dir(name, p), topic.config, now_ms));
-    sync_directory(data_dir_);
+    if (Result failed = add_partitions(topic, partitions, now_ms); failed.error != ErrorCode::None) {
+        if (!overrides.empty()) save_overrides(name, {});
+        return failed;
+    }
     mb::log::info("created topic {} ({} partitions)", name, partitions);
     topics_.emplace(std::string(name), std::move(topic));
     return {};
+}
+
+LogManager::Result LogManager::add_partitions(Topic& topic, int32_t new_total, int64_t now_ms) {
+    size_t before = topic.partitions.size();
+    try {
+        for (auto p = static_cast<int32_t>(before); p < new_total; ++p)
+            topic.partitions.push_back(
+                std::make_shared<PartitionLog>(partition_dir(topic.name, p), topic.config, now_ms));
+        sync_directory(data_dir_);  // the new directories survive a crash
+        return {};
+    } catch (const std::exception& e) {
+        // All or nothing: a topic left with some of its partitions on disk would come back at
+        // the next start with a different partition count than the client was told.
+        // The partition that failed made its directory too; close the files, then remove.
+        size_t made = std::min(topic.partitions.size() + 1, static_cast<size_t>(new_total));
+        topic.partitions.resize(before);
+        for (size_t p = before; p < made; ++p) {
+            std::error_code ignored;
+            fs::remove_all(partition_dir(topic.name, static_cast<int32_t>(p)), ignored);
+        }
+        mb::log::error("topic {}: cannot create partitions {}..{}: {}", topic.name, before, new_total - 1, e.what());
+        return {ErrorCode::KafkaStorageError, fmt::format("cannot create the partitions' files: {}", e.what())};
+    }
 }
 
 LogManager::Result LogManager::configure(LogConfig& config, const std::vector<ConfigEntry>& overrides) const {
@@ -196,9 +220,7 @@ LogManager::Result LogManager::create_partitions(std::string_view name, int32_t 
     if (new_total > kMaxPartitions)
         return {ErrorCode::InvalidPartitions, fmt::format("number of partitions must be at most {}", kMaxPartitions)};
     if (validate_only) return {};
-    for (int32_t p = current; p < new_total; ++p)
-        topic->partitions.push_back(std::make_shared<PartitionLog>(partition_dir(name, p), topic->config, now_ms));
-    sync_directory(data_dir_);
+    if (Result failed = add_partitions(*topic, new_total, now_ms); failed.error != ErrorCode::None) return failed;
     mb::log::info("topic {} now has {} partitions", name, new_total);
     return {};
 }

@@ -70,6 +70,8 @@ private:
     std::string config_path(std::string_view topic) const;
     // The defaults with `overrides` applied, or the first override that is not valid.
     Result configure(LogConfig& config, const std::vector<ConfigEntry>& overrides) const;
+    // Opens partitions up to `new_total`; on failure removes what it made (KAFKA_STORAGE_ERROR).
+    Result add_partitions(Topic& topic, int32_t new_total, int64_t now_ms);
     void save_overrides(std::string_view topic, const std::vector<ConfigEntry>& overrides) const;
 
     std::string data_dir_;

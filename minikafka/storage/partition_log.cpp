@@ -46,6 +46,7 @@ PartitionLog::PartitionLog(std::string dir, LogConfig config, int64_t now_ms)
         // Only the last segment can have been written when the broker stopped; older ones were
         // complete (and flushed) when they were rolled.
         segments_.push_back(Segment::open(dir_, bases[i], config_.index_interval_bytes, last, truncated));
+        if (!last) segments_.back()->seal();
         if (truncated > 0) {
             recovered_truncated_bytes_ = truncated;
             mb::log::warn("{}: recovery truncated {} bytes of a torn or corrupt tail of {}", dir_, truncated,
@@ -63,12 +64,15 @@ int64_t PartitionLog::size_bytes() const {
 }
 
 void PartitionLog::roll(int64_t now_ms) {
+    // The new segment first: if its files cannot be made, the old one stays active, unchanged.
+    auto next = Segment::create(dir_, log_end_offset(), config_.index_interval_bytes);
+    // The old segment's files are flushed in the background (they close after that fsync).
     Segment& old = *segments_.back();
-    old.release_reserved_space();
     rolled_files_.push_back(old.log_file());
     rolled_files_.push_back(old.offset_index().file());
     rolled_files_.push_back(old.time_index().file());
-    segments_.push_back(Segment::create(dir_, log_end_offset(), config_.index_interval_bytes));
+    old.seal();
+    segments_.push_back(std::move(next));
     active_since_ms_ = now_ms;
 }
 
@@ -190,12 +194,10 @@ void PartitionLog::when_flushed(int64_t offset, std::function<void()> callback) 
 std::vector<std::shared_ptr<File>> PartitionLog::take_rolled_files() { return std::exchange(rolled_files_, {}); }
 
 std::vector<std::shared_ptr<File>> PartitionLog::all_files() const {
-    std::vector<std::shared_ptr<File>> files;
-    for (const auto& segment : segments_) {
-        files.push_back(segment->log_file());
-        files.push_back(segment->offset_index().file());
-        files.push_back(segment->time_index().file());
-    }
+    std::vector<std::shared_ptr<File>> files = rolled_files_;  // indexes of a roll not yet flushed
+    for (const auto& segment : segments_) files.push_back(segment->log_file());
+    files.push_back(segments_.back()->offset_index().file());  // sealed segments closed theirs
+    files.push_back(segments_.back()->time_index().file());
     return files;
 }
 

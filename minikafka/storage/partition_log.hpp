@@ -107,7 +107,7 @@ public:
     // Idempotent producers' recent sequence numbers for this partition (model/producer_state.hpp).
     ProducerStateTable producers;
 
-    // Every file of every segment (for a final flush at shutdown, and deletion of the topic).
+    // Every open file: each segment's .log and the active segment's indexes (the final flush).
     std::vector<std::shared_ptr<File>> all_files() const;
 
 private:

@@ -166,9 +166,11 @@ void Segment::append(std::string_view head, std::string_view tail, const RecordB
     max_timestamp_ = std::max(max_timestamp_, header.max_timestamp);
 }
 
-void Segment::release_reserved_space() {
+void Segment::seal() {
     if (reserved_ > size_) log_->truncate(size_);  // frees the blocks past the end
     reserved_ = size_;
+    index_.close_file();
+    time_index_.close_file();
 }
 
 std::optional<BatchLocation> Segment::find(int64_t offset) const {

@@ -57,8 +57,10 @@ public:
     // Appends one validated batch. `head` is its first 8 bytes (the rewritten baseOffset) and
     // `tail` the rest, written together with one pwritev.
     void append(std::string_view head, std::string_view tail, const RecordBatchHeader& header);
-    // The segment stops being the active one: give back the blocks reserved past its end.
-    void release_reserved_space();
+    // The segment stops being the active one: give back the blocks reserved past its end, and
+    // close its index files - only the active segment's indexes are written, and the entries
+    // stay in memory - so that an old segment holds one file descriptor (its .log), not three.
+    void seal();
 
     // The first batch whose last offset is >= `offset` (nullopt: none in this segment).
     std::optional<BatchLocation> find(int64_t offset) const;

@@ -48,7 +48,8 @@ public:
     // a log of `log_size` bytes - the caller then rebuilds it by scanning the log.
     bool load(int64_t log_size);
     void append(int64_t offset, uint32_t position);
-    void clear();  // empties the file too (before a rebuild)
+    void clear();                         // empties the file too (before a rebuild)
+    void close_file() { file_.reset(); }  // sealed segment: no more appends, entries stay
 
     // The last entry whose offset is <= `offset` (nullopt: start at position 0).
     std::optional<OffsetPosition> floor(int64_t offset) const;
@@ -70,6 +71,7 @@ public:
     bool load(int64_t next_offset);
     void append(int64_t timestamp, int64_t offset);  // ignored unless the time moved forward
     void clear();
+    void close_file() { file_.reset(); }
 
     // The last entry whose timestamp is < `timestamp`: every record before its offset is older
     // than `timestamp`, so a search for the first record at or after it may start there.

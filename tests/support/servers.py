@@ -9,6 +9,7 @@ Run these scripts with Debian's /usr/bin/python3: the python3-redis/pika/kafka p
 """
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -20,8 +21,10 @@ _LISTENING = re.compile(r"(admin http )?listening on [0-9.]+:([0-9]+)")
 
 
 class Server:
-    def __init__(self, env_var, *args, dir=None, ready_timeout=30.0):
+    def __init__(self, env_var, *args, dir=None, ready_timeout=30.0, open_files=None):
+        """open_files: the server's RLIMIT_NOFILE (soft and hard), to test running out of them."""
         self.binary = os.environ[env_var]
+        self.descriptor_limit = open_files
         self.args = list(args)
         self.own_dir = dir is None
         self.dir = dir or tempfile.mkdtemp(prefix="minibrokers-test-")
@@ -34,8 +37,15 @@ class Server:
 
     def start(self):
         self.port = self.admin_port = 0
+        limit = self.descriptor_limit
+
+        def limit_descriptors():
+            if limit:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
         self.proc = subprocess.Popen([self.binary, "--port", "0", "--dir", self.dir, *self.args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     preexec_fn=limit_descriptors)
         wants_admin = "--admin-port" in self.args
         ready = threading.Event()
         lines = self.log_lines
@@ -58,6 +68,16 @@ class Server:
         if not ready.wait(self.ready_timeout) or not self.port:
             self.proc.kill()
             raise RuntimeError("server did not start:\n" + self.log())
+
+    def open_files(self):
+        """What the server's file descriptors point at (paths, "socket:[...]", ...)."""
+        targets = []
+        for fd in os.listdir(f"/proc/{self.proc.pid}/fd"):
+            try:
+                targets.append(os.readlink(f"/proc/{self.proc.pid}/fd/{fd}"))
+            except FileNotFoundError:  # closed meanwhile
+                pass
+        return targets
 
     def log(self):
         return "".join(self.log_lines)
