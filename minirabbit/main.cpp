@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
         metrics.gauge("minirabbit_message_memory_bytes", "Bytes held by live messages (the watermark's measure).",
                       [] { return static_cast<double>(rabbit::Message::live_bytes()); });
         boost::asio::io_context io(1);
+        mb::net::raise_open_files_limit();
         auto acceptor = mb::net::listen(io, options.text("bind"), static_cast<uint16_t>(options.integer("port")));
         rabbit::AdminContext admin{broker, [&] { return server.connection_infos(); }, [&] { server.after_batch(); }};
         if (!options.text("admin-port").empty())

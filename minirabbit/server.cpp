@@ -103,7 +103,12 @@ private:
             }
             connection_.on_bytes(in_);
             connection_.end_of_batch();
-            server_.after_batch();
+            if (!server_.after_batch()) {
+                // The disk refused the definitions: this batch's replies (a durable declare-ok
+                // among them) are withdrawn and the connection closes with INTERNAL_ERROR.
+                connection_.out().clear();
+                connection_.close(amqp::internal_error, "definitions could not be written to disk");
+            }
             // A client that sends requests but does not read the replies (or deliveries) stops being
             // read until the writer catches up: TCP's own back-pressure, passed on.
             while (connection_.out().size() > kStopReadingAbove && !closing_) {
@@ -243,12 +248,20 @@ void Server::schedule_tick() {
     });
 }
 
-void Server::after_batch() {
+bool Server::after_batch() {
     // Durable declarations are on disk before their -ok replies are written (the writer coroutine
     // runs only after this returns), as RabbitMQ commits definitions before answering.
-    if (definitions_dirty_) {
-        definitions_dirty_ = false;
-        if (save_definitions) save_definitions();
+    bool saved = true;
+    if (definitions_dirty_ && save_definitions) {
+        try {
+            save_definitions();
+            definitions_dirty_ = false;
+            if (std::exchange(definitions_failing_, false)) mb::log::info("definitions saved again");
+        } catch (const std::exception& e) {
+            // Retried after every batch and tick; said once until it works again.
+            if (!std::exchange(definitions_failing_, true)) mb::log::error("definitions not saved: {}", e.what());
+            saved = false;
+        }
     }
     if (flush_journal) flush_journal();
     bool alarm = broker_.memory_alarm();
@@ -258,6 +271,7 @@ void Server::after_batch() {
                       broker_.memory_in_use(), broker_.memory_high_watermark);
         for (Session* s : sessions_) s->connection().set_memory_alarm(alarm);
     }
+    return saved;
 }
 
 std::vector<ConnectionInfo> Server::connection_infos() const {

@@ -35,8 +35,10 @@ public:
     void start(boost::asio::io_context& io, boost::asio::ip::tcp::acceptor& acceptor);
     void stop();  // closes every connection (320 CONNECTION_FORCED), as RabbitMQ does on shutdown
 
-    // Called by each session after it handled a read batch: definitions, memory alarm.
-    void after_batch();
+    // Called by each session after it handled a read batch: definitions, memory alarm. Returns
+    // false when the definitions could not be written (logged; retried after the next batch):
+    // the batch's replies must not leave, since a durable declare-ok would promise too much.
+    bool after_batch();
     // From the journal (on this thread): everything up to `position` is on disk.
     void on_synced(uint64_t position);
     // Hooks into storage, set by main.cpp:
@@ -59,6 +61,7 @@ private:
     Broker& broker_;
     std::set<Session*> sessions_;
     bool definitions_dirty_ = false;
+    bool definitions_failing_ = false;  // the last save failed (logged once)
     bool memory_alarm_ = false;
     std::unique_ptr<boost::asio::steady_timer> tick_timer_;
 };

@@ -54,6 +54,11 @@ void Connection::on_bytes(mb::ByteBuffer& in) {
             handle_frame(parsed.frame);
         } catch (const AmqpError& error) {
             fail(error, 0);
+        } catch (const std::exception& error) {
+            // Not the client's fault (a definitions file that cannot be written, no file
+            // descriptors left): RabbitMQ closes the connection with INTERNAL_ERROR; so do we.
+            mb::log::error("{}: {}", peer_, error.what());
+            fail(hard_error(amqp::internal_error, "{}", error.what()), 0);
         }
         in.consume(parsed.consumed);
         if (blocked_) break;  // connection.blocked: leave the rest in the buffer for later

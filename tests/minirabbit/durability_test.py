@@ -1,13 +1,14 @@
 """Durability with pika: durable definitions survive a restart, persistent messages survive kill -9,
 and every publisher-confirmed message comes back, in order. A torn journal tail is dropped."""
 import os
+import socket
 import threading
 import unittest
 
 import pika
 
 import tap
-from servers import Server
+from servers import Server, wait_until
 
 
 def connect(server):
@@ -128,6 +129,37 @@ class Durability(unittest.TestCase):
         connection = connect(self.server)
         channel = connection.channel()
         self.assertEqual(channel.queue_declare("q", durable=True).method.message_count, 5)
+        connection.close()
+
+
+class DiskRefuses(unittest.TestCase):
+    """When definitions.json cannot be written (here: no file descriptor left), a durable
+    declare is not confirmed: that connection closes with 541 INTERNAL_ERROR, as RabbitMQ does,
+    the broker keeps serving, and the save is retried until it works."""
+    LIMIT = 64
+
+    def test_a_durable_declare_the_disk_refuses_is_not_confirmed(self):
+        server = Server("MINIRABBIT_BIN", open_files=self.LIMIT)
+        self.addCleanup(server.close)
+        connection = connect(server)
+        channel = connection.channel()
+        hogs = []
+        self.addCleanup(lambda: [h.close() for h in hogs])
+        while self.LIMIT - len(server.open_files()) > 0:  # idle connections take the rest
+            count = len(server.open_files())
+            hogs.append(socket.create_connection(("127.0.0.1", server.port)))
+            self.assertTrue(wait_until(lambda: len(server.open_files()) > count))
+        with self.assertRaises(pika.exceptions.ConnectionClosedByBroker) as closed:
+            channel.queue_declare("kept", durable=True)
+        self.assertEqual(closed.exception.reply_code, 541, server.log())
+
+        for h in hogs:
+            h.close()
+        definitions = os.path.join(server.dir, "definitions.json")
+        self.assertTrue(wait_until(lambda: os.path.exists(definitions) and "kept" in open(definitions).read()))
+        server.restart()
+        connection = connect(server)
+        connection.channel().queue_declare("kept", passive=True)  # 404 would close the channel
         connection.close()
 
 
