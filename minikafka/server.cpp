@@ -156,11 +156,13 @@ public:
     }
 
 private:
-    // A client may pipeline this many requests before we stop reading from it until the
-    // replies have gone out (backpressure: a client that does not read its responses cannot
-    // make the broker buffer without limit; record bytes are not buffered - they stay in the
-    // segment files until sendfile() - so replies are small).
+    // A client may pipeline this many requests, or queue this many bytes of replies, before we
+    // stop reading from it until the replies have gone out (backpressure: a client that does
+    // not read its responses cannot make the broker buffer without limit). Record bytes do not
+    // count - they stay in the segment files until sendfile() - but a Metadata reply listing
+    // thousands of topics does. Kafka goes further: one request in flight per connection.
     static constexpr size_t kMaxQueuedReplies = 1024;
+    static constexpr size_t kMaxQueuedReplyBytes = 16 << 20;
     static constexpr size_t kReadChunk = 64 * 1024;
 
     awaitable<void> read_requests() {
@@ -175,6 +177,7 @@ private:
             // of their replies in the next write.
             want = kReadChunk;
             for (;;) {
+                while (queue_is_full()) co_await reader_wakeup_.async_wait(use_tuple);
                 Frame frame = next_frame(in_.readable(), broker_.config.max_request_bytes);
                 if (frame.status == Frame::Status::need_more) {
                     if (in_.size() >= 4) {  // read the rest of a big request in few syscalls
@@ -191,8 +194,12 @@ private:
                 if (!handle_request(frame.bytes)) co_return;
                 in_.consume(frame.consumed);
             }
-            while (queue_.size() >= kMaxQueuedReplies) co_await reader_wakeup_.async_wait(use_tuple);
+            while (queue_is_full()) co_await reader_wakeup_.async_wait(use_tuple);
         }
+    }
+
+    bool queue_is_full() const {
+        return queue_.size() >= kMaxQueuedReplies || queued_reply_bytes_ >= kMaxQueuedReplyBytes;
     }
 
     bool handle_request(std::string_view frame) {
@@ -223,6 +230,8 @@ private:
             return false;
         }
         if (!reply->deferred()) reply->finish();
+        reply->queued_bytes = reply->bytes().size();  // counted as it is now (a deferred one grows little)
+        queued_reply_bytes_ += reply->queued_bytes;
         queue_.push_back(std::move(reply));
         wake_writer();
         return true;
@@ -255,6 +264,7 @@ private:
             }
             if (!co_await write(buffers)) co_return;
             for (size_t i = 0; i < sent; ++i) {
+                queued_reply_bytes_ -= queue_.front()->queued_bytes;
                 recycle(std::move(queue_.front()));
                 queue_.pop_front();
             }
@@ -334,6 +344,7 @@ private:
     std::string peer_host_;
     mb::ByteBuffer in_;
     std::deque<std::shared_ptr<Reply>> queue_;  // replies in request order
+    size_t queued_reply_bytes_ = 0;             // their bytes() when queued (see kMaxQueuedReplyBytes)
     std::vector<std::shared_ptr<Reply>> spare_;
     asio::steady_timer writer_wakeup_;  // cancelled = "a reply may be ready"
     asio::steady_timer reader_wakeup_;  // cancelled = "the queue shrank"

@@ -81,6 +81,7 @@ public:
     bool ready() const { return ready_; }
 
     std::function<void()> on_ready;  // set once by the session: "wake the writer"
+    size_t queued_bytes = 0;         // the session's count of buffered reply memory
 
 private:
     mb::ByteBuffer bytes_;

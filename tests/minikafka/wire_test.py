@@ -1,9 +1,12 @@
 """minikafka at the byte level: ApiVersions v0 and v3 (with the UNSUPPORTED_VERSION fallback a
 newer client relies on), pipelined requests answered in order, and bad input - an oversized or
 malformed request, an unknown API - closing only that connection while others keep working."""
+import re
 import socket
 import struct
+import time
 import unittest
+import urllib.request
 
 import tap
 from servers import Server, wait_until
@@ -113,6 +116,53 @@ class Wire(unittest.TestCase):
         sock = self.connect()
         sock.sendall(frame(18, 0, 3))
         self.assertEqual(api_versions_v0(read_response(sock))[:2], (3, 0))
+
+
+class Backpressure(unittest.TestCase):
+    def test_a_client_that_does_not_read_stops_being_read_once_16_mb_of_replies_wait(self):
+        server = Server("MINIKAFKA_BIN", "--admin-port", "0")
+        self.addCleanup(server.close)
+        # 400 topics with 200-character names: each Metadata (all topics) reply is ~100 KB.
+        names = [f"{i:04d}".ljust(200, "t") for i in range(400)]
+        create = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+        self.addCleanup(create.close)
+        body = struct.pack(">i", len(names)) + b"".join(
+            struct.pack(">h", len(n)) + n.encode() + struct.pack(">ihii", 1, 1, 0, 0) for n in names)
+        create.sendall(frame(19, 0, 1, body + struct.pack(">i", 30000)))  # CreateTopics v0
+        read_response(create)
+
+        def requests_handled():
+            text = urllib.request.urlopen(f"http://127.0.0.1:{server.admin_port}/metrics").read().decode()
+            return int(float(re.search(r"^minikafka_requests_total (\S+)", text, re.M).group(1)))
+
+        before = requests_handled()
+        flood = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+        self.addCleanup(flood.close)
+        all_topics = struct.pack(">i", -1)  # Metadata v1: null = every topic
+        flood.sendall(b"".join(frame(3, 1, i, all_topics) for i in range(2000)))  # and read nothing
+        # The broker takes requests until ~16 MB of replies wait (plus what the socket buffers
+        # hold), then stops reading: with 1024 queued replies allowed it took over 100 MB.
+        def stopped_reading():
+            count = requests_handled()
+            time.sleep(0.3)
+            return count if count == requests_handled() else None
+
+        self.assertTrue(wait_until(lambda: requests_handled() - before > 100))
+        handled = wait_until(stopped_reading, 15) - before
+        self.assertGreater(handled, 150)  # 16 MB of ~100 KB replies
+        self.assertLess(handled, 500)
+
+        # Others are served meanwhile; the flooding client gets every reply, in order, once it reads.
+        other = self.connect_to(server)
+        other.sendall(frame(18, 0, 7))
+        self.assertEqual(api_versions_v0(read_response(other))[:2], (7, 0))
+        for i in range(2000):
+            self.assertEqual(struct.unpack(">i", read_response(flood)[:4])[0], i)
+
+    def connect_to(self, server):
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        self.addCleanup(sock.close)
+        return sock
 
 
 class Stop(unittest.TestCase):
