@@ -230,7 +230,7 @@ private:
             return false;
         }
         if (!reply->deferred()) reply->finish();
-        reply->queued_bytes = reply->bytes().size();  // counted as it is now (a deferred one grows little)
+        reply->queued_bytes = reply->bytes().size() + reply->held_bytes;
         queued_reply_bytes_ += reply->queued_bytes;
         queue_.push_back(std::move(reply));
         wake_writer();

@@ -154,6 +154,10 @@ bool handle_fetch(Broker& broker, const RequestHeader& header, KafkaReader& body
                  request.max_wait_ms);
     // Long poll: answer when records arrive (Broker::records_appended) or when max_wait_ms ends.
     auto pending = std::make_shared<PendingFetch>(broker, request, header.api_version, reply.defer());
+    // Its copy of the request and the results it re-reads count against the connection's
+    // buffered replies: a request may list a partition 60,000 times in 1 MB.
+    reply.held_bytes =
+        request.partitions.size() * (sizeof(FetchPartition) + sizeof(FetchPartitionResult) + sizeof(LogSlice));
     broker.add_fetch_waiter(pending);
     broker.services.run_later(request.max_wait_ms, [weak = std::weak_ptr<PendingFetch>(pending)] {
         if (auto fetch = weak.lock()) fetch->on_timeout();

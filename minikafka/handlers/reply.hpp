@@ -38,6 +38,7 @@ public:
         bytes_.clear();
         slices_.clear();
         file_bytes_ = 0;
+        held_bytes = 0;
         ready_ = omitted_ = deferred_ = false;
         KafkaWriter out(bytes_);
         out.i32(0);  // patched in finish()
@@ -82,6 +83,7 @@ public:
 
     std::function<void()> on_ready;  // set once by the session: "wake the writer"
     size_t queued_bytes = 0;         // the session's count of buffered reply memory
+    size_t held_bytes = 0;           // what a deferred handler keeps meanwhile (a parked Fetch)
 
 private:
     mb::ByteBuffer bytes_;

@@ -118,6 +118,18 @@ class Wire(unittest.TestCase):
         self.assertEqual(api_versions_v0(read_response(sock))[:2], (3, 0))
 
 
+def requests_handled(server):
+    text = urllib.request.urlopen(f"http://127.0.0.1:{server.admin_port}/metrics").read().decode()
+    return int(float(re.search(r"^minikafka_requests_total (\S+)", text, re.M).group(1)))
+
+
+def stopped_reading(server):
+    """The request count once it stays put for 0.3 s (else None)."""
+    count = requests_handled(server)
+    time.sleep(0.3)
+    return count if count == requests_handled(server) else None
+
+
 class Backpressure(unittest.TestCase):
     def test_a_client_that_does_not_read_stops_being_read_once_16_mb_of_replies_wait(self):
         server = Server("MINIKAFKA_BIN", "--admin-port", "0")
@@ -131,24 +143,15 @@ class Backpressure(unittest.TestCase):
         create.sendall(frame(19, 0, 1, body + struct.pack(">i", 30000)))  # CreateTopics v0
         read_response(create)
 
-        def requests_handled():
-            text = urllib.request.urlopen(f"http://127.0.0.1:{server.admin_port}/metrics").read().decode()
-            return int(float(re.search(r"^minikafka_requests_total (\S+)", text, re.M).group(1)))
-
-        before = requests_handled()
+        before = requests_handled(server)
         flood = socket.create_connection(("127.0.0.1", server.port), timeout=30)
         self.addCleanup(flood.close)
         all_topics = struct.pack(">i", -1)  # Metadata v1: null = every topic
         flood.sendall(b"".join(frame(3, 1, i, all_topics) for i in range(2000)))  # and read nothing
         # The broker takes requests until ~16 MB of replies wait (plus what the socket buffers
         # hold), then stops reading: with 1024 queued replies allowed it took over 100 MB.
-        def stopped_reading():
-            count = requests_handled()
-            time.sleep(0.3)
-            return count if count == requests_handled() else None
-
-        self.assertTrue(wait_until(lambda: requests_handled() - before > 100))
-        handled = wait_until(stopped_reading, 15) - before
+        self.assertTrue(wait_until(lambda: requests_handled(server) - before > 100))
+        handled = wait_until(lambda: stopped_reading(server), 15) - before
         self.assertGreater(handled, 150)  # 16 MB of ~100 KB replies
         self.assertLess(handled, 500)
 
@@ -158,6 +161,31 @@ class Backpressure(unittest.TestCase):
         self.assertEqual(api_versions_v0(read_response(other))[:2], (7, 0))
         for i in range(2000):
             self.assertEqual(struct.unpack(">i", read_response(flood)[:4])[0], i)
+
+    def test_parked_fetches_count_what_they_hold(self):
+        server = Server("MINIKAFKA_BIN", "--admin-port", "0")
+        self.addCleanup(server.close)
+        setup = self.connect_to(server)
+        setup.sendall(frame(3, 4, 1, struct.pack(">ih", 1, 6) + b"parked" + b"\x01"))  # auto-create
+        read_response(setup)
+        # Fetch v4 at the log end, waiting up to 60 s, naming partition 0 60,000 times (~1 MB).
+        partitions = struct.pack(">iqi", 0, 0, 1024) * 60_000
+        fetch = struct.pack(">iiiib", -1, 60000, 1, 1 << 20, 0) + struct.pack(">ih", 1, 6) + b"parked" + \
+            struct.pack(">i", 60_000) + partitions
+        before = requests_handled(server)
+        flood = self.connect_to(server)
+        flood.settimeout(5)
+        try:
+            for i in range(60):  # 57 MB; the broker stops reading long before
+                flood.sendall(frame(1, 4, i, fetch))
+        except socket.timeout:
+            pass
+        handled = wait_until(lambda: stopped_reading(server), 15) - before
+        # Each parked fetch holds its partition list: a few fill the connection's 16 MB.
+        self.assertLess(handled, 20)
+        other = self.connect_to(server)
+        other.sendall(frame(18, 0, 7))
+        self.assertEqual(api_versions_v0(read_response(other))[:2], (7, 0))
 
     def connect_to(self, server):
         sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
