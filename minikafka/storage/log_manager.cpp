@@ -55,7 +55,8 @@ std::string LogManager::partition_dir(std::string_view topic, int32_t partition)
 }
 
 std::string LogManager::config_path(std::string_view topic) const {
-    return fmt::format("{}/topic-configs/{}.properties", data_dir_, topic);
+    // Named by the topic alone: a 249-byte topic name plus ".properties" would not be a valid file name.
+    return fmt::format("{}/topic-configs/{}", data_dir_, topic);
 }
 
 void LogManager::load(int64_t now_ms) {
@@ -197,10 +198,16 @@ LogManager::Result LogManager::delete_topic(std::string_view name, std::vector<s
     if (it == topics_.end()) return {ErrorCode::UnknownTopicOrPartition, fmt::format("no topic '{}'", name)};
     for (size_t p = 0; p < it->second.partitions.size(); ++p) {
         std::string from = partition_dir(name, static_cast<int32_t>(p));
-        std::string to = fmt::format("{}.{}-delete", from, ++deletions_);
+        // A file name has at most 255 bytes and a topic name may take 249 of them: as Kafka
+        // (LocalLog.logDeleteDirName), the topic part is cut short to make room for the suffix.
+        std::string suffix = fmt::format("-{}.{}-delete", p, ++deletions_);
+        std::string to = fmt::format("{}/{}{}", data_dir_, name.substr(0, kMaxFileName - suffix.size()), suffix);
         std::error_code ec;
         fs::rename(from, to, ec);
-        if (!ec) removed_dirs.push_back(to);
+        if (ec)  // the topic would come back at the next start
+            mb::log::error("topic {}: cannot rename {} for deletion: {}", name, from, ec.message());
+        else
+            removed_dirs.push_back(to);
     }
     save_overrides(name, {});
     sync_directory(data_dir_);

@@ -4,7 +4,7 @@
 // per record (by key hash, or spreading), and consumers read partitions independently. On disk
 // a topic is nothing but its partition directories, as in Kafka:
 //   <dir>/payments-0/  <dir>/payments-1/  <dir>/payments-2/      topic "payments", 3 partitions
-//   <dir>/topic-configs/payments.properties                      its config overrides, if any
+//   <dir>/topic-configs/payments                                 its config overrides, if any
 // So `ls` shows the topics, and a restart finds them again by their directory names.
 // Deleting a topic renames its directories to "<name>-<p>.<n>-delete" at once (the topic is
 // gone) and leaves the slow recursive removal to the background worker, as Kafka does.
@@ -64,6 +64,7 @@ public:
     Result set_topic_config(std::string_view name, const std::vector<ConfigEntry>& overrides, bool validate_only);
 
     static constexpr int32_t kMaxPartitions = 10000;
+    static constexpr size_t kMaxFileName = 255;  // NAME_MAX; why topic names stop at 249
 
 private:
     std::string partition_dir(std::string_view topic, int32_t partition) const;

@@ -422,9 +422,10 @@ TEST_F(HandlerTest, AlterConfigsReplacesATopicsOverridesWhileItIsInUse) {
     EXPECT_EQ(alter(4, "0", {{"log.retention.ms", "1"}}), ErrorCode::InvalidRequest);
     EXPECT_EQ(alter(4, "0", {}), ErrorCode::None);
     TearDownBrokerOnly();
-    EXPECT_EQ(config().segment_bytes, 200000);  // read back from topic-configs/orders.properties
+    EXPECT_EQ(config().segment_bytes, 200000);  // read back from topic-configs/orders
+    EXPECT_TRUE(std::filesystem::exists(dir_ + "/topic-configs/orders"));
     EXPECT_EQ(alter(2, "orders", {}), ErrorCode::None);
-    EXPECT_FALSE(std::filesystem::exists(dir_ + "/topic-configs/orders.properties"));
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/topic-configs/orders"));
     TearDownBrokerOnly();
     EXPECT_EQ(config().segment_bytes, defaults.segment_bytes);
 }

@@ -1,5 +1,6 @@
 """kafka-python 2.0.2 (pure Python, its own protocol code) against minikafka: producer, consumer
 group with commit and resume, offsets for times, and the admin client (topics, configs, groups)."""
+import os
 import time
 import unittest
 
@@ -151,6 +152,27 @@ class KafkaPython(unittest.TestCase):
         self.assertNotIn("agers", [group for group, _ in admin.list_consumer_groups()])
         self.assertEqual(admin.list_consumer_group_offsets("agers"), {})
         admin.close()
+
+
+class LongestTopicName(unittest.TestCase):
+    def test_a_249_character_topic_with_overrides_is_created_used_deleted_and_stays_deleted(self):
+        # 249 is Kafka's limit so that "<topic>-<partition>" and the deletion name fit in a
+        # 255-byte file name; the overrides file must fit too.
+        name = "L" * 249
+        with Server("MINIKAFKA_BIN") as server:
+            bootstrap = f"127.0.0.1:{server.port}"
+            admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+            admin.create_topics([NewTopic(name, 12, 1, topic_configs={"retention.ms": "3600000"})])
+            producer = KafkaProducer(bootstrap_servers=bootstrap)
+            self.assertEqual(producer.send(name, b"x", partition=11).get(10).offset, 0)
+            producer.close()
+            admin.delete_topics([name])
+            admin.close()
+            server.restart()
+            admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{server.port}")
+            self.assertNotIn(name, admin.list_topics())
+            admin.close()
+            self.assertEqual(sorted(f for f in os.listdir(server.dir) if f.startswith("L")), [])
 
 
 if __name__ == "__main__":
