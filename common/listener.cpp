@@ -15,6 +15,7 @@
 
 #include <memory>
 #include <stdexcept>
+#include <utility>
 
 #include "log.hpp"
 
@@ -38,6 +39,7 @@ tcp::acceptor listen(asio::io_context& io, const std::string& bind, uint16_t por
 
 asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, ConnectionHandler handler) {
     auto executor = co_await asio::this_coro::executor;
+    bool failing = false;  // said once per episode, not ten times a second
     while (acceptor.is_open()) {
         auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
@@ -45,11 +47,12 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, ConnectionHandler han
             // EMFILE and friends: keep serving the clients we have and try again soon. Not at
             // once: the pending connection keeps the socket readable, and an immediate retry
             // would spin on the same error.
-            log::warn("accept failed: {}; retrying in 100 ms", ec.message());
+            if (!std::exchange(failing, true)) log::warn("accept failed: {}; retrying every 100 ms", ec.message());
             asio::steady_timer pause(executor, std::chrono::milliseconds(100));
             co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
             continue;
         }
+        if (std::exchange(failing, false)) log::info("accepting connections again");
         // Small replies must leave at once, not wait for Nagle's algorithm to coalesce them:
         // every broker here already batches its own writes per read.
         socket.set_option(tcp::no_delay(true), ec);
