@@ -124,7 +124,7 @@ void Channel::handle_basic_ack(MethodReader& in) {
     BasicAck m;
     if (!decode_basic_ack(in, m)) throw hard_error(syntax_error, "malformed basic.ack");
     if (tx_mode_) {
-        tx_settles_.push_back(TxSettle{m.delivery_tag, m.multiple, true, false});
+        hold_for_commit(TxSettle{m.delivery_tag, m.multiple, true, false});
         return;
     }
     settle(m.delivery_tag, m.multiple, true, false);
@@ -134,7 +134,7 @@ void Channel::handle_basic_nack(MethodReader& in) {
     BasicAck m;
     if (!decode_basic_nack(in, m)) throw hard_error(syntax_error, "malformed basic.nack");
     if (tx_mode_) {
-        tx_settles_.push_back(TxSettle{m.delivery_tag, m.multiple, false, m.requeue});
+        hold_for_commit(TxSettle{m.delivery_tag, m.multiple, false, m.requeue});
         return;
     }
     settle(m.delivery_tag, m.multiple, false, m.requeue);
@@ -144,7 +144,7 @@ void Channel::handle_basic_reject(MethodReader& in) {
     BasicAck m;
     if (!decode_basic_reject(in, m)) throw hard_error(syntax_error, "malformed basic.reject");
     if (tx_mode_) {
-        tx_settles_.push_back(TxSettle{m.delivery_tag, false, false, m.requeue});
+        hold_for_commit(TxSettle{m.delivery_tag, false, false, m.requeue});
         return;
     }
     settle(m.delivery_tag, false, false, m.requeue);

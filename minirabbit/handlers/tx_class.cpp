@@ -22,10 +22,7 @@ void Channel::handle_tx_commit(MethodReader&) {
     if (!tx_mode_) throw soft_error(precondition_failed, "channel is not transactional");
     // Validate the settlements before applying anything, so a bad tag fails the whole commit.
     for (const TxSettle& s : tx_settles_) {
-        bool known = false;
-        for (const Unacked& u : unacked_)
-            if (!u.settled && (u.tag == s.tag || (s.multiple && (s.tag == 0 || u.tag <= s.tag)))) known = true;
-        if (!known) {
+        if (!outstanding(s.tag, s.multiple)) {
             tx_publishes_.clear();
             tx_settles_.clear();
             throw soft_error(precondition_failed, "unknown delivery tag {}", s.tag);
@@ -36,14 +33,9 @@ void Channel::handle_tx_commit(MethodReader&) {
         publish(p.message, p.mandatory, p.message->exchange());
         needs_sync = needs_sync || p.message->persistent();
     }
-    for (const TxSettle& s : tx_settles_) {
-        bool multiple = s.multiple;
-        // A multiple settle whose tags were all settled by an earlier entry in the same commit is fine.
-        bool any = false;
-        for (const Unacked& u : unacked_)
-            if (!u.settled && (u.tag == s.tag || (multiple && (s.tag == 0 || u.tag <= s.tag)))) any = true;
-        if (any) settle(s.tag, s.multiple, s.ack, s.requeue);
-    }
+    // A settle whose tags an earlier entry of the same commit already settled is fine.
+    for (const TxSettle& s : tx_settles_)
+        if (outstanding(s.tag, s.multiple)) settle(s.tag, s.multiple, s.ack, s.requeue);
     tx_publishes_.clear();
     tx_settles_.clear();
     MessageStore* store = connection_.broker().store();
@@ -53,6 +45,14 @@ void Channel::handle_tx_commit(MethodReader&) {
         return;
     }
     send_ok(tx_commit_ok);
+}
+
+void Channel::hold_for_commit(TxSettle settle) {
+    // Each valid settlement covers at least one outstanding delivery, so a transaction never needs
+    // more of them than there are: more means a bad tag, and must not grow memory without bound.
+    if (tx_settles_.size() >= unacked_live_)
+        throw soft_error(precondition_failed, "unknown delivery tag {}", settle.tag);
+    tx_settles_.push_back(settle);
 }
 
 void Channel::handle_tx_rollback(MethodReader&) {

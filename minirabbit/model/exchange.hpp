@@ -81,6 +81,8 @@ public:
     std::string_view alternate_exchange() const;
     // Bindings *from* other exchanges to this one (auto-delete counts them as uses, as RabbitMQ does).
     size_t incoming_exchange_bindings = 0;
+    // Vhost::route stamps what it reached with the route's number: each exchange and queue once.
+    mutable uint64_t route_mark = 0;
 
 protected:
     virtual void index(const Binding& binding) = 0;

@@ -114,7 +114,7 @@ Queue::PublishResult Queue::publish(MessageRef message) {
     // The queue's TTL and the message's own expiration both apply; the earlier one wins.
     int64_t ttl = entry.message->ttl_ms();
     if (settings_.message_ttl && (ttl < 0 || *settings_.message_ttl < ttl)) ttl = *settings_.message_ttl;
-    if (ttl >= 0) entry.expires_at = now() + ttl;
+    if (ttl >= 0) entry.expires_at = deadline_after(ttl);
     // Journal before the message can be delivered: even a message consumed at once must be on disk
     // if a publisher confirm is going to promise that it is.
     if (journaled(entry))
@@ -130,11 +130,18 @@ Queue::PublishResult Queue::publish(MessageRef message) {
     return PublishResult::enqueued;
 }
 
+int64_t Queue::deadline_after(int64_t ttl_ms) const {
+    // TTLs come from clients (expiration "9223372036854775807" is a valid one): a deadline past
+    // the end of time is the end of time, not an overflow into the past.
+    int64_t start = now();
+    return ttl_ms > INT64_MAX - start ? INT64_MAX : start + ttl_ms;
+}
+
 void Queue::restore(MessageRef message, uint64_t seq) {
     // redelivered = true: it may have been delivered before the restart, and the journal does not
     // record deliveries (RabbitMQ's queue index does; see docs/minirabbit/03). Its TTL restarts.
     QueuedMessage entry{std::move(message), seq, 0, true};
-    if (settings_.message_ttl) entry.expires_at = now() + *settings_.message_ttl;
+    if (settings_.message_ttl) entry.expires_at = deadline_after(*settings_.message_ttl);
     if (seq >= next_seq_) next_seq_ = seq + 1;
     insert_in_order(std::move(entry));
 }

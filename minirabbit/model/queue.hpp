@@ -94,6 +94,7 @@ public:
         uint64_t published = 0, delivered = 0, acked = 0, redelivered = 0, expired = 0, dropped = 0;
     };
     const Stats& stats() const { return stats_; }
+    uint64_t route_mark = 0;  // see Exchange::route_mark
     // Visits ready messages in delivery order (for the journal's compaction and the admin API).
     template <typename F>
     void for_each_ready(F&& f) const {
@@ -109,6 +110,7 @@ private:
     void drop(QueuedMessage message, DeathReason reason);  // dead-letter or discard, with journaling
     bool over_limit(size_t extra_count, uint64_t extra_bytes) const;
     int64_t now() const;
+    int64_t deadline_after(int64_t ttl_ms) const;  // now() + ttl_ms, saturating
 
     Vhost& vhost_;
     std::string name_;

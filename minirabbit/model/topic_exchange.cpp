@@ -94,9 +94,13 @@ void TopicTrie::remove(std::string_view binding_key, const Binding* binding) {
 
 // Depth-first over the trie and the routing key's words at once. A literal edge and a '*' edge
 // consume one word; a '#' edge may consume any number (0..all remaining), so it branches once per
-// possible length. Bindings are collected where the words run out.
+// possible length. Bindings are collected where the words run out. A (node, position) pair is
+// walked once per match, so the cost is at most nodes x words, however many '#' a key has.
 void TopicTrie::match(const Node& node, const std::vector<std::string_view>& words, size_t i,
-                      std::vector<const Binding*>& out) {
+                      std::vector<const Binding*>& out) const {
+    if (node.reached_at.size() <= words.size()) node.reached_at.resize(words.size() + 1, 0);
+    if (node.reached_at[i] == matches_) return;
+    node.reached_at[i] = matches_;
     if (node.hash) {
         // '#' may swallow zero words (continue at i) or any number of them (continue at i+1 ... end).
         for (size_t j = i; j <= words.size(); ++j) match(*node.hash, words, j, out);
@@ -111,6 +115,7 @@ void TopicTrie::match(const Node& node, const std::vector<std::string_view>& wor
 
 void TopicTrie::match(std::string_view routing_key, std::vector<const Binding*>& out) const {
     split_into(routing_key, words_);
+    ++matches_;
     match(root_, words_, 0, out);
 }
 

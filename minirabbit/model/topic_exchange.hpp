@@ -10,6 +10,7 @@
 // every binding: 10,000 bindings cost about what 10 do (see benchmarks/minirabbit/topic_bench.cpp).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -28,7 +29,7 @@ class TopicTrie {
 public:
     void add(std::string_view binding_key, const Binding* binding);
     void remove(std::string_view binding_key, const Binding* binding);
-    // Appends the bindings whose key matches (a binding may appear more than once).
+    // Appends the bindings whose key matches, each once.
     void match(std::string_view routing_key, std::vector<const Binding*>& out) const;
 
 private:
@@ -36,13 +37,18 @@ private:
         std::map<std::string, std::unique_ptr<Node>, std::less<>> children;  // literal words
         std::unique_ptr<Node> star, hash;                                    // '*' and '#' edges
         std::vector<const Binding*> bindings;                                // keys ending here
+        // The word positions match() already reached this node at, stamped with its match number:
+        // '#' edges reach the same node at the same position along many paths ("#.#.#.#" against
+        // a 30-word key: millions), and every such path finds the same bindings.
+        mutable std::vector<uint64_t> reached_at;
         bool empty() const { return children.empty() && !star && !hash && bindings.empty(); }
     };
-    static void match(const Node& node, const std::vector<std::string_view>& words, size_t i,
-                      std::vector<const Binding*>& out);
+    void match(const Node& node, const std::vector<std::string_view>& words, size_t i,
+               std::vector<const Binding*>& out) const;
     static bool remove(Node& node, const std::vector<std::string_view>& words, size_t i, const Binding* binding);
     Node root_;
     mutable std::vector<std::string_view> words_;  // reused by match(): no allocation per publish
+    mutable uint64_t matches_ = 0;                 // match() calls, for Node::reached_at
 };
 
 }  // namespace rabbit

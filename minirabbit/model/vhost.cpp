@@ -69,15 +69,21 @@ void Vhost::maybe_auto_delete(Exchange& exchange) {
     if (exchange.auto_delete() && !exchange.has_bindings()) delete_exchange(exchange);
 }
 
+void Vhost::auto_delete_unbound(const std::vector<std::string>& exchange_names) {
+    for (const std::string& name : exchange_names)
+        if (Exchange* exchange = find_exchange(name)) maybe_auto_delete(*exchange);  // may be gone already
+}
+
 void Vhost::delete_exchange(Exchange& exchange) {
     bool durable = exchange.durable();
     std::string name = exchange.name();
     // Bindings *to* this exchange live in other exchanges; remove them first, then its own.
-    std::vector<Exchange*> lost_a_binding;
+    // By name: auto-deleting one of them may delete another (a chain of auto-delete exchanges).
+    std::vector<std::string> lost_a_binding;
     for (auto& [other_name, other] : exchanges_)
-        if (other.get() != &exchange && other->unbind_all_to(&exchange) > 0) lost_a_binding.push_back(other.get());
+        if (other.get() != &exchange && other->unbind_all_to(&exchange) > 0) lost_a_binding.push_back(other_name);
     exchanges_.erase(name);
-    for (Exchange* other : lost_a_binding) maybe_auto_delete(*other);
+    auto_delete_unbound(lost_a_binding);
     if (durable) broker_.definitions_changed();
 }
 
@@ -94,16 +100,16 @@ size_t Vhost::delete_queue(Queue& queue) {
         queue.remove_consumer(*c);
         c->owner->cancelled_by_queue(*c);
     }
-    std::vector<Exchange*> lost_a_binding;
+    std::vector<std::string> lost_a_binding;
     for (auto& [name, exchange] : exchanges_)
-        if (exchange->unbind_all_to(&queue) > 0) lost_a_binding.push_back(exchange.get());
+        if (exchange->unbind_all_to(&queue) > 0) lost_a_binding.push_back(name);
     size_t ready = queue.ready_count();
     queue.take_all();
     if (queue.durable())
         if (MessageStore* store = broker_.store()) store->queue_deleted(queue);
     bool durable = queue.durable();
     queues_.erase(queue.name());
-    for (Exchange* exchange : lost_a_binding) maybe_auto_delete(*exchange);
+    auto_delete_unbound(lost_a_binding);
     if (durable) broker_.definitions_changed();
     return ready;
 }
@@ -117,49 +123,42 @@ bool Vhost::unbind(Exchange& source, std::string_view destination, bool to_excha
 
 void Vhost::route(const Exchange& exchange, const RoutingInput& input, std::vector<Queue*>& queues,
                   std::vector<RouteStep>* trace) const {
+    // A worklist rather than recursion: exchange-to-exchange bindings may chain thousands deep and
+    // may form cycles (a -> b -> a). Each exchange is routed through, and each queue reached, at
+    // most once per route: both are stamped with this route's number.
     queues.clear();
-    visited_.clear();
-    scratch_.clear();
-    route_into(exchange, input, queues, trace);
-}
-
-void Vhost::route_into(const Exchange& exchange, const RoutingInput& input, std::vector<Queue*>& queues,
-                       std::vector<RouteStep>* trace) const {
-    // Exchange-to-exchange bindings can form cycles (a -> b -> a): visit each exchange once.
-    if (std::find(visited_.begin(), visited_.end(), &exchange) != visited_.end()) return;
-    visited_.push_back(&exchange);
-    size_t before = queues.size();
-    if (exchange.name().empty()) {
-        // The default exchange: every queue is bound to it by its own name, implicitly.
-        if (Queue* queue = find_queue(input.routing_key)) {
-            if (std::find(queues.begin(), queues.end(), queue) == queues.end()) queues.push_back(queue);
-            if (trace) trace->push_back(RouteStep{&exchange, nullptr, queue});
+    const uint64_t mark = ++routes_;
+    pending_.assign(1, &exchange);
+    while (!pending_.empty()) {
+        const Exchange& from = *pending_.back();
+        pending_.pop_back();
+        if (from.route_mark == mark) continue;
+        from.route_mark = mark;
+        auto reach = [&](Queue* queue, const Binding* binding) {
+            if (queue->route_mark == mark) return;
+            queue->route_mark = mark;
+            queues.push_back(queue);
+            if (trace) trace->push_back(RouteStep{&from, binding, queue});
+        };
+        if (from.name().empty()) {
+            // The default exchange: every queue is bound to it by its own name, implicitly.
+            if (Queue* queue = find_queue(input.routing_key)) reach(queue, nullptr);
+            continue;
         }
-        return;
-    }
-    // scratch_ is shared with the nested calls below, which append after our part: walk our part
-    // by index (the vector may grow and move), then give it back.
-    const size_t mark = scratch_.size();
-    exchange.route(input, scratch_);
-    const size_t end = scratch_.size();
-    for (size_t i = mark; i < end; ++i) {
-        const Binding* binding = scratch_[i];
-        if (binding->queue) {
-            if (std::find(queues.begin(), queues.end(), binding->queue) == queues.end()) {
-                queues.push_back(binding->queue);
-                if (trace) trace->push_back(RouteStep{&exchange, binding, binding->queue});
-            }
-        } else {
-            route_into(*binding->exchange, input, queues, trace);
+        scratch_.clear();
+        from.route(input, scratch_);
+        for (const Binding* binding : scratch_) {
+            if (binding->queue)
+                reach(binding->queue, binding);
+            else
+                pending_.push_back(binding->exchange);
         }
-    }
-    bool reached = end > mark;
-    scratch_.resize(mark);
-    // Alternate exchange: where messages go that this exchange could not route anywhere.
-    if (!reached && queues.size() == before) {
-        std::string_view alternate = exchange.alternate_exchange();
-        if (!alternate.empty())
-            if (Exchange* ae = find_exchange(alternate)) route_into(*ae, input, queues, trace);
+        // Alternate exchange: where messages go that this exchange could not route anywhere.
+        if (scratch_.empty()) {
+            std::string_view alternate = from.alternate_exchange();
+            if (!alternate.empty())
+                if (Exchange* ae = find_exchange(alternate)) pending_.push_back(ae);
+        }
     }
 }
 
@@ -180,7 +179,10 @@ void record_death(amqp::FieldTable& headers, const Queue& queue, const Message& 
         const auto* q = entry->find("queue");
         const auto* r = entry->find("reason");
         if (q && r && q->string() && r->string() && *q->string() == queue.name() && *r->string() == reason_name) {
-            if (const auto* c = entry->find("count")) count = c->integer().value_or(0) + 1;
+            if (const auto* c = entry->find("count")) {
+                int64_t previous = c->integer().value_or(0);  // the client's header: any value
+                count = previous < INT64_MAX ? previous + 1 : previous;
+            }
             deaths.erase(it);
             break;
         }

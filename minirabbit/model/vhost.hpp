@@ -68,9 +68,8 @@ public:
     void tick();
 
 private:
-    void route_into(const Exchange& exchange, const RoutingInput& input, std::vector<Queue*>& queues,
-                    std::vector<RouteStep>* trace) const;
     void maybe_auto_delete(Exchange& exchange);
+    void auto_delete_unbound(const std::vector<std::string>& exchange_names);
 
     Broker& broker_;
     std::string name_;
@@ -78,7 +77,8 @@ private:
     std::map<std::string, std::shared_ptr<Queue>, std::less<>> queues_;
     // Reused by route(), so a publish allocates nothing here once they have grown.
     mutable std::vector<const Binding*> scratch_;
-    mutable std::vector<const Exchange*> visited_;
+    mutable std::vector<const Exchange*> pending_;  // exchanges reached but not yet routed through
+    mutable uint64_t routes_ = 0;                   // route() calls: the number stamped as route_mark
 };
 
 }  // namespace rabbit

@@ -291,10 +291,12 @@ void Channel::settle(uint64_t tag, bool multiple, bool ack, bool requeue) {
         // "multiple" settles every outstanding tag up to and including `tag`; tag 0 means all of them.
         if (tag != 0 && (unacked_.empty() || tag < unacked_.front().tag || tag >= next_delivery_tag_))
             throw soft_error(precondition_failed, "unknown delivery tag {}", tag);
-        for (auto& entry : unacked_) {
-            if (tag != 0 && entry.tag > tag) break;
-            if (!entry.settled) settle_one(entry, ack, requeue, touched);
-        }
+        // By index and up to the last tag handed out so far: a rejected message may be
+        // dead-lettered straight back to a consumer on this channel, appending to unacked_
+        // while we walk it (which would invalidate iterators), and those deliveries are new.
+        const uint64_t last = tag != 0 ? tag : next_delivery_tag_ - 1;
+        for (size_t i = 0; i < unacked_.size() && unacked_[i].tag <= last; ++i)
+            if (!unacked_[i].settled) settle_one(unacked_[i], ack, requeue, touched);
     } else {
         auto it = std::lower_bound(unacked_.begin(), unacked_.end(), tag,
                                    [](const Unacked& u, uint64_t t) { return u.tag < t; });
@@ -305,6 +307,17 @@ void Channel::settle(uint64_t tag, bool multiple, bool ack, bool requeue) {
     pop_settled();
     // Credit came back (and requeued messages may be waiting): let those queues deliver again.
     for (Queue* queue : touched) queue->dispatch();
+}
+
+bool Channel::outstanding(uint64_t tag, bool multiple) const {
+    if (multiple) {  // the first unsettled entry is at or near the front (pop_settled)
+        for (const Unacked& entry : unacked_)
+            if (!entry.settled) return tag == 0 || entry.tag <= tag;
+        return false;
+    }
+    auto it =
+        std::lower_bound(unacked_.begin(), unacked_.end(), tag, [](const Unacked& u, uint64_t t) { return u.tag < t; });
+    return it != unacked_.end() && it->tag == tag && !it->settled;
 }
 
 void Channel::pop_settled() {

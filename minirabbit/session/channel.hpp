@@ -130,6 +130,9 @@ private:
     void settle_one(Unacked& entry, bool ack, bool requeue, std::vector<Queue*>& touched);
     void requeue_all_unacked();
     void pop_settled();
+    // Whether settling `tag` (every outstanding tag up to it, with `multiple`) settles something.
+    bool outstanding(uint64_t tag, bool multiple) const;
+    void hold_for_commit(TxSettle settle);  // tx mode: an ack/nack/reject waits for tx.commit
     Consumer* find_consumer(std::string_view tag);
     void remove_consumer(Consumer& consumer);
     void write_delivery_content(const Message& message);
