@@ -38,17 +38,24 @@ void Broker::flush_if_due(const std::shared_ptr<PartitionLog>& log) {
 }
 
 void Broker::sync_rolled_segments(PartitionLog& log) {
-    if (auto rolled = log.take_rolled_files(); !rolled.empty()) services.background->sync(std::move(rolled), [] {});
+    FlushJob rolled = log.take_rolled();
+    if (!rolled.files.empty())
+        services.background->sync(
+            std::move(rolled.files), [] {}, std::move(rolled.closed_files));
 }
 
 void Broker::start_flush(const std::shared_ptr<PartitionLog>& log) {
     FlushJob job = log->begin_flush();
     auto files = job.files;
-    services.background->sync(std::move(files), [this, log, job = std::move(job)] {
-        log->flush_done(job, now_ms());
-        // Appends made during the fsync wait for the next one.
-        if (log->flush_due(now_ms())) start_flush(log);
-    });
+    auto closed_files = job.closed_files;
+    services.background->sync(
+        std::move(files),
+        [this, log, job = std::move(job)] {
+            log->flush_done(job, now_ms());
+            // Appends made during the fsync wait for the next one.
+            if (log->flush_due(now_ms())) start_flush(log);
+        },
+        std::move(closed_files));
 }
 
 void Broker::tick() {

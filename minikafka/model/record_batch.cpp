@@ -46,7 +46,9 @@ std::string_view to_string(BatchCheck check) {
         case BatchCheck::bad_crc:
             return "CRC32C mismatch";
         case BatchCheck::bad_count:
-            return "record count does not match lastOffsetDelta";
+            return "record count does not match lastOffsetDelta or the batch's size";
+        case BatchCheck::bad_codec:
+            return "unknown compression codec";
     }
     return "?";
 }
@@ -67,6 +69,16 @@ BatchCheck validate_batch(std::string_view bytes, RecordBatchHeader& header) {
     if (mb::crc32c(covered) != header.crc) return BatchCheck::bad_crc;
     // Producers number the records of a batch 0..count-1 (only log compaction leaves gaps).
     if (header.record_count <= 0 || header.last_offset_delta != header.record_count - 1) return BatchCheck::bad_count;
+    // The count decides how many offsets the batch takes, so it must be believable (Kafka checks
+    // it by reading every record; we store batches as they came and do not decompress them).
+    // Uncompressed, a record takes at least 7 bytes: length, attributes, timestampDelta,
+    // offsetDelta, key length, value length, header count. Compressed, no LZ codec encodes
+    // records whose offsetDelta keeps changing in less than a bit each. Without this bound, one
+    // small batch claiming 2^31 records would push the log end up by as much and roll a segment.
+    int64_t payload = static_cast<int64_t>(header.total_size() - kBatchHeaderSize);
+    int64_t most_records = header.compression() == 0 ? payload / kMinRecordSize : payload * 8;
+    if (header.record_count > most_records) return BatchCheck::bad_count;
+    if (header.compression() > 4) return BatchCheck::bad_codec;
     return BatchCheck::ok;
 }
 

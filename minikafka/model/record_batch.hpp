@@ -32,7 +32,8 @@
 namespace minikafka {
 
 constexpr size_t kBatchHeaderSize = 61;
-constexpr size_t kLogOverhead = 12;  // baseOffset + batchLength: what precedes the length
+constexpr int64_t kMinRecordSize = 7;  // an uncompressed record: seven one-byte fields at least
+constexpr size_t kLogOverhead = 12;    // baseOffset + batchLength: what precedes the length
 constexpr int8_t kMagicV2 = 2;
 
 struct RecordBatchHeader {
@@ -66,7 +67,8 @@ enum class BatchCheck {
     bad_length,  // batchLength smaller than a header
     bad_magic,   // not format v2
     bad_crc,     // the payload is not what the producer checksummed
-    bad_count,   // recordCount / lastOffsetDelta do not agree
+    bad_count,   // recordCount / lastOffsetDelta disagree, or more records than the bytes can hold
+    bad_codec,   // compression id other than none, gzip, snappy, lz4, zstd
 };
 std::string_view to_string(BatchCheck check);
 

@@ -26,8 +26,19 @@ void BackgroundWorker::submit(std::function<void()> job) {
     changed_.notify_all();
 }
 
-void BackgroundWorker::sync(std::vector<std::shared_ptr<File>> files, std::function<void()> done) {
-    submit([this, files = std::move(files), done = std::move(done)]() mutable {
+void BackgroundWorker::sync(std::vector<std::shared_ptr<File>> files, std::function<void()> done,
+                            std::vector<std::string> paths) {
+    submit([this, files = std::move(files), done = std::move(done), paths = std::move(paths)]() mutable {
+        for (const std::string& path : paths) {
+            // A rolled segment's index. If it cannot be opened (retention removed it meanwhile, or
+            // no descriptor is free) there is nothing to lose: a segment's indexes are checked at
+            // start and rebuilt from its log when they do not make sense.
+            try {
+                File::open(path, false).sync();
+            } catch (const std::exception& e) {
+                mb::log::debug("not syncing {}: {}", path, e.what());
+            }
+        }
         for (const auto& file : files) {
             try {
                 file->sync();

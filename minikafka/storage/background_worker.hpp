@@ -35,8 +35,9 @@ public:
     BackgroundWorker(const BackgroundWorker&) = delete;
     BackgroundWorker& operator=(const BackgroundWorker&) = delete;
 
-    // fdatasyncs the files, then posts `done` to the broker's thread.
-    void sync(std::vector<std::shared_ptr<File>> files, std::function<void()> done);
+    // fdatasyncs the files (and the closed ones at `paths`), then posts `done` to the broker's thread.
+    void sync(std::vector<std::shared_ptr<File>> files, std::function<void()> done,
+              std::vector<std::string> paths = {});
     // Removes files or whole directories.
     void remove(std::vector<std::string> paths);
     // Waits until every job queued so far has run (at shutdown; and in tests).

@@ -66,11 +66,11 @@ int64_t PartitionLog::size_bytes() const {
 void PartitionLog::roll(int64_t now_ms) {
     // The new segment first: if its files cannot be made, the old one stays active, unchanged.
     auto next = Segment::create(dir_, log_end_offset(), config_.index_interval_bytes);
-    // The old segment's files are flushed in the background (they close after that fsync).
+    // The old segment's files are flushed in the background; its indexes close now.
     Segment& old = *segments_.back();
     rolled_files_.push_back(old.log_file());
-    rolled_files_.push_back(old.offset_index().file());
-    rolled_files_.push_back(old.time_index().file());
+    rolled_index_paths_.push_back(old.index_path());
+    rolled_index_paths_.push_back(old.time_index_path());
     old.seal();
     segments_.push_back(std::move(next));
     active_since_ms_ = now_ms;
@@ -161,6 +161,9 @@ std::vector<std::string> PartitionLog::enforce_retention(int64_t now_ms) {
 
 bool PartitionLog::flush_due(int64_t now_ms) const {
     if (unflushed_messages_ == 0) return false;
+    // A producer was promised an ack after the fsync covering its records. The policy may have
+    // changed since (AlterConfigs); the promise stands.
+    if (!flush_waiters_.empty()) return true;
     return unflushed_messages_ >= config_.flush_messages ||
            (config_.flush_ms != INT64_MAX && now_ms - last_flush_ms_ >= config_.flush_ms);
 }
@@ -168,8 +171,7 @@ bool PartitionLog::flush_due(int64_t now_ms) const {
 FlushJob PartitionLog::begin_flush() {
     flush_in_progress_ = true;
     unflushed_messages_ = 0;
-    FlushJob job;
-    job.files = take_rolled_files();
+    FlushJob job = take_rolled();
     job.files.push_back(segments_.back()->log_file());
     job.up_to_offset = log_end_offset();
     return job;
@@ -191,10 +193,15 @@ void PartitionLog::when_flushed(int64_t offset, std::function<void()> callback) 
     flush_waiters_.emplace_back(offset, std::move(callback));
 }
 
-std::vector<std::shared_ptr<File>> PartitionLog::take_rolled_files() { return std::exchange(rolled_files_, {}); }
+FlushJob PartitionLog::take_rolled() {
+    FlushJob rolled;
+    rolled.files = std::exchange(rolled_files_, {});
+    rolled.closed_files = std::exchange(rolled_index_paths_, {});
+    return rolled;
+}
 
 std::vector<std::shared_ptr<File>> PartitionLog::all_files() const {
-    std::vector<std::shared_ptr<File>> files = rolled_files_;  // indexes of a roll not yet flushed
+    std::vector<std::shared_ptr<File>> files;
     for (const auto& segment : segments_) files.push_back(segment->log_file());
     files.push_back(segments_.back()->offset_index().file());  // sealed segments closed theirs
     files.push_back(segments_.back()->time_index().file());

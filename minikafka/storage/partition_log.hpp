@@ -46,6 +46,10 @@ struct LogSlice {
 // What an fsync must cover, handed to the background worker.
 struct FlushJob {
     std::vector<std::shared_ptr<File>> files;
+    // Files already closed, synced by path: a rolled segment's indexes close at the roll, so that
+    // a burst of rolls does not hold three descriptors each until the worker gets to them (an
+    // fsync through a new descriptor flushes what the old one wrote).
+    std::vector<std::string> closed_files;
     int64_t up_to_offset = 0;  // every offset below this is durable once the files are synced
 };
 
@@ -102,12 +106,13 @@ public:
     void when_flushed(int64_t offset, std::function<void()> callback);
     // Files of segments rolled since the last call: Kafka flushes a segment when it is rolled,
     // whatever the flush policy, so a closed segment is on disk.
-    std::vector<std::shared_ptr<File>> take_rolled_files();
+    FlushJob take_rolled();
 
     // Idempotent producers' recent sequence numbers for this partition (model/producer_state.hpp).
     ProducerStateTable producers;
 
-    // Every open file: each segment's .log and the active segment's indexes (the final flush).
+    // Every open file: each segment's .log and the active segment's indexes (the final flush;
+    // a rolled segment's indexes are rebuilt at start if they look wrong).
     std::vector<std::shared_ptr<File>> all_files() const;
 
 private:
@@ -118,7 +123,8 @@ private:
     std::vector<std::unique_ptr<Segment>> segments_;  // ascending base offsets; back() is active
     int64_t active_since_ms_ = 0;                     // first append to the active segment
     int64_t recovered_truncated_bytes_ = 0;
-    std::vector<std::shared_ptr<File>> rolled_files_;
+    std::vector<std::shared_ptr<File>> rolled_files_;  // their .log files
+    std::vector<std::string> rolled_index_paths_;      // and their (closed) index files
 
     int64_t flushed_offset_ = 0;
     int64_t unflushed_messages_ = 0;

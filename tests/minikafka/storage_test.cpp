@@ -76,6 +76,32 @@ TEST(RecordBatch, ValidatesLengthMagicCrcAndCounts) {
     EXPECT_EQ(h.base_offset, 12345);
 }
 
+// The fields a producer controls, rewritten as a producer would send them (with a valid CRC).
+std::string with_header(std::string batch, int32_t record_count, int16_t attributes) {
+    mb::store_big_endian(batch.data() + 21, attributes);
+    mb::store_big_endian(batch.data() + 23, record_count - 1);  // lastOffsetDelta
+    mb::store_big_endian(batch.data() + 57, record_count);
+    mb::store_big_endian(batch.data() + 17, mb::crc32c(std::string_view(batch).substr(21)));
+    return batch;
+}
+
+TEST(RecordBatch, ARecordCountTheBytesCannotHoldIsRefused) {
+    RecordBatchHeader h;
+    std::string one = make_batch_of(1, std::string(100, 'x'));
+    EXPECT_EQ(validate_batch(with_header(one, 1, 0), h), BatchCheck::ok);
+    // 2^31-1 claimed records would move the log end by as much (and roll a segment each time).
+    EXPECT_EQ(validate_batch(with_header(one, INT32_MAX, 0), h), BatchCheck::bad_count);
+    size_t payload = one.size() - 61;
+    EXPECT_EQ(validate_batch(with_header(one, static_cast<int32_t>(payload / 7), 0), h), BatchCheck::ok);
+    EXPECT_EQ(validate_batch(with_header(one, static_cast<int32_t>(payload / 7 + 1), 0), h), BatchCheck::bad_count);
+    // Compressed (here: gzip, id 1) bytes are not read, only bounded: 8 records per byte.
+    EXPECT_EQ(validate_batch(with_header(one, static_cast<int32_t>(payload * 8), 1), h), BatchCheck::ok);
+    EXPECT_EQ(validate_batch(with_header(one, static_cast<int32_t>(payload * 8 + 1), 1), h), BatchCheck::bad_count);
+    // Codec ids 5..7 do not exist.
+    EXPECT_EQ(validate_batch(with_header(one, 1, 4), h), BatchCheck::ok);
+    EXPECT_EQ(validate_batch(with_header(one, 1, 5), h), BatchCheck::bad_codec);
+}
+
 TEST(RecordBatch, LogAppendTimeRestampsAndKeepsTheCrcValid) {
     std::string batch = make_batch_of(2);
     set_log_append_time(batch.data(), batch.size(), 777);
@@ -324,6 +350,26 @@ TEST(PartitionLog, FlushPolicyAndWaiters) {
     log.flush_done(job, 0);
     EXPECT_TRUE(flushed);
     EXPECT_EQ(log.flushed_offset(), 6);
+}
+
+TEST(PartitionLog, AnAckWaitingForAnFsyncIsKeptWhenThePolicyChanges) {
+    TempDir dir;
+    LogConfig config;
+    config.flush_messages = 1;
+    PartitionLog log(dir.path() + "/t-0", config, 0);
+    append(log, make_batch_of(1));
+    FlushJob first = log.begin_flush();  // a slow fsync is under way...
+    append(log, make_batch_of(1));       // ...when the next produce is promised one too
+    bool acked = false;
+    log.when_flushed(2, [&] { acked = true; });
+    config.flush_messages = INT64_MAX;  // AlterConfigs drops flush.messages meanwhile
+    log.set_config(config);
+    log.flush_done(first, 0);
+    EXPECT_FALSE(acked);
+    EXPECT_TRUE(log.flush_due(0));  // so the broker starts the fsync that producer waits for
+    FlushJob second = log.begin_flush();
+    log.flush_done(second, 0);
+    EXPECT_TRUE(acked);
 }
 
 TEST(LogManager, TopicsAreDirectoriesAndSurviveARestart) {
