@@ -24,8 +24,10 @@ const ConsumerGroup* GroupCoordinator::group(std::string_view group_id) const {
 
 std::string GroupCoordinator::new_member_id(std::string_view client_id) {
     // Kafka uses "<client.id>-<UUID>"; a counter plus randomness is as unique for one broker.
+    // The client id is cut short: the member id must fit a protocol STRING in every reply, and a
+    // client id may already be 32767 bytes.
     static std::mt19937_64 random{std::random_device{}()};
-    return fmt::format("{}-{}-{:08x}", client_id.empty() ? "member" : client_id, ++member_counter_,
+    return fmt::format("{}-{}-{:08x}", client_id.empty() ? "member" : client_id.substr(0, 255), ++member_counter_,
                        static_cast<uint32_t>(random()));
 }
 
@@ -39,6 +41,14 @@ void GroupCoordinator::join(std::string_view group_id, JoinGroupParams params, i
         return done(join_error(ErrorCode::UnknownMemberId, params.member_id));
     std::string id = new_member_id(params.client_id);
     group_for(group_id).join(std::move(params), id, now_ms, std::move(done));
+    // A join refused at once (no protocol in common, ...) must not leave a group behind, or every
+    // made-up group id a client tries would stay in memory (and in ListGroups) for ever.
+    forget_if_never_formed(group_id);
+}
+
+void GroupCoordinator::forget_if_never_formed(std::string_view group_id) {
+    auto it = groups_.find(group_id);
+    if (it != groups_.end() && it->second->never_formed() && !offsets_.contains(group_id)) groups_.erase(it);
 }
 
 void GroupCoordinator::sync(std::string_view group_id, int32_t generation_id, const std::string& member_id,
@@ -63,6 +73,9 @@ ErrorCode GroupCoordinator::leave(std::string_view group_id, std::string_view me
 
 void GroupCoordinator::tick(int64_t now_ms) {
     for (auto& [id, group] : groups_) group->tick(now_ms);
+    // Ids handed out with MEMBER_ID_REQUIRED that never came back have expired by now.
+    std::erase_if(groups_,
+                  [&](const auto& entry) { return entry.second->never_formed() && !offsets_.contains(entry.first); });
 }
 
 ErrorCode GroupCoordinator::check_commit(std::string_view group_id, int32_t generation_id, std::string_view member_id) {

@@ -78,6 +78,7 @@ public:
 
 private:
     ConsumerGroup& group_for(std::string_view group_id);
+    void forget_if_never_formed(std::string_view group_id);
     std::string new_member_id(std::string_view client_id);
 
     GroupConfig config_;

@@ -130,6 +130,9 @@ public:
 
     void boolean(bool v) { u8(v ? 1 : 0); }
     void string(std::string_view s) {
+        // A STRING holds at most 32767 bytes. Ours can be longer only when they quote what a
+        // client sent (an error message naming a 32 KB topic name): cut, never a negative length.
+        s = s.substr(0, INT16_MAX);
         i16(static_cast<int16_t>(s.size()));
         bytes(s);
     }

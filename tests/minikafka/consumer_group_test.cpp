@@ -145,6 +145,35 @@ TEST_F(GroupTest, ProtocolsMustOverlapAndTheVoteIsByPreference) {
     EXPECT_EQ(answers_.joins["x"].error, ErrorCode::InconsistentGroupProtocol);
 }
 
+TEST_F(GroupTest, GroupsThatNeverFormedAreNotKept) {
+    // A join refused at once leaves nothing behind (a client trying made-up group ids would
+    // otherwise grow the broker's memory and every ListGroups reply without bound).
+    JoinGroupParams no_protocols = params("");
+    no_protocols.protocols.clear();
+    coordinator_.join("made-up", no_protocols, now_, [&](const JoinGroupResult& r) { answers_.joins["x"] = r; });
+    EXPECT_EQ(answers_.joins["x"].error, ErrorCode::InconsistentGroupProtocol);
+    EXPECT_EQ(coordinator_.group("made-up"), nullptr);
+    // An id handed out with MEMBER_ID_REQUIRED that never comes back expires with its group.
+    JoinGroupParams v4 = params("");
+    v4.require_known_member_id = true;
+    coordinator_.join("asked", v4, now_, [&](const JoinGroupResult& r) { answers_.joins["y"] = r; });
+    EXPECT_EQ(answers_.joins["y"].error, ErrorCode::MemberIdRequired);
+    EXPECT_NE(coordinator_.group("asked"), nullptr);
+    now_ += 10001;
+    coordinator_.tick(now_);
+    EXPECT_EQ(coordinator_.group("asked"), nullptr);
+    EXPECT_TRUE(coordinator_.list_groups().empty());
+}
+
+TEST_F(GroupTest, AMemberIdFitsAProtocolStringWhateverTheClientId) {
+    JoinGroupParams long_client = params("");
+    long_client.client_id = std::string(32767, 'c');
+    coordinator_.join("g", long_client, now_, [&](const JoinGroupResult& r) { answers_.joins["a"] = r; });
+    ASSERT_EQ(answers_.joins["a"].error, ErrorCode::MemberIdRequired);  // here is your id
+    EXPECT_FALSE(answers_.joins["a"].member_id.empty());
+    EXPECT_LT(answers_.joins["a"].member_id.size(), 300u);
+}
+
 TEST_F(GroupTest, CommitsAreCheckedAgainstGenerationAndMembership) {
     EXPECT_EQ(coordinator_.check_commit("idle", -1, ""), ErrorCode::None);  // outside group management
     std::string a = join_new("a");

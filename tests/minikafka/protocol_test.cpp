@@ -14,6 +14,18 @@ namespace {
 using namespace std::string_view_literals;
 using namespace std::string_literals;
 
+TEST(Primitives, AStringTooLongForItsLengthFieldIsCutNotWrapped) {
+    // An error message quoting a 40,000-byte topic name: a STRING's length is an INT16.
+    mb::ByteBuffer buf;
+    KafkaWriter w(buf);
+    w.string(std::string(40000, 'x'));
+    w.i32(7);
+    KafkaReader r(buf.readable());
+    EXPECT_EQ(r.string().size(), size_t{INT16_MAX});
+    EXPECT_EQ(r.i32(), 7);
+    EXPECT_TRUE(r.at_end());
+}
+
 TEST(Primitives, VarintsRoundTripIncludingExtremes) {
     for (int64_t v : {0LL, 1LL, -1LL, 63LL, -64LL, 300LL, -300LL, (long long)INT32_MAX, (long long)INT32_MIN}) {
         mb::ByteBuffer buf;
