@@ -53,6 +53,7 @@ void GroupCoordinator::forget_if_never_formed(std::string_view group_id) {
 
 void GroupCoordinator::sync(std::string_view group_id, int32_t generation_id, const std::string& member_id,
                             std::map<std::string, std::string> assignments, int64_t now_ms, SyncCallback done) {
+    if (group_id.empty()) return done({ErrorCode::InvalidGroupId, {}});  // as Kafka, for every group API
     auto it = groups_.find(group_id);
     if (it == groups_.end()) return done({ErrorCode::UnknownMemberId, {}});
     it->second->sync(generation_id, member_id, std::move(assignments), now_ms, std::move(done));
@@ -60,12 +61,14 @@ void GroupCoordinator::sync(std::string_view group_id, int32_t generation_id, co
 
 ErrorCode GroupCoordinator::heartbeat(std::string_view group_id, int32_t generation_id, std::string_view member_id,
                                       int64_t now_ms) {
+    if (group_id.empty()) return ErrorCode::InvalidGroupId;
     auto it = groups_.find(group_id);
     if (it == groups_.end()) return ErrorCode::UnknownMemberId;
     return it->second->heartbeat(generation_id, member_id, now_ms);
 }
 
 ErrorCode GroupCoordinator::leave(std::string_view group_id, std::string_view member_id, int64_t now_ms) {
+    if (group_id.empty()) return ErrorCode::InvalidGroupId;
     auto it = groups_.find(group_id);
     if (it == groups_.end()) return ErrorCode::UnknownMemberId;
     return it->second->leave(member_id, now_ms);

@@ -165,6 +165,13 @@ TEST_F(GroupTest, GroupsThatNeverFormedAreNotKept) {
     EXPECT_TRUE(coordinator_.list_groups().empty());
 }
 
+TEST_F(GroupTest, AnEmptyGroupIdIsInvalidForEveryGroupCall) {
+    EXPECT_EQ(coordinator_.heartbeat("", 1, "m", now_), ErrorCode::InvalidGroupId);
+    EXPECT_EQ(coordinator_.leave("", "m", now_), ErrorCode::InvalidGroupId);
+    coordinator_.sync("", 1, "m", {}, now_, [&](const SyncGroupResult& r) { answers_.syncs["x"] = r; });
+    EXPECT_EQ(answers_.syncs["x"].error, ErrorCode::InvalidGroupId);
+}
+
 TEST_F(GroupTest, AMemberIdFitsAProtocolStringWhateverTheClientId) {
     JoinGroupParams long_client = params("");
     long_client.client_id = std::string(32767, 'c');
