@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "broker.hpp"
+#include "log.hpp"
 #include "protocol/content_header.hpp"
 
 namespace rabbit {
@@ -232,6 +233,12 @@ void Vhost::dead_letter(Queue& from, const QueuedMessage& queued, DeathReason re
     if (!settings.dead_letter_exchange) return;
     Exchange* dlx = find_exchange(*settings.dead_letter_exchange);
     if (dlx == nullptr) return;  // RabbitMQ drops it too (and logs); the queue may outlive its DLX
+    if (delivering_letters_ && ++cascade_letters_ > kMaxDeadLetterCascade) {
+        if (cascade_letters_ == kMaxDeadLetterCascade + 1)
+            mb::log::warn("vhost {}: one dead-letter cascade made {} letters; dropping the rest of it", name_,
+                          kMaxDeadLetterCascade);
+        return;
+    }
     const Message& original = *queued.message;
     auto props = amqp::decode_properties(original.properties());
     if (!props) return;
@@ -249,7 +256,30 @@ void Vhost::dead_letter(Queue& from, const QueuedMessage& queued, DeathReason re
     std::vector<Queue*> targets;
     route(*dlx, input, targets);
     for (Queue* target : targets)
-        if (!is_cycle(headers, *target)) target->publish(letter);
+        if (!is_cycle(headers, *target)) pending_letters_.emplace_back(target->shared_from_this(), letter);
+    deliver_dead_letters();
+}
+
+// A dead letter's delivery can make its target drop a message (x-max-length 0, say), which is
+// dead-lettered in turn. Those go on a list, delivered by the outermost call in a loop rather
+// than by recursion, so a long chain of dead-letter queues cannot overflow the stack. And one
+// event's cascade is bounded: N queues that dead-letter into a fanout bound to all of them make
+// e*N! letters (the cycle check only stops a letter revisiting a queue on its own path).
+void Vhost::deliver_dead_letters() {
+    if (delivering_letters_) return;  // an outer call is delivering: ours joined its list
+    delivering_letters_ = true;
+    struct Done {
+        Vhost& vhost;
+        ~Done() {  // also if a publish throws: later letters must still go out
+            vhost.delivering_letters_ = false;
+            vhost.cascade_letters_ = 0;
+        }
+    } done{*this};
+    while (!pending_letters_.empty()) {
+        auto [target, letter] = std::move(pending_letters_.front());
+        pending_letters_.pop_front();
+        if (!target->deleted()) target->publish(std::move(letter));
+    }
 }
 
 // Called every 50 ms by the server: expiry must also happen when nobody is consuming, or expired

@@ -10,6 +10,7 @@
 // exchange-to-exchange bindings and alternate exchanges) and where dead letters are republished.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -70,6 +71,7 @@ public:
 private:
     void maybe_auto_delete(Exchange& exchange);
     void auto_delete_unbound(const std::vector<std::string>& exchange_names);
+    void deliver_dead_letters();
 
     Broker& broker_;
     std::string name_;
@@ -79,6 +81,11 @@ private:
     mutable std::vector<const Binding*> scratch_;
     mutable std::vector<const Exchange*> pending_;  // exchanges reached but not yet routed through
     mutable uint64_t routes_ = 0;                   // route() calls: the number stamped as route_mark
+    // Dead letters waiting for delivery (see deliver_dead_letters).
+    std::deque<std::pair<std::shared_ptr<Queue>, MessageRef>> pending_letters_;
+    bool delivering_letters_ = false;
+    size_t cascade_letters_ = 0;  // letters made by the cascade being delivered
+    static constexpr size_t kMaxDeadLetterCascade = 10'000;
 };
 
 }  // namespace rabbit
