@@ -29,6 +29,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
 #include <vector>
@@ -249,7 +250,12 @@ private:
             block_timer_.cancel();
             return;
         }
-        block_timer_.expires_after(std::chrono::milliseconds(std::max<int64_t>(0, deadline - state_.clock.now_ms())));
+        // Clamp the wait: the timer counts in nanoseconds, and BLPOP q 9300000000 (legal: ~300
+        // years) overflows int64 nanoseconds - the timer would fire at once, every turn, pinning a
+        // core. Waking once a day to find nobody expired just re-arms for the rest.
+        constexpr int64_t kMaxTimerMs = 24LL * 3600 * 1000;
+        int64_t delay = std::clamp<int64_t>(deadline - state_.clock.now_ms(), 0, kMaxTimerMs);
+        block_timer_.expires_after(std::chrono::milliseconds(delay));
         block_timer_.async_wait([this](const boost::system::error_code& ec) {
             if (ec) return;
             armed_block_deadline_ = 0;

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdint>
 
 #include "commands/context.hpp"
 #include "commands/handlers.hpp"
@@ -21,9 +22,11 @@ namespace miniredis {
 namespace {
 
 // Redis' timeout argument: seconds as a float, 0 = forever; returns the absolute deadline (ms).
+// Huge timeouts are legal (BLPOP q 9300000000 waits ~300 years) as long as the deadline still fits
+// in 64-bit milliseconds; beyond that Redis answers "timeout is out of range" (getTimeoutFromObject).
 std::optional<int64_t> parse_timeout(CommandContext& ctx, std::string_view text) {
     auto seconds = parse_long_double(text);
-    if (!seconds || std::isinf(*seconds) || *seconds > 1e12L) {
+    if (!seconds || std::isinf(*seconds)) {
         ctx.reply.error("ERR timeout is not a float or out of range");
         return std::nullopt;
     }
@@ -31,8 +34,15 @@ std::optional<int64_t> parse_timeout(CommandContext& ctx, std::string_view text)
         ctx.reply.error("ERR timeout is negative");
         return std::nullopt;
     }
-    auto ms = static_cast<int64_t>(std::ceil(*seconds * 1000));
-    return ms == 0 ? 0 : ctx.now_ms() + ms;
+    long double ms = std::ceil(*seconds * 1000);
+    int64_t now = ctx.now_ms();
+    // Compare as long double before converting: casting an out-of-range value to int64_t is UB.
+    if (ms >= static_cast<long double>(INT64_MAX - now)) {
+        ctx.reply.error("ERR timeout is out of range");
+        return std::nullopt;
+    }
+    auto delay = static_cast<int64_t>(ms);
+    return delay == 0 ? 0 : now + delay;
 }
 
 // BLPOP/BRPOP/BLMOVE's common part: serve at once if any key has elements, else block.

@@ -208,7 +208,7 @@ const CommandSpec kCommands[] = {
     {"info", -1, L | T, cmd_info, 0, 0, 0, "server", "Server statistics by section"},
     {"command", -1, L | T, cmd_command, 0, 0, 0, "server", "Describe commands", kCommandSubcommands},
     {"config", -2, 0, nullptr, 0, 0, 0, "server", "Read or change configuration", kConfigSubcommands},
-    {"shutdown", -1, A | NS | L | T, cmd_shutdown, 0, 0, 0, "server", "Save (per config) and stop"},
+    {"shutdown", -1, A | NS | L | T | X, cmd_shutdown, 0, 0, 0, "server", "Save (per config) and stop"},
 };
 
 // Lookup by lower-case name, in the same Dict (and hash) as the keyspace. Built once; lookups

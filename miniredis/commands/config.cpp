@@ -66,6 +66,11 @@ void Config::refresh() {
     dir = options.text("dir");
     dbfilename = options.text("dbfilename");
     appendfilename = options.text("appendfilename");
+    // Both are names inside `dir`, never paths (Redis' isValidDBfilename / isValidAOFfilename):
+    // a path would let the files land outside the data directory.
+    if (dbfilename.find('/') != std::string::npos) throw mb::OptionError("dbfilename can't be a path, just a filename");
+    if (appendfilename.find('/') != std::string::npos)
+        throw mb::OptionError("appendfilename can't be a path, just a filename");
     requirepass = options.text("requirepass");
     port = static_cast<int>(options.integer("port"));
     databases = static_cast<int>(options.integer("databases"));

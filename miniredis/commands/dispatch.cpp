@@ -90,8 +90,10 @@ void ServerState::execute(Client& client, std::span<const std::string_view> argv
     if (client.in_multi && (spec->flags & kNoMulti)) return reject("ERR Command not allowed inside a transaction");
     // Over maxmemory: make room first (maxmemory-policy); a write that cannot fit is refused.
     // EXEC counts as such a write if it queued one (Redis checks the queued flags the same way).
+    // The commands EXEC then runs are not checked again: the transaction was admitted as a whole,
+    // and refusing its 5th write halfway would break "all or nothing" for no gain.
     bool may_grow = (spec->flags & kDenyOom) || (spec->handler == cmd_exec && client.queued_denyoom);
-    if (config.maxmemory > 0 && may_grow && !env.loading && !free_memory_if_needed(*this))
+    if (config.maxmemory > 0 && may_grow && !in_exec && !env.loading && !free_memory_if_needed(*this))
         return reject("OOM command not allowed when used memory > 'maxmemory'.");
     if (client.protocol == 2 && client.subscriptions() > 0 && !(spec->flags & kAllowedWhileSubscribed))
         return reject(fmt::format(
@@ -128,7 +130,10 @@ void ServerState::execute(Client& client, std::span<const std::string_view> argv
             propagate(db_before, views);
         }
     }
-    if (!ready_keys.empty()) serve_ready_keys();  // a push may have fed clients blocked in BLPOP
+    // A push may have fed clients blocked in BLPOP - but not in the middle of EXEC: a transaction
+    // is atomic for them too, so MULTI; RPUSH q 1; RPUSH q 2; LRANGE q 0 -1; EXEC sees [1, 2], and
+    // the waiter is served once EXEC is done (Redis: handleClientsBlockedOnKeys after the command).
+    if (!ready_keys.empty() && !in_exec) serve_ready_keys();
     if (config.trace) trace(trace_line(*this, client, argv, *spec, db_before, probe));
 }
 

@@ -119,7 +119,9 @@ static void ttl_generic(CommandContext& ctx, bool milliseconds, bool absolute) {
     if (!deadline) return ctx.reply.integer(-1);
     int64_t ttl = absolute ? *deadline : *deadline - ctx.now_ms();
     if (ttl < 0) ttl = 0;
-    ctx.reply.integer(milliseconds ? ttl : (ttl + 500) / 1000);
+    // Seconds are rounded to nearest, (ttl + 500) / 1000 - computed in two parts, since the sum
+    // overflows for a deadline near INT64_MAX (PEXPIREAT k 9223372036854775807 is legal).
+    ctx.reply.integer(milliseconds ? ttl : ttl / 1000 + (ttl % 1000 + 500) / 1000);
 }
 
 void cmd_ttl(CommandContext& ctx) { ttl_generic(ctx, false, false); }
@@ -150,6 +152,8 @@ static void rename_generic(CommandContext& ctx, bool nx) {
     if (deadline) db.set_expire(to, *deadline);
     ctx.modified(from);
     ctx.modified(to);
+    // A list arriving under a new name feeds clients blocked on that name, as a push would.
+    ctx.server.signal_key_ready(ctx.client.db, to);
     nx ? ctx.reply.integer(1) : ctx.reply.ok();
 }
 
@@ -187,6 +191,7 @@ void cmd_copy(CommandContext& ctx) {
     dst.set(to, clone(*source));
     if (deadline) dst.set_expire(to, *deadline);
     ctx.server.key_modified(target_db, to);
+    ctx.server.signal_key_ready(target_db, to);  // the copy of a list may serve a BLPOP waiting on it
     ctx.reply.integer(1);
 }
 

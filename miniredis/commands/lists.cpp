@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 
 #include "commands/context.hpp"
 #include "commands/handlers.hpp"
@@ -168,7 +169,8 @@ void cmd_lrem(CommandContext& ctx) {
     if (!ok) return;
     if (!list) return ctx.reply.integer(0);
     std::string_view element = ctx.arg(3);
-    int64_t limit = *count < 0 ? -*count : *count, removed = 0;
+    // |count|, except that -INT64_MIN does not exist: clamp it to INT64_MAX (= remove all anyway).
+    int64_t limit = *count >= 0 ? *count : *count == INT64_MIN ? INT64_MAX : -*count, removed = 0;
     if (*count >= 0) {
         for (auto it = list->begin(); it != list->end() && (limit == 0 || removed < limit);) {
             if (it->view() == element) {
@@ -260,7 +262,9 @@ void cmd_lpos(CommandContext& ctx) {
         }
     }
     bool from_tail = rank < 0;
-    if (from_tail) rank = -rank;
+    // -INT64_MIN overflows. Redis 7.0 negates it anyway, keeps a negative rank that every match
+    // satisfies, and so answers the first match from the tail - the same as RANK -1.
+    if (from_tail) rank = rank == INT64_MIN ? 1 : -rank;
     bool ok;
     List* list = read_list(ctx, ctx.arg(1), ok);
     if (!ok) return;

@@ -25,7 +25,8 @@ void reply_scan_cursor(CommandContext& ctx, uint64_t cursor);
 // were collected (collect returns how many it kept) or 10*count buckets were visited.
 template <typename DictT, typename Collect>
 uint64_t scan_dict(const DictT& dict, uint64_t cursor, int64_t count, Collect&& collect) {
-    int64_t collected = 0, budget = count * 10;
+    // Saturate: COUNT 9223372036854775807 is accepted, and count * 10 would overflow.
+    int64_t collected = 0, budget = count > INT64_MAX / 10 ? INT64_MAX : count * 10;
     do {
         cursor = dict.scan(cursor, [&](const typename DictT::Entry& e) { collected += collect(e); });
     } while (cursor != 0 && budget-- > 0 && collected < count);

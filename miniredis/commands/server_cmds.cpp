@@ -204,7 +204,13 @@ void cmd_config_get(CommandContext& ctx) {
 // (ServerState::apply_config: opening or closing the AOF, evicting down to a lowered maxmemory).
 void cmd_config_set(CommandContext& ctx) {
     if (ctx.argc() % 2 != 0) return ctx.syntax_error();
-    constexpr std::string_view kImmutable[] = {"port", "bind", "databases", "dir", "admin-port"};
+    // Immutable: only the command line or config file sets them. The AOF's name is one (Redis 7),
+    // since the open log cannot be renamed under a running server.
+    constexpr std::string_view kImmutable[] = {"port", "bind", "databases", "admin-port", "appendfilename"};
+    // Protected (Redis 7 PROTECTED_CONFIG, refused unless enable-protected-configs, which we lack):
+    // where files are written. With CONFIG SET dir/dbfilename and SAVE, anyone who can connect could
+    // write a snapshot to any path the server may write - e.g. over ~/.ssh/authorized_keys.
+    constexpr std::string_view kProtected[] = {"dir", "dbfilename"};
     for (size_t i = 2; i < ctx.argc(); i += 2) {
         std::string_view name = ctx.arg(i);
         bool known = std::any_of(config_options().begin(), config_options().end(),
@@ -216,6 +222,10 @@ void cmd_config_set(CommandContext& ctx) {
             if (equals_ignore_case(immutable, name))
                 return ctx.reply.error(fmt::format(
                     "ERR CONFIG SET failed (possibly related to argument '{}') - can't set immutable config", name));
+        for (auto protected_config : kProtected)
+            if (equals_ignore_case(protected_config, name))
+                return ctx.reply.error(fmt::format(
+                    "ERR CONFIG SET failed (possibly related to argument '{}') - can't set protected config", name));
     }
     Config updated = ctx.server.config;  // all or nothing: validate every pair on a copy
     try {

@@ -53,6 +53,9 @@ void ServerState::active_expire_cycle() {
 void ServerState::kill_client(Client& client) {
     client.out.clear();
     client.close_after_reply = true;
+    // A killed client blocked in BLPOP must stop waiting now: until its socket is closed it would
+    // otherwise still be in line, and a later push would pop an element for a dead connection.
+    unblock_client(client);
     want_write(client);
 }
 

@@ -66,6 +66,55 @@ TEST(Blocking, InsideMultiDoesNotBlock) {
     EXPECT_EQ(h.run({"EXEC"}), "*1\r\n*-1\r\n");
 }
 
+// EXEC is atomic for blocked clients too: they are served after the whole transaction, so the
+// transaction's own LRANGE sees both pushes (Redis serves ready keys after the command, not
+// after each command EXEC runs).
+TEST(Blocking, WaitersAreServedAfterTheWholeExec) {
+    Harness h;
+    Client& waiter = h.connect();
+    Client& c = h.connect();
+    h.run(waiter, {"BLPOP", "q", "0"});
+    h.run(c, {"MULTI"});
+    h.run(c, {"RPUSH", "q", "1"});
+    h.run(c, {"RPUSH", "q", "2"});
+    h.run(c, {"LRANGE", "q", "0", "-1"});
+    EXPECT_EQ(h.run(c, {"EXEC"}), "*3\r\n:1\r\n:2\r\n*2\r\n$1\r\n1\r\n$1\r\n2\r\n");
+    EXPECT_EQ(h.take_output(waiter), "*2\r\n$1\r\nq\r\n$1\r\n1\r\n");
+    EXPECT_EQ(h.run(c, {"LRANGE", "q", "0", "-1"}), "*1\r\n$1\r\n2\r\n");
+}
+
+// A list can arrive under a waited-on name without a push: RENAME and COPY must wake the waiter.
+TEST(Blocking, RenameAndCopyOntoTheKeyWakeTheWaiter) {
+    Harness h;
+    Client& waiter = h.connect();
+    Client& c = h.connect();
+    h.run(waiter, {"BLPOP", "dst", "0"});
+    h.run(c, {"RPUSH", "src", "x"});
+    EXPECT_EQ(h.run(c, {"RENAME", "src", "dst"}), "+OK\r\n");
+    EXPECT_EQ(h.take_output(waiter), "*2\r\n$3\r\ndst\r\n$1\r\nx\r\n");
+    EXPECT_EQ(h.run(c, {"EXISTS", "dst"}), ":0\r\n");
+
+    h.run(waiter, {"BLPOP", "dst2", "0"});
+    h.run(c, {"RPUSH", "src2", "y"});
+    EXPECT_EQ(h.run(c, {"COPY", "src2", "dst2"}), ":1\r\n");
+    EXPECT_EQ(h.take_output(waiter), "*2\r\n$4\r\ndst2\r\n$1\r\ny\r\n");
+    EXPECT_EQ(h.run(c, {"LRANGE", "src2", "0", "-1"}), "*1\r\n$1\r\ny\r\n");
+}
+
+// CLIENT KILL closes the connection only when its turn comes; until then a killed waiter must not
+// stay in line and swallow the next push.
+TEST(Blocking, KilledWaiterDoesNotConsumeALaterPush) {
+    Harness h;
+    Client& waiter = h.connect();
+    Client& c = h.connect();
+    h.run(waiter, {"BLPOP", "kk", "0"});
+    EXPECT_EQ(h.run(c, {"CLIENT", "KILL", "ID", std::to_string(waiter.id)}), ":1\r\n");
+    EXPECT_FALSE(waiter.blocked.active);
+    EXPECT_EQ(h.run(c, {"RPUSH", "kk", "1"}), ":1\r\n");
+    EXPECT_EQ(h.run(c, {"LLEN", "kk"}), ":1\r\n");
+    EXPECT_EQ(h.take_output(waiter), "");
+}
+
 TEST(PubSub, MessagesReachChannelAndPatternSubscribers) {
     Harness h;
     Client& sub = h.connect();
@@ -147,6 +196,20 @@ TEST(Transactions, RuntimeErrorsDoNotRollBack) {
     h.run({"INCR", "s"});
     h.run({"SET", "t", "1"});
     EXPECT_EQ(h.run({"EXEC"}), "*2\r\n-ERR value is not an integer or out of range\r\n+OK\r\n");
+}
+
+// SHUTDOWN (like SAVE) cannot be queued: run from EXEC it would stop the server halfway through
+// the reply array and leave a MULTI without its EXEC in the AOF (Redis flag "no-multi").
+TEST(Transactions, ShutdownIsRefusedInsideMulti) {
+    Harness h;
+    h.run({"SET", "before", "1"});
+    h.run({"MULTI"});
+    EXPECT_EQ(h.run({"SET", "a", "1"}), "+QUEUED\r\n");
+    EXPECT_EQ(h.run({"SHUTDOWN", "NOSAVE"}), "-ERR Command not allowed inside a transaction\r\n");
+    EXPECT_EQ(h.run({"SET", "b", "2"}), "+QUEUED\r\n");
+    EXPECT_EQ(h.run({"EXEC"}), "-EXECABORT Transaction discarded because of previous errors.\r\n");
+    EXPECT_FALSE(h.state.shutting_down);
+    EXPECT_EQ(h.run({"EXISTS", "before", "a", "b"}), ":1\r\n");
 }
 
 }  // namespace

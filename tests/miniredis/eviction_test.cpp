@@ -33,6 +33,22 @@ TEST(Eviction, NoevictionRefusesWritesButServesReads) {
     EXPECT_EQ(h.state.stats.evicted_keys, 0u);
 }
 
+// maxmemory is checked once, when EXEC starts (it counts as a write if it queued one); the
+// commands it then runs are not refused one by one - a transaction is admitted as a whole.
+TEST(Eviction, ExecIsCheckedOnceNotPerQueuedCommand) {
+    Harness h;
+    h.state.config.options.set("maxmemory", limit_above_now(300'000));
+    h.state.config.refresh();
+    h.run({"MULTI"});
+    for (int i = 0; i < 8; ++i) EXPECT_EQ(h.run({"SETRANGE", numbered("big", i), "99999", "x"}), "+QUEUED\r\n");
+    std::string expected = "*8\r\n";
+    for (int i = 0; i < 8; ++i) expected += ":100000\r\n";
+    EXPECT_EQ(h.run({"EXEC"}), expected);
+    EXPECT_EQ(h.run({"DBSIZE"}), ":8\r\n");
+    // Now over the limit: the next write (or EXEC with a write queued) is refused up front.
+    EXPECT_EQ(h.run({"SET", "more", "x"}), "-OOM command not allowed when used memory > 'maxmemory'.\r\n");
+}
+
 TEST(Eviction, AllkeysLruKeepsTheRecentlyUsedKeys) {
     Harness h;
     std::string value(1000, 'x');

@@ -1,6 +1,7 @@
 """miniredis through redis-py (Debian's python3-redis), the way applications use it: caching with
 TTLs, counters, a leaderboard, a job queue with BLPOP, pub/sub, optimistic transactions, pipelines,
 and redis-benchmark as a second real client."""
+import os
 import subprocess
 import threading
 import time
@@ -66,6 +67,28 @@ class RedisPy(unittest.TestCase):
         t.join(10)
         self.assertEqual(got, [(b"jobs", b"resize-image-7")])
         self.assertIsNone(self.r.blpop("empty", timeout=0.1))
+
+    def test_blpop_with_a_centuries_long_timeout_sleeps(self):
+        # BLPOP q 9300000000 (~300 years) is legal; its deadline, in timer nanoseconds, used to
+        # overflow, so the timer fired at once and was re-armed every loop turn: 100 % CPU while
+        # the client waited (and a UBSan abort in the sanitizer build).
+        w = redis.Redis(port=self.server.port)
+        got = []
+        t = threading.Thread(target=lambda: got.append(w.blpop("far", timeout=9300000000)))
+        t.start()
+        self.assertTrue(wait_until(lambda: self.r.info("clients")["blocked_clients"] == 1))
+
+        def cpu_seconds():
+            fields = open(f"/proc/{self.server.proc.pid}/stat").read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+        before = cpu_seconds()
+        time.sleep(1.0)
+        self.assertLess(cpu_seconds() - before, 0.5)  # idle: only the cron's ticks (spinning: ~1 s)
+        self.r.rpush("far", "x")
+        t.join(10)
+        self.assertEqual(got, [(b"far", b"x")])
+        w.close()
 
     def test_pubsub(self):
         p = self.r.pubsub()

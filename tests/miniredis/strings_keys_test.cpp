@@ -164,6 +164,70 @@ TEST(Keys, ScanVisitsEveryKeyExactlyOnceWithoutResizes) {
     EXPECT_EQ(seen.size(), 1000u);
 }
 
+// Arguments at the edges of int64, found by a fuzzer under UBSan: each used to overflow a signed
+// computation. The expected replies are Redis 7.0's.
+TEST(Limits, ExpiretimeOfTheLatestPossibleDeadline) {
+    Harness h;
+    h.run({"SET", "k", "v"});
+    EXPECT_EQ(h.run({"PEXPIREAT", "k", "9223372036854775807"}), ":1\r\n");
+    EXPECT_EQ(h.run({"PEXPIRETIME", "k"}), ":9223372036854775807\r\n");
+    EXPECT_EQ(h.run({"EXPIRETIME", "k"}), ":9223372036854776\r\n");  // rounded, as (ms + 500) / 1000
+}
+
+TEST(Limits, ScanWithTheLargestCount) {
+    Harness h;
+    h.run({"SET", "k", "v"});
+    h.run({"HSET", "h", "f", "v"});
+    h.run({"SADD", "s", "m"});
+    h.run({"ZADD", "z", "1", "m"});
+    constexpr std::string_view kMax = "9223372036854775807";
+    EXPECT_EQ(h.run({"SCAN", "0", "MATCH", "k", "COUNT", kMax}), "*2\r\n$1\r\n0\r\n*1\r\n$1\r\nk\r\n");
+    EXPECT_EQ(h.run({"HSCAN", "h", "0", "COUNT", kMax}), "*2\r\n$1\r\n0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n");
+    EXPECT_EQ(h.run({"SSCAN", "s", "0", "COUNT", kMax}), "*2\r\n$1\r\n0\r\n*1\r\n$1\r\nm\r\n");
+    EXPECT_EQ(h.run({"ZSCAN", "z", "0", "COUNT", kMax}), "*2\r\n$1\r\n0\r\n*2\r\n$1\r\nm\r\n$1\r\n1\r\n");
+}
+
+TEST(Limits, LposAndLremWithInt64Min) {
+    Harness h;
+    h.run({"RPUSH", "l", "a", "b", "a"});
+    // RANK -2^63 is "the first match from the tail" in Redis 7.0; -(2^63 - 1) asks for a match that
+    // does not exist.
+    EXPECT_EQ(h.run({"LPOS", "l", "a", "RANK", "-9223372036854775808"}), ":2\r\n");
+    EXPECT_EQ(h.run({"LPOS", "l", "a", "RANK", "-9223372036854775807"}), "$-1\r\n");
+    EXPECT_EQ(h.run({"LREM", "l", "-9223372036854775808", "a"}), ":2\r\n");  // all of them
+    EXPECT_EQ(h.run({"LRANGE", "l", "0", "-1"}), "*1\r\n$1\r\nb\r\n");
+}
+
+TEST(Limits, BlockingTimeoutsUpToTheLargestDeadline) {
+    Harness h;
+    miniredis::Client& c = h.connect();
+    EXPECT_EQ(h.run(c, {"BLPOP", "q", "9300000000"}), "");  // ~300 years: legal, it blocks
+    ASSERT_TRUE(c.blocked.active);
+    EXPECT_EQ(c.blocked.deadline_ms, h.clock.now_ms() + 9'300'000'000'000);
+    // A deadline past int64 milliseconds is refused rather than wrapped around.
+    miniredis::Client& d = h.connect();
+    EXPECT_EQ(h.run(d, {"BLPOP", "q", "9223372036854775807"}), "-ERR timeout is out of range\r\n");
+    EXPECT_EQ(h.run(d, {"BLPOP", "q", "1e300"}), "-ERR timeout is out of range\r\n");
+    EXPECT_EQ(h.run(d, {"BLPOP", "q", "-1"}), "-ERR timeout is negative\r\n");
+}
+
+// dir and dbfilename decide where SAVE writes: changing them at run time would let any client
+// write a file anywhere the server may (Redis 7 "protected" configs). The AOF's name is immutable.
+TEST(Config, FileLocationsCannotBeChangedAtRunTime) {
+    Harness h;
+    EXPECT_EQ(h.run({"CONFIG", "SET", "dbfilename", "/tmp/evil.rdb"}),
+              "-ERR CONFIG SET failed (possibly related to argument 'dbfilename') - can't set protected config\r\n");
+    EXPECT_EQ(h.run({"CONFIG", "SET", "dir", "/tmp"}),
+              "-ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config\r\n");
+    EXPECT_EQ(
+        h.run({"CONFIG", "SET", "appendfilename", "x.aof"}),
+        "-ERR CONFIG SET failed (possibly related to argument 'appendfilename') - can't set immutable config\r\n");
+    EXPECT_EQ(h.run({"CONFIG", "GET", "dbfilename"}), "*2\r\n$10\r\ndbfilename\r\n$9\r\ndump.mrdb\r\n");
+    // At start-up they are names inside dir, never paths.
+    EXPECT_THROW(miniredis::test::test_config({{"dbfilename", "../x.rdb"}}), mb::OptionError);
+    EXPECT_THROW(miniredis::test::test_config({{"appendfilename", "/tmp/x.aof"}}), mb::OptionError);
+}
+
 TEST(Dispatch, ErrorsMatchRedis) {
     Harness h;
     EXPECT_EQ(h.run({"GET"}), "-ERR wrong number of arguments for 'get' command\r\n");
