@@ -239,7 +239,11 @@ struct Api {
         }
         if (path.size() != 2) return not_found();
         if (is("GET")) return users.find(path[1]) ? reply(200, user_json(*users.find(path[1]))) : not_found();
-        if (is("DELETE")) return users.delete_user(path[1]) ? changed(no_content()) : not_found();
+        if (is("DELETE")) {
+            if (!users.delete_user(path[1])) return not_found();
+            if (broker().on_user_deleted) broker().on_user_deleted(std::string(path[1]));
+            return changed(no_content());
+        }
         if (!is("PUT")) return error(405, "method_not_allowed", "Method Not Allowed");
         json::object body = parse_body(req.body);
         std::vector<std::string> tags;

@@ -208,12 +208,19 @@ private:
 
 Server::Server(Broker& broker) : broker_(broker) {
     broker_.on_definitions_changed = [this] { definitions_dirty_ = true; };
-    broker_.on_vhost_deleted = [this](const std::string& vhost) { close_vhost_connections(vhost); };
+    broker_.on_vhost_deleted = [this](const std::string& vhost) {
+        close_connections([&](const Connection& c) { return c.vhost_name() == vhost; },
+                          "vhost '" + vhost + "' is deleted");
+    };
+    broker_.on_user_deleted = [this](const std::string& user) {
+        close_connections([&](const Connection& c) { return c.user() == user; }, "user '" + user + "' was deleted");
+    };
 }
 
 Server::~Server() {
     broker_.on_definitions_changed = nullptr;
     broker_.on_vhost_deleted = nullptr;
+    broker_.on_user_deleted = nullptr;
 }
 
 void Server::start(asio::io_context& io, tcp::acceptor& acceptor) {
@@ -287,13 +294,12 @@ void Server::on_synced(uint64_t position) {
     for (Session* s : sessions_) s->connection().on_synced(position);
 }
 
-void Server::close_vhost_connections(const std::string& vhost) {
+void Server::close_connections(const std::function<bool(const Connection&)>& which, const std::string& reason) {
     std::vector<Session*> affected;
     for (Session* s : sessions_)
-        if (s->connection().vhost_name() == vhost && s->connection().state() == Connection::State::open)
-            affected.push_back(s);
+        if (which(s->connection()) && s->connection().state() == Connection::State::open) affected.push_back(s);
     for (Session* s : affected) {
-        s->connection().close(amqp::connection_forced, "vhost '" + vhost + "' is deleted");
+        s->connection().close(amqp::connection_forced, reason);
         s->connection().shutdown();
     }
 }

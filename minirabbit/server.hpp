@@ -25,6 +25,7 @@
 
 namespace rabbit {
 
+class Connection;
 class Session;
 
 class Server {
@@ -51,7 +52,8 @@ public:
     std::vector<ConnectionInfo> connection_infos() const;
     void add(Session* session) { sessions_.insert(session); }
     void remove(Session* session) { sessions_.erase(session); }
-    void close_vhost_connections(const std::string& vhost);
+    // 320 CONNECTION_FORCED for every open connection `which` picks (its vhost or user deleted).
+    void close_connections(const std::function<bool(const Connection&)>& which, const std::string& reason);
     Broker& broker() { return broker_; }
 
 private:

@@ -44,6 +44,8 @@ public:
     }
     // A vhost was deleted: the server closes its connections (320 CONNECTION_FORCED).
     std::function<void(const std::string&)> on_vhost_deleted;
+    // A user was deleted: so are their connections, as in RabbitMQ (320 CONNECTION_FORCED).
+    std::function<void(const std::string&)> on_user_deleted;
 
     uint64_t next_id() { return ++last_id_; }  // connection ids and journal queue ids
     void note_id(uint64_t id) { last_id_ = id > last_id_ ? id : last_id_; }

@@ -85,6 +85,20 @@ class AdminApi(unittest.TestCase):
         self.assertEqual(closed.exception.reply_code, 320)
         self.assertEqual(self.api("GET", "/vhosts/doomed")[0], 404)
 
+    def test_deleting_a_user_closes_their_connections(self):
+        self.api("PUT", "/users/leaver", {"password": "pw", "tags": ""})
+        self.api("PUT", "/permissions/%2F/leaver", {"configure": ".*", "write": ".*", "read": ".*"})
+        connection = self.connect("/", "leaver", "pw")
+        channel = connection.channel()
+        other = self.connect()  # guest's connection is not touched
+        self.assertEqual(self.api("DELETE", "/users/leaver")[0], 204)
+        with self.assertRaises(pika.exceptions.ConnectionClosedByBroker) as closed:
+            connection.process_data_events(time_limit=5)
+            channel.queue_declare("", exclusive=True)
+        self.assertEqual(closed.exception.reply_code, 320)
+        other.channel().queue_declare("", exclusive=True)
+        other.close()
+
     def test_queues_exchanges_and_bindings_made_over_http_route_amqp_messages(self):
         self.assertEqual(self.api("PUT", "/exchanges/%2F/http-topic", {"type": "topic", "durable": True})[0], 201)
         self.assertEqual(self.api("PUT", "/queues/%2F/http-queue", {"durable": True})[0], 201)
