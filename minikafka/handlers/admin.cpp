@@ -4,6 +4,8 @@
 // broker can hold one replica, on itself.
 #include <fmt/format.h>
 
+#include <map>
+
 #include "handler_table.hpp"
 #include "protocol/admin.hpp"
 
@@ -26,10 +28,18 @@ constexpr std::string_view kOnlyTopicAndBrokerConfigs = "only topic (2) and brok
 bool handle_create_topics(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     CreateTopicsRequest request = decode_create_topics_request(body, header.api_version);
     if (!body.ok()) return false;
+    // A name given twice is ambiguous (which partition count?): Kafka refuses every entry of it.
+    std::map<std::string_view, int> mentions;
+    for (const CreatableTopic& topic : request.topics) ++mentions[topic.name];
     std::vector<TopicResult> results;
     for (const CreatableTopic& topic : request.topics) {
         TopicResult& result = results.emplace_back();
         result.name = topic.name;
+        if (mentions[topic.name] > 1) {
+            result.error = ErrorCode::InvalidRequest;
+            result.message = fmt::format("the request names topic '{}' more than once", topic.name);
+            continue;
+        }
         int32_t partitions = topic.num_partitions;
         if (!topic.assignments.empty()) {
             if (!assignment_is_ours(topic.assignments, broker.config.node_id)) {

@@ -6,7 +6,7 @@ import unittest
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
-from kafka.errors import GroupIdNotFoundError, NonEmptyGroupError, NoError
+from kafka.errors import GroupIdNotFoundError, InvalidRequestError, NonEmptyGroupError, NoError
 
 import tap
 from servers import Server
@@ -100,6 +100,10 @@ class KafkaPython(unittest.TestCase):
         self.assertNotIn("py-admin", admin.list_topics())
         groups = admin.list_consumer_groups()
         self.assertIsInstance(groups, list)
+        # One name twice in a request: INVALID_REQUEST (42), and neither is created (as Kafka).
+        with self.assertRaises(InvalidRequestError):
+            admin.create_topics([NewTopic("twice", 1, 1), NewTopic("twice", 2, 1)])
+        self.assertNotIn("twice", admin.list_topics())
         admin.close()
 
     def test_alter_configs_lowers_retention_and_a_finished_group_is_deleted(self):
