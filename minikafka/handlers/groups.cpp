@@ -11,8 +11,11 @@ namespace minikafka {
 bool handle_find_coordinator(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     FindCoordinatorRequest request = decode_find_coordinator_request(body, header.api_version);
     if (!body.ok()) return false;
-    // One broker coordinates every group. Transactions (key_type 1) are not implemented.
-    ErrorCode error = request.key_type == 0 ? ErrorCode::None : ErrorCode::CoordinatorNotAvailable;
+    // One broker coordinates every group (key_type 0). Transactions (key_type 1) are not
+    // implemented; any other key type does not exist (Kafka: INVALID_REQUEST).
+    ErrorCode error = request.key_type == 0   ? ErrorCode::None
+                      : request.key_type == 1 ? ErrorCode::CoordinatorNotAvailable
+                                              : ErrorCode::InvalidRequest;
     KafkaWriter out = reply.writer();
     encode_find_coordinator_response(out, header.api_version, error, broker.config.node_id,
                                      broker.config.advertised_host, broker.config.port);

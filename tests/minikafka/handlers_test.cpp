@@ -270,6 +270,22 @@ TEST_F(HandlerTest, LongPollTimesOutEmpty) {
     EXPECT_EQ(fetch_answer(*waiting).records_size, 0u);
 }
 
+TEST_F(HandlerTest, FindCoordinatorKnowsGroupsAndNoOtherKeyType) {
+    for (auto [key_type, expected] : {std::pair{int8_t{0}, ErrorCode::None},
+                                      {int8_t{1}, ErrorCode::CoordinatorNotAvailable},
+                                      {int8_t{5}, ErrorCode::InvalidRequest}}) {
+        auto reply = call(ApiKey::FindCoordinator, 1, [&](KafkaWriter& w) {
+            w.string("g");
+            w.i8(key_type);
+        });
+        KafkaReader in(reply->bytes().readable());
+        in.i32();  // size
+        in.i32();  // correlation id
+        in.i32();  // throttle time
+        EXPECT_EQ(in.i16(), static_cast<int16_t>(expected)) << int{key_type};
+    }
+}
+
 TEST_F(HandlerTest, UnsupportedApiVersionsVersionGetsTheListInTheV0Layout) {
     auto reply = call(ApiKey::ApiVersions, 9, [](KafkaWriter&) {});
     KafkaReader in(reply->bytes().readable());
