@@ -67,7 +67,8 @@ std::string upper(std::string_view s) {
 
 void ServerState::execute(Client& client, std::span<const std::string_view> argv) {
     const CommandSpec* container = nullptr;
-    const CommandSpec* spec = lookup_command(argv, &container);
+    // "client|id" names a subcommand in COMMAND INFO/DOCS, but is no command a client may send.
+    const CommandSpec* spec = argv[0].find('|') == std::string_view::npos ? lookup_command(argv, &container) : nullptr;
     Reply reply(client.out, client.protocol);
     want_write(client);
 
