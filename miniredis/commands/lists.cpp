@@ -133,14 +133,16 @@ void cmd_lrange(CommandContext& ctx) {
 }
 
 void cmd_lindex(CommandContext& ctx) {
-    auto index = ctx.int_arg(2);
-    if (!index) return;
+    // The key first, then the index: as in Redis, LINDEX on a missing key is nil whatever the index.
     bool ok;
     List* list = read_list(ctx, ctx.arg(1), ok);
     if (!ok) return;
-    int64_t i = *index, length = list ? static_cast<int64_t>(list->size()) : 0;
+    if (!list) return ctx.reply.null();
+    auto index = ctx.int_arg(2);
+    if (!index) return;
+    int64_t i = *index, length = static_cast<int64_t>(list->size());
     if (i < 0) i += length;
-    if (!list || i < 0 || i >= length) return ctx.reply.null();
+    if (i < 0 || i >= length) return ctx.reply.null();
     ctx.reply.bulk((*list)[static_cast<size_t>(i)]);
 }
 

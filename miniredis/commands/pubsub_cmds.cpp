@@ -98,7 +98,8 @@ void cmd_pubsub_channels(CommandContext& ctx) {
 }
 
 void cmd_pubsub_numsub(CommandContext& ctx) {
-    ctx.reply.map(ctx.argc() - 2);
+    // A flat [channel, count, ...] array even in RESP3, where a map would fit: Redis 7's reply.
+    ctx.reply.array(2 * (ctx.argc() - 2));
     for (size_t i = 2; i < ctx.argc(); ++i) {
         ctx.reply.bulk(ctx.arg(i));
         ctx.reply.integer(static_cast<int64_t>(ctx.server.pubsub.subscribers(ctx.arg(i))));

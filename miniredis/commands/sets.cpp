@@ -253,9 +253,10 @@ void cmd_smove(CommandContext& ctx) {
     bool ok;
     Set* source = existing_set_for_write(ctx, from, ok);
     if (!ok) return;
+    if (!source) return ctx.reply.integer(0);  // before the destination's type, as Redis checks
     Set* target = existing_set_for_write(ctx, to, ok);
     if (!ok) return;
-    if (!source || !source->find(member)) return ctx.reply.integer(0);
+    if (!source->find(member)) return ctx.reply.integer(0);
     if (from == to) return ctx.reply.integer(1);
     source->erase(member);
     if (source->empty()) ctx.db().remove(from);

@@ -182,6 +182,7 @@ SCRIPTS = {
         ["INCR", "h"], ["APPEND", "z", "x"], ["SADD", "l", "x"], ["ZADD", "st", "1", "x"], ["HSET", "z", "a", "b"],
         ["LPOP", "st"], ["SPOP", "h"], ["ZPOPMIN", "l"], ["SMEMBERS", "z"], ["ZRANGE", "h", "0", "1"], ["HGETALL", "l"],
         ["SINTERSTORE", "dst", "s"], ["ZSCORE", "l", "a"], ["LINDEX", "z", "0"], ["GETRANGE", "l", "0", "1"],
+        ["LINDEX", "nokey", "01"], ["LINDEX", "l", "01"], ["SMOVE", "nokey", "s", "m"], ["SMOVE", "st", "s", "m"],
         ["SETRANGE", "h", "0", "x"], ["STRLEN", "z"], ["HINCRBY", "s", "f", "1"], ["RPOPLPUSH", "l", "s"],
         ["LRANGE", "l", "0", "-1"], ["TYPE", "s"], ["TYPE", "l"], ["TYPE", "h"], ["TYPE", "st"], ["TYPE", "z"],
     ],
@@ -203,7 +204,8 @@ SCRIPTS = {
         ["CLIENT", "NOSUCH"], ["CONFIG", "GET", "maxmemory"], ["CONFIG", "GET", "appendonly"],
         ["CONFIG", "SET", "nosuch", "x"], ["CONFIG"], ["AUTH", "x"], ["HELLO", "4"], ["HELLO", "x"],
         ["DBSIZE"], ["TIME", "x"], ["COMMAND", "COUNT", "x"], ["PUBLISH", "ch", "nobody"],
-        ["PUBSUB", "NUMSUB", "ch"], ["PUBSUB", "NUMPAT"], ["PUBSUB", "CHANNELS"],
+        ["PUBSUB", "NUMSUB", "ch"], ["PUBSUB", "NUMPAT"], ["PUBSUB", "CHANNELS"], ["CLIENT|ID", "x"],
+        ["CONFIG|GET", "maxmemory"],
     ],
 }
 
@@ -267,7 +269,8 @@ class Differential(unittest.TestCase):
     def test_resp3_replies(self):
         script = SCRIPTS["hashes"][:12] + SCRIPTS["zsets"][:30] + SCRIPTS["sets"][:12] + [
             ["GET", "nope"], ["HGETALL", "h"], ["ZSCORE", "z", "a"], ["CONFIG", "GET", "maxmemory"],
-            ["LPOP", "nolist", "2"], ["ZPOPMIN", "z", "1"], ["ZRANDMEMBER", "z", "2", "WITHSCORES"]]
+            ["LPOP", "nolist", "2"], ["ZPOPMIN", "z", "1"], ["ZRANDMEMBER", "z", "2", "WITHSCORES"],
+            ["PUBSUB", "NUMSUB", "a", "b"]]
         self.run_script("resp3", script, protocol=3)
 
     def test_pubsub_messages(self):
