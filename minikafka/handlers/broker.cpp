@@ -46,16 +46,15 @@ void Broker::sync_rolled_segments(PartitionLog& log) {
 
 void Broker::start_flush(const std::shared_ptr<PartitionLog>& log) {
     FlushJob job = log->begin_flush();
-    auto files = job.files;
-    auto closed_files = job.closed_files;
+    // The worker takes the files; the broker's side needs only the offset they make durable.
     services.background->sync(
-        std::move(files),
-        [this, log, job = std::move(job)] {
-            log->flush_done(job, now_ms());
+        std::move(job.files),
+        [this, log, up_to_offset = job.up_to_offset] {
+            log->flush_done(up_to_offset, now_ms());
             // Appends made during the fsync wait for the next one.
             if (log->flush_due(now_ms())) start_flush(log);
         },
-        std::move(closed_files));
+        std::move(job.closed_files));
 }
 
 void Broker::tick() {

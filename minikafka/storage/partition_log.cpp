@@ -177,10 +177,10 @@ FlushJob PartitionLog::begin_flush() {
     return job;
 }
 
-void PartitionLog::flush_done(const FlushJob& job, int64_t now_ms) {
+void PartitionLog::flush_done(int64_t up_to_offset, int64_t now_ms) {
     flush_in_progress_ = false;
     last_flush_ms_ = now_ms;
-    flushed_offset_ = std::max(flushed_offset_, job.up_to_offset);
+    flushed_offset_ = std::max(flushed_offset_, up_to_offset);
     while (!flush_waiters_.empty() && flush_waiters_.front().first <= flushed_offset_) {
         auto callback = std::move(flush_waiters_.front().second);
         flush_waiters_.pop_front();

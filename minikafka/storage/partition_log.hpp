@@ -100,7 +100,7 @@ public:
     bool flush_in_progress() const { return flush_in_progress_; }
     void mark_flush_queued() { flush_in_progress_ = true; }
     FlushJob begin_flush();
-    void flush_done(const FlushJob& job, int64_t now_ms);
+    void flush_done(int64_t up_to_offset, int64_t now_ms);  // a FlushJob's files are synced
     int64_t flushed_offset() const { return flushed_offset_; }
     // Runs `callback` once every offset below `offset` is durable (at once if already so).
     void when_flushed(int64_t offset, std::function<void()> callback);

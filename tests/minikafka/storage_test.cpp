@@ -347,7 +347,7 @@ TEST(PartitionLog, FlushPolicyAndWaiters) {
     EXPECT_EQ(job.up_to_offset, 6);
     EXPECT_FALSE(flushed);
     for (auto& file : job.files) file->sync();
-    log.flush_done(job, 0);
+    log.flush_done(job.up_to_offset, 0);
     EXPECT_TRUE(flushed);
     EXPECT_EQ(log.flushed_offset(), 6);
 }
@@ -364,11 +364,11 @@ TEST(PartitionLog, AnAckWaitingForAnFsyncIsKeptWhenThePolicyChanges) {
     log.when_flushed(2, [&] { acked = true; });
     config.flush_messages = INT64_MAX;  // AlterConfigs drops flush.messages meanwhile
     log.set_config(config);
-    log.flush_done(first, 0);
+    log.flush_done(first.up_to_offset, 0);
     EXPECT_FALSE(acked);
     EXPECT_TRUE(log.flush_due(0));  // so the broker starts the fsync that producer waits for
     FlushJob second = log.begin_flush();
-    log.flush_done(second, 0);
+    log.flush_done(second.up_to_offset, 0);
     EXPECT_TRUE(acked);
 }
 
