@@ -1,12 +1,13 @@
-// CRC32C: a hardware path (SSE4.2 `crc32`, three streams at once) picked at run time, and a
-// slicing-by-8 table fallback.
+// CRC32C: the fastest path this CPU has, picked at run time - carry-less multiplication folding
+// 256 bytes per step (AVX-512 VPCLMULQDQ), the SSE4.2 `crc32` instruction on three streams at
+// once, or a slicing-by-8 table.
 #include "crc32c.hpp"
 
 #include <array>
 #include <cstring>
 
 #if defined(__x86_64__)
-#include <nmmintrin.h>
+#include <immintrin.h>
 #endif
 
 namespace mb {
@@ -60,10 +61,9 @@ constexpr size_t kLane = 4096;
 constexpr uint32_t kShiftOneLane = shift_operator(kLane);
 constexpr uint32_t kShiftTwoLanes = shift_operator(2 * kLane);
 
-__attribute__((target("sse4.2"))) uint32_t crc32c_sse42(std::string_view bytes, uint32_t crc) {
-    const char* p = bytes.data();
-    size_t n = bytes.size();
-    uint64_t c = ~crc;
+// `reg` is the CRC register itself (no inversion at the start or the end).
+__attribute__((target("sse4.2"))) uint32_t extend_sse42(const char* p, size_t n, uint32_t reg) {
+    uint64_t c = reg;
     while (n >= 3 * kLane) {
         uint64_t b = 0, d = 0;
         for (size_t i = 0; i < kLane; i += 8) {
@@ -89,7 +89,74 @@ __attribute__((target("sse4.2"))) uint32_t crc32c_sse42(std::string_view bytes, 
     }
     uint32_t c32 = static_cast<uint32_t>(c);
     while (n--) c32 = _mm_crc32_u8(c32, static_cast<uint8_t>(*p++));
-    return ~c32;
+    return c32;
+}
+
+uint32_t crc32c_sse42(std::string_view bytes, uint32_t crc) { return ~extend_sse42(bytes.data(), bytes.size(), ~crc); }
+
+// Folding (the idea of Intel's white paper "Fast CRC Computation for Generic Polynomials Using
+// PCLMULQDQ Instruction"). Four 64-byte registers hold the first 256 bytes; each step moves every
+// 16-byte lane 256 bytes further along the message and adds (xors) the bytes found there. Moving
+// a lane is multiplying it by x^2048, and modulo the polynomial that is two 64x32-bit carry-less
+// products with precomputed constants, so the registers stay congruent to everything read so far.
+// At the end the 256 bytes they hold have the same CRC as the whole prefix, and the `crc32`
+// instruction finishes them and the tail.
+constexpr uint32_t x_to_the(uint64_t n) {  // x^n mod P
+    uint32_t result = 1u << 31;            // x^0
+    uint32_t power = 1u << 30;             // x^1
+    for (; n != 0; n >>= 1) {
+        if (n & 1) result = multiply_mod(result, power);
+        power = multiply_mod(power, power);
+    }
+    return result;
+}
+// A lane's first 8 bytes (the low half of the register) are x^64 further from the end than its
+// last 8; the product of two bit-reflected numbers comes out one place short, hence the -1.
+constexpr size_t kFoldBits = 256 * 8;
+constexpr uint64_t kFoldFirstHalf = uint64_t{x_to_the(kFoldBits + 64 - 1)} << 32;
+constexpr uint64_t kFoldSecondHalf = uint64_t{x_to_the(kFoldBits - 1)} << 32;
+
+// Four lanes moved 256 bytes on, plus the 64 bytes found there.
+__attribute__((target("avx512f,vpclmulqdq"), always_inline)) inline __m512i fold(__m512i lanes, __m512i constants,
+                                                                                 const char* next) {
+    __m512i first = _mm512_clmulepi64_epi128(lanes, constants, 0x00);                 // low halves
+    __m512i second = _mm512_clmulepi64_epi128(lanes, constants, 0x11);                // high halves
+    return _mm512_ternarylogic_epi64(first, second, _mm512_loadu_si512(next), 0x96);  // a ^ b ^ c
+}
+
+__attribute__((target("avx512f,vpclmulqdq,sse4.2"))) uint32_t crc32c_vpclmulqdq(std::string_view bytes, uint32_t crc) {
+    const char* p = bytes.data();
+    size_t n = bytes.size();
+    if (n < 512) return crc32c_sse42(bytes, crc);  // folding pays from a few hundred bytes on
+    const __m512i constants =
+        _mm512_set4_epi64(static_cast<long long>(kFoldSecondHalf), static_cast<long long>(kFoldFirstHalf),
+                          static_cast<long long>(kFoldSecondHalf), static_cast<long long>(kFoldFirstHalf));
+    // A CRC that starts from register value r is the CRC from 0 of the message with r xored into
+    // its first four bytes.
+    __m512i x0 = _mm512_xor_si512(_mm512_loadu_si512(p), _mm512_zextsi128_si512(_mm_cvtsi32_si128(~crc)));
+    __m512i x1 = _mm512_loadu_si512(p + 64);
+    __m512i x2 = _mm512_loadu_si512(p + 128);
+    __m512i x3 = _mm512_loadu_si512(p + 192);
+    p += 256;
+    n -= 256;
+    for (; n >= 256; p += 256, n -= 256) {
+        x0 = fold(x0, constants, p);
+        x1 = fold(x1, constants, p + 64);
+        x2 = fold(x2, constants, p + 128);
+        x3 = fold(x3, constants, p + 192);
+    }
+    alignas(64) char folded[256];
+    _mm512_store_si512(folded, x0);
+    _mm512_store_si512(folded + 64, x1);
+    _mm512_store_si512(folded + 128, x2);
+    _mm512_store_si512(folded + 192, x3);
+    return ~extend_sse42(p, n, extend_sse42(folded, sizeof folded, 0));
+}
+
+bool has_vpclmulqdq() {
+    static const bool has =
+        __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("vpclmulqdq") && __builtin_cpu_supports("sse4.2");
+    return has;
 }
 #endif
 
@@ -124,11 +191,19 @@ bool crc32c_has_hardware() {
 #endif
 }
 
-uint32_t crc32c(std::string_view bytes, uint32_t crc) {
+std::vector<Crc32cImplementation> crc32c_implementations() {
+    std::vector<Crc32cImplementation> found;
 #if defined(__x86_64__)
-    if (crc32c_has_hardware()) return crc32c_sse42(bytes, crc);
+    if (has_vpclmulqdq()) found.push_back({"avx512 vpclmulqdq", &crc32c_vpclmulqdq});
+    if (crc32c_has_hardware()) found.push_back({"sse4.2", &crc32c_sse42});
 #endif
-    return crc32c_portable(bytes, crc);
+    found.push_back({"portable", &crc32c_portable});
+    return found;
+}
+
+uint32_t crc32c(std::string_view bytes, uint32_t crc) {
+    static const auto best = crc32c_implementations().front().function;
+    return best(bytes, crc);
 }
 
 }  // namespace mb
