@@ -30,11 +30,13 @@ std::optional<int64_t> parse_timeout(CommandContext& ctx, std::string_view text)
         ctx.reply.error("ERR timeout is not a float or out of range");
         return std::nullopt;
     }
-    if (*seconds < 0) {
+    // Redis rounds up to whole milliseconds first, so a timeout above -1 ms (-0.0001) becomes 0:
+    // wait for ever.
+    long double ms = std::ceil(*seconds * 1000);
+    if (ms < 0) {
         ctx.reply.error("ERR timeout is negative");
         return std::nullopt;
     }
-    long double ms = std::ceil(*seconds * 1000);
     int64_t now = ctx.now_ms();
     // Compare as long double before converting: casting an out-of-range value to int64_t is UB.
     if (ms >= static_cast<long double>(INT64_MAX - now)) {

@@ -209,6 +209,15 @@ TEST(Limits, BlockingTimeoutsUpToTheLargestDeadline) {
     EXPECT_EQ(h.run(d, {"BLPOP", "q", "9223372036854775807"}), "-ERR timeout is out of range\r\n");
     EXPECT_EQ(h.run(d, {"BLPOP", "q", "1e300"}), "-ERR timeout is out of range\r\n");
     EXPECT_EQ(h.run(d, {"BLPOP", "q", "-1"}), "-ERR timeout is negative\r\n");
+    EXPECT_EQ(h.run(d, {"BLPOP", "q", "-0.002"}), "-ERR timeout is negative\r\n");
+    // Rounded up to whole milliseconds first, as Redis does: -0.001 s (just above -1 ms as a long
+    // double) and anything closer to zero is 0, "for ever". Checked against redis-server 7.0.
+    for (const char* almost_zero : {"-0.001", "-0.0001", "-1e-400"}) {
+        miniredis::Client& e = h.connect();
+        EXPECT_EQ(h.run(e, {"BLPOP", "q", almost_zero}), "") << almost_zero;
+        ASSERT_TRUE(e.blocked.active) << almost_zero;
+        EXPECT_EQ(e.blocked.deadline_ms, 0) << almost_zero;
+    }
 }
 
 // dir and dbfilename decide where SAVE writes: changing them at run time would let any client
