@@ -62,6 +62,7 @@ void Broker::tick() {
     bool retention = now - last_retention_check_ms_ >= config.retention_check_interval_ms;
     if (retention) last_retention_check_ms_ = now;
     groups.tick(now);  // session timeouts, rebalance deadlines
+    sweep_finished_fetch_waiters();
     for (auto& [name, topic] : logs.topics_mutable()) {
         for (const auto& log : topic.partitions) {
             flush_if_due(log);           // flush.ms
@@ -96,18 +97,36 @@ void Broker::answer_when_offsets_are_on_disk(Reply& reply) {
     services.background->sync({offset_store.file()}, [deferred] { deferred->finish(); });
 }
 
-void Broker::add_fetch_waiter(std::shared_ptr<FetchWaiter> waiter) {
-    std::erase_if(fetch_waiters_, [](const auto& w) { return w->finished(); });  // timed out meanwhile
-    fetch_waiters_.push_back(std::move(waiter));
+void Broker::add_fetch_waiter(const std::shared_ptr<FetchWaiter>& waiter, std::vector<const PartitionLog*> partitions) {
+    // A request may name one partition many times (60,000 fit in 1 MB): register it once.
+    std::sort(partitions.begin(), partitions.end());
+    partitions.erase(std::unique(partitions.begin(), partitions.end()), partitions.end());
+    for (const PartitionLog* log : partitions) {
+        auto& waiters = fetch_waiters_[log];
+        std::erase_if(waiters, [](const auto& w) { return w->finished(); });  // timed out meanwhile
+        waiters.push_back(waiter);
+    }
 }
 
-void Broker::records_appended() {
-    if (fetch_waiters_.empty()) return;
-    // A waiter may add new waiters while answering (it does not, today), so iterate a copy.
-    auto waiters = std::move(fetch_waiters_);
-    fetch_waiters_.clear();
+void Broker::records_appended(const PartitionLog& log) {
+    auto found = fetch_waiters_.find(&log);
+    if (found == fetch_waiters_.end()) return;
+    // Answering may park nothing new today, but take the list out first so that it could.
+    auto waiters = std::move(found->second);
+    fetch_waiters_.erase(found);
+    std::vector<std::shared_ptr<FetchWaiter>> still_waiting;
     for (auto& waiter : waiters)
-        if (!waiter->on_records_appended()) fetch_waiters_.push_back(std::move(waiter));
+        if (!waiter->finished() && !waiter->on_records_appended()) still_waiting.push_back(std::move(waiter));
+    if (!still_waiting.empty()) {
+        auto& list = fetch_waiters_[&log];
+        list.insert(list.end(), std::make_move_iterator(still_waiting.begin()),
+                    std::make_move_iterator(still_waiting.end()));
+    }
+}
+
+void Broker::sweep_finished_fetch_waiters() {
+    for (auto& [log, waiters] : fetch_waiters_) std::erase_if(waiters, [](const auto& w) { return w->finished(); });
+    std::erase_if(fetch_waiters_, [](const auto& entry) { return entry.second.empty(); });
 }
 
 }  // namespace minikafka

@@ -12,8 +12,10 @@
 //                  time; appends made while it runs are covered by the next one, so one fsync
 //                  acknowledges many produce requests (log.flush.interval.messages=1 still
 //                  costs one fsync per *batch of requests*, not per request)
-//   long polls     a Fetch without enough data registers a FetchWaiter; records_appended()
-//                  lets each waiter check whether it can answer now
+//   long polls     a Fetch without enough data registers a FetchWaiter under each partition
+//                  it reads; an append to a partition lets that partition's waiters check
+//                  whether they can answer now (Kafka's delayed-fetch purgatory, keyed the same
+//                  way, so a thousand idle consumers cost nothing when one partition gets data)
 #pragma once
 
 #include <fmt/format.h>
@@ -22,6 +24,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "model/group_coordinator.hpp"
@@ -57,7 +60,7 @@ struct BrokerServices {
 class FetchWaiter {
 public:
     virtual ~FetchWaiter() = default;
-    // Called after records were appended anywhere; returns true when the waiter answered.
+    // Called after records were appended to a partition it waits on; true when it answered.
     virtual bool on_records_appended() = 0;
     virtual bool finished() const = 0;  // answered (perhaps by its timeout)
 };
@@ -94,8 +97,9 @@ public:
     // covering them is done, so what a client was told is stored survives a crash.
     void answer_when_offsets_are_on_disk(Reply& reply);
 
-    void add_fetch_waiter(std::shared_ptr<FetchWaiter> waiter);
-    void records_appended();
+    // `waiter` is woken by appends to any of `partitions` (duplicates are fine) or not at all.
+    void add_fetch_waiter(const std::shared_ptr<FetchWaiter>& waiter, std::vector<const PartitionLog*> partitions);
+    void records_appended(const PartitionLog& log);
 
     // --trace: one human-readable line per request, following it through the concepts, e.g.
     //   produce topic=payments partition=2 -> segment 00000000000000004096.log @ 1048576 -> offset 5123
@@ -115,8 +119,11 @@ public:
 
 private:
     void start_flush(const std::shared_ptr<PartitionLog>& log);
+    void sweep_finished_fetch_waiters();  // long polls that timed out, on partitions now quiet
 
-    std::vector<std::shared_ptr<FetchWaiter>> fetch_waiters_;
+    // Keyed by the log's address: a deleted topic's entry only holds finished waiters, which
+    // tick() sweeps; a new log at the same address at worst wakes a waiter for nothing.
+    std::unordered_map<const PartitionLog*, std::vector<std::shared_ptr<FetchWaiter>>> fetch_waiters_;
     int64_t last_retention_check_ms_ = 0;
     int64_t next_producer_id_ = 0;
 };

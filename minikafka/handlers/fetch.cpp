@@ -6,7 +6,8 @@
 //   of the segment file -> the reply carries the slice, and the session sends those bytes with
 //   sendfile(): from the page cache to the socket, never through this process's memory.
 //   Not enough bytes yet (min_bytes) and max_wait_ms > 0: the reply is deferred; a PendingFetch
-//   waits for records_appended() or its timer, then reads again and answers.
+//   waits for an append to one of its partitions (records_appended) or its timer, then reads
+//   again and answers.
 // READ NEXT: storage/partition_log.cpp (read), server.cpp (send_file).
 #include "protocol/fetch.hpp"
 #include "handler_table.hpp"
@@ -152,13 +153,18 @@ bool handle_fetch(Broker& broker, const RequestHeader& header, KafkaReader& body
     }
     broker.trace("fetch: less than min_bytes={} available; waiting up to max_wait_ms={}", request.min_bytes,
                  request.max_wait_ms);
-    // Long poll: answer when records arrive (Broker::records_appended) or when max_wait_ms ends.
+    // Long poll: answer when records arrive on one of these partitions (Broker::records_appended)
+    // or when max_wait_ms ends.
     auto pending = std::make_shared<PendingFetch>(broker, request, header.api_version, reply.defer());
     // Its copy of the request and the results it re-reads count against the connection's
     // buffered replies: a request may list a partition 60,000 times in 1 MB.
     reply.held_bytes =
         request.partitions.size() * (sizeof(FetchPartition) + sizeof(FetchPartitionResult) + sizeof(LogSlice));
-    broker.add_fetch_waiter(pending);
+    std::vector<const PartitionLog*> watched;
+    watched.reserve(request.partitions.size());
+    for (const FetchPartition& wanted : request.partitions)
+        watched.push_back(broker.logs.partition(wanted.topic, wanted.partition));  // all exist: no error
+    broker.add_fetch_waiter(pending, std::move(watched));
     broker.services.run_later(request.max_wait_ms, [weak = std::weak_ptr<PendingFetch>(pending)] {
         if (auto fetch = weak.lock()) fetch->on_timeout();
     });

@@ -107,6 +107,7 @@ bool handle_produce(Broker& broker, const RequestHeader& header, KafkaReader& bo
             continue;
         }
         log->producers.record(batch, appended.base_offset);
+        broker.records_appended(*log);  // wake the long-polling fetches on this partition
         broker.sync_rolled_segments(*log);
         if (broker.tracing)
             broker.trace("produce topic={} partition={} records={} -> segment {}.log @ {} -> offset {}{}",
@@ -121,7 +122,6 @@ bool handle_produce(Broker& broker, const RequestHeader& header, KafkaReader& bo
             broker.flush_if_due(log);
         }
     }
-    broker.records_appended();  // wake long-polling fetches
 
     if (request.acks == 0) {
         reply.omit();  // acks=0: the producer does not wait for (or read) an answer

@@ -260,6 +260,36 @@ TEST_F(HandlerTest, LongPollIsAnsweredByTheNextAppend) {
     EXPECT_EQ(fetch_answer(*waiting).high_watermark, 3);
 }
 
+// Kafka's delayed fetches are keyed by partition: an append re-checks only the long polls that
+// read that partition, so idle consumers of other partitions cost a produce nothing.
+TEST_F(HandlerTest, AnAppendWakesOnlyTheLongPollsOnItsPartition) {
+    produce("orders", test::make_batch_of(1));
+    produce("payments", test::make_batch_of(1));
+    struct CountingWaiter : FetchWaiter {
+        int wakes = 0;
+        bool on_records_appended() override {
+            ++wakes;
+            return false;
+        }
+        bool finished() const override { return false; }
+    };
+    auto on_orders = std::make_shared<CountingWaiter>();
+    const PartitionLog* orders = broker_->logs.partition("orders", 0);
+    broker_->add_fetch_waiter(on_orders, {orders, orders, orders});  // named three times, counted once
+    produce("payments", test::make_batch_of(1));
+    EXPECT_EQ(on_orders->wakes, 0);
+    produce("orders", test::make_batch_of(1));
+    EXPECT_EQ(on_orders->wakes, 1);
+    // A real long poll on payments is answered by an append there, not by one to orders.
+    auto waiting = fetch("payments", 2, 500);
+    produce("orders", test::make_batch_of(1));
+    EXPECT_FALSE(waiting->ready());
+    EXPECT_EQ(on_orders->wakes, 2);
+    produce("payments", test::make_batch_of(2));
+    ASSERT_TRUE(waiting->ready());
+    EXPECT_EQ(fetch_answer(*waiting).records_size, test::make_batch_of(2).size());
+}
+
 TEST_F(HandlerTest, LongPollTimesOutEmpty) {
     produce("orders", test::make_batch_of(1));
     auto waiting = fetch("orders", 1, 500);
