@@ -6,7 +6,9 @@ namespace minikafka {
 MetadataRequest decode_metadata_request(KafkaReader& in, int16_t version) {
     MetadataRequest request;
     std::optional<int32_t> count = in.nullable_array_length();
-    // v0 has no null array: there an empty list is what asks for every topic.
+    // v0 has no null array: there an empty list is what asks for every topic, and a null one is
+    // malformed (Kafka cannot parse it and closes the connection).
+    if (version == 0 && !count) in.fail();
     if (count && !(version == 0 && *count == 0)) {
         request.topics.emplace();
         request.topics->reserve(static_cast<size_t>(*count));

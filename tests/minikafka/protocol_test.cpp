@@ -189,6 +189,10 @@ TEST(Metadata, EmptyListMeansAllTopicsOnlyInV0) {
     EXPECT_TRUE(none.topics->empty());
     KafkaReader v1_null("\xff\xff\xff\xff"sv);
     EXPECT_FALSE(decode_metadata_request(v1_null, 1).topics.has_value());
+    EXPECT_TRUE(v1_null.ok());
+    KafkaReader v0_null("\xff\xff\xff\xff"sv);  // v0's array is not nullable
+    decode_metadata_request(v0_null, 0);
+    EXPECT_FALSE(v0_null.ok());
     KafkaReader v4("\x00\x00\x00\x01\x00\x01t\x00"sv);
     auto one = decode_metadata_request(v4, 4);
     EXPECT_TRUE(v4.ok());
