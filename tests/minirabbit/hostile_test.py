@@ -2,33 +2,15 @@
 auto-delete chains, dead letters delivered back to the channel that rejected them, extreme TTLs
 and death counts, long exchange-to-exchange and dead-letter chains, a dead-letter cascade, topic
 keys of many '#', and acks held by a transaction. Each must be routed, refused or bounded."""
-import unittest
 
-import pika
 from pika.exceptions import ChannelClosedByBroker
 
 import tap
-from servers import Server, wait_until
+from pika_case import PikaChannelTest
+from servers import wait_until
 
 
-class Hostile(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server("MINIRABBIT_BIN")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.close()
-
-    def setUp(self):
-        self.connection = pika.BlockingConnection(
-            pika.ConnectionParameters(host="127.0.0.1", port=self.server.port))
-        self.channel = self.connection.channel()
-
-    def tearDown(self):
-        if self.connection.is_open:
-            self.connection.close()
-
+class Hostile(PikaChannelTest):
     def test_deleting_an_exchange_cascades_through_chained_auto_delete_exchanges(self):
         ch = self.channel
         ch.exchange_declare("hub", "fanout")

@@ -2,13 +2,13 @@
 prefetch, confirms, mandatory returns, transactions, and the errors RabbitMQ gives.
 The comments name the RabbitMQ tutorial or rule each test shows."""
 import time
-import unittest
 
 import pika
 from pika.exceptions import ChannelClosedByBroker, NackError, UnroutableError
 
 import tap
-from servers import Server, wait_until
+from pika_case import PikaChannelTest
+from servers import wait_until
 
 
 def drain(channel, queue, expected, timeout=5, ack=True):
@@ -26,24 +26,7 @@ def drain(channel, queue, expected, timeout=5, ack=True):
     return got
 
 
-class Messaging(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server("MINIRABBIT_BIN")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.close()
-
-    def setUp(self):
-        self.connection = pika.BlockingConnection(
-            pika.ConnectionParameters(host="127.0.0.1", port=self.server.port))
-        self.channel = self.connection.channel()
-
-    def tearDown(self):
-        if self.connection.is_open:
-            self.connection.close()
-
+class Messaging(PikaChannelTest):
     def fresh_queue(self, **kwargs):
         return self.channel.queue_declare("", exclusive=True, **kwargs).method.queue
 
