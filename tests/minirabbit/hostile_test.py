@@ -3,6 +3,7 @@ auto-delete chains, dead letters delivered back to the channel that rejected the
 and death counts, long exchange-to-exchange and dead-letter chains, a dead-letter cascade, topic
 keys of many '#', and acks held by a transaction. Each must be routed, refused or bounded."""
 
+import pika
 from pika.exceptions import ChannelClosedByBroker
 
 import tap
