@@ -111,17 +111,11 @@ void Broker::add_fetch_waiter(const std::shared_ptr<FetchWaiter>& waiter, std::v
 void Broker::records_appended(const PartitionLog& log) {
     auto found = fetch_waiters_.find(&log);
     if (found == fetch_waiters_.end()) return;
-    // Answering may park nothing new today, but take the list out first so that it could.
-    auto waiters = std::move(found->second);
-    fetch_waiters_.erase(found);
-    std::vector<std::shared_ptr<FetchWaiter>> still_waiting;
-    for (auto& waiter : waiters)
-        if (!waiter->finished() && !waiter->on_records_appended()) still_waiting.push_back(std::move(waiter));
-    if (!still_waiting.empty()) {
-        auto& list = fetch_waiters_[&log];
-        list.insert(list.end(), std::make_move_iterator(still_waiting.begin()),
-                    std::make_move_iterator(still_waiting.end()));
-    }
+    // Each waiter reads again and drops out once it has answered (answering only completes a
+    // reply; it never parks another fetch, so the list holds still meanwhile). An emptied list
+    // stays for the next long poll on this partition; tick() sweeps the idle ones.
+    std::erase_if(found->second,
+                  [](const auto& waiter) { return waiter->finished() || waiter->on_records_appended(); });
 }
 
 void Broker::sweep_finished_fetch_waiters() {
