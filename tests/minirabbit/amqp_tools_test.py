@@ -1,21 +1,16 @@
 """The command-line clients of Debian's amqp-tools (built on rabbitmq-c): amqp-declare-queue,
 amqp-publish, amqp-get and amqp-consume against minirabbit."""
 import subprocess
-import unittest
 
 import tap
-from servers import Server
+from cases import MinirabbitTest
 
 
-class AmqpTools(unittest.TestCase):
+class AmqpTools(MinirabbitTest):
     @classmethod
     def setUpClass(cls):
-        cls.server = Server("MINIRABBIT_BIN")
+        super().setUpClass()
         cls.address = f"127.0.0.1:{cls.server.port}"
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.close()
 
     def run_tool(self, *args, input=None):
         result = subprocess.run(list(args), input=input, capture_output=True, timeout=30)

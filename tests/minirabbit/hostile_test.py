@@ -7,7 +7,7 @@ import pika
 from pika.exceptions import ChannelClosedByBroker
 
 import tap
-from pika_case import PikaChannelTest
+from cases import PikaChannelTest
 from servers import wait_until
 
 

@@ -11,6 +11,7 @@ import unittest
 import kombu
 
 import tap
+from cases import MinirabbitTest
 from servers import Server
 
 TASKS_MODULE = textwrap.dedent('''
@@ -32,15 +33,11 @@ TASKS_MODULE = textwrap.dedent('''
 ''')
 
 
-class Kombu(unittest.TestCase):
+class Kombu(MinirabbitTest):
     @classmethod
     def setUpClass(cls):
-        cls.server = Server("MINIRABBIT_BIN")
+        super().setUpClass()
         cls.url = f"amqp://guest:guest@127.0.0.1:{cls.server.port}//"
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.close()
 
     def test_simple_queue_put_and_get(self):
         with kombu.Connection(self.url) as connection:

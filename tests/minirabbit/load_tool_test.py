@@ -5,22 +5,13 @@ worth something if this holds."""
 import json
 import os
 import subprocess
-import unittest
 
 import pika
 import tap
-from servers import Server
+from cases import MinirabbitTest
 
 
-class LoadTool(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server("MINIRABBIT_BIN")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.close()
-
+class LoadTool(MinirabbitTest):
     def run_load(self, scenario, batch, messages=3000):
         out = subprocess.run([os.environ["AMQP_LOAD_BIN"], "--port", str(self.server.port), "--scenario", scenario,
                               "--messages", str(messages), "--batch", str(batch)],

@@ -1,13 +1,12 @@
 """RabbitMQ's messaging model through pika: exchanges and routing, work queues with acks and
 prefetch, confirms, mandatory returns, transactions, and the errors RabbitMQ gives.
 The comments name the RabbitMQ tutorial or rule each test shows."""
-import time
 
 import pika
 from pika.exceptions import ChannelClosedByBroker, NackError, UnroutableError
 
 import tap
-from pika_case import PikaChannelTest
+from cases import PikaChannelTest
 from servers import wait_until
 
 

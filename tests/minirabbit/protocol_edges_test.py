@@ -3,25 +3,17 @@ order, and heartbeats. A broken client gets a clear error and is disconnected; o
 import socket
 import struct
 import time
-import unittest
 
 import pika
 
 import tap
-from servers import Server, wait_until
+from cases import MinirabbitTest
+from servers import wait_until
 
 from amqp_raw import HEADER, RawClient, frame, method, shortstr
 
 
-class ProtocolEdges(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server("MINIRABBIT_BIN")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.close()
-
+class ProtocolEdges(MinirabbitTest):
     def pika(self):
         return pika.BlockingConnection(pika.ConnectionParameters(host="127.0.0.1", port=self.server.port))
 

@@ -1,5 +1,6 @@
-"""The set-up most pika tests share: one minirabbit per test class, a fresh pika connection and
-channel per test (so a test that gets its channel closed by the broker cannot spoil the next)."""
+"""The set-ups minirabbit's client tests share: one server per test class (starting one costs more
+than most tests), and for pika tests a fresh connection and channel per test, so a test whose
+channel the broker closes cannot spoil the next."""
 import unittest
 
 import pika
@@ -7,7 +8,7 @@ import pika
 from servers import Server
 
 
-class PikaChannelTest(unittest.TestCase):
+class MinirabbitTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = Server("MINIRABBIT_BIN")
@@ -16,6 +17,8 @@ class PikaChannelTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.server.close()
 
+
+class PikaChannelTest(MinirabbitTest):
     def setUp(self):
         self.connection = pika.BlockingConnection(
             pika.ConnectionParameters(host="127.0.0.1", port=self.server.port))
