@@ -18,6 +18,7 @@
 // more system calls than Redis. The loop below does what Redis does: recv, process, send.
 #include "server.hpp"
 
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -57,8 +58,9 @@ constexpr size_t kMaxQueryBuffer = 1024ULL * 1024 * 1024;
 
 struct Connection {
     int fd;
-    Client* client;         // owned by ServerState
-    uint32_t interest = 0;  // the events epoll is asked for (EPOLLIN, EPOLLOUT)
+    Client* client;           // owned by ServerState
+    uint32_t interest = 0;    // the events epoll is asked for (EPOLLIN, EPOLLOUT); 0 while paused
+    bool registered = false;  // in the epoll set (interest 0 does not mean "not registered")
 };
 
 class Server final : public ServerHooks {
@@ -133,6 +135,13 @@ private:
         auto peer = socket.remote_endpoint(ec), local = socket.local_endpoint(ec);
         int fd = socket.release(ec);
         if (ec) co_return;
+        // Asio leaves an accepted socket in blocking mode (it switches lazily, on its first async
+        // operation, which this descriptor never sees). Our loop must never wait for one client:
+        // a blocking send() to a client that does not read would freeze the whole server.
+        if (::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+            ::close(fd);
+            co_return;
+        }
         if (stopping_) {
             ::close(fd);
             co_return;
@@ -199,30 +208,41 @@ private:
         writing_.swap(state_.pending_writes);  // swap, not move: both vectors keep their capacity
         for (Client* client : writing_) {
             client->write_pending = false;
-            flush(*static_cast<Connection*>(client->connection));
+            auto& conn = *static_cast<Connection*>(client->connection);
+            // What the socket would not take waits in client.out: past the client's class limit
+            // (client-output-buffer-limit) the client is closed instead of holding memory.
+            if (flush(conn) && state_.output_buffer_limit_reached(*client)) close(conn);
         }
         writing_.clear();
         arm_block_timer();
     }
 
     // Non-blocking send of everything pending; if the socket is full, ask epoll for EPOLLOUT and
-    // continue when it is writable (a slow reader never blocks the others).
-    void flush(Connection& conn) {
+    // continue when it is writable (a slow reader never blocks the others). False when the
+    // connection was closed (an error, or QUIT's reply sent): `conn` is gone then.
+    bool flush(Connection& conn) {
         Client& client = *conn.client;
         while (!client.out.empty()) {
             ssize_t n = ::send(conn.fd, client.out.data(), client.out.size(), MSG_NOSIGNAL);
             if (n < 0 && errno == EINTR) continue;
             if (n < 0 && errno == EAGAIN) {
                 set_interest(conn, conn.interest | EPOLLOUT);
-                return;
+                return true;
             }
-            if (n < 0) return close(conn);
+            if (n < 0) {
+                close(conn);
+                return false;
+            }
             client.out.consume(static_cast<size_t>(n));
             state_.stats.net_output_bytes += static_cast<uint64_t>(n);
         }
-        if (client.close_after_reply) return close(conn);
+        if (client.close_after_reply) {
+            close(conn);
+            return false;
+        }
         // Drained: no need to hear about writability; read again if we had stopped (backpressure).
         set_interest(conn, EPOLLIN);
+        return true;
     }
 
     void set_interest(Connection& conn, uint32_t events) {
@@ -230,7 +250,8 @@ private:
         epoll_event ev{};
         ev.events = events;
         ev.data.fd = conn.fd;
-        epoll_ctl(epoll_fd_, conn.interest == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, conn.fd, &ev);
+        epoll_ctl(epoll_fd_, conn.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, conn.fd, &ev);
+        conn.registered = true;
         conn.interest = events;
     }
 

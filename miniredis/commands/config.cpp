@@ -3,6 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+
 namespace miniredis {
 namespace {
 
@@ -35,6 +38,8 @@ constexpr mb::OptionSpec kOptions[] = {
      "noeviction|allkeys-lru|volatile-lru|allkeys-random|volatile-random|volatile-ttl"},
     {"maxmemory-samples", "5", "keys sampled per eviction", OptionKind::integer, 1, 64},
     {"proto-max-bulk-len", "512mb", "largest bulk string a client may send", OptionKind::bytes, 1024 * 1024, INT64_MAX},
+    {"client-output-buffer-limit", "normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60",
+     "unsent reply bytes a client may hold: '<normal|replica|pubsub> <hard> <soft> <soft-seconds>' ..."},
     {"trace", "no", "log one line per command showing its path through the server", OptionKind::boolean},
 };
 
@@ -59,6 +64,38 @@ bool Config::parse_save(std::string_view text, std::vector<SaveRule>& rules) {
     if (numbers.size() % 2 != 0) return false;
     for (size_t i = 0; i < numbers.size(); i += 2) rules.push_back({numbers[i], numbers[i + 1]});
     return true;
+}
+
+// Errors as redis-server words them (CONFIG SET answers "... - <this>").
+std::string Config::parse_output_limits(std::string_view text, OutputBufferLimit (&limits)[3]) {
+    std::vector<std::string_view> words;
+    while (!text.empty()) {
+        size_t space = text.find(' ');
+        if (std::string_view word = text.substr(0, space); !word.empty()) words.push_back(word);
+        text = space == std::string_view::npos ? std::string_view() : text.substr(space + 1);
+    }
+    if (words.empty() || words.size() % 4 != 0) return "Wrong number of arguments in buffer limit configuration.";
+    OutputBufferLimit parsed[3] = {limits[0], limits[1], limits[2]};  // all or nothing
+    for (size_t i = 0; i < words.size(); i += 4) {
+        std::string name(words[i]);
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        int cls = name == "normal" ? 0 : (name == "replica" || name == "slave") ? 1 : name == "pubsub" ? 2 : -1;
+        if (cls < 0) return "Invalid client class specified in buffer limit configuration.";
+        auto hard = mb::Options::parse_bytes(words[i + 1]), soft = mb::Options::parse_bytes(words[i + 2]);
+        auto seconds = mb::Options::parse_integer(words[i + 3]);
+        if (!hard || !soft || !seconds || *hard < 0 || *soft < 0 || *seconds < 0)
+            return "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+        parsed[cls] = {*hard, *soft, *seconds};
+    }
+    std::copy(std::begin(parsed), std::end(parsed), std::begin(limits));
+    return "";
+}
+
+std::string Config::format_output_limits(const OutputBufferLimit (&limits)[3]) {
+    // Redis 7.0 still names the replica class "slave" here (it accepts "replica" on input).
+    return fmt::format("normal {} {} {} slave {} {} {} pubsub {} {} {}", limits[0].hard, limits[0].soft,
+                       limits[0].soft_seconds, limits[1].hard, limits[1].soft, limits[1].soft_seconds, limits[2].hard,
+                       limits[2].soft, limits[2].soft_seconds);
 }
 
 void Config::refresh() {
@@ -95,6 +132,12 @@ void Config::refresh() {
     aof_load_truncated = options.boolean("aof-load-truncated");
     timeout = options.integer("timeout");
     trace = options.boolean("trace");
+    // Partial values ("pubsub 4mb 1mb 60") change only the classes they name; the stored text is
+    // then the whole normalised value, which is what CONFIG GET answers.
+    if (std::string error = parse_output_limits(options.text("client-output-buffer-limit"), output_limits);
+        !error.empty())
+        throw mb::OptionError(error);
+    options.set("client-output-buffer-limit", format_output_limits(output_limits));
 }
 
 }  // namespace miniredis

@@ -18,6 +18,18 @@ namespace miniredis {
 enum class FsyncPolicy { always, everysec, no };
 enum class EvictionPolicy { noeviction, allkeys_lru, volatile_lru, allkeys_random, volatile_random, volatile_ttl };
 
+// client-output-buffer-limit <class> <hard> <soft> <soft-seconds>: how many unsent reply bytes a
+// client of each class may hold. Over `hard`: closed at once. Over `soft` for `soft_seconds` in a
+// row: closed. 0 = no limit. Redis' defaults: normal clients unlimited (they asked for their
+// replies and back-pressure slows them), pub/sub subscribers 32mb/8mb/60s (messages are pushed
+// at them whether they read or not), replicas 256mb/64mb/60s.
+struct OutputBufferLimit {
+    int64_t hard = 0;
+    int64_t soft = 0;
+    int64_t soft_seconds = 0;
+};
+enum class ClientClass { normal = 0, replica = 1, pubsub = 2 };
+
 struct SaveRule {
     int64_t seconds;
     int64_t changes;
@@ -43,12 +55,18 @@ struct Config {
     int64_t auto_aof_rewrite_min_size = 64LL * 1024 * 1024;
     bool aof_load_truncated = true;
     int64_t timeout = 0;  // close clients idle this many seconds (0 = never)
+    OutputBufferLimit output_limits[3] = {{0, 0, 0}, {256LL << 20, 64LL << 20, 60}, {32LL << 20, 8LL << 20, 60}};
     bool trace = false;
 
     // Re-reads the typed fields from `options` (after parsing or CONFIG SET).
     void refresh();
     // Parses "3600 1 300 100" into rules; nullopt-like false on a malformed value.
     static bool parse_save(std::string_view text, std::vector<SaveRule>& rules);
+    // Applies "pubsub 32mb 8mb 60 [class hard soft seconds ...]" over `limits` (classes not named
+    // keep their values, as CONFIG SET does in Redis); "" or what is wrong with it.
+    static std::string parse_output_limits(std::string_view text, OutputBufferLimit (&limits)[3]);
+    // The value as CONFIG GET shows it: every class, sizes in bytes ("normal 0 0 0 slave ...").
+    static std::string format_output_limits(const OutputBufferLimit (&limits)[3]);
 };
 
 }  // namespace miniredis

@@ -19,6 +19,11 @@ void ServerState::cron() {
     active_expire_cycle();
     persistence_cron();
     close_idle_clients();
+    // A client that stays over its soft output limit without being sent anything new is only
+    // seen here (Redis' clientsCron does the same check).
+    for (auto& [id, client] : clients)
+        if (!client->close_after_reply && !client->out.empty() && output_buffer_limit_reached(*client))
+            kill_client(*client);
 }
 
 // `timeout N`: a client silent for N seconds is closed - unless it is blocked in BLPOP or

@@ -63,6 +63,9 @@ public:
     void remove_client(Client& client);  // unsubscribe, unwatch, unblock, forget
     Client* find_client(uint64_t id);
     void want_write(Client& client);  // put it on pending_writes (once)
+    // After a turn's send: true when the client's unsent replies broke its class's
+    // client-output-buffer-limit (output_limits.cpp); the wiring closes it then.
+    bool output_buffer_limit_reached(Client& client);
 
     // The session loop's core, without sockets: parse every complete command in client.in, run
     // each, append the replies to client.out. Stops early when the client blocks (BLPOP) or must

@@ -206,6 +206,14 @@ SCRIPTS = {
         ["DBSIZE"], ["TIME", "x"], ["COMMAND", "COUNT", "x"], ["PUBLISH", "ch", "nobody"],
         ["PUBSUB", "NUMSUB", "ch"], ["PUBSUB", "NUMPAT"], ["PUBSUB", "CHANNELS"], ["CLIENT|ID", "x"],
         ["CONFIG|GET", "maxmemory"],
+        ["CONFIG", "GET", "client-output-buffer-limit"],
+        ["CONFIG", "SET", "client-output-buffer-limit", "replica 1mb 512kb 5"],
+        ["CONFIG", "GET", "client-output-buffer-limit"],
+        ["CONFIG", "SET", "client-output-buffer-limit", "bogus 1 1 1"],
+        ["CONFIG", "SET", "client-output-buffer-limit", "normal 1 1"],
+        ["CONFIG", "SET", "client-output-buffer-limit", "normal 1 x 1"],
+        ["CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60"],
+        ["CONFIG", "GET", "client-output-buffer-limit"],
     ],
 }
 
