@@ -8,9 +8,11 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/json.hpp>
 
 #include <chrono>
 
+#include "base64.hpp"
 #include "listener.hpp"
 #include "log.hpp"
 
@@ -76,6 +78,40 @@ asio::awaitable<void> serve_http(beast::tcp_stream stream, const Metrics& metric
 }
 
 }  // namespace
+
+std::optional<BasicCredentials> basic_credentials(std::string_view authorization) {
+    if (!authorization.starts_with("Basic ")) return std::nullopt;
+    std::string decoded = base64_decode(authorization.substr(6));
+    size_t colon = decoded.find(':');
+    if (colon == std::string::npos) return std::nullopt;
+    return BasicCredentials{decoded.substr(0, colon), decoded.substr(colon + 1)};
+}
+
+bool same_secret(std::string_view given, std::string_view expected) {
+    unsigned char differ = given.size() == expected.size() ? 0 : 1;
+    for (size_t i = 0; i < given.size(); ++i)
+        differ |= static_cast<unsigned char>(given[i] ^ expected[i % (expected.empty() ? 1 : expected.size())]);
+    return differ == 0 && !expected.empty();
+}
+
+HttpResponse unauthorized(std::string_view reason) {
+    boost::json::object body{{"error", "not_authorised"}, {"reason", reason}};
+    return {401, "application/json", boost::json::serialize(body)};
+}
+
+HttpResponse trace_switch(const HttpRequest& request, bool& tracing) {
+    if (request.method == "PUT") {
+        boost::system::error_code ec;
+        boost::json::value body = boost::json::parse(request.body, ec);
+        const boost::json::value* flag = !ec && body.is_object() ? body.get_object().if_contains("trace") : nullptr;
+        if (!flag || !flag->is_bool())
+            return {400, "application/json", R"({"error":"bad_request","reason":"expected {\"trace\":true|false}"})"};
+        tracing = flag->get_bool();
+    } else if (request.method != "GET") {
+        return {405, "application/json", R"({"error":"method_not_allowed","reason":"GET or PUT"})"};
+    }
+    return {200, "application/json", tracing ? R"({"trace":true})" : R"({"trace":false})"};
+}
 
 uint16_t start_admin_http(asio::io_context& io, const std::string& bind, uint16_t port, const Metrics& metrics,
                           ApiHandler api) {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,27 @@ struct HttpResponse {
 };
 
 using ApiHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+// HTTP Basic credentials from an Authorization header ("Basic base64(user:password)"); nullopt
+// when there are none or they are malformed. Each server checks them against its own users:
+// minirabbit its user table, miniredis `requirepass` (user "default", as Redis' AUTH).
+struct BasicCredentials {
+    std::string user;
+    std::string password;
+};
+std::optional<BasicCredentials> basic_credentials(std::string_view authorization);
+
+// Compares a password without an early exit, so the time taken does not tell how much matched.
+bool same_secret(std::string_view given, std::string_view expected);
+
+// 401 with the JSON body RabbitMQ's management API uses; the endpoint adds WWW-Authenticate.
+HttpResponse unauthorized(std::string_view reason = "Login failed");
+
+// The /api/trace switch all three servers share:
+//   GET -> {"trace":false}        PUT {"trace":true} -> {"trace":true}
+// The body is parsed as JSON (a "true" somewhere else in it does not count); anything but a
+// boolean "trace" member is a 400, other methods a 405. Callers check credentials first.
+HttpResponse trace_switch(const HttpRequest& request, bool& tracing);
 
 // Starts listening; returns the bound port (useful with port 0). Throws if it cannot bind.
 uint16_t start_admin_http(boost::asio::io_context& io, const std::string& bind, uint16_t port, const Metrics& metrics,

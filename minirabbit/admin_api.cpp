@@ -431,18 +431,6 @@ struct Api {
                                            {"state", c.blocked ? "blocked" : "running"}});
         return reply(200, out);
     }
-
-    mb::HttpResponse trace() {
-        if (is("PUT")) {
-            json::object body = parse_body(req.body);
-            auto it = body.find("trace");
-            if (it == body.end() || !it->value().is_bool()) return bad_request("expected {\"trace\":true|false}");
-            broker().trace = it->value().get_bool();
-        } else if (!is("GET")) {
-            return error(405, "method_not_allowed", "GET or PUT");
-        }
-        return reply(200, json::object{{"trace", broker().trace}});
-    }
 };
 
 }  // namespace
@@ -502,12 +490,11 @@ mb::HttpResponse handle_one(AdminContext& context, const mb::HttpRequest& reques
     Api api{context, request, split_path(request.target)};
     if (api.path.empty()) return not_found();
     const std::string& section = api.path[0];
-    // /api/trace is the one switch all three minibrokers share, without credentials (the admin
-    // port listens on loopback by default); everything else needs an administrator.
-    if (section == "trace") return api.trace();
+    // Everything needs an administrator - the trace switch too: a trace shows everyone's traffic.
     const User* user = authenticate(context.broker.users(), request.authorization);
     if (!user) return error(401, "not_authorised", "Login failed");
     if (!user->is_administrator()) return error(401, "not_authorised", "Not administrator user");
+    if (section == "trace") return mb::trace_switch(request, context.broker.trace);
     if (section == "overview") return api.overview();
     if (section == "whoami") return reply(200, json::object{{"name", user->name}, {"tags", "administrator"}});
     if (section == "vhosts") return api.vhosts();

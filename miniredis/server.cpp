@@ -305,20 +305,24 @@ private:
     std::vector<Client*> writing_;
     bool stopping_ = false;
 };
+// The admin endpoint's /api. Only the trace switch so far: it changes what the server logs, so
+// with `requirepass` set it takes the same password (HTTP Basic, user "default", as Redis' AUTH)
+// - otherwise anyone who can reach the admin port could switch on a log of everyone's commands.
 mb::HttpResponse admin_api(ServerState& state, const mb::HttpRequest& request) {
     std::string_view path = request.target.substr(0, request.target.find('?'));
     if (path == "/api/trace") {
-        if (request.method == "PUT") {
-            std::string_view body = request.body;
-            bool on = body.find("true") != std::string_view::npos;
-            if (!on && body.find("false") == std::string_view::npos)
-                return {400, "application/json", R"({"error":"expected {\"trace\":true|false}"})"};
-            state.config.options.set("trace", on ? "yes" : "no");
-            state.config.trace = on;
-        } else if (request.method != "GET") {
-            return {405, "application/json", R"({"error":"GET or PUT"})"};
+        if (request.method != "GET" && !state.config.requirepass.empty()) {
+            auto given = mb::basic_credentials(request.authorization);
+            if (!given || given->user != "default" || !mb::same_secret(given->password, state.config.requirepass))
+                return mb::unauthorized();
         }
-        return {200, "application/json", state.config.trace ? R"({"trace":true})" : R"({"trace":false})"};
+        bool tracing = state.config.trace;
+        mb::HttpResponse response = mb::trace_switch(request, tracing);
+        if (tracing != state.config.trace) {
+            state.config.options.set("trace", tracing ? "yes" : "no");
+            state.config.trace = tracing;
+        }
+        return response;
     }
     return {404, "application/json", R"({"error":"not found"})"};
 }

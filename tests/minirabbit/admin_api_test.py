@@ -123,8 +123,11 @@ class AdminApi(unittest.TestCase):
         self.assertEqual(self.api("GET", "/queues/%2F/http-queue")[0], 404)
 
     def test_trace_toggles_at_runtime_and_logs_the_route(self):
-        self.assertEqual(self.api("GET", "/trace", user=None), (200, {"trace": False}))
-        self.assertEqual(self.api("PUT", "/trace", {"trace": True}, user=None), (200, {"trace": True}))
+        # The switch shows everyone's traffic: it takes an administrator, like the rest of /api.
+        self.assertEqual(self.api("PUT", "/trace", {"trace": True}, user=None)[0], 401)
+        self.assertEqual(self.api("PUT", "/trace", {"trace": True}, password="wrong")[0], 401)
+        self.assertEqual(self.api("GET", "/trace"), (200, {"trace": False}))
+        self.assertEqual(self.api("PUT", "/trace", {"trace": True}), (200, {"trace": True}))
         connection = self.connect()
         channel = connection.channel()
         channel.exchange_declare("tasks", "topic")
@@ -136,8 +139,8 @@ class AdminApi(unittest.TestCase):
         line = "basic.publish exchange=tasks(topic) key=email.send -> binding email.* -> queue emails depth=1"
         # The log is read by a thread of the test harness: poll for the line, do not assume it is there.
         self.assertTrue(wait_until(lambda: line in self.server.log(), timeout=10), self.server.log())
-        self.assertEqual(self.api("PUT", "/trace", {"trace": False}, user=None), (200, {"trace": False}))
-        self.assertEqual(self.api("PUT", "/trace", {"bogus": 1}, user=None)[0], 400)
+        self.assertEqual(self.api("PUT", "/trace", {"trace": False}), (200, {"trace": False}))
+        self.assertEqual(self.api("PUT", "/trace", {"bogus": 1})[0], 400)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 """miniredis driven by the real redis-cli and raw sockets: the first thing a user tries
 (`redis-cli -p PORT ping`), inline commands typed as into telnet, and a broken client that gets a
 protocol error and is disconnected while everybody else keeps going."""
+import base64
 import json
 import os
 import random
 import socket
 import subprocess
 import unittest
+import urllib.error
 import urllib.request
 
 import tap
@@ -153,6 +155,46 @@ class RedisCli(unittest.TestCase):
             self.assertIsNotNone(line)
             self.assertIn("SET session:42 x EX 1800 -> keyspace db0: 1 change, expires in 1800 s -> AOF +", line)
             self.assertIn("-> reply +OK", line)
+
+    def test_trace_switch_needs_the_password_and_never_logs_secrets(self):
+        with Server("MINIREDIS_BIN", "--admin-port", "0", "--requirepass", "s3cret", "--save", "") as s:
+            url = f"http://127.0.0.1:{s.admin_port}/api/trace"
+
+            def put(body, user=None, password=None):
+                request = urllib.request.Request(url, data=body, method="PUT")
+                if user is not None:
+                    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+                    request.add_header("Authorization", "Basic " + token)
+                try:
+                    with urllib.request.urlopen(request, timeout=10) as r:
+                        return r.status, json.loads(r.read())
+                except urllib.error.HTTPError as e:
+                    return e.code, None
+
+            self.assertEqual(put(b'{"trace":true}')[0], 401)
+            self.assertEqual(put(b'{"trace":true}', "default", "wrong")[0], 401)
+            self.assertEqual(put(b'{"trace":true}', "other", "s3cret")[0], 401)
+            # A "true" elsewhere in the body is not the switch.
+            self.assertEqual(put(b'{"trace":false,"note":"true"}', "default", "s3cret"), (200, {"trace": False}))
+            self.assertEqual(put(b'{"trace":"yes"}', "default", "s3cret")[0], 400)
+            self.assertEqual(put(b'{"trace":true}', "default", "s3cret"), (200, {"trace": True}))
+            with urllib.request.urlopen(url, timeout=10) as r:  # reading the switch needs nothing
+                self.assertEqual(json.loads(r.read()), {"trace": True})
+            cli(s.port, "-a", "s3cret", "--no-auth-warning", "config", "set", "requirepass", "n3w-pass")
+            cli(s.port, "-a", "n3w-pass", "--no-auth-warning", "set", "k", "v")
+            c = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+            c.sendall(b"*5\r\n$5\r\nHELLO\r\n$1\r\n3\r\n$4\r\nAUTH\r\n$7\r\ndefault\r\n$8\r\nn3w-pass\r\n")
+            self.assertTrue(c.recv(100).startswith(b"%"))
+            c.close()
+            self.assertTrue(wait_until(lambda: sum("trace: " in l for l in s.log_lines) >= 4))
+            self.assertTrue(wait_until(lambda: any("trace: HELLO" in l for l in s.log_lines)))
+            traced = "".join(l for l in s.log_lines if "trace: " in l)
+            self.assertNotIn("s3cret", traced)
+            self.assertNotIn("n3w-pass", traced)
+            self.assertIn("AUTH (redacted)", traced)
+            self.assertIn("config set requirepass (redacted)", traced.lower())
+            self.assertIn("HELLO 3 AUTH (redacted) (redacted)", traced)
+            self.assertIn("SET k v", traced)  # the rest is still narrated
 
     def test_sigterm_exits_cleanly(self):
         with Server("MINIREDIS_BIN") as s:
