@@ -82,8 +82,20 @@ bool handle_describe_groups(Broker& broker, const RequestHeader& header, KafkaRe
     std::vector<DescribedGroup> groups;
     for (auto& id : ids) {
         DescribedGroup& described = groups.emplace_back();
-        described.group = broker.groups.group(id);
         if (id.empty()) described.error = ErrorCode::InvalidGroupId;
+        if (const ConsumerGroup* group = broker.groups.group(id)) {
+            described.state = to_string(group->state());
+            described.protocol_type = group->protocol_type();
+            // Kafka fills in the protocol, metadata and assignments only for a Stable group.
+            bool stable = group->state() == GroupState::Stable;
+            if (stable) described.protocol = group->protocol_name();
+            for (const auto& [member_id, member] : group->members()) {
+                const std::string* metadata = stable ? member.metadata_for(group->protocol_name()) : nullptr;
+                described.members.push_back({member_id, member.instance_id, member.client_id, member.client_host,
+                                             metadata ? *metadata : std::string(),
+                                             stable ? member.assignment : std::string()});
+            }
+        }
         described.group_id = std::move(id);
     }
     KafkaWriter out = reply.writer();

@@ -39,50 +39,16 @@
 #include <vector>
 
 #include "protocol/api_keys.hpp"
+#include "protocol/groups.hpp"  // the request and answer value types the state machine takes and gives
 
 namespace minikafka {
 
 enum class GroupState { Empty, PreparingRebalance, CompletingRebalance, Stable, Dead };
 std::string_view to_string(GroupState state);  // Kafka's names, as DescribeGroups reports them
 
-struct GroupProtocol {
-    std::string name;      // an assignor, e.g. "range"
-    std::string metadata;  // the member's subscription, opaque to the broker
-};
-
-struct JoinGroupParams {
-    std::string member_id;  // empty for a member joining for the first time
-    std::optional<std::string> group_instance_id;
-    std::string client_id;
-    std::string client_host;
-    int32_t session_timeout_ms = 10000;
-    int32_t rebalance_timeout_ms = 300000;
-    std::string protocol_type;  // "consumer" for consumers
-    std::vector<GroupProtocol> protocols;
-    bool require_known_member_id = false;  // JoinGroup v4+: the MEMBER_ID_REQUIRED round trip
-};
-
-struct JoinGroupMember {
-    std::string member_id;
-    std::optional<std::string> group_instance_id;
-    std::string metadata;
-};
-
-struct JoinGroupResult {
-    ErrorCode error = ErrorCode::None;
-    int32_t generation_id = -1;
-    std::string protocol_name;
-    std::string leader;
-    std::string member_id;
-    std::vector<JoinGroupMember> members;  // only in the leader's answer
-};
 using JoinCallback = std::function<void(const JoinGroupResult&)>;
 JoinGroupResult join_error(ErrorCode error, std::string member_id);
 
-struct SyncGroupResult {
-    ErrorCode error = ErrorCode::None;
-    std::string assignment;
-};
 using SyncCallback = std::function<void(const SyncGroupResult&)>;
 
 struct GroupMember {

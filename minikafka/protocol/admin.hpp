@@ -33,9 +33,15 @@
 
 #include "api_keys.hpp"
 #include "primitives.hpp"
-#include "storage/log_config.hpp"
 
 namespace minikafka {
+
+// One topic-level config as a name/value pair (what CreateTopics and DescribeConfigs carry;
+// storage/log_config.hpp knows what the names mean).
+struct ConfigEntry {
+    std::string name;
+    std::string value;
+};
 
 struct CreatableTopic {
     std::string name;

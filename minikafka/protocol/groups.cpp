@@ -138,28 +138,20 @@ void encode_delete_groups_response(KafkaWriter& out, int16_t,
 void encode_describe_groups_response(KafkaWriter& out, int16_t version, const std::vector<DescribedGroup>& groups) {
     if (version >= 1) out.i32(0);
     out.array_length(groups.size());
-    for (const auto& described : groups) {
-        const ConsumerGroup* group = described.group;
-        out.i16(static_cast<int16_t>(described.error));
-        out.string(described.group_id);
-        out.string(group ? to_string(group->state()) : "Dead");
-        out.string(group ? std::string_view(group->protocol_type()) : "");
-        // Kafka fills in the protocol, metadata and assignments only for a Stable group.
-        bool stable = group && group->state() == GroupState::Stable;
-        out.string(stable ? std::string_view(group->protocol_name()) : "");
-        if (!group) {
-            out.array_length(0);
-        } else {
-            out.array_length(group->members().size());
-            for (const auto& [id, member] : group->members()) {
-                out.string(id);
-                if (version >= 4) out.nullable_string(member.instance_id);
-                out.string(member.client_id);
-                out.string(member.client_host);
-                const std::string* metadata = stable ? member.metadata_for(group->protocol_name()) : nullptr;
-                out.kafka_bytes(metadata ? std::string_view(*metadata) : "");
-                out.kafka_bytes(stable ? std::string_view(member.assignment) : "");
-            }
+    for (const auto& group : groups) {
+        out.i16(static_cast<int16_t>(group.error));
+        out.string(group.group_id);
+        out.string(group.state);
+        out.string(group.protocol_type);
+        out.string(group.protocol);
+        out.array_length(group.members.size());
+        for (const auto& member : group.members) {
+            out.string(member.member_id);
+            if (version >= 4) out.nullable_string(member.instance_id);
+            out.string(member.client_id);
+            out.string(member.client_host);
+            out.kafka_bytes(member.metadata);
+            out.kafka_bytes(member.assignment);
         }
         if (version >= 3) out.i32(INT32_MIN);  // authorized_operations: unknown
     }

@@ -1,7 +1,8 @@
 // minikafka/protocol/groups.hpp
 //
 // CONCEPT: the consumer group APIs on the wire (the state machine they drive is in
-// model/consumer_group.hpp). Layouts by version:
+// model/consumer_group.hpp, which takes and gives the value types below: the protocol is the
+// ground floor, so the model may name these structs but never the other way round). Layouts by version:
 //
 //   FindCoordinator  req: key STRING | key_type INT8 (v1+: 0 group, 1 transaction)
 //                    resp: throttle (v1+) | error_code | error_message (v1+) | node_id | host | port
@@ -32,10 +33,50 @@
 #include <vector>
 
 #include "api_keys.hpp"
-#include "model/consumer_group.hpp"
 #include "primitives.hpp"
 
 namespace minikafka {
+
+// --- value types the group state machine takes and gives ------------------------------------
+
+struct GroupProtocol {
+    std::string name;      // an assignor, e.g. "range"
+    std::string metadata;  // the member's subscription, opaque to the broker
+};
+
+struct JoinGroupParams {
+    std::string member_id;  // empty for a member joining for the first time
+    std::optional<std::string> group_instance_id;
+    std::string client_id;
+    std::string client_host;
+    int32_t session_timeout_ms = 10000;
+    int32_t rebalance_timeout_ms = 300000;
+    std::string protocol_type;  // "consumer" for consumers
+    std::vector<GroupProtocol> protocols;
+    bool require_known_member_id = false;  // JoinGroup v4+: the MEMBER_ID_REQUIRED round trip
+};
+
+struct JoinGroupMember {
+    std::string member_id;
+    std::optional<std::string> group_instance_id;
+    std::string metadata;
+};
+
+struct JoinGroupResult {
+    ErrorCode error = ErrorCode::None;
+    int32_t generation_id = -1;
+    std::string protocol_name;
+    std::string leader;
+    std::string member_id;
+    std::vector<JoinGroupMember> members;  // only in the leader's answer
+};
+
+struct SyncGroupResult {
+    ErrorCode error = ErrorCode::None;
+    std::string assignment;
+};
+
+// --- requests and answers --------------------------------------------------------------------
 
 struct FindCoordinatorRequest {
     std::string key;
@@ -81,10 +122,22 @@ void encode_list_groups_response(KafkaWriter& out, int16_t version,
                                  const std::vector<std::pair<std::string, std::string>>& groups);
 
 std::vector<std::string> decode_describe_groups_request(KafkaReader& in, int16_t version);
+// One group as DescribeGroups reports it (handlers/groups.cpp copies it out of the model).
+struct DescribedMember {
+    std::string member_id;
+    std::optional<std::string> instance_id;
+    std::string client_id;
+    std::string client_host;
+    std::string metadata;    // only for a Stable group, as Kafka
+    std::string assignment;  // likewise
+};
 struct DescribedGroup {
     ErrorCode error = ErrorCode::None;
     std::string group_id;
-    const ConsumerGroup* group = nullptr;  // null: reported as Dead with no members
+    std::string state = "Dead";  // Kafka's names: Empty, PreparingRebalance, ..., Dead (unknown)
+    std::string protocol_type;
+    std::string protocol;  // only for a Stable group
+    std::vector<DescribedMember> members;
 };
 void encode_describe_groups_response(KafkaWriter& out, int16_t version, const std::vector<DescribedGroup>& groups);
 

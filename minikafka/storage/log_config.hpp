@@ -34,12 +34,6 @@ struct LogConfig {
     bool log_append_time = false;
 };
 
-// One topic-level config as a name/value pair (what CreateTopics and DescribeConfigs carry).
-struct ConfigEntry {
-    std::string name;
-    std::string value;
-};
-
 // The topic-level config names we know, with the broker-level property that sets the default.
 struct TopicConfigName {
     std::string_view topic_name;   // "retention.ms"

@@ -21,6 +21,7 @@
 
 #include "log_config.hpp"
 #include "partition_log.hpp"
+#include "protocol/admin.hpp"  // ConfigEntry
 #include "protocol/api_keys.hpp"
 
 namespace minikafka {

@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "options.hpp"
+#include "storage/fsync_policy.hpp"
 
 namespace miniredis {
 
-enum class FsyncPolicy { always, everysec, no };
 enum class EvictionPolicy { noeviction, allkeys_lru, volatile_lru, allkeys_random, volatile_random, volatile_ttl };
 
 // client-output-buffer-limit <class> <hard> <soft> <soft-seconds>: how many unsent reply bytes a

@@ -4,7 +4,7 @@
 
 #include "commands/context.hpp"
 #include "commands/handlers.hpp"
-#include "model/numbers.hpp"
+#include "protocol/numbers.hpp"
 
 namespace miniredis {
 

@@ -1,7 +1,7 @@
 // CommandContext helpers: typed lookups and argument parsing with Redis' error texts.
 #include "commands/context.hpp"
 
-#include "model/numbers.hpp"
+#include "protocol/numbers.hpp"
 
 namespace miniredis {
 

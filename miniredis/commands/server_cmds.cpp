@@ -9,7 +9,7 @@
 #include "commands/handlers.hpp"
 #include "model/glob.hpp"
 #include "model/memory.hpp"
-#include "model/numbers.hpp"
+#include "protocol/numbers.hpp"
 
 namespace miniredis {
 

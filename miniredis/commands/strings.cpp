@@ -9,7 +9,7 @@
 
 #include "commands/context.hpp"
 #include "commands/handlers.hpp"
-#include "model/numbers.hpp"
+#include "protocol/numbers.hpp"
 
 namespace miniredis {
 namespace {

@@ -13,7 +13,7 @@
 #include "commands/handlers.hpp"
 #include "commands/scan.hpp"
 #include "model/glob.hpp"
-#include "model/numbers.hpp"
+#include "protocol/numbers.hpp"
 
 namespace miniredis {
 namespace {

@@ -4,7 +4,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "model/numbers.hpp"
+#include "protocol/numbers.hpp"
 
 namespace miniredis {
 

@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "model/numbers.hpp"
+#include "protocol/numbers.hpp"
 
 namespace miniredis::resp {
 

@@ -28,7 +28,7 @@
 #include <thread>
 
 #include "byte_buffer.hpp"
-#include "commands/config.hpp"
+#include "storage/fsync_policy.hpp"
 
 namespace miniredis {
 
