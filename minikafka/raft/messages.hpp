@@ -24,6 +24,7 @@
 //     | <---- FetchResponse{records, hw 10}          |   no:  diverging_epoch {5, end 8}:
 //     |                                              |        "truncate to 8, then ask again"
 //
+// Each request struct carries its Kafka ApiKey (kApiKey), the number a codec writes in the header.
 // Every field that Kafka's schema has and this sketch needs keeps Kafka's name (in snake_case);
 // fields Kafka has that a single-partition, fixed-voter quorum does not need (topic names,
 // partition indexes, cluster id, directory ids, replica keys, tagged fields) are left out.
@@ -78,6 +79,7 @@ struct OffsetAndEpoch {
 
 // ---- Vote (API 52) --------------------------------------------------------------------------
 struct VoteRequest {
+    static constexpr int16_t kApiKey = 52;
     int32_t candidate_epoch = 0;
     int32_t candidate_id = -1;
     int32_t last_offset_epoch = 0;  // the epoch of the candidate's last log entry
@@ -92,6 +94,7 @@ struct VoteResponse {
 
 // ---- BeginQuorumEpoch (API 53) --------------------------------------------------------------
 struct BeginQuorumEpochRequest {
+    static constexpr int16_t kApiKey = 53;
     int32_t leader_epoch = 0;
     int32_t leader_id = -1;
 };
@@ -103,6 +106,7 @@ struct BeginQuorumEpochResponse {
 
 // ---- EndQuorumEpoch (API 54) ----------------------------------------------------------------
 struct EndQuorumEpochRequest {
+    static constexpr int16_t kApiKey = 54;
     int32_t leader_epoch = 0;
     int32_t leader_id = -1;
     // Voters ordered by how far their logs reach, best first: the ones most likely to win
@@ -117,6 +121,7 @@ struct EndQuorumEpochResponse {
 
 // ---- Fetch (API 1, the same API consumers use; replica_id >= 0 marks a follower) -------------
 struct FetchRequest {
+    static constexpr int16_t kApiKey = 1;
     int32_t correlation_id = 0;  // matches the answer to this request (a header field in Kafka)
     int32_t replica_id = -1;
     int32_t current_leader_epoch = 0;  // the epoch the follower believes in
@@ -140,6 +145,7 @@ struct FetchResponse {
 // ---- FetchSnapshot (API 59) -----------------------------------------------------------------
 // Kafka sends a snapshot in chunks (Position, UnalignedRecords); ours is small and goes whole.
 struct FetchSnapshotRequest {
+    static constexpr int16_t kApiKey = 59;
     int32_t replica_id = -1;
     int32_t current_leader_epoch = 0;
     OffsetAndEpoch snapshot_id;
@@ -160,6 +166,7 @@ struct ReplicaProgress {
     int64_t last_caught_up_timestamp = -1;
 };
 struct DescribeQuorumResponse {
+    static constexpr int16_t kApiKey = 55;
     RaftError error = RaftError::None;
     int32_t leader_id = -1;
     int32_t leader_epoch = 0;

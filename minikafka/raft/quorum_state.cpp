@@ -69,6 +69,9 @@ std::string encode_quorum_state(const QuorumState& state) {
     return body + std::string(kCrcPrefix) + crc + "\n";
 }
 
+// Parsing is strict about integrity and lenient about content: a bad checksum, a torn file or a
+// missing field is refused (the voter must not guess what it promised), while an unknown field is
+// skipped (a newer version may add some, as Kafka's file grew `currentVoters` and `data_version`).
 std::optional<QuorumState> decode_quorum_state(const std::string& text, std::string& why) {
     // The checksum line is the last one; everything before it is what it covers.
     const size_t crc_at = text.rfind(kCrcPrefix);
@@ -124,6 +127,9 @@ std::optional<QuorumState> decode_quorum_state(const std::string& text, std::str
 FileQuorumStateStore::FileQuorumStateStore(std::string directory)
     : directory_(std::move(directory)), path_(directory_ + "/quorum-state") {}
 
+// No file is a new voter (epoch 0, no vote) - that is how a node starts the first time. A file
+// that is there but does not check out is different: the voter once promised something and can
+// no longer say what, so it refuses to start rather than vote again.
 std::optional<QuorumState> FileQuorumStateStore::load() {
     const auto text = read_file(path_);
     if (!text) return std::nullopt;  // a new voter: epoch 0, no vote

@@ -74,6 +74,9 @@ std::vector<Envelope> RaftReplica::take_outbox() {
 
 // ---- timers ---------------------------------------------------------------------------------
 
+// tick() is the only place time moves. Every timer is a deadline compared with `now`, so the
+// caller decides how fine-grained time is: a server ticks every few milliseconds from an Asio
+// timer, the simulation every 5 simulated milliseconds. Nothing here reads a clock.
 void RaftReplica::tick(int64_t now) {
     switch (role_) {
         case Role::Leader:
@@ -132,6 +135,10 @@ void RaftReplica::tick_follower(int64_t now) {
 
 void RaftReplica::save_quorum_state() { store_.save(QuorumState{epoch_, voted_id_, leader_id_}); }
 
+// Every become_* follows one pattern: change the role, save (epoch, voted_id, leader_id) - the
+// store returns only once it is durable - and only then queue messages. Because the caller sends
+// the outbox after handle()/tick() returns, nothing can leave before the state it depends on is
+// on disk. Kafka's QuorumState.transitionTo* does the same (writeElectionState first).
 void RaftReplica::become_unattached(int32_t epoch, int64_t now) {
     if (epoch != epoch_) voted_id_ = -1;  // a new epoch: no vote cast in it yet
     role_ = Role::Unattached;
@@ -223,6 +230,10 @@ void RaftReplica::observe_epoch(int32_t epoch, int32_t leader, int64_t now) {
 
 // ---- Vote (API 52) --------------------------------------------------------------------------
 
+// A voter's answer. Note what does NOT earn a vote: a Follower (it knows this epoch's leader),
+// a Candidate (it voted for itself), a Leader or a Resigned leader (they hold this epoch).
+// Only an Unattached voter that has not voted in this epoch, or voted for this very candidate
+// (a duplicated request), may grant.
 void RaftReplica::on(int32_t from, const VoteRequest& request, int64_t now) {
     if (request.candidate_epoch > epoch_) become_unattached(request.candidate_epoch, now);
     bool granted = false;
@@ -309,6 +320,9 @@ void RaftReplica::send_fetch(int64_t now) {
     send(leader_id_, FetchRequest{fetch_in_flight_, config_.node_id, epoch_, log_.end_offset(), last_epoch(log_)});
 }
 
+// The leader's side of replication. Three checks in order: is the fetcher in our epoch, do we
+// lead it, and does the fetcher's log end where ours has the same entry. Only a Fetch that passes
+// all three moves that voter's end offset, and with it, maybe, the high watermark.
 void RaftReplica::on(int32_t from, const FetchRequest& request, int64_t now) {
     FetchResponse response;
     response.correlation_id = request.correlation_id;
@@ -355,6 +369,8 @@ void RaftReplica::on(int32_t from, const FetchRequest& request, int64_t now) {
     send(from, std::move(response));
 }
 
+// The follower's side: the answer is one of four - an error, a diverging epoch (truncate), a
+// snapshot id (fetch the snapshot), or records plus the high watermark (append, flush, commit).
 void RaftReplica::on(int32_t from, const FetchResponse& response, int64_t now) {
     if (response.leader_epoch > epoch_) {
         observe_epoch(response.leader_epoch, response.leader_id, now);
@@ -436,6 +452,10 @@ void RaftReplica::on(int32_t from, const FetchSnapshotResponse& response, int64_
 
 // ---- propose, resign, handle ----------------------------------------------------------------
 
+// A proposal is only appended here: it becomes durable at the leader's next tick (one flush for
+// every record proposed since - group commit), replicated as followers fetch, and committed when
+// the high watermark passes its offset. A leader that crashes before that loses it, and no one
+// was told it was committed - the caller answers its client only after the commit.
 std::optional<int64_t> RaftReplica::propose(std::string record, int64_t) {
     if (role_ != Role::Leader) return std::nullopt;
     const int64_t offset = log_.end_offset();
@@ -474,6 +494,11 @@ void RaftReplica::advance_high_watermark() {
     }
 }
 
+// Hands committed records to the state machine, in offset order, each once. Control records
+// (LeaderChange) move the applied offset but mean nothing to the state machine. The applied
+// offset is not saved: a restarted replica starts from its snapshot and re-applies the rest as
+// the leader's high watermark comes in - so the state machine must be rebuilt from scratch, or
+// from the snapshot, on every start (the simulation checks exactly that).
 void RaftReplica::apply_committed() {
     while (applied_ < high_watermark_) {
         const LogEntry& entry = log_.entry(applied_);
