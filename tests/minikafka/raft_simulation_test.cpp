@@ -721,6 +721,29 @@ TEST(QuorumStateFile, SurvivesARestartAndRefusesACorruptFile) {
     EXPECT_THROW(store.load(), std::runtime_error);
 }
 
+// The reason the file exists: a voter restarted from its quorum-state file does not vote twice.
+TEST(QuorumStateFile, AVoteSurvivesARestart) {
+    TempDir dir;
+    SimOptions options;
+    Simulation sim(options);
+    MemoryRaftLog log;
+    auto vote_for = [&](int32_t candidate) {
+        FileQuorumStateStore store(dir.path());  // opened anew each time: a restarted process
+        ListStateMachine state_machine(sim, 1);
+        RaftConfig config;
+        config.node_id = 1;
+        config.voters = {1, 2, 3};
+        RaftReplica replica(config, log, store, state_machine, 1, 0);
+        replica.handle({candidate, 1, VoteRequest{5, candidate, 0, 0}}, 0);
+        const auto out = replica.take_outbox();
+        return out.size() == 1 && std::get<VoteResponse>(out[0].message).vote_granted;
+    };
+    EXPECT_TRUE(vote_for(2));
+    EXPECT_FALSE(vote_for(3));  // same epoch, another candidate: the file remembers the vote for 2
+    EXPECT_TRUE(vote_for(2));   // a retried request from the same candidate is granted again
+    EXPECT_EQ(FileQuorumStateStore(dir.path()).load(), (QuorumState{5, 2, -1}));
+}
+
 // ---- two rules, step by step, with real replicas and messages passed by hand ----------------
 
 struct Member {
