@@ -192,6 +192,7 @@ public:
     int64_t messages_delivered() const { return delivered_; }
     int64_t snapshots_sent() const { return snapshots_sent_; }
     int32_t highest_epoch() const { return highest_epoch_; }
+    int64_t recovery_ms() const { return liveness_ms_; }
 
 private:
     // ---- nodes ----
@@ -228,7 +229,8 @@ private:
             if (blocked(envelope.from, envelope.to) || rng_.chance(drop_p_)) continue;
             const int copies = rng_.chance(dup_p_) ? 2 : 1;
             for (int i = 0; i < copies; ++i) {
-                network_.push(InFlight{now_ + 1 + rng_.below(max_delay_ms_), seq_++, envelope});
+                const int64_t at = now_ + 1 + rng_.below(max_delay_ms_);
+                network_.push(InFlight{at, seq_++, i + 1 == copies ? std::move(envelope) : envelope});
             }
         }
     }
@@ -299,7 +301,8 @@ private:
         while (now_ < until && failure_.empty()) {
             const int64_t next_tick = next_tick_;
             while (!network_.empty() && network_.top().deliver_at <= next_tick && failure_.empty()) {
-                InFlight in = network_.top();
+                // top() is const only to protect the heap order, which pop() is about to change anyway.
+                InFlight in = std::move(const_cast<InFlight&>(network_.top()));
                 network_.pop();
                 now_ = in.deliver_at;
                 deliver(in);
@@ -531,10 +534,6 @@ private:
         return out;
     }
 
-public:
-    int64_t liveness_ms_ = -1;  // how long after healing until the final record was applied everywhere
-
-private:
     SimOptions options_;
     Rng rng_;
     RaftConfig config_;
@@ -547,6 +546,7 @@ private:
     int64_t now_ = 0;
     int64_t next_tick_ = 5;
     int64_t delivered_ = 0;
+    int64_t liveness_ms_ = -1;    // from healing until the final record was applied everywhere
     int64_t snapshots_sent_ = 0;  // FetchSnapshot answers delivered: followers that fell behind a log start
     int32_t highest_epoch_ = 0;
     int32_t believed_leader_ = -1;
@@ -626,7 +626,7 @@ void run_seeds(int voters, int64_t default_seeds, uint64_t first_seed) {
         totals.epochs += sim.highest_epoch();
         totals.records += static_cast<int64_t>(sim.reference.size());
         totals.snapshots += sim.snapshots_sent();
-        totals.max_liveness_ms = std::max(totals.max_liveness_ms, sim.liveness_ms_);
+        totals.max_liveness_ms = std::max(totals.max_liveness_ms, sim.recovery_ms());
     }
     std::printf(
         "%d voters: %lld seeds, %lld messages delivered, %lld epochs, %lld records committed, %lld snapshots "
