@@ -49,6 +49,7 @@ enum class RaftError : int16_t {
     NotLeaderOrFollower = 6,  // I am not the leader of the epoch you named (maybe I know who is)
     FencedLeaderEpoch = 74,   // your epoch is older than mine: you missed an election
     UnknownLeaderEpoch = 75,  // your epoch is newer than mine: I missed an election
+    InvalidRequest = 42,      // a field no correct peer sends (a negative offset, a non-voter's claim)
 };
 
 // What kind of record a log entry holds. Kafka marks control records with a bit in the record

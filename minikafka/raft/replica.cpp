@@ -258,7 +258,9 @@ void RaftReplica::on(int32_t from, const VoteResponse& response, int64_t now) {
         observe_epoch(response.leader_epoch, response.leader_id, now);
         return;
     }
-    if (role_ != Role::Candidate || response.leader_epoch != epoch_ || !response.vote_granted) return;
+    if (role_ != Role::Candidate || response.leader_epoch != epoch_ || !response.vote_granted || !is_voter(from)) {
+        return;  // only voters' grants count toward the majority
+    }
     granted_.insert(from);  // a set: a duplicated grant counts once
     if (granted_.size() >= majority()) become_leader(now);
 }
@@ -266,6 +268,10 @@ void RaftReplica::on(int32_t from, const VoteResponse& response, int64_t now) {
 // ---- BeginQuorumEpoch (API 53) --------------------------------------------------------------
 
 void RaftReplica::on(int32_t from, const BeginQuorumEpochRequest& request, int64_t now) {
+    if (!is_voter(request.leader_id) || request.leader_id == config_.node_id) {
+        send(from, BeginQuorumEpochResponse{RaftError::InvalidRequest, epoch_, leader_id_});  // no such leader
+        return;
+    }
     if (request.leader_epoch < epoch_) {
         send(from, BeginQuorumEpochResponse{RaftError::FencedLeaderEpoch, epoch_, leader_id_});
         return;
@@ -334,6 +340,8 @@ void RaftReplica::on(int32_t from, const FetchRequest& request, int64_t now) {
         response.error = RaftError::UnknownLeaderEpoch;  // we missed one: it will find the real leader
     } else if (role_ != Role::Leader) {
         response.error = RaftError::NotLeaderOrFollower;
+    } else if (request.fetch_offset < 0 || request.last_fetched_epoch < 0) {
+        response.error = RaftError::InvalidRequest;  // these bytes may come off a socket one day
     }
     if (response.error != RaftError::None) {
         send(from, std::move(response));
@@ -347,7 +355,7 @@ void RaftReplica::on(int32_t from, const FetchRequest& request, int64_t now) {
     // we hold that entry iff our epoch `last_fetched_epoch` reaches at least to fetch_offset.
     // (Log matching then says everything before it matches too.)
     const OffsetAndEpoch ours = end_offset_for_epoch(log_, request.last_fetched_epoch);
-    if (request.fetch_offset < log_.start_offset() || ours.offset < 0) {
+    if (log_.snapshot() && (request.fetch_offset < log_.start_offset() || ours.offset < 0)) {
         response.snapshot_id = log_.snapshot()->id;  // behind our log start: only the snapshot helps
     } else if (ours.epoch != request.last_fetched_epoch || ours.offset < request.fetch_offset) {
         // No: it holds records that a later leader replaced (written by a leader that lost them).

@@ -857,6 +857,33 @@ TEST(RaftReplica, ALeaderThatHearsNoFetchesResigns) {
     EXPECT_EQ(one.replica->propose("too late", now), std::nullopt);
 }
 
+// The replica's messages will come off sockets: nonsense gets an error, never a crash or a vote.
+TEST(RaftReplica, RefusesWhatNoCorrectPeerSends) {
+    SimOptions options;
+    Simulation sim(options);
+    int64_t now = 0;
+    Member one;
+    elect_node_1(one, sim, now);
+    one.replica->take_outbox();
+    one.replica->handle({2, 1, FetchRequest{1, 2, 4, -1, 0}}, now);  // a negative fetch offset
+    auto out = one.replica->take_outbox();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(std::get<FetchResponse>(out[0].message).error, RaftError::InvalidRequest);
+    EXPECT_EQ(one.replica->role(), Role::Leader);
+
+    // A candidate counts only voters' grants: node 9 is not in controller.quorum.voters.
+    Member two;
+    two.state_machine = std::make_unique<ListStateMachine>(sim, 2);
+    two.replica = std::make_unique<RaftReplica>(config_for(2), two.log, two.store, *two.state_machine, 3, 0);
+    two.replica->tick(250);
+    ASSERT_EQ(two.replica->role(), Role::Candidate);
+    two.replica->handle({9, 2, VoteResponse{RaftError::None, two.replica->epoch(), -1, true}}, 251);
+    EXPECT_EQ(two.replica->role(), Role::Candidate);
+    // ...and a non-voter cannot announce itself leader.
+    two.replica->handle({9, 2, BeginQuorumEpochRequest{two.replica->epoch() + 1, 9}}, 252);
+    EXPECT_EQ(two.replica->role(), Role::Candidate);
+}
+
 // No nemesis at all (no chaos phase): three voters elect one leader and commit on every node.
 TEST(RaftReplica, ThreeVotersElectOneLeaderAndCommit) {
     SimOptions options{3, 424242, false, 0, 3000, false};
