@@ -36,6 +36,9 @@ constexpr mb::OptionSpec kOptions[] = {
     {"maxmemory-samples", "5", "keys sampled per eviction", OptionKind::integer, 1, 64},
     {"proto-max-bulk-len", "512mb", "largest bulk string a client may send", OptionKind::bytes, 1024 * 1024, INT64_MAX},
     {"trace", "no", "log one line per command showing its path through the server", OptionKind::boolean},
+    // Not a redis.conf directive: redis-check-aof --fix, built in (storage/repair.hpp).
+    {"repair", "no", "check the AOF and snapshot, cut a corrupt AOF at its first bad byte (keeping <file>.corrupt), exit",
+     OptionKind::boolean},
 };
 
 }  // namespace
