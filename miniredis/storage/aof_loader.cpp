@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 
 #include "protocol/resp_parser.hpp"
 #include "storage/snapshot.hpp"
@@ -21,6 +22,20 @@ bool all_zeros(std::string_view bytes) {
     return std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == '\0'; });
 }
 
+// The client parser, like Redis', skips the two bytes after a bulk string without looking at them.
+// An AOF holds only what encode_command wrote, so here they must be "\r\n": otherwise a length
+// flipped to a larger one that still fits in the file would swallow the commands after it and
+// come out as one long, wrong command.
+bool well_framed(std::span<const std::string_view> argv, std::string_view command) {
+    std::less<const char*> before;
+    for (std::string_view arg : argv) {
+        const char* end = arg.data() + arg.size();
+        if (before(arg.data(), command.data()) || before(command.data() + command.size(), end + 2)) continue;
+        if (end[0] != '\r' || end[1] != '\n') return false;
+    }
+    return true;
+}
+
 // How many whole commands bytes[from...] holds if it is a plausible rest of an AOF: one or more
 // whole commands, then the end (or a torn last command, or zeros). 0 if it is not.
 uint64_t whole_commands_to_the_end(std::string_view bytes, size_t from) {
@@ -31,6 +46,7 @@ uint64_t whole_commands_to_the_end(std::string_view bytes, size_t from) {
         auto status = parser.parse(rest);
         if (status == resp::RequestParser::Status::incomplete) return commands;
         if (status == resp::RequestParser::Status::error) return 0;
+        if (!well_framed(parser.args(), rest.substr(0, parser.consumed()))) return 0;
         ++commands;
         rest.remove_prefix(parser.consumed());
         parser.reset();
@@ -65,6 +81,10 @@ AofScan scan_commands(std::string_view bytes, size_t start, const ReplayFn& run)
             break;
         }
         auto argv = parser.args();
+        if (!well_framed(argv, rest.substr(0, parser.consumed()))) {
+            scan.problem = "bad AOF format: a bulk string is not followed by CRLF (a length was changed?)";
+            break;
+        }
         if (!argv.empty()) {
             auto is = [&](std::string_view word) {
                 return argv[0].size() == word.size() &&

@@ -195,12 +195,13 @@ TEST(AofLoader, AFlipInTheMiddleRefusesNamingFileAndOffset) {
         char was, becomes;
     };
     const Case cases[] = {
-        {"bulk length digit, larger", 24, '1', '9'},   // "$900": more bytes than the rest of the file
-        {"bulk length digit, smaller", 14, '4', '2'},  // "$2": "ke", then no CRLF
-        {"array length digit", 1, '3', '7'},           // 7 arguments: the next '*' is no '$'
-        {"the CR of a length line", 15, '\r', 'x'},    // "$4x\n": no number
-        {"the '$' of an argument", 13, '$', '%'},      // an array of bulk strings only
-        {"the '*' of the command", 0, '*', '+'},       // not a RESP array at all
+        {"bulk length digit, larger", 24, '1', '9'},        // "$900": more bytes than the rest of the file
+        {"bulk length digit, larger, fits", 24, '1', '2'},  // "$200": would swallow the next command
+        {"bulk length digit, smaller", 14, '4', '2'},       // "$2": "ke", then no CRLF
+        {"array length digit", 1, '3', '7'},                // 7 arguments: the next '*' is no '$'
+        {"the CR of a length line", 15, '\r', 'x'},         // "$4x\n": no number
+        {"the '$' of an argument", 13, '$', '%'},           // an array of bulk strings only
+        {"the '*' of the command", 0, '*', '+'},            // not a RESP array at all
     };
     for (const Case& c : cases) {
         TempDir dir;
