@@ -60,7 +60,7 @@ int repair_storage(const std::string& directory) {
             return 1;
         }
         if (!r.damaged) {
-            fmt::print("{}: ok\n", r.file);
+            fmt::print("{}: {}\n", r.file, std::filesystem::exists(r.file) ? "ok" : "not there");
             continue;
         }
         if (r.repaired && r.bytes_cut == 0)
