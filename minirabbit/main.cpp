@@ -7,6 +7,8 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <filesystem>
+#include <string_view>
+#include <vector>
 
 #include "admin_http.hpp"
 #include "listener.hpp"
@@ -16,6 +18,7 @@
 #include "server.hpp"
 #include "storage/definitions.hpp"
 #include "storage/journal.hpp"
+#include "storage/repair.hpp"
 
 namespace {
 
@@ -28,18 +31,36 @@ constexpr mb::OptionSpec kOptions[] = {
     {"vm-memory-high-watermark", "1gb",
      "message memory above which publishing connections are blocked (connection.blocked)", mb::OptionKind::bytes, 0},
     {"trace", "no", "log one line per publish showing its route", mb::OptionKind::boolean},
+    {"repair", "no",
+     "check the data directory, cut corrupt files at their first bad byte (keeping <file>.corrupt), report, exit",
+     mb::OptionKind::boolean},
 };
+
+// `--repair` is a bare flag, as in `minirabbit --repair --dir DATA`; the option parser wants a
+// value after every name, so a bare one becomes `--repair=yes` (`--repair yes` works as well).
+std::vector<const char*> expand_bare_flags(int argc, char** argv) {
+    std::vector<const char*> args(argv, argv + argc);
+    for (size_t i = 1; i < args.size(); ++i)
+        if (std::string_view(args[i]) == "--repair" &&
+            (i + 1 == args.size() || std::string_view(args[i + 1]).starts_with("--")))
+            args[i] = "--repair=yes";
+    return args;
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
     mb::log::set_program("minirabbit");
     mb::Options options;
-    if (int code = options.parse_command_line(kOptions, argc, argv, "minirabbit", "[--name value ...]"); code >= 0)
+    std::vector<const char*> args = expand_bare_flags(argc, argv);
+    if (int code = options.parse_command_line(kOptions, static_cast<int>(args.size()), args.data(), "minirabbit",
+                                              "[--repair] [--name value ...]");
+        code >= 0)
         return code;
     mb::log::Level level = mb::log::Level::info;
     mb::log::parse_level(options.text("loglevel"), level);
     mb::log::set_level(level);
+    if (options.boolean("repair")) return rabbit::repair_storage(options.text("dir"));
     try {
         rabbit::Broker broker;
         broker.memory_high_watermark = static_cast<uint64_t>(options.integer("vm-memory-high-watermark"));

@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <boost/json.hpp>
 #include <cerrno>
 #include <cstring>
@@ -11,6 +13,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "crc32c.hpp"
 #include "model/broker.hpp"
 
 namespace rabbit {
@@ -150,9 +153,74 @@ std::string definitions_json(const Broker& broker) {
     return json::serialize(root);
 }
 
-void save_definitions(const Broker& broker, const std::string& directory) {
-    std::string text = definitions_json(broker);
-    std::string path = directory + "/definitions.json";
+namespace {
+
+constexpr std::string_view kChecksumPrefix = R"({"minirabbit_checksum":"crc32c:)";
+constexpr size_t kHeaderSize = kChecksumPrefix.size() + 8 + 2;  // prefix, 8 hex digits, `",`
+constexpr std::string_view kLegacyStart = R"({"rabbit_version")";
+
+// Where a JSON text stops being JSON (boost::json's stream parser says how far it got), or npos.
+size_t json_error_at(std::string_view text) {
+    json::stream_parser parser;
+    boost::system::error_code ec;
+    size_t used = parser.write_some(text.data(), text.size(), ec);
+    if (!ec) parser.finish(ec);
+    if (!ec) return std::string_view::npos;
+    return std::min(used, text.empty() ? 0 : text.size() - 1);
+}
+
+}  // namespace
+
+std::string with_checksum(std::string_view json_text) {
+    // json_text is an object: "{...}". The checksum goes in as its first member.
+    return fmt::format("{}{:08x}\",{}", kChecksumPrefix, mb::crc32c(json_text), json_text.substr(1));
+}
+
+DefinitionsCheck check_definitions(std::string_view text) {
+    DefinitionsCheck check;
+    auto bad = [&](uint64_t offset, std::string problem) {
+        check.offset = offset;
+        check.problem = std::move(problem);
+        return check;
+    };
+    if (text.starts_with(kLegacyStart)) {
+        // An older version's file: no checksum, only the JSON syntax can be checked.
+        if (size_t at = json_error_at(text); at != std::string_view::npos) return bad(at, "invalid JSON");
+        check.ok = true;
+        check.json = text;
+        return check;
+    }
+    for (size_t i = 0; i < kChecksumPrefix.size(); ++i)
+        if (i >= text.size() || text[i] != kChecksumPrefix[i]) return bad(i, "no checksum header");
+    uint32_t stored = 0;
+    for (size_t i = kChecksumPrefix.size(); i < kChecksumPrefix.size() + 8; ++i) {
+        char c = i < text.size() ? text[i] : '\0';
+        int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (digit < 0) return bad(i, "bad checksum digit");
+        stored = stored << 4 | static_cast<uint32_t>(digit);
+    }
+    if (text.substr(kHeaderSize - 2, 2) != "\",") return bad(kHeaderSize - 2, "no checksum header");
+    check.has_checksum = true;
+    check.json = "{";
+    check.json.append(text.substr(kHeaderSize));
+    if (mb::crc32c(check.json) != stored) {
+        // One checksum over the body cannot say which byte changed, only that one did: the offset
+        // is where the body starts. Where the JSON syntax breaks (if it does) is a further hint -
+        // at or after the damage, since a flip inside a string shows only where the string ends.
+        std::string problem = fmt::format("checksum mismatch over bytes {}-{}", kHeaderSize, text.size());
+        if (size_t at = json_error_at(check.json); at != std::string_view::npos)
+            problem += fmt::format(" (the JSON breaks at byte {})", kHeaderSize - 1 + at);
+        return bad(kHeaderSize, problem);
+    }
+    check.ok = true;
+    return check;
+}
+
+namespace {
+
+// The crash-safe replace: write a temp file, fsync it, rename it over the old one, fsync the
+// directory (so the rename itself survives a power cut).
+void write_atomically(const std::string& path, std::string_view text) {
     std::string temp = path + ".tmp";
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) throw std::runtime_error("cannot write " + temp + ": " + std::strerror(errno));
@@ -170,11 +238,18 @@ void save_definitions(const Broker& broker, const std::string& directory) {
     ::close(fd);
     if (!synced || ::rename(temp.c_str(), path.c_str()) != 0)
         throw std::runtime_error("cannot replace " + path + ": " + std::strerror(errno));
-    int dir = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    std::string directory = path.substr(0, path.rfind('/') + 1);
+    int dir = ::open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir >= 0) {
         ::fsync(dir);
         ::close(dir);
     }
+}
+
+}  // namespace
+
+void save_definitions(const Broker& broker, const std::string& directory) {
+    write_atomically(directory + "/definitions.json", with_checksum(definitions_json(broker)));
 }
 
 namespace {
@@ -281,12 +356,49 @@ void apply_definitions(Broker& broker, const std::string& json_text) {
 }
 
 bool load_definitions(Broker& broker, const std::string& directory) {
-    std::ifstream file(directory + "/definitions.json", std::ios::binary);
+    std::string path = directory + "/definitions.json";
+    std::ifstream file(path, std::ios::binary);
     if (!file) return false;
     std::stringstream contents;
     contents << file.rdbuf();
-    apply_definitions(broker, contents.str());
+    DefinitionsCheck check = check_definitions(contents.str());
+    if (!check.ok)
+        throw std::runtime_error(fmt::format(
+            "{}: corrupt at byte {}: {}; refusing to start (run 'minirabbit --repair' to see what can be kept, "
+            "keeping a backup)",
+            path, check.offset, check.problem));
+    apply_definitions(broker, check.json);
     return true;
+}
+
+RepairOutcome repair_definitions(const std::string& directory) {
+    RepairOutcome r;
+    r.file = directory + "/definitions.json";
+    std::ifstream file(r.file, std::ios::binary);
+    if (!file) return r;
+    std::stringstream contents;
+    contents << file.rdbuf();
+    std::string text = contents.str();
+    DefinitionsCheck check = check_definitions(text);
+    if (check.ok) return r;
+    r.damaged = true;
+    r.offset = check.offset;
+    r.problem = check.problem;
+    // What still parses is the best there is: a cut would leave no JSON at all. Keep it with a
+    // fresh checksum (the flipped byte may be in a name, hence the note), or leave it to a person.
+    std::string json = check.json.empty() ? text : check.json;
+    boost::system::error_code ec;
+    json::value doc = json::parse(json, ec);
+    r.backup = keep_backup(r.file);
+    if (ec || !doc.is_object()) {
+        r.note = fmt::format("the JSON does not parse; restore {} from a backup or fix it by hand ({} is a copy)",
+                             r.file, r.backup);
+        return r;
+    }
+    write_atomically(r.file, with_checksum(json));
+    r.repaired = true;
+    r.note = "the JSON still parses and was kept with a new checksum: compare it with the backup";
+    return r;
 }
 
 }  // namespace rabbit

@@ -75,7 +75,118 @@ void write_all(int fd, std::string_view bytes, const std::string& path) {
     }
 }
 
+// Checks the record at the start of `rest`: returns its size (header included) when it is whole
+// and valid, else 0 with `problem` saying why. The shape is checked before the CRC: the fields of
+// a publish record must add up to its length exactly, which random bytes almost never do, so the
+// forward search below computes few CRCs even over megabytes of damage.
+size_t check_record(std::string_view rest, std::string& problem) {
+    mb::ByteReader header(rest);
+    uint32_t length = header.u32();
+    uint32_t crc = header.u32();
+    if (!header.ok()) {
+        problem = "record header cut short";
+        return 0;
+    }
+    if (length == 0) {
+        problem = "zero record length";
+        return 0;
+    }
+    if (length > header.remaining()) {
+        problem = fmt::format("record length {} does not fit the {} bytes left", length, header.remaining());
+        return 0;
+    }
+    std::string_view payload = rest.substr(8, length);
+    mb::ByteReader in(payload);
+    uint8_t type = in.u8();
+    in.u64();  // queue id
+    if (type == kPublish) {
+        in.u64();  // seq
+        in.bytes(in.u8());
+        in.bytes(in.u8());
+        in.bytes(in.u32());
+        in.bytes(in.u32());
+    } else if (type == kRemove) {
+        in.u64();
+    } else if (type != kQueueDeleted) {
+        problem = fmt::format("unknown record type {}", type);
+        return 0;
+    }
+    if (!in.ok() || !in.at_end()) {
+        problem = "record fields do not add up to its length";
+        return 0;
+    }
+    if (mb::crc32c(payload) != crc) {
+        problem = "checksum mismatch";
+        return 0;
+    }
+    return 8 + size_t{length};
+}
+
 }  // namespace
+
+JournalScan scan_journal(std::string_view contents, const std::function<void(std::string_view)>& on_record) {
+    JournalScan scan;
+    size_t pos = 0;
+    // The file is created by rename() only once its magic is on disk, so a short magic is the
+    // start of a file whose first write was cut: an empty journal. Any other start is not ours.
+    if (contents.size() < kMagic.size() && kMagic.starts_with(contents)) {
+        scan.verdict = contents.empty() ? JournalScan::Verdict::clean : JournalScan::Verdict::torn_tail;
+        scan.problem = "journal header cut short";
+        return scan;
+    }
+    if (!contents.starts_with(kMagic)) {
+        scan.verdict = JournalScan::Verdict::corrupt;
+        scan.problem = "bad magic (not a minirabbit journal)";
+    } else {
+        pos = kMagic.size();
+        std::string problem;
+        while (pos < contents.size()) {
+            size_t size = check_record(contents.substr(pos), problem);
+            if (size == 0) break;
+            if (on_record) on_record(contents.substr(pos + 8, size - 8));
+            ++scan.records;
+            pos += size;
+        }
+        scan.good_end = pos;
+        if (pos == contents.size()) return scan;
+        scan.problem = std::move(problem);
+    }
+    // Torn tail or corruption? A crash only ever cuts the *last* write short, so a valid record
+    // anywhere after the bad spot proves the damage came from elsewhere. Every later offset is a
+    // candidate (the bad record's own length field cannot be trusted to say where the next starts).
+    std::string ignored;
+    for (size_t at = scan.good_end + 1; at < contents.size();) {
+        size_t size = check_record(contents.substr(at), ignored);
+        if (size == 0) {
+            ++at;
+            continue;
+        }
+        ++scan.records_after;
+        at += size;
+    }
+    if (scan.verdict != JournalScan::Verdict::corrupt)
+        scan.verdict = scan.records_after ? JournalScan::Verdict::corrupt : JournalScan::Verdict::torn_tail;
+    return scan;
+}
+
+RepairOutcome repair_journal(const std::string& directory) {
+    RepairOutcome r;
+    r.file = directory + "/journal.log";
+    std::ifstream file(r.file, std::ios::binary);
+    if (!file) return r;
+    std::string contents((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    JournalScan scan = scan_journal(contents);
+    if (scan.verdict == JournalScan::Verdict::clean) return r;
+    r.damaged = true;
+    r.offset = scan.good_end;
+    r.problem = scan.verdict == JournalScan::Verdict::torn_tail ? "torn tail (" + scan.problem + ")" : scan.problem;
+    r.bytes_cut = contents.size() - scan.good_end;
+    r.records_cut = scan.records_after;
+    r.backup = keep_backup(r.file);
+    truncate_file(r.file, scan.good_end);
+    r.repaired = true;
+    return r;
+}
 
 Journal::Journal(std::string directory, uint64_t compact_min_bytes)
     : path_(directory + "/journal.log"), directory_(std::move(directory)), compact_min_bytes_(compact_min_bytes) {}
@@ -87,28 +198,8 @@ Journal::RecoveryStats Journal::recover(Broker& broker) {
     std::unordered_map<uint64_t, std::map<uint64_t, MessageRef>> found;
     std::ifstream file(path_, std::ios::binary);
     std::string contents((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-    std::string_view rest(contents);
-    // The file is created by rename() only once its magic is on disk, so a short magic means
-    // outside damage; treat a prefix of it as an empty journal, anything else as the wrong file.
-    if (rest.size() < kMagic.size() && kMagic.starts_with(rest)) {
-        stats.torn_bytes = rest.size();
-        rest = {};
-    } else if (!rest.starts_with(kMagic)) {
-        throw std::runtime_error(path_ + " is not a minirabbit journal (bad magic)");
-    } else {
-        rest.remove_prefix(kMagic.size());
-    }
-    while (!rest.empty()) {
-        // A record is trusted only if its length fits and its CRC matches; the first one that does
-        // not is where the crash cut the file (a torn tail), and everything from there is dropped.
-        mb::ByteReader header(rest);
-        uint32_t length = header.u32();
-        uint32_t crc = header.u32();
-        if (!header.ok() || length > header.remaining()) break;
-        std::string_view payload = rest.substr(8, length);
-        if (mb::crc32c(payload) != crc) break;
-        rest.remove_prefix(8 + size_t{length});
-        ++stats.records;
+    // One pass validates and replays: every record handed over here is whole and checksummed.
+    JournalScan scan = scan_journal(contents, [&](std::string_view payload) {
         mb::ByteReader in(payload);
         uint8_t type = in.u8();
         uint64_t queue_id = in.u64();
@@ -118,7 +209,6 @@ Journal::RecoveryStats Journal::recover(Broker& broker) {
             std::string_view routing_key = in.bytes(in.u8());
             std::string_view properties = in.bytes(in.u32());
             std::string_view body = in.bytes(in.u32());
-            if (!in.ok()) continue;
             auto props = amqp::decode_properties(properties);
             found[queue_id][seq] = Message::make(Message::Fields{exchange, routing_key, properties, body, true,
                                                                  props ? props->priority : uint8_t{0}, -1});
@@ -128,11 +218,19 @@ Journal::RecoveryStats Journal::recover(Broker& broker) {
         } else if (type == kQueueDeleted) {
             found.erase(queue_id);
         }
-    }
-    stats.torn_bytes += rest.size();
+    });
+    stats.records = scan.records;
+    // Corruption: stop here, before the rewrite below would replace the evidence with what little
+    // was read. The operator decides (minirabbit --repair), not the broker.
+    if (scan.verdict == JournalScan::Verdict::corrupt)
+        throw std::runtime_error(fmt::format(
+            "{}: corrupt at byte {}: {} ({} valid records follow it); refusing to start (run 'minirabbit --repair' "
+            "to truncate it there, keeping a backup)",
+            path_, scan.good_end, scan.problem, scan.records_after));
+    stats.torn_bytes = contents.size() - scan.good_end;
     if (stats.torn_bytes)
-        mb::log::warn("journal: dropped a torn tail of {} bytes after {} good records", stats.torn_bytes,
-                      stats.records);
+        mb::log::warn("journal: {}: dropped a torn tail of {} bytes at byte {} ({}) after {} good records", path_,
+                      stats.torn_bytes, scan.good_end, scan.problem, stats.records);
     // Hand the survivors to their queues, in seq order (the inner map is sorted).
     for (const auto& [vhost_name, vhost] : broker.vhosts()) {
         for (const auto& [name, queue] : vhost->queues()) {

@@ -12,8 +12,12 @@
 //     2 remove    queue-id u64 | seq u64
 //     3 queue-deleted  queue-id u64
 //
-// - Crash safety: a crash can cut the last record short. Recovery checks each record's length and
-//   CRC and stops (truncates) at the first bad one: a torn tail is dropped, never misread.
+// - Crash safety: a crash can cut the last record short. Recovery checks each record's length,
+//   shape and CRC. At the first bad one it looks further: if any valid record follows, the bad one
+//   is *corruption* (a disk or a hand damaged the middle of the file) and the broker refuses to
+//   start, naming the file and byte, without touching the file; if nothing valid follows, it is a
+//   *torn tail* (the crash's half-written last write), which is dropped and logged. `minirabbit
+//   --repair` truncates a corrupt journal explicitly, after keeping a backup (storage/repair.hpp).
 // - Group commit: appends go to a buffer on the broker thread; a sync thread writes the buffer and
 //   fsyncs, over and over. While one fsync runs, the next batch collects - under load, one fsync
 //   covers thousands of messages. Publisher confirms for persistent messages wait for the fsync that
@@ -37,10 +41,33 @@
 #include "byte_buffer.hpp"
 #include "model/message.hpp"
 #include "model/message_store.hpp"
+#include "repair.hpp"
 
 namespace rabbit {
 
 class Broker;
+
+// What one pass over a journal file found; recovery and repair share it.
+//
+//   MRJOURN1 [rec][rec][rec][ ~~bad~~ ][rec][rec]    -> corrupt   at good_end (valid records follow)
+//   MRJOURN1 [rec][rec][rec][re                      -> torn_tail at good_end (nothing valid after)
+struct JournalScan {
+    enum class Verdict { clean, torn_tail, corrupt };
+    Verdict verdict = Verdict::clean;
+    uint64_t good_end = 0;       // bytes of whole, valid records from the start (the magic included)
+    uint64_t records = 0;        // valid records before good_end
+    std::string problem;         // what is wrong at good_end ("checksum mismatch", ...)
+    uint64_t records_after = 0;  // valid records found after good_end (what a repair gives up)
+};
+
+// Walks `contents` (a whole journal file), calling `on_record` with the payload of every valid
+// record before the first bad spot. Reads only: never changes the file.
+JournalScan scan_journal(std::string_view contents,
+                         const std::function<void(std::string_view payload)>& on_record = nullptr);
+
+// `minirabbit --repair`: truncates <directory>/journal.log at its first bad byte (torn tail or
+// corruption) after keeping a backup. A missing or clean journal is left alone.
+RepairOutcome repair_journal(const std::string& directory);
 
 class Journal final : public MessageStore {
 public:
@@ -51,7 +78,8 @@ public:
     Journal& operator=(const Journal&) = delete;
 
     // Replays journal.log into the broker's durable queues (matched by store id), truncating a torn
-    // tail, then rewrites the file with only the live messages. Call before start().
+    // tail, then rewrites the file with only the live messages. Call before start(). Throws
+    // std::runtime_error, leaving the file as it was, when the journal is corrupt.
     struct RecoveryStats {
         size_t records = 0, messages = 0, torn_bytes = 0;
     };
@@ -74,6 +102,7 @@ public:
     uint64_t appended() const override { return appended_; }
     uint64_t synced() const override { return synced_.load(std::memory_order_acquire); }
 
+    const std::string& path() const { return path_; }
     uint64_t file_bytes() const { return file_bytes_; }
     uint64_t live_bytes() const { return live_bytes_; }
 

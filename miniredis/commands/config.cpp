@@ -41,6 +41,9 @@ constexpr mb::OptionSpec kOptions[] = {
     {"client-output-buffer-limit", "normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60",
      "unsent reply bytes a client may hold: '<normal|replica|pubsub> <hard> <soft> <soft-seconds>' ..."},
     {"trace", "no", "log one line per command showing its path through the server", OptionKind::boolean},
+    // Not a redis.conf directive: redis-check-aof --fix, built in (storage/repair.hpp).
+    {"repair", "no", "check the AOF and snapshot, cut a corrupt AOF at its first bad byte (keeping <file>.corrupt), exit",
+     OptionKind::boolean},
 };
 
 }  // namespace

@@ -26,8 +26,28 @@ std::string ServerState::aof_path() const {
     return (std::filesystem::path(config.dir) / config.appendfilename).string();
 }
 
+// A rewrite or save killed with the server leaves its temp file behind: the child's
+// temp-rewriteaof-bg-<pid>.aof, or write_file_atomically's <name>.tmp-<pid>. Redis removes such a
+// file when its child fails or is killed (aofRemoveTempFile, rdbRemoveTempFile), but a killed
+// parent never gets to: with a pid in each name, every crash would leave one more. None of them
+// is ever read back (only a rename makes one live), so at start they all go, each one logged.
+void ServerState::remove_stale_temp_files() {
+    std::error_code ec;
+    const std::string prefixes[] = {"temp-rewriteaof-", config.dbfilename + ".tmp-", config.appendfilename + ".tmp-"};
+    for (const auto& entry : std::filesystem::directory_iterator(config.dir, ec)) {
+        std::string name = entry.path().filename().string();
+        for (const std::string& prefix : prefixes) {
+            if (!name.starts_with(prefix) || !entry.is_regular_file(ec)) continue;
+            if (std::filesystem::remove(entry.path(), ec))
+                mb::log::warn("removed {}, left behind by a rewrite or save that did not finish", entry.path().string());
+            break;
+        }
+    }
+}
+
 std::string ServerState::load_data() {
     std::error_code ec;
+    remove_stale_temp_files();
     if (config.appendonly && std::filesystem::exists(aof_path(), ec)) {
         // Replay through the normal dispatch, as a client that is always authenticated.
         Client replayer;
@@ -57,7 +77,9 @@ std::string ServerState::load_data() {
     } else if (std::filesystem::exists(snapshot_path(), ec)) {
         std::string bytes, error;
         if (!read_file(snapshot_path(), bytes, error)) return error;
-        if (decode_snapshot(bytes, databases, error) == 0) return snapshot_path() + ": " + error;
+        if (decode_snapshot(bytes, databases, error) == 0)
+            return snapshot_path() + ": " + error +
+                   "; refusing to start (run 'miniredis --repair' to keep what still decodes, keeping a backup)";
         size_t keys = 0;
         for (Database& db : databases) keys += db.size();
         mb::log::info("DB loaded from snapshot {}: {} keys", snapshot_path(), keys);

@@ -206,7 +206,7 @@ void cmd_config_set(CommandContext& ctx) {
     if (ctx.argc() % 2 != 0) return ctx.syntax_error();
     // Immutable: only the command line or config file sets them. The AOF's name is one (Redis 7),
     // since the open log cannot be renamed under a running server.
-    constexpr std::string_view kImmutable[] = {"port", "bind", "databases", "admin-port", "appendfilename"};
+    constexpr std::string_view kImmutable[] = {"port", "bind", "databases", "admin-port", "appendfilename", "repair"};
     // Protected (Redis 7 PROTECTED_CONFIG, refused unless enable-protected-configs, which we lack):
     // where files are written. With CONFIG SET dir/dbfilename and SAVE, anyone who can connect could
     // write a snapshot to any path the server may write - e.g. over ~/.ssh/authorized_keys.

@@ -126,6 +126,7 @@ public:
     size_t next_eviction_db = 0;
 
     // --- persistence (persistence.cpp) ---------------------------------------------------
+    void remove_stale_temp_files();  // start-up: temp files of a killed rewrite or save
     std::string load_data();  // start-up: AOF or snapshot; "" or the reason to refuse starting
     std::string start_aof();
     bool aof_enabled() const;

@@ -8,7 +8,12 @@
 #include <cstring>
 #include <filesystem>
 
+#include <fmt/format.h>
+
+#include <stdexcept>
+
 #include "crc32c.hpp"
+#include "model/clock.hpp"
 
 namespace miniredis {
 namespace {
@@ -150,19 +155,27 @@ void encode_snapshot(std::vector<Database>& databases, int64_t now_ms, std::stri
 // corrupted file must produce a message, not a crash or a half-loaded dataset. Hence the sticky
 // Reader (every length checked against the bytes left), and two passes - the first only checks
 // structure and CRC, the second creates keys.
-size_t decode_snapshot(std::string_view bytes, std::vector<Database>& databases, std::string& error) {
+namespace {
+
+// Both decode_snapshot and the repair's salvage run this. Errors read "corrupt at byte N: why".
+// `salvage`: skip the checksum and keep every key decoded before the first broken record.
+size_t decode(std::string_view bytes, std::vector<Database>& databases, std::string& error, bool salvage,
+              size_t* stopped_at) {
     if (!looks_like_snapshot(bytes)) {
-        error = "not a miniredis snapshot (bad magic)";
+        size_t at = 0;
+        while (at < bytes.size() && at < kSnapshotMagic.size() && bytes[at] == kSnapshotMagic[at]) ++at;
+        error = fmt::format("corrupt at byte {}: not a miniredis snapshot (bad magic)", at);
         return 0;
     }
     Reader in{bytes, kSnapshotMagic.size()};
     if (uint8_t version = in.u8(); version != 1) {
-        error = "unsupported snapshot version " + std::to_string(version);
+        error = fmt::format("corrupt at byte {}: unsupported snapshot version {}", in.pos - 1, version);
         return 0;
     }
     // Two passes: first find the end and check the CRC, then load - no half-loaded datasets.
+    // Structure errors name where decoding failed: at or after the damaged byte.
     auto structure_error = [&] {
-        error = "snapshot is truncated or corrupted at byte " + std::to_string(in.pos);
+        error = fmt::format("corrupt at byte {}: truncated or malformed record", in.pos);
         return 0;
     };
     Database* db = &databases[0];
@@ -178,8 +191,8 @@ size_t decode_snapshot(std::string_view bytes, std::vector<Database>& databases,
                 uint64_t index = in.varint();
                 if (!in.ok) return false;
                 if (index >= databases.size()) {
-                    error = "snapshot uses database " + std::to_string(index) + " but only " +
-                            std::to_string(databases.size()) + " are configured";
+                    error = fmt::format("corrupt at byte {}: snapshot uses database {} but only {} are configured",
+                                        in.pos, index, databases.size());
                     in.ok = false;
                     return false;
                 }
@@ -236,16 +249,69 @@ size_t decode_snapshot(std::string_view bytes, std::vector<Database>& databases,
             deadline.reset();
         }
     };
+    if (salvage) {
+        // Keep what decodes; skip_or_load adds a key only once all of it was read.
+        bool whole = skip_or_load(true);
+        *stopped_at = in.pos;
+        return whole ? in.pos : 0;
+    }
     if (!skip_or_load(false)) return error.empty() ? structure_error() : 0;
     size_t data_end = in.pos;
     auto stored_crc = in.le<uint32_t>();
     if (!in.ok) return structure_error();
     if (stored_crc != mb::crc32c(bytes.substr(0, data_end))) {
-        error = "snapshot checksum mismatch (the file is corrupted)";
+        // One CRC over the file says *that* a byte changed, not which: the range is all we know.
+        error = fmt::format("corrupt at byte 0: checksum mismatch over bytes 0-{}", data_end);
         return 0;
     }
     skip_or_load(true);
     return data_end + 4;
+}
+
+}  // namespace
+
+size_t decode_snapshot(std::string_view bytes, std::vector<Database>& databases, std::string& error) {
+    return decode(bytes, databases, error, false, nullptr);
+}
+
+RepairOutcome repair_snapshot(const std::string& path, int databases) {
+    RepairOutcome r;
+    r.file = path;
+    std::string bytes, error;
+    if (!read_file(path, bytes, error)) {
+        if (!error.empty()) throw std::runtime_error(error);
+        return r;
+    }
+    ManualClock clock(0);
+    KeyspaceEnv env;
+    env.clock = &clock;
+    env.loading = true;
+    auto fresh = [&] {
+        std::vector<Database> dbs;
+        for (int i = 0; i < databases; ++i) dbs.emplace_back(i, env);
+        return dbs;
+    };
+    std::vector<Database> check = fresh();
+    if (decode_snapshot(bytes, check, error) != 0) return r;
+    r.damaged = true;
+    r.problem = error.substr(error.find(": ") + 2);
+    r.offset = std::stoull(error.substr(std::string_view("corrupt at byte ").size()));
+    // A cut would leave no end marker and no checksum: keep the keys that still decode instead.
+    std::vector<Database> kept = fresh();
+    size_t stopped = 0;
+    decode(bytes, kept, error, true, &stopped);
+    size_t keys = 0;
+    for (Database& db : kept) keys += db.size();
+    r.backup = keep_backup(path);
+    if (std::string failed = save_snapshot(kept, 0, path); !failed.empty()) throw std::runtime_error(failed);
+    r.repaired = true;
+    r.note = bytes.size() >= 4 && stopped >= bytes.size() - 4
+                 ? fmt::format(
+                       "all {} keys still decode and were kept with a new checksum (a value may hold the "
+                       "changed byte: compare with the backup)",
+                       keys)
+                 : fmt::format("kept the {} keys before byte {} with a new checksum; the rest is lost", keys, stopped);
+    return r;
 }
 
 bool read_file(const std::string& path, std::string& out, std::string& error) {

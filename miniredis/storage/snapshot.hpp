@@ -16,7 +16,10 @@
 //
 // varint = LEB128: 7 bits per byte, low bits first, high bit set on all but the last byte.
 // Loading checks the CRC before believing a single byte, and every length against what is left,
-// so a truncated or corrupted file is rejected with a message instead of crashing the server.
+// so a truncated or corrupted file is rejected with a message instead of crashing the server; the
+// message names the byte ("corrupt at byte N: ..."): where decoding failed, or for a checksum
+// mismatch the range the checksum covers. Snapshots are renamed into place, so a torn one cannot
+// happen: any damage is corruption, and the server refuses to start (see storage/repair.hpp).
 // Files are written to a temporary name, fsynced, and renamed over the old one: a crash leaves
 // either the old snapshot or the new one, never half of each.
 // REAL REDIS: RDB has more encodings (integers, LZF compression, listpacks) and a CRC64.
@@ -28,6 +31,7 @@
 #include <vector>
 
 #include "model/database.hpp"
+#include "storage/repair.hpp"
 
 namespace miniredis {
 
@@ -43,6 +47,11 @@ std::string save_snapshot(std::vector<Database>& databases, int64_t now_ms, cons
 // Loads a snapshot found at the start of `bytes` into `databases` (which should be empty).
 // Returns the number of bytes it occupied, or 0 with `error` set.
 size_t decode_snapshot(std::string_view bytes, std::vector<Database>& databases, std::string& error);
+
+// `miniredis --repair` for the snapshot at `path`: a snapshot cannot be cut (its checksum and end
+// marker come last), so the keys that still decode - all before the first broken record - are
+// written back with a fresh checksum, after keeping a backup.
+RepairOutcome repair_snapshot(const std::string& path, int databases);
 
 // True when `bytes` starts like a snapshot (used to recognise an AOF with a snapshot preamble).
 inline bool looks_like_snapshot(std::string_view bytes) { return bytes.starts_with(kSnapshotMagic); }

@@ -51,6 +51,7 @@ struct JournalTest : ::testing::Test {
         prefix += std::to_string(i);
         return prefix;
     }
+    std::string three_records(size_t& record_size);
     std::string journal_bytes() {
         std::ifstream in(dir / "journal.log", std::ios::binary);
         return std::string(std::istreambuf_iterator<char>(in), {});
@@ -117,7 +118,8 @@ TEST_F(JournalTest, EveryTruncationRecoversAPrefixAndNeverGarbage) {
     }
 }
 
-TEST_F(JournalTest, CorruptionInTheMiddleDropsEverythingAfterIt) {
+// Three persistent messages on disk; returns the file and the size of one record (all equal).
+std::string JournalTest::three_records(size_t& record_size) {
     {
         auto broker = make_broker();
         Journal journal(dir.string());
@@ -128,13 +130,95 @@ TEST_F(JournalTest, CorruptionInTheMiddleDropsEverythingAfterIt) {
         broker->set_store(nullptr);
     }
     std::string bytes = journal_bytes();
-    bytes[bytes.size() / 2] ^= 0x5A;  // flip bits inside the second record: its CRC no longer matches
+    record_size = (bytes.size() - 8) / 3;
+    return bytes;
+}
+
+// A flipped byte anywhere in a record that valid records follow is corruption: recovery refuses,
+// names the file and the record's first byte, and leaves the file exactly as it was.
+TEST_F(JournalTest, AFlipInTheMiddleRefusesToStartAndChangesNothing) {
+    size_t size = 0;
+    const std::string good = three_records(size);
+    struct Case {
+        const char* where;
+        size_t record, at;  // record index, byte within it
+    };
+    const Case cases[] = {{"length, high byte", 1, 0},  {"length, low byte", 1, 3}, {"checksum", 1, 5},
+                          {"record type", 1, 8},        {"queue id", 1, 12},        {"body", 1, size - 1},
+                          {"first record", 0, size / 2}};
+    for (const Case& c : cases) {
+        std::string bytes = good;
+        size_t record_start = 8 + c.record * size;
+        bytes[record_start + c.at] ^= 0x5A;
+        std::ofstream(dir / "journal.log", std::ios::binary | std::ios::trunc) << bytes;
+        auto broker = make_broker();
+        Journal journal(dir.string());
+        try {
+            journal.recover(*broker);
+            ADD_FAILURE() << c.where << ": recovered from a corrupt journal";
+        } catch (const std::runtime_error& e) {
+            std::string message = e.what();
+            EXPECT_NE(message.find((dir / "journal.log").string()), std::string::npos) << message;
+            EXPECT_NE(message.find("corrupt at byte " + std::to_string(record_start) + ":"), std::string::npos)
+                << c.where << ": " << message;
+            EXPECT_NE(message.find("--repair"), std::string::npos) << message;
+        }
+        EXPECT_EQ(journal_bytes(), bytes) << c.where << ": the evidence was rewritten";
+    }
+}
+
+// The last record damaged, nothing valid after it: a crash cannot be told from a flip there, so it
+// is a torn tail like any other (the same rule as Kafka's and Redis' recovery).
+TEST_F(JournalTest, ABadLastRecordIsATornTail) {
+    size_t size = 0;
+    std::string bytes = three_records(size);
+    bytes[8 + 2 * size + 20] ^= 0x5A;
     std::ofstream(dir / "journal.log", std::ios::binary | std::ios::trunc) << bytes;
     auto broker = make_broker();
     Journal journal(dir.string());
     auto stats = journal.recover(*broker);
-    EXPECT_GT(stats.torn_bytes, 0u);
+    EXPECT_EQ(stats.torn_bytes, size);
+    EXPECT_EQ(drain(jobs(*broker)), (std::vector<std::string>{"m0", "m1"}));
+}
+
+TEST_F(JournalTest, TrailingZerosAreATornTail) {
+    size_t size = 0;
+    std::string bytes = three_records(size) + std::string(4096, '\0');  // a crash extended the file
+    std::ofstream(dir / "journal.log", std::ios::binary | std::ios::trunc) << bytes;
+    auto broker = make_broker();
+    Journal journal(dir.string());
+    EXPECT_EQ(journal.recover(*broker).torn_bytes, 4096u);
+    EXPECT_EQ(drain(jobs(*broker)).size(), 3u);
+}
+
+// --repair: backup first (never over an older backup), cut at the bad record, report the loss;
+// the next start recovers everything before the damage.
+TEST_F(JournalTest, RepairCutsAtTheBadRecordAndKeepsABackup) {
+    size_t size = 0;
+    std::string bytes = three_records(size);
+    bytes[8 + size + size / 2] ^= 0x5A;
+    std::ofstream(dir / "journal.log", std::ios::binary | std::ios::trunc) << bytes;
+    std::ofstream(dir / "journal.log.corrupt") << "an older backup";
+
+    RepairOutcome r = repair_journal(dir.string());
+    EXPECT_TRUE(r.damaged);
+    EXPECT_TRUE(r.repaired);
+    EXPECT_EQ(r.offset, 8 + size);
+    EXPECT_EQ(r.bytes_cut, 2 * size);
+    EXPECT_EQ(r.records_cut, 1u);  // m2's record: m1's is the damaged one
+    EXPECT_EQ(r.backup, (dir / "journal.log.corrupt.1").string());
+    std::ifstream older(dir / "journal.log.corrupt");
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(older), {}), "an older backup");
+    std::ifstream backup(r.backup, std::ios::binary);
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(backup), {}), bytes);
+    EXPECT_EQ(journal_bytes(), bytes.substr(0, 8 + size));
+
+    auto broker = make_broker();
+    Journal journal(dir.string());
+    EXPECT_EQ(journal.recover(*broker).torn_bytes, 0u);
     EXPECT_EQ(drain(jobs(*broker)), std::vector<std::string>{"m0"});
+    journal.stop();
+    EXPECT_FALSE(repair_journal(dir.string()).damaged);  // a clean journal is left alone
 }
 
 TEST_F(JournalTest, CompactionKeepsOnlyLiveMessagesAndRecoveryStillWorks) {

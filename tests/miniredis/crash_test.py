@@ -88,7 +88,7 @@ class Crash(unittest.TestCase):
                 f.write(data[:middle] + b"#garbage#\r\n" + data[middle:])
             with self.assertRaises(RuntimeError):
                 s.start()
-            self.assertIn("bad AOF format at offset", s.log())
+            self.assertIn("corrupt at byte", s.log())
 
     def test_snapshot_survives_a_restart(self):
         with Server("MINIREDIS_BIN", "--save", "") as s:

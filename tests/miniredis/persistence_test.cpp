@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
 #include "harness.hpp"
 #include "storage/aof_loader.hpp"
+#include "storage/repair.hpp"
 #include "storage/snapshot.hpp"
 
 using namespace miniredis;
@@ -140,7 +142,7 @@ TEST(AofLoader, GarbageInTheMiddleRefusesToLoad) {
     Harness h;
     auto result = replay(h, dir.file("a.aof"));
     EXPECT_FALSE(result.ok);
-    EXPECT_NE(result.error.find("bad AOF format at offset 27"), std::string::npos) << result.error;
+    EXPECT_NE(result.error.find("corrupt at byte 27: bad AOF format"), std::string::npos) << result.error;
 }
 
 TEST(AofLoader, UnfinishedMultiIsDroppedEntirely) {
@@ -163,6 +165,160 @@ TEST(AofLoader, TrailingZerosAreATornTail) {
     auto result = replay(h, dir.file("a.aof"));
     ASSERT_TRUE(result.ok) << result.error;
     EXPECT_EQ(slurp(dir.file("a.aof")), head);
+}
+
+// Five commands; the flips below land in the third, so whole commands follow every one of them.
+struct FiveCommands {
+    std::vector<std::string> commands;
+    std::string bytes;
+    size_t third = 0;  // offset of the third command
+    FiveCommands() {
+        std::string value(100, 'v');  // "$100": a flip to "$900" asks for more than the whole rest
+        for (int i = 0; i < 5; ++i) commands.push_back(test::encode({"SET", test::numbered("key", i), value}));
+        for (size_t i = 0; i < commands.size(); ++i) {
+            if (i == 2) third = bytes.size();
+            bytes += commands[i];
+        }
+    }
+};
+
+// A flipped byte in the middle of the AOF: refused, naming the file and the damaged command's
+// first byte, and the file is left exactly as it was. The sly case is a length digit turned into
+// a larger one: the parser only says "incomplete" - it would wait for bytes until the end of the
+// file - and only the whole commands after it show that this is no torn tail.
+TEST(AofLoader, AFlipInTheMiddleRefusesNamingFileAndOffset) {
+    FiveCommands aof;
+    // The third command is *3\r\n$3\r\nSET\r\n$4\r\nkey2\r\n$100\r\nvvv...\r\n; `at` counts from its '*'.
+    struct Case {
+        const char* what;
+        size_t at;
+        char was, becomes;
+    };
+    const Case cases[] = {
+        {"bulk length digit, larger", 24, '1', '9'},        // "$900": more bytes than the rest of the file
+        {"bulk length digit, larger, fits", 24, '1', '2'},  // "$200": would swallow the next command
+        {"bulk length digit, smaller", 14, '4', '2'},       // "$2": "ke", then no CRLF
+        {"array length digit", 1, '3', '7'},                // 7 arguments: the next '*' is no '$'
+        {"the CR of a length line", 15, '\r', 'x'},         // "$4x\n": no number
+        {"the '$' of an argument", 13, '$', '%'},           // an array of bulk strings only
+        {"the '*' of the command", 0, '*', '+'},            // not a RESP array at all
+    };
+    for (const Case& c : cases) {
+        TempDir dir;
+        std::string bytes = aof.bytes;
+        ASSERT_EQ(bytes[aof.third + c.at], c.was) << c.what;
+        bytes[aof.third + c.at] = c.becomes;
+        spit(dir.file("a.aof"), bytes);
+        Harness h;
+        auto result = replay(h, dir.file("a.aof"));
+        EXPECT_FALSE(result.ok) << c.what << ": loaded " << result.commands << " commands";
+        EXPECT_NE(result.error.find(dir.file("a.aof") + ": corrupt at byte " + std::to_string(aof.third) + ":"),
+                  std::string::npos)
+            << c.what << ": " << result.error;
+        EXPECT_NE(result.error.find("--repair"), std::string::npos) << result.error;
+        EXPECT_EQ(slurp(dir.file("a.aof")), bytes) << c.what << ": the file was changed";
+    }
+}
+
+// The same larger length digit in the *last* command: nothing follows it, so nothing tells it
+// from a crash's torn write - a torn tail, cut off (as Redis does).
+TEST(AofLoader, ALargerLengthInTheLastCommandIsATornTail) {
+    FiveCommands aof;
+    std::string bytes = aof.bytes;
+    bytes[bytes.rfind("$100") + 1] = '9';
+    TempDir dir;
+    spit(dir.file("a.aof"), bytes);
+    Harness h;
+    auto result = replay(h, dir.file("a.aof"));
+    ASSERT_TRUE(result.ok) << result.error;
+    EXPECT_TRUE(result.truncated);
+    EXPECT_EQ(result.commands, 4u);
+}
+
+// --repair: a backup first, then the cut at the damaged command; a normal load then keeps all
+// commands before it. A second repair never overwrites the first backup.
+TEST(AofLoader, RepairCutsAtTheFirstBadByteAndKeepsABackup) {
+    FiveCommands aof;
+    TempDir dir;
+    std::string bytes = aof.bytes;
+    bytes[bytes.find("$100", aof.third) + 1] = '9';
+    spit(dir.file("a.aof"), bytes);
+    RepairOutcome r = repair_aof(dir.file("a.aof"), 16);
+    EXPECT_TRUE(r.damaged && r.repaired);
+    EXPECT_EQ(r.offset, aof.third);
+    EXPECT_EQ(r.bytes_cut, bytes.size() - aof.third);
+    EXPECT_EQ(r.records_cut, 2u);  // the fourth and fifth: the third is the damaged one
+    EXPECT_EQ(slurp(dir.file("a.aof.corrupt")), bytes);
+    EXPECT_EQ(slurp(dir.file("a.aof")), bytes.substr(0, aof.third));
+    Harness h;
+    auto result = replay(h, dir.file("a.aof"));
+    ASSERT_TRUE(result.ok) << result.error;
+    EXPECT_FALSE(result.truncated);
+    EXPECT_EQ(result.commands, 2u);
+    EXPECT_EQ(h.run({"STRLEN", "key1"}), ":100\r\n");
+    EXPECT_FALSE(repair_aof(dir.file("a.aof"), 16).damaged);  // clean now: left alone
+
+    spit(dir.file("a.aof"), bytes);
+    EXPECT_EQ(repair_aof(dir.file("a.aof"), 16).backup, dir.file("a.aof.corrupt.1"));
+    EXPECT_EQ(slurp(dir.file("a.aof.corrupt")), bytes);
+}
+
+// The snapshot: a flip anywhere is refused by the server with the file and a byte offset; --repair
+// keeps what still decodes.
+TEST(Snapshot, AFlipRefusesTheStartNamingFileAndOffset) {
+    TempDir dir;
+    Harness h;
+    for (int i = 0; i < 20; ++i) h.run({"SET", test::numbered("k", i), "some value"});
+    ASSERT_EQ(save_snapshot(h.state.databases, h.clock.now_ms(), dir.file("dump.mrdb")), "");
+    const std::string good = slurp(dir.file("dump.mrdb"));
+    for (size_t pos : {size_t{3}, size_t{10}, good.size() / 2, good.size() - 2}) {
+        std::string bytes = good;
+        bytes[pos] ^= 0x20;
+        spit(dir.file("dump.mrdb"), bytes);
+        Harness fresh(test::test_config({{"dir", dir.path}}));
+        std::string error = fresh.state.load_data();
+        EXPECT_NE(error.find(dir.file("dump.mrdb") + ": corrupt at byte "), std::string::npos) << pos << ": " << error;
+        EXPECT_NE(error.find("--repair"), std::string::npos) << error;
+        EXPECT_EQ(slurp(dir.file("dump.mrdb")), bytes);
+    }
+}
+
+TEST(Snapshot, RepairKeepsTheKeysThatStillDecode) {
+    TempDir dir;
+    Harness h;
+    for (int i = 0; i < 20; ++i) h.run({"SET", test::numbered("k", i), "some value"});
+    ASSERT_EQ(save_snapshot(h.state.databases, h.clock.now_ms(), dir.file("dump.mrdb")), "");
+    std::string bytes = slurp(dir.file("dump.mrdb"));
+    bytes[bytes.find("some value")] = 'S';  // inside a value: only the checksum notices
+    spit(dir.file("dump.mrdb"), bytes);
+    RepairOutcome r = repair_snapshot(dir.file("dump.mrdb"), 16);
+    EXPECT_TRUE(r.damaged && r.repaired);
+    EXPECT_EQ(slurp(dir.file("dump.mrdb.corrupt")), bytes);
+    Harness fresh(test::test_config({{"dir", dir.path}}));
+    ASSERT_EQ(fresh.state.load_data(), "");
+    EXPECT_EQ(fresh.run({"DBSIZE"}), ":20\r\n");
+
+    spit(dir.file("dump.mrdb"), bytes.substr(0, bytes.size() / 2));  // half of it: keys before the cut
+    r = repair_snapshot(dir.file("dump.mrdb"), 16);
+    EXPECT_TRUE(r.repaired);
+    Harness half(test::test_config({{"dir", dir.path}}));
+    ASSERT_EQ(half.state.load_data(), "");
+    EXPECT_GT(half.state.db(0).size(), 5u);
+    EXPECT_LT(half.state.db(0).size(), 20u);
+}
+
+// A rewrite killed with the server leaves temp-rewriteaof-bg-<pid>.aof; the next start removes
+// it (and a killed save's temp snapshot), and nothing else.
+TEST(Aof, StaleTempFilesAreRemovedAtStart) {
+    TempDir dir;
+    for (const char* name : {"temp-rewriteaof-bg-4242.aof", "dump.mrdb.tmp-77", "appendonly.aof.tmp-78", "notes.txt"})
+        spit(dir.file(name), "partial");
+    Harness h(test::test_config({{"dir", dir.path}, {"appendonly", "yes"}}));
+    ASSERT_EQ(h.state.load_data(), "");
+    std::vector<std::string> left;
+    for (auto& entry : std::filesystem::directory_iterator(dir.path)) left.push_back(entry.path().filename());
+    std::sort(left.begin(), left.end());
+    EXPECT_EQ(left, (std::vector<std::string>{"appendonly.aof", "notes.txt"}));
 }
 
 // What the server writes is what it reads back: run commands with the AOF on, replay the file
