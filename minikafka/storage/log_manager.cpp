@@ -108,7 +108,13 @@ void LogManager::load(int64_t now_ms) {
     }
 }
 
-void LogManager::mark_clean_shutdown() const { write_file_atomically(data_dir_ + kCleanShutdownFile, ""); }
+void LogManager::mark_clean_shutdown() const {
+    try {
+        write_file_atomically(data_dir_ + kCleanShutdownFile, "");
+    } catch (const std::exception& e) {  // the next start just reads more
+        mb::log::warn("cannot write the clean-shutdown marker: {}", e.what());
+    }
+}
 
 std::vector<RepairAction> LogManager::repair() const {
     std::vector<RepairAction> actions;

@@ -316,22 +316,27 @@ void Segment::seal() {
     time_index_.close_file();
 }
 
-std::optional<BatchLocation> Segment::find(int64_t offset) const {
-    if (offset >= next_offset_) return std::nullopt;
-    auto entry = index_.floor(offset);
-    BatchCursor cursor(*log_, entry ? entry->position : 0, size_);
+int64_t Segment::start_position(std::optional<OffsetPosition> entry) const {
+    if (!entry) return 0;
+    // Sealed segments below the recovery point were opened with only their last entry checked
+    // (SegmentCheck::sanity). An entry that does not name the batch it points at is not used -
+    // the walk starts at the segment's first batch instead - and reported once.
+    BatchCursor cursor(*log_, entry->position, size_);
     RecordBatchHeader header;
     bool torn = false;
-    // Sealed segments below the recovery point were opened with only their last entry checked
-    // (SegmentCheck::sanity). An entry that does not name the batch it points at is ignored -
-    // the walk starts at the segment's first batch instead - and reported once.
-    if (entry && (!cursor.header(header, torn) || header.last_offset() != entry->offset)) {
-        if (!index_mismatch_logged_)
-            mb::log::warn("{}: the entry for offset {} does not point at its batch (byte {}); not using it",
-                          index_path(), entry->offset, entry->position);
-        index_mismatch_logged_ = true;
-        cursor.seek(0);
-    }
+    if (cursor.header(header, torn) && header.last_offset() == entry->offset) return entry->position;
+    if (!index_mismatch_logged_)
+        mb::log::warn("{}: the entry for offset {} does not point at its batch (byte {}); not using it", index_path(),
+                      entry->offset, entry->position);
+    index_mismatch_logged_ = true;
+    return 0;
+}
+
+std::optional<BatchLocation> Segment::find(int64_t offset) const {
+    if (offset >= next_offset_) return std::nullopt;
+    BatchCursor cursor(*log_, start_position(index_.floor(offset)), size_);
+    RecordBatchHeader header;
+    bool torn = false;
     while (cursor.header(header, torn)) {
         if (header.last_offset() >= offset)
             return BatchLocation{cursor.position(), static_cast<uint32_t>(header.total_size()), header.base_offset};
@@ -343,8 +348,7 @@ std::optional<BatchLocation> Segment::find(int64_t offset) const {
 int64_t Segment::find_offset_for_timestamp(int64_t timestamp) const {
     if (max_timestamp_ < timestamp) return -1;
     auto from = time_index_.floor_before(timestamp);
-    auto entry = from ? index_.floor(from->offset) : std::nullopt;
-    BatchCursor cursor(*log_, entry ? entry->position : 0, size_);
+    BatchCursor cursor(*log_, start_position(from ? index_.floor(from->offset) : std::nullopt), size_);
     RecordBatchHeader header;
     bool torn = false;
     while (cursor.header(header, torn)) {

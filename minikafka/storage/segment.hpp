@@ -115,6 +115,8 @@ private:
     // The full check: reads every batch, rebuilds the indexes; returns the first damage.
     Scan scan_everything() const;
     void add_to_indexes(const RecordBatchHeader& header, int64_t position, size_t size);
+    // Where a lookup starts reading: the index entry's position if it checks out, else 0.
+    int64_t start_position(std::optional<OffsetPosition> entry) const;
 
     std::string stem_;  // dir/00000000000000001234
     int64_t base_offset_;
