@@ -185,10 +185,14 @@ void PartitionLog::open_segments(bool clean_shutdown, bool repair) {
     if (repair) {
         point = repairs_.empty() ? recovery_point_ : std::min(recovery_point_, segments_.back()->base_offset());
     } else if (!clean_shutdown) {
-        // After a crash the segments just read may still be only in the page cache.
-        for (size_t i = first_full; i + 1 < segments_.size(); ++i) segments_[i]->log_file()->sync();
+        // After a crash the segments just read may be only in the page cache. They join the
+        // rolled segments, which the broker fsyncs in the background (take_rolled), and the
+        // recovery point moves past them once that is done (rolled_synced) - not now: an fsync
+        // per segment here would cost seconds for thousands of segments.
+        for (size_t i = first_full; i + 1 < segments_.size(); ++i) rolled_files_.push_back(segments_[i]->log_file());
+        point = recovery_point_;
     }
-    if (point != recovery_point_ || !stored_point) {
+    if (point != recovery_point_) {
         recovery_point_ = point;
         write_recovery_point(dir_, point);
     }

@@ -192,8 +192,12 @@ std::unique_ptr<Segment> Segment::open(const std::string& dir, int64_t base_offs
     segment->next_offset_ = scan.next_offset;
     segment->max_timestamp_ = scan.max_timestamp;
     segment->bytes_since_index_entry_ = scan.bytes_since_index_entry;
-    segment->index_.replace(std::move(scan.index));
-    segment->time_index_.replace(std::move(scan.time_index));
+    // Rewritten only when they differ: a start that reads many segments in full (after a crash,
+    // or without a recovery point) should not rewrite thousands of index files that were right.
+    if (!scan.index_problem.empty() || scan.index != segment->index_.entries())
+        segment->index_.replace(std::move(scan.index));
+    if (!segment->time_index_.load(INT64_MAX).empty() || scan.time_index != segment->time_index_.entries())
+        segment->time_index_.replace(std::move(scan.time_index));
     return segment;
 }
 

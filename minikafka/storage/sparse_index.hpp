@@ -37,11 +37,13 @@ namespace minikafka {
 struct OffsetPosition {
     int64_t offset;     // absolute offset (the last offset of the batch at `position`)
     uint32_t position;  // byte position of the batch in the .log file
+    bool operator==(const OffsetPosition&) const = default;
 };
 
 struct TimestampOffset {
     int64_t timestamp;
     int64_t offset;
+    bool operator==(const TimestampOffset&) const = default;
 };
 
 class OffsetIndex {

@@ -253,6 +253,12 @@ TEST_F(Segments, TheRecoveryPointLimitsWhatAStartReadsInFull) {
     {
         PartitionLog log(path, config, 0);  // no recovery point yet: everything is read
         EXPECT_EQ(log.fully_checked_segments(), 4u);
+        // What was read may not be on disk yet: it is synced like rolled segments, and only
+        // then does the recovery point move.
+        FlushJob read = log.take_rolled();
+        EXPECT_EQ(read.files.size(), 3u);
+        EXPECT_EQ(log.recovery_point(), 0);
+        log.rolled_synced(read.up_to_offset);
         EXPECT_EQ(log.recovery_point(), 45);
     }
     {
@@ -278,7 +284,10 @@ TEST_F(Segments, TheRecoveryPointLimitsWhatAStartReadsInFull) {
 }
 
 TEST_F(Segments, ASealedSegmentsIndexEntryIsCheckedWhenUsed) {
-    { PartitionLog log(path, config, 0); }  // recovery point: the last segment
+    {
+        PartitionLog log(path, config, 0);
+        log.rolled_synced(log.take_rolled().up_to_offset);  // recovery point: the last segment
+    }
     // Entry 0 of segment 15 (offset 24 at byte `size`) now points into the batch before: still
     // in order and inside the file, so only a lookup through it can tell.
     flip_byte(file(15, ".index"), 7);
