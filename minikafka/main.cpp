@@ -40,14 +40,18 @@ void print_cut(const minikafka::RepairAction& cut) {
         fmt::print("moved {} aside whole: {} bytes, {} records ({}); kept as {}\n", cut.file, cut.bytes, cut.records,
                    cut.what, cut.backup);
     else
-        fmt::print("cut {} at byte {}: {} bytes, {} records in intact batches after it ({}); backup: {}\n", cut.file,
-                   cut.position, cut.bytes, cut.records, cut.what, cut.backup);
+        fmt::print("cut {} at byte {}: {} bytes, {} records in the intact batches among them ({}); backup: {}\n",
+                   cut.file, cut.position, cut.bytes, cut.records, cut.what, cut.backup);
 }
 
 // `minikafka --repair --dir DATA`: the explicit, operator-chosen counterpart of refusing to
 // start on corruption (storage/corruption.hpp). Exit 0 when done, 2 when DATA is not usable.
 int repair(const mb::Options& options) {
     std::string dir = options.text("dir");
+    if (!options.is_set_explicitly("dir")) {  // cutting files is never done to a default directory
+        fmt::print(stderr, "minikafka: --repair needs --dir DATA (try --help)\n");
+        return 2;
+    }
     if (!std::filesystem::is_directory(dir)) {
         fmt::print(stderr, "minikafka: --repair: '{}' is not a directory (try --help)\n", dir);
         return 2;

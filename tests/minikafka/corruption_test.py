@@ -119,10 +119,14 @@ class Corruption(unittest.TestCase):
         self.assertEqual(high, 4 * PER_BATCH)
         self.assertEqual(values, [f"record-{i}" for i in range(4 * PER_BATCH)])
 
-    def test_repair_of_a_directory_that_is_not_there_is_a_usage_error(self):
+    def test_repair_without_a_usable_directory_is_a_usage_error(self):
         result = subprocess.run([self.binary, "--repair", "--dir", os.path.join(self.server.dir, "missing")],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=30)
         self.assertEqual(result.returncode, 2, result.stdout)
+        result = subprocess.run([self.binary, "--repair"], cwd=self.server.dir, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, timeout=30)
+        self.assertEqual(result.returncode, 2, result.stdout)  # no default directory for cutting files
+        self.assertIn("--dir", result.stdout)
 
 
 if __name__ == "__main__":
