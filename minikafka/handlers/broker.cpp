@@ -39,9 +39,14 @@ void Broker::flush_if_due(const std::shared_ptr<PartitionLog>& log) {
 
 void Broker::sync_rolled_segments(PartitionLog& log) {
     FlushJob rolled = log.take_rolled();
+    // Once synced, the rolled segments need no reading at a start after a crash (recovery point).
     if (!rolled.files.empty())
         services.background->sync(
-            std::move(rolled.files), [] {}, std::move(rolled.closed_files));
+            std::move(rolled.files),
+            [weak = log.weak_from_this(), up_to = rolled.up_to_offset] {
+                if (auto synced = weak.lock()) synced->rolled_synced(up_to);
+            },
+            std::move(rolled.closed_files));
 }
 
 void Broker::start_flush(const std::shared_ptr<PartitionLog>& log) {
@@ -80,6 +85,8 @@ void Broker::flush_everything_now() {
         for (const auto& log : topic.partitions)
             for (const auto& file : log->all_files()) file->sync();
     offset_store.file()->sync();
+    // Only the graceful stop calls this: the next start may skip re-reading what is now on disk.
+    logs.mark_clean_shutdown();
 }
 
 void Broker::compact_offsets_if_worthwhile() {

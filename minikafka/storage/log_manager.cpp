@@ -59,8 +59,9 @@ std::string LogManager::config_path(std::string_view topic) const {
     return fmt::format("{}/topic-configs/{}", data_dir_, topic);
 }
 
-void LogManager::load(int64_t now_ms) {
-    fs::create_directories(data_dir_);
+constexpr const char* kCleanShutdownFile = "/.kafka_cleanshutdown";
+
+std::map<std::string, int32_t> LogManager::find_partition_dirs() const {
     std::map<std::string, int32_t> partition_counts;
     for (const auto& entry : fs::directory_iterator(data_dir_)) {
         if (!entry.is_directory()) continue;
@@ -80,7 +81,14 @@ void LogManager::load(int64_t now_ms) {
         int32_t& count = partition_counts[topic];
         count = std::max(count, std::stoi(digits) + 1);
     }
-    for (const auto& [name, count] : partition_counts) {
+    return partition_counts;
+}
+
+void LogManager::load(int64_t now_ms) {
+    fs::create_directories(data_dir_);
+    std::string marker = data_dir_ + kCleanShutdownFile;
+    bool clean_shutdown = fs::exists(marker);
+    for (const auto& [name, count] : find_partition_dirs()) {
         Topic topic;
         topic.name = name;
         topic.config = defaults_;
@@ -89,10 +97,38 @@ void LogManager::load(int64_t now_ms) {
             if (auto error = apply_topic_config(topic.config, entry.name, entry.value))
                 mb::log::warn("topic {}: ignoring config {}={}: {}", name, entry.name, entry.value, *error);
         for (int32_t p = 0; p < count; ++p)
-            topic.partitions.push_back(std::make_shared<PartitionLog>(partition_dir(name, p), topic.config, now_ms));
+            topic.partitions.push_back(
+                std::make_shared<PartitionLog>(partition_dir(name, p), topic.config, now_ms, clean_shutdown));
         mb::log::info("loaded topic {} ({} partitions)", name, count);
         topics_.emplace(name, std::move(topic));
     }
+    if (clean_shutdown) {
+        fs::remove(marker);
+        sync_directory(data_dir_);
+    }
+}
+
+void LogManager::mark_clean_shutdown() const {
+    try {
+        write_file_atomically(data_dir_ + kCleanShutdownFile, "");
+    } catch (const std::exception& e) {  // the next start just reads more
+        mb::log::warn("cannot write the clean-shutdown marker: {}", e.what());
+    }
+}
+
+std::vector<RepairAction> LogManager::repair() const {
+    std::vector<RepairAction> actions;
+    for (const auto& [name, count] : find_partition_dirs()) {
+        LogConfig config = defaults_;
+        for (const auto& entry : read_properties(config_path(name)))
+            apply_topic_config(config, entry.name, entry.value);
+        for (int32_t p = 0; p < count; ++p) {
+            if (!fs::is_directory(partition_dir(name, p))) continue;
+            auto cut = PartitionLog::repair(partition_dir(name, p), config);
+            actions.insert(actions.end(), cut.begin(), cut.end());
+        }
+    }
+    return actions;
 }
 
 Topic* LogManager::find(std::string_view name) {

@@ -8,6 +8,9 @@
 // So `ls` shows the topics, and a restart finds them again by their directory names.
 // Deleting a topic renames its directories to "<name>-<p>.<n>-delete" at once (the topic is
 // gone) and leaves the slow recursive removal to the background worker, as Kafka does.
+// A clean stop leaves a marker file, ".kafka_cleanshutdown" (Kafka's name), after every file
+// was fsynced; the next start finds it, reads only each partition's last segment in full, and
+// removes it - a crash later must not look clean.
 // REAL KAFKA: topic metadata lives in the controller (ZooKeeper, now KRaft), which also decides
 // which broker hosts which partition; with one broker, the directories are the whole truth.
 #pragma once
@@ -37,8 +40,13 @@ class LogManager {
 public:
     LogManager(std::string data_dir, LogConfig defaults);
 
-    // Finds the topics in the data directory and opens (recovers) their partitions.
+    // Finds the topics in the data directory and opens (recovers) their partitions. Throws
+    // CorruptFileError for a corrupt segment (the start must stop).
     void load(int64_t now_ms);
+    // After the final flush of a clean stop: every file is on disk (see above).
+    void mark_clean_shutdown() const;
+    // `--repair`: PartitionLog::repair on every partition in the directory; nothing is loaded.
+    std::vector<RepairAction> repair() const;
 
     const std::string& data_dir() const { return data_dir_; }
     const LogConfig& defaults() const { return defaults_; }
@@ -68,6 +76,9 @@ public:
     static constexpr size_t kMaxFileName = 255;  // NAME_MAX; why topic names stop at 249
 
 private:
+    // Topic name -> partition count, from the directories in data_dir_ (removes leftovers of
+    // topic deletions).
+    std::map<std::string, int32_t> find_partition_dirs() const;
     std::string partition_dir(std::string_view topic, int32_t partition) const;
     std::string config_path(std::string_view topic) const;
     // The defaults with `overrides` applied, or the first override that is not valid.

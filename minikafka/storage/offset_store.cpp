@@ -1,6 +1,8 @@
 // The committed-offsets file (see offset_store.hpp for its format).
 #include "offset_store.hpp"
 
+#include <fmt/format.h>
+
 #include "crc32c.hpp"
 #include "log.hpp"
 #include "protocol/primitives.hpp"
@@ -31,39 +33,79 @@ std::string encode_offset_record(const OffsetRecord& record) {
     return bytes;
 }
 
-int64_t OffsetStore::load(const std::function<void(OffsetRecord&&)>& apply) {
+namespace {
+
+// The record at `at`, if it is intact: a believable length, within the file, its CRC32C, and a
+// payload that parses. Otherwise what is wrong with it.
+std::optional<std::string> check_record(std::string_view bytes, size_t at, OffsetRecord& record, size_t& size) {
+    if (bytes.size() - at < kRecordHeader)
+        return fmt::format("{} bytes left, too few for a record header", bytes.size() - at);
+    uint32_t length = mb::load_big_endian<uint32_t>(bytes.data() + at);
+    uint32_t crc = mb::load_big_endian<uint32_t>(bytes.data() + at + 4);
+    if (length > kMaxPayload) return fmt::format("bad record length {}", length);
+    if (bytes.size() - at - kRecordHeader < length)
+        return fmt::format("record length {} runs past the end of the file", length);
+    std::string_view payload(bytes.data() + at + kRecordHeader, length);
+    if (mb::crc32c(payload) != crc) return std::string("CRC mismatch");
+    KafkaReader in(payload);
+    record.group = in.string();
+    record.topic = in.string();
+    record.partition = in.i32();
+    record.value.offset = in.i64();
+    record.value.leader_epoch = in.i32();
+    record.value.commit_timestamp_ms = in.i64();
+    record.value.metadata = in.string();
+    if (!in.ok()) return std::string("the record's fields do not parse");
+    size = kRecordHeader + length;
+    return std::nullopt;
+}
+
+}  // namespace
+
+int64_t OffsetStore::load(const std::function<void(OffsetRecord&&)>& apply) { return read(apply, false, nullptr); }
+
+std::optional<RepairAction> OffsetStore::repair() {
+    std::optional<RepairAction> cut;
+    read([](OffsetRecord&&) {}, true, &cut);
+    if (cut) file_->sync();
+    return cut;
+}
+
+int64_t OffsetStore::read(const std::function<void(OffsetRecord&&)>& apply, bool repair,
+                          std::optional<RepairAction>* cut) {
     file_ = std::make_shared<File>(File::open(path_, true));
     std::string bytes(static_cast<size_t>(file_->size()), '\0');
     bytes.resize(file_->read_at(0, bytes.data(), bytes.size()));
     size_t at = 0;
+    size_t size = 0;
     records_ = 0;
-    while (bytes.size() - at >= kRecordHeader) {
-        uint32_t length = mb::load_big_endian<uint32_t>(bytes.data() + at);
-        uint32_t crc = mb::load_big_endian<uint32_t>(bytes.data() + at + 4);
-        if (length > kMaxPayload || bytes.size() - at - kRecordHeader < length) break;
-        std::string_view payload(bytes.data() + at + kRecordHeader, length);
-        if (mb::crc32c(payload) != crc) break;
-        KafkaReader in(payload);
-        OffsetRecord record;
-        record.group = in.string();
-        record.topic = in.string();
-        record.partition = in.i32();
-        record.value.offset = in.i64();
-        record.value.leader_epoch = in.i32();
-        record.value.commit_timestamp_ms = in.i64();
-        record.value.metadata = in.string();
-        if (!in.ok()) break;
-        apply(std::move(record));
-        ++records_;
-        at += kRecordHeader + length;
+    std::optional<std::string> problem;
+    std::vector<OffsetRecord> intact;  // applied only once the whole file checked out
+    for (OffsetRecord record; at < bytes.size(); at += size, ++records_) {
+        if ((problem = check_record(bytes, at, record, size))) break;
+        intact.push_back(std::move(record));
     }
-    int64_t cut = static_cast<int64_t>(bytes.size() - at);
-    if (cut > 0) {
-        mb::log::warn("{}: dropped {} bytes of a torn or corrupt tail", path_, cut);
+    if (problem) {
+        // Anything intact after the bad record? Then it is not the end of an interrupted append.
+        int64_t records_after = 0;
+        OffsetRecord ignored;
+        for (size_t q = at + 1; q < bytes.size(); ++q)
+            if (!check_record(bytes, q, ignored, size)) {
+                ++records_after;
+                q += size - 1;
+            }
+        Damage damage{path_, static_cast<int64_t>(at), *problem, records_after == 0};
+        if (!damage.torn_tail && !repair) throw CorruptFileError(damage);
+        std::string backup = repair ? keep_backup(path_) : std::string();
+        int64_t dropped = static_cast<int64_t>(bytes.size() - at);
         file_->truncate(static_cast<int64_t>(at));
+        if (cut) *cut = RepairAction{path_, damage.position, dropped, records_after, damage.what, backup};
+        if (!repair)
+            mb::log::warn("{}: torn tail at byte {} ({}): truncated {} bytes", path_, at, damage.what, dropped);
     }
+    for (auto& record : intact) apply(std::move(record));
     size_ = static_cast<int64_t>(at);
-    return cut;
+    return static_cast<int64_t>(bytes.size() - at);
 }
 
 void OffsetStore::append(const OffsetRecord& record) {

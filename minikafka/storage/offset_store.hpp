@@ -11,8 +11,11 @@
 //       | commit_timestamp INT64 | metadata NULLABLE_STRING
 //
 // The last record for a (group, topic, partition) wins; a record with offset -1 is a tombstone
-// (the topic was deleted: forget the offset). A record cut short by a crash fails
-// its length or CRC check and is dropped (with everything after it) when the file is read.
+// (the topic was deleted: forget the offset). Every record has carried its own CRC32C from the
+// first version of this file, so there is no format version to bump: old files load as they are.
+// A bad record (length, CRC, or a payload that does not parse) is told apart as corruption.hpp
+// says: with nothing intact after it, it is a crash's torn tail, cut off with a warning; with an
+// intact record after it, it is corruption - the start stops (CorruptFileError), file untouched.
 // When most records are superseded, the file is rewritten with only the live ones (Kafka's
 // log compaction, done wholesale): written to a temporary file, fsynced, renamed over.
 // A commit is answered once the fsync covering its record is done (group commit again).
@@ -21,11 +24,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "corruption.hpp"
 #include "file.hpp"
 #include "model/group_coordinator.hpp"
+#include "partition_log.hpp"
 
 namespace minikafka {
 
@@ -42,9 +48,12 @@ class OffsetStore {
 public:
     explicit OffsetStore(std::string path) : path_(std::move(path)) {}
 
-    // Reads the file, calling `apply` for every intact record in order; a torn tail is cut off.
-    // Returns how many bytes were cut.
+    // Reads the file, calling `apply` for every intact record in order; a torn tail is cut off,
+    // corruption throws CorruptFileError. Returns how many bytes were cut.
     int64_t load(const std::function<void(OffsetRecord&&)>& apply);
+    // `--repair`: as load, but any damage is cut off after keeping a backup; returns what was cut
+    // (nullopt: the file was intact).
+    std::optional<RepairAction> repair();
     void append(const OffsetRecord& record);
     // Rewrites the file with just `live` if most of what it holds is superseded.
     void compact_if_worthwhile(const std::vector<OffsetRecord>& live);
@@ -53,6 +62,8 @@ public:
     const std::shared_ptr<File>& file() const { return file_; }
 
 private:
+    int64_t read(const std::function<void(OffsetRecord&&)>& apply, bool repair, std::optional<RepairAction>* cut);
+
     std::string path_;
     std::shared_ptr<File> file_;
     int64_t size_ = 0;

@@ -4,9 +4,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <utility>
 
+#include <fmt/format.h>
+
 #include "big_endian.hpp"
+#include "crc32c.hpp"
 #include "log.hpp"
 
 namespace minikafka {
@@ -34,28 +38,178 @@ std::vector<int64_t> find_segments(const std::string& dir) {
     return bases;
 }
 
+// The recovery point file: one line "0 <offset> <crc32c of '0 <offset>'>" (a version, so that
+// the format can change). Written without fsync: it only ever names segments already fsynced,
+// so if it is lost the start reads more than it needed, and if it is torn (a bad checksum) the
+// start reads everything - never less than it must.
+constexpr const char* kRecoveryPointFile = "/recovery-point";
+
+std::optional<int64_t> read_recovery_point(const std::string& dir) {
+    std::ifstream in(dir + kRecoveryPointFile);
+    if (!in) return std::nullopt;
+    int version = -1;
+    int64_t offset = -1;
+    uint32_t crc = 0;
+    if (in >> version >> offset >> std::hex >> crc && version == 0 && offset >= 0 &&
+        crc == mb::crc32c(fmt::format("0 {}", offset)))
+        return offset;
+    mb::log::warn("{}{}: not a valid recovery point; checking every segment", dir, kRecoveryPointFile);
+    return std::nullopt;
+}
+
+void write_recovery_point(const std::string& dir, int64_t offset) {
+    std::string line = fmt::format("0 {}", offset);
+    line += fmt::format(" {:x}\n", mb::crc32c(line));
+    std::string path = dir + kRecoveryPointFile;
+    try {
+        File tmp = File::open(path + ".tmp", true);
+        tmp.truncate(0);
+        tmp.write_at(0, line);
+        if (std::rename((path + ".tmp").c_str(), path.c_str()) != 0) throw std::runtime_error("rename failed");
+    } catch (const std::exception& e) {
+        // A deleted topic's directory is gone; elsewhere the cost is a longer recovery.
+        mb::log::debug("{}: cannot write the recovery point: {}", path, e.what());
+    }
+}
+
+// Whether `.log` files from `from` on hold any bytes (a later segment with data means bad bytes
+// earlier are followed by valid ones: corruption, not a torn tail).
+std::vector<bool> data_after(const std::string& dir, const std::vector<int64_t>& bases) {
+    std::vector<bool> after(bases.size(), false);
+    bool seen = false;
+    for (size_t i = bases.size(); i-- > 0;) {
+        after[i] = seen;
+        std::error_code ec;
+        seen = seen || fs::file_size(dir + "/" + segment_file_stem(bases[i]) + ".log", ec) > 0;
+    }
+    return after;
+}
+
+// A repair moves a whole segment out of the partition (its .log kept as a backup).
+RepairAction moved_aside(const std::string& stem, std::string why) {
+    std::string log = stem + ".log";
+    File file = File::open(log, false);
+    int64_t size = file.size();
+    RepairAction action{log, 0, size, count_intact_records(file, 0, size), std::move(why), move_aside(log), true};
+    return action;
+}
+
 }  // namespace
 
-PartitionLog::PartitionLog(std::string dir, LogConfig config, int64_t now_ms)
+PartitionLog::PartitionLog(std::string dir, LogConfig config, int64_t now_ms, bool clean_shutdown)
+    : PartitionLog(std::move(dir), config, now_ms, clean_shutdown, false) {}
+
+PartitionLog::PartitionLog(std::string dir, LogConfig config, int64_t now_ms, bool clean_shutdown, bool repair)
     : dir_(std::move(dir)), config_(config), active_since_ms_(now_ms), last_flush_ms_(now_ms) {
     fs::create_directories(dir_);
-    std::vector<int64_t> bases = find_segments(dir_);
-    for (size_t i = 0; i < bases.size(); ++i) {
-        bool last = i + 1 == bases.size();
-        int64_t truncated = 0;
-        // Only the last segment can have been written when the broker stopped; older ones were
-        // complete (and flushed) when they were rolled.
-        segments_.push_back(Segment::open(dir_, bases[i], config_.index_interval_bytes, last, truncated));
-        if (!last) segments_.back()->seal();
-        if (truncated > 0) {
-            recovered_truncated_bytes_ = truncated;
-            mb::log::warn("{}: recovery truncated {} bytes of a torn or corrupt tail of {}", dir_, truncated,
-                          segments_.back()->log_path());
-        }
-    }
+    open_segments(clean_shutdown, repair);
     if (segments_.empty()) segments_.push_back(Segment::create(dir_, 0, config_.index_interval_bytes));
     flushed_offset_ = log_end_offset();  // what survived the restart is what the disk has
 }
+
+std::vector<RepairAction> PartitionLog::repair(const std::string& dir, const LogConfig& config) {
+    PartitionLog log(dir, config, 0, false, true);
+    for (const auto& segment : log.segments_) segment->log_file()->sync();
+    return std::move(log.repairs_);
+}
+
+void PartitionLog::open_segments(bool clean_shutdown, bool repair) {
+    std::vector<int64_t> bases = find_segments(dir_);
+    std::vector<bool> data_follows = data_after(dir_, bases);
+    std::optional<int64_t> stored_point = read_recovery_point(dir_);
+    recovery_point_ = stored_point.value_or(0);
+    // The first segment to read in full: the one holding the recovery point (all of them when
+    // there is none, as for a directory from before recovery points; only the last one after a
+    // clean shutdown).
+    size_t first_full = 0;
+    while (first_full + 1 < bases.size() && bases[first_full + 1] <= recovery_point_) ++first_full;
+    if (clean_shutdown && !bases.empty()) first_full = bases.size() - 1;
+
+    for (size_t i = 0; i < bases.size(); ++i) {
+        SegmentOpenOptions options;
+        options.check = repair || i >= first_full ? SegmentCheck::full : SegmentCheck::sanity;
+        options.data_follows = data_follows[i];
+        options.repair = repair;
+        SegmentOpenReport report;
+        auto segment = Segment::open(dir_, bases[i], config_.index_interval_bytes, options, report);
+        if (options.check == SegmentCheck::full) ++fully_checked_segments_;
+        // Offsets run on from one segment to the next: the file name says where each starts.
+        if (!segments_.empty() && bases[i] != log_end_offset()) {
+            Damage gap{segment->log_path(), 0,
+                       fmt::format("segment starts at offset {} but the one before ends at {}", bases[i],
+                                   log_end_offset() - 1)};
+            if (segment->empty() && !data_follows[i]) {
+                // Empty segments rolled after a tail that a crash tore off: nothing to lose.
+                for (size_t j = i; j < bases.size(); ++j)
+                    for (const char* ext : {".log", ".index", ".timeindex"})
+                        fs::remove(dir_ + "/" + segment_file_stem(bases[j]) + ext);
+                mb::log::warn("{}: removed empty segments from {} on ({})", dir_, bases[i], gap.what);
+                break;
+            }
+            if (!repair) throw CorruptFileError(gap);
+            segment.reset();
+            for (size_t j = i; j < bases.size(); ++j) {
+                std::string stem = dir_ + "/" + segment_file_stem(bases[j]);
+                repairs_.push_back(moved_aside(stem, j == i ? gap.what : "follows a moved segment"));
+                for (const char* ext : {".index", ".timeindex"})
+                    if (fs::exists(stem + ext)) move_aside(stem + ext);
+            }
+            break;
+        }
+        bool last = i + 1 == bases.size();
+        if (!last) segment->seal();
+        segments_.push_back(std::move(segment));
+        if (!report.damage) continue;
+        const Damage& damage = *report.damage;
+        recovered_truncated_bytes_ += report.truncated_bytes;
+        if (!repair) {
+            mb::log::warn("{}: torn tail at byte {} ({}): truncated {} bytes", damage.file, damage.position,
+                          damage.what, report.truncated_bytes);
+            continue;
+        }
+        repairs_.push_back(
+            {damage.file, damage.position, report.truncated_bytes, report.records_cut, damage.what, report.backup});
+        // Later segments cannot follow a cut: their offsets would leave a hole. Moved aside whole.
+        for (size_t j = i + 1; j < bases.size(); ++j) {
+            std::string stem = dir_ + "/" + segment_file_stem(bases[j]);
+            repairs_.push_back(moved_aside(stem, "follows a cut segment"));
+            for (const char* ext : {".index", ".timeindex"})
+                if (fs::exists(stem + ext)) move_aside(stem + ext);
+        }
+        segments_.back()->log_file()->sync();
+        break;
+    }
+    if (segments_.empty()) return;
+    // Where the next start after a crash begins to read in full.
+    int64_t point = segments_.back()->base_offset();
+    if (repair) {
+        point = repairs_.empty() ? recovery_point_ : std::min(recovery_point_, segments_.back()->base_offset());
+    } else if (!clean_shutdown) {
+        // After a crash the segments just read may be only in the page cache. They join the
+        // rolled segments, which the broker fsyncs in the background (take_rolled), and the
+        // recovery point moves past them once that is done (rolled_synced) - not now: an fsync
+        // per segment here would cost seconds for thousands of segments.
+        for (size_t i = first_full; i + 1 < segments_.size(); ++i) rolled_files_.push_back(segments_[i]->log_file());
+        point = recovery_point_;
+    }
+    if (point != recovery_point_) {
+        recovery_point_ = point;
+        write_recovery_point(dir_, point);
+    }
+}
+
+void PartitionLog::advance_recovery_point(int64_t synced_up_to) {
+    // The segment holding the first offset not known to be synced is where a recovery starts.
+    auto it = std::upper_bound(segments_.begin(), segments_.end(), synced_up_to,
+                               [](int64_t o, const std::unique_ptr<Segment>& s) { return o < s->base_offset(); });
+    if (it == segments_.begin()) return;
+    int64_t point = (*(it - 1))->base_offset();
+    if (point <= recovery_point_) return;
+    recovery_point_ = point;
+    write_recovery_point(dir_, point);
+}
+
+void PartitionLog::rolled_synced(int64_t up_to_offset) { advance_recovery_point(up_to_offset); }
 
 int64_t PartitionLog::size_bytes() const {
     int64_t total = 0;
@@ -181,6 +335,7 @@ void PartitionLog::flush_done(int64_t up_to_offset, int64_t now_ms) {
     flush_in_progress_ = false;
     last_flush_ms_ = now_ms;
     flushed_offset_ = std::max(flushed_offset_, up_to_offset);
+    advance_recovery_point(up_to_offset);  // the job synced the rolled segments too
     while (!flush_waiters_.empty() && flush_waiters_.front().first <= flushed_offset_) {
         auto callback = std::move(flush_waiters_.front().second);
         flush_waiters_.pop_front();
@@ -197,14 +352,16 @@ FlushJob PartitionLog::take_rolled() {
     FlushJob rolled;
     rolled.files = std::exchange(rolled_files_, {});
     rolled.closed_files = std::exchange(rolled_index_paths_, {});
+    rolled.up_to_offset = segments_.back()->base_offset();  // every rolled segment ends below it
     return rolled;
 }
 
 std::vector<std::shared_ptr<File>> PartitionLog::all_files() const {
     std::vector<std::shared_ptr<File>> files;
     for (const auto& segment : segments_) files.push_back(segment->log_file());
-    files.push_back(segments_.back()->offset_index().file());  // sealed segments closed theirs
-    files.push_back(segments_.back()->time_index().file());
+    // Sealed segments closed theirs (and an active one that recovery sealed reopens them lazily).
+    for (const auto& index : {segments_.back()->offset_index().file(), segments_.back()->time_index().file()})
+        if (index) files.push_back(index);
     return files;
 }
 

@@ -19,6 +19,18 @@
 //   what retention deletes          whole segments past retention.bytes / retention.ms
 //   when data must be fsynced       flush.messages / flush.ms; the fsync itself runs on the
 //                                   background worker, and callers wait with when_flushed()
+//   how much a start must check     the recovery point (below): segments under it were
+//                                   fsynced and checked, so a start does not read them again
+//
+// Recovery point (Kafka's recovery-point-offset-checkpoint, kept per partition in the file
+// "recovery-point"): the base offset of the first segment a start after a crash must read in
+// full. It moves up when rolled segments are known to be fsynced (rolled_synced, flush_done),
+// so it usually names the active segment. A start reads in full every segment from there on,
+// and the last segment always (it is the one being written); older segments only get a sanity
+// check (segment.hpp, SegmentCheck). After a clean shutdown (LogManager's marker) every file was
+// fsynced at the stop: only the last segment is read in full.
+//   segments   [0][4096][8192][12288][16384]
+//                              ^ recovery point: 12288 and 16384 are read in full after a crash
 // READ NEXT: log_manager.hpp (topics = named groups of partitions), handlers/produce.cpp.
 #pragma once
 
@@ -53,11 +65,29 @@ struct FlushJob {
     int64_t up_to_offset = 0;  // every offset below this is durable once the files are synced
 };
 
-class PartitionLog {
+// One thing `--repair` did to a partition: a file cut at a byte, or a segment moved aside.
+struct RepairAction {
+    std::string file;
+    int64_t position = 0;      // where the cut is (0 for a segment moved aside whole)
+    int64_t bytes = 0;         // bytes cut off (or moved aside)
+    int64_t records = 0;       // records in intact batches among those bytes
+    std::string what;          // why: the damage found
+    std::string backup;        // where the original bytes are kept
+    bool moved_whole = false;  // a whole segment moved aside (not cut)
+};
+
+// enable_shared_from_this: an fsync's completion holds it weakly (the topic may be deleted meanwhile).
+class PartitionLog : public std::enable_shared_from_this<PartitionLog> {
 public:
     // Opens the segments found in `dir` (creating the directory and a first segment if there
-    // are none) and recovers the last segment. Throws if the directory cannot be used.
-    PartitionLog(std::string dir, LogConfig config, int64_t now_ms);
+    // are none) and recovers them as the recovery point says (see above); `clean_shutdown`: the
+    // broker stopped cleanly last time. A torn tail is truncated (a warning); corruption throws
+    // CorruptFileError before anything is written. Throws if the directory cannot be used.
+    PartitionLog(std::string dir, LogConfig config, int64_t now_ms, bool clean_shutdown = false);
+
+    // `--repair`: reads every segment in full; at the first damage keeps a backup of the file,
+    // truncates it there and moves the later segments aside (offsets must stay continuous).
+    static std::vector<RepairAction> repair(const std::string& dir, const LogConfig& config);
 
     const std::string& dir() const { return dir_; }
     const LogConfig& config() const { return config_; }
@@ -68,6 +98,9 @@ public:
     int64_t size_bytes() const;
     const std::vector<std::unique_ptr<Segment>>& segments() const { return segments_; }
     int64_t recovered_truncated_bytes() const { return recovered_truncated_bytes_; }
+    int64_t recovery_point() const { return recovery_point_; }
+    // How many segments the last open read in full (the rest got a sanity check).
+    size_t fully_checked_segments() const { return fully_checked_segments_; }
 
     struct Appended {
         int64_t base_offset;
@@ -105,8 +138,10 @@ public:
     // Runs `callback` once every offset below `offset` is durable (at once if already so).
     void when_flushed(int64_t offset, std::function<void()> callback);
     // Files of segments rolled since the last call: Kafka flushes a segment when it is rolled,
-    // whatever the flush policy, so a closed segment is on disk.
+    // whatever the flush policy, so a closed segment is on disk. Once they are synced, the
+    // caller reports it with rolled_synced(job.up_to_offset): the recovery point moves up.
     FlushJob take_rolled();
+    void rolled_synced(int64_t up_to_offset);
 
     // Idempotent producers' recent sequence numbers for this partition (model/producer_state.hpp).
     ProducerStateTable producers;
@@ -116,6 +151,9 @@ public:
     std::vector<std::shared_ptr<File>> all_files() const;
 
 private:
+    PartitionLog(std::string dir, LogConfig config, int64_t now_ms, bool clean_shutdown, bool repair);
+    void open_segments(bool clean_shutdown, bool repair);
+    void advance_recovery_point(int64_t synced_up_to);
     void roll(int64_t now_ms);
 
     std::string dir_;
@@ -123,6 +161,9 @@ private:
     std::vector<std::unique_ptr<Segment>> segments_;  // ascending base offsets; back() is active
     int64_t active_since_ms_ = 0;                     // first append to the active segment
     int64_t recovered_truncated_bytes_ = 0;
+    int64_t recovery_point_ = 0;  // as stored in the "recovery-point" file
+    size_t fully_checked_segments_ = 0;
+    std::vector<RepairAction> repairs_;
     std::vector<std::shared_ptr<File>> rolled_files_;  // their .log files
     std::vector<std::string> rolled_index_paths_;      // and their (closed) index files
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "big_endian.hpp"
+#include "log.hpp"
 
 namespace minikafka {
 
@@ -36,6 +37,58 @@ public:
     // The whole batch at the cursor (after header() said it fits).
     std::string_view batch(size_t size) { return {view(size), size}; }
     void advance(size_t size) { position_ += static_cast<int64_t>(size); }
+    void seek(int64_t position) { position_ = position; }
+
+    // Everything a stored batch must be, checked at the cursor: complete, a sane length, format
+    // v2, its CRC32C, its counts - and, beyond what the CRC covers, that its first offset is
+    // `expected` (the previous batch's last + 1) and its offsets stay within 2^31 of the
+    // segment's base (the index stores them relative, in 32 bits). Returns what is wrong, or
+    // nullopt; `intact` says the batch itself checked out (only its place in the log is wrong).
+    std::optional<std::string> check(int64_t expected, int64_t segment_base, RecordBatchHeader& out, bool& intact) {
+        intact = false;
+        int64_t remaining = end_ - position_;
+        if (remaining < static_cast<int64_t>(kBatchHeaderSize))
+            return fmt::format("{} bytes left, too few for a batch header", remaining);
+        out = decode_batch_header(view(kBatchHeaderSize));
+        if (out.batch_length < static_cast<int32_t>(kBatchHeaderSize - kLogOverhead))
+            return fmt::format("bad batch length {} (batch at offset {})", out.batch_length, out.base_offset);
+        if (static_cast<int64_t>(out.total_size()) > remaining)
+            return fmt::format("batch length {} runs past the end of the file (batch at offset {})", out.batch_length,
+                               out.base_offset);
+        RecordBatchHeader checked;
+        BatchCheck result = validate_batch(batch(out.total_size()), checked);
+        if (result == BatchCheck::bad_crc) return fmt::format("CRC mismatch (batch at offset {})", out.base_offset);
+        if (result != BatchCheck::ok) return fmt::format("{} (batch at offset {})", to_string(result), out.base_offset);
+        intact = true;
+        if (out.base_offset != expected)
+            return fmt::format("base offset {} breaks continuity: expected {}", out.base_offset, expected);
+        if (out.last_offset() - segment_base > INT32_MAX)
+            return fmt::format("offsets {}..{} are out of the range of segment {}", out.base_offset, out.last_offset(),
+                               segment_base);
+        return std::nullopt;
+    }
+
+    // Whether an intact batch (length, magic, CRC, counts - its offset aside) starts at the cursor.
+    bool intact_batch_here(RecordBatchHeader& out) {
+        const char* p = view(kBatchHeaderSize);
+        if (!p || static_cast<int8_t>(p[16]) != kMagicV2) return false;  // the cheap filter first
+        out = decode_batch_header(p);
+        if (out.batch_length < static_cast<int32_t>(kBatchHeaderSize - kLogOverhead) ||
+            position_ + static_cast<int64_t>(out.total_size()) > end_)
+            return false;
+        RecordBatchHeader checked;
+        return validate_batch(batch(out.total_size()), checked) == BatchCheck::ok;
+    }
+
+    // Moves to the next position, at or after the cursor, where an intact batch starts: the
+    // question "is anything valid after the damage?" that tells corruption from a torn tail.
+    // False (at the end) when there is none. Byte by byte, but one read per window.
+    bool find_intact_batch(RecordBatchHeader& out) {
+        for (; position_ + static_cast<int64_t>(kBatchHeaderSize) <= end_; ++position_)
+            if (intact_batch_here(out)) return true;
+        position_ = end_;
+        return false;
+    }
 
 private:
     const char* view(size_t n) {
@@ -81,59 +134,153 @@ std::unique_ptr<Segment> Segment::create(const std::string& dir, int64_t base_of
     return segment;
 }
 
+// What scan_everything() found.
+struct Segment::Scan {
+    int64_t next_offset = 0;
+    int64_t max_timestamp = -1;
+    std::vector<OffsetPosition> index;  // the indexes as the log says they should be
+    std::vector<TimestampOffset> time_index;
+    int64_t bytes_since_index_entry = 0;
+    std::optional<Damage> damage;       // the first bad batch, if any
+    bool damaged_batch_intact = false;  // only its offsets are wrong: not something a crash writes
+    bool data_after_damage = false;     // an intact batch follows the damage in this file
+    std::string index_problem;          // the first index entry that does not match the log
+};
+
+// Records in the intact batches from `from` on: what a repair cuts, besides the damaged batch.
+int64_t count_intact_records(const File& file, int64_t from, int64_t end) {
+    BatchCursor cursor(file, from, end);
+    RecordBatchHeader header;
+    int64_t records = 0;
+    while (cursor.find_intact_batch(header)) {
+        records += header.record_count;
+        cursor.advance(header.total_size());
+    }
+    return records;
+}
+
 std::unique_ptr<Segment> Segment::open(const std::string& dir, int64_t base_offset, int64_t index_interval_bytes,
-                                       bool recover, int64_t& truncated_bytes) {
-    truncated_bytes = 0;
+                                       const SegmentOpenOptions& options, SegmentOpenReport& report) {
+    report = {};
     std::unique_ptr<Segment> segment(new Segment(dir, base_offset, index_interval_bytes));
     segment->log_ = std::make_shared<File>(File::open(segment->log_path(), true));
     segment->size_ = segment->log_->size();
-    bool indexes_ok = !recover && segment->index_.load(segment->size_);
-    if (indexes_ok) {
-        // Trust the index; read only the batches after its last entry to learn where the log ends.
-        auto last = segment->index_.entries().empty() ? std::nullopt : std::optional(segment->index_.entries().back());
-        indexes_ok = segment->time_index_.load(INT64_MAX);
-        if (indexes_ok) {
-            segment->max_timestamp_ = segment->time_index_.last_timestamp();
-            segment->scan(last ? last->position : 0, false, truncated_bytes);
-            segment->bytes_since_index_entry_ = segment->size_ - (last ? last->position : 0);
+    if (options.check == SegmentCheck::sanity && !options.repair && segment->open_trusting_index()) return segment;
+
+    // The full check. Nothing is written until the whole file has been read: a start that is
+    // refused leaves the segment's files exactly as they were.
+    std::string index_problem = segment->index_.load(segment->size_);
+    Scan scan = segment->scan_everything();
+    if (!index_problem.empty()) scan.index_problem = index_problem;
+    if (scan.damage) {
+        Damage& damage = *scan.damage;
+        // Torn only if it could be the end of an interrupted append: the batch itself is bad
+        // (an intact batch in the wrong place is no crash's doing) and nothing valid follows.
+        damage.torn_tail = !scan.damaged_batch_intact && !scan.data_after_damage && !options.data_follows;
+        if (!damage.torn_tail && !options.repair) throw CorruptFileError(damage);
+        if (options.repair) {
+            report.backup = keep_backup(segment->log_path());
+            report.records_cut = count_intact_records(*segment->log_, damage.position, segment->size_);
         }
+        report.truncated_bytes = segment->size_ - damage.position;
+        segment->size_ = damage.position;
+        segment->log_->truncate(segment->size_);
+        report.damage = damage;
     }
-    if (!indexes_ok) {
-        segment->index_.clear();
-        segment->time_index_.clear();
-        segment->max_timestamp_ = -1;
-        segment->scan(0, true, truncated_bytes);
-    }
+    if (!scan.index_problem.empty())
+        mb::log::warn("{}: {}; rebuilding the index from the log", segment->index_path(), scan.index_problem);
+    segment->next_offset_ = scan.next_offset;
+    segment->max_timestamp_ = scan.max_timestamp;
+    segment->bytes_since_index_entry_ = scan.bytes_since_index_entry;
+    // Rewritten only when they differ: a start that reads many segments in full (after a crash,
+    // or without a recovery point) should not rewrite thousands of index files that were right.
+    if (!scan.index_problem.empty() || scan.index != segment->index_.entries())
+        segment->index_.replace(std::move(scan.index));
+    if (!segment->time_index_.load(INT64_MAX).empty() || scan.time_index != segment->time_index_.entries())
+        segment->time_index_.replace(std::move(scan.time_index));
     return segment;
 }
 
-// Walks the batches from `from_position` to the end of the file, learning the next offset and
-// the largest timestamp. With `verify_and_index` each batch's CRC is checked, the indexes are
-// rebuilt, and the log is truncated at the first batch that is torn or corrupt.
-void Segment::scan(int64_t from_position, bool verify_and_index, int64_t& truncated_bytes) {
-    BatchCursor cursor(*log_, from_position, size_);
+bool Segment::open_trusting_index() {
+    if (!index_.load(size_).empty()) return false;  // the full check says what is wrong
+    // The first batch must start at the offset in the file's name.
+    BatchCursor cursor(*log_, 0, size_);
     RecordBatchHeader header;
-    bool torn = false;
-    bytes_since_index_entry_ = 0;
-    while (cursor.header(header, torn)) {
-        if (verify_and_index) {
-            RecordBatchHeader checked;
-            if (validate_batch(cursor.batch(header.total_size()), checked) != BatchCheck::ok ||
-                header.base_offset < next_offset_) {
-                torn = true;
-                break;
-            }
-            add_to_indexes(header, cursor.position(), header.total_size());
-        }
-        next_offset_ = header.last_offset() + 1;
-        max_timestamp_ = std::max(max_timestamp_, header.max_timestamp);
+    bool intact = false;
+    if (size_ > 0 && cursor.check(base_offset_, base_offset_, header, intact)) return false;
+    // From the last index entry to the end, as an append would have left it: the entry names
+    // the batch that starts there, and every batch after it checks out and continues the last.
+    const auto& entries = index_.entries();
+    int64_t from = entries.empty() ? 0 : entries.back().position;
+    int64_t expected = base_offset_;
+    cursor.seek(from);
+    if (!entries.empty()) {
+        bool torn = false;
+        if (!cursor.header(header, torn) || header.last_offset() != entries.back().offset) return false;
+        expected = header.base_offset;
+    }
+    int64_t max_timestamp = -1;
+    while (cursor.position() < size_) {
+        if (cursor.check(expected, base_offset_, header, intact)) return false;
+        expected = header.last_offset() + 1;
+        max_timestamp = std::max(max_timestamp, header.max_timestamp);
         cursor.advance(header.total_size());
     }
-    if (torn && verify_and_index) {
-        truncated_bytes = size_ - cursor.position();
-        size_ = cursor.position();
-        log_->truncate(size_);
+    if (!time_index_.load(expected).empty()) return false;
+    next_offset_ = expected;
+    max_timestamp_ = std::max(time_index_.last_timestamp(), max_timestamp);
+    bytes_since_index_entry_ = size_ - from;
+    return true;
+}
+
+// Reads every batch from the start (see BatchCursor::check for what is checked), building the
+// indexes as appends would have (add_to_indexes) and comparing them with the loaded ones. Stops at
+// the first bad batch and looks for any intact batch after it.
+Segment::Scan Segment::scan_everything() const {
+    Scan scan;
+    scan.next_offset = base_offset_;
+    const std::vector<OffsetPosition>& loaded = index_.entries();
+    size_t entry = 0;  // the next loaded entry to compare
+    auto mismatch = [&](size_t number, const char* why) {
+        if (scan.index_problem.empty())
+            scan.index_problem = fmt::format("entry {} (offset {} at byte {}) {}", number, loaded[number].offset,
+                                             loaded[number].position, why);
+    };
+    BatchCursor cursor(*log_, 0, size_);
+    RecordBatchHeader header;
+    bool intact = false;
+    while (cursor.position() < size_) {
+        int64_t position = cursor.position();
+        if (auto problem = cursor.check(scan.next_offset, base_offset_, header, intact)) {
+            scan.damage = Damage{log_path(), position, *problem, false};
+            scan.damaged_batch_intact = intact;
+            cursor.seek(position + 1);
+            RecordBatchHeader ignored;
+            scan.data_after_damage = cursor.find_intact_batch(ignored);
+            break;
+        }
+        // Every loaded entry up to here must sit exactly on a batch and name its last offset.
+        for (; entry < loaded.size() && loaded[entry].position <= position; ++entry) {
+            if (loaded[entry].position != position)
+                mismatch(entry, "does not point at the start of a batch");
+            else if (loaded[entry].offset != header.last_offset())
+                mismatch(entry, "names another offset than the batch there");
+        }
+        // As add_to_indexes does while appending.
+        if (scan.bytes_since_index_entry > index_interval_bytes_) {
+            scan.index.push_back({header.last_offset(), static_cast<uint32_t>(position)});
+            int64_t time = std::max(scan.max_timestamp, header.max_timestamp);
+            if (scan.time_index.empty() || time > scan.time_index.back().timestamp)
+                scan.time_index.push_back({time, header.last_offset()});
+            scan.bytes_since_index_entry = 0;
+        }
+        scan.bytes_since_index_entry += static_cast<int64_t>(header.total_size());
+        scan.next_offset = header.last_offset() + 1;
+        scan.max_timestamp = std::max(scan.max_timestamp, header.max_timestamp);
+        cursor.advance(header.total_size());
     }
+    if (entry < loaded.size() && !scan.damage) mismatch(entry, "is past the log's last batch");
+    return scan;
 }
 
 void Segment::add_to_indexes(const RecordBatchHeader& header, int64_t position, size_t size) {
@@ -173,10 +320,25 @@ void Segment::seal() {
     time_index_.close_file();
 }
 
+int64_t Segment::start_position(std::optional<OffsetPosition> entry) const {
+    if (!entry) return 0;
+    // Sealed segments below the recovery point were opened with only their last entry checked
+    // (SegmentCheck::sanity). An entry that does not name the batch it points at is not used -
+    // the walk starts at the segment's first batch instead - and reported once.
+    BatchCursor cursor(*log_, entry->position, size_);
+    RecordBatchHeader header;
+    bool torn = false;
+    if (cursor.header(header, torn) && header.last_offset() == entry->offset) return entry->position;
+    if (!index_mismatch_logged_)
+        mb::log::warn("{}: the entry for offset {} does not point at its batch (byte {}); not using it", index_path(),
+                      entry->offset, entry->position);
+    index_mismatch_logged_ = true;
+    return 0;
+}
+
 std::optional<BatchLocation> Segment::find(int64_t offset) const {
     if (offset >= next_offset_) return std::nullopt;
-    auto entry = index_.floor(offset);
-    BatchCursor cursor(*log_, entry ? entry->position : 0, size_);
+    BatchCursor cursor(*log_, start_position(index_.floor(offset)), size_);
     RecordBatchHeader header;
     bool torn = false;
     while (cursor.header(header, torn)) {
@@ -190,8 +352,7 @@ std::optional<BatchLocation> Segment::find(int64_t offset) const {
 int64_t Segment::find_offset_for_timestamp(int64_t timestamp) const {
     if (max_timestamp_ < timestamp) return -1;
     auto from = time_index_.floor_before(timestamp);
-    auto entry = from ? index_.floor(from->offset) : std::nullopt;
-    BatchCursor cursor(*log_, entry ? entry->position : 0, size_);
+    BatchCursor cursor(*log_, start_position(from ? index_.floor(from->offset) : std::nullopt), size_);
     RecordBatchHeader header;
     bool torn = false;
     while (cursor.header(header, torn)) {

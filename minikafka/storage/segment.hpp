@@ -9,6 +9,8 @@
 // Appends go to the newest ("active") segment; old segments are only read, and retention
 // deletes them whole. Finding an offset: the index gives a position at most
 // index.interval.bytes before the batch, then the batch headers are read forward from there.
+// Opening a segment checks it (see Segment::open): a torn tail is cut, corruption stops the
+// start (corruption.hpp), and an index that does not match its log is rebuilt.
 // READ NEXT: partition_log.hpp - which segment holds an offset, rolling, retention, flushing.
 #pragma once
 
@@ -18,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "corruption.hpp"
 #include "file.hpp"
 #include "model/record_batch.hpp"
 #include "sparse_index.hpp"
@@ -33,17 +36,48 @@ struct BatchLocation {
     int64_t base_offset;  // its first offset
 };
 
+// How much of a segment is read when it is opened (PartitionLog decides, from the recovery point).
+enum class SegmentCheck {
+    // Below the recovery point: fsynced and checked at an earlier start, so only what is cheap -
+    // the index's sanity, the first batch, and every batch after the index's last entry (which
+    // the open reads anyway to learn where the log ends). Anything odd falls back to `full`.
+    sanity,
+    // Every batch: length, magic, CRC32C, and offsets that continue from the segment's base.
+    // The indexes are rebuilt from what was read.
+    full,
+};
+
+struct SegmentOpenOptions {
+    SegmentCheck check = SegmentCheck::full;
+    // A later segment holds batches: bad bytes here are followed by valid data, so they cannot be
+    // a torn tail, whatever this file holds after them.
+    bool data_follows = false;
+    // `--repair`: cut at the first damage, torn or not, after keeping a backup of the file.
+    bool repair = false;
+};
+
+// What an open found and did.
+struct SegmentOpenReport {
+    std::optional<Damage> damage;  // the first bad batch (cut off: a torn tail, or a repair)
+    int64_t truncated_bytes = 0;
+    int64_t records_cut = 0;  // records in intact batches after the cut (counted for a repair)
+    std::string backup;       // a repair's copy of the file before the cut
+};
+
+// Records in the intact batches of a .log file from byte `from` on, resynchronising past bad
+// bytes: what a repair cuts off.
+int64_t count_intact_records(const File& file, int64_t from, int64_t end);
+
 class Segment {
 public:
     // A new, empty segment (its files are created).
     static std::unique_ptr<Segment> create(const std::string& dir, int64_t base_offset, int64_t index_interval_bytes);
 
-    // An existing segment. With `recover`, every batch is checked (length, magic, CRC32C): the
-    // log is cut at the first bad one (a torn write at a crash) and the indexes are rebuilt.
-    // Without it, the indexes are trusted if they look sane and rebuilt otherwise.
-    // `truncated_bytes` reports how much a recovery cut off.
+    // An existing segment, checked as `options` say. A torn tail is truncated (and reported);
+    // corruption throws CorruptFileError before anything is written - unless repairing, which
+    // keeps a backup and cuts there. An index that does not match the log is rebuilt (a warning).
     static std::unique_ptr<Segment> open(const std::string& dir, int64_t base_offset, int64_t index_interval_bytes,
-                                         bool recover, int64_t& truncated_bytes);
+                                         const SegmentOpenOptions& options, SegmentOpenReport& report);
 
     int64_t base_offset() const { return base_offset_; }
     int64_t next_offset() const { return next_offset_; }  // one past its last offset
@@ -75,8 +109,14 @@ public:
 
 private:
     Segment(const std::string& dir, int64_t base_offset, int64_t index_interval_bytes);
-    void scan(int64_t from_position, bool verify_and_index, int64_t& truncated_bytes);
+    struct Scan;
+    // The cheap check of SegmentCheck::sanity; false when a full scan is needed.
+    bool open_trusting_index();
+    // The full check: reads every batch, rebuilds the indexes; returns the first damage.
+    Scan scan_everything() const;
     void add_to_indexes(const RecordBatchHeader& header, int64_t position, size_t size);
+    // Where a lookup starts reading: the index entry's position if it checks out, else 0.
+    int64_t start_position(std::optional<OffsetPosition> entry) const;
 
     std::string stem_;  // dir/00000000000000001234
     int64_t base_offset_;
@@ -89,6 +129,7 @@ private:
     int64_t next_offset_;
     int64_t max_timestamp_ = -1;
     int64_t bytes_since_index_entry_ = 0;
+    mutable bool index_mismatch_logged_ = false;  // find() met an entry that does not match (once)
 };
 
 }  // namespace minikafka

@@ -16,6 +16,10 @@
 // segment scans forward from there. Offsets are stored relative to the segment's base offset,
 // which is why 4 bytes suffice. Entries only ever grow, in both fields, so the binary search
 // works on either.
+// An index is derived data: everything in it can be recomputed from the .log. So an index that
+// does not fit its log (entries out of order, past the end of the file, or not pointing at the
+// start of the batch they name) is not corruption to stop for: as Kafka does, the segment logs
+// a warning naming the file and entry and rebuilds the index from the log (segment.cpp).
 // REAL KAFKA: the same entry layouts; it preallocates the files and memory-maps them, we keep
 // the entries in a vector and append each one to the file with pwrite.
 #pragma once
@@ -33,23 +37,27 @@ namespace minikafka {
 struct OffsetPosition {
     int64_t offset;     // absolute offset (the last offset of the batch at `position`)
     uint32_t position;  // byte position of the batch in the .log file
+    bool operator==(const OffsetPosition&) const = default;
 };
 
 struct TimestampOffset {
     int64_t timestamp;
     int64_t offset;
+    bool operator==(const TimestampOffset&) const = default;
 };
 
 class OffsetIndex {
 public:
     OffsetIndex(std::string path, int64_t base_offset) : path_(std::move(path)), base_offset_(base_offset) {}
 
-    // Loads the file; returns false (and empties the index) when it is not a plausible index for
-    // a log of `log_size` bytes - the caller then rebuilds it by scanning the log.
-    bool load(int64_t log_size);
+    // Loads the file; returns "" or, when it is not a plausible index for a log of `log_size`
+    // bytes, what is wrong with it ("entry 3 (...) is past the end of the log") - the index is
+    // then empty in memory, the file untouched, and the caller rebuilds it by scanning the log.
+    std::string load(int64_t log_size);
     void append(int64_t offset, uint32_t position);
-    void clear();                         // empties the file too (before a rebuild)
-    void close_file() { file_.reset(); }  // sealed segment: no more appends, entries stay
+    void replace(std::vector<OffsetPosition> entries);  // a rebuild: the file gets exactly these
+    void clear();                                       // empties the file too
+    void close_file() { file_.reset(); }                // sealed segment: no more appends, entries stay
 
     // The last entry whose offset is <= `offset` (nullopt: start at position 0).
     std::optional<OffsetPosition> floor(int64_t offset) const;
@@ -68,8 +76,9 @@ class TimeIndex {
 public:
     TimeIndex(std::string path, int64_t base_offset) : path_(std::move(path)), base_offset_(base_offset) {}
 
-    bool load(int64_t next_offset);
+    std::string load(int64_t next_offset);           // as OffsetIndex::load
     void append(int64_t timestamp, int64_t offset);  // ignored unless the time moved forward
+    void replace(std::vector<TimestampOffset> entries);
     void clear();
     void close_file() { file_.reset(); }
 
