@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "commands/config.hpp"
+#include "core/config.hpp"
 #include "log.hpp"
 #include "server.hpp"
 #include "storage/repair.hpp"

@@ -36,7 +36,7 @@
 #include <vector>
 
 #include "admin_http.hpp"
-#include "commands/server_state.hpp"
+#include "core/server_state.hpp"
 #include "listener.hpp"
 #include "log.hpp"
 #include "metrics.hpp"

@@ -1,7 +1,7 @@
 // The wiring: sockets, timers and signals around ServerState (see server.cpp).
 #pragma once
 
-#include "commands/config.hpp"
+#include "core/config.hpp"
 
 namespace miniredis {
 

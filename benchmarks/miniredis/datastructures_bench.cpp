@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "commands/server_state.hpp"
+#include "core/server_state.hpp"
 #include "model/dict.hpp"
 #include "model/small_string.hpp"
 #include "model/zset.hpp"

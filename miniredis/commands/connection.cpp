@@ -138,25 +138,6 @@ void cmd_reset(CommandContext& ctx) {
 
 // --- CLIENT ---------------------------------------------------------------------------------
 
-// One line of CLIENT LIST, with Redis' field names (monitoring tools parse them). Flags: N none,
-// x in MULTI, P subscribed, b blocked, c closing after this reply.
-std::string client_info_line(ServerState& server, const Client& c) {
-    int64_t now = server.clock.now_ms();
-    std::string flags;
-    if (c.in_multi) flags += 'x';
-    if (c.subscriptions() > 0) flags += 'P';
-    if (c.blocked.active) flags += 'b';
-    if (c.close_after_reply) flags += 'c';
-    if (flags.empty()) flags.push_back('N');
-    return fmt::format(
-        "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} "
-        "qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem={} tot-mem={} events=r "
-        "cmd={} user=default redir=-1 resp={}",
-        c.id, c.peer, c.local, c.name, (now - c.created_ms) / 1000, (now - c.last_interaction_ms) / 1000, flags, c.db,
-        c.channels.size(), c.patterns.size(), c.in_multi ? static_cast<int64_t>(c.queued.size()) : -1, c.in.size(),
-        c.in.capacity() - c.in.size(), c.in.capacity(), c.out.size(), c.out.capacity(),
-        c.in.capacity() + c.out.capacity(), c.last_command, c.protocol);
-}
 
 void cmd_client_id(CommandContext& ctx) { ctx.reply.integer(static_cast<int64_t>(ctx.client.id)); }
 
@@ -172,7 +153,7 @@ void cmd_client_setname(CommandContext& ctx) {
     ctx.reply.ok();
 }
 
-void cmd_client_info(CommandContext& ctx) { ctx.reply.verbatim(client_info_line(ctx.server, ctx.client) + "\n"); }
+void cmd_client_info(CommandContext& ctx) { ctx.reply.verbatim(client_info_line(ctx.client, ctx.server.clock.now_ms()) + "\n"); }
 
 void cmd_client_list(CommandContext& ctx) {
     std::vector<uint64_t> only;  // CLIENT LIST ID a b c
@@ -194,7 +175,7 @@ void cmd_client_list(CommandContext& ctx) {
         if (only.empty() || std::find(only.begin(), only.end(), id) != only.end()) clients.push_back(c);
     std::sort(clients.begin(), clients.end(), [](auto* a, auto* b) { return a->id < b->id; });
     std::string text;
-    for (const Client* c : clients) text += client_info_line(ctx.server, *c) + "\n";
+    for (const Client* c : clients) text += client_info_line(*c, ctx.server.clock.now_ms()) + "\n";
     ctx.reply.verbatim(text);
 }
 

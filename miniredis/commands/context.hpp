@@ -17,9 +17,9 @@
 #include <string_view>
 #include <vector>
 
-#include "commands/client.hpp"
+#include "core/client.hpp"
 #include "commands/command_table.hpp"
-#include "commands/server_state.hpp"
+#include "core/server_state.hpp"
 #include "protocol/reply.hpp"
 
 namespace miniredis {
@@ -78,6 +78,5 @@ struct CommandContext {
     void rewrite_as(std::initializer_list<std::string_view> args);
 };
 
-bool equals_ignore_case(std::string_view a, std::string_view b);
 
 }  // namespace miniredis

@@ -11,17 +11,12 @@
 #include <cctype>
 
 #include "commands/context.hpp"
-#include "commands/eviction.hpp"
+#include "core/eviction.hpp"
 #include "commands/handlers.hpp"
-#include "commands/trace.hpp"
+#include "core/trace.hpp"
 
 namespace miniredis {
 
-bool equals_ignore_case(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-}
 
 // The session loop's core: every complete command in the input buffer runs now, in order, and
 // its reply is appended to client.out; a half-received command stays for the next read. This is
@@ -64,6 +59,11 @@ std::string upper(std::string_view s) {
 }
 
 }  // namespace
+
+bool ServerState::is_command(std::span<const std::string_view> argv) const {
+    const CommandSpec* container = nullptr;
+    return lookup_command(argv, &container) != nullptr;
+}
 
 void ServerState::execute(Client& client, std::span<const std::string_view> argv) {
     const CommandSpec* container = nullptr;
@@ -135,7 +135,7 @@ void ServerState::execute(Client& client, std::span<const std::string_view> argv
     // is atomic for them too, so MULTI; RPUSH q 1; RPUSH q 2; LRANGE q 0 -1; EXEC sees [1, 2], and
     // the waiter is served once EXEC is done (Redis: handleClientsBlockedOnKeys after the command).
     if (!ready_keys.empty() && !in_exec) serve_ready_keys();
-    if (config.trace) trace(trace_line(*this, client, argv, *spec, db_before, probe));
+    if (config.trace) trace(trace_line(*this, client, argv, spec->first_key, db_before, probe));
 }
 
 }  // namespace miniredis

@@ -76,7 +76,6 @@ void cmd_client_list(CommandContext&);
 void cmd_client_kill(CommandContext&);
 void cmd_client_no_evict(CommandContext&);
 void cmd_client_help(CommandContext&);
-std::string client_info_line(ServerState& server, const Client& client);
 
 // hashes.cpp
 void cmd_hset(CommandContext&);

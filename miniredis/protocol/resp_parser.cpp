@@ -2,6 +2,8 @@
 // and processInlineBuffer), with the same limits and error texts.
 #include "resp_parser.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 
 #include "protocol/numbers.hpp"
@@ -196,4 +198,15 @@ bool split_inline_args(std::string_view line, std::string& storage, std::vector<
     }
 }
 
+
 }  // namespace miniredis::resp
+
+namespace miniredis {
+
+bool equals_ignore_case(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+}  // namespace miniredis

@@ -81,3 +81,8 @@ private:
 bool split_inline_args(std::string_view line, std::string& storage, std::vector<std::pair<size_t, size_t>>& spans);
 
 }  // namespace miniredis::resp
+
+namespace miniredis {
+// Command names and keywords (SET ... EX, CONFIG get) are case-insensitive in Redis's protocol.
+bool equals_ignore_case(std::string_view a, std::string_view b);
+}  // namespace miniredis

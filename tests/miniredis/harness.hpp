@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "commands/server_state.hpp"
+#include "core/server_state.hpp"
 
 namespace miniredis::test {
 

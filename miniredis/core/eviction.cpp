@@ -1,10 +1,10 @@
 // Eviction (see eviction.hpp): the sampling pool and the policies.
-#include "commands/eviction.hpp"
+#include "core/eviction.hpp"
 
 #include <algorithm>
 #include <string>
 
-#include "commands/server_state.hpp"
+#include "core/server_state.hpp"
 #include "model/memory.hpp"
 
 namespace miniredis {

@@ -1,5 +1,5 @@
 // Config: the directive table and the typed copies.
-#include "commands/config.hpp"
+#include "core/config.hpp"
 
 #include <fmt/format.h>
 

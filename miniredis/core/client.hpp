@@ -22,7 +22,7 @@ namespace miniredis {
 // A command queued by MULTI: its arguments, owned (the input buffer moves on).
 using OwnedArgs = std::vector<std::string>;
 
-// What a client blocked in BLPOP/BRPOP/BLMOVE is waiting for (see blocking.cpp).
+// What a client blocked in BLPOP/BRPOP/BLMOVE is waiting for (see commands/blocking.cpp).
 struct BlockedState {
     bool active = false;
     int db = 0;
@@ -78,5 +78,8 @@ struct Client {
 
     BlockedState blocked;
 };
+
+// One line of CLIENT LIST for this client (core/client.cpp); `now` in Unix ms.
+std::string client_info_line(const Client& client, int64_t now);
 
 }  // namespace miniredis

@@ -1,6 +1,6 @@
 // ServerState: clients coming and going, and the bookkeeping every write triggers (dirty counter,
 // WATCH invalidation, expired-key propagation).
-#include "commands/server_state.hpp"
+#include "core/server_state.hpp"
 
 #include <algorithm>
 

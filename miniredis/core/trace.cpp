@@ -1,11 +1,9 @@
 // Trace lines (see trace.hpp).
-#include "commands/trace.hpp"
+#include "core/trace.hpp"
 
 #include <fmt/format.h>
 
-#include "commands/command_table.hpp"
-#include "commands/context.hpp"
-#include "commands/server_state.hpp"
+#include "core/server_state.hpp"
 
 namespace miniredis {
 namespace {
@@ -64,7 +62,7 @@ TraceProbe trace_begin(const ServerState& server, const Client& client) {
 }
 
 std::string trace_line(const ServerState& server, const Client& client, std::span<const std::string_view> argv,
-                       const CommandSpec& spec, int db, const TraceProbe& before) {
+                       int first_key, int db, const TraceProbe& before) {
     std::string line = render_args(argv);
     if (client.blocked.active) {
         std::string keys;
@@ -73,16 +71,16 @@ std::string trace_line(const ServerState& server, const Client& client, std::spa
     }
     uint64_t changes = server.dirty - before.dirty;
     uint64_t hits = server.stats.keyspace_hits - before.hits, misses = server.stats.keyspace_misses - before.misses;
-    if (changes || hits || misses || spec.first_key) {
+    if (changes || hits || misses || first_key) {
         line += fmt::format(" -> keyspace db{}:", db);
         if (changes) line += fmt::format(" {} change{}", changes, changes == 1 ? "" : "s");
         if (hits) line += fmt::format("{} {} hit{}", changes ? "," : "", hits, hits == 1 ? "" : "s");
         if (misses) line += fmt::format("{} {} miss{}", changes || hits ? "," : "", misses, misses == 1 ? "" : "es");
         if (!changes && !hits && !misses) line += " untouched";
         // A key with a TTL after a write: say when it goes.
-        if (changes && spec.first_key > 0 && static_cast<size_t>(spec.first_key) < argv.size()) {
+        if (changes && first_key > 0 && static_cast<size_t>(first_key) < argv.size()) {
             auto& database = const_cast<ServerState&>(server).db(db);
-            if (auto deadline = database.expire_of(argv[static_cast<size_t>(spec.first_key)])) {
+            if (auto deadline = database.expire_of(argv[static_cast<size_t>(first_key)])) {
                 int64_t left = *deadline - server.clock.now_ms();
                 line += fmt::format(", expires in {} s", (left + 500) / 1000);
             }

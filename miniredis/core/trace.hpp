@@ -6,6 +6,7 @@
 //   BRPOP jobs 0 -> blocked on jobs (db0) until a push or the timeout
 //
 // Zero cost when off: the dispatcher tests one bool before taking the "before" snapshot.
+// Secrets (AUTH, HELLO ... AUTH, CONFIG SET requirepass) are shown as (redacted).
 #pragma once
 
 #include <cstddef>
@@ -18,7 +19,6 @@ namespace miniredis {
 
 class ServerState;
 struct Client;
-struct CommandSpec;
 
 struct TraceProbe {  // counters before the command ran; the line reports the differences
     uint64_t dirty = 0, hits = 0, misses = 0, published = 0;
@@ -28,6 +28,6 @@ struct TraceProbe {  // counters before the command ran; the line reports the di
 std::string trace_args(std::span<const std::string_view> argv);  // "SET k v", escaped and cut
 TraceProbe trace_begin(const ServerState& server, const Client& client);
 std::string trace_line(const ServerState& server, const Client& client, std::span<const std::string_view> argv,
-                       const CommandSpec& spec, int db, const TraceProbe& before);
+                       int first_key, int db, const TraceProbe& before);  // first_key: argv index, 0 = none
 
 }  // namespace miniredis

@@ -20,8 +20,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "commands/client.hpp"
-#include "commands/config.hpp"
+#include "core/client.hpp"
+#include "core/config.hpp"
 #include "model/clock.hpp"
 #include "model/database.hpp"
 #include "model/hashing.hpp"
@@ -73,6 +73,11 @@ public:
     void process_input(Client& client);
     // Runs one command (argv[0] is its name) for `client`, replying into client.out.
     void execute(Client& client, std::span<const std::string_view> argv);
+    // Whether argv names a command (with its subcommand) in the command table: AOF replay refuses
+    // a file with an unknown one. process_input, execute and is_command are defined with the
+    // command table in commands/dispatch.cpp - the one place the core reaches the commands, by
+    // declaration only, so no core file includes commands/.
+    bool is_command(std::span<const std::string_view> argv) const;
 
     // --- the keyspace ----------------------------------------------------------------------
     Database& db(int index) { return databases[static_cast<size_t>(index)]; }
@@ -80,7 +85,7 @@ public:
     void key_modified(int db, std::string_view key);  // WATCH notices; dirty++
     void all_keys_modified(int db);                   // FLUSHDB/FLUSHALL (-1 = every database)
 
-    // --- blocking list operations (blocking.cpp) ------------------------------------------
+    // --- blocking list operations (commands/blocking.cpp) ---------------------------------
     void signal_key_ready(int db, std::string_view key);  // a list got elements
     void serve_ready_keys();                              // hand them to blocked clients
     void block_client(Client& client);                    // client.blocked is filled in
@@ -89,7 +94,7 @@ public:
     int64_t next_block_deadline() const;                  // earliest deadline (Unix ms), 0 = none
     void run_unblocked_clients();                         // their buffered commands (before_sleep)
 
-    // --- periodic work (server_cron.cpp) ---------------------------------------------------
+    // --- periodic work (core/cron.cpp; before_sleep: core/durability.cpp) -----------------
     void cron();          // hz times per second: active expiry, snapshots, AOF rewrite, child jobs
     void before_sleep();  // once per event-loop turn, before replies go out: AOF write (+fsync)
     void active_expire_cycle();
@@ -125,7 +130,7 @@ public:
     std::vector<EvictionCandidate> eviction_pool;
     size_t next_eviction_db = 0;
 
-    // --- persistence (persistence.cpp) ---------------------------------------------------
+    // --- persistence (core/persistence.cpp; propagate: core/durability.cpp) --------------
     void remove_stale_temp_files();  // start-up: temp files of a killed rewrite or save
     std::string load_data();  // start-up: AOF or snapshot; "" or the reason to refuse starting
     std::string start_aof();

@@ -8,8 +8,8 @@
 // Its per-turn counterpart, before_sleep() (the AOF write before any reply), is in persistence.cpp.
 #include <chrono>
 
-#include "commands/eviction.hpp"
-#include "commands/server_state.hpp"
+#include "core/eviction.hpp"
+#include "core/server_state.hpp"
 
 namespace miniredis {
 

@@ -31,9 +31,8 @@
 //
 // READ NEXT: server.cpp (before_sleep, flush: the non-blocking send and back-pressure),
 // docs/miniredis/01-follow-a-set.md ("When a client does not read").
+#include "core/server_state.hpp"
 #include "log.hpp"
-#include "commands/handlers.hpp"
-#include "commands/server_state.hpp"
 
 namespace miniredis {
 
@@ -57,7 +56,7 @@ bool ServerState::output_buffer_limit_reached(Client& client) {
     if (!over_hard && !over_soft) return false;
     // Redis logs the whole client line so an operator can tell who it was.
     mb::log::warn("client {} closed for overcoming of output buffer limits ({} bytes unsent, {} limit)",
-                  client_info_line(*this, client), unsent, over_hard ? "hard" : "soft");
+                  client_info_line(client, now), unsent, over_hard ? "hard" : "soft");
     return true;
 }
 

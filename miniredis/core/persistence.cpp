@@ -1,6 +1,8 @@
-// Persistence as the server runs it: loading at start-up, SAVE/BGSAVE/BGREWRITEAOF, the periodic
-// rules (save <seconds> <changes>, auto-aof-rewrite-*), the AOF write in before_sleep, and what
-// happens at SHUTDOWN. The formats themselves live in storage/ (snapshot.hpp, aof.hpp).
+// Persistence as the server runs it: loading at start-up, background saves and AOF rewrites, the
+// periodic rules (save <seconds> <changes>, auto-aof-rewrite-*), and what happens at SHUTDOWN.
+// The formats themselves live in storage/ (snapshot.hpp, aof.hpp); the write + fsync that makes
+// each turn's commands durable before their replies leave is core/durability.cpp; the commands
+// SAVE / BGSAVE / BGREWRITEAOF are commands/persistence_cmds.cpp.
 //
 // Start-up order: with appendonly yes and an AOF on disk, the AOF is the truth (its snapshot
 // preamble, then the commands after it); otherwise the last snapshot is loaded. With appendonly
@@ -11,8 +13,7 @@
 
 #include <filesystem>
 
-#include "commands/context.hpp"
-#include "commands/handlers.hpp"
+#include "core/server_state.hpp"
 #include "log.hpp"
 #include "storage/aof_loader.hpp"
 #include "storage/snapshot.hpp"
@@ -56,8 +57,7 @@ std::string ServerState::load_data() {
         auto result = load_aof(
             aof_path(), databases,
             [&](std::span<const std::string_view> argv, std::string& error) {
-                const CommandSpec* container = nullptr;
-                if (!lookup_command(argv, &container)) {
+                if (!is_command(argv)) {
                     error = fmt::format("unknown command '{}' in the append only file", argv[0]);
                     return false;
                 }
@@ -98,35 +98,6 @@ std::string ServerState::start_aof() {
         if (std::string error = write_file_atomically(aof_path(), preamble); !error.empty()) return error;
     }
     return aof.open(aof_path(), config.appendfsync);
-}
-
-void ServerState::propagate(int db, std::span<const std::string_view> argv) {
-    if (env.loading || !aof_enabled()) return;
-    if (in_exec && !exec_multi_propagated) {
-        // The first write of an EXEC: open a MULTI block in the AOF (closed by cmd_exec).
-        exec_multi_propagated = true;
-        std::string_view multi[] = {"MULTI"};
-        aof.append(db, multi);
-    }
-    aof.append(db, argv);
-}
-
-bool ServerState::aof_enabled() const { return aof.is_open() || aof.rewriting(); }
-
-void ServerState::before_sleep() {
-    run_unblocked_clients();  // commands that waited behind a BLPOP
-    if (!aof.has_pending()) return;
-    if (aof.flush()) {
-        aof_write_error.clear();
-        return;
-    }
-    aof_write_error = aof.last_error();
-    if (config.appendfsync == FsyncPolicy::always) {
-        // The replies waiting for this write promise durability we cannot give: stop, as Redis
-        // does, rather than acknowledge what is not on disk.
-        mb::log::error("can't recover from an AOF write error with appendfsync always: {}; exiting", aof_write_error);
-        std::_Exit(1);
-    }
 }
 
 // --- background jobs ----------------------------------------------------------------------
@@ -287,51 +258,6 @@ void ServerState::reconfigure_aof(const Config& old) {
     } else if (config.appendfsync != old.appendfsync) {
         aof.set_policy(config.appendfsync);
     }
-}
-
-// --- commands -----------------------------------------------------------------------------
-
-void cmd_save(CommandContext& ctx) {
-    ServerState& s = ctx.server;
-    if (s.job.running() == JobKind::snapshot) return ctx.reply.error("ERR Background save already in progress");
-    std::string error = save_snapshot(s.databases, ctx.now_ms(), s.snapshot_path());
-    if (!error.empty()) {
-        mb::log::warn("SAVE failed: {}", error);
-        return ctx.reply.error("ERR " + error);
-    }
-    s.dirty = 0;
-    s.last_save_ms = ctx.now_ms();
-    s.last_bgsave_ok = true;
-    ctx.reply.ok();
-}
-
-void cmd_bgsave(CommandContext& ctx) {
-    bool schedule = ctx.argc() == 2 && equals_ignore_case(ctx.arg(1), "SCHEDULE");
-    if (ctx.argc() > 2 || (ctx.argc() == 2 && !schedule)) return ctx.syntax_error();
-    ServerState& s = ctx.server;
-    if (s.job.running() == JobKind::snapshot) return ctx.reply.error("ERR Background save already in progress");
-    if (s.job.running() == JobKind::aof_rewrite) {
-        if (!schedule)
-            return ctx.reply.error(
-                "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to "
-                "schedule a BGSAVE whenever possible.");
-        s.dirty = std::max<uint64_t>(s.dirty, 1);  // the save rules will pick it up once the child is done
-        return ctx.reply.simple("Background saving scheduled");
-    }
-    if (!s.start_background_save()) return ctx.reply.error("ERR fork failed");
-    ctx.reply.simple("Background saving started");
-}
-
-void cmd_bgrewriteaof(CommandContext& ctx) {
-    ServerState& s = ctx.server;
-    if (s.job.running() == JobKind::aof_rewrite)
-        return ctx.reply.error("ERR Background append only file rewriting already in progress");
-    if (s.job.running() != JobKind::none) {
-        s.rewrite_scheduled = true;
-        return ctx.reply.simple("Background append only file rewriting scheduled");
-    }
-    if (!s.start_aof_rewrite()) return ctx.reply.error("ERR Can't execute an AOF background rewriting");
-    ctx.reply.simple("Background append only file rewriting started");
 }
 
 }  // namespace miniredis

@@ -1,0 +1,56 @@
+// SAVE, BGSAVE, BGREWRITEAOF: the persistence commands. Each asks the server state to do the work
+// (core/persistence.cpp) and answers as redis-server does, including the errors when a background
+// job is already running.
+#include <fmt/format.h>
+
+#include "commands/context.hpp"
+#include "commands/handlers.hpp"
+#include "log.hpp"
+#include "storage/snapshot.hpp"
+
+namespace miniredis {
+
+void cmd_save(CommandContext& ctx) {
+    ServerState& s = ctx.server;
+    if (s.job.running() == JobKind::snapshot) return ctx.reply.error("ERR Background save already in progress");
+    std::string error = save_snapshot(s.databases, ctx.now_ms(), s.snapshot_path());
+    if (!error.empty()) {
+        mb::log::warn("SAVE failed: {}", error);
+        return ctx.reply.error("ERR " + error);
+    }
+    s.dirty = 0;
+    s.last_save_ms = ctx.now_ms();
+    s.last_bgsave_ok = true;
+    ctx.reply.ok();
+}
+
+void cmd_bgsave(CommandContext& ctx) {
+    bool schedule = ctx.argc() == 2 && equals_ignore_case(ctx.arg(1), "SCHEDULE");
+    if (ctx.argc() > 2 || (ctx.argc() == 2 && !schedule)) return ctx.syntax_error();
+    ServerState& s = ctx.server;
+    if (s.job.running() == JobKind::snapshot) return ctx.reply.error("ERR Background save already in progress");
+    if (s.job.running() == JobKind::aof_rewrite) {
+        if (!schedule)
+            return ctx.reply.error(
+                "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to "
+                "schedule a BGSAVE whenever possible.");
+        s.dirty = std::max<uint64_t>(s.dirty, 1);  // the save rules will pick it up once the child is done
+        return ctx.reply.simple("Background saving scheduled");
+    }
+    if (!s.start_background_save()) return ctx.reply.error("ERR fork failed");
+    ctx.reply.simple("Background saving started");
+}
+
+void cmd_bgrewriteaof(CommandContext& ctx) {
+    ServerState& s = ctx.server;
+    if (s.job.running() == JobKind::aof_rewrite)
+        return ctx.reply.error("ERR Background append only file rewriting already in progress");
+    if (s.job.running() != JobKind::none) {
+        s.rewrite_scheduled = true;
+        return ctx.reply.simple("Background append only file rewriting scheduled");
+    }
+    if (!s.start_aof_rewrite()) return ctx.reply.error("ERR Can't execute an AOF background rewriting");
+    ctx.reply.simple("Background append only file rewriting started");
+}
+
+}  // namespace miniredis

@@ -1,0 +1,62 @@
+// The end-of-turn durability step: a write is acknowledged only once it is as durable as the
+// user asked.
+//
+// CONCEPT: group commit. A command that changes data is *propagated* - appended, RESP-encoded, to
+// the AOF's in-memory buffer (propagate) - and its reply to the client's output buffer. Neither
+// leaves the process yet. When the event loop has run everything that was ready (every client
+// with bytes to read), before_sleep writes the whole buffer with one write() and, with
+// `appendfsync always`, one fdatasync(); only then does the wiring send the replies:
+//
+//   turn:  client A: SET a 1  -> AOF buffer += SET a 1,  A.out += +OK
+//          client B: INCR n   -> AOF buffer += INCR n,   B.out += :5
+//          client C: GET a    ->                         C.out += $1 1
+//   before_sleep:  write(AOF buffer) [+ fdatasync]      <- one disk round trip for A and B
+//   then:          send(A.out), send(B.out), send(C.out)
+//
+// So no client ever sees +OK for a write that a crash (or, with `always`, a power cut) could take
+// back, and fifty clients share one fsync - Redis's beforeSleep does it in the same order
+// ("flushAppendOnlyFile before handleClientsWithPendingWrites"). A write that fails with
+// `always` stops the server: the waiting replies promise what the disk refused.
+//
+// READ NEXT: storage/aof.hpp (Aof::flush: the write and the fsync policy), server.cpp
+// (Server::before_sleep: the replies leave after this), docs/miniredis/01-follow-a-set.md §7-8.
+#include <cstdlib>
+
+#include "core/server_state.hpp"
+#include "log.hpp"
+
+namespace miniredis {
+
+// Called by every handler that changed data (through CommandContext), with the arguments as they
+// must be replayed: e.g. SET ... EX 10 arrives here as SET ... PXAT <absolute ms>, so a restart
+// restores the same deadline.
+void ServerState::propagate(int db, std::span<const std::string_view> argv) {
+    if (env.loading || !aof_enabled()) return;
+    if (in_exec && !exec_multi_propagated) {
+        // The first write of an EXEC: open a MULTI block in the AOF (closed by cmd_exec).
+        exec_multi_propagated = true;
+        std::string_view multi[] = {"MULTI"};
+        aof.append(db, multi);
+    }
+    aof.append(db, argv);
+}
+
+bool ServerState::aof_enabled() const { return aof.is_open() || aof.rewriting(); }
+
+void ServerState::before_sleep() {
+    run_unblocked_clients();  // commands that waited behind a BLPOP
+    if (!aof.has_pending()) return;
+    if (aof.flush()) {
+        aof_write_error.clear();
+        return;
+    }
+    aof_write_error = aof.last_error();
+    if (config.appendfsync == FsyncPolicy::always) {
+        // The replies waiting for this write promise durability we cannot give: stop, as Redis
+        // does, rather than acknowledge what is not on disk.
+        mb::log::error("can't recover from an AOF write error with appendfsync always: {}; exiting", aof_write_error);
+        std::_Exit(1);
+    }
+}
+
+}  // namespace miniredis
