@@ -110,6 +110,10 @@ static atomic_ulong next_serial;
 static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
 static __thread int inside;  // set while the shim itself runs: its own file calls pass straight through
 
+// Two locks in one: the mutex orders this process's threads (flock() is per open file description,
+// so two threads of one process sharing lock_fd would both "hold" it); the flock orders processes -
+// a BGREWRITEAOF child records into the same picture as its parent. Everything that reads or
+// changes the picture, and every interposed write, runs between lock() and unlock().
 static void lock(void) {
     pthread_mutex_lock(&mutex);
     inside = 1;
@@ -223,6 +227,11 @@ static int parent_of(int dirfd, const char* path, char* parent_id, char* base) {
 }
 
 // --- recording ---------------------------------------------------------------------------------
+// Why keep the bytes of each write, not just where it went? The "prefix" model rebuilds the file as
+// it was after the k-th unsynced write; by the time of the cut, the server may have overwritten
+// that range (an index entry rewritten, a truncate and a re-append), so the file itself no longer
+// has those bytes. Tests write megabytes, not gigabytes: the copy is affordable.
+//
 // pend/<id> holds records: kind 'W' (offset, length, bytes) or 'T' (new size, 0). A record cut
 // short by the kill is ignored by the reader.
 struct __attribute__((packed)) record {
@@ -327,6 +336,8 @@ static void sync_file(int fd, const char* id) {
 
 // fsync of a directory: its entries as they are now become its durable listing, one line each:
 // "F <id> <name>" or "D <id> <name>" (entries the shim never saw created are left out).
+// The listing is read from the real directory at the moment of the fsync rather than replayed from
+// dpend: what an fsync of a directory makes durable is its state now, however it got there.
 static void sync_directory(int fd, const char* id) {
     int dup_fd = NEXT(openat)(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR* dir = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
@@ -377,6 +388,8 @@ static void adopt_tree(int dirfd, char* id) {
     sync_directory(dirfd, id);
 }
 
+// fork() while another thread holds the mutex would leave the child a mutex nobody unlocks: take it
+// around the fork, as pthread_atfork(3) recommends.
 static void after_fork_prepare(void) { pthread_mutex_lock(&mutex); }
 static void after_fork_parent(void) { pthread_mutex_unlock(&mutex); }
 static void after_fork_child(void) {
@@ -438,6 +451,9 @@ __attribute__((constructor)) static void start(void) {
 static int shim_openat(int dirfd, const char* path, int flags, mode_t mode) {
     if (!active() || !(flags & (O_CREAT | O_TRUNC)) || (flags & O_TMPFILE) == O_TMPFILE)
         return NEXT(openat)(dirfd, path, flags, mode);
+    // Did this open create the file? Only a stat before the call can tell (O_CREAT on an existing file
+    // opens it). A created file starts empty in the picture and exists only as a pending name in its
+    // directory; O_TRUNC on an existing file is a pending size change, like ftruncate.
     lock();
     struct stat before;
     int existed = fstatat(dirfd, path, &before, 0) == 0;
@@ -561,6 +577,9 @@ static ssize_t shim_write(int fd, const struct iovec* iov, int count, off_t offs
                 return NEXT(pwritev)(fd, iov, count, offset);
         }
     }
+    // The real write runs under the lock, so that (1) the offset read back with lseek is the one this
+    // write used, and (2) an fsync on another thread sees either the write and its record, or
+    // neither: an fsync that returned after a write() returned always covers it.
     lock();
     ssize_t n;
     switch (which) {
@@ -699,6 +718,9 @@ EXPORT ssize_t copy_file_range(int in, off_t* in_off, int out, off_t* out_off, s
 // --- interposed: fsync, the only way to durability --------------------------------------------
 // fdatasync counts as fsync: it must persist the size and data, which is all the model holds.
 // sync_file_range() and msync() are not interposed: they promise nothing about power loss.
+// The real fsync runs first, the picture is updated after it. If the process dies in between, the
+// fsync never returned - nothing can have been acknowledged on the strength of it - so leaving the
+// change pending is exactly right.
 static int after_sync(int fd, int result) {
     char id[64];
     struct stat st;
@@ -741,6 +763,8 @@ static int shim_rename(int old_dir, const char* old_path, int new_dir, const cha
             snprintf(line, sizeof line, "M\t%s\t%s\n", from, to);
             record_name(from_dir, line);
         } else {
+            // Across directories: two changes, each pending in its own directory until that one is
+            // fsynced - after a cut the file may be in both, in either or in neither.
             if (has_to) {
                 snprintf(line, sizeof line, "C\t%c\t%s\t%s\n", S_ISDIR(st.st_mode) ? 'D' : 'F', id, to);
                 record_name(to_dir, line);
