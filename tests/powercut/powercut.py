@@ -201,7 +201,10 @@ def _file_contents(state, ident, rng, model, report):
     data = bytearray(open(data_path, "rb").read()) if os.path.exists(data_path) else bytearray()
     changes = _pending(state, ident)
     if os.path.exists(os.path.join(state, "opaque", ident)):
-        changes = []  # written by means not recorded one by one: only the fsynced copy is known
+        # Written by means not recorded one by one: only the fsynced copy is known.
+        report["writes_dropped"] += len(changes)
+        report["bytes_dropped"] += sum(len(p) for k, _, p in changes if k == "W")
+        changes = []
     kept = _keep(len(changes), rng, model)
     for kind, offset, payload in changes[:kept]:
         _apply(data, kind, offset, payload)

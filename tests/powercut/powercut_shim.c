@@ -261,7 +261,26 @@ static void record_size(const char* id, off_t size) {
 
 // A file also written by means the shim does not see record by record (stdio's internal write,
 // a shared writable mapping, sendfile into it): its fsync copies the whole file instead.
-static void mark_opaque(const char* id) { empty_file("opaque", id); }
+// The marker holds the pid of the process whose hidden writes made the file opaque: stdio's buffer
+// lives in that process, so once it is gone (miniredis's rewrite child exits after writing the new
+// AOF), a full copy at the next fsync makes the file followable again (see sync_file).
+static void mark_opaque(const char* id) {
+    char pid[16];
+    int n = snprintf(pid, sizeof pid, "%d", (int)getpid());
+    struct iovec part = {pid, (size_t)n};
+    empty_file("opaque", id);
+    append_to("opaque", id, &part, 1);
+}
+
+static int opaque_writer_gone(const char* id) {
+    char path[PATH_MAX], pid[16] = {0};
+    state_path(path, "opaque", id);
+    int fd = NEXT(openat)(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, pid, sizeof pid - 1);
+    close(fd);
+    return n > 0 && kill(atoi(pid), 0) != 0 && errno == ESRCH;
+}
 
 static void record_name(const char* dir_id, const char* line) {
     struct iovec part = {(void*)line, strlen(line)};
@@ -327,10 +346,16 @@ static void replay_pending(int fd, const char* id) {
 }
 
 static void sync_file(int fd, const char* id) {
-    if (exists("opaque", id))
+    if (exists("opaque", id)) {
         copy_whole(fd, id);
-    else
+        if (opaque_writer_gone(id)) {
+            char path[PATH_MAX];
+            state_path(path, "opaque", id);
+            unlink(path);  // not interposed here: the shim is inside its lock
+        }
+    } else {
         replay_pending(fd, id);
+    }
     empty_file("pend", id);
 }
 

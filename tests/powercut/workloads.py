@@ -103,7 +103,10 @@ class Redis(Workload):
         self.acked = [[] for _ in range(self.writers)]  # per writer: [(key, ack time)]
 
     def args(self):
-        return ["--appendonly", "yes", "--appendfsync", "always" if self.strict else "everysec", "--save", ""]
+        # A small rewrite threshold: the AOF is rewritten (fork, temp file, rename) every time it
+        # doubles, so crashes also land in the middle of rewrites and their swaps.
+        return ["--appendonly", "yes", "--appendfsync", "always" if self.strict else "everysec", "--save", "",
+                "--auto-aof-rewrite-min-size", "65536"]
 
     def _write(self, server, n):
         try:
