@@ -131,6 +131,9 @@ std::unique_ptr<Segment> Segment::create(const std::string& dir, int64_t base_of
     segment->log_->truncate(0);
     segment->index_.clear();
     segment->time_index_.clear();
+    // A new file's name is durable only once its directory is fsynced: without this, a power cut
+    // could drop the whole segment - fdatasync'd, acknowledged records and all.
+    sync_directory(dir);
     return segment;
 }
 
