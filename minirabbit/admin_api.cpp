@@ -203,7 +203,24 @@ struct Api {
                               {"message_memory_bytes", broker().memory_in_use()},
                               {"vm_memory_high_watermark", broker().memory_high_watermark},
                               {"memory_alarm", broker().memory_alarm()},
+                              {"mem_used", broker().memory_used()},
                           });
+    }
+
+    // One node, with RabbitMQ's field names for the memory alarm (what rabbitmqadmin and
+    // monitoring read): mem_used against mem_limit, mem_alarm, and how mem_used is measured.
+    mb::HttpResponse nodes() {
+        json::object node{{"name", "minirabbit@localhost"},
+                          {"type", "disc"},
+                          {"running", true},
+                          {"mem_used", broker().memory_used()},
+                          {"mem_limit", broker().memory_high_watermark},
+                          {"mem_alarm", broker().memory_alarm()},
+                          {"mem_calculation_strategy", ctx.memory_strategy},
+                          {"message_memory_bytes", broker().memory_in_use()}};
+        if (path.size() == 1) return reply(200, json::array{node});
+        if (path.size() == 2 && path[1] == "minirabbit@localhost") return reply(200, node);
+        return not_found();
     }
 
     mb::HttpResponse vhosts() {
@@ -509,6 +526,7 @@ mb::HttpResponse handle_one(AdminContext& context, const mb::HttpRequest& reques
     if (!user) return error(401, "not_authorised", "Login failed");
     if (!user->is_administrator()) return error(401, "not_authorised", "Not administrator user");
     if (section == "overview") return api.overview();
+    if (section == "nodes" && request.method == "GET") return api.nodes();
     if (section == "whoami") return reply(200, json::object{{"name", user->name}, {"tags", "administrator"}});
     if (section == "vhosts") return api.vhosts();
     if (section == "users") return api.users();

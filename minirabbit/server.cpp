@@ -241,8 +241,11 @@ void Server::start(asio::io_context& io, tcp::acceptor& acceptor) {
                            co_await session.run();
                        }),
                    asio::detached);
+    sample_memory();
     schedule_tick();
 }
+
+void Server::sample_memory() { broker_.set_memory_sample(process_memory(memory_strategy)); }
 
 void Server::schedule_tick() {
     // TTL expiry and x-expires run on a 50 ms tick: messages at a queue's head expire on time even
@@ -253,6 +256,7 @@ void Server::schedule_tick() {
         if (ec) return;
         broker_.tick();
         if (on_tick) on_tick();
+        if (++ticks_ % kMemorySampleTicks == 0) sample_memory();
         after_batch();
         schedule_tick();
     });
@@ -277,7 +281,9 @@ bool Server::after_batch() {
     bool alarm = broker_.memory_alarm();
     if (alarm != memory_alarm_) {
         memory_alarm_ = alarm;
-        mb::log::warn("memory alarm {}: {} bytes of messages, watermark {}", alarm ? "set" : "cleared",
+        // As RabbitMQ's log says it: which measure, how much, and the limit.
+        mb::log::warn("memory alarm {}: {} bytes used ({}; {} bytes of messages), vm_memory_high_watermark {} bytes",
+                      alarm ? "set" : "cleared", broker_.memory_used(), memory_strategy_name(memory_strategy),
                       broker_.memory_in_use(), broker_.memory_high_watermark);
         for (Session* s : sessions_) s->connection().set_memory_alarm(alarm);
     }
