@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <regex>
 
+#include "admin_json.hpp"
 #include "base64.hpp"
 #include "storage/definitions.hpp"
 
@@ -13,8 +14,9 @@ namespace json = boost::json;
 
 namespace {
 
+// Every JSON response goes out through here: names are client-chosen bytes (admin_json.hpp).
 mb::HttpResponse reply(unsigned status, const json::value& body) {
-    return {status, "application/json", json::serialize(body)};
+    return {status, "application/json", serialize_as_valid_utf8(body)};
 }
 mb::HttpResponse no_content() { return {204, "application/json", ""}; }
 mb::HttpResponse error(unsigned status, std::string_view error, std::string_view reason) {
@@ -498,9 +500,9 @@ mb::HttpResponse keep_columns(mb::HttpResponse response, std::string_view target
             json::array out;
             for (const auto& item : doc.get_array())
                 if (item.is_object()) out.push_back(filter(item.get_object()));
-            response.body = json::serialize(out);
+            response.body = serialize_as_valid_utf8(out);
         } else if (doc.is_object()) {
-            response.body = json::serialize(filter(doc.get_object()));
+            response.body = serialize_as_valid_utf8(filter(doc.get_object()));
         }
     } catch (const std::exception&) {
         // A column the objects do not have: answer with everything rather than guess.
@@ -536,7 +538,7 @@ mb::HttpResponse handle_one(AdminContext& context, const mb::HttpRequest& reques
     if (section == "bindings") return api.bindings();
     if (section == "connections") return api.connections();
     if (section == "definitions" && request.method == "GET")
-        return {200, "application/json", definitions_json(context.broker)};
+        return {200, "application/json", valid_utf8(definitions_json(context.broker))};
     if (section == "definitions" && request.method == "POST") {
         try {
             apply_definitions(context.broker, std::string(request.body));
