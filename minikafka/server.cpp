@@ -84,6 +84,12 @@ constexpr mb::OptionSpec kOptions[] = {
      mb::OptionKind::integer, 1, INT32_MAX},
     {"group.initial.rebalance.delay.ms", "3000",
      "how long a new group waits for more members before its first generation", mb::OptionKind::integer, 0, INT32_MAX},
+    {"producer.id.expiration.ms", "86400000", "forget an idempotent producer after this long without an append",
+     mb::OptionKind::integer, 1},
+    {"producer.id.expiration.check.interval.ms", "600000", "how often idle producer ids are looked for",
+     mb::OptionKind::integer, 1},
+    {"offsets.retention.check.interval.ms", "600000", "how often groups left empty with no offsets are removed",
+     mb::OptionKind::integer, 1},
     {"log.message.timestamp.type", "CreateTime", "record timestamps: the producer's or the broker's",
      mb::OptionKind::choice, 0, 0, "CreateTime|LogAppendTime"},
 };
@@ -164,6 +170,7 @@ private:
     static constexpr size_t kMaxQueuedReplies = 1024;
     static constexpr size_t kMaxQueuedReplyBytes = 16 << 20;
     static constexpr size_t kReadChunk = 64 * 1024;
+    static constexpr size_t kShrinkAbove = 1 << 20;
 
     awaitable<void> read_requests() {
         size_t want = kReadChunk;
@@ -194,8 +201,21 @@ private:
                 if (!handle_request(frame.bytes)) co_return;
                 in_.consume(frame.consumed);
             }
+            shrink_input_buffer();
             while (queue_is_full()) co_await reader_wakeup_.async_wait(use_tuple);
         }
+    }
+
+    // After a large request the buffer keeps its size while a pipelining client always leaves
+    // the start of its next request in it (ByteBuffer gives memory back only when drained). A
+    // client announcing big requests now and then would pin megabytes per connection for good:
+    // the junk-request probe grew the broker past 100 MB that way. Move the few leftover bytes
+    // to a small buffer instead.
+    void shrink_input_buffer() {
+        if (in_.capacity() <= kShrinkAbove || in_.size() > kReadChunk) return;
+        mb::ByteBuffer smaller(kReadChunk);
+        smaller.append(in_.readable());
+        in_ = std::move(smaller);
     }
 
     bool queue_is_full() const {
@@ -438,10 +458,13 @@ int run_server(const mb::Options& options) {
         config.num_partitions = static_cast<int32_t>(options.integer("num.partitions"));
         config.max_request_bytes = static_cast<uint32_t>(options.integer("socket.request.max.bytes"));
         config.retention_check_interval_ms = options.integer("log.retention.check.interval.ms");
+        config.producer_id_expiration_ms = options.integer("producer.id.expiration.ms");
+        config.producer_id_expiration_check_interval_ms = options.integer("producer.id.expiration.check.interval.ms");
         GroupConfig group_config;
         group_config.min_session_timeout_ms = static_cast<int32_t>(options.integer("group.min.session.timeout.ms"));
         group_config.max_session_timeout_ms = static_cast<int32_t>(options.integer("group.max.session.timeout.ms"));
         group_config.initial_rebalance_delay_ms = options.integer("group.initial.rebalance.delay.ms");
+        group_config.empty_group_check_interval_ms = options.integer("offsets.retention.check.interval.ms");
         Broker broker(config, log_defaults(options), group_config, dir, services);
         mb::net::raise_open_files_limit();  // before load(): every segment file holds a descriptor
         broker.load();
