@@ -166,8 +166,10 @@ private:
     // stop reading from it until the replies have gone out (backpressure: a client that does
     // not read its responses cannot make the broker buffer without limit). Record bytes do not
     // count - they stay in the segment files until sendfile() - but a Metadata reply listing
-    // thousands of topics does. Kafka goes further: one request in flight per connection.
-    static constexpr size_t kMaxQueuedReplies = 1024;
+    // thousands of topics does. Kafka goes further: one request in flight per connection. Each
+    // queued reply costs at least ~4.3 KB (see handle_request), so 256 of them are ~1.1 MB: a
+    // few hundred connections that pipeline and never read cannot add up to gigabytes.
+    static constexpr size_t kMaxQueuedReplies = 256;
     static constexpr size_t kMaxQueuedReplyBytes = 16 << 20;
     static constexpr size_t kReadChunk = 64 * 1024;
     static constexpr size_t kShrinkAbove = 1 << 20;
@@ -250,7 +252,10 @@ private:
             return false;
         }
         if (!reply->deferred()) reply->finish();
-        reply->queued_bytes = reply->bytes().size() + reply->held_bytes;
+        // What the reply really costs while it waits: its buffer's capacity (at least 4 KiB, even
+        // for a 20-byte answer) and the Reply itself, not just the bytes it will send. Counting
+        // only those, 1,024 tiny replies looked like 20 KB and cost 4.5 MB, per connection.
+        reply->queued_bytes = reply->bytes().capacity() + sizeof(Reply) + reply->held_bytes;
         queued_reply_bytes_ += reply->queued_bytes;
         queue_.push_back(std::move(reply));
         wake_writer();

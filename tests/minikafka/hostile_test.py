@@ -132,9 +132,10 @@ class Hostile(unittest.TestCase):
         # Like each junk JoinGroup: a group that formed, whose member went silent and timed out.
         # Empty with no committed offsets, it is forgotten on the next periodic check (1 s here)
         # instead of staying for the broker's life.
+        # (Its state goes Empty after 100 ms - too briefly to assert on - then Dead: unknown.)
         self.join_and_go_silent(b"left-empty")
-        self.assertTrue(wait_until(lambda: self.group_state(b"left-empty") == "Empty", timeout=10))
-        self.assertTrue(wait_until(lambda: self.group_state(b"left-empty") != "Empty", timeout=10))
+        self.assertTrue(wait_until(lambda: self.group_state(b"left-empty") == "Dead", timeout=10),
+                        f"the group is still {self.group_state(b'left-empty')}")
 
 
 if __name__ == "__main__":
