@@ -20,7 +20,9 @@
 #endif
 #endif
 #ifdef MINIRABBIT_ASAN
-#include <sanitizer/allocator_interface.h>
+// From the sanitizer runtime (sanitizer/allocator_interface.h, which GCC's Debian packages do not
+// ship): the bytes the application has allocated and not freed.
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
 #endif
 
 namespace rabbit {
