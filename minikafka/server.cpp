@@ -84,6 +84,12 @@ constexpr mb::OptionSpec kOptions[] = {
      mb::OptionKind::integer, 1, INT32_MAX},
     {"group.initial.rebalance.delay.ms", "3000",
      "how long a new group waits for more members before its first generation", mb::OptionKind::integer, 0, INT32_MAX},
+    {"producer.id.expiration.ms", "86400000", "forget an idempotent producer after this long without an append",
+     mb::OptionKind::integer, 1},
+    {"producer.id.expiration.check.interval.ms", "600000", "how often idle producer ids are looked for",
+     mb::OptionKind::integer, 1},
+    {"offsets.retention.check.interval.ms", "600000", "how often groups left empty with no offsets are removed",
+     mb::OptionKind::integer, 1},
     {"log.message.timestamp.type", "CreateTime", "record timestamps: the producer's or the broker's",
      mb::OptionKind::choice, 0, 0, "CreateTime|LogAppendTime"},
 };
@@ -160,10 +166,13 @@ private:
     // stop reading from it until the replies have gone out (backpressure: a client that does
     // not read its responses cannot make the broker buffer without limit). Record bytes do not
     // count - they stay in the segment files until sendfile() - but a Metadata reply listing
-    // thousands of topics does. Kafka goes further: one request in flight per connection.
-    static constexpr size_t kMaxQueuedReplies = 1024;
+    // thousands of topics does. Kafka goes further: one request in flight per connection. Each
+    // queued reply costs at least ~4.3 KB (see handle_request), so 256 of them are ~1.1 MB: a
+    // few hundred connections that pipeline and never read cannot add up to gigabytes.
+    static constexpr size_t kMaxQueuedReplies = 256;
     static constexpr size_t kMaxQueuedReplyBytes = 16 << 20;
     static constexpr size_t kReadChunk = 64 * 1024;
+    static constexpr size_t kShrinkAbove = 1 << 20;
 
     awaitable<void> read_requests() {
         size_t want = kReadChunk;
@@ -194,8 +203,21 @@ private:
                 if (!handle_request(frame.bytes)) co_return;
                 in_.consume(frame.consumed);
             }
+            shrink_input_buffer();
             while (queue_is_full()) co_await reader_wakeup_.async_wait(use_tuple);
         }
+    }
+
+    // After a large request the buffer keeps its size while a pipelining client always leaves
+    // the start of its next request in it (ByteBuffer gives memory back only when drained). A
+    // client announcing big requests now and then would pin megabytes per connection for good:
+    // the junk-request probe grew the broker past 100 MB that way. Move the few leftover bytes
+    // to a small buffer instead.
+    void shrink_input_buffer() {
+        if (in_.capacity() <= kShrinkAbove || in_.size() > kReadChunk) return;
+        mb::ByteBuffer smaller(kReadChunk);
+        smaller.append(in_.readable());
+        in_ = std::move(smaller);
     }
 
     bool queue_is_full() const {
@@ -230,7 +252,10 @@ private:
             return false;
         }
         if (!reply->deferred()) reply->finish();
-        reply->queued_bytes = reply->bytes().size() + reply->held_bytes;
+        // What the reply really costs while it waits: its buffer's capacity (at least 4 KiB, even
+        // for a 20-byte answer) and the Reply itself, not just the bytes it will send. Counting
+        // only those, 1,024 tiny replies looked like 20 KB and cost 4.5 MB, per connection.
+        reply->queued_bytes = reply->bytes().capacity() + sizeof(Reply) + reply->held_bytes;
         queued_reply_bytes_ += reply->queued_bytes;
         queue_.push_back(std::move(reply));
         wake_writer();
@@ -430,10 +455,13 @@ int run_server(const mb::Options& options) {
         config.num_partitions = static_cast<int32_t>(options.integer("num.partitions"));
         config.max_request_bytes = static_cast<uint32_t>(options.integer("socket.request.max.bytes"));
         config.retention_check_interval_ms = options.integer("log.retention.check.interval.ms");
+        config.producer_id_expiration_ms = options.integer("producer.id.expiration.ms");
+        config.producer_id_expiration_check_interval_ms = options.integer("producer.id.expiration.check.interval.ms");
         GroupConfig group_config;
         group_config.min_session_timeout_ms = static_cast<int32_t>(options.integer("group.min.session.timeout.ms"));
         group_config.max_session_timeout_ms = static_cast<int32_t>(options.integer("group.max.session.timeout.ms"));
         group_config.initial_rebalance_delay_ms = options.integer("group.initial.rebalance.delay.ms");
+        group_config.empty_group_check_interval_ms = options.integer("offsets.retention.check.interval.ms");
         Broker broker(config, log_defaults(options), group_config, dir, services);
         mb::net::raise_open_files_limit();  // before load(): every segment file holds a descriptor
         broker.load();

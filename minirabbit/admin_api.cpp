@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <regex>
 
+#include "admin_json.hpp"
 #include "base64.hpp"
 #include "storage/definitions.hpp"
 
@@ -13,8 +14,9 @@ namespace json = boost::json;
 
 namespace {
 
+// Every JSON response goes out through here: names are client-chosen bytes (admin_json.hpp).
 mb::HttpResponse reply(unsigned status, const json::value& body) {
-    return {status, "application/json", json::serialize(body)};
+    return {status, "application/json", serialize_as_valid_utf8(body)};
 }
 mb::HttpResponse no_content() { return {204, "application/json", ""}; }
 mb::HttpResponse error(unsigned status, std::string_view error, std::string_view reason) {
@@ -203,7 +205,24 @@ struct Api {
                               {"message_memory_bytes", broker().memory_in_use()},
                               {"vm_memory_high_watermark", broker().memory_high_watermark},
                               {"memory_alarm", broker().memory_alarm()},
+                              {"mem_used", broker().memory_used()},
                           });
+    }
+
+    // One node, with RabbitMQ's field names for the memory alarm (what rabbitmqadmin and
+    // monitoring read): mem_used against mem_limit, mem_alarm, and how mem_used is measured.
+    mb::HttpResponse nodes() {
+        json::object node{{"name", "minirabbit@localhost"},
+                          {"type", "disc"},
+                          {"running", true},
+                          {"mem_used", broker().memory_used()},
+                          {"mem_limit", broker().memory_high_watermark},
+                          {"mem_alarm", broker().memory_alarm()},
+                          {"mem_calculation_strategy", ctx.memory_strategy},
+                          {"message_memory_bytes", broker().memory_in_use()}};
+        if (path.size() == 1) return reply(200, json::array{node});
+        if (path.size() == 2 && path[1] == "minirabbit@localhost") return reply(200, node);
+        return not_found();
     }
 
     mb::HttpResponse vhosts() {
@@ -469,9 +488,9 @@ mb::HttpResponse keep_columns(mb::HttpResponse response, std::string_view target
             json::array out;
             for (const auto& item : doc.get_array())
                 if (item.is_object()) out.push_back(filter(item.get_object()));
-            response.body = json::serialize(out);
+            response.body = serialize_as_valid_utf8(out);
         } else if (doc.is_object()) {
-            response.body = json::serialize(filter(doc.get_object()));
+            response.body = serialize_as_valid_utf8(filter(doc.get_object()));
         }
     } catch (const std::exception&) {
         // A column the objects do not have: answer with everything rather than guess.
@@ -496,6 +515,7 @@ mb::HttpResponse handle_one(AdminContext& context, const mb::HttpRequest& reques
     if (!user->is_administrator()) return error(401, "not_authorised", "Not administrator user");
     if (section == "trace") return mb::trace_switch(request, context.broker.trace);
     if (section == "overview") return api.overview();
+    if (section == "nodes" && request.method == "GET") return api.nodes();
     if (section == "whoami") return reply(200, json::object{{"name", user->name}, {"tags", "administrator"}});
     if (section == "vhosts") return api.vhosts();
     if (section == "users") return api.users();
@@ -505,7 +525,7 @@ mb::HttpResponse handle_one(AdminContext& context, const mb::HttpRequest& reques
     if (section == "bindings") return api.bindings();
     if (section == "connections") return api.connections();
     if (section == "definitions" && request.method == "GET")
-        return {200, "application/json", definitions_json(context.broker)};
+        return {200, "application/json", valid_utf8(definitions_json(context.broker))};
     if (section == "definitions" && request.method == "POST") {
         try {
             apply_definitions(context.broker, std::string(request.body));

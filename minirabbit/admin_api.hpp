@@ -37,7 +37,8 @@ struct ConnectionInfo {
 struct AdminContext {
     Broker& broker;
     std::function<std::vector<ConnectionInfo>()> connections;
-    std::function<void()> changed;  // after a change: save definitions, close a deleted vhost's connections
+    std::function<void()> changed;              // after a change: save definitions, close a deleted vhost's connections
+    std::string memory_strategy = "allocated";  // vm_memory_calculation_strategy, shown in /api/nodes
 };
 
 mb::HttpResponse handle_admin_request(AdminContext& context, const mb::HttpRequest& request);

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "admin_api.hpp"
+#include "admin_json.hpp"
 #include "base64.hpp"
 #include "protocol/content_header.hpp"
 #include "storage/definitions.hpp"
@@ -17,22 +18,10 @@ namespace json = boost::json;
 namespace {
 
 mb::HttpResponse reply(unsigned status, const json::value& body) {
-    return {status, "application/json", json::serialize(body)};
+    return {status, "application/json", serialize_as_valid_utf8(body)};
 }
 mb::HttpResponse bad_request(std::string_view reason) {
     return reply(400, json::object{{"error", "bad_request"}, {"reason", reason}});
-}
-
-bool valid_utf8(std::string_view s) {
-    for (size_t i = 0; i < s.size();) {
-        auto c = static_cast<uint8_t>(s[i]);
-        size_t extra = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
-        if (extra == 9 || i + extra >= s.size()) return false;
-        for (size_t k = 1; k <= extra; ++k)
-            if ((static_cast<uint8_t>(s[i + k]) >> 6) != 2) return false;
-        i += extra + 1;
-    }
-    return true;
 }
 
 std::string text_of(const json::object& o, std::string_view key) {
@@ -138,7 +127,7 @@ mb::HttpResponse admin_get(Queue& queue, std::string_view request_body) {
         if (!m) break;
         const Message& message = *m->message;
         auto props = amqp::decode_properties(message.properties());
-        bool text = valid_utf8(message.body());
+        bool text = is_valid_utf8(message.body());
         out.push_back(json::object{
             {"payload_bytes", message.body().size()},
             {"redelivered", m->redelivered},

@@ -16,6 +16,7 @@
 #include "model/broker.hpp"
 #include "options.hpp"
 #include "server.hpp"
+#include "session/memory_monitor.hpp"
 #include "storage/definitions.hpp"
 #include "storage/journal.hpp"
 #include "storage/repair.hpp"
@@ -28,8 +29,14 @@ constexpr mb::OptionSpec kOptions[] = {
     {"dir", ".", "data directory (definitions file and message journal)"},
     {"admin-port", "", "HTTP admin port: /healthz, /metrics, /api (0 = any free port; empty = off)"},
     {"loglevel", "info", "log level", mb::OptionKind::choice, 0, 0, "debug|info|warning|error"},
-    {"vm-memory-high-watermark", "1gb",
-     "message memory above which publishing connections are blocked (connection.blocked)", mb::OptionKind::bytes, 0},
+    {"vm-memory-high-watermark", "0.4",
+     "memory use above which publishing connections are blocked (connection.blocked): a fraction of RAM (0.4) "
+     "or an amount (1gb)"},
+    {"vm-memory-high-watermark.relative", "", "the watermark as a fraction of RAM (wins over the above)"},
+    {"vm-memory-high-watermark.absolute", "", "the watermark as an amount, e.g. 2gb (wins over both above)"},
+    {"vm-memory-calculation-strategy", "allocated",
+     "how memory use is measured: the allocator's in-use bytes, or the resident set size", mb::OptionKind::choice, 0, 0,
+     "allocated|rss"},
     {"trace", "no", "log one line per publish showing its route", mb::OptionKind::boolean},
     {"repair", "no",
      "check the data directory, cut corrupt files at their first bad byte (keeping <file>.corrupt), report, exit",
@@ -63,7 +70,17 @@ int main(int argc, char** argv) {
     if (options.boolean("repair")) return rabbit::repair_storage(options.text("dir"));
     try {
         rabbit::Broker broker;
-        broker.memory_high_watermark = static_cast<uint64_t>(options.integer("vm-memory-high-watermark"));
+        try {
+            broker.memory_high_watermark = rabbit::memory_watermark(
+                options.text("vm-memory-high-watermark"), options.text("vm-memory-high-watermark.relative"),
+                options.text("vm-memory-high-watermark.absolute"), rabbit::total_memory());
+        } catch (const std::invalid_argument& e) {
+            mb::log::error("{}", e.what());
+            return 2;  // a bad option, like every other one
+        }
+        const auto memory_strategy = *rabbit::parse_memory_strategy(options.text("vm-memory-calculation-strategy"));
+        mb::log::info("vm_memory_high_watermark {} bytes ({} memory)", broker.memory_high_watermark,
+                      rabbit::memory_strategy_name(memory_strategy));
         broker.trace = options.boolean("trace");
         const std::string dir = options.text("dir");
         std::filesystem::create_directories(dir);
@@ -82,6 +99,7 @@ int main(int argc, char** argv) {
 
         // Order matters for teardown: the io_context (and with it every session) goes first.
         rabbit::Server server(broker);
+        server.memory_strategy = memory_strategy;
         server.save_definitions = [&] { rabbit::save_definitions(broker, dir); };
         server.flush_journal = [&] { journal.flush(); };
         server.on_tick = [&] { journal.compact_if_needed(); };
@@ -100,12 +118,15 @@ int main(int argc, char** argv) {
                 for (const auto& [qname, queue] : vhost->queues()) n += queue->ready_count();
             return static_cast<double>(n);
         });
-        metrics.gauge("minirabbit_message_memory_bytes", "Bytes held by live messages (the watermark's measure).",
+        metrics.gauge("minirabbit_message_memory_bytes", "Bytes held by live messages.",
                       [] { return static_cast<double>(rabbit::Message::live_bytes()); });
+        metrics.gauge("minirabbit_memory_used_bytes", "Memory used, as the memory alarm measures it.",
+                      [&] { return static_cast<double>(broker.memory_used()); });
         boost::asio::io_context io(1);
         mb::net::raise_open_files_limit();
         auto acceptor = mb::net::listen(io, options.text("bind"), static_cast<uint16_t>(options.integer("port")));
-        rabbit::AdminContext admin{broker, [&] { return server.connection_infos(); }, [&] { server.after_batch(); }};
+        rabbit::AdminContext admin{broker, [&] { return server.connection_infos(); }, [&] { server.after_batch(); },
+                                   std::string(rabbit::memory_strategy_name(memory_strategy))};
         if (!options.text("admin-port").empty())
             mb::start_admin_http(
                 io, options.text("bind"), static_cast<uint16_t>(options.integer("admin-port")), metrics,

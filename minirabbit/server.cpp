@@ -101,7 +101,7 @@ private:
                 in_.commit(n);
                 last_read_ = Clock::now();
             }
-            connection_.on_bytes(in_);
+            const bool stopped_early = connection_.on_bytes(in_);
             connection_.end_of_batch();
             if (!server_.after_batch()) {
                 // The disk refused the definitions: this batch's replies (a durable declare-ok
@@ -110,14 +110,16 @@ private:
                 connection_.close(amqp::internal_error, "definitions could not be written to disk");
             }
             // A client that sends requests but does not read the replies (or deliveries) stops being
-            // read until the writer catches up: TCP's own back-pressure, passed on.
-            while (connection_.out().size() > kStopReadingAbove && !closing_) {
+            // read until the writer catches up: TCP's own back-pressure, passed on. "Unsent" counts
+            // the buffer being written too, not only what piled up behind it.
+            while (connection_.must_stop_reading() && !closing_) {
                 reader_waiting_for_writer_ = true;
                 co_await unpause_.async_wait(kTuple);
                 reader_waiting_for_writer_ = false;
             }
-            // connection.blocked stops parsing mid-buffer; what is left waits for the unblock.
-            unparsed_input_ = reading_paused_ && !in_.empty();
+            // connection.blocked and a full output both stop parsing mid-buffer; the frames left
+            // over are handled (before reading more) once the unblock or the drain has come.
+            unparsed_input_ = stopped_early && !in_.empty();
         }
     }
 
@@ -136,9 +138,11 @@ private:
             }
             // Double-buffering: handlers and queues keep appending to out() while this write runs.
             std::swap(writing_, connection_.out());
+            connection_.set_bytes_in_flight(writing_.size());  // still unsent, still counted
             auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(writing_.readable()), kTuple);
             if (ec) co_return;
             writing_.clear();
+            connection_.set_bytes_in_flight(0);
             last_write_ = Clock::now();
             connection_.on_output_drained();  // consumers paused by a full buffer may go on
             if (reader_waiting_for_writer_) unpause_.cancel();
@@ -186,7 +190,6 @@ private:
     }
 
     static constexpr size_t kReadChunk = 64 * 1024;
-    static constexpr size_t kStopReadingAbove = 4 << 20;
 
     Server& server_;
     tcp::socket socket_;
@@ -238,8 +241,11 @@ void Server::start(asio::io_context& io, tcp::acceptor& acceptor) {
                            co_await session.run();
                        }),
                    asio::detached);
+    sample_memory();
     schedule_tick();
 }
+
+void Server::sample_memory() { broker_.set_memory_sample(process_memory(memory_strategy)); }
 
 void Server::schedule_tick() {
     // TTL expiry and x-expires run on a 50 ms tick: messages at a queue's head expire on time even
@@ -250,6 +256,7 @@ void Server::schedule_tick() {
         if (ec) return;
         broker_.tick();
         if (on_tick) on_tick();
+        if (++ticks_ % kMemorySampleTicks == 0) sample_memory();
         after_batch();
         schedule_tick();
     });
@@ -274,7 +281,9 @@ bool Server::after_batch() {
     bool alarm = broker_.memory_alarm();
     if (alarm != memory_alarm_) {
         memory_alarm_ = alarm;
-        mb::log::warn("memory alarm {}: {} bytes of messages, watermark {}", alarm ? "set" : "cleared",
+        // As RabbitMQ's log says it: which measure, how much, and the limit.
+        mb::log::warn("memory alarm {}: {} bytes used ({}; {} bytes of messages), vm_memory_high_watermark {} bytes",
+                      alarm ? "set" : "cleared", broker_.memory_used(), memory_strategy_name(memory_strategy),
                       broker_.memory_in_use(), broker_.memory_high_watermark);
         for (Session* s : sessions_) s->connection().set_memory_alarm(alarm);
     }

@@ -22,6 +22,7 @@
 
 #include "admin_api.hpp"
 #include "model/broker.hpp"
+#include "session/memory_monitor.hpp"
 
 namespace rabbit {
 
@@ -46,6 +47,8 @@ public:
     std::function<void()> save_definitions;  // rewrites definitions.json; runs before the replies leave
     std::function<void()> flush_journal;     // hands the batch's journal records to the sync thread
     std::function<void()> on_tick;           // periodic: journal compaction
+    // The memory alarm's measure (session/memory_monitor.hpp), sampled every kMemorySampleTicks.
+    MemoryStrategy memory_strategy = MemoryStrategy::allocated;
     void mark_definitions_dirty() { definitions_dirty_ = true; }
 
     size_t connection_count() const { return sessions_.size(); }
@@ -58,6 +61,11 @@ public:
 
 private:
     void schedule_tick();
+    void sample_memory();
+
+    // 5 x 50 ms: RabbitMQ samples every 2.5 s; between samples arriving bodies are added anyway.
+    static constexpr unsigned kMemorySampleTicks = 5;
+    unsigned ticks_ = 0;
 
     boost::asio::io_context* io_ = nullptr;
     Broker& broker_;

@@ -66,12 +66,15 @@ void Broker::tick() {
     int64_t now = now_ms();
     bool retention = now - last_retention_check_ms_ >= config.retention_check_interval_ms;
     if (retention) last_retention_check_ms_ = now;
+    bool producers = now - last_producer_expiration_ms_ >= config.producer_id_expiration_check_interval_ms;
+    if (producers) last_producer_expiration_ms_ = now;
     groups.tick(now);  // session timeouts, rebalance deadlines
     sweep_finished_fetch_waiters();
     for (auto& [name, topic] : logs.topics_mutable()) {
         for (const auto& log : topic.partitions) {
             flush_if_due(log);           // flush.ms
             sync_rolled_segments(*log);  // retention below may roll an expired active segment
+            if (producers) log->producers.expire(now, config.producer_id_expiration_ms);
             if (retention) {
                 std::vector<std::string> deleted = log->enforce_retention(now);
                 if (!deleted.empty()) services.background->remove(std::move(deleted));

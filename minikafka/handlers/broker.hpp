@@ -45,6 +45,9 @@ struct BrokerConfig {
     int32_t num_partitions = 1;                    // num.partitions: for auto-created topics
     uint32_t max_request_bytes = 104857600;        // socket.request.max.bytes
     int64_t retention_check_interval_ms = 300000;  // log.retention.check.interval.ms
+    // Idempotent producers are forgotten after this long without an append (model/producer_state.hpp).
+    int64_t producer_id_expiration_ms = 86400000;               // producer.id.expiration.ms
+    int64_t producer_id_expiration_check_interval_ms = 600000;  // producer.id.expiration.check.interval.ms
 };
 
 // The outside world, as the handlers see it.
@@ -125,6 +128,7 @@ private:
     // tick() sweeps; a new log at the same address at worst wakes a waiter for nothing.
     std::unordered_map<const PartitionLog*, std::vector<std::shared_ptr<FetchWaiter>>> fetch_waiters_;
     int64_t last_retention_check_ms_ = 0;
+    int64_t last_producer_expiration_ms_ = 0;
     int64_t next_producer_id_ = 0;
 };
 

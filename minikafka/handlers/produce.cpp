@@ -106,7 +106,7 @@ bool handle_produce(Broker& broker, const RequestHeader& header, KafkaReader& bo
             result.error = ErrorCode::KafkaStorageError;
             continue;
         }
-        log->producers.record(batch, appended.base_offset);
+        log->producers.record(batch, appended.base_offset, now);
         broker.records_appended(*log);  // wake the long-polling fetches on this partition
         broker.sync_rolled_segments(*log);
         if (broker.tracing)

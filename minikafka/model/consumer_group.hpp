@@ -91,9 +91,9 @@ public:
     const std::string& leader() const { return leader_; }
     const std::map<std::string, GroupMember>& members() const { return members_; }
     // Never formed: no member, none waiting to come back with its id, no generation yet.
-    bool never_formed() const {
-        return members_.empty() && pending_members_.empty() && generation_id_ == 0 && state_ == GroupState::Empty;
-    }
+    bool never_formed() const { return empty_and_idle() && generation_id_ == 0; }
+    // No member, none waiting to come back with its id, nothing in progress.
+    bool empty_and_idle() const { return members_.empty() && pending_members_.empty() && state_ == GroupState::Empty; }
 
 private:
     void prepare_rebalance(int64_t now_ms, std::string_view reason);

@@ -79,6 +79,17 @@ void GroupCoordinator::tick(int64_t now_ms) {
     // Ids handed out with MEMBER_ID_REQUIRED that never came back have expired by now.
     std::erase_if(groups_,
                   [&](const auto& entry) { return entry.second->never_formed() && !offsets_.contains(entry.first); });
+    // Groups whose members all left (or timed out) and that committed nothing: nobody can tell
+    // an Empty group without offsets from no group at all, so Kafka removes them (state Dead) on
+    // its periodic offsets check. Without this, every group id a client ever joined - a fuzzer's
+    // random ones too - stayed for the broker's life.
+    if (last_empty_group_check_ms_ == 0) last_empty_group_check_ms_ = now_ms;  // the first interval starts now
+    if (now_ms - last_empty_group_check_ms_ >= config_.empty_group_check_interval_ms) {
+        last_empty_group_check_ms_ = now_ms;
+        std::erase_if(groups_, [&](const auto& entry) {
+            return entry.second->empty_and_idle() && !offsets_.contains(entry.first);
+        });
+    }
 }
 
 ErrorCode GroupCoordinator::check_commit(std::string_view group_id, int32_t generation_id, std::string_view member_id) {

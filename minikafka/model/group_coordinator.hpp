@@ -28,6 +28,9 @@ struct GroupConfig {
     int32_t min_session_timeout_ms = 6000;      // group.min.session.timeout.ms
     int32_t max_session_timeout_ms = 1800000;   // group.max.session.timeout.ms
     int64_t initial_rebalance_delay_ms = 3000;  // group.initial.rebalance.delay.ms
+    // How often groups left Empty with no committed offsets are removed (Kafka does it in the
+    // same periodic pass that expires old offsets).
+    int64_t empty_group_check_interval_ms = 600000;  // offsets.retention.check.interval.ms
 };
 
 struct CommittedOffset {
@@ -85,6 +88,7 @@ private:
     std::map<std::string, std::unique_ptr<ConsumerGroup>, std::less<>> groups_;
     std::map<std::string, Offsets, std::less<>> offsets_;
     uint64_t member_counter_ = 0;
+    int64_t last_empty_group_check_ms_ = 0;
     size_t committed_offset_count_ = 0;
 };
 

@@ -1,37 +1,62 @@
-// Sequence-number checks for idempotent producers (see producer_state.hpp).
+// Sequence-number checks for idempotent producers, and how long they are remembered (see
+// producer_state.hpp).
 #include "producer_state.hpp"
+
+#include <algorithm>
+#include <vector>
 
 namespace minikafka {
 
 SequenceCheck ProducerStateTable::check(const RecordBatchHeader& batch, int64_t& duplicate_offset) const {
     if (batch.producer_id < 0) return SequenceCheck::ok;  // not an idempotent producer
     auto it = producers_.find(batch.producer_id);
-    if (it == producers_.end() || it->second.recent.empty()) return SequenceCheck::ok;
+    if (it == producers_.end() || it->second.count == 0) return SequenceCheck::ok;
     const Producer& producer = it->second;
     if (batch.producer_epoch < producer.epoch) return SequenceCheck::fenced;
     if (batch.producer_epoch > producer.epoch) return SequenceCheck::ok;  // a new epoch starts over
-    for (const AppendedBatch& appended : producer.recent)
-        if (appended.first_sequence == batch.base_sequence) {
-            duplicate_offset = appended.base_offset;
+    for (size_t i = 0; i < producer.count; ++i)
+        if (producer.recent[i].first_sequence == batch.base_sequence) {
+            duplicate_offset = producer.recent[i].base_offset;
             return SequenceCheck::duplicate;
         }
     // Sequence numbers wrap around after INT32_MAX.
-    int32_t last = producer.recent.back().last_sequence;
+    int32_t last = producer.newest().last_sequence;
     int32_t expected = last == INT32_MAX ? 0 : last + 1;
     return batch.base_sequence == expected ? SequenceCheck::ok : SequenceCheck::out_of_order;
 }
 
-void ProducerStateTable::record(const RecordBatchHeader& batch, int64_t base_offset) {
+void ProducerStateTable::record(const RecordBatchHeader& batch, int64_t base_offset, int64_t now_ms) {
     if (batch.producer_id < 0) return;
+    if (producers_.size() >= kMaxProducers && !producers_.contains(batch.producer_id)) evict_least_recent();
     Producer& producer = producers_[batch.producer_id];
     if (batch.producer_epoch != producer.epoch) {
         producer.epoch = batch.producer_epoch;
-        producer.recent.clear();
+        producer.count = producer.next = 0;
     }
     int64_t last = static_cast<int64_t>(batch.base_sequence) + batch.last_offset_delta;
-    producer.recent.push_back(
-        {batch.base_sequence, static_cast<int32_t>(last % (int64_t{INT32_MAX} + 1)), base_offset});
-    if (producer.recent.size() > kMaxInFlight) producer.recent.pop_front();
+    producer.recent[producer.next] = {batch.base_sequence, static_cast<int32_t>(last % (int64_t{INT32_MAX} + 1)),
+                                      base_offset};
+    producer.next = static_cast<uint8_t>((producer.next + 1) % kMaxInFlight);
+    if (producer.count < kMaxInFlight) ++producer.count;
+    producer.last_append_ms = now_ms;
+}
+
+size_t ProducerStateTable::expire(int64_t now_ms, int64_t expiration_ms) {
+    return std::erase_if(producers_,
+                         [&](const auto& entry) { return now_ms - entry.second.last_append_ms > expiration_ms; });
+}
+
+// The table is full: forget the least recently active tenth in one go. One pass to find the
+// cut-off time and one to erase, so a stream of new producer ids costs O(1) each on average
+// rather than a scan per insert.
+void ProducerStateTable::evict_least_recent() {
+    std::vector<int64_t> times;
+    times.reserve(producers_.size());
+    for (const auto& [id, producer] : producers_) times.push_back(producer.last_append_ms);
+    auto cut = times.begin() + static_cast<std::ptrdiff_t>(times.size() / 10);
+    std::nth_element(times.begin(), cut, times.end());
+    const int64_t cutoff = *cut;
+    std::erase_if(producers_, [&](const auto& entry) { return entry.second.last_append_ms <= cutoff; });
 }
 
 }  // namespace minikafka

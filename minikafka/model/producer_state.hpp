@@ -9,10 +9,17 @@
 // flight. This table is per partition: producer id -> the last few batches it appended.
 // REAL KAFKA: snapshots this table to disk and rebuilds it from the log after a restart; ours
 // starts empty after a restart and then trusts a producer's first sequence number.
+//
+// Bounded, as Kafka bounds it: a producer that has not appended for producer.id.expiration.ms
+// (a day by default) is forgotten (expire(), from the broker's tick), and a partition keeps at
+// most kMaxProducers of them - past that the least recently active tenth go at once. Either way
+// a forgotten producer is treated like one after a restart: its next sequence number is trusted.
+// Without these, every producer id ever seen stayed for the broker's life: clients that send
+// batches under random producer ids (fuzzers, broken clients) grew the broker without limit.
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <deque>
 #include <unordered_map>
 
 #include "record_batch.hpp"
@@ -30,7 +37,13 @@ class ProducerStateTable {
 public:
     // `duplicate_offset` is set for SequenceCheck::duplicate.
     SequenceCheck check(const RecordBatchHeader& batch, int64_t& duplicate_offset) const;
-    void record(const RecordBatchHeader& batch, int64_t base_offset);
+    // After the batch was appended at `base_offset`, at wall-clock time `now_ms`.
+    void record(const RecordBatchHeader& batch, int64_t base_offset, int64_t now_ms);
+    // Forgets producers whose last append is older than `expiration_ms`; returns how many.
+    size_t expire(int64_t now_ms, int64_t expiration_ms);
+    size_t size() const { return producers_.size(); }
+
+    static constexpr size_t kMaxProducers = 10000;  // per partition
 
 private:
     struct AppendedBatch {
@@ -38,11 +51,17 @@ private:
         int32_t last_sequence;
         int64_t base_offset;
     };
+    static constexpr size_t kMaxInFlight = 5;  // max.in.flight.requests.per.connection allowed with idempotence
     struct Producer {
         int16_t epoch = 0;
-        std::deque<AppendedBatch> recent;  // the last kMaxInFlight batches, oldest first
+        uint8_t count = 0;  // batches in `recent`, at most kMaxInFlight
+        uint8_t next = 0;   // where the next one goes: a ring, oldest overwritten
+        int64_t last_append_ms = 0;
+        std::array<AppendedBatch, kMaxInFlight> recent{};  // inline: no allocation per producer
+        const AppendedBatch& newest() const { return recent[(next + kMaxInFlight - 1) % kMaxInFlight]; }
     };
-    static constexpr size_t kMaxInFlight = 5;  // max.in.flight.requests.per.connection allowed with idempotence
+    void evict_least_recent();
+
     std::unordered_map<int64_t, Producer> producers_;
 };
 

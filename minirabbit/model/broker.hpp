@@ -50,11 +50,25 @@ public:
     uint64_t next_id() { return ++last_id_; }  // connection ids and journal queue ids
     void note_id(uint64_t id) { last_id_ = id > last_id_ ? id : last_id_; }
 
-    // Message memory above this raises the memory alarm: publishers are blocked until it drains.
+    // Memory used above this raises the memory alarm: publishers are blocked until it drains.
     uint64_t memory_high_watermark = UINT64_MAX;
     uint64_t buffered_content_bytes = 0;  // bodies still arriving, frame by frame (channels add theirs)
+    // Message bodies alone (complete and half-received): one part of the memory used.
     uint64_t memory_in_use() const { return Message::live_bytes() + buffered_content_bytes; }
-    bool memory_alarm() const { return memory_in_use() > memory_high_watermark; }
+    // The process's memory as the wiring last measured it (session/memory_monitor.hpp). Between
+    // two samples, bodies that arrived since are added (and those freed taken off), so a flood is
+    // noticed at once; with no sample (unit tests) this is the message bytes alone.
+    void set_memory_sample(uint64_t process_bytes) {
+        memory_sample_ = process_bytes;
+        message_bytes_at_sample_ = memory_in_use();
+    }
+    uint64_t memory_used() const {
+        uint64_t messages = memory_in_use();
+        if (messages >= message_bytes_at_sample_) return memory_sample_ + (messages - message_bytes_at_sample_);
+        uint64_t freed = message_bytes_at_sample_ - messages;
+        return memory_sample_ > freed ? memory_sample_ - freed : 0;
+    }
+    bool memory_alarm() const { return memory_used() > memory_high_watermark; }
 
     bool trace = false;  // --trace: one log line per publish showing its route
 
@@ -66,6 +80,8 @@ private:
     std::map<std::string, std::unique_ptr<Vhost>, std::less<>> vhosts_;
     MessageStore* store_ = nullptr;
     uint64_t last_id_ = 0;
+    uint64_t memory_sample_ = 0;
+    uint64_t message_bytes_at_sample_ = 0;
 };
 
 }  // namespace rabbit

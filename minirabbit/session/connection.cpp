@@ -21,7 +21,7 @@ Connection::~Connection() { shutdown(); }
 // already buffered, leave a partial one for the next read. Errors never throw out of here: a
 // channel error closes one channel, a connection error sends connection.close, and the loop goes on
 // ignoring frames as the spec requires until the peer's close-ok arrives.
-void Connection::on_bytes(mb::ByteBuffer& in) {
+bool Connection::on_bytes(mb::ByteBuffer& in) {
     if (state_ == State::awaiting_protocol_header) {
         if (in.size() < amqp::kProtocolHeader.size()) {
             // Compare what we have so far: garbage need not wait for 8 bytes to be refused.
@@ -36,9 +36,10 @@ void Connection::on_bytes(mb::ByteBuffer& in) {
             // The spec: answer a bad protocol header with the header we do speak, then close.
             out_.append(amqp::kProtocolHeader);
             transport_.close_after_writing();
-            return;
+            return false;
         }
     }
+    bool stopped_early = false;
     while (state_ != State::closed && state_ != State::awaiting_protocol_header) {
         auto parsed = amqp::parse_frame(in.readable(), frame_max_);
         if (parsed.status == amqp::FrameParse::Status::need_more) break;
@@ -61,9 +62,16 @@ void Connection::on_bytes(mb::ByteBuffer& in) {
             fail(hard_error(amqp::internal_error, "{}", error.what()), 0);
         }
         in.consume(parsed.consumed);
-        if (blocked_) break;  // connection.blocked: leave the rest in the buffer for later
+        // connection.blocked, or replies piling up unsent (a client pipelining basic.get of big
+        // messages and reading nothing): leave the rest in the buffer for later. Without this
+        // check one 64 KiB read of basic.get frames would be answered with gigabytes of get-ok.
+        if (blocked_ || must_stop_reading()) {
+            stopped_early = !in.empty();
+            break;
+        }
     }
     if (state_ == State::closed) in.clear();
+    return stopped_early && state_ != State::closed;
 }
 
 void Connection::handle_frame(const amqp::Frame& frame) {

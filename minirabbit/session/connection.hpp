@@ -53,7 +53,10 @@ public:
     Connection& operator=(const Connection&) = delete;
 
     // Parses and handles every complete frame in `in` and consumes it; a partial frame stays.
-    void on_bytes(mb::ByteBuffer& in);
+    // Returns true when it stopped early with whole frames still in `in`: the connection is
+    // blocked (connection.blocked) or its unsent output passed kStopReadingAbove. The session
+    // then waits (for the unblock, or for the writer to drain) before calling again.
+    bool on_bytes(mb::ByteBuffer& in);
     // After a read batch: send what handlers left pending (publisher confirms, as one ack each).
     void end_of_batch();
     // The writer drained out(): consumers paused by a full buffer can take messages again.
@@ -73,7 +76,15 @@ public:
     }
 
     mb::ByteBuffer& out() { return out_; }
-    bool output_full() const { return out_.size() > kOutputHighWater; }
+    // Output not yet on the wire: out() plus what the writer has taken but the socket has not
+    // accepted yet (the session reports that with set_bytes_in_flight).
+    size_t unsent_bytes() const { return out_.size() + bytes_in_flight_; }
+    void set_bytes_in_flight(size_t n) { bytes_in_flight_ = n; }
+    bool output_full() const { return unsent_bytes() > kOutputHighWater; }
+    // Replies (not only deliveries) past this: stop handling this client's requests until the
+    // writer catches up. Every reply type counts - a basic.get-ok carrying 1 MiB as much as a
+    // delivery - because they all land in the same buffer.
+    bool must_stop_reading() const { return unsent_bytes() > kStopReadingAbove; }
     void wake() { transport_.wake_writer(); }
 
     Broker& broker() { return broker_; }
@@ -100,6 +111,10 @@ public:
     // socket drains, so a slow consumer makes messages wait in queues (counted by the memory
     // watermark), not in an ever-growing output buffer.
     static constexpr size_t kOutputHighWater = 1 << 20;
+    // The request-side threshold (RabbitMQ's credit flow does the same job between its reader and
+    // writer processes): a client that pipelines requests without reading the replies is not read
+    // past it. Above kOutputHighWater, so that replies to a consumer's own acks still get through.
+    static constexpr size_t kStopReadingAbove = 4 << 20;
 
 private:
     // The connection class (channel 0), in handlers/connection_class.cpp.
@@ -127,6 +142,7 @@ private:
     uint64_t id_;
     State state_ = State::awaiting_protocol_header;
     mb::ByteBuffer out_;
+    size_t bytes_in_flight_ = 0;
     std::vector<std::unique_ptr<Channel>> channels_;  // indexed by channel number
     Vhost* vhost_ = nullptr;
     std::string vhost_name_;

@@ -279,7 +279,11 @@ const json::array& list(const json::object& root, std::string_view key) {
 
 void apply_definitions(Broker& broker, const std::string& json_text) {
     boost::system::error_code ec;
-    json::value doc = json::parse(json_text, ec);
+    // Names are AMQP bytes, not necessarily UTF-8, and the file keeps them byte for byte: a
+    // strict parser would refuse to start the broker over one oddly named durable queue.
+    json::parse_options options;
+    options.allow_invalid_utf8 = true;
+    json::value doc = json::parse(json_text, ec, {}, options);
     if (ec || !doc.is_object()) throw std::runtime_error("definitions are not a JSON object");
     const json::object& root = doc.get_object();
     for (const auto& v : list(root, "vhosts"))

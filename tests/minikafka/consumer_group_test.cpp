@@ -165,6 +165,25 @@ TEST_F(GroupTest, GroupsThatNeverFormedAreNotKept) {
     EXPECT_TRUE(coordinator_.list_groups().empty());
 }
 
+TEST_F(GroupTest, GroupsLeftEmptyWithoutOffsetsAreRemovedOnThePeriodicCheck) {
+    // A group formed, then its member went silent: Empty, generation 2, nothing committed.
+    std::string a = join_new("a");
+    sync("a", a, 1, {{a, "all"}});
+    now_ += 10001;
+    coordinator_.tick(now_);  // session timeout
+    ASSERT_NE(coordinator_.group("g"), nullptr);
+    EXPECT_EQ(coordinator_.group("g")->state(), GroupState::Empty);
+    // A second group that committed an offset stays, as in Kafka (until its offsets expire).
+    CommittedOffset committed;
+    committed.offset = 5;
+    coordinator_.set_offset("kept", "t", 0, committed);
+    now_ += coordinator_.config().empty_group_check_interval_ms;
+    coordinator_.tick(now_);
+    EXPECT_EQ(coordinator_.group("g"), nullptr);
+    ASSERT_NE(coordinator_.offset("kept", "t", 0), nullptr);
+    EXPECT_EQ(coordinator_.list_groups().size(), 1u);
+}
+
 TEST_F(GroupTest, AnEmptyGroupIdIsInvalidForEveryGroupCall) {
     EXPECT_EQ(coordinator_.heartbeat("", 1, "m", now_), ErrorCode::InvalidGroupId);
     EXPECT_EQ(coordinator_.leave("", "m", now_), ErrorCode::InvalidGroupId);

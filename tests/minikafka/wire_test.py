@@ -152,7 +152,7 @@ class Backpressure(unittest.TestCase):
         # hold), then stops reading: with 1024 queued replies allowed it took over 100 MB.
         self.assertTrue(wait_until(lambda: requests_handled(server) - before > 100))
         handled = wait_until(lambda: stopped_reading(server), 15) - before
-        self.assertGreater(handled, 150)  # 16 MB of ~100 KB replies
+        self.assertGreater(handled, 100)  # 16 MB of ~100 KB replies, each in a 128 KiB buffer
         self.assertLess(handled, 500)
 
         # Others are served meanwhile; the flooding client gets every reply, in order, once it reads.

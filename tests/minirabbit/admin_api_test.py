@@ -2,6 +2,7 @@
 pika: vhosts, users and permissions (403 ACCESS_REFUSED), queues, exchanges, bindings, trace."""
 import base64
 import json
+import struct
 import unittest
 import urllib.error
 import urllib.request
@@ -10,6 +11,7 @@ import pika
 from pika.exceptions import ChannelClosedByBroker
 
 import tap
+from amqp_raw import RawClient, method, shortstr
 from servers import Server, wait_until
 
 
@@ -141,6 +143,78 @@ class AdminApi(unittest.TestCase):
         self.assertTrue(wait_until(lambda: line in self.server.log(), timeout=10), self.server.log())
         self.assertEqual(self.api("PUT", "/trace", {"trace": False}), (200, {"trace": False}))
         self.assertEqual(self.api("PUT", "/trace", {"bogus": 1})[0], 400)
+
+
+class NamesThatAreNotUtf8(unittest.TestCase):
+    """AMQP names are any bytes; the management API's JSON must stay valid UTF-8 all the same."""
+
+    def setUp(self):
+        self.server = Server("MINIRABBIT_BIN", "--admin-port", "0")
+
+    def tearDown(self):
+        self.server.close()
+
+    def get(self, path):
+        request = urllib.request.Request(f"http://127.0.0.1:{self.server.admin_port}/api{path}")
+        request.add_header("Authorization", "Basic " + base64.b64encode(b"guest:guest").decode())
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())  # UnicodeDecodeError on bytes that are not UTF-8
+
+    def put(self, path, body):
+        request = urllib.request.Request(f"http://127.0.0.1:{self.server.admin_port}/api{path}", method="PUT",
+                                         data=json.dumps(body).encode())
+        request.add_header("Authorization", "Basic " + base64.b64encode(b"guest:guest").decode())
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+
+    def declare_with_raw_frames(self):
+        client = RawClient(self.server.port)
+        client.sock.sendall(method(1, 20, 10, shortstr(b"")))
+        client.expect_method(20, 11)
+        # A durable queue (an invalid lead byte, a stray continuation), an exchange (an overlong
+        # '/'), a binding key (an encoded surrogate).
+        client.sock.sendall(method(1, 50, 10, struct.pack(">H", 0) + shortstr(b"q-\xff\xbfend") + b"\x02" +
+                                   struct.pack(">I", 0)))
+        client.expect_method(50, 11)
+        client.sock.sendall(method(1, 40, 10, struct.pack(">H", 0) + shortstr(b"x-\xc0\xaf") + shortstr(b"direct") +
+                                   b"\x02" + struct.pack(">I", 0)))
+        client.expect_method(40, 11)
+        client.sock.sendall(method(1, 50, 20, struct.pack(">H", 0) + shortstr(b"q-\xff\xbfend") +
+                                   shortstr(b"x-\xc0\xaf") + shortstr(b"rk-\xed\xa0\x80") + b"\x00" +
+                                   struct.pack(">I", 0)))
+        client.expect_method(50, 21)
+        return client
+
+    def test_every_endpoint_that_echoes_a_name_stays_valid_json(self):
+        client = self.declare_with_raw_frames()
+        self.assertEqual(self.put("/vhosts/v-%FF", {}), 204)  # percent-decoded: the byte 0xFF
+        self.assertEqual(self.put("/users/u-%FE", {"password": "p", "tags": ""}), 204)
+        self.assertEqual(self.put("/permissions/v-%FF/u-%FE", {"configure": ".*", "write": ".*", "read": ".*"}), 204)
+        queues = [q["name"] for q in self.get("/queues")]
+        self.assertIn("q-\ufffd\ufffdend", queues)  # one U+FFFD per invalid sequence
+        self.assertIn("q-\ufffd\ufffdend", [q["name"] for q in self.get("/queues?columns=name")])
+        self.assertIn("x-\ufffd\ufffd", [x["name"] for x in self.get("/exchanges")])
+        self.assertIn("rk-\ufffd\ufffd\ufffd", [b["routing_key"] for b in self.get("/bindings")])
+        self.assertIn("v-\ufffd", [v["name"] for v in self.get("/vhosts")])
+        self.assertIn("u-\ufffd", [u["name"] for u in self.get("/users")])
+        self.assertIn("u-\ufffd", [p["user"] for p in self.get("/permissions")])
+        self.assertIn("q-\ufffd\ufffdend", [q["name"] for q in self.get("/definitions")["queues"]])
+        self.assertIsInstance(self.get("/connections"), list)
+        client.sock.close()
+
+    def test_the_broker_keeps_the_bytes_across_a_restart(self):
+        self.declare_with_raw_frames().sock.close()
+        self.server.restart()  # the durable queue comes back from the definitions file
+        client = RawClient(self.server.port)
+        client.sock.sendall(method(1, 20, 10, shortstr(b"")))
+        client.expect_method(20, 11)
+        # passive declare of the exact bytes: declare-ok, not 404
+        client.sock.sendall(method(1, 50, 10, struct.pack(">H", 0) + shortstr(b"q-\xff\xbfend") + b"\x01" +
+                                   struct.pack(">I", 0)))
+        client.expect_method(50, 11)
+        self.assertIn("q-\ufffd\ufffdend", [q["name"] for q in self.get("/queues")])
+        client.sock.close()
 
 
 if __name__ == "__main__":

@@ -247,3 +247,43 @@ TEST_F(ConnectionTest, RandomMethodsWithRandomArgumentsNeverCrash) {
     EXPECT_EQ(r[1].method, basic_get_ok);
     EXPECT_EQ(r[3].payload, "fine");
 }
+
+TEST_F(ConnectionTest, UnsentRepliesPastTheLimitStopTheParsingBetweenFrames) {
+    open();
+    handshake();
+    const std::string mib(1 << 20, 'm');
+    std::string publishes = declare("big");
+    for (int i = 0; i < 8; ++i) publishes += publish("big", mib);
+    send(publishes);
+    replies();
+    // Eight gets in one read: answering all would put 8 MiB in the output buffer.
+    std::string gets;
+    for (int i = 0; i < 8; ++i) gets += get("big");
+    in.append(gets);
+    EXPECT_TRUE(connection->on_bytes(in));  // stopped early, frames left
+    EXPECT_TRUE(connection->must_stop_reading());
+    EXPECT_LE(connection->unsent_bytes(), Connection::kStopReadingAbove + mib.size() + 4096);
+    EXPECT_FALSE(in.empty());
+    // The writer drains it: what was left is handled.
+    size_t answered = 0;
+    while (!in.empty()) {
+        for (const auto& reply : replies()) answered += reply.method == basic_get_ok;
+        connection->on_bytes(in);
+    }
+    for (const auto& reply : replies()) answered += reply.method == basic_get_ok;
+    EXPECT_EQ(answered, 8u);
+}
+
+TEST_F(ConnectionTest, BytesTheWriterHasNotSentYetCountAsUnsent) {
+    open();
+    handshake();
+    send(declare("q"));
+    replies();
+    connection->set_bytes_in_flight(Connection::kStopReadingAbove + 1);  // a write the socket did not take
+    in.append(declare("q") + declare("q"));
+    EXPECT_TRUE(connection->on_bytes(in));  // one declare handled, then it stops
+    EXPECT_EQ(replies().size(), 1u);
+    connection->set_bytes_in_flight(0);
+    EXPECT_FALSE(connection->on_bytes(in));
+    EXPECT_EQ(replies().size(), 1u);
+}

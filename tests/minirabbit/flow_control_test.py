@@ -1,9 +1,12 @@
 """Flow control: above the memory watermark publishing connections get connection.blocked (and
 are not read from) until queues drain; a consumer that stops reading its socket does not make the
 broker's memory grow without bound."""
+import base64
+import json
 import socket
 import struct
 import unittest
+import urllib.request
 
 import pika
 
@@ -127,6 +130,64 @@ class FlowControl(unittest.TestCase):
         other.channel().queue_declare("still-serving")
         other.close()
         client.sock.close()
+
+
+class MemoryAlarm(unittest.TestCase):
+    """The alarm measures the process's memory, not only message bodies (vm_memory_high_watermark)."""
+
+    def setUp(self):
+        self.server = Server("MINIRABBIT_BIN", "--vm-memory-high-watermark", "8mb", "--admin-port", "0")
+
+    def tearDown(self):
+        self.server.close()
+
+    def node(self):
+        request = urllib.request.Request(f"http://127.0.0.1:{self.server.admin_port}/api/nodes")
+        request.add_header("Authorization", "Basic " + base64.b64encode(b"guest:guest").decode())
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)[0]
+
+    def test_many_small_messages_raise_the_alarm_on_what_they_really_cost(self):
+        publisher = pika.BlockingConnection(pika.ConnectionParameters(host="127.0.0.1", port=self.server.port))
+        events = []
+        publisher.add_on_connection_blocked_callback(lambda conn, frame: events.append("blocked"))
+        publisher.add_on_connection_unblocked_callback(lambda conn, frame: events.append("unblocked"))
+        channel = publisher.channel()
+        channel.exchange_declare("many", "fanout")
+        queues = [f"small-{i}" for i in range(8)]
+        for queue in queues:
+            channel.queue_declare(queue)
+            channel.queue_bind(queue, "many")
+        # Each 1-byte message is one Message (about 50 bytes: all the old alarm counted) and an
+        # entry in eight queues. 60,000 of them are 3 MB of messages - under the 8 MB watermark -
+        # and several times that in memory really used.
+        published = 0
+        while published < 60_000 and "blocked" not in events:
+            for _ in range(1000):
+                channel.basic_publish("many", "", b"x")
+            published += 1000
+            publisher.process_data_events(0)
+        self.assertTrue(wait_until(lambda: publisher.process_data_events(0.05) or "blocked" in events, timeout=10),
+                        f"not blocked after {published} messages")
+        self.assertTrue(wait_until(lambda: "memory alarm set" in self.server.log(), timeout=5))
+        node = self.node()
+        self.assertTrue(node["mem_alarm"])
+        self.assertGreater(node["mem_used"], node["mem_limit"])
+        self.assertLess(node["message_memory_bytes"], node["mem_limit"])  # the bodies alone are under it
+        # A consumer-only connection is not blocked: emptying the queues clears the alarm.
+        consumer = pika.BlockingConnection(pika.ConnectionParameters(host="127.0.0.1", port=self.server.port))
+        for queue in queues:
+            consumer.channel().queue_purge(queue)
+        self.assertTrue(wait_until(lambda: publisher.process_data_events(0.05) or "unblocked" in events, timeout=10))
+        self.assertEqual(events[:2], ["blocked", "unblocked"])
+        self.assertFalse(self.node()["mem_alarm"])
+        check = consumer.channel()
+        check.queue_declare("after")
+        channel.basic_publish("", "after", b"publishing goes on")
+        self.assertTrue(wait_until(lambda: publisher.process_data_events(0.05) or
+                                   check.queue_declare("after", passive=True).method.message_count == 1))
+        consumer.close()
+        publisher.close()
 
 
 if __name__ == "__main__":
