@@ -130,8 +130,12 @@ class Hostile(unittest.TestCase):
     def test_junk_requests_on_many_connections_leave_the_broker_serving_and_bounded(self):
         sent = junk_requests.run(self.server.port, seconds=6, connections=30, seed=17, report=lambda line: None)
         self.assertGreater(sent, 10_000)
+        # A guard against unbounded growth, not a measurement: each of the 30 connections may hold
+        # a request whose size lies (< 1 MiB more) plus up to 256 queued replies, so the peak
+        # depends on how far the broker falls behind the flood - on a loaded 2-core machine
+        # 236 MiB was seen, against 84-111 MiB when quiet. Unbounded state grew past 600 MB.
         peak = peak_rss(self.server.proc.pid)
-        self.assertLess(peak, 200 * MIB, f"broker peaked at {peak} bytes")
+        self.assertLess(peak, 400 * MIB, f"broker peaked at {peak} bytes")
         self.produce_and_consume("after-junk", 20)
         # Like each junk JoinGroup: a group that formed, whose member went silent and timed out.
         # Empty with no committed offsets, it is forgotten on the next periodic check (1 s here)
