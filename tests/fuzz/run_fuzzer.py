@@ -67,6 +67,9 @@ def main():
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           errors="replace", env=env)
     log = proc.stdout
+    if a.corpus:  # the long mode: keep libFuzzer's whole log beside the corpus
+        with open(os.path.join(os.path.dirname(os.path.abspath(corpus)), "fuzz.log"), "w") as f:
+            f.write(log)
     runs = cov = ft = corp = None
     for m in FINAL.finditer(log):
         runs, cov, ft, corp = m.group(1), m.group(2), m.group(3), m.group(4) or corp
