@@ -249,6 +249,10 @@ def fuzz_server(name, seconds, max_cases, seed, rss_limit_mb, save_dir, log):
                 server.start()
         stats["peak_rss_mb"] = max(stats["peak_rss_mb"], rss_mb(server.proc.pid))
         stats["seconds"] = round(seconds - max(0.0, deadline - time.monotonic()), 1)
+        # A clean SIGTERM shutdown exits 0; a sanitizer report at exit (a leak) does not.
+        stats["exit_code"] = server.stop()
+        if stats["exit_code"] != 0:
+            log(f"{name}: exit status {stats['exit_code']} at shutdown:\n" + server.log()[-4000:])
     stats["rss_ok"] = stats["peak_rss_mb"] <= limit
     return stats
 
@@ -282,7 +286,7 @@ def main():
     failed = 0
     for n, name in enumerate(names, 1):
         st = fuzz_server(name, a.seconds, a.cases, a.seed, a.rss_limit_mb, save_dir, log)
-        ok = st["crashes"] == 0 and st["unhealthy"] == 0 and st["rss_ok"]
+        ok = st["crashes"] == 0 and st["unhealthy"] == 0 and st["rss_ok"] and st["exit_code"] == 0
         failed += 0 if ok else 1
         line = (f"{name}: {st['cases']} cases in {st['seconds']} s, {st['crashes']} crashes, "
                 f"{st['unhealthy']} failed health checks, peak RSS {st['peak_rss_mb']:.0f} MB "
