@@ -203,6 +203,8 @@ void fuzz_connection(std::string_view input) {
     FakeTransport transport;
     auto connection = std::make_unique<Connection>(broker, transport, "127.0.0.1:50000", true);
 
+    // Random read sizes from a generator seeded by the input: the same input always splits the
+    // same way (a finding must reproduce), and a frame often arrives in pieces, as over TCP.
     std::string stream = input.starts_with("AMQP") ? std::string(input) : handshake() + std::string(input);
     std::string_view rest = stream;
     uint64_t seed = 0x2545F4914F6CDD1DULL ^ input.size();
@@ -214,7 +216,9 @@ void fuzz_connection(std::string_view input) {
         rest.remove_prefix(chunk);
         connection->on_bytes(in);
         connection->end_of_batch();
-        connection->out().clear();  // "written"
+        // The replies are "written" at once: a peer that reads everything. (Back-pressure from a
+        // peer that does not read is net_fuzz.py's and the session tests' subject.)
+        connection->out().clear();
         if (transport.paused) connection->on_output_drained();
         now_ms += 250;
     }

@@ -133,6 +133,8 @@ void run_commands(std::string_view input) {
     // Bulk strings up to 1 MB (the option's minimum): a command may still build a value of that
     // size, but not the 512 MB the default allows, which would only measure the allocator.
     miniredis::ServerState state(clock, miniredis::test::test_config({{"proto-max-bulk-len", "1mb"}}));
+    // Two clients taking turns, so that what one does can reach the other: a PUBLISH to the
+    // other's SUBSCRIBE, an RPUSH that wakes its BLPOP, a write that fails its WATCH...
     miniredis::Client* clients[2] = {&state.add_client("127.0.0.1:50001", "127.0.0.1:6379"),
                                      &state.add_client("127.0.0.1:50002", "127.0.0.1:6379")};
     RequestParser parser(1 << 20);
@@ -159,6 +161,8 @@ void run_commands(std::string_view input) {
             c->write_pending = false;
         }
         state.pending_writes.clear();
+        // Time moves in steps of 0..900 ms, with cron() every 8 commands: TTLs run out, blocked
+        // clients time out and active expiry runs in the middle of what the input does.
         clock.advance_ms(static_cast<int64_t>(n % 7) * 150);
         if (n % 8 == 7) state.cron();
     }
