@@ -25,7 +25,8 @@ while [ $# -gt 0 ]; do
 done
 
 if $net; then
-  scripts/build.sh
+  [ -f build/build.ninja ] || meson setup build
+  nice meson compile -C build -j 2 miniredis:executable minirabbit:executable minikafka:executable
   exec nice /usr/bin/python3 benchmarks/fuzz/net_fuzz.py --server all --seconds "$seconds" --save build/net_fuzz
 fi
 
