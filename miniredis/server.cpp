@@ -48,6 +48,10 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 constexpr size_t kReadChunk = 16 * 1024;  // Redis' PROTO_IOBUF_LEN
+// A big bulk string is read in reads of up to this much, the buffer growing as bytes arrive. Not
+// more: "$536870912\r\n" costs the client 13 bytes, and making room for what it merely declares
+// would let a few connections reserve gigabytes (found by benchmarks/fuzz/net_fuzz.py).
+constexpr size_t kMaxReadAhead = 1024 * 1024;
 // Backpressure: a client whose unsent replies exceed this is not read from until they drain, so
 // a client that pipelines without reading cannot make the server buffer without bound.
 constexpr size_t kMaxPendingOutput = 4 * 1024 * 1024;
@@ -187,7 +191,7 @@ private:
     // that floods us cannot starve the others (Redis does the same: readQueryFromClient reads once).
     void on_readable(Connection& conn) {
         Client& client = *conn.client;
-        size_t want = std::max(kReadChunk, client.parser.bytes_wanted());
+        size_t want = std::clamp(client.parser.bytes_wanted(), kReadChunk, kMaxReadAhead);
         std::span<char> space = client.in.prepare(want);
         ssize_t n = ::recv(conn.fd, space.data(), space.size(), 0);
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;

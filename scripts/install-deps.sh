@@ -9,6 +9,8 @@ packages=(
   g++ meson ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # fuzzing (tests/fuzz/, build-fuzz): clang and its runtime libraries, which include libFuzzer
+  clang libclang-rt-dev
   # real clients and real brokers (integration tests, differential tests, benchmarks)
   redis-tools redis-server python3-redis libhiredis-dev
   rabbitmq-server python3-pika python3-kombu python3-celery amqp-tools librabbitmq-dev

@@ -127,6 +127,13 @@ void FieldTable::set(std::string name, FieldValue value) {
     entries.push_back(FieldEntry{std::move(name), std::move(value)});
 }
 
+FieldTable::FieldTable() = default;
+FieldTable::FieldTable(const FieldTable&) = default;
+FieldTable::FieldTable(FieldTable&&) noexcept = default;
+FieldTable& FieldTable::operator=(const FieldTable&) = default;
+FieldTable& FieldTable::operator=(FieldTable&&) noexcept = default;
+FieldTable::~FieldTable() = default;
+
 bool FieldTable::operator==(const FieldTable& other) const { return entries == other.entries; }
 bool FieldValue::operator==(const FieldValue& other) const { return value == other.value; }
 

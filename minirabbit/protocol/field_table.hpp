@@ -32,6 +32,16 @@ using FieldArray = std::vector<FieldValue>;
 struct FieldTable {
     std::vector<FieldEntry> entries;  // wire order kept: a table is re-encoded as it came
 
+    // Declared here, defined in field_table.cpp where FieldEntry is complete: std::variant in
+    // FieldValue (below) asks whether a FieldTable can be destroyed, copied and moved before
+    // FieldEntry exists, and clang's standard library checks answer by instantiating the bodies.
+    FieldTable();
+    FieldTable(const FieldTable&);
+    FieldTable(FieldTable&&) noexcept;
+    FieldTable& operator=(const FieldTable&);
+    FieldTable& operator=(FieldTable&&) noexcept;
+    ~FieldTable();
+
     const FieldValue* find(std::string_view name) const;
     void set(std::string name, FieldValue value);  // replaces an entry of that name, else appends
     bool empty() const { return entries.empty(); }

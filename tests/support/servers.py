@@ -44,7 +44,7 @@ class Server:
                 resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
 
         self.proc = subprocess.Popen([self.binary, "--port", "0", "--dir", self.dir, *self.args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
                                      preexec_fn=limit_descriptors)
         wants_admin = "--admin-port" in self.args
         ready = threading.Event()
