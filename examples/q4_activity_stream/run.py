@@ -1,9 +1,9 @@
 """Q4 - an activity stream on Kafka: high-volume user events; a consumer group grows from one member
 to three and the partitions are rebalanced between them; lag per partition is printed; each user's
 events stay in order; then a stream processor (examples/stream_processing) turns the same events
-into analytics: each user's actions per 10 seconds of event time, and the busiest users. Producer: kafka-python; consumers:
-confluent-kafka (librdkafka) - both speak to the same broker. Runs against minikafka by default;
-`--broker HOST:PORT` for a Kafka cluster."""
+into analytics: each user's actions per 10 seconds of event time, and the busiest users.
+Producer: kafka-python; consumers: confluent-kafka (librdkafka) - both speak to the same broker.
+Runs against minikafka by default; `--broker HOST:PORT` for a Kafka cluster."""
 import argparse
 import json
 import os

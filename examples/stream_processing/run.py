@@ -1,9 +1,11 @@
-"""Stream processing, crash included: page views with event times (a little out of order, a few
-deliberately late) go to a 3-partition topic; windowed_counts.py counts views per page in 1-second
-tumbling windows of event time; it is killed with SIGKILL half-way and restarted; at the end every
-window must be in the output with the right count (duplicates allowed and counted: at-least-once)
-and every late event in the late topic. Runs against minikafka by default, `--broker HOST:PORT`
-for a Kafka cluster."""
+"""CONCEPT: stream processing, crash included (the test of windowed_counts.py). Page views with
+event times (a little out of order, a few deliberately late) go to a 3-partition topic;
+windowed_counts.py counts views per page in 1-second tumbling windows of event time. It dies
+between producing and committing, is restarted, is killed with SIGKILL again, is restarted; at the
+end every window must be in the output with the right count (duplicates allowed and counted:
+at-least-once) and every late event in the late topic. Runs against minikafka by default,
+`--broker HOST:PORT` for a Kafka cluster.
+READ NEXT: README.md (what exactly-once would need), ../q4_activity_stream/ (the processor as analytics)."""
 import argparse
 import json
 import os

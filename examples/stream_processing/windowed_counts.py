@@ -5,8 +5,8 @@ after their window closed to a side topic instead of silently dropping them, and
 offsets only after the output they produced is acknowledged - so a crash anywhere loses nothing
 (at-least-once) and at worst repeats some output.
 
-    input topic ──poll──▶ [ per partition: watermark, open windows ] ──window closed──▶ output topic
-     (events)                    │                                   ──too late────────▶ late topic
+    input topic ──poll──▶ [ per partition: watermark, open windows ] ──window closed──▶ output
+     (events)                    │                                   ──too late────────▶ late
                                  └── after the output is flushed: commit input offset + checkpoint
 
 Windows. An event at time ts belongs to the window [ts - ts % W, ts - ts % W + W).

@@ -18,7 +18,9 @@ members, owned, consumed = {}, {}, {}
 
 def join(name):
     members[name] = Consumer(config)
-    members[name].subscribe([topic], on_assign=lambda c, parts: owned.__setitem__(name, sorted(p.partition for p in parts)))
+    def on_assign(consumer, partitions):  # called after each rebalance with the member's new share
+        owned[name] = sorted(p.partition for p in partitions)
+    members[name].subscribe([topic], on_assign=on_assign)
 
 
 def poll_until(done, seconds=30):

@@ -24,7 +24,8 @@ partition = TopicPartition(topic, 0)
 start, end = consumer.get_watermark_offsets(partition, timeout=10)
 print(f"produced 40 records: offsets {start}..{end - 1}")
 # Now limit the partition to ~2 KB (AlterConfigs sets a topic's whole config: repeat segment.bytes).
-limit = ConfigResource(ConfigResource.Type.TOPIC, topic, set_config={"segment.bytes": "1024", "retention.bytes": "2048"})
+limit = ConfigResource(ConfigResource.Type.TOPIC, topic,
+                       set_config={"segment.bytes": "1024", "retention.bytes": "2048"})
 admin.alter_configs([limit])[limit].result(30)
 deadline = time.monotonic() + 20
 while start == 0 and time.monotonic() < deadline:  # wait for a retention run
