@@ -24,7 +24,8 @@ class Processor:
                                      stderr=subprocess.STDOUT, text=True)
         self.emitted = self.late = 0
         self.output = []
-        threading.Thread(target=self._drain, daemon=True).start()
+        self.reader = threading.Thread(target=self._drain, daemon=True)
+        self.reader.start()
 
     def _drain(self):
         for line in self.proc.stdout:
@@ -40,14 +41,21 @@ class Processor:
             time.sleep(0.05)
         return predicate()
 
+    def wait_exit(self, timeout=60):
+        """Waits for the process to end and for its last lines to be read (they may still be in
+        the pipe when it exits)."""
+        code = self.proc.wait(timeout)
+        self.reader.join(10)
+        return code
+
     def kill9(self):
         self.proc.kill()
-        self.proc.wait()
+        self.wait_exit()
 
     def stop(self):
         self.proc.terminate()
         try:
-            return self.proc.wait(30)
+            return self.wait_exit(30)
         except subprocess.TimeoutExpired:
             self.kill9()
             return None

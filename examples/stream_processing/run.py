@@ -81,7 +81,7 @@ def main():
         print(f"\n1. {half} events; the processor dies (SIGKILL) after producing windows, before committing")
         processor = Processor(*processor_args, "--crash-before-commit")
         send(events[:half])
-        processor.proc.wait(60)
+        processor.wait_exit(60)
         crashed_with = processor.emitted
         print(f"  it died having produced {crashed_with} windows whose input offsets are not committed")
         expect(crashed_with > 0 and processor.proc.returncode == -9, "the processor crashed between output and commit")
