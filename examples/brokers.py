@@ -105,10 +105,14 @@ class Broker:
         if not found.wait(30) or not self.port:
             raise RuntimeError(f"{name} did not start")
 
+    # The real brokers listen on every interface unless told otherwise; like the mini servers
+    # (--bind 127.0.0.1 by default) they are bound to loopback here: a course machine (or CI) may
+    # allow nothing else, and a demo broker with the default guest login should not be reachable
+    # from the network anyway.
     def _start_real_redis(self):
         self.port = self.port or free_port()
-        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--dir", self.dir,
-                                      "--save", "", *self.real_args],
+        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                                      "--dir", self.dir, "--save", "", *self.real_args],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if not wait_for_port(self.port):
             raise RuntimeError("redis-server did not start")
@@ -117,6 +121,7 @@ class Broker:
         self.port = self.port or free_port()
         node = f"minibrokers{self.port}@localhost"
         env = dict(os.environ, HOME=self.dir, RABBITMQ_NODE_PORT=str(self.port), RABBITMQ_NODENAME=node,
+                   RABBITMQ_NODE_IP_ADDRESS="127.0.0.1",
                    RABBITMQ_DIST_PORT=str(free_port()), RABBITMQ_MNESIA_BASE=os.path.join(self.dir, "mnesia"),
                    RABBITMQ_LOG_BASE=os.path.join(self.dir, "log"), RABBITMQ_PID_FILE=os.path.join(self.dir, "pid"),
                    RABBITMQ_ENABLED_PLUGINS_FILE=os.path.join(self.dir, "plugins"))

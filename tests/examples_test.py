@@ -1,5 +1,6 @@
-"""The course scenarios (examples/) in their short form against the built mini servers, so that
-they never rot. Each program checks its own expectations and exits non-zero when one fails."""
+"""The course scenarios (examples/) and the stream-processing example in their short form against
+the built mini servers, so that they never rot. Each program checks its own expectations and exits
+non-zero when one fails. (The one-concept tutorials have their own test: tutorials_test.py.)"""
 import os
 import subprocess
 import sys
@@ -31,6 +32,11 @@ class Scenarios(unittest.TestCase):
 
     def test_q5_notifications_workflow(self):
         self.run_scenario("q5_notifications_workflow")
+
+    def test_stream_processing(self):
+        # Crashes the processor between output and commit, and again mid-run: every window must
+        # still come out with its right count, the duplicates counted, the late events set aside.
+        self.run_scenario("stream_processing")
 
 
 if __name__ == "__main__":

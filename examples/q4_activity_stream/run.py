@@ -1,24 +1,31 @@
 """Q4 - an activity stream on Kafka: high-volume user events; a consumer group grows from one member
 to three and the partitions are rebalanced between them; lag per partition is printed; each user's
-events stay in order. Producer: kafka-python; consumers: confluent-kafka (librdkafka) - both speak
-to the same broker. Runs against minikafka by default; `--broker HOST:PORT` for a Kafka cluster."""
+events stay in order; then a stream processor (examples/stream_processing) turns the same events
+into analytics: each user's actions per 10 seconds of event time, and the busiest users.
+Producer: kafka-python; consumers: confluent-kafka (librdkafka) - both speak to the same broker.
+Runs against minikafka by default; `--broker HOST:PORT` for a Kafka cluster."""
 import argparse
 import json
 import os
+import random
 import sys
 import threading
 import time
 import uuid
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXAMPLES = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path[:0] = [EXAMPLES, os.path.join(EXAMPLES, "stream_processing")]
 from confluent_kafka import Consumer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 from kafka import KafkaProducer  # noqa: E402  (python3-kafka)
 
 from brokers import Broker, add_broker_argument  # noqa: E402
+from harness import Processor, compare_windows, read_topic  # noqa: E402
 
 failures = []
 PARTITIONS = 6
+WINDOW_MS = 10000  # analytics: counts per user and action per 10 seconds of event time
+EVENT_SPACING_MS = 5  # the simulated clock: one event every 5 ms of event time
 
 
 def expect(condition, what):
@@ -51,6 +58,8 @@ class Member(threading.Thread):
             if msg is None or msg.error():
                 continue
             event = json.loads(msg.value())
+            if "user" not in event:
+                continue  # a watermark record for the stream processor of step 4
             with self.lock:
                 self.processed.append((event["user"], event["seq"], msg.partition(), self.name))
             time.sleep(0.0002)  # a little work per event, so lag is visible
@@ -88,6 +97,10 @@ def main():
         total = 20000 if args.quick else 300000
         producer = KafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=5, batch_size=65536)
         seq = {u: 0 for u in users}
+        actions, rng = ["view"] * 6 + ["click"] * 3 + ["login"], random.Random(4)
+        start_ms = int(time.time() * 1000)
+        weights = [8 if n < 3 else 1 for n in range(len(users))]  # three very active users
+        expected = {}  # ("user/action", window start) -> count: what the stream processor must find
         processed, lock = [], threading.Lock()
 
         print(f"\n1. {total} events keyed by user, one group member consuming")
@@ -97,9 +110,12 @@ def main():
             time.sleep(0.05)
         start = time.monotonic()
         for i in range(total):
-            user = users[i % len(users)]
+            user, action = rng.choices(users, weights)[0], rng.choice(actions)
+            ts = start_ms + i * EVENT_SPACING_MS
+            window = (f"{user}/{action}", ts - ts % WINDOW_MS)
+            expected[window] = expected.get(window, 0) + 1
             producer.send(topic, key=user.encode(), value=json.dumps({"user": user, "seq": seq[user],
-                                                                        "action": "click"}).encode())
+                                                                        "action": action, "ts": ts}).encode())
             seq[user] += 1
             if i == total // 3:
                 producer.flush()
@@ -151,6 +167,40 @@ def main():
             highest[user] = max(highest.get(user, -1), s)
         expect(in_order, "each user's events were processed in order (repeats after a rebalance aside)")
         expect(remaining == 0, "the group caught up: no lag left")
+
+        print("\n4. Analytics: a stream processor counts each user's actions per 10 s of event time")
+        # The same topic, read by another consumer group: the processor does not take anything
+        # away from the members above (Kafka keeps the log; each group has its own offsets).
+        # It counts by user (and action): the key the topic is partitioned by, so each count lives
+        # in one partition. Every partition then gets a watermark record, so the last windows close.
+        counts_topic = f"activity-counts-{topic}"
+        admin.create_topics([NewTopic(t, num_partitions=1, replication_factor=1)
+                             for t in (counts_topic, counts_topic + "-late")])[counts_topic].result(30)
+        processor = Processor("--bootstrap", bootstrap, "--input", topic, "--output", counts_topic,
+                              "--late", counts_topic + "-late", "--group", f"counts-{topic}",
+                              "--partitions", str(PARTITIONS), "--window-ms", str(WINDOW_MS),
+                              "--lateness-ms", "200", "--key-field", "user,action")
+        end_ms = start_ms + total * EVENT_SPACING_MS + WINDOW_MS + 200
+        for p in range(PARTITIONS):
+            producer.send(topic, value=json.dumps({"watermark": end_ms}).encode(), partition=p)
+        producer.flush()
+        processor.wait_for(lambda: processor.emitted >= len(expected), timeout=120)
+        processor.stop()
+        windows = [json.loads(v) for _, _, v in read_topic(bootstrap, counts_topic, 1)]
+        wrong, missing, duplicates = compare_windows(windows, expected)
+        per_window = {}  # window start -> {user: {action: count}}; a duplicate overwrites its twin
+        for w in windows:
+            user, action = w["key"].split("/")
+            per_window.setdefault(w["window_start"], {}).setdefault(user, {})[action] = w["count"]
+        for n, start in enumerate(sorted(per_window)[:4]):
+            users_in = per_window[start]
+            top = sorted(users_in, key=lambda u: -sum(users_in[u].values()))[:3]
+            actions_total = {a: sum(c.get(a, 0) for c in users_in.values()) for a in ("view", "click", "login")}
+            print(f"  window {n}: {actions_total}; busiest users "
+                  + ", ".join(f"{u} {sum(users_in[u].values())}" for u in top))
+        print(f"  ... {len(per_window)} windows of {WINDOW_MS // 1000} s, {len(windows)} (user, action, window) counts")
+        expect(not missing and not wrong, f"the per-window counts match what was produced "
+                                          f"({len(windows)} window records, {duplicates} duplicates)")
     print(f"\n{'all expectations held' if not failures else f'{len(failures)} expectation(s) failed'}")
     sys.exit(1 if failures else 0)
 
