@@ -52,9 +52,6 @@ constexpr size_t kReadChunk = 16 * 1024;  // Redis' PROTO_IOBUF_LEN
 // more: "$536870912\r\n" costs the client 13 bytes, and making room for what it merely declares
 // would let a few connections reserve gigabytes (found by benchmarks/fuzz/net_fuzz.py).
 constexpr size_t kMaxReadAhead = 1024 * 1024;
-// Backpressure: a client whose unsent replies exceed this is not read from until they drain, so
-// a client that pipelines without reading cannot make the server buffer without bound.
-constexpr size_t kMaxPendingOutput = 4 * 1024 * 1024;
 constexpr int kMaxEventsPerTurn = 1024;
 // Redis' client-query-buffer-limit: unparsed input beyond this (a blocked client that keeps
 // sending, a client streaming garbage without newlines...) closes the connection.
@@ -203,7 +200,7 @@ private:
             mb::log::warn("closing client {}: query buffer over {} bytes", client.peer, kMaxQueryBuffer);
             return close(conn);
         }
-        if (client.close_after_reply || client.out.size() > kMaxPendingOutput)
+        if (client.close_after_reply || client.out.size() >= kOutputPauseBytes)
             set_interest(conn, conn.interest & ~EPOLLIN);
     }
 
@@ -244,8 +241,15 @@ private:
             close(conn);
             return false;
         }
-        // Drained: no need to hear about writability; read again if we had stopped (backpressure).
+        // Drained: no need to hear about writability; read again if we had stopped (back-pressure).
         set_interest(conn, EPOLLIN);
+        // Commands already buffered when process_input paused at kOutputPauseBytes run now - as
+        // unblocked clients do, in before_sleep, so their AOF write still precedes their replies.
+        // The posted no-op makes sure there is a next turn even if nothing else happens.
+        if (!client.in.empty() && !client.blocked.active) {
+            state_.unblocked_clients.push_back(&client);
+            asio::post(io_, [] {});
+        }
         return true;
     }
 

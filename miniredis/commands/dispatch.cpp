@@ -24,7 +24,11 @@ namespace miniredis {
 void ServerState::process_input(Client& client) {
     client.last_interaction_ms = clock.now_ms();  // once per read, not per command
     client.parser.set_unauthenticated(!client.authenticated && !config.requirepass.empty());
-    while (!client.close_after_reply && !client.blocked.active && !client.closed) {
+    // Back-pressure inside one read: a pipeline of GETs whose replies the client does not read
+    // stops at kOutputPauseBytes unsent; the rest waits in client.in until the socket drains
+    // (the wiring then runs it again), so one read cannot cost more than ~4 MB of replies.
+    while (!client.close_after_reply && !client.blocked.active && !client.closed &&
+           client.out.size() < kOutputPauseBytes) {
         auto status = client.parser.parse(client.in.readable());
         if (status == resp::RequestParser::Status::incomplete) break;
         if (status == resp::RequestParser::Status::error) {

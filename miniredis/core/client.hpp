@@ -19,6 +19,11 @@
 
 namespace miniredis {
 
+// Back-pressure: a client with this many reply bytes unsent is neither read from nor has its
+// buffered commands run until they drain (server.cpp, dispatch.cpp), so a client that pipelines
+// without reading holds at most this much plus one reply.
+inline constexpr size_t kOutputPauseBytes = 4 * 1024 * 1024;
+
 // A command queued by MULTI: its arguments, owned (the input buffer moves on).
 using OwnedArgs = std::vector<std::string>;
 

@@ -10,6 +10,7 @@ single client. These tests play the clients that tempt it to:
   hard limit, as Redis does, while the publisher and others carry on;
 - the soft limit: over it for longer than its seconds closes the client, under it does not.
 No timing is asserted: "served" means "answered within a generous timeout"."""
+import os
 import socket
 import time
 import unittest
@@ -27,6 +28,11 @@ def raw_connection(port, receive_buffer=4096):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
     s.connect(("127.0.0.1", port))
     return s
+
+
+def rss(server):
+    with open(f"/proc/{server.proc.pid}/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def client_names(c):
@@ -55,8 +61,12 @@ class SlowClients(unittest.TestCase):
             c = RespClient(s.port, timeout=10)
             c.call("SET", "big", "x" * (256 * 1024))
             hog = raw_connection(s.port)
+            before = rss(s)
             hog.sendall(RespClient.encode("GET", "big") * 400)  # 100 MiB of replies it will not read
             time.sleep(0.3)
+            # The whole pipeline arrived in one read, but commands stop running at 4 MiB unsent
+            # (kOutputPauseBytes): the rest waits as 24-byte requests, not as 100 MiB of replies.
+            self.assertLess(rss(s) - before, 32 * MiB)
             for i in range(200):  # every one answered; a server stuck in send() would time out here
                 self.assertEqual(c.call("SET", f"k{i}", i), "OK")
                 self.assertEqual(c.call("GET", f"k{i}"), str(i).encode())
@@ -86,7 +96,7 @@ class SlowClients(unittest.TestCase):
             c.close()
 
     def test_a_normal_client_over_its_hard_limit_is_closed(self):
-        with Server("MINIREDIS_BIN", "--save", "", "--client-output-buffer-limit", "normal 8mb 0 0") as s:
+        with Server("MINIREDIS_BIN", "--save", "", "--client-output-buffer-limit", "normal 512kb 0 0") as s:
             c = RespClient(s.port, timeout=10)
             c.call("SET", "big", "x" * MiB)
             hog = raw_connection(s.port)
@@ -116,7 +126,7 @@ class SlowClients(unittest.TestCase):
             publisher.close()
 
     def test_the_soft_limit_closes_only_after_its_seconds(self):
-        with Server("MINIREDIS_BIN", "--save", "", "--client-output-buffer-limit", "normal 0 2mb 1") as s:
+        with Server("MINIREDIS_BIN", "--save", "", "--client-output-buffer-limit", "normal 0 256kb 1") as s:
             c = RespClient(s.port, timeout=10)
             c.call("SET", "big", "x" * MiB)
             hog = raw_connection(s.port)
@@ -126,7 +136,7 @@ class SlowClients(unittest.TestCase):
             self.assertTrue(wait_until(lambda: "hog" not in client_names(c), timeout=10))
             self.assertEqual(c.call("CONFIG", "GET", "client-output-buffer-limit"),
                              [b"client-output-buffer-limit",
-                              b"normal 0 2097152 1 slave 268435456 67108864 60 pubsub 33554432 8388608 60"])
+                              b"normal 0 262144 1 slave 268435456 67108864 60 pubsub 33554432 8388608 60"])
             hog.close()
             c.close()
 
