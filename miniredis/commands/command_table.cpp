@@ -199,6 +199,13 @@ const CommandSpec kCommands[] = {
     {"bitop", -4, W | M, cmd_bitop, 2, -1, 1, "bitmap", "AND/OR/XOR/NOT strings into a destination"},
     {"bitfield", -2, W | M, cmd_bitfield, 1, 1, 1, "bitmap", "Integers of any width at any bit offset"},
     {"bitfield_ro", -2, R | F, cmd_bitfield_ro, 1, 1, 1, "bitmap", "BITFIELD with GET only"},
+    // --- geo (sorted sets scored by geohash: model/geohash.hpp)
+    {"geoadd", -5, W | M, cmd_geoadd, 1, 1, 1, "geo", "Add places [NX|XX] [CH] lon lat member ..."},
+    {"geopos", -2, R, cmd_geopos, 1, 1, 1, "geo", "Coordinates of members"},
+    {"geodist", -4, R, cmd_geodist, 1, 1, 1, "geo", "Distance between two members [M|KM|FT|MI]"},
+    {"geohash", -2, R, cmd_geohash, 1, 1, 1, "geo", "Standard geohash strings of members"},
+    {"geosearch", -7, R, cmd_geosearch, 1, 1, 1, "geo", "Members within a radius or box"},
+    {"geosearchstore", -8, W | M, cmd_geosearchstore, 1, 2, 1, "geo", "Store a GEOSEARCH result [STOREDIST]"},
     // --- hyperloglog (strings underneath: model/hyperloglog.hpp)
     {"pfadd", -2, W | M | F, cmd_pfadd, 1, 1, 1, "hyperloglog", "Add elements to a distinct counter"},
     {"pfcount", -2, R, cmd_pfcount, 1, -1, 1, "hyperloglog", "Estimated distinct elements (union of keys)"},

@@ -173,6 +173,14 @@ void cmd_bitop(CommandContext&);
 void cmd_bitfield(CommandContext&);
 void cmd_bitfield_ro(CommandContext&);
 
+// geo.cpp
+void cmd_geoadd(CommandContext&);
+void cmd_geopos(CommandContext&);
+void cmd_geodist(CommandContext&);
+void cmd_geohash(CommandContext&);
+void cmd_geosearch(CommandContext&);
+void cmd_geosearchstore(CommandContext&);
+
 // hyperloglog.cpp
 void cmd_pfadd(CommandContext&);
 void cmd_pfcount(CommandContext&);

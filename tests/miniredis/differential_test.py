@@ -3,6 +3,7 @@ here on its own port), and the replies must match - arrays of unordered things (
 KEYS...) compared as multisets, error replies by their code (the first word), random picks by
 shape only. Each script starts from an empty database on both servers."""
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -282,6 +283,62 @@ SCRIPTS = {
         ["ZUNION", "2", "a", "b", "WITHSCORES"], ["ZINTER", "1", "a", "WITHSCORES"],
         ["ZDIFF", "1", "a", "WITHSCORES"], ["ZUNION", "1", "a"],
     ],
+    "geo": [
+        ["GEOADD", "Sicily", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"],
+        ["GEOADD", "Sicily", "NX", "CH", "13.361389", "38.115556", "Palermo", "15.1", "37.5", "Other"],
+        ["GEOADD", "Sicily", "XX", "CH", "13.4", "38.1", "Palermo"],
+        ["GEOADD", "Sicily", "NX", "XX", "1", "1", "a"], ["GEOADD", "Sicily", "200", "10", "bad"],
+        ["GEOADD", "Sicily", "10", "86", "bad"], ["GEOADD", "Sicily", "x", "10", "bad"],
+        ["GEOADD", "Sicily", "10", "10"], ["GEOADD", "Sicily", "GT", "10", "10", "m"],
+        ["ZRANGE", "Sicily", "0", "-1", "WITHSCORES"], ["GEOPOS", "Sicily", "Palermo", "Catania", "NonExisting"],
+        ["GEOPOS", "nokey", "a"], ["GEODIST", "Sicily", "Palermo", "Catania"],
+        ["GEODIST", "Sicily", "Palermo", "Catania", "km"], ["GEODIST", "Sicily", "Palermo", "Catania", "mi"],
+        ["GEODIST", "Sicily", "Palermo", "Catania", "ft"], ["GEODIST", "Sicily", "Palermo", "Catania", "yd"],
+        ["GEODIST", "Sicily", "Palermo", "Foo"], ["GEODIST", "nokey", "a", "b"],
+        ["GEODIST", "Sicily", "a", "b", "km", "x"], ["GEOHASH", "Sicily", "Palermo", "Catania", "nope"],
+        ["GEOHASH", "nokey", "a"],
+        ["GEOADD", "Sicily", "12.758489", "38.788135", "edge1", "17.241510", "38.788135", "edge2"],
+        ["GEOSEARCH", "Sicily", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km", "ASC"],
+        ["GEOSEARCH", "Sicily", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km"],
+        ["GEOSEARCH", "Sicily", "FROMLONLAT", "15", "37", "BYBOX", "400", "400", "km", "ASC", "WITHCOORD", "WITHDIST", "WITHHASH"],
+        ["GEOSEARCH", "Sicily", "FROMMEMBER", "Palermo", "BYRADIUS", "100", "km", "DESC", "WITHDIST"],
+        ["GEOSEARCH", "Sicily", "FROMLONLAT", "15", "37", "BYRADIUS", "500", "km", "COUNT", "2"],
+        ["GEOSEARCH", "Sicily", "FROMLONLAT", "15", "37", "BYRADIUS", "500", "km", "COUNT", "2", "ANY"],
+        ["GEOSEARCH", "Sicily", "FROMLONLAT", "15", "37", "BYRADIUS", "500", "km", "ANY"],
+        ["GEOSEARCH", "Sicily", "FROMLONLAT", "15", "37", "BYRADIUS", "500", "km", "COUNT", "0"],
+        ["GEOSEARCH", "Sicily", "FROMLONLAT", "15", "37", "BYRADIUS", "-1", "km"],
+        ["GEOSEARCH", "Sicily", "FROMLONLAT", "15", "37", "BYRADIUS", "x", "km"],
+        ["GEOSEARCH", "Sicily", "FROMLONLAT", "15", "37", "BYBOX", "x", "1", "km"],
+        ["GEOSEARCH", "Sicily", "FROMLONLAT", "15", "37", "BYBOX", "1", "-1", "km"],
+        ["GEOSEARCH", "Sicily", "FROMLONLAT", "15", "37", "BYRADIUS", "1", "parsec"],
+        ["GEOSEARCH", "Sicily", "FROMMEMBER", "nope", "BYRADIUS", "1", "km"],
+        ["GEOSEARCH", "Sicily", "BYRADIUS", "1", "km"], ["GEOSEARCH", "Sicily", "FROMLONLAT", "1", "2", "WITHDIST"],
+        ["GEOSEARCH", "Sicily", "FROMLONLAT", "1", "2", "FROMMEMBER", "Palermo", "BYRADIUS", "1", "km"],
+        ["GEOSEARCH", "Sicily", "FROMLONLAT", "1", "2", "BYRADIUS", "1", "km", "BYBOX", "1", "1", "km"],
+        ["GEOSEARCH", "Sicily", "FROMLONLAT", "1", "2", "BYRADIUS", "1", "km", "STOREDIST"],
+        ["GEOSEARCH", "nokey", "FROMMEMBER", "x", "BYRADIUS", "1", "km"],
+        ["GEOSEARCH", "Sicily", "FROMLONLAT", "1", "2", "BYRADIUS", "1", "km", "foo"],
+        ["GEOSEARCH", "Sicily", "FROMLONLAT", "181", "2", "BYRADIUS", "1", "km"],
+        ["GEOSEARCHSTORE", "dst", "Sicily", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km"],
+        ["ZRANGE", "dst", "0", "-1", "WITHSCORES"],
+        ["GEOSEARCHSTORE", "dst", "Sicily", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km", "STOREDIST", "ASC", "COUNT", "1"],
+        ["ZRANGE", "dst", "0", "-1", "WITHSCORES"],
+        ["GEOSEARCHSTORE", "dst", "Sicily", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km", "WITHDIST"],
+        ["GEOSEARCHSTORE", "dst", "Sicily", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"], ["EXISTS", "dst"],
+        ["GEOSEARCHSTORE", "dst", "nokey", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"], ["SET", "str", "x"],
+        ["GEOADD", "str", "1", "1", "a"], ["GEOPOS", "str", "a"],
+        ["GEOSEARCH", "str", "FROMLONLAT", "1", "1", "BYRADIUS", "1", "km"], ["GEODIST", "str", "a", "b"],
+        ["GEOHASH", "str", "a"],
+        ["GEOADD", "poles", "0", "85.05112878", "n", "0", "-85.05112878", "s", "180", "0", "e", "-180", "0", "w", "0", "0", "z"],
+        ["GEOPOS", "poles", "n", "s", "e", "w", "z"], ["GEOHASH", "poles", "n", "s", "e", "w", "z"],
+        ["GEOSEARCH", "poles", "FROMLONLAT", "179", "0", "BYRADIUS", "500", "km", "ASC", "WITHDIST"],
+        ["GEOSEARCH", "poles", "FROMLONLAT", "0", "0", "BYRADIUS", "20000", "km", "WITHDIST"],
+        ["GEOSEARCH", "poles", "FROMLONLAT", "0", "80", "BYBOX", "5000", "3000", "km", "WITHDIST"],
+        ["GEOSEARCH", "poles", "FROMLONLAT", "0", "-80", "BYBOX", "5000", "3000", "km"],
+        ["GEOSEARCH", "Sicily", "FROMLONLAT", "15", "37", "BYRADIUS", "0", "km"],
+        ["GEOSEARCH", "poles", "FROMLONLAT", "0", "0", "BYRADIUS", "0", "m", "WITHDIST"],
+        ["GEOADD", "Sicily", "CH", "CH", "CH"],
+    ],
     "connection": [
         ["PING"], ["PING", "hello"], ["PING", "a", "b"], ["ECHO", "hi"], ["ECHO"], ["NOSUCH", "x", "y"],
         ["CLIENT", "SETNAME", "tester"], ["CLIENT", "GETNAME"], ["CLIENT", "SETNAME", "bad name"],
@@ -300,6 +357,10 @@ SCRIPTS = {
         ["CONFIG", "GET", "client-output-buffer-limit"],
     ],
 }
+
+RESP3_GEO = [["GEOPOS", "Sicily", "Palermo", "nope"],
+             ["GEOSEARCH", "Sicily", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km", "ASC", "WITHCOORD", "WITHDIST", "WITHHASH"],
+             ["GEODIST", "Sicily", "Palermo", "Catania"]]
 
 
 class Differential(unittest.TestCase):
@@ -369,11 +430,33 @@ class Differential(unittest.TestCase):
         self.run_script("zset_algebra", SCRIPTS["zset_algebra"], exact_errors=True)
         self.run_script("zset_algebra_resp3", SCRIPTS["zset_algebra"], protocol=3, exact_errors=True)
 
+    def test_geo(self):
+        self.run_script("geo", SCRIPTS["geo"], exact_errors=True)
+        # Many points, searches of every shape and option (seeded): same members, same order,
+        # same distances and hashes - also without ASC/DESC, where the order is the scan order.
+        rng = random.Random(5)
+        points = []
+        for i in range(300):
+            points += ["%.6f" % rng.uniform(-20, 20), "%.6f" % rng.uniform(30, 60), "p%d" % i]
+        script = [["GEOADD", "many"] + points]
+        for _ in range(40):
+            lon, lat = "%.4f" % rng.uniform(-25, 25), "%.4f" % rng.uniform(25, 65)
+            if rng.random() < 0.5:
+                shape = ["BYRADIUS", str(rng.choice([1, 50, 300, 1000, 3000])), rng.choice(["km", "mi"])]
+            else:
+                shape = ["BYBOX", str(rng.choice([10, 400, 2000])), str(rng.choice([10, 400, 2000])), "km"]
+            script.append(["GEOSEARCH", "many", "FROMLONLAT", lon, lat] + shape + ["WITHDIST", "WITHHASH"])
+            script.append(["GEOSEARCH", "many", "FROMMEMBER", "p%d" % rng.randrange(300)] + shape +
+                          rng.choice([["ASC"], ["DESC", "COUNT", "7"], ["COUNT", "3", "ANY"], []]))
+        self.run_script("geo_many", script)
+        self.run_script("geo_resp3", SCRIPTS["geo"][:3] + RESP3_GEO, protocol=3)
+
     def test_command_info_of_new_commands(self):
         """Arity, flags and key positions (the first six fields) as redis-server reports them."""
         names = ["pfadd", "pfcount", "pfmerge", "setbit", "getbit", "bitcount", "bitpos", "bitop", "bitfield",
                  "bitfield_ro", "substr", "zunionstore", "zinterstore", "zdiffstore", "zunion", "zinter", "zdiff",
-                 "zintercard", "sintercard", "zrangestore", "zrandmember"]
+                 "zintercard", "sintercard", "zrangestore", "zrandmember", "geoadd", "geopos", "geodist", "geohash",
+                 "geosearch", "geosearchstore"]
         mini, real = RespClient(self.mini.port), RespClient(self.real.port)
         try:
             for name in names:

@@ -1,5 +1,5 @@
-// Unit tests for the "a type hidden in a string" encodings: HyperLogLog registers and their sparse
-// and dense forms (model/hyperloglog.hpp), bit arithmetic (model/bitops.hpp).
+// Unit tests for the types hidden in other types: HyperLogLog registers and their sparse and dense
+// forms (model/hyperloglog.hpp), bit arithmetic (model/bitops.hpp), geohash scores (model/geohash.hpp).
 // Reference values marked "redis-server" were read from Redis 7.0 (PFADD then GET / PFDEBUG GETREG).
 #include <gtest/gtest.h>
 
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "model/bitops.hpp"
+#include "model/geohash.hpp"
 #include "model/hyperloglog.hpp"
 #include "model/murmurhash.hpp"
 
@@ -224,6 +225,67 @@ TEST(Bits, OverflowWrapSaturateFail) {
     EXPECT_EQ(u, 255u);
     EXPECT_EQ(bits::check_unsigned(static_cast<uint64_t>(-5), 0, 8, bits::Overflow::wrap, u), 1);  // SET u8 -5
     EXPECT_EQ(u, 251u);
+}
+
+// --- geohash ---------------------------------------------------------------------------------------
+// Reference values from redis-server 7.0: GEOADD Sicily 13.361389 38.115556 Palermo 15.087269
+// 37.502669 Catania, then ZSCORE, GEOHASH, GEOPOS, GEODIST.
+
+TEST(Geohash, ScoreInterleavesLikeRedis) {
+    EXPECT_EQ(geo::score_of(13.361389, 38.115556), 3479099956230698u);
+    EXPECT_EQ(geo::score_of(15.087269, 37.502669), 3479447370796909u);
+    // Longitude bits are the odd ones: moving east changes only odd bits of a step-1 hash.
+    geo::Hash west, east;
+    ASSERT_TRUE(geo::encode({-180, 180}, {-90, 90}, -90, 10, 1, west));
+    ASSERT_TRUE(geo::encode({-180, 180}, {-90, 90}, 90, 10, 1, east));
+    EXPECT_EQ(west.bits, 0b01u);
+    EXPECT_EQ(east.bits, 0b11u);
+    geo::Hash out;
+    EXPECT_FALSE(geo::encode({-180, 180}, {-90, 90}, 181, 0, 26, out));
+}
+
+TEST(Geohash, PositionIsTheCentreOfTheSquare) {
+    auto xy = geo::position_of(3479099956230698.0);
+    EXPECT_DOUBLE_EQ(xy[0], 13.361389338970184);
+    EXPECT_DOUBLE_EQ(xy[1], 38.115556395496299);
+    // Within half a square (about 0.3 m) of the input.
+    EXPECT_NEAR(xy[0], 13.361389, 360.0 / (1 << 26));
+    EXPECT_NEAR(xy[1], 38.115556, 170.1 / (1 << 26));
+}
+
+TEST(Geohash, StringAndDistance) {
+    EXPECT_EQ(geo::geohash_string(3479099956230698.0), "sqc8b49rny0");
+    EXPECT_EQ(geo::geohash_string(3479447370796909.0), "sqdtr74hyu0");
+    auto p = geo::position_of(3479099956230698.0), c = geo::position_of(3479447370796909.0);
+    EXPECT_NEAR(geo::distance(p[0], p[1], c[0], c[1]), 166274.1516, 0.00005);
+    EXPECT_DOUBLE_EQ(geo::distance(p[0], p[1], p[0], p[1]), 0.0);
+    EXPECT_DOUBLE_EQ(geo::distance(0, 0, 0, 1), geo::lat_distance(0, 1));  // same meridian shortcut
+}
+
+TEST(Geohash, SearchAreaCoversTheCircle) {
+    // Every point inside a 100 km circle lies in one of the squares the search scans.
+    geo::Shape shape;
+    shape.lon = 15;
+    shape.lat = 37;
+    shape.radius = 100;
+    shape.conversion = 1000;
+    geo::SearchArea area = geo::search_area(shape);
+    for (int i = 0; i < 2000; ++i) {
+        double lon = 13.5 + 3.0 * (i % 50) / 50, lat = 36 + 2.0 * (i / 50) / 40;
+        double meters;
+        if (!geo::inside(shape, lon, lat, meters)) continue;
+        uint64_t score = geo::score_of(lon, lat);
+        bool covered = false;
+        uint64_t min, max;
+        geo::score_range(area.centre, min, max);
+        covered |= score >= min && score < max;
+        for (const geo::Hash& h : area.neighbours) {
+            if (h.zero()) continue;
+            geo::score_range(h, min, max);
+            covered |= score >= min && score < max;
+        }
+        ASSERT_TRUE(covered) << lon << "," << lat;
+    }
 }
 
 }  // namespace

@@ -2,7 +2,8 @@
 input (up to 1,000,000 elements, sparse and dense), the HYLL strings are byte-for-byte the same, a
 value read with GET from one server loads with SET into the other (both ways) and counts the same,
 and corrupted values are refused as Redis refuses them - with the same replies, never a crash.
-Also: redis-py's pfadd/pfcount/pfmerge, setbit/bitcount/bitfield and geoadd/geosearch calls."""
+Also: redis-py's pfadd/pfcount/pfmerge, setbit/bitcount/bitfield and geoadd/geosearch calls (the
+other replies of those families are compared with redis-server in differential_test.py)."""
 import random
 import unittest
 
@@ -159,6 +160,14 @@ class HyperLogLog(unittest.TestCase):
         self.assertEqual(bf.incrby("u8", "#0", 250).incrby("u8", "#0", 10).execute(), [250, 4])
         bf = m.bitfield("counters", default_overflow="SAT")
         self.assertEqual(bf.incrby("u8", "#1", 300).get("i8", 0).execute(), [255, 4])
+        # places
+        self.assertEqual(m.geoadd("shops", [13.361389, 38.115556, "palermo", 15.087269, 37.502669, "catania"]), 2)
+        self.assertAlmostEqual(m.geodist("shops", "palermo", "catania", unit="km"), 166.2742, places=4)
+        found = m.geosearch("shops", longitude=15, latitude=37, radius=200, unit="km", sort="ASC", withdist=True)
+        self.assertEqual([(name, round(d, 4)) for name, d in found], [(b"catania", 56.4413), (b"palermo", 190.4424)])
+        self.assertEqual(m.geosearch("shops", member="palermo", width=100, height=100, unit="km"), [b"palermo"])
+        self.assertEqual(m.geosearchstore("near", "shops", longitude=15, latitude=37, radius=100, unit="km"), 1)
+        self.assertEqual(m.zrange("near", 0, -1), [b"catania"])
 
 
 if __name__ == "__main__":
