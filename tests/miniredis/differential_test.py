@@ -205,6 +205,10 @@ SCRIPTS = {
         ["GET", "m"], ["PFCOUNT", "m"], ["SET", "s", "abc"], ["PFADD", "s", "x"], ["PFCOUNT", "s"],
         ["LPUSH", "l", "x"], ["PFADD", "l", "x"], ["PFCOUNT", "h", "l"], ["PFMERGE", "l", "h"], ["PFCOUNT"],
         ["PFADD"],
+        # promotion to dense follows hll-sparse-max-bytes, also when changed at run time
+        ["CONFIG", "SET", "hll-sparse-max-bytes", "100"], ["CONFIG", "GET", "hll-sparse-max-bytes"],
+        ["PFADD", "small", *[str(i) for i in range(40)]], ["STRLEN", "small"], ["GET", "small"],
+        ["CONFIG", "SET", "hll-sparse-max-bytes", "3000"],
     ],
     "bitmaps": [
         ["SETBIT", "b", "7", "1"], ["GET", "b"], ["SETBIT", "b", "7", "1"], ["SETBIT", "b", "100", "0"],
