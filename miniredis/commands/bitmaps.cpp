@@ -20,6 +20,7 @@
 // an existing one.
 #include <algorithm>
 #include <bit>
+#include <cstdint>
 #include <vector>
 
 #include "commands/context.hpp"
@@ -45,7 +46,9 @@ std::optional<uint64_t> bit_offset(CommandContext& ctx, size_t i, bool hash = fa
     }
     int64_t offset = *n;
     if (use_hash) offset = static_cast<int64_t>(static_cast<uint64_t>(offset) * width);
-    if (offset < 0 || (offset >> 3) >= ctx.server.config.proto_max_bulk_len) {
+    // Also below 4 GB whatever proto-max-bulk-len says: SmallString sizes are 32-bit.
+    int64_t max_bytes = std::min<int64_t>(ctx.server.config.proto_max_bulk_len, UINT32_MAX - 8);
+    if (offset < 0 || (offset >> 3) >= max_bytes) {
         ctx.reply.error(kBadOffset);
         return std::nullopt;
     }
