@@ -125,8 +125,16 @@ uint64_t score_of(double lon, double lat) {
     return align52(h);
 }
 
+// A score as the 52 bits it should hold. Redis casts the double to uint64_t; for scores no GEOADD
+// wrote (ZADD k -1 m, then GEOPOS) that cast is undefined in C++, so spell out what x86-64 does.
+uint64_t score_bits(double score) {
+    if (score >= 0 && score < 18446744073709551616.0) return static_cast<uint64_t>(score);
+    if (score < 0 && score > -9223372036854775808.0) return static_cast<uint64_t>(static_cast<int64_t>(score));
+    return score < 0 ? 0x8000000000000000ULL : 0;
+}
+
 std::array<double, 2> position_of(double score) {
-    Hash h{static_cast<uint64_t>(score), kStepMax};
+    Hash h{score_bits(score), kStepMax};
     Area a = decode(kLonRange, kLatRange, h);
     double lon = (a.longitude.min + a.longitude.max) / 2;
     double lat = (a.latitude.min + a.latitude.max) / 2;

@@ -342,6 +342,10 @@ SCRIPTS = {
         ["GEOSEARCH", "Sicily", "FROMLONLAT", "15", "37", "BYRADIUS", "0", "km"],
         ["GEOSEARCH", "poles", "FROMLONLAT", "0", "0", "BYRADIUS", "0", "m", "WITHDIST"],
         ["GEOADD", "Sicily", "CH", "CH", "CH"],
+        # scores no GEOADD wrote (negative, huge, fractional) decode as redis-server decodes them
+        ["ZADD", "odd", "-1", "neg", "1e300", "huge", "-1e300", "nhuge", "4503599627370496", "two52", "3.5", "frac"],
+        ["GEOPOS", "odd", "neg", "huge", "nhuge", "two52", "frac"], ["GEOHASH", "odd", "neg", "huge", "nhuge", "frac"],
+        ["GEODIST", "odd", "neg", "huge"], ["GEOSEARCH", "odd", "FROMMEMBER", "neg", "BYRADIUS", "100", "km", "WITHDIST"],
     ],
     "connection": [
         ["PING"], ["PING", "hello"], ["PING", "a", "b"], ["ECHO", "hi"], ["ECHO"], ["NOSUCH", "x", "y"],
