@@ -286,6 +286,13 @@ SCRIPTS = {
         ["ZRANGESTORE", "rs", "a", "0", "1"], ["ZRANGE", "rs", "0", "-1", "WITHSCORES"], ["SINTERCARD", "1", "s"],
         ["ZUNION", "2", "a", "b", "WITHSCORES"], ["ZINTER", "1", "a", "WITHSCORES"],
         ["ZDIFF", "1", "a", "WITHSCORES"], ["ZUNION", "1", "a"],
+        # -0: a small (listpack) sorted set stores it as 0, a large one keeps it - also in results
+        ["ZADD", "big", *[x for i in range(200) for x in (str(i), "m%03d" % i)]], ["ZADD", "big", "-0", "a-neg"],
+        ["ZRANGESTORE", "rs", "big", "0", "-1"], ["ZSCORE", "rs", "a-neg"], ["ZRANGESTORE", "rs2", "big", "(-1", "1", "BYSCORE"],
+        ["ZRANGE", "rs2", "0", "-1", "WITHSCORES"], ["ZUNIONSTORE", "u", "1", "big"], ["ZSCORE", "u", "a-neg"],
+        ["ZINTERSTORE", "u2", "2", "big", "big", "WEIGHTS", "1", "0"], ["ZSCORE", "u2", "a-neg"],
+        ["COPY", "big", "big2"], ["ZSCORE", "big2", "a-neg"], ["ZADD", "tiny", "-0", "x"], ["ZSCORE", "tiny", "x"],
+        ["ZINCRBY", "tiny", "-0", "x"], ["ZUNION", "1", "tiny", "WEIGHTS", "-1", "WITHSCORES"],
     ],
     "geo": [
         ["GEOADD", "Sicily", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"],
