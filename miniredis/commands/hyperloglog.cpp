@@ -96,6 +96,9 @@ void cmd_pfcount(CommandContext& ctx) {
     if (!card) return ctx.reply.error(kInvalidHll);
     hll::store_cache(*hll, *card);
     ctx.modified(key);
+    // The bytes changed, so the AOF must see it too (Redis propagates any command that dirtied the
+    // data set): after a restart, GET returns the same bytes, cache included.
+    ctx.server.propagate(ctx.client.db, ctx.argv);
     ctx.reply.integer(static_cast<int64_t>(*card));
 }
 
