@@ -44,16 +44,18 @@ class HyperLogLog(unittest.TestCase):
         return reply(self.m, *args), reply(self.r, *args)
 
     def add_in_batches(self, key, elements, checkpoints=()):
-        """PFADD `elements` to both servers, 1000 per command; at each checkpoint (element count)
+        """PFADD `elements` to both servers, 5000 per command; at each checkpoint (element count)
         compare PFCOUNT and the raw bytes."""
-        checkpoints = set(checkpoints) | {len(elements)}
+        checkpoints = {c for c in checkpoints if c < len(elements)} | {len(elements)}
+        # Batches end at every checkpoint, so each is compared exactly there.
+        ends = sorted(set(range(5000, len(elements), 5000)) | checkpoints)
         pipes = [c.pipeline(transaction=False) for c in (self.m, self.r)]
-        for start in range(0, len(elements), 1000):
-            batch = elements[start:start + 1000]
+        start = 0
+        for done in ends:
             for p in pipes:
-                p.pfadd(key, *batch)
-            done = start + len(batch)
-            if any(start < c <= done for c in checkpoints):
+                p.pfadd(key, *elements[start:done])
+            start = done
+            if done in checkpoints:
                 for p in pipes:
                     p.execute()
                 mini, real = self.m.pfcount(key), self.r.pfcount(key)
@@ -117,7 +119,7 @@ class HyperLogLog(unittest.TestCase):
         bases = [self.r.get("sparse"), self.r.get("dense")]
         for key in ("sparse", "dense"):
             self.m.set(key, self.r.get(key))
-        for _ in range(400):
+        for _ in range(250):
             value = bytearray(rng.choice(bases))
             for _ in range(rng.randint(1, 4)):
                 kind = rng.random()
