@@ -10,7 +10,7 @@ namespace {
 
 constexpr uint32_t W = kWrite, R = kReadOnly, M = kDenyOom, F = kFast, A = kAdmin, P = kPubSub, B = kBlocking,
                    N = kNoAuth, X = kNoMulti, S = kAllowedWhileSubscribed, Q = kSkipQueue, L = kLoading, T = kStale,
-                   NS = kNoScript;
+                   NS = kNoScript, MK = kMovableKeys;
 
 const CommandSpec kClientSubcommands[] = {
     {"client|id", 2, NS | L | T, cmd_client_id, 0, 0, 0, "connection", "Return this connection's id"},
@@ -80,6 +80,7 @@ const CommandSpec kCommands[] = {
     {"strlen", 2, R | F, cmd_strlen, 1, 1, 1, "string", "Length of a string"},
     {"getrange", 4, R, cmd_getrange, 1, 1, 1, "string", "Substring by byte offsets"},
     {"setrange", 4, W | M, cmd_setrange, 1, 1, 1, "string", "Overwrite part of a string"},
+    {"substr", 4, R, cmd_getrange, 1, 1, 1, "string", "Substring by byte offsets (old name of GETRANGE)"},
     // --- keys
     {"del", -2, W, cmd_del, 1, -1, 1, "generic", "Delete keys"},
     {"unlink", -2, W | F, cmd_del, 1, -1, 1, "generic", "Delete keys (Redis frees in the background)"},
@@ -155,7 +156,7 @@ const CommandSpec kCommands[] = {
     {"sinterstore", -3, W | M, cmd_sinterstore, 1, -1, 1, "set", "Store the intersection"},
     {"sunionstore", -3, W | M, cmd_sunionstore, 1, -1, 1, "set", "Store the union"},
     {"sdiffstore", -3, W | M, cmd_sdiffstore, 1, -1, 1, "set", "Store the difference"},
-    {"sintercard", -3, R, cmd_sintercard, 0, 0, 0, "set", "Size of the intersection [LIMIT n]"},
+    {"sintercard", -3, R | MK, cmd_sintercard, 0, 0, 0, "set", "Size of the intersection [LIMIT n]"},
     {"smove", 4, W | F, cmd_smove, 1, 2, 1, "set", "Move a member to another set"},
     {"sscan", -3, R, cmd_sscan, 1, 1, 1, "set", "Iterate members with a cursor"},
     // --- sorted sets
@@ -183,6 +184,32 @@ const CommandSpec kCommands[] = {
     {"zremrangebylex", 4, W, cmd_zremrangebylex, 1, 1, 1, "sorted-set", "Remove a lex range"},
     {"zscan", -3, R, cmd_zscan, 1, 1, 1, "sorted-set", "Iterate members with a cursor"},
     {"zrandmember", -2, R, cmd_zrandmember, 1, 1, 1, "sorted-set", "Random members [count [WITHSCORES]]"},
+    {"zunionstore", -4, W | M | MK, cmd_zunionstore, 1, 1, 1, "sorted-set", "Store the union [WEIGHTS] [AGGREGATE]"},
+    {"zinterstore", -4, W | M | MK, cmd_zinterstore, 1, 1, 1, "sorted-set", "Store the intersection"},
+    {"zdiffstore", -4, W | M | MK, cmd_zdiffstore, 1, 1, 1, "sorted-set", "Store the first minus the others"},
+    {"zunion", -3, R | MK, cmd_zunion, 0, 0, 0, "sorted-set", "Union [WEIGHTS] [AGGREGATE] [WITHSCORES]"},
+    {"zinter", -3, R | MK, cmd_zinter, 0, 0, 0, "sorted-set", "Intersection [WEIGHTS] [AGGREGATE] [WITHSCORES]"},
+    {"zdiff", -3, R | MK, cmd_zdiff, 0, 0, 0, "sorted-set", "The first minus the others [WITHSCORES]"},
+    {"zintercard", -3, R | MK, cmd_zintercard, 0, 0, 0, "sorted-set", "Size of the intersection [LIMIT n]"},
+    // --- bitmaps (strings read bit by bit: model/bitops.hpp)
+    {"setbit", 4, W | M, cmd_setbit, 1, 1, 1, "bitmap", "Set or clear one bit; replies the old bit"},
+    {"getbit", 3, R | F, cmd_getbit, 1, 1, 1, "bitmap", "One bit (0 past the end)"},
+    {"bitcount", -2, R, cmd_bitcount, 1, 1, 1, "bitmap", "Set bits [start end [BYTE|BIT]]"},
+    {"bitpos", -3, R, cmd_bitpos, 1, 1, 1, "bitmap", "First bit set or clear [start [end [BYTE|BIT]]]"},
+    {"bitop", -4, W | M, cmd_bitop, 2, -1, 1, "bitmap", "AND/OR/XOR/NOT strings into a destination"},
+    {"bitfield", -2, W | M, cmd_bitfield, 1, 1, 1, "bitmap", "Integers of any width at any bit offset"},
+    {"bitfield_ro", -2, R | F, cmd_bitfield_ro, 1, 1, 1, "bitmap", "BITFIELD with GET only"},
+    // --- geo (sorted sets scored by geohash: model/geohash.hpp)
+    {"geoadd", -5, W | M, cmd_geoadd, 1, 1, 1, "geo", "Add places [NX|XX] [CH] lon lat member ..."},
+    {"geopos", -2, R, cmd_geopos, 1, 1, 1, "geo", "Coordinates of members"},
+    {"geodist", -4, R, cmd_geodist, 1, 1, 1, "geo", "Distance between two members [M|KM|FT|MI]"},
+    {"geohash", -2, R, cmd_geohash, 1, 1, 1, "geo", "Standard geohash strings of members"},
+    {"geosearch", -7, R, cmd_geosearch, 1, 1, 1, "geo", "Members within a radius or box"},
+    {"geosearchstore", -8, W | M, cmd_geosearchstore, 1, 2, 1, "geo", "Store a GEOSEARCH result [STOREDIST]"},
+    // --- hyperloglog (strings underneath: model/hyperloglog.hpp)
+    {"pfadd", -2, W | M | F, cmd_pfadd, 1, 1, 1, "hyperloglog", "Add elements to a distinct counter"},
+    {"pfcount", -2, R, cmd_pfcount, 1, -1, 1, "hyperloglog", "Estimated distinct elements (union of keys)"},
+    {"pfmerge", -2, W | M, cmd_pfmerge, 1, -1, 1, "hyperloglog", "Store the union of distinct counters"},
     // --- pub/sub
     {"subscribe", -2, P | NS | L | T | S, cmd_subscribe, 0, 0, 0, "pubsub", "Listen to channels"},
     {"psubscribe", -2, P | NS | L | T | S, cmd_psubscribe, 0, 0, 0, "pubsub", "Listen to channel patterns"},

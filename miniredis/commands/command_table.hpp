@@ -35,6 +35,7 @@ enum CommandFlag : uint32_t {
     kAllowedWhileSubscribed = 1 << 12,  // RESP2 subscriber may run it (PING, (P)(UN)SUBSCRIBE, QUIT, RESET)
     kSkipQueue = 1 << 13,               // runs at once even inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET)
     kMayReplicate = 1 << 14,
+    kMovableKeys = 1 << 15,  // keys found by parsing (ZUNION's numkeys), not by first/last/step
 };
 
 struct CommandSpec {

@@ -163,6 +163,37 @@ void cmd_zremrangebylex(CommandContext&);
 void cmd_zscan(CommandContext&);
 void cmd_zrandmember(CommandContext&);
 
+// bitmaps.cpp
+void cmd_setbit(CommandContext&);
+void cmd_getbit(CommandContext&);
+void cmd_bitcount(CommandContext&);
+void cmd_bitpos(CommandContext&);
+void cmd_bitop(CommandContext&);
+void cmd_bitfield(CommandContext&);
+void cmd_bitfield_ro(CommandContext&);
+
+// geo.cpp
+void cmd_geoadd(CommandContext&);
+void cmd_geopos(CommandContext&);
+void cmd_geodist(CommandContext&);
+void cmd_geohash(CommandContext&);
+void cmd_geosearch(CommandContext&);
+void cmd_geosearchstore(CommandContext&);
+
+// hyperloglog.cpp
+void cmd_pfadd(CommandContext&);
+void cmd_pfcount(CommandContext&);
+void cmd_pfmerge(CommandContext&);
+
+// zset_algebra.cpp
+void cmd_zunionstore(CommandContext&);
+void cmd_zinterstore(CommandContext&);
+void cmd_zdiffstore(CommandContext&);
+void cmd_zunion(CommandContext&);
+void cmd_zinter(CommandContext&);
+void cmd_zdiff(CommandContext&);
+void cmd_zintercard(CommandContext&);
+
 // pubsub_cmds.cpp
 void cmd_subscribe(CommandContext&);
 void cmd_psubscribe(CommandContext&);

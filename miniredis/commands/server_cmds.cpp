@@ -65,7 +65,7 @@ static std::vector<std::string_view> flag_names(uint32_t flags) {
         {kWrite, "write"},     {kReadOnly, "readonly"},      {kDenyOom, "denyoom"},   {kAdmin, "admin"},
         {kPubSub, "pubsub"},   {kNoScript, "noscript"},      {kBlocking, "blocking"}, {kLoading, "loading"},
         {kStale, "stale"},     {kSkipQueue, "skip_monitor"}, {kFast, "fast"},         {kNoAuth, "no_auth"},
-        {kNoMulti, "no_multi"}};
+        {kNoMulti, "no_multi"}, {kMovableKeys, "movablekeys"}};
     std::vector<std::string_view> out;
     for (const Name& n : kNames)
         if (flags & n.flag) out.push_back(n.name);

@@ -187,6 +187,7 @@ void zrange_generic(CommandContext& ctx, size_t first, RangeKind kind, bool reve
 
     // ZRANGESTORE dst src ...: the result becomes a new sorted set (or deletes dst when empty).
     auto result = Value::of<ZSet>();
+    result.zset()->set_listpack(nodes.size() <= ZSet::kListpackMaxEntries);  // Redis sizes it up front
     for (const ZSet::Node* n : nodes) result.zset()->set(n->member, n->score);
     bool existed = ctx.db().find(store_key) != nullptr;
     if (nodes.empty()) {

@@ -40,6 +40,8 @@ constexpr mb::OptionSpec kOptions[] = {
     {"proto-max-bulk-len", "512mb", "largest bulk string a client may send", OptionKind::bytes, 1024 * 1024, INT64_MAX},
     {"client-output-buffer-limit", "normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60",
      "unsent reply bytes a client may hold: '<normal|replica|pubsub> <hard> <soft> <soft-seconds>' ..."},
+    {"hll-sparse-max-bytes", "3000", "largest sparse HyperLogLog before it turns dense (12 KB)", OptionKind::bytes, 0,
+     INT64_MAX},
     {"trace", "no", "log one line per command showing its path through the server", OptionKind::boolean},
     // Not a redis.conf directive: redis-check-aof --fix, built in (storage/repair.hpp).
     {"repair", "no", "check the AOF and snapshot, cut a corrupt AOF at its first bad byte (keeping <file>.corrupt), exit",
@@ -130,6 +132,7 @@ void Config::refresh() {
                                                      : EvictionPolicy::noeviction;
     maxmemory_samples = static_cast<int>(options.integer("maxmemory-samples"));
     proto_max_bulk_len = options.integer("proto-max-bulk-len");
+    hll_sparse_max_bytes = options.integer("hll-sparse-max-bytes");
     auto_aof_rewrite_percentage = options.integer("auto-aof-rewrite-percentage");
     auto_aof_rewrite_min_size = options.integer("auto-aof-rewrite-min-size");
     aof_load_truncated = options.boolean("aof-load-truncated");

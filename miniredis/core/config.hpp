@@ -51,6 +51,7 @@ struct Config {
     EvictionPolicy maxmemory_policy = EvictionPolicy::noeviction;
     int maxmemory_samples = 5;
     int64_t proto_max_bulk_len = 512LL * 1024 * 1024;
+    int64_t hll_sparse_max_bytes = 3000;  // a sparse HyperLogLog longer than this turns dense
     int64_t auto_aof_rewrite_percentage = 100;
     int64_t auto_aof_rewrite_min_size = 64LL * 1024 * 1024;
     bool aof_load_truncated = true;

@@ -41,6 +41,7 @@ Value clone(Value& value) {
         }
         case Type::zset: {
             auto copy = Value::of<ZSet>();
+            copy.zset()->set_listpack(value.zset()->listpack());  // same encoding, same -0 rule
             for (auto* n = value.zset()->first(); n; n = n->next()) copy.zset()->set(n->member, n->score);
             return copy;
         }

@@ -75,7 +75,15 @@ std::optional<double> ZSet::score(std::string_view member) const {
 // the skiplist (O(log n)). The dict's key is a view into the node, so re-inserting a node means
 // re-pointing the dict entry at the new node's bytes.
 bool ZSet::set(std::string_view member, double score) {
-    if (auto* e = dict_.find(member)) {
+    auto* e = dict_.find(member);
+    if (listpack_) {
+        // Redis' small-zset encoding ends for good at the 129th member or one over 64 bytes.
+        if (!e && (member.size() > kListpackMaxValue || length_ + 1 > kListpackMaxEntries))
+            listpack_ = false;
+        else if (score == 0)
+            score = 0.0;  // a listpack keeps scores as text, and -0 reads back as 0
+    }
+    if (e) {
         Node* node = e->value;
         if (node->score == score) return false;
         // Still in order at the same place? Then just change the score, no relinking.

@@ -93,6 +93,13 @@ public:
 
     // Rank of a node (0-based), walking from the head: ZCOUNT = rank(last) - rank(first) + 1.
     size_t rank_of(const Node* node) const;
+    // Redis keeps a small sorted set as a listpack (scores as text) until it grows past 128
+    // members or gets one over 64 bytes. We keep the skiplist always, but copy the one visible
+    // trace of that encoding: a score of -0 stored while "small" reads back as 0.
+    static constexpr size_t kListpackMaxEntries = 128, kListpackMaxValue = 64;
+    bool listpack() const { return listpack_; }
+    void set_listpack(bool on) { listpack_ = on; }
+
     // The member -> node hash (ZSCAN iterates it with a cursor, like any Dict).
     const Dict<std::string_view, Node*>& members() const { return dict_; }
 
@@ -109,6 +116,7 @@ private:
     Node* tail_ = nullptr;
     size_t length_ = 0;
     int level_ = 1;
+    bool listpack_ = true;  // see listpack() above
     uint64_t random_state_;
     Dict<std::string_view, Node*> dict_;  // member (pointing into the node) -> node
 };

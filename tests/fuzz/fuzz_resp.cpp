@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "../miniredis/harness.hpp"
-#include "commands/server_state.hpp"
+#include "core/server_state.hpp"
 #include "fuzz_check.hpp"
 #include "log.hpp"
 #include "protocol/resp_parser.hpp"
