@@ -121,7 +121,7 @@ def critical_workflow(rabbit, steps, window=64):
     conn = pika.BlockingConnection(pika.ConnectionParameters(host=rabbit.host, port=rabbit.port))
     ch = conn.channel()
     done, order, duplicates, deliveries = set(), [], 0, 0
-    for method, props, body in ch.consume("workflow", inactivity_timeout=1):
+    for method, props, body in ch.consume("workflow", inactivity_timeout=2):
         if method is None:
             break
         deliveries += 1
