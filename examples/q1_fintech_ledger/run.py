@@ -117,7 +117,8 @@ def produce_transactions(bootstrap, topic, producers, per_producer, accounts, cr
               f" and {CLIENT_LOG.refused} 'Connection refused' lines (kept off the terminal)\n"
               "  (its hint 'broker might require SASL authentication' is a guess for any connection closed"
               " without a word: here the broker had simply died)")
-        expect(CLIENT_LOG.disconnected + CLIENT_LOG.refused > 0, "the producers noticed the broker go away and reconnected")
+        expect(CLIENT_LOG.disconnected + CLIENT_LOG.refused > 0,
+               "the producers noticed the broker go away and reconnected")
         expect(killed_at < producers * per_producer, "the broker was killed while transactions were in flight")
     return acknowledged
 

@@ -1,7 +1,8 @@
 """Q4 - an activity stream on Kafka: high-volume user events; a consumer group grows from one member
 to three and the partitions are rebalanced between them; lag is sampled all along and explained;
 one member is killed (kill -9) mid-stream and its partitions move to the others, which resume at
-its committed offsets; nothing is lost and each user's events stay in order; then a stream processor (examples/stream_processing) turns the same events
+its committed offsets; nothing is lost and each user's events stay in order; then a stream
+processor (examples/stream_processing) turns the same events
 into analytics: each user's actions per 10 seconds of event time, and the busiest users.
 Producer: kafka-python; consumers: confluent-kafka (librdkafka) - both speak to the same broker.
 Runs against minikafka by default; `--broker HOST:PORT` for a Kafka cluster."""
@@ -63,7 +64,7 @@ class Member(threading.Thread):
                 continue
             event = json.loads(msg.value())
             if "user" not in event:
-                continue  # a watermark record for the stream processor of step 4
+                continue  # a watermark record for the stream processor of step 5
             self.first_offset.setdefault(msg.partition(), msg.offset())
             with self.lock:
                 self.processed.append((event["user"], event["seq"], msg.partition(), self.name))
