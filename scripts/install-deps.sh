@@ -13,7 +13,7 @@ packages=(
   clang libclang-rt-dev
   # real clients and real brokers (integration tests, differential tests, benchmarks)
   redis-tools redis-server python3-redis libhiredis-dev
-  rabbitmq-server python3-pika python3-kombu python3-celery amqp-tools librabbitmq-dev
+  rabbitmq-server python3-pika python3-kombu python3-amqp python3-celery amqp-tools librabbitmq-dev
   kcat librdkafka-dev python3-kafka python3-confluent-kafka python3-snappy python3-lz4 python3-zstandard
   curl procps iproute2
 )

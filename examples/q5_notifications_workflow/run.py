@@ -5,11 +5,13 @@ runs the very same client code against rabbitmq-server + redis-server."""
 import argparse
 import json
 import os
+import socket
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import amqp  # noqa: E402  (python3-amqp, the client under kombu: asynchronous confirms)
 import pika  # noqa: E402  (python3-pika)
 import redis  # noqa: E402  (python3-redis)
 
@@ -24,53 +26,127 @@ def expect(condition, what):
         failures.append(what)
 
 
-def open_workflow_channel(rabbit):
-    conn = pika.BlockingConnection(pika.ConnectionParameters(host=rabbit.host, port=rabbit.port,
-                                                             connection_attempts=50, retry_delay=0.2))
-    ch = conn.channel()
-    ch.queue_declare("workflow", durable=True)  # durable queue + persistent messages = on disk
-    ch.confirm_delivery()
-    return conn, ch
+class WindowedPublisher:
+    """A publisher with many confirms outstanding at once - a window, not one round trip per
+    message - which is how a fast publisher works, and why a crash catches some publishes in
+    flight. py-amqp (kombu's client) hands each basic.ack / basic.nack to a callback.
 
+        publish(seq) -> unconfirmed[tag] = seq      basic.ack(tag, multiple) -> confirmed.add(seq)
+        the broker dies -> whatever is still in `unconfirmed` must be sent again"""
 
-def critical_workflow(rabbit, steps):
-    print(f"\n1. {steps} workflow steps, persistent + confirmed, with a kill -9 of the broker halfway")
-    confirmed = []
-    conn, ch = open_workflow_channel(rabbit)
-    ch.queue_purge("workflow")
-    seq = 0
-    crashed = False
-    while seq < steps:
-        if seq == steps // 2 and not crashed and rabbit.can_crash:
-            rabbit.kill9()  # the broker dies; nothing confirmed may be lost
-            crashed = True
-            rabbit.start()
+    def __init__(self, rabbit):
+        self.rabbit = rabbit
+        self.confirmed = set()
+        self.sent = 0
+        self.connect()
+
+    def connect(self):
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.conn = amqp.Connection(f"{self.rabbit.host}:{self.rabbit.port}", connect_timeout=2)
+                self.conn.connect()
+                break
+            except (OSError, amqp.exceptions.AMQPError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        self.ch = self.conn.channel()
+        self.ch.queue_declare("workflow", durable=True, auto_delete=False)  # durable + persistent = on disk
+        self.ch.confirm_select()
+        self.ch.events["basic_ack"].add(self.on_ack)
+        self.ch.events["basic_nack"].add(self.on_nack)
+        self.next_tag = 1  # confirm mode numbers this channel's publishes 1, 2, 3, ...
+        self.unconfirmed = {}  # delivery tag -> seq
+        self.nacked = []
+
+    def publish(self, seq):
+        body = json.dumps({"order": seq // 3, "step": seq % 3, "seq": seq})
+        # message_id is what makes the consumer idempotent: a resend carries the same id.
+        self.ch.basic_publish(amqp.Message(body, delivery_mode=2, message_id=f"step-{seq}"), "", "workflow")
+        self.unconfirmed[self.next_tag] = seq
+        self.next_tag += 1
+        self.sent += 1
+
+    def _settle(self, tag, multiple):
+        tags = [t for t in self.unconfirmed if t <= tag] if multiple else [tag]
+        return [self.unconfirmed.pop(t) for t in tags if t in self.unconfirmed]
+
+    def on_ack(self, tag, multiple):
+        self.confirmed.update(self._settle(tag, multiple))
+
+    def on_nack(self, tag, multiple):
+        self.nacked += self._settle(tag, multiple)  # the broker refused: send again
+
+    def pump(self, timeout=0.05):
         try:
-            ch.basic_publish("", "workflow", json.dumps({"order": seq // 3, "step": seq % 3, "seq": seq}),
-                             pika.BasicProperties(delivery_mode=2))
-            confirmed.append(seq)  # basic_publish returned: the broker confirmed it (fsynced)
-            seq += 1
-        except (pika.exceptions.AMQPError, OSError):
-            # Not confirmed: the publisher does not know whether the broker has it, so it sends it
-            # again after reconnecting (at-least-once; the consumer tolerates a duplicate).
-            conn, ch = open_workflow_channel(rabbit)
-    conn.close()
-    if crashed:
-        print(f"  broker killed after {steps // 2} confirmed steps and restarted")
+            self.conn.drain_events(timeout=timeout)
+        except socket.timeout:
+            pass
 
-    conn, ch = open_workflow_channel(rabbit)
-    seen = []
-    for method, _, body in ch.consume("workflow", inactivity_timeout=2):
+
+def critical_workflow(rabbit, steps, window=64):
+    print(f"\n1. {steps} workflow steps, persistent + confirmed, up to {window} confirms outstanding;"
+          f" kill -9 of the broker with publishes in flight")
+    pub = WindowedPublisher(rabbit)
+    pub.ch.queue_purge("workflow")
+    todo = list(range(steps))
+    crash = None
+    while todo or pub.unconfirmed or pub.nacked:
+        todo[:0], pub.nacked = sorted(pub.nacked), []
+        while todo and len(pub.unconfirmed) < window:
+            pub.publish(todo.pop(0))
+        if crash is None and rabbit.can_crash and len(pub.confirmed) >= steps // 2:
+            time.sleep(0.0005)  # let the broker read (and journal) part of the window...
+            crash = {"confirmed": len(pub.confirmed), "in_flight": sorted(pub.unconfirmed.values())}
+            rabbit.kill9()  # ...and die before it confirms the rest: no flush, no goodbye
+            print(f"  broker killed: {crash['confirmed']} steps confirmed,"
+                  f" {len(crash['in_flight'])} published but not yet confirmed")
+            rabbit.start()
+            # Unconfirmed means "don't know": the broker may or may not have written it. The only
+            # safe move is to send it again (at-least-once) - and let the consumer spot duplicates.
+            todo[:0] = crash["in_flight"]
+            pub.connect()
+            print(f"  restarted; the publisher resends the {len(crash['in_flight'])} unconfirmed steps")
+            continue
+        try:
+            pub.pump()
+        except (OSError, amqp.exceptions.AMQPError):  # a lost connection we did not cause
+            todo[:0] = sorted(pub.unconfirmed.values())
+            pub.connect()
+    pub.conn.close()
+
+    # The consumer: idempotent by message id. A step it has already done is acknowledged and
+    # skipped - it is a duplicate from the resend, not new work.
+    conn = pika.BlockingConnection(pika.ConnectionParameters(host=rabbit.host, port=rabbit.port))
+    ch = conn.channel()
+    done, order, duplicates, deliveries = set(), [], 0, 0
+    for method, props, body in ch.consume("workflow", inactivity_timeout=2):
         if method is None:
             break
-        seen.append(json.loads(body)["seq"])
+        deliveries += 1
+        if props.message_id in done:
+            duplicates += 1
+        else:
+            done.add(props.message_id)
+            order.append(json.loads(body)["seq"])
         ch.basic_ack(method.delivery_tag)
     conn.close()
-    missing = sorted(set(confirmed) - set(seen))
-    print(f"  confirmed {len(confirmed)}, delivered {len(seen)} ({len(seen) - len(set(seen))} duplicates),"
-          f" missing {len(missing)}")
-    expect(not missing, "every confirmed workflow step was delivered after the crash")
-    expect(seen == sorted(seen), "steps came out in the order they were confirmed")
+    lost = sorted(s for s in pub.confirmed if f"step-{s}" not in done)
+    resent = len(crash["in_flight"]) if crash else 0
+    print(f"  published {steps} steps in {pub.sent} publishes; confirmed before the kill"
+          f" {crash['confirmed'] if crash else '-'}; resent {resent}; confirmed in the end {len(pub.confirmed)}")
+    print(f"  consumer: {deliveries} deliveries, {duplicates} duplicates seen and skipped,"
+          f" {len(done)} distinct steps processed, lost {len(lost)}")
+    if crash:
+        print(f"  the {duplicates} duplicates are resent steps the broker had already written before it"
+              f" died - it just never got to confirm them; the other {resent - duplicates} had not reached it")
+        expect(resent > 0, "the kill caught publishes in flight (unconfirmed), and they were resent")
+    expect(len(pub.confirmed) == steps, "every step was confirmed in the end")
+    expect(not lost, "nothing confirmed was lost")
+    expect(len(done) == steps and deliveries == steps + duplicates,
+           "each step processed exactly once: the consumer skipped every duplicate by message id")
+    expect(order == sorted(order), "first deliveries came in publish order")
 
 
 def notifications(redis_broker, count):

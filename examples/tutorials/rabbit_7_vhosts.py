@@ -4,7 +4,7 @@ vhosts it has permissions on. Vhosts are created through the management HTTP API
 Usage: rabbit_7_vhosts.py [HOST:PORT [ADMIN_HOST:ADMIN_PORT]]   (or RABBITMQ_ADDR, RABBITMQ_ADMIN;
 defaults 127.0.0.1:5672 and 127.0.0.1:15672; minirabbit needs --admin-port, RabbitMQ the
 rabbitmq_management plugin)
-READ NEXT: minirabbit/model/vhost.hpp, minirabbit/model/users.cpp, then docs/minikafka/."""
+READ NEXT: minirabbit/model/vhost.hpp, minirabbit/model/users.cpp, then rabbit_8_dead_letters.py."""
 import base64, json, os, sys, urllib.request, uuid
 import pika
 from pika.exceptions import ChannelClosedByBroker
