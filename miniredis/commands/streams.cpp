@@ -67,6 +67,10 @@ std::optional<StreamID> range_id(CommandContext& ctx, std::string_view text, boo
     bool exclusive = text.size() > 1 && text[0] == '(';
     if (exclusive) text.remove_prefix(1);
     std::optional<StreamID> id;
+    if (exclusive && (text == "-" || text == "+")) {
+        ctx.reply.error(kInvalidId);
+        return std::nullopt;
+    }
     if (text == "-")
         id = StreamID{0, 0};
     else if (text == "+")
@@ -411,8 +415,6 @@ void cmd_xsetid(CommandContext& ctx) {
     if (!v) return ctx.reply.error(errors::kNoSuchKey);
     Stream* s = stream_of(ctx, v, ok);
     if (!ok) return;
-    if (*id < s->max_deleted_id)
-        return ctx.reply.error("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id");
     if (s->length() > 0) {
         if (*id < s->last_entry_id())
             return ctx.reply.error("ERR The ID specified in XSETID is smaller than the target stream top item");
@@ -420,6 +422,8 @@ void cmd_xsetid(CommandContext& ctx) {
             return ctx.reply.error(
                 "ERR The entries_added specified in XSETID is smaller than the target stream length");
     }
+    if (*id < s->max_deleted_id)
+        return ctx.reply.error("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id");
     s->last_id = *id;
     if (entries_added != -1) s->entries_added = static_cast<uint64_t>(entries_added);
     if (!max_deleted.is_zero()) s->max_deleted_id = max_deleted;
@@ -484,16 +488,17 @@ void deliver_history(ServerState& server, int db, Reply& reply, std::string_view
         for (auto it = consumer.pending.lower_bound(*start); it != consumer.pending.end(); ++it) {
             if (count > 0 && n == static_cast<uint64_t>(count)) break;
             bool found = s.lookup(*it, [&](const StreamEntryView& e) { reply_entry(reply, e); });
-            if (!found) {
+            ++n;
+            if (!found) {  // deleted since: shown, but not delivered again
                 reply.array(2);
                 reply_id(reply, *it);
                 reply.null_array();
+                continue;
             }
             PendingEntry& p = group.pel[*it];
             p.delivery_time = now;
             ++p.delivery_count;
             propagate_xclaim(server, db, key, group_name, group, *it, p);
-            ++n;
         }
     }
     reply.array_at(mark, n);
@@ -531,8 +536,8 @@ void read_generic(CommandContext& ctx, bool xreadgroup) {
             size_t n = ctx.argc() - a.streams_at;
             if (n % 2 != 0)
                 return ctx.reply.error(fmt::format(
-                    "ERR Unbalanced '{}' list of streams: for each stream key an ID or '{}' must be specified.",
-                    xreadgroup ? "xreadgroup" : "xread", xreadgroup ? '>' : '$'));
+                    "ERR Unbalanced {} list of streams: for each stream key an ID or '{}' must be specified.",
+                    xreadgroup ? "XREADGROUP" : "XREAD", xreadgroup ? '>' : '$'));
             a.streams = n / 2;
             break;
         } else if (equals_ignore_case(o, "GROUP") && more >= 2) {
@@ -719,7 +724,7 @@ void cmd_xgroup(CommandContext& ctx) {
             "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
             "    Set the current group ID and entries_read counter.",
             "HELP",
-            "    Print this help.",
+            "    Prints this help.",
         };
         ctx.reply.array(std::size(lines));
         for (const char* l : lines) ctx.reply.simple(l);
@@ -1245,7 +1250,7 @@ void cmd_xinfo(CommandContext& ctx) {
             "STREAM <key> [FULL [COUNT <count>]",
             "    Show information about the stream.",
             "HELP",
-            "    Print this help.",
+            "    Prints this help.",
         };
         ctx.reply.array(std::size(lines));
         for (const char* l : lines) ctx.reply.simple(l);
@@ -1256,7 +1261,9 @@ void cmd_xinfo(CommandContext& ctx) {
     bool full = false;
     int64_t count = 10;
     if (is_stream && ctx.argc() > 3) {
-        if (!equals_ignore_case(ctx.arg(3), "FULL") || (ctx.argc() != 4 && ctx.argc() != 6)) return ctx.syntax_error();
+        if (!equals_ignore_case(ctx.arg(3), "FULL") || (ctx.argc() != 4 && ctx.argc() != 6))
+            return ctx.reply.error(fmt::format(
+                "ERR unknown subcommand or wrong number of arguments for '{}'. Try XINFO HELP.", sub));
         full = true;
         if (ctx.argc() == 6) {
             if (!equals_ignore_case(ctx.arg(4), "COUNT")) return ctx.syntax_error();
