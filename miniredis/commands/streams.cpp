@@ -33,7 +33,11 @@ constexpr std::string_view kInvalidId = "ERR Invalid stream ID specified as stre
 
 // --- small helpers -----------------------------------------------------------------------
 
-void reply_id(Reply& r, StreamID id) { r.bulk(fmt::format("{}-{}", id.ms, id.seq)); }
+void reply_id(Reply& r, StreamID id) {
+    char buffer[48];
+    auto end = fmt::format_to_n(buffer, sizeof buffer, "{}-{}", id.ms, id.seq).out;
+    r.bulk(std::string_view(buffer, static_cast<size_t>(end - buffer)));
+}
 
 void reply_entry(Reply& r, const StreamEntryView& e) {
     r.array(2);
@@ -103,6 +107,7 @@ std::optional<int64_t> ll_arg(CommandContext& ctx, std::string_view text,
 // PEL entry exactly (Redis' streamPropagateXCLAIM).
 void propagate_xclaim(ServerState& server, int db, std::string_view key, std::string_view group_name,
                       const ConsumerGroup& group, StreamID id, const PendingEntry& p) {
+    if (server.env.loading || !server.aof_enabled()) return;  // nobody to tell: skip the strings
     std::string args[] = {"XCLAIM",        std::string(key),
                           std::string(group_name), p.consumer ? p.consumer->name : std::string(),
                           "0",             id.str(),
@@ -116,6 +121,7 @@ void propagate_xclaim(ServerState& server, int db, std::string_view key, std::st
 
 void propagate_group_id(ServerState& server, int db, std::string_view key, std::string_view group_name,
                         const ConsumerGroup& group) {
+    if (server.env.loading || !server.aof_enabled()) return;
     std::string args[] = {"XGROUP", "SETID", std::string(key), std::string(group_name), group.last_id.str(),
                           "ENTRIESREAD", std::to_string(group.entries_read)};
     std::vector<std::string_view> views(std::begin(args), std::end(args));
@@ -294,10 +300,13 @@ void cmd_xadd(CommandContext& ctx) {
     }
     s->append(id, ctx.argv.subspan(fields_at));
     ctx.modified(key);
-    std::vector<std::string> args(ctx.argv.begin(), ctx.argv.end());
-    args[id_at] = id.str();  // the AOF gets the concrete ID
-    if (t.strategy != TrimArgs::none && apply_trim(*s, t) > 0) rewrite_trim(ctx, *s, t, args);
-    ctx.rewritten = std::move(args);
+    size_t trimmed = t.strategy != TrimArgs::none ? apply_trim(*s, t) : 0;
+    if (ctx.server.aof_enabled()) {
+        std::vector<std::string> args(ctx.argv.begin(), ctx.argv.end());
+        args[id_at] = id.str();  // the AOF gets the concrete ID
+        if (trimmed) rewrite_trim(ctx, *s, t, args);
+        ctx.rewritten = std::move(args);
+    }
     reply_id(ctx.reply, id);
 }
 
@@ -775,11 +784,8 @@ void cmd_xgroup(CommandContext& ctx) {
             if (!parsed) return;
             id = *parsed;
         }
-        if (!s) s = ctx.db().set(key, Value::of<Stream>()).stream();
-        if (s->group(group_name)) {
-            ctx.modified(key);  // MKSTREAM may have created the key
-            return ctx.reply.error("BUSYGROUP Consumer Group name already exists");
-        }
+        if (s && s->group(group_name)) return ctx.reply.error("BUSYGROUP Consumer Group name already exists");
+        if (!s) s = ctx.db().set(key, Value::of<Stream>()).stream();  // MKSTREAM
         auto g = std::make_unique<ConsumerGroup>();
         g->last_id = id;
         g->entries_read = entries_read;

@@ -109,6 +109,7 @@ void Stream::append(StreamID id, std::span<const std::string_view> fv) {
     }
     const StreamID& key = last->first;
     uint64_t dms = id.ms - key.ms;
+    b.last_offset = b.data.size();
     b.data.push_back(static_cast<char>(same ? kSameFields : 0));
     put_varint(b.data, dms);
     put_varint(b.data, dms == 0 ? id.seq - key.seq : id.seq);
@@ -266,7 +267,12 @@ StreamID Stream::first_id() const {
     return first;
 }
 
+// Every XREAD/XREADGROUP asks "is there anything newer than X?": answered from the last block's
+// bookkeeping unless its newest entry was deleted.
 StreamID Stream::last_entry_id() const {
+    if (blocks_.empty()) return {};
+    const Block& newest = blocks_.rbegin()->second;
+    if (!(static_cast<uint8_t>(newest.data[newest.last_offset]) & kDeleted)) return newest.last;
     StreamID last;
     range({0, 0}, StreamID::max(), true, [&](const StreamEntryView& e) {
         last = e.id;

@@ -103,6 +103,7 @@ private:
         uint32_t live = 0;
         size_t master_count = 0;  // number of master fields
         size_t entries_offset = 0;  // where the first entry starts
+        size_t last_offset = 0;     // where the last entry starts (is the newest entry deleted?)
     };
     using Blocks = std::map<StreamID, Block>;
 
