@@ -39,8 +39,8 @@ void pop_list_reply(ServerState& server, int db, Reply& reply, std::string_view 
 }
 
 // Pops from a sorted set. `mpop`: [key, [[member, score]...]]; else BZPOPMIN's [key, member, score].
-void pop_zset_reply(ServerState& server, int db, Reply& reply, std::string_view key, ZSet& z, bool max,
-                    int64_t count, bool mpop) {
+void pop_zset_reply(ServerState& server, int db, Reply& reply, std::string_view key, ZSet& z, bool max, int64_t count,
+                    bool mpop) {
     size_t n = std::min<size_t>(static_cast<size_t>(count), z.size());
     std::vector<std::string> zrem = {"ZREM", std::string(key)};
     if (mpop) {

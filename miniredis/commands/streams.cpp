@@ -108,13 +108,20 @@ std::optional<int64_t> ll_arg(CommandContext& ctx, std::string_view text,
 void propagate_xclaim(ServerState& server, int db, std::string_view key, std::string_view group_name,
                       const ConsumerGroup& group, StreamID id, const PendingEntry& p) {
     if (server.env.loading || !server.aof_enabled()) return;  // nobody to tell: skip the strings
-    std::string args[] = {"XCLAIM",        std::string(key),
-                          std::string(group_name), p.consumer ? p.consumer->name : std::string(),
-                          "0",             id.str(),
-                          "TIME",          std::to_string(p.delivery_time),
-                          "RETRYCOUNT",    std::to_string(p.delivery_count),
-                          "FORCE",         "JUSTID",
-                          "LASTID",        group.last_id.str()};
+    std::string args[] = {"XCLAIM",
+                          std::string(key),
+                          std::string(group_name),
+                          p.consumer ? p.consumer->name : std::string(),
+                          "0",
+                          id.str(),
+                          "TIME",
+                          std::to_string(p.delivery_time),
+                          "RETRYCOUNT",
+                          std::to_string(p.delivery_count),
+                          "FORCE",
+                          "JUSTID",
+                          "LASTID",
+                          group.last_id.str()};
     std::vector<std::string_view> views(std::begin(args), std::end(args));
     server.propagate(db, views);
 }
@@ -122,8 +129,13 @@ void propagate_xclaim(ServerState& server, int db, std::string_view key, std::st
 void propagate_group_id(ServerState& server, int db, std::string_view key, std::string_view group_name,
                         const ConsumerGroup& group) {
     if (server.env.loading || !server.aof_enabled()) return;
-    std::string args[] = {"XGROUP", "SETID", std::string(key), std::string(group_name), group.last_id.str(),
-                          "ENTRIESREAD", std::to_string(group.entries_read)};
+    std::string args[] = {"XGROUP",
+                          "SETID",
+                          std::string(key),
+                          std::string(group_name),
+                          group.last_id.str(),
+                          "ENTRIESREAD",
+                          std::to_string(group.entries_read)};
     std::vector<std::string_view> views(std::begin(args), std::end(args));
     server.propagate(db, views);
 }
@@ -285,7 +297,8 @@ void cmd_xadd(CommandContext& ctx) {
     } else if (!t.seq_given) {
         if (t.id.ms == last.ms) {
             if (last.seq == UINT64_MAX) {
-                return ctx.reply.error("ERR The ID specified in XADD is equal or smaller than the target stream top item");
+                return ctx.reply.error(
+                    "ERR The ID specified in XADD is equal or smaller than the target stream top item");
             }
             id = {t.id.ms, last.seq + 1};
         } else if (t.id.ms > last.ms) {
@@ -411,7 +424,8 @@ void cmd_xsetid(CommandContext& ctx) {
             auto v = strict_id(ctx, ctx.arg(i + 1));
             if (!v) return;
             if (*id < *v)
-                return ctx.reply.error("ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id");
+                return ctx.reply.error(
+                    "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id");
             max_deleted = *v;
         } else {
             return ctx.syntax_error();
@@ -515,7 +529,7 @@ void deliver_history(ServerState& server, int db, Reply& reply, std::string_view
 }
 
 struct ReadArgs {
-    int64_t count = -1;  // -1 = no COUNT
+    int64_t count = -1;           // -1 = no COUNT
     int64_t block_deadline = -1;  // -1 = no BLOCK; 0 = forever; else Unix ms
     size_t streams_at = 0, streams = 0;
     std::string_view group, consumer;
@@ -551,14 +565,16 @@ void read_generic(CommandContext& ctx, bool xreadgroup) {
             break;
         } else if (equals_ignore_case(o, "GROUP") && more >= 2) {
             if (!xreadgroup)
-                return ctx.reply.error("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
+                return ctx.reply.error(
+                    "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
             a.group = ctx.arg(i + 1);
             a.consumer = ctx.arg(i + 2);
             has_group = true;
             i += 2;
         } else if (equals_ignore_case(o, "NOACK")) {
             if (!xreadgroup)
-                return ctx.reply.error("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
+                return ctx.reply.error(
+                    "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
             a.noack = true;
         } else {
             return ctx.syntax_error();
@@ -634,7 +650,8 @@ void read_generic(CommandContext& ctx, bool xreadgroup) {
         StreamConsumer& consumer = groups[k]->consumer_or_create(a.consumer, ctx.now_ms());
         consumer.seen_time = ctx.now_ms();
         if (history)
-            deliver_history(ctx.server, ctx.client.db, ctx.reply, key, s, after, a.count, *groups[k], a.group, consumer);
+            deliver_history(ctx.server, ctx.client.db, ctx.reply, key, s, after, a.count, *groups[k], a.group,
+                            consumer);
         else
             deliver_new(ctx.server, ctx.client.db, ctx.reply, key, s, after, a.count, groups[k], a.group, &consumer,
                         a.noack);
@@ -743,8 +760,8 @@ void cmd_xgroup(CommandContext& ctx) {
     bool mkstream = false;
     int64_t entries_read = ConsumerGroup::kEntriesReadUnknown;
     auto subcommand_error = [&] {
-        ctx.reply.error(fmt::format(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try XGROUP HELP.", sub));
+        ctx.reply.error(
+            fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try XGROUP HELP.", sub));
     };
     if (create || setid) {
         for (size_t i = 5; i < ctx.argc();) {
@@ -887,8 +904,7 @@ void cmd_xpending(CommandContext& ctx) {
     if (!ok) return;
     ConsumerGroup* group = s ? s->group(ctx.arg(2)) : nullptr;
     if (!group)
-        return ctx.reply.error(
-            fmt::format("NOGROUP No such key '{}' or consumer group '{}'", ctx.arg(1), ctx.arg(2)));
+        return ctx.reply.error(fmt::format("NOGROUP No such key '{}' or consumer group '{}'", ctx.arg(1), ctx.arg(2)));
     if (summary) {
         ctx.reply.array(4);
         ctx.reply.integer(static_cast<int64_t>(group->pel.size()));
@@ -931,7 +947,8 @@ void cmd_xpending(CommandContext& ctx) {
     };
     if (start <= end) {
         if (consumer) {
-            for (auto it = consumer->pending.lower_bound(start); count && it != consumer->pending.end() && *it <= end; ++it)
+            for (auto it = consumer->pending.lower_bound(start); count && it != consumer->pending.end() && *it <= end;
+                 ++it)
                 visit(*it, group->pel[*it]);
         } else {
             for (auto it = group->pel.lower_bound(start); count && it != group->pel.end() && it->first <= end; ++it)
@@ -944,8 +961,8 @@ void cmd_xpending(CommandContext& ctx) {
 namespace {
 
 // A claim of an entry deleted from the stream drops it from the PEL.
-void drop_deleted(ServerState& server, int db, std::string_view key, std::string_view group_name,
-                  ConsumerGroup& group, StreamID id) {
+void drop_deleted(ServerState& server, int db, std::string_view key, std::string_view group_name, ConsumerGroup& group,
+                  StreamID id) {
     PendingEntry p = group.pel[id];
     group.ack(id);
     // Replayed, this XCLAIM finds the entry gone and drops it from the PEL just the same.
@@ -962,8 +979,7 @@ void cmd_xclaim(CommandContext& ctx) {
     Stream* s = stream_of(ctx, ctx.lookup_read(key), ok);
     if (!ok) return;
     ConsumerGroup* group = s ? s->group(group_name) : nullptr;
-    if (!group)
-        return ctx.reply.error(fmt::format("NOGROUP No such key '{}' or consumer group '{}'", key, group_name));
+    if (!group) return ctx.reply.error(fmt::format("NOGROUP No such key '{}' or consumer group '{}'", key, group_name));
     auto min_idle = ll_arg(ctx, ctx.arg(4), "ERR Invalid min-idle-time argument for XCLAIM");
     if (!min_idle) return;
     int64_t minidle = std::max<int64_t>(*min_idle, 0);
@@ -1079,8 +1095,7 @@ void cmd_xautoclaim(CommandContext& ctx) {
             return ctx.syntax_error();
         }
     }
-    if (!group)
-        return ctx.reply.error(fmt::format("NOGROUP No such key '{}' or consumer group '{}'", key, group_name));
+    if (!group) return ctx.reply.error(fmt::format("NOGROUP No such key '{}' or consumer group '{}'", key, group_name));
     ctx.suppress_propagation = true;
     int64_t now = ctx.now_ms();
     int64_t attempts = count * 10;
@@ -1268,8 +1283,8 @@ void cmd_xinfo(CommandContext& ctx) {
     int64_t count = 10;
     if (is_stream && ctx.argc() > 3) {
         if (!equals_ignore_case(ctx.arg(3), "FULL") || (ctx.argc() != 4 && ctx.argc() != 6))
-            return ctx.reply.error(fmt::format(
-                "ERR unknown subcommand or wrong number of arguments for '{}'. Try XINFO HELP.", sub));
+            return ctx.reply.error(
+                fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try XINFO HELP.", sub));
         full = true;
         if (ctx.argc() == 6) {
             if (!equals_ignore_case(ctx.arg(4), "COUNT")) return ctx.syntax_error();

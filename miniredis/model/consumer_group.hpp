@@ -40,16 +40,16 @@ struct PendingEntry {
 
 struct StreamConsumer {
     std::string name;
-    int64_t seen_time = 0;    // last time it read or claimed (XINFO CONSUMERS idle)
+    int64_t seen_time = 0;       // last time it read or claimed (XINFO CONSUMERS idle)
     std::set<StreamID> pending;  // its share of the group's PEL
 };
 
 struct ConsumerGroup {
     static constexpr int64_t kEntriesReadUnknown = -1;  // Redis' SCG_INVALID_ENTRIES_READ
 
-    StreamID last_id;                         // last entry delivered with ">"
+    StreamID last_id;                            // last entry delivered with ">"
     int64_t entries_read = kEntriesReadUnknown;  // logical position: how many entries it has read
-    std::map<StreamID, PendingEntry> pel;     // the group's PEL, by ID
+    std::map<StreamID, PendingEntry> pel;        // the group's PEL, by ID
     std::map<std::string, std::unique_ptr<StreamConsumer>, std::less<>> consumers;  // sorted, as Redis
 
     StreamConsumer* consumer(std::string_view name) {

@@ -21,6 +21,8 @@ namespace {
 constexpr uint8_t kDeleted = 1;
 constexpr uint8_t kSameFields = 2;
 
+// LEB128: 7 bits per byte, the high bit says "more follows". Deltas and lengths are small, so
+// almost every number of a block takes one byte - the trick that makes a listpack compact too.
 void put_varint(std::string& out, uint64_t v) {
     while (v >= 0x80) {
         out.push_back(static_cast<char>((v & 0x7f) | 0x80));
@@ -55,7 +57,10 @@ void put_str(std::string& out, std::string_view s) {
 
 }  // namespace
 
-// f(flag_offset, id, deleted, fields_values) -> bool (false = stop)
+// The one decoder every reader shares: it walks a block from its master entry to its end and
+// hands each entry to f(flag_offset, id, deleted, fields_values) until f returns false. Field
+// names of "same fields" entries come from the master (decoded once into `scratch`); the values
+// are views into the block's bytes - nothing is copied, nothing allocated per entry.
 template <typename F>
 void Stream::walk(const StreamID& key, const Block& block, std::vector<std::string_view>& scratch, F&& f) {
     const std::string& d = block.data;
@@ -86,10 +91,14 @@ void Stream::walk(const StreamID& key, const Block& block, std::vector<std::stri
     }
 }
 
+// Appending only ever touches the last block: either there is room (fewer than 100 entries, under
+// 4 KB) or a new block starts with this entry as its master. The caller guaranteed id > last_id,
+// so the map's new key goes at the end (emplace_hint: O(1)).
 void Stream::append(StreamID id, std::span<const std::string_view> fv) {
     size_t n = fv.size() / 2;
     auto last = blocks_.empty() ? blocks_.end() : std::prev(blocks_.end());
-    if (last == blocks_.end() || last->second.entries >= kMaxBlockEntries || last->second.data.size() >= kMaxBlockBytes) {
+    if (last == blocks_.end() || last->second.entries >= kMaxBlockEntries ||
+        last->second.data.size() >= kMaxBlockBytes) {
         // A full block will not grow again: give back the spare capacity of its string.
         if (last != blocks_.end()) last->second.data.shrink_to_fit();
         Block block;
@@ -126,6 +135,9 @@ void Stream::append(StreamID id, std::span<const std::string_view> fv) {
     last_id = id;
 }
 
+// XRANGE, XREAD, XINFO: find the block that may hold `lo` (the last block whose first ID is
+// <= lo), then walk blocks in order until an ID passes `hi`. Blocks entirely below `lo` are
+// skipped by their `last` ID without decoding.
 void Stream::range(StreamID lo, StreamID hi, bool reverse,
                    const std::function<bool(const StreamEntryView&)>& visit) const {
     if (lo > hi || blocks_.empty()) return;
@@ -172,6 +184,8 @@ bool Stream::lookup(StreamID id, const std::function<void(const StreamEntryView&
     return found;
 }
 
+// A tombstone: one bit in the entry's flag byte. The bytes stay (as in a listpack) until the
+// whole block is garbage, then the block goes at once.
 void Stream::mark_deleted(Blocks::iterator it, size_t flag_offset) {
     Block& b = it->second;
     b.data[flag_offset] = static_cast<char>(b.data[flag_offset] | kDeleted);
@@ -258,6 +272,8 @@ size_t Stream::trim_minid(StreamID minid, bool approx, size_t limit) {
     return removed;
 }
 
+// Redis stores first_id and updates it on every delete and trim; here it is found when asked
+// (XINFO, lag): the first live entry of the first block, usually its very first entry.
 StreamID Stream::first_id() const {
     StreamID first;
     range({0, 0}, StreamID::max(), false, [&](const StreamEntryView& e) {
@@ -281,6 +297,8 @@ StreamID Stream::last_entry_id() const {
     return last;
 }
 
+// COPY: blocks are plain bytes and copy as such; consumers are owned by their group, so the
+// pending entries' consumer pointers must be re-pointed at the copies.
 std::unique_ptr<Stream> Stream::clone() const {
     auto copy = std::make_unique<Stream>();
     copy->blocks_ = blocks_;

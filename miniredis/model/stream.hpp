@@ -68,7 +68,7 @@ public:
     size_t trim_maxlen(size_t maxlen, bool approx, size_t limit);
     size_t trim_minid(StreamID minid, bool approx, size_t limit);
 
-    StreamID first_id() const;  // the first live entry's ID, 0-0 when empty
+    StreamID first_id() const;       // the first live entry's ID, 0-0 when empty
     StreamID last_entry_id() const;  // the last live entry's ID, 0-0 when empty
 
     StreamID last_id;            // highest ID ever generated/added (XADD must go above it)
@@ -101,7 +101,7 @@ private:
         StreamID last;     // the block's last ID (live or not): trimming by MINID needs it
         uint32_t entries = 0;
         uint32_t live = 0;
-        size_t master_count = 0;  // number of master fields
+        size_t master_count = 0;    // number of master fields
         size_t entries_offset = 0;  // where the first entry starts
         size_t last_offset = 0;     // where the last entry starts (is the newest entry deleted?)
     };

@@ -84,7 +84,7 @@ TEST(Stream, DeleteLeavesTombstonesAndDropsEmptyBlocks) {
     EXPECT_FALSE(s.lookup({5, 0}));
     EXPECT_TRUE(s.lookup({6, 0}));
     for (uint64_t i = 101; i <= 150; ++i) s.remove({i, 0});
-    EXPECT_EQ(s.blocks(), 1u);  // the second block is all tombstones: gone
+    EXPECT_EQ(s.blocks(), 1u);                 // the second block is all tombstones: gone
     EXPECT_EQ(s.last_id, (StreamID{150, 0}));  // IDs never go back
     EXPECT_EQ(s.last_entry_id(), (StreamID{100, 0}));
     EXPECT_EQ(s.entries_added, 150u);
