@@ -1004,7 +1004,8 @@ void cmd_xclaim(CommandContext& ctx) {
         } else if (equals_ignore_case(opt, "IDLE") && more) {
             auto v = ll_arg(ctx, ctx.arg(++j), "ERR Invalid IDLE option argument for XCLAIM");
             if (!v) return;
-            delivery_time = now - *v;
+            // A huge negative IDLE would overflow: it lands in the future, clamped to now below.
+            if (__builtin_sub_overflow(now, *v, &delivery_time)) delivery_time = now;
         } else if (equals_ignore_case(opt, "TIME") && more) {
             auto v = ll_arg(ctx, ctx.arg(++j), "ERR Invalid TIME option argument for XCLAIM");
             if (!v) return;

@@ -164,6 +164,7 @@ bool decode_stream(Reader& in, Stream& s) {
         for (uint64_t j = 0, c = in.count(); j < c && in.ok; ++j) {
             std::string_view cname = in.str();
             auto seen = in.le<int64_t>();
+            if (seen < 0) return in.fail();
             if (in.ok) g->consumer_or_create(cname, seen);
         }
         for (uint64_t j = 0, c = in.count(); j < c && in.ok; ++j) {
@@ -171,7 +172,7 @@ bool decode_stream(Reader& in, Stream& s) {
             StreamConsumer* owner = g->consumer(in.str());
             auto time = in.le<int64_t>();
             uint64_t count = in.varint();
-            if (!in.ok || !owner) return in.fail();
+            if (!in.ok || !owner || time < 0) return in.fail();  // idle = now - time must not overflow
             g->assign(pid, *owner, time).delivery_count = count;
         }
         if (!in.ok) return false;
