@@ -687,10 +687,15 @@ bool serve_blocked_stream_reader(ServerState& server, Client& client, std::strin
     auto pos = std::find(how.keys.begin(), how.keys.end(), key) - how.keys.begin();
     if (static_cast<size_t>(pos) >= how.keys.size()) return false;
     Value* v = server.db(how.db).find(key);
-    if (!v || v->type() != Type::stream) return false;
-    Stream& s = *v->stream();
-    Reply reply(client.out, client.protocol);
     bool xreadgroup = !how.group.empty();
+    Reply reply(client.out, client.protocol);
+    if (!v || v->type() != Type::stream) {
+        // XREAD waits for the key to come back; a group reader's group went with the key.
+        if (!xreadgroup) return false;
+        reply.error("UNBLOCKED the stream key no longer exists");
+        return true;
+    }
+    Stream& s = *v->stream();
     ConsumerGroup* group = xreadgroup ? s.group(how.group) : nullptr;
     if (xreadgroup && !group) {
         reply.error("NOGROUP the consumer group this client was blocked on no longer exists");

@@ -440,7 +440,8 @@ class Differential(unittest.TestCase):
 
     def test_blocked_reads_and_pops(self):
         """Clients blocked in XREAD, XREADGROUP, BLMPOP, BZPOPMAX are served by another client's
-        write, oldest waiter first; a destroyed group wakes its readers with NOGROUP."""
+        write, oldest waiter first; a destroyed group wakes its readers with NOGROUP, a deleted key
+        with UNBLOCKED."""
         results = []
         for port in (self.mini.port, self.real.port):
             a, b, c = RespClient(port), RespClient(port), RespClient(port)
@@ -465,6 +466,12 @@ class Differential(unittest.TestCase):
                 time.sleep(0.1)
                 got += [c.call("ZADD", "z2", "1", "m1", "2", "m2", "3", "m3"), a.read(), b.read()]
                 got += [a.call("XREAD", "BLOCK", "50", "STREAMS", "s", "$"), a.call("BZPOPMIN", "z2", "0.05")]
+                # Deleting the key ends a group reader's wait; a plain reader waits for the key to return.
+                got.append(c.call("XGROUP", "CREATE", "s2", "g", "$", "MKSTREAM"))
+                a.send("XREADGROUP", "GROUP", "g", "x", "BLOCK", "0", "STREAMS", "s2", ">")
+                b.send("XREAD", "BLOCK", "0", "STREAMS", "s2", "$")
+                time.sleep(0.1)
+                got += [c.call("DEL", "s2"), a.read(), c.call("XADD", "s2", "5-0", "f", "v"), b.read()]
                 results.append(got)
             finally:
                 for x in (a, b, c):
