@@ -140,6 +140,26 @@ void propagate_group_id(ServerState& server, int db, std::string_view key, std::
     server.propagate(db, views);
 }
 
+// A change to a group (deliveries, acks, claims, consumers) is a change to persist - it counts for
+// the save rules and goes to the AOF - but, as in Redis, not a change of the key for WATCH: a
+// transaction watching a stream is about its entries, and every XREADGROUP would otherwise abort it.
+void group_changed(ServerState& server) { ++server.dirty; }
+
+// XREADGROUP, XCLAIM and XAUTOCLAIM create consumers on first use. A consumer is group state a
+// replay must recreate even when it got nothing yet, so its creation is logged on its own as
+// XGROUP CREATECONSUMER (as Redis 7 does).
+StreamConsumer& consumer_for(ServerState& server, int db, std::string_view key, std::string_view group_name,
+                             ConsumerGroup& group, std::string_view name) {
+    bool created;
+    StreamConsumer& c = group.consumer_or_create(name, server.clock.now_ms(), &created);
+    if (created) {
+        group_changed(server);
+        std::string_view args[] = {"XGROUP", "CREATECONSUMER", key, group_name, name};
+        server.propagate(db, args);
+    }
+    return c;
+}
+
 // --- trimming arguments (XADD and XTRIM share them) ---------------------------------------
 
 struct TrimArgs {
@@ -494,7 +514,7 @@ size_t deliver_new(ServerState& server, int db, Reply& reply, std::string_view k
     if (group) {
         for (StreamID id : delivered) propagate_xclaim(server, db, key, group_name, *group, id, group->pel[id]);
         if (moved) propagate_group_id(server, db, key, group_name, *group);
-        server.key_modified(db, key);
+        group_changed(server);
     }
     return n;
 }
@@ -525,7 +545,7 @@ void deliver_history(ServerState& server, int db, Reply& reply, std::string_view
         }
     }
     reply.array_at(mark, n);
-    server.key_modified(db, key);
+    group_changed(server);
 }
 
 struct ReadArgs {
@@ -647,7 +667,7 @@ void read_generic(CommandContext& ctx, bool xreadgroup) {
             deliver_new(ctx.server, ctx.client.db, ctx.reply, key, s, after, a.count, nullptr, {}, nullptr, false);
             continue;
         }
-        StreamConsumer& consumer = groups[k]->consumer_or_create(a.consumer, ctx.now_ms());
+        StreamConsumer& consumer = consumer_for(ctx.server, ctx.client.db, key, a.group, *groups[k], a.consumer);
         consumer.seen_time = ctx.now_ms();
         if (history)
             deliver_history(ctx.server, ctx.client.db, ctx.reply, key, s, after, a.count, *groups[k], a.group,
@@ -717,7 +737,7 @@ bool serve_blocked_stream_reader(ServerState& server, Client& client, std::strin
     reply.bulk(key);
     StreamConsumer* consumer = nullptr;
     if (group) {
-        consumer = &group->consumer_or_create(consumer_name, server.clock.now_ms());
+        consumer = &consumer_for(server, db, key, group_name, *group, consumer_name);
         consumer->seen_time = server.clock.now_ms();
     }
     deliver_new(server, db, reply, key, s, after, count, group, group_name, consumer, noack);
@@ -807,12 +827,15 @@ void cmd_xgroup(CommandContext& ctx) {
             id = *parsed;
         }
         if (s && s->group(group_name)) return ctx.reply.error("BUSYGROUP Consumer Group name already exists");
-        if (!s) s = ctx.db().set(key, Value::of<Stream>()).stream();  // MKSTREAM
+        if (!s) {
+            s = ctx.db().set(key, Value::of<Stream>()).stream();  // MKSTREAM: a new key
+            ctx.modified(key);
+        }
         auto g = std::make_unique<ConsumerGroup>();
         g->last_id = id;
         g->entries_read = entries_read;
         s->groups.emplace(std::string(group_name), std::move(g));
-        ctx.modified(key);
+        group_changed(ctx.server);
         return ctx.reply.ok();
     }
     if (setid) {
@@ -827,27 +850,28 @@ void cmd_xgroup(CommandContext& ctx) {
         }
         group->last_id = id;
         group->entries_read = entries_read;
-        ctx.modified(key);
+        group_changed(ctx.server);
         return ctx.reply.ok();
     }
     if (equals_ignore_case(sub, "DESTROY")) {
         if (ctx.argc() != 4) return subcommand_error();
         if (!group) return ctx.reply.integer(0);
         s->groups.erase(s->groups.find(group_name));
-        ctx.modified(key);  // wakes XREADGROUP clients blocked on it: they get NOGROUP
+        group_changed(ctx.server);
+        ctx.server.signal_key_ready(ctx.client.db, key);  // its blocked readers get NOGROUP
         return ctx.reply.integer(1);
     }
     if (equals_ignore_case(sub, "CREATECONSUMER")) {
         if (ctx.argc() != 5) return subcommand_error();
         bool created;
         group->consumer_or_create(ctx.arg(4), ctx.now_ms(), &created);
-        if (created) ctx.modified(key);
+        if (created) group_changed(ctx.server);
         return ctx.reply.integer(created ? 1 : 0);
     }
     if (equals_ignore_case(sub, "DELCONSUMER")) {
         if (ctx.argc() != 5) return subcommand_error();
         size_t pending = group->remove_consumer(ctx.arg(4));
-        ctx.modified(key);
+        group_changed(ctx.server);
         return ctx.reply.integer(static_cast<int64_t>(pending));
     }
     subcommand_error();
@@ -869,7 +893,7 @@ void cmd_xack(CommandContext& ctx) {
     if (!group) return ctx.reply.integer(0);
     int64_t acked = 0;
     for (StreamID id : ids) acked += group->ack(id) ? 1 : 0;
-    if (acked) ctx.modified(key);
+    if (acked) group_changed(ctx.server);
     ctx.reply.integer(acked);
 }
 
@@ -1046,12 +1070,12 @@ void cmd_xclaim(CommandContext& ctx) {
             if (!exists) {
                 drop_deleted(ctx.server, ctx.client.db, key, group_name, *group, id);
                 propagate_last_id = false;
-                ctx.modified(key);
+                group_changed(ctx.server);
                 continue;
             }
             if (minidle && now - it->second.delivery_time < minidle) continue;
         }
-        if (!consumer) consumer = &group->consumer_or_create(ctx.arg(3), now);
+        if (!consumer) consumer = &consumer_for(ctx.server, ctx.client.db, key, group_name, *group, ctx.arg(3));
         PendingEntry& p = group->assign(id, *consumer, delivery_time);  // a FORCEd new one starts at 1
         if (retrycount >= 0)
             p.delivery_count = static_cast<uint64_t>(retrycount);
@@ -1064,12 +1088,12 @@ void cmd_xclaim(CommandContext& ctx) {
         ++n;
         propagate_xclaim(ctx.server, ctx.client.db, key, group_name, *group, id, p);
         propagate_last_id = false;
-        ctx.modified(key);
+        group_changed(ctx.server);
     }
     if (consumer) consumer->seen_time = now;
     if (propagate_last_id) {
         propagate_group_id(ctx.server, ctx.client.db, key, group_name, *group);
-        ctx.modified(key);
+        group_changed(ctx.server);
     }
     ctx.reply.array_at(mark, n);
 }
@@ -1120,12 +1144,12 @@ void cmd_xautoclaim(CommandContext& ctx) {
             drop_deleted(ctx.server, ctx.client.db, key, group_name, *group, id);
             deleted.push_back(id);
             --count;
-            ctx.modified(key);
+            group_changed(ctx.server);
             continue;
         }
         PendingEntry& p = group->pel[id];
         if (minidle && now - p.delivery_time < minidle) continue;
-        if (!consumer) consumer = &group->consumer_or_create(ctx.arg(3), now);
+        if (!consumer) consumer = &consumer_for(ctx.server, ctx.client.db, key, group_name, *group, ctx.arg(3));
         group->assign(id, *consumer, now);
         if (!justid) ++p.delivery_count;
         if (justid)
@@ -1135,7 +1159,7 @@ void cmd_xautoclaim(CommandContext& ctx) {
         ++n;
         --count;
         propagate_xclaim(ctx.server, ctx.client.db, key, group_name, *group, id, p);
-        ctx.modified(key);
+        group_changed(ctx.server);
     }
     if (consumer) consumer->seen_time = now;
     ctx.reply.array(3);

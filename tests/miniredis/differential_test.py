@@ -315,6 +315,10 @@ SCRIPTS = {
         ["XADD", "s", "4-0", "d", "4"], ["XREADGROUP", "GROUP", "g", "a", "NOACK", "STREAMS", "s", ">"],
         ["XPENDING", "s", "g"], ["XINFO", "GROUPS", "s"], ["XDEL", "s", "3-0"], ["XINFO", "GROUPS", "s"],
         ["XGROUP", "HELP"], ["XINFO", "HELP"],
+        # Group state is not the key's value for WATCH (Redis 7.0): only entries abort a transaction.
+        ["WATCH", "s"], ["XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", "0"], ["XACK", "s", "g", "4-0"],
+        ["XGROUP", "CREATECONSUMER", "s", "g", "w"], ["XGROUP", "DESTROY", "s", "other"], ["MULTI"], ["PING"],
+        ["EXEC"], ["WATCH", "s"], ["XADD", "s", "9-0", "f", "v"], ["MULTI"], ["PING"], ["EXEC"],
     ],
     "stream_reads": [
         ["XADD", "a", "1-0", "f", "1"], ["XADD", "a", "2-0", "f", "2"], ["XADD", "b", "5-0", "g", "5"],

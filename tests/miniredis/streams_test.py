@@ -146,6 +146,9 @@ class StreamsPersistence(unittest.TestCase):
         groups = r.xinfo_groups("jobs")
         self.assertEqual([(g["name"], g["last-delivered-id"], g["entries-read"]) for g in groups],
                          [(b"g", sent[2], 3)])
+        # dave only ever read his (empty) history: he exists all the same.
+        consumers = [c["name"] for c in r.xinfo_consumers("jobs", "g")]
+        self.assertEqual(consumers, [b"alice", b"bob", b"dave"])
         # The next ">" read continues after the last delivered entry, not from the start.
         nxt = r.xreadgroup("g", "carol", {"jobs": ">"})
         self.assertEqual(ids(nxt[0][1]), [sent[3]])
@@ -157,6 +160,7 @@ class StreamsPersistence(unittest.TestCase):
         r.xreadgroup("g", "bob", {"jobs": ">"}, count=1)
         r.xack("jobs", "g", sent[0])
         r.xreadgroup("g", "alice", {"jobs": "0"})  # a redelivery: sent[1] now delivered twice
+        r.xreadgroup("g", "dave", {"jobs": "0"})  # creates consumer dave, delivers nothing
         return sent
 
     def test_aof_replay_rewrite_and_snapshot(self):
