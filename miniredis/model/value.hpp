@@ -1,4 +1,4 @@
-// Value: what a key holds - one of Redis' five data types (Redis' `robj`).
+// Value: what a key holds - one of Redis' data types (Redis' `robj`).
 //
 //   string  SmallString                      SET/GET/INCR/APPEND - also counters (decimal text)
 //   list    deque of SmallString             LPUSH/RPOP - queues and stacks, O(1) at both ends
