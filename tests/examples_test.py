@@ -12,8 +12,8 @@ EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__
 
 
 class Scenarios(unittest.TestCase):
-    def run_scenario(self, folder):
-        out = subprocess.run([sys.executable, os.path.join(EXAMPLES, folder, "run.py"), "--quick"],
+    def run_scenario(self, folder, program="run.py"):
+        out = subprocess.run([sys.executable, os.path.join(EXAMPLES, folder, program), "--quick"],
                              capture_output=True, text=True, timeout=600)
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr[-4000:])
         self.assertIn("all expectations held", out.stdout)
@@ -29,6 +29,9 @@ class Scenarios(unittest.TestCase):
 
     def test_q4_activity_stream(self):
         self.run_scenario("q4_activity_stream")
+
+    def test_q4_activity_stream_on_redis_streams(self):
+        self.run_scenario("q4_activity_stream", "redis_streams.py")
 
     def test_q5_notifications_workflow(self):
         self.run_scenario("q5_notifications_workflow")

@@ -1,10 +1,17 @@
-// Blocking list operations: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH (Redis' blocked.c + t_list.c).
+// Blocking operations: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH (Redis' blocked.c + t_list.c), and the
+// registry that also serves XREAD/XREADGROUP BLOCK (streams.cpp).
 //
 // CONCEPT: a worker that runs `BRPOP jobs 0` waits, without polling, until a producer pushes a
 // job. The server keeps, per database, key -> the clients blocked on it, oldest first. A push to
 // such a key marks it "ready"; after the pushing command finishes, serve_ready_keys() pops one
 // element per waiting client, oldest first, and replies to it - as if it had just run LPOP. The
 // AOF logs that LPOP (not the BLPOP), so replaying never has to wait for anything.
+//
+// The registry does not care what a client waits for: key -> waiting clients, oldest first. Any
+// change to a key someone waits on (ServerState::key_modified) marks it ready; serving then asks,
+// per waiting client in arrival order, "can this key serve you now?" - a list or sorted set with
+// elements for a pop, a stream with entries above the reader's ID for XREAD. A client that cannot
+// be served keeps its place: an XREAD waiting for entries above 5-0 does not stop a later one.
 //
 // While blocked, a client's further commands stay in its input buffer; once served (or timed out)
 // it is put on `unblocked_clients` and before_sleep() runs what it had sent meanwhile.
@@ -13,18 +20,19 @@
 #include <cmath>
 #include <cstdint>
 
+#include "commands/blocking.hpp"
 #include "commands/context.hpp"
 #include "commands/handlers.hpp"
 #include "commands/lists.hpp"
+#include "commands/streams.hpp"
 #include "protocol/numbers.hpp"
 
 namespace miniredis {
-namespace {
 
 // Redis' timeout argument: seconds as a float, 0 = forever; returns the absolute deadline (ms).
 // Huge timeouts are legal (BLPOP q 9300000000 waits ~300 years) as long as the deadline still fits
 // in 64-bit milliseconds; beyond that Redis answers "timeout is out of range" (getTimeoutFromObject).
-std::optional<int64_t> parse_timeout(CommandContext& ctx, std::string_view text) {
+std::optional<int64_t> parse_block_timeout(CommandContext& ctx, std::string_view text) {
     auto seconds = parse_long_double(text);
     if (!seconds || std::isinf(*seconds)) {
         ctx.reply.error("ERR timeout is not a float or out of range");
@@ -47,10 +55,12 @@ std::optional<int64_t> parse_timeout(CommandContext& ctx, std::string_view text)
     return delay == 0 ? 0 : now + delay;
 }
 
+namespace {
+
 // BLPOP/BRPOP/BLMOVE's common part: serve at once if any key has elements, else block.
 void block_or_serve(CommandContext& ctx, std::span<const std::string_view> keys, std::string_view timeout,
                     BlockedState how) {
-    auto deadline = parse_timeout(ctx, timeout);
+    auto deadline = parse_block_timeout(ctx, timeout);
     if (!deadline) return;
     for (std::string_view key : keys) {
         bool ok;
@@ -152,51 +162,73 @@ void ServerState::signal_key_ready(int db, std::string_view key) {
     ready_keys.emplace_back(db, std::string(key));
 }
 
+// One waiting list popper: pops (or moves) an element for it if the key holds a non-empty list.
+bool ServerState::serve_list_waiter(int db_index, const std::string& key, Client& client) {
+    if (client.blocked.mpop) return serve_list_mpop_waiter(*this, db_index, key, client);
+    Database& database = db(db_index);
+    Value* v = database.find(key);
+    List* list = v ? v->list() : nullptr;
+    if (!list || list->empty()) return false;
+    BlockedState how = client.blocked;
+    unblock_client(client);
+    Reply reply(client.out, client.protocol);
+    want_write(client);
+    if (how.target.empty()) {
+        std::string element = list_pop(*list, how.pop_left);
+        if (list->empty()) database.remove(key);
+        key_modified(db_index, key);
+        std::string_view pop[] = {how.pop_left ? "LPOP" : "RPOP", key};
+        propagate(db_index, pop);
+        reply.array(2);
+        reply.bulk(key);
+        reply.bulk(element);
+        return true;
+    }
+    Value* target_value = database.find(how.target);
+    if (target_value && !target_value->list()) {
+        reply.error(errors::kWrongType);
+        return true;
+    }
+    std::string element = list_pop(*list, how.pop_left);
+    if (list->empty()) database.remove(key);
+    key_modified(db_index, key);
+    target_value = database.find(how.target);
+    List* target = target_value ? target_value->list() : database.set(how.target, Value::of<List>()).list();
+    list_push(*this, db_index, how.target, *target, element, how.push_left);
+    key_modified(db_index, how.target);
+    std::string_view move[] = {"LMOVE", key, how.target, how.pop_left ? "LEFT" : "RIGHT",
+                               how.push_left ? "LEFT" : "RIGHT"};
+    propagate(db_index, move);
+    reply.bulk(element);
+    return true;
+}
+
 void ServerState::serve_ready_keys() {
     while (!ready_keys.empty()) {
         auto ready = std::move(ready_keys);
         ready_keys.clear();
         for (auto& [db_index, key] : ready) {
-            Database& database = db(db_index);
             auto& waiting = blocked_keys[static_cast<size_t>(db_index)];
-            for (;;) {
-                auto it = waiting.find(key);
-                if (it == waiting.end() || it->second.empty()) break;
-                Value* v = database.find(key);
-                List* list = v ? v->list() : nullptr;
-                if (!list || list->empty()) break;
-                Client& client = *it->second.front();
-                BlockedState how = client.blocked;
-                unblock_client(client);
-                Reply reply(client.out, client.protocol);
-                want_write(client);
-                if (how.target.empty()) {
-                    std::string element = list_pop(*list, how.pop_left);
-                    if (list->empty()) database.remove(key);
-                    key_modified(db_index, key);
-                    std::string_view pop[] = {how.pop_left ? "LPOP" : "RPOP", key};
-                    propagate(db_index, pop);
-                    reply.array(2);
-                    reply.bulk(key);
-                    reply.bulk(element);
-                    continue;
+            auto it = waiting.find(key);
+            if (it == waiting.end()) continue;
+            // A copy: serving unblocks clients, which edits the queue.
+            std::vector<Client*> queue(it->second.begin(), it->second.end());
+            for (Client* client : queue) {
+                if (!client->blocked.active || client->blocked.db != db_index) continue;
+                switch (client->blocked.kind) {
+                    case BlockKind::list:
+                        serve_list_waiter(db_index, key, *client);
+                        break;
+                    case BlockKind::zset:
+                        serve_zset_waiter(db_index, key, *client);
+                        break;
+                    case BlockKind::stream:
+                        if (serve_blocked_stream_reader(*this, *client, key)) {
+                            unblock_client(*client);
+                            want_write(*client);
+                        }
+                        break;
                 }
-                Value* target_value = database.find(how.target);
-                if (target_value && !target_value->list()) {
-                    reply.error(errors::kWrongType);
-                    continue;
-                }
-                std::string element = list_pop(*list, how.pop_left);
-                if (list->empty()) database.remove(key);
-                key_modified(db_index, key);
-                target_value = database.find(how.target);
-                List* target = target_value ? target_value->list() : database.set(how.target, Value::of<List>()).list();
-                list_push(*this, db_index, how.target, *target, element, how.push_left);
-                key_modified(db_index, how.target);
-                std::string_view move[] = {"LMOVE", key, how.target, how.pop_left ? "LEFT" : "RIGHT",
-                                           how.push_left ? "LEFT" : "RIGHT"};
-                propagate(db_index, move);
-                reply.bulk(element);
             }
         }
     }

@@ -45,6 +45,22 @@ const CommandSpec kCommandSubcommands[] = {
     {"command|getkeys", -3, L | T, cmd_command_getkeys, 0, 0, 0, "server", "Which arguments are keys"},
 };
 
+const CommandSpec kXgroupSubcommands[] = {
+    {"xgroup|create", -5, W | M, cmd_xgroup, 2, 2, 1, "stream", "Create a consumer group [MKSTREAM] [ENTRIESREAD n]"},
+    {"xgroup|setid", -5, W, cmd_xgroup, 2, 2, 1, "stream", "Move a group's last delivered ID"},
+    {"xgroup|destroy", 4, W, cmd_xgroup, 2, 2, 1, "stream", "Delete a consumer group"},
+    {"xgroup|createconsumer", 5, W | M, cmd_xgroup, 2, 2, 1, "stream", "Create a consumer in a group"},
+    {"xgroup|delconsumer", 5, W, cmd_xgroup, 2, 2, 1, "stream", "Delete a consumer and its pending entries"},
+    {"xgroup|help", 2, L | T, cmd_xgroup, 0, 0, 0, "stream", "Show XGROUP subcommands"},
+};
+
+const CommandSpec kXinfoSubcommands[] = {
+    {"xinfo|stream", -3, R, cmd_xinfo, 2, 2, 1, "stream", "Describe a stream [FULL [COUNT n]]"},
+    {"xinfo|groups", 3, R, cmd_xinfo, 2, 2, 1, "stream", "Describe a stream's consumer groups"},
+    {"xinfo|consumers", 4, R, cmd_xinfo, 2, 2, 1, "stream", "Describe a group's consumers"},
+    {"xinfo|help", 2, L | T, cmd_xinfo, 0, 0, 0, "stream", "Show XINFO subcommands"},
+};
+
 // Each line: {name, arity, flags, handler, first key, last key, key step, group, summary}.
 // Flags: W write, R read-only, M deny-oom (may grow memory), F fast, A admin, P pub/sub, B blocking,
 // N allowed before AUTH, X refused inside MULTI, S allowed while subscribed (RESP2), Q runs at once
@@ -141,6 +157,8 @@ const CommandSpec kCommands[] = {
     {"brpop", -3, W | B, cmd_brpop, 1, -2, 1, "list", "RPOP, waiting up to timeout for an element"},
     {"blmove", 6, W | M | B, cmd_blmove, 1, 2, 1, "list", "LMOVE, waiting for an element"},
     {"brpoplpush", 4, W | M | B, cmd_brpoplpush, 1, 2, 1, "list", "RPOPLPUSH, waiting for an element"},
+    {"lmpop", -4, W, cmd_lmpop, 0, 0, 0, "list", "Pop from the first non-empty list [COUNT n]"},
+    {"blmpop", -5, W | B, cmd_blmpop, 0, 0, 0, "list", "LMPOP, waiting up to timeout"},
     // --- sets
     {"sadd", -3, W | M | F, cmd_sadd, 1, 1, 1, "set", "Add members"},
     {"srem", -3, W | F, cmd_srem, 1, 1, 1, "set", "Remove members"},
@@ -179,6 +197,10 @@ const CommandSpec kCommands[] = {
     {"zrevrangebylex", -4, R, cmd_zrevrangebylex, 1, 1, 1, "sorted-set", "Range by member, reversed"},
     {"zpopmin", -2, W | F, cmd_zpopmin, 1, 1, 1, "sorted-set", "Remove and return the lowest"},
     {"zpopmax", -2, W | F, cmd_zpopmax, 1, 1, 1, "sorted-set", "Remove and return the highest"},
+    {"zmpop", -4, W, cmd_zmpop, 0, 0, 0, "sorted-set", "Pop from the first non-empty sorted set [COUNT n]"},
+    {"bzmpop", -5, W | B, cmd_bzmpop, 0, 0, 0, "sorted-set", "ZMPOP, waiting up to timeout"},
+    {"bzpopmin", -3, W | B | F | NS, cmd_bzpopmin, 1, -2, 1, "sorted-set", "ZPOPMIN, waiting for a member"},
+    {"bzpopmax", -3, W | B | F | NS, cmd_bzpopmax, 1, -2, 1, "sorted-set", "ZPOPMAX, waiting for a member"},
     {"zremrangebyrank", 4, W, cmd_zremrangebyrank, 1, 1, 1, "sorted-set", "Remove a rank range"},
     {"zremrangebyscore", 4, W, cmd_zremrangebyscore, 1, 1, 1, "sorted-set", "Remove a score range"},
     {"zremrangebylex", 4, W, cmd_zremrangebylex, 1, 1, 1, "sorted-set", "Remove a lex range"},
@@ -210,6 +232,22 @@ const CommandSpec kCommands[] = {
     {"pfadd", -2, W | M | F, cmd_pfadd, 1, 1, 1, "hyperloglog", "Add elements to a distinct counter"},
     {"pfcount", -2, R, cmd_pfcount, 1, -1, 1, "hyperloglog", "Estimated distinct elements (union of keys)"},
     {"pfmerge", -2, W | M, cmd_pfmerge, 1, -1, 1, "hyperloglog", "Store the union of distinct counters"},
+    // --- streams (XREAD/XREADGROUP find their keys after STREAMS: no fixed key positions)
+    {"xadd", -5, W | M | F, cmd_xadd, 1, 1, 1, "stream", "Append an entry [NOMKSTREAM] [MAXLEN|MINID ...] *|id f v"},
+    {"xtrim", -4, W, cmd_xtrim, 1, 1, 1, "stream", "Trim by MAXLEN or MINID [=|~] [LIMIT n]"},
+    {"xrange", -4, R, cmd_xrange, 1, 1, 1, "stream", "Entries between two IDs [COUNT n]"},
+    {"xrevrange", -4, R, cmd_xrevrange, 1, 1, 1, "stream", "Entries between two IDs, newest first"},
+    {"xlen", 2, R | F, cmd_xlen, 1, 1, 1, "stream", "Number of entries"},
+    {"xdel", -3, W | F, cmd_xdel, 1, 1, 1, "stream", "Delete entries by ID"},
+    {"xsetid", -3, W | M | F, cmd_xsetid, 1, 1, 1, "stream", "Set the last ID [ENTRIESADDED n] [MAXDELETEDID id]"},
+    {"xread", -4, R | B, cmd_xread, 0, 0, 0, "stream", "Read entries after IDs [COUNT n] [BLOCK ms] STREAMS"},
+    {"xreadgroup", -7, W | B, cmd_xreadgroup, 0, 0, 0, "stream", "Read as a consumer of a group [NOACK]"},
+    {"xgroup", -2, 0, nullptr, 0, 0, 0, "stream", "Manage consumer groups", kXgroupSubcommands},
+    {"xack", -4, W | F, cmd_xack, 1, 1, 1, "stream", "Acknowledge entries: they leave the PEL"},
+    {"xpending", -3, R, cmd_xpending, 1, 1, 1, "stream", "Pending entries [[IDLE ms] start end count [consumer]]"},
+    {"xclaim", -6, W | F, cmd_xclaim, 1, 1, 1, "stream", "Take over pending entries"},
+    {"xautoclaim", -6, W | F, cmd_xautoclaim, 1, 1, 1, "stream", "Take over idle pending entries with a cursor"},
+    {"xinfo", -2, 0, nullptr, 0, 0, 0, "stream", "Describe streams, groups, consumers", kXinfoSubcommands},
     // --- pub/sub
     {"subscribe", -2, P | NS | L | T | S, cmd_subscribe, 0, 0, 0, "pubsub", "Listen to channels"},
     {"psubscribe", -2, P | NS | L | T | S, cmd_psubscribe, 0, 0, 0, "pubsub", "Listen to channel patterns"},

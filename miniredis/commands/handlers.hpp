@@ -118,6 +118,31 @@ void cmd_brpop(CommandContext&);
 void cmd_blmove(CommandContext&);
 void cmd_brpoplpush(CommandContext&);
 
+// mpop.cpp
+void cmd_lmpop(CommandContext&);
+void cmd_blmpop(CommandContext&);
+void cmd_zmpop(CommandContext&);
+void cmd_bzmpop(CommandContext&);
+void cmd_bzpopmin(CommandContext&);
+void cmd_bzpopmax(CommandContext&);
+
+// streams.cpp
+void cmd_xadd(CommandContext&);
+void cmd_xtrim(CommandContext&);
+void cmd_xrange(CommandContext&);
+void cmd_xrevrange(CommandContext&);
+void cmd_xlen(CommandContext&);
+void cmd_xdel(CommandContext&);
+void cmd_xsetid(CommandContext&);
+void cmd_xread(CommandContext&);
+void cmd_xreadgroup(CommandContext&);
+void cmd_xgroup(CommandContext&);
+void cmd_xack(CommandContext&);
+void cmd_xpending(CommandContext&);
+void cmd_xclaim(CommandContext&);
+void cmd_xautoclaim(CommandContext&);
+void cmd_xinfo(CommandContext&);
+
 // sets.cpp
 void cmd_sadd(CommandContext&);
 void cmd_srem(CommandContext&);

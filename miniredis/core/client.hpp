@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "byte_buffer.hpp"
+#include "model/stream_id.hpp"
 #include "protocol/resp_parser.hpp"
 
 namespace miniredis {
@@ -27,9 +28,13 @@ inline constexpr size_t kOutputPauseBytes = 4 * 1024 * 1024;
 // A command queued by MULTI: its arguments, owned (the input buffer moves on).
 using OwnedArgs = std::vector<std::string>;
 
-// What a client blocked in BLPOP/BRPOP/BLMOVE is waiting for (see commands/blocking.cpp).
+// What a client blocked in BLPOP/BRPOP/BLMOVE, BZPOPMIN/BZMPOP or XREAD/XREADGROUP is waiting
+// for (see commands/blocking.cpp): the kind says which type of key can serve it.
+enum class BlockKind : uint8_t { list, zset, stream };
+
 struct BlockedState {
     bool active = false;
+    BlockKind kind = BlockKind::list;
     int db = 0;
     std::vector<std::string> keys;
     int64_t deadline_ms = 0;  // Unix ms; 0 = wait forever
@@ -37,6 +42,13 @@ struct BlockedState {
     std::string target;       // BLMOVE/BRPOPLPUSH destination ("" for BLPOP/BRPOP)
     bool push_left = false;   // BLMOVE ... LEFT
     int64_t count = 0;        // 0 = single pop (no count argument)
+    bool mpop = false;        // BLMPOP/BZMPOP: reply [key, [elements]]
+    bool pop_max = false;     // BZPOPMAX / BZMPOP ... MAX
+    // XREAD/XREADGROUP: per key, the ID the entries must be above (max() = ">": the group's
+    // last delivered ID at the time of serving), and the group's names.
+    std::vector<StreamID> stream_ids;
+    std::string group, consumer;
+    bool noack = false;
 };
 
 struct Client {

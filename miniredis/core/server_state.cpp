@@ -67,9 +67,11 @@ void ServerState::key_expired(Database& db, std::string_view key) {
 }
 
 // Every change to a key passes here (Redis' signalModifiedKey): it counts toward the snapshot
-// rules, and a transaction that WATCHes the key will refuse to EXEC.
+// rules, a transaction that WATCHes the key will refuse to EXEC, and clients blocked on the key
+// get a chance to be served (an XADD for an XREAD BLOCK, a ZADD for a BZPOPMIN).
 void ServerState::key_modified(int db, std::string_view key) {
     ++dirty;
+    signal_key_ready(db, key);
     auto& watchers = watched_keys[static_cast<size_t>(db)];
     if (watchers.empty()) return;
     auto it = watchers.find(std::string(key));

@@ -4,7 +4,7 @@
 //   databases       16 keyspaces (SELECT n)
 //   clients         by id; `pending_writes` lists those with replies waiting for the socket
 //   watched_keys    per database: key -> clients WATCHing it (their EXEC fails if it changes)
-//   blocked_keys    per database: key -> clients blocked in BLPOP & co, oldest first
+//   blocked_keys    per database: key -> clients blocked in BLPOP, BZPOPMIN, XREAD & co, oldest first
 //   pubsub          channel and pattern subscriptions
 //   aof             the append-only file: write commands are buffered here during a batch and
 //                   written + fsynced before the replies leave (see storage/aof.hpp)
@@ -93,6 +93,8 @@ public:
     void expire_blocked_clients();                        // reply nil to those past their deadline
     int64_t next_block_deadline() const;                  // earliest deadline (Unix ms), 0 = none
     void run_unblocked_clients();                         // their buffered commands (before_sleep)
+    bool serve_list_waiter(int db, const std::string& key, Client& client);
+    bool serve_zset_waiter(int db, const std::string& key, Client& client);
 
     // --- periodic work (core/cron.cpp; before_sleep: core/durability.cpp) -----------------
     void cron();          // hz times per second: active expiry, snapshots, AOF rewrite, child jobs

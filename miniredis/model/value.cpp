@@ -15,6 +15,8 @@ std::string_view type_name(Type type) {
             return "set";
         case Type::zset:
             return "zset";
+        case Type::stream:
+            return "stream";
     }
     return "none";
 }
@@ -45,6 +47,8 @@ Value clone(Value& value) {
             for (auto* n = value.zset()->first(); n; n = n->next()) copy.zset()->set(n->member, n->score);
             return copy;
         }
+        case Type::stream:
+            return Value{value.stream()->clone()};
     }
     return Value{};
 }

@@ -1,15 +1,16 @@
-// Value: what a key holds - one of Redis' five data types (Redis' `robj`).
+// Value: what a key holds - one of Redis' data types (Redis' `robj`).
 //
 //   string  SmallString                      SET/GET/INCR/APPEND - also counters (decimal text)
 //   list    deque of SmallString             LPUSH/RPOP - queues and stacks, O(1) at both ends
 //   hash    Dict field -> SmallString        HSET/HGET - an object's fields (a user session)
 //   set     Dict member -> nothing           SADD/SISMEMBER - unique members, set algebra
 //   zset    ZSet (skiplist + Dict)           ZADD/ZRANGE - leaderboards, priority queues
+//   stream  Stream (blocks of entries)       XADD/XREADGROUP - a log with consumer groups
 //
 // Strings live inline in the variant (no extra allocation for short ones); containers behind a
 // pointer, so every Value is 32 bytes. `lru` is the last access time in seconds, the clock that
 // approximate-LRU eviction samples (Redis keeps 24 bits of it in every robj).
-// REAL REDIS: also has streams, and compact encodings (int, listpack, intset) for small values.
+// REAL REDIS: also has compact encodings (int, listpack, intset) for small values.
 #pragma once
 
 #include <cstdint>
@@ -20,11 +21,12 @@
 
 #include "dict.hpp"
 #include "small_string.hpp"
+#include "stream.hpp"
 #include "zset.hpp"
 
 namespace miniredis {
 
-enum class Type : uint8_t { string, list, hash, set, zset };  // order = variant index below
+enum class Type : uint8_t { string, list, hash, set, zset, stream };  // order = variant index below
 
 struct Empty {};
 using List = std::deque<SmallString>;
@@ -33,7 +35,7 @@ using Set = Dict<SmallString, Empty>;
 
 struct Value {
     using Data = std::variant<SmallString, std::unique_ptr<List>, std::unique_ptr<Hash>, std::unique_ptr<Set>,
-                              std::unique_ptr<ZSet>>;
+                              std::unique_ptr<ZSet>, std::unique_ptr<Stream>>;
     Data data;
     uint32_t lru = 0;
 
@@ -43,6 +45,7 @@ struct Value {
     Hash* hash() { return as<Hash>(); }
     Set* set() { return as<Set>(); }
     ZSet* zset() { return as<ZSet>(); }
+    Stream* stream() { return as<Stream>(); }
 
     static Value of_string(std::string_view s) { return Value{SmallString(s)}; }
     template <typename T>
@@ -58,7 +61,7 @@ private:
     }
 };
 
-// The name TYPE answers with: "string", "list", "hash", "set", "zset".
+// The name TYPE answers with: "string", "list", "hash", "set", "zset", "stream".
 std::string_view type_name(Type type);
 
 }  // namespace miniredis

@@ -4,6 +4,7 @@ KEYS...) compared as multisets, error replies by their code (the first word), ra
 shape only. Each script starts from an empty database on both servers."""
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -54,10 +55,39 @@ class RealRedis:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+# Stream replies that carry clocks: idle times and delivery/seen times differ between two servers
+# by a few ms, and radix-tree-nodes counts Redis' inner tree nodes, which we do not have.
+TIME_FIELDS = {b"idle", b"seen-time", b"radix-tree-nodes", b"inactive", b"active-time"}
+
+
+def without_clocks(reply):
+    if isinstance(reply, tuple) and reply[0] == "map":
+        return without_clocks([x for pair in reply[1] for x in pair])
+    if isinstance(reply, tuple) and reply[0] == "double":
+        return reply
+    if isinstance(reply, list):
+        out = []
+        for i, x in enumerate(reply):
+            if i % 2 == 1 and isinstance(reply[i - 1], bytes) and reply[i - 1] in TIME_FIELDS:
+                out.append("<time>")
+            elif isinstance(x, int) and not isinstance(x, bool) and x > 10**12:
+                out.append("<timestamp>")
+            else:
+                out.append(without_clocks(x))
+        return out
+    return reply
+
+
 def normalize(command, reply, exact_errors=False):
     name = command[0].lower()
     if isinstance(reply, Error):
         return ("error", reply.text if exact_errors else reply.prefix())
+    if name == "xadd" and "*" in command and isinstance(reply, bytes):
+        return ("generated-id", bool(re.fullmatch(rb"[0-9]+-[0-9]+", reply)))
+    if name == "xpending" and len(command) > 3 and isinstance(reply, list):
+        return [[e[0], e[1], "<idle>", e[3]] for e in reply]
+    if name in ("xinfo", "xpending"):
+        return without_clocks(reply)
     if name in RANDOM:
         if isinstance(reply, list):
             return ("random-array", len(reply))
@@ -354,6 +384,121 @@ SCRIPTS = {
         ["GEOPOS", "odd", "neg", "huge", "nhuge", "two52", "frac"], ["GEOHASH", "odd", "neg", "huge", "nhuge", "frac"],
         ["GEODIST", "odd", "neg", "huge"], ["GEOSEARCH", "odd", "FROMMEMBER", "neg", "BYRADIUS", "100", "km", "WITHDIST"],
     ],
+    "streams": [
+        ["XADD", "s", "1-1", "f", "v"], ["XADD", "s", "1-1", "f", "v"], ["XADD", "s", "1-0", "f", "v"],
+        ["XADD", "s", "0-0", "f", "v"], ["XADD", "s", "1-*", "a", "b", "c", "d"], ["XADD", "s", "5", "x", "y"],
+        ["XADD", "s", "4-*", "x", "y"], ["XADD", "s", "abc", "f", "v"], ["XADD", "s", "1-2-3", "f", "v"],
+        ["XADD", "s", "-", "f", "v"], ["XADD", "s", "6-0", "f"], ["XADD", "s", "6-0"], ["XADD", "s", "*", "odd"],
+        ["XADD", "gen", "*", "f", "v"], ["XLEN", "gen"], ["XADD", "none", "NOMKSTREAM", "*", "f", "v"],
+        ["EXISTS", "none"], ["XLEN", "s"], ["XLEN", "nokey"], ["TYPE", "s"],
+        ["XRANGE", "s", "-", "+"], ["XRANGE", "s", "1", "1"], ["XRANGE", "s", "(1-1", "+"],
+        ["XRANGE", "s", "-", "(5-0"], ["XRANGE", "s", "-", "+", "COUNT", "2"], ["XRANGE", "s", "-", "+", "COUNT", "0"],
+        ["XRANGE", "s", "-", "+", "COUNT", "-1"], ["XRANGE", "s", "-", "+", "COUNT"], ["XRANGE", "s", "-", "+", "FOO", "1"],
+        ["XRANGE", "s", "x", "+"], ["XRANGE", "s", "(-", "+"], ["XRANGE", "s", "-", "(+"],
+        ["XRANGE", "s", "(18446744073709551615-18446744073709551615", "+"], ["XRANGE", "s", "-", "(0-0"],
+        ["XRANGE", "s", "5", "1"], ["XRANGE", "nokey", "-", "+"], ["XREVRANGE", "s", "+", "-"],
+        ["XREVRANGE", "s", "+", "-", "COUNT", "1"], ["XREVRANGE", "s", "(5-0", "(1-1"],
+        ["XDEL", "s", "1-2"], ["XDEL", "s", "1-2", "9-9"], ["XDEL", "s", "bad"], ["XDEL", "nokey", "bad"],
+        ["XRANGE", "s", "-", "+"], ["XSETID", "s", "1-0"], ["XSETID", "s", "99-0"], ["XADD", "s", "50-0", "f", "v"],
+        ["XSETID", "s", "100-0", "ENTRIESADDED", "1"], ["XSETID", "s", "100-0", "ENTRIESADDED", "-1"],
+        ["XSETID", "s", "100-0", "MAXDELETEDID", "200-0"], ["XSETID", "s", "100-0", "ENTRIESADDED", "10", "MAXDELETEDID", "3-0"],
+        ["XSETID", "nokey", "1-0"], ["XSETID", "s", "100-0", "BOGUS"], ["XSETID", "s", "x"],
+        ["XINFO", "STREAM", "s"], ["XINFO", "STREAM", "nokey"], ["XINFO", "STREAM", "s", "FULL"],
+        ["XINFO", "STREAM", "s", "FULL", "COUNT", "1"], ["XINFO", "STREAM", "s", "BAD"], ["XINFO", "NOPE", "s"],
+        ["SET", "str", "x"], ["XADD", "str", "*", "f", "v"], ["XRANGE", "str", "-", "+"], ["XLEN", "str"],
+        ["XDEL", "str", "1-1"], ["XINFO", "STREAM", "str"], ["XTRIM", "str", "MAXLEN", "1"],
+        ["XREAD", "STREAMS", "str", "0"], ["XGROUP", "CREATE", "str", "g", "$"],
+        ["RPUSH", "list", "a"], ["XADD", "list", "1-1", "f", "v"],
+    ],
+    "stream_trim": [
+        *[["XADD", "t", f"{i}-0", "field", f"value{i}"] for i in range(1, 251)],
+        ["XTRIM", "t", "MAXLEN", "~", "120"], ["XLEN", "t"], ["XTRIM", "t", "MAXLEN", "=", "120"], ["XLEN", "t"],
+        ["XRANGE", "t", "-", "+", "COUNT", "1"], ["XTRIM", "t", "MINID", "~", "200"], ["XLEN", "t"],
+        ["XTRIM", "t", "MINID", "200"], ["XRANGE", "t", "-", "+", "COUNT", "1"], ["XTRIM", "t", "MAXLEN", "-1"],
+        ["XTRIM", "t", "MAXLEN", "1", "LIMIT", "10"], ["XTRIM", "t", "MAXLEN", "~", "1", "LIMIT", "10"],
+        ["XTRIM", "t", "MAXLEN", "~", "1", "LIMIT", "-1"], ["XTRIM", "t", "LIMIT", "10"],
+        ["XTRIM", "t", "MAXLEN", "1", "MINID", "1"], ["XTRIM", "t", "FOO"], ["XTRIM", "nokey", "MAXLEN", "0"],
+        ["XTRIM", "t", "MINID", "bad"], ["XTRIM", "t", "MAXLEN", "x"],
+        ["XADD", "t", "MAXLEN", "2", "300-0", "f", "v"], ["XLEN", "t"], ["XRANGE", "t", "-", "+"],
+        ["XADD", "t", "MINID", "=", "300", "301-0", "f", "v"], ["XRANGE", "t", "-", "+"],
+        ["XADD", "t", "MAXLEN", "~", "0", "LIMIT", "5", "302-0", "f", "v"], ["XLEN", "t"],
+        ["XADD", "t", "MAXLEN", "0", "LIMIT", "5", "303-0", "f", "v"], ["XADD", "t", "LIMIT", "5", "303-0", "f", "v"],
+        ["XADD", "t", "MAXLEN", "0", "303-0", "f", "v"], ["XLEN", "t"], ["EXISTS", "t"], ["XINFO", "STREAM", "t"],
+        ["XADD", "t", "303-0", "f", "v"], ["XADD", "t", "304-0", "f", "v"],
+        ["XADD", "m", "MINID", "5", "1-0", "f", "v"], ["XLEN", "m"],
+    ],
+    "stream_groups": [
+        ["XGROUP", "CREATE", "s", "g", "$"], ["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"],
+        ["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"], ["XADD", "s", "1-0", "a", "1"], ["XADD", "s", "2-0", "b", "2"],
+        ["XADD", "s", "3-0", "c", "3"], ["XGROUP", "CREATE", "s", "early", "0", "ENTRIESREAD", "0"],
+        ["XGROUP", "CREATE", "s", "bad", "0", "ENTRIESREAD", "-5"], ["XGROUP", "CREATE", "s", "bad", "x"],
+        ["XGROUP", "CREATE", "s", "bad", "0", "FOO"], ["XINFO", "GROUPS", "s"],
+        ["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", ">"],
+        ["XGROUP", "SETID", "s", "g", "0"], ["XINFO", "GROUPS", "s"],
+        ["XREADGROUP", "GROUP", "g", "alice", "COUNT", "2", "STREAMS", "s", ">"],
+        ["XREADGROUP", "GROUP", "g", "bob", "STREAMS", "s", ">"], ["XREADGROUP", "GROUP", "g", "bob", "STREAMS", "s", ">"],
+        ["XINFO", "GROUPS", "s"], ["XINFO", "CONSUMERS", "s", "g"], ["XPENDING", "s", "g"],
+        ["XPENDING", "s", "g", "-", "+", "10"], ["XPENDING", "s", "g", "-", "+", "10", "alice"],
+        ["XPENDING", "s", "g", "-", "+", "10", "nobody"], ["XPENDING", "s", "g", "IDLE", "0", "-", "+", "1"],
+        ["XPENDING", "s", "g", "(1-0", "+", "10"], ["XPENDING", "s", "g", "-", "+"], ["XPENDING", "s", "g", "IDLE", "x", "-", "+", "1"],
+        ["XPENDING", "s", "nogroup"], ["XPENDING", "nokey", "g"],
+        ["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "0"], ["XPENDING", "s", "g", "-", "+", "10"],
+        ["XREADGROUP", "GROUP", "g", "alice", "COUNT", "1", "STREAMS", "s", "1-0"],
+        ["XACK", "s", "g", "1-0", "9-0"], ["XACK", "s", "g", "1-0"], ["XACK", "s", "g", "bad"], ["XACK", "s", "nogroup", "1-0"],
+        ["XACK", "nokey", "g", "1-0"], ["XPENDING", "s", "g"],
+        ["XCLAIM", "s", "g", "carol", "0", "2-0"], ["XCLAIM", "s", "g", "carol", "0", "2-0", "JUSTID"],
+        ["XCLAIM", "s", "g", "carol", "3600000", "2-0"], ["XCLAIM", "s", "g", "carol", "0", "9-0", "FORCE"],
+        ["XCLAIM", "s", "g", "carol", "0", "3-0", "RETRYCOUNT", "7", "IDLE", "5000"],
+        ["XCLAIM", "s", "g", "carol", "0", "3-0", "BOGUS"], ["XCLAIM", "s", "g", "carol", "x", "3-0"],
+        ["XCLAIM", "s", "g", "carol", "0", "3-0", "TIME", "x"], ["XCLAIM", "s", "nogroup", "c", "0", "3-0"],
+        ["XPENDING", "s", "g", "-", "+", "10"], ["XINFO", "CONSUMERS", "s", "g"],
+        ["XGROUP", "CREATE", "s", "other", "0"], ["XCLAIM", "s", "other", "dan", "0", "1-0", "FORCE", "JUSTID"],
+        ["XCLAIM", "s", "other", "dan", "0", "2-0", "FORCE"], ["XPENDING", "s", "other", "-", "+", "10"],
+        ["XDEL", "s", "2-0"], ["XAUTOCLAIM", "s", "g", "erin", "0", "0"], ["XPENDING", "s", "g", "-", "+", "10"],
+        ["XAUTOCLAIM", "s", "g", "erin", "0", "0", "COUNT", "1", "JUSTID"], ["XAUTOCLAIM", "s", "g", "erin", "0", "0", "COUNT", "0"],
+        ["XAUTOCLAIM", "s", "g", "erin", "x", "0"], ["XAUTOCLAIM", "s", "nogroup", "erin", "0", "0"],
+        ["XAUTOCLAIM", "s", "g", "erin", "0", "(0-0", "FOO"], ["XREADGROUP", "GROUP", "other", "dan", "STREAMS", "s", "0"],
+        ["XINFO", "GROUPS", "s"], ["XINFO", "STREAM", "s"], ["XINFO", "STREAM", "s", "FULL"],
+        ["XGROUP", "CREATECONSUMER", "s", "g", "frank"], ["XGROUP", "CREATECONSUMER", "s", "g", "frank"],
+        ["XGROUP", "DELCONSUMER", "s", "g", "erin"], ["XGROUP", "DELCONSUMER", "s", "g", "nobody"],
+        ["XGROUP", "CREATECONSUMER", "s", "nogroup", "x"], ["XINFO", "CONSUMERS", "s", "g"], ["XINFO", "CONSUMERS", "s", "zz"],
+        ["XGROUP", "DESTROY", "s", "early"], ["XGROUP", "DESTROY", "s", "early"], ["XGROUP", "SETID", "s", "nogroup", "0"],
+        ["XGROUP", "SETID", "s", "g", "$", "ENTRIESREAD", "3"], ["XINFO", "GROUPS", "s"], ["XGROUP", "FOO", "s", "g"],
+        ["XGROUP", "CREATE", "s"], ["XGROUP", "DESTROY", "s", "g", "x"], ["XGROUP", "CREATE", "nokey", "g", "$"],
+        ["XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", "$"], ["XREADGROUP", "GROUP", "zz", "a", "STREAMS", "s", ">"],
+        ["XREADGROUP", "GROUP", "g", "a", "STREAMS", "nokey", ">"], ["XREADGROUP", "STREAMS", "s", ">"],
+        ["XREADGROUP", "GROUP", "g", "a", "STREAMS", "s"], ["XREADGROUP", "GROUP", "g", "a", "NOACK", "STREAMS", "s", ">"],
+        ["XADD", "s", "4-0", "d", "4"], ["XREADGROUP", "GROUP", "g", "a", "NOACK", "STREAMS", "s", ">"],
+        ["XPENDING", "s", "g"], ["XINFO", "GROUPS", "s"], ["XDEL", "s", "3-0"], ["XINFO", "GROUPS", "s"],
+        ["XGROUP", "HELP"], ["XINFO", "HELP"],
+        # Group state is not the key's value for WATCH (Redis 7.0): only entries abort a transaction.
+        ["WATCH", "s"], ["XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", "0"], ["XACK", "s", "g", "4-0"],
+        ["XGROUP", "CREATECONSUMER", "s", "g", "w"], ["XGROUP", "DESTROY", "s", "other"], ["MULTI"], ["PING"],
+        ["EXEC"], ["WATCH", "s"], ["XADD", "s", "9-0", "f", "v"], ["MULTI"], ["PING"], ["EXEC"],
+    ],
+    "stream_reads": [
+        ["XADD", "a", "1-0", "f", "1"], ["XADD", "a", "2-0", "f", "2"], ["XADD", "b", "5-0", "g", "5"],
+        ["XREAD", "STREAMS", "a", "b", "0", "0"], ["XREAD", "COUNT", "1", "STREAMS", "a", "b", "1-0", "0"],
+        ["XREAD", "STREAMS", "a", "$"], ["XREAD", "STREAMS", "a", "2-0"], ["XREAD", "STREAMS", "nokey", "0"],
+        ["XREAD", "STREAMS", "a"], ["XREAD", "STREAMS", "a", "b", "0"], ["XREAD", "STREAMS", "a", ">"],
+        ["XREAD", "STREAMS", "a", "bad"], ["XREAD", "COUNT", "x", "STREAMS", "a", "0"], ["XREAD", "FOO", "STREAMS", "a", "0"],
+        ["XREAD", "GROUP", "g", "c", "STREAMS", "a", "0"], ["XREAD", "NOACK", "STREAMS", "a", "0"],
+        ["XREAD", "BLOCK", "-1", "STREAMS", "a", "$"], ["XREAD", "BLOCK", "x", "STREAMS", "a", "$"],
+        ["XREAD", "BLOCK", "10", "STREAMS", "a", "$"], ["XREAD", "BLOCK", "10", "STREAMS", "a", "0"],
+        ["MULTI"], ["XREAD", "BLOCK", "0", "STREAMS", "a", "$"], ["EXEC"],
+        ["LMPOP", "2", "l1", "l2", "LEFT"], ["RPUSH", "l2", "a", "b", "c"], ["LMPOP", "2", "l1", "l2", "LEFT"],
+        ["LMPOP", "2", "l1", "l2", "RIGHT", "COUNT", "5"], ["EXISTS", "l2"], ["LMPOP", "0", "l1", "LEFT"],
+        ["LMPOP", "5", "l1", "LEFT"], ["LMPOP", "1", "l1", "MIDDLE"], ["LMPOP", "1", "l1", "LEFT", "COUNT", "0"],
+        ["LMPOP", "1", "l1", "LEFT", "COUNT", "1", "COUNT", "1"], ["LMPOP", "x", "l1", "LEFT"],
+        ["ZADD", "z", "1", "a", "2", "b", "3", "c"], ["ZMPOP", "2", "nz", "z", "MIN"], ["ZMPOP", "1", "z", "MAX", "COUNT", "10"],
+        ["ZMPOP", "1", "z", "MIN"], ["ZMPOP", "1", "z", "BAD"], ["ZADD", "z", "1.5", "a", "2", "b"],
+        ["BZPOPMIN", "nz", "z", "0"], ["BZPOPMAX", "z", "0"], ["BZPOPMIN", "z", "0.01"], ["BZPOPMIN", "z", "-1"],
+        ["BZPOPMIN", "z", "x"], ["ZADD", "z", "1", "a", "2", "b", "3", "c"], ["BZMPOP", "0", "1", "z", "MAX", "COUNT", "2"],
+        ["BZMPOP", "0.01", "1", "nz", "MIN"], ["BZMPOP", "x", "1", "z", "MIN"], ["BLMPOP", "0.01", "1", "nl", "LEFT"],
+        ["RPUSH", "l3", "x", "y"], ["BLMPOP", "0", "1", "l3", "RIGHT", "COUNT", "3"], ["SET", "str", "v"],
+        ["BZPOPMIN", "str", "0"], ["BLMPOP", "0", "1", "str", "LEFT"], ["ZMPOP", "1", "str", "MIN"], ["LMPOP", "1", "str", "LEFT"],
+        ["MULTI"], ["BZPOPMIN", "nz", "0"], ["BLMPOP", "0", "1", "nl", "LEFT"], ["EXEC"],
+    ],
     "connection": [
         ["PING"], ["PING", "hello"], ["PING", "a", "b"], ["ECHO", "hi"], ["ECHO"], ["NOSUCH", "x", "y"],
         ["CLIENT", "SETNAME", "tester"], ["CLIENT", "GETNAME"], ["CLIENT", "SETNAME", "bad name"],
@@ -431,6 +576,22 @@ class Differential(unittest.TestCase):
     def test_number_formats_and_limits(self):
         self.run_script("numbers", SCRIPTS["numbers"])
 
+    def test_streams(self):
+        self.run_script("streams", SCRIPTS["streams"])
+
+    def test_stream_trimming(self):
+        self.run_script("stream_trim", SCRIPTS["stream_trim"])
+
+    def test_stream_consumer_groups(self):
+        self.run_script("stream_groups", SCRIPTS["stream_groups"])
+
+    def test_stream_reads_and_multi_pops(self):
+        self.run_script("stream_reads", SCRIPTS["stream_reads"])
+
+    def test_stream_resp3(self):
+        self.run_script("stream_resp3", SCRIPTS["streams"][:30] + SCRIPTS["stream_groups"] +
+                        SCRIPTS["stream_reads"], protocol=3)
+
     def test_connection_and_server(self):
         self.run_script("connection", SCRIPTS["connection"])
 
@@ -487,6 +648,47 @@ class Differential(unittest.TestCase):
             ["LPOP", "nolist", "2"], ["ZPOPMIN", "z", "1"], ["ZRANDMEMBER", "z", "2", "WITHSCORES"],
             ["PUBSUB", "NUMSUB", "a", "b"]]
         self.run_script("resp3", script, protocol=3)
+
+    def test_blocked_reads_and_pops(self):
+        """Clients blocked in XREAD, XREADGROUP, BLMPOP, BZPOPMAX are served by another client's
+        write, oldest waiter first; a destroyed group wakes its readers with NOGROUP, a deleted key
+        with UNBLOCKED."""
+        results = []
+        for port in (self.mini.port, self.real.port):
+            a, b, c = RespClient(port), RespClient(port), RespClient(port)
+            try:
+                got = [c.call("FLUSHALL")]
+                a.send("XREAD", "BLOCK", "0", "STREAMS", "s", "$")
+                b.send("XREAD", "COUNT", "1", "BLOCK", "0", "STREAMS", "other", "s", "0", "$")
+                time.sleep(0.1)
+                got += [c.call("XADD", "s", "1-0", "f", "v"), a.read(), b.read()]
+                got.append(c.call("XGROUP", "CREATE", "s", "g", "$"))
+                a.send("XREADGROUP", "GROUP", "g", "alice", "BLOCK", "0", "STREAMS", "s", ">")
+                b.send("XREADGROUP", "GROUP", "g", "bob", "BLOCK", "0", "STREAMS", "s", ">")
+                time.sleep(0.1)
+                got += [c.call("XADD", "s", "2-0", "f", "w"), a.read(), c.call("XPENDING", "s", "g")]
+                got += [c.call("XGROUP", "DESTROY", "s", "g"), b.read()]
+                a.send("BLMPOP", "0", "2", "l1", "l2", "RIGHT", "COUNT", "2")
+                b.send("BLMPOP", "0", "1", "l2", "LEFT")
+                time.sleep(0.1)
+                got += [c.call("RPUSH", "l2", "x", "y", "z"), a.read(), b.read()]
+                a.send("BZPOPMAX", "z1", "z2", "0")
+                b.send("BZMPOP", "0", "1", "z2", "MIN", "COUNT", "5")
+                time.sleep(0.1)
+                got += [c.call("ZADD", "z2", "1", "m1", "2", "m2", "3", "m3"), a.read(), b.read()]
+                got += [a.call("XREAD", "BLOCK", "50", "STREAMS", "s", "$"), a.call("BZPOPMIN", "z2", "0.05")]
+                # Deleting the key ends a group reader's wait; a plain reader waits for the key to return.
+                got.append(c.call("XGROUP", "CREATE", "s2", "g", "$", "MKSTREAM"))
+                a.send("XREADGROUP", "GROUP", "g", "x", "BLOCK", "0", "STREAMS", "s2", ">")
+                b.send("XREAD", "BLOCK", "0", "STREAMS", "s2", "$")
+                time.sleep(0.1)
+                got += [c.call("DEL", "s2"), a.read(), c.call("XADD", "s2", "5-0", "f", "v"), b.read()]
+                results.append(got)
+            finally:
+                for x in (a, b, c):
+                    x.close()
+        mini, real = results
+        self.assertEqual(repr(mini), repr(real))
 
     def test_pubsub_messages(self):
         pairs, clients = [], []

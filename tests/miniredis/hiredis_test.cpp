@@ -58,6 +58,32 @@ TEST(Hiredis, CommandsAndBinarySafeValues) {
     EXPECT_STREQ(top->element[1]->str, "30");
 }
 
+// A stream through hiredis: binary-safe field values, a consumer group, the nested reply shape
+// of XREADGROUP (stream -> entries -> [id, [field, value]]), XACK and XPENDING.
+TEST(Hiredis, StreamWithAConsumerGroup) {
+    mb::test::ServerProcess server(mb::test::binary("MINIREDIS_BIN"), {"--save", ""});
+    Context c = connect(server.port());
+    EXPECT_STREQ(command(c.get(), "XGROUP CREATE jobs workers $ MKSTREAM")->str, "OK");
+    const char binary[] = {'j', '\0', '\r', '\n', 'b'};
+    auto id = command(c.get(), "XADD jobs * payload %b", binary, sizeof binary);
+    ASSERT_EQ(id->type, REDIS_REPLY_STRING);
+    auto read = command(c.get(), "XREADGROUP GROUP workers w1 COUNT 10 STREAMS jobs >");
+    ASSERT_EQ(read->type, REDIS_REPLY_ARRAY);
+    ASSERT_EQ(read->elements, 1u);
+    redisReply* stream = read->element[0];
+    EXPECT_STREQ(stream->element[0]->str, "jobs");
+    ASSERT_EQ(stream->element[1]->elements, 1u);
+    redisReply* entry = stream->element[1]->element[0];
+    EXPECT_STREQ(entry->element[0]->str, id->str);
+    EXPECT_EQ(std::string(entry->element[1]->element[1]->str, entry->element[1]->element[1]->len),
+              std::string(binary, sizeof binary));
+    EXPECT_EQ(command(c.get(), "XPENDING jobs workers")->element[0]->integer, 1);
+    EXPECT_EQ(command(c.get(), "XACK jobs workers %s", id->str)->integer, 1);
+    EXPECT_EQ(command(c.get(), "XPENDING jobs workers")->element[0]->integer, 0);
+    auto empty = command(c.get(), "XREADGROUP GROUP workers w1 BLOCK 10 STREAMS jobs >");
+    EXPECT_EQ(empty->type, REDIS_REPLY_NIL);
+}
+
 TEST(Hiredis, PipelineOfTenThousandCommands) {
     mb::test::ServerProcess server(mb::test::binary("MINIREDIS_BIN"), {"--save", ""});
     Context c = connect(server.port());

@@ -1,0 +1,22 @@
+// Shared by the blocking commands' files (blocking.cpp, mpop.cpp, streams.cpp).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace miniredis {
+
+struct CommandContext;
+struct Client;
+class ServerState;
+
+// Redis' blocking timeout in seconds (a float, 0 = for ever) -> absolute deadline in Unix ms
+// (0 = none); nullopt after replying the error.
+std::optional<int64_t> parse_block_timeout(CommandContext& ctx, std::string_view text);
+
+// mpop.cpp: serves a client blocked in BLMPOP if `key` holds a non-empty list.
+bool serve_list_mpop_waiter(ServerState& server, int db, const std::string& key, Client& client);
+
+}  // namespace miniredis

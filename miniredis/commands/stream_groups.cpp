@@ -1,0 +1,650 @@
+// Consumer-group commands: XGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM, and XINFO (Redis'
+// t_stream.c). XREADGROUP, which delivers to a group, lives with XREAD in streams.cpp.
+//
+// CONCEPT: a group's bookkeeping is what turns a log into a work queue. XGROUP creates the group
+// at a position in the log (Kafka's "auto.offset.reset", spelled as an ID: 0 = from the start,
+// $ = only new entries); XACK removes an entry from the Pending Entries List; XPENDING shows the
+// list - who holds what, for how long, delivered how often; XCLAIM and XAUTOCLAIM move entries
+// from a consumer that stopped answering to one that works. None of this changes the entries
+// themselves, which is why these commands do not disturb a WATCH on the stream (group_changed).
+//
+//   XREADGROUP ... >      entry -> PEL (consumer, now, count 1)
+//   XACK                  entry leaves the PEL: done
+//   XAUTOCLAIM ... 60000  entries idle for 60 s -> another consumer, count + 1
+//
+// Every change is logged as the XCLAIM ... FORCE JUSTID or XGROUP command that recreates it on
+// replay (propagate_xclaim in streams.cpp).
+// READ NEXT: model/consumer_group.hpp, docs/miniredis/04-streams.md.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <climits>
+
+#include "commands/context.hpp"
+#include "commands/handlers.hpp"
+#include "commands/streams.hpp"
+#include "protocol/numbers.hpp"
+
+namespace miniredis {
+
+// --- consumer groups ------------------------------------------------------------------------
+
+namespace {
+
+void nogroup_for_key(CommandContext& ctx, std::string_view group, std::string_view key) {
+    ctx.reply.error(fmt::format("NOGROUP No such consumer group '{}' for key name '{}'", group, key));
+}
+
+}  // namespace
+
+// XGROUP CREATE|SETID|DESTROY|CREATECONSUMER|DELCONSUMER key group ... (one handler, as Redis)
+void cmd_xgroup(CommandContext& ctx) {
+    std::string_view sub = ctx.arg(1);
+    if (equals_ignore_case(sub, "HELP")) {
+        const char* lines[] = {
+            "XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "CREATE <key> <groupname> <id|$> [option]",
+            "    Create a new consumer group. Options are:",
+            "    * MKSTREAM",
+            "      Create the empty stream if it does not exist.",
+            "    * ENTRIESREAD entries_read",
+            "      Set the group's entries_read counter (internal use).",
+            "CREATECONSUMER <key> <groupname> <consumer>",
+            "    Create a new consumer in the specified group.",
+            "DELCONSUMER <key> <groupname> <consumer>",
+            "    Remove the specified consumer.",
+            "DESTROY <key> <groupname>",
+            "    Remove the specified group.",
+            "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+            "    Set the current group ID and entries_read counter.",
+            "HELP",
+            "    Prints this help.",
+        };
+        ctx.reply.array(std::size(lines));
+        for (const char* l : lines) ctx.reply.simple(l);
+        return;
+    }
+    bool create = equals_ignore_case(sub, "CREATE"), setid = equals_ignore_case(sub, "SETID");
+    bool mkstream = false;
+    int64_t entries_read = ConsumerGroup::kEntriesReadUnknown;
+    auto subcommand_error = [&] {
+        ctx.reply.error(
+            fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try XGROUP HELP.", sub));
+    };
+    if (create || setid) {
+        for (size_t i = 5; i < ctx.argc();) {
+            if (create && equals_ignore_case(ctx.arg(i), "MKSTREAM")) {
+                mkstream = true;
+                ++i;
+            } else if (equals_ignore_case(ctx.arg(i), "ENTRIESREAD") && i + 1 < ctx.argc()) {
+                auto v = ll_arg(ctx, ctx.arg(i + 1));
+                if (!v) return;
+                if (*v < 0 && *v != ConsumerGroup::kEntriesReadUnknown)
+                    return ctx.reply.error("ERR value for ENTRIESREAD must be positive or -1");
+                entries_read = *v;
+                i += 2;
+            } else {
+                return subcommand_error();
+            }
+        }
+    }
+    std::string_view key = ctx.arg(2), group_name = ctx.arg(3);
+    bool ok;
+    Stream* s = stream_of(ctx, ctx.lookup_write(key), ok);
+    if (!ok) return;
+    if (!s && !mkstream)
+        return ctx.reply.error(
+            "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the "
+            "MKSTREAM option to create an empty stream automatically.");
+    ConsumerGroup* group = s ? s->group(group_name) : nullptr;
+    if (!group && (setid || equals_ignore_case(sub, "CREATECONSUMER") || equals_ignore_case(sub, "DELCONSUMER")))
+        return nogroup_for_key(ctx, group_name, key);
+
+    if (create) {
+        StreamID id;
+        if (ctx.arg(4) == "$") {
+            id = s ? s->last_id : StreamID{};
+        } else {
+            auto parsed = strict_id(ctx, ctx.arg(4));
+            if (!parsed) return;
+            id = *parsed;
+        }
+        if (s && s->group(group_name)) return ctx.reply.error("BUSYGROUP Consumer Group name already exists");
+        if (!s) {
+            s = ctx.db().set(key, Value::of<Stream>()).stream();  // MKSTREAM: a new key
+            ctx.modified(key);
+        }
+        auto g = std::make_unique<ConsumerGroup>();
+        g->last_id = id;
+        g->entries_read = entries_read;
+        s->groups.emplace(std::string(group_name), std::move(g));
+        group_changed(ctx.server);
+        return ctx.reply.ok();
+    }
+    if (setid) {
+        if (ctx.argc() != 5 && ctx.argc() != 7) return subcommand_error();
+        StreamID id;
+        if (ctx.arg(4) == "$") {
+            id = s->last_id;
+        } else {
+            auto parsed = parse_stream_id(ctx.arg(4), 0);
+            if (!parsed) return ctx.reply.error(kInvalidId);
+            id = *parsed;
+        }
+        group->last_id = id;
+        group->entries_read = entries_read;
+        group_changed(ctx.server);
+        return ctx.reply.ok();
+    }
+    if (equals_ignore_case(sub, "DESTROY")) {
+        if (ctx.argc() != 4) return subcommand_error();
+        if (!group) return ctx.reply.integer(0);
+        s->groups.erase(s->groups.find(group_name));
+        group_changed(ctx.server);
+        ctx.server.signal_key_ready(ctx.client.db, key);  // its blocked readers get NOGROUP
+        return ctx.reply.integer(1);
+    }
+    if (equals_ignore_case(sub, "CREATECONSUMER")) {
+        if (ctx.argc() != 5) return subcommand_error();
+        bool created;
+        group->consumer_or_create(ctx.arg(4), ctx.now_ms(), &created);
+        if (created) group_changed(ctx.server);
+        return ctx.reply.integer(created ? 1 : 0);
+    }
+    if (equals_ignore_case(sub, "DELCONSUMER")) {
+        if (ctx.argc() != 5) return subcommand_error();
+        size_t pending = group->remove_consumer(ctx.arg(4));
+        group_changed(ctx.server);
+        return ctx.reply.integer(static_cast<int64_t>(pending));
+    }
+    subcommand_error();
+}
+
+// XACK key group id [id ...]: the entries leave the PEL - done, never redelivered.
+void cmd_xack(CommandContext& ctx) {
+    bool ok;
+    std::string_view key = ctx.arg(1);
+    Stream* s = stream_of(ctx, ctx.lookup_write(key), ok);
+    if (!ok) return;
+    ConsumerGroup* group = s ? s->group(ctx.arg(2)) : nullptr;
+    std::vector<StreamID> ids;
+    for (size_t j = 3; j < ctx.argc(); ++j) {
+        auto id = strict_id(ctx, ctx.arg(j));
+        if (!id) return;
+        ids.push_back(*id);
+    }
+    if (!group) return ctx.reply.integer(0);
+    int64_t acked = 0;
+    for (StreamID id : ids) acked += group->ack(id) ? 1 : 0;
+    if (acked) group_changed(ctx.server);
+    ctx.reply.integer(acked);
+}
+
+// XPENDING key group [[IDLE min-idle] start end count [consumer]]
+void cmd_xpending(CommandContext& ctx) {
+    if (ctx.argc() != 3 && (ctx.argc() < 6 || ctx.argc() > 9)) return ctx.syntax_error();
+    bool summary = ctx.argc() == 3;
+    int64_t min_idle = 0, count = 0;
+    StreamID start, end;
+    std::string_view consumer_name;
+    bool consumer_given = false;
+    if (!summary) {
+        size_t at = 3;
+        if (equals_ignore_case(ctx.arg(3), "IDLE")) {
+            auto v = ll_arg(ctx, ctx.arg(4));
+            if (!v) return;
+            min_idle = *v;
+            if (ctx.argc() < 8) return ctx.syntax_error();
+            at += 2;
+        }
+        auto c = ll_arg(ctx, ctx.arg(at + 2));
+        if (!c) return;
+        count = *c < 0 ? 0 : *c;
+        auto lo = range_id(ctx, ctx.arg(at), true);
+        if (!lo) return;
+        auto hi = range_id(ctx, ctx.arg(at + 1), false);
+        if (!hi) return;
+        start = *lo;
+        end = *hi;
+        if (at + 3 < ctx.argc()) {
+            consumer_name = ctx.arg(at + 3);
+            consumer_given = true;
+        }
+    }
+    bool ok;
+    Stream* s = stream_of(ctx, ctx.lookup_read(ctx.arg(1)), ok);
+    if (!ok) return;
+    ConsumerGroup* group = s ? s->group(ctx.arg(2)) : nullptr;
+    if (!group)
+        return ctx.reply.error(fmt::format("NOGROUP No such key '{}' or consumer group '{}'", ctx.arg(1), ctx.arg(2)));
+    if (summary) {
+        ctx.reply.array(4);
+        ctx.reply.integer(static_cast<int64_t>(group->pel.size()));
+        if (group->pel.empty()) {
+            ctx.reply.null();
+            ctx.reply.null();
+            ctx.reply.null_array();
+            return;
+        }
+        reply_id(ctx.reply, group->pel.begin()->first);
+        reply_id(ctx.reply, group->pel.rbegin()->first);
+        size_t mark = ctx.reply.mark();
+        size_t n = 0;
+        for (const auto& [name, c] : group->consumers) {
+            if (c->pending.empty()) continue;
+            ctx.reply.array(2);
+            ctx.reply.bulk(name);
+            ctx.reply.bulk(std::to_string(c->pending.size()));
+            ++n;
+        }
+        return ctx.reply.array_at(mark, n);
+    }
+    StreamConsumer* consumer = nullptr;
+    if (consumer_given) {
+        consumer = group->consumer(consumer_name);
+        if (!consumer) return ctx.reply.array(0);
+    }
+    int64_t now = ctx.now_ms();
+    size_t mark = ctx.reply.mark();
+    size_t n = 0;
+    auto visit = [&](StreamID id, const PendingEntry& p) {
+        if (min_idle && now - p.delivery_time < min_idle) return;
+        ctx.reply.array(4);
+        reply_id(ctx.reply, id);
+        ctx.reply.bulk(p.consumer->name);
+        ctx.reply.integer(std::max<int64_t>(now - p.delivery_time, 0));
+        ctx.reply.integer(static_cast<int64_t>(p.delivery_count));
+        ++n;
+        --count;
+    };
+    if (start <= end) {
+        if (consumer) {
+            for (auto it = consumer->pending.lower_bound(start); count && it != consumer->pending.end() && *it <= end;
+                 ++it)
+                visit(*it, group->pel[*it]);
+        } else {
+            for (auto it = group->pel.lower_bound(start); count && it != group->pel.end() && it->first <= end; ++it)
+                visit(it->first, it->second);
+        }
+    }
+    ctx.reply.array_at(mark, n);
+}
+
+namespace {
+
+// A claim of an entry deleted from the stream drops it from the PEL.
+void drop_deleted(ServerState& server, int db, std::string_view key, std::string_view group_name, ConsumerGroup& group,
+                  StreamID id) {
+    PendingEntry p = group.pel[id];
+    group.ack(id);
+    // Replayed, this XCLAIM finds the entry gone and drops it from the PEL just the same.
+    propagate_xclaim(server, db, key, group_name, group, id, p);
+}
+
+}  // namespace
+
+// XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME ms] [RETRYCOUNT n] [FORCE]
+//        [JUSTID] [LASTID id]
+void cmd_xclaim(CommandContext& ctx) {
+    bool ok;
+    std::string_view key = ctx.arg(1), group_name = ctx.arg(2);
+    Stream* s = stream_of(ctx, ctx.lookup_read(key), ok);
+    if (!ok) return;
+    ConsumerGroup* group = s ? s->group(group_name) : nullptr;
+    if (!group) return ctx.reply.error(fmt::format("NOGROUP No such key '{}' or consumer group '{}'", key, group_name));
+    auto min_idle = ll_arg(ctx, ctx.arg(4), "ERR Invalid min-idle-time argument for XCLAIM");
+    if (!min_idle) return;
+    int64_t minidle = std::max<int64_t>(*min_idle, 0);
+    size_t j = 5;
+    std::vector<StreamID> ids;
+    for (; j < ctx.argc(); ++j) {
+        auto id = parse_stream_id(ctx.arg(j), 0);
+        if (!id) break;
+        ids.push_back(*id);
+    }
+    int64_t now = ctx.now_ms();
+    int64_t delivery_time = -1, retrycount = -1;
+    bool force = false, justid = false;
+    StreamID last_id;
+    for (; j < ctx.argc(); ++j) {
+        bool more = j + 1 < ctx.argc();
+        std::string_view opt = ctx.arg(j);
+        if (equals_ignore_case(opt, "FORCE")) {
+            force = true;
+        } else if (equals_ignore_case(opt, "JUSTID")) {
+            justid = true;
+        } else if (equals_ignore_case(opt, "IDLE") && more) {
+            auto v = ll_arg(ctx, ctx.arg(++j), "ERR Invalid IDLE option argument for XCLAIM");
+            if (!v) return;
+            // A huge negative IDLE would overflow: it lands in the future, clamped to now below.
+            if (__builtin_sub_overflow(now, *v, &delivery_time)) delivery_time = now;
+        } else if (equals_ignore_case(opt, "TIME") && more) {
+            auto v = ll_arg(ctx, ctx.arg(++j), "ERR Invalid TIME option argument for XCLAIM");
+            if (!v) return;
+            delivery_time = *v;
+        } else if (equals_ignore_case(opt, "RETRYCOUNT") && more) {
+            auto v = ll_arg(ctx, ctx.arg(++j), "ERR Invalid RETRYCOUNT option argument for XCLAIM");
+            if (!v) return;
+            retrycount = *v;
+        } else if (equals_ignore_case(opt, "LASTID") && more) {
+            auto v = strict_id(ctx, ctx.arg(++j));
+            if (!v) return;
+            last_id = *v;
+        } else {
+            return ctx.reply.error(fmt::format("ERR Unrecognized XCLAIM option '{}'", opt));
+        }
+    }
+    ctx.suppress_propagation = true;
+    bool propagate_last_id = false;
+    if (last_id > group->last_id) {
+        group->last_id = last_id;
+        propagate_last_id = true;
+    }
+    if (delivery_time == -1 || delivery_time < 0 || delivery_time > now) delivery_time = now;
+    StreamConsumer* consumer = nullptr;
+    size_t mark = ctx.reply.mark();
+    size_t n = 0;
+    for (StreamID id : ids) {
+        auto it = group->pel.find(id);
+        bool exists = s->lookup(id);
+        if (it == group->pel.end()) {
+            if (!force || !exists) continue;
+        } else {
+            if (!exists) {
+                drop_deleted(ctx.server, ctx.client.db, key, group_name, *group, id);
+                propagate_last_id = false;
+                group_changed(ctx.server);
+                continue;
+            }
+            if (minidle && now - it->second.delivery_time < minidle) continue;
+        }
+        if (!consumer) consumer = &consumer_for(ctx.server, ctx.client.db, key, group_name, *group, ctx.arg(3));
+        PendingEntry& p = group->assign(id, *consumer, delivery_time);  // a FORCEd new one starts at 1
+        if (retrycount >= 0)
+            p.delivery_count = static_cast<uint64_t>(retrycount);
+        else if (!justid)
+            ++p.delivery_count;
+        if (justid)
+            reply_id(ctx.reply, id);
+        else
+            s->lookup(id, [&](const StreamEntryView& e) { reply_entry(ctx.reply, e); });
+        ++n;
+        propagate_xclaim(ctx.server, ctx.client.db, key, group_name, *group, id, p);
+        propagate_last_id = false;
+        group_changed(ctx.server);
+    }
+    if (consumer) consumer->seen_time = now;
+    if (propagate_last_id) {
+        propagate_group_id(ctx.server, ctx.client.db, key, group_name, *group);
+        group_changed(ctx.server);
+    }
+    ctx.reply.array_at(mark, n);
+}
+
+// XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]: XPENDING + XCLAIM in
+// one step, with a cursor - how a worker picks up what a crashed colleague left pending.
+void cmd_xautoclaim(CommandContext& ctx) {
+    bool ok;
+    std::string_view key = ctx.arg(1), group_name = ctx.arg(2);
+    Stream* s = stream_of(ctx, ctx.lookup_read(key), ok);
+    if (!ok) return;
+    ConsumerGroup* group = s ? s->group(group_name) : nullptr;
+    auto min_idle = ll_arg(ctx, ctx.arg(4), "ERR Invalid min-idle-time argument for XAUTOCLAIM");
+    if (!min_idle) return;
+    int64_t minidle = std::max<int64_t>(*min_idle, 0);
+    auto start = range_id(ctx, ctx.arg(5), true);
+    if (!start) return;
+    int64_t count = 100;
+    bool justid = false;
+    for (size_t j = 6; j < ctx.argc(); ++j) {
+        if (equals_ignore_case(ctx.arg(j), "COUNT") && j + 1 < ctx.argc()) {
+            auto v = parse_int64(ctx.arg(j + 1));
+            if (!v || *v < 1 || *v > LONG_MAX / 16) return ctx.reply.error("ERR COUNT must be > 0");
+            count = *v;
+            ++j;
+        } else if (equals_ignore_case(ctx.arg(j), "JUSTID")) {
+            justid = true;
+        } else {
+            return ctx.syntax_error();
+        }
+    }
+    if (!group) return ctx.reply.error(fmt::format("NOGROUP No such key '{}' or consumer group '{}'", key, group_name));
+    ctx.suppress_propagation = true;
+    int64_t now = ctx.now_ms();
+    int64_t attempts = count * 10;
+    StreamConsumer* consumer = nullptr;
+    std::vector<StreamID> deleted;
+    // The claimed entries are written to a side buffer: the reply starts with the cursor, which
+    // is known only after the walk.
+    mb::ByteBuffer scratch;
+    Reply out(scratch, ctx.client.protocol);
+    size_t n = 0;
+    auto it = group->pel.lower_bound(*start);
+    while (attempts-- && count && it != group->pel.end()) {
+        StreamID id = it->first;
+        ++it;
+        if (!s->lookup(id)) {
+            drop_deleted(ctx.server, ctx.client.db, key, group_name, *group, id);
+            deleted.push_back(id);
+            --count;
+            group_changed(ctx.server);
+            continue;
+        }
+        PendingEntry& p = group->pel[id];
+        if (minidle && now - p.delivery_time < minidle) continue;
+        if (!consumer) consumer = &consumer_for(ctx.server, ctx.client.db, key, group_name, *group, ctx.arg(3));
+        group->assign(id, *consumer, now);
+        if (!justid) ++p.delivery_count;
+        if (justid)
+            reply_id(out, id);
+        else
+            s->lookup(id, [&](const StreamEntryView& e) { reply_entry(out, e); });
+        ++n;
+        --count;
+        propagate_xclaim(ctx.server, ctx.client.db, key, group_name, *group, id, p);
+        group_changed(ctx.server);
+    }
+    if (consumer) consumer->seen_time = now;
+    ctx.reply.array(3);
+    reply_id(ctx.reply, it == group->pel.end() ? StreamID{} : it->first);
+    ctx.reply.array(n);
+    ctx.reply.buffer().append(scratch.readable());
+    ctx.reply.array(deleted.size());
+    for (StreamID id : deleted) reply_id(ctx.reply, id);
+}
+
+// --- XINFO ------------------------------------------------------------------------------
+
+namespace {
+
+void reply_lag(Reply& r, const Stream& s, const ConsumerGroup& g) {
+    int64_t lag = s.group_lag(g);
+    if (lag < 0)
+        r.null();
+    else
+        r.integer(lag);
+}
+
+void reply_entries_read(Reply& r, const ConsumerGroup& g) {
+    if (g.entries_read == ConsumerGroup::kEntriesReadUnknown)
+        r.null();
+    else
+        r.integer(g.entries_read);
+}
+
+void xinfo_stream(CommandContext& ctx, Stream& s, bool full, int64_t count) {
+    Reply& r = ctx.reply;
+    r.map(full ? 9 : 10);
+    r.bulk("length");
+    r.integer(static_cast<int64_t>(s.length()));
+    r.bulk("radix-tree-keys");
+    r.integer(static_cast<int64_t>(s.blocks()));
+    // Redis counts the radix tree's inner nodes; we have one map node per block.
+    r.bulk("radix-tree-nodes");
+    r.integer(static_cast<int64_t>(s.blocks() ? s.blocks() + 1 : 1));
+    r.bulk("last-generated-id");
+    reply_id(r, s.last_id);
+    r.bulk("max-deleted-entry-id");
+    reply_id(r, s.max_deleted_id);
+    r.bulk("entries-added");
+    r.integer(static_cast<int64_t>(s.entries_added));
+    r.bulk("recorded-first-entry-id");
+    reply_id(r, s.first_id());
+    if (!full) {
+        r.bulk("groups");
+        r.integer(static_cast<int64_t>(s.groups.size()));
+        for (bool last : {false, true}) {
+            r.bulk(last ? "last-entry" : "first-entry");
+            bool found = false;
+            s.range({0, 0}, StreamID::max(), last, [&](const StreamEntryView& e) {
+                reply_entry(r, e);
+                found = true;
+                return false;
+            });
+            if (!found) r.null();
+        }
+        return;
+    }
+    int64_t now = ctx.now_ms();
+    r.bulk("entries");
+    size_t mark = r.mark();
+    size_t n = 0;
+    s.range({0, 0}, StreamID::max(), false, [&](const StreamEntryView& e) {
+        reply_entry(r, e);
+        return ++n != static_cast<uint64_t>(count);
+    });
+    r.array_at(mark, n);
+    r.bulk("groups");
+    r.array(s.groups.size());
+    for (const auto& [name, g] : s.groups) {
+        r.map(7);
+        r.bulk("name");
+        r.bulk(name);
+        r.bulk("last-delivered-id");
+        reply_id(r, g->last_id);
+        r.bulk("entries-read");
+        reply_entries_read(r, *g);
+        r.bulk("lag");
+        reply_lag(r, s, *g);
+        r.bulk("pel-count");
+        r.integer(static_cast<int64_t>(g->pel.size()));
+        r.bulk("pending");
+        size_t pm = r.mark();
+        size_t pn = 0;
+        for (const auto& [id, p] : g->pel) {
+            if (count && pn == static_cast<uint64_t>(count)) break;
+            r.array(4);
+            reply_id(r, id);
+            r.bulk(p.consumer->name);
+            r.integer(p.delivery_time);
+            r.integer(static_cast<int64_t>(p.delivery_count));
+            ++pn;
+        }
+        r.array_at(pm, pn);
+        r.bulk("consumers");
+        r.array(g->consumers.size());
+        for (const auto& [cname, c] : g->consumers) {
+            r.map(4);
+            r.bulk("name");
+            r.bulk(cname);
+            r.bulk("seen-time");
+            r.integer(c->seen_time);
+            r.bulk("pel-count");
+            r.integer(static_cast<int64_t>(c->pending.size()));
+            r.bulk("pending");
+            size_t cm = r.mark();
+            size_t cn = 0;
+            for (StreamID id : c->pending) {
+                if (count && cn == static_cast<uint64_t>(count)) break;
+                const PendingEntry& p = g->pel[id];
+                r.array(3);
+                reply_id(r, id);
+                r.integer(p.delivery_time);
+                r.integer(static_cast<int64_t>(p.delivery_count));
+                ++cn;
+            }
+            r.array_at(cm, cn);
+        }
+    }
+    (void)now;
+}
+
+}  // namespace
+
+// XINFO STREAM key [FULL [COUNT n]] | GROUPS key | CONSUMERS key group | HELP
+void cmd_xinfo(CommandContext& ctx) {
+    std::string_view sub = ctx.arg(1);
+    if (equals_ignore_case(sub, "HELP")) {
+        const char* lines[] = {
+            "XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "CONSUMERS <key> <groupname>",
+            "    Show consumers of <groupname>.",
+            "GROUPS <key>",
+            "    Show the stream consumer groups.",
+            "STREAM <key> [FULL [COUNT <count>]",
+            "    Show information about the stream.",
+            "HELP",
+            "    Prints this help.",
+        };
+        ctx.reply.array(std::size(lines));
+        for (const char* l : lines) ctx.reply.simple(l);
+        return;
+    }
+    std::string_view key = ctx.arg(2);
+    bool is_stream = equals_ignore_case(sub, "STREAM");
+    bool full = false;
+    int64_t count = 10;
+    if (is_stream && ctx.argc() > 3) {
+        if (!equals_ignore_case(ctx.arg(3), "FULL") || (ctx.argc() != 4 && ctx.argc() != 6))
+            return ctx.reply.error(
+                fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try XINFO HELP.", sub));
+        full = true;
+        if (ctx.argc() == 6) {
+            if (!equals_ignore_case(ctx.arg(4), "COUNT")) return ctx.syntax_error();
+            auto v = ll_arg(ctx, ctx.arg(5));
+            if (!v) return;
+            count = *v < 0 ? 0 : *v;
+        }
+    }
+    Value* v = ctx.lookup_read(key);
+    if (!v) return ctx.reply.error(errors::kNoSuchKey);
+    bool ok;
+    Stream* s = stream_of(ctx, v, ok);
+    if (!ok) return;
+    if (is_stream) return xinfo_stream(ctx, *s, full, count);
+    int64_t now = ctx.now_ms();
+    if (equals_ignore_case(sub, "GROUPS")) {
+        ctx.reply.array(s->groups.size());
+        for (const auto& [name, g] : s->groups) {
+            ctx.reply.map(6);
+            ctx.reply.bulk("name");
+            ctx.reply.bulk(name);
+            ctx.reply.bulk("consumers");
+            ctx.reply.integer(static_cast<int64_t>(g->consumers.size()));
+            ctx.reply.bulk("pending");
+            ctx.reply.integer(static_cast<int64_t>(g->pel.size()));
+            ctx.reply.bulk("last-delivered-id");
+            reply_id(ctx.reply, g->last_id);
+            ctx.reply.bulk("entries-read");
+            reply_entries_read(ctx.reply, *g);
+            ctx.reply.bulk("lag");
+            reply_lag(ctx.reply, *s, *g);
+        }
+        return;
+    }
+    // CONSUMERS key group
+    ConsumerGroup* g = s->group(ctx.arg(3));
+    if (!g) return nogroup_for_key(ctx, ctx.arg(3), key);
+    ctx.reply.array(g->consumers.size());
+    for (const auto& [name, c] : g->consumers) {
+        ctx.reply.map(3);
+        ctx.reply.bulk("name");
+        ctx.reply.bulk(name);
+        ctx.reply.bulk("pending");
+        ctx.reply.integer(static_cast<int64_t>(c->pending.size()));
+        ctx.reply.bulk("idle");
+        ctx.reply.integer(std::max<int64_t>(now - c->seen_time, 0));
+    }
+}
+
+}  // namespace miniredis

@@ -1,0 +1,746 @@
+// Stream commands: XADD, XRANGE/XREVRANGE, XLEN, XDEL, XTRIM, XSETID, XREAD, XREADGROUP (Redis'
+// t_stream.c); the group bookkeeping commands (XGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM, XINFO)
+// are in stream_groups.cpp.
+//
+// CONCEPT: the log (model/stream.hpp) and the consumer groups (model/consumer_group.hpp) are
+// plain data; this file is where the protocol meets them - argument parsing with Redis' exact
+// error texts, the reply shapes of RESP2 and RESP3, and propagation. Propagation matters more here
+// than anywhere: "XADD s * ..." replayed tomorrow would get another ID, so the AOF gets the
+// concrete ID; a read by a group changes the group (delivery counts, last ID), so XREADGROUP is
+// logged as the XCLAIM ... FORCE JUSTID and XGROUP SETID commands that recreate that state.
+//
+//   XADD s * temp 21  ->  AOF: XADD s 1700000000000-0 temp 21
+//   XREADGROUP GROUP g alice STREAMS s >
+//                     ->  AOF: XCLAIM s g alice 0 1700000000000-0 TIME <ms> RETRYCOUNT 1 FORCE JUSTID LASTID ...
+//                          +   XGROUP SETID s g 1700000000000-0 ENTRIESREAD 1
+//   XACK s g 1700000000000-0  -> logged as is
+// READ NEXT: model/stream.hpp, stream_groups.cpp, blocking.cpp (XREAD BLOCK), docs/miniredis/04-streams.md.
+#include "commands/streams.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+
+#include "commands/context.hpp"
+#include "commands/handlers.hpp"
+#include "protocol/numbers.hpp"
+
+namespace miniredis {
+
+// --- small helpers, shared with stream_groups.cpp (declared in streams.hpp)
+// -----------------------------------------------------------------------
+
+void reply_id(Reply& r, StreamID id) {
+    char buffer[48];
+    auto end = fmt::format_to_n(buffer, sizeof buffer, "{}-{}", id.ms, id.seq).out;
+    r.bulk(std::string_view(buffer, static_cast<size_t>(end - buffer)));
+}
+
+void reply_entry(Reply& r, const StreamEntryView& e) {
+    r.array(2);
+    reply_id(r, e.id);
+    r.array(e.fields_values.size());
+    for (std::string_view s : e.fields_values) r.bulk(s);
+}
+
+// A stream value, or nullptr (absent, or WRONGTYPE replied: then ok = false).
+Stream* stream_of(CommandContext& ctx, Value* v, bool& ok) {
+    ok = true;
+    if (!v) return nullptr;
+    if (v->type() != Type::stream) {
+        ctx.reply.error(errors::kWrongType);
+        ok = false;
+        return nullptr;
+    }
+    return v->stream();
+}
+
+// Strict IDs ("123-4" or "123"), as XADD/XDEL/XACK take them: "-" and "+" are refused.
+std::optional<StreamID> strict_id(CommandContext& ctx, std::string_view text, uint64_t missing_seq, bool reply) {
+    auto id = parse_stream_id(text, missing_seq);
+    if (!id && reply) ctx.reply.error(kInvalidId);
+    return id;
+}
+
+// Range ends: "-", "+", "(id" (exclusive) or an ID; `missing_seq` fills "123" (0 or max).
+std::optional<StreamID> range_id(CommandContext& ctx, std::string_view text, bool is_start) {
+    bool exclusive = text.size() > 1 && text[0] == '(';
+    if (exclusive) text.remove_prefix(1);
+    std::optional<StreamID> id;
+    if (exclusive && (text == "-" || text == "+")) {
+        ctx.reply.error(kInvalidId);
+        return std::nullopt;
+    }
+    if (text == "-")
+        id = StreamID{0, 0};
+    else if (text == "+")
+        id = StreamID::max();
+    else
+        id = parse_stream_id(text, is_start ? 0 : UINT64_MAX);
+    if (!id) {
+        ctx.reply.error(kInvalidId);
+        return std::nullopt;
+    }
+    if (exclusive) {
+        auto moved = is_start ? id->next() : id->prev();
+        if (!moved) {
+            ctx.reply.error(is_start ? "ERR invalid start ID for the interval" : "ERR invalid end ID for the interval");
+            return std::nullopt;
+        }
+        id = moved;
+    }
+    return id;
+}
+
+std::optional<int64_t> ll_arg(CommandContext& ctx, std::string_view text, std::string_view error) {
+    auto v = parse_int64(text);
+    if (!v) ctx.reply.error(error);
+    return v;
+}
+
+// XCLAIM key group consumer 0 id TIME t RETRYCOUNT n FORCE JUSTID LASTID last: recreates one
+// PEL entry exactly (Redis' streamPropagateXCLAIM).
+void propagate_xclaim(ServerState& server, int db, std::string_view key, std::string_view group_name,
+                      const ConsumerGroup& group, StreamID id, const PendingEntry& p) {
+    if (server.env.loading || !server.aof_enabled()) return;  // nobody to tell: skip the strings
+    std::string args[] = {"XCLAIM",
+                          std::string(key),
+                          std::string(group_name),
+                          p.consumer ? p.consumer->name : std::string(),
+                          "0",
+                          id.str(),
+                          "TIME",
+                          std::to_string(p.delivery_time),
+                          "RETRYCOUNT",
+                          std::to_string(p.delivery_count),
+                          "FORCE",
+                          "JUSTID",
+                          "LASTID",
+                          group.last_id.str()};
+    std::vector<std::string_view> views(std::begin(args), std::end(args));
+    server.propagate(db, views);
+}
+
+void propagate_group_id(ServerState& server, int db, std::string_view key, std::string_view group_name,
+                        const ConsumerGroup& group) {
+    if (server.env.loading || !server.aof_enabled()) return;
+    std::string args[] = {"XGROUP",
+                          "SETID",
+                          std::string(key),
+                          std::string(group_name),
+                          group.last_id.str(),
+                          "ENTRIESREAD",
+                          std::to_string(group.entries_read)};
+    std::vector<std::string_view> views(std::begin(args), std::end(args));
+    server.propagate(db, views);
+}
+
+// A change to a group (deliveries, acks, claims, consumers) is a change to persist - it counts for
+// the save rules and goes to the AOF - but, as in Redis, not a change of the key for WATCH: a
+// transaction watching a stream is about its entries, and every XREADGROUP would otherwise abort it.
+void group_changed(ServerState& server) { ++server.dirty; }
+
+// XREADGROUP, XCLAIM and XAUTOCLAIM create consumers on first use. A consumer is group state a
+// replay must recreate even when it got nothing yet, so its creation is logged on its own as
+// XGROUP CREATECONSUMER (as Redis 7 does).
+StreamConsumer& consumer_for(ServerState& server, int db, std::string_view key, std::string_view group_name,
+                             ConsumerGroup& group, std::string_view name) {
+    bool created;
+    StreamConsumer& c = group.consumer_or_create(name, server.clock.now_ms(), &created);
+    if (created) {
+        group_changed(server);
+        std::string_view args[] = {"XGROUP", "CREATECONSUMER", key, group_name, name};
+        server.propagate(db, args);
+    }
+    return c;
+}
+
+namespace {
+
+// --- trimming arguments (XADD and XTRIM share them) ---------------------------------------
+
+struct TrimArgs {
+    enum Strategy { none, maxlen, minid } strategy = none;
+    bool approx = false;
+    int64_t maxlen_value = 0;
+    StreamID minid_value;
+    int64_t limit = 0;
+    size_t arg_index = 0;  // where the MAXLEN/MINID value is (rewritten for the AOF when "~")
+    bool nomkstream = false;
+    bool id_given = false, seq_given = true;
+    StreamID id;
+    size_t id_index = 0;
+};
+
+// Redis' streamParseAddOrTrimArgsOrReply: returns the index after the options (for XADD, the ID's
+// index) or 0 after an error reply.
+size_t parse_add_or_trim(CommandContext& ctx, TrimArgs& t, bool xadd) {
+    size_t i = 2;
+    bool limit_given = false;
+    for (; i < ctx.argc(); ++i) {
+        size_t more = ctx.argc() - 1 - i;
+        std::string_view opt = ctx.arg(i);
+        if (xadd && opt == "*") break;
+        if ((equals_ignore_case(opt, "maxlen") || equals_ignore_case(opt, "minid")) && more) {
+            bool is_maxlen = equals_ignore_case(opt, "maxlen");
+            if (t.strategy != TrimArgs::none) {
+                ctx.reply.error("ERR syntax error, MAXLEN and MINID options at the same time are not compatible");
+                return 0;
+            }
+            t.approx = false;
+            std::string_view next = ctx.arg(i + 1);
+            if (more >= 2 && next == "~") {
+                t.approx = true;
+                ++i;
+            } else if (more >= 2 && next == "=") {
+                ++i;
+            }
+            if (is_maxlen) {
+                auto v = ll_arg(ctx, ctx.arg(i + 1));
+                if (!v) return 0;
+                if (*v < 0) {
+                    ctx.reply.error("ERR The MAXLEN argument must be >= 0.");
+                    return 0;
+                }
+                t.maxlen_value = *v;
+                t.strategy = TrimArgs::maxlen;
+            } else {
+                auto v = strict_id(ctx, ctx.arg(i + 1));
+                if (!v) return 0;
+                t.minid_value = *v;
+                t.strategy = TrimArgs::minid;
+            }
+            ++i;
+            t.arg_index = i;
+        } else if (equals_ignore_case(opt, "limit") && more) {
+            auto v = ll_arg(ctx, ctx.arg(i + 1));
+            if (!v) return 0;
+            if (*v < 0) {
+                ctx.reply.error("ERR The LIMIT argument must be >= 0.");
+                return 0;
+            }
+            t.limit = *v;
+            limit_given = true;
+            ++i;
+        } else if (xadd && equals_ignore_case(opt, "nomkstream")) {
+            t.nomkstream = true;
+        } else if (xadd) {
+            // The ID: "ms-seq", "ms" or "ms-*" (the sequence is generated).
+            std::string_view text = opt;
+            bool auto_seq = text.size() > 2 && text.ends_with("-*");
+            if (auto_seq) text.remove_suffix(2);
+            auto id = parse_stream_id(text, 0);
+            if (!id || (auto_seq && text.find('-') != std::string_view::npos)) {
+                ctx.reply.error(kInvalidId);
+                return 0;
+            }
+            t.id = *id;
+            t.id_given = true;
+            t.seq_given = !auto_seq;
+            break;
+        } else {
+            ctx.syntax_error();
+            return 0;
+        }
+    }
+    if (t.limit && t.strategy == TrimArgs::none) {
+        ctx.reply.error("ERR syntax error, LIMIT cannot be used without specifying a trimming strategy");
+        return 0;
+    }
+    if (!xadd && t.strategy == TrimArgs::none) {
+        ctx.reply.error("ERR syntax error, XTRIM must be called with a trimming strategy");
+        return 0;
+    }
+    if (ctx.server.env.loading) {
+        t.limit = 0;  // the AOF was written with the outcome: replay it exactly
+    } else if (limit_given) {
+        if (!t.approx) {
+            ctx.reply.error("ERR syntax error, LIMIT cannot be used without the special ~ option");
+            return 0;
+        }
+    } else {
+        // "~" without LIMIT: at most 100 blocks' worth of work per call (Redis' default).
+        t.limit = t.approx ? static_cast<int64_t>(100 * Stream::kMaxBlockEntries) : 0;
+    }
+    t.id_index = i;
+    return i;
+}
+
+size_t apply_trim(Stream& s, const TrimArgs& t) {
+    auto limit = static_cast<size_t>(t.limit);
+    if (t.strategy == TrimArgs::maxlen) return s.trim_maxlen(static_cast<size_t>(t.maxlen_value), t.approx, limit);
+    if (t.strategy == TrimArgs::minid) return s.trim_minid(t.minid_value, t.approx, limit);
+    return 0;
+}
+
+// After an approximate trim the AOF must say what really happened: "~" becomes "=" and the value
+// becomes the length (MAXLEN) or first ID (MINID) the stream now has.
+void rewrite_trim(CommandContext& ctx, Stream& s, const TrimArgs& t, std::vector<std::string>& args) {
+    if (!t.approx) return;
+    args[t.arg_index - 1] = "=";
+    args[t.arg_index] = t.strategy == TrimArgs::maxlen ? std::to_string(s.length()) : s.first_id().str();
+    (void)ctx;
+}
+
+}  // namespace
+
+// XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value [...]
+void cmd_xadd(CommandContext& ctx) {
+    TrimArgs t;
+    size_t id_at = parse_add_or_trim(ctx, t, true);
+    if (id_at == 0) return;
+    size_t fields_at = id_at + 1;
+    if (fields_at > ctx.argc() || (ctx.argc() - fields_at) < 2 || (ctx.argc() - fields_at) % 2 == 1)
+        return ctx.wrong_arity();
+    if (t.id_given && t.seq_given && t.id.is_zero())
+        return ctx.reply.error("ERR The ID specified in XADD must be greater than 0-0");
+    bool ok;
+    std::string_view key = ctx.arg(1);
+    Stream* s = stream_of(ctx, ctx.lookup_write(key), ok);
+    if (!ok) return;
+    if (!s) {
+        if (t.nomkstream) return ctx.reply.null();
+        s = ctx.db().set(key, Value::of<Stream>()).stream();
+    }
+    if (s->last_id == StreamID::max())
+        return ctx.reply.error("ERR The stream has exhausted the last possible ID, unable to add more items");
+    // The new ID. With "*" it is now's millisecond - unless the clock went back (NTP, a VM
+    // migration): IDs must still grow, so we stay in the last ID's millisecond and count up.
+    StreamID id;
+    const StreamID last = s->last_id;
+    if (!t.id_given) {
+        auto now = static_cast<uint64_t>(std::max<int64_t>(ctx.now_ms(), 0));
+        id = now > last.ms ? StreamID{now, 0} : *last.next();
+    } else if (!t.seq_given) {
+        if (t.id.ms == last.ms) {
+            if (last.seq == UINT64_MAX) {
+                return ctx.reply.error(
+                    "ERR The ID specified in XADD is equal or smaller than the target stream top item");
+            }
+            id = {t.id.ms, last.seq + 1};
+        } else if (t.id.ms > last.ms) {
+            id = {t.id.ms, 0};
+        } else {
+            return ctx.reply.error("ERR The ID specified in XADD is equal or smaller than the target stream top item");
+        }
+    } else {
+        id = t.id;
+        if (id <= last)
+            return ctx.reply.error("ERR The ID specified in XADD is equal or smaller than the target stream top item");
+    }
+    s->append(id, ctx.argv.subspan(fields_at));
+    ctx.modified(key);
+    size_t trimmed = t.strategy != TrimArgs::none ? apply_trim(*s, t) : 0;
+    if (ctx.server.aof_enabled()) {
+        std::vector<std::string> args(ctx.argv.begin(), ctx.argv.end());
+        args[id_at] = id.str();  // the AOF gets the concrete ID
+        if (trimmed) rewrite_trim(ctx, *s, t, args);
+        ctx.rewritten = std::move(args);
+    }
+    reply_id(ctx.reply, id);
+}
+
+// XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count]
+void cmd_xtrim(CommandContext& ctx) {
+    bool ok;
+    std::string_view key = ctx.arg(1);
+    Stream* s = stream_of(ctx, ctx.lookup_write(key), ok);
+    if (!ok) return;
+    if (!s) return ctx.reply.integer(0);
+    TrimArgs t;
+    size_t end = parse_add_or_trim(ctx, t, false);
+    if (end == 0) return;
+    size_t removed = apply_trim(*s, t);
+    if (removed) {
+        ctx.modified(key);
+        std::vector<std::string> args(ctx.argv.begin(), ctx.argv.end());
+        rewrite_trim(ctx, *s, t, args);
+        ctx.rewritten = std::move(args);
+    }
+    ctx.reply.integer(static_cast<int64_t>(removed));
+}
+
+namespace {
+
+// XRANGE key start end [COUNT n] / XREVRANGE key end start [COUNT n]
+void range_generic(CommandContext& ctx, bool reverse) {
+    auto start = range_id(ctx, ctx.arg(reverse ? 3 : 2), true);
+    if (!start) return;
+    auto end = range_id(ctx, ctx.arg(reverse ? 2 : 3), false);
+    if (!end) return;
+    int64_t count = -1;
+    for (size_t j = 4; j < ctx.argc(); ++j) {
+        if (equals_ignore_case(ctx.arg(j), "COUNT") && j + 1 < ctx.argc()) {
+            auto v = ll_arg(ctx, ctx.arg(j + 1));
+            if (!v) return;
+            count = *v < 0 ? 0 : *v;
+            ++j;
+        } else {
+            return ctx.syntax_error();
+        }
+    }
+    bool ok;
+    Stream* s = stream_of(ctx, ctx.lookup_read(ctx.arg(1)), ok);
+    if (!ok) return;
+    if (!s) return ctx.reply.array(0);
+    if (count == 0) return ctx.reply.null_array();
+    size_t mark = ctx.reply.mark();
+    size_t n = 0;
+    s->range(*start, *end, reverse, [&](const StreamEntryView& e) {
+        reply_entry(ctx.reply, e);
+        return ++n != static_cast<uint64_t>(count);
+    });
+    ctx.reply.array_at(mark, n);
+}
+
+}  // namespace
+
+void cmd_xrange(CommandContext& ctx) { range_generic(ctx, false); }
+void cmd_xrevrange(CommandContext& ctx) { range_generic(ctx, true); }
+
+void cmd_xlen(CommandContext& ctx) {
+    bool ok;
+    Stream* s = stream_of(ctx, ctx.lookup_read(ctx.arg(1)), ok);
+    if (!ok) return;
+    ctx.reply.integer(s ? static_cast<int64_t>(s->length()) : 0);
+}
+
+// XDEL key id [id ...]: tombstones; the IDs are checked before anything is deleted.
+void cmd_xdel(CommandContext& ctx) {
+    bool ok;
+    std::string_view key = ctx.arg(1);
+    Stream* s = stream_of(ctx, ctx.lookup_write(key), ok);
+    if (!ok) return;
+    if (!s) return ctx.reply.integer(0);
+    std::vector<StreamID> ids;
+    for (size_t j = 2; j < ctx.argc(); ++j) {
+        auto id = strict_id(ctx, ctx.arg(j));
+        if (!id) return;
+        ids.push_back(*id);
+    }
+    int64_t deleted = 0;
+    for (StreamID id : ids) deleted += s->remove(id) ? 1 : 0;
+    if (deleted) ctx.modified(key);
+    ctx.reply.integer(deleted);
+}
+
+// XSETID key last-id [ENTRIESADDED n] [MAXDELETEDID id]
+void cmd_xsetid(CommandContext& ctx) {
+    auto id = strict_id(ctx, ctx.arg(2));
+    if (!id) return;
+    int64_t entries_added = -1;
+    StreamID max_deleted;
+    for (size_t i = 3; i < ctx.argc();) {
+        bool more = i + 1 < ctx.argc();
+        if (equals_ignore_case(ctx.arg(i), "ENTRIESADDED") && more) {
+            auto v = ll_arg(ctx, ctx.arg(i + 1));
+            if (!v) return;
+            if (*v < 0) return ctx.reply.error("ERR entries_added must be positive");
+            entries_added = *v;
+        } else if (equals_ignore_case(ctx.arg(i), "MAXDELETEDID") && more) {
+            auto v = strict_id(ctx, ctx.arg(i + 1));
+            if (!v) return;
+            if (*id < *v)
+                return ctx.reply.error(
+                    "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id");
+            max_deleted = *v;
+        } else {
+            return ctx.syntax_error();
+        }
+        i += 2;
+    }
+    bool ok;
+    std::string_view key = ctx.arg(1);
+    Value* v = ctx.lookup_write(key);
+    if (!v) return ctx.reply.error(errors::kNoSuchKey);
+    Stream* s = stream_of(ctx, v, ok);
+    if (!ok) return;
+    if (s->length() > 0) {
+        if (*id < s->last_entry_id())
+            return ctx.reply.error("ERR The ID specified in XSETID is smaller than the target stream top item");
+        if (entries_added != -1 && s->length() > static_cast<uint64_t>(entries_added))
+            return ctx.reply.error(
+                "ERR The entries_added specified in XSETID is smaller than the target stream length");
+    }
+    if (*id < s->max_deleted_id)
+        return ctx.reply.error("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id");
+    s->last_id = *id;
+    if (entries_added != -1) s->entries_added = static_cast<uint64_t>(entries_added);
+    if (!max_deleted.is_zero()) s->max_deleted_id = max_deleted;
+    ctx.modified(key);
+    ctx.reply.ok();
+}
+
+// --- XREAD and XREADGROUP ----------------------------------------------------------------
+
+namespace {
+
+// Delivers entries of `s` above `after` to the reply: plain (XREAD) or through a group (`>`:
+// they enter the PEL of the group and of the consumer, the group's last ID moves). Returns the
+// number of entries replied. Propagates the group changes, as Redis does.
+size_t deliver_new(ServerState& server, int db, Reply& reply, std::string_view key, Stream& s, StreamID after,
+                   int64_t count, ConsumerGroup* group, std::string_view group_name, StreamConsumer* consumer,
+                   bool noack) {
+    auto start = after.next();
+    size_t mark = reply.mark();
+    size_t n = 0;
+    int64_t now = server.clock.now_ms();
+    std::vector<StreamID> delivered;
+    bool moved = false;
+    if (start) {
+        s.range(*start, StreamID::max(), false, [&](const StreamEntryView& e) {
+            if (group && e.id > group->last_id) {
+                if (group->entries_read != ConsumerGroup::kEntriesReadUnknown &&
+                    !s.range_has_tombstones(e.id, StreamID::max()))
+                    ++group->entries_read;
+                else if (s.entries_added)
+                    group->entries_read = s.estimate_entries_read(e.id);
+                group->last_id = e.id;
+                moved = true;
+            }
+            if (group && !noack) {
+                PendingEntry& p = group->assign(e.id, *consumer, now);
+                p.delivery_count = 1;
+                delivered.push_back(e.id);
+            }
+            reply_entry(reply, e);
+            return ++n != static_cast<uint64_t>(count);
+        });
+    }
+    reply.array_at(mark, n);
+    if (group) {
+        for (StreamID id : delivered) propagate_xclaim(server, db, key, group_name, *group, id, group->pel[id]);
+        if (moved) propagate_group_id(server, db, key, group_name, *group);
+        group_changed(server);
+    }
+    return n;
+}
+
+// XREADGROUP with an ID: the consumer's own pending entries above it (its history), each one a
+// redelivery (count + 1). Entries deleted meanwhile come back as [id, nil].
+void deliver_history(ServerState& server, int db, Reply& reply, std::string_view key, Stream& s, StreamID after,
+                     int64_t count, ConsumerGroup& group, std::string_view group_name, StreamConsumer& consumer) {
+    auto start = after.next();
+    size_t mark = reply.mark();
+    size_t n = 0;
+    int64_t now = server.clock.now_ms();
+    if (start) {
+        for (auto it = consumer.pending.lower_bound(*start); it != consumer.pending.end(); ++it) {
+            if (count > 0 && n == static_cast<uint64_t>(count)) break;
+            bool found = s.lookup(*it, [&](const StreamEntryView& e) { reply_entry(reply, e); });
+            ++n;
+            if (!found) {  // deleted since: shown, but not delivered again
+                reply.array(2);
+                reply_id(reply, *it);
+                reply.null_array();
+                continue;
+            }
+            PendingEntry& p = group.pel[*it];
+            p.delivery_time = now;
+            ++p.delivery_count;
+            propagate_xclaim(server, db, key, group_name, group, *it, p);
+        }
+    }
+    reply.array_at(mark, n);
+    group_changed(server);
+}
+
+struct ReadArgs {
+    int64_t count = -1;           // -1 = no COUNT
+    int64_t block_deadline = -1;  // -1 = no BLOCK; 0 = forever; else Unix ms
+    size_t streams_at = 0, streams = 0;
+    std::string_view group, consumer;
+    bool noack = false;
+};
+
+void read_generic(CommandContext& ctx, bool xreadgroup) {
+    ReadArgs a;
+    bool has_group = false;
+    for (size_t i = 1; i < ctx.argc(); ++i) {
+        size_t more = ctx.argc() - i - 1;
+        std::string_view o = ctx.arg(i);
+        if (equals_ignore_case(o, "BLOCK") && more) {
+            ++i;
+            auto ms = parse_int64(ctx.arg(i));
+            if (!ms) return ctx.reply.error("ERR timeout is not an integer or out of range");
+            if (*ms < 0) return ctx.reply.error("ERR timeout is negative");
+            if (*ms > INT64_MAX - ctx.now_ms()) return ctx.reply.error("ERR timeout is out of range");
+            a.block_deadline = *ms == 0 ? 0 : ctx.now_ms() + *ms;
+        } else if (equals_ignore_case(o, "COUNT") && more) {
+            ++i;
+            auto v = ll_arg(ctx, ctx.arg(i));
+            if (!v) return;
+            a.count = *v < 0 ? 0 : *v;
+        } else if (equals_ignore_case(o, "STREAMS") && more) {
+            a.streams_at = i + 1;
+            size_t n = ctx.argc() - a.streams_at;
+            if (n % 2 != 0)
+                return ctx.reply.error(fmt::format(
+                    "ERR Unbalanced {} list of streams: for each stream key an ID or '{}' must be specified.",
+                    xreadgroup ? "XREADGROUP" : "XREAD", xreadgroup ? '>' : '$'));
+            a.streams = n / 2;
+            break;
+        } else if (equals_ignore_case(o, "GROUP") && more >= 2) {
+            if (!xreadgroup)
+                return ctx.reply.error(
+                    "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
+            a.group = ctx.arg(i + 1);
+            a.consumer = ctx.arg(i + 2);
+            has_group = true;
+            i += 2;
+        } else if (equals_ignore_case(o, "NOACK")) {
+            if (!xreadgroup)
+                return ctx.reply.error(
+                    "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
+            a.noack = true;
+        } else {
+            return ctx.syntax_error();
+        }
+    }
+    if (a.streams_at == 0 || (xreadgroup && !has_group)) return ctx.syntax_error();
+
+    std::vector<StreamID> ids(a.streams);
+    std::vector<ConsumerGroup*> groups(a.streams, nullptr);
+    for (size_t k = 0; k < a.streams; ++k) {
+        std::string_view key = ctx.arg(a.streams_at + k);
+        std::string_view id_text = ctx.arg(a.streams_at + a.streams + k);
+        bool ok;
+        Stream* s = stream_of(ctx, ctx.lookup_read(key), ok);
+        if (!ok) return;
+        if (xreadgroup) {
+            groups[k] = s ? s->group(a.group) : nullptr;
+            if (!groups[k])
+                return ctx.reply.error(fmt::format(
+                    "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option", key, a.group));
+        }
+        if (id_text == "$") {
+            if (xreadgroup)
+                return ctx.reply.error(
+                    "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this "
+                    "consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just "
+                    "return an empty result set.");
+            ids[k] = s ? s->last_id : StreamID{};
+            continue;
+        }
+        if (id_text == ">") {
+            if (!xreadgroup)
+                return ctx.reply.error(
+                    "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> "
+                    "option.");
+            ids[k] = StreamID::max();
+            continue;
+        }
+        auto id = strict_id(ctx, id_text);
+        if (!id) return;
+        ids[k] = *id;
+    }
+
+    // Serve what can be served now.
+    ctx.suppress_propagation = true;  // deliveries propagate themselves (XCLAIM / XGROUP SETID)
+    size_t mark = ctx.reply.mark();
+    size_t served = 0;
+    for (size_t k = 0; k < a.streams; ++k) {
+        std::string_view key = ctx.arg(a.streams_at + k);
+        Value* v = ctx.db().find(key);
+        if (!v) continue;
+        Stream& s = *v->stream();
+        StreamID after = ids[k];
+        bool history = false, now = false;
+        if (xreadgroup) {
+            if (after != StreamID::max()) {
+                now = history = true;
+            } else if (s.length() && s.last_entry_id() > groups[k]->last_id) {
+                now = true;
+                after = groups[k]->last_id;
+            }
+        } else if (s.length() && s.last_entry_id() > after) {
+            now = true;
+        }
+        if (!now) continue;
+        ++served;
+        if (!ctx.reply.resp3()) ctx.reply.array(2);
+        ctx.reply.bulk(key);
+        if (!xreadgroup) {
+            deliver_new(ctx.server, ctx.client.db, ctx.reply, key, s, after, a.count, nullptr, {}, nullptr, false);
+            continue;
+        }
+        StreamConsumer& consumer = consumer_for(ctx.server, ctx.client.db, key, a.group, *groups[k], a.consumer);
+        consumer.seen_time = ctx.now_ms();
+        if (history)
+            deliver_history(ctx.server, ctx.client.db, ctx.reply, key, s, after, a.count, *groups[k], a.group,
+                            consumer);
+        else
+            deliver_new(ctx.server, ctx.client.db, ctx.reply, key, s, after, a.count, groups[k], a.group, &consumer,
+                        a.noack);
+    }
+    if (served) return ctx.reply.resp3() ? ctx.reply.map_at(mark, served) : ctx.reply.array_at(mark, served);
+    // Nothing now: block, or answer "nothing". Inside MULTI/EXEC nobody can wait.
+    if (a.block_deadline < 0 || ctx.server.in_exec) return ctx.reply.null_array();
+    BlockedState how;
+    how.kind = BlockKind::stream;
+    how.active = true;
+    how.db = ctx.client.db;
+    how.deadline_ms = a.block_deadline;
+    how.count = a.count;
+    how.group = a.group;
+    how.consumer = a.consumer;
+    how.noack = a.noack;
+    how.stream_ids = ids;
+    for (size_t k = 0; k < a.streams; ++k) how.keys.emplace_back(ctx.arg(a.streams_at + k));
+    ctx.client.blocked = std::move(how);
+    ctx.server.block_client(ctx.client);
+}
+
+}  // namespace
+
+void cmd_xread(CommandContext& ctx) { read_generic(ctx, false); }
+void cmd_xreadgroup(CommandContext& ctx) { read_generic(ctx, true); }
+
+// A blocked reader, now that `key` changed: XREAD wants entries above its ID; XREADGROUP ">"
+// wants entries above the group's last delivered ID (read now: another consumer may have moved
+// it). A group destroyed meanwhile is an error for its readers.
+bool serve_blocked_stream_reader(ServerState& server, Client& client, std::string_view key) {
+    const BlockedState& how = client.blocked;
+    auto pos = std::find(how.keys.begin(), how.keys.end(), key) - how.keys.begin();
+    if (static_cast<size_t>(pos) >= how.keys.size()) return false;
+    Value* v = server.db(how.db).find(key);
+    bool xreadgroup = !how.group.empty();
+    Reply reply(client.out, client.protocol);
+    if (!v || v->type() != Type::stream) {
+        // XREAD waits for the key to come back; a group reader's group went with the key.
+        if (!xreadgroup) return false;
+        reply.error("UNBLOCKED the stream key no longer exists");
+        return true;
+    }
+    Stream& s = *v->stream();
+    ConsumerGroup* group = xreadgroup ? s.group(how.group) : nullptr;
+    if (xreadgroup && !group) {
+        reply.error("NOGROUP the consumer group this client was blocked on no longer exists");
+        return true;
+    }
+    StreamID after = xreadgroup ? group->last_id : how.stream_ids[static_cast<size_t>(pos)];
+    if (!s.length() || s.last_entry_id() <= after) return false;
+    // Copy what we need: unblocking resets client.blocked.
+    std::string group_name = how.group, consumer_name = how.consumer;
+    int db = how.db;
+    int64_t count = how.count;
+    bool noack = how.noack;
+    if (reply.resp3()) {
+        reply.map(1);
+    } else {
+        reply.array(1);
+        reply.array(2);
+    }
+    reply.bulk(key);
+    StreamConsumer* consumer = nullptr;
+    if (group) {
+        consumer = &consumer_for(server, db, key, group_name, *group, consumer_name);
+        consumer->seen_time = server.clock.now_ms();
+    }
+    deliver_new(server, db, reply, key, s, after, count, group, group_name, consumer, noack);
+    return true;
+}
+
+}  // namespace miniredis

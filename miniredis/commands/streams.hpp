@@ -1,0 +1,45 @@
+// Stream helpers shared by streams.cpp, stream_groups.cpp and blocking.cpp (a client blocked in
+// XREAD/XREADGROUP is served with the same code that serves it at once).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "model/stream.hpp"
+#include "protocol/reply.hpp"
+
+namespace miniredis {
+
+class ServerState;
+struct Client;
+struct CommandContext;
+struct Value;
+
+inline constexpr std::string_view kInvalidId = "ERR Invalid stream ID specified as stream command argument";
+
+// Replies: an ID as "ms-seq", an entry as [id, [field, value, ...]].
+void reply_id(Reply& r, StreamID id);
+void reply_entry(Reply& r, const StreamEntryView& e);
+// The stream in `v`, nullptr when absent; WRONGTYPE replied (ok = false) for another type.
+Stream* stream_of(CommandContext& ctx, Value* v, bool& ok);
+// Strict IDs ("123-4", "123"): replies Redis' invalid-ID error on failure.
+std::optional<StreamID> strict_id(CommandContext& ctx, std::string_view text, uint64_t missing_seq = 0,
+                                  bool reply = true);
+// Range ends: "-", "+", "(id" (exclusive) or an ID.
+std::optional<StreamID> range_id(CommandContext& ctx, std::string_view text, bool is_start);
+std::optional<int64_t> ll_arg(CommandContext& ctx, std::string_view text, std::string_view error = errors::kNotInteger);
+
+// Propagation of group state, as Redis does it (see streams.cpp).
+void propagate_xclaim(ServerState& server, int db, std::string_view key, std::string_view group_name,
+                      const ConsumerGroup& group, StreamID id, const PendingEntry& p);
+void propagate_group_id(ServerState& server, int db, std::string_view key, std::string_view group_name,
+                        const ConsumerGroup& group);
+void group_changed(ServerState& server);
+StreamConsumer& consumer_for(ServerState& server, int db, std::string_view key, std::string_view group_name,
+                             ConsumerGroup& group, std::string_view name);
+
+// Tries to serve `client` (blocked on stream `key`); true when it replied and must be unblocked.
+bool serve_blocked_stream_reader(ServerState& server, Client& client, std::string_view key);
+
+}  // namespace miniredis
