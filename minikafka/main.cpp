@@ -1,6 +1,7 @@
 // minikafka: a Kafka-protocol broker with a partitioned, segmented log on disk.
 //   minikafka [server.properties] [--port 9092] [--dir PATH] [--log.segment.bytes N] ...
 // Every option is also a server.properties line (name=value); see `minikafka --help`.
+#include "controller_link.hpp"
 #include "log.hpp"
 #include "server.hpp"
 
@@ -11,5 +12,6 @@ int main(int argc, char** argv) {
                                               "[server.properties] [--name value ...]");
         code >= 0)
         return code;
+    if (int code = minikafka::apply_cluster_options(options); code >= 0) return code;
     return minikafka::run_server(options);
 }

@@ -1,0 +1,114 @@
+// minikafka/core/controller.hpp
+//
+// CONCEPT: the KRaft controller of one node - the Raft replica (raft/) given a real disk and a
+// real clock, and the metadata image it feeds. Still no socket: the wiring hands it what arrived
+// and sends what it asks to send, so everything here can be followed with a breakpoint.
+//
+//            controller listener (handlers/quorum.cpp)          controller_link.cpp (outbound)
+//   Vote/Fetch/... from a peer ──▶ handle_request ──▶ answer     send(to, request) ──▶ peer's port
+//                                        │                               ▲
+//                                        ▼                               │ requests in the outbox
+//   timer (every 10 ms) ─────────▶ tick ─▶ RaftReplica ──────────────────┘
+//   answers from a peer ─────────▶ handle_response ─▶ ...
+//                                        │ committed records
+//                                        ▼
+//                          MetadataImage (brokers, topics, partitions)
+//
+// On disk, in the data directory (as Kafka lays it out):
+//   __cluster_metadata-0/log, __cluster_metadata-0/snapshot   the replicated log (raft/file_log.hpp)
+//   __cluster_metadata-0/quorum-state                         epoch, vote, leader (raft/quorum_state.hpp)
+//
+// Requests and answers: a request that arrives is handed to the replica and its answer comes out
+// of the outbox at once (the replica never defers one), so handle_request returns it and the
+// handler writes it on the same connection. Everything else in the outbox is a request of ours
+// to another voter and goes to send().
+// Registration, for now: the active controller registers its own broker (RegisterBrokerRecord)
+// in every epoch it leads with a new incarnation; BrokerRegistration/BrokerHeartbeat (APIs 62/63)
+// from the other brokers are the next part (docs/minikafka/05, "What is left").
+// READ NEXT: handlers/quorum.cpp (the inbound side), controller_link.cpp (the outbound side).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "metadata_image.hpp"
+#include "protocol/quorum.hpp"
+#include "raft/file_log.hpp"
+#include "raft/quorum_state.hpp"
+#include "raft/replica.hpp"
+
+namespace minikafka {
+
+// The controller's clock: monotonic milliseconds (a wall clock that jumps would fire or stall
+// every election timer at once). Handlers, the link and the tick all read this one.
+int64_t controller_clock_ms();
+
+// One entry of controller.quorum.voters: "id@host:port".
+struct QuorumVoter {
+    int32_t id = -1;
+    std::string host;
+    uint16_t port = 0;
+};
+// Parses "1@127.0.0.1:9192,2@127.0.0.1:9193"; false and a reason for anything else.
+bool parse_quorum_voters(std::string_view text, std::vector<QuorumVoter>& out, std::string& why);
+
+struct ControllerConfig {
+    int32_t node_id = -1;
+    std::vector<QuorumVoter> voters;
+    std::string data_dir;  // the log dir: __cluster_metadata-0/ goes under it
+    std::string cluster_id;
+    raft::RaftConfig raft;      // node id and voter ids are filled from the above
+    BrokerEndpoint advertised;  // this node's client listener, for its RegisterBrokerRecord
+};
+
+class Controller {
+public:
+    // Opens the metadata log and quorum state (throws std::runtime_error if either is corrupt).
+    Controller(ControllerConfig config, int64_t now_ms);
+
+    void tick(int64_t now_ms);
+    // A quorum request from a peer (already decoded); the answer to write back, if any.
+    std::optional<raft::Message> handle_request(const raft::Message& request, int64_t now_ms);
+    // A peer's answer to a request we sent it.
+    void handle_response(int32_t from, const raft::Message& response, int64_t now_ms);
+
+    // Set by the wiring: deliver `request` to voter `to` (dropped silently if it is unreachable -
+    // Raft resends what matters on its timers).
+    std::function<void(int32_t to, const raft::Message& request)> send;
+    // One line per election and leader change (the wiring passes --trace lines through).
+    std::function<void(std::string_view line)> trace;
+
+    // DescribeQuorum (API 55) as Kafka answers it, and the admin endpoint's /api/quorum JSON.
+    DescribeQuorumResponseData describe_quorum(int64_t now_ms) const;
+    std::string quorum_json(int64_t now_ms) const;
+
+    const ControllerConfig& config() const { return config_; }
+    const MetadataImage& image() const { return image_; }
+    const raft::RaftReplica& replica() const { return replica_; }
+    int64_t log_end_offset() const { return log_.end_offset(); }
+
+private:
+    void route_outbox(std::optional<raft::Message>* answer, int32_t answer_to);
+    void after_step(int64_t now_ms);
+    void narrate_role_change();
+    void maybe_register_self(int64_t now_ms);
+
+    ControllerConfig config_;
+    raft::FileRaftLog log_;
+    raft::FileQuorumStateStore store_;
+    MetadataImage image_;
+    raft::RaftReplica replica_;
+
+    // What the last narration said, to narrate only changes.
+    raft::Role told_role_ = raft::Role::Unattached;
+    int32_t told_epoch_ = -1;
+    int32_t told_leader_ = -2;
+
+    Uuid incarnation_{};                // new at every start
+    int32_t registered_in_epoch_ = -1;  // the epoch in which we proposed our registration
+};
+
+}  // namespace minikafka
