@@ -1,0 +1,150 @@
+"""The KRaft controller quorum between three minikafka processes (issue 19, part 2): a leader is
+elected over Kafka's Vote/BeginQuorumEpoch RPCs, followers replicate the metadata log by Fetch,
+a kill -9 of the active controller gets another one elected in a higher epoch with every
+committed record kept, and the killed node rejoins as a follower with the same log. Also: the
+KRaft options refuse what is not supported, and a node without controller.quorum.voters is the
+single node it always was.
+
+What is watched is GET /api/quorum on each node's admin port (core/controller.cpp, quorum_json)."""
+import json
+import os
+import subprocess
+import tempfile
+import unittest
+import urllib.error
+import urllib.request
+
+import tap
+from servers import Server, free_ports, wait_until
+
+# Short quorum timeouts keep the test short; generous enough for the sanitizer build.
+TIMEOUTS = ["--quorum.election.timeout.ms", "500", "--quorum.fetch.timeout.ms", "1500",
+            "--quorum.request.timeout.ms", "500"]
+
+
+def quorum(server):
+    """This node's /api/quorum, or None while it is down or not answering."""
+    if server.proc is None:
+        return None
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.admin_port}/api/quorum", timeout=2) as response:
+            return json.load(response)
+    except (OSError, ValueError):
+        return None
+
+
+class Cluster:
+    def __init__(self):
+        self.controller_ports = free_ports(3)
+        voters = ",".join(f"{i + 1}@127.0.0.1:{port}" for i, port in enumerate(self.controller_ports))
+        self.nodes = []
+        for i, port in enumerate(self.controller_ports):
+            self.nodes.append(Server("MINIKAFKA_BIN", "--admin-port", "0", "--trace", "true",
+                                     "--node.id", str(i + 1), "--process.roles", "broker,controller",
+                                     "--controller.quorum.voters", voters,
+                                     "--listeners", f"CONTROLLER://127.0.0.1:{port}", *TIMEOUTS))
+
+    def views(self):
+        return [quorum(node) for node in self.nodes]
+
+    def settled_leader(self, among=None, min_epoch=0):
+        """The leader's view, once every running node agrees on it and has applied up to its high
+        watermark; None until then."""
+        views = [v for v in self.views() if v is not None]
+        if among is not None and len(views) < among:
+            return None
+        leaders = [v for v in views if v["role"] == "leader" and v["epoch"] >= min_epoch]
+        if len(leaders) != 1:
+            return None
+        leader = leaders[0]
+        for v in views:
+            if (v["leader_id"] != leader["node_id"] or v["epoch"] != leader["epoch"]
+                    or v["applied_offset"] != leader["high_watermark"]):
+                return None
+        # The new leader's own registration is committed: the epoch has a record of its own.
+        if not any(b["id"] == leader["node_id"] for b in leader["brokers"]):
+            return None
+        return leader
+
+    def close(self):
+        for node in self.nodes:
+            node.close()
+
+
+class ControllerQuorum(unittest.TestCase):
+    def test_leader_killed_another_elected_old_one_rejoins_with_the_same_log(self):
+        cluster = Cluster()
+        try:
+            first = wait_until(lambda: cluster.settled_leader(among=3), timeout=20)
+            self.assertIsNotNone(first, "no leader elected: " + json.dumps(cluster.views()))
+            self.assertGreaterEqual(first["high_watermark"], 2)  # LeaderChange + RegisterBrokerRecord
+            for voter in first["voters"]:  # the leader sees every voter's log end and lag
+                self.assertIsNotNone(voter["log_end_offset"], first)
+                self.assertIsNotNone(voter["lag"], first)
+            old = cluster.nodes[first["node_id"] - 1]
+            committed_records = first["applied_records"]
+            committed_end = first["high_watermark"]
+
+            old.kill9()
+            second = wait_until(lambda: cluster.settled_leader(min_epoch=first["epoch"] + 1), timeout=20)
+            self.assertIsNotNone(second, "no new leader after the kill: " + json.dumps(cluster.views()))
+            self.assertNotEqual(second["node_id"], first["node_id"])
+            self.assertGreater(second["epoch"], first["epoch"])
+            # Everything committed before the kill is still there, and applied (plus the new
+            # leader's own records).
+            self.assertGreaterEqual(second["high_watermark"], committed_end)
+            self.assertGreater(second["applied_records"], committed_records)
+            self.assertIn(first["node_id"], [b["id"] for b in second["brokers"]])
+            leader_node = cluster.nodes[second["node_id"] - 1]
+            self.assertIn(f"quorum: node {second['node_id']} leads epoch {second['epoch']}", leader_node.log())
+
+            old.start()  # same data directory: its metadata log and quorum-state file
+
+            def rejoined():
+                leader = cluster.settled_leader(among=3, min_epoch=second["epoch"])
+                view = quorum(old)
+                if leader is None or view is None or view["role"] != "follower":
+                    return None
+                if view["log_end_offset"] != leader["log_end_offset"]:
+                    return None
+                return leader, view
+
+            result = wait_until(rejoined, timeout=20)
+            self.assertIsNotNone(result, "old leader did not rejoin: " + json.dumps(cluster.views()))
+            leader, view = result
+            self.assertEqual(view["leader_id"], second["node_id"])
+            self.assertEqual(view["applied_records"], leader["applied_records"])
+            self.assertEqual(view["brokers"], leader["brokers"])
+        finally:
+            cluster.close()
+
+    def test_unsupported_roles_and_bad_voters_are_refused(self):
+        binary = os.environ["MINIKAFKA_BIN"]
+        with tempfile.TemporaryDirectory() as directory:
+            def run(*args):
+                return subprocess.run([binary, "--port", "0", "--dir", directory, *args], capture_output=True,
+                                      text=True, timeout=30)
+
+            voters = "1@127.0.0.1:1,2@127.0.0.1:2,3@127.0.0.1:3"
+            result = run("--node.id", "1", "--process.roles", "broker", "--controller.quorum.voters", voters)
+            self.assertEqual(result.returncode, 2)
+            self.assertIn("only combined mode", result.stderr)
+            result = run("--node.id", "4", "--process.roles", "broker,controller", "--controller.quorum.voters",
+                         voters)
+            self.assertEqual(result.returncode, 2)
+            self.assertIn("node.id=4 is not in controller.quorum.voters", result.stderr)
+            result = run("--node.id", "1", "--process.roles", "broker,controller", "--controller.quorum.voters",
+                         "1@127.0.0.1")
+            self.assertEqual(result.returncode, 2)
+            self.assertIn("is not id@host:port", result.stderr)
+
+    def test_without_voters_a_node_is_the_single_node_it_was(self):
+        with Server("MINIKAFKA_BIN", "--admin-port", "0") as server:
+            with self.assertRaises(urllib.error.HTTPError) as raised:
+                urllib.request.urlopen(f"http://127.0.0.1:{server.admin_port}/api/quorum", timeout=5)
+            self.assertEqual(raised.exception.code, 404)
+            self.assertNotIn("controller", server.log())
+
+
+if __name__ == "__main__":
+    tap.main()
