@@ -34,12 +34,15 @@
 #include <deque>
 #include <map>
 
+#include "base64.hpp"
 #include "byte_buffer.hpp"
 #include "core/controller.hpp"
 #include "core/quorum_wire.hpp"
+#include "crc32c.hpp"
 #include "handlers/handler_table.hpp"
 #include "listener.hpp"
 #include "log.hpp"
+#include "storage/file.hpp"
 
 namespace minikafka {
 
@@ -165,6 +168,17 @@ awaitable<void> read_responses(std::shared_ptr<Link> link, tcp::socket& socket, 
             const Pending p = pending->second;
             link->pending.erase(pending);
             if (p.version >= first_flexible_version(p.key)) reader.skip_tagged_fields();  // response header v1
+            if (p.key == ApiKey::BrokerRegistration || p.key == ApiKey::BrokerHeartbeat) {
+                std::optional<BrokerResponse> answer = broker_response_from_wire(p.key, p.version, reader);
+                if (!answer) {
+                    mb::log::warn("controller link to node {}: could not decode {} response; reconnecting",
+                                  link->voter.id, api_name(p.key));
+                    co_return;
+                }
+                controller.handle_broker_response(*answer, controller_clock_ms());
+                in.consume(4 + size);
+                continue;
+            }
             std::optional<raft::Message> response = from_wire_response(p.key, p.version, reader, p.raft_correlation_id);
             if (!response) {
                 mb::log::warn("controller link to node {}: could not decode {} v{} response; reconnecting",
@@ -257,6 +271,26 @@ awaitable<void> serve_quorum_connection(tcp::socket socket, Broker& broker) {
     }
 }
 
+// Every node of a cluster must carry the same cluster id (a broker from another cluster's disk is
+// refused: INCONSISTENT_CLUSTER_ID). Kafka writes it into each log dir with `kafka-storage.sh
+// format -t ID`; here it is --cluster.id, or else derived from controller.quorum.voters, which
+// every node of one cluster is started with anyway. It goes into meta.properties, as Kafka's.
+std::string cluster_id_for(const mb::Options& options) {
+    if (!options.text("cluster.id").empty()) return options.text("cluster.id");
+    const std::string& voters = options.text("controller.quorum.voters");
+    std::string raw;
+    for (uint32_t seed = 1; seed <= 4; ++seed) {
+        uint32_t crc = mb::crc32c(voters, seed * 0x9e3779b9u);
+        for (int shift = 24; shift >= 0; shift -= 8) raw.push_back(static_cast<char>(crc >> shift));
+    }
+    std::string id = mb::base64_encode(raw).substr(0, 22);  // a UUID's length in Kafka's base64
+    for (char& c : id) {                                    // URL-safe, as Kafka's Uuid.toString()
+        if (c == '+') c = '-';
+        if (c == '/') c = '_';
+    }
+    return id;
+}
+
 awaitable<void> tick_loop(Controller& controller) {
     asio::steady_timer timer(co_await asio::this_coro::executor);
     for (;;) {
@@ -276,7 +310,13 @@ public:
         for (const QuorumVoter& voter : controller.config().voters) {
             if (voter.id != controller.config().node_id) links_[voter.id] = std::make_shared<Link>(io, voter);
         }
-        controller.send = [this](int32_t to, const raft::Message& request) { send(to, request); };
+        controller.send = [this](int32_t to, const raft::Message& request) {
+            const auto* fetch = std::get_if<raft::FetchRequest>(&request);
+            send(to, to_wire_request(request, controller.config().cluster_id), fetch ? fetch->correlation_id : 0);
+        };
+        controller.send_broker = [this](int32_t to, const BrokerRequest& request) {
+            send(to, to_wire_request(request), 0);
+        };
     }
 
     void start(asio::io_context& io, Broker& broker) {
@@ -291,15 +331,13 @@ public:
     Controller controller;
 
 private:
-    void send(int32_t to, const raft::Message& request) {
+    void send(int32_t to, const WireRequest& wire, int32_t raft_correlation_id) {
         auto it = links_.find(to);
         if (it == links_.end()) return;
         Link& link = *it->second;
-        if (!link.connected || link.queue.size() >= kMaxQueuedFrames) return;  // dropped: Raft resends
-        const WireRequest wire = to_wire_request(request, controller.config().cluster_id);
+        if (!link.connected || link.queue.size() >= kMaxQueuedFrames) return;  // dropped: resent on a timer
         const int32_t correlation_id = link.next_correlation_id++;
-        const auto* fetch = std::get_if<raft::FetchRequest>(&request);
-        link.pending[correlation_id] = Pending{wire.key, wire.version, fetch ? fetch->correlation_id : 0};
+        link.pending[correlation_id] = Pending{wire.key, wire.version, raft_correlation_id};
         link.queue.push_back(encode_request_frame(wire, correlation_id, "minikafka-controller"));
         link.wakeup.cancel();
     }
@@ -353,6 +391,10 @@ int apply_cluster_options(mb::Options& options) {
 
 ClusterNodePtr start_cluster_node(asio::io_context& io, const mb::Options& options, Broker& broker) {
     if (options.text("controller.quorum.voters").empty()) return nullptr;
+    broker.config.cluster_id = cluster_id_for(options);
+    write_file_atomically(
+        options.text("dir") + "/meta.properties",
+        fmt::format("version=1\ncluster.id={}\nnode.id={}\n", broker.config.cluster_id, options.integer("node.id")));
     ControllerConfig config;
     std::string why;
     parse_quorum_voters(options.text("controller.quorum.voters"), config.voters, why);  // checked by apply_...
@@ -363,6 +405,8 @@ ClusterNodePtr start_cluster_node(asio::io_context& io, const mb::Options& optio
     config.raft.fetch_timeout_ms = options.integer("quorum.fetch.timeout.ms");
     config.raft.request_timeout_ms = options.integer("quorum.request.timeout.ms");
     config.raft.snapshot_interval_records = options.integer("metadata.snapshot.interval.records");
+    config.heartbeat_interval_ms = options.integer("broker.heartbeat.interval.ms");
+    config.session_timeout_ms = options.integer("broker.session.timeout.ms");
 
     // Where clients reach this broker: advertised.listeners' PLAINTEXT, else the bound port.
     std::vector<Listener> listeners;

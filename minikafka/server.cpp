@@ -91,6 +91,7 @@ constexpr mb::OptionSpec kOptions[] = {
     {"node.id", "0", "this node's id in the cluster (KRaft; sets broker.id)", mb::OptionKind::integer, 0, INT32_MAX},
     {"process.roles", "", "broker,controller = combined mode (the only one so far); empty = single node"},
     {"controller.quorum.voters", "", "the controller quorum: id@host:port,... (empty = single-node mode)"},
+    {"cluster.id", "", "a cluster's id, the same on every node (default: derived from controller.quorum.voters)"},
     {"listeners", "", "NAME://host:port,...: PLAINTEXT sets --bind/--port, the controller listener its port"},
     {"advertised.listeners", "", "PLAINTEXT://host:port registered for clients (default: the bound one)"},
     {"controller.listener.names", "CONTROLLER", "which listener in `listeners` the quorum talks on"},
@@ -100,6 +101,9 @@ constexpr mb::OptionSpec kOptions[] = {
      mb::OptionKind::integer, 10},
     {"quorum.request.timeout.ms", "2000", "resend an unanswered quorum request after this", mb::OptionKind::integer,
      10},
+    {"broker.heartbeat.interval.ms", "2000", "how often a broker heartbeats to the active controller",
+     mb::OptionKind::integer, 10},
+    {"broker.session.timeout.ms", "9000", "a broker silent this long is fenced", mb::OptionKind::integer, 10},
     {"metadata.snapshot.interval.records", "10000", "snapshot the metadata image after this many records (0 = never)",
      mb::OptionKind::integer, 0},
 };

@@ -85,7 +85,8 @@ Controller::Controller(ControllerConfig config, int64_t now_ms)
 
 void Controller::tick(int64_t now_ms) {
     replica_.tick(now_ms);
-    maybe_register_self(now_ms);
+    tick_fencing(now_ms);
+    tick_broker(now_ms);
     route_outbox(nullptr, -1);
     after_step(now_ms);
 }
@@ -155,27 +156,6 @@ void Controller::narrate_role_change() {
             break;
     }
     if (trace) trace(line);
-}
-
-// Until BrokerRegistration (API 62) is wired, the active controller registers its own broker:
-// once per epoch it leads, if the image does not hold this process's incarnation yet. The broker
-// epoch is the record's offset, as Kafka assigns it.
-void Controller::maybe_register_self(int64_t now_ms) {
-    if (replica_.role() != raft::Role::Leader || registered_in_epoch_ == replica_.epoch()) return;
-    auto mine = image_.brokers().find(config_.node_id);
-    if (mine != image_.brokers().end() && mine->second.registration.incarnation_id == incarnation_) return;
-    RegisterBrokerRecord record;
-    record.broker_id = config_.node_id;
-    record.incarnation_id = incarnation_;
-    record.broker_epoch = log_.end_offset();
-    record.endpoints.push_back(config_.advertised);
-    record.fenced = false;
-    if (replica_.propose(encode_metadata_record(record), now_ms)) {
-        registered_in_epoch_ = replica_.epoch();
-        if (trace)
-            trace(fmt::format("metadata: node {} proposes RegisterBrokerRecord broker={} epoch={} at offset {}",
-                              config_.node_id, record.broker_id, record.broker_epoch, record.broker_epoch));
-    }
 }
 
 DescribeQuorumResponseData Controller::describe_quorum(int64_t now_ms) const {

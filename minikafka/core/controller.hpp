@@ -22,19 +22,22 @@
 // of the outbox at once (the replica never defers one), so handle_request returns it and the
 // handler writes it on the same connection. Everything else in the outbox is a request of ours
 // to another voter and goes to send().
-// Registration, for now: the active controller registers its own broker (RegisterBrokerRecord)
-// in every epoch it leads with a new incarnation; BrokerRegistration/BrokerHeartbeat (APIs 62/63)
-// from the other brokers are the next part (docs/minikafka/05, "What is left").
+// Each node is also a broker (combined mode): it registers with the active controller and
+// heartbeats (BrokerRegistration / BrokerHeartbeat, core/broker_lifecycle.cpp) - over the link,
+// or by a direct call when it is the active controller itself.
 // READ NEXT: handlers/quorum.cpp (the inbound side), controller_link.cpp (the outbound side).
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "metadata_image.hpp"
+#include "protocol/broker_registration.hpp"
 #include "protocol/quorum.hpp"
 #include "raft/file_log.hpp"
 #include "raft/quorum_state.hpp"
@@ -60,8 +63,10 @@ struct ControllerConfig {
     std::vector<QuorumVoter> voters;
     std::string data_dir;  // the log dir: __cluster_metadata-0/ goes under it
     std::string cluster_id;
-    raft::RaftConfig raft;      // node id and voter ids are filled from the above
-    BrokerEndpoint advertised;  // this node's client listener, for its RegisterBrokerRecord
+    raft::RaftConfig raft;                 // node id and voter ids are filled from the above
+    BrokerEndpoint advertised;             // this node's client listener, for its RegisterBrokerRecord
+    int64_t heartbeat_interval_ms = 2000;  // broker.heartbeat.interval.ms
+    int64_t session_timeout_ms = 9000;     // broker.session.timeout.ms: fenced after this long silent
 };
 
 class Controller {
@@ -81,6 +86,15 @@ public:
     // One line per election and leader change (the wiring passes --trace lines through).
     std::function<void(std::string_view line)> trace;
 
+    // The active controller's side of BrokerRegistration (62) and BrokerHeartbeat (63), and this
+    // node's broker side: the answers to its own requests (core/broker_lifecycle.cpp).
+    BrokerRegistrationResponseData register_broker(const BrokerRegistrationRequestData& request, int64_t now_ms);
+    BrokerHeartbeatResponseData broker_heartbeat(const BrokerHeartbeatRequestData& request, int64_t now_ms);
+    void handle_broker_response(const BrokerResponse& response, int64_t now_ms);
+    // Set by the wiring: deliver this node's broker request to the active controller `to`.
+    std::function<void(int32_t to, const BrokerRequest& request)> send_broker;
+    int64_t broker_epoch() const { return broker_epoch_; }
+
     // DescribeQuorum (API 55) as Kafka answers it, and the admin endpoint's /api/quorum JSON.
     DescribeQuorumResponseData describe_quorum(int64_t now_ms) const;
     std::string quorum_json(int64_t now_ms) const;
@@ -94,7 +108,11 @@ private:
     void route_outbox(std::optional<raft::Message>* answer, int32_t answer_to);
     void after_step(int64_t now_ms);
     void narrate_role_change();
-    void maybe_register_self(int64_t now_ms);
+    // core/broker_lifecycle.cpp
+    void tick_broker(int64_t now_ms);    // this node's broker: register, then heartbeat
+    void tick_fencing(int64_t now_ms);   // the leader: fence brokers whose heartbeats stopped
+    void open_sessions(int64_t now_ms);  // the leader: one session per registered broker
+    void send_broker_request(const BrokerRequest& request, int64_t now_ms);
 
     ControllerConfig config_;
     raft::FileRaftLog log_;
@@ -107,8 +125,26 @@ private:
     int32_t told_epoch_ = -1;
     int32_t told_leader_ = -2;
 
-    Uuid incarnation_{};                // new at every start
-    int32_t registered_in_epoch_ = -1;  // the epoch in which we proposed our registration
+    Uuid incarnation_{};  // new at every start: tells this process from a previous one
+
+    // This node's broker side.
+    int64_t broker_epoch_ = -1;  // -1: not registered (yet, or again after STALE_BROKER_EPOCH)
+    bool broker_fenced_ = true;
+    bool broker_request_in_flight_ = false;
+    int64_t broker_request_sent_ms_ = 0;
+    int64_t next_broker_request_ms_ = 0;
+
+    // The active controller's side: each registered broker's session (rebuilt when leading starts:
+    // a new leader gives every broker a full session timeout before fencing it).
+    struct BrokerSession {
+        int64_t broker_epoch = -1;
+        Uuid incarnation{};
+        int64_t last_heartbeat_ms = 0;
+        bool fence_proposed = false;
+        bool unfence_proposed = false;
+    };
+    std::map<int32_t, BrokerSession> sessions_;
+    int32_t sessions_epoch_ = -1;  // the Raft epoch sessions_ were opened in
 };
 
 }  // namespace minikafka

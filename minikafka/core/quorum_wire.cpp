@@ -177,6 +177,34 @@ std::optional<raft::Message> from_wire_response(ApiKey key, int16_t version, Kaf
     }
 }
 
+WireRequest to_wire_request(const BrokerRequest& request) {
+    WireRequest w;
+    mb::ByteBuffer buffer;
+    KafkaWriter out(buffer);
+    if (const auto* registration = std::get_if<BrokerRegistrationRequestData>(&request)) {
+        w.key = ApiKey::BrokerRegistration;
+        w.version = kBrokerRegistrationVersion;
+        encode_broker_registration_request(out, w.version, *registration);
+    } else {
+        w.key = ApiKey::BrokerHeartbeat;
+        w.version = kBrokerHeartbeatVersion;
+        encode_broker_heartbeat_request(out, w.version, std::get<BrokerHeartbeatRequestData>(request));
+    }
+    w.body = std::string(buffer.readable());
+    return w;
+}
+
+std::optional<BrokerResponse> broker_response_from_wire(ApiKey key, int16_t version, KafkaReader& in) {
+    if (key == ApiKey::BrokerRegistration) {
+        BrokerRegistrationResponseData d;
+        if (decode_broker_registration_response(in, version, d)) return d;
+    } else if (key == ApiKey::BrokerHeartbeat) {
+        BrokerHeartbeatResponseData d;
+        if (decode_broker_heartbeat_response(in, version, d)) return d;
+    }
+    return std::nullopt;
+}
+
 std::optional<raft::Message> from_wire_request(ApiKey key, int16_t version, KafkaReader& in) {
     switch (key) {
         case ApiKey::Vote: {

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "protocol/api_keys.hpp"
+#include "protocol/broker_registration.hpp"
 #include "protocol/primitives.hpp"
 #include "raft/messages.hpp"
 
@@ -34,6 +35,10 @@ WireRequest to_wire_request(const raft::Message& request, const std::string& clu
 // `raft_correlation_id`: the raft FetchRequest's own id, put back into the FetchResponse.
 std::optional<raft::Message> from_wire_response(ApiKey key, int16_t version, KafkaReader& body,
                                                 int32_t raft_correlation_id);
+
+// This node's broker asking the active controller (BrokerRegistration / BrokerHeartbeat).
+WireRequest to_wire_request(const BrokerRequest& request);
+std::optional<BrokerResponse> broker_response_from_wire(ApiKey key, int16_t version, KafkaReader& body);
 
 // Inbound: nullopt when the body does not decode (the session closes the connection).
 std::optional<raft::Message> from_wire_request(ApiKey key, int16_t version, KafkaReader& body);

@@ -7,6 +7,7 @@
 #include <array>
 
 #include "log.hpp"
+#include "protocol/broker_registration.hpp"
 #include "protocol/quorum.hpp"
 
 namespace minikafka {
@@ -47,6 +48,8 @@ constexpr ApiHandler kControllerHandlers[] = {
     {ApiKey::EndQuorumEpoch, kEndQuorumEpochVersion, kEndQuorumEpochVersion, handle_quorum_request},
     {ApiKey::DescribeQuorum, 0, kDescribeQuorumMaxVersion, handle_describe_quorum},
     {ApiKey::FetchSnapshot, kFetchSnapshotVersion, kFetchSnapshotVersion, handle_quorum_request},
+    {ApiKey::BrokerRegistration, kBrokerRegistrationVersion, kBrokerRegistrationVersion, handle_broker_registration},
+    {ApiKey::BrokerHeartbeat, kBrokerHeartbeatVersion, kBrokerHeartbeatVersion, handle_broker_heartbeat},
 };
 
 template <size_t N>

@@ -67,5 +67,7 @@ bool handle_describe_quorum(Broker&, const RequestHeader&, KafkaReader&, Reply&)
 // each is "decode, hand to the controller, encode its answer" (handlers/quorum.cpp).
 bool handle_quorum_request(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_controller_api_versions(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_broker_registration(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_broker_heartbeat(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 
 }  // namespace minikafka

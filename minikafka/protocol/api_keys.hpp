@@ -39,6 +39,8 @@ enum class ApiKey : int16_t {
     EndQuorumEpoch = 54,
     DescribeQuorum = 55,
     FetchSnapshot = 59,
+    BrokerRegistration = 62,  // KIP-631: a broker joins the cluster through the controller
+    BrokerHeartbeat = 63,
 };
 
 // The error codes a client acts on (retry, refresh metadata, rejoin the group, reset offsets).

@@ -1,13 +1,16 @@
 """The KRaft controller quorum between three minikafka processes (issue 19, part 2): a leader is
 elected over Kafka's Vote/BeginQuorumEpoch RPCs, followers replicate the metadata log by Fetch,
-a kill -9 of the active controller gets another one elected in a higher epoch with every
-committed record kept, and the killed node rejoins as a follower with the same log. Also: the
-KRaft options refuse what is not supported, and a node without controller.quorum.voters is the
-single node it always was.
+every broker registers and is unfenced (BrokerRegistration/BrokerHeartbeat) and kcat -L lists
+all three and the active controller; a kill -9 of the active controller gets another one
+elected in a higher epoch with every committed record kept, the dead broker is fenced after the
+session timeout, and the killed node rejoins as a follower with the same log and registers
+again. Also: the KRaft options refuse what is not supported, and a node without
+controller.quorum.voters is the single node it always was.
 
 What is watched is GET /api/quorum on each node's admin port (core/controller.cpp, quorum_json)."""
 import json
 import os
+import re
 import subprocess
 import tempfile
 import unittest
@@ -19,7 +22,21 @@ from servers import Server, free_ports, wait_until
 
 # Short quorum timeouts keep the test short; generous enough for the sanitizer build.
 TIMEOUTS = ["--quorum.election.timeout.ms", "500", "--quorum.fetch.timeout.ms", "1500",
-            "--quorum.request.timeout.ms", "500"]
+            "--quorum.request.timeout.ms", "500", "--broker.heartbeat.interval.ms", "300",
+            "--broker.session.timeout.ms", "2000"]
+
+
+def unfenced(view):
+    return sorted(b["id"] for b in view["brokers"] if not b["fenced"])
+
+
+def kcat_brokers(port):
+    """kcat -L: (the broker ids listed, the one marked as controller)."""
+    out = subprocess.run(["kcat", "-b", f"127.0.0.1:{port}", "-L", "-m", "5"], capture_output=True, text=True,
+                         timeout=30).stdout
+    ids = [int(i) for i in re.findall(r"broker (\d+) at", out)]
+    controller = re.findall(r"broker (\d+) at \S+ \(controller\)", out)
+    return sorted(ids), int(controller[0]) if controller else None
 
 
 def quorum(server):
@@ -61,8 +78,8 @@ class Cluster:
             if (v["leader_id"] != leader["node_id"] or v["epoch"] != leader["epoch"]
                     or v["applied_offset"] != leader["high_watermark"]):
                 return None
-        # The new leader's own registration is committed: the epoch has a record of its own.
-        if not any(b["id"] == leader["node_id"] for b in leader["brokers"]):
+        # The leader's own broker is registered and unfenced: the epoch has records of its own.
+        if not any(b["id"] == leader["node_id"] and not b["fenced"] for b in leader["brokers"]):
             return None
         return leader
 
@@ -75,8 +92,15 @@ class ControllerQuorum(unittest.TestCase):
     def test_leader_killed_another_elected_old_one_rejoins_with_the_same_log(self):
         cluster = Cluster()
         try:
-            first = wait_until(lambda: cluster.settled_leader(among=3), timeout=20)
+            def all_registered():
+                leader = cluster.settled_leader(among=3)
+                return leader if leader and unfenced(leader) == [1, 2, 3] else None
+
+            first = wait_until(all_registered, timeout=20)
             self.assertIsNotNone(first, "no leader elected: " + json.dumps(cluster.views()))
+            # Kafka's clients see it: Metadata on any node lists every broker and the controller.
+            other = cluster.nodes[first["node_id"] % 3]
+            self.assertEqual(kcat_brokers(other.port), ([1, 2, 3], first["node_id"]))
             self.assertGreaterEqual(first["high_watermark"], 2)  # LeaderChange + RegisterBrokerRecord
             for voter in first["voters"]:  # the leader sees every voter's log end and lag
                 self.assertIsNotNone(voter["log_end_offset"], first)
@@ -90,13 +114,20 @@ class ControllerQuorum(unittest.TestCase):
             self.assertIsNotNone(second, "no new leader after the kill: " + json.dumps(cluster.views()))
             self.assertNotEqual(second["node_id"], first["node_id"])
             self.assertGreater(second["epoch"], first["epoch"])
-            # Everything committed before the kill is still there, and applied (plus the new
-            # leader's own records).
-            self.assertGreaterEqual(second["high_watermark"], committed_end)
-            self.assertGreater(second["applied_records"], committed_records)
+            # Everything committed before the kill is still there, and applied (the new leader's
+            # LeaderChange record comes on top).
+            self.assertGreater(second["high_watermark"], committed_end)
+            self.assertGreaterEqual(second["applied_records"], committed_records)
             self.assertIn(first["node_id"], [b["id"] for b in second["brokers"]])
             leader_node = cluster.nodes[second["node_id"] - 1]
             self.assertIn(f"quorum: node {second['node_id']} leads epoch {second['epoch']}", leader_node.log())
+            # The dead broker misses its heartbeats: fenced after the session timeout.
+            survivors = sorted({1, 2, 3} - {first["node_id"]})
+            fenced = wait_until(lambda: (v := quorum(leader_node)) and unfenced(v) == survivors and v, timeout=20)
+            self.assertIsNotNone(fenced, json.dumps(quorum(leader_node)))
+            self.assertIn(f"FenceBrokerRecord broker={first['node_id']}", leader_node.log())
+            self.assertEqual(kcat_brokers(leader_node.port), (survivors, second["node_id"]))
+            old_broker_epoch = [b for b in first["brokers"] if b["id"] == first["node_id"]][0]["broker_epoch"]
 
             old.start()  # same data directory: its metadata log and quorum-state file
 
@@ -105,7 +136,7 @@ class ControllerQuorum(unittest.TestCase):
                 view = quorum(old)
                 if leader is None or view is None or view["role"] != "follower":
                     return None
-                if view["log_end_offset"] != leader["log_end_offset"]:
+                if view["log_end_offset"] != leader["log_end_offset"] or unfenced(leader) != [1, 2, 3]:
                     return None
                 return leader, view
 
@@ -115,6 +146,9 @@ class ControllerQuorum(unittest.TestCase):
             self.assertEqual(view["leader_id"], second["node_id"])
             self.assertEqual(view["applied_records"], leader["applied_records"])
             self.assertEqual(view["brokers"], leader["brokers"])
+            # A new process, a new registration: a new broker epoch (the old one is stale).
+            rejoined_epoch = [b for b in view["brokers"] if b["id"] == first["node_id"]][0]["broker_epoch"]
+            self.assertGreater(rejoined_epoch, old_broker_epoch)
         finally:
             cluster.close()
 

@@ -9,8 +9,10 @@
 #include <fstream>
 
 #include "byte_buffer.hpp"
+#include "core/controller.hpp"
 #include "core/metadata_image.hpp"
 #include "core/quorum_wire.hpp"
+#include "protocol/broker_registration.hpp"
 #include "protocol/metadata_records.hpp"
 #include "protocol/quorum.hpp"
 #include "raft/file_log.hpp"
@@ -377,6 +379,76 @@ TEST_F(MetadataLogFile, TruncationAndSnapshotsAreDurable) {
     ASSERT_TRUE(log.snapshot());
     EXPECT_EQ(log.snapshot()->data, "image");
     EXPECT_EQ(raft::last_epoch(log), 2);
+}
+
+TEST(QuorumWire, BrokerRegistrationAndHeartbeatRoundTrip) {
+    BrokerRegistrationRequestData registration;
+    registration.broker_id = 2;
+    registration.cluster_id = "abc";
+    registration.incarnation_id[3] = 7;
+    registration.listeners.push_back({"PLAINTEXT", "127.0.0.1", 9093, 0});
+    round_trip(registration, 0, encode_broker_registration_request, decode_broker_registration_request);
+    round_trip(BrokerRegistrationResponseData{0, 0, 12}, 0, encode_broker_registration_response,
+               decode_broker_registration_response);
+    round_trip(BrokerHeartbeatRequestData{2, 12, 40, false, false}, 0, encode_broker_heartbeat_request,
+               decode_broker_heartbeat_request);
+    round_trip(BrokerHeartbeatResponseData{0, 0, true, false, false}, 0, encode_broker_heartbeat_response,
+               decode_broker_heartbeat_response);
+    // BrokerHeartbeat v0: BrokerId, BrokerEpoch, CurrentMetadataOffset, WantFence, WantShutDown, tags.
+    EXPECT_EQ(hex(encoded([](KafkaWriter& out) {
+                  encode_broker_heartbeat_request(out, 0, BrokerHeartbeatRequestData{2, 12, 40, false, true});
+              })),
+              "00000002"
+              "000000000000000c"
+              "0000000000000028"
+              "00"
+              "01"
+              "00");
+}
+
+// A quorum of one, stepped by hand: a broker registers (fenced), its heartbeat unfences it,
+// silence fences it, a heartbeat from an older incarnation is stale. Every step is a record.
+TEST_F(MetadataLogFile, ABrokerIsRegisteredUnfencedAndFencedThroughTheLog) {
+    ControllerConfig config;
+    config.node_id = 1;
+    config.voters = {{1, "127.0.0.1", 1}};
+    config.data_dir = dir();
+    config.cluster_id = "cluster";
+    config.session_timeout_ms = 1000;
+    config.heartbeat_interval_ms = 100;
+    int64_t now = 0;
+    Controller controller(config, now);
+    for (now = 0; controller.replica().role() != raft::Role::Leader && now < 10000; now += 10) controller.tick(now);
+    ASSERT_EQ(controller.replica().role(), raft::Role::Leader);
+
+    BrokerRegistrationRequestData join;
+    join.broker_id = 7;
+    join.cluster_id = "cluster";
+    join.incarnation_id[0] = 1;
+    join.listeners.push_back({"PLAINTEXT", "127.0.0.1", 9099, 0});
+    BrokerRegistrationResponseData registered = controller.register_broker(join, now);
+    ASSERT_EQ(registered.error_code, 0);
+    EXPECT_EQ(controller.register_broker(join, now).broker_epoch, registered.broker_epoch);  // a retry
+    join.cluster_id = "other";
+    EXPECT_EQ(controller.register_broker(join, now).error_code, kErrorInconsistentClusterId);
+    controller.tick(now += 10);  // commit
+    ASSERT_TRUE(controller.image().brokers().count(7));
+    EXPECT_TRUE(controller.image().brokers().at(7).fenced);
+
+    BrokerHeartbeatRequestData beat{7, registered.broker_epoch, registered.broker_epoch + 1, false, false};
+    BrokerHeartbeatResponseData answer = controller.broker_heartbeat(beat, now);
+    EXPECT_TRUE(answer.is_caught_up);
+    EXPECT_TRUE(answer.is_fenced);  // the unfencing is proposed, not yet committed
+    controller.tick(now += 10);
+    EXPECT_FALSE(controller.image().brokers().at(7).fenced);
+    EXPECT_FALSE(controller.broker_heartbeat(beat, now).is_fenced);
+
+    for (int64_t until = now + 1500; now < until; now += 10) controller.tick(now);  // broker 7 falls silent
+    EXPECT_TRUE(controller.image().brokers().at(7).fenced);
+    EXPECT_FALSE(controller.image().brokers().at(1).fenced);  // our own broker kept heartbeating
+
+    beat.broker_epoch -= 1;  // an older incarnation's epoch
+    EXPECT_EQ(controller.broker_heartbeat(beat, now).error_code, kErrorStaleBrokerEpoch);
 }
 
 TEST(MetadataImageTest, ASnapshotRebuildsTheSameImage) {

@@ -1,0 +1,33 @@
+// minikafka/handlers/broker_registration.cpp - BrokerRegistration (62) and BrokerHeartbeat (63)
+// on the controller listener: decode, ask the controller (core/broker_lifecycle.cpp), encode. A
+// node that is not the active controller answers NOT_CONTROLLER, and the broker asks again once
+// it knows the new leader.
+#include "protocol/broker_registration.hpp"
+#include "core/controller.hpp"
+#include "handler_table.hpp"
+
+namespace minikafka {
+
+bool handle_broker_registration(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    BrokerRegistrationRequestData request;
+    if (!decode_broker_registration_request(body, header.api_version, request)) return false;
+    BrokerRegistrationResponseData response;
+    response.error_code = kErrorNotController;
+    if (broker.controller) response = broker.controller->register_broker(request, controller_clock_ms());
+    KafkaWriter out = reply.writer();
+    encode_broker_registration_response(out, header.api_version, response);
+    return true;
+}
+
+bool handle_broker_heartbeat(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    BrokerHeartbeatRequestData request;
+    if (!decode_broker_heartbeat_request(body, header.api_version, request)) return false;
+    BrokerHeartbeatResponseData response;
+    response.error_code = kErrorNotController;
+    if (broker.controller) response = broker.controller->broker_heartbeat(request, controller_clock_ms());
+    KafkaWriter out = reply.writer();
+    encode_broker_heartbeat_response(out, header.api_version, response);
+    return true;
+}
+
+}  // namespace minikafka
