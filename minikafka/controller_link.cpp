@@ -63,7 +63,9 @@ struct Listener {
     int port = -1;
 };
 
-// "PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9192"
+// Kafka's listener syntax: "PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9192". The name
+// before :// is the listener's name (mapped to a security protocol in Kafka; here always
+// plaintext); controller.listener.names says which one the quorum uses.
 bool parse_listeners(std::string_view text, std::vector<Listener>& out, std::string& why) {
     out.clear();
     while (!text.empty()) {
@@ -111,6 +113,9 @@ struct Link {
     asio::steady_timer wakeup;  // cancelled = "the queue has frames"
 };
 
+// A Kafka request frame: size, then the request header (v1, or v2 with tagged fields for a flexible
+// version), then the body. The correlation id is the link's own: it pairs the answer with the
+// Pending entry that says how to decode it.
 std::string encode_request_frame(const WireRequest& request, int32_t correlation_id, std::string_view client_id) {
     mb::ByteBuffer buffer;
     KafkaWriter out(buffer);
@@ -143,6 +148,9 @@ awaitable<void> write_requests(std::shared_ptr<Link> link, tcp::socket& socket) 
     }
 }
 
+// Answers come back in request order on this connection (Kafka's rule), each naming its
+// correlation id; an answer to nothing we asked, or one that does not decode, means the
+// connection can no longer be trusted: drop it and reconnect.
 awaitable<void> read_responses(std::shared_ptr<Link> link, tcp::socket& socket, Controller& controller) {
     mb::ByteBuffer in;
     for (;;) {
@@ -191,6 +199,8 @@ awaitable<void> read_responses(std::shared_ptr<Link> link, tcp::socket& socket, 
     }
 }
 
+// One voter's connection, for the life of the process: connect, serve until it breaks, back off,
+// again. Resolving each time lets a voter's name move to another address between attempts.
 awaitable<void> run_link(std::shared_ptr<Link> link, Controller& controller) {
     auto executor = co_await asio::this_coro::executor;
     asio::steady_timer backoff_timer(executor);

@@ -20,6 +20,9 @@ int64_t controller_clock_ms() {
     return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
+// controller.quorum.voters is the whole membership: every voter must be started with the same
+// list (KIP-853's dynamic membership is left out). The ids here are what a majority is counted
+// over, so a typo must stop the start rather than make a quorum of different sizes on two nodes.
 bool parse_quorum_voters(std::string_view text, std::vector<QuorumVoter>& out, std::string& why) {
     out.clear();
     while (!text.empty()) {
@@ -56,6 +59,7 @@ bool parse_quorum_voters(std::string_view text, std::vector<QuorumVoter>& out, s
 }
 
 namespace {
+// The replica's config: the timeouts as configured, and the membership from the voters list.
 raft::RaftConfig raft_config(const ControllerConfig& c) {
     raft::RaftConfig r = c.raft;
     r.node_id = c.node_id;
@@ -63,12 +67,16 @@ raft::RaftConfig raft_config(const ControllerConfig& c) {
     for (const QuorumVoter& v : c.voters) r.voters.push_back(v.id);
     return r;
 }
+// The election timer's randomness. The simulation seeds it to replay a run; a real node wants
+// its voters to differ, or they would time out together and split every vote.
 uint64_t random_seed() {
     std::random_device random;
     return (static_cast<uint64_t>(random()) << 32) | random();
 }
 }  // namespace
 
+// Member order matters: the log, the quorum-state store and the image must exist before the
+// replica, whose constructor reads the first two and restores the third from the snapshot.
 Controller::Controller(ControllerConfig config, int64_t now_ms)
     : config_(std::move(config)),
       log_(config_.data_dir + "/__cluster_metadata-0"),
@@ -83,6 +91,9 @@ Controller::Controller(ControllerConfig config, int64_t now_ms)
                   config_.voters.size(), log_.start_offset(), log_.end_offset(), replica_.epoch());
 }
 
+// Time moves only here: the replica's timers (elections, fetches, check quorum), then the broker
+// lifecycle's (fencing on the leader, this node's registration/heartbeat), then whatever they
+// queued goes out. The wiring calls this every 10 ms.
 void Controller::tick(int64_t now_ms) {
     replica_.tick(now_ms);
     tick_fencing(now_ms);
@@ -91,6 +102,10 @@ void Controller::tick(int64_t now_ms) {
     after_step(now_ms);
 }
 
+// The envelope's `from` comes from the request itself (candidate id, leader id, replica id): a
+// Kafka connection carries no sender identity of its own. A peer lying about it could only
+// confuse the quorum as much as any bad voter could - Raft does not defend against those, and
+// Kafka protects the controller listener with TLS/SASL, which minikafka leaves out.
 std::optional<raft::Message> Controller::handle_request(const raft::Message& request, int64_t now_ms) {
     const int32_t from = sender_of(request);
     replica_.handle(raft::Envelope{from, config_.node_id, request}, now_ms);
@@ -100,6 +115,8 @@ std::optional<raft::Message> Controller::handle_request(const raft::Message& req
     return answer;
 }
 
+// `from` is the link's peer: an answer is matched to its request by the link (correlation id),
+// and to the replica's own fetch by the raft correlation id carried back in it.
 void Controller::handle_response(int32_t from, const raft::Message& response, int64_t now_ms) {
     replica_.handle(raft::Envelope{from, config_.node_id, response}, now_ms);
     route_outbox(nullptr, -1);
@@ -158,6 +175,8 @@ void Controller::narrate_role_change() {
     if (trace) trace(line);
 }
 
+// DescribeQuorum as Kafka answers it: only the leader knows every voter's progress; any other
+// node answers NOT_LEADER_OR_FOLLOWER with the leader and epoch it knows, so a tool can ask there.
 DescribeQuorumResponseData Controller::describe_quorum(int64_t now_ms) const {
     const raft::DescribeQuorumResponse d = replica_.describe_quorum(now_ms);
     DescribeQuorumResponseData out;

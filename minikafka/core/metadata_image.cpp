@@ -14,6 +14,10 @@ template <typename... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
 }  // namespace
 
+// The replica calls this for each committed data record, in offset order, exactly once per
+// process lifetime (after a restart: again from the snapshot on). So apply() must be a pure
+// function of (image, record): no clock, no randomness, nothing of this node - or the nodes'
+// images would drift apart while their logs stay equal.
 void MetadataImage::apply(int64_t, std::string_view bytes) {
     std::optional<MetadataRecord> record = decode_metadata_record(bytes);
     if (!record) {
@@ -26,6 +30,9 @@ void MetadataImage::apply(int64_t, std::string_view bytes) {
     ++applied_records_;
 }
 
+// One case per record type. A registration replaces the broker's previous one (a restart: new
+// incarnation, new broker epoch); fence/unfence only count for the registration they name, so
+// a late FenceBrokerRecord for an old incarnation cannot fence the new one.
 void MetadataImage::apply(const MetadataRecord& record) {
     std::visit(Overloaded{
                    [&](const RegisterBrokerRecord& r) {
@@ -61,6 +68,9 @@ void MetadataImage::apply(const MetadataRecord& record) {
 }
 
 // [i64 applied record count] then [u32 length][record] for each record that rebuilds the image.
+// Brokers first, then each topic before its partitions: restore() replays in this order, and a
+// PartitionRecord needs its topic to exist. The count is carried so /api/quorum's
+// applied_records means "records since the log began" on every node, snapshot or not.
 std::string MetadataImage::snapshot() const {
     std::string out(8, '\0');
     mb::store_big_endian(out.data(), applied_records_);
@@ -83,6 +93,7 @@ std::string MetadataImage::snapshot() const {
     return out;
 }
 
+// Replaces the image: a snapshot is complete state, never a delta on top of what was there.
 void MetadataImage::restore(std::string_view snapshot) {
     brokers_.clear();
     topics_.clear();

@@ -27,6 +27,9 @@ int64_t wall_ms() {
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+// The entries of a FetchResponse as record batches, one per entry: offset = base + i, the entry's
+// epoch as PartitionLeaderEpoch (that is how a Kafka follower learns the epoch of each record,
+// and what its leader-epoch cache is built from), LeaderChange as a control batch.
 std::string records_of(const raft::FetchResponse& r) {
     std::string out;
     const int64_t now = wall_ms();
@@ -41,6 +44,7 @@ std::string records_of(const raft::FetchResponse& r) {
 
 }  // namespace
 
+// Requests go out on our own links; answers go back on the connection the request came in on.
 bool is_request(const raft::Message& m) {
     return std::holds_alternative<raft::VoteRequest>(m) || std::holds_alternative<raft::BeginQuorumEpochRequest>(m) ||
            std::holds_alternative<raft::EndQuorumEpochRequest>(m) || std::holds_alternative<raft::FetchRequest>(m) ||
@@ -59,6 +63,8 @@ int32_t sender_of(const raft::Message& m) {
                       m);
 }
 
+// Outbound. Every request names the cluster id (Kafka checks it on the receiving side, so that a
+// voter from another cluster cannot join an election) and the one metadata partition.
 WireRequest to_wire_request(const raft::Message& m, const std::string& cluster_id) {
     WireRequest w;
     mb::ByteBuffer buffer;
@@ -123,6 +129,10 @@ WireRequest to_wire_request(const raft::Message& m, const std::string& cluster_i
     return w;
 }
 
+// Answers. The quorum fields sit in the *partition* part of each response: the top-level error
+// code is about the request as a whole (a malformed one), the partition's is the Raft answer
+// (FENCED_LEADER_EPOCH, NOT_LEADER_OR_FOLLOWER ...). A Fetch's records are checked batch by
+// batch (CRC, contiguous offsets): a follower must not append a log it cannot trust.
 std::optional<raft::Message> from_wire_response(ApiKey key, int16_t version, KafkaReader& in,
                                                 int32_t raft_correlation_id) {
     switch (key) {
@@ -205,6 +215,8 @@ std::optional<BrokerResponse> broker_response_from_wire(ApiKey key, int16_t vers
     return std::nullopt;
 }
 
+// Inbound requests: only the fields Raft needs survive into the raft structs; the rest (cluster
+// id, max bytes, session ids, rack) has been read and checked for shape by the decoder.
 std::optional<raft::Message> from_wire_request(ApiKey key, int16_t version, KafkaReader& in) {
     switch (key) {
         case ApiKey::Vote: {
@@ -243,6 +255,8 @@ std::optional<raft::Message> from_wire_request(ApiKey key, int16_t version, Kafk
     }
 }
 
+// The replica's answer, in the version the request came in. A follower's Fetch gets the high
+// watermark as the last stable offset too: the metadata log has no transactions.
 void to_wire_response(KafkaWriter& out, ApiKey key, int16_t version, const raft::Message& m) {
     std::visit(
         Overloaded{

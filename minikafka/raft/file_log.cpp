@@ -109,6 +109,11 @@ FileRaftLog::~FileRaftLog() {
     if (fd_ >= 0) ::close(fd_);
 }
 
+// What a restart finds: the snapshot (if any, checked whole), then the log frame by frame. Every
+// frame that checks out is an entry; the first one that does not is either a torn tail (nothing
+// after it: a crash cut the last write short, and that write was never flushed, so no one counted
+// it) or corruption (good bytes after it: something damaged the file, and silently dropping
+// entries a majority may have counted could lose committed records).
 void FileRaftLog::load() {
     bool exists = false;
     std::string snap = read_whole(snapshot_path_, exists);
@@ -169,6 +174,9 @@ void FileRaftLog::load() {
     flushed_end_ = end_offset();
 }
 
+// In memory only: the frame joins `pending_` and the entry is readable at once (the leader serves
+// it to followers before its own flush - they flush it themselves before counting it), but
+// flushed_end_offset() does not move until flush().
 void FileRaftLog::append(LogEntry entry) {
     positions_.push_back(file_bytes_ + pending_.size());
     append_frame(pending_, entry);
@@ -188,6 +196,9 @@ void FileRaftLog::flush() {
     flushed_end_ = end_offset();
 }
 
+// A follower cutting a divergent suffix (a diverging epoch from the leader). Unflushed frames just
+// leave memory; flushed ones are cut from the file and the cut is synced at once: a crash must
+// not bring back entries that a later fetch offset already denied having.
 void FileRaftLog::truncate_to(int64_t end) {
     if (end >= end_offset()) return;
     end = std::max(end, start_);
@@ -205,6 +216,9 @@ void FileRaftLog::truncate_to(int64_t end) {
     flushed_end_ = std::min(flushed_end_, end);
 }
 
+// The snapshot file is written (atomically) before the log is rewritten without the prefix: a
+// crash between the two leaves a snapshot and a log that still holds the prefix - harmless,
+// the next start just has both. The other order could leave neither.
 void FileRaftLog::install_snapshot(Snapshot snapshot) {
     std::string file(16, '\0');
     mb::store_big_endian(file.data(), snapshot.id.offset);
