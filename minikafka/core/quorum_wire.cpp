@@ -19,6 +19,12 @@ struct Overloaded : Ts... {
 template <typename... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
 
+// A quorum request about any other log than __cluster_metadata-0 is not ours to answer.
+template <typename Request>
+bool ours(const Request& r) {
+    return r.topic == kMetadataTopic && r.partition == 0;
+}
+
 int16_t code(raft::RaftError e) { return static_cast<int16_t>(e); }
 raft::RaftError raft_error(int16_t e) { return static_cast<raft::RaftError>(e); }
 
@@ -221,22 +227,23 @@ std::optional<raft::Message> from_wire_request(ApiKey key, int16_t version, Kafk
     switch (key) {
         case ApiKey::Vote: {
             VoteRequestData d;
-            if (!decode_vote_request(in, version, d)) return std::nullopt;
+            if (!decode_vote_request(in, version, d) || !ours(d)) return std::nullopt;
             return raft::VoteRequest{d.candidate_epoch, d.candidate_id, d.last_offset_epoch, d.last_offset};
         }
         case ApiKey::BeginQuorumEpoch: {
             BeginQuorumEpochRequestData d;
-            if (!decode_begin_quorum_epoch_request(in, version, d)) return std::nullopt;
+            if (!decode_begin_quorum_epoch_request(in, version, d) || !ours(d)) return std::nullopt;
             return raft::BeginQuorumEpochRequest{d.leader_epoch, d.leader_id};
         }
         case ApiKey::EndQuorumEpoch: {
             EndQuorumEpochRequestData d;
-            if (!decode_end_quorum_epoch_request(in, version, d)) return std::nullopt;
+            if (!decode_end_quorum_epoch_request(in, version, d) || !ours(d)) return std::nullopt;
             return raft::EndQuorumEpochRequest{d.leader_epoch, d.leader_id, d.preferred_successors};
         }
         case ApiKey::Fetch: {
             ReplicaFetchRequestData d;
-            if (!decode_replica_fetch_request(in, version, d)) return std::nullopt;
+            if (!decode_replica_fetch_request(in, version, d) || d.partition != 0) return std::nullopt;
+            if (version >= 13 ? d.topic_id != kMetadataTopicId : d.topic != kMetadataTopic) return std::nullopt;
             raft::FetchRequest r;
             r.replica_id = d.replica_id;
             r.current_leader_epoch = d.current_leader_epoch;
@@ -246,7 +253,7 @@ std::optional<raft::Message> from_wire_request(ApiKey key, int16_t version, Kafk
         }
         case ApiKey::FetchSnapshot: {
             FetchSnapshotRequestData d;
-            if (!decode_fetch_snapshot_request(in, version, d)) return std::nullopt;
+            if (!decode_fetch_snapshot_request(in, version, d) || !ours(d)) return std::nullopt;
             return raft::FetchSnapshotRequest{d.replica_id, d.current_leader_epoch,
                                               raft::OffsetAndEpoch{d.snapshot_end_offset, d.snapshot_epoch}};
         }

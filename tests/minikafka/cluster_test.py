@@ -65,8 +65,8 @@ class Cluster:
         return [quorum(node) for node in self.nodes]
 
     def settled_leader(self, among=None, min_epoch=0):
-        """The leader's view, once every running node agrees on it and has applied up to its high
-        watermark; None until then."""
+        """The leader's view, once every running node agrees on it, the leader has committed all it
+        holds, and every node has applied up to that; None until then."""
         views = [v for v in self.views() if v is not None]
         if among is not None and len(views) < among:
             return None
@@ -74,6 +74,10 @@ class Cluster:
         if len(leaders) != 1:
             return None
         leader = leaders[0]
+        # Committed in its own epoch (its LeaderChange record first of all): until then a new
+        # leader still shows the high watermark it inherited.
+        if leader["high_watermark"] != leader["log_end_offset"]:
+            return None
         for v in views:
             if (v["leader_id"] != leader["node_id"] or v["epoch"] != leader["epoch"]
                     or v["applied_offset"] != leader["high_watermark"]):

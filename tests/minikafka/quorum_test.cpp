@@ -305,6 +305,12 @@ TEST(QuorumWire, RaftMessagesSurviveTheTripThroughKafkasWire) {
     EXPECT_EQ(v.candidate_epoch, 6);
     EXPECT_EQ(v.last_offset, 30);
     EXPECT_EQ(sender_of(*decoded), 2);
+
+    // A request about another topic than __cluster_metadata is not a quorum request.
+    VoteRequestData other{"c"s, "orders", 0, 6, 2, 5, 30};
+    const std::string bytes_other = encoded([&](KafkaWriter& out) { encode_vote_request(out, 0, other); });
+    KafkaReader other_in(bytes_other);
+    EXPECT_FALSE(from_wire_request(ApiKey::Vote, 0, other_in));
 }
 
 // ---- the metadata log on disk -------------------------------------------------------------------
