@@ -11,6 +11,8 @@ What is watched is GET /api/quorum on each node's admin port (core/controller.cp
 import json
 import os
 import re
+import socket
+import struct
 import subprocess
 import tempfile
 import unittest
@@ -37,6 +39,29 @@ def kcat_brokers(port):
     ids = [int(i) for i in re.findall(r"broker (\d+) at", out)]
     controller = re.findall(r"broker (\d+) at \S+ \(controller\)", out)
     return sorted(ids), int(controller[0]) if controller else None
+
+
+def describe_quorum(port):
+    """DescribeQuorum (API 55) v1 on the wire, as kafka-metadata-quorum.sh would send it:
+    (leader id, leader epoch, high watermark, {voter id: log end offset})."""
+    topic = b"__cluster_metadata"
+    body = bytes([2, len(topic) + 1]) + topic + bytes([2]) + struct.pack(">i", 0) + bytes([0, 0, 0])
+    header = struct.pack(">hhih", 55, 1, 7, 4) + b"test" + bytes([0])  # header v2: empty tags
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(struct.pack(">i", len(header) + len(body)) + header + body)
+        size = struct.unpack(">i", s.recv(4, socket.MSG_WAITALL))[0]
+        data = s.recv(size, socket.MSG_WAITALL)
+    correlation_id, _tags, error = struct.unpack(">ibh", data[:7])
+    at = 7 + 1 + 1 + len(topic) + 1  # topics: 1, name, partitions: 1
+    _index, partition_error, leader, epoch, high_watermark = struct.unpack(">ihiiq", data[at:at + 22])
+    at += 22
+    voters = {}
+    for _ in range(data[at] - 1):
+        voter, end, _fetch, _caught_up = struct.unpack(">iqqq", data[at + 1:at + 29])
+        voters[voter] = end
+        at += 29  # the struct and its empty tags
+    assert correlation_id == 7 and error == 0 and partition_error == 0, (correlation_id, error, partition_error)
+    return leader, epoch, high_watermark, voters
 
 
 def quorum(server):
@@ -105,6 +130,11 @@ class ControllerQuorum(unittest.TestCase):
             # Kafka's clients see it: Metadata on any node lists every broker and the controller.
             other = cluster.nodes[first["node_id"] % 3]
             self.assertEqual(kcat_brokers(other.port), ([1, 2, 3], first["node_id"]))
+            # DescribeQuorum on Kafka's wire, asked of the leader.
+            leader, epoch, high_watermark, voters = describe_quorum(cluster.nodes[first["node_id"] - 1].port)
+            self.assertEqual((leader, epoch), (first["node_id"], first["epoch"]))
+            self.assertGreaterEqual(high_watermark, first["high_watermark"])
+            self.assertEqual(sorted(voters), [1, 2, 3])
             self.assertGreaterEqual(first["high_watermark"], 2)  # LeaderChange + RegisterBrokerRecord
             for voter in first["voters"]:  # the leader sees every voter's log end and lag
                 self.assertIsNotNone(voter["log_end_offset"], first)
