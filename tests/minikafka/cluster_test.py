@@ -183,6 +183,9 @@ class ControllerQuorum(unittest.TestCase):
             # A new process, a new registration: a new broker epoch (the old one is stale).
             rejoined_epoch = [b for b in view["brokers"] if b["id"] == first["node_id"]][0]["broker_epoch"]
             self.assertGreater(rejoined_epoch, old_broker_epoch)
+            # A clean stop everywhere (under the sanitizers: no leak, no error report either).
+            for node in cluster.nodes:
+                self.assertEqual(node.stop(), 0, node.log()[-3000:])
         finally:
             cluster.close()
 
