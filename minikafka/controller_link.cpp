@@ -358,6 +358,14 @@ private:
 
 void ClusterNodeDeleter::operator()(ClusterNode* node) const { delete node; }
 
+void stop_cluster_node(asio::io_context& io, ClusterNode& node) {
+    if (!node.controller.resign(controller_clock_ms())) return;  // not the leader: nothing to hand over
+    // The EndQuorumEpoch requests are queued on the links; let them be written (a peer that is
+    // down just misses it and times out as after a crash).
+    io.restart();
+    io.run_for(std::chrono::milliseconds(200));
+}
+
 int apply_cluster_options(mb::Options& options) {
     auto refuse = [](const std::string& why) {
         fmt::print(stderr, "minikafka: {}\n", why);

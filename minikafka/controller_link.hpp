@@ -30,6 +30,11 @@ using ClusterNodePtr = std::unique_ptr<ClusterNode, ClusterNodeDeleter>;
 // controller port in use).
 ClusterNodePtr start_cluster_node(boost::asio::io_context& io, const mb::Options& options, Broker& broker);
 
+// After io.run() returned on SIGINT/SIGTERM: an active controller resigns - EndQuorumEpoch to the
+// other voters, so they elect a successor at once instead of waiting out the fetch timeout - and
+// the io_context runs a little longer so that those requests leave.
+void stop_cluster_node(boost::asio::io_context& io, ClusterNode& node);
+
 // GET /api/quorum.
 mb::HttpResponse quorum_api(Broker& broker);
 

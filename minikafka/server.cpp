@@ -493,6 +493,7 @@ int run_server(const mb::Options& options) {
             io.stop();
         });
         io.run();
+        if (cluster) stop_cluster_node(io, *cluster);  // a leader resigns (EndQuorumEpoch) first
         // Graceful stop: everything appended reaches the disk before we exit.
         background.drain();
         broker.flush_everything_now();

@@ -123,6 +123,14 @@ void Controller::handle_response(int32_t from, const raft::Message& response, in
     after_step(now_ms);
 }
 
+bool Controller::resign(int64_t now_ms) {
+    if (!replica_.resign(now_ms)) return false;
+    mb::log::info("controller: node {} resigns epoch {} (shutting down)", config_.node_id, replica_.epoch());
+    route_outbox(nullptr, -1);
+    after_step(now_ms);
+    return true;
+}
+
 // The replica's outbox: the first answer to `answer_to` is the reply to the request being
 // handled; every request goes out through send().
 void Controller::route_outbox(std::optional<raft::Message>* answer, int32_t answer_to) {

@@ -80,6 +80,10 @@ public:
     // A peer's answer to a request we sent it.
     void handle_response(int32_t from, const raft::Message& response, int64_t now_ms);
 
+    // A graceful shutdown: if this node leads, it resigns and asks the others (EndQuorumEpoch) to
+    // elect a successor now. False when it does not lead.
+    bool resign(int64_t now_ms);
+
     // Set by the wiring: deliver `request` to voter `to` (dropped silently if it is unreachable -
     // Raft resends what matters on its timers).
     std::function<void(int32_t to, const raft::Message& request)> send;

@@ -183,8 +183,18 @@ class ControllerQuorum(unittest.TestCase):
             # A new process, a new registration: a new broker epoch (the old one is stale).
             rejoined_epoch = [b for b in view["brokers"] if b["id"] == first["node_id"]][0]["broker_epoch"]
             self.assertGreater(rejoined_epoch, old_broker_epoch)
+            # A graceful stop of the leader hands over: it resigns with EndQuorumEpoch (API 54) on
+            # the wire, and a follower stands for election at once.
+            leader_node = cluster.nodes[leader["node_id"] - 1]
+            self.assertEqual(leader_node.stop(), 0, leader_node.log()[-3000:])
+            self.assertIn(f"controller: node {leader['node_id']} resigns epoch {leader['epoch']}", leader_node.log())
+            followers = [n for n in cluster.nodes if n is not leader_node]
+            handed = wait_until(lambda: all("EndQuorumEpoch v0" in n.log() for n in followers), timeout=10)
+            self.assertTrue(handed, [n.log()[-2000:] for n in followers])
+            third = wait_until(lambda: cluster.settled_leader(min_epoch=leader["epoch"] + 1), timeout=20)
+            self.assertIsNotNone(third, json.dumps(cluster.views()))
             # A clean stop everywhere (under the sanitizers: no leak, no error report either).
-            for node in cluster.nodes:
+            for node in followers:
                 self.assertEqual(node.stop(), 0, node.log()[-3000:])
         finally:
             cluster.close()
