@@ -1,7 +1,11 @@
-// minikafka/handlers/broker_registration.cpp - BrokerRegistration (62) and BrokerHeartbeat (63)
-// on the controller listener: decode, ask the controller (core/broker_lifecycle.cpp), encode. A
-// node that is not the active controller answers NOT_CONTROLLER, and the broker asks again once
-// it knows the new leader.
+// minikafka/handlers/broker_registration.cpp
+//
+// CONCEPT: a broker joining the cluster, on the wire. BrokerRegistration (62) and BrokerHeartbeat
+// (63) arrive on the controller listener; each is decoded, handed to the controller
+// (core/broker_lifecycle.cpp decides, by proposing metadata records), and its answer encoded.
+// A node that is not the active controller answers NOT_CONTROLLER, and the broker asks again once
+// it knows the new leader - Kafka's brokers do the same.
+// READ NEXT: core/broker_lifecycle.cpp.
 #include "protocol/broker_registration.hpp"
 #include "core/controller.hpp"
 #include "handler_table.hpp"
