@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "controller_link.hpp"
 #include "log.hpp"
 #include "server.hpp"
 #include "storage/log_manager.hpp"
@@ -85,5 +86,6 @@ int main(int argc, char** argv) {
         code >= 0)
         return code;
     if (options.boolean("repair")) return repair(options);
+    if (int code = minikafka::apply_cluster_options(options); code >= 0) return code;
     return minikafka::run_server(options);
 }

@@ -36,6 +36,7 @@
 #include <random>
 
 #include "admin_http.hpp"
+#include "controller_link.hpp"
 #include "handlers/handler_table.hpp"
 #include "listener.hpp"
 #include "log.hpp"
@@ -92,6 +93,25 @@ constexpr mb::OptionSpec kOptions[] = {
      mb::OptionKind::integer, 1},
     {"log.message.timestamp.type", "CreateTime", "record timestamps: the producer's or the broker's",
      mb::OptionKind::choice, 0, 0, "CreateTime|LogAppendTime"},
+    // KRaft cluster mode (controller_link.cpp); without controller.quorum.voters, one node as before.
+    {"node.id", "0", "this node's id in the cluster (KRaft; sets broker.id)", mb::OptionKind::integer, 0, INT32_MAX},
+    {"process.roles", "", "broker,controller = combined mode (the only one so far); empty = single node"},
+    {"controller.quorum.voters", "", "the controller quorum: id@host:port,... (empty = single-node mode)"},
+    {"cluster.id", "", "a cluster's id, the same on every node (default: derived from controller.quorum.voters)"},
+    {"listeners", "", "NAME://host:port,...: PLAINTEXT sets --bind/--port, the controller listener its port"},
+    {"advertised.listeners", "", "PLAINTEXT://host:port registered for clients (default: the bound one)"},
+    {"controller.listener.names", "CONTROLLER", "which listener in `listeners` the quorum talks on"},
+    {"quorum.election.timeout.ms", "1000", "a candidate waits [T, 2T) before trying again", mb::OptionKind::integer,
+     10},
+    {"quorum.fetch.timeout.ms", "2000", "a follower that long without its leader stands for election",
+     mb::OptionKind::integer, 10},
+    {"quorum.request.timeout.ms", "2000", "resend an unanswered quorum request after this", mb::OptionKind::integer,
+     10},
+    {"broker.heartbeat.interval.ms", "2000", "how often a broker heartbeats to the active controller",
+     mb::OptionKind::integer, 10},
+    {"broker.session.timeout.ms", "9000", "a broker silent this long is fenced", mb::OptionKind::integer, 10},
+    {"metadata.snapshot.interval.records", "10000", "snapshot the metadata image after this many records (0 = never)",
+     mb::OptionKind::integer, 0},
 };
 
 int64_t wall_clock_ms() {
@@ -383,6 +403,7 @@ mb::HttpResponse admin_api(Broker& broker, const mb::HttpRequest& request) {
     // No credentials: like Kafka's default PLAINTEXT listener, minikafka has no users at all (see
     // docs/minikafka/04-left-out-and-exercises.md); the admin port binds to loopback by default.
     if (path == "/api/trace") return mb::trace_switch(request, broker.tracing);
+    if (path == "/api/quorum" && request.method == "GET") return quorum_api(broker);  // controller_link.cpp
     if (path == "/api/topics" && request.method == "GET") {
         std::string json = "[";
         for (const auto& [name, topic] : broker.logs.topics()) {
@@ -488,6 +509,8 @@ int run_server(const mb::Options& options) {
             mb::start_admin_http(io, options.text("bind"), static_cast<uint16_t>(options.integer("admin-port")),
                                  metrics, [&broker](const mb::HttpRequest& r) { return admin_api(broker, r); });
 
+        ClusterNodePtr cluster = start_cluster_node(io, options, broker);  // null in single-node mode
+
         mb::net::ConnectionHandler handler = [&broker, &session_metrics](tcp::socket socket) {
             return serve_connection(std::move(socket), broker, session_metrics);
         };
@@ -498,6 +521,7 @@ int run_server(const mb::Options& options) {
             io.stop();
         });
         io.run();
+        if (cluster) stop_cluster_node(io, *cluster);  // a leader resigns (EndQuorumEpoch) first
         // Graceful stop: everything appended reaches the disk before we exit.
         background.drain();
         broker.flush_everything_now();

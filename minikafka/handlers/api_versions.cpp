@@ -20,4 +20,17 @@ bool handle_api_versions(Broker&, const RequestHeader& header, KafkaReader& body
     return true;
 }
 
+// The controller listener answers with its own, shorter list (Kafka's controller does the same).
+bool handle_controller_api_versions(Broker&, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    KafkaWriter out = reply.writer();
+    if (header.api_version > 3) {
+        encode_api_versions_response(out, 0, ErrorCode::UnsupportedVersion, controller_api_versions());
+        return true;
+    }
+    decode_api_versions_request(body, header.api_version);
+    if (!body.ok()) return false;
+    encode_api_versions_response(out, header.api_version, ErrorCode::None, controller_api_versions());
+    return true;
+}
+
 }  // namespace minikafka

@@ -35,6 +35,7 @@
 namespace minikafka {
 
 class Reply;
+class Controller;  // core/controller.hpp: the KRaft quorum member, when controller.quorum.voters is set
 
 struct BrokerConfig {
     int32_t node_id = 0;  // broker.id
@@ -115,6 +116,9 @@ public:
     }
 
     BrokerConfig config;
+    // The KRaft controller of this node (owned by the wiring); null in single-node mode, where
+    // the broker is its own controller and no quorum runs.
+    Controller* controller = nullptr;
     LogManager logs;
     GroupCoordinator groups;
     OffsetStore offset_store;

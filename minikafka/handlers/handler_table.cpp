@@ -7,6 +7,8 @@
 #include <array>
 
 #include "log.hpp"
+#include "protocol/broker_registration.hpp"
+#include "protocol/quorum.hpp"
 
 namespace minikafka {
 
@@ -34,22 +36,52 @@ constexpr ApiHandler kHandlers[] = {
     {ApiKey::AlterConfigs, 0, 1, handle_alter_configs},
     {ApiKey::CreatePartitions, 0, 1, handle_create_partitions},
     {ApiKey::DeleteGroups, 0, 1, handle_delete_groups},
+    {ApiKey::DescribeQuorum, 0, kDescribeQuorumMaxVersion, handle_describe_quorum},
 };
 
-constexpr auto kVersions = [] {
-    std::array<ApiVersionRange, std::size(kHandlers)> ranges{};
-    for (size_t i = 0; i < std::size(kHandlers); ++i)
-        ranges[i] = {kHandlers[i].key, kHandlers[i].min_version, kHandlers[i].max_version};
+// The controller listener: what one KRaft voter asks another (see protocol/quorum.hpp).
+constexpr ApiHandler kControllerHandlers[] = {
+    {ApiKey::ApiVersions, 0, 3, handle_controller_api_versions},
+    {ApiKey::Fetch, kReplicaFetchMinVersion, kReplicaFetchMaxVersion, handle_quorum_request},
+    {ApiKey::Vote, kVoteVersion, kVoteVersion, handle_quorum_request},
+    {ApiKey::BeginQuorumEpoch, kBeginQuorumEpochVersion, kBeginQuorumEpochVersion, handle_quorum_request},
+    {ApiKey::EndQuorumEpoch, kEndQuorumEpochVersion, kEndQuorumEpochVersion, handle_quorum_request},
+    {ApiKey::DescribeQuorum, 0, kDescribeQuorumMaxVersion, handle_describe_quorum},
+    {ApiKey::FetchSnapshot, kFetchSnapshotVersion, kFetchSnapshotVersion, handle_quorum_request},
+    {ApiKey::BrokerRegistration, kBrokerRegistrationVersion, kBrokerRegistrationVersion, handle_broker_registration},
+    {ApiKey::BrokerHeartbeat, kBrokerHeartbeatVersion, kBrokerHeartbeatVersion, handle_broker_heartbeat},
+};
+
+template <size_t N>
+constexpr std::array<ApiVersionRange, N> ranges_of(const ApiHandler (&handlers)[N]) {
+    std::array<ApiVersionRange, N> ranges{};
+    for (size_t i = 0; i < N; ++i) ranges[i] = {handlers[i].key, handlers[i].min_version, handlers[i].max_version};
     return ranges;
-}();
+}
+constexpr auto kVersions = ranges_of(kHandlers);
+constexpr auto kControllerVersions = ranges_of(kControllerHandlers);
+
+bool dispatch_with(std::span<const ApiHandler> table, Broker& broker, const RequestHeader& header, KafkaReader& body,
+                   Reply& reply);
 
 }  // namespace
 
 std::span<const ApiHandler> api_handlers() { return kHandlers; }
 std::span<const ApiVersionRange> supported_api_versions() { return kVersions; }
+std::span<const ApiHandler> controller_api_handlers() { return kControllerHandlers; }
+std::span<const ApiVersionRange> controller_api_versions() { return kControllerVersions; }
 
 bool dispatch(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
-    for (const ApiHandler& api : kHandlers) {
+    return dispatch_with(kHandlers, broker, header, body, reply);
+}
+bool dispatch_controller(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    return dispatch_with(kControllerHandlers, broker, header, body, reply);
+}
+
+namespace {
+bool dispatch_with(std::span<const ApiHandler> table, Broker& broker, const RequestHeader& header, KafkaReader& body,
+                   Reply& reply) {
+    for (const ApiHandler& api : table) {
         if (api.key != header.api_key) continue;
         bool supported = header.api_version >= api.min_version && header.api_version <= api.max_version;
         // ApiVersions answers even a version it does not know, so that the client learns ours.
@@ -67,5 +99,6 @@ bool dispatch(Broker& broker, const RequestHeader& header, KafkaReader& body, Re
     mb::log::warn("unknown API key {}; closing the connection", static_cast<int>(header.api_key));
     return false;
 }
+}  // namespace
 
 }  // namespace minikafka

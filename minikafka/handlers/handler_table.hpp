@@ -30,6 +30,12 @@ std::span<const ApiHandler> api_handlers();
 // What ApiVersions advertises (the table without the function pointers).
 std::span<const ApiVersionRange> supported_api_versions();
 
+// The CONTROLLER listener's own table (Kafka's "listeners": ["controller"] in the message
+// schemas): the quorum's APIs, a replica's Fetch (v12+), and ApiVersions listing just these.
+std::span<const ApiHandler> controller_api_handlers();
+std::span<const ApiVersionRange> controller_api_versions();
+bool dispatch_controller(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply);
+
 // Runs the handler for `header`; false = close the connection (unknown API, unsupported
 // version of anything but ApiVersions, or a request that does not decode).
 bool dispatch(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply);
@@ -56,5 +62,12 @@ bool handle_describe_configs(Broker&, const RequestHeader&, KafkaReader&, Reply&
 bool handle_alter_configs(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_delete_groups(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_init_producer_id(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_describe_quorum(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+// Vote, BeginQuorumEpoch, EndQuorumEpoch, FetchSnapshot and a replica's Fetch: one handler, since
+// each is "decode, hand to the controller, encode its answer" (handlers/quorum.cpp).
+bool handle_quorum_request(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_controller_api_versions(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_broker_registration(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_broker_heartbeat(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 
 }  // namespace minikafka

@@ -2,6 +2,10 @@
 // that does not exist creates it when auto.create.topics.enable is on and the client allows it
 // (producers do; consumers by default do not) - that is how `kcat -P -t new-topic` just works.
 #include "protocol/metadata.hpp"
+
+#include <algorithm>
+
+#include "core/controller.hpp"
 #include "handler_table.hpp"
 
 namespace minikafka {
@@ -24,9 +28,22 @@ bool handle_metadata(Broker& broker, const RequestHeader& header, KafkaReader& b
     if (!body.ok()) return false;
 
     MetadataResponse response;
-    response.brokers.push_back({broker.config.node_id, broker.config.advertised_host, broker.config.port});
     response.cluster_id = broker.config.cluster_id;
-    response.controller_id = broker.config.node_id;  // one broker: it is also the controller
+    if (broker.controller) {
+        // A KRaft cluster: every registered, unfenced broker from the metadata image, and the
+        // active controller (the quorum's leader; -1 during an election).
+        for (const auto& [id, state] : broker.controller->image().brokers()) {
+            const auto& endpoints = state.registration.endpoints;
+            if (state.fenced || endpoints.empty()) continue;
+            response.brokers.push_back({id, endpoints.front().host, endpoints.front().port});
+        }
+        response.controller_id = broker.controller->replica().leader_id();
+    } else {
+        response.controller_id = broker.config.node_id;  // one broker: it is also the controller
+    }
+    if (std::none_of(response.brokers.begin(), response.brokers.end(),
+                     [&](const MetadataBroker& b) { return b.node_id == broker.config.node_id; }))
+        response.brokers.push_back({broker.config.node_id, broker.config.advertised_host, broker.config.port});
 
     if (!request.topics) {
         for (const auto& [name, topic] : broker.logs.topics())

@@ -32,6 +32,13 @@ constexpr ApiFacts kApis[] = {
     {ApiKey::AlterConfigs, "AlterConfigs", 2},
     {ApiKey::CreatePartitions, "CreatePartitions", 2},
     {ApiKey::DeleteGroups, "DeleteGroups", 2},
+    {ApiKey::Vote, "Vote", 0},
+    {ApiKey::BeginQuorumEpoch, "BeginQuorumEpoch", 1},
+    {ApiKey::EndQuorumEpoch, "EndQuorumEpoch", 1},
+    {ApiKey::DescribeQuorum, "DescribeQuorum", 0},
+    {ApiKey::FetchSnapshot, "FetchSnapshot", 0},
+    {ApiKey::BrokerRegistration, "BrokerRegistration", 0},
+    {ApiKey::BrokerHeartbeat, "BrokerHeartbeat", 0},
 };
 }  // namespace
 

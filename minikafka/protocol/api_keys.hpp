@@ -33,6 +33,14 @@ enum class ApiKey : int16_t {
     AlterConfigs = 33,
     CreatePartitions = 37,
     DeleteGroups = 42,
+    // The KRaft controller quorum's own APIs (KIP-595), spoken on the CONTROLLER listener.
+    Vote = 52,
+    BeginQuorumEpoch = 53,
+    EndQuorumEpoch = 54,
+    DescribeQuorum = 55,
+    FetchSnapshot = 59,
+    BrokerRegistration = 62,  // KIP-631: a broker joins the cluster through the controller
+    BrokerHeartbeat = 63,
 };
 
 // The error codes a client acts on (retry, refresh metadata, rejoin the group, reset offsets).

@@ -258,6 +258,14 @@ void RaftReplica::on(int32_t from, const VoteResponse& response, int64_t now) {
         observe_epoch(response.leader_epoch, response.leader_id, now);
         return;
     }
+    // The voter knows a leader of OUR epoch (we restarted into an epoch whose election we missed,
+    // or lost this one): follow it now, as Kafka does, rather than time out into epoch + 1 and
+    // depose a working leader with a pointless election.
+    if (role_ == Role::Candidate && response.leader_epoch == epoch_ && response.leader_id >= 0 &&
+        response.leader_id != config_.node_id) {
+        become_follower(epoch_, response.leader_id, now);
+        return;
+    }
     if (role_ != Role::Candidate || response.leader_epoch != epoch_ || !response.vote_granted || !is_voter(from)) {
         return;  // only voters' grants count toward the majority
     }

@@ -12,12 +12,14 @@ import re
 import resource
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
 import time
 
-_LISTENING = re.compile(r"(admin http )?listening on [0-9.]+:([0-9]+)")
+# The client port, the admin port; a minikafka cluster node also logs its controller listener.
+_LISTENING = re.compile(r"(admin http |controller )?listening on [0-9.]+:([0-9]+)")
 
 
 class Server:
@@ -55,7 +57,9 @@ class Server:
                 lines.append(line)
                 m = _LISTENING.search(line)
                 if m:
-                    if m.group(1):
+                    if m.group(1) == "controller ":
+                        pass  # chosen by the test (controller.quorum.voters), not discovered
+                    elif m.group(1):
                         self.admin_port = int(m.group(2))
                     else:
                         self.port = int(m.group(2))
@@ -118,6 +122,22 @@ class Server:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def free_ports(count):
+    """`count` distinct TCP ports free right now on 127.0.0.1, for servers that must know each
+    other's ports before they start (a minikafka cluster's controller.quorum.voters). The kernel
+    picks them; a clash with another process in the moment between is possible but rare."""
+    sockets = []
+    try:
+        for _ in range(count):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            sockets.append(s)
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
 def wait_until(predicate, timeout=10.0, interval=0.02):

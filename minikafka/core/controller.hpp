@@ -1,0 +1,154 @@
+// minikafka/core/controller.hpp
+//
+// CONCEPT: the KRaft controller of one node - the Raft replica (raft/) given a real disk and a
+// real clock, and the metadata image it feeds. Still no socket: the wiring hands it what arrived
+// and sends what it asks to send, so everything here can be followed with a breakpoint.
+//
+//            controller listener (handlers/quorum.cpp)          controller_link.cpp (outbound)
+//   Vote/Fetch/... from a peer ──▶ handle_request ──▶ answer     send(to, request) ──▶ peer's port
+//                                        │                               ▲
+//                                        ▼                               │ requests in the outbox
+//   timer (every 10 ms) ─────────▶ tick ─▶ RaftReplica ──────────────────┘
+//   answers from a peer ─────────▶ handle_response ─▶ ...
+//                                        │ committed records
+//                                        ▼
+//                          MetadataImage (brokers, topics, partitions)
+//
+// On disk, in the data directory (as Kafka lays it out):
+//   __cluster_metadata-0/log, __cluster_metadata-0/snapshot   the replicated log (raft/file_log.hpp)
+//   __cluster_metadata-0/quorum-state                         epoch, vote, leader (raft/quorum_state.hpp)
+//
+// Requests and answers: a request that arrives is handed to the replica and its answer comes out
+// of the outbox at once (the replica never defers one), so handle_request returns it and the
+// handler writes it on the same connection. Everything else in the outbox is a request of ours
+// to another voter and goes to send().
+// Each node is also a broker (combined mode): it registers with the active controller and
+// heartbeats (BrokerRegistration / BrokerHeartbeat, core/broker_lifecycle.cpp) - over the link,
+// or by a direct call when it is the active controller itself.
+// READ NEXT: handlers/quorum.cpp (the inbound side), controller_link.cpp (the outbound side).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "metadata_image.hpp"
+#include "protocol/broker_registration.hpp"
+#include "protocol/quorum.hpp"
+#include "raft/file_log.hpp"
+#include "raft/quorum_state.hpp"
+#include "raft/replica.hpp"
+
+namespace minikafka {
+
+// The controller's clock: monotonic milliseconds (a wall clock that jumps would fire or stall
+// every election timer at once). Handlers, the link and the tick all read this one.
+int64_t controller_clock_ms();
+
+// One entry of controller.quorum.voters: "id@host:port".
+struct QuorumVoter {
+    int32_t id = -1;
+    std::string host;
+    uint16_t port = 0;
+};
+// Parses "1@127.0.0.1:9192,2@127.0.0.1:9193"; false and a reason for anything else.
+bool parse_quorum_voters(std::string_view text, std::vector<QuorumVoter>& out, std::string& why);
+
+struct ControllerConfig {
+    int32_t node_id = -1;
+    std::vector<QuorumVoter> voters;
+    std::string data_dir;  // the log dir: __cluster_metadata-0/ goes under it
+    std::string cluster_id;
+    raft::RaftConfig raft;                 // node id and voter ids are filled from the above
+    BrokerEndpoint advertised;             // this node's client listener, for its RegisterBrokerRecord
+    int64_t heartbeat_interval_ms = 2000;  // broker.heartbeat.interval.ms
+    int64_t session_timeout_ms = 9000;     // broker.session.timeout.ms: fenced after this long silent
+};
+
+class Controller {
+public:
+    // Opens the metadata log and quorum state (throws std::runtime_error if either is corrupt).
+    Controller(ControllerConfig config, int64_t now_ms);
+
+    void tick(int64_t now_ms);
+    // A quorum request from a peer (already decoded); the answer to write back, if any.
+    std::optional<raft::Message> handle_request(const raft::Message& request, int64_t now_ms);
+    // A peer's answer to a request we sent it.
+    void handle_response(int32_t from, const raft::Message& response, int64_t now_ms);
+
+    // A graceful shutdown: if this node leads, it resigns and asks the others (EndQuorumEpoch) to
+    // elect a successor now. False when it does not lead.
+    bool resign(int64_t now_ms);
+
+    // Set by the wiring: deliver `request` to voter `to` (dropped silently if it is unreachable -
+    // Raft resends what matters on its timers).
+    std::function<void(int32_t to, const raft::Message& request)> send;
+    // One line per election and leader change (the wiring passes --trace lines through).
+    std::function<void(std::string_view line)> trace;
+
+    // The active controller's side of BrokerRegistration (62) and BrokerHeartbeat (63), and this
+    // node's broker side: the answers to its own requests (core/broker_lifecycle.cpp).
+    BrokerRegistrationResponseData register_broker(const BrokerRegistrationRequestData& request, int64_t now_ms);
+    BrokerHeartbeatResponseData broker_heartbeat(const BrokerHeartbeatRequestData& request, int64_t now_ms);
+    void handle_broker_response(const BrokerResponse& response, int64_t now_ms);
+    // Set by the wiring: deliver this node's broker request to the active controller `to`.
+    std::function<void(int32_t to, const BrokerRequest& request)> send_broker;
+    int64_t broker_epoch() const { return broker_epoch_; }
+
+    // DescribeQuorum (API 55) as Kafka answers it, and the admin endpoint's /api/quorum JSON.
+    DescribeQuorumResponseData describe_quorum(int64_t now_ms) const;
+    std::string quorum_json(int64_t now_ms) const;
+
+    const ControllerConfig& config() const { return config_; }
+    const MetadataImage& image() const { return image_; }
+    const raft::RaftReplica& replica() const { return replica_; }
+    int64_t log_end_offset() const { return log_.end_offset(); }
+
+private:
+    void route_outbox(std::optional<raft::Message>* answer, int32_t answer_to);
+    void after_step(int64_t now_ms);
+    void narrate_role_change();
+    // core/broker_lifecycle.cpp
+    void tick_broker(int64_t now_ms);    // this node's broker: register, then heartbeat
+    void tick_fencing(int64_t now_ms);   // the leader: fence brokers whose heartbeats stopped
+    void open_sessions(int64_t now_ms);  // the leader: one session per registered broker
+    void send_broker_request(const BrokerRequest& request, int64_t now_ms);
+
+    ControllerConfig config_;
+    raft::FileRaftLog log_;
+    raft::FileQuorumStateStore store_;
+    MetadataImage image_;
+    raft::RaftReplica replica_;
+
+    // What the last narration said, to narrate only changes.
+    raft::Role told_role_ = raft::Role::Unattached;
+    int32_t told_epoch_ = -1;
+    int32_t told_leader_ = -2;
+
+    Uuid incarnation_{};  // new at every start: tells this process from a previous one
+
+    // This node's broker side.
+    int64_t broker_epoch_ = -1;  // -1: not registered (yet, or again after STALE_BROKER_EPOCH)
+    bool broker_fenced_ = true;
+    bool broker_request_in_flight_ = false;
+    int64_t broker_request_sent_ms_ = 0;
+    int64_t next_broker_request_ms_ = 0;
+
+    // The active controller's side: each registered broker's session (rebuilt when leading starts:
+    // a new leader gives every broker a full session timeout before fencing it).
+    struct BrokerSession {
+        int64_t broker_epoch = -1;
+        Uuid incarnation{};
+        int64_t last_heartbeat_ms = 0;
+        bool fence_proposed = false;
+        bool unfence_proposed = false;
+    };
+    std::map<int32_t, BrokerSession> sessions_;
+    int32_t sessions_epoch_ = -1;  // the Raft epoch sessions_ were opened in
+};
+
+}  // namespace minikafka

@@ -1,0 +1,57 @@
+// minikafka/handlers/quorum.cpp
+//
+// CONCEPT: the controller listener's handlers. A peer's Vote, BeginQuorumEpoch, EndQuorumEpoch,
+// Fetch (a replica's, v12+) or FetchSnapshot is decoded from Kafka's wire into the Raft library's
+// struct, handed to this node's controller, and the replica's answer is encoded back:
+//
+//   frame ─▶ header ─▶ from_wire_request (core/quorum_wire) ─▶ Controller::handle_request
+//                                                                    │ RaftReplica::handle
+//   reply ◀─ to_wire_response ◀──────────── the answer from its outbox ┘
+//
+// DescribeQuorum is answered from the controller's own view (the leader's is the complete one),
+// on both listeners: Kafka's kafka-metadata-quorum.sh asks a broker, which forwards it.
+// READ NEXT: core/controller.cpp (what the controller does with them).
+#include "protocol/quorum.hpp"
+#include "core/controller.hpp"
+#include "core/quorum_wire.hpp"
+#include "handler_table.hpp"
+
+namespace minikafka {
+
+bool handle_quorum_request(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    std::optional<raft::Message> request = from_wire_request(header.api_key, header.api_version, body);
+    if (!request) return false;
+    KafkaWriter out = reply.writer();
+    if (!broker.controller) {
+        // A node without controller.quorum.voters is no voter: say so the Kafka way.
+        to_wire_error_response(out, header.api_key, header.api_version,
+                               static_cast<int16_t>(ErrorCode::InvalidRequest));
+        return true;
+    }
+    std::optional<raft::Message> answer = broker.controller->handle_request(*request, controller_clock_ms());
+    if (answer) {
+        to_wire_response(out, header.api_key, header.api_version, *answer);
+    } else {
+        to_wire_error_response(out, header.api_key, header.api_version,
+                               static_cast<int16_t>(ErrorCode::InvalidRequest));
+    }
+    return true;
+}
+
+bool handle_describe_quorum(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    DescribeQuorumRequestData request;
+    if (!decode_describe_quorum_request(body, header.api_version, request)) return false;
+    DescribeQuorumResponseData response;
+    if (!broker.controller || request.topic != kMetadataTopic || request.partition != 0) {
+        response.partition_error = static_cast<int16_t>(ErrorCode::UnknownTopicOrPartition);
+    } else {
+        response = broker.controller->describe_quorum(controller_clock_ms());
+    }
+    response.topic = request.topic;
+    response.partition = request.partition;
+    KafkaWriter out = reply.writer();
+    encode_describe_quorum_response(out, header.api_version, response);
+    return true;
+}
+
+}  // namespace minikafka

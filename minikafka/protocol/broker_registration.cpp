@@ -1,0 +1,106 @@
+// minikafka/protocol/broker_registration.cpp - BrokerRegistration (62) and BrokerHeartbeat (63),
+// v0, field by field as in Kafka's schemas (flexible: compact strings, tagged fields).
+#include "broker_registration.hpp"
+
+namespace minikafka {
+
+bool decode_broker_registration_request(KafkaReader& in, int16_t, BrokerRegistrationRequestData& out) {
+    out.broker_id = in.i32();
+    out.cluster_id = std::string(in.compact_string());
+    std::string_view id = in.bytes(16);
+    if (in.ok()) std::copy(id.begin(), id.end(), out.incarnation_id.begin());
+    int32_t listeners = in.compact_array_length();
+    out.listeners.clear();
+    for (int32_t i = 0; i < listeners && in.ok(); ++i) {
+        BrokerEndpoint e;
+        e.name = std::string(in.compact_string());
+        e.host = std::string(in.compact_string());
+        e.port = in.u16();
+        e.security_protocol = in.i16();
+        in.skip_tagged_fields();
+        out.listeners.push_back(std::move(e));
+    }
+    int32_t features = in.compact_array_length();
+    for (int32_t i = 0; i < features && in.ok(); ++i) {
+        in.compact_string();
+        in.i16();
+        in.i16();
+        in.skip_tagged_fields();
+    }
+    auto rack = in.compact_nullable_string();
+    out.rack = rack ? std::optional<std::string>(std::string(*rack)) : std::nullopt;
+    in.skip_tagged_fields();
+    return in.ok();
+}
+
+void encode_broker_registration_request(KafkaWriter& out, int16_t, const BrokerRegistrationRequestData& r) {
+    out.i32(r.broker_id);
+    out.compact_string(r.cluster_id);
+    out.bytes(std::string_view(reinterpret_cast<const char*>(r.incarnation_id.data()), r.incarnation_id.size()));
+    out.compact_array_length(r.listeners.size());
+    for (const BrokerEndpoint& e : r.listeners) {
+        out.compact_string(e.name);
+        out.compact_string(e.host);
+        out.u16(e.port);
+        out.i16(e.security_protocol);
+        out.empty_tagged_fields();
+    }
+    out.compact_array_length(0);  // Features
+    out.compact_nullable_string(r.rack ? std::optional<std::string_view>(*r.rack) : std::nullopt);
+    out.empty_tagged_fields();
+}
+
+bool decode_broker_registration_response(KafkaReader& in, int16_t, BrokerRegistrationResponseData& out) {
+    out.throttle_time_ms = in.i32();
+    out.error_code = in.i16();
+    out.broker_epoch = in.i64();
+    in.skip_tagged_fields();
+    return in.ok();
+}
+
+void encode_broker_registration_response(KafkaWriter& out, int16_t, const BrokerRegistrationResponseData& r) {
+    out.i32(r.throttle_time_ms);
+    out.i16(r.error_code);
+    out.i64(r.broker_epoch);
+    out.empty_tagged_fields();
+}
+
+bool decode_broker_heartbeat_request(KafkaReader& in, int16_t, BrokerHeartbeatRequestData& out) {
+    out.broker_id = in.i32();
+    out.broker_epoch = in.i64();
+    out.current_metadata_offset = in.i64();
+    out.want_fence = in.boolean();
+    out.want_shut_down = in.boolean();
+    in.skip_tagged_fields();
+    return in.ok();
+}
+
+void encode_broker_heartbeat_request(KafkaWriter& out, int16_t, const BrokerHeartbeatRequestData& r) {
+    out.i32(r.broker_id);
+    out.i64(r.broker_epoch);
+    out.i64(r.current_metadata_offset);
+    out.boolean(r.want_fence);
+    out.boolean(r.want_shut_down);
+    out.empty_tagged_fields();
+}
+
+bool decode_broker_heartbeat_response(KafkaReader& in, int16_t, BrokerHeartbeatResponseData& out) {
+    out.throttle_time_ms = in.i32();
+    out.error_code = in.i16();
+    out.is_caught_up = in.boolean();
+    out.is_fenced = in.boolean();
+    out.should_shut_down = in.boolean();
+    in.skip_tagged_fields();
+    return in.ok();
+}
+
+void encode_broker_heartbeat_response(KafkaWriter& out, int16_t, const BrokerHeartbeatResponseData& r) {
+    out.i32(r.throttle_time_ms);
+    out.i16(r.error_code);
+    out.boolean(r.is_caught_up);
+    out.boolean(r.is_fenced);
+    out.boolean(r.should_shut_down);
+    out.empty_tagged_fields();
+}
+
+}  // namespace minikafka

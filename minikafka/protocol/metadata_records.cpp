@@ -1,0 +1,215 @@
+// minikafka/protocol/metadata_records.cpp - Kafka's metadata records, field by field (all
+// flexible from version 0; we write version 0 of each).
+#include "metadata_records.hpp"
+
+#include "byte_buffer.hpp"
+
+namespace minikafka {
+
+namespace {
+
+void write_uuid(KafkaWriter& out, const Uuid& id) {
+    out.bytes(std::string_view(reinterpret_cast<const char*>(id.data()), id.size()));
+}
+Uuid read_uuid(KafkaReader& in) {
+    Uuid id{};
+    std::string_view raw = in.bytes(16);
+    if (in.ok()) std::copy(raw.begin(), raw.end(), id.begin());
+    return id;
+}
+void write_ids(KafkaWriter& out, const std::vector<int32_t>& ids) {
+    out.compact_array_length(ids.size());
+    for (int32_t id : ids) out.i32(id);
+}
+std::vector<int32_t> read_ids(KafkaReader& in) {
+    std::vector<int32_t> ids;
+    int32_t n = in.compact_array_length();
+    for (int32_t i = 0; i < n && in.ok(); ++i) ids.push_back(in.i32());
+    return ids;
+}
+
+void write_body(KafkaWriter& out, const RegisterBrokerRecord& r) {
+    out.i32(r.broker_id);
+    write_uuid(out, r.incarnation_id);
+    out.i64(r.broker_epoch);
+    out.compact_array_length(r.endpoints.size());
+    for (const BrokerEndpoint& e : r.endpoints) {
+        out.compact_string(e.name);
+        out.compact_string(e.host);
+        out.u16(e.port);
+        out.i16(e.security_protocol);
+        out.empty_tagged_fields();
+    }
+    out.compact_array_length(0);  // Features: none (Kafka lists metadata.version here)
+    out.compact_nullable_string(r.rack ? std::optional<std::string_view>(*r.rack) : std::nullopt);
+    out.boolean(r.fenced);
+    out.empty_tagged_fields();
+}
+void read_body(KafkaReader& in, RegisterBrokerRecord& r) {
+    r.broker_id = in.i32();
+    r.incarnation_id = read_uuid(in);
+    r.broker_epoch = in.i64();
+    int32_t n = in.compact_array_length();
+    for (int32_t i = 0; i < n && in.ok(); ++i) {
+        BrokerEndpoint e;
+        e.name = std::string(in.compact_string());
+        e.host = std::string(in.compact_string());
+        e.port = in.u16();
+        e.security_protocol = in.i16();
+        in.skip_tagged_fields();
+        r.endpoints.push_back(std::move(e));
+    }
+    int32_t features = in.compact_array_length();
+    for (int32_t i = 0; i < features && in.ok(); ++i) {
+        in.compact_string();
+        in.i16();
+        in.i16();
+        in.skip_tagged_fields();
+    }
+    auto rack = in.compact_nullable_string();
+    if (rack) r.rack = std::string(*rack);
+    r.fenced = in.boolean();
+    in.skip_tagged_fields();
+}
+
+void write_body(KafkaWriter& out, const TopicRecord& r) {
+    out.compact_string(r.name);
+    write_uuid(out, r.topic_id);
+    out.empty_tagged_fields();
+}
+void read_body(KafkaReader& in, TopicRecord& r) {
+    r.name = std::string(in.compact_string());
+    r.topic_id = read_uuid(in);
+    in.skip_tagged_fields();
+}
+
+void write_body(KafkaWriter& out, const PartitionRecord& r) {
+    out.i32(r.partition_id);
+    write_uuid(out, r.topic_id);
+    write_ids(out, r.replicas);
+    write_ids(out, r.isr);
+    out.compact_array_length(0);  // RemovingReplicas
+    out.compact_array_length(0);  // AddingReplicas
+    out.i32(r.leader);
+    out.i32(r.leader_epoch);
+    out.i32(r.partition_epoch);
+    out.empty_tagged_fields();
+}
+void read_body(KafkaReader& in, PartitionRecord& r) {
+    r.partition_id = in.i32();
+    r.topic_id = read_uuid(in);
+    r.replicas = read_ids(in);
+    r.isr = read_ids(in);
+    read_ids(in);
+    read_ids(in);
+    r.leader = in.i32();
+    r.leader_epoch = in.i32();
+    r.partition_epoch = in.i32();
+    in.skip_tagged_fields();
+}
+
+void write_body(KafkaWriter& out, const PartitionChangeRecord& r) {
+    out.i32(r.partition_id);
+    write_uuid(out, r.topic_id);
+    // Only what changed is written, as tagged fields: tag 0 the ISR, tag 1 the leader.
+    mb::ByteBuffer isr_bytes;
+    KafkaWriter isr(isr_bytes);
+    if (r.isr) write_ids(isr, *r.isr);
+    const bool leader = r.leader != -2;
+    out.uvarint((r.isr ? 1 : 0) + (leader ? 1 : 0));
+    if (r.isr) {
+        out.uvarint(0);
+        out.uvarint(isr_bytes.size());
+        out.bytes(isr_bytes.readable());
+    }
+    if (leader) {
+        out.uvarint(1);
+        out.uvarint(4);
+        out.i32(r.leader);
+    }
+}
+void read_body(KafkaReader& in, PartitionChangeRecord& r) {
+    r.partition_id = in.i32();
+    r.topic_id = read_uuid(in);
+    uint32_t tags = in.uvarint();
+    for (uint32_t i = 0; i < tags && in.ok(); ++i) {
+        uint32_t tag = in.uvarint();
+        uint32_t size = in.uvarint();
+        KafkaReader sub(in.bytes(size));
+        if (tag == 0) r.isr = read_ids(sub);
+        if (tag == 1) r.leader = sub.i32();
+        if (!sub.ok()) in.fail();
+    }
+}
+
+template <typename FenceOrUnfence>
+void write_fence_body(KafkaWriter& out, const FenceOrUnfence& r) {
+    out.i32(r.id);
+    out.i64(r.epoch);
+    out.empty_tagged_fields();
+}
+template <typename FenceOrUnfence>
+void read_fence_body(KafkaReader& in, FenceOrUnfence& r) {
+    r.id = in.i32();
+    r.epoch = in.i64();
+    in.skip_tagged_fields();
+}
+void write_body(KafkaWriter& out, const FenceBrokerRecord& r) { write_fence_body(out, r); }
+void read_body(KafkaReader& in, FenceBrokerRecord& r) { read_fence_body(in, r); }
+void write_body(KafkaWriter& out, const UnfenceBrokerRecord& r) { write_fence_body(out, r); }
+void read_body(KafkaReader& in, UnfenceBrokerRecord& r) { read_fence_body(in, r); }
+
+template <typename Record>
+std::optional<MetadataRecord> read_record(KafkaReader& in) {
+    Record record;
+    read_body(in, record);
+    if (!in.ok() || in.remaining() != 0) return std::nullopt;
+    return MetadataRecord(std::move(record));
+}
+
+}  // namespace
+
+std::string encode_metadata_record(const MetadataRecord& record) {
+    mb::ByteBuffer buffer;
+    KafkaWriter out(buffer);
+    std::visit(
+        [&](const auto& r) {
+            out.uvarint(1);  // frame version
+            out.uvarint(std::decay_t<decltype(r)>::kType);
+            out.uvarint(0);  // record version
+            write_body(out, r);
+        },
+        record);
+    return std::string(buffer.readable());
+}
+
+std::optional<MetadataRecord> decode_metadata_record(std::string_view bytes) {
+    KafkaReader in(bytes);
+    if (in.uvarint() != 1) return std::nullopt;
+    uint32_t type = in.uvarint();
+    if (in.uvarint() != 0 || !in.ok()) return std::nullopt;
+    switch (type) {
+        case RegisterBrokerRecord::kType:
+            return read_record<RegisterBrokerRecord>(in);
+        case TopicRecord::kType:
+            return read_record<TopicRecord>(in);
+        case PartitionRecord::kType:
+            return read_record<PartitionRecord>(in);
+        case PartitionChangeRecord::kType:
+            return read_record<PartitionChangeRecord>(in);
+        case FenceBrokerRecord::kType:
+            return read_record<FenceBrokerRecord>(in);
+        case UnfenceBrokerRecord::kType:
+            return read_record<UnfenceBrokerRecord>(in);
+        default:
+            return std::nullopt;
+    }
+}
+
+const char* metadata_record_name(const MetadataRecord& record) {
+    static constexpr const char* kNames[] = {"RegisterBrokerRecord",  "TopicRecord",       "PartitionRecord",
+                                             "PartitionChangeRecord", "FenceBrokerRecord", "UnfenceBrokerRecord"};
+    return kNames[record.index()];
+}
+
+}  // namespace minikafka

@@ -1,0 +1,100 @@
+// minikafka/protocol/metadata_records.hpp
+//
+// CONCEPT: what the controller's log says. Every change to the cluster's metadata is one record
+// in __cluster_metadata, and the records are Kafka's own (metadata/src/main/resources/common/
+// metadata/*.json), each framed as Kafka frames them (MetadataRecordSerde):
+//
+//   UNSIGNED_VARINT frame version (1) | UNSIGNED_VARINT record type (= apiKey) | UNSIGNED_VARINT
+//   record version | the record's fields, flexible encoding (compact strings, tagged fields)
+//
+//   type  record                  what it says
+//   0     RegisterBrokerRecord    broker B (incarnation I) is at host:port; its broker epoch is E
+//   2     TopicRecord             topic "orders" exists and has id U
+//   3     PartitionRecord         partition U/p: replicas, ISR, leader, leader epoch
+//   5     PartitionChangeRecord   partition U/p: a new ISR and/or leader (only what changed)
+//   7     FenceBrokerRecord       broker B (epoch E) missed its heartbeats: no leadership for it
+//   8     UnfenceBrokerRecord     broker B (epoch E) is caught up and heartbeating again
+//
+// A new active controller also writes a LeaderChangeMessage, but that is a *control* record (the
+// Raft layer's, see raft/messages.hpp and quorum.hpp's record batch), not a metadata record.
+// Replaying these records in order from an empty image (core/metadata_image.hpp) rebuilds the
+// cluster's view exactly: that is how every controller and broker knows the same thing.
+// READ NEXT: core/metadata_image.hpp - the state these records build.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "quorum.hpp"
+
+namespace minikafka {
+
+struct BrokerEndpoint {
+    std::string name;  // the listener's name: PLAINTEXT
+    std::string host;
+    uint16_t port = 0;
+    int16_t security_protocol = 0;  // 0 = PLAINTEXT
+    bool operator==(const BrokerEndpoint&) const = default;
+};
+
+struct RegisterBrokerRecord {
+    static constexpr uint16_t kType = 0;
+    int32_t broker_id = -1;
+    Uuid incarnation_id{};     // new on every process start: tells a restart from a duplicate
+    int64_t broker_epoch = 0;  // assigned by the controller: the record's offset
+    std::vector<BrokerEndpoint> endpoints;
+    std::optional<std::string> rack;
+    bool fenced = true;  // a new registration starts fenced until it catches up
+    bool operator==(const RegisterBrokerRecord&) const = default;
+};
+struct TopicRecord {
+    static constexpr uint16_t kType = 2;
+    std::string name;
+    Uuid topic_id{};
+    bool operator==(const TopicRecord&) const = default;
+};
+struct PartitionRecord {
+    static constexpr uint16_t kType = 3;
+    int32_t partition_id = -1;
+    Uuid topic_id{};
+    std::vector<int32_t> replicas;  // preferred order
+    std::vector<int32_t> isr;
+    int32_t leader = -1;
+    int32_t leader_epoch = -1;
+    int32_t partition_epoch = -1;
+    bool operator==(const PartitionRecord&) const = default;
+};
+struct PartitionChangeRecord {
+    static constexpr uint16_t kType = 5;
+    int32_t partition_id = -1;
+    Uuid topic_id{};
+    std::optional<std::vector<int32_t>> isr;  // tag 0: absent = unchanged
+    int32_t leader = -2;                      // tag 1: -2 = unchanged, -1 = no leader
+    bool operator==(const PartitionChangeRecord&) const = default;
+};
+struct FenceBrokerRecord {
+    static constexpr uint16_t kType = 7;
+    int32_t id = -1;
+    int64_t epoch = -1;
+    bool operator==(const FenceBrokerRecord&) const = default;
+};
+struct UnfenceBrokerRecord {
+    static constexpr uint16_t kType = 8;
+    int32_t id = -1;
+    int64_t epoch = -1;
+    bool operator==(const UnfenceBrokerRecord&) const = default;
+};
+
+using MetadataRecord = std::variant<RegisterBrokerRecord, TopicRecord, PartitionRecord, PartitionChangeRecord,
+                                    FenceBrokerRecord, UnfenceBrokerRecord>;
+
+std::string encode_metadata_record(const MetadataRecord& record);
+// nullopt for bytes that are not one whole record of a type we know (the caller logs and stops:
+// a metadata log it cannot read is a log it must not half-apply).
+std::optional<MetadataRecord> decode_metadata_record(std::string_view bytes);
+const char* metadata_record_name(const MetadataRecord& record);
+
+}  // namespace minikafka
