@@ -244,7 +244,7 @@ const CommandSpec kCommands[] = {
     {"config", -2, 0, nullptr, 0, 0, 0, "server", "Read or change configuration", kConfigSubcommands},
     {"shutdown", -1, A | NS | L | T | X, cmd_shutdown, 0, 0, 0, "server", "Save (per config) and stop"},
     // --- looking inside
-    {"monitor", 1, A | NS | L | T | X, cmd_monitor, 0, 0, 0, "server", "Watch every command, live"},
+    {"monitor", 1, A | NS | L | T, cmd_monitor, 0, 0, 0, "server", "Watch every command, live"},
     {"slowlog", -2, 0, nullptr, 0, 0, 0, "server", "The slow command log", kSlowlogSubcommands},
     {"latency", -2, 0, nullptr, 0, 0, 0, "server", "Latency spikes by event", kLatencySubcommands},
     {"object", -2, 0, nullptr, 0, 0, 0, "generic", "How a value is stored", kObjectSubcommands},

@@ -123,11 +123,11 @@ void cmd_latency_doctor(CommandContext& ctx) {
         return ctx.reply.verbatim(
             "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use "
             "\"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a "
-            "deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.");
+            "deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n");
     if (monitor.series().empty())
         return ctx.reply.verbatim(
             "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest "
-            "bit. I honestly think you ought to sleep tonight.");
+            "bit. I honestly think you ought to sleep tonight.\n");
     std::string report =
         "Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you "
         "Dave?\n\n";

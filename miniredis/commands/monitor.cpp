@@ -17,6 +17,9 @@ namespace miniredis {
 void cmd_monitor(CommandContext& ctx) {
     Client& c = ctx.client;
     if (c.monitor) return;  // already one: Redis ignores the repeat, without a reply
+    // Inside MULTI it is queued like anything else, and refused when EXEC runs it: a transaction
+    // must not turn into an endless stream.
+    if (ctx.server.in_exec) return ctx.reply.error("ERR MONITOR isn't allowed for DENY BLOCKING client");
     c.monitor = true;
     ctx.server.monitors.push_back(&c);
     ctx.reply.ok();

@@ -8,7 +8,7 @@
 //   string  int    (an integer fitting 64 bits)    raw (> 44 bytes)      embstr: <= 44 bytes,
 //           embstr (short text, one allocation)                          in the object's allocation
 //   list    quicklist (Redis 7.0: always; a linked list of listpacks)
-//   hash    listpack                               hashtable             > 128 fields or a field
+//   hash    listpack                               hashtable             > 512 fields or a field
 //                                                                        or value > 64 bytes
 //   set     intset (only integers)                 hashtable             > 512 members or a non-integer
 //   zset    listpack                               skiplist              > 128 members or one > 64 bytes
@@ -30,7 +30,7 @@ namespace miniredis {
 
 // Redis 7.0's defaults for the thresholds above.
 inline constexpr size_t kEmbstrMaxBytes = 44;
-inline constexpr size_t kHashMaxListpackEntries = 128, kHashMaxListpackValue = 64;
+inline constexpr size_t kHashMaxListpackEntries = 512, kHashMaxListpackValue = 64;  // (redis.conf says 128; the built-in default is 512)
 inline constexpr size_t kSetMaxIntsetEntries = 512;
 inline constexpr size_t kZsetMaxListpackEntries = 128, kZsetMaxListpackValue = 64;
 
