@@ -35,8 +35,12 @@ void Metrics::counter(std::string name, std::string help, std::function<double()
 }
 
 void Metrics::family(std::string name, std::string help, bool counter, std::function<std::vector<Sample>()> read) {
-    entries_.emplace_back(Entry{std::move(name), std::move(help),
-                                counter ? Entry::Kind::counter_family : Entry::Kind::gauge_family, {}, {}, {},
+    entries_.emplace_back(Entry{std::move(name),
+                                std::move(help),
+                                counter ? Entry::Kind::counter_family : Entry::Kind::gauge_family,
+                                {},
+                                {},
+                                {},
                                 std::move(read)});
 }
 
@@ -88,8 +92,8 @@ ProcStat read_proc_stat() {
 double open_fds() {
     std::error_code ec;
     double n = 0;
-    for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec); !ec && it != std::filesystem::directory_iterator();
-         it.increment(ec))
+    for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
         ++n;
     return n;
 }
@@ -101,7 +105,8 @@ void Metrics::process_metrics() {
             [] { return read_proc_stat().cpu_seconds; });
     gauge("process_resident_memory_bytes", "Resident memory size in bytes.",
           [] { return read_proc_stat().resident_bytes; });
-    gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", [] { return read_proc_stat().virtual_bytes; });
+    gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.",
+          [] { return read_proc_stat().virtual_bytes; });
     gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
           [] { return read_proc_stat().start_time; });
     gauge("process_open_fds", "Number of open file descriptors.", [] { return open_fds(); });

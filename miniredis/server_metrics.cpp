@@ -54,15 +54,17 @@ void register_metrics(mb::Metrics& metrics, ServerState& state) {
     metrics.family("miniredis_db_keys", "Keys per database.", false, [&] {
         std::vector<mb::Sample> out;
         for (Database& db : state.databases)
-            if (db.size()) out.push_back({mb::Metrics::label("db", "db" + std::to_string(db.index())),
-                                          static_cast<double>(db.size())});
+            if (db.size())
+                out.push_back(
+                    {mb::Metrics::label("db", "db" + std::to_string(db.index())), static_cast<double>(db.size())});
         return out;
     });
     metrics.family("miniredis_db_keys_expiring", "Keys with a TTL per database.", false, [&] {
         std::vector<mb::Sample> out;
         for (Database& db : state.databases)
-            if (db.size()) out.push_back({mb::Metrics::label("db", "db" + std::to_string(db.index())),
-                                          static_cast<double>(db.expires_size())});
+            if (db.size())
+                out.push_back({mb::Metrics::label("db", "db" + std::to_string(db.index())),
+                               static_cast<double>(db.expires_size())});
         return out;
     });
     metrics.gauge("miniredis_memory_used_bytes", "Bytes allocated (INFO used_memory).",

@@ -79,9 +79,9 @@ std::string info_text(ServerState& server, std::span<const std::string_view> nam
         header(out, "Server");
         utsname uts{};
         uname(&uts);
-        int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+        int64_t now_us =
+            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
         fmt::format_to(it,
                        "redis_version:{}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\n"
                        "redis_mode:standalone\r\nminiredis:yes\r\nos:{} {} {}\r\narch_bits:64\r\n"
@@ -91,8 +91,8 @@ std::string info_text(ServerState& server, std::span<const std::string_view> nam
                        "configured_hz:{}\r\nlru_clock:{}\r\nexecutable:miniredis\r\nconfig_file:\r\n"
                        "io_threads_active:0\r\n",
                        kRedisVersion, uts.sysname, uts.release, uts.machine, __GNUC__, __GNUC_MINOR__,
-                       __GNUC_PATCHLEVEL__, getpid(), kHashSeed, server.config.port, now_us, uptime,
-                       uptime / 86'400, server.config.hz, server.config.hz, server.env.lru_clock() & 0xffffff);
+                       __GNUC_PATCHLEVEL__, getpid(), kHashSeed, server.config.port, now_us, uptime, uptime / 86'400,
+                       server.config.hz, server.config.hz, server.env.lru_clock() & 0xffffff);
     }
     if (sections.wanted("clients")) {
         size_t blocked = 0, pubsub = 0, max_in = 0, max_out = 0, in_timeout = 0;

@@ -245,7 +245,9 @@ void cmd_memory_doctor(CommandContext& ctx) {
                        "I'm here to keep you safe, Sam. I want to help you.\n");
 }
 
-void cmd_memory_malloc_stats(CommandContext& ctx) { ctx.reply.verbatim("Stats not supported for the current allocator"); }
+void cmd_memory_malloc_stats(CommandContext& ctx) {
+    ctx.reply.verbatim("Stats not supported for the current allocator");
+}
 
 void cmd_memory_purge(CommandContext& ctx) { ctx.reply.ok(); }
 
@@ -315,10 +317,11 @@ void cmd_debug(CommandContext& ctx) {
         size_t serialized = memory_usage(ctx.arg(2), *v, 0);
         std::string extra;
         if (v->type() == Type::list) extra = fmt::format(" ql_nodes:{}", v->list()->size() / 128 + 1);
-        return ctx.reply.simple(fmt::format("Value at:{} refcount:{} encoding:{} serializedlength:{} lru:{} "
-                                            "lru_seconds_idle:{}{}",
-                                            static_cast<const void*>(v), refcount(ctx.server, *v), encoding,
-                                            serialized, v->lru & 0xffffff, idle_seconds(ctx.server, *v), extra));
+        return ctx.reply.simple(
+            fmt::format("Value at:{} refcount:{} encoding:{} serializedlength:{} lru:{} "
+                        "lru_seconds_idle:{}{}",
+                        static_cast<const void*>(v), refcount(ctx.server, *v), encoding, serialized, v->lru & 0xffffff,
+                        idle_seconds(ctx.server, *v), extra));
     }
     ctx.reply.error(fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
                                 sub.substr(0, 128)));

@@ -21,9 +21,9 @@ std::string client_info_line(const Client& c, int64_t now) {
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} "
         "qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem={} tot-mem={} events=r "
         "cmd={} user=default redir=-1 resp={}",
-        c.id, c.peer, c.local, c.fd, c.name, (now - c.created_ms) / 1000, (now - c.last_interaction_ms) / 1000, flags, c.db,
-        c.channels.size(), c.patterns.size(), c.in_multi ? static_cast<int64_t>(c.queued.size()) : -1, c.in.size(),
-        c.in.capacity() - c.in.size(), c.in.capacity(), c.out.size(), c.out.capacity(),
+        c.id, c.peer, c.local, c.fd, c.name, (now - c.created_ms) / 1000, (now - c.last_interaction_ms) / 1000, flags,
+        c.db, c.channels.size(), c.patterns.size(), c.in_multi ? static_cast<int64_t>(c.queued.size()) : -1,
+        c.in.size(), c.in.capacity() - c.in.size(), c.in.capacity(), c.out.size(), c.out.capacity(),
         c.in.capacity() + c.out.capacity(), c.last_command, c.protocol);
 }
 

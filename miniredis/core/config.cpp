@@ -43,8 +43,8 @@ constexpr mb::OptionSpec kOptions[] = {
     {"slowlog-log-slower-than", "10000", "log commands slower than this many microseconds (negative = off)",
      OptionKind::integer, INT64_MIN, INT64_MAX},
     {"slowlog-max-len", "128", "entries the slowlog keeps", OptionKind::integer, 0, INT64_MAX},
-    {"latency-monitor-threshold", "0", "record latency spikes of at least this many ms (0 = off)",
-     OptionKind::integer, 0, INT64_MAX},
+    {"latency-monitor-threshold", "0", "record latency spikes of at least this many ms (0 = off)", OptionKind::integer,
+     0, INT64_MAX},
     {"enable-debug-command", "no", "allow DEBUG (local = from loopback connections only)", OptionKind::choice, 0, 0,
      "no|yes|local"},
     {"lfu-log-factor", "10", "LFU counter growth: higher = slower (maxmemory-policy *-lfu)", OptionKind::integer, 0,
@@ -53,7 +53,8 @@ constexpr mb::OptionSpec kOptions[] = {
      INT32_MAX},
     {"trace", "no", "log one line per command showing its path through the server", OptionKind::boolean},
     // Not a redis.conf directive: redis-check-aof --fix, built in (storage/repair.hpp).
-    {"repair", "no", "check the AOF and snapshot, cut a corrupt AOF at its first bad byte (keeping <file>.corrupt), exit",
+    {"repair", "no",
+     "check the AOF and snapshot, cut a corrupt AOF at its first bad byte (keeping <file>.corrupt), exit",
      OptionKind::boolean},
 };
 

@@ -69,7 +69,7 @@ struct Config {
     // Looking inside (core/slowlog.hpp, core/latency.hpp, model/lfu.hpp)
     int64_t slowlog_log_slower_than = 10'000;  // microseconds; negative = off
     int64_t slowlog_max_len = 128;
-    int64_t latency_monitor_threshold = 0;  // milliseconds; 0 = off
+    int64_t latency_monitor_threshold = 0;    // milliseconds; 0 = off
     std::string enable_debug_command = "no";  // DEBUG: no | yes | local (from loopback only)
     int lfu_log_factor = 10, lfu_decay_time = 1;
     bool lfu() const {

@@ -31,8 +31,7 @@ void refill_pool(ServerState& server) {
     const uint32_t now = server.env.lru_clock();
     // LRU: the longer idle, the better a victim. LFU (lfu.hpp): the rarer used, the better.
     auto badness = [&](uint32_t lru) -> uint64_t {
-        if (server.env.lfu)
-            return 255 - lfu::decayed_counter(lru, server.env.lfu_minutes, server.env.lfu_decay_time);
+        if (server.env.lfu) return 255 - lfu::decayed_counter(lru, server.env.lfu_minutes, server.env.lfu_decay_time);
         return now - std::min(now, lru);
     };
     for (Database& db : server.databases) {
@@ -50,9 +49,8 @@ void refill_pool(ServerState& server) {
                 if (Value* v = db.peek(e.key)) consider(e.key, badness(v->lru));
             });
         } else {
-            db.keys().sample(server.random, samples, [&](const Database::Keys::Entry& e) {
-                consider(e.key, badness(e.value.lru));
-            });
+            db.keys().sample(server.random, samples,
+                             [&](const Database::Keys::Entry& e) { consider(e.key, badness(e.value.lru)); });
         }
     }
     // Keep the best 16 (Redis' EVPOOL_SIZE); ties go to the ones sampled first.

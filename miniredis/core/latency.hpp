@@ -51,7 +51,7 @@ public:
     }
     void add(std::string_view event, int64_t latency_ms, int64_t unix_time);
     size_t reset(std::string_view event);  // 1 if the event had samples
-    size_t reset_all();                     // how many events were forgotten
+    size_t reset_all();                    // how many events were forgotten
     const Series* find(std::string_view event) const;
     const std::vector<Series>& series() const { return series_; }
 

@@ -14,13 +14,27 @@ void append_quoted(std::string& out, std::string_view arg) {
     out += '"';
     for (char c : arg) {
         switch (c) {
-            case '\\': out += "\\\\"; break;
-            case '"': out += "\\\""; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            case '\a': out += "\\a"; break;
-            case '\b': out += "\\b"; break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            case '\a':
+                out += "\\a";
+                break;
+            case '\b':
+                out += "\\b";
+                break;
             default:
                 if (c >= 0x20 && c < 0x7f)
                     out += c;
@@ -42,9 +56,9 @@ std::string monitor_line(int64_t unix_us, int db, std::string_view origin, std::
 }
 
 void ServerState::feed_monitors(const Client& from, int db, std::span<const std::string_view> argv) {
-    int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+    int64_t now_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     std::string line = monitor_line(now_us, db, from.peer, argv);
     for (Client* monitor : monitors) {
         if (monitor->closed) continue;

@@ -27,8 +27,8 @@ std::vector<std::string> Slowlog::trimmed_args(std::span<const std::string_view>
     return out;
 }
 
-void Slowlog::add(std::span<const std::string_view> argv, int64_t unix_time, int64_t duration_us,
-                  std::string_view peer, std::string_view client_name, size_t max_len) {
+void Slowlog::add(std::span<const std::string_view> argv, int64_t unix_time, int64_t duration_us, std::string_view peer,
+                  std::string_view client_name, size_t max_len) {
     entries_.push_front(SlowlogEntry{next_id_++, unix_time, duration_us, trimmed_args(argv), std::string(peer),
                                      std::string(client_name)});
     trim(max_len);

@@ -31,16 +31,16 @@ namespace miniredis {
 
 struct SlowlogEntry {
     uint64_t id = 0;
-    int64_t unix_time = 0;     // seconds
-    int64_t duration_us = 0;   // microseconds spent running the command
+    int64_t unix_time = 0;    // seconds
+    int64_t duration_us = 0;  // microseconds spent running the command
     std::vector<std::string> args;
-    std::string peer;          // "127.0.0.1:51234"
+    std::string peer;  // "127.0.0.1:51234"
     std::string client_name;
 };
 
 class Slowlog {
 public:
-    static constexpr size_t kMaxArgs = 32;      // Redis' SLOWLOG_ENTRY_MAX_ARGC
+    static constexpr size_t kMaxArgs = 32;       // Redis' SLOWLOG_ENTRY_MAX_ARGC
     static constexpr size_t kMaxArgBytes = 128;  // Redis' SLOWLOG_ENTRY_MAX_STRING
 
     // The dispatcher's question, cheap: would a command this slow be logged?

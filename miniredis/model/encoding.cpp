@@ -35,7 +35,8 @@ std::string_view object_encoding(Value& value) {
             if (is_integer(s)) return "int";
             return s.size() <= kEmbstrMaxBytes ? "embstr" : "raw";
         }
-        case Type::list: return "quicklist";  // Redis 7.0 has no listpack-encoded lists (7.2 does)
+        case Type::list:
+            return "quicklist";  // Redis 7.0 has no listpack-encoded lists (7.2 does)
         case Type::hash: {
             Hash& h = *value.hash();
             if (h.size() > kHashMaxListpackEntries) return "hashtable";
@@ -67,11 +68,13 @@ size_t memory_usage(std::string_view key, Value& value, size_t samples) {
     // The keyspace entry: the Dict node holding the key and the 32-byte Value.
     size_t bytes = kEntryOverhead + sizeof(SmallString) + sizeof(Value) + (key.size() > 23 ? key.size() : 0);
     switch (value.type()) {
-        case Type::string: return bytes + heap_bytes(*value.string());
+        case Type::string:
+            return bytes + heap_bytes(*value.string());
         case Type::list: {
             List& l = *value.list();
-            return bytes + sizeof(List) +
-                   sampled(l, l.size(), samples, [](const SmallString& s) { return sizeof(SmallString) + heap_bytes(s); });
+            return bytes + sizeof(List) + sampled(l, l.size(), samples, [](const SmallString& s) {
+                       return sizeof(SmallString) + heap_bytes(s);
+                   });
         }
         case Type::hash: {
             Hash& h = *value.hash();

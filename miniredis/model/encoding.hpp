@@ -30,7 +30,8 @@ namespace miniredis {
 
 // Redis 7.0's defaults for the thresholds above.
 inline constexpr size_t kEmbstrMaxBytes = 44;
-inline constexpr size_t kHashMaxListpackEntries = 512, kHashMaxListpackValue = 64;  // (redis.conf says 128; the built-in default is 512)
+inline constexpr size_t kHashMaxListpackEntries = 512,
+                        kHashMaxListpackValue = 64;  // (redis.conf says 128; the built-in default is 512)
 inline constexpr size_t kSetMaxIntsetEntries = 512;
 inline constexpr size_t kZsetMaxListpackEntries = 128, kZsetMaxListpackValue = 64;
 

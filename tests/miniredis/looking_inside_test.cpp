@@ -94,7 +94,7 @@ TEST(Lfu, GrowsLogarithmicallyAndDecaysWithTime) {
     EXPECT_EQ(lfu::touched(lfu::pack(100, 15), 100, 1, 10, 0.5) & 0xff, 15u);
     EXPECT_EQ(lfu::touched(lfu::pack(100, 15), 100, 1, 10, 0.001) & 0xff, 16u);
     EXPECT_EQ(lfu::touched(lfu::pack(100, 255), 100, 1, 10, 0.0) & 0xff, 255u);  // saturates
-    EXPECT_EQ(lfu::decayed_counter(lfu::pack(100, 20), 103, 1), 17u);  // one per idle minute
+    EXPECT_EQ(lfu::decayed_counter(lfu::pack(100, 20), 103, 1), 17u);            // one per idle minute
     EXPECT_EQ(lfu::decayed_counter(lfu::pack(100, 20), 200, 1), 0u);
     EXPECT_EQ(lfu::decayed_counter(lfu::pack(65534, 20), 2, 1), 17u);  // across the 16-bit wrap
     EXPECT_EQ(lfu::decayed_counter(lfu::pack(100, 20), 200, 0), 20u);  // decay time 0: never
