@@ -26,6 +26,21 @@ size_t sampled(const Range& range, size_t count, size_t samples, Fn bytes) {
     return seen ? total * count / seen : 0;
 }
 
+// Calls fn on about `samples` entries (0 = all), walking buckets with the SCAN cursor so that a
+// huge hash costs only the buckets needed - MEMORY USAGE runs once per key in redis-cli --memkeys.
+template <typename D, typename Fn>
+void first_entries(const D& dict, size_t samples, Fn fn) {
+    if (samples == 0) return dict.for_each(fn);
+    size_t seen = 0;
+    uint64_t cursor = 0;
+    do {
+        cursor = dict.scan(cursor, [&](const auto& e) {
+            fn(e);
+            ++seen;
+        });
+    } while (cursor != 0 && seen < samples);
+}
+
 }  // namespace
 
 std::string_view object_encoding(Value& value) {
@@ -79,8 +94,7 @@ size_t memory_usage(std::string_view key, Value& value, size_t samples) {
         case Type::hash: {
             Hash& h = *value.hash();
             size_t total = 0, seen = 0;
-            h.for_each([&](const Hash::Entry& e) {
-                if (samples && seen == samples) return;
+            first_entries(h, samples, [&](const Hash::Entry& e) {
                 total += kEntryOverhead + 2 * sizeof(SmallString) + heap_bytes(e.key) + heap_bytes(e.value);
                 ++seen;
             });
@@ -89,8 +103,7 @@ size_t memory_usage(std::string_view key, Value& value, size_t samples) {
         case Type::set: {
             Set& s = *value.set();
             size_t total = 0, seen = 0;
-            s.for_each([&](const Set::Entry& e) {
-                if (samples && seen == samples) return;
+            first_entries(s, samples, [&](const Set::Entry& e) {
                 total += kEntryOverhead + sizeof(SmallString) + heap_bytes(e.key);
                 ++seen;
             });
