@@ -1,6 +1,11 @@
 // SLOWLOG and LATENCY: the commands reading what the dispatcher recorded about slow commands
 // (core/slowlog.hpp) and latency spikes (core/latency.hpp).
 //
+// CONCEPT: recording and reading are split on purpose. The recording side sits on the hot path
+// and must be nearly free (a comparison per command); the reading side runs when an operator
+// asks, so it may format, sort and explain at leisure - LATENCY DOCTOR turns the samples into
+// sentences, because at 3 a.m. "fast-command spikes" means more than a table of numbers.
+//
 //   SLOWLOG GET [count]   newest first: [id, unix time, microseconds, [args...], "ip:port", name]
 //   SLOWLOG LEN | RESET
 //   LATENCY LATEST        per event: [name, unix time of the latest spike, latest ms, max ms]

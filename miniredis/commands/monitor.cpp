@@ -1,6 +1,10 @@
 // MONITOR: the command that turns a connection into an audience (see core/monitor.hpp for the
 // line format and who is shown what).
 //
+// CONCEPT: a connection has modes (MULTI, subscribed, blocked - see core/client.hpp); MONITOR
+// adds one more. Entering it is just a flag and a place in ServerState::monitors; all the work
+// happens on the other side, where every command is fed to the list.
+//
 //   client A: MONITOR            -> +OK, then one line per command anyone runs
 //   client B: SET k v            -> A receives +1701234567.123456 [0 127.0.0.1:51234] "SET" "k" "v"
 //

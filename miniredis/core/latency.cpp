@@ -1,4 +1,4 @@
-// Latency samples per event class (see latency.hpp).
+// Latency samples per event class (see latency.hpp). CONCEPT: in the header; here the mechanics.
 #include "core/latency.hpp"
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// MONITOR lines and feeding them to the monitors (see monitor.hpp).
+// MONITOR lines and feeding them to the monitors (see monitor.hpp). CONCEPT: in the header; here the mechanics.
 #include "core/monitor.hpp"
 
 #include <fmt/format.h>
@@ -59,6 +59,7 @@ void ServerState::feed_monitors(const Client& from, int db, std::span<const std:
     int64_t now_us =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count();
+    // Built once, copied into each monitor's buffer: n monitors cost one format and n appends.
     std::string line = monitor_line(now_us, db, from.peer, argv);
     for (Client* monitor : monitors) {
         if (monitor->closed) continue;

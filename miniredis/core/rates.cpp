@@ -1,4 +1,4 @@
-// The cron's sampling of rates and peaks (see rates.hpp).
+// The cron's sampling of rates and peaks (see rates.hpp). CONCEPT: in the header; here the mechanics.
 #include <algorithm>
 
 #include "core/server_state.hpp"

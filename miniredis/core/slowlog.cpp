@@ -1,4 +1,4 @@
-// Slowlog entries (see slowlog.hpp).
+// Slowlog entries (see slowlog.hpp). CONCEPT: in the header; here the mechanics.
 #include "core/slowlog.hpp"
 
 #include <fmt/format.h>

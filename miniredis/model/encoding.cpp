@@ -1,4 +1,4 @@
-// Encodings and memory estimates (see encoding.hpp).
+// Encodings and memory estimates (see encoding.hpp). CONCEPT: in the header; here the mechanics.
 #include "encoding.hpp"
 
 #include "protocol/numbers.hpp"

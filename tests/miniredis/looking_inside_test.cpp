@@ -1,6 +1,7 @@
 // The logic behind the introspection commands, without sockets: slowlog trimming, latency
 // series, rates, the LFU counter, encodings by Redis' thresholds, MONITOR lines, and the
-// per-command counters the dispatcher keeps.
+// per-command counters the dispatcher keeps. The same commands against a real redis-server:
+// introspection_test.py; redis-cli's modes on top of them: redis_cli_tools_test.py.
 #include <gtest/gtest.h>
 
 #include "commands/command_table.hpp"
