@@ -132,7 +132,7 @@ void cmd_latency_doctor(CommandContext& ctx) {
     if (monitor.series().empty())
         return ctx.reply.verbatim(
             "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest "
-            "bit. I honestly think you ought to sleep tonight.\n");
+            "bit. I honestly think you ought to sit down calmly, take a stress pill, and think things over.\n");
     std::string report =
         "Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you "
         "Dave?\n\n";

@@ -219,7 +219,7 @@ void cmd_memory_doctor(CommandContext& ctx) {
         return ctx.reply.verbatim(
             "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in "
             "these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I "
-            "will be back to our programming as soon as I finished rebooting.");
+            "will be back to our programming as soon as I finished rebooting.\n");
     std::string issues;
     if (s.peak_memory > used && static_cast<double>(s.peak_memory) / static_cast<double>(used) > 1.5)
         issues += fmt::format(
@@ -240,7 +240,7 @@ void cmd_memory_doctor(CommandContext& ctx) {
     if (issues.empty())
         return ctx.reply.verbatim(
             "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this "
-            "base.");
+            "base.\n");
     ctx.reply.verbatim("Sam, I detected a few issues in this Redis instance memory implants:\n\n" + issues +
                        "I'm here to keep you safe, Sam. I want to help you.\n");
 }

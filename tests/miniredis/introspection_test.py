@@ -38,7 +38,7 @@ SCRIPTS = {
     "memory": [
         ["SET", "k", "v"], ["MEMORY", "USAGE", "missing"], ["MEMORY", "USAGE", "k", "SAMPLES"],
         ["MEMORY", "USAGE", "k", "SAMPLES", "x"], ["MEMORY", "USAGE", "k", "BOGUS", "1"], ["MEMORY", "USAGE"],
-        ["MEMORY"], ["MEMORY", "NOPE"], ["MEMORY", "HELP"],
+        ["MEMORY"], ["MEMORY", "NOPE"], ["MEMORY", "HELP"], ["MEMORY", "DOCTOR"],
     ],
     "slowlog": [
         ["SLOWLOG"], ["SLOWLOG", "NOPE"], ["SLOWLOG", "HELP"], ["SLOWLOG", "RESET"], ["SLOWLOG", "LEN"],
@@ -49,6 +49,8 @@ SCRIPTS = {
         ["LATENCY"], ["LATENCY", "NOPE"], ["LATENCY", "RESET"], ["LATENCY", "LATEST"],
         ["LATENCY", "HISTORY"], ["LATENCY", "HISTORY", "command"], ["LATENCY", "RESET", "command", "other"],
         ["LATENCY", "DOCTOR"], ["LATENCY", "GRAPH", "command"],
+        ["CONFIG", "SET", "latency-monitor-threshold", "100"], ["LATENCY", "DOCTOR"],
+        ["CONFIG", "SET", "latency-monitor-threshold", "0"],
     ],
     "server": [
         ["ROLE"], ["ROLE", "x"], ["DEBUG"], ["DEBUG", "OBJECT", "k"], ["MONITOR", "x"],
