@@ -52,8 +52,9 @@ void ServerState::before_sleep() {
     auto started = std::chrono::steady_clock::now();
     bool written = aof.flush();
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-    latency.add_if_needed(config.appendfsync == FsyncPolicy::always ? "aof-fsync-always" : "aof-write", ms.count(),
-                          config.latency_monitor_threshold, clock.now_ms() / 1000);
+    if (LatencyMonitor::reaches(ms.count(), config.latency_monitor_threshold))
+        latency.add(config.appendfsync == FsyncPolicy::always ? "aof-fsync-always" : "aof-write", ms.count(),
+                    clock.now_ms() / 1000);
     if (written) {
         aof_write_error.clear();
         return;

@@ -45,9 +45,11 @@ public:
         std::vector<Sample> history() const;  // oldest first
     };
 
-    // Records `latency_ms` for `event` if it reaches the threshold (0 = monitoring off).
+    // Whether a latency is worth recording (threshold 0 = monitoring off).
+    static bool reaches(int64_t latency_ms, int64_t threshold_ms) { return threshold_ms > 0 && latency_ms >= threshold_ms; }
+    // Records `latency_ms` for `event` if it reaches the threshold.
     void add_if_needed(std::string_view event, int64_t latency_ms, int64_t threshold_ms, int64_t unix_time) {
-        if (threshold_ms > 0 && latency_ms >= threshold_ms) add(event, latency_ms, unix_time);
+        if (reaches(latency_ms, threshold_ms)) add(event, latency_ms, unix_time);
     }
     void add(std::string_view event, int64_t latency_ms, int64_t unix_time);
     size_t reset(std::string_view event);  // 1 if the event had samples

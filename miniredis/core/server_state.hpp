@@ -11,6 +11,7 @@
 //   dirty           changes since the last snapshot (the `save <seconds> <changes>` rules)
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -137,6 +138,13 @@ public:
     void count_error_reply(std::string_view message);  // INFO errorstats / total_error_replies
     void sample_instantaneous_metrics();               // from cron: ops/s, net kbps, peak memory
     RateMeter ops_rate, input_rate, output_rate;
+    // The monotonic time (µs) the running command's duration is measured from (dispatch.cpp).
+    int64_t command_clock_us = monotonic_us();
+    static int64_t monotonic_us() {
+        return std::chrono::duration_cast<std::chrono::microseconds>(
+                   std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+    }
     size_t peak_memory = 0;
 
     // Eviction (eviction.cpp): the best victims sampled so far, kept across calls.
