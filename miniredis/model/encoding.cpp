@@ -75,8 +75,9 @@ std::string_view object_encoding(Value& value) {
                 if (n->member.size() > kZsetMaxListpackValue) return "skiplist";
             return "listpack";
         }
+        default: break;  // a type added later: Redis names a stream's encoding "stream", its type
     }
-    return "unknown";
+    return type_name(value.type());
 }
 
 size_t memory_usage(std::string_view key, Value& value, size_t samples) {
@@ -117,6 +118,7 @@ size_t memory_usage(std::string_view key, Value& value, size_t samples) {
                          heap_bytes(n->member) + kEntryOverhead + sizeof(void*);  // + the member -> node entry
             return bytes + sizeof(ZSet) + (seen ? total * z.size() / seen : 0);
         }
+        default: break;  // a type added later: only the key and its entry are counted
     }
     return bytes;
 }
