@@ -3,7 +3,14 @@
 
 #include <fmt/format.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 
 namespace mb {
 
@@ -21,6 +28,92 @@ Counter& Metrics::counter(std::string name, std::string help) {
 
 void Metrics::gauge(std::string name, std::string help, std::function<double()> read) {
     entries_.emplace_back(Entry{std::move(name), std::move(help), Entry::Kind::gauge, {}, std::move(read), {}});
+}
+
+void Metrics::counter(std::string name, std::string help, std::function<double()> read) {
+    entries_.emplace_back(Entry{std::move(name), std::move(help), Entry::Kind::counter_fn, {}, std::move(read), {}});
+}
+
+void Metrics::family(std::string name, std::string help, bool counter, std::function<std::vector<Sample>()> read) {
+    entries_.emplace_back(Entry{std::move(name),
+                                std::move(help),
+                                counter ? Entry::Kind::counter_family : Entry::Kind::gauge_family,
+                                {},
+                                {},
+                                {},
+                                std::move(read)});
+}
+
+std::string Metrics::label(std::string_view name, std::string_view value) {
+    std::string out(name);
+    out += "=\"";
+    for (char c : value) {
+        if (c == '\\' || c == '"') out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    out += '"';
+    return out;
+}
+
+namespace {
+
+// /proc/self/stat fields (man 5 proc): utime and stime in clock ticks (14, 15), starttime in ticks
+// since boot (22), vsize in bytes (23), rss in pages (24).
+struct ProcStat {
+    double cpu_seconds = 0, start_time = 0, virtual_bytes = 0, resident_bytes = 0;
+};
+
+ProcStat read_proc_stat() {
+    ProcStat result;
+    std::ifstream file("/proc/self/stat");
+    std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    size_t paren = text.rfind(')');  // the command name may contain spaces: skip past it
+    if (paren == std::string::npos) return result;
+    std::istringstream in(text.substr(paren + 2));
+    std::vector<std::string> fields{std::istream_iterator<std::string>(in), std::istream_iterator<std::string>()};
+    if (fields.size() < 22) return result;
+    // fields[0] is field 3 (state): field n is fields[n - 3].
+    auto ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+    double boot_time = 0;
+    std::ifstream stat("/proc/stat");
+    for (std::string line; std::getline(stat, line);)
+        if (line.starts_with("btime ")) boot_time = std::stod(line.substr(6));
+    result.cpu_seconds = (std::stod(fields[14 - 3]) + std::stod(fields[15 - 3])) / ticks;
+    result.start_time = boot_time + std::stod(fields[22 - 3]) / ticks;
+    result.virtual_bytes = std::stod(fields[23 - 3]);
+    result.resident_bytes = std::stod(fields[24 - 3]) * static_cast<double>(sysconf(_SC_PAGESIZE));
+    return result;
+}
+
+double open_fds() {
+    std::error_code ec;
+    double n = 0;
+    for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+        ++n;
+    return n;
+}
+
+}  // namespace
+
+void Metrics::process_metrics() {
+    counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+            [] { return read_proc_stat().cpu_seconds; });
+    gauge("process_resident_memory_bytes", "Resident memory size in bytes.",
+          [] { return read_proc_stat().resident_bytes; });
+    gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.",
+          [] { return read_proc_stat().virtual_bytes; });
+    gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+          [] { return read_proc_stat().start_time; });
+    gauge("process_open_fds", "Number of open file descriptors.", [] { return open_fds(); });
+    gauge("process_max_fds", "Maximum number of open file descriptors.", [] {
+        rlimit limit{};
+        return getrlimit(RLIMIT_NOFILE, &limit) == 0 ? static_cast<double>(limit.rlim_cur) : 0.0;
+    });
 }
 
 Histogram& Metrics::histogram(std::string name, std::string help, std::vector<double> upper_bounds) {
@@ -42,6 +135,15 @@ std::string Metrics::render_prometheus() const {
                 break;
             case Entry::Kind::gauge:
                 fmt::format_to(it, "# TYPE {} gauge\n{} {}\n", e.name, e.name, e.read());
+                break;
+            case Entry::Kind::counter_fn:
+                fmt::format_to(it, "# TYPE {} counter\n{} {}\n", e.name, e.name, e.read());
+                break;
+            case Entry::Kind::counter_family:
+            case Entry::Kind::gauge_family:
+                fmt::format_to(it, "# TYPE {} {}\n", e.name,
+                               e.kind == Entry::Kind::counter_family ? "counter" : "gauge");
+                for (const Sample& s : e.read_family()) fmt::format_to(it, "{}{{{}}} {}\n", e.name, s.labels, s.value);
                 break;
             case Entry::Kind::histogram: {
                 fmt::format_to(it, "# TYPE {} histogram\n", e.name);

@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mb {
@@ -26,13 +27,31 @@ struct Histogram {
     void observe(double value);
 };
 
+// One series of a labelled family: `labels` already rendered, e.g. `cmd="get"` (see label()).
+struct Sample {
+    std::string labels;
+    double value = 0;
+};
+
 class Metrics {
 public:
     // `name` is a Prometheus metric name (e.g. "miniredis_commands_total"); references stay
     // valid for the registry's lifetime, so a handler may keep a Counter& and bump it directly.
     Counter& counter(std::string name, std::string help);
     void gauge(std::string name, std::string help, std::function<double()> read);
+    // A counter whose total lives elsewhere (a stats struct the broker keeps anyway): read when
+    // scraped, typed `counter` so rate() works on it.
+    void counter(std::string name, std::string help, std::function<double()> read);
     Histogram& histogram(std::string name, std::string help, std::vector<double> upper_bounds);
+    // A family of series told apart by labels (per command, per queue, per topic...), all read
+    // when scraped: `read` returns one Sample per series. `counter` picks the TYPE line.
+    void family(std::string name, std::string help, bool counter, std::function<std::vector<Sample>()> read);
+    // The process_* metrics every Prometheus client library exports (CPU seconds, resident and
+    // virtual memory, open and max descriptors, start time), read from /proc when scraped.
+    void process_metrics();
+
+    // `name="value"` with the value escaped as the text format wants (backslash, quote, newline).
+    static std::string label(std::string_view name, std::string_view value);
 
     std::string render_prometheus() const;
 
@@ -40,10 +59,11 @@ private:
     struct Entry {
         std::string name;
         std::string help;
-        enum class Kind { counter, gauge, histogram } kind;
+        enum class Kind { counter, gauge, histogram, counter_fn, counter_family, gauge_family } kind;
         Counter counter;
         std::function<double()> read;
         Histogram histogram;
+        std::function<std::vector<Sample>()> read_family = {};
     };
     std::deque<Entry> entries_;  // deque: growth never moves earlier entries
 };

@@ -40,6 +40,7 @@
 #include "listener.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
+#include "server_metrics.hpp"
 
 namespace miniredis {
 namespace {
@@ -151,6 +152,7 @@ private:
                                            fmt::format("{}:{}", local.address().to_string(), local.port()));
         auto conn = std::make_unique<Connection>(Connection{fd, &client});
         client.connection = conn.get();
+        client.fd = fd;  // CLIENT LIST fd=
         if (static_cast<size_t>(fd) >= connections_.size()) connections_.resize(static_cast<size_t>(fd) + 1);
         connections_[static_cast<size_t>(fd)] = std::move(conn);
         set_interest(*connections_[static_cast<size_t>(fd)], EPOLLIN);
@@ -344,15 +346,7 @@ int run_server(Config config) {
         asio::io_context io(1);
         Server server(io, state);
         mb::Metrics metrics;
-        metrics.gauge("miniredis_connected_clients", "Open client connections.",
-                      [&] { return static_cast<double>(state.clients.size()); });
-        metrics.gauge("miniredis_commands_processed_total", "Commands run since start.",
-                      [&] { return static_cast<double>(state.stats.commands_processed); });
-        metrics.gauge("miniredis_keys", "Keys in all databases.", [&] {
-            double n = 0;
-            for (Database& db : state.databases) n += static_cast<double>(db.size());
-            return n;
-        });
+        register_metrics(metrics, state);  // server_metrics.cpp
         state.trace = [](std::string_view line) { mb::log::info("trace: {}", line); };
         if (std::string error = state.load_data(); !error.empty()) {
             mb::log::error("fatal error loading the data: {}", error);

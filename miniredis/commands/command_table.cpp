@@ -61,6 +61,40 @@ const CommandSpec kXinfoSubcommands[] = {
     {"xinfo|help", 2, L | T, cmd_xinfo, 0, 0, 0, "stream", "Show XINFO subcommands"},
 };
 
+// Looking inside (introspection.cpp, diagnostics.cpp): none of these touches the keys it reads.
+const CommandSpec kObjectSubcommands[] = {
+    {"object|encoding", 3, R | L | T, cmd_object_encoding, 2, 2, 1, "generic", "How the value is stored"},
+    {"object|freq", 3, R | L | T, cmd_object_freq, 2, 2, 1, "generic", "LFU access frequency (LFU policies)"},
+    {"object|idletime", 3, R | L | T, cmd_object_idletime, 2, 2, 1, "generic", "Seconds since the last access"},
+    {"object|refcount", 3, R | L | T, cmd_object_refcount, 2, 2, 1, "generic", "References to the value"},
+    {"object|help", 2, L | T, cmd_object_help, 0, 0, 0, "generic", "Show OBJECT subcommands"},
+};
+
+const CommandSpec kMemorySubcommands[] = {
+    {"memory|usage", -3, R, cmd_memory_usage, 2, 2, 1, "server", "Bytes a key takes [SAMPLES n]"},
+    {"memory|stats", 2, 0, cmd_memory_stats, 0, 0, 0, "server", "Where the memory goes"},
+    {"memory|doctor", 2, 0, cmd_memory_doctor, 0, 0, 0, "server", "Memory problems, in words"},
+    {"memory|malloc-stats", 2, 0, cmd_memory_malloc_stats, 0, 0, 0, "server", "Allocator statistics"},
+    {"memory|purge", 2, 0, cmd_memory_purge, 0, 0, 0, "server", "Give free pages back (no effect)"},
+    {"memory|help", 2, L | T, cmd_memory_help, 0, 0, 0, "server", "Show MEMORY subcommands"},
+};
+
+const CommandSpec kSlowlogSubcommands[] = {
+    {"slowlog|get", -2, A | L | T, cmd_slowlog_get, 0, 0, 0, "server", "The slowest recent commands [count]"},
+    {"slowlog|len", 2, A | L | T, cmd_slowlog_len, 0, 0, 0, "server", "Entries in the slowlog"},
+    {"slowlog|reset", 2, A | L | T, cmd_slowlog_reset, 0, 0, 0, "server", "Empty the slowlog"},
+    {"slowlog|help", 2, L | T, cmd_slowlog_help, 0, 0, 0, "server", "Show SLOWLOG subcommands"},
+};
+
+const CommandSpec kLatencySubcommands[] = {
+    {"latency|latest", 2, A | NS | L | T, cmd_latency_latest, 0, 0, 0, "server", "Latest spike per event"},
+    {"latency|history", 3, A | NS | L | T, cmd_latency_history, 0, 0, 0, "server", "Spikes of one event"},
+    {"latency|reset", -2, A | NS | L | T, cmd_latency_reset, 0, 0, 0, "server", "Forget spikes [event ...]"},
+    {"latency|doctor", 2, A | NS | L | T, cmd_latency_doctor, 0, 0, 0, "server", "Latency report, in words"},
+    {"latency|graph", 3, A | NS | L | T, cmd_latency_graph, 0, 0, 0, "server", "ASCII graph of one event"},
+    {"latency|help", 2, L | T, cmd_latency_help, 0, 0, 0, "server", "Show LATENCY subcommands"},
+};
+
 // Each line: {name, arity, flags, handler, first key, last key, key step, group, summary}.
 // Flags: W write, R read-only, M deny-oom (may grow memory), F fast, A admin, P pub/sub, B blocking,
 // N allowed before AUTH, X refused inside MULTI, S allowed while subscribed (RESP2), Q runs at once
@@ -274,6 +308,14 @@ const CommandSpec kCommands[] = {
     {"command", -1, L | T, cmd_command, 0, 0, 0, "server", "Describe commands", kCommandSubcommands},
     {"config", -2, 0, nullptr, 0, 0, 0, "server", "Read or change configuration", kConfigSubcommands},
     {"shutdown", -1, A | NS | L | T | X, cmd_shutdown, 0, 0, 0, "server", "Save (per config) and stop"},
+    // --- looking inside
+    {"monitor", 1, A | NS | L | T, cmd_monitor, 0, 0, 0, "server", "Watch every command, live"},
+    {"slowlog", -2, 0, nullptr, 0, 0, 0, "server", "The slow command log", kSlowlogSubcommands},
+    {"latency", -2, 0, nullptr, 0, 0, 0, "server", "Latency spikes by event", kLatencySubcommands},
+    {"object", -2, 0, nullptr, 0, 0, 0, "generic", "How a value is stored", kObjectSubcommands},
+    {"memory", -2, 0, nullptr, 0, 0, 0, "server", "Memory use", kMemorySubcommands},
+    {"debug", -2, A | NS | L | T, cmd_debug, 0, 0, 0, "server", "SLEEP, OBJECT (enable-debug-command)"},
+    {"role", 1, NS | L | T | F, cmd_role, 0, 0, 0, "server", "Replication role: master"},
 };
 
 // Lookup by lower-case name, in the same Dict (and hash) as the keyspace. Built once; lookups
@@ -323,5 +365,13 @@ const CommandSpec* lookup_command(std::span<const std::string_view> argv, const 
 }
 
 std::span<const CommandSpec> all_commands() { return kCommands; }
+
+void reset_command_stats() {
+    auto reset = [](const CommandSpec& spec) { spec.calls = spec.usec = spec.rejected_calls = spec.failed_calls = 0; };
+    for (const CommandSpec& spec : kCommands) {
+        reset(spec);
+        for (const CommandSpec& sub : spec.subcommands) reset(sub);
+    }
+}
 
 }  // namespace miniredis

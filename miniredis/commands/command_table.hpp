@@ -47,12 +47,23 @@ struct CommandSpec {
     std::string_view group = "generic";  // COMMAND DOCS: string, list, hash, set, sorted-set, ...
     std::string_view summary = {};
     std::span<const CommandSpec> subcommands = {};
+
+    // INFO commandstats, kept in the table entry itself as Redis keeps them in its redisCommand:
+    // counting a call is a few adds on memory the dispatcher already touched - no lookup, no
+    // allocation. `mutable` because the table is const (nobody changes a command's definition);
+    // only these counters move. commands/info.cpp (INFO commandstats) and /metrics read them.
+    mutable uint64_t calls = 0;           // ran (whatever the outcome)
+    mutable uint64_t usec = 0;            // time spent in the handler, microseconds
+    mutable uint64_t rejected_calls = 0;  // refused before running (arity, NOAUTH, OOM...)
+    mutable uint64_t failed_calls = 0;    // ran and answered an error
 };
 
 // The command for argv (case-insensitive; for a container, its subcommand). nullptr when unknown;
 // then `container` tells whether argv[0] alone was a container (-> "unknown subcommand" error).
 const CommandSpec* lookup_command(std::span<const std::string_view> argv, const CommandSpec** container);
 std::span<const CommandSpec> all_commands();
+// CONFIG RESETSTAT: every command's counters back to zero.
+void reset_command_stats();
 // "GET", "CONFIG|GET": the name as error messages print it (lower case, as Redis 7 does).
 inline std::string_view command_full_name(const CommandSpec& spec) { return spec.name; }
 

@@ -128,6 +128,10 @@ void cmd_reset(CommandContext& ctx) {
     c.queued.clear();
     ctx.server.unwatch_all(c);
     ctx.server.unsubscribe_all(c);
+    if (c.monitor) {  // RESET leaves MONITOR mode (as QUIT does, by closing)
+        c.monitor = false;
+        std::erase(ctx.server.monitors, &c);
+    }
     c.db = 0;
     c.protocol = 2;
     c.name.clear();

@@ -259,6 +259,36 @@ void cmd_config_rewrite(CommandContext&);
 void cmd_config_help(CommandContext&);
 void cmd_info(CommandContext&);
 void cmd_shutdown(CommandContext&);
-std::string info_text(ServerState& server, std::span<const std::string_view> sections);
+std::string info_text(ServerState& server, std::span<const std::string_view> sections);  // info.cpp
+
+// introspection.cpp
+void cmd_object_encoding(CommandContext&);
+void cmd_object_freq(CommandContext&);
+void cmd_object_idletime(CommandContext&);
+void cmd_object_refcount(CommandContext&);
+void cmd_object_help(CommandContext&);
+void cmd_memory_usage(CommandContext&);
+void cmd_memory_stats(CommandContext&);
+void cmd_memory_doctor(CommandContext&);
+void cmd_memory_malloc_stats(CommandContext&);
+void cmd_memory_purge(CommandContext&);
+void cmd_memory_help(CommandContext&);
+void cmd_debug(CommandContext&);
+void cmd_role(CommandContext&);
+
+// diagnostics.cpp
+void cmd_slowlog_get(CommandContext&);
+void cmd_slowlog_len(CommandContext&);
+void cmd_slowlog_reset(CommandContext&);
+void cmd_slowlog_help(CommandContext&);
+void cmd_latency_latest(CommandContext&);
+void cmd_latency_history(CommandContext&);
+void cmd_latency_reset(CommandContext&);
+void cmd_latency_doctor(CommandContext&);
+void cmd_latency_graph(CommandContext&);
+void cmd_latency_help(CommandContext&);
+
+// monitor.cpp
+void cmd_monitor(CommandContext&);
 
 }  // namespace miniredis

@@ -1,5 +1,6 @@
-// Server commands: the whole server rather than one key - FLUSHDB/FLUSHALL, TIME, INFO, CONFIG,
-// COMMAND (the table describing itself, for redis-cli's hints and cluster-aware clients).
+// Server commands: the whole server rather than one key - FLUSHDB/FLUSHALL, TIME, CONFIG,
+// COMMAND (the table describing itself, for redis-cli's hints and cluster-aware clients). INFO has
+// its own file (info.cpp).
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -241,6 +242,7 @@ void cmd_config_set(CommandContext& ctx) {
 
 void cmd_config_resetstat(CommandContext& ctx) {
     ctx.server.stats = Stats{};
+    reset_command_stats();  // INFO commandstats
     ctx.reply.ok();
 }
 
@@ -261,90 +263,6 @@ void cmd_config_help(CommandContext& ctx) {
     ctx.reply.array(std::size(kLines));
     for (auto line : kLines) ctx.reply.simple(line);
 }
-
-// --- INFO ---------------------------------------------------------------------------------
-
-static void info_section(std::string& out, std::string_view title) {
-    if (!out.empty()) out += "\r\n";
-    out += fmt::format("# {}\r\n", title);
-}
-
-// INFO [section ...]: "# Section" headers and field:value lines, as monitoring tools and redis-py's
-// info() parse them. The field names are Redis' own (used_memory, keyspace_hits, db0:keys=...).
-std::string info_text(ServerState& server, std::span<const std::string_view> sections) {
-    auto wanted = [&](std::string_view name, bool in_default = true) {
-        if (sections.empty()) return in_default;
-        for (auto s : sections) {
-            if (equals_ignore_case(s, name) || equals_ignore_case(s, "all") || equals_ignore_case(s, "everything"))
-                return true;
-            if (equals_ignore_case(s, "default") && in_default) return true;
-        }
-        return false;
-    };
-    int64_t now = server.clock.now_ms();
-    std::string out;
-    if (wanted("server")) {
-        info_section(out, "Server");
-        out += fmt::format(
-            "redis_version:{}\r\nredis_mode:standalone\r\nminiredis:yes\r\nos:Linux\r\narch_bits:64\r\n"
-            "multiplexing_api:epoll\r\nprocess_id:{}\r\nrun_id:{:040x}\r\ntcp_port:{}\r\nuptime_in_seconds:{}\r\n"
-            "uptime_in_days:{}\r\nhz:{}\r\nexecutable:miniredis\r\nconfig_file:\r\n",
-            kRedisVersion, getpid(), kHashSeed, server.config.port, (now - server.start_ms) / 1000,
-            (now - server.start_ms) / 86'400'000, server.config.hz);
-    }
-    if (wanted("clients")) {
-        size_t blocked = 0, pubsub = 0;
-        for (auto& [id, c] : server.clients) {
-            blocked += c->blocked.active ? 1 : 0;
-            pubsub += c->subscriptions() > 0 ? 1 : 0;
-        }
-        info_section(out, "Clients");
-        out += fmt::format("connected_clients:{}\r\nblocked_clients:{}\r\npubsub_clients:{}\r\nmaxclients:10000\r\n",
-                           server.clients.size(), blocked, pubsub);
-    }
-    if (wanted("memory")) {
-        size_t used = used_memory(), rss = resident_memory();
-        info_section(out, "Memory");
-        out += fmt::format(
-            "used_memory:{}\r\nused_memory_human:{:.2f}M\r\nused_memory_rss:{}\r\nused_memory_rss_human:{:.2f}M\r\n"
-            "maxmemory:{}\r\nmaxmemory_human:{:.2f}M\r\nmaxmemory_policy:{}\r\nmem_fragmentation_ratio:{:.2f}\r\n"
-            "mem_allocator:libc\r\n",
-            used, static_cast<double>(used) / 1048576.0, rss, static_cast<double>(rss) / 1048576.0,
-            server.config.maxmemory, static_cast<double>(server.config.maxmemory) / 1048576.0,
-            server.config.options.text("maxmemory-policy"),
-            used ? static_cast<double>(rss) / static_cast<double>(used) : 0.0);
-    }
-    if (wanted("persistence")) {
-        info_section(out, "Persistence");
-        out += server.persistence_info();
-    }
-    if (wanted("stats")) {
-        const Stats& s = server.stats;
-        info_section(out, "Stats");
-        out += fmt::format(
-            "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ntotal_net_input_bytes:{}\r\n"
-            "total_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:{}\r\n"
-            "keyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\n"
-            "total_error_replies:{}\r\n",
-            s.connections_received, s.commands_processed, s.net_input_bytes, s.net_output_bytes, s.rejected_connections,
-            s.expired_keys, s.evicted_keys, s.keyspace_hits, s.keyspace_misses, server.pubsub.channel_count(),
-            server.pubsub.pattern_count(), s.error_replies);
-    }
-    if (wanted("replication")) {
-        info_section(out, "Replication");
-        out += "role:master\r\nconnected_slaves:0\r\n";
-    }
-    if (wanted("keyspace")) {
-        info_section(out, "Keyspace");
-        for (Database& db : server.databases) {
-            if (db.size() == 0) continue;
-            out += fmt::format("db{}:keys={},expires={},avg_ttl=0\r\n", db.index(), db.size(), db.expires_size());
-        }
-    }
-    return out;
-}
-
-void cmd_info(CommandContext& ctx) { ctx.reply.verbatim(info_text(ctx.server, ctx.argv.subspan(1))); }
 
 void cmd_shutdown(CommandContext& ctx) {
     bool save = !ctx.server.config.save.empty(), nosave = false;

@@ -8,21 +8,22 @@
 namespace miniredis {
 
 // One line of CLIENT LIST, with Redis' field names (monitoring tools parse them). Flags: N none,
-// x in MULTI, P subscribed, b blocked, c closing after this reply.
+// x in MULTI, P subscribed, b blocked, c closing after this reply, O in MONITOR mode.
 std::string client_info_line(const Client& c, int64_t now) {
     std::string flags;
     if (c.in_multi) flags += 'x';
     if (c.subscriptions() > 0) flags += 'P';
     if (c.blocked.active) flags += 'b';
     if (c.close_after_reply) flags += 'c';
+    if (c.monitor) flags += 'O';
     if (flags.empty()) flags.push_back('N');
     return fmt::format(
-        "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} "
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} "
         "qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem={} tot-mem={} events=r "
         "cmd={} user=default redir=-1 resp={}",
-        c.id, c.peer, c.local, c.name, (now - c.created_ms) / 1000, (now - c.last_interaction_ms) / 1000, flags, c.db,
-        c.channels.size(), c.patterns.size(), c.in_multi ? static_cast<int64_t>(c.queued.size()) : -1, c.in.size(),
-        c.in.capacity() - c.in.size(), c.in.capacity(), c.out.size(), c.out.capacity(),
+        c.id, c.peer, c.local, c.fd, c.name, (now - c.created_ms) / 1000, (now - c.last_interaction_ms) / 1000, flags,
+        c.db, c.channels.size(), c.patterns.size(), c.in_multi ? static_cast<int64_t>(c.queued.size()) : -1,
+        c.in.size(), c.in.capacity() - c.in.size(), c.in.capacity(), c.out.size(), c.out.capacity(),
         c.in.capacity() + c.out.capacity(), c.last_command, c.protocol);
 }
 

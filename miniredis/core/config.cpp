@@ -35,16 +35,28 @@ constexpr mb::OptionSpec kOptions[] = {
     {"save", "3600 1 300 100 60 10000", "snapshot rules: '<seconds> <changes> ...' (empty = never)"},
     {"maxmemory", "0", "memory limit for data (0 = none), e.g. 100mb", OptionKind::bytes, 0, INT64_MAX},
     {"maxmemory-policy", "noeviction", "what to do at the limit", OptionKind::choice, 0, 0,
-     "noeviction|allkeys-lru|volatile-lru|allkeys-random|volatile-random|volatile-ttl"},
+     "noeviction|allkeys-lru|volatile-lru|allkeys-random|volatile-random|volatile-ttl|allkeys-lfu|volatile-lfu"},
     {"maxmemory-samples", "5", "keys sampled per eviction", OptionKind::integer, 1, 64},
     {"proto-max-bulk-len", "512mb", "largest bulk string a client may send", OptionKind::bytes, 1024 * 1024, INT64_MAX},
     {"client-output-buffer-limit", "normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60",
      "unsent reply bytes a client may hold: '<normal|replica|pubsub> <hard> <soft> <soft-seconds>' ..."},
     {"hll-sparse-max-bytes", "3000", "largest sparse HyperLogLog before it turns dense (12 KB)", OptionKind::bytes, 0,
      INT64_MAX},
+    {"slowlog-log-slower-than", "10000", "log commands slower than this many microseconds (negative = off)",
+     OptionKind::integer, INT64_MIN, INT64_MAX},
+    {"slowlog-max-len", "128", "entries the slowlog keeps", OptionKind::integer, 0, INT64_MAX},
+    {"latency-monitor-threshold", "0", "record latency spikes of at least this many ms (0 = off)", OptionKind::integer,
+     0, INT64_MAX},
+    {"enable-debug-command", "no", "allow DEBUG (local = from loopback connections only)", OptionKind::choice, 0, 0,
+     "no|yes|local"},
+    {"lfu-log-factor", "10", "LFU counter growth: higher = slower (maxmemory-policy *-lfu)", OptionKind::integer, 0,
+     INT32_MAX},
+    {"lfu-decay-time", "1", "minutes of no access that lower the LFU counter by one", OptionKind::integer, 0,
+     INT32_MAX},
     {"trace", "no", "log one line per command showing its path through the server", OptionKind::boolean},
     // Not a redis.conf directive: redis-check-aof --fix, built in (storage/repair.hpp).
-    {"repair", "no", "check the AOF and snapshot, cut a corrupt AOF at its first bad byte (keeping <file>.corrupt), exit",
+    {"repair", "no",
+     "check the AOF and snapshot, cut a corrupt AOF at its first bad byte (keeping <file>.corrupt), exit",
      OptionKind::boolean},
 };
 
@@ -129,6 +141,8 @@ void Config::refresh() {
                        : policy == "allkeys-random"  ? EvictionPolicy::allkeys_random
                        : policy == "volatile-random" ? EvictionPolicy::volatile_random
                        : policy == "volatile-ttl"    ? EvictionPolicy::volatile_ttl
+                       : policy == "allkeys-lfu"     ? EvictionPolicy::allkeys_lfu
+                       : policy == "volatile-lfu"    ? EvictionPolicy::volatile_lfu
                                                      : EvictionPolicy::noeviction;
     maxmemory_samples = static_cast<int>(options.integer("maxmemory-samples"));
     proto_max_bulk_len = options.integer("proto-max-bulk-len");
@@ -138,6 +152,12 @@ void Config::refresh() {
     aof_load_truncated = options.boolean("aof-load-truncated");
     timeout = options.integer("timeout");
     trace = options.boolean("trace");
+    slowlog_log_slower_than = options.integer("slowlog-log-slower-than");
+    slowlog_max_len = options.integer("slowlog-max-len");
+    latency_monitor_threshold = options.integer("latency-monitor-threshold");
+    enable_debug_command = options.text("enable-debug-command");
+    lfu_log_factor = static_cast<int>(options.integer("lfu-log-factor"));
+    lfu_decay_time = static_cast<int>(options.integer("lfu-decay-time"));
     // Partial values ("pubsub 4mb 1mb 60") change only the classes they name; the stored text is
     // then the whole normalised value, which is what CONFIG GET answers.
     if (std::string error = parse_output_limits(options.text("client-output-buffer-limit"), output_limits);

@@ -16,7 +16,16 @@
 
 namespace miniredis {
 
-enum class EvictionPolicy { noeviction, allkeys_lru, volatile_lru, allkeys_random, volatile_random, volatile_ttl };
+enum class EvictionPolicy {
+    noeviction,
+    allkeys_lru,
+    volatile_lru,
+    allkeys_random,
+    volatile_random,
+    volatile_ttl,
+    allkeys_lfu,
+    volatile_lfu
+};
 
 // client-output-buffer-limit <class> <hard> <soft> <soft-seconds>: how many unsent reply bytes a
 // client of each class may hold. Over `hard`: closed at once. Over `soft` for `soft_seconds` in a
@@ -58,6 +67,15 @@ struct Config {
     int64_t timeout = 0;  // close clients idle this many seconds (0 = never)
     OutputBufferLimit output_limits[3] = {{0, 0, 0}, {256LL << 20, 64LL << 20, 60}, {32LL << 20, 8LL << 20, 60}};
     bool trace = false;
+    // Looking inside (core/slowlog.hpp, core/latency.hpp, model/lfu.hpp)
+    int64_t slowlog_log_slower_than = 10'000;  // microseconds; negative = off
+    int64_t slowlog_max_len = 128;
+    int64_t latency_monitor_threshold = 0;    // milliseconds; 0 = off
+    std::string enable_debug_command = "no";  // DEBUG: no | yes | local (from loopback only)
+    int lfu_log_factor = 10, lfu_decay_time = 1;
+    bool lfu() const {
+        return maxmemory_policy == EvictionPolicy::allkeys_lfu || maxmemory_policy == EvictionPolicy::volatile_lfu;
+    }
 
     // Re-reads the typed fields from `options` (after parsing or CONFIG SET).
     void refresh();

@@ -19,6 +19,7 @@ void ServerState::cron() {
     active_expire_cycle();
     persistence_cron();
     close_idle_clients();
+    sample_instantaneous_metrics();  // INFO instantaneous_ops_per_sec, peak memory (core/rates.cpp)
     // A client that stays over its soft output limit without being sent anything new is only
     // seen here (Redis' clientsCron does the same check).
     for (auto& [id, client] : clients)
@@ -74,6 +75,7 @@ void ServerState::unsubscribe_all(Client& client) {
 void ServerState::apply_config(Config updated) {
     Config old = std::move(config);
     config = std::move(updated);
+    apply_lfu_config();
     for (auto& [id, c] : clients) c->parser.set_max_bulk_len(config.proto_max_bulk_len);
     reconfigure_aof(old);
     if (config.maxmemory > 0) free_memory_if_needed(*this);  // a lowered limit applies at once

@@ -22,6 +22,8 @@
 // (Server::before_sleep: the replies leave after this), docs/miniredis/01-follow-a-set.md §7-8.
 #include <cstdlib>
 
+#include <chrono>
+
 #include "core/server_state.hpp"
 #include "log.hpp"
 
@@ -46,7 +48,14 @@ bool ServerState::aof_enabled() const { return aof.is_open() || aof.rewriting();
 void ServerState::before_sleep() {
     run_unblocked_clients();  // commands that waited behind a BLPOP
     if (!aof.has_pending()) return;
-    if (aof.flush()) {
+    // The latency monitor (latency.hpp) names the disk's share of a slow turn as Redis does.
+    auto started = std::chrono::steady_clock::now();
+    bool written = aof.flush();
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    if (LatencyMonitor::reaches(ms.count(), config.latency_monitor_threshold))
+        latency.add(config.appendfsync == FsyncPolicy::always ? "aof-fsync-always" : "aof-write", ms.count(),
+                    clock.now_ms() / 1000);
+    if (written) {
         aof_write_error.clear();
         return;
     }

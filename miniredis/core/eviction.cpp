@@ -19,7 +19,7 @@ size_t counted_memory(const ServerState& server) {
 
 bool uses_ttl_keys(EvictionPolicy p) {
     return p == EvictionPolicy::volatile_lru || p == EvictionPolicy::volatile_random ||
-           p == EvictionPolicy::volatile_ttl;
+           p == EvictionPolicy::volatile_ttl || p == EvictionPolicy::volatile_lfu;
 }
 
 // Fills the pool with sampled keys from every database, scored so that a higher score = a better
@@ -29,6 +29,11 @@ void refill_pool(ServerState& server) {
     const EvictionPolicy policy = server.config.maxmemory_policy;
     const size_t samples = static_cast<size_t>(server.config.maxmemory_samples);
     const uint32_t now = server.env.lru_clock();
+    // LRU: the longer idle, the better a victim. LFU (lfu.hpp): the rarer used, the better.
+    auto badness = [&](uint32_t lru) -> uint64_t {
+        if (server.env.lfu) return 255 - lfu::decayed_counter(lru, server.env.lfu_minutes, server.env.lfu_decay_time);
+        return now - std::min(now, lru);
+    };
     for (Database& db : server.databases) {
         auto consider = [&](std::string_view key, uint64_t score) {
             for (auto& c : pool)
@@ -41,12 +46,11 @@ void refill_pool(ServerState& server) {
             });
         } else if (uses_ttl_keys(policy)) {
             db.expires().sample(server.random, samples, [&](const Database::Expires::Entry& e) {
-                if (Value* v = db.peek(e.key)) consider(e.key, now - std::min(now, v->lru));
+                if (Value* v = db.peek(e.key)) consider(e.key, badness(v->lru));
             });
         } else {
-            db.keys().sample(server.random, samples, [&](const Database::Keys::Entry& e) {
-                consider(e.key, now - std::min(now, e.value.lru));
-            });
+            db.keys().sample(server.random, samples,
+                             [&](const Database::Keys::Entry& e) { consider(e.key, badness(e.value.lru)); });
         }
     }
     // Keep the best 16 (Redis' EVPOOL_SIZE); ties go to the ones sampled first.

@@ -10,6 +10,7 @@ ServerState::ServerState(const Clock& c, Config cfg) : clock(c), config(std::mov
     env.clock = &clock;
     env.observer = this;
     env.refresh_lru_clock();
+    apply_lfu_config();
     databases.reserve(static_cast<size_t>(config.databases));
     for (int i = 0; i < config.databases; ++i) databases.emplace_back(i, env);
     watched_keys.resize(databases.size());
@@ -19,6 +20,12 @@ ServerState::ServerState(const Clock& c, Config cfg) : clock(c), config(std::mov
 }
 
 ServerState::~ServerState() = default;
+
+void ServerState::apply_lfu_config() {
+    env.lfu = config.lfu();
+    env.lfu_log_factor = config.lfu_log_factor;
+    env.lfu_decay_time = config.lfu_decay_time;
+}
 
 Client& ServerState::add_client(std::string peer, std::string local) {
     auto* client = new Client;
@@ -40,8 +47,19 @@ void ServerState::remove_client(Client& client) {
     unblock_client(client);
     std::erase(pending_writes, &client);
     std::erase(unblocked_clients, &client);
+    if (client.monitor) std::erase(monitors, &client);
     clients.erase(client.id);
     delete &client;
+}
+
+// Every error reply is counted by its code - the first word, "ERR" or "WRONGTYPE" (INFO errorstats).
+// Called only on the error path, where the map's allocation (first error of a kind) is no concern.
+void ServerState::count_error_reply(std::string_view message) {
+    ++stats.error_replies;
+    std::string_view code = message.substr(0, std::min(message.find_first_of(" \r"), size_t{32}));
+    auto it = stats.errors_by_code.find(code);
+    if (it == stats.errors_by_code.end()) it = stats.errors_by_code.emplace(std::string(code), 0).first;
+    ++it->second;
 }
 
 Client* ServerState::find_client(uint64_t id) {

@@ -11,6 +11,7 @@
 //   dirty           changes since the last snapshot (the `save <seconds> <changes>` rules)
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -22,6 +23,9 @@
 
 #include "core/client.hpp"
 #include "core/config.hpp"
+#include "core/latency.hpp"
+#include "core/rates.hpp"
+#include "core/slowlog.hpp"
 #include "model/clock.hpp"
 #include "model/database.hpp"
 #include "model/hashing.hpp"
@@ -43,6 +47,10 @@ struct Stats {
     uint64_t net_output_bytes = 0;
     uint64_t error_replies = 0;
     uint64_t pubsub_messages = 0;
+    uint64_t rejected_calls = 0;  // refused before running (INFO stats total_..., per command in the table)
+    // INFO errorstats: error replies by their first word ("ERR", "WRONGTYPE"). Touched only when
+    // an error is replied, so the success path never pays for the map.
+    std::map<std::string, uint64_t, std::less<>> errors_by_code;
 };
 
 // What the wiring does on the state's behalf (sockets, timers, process exit): commands/ stays
@@ -123,6 +131,24 @@ public:
     PubSub pubsub;
     ServerHooks* hooks = nullptr;
 
+    // --- looking inside (core/slowlog.hpp, core/latency.hpp, core/monitor.cpp) ---------------
+    Slowlog slowlog;
+    LatencyMonitor latency;
+    std::vector<Client*> monitors;  // clients in MONITOR mode
+    // Sends `argv`, as `from` ran it in database `db`, to every MONITOR client (redacted).
+    void feed_monitors(const Client& from, int db, std::span<const std::string_view> argv);
+    void count_error_reply(std::string_view message);  // INFO errorstats / total_error_replies
+    void sample_instantaneous_metrics();               // from cron: ops/s, net kbps, peak memory
+    RateMeter ops_rate, input_rate, output_rate;
+    // The monotonic time (µs) the running command's duration is measured from (dispatch.cpp).
+    int64_t command_clock_us = monotonic_us();
+    static int64_t monotonic_us() {
+        return std::chrono::duration_cast<std::chrono::microseconds>(
+                   std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+    }
+    size_t peak_memory = 0;
+
     // Eviction (eviction.cpp): the best victims sampled so far, kept across calls.
     struct EvictionCandidate {
         int db;
@@ -173,6 +199,7 @@ public:
     void unwatch_all(Client& client) { remove_watches(client); }
     void unsubscribe_all(Client& client);  // RESET / disconnect: leave every channel and pattern
     void apply_config(Config updated);     // CONFIG SET: switch to the new values
+    void apply_lfu_config();               // the keyspace's LFU settings from config
     std::string persistence_info();        // INFO persistence
     bool prepare_shutdown(bool save);      // SHUTDOWN: snapshot if asked, flush the AOF, stop
 

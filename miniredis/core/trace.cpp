@@ -10,16 +10,20 @@ namespace {
 
 bool is(std::string_view arg, std::string_view name) { return equals_ignore_case(arg, name); }
 
+}  // namespace
+
 // Secrets never reach the log, whoever switched tracing on: the arguments Redis itself redacts
 // from MONITOR and SLOWLOG - every argument of AUTH, the two after HELLO's AUTH, and the value of
-// CONFIG SET requirepass / masterauth.
-bool secret(std::span<const std::string_view> argv, size_t i) {
+// CONFIG SET requirepass / masterauth. MONITOR and SLOWLOG (monitor.cpp, slowlog.cpp) share it.
+bool is_secret_argument(std::span<const std::string_view> argv, size_t i) {
     if (is(argv[0], "auth")) return i >= 1;
     if (is(argv[0], "hello")) return i >= 2 && (is(argv[i - 1], "auth") || (i >= 3 && is(argv[i - 2], "auth")));
     if (is(argv[0], "config") && argv.size() > 1 && is(argv[1], "set") && i >= 3 && i % 2 == 1)
         return is(argv[i - 1], "requirepass") || is(argv[i - 1], "masterauth");
     return false;
 }
+
+namespace {
 
 // Arguments as a human reads them: printable bytes as they are, others escaped, long ones cut.
 std::string render_args(std::span<const std::string_view> argv) {
@@ -30,7 +34,7 @@ std::string render_args(std::span<const std::string_view> argv) {
             break;
         }
         if (i) out += ' ';
-        if (secret(argv, i)) {
+        if (is_secret_argument(argv, i)) {
             out += "(redacted)";
             continue;
         }

@@ -25,6 +25,10 @@ struct TraceProbe {  // counters before the command ran; the line reports the di
     size_t aof_pending = 0, reply_start = 0;
 };
 
+// Whether argv[i] is a secret Redis hides from MONITOR and SLOWLOG (and we from --trace): every
+// argument of AUTH, the user and password after HELLO's AUTH, CONFIG SET requirepass/masterauth.
+bool is_secret_argument(std::span<const std::string_view> argv, size_t i);
+
 std::string trace_args(std::span<const std::string_view> argv);  // "SET k v", escaped and cut
 TraceProbe trace_begin(const ServerState& server, const Client& client);
 std::string trace_line(const ServerState& server, const Client& client, std::span<const std::string_view> argv,

@@ -10,14 +10,14 @@ Value& Database::set(std::string_view key, Value value, bool keep_ttl) {
     auto [entry, created] = keys_.insert(key);
     if (!created && !keep_ttl && !expires_.empty()) expires_.erase(key);
     entry->value = std::move(value);
-    entry->value.lru = env_->lru_clock();
+    entry->value.lru = env_->fresh_access();
     return entry->value;
 }
 
 std::pair<Value*, bool> Database::find_or_create(std::string_view key) {
     if (Value* v = find(key)) return {v, false};
     auto [entry, created] = keys_.insert(key);
-    entry->value.lru = env_->lru_clock();
+    entry->value.lru = env_->fresh_access();
     return {&entry->value, created};
 }
 

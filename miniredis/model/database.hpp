@@ -23,6 +23,7 @@
 
 #include "clock.hpp"
 #include "dict.hpp"
+#include "lfu.hpp"
 #include "value.hpp"
 
 namespace miniredis {
@@ -46,7 +47,23 @@ struct KeyspaceEnv {
     // needs "roughly when", and a clock call per GET would cost more than the GET.
     uint32_t lru_clock_cached = 0;
     uint32_t lru_clock() const { return lru_clock_cached; }
-    void refresh_lru_clock() { lru_clock_cached = static_cast<uint32_t>(clock->now_ms() / 1000); }
+    void refresh_lru_clock() {
+        lru_clock_cached = static_cast<uint32_t>(clock->now_ms() / 1000);
+        lfu_minutes = lfu::minutes(clock->now_ms());
+    }
+
+    // With an LFU maxmemory-policy the same field holds a frequency instead (model/lfu.hpp).
+    bool lfu = false;
+    int lfu_log_factor = 10, lfu_decay_time = 1;
+    uint32_t lfu_minutes = 0;
+    mutable uint64_t lfu_random = 0x9e3779b97f4a7c15ULL;  // xorshift state: the draw for the increment
+    uint32_t fresh_access() const { return lfu ? lfu::pack(lfu_minutes, lfu::kInitialCounter) : lru_clock_cached; }
+    uint32_t touched(uint32_t old) const {
+        if (!lfu) return lru_clock_cached;
+        lfu_random ^= lfu_random << 13, lfu_random ^= lfu_random >> 7, lfu_random ^= lfu_random << 17;
+        double draw = static_cast<double>(lfu_random >> 11) * 0x1.0p-53;
+        return lfu::touched(old, lfu_minutes, lfu_decay_time, lfu_log_factor, draw);
+    }
 };
 
 class Database {
@@ -65,7 +82,7 @@ public:
         Keys::Entry* e = keys_.find(key);
         if (!e) return nullptr;
         if (!expires_.empty() && expire_if_needed(key)) return nullptr;
-        e->value.lru = env_->lru_clock();
+        e->value.lru = env_->touched(e->value.lru);
         return &e->value;
     }
     // Like find(), but neither expires nor touches: for TYPE-like peeks and persistence.
