@@ -41,6 +41,7 @@ namespace minikafka {
 struct ConfigEntry {
     std::string name;
     std::string value;
+    bool operator==(const ConfigEntry&) const = default;
 };
 
 struct CreatableTopic {

@@ -218,6 +218,9 @@ LogManager::Result LogManager::set_topic_config(std::string_view name, const std
     LogConfig config;
     if (Result invalid = configure(config, overrides); invalid.error != ErrorCode::None) return invalid;
     if (validate_only) return {};
+    // Nothing to write when nothing changes: a client that repeats its AlterConfigs (retries,
+    // a pipelining tool) must not cost a file rewrite and an fsync on the broker's thread each.
+    if (overrides == topic->overrides) return {};
     save_overrides(name, overrides);
     topic->config = config;
     topic->overrides = overrides;
