@@ -32,6 +32,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "file_repair.hpp"
+
 namespace minikafka {
 
 // The first bad spot found in a file.
@@ -58,8 +60,8 @@ private:
 };
 
 // Copies `path` to "<path>.corrupt" (or ".corrupt.1", ".corrupt.2", ... - an existing backup is
-// never overwritten) and fsyncs the copy. Returns the backup's path.
-std::string keep_backup(const std::string& path);
+// never overwritten) and fsyncs the copy: the step all three servers' --repair share.
+using mb::keep_backup;
 
 // Renames `path` aside to a backup name as keep_backup chooses it (for whole segments that
 // `--repair` moves out of a partition). Returns the new path.

@@ -1,9 +1,7 @@
 // Explicit repair: backups, truncation, and the report (see repair.hpp).
 #include "repair.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -14,40 +12,6 @@
 #include "journal.hpp"
 
 namespace rabbit {
-
-namespace {
-
-[[noreturn]] void fail(const std::string& what, const std::string& path) {
-    throw std::runtime_error(fmt::format("cannot {} {}: {}", what, path, std::strerror(errno)));
-}
-
-void fsync_path(const std::string& path, int flags) {
-    int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-    if (fd < 0) fail("open", path);
-    bool ok = ::fsync(fd) == 0;
-    ::close(fd);
-    if (!ok) fail("fsync", path);
-}
-
-}  // namespace
-
-std::string keep_backup(const std::string& path) {
-    // A second repair must not replace the first backup: it may be the only copy of the evidence.
-    std::string backup = path + ".corrupt";
-    for (int n = 1; std::filesystem::exists(backup); ++n) backup = fmt::format("{}.corrupt.{}", path, n);
-    std::error_code ec;
-    std::filesystem::copy_file(path, backup, ec);
-    if (ec) throw std::runtime_error(fmt::format("cannot copy {} to {}: {}", path, backup, ec.message()));
-    fsync_path(backup, O_RDONLY);
-    std::string dir = std::filesystem::path(path).parent_path().string();
-    fsync_path(dir.empty() ? "." : dir, O_RDONLY | O_DIRECTORY);
-    return backup;
-}
-
-void truncate_file(const std::string& path, uint64_t size) {
-    if (::truncate(path.c_str(), static_cast<off_t>(size)) != 0) fail("truncate", path);
-    fsync_path(path, O_WRONLY);
-}
 
 int repair_storage(const std::string& directory) {
     int status = 0;

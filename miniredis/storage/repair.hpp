@@ -19,25 +19,15 @@
 #include <cstdint>
 #include <string>
 
+#include "file_repair.hpp"
+
+
 namespace miniredis {
 
-// What a repair found and did to one file.
-struct RepairOutcome {
-    std::string file;
-    bool damaged = false;   // a bad spot was found
-    bool repaired = false;  // ... and the file was fixed (false with damaged: needs a person)
-    uint64_t offset = 0;    // where the first bad byte is
-    uint64_t bytes_cut = 0, records_cut = 0;
-    std::string problem;  // what is wrong there
-    std::string backup;   // where the damaged original was kept
-    std::string note;     // anything else to tell the operator
-};
-
-// Copies `path` to the first free name of <path>.corrupt, <path>.corrupt.1, ... and fsyncs it;
-// returns the backup's path. Throws std::runtime_error on I/O errors.
-std::string keep_backup(const std::string& path);
-// Truncates `path` to `size` bytes and fsyncs it. Throws std::runtime_error on I/O errors.
-void truncate_file(const std::string& path, uint64_t size);
+// The shared steps (common/file_repair.hpp): the outcome of one file, keep_backup, truncate_file.
+using mb::keep_backup;
+using mb::RepairOutcome;
+using mb::truncate_file;
 
 // `miniredis --repair`: checks and repairs the AOF and the snapshot, printing one line per file.
 // Returns the process exit status: 0 when the server can start now, 1 when a file needs a person.
