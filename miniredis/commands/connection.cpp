@@ -142,7 +142,6 @@ void cmd_reset(CommandContext& ctx) {
 
 // --- CLIENT ---------------------------------------------------------------------------------
 
-
 void cmd_client_id(CommandContext& ctx) { ctx.reply.integer(static_cast<int64_t>(ctx.client.id)); }
 
 void cmd_client_getname(CommandContext& ctx) {
@@ -157,7 +156,9 @@ void cmd_client_setname(CommandContext& ctx) {
     ctx.reply.ok();
 }
 
-void cmd_client_info(CommandContext& ctx) { ctx.reply.verbatim(client_info_line(ctx.client, ctx.server.clock.now_ms()) + "\n"); }
+void cmd_client_info(CommandContext& ctx) {
+    ctx.reply.verbatim(client_info_line(ctx.client, ctx.server.clock.now_ms()) + "\n");
+}
 
 void cmd_client_list(CommandContext& ctx) {
     std::vector<uint64_t> only;  // CLIENT LIST ID a b c

@@ -17,8 +17,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/client.hpp"
 #include "commands/command_table.hpp"
+#include "core/client.hpp"
 #include "core/server_state.hpp"
 #include "protocol/reply.hpp"
 
@@ -77,6 +77,5 @@ struct CommandContext {
     void wrong_arity();
     void rewrite_as(std::initializer_list<std::string_view> args);
 };
-
 
 }  // namespace miniredis

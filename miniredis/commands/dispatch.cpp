@@ -12,12 +12,11 @@
 #include <chrono>
 
 #include "commands/context.hpp"
-#include "core/eviction.hpp"
 #include "commands/handlers.hpp"
+#include "core/eviction.hpp"
 #include "core/trace.hpp"
 
 namespace miniredis {
-
 
 // The session loop's core: every complete command in the input buffer runs now, in order, and
 // its reply is appended to client.out; a half-received command stays for the next read. This is

@@ -63,9 +63,9 @@ static std::vector<std::string_view> flag_names(uint32_t flags) {
         std::string_view name;
     };
     constexpr Name kNames[] = {
-        {kWrite, "write"},     {kReadOnly, "readonly"},      {kDenyOom, "denyoom"},   {kAdmin, "admin"},
-        {kPubSub, "pubsub"},   {kNoScript, "noscript"},      {kBlocking, "blocking"}, {kLoading, "loading"},
-        {kStale, "stale"},     {kSkipQueue, "skip_monitor"}, {kFast, "fast"},         {kNoAuth, "no_auth"},
+        {kWrite, "write"},      {kReadOnly, "readonly"},      {kDenyOom, "denyoom"},   {kAdmin, "admin"},
+        {kPubSub, "pubsub"},    {kNoScript, "noscript"},      {kBlocking, "blocking"}, {kLoading, "loading"},
+        {kStale, "stale"},      {kSkipQueue, "skip_monitor"}, {kFast, "fast"},         {kNoAuth, "no_auth"},
         {kNoMulti, "no_multi"}, {kMovableKeys, "movablekeys"}};
     std::vector<std::string_view> out;
     for (const Name& n : kNames)

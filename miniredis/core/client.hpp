@@ -71,9 +71,9 @@ struct Client {
     bool write_pending = false;      // already on ServerState::pending_writes
     bool closed = false;
     int64_t soft_limit_since_ms = 0;  // over its soft output limit since (0 = under it)
-    void* connection = nullptr;  // the wiring's object for this client (opaque here)
-    int fd = -1;                 // its socket descriptor, set by the wiring (CLIENT LIST fd=)
-    bool monitor = false;        // MONITOR: receives every command; only QUIT/RESET leave the mode
+    void* connection = nullptr;       // the wiring's object for this client (opaque here)
+    int fd = -1;                      // its socket descriptor, set by the wiring (CLIENT LIST fd=)
+    bool monitor = false;             // MONITOR: receives every command; only QUIT/RESET leave the mode
 
     // MULTI ... EXEC
     bool in_multi = false;

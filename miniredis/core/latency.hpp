@@ -46,7 +46,9 @@ public:
     };
 
     // Whether a latency is worth recording (threshold 0 = monitoring off).
-    static bool reaches(int64_t latency_ms, int64_t threshold_ms) { return threshold_ms > 0 && latency_ms >= threshold_ms; }
+    static bool reaches(int64_t latency_ms, int64_t threshold_ms) {
+        return threshold_ms > 0 && latency_ms >= threshold_ms;
+    }
     // Records `latency_ms` for `event` if it reaches the threshold.
     void add_if_needed(std::string_view event, int64_t latency_ms, int64_t threshold_ms, int64_t unix_time) {
         if (reaches(latency_ms, threshold_ms)) add(event, latency_ms, unix_time);

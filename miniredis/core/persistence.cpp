@@ -40,7 +40,8 @@ void ServerState::remove_stale_temp_files() {
         for (const std::string& prefix : prefixes) {
             if (!name.starts_with(prefix) || !entry.is_regular_file(ec)) continue;
             if (std::filesystem::remove(entry.path(), ec))
-                mb::log::warn("removed {}, left behind by a rewrite or save that did not finish", entry.path().string());
+                mb::log::warn("removed {}, left behind by a rewrite or save that did not finish",
+                              entry.path().string());
             break;
         }
     }

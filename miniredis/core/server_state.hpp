@@ -160,7 +160,7 @@ public:
 
     // --- persistence (core/persistence.cpp; propagate: core/durability.cpp) --------------
     void remove_stale_temp_files();  // start-up: temp files of a killed rewrite or save
-    std::string load_data();  // start-up: AOF or snapshot; "" or the reason to refuse starting
+    std::string load_data();         // start-up: AOF or snapshot; "" or the reason to refuse starting
     std::string start_aof();
     bool aof_enabled() const;
     bool start_background_save();

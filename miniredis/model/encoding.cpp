@@ -75,7 +75,8 @@ std::string_view object_encoding(Value& value) {
                 if (n->member.size() > kZsetMaxListpackValue) return "skiplist";
             return "listpack";
         }
-        default: break;  // a type added later: Redis names a stream's encoding "stream", its type
+        default:
+            break;  // a type added later: Redis names a stream's encoding "stream", its type
     }
     return type_name(value.type());
 }
@@ -118,7 +119,8 @@ size_t memory_usage(std::string_view key, Value& value, size_t samples) {
                          heap_bytes(n->member) + kEntryOverhead + sizeof(void*);  // + the member -> node entry
             return bytes + sizeof(ZSet) + (seen ? total * z.size() / seen : 0);
         }
-        default: break;  // a type added later: only the key and its entry are counted
+        default:
+            break;  // a type added later: only the key and its entry are counted
     }
     return bytes;
 }

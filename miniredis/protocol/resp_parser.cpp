@@ -198,7 +198,6 @@ bool split_inline_args(std::string_view line, std::string& storage, std::vector<
     }
 }
 
-
 }  // namespace miniredis::resp
 
 namespace miniredis {

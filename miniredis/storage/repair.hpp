@@ -21,7 +21,6 @@
 
 #include "file_repair.hpp"
 
-
 namespace miniredis {
 
 // The shared steps (common/file_repair.hpp): the outcome of one file, keep_backup, truncate_file.

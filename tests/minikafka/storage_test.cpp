@@ -227,7 +227,7 @@ TEST(PartitionLog, TheReservationStepGrowsWithTheSegmentUpTo8MB) {
     for (int i = 0; i < 20 * 1024; ++i) append(log, make_batch_of(1, std::string(1000, 'b')));  // ~20 MB
     int64_t big = allocated();
     if (big > log.segments().back()->size() + 4096 || small > 8192) {  // a filesystem with fallocate
-        EXPECT_LT(small, int64_t{1} << 20);  // one record: one small step, not 8 MB
+        EXPECT_LT(small, int64_t{1} << 20);                            // one record: one small step, not 8 MB
         EXPECT_GE(big - log.segments().back()->size(), 0);
         EXPECT_LE(big, log.segments().back()->size() + (int64_t{8} << 20));  // at most one 8 MB step ahead
     }
