@@ -16,7 +16,6 @@ namespace {
 constexpr uint8_t kSparseValMaxValue = 32;
 constexpr int kSparseValMaxLen = 4;
 constexpr int kSparseZeroMaxLen = 64;
-constexpr int kSparseXzeroMaxLen = 16384;
 constexpr double kAlphaInf = 0.721347520444481703680;  // 1 / (2 ln 2): the estimator's constant
 
 // --- sparse opcodes (one or two bytes each) ------------------------------------------------------

@@ -43,6 +43,8 @@
 #include "protocol/metadata.hpp"
 #include "protocol/offsets.hpp"
 #include "protocol/produce.hpp"
+#include "protocol/quorum.hpp"
+#include "protocol/broker_registration.hpp"
 #include "protocol/request_header.hpp"
 
 namespace {
@@ -161,6 +163,43 @@ bool decode_body(const RequestHeader& header, std::string_view body) {
         case ApiKey::InitProducerId:
             (void)decode_init_producer_id_request(in, v);
             break;
+        // The controller quorum's RPCs (only DescribeQuorum is in the client port's table; the
+        // others arrive on the controller port, decoded here all the same).
+        case ApiKey::Vote: {
+            VoteRequestData r;
+            (void)decode_vote_request(in, v, r);
+            break;
+        }
+        case ApiKey::BeginQuorumEpoch: {
+            BeginQuorumEpochRequestData r;
+            (void)decode_begin_quorum_epoch_request(in, v, r);
+            break;
+        }
+        case ApiKey::EndQuorumEpoch: {
+            EndQuorumEpochRequestData r;
+            (void)decode_end_quorum_epoch_request(in, v, r);
+            break;
+        }
+        case ApiKey::DescribeQuorum: {
+            DescribeQuorumRequestData r;
+            (void)decode_describe_quorum_request(in, v, r);
+            break;
+        }
+        case ApiKey::FetchSnapshot: {
+            FetchSnapshotRequestData r;
+            (void)decode_fetch_snapshot_request(in, v, r);
+            break;
+        }
+        case ApiKey::BrokerRegistration: {
+            BrokerRegistrationRequestData r;
+            (void)decode_broker_registration_request(in, v, r);
+            break;
+        }
+        case ApiKey::BrokerHeartbeat: {
+            BrokerHeartbeatRequestData r;
+            (void)decode_broker_heartbeat_request(in, v, r);
+            break;
+        }
     }
     return true;
 }
