@@ -5,13 +5,12 @@ the file exactly as it was; `minirabbit --repair` keeps a backup and cuts at the
 next start serves every message before the damage. A torn tail still recovers by itself."""
 import os
 import struct
-import subprocess
 import unittest
 
 import pika
 
 import tap
-from servers import Server
+from servers import Server, run_to_exit
 
 MESSAGES = 200
 
@@ -31,19 +30,7 @@ def record_starts(journal):
 
 
 def run_broker(data_dir, *args):
-    """Runs the binary until it exits (a refused start, --repair): (exit status, output). A server
-    that starts instead is stopped at once: ("started", output)."""
-    proc = subprocess.Popen([os.environ["MINIRABBIT_BIN"], "--port", "0", "--dir", data_dir, *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    output = []
-    for line in proc.stdout:
-        output.append(line)
-        if "listening on" in line:
-            proc.kill()
-            proc.wait()
-            return "started", "".join(output)
-    return proc.wait(), "".join(output)
-
+    return run_to_exit("MINIRABBIT_BIN", data_dir, *args)
 
 class Corruption(unittest.TestCase):
     def setUp(self):

@@ -7,32 +7,19 @@ damage. The same for the snapshot, and a rewrite killed with the server leaves n
 import glob
 import os
 import signal
-import subprocess
 import unittest
 
 import redis
 
 import tap
-from servers import Server, wait_until
+from servers import Server, run_to_exit, wait_until
 
 KEYS = 200
 VALUE = b"v" * 100  # "$100": one flipped digit ("$900") asks for more than the rest of the file
 
 
 def run_server(data_dir, *args):
-    """Runs the binary until it exits (a refused start, --repair): (exit status, output). A server
-    that starts instead is stopped at once: ("started", output)."""
-    proc = subprocess.Popen([os.environ["MINIREDIS_BIN"], "--port", "0", "--dir", data_dir, *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    output = []
-    for line in proc.stdout:
-        output.append(line)
-        if "listening on" in line:
-            proc.kill()
-            proc.wait()
-            return "started", "".join(output)
-    return proc.wait(), "".join(output)
-
+    return run_to_exit("MINIREDIS_BIN", data_dir, *args)
 
 class Corruption(unittest.TestCase):
     ARGS = ("--appendonly", "yes", "--appendfsync", "always", "--save", "")

@@ -140,6 +140,21 @@ def free_ports(count):
             s.close()
 
 
+def run_to_exit(env_var, data_dir, *args):
+    """Runs a server binary until it exits - a refused start, `--repair` - and returns (exit
+    status, output). A server that starts instead is stopped at once: ("started", output)."""
+    proc = subprocess.Popen([os.environ[env_var], "--port", "0", "--dir", data_dir, *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+    output = []
+    for line in proc.stdout:
+        output.append(line)
+        if "listening on" in line:
+            proc.kill()
+            proc.wait()
+            return "started", "".join(output)
+    return proc.wait(), "".join(output)
+
+
 def wait_until(predicate, timeout=10.0, interval=0.02):
     """Polls `predicate` until it is true (returns its value) or `timeout` passes (returns None)."""
     deadline = time.monotonic() + timeout
