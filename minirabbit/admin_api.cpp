@@ -8,7 +8,7 @@
 #include "base64.hpp"
 #include "storage/definitions.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 namespace json = boost::json;
 
@@ -537,4 +537,4 @@ mb::HttpResponse handle_one(AdminContext& context, const mb::HttpRequest& reques
     return not_found();
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

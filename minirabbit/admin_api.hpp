@@ -25,7 +25,7 @@
 #include "admin_http.hpp"
 #include "model/broker.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 struct ConnectionInfo {
     std::string name;  // "127.0.0.1:50000 -> 127.0.0.1:5672", as RabbitMQ names them
@@ -47,4 +47,4 @@ mb::HttpResponse handle_admin_request(AdminContext& context, const mb::HttpReque
 mb::HttpResponse admin_publish(Vhost& vhost, Exchange& exchange, std::string_view request_body);
 mb::HttpResponse admin_get(Queue& queue, std::string_view request_body);
 
-}  // namespace rabbit
+}  // namespace minirabbit

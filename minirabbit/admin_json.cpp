@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-namespace rabbit {
+namespace minirabbit {
 
 namespace json = boost::json;
 
@@ -101,4 +101,4 @@ std::string serialize_as_valid_utf8(const json::value& value) {
     return json::serialize(copy);
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

@@ -17,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-namespace rabbit {
+namespace minirabbit {
 
 // `text` with each invalid UTF-8 sequence replaced by U+FFFD (unchanged if it is valid).
 std::string valid_utf8(std::string_view text);
@@ -26,4 +26,4 @@ bool is_valid_utf8(std::string_view text);
 // JSON text of `value` whose strings and object keys are all valid UTF-8.
 std::string serialize_as_valid_utf8(const boost::json::value& value);
 
-}  // namespace rabbit
+}  // namespace minirabbit

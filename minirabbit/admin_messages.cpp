@@ -11,7 +11,7 @@
 #include "protocol/content_header.hpp"
 #include "storage/definitions.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 namespace json = boost::json;
 
@@ -153,4 +153,4 @@ mb::HttpResponse admin_get(Queue& queue, std::string_view request_body) {
     return reply(200, out);
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

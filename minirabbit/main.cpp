@@ -67,40 +67,40 @@ int main(int argc, char** argv) {
     mb::log::Level level = mb::log::Level::info;
     mb::log::parse_level(options.text("loglevel"), level);
     mb::log::set_level(level);
-    if (options.boolean("repair")) return rabbit::repair_storage(options.text("dir"));
+    if (options.boolean("repair")) return minirabbit::repair_storage(options.text("dir"));
     try {
-        rabbit::Broker broker;
+        minirabbit::Broker broker;
         try {
-            broker.memory_high_watermark = rabbit::memory_watermark(
+            broker.memory_high_watermark = minirabbit::memory_watermark(
                 options.text("vm-memory-high-watermark"), options.text("vm-memory-high-watermark.relative"),
-                options.text("vm-memory-high-watermark.absolute"), rabbit::total_memory());
+                options.text("vm-memory-high-watermark.absolute"), minirabbit::total_memory());
         } catch (const std::invalid_argument& e) {
             mb::log::error("{}", e.what());
             return 2;  // a bad option, like every other one
         }
-        const auto memory_strategy = *rabbit::parse_memory_strategy(options.text("vm-memory-calculation-strategy"));
+        const auto memory_strategy = *minirabbit::parse_memory_strategy(options.text("vm-memory-calculation-strategy"));
         mb::log::info("vm_memory_high_watermark {} bytes ({} memory)", broker.memory_high_watermark,
-                      rabbit::memory_strategy_name(memory_strategy));
+                      minirabbit::memory_strategy_name(memory_strategy));
         broker.trace = options.boolean("trace");
         const std::string dir = options.text("dir");
         std::filesystem::create_directories(dir);
-        if (!rabbit::load_definitions(broker, dir)) {
+        if (!minirabbit::load_definitions(broker, dir)) {
             // RabbitMQ's first start: vhost "/", user guest/guest (administrator, loopback only)
             // with full permissions on it.
             broker.add_vhost("/");
             broker.users().put_user("guest", "guest", {"administrator"});
-            broker.users().set_permission("/", "guest", rabbit::Permission(".*", ".*", ".*"));
-            rabbit::save_definitions(broker, dir);
+            broker.users().set_permission("/", "guest", minirabbit::Permission(".*", ".*", ".*"));
+            minirabbit::save_definitions(broker, dir);
         }
-        rabbit::Journal journal(dir);
+        minirabbit::Journal journal(dir);
         auto recovered = journal.recover(broker);
         if (recovered.messages) mb::log::info("recovered {} persistent messages from the journal", recovered.messages);
         broker.set_store(&journal);
 
         // Order matters for teardown: the io_context (and with it every session) goes first.
-        rabbit::Server server(broker);
+        minirabbit::Server server(broker);
         server.memory_strategy = memory_strategy;
-        server.save_definitions = [&] { rabbit::save_definitions(broker, dir); };
+        server.save_definitions = [&] { minirabbit::save_definitions(broker, dir); };
         server.flush_journal = [&] { journal.flush(); };
         server.on_tick = [&] { journal.compact_if_needed(); };
         mb::Metrics metrics;
@@ -119,18 +119,18 @@ int main(int argc, char** argv) {
             return static_cast<double>(n);
         });
         metrics.gauge("minirabbit_message_memory_bytes", "Bytes held by live messages.",
-                      [] { return static_cast<double>(rabbit::Message::live_bytes()); });
+                      [] { return static_cast<double>(minirabbit::Message::live_bytes()); });
         metrics.gauge("minirabbit_memory_used_bytes", "Memory used, as the memory alarm measures it.",
                       [&] { return static_cast<double>(broker.memory_used()); });
         boost::asio::io_context io(1);
         mb::net::raise_open_files_limit();
         auto acceptor = mb::net::listen(io, options.text("bind"), static_cast<uint16_t>(options.integer("port")));
-        rabbit::AdminContext admin{broker, [&] { return server.connection_infos(); }, [&] { server.after_batch(); },
-                                   std::string(rabbit::memory_strategy_name(memory_strategy))};
+        minirabbit::AdminContext admin{broker, [&] { return server.connection_infos(); }, [&] { server.after_batch(); },
+                                       std::string(minirabbit::memory_strategy_name(memory_strategy))};
         if (!options.text("admin-port").empty())
             mb::start_admin_http(
                 io, options.text("bind"), static_cast<uint16_t>(options.integer("admin-port")), metrics,
-                [&](const mb::HttpRequest& request) { return rabbit::handle_admin_request(admin, request); });
+                [&](const mb::HttpRequest& request) { return minirabbit::handle_admin_request(admin, request); });
         // The journal's sync thread reports "on disk up to here" by posting to the broker thread.
         journal.start([&](uint64_t position) { boost::asio::post(io, [&, position] { server.on_synced(position); }); });
         server.start(io, acceptor);

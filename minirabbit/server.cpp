@@ -20,7 +20,7 @@
 #include "log.hpp"
 #include "session/connection.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -321,4 +321,4 @@ void Server::stop() {
     }
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

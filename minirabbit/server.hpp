@@ -24,7 +24,7 @@
 #include "model/broker.hpp"
 #include "session/memory_monitor.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 class Connection;
 class Session;
@@ -76,4 +76,4 @@ private:
     std::unique_ptr<boost::asio::steady_timer> tick_timer_;
 };
 
-}  // namespace rabbit
+}  // namespace minirabbit

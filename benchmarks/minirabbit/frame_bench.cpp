@@ -7,7 +7,7 @@
 #include "protocol/frame.hpp"
 #include "protocol/methods.hpp"
 
-using namespace rabbit::amqp;
+using namespace minirabbit::amqp;
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include "model/exchange.hpp"
 #include "model/topic_exchange.hpp"
 
-using namespace rabbit;
+using namespace minirabbit;
 
 namespace {
 

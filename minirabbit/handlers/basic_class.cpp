@@ -15,7 +15,7 @@
 #include "session/channel.hpp"
 #include "session/connection.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 using namespace amqp;
 
@@ -165,4 +165,4 @@ void Channel::handle_basic_recover_async(MethodReader& in) {
     requeue_all_unacked();
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

@@ -8,7 +8,7 @@
 #include "session/channel.hpp"
 #include "session/connection.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 using namespace amqp;
 
@@ -24,4 +24,4 @@ void Channel::handle_channel_flow_ok(MethodReader&) {
     // We never send channel.flow, so there is nothing this could answer.
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

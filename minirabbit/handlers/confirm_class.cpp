@@ -6,7 +6,7 @@
 #include "amqp_error.hpp"
 #include "session/channel.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 using namespace amqp;
 
@@ -18,4 +18,4 @@ void Channel::handle_confirm_select(MethodReader& in) {
     if (!m.no_wait) send_ok(confirm_select_ok);
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

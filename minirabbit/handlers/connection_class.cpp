@@ -9,7 +9,7 @@
 #include "session/channel.hpp"
 #include "session/connection.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 using namespace amqp;
 
@@ -180,4 +180,4 @@ void Connection::handle_connection_method(const Frame& frame) {
     }
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

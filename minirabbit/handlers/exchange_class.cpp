@@ -7,7 +7,7 @@
 #include "session/channel.hpp"
 #include "session/connection.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 using namespace amqp;
 
@@ -95,4 +95,4 @@ void Channel::handle_exchange_unbind(MethodReader& in) {
     if (!m.no_wait) send_ok(exchange_unbind_ok);
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

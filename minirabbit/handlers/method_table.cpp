@@ -6,7 +6,7 @@
 #include "protocol/constants.hpp"
 #include "session/channel.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 namespace {
 struct MethodEntry {
@@ -50,4 +50,4 @@ Channel::Handler Channel::find_handler(uint32_t method) {
     return nullptr;
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

@@ -13,7 +13,7 @@
 #include "session/channel.hpp"
 #include "session/connection.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 using namespace amqp;
 
@@ -175,4 +175,4 @@ void Channel::handle_queue_delete(MethodReader& in) {
     if (!m.no_wait) MethodWriter(out(), number_, queue_delete_ok).long_(static_cast<uint32_t>(count)).end();
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

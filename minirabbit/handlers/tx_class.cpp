@@ -8,7 +8,7 @@
 #include "session/channel.hpp"
 #include "session/connection.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 using namespace amqp;
 
@@ -62,4 +62,4 @@ void Channel::handle_tx_rollback(MethodReader&) {
     send_ok(tx_rollback_ok);
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

@@ -3,7 +3,7 @@
 
 #include <chrono>
 
-namespace rabbit {
+namespace minirabbit {
 
 Broker::Broker(Clock clock) : clock_(std::move(clock)) {
     if (!clock_) {
@@ -50,4 +50,4 @@ void Broker::tick() {
     for (auto& [name, vhost] : vhosts_) vhost->tick();
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

@@ -15,7 +15,7 @@
 #include "users.hpp"
 #include "vhost.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 class Broker {
 public:
@@ -84,4 +84,4 @@ private:
     uint64_t message_bytes_at_sample_ = 0;
 };
 
-}  // namespace rabbit
+}  // namespace minirabbit

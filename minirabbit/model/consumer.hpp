@@ -10,7 +10,7 @@
 
 #include "message.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 class Queue;
 
@@ -46,4 +46,4 @@ struct Consumer {
     uint64_t delivered = 0;  // statistics
 };
 
-}  // namespace rabbit
+}  // namespace minirabbit

@@ -6,7 +6,7 @@
 
 #include "exchange.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 namespace {
 
 struct KeyHash {
@@ -44,4 +44,4 @@ std::unique_ptr<Exchange> make_direct_exchange(std::string name, bool durable, b
     return std::make_unique<DirectExchange>(std::move(name), durable, auto_delete, internal, std::move(arguments));
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

@@ -6,7 +6,7 @@
 #include "protocol/content_header.hpp"
 #include "queue.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 std::unique_ptr<Exchange> make_direct_exchange(std::string, bool, bool, bool, amqp::FieldTable);
 std::unique_ptr<Exchange> make_fanout_exchange(std::string, bool, bool, bool, amqp::FieldTable);
@@ -96,4 +96,4 @@ size_t Exchange::unbind_all_to(const void* destination) {
     return removed;
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

@@ -23,7 +23,7 @@
 
 #include "protocol/field_table.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 class Queue;
 class Exchange;
@@ -100,4 +100,4 @@ private:
 std::unique_ptr<Exchange> make_exchange(std::string_view type, std::string name, bool durable, bool auto_delete,
                                         bool internal, amqp::FieldTable arguments);
 
-}  // namespace rabbit
+}  // namespace minirabbit

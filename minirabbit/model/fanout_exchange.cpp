@@ -2,7 +2,7 @@
 // ignored. Each subscriber declares its own (often exclusive, server-named) queue and binds it.
 #include "exchange.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 namespace {
 
 class FanoutExchange final : public Exchange {
@@ -26,4 +26,4 @@ std::unique_ptr<Exchange> make_fanout_exchange(std::string name, bool durable, b
     return std::make_unique<FanoutExchange>(std::move(name), durable, auto_delete, internal, std::move(arguments));
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

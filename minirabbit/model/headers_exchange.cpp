@@ -7,7 +7,7 @@
 // Integers compare by value whatever their wire width (a client may send 5 as int8 or int64).
 #include "exchange.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 namespace {
 
 bool values_equal(const amqp::FieldValue& a, const amqp::FieldValue& b) {
@@ -59,4 +59,4 @@ std::unique_ptr<Exchange> make_headers_exchange(std::string name, bool durable, 
     return std::make_unique<HeadersExchange>(std::move(name), durable, auto_delete, internal, std::move(arguments));
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

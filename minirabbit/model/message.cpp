@@ -4,7 +4,7 @@
 #include <cstring>
 #include <new>
 
-namespace rabbit {
+namespace minirabbit {
 
 size_t Message::live_bytes_ = 0;
 
@@ -39,4 +39,4 @@ void MessageRef::release() {
     message_ = nullptr;
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

@@ -16,7 +16,7 @@
 #include <string_view>
 #include <utility>
 
-namespace rabbit {
+namespace minirabbit {
 
 class MessageRef;
 
@@ -91,4 +91,4 @@ private:
     Message* message_ = nullptr;
 };
 
-}  // namespace rabbit
+}  // namespace minirabbit

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-namespace rabbit {
+namespace minirabbit {
 
 class Queue;
 struct QueuedMessage;
@@ -24,4 +24,4 @@ protected:
     ~MessageStore() = default;
 };
 
-}  // namespace rabbit
+}  // namespace minirabbit

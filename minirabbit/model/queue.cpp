@@ -13,7 +13,7 @@
 #include "broker.hpp"
 #include "vhost.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 std::string_view death_reason_name(DeathReason reason) {
     switch (reason) {
@@ -278,4 +278,4 @@ std::vector<QueuedMessage> Queue::take_all() {
     return all;
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

@@ -26,7 +26,7 @@
 #include "protocol/field_table.hpp"
 #include "queue_arguments.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 class Vhost;
 
@@ -132,4 +132,4 @@ private:
     Stats stats_;
 };
 
-}  // namespace rabbit
+}  // namespace minirabbit

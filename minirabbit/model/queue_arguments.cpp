@@ -3,7 +3,7 @@
 
 #include <fmt/format.h>
 
-namespace rabbit {
+namespace minirabbit {
 namespace {
 
 // RabbitMQ names the wire types in its errors: 'S' is longstr, 'I' signedint, 'l' long, ...
@@ -91,4 +91,4 @@ std::optional<QueueArguments> QueueArguments::parse(const amqp::FieldTable& tabl
     return args;
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

@@ -17,7 +17,7 @@
 
 #include "protocol/field_table.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 enum class Overflow { drop_head, reject_publish, reject_publish_dlx };
 
@@ -33,4 +33,4 @@ struct QueueArguments {
                                                std::string& error);
 };
 
-}  // namespace rabbit
+}  // namespace minirabbit

@@ -5,7 +5,7 @@
 
 #include "exchange.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 namespace {
 void split_into(std::string_view key, std::vector<std::string_view>& words) {
@@ -144,4 +144,4 @@ std::unique_ptr<Exchange> make_topic_exchange(std::string name, bool durable, bo
     return std::make_unique<TopicExchange>(std::move(name), durable, auto_delete, internal, std::move(arguments));
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-namespace rabbit {
+namespace minirabbit {
 
 struct Binding;
 
@@ -51,4 +51,4 @@ private:
     mutable uint64_t matches_ = 0;                 // match() calls, for Node::reached_at
 };
 
-}  // namespace rabbit
+}  // namespace minirabbit

@@ -7,7 +7,7 @@
 
 #include "base64.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 namespace {
 
 // SHA-256 (FIPS 180-4), enough of it for password hashes: RabbitMQ's default hashing module,
@@ -152,4 +152,4 @@ const Permission* Users::permission(std::string_view vhost, std::string_view use
     return it == by_vhost->second.end() ? nullptr : &it->second;
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

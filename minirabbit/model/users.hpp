@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-namespace rabbit {
+namespace minirabbit {
 
 struct User {
     std::string name;
@@ -73,4 +73,4 @@ private:
     uint64_t generation_ = 0;
 };
 
-}  // namespace rabbit
+}  // namespace minirabbit

@@ -8,7 +8,7 @@
 #include "log.hpp"
 #include "protocol/content_header.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 Vhost::Vhost(Broker& broker, std::string name) : broker_(broker), name_(std::move(name)) {
     struct Predeclared {
@@ -293,4 +293,4 @@ void Vhost::tick() {
     for (Queue* queue : unused) delete_queue(*queue);
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

@@ -21,7 +21,7 @@
 #include "exchange.hpp"
 #include "queue.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 class Broker;
 
@@ -88,4 +88,4 @@ private:
     static constexpr size_t kMaxDeadLetterCascade = 10'000;
 };
 
-}  // namespace rabbit
+}  // namespace minirabbit

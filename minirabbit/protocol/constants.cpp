@@ -1,7 +1,7 @@
 // Names for method ids and reply codes: used in logs and in RabbitMQ-style error texts.
 #include "constants.hpp"
 
-namespace rabbit::amqp {
+namespace minirabbit::amqp {
 
 std::string_view method_name(uint32_t method) {
     switch (method) {
@@ -183,4 +183,4 @@ std::string_view reply_name(uint16_t code) {
     }
 }
 
-}  // namespace rabbit::amqp
+}  // namespace minirabbit::amqp

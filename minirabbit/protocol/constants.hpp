@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace rabbit::amqp {
+namespace minirabbit::amqp {
 
 // The first 8 bytes a client sends: "AMQP" 0 0 9 1 (protocol id 0, version 0-9-1).
 inline constexpr std::string_view kProtocolHeader{"AMQP\x00\x00\x09\x01", 8};
@@ -126,4 +126,4 @@ enum ReplyCode : uint16_t {
 // "NOT_FOUND" for 404, the prefix RabbitMQ puts in front of every reply text.
 std::string_view reply_name(uint16_t code);
 
-}  // namespace rabbit::amqp
+}  // namespace minirabbit::amqp

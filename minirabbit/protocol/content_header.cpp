@@ -4,7 +4,7 @@
 #include "frame.hpp"
 #include "methods.hpp"
 
-namespace rabbit::amqp {
+namespace minirabbit::amqp {
 
 std::optional<ContentHeader> decode_content_header(std::string_view payload) {
     mb::ByteReader in(payload);
@@ -95,4 +95,4 @@ void write_content_header(mb::ByteBuffer& out, uint16_t channel, uint64_t body_s
     end_frame(out, size_at);
 }
 
-}  // namespace rabbit::amqp
+}  // namespace minirabbit::amqp

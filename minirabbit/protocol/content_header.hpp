@@ -24,7 +24,7 @@
 #include "byte_buffer.hpp"
 #include "field_table.hpp"
 
-namespace rabbit::amqp {
+namespace minirabbit::amqp {
 
 namespace prop {
 inline constexpr uint16_t content_type = 1 << 15, content_encoding = 1 << 14, headers = 1 << 13,
@@ -64,4 +64,4 @@ void encode_properties(mb::ByteBuffer& out, const BasicProperties& p, const Fiel
 // A whole content header frame.
 void write_content_header(mb::ByteBuffer& out, uint16_t channel, uint64_t body_size, std::string_view properties);
 
-}  // namespace rabbit::amqp
+}  // namespace minirabbit::amqp

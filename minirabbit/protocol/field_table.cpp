@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-namespace rabbit::amqp {
+namespace minirabbit::amqp {
 namespace {
 
 FieldValue decode_value(mb::ByteReader& in, int depth);
@@ -236,4 +236,4 @@ size_t encoded_size(const FieldTable& table) {
     return scratch.size();
 }
 
-}  // namespace rabbit::amqp
+}  // namespace minirabbit::amqp

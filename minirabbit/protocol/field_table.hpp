@@ -23,7 +23,7 @@
 #include "big_endian.hpp"
 #include "byte_buffer.hpp"
 
-namespace rabbit::amqp {
+namespace minirabbit::amqp {
 
 struct FieldValue;
 struct FieldEntry;
@@ -104,4 +104,4 @@ void encode_field_value(mb::ByteWriter& out, const FieldValue& value);
 // The encoded size, for callers that need it before writing.
 size_t encoded_size(const FieldTable& table);
 
-}  // namespace rabbit::amqp
+}  // namespace minirabbit::amqp

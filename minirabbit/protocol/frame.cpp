@@ -3,7 +3,7 @@
 
 #include "big_endian.hpp"
 
-namespace rabbit::amqp {
+namespace minirabbit::amqp {
 
 FrameParse parse_frame(std::string_view bytes, uint32_t frame_max) {
     FrameParse result{FrameParse::Status::need_more};
@@ -69,4 +69,4 @@ void write_body_frames(mb::ByteBuffer& out, uint16_t channel, std::string_view b
     }
 }
 
-}  // namespace rabbit::amqp
+}  // namespace minirabbit::amqp

@@ -25,7 +25,7 @@
 #include "byte_buffer.hpp"
 #include "constants.hpp"
 
-namespace rabbit::amqp {
+namespace minirabbit::amqp {
 
 struct Frame {
     FrameType type;
@@ -53,4 +53,4 @@ void write_heartbeat(mb::ByteBuffer& out);
 // One message body as body frames of at most `frame_max` bytes each (frame_max 0 = unlimited).
 void write_body_frames(mb::ByteBuffer& out, uint16_t channel, std::string_view body, uint32_t frame_max);
 
-}  // namespace rabbit::amqp
+}  // namespace minirabbit::amqp

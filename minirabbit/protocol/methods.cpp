@@ -6,7 +6,7 @@
 
 #include "frame.hpp"
 
-namespace rabbit::amqp {
+namespace minirabbit::amqp {
 
 // Bits are packed: the first bit argument reads a fresh octet, the next ones take the following
 // bits of it, and any non-bit argument (or end_bits()) ends the run. A spec detail that is easy
@@ -265,4 +265,4 @@ void write_close(mb::ByteBuffer& out, uint16_t channel, uint16_t reply_code, std
         .end();
 }
 
-}  // namespace rabbit::amqp
+}  // namespace minirabbit::amqp

@@ -24,7 +24,7 @@
 #include "constants.hpp"
 #include "field_table.hpp"
 
-namespace rabbit::amqp {
+namespace minirabbit::amqp {
 
 // ByteReader plus AMQP's string and bit types. Like ByteReader it is sticky: check ok() at the end.
 class MethodReader : public mb::ByteReader {
@@ -188,4 +188,4 @@ void write_empty_method(mb::ByteBuffer& out, uint16_t channel, Method method);
 void write_close(mb::ByteBuffer& out, uint16_t channel, uint16_t reply_code, std::string_view reply_text,
                  uint32_t failing_method);  // connection.close on channel 0, else channel.close
 
-}  // namespace rabbit::amqp
+}  // namespace minirabbit::amqp

@@ -13,7 +13,7 @@
 
 #include "protocol/constants.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 struct AmqpError : std::runtime_error {
     AmqpError(uint16_t code, bool connection_level, const std::string& text)
@@ -33,4 +33,4 @@ AmqpError hard_error(uint16_t code, fmt::format_string<Args...> format, Args&&..
     return AmqpError(code, true, fmt::format(format, std::forward<Args>(args)...));
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

@@ -9,7 +9,7 @@
 #include "connection.hpp"
 #include "log.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 using namespace amqp;
 
@@ -420,4 +420,4 @@ void Channel::check_exclusive_access(const Queue& queue) const {
                          queue.name(), connection_.vhost_name());
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

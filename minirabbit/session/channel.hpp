@@ -25,7 +25,7 @@
 #include "protocol/frame.hpp"
 #include "protocol/methods.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 class Connection;
 
@@ -176,4 +176,4 @@ private:
     uint64_t permitted_generation_ = UINT64_MAX;
 };
 
-}  // namespace rabbit
+}  // namespace minirabbit

@@ -6,7 +6,7 @@
 #include "channel.hpp"
 #include "log.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 Connection::Connection(Broker& broker, Transport& transport, std::string peer, bool peer_is_loopback)
     : broker_(broker),
@@ -251,4 +251,4 @@ void Connection::check_read(std::string_view kind, std::string_view name) {
                          vhost_name_, user_);
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

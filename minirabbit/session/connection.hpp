@@ -30,7 +30,7 @@
 #include "protocol/methods.hpp"
 #include "transport.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 class Channel;
 struct AmqpError;
@@ -159,4 +159,4 @@ private:
     friend class Channel;
 };
 
-}  // namespace rabbit
+}  // namespace minirabbit

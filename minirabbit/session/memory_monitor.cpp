@@ -25,7 +25,7 @@
 extern "C" size_t __sanitizer_get_current_allocated_bytes();
 #endif
 
-namespace rabbit {
+namespace minirabbit {
 
 std::optional<MemoryStrategy> parse_memory_strategy(std::string_view text) {
     if (text == "allocated") return MemoryStrategy::allocated;
@@ -117,4 +117,4 @@ uint64_t memory_watermark(std::string_view classic, std::string_view relative, s
     return absolute_watermark("vm_memory_high_watermark", classic);
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

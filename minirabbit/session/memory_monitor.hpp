@@ -28,7 +28,7 @@
 #include <string>
 #include <string_view>
 
-namespace rabbit {
+namespace minirabbit {
 
 enum class MemoryStrategy { allocated, rss };
 
@@ -49,4 +49,4 @@ uint64_t total_memory();
 uint64_t memory_watermark(std::string_view classic, std::string_view relative, std::string_view absolute,
                           uint64_t total);
 
-}  // namespace rabbit
+}  // namespace minirabbit

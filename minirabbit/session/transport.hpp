@@ -2,7 +2,7 @@
 // machine stays free of Asio, and unit tests can drive a Connection with a fake transport.
 #pragma once
 
-namespace rabbit {
+namespace minirabbit {
 
 class Transport {
 public:
@@ -14,4 +14,4 @@ protected:
     ~Transport() = default;
 };
 
-}  // namespace rabbit
+}  // namespace minirabbit

@@ -16,7 +16,7 @@
 #include "crc32c.hpp"
 #include "model/broker.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 namespace json = boost::json;
 
@@ -405,4 +405,4 @@ RepairOutcome repair_definitions(const std::string& directory) {
     return r;
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

@@ -39,7 +39,7 @@ namespace boost::json {
 class value;
 }
 
-namespace rabbit {
+namespace minirabbit {
 
 class Broker;
 
@@ -75,4 +75,4 @@ void apply_definitions(Broker& broker, const std::string& json_text);
 boost::json::value field_table_to_json(const amqp::FieldTable& table);
 amqp::FieldTable field_table_from_json(const boost::json::value& value);
 
-}  // namespace rabbit
+}  // namespace minirabbit

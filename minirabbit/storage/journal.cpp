@@ -17,7 +17,7 @@
 #include "model/broker.hpp"
 #include "protocol/content_header.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 namespace {
 
@@ -405,4 +405,4 @@ void Journal::stop() {
     fd_ = -1;
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

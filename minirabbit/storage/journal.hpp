@@ -43,7 +43,7 @@
 #include "model/message_store.hpp"
 #include "repair.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 class Broker;
 
@@ -135,4 +135,4 @@ private:
     std::thread thread_;
 };
 
-}  // namespace rabbit
+}  // namespace minirabbit

@@ -11,7 +11,7 @@
 #include "definitions.hpp"
 #include "journal.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 int repair_storage(const std::string& directory) {
     int status = 0;
@@ -39,4 +39,4 @@ int repair_storage(const std::string& directory) {
     return status;
 }
 
-}  // namespace rabbit
+}  // namespace minirabbit

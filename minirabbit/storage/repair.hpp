@@ -20,7 +20,7 @@
 
 #include "file_repair.hpp"
 
-namespace rabbit {
+namespace minirabbit {
 
 // The shared steps (common/file_repair.hpp): the outcome of one file, keep_backup, truncate_file.
 using mb::keep_backup;
@@ -32,4 +32,4 @@ using mb::truncate_file;
 // a person.
 int repair_storage(const std::string& directory);
 
-}  // namespace rabbit
+}  // namespace minirabbit

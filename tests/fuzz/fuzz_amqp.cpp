@@ -32,8 +32,8 @@
 
 namespace {
 
-using namespace rabbit;
-using namespace rabbit::amqp;
+using namespace minirabbit;
+using namespace minirabbit::amqp;
 
 // ---- the codec ------------------------------------------------------------------------------
 

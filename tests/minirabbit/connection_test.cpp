@@ -10,8 +10,8 @@
 #include "model/broker.hpp"
 #include "protocol/content_header.hpp"
 
-using namespace rabbit;
-using namespace rabbit::amqp;
+using namespace minirabbit;
+using namespace minirabbit::amqp;
 
 namespace {
 

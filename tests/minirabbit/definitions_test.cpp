@@ -11,7 +11,7 @@
 
 #include "model/broker.hpp"
 
-using namespace rabbit;
+using namespace minirabbit;
 namespace fs = std::filesystem;
 
 namespace {

@@ -6,7 +6,7 @@
 
 #include <random>
 
-using namespace rabbit::amqp;
+using namespace minirabbit::amqp;
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <random>
 #include <string>
 
-using namespace rabbit::amqp;
+using namespace minirabbit::amqp;
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
-using namespace rabbit;
+using namespace minirabbit;
 
 TEST(MemoryWatermark, AFractionIsRelativeToRamAndAnAmountIsAbsolute) {
     const uint64_t ram = 10'000'000'000;

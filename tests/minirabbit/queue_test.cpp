@@ -7,7 +7,7 @@
 #include "model/broker.hpp"
 #include "protocol/content_header.hpp"
 
-using namespace rabbit;
+using namespace minirabbit;
 
 namespace {
 

@@ -9,7 +9,7 @@
 
 #include "model/exchange.hpp"
 
-using namespace rabbit;
+using namespace minirabbit;
 
 TEST(TopicMatches, RabbitMQsDocumentedCases) {
     EXPECT_TRUE(topic_matches("stock.*.nyse", "stock.ibm.nyse"));
