@@ -28,6 +28,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <deque>
@@ -192,6 +193,7 @@ private:
     static constexpr size_t kMaxQueuedReplies = 256;
     static constexpr size_t kMaxQueuedReplyBytes = 16 << 20;
     static constexpr size_t kReadChunk = 64 * 1024;
+    static constexpr size_t kMaxReadAhead = 1024 * 1024;
     static constexpr size_t kShrinkAbove = 1 << 20;
 
     awaitable<void> read_requests() {
@@ -210,8 +212,12 @@ private:
                 Frame frame = next_frame(in_.readable(), broker_.config.max_request_bytes);
                 if (frame.status == Frame::Status::need_more) {
                     if (in_.size() >= 4) {  // read the rest of a big request in few syscalls
+                        // ... but make room for at most 1 MB more than has arrived: the size
+                        // field is the client's word, and 4 bytes claiming 100 MB on each of a
+                        // few connections would otherwise reserve gigabytes before a byte of it
+                        // came (the buffer doubles as bytes arrive, so big requests stay cheap).
                         size_t total = 4 + mb::load_big_endian<uint32_t>(in_.data());
-                        want = std::max(kReadChunk, total - in_.size());
+                        want = std::clamp(total - in_.size(), kReadChunk, kMaxReadAhead);
                     }
                     break;
                 }
