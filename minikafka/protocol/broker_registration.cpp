@@ -9,24 +9,8 @@ bool decode_broker_registration_request(KafkaReader& in, int16_t, BrokerRegistra
     out.cluster_id = std::string(in.compact_string());
     std::string_view id = in.bytes(16);
     if (in.ok()) std::copy(id.begin(), id.end(), out.incarnation_id.begin());
-    int32_t listeners = in.compact_array_length();
-    out.listeners.clear();
-    for (int32_t i = 0; i < listeners && in.ok(); ++i) {
-        BrokerEndpoint e;
-        e.name = std::string(in.compact_string());
-        e.host = std::string(in.compact_string());
-        e.port = in.u16();
-        e.security_protocol = in.i16();
-        in.skip_tagged_fields();
-        out.listeners.push_back(std::move(e));
-    }
-    int32_t features = in.compact_array_length();
-    for (int32_t i = 0; i < features && in.ok(); ++i) {
-        in.compact_string();
-        in.i16();
-        in.i16();
-        in.skip_tagged_fields();
-    }
+    out.listeners = read_endpoints(in);
+    skip_features(in);
     auto rack = in.compact_nullable_string();
     out.rack = rack ? std::optional<std::string>(std::string(*rack)) : std::nullopt;
     in.skip_tagged_fields();

@@ -6,6 +6,31 @@
 
 namespace minikafka {
 
+std::vector<BrokerEndpoint> read_endpoints(KafkaReader& in) {
+    std::vector<BrokerEndpoint> endpoints;
+    int32_t n = in.compact_array_length();
+    for (int32_t i = 0; i < n && in.ok(); ++i) {
+        BrokerEndpoint e;
+        e.name = std::string(in.compact_string());
+        e.host = std::string(in.compact_string());
+        e.port = in.u16();
+        e.security_protocol = in.i16();
+        in.skip_tagged_fields();
+        endpoints.push_back(std::move(e));
+    }
+    return endpoints;
+}
+
+void skip_features(KafkaReader& in) {
+    int32_t n = in.compact_array_length();
+    for (int32_t i = 0; i < n && in.ok(); ++i) {
+        in.compact_string();  // name
+        in.i16();             // min supported version
+        in.i16();             // max supported version
+        in.skip_tagged_fields();
+    }
+}
+
 namespace {
 
 void write_uuid(KafkaWriter& out, const Uuid& id) {
@@ -49,23 +74,8 @@ void read_body(KafkaReader& in, RegisterBrokerRecord& r) {
     r.broker_id = in.i32();
     r.incarnation_id = read_uuid(in);
     r.broker_epoch = in.i64();
-    int32_t n = in.compact_array_length();
-    for (int32_t i = 0; i < n && in.ok(); ++i) {
-        BrokerEndpoint e;
-        e.name = std::string(in.compact_string());
-        e.host = std::string(in.compact_string());
-        e.port = in.u16();
-        e.security_protocol = in.i16();
-        in.skip_tagged_fields();
-        r.endpoints.push_back(std::move(e));
-    }
-    int32_t features = in.compact_array_length();
-    for (int32_t i = 0; i < features && in.ok(); ++i) {
-        in.compact_string();
-        in.i16();
-        in.i16();
-        in.skip_tagged_fields();
-    }
+    r.endpoints = read_endpoints(in);
+    skip_features(in);
     auto rack = in.compact_nullable_string();
     if (rack) r.rack = std::string(*rack);
     r.fenced = in.boolean();

@@ -39,6 +39,10 @@ struct BrokerEndpoint {
     int16_t security_protocol = 0;  // 0 = PLAINTEXT
     bool operator==(const BrokerEndpoint&) const = default;
 };
+// The listener and feature lists that both BrokerRegistration (API 62) and RegisterBrokerRecord
+// carry, in the same layout: read once, here. Features are skipped (minikafka has none to check).
+std::vector<BrokerEndpoint> read_endpoints(KafkaReader& in);
+void skip_features(KafkaReader& in);
 
 struct RegisterBrokerRecord {
     static constexpr uint16_t kType = 0;

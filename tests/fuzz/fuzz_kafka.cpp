@@ -37,6 +37,7 @@
 #include "log.hpp"
 #include "protocol/admin.hpp"
 #include "protocol/api_versions.hpp"
+#include "protocol/broker_registration.hpp"
 #include "protocol/fetch.hpp"
 #include "protocol/groups.hpp"
 #include "protocol/list_offsets.hpp"
@@ -44,7 +45,6 @@
 #include "protocol/offsets.hpp"
 #include "protocol/produce.hpp"
 #include "protocol/quorum.hpp"
-#include "protocol/broker_registration.hpp"
 #include "protocol/request_header.hpp"
 
 namespace {
