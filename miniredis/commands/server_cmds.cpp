@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
+#include <span>
 
 #include "commands/context.hpp"
 #include "commands/handlers.hpp"
@@ -156,6 +158,43 @@ void cmd_command_docs(CommandContext& ctx) {
     for (const CommandSpec* spec : specs) reply_command_docs(ctx, *spec);
 }
 
+// Movable keys: where a command's keys are depends on its arguments, so first/last/step cannot
+// say it. Cluster clients ask COMMAND GETKEYS to route such a command to the node owning its keys;
+// Redis finds them with "key specs" (a keyword or an index, then a count). Two shapes exist here:
+//   ZUNION 2 a b ...          numkeys at a fixed place, then that many keys (+ a destination first
+//   ZUNIONSTORE d 2 a b ...   for the *STORE forms)
+//   XREAD ... STREAMS a b 0 0 the keys are the first half of what follows the STREAMS keyword
+// nullopt: the arguments do not say where the keys are ("Invalid arguments" in Redis's words).
+static std::optional<std::vector<std::string_view>> movable_keys(std::string_view name,
+                                                                 std::span<const std::string_view> args) {
+    std::vector<std::string_view> keys;
+    const size_t argc = args.size();
+    if (name == "xread" || name == "xreadgroup") {
+        size_t from = name == "xread" ? 1 : 4;  // XREADGROUP GROUP g c ... STREAMS
+        for (size_t i = from; i < argc; ++i) {
+            if (!equals_ignore_case(args[i], "STREAMS")) continue;
+            size_t count = (argc - i - 1) / 2;  // n keys, then n IDs
+            if (count == 0) return std::nullopt;
+            keys.assign(args.begin() + static_cast<std::ptrdiff_t>(i + 1),
+                        args.begin() + static_cast<std::ptrdiff_t>(i + 1 + count));
+            return keys;
+        }
+        return std::nullopt;
+    }
+    size_t numkeys_at = 1;  // SINTERCARD/ZINTERCARD/ZUNION/ZINTER/ZDIFF/LMPOP/ZMPOP numkeys ...
+    if (name == "zunionstore" || name == "zinterstore" || name == "zdiffstore") {
+        numkeys_at = 2;
+        keys.push_back(args[1]);  // the destination
+    } else if (name == "blmpop" || name == "bzmpop") {
+        numkeys_at = 2;  // BLMPOP timeout numkeys ...
+    }
+    if (numkeys_at >= argc) return std::nullopt;
+    std::optional<int64_t> numkeys = parse_int64(args[numkeys_at]);
+    if (!numkeys || *numkeys <= 0 || static_cast<uint64_t>(*numkeys) >= argc - numkeys_at) return std::nullopt;
+    for (size_t i = 0; i < static_cast<size_t>(*numkeys); ++i) keys.push_back(args[numkeys_at + 1 + i]);
+    return keys;
+}
+
 void cmd_command_getkeys(CommandContext& ctx) {
     auto args = ctx.argv.subspan(2);
     const CommandSpec* container = nullptr;
@@ -164,11 +203,17 @@ void cmd_command_getkeys(CommandContext& ctx) {
     int argc = static_cast<int>(args.size());
     if ((spec->arity > 0 && spec->arity != argc) || argc < -spec->arity)
         return ctx.reply.error("ERR Invalid number of arguments specified for command");
-    if (spec->first_key == 0) return ctx.reply.error("ERR The command has no key arguments");
-    int last = spec->last_key < 0 ? argc + spec->last_key : spec->last_key;
     std::vector<std::string_view> keys;
-    for (int i = spec->first_key; i <= last && i < argc; i += spec->key_step)
-        keys.push_back(args[static_cast<size_t>(i)]);
+    if (spec->flags & kMovableKeys) {
+        auto found = movable_keys(spec->name, args);
+        if (!found) return ctx.reply.error("ERR Invalid arguments specified for command");
+        keys = std::move(*found);
+    } else {
+        if (spec->first_key == 0) return ctx.reply.error("ERR The command has no key arguments");
+        int last = spec->last_key < 0 ? argc + spec->last_key : spec->last_key;
+        for (int i = spec->first_key; i <= last && i < argc; i += spec->key_step)
+            keys.push_back(args[static_cast<size_t>(i)]);
+    }
     ctx.reply.array(keys.size());
     for (auto k : keys) ctx.reply.bulk(k);
 }

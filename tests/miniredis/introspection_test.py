@@ -52,6 +52,15 @@ SCRIPTS = {
         ["CONFIG", "SET", "latency-monitor-threshold", "100"], ["LATENCY", "DOCTOR"],
         ["CONFIG", "SET", "latency-monitor-threshold", "0"],
     ],
+    # Movable keys (issue 20): where the keys are depends on numkeys or the STREAMS keyword.
+    "getkeys": [["COMMAND", "GETKEYS"] + c.split() for c in [
+        "zunion 2 a b", "zunionstore d 2 a b WEIGHTS 1 2", "zinterstore d 1 a", "zdiff 1 a", "zunion 3 a b",
+        "zunion 0 a", "zunion x a", "zunionstore d 0 a", "sintercard 2 a b", "sintercard 0 a",
+        "zintercard 2 a b LIMIT 1", "lmpop 2 a b LEFT", "lmpop 3 a b", "lmpop 0 a LEFT", "zmpop 1 a MIN",
+        "blmpop 0 2 a b LEFT", "bzmpop 1 2 a b MIN", "xread COUNT 1 STREAMS s1 s2 0 0", "xread STREAMS a b c",
+        "xread STREAMS s1", "xread COUNT 1 STREAMS s", "xreadgroup GROUP g c STREAMS s1 0",
+        "xreadgroup GROUP g c COUNT 1 STREAMS s", "get k", "mset a 1 b 2", "zrangestore d s 0 1", "ping",
+        "nosuchcommand k"]],
     "server": [
         ["ROLE"], ["ROLE", "x"], ["DEBUG"], ["DEBUG", "OBJECT", "k"], ["MONITOR", "x"],
         ["MULTI"], ["MONITOR"], ["DISCARD"],
@@ -99,6 +108,9 @@ class Introspection(unittest.TestCase):
 
     def test_object_encodings_and_errors(self):
         self.run_script("object")
+
+    def test_command_getkeys_finds_movable_keys_as_redis_does(self):
+        self.run_script("getkeys")
 
     def test_object_in_resp3(self):
         self.run_script("object", protocol=3)
