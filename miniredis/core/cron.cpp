@@ -3,6 +3,7 @@
 //   - blocked clients past their timeout get their nil reply;
 //   - active expiry: sample keys with a TTL, delete the expired ones, repeat while more than 10%
 //     of a sample was expired, within a time budget of 25% of a tick;
+//   - active rehashing: a keyspace table being resized moves buckets for up to 1 ms (model/dict.hpp);
 //   - persistence: finished child jobs, `save <seconds> <changes>` rules, automatic AOF rewrite
 //     (persistence.cpp), and clients idle past `timeout`.
 // Its per-turn counterpart, before_sleep() (the AOF write before any reply), is in persistence.cpp.
@@ -17,6 +18,7 @@ void ServerState::cron() {
     env.refresh_lru_clock();
     expire_blocked_clients();
     active_expire_cycle();
+    active_rehash();
     persistence_cron();
     close_idle_clients();
     sample_instantaneous_metrics();  // INFO instantaneous_ops_per_sec, peak memory (core/rates.cpp)
@@ -54,6 +56,16 @@ void ServerState::active_expire_cycle() {
             if ((loops & 15) == 15 && std::chrono::steady_clock::now() > deadline) return;
         }
     }
+}
+
+// Active rehashing (Redis' databasesCron with `activerehashing yes`): a table being resized moves a
+// few buckets per command that touches it; this finishes the job for idle tables, 100 buckets at a
+// time for about 1 ms per tick - long enough to matter, short enough that no client notices.
+void ServerState::active_rehash() {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1);
+    for (Database& db : databases)
+        while (db.rehash_steps(100))
+            if (std::chrono::steady_clock::now() > deadline) return;
 }
 
 void ServerState::kill_client(Client& client) {

@@ -108,6 +108,7 @@ public:
     void cron();          // hz times per second: active expiry, snapshots, AOF rewrite, child jobs
     void before_sleep();  // once per event-loop turn, before replies go out: AOF write (+fsync)
     void active_expire_cycle();
+    void active_rehash();
     void close_idle_clients();
 
     KeyspaceEnv env;

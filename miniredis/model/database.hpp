@@ -115,6 +115,14 @@ public:
     };
     SampleResult expire_sample(Random& random, size_t samples);
 
+    // Active rehashing (Redis' `activerehashing`): moves `buckets` buckets of whichever of the two
+    // tables is being resized. The cron calls it in a loop for about a millisecond per tick, so a
+    // resize finishes even when no command touches the keyspace. True while more is left.
+    bool rehash_steps(size_t buckets) {
+        bool more = keys_.rehashing() && keys_.rehash_steps(buckets);
+        return (expires_.rehashing() && expires_.rehash_steps(buckets)) || more;
+    }
+
     Keys& keys() { return keys_; }
     const Keys& keys() const { return keys_; }
     const Expires& expires() const { return expires_; }

@@ -53,6 +53,8 @@ TEST(Dict, InsertFindEraseAndShrink) {
     for (int i = 0; i < 9990; ++i) ASSERT_TRUE(d.erase(key(i)));
     EXPECT_FALSE(d.erase(key(0)));
     EXPECT_EQ(d.size(), 10u);
+    while (d.rehash_steps(100)) {  // what the cron does for an idle table (active rehashing)
+    }
     EXPECT_LT(d.bucket_count(), 128u);  // gave the table back
     EXPECT_EQ(d.find(key(9995))->value, 9995);
 }
@@ -86,6 +88,92 @@ TEST(Dict, RandomAndSampleCoverEverything) {
     size_t visited = 0;
     d.sample(random, 20, [&](const auto&) { ++visited; });
     EXPECT_EQ(visited, 20u);
+}
+
+// Incremental rehash: the insert that outgrows the table only allocates the new one; entries move
+// one bucket per later insert/erase (or in rehash_steps from the cron), and every key stays
+// findable the whole time - checked against std::map after every operation.
+TEST(Dict, RehashesIncrementallyAndStaysConsistent) {
+    Dict<SmallString, int> d;
+    std::map<std::string, int> oracle;
+    for (int i = 0; i < 1024; ++i) d.insert(key(i)).first->value = i, oracle[key(i)] = i;
+    while (d.rehash_steps(100)) {  // finish the resize to 1024 buckets, as the cron would
+    }
+    ASSERT_FALSE(d.rehashing());
+    d.insert(key(1024)).first->value = 1024;  // 1025 entries > 1024 buckets: a resize begins...
+    oracle[key(1024)] = 1024;
+    EXPECT_TRUE(d.rehashing());  // ...but does not finish in this one call
+    EXPECT_EQ(d.bucket_count(), 2048u);
+    std::mt19937 rng(3);
+    int operations_while_rehashing = 0;
+    for (int round = 0; round < 20000; ++round) {
+        if (d.rehashing()) ++operations_while_rehashing;
+        std::string k = key(static_cast<int>(rng() % 3000));
+        if (rng() % 3 == 0) {
+            ASSERT_EQ(d.erase(k), oracle.erase(k) == 1);
+        } else {
+            d.insert(k).first->value = round;
+            oracle[k] = round;
+        }
+        if (round % 500 == 0) {
+            for (auto& [ok, ov] : oracle) {
+                ASSERT_TRUE(d.find(ok) && d.find(ok)->value == ov) << ok;
+            }
+        }
+    }
+    EXPECT_GT(operations_while_rehashing, 100);
+    ASSERT_EQ(d.size(), oracle.size());
+    size_t counted = 0;
+    bool all_match = true;
+    d.for_each([&](const auto& e) {
+        ++counted;
+        all_match = all_match && oracle.at(std::string(e.key.view())) == e.value;
+    });
+    EXPECT_TRUE(all_match);
+    EXPECT_EQ(counted, oracle.size());
+    while (d.rehash_steps(100)) {
+    }
+    EXPECT_FALSE(d.rehashing());
+    for (auto& [ok, ov] : oracle) ASSERT_EQ(d.find(ok)->value, ov);
+}
+
+// SCAN while a rehash is under way (and while steps of it happen between calls): every element
+// present for the whole scan is still returned.
+TEST(Dict, ScanDuringARehashReturnsEverything) {
+    for (int grow_steps : {0, 1, 3}) {
+        Dict<SmallString, int> d;
+        for (int i = 0; i < 1024; ++i) d.insert(key(i));
+        while (d.rehash_steps(100)) {
+        }
+        d.insert(key(1024));  // the resize to 2048 buckets begins
+        ASSERT_TRUE(d.rehashing());
+        std::set<std::string> seen;
+        uint64_t cursor = 0;
+        int extra = 5000;
+        do {
+            cursor = d.scan(cursor, [&](const auto& e) { seen.insert(std::string(e.key.view())); });
+            for (int s = 0; s < grow_steps && extra < 9000; ++s) d.insert(key(extra++));  // steps the rehash, then more
+        } while (cursor != 0);
+        for (int i = 0; i < 1025; ++i) EXPECT_TRUE(seen.count(key(i))) << key(i) << " steps " << grow_steps;
+    }
+}
+
+TEST(Dict, RandomAndSampleSeeBothTablesWhileRehashing) {
+    Dict<SmallString, int> d;
+    for (int i = 0; i < 64; ++i) d.insert(key(i));
+    while (d.rehash_steps(100)) {
+    }
+    d.insert(key(64));                               // 65 > 64 buckets: a rehash starts
+    for (int i = 65; i < 80; ++i) d.insert(key(i));  // 15 buckets moved, the rest still old
+    ASSERT_TRUE(d.rehashing());
+    Random random(11);
+    std::set<std::string> picked;
+    for (int i = 0; i < 20000; ++i) picked.insert(std::string(d.random_entry(random)->key.view()));
+    EXPECT_EQ(picked.size(), 80u);
+    std::set<std::string> sampled;
+    for (int i = 0; i < 2000; ++i)
+        d.sample(random, 5, [&](const auto& e) { sampled.insert(std::string(e.key.view())); });
+    EXPECT_EQ(sampled.size(), 80u);
 }
 
 TEST(ZSet, MatchesAnOrderedSetOracle) {
