@@ -34,6 +34,8 @@ constexpr mb::OptionSpec kOptions[] = {
     {"dbfilename", "dump.mrdb", "snapshot file name, inside dir"},
     {"save", "3600 1 300 100 60 10000", "snapshot rules: '<seconds> <changes> ...' (empty = never)"},
     {"maxmemory", "0", "memory limit for data (0 = none), e.g. 100mb", OptionKind::bytes, 0, INT64_MAX},
+    {"disk-free-limit", "50mb", "/healthz answers 503 when the dir's disk has less free (RabbitMQ's disk_free_limit)",
+     OptionKind::bytes, 0, INT64_MAX},
     {"maxmemory-policy", "noeviction", "what to do at the limit", OptionKind::choice, 0, 0,
      "noeviction|allkeys-lru|volatile-lru|allkeys-random|volatile-random|volatile-ttl|allkeys-lfu|volatile-lfu"},
     {"maxmemory-samples", "5", "keys sampled per eviction", OptionKind::integer, 1, 64},
