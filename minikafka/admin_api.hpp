@@ -2,6 +2,7 @@
 // and the page itself (admin_page.cpp). See admin_api.cpp.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 

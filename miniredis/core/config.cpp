@@ -17,7 +17,7 @@ constexpr mb::OptionSpec kOptions[] = {
     {"port", "6379", "TCP port to listen on (0 = any free port)", OptionKind::integer, 0, 65535},
     {"bind", "127.0.0.1", "address to listen on"},
     {"dir", ".", "data directory: snapshots and the AOF go here"},
-    {"admin-port", "", "HTTP admin port: /healthz, /metrics, /api (0 = any free port; empty = off)"},
+    {"admin-port", "", "HTTP admin port: /, /healthz, /metrics, /api (0 = any free port; empty = off)"},
     {"loglevel", "info", "log level", OptionKind::choice, 0, 0, "debug|info|notice|verbose|warning|error"},
     {"databases", "16", "number of databases (SELECT 0..N-1)", OptionKind::integer, 1, 1024},
     {"hz", "10", "background tasks (expiry, snapshots) per second", OptionKind::integer, 1, 500},
