@@ -20,6 +20,8 @@
 
 #include <boost/json.hpp>
 
+#include <charconv>
+
 #include "core/server_state.hpp"
 #include "health.hpp"
 #include "model/memory.hpp"
@@ -180,7 +182,12 @@ mb::HttpResponse admin_api(ServerState& state, const mb::HttpRequest& request) {
     if (path == "/api/slowlog") return json_response(slowlog(state));
     if (path.starts_with("/api/keys/") && path.size() > 10) {
         int db = 0;  // ?db=N picks the database, as SELECT does
-        if (query.starts_with("db=")) db = std::atoi(std::string(query.substr(3)).c_str());
+        if (query.starts_with("db=")) {
+            std::string_view digits = query.substr(3);
+            auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), db);
+            if (ec != std::errc() || end != digits.data() + digits.size())
+                return {400, "application/json", R"({"error":"db must be a database number"})"};
+        }
         return json_response(key_info(state, percent_decode(path.substr(10)), db));
     }
     return {404, "application/json", R"({"error":"not found"})"};

@@ -90,6 +90,9 @@ class LivePage(unittest.TestCase):
         self.assertEqual(get_json(self.admin, "/api/keys/no%20ttl")["ttl_ms"], -1)
         self.assertEqual(get_json(self.admin, "/api/keys/no%20ttl")["type"], "list")
         self.assertEqual(get_json(self.admin, "/api/keys/session%3A42?db=1")["exists"], False)
+        self.assertEqual(get_json(self.admin, "/api/keys/session%3A42?db=-1")["exists"], False)
+        for bad in ["x", "99999999999999999999", "1x"]:
+            self.assertEqual(get(self.admin, f"/api/keys/session%3A42?db={bad}")[0], 400)
         self.r.pexpire("session:42", 50)
         self.assertTrue(wait_until(lambda: not get_json(self.admin, "/api/keys/session%3A42")["exists"]))
 
