@@ -27,12 +27,15 @@ using tcp = asio::ip::tcp;
 constexpr size_t kMaxRequestBody = 1 << 20;  // management requests are small JSON documents
 
 http::response<http::string_body> answer(const http::request<http::string_body>& req, const Metrics& metrics,
-                                         const ApiHandler& api) {
+                                         const ApiHandler& api, const AdminExtras& extras) {
     HttpResponse out;
     std::string_view target(req.target().data(), req.target().size());
     std::string_view path = target.substr(0, target.find('?'));
     if (path == "/healthz") {
-        out = {200, "text/plain", "ok\n"};
+        std::string problems = extras.health ? extras.health() : std::string();
+        out = problems.empty() ? HttpResponse{200, "text/plain", "ok\n"} : HttpResponse{503, "text/plain", problems};
+    } else if (path == "/" && !extras.index_html.empty()) {
+        out = {200, "text/html; charset=utf-8", std::string(extras.index_html)};
     } else if (path == "/metrics") {
         out = {200, "text/plain; version=0.0.4", metrics.render_prometheus()};
     } else if (path.starts_with("/api/") || path == "/api") {
@@ -58,7 +61,13 @@ http::response<http::string_body> answer(const http::request<http::string_body>&
     return res;
 }
 
-asio::awaitable<void> serve_http(beast::tcp_stream stream, const Metrics& metrics, std::shared_ptr<ApiHandler> api) {
+// What one accept loop serves: the server's /api handler and its extras (page, health).
+struct Handlers {
+    ApiHandler api;
+    AdminExtras extras;
+};
+
+asio::awaitable<void> serve_http(beast::tcp_stream stream, const Metrics& metrics, std::shared_ptr<Handlers> handlers) {
     beast::flat_buffer buffer;  // must persist across reads: it may hold the next pipelined request
     for (;;) {
         stream.expires_after(std::chrono::seconds(30));
@@ -67,7 +76,7 @@ asio::awaitable<void> serve_http(beast::tcp_stream stream, const Metrics& metric
         auto [ec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
         (void)n;
         if (ec) break;  // closed, timed out, or malformed: drop this connection only
-        auto res = answer(parser.get(), metrics, *api);
+        auto res = answer(parser.get(), metrics, handlers->api, handlers->extras);
         bool keep_alive = res.keep_alive();
         auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
         (void)wn;
@@ -114,15 +123,15 @@ HttpResponse trace_switch(const HttpRequest& request, bool& tracing) {
 }
 
 uint16_t start_admin_http(asio::io_context& io, const std::string& bind, uint16_t port, const Metrics& metrics,
-                          ApiHandler api) {
+                          ApiHandler api, AdminExtras extras) {
     auto acceptor = std::make_shared<tcp::acceptor>(net::listen(io, bind, port, "admin http"));
     uint16_t bound = acceptor->local_endpoint().port();
-    // The handler owns the acceptor and the API handler: they live as long as the accept loop.
+    // The handler owns the acceptor and the handlers: they live as long as the accept loop.
     // (Spawned from here, not awaited inside another coroutine: GCC 12 destroys temporaries of a
     // co_await expression twice when the io_context tears a suspended coroutine down.)
-    auto shared_api = std::make_shared<ApiHandler>(std::move(api));
-    net::ConnectionHandler handler = [acceptor, shared_api, &metrics](tcp::socket socket) {
-        return serve_http(beast::tcp_stream(std::move(socket)), metrics, shared_api);
+    auto handlers = std::make_shared<Handlers>(Handlers{std::move(api), std::move(extras)});
+    net::ConnectionHandler handler = [acceptor, handlers, &metrics](tcp::socket socket) {
+        return serve_http(beast::tcp_stream(std::move(socket)), metrics, handlers);
     };
     asio::co_spawn(io, net::accept_loop(*acceptor, std::move(handler)), asio::detached);
     return bound;

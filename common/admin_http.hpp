@@ -1,5 +1,6 @@
 // The admin HTTP endpoint every broker offers on --admin-port:
-//   GET /healthz   "ok"                                  (is the broker up?)
+//   GET /          the server's live page, if it has one   (what a lecturer puts on the projector)
+//   GET /healthz   "ok", or 503 and the alarms             (should it get traffic? common/health.hpp)
 //   GET /metrics   the Metrics registry, Prometheus text  (what is it doing?)
 //   *   /api/...   JSON, answered by the broker's own ApiHandler (minirabbit shapes it like
 //                  RabbitMQ's management API, so tools that know that API work)
@@ -57,8 +58,17 @@ HttpResponse unauthorized(std::string_view reason = "Login failed");
 // boolean "trace" member is a 400, other methods a 405. Callers check credentials first.
 HttpResponse trace_switch(const HttpRequest& request, bool& tracing);
 
+// What a server adds to the shared endpoint besides its /api.
+struct AdminExtras {
+    // GET /: one self-contained HTML page (its CSS and JS inline, compiled into the binary), e.g.
+    // miniredis/admin_page.cpp. Empty: 404, as before.
+    std::string_view index_html;
+    // GET /healthz: the alarms now, one line each (mb::health_problems); "" or unset = "ok".
+    std::function<std::string()> health;
+};
+
 // Starts listening; returns the bound port (useful with port 0). Throws if it cannot bind.
 uint16_t start_admin_http(boost::asio::io_context& io, const std::string& bind, uint16_t port, const Metrics& metrics,
-                          ApiHandler api);
+                          ApiHandler api, AdminExtras extras = {});
 
 }  // namespace mb

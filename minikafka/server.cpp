@@ -36,12 +36,14 @@
 #include <fstream>
 #include <random>
 
+#include "admin_api.hpp"
 #include "admin_http.hpp"
 #include "controller_link.hpp"
 #include "handlers/handler_table.hpp"
 #include "listener.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
+#include "server_metrics.hpp"
 #include "storage/file.hpp"
 
 namespace minikafka {
@@ -57,7 +59,9 @@ constexpr mb::OptionSpec kOptions[] = {
     {"port", "9092", "TCP port to listen on (0 = any free port)", mb::OptionKind::integer, 0, 65535},
     {"bind", "127.0.0.1", "address to listen on"},
     {"dir", ".", "data directory (Kafka: log.dirs): one subdirectory per partition"},
-    {"admin-port", "", "HTTP admin port: /healthz, /metrics, /api (0 = any free port; empty = off)"},
+    {"admin-port", "", "HTTP admin port: /, /healthz, /metrics, /api (0 = any free port; empty = off)"},
+    {"disk-free-limit", "50mb", "/healthz answers 503 when the dir's disk has less free (RabbitMQ's disk_free_limit)",
+     mb::OptionKind::bytes, 0, INT64_MAX},
     {"loglevel", "info", "log level", mb::OptionKind::choice, 0, 0, "debug|info|warning|error"},
     {"trace", "false", "log one line per request through the concepts (toggle at runtime: PUT /api/trace)",
      mb::OptionKind::boolean},
@@ -148,13 +152,6 @@ LogConfig log_defaults(const mb::Options& options) {
     config.log_append_time = options.text("log.message.timestamp.type") == "LogAppendTime";
     return config;
 }
-
-struct SessionMetrics {
-    mb::Counter& connections;
-    mb::Counter& requests;
-    mb::Counter& bytes_in;
-    mb::Counter& bytes_out;
-};
 
 class Session : public std::enable_shared_from_this<Session> {
 public:
@@ -258,7 +255,7 @@ private:
             mb::log::warn("{}: malformed request header; closing", peer());
             return false;
         }
-        metrics_.requests.inc();
+        metrics_.request(static_cast<int16_t>(header.api_key));
         std::shared_ptr<Reply> reply = take_reply();
         reply->start(header);
         bool decoded = false;
@@ -401,34 +398,6 @@ private:
     asio::steady_timer reader_wakeup_;  // cancelled = "the queue shrank"
 };
 
-// The admin endpoint's /api: the trace switch, and a look at topics and groups.
-//   GET /api/trace -> {"trace":false}      PUT /api/trace {"trace":true}
-//   GET /api/topics -> [{"name":..,"partitions":[{"log_start_offset":..,"log_end_offset":..,"segments":..}]}]
-mb::HttpResponse admin_api(Broker& broker, const mb::HttpRequest& request) {
-    std::string_view path = request.target.substr(0, request.target.find('?'));
-    // No credentials: like Kafka's default PLAINTEXT listener, minikafka has no users at all (see
-    // docs/minikafka/04-left-out-and-exercises.md); the admin port binds to loopback by default.
-    if (path == "/api/trace") return mb::trace_switch(request, broker.tracing);
-    if (path == "/api/quorum" && request.method == "GET") return quorum_api(broker);  // controller_link.cpp
-    if (path == "/api/topics" && request.method == "GET") {
-        std::string json = "[";
-        for (const auto& [name, topic] : broker.logs.topics()) {
-            if (json.size() > 1) json += ",";
-            json += fmt::format(R"({{"name":"{}","partitions":[)", name);
-            for (size_t p = 0; p < topic.partitions.size(); ++p) {
-                const PartitionLog& log = *topic.partitions[p];
-                json += fmt::format(
-                    R"({}{{"partition":{},"log_start_offset":{},"log_end_offset":{},"segments":{},"bytes":{}}})",
-                    p ? "," : "", p, log.log_start_offset(), log.log_end_offset(), log.segments().size(),
-                    log.size_bytes());
-            }
-            json += "]}";
-        }
-        return {200, "application/json", json + "]"};
-    }
-    return {404, "application/json", R"({"error":"not found"})"};
-}
-
 // Flush by time, retention, group session timeouts: Broker::tick, every kTickMs.
 awaitable<void> housekeeping(Broker& broker) {
     asio::steady_timer timer(co_await asio::this_coro::executor);
@@ -494,13 +463,8 @@ int run_server(const mb::Options& options) {
         broker.load();
 
         mb::Metrics metrics;
-        SessionMetrics session_metrics{
-            metrics.counter("minikafka_connections_total", "Connections accepted."),
-            metrics.counter("minikafka_requests_total", "Requests handled."),
-            metrics.counter("minikafka_bytes_in_total", "Bytes received from clients."),
-            metrics.counter("minikafka_bytes_out_total", "Bytes sent to clients."),
-        };
-        metrics.gauge("minikafka_topics", "Topics.", [&] { return static_cast<double>(broker.logs.topics().size()); });
+        SessionMetrics session_metrics = make_session_metrics(metrics);
+        register_metrics(metrics, broker, session_metrics);  // server_metrics.cpp
 
         auto acceptor = mb::net::listen(io, options.text("bind"), static_cast<uint16_t>(options.integer("port")));
         broker.config.port = acceptor.local_endpoint().port();
@@ -511,9 +475,11 @@ int run_server(const mb::Options& options) {
         }
         broker.tracing = options.boolean("trace");
         broker.trace_sink = [](std::string_view line) { mb::log::info("trace: {}", line); };
+        AdminContext admin{broker, session_metrics, dir, static_cast<uint64_t>(options.integer("disk-free-limit"))};
         if (!options.text("admin-port").empty())
             mb::start_admin_http(io, options.text("bind"), static_cast<uint16_t>(options.integer("admin-port")),
-                                 metrics, [&broker](const mb::HttpRequest& r) { return admin_api(broker, r); });
+                                 metrics, [&admin](const mb::HttpRequest& r) { return admin_api(admin, r); },
+                                 {kAdminPage, [&admin] { return health_problems(admin); }});  // admin_api.cpp
 
         ClusterNodePtr cluster = start_cluster_node(io, options, broker);  // null in single-node mode
 

@@ -16,6 +16,7 @@
 #include "model/broker.hpp"
 #include "options.hpp"
 #include "server.hpp"
+#include "server_metrics.hpp"
 #include "session/memory_monitor.hpp"
 #include "storage/definitions.hpp"
 #include "storage/journal.hpp"
@@ -37,6 +38,8 @@ constexpr mb::OptionSpec kOptions[] = {
     {"vm-memory-calculation-strategy", "allocated",
      "how memory use is measured: the allocator's in-use bytes, or the resident set size", mb::OptionKind::choice, 0, 0,
      "allocated|rss"},
+    {"disk-free-limit", "50mb", "/healthz answers 503 when the dir's disk has less free (RabbitMQ's disk_free_limit)",
+     mb::OptionKind::bytes, 0, INT64_MAX},
     {"trace", "no", "log one line per publish showing its route", mb::OptionKind::boolean},
     {"repair", "no",
      "check the data directory, cut corrupt files at their first bad byte (keeping <file>.corrupt), report, exit",
@@ -122,6 +125,7 @@ int main(int argc, char** argv) {
                       [] { return static_cast<double>(minirabbit::Message::live_bytes()); });
         metrics.gauge("minirabbit_memory_used_bytes", "Memory used, as the memory alarm measures it.",
                       [&] { return static_cast<double>(broker.memory_used()); });
+        minirabbit::register_queue_metrics(metrics, broker);  // server_metrics.cpp: per queue, process_*
         boost::asio::io_context io(1);
         mb::net::raise_open_files_limit();
         auto acceptor = mb::net::listen(io, options.text("bind"), static_cast<uint16_t>(options.integer("port")));
@@ -130,7 +134,10 @@ int main(int argc, char** argv) {
         if (!options.text("admin-port").empty())
             mb::start_admin_http(
                 io, options.text("bind"), static_cast<uint16_t>(options.integer("admin-port")), metrics,
-                [&](const mb::HttpRequest& request) { return minirabbit::handle_admin_request(admin, request); });
+                [&](const mb::HttpRequest& request) { return minirabbit::handle_admin_request(admin, request); },
+                {.index_html = {}, .health = [&, limit = static_cast<uint64_t>(options.integer("disk-free-limit"))] {
+                     return minirabbit::health_problems(broker, dir, limit);
+                 }});
         // The journal's sync thread reports "on disk up to here" by posting to the broker thread.
         journal.start([&](uint64_t position) { boost::asio::post(io, [&, position] { server.on_synced(position); }); });
         server.start(io, acceptor);

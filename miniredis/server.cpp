@@ -35,6 +35,7 @@
 #include <memory>
 #include <vector>
 
+#include "admin_api.hpp"
 #include "admin_http.hpp"
 #include "core/server_state.hpp"
 #include "listener.hpp"
@@ -315,28 +316,6 @@ private:
     std::vector<Client*> writing_;
     bool stopping_ = false;
 };
-// The admin endpoint's /api. Only the trace switch so far: it changes what the server logs, so
-// with `requirepass` set it takes the same password (HTTP Basic, user "default", as Redis' AUTH)
-// - otherwise anyone who can reach the admin port could switch on a log of everyone's commands.
-mb::HttpResponse admin_api(ServerState& state, const mb::HttpRequest& request) {
-    std::string_view path = request.target.substr(0, request.target.find('?'));
-    if (path == "/api/trace") {
-        if (request.method != "GET" && !state.config.requirepass.empty()) {
-            auto given = mb::basic_credentials(request.authorization);
-            if (!given || given->user != "default" || !mb::same_secret(given->password, state.config.requirepass))
-                return mb::unauthorized();
-        }
-        bool tracing = state.config.trace;
-        mb::HttpResponse response = mb::trace_switch(request, tracing);
-        if (tracing != state.config.trace) {
-            state.config.options.set("trace", tracing ? "yes" : "no");
-            state.config.trace = tracing;
-        }
-        return response;
-    }
-    return {404, "application/json", R"({"error":"not found"})"};
-}
-
 }  // namespace
 
 int run_server(Config config) {
@@ -356,7 +335,8 @@ int run_server(Config config) {
         const std::string& admin_port = state.config.options.text("admin-port");
         if (!admin_port.empty())
             mb::start_admin_http(io, state.config.bind, static_cast<uint16_t>(std::stoi(admin_port)), metrics,
-                                 [&state](const mb::HttpRequest& r) { return admin_api(state, r); });
+                                 [&state](const mb::HttpRequest& r) { return admin_api(state, r); },
+                                 {kAdminPage, [&state] { return health_problems(state); }});  // admin_api.cpp
         // SIGTERM/SIGINT: like SHUTDOWN - snapshot if save rules exist, flush the AOF, stop.
         mb::net::on_stop_signal(io, [&] { state.finish_on_signal(); });
         server.run();

@@ -1,0 +1,20 @@
+// The admin port's miniredis side: /api (JSON for the live page and for curl), /healthz's alarms,
+// and the page itself (admin_page.cpp). See admin_api.cpp.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "admin_http.hpp"
+
+namespace miniredis {
+
+class ServerState;
+
+mb::HttpResponse admin_api(ServerState& state, const mb::HttpRequest& request);
+// "" when healthy, else one line per alarm (maxmemory exceeded, data directory's disk nearly full).
+std::string health_problems(ServerState& state);
+// GET /: the live lecture page, HTML + CSS + JS in one string (admin_page.cpp).
+extern const std::string_view kAdminPage;
+
+}  // namespace miniredis
