@@ -131,8 +131,14 @@ int main(int argc, char** argv) {
             mb::start_admin_http(
                 io, options.text("bind"), static_cast<uint16_t>(options.integer("admin-port")), metrics,
                 [&](const mb::HttpRequest& request) { return minirabbit::handle_admin_request(admin, request); });
-        // The journal's sync thread reports "on disk up to here" by posting to the broker thread.
-        journal.start([&](uint64_t position) { boost::asio::post(io, [&, position] { server.on_synced(position); }); });
+        // The journal's sync thread reports "on disk up to here" by posting to the broker thread
+        // (which also traces it: the trace switch belongs to that thread).
+        journal.start([&](const minirabbit::Journal::Synced& synced) {
+            boost::asio::post(io, [&, synced] {
+                if (broker.trace) broker.trace_line("{}", synced.describe());
+                server.on_synced(synced.position);
+            });
+        });
         server.start(io, acceptor);
         boost::asio::steady_timer grace(io);
         mb::net::on_stop_signal(io, [&] {
