@@ -572,8 +572,8 @@ def write_report(out_dir, results, quick, rounds, note):
          "**The Kafka column is minikafka, not Kafka.** Kafka itself is not packaged for Debian, so no Apache "
          "Kafka broker was measured here. Its column shows minikafka; beside it, for scale, Kafka's published "
          "figure (LinkedIn's 2014 benchmark: 0.82 M records/s of 100 B from one producer, on its own hardware) "
-         "and, in [docs/minikafka/benchmarks.md](minikafka/benchmarks.md), minikafka against librdkafka's mock "
-         "cluster measured in the same rounds. The RabbitMQ and Redis columns do have the real broker.\n",
+         "and, in [docs/minikafka/benchmarks.md](minikafka/benchmarks.md), minikafka side by side with librdkafka's mock "
+         "cluster (benchmarks/minikafka/compare.py). The RabbitMQ and Redis columns do have the real broker.\n",
          "## The course table, with measured figures\n",
          "| Feature | Kafka → minikafka (vs librdkafka's mock / published figures) | RabbitMQ | Redis |",
          "| --- | --- | --- | --- |"]
