@@ -40,7 +40,8 @@ constexpr mb::OptionSpec kOptions[] = {
      "allocated|rss"},
     {"disk-free-limit", "50mb", "/healthz answers 503 when the dir's disk has less free (RabbitMQ's disk_free_limit)",
      mb::OptionKind::bytes, 0, INT64_MAX},
-    {"trace", "no", "log one line per publish showing its route", mb::OptionKind::boolean},
+    {"trace", "no", "log one line per step of a message's life: publish, fsync, confirm, delivery, ack",
+     mb::OptionKind::boolean},
     {"repair", "no",
      "check the data directory, cut corrupt files at their first bad byte (keeping <file>.corrupt), report, exit",
      mb::OptionKind::boolean},
@@ -138,8 +139,14 @@ int main(int argc, char** argv) {
                 {.index_html = {}, .health = [&, limit = static_cast<uint64_t>(options.integer("disk-free-limit"))] {
                      return minirabbit::health_problems(broker, dir, limit);
                  }});
-        // The journal's sync thread reports "on disk up to here" by posting to the broker thread.
-        journal.start([&](uint64_t position) { boost::asio::post(io, [&, position] { server.on_synced(position); }); });
+        // The journal's sync thread reports "on disk up to here" by posting to the broker thread
+        // (which also traces it: the trace switch belongs to that thread).
+        journal.start([&](const minirabbit::Journal::Synced& synced) {
+            boost::asio::post(io, [&, synced] {
+                if (broker.trace) broker.trace_line("{}", synced.describe());
+                server.on_synced(synced.position);
+            });
+        });
         server.start(io, acceptor);
         boost::asio::steady_timer grace(io);
         mb::net::on_stop_signal(io, [&] {

@@ -15,6 +15,7 @@ Broker::Broker(BrokerConfig config_, LogConfig log_defaults, GroupConfig group_c
       groups(group_config),
       offset_store(data_dir + "/consumer-offsets.log"),
       services(std::move(services_)) {
+    groups.trace = [this](std::string_view line) { trace("{}", line); };
     last_retention_check_ms_ = services.now_ms();
     next_producer_id_ = services.now_ms() * 1000;
 }

@@ -8,6 +8,34 @@
 
 namespace minikafka {
 
+namespace {
+
+// --trace: a member's assignment is opaque bytes to the broker (the leader's client computed it),
+// but with the "consumer" protocol type they follow ConsumerProtocolAssignment:
+//   version INT16 | [topic STRING | [partition INT32]] | user_data BYTES
+// Read only to narrate "member X got orders[0,1]"; anything else is shown as its size.
+std::string describe_assignment(std::string_view protocol_type, std::string_view bytes) {
+    if (bytes.empty()) return "nothing";
+    if (protocol_type == "consumer") {
+        KafkaReader in(bytes);
+        in.i16();
+        std::string text;
+        int32_t topics = in.i32();
+        for (int32_t t = 0; in.ok() && t < topics && t < 100; ++t) {
+            std::string_view topic = in.string();
+            int32_t count = in.i32();
+            std::string partitions;
+            for (int32_t i = 0; in.ok() && i < count && i < 1000; ++i)
+                partitions += fmt::format("{}{}", partitions.empty() ? "" : ",", in.i32());
+            if (in.ok()) text += fmt::format("{}{}[{}]", text.empty() ? "" : " ", topic, partitions);
+        }
+        if (in.ok()) return text.empty() ? "nothing" : text;
+    }
+    return fmt::format("{} bytes ({})", bytes.size(), protocol_type);
+}
+
+}  // namespace
+
 bool handle_find_coordinator(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     FindCoordinatorRequest request = decode_find_coordinator_request(body, header.api_version);
     if (!body.ok()) return false;
@@ -28,12 +56,27 @@ bool handle_join_group(Broker& broker, const RequestHeader& header, KafkaReader&
     request.params.client_id = std::string(header.client_id.value_or(""));
     request.params.client_host = std::string(header.client_host);
     auto deferred = reply.defer();
-    broker.groups.join(request.group_id, std::move(request.params), broker.now_ms(),
-                       [deferred, version = header.api_version](const JoinGroupResult& result) {
-                           KafkaWriter out = deferred->writer();
-                           encode_join_group_response(out, version, result);
-                           deferred->finish();
-                       });
+    broker.groups.join(
+        request.group_id, std::move(request.params), broker.now_ms(),
+        [deferred, version = header.api_version, &broker,
+         group = std::string(request.group_id)](const JoinGroupResult& result) {
+            if (broker.tracing) {
+                const bool leads = !result.member_id.empty() && result.member_id == result.leader;
+                broker.trace("group join group={} member={} -> {}", group, result.member_id,
+                             result.error == ErrorCode::MemberIdRequired
+                                 ? std::string("error_code=79 MEMBER_ID_REQUIRED: join again with this id")
+                             : result.error != ErrorCode::None
+                                 ? fmt::format("error_code={}", static_cast<int>(result.error))
+                             : leads ? fmt::format("generation={} protocol={} leader: it assigns "
+                                                   "partitions to all {} members",
+                                                   result.generation_id, result.protocol_name, result.members.size())
+                                     : fmt::format("generation={} protocol={} follower of {}", result.generation_id,
+                                                   result.protocol_name, result.leader));
+            }
+            KafkaWriter out = deferred->writer();
+            encode_join_group_response(out, version, result);
+            deferred->finish();
+        });
     return true;
 }
 
@@ -41,12 +84,21 @@ bool handle_sync_group(Broker& broker, const RequestHeader& header, KafkaReader&
     SyncGroupRequest request = decode_sync_group_request(body, header.api_version);
     if (!body.ok()) return false;
     auto deferred = reply.defer();
-    broker.groups.sync(request.group_id, request.generation_id, request.member_id, std::move(request.assignments),
-                       broker.now_ms(), [deferred, version = header.api_version](const SyncGroupResult& result) {
-                           KafkaWriter out = deferred->writer();
-                           encode_sync_group_response(out, version, result);
-                           deferred->finish();
-                       });
+    broker.groups.sync(
+        request.group_id, request.generation_id, request.member_id, std::move(request.assignments), broker.now_ms(),
+        [deferred, version = header.api_version, &broker, group = std::string(request.group_id),
+         member = request.member_id, generation = request.generation_id](const SyncGroupResult& result) {
+            if (broker.tracing) {
+                const ConsumerGroup* g = broker.groups.group(group);
+                broker.trace("group sync group={} member={} generation={} -> {}", group, member, generation,
+                             result.error != ErrorCode::None
+                                 ? fmt::format("error_code={}", static_cast<int>(result.error))
+                                 : "assigned " + describe_assignment(g ? g->protocol_type() : "", result.assignment));
+            }
+            KafkaWriter out = deferred->writer();
+            encode_sync_group_response(out, version, result);
+            deferred->finish();
+        });
     return true;
 }
 

@@ -24,7 +24,13 @@ bool handle_offset_commit(Broker& broker, const RequestHeader& header, KafkaRead
         result.topic = commit.topic;
         result.partition = commit.partition;
         result.error = group_error;
-        if (group_error != ErrorCode::None) continue;
+        if (group_error != ErrorCode::None) {
+            broker.trace(
+                "offset commit group={} topic={} partition={} offset={} generation={} -> refused error_code={}",
+                request.group_id, commit.topic, commit.partition, commit.offset, request.generation_id,
+                static_cast<int>(group_error));
+            continue;
+        }
         if (!broker.logs.partition(commit.topic, commit.partition)) {
             result.error = ErrorCode::UnknownTopicOrPartition;
         } else if (commit.metadata && commit.metadata->size() > kMaxMetadataBytes) {
@@ -34,6 +40,10 @@ bool handle_offset_commit(Broker& broker, const RequestHeader& header, KafkaRead
                                 std::string(commit.topic),
                                 commit.partition,
                                 {commit.offset, commit.leader_epoch, std::string(commit.metadata.value_or("")), now}};
+            broker.trace(
+                "offset commit group={} topic={} partition={} offset={} -> offset store, answered after "
+                "its fsync",
+                record.group, record.topic, record.partition, commit.offset);
             broker.offset_store.append(record);
             broker.groups.set_offset(record.group, record.topic, record.partition, std::move(record.value));
             stored = true;

@@ -158,6 +158,10 @@ void ConsumerGroup::prepare_rebalance(int64_t now_ms, std::string_view reason) {
     rebalance_deadline_ms_ = now_ms + wait;
     initial_join_ = was_empty;
     mb::log::info("group {}: preparing rebalance of generation {} ({})", id_, generation_id_, reason);
+    if (trace)
+        trace(
+            fmt::format("group rebalance group={} generation={} reason=\"{}\" -> every member must rejoin within {} ms",
+                        id_, generation_id_, reason, wait));
 }
 
 void ConsumerGroup::maybe_complete_join(int64_t now_ms) {

@@ -83,6 +83,9 @@ public:
     // Session expiry and the end of a rebalance's waiting time.
     void tick(int64_t now_ms);
 
+    // --trace: rebalances as one line each (set by the coordinator; see docs/architecture.md).
+    std::function<void(std::string_view line)> trace;
+
     const std::string& id() const { return id_; }
     GroupState state() const { return state_; }
     int32_t generation_id() const { return generation_id_; }

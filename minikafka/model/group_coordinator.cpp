@@ -14,6 +14,7 @@ ConsumerGroup& GroupCoordinator::group_for(std::string_view group_id) {
                  .emplace(std::string(group_id),
                           std::make_unique<ConsumerGroup>(std::string(group_id), config_.initial_rebalance_delay_ms))
                  .first;
+    it->second->trace = trace;
     return *it->second;
 }
 

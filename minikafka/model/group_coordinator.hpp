@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -43,6 +44,7 @@ struct CommittedOffset {
 class GroupCoordinator {
 public:
     explicit GroupCoordinator(GroupConfig config) : config_(config) {}
+    std::function<void(std::string_view line)> trace;  // --trace, handed to every group it creates
 
     // JoinGroup: validates what is group-independent (id, session timeout), finds or creates the
     // group, and makes member ids ("<client.id>-<n>-<random>") for new members.

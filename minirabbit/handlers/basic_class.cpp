@@ -112,6 +112,9 @@ void Channel::handle_basic_get(MethodReader& in) {
         .long_(static_cast<uint32_t>(queue.ready_count()))
         .end();
     write_delivery_content(body);
+    connection_.broker().trace_line("basic.get-ok channel={} queue={} delivery_tag={} redelivered={} -> {}", number_,
+                                    queue.name(), tag, message->redelivered,
+                                    m.no_ack ? "settled as sent (no_ack)" : "unacked until the consumer settles it");
     if (m.no_ack) {
         queue.ack(*message);
     } else {
@@ -120,9 +123,23 @@ void Channel::handle_basic_get(MethodReader& in) {
     }
 }
 
+// --trace: what the consumer said. What it did to each message follows from the queue (requeue,
+// dead-letter) - an ack just removes the message (and its journal record).
+void Channel::trace_settle(std::string_view method, const BasicAck& m) const {
+    if (!connection_.broker().trace) return;
+    const bool ack = method == "basic.ack";
+    connection_.broker().trace_line("{} channel={} delivery_tag={} multiple={}{} -> {}", method, number_,
+                                    m.delivery_tag, m.multiple, ack ? "" : fmt::format(" requeue={}", m.requeue),
+                                    tx_mode_    ? "held until tx.commit"
+                                    : ack       ? "acked: the queue forgets it"
+                                    : m.requeue ? "back to its queue"
+                                                : "dropped or dead-lettered by its queue");
+}
+
 void Channel::handle_basic_ack(MethodReader& in) {
     BasicAck m;
     if (!decode_basic_ack(in, m)) throw hard_error(syntax_error, "malformed basic.ack");
+    trace_settle("basic.ack", m);
     if (tx_mode_) {
         hold_for_commit(TxSettle{m.delivery_tag, m.multiple, true, false});
         return;
@@ -133,6 +150,7 @@ void Channel::handle_basic_ack(MethodReader& in) {
 void Channel::handle_basic_nack(MethodReader& in) {
     BasicAck m;
     if (!decode_basic_nack(in, m)) throw hard_error(syntax_error, "malformed basic.nack");
+    trace_settle("basic.nack", m);
     if (tx_mode_) {
         hold_for_commit(TxSettle{m.delivery_tag, m.multiple, false, m.requeue});
         return;
@@ -143,6 +161,7 @@ void Channel::handle_basic_nack(MethodReader& in) {
 void Channel::handle_basic_reject(MethodReader& in) {
     BasicAck m;
     if (!decode_basic_reject(in, m)) throw hard_error(syntax_error, "malformed basic.reject");
+    trace_settle("basic.reject", m);
     if (tx_mode_) {
         hold_for_commit(TxSettle{m.delivery_tag, false, false, m.requeue});
         return;

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "log.hpp"
 #include "message_store.hpp"
 #include "users.hpp"
 #include "vhost.hpp"
@@ -70,7 +71,15 @@ public:
     }
     bool memory_alarm() const { return memory_used() > memory_high_watermark; }
 
-    bool trace = false;  // --trace: one log line per publish showing its route
+    // --trace: one log line per step of a message's life (publish, journal write and fsync,
+    // confirm, delivery, ack/nack/reject, requeue, dead-lettering, expiry), in the format all three
+    // servers share: "trace: <event> key=value ... -> what happened" (docs/architecture.md).
+    // Zero cost when off: callers test this bool before building anything.
+    bool trace = false;
+    template <typename... Args>
+    void trace_line(fmt::format_string<Args...> format, Args&&... args) const {
+        if (trace) mb::log::info("trace: {}", fmt::format(format, std::forward<Args>(args)...));
+    }
 
     void tick();  // periodic work in every vhost (TTL, x-expires)
 

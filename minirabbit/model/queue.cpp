@@ -227,6 +227,8 @@ void Queue::requeue(QueuedMessage message) {
     if (unacked_count_ > 0) --unacked_count_;
     if (deleted_) return;
     message.redelivered = true;
+    vhost_.broker().trace_line("requeue queue={} seq={} -> back at its original position, redelivered=true", name_,
+                               message.seq);
     insert_in_order(std::move(message));
 }
 
@@ -238,6 +240,12 @@ void Queue::reject(QueuedMessage message) {
 
 void Queue::drop(QueuedMessage message, DeathReason reason) {
     ++stats_.dropped;
+    // --trace: reason expired (TTL passed), rejected (nack/reject without requeue), maxlen (x-max-length).
+    // With a dead-letter exchange, Vhost::dead_letter says where the message went instead.
+    if (!settings_.dead_letter_exchange)
+        vhost_.broker().trace_line(
+            "drop queue={} seq={} reason={} -> discarded (the queue has no dead-letter exchange)", name_, message.seq,
+            death_reason_name(reason));
     if (settings_.dead_letter_exchange) vhost_.dead_letter(*this, message, reason);
     if (journaled(message))
         if (MessageStore* store = vhost_.broker().store()) store->removed(*this, message);

@@ -232,7 +232,11 @@ void Vhost::dead_letter(Queue& from, const QueuedMessage& queued, DeathReason re
     const auto& settings = from.settings();
     if (!settings.dead_letter_exchange) return;
     Exchange* dlx = find_exchange(*settings.dead_letter_exchange);
-    if (dlx == nullptr) return;  // RabbitMQ drops it too (and logs); the queue may outlive its DLX
+    if (dlx == nullptr) {  // RabbitMQ drops it too (and logs); the queue may outlive its DLX
+        broker_.trace_line("dead-letter queue={} seq={} reason={} -> exchange {} does not exist: dropped", from.name(),
+                           queued.seq, death_reason_name(reason), *settings.dead_letter_exchange);
+        return;
+    }
     if (delivering_letters_ && ++cascade_letters_ > kMaxDeadLetterCascade) {
         if (cascade_letters_ == kMaxDeadLetterCascade + 1)
             mb::log::warn("vhost {}: one dead-letter cascade made {} letters; dropping the rest of it", name_,
@@ -255,6 +259,12 @@ void Vhost::dead_letter(Queue& from, const QueuedMessage& queued, DeathReason re
     RoutingInput input{routing_key, letter->properties()};
     std::vector<Queue*> targets;
     route(*dlx, input, targets);
+    if (broker_.trace) {
+        std::string to;
+        for (Queue* target : targets) to += fmt::format(" -> queue {}", target->name());
+        broker_.trace_line("dead-letter queue={} seq={} reason={} -> exchange {} key={}{}", from.name(), queued.seq,
+                           death_reason_name(reason), dlx->name(), routing_key, to.empty() ? " -> unroutable" : to);
+    }
     for (Queue* target : targets)
         if (!is_cycle(headers, *target)) pending_letters_.emplace_back(target->shared_from_this(), letter);
     deliver_dead_letters();

@@ -163,7 +163,7 @@ void Channel::publish(const MessageRef& message, bool mandatory, std::string_vie
                                 step.exchange != exchange ? fmt::format("exchange {} ", step.exchange->name()) : "",
                                 step.binding ? fmt::format("binding {}", step.binding->routing_key) : "by name",
                                 step.queue->name(), step.queue->ready_count() + 1);
-        mb::log::info("{}", line);
+        mb::log::info("trace: {}", line);
     }
     bool rejected = false;
     bool needs_sync = false;
@@ -221,6 +221,10 @@ void Channel::deliver(Consumer& consumer, Queue& queue, QueuedMessage message) {
         .shortstr(m.routing_key())
         .end();
     write_delivery_content(m);
+    connection_.broker().trace_line(
+        "basic.deliver channel={} consumer={} queue={} delivery_tag={} redelivered={} -> {}", number_, consumer.tag,
+        queue.name(), tag, message.redelivered,
+        consumer.no_ack ? "settled as sent (no_ack)" : "unacked until the consumer settles it");
     // An ack-mode delivery stays ours until settled; tags only grow, so push_back keeps unacked_
     // sorted and settle() can binary-search it.
     if (!consumer.no_ack) {
@@ -371,6 +375,9 @@ void Channel::flush_confirms() {
     auto flush_acks = [&] {
         if (acks == 0) return;
         MethodWriter(out(), number_, basic_ack).longlong(ack_upto).bits({acks > 1}).end();
+        connection_.broker().trace_line(
+            "confirm basic.ack channel={} delivery_tag={} multiple={} -> publisher: {} publish{} safe", number_,
+            ack_upto, acks > 1, acks, acks == 1 ? "" : "es");
         acks = 0;
     };
     while (!pending_confirms_.empty()) {
@@ -379,6 +386,9 @@ void Channel::flush_confirms() {
         if (next.nack) {
             flush_acks();
             MethodWriter(out(), number_, basic_nack).longlong(next.seq).bits({false, false}).end();
+            connection_.broker().trace_line(
+                "confirm basic.nack channel={} delivery_tag={} multiple=false -> publisher: refused (x-overflow)",
+                number_, next.seq);
         } else {
             ack_upto = next.seq;
             ++acks;

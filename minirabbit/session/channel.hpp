@@ -71,6 +71,7 @@ public:
     void handle_basic_cancel(amqp::MethodReader& in);
     void handle_basic_publish(amqp::MethodReader& in);
     void handle_basic_get(amqp::MethodReader& in);
+    void trace_settle(std::string_view method, const amqp::BasicAck& m) const;  // --trace only
     void handle_basic_ack(amqp::MethodReader& in);
     void handle_basic_reject(amqp::MethodReader& in);
     void handle_basic_nack(amqp::MethodReader& in);

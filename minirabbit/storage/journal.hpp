@@ -85,9 +85,17 @@ public:
     };
     RecoveryStats recover(Broker& broker);
 
-    // Starts the sync thread. `on_synced(position)` runs on that thread after each fsync; the
-    // server posts it to the broker thread.
-    void start(std::function<void(uint64_t)> on_synced);
+    // What one write + fsync of the sync thread covered: the group commit, made visible (--trace).
+    struct Synced {
+        uint64_t position = 0;                // on disk up to here: confirms waiting for it can go
+        uint64_t publishes = 0, removes = 0;  // records in this batch (a remove = an ack, drop or expiry)
+        uint64_t bytes = 0;
+        bool rewrite = false;          // a compaction: the batch was a whole new file
+        std::string describe() const;  // the trace line: "journal write publishes=... -> fdatasync -> ..."
+    };
+    // Starts the sync thread. `on_synced` runs on that thread after each fsync; the server posts it
+    // to the broker thread.
+    void start(std::function<void(const Synced&)> on_synced);
     // Hands what was appended since the last call to the sync thread (once per read batch).
     void flush();
     // Rewrites the file if it is mostly garbage (checked on the server's tick).
@@ -115,10 +123,11 @@ private:
     std::string directory_;
     uint64_t compact_min_bytes_;
     int fd_ = -1;
-    mb::ByteBuffer local_;     // broker thread: records not yet handed over
-    uint64_t appended_ = 0;    // logical position: bytes ever appended (broker thread)
-    uint64_t file_bytes_ = 0;  // size of journal.log as it will be once written
-    uint64_t live_bytes_ = 0;  // bytes of publish records not removed yet
+    mb::ByteBuffer local_;                              // broker thread: records not yet handed over
+    uint64_t local_publishes_ = 0, local_removes_ = 0;  // ... and how many of each kind (for --trace)
+    uint64_t appended_ = 0;                             // logical position: bytes ever appended (broker thread)
+    uint64_t file_bytes_ = 0;                           // size of journal.log as it will be once written
+    uint64_t live_bytes_ = 0;                           // bytes of publish records not removed yet
     // The live messages, by queue id and seq: what a compaction writes (the queues hold the same
     // MessageRefs, so this costs an index entry per message, not a copy of it).
     std::unordered_map<uint64_t, std::map<uint64_t, MessageRef>> live_;
@@ -128,10 +137,11 @@ private:
     std::condition_variable wake_;
     mb::ByteBuffer pending_;
     uint64_t pending_position_ = 0;  // appended_ as of the last flush()
-    bool rewrite_pending_ = false;   // pending_ holds a whole new file, not an append
+    uint64_t pending_publishes_ = 0, pending_removes_ = 0;
+    bool rewrite_pending_ = false;  // pending_ holds a whole new file, not an append
     bool stopping_ = false;
     std::atomic<uint64_t> synced_{0};
-    std::function<void(uint64_t)> on_synced_;
+    std::function<void(const Synced&)> on_synced_;
     std::thread thread_;
 };
 

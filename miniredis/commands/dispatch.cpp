@@ -171,7 +171,10 @@ void ServerState::execute(Client& client, std::span<const std::string_view> argv
     // is atomic for them too, so MULTI; RPUSH q 1; RPUSH q 2; LRANGE q 0 -1; EXEC sees [1, 2], and
     // the waiter is served once EXEC is done (Redis: handleClientsBlockedOnKeys after the command).
     if (!ready_keys.empty() && !in_exec) serve_ready_keys();
-    if (config.trace) trace(trace_line(*this, client, argv, spec->first_key, db_before, probe));
+    if (config.trace) {
+        trace(trace_line(*this, client, argv, spec->first_key, db_before, probe));
+        if (aof.pending_bytes() > probe.aof_pending) trace_turn.note(client.id);  // for before_sleep's line
+    }
 }
 
 }  // namespace miniredis

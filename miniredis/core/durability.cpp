@@ -50,7 +50,14 @@ void ServerState::before_sleep() {
     if (!aof.has_pending()) return;
     // The latency monitor (latency.hpp) names the disk's share of a slow turn as Redis does.
     auto started = std::chrono::steady_clock::now();
+    const size_t bytes = aof.pending_bytes();
     bool written = aof.flush();
+    if (config.trace && written)
+        trace(trace_turn.group_commit_line(bytes, config.appendfsync == FsyncPolicy::always
+                                                      ? "fdatasync (appendfsync always)"
+                                                  : config.appendfsync == FsyncPolicy::everysec
+                                                      ? "no fsync now (everysec: a helper thread fsyncs once a second)"
+                                                      : "no fsync (appendfsync no: the OS decides)"));
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     if (LatencyMonitor::reaches(ms.count(), config.latency_monitor_threshold))
         latency.add(config.appendfsync == FsyncPolicy::always ? "aof-fsync-always" : "aof-write", ms.count(),

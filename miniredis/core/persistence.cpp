@@ -140,6 +140,11 @@ bool ServerState::start_aof_rewrite() {
     }
     rewrite_scheduled = false;
     mb::log::info("background append only file rewriting started by pid {}", job.pid());
+    if (config.trace)
+        trace(
+            fmt::format("aof rewrite pid={} -> child writes a snapshot to {} -> new writes also go to the rewrite "
+                        "buffer",
+                        job.pid(), temp));
     return true;
 }
 
@@ -170,6 +175,9 @@ void ServerState::check_background_job() {
         last_rewrite_ok = error.empty();
         if (error.empty()) {
             mb::log::info("background AOF rewrite finished successfully ({} bytes)", aof.file_size());
+            if (config.trace)
+                trace(fmt::format("aof rewrite done bytes={} -> rewrite buffer appended, fsync, rename over the AOF",
+                                  aof.file_size()));
         } else {
             ::unlink(rewrite_temp_path.c_str());
             mb::log::warn("background AOF rewrite failed: {}", error);

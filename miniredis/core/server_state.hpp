@@ -26,6 +26,7 @@
 #include "core/latency.hpp"
 #include "core/rates.hpp"
 #include "core/slowlog.hpp"
+#include "core/trace.hpp"
 #include "model/clock.hpp"
 #include "model/database.hpp"
 #include "model/hashing.hpp"
@@ -188,6 +189,7 @@ public:
     bool shutting_down = false;
     // Where --trace lines go (the log; tests capture them). Called only when config.trace.
     std::function<void(std::string_view line)> trace = [](std::string_view) {};
+    TraceTurn trace_turn;  // what the end-of-turn AOF write covers, for the trace (core/trace.hpp)
 
     // EXEC wraps the writes of a transaction in MULTI ... EXEC in the AOF.
     bool in_exec = false;

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/server_state.hpp"
 
 namespace miniredis {
@@ -55,6 +57,20 @@ std::string render_args(std::span<const std::string_view> argv) {
 }  // namespace
 
 std::string trace_args(std::span<const std::string_view> argv) { return render_args(argv); }
+
+void TraceTurn::note(uint64_t client_id) {
+    ++commands;
+    if (std::find(clients.begin(), clients.end(), client_id) == clients.end()) clients.push_back(client_id);
+}
+
+std::string TraceTurn::group_commit_line(size_t bytes, std::string_view fsync_step) {
+    // commands=0 happens when tracing was switched on in the middle of a turn.
+    std::string line = fmt::format("aof write commands={} clients={} bytes={} -> write() -> {} -> replies released",
+                                   commands, clients.size(), bytes, fsync_step);
+    commands = 0;
+    clients.clear();
+    return line;
+}
 
 TraceProbe trace_begin(const ServerState& server, const Client& client) {
     return {server.dirty,

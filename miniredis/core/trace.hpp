@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace miniredis {
 
@@ -28,6 +29,17 @@ struct TraceProbe {  // counters before the command ran; the line reports the di
 // Whether argv[i] is a secret Redis hides from MONITOR and SLOWLOG (and we from --trace): every
 // argument of AUTH, the user and password after HELLO's AUTH, CONFIG SET requirepass/masterauth.
 bool is_secret_argument(std::span<const std::string_view> argv, size_t i);
+
+// The end-of-turn group commit, made visible: the dispatcher notes each command that added to the
+// AOF buffer (and its client); before_sleep reports them with the one write (and fsync) they share:
+//   aof write commands=3 clients=2 bytes=142 -> write() -> fdatasync (appendfsync always) -> replies released
+struct TraceTurn {
+    uint64_t commands = 0;
+    std::vector<uint64_t> clients;  // client ids, each once (a turn serves a handful of clients)
+    void note(uint64_t client_id);
+    // The line for the write that just ended the turn; resets for the next turn.
+    std::string group_commit_line(size_t bytes, std::string_view fsync_step);
+};
 
 std::string trace_args(std::span<const std::string_view> argv);  // "SET k v", escaped and cut
 TraceProbe trace_begin(const ServerState& server, const Client& client);

@@ -355,3 +355,33 @@ TEST(Aof, WrittenFileReplaysToTheSameDataset) {
 }
 
 }  // namespace
+
+namespace {
+
+// --trace's group commit line (issue 22): the writes of every client served in one event-loop turn
+// share one AOF write, and the line says how many commands from how many clients it covered.
+TEST(Aof, TraceCountsTheCommandsAndClientsOneWriteCovers) {
+    TempDir dir;
+    Harness h(
+        test::test_config({{"dir", dir.path}, {"appendonly", "yes"}, {"appendfsync", "always"}, {"trace", "yes"}}));
+    ASSERT_EQ(h.state.load_data(), "");
+    std::vector<std::string> lines;
+    h.state.trace = [&](std::string_view line) { lines.emplace_back(line); };
+    Client& a = h.connect();
+    Client& b = h.connect();
+    // One turn: both clients' input is handled, then before_sleep writes once.
+    a.in.append(test::encode({"SET", "x", "1"}) + test::encode({"INCR", "n"}));
+    b.in.append(test::encode({"RPUSH", "q", "j"}) + test::encode({"GET", "x"}));
+    h.state.process_input(a);
+    h.state.process_input(b);
+    h.state.before_sleep();
+    ASSERT_EQ(lines.size(), 5u);
+    EXPECT_EQ(lines[4].rfind("aof write commands=3 clients=2 bytes=", 0), 0u) << lines[4];
+    EXPECT_NE(lines[4].find("-> write() -> fdatasync (appendfsync always) -> replies released"), std::string::npos);
+    // The next turn starts counting from zero.
+    h.run(a, {"SET", "y", "2"});
+    ASSERT_EQ(lines.size(), 7u);
+    EXPECT_EQ(lines[6].rfind("aof write commands=1 clients=1 ", 0), 0u) << lines[6];
+}
+
+}  // namespace
