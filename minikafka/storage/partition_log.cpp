@@ -269,6 +269,18 @@ PartitionLog::Appended PartitionLog::append_as_follower(std::string_view batch, 
     return append_with_epoch(batch, header, header.partition_leader_epoch, now_ms);
 }
 
+PartitionLog::FetchEpochCheck PartitionLog::check_last_fetched_epoch(int32_t last_fetched_epoch,
+                                                                     int64_t fetch_offset) const {
+    if (last_fetched_epoch < 0) return {};  // a follower with an empty log: nothing to compare
+    EpochEnd end = end_offset_for_epoch(last_fetched_epoch);
+    if (end.epoch == kUndefinedEpoch || end.end_offset == kUndefinedEpochOffset || fetch_offset < log_start_offset())
+        return {FetchEpochCheck::out_of_range, end};
+    // The follower's last record is from an epoch this log has not got (end.epoch is older), or
+    // the epoch ended here before the follower's log does: their logs differ from end.end_offset.
+    if (end.epoch < last_fetched_epoch || end.end_offset < fetch_offset) return {FetchEpochCheck::diverges, end};
+    return {};
+}
+
 void PartitionLog::become_leader(int32_t epoch) {
     leader_epoch_ = epoch;
     leader_epochs_.assign(epoch, log_end_offset());

@@ -139,6 +139,21 @@ public:
     }
     const LeaderEpochCache& leader_epochs() const { return leader_epochs_; }
 
+    // A follower's Fetch (v12+) names the epoch of the last record it holds (last_fetched_epoch)
+    // next to its fetch offset. The leader checks the two against its own log before sending
+    // anything, as Kafka's Partition.fetchRecords does:
+    //   agrees        the leader's log has that epoch running at least up to fetch_offset: send
+    //   diverges      the epoch ended earlier here (or the leader never had it): answer with
+    //                 `diverging` = the largest epoch <= it and where that ended; the follower
+    //                 truncates there (truncate_to) and fetches again - no OffsetsForLeaderEpoch
+    //                 round trip needed
+    //   out_of_range  the leader cannot tell (no epochs, or below its log start): OFFSET_OUT_OF_RANGE
+    struct FetchEpochCheck {
+        enum Result { agrees, diverges, out_of_range } result = agrees;
+        EpochEnd diverging;
+    };
+    FetchEpochCheck check_last_fetched_epoch(int32_t last_fetched_epoch, int64_t fetch_offset) const;
+
     // Truncation - what a follower does when its log diverged from the leader's: everything from
     // the batch holding `offset` on is removed (so the new log end is `offset` when it is a
     // batch boundary, as epoch start offsets and high watermarks are). Later segments are

@@ -282,5 +282,29 @@ TEST(PartitionLogEpochs, RetentionMovesTheFirstEpochUp) {
     EXPECT_EQ(log.leader_epochs().entries(), (Entries{{2, 4}}));
 }
 
+// The leader's side of a follower's Fetch v12+: KIP-101's two scenarios, answered without an
+// extra OffsetsForLeaderEpoch round trip.
+TEST(PartitionLogEpochs, FetchWithALastFetchedEpochFindsWhereTheFollowerDiverged) {
+    TempDir dir;
+    PartitionLog leader(dir.path(), LogConfig{}, 0);
+    fill_three_epochs(leader);  // epochs 1 (0-9), 2 (10-19), 5 (20-29)
+    using Check = PartitionLog::FetchEpochCheck;
+    // A follower in step: its last record (offset 14) is from epoch 2, which runs to 19 here.
+    EXPECT_EQ(leader.check_last_fetched_epoch(2, 15).result, Check::agrees);
+    EXPECT_EQ(leader.check_last_fetched_epoch(5, 30).result, Check::agrees);
+    EXPECT_EQ(leader.check_last_fetched_epoch(-1, 0).result, Check::agrees);  // an empty follower
+    // The follower wrote offsets 20-24 as leader of epoch 3, which this log never had: it must
+    // cut back to where epoch 2 ended here (20), whatever its high watermark said.
+    Check diverged = leader.check_last_fetched_epoch(3, 25);
+    EXPECT_EQ(diverged.result, Check::diverges);
+    EXPECT_EQ(diverged.diverging, (EpochEnd{2, 20}));
+    // The follower has more of epoch 2 than the leader kept (22 > 20): same cut.
+    diverged = leader.check_last_fetched_epoch(2, 23);
+    EXPECT_EQ(diverged.result, Check::diverges);
+    EXPECT_EQ(diverged.diverging, (EpochEnd{2, 20}));
+    // An epoch newer than any here: the leader cannot say.
+    EXPECT_EQ(leader.check_last_fetched_epoch(9, 30).result, Check::out_of_range);
+}
+
 }  // namespace
 }  // namespace minikafka
