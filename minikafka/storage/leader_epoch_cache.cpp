@@ -158,7 +158,17 @@ std::optional<int32_t> LeaderEpochCache::latest_epoch() const {
 
 void LeaderEpochCache::persist() const {
     if (dir_.empty()) return;
-    write_file_atomically(path(), format_epoch_checkpoint(entries_));
+    try {
+        write_file_atomically(path(), format_epoch_checkpoint(entries_));
+    } catch (const std::exception& e) {
+        // The batches are already in the log: failing the append now (disk full, no descriptor)
+        // would make a producer retry a batch that is stored. The checkpoint is derived data, so
+        // remove the stale one instead: the next start rebuilds it from the log.
+        mb::log::error("{}: cannot write the leader epoch checkpoint ({}); it will be rebuilt at the next start",
+                       path(), e.what());
+        std::error_code ignored;
+        std::filesystem::remove(path(), ignored);
+    }
 }
 
 }  // namespace minikafka

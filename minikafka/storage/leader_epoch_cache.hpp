@@ -107,7 +107,9 @@ public:
     const std::vector<EpochEntry>& entries() const { return entries_; }
     // Replaces the entries wholesale (a rebuild from the log) without writing.
     void set_entries(std::vector<EpochEntry> entries) { entries_ = std::move(entries); }
-    void persist() const;  // writes the checkpoint (atomically, durably)
+    // Writes the checkpoint (atomically, durably). Never throws: when the write fails, the old
+    // file is removed (with an error logged) so that the next start rebuilds it from the log.
+    void persist() const;
     std::string path() const { return dir_ + "/" + kFileName; }
 
 private:

@@ -105,7 +105,7 @@ PartitionLog::PartitionLog(std::string dir, LogConfig config, int64_t now_ms, bo
     open_segments(clean_shutdown, repair);
     if (segments_.empty()) segments_.push_back(Segment::create(dir_, 0, config_.index_interval_bytes));
     flushed_offset_ = log_end_offset();  // what survived the restart is what the disk has
-    load_leader_epochs();
+    load_leader_epochs(clean_shutdown);
 }
 
 // The checkpoint is written when an epoch is added, right after the batch that starts it - so a
@@ -113,14 +113,17 @@ PartitionLog::PartitionLog(std::string dir, LogConfig config, int64_t now_ms, bo
 // of it (the checkpoint durable, the batch's bytes lost from the page cache and cut as a torn
 // tail). Both are repaired from the log itself: the batches of the segments this start read in
 // full (the only ones a crash may have touched: the rest are below the recovery point) are fed
-// to the cache again, and entries past the log end are dropped. Without a usable checkpoint, all
+// to the cache again, and entries past the log end are dropped. After a clean shutdown the
+// checkpoint was written before the stop and nothing is read. Without a usable checkpoint, all
 // segments are read - headers only, once.
-void PartitionLog::load_leader_epochs() {
+void PartitionLog::load_leader_epochs(bool clean_shutdown) {
     LeaderEpochCache::Load loaded = leader_epochs_.load();
     std::vector<EpochEntry> before = leader_epochs_.entries();
     size_t from = 0;
     if (loaded == LeaderEpochCache::Load::ok)
-        from = segments_.size() - std::min(segments_.size(), std::max<size_t>(fully_checked_segments_, 1));
+        from = clean_shutdown
+                   ? segments_.size()
+                   : segments_.size() - std::min(segments_.size(), std::max<size_t>(fully_checked_segments_, 1));
     else if (loaded == LeaderEpochCache::Load::missing && log_end_offset() > log_start_offset())
         mb::log::info("{}: rebuilding the leader epoch checkpoint from the log", dir_);
     std::vector<EpochEntry> rebuilt = before;

@@ -211,7 +211,7 @@ private:
     void roll(int64_t now_ms);
     Appended append_with_epoch(std::string_view batch, const RecordBatchHeader& header, int32_t epoch, int64_t now_ms);
     // After the segments are open: the checkpoint, checked against the log (see the .cpp).
-    void load_leader_epochs();
+    void load_leader_epochs(bool clean_shutdown);
     // Removes segments_[from..] and their files (durably: the directory is fsynced).
     void delete_segments_from(size_t from);
 
