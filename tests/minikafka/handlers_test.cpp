@@ -572,6 +572,37 @@ TEST_F(HandlerTest, OffsetsForLeaderEpochAnswersWhereEachEpochEnded) {
     EXPECT_EQ(ask(2, 0, "orders", 7).error, static_cast<int16_t>(ErrorCode::UnknownTopicOrPartition));
 }
 
+// Clients send Metadata's leader epoch back as current_leader_epoch: it must be the log's.
+TEST_F(HandlerTest, MetadataReportsThePartitionsLeaderEpoch) {
+    produce("orders", test::make_batch_of(1));
+    broker_->logs.shared_partition("orders", 0)->become_leader(6);
+    auto reply = call(ApiKey::Metadata, 7, [](KafkaWriter& w) {
+        w.array_length(1);
+        w.string("orders");
+        w.boolean(false);  // allow_auto_topic_creation
+    });
+    KafkaReader in = body_of(*reply);
+    in.i32();  // throttle_time_ms
+    for (int32_t b = in.array_length(); b > 0; --b) {
+        in.i32();
+        in.string();
+        in.i32();
+        in.nullable_string();  // rack
+    }
+    in.nullable_string();  // cluster_id
+    in.i32();              // controller_id
+    ASSERT_EQ(in.array_length(), 1);
+    EXPECT_EQ(in.i16(), 0);
+    EXPECT_EQ(in.string(), "orders");
+    in.boolean();
+    ASSERT_EQ(in.array_length(), 1);
+    EXPECT_EQ(in.i16(), 0);  // error
+    EXPECT_EQ(in.i32(), 0);  // partition
+    in.i32();                // leader
+    EXPECT_EQ(in.i32(), 6);  // leader_epoch
+    EXPECT_TRUE(in.ok());
+}
+
 TEST_F(HandlerTest, OffsetsForLeaderEpochIsAdvertised) {
     bool found = false;
     for (const ApiVersionRange& api : supported_api_versions())
