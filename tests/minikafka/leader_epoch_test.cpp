@@ -191,6 +191,10 @@ TEST(PartitionLogEpochs, CheckpointRebuiltFromTheLogWhenMissingTornOrWrong) {
         EXPECT_EQ(slurp(checkpoint), good) << "from: " << damaged;
         EXPECT_EQ(log.leader_epoch(), 5);  // a restarted log stamps with the latest epoch it knows
     }
+    // After a clean shutdown a good checkpoint is trusted as it is; a missing one is still rebuilt.
+    fs::remove(checkpoint);
+    PartitionLog clean(dir.path(), LogConfig{}, 0, true);
+    EXPECT_EQ(clean.leader_epochs().entries(), expected);
 }
 
 TEST(PartitionLogTruncate, CutsAcrossSegmentsAndTheEpochsFollow) {
