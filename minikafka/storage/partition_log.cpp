@@ -136,7 +136,11 @@ void PartitionLog::load_leader_epochs(bool clean_shutdown) {
     std::erase_if(entries, [&](const EpochEntry& e) { return e.start_offset >= log_end_offset(); });
     leader_epochs_.set_entries(std::move(entries));
     leader_epochs_.truncate_from_start(log_start_offset());  // persists if it changes anything
-    if (loaded != LeaderEpochCache::Load::ok || leader_epochs_.entries() != before) leader_epochs_.persist();
+    // A new (or never written) partition has no epochs and gets no file yet: its first append
+    // writes one. Creating thousands of partitions costs no extra fsyncs that way.
+    bool fresh = loaded == LeaderEpochCache::Load::missing && leader_epochs_.entries().empty();
+    if (!fresh && (loaded != LeaderEpochCache::Load::ok || leader_epochs_.entries() != before))
+        leader_epochs_.persist();
     if (auto latest = leader_epochs_.latest_epoch()) leader_epoch_ = *latest;
 }
 

@@ -143,7 +143,8 @@ TEST(PartitionLogEpochs, LeaderAppendsAreStampedAndCheckpointed) {
     TempDir dir;
     PartitionLog log(dir.path(), LogConfig{}, 0);
     EXPECT_EQ(log.leader_epoch(), 0);
-    log.append(make_batch_of(2), header_of(make_batch_of(2)), 1000);  // producers send -1: stored as 0
+    EXPECT_FALSE(fs::exists(dir.path() + "/leader-epoch-checkpoint"));  // written at the first append
+    log.append(make_batch_of(2), header_of(make_batch_of(2)), 1000);    // producers send -1: stored as 0
     EXPECT_EQ(stored_epoch(log, 0), 0);
     log.become_leader(4);  // the epoch starts at the log end at once
     EXPECT_EQ(log.leader_epochs().entries(), (Entries{{0, 0}, {4, 2}}));
