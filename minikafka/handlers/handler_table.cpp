@@ -8,6 +8,7 @@
 
 #include "log.hpp"
 #include "protocol/broker_registration.hpp"
+#include "protocol/offsets_for_leader_epoch.hpp"
 #include "protocol/quorum.hpp"
 
 namespace minikafka {
@@ -32,6 +33,7 @@ constexpr ApiHandler kHandlers[] = {
     {ApiKey::CreateTopics, 0, 4, handle_create_topics},
     {ApiKey::DeleteTopics, 0, 3, handle_delete_topics},
     {ApiKey::InitProducerId, 0, 1, handle_init_producer_id},
+    {ApiKey::OffsetForLeaderEpoch, 0, kOffsetsForLeaderEpochMaxVersion, handle_offsets_for_leader_epoch},
     {ApiKey::DescribeConfigs, 0, 2, handle_describe_configs},
     {ApiKey::AlterConfigs, 0, 1, handle_alter_configs},
     {ApiKey::CreatePartitions, 0, 1, handle_create_partitions},

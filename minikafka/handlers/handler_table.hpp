@@ -46,6 +46,7 @@ bool handle_metadata(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_produce(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_fetch(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_list_offsets(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_offsets_for_leader_epoch(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_find_coordinator(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_join_group(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_sync_group(Broker&, const RequestHeader&, KafkaReader&, Reply&);

@@ -17,7 +17,8 @@ MetadataTopic describe(const Topic& topic, int32_t node_id) {
     out.name = topic.name;
     out.partitions.reserve(topic.partitions.size());
     for (size_t p = 0; p < topic.partitions.size(); ++p)
-        out.partitions.push_back({ErrorCode::None, static_cast<int32_t>(p), node_id});
+        out.partitions.push_back(
+            {ErrorCode::None, static_cast<int32_t>(p), node_id, topic.partitions[p]->leader_epoch()});
     return out;
 }
 

@@ -28,6 +28,7 @@ constexpr ApiFacts kApis[] = {
     {ApiKey::CreateTopics, "CreateTopics", 5},
     {ApiKey::DeleteTopics, "DeleteTopics", 4},
     {ApiKey::InitProducerId, "InitProducerId", 2},
+    {ApiKey::OffsetForLeaderEpoch, "OffsetForLeaderEpoch", 4},
     {ApiKey::DescribeConfigs, "DescribeConfigs", 4},
     {ApiKey::AlterConfigs, "AlterConfigs", 2},
     {ApiKey::CreatePartitions, "CreatePartitions", 2},

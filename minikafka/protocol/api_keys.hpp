@@ -29,6 +29,7 @@ enum class ApiKey : int16_t {
     CreateTopics = 19,
     DeleteTopics = 20,
     InitProducerId = 22,
+    OffsetForLeaderEpoch = 23,  // KIP-101: where did a leader epoch end? (followers, consumers)
     DescribeConfigs = 32,
     AlterConfigs = 33,
     CreatePartitions = 37,
@@ -84,6 +85,10 @@ enum class ErrorCode : int16_t {
     NonEmptyGroup = 68,
     InvalidRecord = 87,
     GroupMaxSizeReached = 81,
+    // A request carried a leader epoch other than the partition's current one: older (the
+    // caller's metadata is stale: refresh it) or newer (this broker has not caught up: retry).
+    FencedLeaderEpoch = 74,
+    UnknownLeaderEpoch = 75,
 };
 
 std::string_view api_name(ApiKey key);  // "Produce", ... for logs and --trace

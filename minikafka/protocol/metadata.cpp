@@ -44,8 +44,8 @@ void encode_metadata_response(KafkaWriter& out, int16_t version, const MetadataR
             out.i16(static_cast<int16_t>(partition.error));
             out.i32(partition.index);
             out.i32(partition.leader);
-            if (version >= 7) out.i32(0);  // leader_epoch: one broker, never re-elected
-            out.array_length(1);           // replicas: just the leader (no replication here)
+            if (version >= 7) out.i32(partition.leader_epoch);
+            out.array_length(1);  // replicas: just the leader (no replication here)
             out.i32(partition.leader);
             out.array_length(1);  // in-sync replicas: the same
             out.i32(partition.leader);

@@ -37,6 +37,9 @@ struct MetadataPartition {
     ErrorCode error = ErrorCode::None;
     int32_t index = 0;
     int32_t leader = 0;
+    // v7+: clients send it back (Fetch, OffsetsForLeaderEpoch) and are fenced when it is stale,
+    // so it must be the epoch the log stamps its appends with.
+    int32_t leader_epoch = 0;
 };
 
 struct MetadataTopic {

@@ -100,11 +100,48 @@ PartitionLog::PartitionLog(std::string dir, LogConfig config, int64_t now_ms, bo
     : PartitionLog(std::move(dir), config, now_ms, clean_shutdown, false) {}
 
 PartitionLog::PartitionLog(std::string dir, LogConfig config, int64_t now_ms, bool clean_shutdown, bool repair)
-    : dir_(std::move(dir)), config_(config), active_since_ms_(now_ms), last_flush_ms_(now_ms) {
+    : dir_(std::move(dir)), config_(config), active_since_ms_(now_ms), last_flush_ms_(now_ms), leader_epochs_(dir_) {
     fs::create_directories(dir_);
     open_segments(clean_shutdown, repair);
     if (segments_.empty()) segments_.push_back(Segment::create(dir_, 0, config_.index_interval_bytes));
     flushed_offset_ = log_end_offset();  // what survived the restart is what the disk has
+    load_leader_epochs(clean_shutdown);
+}
+
+// The checkpoint is written when an epoch is added, right after the batch that starts it - so a
+// crash can leave it a step behind the log (the batch written, the checkpoint not yet) or ahead
+// of it (the checkpoint durable, the batch's bytes lost from the page cache and cut as a torn
+// tail). Both are repaired from the log itself: the batches of the segments this start read in
+// full (the only ones a crash may have touched: the rest are below the recovery point) are fed
+// to the cache again, and entries past the log end are dropped. After a clean shutdown the
+// checkpoint was written before the stop and nothing is read. Without a usable checkpoint, all
+// segments are read - headers only, once.
+void PartitionLog::load_leader_epochs(bool clean_shutdown) {
+    LeaderEpochCache::Load loaded = leader_epochs_.load();
+    std::vector<EpochEntry> before = leader_epochs_.entries();
+    size_t from = 0;
+    if (loaded == LeaderEpochCache::Load::ok)
+        from = clean_shutdown
+                   ? segments_.size()
+                   : segments_.size() - std::min(segments_.size(), std::max<size_t>(fully_checked_segments_, 1));
+    else if (loaded == LeaderEpochCache::Load::missing && log_end_offset() > log_start_offset())
+        mb::log::info("{}: rebuilding the leader epoch checkpoint from the log", dir_);
+    std::vector<EpochEntry> rebuilt = before;
+    LeaderEpochCache scratch("");  // in memory only: one write at the end
+    scratch.set_entries(std::move(rebuilt));
+    for (size_t i = from; i < segments_.size(); ++i)
+        segments_[i]->for_each_batch(
+            [&](const RecordBatchHeader& h) { scratch.assign(h.partition_leader_epoch, h.base_offset); });
+    std::vector<EpochEntry> entries = scratch.entries();
+    std::erase_if(entries, [&](const EpochEntry& e) { return e.start_offset >= log_end_offset(); });
+    leader_epochs_.set_entries(std::move(entries));
+    leader_epochs_.truncate_from_start(log_start_offset());  // persists if it changes anything
+    // A new (or never written) partition has no epochs and gets no file yet: its first append
+    // writes one. Creating thousands of partitions costs no extra fsyncs that way.
+    bool fresh = loaded == LeaderEpochCache::Load::missing && leader_epochs_.entries().empty();
+    if (!fresh && (loaded != LeaderEpochCache::Load::ok || leader_epochs_.entries() != before))
+        leader_epochs_.persist();
+    if (auto latest = leader_epochs_.latest_epoch()) leader_epoch_ = *latest;
 }
 
 std::vector<RepairAction> PartitionLog::repair(const std::string& dir, const LogConfig& config) {
@@ -231,6 +268,33 @@ void PartitionLog::roll(int64_t now_ms) {
 }
 
 PartitionLog::Appended PartitionLog::append(std::string_view batch, const RecordBatchHeader& header, int64_t now_ms) {
+    return append_with_epoch(batch, header, leader_epoch_, now_ms);
+}
+
+PartitionLog::Appended PartitionLog::append_as_follower(std::string_view batch, const RecordBatchHeader& header,
+                                                        int64_t now_ms) {
+    return append_with_epoch(batch, header, header.partition_leader_epoch, now_ms);
+}
+
+PartitionLog::FetchEpochCheck PartitionLog::check_last_fetched_epoch(int32_t last_fetched_epoch,
+                                                                     int64_t fetch_offset) const {
+    if (last_fetched_epoch < 0) return {};  // a follower with an empty log: nothing to compare
+    EpochEnd end = end_offset_for_epoch(last_fetched_epoch);
+    if (end.epoch == kUndefinedEpoch || end.end_offset == kUndefinedEpochOffset || fetch_offset < log_start_offset())
+        return {FetchEpochCheck::out_of_range, end};
+    // The follower's last record is from an epoch this log has not got (end.epoch is older), or
+    // the epoch ended here before the follower's log does: their logs differ from end.end_offset.
+    if (end.epoch < last_fetched_epoch || end.end_offset < fetch_offset) return {FetchEpochCheck::diverges, end};
+    return {};
+}
+
+void PartitionLog::become_leader(int32_t epoch) {
+    leader_epoch_ = epoch;
+    leader_epochs_.assign(epoch, log_end_offset());
+}
+
+PartitionLog::Appended PartitionLog::append_with_epoch(std::string_view batch, const RecordBatchHeader& header,
+                                                       int32_t epoch, int64_t now_ms) {
     Segment* active = segments_.back().get();
     int64_t base_offset = log_end_offset();
     bool full = active->size() + static_cast<int64_t>(batch.size()) > config_.segment_bytes;
@@ -245,19 +309,30 @@ PartitionLog::Appended PartitionLog::append(std::string_view batch, const Record
 
     RecordBatchHeader stored = header;
     stored.base_offset = base_offset;
+    stored.partition_leader_epoch = epoch;
     int64_t position = active->size();
+    // The batch's first 16 bytes: baseOffset INT64 | batchLength INT32 | partitionLeaderEpoch
+    // INT32. The CRC starts after them (at attributes), which is why a broker may rewrite both
+    // the offset and the epoch without recomputing it.
+    constexpr size_t kHead = 16;
     if (config_.log_append_time) {
         // The timestamp is under the CRC: this (rare) path copies the batch to restamp it.
         std::string copy(batch);
         set_base_offset(copy.data(), base_offset);
+        set_partition_leader_epoch(copy.data(), epoch);
         set_log_append_time(copy.data(), copy.size(), now_ms);
         stored.max_timestamp = now_ms;
-        active->append(std::string_view(copy).substr(0, 8), std::string_view(copy).substr(8), stored);
+        active->append(std::string_view(copy).substr(0, kHead), std::string_view(copy).substr(kHead), stored);
     } else {
-        char head[8];
-        mb::store_big_endian(head, base_offset);
-        active->append({head, sizeof head}, batch.substr(8), stored);
+        char head[kHead];
+        std::copy_n(batch.data(), kHead, head);
+        set_base_offset(head, base_offset);
+        set_partition_leader_epoch(head, epoch);
+        active->append({head, sizeof head}, batch.substr(kHead), stored);
     }
+    // Rare (a leader change): writes the checkpoint. After the batch, so that the checkpoint
+    // never names an epoch whose first batch was not even written (see load_leader_epochs).
+    leader_epochs_.assign(epoch, base_offset);
     unflushed_messages_ += header.record_count;
     return {base_offset, position, active};
 }
@@ -310,7 +385,74 @@ std::vector<std::string> PartitionLog::enforce_retention(int64_t now_ms) {
                       oldest.size());
         segments_.erase(segments_.begin());
     }
+    if (!removed.empty()) leader_epochs_.truncate_from_start(log_start_offset());
     return removed;
+}
+
+void PartitionLog::delete_segments_from(size_t from) {
+    if (from >= segments_.size()) return;
+    for (size_t i = from; i < segments_.size(); ++i)
+        for (const std::string& path :
+             {segments_[i]->log_path(), segments_[i]->index_path(), segments_[i]->time_index_path()})
+            fs::remove(path);  // a fetch still sending from it keeps its open descriptor
+    segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(from), segments_.end());
+    sync_directory(dir_);
+}
+
+int64_t PartitionLog::truncate_to(int64_t offset) {
+    if (offset >= log_end_offset()) return log_end_offset();
+    if (offset < log_start_offset()) {
+        truncate_fully(offset);
+        return log_end_offset();
+    }
+    // The segment holding `offset`: the last one starting at or before it.
+    auto it = std::upper_bound(segments_.begin(), segments_.end(), offset,
+                               [](int64_t o, const std::unique_ptr<Segment>& s) { return o < s->base_offset(); });
+    size_t index = static_cast<size_t>(it - segments_.begin()) - 1;
+    const Segment& holder = *segments_[index];
+    std::optional<BatchLocation> cut = holder.find(offset);
+    int64_t position = cut ? cut->position : holder.size();
+    int64_t base = holder.base_offset();
+
+    // 1. Whole segments after it go (their files unlinked, the directory fsynced).
+    delete_segments_from(index + 1);
+    // 2. The segment itself is cut at the batch boundary and fsynced. Its index files are
+    // emptied and the segment opened again: the full check of Segment::open rebuilds both
+    // indexes (and its end offset, its max timestamp) from what is left of the log, which is
+    // simpler and safer than editing entries in place.
+    segments_.back()->log_file()->truncate(position);
+    segments_.back()->log_file()->sync();
+    for (const std::string& path : {segments_.back()->index_path(), segments_.back()->time_index_path()})
+        if (fs::exists(path)) fs::resize_file(path, 0);
+    segments_.pop_back();
+    SegmentOpenReport report;
+    segments_.push_back(Segment::open(dir_, base, config_.index_interval_bytes, SegmentOpenOptions{}, report));
+    // 3. What describes the log follows it.
+    leader_epochs_.truncate_from_end(log_end_offset());
+    producers = ProducerStateTable{};  // as after a restart: the next sequence number is trusted
+    flushed_offset_ = std::min(flushed_offset_, log_end_offset());
+    if (recovery_point_ > base) {
+        recovery_point_ = base;
+        write_recovery_point(dir_, base);
+    }
+    mb::log::info("{}: truncated to offset {} (asked {})", dir_, log_end_offset(), offset);
+    return log_end_offset();
+}
+
+void PartitionLog::truncate_fully(int64_t offset) {
+    // The new segment first, then the old ones go: at no moment is the directory without a log.
+    auto fresh = Segment::create(dir_, offset, config_.index_interval_bytes);
+    std::vector<std::unique_ptr<Segment>> old = std::exchange(segments_, {});
+    std::erase_if(old, [&](const std::unique_ptr<Segment>& s) { return s->base_offset() == offset; });
+    segments_ = std::move(old);
+    delete_segments_from(0);
+    segments_.push_back(std::move(fresh));
+    leader_epochs_.clear();
+    producers = ProducerStateTable{};
+    flushed_offset_ = offset;
+    recovery_point_ = offset;
+    write_recovery_point(dir_, offset);
+    mb::log::info("{}: emptied; the log starts again at offset {}", dir_, offset);
 }
 
 bool PartitionLog::flush_due(int64_t now_ms) const {

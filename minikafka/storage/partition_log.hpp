@@ -31,6 +31,12 @@
 // fsynced at the stop: only the last segment is read in full.
 //   segments   [0][4096][8192][12288][16384]
 //                              ^ recovery point: 12288 and 16384 are read in full after a crash
+//
+// Leader epochs (leader_epoch_cache.hpp): a leader append stamps the partition's leader epoch
+// into the batch; a follower append keeps the leader's stamp. Either way the epoch cache (the
+// "leader-epoch-checkpoint" file) learns where each epoch starts. truncate_to() cuts the log
+// where a follower's log stopped agreeing with its leader's - segments, indexes, epochs and
+// producer state together, durably.
 // READ NEXT: log_manager.hpp (topics = named groups of partitions), handlers/produce.cpp.
 #pragma once
 
@@ -42,6 +48,7 @@
 #include <string>
 #include <vector>
 
+#include "leader_epoch_cache.hpp"
 #include "log_config.hpp"
 #include "model/producer_state.hpp"
 #include "segment.hpp"
@@ -107,10 +114,57 @@ public:
         int64_t position;  // byte position in the segment file
         const Segment* segment;
     };
-    // Appends one validated batch as the next offsets. `batch` is the producer's bytes; the
-    // new baseOffset travels separately (see Segment::append), so `batch` is not modified.
-    // With `log_append_time` >= 0 the batch is stamped with that time (LogAppendTime topics).
+    // Appends one validated batch as the next offsets - as the partition's leader: the stored
+    // batch carries leader_epoch() as its partitionLeaderEpoch (outside the CRC, so no checksum
+    // is recomputed). `batch` is the producer's bytes; the new baseOffset and the epoch travel
+    // separately (see Segment::append), so `batch` is not modified. On LogAppendTime topics the
+    // batch is stamped with `now_ms` as well.
     Appended append(std::string_view batch, const RecordBatchHeader& header, int64_t now_ms);
+    // The same for a follower copying its leader's batch: the epoch stays the one the leader
+    // stamped (header.partition_leader_epoch), so that both logs say the same about who wrote what.
+    Appended append_as_follower(std::string_view batch, const RecordBatchHeader& header, int64_t now_ms);
+
+    // Leader epochs. leader_epoch(): the partition's epoch as this broker last learnt it from the
+    // metadata (0 in single-node mode: one broker, never re-elected).
+    int32_t leader_epoch() const { return leader_epoch_; }
+    // This broker leads the partition from now on, in `epoch`: appends are stamped with it, and
+    // the epoch starts at the log end now (Kafka's maybeAssignEpochStartOffset), so that
+    // OffsetsForLeaderEpoch answers for it even before its first append.
+    void become_leader(int32_t epoch);
+    // Another broker leads, in `epoch` (requests naming an older epoch are fenced).
+    void become_follower(int32_t epoch) { leader_epoch_ = epoch; }
+    // OffsetsForLeaderEpoch's answer from this log (leader_epoch_cache.hpp, end_offset_for).
+    EpochEnd end_offset_for_epoch(int32_t epoch) const {
+        return leader_epochs_.end_offset_for(epoch, log_end_offset());
+    }
+    const LeaderEpochCache& leader_epochs() const { return leader_epochs_; }
+
+    // A follower's Fetch (v12+) names the epoch of the last record it holds (last_fetched_epoch)
+    // next to its fetch offset. The leader checks the two against its own log before sending
+    // anything, as Kafka's Partition.fetchRecords does:
+    //   agrees        the leader's log has that epoch running at least up to fetch_offset: send
+    //   diverges      the epoch ended earlier here (or the leader never had it): answer with
+    //                 `diverging` = the largest epoch <= it and where that ended; the follower
+    //                 truncates there (truncate_to) and fetches again - no OffsetsForLeaderEpoch
+    //                 round trip needed
+    //   out_of_range  the leader cannot tell (no epochs, or below its log start): OFFSET_OUT_OF_RANGE
+    struct FetchEpochCheck {
+        enum Result { agrees, diverges, out_of_range } result = agrees;
+        EpochEnd diverging;
+    };
+    FetchEpochCheck check_last_fetched_epoch(int32_t last_fetched_epoch, int64_t fetch_offset) const;
+
+    // Truncation - what a follower does when its log diverged from the leader's: everything from
+    // the batch holding `offset` on is removed (so the new log end is `offset` when it is a
+    // batch boundary, as epoch start offsets and high watermarks are). Later segments are
+    // deleted, the segment holding the cut is cut and its indexes rebuilt, the epoch cache and
+    // the recovery point follow; all durable before it returns. An `offset` at or past the log
+    // end changes nothing; one below the log start empties the log (truncate_fully). Producer
+    // state is forgotten, as after a restart. Returns the new log end offset.
+    int64_t truncate_to(int64_t offset);
+    // Deletes every segment and starts an empty log at `offset` (a follower far behind a leader
+    // whose retention already deleted what it would need next).
+    void truncate_fully(int64_t offset);
 
     // The stored batches from the one that contains `offset`, at most `max_bytes` of them, but
     // always the whole first batch (a consumer must be able to make progress past a batch larger
@@ -155,6 +209,11 @@ private:
     void open_segments(bool clean_shutdown, bool repair);
     void advance_recovery_point(int64_t synced_up_to);
     void roll(int64_t now_ms);
+    Appended append_with_epoch(std::string_view batch, const RecordBatchHeader& header, int32_t epoch, int64_t now_ms);
+    // After the segments are open: the checkpoint, checked against the log (see the .cpp).
+    void load_leader_epochs(bool clean_shutdown);
+    // Removes segments_[from..] and their files (durably: the directory is fsynced).
+    void delete_segments_from(size_t from);
 
     std::string dir_;
     LogConfig config_;
@@ -172,6 +231,9 @@ private:
     int64_t last_flush_ms_ = 0;
     bool flush_in_progress_ = false;
     std::deque<std::pair<int64_t, std::function<void()>>> flush_waiters_;  // ascending offsets
+
+    LeaderEpochCache leader_epochs_;
+    int32_t leader_epoch_ = 0;
 };
 
 }  // namespace minikafka

@@ -371,4 +371,14 @@ int64_t Segment::find_offset_for_timestamp(int64_t timestamp) const {
     return -1;
 }
 
+void Segment::for_each_batch(const std::function<void(const RecordBatchHeader&)>& visit) const {
+    BatchCursor cursor(*log_, 0, size_);
+    RecordBatchHeader header;
+    bool torn = false;
+    while (cursor.header(header, torn)) {
+        visit(header);
+        cursor.advance(header.total_size());
+    }
+}
+
 }  // namespace minikafka

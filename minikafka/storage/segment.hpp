@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -101,6 +102,10 @@ public:
 
     // The first offset whose record timestamp is >= `timestamp`, or -1 if there is none here.
     int64_t find_offset_for_timestamp(int64_t timestamp) const;
+
+    // Calls `visit` with each batch's header, in log order (headers only, no CRC check): how
+    // the leader epochs are read back from the log (leader_epoch_cache.hpp).
+    void for_each_batch(const std::function<void(const RecordBatchHeader&)>& visit) const;
 
     // Paths of the three files (for deletion).
     std::string log_path() const { return stem_ + ".log"; }

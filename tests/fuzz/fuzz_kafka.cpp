@@ -43,6 +43,7 @@
 #include "protocol/list_offsets.hpp"
 #include "protocol/metadata.hpp"
 #include "protocol/offsets.hpp"
+#include "protocol/offsets_for_leader_epoch.hpp"
 #include "protocol/produce.hpp"
 #include "protocol/quorum.hpp"
 #include "protocol/request_header.hpp"
@@ -163,6 +164,11 @@ bool decode_body(const RequestHeader& header, std::string_view body) {
         case ApiKey::InitProducerId:
             (void)decode_init_producer_id_request(in, v);
             break;
+        case ApiKey::OffsetForLeaderEpoch: {
+            OffsetsForLeaderEpochRequest r;
+            decode_offsets_for_leader_epoch_request(in, v, r);
+            break;
+        }
         // The controller quorum's RPCs (only DescribeQuorum is in the client port's table; the
         // others arrive on the controller port, decoded here all the same).
         case ApiKey::Vote: {

@@ -507,5 +507,108 @@ TEST_F(HandlerTest, RandomBodiesNeverCrashAnyHandler) {
     EXPECT_EQ(produce_answer(*produce("orders", test::make_batch_of(1))).error, 0);
 }
 
+// OffsetsForLeaderEpoch v3: per partition, where an epoch ended; fencing by current_leader_epoch.
+struct EpochAnswer {
+    int16_t error;
+    int32_t partition;
+    int32_t leader_epoch;
+    int64_t end_offset;
+};
+
+std::vector<EpochAnswer> epoch_answers(const Reply& reply) {
+    KafkaReader in(reply.bytes().readable());
+    in.i32();  // size
+    in.i32();  // correlation id
+    in.i32();  // throttle_time_ms
+    std::vector<EpochAnswer> answers;
+    for (int32_t t = in.array_length(); t > 0; --t) {
+        in.string();
+        for (int32_t p = in.array_length(); p > 0; --p) {
+            EpochAnswer& a = answers.emplace_back();
+            a.error = in.i16();
+            a.partition = in.i32();
+            a.leader_epoch = in.i32();
+            a.end_offset = in.i64();
+        }
+    }
+    EXPECT_TRUE(in.ok());
+    return answers;
+}
+
+TEST_F(HandlerTest, OffsetsForLeaderEpochAnswersWhereEachEpochEnded) {
+    produce("orders", test::make_batch_of(3));  // offsets 0-2 in epoch 0
+    broker_->logs.shared_partition("orders", 0)->become_leader(2);
+    produce("orders", test::make_batch_of(2));  // offsets 3-4 in epoch 2
+    auto ask = [&](int32_t current, int32_t epoch, const std::string& topic = "orders", int32_t partition = 0) {
+        auto reply = call(ApiKey::OffsetForLeaderEpoch, 3, [&](KafkaWriter& w) {
+            w.i32(-1);  // replica_id: a consumer
+            w.array_length(1);
+            w.string(topic);
+            w.array_length(1);
+            w.i32(partition);
+            w.i32(current);
+            w.i32(epoch);
+        });
+        auto answers = epoch_answers(*reply);
+        EXPECT_EQ(answers.size(), 1u);
+        return answers.at(0);
+    };
+    EpochAnswer a = ask(2, 0);
+    EXPECT_EQ(a.error, 0);
+    EXPECT_EQ(a.leader_epoch, 0);
+    EXPECT_EQ(a.end_offset, 3);  // epoch 0 ended where epoch 2 began
+    a = ask(2, 1);               // never led in epoch 1: the epoch before it, and where it ended
+    EXPECT_EQ(a.leader_epoch, 0);
+    EXPECT_EQ(a.end_offset, 3);
+    a = ask(-1, 2);  // the current epoch ends at the log end; -1: no current epoch given
+    EXPECT_EQ(a.leader_epoch, 2);
+    EXPECT_EQ(a.end_offset, 5);
+    a = ask(2, 9);  // newer than anything: UNDEFINED
+    EXPECT_EQ(a.leader_epoch, -1);
+    EXPECT_EQ(a.end_offset, -1);
+    EXPECT_EQ(ask(1, 0).error, static_cast<int16_t>(ErrorCode::FencedLeaderEpoch));  // stale metadata
+    EXPECT_EQ(ask(3, 0).error, static_cast<int16_t>(ErrorCode::UnknownLeaderEpoch));
+    EXPECT_EQ(ask(2, 0, "nope").error, static_cast<int16_t>(ErrorCode::UnknownTopicOrPartition));
+    EXPECT_EQ(ask(2, 0, "orders", 7).error, static_cast<int16_t>(ErrorCode::UnknownTopicOrPartition));
+}
+
+// Clients send Metadata's leader epoch back as current_leader_epoch: it must be the log's.
+TEST_F(HandlerTest, MetadataReportsThePartitionsLeaderEpoch) {
+    produce("orders", test::make_batch_of(1));
+    broker_->logs.shared_partition("orders", 0)->become_leader(6);
+    auto reply = call(ApiKey::Metadata, 7, [](KafkaWriter& w) {
+        w.array_length(1);
+        w.string("orders");
+        w.boolean(false);  // allow_auto_topic_creation
+    });
+    KafkaReader in = body_of(*reply);
+    in.i32();  // throttle_time_ms
+    for (int32_t b = in.array_length(); b > 0; --b) {
+        in.i32();
+        in.string();
+        in.i32();
+        in.nullable_string();  // rack
+    }
+    in.nullable_string();  // cluster_id
+    in.i32();              // controller_id
+    ASSERT_EQ(in.array_length(), 1);
+    EXPECT_EQ(in.i16(), 0);
+    EXPECT_EQ(in.string(), "orders");
+    in.boolean();
+    ASSERT_EQ(in.array_length(), 1);
+    EXPECT_EQ(in.i16(), 0);  // error
+    EXPECT_EQ(in.i32(), 0);  // partition
+    in.i32();                // leader
+    EXPECT_EQ(in.i32(), 6);  // leader_epoch
+    EXPECT_TRUE(in.ok());
+}
+
+TEST_F(HandlerTest, OffsetsForLeaderEpochIsAdvertised) {
+    bool found = false;
+    for (const ApiVersionRange& api : supported_api_versions())
+        if (api.key == ApiKey::OffsetForLeaderEpoch) found = api.min_version == 0 && api.max_version == 4;
+    EXPECT_TRUE(found);
+}
+
 }  // namespace
 }  // namespace minikafka

@@ -6,6 +6,7 @@
 
 #include "protocol/api_versions.hpp"
 #include "protocol/metadata.hpp"
+#include "protocol/offsets_for_leader_epoch.hpp"
 #include "protocol/request_header.hpp"
 
 namespace minikafka {
@@ -254,6 +255,86 @@ TEST(Fuzz, RandomBytesAndTruncationsAreHandled) {
         decode_api_versions_request(a, 3);
         next_frame(junk, 1 << 20);
     }
+}
+
+// OffsetsForLeaderEpoch: v0 has neither replica_id nor current_leader_epoch, v4 is flexible.
+TEST(OffsetsForLeaderEpoch, RequestLayoutsV0AndV4) {
+    mb::ByteBuffer v0;
+    KafkaWriter w0(v0);
+    w0.array_length(1);
+    w0.string("t");
+    w0.array_length(2);
+    w0.i32(0), w0.i32(5);
+    w0.i32(1), w0.i32(6);
+    KafkaReader in0(v0.readable());
+    OffsetsForLeaderEpochRequest r;
+    decode_offsets_for_leader_epoch_request(in0, 0, r);
+    ASSERT_TRUE(in0.ok());
+    EXPECT_EQ(r.replica_id, kDebuggingReplicaId);
+    ASSERT_EQ(r.partitions.size(), 2u);
+    EXPECT_EQ(r.partitions[1].partition, 1);
+    EXPECT_EQ(r.partitions[1].current_leader_epoch, -1);
+    EXPECT_EQ(r.partitions[1].leader_epoch, 6);
+    EXPECT_EQ(in0.remaining(), 0u);
+
+    mb::ByteBuffer v4;
+    KafkaWriter w4(v4);
+    w4.i32(3);  // replica_id: broker 3, a follower
+    w4.compact_array_length(1);
+    w4.compact_string("t");
+    w4.compact_array_length(1);
+    w4.i32(2), w4.i32(7), w4.i32(4);
+    w4.empty_tagged_fields();  // partition
+    w4.empty_tagged_fields();  // topic
+    w4.empty_tagged_fields();  // request
+    KafkaReader in4(v4.readable());
+    decode_offsets_for_leader_epoch_request(in4, 4, r);
+    ASSERT_TRUE(in4.ok());
+    EXPECT_EQ(in4.remaining(), 0u);
+    EXPECT_EQ(r.replica_id, 3);
+    ASSERT_EQ(r.partitions.size(), 1u);
+    EXPECT_EQ(r.partitions[0].topic, "t");
+    EXPECT_EQ(r.partitions[0].current_leader_epoch, 7);
+    EXPECT_EQ(r.partitions[0].leader_epoch, 4);
+}
+
+TEST(OffsetsForLeaderEpoch, ResponseLayoutsV0AndV4) {
+    std::vector<OffsetsForLeaderEpochResult> results{{"t", 0, ErrorCode::None, 2, 100},
+                                                     {"t", 1, ErrorCode::FencedLeaderEpoch, -1, -1}};
+    mb::ByteBuffer v0;
+    KafkaWriter w0(v0);
+    encode_offsets_for_leader_epoch_response(w0, 0, results);
+    KafkaReader in0(v0.readable());
+    EXPECT_EQ(in0.array_length(), 1);
+    EXPECT_EQ(in0.string(), "t");
+    EXPECT_EQ(in0.array_length(), 2);
+    EXPECT_EQ(in0.i16(), 0);  // error first, then the partition; no leader_epoch in v0
+    EXPECT_EQ(in0.i32(), 0);
+    EXPECT_EQ(in0.i64(), 100);
+    EXPECT_EQ(in0.i16(), 74);
+    EXPECT_EQ(in0.i32(), 1);
+    EXPECT_EQ(in0.i64(), -1);
+    EXPECT_EQ(in0.remaining(), 0u);
+
+    mb::ByteBuffer v4;
+    KafkaWriter w4(v4);
+    encode_offsets_for_leader_epoch_response(w4, 4, results);
+    KafkaReader in4(v4.readable());
+    EXPECT_EQ(in4.i32(), 0);  // throttle_time_ms (v2+)
+    EXPECT_EQ(in4.compact_array_length(), 1);
+    EXPECT_EQ(in4.compact_string(), "t");
+    EXPECT_EQ(in4.compact_array_length(), 2);
+    EXPECT_EQ(in4.i16(), 0);
+    EXPECT_EQ(in4.i32(), 0);
+    EXPECT_EQ(in4.i32(), 2);  // leader_epoch (v1+)
+    EXPECT_EQ(in4.i64(), 100);
+    in4.skip_tagged_fields();
+    in4.skip(2 + 4 + 4 + 8);
+    in4.skip_tagged_fields();  // partition
+    in4.skip_tagged_fields();  // topic
+    in4.skip_tagged_fields();  // response
+    EXPECT_TRUE(in4.ok());
+    EXPECT_EQ(in4.remaining(), 0u);
 }
 
 }  // namespace

@@ -148,8 +148,11 @@ TEST(PartitionLog, AssignsConsecutiveOffsetsAndReadsBatchesBackVerbatim) {
     EXPECT_EQ(h.base_offset, 0);
     ASSERT_EQ(validate_batch(std::string_view(bytes).substr(first.size()), h), BatchCheck::ok);
     EXPECT_EQ(h.base_offset, 3);
-    // Everything but the base offset is the producer's bytes.
-    EXPECT_EQ(bytes.substr(first.size() + 8), second.substr(8));
+    // Everything but the base offset and the leader epoch (stamped by the leader, 0 here) is
+    // the producer's bytes.
+    std::string expected = second;
+    set_partition_leader_epoch(expected.data(), 0);
+    EXPECT_EQ(bytes.substr(first.size() + 8), expected.substr(8));
     // A fetch from offset 4 starts at the batch that contains it.
     EXPECT_EQ(log.read(4, 1 << 20)->position, static_cast<int64_t>(first.size()));
     EXPECT_FALSE(log.read(5, 1 << 20));  // the log end: nothing yet

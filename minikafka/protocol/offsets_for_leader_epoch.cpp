@@ -1,0 +1,55 @@
+// OffsetsForLeaderEpoch codec (see offsets_for_leader_epoch.hpp). v4 is the first flexible
+// version: the same fields, with compact lengths and a tagged-field section after each struct.
+#include "offsets_for_leader_epoch.hpp"
+
+namespace minikafka {
+
+void decode_offsets_for_leader_epoch_request(KafkaReader& in, int16_t version, OffsetsForLeaderEpochRequest& out) {
+    const bool flexible = version >= 4;
+    out.partitions.clear();
+    out.replica_id = version >= 3 ? in.i32() : kDebuggingReplicaId;
+    int32_t topics = flexible ? in.compact_array_length() : in.array_length();
+    for (int32_t t = 0; t < topics && in.ok(); ++t) {
+        std::string_view topic = flexible ? in.compact_string() : in.string();
+        int32_t partitions = flexible ? in.compact_array_length() : in.array_length();
+        for (int32_t p = 0; p < partitions && in.ok(); ++p) {
+            OffsetsForLeaderEpochPartition& entry = out.partitions.emplace_back();
+            entry.topic = topic;
+            entry.partition = in.i32();
+            entry.current_leader_epoch = version >= 2 ? in.i32() : -1;
+            entry.leader_epoch = in.i32();
+            if (flexible) in.skip_tagged_fields();
+        }
+        if (flexible) in.skip_tagged_fields();
+    }
+    if (flexible) in.skip_tagged_fields();
+}
+
+void encode_offsets_for_leader_epoch_response(KafkaWriter& out, int16_t version,
+                                              std::span<const OffsetsForLeaderEpochResult> results) {
+    const bool flexible = version >= 4;
+    if (version >= 2) out.i32(0);  // throttle_time_ms: no quotas here
+    // Results arrive grouped by topic (the request's order); count the groups first.
+    size_t topics = 0;
+    for (size_t i = 0; i < results.size(); ++i)
+        if (i == 0 || results[i].topic != results[i - 1].topic) ++topics;
+    flexible ? out.compact_array_length(topics) : out.array_length(topics);
+    for (size_t i = 0; i < results.size();) {
+        size_t end = i;
+        while (end < results.size() && results[end].topic == results[i].topic) ++end;
+        flexible ? out.compact_string(results[i].topic) : out.string(results[i].topic);
+        flexible ? out.compact_array_length(end - i) : out.array_length(end - i);
+        for (; i < end; ++i) {
+            const OffsetsForLeaderEpochResult& r = results[i];
+            out.i16(static_cast<int16_t>(r.error));  // the error comes first in this API
+            out.i32(r.partition);
+            if (version >= 1) out.i32(r.leader_epoch);
+            out.i64(r.end_offset);
+            if (flexible) out.empty_tagged_fields();
+        }
+        if (flexible) out.empty_tagged_fields();
+    }
+    if (flexible) out.empty_tagged_fields();
+}
+
+}  // namespace minikafka
