@@ -70,6 +70,10 @@ def fill(r):
     r.xack("stream", "workers", "1000-1")
     r.xgroup_create("stream", "late", id="$")
     r.xgroup_createconsumer("stream", "late", "carol")
+    r.xgroup_create("stream:empty", "g", id="$", mkstream=True)  # a stream with no entries
+    for i in range(3):
+        r.xadd("stream:auto", {"n": i})  # real clock IDs: large ms deltas inside a node
+    r.xtrim("stream:auto", maxlen=2)
     for db in DATABASES[1:]:
         c = redis.Redis(port=r.connection_pool.connection_kwargs["port"], db=db)
         c.set(f"in-db-{db}", db)
