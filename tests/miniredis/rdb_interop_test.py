@@ -121,7 +121,9 @@ class RealRedis:
         self.dir = data_dir
         self.port = free_ports(1)[0]
         self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no", "--dir", data_dir, "--dbfilename", "dump.rdb"],
+                                      "--appendonly", "no", "--dir", data_dir, "--dbfilename", "dump.rdb",
+                                      # deep checks of every listpack and stream node on load
+                                      "--sanitize-dump-payload", "yes"],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
         def up():
