@@ -78,6 +78,12 @@ public:
         return {e, true};
     }
 
+    // Makes room for `n` entries at once (loading a snapshot that says how many keys follow),
+    // instead of doubling - and rehashing everything - about log2(n) times on the way.
+    void reserve(size_t n) {
+        if (n > bucket_count()) resize(std::bit_ceil(std::max<size_t>(n, kMinBuckets)));
+    }
+
     bool erase(std::string_view key) {
         if (size_ == 0) return false;
         for (Entry** link = &buckets_[bucket_of(key)]; *link; link = &(*link)->next) {

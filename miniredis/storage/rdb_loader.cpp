@@ -1,6 +1,7 @@
 // Loading RDB (see rdb_loader.hpp for the rules, rdb_format.hpp for the bytes).
 #include "storage/rdb_loader.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -422,13 +423,6 @@ bool is_empty(Value& v) {
     }
 }
 
-struct Staged {
-    size_t db;
-    std::string key;
-    Value value;
-    std::optional<int64_t> deadline;
-};
-
 }  // namespace
 
 bool looks_like_rdb(std::string_view bytes) {
@@ -440,14 +434,25 @@ bool looks_like_rdb(std::string_view bytes) {
 
 RdbLoadResult load_rdb(std::string_view bytes, std::vector<Database>& databases, const RdbLoadOptions& options) {
     RdbLoadResult result;
-    std::vector<Staged> staged;
+    // Keys go into fresh databases first - the staging area - and reach `databases` only once the
+    // whole file and its checksum are sound. At start-up the targets are empty and each one simply
+    // takes over its fresh twin's tables; otherwise keys move over one by one.
+    std::vector<Database> fresh;
+    fresh.reserve(databases.size());
+    for (Database& d : databases) fresh.emplace_back(d.index(), d.env());
     auto commit = [&] {
-        for (Staged& s : staged) {
-            Database& db = databases[s.db];
-            db.set(s.key, std::move(s.value));
-            if (s.deadline) db.set_expire(s.key, *s.deadline);
+        for (size_t i = 0; i < databases.size(); ++i) {
+            result.keys += fresh[i].size();
+            if (databases[i].size() == 0) {
+                databases[i] = std::move(fresh[i]);
+                continue;
+            }
+            fresh[i].keys().for_each([&](const Database::Keys::Entry& e) {
+                auto deadline = fresh[i].expire_of(e.key);
+                databases[i].set(e.key, std::move(const_cast<Value&>(e.value)));
+                if (deadline) databases[i].set_expire(e.key, *deadline);
+            });
         }
-        result.keys = staged.size();
     };
     try {
         if (!looks_like_rdb(bytes)) {
@@ -460,17 +465,18 @@ RdbLoadResult load_rdb(std::string_view bytes, std::vector<Database>& databases,
             throw Corrupt{5, fmt::format("RDB version {} is not supported (1 to {} are)", version, kNewestVersion)};
         Reader in(bytes, 9);
         size_t db = 0;
-        std::optional<int64_t> deadline;
+        bool has_deadline = false;  // (not std::optional: GCC 12 warns it may be uninitialised)
+        int64_t deadline = 0;
         for (;;) {
             const size_t at = in.pos();
             const uint8_t op = in.u8();
             if (op == kOpEof) break;
             switch (op) {
                 case kOpExpireTimeMs:
-                    deadline = static_cast<int64_t>(in.le(8));
+                    deadline = static_cast<int64_t>(in.le(8)), has_deadline = true;
                     continue;
                 case kOpExpireTime:
-                    deadline = static_cast<int64_t>(in.le(4)) * 1000;
+                    deadline = static_cast<int64_t>(in.le(4)) * 1000, has_deadline = true;
                     continue;
                 case kOpFreq:  // LFU/LRU hints: our counters start fresh
                     in.u8();
@@ -487,10 +493,13 @@ RdbLoadResult load_rdb(std::string_view bytes, std::vector<Database>& databases,
                     db = index;
                     continue;
                 }
-                case kOpResizeDb:
+                case kOpResizeDb: {
+                    // A hint: presize the table (never beyond what the bytes left could hold).
+                    uint64_t keys = in.length();
                     in.length();
-                    in.length();
+                    fresh[db].reserve(std::min<uint64_t>(keys, bytes.size() - in.pos()));
                     continue;
+                }
                 case kOpAux:
                     in.string();
                     in.string();
@@ -505,8 +514,12 @@ RdbLoadResult load_rdb(std::string_view bytes, std::vector<Database>& databases,
             }
             std::string key = in.string();
             Value value = read_value(in, op, at);
-            if (!is_empty(value)) staged.push_back({db, std::move(key), std::move(value), deadline});
-            deadline.reset();
+            if (fresh[db].peek(key)) in.fail(fmt::format("the key '{}' appears twice", key), at);
+            if (!is_empty(value)) {
+                fresh[db].set(key, std::move(value));
+                if (has_deadline) fresh[db].set_expire(key, deadline);
+            }
+            has_deadline = false;
         }
         const size_t data_end = in.pos();
         result.consumed = data_end;

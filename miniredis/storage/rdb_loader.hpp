@@ -4,7 +4,7 @@
 // the bytes left, every packed blob is validated before it is believed, and nothing is
 // half-loaded:
 //
-//   parse every key into a staging list  ->  check the CRC64 trailer  ->  only then move the keys
+//   load every key into fresh databases  ->  check the CRC64 trailer  ->  only then hand them over
 //   (any error: the databases stay as they were, and the error names the byte)
 //
 // API - usable by anything that holds the bytes (start-up, the AOF preamble, replication):
