@@ -16,6 +16,8 @@ void put_le(std::string& out, uint64_t v, int bytes) {
 
 }  // namespace
 
+// One pass to find the width, one to write: every element takes the width of the widest, which
+// is what makes lookups a plain binary search over fixed-size slots.
 std::string intset_encode(const std::vector<int64_t>& values) {
     int width = 2;  // the smallest width that holds every value
     for (int64_t v : values) {
@@ -31,6 +33,8 @@ std::string intset_encode(const std::vector<int64_t>& values) {
     return out;
 }
 
+// The checks mirror what Redis's own validation demands: a known width, a size that is exactly
+// header + length * width, and strictly ascending values (sorted and without duplicates - a set).
 bool intset_decode(std::string_view blob, std::vector<int64_t>& out) {
     const auto* p = reinterpret_cast<const unsigned char*>(blob.data());
     if (blob.size() < 8) return false;

@@ -37,6 +37,9 @@ void put_backlen(std::string& out, size_t len) {
 
 ListpackWriter::ListpackWriter() { blob_.assign(kHeaderBytes, '\0'); }
 
+// The smallest encoding that holds the value: a listpack of small numbers costs 2 bytes per
+// element (the byte itself and its backlen), which is why Redis keeps counters and IDs this way.
+// Negative values use two's complement within the field's width; the reader sign-extends.
 void ListpackWriter::append_int(int64_t v) {
     size_t start = blob_.size();
     auto u = static_cast<uint64_t>(v);
@@ -63,6 +66,8 @@ void ListpackWriter::append_int(int64_t v) {
     ++count_;
 }
 
+// A string that *is* a canonical integer ("42", not "042" or "+42") is stored as one: reading it
+// back as decimal text gives the same bytes, so nothing is lost - the same rule Redis applies.
 void ListpackWriter::append(std::string_view s) {
     if (auto v = parse_int64(s)) return append_int(*v);
     size_t start = blob_.size();
@@ -80,6 +85,7 @@ void ListpackWriter::append(std::string_view s) {
     ++count_;
 }
 
+// The header is written last: only now are the total size and the count known.
 std::string ListpackWriter::finish() {
     blob_.push_back(static_cast<char>(kEnd));
     std::string out;
@@ -94,6 +100,10 @@ std::string ListpackWriter::finish() {
     return out;
 }
 
+// Decoding walks forwards, entry by entry. The first byte says which encoding follows and so how
+// many bytes the entry has; every such size is checked against what is left before a byte of it
+// is read (the end byte never counts as data). After each entry its backlen must be exactly what
+// a writer would have produced - a cheap and strong check that the walk is still in step.
 bool listpack_decode(std::string_view blob, std::vector<std::string>& out) {
     const auto* p = reinterpret_cast<const uint8_t*>(blob.data());
     const size_t n = blob.size();
@@ -107,6 +117,8 @@ bool listpack_decode(std::string_view blob, std::vector<std::string>& out) {
         int64_t value = 0;
         bool is_int = true;
         size_t str_len = 0, str_at = 0;
+        // A field of `bits` bits holds a two's complement number: flip and subtract the sign bit
+        // to widen it to 64 bits.
         auto sign_extend = [](uint64_t v, int bits) {
             uint64_t m = uint64_t{1} << (bits - 1);
             return static_cast<int64_t>((v ^ m) - m);
@@ -149,6 +161,7 @@ bool listpack_decode(std::string_view blob, std::vector<std::string>& out) {
         pos += expected.size();
         ++seen;
     }
+    // 65535 is "too many to count in 16 bits": then only the walk knows.
     return count == 65535 || count == seen;
 }
 

@@ -21,6 +21,12 @@ uint32_t hash3(const uint8_t* p) {
 
 }  // namespace
 
+// The compressor walks the input once. At each position it asks the hash table "where did these
+// three bytes last occur?"; if that was within the 8 KB window and the bytes really match (two
+// different triples can share a hash slot), it extends the match as far as it goes and emits a
+// back-reference; otherwise the byte joins the pending literal run. Greedy and single-probe: it
+// never looks for a *longer* match elsewhere - that is the speed-for-ratio trade LZF makes (gzip
+// keeps chains of candidates and searches them).
 std::optional<std::string> lzf_compress(std::string_view text) {
     const auto* in = reinterpret_cast<const uint8_t*>(text.data());
     const size_t n = text.size();
@@ -31,6 +37,8 @@ std::optional<std::string> lzf_compress(std::string_view text) {
     // Last position (+1, so 0 means "none") at which each 3-byte hash was seen.
     std::vector<uint32_t> last(size_t{1} << kHashBits, 0);
 
+    // Literals are not written one by one: they wait until a match (or the end) and then go out
+    // in runs of up to 32 behind one control byte each.
     size_t literal_start = 0;  // pending literals are in[literal_start, i)
     auto flush_literals = [&](size_t end) {
         while (literal_start < end) {
@@ -52,6 +60,8 @@ std::optional<std::string> lzf_compress(std::string_view text) {
                 size_t len = 3;
                 while (len < kMaxMatch && i + len < n && in[ref + len] == in[i + len]) ++len;
                 flush_literals(i);
+                // The control byte holds the length (3 bits) and the offset's high 5 bits; a
+                // length of 7 or more spills into an extra byte. The offset's low 8 bits follow.
                 size_t l = len - 2;  // 1..262 stored as 3 bits (+ one byte when it is 7 or more)
                 if (l < 7) {
                     out.push_back(static_cast<char>((l << 5) | (offset >> 8)));
@@ -70,6 +80,7 @@ std::optional<std::string> lzf_compress(std::string_view text) {
             }
         }
         ++i;
+        // Not worth it any more? Stop early rather than compress the rest for nothing.
         if (out.size() + (i - literal_start) >= limit) return std::nullopt;
     }
     flush_literals(n);
@@ -77,6 +88,10 @@ std::optional<std::string> lzf_compress(std::string_view text) {
     return out;
 }
 
+// Decompression is the easy direction: read a control byte, then either copy literals or copy
+// from what was already produced. Every run is checked against both the input left and the output
+// promised (out_len, which the RDB file states up front), so damaged data cannot make it read or
+// write outside its buffers - it just fails.
 std::optional<std::string> lzf_decompress(std::string_view in, size_t out_len) {
     std::string out;
     out.reserve(out_len);

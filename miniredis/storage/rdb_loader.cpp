@@ -1,4 +1,18 @@
 // Loading RDB (see rdb_loader.hpp for the rules, rdb_format.hpp for the bytes).
+//
+// Reading order: Reader (bounds-checked primitives: bytes, lengths, strings, packed blobs), then
+// one function per type family (read_list, read_set, read_hash, read_zset, read_stream), then
+// load_rdb, the loop over opcodes. The same shape as the writer, in reverse - except that the
+// loader accepts every generation of each encoding while the writer emits only the current one:
+//
+//   writer: Value  ->  object_encoding()  ->  one of 7 value types
+//   loader: one of 19 value types (RDB 1 - 11)  ->  Value
+//
+// What makes a loader safe on hostile input is not cleverness but discipline: no length is used
+// before it is compared with the bytes that remain, no count sizes an allocation by itself, every
+// packed blob is decoded by a validating decoder before one element is believed, and nothing
+// reaches the live databases until the end. The tests flip every byte of a file, with and without
+// fixing the checksum, and cut it at every length (tests/miniredis/rdb_test.cpp).
 #include "storage/rdb_loader.hpp"
 
 #include <algorithm>
@@ -31,7 +45,9 @@ struct Corrupt {
     std::string what;
 };
 
-// A cursor over the file: every read checks that the bytes are there first.
+// A cursor over the file: every read checks that the bytes are there first. Errors are thrown
+// (Corrupt) rather than returned: the loader is a deep descent - file, key, value, node, entry -
+// and a flag checked after every read would double its code. The one catch is in load_rdb.
 class Reader {
 public:
     Reader(std::string_view bytes, size_t pos) : bytes_(bytes), pos_(pos) {}
@@ -95,6 +111,8 @@ public:
         return n;
     }
 
+    // A string in any of its forms: plain bytes, an integer kept as 1/2/4 bytes (turned back into
+    // its decimal text - the string it was), or LZF-compressed bytes.
     std::string string() {
         size_t at = pos_;
         bool special = false;
@@ -143,6 +161,8 @@ double parse_score(const Reader& in, std::string_view text, size_t at) {
 
 // --- the types ---------------------------------------------------------------------------
 
+// Four generations of lists: a plain count + strings (RDB < 7), one ziplist (Redis 2.x),
+// a quicklist of ziplists (3.2 - 6.2), a quicklist of listpacks (7.0). All become our deque.
 Value read_list(Reader& in, uint8_t type) {
     Value v = Value::of<List>();
     List& list = *v.list();
@@ -173,6 +193,8 @@ Value read_list(Reader& in, uint8_t type) {
     return v;
 }
 
+// A member twice is a damaged file (Redis refuses it too): sets, hashes and sorted sets check
+// every insertion, so a corrupt file cannot quietly shrink a collection.
 Value read_set(Reader& in, uint8_t type) {
     Value v = Value::of<Set>();
     size_t at = in.pos();
@@ -195,6 +217,8 @@ Value read_set(Reader& in, uint8_t type) {
     return v;
 }
 
+// Hashes: pairs (type 4), or one blob of alternating fields and values - zipmap (2.x), ziplist
+// (up to 6.2), listpack (7.0). An odd number of elements in a blob is damage.
 Value read_hash(Reader& in, uint8_t type) {
     Value v = Value::of<Hash>();
     size_t at = in.pos();
@@ -222,6 +246,9 @@ Value read_hash(Reader& in, uint8_t type) {
     return v;
 }
 
+// Sorted sets: a score is a binary double (ZSET_2), text (the old ZSET, and inside ziplists and
+// listpacks, where integral scores are stored as integers). NaN is refused everywhere: a sorted set
+// cannot order it, and Redis never writes one.
 Value read_zset(Reader& in, uint8_t type) {
     Value v = Value::of<ZSet>();
     size_t at = in.pos();
@@ -283,12 +310,16 @@ Value read_stream(Reader& in, uint8_t type) {
             return *n;
         };
         if (e.empty()) in.fail("an empty stream node", at);
+        // The master entry: live and deleted counts, then the field names that SAMEFIELDS
+        // entries share, then a 0.
         int64_t count = num(), deleted = num(), master_fields = num();
         if (master_fields < 0 || static_cast<uint64_t>(master_fields) > e.size()) in.fail("a bad master entry", at);
         std::vector<std::string_view> fields;
         for (int64_t f = 0; f < master_fields; ++f) fields.push_back(text());
         if (num() != 0) in.fail("the master entry does not end with 0", at);
         int64_t seen_live = 0, seen_deleted = 0;
+        // Entries: flags, ID as deltas from the node's key, fields and values (or values only),
+        // and lp-count - which must agree with what we just read, or the walk is out of step.
         while (i < e.size()) {
             int64_t flags = num();
             StreamID id{master.ms + static_cast<uint64_t>(num()), master.seq + static_cast<uint64_t>(num())};
@@ -345,6 +376,8 @@ Value read_stream(Reader& in, uint8_t type) {
             uint64_t count;
             bool owned = false;
         };
+        // The group's PEL first (ID, delivery time, count), then each consumer with the IDs it
+        // owns: an entry becomes pending in our model only when its owner is known.
         std::map<StreamID, Pending> pel;
         for (uint64_t p = 0, n = in.count(); p < n; ++p) {
             StreamID pid = raw_id();
@@ -373,6 +406,9 @@ Value read_stream(Reader& in, uint8_t type) {
     return v;
 }
 
+// The type byte picks the parser. Module types (6, 7) would need the module's own code to read
+// their bytes - we cannot even skip them safely - so they are refused, as are unknown types: a byte
+// we do not understand means every byte after it is unknown too.
 Value read_value(Reader& in, uint8_t type, size_t type_at) {
     switch (type) {
         case kString:
@@ -408,6 +444,8 @@ Value read_value(Reader& in, uint8_t type, size_t type_at) {
     }
 }
 
+// Redis never saves an empty collection (the key is deleted with its last element), but older
+// versions could leave one behind; loading it would create a key no command could have made.
 bool is_empty(Value& v) {
     switch (v.type()) {
         case Type::list:
@@ -422,6 +460,64 @@ bool is_empty(Value& v) {
             return false;  // an empty string is a value; so is an empty stream (XADD ... then XDEL)
     }
 }
+
+// Inserting a million keys into a table much larger than the CPU caches is a million cache misses
+// (the bucket, then the entry at its head) - most of a load's time if taken one after another. So
+// a parsed key waits in a small ring: on entry its bucket is prefetched, half-way its chain's first
+// entry, and it is inserted when it leaves - by then both are usually in the cache. Order is kept,
+// so a duplicate key is still found (and named) when the second copy is inserted.
+//
+//   parse k9 -> [k1 k2 k3 k4 | k5 k6 k7 k8] -> insert k1
+//                 bucket of k9 requested, chain of k5 requested
+class InsertPipeline {
+public:
+    explicit InsertPipeline(std::vector<Database>& dbs) : dbs_(dbs) {}
+
+    struct Item {
+        size_t db = 0;
+        std::string key;
+        Value value;
+        bool has_deadline = false;
+        int64_t deadline = 0;
+        size_t at = 0;  // where the key's record starts: for the duplicate error
+    };
+
+    void push(Item item) {
+        if (count_ == kDepth) insert(ring_[head_]), head_ = (head_ + 1) % kDepth, --count_;
+        size_t slot = (head_ + count_) % kDepth;
+        ring_[slot] = std::move(item);
+        ++count_;
+        dbs_[ring_[slot].db].keys().prefetch(ring_[slot].key, 0);
+        if (count_ > kDepth / 2) {
+            const Item& mid = ring_[(head_ + count_ - 1 - kDepth / 2) % kDepth];
+            dbs_[mid.db].keys().prefetch(mid.key, 1);
+        }
+    }
+    void drain() {
+        while (count_ > 0) {
+            Item& item = ring_[head_];
+            head_ = (head_ + 1) % kDepth, --count_;
+            insert(item);
+        }
+    }
+
+private:
+    static constexpr size_t kDepth = 16;
+
+    void insert(Item& item) {
+        Database& db = dbs_[item.db];
+        // Straight into the key table (Database::set would look the key up once more).
+        auto [entry, created] = db.keys().insert(item.key);
+        if (!created) throw Corrupt{item.at, fmt::format("the key '{}' appears twice", item.key)};
+        entry->value = std::move(item.value);
+        entry->value.lru = db.env().fresh_access();
+        if (item.has_deadline) db.set_expire(item.key, item.deadline);
+    }
+
+    std::vector<Database>& dbs_;
+    Item ring_[kDepth];
+    size_t head_ = 0, count_ = 0;
+};
 
 }  // namespace
 
@@ -454,12 +550,15 @@ RdbLoadResult load_rdb(std::string_view bytes, std::vector<Database>& databases,
             });
         }
     };
+    InsertPipeline pipeline(fresh);
     try {
         if (!looks_like_rdb(bytes)) {
             size_t at = 0;
             while (at < bytes.size() && at < kMagic.size() && bytes[at] == kMagic[at]) ++at;
             throw Corrupt{at, "not an RDB file (it does not start with REDIS and a version)"};
         }
+        // Every version up to ours loads: older files only lack opcodes and types, they never
+        // redefine one. A newer file may contain types we have never seen - refuse it up front.
         const int version = std::stoi(std::string(bytes.substr(5, 4)));
         if (version < 1 || version > kNewestVersion)
             throw Corrupt{5, fmt::format("RDB version {} is not supported (1 to {} are)", version, kNewestVersion)};
@@ -468,6 +567,8 @@ RdbLoadResult load_rdb(std::string_view bytes, std::vector<Database>& databases,
         bool has_deadline = false;  // (not std::optional: GCC 12 warns it may be uninitialised)
         int64_t deadline = 0;
         for (;;) {
+            // One opcode or value type per step. Opcodes change the loader's state (database,
+            // the next key's deadline) or carry metadata; anything else starts a key.
             const size_t at = in.pos();
             const uint8_t op = in.u8();
             if (op == kOpEof) break;
@@ -514,13 +615,13 @@ RdbLoadResult load_rdb(std::string_view bytes, std::vector<Database>& databases,
             }
             std::string key = in.string();
             Value value = read_value(in, op, at);
-            if (fresh[db].peek(key)) in.fail(fmt::format("the key '{}' appears twice", key), at);
-            if (!is_empty(value)) {
-                fresh[db].set(key, std::move(value));
-                if (has_deadline) fresh[db].set_expire(key, deadline);
-            }
+            if (!is_empty(value)) pipeline.push({db, std::move(key), std::move(value), has_deadline, deadline, at});
             has_deadline = false;
         }
+        // The checksum is checked only now, after parsing: its position is only known once the
+        // EOF byte was found. Parsing first is safe - every read is bounds-checked - and it lets a
+        // truncated file say where it ends instead of just "checksum mismatch".
+        pipeline.drain();
         const size_t data_end = in.pos();
         result.consumed = data_end;
         if (version >= 5) {
@@ -532,6 +633,13 @@ RdbLoadResult load_rdb(std::string_view bytes, std::vector<Database>& databases,
                                                     stored, data_end - 1, computed)};
         }
     } catch (const Corrupt& c) {
+        if (options.salvage) {  // keys parsed whole but still in the pipeline count as read
+            try {
+                pipeline.drain();
+            } catch (const Corrupt&) {
+            }
+        }
+        // The fresh databases are simply dropped - unless --repair asked to keep what was read.
         result.error_offset = c.at;
         result.error = fmt::format("corrupt at byte {}: {}", c.at, c.what);
         if (options.salvage) commit();

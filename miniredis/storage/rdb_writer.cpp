@@ -36,7 +36,9 @@ public:
         for (int i = 0; i < 8; ++i) byte(static_cast<uint8_t>(v >> (8 * i)));
     }
 
-    // A length: 6 bits, 14 bits, or a marker byte and 32/64 bits big-endian.
+    // A length: 6 bits, 14 bits, or a marker byte and 32/64 bits big-endian. Most lengths in a
+    // file (key sizes, element counts, small IDs) fit the one-byte form, which is much of why an
+    // RDB file is compact before any compression.
     void length(uint64_t n) {
         if (n < (1 << 6)) {
             byte(static_cast<uint8_t>(n));
@@ -84,6 +86,8 @@ public:
         raw(s);
     }
 
+    // EOF, then the CRC of everything before it - including the EOF byte, excluding the CRC.
+    // The buffer is flushed first so that the CRC covers exactly the bytes the sink received.
     void finish() {
         byte(kOpEof);
         flush();
@@ -93,6 +97,8 @@ public:
     }
 
 private:
+    // 64 KB chunks: few enough calls into the sink (a write(2) each, for a file or socket), small
+    // enough that a sink never holds much more than one chunk.
     void maybe_flush() {
         if (buf_.size() >= 64 * 1024) flush();
     }
@@ -118,6 +124,11 @@ std::string id_bytes(StreamID id) {
     return out;
 }
 
+// A list is a quicklist: a linked list of listpack nodes. Redis 7.0 caps a node at 8 KB
+// (list-max-listpack-size -2) so that inserting in the middle copies at most 8 KB; we cut at the
+// same size (11 bytes is a safe bound on one element's encoding + backlen overhead). An element
+// bigger than a node gets a node of its own. Every node is written "packed" (container 2); Redis
+// writes "plain" (1) only for elements over 1 GB.
 void write_list(Writer& w, const List& list) {
     // Quicklist nodes: a new node when the next element would take this one past 8 KB.
     std::vector<std::string> nodes;
@@ -176,6 +187,12 @@ std::string stream_node(const std::vector<NodeEntry>& entries) {
     return lp.finish();
 }
 
+// A stream is written as Redis keeps it in memory: a radix tree from each node's first ID to the
+// node's listpack, so the file holds (16-byte ID, listpack) pairs. Then the metadata XINFO shows,
+// then the consumer groups. Our in-memory blocks have a different layout (model/stream.hpp), so the
+// nodes are rebuilt here from the live entries; deleted entries (tombstones) are not carried over.
+// Pending entries appear twice, as in Redis: in the group's PEL with their delivery time and count,
+// and as bare IDs under the consumer that owns them - the loader joins the two.
 void write_stream(Writer& w, Stream& s) {
     // Nodes of up to 100 entries or about 4 KB (stream-node-max-entries / -bytes).
     std::vector<std::pair<StreamID, std::string>> nodes;
@@ -233,7 +250,9 @@ void write_stream(Writer& w, Stream& s) {
     }
 }
 
-// Writes type byte, key, value.
+// Writes type byte, key, value. The type byte names the *encoding*, not just the type: the same
+// hash is type 16 (one listpack) or type 4 (field/value pairs) depending on its size, so a reader
+// knows how to parse what follows without looking ahead.
 void write_value(Writer& w, std::string_view key, Value& v) {
     switch (v.type()) {
         case Type::string:
@@ -271,6 +290,7 @@ void write_value(Writer& w, std::string_view key, Value& v) {
         case Type::set: {
             Set& set = *v.set();
             if (object_encoding(v) == "intset") {
+                // Our set is a hash table of strings; the intset wants the numbers, sorted.
                 std::vector<int64_t> members;
                 set.for_each([&](const Set::Entry& e) { members.push_back(*parse_int64(e.key)); });
                 std::sort(members.begin(), members.end());
@@ -320,6 +340,10 @@ void write_value(Writer& w, std::string_view key, Value& v) {
 
 }  // namespace
 
+// The file from the top: magic and version, AUX fields (metadata a loader may ignore), then per
+// non-empty database SELECTDB + RESIZEDB and its keys, then EOF and the checksum. Keys go out in
+// hash-table order - nothing in the format depends on order between keys. In BGSAVE this runs in
+// the forked child, on its copy-on-write view of memory: the instant of the fork, consistently.
 void write_rdb(std::vector<Database>& databases, const RdbOptions& options, RdbSink& sink) {
     Writer w(sink);
     w.raw(fmt::format("{}{:04}", kMagic, kVersion));
@@ -328,6 +352,8 @@ void write_rdb(std::vector<Database>& databases, const RdbOptions& options, RdbS
         w.string(k);
         w.string(v);
     };
+    // redis-ver: tools print it, and a loader may use it to decide what to expect; we write the
+    // version whose format we write. aof-base says whether these bytes start an AOF.
     aux("redis-ver", "7.0.0");
     aux("redis-bits", "64");
     aux("ctime", std::to_string(options.now_ms / 1000));

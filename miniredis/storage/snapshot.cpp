@@ -3,6 +3,7 @@
 #include "storage/snapshot.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -82,6 +83,7 @@ bool read_file(const std::string& path, std::string& out, std::string& error) {
         return false;
     }
     out.clear();
+    if (struct stat st; ::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
     char chunk[1 << 16];
     for (;;) {
         ssize_t n = ::read(fd, chunk, sizeof chunk);

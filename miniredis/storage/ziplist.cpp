@@ -20,6 +20,10 @@ int64_t sign_extend(uint64_t v, int bits) {
 
 }  // namespace
 
+// The loader only ever walks a ziplist forwards, so each entry's prevlen (the size of the entry
+// before it, for walking backwards) is skipped; the encoding byte then says string or integer and
+// how many bytes follow. Strings' lengths are big-endian here, integers little-endian - a quirk of
+// the format, kept by Redis for compatibility.
 bool ziplist_decode(std::string_view blob, std::vector<std::string>& out) {
     const auto* p = reinterpret_cast<const uint8_t*>(blob.data());
     const size_t n = blob.size();
@@ -82,6 +86,8 @@ bool ziplist_decode(std::string_view blob, std::vector<std::string>& out) {
     return true;
 }
 
+// A zipmap is key, value, key, value, ... where each value may be followed by `free` unused bytes
+// (room to grow in place). Its first byte counts the pairs only up to 253: a hint, not a promise.
 bool zipmap_decode(std::string_view blob, std::vector<std::string>& out) {
     const auto* p = reinterpret_cast<const uint8_t*>(blob.data());
     const size_t n = blob.size();

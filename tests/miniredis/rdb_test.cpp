@@ -28,6 +28,11 @@ TEST(Crc64, JonesCheckValue) {
     // Continuing over pieces is the same as one pass (the writer feeds it chunk by chunk).
     EXPECT_EQ(crc64(crc64(0, "1234"), "56789"), 0xe9c6d914c4b8d9caULL);
     EXPECT_EQ(crc64(0, ""), 0u);
+    // Eight bytes at a time and one at a time agree, at every split of a longer input.
+    const std::string text = "The quick brown fox jumps over the lazy dog, 0123456789.";
+    uint64_t whole = crc64(0, text);
+    for (size_t cut = 0; cut <= text.size(); ++cut)
+        EXPECT_EQ(crc64(crc64(0, std::string_view(text).substr(0, cut)), std::string_view(text).substr(cut)), whole);
 }
 
 std::string pseudo_random(size_t n, uint32_t seed) {
@@ -354,6 +359,21 @@ TEST(Rdb, UnknownTypeIsNamedWithItsOffset) {
     EXPECT_EQ(r.error, "corrupt at byte 9: unknown value type 42");
     EXPECT_FALSE(load_rdb("REDIS0012", target.state.databases).ok) << "a version from the future";
     EXPECT_EQ(load_rdb("MINIREDIS\x01", target.state.databases).error_offset, 0u);
+}
+
+// With a valid checksum: SELECTDB 0, then k = "a" and k = "b" - a file no writer produces.
+TEST(Rdb, ADuplicateKeyIsRefusedWhereItsSecondCopyStarts) {
+    std::string bytes = "REDIS0010";
+    bytes.append("\xFE\x00", 2);
+    for (int i = 0; i < 40; ++i) bytes.append("\x00\x03", 2).append(test::numbered("x", i % 10 + 10)).append("\x01v");
+    // (keys x10..x19 four times over: the first repeat is the 11th record)
+    bytes.push_back('\xFF');
+    uint64_t crc = crc64(0, bytes);
+    for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<char>(crc >> (8 * i)));
+    Harness target;
+    RdbLoadResult r = load_rdb(bytes, target.state.databases);
+    EXPECT_EQ(r.error, "corrupt at byte 81: the key 'x10' appears twice");  // 9 + 2 + 10 records of 7 bytes
+    EXPECT_EQ(target.state.db(0).size(), 0u);
 }
 
 TEST(Rdb, ExpiredKeysAreNotWritten) {
