@@ -361,12 +361,11 @@ TEST(Rdb, UnknownTypeIsNamedWithItsOffset) {
     EXPECT_EQ(load_rdb("MINIREDIS\x01", target.state.databases).error_offset, 0u);
 }
 
-// With a valid checksum: SELECTDB 0, then k = "a" and k = "b" - a file no writer produces.
+// With a valid checksum: SELECTDB 0, then keys x10..x19 four times over - a file no writer produces.
 TEST(Rdb, ADuplicateKeyIsRefusedWhereItsSecondCopyStarts) {
     std::string bytes = "REDIS0010";
     bytes.append("\xFE\x00", 2);
     for (int i = 0; i < 40; ++i) bytes.append("\x00\x03", 2).append(test::numbered("x", i % 10 + 10)).append("\x01v");
-    // (keys x10..x19 four times over: the first repeat is the 11th record)
     bytes.push_back('\xFF');
     uint64_t crc = crc64(0, bytes);
     for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<char>(crc >> (8 * i)));
