@@ -324,7 +324,7 @@ TEST(Rdb, DamageBehindAValidChecksumNeverCrashes) {
     const std::string bytes = rdb_of(h);
     size_t refused = 0;
     for (size_t pos = 9; pos < bytes.size() - 9; ++pos) {
-        for (uint8_t mask : {0x01, 0x80, 0xFF}) {
+        for (uint8_t mask : {0x01, 0xFF}) {
             std::string flipped = bytes;
             flipped[pos] = static_cast<char>(flipped[pos] ^ mask);
             uint64_t crc = crc64(0, std::string_view(flipped).substr(0, flipped.size() - 8));
