@@ -31,7 +31,7 @@ constexpr mb::OptionSpec kOptions[] = {
     {"auto-aof-rewrite-min-size", "64mb", "... and is at least this big", OptionKind::bytes, 0, INT64_MAX},
     {"aof-load-truncated", "yes", "start even if the AOF ends with a torn command (it is cut off)",
      OptionKind::boolean},
-    {"dbfilename", "dump.mrdb", "snapshot file name, inside dir"},
+    {"dbfilename", "dump.rdb", "snapshot (RDB) file name, inside dir"},
     {"save", "3600 1 300 100 60 10000", "snapshot rules: '<seconds> <changes> ...' (empty = never)"},
     {"maxmemory", "0", "memory limit for data (0 = none), e.g. 100mb", OptionKind::bytes, 0, INT64_MAX},
     {"disk-free-limit", "50mb", "/healthz answers 503 when the dir's disk has less free (RabbitMQ's disk_free_limit)",

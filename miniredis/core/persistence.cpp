@@ -95,7 +95,7 @@ std::string ServerState::start_aof() {
     std::error_code ec;
     if (!std::filesystem::exists(aof_path(), ec)) {
         std::string preamble;
-        encode_snapshot(databases, clock.now_ms(), preamble);
+        encode_snapshot(databases, clock.now_ms(), preamble, true);
         if (std::string error = write_file_atomically(aof_path(), preamble); !error.empty()) return error;
     }
     return aof.open(aof_path(), config.appendfsync);
@@ -126,7 +126,7 @@ bool ServerState::start_aof_rewrite() {
     aof.start_rewrite_buffer();
     bool started = job.start(JobKind::aof_rewrite, [&] {
         std::string preamble;
-        encode_snapshot(databases, now, preamble);
+        encode_snapshot(databases, now, preamble, true);
         // Not renamed by the child: the parent appends what happened meanwhile, then renames.
         FILE* f = std::fopen(temp.c_str(), "wb");
         if (!f) return 1;

@@ -99,6 +99,8 @@ public:
     std::pair<Value*, bool> find_or_create(std::string_view key);
     bool remove(std::string_view key);
     void clear();
+    // Presizes the key table for `keys` more keys (loading: the count is known up front).
+    void reserve(size_t keys) { keys_.reserve(keys_.size() + keys); }
 
     // Deadline in Unix ms, or nullopt when the key has no TTL (the caller checks existence).
     std::optional<int64_t> expire_of(std::string_view key) const;

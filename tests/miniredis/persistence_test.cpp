@@ -90,9 +90,9 @@ TEST(Snapshot, SaveIsAtomicOnDisk) {
     TempDir dir;
     Harness h;
     h.run({"SET", "a", "1"});
-    EXPECT_EQ(save_snapshot(h.state.databases, h.clock.now_ms(), dir.file("dump.mrdb")), "");
+    EXPECT_EQ(save_snapshot(h.state.databases, h.clock.now_ms(), dir.file("dump.rdb")), "");
     for (auto& entry : std::filesystem::directory_iterator(dir.path))
-        EXPECT_EQ(entry.path().filename(), "dump.mrdb");  // no temp file left behind
+        EXPECT_EQ(entry.path().filename(), "dump.rdb");  // no temp file left behind
 }
 
 AofLoadResult replay(Harness& h, const std::string& path, bool allow_truncated = true) {
@@ -269,17 +269,17 @@ TEST(Snapshot, AFlipRefusesTheStartNamingFileAndOffset) {
     TempDir dir;
     Harness h;
     for (int i = 0; i < 20; ++i) h.run({"SET", test::numbered("k", i), "some value"});
-    ASSERT_EQ(save_snapshot(h.state.databases, h.clock.now_ms(), dir.file("dump.mrdb")), "");
-    const std::string good = slurp(dir.file("dump.mrdb"));
+    ASSERT_EQ(save_snapshot(h.state.databases, h.clock.now_ms(), dir.file("dump.rdb")), "");
+    const std::string good = slurp(dir.file("dump.rdb"));
     for (size_t pos : {size_t{3}, size_t{10}, good.size() / 2, good.size() - 2}) {
         std::string bytes = good;
         bytes[pos] ^= 0x20;
-        spit(dir.file("dump.mrdb"), bytes);
+        spit(dir.file("dump.rdb"), bytes);
         Harness fresh(test::test_config({{"dir", dir.path}}));
         std::string error = fresh.state.load_data();
-        EXPECT_NE(error.find(dir.file("dump.mrdb") + ": corrupt at byte "), std::string::npos) << pos << ": " << error;
+        EXPECT_NE(error.find(dir.file("dump.rdb") + ": corrupt at byte "), std::string::npos) << pos << ": " << error;
         EXPECT_NE(error.find("--repair"), std::string::npos) << error;
-        EXPECT_EQ(slurp(dir.file("dump.mrdb")), bytes);
+        EXPECT_EQ(slurp(dir.file("dump.rdb")), bytes);
     }
 }
 
@@ -287,19 +287,19 @@ TEST(Snapshot, RepairKeepsTheKeysThatStillDecode) {
     TempDir dir;
     Harness h;
     for (int i = 0; i < 20; ++i) h.run({"SET", test::numbered("k", i), "some value"});
-    ASSERT_EQ(save_snapshot(h.state.databases, h.clock.now_ms(), dir.file("dump.mrdb")), "");
-    std::string bytes = slurp(dir.file("dump.mrdb"));
+    ASSERT_EQ(save_snapshot(h.state.databases, h.clock.now_ms(), dir.file("dump.rdb")), "");
+    std::string bytes = slurp(dir.file("dump.rdb"));
     bytes[bytes.find("some value")] = 'S';  // inside a value: only the checksum notices
-    spit(dir.file("dump.mrdb"), bytes);
-    RepairOutcome r = repair_snapshot(dir.file("dump.mrdb"), 16);
+    spit(dir.file("dump.rdb"), bytes);
+    RepairOutcome r = repair_snapshot(dir.file("dump.rdb"), 16);
     EXPECT_TRUE(r.damaged && r.repaired);
-    EXPECT_EQ(slurp(dir.file("dump.mrdb.corrupt")), bytes);
+    EXPECT_EQ(slurp(dir.file("dump.rdb.corrupt")), bytes);
     Harness fresh(test::test_config({{"dir", dir.path}}));
     ASSERT_EQ(fresh.state.load_data(), "");
     EXPECT_EQ(fresh.run({"DBSIZE"}), ":20\r\n");
 
-    spit(dir.file("dump.mrdb"), bytes.substr(0, bytes.size() / 2));  // half of it: keys before the cut
-    r = repair_snapshot(dir.file("dump.mrdb"), 16);
+    spit(dir.file("dump.rdb"), bytes.substr(0, bytes.size() / 2));  // half of it: keys before the cut
+    r = repair_snapshot(dir.file("dump.rdb"), 16);
     EXPECT_TRUE(r.repaired);
     Harness half(test::test_config({{"dir", dir.path}}));
     ASSERT_EQ(half.state.load_data(), "");
@@ -311,7 +311,7 @@ TEST(Snapshot, RepairKeepsTheKeysThatStillDecode) {
 // it (and a killed save's temp snapshot), and nothing else.
 TEST(Aof, StaleTempFilesAreRemovedAtStart) {
     TempDir dir;
-    for (const char* name : {"temp-rewriteaof-bg-4242.aof", "dump.mrdb.tmp-77", "appendonly.aof.tmp-78", "notes.txt"})
+    for (const char* name : {"temp-rewriteaof-bg-4242.aof", "dump.rdb.tmp-77", "appendonly.aof.tmp-78", "notes.txt"})
         spit(dir.file(name), "partial");
     Harness h(test::test_config({{"dir", dir.path}, {"appendonly", "yes"}}));
     ASSERT_EQ(h.state.load_data(), "");

@@ -231,7 +231,7 @@ TEST(Config, FileLocationsCannotBeChangedAtRunTime) {
     EXPECT_EQ(
         h.run({"CONFIG", "SET", "appendfilename", "x.aof"}),
         "-ERR CONFIG SET failed (possibly related to argument 'appendfilename') - can't set immutable config\r\n");
-    EXPECT_EQ(h.run({"CONFIG", "GET", "dbfilename"}), "*2\r\n$10\r\ndbfilename\r\n$9\r\ndump.mrdb\r\n");
+    EXPECT_EQ(h.run({"CONFIG", "GET", "dbfilename"}), "*2\r\n$10\r\ndbfilename\r\n$8\r\ndump.rdb\r\n");
     // At start-up they are names inside dir, never paths.
     EXPECT_THROW(miniredis::test::test_config({{"dbfilename", "../x.rdb"}}), mb::OptionError);
     EXPECT_THROW(miniredis::test::test_config({{"appendfilename", "/tmp/x.aof"}}), mb::OptionError);

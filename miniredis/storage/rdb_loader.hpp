@@ -1,0 +1,52 @@
+// CONCEPT: loading an RDB file - ours, or one written by redis-server (7.0 and older: listpacks,
+// ziplists, intsets, zipmaps, LZF, quicklists, streams with groups) - defensively: the file comes
+// from a disk that may have failed or from another program, so every length is checked against
+// the bytes left, every packed blob is validated before it is believed, and nothing is
+// half-loaded:
+//
+//   load every key into fresh databases  ->  check the CRC64 trailer  ->  only then hand them over
+//   (any error: the databases stay as they were, and the error names the byte)
+//
+// API - usable by anything that holds the bytes (start-up, the AOF preamble, replication):
+//
+//   RdbLoadResult r = load_rdb(bytes, databases);
+//   if (!r.ok) ... r.error is "corrupt at byte N: what", r.error_offset is N
+//   r.consumed: the bytes the RDB occupied (an AOF with a preamble continues after it)
+//
+// A wrong checksum cannot say which byte changed: its offset is where the checksum is. A
+// checksum of 0 means "not computed" (redis.conf `rdbchecksum no`) and is accepted, as Redis does.
+// Not loaded (refused with a message): module types and module AUX data, FUNCTION libraries.
+// READ NEXT: rdb_format.hpp, rdb_writer.hpp, snapshot.hpp (start-up and --repair use this).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/database.hpp"
+
+namespace miniredis {
+
+struct RdbLoadResult {
+    bool ok = false;
+    size_t consumed = 0;      // bytes from the start of `bytes` to the end of the CRC
+    size_t keys = 0;          // keys loaded
+    size_t error_offset = 0;  // where loading stopped
+    std::string error;        // "corrupt at byte N: ..."
+};
+
+struct RdbLoadOptions {
+    // --repair: ignore the checksum and keep every key read before the first broken one (the
+    // result still says what went wrong and where).
+    bool salvage = false;
+};
+
+// Loads the RDB at the start of `bytes` into `databases` (normally empty; a key that exists is
+// replaced). On any error nothing is changed, unless options.salvage.
+RdbLoadResult load_rdb(std::string_view bytes, std::vector<Database>& databases, const RdbLoadOptions& options = {});
+
+// True when `bytes` starts like an RDB file ("REDIS" and four digits).
+bool looks_like_rdb(std::string_view bytes);
+
+}  // namespace miniredis
