@@ -122,8 +122,19 @@ public:
         }
         if (n <= tables_[0].buckets()) return;
         start_resize(std::bit_ceil(n));
-        while (rehash_steps(1024)) {
+        if (!rehashing()) return;  // the first table: allocated, nothing to move
+        for (size_t i = 0; i < tables_[0].buckets(); ++i) {
+            for (Entry* e = std::exchange(tables_[0].slots[i], nullptr); e;) {
+                Entry* next = e->next;
+                Entry*& head = tables_[1].head(hash_bytes(std::string_view(e->key), kHashSeed));
+                e->next = head;
+                head = e;
+                e = next;
+            }
         }
+        tables_[0] = std::move(tables_[1]);  // not finish_rehash(): that would shrink a table
+        tables_[1] = Table{};                // reserved ahead of the keys that will fill it
+        rehash_index_ = -1;
     }
 
     bool erase(std::string_view key) {
@@ -256,7 +267,7 @@ private:
 
     // A resize only allocates: the entries move later, in rehash_steps().
     void start_resize(size_t buckets) {
-        buckets = std::max(buckets, kMinBuckets);  // (also tells the compiler the array is not empty)
+        buckets = std::max(buckets, kMinBuckets);                    // (also tells the compiler the array is not empty)
         if (tables_[0].buckets() == 0) {                             // the first table: nothing to move
             tables_[0].slots = std::make_unique<Entry*[]>(buckets);  // value-initialised: all null
             tables_[0].mask = buckets - 1;

@@ -158,6 +158,21 @@ TEST(Dict, ScanDuringARehashReturnsEverything) {
     }
 }
 
+// reserve() (loading a snapshot that says how many keys follow): the table is sized once, in the
+// middle of a rehash too, and stays that size although it is still nearly empty.
+TEST(Dict, ReserveSizesOnceAndKeepsTheSize) {
+    Dict<SmallString, int> d;
+    for (int i = 0; i < 65; ++i) d.insert(key(i)).first->value = i;  // a rehash to 128 under way
+    ASSERT_TRUE(d.rehashing());
+    d.reserve(100000);
+    EXPECT_FALSE(d.rehashing());
+    EXPECT_EQ(d.bucket_count(), 131072u);
+    for (int i = 0; i < 65; ++i) ASSERT_EQ(d.find(key(i))->value, i);
+    for (int i = 65; i < 100000; ++i) d.insert(key(i));
+    EXPECT_EQ(d.bucket_count(), 131072u);  // no doubling on the way
+    EXPECT_FALSE(d.rehashing());
+}
+
 TEST(Dict, RandomAndSampleSeeBothTablesWhileRehashing) {
     Dict<SmallString, int> d;
     for (int i = 0; i < 64; ++i) d.insert(key(i));
