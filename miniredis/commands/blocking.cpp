@@ -228,6 +228,8 @@ void ServerState::serve_ready_keys() {
                             want_write(*client);
                         }
                         break;
+                    case BlockKind::replicas:  // WAIT waits for ACKs, never on a key
+                        break;
                 }
             }
         }
@@ -238,6 +240,12 @@ void ServerState::expire_blocked_clients() {
     int64_t now = clock.now_ms();
     while (!block_deadlines.empty() && block_deadlines.begin()->first <= now) {
         Client& client = *block_deadlines.begin()->second;
+        if (client.blocked.kind == BlockKind::replicas) {  // WAIT: answer how many made it
+            wait_timed_out(client);
+            unblock_client(client);
+            want_write(client);
+            continue;
+        }
         bool move = !client.blocked.target.empty();
         unblock_client(client);
         Reply reply(client.out, client.protocol);
