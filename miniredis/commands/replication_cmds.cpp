@@ -80,7 +80,7 @@ void cmd_replconf(CommandContext& ctx) {
             if (client.repl_role == ReplRole::master) ctx.server.repl.ack_requested = true;
             return;
         } else if (!equals_ignore_case(option, "capa") && !equals_ignore_case(option, "ip-address") &&
-                   !equals_ignore_case(option, "rdb-only")) {
+                   !equals_ignore_case(option, "rdb-only") && !equals_ignore_case(option, "rdb-filter-only")) {
             return ctx.reply.error(fmt::format("ERR Unrecognized REPLCONF option: {}", option.substr(0, 64)));
         }
     }

@@ -52,6 +52,7 @@ void ServerState::propagate(int db, std::span<const std::string_view> argv) {
 }
 
 bool ServerState::aof_enabled() const { return aof.is_open() || aof.rewriting(); }
+bool ServerState::propagating() const { return aof_enabled() || repl.backlog.active(); }
 
 void ServerState::before_sleep() {
     run_unblocked_clients();  // commands that waited behind a BLPOP

@@ -97,7 +97,8 @@ void ServerState::replicaof(std::string host, int port) {
     repl.link = ReplLinkState::connect;
     repl.link_down_since_ms = clock.now_ms();
     repl.next_connect_ms = 0;  // at the next cron tick
-    repl.psync_known = repl.offset > 0;
+    // A server that kept a backlog has a history others may share: offer it (PSYNC <replid> ...).
+    repl.psync_known = repl.backlog.active() || repl.offset > 0;
     update_replica_env();
     mb::log::info("replica of {}:{}, connecting", repl.master_host, repl.master_port);
 }

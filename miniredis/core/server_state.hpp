@@ -167,6 +167,9 @@ public:
     std::string load_data();         // start-up: AOF or snapshot; "" or the reason to refuse starting
     std::string start_aof();
     bool aof_enabled() const;
+    // Whether propagate() goes anywhere (the AOF or replicas): commands that must build a
+    // replayable form first (XADD * -> the concrete ID) skip that work otherwise.
+    bool propagating() const;
     bool start_background_save();
     bool start_aof_rewrite();
     void check_background_job();
