@@ -34,7 +34,10 @@ void ServerState::close_idle_clients() {
     if (config.timeout <= 0) return;
     int64_t now = clock.now_ms();
     for (auto& [id, client] : clients) {
-        if (client->blocked.active || client->subscriptions() > 0 || client->close_after_reply) continue;
+        // Nor a replication link: a replica's or master's silence is normal between writes.
+        if (client->blocked.active || client->subscriptions() > 0 || client->close_after_reply ||
+            client->repl_role != ReplRole::none)
+            continue;
         if (now - client->last_interaction_ms > config.timeout * 1000) kill_client(*client);
     }
 }
