@@ -150,6 +150,7 @@ void ServerState::unblock_client(Client& client) {
             break;
         }
     }
+    if (client.blocked.kind == BlockKind::replicas) std::erase(repl.waiting, &client);  // WAIT
     client.blocked = BlockedState{};
     if (!client.closed) unblocked_clients.push_back(&client);  // run what it sent meanwhile
 }

@@ -12,7 +12,7 @@
 //            +------- link lost (cron retries every second) -- connected <---------------+
 //
 //   handshake   one request, one reply, in turn: PING, AUTH <masterauth>, REPLCONF
-//               listening-port, REPLCONF capa eof capa psync2, PSYNC <replid> <offset+1>
+//               listening-port, REPLCONF capa psync2, PSYNC <replid> <offset+1>
 //   transfer    "$<len>\r\n" then len bytes of snapshot: the dataset is replaced by it
 //   connected   every complete command runs through process_input, with three differences:
 //               no reply goes back (the master does not read them), the replica's read-only
@@ -178,7 +178,9 @@ void ServerState::master_input(Client& master) {
                 break;
             }
             case HandshakeStep::port: {  // an old master may not know REPLCONF: not fatal
-                std::string_view capa[] = {"REPLCONF", "capa", "eof", "capa", "psync2"};
+                // psync2: we understand +CONTINUE <new replid>. Not "eof": that would invite a
+                // diskless transfer ($EOF:<mark> framing), which we do not read.
+                std::string_view capa[] = {"REPLCONF", "capa", "psync2"};
                 send_command(*this, master, capa);
                 repl.step = HandshakeStep::capa;
                 break;

@@ -198,6 +198,12 @@ class Replication(unittest.TestCase):
                 mc.call("SET", "k", "v2")
                 self.assertEqual(mc.call("WAIT", "1", "0"), 1)  # blocks until the ACK, no timeout
                 self.assertEqual(mc.call("WAIT", "2", "100"), 1)  # only one exists: timeout, 1
+                gone = RespClient(m.port)  # blocked forever in WAIT, then disconnects: forgotten
+                gone.send("WAIT", "5", "0")
+                self.assertTrue(wait_until(lambda: "blocked_clients:1" in mc.call("INFO", "clients").decode()))
+                gone.close()
+                mc.call("SET", "k", "v3")
+                self.assertEqual(mc.call("WAIT", "1", "0"), 1)  # the next ACKs find no stale waiter
                 self.assertIsInstance(rc.call("WAIT", "1", "10"), Error)  # a replica has nobody to wait for
 
     def test_a_replica_that_does_not_read_is_cut_off(self):
