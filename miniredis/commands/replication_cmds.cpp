@@ -15,6 +15,8 @@
 namespace miniredis {
 namespace {
 
+// The address a replica connected from ("127.0.0.1:51234" -> "127.0.0.1"): together with the
+// port it announced in REPLCONF listening-port, it is where a failover tool would find it.
 std::string_view peer_ip(const Client& client) {
     return std::string_view(client.peer).substr(0, client.peer.rfind(':'));
 }
@@ -137,7 +139,10 @@ void cmd_role(CommandContext& ctx) {
     }
 }
 
-// INFO replication, with Redis' field names.
+// INFO replication, with Redis' field names - the ones monitoring tools and Sentinel parse.
+// The replica's part says whether the link is up and how far it got (slave_repl_offset); the
+// master's part lists each replica with the offset it last ACKed and the seconds since (lag).
+// Both show the backlog's window: repl_backlog_first_byte_offset counts from 1, as Redis does.
 std::string replication_info(ServerState& server) {
     const Replication& repl = server.repl;
     std::string out;

@@ -9,6 +9,8 @@
 
 namespace miniredis {
 
+// The ring is allocated once, at its full size: appending must never allocate, since it runs for
+// every propagated write. Its contents start empty - the window is [offset, offset).
 void ReplBacklog::reset(size_t size, uint64_t offset) {
     ring_.assign(std::max<size_t>(size, 1), 0);
     pos_ = 0;
@@ -16,6 +18,9 @@ void ReplBacklog::reset(size_t size, uint64_t offset) {
     end_ = offset;
 }
 
+// The stream's end moves by every byte, whether the ring keeps it or not: offsets count the
+// stream, not the ring. The copy goes in at most two pieces - up to the ring's end, then from
+// its start - overwriting the oldest bytes, which is what moves start_offset() forward.
 void ReplBacklog::append(std::string_view bytes) {
     end_ += bytes.size();
     if (ring_.empty()) return;
@@ -30,6 +35,9 @@ void ReplBacklog::append(std::string_view bytes) {
     }
 }
 
+// PSYNC's +CONTINUE: the replica has every byte before `offset`, so it needs the last
+// (end - offset) bytes written. They end just before the write position; walking back that far
+// (modulo the ring) finds where they start, and they come out in at most two pieces again.
 void ReplBacklog::copy_from(uint64_t offset, mb::ByteBuffer& out) const {
     size_t want = static_cast<size_t>(end_ - offset);
     // The byte at `offset` sits `want` bytes behind the write position, modulo the ring.

@@ -227,6 +227,9 @@ void ServerState::master_input(Client& master) {
                 break;
         }
     }
+    // The snapshot: a bulk string, read as it arrives over as many reads as it takes. The event
+    // loop keeps serving other clients meanwhile (readers still see the old dataset); only when
+    // the last byte is in is the dataset replaced, in one step.
     if (repl.link == ReplLinkState::transfer) {
         if (repl.transfer_left < 0) {
             // Before the length, a master busy preparing the snapshot may send bare newlines.
@@ -270,6 +273,8 @@ void ServerState::master_input(Client& master) {
         repl.backlog.reset(static_cast<size_t>(config.repl_backlog_size), repl.offset);
         repl.stream_db = -1;
     }
+    // The stream: commands like any client's, run by the same process_input (which calls
+    // master_command_done after each one).
     if (repl.link == ReplLinkState::connected) process_input(master);
 }
 
@@ -289,6 +294,9 @@ void ServerState::master_command_done(Client& master, size_t reply_mark, std::st
     }
 }
 
+// REPLCONF ACK <offset>: "I have applied every byte up to here". The master uses it for INFO's
+// offset= and lag=, and to answer WAIT. Written into the master link's output buffer like a
+// reply, it leaves with the turn's other writes.
 void ServerState::send_ack(Client& master) {
     char digits[24];
     auto end = std::to_chars(digits, digits + sizeof digits, repl.offset).ptr;
