@@ -19,6 +19,7 @@
 #include "server.hpp"
 
 #include <fcntl.h>
+#include <netdb.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -32,6 +33,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -64,6 +66,7 @@ struct Connection {
     Client* client;           // owned by ServerState
     uint32_t interest = 0;    // the events epoll is asked for (EPOLLIN, EPOLLOUT); 0 while paused
     bool registered = false;  // in the epoll set (interest 0 does not mean "not registered")
+    bool connecting = false;  // an outbound connect() (a replica's link to its master) under way
 };
 
 class Server final : public ServerHooks {
@@ -87,6 +90,7 @@ public:
     void start(const std::string& bind, uint16_t port) {
         mb::net::raise_open_files_limit();
         acceptor_.emplace(mb::net::listen(io_, bind, port));
+        state_.repl.listening_port = acceptor_->local_endpoint().port();  // REPLCONF listening-port
         asio::co_spawn(
             io_, mb::net::accept_loop(*acceptor_, [this](tcp::socket socket) { return adopt(std::move(socket)); }),
             asio::detached);
@@ -129,8 +133,52 @@ public:
         });
     }
 
+    // REPLICAOF (core/replication_replica.cpp): an outbound connection, made the way everything
+    // here is made - without blocking. connect() returns at once (EINPROGRESS); epoll reports the
+    // socket writable when the TCP handshake is done (or failed: SO_ERROR says which), and from
+    // then on the master is a connection like any client's, only its bytes go to master_input.
+    // The name is resolved with a blocking getaddrinfo, as Redis does: it is a local lookup for
+    // the host names a replica is given.
+    Client* connect_to_master(const std::string& host, int port) override {
+        addrinfo hints{};
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_STREAM;
+        addrinfo* found = nullptr;
+        if (stopping_ || ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) return nullptr;
+        int fd = ::socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int rc = fd < 0 ? -1 : ::connect(fd, found->ai_addr, found->ai_addrlen);
+        ::freeaddrinfo(found);
+        if (rc < 0 && (fd < 0 || errno != EINPROGRESS)) {
+            if (fd >= 0) ::close(fd);
+            mb::log::warn("replication: cannot connect to {}:{}: {}", host, port, std::strerror(errno));
+            return nullptr;
+        }
+        Client& client = state_.add_client(fmt::format("{}:{}", host, port), "");
+        auto conn = std::make_unique<Connection>(Connection{fd, &client});
+        conn->connecting = true;
+        client.connection = conn.get();
+        client.fd = fd;
+        if (static_cast<size_t>(fd) >= connections_.size()) connections_.resize(static_cast<size_t>(fd) + 1);
+        connections_[static_cast<size_t>(fd)] = std::move(conn);
+        set_interest(*connections_[static_cast<size_t>(fd)], EPOLLOUT);
+        return &client;
+    }
+
 private:
     static constexpr int kMaxHandlersPerTurn = 1024;
+
+    // The outbound connect finished: failed (closed; the cron tries again) or the link is up.
+    void on_connected(Connection& conn) {
+        int error = 0;
+        socklen_t len = sizeof error;
+        if (::getsockopt(conn.fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0 || error != 0) {
+            mb::log::warn("replication: cannot connect to {}: {}", conn.client->peer, std::strerror(error));
+            return close(conn);
+        }
+        conn.connecting = false;
+        set_interest(conn, EPOLLIN);
+        state_.master_connected(*conn.client);  // queues PING; before_sleep sends it
+    }
 
     // A new connection from the listener: take its descriptor out of Asio and into our epoll set.
     asio::awaitable<void> adopt(tcp::socket socket) {
@@ -176,6 +224,10 @@ private:
             // Look the connection up by descriptor: one closed earlier in this loop is skipped.
             Connection* conn = find(events[i].data.fd);
             if (!conn) continue;
+            if (conn->connecting) {
+                on_connected(*conn);
+                continue;
+            }
             if (events[i].events & EPOLLOUT) flush(*conn);
             conn = find(events[i].data.fd);
             if (conn && (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))) on_readable(*conn);
@@ -198,12 +250,18 @@ private:
         if (n <= 0) return close(conn);  // EOF or a reset: the client is gone
         client.in.commit(static_cast<size_t>(n));
         state_.stats.net_input_bytes += static_cast<uint64_t>(n);
-        state_.process_input(client);  // replies are sent by before_sleep() at the turn's end
+        // replies are sent by before_sleep() at the turn's end
+        if (client.repl_role == ReplRole::master)
+            state_.master_input(client);  // our master's handshake replies, snapshot or stream
+        else
+            state_.process_input(client);
         if (client.in.size() > kMaxQueryBuffer) {
             mb::log::warn("closing client {}: query buffer over {} bytes", client.peer, kMaxQueryBuffer);
             return close(conn);
         }
-        if (client.close_after_reply || client.out.size() >= kOutputPauseBytes)
+        // (A replica's buffer holds the stream, not replies it asked for: its ACKs are still read.)
+        if (client.close_after_reply ||
+            (client.out.size() >= kOutputPauseBytes && client.repl_role != ReplRole::replica))
             set_interest(conn, conn.interest & ~EPOLLIN);
     }
 
@@ -331,6 +389,7 @@ int run_server(Config config) {
             mb::log::error("fatal error loading the data: {}", error);
             return 1;
         }
+        state.replication_start();  // replication ID; `replicaof`: the cron connects
         server.start(state.config.bind, static_cast<uint16_t>(state.config.port));
         const std::string& admin_port = state.config.options.text("admin-port");
         if (!admin_port.empty())

@@ -150,6 +150,7 @@ void ServerState::unblock_client(Client& client) {
             break;
         }
     }
+    if (client.blocked.kind == BlockKind::replicas) std::erase(repl.waiting, &client);  // WAIT
     client.blocked = BlockedState{};
     if (!client.closed) unblocked_clients.push_back(&client);  // run what it sent meanwhile
 }
@@ -228,6 +229,8 @@ void ServerState::serve_ready_keys() {
                             want_write(*client);
                         }
                         break;
+                    case BlockKind::replicas:  // WAIT waits for ACKs, never on a key
+                        break;
                 }
             }
         }
@@ -238,6 +241,12 @@ void ServerState::expire_blocked_clients() {
     int64_t now = clock.now_ms();
     while (!block_deadlines.empty() && block_deadlines.begin()->first <= now) {
         Client& client = *block_deadlines.begin()->second;
+        if (client.blocked.kind == BlockKind::replicas) {  // WAIT: answer how many made it
+            wait_timed_out(client);
+            unblock_client(client);
+            want_write(client);
+            continue;
+        }
         bool move = !client.blocked.target.empty();
         unblock_client(client);
         Reply reply(client.out, client.protocol);

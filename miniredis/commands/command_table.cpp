@@ -315,7 +315,14 @@ const CommandSpec kCommands[] = {
     {"object", -2, 0, nullptr, 0, 0, 0, "generic", "How a value is stored", kObjectSubcommands},
     {"memory", -2, 0, nullptr, 0, 0, 0, "server", "Memory use", kMemorySubcommands},
     {"debug", -2, A | NS | L | T, cmd_debug, 0, 0, 0, "server", "SLEEP, OBJECT (enable-debug-command)"},
-    {"role", 1, NS | L | T | F, cmd_role, 0, 0, 0, "server", "Replication role: master"},
+    // --- replication (replication_cmds.cpp)
+    {"role", 1, NS | L | T | F, cmd_role, 0, 0, 0, "server", "Replication role, offset and replicas or master"},
+    {"replicaof", 3, A | NS | T | X, cmd_replicaof, 0, 0, 0, "server", "Follow a master (host port), or NO ONE"},
+    {"slaveof", 3, A | NS | T | X, cmd_replicaof, 0, 0, 0, "server", "Old name of REPLICAOF"},
+    {"replconf", -1, A | NS | L | T | X, cmd_replconf, 0, 0, 0, "server", "A replica's options and ACKs"},
+    {"psync", -3, A | NS | X, cmd_psync, 0, 0, 0, "server", "Start replication: continue or resync"},
+    {"sync", 1, A | NS | X, cmd_sync, 0, 0, 0, "server", "Start replication with a full resync (old)"},
+    {"wait", 3, NS, cmd_wait, 0, 0, 0, "generic", "Block until N replicas acknowledged the writes so far"},
 };
 
 // Lookup by lower-case name, in the same Dict (and hash) as the keyspace. Built once; lookups

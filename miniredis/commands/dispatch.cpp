@@ -41,7 +41,16 @@ void ServerState::process_input(Client& client) {
             want_write(client);
             break;
         }
-        if (!client.parser.args().empty()) execute(client, client.parser.args());
+        if (client.repl_role == ReplRole::master) {
+            // Our master's stream (core/replication_replica.cpp): run it, then count its bytes.
+            size_t reply_mark = client.out.size();
+            env.applying_master = true;
+            if (!client.parser.args().empty()) execute(client, client.parser.args());
+            env.applying_master = false;
+            master_command_done(client, reply_mark, client.in.readable().substr(0, client.parser.consumed()));
+        } else if (!client.parser.args().empty()) {
+            execute(client, client.parser.args());
+        }
         client.in.consume(client.parser.consumed());
         client.parser.reset();
         client.parser.set_unauthenticated(!client.authenticated && !config.requirepass.empty());
@@ -98,6 +107,9 @@ void ServerState::execute(Client& client, std::span<const std::string_view> argv
     if (!config.requirepass.empty() && !client.authenticated && !(spec->flags & kNoAuth))
         return reject("NOAUTH Authentication required.");
     if (client.in_multi && (spec->flags & kNoMulti)) return reject("ERR Command not allowed inside a transaction");
+    // A read-only replica takes writes from its master only (replica-read-only).
+    if ((spec->flags & kWrite) && env.replica && client.repl_role != ReplRole::master && !env.loading)
+        return reject("READONLY You can't write against a read only replica.");
     // A MONITOR client is an audience, not a user of the data (core/monitor.hpp).
     if (client.monitor && (spec->flags & (kWrite | kReadOnly | kMayReplicate)))
         return reject("ERR Replica can't interact with the keyspace");
@@ -106,7 +118,8 @@ void ServerState::execute(Client& client, std::span<const std::string_view> argv
     // The commands EXEC then runs are not checked again: the transaction was admitted as a whole,
     // and refusing its 5th write halfway would break "all or nothing" for no gain.
     bool may_grow = (spec->flags & kDenyOom) || (spec->handler == cmd_exec && client.queued_denyoom);
-    if (config.maxmemory > 0 && may_grow && !in_exec && !env.loading && !free_memory_if_needed(*this))
+    if (config.maxmemory > 0 && may_grow && !in_exec && !env.loading && client.repl_role != ReplRole::master &&
+        !free_memory_if_needed(*this))
         return reject("OOM command not allowed when used memory > 'maxmemory'.");
     if (client.protocol == 2 && client.subscriptions() > 0 && !(spec->flags & kAllowedWhileSubscribed))
         return reject(fmt::format(

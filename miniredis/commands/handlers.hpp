@@ -274,7 +274,6 @@ void cmd_memory_malloc_stats(CommandContext&);
 void cmd_memory_purge(CommandContext&);
 void cmd_memory_help(CommandContext&);
 void cmd_debug(CommandContext&);
-void cmd_role(CommandContext&);
 
 // diagnostics.cpp
 void cmd_slowlog_get(CommandContext&);
@@ -290,5 +289,14 @@ void cmd_latency_help(CommandContext&);
 
 // monitor.cpp
 void cmd_monitor(CommandContext&);
+
+// replication_cmds.cpp
+void cmd_replicaof(CommandContext&);
+void cmd_replconf(CommandContext&);
+void cmd_psync(CommandContext&);
+void cmd_sync(CommandContext&);
+void cmd_wait(CommandContext&);
+void cmd_role(CommandContext&);
+std::string replication_info(ServerState& server);  // INFO replication
 
 }  // namespace miniredis

@@ -151,8 +151,8 @@ std::string info_text(ServerState& server, std::span<const std::string_view> nam
             it,
             "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{:.0f}\r\n"
             "total_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\ninstantaneous_input_kbps:{:.2f}\r\n"
-            "instantaneous_output_kbps:{:.2f}\r\nrejected_connections:{}\r\nsync_full:0\r\nsync_partial_ok:0\r\n"
-            "sync_partial_err:0\r\nexpired_keys:{}\r\nexpired_stale_perc:0.00\r\n"
+            "instantaneous_output_kbps:{:.2f}\r\nrejected_connections:{}\r\nsync_full:{}\r\nsync_partial_ok:{}\r\n"
+            "sync_partial_err:{}\r\nexpired_keys:{}\r\nexpired_stale_perc:0.00\r\n"
             "expired_time_cap_reached_count:0\r\nevicted_keys:{}\r\nevicted_clients:0\r\nkeyspace_hits:{}\r\n"
             "keyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\nlatest_fork_usec:0\r\n"
             "total_forks:0\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\n"
@@ -163,17 +163,13 @@ std::string info_text(ServerState& server, std::span<const std::string_view> nam
             "io_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\n",
             s.connections_received, s.commands_processed, server.ops_rate.per_second(), s.net_input_bytes,
             s.net_output_bytes, server.input_rate.per_second() / 1024, server.output_rate.per_second() / 1024,
-            s.rejected_connections, s.expired_keys, s.evicted_keys, s.keyspace_hits, s.keyspace_misses,
-            server.pubsub.channel_count(), server.pubsub.pattern_count(), s.error_replies);
+            s.rejected_connections, server.repl.sync_full, server.repl.sync_partial_ok, server.repl.sync_partial_err,
+            s.expired_keys, s.evicted_keys, s.keyspace_hits, s.keyspace_misses, server.pubsub.channel_count(),
+            server.pubsub.pattern_count(), s.error_replies);
     }
     if (sections.wanted("replication")) {
         header(out, "Replication");
-        fmt::format_to(it,
-                       "role:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\n"
-                       "master_replid:{:040x}\r\nmaster_replid2:{:040}\r\nmaster_repl_offset:0\r\n"
-                       "second_repl_offset:-1\r\nrepl_backlog_active:0\r\nrepl_backlog_size:1048576\r\n"
-                       "repl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
-                       kHashSeed ^ 0x5bd1e995, 0);
+        out += replication_info(server);  // replication_cmds.cpp
     }
     if (sections.wanted("cpu")) {
         rusage self{}, children{};

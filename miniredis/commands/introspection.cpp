@@ -327,14 +327,4 @@ void cmd_debug(CommandContext& ctx) {
                                 sub.substr(0, 128)));
 }
 
-// --- ROLE -----------------------------------------------------------------------------------
-
-// ROLE: a master with no replicas and replication offset 0 - which is what miniredis is.
-void cmd_role(CommandContext& ctx) {
-    ctx.reply.array(3);
-    ctx.reply.bulk("master");
-    ctx.reply.integer(0);
-    ctx.reply.array(0);
-}
-
 }  // namespace miniredis

@@ -104,7 +104,7 @@ std::optional<int64_t> ll_arg(CommandContext& ctx, std::string_view text, std::s
 // PEL entry exactly (Redis' streamPropagateXCLAIM).
 void propagate_xclaim(ServerState& server, int db, std::string_view key, std::string_view group_name,
                       const ConsumerGroup& group, StreamID id, const PendingEntry& p) {
-    if (server.env.loading || !server.aof_enabled()) return;  // nobody to tell: skip the strings
+    if (server.env.loading || !server.propagating()) return;  // nobody to tell: skip the strings
     std::string args[] = {"XCLAIM",
                           std::string(key),
                           std::string(group_name),
@@ -125,7 +125,7 @@ void propagate_xclaim(ServerState& server, int db, std::string_view key, std::st
 
 void propagate_group_id(ServerState& server, int db, std::string_view key, std::string_view group_name,
                         const ConsumerGroup& group) {
-    if (server.env.loading || !server.aof_enabled()) return;
+    if (server.env.loading || !server.propagating()) return;
     std::string args[] = {"XGROUP",
                           "SETID",
                           std::string(key),
@@ -333,9 +333,9 @@ void cmd_xadd(CommandContext& ctx) {
     s->append(id, ctx.argv.subspan(fields_at));
     ctx.modified(key);
     size_t trimmed = t.strategy != TrimArgs::none ? apply_trim(*s, t) : 0;
-    if (ctx.server.aof_enabled()) {
+    if (ctx.server.propagating()) {
         std::vector<std::string> args(ctx.argv.begin(), ctx.argv.end());
-        args[id_at] = id.str();  // the AOF gets the concrete ID
+        args[id_at] = id.str();  // the AOF and the replicas get the concrete ID
         if (trimmed) rewrite_trim(ctx, *s, t, args);
         ctx.rewritten = std::move(args);
     }

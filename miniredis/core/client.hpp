@@ -30,7 +30,7 @@ using OwnedArgs = std::vector<std::string>;
 
 // What a client blocked in BLPOP/BRPOP/BLMOVE, BZPOPMIN/BZMPOP or XREAD/XREADGROUP is waiting
 // for (see commands/blocking.cpp): the kind says which type of key can serve it.
-enum class BlockKind : uint8_t { list, zset, stream };
+enum class BlockKind : uint8_t { list, zset, stream, replicas };
 
 struct BlockedState {
     bool active = false;
@@ -49,7 +49,14 @@ struct BlockedState {
     std::vector<StreamID> stream_ids;
     std::string group, consumer;
     bool noack = false;
+    // WAIT numreplicas timeout: enough replicas must have acknowledged `wait_offset`.
+    int64_t wait_replicas = 0;
+    uint64_t wait_offset = 0;
 };
+
+// What a connection is to replication (core/replication.hpp): an ordinary client, one of our
+// replicas (it sent PSYNC/SYNC), or our own link to our master.
+enum class ReplRole : uint8_t { none, replica, master };
 
 struct Client {
     uint64_t id = 0;
@@ -96,6 +103,12 @@ struct Client {
     size_t subscriptions() const { return channels.size() + patterns.size(); }
 
     BlockedState blocked;
+
+    // Replication: a replica's listening port and the offset it last acknowledged (REPLCONF).
+    ReplRole repl_role = ReplRole::none;
+    int repl_listening_port = 0;
+    uint64_t repl_ack_offset = 0;
+    int64_t repl_ack_ms = 0;
 };
 
 // One line of CLIENT LIST for this client (core/client.cpp); `now` in Unix ms.

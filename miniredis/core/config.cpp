@@ -55,6 +55,12 @@ constexpr mb::OptionSpec kOptions[] = {
      INT32_MAX},
     {"lfu-decay-time", "1", "minutes of no access that lower the LFU counter by one", OptionKind::integer, 0,
      INT32_MAX},
+    // Replication (core/replication*.cpp)
+    {"replicaof", "", "start as a replica of '<host> <port>' (empty = a master)"},
+    {"masterauth", "", "password for the master's AUTH during the replication handshake"},
+    {"replica-read-only", "yes", "refuse writes from clients on a replica", OptionKind::boolean},
+    {"repl-backlog-size", "1mb", "bytes of the replication stream kept for partial resyncs", OptionKind::bytes,
+     16 * 1024, INT64_MAX},
     {"trace", "no", "log one line per command showing its path through the server", OptionKind::boolean},
     // Not a redis.conf directive: redis-check-aof --fix, built in (storage/repair.hpp).
     {"repair", "no",
@@ -154,6 +160,9 @@ void Config::refresh() {
     aof_load_truncated = options.boolean("aof-load-truncated");
     timeout = options.integer("timeout");
     trace = options.boolean("trace");
+    masterauth = options.text("masterauth");
+    replica_read_only = options.boolean("replica-read-only");
+    repl_backlog_size = options.integer("repl-backlog-size");
     slowlog_log_slower_than = options.integer("slowlog-log-slower-than");
     slowlog_max_len = options.integer("slowlog-max-len");
     latency_monitor_threshold = options.integer("latency-monitor-threshold");

@@ -67,6 +67,9 @@ struct Config {
     int64_t timeout = 0;  // close clients idle this many seconds (0 = never)
     OutputBufferLimit output_limits[3] = {{0, 0, 0}, {256LL << 20, 64LL << 20, 60}, {32LL << 20, 8LL << 20, 60}};
     bool trace = false;
+    std::string masterauth;  // replication (core/replication.hpp); `replicaof` is read at start-up
+    bool replica_read_only = true;
+    int64_t repl_backlog_size = 1024 * 1024;
     // Looking inside (core/slowlog.hpp, core/latency.hpp, model/lfu.hpp)
     int64_t slowlog_log_slower_than = 10'000;  // microseconds; negative = off
     int64_t slowlog_max_len = 128;

@@ -17,8 +17,9 @@ namespace miniredis {
 void ServerState::cron() {
     env.refresh_lru_clock();
     expire_blocked_clients();
-    active_expire_cycle();
+    if (!env.replica) active_expire_cycle();  // a read-only replica waits for the master's DEL
     active_rehash();
+    replication_cron();
     persistence_cron();
     close_idle_clients();
     sample_instantaneous_metrics();  // INFO instantaneous_ops_per_sec, peak memory (core/rates.cpp)
@@ -35,7 +36,10 @@ void ServerState::close_idle_clients() {
     if (config.timeout <= 0) return;
     int64_t now = clock.now_ms();
     for (auto& [id, client] : clients) {
-        if (client->blocked.active || client->subscriptions() > 0 || client->close_after_reply) continue;
+        // Nor a replication link: a replica's or master's silence is normal between writes.
+        if (client->blocked.active || client->subscriptions() > 0 || client->close_after_reply ||
+            client->repl_role != ReplRole::none)
+            continue;
         if (now - client->last_interaction_ms > config.timeout * 1000) kill_client(*client);
     }
 }
@@ -90,6 +94,11 @@ void ServerState::apply_config(Config updated) {
     apply_lfu_config();
     for (auto& [id, c] : clients) c->parser.set_max_bulk_len(config.proto_max_bulk_len);
     reconfigure_aof(old);
+    update_replica_env();  // replica-read-only
+    // A resized backlog starts empty (Redis did the same before 7.0): a reconnect right after
+    // the change needs a full resync.
+    if (repl.backlog.active() && config.repl_backlog_size != old.repl_backlog_size)
+        repl.backlog.reset(static_cast<size_t>(config.repl_backlog_size), repl.offset);
     if (config.maxmemory > 0) free_memory_if_needed(*this);  // a lowered limit applies at once
 }
 

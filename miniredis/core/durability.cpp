@@ -32,18 +32,27 @@ namespace miniredis {
 // Called by every handler that changed data (through CommandContext), with the arguments as they
 // must be replayed: e.g. SET ... EX 10 arrives here as SET ... PXAT <absolute ms>, so a restart
 // restores the same deadline.
+//
+// The same call feeds the replicas (core/replication_master.cpp): the replication stream and the
+// AOF are one stream, written to two places.
 void ServerState::propagate(int db, std::span<const std::string_view> argv) {
-    if (env.loading || !aof_enabled()) return;
+    if (env.loading) return;
+    bool to_aof = aof_enabled(), to_replicas = repl.backlog.active();
+    if (!to_aof && !to_replicas) return;
     if (in_exec && !exec_multi_propagated) {
-        // The first write of an EXEC: open a MULTI block in the AOF (closed by cmd_exec).
+        // The first write of an EXEC: open a MULTI block (closed by cmd_exec) - a replay, and a
+        // replica, apply all of the transaction or none of it.
         exec_multi_propagated = true;
         std::string_view multi[] = {"MULTI"};
-        aof.append(db, multi);
+        if (to_aof) aof.append(db, multi);
+        if (to_replicas) feed_replicas(db, multi);
     }
-    aof.append(db, argv);
+    if (to_aof) aof.append(db, argv);
+    if (to_replicas) feed_replicas(db, argv);
 }
 
 bool ServerState::aof_enabled() const { return aof.is_open() || aof.rewriting(); }
+bool ServerState::propagating() const { return aof_enabled() || repl.backlog.active(); }
 
 void ServerState::before_sleep() {
     run_unblocked_clients();  // commands that waited behind a BLPOP

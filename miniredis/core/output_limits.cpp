@@ -40,7 +40,10 @@ bool ServerState::output_buffer_limit_reached(Client& client) {
     // A subscriber (RESP2 or RESP3) is a pub/sub client: its replies are mostly pushes.
     // A MONITOR client too: every command anyone runs is pushed at it, asked for or not (Redis
     // counts monitors as normal clients, i.e. unlimited by default; we bound them like subscribers).
-    ClientClass cls = client.subscriptions() > 0 || client.monitor ? ClientClass::pubsub : ClientClass::normal;
+    // A replica's buffer holds the replication stream, which grows with every write on the master.
+    ClientClass cls = client.repl_role == ReplRole::replica          ? ClientClass::replica
+                      : client.subscriptions() > 0 || client.monitor ? ClientClass::pubsub
+                                                                     : ClientClass::normal;
     const OutputBufferLimit& limit = config.output_limits[static_cast<int>(cls)];
     auto unsent = static_cast<int64_t>(client.out.size());
     int64_t now = clock.now_ms();

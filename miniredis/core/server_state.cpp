@@ -48,6 +48,8 @@ void ServerState::remove_client(Client& client) {
     std::erase(pending_writes, &client);
     std::erase(unblocked_clients, &client);
     if (client.monitor) std::erase(monitors, &client);
+    if (client.repl_role == ReplRole::replica) forget_replica(client);
+    if (client.repl_role == ReplRole::master) master_link_lost(client);
     clients.erase(client.id);
     delete &client;
 }

@@ -25,6 +25,7 @@
 #include "core/config.hpp"
 #include "core/latency.hpp"
 #include "core/rates.hpp"
+#include "core/replication.hpp"
 #include "core/slowlog.hpp"
 #include "core/trace.hpp"
 #include "model/clock.hpp"
@@ -60,6 +61,9 @@ class ServerHooks {
 public:
     virtual ~ServerHooks() = default;
     virtual void shutdown() = 0;  // stop accepting, flush, exit 0 (SHUTDOWN)
+    // REPLICAOF: start a non-blocking connect to the master; the client that will carry the
+    // link, or nullptr when it failed at once (the cron retries). master_connected() follows.
+    virtual Client* connect_to_master(const std::string& /*host*/, int /*port*/) { return nullptr; }
 };
 
 class ServerState : public KeyspaceObserver {
@@ -165,6 +169,9 @@ public:
     std::string load_data();         // start-up: AOF or snapshot; "" or the reason to refuse starting
     std::string start_aof();
     bool aof_enabled() const;
+    // Whether propagate() goes anywhere (the AOF or replicas): commands that must build a
+    // replayable form first (XADD * -> the concrete ID) skip that work otherwise.
+    bool propagating() const;
     bool start_background_save();
     bool start_aof_rewrite();
     void check_background_job();
@@ -195,8 +202,33 @@ public:
     bool in_exec = false;
     bool exec_multi_propagated = false;
 
-    // Propagation: writes `argv` (run in database `db`) to the AOF.
+    // Propagation: writes `argv` (run in database `db`) to the AOF and to the replicas.
     void propagate(int db, std::span<const std::string_view> argv);
+
+    // --- replication (core/replication*.cpp) ----------------------------------------------
+    Replication repl;
+    // master side (replication_master.cpp)
+    void feed_replicas(int db, std::span<const std::string_view> argv);
+    void write_replication_stream(std::string_view bytes);
+    void replica_sync(Client& client, std::string_view replid, std::string_view offset, bool sync);
+    void attach_replica(Client& client);
+    void forget_replica(Client& client);
+    void replica_ack(Client& client, uint64_t offset);
+    size_t replicas_acked(uint64_t offset) const;
+    bool wait_for_replicas(Client& client, int64_t replicas, int64_t deadline_ms);  // WAIT
+    void serve_waiters();
+    void wait_timed_out(Client& client);
+    // replica side (replication_replica.cpp)
+    void replication_start();  // start-up: replication ID, `replicaof`
+    void replicaof(std::string host, int port);
+    void replicaof_no_one();
+    void update_replica_env();
+    void master_connected(Client& master);
+    void master_link_lost(Client& master);
+    void master_input(Client& master);  // the wiring's on_readable for the master link
+    void master_command_done(Client& master, size_t reply_mark, std::string_view bytes);
+    void send_ack(Client& master);
+    void replication_cron();
 
     void kill_client(Client& client);  // CLIENT KILL: drop pending output, close
     void unwatch_all(Client& client) { remove_watches(client); }

@@ -47,7 +47,7 @@ std::optional<std::string_view> Database::random_key(Random& random) {
     for (int tries = 0; tries < 100 && !keys_.empty(); ++tries) {
         Keys::Entry* e = keys_.random_entry(random);
         auto deadline = expire_of(e->key);
-        if (!deadline || env_->loading || *deadline > env_->clock->now_ms()) return e->key.view();
+        if (!deadline || env_->loading || env_->replica || *deadline > env_->clock->now_ms()) return e->key.view();
         delete_expired(std::string(e->key.view()));
     }
     if (keys_.empty()) return std::nullopt;
@@ -57,6 +57,7 @@ std::optional<std::string_view> Database::random_key(Random& random) {
 bool Database::expire_if_needed(std::string_view key) {
     Expires::Entry* e = expires_.find(key);
     if (!e || env_->loading || e->value > env_->clock->now_ms()) return false;
+    if (env_->replica) return !env_->applying_master;  // gone for readers, kept until the master's DEL
     delete_expired(key);
     return true;
 }

@@ -42,6 +42,11 @@ struct KeyspaceEnv {
     const Clock* clock = nullptr;
     KeyspaceObserver* observer = nullptr;
     bool loading = false;
+    // A read-only replica (core/replication_replica.cpp) never deletes an expired key: its
+    // dataset is the master's, and the master sends DEL. Readers are told the key is gone; the
+    // master's own commands (applying_master) still see it, as the master did when it sent them.
+    bool replica = false;
+    bool applying_master = false;
     // The LRU clock in seconds, refreshed by the server's cron (10 times a second) rather than
     // read from the OS on every lookup - the same trade as Redis' server.lruclock: eviction only
     // needs "roughly when", and a clock call per GET would cost more than the GET.

@@ -1,0 +1,84 @@
+// Replication: the state a server keeps about its place in a master/replica pair (Redis'
+// replication fields of `struct redisServer`). The code is split by role:
+//
+//   core/replication_master.cpp    a master: PSYNC answers, the stream to replicas, ACKs, WAIT
+//   core/replication_replica.cpp   a replica: REPLICAOF, the handshake, loading, REPLCONF ACK
+//   core/replication_backlog.hpp   the ring a partial resync is served from
+//   core/replication_snapshot.cpp  the snapshot of a full resync (one function per side)
+//   commands/replication_cmds.cpp  REPLICAOF/SLAVEOF, REPLCONF, PSYNC/SYNC, ROLE, WAIT
+//
+// CONCEPT: a replication ID names a history of the dataset, and an offset a position in it. The
+// pair (replid, offset) is all a replica needs to say where it is: "PSYNC <replid> <offset>". A
+// promoted replica starts a new history (new replid) but remembers the old one as replid2, up to
+// the offset where they part (second_offset): its own replicas, who still know the old ID, can
+// then continue with it without a full resync (PSYNC2).
+//
+// READ NEXT: core/replication_master.cpp (what happens to every write), then
+// core/replication_replica.cpp (the other end).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "byte_buffer.hpp"
+#include "core/replication_backlog.hpp"
+
+namespace miniredis {
+
+struct Client;
+
+// A handshake or transfer silent this long is given up (Redis' repl-timeout, 60 s).
+inline constexpr int64_t kReplTimeoutMs = 60'000;
+
+// The replica's side of the link, in the order it goes through it (Redis' repl_state).
+enum class ReplLinkState : uint8_t {
+    none,        // not a replica
+    connect,     // waiting for the next attempt (once a second, from the cron)
+    connecting,  // the non-blocking connect() is under way
+    handshake,   // PING, AUTH, REPLCONF, PSYNC: one request, one reply, in turn
+    transfer,    // +FULLRESYNC: reading the $<len> snapshot
+    connected,   // streaming: every command the master sends is executed
+};
+
+// Where the handshake is: the step whose reply we are waiting for.
+enum class HandshakeStep : uint8_t { ping, auth, port, capa, psync };
+
+struct Replication {
+    // --- identity and position (both roles) ----------------------------------------------
+    std::string replid;                          // 40 hex characters
+    std::string replid2 = std::string(40, '0');  // the history we came from
+    uint64_t offset = 0;                         // master_repl_offset
+    int64_t second_offset = -1;                  // replid2 valid up to here
+    ReplBacklog backlog;
+
+    // --- master side ---------------------------------------------------------------------
+    std::vector<Client*> replicas;  // PSYNC/SYNC clients, in the order they arrived
+    int stream_db = -1;             // the database the stream last SELECTed (-1: send SELECT)
+    mb::ByteBuffer scratch;         // one command, encoded once for all replicas + the backlog
+    std::vector<Client*> waiting;   // clients blocked in WAIT
+    uint64_t sync_full = 0, sync_partial_ok = 0, sync_partial_err = 0;  // INFO stats
+
+    // --- replica side --------------------------------------------------------------------
+    int listening_port = 0;   // our own port, as the wiring bound it (--port 0 picks one)
+    std::string master_host;  // "" = we are a master
+    int master_port = 0;
+    ReplLinkState link = ReplLinkState::none;
+    HandshakeStep step = HandshakeStep::ping;
+    Client* master = nullptr;    // the connection to the master (once connected)
+    int64_t transfer_left = -1;  // snapshot bytes still expected (-1: reading the $<len> line)
+    std::string transfer;        // the snapshot, as it arrives
+    int64_t link_down_since_ms = 0;
+    int64_t last_io_ms = 0;      // master_last_io_seconds_ago
+    bool ack_requested = false;  // REPLCONF GETACK arrived: answer after the command
+    bool psync_known = false;    // our (replid, offset) may be in the master's history
+    int master_db = 0;           // the stream's database when the link was lost
+    int64_t next_connect_ms = 0;
+    int64_t last_ack_ms = 0;
+    bool is_replica() const { return !master_host.empty(); }
+};
+
+// A fresh random 40-character replication ID (Redis' changeReplicationId).
+std::string new_replication_id();
+
+}  // namespace miniredis

@@ -1,0 +1,183 @@
+// The master's side of replication: one stream of write commands, sent to every replica and kept
+// in the backlog; PSYNC decides whether a replica can continue in that stream or needs a snapshot.
+//
+// CONCEPT: the replication stream IS the AOF's stream. Every write reaches ServerState::propagate
+// (core/durability.cpp) once, already in the form that replays the same way (SET EX -> SET PXAT,
+// BLPOP -> LPOP, an expired key -> DEL); propagate hands it to the AOF buffer and to
+// feed_replicas() below. Here it is RESP-encoded once into a reused buffer, with a SELECT in
+// front when the database changes, and that one byte string is appended to the backlog ring and
+// to each online replica's output buffer - the same buffer replies go through, sent by the same
+// non-blocking send at the end of the turn.
+//
+//   replica                                master
+//   PING  ------------------------------->  +PONG
+//   REPLCONF listening-port 6380 -------->  +OK
+//   REPLCONF capa eof capa psync2 ------->  +OK
+//   PSYNC <replid> <offset+1> ----------->  in the backlog?  +CONTINUE <replid> + the missed bytes
+//                                           otherwise:       +FULLRESYNC <replid> <offset>
+//                                                            $<len>\r\n<snapshot bytes>
+//   <------------------------------------  the stream: *3\r\n$3\r\nSET\r\n... (forever)
+//   REPLCONF ACK <offset>  (every second) ->  (no reply: updates the replica's lag and offset)
+//
+// Asynchronous: the client that wrote gets its +OK at the end of the turn whether or not any
+// replica has the write - that is what makes it fast, and why a failover can lose acknowledged
+// writes. WAIT is the one synchronous tool: it blocks its client until N replicas ACKed.
+//
+// A replica that does not read cannot stall us: its output buffer grows and the
+// client-output-buffer-limit of class `replica` (core/output_limits.cpp) closes it; it will come
+// back with PSYNC and, if the backlog still has its offset, continue.
+//
+// READ NEXT: core/replication_replica.cpp (the other end), core/replication_backlog.hpp.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <random>
+
+#include "core/replication_snapshot.hpp"
+#include "core/server_state.hpp"
+#include "log.hpp"
+#include "protocol/reply.hpp"
+#include "storage/aof.hpp"
+
+namespace miniredis {
+
+std::string new_replication_id() {
+    std::random_device device;
+    std::mt19937_64 random(static_cast<uint64_t>(device()) << 32 ^ device());
+    std::string id;
+    for (int i = 0; i < 40; ++i) id += "0123456789abcdef"[random() % 16];
+    return id;
+}
+
+// Hot path: once per propagated write, only when a backlog exists (a replica has connected once).
+// Nothing is allocated once the scratch buffer, the ring and the replicas' buffers have grown.
+void ServerState::feed_replicas(int db, std::span<const std::string_view> argv) {
+    // A replica passes on its master's bytes verbatim instead (master_command_done), so that its
+    // offsets stay the master's offsets: its own replicas can then switch to it with PSYNC.
+    if (repl.is_replica() || !repl.backlog.active()) return;
+    repl.scratch.clear();
+    if (db != repl.stream_db) {
+        char digits[12];
+        auto end = std::to_chars(digits, digits + sizeof digits, db).ptr;
+        std::string_view select[] = {"SELECT", std::string_view(digits, static_cast<size_t>(end - digits))};
+        encode_command(repl.scratch, select);
+        repl.stream_db = db;
+    }
+    encode_command(repl.scratch, argv);
+    write_replication_stream(repl.scratch.readable());
+}
+
+void ServerState::write_replication_stream(std::string_view bytes) {
+    repl.offset += bytes.size();
+    repl.backlog.append(bytes);
+    for (Client* replica : repl.replicas) {
+        replica->out.append(bytes);
+        want_write(*replica);
+    }
+}
+
+// PSYNC <replid> <offset> (sync = false) or the old SYNC (sync = true: always a full resync, and
+// no +FULLRESYNC line - the snapshot comes straight away).
+void ServerState::replica_sync(Client& client, std::string_view replid, std::string_view offset_text, bool sync) {
+    Reply reply(client.out, client.protocol);
+    want_write(client);
+    if (client.repl_role == ReplRole::replica) return;  // already one: ignore, as Redis does
+    if (repl.is_replica() && repl.link != ReplLinkState::connected)
+        return reply.error("NOMASTERLINK Can't SYNC while not connected with my master");
+    // The offset a replica sends is the first byte it wants (its own offset + 1).
+    int64_t wanted = -1;
+    std::from_chars(offset_text.data(), offset_text.data() + offset_text.size(), wanted);
+
+    // Partial resync: same history (or the one we came from, up to where we parted), and the
+    // bytes it misses still in the ring.
+    bool same_history =
+        replid == repl.replid || (replid == repl.replid2 && wanted >= 1 && wanted <= repl.second_offset);
+    if (!sync && same_history && wanted >= 1 && repl.backlog.contains(static_cast<uint64_t>(wanted - 1))) {
+        ++repl.sync_partial_ok;
+        client.out.append(fmt::format("+CONTINUE {}\r\n", repl.replid));
+        repl.backlog.copy_from(static_cast<uint64_t>(wanted - 1), client.out);
+        attach_replica(client);
+        mb::log::info("replica {} continues at offset {} (partial resync)", client.peer, wanted);
+        return;
+    }
+    if (!sync && replid != "?") ++repl.sync_partial_err;  // it asked to continue and could not
+    ++repl.sync_full;
+    // The backlog starts with the first replica: from this offset on, a reconnect can continue.
+    if (!repl.backlog.active()) repl.backlog.reset(static_cast<size_t>(config.repl_backlog_size), repl.offset);
+    if (!sync) client.out.append(fmt::format("+FULLRESYNC {} {}\r\n", repl.replid, repl.offset));
+    // The snapshot is taken here, between two commands, so it is exactly the dataset at
+    // repl.offset, and every later write reaches this replica's buffer after it. Redis forks a
+    // child to write the file (BGSAVE) and streams it when done, buffering the writes meanwhile;
+    // with one thread and small datasets, encoding in place is the same protocol, simpler.
+    std::string snapshot = snapshot_for_replica(*this);
+    client.out.append(fmt::format("${}\r\n", snapshot.size()));
+    client.out.append(snapshot);
+    repl.stream_db = -1;  // the replica starts in database 0: name the database of the next write
+    attach_replica(client);
+    mb::log::info("replica {} full resync: {} snapshot bytes at offset {}", client.peer, snapshot.size(), repl.offset);
+}
+
+void ServerState::attach_replica(Client& client) {
+    client.repl_role = ReplRole::replica;
+    client.repl_ack_ms = clock.now_ms();
+    repl.replicas.push_back(&client);
+}
+
+void ServerState::forget_replica(Client& client) {
+    std::erase(repl.replicas, &client);
+    serve_waiters();  // one replica fewer cannot satisfy a WAIT, but keeps the bookkeeping honest
+}
+
+void ServerState::replica_ack(Client& client, uint64_t offset) {
+    client.repl_ack_offset = std::max(client.repl_ack_offset, offset);
+    client.repl_ack_ms = clock.now_ms();
+    if (!repl.waiting.empty()) serve_waiters();
+}
+
+size_t ServerState::replicas_acked(uint64_t offset) const {
+    return static_cast<size_t>(std::count_if(repl.replicas.begin(), repl.replicas.end(),
+                                             [offset](const Client* r) { return r->repl_ack_offset >= offset; }));
+}
+
+// WAIT numreplicas timeout: true when it could answer at once; otherwise the client is blocked
+// and asks every replica for an ACK now (REPLCONF GETACK * goes into the stream itself).
+bool ServerState::wait_for_replicas(Client& client, int64_t replicas, int64_t deadline_ms) {
+    uint64_t target = repl.offset;
+    if (static_cast<int64_t>(replicas_acked(target)) >= replicas) return true;
+    client.blocked.active = true;
+    client.blocked.kind = BlockKind::replicas;
+    client.blocked.deadline_ms = deadline_ms;
+    client.blocked.wait_replicas = replicas;
+    client.blocked.wait_offset = target;
+    block_client(client);
+    repl.waiting.push_back(&client);
+    std::string_view getack[] = {"REPLCONF", "GETACK", "*"};
+    repl.scratch.clear();
+    encode_command(repl.scratch, getack);
+    if (repl.backlog.active()) write_replication_stream(repl.scratch.readable());
+    return false;
+}
+
+void ServerState::serve_waiters() {
+    for (size_t i = 0; i < repl.waiting.size();) {
+        Client& waiter = *repl.waiting[i];
+        size_t acked = replicas_acked(waiter.blocked.wait_offset);
+        if (static_cast<int64_t>(acked) < waiter.blocked.wait_replicas) {
+            ++i;
+            continue;
+        }
+        repl.waiting.erase(repl.waiting.begin() + static_cast<std::ptrdiff_t>(i));
+        unblock_client(waiter);
+        Reply(waiter.out, waiter.protocol).integer(static_cast<int64_t>(acked));
+        want_write(waiter);
+    }
+}
+
+// WAIT's timeout (from expire_blocked_clients): the answer is how many made it in time.
+void ServerState::wait_timed_out(Client& client) {
+    std::erase(repl.waiting, &client);
+    Reply(client.out, client.protocol).integer(static_cast<int64_t>(replicas_acked(client.blocked.wait_offset)));
+}
+
+}  // namespace miniredis

@@ -1,0 +1,334 @@
+// The replica's side of replication: connect to the master, introduce ourselves, get a snapshot
+// or continue where we stopped, then execute the master's stream as if a client sent it.
+//
+// CONCEPT: a replica is a client of its master that never stops listening. The connection is an
+// outbound socket in the same event loop as every client (server.cpp connects it without
+// blocking); once connected it is a Client with repl_role = master, and its bytes come here:
+//
+//   link:  connect --connect()--> connecting --writable--> handshake --+FULLRESYNC--> transfer
+//            ^                                                  |                        |
+//            |                                             +CONTINUE            $<len> bytes loaded
+//            |                                                  v                        v
+//            +------- link lost (cron retries every second) -- connected <---------------+
+//
+//   handshake   one request, one reply, in turn: PING, AUTH <masterauth>, REPLCONF
+//               listening-port, REPLCONF capa psync2, PSYNC <replid> <offset+1>
+//   transfer    "$<len>\r\n" then len bytes of snapshot: the dataset is replaced by it
+//   connected   every complete command runs through process_input, with three differences:
+//               no reply goes back (the master does not read them), the replica's read-only
+//               rule does not apply to it, and its exact bytes advance our offset and are passed
+//               on verbatim to our own backlog and replicas (master_command_done)
+//
+// Expiry: a read-only replica never deletes an expired key itself - its dataset must stay the
+// master's. Readers are told it is gone (model/database.cpp), the master's DEL removes it.
+//
+// Restart: after a full resync the snapshot is also written to our own snapshot file, with its
+// (replid, offset) next to it. A replica killed and restarted loads that file and asks
+// PSYNC <replid> <offset+1> - and gets +CONTINUE if the master's backlog still reaches back
+// (Redis keeps the pair inside the RDB file, as aux fields).
+//
+// READ NEXT: core/replication_master.cpp, commands/replication_cmds.cpp.
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cstdio>
+#include <filesystem>
+
+#include "core/replication_snapshot.hpp"
+#include "core/server_state.hpp"
+#include "log.hpp"
+#include "storage/aof.hpp"
+#include "storage/snapshot.hpp"
+
+namespace miniredis {
+namespace {
+
+void send_command(ServerState& server, Client& master, std::span<const std::string_view> argv) {
+    encode_command(master.out, argv);
+    server.want_write(master);
+}
+
+// The file that remembers which history and offset our snapshot file holds.
+std::string history_path(const ServerState& server) { return server.snapshot_path() + ".replid"; }
+
+// The last bytes of a snapshot file: its checksum. A later SAVE changes them, and then the
+// remembered (replid, offset) no longer describes the file.
+std::string tail_of(std::string_view bytes) {
+    return fmt::format("{:02x}", fmt::join(bytes.substr(bytes.size() - std::min<size_t>(bytes.size(), 8)), ""));
+}
+
+}  // namespace
+
+// Start-up, after load_data(): a fresh replication ID, and `replicaof` from the config.
+void ServerState::replication_start() {
+    repl.replid = new_replication_id();
+    const std::string& replicaof_text = config.options.text("replicaof");
+    if (replicaof_text.empty()) return;
+    size_t space = replicaof_text.find(' ');
+    int port = 0;
+    if (space != std::string::npos) port = std::atoi(replicaof_text.c_str() + space + 1);
+    replicaof(replicaof_text.substr(0, space), port);
+    // Our snapshot file came from this master at a known offset: offer to continue from there.
+    std::string remembered, snapshot, error;
+    if (config.appendonly || !read_file(history_path(*this), remembered, error) ||
+        !read_file(snapshot_path(), snapshot, error))
+        return;
+    char id[41] = {};
+    unsigned long long offset = 0;
+    char tail[64] = {};
+    if (std::sscanf(remembered.c_str(), "%40s %llu %63s", id, &offset, tail) == 3 && tail_of(snapshot) == tail) {
+        repl.replid = id;
+        repl.offset = offset;
+        repl.psync_known = true;
+        mb::log::info("snapshot holds replication {} up to offset {}: will ask to continue", repl.replid, offset);
+    }
+}
+
+void ServerState::update_replica_env() { env.replica = repl.is_replica() && config.replica_read_only; }
+
+// REPLICAOF host port: forget being a master, keep our (replid, offset) - with them we may be
+// able to continue in the new master's stream (if it was our replica, it has our history).
+void ServerState::replicaof(std::string host, int port) {
+    if (repl.master) kill_client(*repl.master);
+    // Our replicas follow a history that is about to change: let them reconnect and ask again.
+    for (Client* replica : repl.replicas) kill_client(*replica);
+    repl.master_host = std::move(host);
+    repl.master_port = port;
+    repl.link = ReplLinkState::connect;
+    repl.link_down_since_ms = clock.now_ms();
+    repl.next_connect_ms = 0;  // at the next cron tick
+    // A server that kept a backlog has a history others may share: offer it (PSYNC <replid> ...).
+    repl.psync_known = repl.backlog.active() || repl.offset > 0;
+    update_replica_env();
+    mb::log::info("replica of {}:{}, connecting", repl.master_host, repl.master_port);
+}
+
+// REPLICAOF NO ONE: promotion. A new history starts here; the old ID stays valid up to this
+// offset (replid2), so replicas of our old master can switch to us and continue (PSYNC2).
+void ServerState::replicaof_no_one() {
+    if (!repl.is_replica()) return;
+    if (repl.master) kill_client(*repl.master);
+    repl.master_host.clear();
+    repl.master_port = 0;
+    repl.link = ReplLinkState::none;
+    repl.replid2 = repl.replid;
+    repl.second_offset = static_cast<int64_t>(repl.offset) + 1;
+    repl.replid = new_replication_id();
+    repl.stream_db = -1;
+    if (!repl.backlog.active()) repl.backlog.reset(static_cast<size_t>(config.repl_backlog_size), repl.offset);
+    update_replica_env();
+    mb::log::info("promoted to master: new replication ID {}, old one valid up to offset {}", repl.replid,
+                  repl.second_offset);
+}
+
+// The wiring's non-blocking connect() completed: the handshake starts with a PING.
+void ServerState::master_connected(Client& master) {
+    master.authenticated = true;  // what the master sends runs without AUTH on our side
+    repl.link = ReplLinkState::handshake;
+    repl.step = HandshakeStep::ping;
+    repl.last_io_ms = clock.now_ms();
+    std::string_view ping[] = {"PING"};
+    send_command(*this, master, ping);
+}
+
+void ServerState::master_link_lost(Client& master) {
+    if (repl.master != &master) return;
+    repl.master = nullptr;
+    repl.master_db = master.db;  // a +CONTINUE resumes the stream in the database it left off
+    repl.transfer.clear();
+    repl.transfer.shrink_to_fit();
+    if (!repl.is_replica()) return;
+    if (repl.link == ReplLinkState::connected) repl.link_down_since_ms = clock.now_ms();
+    repl.link = ReplLinkState::connect;
+    repl.next_connect_ms = clock.now_ms() + 1000;
+}
+
+// Bytes from the master: handshake replies, the snapshot, or the stream - in that order, possibly
+// all in one read.
+void ServerState::master_input(Client& master) {
+    repl.last_io_ms = clock.now_ms();
+    auto drop = [&](std::string_view why) {
+        mb::log::warn("replication with {}:{}: {}", repl.master_host, repl.master_port, why);
+        kill_client(master);
+    };
+    while (repl.link == ReplLinkState::handshake) {
+        std::string_view in = master.in.readable();
+        size_t eol = in.find("\r\n");
+        if (eol == std::string_view::npos) return;  // the reply is not complete yet
+        std::string line(in.substr(0, eol));
+        master.in.consume(eol + 2);
+        bool error = line.starts_with('-');
+        switch (repl.step) {
+            case HandshakeStep::ping:
+                // -NOAUTH is fine here: AUTH comes next. Any other error means no master there.
+                if (error && !line.starts_with("-NOAUTH")) return drop("PING answered " + line);
+                if (!config.masterauth.empty()) {
+                    std::string_view auth[] = {"AUTH", config.masterauth};
+                    send_command(*this, master, auth);
+                    repl.step = HandshakeStep::auth;
+                    break;
+                }
+                [[fallthrough]];
+            case HandshakeStep::auth: {
+                if (error) return drop("AUTH answered " + line);
+                std::string port = std::to_string(repl.listening_port);
+                std::string_view replconf[] = {"REPLCONF", "listening-port", port};
+                send_command(*this, master, replconf);
+                repl.step = HandshakeStep::port;
+                break;
+            }
+            case HandshakeStep::port: {  // an old master may not know REPLCONF: not fatal
+                // psync2: we understand +CONTINUE <new replid>. Not "eof": that would invite a
+                // diskless transfer ($EOF:<mark> framing), which we do not read.
+                std::string_view capa[] = {"REPLCONF", "capa", "psync2"};
+                send_command(*this, master, capa);
+                repl.step = HandshakeStep::capa;
+                break;
+            }
+            case HandshakeStep::capa: {
+                std::string offset = std::to_string(repl.offset + 1);
+                std::string_view psync_known[] = {"PSYNC", repl.replid, offset};
+                std::string_view psync_fresh[] = {"PSYNC", "?", "-1"};
+                send_command(*this, master, repl.psync_known ? psync_known : psync_fresh);
+                repl.step = HandshakeStep::psync;
+                break;
+            }
+            case HandshakeStep::psync:
+                if (line.starts_with("+FULLRESYNC ")) {
+                    // A new history for us: the master's. The snapshot follows.
+                    char id[41] = {};
+                    unsigned long long offset = 0;
+                    if (std::sscanf(line.c_str(), "+FULLRESYNC %40s %llu", id, &offset) != 2)
+                        return drop("bad reply " + line);
+                    repl.replid = id;
+                    repl.replid2 = std::string(40, '0');
+                    repl.second_offset = -1;
+                    repl.offset = offset;
+                    repl.link = ReplLinkState::transfer;
+                    repl.transfer_left = -1;
+                    mb::log::info("full resync from master: {} at offset {}", repl.replid, offset);
+                } else if (line.starts_with("+CONTINUE")) {
+                    // Same history: the missed bytes follow, as ordinary stream. A master promoted
+                    // meanwhile names its new ID; the old one stays ours up to here.
+                    std::string id = line.size() > 10 ? line.substr(10) : repl.replid;
+                    if (id != repl.replid) {
+                        repl.replid2 = repl.replid;
+                        repl.second_offset = static_cast<int64_t>(repl.offset) + 1;
+                        repl.replid = id;
+                    }
+                    master.db = repl.master_db;
+                    repl.link = ReplLinkState::connected;
+                    if (!repl.backlog.active())
+                        repl.backlog.reset(static_cast<size_t>(config.repl_backlog_size), repl.offset);
+                    mb::log::info("partial resync from master at offset {}", repl.offset);
+                } else {
+                    return drop("PSYNC answered " + line);  // -NOMASTERLINK, -LOADING...: retry later
+                }
+                break;
+        }
+    }
+    // The snapshot: a bulk string, read as it arrives over as many reads as it takes. The event
+    // loop keeps serving other clients meanwhile (readers still see the old dataset); only when
+    // the last byte is in is the dataset replaced, in one step.
+    if (repl.link == ReplLinkState::transfer) {
+        if (repl.transfer_left < 0) {
+            // Before the length, a master busy preparing the snapshot may send bare newlines.
+            std::string_view in = master.in.readable();
+            size_t skip = in.find_first_not_of('\n');
+            master.in.consume(skip == std::string_view::npos ? in.size() : skip);
+            in = master.in.readable();
+            size_t eol = in.find("\r\n");
+            if (eol == std::string_view::npos) return;
+            std::string_view header = in.substr(0, eol);
+            int64_t len = -1;
+            if (!header.starts_with('$') ||
+                std::from_chars(header.data() + 1, header.data() + header.size(), len).ec != std::errc() || len < 0)
+                return drop(fmt::format("bad snapshot header '{}' (diskless EOF transfers are not supported)",
+                                        header.substr(0, 64)));
+            master.in.consume(eol + 2);
+            repl.transfer_left = len;
+            repl.transfer.clear();
+        }
+        std::string_view in = master.in.readable();
+        size_t take = std::min(in.size(), static_cast<size_t>(repl.transfer_left));
+        repl.transfer.append(in.substr(0, take));
+        master.in.consume(take);
+        repl.transfer_left -= static_cast<int64_t>(take);
+        if (repl.transfer_left > 0) return;
+        if (std::string error = load_snapshot_from_master(*this, repl.transfer); !error.empty())
+            return drop("the master's snapshot does not load: " + error);
+        size_t keys = 0;
+        for (Database& db : databases) keys += db.size();
+        mb::log::info("MASTER <-> REPLICA sync: loaded {} bytes, {} keys", repl.transfer.size(), keys);
+        // Keep it as our snapshot file, with the history it belongs to (see "Restart" above).
+        if (write_file_atomically(snapshot_path(), repl.transfer).empty())
+            write_file_atomically(history_path(*this),
+                                  fmt::format("{} {} {}\n", repl.replid, repl.offset, tail_of(repl.transfer)));
+        repl.transfer.clear();
+        repl.transfer.shrink_to_fit();
+        dirty = 0;
+        if (aof_enabled()) start_aof_rewrite();  // the AOF described the old dataset
+        master.db = 0;
+        repl.link = ReplLinkState::connected;
+        repl.backlog.reset(static_cast<size_t>(config.repl_backlog_size), repl.offset);
+        repl.stream_db = -1;
+    }
+    // The stream: commands like any client's, run by the same process_input (which calls
+    // master_command_done after each one).
+    if (repl.link == ReplLinkState::connected) process_input(master);
+}
+
+// After each command of the master's stream (from process_input): drop its reply, count its
+// bytes, pass them on, and answer a REPLCONF GETACK.
+void ServerState::master_command_done(Client& master, size_t reply_mark, std::string_view bytes) {
+    master.out.truncate(reply_mark);
+    repl.offset += bytes.size();
+    repl.backlog.append(bytes);
+    for (Client* replica : repl.replicas) {
+        replica->out.append(bytes);
+        want_write(*replica);
+    }
+    if (repl.ack_requested) {
+        repl.ack_requested = false;
+        send_ack(master);
+    }
+}
+
+// REPLCONF ACK <offset>: "I have applied every byte up to here". The master uses it for INFO's
+// offset= and lag=, and to answer WAIT. Written into the master link's output buffer like a
+// reply, it leaves with the turn's other writes.
+void ServerState::send_ack(Client& master) {
+    char digits[24];
+    auto end = std::to_chars(digits, digits + sizeof digits, repl.offset).ptr;
+    std::string_view ack[] = {"REPLCONF", "ACK", std::string_view(digits, static_cast<size_t>(end - digits))};
+    send_command(*this, master, ack);
+}
+
+// From the cron: (re)connect once a second while the link is down; ACK once a second while up;
+// give up on a master silent for repl-timeout during the handshake or the transfer.
+void ServerState::replication_cron() {
+    if (!repl.is_replica()) return;
+    int64_t now = clock.now_ms();
+    if (repl.link == ReplLinkState::connect && now >= repl.next_connect_ms) {
+        repl.next_connect_ms = now + 1000;
+        if (Client* master = hooks ? hooks->connect_to_master(repl.master_host, repl.master_port) : nullptr) {
+            repl.master = master;
+            master->repl_role = ReplRole::master;
+            repl.link = ReplLinkState::connecting;
+            repl.last_io_ms = now;
+        }
+        return;
+    }
+    if (!repl.master) return;
+    if (repl.link != ReplLinkState::connected && now - repl.last_io_ms > kReplTimeoutMs) {
+        mb::log::warn("replication: no answer from the master for {} s, retrying", kReplTimeoutMs / 1000);
+        kill_client(*repl.master);
+        return;
+    }
+    if (repl.link == ReplLinkState::connected && now - repl.last_ack_ms >= 1000) {
+        repl.last_ack_ms = now;
+        send_ack(*repl.master);
+    }
+}
+
+}  // namespace miniredis
