@@ -27,7 +27,7 @@ using tcp = asio::ip::tcp;
 constexpr size_t kMaxRequestBody = 1 << 20;  // management requests are small JSON documents
 
 http::response<http::string_body> answer(const http::request<http::string_body>& req, const Metrics& metrics,
-                                         const ApiHandler& api) {
+                                         const ApiHandler& api, const ApiHandler& pages) {
     HttpResponse out;
     std::string_view target(req.target().data(), req.target().size());
     std::string_view path = target.substr(0, target.find('?'));
@@ -38,13 +38,17 @@ http::response<http::string_body> answer(const http::request<http::string_body>&
     } else if (path.starts_with("/api/") || path == "/api") {
         if (api) {
             auto auth = req[http::field::authorization];
+            auto reason = req["X-Reason"];
             out = api(HttpRequest{{req.method_string().data(), req.method_string().size()},
                                   target,
                                   req.body(),
-                                  {auth.data(), auth.size()}});
+                                  {auth.data(), auth.size()},
+                                  {reason.data(), reason.size()}});
         } else {
             out = {404, "application/json", R"({"error":"Object Not Found","reason":"Not Found"})"};
         }
+    } else if (pages) {
+        out = pages(HttpRequest{{req.method_string().data(), req.method_string().size()}, target, {}, {}, {}});
     } else {
         out = {404, "text/plain", "not found\n"};
     }
@@ -58,7 +62,8 @@ http::response<http::string_body> answer(const http::request<http::string_body>&
     return res;
 }
 
-asio::awaitable<void> serve_http(beast::tcp_stream stream, const Metrics& metrics, std::shared_ptr<ApiHandler> api) {
+asio::awaitable<void> serve_http(beast::tcp_stream stream, const Metrics& metrics, std::shared_ptr<ApiHandler> api,
+                                 std::shared_ptr<ApiHandler> pages) {
     beast::flat_buffer buffer;  // must persist across reads: it may hold the next pipelined request
     for (;;) {
         stream.expires_after(std::chrono::seconds(30));
@@ -67,7 +72,7 @@ asio::awaitable<void> serve_http(beast::tcp_stream stream, const Metrics& metric
         auto [ec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
         (void)n;
         if (ec) break;  // closed, timed out, or malformed: drop this connection only
-        auto res = answer(parser.get(), metrics, *api);
+        auto res = answer(parser.get(), metrics, *api, *pages);
         bool keep_alive = res.keep_alive();
         auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
         (void)wn;
@@ -114,15 +119,16 @@ HttpResponse trace_switch(const HttpRequest& request, bool& tracing) {
 }
 
 uint16_t start_admin_http(asio::io_context& io, const std::string& bind, uint16_t port, const Metrics& metrics,
-                          ApiHandler api) {
+                          ApiHandler api, ApiHandler pages) {
     auto acceptor = std::make_shared<tcp::acceptor>(net::listen(io, bind, port, "admin http"));
     uint16_t bound = acceptor->local_endpoint().port();
     // The handler owns the acceptor and the API handler: they live as long as the accept loop.
     // (Spawned from here, not awaited inside another coroutine: GCC 12 destroys temporaries of a
     // co_await expression twice when the io_context tears a suspended coroutine down.)
     auto shared_api = std::make_shared<ApiHandler>(std::move(api));
-    net::ConnectionHandler handler = [acceptor, shared_api, &metrics](tcp::socket socket) {
-        return serve_http(beast::tcp_stream(std::move(socket)), metrics, shared_api);
+    auto shared_pages = std::make_shared<ApiHandler>(std::move(pages));
+    net::ConnectionHandler handler = [acceptor, shared_api, shared_pages, &metrics](tcp::socket socket) {
+        return serve_http(beast::tcp_stream(std::move(socket)), metrics, shared_api, shared_pages);
     };
     asio::co_spawn(io, net::accept_loop(*acceptor, std::move(handler)), asio::detached);
     return bound;

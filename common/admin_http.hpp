@@ -3,6 +3,8 @@
 //   GET /metrics   the Metrics registry, Prometheus text  (what is it doing?)
 //   *   /api/...   JSON, answered by the broker's own ApiHandler (minirabbit shapes it like
 //                  RabbitMQ's management API, so tools that know that API work)
+//   GET anything else   the optional page handler (minirabbit: RabbitMQ's management UI files);
+//                  404 without one
 // It runs on the broker's own thread, so an ApiHandler can read the model without locks.
 // Beast lives only in admin_http.cpp: this header stays cheap to include.
 #pragma once
@@ -26,6 +28,7 @@ struct HttpRequest {
     std::string_view target;  // path and query, e.g. "/api/queues/%2F/tasks"
     std::string_view body;
     std::string_view authorization;  // the Authorization header, if any
+    std::string_view reason = {};    // the X-Reason header (RabbitMQ's reason for closing a connection)
 };
 
 struct HttpResponse {
@@ -58,7 +61,8 @@ HttpResponse unauthorized(std::string_view reason = "Login failed");
 HttpResponse trace_switch(const HttpRequest& request, bool& tracing);
 
 // Starts listening; returns the bound port (useful with port 0). Throws if it cannot bind.
+// `pages`, when set, answers the paths that are neither /healthz, /metrics nor /api (static files).
 uint16_t start_admin_http(boost::asio::io_context& io, const std::string& bind, uint16_t port, const Metrics& metrics,
-                          ApiHandler api);
+                          ApiHandler api, ApiHandler pages = {});
 
 }  // namespace mb
