@@ -6,6 +6,7 @@
 
 #include "admin_json.hpp"
 #include "base64.hpp"
+#include "model/policy.hpp"
 #include "storage/definitions.hpp"
 
 namespace minirabbit {
@@ -94,6 +95,11 @@ json::value body_member(const json::object& body, std::string_view key) {
     return it == body.end() ? json::value() : it->value();
 }
 
+json::value policy_definition(const Vhost& vhost, const Queue& q) {
+    auto it = vhost.policies().find(q.policy_name());
+    return it == vhost.policies().end() ? json::object{} : field_table_to_json(it->second.definition);
+}
+
 json::object queue_json(const Vhost& vhost, const Queue& q) {
     const auto& s = q.stats();
     return json::object{
@@ -106,6 +112,8 @@ json::object queue_json(const Vhost& vhost, const Queue& q) {
         {"type", "classic"},
         {"state", "running"},
         {"node", node_name()},
+        {"policy", q.policy_name()},
+        {"effective_policy_definition", policy_definition(vhost, q)},
         {"messages", q.ready_count() + q.unacked_count()},
         {"messages_details", details_json(q.ready_count() + q.unacked_count())},
         {"messages_ready", q.ready_count()},
@@ -155,6 +163,17 @@ void append_bindings(const Vhost& vhost, json::array& out) {
         for (const auto& b : exchange->bindings())
             out.push_back(binding_json(vhost, name, b->destination_name(), b->queue ? "queue" : "exchange",
                                        b->routing_key, b->arguments));
+}
+
+// The bindings of one vhost where `key` ("source" or "destination") is `name` (of `type`).
+json::array bindings_where(const Vhost& vhost, std::string_view key, std::string_view name, std::string_view type) {
+    json::array all, out;
+    append_bindings(vhost, all);
+    for (auto& b : all)
+        if (b.as_object().at(key).as_string() == name &&
+            (key == "source" || b.as_object().at("destination_type").as_string() == type))
+            out.push_back(std::move(b));
+    return out;
 }
 
 template <typename Each>
@@ -292,6 +311,8 @@ struct Api {
             queue->purge();
             return no_content();
         }
+        if (path.size() == 4 && path[3] == "bindings" && is("GET"))  // the queue page's bindings table
+            return queue ? reply(200, bindings_where(*vhost, "destination", path[2], "queue")) : not_found();
         if (path.size() == 4 && path[3] == "get" && is("POST")) {
             if (!queue) return not_found();
             auto response = admin_get(*queue, req.body);
@@ -299,7 +320,16 @@ struct Api {
             return response;
         }
         if (path.size() != 3) return not_found();
-        if (is("GET")) return queue ? reply(200, queue_json(*vhost, *queue)) : not_found();
+        if (is("GET")) {
+            if (!queue) return not_found();
+            json::object out = queue_json(*vhost, *queue);
+            json::array consumers;  // the queue page's consumer table
+            for (auto& c : consumers_json(ctx, vhost->name()))
+                if (c.as_object().at("queue").as_object().at("name").as_string() == queue->name())
+                    consumers.push_back(std::move(c));
+            out["consumer_details"] = std::move(consumers);
+            return reply(200, out);
+        }
         if (is("DELETE")) {
             if (!queue) return not_found();
             vhost->delete_queue(*queue);
@@ -335,6 +365,12 @@ struct Api {
             auto response = admin_publish(*vhost, *exchange, req.body);
             if (ctx.changed) ctx.changed();  // hand journal records to the sync thread
             return response;
+        }
+        if (path.size() == 5 && path[3] == "bindings" && (path[4] == "source" || path[4] == "destination")) {
+            Vhost* vhost = broker().find_vhost(path[1]);
+            std::string name = path[2] == "amq.default" ? "" : path[2];
+            if (!vhost || !vhost->find_exchange(name)) return not_found();
+            return reply(200, bindings_where(*vhost, path[4], name, "exchange"));
         }
         if (path.size() != 3) return not_found();
         Vhost* vhost = broker().find_vhost(path[1]);
@@ -502,6 +538,8 @@ mb::HttpResponse handle_one(AdminContext& context, const mb::HttpRequest& reques
     if (section == "whoami")  // the UI reads tags as a list (RabbitMQ 3.10+), rabbitmqadmin as either
         return reply(200, json::object{{"name", user->name}, {"tags", json::array{"administrator"}}});
     if (section == "channels") return api.channels();
+    if (section == "policies" || section == "operator-policies")
+        return policies_request(context.broker, request, api.path, [&] { api.changed(no_content()); });
     if (section == "consumers") return api.consumers();
     if (section == "vhosts") return api.vhosts();
     if (section == "users") return api.users();

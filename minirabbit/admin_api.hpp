@@ -1,7 +1,6 @@
 // CONCEPT: the management API - minirabbit's admin HTTP endpoint in the shape of RabbitMQ's
 // management plugin, so scripts and tools written against RabbitMQ's /api work here:
 //
-//   GET  /api/overview                         versions, object totals, queue totals, message stats
 //   GET  /api/vhosts            PUT/DELETE /api/vhosts/{vhost}
 //   GET  /api/users             PUT/DELETE /api/users/{name}          {"password": "...", "tags": "administrator"}
 //   GET  /api/permissions       PUT/DELETE /api/permissions/{vhost}/{user}  {"configure": ".*", ...}
@@ -10,7 +9,11 @@
 //   GET  /api/exchanges[/{vhost}[/{name}]] PUT/DELETE an exchange; POST .../publish publishes
 //   GET  /api/bindings[/{vhost}]   POST /api/bindings/{vhost}/e/{source}/q/{queue} (or /e/{dest})
 //                                  DELETE /api/bindings/{vhost}/e/{source}/q/{queue}/{routing key}
-//   GET  /api/connections, /api/whoami, GET/POST /api/definitions (export / import)
+//   GET  /api/connections[/{name}] (DELETE closes it), /api/channels, /api/consumers[/{vhost}]
+//   GET  /api/overview, /api/nodes[/{name}], /api/auth, /api/extensions  (admin_overview.cpp)
+//   GET/PUT/DELETE /api/policies/{vhost}/{name}                           (admin_policies.cpp)
+//   GET  /api/whoami, GET/POST /api/definitions (export / import)
+//   ?page=&page_size=&name=&sort= on lists (admin_paging.cpp); GET / the UI (admin_ui.cpp)
 //   GET/PUT /api/trace          {"trace": true|false}  (the same shape on all three minibrokers)
 //
 // Path segments are percent-encoded: the default vhost "/" is "%2F". Requests authenticate with
@@ -89,6 +92,10 @@ boost::json::object overview_json(const AdminContext& ctx);
 boost::json::object node_json(const AdminContext& ctx);
 boost::json::object auth_json();
 boost::json::array extensions_json();
+
+// /api/policies, /api/operator-policies (admin_policies.cpp); `changed` saves the definitions.
+mb::HttpResponse policies_request(Broker& broker, const mb::HttpRequest& request, const std::vector<std::string>& path,
+                                  const std::function<void()>& changed);
 
 // Sessions (admin_sessions.cpp); an empty vhost means all of them.
 boost::json::object connection_json(const AdminContext& ctx, const ConnectionInfo& connection);

@@ -195,7 +195,7 @@ json::object node_json(const AdminContext& ctx) {
     size_t connections = ctx.connections ? ctx.connections().size() : 0;
     uint64_t free = disk_free(ctx.data_dir);
     auto uptime = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - kStarted);
-    return json::object{
+    json::object node{
         {"name", kNode},
         {"type", "disc"},
         {"running", true},
@@ -239,6 +239,10 @@ json::object node_json(const AdminContext& ctx) {
         {"db_dir", ctx.data_dir},
         {"net_ticktime", 60},
     };
+    // The node page draws a chart per gauge from its "_details".
+    for (std::string_view gauge : {"mem_used", "fd_used", "sockets_used", "proc_used", "disk_free"})
+        node[std::string(gauge) + "_details"] = details_json(node.at(gauge).to_number<uint64_t>());
+    return node;
 }
 
 }  // namespace minirabbit
