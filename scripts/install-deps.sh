@@ -16,6 +16,8 @@ packages=(
   rabbitmq-server python3-pika python3-kombu python3-amqp python3-celery amqp-tools librabbitmq-dev
   kcat librdkafka-dev python3-kafka python3-confluent-kafka python3-snappy python3-lz4 python3-zstandard
   curl procps iproute2
+  # a real browser for the UI tests: RabbitMQ's management UI served by minirabbit (issue 23)
+  chromium chromium-driver python3-selenium
 )
 
 missing=()
