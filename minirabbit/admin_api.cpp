@@ -113,6 +113,10 @@ json::object queue_json(const Vhost& vhost, const Queue& q) {
         {"state", "running"},
         {"node", node_name()},
         {"policy", q.policy_name()},
+        {"operator_policy", nullptr},
+        {"exclusive_consumer_tag", nullptr},
+        {"single_active_consumer_tag", nullptr},
+        {"head_message_timestamp", nullptr},
         {"effective_policy_definition", policy_definition(vhost, q)},
         {"messages", q.ready_count() + q.unacked_count()},
         {"messages_details", details_json(q.ready_count() + q.unacked_count())},
@@ -176,6 +180,25 @@ json::array bindings_where(const Vhost& vhost, std::string_view key, std::string
     return out;
 }
 
+// A vhost as RabbitMQ's /api/vhosts lists it: its message totals and metadata.
+json::object vhost_json(const Vhost& vhost) {
+    size_t ready = 0, unacked = 0;
+    for (const auto& [name, q] : vhost.queues()) ready += q->ready_count(), unacked += q->unacked_count();
+    return json::object{{"name", vhost.name()},
+                        {"description", ""},
+                        {"tags", json::array{}},
+                        {"metadata", json::object{{"description", ""}, {"tags", json::array{}}}},
+                        {"default_queue_type", "classic"},
+                        {"tracing", false},
+                        {"cluster_state", json::object{{node_name(), "running"}}},
+                        {"messages", ready + unacked},
+                        {"messages_details", details_json(ready + unacked)},
+                        {"messages_ready", ready},
+                        {"messages_ready_details", details_json(ready)},
+                        {"messages_unacknowledged", unacked},
+                        {"messages_unacknowledged_details", details_json(unacked)}};
+}
+
 template <typename Each>
 json::array over_vhosts(const Broker& broker, const std::vector<std::string>& path, Each&& each) {
     json::array out;
@@ -205,11 +228,23 @@ struct Api {
     mb::HttpResponse vhosts() {
         if (path.size() == 1 && is("GET")) {
             json::array out;
-            for (const auto& [name, v] : broker().vhosts()) out.push_back(json::object{{"name", name}});
+            for (const auto& [name, v] : broker().vhosts()) out.push_back(vhost_json(*v));
+            return reply(200, out);
+        }
+        if (path.size() == 3 && path[2] == "connections" && is("GET"))  // the vhost page's table
+            return broker().find_vhost(path[1]) ? reply(200, connections_json(ctx, path[1])) : not_found();
+        if (path.size() == 3 && path[2] == "permissions" && is("GET")) {
+            if (!broker().find_vhost(path[1])) return not_found();
+            json::array out;
+            auto it = broker().users().permissions().find(path[1]);
+            if (it != broker().users().permissions().end())
+                for (const auto& [user, p] : it->second)
+                    out.push_back(json::object{
+                        {"user", user}, {"vhost", path[1]}, {"configure", p.configure()}, {"write", p.write()}, {"read", p.read()}});
             return reply(200, out);
         }
         if (path.size() != 2) return not_found();
-        if (is("GET")) return broker().find_vhost(path[1]) ? reply(200, json::object{{"name", path[1]}}) : not_found();
+        if (is("GET")) return broker().find_vhost(path[1]) ? reply(200, vhost_json(*broker().find_vhost(path[1]))) : not_found();
         if (is("PUT")) {
             broker().add_vhost(path[1]);
             return changed(no_content());
@@ -224,6 +259,7 @@ struct Api {
             std::string tags;
             for (const auto& t : u.tags) tags += (tags.empty() ? "" : ",") + t;
             return json::object{{"name", u.name},
+                                {"limits", json::object{}},
                                 {"password_hash", u.password_hash},
                                 {"hashing_algorithm", "rabbit_password_hashing_sha256"},
                                 {"tags", tags}};
