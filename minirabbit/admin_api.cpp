@@ -233,18 +233,24 @@ struct Api {
         }
         if (path.size() == 3 && path[2] == "connections" && is("GET"))  // the vhost page's table
             return broker().find_vhost(path[1]) ? reply(200, connections_json(ctx, path[1])) : not_found();
+        if (path.size() == 3 && path[2] == "topic-permissions" && is("GET"))  // none: topic permissions are left out
+            return broker().find_vhost(path[1]) ? reply(200, json::array{}) : not_found();
         if (path.size() == 3 && path[2] == "permissions" && is("GET")) {
             if (!broker().find_vhost(path[1])) return not_found();
             json::array out;
             auto it = broker().users().permissions().find(path[1]);
             if (it != broker().users().permissions().end())
                 for (const auto& [user, p] : it->second)
-                    out.push_back(json::object{
-                        {"user", user}, {"vhost", path[1]}, {"configure", p.configure()}, {"write", p.write()}, {"read", p.read()}});
+                    out.push_back(json::object{{"user", user},
+                                               {"vhost", path[1]},
+                                               {"configure", p.configure()},
+                                               {"write", p.write()},
+                                               {"read", p.read()}});
             return reply(200, out);
         }
         if (path.size() != 2) return not_found();
-        if (is("GET")) return broker().find_vhost(path[1]) ? reply(200, vhost_json(*broker().find_vhost(path[1]))) : not_found();
+        if (is("GET"))
+            return broker().find_vhost(path[1]) ? reply(200, vhost_json(*broker().find_vhost(path[1]))) : not_found();
         if (is("PUT")) {
             broker().add_vhost(path[1]);
             return changed(no_content());
@@ -267,6 +273,19 @@ struct Api {
         if (path.size() == 1 && is("GET")) {
             json::array out;
             for (const auto& [name, u] : users.users()) out.push_back(user_json(u));
+            return reply(200, out);
+        }
+        if (path.size() == 3 && is("GET") && (path[2] == "permissions" || path[2] == "topic-permissions")) {
+            if (!users.find(path[1])) return not_found();
+            json::array out;  // the user page's tables; topic permissions are left out, so always empty
+            if (path[2] == "permissions")
+                for (const auto& [vhost, by_user] : users.permissions())
+                    if (auto it = by_user.find(path[1]); it != by_user.end())
+                        out.push_back(json::object{{"user", path[1]},
+                                                   {"vhost", vhost},
+                                                   {"configure", it->second.configure()},
+                                                   {"write", it->second.write()},
+                                                   {"read", it->second.read()}});
             return reply(200, out);
         }
         if (path.size() != 2) return not_found();
@@ -574,6 +593,7 @@ mb::HttpResponse handle_one(AdminContext& context, const mb::HttpRequest& reques
     if (section == "whoami")  // the UI reads tags as a list (RabbitMQ 3.10+), rabbitmqadmin as either
         return reply(200, json::object{{"name", user->name}, {"tags", json::array{"administrator"}}});
     if (section == "channels") return api.channels();
+    if (section == "topic-permissions" && request.method == "GET") return reply(200, json::array{});
     if (section == "policies" || section == "operator-policies")
         return policies_request(context.broker, request, api.path, [&] { api.changed(no_content()); });
     if (section == "consumers") return api.consumers();

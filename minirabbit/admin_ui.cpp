@@ -9,7 +9,7 @@
 // (jQuery, Sammy routes, EJS templates) and CSS. Everything it shows it fetches from /api with
 // the credentials typed at its login form (HTTP Basic auth). So serving it takes no more than
 // handing out files; the real work is the API answering every field the templates read (see
-// admin_api.cpp and docs/minirabbit/04-management.md for which tabs render).
+// admin_api.cpp and docs/minirabbit/README.md, "Looking inside", for which tabs render).
 //
 // The files are not ours to copy into the repository: Debian's rabbitmq-server package installs
 // them, and scripts/run.sh finds that directory and passes it with --management-ui. Without the
