@@ -137,6 +137,28 @@ class Management(unittest.TestCase):
         channel.queue_delete("work.dead")
         connection.close()
 
+    def test_policies_are_definitions_and_survive_a_restart(self):
+        self.assertEqual(self.api("PUT", "/policies/%2F/kept", {"pattern": "^kept\\.", "apply-to": "queues",
+                                                                "priority": 3, "definition": {"max-length": 1}})[0], 201)
+        connection = self.connect()
+        connection.channel().queue_declare("kept.q", durable=True)
+        connection.close()
+        exported = self.api("GET", "/definitions")[1]
+        self.assertIn({"vhost": "/", "name": "kept", "pattern": "^kept\\.", "apply-to": "queues",
+                       "definition": {"max-length": 1}, "priority": 3}, exported["policies"])
+        self.server.restart()
+        self.assertEqual(self.api("GET", "/policies/%2F/kept")[1]["priority"], 3)
+        self.assertEqual(self.api("GET", "/queues/%2F/kept.q")[1]["policy"], "kept")
+        connection = self.connect()
+        channel = connection.channel()
+        for i in range(3):
+            channel.basic_publish("", "kept.q", b"m")
+        connection.process_data_events(0)
+        self.assertTrue(wait_until(lambda: self.api("GET", "/queues/%2F/kept.q")[1]["messages"] == 1))
+        channel.queue_delete("kept.q")
+        connection.close()
+        self.assertEqual(self.api("DELETE", "/policies/%2F/kept")[0], 204)
+
     def test_delete_connection_closes_it_with_320_and_the_reason(self):
         connection = self.connect()
         connection.channel()
