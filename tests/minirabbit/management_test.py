@@ -207,6 +207,30 @@ class Management(unittest.TestCase):
         self.assertEqual(self.api("GET", "/extensions")[1], [{"javascript": "dispatcher.js"}])
         self.assertEqual(self.api("GET", "/whoami")[1]["tags"], ["administrator"])
 
+    def test_ui_directory_serves_files_and_nothing_outside_it(self):
+        import http.client
+        import tempfile
+        with tempfile.TemporaryDirectory() as root:
+            os.makedirs(os.path.join(root, "www", "js"))
+            with open(os.path.join(root, "www", "index.html"), "w") as f:
+                f.write("<html>the ui</html>")
+            with open(os.path.join(root, "www", "js", "main.js"), "w") as f:
+                f.write("var x = 1;")
+            with open(os.path.join(root, "secret.txt"), "w") as f:
+                f.write("outside")
+            with Server("MINIRABBIT_BIN", "--admin-port", "0", "--management-ui", os.path.join(root, "www")) as ui:
+                def get(path):
+                    connection = http.client.HTTPConnection("127.0.0.1", ui.admin_port, timeout=10)
+                    connection.request("GET", path)  # sent as is: no client-side ".." folding
+                    response = connection.getresponse()
+                    result = response.status, response.getheader("Content-Type"), response.read().decode()
+                    connection.close()
+                    return result
+                self.assertEqual(get("/"), (200, "text/html; charset=utf-8", "<html>the ui</html>"))
+                self.assertEqual(get("/js/main.js")[:2], (200, "text/javascript; charset=utf-8"))
+                for path in ("/../secret.txt", "/js/../../secret.txt", "/%2E%2E/secret.txt", "/js", "/nope.js"):
+                    self.assertEqual(get(path)[0], 404, path)
+
     def test_root_page_says_how_to_get_the_ui(self):
         with urllib.request.urlopen(f"http://127.0.0.1:{self.server.admin_port}/", timeout=10) as r:
             page = r.read().decode()
