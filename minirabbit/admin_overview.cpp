@@ -38,6 +38,8 @@ constexpr uint64_t kDiskFreeLimit = 50'000'000;        // RabbitMQ's default dis
 
 const auto kStarted = std::chrono::steady_clock::now();
 
+// The node table's gauges, measured rather than made up: descriptors open in this process (each
+// client socket is one), against the soft limit main.cpp raised at start.
 size_t open_file_descriptors() {
     std::error_code ec;
     size_t n = 0;
@@ -68,6 +70,8 @@ void counter(json::object& out, std::string_view name, uint64_t value) {
     out[std::string(name) + "_details"] = details_json(value);
 }
 
+// The exchange types this broker can make. The UI fills its "Add a new exchange" type menu from
+// this list, so a type missing here cannot be created from the UI even if the broker knows it.
 json::array exchange_types() {
     // What make_exchange() knows (model/exchange.cpp); the UI offers them in "Add a new exchange".
     json::array out;
@@ -79,6 +83,8 @@ json::array exchange_types() {
     return out;
 }
 
+// "Ports and contexts" on the Overview: which protocol listens where. Both ports are the ones
+// actually bound (with --port 0 the kernel picked them), taken from the acceptors in main.cpp.
 json::array listeners(const AdminContext& ctx) {
     json::array out;
     out.push_back(json::object{{"node", kNode},
@@ -124,6 +130,9 @@ json::array extensions_json() {
     return json::array{json::object{{"javascript", "dispatcher.js"}}};
 }
 
+// The document behind the page header and the Overview tab. Totals are summed on request by
+// walking every vhost's queues: no counters to keep in step, at the price of O(queues) per call
+// (the UI asks every 5 s; RabbitMQ's statistics database does the same walk on a timer).
 json::object overview_json(const AdminContext& ctx) {
     const Broker& broker = ctx.broker;
     size_t queues = 0, exchanges = 0, consumers = 0, ready = 0, unacked = 0;

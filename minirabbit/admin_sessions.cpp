@@ -38,6 +38,9 @@ json::object channel_details(const ConnectionInfo& c, const ChannelInfo& ch) {
 
 }  // namespace
 
+// A connection row. The name is the client's address:port, unique while it is connected, and is
+// what DELETE /api/connections/{name} takes back. "timeout" is the negotiated heartbeat in
+// seconds; client_properties are exactly what the client sent in connection.start-ok.
 json::object connection_json(const AdminContext& ctx, const ConnectionInfo& c) {
     return json::object{
         {"name", c.name},
@@ -105,6 +108,8 @@ json::array channels_json(const AdminContext& ctx, std::string_view vhost, std::
     return out;
 }
 
+// Consumers are found through their channels, not their queues: a queue knows its consumers
+// only as model objects, the channel knows the connection and number the UI links to.
 json::array consumers_json(const AdminContext& ctx, std::string_view vhost) {
     json::array out;
     if (!ctx.connections) return out;

@@ -1,4 +1,11 @@
 // Policies (see policy.hpp): matching a queue name, and merging a definition into queue settings.
+//
+// Two moments matter. When a policy is PUT, Policy::make validates it - once, so a bad value is a
+// 400 for the operator rather than a surprise for some queue later. Whenever a queue is declared
+// or a policy changes, the vhost asks policy_for_queue() which policy wins for that queue and
+// hands the winner to Queue::apply_policy, which calls effective_settings() below. The queue
+// keeps its declared settings untouched beside the effective ones, so deleting the policy gives
+// back exactly what the application declared.
 #include "policy.hpp"
 
 #include <stdexcept>
@@ -8,6 +15,8 @@ namespace minirabbit {
 namespace {
 
 // The definition keys minirabbit applies, and what they must hold (RabbitMQ's validation).
+// Policy keys are the x-argument names without "x-": "message-ttl" here is "x-message-ttl" on a
+// queue.declare. A JSON number arrives as whatever integer type field_table_from_json picked.
 std::optional<int64_t> non_negative(const amqp::FieldTable& d, std::string_view key) {
     const amqp::FieldValue* v = d.find(key);
     if (!v) return std::nullopt;
@@ -24,6 +33,7 @@ std::optional<std::string> text(const amqp::FieldTable& d, std::string_view key)
     return *s;
 }
 
+// The stricter of two limits: a policy may tighten what the application asked for, never loosen it.
 template <typename T>
 void lower(std::optional<T>& declared, const std::optional<T>& from_policy) {
     if (from_policy && (!declared || *from_policy < *declared)) declared = from_policy;
@@ -63,11 +73,16 @@ Policy Policy::make(std::string name, std::string pattern, std::string apply_to,
     return p;
 }
 
+// Unanchored, as RabbitMQ's: "tmp" matches "my.tmp.queue"; write "^tmp\\." to mean a prefix.
+// apply-to "exchanges" never matches a queue; quorum queues and streams do not exist here.
 bool Policy::matches_queue(std::string_view queue_name) const {
     if (apply_to == "exchanges" || apply_to == "quorum_queues" || apply_to == "streams") return false;
     return std::regex_search(queue_name.begin(), queue_name.end(), regex_);
 }
 
+// One policy per queue, never a merge of several: with two matching policies, the higher priority
+// wins outright, and keys only the loser has do not apply. (Policies iterate in name order and a
+// tie keeps the first, so the outcome does not depend on the order they were PUT.)
 const Policy* policy_for_queue(const Policies& policies, std::string_view queue_name) {
     const Policy* best = nullptr;
     for (const auto& [name, p] : policies)

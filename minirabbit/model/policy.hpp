@@ -10,8 +10,8 @@
 //   queue "orders"                                ──▶ no policy: what it was declared with
 //
 // Exactly one policy applies to a queue: of those whose pattern matches and whose apply-to takes
-// queues, the one with the highest priority (RabbitMQ: ties go to the name that sorts last... any
-// one of them; we take the first by name). The queue's own x-arguments still count: for the
+// queues, the one with the highest priority (a tie: the first by name). The queue's own
+// x-arguments still count: for the
 // numeric limits (message-ttl, expires, max-length, max-length-bytes) the lower value wins, for
 // dead-letter-exchange / -routing-key and overflow the argument wins - as RabbitMQ resolves them.
 // Keys minirabbit does not implement are kept and shown, but change nothing.
