@@ -11,9 +11,9 @@
 //
 // Exactly one policy applies to a queue: of those whose pattern matches and whose apply-to takes
 // queues, the one with the highest priority (a tie: the first by name). The queue's own
-// x-arguments still count: for the
-// numeric limits (message-ttl, expires, max-length, max-length-bytes) the lower value wins, for
-// dead-letter-exchange / -routing-key and overflow the argument wins - as RabbitMQ resolves them.
+// x-arguments still count: for the numeric limits (message-ttl, expires, max-length,
+// max-length-bytes) the lower value wins, for dead-letter-exchange / -routing-key and overflow
+// the argument wins - as RabbitMQ resolves them.
 // Keys minirabbit does not implement are kept and shown, but change nothing.
 // READ NEXT: model/vhost.cpp (Vhost::apply_policies), admin_policies.cpp (the HTTP side).
 #pragma once
