@@ -41,13 +41,17 @@ http::response<http::string_body> answer(const http::request<http::string_body>&
     } else if (path.starts_with("/api/") || path == "/api") {
         if (api) {
             auto auth = req[http::field::authorization];
+            auto reason = req["X-Reason"];
             out = api(HttpRequest{{req.method_string().data(), req.method_string().size()},
                                   target,
                                   req.body(),
-                                  {auth.data(), auth.size()}});
+                                  {auth.data(), auth.size()},
+                                  {reason.data(), reason.size()}});
         } else {
             out = {404, "application/json", R"({"error":"Object Not Found","reason":"Not Found"})"};
         }
+    } else if (extras.pages) {
+        out = extras.pages(HttpRequest{{req.method_string().data(), req.method_string().size()}, target, {}, {}, {}});
     } else {
         out = {404, "text/plain", "not found\n"};
     }

@@ -4,6 +4,8 @@
 //   GET /metrics   the Metrics registry, Prometheus text  (what is it doing?)
 //   *   /api/...   JSON, answered by the broker's own ApiHandler (minirabbit shapes it like
 //                  RabbitMQ's management API, so tools that know that API work)
+//   GET anything else   the optional page handler (minirabbit: RabbitMQ's management UI files);
+//                  404 without one
 // It runs on the broker's own thread, so an ApiHandler can read the model without locks.
 // Beast lives only in admin_http.cpp: this header stays cheap to include.
 #pragma once
@@ -27,6 +29,7 @@ struct HttpRequest {
     std::string_view target;  // path and query, e.g. "/api/queues/%2F/tasks"
     std::string_view body;
     std::string_view authorization;  // the Authorization header, if any
+    std::string_view reason = {};    // the X-Reason header (RabbitMQ's reason for closing a connection)
 };
 
 struct HttpResponse {
@@ -65,6 +68,9 @@ struct AdminExtras {
     std::string_view index_html;
     // GET /healthz: the alarms now, one line each (mb::health_problems); "" or unset = "ok".
     std::function<std::string()> health;
+    // Every other path that is neither /healthz, /metrics nor /api: static files (minirabbit serves
+    // RabbitMQ's own management UI this way). Unset: 404.
+    ApiHandler pages;
 };
 
 // Starts listening; returns the bound port (useful with port 0). Throws if it cannot bind.

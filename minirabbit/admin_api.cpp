@@ -6,24 +6,12 @@
 
 #include "admin_json.hpp"
 #include "base64.hpp"
+#include "model/policy.hpp"
 #include "storage/definitions.hpp"
 
 namespace minirabbit {
 
 namespace json = boost::json;
-
-namespace {
-
-// Every JSON response goes out through here: names are client-chosen bytes (admin_json.hpp).
-mb::HttpResponse reply(unsigned status, const json::value& body) {
-    return {status, "application/json", serialize_as_valid_utf8(body)};
-}
-mb::HttpResponse no_content() { return {204, "application/json", ""}; }
-mb::HttpResponse error(unsigned status, std::string_view error, std::string_view reason) {
-    return reply(status, json::object{{"error", error}, {"reason", reason}});
-}
-mb::HttpResponse not_found() { return error(404, "Object Not Found", "Not Found"); }
-mb::HttpResponse bad_request(std::string_view reason) { return error(400, "bad_request", reason); }
 
 std::string percent_decode(std::string_view in) {
     std::string out;
@@ -42,6 +30,19 @@ std::string percent_decode(std::string_view in) {
     }
     return out;
 }
+
+namespace {
+
+// Every JSON response goes out through here: names are client-chosen bytes (admin_json.hpp).
+mb::HttpResponse reply(unsigned status, const json::value& body) {
+    return {status, "application/json", serialize_as_valid_utf8(body)};
+}
+mb::HttpResponse no_content() { return {204, "application/json", ""}; }
+mb::HttpResponse error(unsigned status, std::string_view error, std::string_view reason) {
+    return reply(status, json::object{{"error", error}, {"reason", reason}});
+}
+mb::HttpResponse not_found() { return error(404, "Object Not Found", "Not Found"); }
+mb::HttpResponse bad_request(std::string_view reason) { return error(400, "bad_request", reason); }
 
 // "/api/queues/%2F/tasks" -> {"queues", "/", "tasks"}
 std::vector<std::string> split_path(std::string_view target) {
@@ -94,6 +95,11 @@ json::value body_member(const json::object& body, std::string_view key) {
     return it == body.end() ? json::value() : it->value();
 }
 
+json::value policy_definition(const Vhost& vhost, const Queue& q) {
+    auto it = vhost.policies().find(q.policy_name());
+    return it == vhost.policies().end() ? json::object{} : field_table_to_json(it->second.definition);
+}
+
 json::object queue_json(const Vhost& vhost, const Queue& q) {
     const auto& s = q.stats();
     return json::object{
@@ -105,14 +111,29 @@ json::object queue_json(const Vhost& vhost, const Queue& q) {
         {"arguments", field_table_to_json(q.arguments())},
         {"type", "classic"},
         {"state", "running"},
+        {"node", node_name()},
+        {"policy", q.policy_name()},
+        {"operator_policy", nullptr},
+        {"exclusive_consumer_tag", nullptr},
+        {"single_active_consumer_tag", nullptr},
+        {"head_message_timestamp", nullptr},
+        {"effective_policy_definition", policy_definition(vhost, q)},
         {"messages", q.ready_count() + q.unacked_count()},
+        {"messages_details", details_json(q.ready_count() + q.unacked_count())},
         {"messages_ready", q.ready_count()},
+        {"messages_ready_details", details_json(q.ready_count())},
         {"messages_unacknowledged", q.unacked_count()},
+        {"messages_unacknowledged_details", details_json(q.unacked_count())},
         {"message_bytes_ready", q.ready_bytes()},
         {"consumers", q.consumer_count()},
-        {"message_stats",
-         json::object{
-             {"publish", s.published}, {"deliver_get", s.delivered}, {"ack", s.acked}, {"redeliver", s.redelivered}}},
+        {"message_stats", json::object{{"publish", s.published},
+                                       {"publish_details", details_json(s.published)},
+                                       {"deliver_get", s.delivered},
+                                       {"deliver_get_details", details_json(s.delivered)},
+                                       {"ack", s.acked},
+                                       {"ack_details", details_json(s.acked)},
+                                       {"redeliver", s.redelivered},
+                                       {"redeliver_details", details_json(s.redelivered)}}},
     };
 }
 
@@ -148,6 +169,36 @@ void append_bindings(const Vhost& vhost, json::array& out) {
                                        b->routing_key, b->arguments));
 }
 
+// The bindings of one vhost where `key` ("source" or "destination") is `name` (of `type`).
+json::array bindings_where(const Vhost& vhost, std::string_view key, std::string_view name, std::string_view type) {
+    json::array all, out;
+    append_bindings(vhost, all);
+    for (auto& b : all)
+        if (b.as_object().at(key).as_string() == name &&
+            (key == "source" || b.as_object().at("destination_type").as_string() == type))
+            out.push_back(std::move(b));
+    return out;
+}
+
+// A vhost as RabbitMQ's /api/vhosts lists it: its message totals and metadata.
+json::object vhost_json(const Vhost& vhost) {
+    size_t ready = 0, unacked = 0;
+    for (const auto& [name, q] : vhost.queues()) ready += q->ready_count(), unacked += q->unacked_count();
+    return json::object{{"name", vhost.name()},
+                        {"description", ""},
+                        {"tags", json::array{}},
+                        {"metadata", json::object{{"description", ""}, {"tags", json::array{}}}},
+                        {"default_queue_type", "classic"},
+                        {"tracing", false},
+                        {"cluster_state", json::object{{node_name(), "running"}}},
+                        {"messages", ready + unacked},
+                        {"messages_details", details_json(ready + unacked)},
+                        {"messages_ready", ready},
+                        {"messages_ready_details", details_json(ready)},
+                        {"messages_unacknowledged", unacked},
+                        {"messages_unacknowledged_details", details_json(unacked)}};
+}
+
 template <typename Each>
 json::array over_vhosts(const Broker& broker, const std::vector<std::string>& path, Each&& each) {
     json::array out;
@@ -168,71 +219,38 @@ struct Api {
         return response;
     }
 
-    mb::HttpResponse overview() {
-        size_t queues = 0, exchanges = 0, consumers = 0, ready = 0, unacked = 0;
-        uint64_t published = 0, delivered = 0, acked = 0;
-        for (const auto& [name, vhost] : broker().vhosts()) {
-            exchanges += vhost->exchanges().size();
-            for (const auto& [qname, q] : vhost->queues()) {
-                ++queues;
-                consumers += q->consumer_count();
-                ready += q->ready_count();
-                unacked += q->unacked_count();
-                published += q->stats().published;
-                delivered += q->stats().delivered;
-                acked += q->stats().acked;
-            }
-        }
-        size_t connections = 0, channels = 0;
-        if (ctx.connections)
-            for (const auto& c : ctx.connections()) ++connections, channels += c.channels;
-        return reply(200, json::object{
-                              {"product_name", "minirabbit"},
-                              {"product_version", "0.1.0"},
-                              {"rabbitmq_version", "3.12.0"},  // the protocol behaviour we follow
-                              {"management_version", "3.12.0"},
-                              {"node", "minirabbit@localhost"},
-                              {"object_totals", json::object{{"connections", connections},
-                                                             {"channels", channels},
-                                                             {"exchanges", exchanges},
-                                                             {"queues", queues},
-                                                             {"consumers", consumers}}},
-                              {"queue_totals", json::object{{"messages", ready + unacked},
-                                                            {"messages_ready", ready},
-                                                            {"messages_unacknowledged", unacked}}},
-                              {"message_stats",
-                               json::object{{"publish", published}, {"deliver_get", delivered}, {"ack", acked}}},
-                              {"message_memory_bytes", broker().memory_in_use()},
-                              {"vm_memory_high_watermark", broker().memory_high_watermark},
-                              {"memory_alarm", broker().memory_alarm()},
-                              {"mem_used", broker().memory_used()},
-                          });
-    }
-
-    // One node, with RabbitMQ's field names for the memory alarm (what rabbitmqadmin and
-    // monitoring read): mem_used against mem_limit, mem_alarm, and how mem_used is measured.
     mb::HttpResponse nodes() {
-        json::object node{{"name", "minirabbit@localhost"},
-                          {"type", "disc"},
-                          {"running", true},
-                          {"mem_used", broker().memory_used()},
-                          {"mem_limit", broker().memory_high_watermark},
-                          {"mem_alarm", broker().memory_alarm()},
-                          {"mem_calculation_strategy", ctx.memory_strategy},
-                          {"message_memory_bytes", broker().memory_in_use()}};
-        if (path.size() == 1) return reply(200, json::array{node});
-        if (path.size() == 2 && path[1] == "minirabbit@localhost") return reply(200, node);
+        if (path.size() == 1) return reply(200, json::array{node_json(ctx)});
+        if (path.size() == 2 && path[1] == node_name()) return reply(200, node_json(ctx));
         return not_found();
     }
 
     mb::HttpResponse vhosts() {
         if (path.size() == 1 && is("GET")) {
             json::array out;
-            for (const auto& [name, v] : broker().vhosts()) out.push_back(json::object{{"name", name}});
+            for (const auto& [name, v] : broker().vhosts()) out.push_back(vhost_json(*v));
+            return reply(200, out);
+        }
+        if (path.size() == 3 && path[2] == "connections" && is("GET"))  // the vhost page's table
+            return broker().find_vhost(path[1]) ? reply(200, connections_json(ctx, path[1])) : not_found();
+        if (path.size() == 3 && path[2] == "topic-permissions" && is("GET"))  // none: topic permissions are left out
+            return broker().find_vhost(path[1]) ? reply(200, json::array{}) : not_found();
+        if (path.size() == 3 && path[2] == "permissions" && is("GET")) {
+            if (!broker().find_vhost(path[1])) return not_found();
+            json::array out;
+            auto it = broker().users().permissions().find(path[1]);
+            if (it != broker().users().permissions().end())
+                for (const auto& [user, p] : it->second)
+                    out.push_back(json::object{{"user", user},
+                                               {"vhost", path[1]},
+                                               {"configure", p.configure()},
+                                               {"write", p.write()},
+                                               {"read", p.read()}});
             return reply(200, out);
         }
         if (path.size() != 2) return not_found();
-        if (is("GET")) return broker().find_vhost(path[1]) ? reply(200, json::object{{"name", path[1]}}) : not_found();
+        if (is("GET"))
+            return broker().find_vhost(path[1]) ? reply(200, vhost_json(*broker().find_vhost(path[1]))) : not_found();
         if (is("PUT")) {
             broker().add_vhost(path[1]);
             return changed(no_content());
@@ -247,6 +265,7 @@ struct Api {
             std::string tags;
             for (const auto& t : u.tags) tags += (tags.empty() ? "" : ",") + t;
             return json::object{{"name", u.name},
+                                {"limits", json::object{}},
                                 {"password_hash", u.password_hash},
                                 {"hashing_algorithm", "rabbit_password_hashing_sha256"},
                                 {"tags", tags}};
@@ -254,6 +273,19 @@ struct Api {
         if (path.size() == 1 && is("GET")) {
             json::array out;
             for (const auto& [name, u] : users.users()) out.push_back(user_json(u));
+            return reply(200, out);
+        }
+        if (path.size() == 3 && is("GET") && (path[2] == "permissions" || path[2] == "topic-permissions")) {
+            if (!users.find(path[1])) return not_found();
+            json::array out;  // the user page's tables; topic permissions are left out, so always empty
+            if (path[2] == "permissions")
+                for (const auto& [vhost, by_user] : users.permissions())
+                    if (auto it = by_user.find(path[1]); it != by_user.end())
+                        out.push_back(json::object{{"user", path[1]},
+                                                   {"vhost", vhost},
+                                                   {"configure", it->second.configure()},
+                                                   {"write", it->second.write()},
+                                                   {"read", it->second.read()}});
             return reply(200, out);
         }
         if (path.size() != 2) return not_found();
@@ -334,6 +366,8 @@ struct Api {
             queue->purge();
             return no_content();
         }
+        if (path.size() == 4 && path[3] == "bindings" && is("GET"))  // the queue page's bindings table
+            return queue ? reply(200, bindings_where(*vhost, "destination", path[2], "queue")) : not_found();
         if (path.size() == 4 && path[3] == "get" && is("POST")) {
             if (!queue) return not_found();
             auto response = admin_get(*queue, req.body);
@@ -341,7 +375,16 @@ struct Api {
             return response;
         }
         if (path.size() != 3) return not_found();
-        if (is("GET")) return queue ? reply(200, queue_json(*vhost, *queue)) : not_found();
+        if (is("GET")) {
+            if (!queue) return not_found();
+            json::object out = queue_json(*vhost, *queue);
+            json::array consumers;  // the queue page's consumer table
+            for (auto& c : consumers_json(ctx, vhost->name()))
+                if (c.as_object().at("queue").as_object().at("name").as_string() == queue->name())
+                    consumers.push_back(std::move(c));
+            out["consumer_details"] = std::move(consumers);
+            return reply(200, out);
+        }
         if (is("DELETE")) {
             if (!queue) return not_found();
             vhost->delete_queue(*queue);
@@ -377,6 +420,12 @@ struct Api {
             auto response = admin_publish(*vhost, *exchange, req.body);
             if (ctx.changed) ctx.changed();  // hand journal records to the sync thread
             return response;
+        }
+        if (path.size() == 5 && path[3] == "bindings" && (path[4] == "source" || path[4] == "destination")) {
+            Vhost* vhost = broker().find_vhost(path[1]);
+            std::string name = path[2] == "amq.default" ? "" : path[2];
+            if (!vhost || !vhost->find_exchange(name)) return not_found();
+            return reply(200, bindings_where(*vhost, path[4], name, "exchange"));
         }
         if (path.size() != 3) return not_found();
         Vhost* vhost = broker().find_vhost(path[1]);
@@ -439,16 +488,37 @@ struct Api {
         return not_found();
     }
 
+    // /connections[/{name}[/channels]], /vhosts/{vhost}/connections
     mb::HttpResponse connections() {
-        json::array out;
-        if (ctx.connections)
-            for (const auto& c : ctx.connections())
-                out.push_back(json::object{{"name", c.name},
-                                           {"user", c.user},
-                                           {"vhost", c.vhost},
-                                           {"channels", c.channels},
-                                           {"state", c.blocked ? "blocked" : "running"}});
-        return reply(200, out);
+        if (path.size() == 1 && is("GET")) return reply(200, connections_json(ctx, ""));
+        if (path.size() < 2 || path.size() > 3 || !ctx.connections) return not_found();
+        const ConnectionInfo* found = nullptr;
+        auto all = ctx.connections();
+        for (const auto& c : all)
+            if (c.name == path[1]) found = &c;
+        if (!found) return not_found();
+        if (path.size() == 3)
+            return path[2] == "channels" && is("GET") ? reply(200, channels_json(ctx, "", path[1])) : not_found();
+        if (is("GET")) return reply(200, connection_json(ctx, *found));
+        if (!is("DELETE")) return error(405, "method_not_allowed", "Method Not Allowed");
+        std::string reason = req.reason.empty() ? "Closed via management plugin" : std::string(req.reason);
+        if (!ctx.close_connection || !ctx.close_connection(path[1], reason)) return not_found();
+        return no_content();
+    }
+
+    // /channels, /channels/{name}, /consumers[/{vhost}]
+    mb::HttpResponse channels() {
+        if (!is("GET")) return error(405, "method_not_allowed", "Method Not Allowed");
+        json::array all = channels_json(ctx, "", "");
+        if (path.size() == 1) return reply(200, all);
+        for (const auto& ch : all)
+            if (path.size() == 2 && ch.as_object().at("name").as_string() == path[1]) return reply(200, ch);
+        return not_found();
+    }
+    mb::HttpResponse consumers() {
+        if (!is("GET") || path.size() > 2) return not_found();
+        if (path.size() == 2 && !broker().find_vhost(path[1])) return not_found();
+        return reply(200, consumers_json(ctx, path.size() == 2 ? std::string_view(path[1]) : ""));
     }
 };
 
@@ -501,7 +571,8 @@ mb::HttpResponse keep_columns(mb::HttpResponse response, std::string_view target
 }  // namespace
 
 mb::HttpResponse handle_admin_request(AdminContext& context, const mb::HttpRequest& request) {
-    if (request.method == "GET") return keep_columns(handle_one(context, request), request.target);
+    if (request.method == "GET")
+        return keep_columns(paginate(handle_one(context, request), request.target), request.target);
     return handle_one(context, request);
 }
 
@@ -509,14 +580,23 @@ mb::HttpResponse handle_one(AdminContext& context, const mb::HttpRequest& reques
     Api api{context, request, split_path(request.target)};
     if (api.path.empty()) return not_found();
     const std::string& section = api.path[0];
+    // Asked before login (index.html decides between a password form and OAuth): no credentials.
+    if (section == "auth" && request.method == "GET") return reply(200, auth_json());
     // Everything needs an administrator - the trace switch too: a trace shows everyone's traffic.
     const User* user = authenticate(context.broker.users(), request.authorization);
     if (!user) return error(401, "not_authorised", "Login failed");
     if (!user->is_administrator()) return error(401, "not_authorised", "Not administrator user");
     if (section == "trace") return mb::trace_switch(request, context.broker.trace);
-    if (section == "overview") return api.overview();
+    if (section == "overview") return reply(200, overview_json(context));
     if (section == "nodes" && request.method == "GET") return api.nodes();
-    if (section == "whoami") return reply(200, json::object{{"name", user->name}, {"tags", "administrator"}});
+    if (section == "extensions") return reply(200, extensions_json());
+    if (section == "whoami")  // the UI reads tags as a list (RabbitMQ 3.10+), rabbitmqadmin as either
+        return reply(200, json::object{{"name", user->name}, {"tags", json::array{"administrator"}}});
+    if (section == "channels") return api.channels();
+    if (section == "topic-permissions" && request.method == "GET") return reply(200, json::array{});
+    if (section == "policies" || section == "operator-policies")
+        return policies_request(context.broker, request, api.path, [&] { api.changed(no_content()); });
+    if (section == "consumers") return api.consumers();
     if (section == "vhosts") return api.vhosts();
     if (section == "users") return api.users();
     if (section == "permissions") return api.permissions();

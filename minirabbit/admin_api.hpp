@@ -1,7 +1,6 @@
 // CONCEPT: the management API - minirabbit's admin HTTP endpoint in the shape of RabbitMQ's
 // management plugin, so scripts and tools written against RabbitMQ's /api work here:
 //
-//   GET  /api/overview                         versions, object totals, queue totals, message stats
 //   GET  /api/vhosts            PUT/DELETE /api/vhosts/{vhost}
 //   GET  /api/users             PUT/DELETE /api/users/{name}          {"password": "...", "tags": "administrator"}
 //   GET  /api/permissions       PUT/DELETE /api/permissions/{vhost}/{user}  {"configure": ".*", ...}
@@ -10,7 +9,11 @@
 //   GET  /api/exchanges[/{vhost}[/{name}]] PUT/DELETE an exchange; POST .../publish publishes
 //   GET  /api/bindings[/{vhost}]   POST /api/bindings/{vhost}/e/{source}/q/{queue} (or /e/{dest})
 //                                  DELETE /api/bindings/{vhost}/e/{source}/q/{queue}/{routing key}
-//   GET  /api/connections, /api/whoami, GET/POST /api/definitions (export / import)
+//   GET  /api/connections[/{name}] (DELETE closes it), /api/channels, /api/consumers[/{vhost}]
+//   GET  /api/overview, /api/nodes[/{name}], /api/auth, /api/extensions  (admin_overview.cpp)
+//   GET/PUT/DELETE /api/policies/{vhost}/{name}                           (admin_policies.cpp)
+//   GET  /api/whoami, GET/POST /api/definitions (export / import)
+//   ?page=&page_size=&name=&sort= on lists (admin_paging.cpp); GET / the UI (admin_ui.cpp)
 //   GET/PUT /api/trace          {"trace": true|false}  (the same shape on all three minibrokers)
 //
 // Path segments are percent-encoded: the default vhost "/" is "%2F". Requests authenticate with
@@ -22,16 +25,42 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
 #include "admin_http.hpp"
 #include "model/broker.hpp"
 
 namespace minirabbit {
 
+// What the API shows of the session layer (filled in by server.cpp, which owns the sessions):
+// connections, their channels, and the channels' consumers (/api/connections, /channels, /consumers).
+struct ConsumerInfo {
+    std::string tag, queue;
+    bool no_ack = false, exclusive = false;
+    uint16_t prefetch_count = 0;
+};
+
+struct ChannelInfo {
+    uint16_t number = 0;
+    uint16_t prefetch_count = 0, global_prefetch_count = 0;
+    size_t unacked = 0;
+    bool confirm = false, transactional = false;
+    std::vector<ConsumerInfo> consumers;
+};
+
 struct ConnectionInfo {
-    std::string name;  // "127.0.0.1:50000 -> 127.0.0.1:5672", as RabbitMQ names them
+    std::string name;  // the client's "address:port"
     std::string user, vhost;
     size_t channels = 0;
     bool blocked = false;
+    std::string peer_host;
+    amqp::FieldTable client_properties;  // product, version, capabilities, connection_name ...
+    uint16_t peer_port = 0;
+    uint32_t frame_max = 0;
+    uint16_t heartbeat = 0;
+    int64_t connected_at = 0;  // ms since the epoch
+    std::vector<ChannelInfo> channel_list;
 };
 
 struct AdminContext {
@@ -39,9 +68,40 @@ struct AdminContext {
     std::function<std::vector<ConnectionInfo>()> connections;
     std::function<void()> changed;              // after a change: save definitions, close a deleted vhost's connections
     std::string memory_strategy = "allocated";  // vm_memory_calculation_strategy, shown in /api/nodes
+    // DELETE /api/connections/{name}: closes it with 320 CONNECTION_FORCED and `reason`; false if unknown.
+    std::function<bool(const std::string& name, const std::string& reason)> close_connection;
+    uint16_t amqp_port = 0, admin_port = 0;  // shown as the overview's listeners
+    std::string data_dir;                    // its free disk space is shown in /api/nodes
 };
 
 mb::HttpResponse handle_admin_request(AdminContext& context, const mb::HttpRequest& request);
+
+// GET / and the UI's static files from `directory` (admin_ui.cpp); a short page when it is empty.
+mb::HttpResponse serve_management_ui(const std::string& directory, const mb::HttpRequest& request);
+
+// "%2F" -> "/" (URL path segments).
+std::string percent_decode(std::string_view in);
+
+// ?page=N&page_size=&name=&use_regex=&sort=&sort_reverse= on a list (admin_paging.cpp).
+mb::HttpResponse paginate(mb::HttpResponse response, std::string_view target);
+
+// The node (admin_overview.cpp): /api/overview, /api/nodes, /api/auth, /api/extensions.
+std::string_view node_name();                      // "minirabbit@localhost": a one-node cluster
+boost::json::object details_json(uint64_t value);  // a counter's "_details": rate 0, one sample
+boost::json::object overview_json(const AdminContext& ctx);
+boost::json::object node_json(const AdminContext& ctx);
+boost::json::object auth_json();
+boost::json::array extensions_json();
+
+// /api/policies, /api/operator-policies (admin_policies.cpp); `changed` saves the definitions.
+mb::HttpResponse policies_request(Broker& broker, const mb::HttpRequest& request, const std::vector<std::string>& path,
+                                  const std::function<void()>& changed);
+
+// Sessions (admin_sessions.cpp); an empty vhost means all of them.
+boost::json::object connection_json(const AdminContext& ctx, const ConnectionInfo& connection);
+boost::json::array connections_json(const AdminContext& ctx, std::string_view vhost);
+boost::json::array channels_json(const AdminContext& ctx, std::string_view vhost, std::string_view connection);
+boost::json::array consumers_json(const AdminContext& ctx, std::string_view vhost);
 
 // Messages over HTTP (admin_messages.cpp).
 mb::HttpResponse admin_publish(Vhost& vhost, Exchange& exchange, std::string_view request_body);

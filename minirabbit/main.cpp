@@ -29,6 +29,8 @@ constexpr mb::OptionSpec kOptions[] = {
     {"bind", "127.0.0.1", "address to listen on"},
     {"dir", ".", "data directory (definitions file and message journal)"},
     {"admin-port", "", "HTTP admin port: /healthz, /metrics, /api (0 = any free port; empty = off)"},
+    {"management-ui", "",
+     "directory of RabbitMQ's management UI files (rabbitmq_management's priv/www) served on the admin port at /"},
     {"loglevel", "info", "log level", mb::OptionKind::choice, 0, 0, "debug|info|warning|error"},
     {"vm-memory-high-watermark", "0.4",
      "memory use above which publishing connections are blocked (connection.blocked): a fraction of RAM (0.4) "
@@ -130,15 +132,30 @@ int main(int argc, char** argv) {
         boost::asio::io_context io(1);
         mb::net::raise_open_files_limit();
         auto acceptor = mb::net::listen(io, options.text("bind"), static_cast<uint16_t>(options.integer("port")));
-        minirabbit::AdminContext admin{broker, [&] { return server.connection_infos(); }, [&] { server.after_batch(); },
-                                       std::string(minirabbit::memory_strategy_name(memory_strategy))};
+        minirabbit::AdminContext admin{
+            .broker = broker,
+            .connections = [&] { return server.connection_infos(); },
+            .changed = [&] { server.after_batch(); },
+            .memory_strategy = std::string(minirabbit::memory_strategy_name(memory_strategy)),
+            .close_connection = [&](const std::string& name,
+                                    const std::string& reason) { return server.close_connection(name, reason); },
+            .amqp_port = acceptor.local_endpoint().port(),
+            .data_dir = dir,
+        };
+        const std::string ui_directory = options.text("management-ui");
+        if (!ui_directory.empty() && !std::filesystem::exists(ui_directory + "/index.html"))
+            mb::log::warn("--management-ui {}: no index.html there", ui_directory);
         if (!options.text("admin-port").empty())
-            mb::start_admin_http(
+            admin.admin_port = mb::start_admin_http(
                 io, options.text("bind"), static_cast<uint16_t>(options.integer("admin-port")), metrics,
                 [&](const mb::HttpRequest& request) { return minirabbit::handle_admin_request(admin, request); },
-                {.index_html = {}, .health = [&, limit = static_cast<uint64_t>(options.integer("disk-free-limit"))] {
-                     return minirabbit::health_problems(broker, dir, limit);
-                 }});
+                {.index_html = {},
+                 .health = [&, limit = static_cast<uint64_t>(options.integer(
+                                   "disk-free-limit"))] { return minirabbit::health_problems(broker, dir, limit); },
+                 .pages =
+                     [&](const mb::HttpRequest& request) {
+                         return minirabbit::serve_management_ui(ui_directory, request);
+                     }});
         // The journal's sync thread reports "on disk up to here" by posting to the broker thread
         // (which also traces it: the trace switch belongs to that thread).
         journal.start([&](const minirabbit::Journal::Synced& synced) {

@@ -18,6 +18,7 @@
 
 #include "listener.hpp"
 #include "log.hpp"
+#include "session/channel.hpp"
 #include "session/connection.hpp"
 
 namespace minirabbit {
@@ -31,7 +32,10 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 class Session final : public Transport {
 public:
     Session(Server& server, tcp::socket socket, std::string peer, bool loopback)
-        : server_(server),
+        : connected_at(
+              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                  .count()),
+          server_(server),
           socket_(std::move(socket)),
           wake_(socket_.get_executor()),
           unpause_(socket_.get_executor()),
@@ -41,6 +45,8 @@ public:
         server_.add(this);
     }
     ~Session() { server_.remove(this); }
+
+    const int64_t connected_at;  // ms since the epoch, for the management API
 
     asio::awaitable<void> run() {
         co_await (reader() || writer() || heartbeat());
@@ -294,9 +300,50 @@ std::vector<ConnectionInfo> Server::connection_infos() const {
     std::vector<ConnectionInfo> out;
     for (Session* s : sessions_) {
         const Connection& c = s->connection();
-        out.push_back(ConnectionInfo{c.peer(), c.user(), c.vhost_name(), c.channel_count(), c.blocked()});
+        if (c.state() != Connection::State::open) continue;  // RabbitMQ lists a connection once it is open
+        ConnectionInfo info;
+        info.name = c.peer();
+        info.user = c.user();
+        info.vhost = c.vhost_name();
+        info.channels = c.channel_count();
+        info.blocked = c.blocked();
+        size_t colon = c.peer().rfind(':');
+        info.peer_host = c.peer().substr(0, colon);
+        if (colon != std::string::npos) info.peer_port = static_cast<uint16_t>(std::atoi(c.peer().c_str() + colon + 1));
+        info.client_properties = c.client_properties();
+        info.frame_max = c.frame_max();
+        info.heartbeat = c.heartbeat_seconds();
+        info.connected_at = s->connected_at;
+        for (const auto& ch : c.channels()) {
+            if (!ch) continue;
+            ChannelInfo channel{ch->number(),
+                                ch->prefetch_count(),
+                                ch->global_prefetch_count(),
+                                ch->unacked_count(),
+                                ch->confirm_mode(),
+                                ch->tx_mode(),
+                                {}};
+            for (const auto& consumer : ch->consumers())
+                channel.consumers.push_back(ConsumerInfo{consumer->tag, consumer->queue ? consumer->queue->name() : "",
+                                                         consumer->no_ack, consumer->exclusive,
+                                                         consumer->prefetch_count});
+            info.channel_list.push_back(std::move(channel));
+        }
+        out.push_back(std::move(info));
     }
     return out;
+}
+
+bool Server::close_connection(const std::string& name, const std::string& reason) {
+    bool found = false;
+    close_connections(
+        [&](const Connection& c) {
+            bool match = c.state() == Connection::State::open && c.peer() == name;
+            found |= match;
+            return match;
+        },
+        reason);
+    return found;
 }
 
 void Server::on_synced(uint64_t position) {

@@ -53,6 +53,8 @@ public:
 
     size_t connection_count() const { return sessions_.size(); }
     std::vector<ConnectionInfo> connection_infos() const;
+    // The management API's DELETE /api/connections/{name}: 320 CONNECTION_FORCED with `reason`.
+    bool close_connection(const std::string& name, const std::string& reason);
     void add(Session* session) { sessions_.insert(session); }
     void remove(Session* session) { sessions_.erase(session); }
     // 320 CONNECTION_FORCED for every open connection `which` picks (its vhost or user deleted).

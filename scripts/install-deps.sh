@@ -16,8 +16,9 @@ packages=(
   rabbitmq-server python3-pika python3-kombu python3-amqp python3-celery amqp-tools librabbitmq-dev
   kcat librdkafka-dev python3-kafka python3-confluent-kafka python3-snappy python3-lz4 python3-zstandard
   curl procps iproute2
-  # a real browser for the admin ports' live pages (tests/*/live_page_test.py load them headless)
-  chromium
+  # a real browser for the page tests: the admin ports' live pages and RabbitMQ's management UI
+  # served by minirabbit, loaded headless (tests/*/live_page_test.py, management_ui_test.py)
+  chromium chromium-driver python3-selenium
 )
 
 missing=()

@@ -34,12 +34,18 @@ Queue::Queue(Vhost& vhost, std::string name, bool durable, bool exclusive, bool 
       durable_(durable),
       auto_delete_(auto_delete),
       arguments_(std::move(arguments)),
-      settings_(std::move(parsed)),
+      settings_(parsed),
+      declared_settings_(std::move(parsed)),
       exclusive_owner_(exclusive ? exclusive_owner : 0),
       levels_(size_t{settings_.max_priority} + 1),
       last_used_(vhost.broker().now_ms()) {}
 
 Queue::~Queue() = default;
+
+void Queue::apply_policy(const Policy* policy) {
+    settings_ = effective_settings(declared_settings_, policy);
+    policy_name_ = policy ? policy->name : "";
+}
 
 // Time comes from the broker's clock, never from std::chrono directly: unit tests replace the
 // clock and move time forward by hand (queue_test.cpp), so TTL tests need no sleeps.

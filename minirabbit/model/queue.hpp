@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "consumer.hpp"
+#include "policy.hpp"
 #include "protocol/field_table.hpp"
 #include "queue_arguments.hpp"
 
@@ -78,7 +79,11 @@ public:
     uint64_t exclusive_owner() const { return exclusive_owner_; }  // connection id, 0 = none
     bool auto_delete() const { return auto_delete_; }
     const amqp::FieldTable& arguments() const { return arguments_; }
-    const QueueArguments& settings() const { return settings_; }
+    const QueueArguments& settings() const { return settings_; }  // what it runs with (arguments + policy)
+    // A policy changed (model/policy.hpp): run with the declared arguments combined with `policy`.
+    // New limits count from the next publish, a new TTL for messages enqueued from now on.
+    void apply_policy(const Policy* policy);
+    const std::string& policy_name() const { return policy_name_; }  // "" = none
     bool journaled(const QueuedMessage& m) const { return durable_ && m.message->persistent(); }
     size_t ready_count() const { return ready_count_; }
     uint64_t ready_bytes() const { return ready_bytes_; }
@@ -117,6 +122,8 @@ private:
     bool durable_, auto_delete_;
     amqp::FieldTable arguments_;
     QueueArguments settings_;
+    QueueArguments declared_settings_;  // from the x-arguments alone
+    std::string policy_name_;
     uint64_t exclusive_owner_;
     std::vector<std::deque<QueuedMessage>> levels_;  // one per priority level; [0] = lowest
     std::vector<Consumer*> consumers_;

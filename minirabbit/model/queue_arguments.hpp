@@ -1,5 +1,5 @@
 // CONCEPT: queue arguments - the x-* options a queue is declared with (RabbitMQ's "optional
-// queue arguments"; the same settings can come from policies in RabbitMQ, which we leave out):
+// queue arguments"; the same settings can come from policies, see policy.hpp):
 //   x-message-ttl            ms a message may wait in the queue before it expires
 //   x-expires                ms the queue may go unused (no consumers, no get) before it is deleted
 //   x-max-length             ready messages kept at most ...

@@ -60,9 +60,29 @@ Exchange& Vhost::add_exchange(std::unique_ptr<Exchange> exchange) {
 }
 
 Queue& Vhost::add_queue(std::shared_ptr<Queue> queue) {
+    // A queue declared after a policy takes it at once, as in RabbitMQ.
+    if (!policies_.empty()) queue->apply_policy(policy_for_queue(policies_, queue->name()));
     auto& slot = queues_[queue->name()];
     slot = std::move(queue);
     return *slot;
+}
+
+void Vhost::set_policy(Policy policy) {
+    std::string name = policy.name;
+    policies_.insert_or_assign(std::move(name), std::move(policy));
+    apply_policies();
+}
+
+bool Vhost::delete_policy(std::string_view name) {
+    auto it = policies_.find(name);
+    if (it == policies_.end()) return false;
+    policies_.erase(it);
+    apply_policies();
+    return true;
+}
+
+void Vhost::apply_policies() {
+    for (auto& [name, queue] : queues_) queue->apply_policy(policy_for_queue(policies_, name));
 }
 
 void Vhost::maybe_auto_delete(Exchange& exchange) {

@@ -65,6 +65,11 @@ public:
     const std::map<std::string, std::unique_ptr<Exchange>, std::less<>>& exchanges() const { return exchanges_; }
     const std::map<std::string, std::shared_ptr<Queue>, std::less<>>& queues() const { return queues_; }
 
+    // ---- policies (model/policy.hpp): set or replace, delete; every queue is re-evaluated.
+    void set_policy(Policy policy);
+    bool delete_policy(std::string_view name);
+    const Policies& policies() const { return policies_; }
+
     // Periodic work: expire messages, delete queues unused past x-expires.
     void tick();
 
@@ -77,6 +82,8 @@ private:
     std::string name_;
     std::map<std::string, std::unique_ptr<Exchange>, std::less<>> exchanges_;
     std::map<std::string, std::shared_ptr<Queue>, std::less<>> queues_;
+    Policies policies_;
+    void apply_policies();
     // Reused by route(), so a publish allocates nothing here once they have grown.
     mutable std::vector<const Binding*> scratch_;
     mutable std::vector<const Exchange*> pending_;  // exchanges reached but not yet routed through

@@ -52,6 +52,12 @@ public:
     size_t unacked_count() const { return unacked_live_; }
     size_t consumer_count() const { return consumers_.size(); }
     bool has_published() const { return published_any_; }
+    // What the management API shows of a channel (/api/channels, /api/consumers).
+    uint16_t prefetch_count() const { return prefetch_count_; }
+    uint16_t global_prefetch_count() const { return global_prefetch_count_; }
+    bool confirm_mode() const { return confirm_mode_; }
+    bool tx_mode() const { return tx_mode_; }
+    const std::vector<std::unique_ptr<Consumer>>& consumers() const { return consumers_; }
 
     // ---- handlers (handlers/*.cpp)
     using Handler = void (Channel::*)(amqp::MethodReader&);

@@ -100,6 +100,8 @@ public:
     bool client_supports(std::string_view capability) const;
     const amqp::FieldTable& client_properties() const { return client_properties_; }
     size_t channel_count() const;
+    // Indexed by channel number; null where no channel is open (the management API lists them).
+    const std::vector<std::unique_ptr<Channel>>& channels() const { return channels_; }
     bool blocked() const { return blocked_; }
 
     // Permission checks used by the handlers; throw 403 ACCESS_REFUSED.

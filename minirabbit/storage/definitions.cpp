@@ -1,6 +1,8 @@
 // Durable definitions as JSON (see definitions.hpp).
 #include "definitions.hpp"
 
+#include "model/policy.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -93,8 +95,32 @@ amqp::FieldTable field_table_from_json(const json::value& value) {
     return table;
 }
 
+// A policy as RabbitMQ writes it in /api/policies and in definitions (note "apply-to").
+json::object policy_to_json(std::string_view vhost, const Policy& p) {
+    return json::object{{"vhost", vhost},
+                        {"name", p.name},
+                        {"pattern", p.pattern},
+                        {"apply-to", p.apply_to},
+                        {"definition", field_table_to_json(p.definition)},
+                        {"priority", p.priority}};
+}
+
+Policy policy_from_json(std::string name, const json::object& o) {
+    auto text_of = [&](std::string_view key) {
+        const json::value* v = o.if_contains(key);
+        return v && v->is_string() ? std::string(v->get_string()) : std::string();
+    };
+    const json::value* priority = o.if_contains("priority");
+    int64_t level = 0;
+    if (priority && priority->is_number()) level = priority->to_number<int64_t>();
+    if (priority && priority->is_string()) level = std::atoll(priority->get_string().c_str());  // the UI sends "1"
+    const json::value* definition = o.if_contains("definition");
+    return Policy::make(std::move(name), text_of("pattern"), text_of("apply-to"), level,
+                        field_table_from_json(definition ? *definition : json::value()));
+}
+
 std::string definitions_json(const Broker& broker) {
-    json::array vhosts, users, permissions, exchanges, queues, bindings;
+    json::array vhosts, users, permissions, exchanges, queues, bindings, policies;
     for (const auto& [name, user] : broker.users().users()) {
         json::array tags;
         for (const auto& tag : user.tags) tags.push_back(json::string(tag));
@@ -112,6 +138,7 @@ std::string definitions_json(const Broker& broker) {
                                                {"read", p.read()}});
     for (const auto& [vhost_name, vhost] : broker.vhosts()) {
         vhosts.push_back(json::object{{"name", vhost_name}});
+        for (const auto& [name, p] : vhost->policies()) policies.push_back(policy_to_json(vhost_name, p));
         for (const auto& [name, exchange] : vhost->exchanges()) {
             // The predeclared exchanges come back by themselves; only the user's durable ones are saved.
             if (!exchange->durable() || name.empty() || name.starts_with("amq.")) continue;
@@ -149,7 +176,7 @@ std::string definitions_json(const Broker& broker) {
     json::object root{
         {"rabbit_version", "minirabbit-0.1.0"},  {"vhosts", std::move(vhosts)},       {"users", std::move(users)},
         {"permissions", std::move(permissions)}, {"exchanges", std::move(exchanges)}, {"queues", std::move(queues)},
-        {"bindings", std::move(bindings)}};
+        {"bindings", std::move(bindings)},       {"policies", std::move(policies)}};
     return json::serialize(root);
 }
 
@@ -312,6 +339,15 @@ void apply_definitions(Broker& broker, const std::string& json_text) {
         const auto& p = v.get_object();
         broker.users().set_permission(text(p, "vhost", "/"), text(p, "user"),
                                       Permission(text(p, "configure"), text(p, "write"), text(p, "read")));
+    }
+    for (const auto& v : list(root, "policies")) {
+        // Before the queues, so each queue starts under its policy. A bad one is skipped, as a bad queue is.
+        if (!v.is_object()) continue;
+        Vhost* vhost = broker.find_vhost(text(v.get_object(), "vhost", "/"));
+        try {
+            if (vhost) vhost->set_policy(policy_from_json(text(v.get_object(), "name"), v.get_object()));
+        } catch (const std::invalid_argument&) {
+        }
     }
     for (const auto& v : list(root, "exchanges")) {
         if (!v.is_object()) continue;

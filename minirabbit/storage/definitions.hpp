@@ -31,17 +31,20 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "protocol/field_table.hpp"
 #include "repair.hpp"
 
 namespace boost::json {
 class value;
-}
+class object;
+}  // namespace boost::json
 
 namespace minirabbit {
 
 class Broker;
+struct Policy;
 
 // Builds the JSON document (also served by the admin API as /api/definitions).
 std::string definitions_json(const Broker& broker);
@@ -74,5 +77,10 @@ void apply_definitions(Broker& broker, const std::string& json_text);
 // Field tables <-> JSON (queue arguments, binding arguments; the admin API shows them too).
 boost::json::value field_table_to_json(const amqp::FieldTable& table);
 amqp::FieldTable field_table_from_json(const boost::json::value& value);
+
+// Policies <-> JSON, in the shape of /api/policies and of the definitions' "policies" list.
+// policy_from_json throws std::invalid_argument for a policy Policy::make refuses.
+boost::json::object policy_to_json(std::string_view vhost, const Policy& policy);
+Policy policy_from_json(std::string name, const boost::json::object& body);
 
 }  // namespace minirabbit

@@ -1,7 +1,11 @@
 """The same pika scenarios against minirabbit and a real rabbitmq-server started by the test, with
 the outcomes compared: error codes and texts, routing, requeue order, dead-letter headers, prefetch,
-priorities, overflow, confirms. One RabbitMQ boot for the whole file (it takes seconds)."""
+priorities, overflow, confirms; and the management API's JSON keys (issue 23). One RabbitMQ boot,
+with its management plugin, for the whole file (it takes seconds)."""
+import base64
+import json
 import unittest
+import urllib.request
 
 import pika
 from pika.exceptions import ChannelClosedByBroker, ConnectionClosedByBroker, NackError
@@ -203,8 +207,8 @@ class Scenarios:
 class SameAsRabbitMQ(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.rabbit = real_rabbitmq.RealRabbitMQ()
-        cls.mini = Server("MINIRABBIT_BIN")
+        cls.rabbit = real_rabbitmq.RealRabbitMQ(management=True)
+        cls.mini = Server("MINIRABBIT_BIN", "--admin-port", "0")
 
     @classmethod
     def tearDownClass(cls):
@@ -234,6 +238,78 @@ class SameAsRabbitMQ(unittest.TestCase):
 
     def test_ttl(self):
         self.compare("ttl")
+
+    def test_management_api_has_rabbitmqs_keys(self):
+        """Every key RabbitMQ's management API answers (the UI and rabbitmqadmin read them), minus
+        the ones minirabbit leaves out on purpose (MANAGEMENT_LEFT_OUT says why)."""
+        real = management_keys(self.rabbit.port, self.rabbit.management_port)
+        mini = management_keys(self.mini.port, self.mini.admin_port)
+        self.maxDiff = None
+        missing = {path: sorted(keys - mini[path] - MANAGEMENT_LEFT_OUT.get(path, set()))
+                   for path, keys in real.items()}
+        self.assertEqual({path: keys for path, keys in missing.items() if keys}, {})
+
+
+# What minirabbit's management API does not answer, and why: Erlang VM internals (garbage
+# collection, reductions, mnesia, Raft), TLS details (no TLS listener), byte counters per socket
+# and per-node I/O statistics it does not keep, RabbitMQ's paged-out message accounting.
+_COUNTERS = {"channel_closed", "channel_created", "connection_closed", "connection_created", "context_switches",
+             "gc_bytes_reclaimed", "gc_num", "io_read_avg_time", "io_read_bytes", "io_read_count", "io_reopen_count",
+             "io_seek_avg_time", "io_seek_count", "io_sync_avg_time", "io_sync_count", "io_write_avg_time",
+             "io_write_bytes", "io_write_count", "mnesia_disk_tx_count", "mnesia_ram_tx_count",
+             "msg_store_read_count", "msg_store_write_count", "queue_created", "queue_declared", "queue_deleted",
+             "queue_index_read_count", "queue_index_write_count"}
+MANAGEMENT_LEFT_OUT = {
+    "/nodes": _COUNTERS | {c + "_details" for c in _COUNTERS} | {"metrics_gc_queue_length", "ra_open_file_metrics"},
+    "/connections": {"garbage_collection", "reductions", "reductions_details", "recv_cnt", "recv_oct", "send_cnt",
+                     "send_oct", "send_pend", "peer_cert_issuer", "peer_cert_subject", "peer_cert_validity",
+                     "ssl_cipher", "ssl_hash", "ssl_key_exchange", "ssl_protocol"},
+    "/channels": {"garbage_collection", "reductions", "reductions_details", "pending_raft_commands", "idle_since"},
+    "/queues": {"backing_queue_status", "consumer_capacity", "consumer_utilisation", "garbage_collection",
+                "idle_since", "memory", "message_bytes", "message_bytes_paged_out", "message_bytes_persistent",
+                "message_bytes_ram", "message_bytes_unacknowledged", "messages_paged_out", "messages_persistent",
+                "messages_ram", "messages_ready_ram", "messages_unacknowledged_ram", "recoverable_slaves",
+                "reductions", "reductions_details"},
+    "/exchanges": {"user_who_performed_action"},
+    "/vhosts": {"recv_oct", "recv_oct_details", "send_oct", "send_oct_details"},
+}
+MANAGEMENT_PATHS = ["/overview", "/nodes", "/connections", "/channels", "/consumers", "/queues", "/exchanges",
+                    "/bindings", "/policies", "/vhosts", "/users", "/whoami", "/auth", "/extensions"]
+
+
+def management_keys(amqp_port, http_port):
+    """A connection, a channel, a consumer, a queue and a policy, then the keys of the first item
+    of each list. RabbitMQ fills in connection and channel statistics a few seconds later."""
+    def get(path, method="GET", body=None):
+        request = urllib.request.Request(f"http://127.0.0.1:{http_port}/api{path}", method=method,
+                                         data=None if body is None else json.dumps(body).encode())
+        request.add_header("Authorization", "Basic " + base64.b64encode(b"guest:guest").decode())
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            text = response.read()
+            return json.loads(text) if text else None
+
+    get("/policies/%2F/diff-policy", "PUT", {"pattern": "^diff-", "apply-to": "queues",
+                                              "definition": {"message-ttl": 60000}})
+    connection = pika.BlockingConnection(pika.ConnectionParameters(host="127.0.0.1", port=amqp_port))
+    channel = connection.channel()
+    channel.queue_declare("diff-keys")
+    channel.basic_consume("diff-keys", lambda *args: None, consumer_tag="diff-tag")
+
+    def first_items():
+        connection.process_data_events(0)
+        items = {path: get(path) for path in MANAGEMENT_PATHS}
+        items = {path: (v[0] if v else {}) if isinstance(v, list) else v for path, v in items.items()}
+        # Ready once the statistics arrived: a channel listed, a connection with its client_properties.
+        return items if items["/channels"] and "client_properties" in items["/connections"] and \
+            "fd_used" in items["/nodes"] else None
+
+    items = wait_until(first_items, timeout=30, interval=0.5)
+    connection.close()
+    if not items:
+        raise AssertionError(f"port {http_port}: no channel, connection or node statistics after 30 s")
+    get("/policies/%2F/diff-policy", "DELETE")
+    return {path: set(v.keys()) for path, v in items.items()}
 
 
 if __name__ == "__main__":

@@ -28,13 +28,17 @@ def available():
 
 
 class RealRabbitMQ:
-    def __init__(self, boot_timeout=180):
+    def __init__(self, boot_timeout=180, management=False):
+        """management=True also starts the management plugin on self.management_port (its HTTP API)."""
         self.dir = tempfile.mkdtemp(prefix="minibrokers-rabbitmq-")
         self.port = free_port()
+        self.management_port = free_port() if management else None
         with open(os.path.join(self.dir, "enabled_plugins"), "w") as f:
-            f.write("[].\n")
+            f.write("[rabbitmq_management].\n" if management else "[].\n")
         with open(os.path.join(self.dir, "rabbitmq.conf"), "w") as f:
             f.write("listeners.tcp.default = 127.0.0.1:%d\n" % self.port)
+            if management:
+                f.write("management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = %d\n" % self.management_port)
         env = dict(os.environ,
                    HOME=self.dir,
                    RABBITMQ_NODE_PORT=str(self.port),
@@ -58,6 +62,8 @@ class RealRabbitMQ:
                 raise RuntimeError("rabbitmq-server exited: " + open(self.log.name).read()[-2000:])
             try:
                 socket.create_connection(("127.0.0.1", self.port), 1).close()
+                if self.management_port:  # the plugin starts after the AMQP listener
+                    socket.create_connection(("127.0.0.1", self.management_port), 1).close()
                 return
             except OSError:
                 time.sleep(0.25)

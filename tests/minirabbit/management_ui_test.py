@@ -1,0 +1,133 @@
+"""Issue 23: RabbitMQ's own management UI (the files Debian's rabbitmq-server package installs),
+served by minirabbit with --management-ui and driven in headless Chromium: log in as guest, and
+each tab - Overview, Connections, Channels, Exchanges, Queues - renders what a pika client made,
+with no JavaScript error. Skipped (not failed) when Chromium, chromedriver, Selenium or the UI
+files are missing; scripts/install-deps.sh installs them all, so CI runs it."""
+import json
+import os
+import shutil
+import subprocess
+import unittest
+
+import pika
+
+import tap
+from servers import Server
+
+try:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+except ImportError:
+    webdriver = None
+
+
+def ui_directory():
+    """Where Debian's rabbitmq-server put the management plugin's priv/www (found, not hard-coded)."""
+    try:
+        files = subprocess.run(["dpkg", "-L", "rabbitmq-server"], capture_output=True, text=True).stdout.split()
+    except OSError:
+        return None
+    pages = [f for f in files if f.endswith("/priv/www/index.html") and "rabbitmq_management-" in f]
+    return os.path.dirname(pages[0]) if pages else None
+
+
+CHROMEDRIVER = shutil.which("chromedriver")
+UI = ui_directory()
+
+
+@unittest.skipUnless(webdriver and CHROMEDRIVER and shutil.which("chromium"), "chromium/chromedriver/selenium missing")
+@unittest.skipUnless(UI, "rabbitmq-server's management UI files are not installed")
+class ManagementUi(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server("MINIRABBIT_BIN", "--admin-port", "0", "--management-ui", UI)
+        cls.amqp = pika.BlockingConnection(pika.ConnectionParameters(host="127.0.0.1", port=cls.server.port))
+        channel = cls.amqp.channel()
+        channel.exchange_declare("ui-test-exchange", "topic")
+        channel.queue_declare("ui-test-queue")
+        for i in range(3):
+            channel.basic_publish("", "ui-test-queue", b"message %d" % i)
+        consumer_channel = cls.amqp.channel()
+        consumer_channel.queue_declare("ui-consumed-queue")
+        consumer_channel.basic_consume("ui-consumed-queue", lambda *a: None)
+        cls.amqp.process_data_events(0)
+        options = webdriver.ChromeOptions()
+        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--user-data-dir=" + os.path.join(cls.server.dir, "chromium")):
+            options.add_argument(arg)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        cls.browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        cls.base = f"http://127.0.0.1:{cls.server.admin_port}/"
+        cls.browser.get(cls.base)
+        wait = WebDriverWait(cls.browser, 30)
+        wait.until(lambda b: b.find_elements(By.NAME, "username"))
+        cls.browser.find_element(By.NAME, "username").send_keys("guest")
+        cls.browser.find_element(By.NAME, "password").send_keys("guest\n")
+        wait.until(lambda b: "Global counts" in b.find_element(By.TAG_NAME, "body").text)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.browser.quit()
+        cls.amqp.close()
+        cls.server.close()
+
+    def open_tab(self, fragment, expected_text):
+        """Opens a tab and waits until its rendered DOM shows `expected_text`; returns that text."""
+        self.browser.get(self.base + fragment)
+        text = {}
+
+        def shows(browser):
+            main = browser.find_elements(By.ID, "main")
+            text["main"] = main[0].text if main else ""
+            return expected_text in text["main"]
+
+        try:
+            WebDriverWait(self.browser, 20).until(shows)
+        finally:
+            errors = [e["message"] for e in self.browser.get_log("browser")
+                      if "Uncaught" in e["message"] or "status of 4" in e["message"] or "status of 5" in e["message"]]
+            self.assertEqual(errors, [], fragment)
+        return text["main"]
+
+    def test_overview(self):
+        main = self.open_tab("#/", "minirabbit@localhost")
+        self.assertIn("Queues: 2", main)
+        self.assertIn("Consumers: 1", main)
+
+    def test_queues_tab_shows_the_declared_queue_with_its_depth(self):
+        self.open_tab("#/queues", "ui-test-queue")
+        row = self.browser.find_element(By.XPATH, "//tr[.//a[normalize-space()='ui-test-queue']]")
+        cells = [td.text.strip() for td in row.find_elements(By.TAG_NAME, "td")]
+        # Name, Type, Features, State, then Ready, Unacked, Total.
+        self.assertEqual(cells[:2] + cells[3:7], ["ui-test-queue", "classic", "running", "3", "0", "3"], cells)
+
+    def test_queue_page(self):
+        main = self.open_tab("#/queues/%2F/ui-consumed-queue", "Consumers (1)")
+        self.assertIn("Bindings (1)", main)
+
+    def test_exchanges_tab(self):
+        self.assertIn("topic", self.open_tab("#/exchanges", "ui-test-exchange"))
+
+    def test_connections_and_channels_tabs(self):
+        status = json.loads(urlopen_json(self.base + "api/connections"))
+        name = status[0]["name"]
+        self.assertIn("guest", self.open_tab("#/connections", name))
+        self.open_tab("#/channels", name + " (2)")
+
+    def test_nodes_page(self):
+        self.open_tab("#/nodes/minirabbit%40localhost", "File descriptors")
+
+
+def urlopen_json(url):
+    import base64
+    import urllib.request
+    request = urllib.request.Request(url)
+    request.add_header("Authorization", "Basic " + base64.b64encode(b"guest:guest").decode())
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.read()
+
+
+if __name__ == "__main__":
+    tap.main()
