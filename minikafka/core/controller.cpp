@@ -97,6 +97,7 @@ Controller::Controller(ControllerConfig config, int64_t now_ms)
 void Controller::tick(int64_t now_ms) {
     replica_.tick(now_ms);
     tick_fencing(now_ms);
+    tick_partitions(now_ms);
     tick_broker(now_ms);
     route_outbox(nullptr, -1);
     after_step(now_ms);

@@ -58,6 +58,7 @@ void MetadataImage::apply(const MetadataRecord& record) {
                        if (broker != brokers_.end() && broker->second.registration.broker_epoch == r.epoch)
                            broker->second.fenced = true;
                    },
+                   [&](const RemoveTopicRecord& r) { topics_.erase(r.topic_id); },
                    [&](const UnfenceBrokerRecord& r) {
                        auto broker = brokers_.find(r.id);
                        if (broker != brokers_.end() && broker->second.registration.broker_epoch == r.epoch)

@@ -37,6 +37,11 @@ struct MetadataPartition {
     ErrorCode error = ErrorCode::None;
     int32_t index = 0;
     int32_t leader = 0;
+    // Cluster mode (all empty in single-node mode: the leader alone, epoch 0).
+    int32_t leader_epoch = 0;
+    std::vector<int32_t> replicas;
+    std::vector<int32_t> isr;
+    std::vector<int32_t> offline_replicas;  // replicas on fenced (or unknown) brokers
 };
 
 struct MetadataTopic {

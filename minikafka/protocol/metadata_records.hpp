@@ -14,6 +14,7 @@
 //   5     PartitionChangeRecord   partition U/p: a new ISR and/or leader (only what changed)
 //   7     FenceBrokerRecord       broker B (epoch E) missed its heartbeats: no leadership for it
 //   8     UnfenceBrokerRecord     broker B (epoch E) is caught up and heartbeating again
+//   9     RemoveTopicRecord       topic U is deleted (with its partitions)
 //
 // A new active controller also writes a LeaderChangeMessage, but that is a *control* record (the
 // Raft layer's, see raft/messages.hpp and quorum.hpp's record batch), not a metadata record.
@@ -92,8 +93,14 @@ struct UnfenceBrokerRecord {
     bool operator==(const UnfenceBrokerRecord&) const = default;
 };
 
+struct RemoveTopicRecord {
+    static constexpr uint16_t kType = 9;
+    Uuid topic_id{};
+    bool operator==(const RemoveTopicRecord&) const = default;
+};
+
 using MetadataRecord = std::variant<RegisterBrokerRecord, TopicRecord, PartitionRecord, PartitionChangeRecord,
-                                    FenceBrokerRecord, UnfenceBrokerRecord>;
+                                    FenceBrokerRecord, UnfenceBrokerRecord, RemoveTopicRecord>;
 
 std::string encode_metadata_record(const MetadataRecord& record);
 // nullopt for bytes that are not one whole record of a type we know (the caller logs and stops:
