@@ -324,6 +324,12 @@ public:
         };
     }
 
+    // A request to the active controller whose answer nobody waits for (AlterPartition: its
+    // effect arrives in the metadata image; a lost one is resent by the ReplicaManager).
+    void send_to_controller(WireRequest wire) {
+        send(controller.replica().leader_id(), wire, 0, [](KafkaReader*) {});
+    }
+
     // Cluster mode's admin requests: to the active controller, on this node's link to it
     // (handlers/cluster_admin.cpp).
     void forward_admin(ApiKey key, std::string body, std::function<void(std::optional<Broker::TopicResults>)> done) {
@@ -466,6 +472,9 @@ ClusterNodePtr start_cluster_node(asio::io_context& io, const mb::Options& optio
         node->forward_admin(key, std::move(body), std::move(done));
     };
     node->replication = start_replication(io, options, broker, node->controller);
+    set_alter_partition_sender(*node->replication, [node = node.get()](std::string body) {
+        node->send_to_controller(WireRequest{ApiKey::AlterPartition, kAlterPartitionVersion, std::move(body)});
+    });
     node->start(io, broker);
     return node;
 }

@@ -144,6 +144,9 @@ public:
         replicas_.trace = [&broker](std::string_view line) { broker.trace("{}", line); };
     }
 
+    // Set by controller_link.cpp: an AlterPartition to the active controller over this node's link.
+    std::function<void(std::string body)> send_alter_partition;
+
     awaitable<void> run() {
         asio::steady_timer timer(co_await asio::this_coro::executor);
         for (;;) {
@@ -157,6 +160,18 @@ public:
 private:
     void tick(const asio::any_io_executor& executor) {
         replicas_.apply_image(controller_.image(), broker_.now_ms());
+        AlterPartitionRequestData alter{broker_.config.node_id, controller_.broker_epoch(),
+                                        replicas_.isr_changes(broker_.now_ms())};
+        if (!alter.partitions.empty()) {
+            if (controller_.is_active()) {
+                controller_.alter_partition(alter, controller_clock_ms());  // the answer: in the image
+            } else if (send_alter_partition) {
+                mb::ByteBuffer buffer;
+                KafkaWriter out(buffer);
+                encode_alter_partition_request(out, alter);
+                send_alter_partition(std::string(buffer.readable()));
+            }
+        }
         std::erase_if(fetchers_, [](const auto& entry) { return !entry.second->running; });
         for (const auto& [leader, partitions] : replicas_.followed_by_leader()) {
             if (fetchers_.contains(leader)) continue;
@@ -176,6 +191,10 @@ private:
     ReplicaManager replicas_;
     std::map<int32_t, std::shared_ptr<Fetcher>> fetchers_;
 };
+
+void set_alter_partition_sender(Replication& replication, std::function<void(std::string body)> send) {
+    replication.send_alter_partition = std::move(send);
+}
 
 std::shared_ptr<Replication> start_replication(asio::io_context& io, const mb::Options& options, Broker& broker,
                                                Controller& controller) {

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "options.hpp"
 
@@ -13,6 +15,8 @@ namespace minikafka {
 class Broker;
 class Controller;
 class Replication;
+// An AlterPartition request body (v1) to the active controller: set by controller_link.cpp.
+void set_alter_partition_sender(Replication& replication, std::function<void(std::string body)> send);
 
 // Creates the ReplicaManager (sets broker.replicas) and starts the loop that applies the image
 // and runs the fetchers. Lives as long as the returned pointer.

@@ -38,6 +38,7 @@
 
 #include "metadata_image.hpp"
 #include "protocol/admin.hpp"
+#include "protocol/alter_partition.hpp"
 #include "protocol/broker_registration.hpp"
 #include "protocol/quorum.hpp"
 #include "raft/file_log.hpp"
@@ -112,6 +113,9 @@ public:
                              bool validate_only, int64_t now_ms);
     TopicChange create_partitions(const CreatePartitionsTopic& topic, bool validate_only, int64_t now_ms);
     TopicChange delete_topic(std::string_view name, int64_t now_ms);
+    // AlterPartition (API 56) from a partition leader: a new ISR, if the leader is still the
+    // leader (leader epoch) and nothing changed meanwhile (partition epoch).
+    AlterPartitionResponseData alter_partition(const AlterPartitionRequestData& request, int64_t now_ms);
     bool is_active() const { return replica_.role() == raft::Role::Leader; }
     // A topic of the image by name (nullptr if none); `id` gets its topic id.
     const MetadataImage::TopicState* find_topic(std::string_view name, Uuid* id = nullptr) const;

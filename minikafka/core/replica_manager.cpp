@@ -162,4 +162,22 @@ std::map<int32_t, std::vector<PartitionState*>> ReplicaManager::followed_by_lead
     return out;
 }
 
+std::vector<AlterPartitionItem> ReplicaManager::isr_changes(int64_t now_ms) {
+    constexpr int64_t kResendMs = 2000;
+    std::vector<AlterPartitionItem> out;
+    for (auto& [key, p] : partitions_) {
+        if (!leads(p)) continue;
+        if (p.alter_sent_epoch == p.partition_epoch && now_ms - p.alter_sent_ms < kResendMs) continue;
+        std::vector<int32_t> wanted = p.wanted_isr(config_.node_id, now_ms, config_.replica_lag_time_max_ms);
+        if (wanted == p.isr) continue;
+        p.alter_sent_epoch = p.partition_epoch;
+        p.alter_sent_ms = now_ms;
+        if (trace)
+            trace(fmt::format("replica: {}-{} asks the controller: ISR {} -> {} (AlterPartition)", p.topic, p.index,
+                              ids_text(p.isr), ids_text(wanted)));
+        out.push_back({p.topic, p.index, p.leader_epoch, std::move(wanted), p.partition_epoch});
+    }
+    return out;
+}
+
 }  // namespace minikafka

@@ -27,6 +27,7 @@
 
 #include "metadata_image.hpp"
 #include "partition_state.hpp"
+#include "protocol/alter_partition.hpp"
 #include "storage/log_manager.hpp"
 
 namespace minikafka {
@@ -58,6 +59,10 @@ public:
     void follower_fetched(PartitionState& p, int32_t replica, int64_t fetch_offset, int64_t now_ms);
     // Follower: the leader's HW arrived in a Fetch answer.
     void follower_learned_hw(PartitionState& p, int64_t leader_hw);
+
+    // Leader, on a timer: the AlterPartition items for the partitions whose ISR should change
+    // (PartitionState::wanted_isr), each sent once per partition epoch (again after 2 s).
+    std::vector<AlterPartitionItem> isr_changes(int64_t now_ms);
 
     // What this broker follows, grouped by leader: the fetcher's work list.
     std::map<int32_t, std::vector<PartitionState*>> followed_by_leader();

@@ -249,4 +249,66 @@ void Controller::tick_partitions(int64_t now_ms) {
     }
 }
 
+// AlterPartition: the leader's ISR change, checked against what is committed. The answer says
+// what the partition will look like once the change is applied; the leader does not act on it
+// (it takes the new ISR from the image like every broker), it only stops resending.
+AlterPartitionResponseData Controller::alter_partition(const AlterPartitionRequestData& request, int64_t now_ms) {
+    AlterPartitionResponseData response;
+    if (!is_active()) {
+        response.error = ErrorCode::NotController;
+        return response;
+    }
+    for (const AlterPartitionItem& item : request.partitions) {
+        AlterPartitionResult& result = response.partitions.emplace_back();
+        result.topic = item.topic;
+        result.partition = item.partition;
+        Uuid id{};
+        const MetadataImage::TopicState* topic = find_topic(item.topic, &id);
+        auto p = topic ? topic->partitions.find(item.partition) : decltype(topic->partitions.end()){};
+        if (!topic || p == topic->partitions.end()) {
+            result.error = ErrorCode::UnknownTopicOrPartition;
+            continue;
+        }
+        const PartitionRecord& r = p->second;
+        result.leader_id = r.leader;
+        result.leader_epoch = r.leader_epoch;
+        result.isr = r.isr;
+        result.partition_epoch = r.partition_epoch;
+        if (r.leader != request.broker_id || item.leader_epoch != r.leader_epoch) {
+            result.error = ErrorCode::FencedLeaderEpoch;  // not (or no longer) the leader
+            continue;
+        }
+        if (item.partition_epoch != r.partition_epoch) {
+            result.error = ErrorCode::InvalidUpdateVersion;  // the partition changed since it looked
+            continue;
+        }
+        bool eligible = std::find(item.new_isr.begin(), item.new_isr.end(), r.leader) != item.new_isr.end();
+        for (int32_t b : item.new_isr) {
+            const bool replica = std::find(r.replicas.begin(), r.replicas.end(), b) != r.replicas.end();
+            const bool was_in = std::find(r.isr.begin(), r.isr.end(), b) != r.isr.end();
+            if (!replica || (!was_in && !broker_is_live(b))) eligible = false;  // a fenced broker cannot join
+        }
+        if (!eligible) {
+            result.error = ErrorCode::IneligibleReplica;
+            continue;
+        }
+        if (item.new_isr == r.isr) continue;
+        PartitionChangeRecord change;
+        change.topic_id = id;
+        change.partition_id = item.partition;
+        change.isr = item.new_isr;
+        if (!replica_.propose(encode_metadata_record(change), now_ms)) {
+            result.error = ErrorCode::NotController;
+            continue;
+        }
+        pending_changes_[{id, item.partition}] = {r.partition_epoch, now_ms};
+        result.isr = item.new_isr;
+        result.partition_epoch = r.partition_epoch + 1;
+        if (trace)
+            trace(fmt::format("metadata: AlterPartition from leader {}: {}-{} ISR {} -> {} proposed", request.broker_id,
+                              item.topic, item.partition, ids_text(r.isr), ids_text(item.new_isr)));
+    }
+    return response;
+}
+
 }  // namespace minikafka

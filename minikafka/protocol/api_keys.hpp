@@ -38,6 +38,7 @@ enum class ApiKey : int16_t {
     BeginQuorumEpoch = 53,
     EndQuorumEpoch = 54,
     DescribeQuorum = 55,
+    AlterPartition = 56,  // a partition leader asks the controller for a new ISR
     FetchSnapshot = 59,
     BrokerRegistration = 62,  // KIP-631: a broker joins the cluster through the controller
     BrokerHeartbeat = 63,
@@ -57,6 +58,8 @@ enum class ErrorCode : int16_t {
     NotController = 41,       // an admin request reached a node that is not the active controller
     FencedLeaderEpoch = 74,   // the client's leader epoch is older than the partition's
     UnknownLeaderEpoch = 75,  // ... or newer: this broker has not heard of it yet
+    InvalidUpdateVersion = 96,  // AlterPartition against an old partition epoch
+    IneligibleReplica = 107,    // AlterPartition adds a fenced broker to the ISR
     OffsetMetadataTooLarge = 12,
     MessageTooLarge = 10,
     CoordinatorNotAvailable = 15,

@@ -115,6 +115,35 @@ TEST(HighWatermark, CaughtUpMeansFetchingFromTheLeadersLogEnd) {
     EXPECT_EQ(p.followers[2].log_end_offset, 10);
 }
 
+TEST(HighWatermark, AFollowerOneBatchBehindUnderSteadyLoadIsStillCaughtUp) {
+    PartitionState p = leader_of({1, 2});
+    // Each fetch asks for what the leader's log end was at the previous fetch.
+    p.record_follower_fetch(2, 0, 10, 1000);
+    p.record_follower_fetch(2, 10, 20, 1100);
+    EXPECT_EQ(p.followers[2].last_caught_up_ms, 1000);
+    p.record_follower_fetch(2, 20, 30, 1200);
+    EXPECT_EQ(p.followers[2].last_caught_up_ms, 1100);
+    // Falling further behind: no longer caught up, the time stays.
+    p.record_follower_fetch(2, 25, 40, 1300);
+    EXPECT_EQ(p.followers[2].last_caught_up_ms, 1100);
+}
+
+TEST(Isr, LaggingFollowersLeaveAndCaughtUpOnesReturn) {
+    PartitionState p = leader_of({1, 2, 3});
+    p.high_watermark = 10;
+    p.record_follower_fetch(2, 10, 10, 1000);  // caught up at 1000
+    p.record_follower_fetch(3, 4, 10, 1000);   // behind: its last catch-up was at 900
+    p.followers[3].last_caught_up_ms = 900;
+    EXPECT_EQ(p.wanted_isr(1, 1500, 1000), (std::vector<int32_t>{1, 2, 3}));  // within the lag time
+    p.record_follower_fetch(2, 10, 10, 2400);
+    EXPECT_EQ(p.wanted_isr(1, 2500, 1000), (std::vector<int32_t>{1, 2}));  // 3 lags by 2.5 s
+    p.isr = {1, 2};
+    p.record_follower_fetch(3, 8, 10, 2600);
+    EXPECT_EQ(p.wanted_isr(1, 2600, 1000), (std::vector<int32_t>{1, 2}));  // LEO 8 < HW 10: not yet
+    p.record_follower_fetch(3, 10, 10, 2700);
+    EXPECT_EQ(p.wanted_isr(1, 2700, 1000), (std::vector<int32_t>{1, 2, 3}));  // back in
+}
+
 TEST(DelayedProduce, CompletesThoseTheHighWatermarkCoversInOffsetOrder) {
     DelayedProduce purgatory;
     std::vector<std::pair<int64_t, bool>> done;

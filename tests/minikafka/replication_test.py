@@ -73,7 +73,7 @@ class Replication(unittest.TestCase):
 
             info = wait_until(lambda: partition_info(asked, "orders"), timeout=10)
             self.assertIsNotNone(info)
-            leader_id, _, replicas, isr = info
+            leader_id, epoch, replicas, isr = info
             self.assertEqual((replicas, isr), ([1, 2, 3], [1, 2, 3]))
             leader = cluster.nodes[leader_id - 1]
             followers = [n for n in cluster.nodes if n is not leader]
@@ -106,16 +106,27 @@ class Replication(unittest.TestCase):
             errors = produce(leader, "pair", ["x"], retries=0, **{"message.timeout.ms": 5000})
             self.assertEqual([e.code() if e else None for e in errors], [KafkaError.NOT_ENOUGH_REPLICAS])
 
-            # The dead follower comes back (it catches up, but the ISR rejoin needs AlterPartition);
-            # then the leader dies: the remaining ISR member leads, with every acknowledged record.
+            # The dead follower comes back: it catches up by fetching and the leader asks the
+            # controller to take it back into the ISR (AlterPartition).
             followers[0].start()
+            back = wait_until(lambda: (lambda i: i and i[3] == [1, 2, 3] and i)(partition_info(leader, "orders")),
+                              timeout=20)
+            self.assertTrue(back, partition_info(leader, "orders"))
+            self.assertIn("AlterPartition", leader.log())
+            # Then the partition leader dies: another ISR member leads (fenced broker -> new leader,
+            # new leader epoch) with every acknowledged record.
             leader.kill9()
-            survivor = followers[1]
-            new = wait_until(lambda: (lambda i: i if i and i[0] == survivor_id else None)(
-                partition_info(survivor, "orders")), timeout=20)
-            self.assertIsNotNone(new, partition_info(survivor, "orders"))
-            self.assertEqual(consume(survivor, "orders"), first + second)
-            self.assertIn("is the leader", survivor.log())
+            alive = [n for n in cluster.nodes if n is not leader]
+
+            def new_leader():
+                info = partition_info(alive[0], "orders")
+                return info if info and info[0] in (ids[id(alive[0])], ids[id(alive[1])]) else None
+            new = wait_until(new_leader, timeout=20)
+            self.assertIsNotNone(new, partition_info(alive[0], "orders"))
+            self.assertEqual(consume(cluster.nodes[new[0] - 1], "orders"), first + second)
+            third = [f"t{i}" for i in range(10)]
+            self.assertEqual(produce(alive[0], "orders", third), [None] * 10)  # ISR of 2 left: acks=all works
+            self.assertEqual(consume(cluster.nodes[new[0] - 1], "orders"), first + second + third)
         finally:
             cluster.close()
 
