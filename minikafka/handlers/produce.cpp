@@ -53,7 +53,7 @@ ErrorCode check_batch(std::string_view records, const LogConfig& config, RecordB
 // fsync too - or until the request's timeout. The results are copied (their topic names point
 // into the connection's input buffer, which moves on) and encoded only at the end, because a
 // partition's error may still change to REQUEST_TIMED_OUT or NOT_LEADER_OR_FOLLOWER.
-struct ReplicatedProduce : std::enable_shared_from_this<ReplicatedProduce> {
+struct ReplicatedProduce {
     std::vector<ProducePartitionResult> results;
     std::deque<std::string> names;
     std::vector<bool> waiting;  // per result: still waiting for the HW
@@ -206,8 +206,10 @@ bool handle_produce(Broker& broker, const RequestHeader& header, KafkaReader& bo
         for (auto& [log, offset] : durable_waits) log->when_flushed(offset, [wait] { wait->one_done(); });
         // The request's timeout: what is still waiting for the HW answers REQUEST_TIMED_OUT (the
         // records stay in the leader's log; the producer retries, and idempotence drops the copy).
-        broker.services.run_later(std::max<int32_t>(request.timeout_ms, 1), [wait] {
-            if (wait->answered) return;
+        // Held weakly: once answered (and out of the purgatory), the results are freed at once.
+        broker.services.run_later(std::max<int32_t>(request.timeout_ms, 1), [weak = std::weak_ptr(wait)] {
+            auto wait = weak.lock();
+            if (!wait || wait->answered) return;
             for (size_t i = 0; i < wait->results.size(); ++i)
                 if (wait->waiting[i]) wait->results[i].error = ErrorCode::RequestTimedOut;
             wait->answer();
