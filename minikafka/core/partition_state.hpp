@@ -40,6 +40,7 @@ struct PartitionState {
     int32_t leader = -1;
     int32_t leader_epoch = -1;
     int32_t partition_epoch = -1;
+    int32_t min_insync_replicas = -1;  // the topic's min.insync.replicas; -1: the broker default
 
     // This broker's view.
     int64_t high_watermark = 0;

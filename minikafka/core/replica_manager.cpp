@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <set>
 
 #include "log.hpp"
@@ -52,15 +53,31 @@ void ReplicaManager::apply_image(const MetadataImage& image, int64_t now_ms) {
         // The local logs: partitions 0..N-1 (LogManager keeps a topic's partitions contiguous; a
         // partition this broker holds no replica of gets an empty log it never uses).
         const auto count = static_cast<int32_t>(topic.partitions.rbegin()->first + 1);
+        // The topic's configs: the log's ones go to the LogManager as overrides (it writes them
+        // next to the logs, as in single-node mode); min.insync.replicas stays with the replicas.
+        std::vector<ConfigEntry> overrides;
+        int32_t min_insync = -1;
+        for (const auto& [name, value] : topic.configs) {
+            if (name == "min.insync.replicas") {
+                min_insync = std::atoi(value.c_str());
+            } else {
+                overrides.push_back({name, value});
+            }
+        }
         const Topic* local = logs_.find(topic.name);
         LogManager::Result made;
         if (!local) {
-            made = logs_.create_topic(topic.name, count, {}, false, now_ms);
+            made = logs_.create_topic(topic.name, count, overrides, false, now_ms);
         } else if (static_cast<int32_t>(local->partitions.size()) < count) {
             made = logs_.create_partitions(topic.name, count, false, now_ms);
         }
         if (made.error != ErrorCode::None)
             mb::log::error("replica: cannot create the logs of {}: {}", topic.name, made.message);
+        if (const Topic* t = logs_.find(topic.name); t && t->overrides != overrides) {
+            LogManager::Result set = logs_.set_topic_config(topic.name, overrides, false);
+            if (set.error != ErrorCode::None)
+                mb::log::error("replica: topic {}: config not applied: {}", topic.name, set.message);
+        }
 
         for (const auto& [index, record] : topic.partitions) {
             const bool ours =
@@ -83,6 +100,7 @@ void ReplicaManager::apply_image(const MetadataImage& image, int64_t now_ms) {
             p.leader = record.leader;
             p.leader_epoch = record.leader_epoch;
             p.partition_epoch = record.partition_epoch;
+            p.min_insync_replicas = min_insync;
             PartitionLog* log = logs_.partition(topic.name, index);
             const int64_t leo = log ? log->log_end_offset() : 0;
             if (leader_changed) {

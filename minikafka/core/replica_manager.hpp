@@ -48,6 +48,10 @@ public:
     // nullptr: this broker holds no replica of that partition (or it does not exist).
     PartitionState* find(std::string_view topic, int32_t partition);
     bool leads(const PartitionState& p) const { return p.leader == config_.node_id; }
+    // acks=all needs an ISR at least this big: the topic's setting, else the broker's.
+    int32_t min_insync_replicas(const PartitionState& p) const {
+        return p.min_insync_replicas > 0 ? p.min_insync_replicas : config_.min_insync_replicas;
+    }
     const ReplicaConfig& config() const { return config_; }
     const std::map<std::pair<std::string, int32_t>, PartitionState, std::less<>>& partitions() const {
         return partitions_;

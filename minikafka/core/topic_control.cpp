@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <functional>
 #include <random>
 #include <set>
@@ -93,8 +94,20 @@ Controller::TopicChange Controller::create_topic(const CreatableTopic& topic, in
     std::erase_if(pending_topics_, [&](const auto& p) { return now_ms - p.second > kPendingTopicMs; });
     if (find_topic(topic.name) || pending_topics_.contains(topic.name))
         return {ErrorCode::TopicAlreadyExists, fmt::format("topic '{}' already exists", topic.name)};
-    if (!topic.configs.empty())
-        return {ErrorCode::InvalidConfig, "topic configs at creation are not supported in cluster mode yet"};
+    // Topic configs become ConfigRecords; checked here against a default LogConfig, so that every
+    // broker can apply them. min.insync.replicas is the replication layer's, not the log's.
+    for (const ConfigEntry& c : topic.configs) {
+        if (c.name == "min.insync.replicas") {
+            int64_t n = 0;
+            auto [end, ec] = std::from_chars(c.value.data(), c.value.data() + c.value.size(), n);
+            if (ec != std::errc{} || end != c.value.data() + c.value.size() || n < 1 || n > INT32_MAX)
+                return {ErrorCode::InvalidConfig,
+                        fmt::format("min.insync.replicas={}: not a positive integer", c.value)};
+            continue;
+        }
+        LogConfig check;
+        if (auto error = apply_topic_config(check, c.name, c.value)) return {ErrorCode::InvalidConfig, *error};
+    }
 
     std::vector<std::vector<int32_t>> assignment;
     if (!topic.assignments.empty()) {
@@ -124,6 +137,8 @@ Controller::TopicChange Controller::create_topic(const CreatableTopic& topic, in
     std::random_device random;
     for (auto& byte : record.topic_id) byte = static_cast<uint8_t>(random());
     if (!replica_.propose(encode_metadata_record(record), now_ms)) return {ErrorCode::NotController, ""};
+    for (const ConfigEntry& c : topic.configs)
+        replica_.propose(encode_metadata_record(ConfigRecord{2, topic.name, c.name, c.value}), now_ms);
     for (size_t p = 0; p < assignment.size(); ++p) {
         PartitionRecord partition;
         partition.partition_id = static_cast<int32_t>(p);

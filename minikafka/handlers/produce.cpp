@@ -116,7 +116,7 @@ bool handle_produce(Broker& broker, const RequestHeader& header, KafkaReader& bo
                 continue;
             }
             if (request.acks == -1 &&
-                static_cast<int32_t>(state->isr.size()) < broker.replicas->config().min_insync_replicas) {
+                static_cast<int32_t>(state->isr.size()) < broker.replicas->min_insync_replicas(*state)) {
                 result.error = ErrorCode::NotEnoughReplicas;
                 broker.trace(
                     "produce topic={} partition={} -> NOT_ENOUGH_REPLICAS (ISR of {} < min.insync.replicas {})",

@@ -2,7 +2,8 @@
 confluent-kafka and kcat: an RF 3 topic created through the controller (from a node that is not
 the controller: the request is forwarded), acks=all produces that every replica's log holds
 byte for byte, a kill -9 of a follower that leaves the ISR while acks=all keeps succeeding with
-min.insync.replicas=2, NOT_ENOUGH_REPLICAS when an ISR is smaller than that, and a kill -9 of the
+min.insync.replicas=2, NOT_ENOUGH_REPLICAS when an ISR is smaller than a topic's
+min.insync.replicas=3, the follower's return to the ISR (AlterPartition), and a kill -9 of the
 partition leader after which another ISR member leads (a higher leader epoch) with every
 acknowledged record."""
 import glob
@@ -78,6 +79,11 @@ class Replication(unittest.TestCase):
             leader = cluster.nodes[leader_id - 1]
             followers = [n for n in cluster.nodes if n is not leader]
 
+            strict = NewTopic("strict", 1, replica_assignment=[[leader_id] + [
+                cluster.nodes.index(n) + 1 for n in followers]], config={"min.insync.replicas": "3"})
+            admin.create_topics([strict])["strict"].result(10)
+            self.assertEqual(produce(asked, "strict", ["all three"]), [None])  # ISR 3 >= 3
+
             first = [f"r{i}" for i in range(100)]
             self.assertEqual(produce(asked, "orders", first), [None] * 100)
             # acks=all answered: every replica holds the same batches, byte for byte.
@@ -97,13 +103,11 @@ class Replication(unittest.TestCase):
                                 sorted([leader_id, survivor_id]), timeout=10)
             self.assertTrue(shrunk, partition_info(leader, "orders"))
 
-            # An RF 2 topic on the leader and the dead follower: its ISR is 1 < 2.
-            admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{leader.port}"})
-            wait_until(lambda: admin.create_topics([NewTopic("pair", 1, replica_assignment=[[leader_id, dead_id]])])[
-                "pair"].exception(10) is None or partition_info(leader, "pair"), timeout=10)
-            self.assertTrue(wait_until(lambda: (partition_info(leader, "pair") or (0, 0, 0, []))[3] == [leader_id],
-                                       timeout=10), partition_info(leader, "pair"))
-            errors = produce(leader, "pair", ["x"], retries=0, **{"message.timeout.ms": 5000})
+            # A topic that asks for min.insync.replicas=3 (a topic config, a ConfigRecord in the
+            # metadata log): its ISR is 2 now, so acks=all is refused.
+            self.assertTrue(wait_until(lambda: (partition_info(leader, "strict") or (0, 0, 0, []))[3] ==
+                                       sorted([leader_id, survivor_id]), timeout=10), partition_info(leader, "strict"))
+            errors = produce(leader, "strict", ["x"], retries=0, **{"message.timeout.ms": 5000})
             self.assertEqual([e.code() if e else None for e in errors], [KafkaError.NOT_ENOUGH_REPLICAS])
 
             # The dead follower comes back: it catches up by fetching and the leader asks the
