@@ -1,12 +1,14 @@
 // The ISR protocol's socket-free parts: where the controller places replicas
 // (core/replica_placement.hpp), the high watermark as the minimum LEO over the ISR
-// (core/partition_state.hpp), and the delayed-produce purgatory (core/delayed_produce.hpp).
+// (core/partition_state.hpp), the delayed-produce purgatory (core/delayed_produce.hpp), and the
+// topic records the controller commits (ConfigRecord, RemoveTopicRecord in core/metadata_image).
 #include <gtest/gtest.h>
 
 #include <map>
 #include <set>
 
 #include "core/delayed_produce.hpp"
+#include "core/metadata_image.hpp"
 #include "core/partition_state.hpp"
 #include "core/replica_placement.hpp"
 
@@ -157,4 +159,29 @@ TEST(DelayedProduce, CompletesThoseTheHighWatermarkCoversInOffsetOrder) {
     purgatory.fail_all();  // leadership moved: the rest fail
     EXPECT_EQ(done.back(), (std::pair<int64_t, bool>{110, false}));
     EXPECT_EQ(purgatory.size(), 0u);
+}
+
+TEST(MetadataImage, TopicConfigsAndRemovalSurviveTheWireAndTheSnapshot) {
+    MetadataImage image;
+    Uuid id{};
+    id[0] = 7;
+    auto apply = [&](const MetadataRecord& r) { image.apply(0, encode_metadata_record(r)); };
+    apply(TopicRecord{"orders", id});
+    apply(ConfigRecord{2, "orders", "min.insync.replicas", std::string("3")});
+    PartitionRecord p;
+    p.partition_id = 0;
+    p.topic_id = id;
+    p.replicas = p.isr = {1, 2, 3};
+    p.leader = 1;
+    apply(p);
+    ASSERT_EQ(image.topics().at(id).configs.at("min.insync.replicas"), "3");
+    MetadataImage restored;
+    restored.restore(image.snapshot());
+    EXPECT_EQ(restored.topics().at(id).configs.at("min.insync.replicas"), "3");
+    EXPECT_EQ(restored.topics().at(id).partitions.at(0).replicas, (std::vector<int32_t>{1, 2, 3}));
+    apply(ConfigRecord{2, "orders", "min.insync.replicas", std::nullopt});  // back to the default
+    EXPECT_TRUE(image.topics().at(id).configs.empty());
+    apply(RemoveTopicRecord{id});
+    EXPECT_TRUE(image.topics().empty());
+    EXPECT_EQ(image.unreadable_records(), 0);
 }
