@@ -142,6 +142,7 @@ public:
             if (const PartitionLog* log = broker.logs.partition(p.topic, p.index)) broker.records_appended(*log);
         };
         replicas_.trace = [&broker](std::string_view line) { broker.trace("{}", line); };
+        controller.image_changed = [this] { replicas_.apply_image(controller_.image(), broker_.now_ms()); };
     }
 
     // Set by controller_link.cpp: an AlterPartition to the active controller over this node's link.

@@ -89,6 +89,9 @@ public:
     // Set by the wiring: deliver `request` to voter `to` (dropped silently if it is unreachable -
     // Raft resends what matters on its timers).
     std::function<void(int32_t to, const raft::Message& request)> send;
+    // Called after a step that applied metadata records (the ReplicaManager follows the image at
+    // once, so that nothing answers from an older view than Metadata does).
+    std::function<void()> image_changed;
     // One line per election and leader change (the wiring passes --trace lines through).
     std::function<void(std::string_view line)> trace;
 
@@ -154,6 +157,7 @@ private:
     raft::Role told_role_ = raft::Role::Unattached;
     int32_t told_epoch_ = -1;
     int32_t told_leader_ = -2;
+    int64_t told_applied_ = -1;  // image_.applied_records() when image_changed was last called
 
     Uuid incarnation_{};  // new at every start: tells this process from a previous one
 

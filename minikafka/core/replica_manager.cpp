@@ -122,8 +122,8 @@ void ReplicaManager::apply_image(const MetadataImage& image, int64_t now_ms) {
                                       topic.name, index, p.leader, p.leader_epoch, config_.node_id,
                                       leads(p) ? "the leader" : "a follower", leo, p.high_watermark));
             } else if (old_isr != p.isr && trace) {
-                trace(
-                    fmt::format("replica: {}-{} ISR {} -> {}", topic.name, index, ids_text(old_isr), ids_text(p.isr)));
+                trace(fmt::format("replica: {}-{} ISR {} -> {} (min.insync.replicas {})", topic.name, index,
+                                  ids_text(old_isr), ids_text(p.isr), min_insync_replicas(p)));
             }
             if (leads(p)) {
                 // The ISR may have shrunk (a fenced follower): the HW can move now.

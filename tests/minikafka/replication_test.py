@@ -108,7 +108,8 @@ class Replication(unittest.TestCase):
             self.assertTrue(wait_until(lambda: (partition_info(leader, "strict") or (0, 0, 0, []))[3] ==
                                        sorted([leader_id, survivor_id]), timeout=10), partition_info(leader, "strict"))
             errors = produce(leader, "strict", ["x"], retries=0, **{"message.timeout.ms": 5000})
-            self.assertEqual([e.code() if e else None for e in errors], [KafkaError.NOT_ENOUGH_REPLICAS])
+            self.assertEqual([e.code() if e else None for e in errors], [KafkaError.NOT_ENOUGH_REPLICAS],
+                             "\n".join(l for l in leader.log().splitlines() if "strict" in l))
 
             # The dead follower comes back: it catches up by fetching and the leader asks the
             # controller to take it back into the ISR (AlterPartition).
