@@ -56,7 +56,8 @@ std::vector<int32_t> PartitionState::wanted_isr(int32_t self, int64_t now_ms, in
         const bool known = f != followers.end();
         if (in_isr(r)) {
             if (!known || now_ms - f->second.last_caught_up_ms <= lag_ms) out.push_back(r);
-        } else if (known && f->second.log_end_offset >= 0 && f->second.log_end_offset >= high_watermark) {
+        } else if (known && f->second.log_end_offset >= 0 && f->second.log_end_offset >= high_watermark &&
+                   now_ms - f->second.last_fetch_ms <= lag_ms) {  // a dead follower's last LEO does not count
             out.push_back(r);
         }
     }

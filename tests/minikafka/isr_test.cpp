@@ -144,6 +144,9 @@ TEST(Isr, LaggingFollowersLeaveAndCaughtUpOnesReturn) {
     EXPECT_EQ(p.wanted_isr(1, 2600, 1000), (std::vector<int32_t>{1, 2}));  // LEO 8 < HW 10: not yet
     p.record_follower_fetch(3, 10, 10, 2700);
     EXPECT_EQ(p.wanted_isr(1, 2700, 1000), (std::vector<int32_t>{1, 2, 3}));  // back in
+    EXPECT_EQ(p.wanted_isr(1, 9000, 1000), (std::vector<int32_t>{1}));        // both silent since: out
+    p.isr = {1};
+    EXPECT_EQ(p.wanted_isr(1, 9000, 1000), (std::vector<int32_t>{1}));  // a silent follower does not return
 }
 
 TEST(DelayedProduce, CompletesThoseTheHighWatermarkCoversInOffsetOrder) {
