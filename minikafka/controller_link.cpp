@@ -42,6 +42,8 @@
 #include "handlers/handler_table.hpp"
 #include "listener.hpp"
 #include "log.hpp"
+#include "protocol/admin.hpp"
+#include "replica_fetcher_link.hpp"
 #include "storage/file.hpp"
 
 namespace minikafka {
@@ -99,6 +101,8 @@ struct Pending {
     ApiKey key;
     int16_t version;
     int32_t raft_correlation_id;
+    // A forwarded admin request's answer goes here (nullptr: the connection was lost first).
+    std::function<void(KafkaReader*)> on_answer;
 };
 
 struct Link {
@@ -112,23 +116,6 @@ struct Link {
     int32_t next_correlation_id = 1;
     asio::steady_timer wakeup;  // cancelled = "the queue has frames"
 };
-
-// A Kafka request frame: size, then the request header (v1, or v2 with tagged fields for a flexible
-// version), then the body. The correlation id is the link's own: it pairs the answer with the
-// Pending entry that says how to decode it.
-std::string encode_request_frame(const WireRequest& request, int32_t correlation_id, std::string_view client_id) {
-    mb::ByteBuffer buffer;
-    KafkaWriter out(buffer);
-    out.i32(0);  // size, patched below
-    out.i16(static_cast<int16_t>(request.key));
-    out.i16(request.version);
-    out.i32(correlation_id);
-    out.string(client_id);  // request header v1/v2: the client id keeps its INT16 length
-    if (request.version >= first_flexible_version(request.key)) out.empty_tagged_fields();
-    out.bytes(request.body);
-    out.patch_u32(0, static_cast<uint32_t>(buffer.size() - 4));
-    return std::string(buffer.readable());
-}
 
 awaitable<void> write_requests(std::shared_ptr<Link> link, tcp::socket& socket) {
     std::string batch;
@@ -176,6 +163,11 @@ awaitable<void> read_responses(std::shared_ptr<Link> link, tcp::socket& socket, 
             const Pending p = pending->second;
             link->pending.erase(pending);
             if (p.version >= first_flexible_version(p.key)) reader.skip_tagged_fields();  // response header v1
+            if (p.on_answer) {
+                p.on_answer(&reader);
+                in.consume(4 + size);
+                continue;
+            }
             if (p.key == ApiKey::BrokerRegistration || p.key == ApiKey::BrokerHeartbeat) {
                 std::optional<BrokerResponse> answer = broker_response_from_wire(p.key, p.version, reader);
                 if (!answer) {
@@ -227,8 +219,11 @@ awaitable<void> run_link(std::shared_ptr<Link> link, Controller& controller) {
             auto both = read_responses(link, socket, controller) || write_requests(link, socket);  // named: GCC 12
             co_await std::move(both);
             link->connected = false;
-            link->queue.clear();    // Raft resends what still matters
-            link->pending.clear();  // answers on the old connection will never come
+            link->queue.clear();                   // Raft resends what still matters
+            auto lost = std::move(link->pending);  // answers on the old connection will never come
+            link->pending.clear();
+            for (auto& [id, pending] : lost)
+                if (pending.on_answer) pending.on_answer(nullptr);
             mb::log::info("controller link to node {} lost; reconnecting", link->voter.id);
         } else if (!warned) {
             mb::log::info("controller link to node {} at {}:{}: {} (retrying)", link->voter.id, link->voter.host,
@@ -329,6 +324,28 @@ public:
         };
     }
 
+    // A request to the active controller whose answer nobody waits for (AlterPartition: its
+    // effect arrives in the metadata image; a lost one is resent by the ReplicaManager).
+    void send_to_controller(WireRequest wire) {
+        send(controller.replica().leader_id(), wire, 0, [](KafkaReader*) {});
+    }
+
+    // Cluster mode's admin requests: to the active controller, on this node's link to it
+    // (handlers/cluster_admin.cpp).
+    void forward_admin(ApiKey key, std::string body, std::function<void(std::optional<Broker::TopicResults>)> done) {
+        const int32_t leader = controller.replica().leader_id();
+        const int16_t version = key == ApiKey::CreateTopics   ? kForwardedCreateTopicsVersion
+                                : key == ApiKey::DeleteTopics ? kForwardedDeleteTopicsVersion
+                                                              : kForwardedCreatePartitionsVersion;
+        auto on_answer = [key, done](KafkaReader* reader) {
+            if (!reader) return done(std::nullopt);
+            Broker::TopicResults results = decode_topic_results(*reader, key);
+            if (!reader->ok()) return done(std::nullopt);
+            done(std::move(results));
+        };
+        if (!send(leader, WireRequest{key, version, std::move(body)}, 0, on_answer)) done(std::nullopt);
+    }
+
     void start(asio::io_context& io, Broker& broker) {
         for (auto& [id, link] : links_) asio::co_spawn(io, run_link(link, controller), asio::detached);
         mb::net::ConnectionHandler handler = [&broker](tcp::socket socket) {
@@ -339,17 +356,20 @@ public:
     }
 
     Controller controller;
+    std::shared_ptr<Replication> replication;
 
 private:
-    void send(int32_t to, const WireRequest& wire, int32_t raft_correlation_id) {
+    bool send(int32_t to, const WireRequest& wire, int32_t raft_correlation_id,
+              std::function<void(KafkaReader*)> on_answer = {}) {
         auto it = links_.find(to);
-        if (it == links_.end()) return;
+        if (it == links_.end()) return false;
         Link& link = *it->second;
-        if (!link.connected || link.queue.size() >= kMaxQueuedFrames) return;  // dropped: resent on a timer
+        if (!link.connected || link.queue.size() >= kMaxQueuedFrames) return false;  // dropped: resent on a timer
         const int32_t correlation_id = link.next_correlation_id++;
-        link.pending[correlation_id] = Pending{wire.key, wire.version, raft_correlation_id};
+        link.pending[correlation_id] = Pending{wire.key, wire.version, raft_correlation_id, std::move(on_answer)};
         link.queue.push_back(encode_request_frame(wire, correlation_id, "minikafka-controller"));
         link.wakeup.cancel();
+        return true;
     }
 
     tcp::acceptor acceptor_;
@@ -448,6 +468,13 @@ ClusterNodePtr start_cluster_node(asio::io_context& io, const mb::Options& optio
     ClusterNodePtr node(new ClusterNode(io, std::move(config), std::move(acceptor)));
     node->controller.trace = [&broker](std::string_view line) { broker.trace("{}", line); };
     broker.controller = &node->controller;
+    broker.ask_controller = [node = node.get()](ApiKey key, std::string body, auto done) {
+        node->forward_admin(key, std::move(body), std::move(done));
+    };
+    node->replication = start_replication(io, options, broker, node->controller);
+    set_alter_partition_sender(*node->replication, [node = node.get()](std::string body) {
+        node->send_to_controller(WireRequest{ApiKey::AlterPartition, kAlterPartitionVersion, std::move(body)});
+    });
     node->start(io, broker);
     return node;
 }

@@ -117,6 +117,10 @@ constexpr mb::OptionSpec kOptions[] = {
     {"broker.session.timeout.ms", "9000", "a broker silent this long is fenced", mb::OptionKind::integer, 10},
     {"metadata.snapshot.interval.records", "10000", "snapshot the metadata image after this many records (0 = never)",
      mb::OptionKind::integer, 0},
+    {"default.replication.factor", "1", "replicas of a new topic (cluster mode)", mb::OptionKind::integer, 1, 32767},
+    {"min.insync.replicas", "1", "acks=all needs an ISR this big", mb::OptionKind::integer, 1, INT32_MAX},
+    {"replica.lag.time.max.ms", "30000", "a follower not caught up this long leaves the ISR", mb::OptionKind::integer,
+     1},
 };
 
 int64_t wall_clock_ms() {

@@ -97,6 +97,7 @@ Controller::Controller(ControllerConfig config, int64_t now_ms)
 void Controller::tick(int64_t now_ms) {
     replica_.tick(now_ms);
     tick_fencing(now_ms);
+    tick_partitions(now_ms);
     tick_broker(now_ms);
     route_outbox(nullptr, -1);
     after_step(now_ms);
@@ -143,7 +144,13 @@ void Controller::route_outbox(std::optional<raft::Message>* answer, int32_t answ
     }
 }
 
-void Controller::after_step(int64_t) { narrate_role_change(); }
+void Controller::after_step(int64_t) {
+    narrate_role_change();
+    if (image_.applied_records() != told_applied_) {
+        told_applied_ = image_.applied_records();
+        if (image_changed) image_changed();
+    }
+}
 
 // --trace narrates the quorum, one line per change of role, epoch or leader, e.g.
 //   quorum: node 2 is a candidate in epoch 4 (asks 1, 3 for votes)

@@ -37,6 +37,8 @@
 #include <vector>
 
 #include "metadata_image.hpp"
+#include "protocol/admin.hpp"
+#include "protocol/alter_partition.hpp"
 #include "protocol/broker_registration.hpp"
 #include "protocol/quorum.hpp"
 #include "raft/file_log.hpp"
@@ -87,6 +89,9 @@ public:
     // Set by the wiring: deliver `request` to voter `to` (dropped silently if it is unreachable -
     // Raft resends what matters on its timers).
     std::function<void(int32_t to, const raft::Message& request)> send;
+    // Called after a step that applied metadata records (the ReplicaManager follows the image at
+    // once, so that nothing answers from an older view than Metadata does).
+    std::function<void()> image_changed;
     // One line per election and leader change (the wiring passes --trace lines through).
     std::function<void(std::string_view line)> trace;
 
@@ -98,6 +103,25 @@ public:
     // Set by the wiring: deliver this node's broker request to the active controller `to`.
     std::function<void(int32_t to, const BrokerRequest& request)> send_broker;
     int64_t broker_epoch() const { return broker_epoch_; }
+
+    // The active controller's topic decisions (core/topic_control.cpp): CreateTopics,
+    // CreatePartitions and DeleteTopics, whether they came from a client of this node or were
+    // forwarded by another broker. Each checks, places replicas, and proposes the records;
+    // None means "proposed" - every broker creates its logs when it applies them.
+    struct TopicChange {
+        ErrorCode error = ErrorCode::None;
+        std::string message;
+    };
+    TopicChange create_topic(const CreatableTopic& topic, int32_t default_partitions, int16_t default_replication,
+                             bool validate_only, int64_t now_ms);
+    TopicChange create_partitions(const CreatePartitionsTopic& topic, bool validate_only, int64_t now_ms);
+    TopicChange delete_topic(std::string_view name, int64_t now_ms);
+    // AlterPartition (API 56) from a partition leader: a new ISR, if the leader is still the
+    // leader (leader epoch) and nothing changed meanwhile (partition epoch).
+    AlterPartitionResponseData alter_partition(const AlterPartitionRequestData& request, int64_t now_ms);
+    bool is_active() const { return replica_.role() == raft::Role::Leader; }
+    // A topic of the image by name (nullptr if none); `id` gets its topic id.
+    const MetadataImage::TopicState* find_topic(std::string_view name, Uuid* id = nullptr) const;
 
     // DescribeQuorum (API 55) as Kafka answers it, and the admin endpoint's /api/quorum JSON.
     DescribeQuorumResponseData describe_quorum(int64_t now_ms) const;
@@ -117,6 +141,11 @@ private:
     void tick_fencing(int64_t now_ms);   // the leader: fence brokers whose heartbeats stopped
     void open_sessions(int64_t now_ms);  // the leader: one session per registered broker
     void send_broker_request(const BrokerRequest& request, int64_t now_ms);
+    // core/topic_control.cpp: the leader moves partition leadership off fenced brokers, takes them
+    // out of the ISR, and gives leadership back to the preferred replica.
+    void tick_partitions(int64_t now_ms);
+    std::vector<int32_t> unfenced_brokers() const;
+    bool broker_is_live(int32_t id) const;
 
     ControllerConfig config_;
     raft::FileRaftLog log_;
@@ -128,6 +157,7 @@ private:
     raft::Role told_role_ = raft::Role::Unattached;
     int32_t told_epoch_ = -1;
     int32_t told_leader_ = -2;
+    int64_t told_applied_ = -1;  // image_.applied_records() when image_changed was last called
 
     Uuid incarnation_{};  // new at every start: tells this process from a previous one
 
@@ -149,6 +179,13 @@ private:
     };
     std::map<int32_t, BrokerSession> sessions_;
     int32_t sessions_epoch_ = -1;  // the Raft epoch sessions_ were opened in
+
+    // Proposed but not applied yet: a topic name (so a second CreateTopics for it is refused at
+    // once), and per partition the partition epoch a change was proposed against (so the tick
+    // does not propose the same change every 10 ms while the first one commits).
+    std::map<std::string, int64_t, std::less<>> pending_topics_;
+    std::map<std::pair<Uuid, int32_t>, std::pair<int32_t, int64_t>> pending_changes_;
+    int64_t last_partition_tick_ms_ = 0;
 };
 
 }  // namespace minikafka

@@ -58,6 +58,18 @@ void MetadataImage::apply(const MetadataRecord& record) {
                        if (broker != brokers_.end() && broker->second.registration.broker_epoch == r.epoch)
                            broker->second.fenced = true;
                    },
+                   [&](const RemoveTopicRecord& r) { topics_.erase(r.topic_id); },
+                   [&](const ConfigRecord& r) {
+                       if (r.resource_type != 2) return;  // only topic configs live in the image
+                       for (auto& [id, topic] : topics_) {
+                           if (topic.name != r.resource_name) continue;
+                           if (r.value) {
+                               topic.configs[r.name] = *r.value;
+                           } else {
+                               topic.configs.erase(r.name);
+                           }
+                       }
+                   },
                    [&](const UnfenceBrokerRecord& r) {
                        auto broker = brokers_.find(r.id);
                        if (broker != brokers_.end() && broker->second.registration.broker_epoch == r.epoch)
@@ -88,6 +100,7 @@ std::string MetadataImage::snapshot() const {
     }
     for (const auto& [id, topic] : topics_) {
         add(TopicRecord{topic.name, id});
+        for (const auto& [name, value] : topic.configs) add(ConfigRecord{2, topic.name, name, value});
         for (const auto& [p, partition] : topic.partitions) add(partition);
     }
     return out;

@@ -33,6 +33,7 @@ public:
     struct TopicState {
         std::string name;
         std::map<int32_t, PartitionRecord> partitions;
+        std::map<std::string, std::string> configs;  // topic config overrides (ConfigRecord)
     };
 
     void apply(int64_t offset, std::string_view record) override;

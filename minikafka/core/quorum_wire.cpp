@@ -341,4 +341,21 @@ void to_wire_error_response(KafkaWriter& out, ApiKey key, int16_t version, int16
     }
 }
 
+// A Kafka request frame: size, then the request header (v1, or v2 with tagged fields for a flexible
+// version), then the body. The correlation id is the link's own: it pairs the answer with the
+// Pending entry that says how to decode it.
+std::string encode_request_frame(const WireRequest& request, int32_t correlation_id, std::string_view client_id) {
+    mb::ByteBuffer buffer;
+    KafkaWriter out(buffer);
+    out.i32(0);  // size, patched below
+    out.i16(static_cast<int16_t>(request.key));
+    out.i16(request.version);
+    out.i32(correlation_id);
+    out.string(client_id);  // request header v1/v2: the client id keeps its INT16 length
+    if (request.version >= first_flexible_version(request.key)) out.empty_tagged_fields();
+    out.bytes(request.body);
+    out.patch_u32(0, static_cast<uint32_t>(buffer.size() - 4));
+    return std::string(buffer.readable());
+}
+
 }  // namespace minikafka

@@ -50,4 +50,8 @@ void to_wire_error_response(KafkaWriter& out, ApiKey key, int16_t version, int16
 int32_t sender_of(const raft::Message& request);
 bool is_request(const raft::Message& message);
 
+// A whole request frame (size, header v1/v2, body) for a request this node sends: to another
+// voter (controller_link.cpp) or, as a follower, to a partition's leader (replica_fetcher_link.cpp).
+std::string encode_request_frame(const WireRequest& request, int32_t correlation_id, std::string_view client_id);
+
 }  // namespace minikafka

@@ -6,6 +6,7 @@
 
 #include <map>
 
+#include "cluster_admin.hpp"
 #include "handler_table.hpp"
 #include "protocol/admin.hpp"
 
@@ -26,8 +27,18 @@ constexpr std::string_view kOnlyTopicAndBrokerConfigs = "only topic (2) and brok
 }  // namespace
 
 bool handle_create_topics(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    KafkaReader undecoded = body;
     CreateTopicsRequest request = decode_create_topics_request(body, header.api_version);
     if (!body.ok()) return false;
+    if (broker.controller) {  // a cluster: the controller decides (cluster_admin.cpp)
+        std::vector<std::string> names;
+        std::vector<int32_t> partitions;
+        for (const CreatableTopic& topic : request.topics) {
+            names.push_back(topic.name);
+            partitions.push_back(request.validate_only ? -1 : created_partitions(topic, broker.config.num_partitions));
+        }
+        return cluster_admin(broker, header, undecoded, reply, names, partitions);
+    }
     // A name given twice is ambiguous (which partition count?): Kafka refuses every entry of it.
     std::map<std::string_view, int> mentions;
     for (const CreatableTopic& topic : request.topics) ++mentions[topic.name];
@@ -67,8 +78,10 @@ bool handle_create_topics(Broker& broker, const RequestHeader& header, KafkaRead
 }
 
 bool handle_delete_topics(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    KafkaReader undecoded = body;
     std::vector<std::string> names = decode_delete_topics_request(body, header.api_version);
     if (!body.ok()) return false;
+    if (broker.controller) return cluster_admin(broker, header, undecoded, reply, names, {});
     std::vector<TopicResult> results;
     std::vector<std::string> removed;
     bool tombstones = false;
@@ -89,8 +102,18 @@ bool handle_delete_topics(Broker& broker, const RequestHeader& header, KafkaRead
 }
 
 bool handle_create_partitions(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    KafkaReader undecoded = body;
     CreatePartitionsRequest request = decode_create_partitions_request(body, header.api_version);
     if (!body.ok()) return false;
+    if (broker.controller) {
+        std::vector<std::string> names;
+        std::vector<int32_t> partitions;
+        for (const CreatePartitionsTopic& topic : request.topics) {
+            names.push_back(topic.name);
+            partitions.push_back(request.validate_only ? -1 : topic.count);
+        }
+        return cluster_admin(broker, header, undecoded, reply, names, partitions);
+    }
     std::vector<TopicResult> results;
     for (const CreatePartitionsTopic& topic : request.topics) {
         TopicResult& result = results.emplace_back();

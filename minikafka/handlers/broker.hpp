@@ -35,7 +35,8 @@
 namespace minikafka {
 
 class Reply;
-class Controller;  // core/controller.hpp: the KRaft quorum member, when controller.quorum.voters is set
+class Controller;      // core/controller.hpp: the KRaft quorum member, when controller.quorum.voters is set
+class ReplicaManager;  // core/replica_manager.hpp: this broker's replicas, in cluster mode
 
 struct BrokerConfig {
     int32_t node_id = 0;  // broker.id
@@ -119,6 +120,15 @@ public:
     // The KRaft controller of this node (owned by the wiring); null in single-node mode, where
     // the broker is its own controller and no quorum runs.
     Controller* controller = nullptr;
+    // Cluster mode: the partitions this broker holds replicas of, their leaders, ISR and HW.
+    ReplicaManager* replicas = nullptr;
+    // Cluster mode, set by the wiring: send an admin request (body at the forwarded version,
+    // protocol/admin.hpp) to the active controller; `done` gets its per-topic results, or nullopt
+    // when no active controller could be reached.
+    using TopicResults = std::vector<TopicResult>;
+    std::function<void(ApiKey key, std::string body, std::function<void(std::optional<TopicResults>)> done)>
+        ask_controller;
+    int16_t default_replication_factor = 1;  // default.replication.factor
     LogManager logs;
     GroupCoordinator groups;
     OffsetStore offset_store;

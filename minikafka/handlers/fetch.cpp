@@ -10,6 +10,7 @@
 //   again and answers.
 // READ NEXT: storage/partition_log.cpp (read), server.cpp (send_file).
 #include "protocol/fetch.hpp"
+#include "core/replica_manager.hpp"
 #include "handler_table.hpp"
 
 namespace minikafka {
@@ -23,8 +24,43 @@ struct FetchResult {
     bool error = false;
 };
 
+// Cluster mode: the leader's checks and bookkeeping for one partition of a Fetch. Returns the
+// offset reading must stop at: the log end for a follower (it must get everything), the high
+// watermark for a consumer (records above it are not committed yet). A follower's fetch offset
+// is its log end offset: on the first read of a request (not the re-reads of a long poll) it
+// goes to the ReplicaManager, which may move the HW.
+int64_t check_leader(Broker& broker, const FetchRequest& request, const FetchPartition& wanted, const PartitionLog& log,
+                     FetchPartitionResult& result, bool first_read) {
+    PartitionState* state = broker.replicas->find(wanted.topic, wanted.partition);
+    if (!state || !broker.replicas->leads(*state)) {
+        result.error = ErrorCode::NotLeaderOrFollower;
+        return -1;
+    }
+    if (wanted.current_leader_epoch >= 0 && wanted.current_leader_epoch != state->leader_epoch) {
+        // Older: the client (or follower) missed a leader change. Newer: we have not applied it.
+        result.error = wanted.current_leader_epoch < state->leader_epoch ? ErrorCode::FencedLeaderEpoch
+                                                                         : ErrorCode::UnknownLeaderEpoch;
+        return -1;
+    }
+    if (request.replica_id >= 0 && first_read && wanted.fetch_offset <= log.log_end_offset())
+        broker.replicas->follower_fetched(*state, request.replica_id, wanted.fetch_offset, broker.now_ms());
+    result.high_watermark = state->high_watermark;
+    return request.replica_id >= 0 ? log.log_end_offset() : state->high_watermark;
+}
+
+// A slice may run past `limit` (the HW): cut it at the start of the batch holding `limit`.
+void cut_at(const PartitionLog& log, int64_t limit, LogSlice& slice) {
+    for (const auto& segment : log.segments()) {
+        if (segment->log_file() != slice.file) continue;
+        std::optional<BatchLocation> at = segment->find(limit);
+        if (at && at->position >= slice.position && at->position < slice.position + slice.size)
+            slice.size = static_cast<uint32_t>(at->position - slice.position);
+        return;
+    }
+}
+
 // Reads what the request asks for, as the logs stand now.
-void read_partitions(Broker& broker, const FetchRequest& request, FetchResult& out) {
+void read_partitions(Broker& broker, const FetchRequest& request, FetchResult& out, bool first_read = false) {
     out.partitions.clear();
     out.slices.clear();
     out.bytes = 0;
@@ -43,17 +79,26 @@ void read_partitions(Broker& broker, const FetchRequest& request, FetchResult& o
         }
         result.high_watermark = log->log_end_offset();
         result.log_start_offset = log->log_start_offset();
+        int64_t limit = log->log_end_offset();  // single-node mode: HW = log end
+        if (broker.replicas) {
+            limit = check_leader(broker, request, wanted, *log, result, first_read);
+            if (result.error != ErrorCode::None) {
+                out.error = true;
+                continue;
+            }
+        }
         if (wanted.fetch_offset < log->log_start_offset() || wanted.fetch_offset > log->log_end_offset()) {
             result.error = ErrorCode::OffsetOutOfRange;  // the client resets by auto.offset.reset
             out.error = true;
             continue;
         }
-        if (wanted.fetch_offset == log->log_end_offset() || remaining <= 0) continue;
+        if (wanted.fetch_offset >= limit || remaining <= 0) continue;
         // KIP-74: max_bytes limits are soft for the first batch - a batch bigger than the limit
         // is still returned whole, or the consumer could never get past it.
-        int64_t limit = std::min<int64_t>(wanted.partition_max_bytes, remaining);
-        if (auto read = log->read(wanted.fetch_offset, limit)) {
+        if (auto read = log->read(wanted.fetch_offset, std::min<int64_t>(wanted.partition_max_bytes, remaining))) {
             slice = *read;
+            if (limit < log->log_end_offset()) cut_at(*log, limit, slice);
+            read->size = slice.size;
             result.records_size = read->size;
             remaining -= read->size;
             out.bytes += read->size;
@@ -145,7 +190,7 @@ FetchResult result;
 bool handle_fetch(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     decode_fetch_request(body, header.api_version, request);
     if (!body.ok()) return false;
-    read_partitions(broker, request, result);
+    read_partitions(broker, request, result, true);
     if (result.bytes >= request.min_bytes || result.error || request.max_wait_ms <= 0) {
         trace(broker, request, result, "");
         encode(result, header.api_version, reply);

@@ -6,7 +6,9 @@
 
 #include <array>
 
+#include "cluster_admin.hpp"
 #include "log.hpp"
+#include "protocol/alter_partition.hpp"
 #include "protocol/broker_registration.hpp"
 #include "protocol/offsets_for_leader_epoch.hpp"
 #include "protocol/quorum.hpp"
@@ -50,6 +52,12 @@ constexpr ApiHandler kControllerHandlers[] = {
     {ApiKey::EndQuorumEpoch, kEndQuorumEpochVersion, kEndQuorumEpochVersion, handle_quorum_request},
     {ApiKey::DescribeQuorum, 0, kDescribeQuorumMaxVersion, handle_describe_quorum},
     {ApiKey::FetchSnapshot, kFetchSnapshotVersion, kFetchSnapshotVersion, handle_quorum_request},
+    {ApiKey::AlterPartition, kAlterPartitionVersion, kAlterPartitionVersion, handle_alter_partition},
+    // Admin requests forwarded by another broker to the active controller (cluster_admin.cpp).
+    {ApiKey::CreateTopics, kForwardedCreateTopicsVersion, kForwardedCreateTopicsVersion, handle_forwarded_admin},
+    {ApiKey::DeleteTopics, kForwardedDeleteTopicsVersion, kForwardedDeleteTopicsVersion, handle_forwarded_admin},
+    {ApiKey::CreatePartitions, kForwardedCreatePartitionsVersion, kForwardedCreatePartitionsVersion,
+     handle_forwarded_admin},
     {ApiKey::BrokerRegistration, kBrokerRegistrationVersion, kBrokerRegistrationVersion, handle_broker_registration},
     {ApiKey::BrokerHeartbeat, kBrokerHeartbeatVersion, kBrokerHeartbeatVersion, handle_broker_heartbeat},
 };

@@ -70,5 +70,6 @@ bool handle_quorum_request(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_controller_api_versions(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_broker_registration(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_broker_heartbeat(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_alter_partition(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 
 }  // namespace minikafka

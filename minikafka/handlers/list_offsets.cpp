@@ -1,6 +1,7 @@
 // ListOffsets: earliest, latest, or the first offset at/after a timestamp, per partition
 // (protocol/list_offsets.hpp).
 #include "protocol/list_offsets.hpp"
+#include "core/replica_manager.hpp"
 #include "handler_table.hpp"
 
 namespace minikafka {
@@ -15,10 +16,18 @@ bool handle_list_offsets(Broker& broker, const RequestHeader& header, KafkaReade
         result.topic = wanted.topic;
         result.partition = wanted.partition;
         const PartitionLog* log = broker.logs.partition(wanted.topic, wanted.partition);
-        if (!log) {
+        // Cluster mode: only the leader answers, and "latest" is the high watermark - a consumer
+        // told to start at the end must not start above what it may read.
+        PartitionState* state = broker.replicas ? broker.replicas->find(wanted.topic, wanted.partition) : nullptr;
+        if (broker.replicas && log && (!state || !broker.replicas->leads(*state))) {
+            result.error = ErrorCode::NotLeaderOrFollower;
+        } else if (state && wanted.current_leader_epoch >= 0 && wanted.current_leader_epoch != state->leader_epoch) {
+            result.error = wanted.current_leader_epoch < state->leader_epoch ? ErrorCode::FencedLeaderEpoch
+                                                                             : ErrorCode::UnknownLeaderEpoch;
+        } else if (!log) {
             result.error = ErrorCode::UnknownTopicOrPartition;
         } else if (wanted.timestamp == kLatestTimestamp) {
-            result.offset = log->log_end_offset();
+            result.offset = state ? state->high_watermark : log->log_end_offset();
         } else if (wanted.timestamp == kEarliestTimestamp) {
             result.offset = log->log_start_offset();
         } else if (wanted.timestamp >= 0) {

@@ -8,6 +8,9 @@
 // READ NEXT: storage/partition_log.cpp (append), handlers/fetch.cpp (reading it back).
 #include <fmt/format.h>
 
+#include <deque>
+
+#include "core/replica_manager.hpp"
 #include "handler_table.hpp"
 #include "log.hpp"
 #include "model/record_batch.hpp"
@@ -45,6 +48,32 @@ ErrorCode check_batch(std::string_view records, const LogConfig& config, RecordB
     return ErrorCode::None;
 }
 
+// Cluster mode, acks=all: the answer waits until the HW covers every partition's records (the
+// delayed-produce purgatory, core/delayed_produce.hpp) - and, if the flush policy wants it, the
+// fsync too - or until the request's timeout. The results are copied (their topic names point
+// into the connection's input buffer, which moves on) and encoded only at the end, because a
+// partition's error may still change to REQUEST_TIMED_OUT or NOT_LEADER_OR_FOLLOWER.
+struct ReplicatedProduce {
+    std::vector<ProducePartitionResult> results;
+    std::deque<std::string> names;
+    std::vector<bool> waiting;  // per result: still waiting for the HW
+    size_t pending = 0;
+    bool answered = false;
+    int16_t version = 0;
+    std::shared_ptr<Reply> reply;
+
+    void one_done() {
+        if (--pending == 0) answer();
+    }
+    void answer() {
+        if (answered) return;
+        answered = true;
+        KafkaWriter out = reply->writer();
+        encode_produce_response(out, version, results);
+        reply->finish();
+    }
+};
+
 }  // namespace
 
 bool handle_produce(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
@@ -56,13 +85,15 @@ bool handle_produce(Broker& broker, const RequestHeader& header, KafkaReader& bo
     std::string message;
     // Partitions whose new records must be fsynced before the answer goes out.
     std::vector<std::pair<std::shared_ptr<PartitionLog>, int64_t>> durable_waits;
+    // Cluster mode, acks=all: results whose records the HW does not cover yet.
+    std::vector<std::pair<size_t, PartitionState*>> replica_waits;
 
     for (const ProducePartition& partition : request.partitions) {
         ProducePartitionResult& result = results.emplace_back();
         result.topic = partition.topic;
         result.partition = partition.partition;
         std::shared_ptr<PartitionLog> log = broker.logs.shared_partition(partition.topic, partition.partition);
-        if (!log && !broker.logs.find(partition.topic) && broker.config.auto_create_topics &&
+        if (!log && !broker.replicas && !broker.logs.find(partition.topic) && broker.config.auto_create_topics &&
             LogManager::valid_topic_name(partition.topic)) {
             broker.logs.create_topic(partition.topic, broker.config.num_partitions, {}, false, now);
             log = broker.logs.shared_partition(partition.topic, partition.partition);
@@ -74,6 +105,25 @@ bool handle_produce(Broker& broker, const RequestHeader& header, KafkaReader& bo
         if (!log) {
             result.error = ErrorCode::UnknownTopicOrPartition;
             continue;
+        }
+        PartitionState* state = nullptr;
+        if (broker.replicas) {
+            // Cluster mode: only the partition's leader takes produces, and acks=all only while
+            // the ISR is at least min.insync.replicas (Kafka checks before appending).
+            state = broker.replicas->find(partition.topic, partition.partition);
+            if (!state || !broker.replicas->leads(*state)) {
+                result.error = ErrorCode::NotLeaderOrFollower;
+                continue;
+            }
+            if (request.acks == -1 &&
+                static_cast<int32_t>(state->isr.size()) < broker.replicas->min_insync_replicas(*state)) {
+                result.error = ErrorCode::NotEnoughReplicas;
+                broker.trace(
+                    "produce topic={} partition={} -> NOT_ENOUGH_REPLICAS (ISR of {} < min.insync.replicas {})",
+                    partition.topic, partition.partition, state->isr.size(),
+                    broker.replicas->config().min_insync_replicas);
+                continue;
+            }
         }
         RecordBatchHeader batch;
         result.error = check_batch(partition.records.value_or(""), log->config(), batch, message);
@@ -117,6 +167,11 @@ bool handle_produce(Broker& broker, const RequestHeader& header, KafkaReader& bo
         result.base_offset = appended.base_offset;
         result.log_start_offset = log->log_start_offset();
         if (log->config().log_append_time) result.log_append_time_ms = now;
+        if (state) {
+            broker.replicas->leader_appended(*state, log->log_end_offset());
+            if (request.acks == -1 && state->high_watermark < log->log_end_offset())
+                replica_waits.emplace_back(results.size() - 1, state);
+        }
         if (log->flush_due(now)) {  // e.g. log.flush.interval.messages=1: on disk before the ack
             durable_waits.emplace_back(log, log->log_end_offset());
             broker.flush_if_due(log);
@@ -125,6 +180,40 @@ bool handle_produce(Broker& broker, const RequestHeader& header, KafkaReader& bo
 
     if (request.acks == 0) {
         reply.omit();  // acks=0: the producer does not wait for (or read) an answer
+        return true;
+    }
+    if (!replica_waits.empty()) {
+        auto wait = std::make_shared<ReplicatedProduce>();
+        wait->version = header.api_version;
+        wait->results = results;
+        wait->waiting.assign(results.size(), false);
+        for (ProducePartitionResult& r : wait->results) {
+            if (wait->names.empty() || wait->names.back() != r.topic) wait->names.emplace_back(r.topic);
+            r.topic = wait->names.back();
+        }
+        wait->reply = reply.defer();
+        wait->pending = replica_waits.size() + durable_waits.size();
+        for (auto& [i, state] : replica_waits) {
+            wait->waiting[i] = true;
+            const int64_t last = broker.logs.partition(state->topic, state->index)->log_end_offset();
+            state->waiting_produces.wait(last, [wait, i = i](bool replicated) {
+                if (!wait->waiting[i]) return;
+                wait->waiting[i] = false;
+                if (!replicated) wait->results[i].error = ErrorCode::NotLeaderOrFollower;
+                wait->one_done();
+            });
+        }
+        for (auto& [log, offset] : durable_waits) log->when_flushed(offset, [wait] { wait->one_done(); });
+        // The request's timeout: what is still waiting for the HW answers REQUEST_TIMED_OUT (the
+        // records stay in the leader's log; the producer retries, and idempotence drops the copy).
+        // Held weakly: once answered (and out of the purgatory), the results are freed at once.
+        broker.services.run_later(std::max<int32_t>(request.timeout_ms, 1), [weak = std::weak_ptr(wait)] {
+            auto wait = weak.lock();
+            if (!wait || wait->answered) return;
+            for (size_t i = 0; i < wait->results.size(); ++i)
+                if (wait->waiting[i]) wait->results[i].error = ErrorCode::RequestTimedOut;
+            wait->answer();
+        });
         return true;
     }
     KafkaWriter out = reply.writer();

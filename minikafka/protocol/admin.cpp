@@ -185,3 +185,69 @@ void encode_init_producer_id_response(KafkaWriter& out, int16_t, ErrorCode error
 }
 
 }  // namespace minikafka
+
+namespace minikafka {
+
+// ---- the broker -> controller direction (cluster mode: admin requests are forwarded) ----------
+
+void encode_create_topics_request(KafkaWriter& out, const CreateTopicsRequest& request) {
+    out.array_length(request.topics.size());
+    for (const CreatableTopic& topic : request.topics) {
+        out.string(topic.name);
+        out.i32(topic.num_partitions);
+        out.i16(topic.replication_factor);
+        out.array_length(topic.assignments.size());
+        for (size_t p = 0; p < topic.assignments.size(); ++p) {
+            out.i32(static_cast<int32_t>(p));
+            out.array_length(topic.assignments[p].size());
+            for (int32_t id : topic.assignments[p]) out.i32(id);
+        }
+        out.array_length(topic.configs.size());
+        for (const ConfigEntry& c : topic.configs) {
+            out.string(c.name);
+            out.nullable_string(c.value);
+        }
+    }
+    out.i32(30000);  // timeout_ms
+    out.boolean(request.validate_only);
+}
+
+void encode_delete_topics_request(KafkaWriter& out, const std::vector<std::string>& names) {
+    out.array_length(names.size());
+    for (const std::string& name : names) out.string(name);
+    out.i32(30000);
+}
+
+void encode_create_partitions_request(KafkaWriter& out, const CreatePartitionsRequest& request) {
+    out.array_length(request.topics.size());
+    for (const CreatePartitionsTopic& topic : request.topics) {
+        out.string(topic.name);
+        out.i32(topic.count);
+        if (!topic.assignments) {
+            out.i32(-1);
+        } else {
+            out.array_length(topic.assignments->size());
+            for (const auto& replicas : *topic.assignments) {
+                out.array_length(replicas.size());
+                for (int32_t id : replicas) out.i32(id);
+            }
+        }
+    }
+    out.i32(30000);
+    out.boolean(request.validate_only);
+}
+
+std::vector<TopicResult> decode_topic_results(KafkaReader& in, ApiKey key) {
+    std::vector<TopicResult> results;
+    in.i32();  // throttle_time_ms
+    int32_t count = in.array_length();
+    for (int32_t i = 0; i < count && in.ok(); ++i) {
+        TopicResult& r = results.emplace_back();
+        r.name = in.string();
+        r.error = static_cast<ErrorCode>(in.i16());
+        if (key != ApiKey::DeleteTopics) r.message = in.nullable_string().value_or("");
+    }
+    return results;
+}
+
+}  // namespace minikafka

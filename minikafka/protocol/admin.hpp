@@ -130,4 +130,15 @@ InitProducerIdRequest decode_init_producer_id_request(KafkaReader& in, int16_t v
 void encode_init_producer_id_response(KafkaWriter& out, int16_t version, ErrorCode error, int64_t producer_id,
                                       int16_t producer_epoch);
 
+// Cluster mode: a broker forwards these to the active controller, always at one version each
+// (CreateTopics v4, DeleteTopics v3, CreatePartitions v1 - the last ones before flexible
+// encodings), and reads the per-topic results back with decode_topic_results.
+inline constexpr int16_t kForwardedCreateTopicsVersion = 4;
+inline constexpr int16_t kForwardedDeleteTopicsVersion = 3;
+inline constexpr int16_t kForwardedCreatePartitionsVersion = 1;
+void encode_create_topics_request(KafkaWriter& out, const CreateTopicsRequest& request);
+void encode_delete_topics_request(KafkaWriter& out, const std::vector<std::string>& names);
+void encode_create_partitions_request(KafkaWriter& out, const CreatePartitionsRequest& request);
+std::vector<TopicResult> decode_topic_results(KafkaReader& in, ApiKey key);
+
 }  // namespace minikafka

@@ -38,6 +38,7 @@ constexpr ApiFacts kApis[] = {
     {ApiKey::EndQuorumEpoch, "EndQuorumEpoch", 1},
     {ApiKey::DescribeQuorum, "DescribeQuorum", 0},
     {ApiKey::FetchSnapshot, "FetchSnapshot", 0},
+    {ApiKey::AlterPartition, "AlterPartition", 0},
     {ApiKey::BrokerRegistration, "BrokerRegistration", 0},
     {ApiKey::BrokerHeartbeat, "BrokerHeartbeat", 0},
 };

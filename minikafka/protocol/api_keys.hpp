@@ -39,6 +39,7 @@ enum class ApiKey : int16_t {
     BeginQuorumEpoch = 53,
     EndQuorumEpoch = 54,
     DescribeQuorum = 55,
+    AlterPartition = 56,  // a partition leader asks the controller for a new ISR
     FetchSnapshot = 59,
     BrokerRegistration = 62,  // KIP-631: a broker joins the cluster through the controller
     BrokerHeartbeat = 63,
@@ -51,6 +52,15 @@ enum class ErrorCode : int16_t {
     CorruptMessage = 2,    // record batch CRC or length check failed
     UnknownTopicOrPartition = 3,
     InvalidFetchSize = 4,
+    LeaderNotAvailable = 5,   // a partition without a leader right now (an election, a new topic)
+    NotLeaderOrFollower = 6,  // this broker does not lead the partition: refresh metadata
+    RequestTimedOut = 7,      // e.g. acks=all waited longer than the request's timeout
+    NotEnoughReplicas = 19,   // acks=all while the ISR is smaller than min.insync.replicas
+    NotController = 41,       // an admin request reached a node that is not the active controller
+    FencedLeaderEpoch = 74,   // the client's leader epoch is older than the partition's
+    UnknownLeaderEpoch = 75,  // ... or newer: this broker has not heard of it yet
+    InvalidUpdateVersion = 96,  // AlterPartition against an old partition epoch
+    IneligibleReplica = 107,    // AlterPartition adds a fenced broker to the ISR
     OffsetMetadataTooLarge = 12,
     MessageTooLarge = 10,
     CoordinatorNotAvailable = 15,

@@ -22,7 +22,7 @@ void decode_fetch_request(KafkaReader& in, int16_t version, FetchRequest& out) {
             FetchPartition& entry = out.partitions.emplace_back();
             entry.topic = topic;
             entry.partition = in.i32();
-            if (version >= 9) in.i32();  // current_leader_epoch: one broker, no fencing needed
+            if (version >= 9) entry.current_leader_epoch = in.i32();  // checked in cluster mode
             entry.fetch_offset = in.i64();
             if (version >= 5) in.i64();  // log_start_offset: only followers send it
             entry.partition_max_bytes = in.i32();
@@ -58,6 +58,68 @@ void encode_fetch_response(KafkaWriter& out, int16_t version, ErrorCode error,
         out.i32(static_cast<int32_t>(r.records_size));
         if (r.records_size > 0) write_records(i);
     });
+}
+
+}  // namespace minikafka
+
+namespace minikafka {
+
+// ---- the follower's side: it asks a leader with the same API consumers use -------------------
+
+void encode_fetch_request(KafkaWriter& out, const FetchRequest& request, std::span<const std::string> topics) {
+    out.i32(request.replica_id);
+    out.i32(request.max_wait_ms);
+    out.i32(request.min_bytes);
+    out.i32(request.max_bytes);
+    out.i8(request.isolation_level);
+    out.i32(0);   // session_id: no incremental fetch session
+    out.i32(-1);  // session_epoch: -1 = a full fetch, no session
+    // Topics group consecutive partitions of one name (`topics` holds the names, in order).
+    out.array_length(topics.size());
+    size_t i = 0;
+    for (const std::string& topic : topics) {
+        out.string(topic);
+        size_t end = i;
+        while (end < request.partitions.size() && request.partitions[end].topic == topic) ++end;
+        out.array_length(end - i);
+        for (; i < end; ++i) {
+            const FetchPartition& p = request.partitions[i];
+            out.i32(p.partition);
+            out.i32(p.current_leader_epoch);
+            out.i64(p.fetch_offset);
+            out.i64(-1);  // log_start_offset: ours, for the leader's bookkeeping; not used
+            out.i32(p.partition_max_bytes);
+        }
+    }
+    out.array_length(0);  // forgotten_topics_data
+    out.string("");       // rack_id
+}
+
+bool decode_fetch_response(KafkaReader& in, std::vector<FetchedPartition>& out) {
+    out.clear();
+    in.i32();  // throttle_time_ms
+    const auto error = static_cast<ErrorCode>(in.i16());
+    in.i32();  // session_id
+    int32_t topics = in.array_length();
+    for (int32_t t = 0; t < topics && in.ok(); ++t) {
+        std::string_view topic = in.string();
+        int32_t partitions = in.array_length();
+        for (int32_t p = 0; p < partitions && in.ok(); ++p) {
+            FetchedPartition& r = out.emplace_back();
+            r.topic = topic;
+            r.partition = in.i32();
+            r.error = static_cast<ErrorCode>(in.i16());
+            if (error != ErrorCode::None && r.error == ErrorCode::None) r.error = error;
+            r.high_watermark = in.i64();
+            in.i64();  // last_stable_offset
+            r.log_start_offset = in.i64();
+            if (auto aborted = in.nullable_array_length()) in.skip(static_cast<size_t>(*aborted) * 16);
+            in.i32();                                // preferred_read_replica
+            auto size = in.nullable_array_length();  // records: INT32 size (-1 = null) + bytes
+            if (size && *size > 0) r.records = in.bytes(static_cast<size_t>(*size));
+        }
+    }
+    return in.ok();
 }
 
 }  // namespace minikafka

@@ -23,6 +23,7 @@
 
 #include <functional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -36,6 +37,7 @@ struct FetchPartition {
     int32_t partition = 0;
     int64_t fetch_offset = 0;
     int32_t partition_max_bytes = 0;
+    int32_t current_leader_epoch = -1;  // v9+: -1 = not checked
 };
 
 struct FetchRequest {
@@ -65,5 +67,19 @@ struct FetchPartitionResult {
 void encode_fetch_response(KafkaWriter& out, int16_t version, ErrorCode error,
                            std::span<const FetchPartitionResult> results,
                            const std::function<void(size_t index)>& write_records);
+
+// A follower's Fetch (v11, kReplicaFetchVersion): `request.partitions` grouped by topic, the
+// names in `topics` in the same order. The answer is decoded into views into the frame.
+inline constexpr int16_t kReplicaFetchVersion = 11;
+void encode_fetch_request(KafkaWriter& out, const FetchRequest& request, std::span<const std::string> topics);
+struct FetchedPartition {
+    std::string_view topic;
+    int32_t partition = 0;
+    ErrorCode error = ErrorCode::None;
+    int64_t high_watermark = -1;
+    int64_t log_start_offset = -1;
+    std::string_view records;  // whole batches, perhaps a partial one at the end
+};
+bool decode_fetch_response(KafkaReader& in, std::vector<FetchedPartition>& out);
 
 }  // namespace minikafka

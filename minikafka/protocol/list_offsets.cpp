@@ -15,7 +15,7 @@ void decode_list_offsets_request(KafkaReader& in, int16_t version, ListOffsetsRe
             ListOffsetsPartition& entry = out.partitions.emplace_back();
             entry.topic = topic;
             entry.partition = in.i32();
-            if (version >= 4) in.i32();  // current_leader_epoch
+            if (version >= 4) entry.current_leader_epoch = in.i32();
             entry.timestamp = in.i64();
         }
     }

@@ -26,6 +26,7 @@ struct ListOffsetsPartition {
     std::string_view topic;
     int32_t partition = 0;
     int64_t timestamp = 0;
+    int32_t current_leader_epoch = -1;  // v4+: -1 = not checked
 };
 
 struct ListOffsetsRequest {

@@ -45,11 +45,20 @@ void encode_metadata_response(KafkaWriter& out, int16_t version, const MetadataR
             out.i32(partition.index);
             out.i32(partition.leader);
             if (version >= 7) out.i32(partition.leader_epoch);
-            out.array_length(1);  // replicas: just the leader (no replication here)
-            out.i32(partition.leader);
-            out.array_length(1);  // in-sync replicas: the same
-            out.i32(partition.leader);
-            if (version >= 5) out.array_length(0);  // offline replicas
+            auto ids = [&](const std::vector<int32_t>& list) {
+                out.array_length(list.size());
+                for (int32_t id : list) out.i32(id);
+            };
+            if (partition.replicas.empty()) {
+                out.array_length(1);  // single-node mode: replicas and ISR are the leader alone
+                out.i32(partition.leader);
+                out.array_length(1);
+                out.i32(partition.leader);
+            } else {
+                ids(partition.replicas);
+                ids(partition.isr);
+            }
+            if (version >= 5) ids(partition.offline_replicas);
         }
         if (version >= 8) out.i32(kAuthorizedOperationsUnknown);
     }

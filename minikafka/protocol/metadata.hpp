@@ -40,6 +40,10 @@ struct MetadataPartition {
     // v7+: clients send it back (Fetch, OffsetsForLeaderEpoch) and are fenced when it is stale,
     // so it must be the epoch the log stamps its appends with.
     int32_t leader_epoch = 0;
+    // Cluster mode (all empty in single-node mode: the leader alone).
+    std::vector<int32_t> replicas;
+    std::vector<int32_t> isr;
+    std::vector<int32_t> offline_replicas;  // replicas on fenced (or unknown) brokers
 };
 
 struct MetadataTopic {

@@ -169,6 +169,30 @@ void read_body(KafkaReader& in, FenceBrokerRecord& r) { read_fence_body(in, r); 
 void write_body(KafkaWriter& out, const UnfenceBrokerRecord& r) { write_fence_body(out, r); }
 void read_body(KafkaReader& in, UnfenceBrokerRecord& r) { read_fence_body(in, r); }
 
+void write_body(KafkaWriter& out, const RemoveTopicRecord& r) {
+    write_uuid(out, r.topic_id);
+    out.empty_tagged_fields();
+}
+void read_body(KafkaReader& in, RemoveTopicRecord& r) {
+    r.topic_id = read_uuid(in);
+    in.skip_tagged_fields();
+}
+
+void write_body(KafkaWriter& out, const ConfigRecord& r) {
+    out.i8(r.resource_type);
+    out.compact_string(r.resource_name);
+    out.compact_string(r.name);
+    out.compact_nullable_string(r.value);
+    out.empty_tagged_fields();
+}
+void read_body(KafkaReader& in, ConfigRecord& r) {
+    r.resource_type = in.i8();
+    r.resource_name = std::string(in.compact_string());
+    r.name = std::string(in.compact_string());
+    if (auto value = in.compact_nullable_string()) r.value = std::string(*value);
+    in.skip_tagged_fields();
+}
+
 template <typename Record>
 std::optional<MetadataRecord> read_record(KafkaReader& in) {
     Record record;
@@ -211,6 +235,10 @@ std::optional<MetadataRecord> decode_metadata_record(std::string_view bytes) {
             return read_record<FenceBrokerRecord>(in);
         case UnfenceBrokerRecord::kType:
             return read_record<UnfenceBrokerRecord>(in);
+        case RemoveTopicRecord::kType:
+            return read_record<RemoveTopicRecord>(in);
+        case ConfigRecord::kType:
+            return read_record<ConfigRecord>(in);
         default:
             return std::nullopt;
     }
@@ -218,7 +246,8 @@ std::optional<MetadataRecord> decode_metadata_record(std::string_view bytes) {
 
 const char* metadata_record_name(const MetadataRecord& record) {
     static constexpr const char* kNames[] = {"RegisterBrokerRecord",  "TopicRecord",       "PartitionRecord",
-                                             "PartitionChangeRecord", "FenceBrokerRecord", "UnfenceBrokerRecord"};
+                                             "PartitionChangeRecord", "FenceBrokerRecord", "UnfenceBrokerRecord",
+                                             "RemoveTopicRecord",     "ConfigRecord"};
     return kNames[record.index()];
 }
 

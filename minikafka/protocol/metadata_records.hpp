@@ -14,6 +14,8 @@
 //   5     PartitionChangeRecord   partition U/p: a new ISR and/or leader (only what changed)
 //   7     FenceBrokerRecord       broker B (epoch E) missed its heartbeats: no leadership for it
 //   8     UnfenceBrokerRecord     broker B (epoch E) is caught up and heartbeating again
+//   9     RemoveTopicRecord       topic U is deleted (with its partitions)
+//   4     ConfigRecord            topic T's config K is V (null: back to the broker default)
 //
 // A new active controller also writes a LeaderChangeMessage, but that is a *control* record (the
 // Raft layer's, see raft/messages.hpp and quorum.hpp's record batch), not a metadata record.
@@ -92,8 +94,22 @@ struct UnfenceBrokerRecord {
     bool operator==(const UnfenceBrokerRecord&) const = default;
 };
 
+struct ConfigRecord {
+    static constexpr uint16_t kType = 4;
+    int8_t resource_type = 2;  // 2 = topic (Kafka's ConfigResource.Type)
+    std::string resource_name;
+    std::string name;
+    std::optional<std::string> value;
+    bool operator==(const ConfigRecord&) const = default;
+};
+struct RemoveTopicRecord {
+    static constexpr uint16_t kType = 9;
+    Uuid topic_id{};
+    bool operator==(const RemoveTopicRecord&) const = default;
+};
+
 using MetadataRecord = std::variant<RegisterBrokerRecord, TopicRecord, PartitionRecord, PartitionChangeRecord,
-                                    FenceBrokerRecord, UnfenceBrokerRecord>;
+                                    FenceBrokerRecord, UnfenceBrokerRecord, RemoveTopicRecord, ConfigRecord>;
 
 std::string encode_metadata_record(const MetadataRecord& record);
 // nullopt for bytes that are not one whole record of a type we know (the caller logs and stops:

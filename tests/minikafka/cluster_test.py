@@ -76,7 +76,7 @@ def quorum(server):
 
 
 class Cluster:
-    def __init__(self):
+    def __init__(self, *extra):
         self.controller_ports = free_ports(3)
         voters = ",".join(f"{i + 1}@127.0.0.1:{port}" for i, port in enumerate(self.controller_ports))
         self.nodes = []
@@ -84,7 +84,7 @@ class Cluster:
             self.nodes.append(Server("MINIKAFKA_BIN", "--admin-port", "0", "--trace", "true",
                                      "--node.id", str(i + 1), "--process.roles", "broker,controller",
                                      "--controller.quorum.voters", voters,
-                                     "--listeners", f"CONTROLLER://127.0.0.1:{port}", *TIMEOUTS))
+                                     "--listeners", f"CONTROLLER://127.0.0.1:{port}", *TIMEOUTS, *extra))
 
     def views(self):
         return [quorum(node) for node in self.nodes]

@@ -208,7 +208,7 @@ TEST(Metadata, ResponseV1HasRackControllerAndInternalFlag) {
     response.controller_id = 0;
     MetadataTopic topic;
     topic.name = "t";
-    topic.partitions.push_back({ErrorCode::None, 0, 0});
+    topic.partitions.push_back({ErrorCode::None, 0, 0, 0, {}, {}, {}});
     response.topics.push_back(topic);
     mb::ByteBuffer buf;
     KafkaWriter w(buf);

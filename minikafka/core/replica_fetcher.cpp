@@ -1,0 +1,120 @@
+// minikafka/core/replica_fetcher.cpp - building a follower's Fetch, appending its answer.
+#include "replica_fetcher.hpp"
+
+#include <fmt/format.h>
+
+#include "log.hpp"
+#include "model/record_batch.hpp"
+#include "protocol/fetch.hpp"
+
+namespace minikafka {
+
+namespace {
+constexpr int32_t kPartitionMaxBytes = 1 << 20;  // replica.fetch.max.bytes
+constexpr int32_t kResponseMaxBytes = 10 << 20;  // replica.fetch.response.max.bytes
+}  // namespace
+
+std::string ReplicaFetcher::build_request(int32_t max_wait_ms) {
+    auto followed = replicas_.followed_by_leader();
+    auto mine = followed.find(leader_);
+    if (mine == followed.end()) return {};
+    FetchRequest request;
+    request.replica_id = node_id_;
+    request.max_wait_ms = max_wait_ms;
+    request.min_bytes = 1;
+    request.max_bytes = kResponseMaxBytes;
+    std::vector<std::string> topics;
+    for (PartitionState* p : mine->second) {  // sorted by (topic, partition): grouped by topic
+        const PartitionLog* log = logs_.partition(p->topic, p->index);
+        if (!log) continue;
+        if (topics.empty() || topics.back() != p->topic) topics.push_back(p->topic);
+        FetchPartition& f = request.partitions.emplace_back();
+        f.partition = p->index;
+        f.fetch_offset = log->log_end_offset();  // our LEO: the promise
+        f.current_leader_epoch = p->leader_epoch;
+        f.partition_max_bytes = kPartitionMaxBytes;
+    }
+    // The partitions' topic views point into `topics` (stable now that it is complete).
+    size_t t = 0;
+    size_t i = 0;
+    for (PartitionState* p : mine->second) {
+        if (!logs_.partition(p->topic, p->index)) continue;
+        while (topics[t] != p->topic) ++t;
+        request.partitions[i++].topic = topics[t];
+    }
+    if (request.partitions.empty()) return {};
+    mb::ByteBuffer buffer;
+    KafkaWriter out(buffer);
+    encode_fetch_request(out, request, topics);
+    return std::string(buffer.readable());
+}
+
+// Batches are appended as the leader stored them: PartitionLog::append gives a batch the next
+// offset, which is the leader's base offset as long as our log end is where we asked from - so a
+// batch that does not start exactly there (an overlap after a retry, a gap) stops the partition
+// until the next fetch asks again from our log end. A partial batch at the end is dropped (the
+// next fetch starts at it).
+bool ReplicaFetcher::handle_response(std::string_view body, int64_t now_ms) {
+    KafkaReader in(body);
+    std::vector<FetchedPartition> partitions;
+    if (!decode_fetch_response(in, partitions)) return false;
+    ++fetches_;
+    had_error_ = false;
+    for (const FetchedPartition& fetched : partitions) {
+        PartitionState* p = replicas_.find(fetched.topic, fetched.partition);
+        if (!p || p->leader != leader_) continue;  // leadership moved while the fetch was out
+        ErrorCode& told = told_errors_[{p->topic, p->index}];
+        if (fetched.error != told && trace && fetched.error == ErrorCode::None)
+            trace(fmt::format("follower: {}-{} fetches from leader {} again", p->topic, p->index, leader_));
+        const bool new_error = fetched.error != told;
+        told = fetched.error;
+        if (fetched.error != ErrorCode::None) {
+            had_error_ = true;
+            if (trace && new_error)
+                trace(fmt::format("follower: {}-{} fetch from leader {} -> error {}", fetched.topic, fetched.partition,
+                                  leader_, static_cast<int>(fetched.error)));
+            continue;
+        }
+        std::shared_ptr<PartitionLog> log = logs_.shared_partition(fetched.topic, fetched.partition);
+        if (!log) continue;
+        std::string_view rest = fetched.records;
+        int64_t appended_records = 0;
+        const int64_t from = log->log_end_offset();
+        while (!rest.empty()) {
+            RecordBatchHeader header;
+            BatchCheck check = validate_batch(rest, header);
+            if (check == BatchCheck::truncated) break;
+            if (check != BatchCheck::ok) {
+                mb::log::warn("follower: {}-{}: a bad batch from leader {} ({}); refetching", fetched.topic,
+                              fetched.partition, leader_, to_string(check));
+                break;
+            }
+            const std::string_view batch = rest.substr(0, header.total_size());
+            rest.remove_prefix(header.total_size());
+            if (header.last_offset() < log->log_end_offset()) continue;  // already ours
+            if (header.base_offset != log->log_end_offset()) break;      // a gap: ask again
+            try {
+                log->append(batch, header, now_ms);
+            } catch (const std::exception& e) {
+                mb::log::error("follower: append to {}-{} failed: {}", fetched.topic, fetched.partition, e.what());
+                break;
+            }
+            // Producer state follows the log, so that a follower that becomes leader still drops
+            // an idempotent producer's retries of batches it already has.
+            log->producers.record(header, header.base_offset, now_ms);
+            appended_records += header.record_count;
+        }
+        if (appended_records > 0) {
+            if (appended) appended(log);
+            // Sampled: the first fetch that brings records after a quiet time, then every 100th.
+            if (trace && (fetches_ % 100 == 1 || from == p->high_watermark))
+                trace(fmt::format("follower: {}-{} fetched from leader {}: offsets [{}, {}) appended, leader HW {}",
+                                  fetched.topic, fetched.partition, leader_, from, log->log_end_offset(),
+                                  fetched.high_watermark));
+        }
+        replicas_.follower_learned_hw(*p, fetched.high_watermark);
+    }
+    return true;
+}
+
+}  // namespace minikafka

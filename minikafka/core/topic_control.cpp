@@ -1,0 +1,329 @@
+// minikafka/core/topic_control.cpp
+//
+// CONCEPT: the controller owns the topics. In a cluster no broker creates a topic on its own:
+// CreateTopics (from a client of any broker, forwarded to the active controller) becomes records
+// in the metadata log, and every broker creates its replicas' logs when it applies them.
+//
+//   client ─CreateTopics─▶ any broker ─forwarded─▶ active controller
+//                                                    checks the name, RF <= live brokers
+//                                                    place_replicas (round robin, replica_placement.hpp)
+//                                                    propose TopicRecord, PartitionRecord x N
+//                                                         │ committed by the quorum
+//                          every broker ◀── applied ──────┘ ReplicaManager: logs, leader, ISR
+//
+// The same controller keeps the partitions led: a broker that is fenced (its heartbeats stopped,
+// broker_lifecycle.cpp) leaves every ISR, and a partition it led gets a new leader from the rest
+// of its ISR - never from outside it (unclean.leader.election.enable=false: a replica outside the
+// ISR may miss acknowledged records). When the preferred replica (the first one) is back in the
+// ISR, leadership returns to it. Each leader change is a PartitionChangeRecord, which bumps the
+// leader epoch on every node that applies it.
+// REAL KAFKA: ReplicationControlManager (createTopics, handleBrokerFenced, PartitionChangeBuilder).
+// READ NEXT: replica_manager.hpp - what a broker does with these records.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+#include <random>
+#include <set>
+
+#include "controller.hpp"
+#include "replica_placement.hpp"
+#include "storage/log_manager.hpp"
+
+namespace minikafka {
+
+namespace {
+constexpr int64_t kPendingTopicMs = 5000;  // a proposal not applied by then is assumed lost
+constexpr int64_t kPartitionTickMs = 100;  // how often the leader looks over the partitions
+constexpr int32_t kMaxPartitionsPerTopic = LogManager::kMaxPartitions;
+
+std::string ids_text(const std::vector<int32_t>& ids) { return fmt::format("[{}]", fmt::join(ids, ",")); }
+}  // namespace
+
+std::vector<int32_t> Controller::unfenced_brokers() const {
+    std::vector<int32_t> out;
+    for (const auto& [id, broker] : image_.brokers())
+        if (!broker.fenced) out.push_back(id);
+    return out;  // std::map order: sorted
+}
+
+bool Controller::broker_is_live(int32_t id) const {
+    auto broker = image_.brokers().find(id);
+    return broker != image_.brokers().end() && !broker->second.fenced;
+}
+
+const MetadataImage::TopicState* Controller::find_topic(std::string_view name, Uuid* id) const {
+    for (const auto& [topic_id, topic] : image_.topics()) {
+        if (topic.name != name) continue;
+        if (id) *id = topic_id;
+        return &topic;
+    }
+    return nullptr;
+}
+
+// An explicit assignment: every partition names distinct, registered brokers.
+static bool check_assignment(const std::vector<std::vector<int32_t>>& assignment, const MetadataImage& image,
+                             std::string& why) {
+    for (size_t p = 0; p < assignment.size(); ++p) {
+        const auto& replicas = assignment[p];
+        std::set<int32_t> seen(replicas.begin(), replicas.end());
+        if (replicas.empty() || seen.size() != replicas.size()) {
+            why = fmt::format("partition {}: replicas {} are empty or repeat a broker", p, ids_text(replicas));
+            return false;
+        }
+        for (int32_t b : replicas) {
+            if (!image.brokers().contains(b)) {
+                why = fmt::format("partition {}: broker {} is not registered", p, b);
+                return false;
+            }
+        }
+        if (replicas.size() != assignment[0].size()) {
+            why = "all partitions must have the same number of replicas";
+            return false;
+        }
+    }
+    return true;
+}
+
+Controller::TopicChange Controller::create_topic(const CreatableTopic& topic, int32_t default_partitions,
+                                                 int16_t default_replication, bool validate_only, int64_t now_ms) {
+    if (!is_active()) return {ErrorCode::NotController, "this node is not the active controller"};
+    if (!LogManager::valid_topic_name(topic.name))
+        return {ErrorCode::InvalidTopicException, fmt::format("'{}' is not a valid topic name", topic.name)};
+    std::erase_if(pending_topics_, [&](const auto& p) { return now_ms - p.second > kPendingTopicMs; });
+    if (find_topic(topic.name) || pending_topics_.contains(topic.name))
+        return {ErrorCode::TopicAlreadyExists, fmt::format("topic '{}' already exists", topic.name)};
+    // Topic configs become ConfigRecords; checked here against a default LogConfig, so that every
+    // broker can apply them. min.insync.replicas is the replication layer's, not the log's.
+    for (const ConfigEntry& c : topic.configs) {
+        if (c.name == "min.insync.replicas") {
+            int64_t n = 0;
+            auto [end, ec] = std::from_chars(c.value.data(), c.value.data() + c.value.size(), n);
+            if (ec != std::errc{} || end != c.value.data() + c.value.size() || n < 1 || n > INT32_MAX)
+                return {ErrorCode::InvalidConfig,
+                        fmt::format("min.insync.replicas={}: not a positive integer", c.value)};
+            continue;
+        }
+        LogConfig check;
+        if (auto error = apply_topic_config(check, c.name, c.value)) return {ErrorCode::InvalidConfig, *error};
+    }
+
+    std::vector<std::vector<int32_t>> assignment;
+    if (!topic.assignments.empty()) {
+        std::string why;
+        if (!check_assignment(topic.assignments, image_, why)) return {ErrorCode::InvalidReplicaAssignment, why};
+        assignment = topic.assignments;
+    } else {
+        const int32_t partitions = topic.num_partitions == -1 ? default_partitions : topic.num_partitions;
+        if (partitions < 1 || partitions > kMaxPartitionsPerTopic)
+            return {ErrorCode::InvalidPartitions,
+                    fmt::format("{} partitions: must be 1..{}", partitions, kMaxPartitionsPerTopic)};
+        const int32_t rf = topic.replication_factor == -1 ? default_replication : topic.replication_factor;
+        const std::vector<int32_t> live = unfenced_brokers();
+        if (rf < 1 || static_cast<size_t>(rf) > live.size())
+            return {ErrorCode::InvalidReplicationFactor,
+                    fmt::format("Unable to replicate the partition {} time(s): The target replication factor of {} "
+                                "cannot be reached because only {} broker(s) are registered.",
+                                rf, rf, live.size())};
+        // The start index varies per topic (Kafka: at random); the shift too.
+        std::random_device random;
+        assignment = place_replicas(live, partitions, rf, 0, random(), random());
+    }
+    if (validate_only) return {};
+
+    TopicRecord record;
+    record.name = topic.name;
+    std::random_device random;
+    for (auto& byte : record.topic_id) byte = static_cast<uint8_t>(random());
+    if (!replica_.propose(encode_metadata_record(record), now_ms)) return {ErrorCode::NotController, ""};
+    for (const ConfigEntry& c : topic.configs)
+        replica_.propose(encode_metadata_record(ConfigRecord{2, topic.name, c.name, c.value}), now_ms);
+    for (size_t p = 0; p < assignment.size(); ++p) {
+        PartitionRecord partition;
+        partition.partition_id = static_cast<int32_t>(p);
+        partition.topic_id = record.topic_id;
+        partition.replicas = assignment[p];
+        partition.isr = assignment[p];
+        // The preferred replica leads, if it is alive (an explicit assignment may name a fenced one).
+        auto leader =
+            std::find_if(assignment[p].begin(), assignment[p].end(), [&](int32_t b) { return broker_is_live(b); });
+        partition.leader = leader == assignment[p].end() ? -1 : *leader;
+        partition.leader_epoch = 0;
+        partition.partition_epoch = 0;
+        replica_.propose(encode_metadata_record(partition), now_ms);
+        if (trace)
+            trace(fmt::format("metadata: PartitionRecord topic={} partition={} replicas={} leader={} proposed",
+                              topic.name, p, ids_text(partition.replicas), partition.leader));
+    }
+    pending_topics_[topic.name] = now_ms;
+    return {};
+}
+
+Controller::TopicChange Controller::create_partitions(const CreatePartitionsTopic& topic, bool validate_only,
+                                                      int64_t now_ms) {
+    if (!is_active()) return {ErrorCode::NotController, "this node is not the active controller"};
+    Uuid id{};
+    const MetadataImage::TopicState* state = find_topic(topic.name, &id);
+    if (!state) return {ErrorCode::UnknownTopicOrPartition, fmt::format("no topic '{}'", topic.name)};
+    const auto current = static_cast<int32_t>(state->partitions.size());
+    if (topic.count <= current || topic.count > kMaxPartitionsPerTopic)
+        return {ErrorCode::InvalidPartitions,
+                fmt::format("topic '{}' has {} partitions; the new count must be larger (and at most {})", topic.name,
+                            current, kMaxPartitionsPerTopic)};
+    const int32_t rf =
+        state->partitions.empty() ? 1 : static_cast<int32_t>(state->partitions.begin()->second.replicas.size());
+    std::vector<std::vector<int32_t>> assignment;
+    if (topic.assignments) {
+        std::string why;
+        if (static_cast<int32_t>(topic.assignments->size()) != topic.count - current ||
+            !check_assignment(*topic.assignments, image_, why))
+            return {ErrorCode::InvalidReplicaAssignment, why.empty() ? "one assignment per new partition" : why};
+        assignment = *topic.assignments;
+    } else {
+        const std::vector<int32_t> live = unfenced_brokers();
+        if (static_cast<size_t>(rf) > live.size())
+            return {ErrorCode::InvalidReplicationFactor,
+                    fmt::format("replication factor {} but only {} live brokers", rf, live.size())};
+        std::random_device random;
+        assignment = place_replicas(live, topic.count - current, rf, current, random(), random());
+    }
+    if (validate_only) return {};
+    for (size_t i = 0; i < assignment.size(); ++i) {
+        PartitionRecord partition;
+        partition.partition_id = current + static_cast<int32_t>(i);
+        partition.topic_id = id;
+        partition.replicas = assignment[i];
+        partition.isr = assignment[i];
+        auto leader =
+            std::find_if(assignment[i].begin(), assignment[i].end(), [&](int32_t b) { return broker_is_live(b); });
+        partition.leader = leader == assignment[i].end() ? -1 : *leader;
+        partition.leader_epoch = 0;
+        partition.partition_epoch = 0;
+        if (!replica_.propose(encode_metadata_record(partition), now_ms)) return {ErrorCode::NotController, ""};
+    }
+    return {};
+}
+
+Controller::TopicChange Controller::delete_topic(std::string_view name, int64_t now_ms) {
+    if (!is_active()) return {ErrorCode::NotController, "this node is not the active controller"};
+    Uuid id{};
+    if (!find_topic(name, &id)) return {ErrorCode::UnknownTopicOrPartition, fmt::format("no topic '{}'", name)};
+    if (!replica_.propose(encode_metadata_record(RemoveTopicRecord{id}), now_ms)) return {ErrorCode::NotController, ""};
+    if (trace) trace(fmt::format("metadata: RemoveTopicRecord topic={} proposed", name));
+    return {};
+}
+
+// Every kPartitionTickMs on the active controller: for each partition, the ISR without fenced
+// brokers and the leader it should have. Kafka does the first at the moment it fences a broker
+// and the last in a periodic "preferred leader election"; looking at every partition on a timer
+// is simpler and catches both (and a new active controller finishing a predecessor's work).
+void Controller::tick_partitions(int64_t now_ms) {
+    if (!is_active() || now_ms - last_partition_tick_ms_ < kPartitionTickMs) return;
+    last_partition_tick_ms_ = now_ms;
+    for (const auto& [topic_id, topic] : image_.topics()) {
+        for (const auto& [index, p] : topic.partitions) {
+            auto pending = pending_changes_.find({topic_id, index});
+            if (pending != pending_changes_.end() && pending->second.first == p.partition_epoch &&
+                now_ms - pending->second.second < kPendingTopicMs)
+                continue;  // our last change to it is still being committed
+            std::vector<int32_t> isr;
+            for (int32_t b : p.isr)
+                if (broker_is_live(b)) isr.push_back(b);
+            // The ISR never becomes empty: the last member stays in it (and is the only one that
+            // may lead again without losing acknowledged records), as Kafka keeps it.
+            if (isr.empty() && !p.isr.empty()) isr.push_back(p.isr.back() == p.leader ? p.leader : p.isr.back());
+            int32_t leader = p.leader;
+            if (leader < 0 || !broker_is_live(leader) || std::find(isr.begin(), isr.end(), leader) == isr.end()) {
+                leader = -1;
+                for (int32_t b : p.replicas)  // the first live ISR member in preference order
+                    if (broker_is_live(b) && std::find(isr.begin(), isr.end(), b) != isr.end()) {
+                        leader = b;
+                        break;
+                    }
+            }
+            // The preferred replica is back in the ISR: leadership goes home.
+            const int32_t preferred = p.replicas.empty() ? -1 : p.replicas.front();
+            if (preferred >= 0 && leader != preferred && broker_is_live(preferred) &&
+                std::find(isr.begin(), isr.end(), preferred) != isr.end())
+                leader = preferred;
+            if (isr == p.isr && leader == p.leader) continue;
+            PartitionChangeRecord change;
+            change.topic_id = topic_id;
+            change.partition_id = index;
+            if (isr != p.isr) change.isr = isr;
+            change.leader = leader == p.leader ? -2 : leader;
+            if (!replica_.propose(encode_metadata_record(change), now_ms)) return;
+            pending_changes_[{topic_id, index}] = {p.partition_epoch, now_ms};
+            if (trace)
+                trace(
+                    fmt::format("metadata: PartitionChangeRecord topic={} partition={} isr {} -> {}, leader {} -> {} "
+                                "proposed",
+                                topic.name, index, ids_text(p.isr), ids_text(isr), p.leader, leader));
+        }
+    }
+}
+
+// AlterPartition: the leader's ISR change, checked against what is committed. The answer says
+// what the partition will look like once the change is applied; the leader does not act on it
+// (it takes the new ISR from the image like every broker), it only stops resending.
+AlterPartitionResponseData Controller::alter_partition(const AlterPartitionRequestData& request, int64_t now_ms) {
+    AlterPartitionResponseData response;
+    if (!is_active()) {
+        response.error = ErrorCode::NotController;
+        return response;
+    }
+    for (const AlterPartitionItem& item : request.partitions) {
+        AlterPartitionResult& result = response.partitions.emplace_back();
+        result.topic = item.topic;
+        result.partition = item.partition;
+        Uuid id{};
+        const MetadataImage::TopicState* topic = find_topic(item.topic, &id);
+        auto p = topic ? topic->partitions.find(item.partition) : decltype(topic->partitions.end()){};
+        if (!topic || p == topic->partitions.end()) {
+            result.error = ErrorCode::UnknownTopicOrPartition;
+            continue;
+        }
+        const PartitionRecord& r = p->second;
+        result.leader_id = r.leader;
+        result.leader_epoch = r.leader_epoch;
+        result.isr = r.isr;
+        result.partition_epoch = r.partition_epoch;
+        if (r.leader != request.broker_id || item.leader_epoch != r.leader_epoch) {
+            result.error = ErrorCode::FencedLeaderEpoch;  // not (or no longer) the leader
+            continue;
+        }
+        if (item.partition_epoch != r.partition_epoch) {
+            result.error = ErrorCode::InvalidUpdateVersion;  // the partition changed since it looked
+            continue;
+        }
+        bool eligible = std::find(item.new_isr.begin(), item.new_isr.end(), r.leader) != item.new_isr.end();
+        for (int32_t b : item.new_isr) {
+            const bool replica = std::find(r.replicas.begin(), r.replicas.end(), b) != r.replicas.end();
+            const bool was_in = std::find(r.isr.begin(), r.isr.end(), b) != r.isr.end();
+            if (!replica || (!was_in && !broker_is_live(b))) eligible = false;  // a fenced broker cannot join
+        }
+        if (!eligible) {
+            result.error = ErrorCode::IneligibleReplica;
+            continue;
+        }
+        if (item.new_isr == r.isr) continue;
+        PartitionChangeRecord change;
+        change.topic_id = id;
+        change.partition_id = item.partition;
+        change.isr = item.new_isr;
+        if (!replica_.propose(encode_metadata_record(change), now_ms)) {
+            result.error = ErrorCode::NotController;
+            continue;
+        }
+        pending_changes_[{id, item.partition}] = {r.partition_epoch, now_ms};
+        result.isr = item.new_isr;
+        result.partition_epoch = r.partition_epoch + 1;
+        if (trace)
+            trace(fmt::format("metadata: AlterPartition from leader {}: {}-{} ISR {} -> {} proposed", request.broker_id,
+                              item.topic, item.partition, ids_text(r.isr), ids_text(item.new_isr)));
+    }
+    return response;
+}
+
+}  // namespace minikafka

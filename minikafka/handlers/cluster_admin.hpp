@@ -1,0 +1,27 @@
+// minikafka/handlers/cluster_admin.hpp - admin requests in cluster mode go to the active
+// controller (see cluster_admin.cpp).
+#pragma once
+
+#include "broker.hpp"
+#include "protocol/admin.hpp"
+#include "protocol/request_header.hpp"
+#include "reply.hpp"
+
+namespace minikafka {
+
+// CreateTopics / DeleteTopics / CreatePartitions from a client, in cluster mode. `body` is the
+// undecoded request (after the header); `names` the topics it names (for errors); `partitions`
+// the partition count each must reach to count as visible (-1: exists).
+bool cluster_admin(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply,
+                   const std::vector<std::string>& names, std::vector<int32_t> partitions);
+
+// The same three APIs on the CONTROLLER listener: forwarded by another broker.
+bool handle_forwarded_admin(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply);
+
+// How many partitions a CreateTopics entry makes.
+int32_t created_partitions(const CreatableTopic& topic, int32_t default_partitions);
+
+// Metadata / Produce for an unknown topic: ask the controller to create it (fire and forget).
+void auto_create_topic(Broker& broker, std::string_view name);
+
+}  // namespace minikafka

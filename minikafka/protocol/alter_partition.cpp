@@ -1,0 +1,110 @@
+// AlterPartition codec, v1 (see alter_partition.hpp). Every struct ends with (empty) tagged fields.
+#include "alter_partition.hpp"
+
+namespace minikafka {
+
+namespace {
+void write_ids(KafkaWriter& out, const std::vector<int32_t>& ids) {
+    out.compact_array_length(ids.size());
+    for (int32_t id : ids) out.i32(id);
+}
+std::vector<int32_t> read_ids(KafkaReader& in) {
+    std::vector<int32_t> ids;
+    int32_t n = in.compact_array_length();
+    for (int32_t i = 0; i < n && in.ok(); ++i) ids.push_back(in.i32());
+    return ids;
+}
+// Items are grouped by consecutive topic names.
+template <typename Item, typename WriteOne>
+void write_grouped(KafkaWriter& out, const std::vector<Item>& items, WriteOne write_one) {
+    size_t topics = 0;
+    for (size_t i = 0; i < items.size(); ++i) topics += i == 0 || items[i].topic != items[i - 1].topic;
+    out.compact_array_length(topics);
+    for (size_t i = 0; i < items.size();) {
+        size_t end = i;
+        while (end < items.size() && items[end].topic == items[i].topic) ++end;
+        out.compact_string(items[i].topic);
+        out.compact_array_length(end - i);
+        for (; i < end; ++i) {
+            write_one(items[i]);
+            out.empty_tagged_fields();
+        }
+        out.empty_tagged_fields();
+    }
+}
+template <typename Item, typename ReadOne>
+void read_grouped(KafkaReader& in, std::vector<Item>& items, ReadOne read_one) {
+    int32_t topics = in.compact_array_length();
+    for (int32_t t = 0; t < topics && in.ok(); ++t) {
+        std::string topic(in.compact_string());
+        int32_t partitions = in.compact_array_length();
+        for (int32_t p = 0; p < partitions && in.ok(); ++p) {
+            Item& item = items.emplace_back();
+            item.topic = topic;
+            read_one(item);
+            in.skip_tagged_fields();
+        }
+        in.skip_tagged_fields();
+    }
+}
+}  // namespace
+
+void encode_alter_partition_request(KafkaWriter& out, const AlterPartitionRequestData& request) {
+    out.i32(request.broker_id);
+    out.i64(request.broker_epoch);
+    write_grouped(out, request.partitions, [&](const AlterPartitionItem& p) {
+        out.i32(p.partition);
+        out.i32(p.leader_epoch);
+        write_ids(out, p.new_isr);
+        out.i8(0);  // leader_recovery_state: recovered
+        out.i32(p.partition_epoch);
+    });
+    out.empty_tagged_fields();
+}
+
+bool decode_alter_partition_request(KafkaReader& in, AlterPartitionRequestData& out) {
+    out.broker_id = in.i32();
+    out.broker_epoch = in.i64();
+    read_grouped(in, out.partitions, [&](AlterPartitionItem& p) {
+        p.partition = in.i32();
+        p.leader_epoch = in.i32();
+        p.new_isr = read_ids(in);
+        in.i8();
+        p.partition_epoch = in.i32();
+    });
+    in.skip_tagged_fields();
+    return in.ok();
+}
+
+void encode_alter_partition_response(KafkaWriter& out, const AlterPartitionResponseData& response) {
+    out.i32(0);  // throttle_time_ms
+    out.i16(static_cast<int16_t>(response.error));
+    write_grouped(out, response.partitions, [&](const AlterPartitionResult& p) {
+        out.i32(p.partition);
+        out.i16(static_cast<int16_t>(p.error));
+        out.i32(p.leader_id);
+        out.i32(p.leader_epoch);
+        write_ids(out, p.isr);
+        out.i8(0);
+        out.i32(p.partition_epoch);
+    });
+    out.empty_tagged_fields();
+}
+
+bool decode_alter_partition_response(KafkaReader& in, AlterPartitionResponseData& out) {
+    in.i32();
+    out.error = static_cast<ErrorCode>(in.i16());
+    read_grouped(in, out.partitions, [&](AlterPartitionResult& p) {
+        p.partition = in.i32();
+        p.error = static_cast<ErrorCode>(in.i16());
+        p.leader_id = in.i32();
+        p.leader_epoch = in.i32();
+        p.isr = read_ids(in);
+        in.i8();
+        p.partition_epoch = in.i32();
+    });
+    in.skip_tagged_fields();
+    return in.ok();
+}
+
+}  // namespace minikafka

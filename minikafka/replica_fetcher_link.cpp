@@ -1,0 +1,208 @@
+// minikafka/replica_fetcher_link.cpp
+//
+// CONCEPT: replication on the network. Every 10 ms this broker applies the metadata image to its
+// replicas (core/replica_manager.hpp), and for each leader broker it follows partitions on it
+// keeps one fetcher coroutine and one TCP connection to that leader's *client* listener - a
+// follower is just another Fetch client there:
+//
+//   tick (10 ms) ─▶ ReplicaManager::apply_image ─▶ followed_by_leader(): {1: [...], 3: [...]}
+//                                                   no fetcher for leader 3 yet? start one
+//   fetcher for leader 3:  connect to broker 3's PLAINTEXT endpoint (from its registration)
+//     loop: build_request ─▶ write Fetch v11 ─▶ read the answer (long poll, max_wait 500 ms)
+//           ─▶ handle_response (append, learn the HW) ─▶ the broker's flush policy ─▶ again
+//     stops when this broker follows nothing on leader 3 any more; reconnects after an error.
+// READ NEXT: core/replica_fetcher.hpp (the socket-free half).
+#include "replica_fetcher_link.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <map>
+
+#include "big_endian.hpp"
+#include "core/controller.hpp"
+#include "core/quorum_wire.hpp"
+#include "core/replica_fetcher.hpp"
+#include "core/replica_manager.hpp"
+#include "handlers/broker.hpp"
+#include "log.hpp"
+#include "protocol/fetch.hpp"
+
+namespace minikafka {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::ip::tcp;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+constexpr int64_t kTickMs = 10;
+constexpr int32_t kMaxWaitMs = 500;  // replica.fetch.wait.max.ms
+constexpr uint32_t kMaxResponseBytes = 64 << 20;
+constexpr int64_t kErrorBackoffMs = 50;  // replica.fetch.backoff.ms
+
+struct Fetcher {
+    Fetcher(int32_t node_id, int32_t leader, ReplicaManager& replicas, LogManager& logs)
+        : fetcher(node_id, leader, replicas, logs) {}
+    ReplicaFetcher fetcher;
+    bool running = true;
+};
+
+awaitable<void> sleep_ms(int64_t ms) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    timer.expires_after(std::chrono::milliseconds(ms));
+    co_await timer.async_wait(use_tuple);
+}
+
+// One leader's fetcher, until this broker follows nothing there. The leader's address comes from
+// its registration in the metadata image, looked up at each (re)connect.
+awaitable<void> run_fetcher(std::shared_ptr<Fetcher> f, Broker& broker, Controller& controller) {
+    auto executor = co_await asio::this_coro::executor;
+    tcp::resolver resolver(executor);
+    const int32_t leader = f->fetcher.leader();
+    int32_t correlation_id = 0;
+    bool warned = false;
+    for (;;) {
+        std::string body = f->fetcher.build_request(kMaxWaitMs);
+        if (body.empty()) break;
+        auto registered = controller.image().brokers().find(leader);
+        if (registered == controller.image().brokers().end() || registered->second.registration.endpoints.empty()) {
+            co_await sleep_ms(100);
+            continue;
+        }
+        const BrokerEndpoint& endpoint = registered->second.registration.endpoints.front();
+        tcp::socket socket(executor);
+        auto [rec, endpoints] =
+            co_await resolver.async_resolve(endpoint.host, std::to_string(endpoint.port), use_tuple);
+        boost::system::error_code ec = rec;
+        if (!ec) std::tie(ec, std::ignore) = co_await asio::async_connect(socket, endpoints, use_tuple);
+        if (ec) {
+            if (!warned) mb::log::info("follower: cannot reach leader {}: {} (retrying)", leader, ec.message());
+            warned = true;
+            co_await sleep_ms(100);
+            continue;
+        }
+        warned = false;
+        socket.set_option(tcp::no_delay(true));
+        broker.trace("follower: node {} fetches from leader {} at {}:{}", broker.config.node_id, leader, endpoint.host,
+                     endpoint.port);
+        std::string response;
+        for (;;) {  // one connection: fetch after fetch
+            if (f->fetcher.should_back_off()) co_await sleep_ms(kErrorBackoffMs);
+            if (body.empty()) body = f->fetcher.build_request(kMaxWaitMs);
+            if (body.empty()) break;
+            WireRequest wire{ApiKey::Fetch, kReplicaFetchVersion, std::move(body)};
+            body.clear();
+            std::string frame = encode_request_frame(wire, ++correlation_id, "minikafka-replica-fetcher");
+            auto [wec, written] = co_await asio::async_write(socket, asio::buffer(frame), use_tuple);
+            if (wec) break;
+            char size_bytes[4];
+            auto [sec, n] = co_await asio::async_read(socket, asio::buffer(size_bytes, 4), use_tuple);
+            if (sec) break;
+            const uint32_t size = mb::load_big_endian<uint32_t>(size_bytes);
+            if (size < 4 || size > kMaxResponseBytes) break;
+            response.resize(size);
+            auto [bec, m] = co_await asio::async_read(socket, asio::buffer(response.data(), size), use_tuple);
+            if (bec || mb::load_big_endian<int32_t>(response.data()) != correlation_id) break;
+            if (!f->fetcher.handle_response(std::string_view(response).substr(4), broker.now_ms())) {
+                mb::log::warn("follower: an answer from leader {} does not decode; reconnecting", leader);
+                break;
+            }
+        }
+        if (f->fetcher.build_request(kMaxWaitMs).empty()) break;
+        co_await sleep_ms(50);  // the connection broke: the leader died, or moved
+    }
+    f->running = false;
+}
+
+}  // namespace
+
+class Replication {
+public:
+    Replication(const mb::Options& options, Broker& broker, Controller& controller)
+        : broker_(broker),
+          controller_(controller),
+          replicas_(ReplicaConfig{broker.config.node_id, static_cast<int32_t>(options.integer("min.insync.replicas")),
+                                  options.integer("replica.lag.time.max.ms")},
+                    broker.logs) {
+        broker.replicas = &replicas_;
+        broker.default_replication_factor = static_cast<int16_t>(options.integer("default.replication.factor"));
+        replicas_.remove_dirs = [&broker](std::vector<std::string> dirs) {
+            broker.services.background->remove(std::move(dirs));
+        };
+        // A moved HW lets consumers in a long poll read more: wake them as an append would.
+        replicas_.high_watermark_moved = [&broker](PartitionState& p) {
+            if (const PartitionLog* log = broker.logs.partition(p.topic, p.index)) broker.records_appended(*log);
+        };
+        replicas_.trace = [&broker](std::string_view line) { broker.trace("{}", line); };
+        controller.image_changed = [this] { replicas_.apply_image(controller_.image(), broker_.now_ms()); };
+    }
+
+    // Set by controller_link.cpp: an AlterPartition to the active controller over this node's link.
+    std::function<void(std::string body)> send_alter_partition;
+
+    awaitable<void> run() {
+        asio::steady_timer timer(co_await asio::this_coro::executor);
+        for (;;) {
+            timer.expires_after(std::chrono::milliseconds(kTickMs));
+            auto [ec] = co_await timer.async_wait(use_tuple);
+            if (ec) co_return;
+            tick(co_await asio::this_coro::executor);
+        }
+    }
+
+private:
+    void tick(const asio::any_io_executor& executor) {
+        replicas_.apply_image(controller_.image(), broker_.now_ms());
+        AlterPartitionRequestData alter{broker_.config.node_id, controller_.broker_epoch(),
+                                        replicas_.isr_changes(broker_.now_ms())};
+        if (!alter.partitions.empty()) {
+            if (controller_.is_active()) {
+                controller_.alter_partition(alter, controller_clock_ms());  // the answer: in the image
+            } else if (send_alter_partition) {
+                mb::ByteBuffer buffer;
+                KafkaWriter out(buffer);
+                encode_alter_partition_request(out, alter);
+                send_alter_partition(std::string(buffer.readable()));
+            }
+        }
+        std::erase_if(fetchers_, [](const auto& entry) { return !entry.second->running; });
+        for (const auto& [leader, partitions] : replicas_.followed_by_leader()) {
+            if (fetchers_.contains(leader)) continue;
+            auto f = std::make_shared<Fetcher>(broker_.config.node_id, leader, replicas_, broker_.logs);
+            f->fetcher.appended = [this](const std::shared_ptr<PartitionLog>& log) {
+                broker_.flush_if_due(log);  // the follower keeps the same flush policy as a leader
+                broker_.sync_rolled_segments(*log);
+            };
+            f->fetcher.trace = [this](std::string_view line) { broker_.trace("{}", line); };
+            fetchers_[leader] = f;
+            asio::co_spawn(executor, run_fetcher(f, broker_, controller_), asio::detached);
+        }
+    }
+
+    Broker& broker_;
+    Controller& controller_;
+    ReplicaManager replicas_;
+    std::map<int32_t, std::shared_ptr<Fetcher>> fetchers_;
+};
+
+void set_alter_partition_sender(Replication& replication, std::function<void(std::string body)> send) {
+    replication.send_alter_partition = std::move(send);
+}
+
+std::shared_ptr<Replication> start_replication(asio::io_context& io, const mb::Options& options, Broker& broker,
+                                               Controller& controller) {
+    auto replication = std::make_shared<Replication>(options, broker, controller);
+    asio::co_spawn(
+        io, [replication]() { return replication->run(); }, asio::detached);
+    return replication;
+}
+
+}  // namespace minikafka

@@ -1,0 +1,190 @@
+// The ISR protocol's socket-free parts: where the controller places replicas
+// (core/replica_placement.hpp), the high watermark as the minimum LEO over the ISR
+// (core/partition_state.hpp), the delayed-produce purgatory (core/delayed_produce.hpp), and the
+// topic records the controller commits (ConfigRecord, RemoveTopicRecord in core/metadata_image).
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "core/delayed_produce.hpp"
+#include "core/metadata_image.hpp"
+#include "core/partition_state.hpp"
+#include "core/replica_placement.hpp"
+
+using namespace minikafka;
+
+TEST(ReplicaPlacement, RoundRobinFirstReplicaThenTheNextBrokers) {
+    // Kafka's example: start index 0, shift 0 - the first replica walks the brokers.
+    auto a = place_replicas({1, 2, 3}, 3, 2, 0, 0, 0);
+    ASSERT_EQ(a.size(), 3u);
+    EXPECT_EQ(a[0], (std::vector<int32_t>{1, 2}));
+    EXPECT_EQ(a[1], (std::vector<int32_t>{2, 3}));
+    EXPECT_EQ(a[2], (std::vector<int32_t>{3, 1}));
+}
+
+TEST(ReplicaPlacement, EveryPartitionHasDistinctBrokersAndLeadershipIsSpread) {
+    const std::vector<int32_t> brokers{1, 2, 3, 4, 5};
+    for (uint32_t start = 0; start < 5; ++start) {
+        for (uint32_t shift = 0; shift < 5; ++shift) {
+            auto a = place_replicas(brokers, 10, 3, 0, start, shift);
+            ASSERT_EQ(a.size(), 10u);
+            std::map<int32_t, int> leaders;
+            for (const auto& replicas : a) {
+                ASSERT_EQ(replicas.size(), 3u);
+                EXPECT_EQ(std::set<int32_t>(replicas.begin(), replicas.end()).size(), 3u);
+                ++leaders[replicas[0]];
+            }
+            for (int32_t b : brokers) EXPECT_EQ(leaders[b], 2) << "start " << start << " shift " << shift;
+        }
+    }
+}
+
+TEST(ReplicaPlacement, TheStartIndexVariesTheFirstLeader) {
+    EXPECT_EQ(place_replicas({1, 2, 3}, 1, 3, 0, 0, 0)[0][0], 1);
+    EXPECT_EQ(place_replicas({1, 2, 3}, 1, 3, 0, 1, 0)[0][0], 2);
+    EXPECT_EQ(place_replicas({1, 2, 3}, 1, 3, 0, 2, 0)[0][0], 3);
+}
+
+TEST(ReplicaPlacement, AddedPartitionsContinueThePattern) {
+    auto whole = place_replicas({1, 2, 3, 4}, 8, 2, 0, 1, 2);
+    auto added = place_replicas({1, 2, 3, 4}, 3, 2, 5, 1, 2);
+    ASSERT_EQ(added.size(), 3u);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(added[i], whole[5 + i]);
+}
+
+TEST(ReplicaPlacement, ReplicationFactorBeyondTheBrokersPlacesNothing) {
+    EXPECT_TRUE(place_replicas({1, 2}, 1, 3, 0, 0, 0).empty());
+    EXPECT_TRUE(place_replicas({}, 1, 1, 0, 0, 0).empty());
+}
+
+namespace {
+PartitionState leader_of(std::vector<int32_t> isr) {
+    PartitionState p;
+    p.replicas = isr;
+    p.isr = std::move(isr);
+    p.leader = 1;
+    return p;
+}
+}  // namespace
+
+TEST(HighWatermark, IsTheMinimumLogEndOverTheIsr) {
+    PartitionState p = leader_of({1, 2, 3});
+    EXPECT_FALSE(p.advance_high_watermark(1, 120));  // followers not heard from: HW waits
+    p.record_follower_fetch(2, 100, 120, 0);
+    EXPECT_FALSE(p.advance_high_watermark(1, 120));  // follower 3 still unknown
+    p.record_follower_fetch(3, 90, 120, 0);
+    EXPECT_TRUE(p.advance_high_watermark(1, 120));
+    EXPECT_EQ(p.high_watermark, 90);
+    p.record_follower_fetch(3, 120, 120, 0);
+    EXPECT_TRUE(p.advance_high_watermark(1, 120));
+    EXPECT_EQ(p.high_watermark, 100);  // now follower 2 is the slowest
+}
+
+TEST(HighWatermark, AFollowerOutsideTheIsrDoesNotHoldItBack) {
+    PartitionState p = leader_of({1, 2});
+    p.replicas = {1, 2, 3};
+    p.record_follower_fetch(2, 50, 50, 0);
+    p.record_follower_fetch(3, 0, 50, 0);  // far behind, but not in the ISR
+    EXPECT_TRUE(p.advance_high_watermark(1, 50));
+    EXPECT_EQ(p.high_watermark, 50);
+}
+
+TEST(HighWatermark, NeverMovesBackAndAnIsrOfOneFollowsTheLeader) {
+    PartitionState p = leader_of({1});
+    EXPECT_TRUE(p.advance_high_watermark(1, 10));
+    EXPECT_EQ(p.high_watermark, 10);
+    p.isr = {1, 2};
+    p.record_follower_fetch(2, 4, 10, 0);  // a follower re-entering behind: the HW stays
+    EXPECT_FALSE(p.advance_high_watermark(1, 10));
+    EXPECT_EQ(p.high_watermark, 10);
+}
+
+TEST(HighWatermark, AFollowerTakesTheLeadersButNoMoreThanItHolds) {
+    PartitionState p;
+    EXPECT_TRUE(p.follow_high_watermark(100, 80));
+    EXPECT_EQ(p.high_watermark, 80);
+    EXPECT_FALSE(p.follow_high_watermark(70, 100));
+    EXPECT_EQ(p.high_watermark, 80);
+}
+
+TEST(HighWatermark, CaughtUpMeansFetchingFromTheLeadersLogEnd) {
+    PartitionState p = leader_of({1, 2});
+    p.record_follower_fetch(2, 5, 10, 1000);
+    EXPECT_EQ(p.followers[2].last_caught_up_ms, 0);
+    p.record_follower_fetch(2, 10, 10, 2000);
+    EXPECT_EQ(p.followers[2].last_caught_up_ms, 2000);
+    EXPECT_EQ(p.followers[2].log_end_offset, 10);
+}
+
+TEST(HighWatermark, AFollowerOneBatchBehindUnderSteadyLoadIsStillCaughtUp) {
+    PartitionState p = leader_of({1, 2});
+    // Each fetch asks for what the leader's log end was at the previous fetch.
+    p.record_follower_fetch(2, 0, 10, 1000);
+    p.record_follower_fetch(2, 10, 20, 1100);
+    EXPECT_EQ(p.followers[2].last_caught_up_ms, 1000);
+    p.record_follower_fetch(2, 20, 30, 1200);
+    EXPECT_EQ(p.followers[2].last_caught_up_ms, 1100);
+    // Falling further behind: no longer caught up, the time stays.
+    p.record_follower_fetch(2, 25, 40, 1300);
+    EXPECT_EQ(p.followers[2].last_caught_up_ms, 1100);
+}
+
+TEST(Isr, LaggingFollowersLeaveAndCaughtUpOnesReturn) {
+    PartitionState p = leader_of({1, 2, 3});
+    p.high_watermark = 10;
+    p.record_follower_fetch(2, 10, 10, 1000);  // caught up at 1000
+    p.record_follower_fetch(3, 4, 10, 1000);   // behind: its last catch-up was at 900
+    p.followers[3].last_caught_up_ms = 900;
+    EXPECT_EQ(p.wanted_isr(1, 1500, 1000), (std::vector<int32_t>{1, 2, 3}));  // within the lag time
+    p.record_follower_fetch(2, 10, 10, 2400);
+    EXPECT_EQ(p.wanted_isr(1, 2500, 1000), (std::vector<int32_t>{1, 2}));  // 3 lags by 2.5 s
+    p.isr = {1, 2};
+    p.record_follower_fetch(3, 8, 10, 2600);
+    EXPECT_EQ(p.wanted_isr(1, 2600, 1000), (std::vector<int32_t>{1, 2}));  // LEO 8 < HW 10: not yet
+    p.record_follower_fetch(3, 10, 10, 2700);
+    EXPECT_EQ(p.wanted_isr(1, 2700, 1000), (std::vector<int32_t>{1, 2, 3}));  // back in
+    EXPECT_EQ(p.wanted_isr(1, 9000, 1000), (std::vector<int32_t>{1}));        // both silent since: out
+    p.isr = {1};
+    EXPECT_EQ(p.wanted_isr(1, 9000, 1000), (std::vector<int32_t>{1}));  // a silent follower does not return
+}
+
+TEST(DelayedProduce, CompletesThoseTheHighWatermarkCoversInOffsetOrder) {
+    DelayedProduce purgatory;
+    std::vector<std::pair<int64_t, bool>> done;
+    purgatory.wait(105, [&](bool ok) { done.emplace_back(105, ok); });
+    purgatory.wait(103, [&](bool ok) { done.emplace_back(103, ok); });
+    purgatory.wait(110, [&](bool ok) { done.emplace_back(110, ok); });
+    purgatory.complete_up_to(104);
+    EXPECT_EQ(done, (std::vector<std::pair<int64_t, bool>>{{103, true}}));
+    purgatory.complete_up_to(105);
+    EXPECT_EQ(done.size(), 2u);
+    purgatory.fail_all();  // leadership moved: the rest fail
+    EXPECT_EQ(done.back(), (std::pair<int64_t, bool>{110, false}));
+    EXPECT_EQ(purgatory.size(), 0u);
+}
+
+TEST(MetadataImage, TopicConfigsAndRemovalSurviveTheWireAndTheSnapshot) {
+    MetadataImage image;
+    Uuid id{};
+    id[0] = 7;
+    auto apply = [&](const MetadataRecord& r) { image.apply(0, encode_metadata_record(r)); };
+    apply(TopicRecord{"orders", id});
+    apply(ConfigRecord{2, "orders", "min.insync.replicas", std::string("3")});
+    PartitionRecord p;
+    p.partition_id = 0;
+    p.topic_id = id;
+    p.replicas = p.isr = {1, 2, 3};
+    p.leader = 1;
+    apply(p);
+    ASSERT_EQ(image.topics().at(id).configs.at("min.insync.replicas"), "3");
+    MetadataImage restored;
+    restored.restore(image.snapshot());
+    EXPECT_EQ(restored.topics().at(id).configs.at("min.insync.replicas"), "3");
+    EXPECT_EQ(restored.topics().at(id).partitions.at(0).replicas, (std::vector<int32_t>{1, 2, 3}));
+    apply(ConfigRecord{2, "orders", "min.insync.replicas", std::nullopt});  // back to the default
+    EXPECT_TRUE(image.topics().at(id).configs.empty());
+    apply(RemoveTopicRecord{id});
+    EXPECT_TRUE(image.topics().empty());
+    EXPECT_EQ(image.unreadable_records(), 0);
+}
