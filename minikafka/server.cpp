@@ -483,7 +483,7 @@ int run_server(const mb::Options& options) {
         if (!options.text("admin-port").empty())
             mb::start_admin_http(io, options.text("bind"), static_cast<uint16_t>(options.integer("admin-port")),
                                  metrics, [&admin](const mb::HttpRequest& r) { return admin_api(admin, r); },
-                                 {kAdminPage, [&admin] { return health_problems(admin); }});  // admin_api.cpp
+                                 {kAdminPage, [&admin] { return health_problems(admin); }, {}});  // admin_api.cpp
 
         ClusterNodePtr cluster = start_cluster_node(io, options, broker);  // null in single-node mode
 

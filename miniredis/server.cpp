@@ -395,7 +395,7 @@ int run_server(Config config) {
         if (!admin_port.empty())
             mb::start_admin_http(io, state.config.bind, static_cast<uint16_t>(std::stoi(admin_port)), metrics,
                                  [&state](const mb::HttpRequest& r) { return admin_api(state, r); },
-                                 {kAdminPage, [&state] { return health_problems(state); }});  // admin_api.cpp
+                                 {kAdminPage, [&state] { return health_problems(state); }, {}});  // admin_api.cpp
         // SIGTERM/SIGINT: like SHUTDOWN - snapshot if save rules exist, flush the AOF, stop.
         mb::net::on_stop_signal(io, [&] { state.finish_on_signal(); });
         server.run();

@@ -57,8 +57,10 @@ enum class ErrorCode : int16_t {
     RequestTimedOut = 7,      // e.g. acks=all waited longer than the request's timeout
     NotEnoughReplicas = 19,   // acks=all while the ISR is smaller than min.insync.replicas
     NotController = 41,       // an admin request reached a node that is not the active controller
-    FencedLeaderEpoch = 74,   // the client's leader epoch is older than the partition's
-    UnknownLeaderEpoch = 75,  // ... or newer: this broker has not heard of it yet
+    // A request carried a leader epoch other than the partition's current one: older (the
+    // caller's metadata is stale: refresh it) or newer (this broker has not caught up: retry).
+    FencedLeaderEpoch = 74,
+    UnknownLeaderEpoch = 75,
     InvalidUpdateVersion = 96,  // AlterPartition against an old partition epoch
     IneligibleReplica = 107,    // AlterPartition adds a fenced broker to the ISR
     OffsetMetadataTooLarge = 12,
@@ -95,10 +97,6 @@ enum class ErrorCode : int16_t {
     NonEmptyGroup = 68,
     InvalidRecord = 87,
     GroupMaxSizeReached = 81,
-    // A request carried a leader epoch other than the partition's current one: older (the
-    // caller's metadata is stale: refresh it) or newer (this broker has not caught up: retry).
-    FencedLeaderEpoch = 74,
-    UnknownLeaderEpoch = 75,
 };
 
 std::string_view api_name(ApiKey key);  // "Produce", ... for logs and --trace
