@@ -94,7 +94,7 @@ bool ReplicaFetcher::handle_response(std::string_view body, int64_t now_ms) {
             if (header.last_offset() < log->log_end_offset()) continue;  // already ours
             if (header.base_offset != log->log_end_offset()) break;      // a gap: ask again
             try {
-                log->append(batch, header, now_ms);
+                log->append_as_follower(batch, header, now_ms);  // the leader's epoch stamp stays
             } catch (const std::exception& e) {
                 mb::log::error("follower: append to {}-{} failed: {}", fetched.topic, fetched.partition, e.what());
                 break;

@@ -113,14 +113,21 @@ void ReplicaManager::apply_image(const MetadataImage& image, int64_t now_ms) {
                 } else if (was_leader) {
                     p.waiting_produces.fail_all();  // their answer: NOT_LEADER_OR_FOLLOWER
                 }
-                // TODO(OffsetsForLeaderEpoch, API 23): a new follower should truncate its log to the
-                // end of the new leader's epoch, so that a tail the old leader never committed cannot
-                // survive on it (another developer adds PartitionLog::truncate_to and the epoch
-                // checkpoint). Until then a follower keeps its log and fetches from its LEO.
+                if (log) {
+                    if (leads(p)) {
+                        // Appends are stamped with the new epoch from here on, and the epoch
+                        // starts at our log end (the leader-epoch checkpoint records it).
+                        log->become_leader(p.leader_epoch);
+                    } else {
+                        log->become_follower(p.leader_epoch);
+                        truncate_new_follower(p, *log, fresh);
+                    }
+                }
                 if (trace)
                     trace(fmt::format("replica: {}-{} leader {} epoch {}: this node (node {}) is {} (LEO {}, HW {})",
                                       topic.name, index, p.leader, p.leader_epoch, config_.node_id,
-                                      leads(p) ? "the leader" : "a follower", leo, p.high_watermark));
+                                      leads(p) ? "the leader" : "a follower", log ? log->log_end_offset() : leo,
+                                      p.high_watermark));
             } else if (old_isr != p.isr && trace) {
                 trace(fmt::format("replica: {}-{} ISR {} -> {} (min.insync.replicas {})", topic.name, index,
                                   ids_text(old_isr), ids_text(p.isr), min_insync_replicas(p)));
@@ -132,6 +139,34 @@ void ReplicaManager::apply_image(const MetadataImage& image, int64_t now_ms) {
             }
         }
     }
+}
+
+// A broker that becomes a follower may hold a tail the new leader never had: records the old
+// leader (maybe this broker) appended but no ISR majority confirmed. Left in place, the two logs
+// would differ at the same offsets - or the follower's fetch offset would lie past the leader's
+// log end forever. So the follower cuts its log back to what is known to be committed, and
+// fetches the rest from the new leader:
+//   - a follower that was already running knows its high watermark: everything below it is on
+//     every ISR member, hence on the new leader (which comes from the ISR) - cut there;
+//   - a broker that has just started knows no high watermark (Kafka keeps one in a checkpoint
+//     file); it cuts back to where its latest leader epoch began, refetching that epoch whole.
+// This is the rule Kafka used before KIP-101. It is safe for divergence but can cut a committed
+// record whose high watermark had not reached this follower yet; the epoch-based rule (ask the
+// leader where our last epoch ends: OffsetsForLeaderEpoch, PartitionLog::end_offset_for_epoch)
+// cuts only what differs, and is the next step (docs/minikafka/05, "Leader epochs").
+void ReplicaManager::truncate_new_follower(const PartitionState& p, PartitionLog& log, bool fresh) {
+    int64_t keep = p.high_watermark;
+    if (fresh) {
+        const auto& epochs = log.leader_epochs().entries();
+        keep = epochs.empty() ? log.log_start_offset() : epochs.back().start_offset;
+    }
+    const int64_t before = log.log_end_offset();
+    if (keep >= before) return;
+    log.truncate_to(keep);
+    if (trace)
+        trace(fmt::format(
+            "replica: {}-{} becomes a follower: log cut from {} back to {} ({}), refetched from leader {}", p.topic,
+            p.index, before, log.log_end_offset(), fresh ? "start of its last epoch" : "its HW", p.leader));
 }
 
 PartitionState* ReplicaManager::find(std::string_view topic, int32_t partition) {

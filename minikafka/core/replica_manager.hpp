@@ -78,6 +78,7 @@ public:
     std::function<void(std::string_view)> trace;
 
 private:
+    void truncate_new_follower(const PartitionState& p, PartitionLog& log, bool fresh);
     void hw_moved(PartitionState& p, int64_t from);
 
     ReplicaConfig config_;

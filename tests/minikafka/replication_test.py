@@ -5,7 +5,7 @@ byte for byte, a kill -9 of a follower that leaves the ISR while acks=all keeps 
 min.insync.replicas=2, NOT_ENOUGH_REPLICAS when an ISR is smaller than a topic's
 min.insync.replicas=3, the follower's return to the ISR (AlterPartition), and a kill -9 of the
 partition leader after which another ISR member leads (a higher leader epoch) with every
-acknowledged record."""
+acknowledged record, and the old leader's return as a follower with a byte-identical log."""
 import glob
 import os
 import subprocess
@@ -132,6 +132,18 @@ class Replication(unittest.TestCase):
             third = [f"t{i}" for i in range(10)]
             self.assertEqual(produce(alive[0], "orders", third), [None] * 10)  # ISR of 2 left: acks=all works
             self.assertEqual(consume(cluster.nodes[new[0] - 1], "orders"), first + second + third)
+
+            # The old leader restarts as a follower of the new one: it cuts its log back to the
+            # start of its last leader epoch, fetches, rejoins the ISR, and the three logs are
+            # byte-identical again - the batches written in the new epoch carry the new leader's
+            # epoch stamp on every replica (followers append them as they came).
+            leader.start()
+            new_leader_node = cluster.nodes[new[0] - 1]
+            self.assertTrue(wait_until(lambda: (partition_info(new_leader_node, "orders") or (0, 0, 0, []))[3]
+                                       == [1, 2, 3], timeout=20), partition_info(new_leader_node, "orders"))
+            self.assertTrue(wait_until(lambda: len({log_bytes(n, "orders") for n in cluster.nodes}) == 1,
+                                       timeout=10), [len(log_bytes(n, "orders")) for n in cluster.nodes])
+            self.assertEqual(consume(leader, "orders"), first + second + third)
         finally:
             cluster.close()
 
