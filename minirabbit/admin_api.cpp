@@ -7,6 +7,7 @@
 #include "admin_json.hpp"
 #include "base64.hpp"
 #include "storage/definitions.hpp"
+#include "version.hpp"
 
 namespace minirabbit {
 
@@ -188,7 +189,7 @@ struct Api {
             for (const auto& c : ctx.connections()) ++connections, channels += c.channels;
         return reply(200, json::object{
                               {"product_name", "minirabbit"},
-                              {"product_version", "0.1.0"},
+                              {"product_version", mb::kVersion},
                               {"rabbitmq_version", "3.12.0"},  // the protocol behaviour we follow
                               {"management_version", "3.12.0"},
                               {"node", "minirabbit@localhost"},

@@ -8,6 +8,7 @@
 #include "log.hpp"
 #include "session/channel.hpp"
 #include "session/connection.hpp"
+#include "version.hpp"
 
 namespace minirabbit {
 
@@ -21,7 +22,7 @@ void Connection::send_start() {
     FieldTable properties;
     properties.set("capabilities", FieldValue{std::move(capabilities)});
     properties.set("product", FieldValue{"minirabbit"});
-    properties.set("version", FieldValue{"0.1.0"});
+    properties.set("version", FieldValue{std::string(mb::kVersion)});
     properties.set("platform", FieldValue{"C++20 / Boost.Asio"});
     properties.set("information", FieldValue{"A teaching AMQP 0-9-1 broker; see docs/minirabbit/"});
     properties.set("cluster_name", FieldValue{"minirabbit"});
