@@ -287,3 +287,13 @@ bool Options::is_set_explicitly(std::string_view name) const {
 }
 
 }  // namespace mb
+
+namespace mb {
+
+size_t Options::set_position(std::string_view name) const {
+    for (size_t i = explicit_.size(); i > 0; --i)
+        if (same_name(explicit_[i - 1], name)) return i;
+    return 0;
+}
+
+}  // namespace mb

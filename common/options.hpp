@@ -99,6 +99,10 @@ public:
     int64_t integer(std::string_view name) const;  // also for bytes options
     bool boolean(std::string_view name) const;
     bool is_set_explicitly(std::string_view name) const;
+    // When `name` was last set: 0 = never, else a count that grows with every set(). Options
+    // that spell the same thing twice (Kafka's listeners vs --port) use it so that the later one
+    // wins, whichever it is - the command line comes after the config file.
+    size_t set_position(std::string_view name) const;
     const std::string& help_text() const { return help_; }
 
     static std::optional<int64_t> parse_integer(std::string_view text);
