@@ -103,6 +103,7 @@ public:
     // that spell the same thing twice (Kafka's listeners vs --port) use it so that the later one
     // wins, whichever it is - the command line comes after the config file.
     size_t set_position(std::string_view name) const;
+    size_t set_count() const { return explicit_.size(); }  // the position the next set() gets, minus one
     const std::string& help_text() const { return help_; }
 
     static std::optional<int64_t> parse_integer(std::string_view text);

@@ -192,7 +192,7 @@ struct Api {
                               {"product_version", mb::kVersion},
                               {"rabbitmq_version", "3.12.0"},  // the protocol behaviour we follow
                               {"management_version", "3.12.0"},
-                              {"node", "minirabbit@localhost"},
+                              {"node", ctx.node_name},
                               {"object_totals", json::object{{"connections", connections},
                                                              {"channels", channels},
                                                              {"exchanges", exchanges},
@@ -213,7 +213,7 @@ struct Api {
     // One node, with RabbitMQ's field names for the memory alarm (what rabbitmqadmin and
     // monitoring read): mem_used against mem_limit, mem_alarm, and how mem_used is measured.
     mb::HttpResponse nodes() {
-        json::object node{{"name", "minirabbit@localhost"},
+        json::object node{{"name", ctx.node_name},
                           {"type", "disc"},
                           {"running", true},
                           {"mem_used", broker().memory_used()},
@@ -222,7 +222,7 @@ struct Api {
                           {"mem_calculation_strategy", ctx.memory_strategy},
                           {"message_memory_bytes", broker().memory_in_use()}};
         if (path.size() == 1) return reply(200, json::array{node});
-        if (path.size() == 2 && path[1] == "minirabbit@localhost") return reply(200, node);
+        if (path.size() == 2 && path[1] == ctx.node_name) return reply(200, node);
         return not_found();
     }
 

@@ -39,6 +39,7 @@ struct AdminContext {
     std::function<std::vector<ConnectionInfo>()> connections;
     std::function<void()> changed;              // after a change: save definitions, close a deleted vhost's connections
     std::string memory_strategy = "allocated";  // vm_memory_calculation_strategy, shown in /api/nodes
+    std::string node_name = "minirabbit@localhost";  // --nodename / RABBITMQ_NODENAME
 };
 
 mb::HttpResponse handle_admin_request(AdminContext& context, const mb::HttpRequest& request);

@@ -4,6 +4,8 @@
 // a field table {LOGIN, PASSWORD} without its length prefix. As RabbitMQ does by default, the user
 // "guest" may log in only from the loopback interface. A failed login gets 403 ACCESS_REFUSED in a
 // connection.close when the client announced authentication_failure_close, else just a closed socket.
+#include <algorithm>
+
 #include "amqp_error.hpp"
 #include "log.hpp"
 #include "session/channel.hpp"
@@ -57,8 +59,9 @@ bool Connection::authenticate(std::string_view mechanism, std::string_view respo
     } else {
         throw hard_error(command_invalid, "unknown authentication mechanism '{}'", mechanism);
     }
-    if (user == "guest" && !peer_is_loopback_) {
-        mb::log::warn("user 'guest' may only connect via localhost (connection from {})", peer_);
+    const auto& loopback_only = broker_.loopback_users;
+    if (!peer_is_loopback_ && std::find(loopback_only.begin(), loopback_only.end(), user) != loopback_only.end()) {
+        mb::log::warn("user '{}' may only connect via localhost (connection from {})", user, peer_);
         return false;
     }
     if (!broker_.users().check_password(user, password)) return false;

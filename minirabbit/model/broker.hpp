@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "message_store.hpp"
 #include "users.hpp"
@@ -71,6 +72,9 @@ public:
     bool memory_alarm() const { return memory_used() > memory_high_watermark; }
 
     bool trace = false;  // --trace: one log line per publish showing its route
+    // Users who may only log in from a loopback address (rabbitmq.conf `loopback_users`): by
+    // default guest, whose well-known password must not open a broker to the network.
+    std::vector<std::string> loopback_users = {"guest"};
 
     void tick();  // periodic work in every vhost (TTL, x-expires)
 
