@@ -55,6 +55,8 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "miniredis: {} (try --help)\n", e.what());
         return 2;
     }
+    if (args.size() > 1 && !std::string_view(args[1]).starts_with("-"))
+        config.config_file = std::filesystem::absolute(args[1]).string();
     try {
         config.refresh();
     } catch (const mb::OptionError& e) {

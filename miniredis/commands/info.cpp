@@ -90,11 +90,12 @@ std::string info_text(ServerState& server, std::span<const std::string_view> nam
                        "monotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\natomicvar_api:c11-builtin\r\n"
                        "gcc_version:{}.{}.{}\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{:040x}\r\n"
                        "tcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\nhz:{}\r\n"
-                       "configured_hz:{}\r\nlru_clock:{}\r\nexecutable:miniredis\r\nconfig_file:\r\n"
+                       "configured_hz:{}\r\nlru_clock:{}\r\nexecutable:miniredis\r\nconfig_file:{}\r\n"
                        "io_threads_active:0\r\n",
                        kRedisVersion, mb::kVersion, uts.sysname, uts.release, uts.machine, __GNUC__, __GNUC_MINOR__,
                        __GNUC_PATCHLEVEL__, getpid(), kHashSeed, server.config.port, now_us, uptime, uptime / 86'400,
-                       server.config.hz, server.config.hz, server.env.lru_clock() & 0xffffff);
+                       server.config.hz, server.config.hz, server.env.lru_clock() & 0xffffff,
+                       server.config.config_file);
     }
     if (sections.wanted("clients")) {
         size_t blocked = 0, pubsub = 0, max_in = 0, max_out = 0, in_timeout = 0;

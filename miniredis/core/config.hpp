@@ -58,7 +58,8 @@ std::span<const mb::OptionSpec> config_options();
 mb::ConfigFileRules redis_conf_rules();
 
 struct Config {
-    mb::Options options;  // every directive's current text (CONFIG GET answers from here)
+    mb::Options options;      // every directive's current text (CONFIG GET answers from here)
+    std::string config_file;  // the redis.conf read at start, absolute (INFO's config_file), or ""
 
     std::vector<BindAddress> binds;  // from `bind`; `bind` below is the first (the admin port's)
     std::string bind, dir, dbfilename, appendfilename, requirepass;

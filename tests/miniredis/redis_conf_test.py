@@ -40,6 +40,10 @@ class StockFile(unittest.TestCase):
             for directive in ("protected-mode", "tcp-backlog", "daemonize", "lazyfree-lazy-eviction"):
                 self.assertIn(directive, warnings[0])
             self.assertNotIn("databases", warnings[0])  # implemented: not in the list
+            c = RespClient(mini.port)
+            info = c.call("INFO", "server")
+            c.close()
+            self.assertIn(f"config_file:{STOCK}\r\n".encode(), info)
         if not shutil.which("redis-server"):
             self.skipTest("no redis-server for the differential half")
         data = tempfile.mkdtemp(prefix="minibrokers-redis-")
