@@ -33,7 +33,10 @@ tcp::acceptor listen(asio::io_context& io, const std::string& bind, uint16_t por
     if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) throw std::runtime_error(fmt::format("cannot listen on {}:{}: {}", bind, port, ec.message()));
     auto local = acceptor.local_endpoint();
-    log::info("{}{}listening on {}:{}", what, what.empty() ? "" : " ", local.address().to_string(), local.port());
+    // Printed at every log level (write() does not filter): with --port 0 and --loglevel warning
+    // this line is still the only way a user or a script learns the port.
+    log::write(log::Level::info, fmt::format("{}{}listening on {}:{}", what, what.empty() ? "" : " ",
+                                             local.address().to_string(), local.port()));
     return acceptor;
 }
 

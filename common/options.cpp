@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "version.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <fstream>
@@ -37,6 +39,15 @@ bool in_choices(std::string_view choices, std::string_view value) {
 }
 
 }  // namespace
+
+ConfigFileError::ConfigFileError(std::string path_, int line_, std::string text_, std::string reason_)
+    : OptionError(fmt::format("{}:{}: {}", path_, line_, reason_)),
+      path(std::move(path_)),
+      line(line_),
+      text(std::move(text_)),
+      reason(std::move(reason_)) {}
+
+std::string version_line(std::string_view program) { return fmt::format("{} {}", program, kVersion); }
 
 std::optional<int64_t> Options::parse_integer(std::string_view text) {
     int64_t value = 0;
@@ -86,8 +97,9 @@ void Options::set(std::string_view name, std::string_view raw_value) {
     const OptionSpec* spec = find(name);
     if (!spec) throw OptionError(fmt::format("unknown option '{}'", name));
     std::string_view value = trim(raw_value);
-    // Config files may quote values ("" for empty, as redis.conf does).
-    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+    // Config files may quote values ("" for empty, as redis.conf does; 'x' too).
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
+        value = value.substr(1, value.size() - 2);
     auto bad = [&](std::string_view why) {
         return OptionError(fmt::format("bad value '{}' for '{}': {}", value, spec->name, why));
     };
@@ -113,7 +125,49 @@ void Options::set(std::string_view name, std::string_view raw_value) {
     explicit_.emplace_back(spec->name);
 }
 
-void Options::load_file(const std::string& path) {
+bool Options::known_unimplemented(std::string_view name) const {
+    for (std::string_view known : rules_.known_unimplemented) {
+        if (known.ends_with('*')) {
+            known.remove_suffix(1);
+            if (name.size() >= known.size() && same_name(name.substr(0, known.size()), known)) return true;
+        } else if (same_name(known, name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void Options::apply(std::string_view name, std::string_view value) {
+    const OptionSpec* spec = find(name);
+    if (!spec && known_unimplemented(name)) {
+        // Accepted so the original's file loads; remembered once for ignored_summary().
+        if (std::none_of(ignored_.begin(), ignored_.end(), [&](const std::string& n) { return same_name(n, name); }))
+            ignored_.emplace_back(name);
+        return;
+    }
+    if (spec && spec->repeatable && is_set_explicitly(spec->name)) {
+        std::string_view v = trim(value);
+        bool empty = v.empty() || v == "\"\"" || v == "''";
+        const std::string& current = values_[std::string(spec->name)];
+        if (!empty && !current.empty()) {
+            set(name, current + " " + std::string(v));
+            return;
+        }
+    }
+    set(name, value);
+}
+
+std::string Options::ignored_summary() const {
+    if (ignored_.empty()) return "";
+    std::string names;
+    for (const std::string& name : ignored_) names += (names.empty() ? "" : ", ") + name;
+    return fmt::format("{} setting(s) known to the original but not implemented here, ignored: {}", ignored_.size(),
+                       names);
+}
+
+void Options::load_file(const std::string& path) { load_file_at_depth(path, 0); }
+
+void Options::load_file_at_depth(const std::string& path, int depth) {
     std::ifstream in(path);
     if (!in) throw OptionError(fmt::format("cannot read config file '{}'", path));
     std::string line;
@@ -122,14 +176,29 @@ void Options::load_file(const std::string& path) {
         ++number;
         std::string_view l = trim(line);
         if (l.empty() || l.front() == '#') continue;
-        // "name=value" (server.properties) or "name value" (redis.conf), whichever comes first.
+        // "name=value" (server.properties), "name = value" (rabbitmq.conf) or "name value"
+        // (redis.conf), whichever separator comes first.
         size_t split = l.find_first_of("= \t");
         if (split == std::string_view::npos)
-            throw OptionError(fmt::format("{}:{}: expected 'name value'", path, number));
+            throw ConfigFileError(path, number, std::string(l), "expected 'name value'");
+        std::string_view name = trim(l.substr(0, split)), value = trim(l.substr(split + 1));
+        if (!value.empty() && value.front() == '=' && l[split] != '=') value = trim(value.substr(1));
         try {
-            set(trim(l.substr(0, split)), trim(l.substr(split + 1)));
+            if (rules_.include && same_name(name, "include")) {
+                // Redis reads the named file right here, so later lines still override it.
+                if (depth >= 10) throw OptionError("include nested too deeply (a loop?)");
+                std::string_view target = value;
+                if (target.size() >= 2 && target.front() == '"' && target.back() == '"')
+                    target = target.substr(1, target.size() - 2);
+                load_file_at_depth(std::string(target), depth + 1);
+                continue;
+            }
+            if (!find(name) && !known_unimplemented(name)) throw OptionError(fmt::format("unknown option '{}'", name));
+            apply(name, value);
+        } catch (const ConfigFileError&) {
+            throw;  // from an included file: it names its own file and line
         } catch (const OptionError& e) {
-            throw OptionError(fmt::format("{}:{}: {}", path, number, e.what()));
+            throw ConfigFileError(path, number, std::string(l), e.what());
         }
     }
 }
@@ -144,16 +213,28 @@ bool Options::parse(std::span<const OptionSpec> specs, int argc, const char* con
     for (; i < argc; ++i) {
         std::string_view arg = argv[i];
         if (arg == "--help" || arg == "-h") return false;
+        if (arg == "--version" || arg == "-v") {
+            version_ = true;
+            return false;
+        }
         if (!arg.starts_with("--")) throw OptionError(fmt::format("unexpected argument '{}'", arg));
         arg.remove_prefix(2);
+        if (arg == "override") {  // kafka-server-start.sh: --override log.dirs=/tmp/k
+            if (i + 1 >= argc) throw OptionError("option '--override' needs name=value");
+            arg = argv[++i];
+            if (arg.find('=') == std::string_view::npos)
+                throw OptionError(fmt::format("--override '{}': expected name=value", arg));
+        }
         size_t eq = arg.find('=');
         if (eq != std::string_view::npos) {
-            set(arg.substr(0, eq), arg.substr(eq + 1));
+            if (!find(arg.substr(0, eq)) && !known_unimplemented(arg.substr(0, eq)))
+                throw OptionError(fmt::format("unknown option '--{}'", arg.substr(0, eq)));
+            apply(arg.substr(0, eq), arg.substr(eq + 1));
             continue;
         }
-        if (!find(arg)) throw OptionError(fmt::format("unknown option '--{}'", arg));
+        if (!find(arg) && !known_unimplemented(arg)) throw OptionError(fmt::format("unknown option '--{}'", arg));
         if (i + 1 >= argc) throw OptionError(fmt::format("option '--{}' needs a value", arg));
-        set(arg, argv[++i]);
+        apply(arg, argv[++i]);
     }
     return true;
 }
@@ -162,7 +243,10 @@ int Options::parse_command_line(std::span<const OptionSpec> specs, int argc, con
                                 std::string_view program, std::string_view usage) {
     try {
         if (parse(specs, argc, argv, program, usage)) return -1;
-        fmt::print("{}", help_);
+        if (version_)
+            fmt::print("{}\n", version_line(program));
+        else
+            fmt::print("{}", help_);
         return 0;
     } catch (const OptionError& e) {
         fmt::print(stderr, "{}: {} (try --help)\n", program, e.what());
@@ -177,6 +261,7 @@ std::string Options::format_help(std::string_view program, std::string_view usag
             fmt::format("--{} {}", spec.name, spec.kind == OptionKind::choice ? std::string(spec.choices) : "VALUE");
         out += fmt::format("  {:<42} {} [{}]\n", flag, spec.help, spec.default_value);
     }
+    out += "  --version                                  print the version and exit\n";
     out += "  --help                                     show this text\n";
     return out;
 }
@@ -199,6 +284,16 @@ bool Options::boolean(std::string_view name) const { return parse_boolean(text(n
 
 bool Options::is_set_explicitly(std::string_view name) const {
     return std::any_of(explicit_.begin(), explicit_.end(), [&](const std::string& n) { return same_name(n, name); });
+}
+
+}  // namespace mb
+
+namespace mb {
+
+size_t Options::set_position(std::string_view name) const {
+    for (size_t i = explicit_.size(); i > 0; --i)
+        if (same_name(explicit_[i - 1], name)) return i;
+    return 0;
 }
 
 }  // namespace mb

@@ -419,7 +419,9 @@ int apply_cluster_options(mb::Options& options) {
             return refuse(fmt::format("listeners: '{}' is neither PLAINTEXT nor {} (controller.listener.names)", l.name,
                                       controller_name));
     }
-    if (const Listener* plain = find_listener(listeners, "PLAINTEXT")) {
+    // The later of listeners= and --port/--bind wins (the command line comes after the file).
+    const Listener* plain = find_listener(listeners, "PLAINTEXT");
+    if (plain && options.set_position("listeners") > options.set_position("port")) {
         options.set("bind", plain->host);
         options.set("port", std::to_string(plain->port));
     }

@@ -1,5 +1,6 @@
 // minikafka: a Kafka-protocol broker with a partitioned, segmented log on disk.
 //   minikafka [server.properties] [--port 9092] [--dir PATH] [--log.segment.bytes N] ...
+//   minikafka server.properties --override log.dirs=/tmp/k    (kafka-server-start.sh's spelling)
 //   minikafka --repair --dir PATH       cut corrupt files at their first bad byte, then exit
 // Every option is also a server.properties line (name=value); see `minikafka --help`.
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include "controller_link.hpp"
 #include "log.hpp"
 #include "server.hpp"
+#include "server_properties.hpp"
 #include "storage/log_manager.hpp"
 #include "storage/offset_store.hpp"
 
@@ -19,6 +21,7 @@ namespace {
 // The server's options, and one of main's own: --repair runs instead of the server.
 std::vector<mb::OptionSpec> options_table() {
     std::vector<mb::OptionSpec> specs(minikafka::server_options().begin(), minikafka::server_options().end());
+    for (const mb::OptionSpec& spec : minikafka::server_properties_options()) specs.push_back(spec);
     specs.push_back({"repair", "false",
                      "check every partition and the committed offsets in --dir; cut each damaged file at its "
                      "first bad byte (keeping <file>.corrupt), print what was cut, and exit",
@@ -81,10 +84,17 @@ int main(int argc, char** argv) {
     mb::Options options;
     std::vector<mb::OptionSpec> specs = options_table();
     std::vector<const char*> args = flags_with_values(argc, argv);
-    if (int code = options.parse_command_line(specs, static_cast<int>(args.size()), args.data(), "minikafka",
-                                              "[server.properties] [--name value ...] | --repair --dir PATH");
+    options.set_file_rules(minikafka::server_properties_rules());
+    if (int code = options.parse_command_line(
+            specs, static_cast<int>(args.size()), args.data(), "minikafka",
+            "[server.properties] [--name value | --override name=value ...] | --repair --dir PATH");
         code >= 0)
         return code;
+    if (auto error = minikafka::apply_server_properties(options)) {
+        fmt::print(stderr, "minikafka: {} (try --help)\n", *error);
+        return 2;
+    }
+    if (std::string ignored = options.ignored_summary(); !ignored.empty()) mb::log::warn("{}", ignored);
     if (options.boolean("repair")) return repair(options);
     if (int code = minikafka::apply_cluster_options(options); code >= 0) return code;
     return minikafka::run_server(options);

@@ -8,6 +8,7 @@
 #include "base64.hpp"
 #include "model/policy.hpp"
 #include "storage/definitions.hpp"
+#include "version.hpp"
 
 namespace minirabbit {
 

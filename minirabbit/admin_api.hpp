@@ -70,8 +70,9 @@ struct AdminContext {
     std::string memory_strategy = "allocated";  // vm_memory_calculation_strategy, shown in /api/nodes
     // DELETE /api/connections/{name}: closes it with 320 CONNECTION_FORCED and `reason`; false if unknown.
     std::function<bool(const std::string& name, const std::string& reason)> close_connection;
-    uint16_t amqp_port = 0, admin_port = 0;  // shown as the overview's listeners
-    std::string data_dir;                    // its free disk space is shown in /api/nodes
+    uint16_t amqp_port = 0, admin_port = 0;          // shown as the overview's listeners
+    std::string data_dir;                            // its free disk space is shown in /api/nodes
+    std::string node_name = "minirabbit@localhost";  // --nodename / RABBITMQ_NODENAME
 };
 
 mb::HttpResponse handle_admin_request(AdminContext& context, const mb::HttpRequest& request);
@@ -86,6 +87,7 @@ std::string percent_decode(std::string_view in);
 mb::HttpResponse paginate(mb::HttpResponse response, std::string_view target);
 
 // The node (admin_overview.cpp): /api/overview, /api/nodes, /api/auth, /api/extensions.
+void set_node_name(std::string name);              // at start, from --nodename
 std::string_view node_name();                      // "minirabbit@localhost": a one-node cluster
 boost::json::object details_json(uint64_t value);  // a counter's "_details": rate 0, one sample
 boost::json::object overview_json(const AdminContext& ctx);

@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "admin_api.hpp"
+#include "version.hpp"
 
 namespace minirabbit {
 
@@ -87,13 +88,13 @@ json::array exchange_types() {
 // actually bound (with --port 0 the kernel picked them), taken from the acceptors in main.cpp.
 json::array listeners(const AdminContext& ctx) {
     json::array out;
-    out.push_back(json::object{{"node", kNode},
+    out.push_back(json::object{{"node", node_name()},
                                {"protocol", "amqp"},
                                {"ip_address", "127.0.0.1"},
                                {"port", ctx.amqp_port},
                                {"socket_opts", json::object{}}});
     if (ctx.admin_port)
-        out.push_back(json::object{{"node", kNode},
+        out.push_back(json::object{{"node", node_name()},
                                    {"protocol", "http"},
                                    {"ip_address", "127.0.0.1"},
                                    {"port", ctx.admin_port},
@@ -102,7 +103,7 @@ json::array listeners(const AdminContext& ctx) {
 }
 
 json::array contexts(const AdminContext& ctx) {
-    return json::array{json::object{{"node", kNode},
+    return json::array{json::object{{"node", node_name()},
                                     {"description", "RabbitMQ Management"},
                                     {"path", "/"},
                                     {"port", std::to_string(ctx.admin_port)}}};
@@ -110,7 +111,13 @@ json::array contexts(const AdminContext& ctx) {
 
 }  // namespace
 
-std::string_view node_name() { return kNode; }
+// The node's name (--nodename / RABBITMQ_NODENAME), set once at start: one process, one node.
+static std::string& configured_node_name() {
+    static std::string name(kNode);
+    return name;
+}
+void set_node_name(std::string name) { configured_node_name() = std::move(name); }
+std::string_view node_name() { return configured_node_name(); }
 
 json::object details_json(uint64_t value) {
     // One sample, now: the charts need two to draw a line, so they stay empty rather than wrong.
@@ -170,10 +177,10 @@ json::object overview_json(const AdminContext& ctx) {
                                                    {"basic", json::array{600, 3600}},
                                                    {"detailed", json::array{600}}}},
         {"exchange_types", exchange_types()},
-        {"product_version", "0.1.0"},
+        {"product_version", mb::kVersion},
         {"product_name", "minirabbit"},
         {"rabbitmq_version", kRabbitVersion},  // the protocol behaviour we follow
-        {"cluster_name", kNode},
+        {"cluster_name", node_name()},
         {"erlang_version", "none (C++20)"},
         {"erlang_full_version", "none: minirabbit is a C++20 program"},
         {"release_series_support_status", "supported"},
@@ -188,7 +195,7 @@ json::object overview_json(const AdminContext& ctx) {
                                        {"queues", queues},
                                        {"consumers", consumers}}},
         {"statistics_db_event_queue", 0},
-        {"node", kNode},
+        {"node", node_name()},
         {"listeners", listeners(ctx)},
         {"contexts", contexts(ctx)},
         // minirabbit's own: the memory alarm's inputs (see docs/minirabbit, flow control).
@@ -205,7 +212,7 @@ json::object node_json(const AdminContext& ctx) {
     uint64_t free = disk_free(ctx.data_dir);
     auto uptime = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - kStarted);
     json::object node{
-        {"name", kNode},
+        {"name", node_name()},
         {"type", "disc"},
         {"running", true},
         {"being_drained", false},

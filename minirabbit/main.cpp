@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <cstdlib>
 #include <filesystem>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "log.hpp"
 #include "model/broker.hpp"
 #include "options.hpp"
+#include "rabbitmq_conf.hpp"
 #include "server.hpp"
 #include "server_metrics.hpp"
 #include "session/memory_monitor.hpp"
@@ -66,13 +68,23 @@ int main(int argc, char** argv) {
     mb::log::set_program("minirabbit");
     mb::Options options;
     std::vector<const char*> args = expand_bare_flags(argc, argv);
-    if (int code = options.parse_command_line(kOptions, static_cast<int>(args.size()), args.data(), "minirabbit",
-                                              "[--repair] [--name value ...]");
+    std::vector<mb::OptionSpec> specs(std::begin(kOptions), std::end(kOptions));
+    for (const mb::OptionSpec& spec : minirabbit::rabbitmq_conf_options()) specs.push_back(spec);
+    options.set_file_rules(minirabbit::rabbitmq_conf_rules());
+    if (int code = options.parse_command_line(specs, static_cast<int>(args.size()), args.data(), "minirabbit",
+                                              "[--config rabbitmq.conf] [--repair] [--name value ...]");
         code >= 0)
         return code;
+    try {
+        minirabbit::load_rabbitmq_config(options, [](const char* name) { return std::getenv(name); });
+    } catch (const mb::OptionError& e) {
+        fmt::print(stderr, "minirabbit: {} (try --help)\n", e.what());
+        return 2;
+    }
     mb::log::Level level = mb::log::Level::info;
     mb::log::parse_level(options.text("loglevel"), level);
     mb::log::set_level(level);
+    if (std::string ignored = options.ignored_summary(); !ignored.empty()) mb::log::warn("{}", ignored);
     if (options.boolean("repair")) return minirabbit::repair_storage(options.text("dir"));
     try {
         minirabbit::Broker broker;
@@ -88,14 +100,17 @@ int main(int argc, char** argv) {
         mb::log::info("vm_memory_high_watermark {} bytes ({} memory)", broker.memory_high_watermark,
                       minirabbit::memory_strategy_name(memory_strategy));
         broker.trace = options.boolean("trace");
+        broker.loopback_users = minirabbit::loopback_users(options);
         const std::string dir = options.text("dir");
         std::filesystem::create_directories(dir);
         if (!minirabbit::load_definitions(broker, dir)) {
             // RabbitMQ's first start: vhost "/", user guest/guest (administrator, loopback only)
-            // with full permissions on it.
-            broker.add_vhost("/");
-            broker.users().put_user("guest", "guest", {"administrator"});
-            broker.users().set_permission("/", "guest", minirabbit::Permission(".*", ".*", ".*"));
+            // with full permissions on it - or default_vhost / default_user / default_pass.
+            const std::string& vhost = options.text("default-vhost");
+            const std::string& user = options.text("default-user");
+            broker.add_vhost(vhost);
+            broker.users().put_user(user, options.text("default-pass"), {"administrator"});
+            broker.users().set_permission(vhost, user, minirabbit::Permission(".*", ".*", ".*"));
             minirabbit::save_definitions(broker, dir);
         }
         minirabbit::Journal journal(dir);
@@ -141,7 +156,9 @@ int main(int argc, char** argv) {
                                     const std::string& reason) { return server.close_connection(name, reason); },
             .amqp_port = acceptor.local_endpoint().port(),
             .data_dir = dir,
+            .node_name = options.text("nodename"),
         };
+        minirabbit::set_node_name(options.text("nodename"));
         const std::string ui_directory = options.text("management-ui");
         if (!ui_directory.empty() && !std::filesystem::exists(ui_directory + "/index.html"))
             mb::log::warn("--management-ui {}: no index.html there", ui_directory);

@@ -87,13 +87,27 @@ public:
             if (conn) ::close(conn->fd);
     }
 
-    void start(const std::string& bind, uint16_t port) {
+    // One listener per `bind` address, all on the same port (with --port 0 the first one picks it).
+    // An address written "-::1" is optional, as in Redis: if it cannot be bound (no IPv6 here),
+    // a warning, not a refused start.
+    void start(const std::vector<BindAddress>& binds, uint16_t port) {
         mb::net::raise_open_files_limit();
-        acceptor_.emplace(mb::net::listen(io_, bind, port));
-        state_.repl.listening_port = acceptor_->local_endpoint().port();  // REPLCONF listening-port
-        asio::co_spawn(
-            io_, mb::net::accept_loop(*acceptor_, [this](tcp::socket socket) { return adopt(std::move(socket)); }),
-            asio::detached);
+        for (const BindAddress& bind : binds) {
+            try {
+                acceptors_.push_back(mb::net::listen(io_, bind.host, port));
+            } catch (const std::runtime_error& e) {
+                if (!bind.optional) throw;
+                mb::log::warn("{} (optional address, skipped)", e.what());
+                continue;
+            }
+            port = acceptors_.back().local_endpoint().port();
+        }
+        if (acceptors_.empty()) throw std::runtime_error("no address in 'bind' could be listened on");
+        state_.repl.listening_port = port;  // REPLCONF listening-port
+        for (tcp::acceptor& acceptor : acceptors_)
+            asio::co_spawn(
+                io_, mb::net::accept_loop(acceptor, [this](tcp::socket socket) { return adopt(std::move(socket)); }),
+                asio::detached);
         watch_events();
         arm_cron();
     }
@@ -120,7 +134,7 @@ public:
         stopping_ = true;
         asio::post(io_, [this] {
             boost::system::error_code ec;
-            if (acceptor_) acceptor_->close(ec);
+            for (tcp::acceptor& acceptor : acceptors_) acceptor.close(ec);
             cron_.cancel();
             block_timer_.cancel();
             epoll_watch_.cancel(ec);
@@ -366,7 +380,7 @@ private:
     ServerState& state_;
     int epoll_fd_;
     asio::posix::stream_descriptor epoll_watch_;  // owns epoll_fd_
-    std::optional<tcp::acceptor> acceptor_;
+    std::vector<tcp::acceptor> acceptors_;        // std::vector: acceptors move, never copy
     asio::steady_timer cron_;
     asio::steady_timer block_timer_;
     int64_t armed_block_deadline_ = 0;
@@ -390,7 +404,7 @@ int run_server(Config config) {
             return 1;
         }
         state.replication_start();  // replication ID; `replicaof`: the cron connects
-        server.start(state.config.bind, static_cast<uint16_t>(state.config.port));
+        server.start(state.config.binds, static_cast<uint16_t>(state.config.port));
         const std::string& admin_port = state.config.options.text("admin-port");
         if (!admin_port.empty())
             mb::start_admin_http(io, state.config.bind, static_cast<uint16_t>(std::stoi(admin_port)), metrics,

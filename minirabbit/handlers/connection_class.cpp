@@ -4,10 +4,13 @@
 // a field table {LOGIN, PASSWORD} without its length prefix. As RabbitMQ does by default, the user
 // "guest" may log in only from the loopback interface. A failed login gets 403 ACCESS_REFUSED in a
 // connection.close when the client announced authentication_failure_close, else just a closed socket.
+#include <algorithm>
+
 #include "amqp_error.hpp"
 #include "log.hpp"
 #include "session/channel.hpp"
 #include "session/connection.hpp"
+#include "version.hpp"
 
 namespace minirabbit {
 
@@ -21,7 +24,7 @@ void Connection::send_start() {
     FieldTable properties;
     properties.set("capabilities", FieldValue{std::move(capabilities)});
     properties.set("product", FieldValue{"minirabbit"});
-    properties.set("version", FieldValue{"0.1.0"});
+    properties.set("version", FieldValue{std::string(mb::kVersion)});
     properties.set("platform", FieldValue{"C++20 / Boost.Asio"});
     properties.set("information", FieldValue{"A teaching AMQP 0-9-1 broker; see docs/minirabbit/"});
     properties.set("cluster_name", FieldValue{"minirabbit"});
@@ -56,8 +59,9 @@ bool Connection::authenticate(std::string_view mechanism, std::string_view respo
     } else {
         throw hard_error(command_invalid, "unknown authentication mechanism '{}'", mechanism);
     }
-    if (user == "guest" && !peer_is_loopback_) {
-        mb::log::warn("user 'guest' may only connect via localhost (connection from {})", peer_);
+    const auto& loopback_only = broker_.loopback_users;
+    if (!peer_is_loopback_ && std::find(loopback_only.begin(), loopback_only.end(), user) != loopback_only.end()) {
+        mb::log::warn("user '{}' may only connect via localhost (connection from {})", user, peer_);
         return false;
     }
     if (!broker_.users().check_password(user, password)) return false;

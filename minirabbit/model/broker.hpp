@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "log.hpp"
 #include "message_store.hpp"
@@ -80,6 +81,9 @@ public:
     void trace_line(fmt::format_string<Args...> format, Args&&... args) const {
         if (trace) mb::log::info("trace: {}", fmt::format(format, std::forward<Args>(args)...));
     }
+    // Users who may only log in from a loopback address (rabbitmq.conf `loopback_users`): by
+    // default guest, whose well-known password must not open a broker to the network.
+    std::vector<std::string> loopback_users = {"guest"};
 
     void tick();  // periodic work in every vhost (TTL, x-expires)
 

@@ -17,6 +17,7 @@
 
 #include "crc32c.hpp"
 #include "model/broker.hpp"
+#include "version.hpp"
 
 namespace minirabbit {
 
@@ -173,10 +174,14 @@ std::string definitions_json(const Broker& broker) {
             }
         }
     }
-    json::object root{
-        {"rabbit_version", "minirabbit-0.1.0"},  {"vhosts", std::move(vhosts)},       {"users", std::move(users)},
-        {"permissions", std::move(permissions)}, {"exchanges", std::move(exchanges)}, {"queues", std::move(queues)},
-        {"bindings", std::move(bindings)},       {"policies", std::move(policies)}};
+    json::object root{{"rabbit_version", fmt::format("minirabbit-{}", mb::kVersion)},
+                      {"vhosts", std::move(vhosts)},
+                      {"users", std::move(users)},
+                      {"permissions", std::move(permissions)},
+                      {"exchanges", std::move(exchanges)},
+                      {"queues", std::move(queues)},
+                      {"bindings", std::move(bindings)},
+                      {"policies", std::move(policies)}};
     return json::serialize(root);
 }
 

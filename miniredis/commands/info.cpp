@@ -27,6 +27,7 @@
 #include "commands/context.hpp"
 #include "commands/handlers.hpp"
 #include "model/memory.hpp"
+#include "version.hpp"
 
 namespace miniredis {
 namespace {
@@ -83,16 +84,18 @@ std::string info_text(ServerState& server, std::span<const std::string_view> nam
             std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
                 .count();
         fmt::format_to(it,
-                       "redis_version:{}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\n"
+                       "redis_version:{}\r\nminiredis_version:{}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:"
+                       "0\r\nredis_build_id:0\r\n"
                        "redis_mode:standalone\r\nminiredis:yes\r\nos:{} {} {}\r\narch_bits:64\r\n"
                        "monotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\natomicvar_api:c11-builtin\r\n"
                        "gcc_version:{}.{}.{}\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{:040x}\r\n"
                        "tcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\nhz:{}\r\n"
-                       "configured_hz:{}\r\nlru_clock:{}\r\nexecutable:miniredis\r\nconfig_file:\r\n"
+                       "configured_hz:{}\r\nlru_clock:{}\r\nexecutable:miniredis\r\nconfig_file:{}\r\n"
                        "io_threads_active:0\r\n",
-                       kRedisVersion, uts.sysname, uts.release, uts.machine, __GNUC__, __GNUC_MINOR__,
+                       kRedisVersion, mb::kVersion, uts.sysname, uts.release, uts.machine, __GNUC__, __GNUC_MINOR__,
                        __GNUC_PATCHLEVEL__, getpid(), kHashSeed, server.config.port, now_us, uptime, uptime / 86'400,
-                       server.config.hz, server.config.hz, server.env.lru_clock() & 0xffffff);
+                       server.config.hz, server.config.hz, server.env.lru_clock() & 0xffffff,
+                       server.config.config_file);
     }
     if (sections.wanted("clients")) {
         size_t blocked = 0, pubsub = 0, max_in = 0, max_out = 0, in_timeout = 0;

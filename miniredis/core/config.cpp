@@ -15,10 +15,10 @@ using mb::OptionKind;
 // a config file and CONFIG SET alike ("64mb" is a valid maxmemory, "64 potatoes" is not).
 constexpr mb::OptionSpec kOptions[] = {
     {"port", "6379", "TCP port to listen on (0 = any free port)", OptionKind::integer, 0, 65535},
-    {"bind", "127.0.0.1", "address to listen on"},
+    {"bind", "127.0.0.1", "addresses to listen on, e.g. '127.0.0.1 -::1' ('-' = optional: skipped if unavailable)"},
     {"dir", ".", "data directory: snapshots and the AOF go here"},
     {"admin-port", "", "HTTP admin port: /, /healthz, /metrics, /api (0 = any free port; empty = off)"},
-    {"loglevel", "info", "log level", OptionKind::choice, 0, 0, "debug|info|notice|verbose|warning|error"},
+    {"loglevel", "info", "log level", OptionKind::choice, 0, 0, "debug|info|notice|verbose|warning|error|nothing"},
     {"databases", "16", "number of databases (SELECT 0..N-1)", OptionKind::integer, 1, 1024},
     {"hz", "10", "background tasks (expiry, snapshots) per second", OptionKind::integer, 1, 500},
     {"requirepass", "", "password clients must AUTH with (empty = none)"},
@@ -32,7 +32,14 @@ constexpr mb::OptionSpec kOptions[] = {
     {"aof-load-truncated", "yes", "start even if the AOF ends with a torn command (it is cut off)",
      OptionKind::boolean},
     {"dbfilename", "dump.rdb", "snapshot (RDB) file name, inside dir"},
-    {"save", "3600 1 300 100 60 10000", "snapshot rules: '<seconds> <changes> ...' (empty = never)"},
+    {"save",
+     "3600 1 300 100 60 10000",
+     "snapshot rules: '<seconds> <changes> ...' (empty = never)",
+     OptionKind::text,
+     INT64_MIN,
+     INT64_MAX,
+     {},
+     /*repeatable=*/true},
     {"maxmemory", "0", "memory limit for data (0 = none), e.g. 100mb", OptionKind::bytes, 0, INT64_MAX},
     {"disk-free-limit", "50mb", "/healthz answers 503 when the dir's disk has less free (RabbitMQ's disk_free_limit)",
      OptionKind::bytes, 0, INT64_MAX},
@@ -40,8 +47,14 @@ constexpr mb::OptionSpec kOptions[] = {
      "noeviction|allkeys-lru|volatile-lru|allkeys-random|volatile-random|volatile-ttl|allkeys-lfu|volatile-lfu"},
     {"maxmemory-samples", "5", "keys sampled per eviction", OptionKind::integer, 1, 64},
     {"proto-max-bulk-len", "512mb", "largest bulk string a client may send", OptionKind::bytes, 1024 * 1024, INT64_MAX},
-    {"client-output-buffer-limit", "normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60",
-     "unsent reply bytes a client may hold: '<normal|replica|pubsub> <hard> <soft> <soft-seconds>' ..."},
+    {"client-output-buffer-limit",
+     "normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60",
+     "unsent reply bytes a client may hold: '<normal|replica|pubsub> <hard> <soft> <soft-seconds>' ...",
+     OptionKind::text,
+     INT64_MIN,
+     INT64_MAX,
+     {},
+     /*repeatable=*/true},
     {"hll-sparse-max-bytes", "3000", "largest sparse HyperLogLog before it turns dense (12 KB)", OptionKind::bytes, 0,
      INT64_MAX},
     {"slowlog-log-slower-than", "10000", "log commands slower than this many microseconds (negative = off)",
@@ -124,7 +137,19 @@ std::string Config::format_output_limits(const OutputBufferLimit (&limits)[3]) {
 }
 
 void Config::refresh() {
-    bind = options.text("bind");
+    binds.clear();
+    for (std::string_view text = options.text("bind"); !text.empty();) {
+        size_t space = text.find(' ');
+        std::string_view word = text.substr(0, space);
+        text = space == std::string_view::npos ? std::string_view() : text.substr(space + 1);
+        if (word.empty()) continue;
+        bool optional = word.front() == '-';
+        if (optional) word.remove_prefix(1);
+        if (word.empty()) throw mb::OptionError("bad value for 'bind': '-' without an address");
+        binds.push_back({std::string(word), optional});
+    }
+    if (binds.empty()) throw mb::OptionError("bad value for 'bind': no address");
+    bind = binds.front().host;
     dir = options.text("dir");
     dbfilename = options.text("dbfilename");
     appendfilename = options.text("appendfilename");

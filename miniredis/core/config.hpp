@@ -44,11 +44,24 @@ struct SaveRule {
     int64_t changes;
 };
 
+// One address of `bind 127.0.0.1 -::1`: a leading '-' makes it optional (skipped with a warning
+// when it cannot be bound, e.g. ::1 on a host without IPv6), as in Redis 7.
+struct BindAddress {
+    std::string host;
+    bool optional = false;
+};
+
 std::span<const mb::OptionSpec> config_options();
 
-struct Config {
-    mb::Options options;  // every directive's current text (CONFIG GET answers from here)
+// The redis.conf rules beyond our own directives (core/redis_conf.cpp): `include`, and the
+// directives Redis knows that miniredis accepts without implementing them.
+mb::ConfigFileRules redis_conf_rules();
 
+struct Config {
+    mb::Options options;      // every directive's current text (CONFIG GET answers from here)
+    std::string config_file;  // the redis.conf read at start, absolute (INFO's config_file), or ""
+
+    std::vector<BindAddress> binds;  // from `bind`; `bind` below is the first (the admin port's)
     std::string bind, dir, dbfilename, appendfilename, requirepass;
     int port = 6379;
     int databases = 16;

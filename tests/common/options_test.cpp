@@ -120,3 +120,81 @@ TEST(Options, ByteUnitsFollowRedis) {
     EXPECT_FALSE(Options::parse_bytes("mb"));
     EXPECT_FALSE(Options::parse_bytes("99999999999gb"));
 }
+
+// The originals' config files (ConfigFileRules): known-but-unimplemented names, repeatable lines,
+// include, Kafka's --override, --version.
+namespace {
+constexpr OptionSpec kFileSpecs[] = {
+    {"port", "6379", "port", OptionKind::integer, 0, 65535},
+    {"save", "3600 1", "snapshot rules", OptionKind::text, INT64_MIN, INT64_MAX, {}, /*repeatable=*/true},
+};
+constexpr std::string_view kKnown[] = {"io-threads", "tls-*"};
+
+std::string write_file(const std::string& name, const std::string& text) {
+    std::string path = testing::TempDir() + name;
+    std::ofstream(path) << text;
+    return path;
+}
+
+bool parse_with_rules(Options& o, std::vector<const char*> args) {
+    o.set_file_rules({kKnown, /*include=*/true});
+    args.insert(args.begin(), "prog");
+    return o.parse(kFileSpecs, static_cast<int>(args.size()), args.data(), "prog", "[options]");
+}
+}  // namespace
+
+TEST(Options, KnownButUnimplementedNamesAreAcceptedAndSummarisedOnce) {
+    std::string path = write_file("known.conf", "io-threads 4\ntls-port 0\nIO_THREADS 2\nport 7000\n");
+    Options o;
+    ASSERT_TRUE(parse_with_rules(o, {path.c_str(), "--tls-cert-file", "x"}));
+    EXPECT_EQ(o.integer("port"), 7000);
+    EXPECT_EQ(o.ignored(), (std::vector<std::string>{"io-threads", "tls-port", "tls-cert-file"}));
+    EXPECT_NE(o.ignored_summary().find("3 setting(s)"), std::string::npos) << o.ignored_summary();
+    std::string bad = write_file("unknown.conf", "port 1\nio-thread 4\n");
+    Options strict;
+    try {
+        parse_with_rules(strict, {bad.c_str()});
+        FAIL() << "a near-miss of a known name is still unknown";
+    } catch (const mb::ConfigFileError& e) {
+        EXPECT_EQ(e.line, 2);
+        EXPECT_EQ(e.text, "io-thread 4");
+    }
+}
+
+TEST(Options, RepeatableLinesAddUpAndAnEmptyOneClears) {
+    std::string path = write_file("save.conf", "save 900 1\nsave 300 10\n");
+    Options o;
+    ASSERT_TRUE(parse_with_rules(o, {path.c_str(), "--save", "60 10000"}));
+    EXPECT_EQ(o.text("save"), "900 1 300 10 60 10000");  // the first line replaced the default
+    Options cleared;
+    ASSERT_TRUE(parse_with_rules(cleared, {path.c_str(), "--save", ""}));
+    EXPECT_EQ(cleared.text("save"), "");
+}
+
+TEST(Options, IncludeReadsTheOtherFileInPlace) {
+    std::string inner = write_file("inner.conf", "port 7001\n");
+    std::string outer = write_file("outer.conf", "port 7000\ninclude " + inner + "\n");
+    Options o;
+    ASSERT_TRUE(parse_with_rules(o, {outer.c_str()}));
+    EXPECT_EQ(o.integer("port"), 7001);  // included after port 7000: it wins
+    std::string loop = write_file("loop.conf", "include " + testing::TempDir() + "loop.conf\n");
+    Options looping;
+    EXPECT_THROW(parse_with_rules(looping, {loop.c_str()}), OptionError);
+}
+
+TEST(Options, OverrideIsKafkasSpellingOfAnOption) {
+    Options o;
+    ASSERT_TRUE(parse(o, {"--override", "log.segment.bytes=4096", "--port", "1"}));
+    EXPECT_EQ(o.integer("log.segment.bytes"), 4096);
+    EXPECT_GT(o.set_position("port"), o.set_position("log.segment.bytes"));
+    EXPECT_EQ(o.set_position("dir"), 0u);
+    Options bad;
+    EXPECT_THROW(parse(bad, {"--override", "log.segment.bytes"}), OptionError);
+}
+
+TEST(Options, VersionIsNotAnError) {
+    Options o;
+    EXPECT_FALSE(parse(o, {"--version"}));
+    EXPECT_TRUE(o.wants_version());
+    EXPECT_EQ(mb::version_line("prog").substr(0, 5), "prog ");
+}

@@ -23,9 +23,11 @@ _LISTENING = re.compile(r"(admin http |controller )?listening on [0-9.]+:([0-9]+
 
 
 class Server:
-    def __init__(self, env_var, *args, dir=None, ready_timeout=30.0, open_files=None):
-        """open_files: the server's RLIMIT_NOFILE (soft and hard), to test running out of them."""
+    def __init__(self, env_var, *args, dir=None, ready_timeout=30.0, open_files=None, config=None):
+        """open_files: the server's RLIMIT_NOFILE (soft and hard), to test running out of them.
+        config: a config file given first (redis.conf, server.properties), as the originals take it."""
         self.binary = os.environ[env_var]
+        self.config = [config] if config else []
         self.descriptor_limit = open_files
         self.args = list(args)
         self.own_dir = dir is None
@@ -45,7 +47,7 @@ class Server:
             if limit:
                 resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
 
-        self.proc = subprocess.Popen([self.binary, "--port", "0", "--dir", self.dir, *self.args],
+        self.proc = subprocess.Popen([self.binary, *self.config, "--port", "0", "--dir", self.dir, *self.args],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
                                      preexec_fn=limit_descriptors)
         wants_admin = "--admin-port" in self.args
@@ -140,10 +142,11 @@ def free_ports(count):
             s.close()
 
 
-def run_to_exit(env_var, data_dir, *args):
+def run_to_exit(env_var, data_dir, *args, config=None):
     """Runs a server binary until it exits - a refused start, `--repair` - and returns (exit
     status, output). A server that starts instead is stopped at once: ("started", output)."""
-    proc = subprocess.Popen([os.environ[env_var], "--port", "0", "--dir", data_dir, *args],
+    first = [config] if config else []
+    proc = subprocess.Popen([os.environ[env_var], *first, "--port", "0", "--dir", data_dir, *args],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
     output = []
     for line in proc.stdout:
