@@ -56,6 +56,9 @@ constexpr mb::OptionSpec kOptions[] = {
     {"lfu-decay-time", "1", "minutes of no access that lower the LFU counter by one", OptionKind::integer, 0,
      INT32_MAX},
     {"trace", "no", "log one line per command showing its path through the server", OptionKind::boolean},
+    {"lazyfree-lazy-user-del", "no", "DEL frees big values in the background, as UNLINK", OptionKind::boolean},
+    {"lazyfree-lazy-user-flush", "no", "FLUSHALL/FLUSHDB without SYNC|ASYNC free in the background",
+     OptionKind::boolean},
     // Not a redis.conf directive: redis-check-aof --fix, built in (storage/repair.hpp).
     {"repair", "no",
      "check the AOF and snapshot, cut a corrupt AOF at its first bad byte (keeping <file>.corrupt), exit",
@@ -154,6 +157,8 @@ void Config::refresh() {
     aof_load_truncated = options.boolean("aof-load-truncated");
     timeout = options.integer("timeout");
     trace = options.boolean("trace");
+    lazyfree_lazy_user_del = options.boolean("lazyfree-lazy-user-del");
+    lazyfree_lazy_user_flush = options.boolean("lazyfree-lazy-user-flush");
     slowlog_log_slower_than = options.integer("slowlog-log-slower-than");
     slowlog_max_len = options.integer("slowlog-max-len");
     latency_monitor_threshold = options.integer("latency-monitor-threshold");

@@ -67,6 +67,8 @@ struct Config {
     int64_t timeout = 0;  // close clients idle this many seconds (0 = never)
     OutputBufferLimit output_limits[3] = {{0, 0, 0}, {256LL << 20, 64LL << 20, 60}, {32LL << 20, 8LL << 20, 60}};
     bool trace = false;
+    bool lazyfree_lazy_user_del = false;    // DEL frees like UNLINK
+    bool lazyfree_lazy_user_flush = false;  // FLUSHALL/FLUSHDB without a mode mean ASYNC
     // Looking inside (core/slowlog.hpp, core/latency.hpp, model/lfu.hpp)
     int64_t slowlog_log_slower_than = 10'000;  // microseconds; negative = off
     int64_t slowlog_max_len = 128;
