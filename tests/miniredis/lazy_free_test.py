@@ -42,7 +42,7 @@ class LazyFree(unittest.TestCase):
         self.assertEqual(self.r.unlink("big", "missing"), 1)
         self.assertEqual(self.r.exists("big"), 0)  # gone at once, for the very next command
         self.assertEqual(self.r.dbsize(), 0)
-        wait_until(lambda: self.freed() == before_free + 1)
+        self.assertTrue(wait_until(lambda: self.freed() == before_free + 1))
         self.assertEqual(self.r.info("memory")["lazyfree_pending_objects"], 0)
         # 20,000 members are well over 500 KB; all of it comes back.
         self.assertLess(self.r.info("memory")["used_memory"], before_memory - 500_000)
@@ -64,7 +64,7 @@ class LazyFree(unittest.TestCase):
         self.fill_set("a", BIG)
         self.assertEqual(self.r.delete("a"), 1)
         self.assertEqual(self.r.exists("a"), 0)
-        wait_until(lambda: self.freed() == before + 1)
+        self.assertTrue(wait_until(lambda: self.freed() == before + 1))
 
     def test_flushall_async_empties_at_once_and_frees_in_the_background(self):
         pipe = self.r.pipeline(transaction=False)
@@ -78,7 +78,7 @@ class LazyFree(unittest.TestCase):
         self.r.set("key:1", "new")  # the fresh keyspace works at once
         self.assertEqual(self.r.get("key:1"), b"new")
         self.assertEqual(self.r.ttl("key:1"), -1)  # the old TTL went with the old tables
-        wait_until(lambda: self.freed() > before and self.r.info("memory")["lazyfree_pending_objects"] == 0)
+        self.assertTrue(wait_until(lambda: self.freed() > before and self.r.info("memory")["lazyfree_pending_objects"] == 0))
 
     def test_flushdb_async_touches_only_its_database(self):
         other = redis.Redis(port=self.server.port, db=1)
@@ -89,7 +89,7 @@ class LazyFree(unittest.TestCase):
             self.assertTrue(self.r.flushdb("ASYNC"))
             self.assertEqual(self.r.dbsize(), 0)
             self.assertEqual(other.get("stays"), b"1")
-            wait_until(lambda: self.freed() > before)
+            self.assertTrue(wait_until(lambda: self.freed() > before))
         finally:
             other.close()
 
@@ -102,7 +102,7 @@ class LazyFree(unittest.TestCase):
         self.r.set("k", "v")
         self.r.execute_command("FLUSHALL")
         self.assertEqual(self.r.dbsize(), 0)
-        wait_until(lambda: self.freed() > before)
+        self.assertTrue(wait_until(lambda: self.freed() > before))
         self.r.set("k", "v")
         now = self.freed()
         self.r.execute_command("FLUSHALL", "SYNC")  # an explicit SYNC wins over the config
