@@ -29,7 +29,7 @@ static std::optional<bool> parse_flush_mode(CommandContext& ctx) {
 }
 
 static void flush(CommandContext& ctx, Database& db, bool async) {
-    if (!async) return db.clear();
+    if (!async || db.size() == 0) return db.clear();  // nothing to hand over for an empty one
     auto [keys, expires] = db.take_all();
     ctx.server.lazy_free.free_keyspace(std::move(keys), std::move(expires));
 }
