@@ -21,8 +21,8 @@ of the rounds.
   (d) freeing  the probe's max round trip around FLUSHALL SYNC vs ASYNC of the N-key keyspace
                and around DEL vs UNLINK of a 1M-member set (quick: 300k).
 
-Sizes: quick N = 1M keys, 1 round (about 40 s on an idle machine, minutes on a
-       loaded one); full N = 10M keys, 3 rounds (a few minutes).
+Sizes: quick N = 1M keys, 1 round (43 s at load average 2-6 on 2 cores, about 4
+       minutes at load 19); full N = 10M keys, 3 rounds (a few minutes).
 Memory: about 1.0 GB per server at 10M keys (both run at once, so about 2 GB; 250 MB at 1M).
 Disk: none beyond two empty temp dirs. Prints a Markdown table (for docs/miniredis/benchmarks.md)
 and writes an SVG chart drawn by hand (no plotting library).
