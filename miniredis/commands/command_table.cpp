@@ -133,7 +133,7 @@ const CommandSpec kCommands[] = {
     {"substr", 4, R, cmd_getrange, 1, 1, 1, "string", "Substring by byte offsets (old name of GETRANGE)"},
     // --- keys
     {"del", -2, W, cmd_del, 1, -1, 1, "generic", "Delete keys"},
-    {"unlink", -2, W | F, cmd_del, 1, -1, 1, "generic", "Delete keys (Redis frees in the background)"},
+    {"unlink", -2, W | F, cmd_unlink, 1, -1, 1, "generic", "Delete keys (Redis frees in the background)"},
     {"exists", -2, R | F, cmd_exists, 1, -1, 1, "generic", "Count the keys that exist"},
     {"touch", -2, R | F, cmd_touch, 1, -1, 1, "generic", "Mark keys as recently used"},
     {"type", 2, R | F, cmd_type, 1, 1, 1, "generic", "Type of a key's value"},

@@ -40,6 +40,7 @@ void cmd_setrange(CommandContext&);
 
 // keys.cpp
 void cmd_del(CommandContext&);
+void cmd_unlink(CommandContext&);
 void cmd_exists(CommandContext&);
 void cmd_touch(CommandContext&);
 void cmd_type(CommandContext&);

@@ -135,13 +135,14 @@ std::string info_text(ServerState& server, std::span<const std::string_view> nam
             "maxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nmem_fragmentation_ratio:{:.2f}\r\n"
             "mem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:{}\r\nmem_replication_backlog:0\r\n"
             "mem_clients_slaves:0\r\nmem_clients_normal:{}\r\nmem_aof_buffer:{}\r\nmem_allocator:libc\r\n"
-            "active_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
+            "active_defrag_running:0\r\nlazyfree_pending_objects:{}\r\nlazyfreed_objects:{}\r\n",
             used, human(used), rss, human(rss), server.peak_memory, human(server.peak_memory),
             server.peak_memory ? 100.0 * static_cast<double>(used) / static_cast<double>(server.peak_memory) : 0.0,
             overhead, dataset, used ? 100.0 * static_cast<double>(dataset) / static_cast<double>(used) : 0.0, system,
             human(system), maxmemory, human(maxmemory), server.config.options.text("maxmemory-policy"),
             used ? static_cast<double>(rss) / static_cast<double>(used) : 0.0,
-            static_cast<int64_t>(rss) - static_cast<int64_t>(used), aof, clients_bytes, aof);
+            static_cast<int64_t>(rss) - static_cast<int64_t>(used), aof, clients_bytes, aof, server.lazy_free.pending(),
+            server.lazy_free.freed());
     }
     if (sections.wanted("persistence")) {
         header(out, "Persistence");

@@ -22,16 +22,26 @@
 
 namespace miniredis {
 
-void cmd_del(CommandContext& ctx) {
+// DEL frees here; UNLINK (and DEL with lazyfree-lazy-user-del) unlinks here - the key is gone
+// for every later command - and leaves freeing a big value to the lazy-free thread
+// (core/lazy_free.hpp), so deleting a million-member set does not stall every other client.
+static void delete_keys(CommandContext& ctx, bool lazy) {
     int64_t deleted = 0;
     for (size_t i = 1; i < ctx.argc(); ++i) {
         if (!ctx.lookup_write(ctx.arg(i))) continue;  // lazily expired keys do not count
-        ctx.db().remove(ctx.arg(i));
+        if (lazy) {
+            ctx.server.lazy_free.free_value(std::move(*ctx.db().take(ctx.arg(i))));
+        } else {
+            ctx.db().remove(ctx.arg(i));
+        }
         ctx.modified(ctx.arg(i));
         ++deleted;
     }
     ctx.reply.integer(deleted);
 }
+
+void cmd_del(CommandContext& ctx) { delete_keys(ctx, ctx.server.config.lazyfree_lazy_user_del); }
+void cmd_unlink(CommandContext& ctx) { delete_keys(ctx, true); }
 
 // EXISTS counts: "EXISTS a a" is 2 when a exists (Redis documents this, clients use it).
 void cmd_exists(CommandContext& ctx) {

@@ -16,30 +16,40 @@
 
 namespace miniredis {
 
-// FLUSHDB/FLUSHALL [ASYNC|SYNC]: Redis can free a huge keyspace in a background thread (ASYNC);
-// here freeing is always synchronous, and both spellings are accepted.
-static bool parse_flush_mode(CommandContext& ctx) {
-    if (ctx.argc() == 1) return true;
-    if (ctx.argc() == 2 && (equals_ignore_case(ctx.arg(1), "ASYNC") || equals_ignore_case(ctx.arg(1), "SYNC")))
-        return true;
+// FLUSHDB/FLUSHALL [ASYNC|SYNC]: ASYNC swaps each keyspace for an empty one - O(1), the
+// database is empty for the next command - and hands the old tables to the lazy-free thread
+// (core/lazy_free.hpp); SYNC frees them here, one free() per key. Without a mode,
+// lazyfree-lazy-user-flush decides, as in Redis. nullopt after a syntax error.
+static std::optional<bool> parse_flush_mode(CommandContext& ctx) {
+    if (ctx.argc() == 1) return ctx.server.config.lazyfree_lazy_user_flush;
+    if (ctx.argc() == 2 && equals_ignore_case(ctx.arg(1), "ASYNC")) return true;
+    if (ctx.argc() == 2 && equals_ignore_case(ctx.arg(1), "SYNC")) return false;
     ctx.syntax_error();
-    return false;
+    return std::nullopt;
+}
+
+static void flush(CommandContext& ctx, Database& db, bool async) {
+    if (!async || db.size() == 0) return db.clear();  // nothing to hand over for an empty one
+    auto [keys, expires] = db.take_all();
+    ctx.server.lazy_free.free_keyspace(std::move(keys), std::move(expires));
 }
 
 void cmd_flushdb(CommandContext& ctx) {
-    if (!parse_flush_mode(ctx)) return;
+    std::optional<bool> async = parse_flush_mode(ctx);
+    if (!async) return;
     ctx.server.all_keys_modified(ctx.client.db);
     ctx.server.dirty += ctx.db().size() + 1;  // +1: an empty FLUSHDB still goes to the AOF
-    ctx.db().clear();
+    flush(ctx, ctx.db(), *async);
     ctx.reply.ok();
 }
 
 void cmd_flushall(CommandContext& ctx) {
-    if (!parse_flush_mode(ctx)) return;
+    std::optional<bool> async = parse_flush_mode(ctx);
+    if (!async) return;
     ctx.server.all_keys_modified(-1);
     for (Database& db : ctx.server.databases) {
         ctx.server.dirty += db.size();
-        db.clear();
+        flush(ctx, db, *async);
     }
     ++ctx.server.dirty;
     ctx.reply.ok();

@@ -75,6 +75,9 @@ constexpr mb::OptionSpec kOptions[] = {
     {"repl-backlog-size", "1mb", "bytes of the replication stream kept for partial resyncs", OptionKind::bytes,
      16 * 1024, INT64_MAX},
     {"trace", "no", "log one line per command showing its path through the server", OptionKind::boolean},
+    {"lazyfree-lazy-user-del", "no", "DEL frees big values in the background, as UNLINK", OptionKind::boolean},
+    {"lazyfree-lazy-user-flush", "no", "FLUSHALL/FLUSHDB without SYNC|ASYNC free in the background",
+     OptionKind::boolean},
     // Not a redis.conf directive: redis-check-aof --fix, built in (storage/repair.hpp).
     {"repair", "no",
      "check the AOF and snapshot, cut a corrupt AOF at its first bad byte (keeping <file>.corrupt), exit",
@@ -188,6 +191,8 @@ void Config::refresh() {
     masterauth = options.text("masterauth");
     replica_read_only = options.boolean("replica-read-only");
     repl_backlog_size = options.integer("repl-backlog-size");
+    lazyfree_lazy_user_del = options.boolean("lazyfree-lazy-user-del");
+    lazyfree_lazy_user_flush = options.boolean("lazyfree-lazy-user-flush");
     slowlog_log_slower_than = options.integer("slowlog-log-slower-than");
     slowlog_max_len = options.integer("slowlog-max-len");
     latency_monitor_threshold = options.integer("latency-monitor-threshold");

@@ -83,6 +83,8 @@ struct Config {
     std::string masterauth;  // replication (core/replication.hpp); `replicaof` is read at start-up
     bool replica_read_only = true;
     int64_t repl_backlog_size = 1024 * 1024;
+    bool lazyfree_lazy_user_del = false;    // DEL frees like UNLINK
+    bool lazyfree_lazy_user_flush = false;  // FLUSHALL/FLUSHDB without a mode mean ASYNC
     // Looking inside (core/slowlog.hpp, core/latency.hpp, model/lfu.hpp)
     int64_t slowlog_log_slower_than = 10'000;  // microseconds; negative = off
     int64_t slowlog_max_len = 128;

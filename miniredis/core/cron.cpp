@@ -56,7 +56,11 @@ void ServerState::active_expire_cycle() {
         if (db.expires_size() == 0) continue;
         for (int loops = 0;; ++loops) {
             auto result = db.expire_sample(random, kSamplesPerLoop);
-            if (result.sampled == 0 || result.expired * 100 <= result.sampled * kAcceptableStalePercent) break;
+            // An empty sample is no sign that the work is done: the walk may have started in a
+            // stretch that earlier loops already emptied (Redis repeats then too). Stop only when
+            // a real sample was mostly alive, or nothing with a TTL is left.
+            if (db.expires_size() == 0) break;
+            if (result.sampled > 0 && result.expired * 100 <= result.sampled * kAcceptableStalePercent) break;
             if ((loops & 15) == 15 && std::chrono::steady_clock::now() > deadline) return;
         }
     }

@@ -24,6 +24,7 @@
 #include "core/client.hpp"
 #include "core/config.hpp"
 #include "core/latency.hpp"
+#include "core/lazy_free.hpp"
 #include "core/rates.hpp"
 #include "core/replication.hpp"
 #include "core/slowlog.hpp"
@@ -182,6 +183,7 @@ public:
     std::string aof_path() const;
     Aof aof;
     BackgroundJob job;
+    LazyFree lazy_free;  // UNLINK, FLUSHALL ASYNC: big frees off this thread
     std::string rewrite_temp_path;
     bool rewrite_scheduled = false;
     bool last_rewrite_ok = true;

@@ -27,6 +27,14 @@ bool Database::remove(std::string_view key) {
     return true;
 }
 
+std::optional<Value> Database::take(std::string_view key) {
+    Keys::Entry* e = keys_.find(key);
+    if (!e) return std::nullopt;
+    std::optional<Value> value(std::move(e->value));
+    remove(key);  // erases a moved-from Value: nothing left to free
+    return value;
+}
+
 void Database::clear() {
     keys_.clear();
     expires_.clear();

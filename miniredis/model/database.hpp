@@ -103,6 +103,11 @@ public:
     // The entry for `key`, created holding an empty string if missing (second = created).
     std::pair<Value*, bool> find_or_create(std::string_view key);
     bool remove(std::string_view key);
+    // Removes `key` and hands its value to the caller, who frees it (UNLINK: maybe on the lazy-free
+    // thread, core/lazy_free.hpp); nullopt when absent.
+    std::optional<Value> take(std::string_view key);
+    // Empties the database and hands both tables over whole (FLUSHALL ASYNC): O(1) here.
+    std::pair<Keys, Expires> take_all() { return {std::move(keys_), std::move(expires_)}; }
     void clear();
     // Presizes the key table for `keys` more keys (loading: the count is known up front).
     void reserve(size_t keys) { keys_.reserve(keys_.size() + keys); }
