@@ -19,7 +19,7 @@
 #include "rabbitmq_conf.hpp"
 #include "server.hpp"
 #include "server_metrics.hpp"
-#include "session/memory_monitor.hpp"
+#include "core/memory_monitor.hpp"
 #include "storage/definitions.hpp"
 #include "storage/journal.hpp"
 #include "storage/repair.hpp"

@@ -18,8 +18,8 @@
 
 #include "listener.hpp"
 #include "log.hpp"
-#include "session/channel.hpp"
-#include "session/connection.hpp"
+#include "core/channel.hpp"
+#include "core/connection.hpp"
 
 namespace minirabbit {
 

@@ -22,7 +22,7 @@
 
 #include "admin_api.hpp"
 #include "model/broker.hpp"
-#include "session/memory_monitor.hpp"
+#include "core/memory_monitor.hpp"
 
 namespace minirabbit {
 
@@ -47,7 +47,7 @@ public:
     std::function<void()> save_definitions;  // rewrites definitions.json; runs before the replies leave
     std::function<void()> flush_journal;     // hands the batch's journal records to the sync thread
     std::function<void()> on_tick;           // periodic: journal compaction
-    // The memory alarm's measure (session/memory_monitor.hpp), sampled every kMemorySampleTicks.
+    // The memory alarm's measure (core/memory_monitor.hpp), sampled every kMemorySampleTicks.
     MemoryStrategy memory_strategy = MemoryStrategy::allocated;
     void mark_definitions_dirty() { definitions_dirty_ = true; }
 

@@ -5,7 +5,7 @@
     model/     the course's concepts as plain types                         may include protocol/
     storage/   what goes to disk                                            ... and model/
     raft/      minikafka's controller quorum, a module beside storage/      ... and model/
-    core/      socket-free server state (minirabbit: session/)             ... and storage/
+    core/      socket-free server state                                ... and storage/
     handlers/, commands/   one file per API / class / command family        ... and core/
     wiring     main.cpp, server.cpp, admin_api.cpp (the server's top folder) may include anything
 
@@ -20,7 +20,7 @@ import sys
 
 # raft/ (minikafka's controller quorum) is a self-contained module beside storage/: it keeps a
 # replicated log and a durable vote, and the core above it drives it.
-FLOOR = {"protocol": 1, "model": 2, "storage": 3, "raft": 3, "core": 4, "session": 4, "handlers": 5, "commands": 5}
+FLOOR = {"protocol": 1, "model": 2, "storage": 3, "raft": 3, "core": 4, "handlers": 5, "commands": 5}
 SERVERS = ["miniredis", "minirabbit", "minikafka"]
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 

@@ -2,7 +2,7 @@
 one unacknowledged task at a time, and a task whose worker dies before its ack goes back to the
 queue and is delivered again (redelivered=True) - nothing is lost.
 Usage: rabbit_1_work_queue.py [HOST:PORT]   (or RABBITMQ_ADDR; default 127.0.0.1:5672)
-READ NEXT: minirabbit/session/channel.cpp (prefetch, acks), then rabbit_2_fanout.py."""
+READ NEXT: minirabbit/core/channel.cpp (prefetch, acks), then rabbit_2_fanout.py."""
 import os, sys, time, uuid
 import pika
 

@@ -1,6 +1,6 @@
 // The basic class: publishing, consuming and acknowledging - the methods that move messages.
 //
-//   basic.publish      -> content frames follow; session/channel.cpp assembles, routes, confirms
+//   basic.publish      -> content frames follow; core/channel.cpp assembles, routes, confirms
 //   basic.consume      subscribe: the queue pushes basic.deliver while the consumer has credit
 //   basic.qos          credit: at most N unacked deliveries (per consumer, or per channel if global)
 //   basic.get          pull one message (get-ok) or learn the queue is empty (get-empty)
@@ -12,8 +12,8 @@
 
 #include "amqp_error.hpp"
 #include "model/broker.hpp"
-#include "session/channel.hpp"
-#include "session/connection.hpp"
+#include "core/channel.hpp"
+#include "core/connection.hpp"
 
 namespace minirabbit {
 
@@ -82,7 +82,7 @@ void Channel::handle_basic_publish(MethodReader& in) {
     if (m.immediate) throw hard_error(not_implemented, "immediate=true");
     connection_.note_publisher();  // a publishing connection is one the memory alarm may block
     // Only remember the routing data: the content header and body frames follow and the message is
-    // routed when its last byte is in (finish_publish in session/channel.cpp).
+    // routed when its last byte is in (finish_publish in core/channel.cpp).
     pending_.active = true;
     pending_.header_seen = false;
     pending_.exchange.assign(m.exchange);

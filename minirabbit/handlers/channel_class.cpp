@@ -1,12 +1,12 @@
 // The channel class. channel.open and channel.close are handled by the connection (it owns the
-// channel table: session/connection.cpp); what is left is flow control from the client's side.
+// channel table: core/connection.cpp); what is left is flow control from the client's side.
 //
 // channel.flow(active=false) asks the broker to stop sending deliveries on this channel until
 // channel.flow(active=true) - a consumer's brake. (RabbitMQ never sends channel.flow itself any
 // more; it uses connection.blocked for publishers. So channel.flow-ok from a client is unexpected.)
 #include "amqp_error.hpp"
-#include "session/channel.hpp"
-#include "session/connection.hpp"
+#include "core/channel.hpp"
+#include "core/connection.hpp"
 
 namespace minirabbit {
 

@@ -2,9 +2,9 @@
 // channel gets a sequence number 1, 2, 3, ... and the broker later answers each with basic.ack
 // ("I have it: routed, and on disk if it was persistent and went to a durable queue") or basic.nack
 // ("I could not take it": a queue with x-overflow=reject-publish was full). Acks may cover many
-// messages at once (multiple=true). The bookkeeping is in session/channel.cpp, flush_confirms().
+// messages at once (multiple=true). The bookkeeping is in core/channel.cpp, flush_confirms().
 #include "amqp_error.hpp"
-#include "session/channel.hpp"
+#include "core/channel.hpp"
 
 namespace minirabbit {
 

@@ -1,4 +1,4 @@
-// The connection class: the handshake and the goodbye (the diagram is in session/connection.hpp).
+// The connection class: the handshake and the goodbye (the diagram is in core/connection.hpp).
 //
 // Authentication. PLAIN carries "\0user\0password" (RFC 4616); AMQPLAIN, RabbitMQ's older mechanism,
 // a field table {LOGIN, PASSWORD} without its length prefix. As RabbitMQ does by default, the user
@@ -8,8 +8,8 @@
 
 #include "amqp_error.hpp"
 #include "log.hpp"
-#include "session/channel.hpp"
-#include "session/connection.hpp"
+#include "core/channel.hpp"
+#include "core/connection.hpp"
 #include "version.hpp"
 
 namespace minirabbit {

@@ -4,8 +4,8 @@
 // durability is 406 PRECONDITION_FAILED; an unknown type is a connection error 503 COMMAND_INVALID.
 #include "amqp_error.hpp"
 #include "model/broker.hpp"
-#include "session/channel.hpp"
-#include "session/connection.hpp"
+#include "core/channel.hpp"
+#include "core/connection.hpp"
 
 namespace minirabbit {
 

@@ -4,7 +4,7 @@
 // connection_class.cpp) are not here. channel.open and channel.close are handled by the connection,
 // which owns the channel table.
 #include "protocol/constants.hpp"
-#include "session/channel.hpp"
+#include "core/channel.hpp"
 
 namespace minirabbit {
 

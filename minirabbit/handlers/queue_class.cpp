@@ -10,8 +10,8 @@
 
 #include "amqp_error.hpp"
 #include "model/broker.hpp"
-#include "session/channel.hpp"
-#include "session/connection.hpp"
+#include "core/channel.hpp"
+#include "core/connection.hpp"
 
 namespace minirabbit {
 

@@ -5,8 +5,8 @@
 // has them on disk.
 #include "amqp_error.hpp"
 #include "model/broker.hpp"
-#include "session/channel.hpp"
-#include "session/connection.hpp"
+#include "core/channel.hpp"
+#include "core/connection.hpp"
 
 namespace minirabbit {
 

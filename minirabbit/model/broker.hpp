@@ -57,7 +57,7 @@ public:
     uint64_t buffered_content_bytes = 0;  // bodies still arriving, frame by frame (channels add theirs)
     // Message bodies alone (complete and half-received): one part of the memory used.
     uint64_t memory_in_use() const { return Message::live_bytes() + buffered_content_bytes; }
-    // The process's memory as the wiring last measured it (session/memory_monitor.hpp). Between
+    // The process's memory as the wiring last measured it (core/memory_monitor.hpp). Between
     // two samples, bodies that arrived since are added (and those freed taken off), so a flood is
     // noticed at once; with no sample (unit tests) this is the message bytes alone.
     void set_memory_sample(uint64_t process_bytes) {

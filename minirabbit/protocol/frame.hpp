@@ -16,7 +16,7 @@
 // agreed in connection.tune; a peer that sends a bigger frame gets 501 FRAME_ERROR, and we never send
 // one bigger than the client asked for. The 0xCE end octet is a cheap check that both sides still
 // agree where frames start - garbage shows up as a missing 0xCE.
-// READ NEXT: methods.hpp (what a method frame's payload holds), session/connection.cpp (who calls this).
+// READ NEXT: methods.hpp (what a method frame's payload holds), core/connection.cpp (who calls this).
 #pragma once
 
 #include <cstdint>

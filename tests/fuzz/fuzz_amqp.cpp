@@ -16,7 +16,7 @@
 // Findings: a crash, an ASan/UBSan report, a failed FUZZ_CHECK, an allocation over libFuzzer's
 // -malloc_limit_mb.
 //
-// READ NEXT: tests/fuzz/fuzz_kafka.cpp, minirabbit/session/connection.hpp (the state machine).
+// READ NEXT: tests/fuzz/fuzz_kafka.cpp, minirabbit/core/connection.hpp (the state machine).
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -28,7 +28,7 @@
 #include "protocol/content_header.hpp"
 #include "protocol/frame.hpp"
 #include "protocol/methods.hpp"
-#include "session/connection.hpp"
+#include "core/connection.hpp"
 
 namespace {
 

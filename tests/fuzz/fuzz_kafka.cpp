@@ -36,6 +36,7 @@
 #include "handlers/reply.hpp"
 #include "log.hpp"
 #include "protocol/admin.hpp"
+#include "protocol/alter_partition.hpp"
 #include "protocol/api_versions.hpp"
 #include "protocol/broker_registration.hpp"
 #include "protocol/fetch.hpp"
@@ -164,6 +165,11 @@ bool decode_body(const RequestHeader& header, std::string_view body) {
         case ApiKey::InitProducerId:
             (void)decode_init_producer_id_request(in, v);
             break;
+        case ApiKey::AlterPartition: {  // a leader's ISR change, sent to the active controller
+            AlterPartitionRequestData r;
+            (void)decode_alter_partition_request(in, r);
+            break;
+        }
         case ApiKey::OffsetForLeaderEpoch: {
             OffsetsForLeaderEpochRequest r;
             decode_offsets_for_leader_epoch_request(in, v, r);

@@ -1,7 +1,7 @@
 // A Connection driven by bytes, no sockets (a fake Transport stands in for server.cpp): the
 // handshake, AMQPLAIN, guest from a remote address, pipelined frames in one read, a publish that
 // arrives one byte at a time, and a hard error.
-#include "session/connection.hpp"
+#include "core/connection.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
-// The memory alarm's settings and measure (session/memory_monitor.hpp): RabbitMQ's
+// The memory alarm's settings and measure (core/memory_monitor.hpp): RabbitMQ's
 // vm_memory_high_watermark forms, and an allocator count that sees what messages really cost.
-#include "session/memory_monitor.hpp"
+#include "core/memory_monitor.hpp"
 
 #include <gtest/gtest.h>
 
