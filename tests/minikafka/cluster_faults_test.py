@@ -274,6 +274,10 @@ def run_checker(seed, faults, partitions=6, kinds=FAULTS, producers=2, log=print
         for i, node in enumerate(cluster.nodes):
             if node.proc is None or node.proc.poll() is not None:
                 problems.append(f"node {i + 1} is not running at the end:\n{node.log()[-3000:]}")
+            else:  # and a clean stop: under the sanitizers a leak or an error report exits non-zero
+                code = node.stop()
+                if code != 0:
+                    problems.append(f"node {i + 1} stopped with {code}:\n{node.log()[-3000:]}")
         figures["seconds"] = time.monotonic() - started
         return problems, figures
     finally:
