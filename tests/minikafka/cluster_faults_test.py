@@ -367,7 +367,7 @@ class ClusterFaults(unittest.TestCase):
         self.assertEqual(problems, [], f"seed {seed}")
         self.assertGreater(figures["acknowledged"], 0)
 
-    # KNOWN BUG, so not in CI (it would flake - it fails about 4 runs in 5): an acks=all produce
+    # KNOWN BUG, so not in CI (it would flake - it failed 6 runs of 9): an acks=all produce
     # sent just after both followers were killed is acknowledged within 2 ms although the leader's
     # HW does not cover it (kcat reads only the record before it). benchmarks/soak/cluster_faults.py
     # runs it (--two-down N); CLUSTER_FAULTS_TWO_DOWN=1 runs it here.
