@@ -6,7 +6,8 @@
   it reads our repl-id / repl-offset AUX fields from the file it kept and continues (+CONTINUE).
 - miniredis as REPLICA of redis-server, with both transfer framings: `$<len>` (a disk-based sync,
   repl-diskless-sync no) and `$EOF:<mark>` (diskless, Redis 7's default); then its stream
-  (SELECT, PING, REPLCONF GETACK, every write). INFO replication shows the link up on both ends.
+  (SELECT, PING, REPLCONF GETACK, every write); killed and restarted, it continues from
+  redis-server's backlog. INFO replication shows the link up on both ends.
 Datasets are compared key by key: type, value, and TTL within a second."""
 import os
 import shutil
@@ -137,7 +138,22 @@ class ReplicationInterop(unittest.TestCase):
                 self.assertEqual(ri["connected_slaves"], "1")
                 self.assertTrue(ri["slave0"].startswith(f"ip=127.0.0.1,port={mini.port},state=online,"), ri["slave0"])
                 self.assertEqual(info(mc)["master_replid"], ri["master_replid"])
-                return mini.log()
+                log = mini.log()
+
+                # Killed and restarted, we find redis-server's repl-id / repl-offset in the RDB we
+                # kept and continue from its backlog (+CONTINUE) instead of a second full resync.
+                mc.close()
+                mini.kill9()
+                rc.call("SET", "while-down", "1")
+                rc.call("SELECT", "9")
+                rc.call("RPUSH", "missed-in-db-9", "a")
+                rc.call("SELECT", "0")
+                mini.start()
+                mc = RespClient(mini.port)
+                self.assertTrue(wait_until(lambda: in_sync(rc, mc)))
+                self.assertEqual(stats(rc), (1, 1, 0))
+                self.assert_same(without_stream_entries_read(dump(real.port)), without_stream_entries_read(dump(mini.port)))
+                return log
         finally:
             real.close()
 
