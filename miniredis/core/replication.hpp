@@ -37,7 +37,7 @@ enum class ReplLinkState : uint8_t {
     connect,     // waiting for the next attempt (once a second, from the cron)
     connecting,  // the non-blocking connect() is under way
     handshake,   // PING, AUTH, REPLCONF, PSYNC: one request, one reply, in turn
-    transfer,    // +FULLRESYNC: reading the $<len> snapshot
+    transfer,    // +FULLRESYNC: reading the $<len> (or diskless $EOF:<mark>) snapshot
     connected,   // streaming: every command the master sends is executed
 };
 
@@ -68,6 +68,7 @@ struct Replication {
     Client* master = nullptr;    // the connection to the master (once connected)
     int64_t transfer_left = -1;  // snapshot bytes still expected (-1: reading the $<len> line)
     std::string transfer;        // the snapshot, as it arrives
+    std::string eof_mark;        // diskless transfer ($EOF:<40 bytes>): the bytes that end it
     int64_t link_down_since_ms = 0;
     int64_t last_io_ms = 0;      // master_last_io_seconds_ago
     bool ack_requested = false;  // REPLCONF GETACK arrived: answer after the command

@@ -12,8 +12,8 @@
 //            +------- link lost (cron retries every second) -- connected <---------------+
 //
 //   handshake   one request, one reply, in turn: PING, AUTH <masterauth>, REPLCONF
-//               listening-port, REPLCONF capa psync2, PSYNC <replid> <offset+1>
-//   transfer    "$<len>\r\n" then len bytes of snapshot: the dataset is replaced by it
+//               listening-port, REPLCONF capa eof capa psync2, PSYNC <replid> <offset+1>
+//   transfer    "$<len>\r\n" + len bytes of RDB (or $EOF:<mark> framing): the dataset is replaced
 //   connected   every complete command runs through process_input, with three differences:
 //               no reply goes back (the master does not read them), the replica's read-only
 //               rule does not apply to it, and its exact bytes advance our offset and are passed
@@ -22,10 +22,16 @@
 // Expiry: a read-only replica never deletes an expired key itself - its dataset must stay the
 // master's. Readers are told it is gone (model/database.cpp), the master's DEL removes it.
 //
-// Restart: after a full resync the snapshot is also written to our own snapshot file, with its
-// (replid, offset) next to it. A replica killed and restarted loads that file and asks
-// PSYNC <replid> <offset+1> - and gets +CONTINUE if the master's backlog still reaches back
-// (Redis keeps the pair inside the RDB file, as aux fields).
+// Restart: after a full resync the transferred RDB is also written as our own snapshot file. It
+// carries the master's (replid, offset) as AUX fields (core/replication_snapshot.cpp), so a
+// replica killed and restarted loads that file and asks PSYNC <replid> <offset+1> - and gets
+// +CONTINUE if the master's backlog still reaches back. A later SAVE on the replica writes no
+// such fields: the next restart then simply asks for a full resync.
+//
+// The transfer comes in one of two framings: `$<len>\r\n<len bytes>` (the master wrote a file
+// first, or is miniredis), or - because we announce `capa eof` - the diskless
+// `$EOF:<40 random bytes>\r\n<bytes>...<the same 40 bytes>` that redis-server streams straight
+// from its forked child while it does not know the length yet (repl-diskless-sync, the default).
 //
 // READ NEXT: core/replication_master.cpp, commands/replication_cmds.cpp.
 #include <fmt/format.h>
@@ -48,15 +54,6 @@ void send_command(ServerState& server, Client& master, std::span<const std::stri
     server.want_write(master);
 }
 
-// The file that remembers which history and offset our snapshot file holds.
-std::string history_path(const ServerState& server) { return server.snapshot_path() + ".replid"; }
-
-// The last bytes of a snapshot file: its checksum. A later SAVE changes them, and then the
-// remembered (replid, offset) no longer describes the file.
-std::string tail_of(std::string_view bytes) {
-    return fmt::format("{:02x}", fmt::join(bytes.substr(bytes.size() - std::min<size_t>(bytes.size(), 8)), ""));
-}
-
 }  // namespace
 
 // Start-up, after load_data(): a fresh replication ID, and `replicaof` from the config.
@@ -69,14 +66,11 @@ void ServerState::replication_start() {
     if (space != std::string::npos) port = std::atoi(replicaof_text.c_str() + space + 1);
     replicaof(replicaof_text.substr(0, space), port);
     // Our snapshot file came from this master at a known offset: offer to continue from there.
-    std::string remembered, snapshot, error;
-    if (config.appendonly || !read_file(history_path(*this), remembered, error) ||
-        !read_file(snapshot_path(), snapshot, error))
-        return;
-    char id[41] = {};
-    unsigned long long offset = 0;
-    char tail[64] = {};
-    if (std::sscanf(remembered.c_str(), "%40s %llu %63s", id, &offset, tail) == 3 && tail_of(snapshot) == tail) {
+    // (An AOF, when enabled, was what we loaded: the snapshot file may be older than it.)
+    std::string snapshot, error, id;
+    uint64_t offset = 0;
+    if (config.appendonly || !read_file(snapshot_path(), snapshot, error)) return;
+    if (snapshot_history(snapshot, id, offset)) {
         repl.replid = id;
         repl.offset = offset;
         repl.psync_known = true;
@@ -178,9 +172,9 @@ void ServerState::master_input(Client& master) {
                 break;
             }
             case HandshakeStep::port: {  // an old master may not know REPLCONF: not fatal
-                // psync2: we understand +CONTINUE <new replid>. Not "eof": that would invite a
-                // diskless transfer ($EOF:<mark> framing), which we do not read.
-                std::string_view capa[] = {"REPLCONF", "capa", "psync2"};
+                // eof: we read the diskless $EOF:<mark> framing; psync2: we understand
+                // +CONTINUE <new replid>. The same line redis-server sends.
+                std::string_view capa[] = {"REPLCONF", "capa", "eof", "capa", "psync2"};
                 send_command(*this, master, capa);
                 repl.step = HandshakeStep::capa;
                 break;
@@ -241,29 +235,47 @@ void ServerState::master_input(Client& master) {
             if (eol == std::string_view::npos) return;
             std::string_view header = in.substr(0, eol);
             int64_t len = -1;
-            if (!header.starts_with('$') ||
-                std::from_chars(header.data() + 1, header.data() + header.size(), len).ec != std::errc() || len < 0)
-                return drop(fmt::format("bad snapshot header '{}' (diskless EOF transfers are not supported)",
-                                        header.substr(0, 64)));
+            if (header.starts_with("$EOF:") && header.size() == 5 + 40) {
+                repl.eof_mark = std::string(header.substr(5));  // diskless: read until the mark
+            } else if (!header.starts_with('$') ||
+                       std::from_chars(header.data() + 1, header.data() + header.size(), len).ec != std::errc() ||
+                       len < 0) {
+                return drop(fmt::format("bad snapshot header '{}'", header.substr(0, 64)));
+            } else {
+                repl.eof_mark.clear();
+            }
             master.in.consume(eol + 2);
-            repl.transfer_left = len;
+            repl.transfer_left = repl.eof_mark.empty() ? len : 0;
             repl.transfer.clear();
         }
         std::string_view in = master.in.readable();
-        size_t take = std::min(in.size(), static_cast<size_t>(repl.transfer_left));
-        repl.transfer.append(in.substr(0, take));
-        master.in.consume(take);
-        repl.transfer_left -= static_cast<int64_t>(take);
-        if (repl.transfer_left > 0) return;
+        if (!repl.eof_mark.empty()) {
+            // The mark may arrive split over two reads: look for it from 39 bytes before the new
+            // ones. Bytes after it would be the stream (a Redis master sends none before our ACK).
+            size_t before = repl.transfer.size();
+            repl.transfer.append(in);
+            size_t at = repl.transfer.find(repl.eof_mark, before >= 39 ? before - 39 : 0);
+            if (at == std::string::npos) {
+                master.in.consume(in.size());
+                return;
+            }
+            master.in.consume(at + repl.eof_mark.size() - before);
+            repl.transfer.resize(at);
+        } else {
+            size_t take = std::min(in.size(), static_cast<size_t>(repl.transfer_left));
+            repl.transfer.append(in.substr(0, take));
+            master.in.consume(take);
+            repl.transfer_left -= static_cast<int64_t>(take);
+            if (repl.transfer_left > 0) return;
+        }
         if (std::string error = load_snapshot_from_master(*this, repl.transfer); !error.empty())
             return drop("the master's snapshot does not load: " + error);
         size_t keys = 0;
         for (Database& db : databases) keys += db.size();
-        mb::log::info("MASTER <-> REPLICA sync: loaded {} bytes, {} keys", repl.transfer.size(), keys);
-        // Keep it as our snapshot file, with the history it belongs to (see "Restart" above).
-        if (write_file_atomically(snapshot_path(), repl.transfer).empty())
-            write_file_atomically(history_path(*this),
-                                  fmt::format("{} {} {}\n", repl.replid, repl.offset, tail_of(repl.transfer)));
+        mb::log::info("MASTER <-> REPLICA sync: loaded {} bytes, {} keys ({} transfer)", repl.transfer.size(), keys,
+                      repl.eof_mark.empty() ? "$<len>" : "diskless $EOF:<mark>");
+        // Keep it as our snapshot file: its AUX fields name its history (see "Restart" above).
+        write_file_atomically(snapshot_path(), repl.transfer);
         repl.transfer.clear();
         repl.transfer.shrink_to_fit();
         dirty = 0;
@@ -272,6 +284,8 @@ void ServerState::master_input(Client& master) {
         repl.link = ReplLinkState::connected;
         repl.backlog.reset(static_cast<size_t>(config.repl_backlog_size), repl.offset);
         repl.stream_db = -1;
+        // ACK at once: after a diskless transfer a Redis master starts the stream only then.
+        send_ack(master);
     }
     // The stream: commands like any client's, run by the same process_input (which calls
     // master_command_done after each one).

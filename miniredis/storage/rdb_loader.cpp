@@ -528,6 +528,23 @@ bool looks_like_rdb(std::string_view bytes) {
     return true;
 }
 
+// The AUX fields come first, right after the magic: reading them is cheap and needs no dataset.
+std::vector<std::pair<std::string, std::string>> rdb_aux_fields(std::string_view bytes) {
+    std::vector<std::pair<std::string, std::string>> fields;
+    if (!looks_like_rdb(bytes)) return fields;
+    Reader in(bytes, 9);
+    try {
+        while (in.pos() < bytes.size() && static_cast<uint8_t>(bytes[in.pos()]) == kOpAux) {
+            in.u8();
+            std::string key = in.string();
+            fields.emplace_back(std::move(key), in.string());
+        }
+    } catch (const Corrupt&) {
+        // a damaged header: the fields read so far are all there is
+    }
+    return fields;
+}
+
 RdbLoadResult load_rdb(std::string_view bytes, std::vector<Database>& databases, const RdbLoadOptions& options) {
     RdbLoadResult result;
     // Keys go into fresh databases first - the staging area - and reach `databases` only once the
@@ -601,10 +618,11 @@ RdbLoadResult load_rdb(std::string_view bytes, std::vector<Database>& databases,
                     fresh[db].reserve(std::min<uint64_t>(keys, bytes.size() - in.pos()));
                     continue;
                 }
-                case kOpAux:
-                    in.string();
-                    in.string();
+                case kOpAux: {  // metadata: kept for whoever asks (replication reads repl-id)
+                    std::string key = in.string();
+                    result.aux.emplace_back(std::move(key), in.string());
                     continue;
+                }
                 case kOpModuleAux:
                     in.fail("module AUX data: modules are not supported", at);
                 case kOpFunction2:

@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "model/database.hpp"
@@ -30,10 +31,11 @@ namespace miniredis {
 
 struct RdbLoadResult {
     bool ok = false;
-    size_t consumed = 0;      // bytes from the start of `bytes` to the end of the CRC
-    size_t keys = 0;          // keys loaded
-    size_t error_offset = 0;  // where loading stopped
-    std::string error;        // "corrupt at byte N: ..."
+    size_t consumed = 0;                                   // bytes from the start of `bytes` to the end of the CRC
+    size_t keys = 0;                                       // keys loaded
+    size_t error_offset = 0;                               // where loading stopped
+    std::string error;                                     // "corrupt at byte N: ..."
+    std::vector<std::pair<std::string, std::string>> aux;  // the AUX fields, in file order
 };
 
 struct RdbLoadOptions {
@@ -45,6 +47,11 @@ struct RdbLoadOptions {
 // Loads the RDB at the start of `bytes` into `databases` (normally empty; a key that exists is
 // replaced). On any error nothing is changed, unless options.salvage.
 RdbLoadResult load_rdb(std::string_view bytes, std::vector<Database>& databases, const RdbLoadOptions& options = {});
+
+// Only the AUX fields at the head of an RDB (redis-ver, ctime, repl-id, repl-offset...), without
+// loading anything - what a restarting replica needs to know which history its file holds. A
+// damaged header gives the fields before the damage.
+std::vector<std::pair<std::string, std::string>> rdb_aux_fields(std::string_view bytes);
 
 // True when `bytes` starts like an RDB file ("REDIS" and four digits).
 bool looks_like_rdb(std::string_view bytes);
