@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "admin_http.hpp"
+#include "core/memory_monitor.hpp"
 #include "listener.hpp"
 #include "log.hpp"
 #include "model/broker.hpp"
@@ -19,7 +20,6 @@
 #include "rabbitmq_conf.hpp"
 #include "server.hpp"
 #include "server_metrics.hpp"
-#include "core/memory_monitor.hpp"
 #include "storage/definitions.hpp"
 #include "storage/journal.hpp"
 #include "storage/repair.hpp"

@@ -16,10 +16,10 @@
 
 #include <chrono>
 
-#include "listener.hpp"
-#include "log.hpp"
 #include "core/channel.hpp"
 #include "core/connection.hpp"
+#include "listener.hpp"
+#include "log.hpp"
 
 namespace minirabbit {
 

@@ -21,8 +21,8 @@
 #include <set>
 
 #include "admin_api.hpp"
-#include "model/broker.hpp"
 #include "core/memory_monitor.hpp"
+#include "model/broker.hpp"
 
 namespace minirabbit {
 

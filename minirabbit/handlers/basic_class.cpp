@@ -11,9 +11,9 @@
 #include <random>
 
 #include "amqp_error.hpp"
-#include "model/broker.hpp"
 #include "core/channel.hpp"
 #include "core/connection.hpp"
+#include "model/broker.hpp"
 
 namespace minirabbit {
 

@@ -7,9 +7,9 @@
 #include <algorithm>
 
 #include "amqp_error.hpp"
-#include "log.hpp"
 #include "core/channel.hpp"
 #include "core/connection.hpp"
+#include "log.hpp"
 #include "version.hpp"
 
 namespace minirabbit {

@@ -3,9 +3,9 @@
 // (403); names starting with "amq." are reserved (403); redeclaring with a different type or
 // durability is 406 PRECONDITION_FAILED; an unknown type is a connection error 503 COMMAND_INVALID.
 #include "amqp_error.hpp"
-#include "model/broker.hpp"
 #include "core/channel.hpp"
 #include "core/connection.hpp"
+#include "model/broker.hpp"
 
 namespace minirabbit {
 

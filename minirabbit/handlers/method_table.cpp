@@ -3,8 +3,8 @@
 // Methods the broker sends (deliver, get-ok, ...) and the connection class (channel 0, see
 // connection_class.cpp) are not here. channel.open and channel.close are handled by the connection,
 // which owns the channel table.
-#include "protocol/constants.hpp"
 #include "core/channel.hpp"
+#include "protocol/constants.hpp"
 
 namespace minirabbit {
 

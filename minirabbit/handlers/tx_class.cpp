@@ -4,9 +4,9 @@
 // A commit that includes persistent messages for durable queues is answered only after the journal
 // has them on disk.
 #include "amqp_error.hpp"
-#include "model/broker.hpp"
 #include "core/channel.hpp"
 #include "core/connection.hpp"
+#include "model/broker.hpp"
 
 namespace minirabbit {
 

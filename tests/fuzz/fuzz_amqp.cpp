@@ -22,13 +22,13 @@
 #include <string>
 #include <string_view>
 
+#include "core/connection.hpp"
 #include "fuzz_check.hpp"
 #include "log.hpp"
 #include "model/broker.hpp"
 #include "protocol/content_header.hpp"
 #include "protocol/frame.hpp"
 #include "protocol/methods.hpp"
-#include "core/connection.hpp"
 
 namespace {
 
