@@ -86,7 +86,12 @@ bool handle_produce(Broker& broker, const RequestHeader& header, KafkaReader& bo
     // Partitions whose new records must be fsynced before the answer goes out.
     std::vector<std::pair<std::shared_ptr<PartitionLog>, int64_t>> durable_waits;
     // Cluster mode, acks=all: results whose records the HW does not cover yet.
-    std::vector<std::pair<size_t, PartitionState*>> replica_waits;
+    struct ReplicaWait {
+        size_t result;  // index in `results`
+        PartitionState* state;
+        int64_t end_offset;  // answered once the HW reaches it: the batch's last offset + 1
+    };
+    std::vector<ReplicaWait> replica_waits;
 
     for (const ProducePartition& partition : request.partitions) {
         ProducePartitionResult& result = results.emplace_back();
@@ -139,6 +144,13 @@ bool handle_produce(Broker& broker, const RequestHeader& header, KafkaReader& bo
         if (sequence == SequenceCheck::duplicate) {  // a retry of a batch we already have
             result.base_offset = duplicate_offset;
             result.log_start_offset = log->log_start_offset();
+            // Under acks=all the retry is answered when the *first* copy is replicated, as Kafka's
+            // delayed produce does: a retry that arrives while the followers are down must not
+            // be acknowledged just because the leader has the batch (found by the cluster fault
+            // checker: acks=all acknowledged with two of three nodes down).
+            const int64_t end = duplicate_offset + batch.record_count;
+            if (state && request.acks == -1 && state->high_watermark < end)
+                replica_waits.push_back({results.size() - 1, state, end});
             continue;
         }
         if (sequence != SequenceCheck::ok) {
@@ -170,7 +182,7 @@ bool handle_produce(Broker& broker, const RequestHeader& header, KafkaReader& bo
         if (state) {
             broker.replicas->leader_appended(*state, log->log_end_offset());
             if (request.acks == -1 && state->high_watermark < log->log_end_offset())
-                replica_waits.emplace_back(results.size() - 1, state);
+                replica_waits.push_back({results.size() - 1, state, log->log_end_offset()});
         }
         if (log->flush_due(now)) {  // e.g. log.flush.interval.messages=1: on disk before the ack
             durable_waits.emplace_back(log, log->log_end_offset());
@@ -193,10 +205,9 @@ bool handle_produce(Broker& broker, const RequestHeader& header, KafkaReader& bo
         }
         wait->reply = reply.defer();
         wait->pending = replica_waits.size() + durable_waits.size();
-        for (auto& [i, state] : replica_waits) {
-            wait->waiting[i] = true;
-            const int64_t last = broker.logs.partition(state->topic, state->index)->log_end_offset();
-            state->waiting_produces.wait(last, [wait, i = i](bool replicated) {
+        for (const ReplicaWait& rw : replica_waits) {
+            wait->waiting[rw.result] = true;
+            rw.state->waiting_produces.wait(rw.end_offset, [wait, i = rw.result](bool replicated) {
                 if (!wait->waiting[i]) return;
                 wait->waiting[i] = false;
                 if (!replicated) wait->results[i].error = ErrorCode::NotLeaderOrFollower;

@@ -8,6 +8,8 @@ partition leader after which another ISR member leads (a higher leader epoch) wi
 acknowledged record, and the old leader's return as a follower with a byte-identical log."""
 import glob
 import os
+import signal
+import time
 import subprocess
 import unittest
 
@@ -145,6 +147,41 @@ class Replication(unittest.TestCase):
                                        timeout=10), [len(log_bytes(n, "orders")) for n in cluster.nodes])
             self.assertEqual(consume(leader, "orders"), first + second + third)
         finally:
+            cluster.close()
+
+    def test_an_idempotent_retry_is_not_acknowledged_before_it_is_replicated(self):
+        """acks=all with both followers frozen: the first attempt times out on the broker (its
+        records wait for a HW that cannot move), librdkafka retries the same batch (same producer
+        id and sequence), the leader recognises the duplicate - and must still wait for the HW,
+        as Kafka's delayed produce does, not acknowledge it because the leader has the batch."""
+        cluster = Cluster("--min.insync.replicas", "2")
+        stopped = []
+        try:
+            def all_registered():
+                leader = cluster.settled_leader(among=3)
+                return leader if leader and unfenced(leader) == [1, 2, 3] else None
+            self.assertIsNotNone(wait_until(all_registered, timeout=20), "no controller quorum")
+            node = cluster.nodes[0]
+            admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{node.port}"})
+            admin.create_topics([NewTopic("retried", 1, 3)])["retried"].result(10)
+            info = wait_until(lambda: (lambda i: i and i[3] == [1, 2, 3] and i)(partition_info(node, "retried")),
+                              timeout=10)
+            self.assertTrue(info)
+            leader = cluster.nodes[info[0] - 1]
+            self.assertEqual(produce(leader, "retried", ["before"], **{"enable.idempotence": True}), [None])
+            for n in cluster.nodes:
+                if n is not leader:
+                    os.kill(n.proc.pid, signal.SIGSTOP)
+                    stopped.append(n)
+            started = time.monotonic()
+            errors = produce(leader, "retried", ["while frozen"], **{"enable.idempotence": True,
+                             "request.timeout.ms": 1000, "message.timeout.ms": 4500})
+            self.assertEqual(len(errors), 1)
+            self.assertIsNotNone(errors[0], f"acknowledged after {time.monotonic() - started:.1f} s with both "
+                                 "followers frozen: the retry's duplicate was answered before replication")
+        finally:
+            for n in stopped:
+                os.kill(n.proc.pid, signal.SIGCONT)
             cluster.close()
 
 
