@@ -13,6 +13,7 @@
 #include "storage/log_manager.hpp"
 #include "storage/offset_store.hpp"
 #include "storage/partition_log.hpp"
+#include "temp_dir.hpp"
 
 namespace minikafka {
 namespace {
@@ -20,25 +21,9 @@ namespace {
 namespace fs = std::filesystem;
 using test::make_batch_of;
 
-class TempDir {
-public:
-    TempDir() {
-        char pattern[] = "/tmp/minikafka-corruption-XXXXXX";
-        path_ = mkdtemp(pattern);
-    }
-    ~TempDir() { fs::remove_all(path_); }
-    const std::string& path() const { return path_; }
+using test::TempDir;
 
-private:
-    std::string path_;
-};
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream all;
-    all << in.rdbuf();
-    return all.str();
-}
+using test::read_file;
 
 void write_file(const std::string& path, const std::string& bytes) {
     std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;

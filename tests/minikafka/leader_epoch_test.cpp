@@ -13,6 +13,7 @@
 #include "big_endian.hpp"
 #include "storage/leader_epoch_cache.hpp"
 #include "storage/partition_log.hpp"
+#include "temp_dir.hpp"
 
 namespace minikafka {
 namespace {
@@ -20,25 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using test::make_batch_of;
 
-class TempDir {
-public:
-    TempDir() {
-        char pattern[] = "/tmp/minikafka-epochs-XXXXXX";
-        path_ = mkdtemp(pattern);
-    }
-    ~TempDir() { fs::remove_all(path_); }
-    const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-};
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
+using test::TempDir;
 
 void write(const std::string& path, std::string_view text) { std::ofstream(path, std::ios::binary) << text; }
 
@@ -119,7 +102,7 @@ TEST(LeaderEpochCache, AssignKeepsOneEntryPerEpochAndWritesOnlyOnChange) {
     EXPECT_TRUE(cache.assign(2, 20));
     EXPECT_FALSE(cache.assign(1, 30));  // an older epoch after a newer one: ignored
     EXPECT_EQ(cache.entries(), (Entries{{0, 0}, {2, 20}}));
-    EXPECT_EQ(slurp(cache.path()), "0\n2\n0 0\n2 20\n");
+    EXPECT_EQ(test::read_file(cache.path()), "0\n2\n0 0\n2 20\n");
     // An entry that contradicts a new one came from a cut part of the log.
     EXPECT_TRUE(cache.assign(3, 15));
     EXPECT_EQ(cache.entries(), (Entries{{0, 0}, {3, 15}}));
@@ -136,7 +119,7 @@ TEST(LeaderEpochCache, TruncatesFromEndAndStart) {
     EXPECT_EQ(cache.entries(), (Entries{{1, 0}, {2, 100}}));
     cache.truncate_from_start(150);  // retention: the log now starts at 150, inside epoch 2
     EXPECT_EQ(cache.entries(), (Entries{{2, 150}}));
-    EXPECT_EQ(slurp(cache.path()), "0\n1\n2 150\n");
+    EXPECT_EQ(test::read_file(cache.path()), "0\n1\n2 150\n");
 }
 
 TEST(PartitionLogEpochs, LeaderAppendsAreStampedAndCheckpointed) {
@@ -152,7 +135,7 @@ TEST(PartitionLogEpochs, LeaderAppendsAreStampedAndCheckpointed) {
     EXPECT_EQ(stored_epoch(log, 2), 4);
     EXPECT_EQ(log.end_offset_for_epoch(0), (EpochEnd{0, 2}));
     EXPECT_EQ(log.end_offset_for_epoch(4), (EpochEnd{4, 5}));
-    EXPECT_EQ(slurp(dir.path() + "/leader-epoch-checkpoint"), "0\n2\n0 0\n4 2\n");
+    EXPECT_EQ(test::read_file(dir.path() + "/leader-epoch-checkpoint"), "0\n2\n0 0\n4 2\n");
 }
 
 TEST(PartitionLogEpochs, FollowerAppendsKeepTheLeadersEpoch) {
@@ -180,7 +163,7 @@ TEST(PartitionLogEpochs, CheckpointRebuiltFromTheLogWhenMissingTornOrWrong) {
         fill_three_epochs(log);
         EXPECT_EQ(log.leader_epochs().entries(), expected);
     }
-    const std::string good = slurp(checkpoint);
+    const std::string good = test::read_file(checkpoint);
     for (std::string_view damaged :
          {"", "0\n3\n1 0\n2 10\n5 2", "garbage\n", "0\n2\n1 0\n2 10\n", "0\n4\n1 0\n2 10\n5 20\n9 30\n"}) {
         if (damaged.empty())
@@ -189,7 +172,7 @@ TEST(PartitionLogEpochs, CheckpointRebuiltFromTheLogWhenMissingTornOrWrong) {
             write(checkpoint, damaged);                // torn, garbled, behind the log, ahead of the log
         PartitionLog log(dir.path(), LogConfig{}, 0);  // a crash: the last segment is read again
         EXPECT_EQ(log.leader_epochs().entries(), expected) << "from: " << damaged;
-        EXPECT_EQ(slurp(checkpoint), good) << "from: " << damaged;
+        EXPECT_EQ(test::read_file(checkpoint), good) << "from: " << damaged;
         EXPECT_EQ(log.leader_epoch(), 5);  // a restarted log stamps with the latest epoch it knows
     }
     // After a clean shutdown a good checkpoint is trusted as it is; a missing one is still rebuilt.
@@ -255,7 +238,7 @@ TEST(PartitionLogTruncate, CutsAtBatchBoundariesAndAtSegmentStarts) {
     EXPECT_EQ(log.truncate_to(0), 0);
     EXPECT_EQ(log.log_start_offset(), 0);
     EXPECT_TRUE(log.leader_epochs().entries().empty());
-    EXPECT_EQ(slurp(dir.path() + "/leader-epoch-checkpoint"), "0\n0\n");
+    EXPECT_EQ(test::read_file(dir.path() + "/leader-epoch-checkpoint"), "0\n0\n");
 }
 
 TEST(PartitionLogTruncate, BelowTheLogStartEmptiesTheLog) {

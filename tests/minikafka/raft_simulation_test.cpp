@@ -44,6 +44,7 @@
 #include "raft/log.hpp"
 #include "raft/quorum_state.hpp"
 #include "raft/replica.hpp"
+#include "temp_dir.hpp"
 
 namespace minikafka::raft {
 namespace {
@@ -681,18 +682,7 @@ TEST(RaftLog, CrashKeepsOnlyWhatWasFlushed) {
     EXPECT_EQ(log.end_offset(), 1);
 }
 
-class TempDir {
-public:
-    TempDir() {
-        char pattern[] = "/tmp/minikafka-raft-XXXXXX";
-        path_ = mkdtemp(pattern);
-    }
-    ~TempDir() { std::filesystem::remove_all(path_); }
-    const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-};
+using test::TempDir;
 
 TEST(QuorumStateFile, SurvivesARestartAndRefusesACorruptFile) {
     TempDir dir;

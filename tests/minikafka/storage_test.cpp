@@ -14,6 +14,7 @@
 #include "storage/log_manager.hpp"
 #include "storage/offset_store.hpp"
 #include "storage/partition_log.hpp"
+#include "temp_dir.hpp"
 
 namespace minikafka {
 namespace {
@@ -22,18 +23,7 @@ namespace fs = std::filesystem;
 using test::make_batch;
 using test::make_batch_of;
 
-class TempDir {
-public:
-    TempDir() {
-        char pattern[] = "/tmp/minikafka-storage-XXXXXX";
-        path_ = mkdtemp(pattern);
-    }
-    ~TempDir() { fs::remove_all(path_); }
-    const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-};
+using test::TempDir;
 
 RecordBatchHeader header_of(std::string_view batch) {
     RecordBatchHeader h;
