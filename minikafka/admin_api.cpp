@@ -24,7 +24,7 @@
 #include <boost/json.hpp>
 
 #include "controller_link.hpp"
-#include "handlers/broker.hpp"
+#include "core/broker.hpp"
 #include "health.hpp"
 #include "protocol/primitives.hpp"
 #include "server_metrics.hpp"

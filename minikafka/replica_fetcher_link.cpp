@@ -31,7 +31,7 @@
 #include "core/quorum_wire.hpp"
 #include "core/replica_fetcher.hpp"
 #include "core/replica_manager.hpp"
-#include "handlers/broker.hpp"
+#include "core/broker.hpp"
 #include "log.hpp"
 #include "protocol/fetch.hpp"
 

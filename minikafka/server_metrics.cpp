@@ -22,7 +22,7 @@
 // as JSON for the live page), model/group_coordinator.hpp (the committed offsets).
 #include "server_metrics.hpp"
 
-#include "handlers/broker.hpp"
+#include "core/broker.hpp"
 #include "protocol/api_keys.hpp"
 
 namespace minikafka {

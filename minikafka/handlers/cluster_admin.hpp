@@ -2,10 +2,10 @@
 // controller (see cluster_admin.cpp).
 #pragma once
 
-#include "broker.hpp"
+#include "core/broker.hpp"
 #include "protocol/admin.hpp"
 #include "protocol/request_header.hpp"
-#include "reply.hpp"
+#include "core/reply.hpp"
 
 namespace minikafka {
 

@@ -9,10 +9,10 @@
 
 #include <span>
 
-#include "broker.hpp"
+#include "core/broker.hpp"
 #include "protocol/api_versions.hpp"
 #include "protocol/request_header.hpp"
-#include "reply.hpp"
+#include "core/reply.hpp"
 
 namespace minikafka {
 

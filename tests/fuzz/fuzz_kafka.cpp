@@ -31,9 +31,9 @@
 #include <vector>
 
 #include "fuzz_check.hpp"
-#include "handlers/broker.hpp"
+#include "core/broker.hpp"
 #include "handlers/handler_table.hpp"
-#include "handlers/reply.hpp"
+#include "core/reply.hpp"
 #include "log.hpp"
 #include "protocol/admin.hpp"
 #include "protocol/alter_partition.hpp"

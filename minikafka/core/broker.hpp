@@ -1,4 +1,4 @@
-// minikafka/handlers/broker.hpp
+// minikafka/core/broker.hpp
 //
 // CONCEPT: the broker - what every request handler acts on. It holds the topics and their
 // logs, (later) the consumer groups and their committed offsets, and the few services the

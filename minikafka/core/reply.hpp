@@ -1,4 +1,4 @@
-// minikafka/handlers/reply.hpp
+// minikafka/core/reply.hpp
 //
 // CONCEPT: one response on its way back to the client.
 //   [size INT32][response header][body ............................................]
