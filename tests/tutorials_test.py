@@ -5,8 +5,7 @@ tutorials run against minikafka only). A tutorial exits non-zero when what it de
 happen, so each case fails when the broker behaves otherwise.
 
 rabbit_7_vhosts needs the management HTTP API: minirabbit runs with --admin-port; the real broker
-is started without plugins (tests/minirabbit/real_rabbitmq.py), so that case is skipped there."""
-import importlib.util
+is started without plugins (tests/support/real_brokers.py), so that case is skipped there."""
 import os
 import subprocess
 import sys
@@ -15,23 +14,12 @@ import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:0] = [os.path.join(HERE, "minirabbit"), os.path.join(HERE, "miniredis")]
 import pika  # noqa: E402
 
-import real_rabbitmq  # noqa: E402  (tests/minirabbit: boots a private rabbitmq-server on 127.0.0.1)
 import tap  # noqa: E402
+from real_brokers import RealRabbitMQ, RealRedis, rabbitmq_available  # noqa: E402  (private, on 127.0.0.1)
 from servers import Server  # noqa: E402
 
-
-def _load(path, name):  # both server folders have a differential_test.py: load this one by path
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-# tests/miniredis/differential_test.py starts a private redis-server bound to 127.0.0.1.
-RealRedis = _load(os.path.join(HERE, "miniredis", "differential_test.py"), "miniredis_differential").RealRedis
 
 TUTORIALS = os.path.join(os.path.dirname(HERE), "examples", "tutorials")
 NAMES = sorted(f[:-3] for f in os.listdir(TUTORIALS) if f.endswith(".py"))
@@ -50,12 +38,12 @@ class Brokers:
     def __init__(self):
         self.mini, self.real, self.errors = {}, {}, {}
         self.rabbit_boot = threading.Thread(target=self._boot_real_rabbit, daemon=True)
-        if real_rabbitmq.available():
+        if rabbitmq_available():
             self.rabbit_boot.start()
 
     def _boot_real_rabbit(self):
         try:
-            rabbit = real_rabbitmq.RealRabbitMQ()
+            rabbit = RealRabbitMQ()
             self.real["rabbit"] = rabbit
             deadline = time.monotonic() + 30  # the port opens a moment before logins are accepted
             while True:
@@ -88,7 +76,7 @@ class Brokers:
         if self.rabbit_boot.is_alive():
             self.rabbit_boot.join()
         for kind, server in self.real.items():
-            server.stop() if kind == "rabbit" else server.close()
+            server.close()
 
 
 brokers = None
@@ -108,7 +96,7 @@ class Tutorials(unittest.TestCase):
         kind = name.split("_")[0]
         if where == "real" and kind == "kafka":
             self.skipTest("no Kafka broker is packaged in Debian")
-        if where == "real" and kind == "rabbit" and not real_rabbitmq.available():
+        if where == "real" and kind == "rabbit" and not rabbitmq_available():
             self.skipTest("rabbitmq-server is not installed")
         if where == "real" and name == "rabbit_7_vhosts":
             self.skipTest("the test's rabbitmq-server runs without the management plugin")

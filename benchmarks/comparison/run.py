@@ -35,10 +35,10 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(REPO, "examples"))
+sys.path.insert(0, os.path.join(REPO, "tests", "support"))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(REPO, "benchmarks", "minikafka"))
-from brokers import Broker  # noqa: E402  (starts mini or real brokers; shared with examples/)
+from brokers import Broker  # noqa: E402  (starts mini or real brokers; shared with tests and examples)
 # Every throughput test starts on memory the VM has just backed: benchmarks/minikafka/compare.py says why.
 from compare import free_memory_just_now  # noqa: E402
 import svg_chart  # noqa: E402

@@ -19,12 +19,14 @@ import argparse
 import mmap
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "support"))
+from real_brokers import RealRedis  # noqa: E402  (the tests' harness)
 
 KAFKA_PUBLISHED = (821_557, 78.3)  # LinkedIn 2014: one producer thread, 100-byte records, no replication
 COLD = "produce 1 KB acks=1, memory not used for 30 s"
@@ -34,12 +36,6 @@ COLD = "produce 1 KB acks=1, memory not used for 30 s"
 # Fixed thresholds (no trimming below 256 MB, no mmap below 32 MB) keep the memory in the heap.
 KEPT = "produce 1 KB acks=1, client keeps its freed memory ³"
 CLIENT_KEEPS_MEMORY = {"GLIBC_TUNABLES": "glibc.malloc.trim_threshold=268435456:glibc.malloc.mmap_threshold=33554432"}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def parse(line):
@@ -209,22 +205,15 @@ def main():
             for d in data.values():
                 shutil.rmtree(d, ignore_errors=True)
 
-        port = free_port()
-        redis = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
-                                  "--dir", tmp], stdout=subprocess.DEVNULL)
+        redis = RealRedis(dir=tmp)
         try:
-            deadline = time.monotonic() + 10
-            while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True,
-                                 text=True).stdout.strip() != "PONG" and time.monotonic() < deadline:
-                time.sleep(0.05)
             for size, n in ((100, n100 // 2), (1000, n1k // 2)):
-                out = subprocess.run([f"{build}/benchmarks/minikafka/redis_streams", str(port), str(n), str(size)],
+                out = subprocess.run([f"{build}/benchmarks/minikafka/redis_streams", str(redis.port), str(n), str(size)],
                                      capture_output=True, text=True, timeout=600).stdout
                 record("redis", f"streams {size}", parse(out.strip().splitlines()[-1]))
                 print(f"round {round_no} redis {size}: {out.strip()}", file=sys.stderr)
         finally:
-            redis.terminate()
-            redis.wait(30)
+            redis.close()
     shutil.rmtree(tmp, ignore_errors=True)
 
     def med(target, test, key):

@@ -11,17 +11,14 @@ Needs a release build (scripts/build.sh). Prints a Markdown table (docs/minirabb
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
-sys.path.insert(0, os.path.join(ROOT, "tests", "minirabbit"))
-from real_rabbitmq import RealRabbitMQ  # noqa: E402
+from real_brokers import RealRabbitMQ  # noqa: E402
 from servers import Server  # noqa: E402
 
 SCENARIOS = [

@@ -18,72 +18,15 @@ why medians of interleaved rounds are reported. Prints a Markdown table (docs/mi
 import argparse
 import math
 import os
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "support"))
+from real_brokers import RedisProcess, miniredis_argv, redis_server_argv  # noqa: E402  (the tests' harness)
+
 TESTS = ["set", "get", "incr", "lpush", "lpop", "sadd", "hset", "zadd"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Running:
-    """One server process on its own port and temp dir; stopped (and the dir removed) by close()."""
-
-    def __init__(self, name, argv_fn):
-        self.name = name
-        self.dir = tempfile.mkdtemp(prefix=f"bench-{name}-")
-        self.port = free_port()
-        self.proc = subprocess.Popen(argv_fn(self.port, self.dir), stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True,
-                             text=True).stdout.strip() != "PONG":
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise RuntimeError(f"{name} did not start")
-            time.sleep(0.05)
-
-    def cli(self, *args):
-        return subprocess.run(["redis-cli", "-p", str(self.port), *args], capture_output=True, text=True).stdout
-
-    def rss_bytes(self):
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-        return 0
-
-    def used_memory(self):
-        for line in self.cli("info", "memory").splitlines():
-            if line.startswith("used_memory:"):
-                return int(line.split(":")[1])
-        return 0
-
-    def close(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def redis_argv(extra):
-    return lambda port, d: ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", d, "--save", "",
-                            "--appendonly", "no", *extra]
-
-
-def mini_argv(binary, extra):
-    return lambda port, d: [binary, "--port", str(port), "--dir", d, "--save", "", "--appendonly", "no", *extra]
 
 
 def benchmark(port, tests, pipeline, requests, clients=50):
@@ -116,7 +59,7 @@ def geomean(values):
 def throughput_table(mini_bin, rounds, quick):
     lines = []
     for pipeline, requests in ((1, 30000 if quick else 200000), (16, 200000 if quick else 2000000)):
-        servers = [Running("redis-server", redis_argv([])), Running("miniredis", mini_argv(mini_bin, []))]
+        servers = [RedisProcess("redis-server", redis_server_argv()), RedisProcess("miniredis", miniredis_argv(mini_bin))]
         try:
             med = interleaved(servers, TESTS, pipeline, requests, rounds)
         finally:
@@ -137,9 +80,9 @@ def durability_table(mini_bin, rounds, quick):
              "| appendfsync | redis-server req/s | miniredis req/s | ratio |", "| --- | ---: | ---: | ---: |"]
     for policy in ("always", "everysec"):
         extra = ["--appendonly", "yes", "--appendfsync", policy]
-        servers = [Running("redis-server", lambda p, d: redis_argv([])(p, d)[:-2] + ["--appendonly", "yes",
-                                                                                     "--appendfsync", policy]),
-                   Running("miniredis", lambda p, d: mini_argv(mini_bin, [])(p, d)[:-2] + extra)]
+        # [:-2] drops the "--appendonly no" both command lines end with.
+        servers = [RedisProcess("redis-server", lambda p, d: redis_server_argv()(p, d)[:-2] + extra),
+                   RedisProcess("miniredis", lambda p, d: miniredis_argv(mini_bin)(p, d)[:-2] + extra)]
         try:
             med = interleaved(servers, ["set"], 1, 20000 if quick else 100000, rounds)
         finally:
@@ -167,8 +110,8 @@ def load_keys(server, count):
 def memory_table(mini_bin, quick):
     count = 100000 if quick else 1000000
     results = {}
-    for name, argv in (("redis-server", redis_argv([])), ("miniredis", mini_argv(mini_bin, []))):
-        s = Running(name, argv)
+    for name, argv in (("redis-server", redis_server_argv()), ("miniredis", miniredis_argv(mini_bin))):
+        s = RedisProcess(name, argv)
         try:
             empty_rss = s.rss_bytes()
             load_keys(s, count)

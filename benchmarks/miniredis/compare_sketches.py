@@ -19,7 +19,9 @@ import statistics
 import subprocess
 import sys
 
-from compare import Running, geomean, mini_argv, redis_argv
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "support"))
+from compare import geomean  # noqa: E402
+from real_brokers import RedisProcess, miniredis_argv, redis_server_argv  # noqa: E402
 
 COMMANDS = {
     "PFADD": (["PFADD", "hll", "__rand_int__"], 1000000),
@@ -48,7 +50,7 @@ def main():
     args = parser.parse_args()
     lines = [f"{os.cpu_count()} cores, load average before: {os.getloadavg()[0]:.2f}"]
     for pipeline, requests in ((1, 20000 if args.quick else 200000), (16, 100000 if args.quick else 1000000)):
-        servers = [Running("redis-server", redis_argv([])), Running("miniredis", mini_argv(args.miniredis, []))]
+        servers = [RedisProcess("redis-server", redis_server_argv()), RedisProcess("miniredis", miniredis_argv(args.miniredis))]
         samples = {s.name: {c: [] for c in COMMANDS} for s in servers}
         try:
             for r in range(args.rounds):

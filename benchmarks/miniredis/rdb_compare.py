@@ -19,7 +19,8 @@ import sys
 import tempfile
 import time
 
-from compare import Running, free_port, mini_argv, redis_argv
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "support"))
+from real_brokers import RedisProcess, free_port, miniredis_argv, redis_server_argv  # noqa: E402
 
 
 def load(port, keys):
@@ -70,7 +71,7 @@ def main():
     p.add_argument("--keys", type=int, default=1000000)
     p.add_argument("--rounds", type=int, default=3)
     a = p.parse_args()
-    servers = [Running("redis-server", redis_argv([])), Running("miniredis", mini_argv(a.miniredis, []))]
+    servers = [RedisProcess("redis-server", redis_server_argv()), RedisProcess("miniredis", miniredis_argv(a.miniredis))]
     saves = {}
     try:
         for s in servers:
@@ -82,7 +83,7 @@ def main():
         for s in servers:
             s.close()
     starts = {"redis-server": [], "miniredis": []}
-    argvs = {"redis-server": redis_argv([]), "miniredis": mini_argv(a.miniredis, [])}
+    argvs = {"redis-server": redis_server_argv(), "miniredis": miniredis_argv(a.miniredis)}
     expected = a.keys + (a.keys + 9) // 10
     for r in range(a.rounds):
         for name in (["redis-server", "miniredis"] if r % 2 == 0 else ["miniredis", "redis-server"]):

@@ -29,69 +29,21 @@ and writes an SVG chart drawn by hand (no plotting library).
 """
 import argparse
 import os
-import shutil
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "support"))
+from real_brokers import RedisProcess, miniredis_argv, redis_server_argv  # noqa: E402  (the tests' harness)
 
 # --- servers -------------------------------------------------------------------------------
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Running:
-    """One server process on its own port and temp dir; stopped (and the dir removed) by close()."""
-
-    def __init__(self, name, argv):
-        self.name = name
-        self.dir = tempfile.mkdtemp(prefix=f"scaling-{name}-")
-        self.port = free_port()
-        self.proc = subprocess.Popen(argv(self.port, self.dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while self.cli("ping").strip() != "PONG":
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise RuntimeError(f"{name} did not start")
-            time.sleep(0.05)
-
-    def cli(self, *args):
-        return subprocess.run(["redis-cli", "-p", str(self.port), *args], capture_output=True, text=True).stdout
-
-    def info_field(self, section, field):
-        for line in self.cli("info", section).splitlines():
-            if line.startswith(field + ":"):
-                return line.split(":", 1)[1].strip()
-        return ""
-
-    def used_memory(self):
-        return int(self.info_field("memory", "used_memory") or 0)
-
-    def dbsize(self):
-        return int(self.cli("dbsize").strip() or 0)
-
-    def close(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 def start_servers(mini_bin):
-    redis = Running("redis-server", lambda p, d: ["redis-server", "--port", str(p), "--bind", "127.0.0.1", "--dir", d,
-                                                  "--save", "", "--appendonly", "no"])
-    mini = Running("miniredis", lambda p, d: [mini_bin, "--port", str(p), "--dir", d, "--save", "", "--appendonly",
-                                              "no"])
-    return [redis, mini]
+    return [RedisProcess("redis-server", redis_server_argv()), RedisProcess("miniredis", miniredis_argv(mini_bin))]
 
 
 def bench(port, *args, timeout=900):

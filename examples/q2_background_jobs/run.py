@@ -9,7 +9,8 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# tests/support/brokers.py starts the mini or the real broker (the same harness the tests use).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "support"))
 import pika  # noqa: E402  (python3-pika)
 
 from brokers import Broker, add_broker_argument  # noqa: E402

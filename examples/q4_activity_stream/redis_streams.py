@@ -11,7 +11,8 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# tests/support/brokers.py starts the mini or the real broker (the same harness the tests use).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "support"))
 import redis  # noqa: E402  (python3-redis)
 
 from brokers import Broker, add_broker_argument  # noqa: E402

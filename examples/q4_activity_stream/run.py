@@ -17,7 +17,7 @@ import time
 import uuid
 
 EXAMPLES = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path[:0] = [EXAMPLES, os.path.join(EXAMPLES, "stream_processing")]
+sys.path[:0] = [os.path.join(os.path.dirname(EXAMPLES), "tests", "support"), os.path.join(EXAMPLES, "stream_processing")]
 from confluent_kafka import Consumer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 from kafka import KafkaProducer  # noqa: E402  (python3-kafka)

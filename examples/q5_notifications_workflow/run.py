@@ -10,7 +10,8 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# tests/support/brokers.py starts the mini or the real broker (the same harness the tests use).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "support"))
 import amqp  # noqa: E402  (python3-amqp, the client under kombu: asynchronous confirms)
 import pika  # noqa: E402  (python3-pika)
 import redis  # noqa: E402  (python3-redis)

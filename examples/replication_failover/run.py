@@ -19,7 +19,8 @@ import time
 
 import redis
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# tests/support/brokers.py starts the mini or the real broker (the same harness the tests use).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "support"))
 from brokers import Broker, add_broker_argument  # noqa: E402
 
 

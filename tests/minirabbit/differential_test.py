@@ -10,8 +10,8 @@ import urllib.request
 import pika
 from pika.exceptions import ChannelClosedByBroker, ConnectionClosedByBroker, NackError
 
-import real_rabbitmq
 import tap
+from real_brokers import RealRabbitMQ, rabbitmq_available
 from servers import Server, wait_until
 
 
@@ -203,17 +203,17 @@ class Scenarios:
         return {"expired": bool(empty), "bad_expiration": bad}
 
 
-@unittest.skipUnless(real_rabbitmq.available(), "rabbitmq-server is not installed")
+@unittest.skipUnless(rabbitmq_available(), "rabbitmq-server is not installed")
 class SameAsRabbitMQ(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.rabbit = real_rabbitmq.RealRabbitMQ(management=True)
+        cls.rabbit = RealRabbitMQ(management=True)
         cls.mini = Server("MINIRABBIT_BIN", "--admin-port", "0")
 
     @classmethod
     def tearDownClass(cls):
         cls.mini.close()
-        cls.rabbit.stop()
+        cls.rabbit.close()
 
     def compare(self, scenario):
         expected = getattr(Scenarios(self.rabbit.port), scenario)()

@@ -6,11 +6,10 @@
 - snapshots: SAVE + restart without AOF, and BGREWRITEAOF keeps everything across a restart."""
 import os
 import threading
-import time
 import unittest
 
 import tap
-from resp_client import Error, RespClient
+from resp_client import RespClient
 from servers import Server, wait_until
 
 

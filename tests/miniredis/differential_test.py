@@ -2,17 +2,13 @@
 here on its own port), and the replies must match - arrays of unordered things (SMEMBERS, HGETALL,
 KEYS...) compared as multisets, error replies by their code (the first word), random picks by
 shape only. Each script starts from an empty database on both servers."""
-import os
 import random
 import re
-import shutil
-import socket
-import subprocess
-import tempfile
 import time
 import unittest
 
 import tap
+from real_brokers import RealRedis
 from resp_client import Error, RespClient
 from servers import Server
 
@@ -21,38 +17,6 @@ UNORDERED = {"smembers", "sinter", "sunion", "sdiff", "hgetall", "hkeys", "hvals
              "srandmember", "hrandfield", "zrandmember", "pubsub"}
 # Replies that are random: compare the type and length only.
 RANDOM = {"spop", "srandmember", "hrandfield", "zrandmember", "randomkey"}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class RealRedis:
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="minibrokers-redis-")
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--save", "", "--appendonly", "no", "--dir", self.dir,
-             "--bind", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                c = RespClient(self.port)
-                if c.call("PING") == "PONG":
-                    c.close()
-                    return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("redis-server did not start")
-            time.sleep(0.05)
-
-    def close(self):
-        self.proc.terminate()
-        self.proc.wait(10)
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 # Stream replies that carry clocks: idle times and delivery/seen times differ between two servers

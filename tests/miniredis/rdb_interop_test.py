@@ -11,13 +11,13 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 import unittest
 
 import redis
 
+import real_brokers
 import tap
-from servers import Server, free_ports, wait_until
+from servers import Server
 
 DATABASES = (0, 1, 9)
 
@@ -114,35 +114,10 @@ def dump(port):
     return out
 
 
-class RealRedis:
-    """redis-server on a free port, its data in `dir` (SAVE writes `dir`/dump.rdb)."""
-
-    def __init__(self, data_dir):
-        self.dir = data_dir
-        self.port = free_ports(1)[0]
-        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no", "--dir", data_dir, "--dbfilename", "dump.rdb",
-                                      # deep checks of every listpack and stream node on load
-                                      "--sanitize-dump-payload", "yes"],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-        def up():
-            try:
-                return redis.Redis(port=self.port).ping()
-            except redis.exceptions.BusyLoadingError:
-                return False
-            except redis.exceptions.ConnectionError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError("redis-server exited:\n" + self.proc.stdout.read())
-                return False
-
-        if not wait_until(up, timeout=20):
-            self.close()
-            raise RuntimeError("redis-server did not start")
-
-    def close(self):
-        self.proc.terminate()
-        self.proc.wait(10)
+def RealRedis(data_dir, *args):
+    """redis-server with its dump.rdb in `data_dir` (SAVE writes it there), checking every
+    listpack and stream node it loads deeply (sanitize-dump-payload)."""
+    return real_brokers.RealRedis("--dbfilename", "dump.rdb", "--sanitize-dump-payload", "yes", *args, dir=data_dir)
 
 
 def check_rdb(path):

@@ -9,52 +9,17 @@
   (SELECT, PING, REPLCONF GETACK, every write); killed and restarted, it continues from
   redis-server's backlog. INFO replication shows the link up on both ends.
 Datasets are compared key by key: type, value, and TTL within a second."""
-import os
 import shutil
-import subprocess
 import tempfile
 import unittest
 
 import redis
 
 import tap
-from rdb_interop_test import dump, fill
+from rdb_interop_test import RealRedis, dump, fill
 from replication_test import info, stats, write_every_type
 from resp_client import RespClient
-from servers import Server, free_ports, wait_until
-
-
-class RealRedis:
-    """redis-server on a free port, its files in `data_dir`, with extra arguments."""
-
-    def __init__(self, data_dir, *args):
-        self.dir = data_dir
-        self.args = list(args)
-        self.port = free_ports(1)[0]
-        self.start()
-
-    def start(self):
-        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no", "--dir", self.dir, "--dbfilename", "dump.rdb",
-                                      "--sanitize-dump-payload", "yes", *self.args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-        def up():
-            try:
-                return redis.Redis(port=self.port).ping()
-            except (redis.exceptions.BusyLoadingError, redis.exceptions.ConnectionError):
-                if self.proc.poll() is not None:
-                    raise RuntimeError("redis-server exited:\n" + self.proc.stdout.read())
-                return False
-
-        if not wait_until(up, timeout=20):
-            self.close()
-            raise RuntimeError("redis-server did not start")
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        self.proc.wait(10)
+from servers import Server, wait_until
 
 
 def in_sync(master, replica):
@@ -111,7 +76,7 @@ class ReplicationInterop(unittest.TestCase):
                 # Restarted, it finds repl-id / repl-offset in the RDB it kept, asks to continue,
                 # and gets what it missed from our backlog.
                 rc.close()
-                real.close()
+                real.stop()
                 mc.call("SET", "while-down", "1")
                 mc.call("RPUSH", "listafter", "missed")
                 real.start()

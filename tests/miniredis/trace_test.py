@@ -5,7 +5,7 @@ import socket
 import unittest
 
 import tap
-from servers import Server, wait_until
+from servers import Server
 from traces import assert_trace_in_order, trace_lines
 
 

@@ -126,6 +126,24 @@ class Server:
         self.close()
 
 
+def free_port():
+    """One TCP port free right now on 127.0.0.1 (see free_ports)."""
+    return free_ports(1)[0]
+
+
+def wait_for_port(port, timeout=60.0):
+    """True once something accepts connections on 127.0.0.1:`port`, False after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+
+
 def free_ports(count):
     """`count` distinct TCP ports free right now on 127.0.0.1, for servers that must know each
     other's ports before they start (a minikafka cluster's controller.quorum.voters). The kernel
