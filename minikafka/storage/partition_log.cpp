@@ -167,6 +167,7 @@ void PartitionLog::open_segments(bool clean_shutdown, bool repair) {
         options.check = repair || i >= first_full ? SegmentCheck::full : SegmentCheck::sanity;
         options.data_follows = data_follows[i];
         options.repair = repair;
+        if (i + 1 < bases.size()) options.next_segment_base = bases[i + 1];
         SegmentOpenReport report;
         auto segment = Segment::open(dir_, bases[i], config_.index_interval_bytes, options, report);
         if (options.check == SegmentCheck::full) ++fully_checked_segments_;

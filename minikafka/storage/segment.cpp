@@ -168,6 +168,14 @@ std::unique_ptr<Segment> Segment::open(const std::string& dir, int64_t base_offs
     std::unique_ptr<Segment> segment(new Segment(dir, base_offset, index_interval_bytes));
     segment->log_ = std::make_shared<File>(File::open(segment->log_path(), true));
     segment->size_ = segment->log_->size();
+    if (options.check == SegmentCheck::sanity && !options.repair && options.next_segment_base &&
+        *options.next_segment_base > base_offset && segment->size_ > 0) {
+        // Below the recovery point, with the next segment's name saying where this one ends:
+        // trust the earlier start that checked it and read nothing now (see load_indexes).
+        segment->next_offset_ = *options.next_segment_base;
+        segment->indexes_loaded_ = false;
+        return segment;
+    }
     if (options.check == SegmentCheck::sanity && !options.repair && segment->open_trusting_index()) return segment;
 
     // The full check. Nothing is written until the whole file has been read: a start that is
@@ -326,6 +334,31 @@ void Segment::seal() {
     time_index_.close_file();
 }
 
+void Segment::load_indexes() const {
+    if (!indexes_loaded_) const_cast<Segment*>(this)->load_indexes_now();
+}
+
+void Segment::load_indexes_now() {
+    indexes_loaded_ = true;
+    int64_t expected_end = next_offset_;
+    if (!open_trusting_index() || next_offset_ != expected_end) {
+        // The files disagree with what the start assumed. The start has long finished, so there is
+        // no refusing it now: rebuild the indexes from the log and say loudly what was found.
+        Scan scan = scan_everything();
+        mb::log::warn("{}: its indexes did not check out when first used; rebuilt from the log", log_path());
+        if (scan.damage)
+            mb::log::error("{}: {} at byte {}; records from offset {} on cannot be read (--repair cuts there)",
+                           log_path(), scan.damage->what, scan.damage->position, scan.next_offset);
+        index_.replace(std::move(scan.index));
+        time_index_.replace(std::move(scan.time_index));
+        max_timestamp_ = scan.max_timestamp;
+        next_offset_ = expected_end;  // the offsets the next segment's name promises stay this segment's
+    }
+    // Sealed: the entries stay in memory, the files close (one descriptor per old segment).
+    index_.close_file();
+    time_index_.close_file();
+}
+
 int64_t Segment::start_position(std::optional<OffsetPosition> entry) const {
     if (!entry) return 0;
     // Sealed segments below the recovery point were opened with only their last entry checked
@@ -344,6 +377,7 @@ int64_t Segment::start_position(std::optional<OffsetPosition> entry) const {
 
 std::optional<BatchLocation> Segment::find(int64_t offset) const {
     if (offset >= next_offset_) return std::nullopt;
+    load_indexes();
     BatchCursor cursor(*log_, start_position(index_.floor(offset)), size_);
     RecordBatchHeader header;
     bool torn = false;
@@ -356,6 +390,7 @@ std::optional<BatchLocation> Segment::find(int64_t offset) const {
 }
 
 int64_t Segment::find_offset_for_timestamp(int64_t timestamp) const {
+    load_indexes();
     if (max_timestamp_ < timestamp) return -1;
     auto from = time_index_.floor_before(timestamp);
     BatchCursor cursor(*log_, start_position(from ? index_.floor(from->offset) : std::nullopt), size_);

@@ -286,6 +286,33 @@ TEST_F(Segments, ASealedSegmentsIndexEntryIsCheckedWhenUsed) {
     EXPECT_EQ(slice->size, size);
 }
 
+TEST_F(Segments, SealedSegmentsBelowTheRecoveryPointAreNotReadAtTheStart) {
+    int64_t max_timestamp = 0;
+    {
+        PartitionLog log(path, config, 0);
+        log.rolled_synced(log.take_rolled().up_to_offset);  // recovery point: the last segment
+        max_timestamp = log.segments()[1]->max_timestamp();
+    }
+    // Three stray bytes: an index that is no whole number of entries. A start that read it would
+    // notice and rebuild it at once; a lazy start does not look.
+    std::string index = read_file(file(15, ".index"));
+    {
+        std::ofstream out(file(15, ".index"), std::ios::app | std::ios::binary);
+        out << "xyz";
+    }
+    PartitionLog log(path, config, 0, true);  // after a clean shutdown
+    EXPECT_EQ(log.fully_checked_segments(), 1u);
+    EXPECT_EQ(read_file(file(15, ".index")), index + "xyz");
+    EXPECT_EQ(log.segments()[1]->next_offset(), 30);  // from the next segment's name
+    // First use: the index is checked, found wanting and rebuilt from the log; the lookup works.
+    auto slice = log.read(24, 1);
+    ASSERT_TRUE(slice);
+    EXPECT_EQ(slice->position, static_cast<int64_t>(size));
+    EXPECT_EQ(read_file(file(15, ".index")), index);
+    // Retention asks for a segment's newest timestamp: the same as a full read says.
+    EXPECT_EQ(log.segments()[1]->max_timestamp(), max_timestamp);
+}
+
 TEST(OffsetsFile, AFlipInTheMiddleRefusesATornTailIsCut) {
     TempDir dir;
     std::string path = dir.path() + "/consumer-offsets.log";
