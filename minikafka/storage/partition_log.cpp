@@ -258,12 +258,13 @@ int64_t PartitionLog::size_bytes() const {
 void PartitionLog::roll(int64_t now_ms) {
     // The new segment first: if its files cannot be made, the old one stays active, unchanged.
     auto next = Segment::create(dir_, log_end_offset(), config_.index_interval_bytes);
-    // The old segment's files are flushed in the background; its indexes close now.
+    // The old segment's indexes reach their files now (this too may fail, still changing nothing);
+    // all three files are then flushed in the background.
     Segment& old = *segments_.back();
+    old.seal();
     rolled_files_.push_back(old.log_file());
     rolled_index_paths_.push_back(old.index_path());
     rolled_index_paths_.push_back(old.time_index_path());
-    old.seal();
     segments_.push_back(std::move(next));
     active_since_ms_ = now_ms;
 }
@@ -499,12 +500,13 @@ FlushJob PartitionLog::take_rolled() {
     return rolled;
 }
 
-std::vector<std::shared_ptr<File>> PartitionLog::all_files() const {
+std::vector<std::shared_ptr<File>> PartitionLog::all_files() {
     std::vector<std::shared_ptr<File>> files;
     for (const auto& segment : segments_) files.push_back(segment->log_file());
-    // Sealed segments closed theirs (and an active one that recovery sealed reopens them lazily).
-    for (const auto& index : {segments_.back()->offset_index().file(), segments_.back()->time_index().file()})
-        if (index) files.push_back(index);
+    // Sealed segments wrote theirs when sealed; the active one's catch up now (a clean shutdown).
+    auto [index, time_index] = segments_.back()->write_pending_indexes();
+    files.push_back(std::move(index));
+    files.push_back(std::move(time_index));
     return files;
 }
 

@@ -202,7 +202,7 @@ public:
 
     // Every open file: each segment's .log and the active segment's indexes (the final flush;
     // a rolled segment's indexes are rebuilt at start if they look wrong).
-    std::vector<std::shared_ptr<File>> all_files() const;
+    std::vector<std::shared_ptr<File>> all_files();
 
 private:
     PartitionLog(std::string dir, LogConfig config, int64_t now_ms, bool clean_shutdown, bool repair);

@@ -330,8 +330,10 @@ void Segment::append(std::string_view head, std::string_view tail, const RecordB
 void Segment::seal() {
     if (reserved_ > size_) log_->truncate(size_);  // frees the blocks past the end
     reserved_ = size_;
-    index_.close_file();
-    time_index_.close_file();
+    // The indexes' files catch up with their entries (and close again): the rolled segment is
+    // synced from here on and must then be complete on disk, indexes included.
+    index_.write_pending();
+    time_index_.write_pending();
 }
 
 void Segment::load_indexes() const {
@@ -354,9 +356,6 @@ void Segment::load_indexes_now() {
         max_timestamp_ = scan.max_timestamp;
         next_offset_ = expected_end;  // the offsets the next segment's name promises stay this segment's
     }
-    // Sealed: the entries stay in memory, the files close (one descriptor per old segment).
-    index_.close_file();
-    time_index_.close_file();
 }
 
 int64_t Segment::start_position(std::optional<OffsetPosition> entry) const {

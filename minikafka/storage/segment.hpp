@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "corruption.hpp"
 #include "file.hpp"
@@ -98,9 +99,13 @@ public:
     // `tail` the rest, written together with one pwritev.
     void append(std::string_view head, std::string_view tail, const RecordBatchHeader& header);
     // The segment stops being the active one: give back the blocks reserved past its end, and
-    // close its index files - only the active segment's indexes are written, and the entries
-    // stay in memory - so that an old segment holds one file descriptor (its .log), not three.
+    // write its indexes' new entries to their files (see sparse_index.hpp: until now they were
+    // only in memory), so that the rolled segment is complete on disk when it is synced.
     void seal();
+    // The active segment's index files brought up to date (a clean shutdown), open for an fsync.
+    std::pair<std::shared_ptr<File>, std::shared_ptr<File>> write_pending_indexes() {
+        return {index_.write_pending(), time_index_.write_pending()};
+    }
 
     // The first batch whose last offset is >= `offset` (nullopt: none in this segment).
     std::optional<BatchLocation> find(int64_t offset) const;

@@ -13,17 +13,54 @@ namespace {
 constexpr size_t kOffsetEntrySize = 8;
 constexpr size_t kTimeEntrySize = 12;
 
-std::string read_whole(const File& file) {
+std::string read_whole(const std::string& path) {
+    File file = File::open(path, true);
     std::string bytes(static_cast<size_t>(file.size()), '\0');
     bytes.resize(file.read_at(0, bytes.data(), bytes.size()));
     return bytes;
 }
+
+// The file with exactly `bytes` in it (a rebuild, or an emptied index).
+void write_whole(const std::string& path, const std::string& bytes) {
+    File file = File::open(path, true);
+    file.truncate(0);
+    if (!bytes.empty()) file.write_at(0, bytes);
+}
+
+void encode(char* at, const OffsetPosition& e, int64_t base) {
+    mb::store_big_endian(at, static_cast<uint32_t>(e.offset - base));
+    mb::store_big_endian(at + 4, e.position);
+}
+
+void encode(char* at, const TimestampOffset& e, int64_t base) {
+    mb::store_big_endian(at, e.timestamp);
+    mb::store_big_endian(at + 8, static_cast<uint32_t>(e.offset - base));
+}
+
+// Entries [from, end) encoded, `size` bytes each.
+template <typename Entry>
+std::string encode_from(const std::vector<Entry>& entries, size_t from, size_t size, int64_t base) {
+    std::string bytes((entries.size() - from) * size, '\0');
+    for (size_t i = from; i < entries.size(); ++i) encode(bytes.data() + (i - from) * size, entries[i], base);
+    return bytes;
+}
+
+template <typename Entry>
+std::shared_ptr<File> append_to_file(const std::string& path, const std::vector<Entry>& entries, size_t& written,
+                                     size_t size, int64_t base) {
+    auto file = std::make_shared<File>(File::open(path, true));
+    if (written < entries.size()) {
+        file->write_at(static_cast<int64_t>(written * size), encode_from(entries, written, size, base));
+        written = entries.size();
+    }
+    return file;
+}
 }  // namespace
 
 std::string OffsetIndex::load(int64_t log_size) {
-    file_ = std::make_shared<File>(File::open(path_, true));
     entries_.clear();
-    std::string bytes = read_whole(*file_);
+    written_ = 0;
+    std::string bytes = read_whole(path_);
     if (bytes.size() % kOffsetEntrySize != 0)
         return fmt::format("{} bytes is not a whole number of {}-byte entries", bytes.size(), kOffsetEntrySize);
     for (size_t at = 0; at < bytes.size(); at += kOffsetEntrySize) {
@@ -45,34 +82,26 @@ std::string OffsetIndex::load(int64_t log_size) {
         }
         entries_.push_back({offset, position});
     }
+    written_ = entries_.size();
     return {};
 }
 
 void OffsetIndex::replace(std::vector<OffsetPosition> entries) {
-    std::string bytes(entries.size() * kOffsetEntrySize, '\0');
-    for (size_t i = 0; i < entries.size(); ++i) {
-        mb::store_big_endian(bytes.data() + i * kOffsetEntrySize,
-                             static_cast<uint32_t>(entries[i].offset - base_offset_));
-        mb::store_big_endian(bytes.data() + i * kOffsetEntrySize + 4, entries[i].position);
-    }
-    clear();
-    file_->write_at(0, bytes);
+    write_whole(path_, encode_from(entries, 0, kOffsetEntrySize, base_offset_));
     entries_ = std::move(entries);
+    written_ = entries_.size();
 }
 
-void OffsetIndex::append(int64_t offset, uint32_t position) {
-    char entry[kOffsetEntrySize];
-    mb::store_big_endian(entry, static_cast<uint32_t>(offset - base_offset_));
-    mb::store_big_endian(entry + 4, position);
-    if (!file_) file_ = std::make_shared<File>(File::open(path_, true));  // a sealed segment active again
-    file_->write_at(static_cast<int64_t>(entries_.size() * kOffsetEntrySize), {entry, sizeof entry});
-    entries_.push_back({offset, position});
-}
+void OffsetIndex::append(int64_t offset, uint32_t position) { entries_.push_back({offset, position}); }
 
 void OffsetIndex::clear() {
     entries_.clear();
-    if (!file_) file_ = std::make_shared<File>(File::open(path_, true));
-    file_->truncate(0);
+    written_ = 0;
+    write_whole(path_, {});
+}
+
+std::shared_ptr<File> OffsetIndex::write_pending() {
+    return append_to_file(path_, entries_, written_, kOffsetEntrySize, base_offset_);
 }
 
 std::optional<OffsetPosition> OffsetIndex::floor(int64_t offset) const {
@@ -83,9 +112,9 @@ std::optional<OffsetPosition> OffsetIndex::floor(int64_t offset) const {
 }
 
 std::string TimeIndex::load(int64_t next_offset) {
-    file_ = std::make_shared<File>(File::open(path_, true));
     entries_.clear();
-    std::string bytes = read_whole(*file_);
+    written_ = 0;
+    std::string bytes = read_whole(path_);
     if (bytes.size() % kTimeEntrySize != 0)
         return fmt::format("{} bytes is not a whole number of {}-byte entries", bytes.size(), kTimeEntrySize);
     for (size_t at = 0; at < bytes.size(); at += kTimeEntrySize) {
@@ -100,35 +129,29 @@ std::string TimeIndex::load(int64_t next_offset) {
         }
         entries_.push_back({timestamp, offset});
     }
+    written_ = entries_.size();
     return {};
 }
 
 void TimeIndex::replace(std::vector<TimestampOffset> entries) {
-    std::string bytes(entries.size() * kTimeEntrySize, '\0');
-    for (size_t i = 0; i < entries.size(); ++i) {
-        mb::store_big_endian(bytes.data() + i * kTimeEntrySize, entries[i].timestamp);
-        mb::store_big_endian(bytes.data() + i * kTimeEntrySize + 8,
-                             static_cast<uint32_t>(entries[i].offset - base_offset_));
-    }
-    clear();
-    file_->write_at(0, bytes);
+    write_whole(path_, encode_from(entries, 0, kTimeEntrySize, base_offset_));
     entries_ = std::move(entries);
+    written_ = entries_.size();
 }
 
 void TimeIndex::append(int64_t timestamp, int64_t offset) {
     if (!entries_.empty() && timestamp <= entries_.back().timestamp) return;
-    char entry[kTimeEntrySize];
-    mb::store_big_endian(entry, timestamp);
-    mb::store_big_endian(entry + 8, static_cast<uint32_t>(offset - base_offset_));
-    if (!file_) file_ = std::make_shared<File>(File::open(path_, true));
-    file_->write_at(static_cast<int64_t>(entries_.size() * kTimeEntrySize), {entry, sizeof entry});
     entries_.push_back({timestamp, offset});
 }
 
 void TimeIndex::clear() {
     entries_.clear();
-    if (!file_) file_ = std::make_shared<File>(File::open(path_, true));
-    file_->truncate(0);
+    written_ = 0;
+    write_whole(path_, {});
+}
+
+std::shared_ptr<File> TimeIndex::write_pending() {
+    return append_to_file(path_, entries_, written_, kTimeEntrySize, base_offset_);
 }
 
 std::optional<TimestampOffset> TimeIndex::floor_before(int64_t timestamp) const {

@@ -20,8 +20,14 @@
 // does not fit its log (entries out of order, past the end of the file, or not pointing at the
 // start of the batch they name) is not corruption to stop for: as Kafka does, the segment logs
 // a warning naming the file and entry and rebuilds the index from the log (segment.cpp).
-// REAL KAFKA: the same entry layouts; it preallocates the files and memory-maps them, we keep
-// the entries in a vector and append each one to the file with pwrite.
+// When the files are written: the entries live in a vector, and the file is brought up to date
+// only when the segment is sealed (rolled) and at a clean shutdown (write_pending), then closed
+// again. The active segment's index on disk may lag its log - that is safe because a start after
+// a crash reads the active segment in full and rebuilds its indexes anyway (partition_log.cpp,
+// the recovery point). So a partition holds one file descriptor (its active .log), not three:
+// 10,000 partitions fit a 20,000-descriptor limit, and an append writes one file, not three.
+// REAL KAFKA: the same entry layouts; it preallocates the files and memory-maps them (a mapping
+// needs no open descriptor either), flushing the active segment's index at roll and shutdown.
 #pragma once
 
 #include <cstdint>
@@ -54,22 +60,23 @@ public:
     // bytes, what is wrong with it ("entry 3 (...) is past the end of the log") - the index is
     // then empty in memory, the file untouched, and the caller rebuilds it by scanning the log.
     std::string load(int64_t log_size);
-    void append(int64_t offset, uint32_t position);
+    void append(int64_t offset, uint32_t position);     // in memory (see write_pending)
     void replace(std::vector<OffsetPosition> entries);  // a rebuild: the file gets exactly these
     void clear();                                       // empties the file too
-    void close_file() { file_.reset(); }                // sealed segment: no more appends, entries stay
+    // Writes the entries appended since the last write to the file; returns the open file (for
+    // an fsync), which closes when the caller lets go of it.
+    std::shared_ptr<File> write_pending();
 
     // The last entry whose offset is <= `offset` (nullopt: start at position 0).
     std::optional<OffsetPosition> floor(int64_t offset) const;
     const std::vector<OffsetPosition>& entries() const { return entries_; }
     const std::string& path() const { return path_; }
-    const std::shared_ptr<File>& file() const { return file_; }
 
 private:
     std::string path_;
     int64_t base_offset_;
-    std::shared_ptr<File> file_;
     std::vector<OffsetPosition> entries_;
+    size_t written_ = 0;  // entries_[0, written_) are in the file
 };
 
 class TimeIndex {
@@ -80,7 +87,7 @@ public:
     void append(int64_t timestamp, int64_t offset);  // ignored unless the time moved forward
     void replace(std::vector<TimestampOffset> entries);
     void clear();
-    void close_file() { file_.reset(); }
+    std::shared_ptr<File> write_pending();  // as OffsetIndex::write_pending
 
     // The last entry whose timestamp is < `timestamp`: every record before its offset is older
     // than `timestamp`, so a search for the first record at or after it may start there.
@@ -88,13 +95,12 @@ public:
     int64_t last_timestamp() const { return entries_.empty() ? -1 : entries_.back().timestamp; }
     const std::vector<TimestampOffset>& entries() const { return entries_; }
     const std::string& path() const { return path_; }
-    const std::shared_ptr<File>& file() const { return file_; }
 
 private:
     std::string path_;
     int64_t base_offset_;
-    std::shared_ptr<File> file_;
     std::vector<TimestampOffset> entries_;
+    size_t written_ = 0;
 };
 
 }  // namespace minikafka

@@ -313,6 +313,22 @@ TEST_F(Segments, SealedSegmentsBelowTheRecoveryPointAreNotReadAtTheStart) {
     EXPECT_EQ(log.segments()[1]->max_timestamp(), max_timestamp);
 }
 
+TEST_F(Segments, ARolledSegmentsIndexesAreOnDiskTheActiveOnesOnlyInMemory) {
+    PartitionLog log(path, config, 0);
+    for (int i = 0; i < 2; ++i) append(log, batch);  // index_interval_bytes = 1: an entry per batch
+    const Segment& active = *log.segments().back();
+    ASSERT_FALSE(active.offset_index().entries().empty());
+    EXPECT_EQ(fs::file_size(active.index_path()), 0u);  // not written yet: no descriptor held
+    for (size_t i = 0; i + 1 < log.segments().size(); ++i) {
+        const Segment& sealed = *log.segments()[i];
+        EXPECT_EQ(fs::file_size(sealed.index_path()), sealed.offset_index().entries().size() * 8) << i;
+        EXPECT_EQ(fs::file_size(sealed.time_index_path()), sealed.time_index().entries().size() * 12) << i;
+    }
+    size_t entries = active.offset_index().entries().size();
+    log.all_files();  // what a clean shutdown syncs: the active segment's indexes catch up
+    EXPECT_EQ(fs::file_size(active.index_path()), entries * 8);
+}
+
 TEST(OffsetsFile, AFlipInTheMiddleRefusesATornTailIsCut) {
     TempDir dir;
     std::string path = dir.path() + "/consumer-offsets.log";
