@@ -6,6 +6,7 @@ kill -9'd, and the group goes on at its new coordinator from the last committed 
 record read again beyond the last commit, none skipped - and commits there in turn."""
 import socket
 import struct
+import time
 import unittest
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
@@ -124,11 +125,14 @@ class GroupFailover(unittest.TestCase):
             # kill -9 of the coordinator: another replica of the partition leads it, loads the
             # group's offsets from its log, and coordinates the group from now on.
             coordinator = cluster.nodes[leader - 1]
+            killed_at = time.monotonic()
             coordinator.kill9()
             alive = [n for n in cluster.nodes if n is not coordinator]
             moved = wait_until(lambda: (lambda e, n: n if e == 0 and n != leader else None)(
                 *find_coordinator(alive[0].port, GROUP)), timeout=20)
             self.assertIsNotNone(moved, "no new coordinator")
+            print(f"# node {moved} coordinates the group {time.monotonic() - killed_at:.2f} s after the kill"
+                  " (broker.session.timeout.ms=2000)", flush=True)
 
             second = consumer(cluster, alive)
             second.subscribe(["work"])
