@@ -117,6 +117,8 @@ class GroupFailover(unittest.TestCase):
             self.assertIsNotNone(info)
             leader, _, replicas, _ = info
             self.assertEqual(replicas, [1, 2, 3])
+            self.assertEqual(len(admin.list_topics("__consumer_offsets", timeout=5).topics["__consumer_offsets"]
+                                 .partitions), PARTITIONS)  # offsets.topic.num.partitions
             for n in cluster.nodes:
                 self.assertEqual(find_coordinator(n.port, GROUP), (0, leader))
             other = cluster.nodes[leader % 3]  # a node that does not coordinate the group
