@@ -27,11 +27,12 @@
 #include <map>
 
 #include "big_endian.hpp"
+#include "core/broker.hpp"
 #include "core/controller.hpp"
+#include "core/offsets_topic.hpp"
 #include "core/quorum_wire.hpp"
 #include "core/replica_fetcher.hpp"
 #include "core/replica_manager.hpp"
-#include "core/broker.hpp"
 #include "log.hpp"
 #include "protocol/fetch.hpp"
 
@@ -131,8 +132,13 @@ public:
           controller_(controller),
           replicas_(ReplicaConfig{broker.config.node_id, static_cast<int32_t>(options.integer("min.insync.replicas")),
                                   options.integer("replica.lag.time.max.ms")},
-                    broker.logs) {
+                    broker.logs),
+          offsets_topic_(OffsetsTopicConfig{static_cast<int32_t>(options.integer("offsets.topic.num.partitions")),
+                                            static_cast<int16_t>(options.integer("offsets.topic.replication.factor")),
+                                            options.integer("offsets.commit.timeout.ms")},
+                         broker, controller, replicas_) {
         broker.replicas = &replicas_;
+        broker.offsets_topic = &offsets_topic_;
         broker.default_replication_factor = static_cast<int16_t>(options.integer("default.replication.factor"));
         replicas_.remove_dirs = [&broker](std::vector<std::string> dirs) {
             broker.services.background->remove(std::move(dirs));
@@ -161,6 +167,7 @@ public:
 private:
     void tick(const asio::any_io_executor& executor) {
         replicas_.apply_image(controller_.image(), broker_.now_ms());
+        offsets_topic_.tick(broker_.now_ms());  // group coordinators follow __consumer_offsets' leaders
         AlterPartitionRequestData alter{broker_.config.node_id, controller_.broker_epoch(),
                                         replicas_.isr_changes(broker_.now_ms())};
         if (!alter.partitions.empty()) {
@@ -190,6 +197,7 @@ private:
     Broker& broker_;
     Controller& controller_;
     ReplicaManager replicas_;
+    OffsetsTopic offsets_topic_;
     std::map<int32_t, std::shared_ptr<Fetcher>> fetchers_;
 };
 

@@ -121,6 +121,13 @@ constexpr mb::OptionSpec kOptions[] = {
     {"min.insync.replicas", "1", "acks=all needs an ISR this big", mb::OptionKind::integer, 1, INT32_MAX},
     {"replica.lag.time.max.ms", "30000", "a follower not caught up this long leaves the ISR", mb::OptionKind::integer,
      1},
+    // Cluster mode: committed offsets in the replicated __consumer_offsets (core/offsets_topic.hpp).
+    {"offsets.topic.num.partitions", "5", "partitions of __consumer_offsets (Kafka: 50)", mb::OptionKind::integer, 1,
+     1000},
+    {"offsets.topic.replication.factor", "3", "replicas of __consumer_offsets (capped to the live brokers)",
+     mb::OptionKind::integer, 1, 32767},
+    {"offsets.commit.timeout.ms", "5000", "an offset commit waits this long for its replicas",
+     mb::OptionKind::integer, 1},
 };
 
 int64_t wall_clock_ms() {

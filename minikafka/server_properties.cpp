@@ -50,12 +50,10 @@ constexpr std::string_view kKnownUnimplemented[] = {
     "authorizer.class.name",
     "super.users",
     "allow.everyone.if.no.acl.found",
-    // Internal topics: offsets and transactions live in our own files (storage/offset_store.hpp).
-    "offsets.topic.replication.factor",
-    "offsets.topic.num.partitions",
+    // Internal topics: __consumer_offsets' segment size and retention follow the log defaults;
+    // transactions are not built.
     "offsets.topic.segment.bytes",
     "offsets.retention.minutes",
-    "offsets.commit.timeout.ms",
     "transaction.state.log.*",
     "transaction.*",
     "default.replication.factor",

@@ -37,6 +37,7 @@ namespace minikafka {
 class Reply;
 class Controller;      // core/controller.hpp: the KRaft quorum member, when controller.quorum.voters is set
 class ReplicaManager;  // core/replica_manager.hpp: this broker's replicas, in cluster mode
+class OffsetsTopic;    // core/offsets_topic.hpp: groups coordinated through __consumer_offsets
 
 struct BrokerConfig {
     int32_t node_id = 0;  // broker.id
@@ -122,6 +123,10 @@ public:
     Controller* controller = nullptr;
     // Cluster mode: the partitions this broker holds replicas of, their leaders, ISR and HW.
     ReplicaManager* replicas = nullptr;
+    // Cluster mode: committed offsets go to the replicated __consumer_offsets topic and this
+    // broker coordinates only the groups whose partition it leads. Null in single-node mode,
+    // where every group is ours and offsets go to `offset_store`.
+    OffsetsTopic* offsets_topic = nullptr;
     // Cluster mode, set by the wiring: send an admin request (body at the forwarded version,
     // protocol/admin.hpp) to the active controller; `done` gets its per-topic results, or nullopt
     // when no active controller could be reached.

@@ -4,6 +4,7 @@
 // answers are often held back until other members act, so they answer through callbacks on a
 // deferred Reply.
 #include "protocol/groups.hpp"
+#include "core/offsets_topic.hpp"
 #include "handler_table.hpp"
 
 namespace minikafka {
@@ -34,6 +35,14 @@ std::string describe_assignment(std::string_view protocol_type, std::string_view
     return fmt::format("{} bytes ({})", bytes.size(), protocol_type);
 }
 
+// Cluster mode: only the leader of the group's __consumer_offsets partition runs the group
+// (core/offsets_topic.hpp); everyone else answers NOT_COORDINATOR and the client asks
+// FindCoordinator again. Single-node mode: every group is ours.
+ErrorCode coordinator_error(Broker& broker, std::string_view group_id) {
+    if (!broker.offsets_topic || group_id.empty()) return ErrorCode::None;
+    return broker.offsets_topic->check(group_id);
+}
+
 }  // namespace
 
 bool handle_find_coordinator(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
@@ -44,9 +53,22 @@ bool handle_find_coordinator(Broker& broker, const RequestHeader& header, KafkaR
     ErrorCode error = request.key_type == 0   ? ErrorCode::None
                       : request.key_type == 1 ? ErrorCode::CoordinatorNotAvailable
                                               : ErrorCode::InvalidRequest;
+    OffsetsTopic::Coordinator coordinator{error, broker.config.node_id, broker.config.advertised_host,
+                                          broker.config.port};
+    // Cluster mode: the leader of the group's partition of __consumer_offsets, whichever broker
+    // is asked (the first ask creates the topic; meanwhile COORDINATOR_NOT_AVAILABLE, retried).
+    if (error == ErrorCode::None && broker.offsets_topic) {
+        coordinator = broker.offsets_topic->find_coordinator(request.key, broker.now_ms());
+        broker.trace("find coordinator group={} -> {}", request.key,
+                     coordinator.error == ErrorCode::None
+                         ? fmt::format("node {} (leader of {}-{})", coordinator.node_id, kOffsetsTopic,
+                                       offsets_partition_for(request.key, broker.offsets_topic->partition_count()))
+                         : fmt::format("error_code={}", static_cast<int>(coordinator.error)));
+        if (coordinator.error != ErrorCode::None) coordinator = {coordinator.error, -1, "", -1};
+    }
     KafkaWriter out = reply.writer();
-    encode_find_coordinator_response(out, header.api_version, error, broker.config.node_id,
-                                     broker.config.advertised_host, broker.config.port);
+    encode_find_coordinator_response(out, header.api_version, coordinator.error, coordinator.node_id, coordinator.host,
+                                     coordinator.port);
     return true;
 }
 
@@ -55,6 +77,11 @@ bool handle_join_group(Broker& broker, const RequestHeader& header, KafkaReader&
     if (!body.ok()) return false;
     request.params.client_id = std::string(header.client_id.value_or(""));
     request.params.client_host = std::string(header.client_host);
+    if (ErrorCode error = coordinator_error(broker, request.group_id); error != ErrorCode::None) {
+        KafkaWriter out = reply.writer();
+        encode_join_group_response(out, header.api_version, join_error(error, request.params.member_id));
+        return true;
+    }
     auto deferred = reply.defer();
     broker.groups.join(
         request.group_id, std::move(request.params), broker.now_ms(),
@@ -83,6 +110,11 @@ bool handle_join_group(Broker& broker, const RequestHeader& header, KafkaReader&
 bool handle_sync_group(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     SyncGroupRequest request = decode_sync_group_request(body, header.api_version);
     if (!body.ok()) return false;
+    if (ErrorCode error = coordinator_error(broker, request.group_id); error != ErrorCode::None) {
+        KafkaWriter out = reply.writer();
+        encode_sync_group_response(out, header.api_version, {error, {}});
+        return true;
+    }
     auto deferred = reply.defer();
     broker.groups.sync(
         request.group_id, request.generation_id, request.member_id, std::move(request.assignments), broker.now_ms(),
@@ -105,8 +137,9 @@ bool handle_sync_group(Broker& broker, const RequestHeader& header, KafkaReader&
 bool handle_heartbeat(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     HeartbeatRequest request = decode_heartbeat_request(body, header.api_version);
     if (!body.ok()) return false;
-    ErrorCode error =
-        broker.groups.heartbeat(request.group_id, request.generation_id, request.member_id, broker.now_ms());
+    ErrorCode error = coordinator_error(broker, request.group_id);
+    if (error == ErrorCode::None)
+        error = broker.groups.heartbeat(request.group_id, request.generation_id, request.member_id, broker.now_ms());
     KafkaWriter out = reply.writer();
     encode_error_only_response(out, header.api_version, error);
     return true;
@@ -115,7 +148,8 @@ bool handle_heartbeat(Broker& broker, const RequestHeader& header, KafkaReader& 
 bool handle_leave_group(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     LeaveGroupRequest request = decode_leave_group_request(body, header.api_version);
     if (!body.ok()) return false;
-    ErrorCode error = broker.groups.leave(request.group_id, request.member_id, broker.now_ms());
+    ErrorCode error = coordinator_error(broker, request.group_id);
+    if (error == ErrorCode::None) error = broker.groups.leave(request.group_id, request.member_id, broker.now_ms());
     KafkaWriter out = reply.writer();
     encode_error_only_response(out, header.api_version, error);
     return true;
@@ -135,7 +169,9 @@ bool handle_describe_groups(Broker& broker, const RequestHeader& header, KafkaRe
     for (auto& id : ids) {
         DescribedGroup& described = groups.emplace_back();
         if (id.empty()) described.error = ErrorCode::InvalidGroupId;
-        if (const ConsumerGroup* group = broker.groups.group(id)) {
+        if (ErrorCode error = coordinator_error(broker, id); error != ErrorCode::None) {
+            described.error = error;
+        } else if (const ConsumerGroup* group = broker.groups.group(id)) {
             described.state = to_string(group->state());
             described.protocol_type = group->protocol_type();
             // Kafka fills in the protocol, metadata and assignments only for a Stable group.
@@ -158,9 +194,49 @@ bool handle_describe_groups(Broker& broker, const RequestHeader& header, KafkaRe
 // DeleteGroups: what `kafka-consumer-groups --delete` and the admin clients send to drop a group
 // nobody uses any more. Its committed offsets are deleted with tombstones in the offset store,
 // and the answer waits for their fsync, as a commit's does: a deleted group stays deleted.
+// Cluster mode: the tombstones go to the group's partition of __consumer_offsets, and the
+// answer waits until they are replicated (core/offsets_topic.hpp), as a commit's does.
+static void delete_groups_replicated(Broker& broker, int16_t version, std::vector<std::string> ids, Reply& reply) {
+    struct Pending {
+        std::vector<std::pair<std::string, ErrorCode>> results;
+        size_t waiting = 1;
+        int16_t version = 0;
+        std::shared_ptr<Reply> reply;
+        void one_done() {
+            if (--waiting > 0) return;
+            KafkaWriter out = reply->writer();
+            encode_delete_groups_response(out, version, results);
+            reply->finish();
+        }
+    };
+    auto pending = std::make_shared<Pending>();
+    pending->version = version;
+    pending->reply = reply.defer();
+    for (std::string& id : ids) {
+        std::vector<std::pair<std::string, int32_t>> removed;
+        ErrorCode error = coordinator_error(broker, id);
+        if (error == ErrorCode::None) error = broker.groups.delete_group(id, removed);
+        const size_t index = pending->results.size();
+        pending->results.emplace_back(id, error);
+        if (removed.empty()) continue;
+        std::vector<OffsetCommitRecord> tombstones;
+        for (auto& [topic, partition] : removed) tombstones.push_back({id, std::move(topic), partition, std::nullopt});
+        ++pending->waiting;
+        broker.offsets_topic->append(id, tombstones, [pending, index](ErrorCode appended) {
+            if (appended != ErrorCode::None) pending->results[index].second = appended;
+            pending->one_done();
+        });
+    }
+    pending->one_done();
+}
+
 bool handle_delete_groups(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     std::vector<std::string> ids = decode_delete_groups_request(body, header.api_version);
     if (!body.ok()) return false;
+    if (broker.offsets_topic) {
+        delete_groups_replicated(broker, header.api_version, std::move(ids), reply);
+        return true;
+    }
     std::vector<std::pair<std::string, ErrorCode>> results;
     bool tombstones = false;
     for (std::string& id : ids) {

@@ -7,6 +7,7 @@
 
 #include "cluster_admin.hpp"
 #include "core/controller.hpp"
+#include "core/offsets_topic.hpp"
 #include "handler_table.hpp"
 
 namespace minikafka {
@@ -29,6 +30,7 @@ MetadataTopic describe(const Topic& topic, int32_t node_id) {
 MetadataTopic describe(const Controller& controller, const MetadataImage::TopicState& topic) {
     MetadataTopic out;
     out.name = topic.name;
+    out.is_internal = topic.name == kOffsetsTopic;  // the committed offsets (core/offsets_topic.hpp)
     for (const auto& [index, p] : topic.partitions) {
         MetadataPartition& mp = out.partitions.emplace_back();
         mp.index = index;

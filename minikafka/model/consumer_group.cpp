@@ -206,6 +206,12 @@ void ConsumerGroup::complete_join(int64_t now_ms) {
     }
 }
 
+void ConsumerGroup::fail_waiting(ErrorCode error) {
+    for (auto& [id, member] : members_)
+        if (member.awaiting_join) std::exchange(member.awaiting_join, nullptr)(join_error(error, id));
+    fail_pending_syncs(error);
+}
+
 void ConsumerGroup::fail_pending_syncs(ErrorCode error) {
     for (auto& [id, member] : members_)
         if (member.awaiting_sync) std::exchange(member.awaiting_sync, nullptr)({error, {}});

@@ -80,6 +80,9 @@ public:
     ErrorCode leave(std::string_view member_id, int64_t now_ms);
     // May a member of `generation_id` commit offsets now? (-1 / "" = a client outside the group)
     ErrorCode check_commit(int32_t generation_id, std::string_view member_id) const;
+    // The coordinator gives the group up (another broker coordinates it now): every held
+    // JoinGroup/SyncGroup answer goes out with `error`.
+    void fail_waiting(ErrorCode error);
     // Session expiry and the end of a rebalance's waiting time.
     void tick(int64_t now_ms);
 

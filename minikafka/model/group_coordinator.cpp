@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <random>
+#include <set>
 
 namespace minikafka {
 
@@ -147,6 +148,29 @@ ErrorCode GroupCoordinator::delete_group(std::string_view group_id,
         offsets_.erase(offsets);
     }
     return ErrorCode::None;
+}
+
+size_t GroupCoordinator::drop_groups(const std::function<bool(std::string_view group_id)>& which) {
+    std::set<std::string, std::less<>> dropped;
+    for (auto it = groups_.begin(); it != groups_.end();) {
+        if (!which(it->first)) {
+            ++it;
+            continue;
+        }
+        it->second->fail_waiting(ErrorCode::NotCoordinator);
+        dropped.insert(it->first);
+        it = groups_.erase(it);
+    }
+    for (auto it = offsets_.begin(); it != offsets_.end();) {
+        if (!which(it->first)) {
+            ++it;
+            continue;
+        }
+        committed_offset_count_ -= it->second.size();
+        dropped.insert(it->first);
+        it = offsets_.erase(it);
+    }
+    return dropped.size();
 }
 
 const CommittedOffset* GroupCoordinator::offset(std::string_view group_id, std::string_view topic,

@@ -69,6 +69,10 @@ public:
     // (topic, partition) keys land in `removed`). A group with members is NON_EMPTY_GROUP; one
     // we never heard of, GROUP_ID_NOT_FOUND.
     ErrorCode delete_group(std::string_view group_id, std::vector<std::pair<std::string, int32_t>>& removed);
+    // Cluster mode: this broker stops coordinating the groups `which` selects (their partition of
+    // __consumer_offsets has a new leader): members and offsets go, held answers get
+    // NOT_COORDINATOR so the clients look for the new coordinator. Returns how many groups went.
+    size_t drop_groups(const std::function<bool(std::string_view group_id)>& which);
     const CommittedOffset* offset(std::string_view group_id, std::string_view topic, int32_t partition) const;
 
     using Offsets = std::map<std::pair<std::string, int32_t>, CommittedOffset>;  // (topic, partition)

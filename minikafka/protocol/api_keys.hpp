@@ -65,6 +65,7 @@ enum class ErrorCode : int16_t {
     IneligibleReplica = 107,    // AlterPartition adds a fenced broker to the ISR
     OffsetMetadataTooLarge = 12,
     MessageTooLarge = 10,
+    CoordinatorLoadInProgress = 14,  // the new coordinator is still reading __consumer_offsets
     CoordinatorNotAvailable = 15,
     NotCoordinator = 16,
     InvalidTopicException = 17,

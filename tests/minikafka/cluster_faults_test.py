@@ -17,9 +17,8 @@ idempotent acks=all producers write, and at the end the log is compared with wha
 
 A separate case: with two of three nodes down an acks=all produce is never acknowledged.
 
-Left out: the consumer group of the issue's checker ("committed offsets never went backwards").
-__consumer_offsets is not replicated yet - committed offsets live on one node, so a kill of that
-node loses them by design today; that part comes with the offsets topic's replication.
+A consumer group reads along and commits after every poll (GroupCommits): its committed
+offsets, asked back from whichever node coordinates it now, never went backwards.
 
 The checker is a library: run_checker() is what benchmarks/soak/cluster_faults.py runs with
 --faults 100 (all four faults) for the long mode and its figures (the failover times after each
@@ -37,7 +36,7 @@ import threading
 import time
 import unittest
 
-from confluent_kafka import KafkaException, Producer
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 import tap
@@ -137,6 +136,52 @@ class Producers:
             return sum(len(v) for v in self.acked.values())
 
 
+class GroupCommits:
+    """A consumer group reading the topic while the nemesis works (its coordinator is the leader of
+    a __consumer_offsets partition, so it is on the nemesis's path too). It commits its position
+    synchronously after every poll and then asks the group's committed offsets back (OffsetFetch,
+    from whichever node coordinates the group now): none may be below a commit acknowledged
+    before - committed offsets never go backwards."""
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.acked = {}  # partition -> highest acknowledged commit
+        self.backwards = []  # sentences
+        self.commits = 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        consumer = Consumer({"bootstrap.servers": bootstrap(self.cluster), "group.id": "checker",
+                             "enable.auto.commit": False, "auto.offset.reset": "earliest",
+                             "session.timeout.ms": 6000, "heartbeat.interval.ms": 500, "log_level": 2})
+        consumer.subscribe([TOPIC])
+        try:
+            while not self.stopping.is_set():
+                consumer.consume(num_messages=1000, timeout=0.3)
+                try:
+                    positions = [tp for tp in consumer.position(consumer.assignment()) if tp.offset >= 0]
+                    if positions:
+                        consumer.commit(offsets=positions, asynchronous=False)
+                        self.commits += 1
+                        for tp in positions:
+                            self.acked[tp.partition] = max(self.acked.get(tp.partition, 0), tp.offset)
+                    asked = [TopicPartition(TOPIC, p) for p in self.acked]
+                    for tp in consumer.committed(asked, timeout=5) if asked else []:
+                        if tp.error is None and tp.offset < self.acked[tp.partition]:
+                            self.backwards.append(f"group commits: partition {tp.partition} committed {tp.offset}"
+                                                  f" after commit {self.acked[tp.partition]} was acknowledged")
+                except KafkaException:
+                    pass  # the coordinator moved (or died): the next round finds the new one
+        finally:
+            consumer.close()
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join(60)
+
+
 def read_partition(cluster, partition):
     """Every value of a partition, in log order, read with kcat from its leader."""
     out = subprocess.run(["kcat", "-b", bootstrap(cluster), "-C", "-t", TOPIC, "-p", str(partition),
@@ -170,6 +215,7 @@ def run_checker(seed, faults, partitions=6, kinds=FAULTS, producers=2, log=print
         if not wait_until(lambda: all_isrs_full(cluster, partitions), timeout=20):
             return ["topic never got full ISRs"], figures
         writers = Producers(cluster, producers, partitions)
+        group = GroupCommits(cluster)
         wait_until(lambda: writers.count() > 50, timeout=20)
 
         for number in range(faults):
@@ -238,6 +284,9 @@ def run_checker(seed, faults, partitions=6, kinds=FAULTS, producers=2, log=print
                 break
 
         writers.stop()
+        group.stop()
+        problems.extend(group.backwards)
+        figures["group_commits"] = group.commits
         figures["acknowledged"] = writers.count()
         figures["errors"] = dict(writers.errors)
         if not wait_until(lambda: all_isrs_full(cluster, partitions), timeout=60):
@@ -300,7 +349,7 @@ def summary(figures):
     fail = sorted(figures["failover_s"])
     text = (f"{figures['faults']} faults {figures['by_kind']}, {figures.get('acknowledged', 0)} acknowledged,"
             f" lost {figures.get('lost')}, duplicated {figures.get('duplicated')},"
-            f" delivery errors {figures.get('errors')}")
+            f" delivery errors {figures.get('errors')}, group commits {figures.get('group_commits')}")
     if fail:
         text += f"; failover p50 {fail[len(fail) // 2]:.2f} s, max {fail[-1]:.2f} s over {len(fail)} partitions"
     return text

@@ -2,7 +2,12 @@
 // sleeps): joins, generations, leader election, sync, heartbeats, session expiry, leaving.
 #include <gtest/gtest.h>
 
+#include <climits>
+
+#include "core/offsets_topic.hpp"
 #include "model/group_coordinator.hpp"
+#include "model/offset_commit_record.hpp"
+#include "model/record_batch.hpp"
 
 namespace minikafka {
 namespace {
@@ -241,6 +246,64 @@ TEST_F(GroupTest, SessionTimeoutOutsideTheBrokersLimitsIsRefused) {
     p.session_timeout_ms = 10;
     coordinator_.join("g", p, now_, [&](const JoinGroupResult& r) { answers_.joins["a"] = r; });
     EXPECT_EQ(answers_.joins["a"].error, ErrorCode::InvalidSessionTimeout);
+}
+
+// A coordinator that loses a group's partition to another broker: the held JoinGroup answers go
+// out as NOT_COORDINATOR (the client looks for the new coordinator), members and offsets go.
+TEST_F(GroupTest, DroppedGroupsAnswerHeldJoinsWithNotCoordinatorAndForgetTheirOffsets) {
+    std::string a = join_new("a");
+    sync("a", a, 1);
+    coordinator_.set_offset("g", "orders", 0, {42, -1, "", now_});
+    coordinator_.set_offset("other", "orders", 0, {7, -1, "", now_});
+    answers_.joins.clear();
+    join_new("b");  // b's join is held: the rebalance waits for a to rejoin
+    ASSERT_FALSE(answers_.joins.contains("b"));
+    EXPECT_EQ(coordinator_.drop_groups([](std::string_view group) { return group == "g"; }), 1u);
+    EXPECT_EQ(answers_.joins["b"].error, ErrorCode::NotCoordinator);
+    EXPECT_EQ(coordinator_.group("g"), nullptr);
+    EXPECT_EQ(coordinator_.offset("g", "orders", 0), nullptr);
+    ASSERT_NE(coordinator_.offset("other", "orders", 0), nullptr);
+    EXPECT_EQ(coordinator_.committed_offset_count(), 1u);
+}
+
+// Kafka's group -> partition rule must pick the partition a real Kafka would: Java's
+// String.hashCode over UTF-16 units, and Utils.abs (MIN_VALUE -> 0).
+TEST(OffsetsTopic, GroupsHashToKafkasPartition) {
+    EXPECT_EQ(java_string_hash(""), 0);
+    EXPECT_EQ(java_string_hash("abc"), 96354);
+    EXPECT_EQ(java_string_hash("\xC3\xA9"), 233);              // U+00E9: one UTF-16 unit
+    EXPECT_EQ(java_string_hash("\xF0\x9F\x98\x80"), 1772899);  // U+1F600: a surrogate pair
+    EXPECT_EQ(java_string_hash("billing"), -109829509);
+    EXPECT_EQ(java_string_hash("polygenelubricants"), INT32_MIN);
+    EXPECT_EQ(offsets_partition_for("polygenelubricants", 50), 0);
+    EXPECT_EQ(offsets_partition_for("billing", 50), 9);
+    EXPECT_EQ(offsets_partition_for("my-group", 50), 12);
+}
+
+// A commit's batch is a valid v2 batch (the log takes it like a producer's) and reads back
+// record for record, tombstones included.
+TEST(OffsetsTopic, OffsetCommitRecordsRoundTripThroughABatch) {
+    std::vector<OffsetCommitRecord> records = {
+        {"billing", "orders", 0, CommittedOffset{40, 3, "meta", 1000}},
+        {"billing", "orders", 1, std::nullopt},
+    };
+    std::string batch = encode_offset_commit_batch(records, 1000);
+    RecordBatchHeader header;
+    ASSERT_EQ(validate_batch(batch, header), BatchCheck::ok);
+    EXPECT_EQ(header.record_count, 2);
+    std::vector<OffsetCommitRecord> back;
+    ASSERT_TRUE(decode_offset_commit_batch(batch, [&](OffsetCommitRecord&& r) { back.push_back(std::move(r)); }));
+    ASSERT_EQ(back.size(), 2u);
+    EXPECT_EQ(back[0].group, "billing");
+    EXPECT_EQ(back[0].topic, "orders");
+    ASSERT_TRUE(back[0].value);
+    EXPECT_EQ(back[0].value->offset, 40);
+    EXPECT_EQ(back[0].value->leader_epoch, 3);
+    EXPECT_EQ(back[0].value->metadata, "meta");
+    EXPECT_EQ(back[1].partition, 1);
+    EXPECT_FALSE(back[1].value);
+    // A cut batch does not parse (and never crashes).
+    EXPECT_FALSE(decode_offset_commit_batch(batch.substr(0, 40), [](OffsetCommitRecord&&) {}));
 }
 
 }  // namespace

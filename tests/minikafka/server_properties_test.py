@@ -33,9 +33,10 @@ class StockFile(unittest.TestCase):
                 warnings = [line for line in kafka.log_lines if "not implemented here, ignored" in line]
                 self.assertEqual(len(warnings), 1, kafka.log())
                 for name in ("num.network.threads", "listener.security.protocol.map",
-                             "offsets.topic.replication.factor", "transaction.state.log.min.isr"):
+                             "transaction.state.log.replication.factor", "transaction.state.log.min.isr"):
                     self.assertIn(name, warnings[0])
                 self.assertNotIn("log.dirs", warnings[0])
+                self.assertNotIn("offsets.topic.replication.factor", warnings[0])  # a real setting now
                 bootstrap = f"127.0.0.1:{kafka.port}"
                 producer = Producer({"bootstrap.servers": bootstrap})
                 producer.produce("auto-made", b"hello")
