@@ -13,7 +13,7 @@
 //
 // Counting costs nothing on the hot path: every number here is either a counter that exists
 // anyway (stats, the per-command counters in the command table), or computed now (getrusage,
-// the keyspace sizes), or sampled by the cron (rates.hpp).
+// the keyspace sizes), or sampled by the tick (rates.hpp).
 //
 // READ NEXT: commands/command_table.hpp (the per-command counters), core/rates.hpp.
 #include <fmt/format.h>

@@ -11,7 +11,7 @@
 // INCREMENTAL REHASH. Moving 10 million entries into a doubled table at once would stop the
 // server for about a second: every client waits for one unlucky SET. So, as Redis does, a resize
 // only allocates the new table; the entries move a few buckets at a time, one step per insert or
-// erase, plus a millisecond per cron tick (Database::rehash_for) while the server is idle:
+// erase, plus a millisecond per tick (Database::rehash_for) while the server is idle:
 //
 //   tables_[0] (old, 4 buckets)        tables_[1] (new, 8 buckets)
 //   [0] moved   [1] moved  <- rehash_index_ = 2    [0] k1  [1] k7  [5] k3 ...

@@ -1,4 +1,16 @@
+// miniredis/storage/aof_loader.cpp
+//
 // AOF replay: snapshot preamble, then RESP commands, telling a torn tail from corruption.
+//
+// CONCEPT: see aof_loader.hpp. The loader only decodes: it hands each command's arguments back to
+// the caller (core/persistence.cpp), which runs them through the normal dispatch. So replay needs
+// no second implementation of any command, and storage/ never includes commands/ - the one-way rule
+// of docs/architecture.md, checked by scripts/check_layers.py.
+//
+//   file ──▶ RDB preamble? load it ──▶ RequestParser over the rest ──▶ command ──▶ caller executes
+//                                                         │ need_more at EOF: torn tail (truncate?)
+//                                                         └ error: corruption, refuse to start
+// READ NEXT: core/persistence.cpp (the caller).
 #include "storage/aof_loader.hpp"
 
 #include <fmt/format.h>
@@ -44,7 +56,7 @@ uint64_t whole_commands_to_the_end(std::string_view bytes, size_t from) {
     uint64_t commands = 0;
     while (!rest.empty() && rest.front() == '*') {
         auto status = parser.parse(rest);
-        if (status == resp::RequestParser::Status::incomplete) return commands;
+        if (status == resp::RequestParser::Status::need_more) return commands;
         if (status == resp::RequestParser::Status::error) return 0;
         if (!well_framed(parser.args(), rest.substr(0, parser.consumed()))) return 0;
         ++commands;
@@ -71,7 +83,7 @@ AofScan scan_commands(std::string_view bytes, size_t start, const ReplayFn& run)
             break;
         }
         auto status = parser.parse(rest);
-        if (status == resp::RequestParser::Status::incomplete) {
+        if (status == resp::RequestParser::Status::need_more) {
             incomplete = true;
             scan.problem = "incomplete command";
             break;
