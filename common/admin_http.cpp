@@ -1,5 +1,15 @@
+// common/admin_http.cpp
+//
 // Admin endpoint on Boost.Beast, after Beast's http_server_awaitable example: a listener
 // coroutine and one coroutine per HTTP connection (keep-alive, bounded request size, timeout).
+//
+// CONCEPT: see admin_http.hpp. The limits are the point of this file: a request body is bounded
+// (kMaxRequestBody), an idle keep-alive connection times out, and a request that breaks either gets
+// an HTTP error rather than memory or a stuck coroutine - the admin port faces the same hostile
+// input as the broker port. trace_switch() is the one /api/trace all three servers share, reading
+// its JSON with Boost.JSON: a string search for "true" once turned tracing on for
+// {"trace":false,"note":"true"}.
+// READ NEXT: listener.cpp (the same coroutine shape for the broker port).
 #include "admin_http.hpp"
 
 #include <boost/asio/as_tuple.hpp>

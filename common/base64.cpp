@@ -1,4 +1,9 @@
+// common/base64.cpp
+//
 // Base64 encode/decode (RFC 4648): see base64.hpp.
+//
+//   "Man" = 0x4d 0x61 0x6e ──▶ 010011 010110 000101 101110 ──▶ "TWFu"
+// READ NEXT: base64.hpp.
 #include "base64.hpp"
 
 #include <cstdint>

@@ -1,4 +1,10 @@
+// common/file_repair.cpp
+//
 // Backups and truncation for --repair (see file_repair.hpp).
+//
+// CONCEPT: see file_repair.hpp. The backup is written before anything is cut, and the cut is an
+// fsync'ed truncate, so a crash during a repair leaves either the old file or the repaired one.
+// READ NEXT: miniredis/storage/repair.cpp, minirabbit/storage/repair.cpp.
 #include "file_repair.hpp"
 
 #include <fcntl.h>

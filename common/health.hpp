@@ -1,3 +1,5 @@
+// common/health.hpp
+//
 // CONCEPT: health that means something. "The process answers HTTP" is what /healthz used to say,
 // and it is the least interesting fact about a broker: a load balancer or an orchestrator asks
 // /healthz to decide whether to send traffic here, so it must say "no" when the broker would
@@ -16,6 +18,7 @@
 // body says why, one line per alarm, so a human with curl learns it too.
 //
 // READ NEXT: common/admin_http.cpp (who calls it), each server's admin wiring (what it passes).
+//
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,12 @@
+// common/listener.cpp
+//
 // Accept loop and signal handling on Asio's C++20 coroutines (the shape of Asio's
 // cpp20/coroutines/echo_server.cpp: a listener coroutine that co_spawns one per connection).
+//
+// CONCEPT: see listener.hpp. A graceful stop is the durability promise at shutdown: on SIGTERM the
+// server's stop function closes the acceptor (no new work), flushes what it owes to disk (AOF,
+// journal, segments) and only then stops the io_context, so `kill` never loses acknowledged data.
+// READ NEXT: log.hpp ("listening on" is how tests find a --port 0 server).
 #include "listener.hpp"
 
 #include <boost/asio/as_tuple.hpp>

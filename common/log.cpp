@@ -1,5 +1,12 @@
+// common/log.cpp
+//
 // Logging: a timestamped line per event, written to stderr with a single write(2) so that lines
 // from several threads (the fsync thread, the main loop) never interleave mid-line.
+//
+// CONCEPT: see log.hpp. Why one write(2) per line? Two threads calling fprintf can interleave their
+// output mid-line; the kernel keeps a single write to a pipe or file together, so each line is
+// formatted into one buffer first.
+// READ NEXT: log.hpp.
 #include "log.hpp"
 
 #include <unistd.h>

@@ -1,4 +1,11 @@
+// common/metrics.cpp
+//
 // Metrics registry and its Prometheus text rendering.
+//
+// CONCEPT: see metrics.hpp - here the rendering: one # HELP and # TYPE line per family, then the
+// samples; histograms as cumulative _bucket{le="..."} lines plus _sum and _count, as Prometheus
+// expects, so a quantile can be computed by the monitoring system rather than by the broker.
+// READ NEXT: metrics.hpp.
 #include "metrics.hpp"
 
 #include <fmt/format.h>

@@ -1,4 +1,11 @@
+// common/options.cpp
+//
 // Options: validation of every value against its spec, config files, and --help generation.
+//
+// CONCEPT: see options.hpp. Validation happens here, at start, for every value (a size, a port, an
+// enum), so a typo in a config file stops the server with the line it is on instead of surfacing as
+// odd behaviour an hour later.
+// READ NEXT: options.hpp.
 #include "options.hpp"
 
 #include <fmt/format.h>
