@@ -1,5 +1,23 @@
+// minirabbit/core/channel.cpp
+//
 // The channel's machinery: content assembly, delivery, the unacked set, confirms, teardown (see
 // channel.hpp). What each method *means* is in handlers/*.cpp.
+//
+// CONCEPT: the channel as a state machine over frames. A publish is three kinds of frame in a row
+// (method, header, body...), and frames of other channels may interleave between them, so each
+// channel keeps its own "what am I assembling" state. Once the last body byte is in, the message is
+// made once (one allocation for the body, shared by every queue it is routed to) and handed to the
+// exchange.
+//
+//   expecting: method ──basic.publish──▶ header ──content header──▶ body ──last slice──▶ method
+//                                                                    └─ finish_publish: route
+//
+// The unacked map (delivery tag -> queue, message) is where "at least once" lives: until the
+// consumer acks, the message is still owned by the broker, and losing the channel requeues it with
+// redelivered = true. Delivery tags count per channel from 1, as the spec says, so a client can ack
+// "everything up to 17" (multiple) with one frame.
+// READ NEXT: model/queue.cpp (enqueue, dispatch), storage/journal.hpp (persistent messages),
+//            docs/minirabbit/01-follow-a-publish.md §3-§10.
 #include "channel.hpp"
 
 #include <algorithm>

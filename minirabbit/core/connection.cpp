@@ -1,5 +1,22 @@
+// minirabbit/core/connection.cpp
+//
 // The connection's frame loop, channel table and teardown (see connection.hpp). The connection
 // class methods themselves (start-ok, tune-ok, open, close) are in handlers/connection_class.cpp.
+//
+// CONCEPT: the multiplexer. One socket carries frames for many channels; this file reads every
+// complete frame in the buffer, routes each to its channel (channel 0 is the connection itself),
+// and turns an AmqpError thrown by a handler into the right close. It is socket-free on purpose:
+// the bytes come in through on_bytes() and go out through a Transport (transport.hpp), so a unit
+// test can drive a whole AMQP conversation without a network.
+//
+//   read buffer ──▶ parse_frame ──complete──▶ channel N ──▶ method_table ──▶ handler
+//                               ──need_more──▶ stop, wait for more bytes
+//                               ──error──────▶ connection.close 501, stop reading
+//
+// Back-pressure: when the output buffer grows past a limit (a client that publishes but does not
+// read its deliveries), the loop stops reading that socket (must_stop_reading) until it drains -
+// otherwise one slow reader would make the broker buffer without bound.
+// READ NEXT: channel.cpp, protocol/frame.cpp, docs/minirabbit/01-follow-a-publish.md §2 and §8.
 #include "connection.hpp"
 
 #include "amqp_error.hpp"

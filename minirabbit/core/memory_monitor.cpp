@@ -1,4 +1,13 @@
+// minirabbit/core/memory_monitor.cpp
+//
 // Measuring the process's memory for the alarm (see memory_monitor.hpp).
+//
+// CONCEPT: see memory_monitor.hpp - here the mechanics: two ways to ask the process what it uses
+// (the allocator's in-use bytes, or the kernel's resident set), and the limit (physical RAM, or a
+// cgroup's memory.max inside a container - a container limit is what the OOM killer enforces, so it
+// is the one that counts). Under AddressSanitizer mallinfo2 does not see ASan's allocator, so the
+// sanitizer build asks the sanitizer runtime for its allocated bytes instead.
+// READ NEXT: server.cpp (the tick that samples it).
 #include "memory_monitor.hpp"
 
 #include <malloc.h>

@@ -1,3 +1,5 @@
+// minirabbit/handlers/basic_class.cpp
+//
 // The basic class: publishing, consuming and acknowledging - the methods that move messages.
 //
 //   basic.publish      -> content frames follow; core/channel.cpp assembles, routes, confirms
@@ -8,6 +10,17 @@
 //   basic.nack/reject  not done: requeue it, or dead-letter / drop it
 //   basic.recover      redeliver everything unacked on this channel
 //   basic.cancel       unsubscribe (the broker sends it too, when a consumed queue is deleted)
+//
+// CONCEPT: the course notes' "reliable delivery" is in this file: a consumer's acknowledgement
+// (basic.ack) is what lets the broker forget a message, and basic.qos bounds how many unacked
+// messages a consumer may hold, so one slow worker cannot hoard the queue. Everything a handler
+// here does is checked first (queue exists? consumer tag free? delivery tag known?) and only then
+// applied, so a 404 or 406 never leaves half a change behind (core/amqp_error.hpp).
+//
+//   basic.consume ──▶ Queue::add_consumer ──▶ Queue::dispatch ──▶ Channel::deliver (basic.deliver)
+//   basic.ack T   ──▶ Channel::settle ──▶ message leaves the unacked map; journal gets an ack record
+// READ NEXT: core/channel.cpp (assembly, delivery, settle), model/queue.hpp,
+//            docs/minirabbit/01-follow-a-publish.md §3 and §9.
 #include <random>
 
 #include "amqp_error.hpp"

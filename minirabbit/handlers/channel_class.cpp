@@ -1,9 +1,16 @@
+// minirabbit/handlers/channel_class.cpp
+//
 // The channel class. channel.open and channel.close are handled by the connection (it owns the
 // channel table: core/connection.cpp); what is left is flow control from the client's side.
 //
 // channel.flow(active=false) asks the broker to stop sending deliveries on this channel until
 // channel.flow(active=true) - a consumer's brake. (RabbitMQ never sends channel.flow itself any
 // more; it uses connection.blocked for publishers. So channel.flow-ok from a client is unexpected.)
+//
+// CONCEPT: flow control has two directions. channel.flow is the consumer-side brake (the client
+// asks us to stop delivering); basic.qos is the modern one (a prefetch window). The publisher-side
+// brake is connection.blocked, sent by the memory alarm (core/memory_monitor.hpp).
+// READ NEXT: core/connection.cpp (channel.open/close), basic_class.cpp (basic.qos).
 #include "amqp_error.hpp"
 #include "core/channel.hpp"
 #include "core/connection.hpp"

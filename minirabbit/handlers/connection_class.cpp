@@ -1,9 +1,18 @@
+// minirabbit/handlers/connection_class.cpp
+//
 // The connection class: the handshake and the goodbye (the diagram is in core/connection.hpp).
 //
 // Authentication. PLAIN carries "\0user\0password" (RFC 4616); AMQPLAIN, RabbitMQ's older mechanism,
 // a field table {LOGIN, PASSWORD} without its length prefix. As RabbitMQ does by default, the user
 // "guest" may log in only from the loopback interface. A failed login gets 403 ACCESS_REFUSED in a
 // connection.close when the client announced authentication_failure_close, else just a closed socket.
+//
+// CONCEPT: the connection handshake negotiates limits before any work happens: channel_max,
+// frame_max and the heartbeat interval are proposed by the broker in connection.tune and lowered by
+// the client in tune-ok. Everything after relies on them - frame.cpp refuses larger frames, the
+// heartbeat timer closes a silent peer. connection.open names the virtual host, the unit of
+// isolation in the course notes: a user's permissions are checked per vhost.
+// READ NEXT: core/connection.cpp, model/users.hpp (PLAIN passwords, permissions), model/vhost.hpp.
 #include <algorithm>
 
 #include "amqp_error.hpp"

@@ -1,7 +1,14 @@
+// minirabbit/handlers/exchange_class.cpp
+//
 // The exchange class: declare, delete, and RabbitMQ's exchange-to-exchange bind/unbind.
 // Rules and texts follow RabbitMQ: the default exchange cannot be declared, deleted or bound
 // (403); names starting with "amq." are reserved (403); redeclaring with a different type or
 // durability is 406 PRECONDITION_FAILED; an unknown type is a connection error 503 COMMAND_INVALID.
+//
+// CONCEPT: exchanges route, queues store - the split that makes RabbitMQ's routing flexible. A
+// producer publishes to an exchange and never names a queue; bindings decide where a message goes.
+// Exchange-to-exchange bindings (a RabbitMQ extension) let routing be layered.
+// READ NEXT: model/exchange.hpp, model/topic_exchange.cpp, queue_class.cpp (queue.bind).
 #include "amqp_error.hpp"
 #include "core/channel.hpp"
 #include "core/connection.hpp"

@@ -1,3 +1,5 @@
+// minirabbit/handlers/queue_class.cpp
+//
 // The queue class: declare, bind, unbind, purge, delete.
 //
 // queue.declare is idempotent: declaring an existing queue with the same properties just reports
@@ -6,6 +8,15 @@
 // ("amq.gen-..."), the usual choice for a subscriber's private, exclusive queue. Different
 // properties for an existing queue are 406 PRECONDITION_FAILED; another connection's exclusive
 // queue is 405 RESOURCE_LOCKED.
+//
+// CONCEPT: queues and bindings, two of the course notes' RabbitMQ nouns, created by the client
+// rather than by an operator: in AMQP the application declares what it needs at start-up, and
+// declaring is safe to repeat. queue.bind connects a queue to an exchange with a routing key (or,
+// for a headers exchange, arguments); the routing itself is the exchange's job (model/exchange.hpp).
+//
+//   queue.declare "tasks" durable ──▶ Vhost::add_queue ──▶ definitions saved (storage/definitions.cpp)
+//   queue.bind "tasks" "jobs" "img.*" ──▶ Exchange::bind ──▶ topic matching (model/topic_exchange.cpp)
+// READ NEXT: model/vhost.hpp, model/queue.hpp, model/queue_arguments.hpp (x-arguments).
 #include <random>
 
 #include "amqp_error.hpp"

@@ -1,8 +1,14 @@
+// minirabbit/handlers/tx_class.cpp
+//
 // The tx class: AMQP transactions. After tx.select, publishes and acks on the channel are held back
 // and take effect together at tx.commit (or are dropped by tx.rollback). They are atomic only in that
 // sense - RabbitMQ's are no stronger - and slow; publisher confirms are the modern way to be sure.
 // A commit that includes persistent messages for durable queues is answered only after the journal
 // has them on disk.
+//
+//   tx.select ──▶ publish, publish, ack ──▶ held in the channel ──▶ tx.commit ──▶ all applied
+//                                                              └─▶ tx.rollback ──▶ all dropped
+// READ NEXT: confirm_class.cpp (the lighter alternative), core/channel.hpp.
 #include "amqp_error.hpp"
 #include "core/channel.hpp"
 #include "core/connection.hpp"

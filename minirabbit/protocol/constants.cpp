@@ -1,4 +1,12 @@
+// minirabbit/protocol/constants.cpp
+//
 // Names for method ids and reply codes: used in logs and in RabbitMQ-style error texts.
+//
+// CONCEPT: making numbers readable. Nothing on the wire needs these strings; a person does. A
+// trace line "recv channel 1 basic.publish" instead of "60.40", and a close reason "NOT_FOUND - no
+// queue 'q' in vhost '/'" that matches RabbitMQ's word for word, so a client's error handling (and a
+// student's search engine) works the same against both brokers.
+// READ NEXT: constants.hpp, core/amqp_error.hpp.
 #include "constants.hpp"
 
 namespace minirabbit::amqp {

@@ -1,6 +1,17 @@
+// minirabbit/protocol/constants.hpp
+//
 // The numbers of AMQP 0-9-1: frame types, class and method ids, and the reply codes that travel in
 // connection.close and channel.close. Names follow the spec (amqp0-9-1.xml) so a reader holding it can
 // grep for them; the reply texts follow RabbitMQ ("NOT_FOUND - no queue 'q' in vhost '/'").
+//
+// CONCEPT: one table of magic numbers, so nothing else in the server writes a bare 50 or 404.
+// Reply codes split into channel errors (4xx: 403 ACCESS_REFUSED, 404 NOT_FOUND, 405
+// RESOURCE_LOCKED, 406 PRECONDITION_FAILED - only the channel closes) and connection errors (3xx
+// and 5xx: 320 CONNECTION_FORCED, 501 FRAME_ERROR, 503 COMMAND_INVALID - the whole connection
+// closes). core/amqp_error.hpp turns a code into the right close.
+//
+//   class 60 (basic) . method 40 (publish)  ──▶ 60.40 ──▶ "basic.publish" (constants.cpp, for logs)
+// READ NEXT: constants.cpp, frame.hpp, core/amqp_error.hpp.
 #pragma once
 
 #include <cstdint>

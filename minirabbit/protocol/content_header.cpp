@@ -1,4 +1,17 @@
+// minirabbit/protocol/content_header.cpp
+//
 // Content header frames and basic properties (see content_header.hpp for the layout).
+//
+// CONCEPT: message metadata kept as bytes. The broker needs only a few properties to do its job -
+// delivery-mode (persistent or not: does it go to the journal?), expiration (a per-message TTL),
+// priority, and the headers for a headers exchange - so it decodes those and keeps the property
+// bytes themselves unchanged. On delivery the same bytes go out again: nothing is re-encoded, and
+// a property the broker ignores (content-type, correlation-id, reply-to...) reaches the consumer
+// exactly as the publisher wrote it.
+//
+//   header frame ──▶ decode: body size, flags, delivery-mode, expiration ...
+//                └─▶ raw property bytes kept in Message ──▶ copied into basic.deliver's header frame
+// READ NEXT: model/message.hpp (what is kept), frame.cpp.
 #include "content_header.hpp"
 
 #include "frame.hpp"

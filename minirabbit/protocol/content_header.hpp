@@ -1,3 +1,5 @@
+// minirabbit/protocol/content_header.hpp
+//
 // CONCEPT: the content header frame - what follows basic.publish (and basic.deliver, basic.get-ok,
 // basic.return) before the body frames.
 //
@@ -14,6 +16,9 @@
 // The broker keeps a message's property bytes (flags + properties) as they came and sends them out
 // verbatim on delivery - no re-encoding on the hot path. Only the few properties the broker acts on
 // are decoded, and the headers table only when something needs it (headers exchange, dead-lettering).
+//
+// READ NEXT: content_header.cpp, core/channel.cpp (a publish's header frame assembled into a
+//            Message), docs/minirabbit/02-formats.md (a publish on the wire).
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,19 @@
+// minirabbit/protocol/field_table.cpp
+//
 // Field table decoding and encoding (see field_table.hpp for the type tags).
+//
+// CONCEPT: a self-describing map inside a binary protocol. Every value carries a one-byte type tag,
+// so a broker can pass along headers it does not understand (a message's application headers go
+// out on basic.deliver exactly as they came) while still reading the few it does: x-message-ttl on
+// a queue, x-match on a headers binding, x-death when a message is dead-lettered.
+//
+//   "\x00\x00\x00\x11" "\x0dx-message-ttl" 'I' "\x00\x00\xea\x60"   ──▶ {x-message-ttl: int32 60000}
+//
+// Why the nesting bound? A table may hold a table that holds a table...; decoding is recursive, so
+// without a limit a few kilobytes of nested 'F' tags from a hostile client would exhaust the stack.
+// An unknown type tag fails the reader (and so the method: 502 SYNTAX_ERROR): the bytes after it
+// cannot be interpreted, because only the tag says how long the value is.
+// READ NEXT: content_header.cpp (the headers property), model/headers_exchange.cpp (routing on it).
 #include "field_table.hpp"
 
 #include <algorithm>

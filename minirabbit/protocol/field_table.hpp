@@ -1,3 +1,5 @@
+// minirabbit/protocol/field_table.hpp
+//
 // CONCEPT: field tables - AMQP's typed key/value maps. They carry queue arguments
 // (x-message-ttl, x-dead-letter-exchange), message headers (routed on by headers exchanges, x-death),
 // client and server properties (capabilities) and AMQPLAIN credentials.
@@ -11,6 +13,9 @@
 //   x byte array (u32 length)    A array   T timestamp (u64 seconds)     F nested table   V void
 // Every length is checked against the bytes that are there and nesting is bounded, so a hostile
 // table can neither read past its frame nor recurse the stack away.
+//
+// READ NEXT: field_table.cpp, model/queue_arguments.cpp (x-arguments read from a table),
+//            docs/minirabbit/02-formats.md (field tables).
 #pragma once
 
 #include <cstdint>

@@ -1,3 +1,5 @@
+// minirabbit/protocol/frame.hpp
+//
 // CONCEPT: the AMQP frame - everything on the wire after the 8-byte protocol header is a frame.
 //
 //   0      1         3             7                  7+size     8+size
@@ -17,6 +19,7 @@
 // one bigger than the client asked for. The 0xCE end octet is a cheap check that both sides still
 // agree where frames start - garbage shows up as a missing 0xCE.
 // READ NEXT: methods.hpp (what a method frame's payload holds), core/connection.cpp (who calls this).
+//
 #pragma once
 
 #include <cstdint>

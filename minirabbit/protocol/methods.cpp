@@ -1,5 +1,18 @@
+// minirabbit/protocol/methods.cpp
+//
 // Method argument decoding and the MethodWriter (see methods.hpp). Each decode() lists the
 // arguments in the spec's order; `in.end_bits()` marks where a run of bits ends.
+//
+// CONCEPT: see methods.hpp - decoding requests and encoding replies for AMQP's methods. Two rules
+// every decode() here follows, and why:
+//   - every read is bounds-checked by the reader (common/big_endian.hpp): a method frame that ends
+//     early turns the reader "not ok", decode() returns false, and the handler answers 502
+//     SYNTAX_ERROR ("malformed queue.declare") instead of reading past the frame;
+//   - strings stay views into the frame: a publish's exchange name and routing key are never
+//     copied unless the model keeps them (a queue name on declare), so the hot path allocates nothing.
+//
+//   payload 0028 000a | 0000 | 05 "tasks" | 00 ...   ──▶ QueueDeclare{queue "tasks", flags from one octet}
+// READ NEXT: field_table.cpp, content_header.cpp, handlers/queue_class.cpp (a decode in use).
 #include "methods.hpp"
 
 #include <algorithm>

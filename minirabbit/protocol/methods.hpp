@@ -1,3 +1,5 @@
+// minirabbit/protocol/methods.hpp
+//
 // CONCEPT: AMQP methods - the commands inside method frames. A method frame's payload is
 //
 //   class id u16 | method id u16 | arguments in the order the spec lists them
@@ -14,6 +16,9 @@
 // each can be checked against amqp0-9-1.xml line by line. The reserved-1 fields (ticket, etc.) are
 // read and ignored, as the spec says.
 // READ NEXT: content_header.hpp (what follows basic.publish), handlers/ (who acts on these).
+//
+// READ NEXT: methods.cpp (decode and MethodWriter), field_table.hpp (the table argument type),
+//            handlers/method_table.cpp (which handler gets which method).
 #pragma once
 
 #include <cstdint>
