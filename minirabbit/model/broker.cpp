@@ -1,4 +1,12 @@
+// minirabbit/model/broker.cpp
+//
 // The broker root (see broker.hpp).
+//
+// CONCEPT: see broker.hpp. Here: adding and deleting vhosts (deleting one deletes everything in it,
+// as in RabbitMQ, and the connections using it are closed by the wiring), and tick(), the periodic
+// job that gives every vhost its turn to expire messages (x-message-ttl) and unused queues
+// (x-expires). It has the same name as minikafka's and miniredis' periodic job.
+// READ NEXT: vhost.cpp (what a vhost's tick does).
 #include "broker.hpp"
 
 #include <chrono>

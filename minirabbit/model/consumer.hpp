@@ -1,8 +1,12 @@
+// minirabbit/model/consumer.hpp
+//
 // CONCEPT: a consumer - a subscription (basic.consume) through which a queue pushes messages to a
 // channel. The queue decides *which* message goes to *which* consumer (FIFO, round-robin); the
 // channel decides *whether* a consumer can take one now (prefetch credit, channel.flow, a full
 // socket buffer) and turns a delivery into basic.deliver frames. ConsumerOwner is that channel, seen
 // from the model: an interface, so model/ needs no sockets and unit tests can own consumers.
+//
+// READ NEXT: queue.cpp (dispatch), core/channel.cpp (the ConsumerOwner).
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,12 @@
+// minirabbit/model/direct_exchange.cpp
+//
 // CONCEPT: the direct exchange - a message goes to every binding whose key equals its routing key.
 // The workhorse of task queues: publish with key "resize", and the queue bound with "resize" gets it.
 // The default exchange "" is one of these (vhost.cpp routes it by queue name without bindings).
 // A hash map from key to bindings makes routing one lookup, however many bindings there are.
+//
+//   publish key "resize" ──▶ by_key["resize"] ──▶ [binding → queue "images"]
+// READ NEXT: topic_exchange.hpp (the same idea with wildcards), vhost.cpp.
 #include <unordered_map>
 
 #include "exchange.hpp"

@@ -1,4 +1,13 @@
+// minirabbit/model/exchange.cpp
+//
 // The part every exchange type shares: its binding list (see exchange.hpp).
+//
+// CONCEPT: one base, four routing rules. Binding, unbinding and listing are the same for every
+// exchange type, so they are written once here; a type only adds its index (a hash map for direct,
+// a trie for topic, nothing for fanout, the argument list for headers) and its route(). Binding the
+// same (destination, key, arguments) twice is a no-op, as in RabbitMQ: declarations are meant to be
+// repeated at every client start.
+// READ NEXT: direct_exchange.cpp, topic_exchange.cpp, fanout_exchange.cpp, headers_exchange.cpp.
 #include "exchange.hpp"
 
 #include <algorithm>

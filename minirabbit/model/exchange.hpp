@@ -1,3 +1,5 @@
+// minirabbit/model/exchange.hpp
+//
 // CONCEPT: exchanges and bindings - how a published message finds its queues.
 //
 // A publisher never names a queue: it publishes to an exchange with a routing key. The exchange
@@ -14,6 +16,7 @@
 // Each type is one small class implementing route(); the base class keeps the list of bindings (for
 // listing and unbinding) and tells the type to index or un-index each one.
 // READ NEXT: vhost.cpp route() - follows exchange-to-exchange bindings and the alternate exchange.
+//
 #pragma once
 
 #include <memory>

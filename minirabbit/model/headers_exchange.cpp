@@ -1,3 +1,5 @@
+// minirabbit/model/headers_exchange.cpp
+//
 // CONCEPT: the headers exchange - routing on message headers instead of the routing key.
 // A binding's arguments list the headers it wants; "x-match" says how many must agree:
 //   x-match=all (default)  every listed header is present with an equal value
@@ -5,6 +7,11 @@
 //   all-with-x / any-with-x  the same, but headers starting with "x-" count too (RabbitMQ 3.10+)
 // A binding argument of type void ('V') asks only that the header be present.
 // Integers compare by value whatever their wire width (a client may send 5 as int8 or int64).
+//
+//   headers {format: pdf, type: report}  x-match=all {format: pdf}            ──▶ match
+//                                        x-match=all {format: pdf, lang: en}  ──▶ no match
+//                                        x-match=any {format: pdf, lang: en}  ──▶ match
+// READ NEXT: protocol/field_table.hpp (how header values are typed), exchange.hpp.
 #include "exchange.hpp"
 
 namespace minirabbit {

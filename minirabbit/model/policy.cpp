@@ -1,3 +1,5 @@
+// minirabbit/model/policy.cpp
+//
 // Policies (see policy.hpp): matching a queue name, and merging a definition into queue settings.
 //
 // Two moments matter. When a policy is PUT, Policy::make validates it - once, so a bad value is a
@@ -6,6 +8,12 @@
 // hands the winner to Queue::apply_policy, which calls effective_settings() below. The queue
 // keeps its declared settings untouched beside the effective ones, so deleting the policy gives
 // back exactly what the application declared.
+//
+//   queue "tmp.42" declared ──▶ policy_for_queue: "^tmp\." wins (highest priority)
+//                           ──▶ apply_policy ──▶ effective = declared + policy: for limits (TTL,
+//                               max-length) the stricter value wins, for routing choices
+//                               (dead-letter exchange, overflow) the application's, if it made one
+// READ NEXT: queue.cpp (apply_policy).
 #include "policy.hpp"
 
 #include <stdexcept>

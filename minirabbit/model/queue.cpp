@@ -1,3 +1,5 @@
+// minirabbit/model/queue.cpp
+//
 // The queue: FIFO order, round-robin dispatch, TTL, overflow, priorities (see queue.hpp).
 //
 // Data layout: `levels_` is one std::deque per priority level (just one for an ordinary queue).
@@ -6,6 +8,17 @@
 // back by seq - so "original position" is a binary search, not a bookkeeping problem.
 // Counters (ready_count_, ready_bytes_, unacked_count_) are kept as we go, because max-length
 // checks and the admin API ask for them all the time.
+//
+// CONCEPT: see queue.hpp. Dispatch is the heart: after every change that could make a delivery
+// possible (a publish, an ack that frees credit, a new consumer), dispatch() hands ready messages to
+// consumers in turn until no consumer can take one. Round-robin means the consumer after the last
+// one served goes first, so two equal workers share a queue evenly - RabbitMQ's "fair dispatch"
+// needs basic.qos prefetch as well, so a slow worker is not handed work it cannot start.
+//
+//   ready [m4 m5 m6] ──dispatch──▶ A(credit 1): m4   B(credit 1): m5   A: no credit ──▶ m6 waits
+//   basic.ack m4 ──▶ A has credit ──▶ dispatch ──▶ A: m6
+// READ NEXT: vhost.cpp (dead-lettering), core/channel.cpp (deliver, settle),
+//            docs/minirabbit/01-follow-a-publish.md §6-§7.
 #include "queue.hpp"
 
 #include <algorithm>

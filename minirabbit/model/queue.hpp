@@ -1,3 +1,5 @@
+// minirabbit/model/queue.hpp
+//
 // CONCEPT: a queue - a FIFO buffer of messages between producers and consumers.
 //
 //   publish -> [ m7 m6 m5 m4 ] -> dispatch -> consumer A (m4), consumer B (m5), consumer A (m6) ...
@@ -13,6 +15,7 @@
 // - Persistent messages in durable queues are announced to the MessageStore (the journal), which
 //   writes them to disk; acks are announced too, so a restart restores exactly the unacked ones.
 // READ NEXT: consumer.hpp (the interface to channels), vhost.cpp (dead-lettering, deletion).
+//
 #pragma once
 
 #include <cstdint>

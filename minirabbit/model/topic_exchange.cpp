@@ -1,4 +1,21 @@
+// minirabbit/model/topic_exchange.cpp
+//
 // The topic exchange and its trie (see topic_exchange.hpp for the matching rules).
+//
+// CONCEPT: routing as a walk through shared prefixes. Bindings "stock.*.nyse", "stock.#" and
+// "stock.ibm.nyse" share the node "stock"; a routing key's words are looked up one level at a time,
+// trying the exact word, '*' and '#' at each node. '#' is the hard case: it may swallow zero or more
+// words, so a '#' edge branches once per possible length, and each (node, position) pair is
+// visited at most once per match (reached_at), which bounds the work by nodes x words.
+//
+//   root ─ stock ─┬─ * ─── nyse   [b1]          key "stock.ibm.nyse":
+//                 ├─ # ─────────  [b2]            stock → {*, ibm, #}
+//                 └─ ibm ─ nyse   [b3]            → b1, b2, b3 (each once)
+//
+// Why a trie instead of testing every binding with topic_matches()? Routing is per message, binds
+// are rare; the trie makes a publish cost the length of its key, not the number of bindings.
+// topic_matches() stays as the oracle the trie is tested against.
+// READ NEXT: exchange.cpp, benchmarks/minirabbit/topic_bench.cpp.
 #include "topic_exchange.hpp"
 
 #include <algorithm>

@@ -1,4 +1,16 @@
+// minirabbit/model/users.cpp
+//
 // Users, password hashes and permission checks (see users.hpp).
+//
+// CONCEPT: never store a password. A user's record keeps base64(salt ++ sha256(salt ++ password)),
+// RabbitMQ's rabbit_password_hashing_sha256 format, so a definitions file exported from RabbitMQ
+// logs in here and the other way round; the random salt makes two users with the same password
+// hash differently. The permission regexes are compiled once, when granted, because they are
+// checked on every declare, bind, publish and consume.
+//
+//   login "guest"/"guest" ──▶ salt = first 4 bytes of the stored hash ──▶ sha256(salt ++ "guest")
+//                         ──▶ equal to the rest? ──▶ in
+// READ NEXT: storage/definitions.cpp (where users are saved).
 #include "users.hpp"
 
 #include <array>

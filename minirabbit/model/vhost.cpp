@@ -1,4 +1,22 @@
+// minirabbit/model/vhost.cpp
+//
 // Virtual hosts: predeclared exchanges, routing, deletion, dead-lettering (see vhost.hpp).
+//
+// CONCEPT: the vhost is where routing is completed. An exchange only answers "which bindings
+// match?"; the vhost turns that into a list of queues - following exchange-to-exchange bindings and
+// alternate exchanges, and stamping every exchange and queue it reaches with the number of this
+// route (route_mark), so a cycle e1 -> e2 -> e1 terminates and a queue reached twice gets the
+// message once. The caller (core/channel.cpp) enqueues one shared Message in each.
+//
+//   route(e, key) ──▶ e.route(key) ──▶ {queue A, exchange e2} ──▶ e2.route ──▶ {queue B, queue A}
+//                 ──▶ distinct queues {A, B}   (no queue at all: the channel returns a mandatory
+//                                               message with basic.return, else drops it)
+//
+// Dead-lettering lives here too, because it is routing again: a message that expires, is rejected
+// without requeue, or overflows a queue is republished to the queue's x-dead-letter-exchange with
+// an x-death header saying why and from where (RabbitMQ's format, so a consumer's retry logic reads
+// it the same way).
+// READ NEXT: exchange.cpp, queue.cpp, docs/minirabbit/01-follow-a-publish.md §5.
 #include "vhost.hpp"
 
 #include <algorithm>

@@ -1,4 +1,17 @@
+// minirabbit/storage/definitions.cpp
+//
 // Durable definitions as JSON (see definitions.hpp).
+//
+// CONCEPT: topology is small and rarely changes, messages are many and change all the time, so
+// they are stored differently: the definitions are rewritten whole on every change (no log, no
+// compaction to think about) with the crash-safe replace below, while messages go to the journal.
+// Writing RabbitMQ's export format (not one of our own) means `rabbitmqadmin export` from a real
+// RabbitMQ can be loaded here, and our file can be imported into RabbitMQ - the same
+// interoperability miniredis gets from writing real RDB files.
+//
+//   change (queue.declare durable) ──▶ Broker::definitions_changed ──▶ save: JSON ──▶ .tmp
+//                                   ──▶ fsync ──▶ rename over definitions.json ──▶ fsync the dir
+// READ NEXT: journal.cpp, minirabbit/admin_api.cpp (GET/POST /api/definitions).
 #include "definitions.hpp"
 
 #include "model/policy.hpp"

@@ -1,3 +1,5 @@
+// minirabbit/storage/definitions.hpp
+//
 // CONCEPT: durable definitions - the broker's topology on disk. Durable exchanges, durable queues,
 // the bindings between durable things, and the vhosts, users and permissions are written to
 // definitions.json whenever one of them changes, in the JSON shape of RabbitMQ's definitions export
@@ -28,6 +30,8 @@
 // before the checksum was put in front. A flip anywhere fails the check (or the JSON parse) and
 // the broker refuses to start, naming the byte. Files of older versions start with
 // {"rabbit_version" and are loaded without a check; the next save adds one.
+//
+// READ NEXT: definitions.cpp, journal.hpp (the messages, kept apart from the topology).
 #pragma once
 
 #include <string>

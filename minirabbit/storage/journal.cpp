@@ -1,4 +1,20 @@
+// minirabbit/storage/journal.cpp
+//
 // The message journal: record encoding, recovery, group commit, compaction (see journal.hpp).
+//
+// CONCEPT: a write-ahead log for messages, the same idea as Redis' AOF (miniredis/storage/aof.cpp)
+// and a Kafka partition's segment (minikafka/storage/): append only, a checksum per record, replay
+// on start. The durability promise is made by the ordering: a publisher's confirm (and a tx.commit)
+// waits until synced() has passed its record's position, so "acknowledged" always means "on disk".
+//
+// Why a separate sync thread? fsync takes milliseconds; on the broker thread it would stall every
+// connection. On its own thread it overlaps with the next batch being collected, and the broker
+// thread only appends its batch to the pending buffer under the mutex (flush()) and goes on.
+//
+//   recovery:  read record ──crc ok──▶ apply (publish: keep; remove: forget)
+//                          ──bad──▶ any valid record later? corruption: refuse to start
+//                                                           none: torn tail, truncate and log
+// READ NEXT: definitions.cpp (the other file), repair.cpp, common/crc32c.hpp.
 #include "journal.hpp"
 
 #include <fcntl.h>

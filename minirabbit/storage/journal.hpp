@@ -1,3 +1,5 @@
+// minirabbit/storage/journal.hpp
+//
 // CONCEPT: the message journal - how persistent messages survive a crash.
 //
 // A persistent message (delivery-mode 2) in a durable queue is appended to journal.log before the
@@ -26,6 +28,10 @@
 //   less than a quarter of it is live, the live messages are rewritten to a fresh file (write temp,
 //   fsync, rename) and appending continues there. Recovery also ends with such a rewrite.
 // REAL RABBITMQ: a shared message store plus per-queue indexes, with similar fsync batching.
+//
+//   broker thread: append(rec) ──▶ buffer ──(hand over)──▶ sync thread: write + fsync ──▶ synced(pos)
+//                                                                     └▶ confirms up to pos go out
+// READ NEXT: journal.cpp, repair.hpp, docs/minirabbit/02-formats.md (the journal).
 #pragma once
 
 #include <atomic>

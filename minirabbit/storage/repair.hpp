@@ -1,3 +1,5 @@
+// minirabbit/storage/repair.hpp
+//
 // CONCEPT: explicit repair - what an operator runs when the broker refused to start.
 //
 // Recovery (journal.hpp, definitions.hpp) drops a torn tail by itself: a crash can only cut the
@@ -13,6 +15,7 @@
 // and prints what was cut (file, byte offset, bytes, records), so the loss is known, not silent.
 // REAL RABBITMQ: no repair tool; a damaged message store is deleted by hand and its queues lose
 // their messages. READ NEXT: journal.cpp (scan_journal), definitions.cpp (check_definitions).
+//
 #pragma once
 
 #include <cstdint>
