@@ -1,3 +1,5 @@
+// miniredis/core/lazy_free.hpp
+//
 // LazyFree: a background thread that frees big values and whole keyspaces (UNLINK, FLUSHALL
 // ASYNC), so the server thread never spends seconds in free().
 //
@@ -23,6 +25,7 @@
 //
 // READ NEXT: commands/keys.cpp (cmd_unlink), commands/server_cmds.cpp (FLUSHALL/FLUSHDB ASYNC),
 // storage/background_job.hpp (the other kind of background work: a forked child, not a thread).
+//
 #pragma once
 
 #include <atomic>
