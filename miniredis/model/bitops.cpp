@@ -1,4 +1,11 @@
+// miniredis/model/bitops.cpp
+//
 // Bit operations on byte strings (see bitops.hpp).
+//
+// CONCEPT: see bitops.hpp - bits addressed inside a string, big-endian within each byte (bit 0 is
+// the most significant bit of byte 0), as Redis does, so a bitmap SETBIT by one client reads the
+// same in GETRANGE by another.
+// READ NEXT: commands/bitmaps.cpp, docs/miniredis/05-probabilistic-and-bits.md.
 #include "model/bitops.hpp"
 
 #include <bit>

@@ -1,4 +1,13 @@
+// miniredis/model/database.cpp
+//
 // Database: storing and deleting keys, and the TTL bookkeeping in the second table.
+//
+// CONCEPT: see database.hpp. Every read path goes through expire_if_needed first: a key past its
+// deadline is deleted on the spot, and (on a master) a DEL is propagated so the AOF and replicas
+// forget it at the same point in the command stream. A replica never deletes an expired key by
+// itself: it hides it from readers and keeps it until the master's DEL arrives, so master and
+// replica cannot disagree about which keys exist.
+// READ NEXT: commands/keys.cpp (EXPIRE, TTL), core/tick.cpp (the active half).
 #include "database.hpp"
 
 namespace miniredis {

@@ -1,4 +1,8 @@
+// miniredis/model/encoding.cpp
+//
 // Encodings and memory estimates (see encoding.hpp). CONCEPT: in the header; here the mechanics.
+//
+// READ NEXT: encoding.hpp, commands/introspection.cpp (OBJECT ENCODING, MEMORY USAGE).
 #include "encoding.hpp"
 
 #include "protocol/numbers.hpp"

@@ -1,4 +1,11 @@
+// miniredis/model/geohash.cpp
+//
 // Geohash encoding, neighbours and distances (see geohash.hpp).
+//
+// CONCEPT: see geohash.hpp. A 52-bit geohash interleaves the bits of longitude and latitude, so
+// points close on the map are usually close as numbers - which is why a sorted set (ordered by
+// score) can answer "what is near here?" with a few range scans over the neighbouring cells.
+// READ NEXT: commands/geo.cpp, docs/miniredis/05-probabilistic-and-bits.md (Geo).
 #include "model/geohash.hpp"
 
 #include <cmath>

@@ -1,5 +1,10 @@
+// miniredis/model/glob.cpp
+//
 // glob_match: iterative matching with one backtrack point per '*' (the classic linear-ish
 // algorithm: on a mismatch, let the last '*' swallow one more byte and retry).
+//
+//   "h*o" vs "hello":  h=h, '*' takes "" → 'o'≠'e' → backtrack: '*' takes "e" → ... → '*' takes "ell" → 'o'=o ✓
+// READ NEXT: model/pubsub.cpp (patterns), commands/keys.cpp (KEYS).
 #include "glob.hpp"
 
 #include <cctype>

@@ -1,8 +1,12 @@
+// miniredis/model/hyperloglog.cpp
+//
 // HyperLogLog registers, encodings and estimator (see hyperloglog.hpp for the idea and layout).
 //
 // Every loop over sparse opcodes here is written for hostile input: a value SET by a client can be
 // any bytes behind a valid-looking header, so a run that goes past 16384 registers or an opcode cut
 // in half ends the walk with "corrupt" - never a read or write outside the string.
+//
+// READ NEXT: commands/hyperloglog.cpp, docs/miniredis/05-probabilistic-and-bits.md (HyperLogLog).
 #include "model/hyperloglog.hpp"
 
 #include <cmath>

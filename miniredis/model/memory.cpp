@@ -1,4 +1,11 @@
+// miniredis/model/memory.cpp
+//
 // The replaced global operator new/delete that keep the used_memory count (see memory.hpp).
+//
+// CONCEPT: see memory.hpp. The counter is atomic (relaxed) because other threads (the lazy-free
+// thread above all) free memory too; the cost on the server thread is one uncontended atomic add
+// per allocation.
+// READ NEXT: core/lazy_free.hpp.
 #include "memory.hpp"
 
 #include <malloc.h>

@@ -1,4 +1,8 @@
+// miniredis/model/murmurhash.cpp
+//
 // MurmurHash64A (see murmurhash.hpp for why this exact function).
+//
+// READ NEXT: murmurhash.hpp, hyperloglog.cpp (its user).
 #include "model/murmurhash.hpp"
 
 #include <cstring>

@@ -1,5 +1,12 @@
+// miniredis/model/pubsub.cpp
+//
 // PubSub: subscription bookkeeping. Lists stay short (subscribers of one channel), so a vector
 // with linear removal is simpler and faster than a set.
+//
+// CONCEPT: see pubsub.hpp. Two indexes of the same subscriptions: channel -> clients (what PUBLISH
+// walks) and, in the client, its channels (what UNSUBSCRIBE without arguments and a disconnect
+// walk), so neither direction needs a scan of everything.
+// READ NEXT: commands/pubsub_cmds.cpp.
 #include "pubsub.hpp"
 
 #include <algorithm>

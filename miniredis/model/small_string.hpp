@@ -1,3 +1,5 @@
+// miniredis/model/small_string.hpp
+//
 // SmallString: the byte string every key, string value, hash field and list element is stored as.
 //
 // CONCEPT: Redis is mostly millions of short strings, so their size decides the memory bill. A
@@ -11,6 +13,8 @@
 // Binary safe (any byte, including '\0'), never NUL-terminated. Strings are capped far below 4 GB
 // by proto-max-bulk-len (512 MB), so 32-bit sizes are enough.
 // REAL REDIS: sds strings with 1/2/4/8-byte headers, plus embstr objects for values up to 44 bytes.
+//
+// READ NEXT: value.hpp, memory.hpp (how the bytes saved show in used_memory).
 #pragma once
 
 #include <algorithm>

@@ -1,4 +1,10 @@
+// miniredis/model/value.cpp
+//
 // Value: the names of the types, as TYPE and error messages spell them.
+//
+// CONCEPT: see value.hpp. The type names are part of the protocol (TYPE's reply, and the WRONGTYPE
+// errors clients match on), so they are spelled here once.
+// READ NEXT: commands/context.cpp (WRONGTYPE).
 #include "value.hpp"
 
 namespace miniredis {

@@ -1,5 +1,16 @@
+// miniredis/model/zset.cpp
+//
 // ZSet: the skiplist operations (insert with spans, unlink, rank, ranges). The algorithms follow
 // William Pugh's paper with Redis' two additions: spans for ranks, and ties ordered by member.
+//
+// CONCEPT: see zset.hpp. A skip list is a sorted linked list with express lanes: each node gets a
+// random height, and a search drops down a level whenever the next node on the current level is
+// too far. Spans (how many nodes a link skips) make ZRANK O(log n): add up the spans along the path.
+//
+//   level 2:  head ───────────────▶ 50(carol) ─────────────────▶ nil
+//   level 1:  head ───▶ 20(bob) ──▶ 50(carol) ──▶ 80(ann) ──────▶ nil
+//   level 0:  head ─▶ 10(dan) ─▶ 20(bob) ─▶ 50(carol) ─▶ 80(ann) ─▶ nil
+// READ NEXT: commands/zsets.cpp (ZRANGE, ZRANK).
 #include "zset.hpp"
 
 #include <new>

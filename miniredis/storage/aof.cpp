@@ -1,4 +1,17 @@
+// miniredis/storage/aof.cpp
+//
 // Aof: buffering, the write/fsync policies, the everysec helper thread, and the rewrite swap.
+//
+// CONCEPT: see aof.hpp. The three appendfsync policies are three answers to "how much may a crash
+// lose?": always (nothing acknowledged: fsync before every batch of replies), everysec (at most
+// about a second: a helper thread fsyncs once a second, off the server thread), no (whatever the
+// kernel had not flushed yet). The rewrite swap is the delicate part: while the child writes the
+// new base, the parent keeps appending to the old file *and* to a rewrite buffer; when the child is
+// done, the buffer is appended to the new file and a rename makes it the AOF.
+//
+//   appendfsync always:  batch ──▶ write ──▶ fdatasync ──▶ replies leave
+//   appendfsync everysec: batch ──▶ write ──▶ replies leave     (thread: fdatasync every 1 s)
+// READ NEXT: aof_loader.cpp, background_job.hpp, docs/miniredis/benchmarks.md (durability).
 #include "storage/aof.hpp"
 
 #include <fcntl.h>

@@ -1,4 +1,11 @@
+// miniredis/storage/background_job.cpp
+//
 // BackgroundJob: fork, _exit, waitpid.
+//
+// CONCEPT: see background_job.hpp. The child ends with _exit, not exit: exit would run the parent's
+// atexit handlers and flush its stdio buffers a second time from the child's copy. waitpid with
+// WNOHANG from the tick collects the child without ever blocking the server.
+// READ NEXT: core/persistence.cpp.
 #include "storage/background_job.hpp"
 
 #include <signal.h>

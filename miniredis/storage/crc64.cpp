@@ -1,4 +1,11 @@
+// miniredis/storage/crc64.cpp
+//
 // CRC-64/Jones (see crc64.hpp): the table method, widened to eight bytes per step.
+//
+// CONCEPT: see crc64.hpp - the checksum at the end of every RDB file. Redis chose CRC-64/Jones, so a
+// file we write must carry exactly that CRC for redis-server to load it, and we must check it to
+// load theirs.
+// READ NEXT: rdb_writer.cpp, rdb_loader.cpp.
 #include "storage/crc64.hpp"
 
 #include <array>

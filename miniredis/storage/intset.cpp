@@ -1,4 +1,10 @@
+// miniredis/storage/intset.cpp
+//
 // Intset encoding and decoding (layout in intset.hpp).
+//
+// CONCEPT: see intset.hpp. Only read and written in RDB files (miniredis keeps sets as hash tables in
+// memory): writing small integer sets as Redis does keeps our dump.rdb byte-compatible.
+// READ NEXT: rdb_writer.cpp.
 #include "storage/intset.hpp"
 
 namespace miniredis {

@@ -1,4 +1,11 @@
+// miniredis/storage/listpack.cpp
+//
 // Listpack encoding and decoding (the layout is drawn in listpack.hpp).
+//
+// CONCEPT: see listpack.hpp - Redis 7's packed list of strings and integers, the on-disk form of
+// small hashes, lists, sorted sets and stream blocks. Each entry ends with its own length, encoded
+// backwards, so the list can be walked from either end without an index.
+// READ NEXT: rdb_loader.cpp, ziplist.cpp (its predecessor).
 #include "storage/listpack.hpp"
 
 #include <cstring>

@@ -1,4 +1,11 @@
+// miniredis/storage/lzf.cpp
+//
 // LZF compression and decompression (the format is drawn in lzf.hpp).
+//
+// CONCEPT: see lzf.hpp. RDB compresses long strings with LZF: fast, small code, modest ratio - the
+// right trade for a snapshot written under load. We must decompress it to read Redis' files; we
+// compress when it saves bytes, as Redis does.
+// READ NEXT: rdb_writer.cpp.
 #include "storage/lzf.hpp"
 
 #include <array>

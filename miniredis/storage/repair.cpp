@@ -1,4 +1,10 @@
+// miniredis/storage/repair.cpp
+//
 // Explicit repair: backups, truncation, and the report (see repair.hpp).
+//
+// CONCEPT: see repair.hpp - the AOF's counterpart of redis-check-aof --fix: back up, cut at the
+// first bad byte, report; the shared steps are common/file_repair.hpp.
+// READ NEXT: aof_loader.cpp.
 #include "storage/repair.hpp"
 
 #include <fmt/format.h>

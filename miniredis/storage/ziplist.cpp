@@ -1,4 +1,11 @@
+// miniredis/storage/ziplist.cpp
+//
 // Ziplist and zipmap decoding (layouts in ziplist.hpp). Every length is checked before use.
+//
+// CONCEPT: see ziplist.hpp - older Redis versions' packed encoding, read only: an RDB file from
+// Redis 6 still loads. Every length is distrusted, since the bytes come from a file that may be
+// damaged.
+// READ NEXT: listpack.cpp.
 #include "storage/ziplist.hpp"
 
 #include <cstdint>
