@@ -1,3 +1,5 @@
+// miniredis/commands/blocking.cpp
+//
 // Blocking operations: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH (Redis' blocked.c + t_list.c), and the
 // registry that also serves XREAD/XREADGROUP BLOCK (streams.cpp).
 //
@@ -15,6 +17,11 @@
 //
 // While blocked, a client's further commands stay in its input buffer; once served (or timed out)
 // it is put on `unblocked_clients` and before_sleep() runs what it had sent meanwhile.
+//
+//   BRPOP jobs 0 (list empty) ──▶ block_client: blocked[db]["jobs"] += client  (no reply yet)
+//   LPUSH jobs j1             ──▶ key_modified ──▶ signal_key_ready("jobs")
+//   end of LPUSH              ──▶ serve_ready_keys ──▶ pop j1 for the oldest waiter, reply to it
+// READ NEXT: lists.cpp, stream_read.cpp (XREAD BLOCK), core/tick.cpp (timeouts), docs/miniredis/04-streams.md.
 #include <fmt/format.h>
 
 #include <cmath>

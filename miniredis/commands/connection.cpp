@@ -1,5 +1,14 @@
+// miniredis/commands/connection.cpp
+//
 // Connection commands: the conversation with one client - PING, ECHO, HELLO (protocol version),
 // AUTH, SELECT, QUIT, RESET - and CLIENT, which looks at and manages the other connections.
+//
+// CONCEPT: per-connection state, the part of a server that belongs to one client rather than to the
+// data: which database is selected, whether it authenticated, which protocol version it speaks
+// (HELLO 3 switches to RESP3 for that connection only), its name. It lives in core/client.hpp;
+// these commands read and change it. CLIENT LIST/KILL/PAUSE are the operator's view of the same
+// struct - RabbitMQ's management UI shows connections for the same reason.
+// READ NEXT: core/client.hpp, docs/miniredis/06-looking-inside.md (CLIENT LIST).
 #include <fmt/format.h>
 
 #include "commands/context.hpp"

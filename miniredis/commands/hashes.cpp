@@ -1,6 +1,17 @@
+// miniredis/commands/hashes.cpp
+//
 // Hash commands: a key holding field -> value pairs (t_hash.c) - an object's attributes, e.g. a
 // user session {user: 42, cart: 3, last_seen: ...}, read and changed one field at a time instead
 // of rewriting a whole serialized blob.
+//
+// CONCEPT: the hash, an object stored by field. Redis keeps small hashes packed (a listpack: a
+// linear scan of one allocation beats a hash table's pointers for ten fields) and converts them
+// past hash-max-listpack-entries / -value. miniredis keeps one structure per type and only
+// *reports* the encoding Redis would use (model/encoding.hpp) - a deliberate simplification that
+// keeps one code path per command; the RDB writer packs small hashes as Redis does.
+// read_hash/write_hash below answer WRONGTYPE, and drop_if_empty deletes a key whose last field
+// went: Redis never keeps an empty aggregate, so EXISTS stays truthful.
+// READ NEXT: model/value.hpp, model/encoding.cpp, docs/miniredis/README.md (concept map).
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -1,6 +1,14 @@
+// miniredis/commands/server_cmds.cpp
+//
 // Server commands: the whole server rather than one key - FLUSHDB/FLUSHALL, TIME, CONFIG,
 // COMMAND (the table describing itself, for redis-cli's hints and cluster-aware clients). INFO has
 // its own file (info.cpp).
+//
+// CONCEPT: the server describing and managing itself. CONFIG GET/SET reads and changes core/config.hpp
+// at run time (a redis.conf directive is the same name: core/redis_conf.cpp), and COMMAND returns
+// the command table, which is how redis-cli knows the arity and key positions of every command.
+// FLUSHALL ASYNC hands the old keyspace to core/lazy_free.cpp so a large flush does not block.
+// READ NEXT: core/config.hpp, command_table.hpp, info.cpp.
 #include <fmt/format.h>
 #include <unistd.h>
 

@@ -1,5 +1,16 @@
+// miniredis/commands/sets.cpp
+//
 // Set commands: a key holding unique members (t_set.c) - tags, "who is online", unique visitors -
 // with membership tests in O(1) and set algebra (SINTER, SUNION, SDIFF) across keys.
+//
+// CONCEPT: the set, and algebra across keys. Redis stores small sets of integers as an intset
+// (sorted integers, binary search); miniredis keeps a hash table and reports "intset" where Redis
+// would (model/encoding.hpp); storage/intset.cpp reads and writes that form in RDB files.
+// SINTER starts from the smallest set and tests membership in the others, so its cost follows the
+// smallest input, as in Redis. The *STORE variants write their result as a new key and are
+// propagated as they are: the result is deterministic, unlike SPOP, which is logged as the SREM
+// of what it actually removed (a replay must remove the same members, not other random ones).
+// READ NEXT: model/value.hpp, zset_algebra.cpp (the sorted-set counterpart).
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -1,8 +1,24 @@
+// miniredis/commands/strings.cpp
+//
 // String commands: SET/GET and friends, counters (INCR), and byte-range edits (t_string.c).
 //
 // A Redis string is a byte array; "counters" are strings that happen to hold a decimal integer,
 // which INCR parses, adds to, and writes back - atomically, because one thread runs every command.
 // That is the whole trick behind page-view counters and rate limiters on Redis.
+//
+// CONCEPT: the string is Redis' first data structure and the one the course notes' caching and
+// counter use cases run on. A cache entry is SET key value EX 60; a session is SET with a TTL; a
+// rate limiter is INCR + EXPIRE. Three choices made here, and why:
+//   - SET's options (NX, XX, GET, EX/PX/EXAT/PXAT, KEEPTTL) are parsed once (parse_string_options)
+//     for SET, SETEX, GETEX ... so every variant refuses the same combinations as Redis;
+//   - a relative TTL is turned into an absolute deadline at once (absolute_deadline), and the AOF
+//     gets that deadline (PXAT): replaying tomorrow must not extend the key's life;
+//   - values are model/small_string.hpp: up to 23 bytes live inline, longer ones on the heap
+//     (Redis' embstr does the same for short values), so a typical cache entry costs one allocation.
+//
+//   SET k v EX 60 ──▶ set_generic ──▶ db.set(k, v) + db.set_expire(k, now + 60 s)
+//                                  ──▶ propagated as SET k v PXAT <deadline>
+// READ NEXT: model/database.hpp (the keyspace), keys.cpp (TTLs), docs/miniredis/01-follow-a-set.md §4.
 #include <fmt/format.h>
 
 #include <climits>

@@ -1,6 +1,18 @@
+// miniredis/commands/zsets.cpp
+//
 // Sorted set commands: members ordered by a score (t_zset.c) - leaderboards (ZADD score player,
 // ZREVRANGE 0 9 WITHSCORES = top ten), priority queues (ZPOPMIN), time-ordered indexes (score =
 // timestamp, ZRANGE BYSCORE for "everything in the last hour"). The structure is in model/zset.hpp.
+//
+// CONCEPT: the sorted set, a leaderboard: members unique like a set, ordered by score like a list.
+// Two structures at once (model/zset.hpp): a hash table member -> score for ZSCORE in O(1), and a
+// skip list ordered by (score, member) for ranges and ranks in O(log n). Redis keeps small ones as
+// a listpack instead; miniredis always uses the two structures and reports the encoding Redis would
+// (model/encoding.hpp).
+//
+//   ZADD board 100 ann 80 bob ──▶ dict {ann:100, bob:80} + skiplist [bob:80, ann:100]
+//   ZREVRANGE board 0 0        ──▶ walk the skip list from the tail: ann
+// READ NEXT: model/zset.hpp, zset_algebra.cpp (ZUNIONSTORE ...), docs/miniredis/05-probabilistic-and-bits.md.
 #include <fmt/format.h>
 
 #include <cerrno>
