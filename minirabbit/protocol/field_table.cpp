@@ -126,12 +126,18 @@ void write_long_string(mb::ByteWriter& out, std::string_view s) {
 
 }  // namespace
 
+// A table is a vector of entries, not a map: tables are small (a handful of x-arguments or
+// headers), a linear scan over them is faster than hashing, and the wire order is kept - so a
+// table decoded and encoded again comes out byte for byte as it came in, which is what a broker
+// that forwards headers owes the consumer.
 const FieldValue* FieldTable::find(std::string_view name) const {
     for (const auto& entry : entries)
         if (entry.name == name) return &entry.value;
     return nullptr;
 }
 
+// set() replaces in place, so re-setting a header (x-death's count on a second dead-lettering)
+// keeps its position instead of moving it to the end.
 void FieldTable::set(std::string name, FieldValue value) {
     for (auto& entry : entries) {
         if (entry.name == name) {
@@ -152,12 +158,17 @@ FieldTable::~FieldTable() = default;
 bool FieldTable::operator==(const FieldTable& other) const { return entries == other.entries; }
 bool FieldValue::operator==(const FieldValue& other) const { return value == other.value; }
 
+// The tag for each alternative of the variant, in the variant's order: encoding writes it back, so
+// a value keeps the width the client chose (an int8 stays an int8 on its way to the consumer).
 char FieldValue::type_tag() const {
     static constexpr char kTags[] = {'V', 't', 'b', 'B', 's', 'u', 'I', 'i', 'l',
                                      'f', 'd', 'D', 'S', 'x', 'T', 'A', 'F'};
     return kTags[value.index()];
 }
 
+// Any integer width as int64: clients disagree on how to send "60000" (pika picks the smallest
+// type that fits, Java's client an int32, Go's an int64), and the broker must read all of them
+// the same way. bool is excluded on purpose - 't' is not a number.
 std::optional<int64_t> FieldValue::integer() const {
     return std::visit(
         [](const auto& v) -> std::optional<int64_t> {
@@ -178,6 +189,8 @@ const std::string* FieldValue::string() const {
 
 FieldTable decode_field_table(mb::ByteReader& in) { return decode_table(in, 0); }
 
+// The entries of a table without its length prefix: AMQPLAIN's login response is sent that way
+// (a RabbitMQ quirk), so the connection handshake needs this variant.
 std::optional<FieldTable> decode_field_table_entries(std::string_view bytes) {
     mb::ByteReader in(bytes);
     FieldTable table = decode_entries(in, 1);
@@ -232,6 +245,8 @@ void encode_field_value(mb::ByteWriter& out, const FieldValue& field) {
         field.value);
 }
 
+// Writing mirrors reading: a length placeholder, the entries, then the length patched in - the
+// same trick as begin_frame/end_frame (frame.cpp), so the table is encoded once.
 void encode_field_table(mb::ByteWriter& out, const FieldTable& table) {
     size_t at = out.position();
     out.u32(0);
@@ -244,6 +259,9 @@ void encode_field_table(mb::ByteWriter& out, const FieldTable& table) {
     out.patch_u32(at, static_cast<uint32_t>(out.position() - at - 4));
 }
 
+// The size a table will take on the wire, by encoding it into scratch space. The fuzzer
+// (tests/fuzz/fuzz_amqp.cpp) checks it against a real encoding; off the hot path, simplicity
+// beats a second, size-only walk that could disagree with encode_field_table.
 size_t encoded_size(const FieldTable& table) {
     mb::ByteBuffer scratch;
     mb::ByteWriter writer(scratch);
