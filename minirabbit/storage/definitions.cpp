@@ -36,6 +36,9 @@ namespace minirabbit {
 
 namespace json = boost::json;
 
+// AMQP field values to JSON and back: queue arguments, binding arguments and policy definitions
+// are field tables in the broker and JSON objects in the file (and in the management API, which
+// reuses these two functions).
 json::value field_value_to_json(const amqp::FieldValue& field) {
     return std::visit(
         [](const auto& v) -> json::value {
@@ -133,6 +136,12 @@ Policy policy_from_json(std::string name, const json::object& o) {
                         field_table_from_json(definition ? *definition : json::value()));
 }
 
+// The broker's durable topology as one JSON document with the members of RabbitMQ's export
+// (rabbit_version, users, vhosts, permissions, queues, exchanges, bindings, policies). Only durable
+// queues and exchanges
+// are written, and only bindings whose both ends are durable: anything else would come back after
+// a restart pointing at something that no longer exists. The predeclared amq.* exchanges and the
+// default exchange are left out - every vhost recreates them.
 std::string definitions_json(const Broker& broker) {
     json::array vhosts, users, permissions, exchanges, queues, bindings, policies;
     for (const auto& [name, user] : broker.users().users()) {
@@ -221,6 +230,9 @@ std::string with_checksum(std::string_view json_text) {
     return fmt::format("{}{:08x}\",{}", kChecksumPrefix, mb::crc32c(json_text), json_text.substr(1));
 }
 
+// Why a checksum on a JSON file? The file is rewritten atomically, so a crash cannot tear it; what
+// it can suffer is a flipped bit or a careless hand edit, and JSON with a changed name still parses.
+// The CRC turns "silently a different topology" into "refuse to start, name the byte".
 DefinitionsCheck check_definitions(std::string_view text) {
     DefinitionsCheck check;
     auto bad = [&](uint64_t offset, std::string problem) {
@@ -293,6 +305,8 @@ void write_atomically(const std::string& path, std::string_view text) {
 
 }  // namespace
 
+// Called after every change to durable topology: the whole file is rewritten. Topology changes are
+// rare (an application declares at start-up) and the file is small, so rewriting beats a log.
 void save_definitions(const Broker& broker, const std::string& directory) {
     write_atomically(directory + "/definitions.json", with_checksum(definitions_json(broker)));
 }
@@ -322,6 +336,9 @@ const json::array& list(const json::object& root, std::string_view key) {
 
 }  // namespace
 
+// The inverse of definitions_json, also what POST /api/definitions runs: vhosts first, then users,
+// permissions and policies, then exchanges and queues, bindings last (they need both ends).
+// Missing members take RabbitMQ's defaults, so a hand-written or older export loads too.
 void apply_definitions(Broker& broker, const std::string& json_text) {
     boost::system::error_code ec;
     // Names are AMQP bytes, not necessarily UTF-8, and the file keeps them byte for byte: a
@@ -413,6 +430,8 @@ void apply_definitions(Broker& broker, const std::string& json_text) {
     }
 }
 
+// Start-up: no file is a fresh broker (false); a damaged one stops the start with the byte and the
+// repair command to run - the operator decides, not the broker.
 bool load_definitions(Broker& broker, const std::string& directory) {
     std::string path = directory + "/definitions.json";
     std::ifstream file(path, std::ios::binary);

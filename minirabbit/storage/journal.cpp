@@ -60,6 +60,11 @@ void write_record(mb::ByteBuffer& out, Fill&& fill) {
     w.patch_u32(start + 4, mb::crc32c(payload));
 }
 
+// A publish record carries everything needed to rebuild the message without the definitions: the
+// queue's store id (stable across restarts, unlike a pointer), the queue's seq (so restore() can
+// put messages back in their original order), and the routing data, properties and body as bytes.
+// A message routed to three durable queues is written three times - simpler than RabbitMQ's shared
+// store with per-queue indexes, at the cost of disk bytes for fan-out.
 void write_publish(mb::ByteBuffer& out, uint64_t queue_id, uint64_t seq, const Message& m) {
     write_record(out, [&](mb::ByteWriter& w) {
         w.u8(kPublish);
@@ -76,6 +81,9 @@ void write_publish(mb::ByteBuffer& out, uint64_t queue_id, uint64_t seq, const M
     });
 }
 
+// Why abort instead of retrying? After a failed fsync the kernel may already have dropped the dirty
+// pages (the lesson PostgreSQL learned in 2018, "fsyncgate"): a retry can report success for data
+// that is gone. The only honest answer to publishers is to stop before confirming anything more.
 [[noreturn]] void die(const std::string& what) {
     // The journal cannot keep its promise (disk full, I/O error): stop rather than confirm messages
     // that are not on disk. RabbitMQ also stops a node whose message store fails.
@@ -141,6 +149,8 @@ size_t check_record(std::string_view rest, std::string& problem) {
 
 }  // namespace
 
+// One scan serves recovery, --repair and the tests: it validates record after record, hands each
+// good payload to `on_record`, and decides torn tail or corruption as journal.hpp explains.
 JournalScan scan_journal(std::string_view contents, const std::function<void(std::string_view)>& on_record) {
     JournalScan scan;
     size_t pos = 0;
@@ -210,6 +220,9 @@ Journal::Journal(std::string directory, uint64_t compact_min_bytes)
 
 Journal::~Journal() { stop(); }
 
+// Start-up: replay the whole file into a map queue -> seq -> message (a remove erases, a queue
+// deletion drops them all), hand the survivors to their queues, then write a fresh file holding
+// only those. Recovery thus doubles as compaction, and a torn tail never survives a restart.
 Journal::RecoveryStats Journal::recover(Broker& broker) {
     RecoveryStats stats;
     std::unordered_map<uint64_t, std::map<uint64_t, MessageRef>> found;
@@ -270,6 +283,8 @@ Journal::RecoveryStats Journal::recover(Broker& broker) {
     return stats;
 }
 
+// The live set as a fresh journal: the magic, then one publish record per message still owed to a
+// consumer. What compaction and recovery write.
 void Journal::serialize_live(mb::ByteBuffer& out) const {
     out.append(kMagic);
     for (const auto& [queue_id, messages] : live_)
@@ -315,6 +330,10 @@ void Journal::start(std::function<void(const Synced&)> on_synced) {
 
 // The three MessageStore hooks run on the broker thread and only append to local_: no system call
 // on the hot path. flush() hands local_ to the sync thread once per read batch.
+// The MessageStore hooks keep three counters in step with what they append: appended_ (the
+// position a confirm waits for), live_bytes_ and file_bytes_ (whose ratio triggers compaction).
+// store_id 0 means a transient queue: nothing to write. The emplace check makes a requeued message
+// (enqueued again after a nack) cost nothing - it is already on disk.
 void Journal::enqueued(const Queue& queue, const QueuedMessage& message) {
     if (queue.store_id == 0) return;
     auto [it, inserted] = live_[queue.store_id].emplace(message.seq, message.message);
