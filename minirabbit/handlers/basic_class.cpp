@@ -32,6 +32,9 @@ namespace minirabbit {
 
 using namespace amqp;
 
+// basic.qos: the consumer's flow control. Without a prefetch limit the broker pushes every ready
+// message at once to the first consumer - the "one worker got all the jobs" surprise; with
+// prefetch 1 each worker holds one job at a time, and work spreads by speed.
 void Channel::handle_basic_qos(MethodReader& in) {
     BasicQos m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed basic.qos");
@@ -47,6 +50,8 @@ void Channel::handle_basic_qos(MethodReader& in) {
     on_output_drained();  // a raised limit may let waiting messages go now
 }
 
+// basic.consume: register a consumer on a queue, reply consume-ok, then let the queue dispatch.
+// The consumer tag is unique per channel (a client names its consumers, or lets us).
 void Channel::handle_basic_consume(MethodReader& in) {
     BasicConsume m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed basic.consume");
@@ -80,6 +85,7 @@ void Channel::handle_basic_consume(MethodReader& in) {
     queue.dispatch();
 }
 
+// basic.cancel: stop the push; nothing already delivered is taken back.
 void Channel::handle_basic_cancel(MethodReader& in) {
     BasicCancel m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed basic.cancel");
@@ -89,6 +95,8 @@ void Channel::handle_basic_cancel(MethodReader& in) {
     if (!m.no_wait) MethodWriter(out(), number_, basic_cancel_ok).shortstr(tag).end();
 }
 
+// basic.publish: permission and existence checks now (write on the exchange), while the method is
+// at hand; the message itself arrives in the next frames.
 void Channel::handle_basic_publish(MethodReader& in) {
     BasicPublish m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed basic.publish");
@@ -103,6 +111,9 @@ void Channel::handle_basic_publish(MethodReader& in) {
     pending_.mandatory = m.mandatory;
 }
 
+// basic.get: one message, pulled. It counts against nothing (no prefetch) and, unless no_ack,
+// becomes an unacked delivery like a pushed one. Polling is simple but costs a round trip per
+// message - RabbitMQ's docs advise basic.consume for anything busy, and the benchmarks show why.
 void Channel::handle_basic_get(MethodReader& in) {
     BasicGet m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed basic.get");
@@ -149,6 +160,9 @@ void Channel::trace_settle(std::string_view method, const BasicAck& m) const {
                                                 : "dropped or dead-lettered by its queue");
 }
 
+// ack / nack / reject all end in settle() (core/channel.cpp), which finds the delivery tags, tells
+// the queue, and frees prefetch credit. A tag that is unknown (already settled, or never sent) is a
+// 406 channel error: acking twice is a client bug that would otherwise go unnoticed.
 void Channel::handle_basic_ack(MethodReader& in) {
     BasicAck m;
     if (!decode_basic_ack(in, m)) throw hard_error(syntax_error, "malformed basic.ack");

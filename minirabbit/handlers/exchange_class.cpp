@@ -22,6 +22,8 @@ namespace {
 std::string_view yes_no(bool b) { return b ? "true" : "false"; }
 }  // namespace
 
+// exchange.declare follows the same three cases as queue.declare (passive, existing, new); an
+// existing exchange must have the same type and durability, or 406.
 void Channel::handle_exchange_declare(MethodReader& in) {
     ExchangeDeclare m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed exchange.declare");
@@ -55,6 +57,7 @@ void Channel::handle_exchange_declare(MethodReader& in) {
     if (!m.no_wait) send_ok(exchange_declare_ok);
 }
 
+// exchange.delete: its bindings go with it; queues bound to it stay (they may be bound elsewhere).
 void Channel::handle_exchange_delete(MethodReader& in) {
     ExchangeDelete m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed exchange.delete");
@@ -72,6 +75,8 @@ void Channel::handle_exchange_delete(MethodReader& in) {
     if (!m.no_wait) send_ok(exchange_delete_ok);
 }
 
+// exchange.bind: an edge between two exchanges. Routing follows such edges (model/vhost.cpp) and
+// stops at cycles, so a careless a -> b -> a configuration cannot loop a message forever.
 void Channel::handle_exchange_bind(MethodReader& in) {
     ExchangeBind m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed exchange.bind");

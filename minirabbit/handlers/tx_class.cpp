@@ -24,6 +24,8 @@ void Channel::handle_tx_select(MethodReader&) {
     send_ok(tx_select_ok);
 }
 
+// tx.commit: apply the held publishes and settlements in order, then answer - after the journal's
+// fsync when a persistent message for a durable queue was among them, so commit-ok means durable.
 void Channel::handle_tx_commit(MethodReader&) {
     if (!tx_mode_) throw soft_error(precondition_failed, "channel is not transactional");
     // Validate the settlements before applying anything, so a bad tag fails the whole commit.
