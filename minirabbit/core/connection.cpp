@@ -91,6 +91,8 @@ bool Connection::on_bytes(mb::ByteBuffer& in) {
     return stopped_early && state_ != State::closed;
 }
 
+// Every frame goes through here first: heartbeats end at once, channel 0 is the connection's own,
+// and nothing may reach a channel before the handshake ended with connection.open.
 void Connection::handle_frame(const amqp::Frame& frame) {
     if (state_ == State::closing) {
         // We sent connection.close: per the spec, ignore everything but close / close-ok.
@@ -158,6 +160,9 @@ void Connection::handle_channel_frame(const amqp::Frame& frame) {
     }
 }
 
+// A connection error: release every channel (requeue their unacked messages now), send
+// connection.close with the code and the method that caused it, and wait for close-ok - the spec's
+// orderly goodbye, so the client learns why before the socket goes.
 void Connection::fail(const AmqpError& error, uint32_t method) {
     if (state_ == State::closing || state_ == State::closed) return;
     mb::log::info("connection {} closed with error: {}", peer_, error.what());
@@ -183,6 +188,9 @@ size_t Connection::channel_count() const {
     return n;
 }
 
+// Once per read batch: every channel flushes what it owes (confirms), and one wake-up of the writer
+// sends everything the batch produced in one write - the same "one write per turn" as miniredis'
+// before_sleep.
 void Connection::end_of_batch() {
     for (auto& ch : channels_)
         if (ch) ch->end_of_batch();
