@@ -28,6 +28,9 @@
 
 namespace minirabbit {
 
+// Every vhost starts with RabbitMQ's predeclared exchanges, so a client written for RabbitMQ can
+// publish to amq.topic or bind to amq.fanout without declaring them. amq.rabbitmq.trace is internal
+// (no direct publishing), as in RabbitMQ, where the firehose tracer publishes to it.
 Vhost::Vhost(Broker& broker, std::string name) : broker_(broker), name_(std::move(name)) {
     struct Predeclared {
         const char* name;
@@ -56,6 +59,8 @@ Vhost::~Vhost() {
     }
 }
 
+// Lookups by name: the maps are keyed by std::string with a transparent comparator, so a name
+// that is still a view into a frame is looked up without building a string.
 Exchange* Vhost::find_exchange(std::string_view name) const {
     auto it = exchanges_.find(name);
     return it == exchanges_.end() ? nullptr : it->second.get();
@@ -71,6 +76,8 @@ std::shared_ptr<Queue> Vhost::queue_ref(std::string_view name) const {
     return it == queues_.end() ? nullptr : it->second;
 }
 
+// Exchanges are owned uniquely by the vhost; queues by shared_ptr (add_queue), because a channel
+// holding unacked deliveries keeps the queue alive after a delete until it settles them.
 Exchange& Vhost::add_exchange(std::unique_ptr<Exchange> exchange) {
     auto& slot = exchanges_[exchange->name()];
     slot = std::move(exchange);
@@ -85,6 +92,8 @@ Queue& Vhost::add_queue(std::shared_ptr<Queue> queue) {
     return *slot;
 }
 
+// A policy change re-evaluates every queue of the vhost: the winning policy may change for queues
+// that matched the old pattern, the new one, or both.
 void Vhost::set_policy(Policy policy) {
     std::string name = policy.name;
     policies_.insert_or_assign(std::move(name), std::move(policy));
@@ -113,6 +122,8 @@ void Vhost::auto_delete_unbound(const std::vector<std::string>& exchange_names) 
         if (Exchange* exchange = find_exchange(name)) maybe_auto_delete(*exchange);  // may be gone already
 }
 
+// Deleting an exchange can cascade: bindings into it disappear from other exchanges, which may
+// leave an auto-delete exchange without bindings, which then goes too.
 void Vhost::delete_exchange(Exchange& exchange) {
     bool durable = exchange.durable();
     std::string name = exchange.name();
