@@ -38,6 +38,10 @@ struct StringOptions {
     std::string_view expire_arg;
 };
 
+// SET's options, parsed in one pass with Redis' conflict rules: NX and XX exclude each other, only
+// one of EX/PX/EXAT/PXAT/KEEPTTL (GETEX: /PERSIST) may appear, and an option that is not allowed
+// where it stands is a plain syntax error - Redis does not say which rule was broken, and clients'
+// tests match on "ERR syntax error".
 bool parse_string_options(CommandContext& ctx, size_t first, bool is_set, StringOptions& o) {
     using E = StringOptions::Expire;
     for (size_t j = first; j < ctx.argc(); ++j) {
@@ -70,6 +74,7 @@ bool parse_string_options(CommandContext& ctx, size_t first, bool is_set, String
     return true;
 }
 
+// The error names the command the user typed (SET, SETEX, GETEX...), as Redis' does.
 void invalid_expire_time(CommandContext& ctx) {
     ctx.reply.error(fmt::format("ERR invalid expire time in '{}' command", ctx.command.name));
 }
@@ -209,6 +214,8 @@ void cmd_psetex(CommandContext& ctx) {
     set_generic(ctx, o, ctx.arg(1), ctx.arg(3), false);
 }
 
+// GETSET (deprecated since Redis 6.2 for SET ... GET): the old value out, the new one in, atomically
+// - the classic "reset a counter and read it" step.
 void cmd_getset(CommandContext& ctx) {
     if (!reply_get(ctx, ctx.arg(1))) return;
     ctx.db().set(ctx.arg(1), Value::of_string(ctx.arg(2)));
@@ -216,6 +223,7 @@ void cmd_getset(CommandContext& ctx) {
     ctx.rewrite_as({"SET", ctx.arg(1), ctx.arg(2)});
 }
 
+// GETDEL: read and delete in one step, so two workers cannot both take the same one-shot token.
 void cmd_getdel(CommandContext& ctx) {
     if (!reply_get(ctx, ctx.arg(1))) return;
     if (ctx.db().remove(ctx.arg(1))) {
@@ -224,6 +232,9 @@ void cmd_getdel(CommandContext& ctx) {
     }
 }
 
+// GETEX: read and change the TTL in one step - a session that is touched on every request gets a
+// fresh expiry without a second round trip. Propagated as PEXPIREAT, PERSIST or DEL (a deadline
+// already past), never as GETEX, since the read part means nothing to a replica.
 void cmd_getex(CommandContext& ctx) {
     StringOptions o;
     if (!parse_string_options(ctx, 2, false, o)) return;
@@ -288,6 +299,8 @@ void cmd_msetnx(CommandContext& ctx) { mset_generic(ctx, true); }
 void cmd_incr(CommandContext& ctx) { incr_by(ctx, 1); }
 void cmd_decr(CommandContext& ctx) { incr_by(ctx, -1); }
 
+// INCRBY/DECRBY: the increment is checked like the value, so "INCRBY k 1.5" is an integer error,
+// not a silent truncation.
 void cmd_incrby(CommandContext& ctx) {
     if (auto n = ctx.int_arg(2)) incr_by(ctx, *n);
 }
@@ -337,6 +350,8 @@ static bool check_string_length(CommandContext& ctx, uint64_t size, uint64_t app
     return true;
 }
 
+// APPEND: grow a string in place (a log line per event, a growing CSV); the key keeps its TTL, as
+// for every command that modifies rather than replaces a value.
 void cmd_append(CommandContext& ctx) {
     std::string_view key = ctx.arg(1), tail = ctx.arg(2);
     Value* v = ctx.lookup_write(key);
@@ -355,6 +370,7 @@ void cmd_append(CommandContext& ctx) {
     ctx.reply.integer(static_cast<int64_t>(length));
 }
 
+// STRLEN: the length in bytes, not characters - Redis strings know nothing of encodings.
 void cmd_strlen(CommandContext& ctx) {
     Value* v = ctx.lookup_read(ctx.arg(1));
     if (!v) return ctx.reply.integer(0);

@@ -26,6 +26,10 @@
 
 namespace miniredis {
 
+// A command in the AOF is exactly the RESP a client would send: the log can be replayed with the
+// same parser that reads sockets (aof_loader.cpp), read with `cat -v`, or piped into redis-cli
+// --pipe. Redis chose this format for the same reasons; it is also why an AOF written here loads
+// in redis-server and the other way round.
 void encode_command(mb::ByteBuffer& out, std::span<const std::string_view> argv) {
     char header[24];
     auto line = [&](char type, size_t n) {
@@ -44,6 +48,9 @@ void encode_command(mb::ByteBuffer& out, std::span<const std::string_view> argv)
 }
 
 namespace {
+// SELECT is written only when the database changes between two logged commands: the log stays
+// short for the usual single-database user, and replay keeps track of the current database the
+// same way a client connection does.
 void append_select(mb::ByteBuffer& out, int db) {
     char digits[12];
     auto [end, ec] = std::to_chars(digits, digits + sizeof digits, db);
@@ -54,6 +61,9 @@ void append_select(mb::ByteBuffer& out, int db) {
 
 Aof::~Aof() { close(); }
 
+// O_APPEND: every write lands at the end even if something else (a rewrite's rename) changed the
+// file underneath; base_size_ remembers the size at open so auto-aof-rewrite-percentage can tell
+// how much the log grew since.
 std::string Aof::open(const std::string& path, FsyncPolicy policy) {
     close();
     path_ = path;
@@ -66,6 +76,8 @@ std::string Aof::open(const std::string& path, FsyncPolicy policy) {
     return {};
 }
 
+// CONFIG SET appendfsync takes effect at once; the everysec thread is started on first need and
+// simply finds nothing to do under the other policies.
 void Aof::set_policy(FsyncPolicy policy) {
     {
         std::lock_guard lock(mutex_);
@@ -75,6 +87,8 @@ void Aof::set_policy(FsyncPolicy policy) {
         fsync_thread_ = std::thread([this] { fsync_loop(); });
 }
 
+// Shutdown: flush what the last turn buffered, stop the helper thread, and fdatasync whatever the
+// policy - a clean SHUTDOWN or SIGTERM must never lose an acknowledged write.
 void Aof::close() {
     if (fd_ < 0) return;
     flush();
@@ -89,6 +103,9 @@ void Aof::close() {
     fd_ = -1;
 }
 
+// Called for every propagated write command, on the server thread: only an append to memory. While
+// a rewrite runs, the command is also kept in the rewrite buffer, because the child's snapshot of
+// the dataset does not contain it.
 void Aof::append(int db, std::span<const std::string_view> argv) {
     if (db != selected_db_) {
         append_select(buffer_, db);
@@ -158,12 +175,14 @@ void Aof::fsync_loop() {
     }
 }
 
+// BGREWRITEAOF, step 1 (before the fork): start collecting what the child will not see.
 void Aof::start_rewrite_buffer() {
     rewriting_ = true;
     rewrite_buffer_.clear();
     rewrite_selected_db_ = -1;
 }
 
+// The child failed (disk full, killed): drop the buffer; the old AOF is still complete and current.
 void Aof::abort_rewrite() {
     rewriting_ = false;
     rewrite_buffer_.clear();

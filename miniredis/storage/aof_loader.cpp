@@ -147,6 +147,9 @@ AofScan scan_commands(std::string_view bytes, size_t start, const ReplayFn& run)
     return scan;
 }
 
+// Start-up replay: read the file, load the RDB preamble if there is one, then scan_commands hands
+// each command to `run` (the normal dispatch). A torn tail is truncated (aof-load-truncated yes, as
+// Redis' default) and logged; corruption stops the start with the offset.
 AofLoadResult load_aof(const std::string& path, std::vector<Database>& databases, const ReplayFn& run,
                        bool allow_truncated_tail) {
     AofLoadResult result;

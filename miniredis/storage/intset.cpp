@@ -24,6 +24,8 @@ void put_le(std::string& out, uint64_t v, int bytes) {
 
 // One pass to find the width, one to write: every element takes the width of the widest, which
 // is what makes lookups a plain binary search over fixed-size slots.
+// An intset is sorted integers of one width (2, 4 or 8 bytes, the smallest that holds them all),
+// so membership is a binary search and a small set of small numbers costs 2 bytes per member.
 std::string intset_encode(const std::vector<int64_t>& values) {
     int width = 2;  // the smallest width that holds every value
     for (int64_t v : values) {
@@ -41,6 +43,7 @@ std::string intset_encode(const std::vector<int64_t>& values) {
 
 // The checks mirror what Redis's own validation demands: a known width, a size that is exactly
 // header + length * width, and strictly ascending values (sorted and without duplicates - a set).
+// The width must be 2, 4 or 8 and the length must match the blob exactly, or the key is refused.
 bool intset_decode(std::string_view blob, std::vector<int64_t>& out) {
     const auto* p = reinterpret_cast<const unsigned char*>(blob.data());
     if (blob.size() < 8) return false;

@@ -18,6 +18,8 @@ namespace {
 constexpr size_t kHeaderBytes = 6;  // total-bytes:u32 + count:u16
 constexpr uint8_t kEnd = 0xFF;
 
+// RDB's packed formats are little-endian throughout (they are memory images of Redis' structs on
+// x86), unlike the RDB length prefixes, which are big-endian - two conventions in one file format.
 void put_le(std::string& out, uint64_t v, int bytes) {
     for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
@@ -93,6 +95,8 @@ void ListpackWriter::append(std::string_view s) {
 }
 
 // The header is written last: only now are the total size and the count known.
+// The header is written last: total bytes (u32) and element count (u16, 65535 = "count them"),
+// both known only now; then the 0xFF terminator.
 std::string ListpackWriter::finish() {
     blob_.push_back(static_cast<char>(kEnd));
     std::string out;

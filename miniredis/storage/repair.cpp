@@ -19,6 +19,8 @@
 
 namespace miniredis {
 
+// `miniredis --repair`: the AOF and the snapshot are each checked and, if damaged, cut at the first
+// bad byte after a backup; the report says what was cut so the operator can judge the loss.
 int repair_storage(const std::string& aof_path, const std::string& snapshot_path, int databases) {
     struct Step {
         const std::string& path;
