@@ -76,7 +76,7 @@ public:
           state_(state),
           epoll_fd_(epoll_create1(EPOLL_CLOEXEC)),
           epoll_watch_(io),
-          tick_(io),
+          tick_timer_(io),
           block_timer_(io) {
         if (epoll_fd_ < 0) throw std::runtime_error("epoll_create1 failed");
         epoll_watch_.assign(epoll_fd_);
@@ -109,7 +109,7 @@ public:
                 io_, mb::net::accept_loop(acceptor, [this](tcp::socket socket) { return adopt(std::move(socket)); }),
                 asio::detached);
         watch_events();
-        arm_tick();
+        schedule_tick();
     }
 
     // The event loop (Redis' aeMain): run what is ready - client events, a timer, an accept - then
@@ -135,7 +135,7 @@ public:
         asio::post(io_, [this] {
             boost::system::error_code ec;
             for (tcp::acceptor& acceptor : acceptors_) acceptor.close(ec);
-            tick_.cancel();
+            tick_timer_.cancel();
             block_timer_.cancel();
             epoll_watch_.cancel(ec);
             for (auto& conn : connections_) {
@@ -367,12 +367,12 @@ private:
         });
     }
 
-    void arm_tick() {
-        tick_.expires_after(std::chrono::milliseconds(1000 / state_.config.hz));
-        tick_.async_wait([this](const boost::system::error_code& ec) {
+    void schedule_tick() {
+        tick_timer_.expires_after(std::chrono::milliseconds(1000 / state_.config.hz));
+        tick_timer_.async_wait([this](const boost::system::error_code& ec) {
             if (ec || stopping_) return;
             state_.tick();
-            arm_tick();
+            schedule_tick();
         });
     }
 
@@ -381,7 +381,7 @@ private:
     int epoll_fd_;
     asio::posix::stream_descriptor epoll_watch_;  // owns epoll_fd_
     std::vector<tcp::acceptor> acceptors_;        // std::vector: acceptors move, never copy
-    asio::steady_timer tick_;
+    asio::steady_timer tick_timer_;
     asio::steady_timer block_timer_;
     int64_t armed_block_deadline_ = 0;
     std::vector<std::unique_ptr<Connection>> connections_;  // indexed by descriptor, as Redis' fd table

@@ -5,7 +5,7 @@
 // function serverCron; we call it tick(), as minirabbit (Broker::tick: TTLs, x-expires) and
 // minikafka (Broker::tick: retention, group sessions) do, so the same idea has the same name in all
 // three servers. It runs `hz` times a second (default 10) from a timer in the wiring (server.cpp,
-// arm_tick), on the same thread as the commands - so, like a command, it must stay short: every
+// schedule_tick), on the same thread as the commands - so, like a command, it must stay short: every
 // step below has a budget, and a tick that took 100 ms would be a 100 ms latency spike for every
 // client (docs/miniredis/06-looking-inside.md shows how to see one with LATENCY).
 //
