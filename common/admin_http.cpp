@@ -102,6 +102,8 @@ asio::awaitable<void> serve_http(beast::tcp_stream stream, const Metrics& metric
 
 }  // namespace
 
+// HTTP Basic authentication, as RabbitMQ's management API uses it: "Basic " + base64(user:password).
+// Only the first ':' splits, since a password may contain colons.
 std::optional<BasicCredentials> basic_credentials(std::string_view authorization) {
     if (!authorization.starts_with("Basic ")) return std::nullopt;
     std::string decoded = base64_decode(authorization.substr(6));
@@ -110,6 +112,8 @@ std::optional<BasicCredentials> basic_credentials(std::string_view authorization
     return BasicCredentials{decoded.substr(0, colon), decoded.substr(colon + 1)};
 }
 
+// Constant-time comparison: the loop always runs over the whole given secret and only ORs the
+// differences, so the response time does not reveal how many leading characters were right.
 bool same_secret(std::string_view given, std::string_view expected) {
     unsigned char differ = given.size() == expected.size() ? 0 : 1;
     for (size_t i = 0; i < given.size(); ++i)
