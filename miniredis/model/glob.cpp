@@ -15,6 +15,8 @@ namespace {
 char fold(char c, bool nocase) { return nocase ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : c; }
 
 // Matches the class starting after '[' at pattern[p]; sets p past the closing ']'.
+// One [...] class at pattern[p]: ranges (a-z, also written z-a), escapes (\] inside a class) and
+// negation ([^...]). `nocase` serves CONFIG GET, whose parameter names match case-insensitively.
 bool match_class(std::string_view pattern, size_t& p, char c, bool nocase) {
     bool negate = p < pattern.size() && pattern[p] == '^';
     if (negate) ++p;

@@ -36,6 +36,8 @@ bool remove(Map& map, std::string_view name, uint64_t client) {
 
 }  // namespace
 
+// Subscriptions name clients by id, not by pointer: a disconnect removes the id from every list it
+// is in, and a stale id would only find no client - never a dangling pointer.
 bool PubSub::subscribe(std::string_view channel, uint64_t client) {
     return add(channels_[std::string(channel)], client);
 }
@@ -45,6 +47,8 @@ bool PubSub::psubscribe(std::string_view pattern, uint64_t client) {
 }
 bool PubSub::punsubscribe(std::string_view pattern, uint64_t client) { return remove(patterns_, pattern, client); }
 
+// PUBSUB CHANNELS [pattern]: the channels with at least one subscriber - empty channels are erased
+// as their last subscriber leaves, so this list never grows with channels nobody uses any more.
 std::vector<std::string> PubSub::channels(std::string_view pattern) const {
     std::vector<std::string> out;
     for (const auto& [channel, clients] : channels_)

@@ -31,6 +31,9 @@ std::string_view type_name(Type type) {
 
 namespace miniredis {
 
+// A deep copy, for COPY: afterwards the two keys share nothing and change independently. Each type
+// is rebuilt through its own insert path (not copied byte for byte) so the copy's internal links -
+// the zset's dict pointing into its own skiplist, a stream group's consumers - point at the copy.
 Value clone(Value& value) {
     switch (value.type()) {
         case Type::string:
