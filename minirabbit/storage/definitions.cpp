@@ -78,6 +78,9 @@ json::value field_table_to_json(const amqp::FieldTable& table) {
     return object;
 }
 
+// JSON back to AMQP. The round trip is lossy only for the AMQP types JSON lacks (a decimal, a byte
+// array or a timestamp comes back as a number or a string); queue, binding and policy arguments
+// are numbers, strings and booleans, which survive exactly.
 amqp::FieldValue field_value_from_json(const json::value& v) {
     // JSON has fewer types than AMQP: integers come back as int64 ('l'), which is what RabbitMQ's
     // management API produces too; the broker compares integers by value whatever their width.
@@ -122,6 +125,8 @@ json::object policy_to_json(std::string_view vhost, const Policy& p) {
                         {"priority", p.priority}};
 }
 
+// A policy read back goes through Policy::make, the same validation as a PUT: a hand-edited file
+// cannot smuggle in a definition the API would have refused.
 Policy policy_from_json(std::string name, const json::object& o) {
     auto text_of = [&](std::string_view key) {
         const json::value* v = o.if_contains(key);
@@ -225,6 +230,8 @@ size_t json_error_at(std::string_view text) {
 
 }  // namespace
 
+// The checksum goes in as the object's first member, so the file is still plain JSON (any JSON
+// tool, and RabbitMQ's import, reads it and ignores the unknown member).
 std::string with_checksum(std::string_view json_text) {
     // json_text is an object: "{...}". The checksum goes in as its first member.
     return fmt::format("{}{:08x}\",{}", kChecksumPrefix, mb::crc32c(json_text), json_text.substr(1));
@@ -313,6 +320,8 @@ void save_definitions(const Broker& broker, const std::string& directory) {
 
 namespace {
 
+// Lenient readers for apply_definitions: a missing or mistyped member takes the default rather than
+// aborting the load, as RabbitMQ's import does - an export from another version may lack fields.
 std::string text(const json::object& o, std::string_view key, std::string_view fallback = "") {
     auto it = o.find(key);
     return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string(fallback);
@@ -448,6 +457,9 @@ bool load_definitions(Broker& broker, const std::string& directory) {
     return true;
 }
 
+// --repair for the definitions: unlike the journal there is no record to cut at - a JSON document
+// is whole or broken. If it still parses, it is kept with a fresh checksum and the operator is told
+// to compare it with the backup; if not, a person must decide.
 RepairOutcome repair_definitions(const std::string& directory) {
     RepairOutcome r;
     r.file = directory + "/definitions.json";

@@ -91,6 +91,8 @@ void write_publish(mb::ByteBuffer& out, uint64_t queue_id, uint64_t seq, const M
     std::abort();
 }
 
+// write(2) may write less than asked (a full disk, a signal): loop until every byte is out, retry on
+// EINTR, and treat anything else as the journal failing (die, above).
 void write_all(int fd, std::string_view bytes, const std::string& path) {
     while (!bytes.empty()) {
         ssize_t n = ::write(fd, bytes.data(), bytes.size());
@@ -196,6 +198,9 @@ JournalScan scan_journal(std::string_view contents, const std::function<void(std
     return scan;
 }
 
+// --repair for the journal: the same scan as recovery, then backup + truncate at the first bad
+// record (common/file_repair.hpp). Records after a corrupt spot are cut too - they cannot be
+// trusted to start where the damaged record's length says - and the report counts them.
 RepairOutcome repair_journal(const std::string& directory) {
     RepairOutcome r;
     r.file = directory + "/journal.log";
@@ -291,6 +296,8 @@ void Journal::serialize_live(mb::ByteBuffer& out) const {
         for (const auto& [seq, message] : messages) write_publish(out, queue_id, seq, *message);
 }
 
+// The crash-safe replace (the same four steps as the definitions file): temp file, fsync, rename,
+// fsync the directory; then appending continues on the new file.
 void Journal::write_new_file(std::string_view contents) {
     std::string temp = path_ + ".tmp";
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -311,6 +318,8 @@ void Journal::write_new_file(std::string_view contents) {
     if (fd_ < 0) die("open " + path_);
 }
 
+// The --trace line for one sync: how many records one fdatasync covered - the number that shows
+// group commit working (one sync per publish would make persistent publishing ~100x slower).
 std::string Journal::Synced::describe() const {
     if (rewrite)
         return fmt::format("journal rewrite bytes={} -> new file, fsync, rename -> on disk up to position {}", bytes,
@@ -323,6 +332,8 @@ std::string Journal::Synced::describe() const {
         publishes, removes, bytes, records, records == 1 ? "" : "s", position);
 }
 
+// The sync thread starts only after recovery, so recovery may write the file directly without
+// locks; from here on only sync_loop touches the file descriptor.
 void Journal::start(std::function<void(const Synced&)> on_synced) {
     on_synced_ = std::move(on_synced);
     thread_ = std::thread([this] { sync_loop(); });
@@ -364,6 +375,8 @@ void Journal::removed(const Queue& queue, const QueuedMessage& message) {
     file_bytes_ += local_.size() - before;
 }
 
+// A deleted durable queue: one record instead of a remove per message - recovery drops everything
+// of that queue id at once, and the live set forgets it now, so compaction will not copy it.
 void Journal::queue_deleted(const Queue& queue) {
     auto by_queue = live_.find(queue.store_id);
     if (by_queue == live_.end()) return;
@@ -378,6 +391,8 @@ void Journal::queue_deleted(const Queue& queue) {
     file_bytes_ += local_.size() - before;
 }
 
+// The hand-over to the sync thread, once per read batch: under the lock, append the batch and the
+// position it reaches, then wake the thread. The lock is held for a memcpy, never for a system call.
 void Journal::flush() {
     if (local_.empty()) return;
     std::lock_guard lock(mutex_);
@@ -389,6 +404,9 @@ void Journal::flush() {
     wake_.notify_one();
 }
 
+// Compaction when the file is big and under a quarter live: the live set is serialised on the
+// broker thread and handed over as a "rewrite" batch, so the sync thread writes the new file in the
+// same ordered stream as ordinary appends - no second writer, no race with pending records.
 void Journal::compact_if_needed() {
     if (file_bytes_ < compact_min_bytes_ || live_bytes_ * 4 > file_bytes_) return;
     mb::ByteBuffer fresh;
@@ -434,6 +452,8 @@ void Journal::sync_loop() {
     }
 }
 
+// Shutdown: stop the thread after it has written and synced everything pending, so a clean stop
+// never loses an acknowledged message.
 void Journal::stop() {
     if (!thread_.joinable()) {
         if (fd_ >= 0) {
