@@ -174,6 +174,8 @@ void Channel::handle_basic_ack(MethodReader& in) {
     settle(m.delivery_tag, m.multiple, true, false);
 }
 
+// basic.nack (RabbitMQ's extension): like reject, but for many tags at once (multiple). requeue=false
+// dead-letters the messages when the queue has a dead-letter exchange, else drops them.
 void Channel::handle_basic_nack(MethodReader& in) {
     BasicAck m;
     if (!decode_basic_nack(in, m)) throw hard_error(syntax_error, "malformed basic.nack");
@@ -185,6 +187,8 @@ void Channel::handle_basic_nack(MethodReader& in) {
     settle(m.delivery_tag, m.multiple, false, m.requeue);
 }
 
+// basic.reject: the spec's original "not done" for one tag. A consumer that rejects with requeue=true
+// forever creates a hot loop of redeliveries - the reason dead-letter exchanges exist.
 void Channel::handle_basic_reject(MethodReader& in) {
     BasicAck m;
     if (!decode_basic_reject(in, m)) throw hard_error(syntax_error, "malformed basic.reject");
@@ -196,6 +200,9 @@ void Channel::handle_basic_reject(MethodReader& in) {
     settle(m.delivery_tag, false, false, m.requeue);
 }
 
+// basic.recover: "I lost track - send me everything unacked again". Every unacked delivery of the
+// channel goes back to its queue (redelivered = true) and will be dispatched anew, possibly to
+// another consumer.
 void Channel::handle_basic_recover(MethodReader& in) {
     BasicRecover m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed basic.recover");

@@ -19,6 +19,8 @@ namespace minirabbit {
 
 using namespace amqp;
 
+// Pausing stops new deliveries only; what is in flight stays unacked and may still be acked.
+// Resuming runs dispatch again for this channel's queues, so waiting messages leave at once.
 void Channel::handle_channel_flow(MethodReader& in) {
     ChannelFlow m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed channel.flow");
@@ -27,6 +29,7 @@ void Channel::handle_channel_flow(MethodReader& in) {
     if (flow_active_) on_output_drained();  // resume: dispatch to our consumers again
 }
 
+// The answer to a channel.flow the broker never sends: accepted and ignored.
 void Channel::handle_channel_flow_ok(MethodReader&) {
     // We never send channel.flow, so there is nothing this could answer.
 }

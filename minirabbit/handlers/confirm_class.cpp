@@ -20,6 +20,8 @@ namespace minirabbit {
 
 using namespace amqp;
 
+// Selecting confirm mode twice is allowed (a no-op); from tx mode it is a 406, since a transaction's
+// commit-ok and per-message acks would give two answers to the same question.
 void Channel::handle_confirm_select(MethodReader& in) {
     ConfirmSelect m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed confirm.select");

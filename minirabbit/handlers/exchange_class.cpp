@@ -92,6 +92,8 @@ void Channel::handle_exchange_bind(MethodReader& in) {
     if (!m.no_wait) send_ok(exchange_bind_ok);
 }
 
+// exchange.unbind: idempotent like queue.unbind; an auto-delete source exchange that loses its last
+// binding goes with it (Vhost::unbind).
 void Channel::handle_exchange_unbind(MethodReader& in) {
     ExchangeBind m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed exchange.unbind");

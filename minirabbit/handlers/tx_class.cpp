@@ -18,6 +18,9 @@ namespace minirabbit {
 
 using namespace amqp;
 
+// tx.select: the channel becomes transactional for the rest of its life (the spec has no way back).
+// Confirm mode and tx mode exclude each other, as in RabbitMQ: both answer "is it safe?", in two
+// incompatible ways.
 void Channel::handle_tx_select(MethodReader&) {
     if (confirm_mode_) throw soft_error(precondition_failed, "cannot switch from confirm to tx mode");
     tx_mode_ = true;
@@ -63,6 +66,8 @@ void Channel::hold_for_commit(TxSettle settle) {
     tx_settles_.push_back(settle);
 }
 
+// tx.rollback: forget what was held. Deliveries already sent stay unacked - a rollback undoes the
+// channel's publishes and acks, not what the broker already handed out.
 void Channel::handle_tx_rollback(MethodReader&) {
     if (!tx_mode_) throw soft_error(precondition_failed, "channel is not transactional");
     tx_publishes_.clear();
