@@ -226,6 +226,9 @@ void Connection::shutdown() {
     state_ = State::closed;
 }
 
+// The client's capabilities table (from connection.start-ok): the broker only uses an extension the
+// client said it understands - an old client would treat an unexpected connection.blocked or
+// basic.cancel as a protocol error and close.
 bool Connection::client_supports(std::string_view capability) const {
     const auto* capabilities = client_properties_.find("capabilities");
     const amqp::FieldTable* table = capabilities ? capabilities->table() : nullptr;
@@ -239,6 +242,9 @@ void Connection::set_memory_alarm(bool on) {
     update_blocked();
 }
 
+// The memory alarm's effect on one connection. Besides telling the client (connection.blocked),
+// the socket stops being read: a publisher that ignores the notice simply fills its own TCP send
+// buffer and waits - back-pressure all the way to the producer, without a byte more in our memory.
 void Connection::update_blocked() {
     // RabbitMQ blocks only connections that publish: a consumer-only connection must keep draining
     // queues, which is what lowers memory again.
@@ -255,6 +261,9 @@ void Connection::update_blocked() {
     transport_.set_reading_paused(block);
 }
 
+// The three permission checks (users.hpp): configure for declare/delete, write for publish and the
+// queue side of a bind, read for consume/get and the exchange side. A refusal is a 403 channel error
+// naming the object, the vhost and the user, in RabbitMQ's words.
 void Connection::check_configure(std::string_view kind, std::string_view name) {
     const Permission* p = broker_.users().permission(vhost_name_, user_);
     if (!p || !p->may_configure(name))

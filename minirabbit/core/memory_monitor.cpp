@@ -48,6 +48,8 @@ std::string_view memory_strategy_name(MemoryStrategy strategy) {
 
 namespace {
 
+// "allocated": the allocator's own count of bytes in use (mallinfo2's uordblks + hblkhd) - close to
+// what the process asked for, unaffected by pages the allocator keeps cached for reuse.
 uint64_t allocated_bytes() {
 #ifdef MINIRABBIT_ASAN
     return __sanitizer_get_current_allocated_bytes();
@@ -59,6 +61,8 @@ uint64_t allocated_bytes() {
 #endif
 }
 
+// "rss": what the kernel says the process occupies in RAM - what the OOM killer looks at, but it
+// lags behind frees (glibc keeps freed pages), so the alarm clears later.
 uint64_t resident_bytes() {
     // statm: "size resident shared ..." in pages.
     std::FILE* statm = std::fopen("/proc/self/statm", "r");
@@ -75,6 +79,7 @@ uint64_t process_memory(MemoryStrategy strategy) {
     return strategy == MemoryStrategy::rss ? resident_bytes() : allocated_bytes();
 }
 
+// The RAM the relative watermark is a fraction of: physical memory, or less inside a container.
 uint64_t total_memory() {
     uint64_t total = static_cast<uint64_t>(::sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
     // cgroup v2: "max" or a number of bytes.
@@ -97,6 +102,8 @@ std::optional<double> parse_fraction(std::string_view text) {
     return value;
 }
 
+// vm_memory_high_watermark.relative = 0.4: 40 % of total_memory(), RabbitMQ's default - leaving
+// room for the garbage collector's peaks there, and for the kernel's page cache here.
 uint64_t relative_watermark(std::string_view name, std::string_view text, uint64_t total) {
     auto fraction = parse_fraction(text);
     // RabbitMQ accepts fractions of RAM up to 1.0 (values above are a warning there, an error here).
