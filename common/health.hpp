@@ -18,7 +18,6 @@
 // body says why, one line per alarm, so a human with curl learns it too.
 //
 // READ NEXT: common/admin_http.cpp (who calls it), each server's admin wiring (what it passes).
-//
 #pragma once
 
 #include <cstdint>

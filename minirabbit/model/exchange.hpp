@@ -16,7 +16,6 @@
 // Each type is one small class implementing route(); the base class keeps the list of bindings (for
 // listing and unbinding) and tells the type to index or un-index each one.
 // READ NEXT: vhost.cpp route() - follows exchange-to-exchange bindings and the alternate exchange.
-//
 #pragma once
 
 #include <memory>

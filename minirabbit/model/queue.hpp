@@ -15,7 +15,6 @@
 // - Persistent messages in durable queues are announced to the MessageStore (the journal), which
 //   writes them to disk; acks are announced too, so a restart restores exactly the unacked ones.
 // READ NEXT: consumer.hpp (the interface to channels), vhost.cpp (dead-lettering, deletion).
-//
 #pragma once
 
 #include <cstdint>

@@ -25,7 +25,6 @@
 //
 // READ NEXT: commands/keys.cpp (cmd_unlink), commands/server_cmds.cpp (FLUSHALL/FLUSHDB ASYNC),
 // storage/background_job.hpp (the other kind of background work: a forked child, not a thread).
-//
 #pragma once
 
 #include <atomic>
