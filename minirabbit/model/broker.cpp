@@ -29,6 +29,7 @@ Vhost* Broker::find_vhost(std::string_view name) const {
     return it == vhosts_.end() ? nullptr : it->second.get();
 }
 
+// Adding an existing vhost is a no-op: PUT /api/vhosts/x is idempotent, like every declare.
 Vhost& Broker::add_vhost(std::string name) {
     auto it = vhosts_.find(name);
     if (it == vhosts_.end()) {
@@ -38,6 +39,9 @@ Vhost& Broker::add_vhost(std::string name) {
     return *it->second;
 }
 
+// Deleting a vhost deletes everything in it, in an order that keeps every pointer valid: the
+// connections using it first (the wiring closes them, which settles their unacked messages), then
+// its queues (journal records dropped), then the vhost, then its permissions.
 bool Broker::delete_vhost(std::string_view name) {
     auto it = vhosts_.find(name);
     if (it == vhosts_.end()) return false;

@@ -38,6 +38,10 @@ MessageRef Message::make(const Fields& f) {
     return MessageRef(m);
 }
 
+// The last reference frees the block. The count is not atomic: messages live on the broker thread
+// only (the journal's sync thread gets bytes, never a MessageRef), so a plain integer suffices and
+// costs nothing. live_bytes_ (all messages alive) feeds Broker::memory_in_use, the message side of
+// the memory figures.
 void MessageRef::release() {
     if (message_ && --message_->refs_ == 0) {
         Message::live_bytes_ -= message_->memory_size();

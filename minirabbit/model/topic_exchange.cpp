@@ -25,6 +25,8 @@
 namespace minirabbit {
 
 namespace {
+// Words are views into the key, into a reused vector: routing a publish splits its key without
+// allocating. "a..b" gives three words (the middle one empty), "" gives none - RabbitMQ's rules.
 void split_into(std::string_view key, std::vector<std::string_view>& words) {
     words.clear();
     if (key.empty()) return;
@@ -44,6 +46,9 @@ std::vector<std::string_view> split_topic(std::string_view key) {
 }
 
 namespace {
+// The definition of a match, as a recursion short enough to check by eye: this is the oracle the
+// trie is tested against (tests/minirabbit/topic_exchange_test.cpp compares both on random keys),
+// not the code that routes. With several '#' it is exponential in the worst case - fine for tests.
 bool matches(const std::vector<std::string_view>& pattern, size_t p, const std::vector<std::string_view>& words,
              size_t w) {
     if (p == pattern.size()) return w == words.size();
@@ -58,6 +63,8 @@ bool topic_matches(std::string_view binding_key, std::string_view routing_key) {
     return matches(split_topic(binding_key), 0, split_topic(routing_key), 0);
 }
 
+// Adding a binding walks (and creates) one node per word; '*' and '#' are edges of their own, not
+// map entries, so matching can try them without a lookup.
 void TopicTrie::add(std::string_view binding_key, const Binding* binding) {
     Node* node = &root_;
     for (std::string_view word : split_topic(binding_key)) {
