@@ -124,6 +124,10 @@ void Aof::append(int db, std::span<const std::string_view> argv) {
 // Called once per event-loop turn (ServerState::before_sleep), before any reply of the turn is
 // sent. One write() for all commands of all clients; with `always` one fdatasync() on top - the
 // whole group commit is these few lines.
+// What happens when the disk refuses depends on the promise made: with appendfsync always the
+// caller (core/durability.cpp) exits rather than let replies acknowledge what is not on disk - the
+// same choice minirabbit's journal makes; with everysec or no, the bytes stay buffered and the write
+// is retried next turn, as Redis does, and INFO persistence shows aof_last_write_status:err.
 bool Aof::flush() {
     if (fd_ < 0 || buffer_.empty()) return true;
     while (!buffer_.empty()) {
@@ -156,6 +160,9 @@ bool Aof::flush() {
 // everysec: the helper thread. It sleeps up to a second, then - if anything was written since the
 // last time - fsyncs. The event loop never waits for the disk; a crash loses at most the last
 // second or so of acknowledged writes.
+// The helper thread shares only a flag (unsynced_) and the descriptor with the server thread, both
+// read under mutex_; it fsyncs a dup() of the descriptor outside the lock, so the swap in
+// finish_rewrite never waits for a slow disk and never closes the file under the thread.
 void Aof::fsync_loop() {
     std::unique_lock lock(mutex_);
     while (!stop_) {
@@ -188,6 +195,14 @@ void Aof::abort_rewrite() {
     rewrite_buffer_.clear();
 }
 
+// BGREWRITEAOF, last step (the child has written the compact base into temp_path): append what
+// arrived since the fork, fsync, rename over the AOF, fsync the directory, and continue appending
+// to the new file. Every failure leaves the old AOF in place, complete - a rewrite can fail, the log
+// cannot be lost.
+//
+//   fork ──▶ child: dataset as commands ──▶ temp file
+//   parent: new commands ──▶ AOF  +  rewrite buffer
+//   child done ──▶ temp += rewrite buffer ──▶ fsync ──▶ rename(temp, AOF)
 std::string Aof::finish_rewrite(const std::string& temp_path) {
     // Write what is pending to the old file first: those commands are in the rewrite buffer too,
     // and must reach the new file exactly once.

@@ -30,6 +30,8 @@ namespace {
 
 constexpr uint64_t kNone = UINT64_MAX;
 
+// Some filesystems extend a file's size before its data reaches the disk; after a crash the tail
+// reads as zeros. Zeros cannot start a command, so they are a torn tail, not corruption.
 bool all_zeros(std::string_view bytes) {
     return std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == '\0'; });
 }
@@ -68,6 +70,15 @@ uint64_t whole_commands_to_the_end(std::string_view bytes, size_t from) {
 
 }  // namespace
 
+// The heart of the loader: the same RequestParser that reads client sockets, run over the file.
+// Three ways out of the loop, three verdicts:
+//   the end of the file          clean: every command replayed
+//   need_more before the end     torn tail - unless whole commands follow later (then corruption)
+//   a parse error, or bad framing corruption: refuse to start, name the byte
+// MULTI/EXEC are tracked so a transaction cut by a crash is dropped as a whole (multi_start): a
+// replay must never apply half of something the clients saw as atomic.
+// The parser is created without a bulk-length limit (INT64_MAX): proto-max-bulk-len protects the
+// server from clients; the AOF was written by the server itself, and a big value in it is legal.
 AofScan scan_commands(std::string_view bytes, size_t start, const ReplayFn& run) {
     AofScan scan;
     scan.multi_start = kNone;
