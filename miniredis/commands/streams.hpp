@@ -1,7 +1,8 @@
 // miniredis/commands/streams.hpp
 //
-// Stream helpers shared by streams.cpp, stream_read.cpp, stream_groups.cpp, stream_info.cpp and blocking.cpp (a client blocked in
-// XREAD/XREADGROUP is served with the same code that serves it at once).
+// Stream helpers shared by streams.cpp, stream_read.cpp, stream_groups.cpp, stream_info.cpp and
+// blocking.cpp (a client blocked in XREAD/XREADGROUP is served with the same code that serves it at
+// once).
 //
 // CONCEPT: see streams.cpp. The helpers are shared so that every stream command parses IDs, replies
 // entries and propagates group changes the same way.

@@ -137,6 +137,9 @@ public:
         rehash_index_ = -1;
     }
 
+    // Erase also helps the rehash along (one bucket per call, as insert does), and shrinks the
+    // table once it is under 1/8 full: a keyspace that held ten million keys and now holds ten thousand
+    // gives the bucket array back instead of keeping it forever (Redis' htNeedsResize).
     bool erase(std::string_view key) {
         if (size_ == 0) return false;
         if (rehashing()) rehash_steps(1);
@@ -156,6 +159,8 @@ public:
         return false;
     }
 
+    // FLUSHDB's synchronous path: every entry freed here and now - the reason FLUSHALL ASYNC exists
+    // (core/lazy_free.hpp hands the whole Dict to another thread instead).
     void clear() {
         for (Table& table : tables_) {
             for (size_t i = 0; i < table.buckets(); ++i) {
@@ -249,6 +254,8 @@ public:
     }
 
     template <typename Fn>
+    // Every entry of both tables, in bucket order: KEYS, the RDB writer and the set/hash commands use it,
+    // and none of them changes the dict meanwhile (one thread, or a forked child's frozen copy).
     void for_each(Fn&& fn) const {
         for (const Table& table : tables_)
             for (size_t i = 0; i < table.buckets(); ++i)
