@@ -26,8 +26,8 @@ inline constexpr std::string_view kProtocolHeader{"AMQP\x00\x00\x09\x01", 8};
 // the numbers of the ones that stayed, so heartbeat is still 8.
 enum class FrameType : uint8_t { method = 1, header = 2, body = 3, heartbeat = 8 };
 inline constexpr uint8_t kFrameEnd = 0xCE;
-inline constexpr uint32_t kFrameHeaderSize = 7;       // type u8, channel u16, size u32
-inline constexpr uint32_t kFrameOverhead = 8;         // header + the frame-end octet
+inline constexpr uint32_t kFrameHeaderSize = 7;  // type u8, channel u16, size u32
+inline constexpr uint32_t kFrameOverhead = 8;    // header + the frame-end octet
 // frame_max is negotiated, but never below 4096: a peer must always be able to send a method that
 // fits in that much (connection.close with a long reply text), even before tune is agreed.
 inline constexpr uint32_t kFrameMinSize = 4096;       // every peer must accept frames this big

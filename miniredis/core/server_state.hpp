@@ -128,7 +128,7 @@ public:
     bool serve_zset_waiter(int db, const std::string& key, Client& client);
 
     // --- periodic work (core/tick.cpp; before_sleep: core/durability.cpp) -----------------
-    void tick();            // hz times per second: active expiry, snapshots, AOF rewrite, child jobs
+    void tick();          // hz times per second: active expiry, snapshots, AOF rewrite, child jobs
     void before_sleep();  // once per event-loop turn, before replies go out: AOF write (+fsync)
     void active_expire_cycle();
     void active_rehash();
