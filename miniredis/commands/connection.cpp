@@ -30,6 +30,8 @@ void cmd_ping(CommandContext& ctx) {
     ctx.reply.simple("PONG");
 }
 
+// ECHO: the smallest possible round trip with a payload - what latency tools and tests use to see the
+// protocol layer alone, with no keyspace involved.
 void cmd_echo(CommandContext& ctx) { ctx.reply.bulk(ctx.arg(1)); }
 
 // SELECT n: 16 separate keyspaces by default, chosen per connection. Handy to keep test data apart
@@ -42,6 +44,8 @@ void cmd_select(CommandContext& ctx) {
     ctx.reply.ok();
 }
 
+// QUIT: the +OK must reach the client before the socket closes, so the close is only flagged here;
+// the wiring closes after the output buffer is written (close_after_reply).
 void cmd_quit(CommandContext& ctx) {
     ctx.reply.ok();
     ctx.client.close_after_reply = true;
@@ -50,6 +54,9 @@ void cmd_quit(CommandContext& ctx) {
 // Authentication: one user, "default", whose password is `requirepass` (Redis 6+ ACLs reduce to
 // this when only requirepass is configured). With no password set, any AUTH of "default" passes,
 // but the one-argument form is an error - it usually means a misconfigured client.
+// Note the plain == below: Redis compares passwords in time independent of where they first differ
+// (time_independent_strcmp), so response times leak nothing. Left as an exercise here -
+// common/admin_http.cpp's same_secret() shows the technique.
 static bool password_ok(CommandContext& ctx, std::string_view user, std::string_view password) {
     if (user != "default") return false;
     return ctx.server.config.requirepass.empty() || password == ctx.server.config.requirepass;
