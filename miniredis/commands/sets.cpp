@@ -148,8 +148,10 @@ void cmd_srem(CommandContext& ctx) {
     ctx.reply.integer(removed);
 }
 
+// SMEMBERS is SINTER of one key: the same code path, so both reply in the same (hash table) order.
 void cmd_smembers(CommandContext& ctx) { algebra_command(ctx, Algebra::inter, false); }
 
+// SISMEMBER: the reason to use a set - membership in O(1), where LPOS on a list is O(n).
 void cmd_sismember(CommandContext& ctx) {
     bool ok;
     Set* set = read_set(ctx, ctx.arg(1), ok);
@@ -238,6 +240,8 @@ void cmd_sunionstore(CommandContext& ctx) { algebra_command(ctx, Algebra::uni, t
 void cmd_sdiffstore(CommandContext& ctx) { algebra_command(ctx, Algebra::diff, true); }
 
 // SINTERCARD numkeys key [key ...] [LIMIT limit]
+// SINTERCARD: only the size of the intersection, stopping at LIMIT - "do these two users share at
+// least 3 interests?" without building the set.
 void cmd_sintercard(CommandContext& ctx) {
     auto numkeys = ctx.int_arg(1);
     if (!numkeys) return;
