@@ -31,6 +31,10 @@ std::string base64_encode(std::string_view bytes) {
     return out;
 }
 
+// Decoding is lenient where it is safe (whitespace is skipped, as line-wrapped base64 has it) and
+// stops at the first character outside the alphabet - '=' padding or garbage - returning what was
+// decoded so far; callers check the decoded length when it matters (a password hash must be 36
+// bytes, see minirabbit/model/users.cpp).
 std::string base64_decode(std::string_view text) {
     std::string out;
     uint32_t buffer = 0;

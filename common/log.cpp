@@ -26,6 +26,8 @@ void set_program(std::string_view name) { g_program = name; }
 void set_level(Level level) { g_level = level; }
 bool enabled(Level level) { return level >= g_level; }
 
+// Each original's level names are accepted (Redis: verbose/notice/warning, RabbitMQ and Kafka:
+// debug/info/warn/error), so --loglevel takes what the user already knows.
 bool parse_level(std::string_view text, Level& out) {
     if (text == "debug" || text == "verbose")
         out = Level::debug;
