@@ -47,6 +47,9 @@ public:
     }
     void commit(size_t n) { tail_ += n; }
 
+    // Consuming only moves head_: parsed bytes are not shifted away one frame at a time. When the
+    // buffer runs empty both ends reset to 0 (free compaction), and a buffer grown large by one big
+    // message is given back, so a thousand idle connections do not each keep a megabyte.
     void consume(size_t n) {
         head_ += n;
         if (head_ == tail_) {
