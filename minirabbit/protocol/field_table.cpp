@@ -44,6 +44,9 @@ FieldTable decode_entries(mb::ByteReader& in, int depth) {
     return table;
 }
 
+// A nested table: its u32 length carves out a sub-reader over exactly its bytes, so a lying inner
+// length fails the inner reader instead of reading into the outer table's next entry; a failure
+// inside is passed out (in.fail()), failing the whole method.
 FieldTable decode_table(mb::ByteReader& in, int depth) {
     uint32_t length = in.u32();
     mb::ByteReader body(in.bytes(length));
@@ -53,6 +56,8 @@ FieldTable decode_table(mb::ByteReader& in, int depth) {
     return table;
 }
 
+// An array ('A'): values without names, each with its own type tag - RabbitMQ uses them for x-death
+// (an array of tables) and clients for lists of capabilities or routing keys (CC/BCC headers).
 FieldArray decode_array(mb::ByteReader& in, int depth) {
     FieldArray array;
     uint32_t length = in.u32();

@@ -258,12 +258,18 @@ bool decode(MethodReader& in, ConfirmSelect& m) {
 
 // ---- writing ----------------------------------------------------------------------------------
 
+// ---- writing: the broker's side of every method, straight into the output buffer -------------
+// The constructor opens the frame (type, channel, a size placeholder) and writes the class and
+// method ids; each argument call appends; end() patches the size and adds the 0xCE end octet.
+// Nothing is sent here - the session writes the whole buffer after the read batch.
 MethodWriter::MethodWriter(mb::ByteBuffer& out, uint16_t channel, Method method)
     : out_(out), size_at_(begin_frame(out, FrameType::method, channel)) {
     short_(class_of(method));
     short_(index_of(method));
 }
 
+// The spec's integer types by their spec names (octet, short, long, longlong), all big-endian,
+// so a writer call reads like the argument table of amqp0-9-1.pdf.
 MethodWriter& MethodWriter::octet(uint8_t v) {
     out_.push_back(static_cast<char>(v));
     return *this;
@@ -299,6 +305,8 @@ MethodWriter& MethodWriter::table(const FieldTable& t) {
     encode_field_table(writer, t);
     return *this;
 }
+// Consecutive bit arguments packed into one octet, the first in bit 0 - the mirror of
+// MethodReader::bit(). basic.deliver's single "redelivered" flag is such an octet.
 MethodWriter& MethodWriter::bits(std::initializer_list<bool> flags) {
     uint8_t packed = 0;
     int bit = 0;
@@ -314,6 +322,8 @@ void write_empty_method(mb::ByteBuffer& out, uint16_t channel, Method method) {
     MethodWriter(out, channel, method).end();
 }
 
+// connection.close on channel 0, channel.close on any other: the same arguments, including the
+// class and method that failed, so a client library can say "queue.declare failed: 406 ...".
 void write_close(mb::ByteBuffer& out, uint16_t channel, uint16_t reply_code, std::string_view reply_text,
                  uint32_t failing_method) {
     MethodWriter(out, channel, channel == 0 ? connection_close : channel_close)
