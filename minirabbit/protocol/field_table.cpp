@@ -28,6 +28,8 @@ std::string read_long_string(mb::ByteReader& in) {
     return std::string(in.bytes(length));  // bytes() fails the reader if length runs past the end
 }
 
+// The entries of one table: name (shortstr), tag, value, until the table's bytes run out. The
+// depth check sits here, at the one place every level of nesting passes through.
 FieldTable decode_entries(mb::ByteReader& in, int depth) {
     FieldTable table;
     if (depth > kMaxFieldNesting) {

@@ -26,6 +26,8 @@
 
 namespace minirabbit::amqp {
 
+// Returns instead of throwing: "need more bytes" is the normal case on a busy socket (a frame split
+// across reads), not an exception, and the caller's loop reads naturally as "while complete".
 FrameParse parse_frame(std::string_view bytes, uint32_t frame_max) {
     FrameParse result{FrameParse::Status::need_more};
     if (bytes.size() < kFrameHeaderSize) return result;
