@@ -17,6 +17,9 @@
 namespace minirabbit {
 namespace {
 
+// Header values compare by meaning, not by wire type: integers by value (5 as int8 equals 5 as
+// int64), long strings and byte arrays by bytes. Clients encode the same header differently, and a
+// binding must not silently stop matching when a publisher switches client library.
 bool values_equal(const amqp::FieldValue& a, const amqp::FieldValue& b) {
     auto ia = a.integer(), ib = b.integer();
     if (ia && ib) return *ia == *ib;
@@ -25,6 +28,9 @@ bool values_equal(const amqp::FieldValue& a, const amqp::FieldValue& b) {
     return a == b;
 }
 
+// The one exchange type without an index: whether a binding matches depends on the message's
+// headers, so every publish checks every binding - the cost the course notes hint at when they call
+// headers routing "flexible": it is also the slowest. Few bindings per headers exchange keep it cheap.
 class HeadersExchange final : public Exchange {
 public:
     using Exchange::Exchange;
