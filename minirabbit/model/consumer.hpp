@@ -28,6 +28,10 @@ struct QueuedMessage {
 
 struct Consumer;
 
+// The queue asks, the channel answers: can_deliver() is the channel's credit check (prefetch,
+// flow, a full socket), deliver() writes basic.deliver and records the unacked delivery. Two calls
+// are the whole contract between model/ and core/, which is why a unit test can stand in for a
+// channel with a few lines.
 class ConsumerOwner {
 public:
     virtual bool can_deliver(const Consumer& consumer) const = 0;
