@@ -56,6 +56,9 @@ std::string definitions_json(const Broker& broker);
 void save_definitions(const Broker& broker, const std::string& directory);
 // Loads definitions.json if it exists; returns false if there is none (first start).
 // Throws std::runtime_error, naming the file and byte, for a file that is corrupt.
+// Start-up order matters (main.cpp): definitions first, then the journal. The journal's records
+// name queues by store id; only once the durable queues exist again can recovery hand each its
+// messages - a record for a queue that is gone is simply dropped.
 bool load_definitions(Broker& broker, const std::string& directory);
 
 // Checks a definitions file's text: the JSON document inside when it is intact, else the byte
