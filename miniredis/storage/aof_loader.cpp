@@ -52,6 +52,9 @@ bool well_framed(std::span<const std::string_view> argv, std::string_view comman
 
 // How many whole commands bytes[from...] holds if it is a plausible rest of an AOF: one or more
 // whole commands, then the end (or a torn last command, or zeros). 0 if it is not.
+// The test that separates "torn" from "corrupt": can the bytes after a bad spot be read as whole
+// commands right to the end? A crash leaves garbage only at the end; whole commands after the
+// damage mean the middle was changed, and those commands were acknowledged.
 uint64_t whole_commands_to_the_end(std::string_view bytes, size_t from) {
     resp::RequestParser parser(INT64_MAX);
     std::string_view rest = bytes.substr(from);
@@ -202,6 +205,10 @@ AofLoadResult load_aof(const std::string& path, std::vector<Database>& databases
     return result;
 }
 
+// `miniredis --repair` for the AOF: the same scan as start-up, run without executing anything (run =
+// nullptr), then backup + truncate at the first bad byte. A damaged RDB preamble cannot be cut away -
+// every command after it builds on it - so that case is reported for a person to decide. The
+// snapshot is decoded into scratch databases only to learn where the commands begin.
 RepairOutcome repair_aof(const std::string& path, int databases) {
     RepairOutcome r;
     r.file = path;

@@ -10,6 +10,7 @@
 namespace miniredis {
 namespace {
 
+// An intset's integers are little-endian of the set's width; decoding widens them to int64.
 uint64_t get_le(const unsigned char* p, int bytes) {
     uint64_t v = 0;
     for (int i = 0; i < bytes; ++i) v |= uint64_t{p[i]} << (8 * i);

@@ -24,6 +24,7 @@ void put_le(std::string& out, uint64_t v, int bytes) {
     for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 
+// Reading mirrors put_le; callers have checked that `bytes` bytes are there (need() below).
 uint64_t get_le(const uint8_t* p, int bytes) {
     uint64_t v = 0;
     for (int i = 0; i < bytes; ++i) v |= uint64_t{p[i]} << (8 * i);
