@@ -78,6 +78,10 @@ void cmd_punsubscribe(CommandContext& ctx) { unsubscribe_generic(ctx, true); }
 // PUBLISH channel message: appended to every receiver's output buffer now, sent at the end of the
 // turn with their other replies. The reply is the number of receivers - 0 means the message is
 // gone for good (pub/sub has no storage; compare a list used as a queue, or a Kafka topic).
+// PUBLISH writes the message into each receiver's output buffer at once - nothing is queued
+// anywhere else. A subscriber that stops reading therefore grows its buffer, and past a limit it is
+// disconnected (Redis' client-output-buffer-limit pubsub): losing one slow subscriber is the price
+// of never letting it make the server run out of memory. The reply counts receivers, not deliveries.
 void cmd_publish(CommandContext& ctx) {
     ServerState& server = ctx.server;
     std::string_view channel = ctx.arg(1), message = ctx.arg(2);

@@ -16,6 +16,8 @@
 namespace miniredis {
 namespace {
 
+// Subscribing twice to the same channel is a no-op (false: nothing new), so the subscription count
+// a SUBSCRIBE reply carries stays the number of distinct channels, as in Redis.
 bool add(std::vector<uint64_t>& list, uint64_t client) {
     if (std::find(list.begin(), list.end(), client) != list.end()) return false;
     list.push_back(client);
@@ -42,6 +44,8 @@ bool PubSub::subscribe(std::string_view channel, uint64_t client) {
     return add(channels_[std::string(channel)], client);
 }
 bool PubSub::unsubscribe(std::string_view channel, uint64_t client) { return remove(channels_, channel, client); }
+// Patterns are kept apart from channels: PUBLISH looks its channel up in one hash (exact matches)
+// and then tries every pattern with glob_match - patterns cost per publish, channels do not.
 bool PubSub::psubscribe(std::string_view pattern, uint64_t client) {
     return add(patterns_[std::string(pattern)], client);
 }
