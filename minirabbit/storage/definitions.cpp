@@ -298,10 +298,16 @@ void write_atomically(const std::string& path, std::string_view text) {
         }
         rest.remove_prefix(static_cast<size_t>(n));
     }
+    // Order is everything: the new bytes must be on disk *before* the rename makes them the file.
+    // Renaming first and fsyncing after could, after a power cut, leave definitions.json pointing
+    // at an empty or partial file - the classic "zero-length file after crash" bug of editors.
     bool synced = ::fsync(fd) == 0;
     ::close(fd);
     if (!synced || ::rename(temp.c_str(), path.c_str()) != 0)
         throw std::runtime_error("cannot replace " + path + ": " + std::strerror(errno));
+    // The rename changed the directory, not the file: only an fsync of the directory makes the new
+    // name itself survive a power cut. Best effort: without it a crash may bring back the old file -
+    // complete, one change older, never torn.
     std::string directory = path.substr(0, path.rfind('/') + 1);
     int dir = ::open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir >= 0) {

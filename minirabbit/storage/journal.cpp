@@ -38,9 +38,14 @@ namespace minirabbit {
 
 namespace {
 
+// The magic names the format and its version ("1"): a file that does not start with it is not
+// ours, and a future format can be told apart instead of being misread as damage.
 constexpr std::string_view kMagic = "MRJOURN1";
 enum RecordType : uint8_t { kPublish = 1, kRemove = 2, kQueueDeleted = 3 };
 
+// A publish record's payload size, computed without writing it: type, queue id, seq, the two
+// shortstrs with their length octets, and properties and body with their u32 lengths. Keeps
+// live_bytes_ exact when a message is removed, so the compaction ratio is measured, not guessed.
 size_t publish_payload_size(const Message& m) {
     return 1 + 8 + 8 + 1 + m.exchange().size() + 1 + m.routing_key().size() + 4 + m.properties().size() + 4 +
            m.body().size();
