@@ -20,6 +20,8 @@
 
 namespace minirabbit {
 
+// The exit status tells a script what to do next: 0 means "start the broker now", 1 means a file
+// still needs a person (definitions that no longer parse).
 int repair_storage(const std::string& directory) {
     int status = 0;
     for (auto repair : {repair_definitions, repair_journal}) {
