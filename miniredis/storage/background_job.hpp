@@ -8,6 +8,10 @@
 // child serialises its frozen copy at leisure and exits; the parent polls for its exit status
 // (the tick) and finishes the job (rename, append the rewrite buffer). One child at a time, as Redis.
 //
+// Why fork and not a thread? A thread would see the dataset change under it while serialising it
+// and would need locks on every command; the child sees a frozen copy for free. The price: fork
+// copies the page tables (milliseconds for a large dataset, during which nobody is served), and
+// every page the parent writes to during the save is duplicated.
 // READ NEXT: background_job.cpp, core/persistence.cpp (who starts jobs).
 #pragma once
 

@@ -13,6 +13,7 @@
 namespace miniredis {
 namespace {
 
+// Lengths and integers inside ziplists and zipmaps are little-endian, like listpacks.
 uint64_t get_le(const uint8_t* p, int bytes) {
     uint64_t v = 0;
     for (int i = 0; i < bytes; ++i) v |= uint64_t{p[i]} << (8 * i);
