@@ -17,6 +17,8 @@ uint64_t get_le(const unsigned char* p, int bytes) {
     return v;
 }
 
+// Writing an intset for dump.rdb: the same byte layout redis-server keeps in memory, so its loader
+// can take the blob as it is.
 void put_le(std::string& out, uint64_t v, int bytes) {
     for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }

@@ -27,6 +27,8 @@ int repair_storage(const std::string& aof_path, const std::string& snapshot_path
         RepairOutcome (*repair)(const std::string&, int);
     };
     int status = 0;
+    // Both files are checked, each with its own report line: the AOF first (with appendonly on it
+    // is the newer truth), then the snapshot.
     for (const Step& step : {Step{aof_path, repair_aof}, Step{snapshot_path, repair_snapshot}}) {
         RepairOutcome r;
         try {
@@ -35,6 +37,9 @@ int repair_storage(const std::string& aof_path, const std::string& snapshot_path
             fmt::print("miniredis --repair: {}\n", e.what());
             return 1;
         }
+        // Four outcomes, four report lines: fine, repaired without cutting (a fixed checksum),
+        // repaired by cutting (how much, from where, where the backup is), or left for a person -
+        // the only case that makes the exit status 1.
         if (!r.damaged) {
             fmt::print("{}: {}\n", step.path, std::filesystem::exists(step.path) ? "ok" : "not there");
         } else if (r.repaired && r.bytes_cut == 0) {
