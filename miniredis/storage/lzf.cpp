@@ -93,6 +93,8 @@ std::optional<std::string> lzf_compress(std::string_view text) {
         if (out.size() + (i - literal_start) >= limit) return std::nullopt;
     }
     flush_literals(n);
+    // nullopt = "store it raw": the RDB writer then writes the plain string, so compression can
+    // only ever make a snapshot smaller, never larger.
     if (out.size() >= limit) return std::nullopt;
     return out;
 }
