@@ -1,5 +1,7 @@
 // common/base64.cpp
 //
+// CONCEPT: binary bytes carried inside text protocols (HTTP headers, JSON) - see base64.hpp.
+//
 // Base64 encode/decode (RFC 4648): see base64.hpp.
 //
 //   "Man" = 0x4d 0x61 0x6e ──▶ 010011 010110 000101 101110 ──▶ "TWFu"

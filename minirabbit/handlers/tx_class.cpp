@@ -1,5 +1,7 @@
 // minirabbit/handlers/tx_class.cpp
 //
+// CONCEPT: AMQP transactions, the older of AMQP's two answers to "did the broker take it?".
+//
 // The tx class: AMQP transactions. After tx.select, publishes and acks on the channel are held back
 // and take effect together at tx.commit (or are dropped by tx.rollback). They are atomic only in that
 // sense - RabbitMQ's are no stronger - and slow; publisher confirms are the modern way to be sure.

@@ -1,5 +1,7 @@
 // minirabbit/model/policy.cpp
 //
+// CONCEPT: operator-chosen queue settings (RabbitMQ policies), applied by name pattern.
+//
 // Policies (see policy.hpp): matching a queue name, and merging a definition into queue settings.
 //
 // Two moments matter. When a policy is PUT, Policy::make validates it - once, so a bad value is a

@@ -1,3 +1,5 @@
+// miniredis/commands/diagnostics.cpp
+//
 // SLOWLOG and LATENCY: the commands reading what the dispatcher recorded about slow commands
 // (core/slowlog.hpp) and latency spikes (core/latency.hpp).
 //

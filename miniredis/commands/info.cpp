@@ -1,3 +1,5 @@
+// miniredis/commands/info.cpp
+//
 // INFO: the server describing itself in "field:value" lines, grouped in "# Section"s - what
 // redis-cli --stat, redis_exporter, RedisInsight and every dashboard read.
 //

@@ -1,3 +1,5 @@
+// miniredis/commands/introspection.cpp
+//
 // Introspection commands: looking at one key or at the server from inside - OBJECT, MEMORY,
 // DEBUG, ROLE.
 //

@@ -1,3 +1,5 @@
+// miniredis/core/output_limits.cpp
+//
 // Output buffer limits: what a client may cost us in replies it has not read yet.
 //
 // CONCEPT: a Redis server is one thread for everyone, so it must never wait for one client. It

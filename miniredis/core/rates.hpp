@@ -1,3 +1,5 @@
+// miniredis/core/rates.hpp
+//
 // Rates: "how many per second, right now" from counters that only go up (INFO
 // instantaneous_ops_per_sec, instantaneous_input_kbps...).
 //

@@ -1,3 +1,5 @@
+// miniredis/model/consumer_group.hpp
+//
 // ConsumerGroup: a named reader of a stream that hands each entry to one of its consumers and
 // remembers, per entry, who has it and whether it was acknowledged (Redis' streamCG).
 //

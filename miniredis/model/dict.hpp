@@ -1,3 +1,5 @@
+// miniredis/model/dict.hpp
+//
 // Dict: the hash table under every keyspace, hash, set and sorted set (Redis' dict.c).
 //
 // CONCEPT: a chained hash table with a power-of-two number of buckets, so the bucket of a key is

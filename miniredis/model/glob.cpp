@@ -1,5 +1,7 @@
 // miniredis/model/glob.cpp
 //
+// CONCEPT: glob patterns (KEYS, SCAN MATCH, PSUBSCRIBE) matched without recursion.
+//
 // glob_match: iterative matching with one backtrack point per '*' (the classic linear-ish
 // algorithm: on a mismatch, let the last '*' swallow one more byte and retry).
 //

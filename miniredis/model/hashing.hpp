@@ -1,5 +1,7 @@
 // miniredis/model/hashing.hpp
 //
+// CONCEPT: the hash function behind every hash table - fast, seeded per process against flooding.
+//
 // Hashing and randomness for the keyspace's hash tables.
 //
 // hash_bytes: a seeded 64-bit hash, 8 bytes per step (multiply + xor-shift, then a final avalanche

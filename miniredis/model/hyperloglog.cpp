@@ -1,5 +1,7 @@
 // miniredis/model/hyperloglog.cpp
 //
+// CONCEPT: probabilistic counting (see hyperloglog.hpp) - here the registers and the estimator.
+//
 // HyperLogLog registers, encodings and estimator (see hyperloglog.hpp for the idea and layout).
 //
 // Every loop over sparse opcodes here is written for hostile input: a value SET by a client can be

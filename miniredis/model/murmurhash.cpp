@@ -1,5 +1,7 @@
 // miniredis/model/murmurhash.cpp
 //
+// CONCEPT: the exact hash Redis' HyperLogLog uses, so sketches move between the two servers.
+//
 // MurmurHash64A (see murmurhash.hpp for why this exact function).
 //
 // READ NEXT: murmurhash.hpp, hyperloglog.cpp (its user).

@@ -1,5 +1,7 @@
 // miniredis/model/stream.cpp
 //
+// CONCEPT: the stream as an append-only log in compact blocks (see stream.hpp) - here the bytes.
+//
 // Stream: the block encoding, range walks, XDEL tombstones and trimming (see stream.hpp).
 //
 // An entry inside a block, byte by byte (all numbers are LEB128 varints, 1 byte when small):

@@ -1,5 +1,7 @@
 // miniredis/storage/aof.hpp
 //
+// CONCEPT: durability by logging - every write command appended, replayed at start.
+//
 // Aof: the append-only file - every write command, in the RESP it arrived in, appended to a file
 // (Redis' aof.c). Replaying the file from the start rebuilds the dataset.
 //

@@ -1,5 +1,7 @@
 // miniredis/storage/aof_loader.hpp
 //
+// CONCEPT: recovery - replaying the log, and telling a crash's torn tail from real damage.
+//
 // Loading the AOF at start-up: an optional snapshot preamble, then the logged commands, replayed
 // one by one through the normal command table (storage hands back decoded commands; it never calls
 // command code itself).
