@@ -7,7 +7,7 @@
 // CONCEPT: see crc32c.hpp. Why three implementations? A Kafka produce request carries batches whose
 // CRC we check on the broker thread; at a few hundred MB/s the checksum becomes a visible share of
 // the request's cost with a table, and all but disappears with the hardware instruction. The table
-// version stays as the reference the fast paths are tested against (tests/common/).
+// version stays as the portable reference (tests/common/crc32c_test.cpp checks the known values).
 //
 //   cpu has AVX-512 + VPCLMULQDQ? ──▶ fold 256 bytes per step
 //   else SSE4.2?                  ──▶ crc32 instruction, three interleaved streams

@@ -113,7 +113,7 @@ void Channel::handle_basic_publish(MethodReader& in) {
 
 // basic.get: one message, pulled. It counts against nothing (no prefetch) and, unless no_ack,
 // becomes an unacked delivery like a pushed one. Polling is simple but costs a round trip per
-// message - RabbitMQ's docs advise basic.consume for anything busy, and the benchmarks show why.
+// message - RabbitMQ's docs advise basic.consume for anything busy.
 void Channel::handle_basic_get(MethodReader& in) {
     BasicGet m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed basic.get");

@@ -12,9 +12,9 @@
 // their own arity: "CONFIG GET" is looked up as "config|get", as in Redis 7.
 //
 // CONCEPT: a table, not a chain of if/else: one line per command makes "what can this server do?"
-// a page you can read, and lets COMMAND INFO, the ACL-ish flag checks in dispatch.cpp and
+// a page you can read, and lets COMMAND INFO, the flag checks in dispatch.cpp and
 // redis-cli's hints all read the same data. Redis has the same table (src/commands/*.json,
-// generated into commands.def); minirabbit's handlers/method_table.cpp and minikafka's
+// turned into C by a script at build time); minirabbit's handlers/method_table.cpp and minikafka's
 // handler table are the same idea for AMQP methods and Kafka APIs.
 //
 //   "SET" ──▶ lookup_command ──▶ CommandSpec{name "set", arity -3, flags W|M, keys 1..1, cmd_set}

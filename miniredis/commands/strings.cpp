@@ -9,8 +9,8 @@
 // CONCEPT: the string is Redis' first data structure and the one the course notes' caching and
 // counter use cases run on. A cache entry is SET key value EX 60; a session is SET with a TTL; a
 // rate limiter is INCR + EXPIRE. Three choices made here, and why:
-//   - SET's options (NX, XX, GET, EX/PX/EXAT/PXAT, KEEPTTL) are parsed once (parse_string_options)
-//     for SET, SETEX, GETEX ... so every variant refuses the same combinations as Redis;
+//   - SET's options (NX, XX, GET, EX/PX/EXAT/PXAT, KEEPTTL) and GETEX's are parsed by one function
+//     (parse_string_options), so both refuse the same combinations as Redis;
 //   - a relative TTL is turned into an absolute deadline at once (absolute_deadline), and the AOF
 //     gets that deadline (PXAT): replaying tomorrow must not extend the key's life;
 //   - values are model/small_string.hpp: up to 23 bytes live inline, longer ones on the heap
