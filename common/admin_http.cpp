@@ -1,5 +1,15 @@
+// common/admin_http.cpp
+//
 // Admin endpoint on Boost.Beast, after Beast's http_server_awaitable example: a listener
 // coroutine and one coroutine per HTTP connection (keep-alive, bounded request size, timeout).
+//
+// CONCEPT: see admin_http.hpp. The limits are the point of this file: a request body is bounded
+// (kMaxRequestBody), an idle keep-alive connection times out, and a request that breaks either gets
+// an HTTP error rather than memory or a stuck coroutine - the admin port faces the same hostile
+// input as the broker port. trace_switch() is the one /api/trace all three servers share, reading
+// its JSON with Boost.JSON: a string search for "true" once turned tracing on for
+// {"trace":false,"note":"true"}.
+// READ NEXT: listener.cpp (the same coroutine shape for the broker port).
 #include "admin_http.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -92,6 +102,8 @@ asio::awaitable<void> serve_http(beast::tcp_stream stream, const Metrics& metric
 
 }  // namespace
 
+// HTTP Basic authentication, as RabbitMQ's management API uses it: "Basic " + base64(user:password).
+// Only the first ':' splits, since a password may contain colons.
 std::optional<BasicCredentials> basic_credentials(std::string_view authorization) {
     if (!authorization.starts_with("Basic ")) return std::nullopt;
     std::string decoded = base64_decode(authorization.substr(6));
@@ -100,6 +112,8 @@ std::optional<BasicCredentials> basic_credentials(std::string_view authorization
     return BasicCredentials{decoded.substr(0, colon), decoded.substr(colon + 1)};
 }
 
+// Constant-time comparison: the loop always runs over the whole given secret and only ORs the
+// differences, so the response time does not reveal how many leading characters were right.
 bool same_secret(std::string_view given, std::string_view expected) {
     unsigned char differ = given.size() == expected.size() ? 0 : 1;
     for (size_t i = 0; i < given.size(); ++i)

@@ -1,3 +1,5 @@
+// common/admin_http.hpp
+//
 // The admin HTTP endpoint every broker offers on --admin-port:
 //   GET /          the server's live page, if it has one   (what a lecturer puts on the projector)
 //   GET /healthz   "ok", or 503 and the alarms             (should it get traffic? common/health.hpp)
@@ -8,6 +10,17 @@
 //                  404 without one
 // It runs on the broker's own thread, so an ApiHandler can read the model without locks.
 // Beast lives only in admin_http.cpp: this header stays cheap to include.
+//
+// CONCEPT: observability as part of the product. The notes compare the three brokers on
+// throughput, durability and complexity; an operator compares them on "can I see what it is
+// doing?". One endpoint with the same three paths everywhere means one Prometheus scrape config and
+// one health check fit all three servers, and a lecturer can show the same /metrics lines side by
+// side. The broker's own HTTP thread would need locks around the model; running Beast on the
+// broker's io_context keeps the one-thread rule of docs/architecture.md.
+//
+//   curl :ADMIN/metrics ──▶ admin_http.cpp (Beast session) ──▶ Metrics::render ──▶ text/plain
+//   curl :ADMIN/api/... ──▶ the server's ApiHandler (miniredis/admin_api.cpp, minirabbit/admin_api.cpp, ...)
+// READ NEXT: admin_http.cpp, metrics.hpp, health.hpp.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,11 @@
+// common/base64.cpp
+//
+// CONCEPT: binary bytes carried inside text protocols (HTTP headers, JSON) - see base64.hpp.
+//
 // Base64 encode/decode (RFC 4648): see base64.hpp.
+//
+//   "Man" = 0x4d 0x61 0x6e ──▶ 010011 010110 000101 101110 ──▶ "TWFu"
+// READ NEXT: base64.hpp.
 #include "base64.hpp"
 
 #include <cstdint>
@@ -26,6 +33,10 @@ std::string base64_encode(std::string_view bytes) {
     return out;
 }
 
+// Decoding is lenient where it is safe (whitespace is skipped, as line-wrapped base64 has it) and
+// stops at the first character outside the alphabet - '=' padding or garbage - returning what was
+// decoded so far; callers check the decoded length when it matters (a password hash must be 36
+// bytes, see minirabbit/model/users.cpp).
 std::string base64_decode(std::string_view text) {
     std::string out;
     uint32_t buffer = 0;

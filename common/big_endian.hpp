@@ -1,3 +1,5 @@
+// common/big_endian.hpp
+//
 // Big-endian ("network order") binary encoding, shared by the Kafka and AMQP codecs.
 //
 // ByteReader walks a frame that is already wholly in memory. Every read checks what remains; a
@@ -5,6 +7,18 @@
 // return zeros/empty views, and the codec checks ok() once at the end, so decoders read like the
 // protocol specs (field after field) without an error check on every line.
 // ByteWriter appends to a ByteBuffer and can patch a length prefix once the body size is known.
+//
+// CONCEPT: binary wire formats. AMQP and Kafka put every integer on the wire most significant byte
+// first ("network order"), while x86 keeps them least significant first; every load and store here
+// swaps the bytes (the compiler turns it into one bswap instruction). RESP avoids the question by writing
+// numbers as decimal text - which is why miniredis does not use this file.
+//
+//   u32 300 on the wire: 00 00 01 2c   ──▶ load_big_endian<uint32_t> ──▶ 300
+//
+// Why "not ok" instead of exceptions? A malformed frame is an expected event (a fuzzer sends
+// millions); checking once at the end of a decode keeps the decoder a plain transcription of the
+// spec, and the single check is where a protocol error is raised.
+// READ NEXT: minirabbit/protocol/methods.cpp and minikafka/protocol/ (decoders that use it).
 #pragma once
 
 #include <bit>

@@ -1,3 +1,5 @@
+// common/byte_buffer.hpp
+//
 // ByteBuffer: the bytes between the socket and a codec.
 //
 //   [ consumed ][ readable: parsed next ][ writable: the next read lands here ]
@@ -9,6 +11,12 @@
 // outgoing replies: handlers append(), the session writes readable() in one go and clear()s it.
 // Memory is reused across reads (no allocation per request once warm) and released again after
 // an unusually large frame, so one big request does not pin memory for the connection's life.
+//
+// CONCEPT: the read buffer of the architecture notes - the piece that makes "a frame may arrive in
+// pieces; many frames may arrive in one read" a non-event for every codec. All three servers read
+// into one of these and parse from readable(); what the parsers call "need more" is simply "leave
+// the bytes here for the next read".
+// READ NEXT: miniredis/server.cpp, minirabbit/core/connection.cpp (sessions that use it).
 #pragma once
 
 #include <cstddef>
@@ -39,6 +47,9 @@ public:
     }
     void commit(size_t n) { tail_ += n; }
 
+    // Consuming only moves head_: parsed bytes are not shifted away one frame at a time. When the
+    // buffer runs empty both ends reset to 0 (free compaction), and a buffer grown large by one big
+    // message is given back, so a thousand idle connections do not each keep a megabyte.
     void consume(size_t n) {
         head_ += n;
         if (head_ == tail_) {

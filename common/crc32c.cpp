@@ -1,6 +1,18 @@
+// common/crc32c.cpp
+//
 // CRC32C: the fastest path this CPU has, picked at run time - carry-less multiplication folding
 // 256 bytes per step (AVX-512 VPCLMULQDQ), the SSE4.2 `crc32` instruction on three streams at
 // once, or a slicing-by-8 table.
+//
+// CONCEPT: see crc32c.hpp. Why three implementations? A Kafka produce request carries batches whose
+// CRC we check on the broker thread; at a few hundred MB/s the checksum becomes a visible share of
+// the request's cost with a table, and all but disappears with the hardware instruction. The table
+// version stays as the portable reference (tests/common/crc32c_test.cpp checks the known values).
+//
+//   cpu has AVX-512 + VPCLMULQDQ? ──▶ fold 256 bytes per step
+//   else SSE4.2?                  ──▶ crc32 instruction, three interleaved streams
+//   else                          ──▶ slicing-by-8 table
+// READ NEXT: crc32c.hpp.
 #include "crc32c.hpp"
 
 #include <array>

@@ -1,4 +1,10 @@
+// common/file_repair.cpp
+//
 // Backups and truncation for --repair (see file_repair.hpp).
+//
+// CONCEPT: see file_repair.hpp. The backup is written before anything is cut, and the cut is an
+// fsync'ed truncate, so a crash during a repair leaves either the old file or the repaired one.
+// READ NEXT: miniredis/storage/repair.cpp, minirabbit/storage/repair.cpp.
 #include "file_repair.hpp"
 
 #include <fcntl.h>
@@ -18,6 +24,8 @@ namespace {
     throw std::runtime_error(fmt::format("cannot {} {}: {}", what, path, std::strerror(errno)));
 }
 
+// fsync a file or a directory by name: a directory's fsync is what makes a new name (the backup,
+// a rename) survive a power cut, not only the bytes behind it.
 void fsync_path(const std::string& path, int flags) {
     int fd = ::open(path.c_str(), flags | O_CLOEXEC);
     if (fd < 0) fail("open", path);
@@ -28,6 +36,8 @@ void fsync_path(const std::string& path, int flags) {
 
 }  // namespace
 
+// The backup's name says what it is (journal.log.corrupt, then .corrupt.1, ...): an operator listing
+// the data directory sees at once that a repair happened and where the evidence is.
 std::string free_backup_name(const std::string& path) {
     std::string name = path + ".corrupt";
     for (int n = 1; std::filesystem::exists(name); ++n) name = fmt::format("{}.corrupt.{}", path, n);

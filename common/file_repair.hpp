@@ -1,7 +1,16 @@
+// common/file_repair.hpp
+//
 // The shared mechanics of `--repair` (all three servers have one, with the same flag name):
 // keep the damaged file as evidence, cut it at the first bad byte, report what was cut. What is
 // "bad" is each server's own business (miniredis/storage/repair.hpp, minirabbit/storage/repair.hpp,
 // minikafka/storage/corruption.hpp); these are the steps they share.
+//
+// CONCEPT: recovery by a person, not by guessing. Each server drops a torn tail on its own at start;
+// damage in the middle refuses to start, and --repair does the cut explicitly, keeping a backup -
+// the same shape as redis-check-aof --fix.
+//
+//   --repair ──▶ backup(file) ──▶ truncate(file, first bad byte) ──▶ report (bytes cut, backup path)
+// READ NEXT: file_repair.cpp, minirabbit/storage/repair.hpp.
 #pragma once
 
 #include <cstdint>

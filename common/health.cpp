@@ -1,4 +1,10 @@
+// common/health.cpp
+//
 // The two alarms of health.hpp: a comparison each, kept here so all three servers word them alike.
+//
+// CONCEPT: see health.hpp. One place for the wording means an operator reads the same alarm text
+// from any of the three servers' /healthz.
+// READ NEXT: admin_http.cpp (GET /healthz).
 #include "health.hpp"
 
 #include <fmt/format.h>

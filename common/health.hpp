@@ -1,3 +1,5 @@
+// common/health.hpp
+//
 // CONCEPT: health that means something. "The process answers HTTP" is what /healthz used to say,
 // and it is the least interesting fact about a broker: a load balancer or an orchestrator asks
 // /healthz to decide whether to send traffic here, so it must say "no" when the broker would

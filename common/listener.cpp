@@ -1,5 +1,12 @@
+// common/listener.cpp
+//
 // Accept loop and signal handling on Asio's C++20 coroutines (the shape of Asio's
 // cpp20/coroutines/echo_server.cpp: a listener coroutine that co_spawns one per connection).
+//
+// CONCEPT: see listener.hpp. A graceful stop is the durability promise at shutdown: on SIGTERM the
+// server's stop function closes the acceptor (no new work), flushes what it owes to disk (AOF,
+// journal, segments) and only then stops the io_context, so `kill` never loses acknowledged data.
+// READ NEXT: log.hpp ("listening on" is how tests find a --port 0 server).
 #include "listener.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -21,6 +28,9 @@
 
 namespace mb::net {
 
+// Bind and listen, or throw with the address in the message: "cannot listen on 127.0.0.1:6379:
+// Address already in use" is the most common start-up failure, and it must say which address.
+// reuse_address lets a restarted server bind while the old connections sit in TIME_WAIT.
 tcp::acceptor listen(asio::io_context& io, const std::string& bind, uint16_t port, std::string_view what) {
     boost::system::error_code ec;
     auto address = asio::ip::make_address(bind, ec);
@@ -40,6 +50,9 @@ tcp::acceptor listen(asio::io_context& io, const std::string& bind, uint16_t por
     return acceptor;
 }
 
+// One coroutine accepts; each accepted socket gets its own coroutine (co_spawn) and the loop goes
+// straight back to accepting, so a slow client never delays the next connection. An exception that
+// escapes a connection's coroutine ends that connection only, with a log line.
 asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, ConnectionHandler handler) {
     auto executor = co_await asio::this_coro::executor;
     bool failing = false;  // said once per episode, not ten times a second
@@ -70,6 +83,9 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, ConnectionHandler han
     }
 }
 
+// Every client is a file descriptor; the default soft limit (often 1024) would refuse the 1025th
+// client. Raising the soft limit to the hard one is the same move as Redis' adjustOpenFilesLimit at
+// start (which aims at maxclients + 32).
 void raise_open_files_limit() {
     rlimit limit{};
     if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;

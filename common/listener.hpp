@@ -1,3 +1,5 @@
+// common/listener.hpp
+//
 // The TCP front door all three servers share: bind + listen, an accept loop that gives every
 // connection its own coroutine, and a graceful stop on SIGINT/SIGTERM.
 //
@@ -9,6 +11,13 @@
 // Everything else - reading frames, running commands, writing replies - is each server's own
 // short session loop (e.g. miniredis/server.cpp), so a lecture can read one broker alone.
 // Only wiring files include this header: it pulls in Asio, which is slow to compile.
+//
+// CONCEPT: the accept loop of the architecture notes, on C++20 coroutines: a connection's handler
+// reads like blocking code (co_await read, co_await write) but costs one small frame instead of a
+// thread, and all of them run on the broker's one thread - the concurrency model of
+// docs/architecture.md. miniredis accepts here too, then moves each socket into its own epoll loop
+// (miniredis/server.cpp says why).
+// READ NEXT: listener.cpp, minirabbit/server.cpp (a session coroutine).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>

@@ -1,5 +1,12 @@
+// common/log.cpp
+//
 // Logging: a timestamped line per event, written to stderr with a single write(2) so that lines
 // from several threads (the fsync thread, the main loop) never interleave mid-line.
+//
+// CONCEPT: see log.hpp. Why one write(2) per line? Two threads calling fprintf can interleave their
+// output mid-line; the kernel keeps a single write to a pipe or file together, so each line is
+// formatted into one buffer first.
+// READ NEXT: log.hpp.
 #include "log.hpp"
 
 #include <unistd.h>
@@ -19,6 +26,8 @@ void set_program(std::string_view name) { g_program = name; }
 void set_level(Level level) { g_level = level; }
 bool enabled(Level level) { return level >= g_level; }
 
+// Each original's level names are accepted (Redis: verbose/notice/warning, RabbitMQ and Kafka:
+// debug/info/warn/error), so --loglevel takes what the user already knows.
 bool parse_level(std::string_view text, Level& out) {
     if (text == "debug" || text == "verbose")
         out = Level::debug;

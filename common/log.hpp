@@ -1,7 +1,13 @@
+// common/log.hpp
+//
 // Logging for all three servers: one line per event, on stderr, with a level.
 //   2026-11-24T19:20:00.123Z miniredis INFO listening on 127.0.0.1:6379
 // The tests read these lines (the "listening on" line is how they learn a --port 0 server's port),
 // so keep the shape stable. Formatting happens only when the level is enabled.
+//
+// CONCEPT: logs are an interface. The tests parse "listening on HOST:PORT"; an operator greps for
+// WARN. Levels are checked before formatting, so a disabled debug line costs a comparison.
+// READ NEXT: log.cpp, options.hpp (--loglevel, shared by the three servers).
 #pragma once
 
 #include <fmt/format.h>

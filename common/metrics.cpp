@@ -1,4 +1,11 @@
+// common/metrics.cpp
+//
 // Metrics registry and its Prometheus text rendering.
+//
+// CONCEPT: see metrics.hpp - here the rendering: one # HELP and # TYPE line per family, then the
+// samples; histograms as cumulative _bucket{le="..."} lines plus _sum and _count, as Prometheus
+// expects, so a quantile can be computed by the monitoring system rather than by the broker.
+// READ NEXT: metrics.hpp.
 #include "metrics.hpp"
 
 #include <fmt/format.h>
@@ -14,6 +21,8 @@
 
 namespace mb {
 
+// One observation: a binary search for its bucket and two additions - cheap enough to run for every
+// request on the broker thread. Buckets are fixed at registration, as Prometheus requires.
 void Histogram::observe(double value) {
     size_t bucket = std::lower_bound(upper_bounds.begin(), upper_bounds.end(), value) - upper_bounds.begin();
     ++counts[bucket];
@@ -21,11 +30,15 @@ void Histogram::observe(double value) {
     ++count;
 }
 
+// Registration happens once, at start-up; entries_ is a deque so the references handed out here
+// stay valid as more metrics are registered.
 Counter& Metrics::counter(std::string name, std::string help) {
     Entry& e = entries_.emplace_back(Entry{std::move(name), std::move(help), Entry::Kind::counter, {}, {}, {}});
     return e.counter;
 }
 
+// A gauge is a function, called only at scrape time: "keys in db0" or "messages ready" are read from
+// the model when someone asks, so the hot path never updates them.
 void Metrics::gauge(std::string name, std::string help, std::function<double()> read) {
     entries_.emplace_back(Entry{std::move(name), std::move(help), Entry::Kind::gauge, {}, std::move(read), {}});
 }
@@ -34,6 +47,8 @@ void Metrics::counter(std::string name, std::string help, std::function<double()
     entries_.emplace_back(Entry{std::move(name), std::move(help), Entry::Kind::counter_fn, {}, std::move(read), {}});
 }
 
+// A family: one metric name, many label sets (per queue, per topic) - the list is produced at scrape
+// time, so queues created later show up without registering anything.
 void Metrics::family(std::string name, std::string help, bool counter, std::function<std::vector<Sample>()> read) {
     entries_.emplace_back(Entry{std::move(name),
                                 std::move(help),
@@ -44,6 +59,8 @@ void Metrics::family(std::string name, std::string help, bool counter, std::func
                                 std::move(read)});
 }
 
+// Label values come from users (queue names, topic names): escaped as the text format requires,
+// so a quote or newline in a name cannot break the whole /metrics page.
 std::string Metrics::label(std::string_view name, std::string_view value) {
     std::string out(name);
     out += "=\"";
@@ -67,6 +84,8 @@ struct ProcStat {
     double cpu_seconds = 0, start_time = 0, virtual_bytes = 0, resident_bytes = 0;
 };
 
+// process_* metrics (CPU seconds, start time, memory) as Prometheus' client libraries export them,
+// read from /proc: dashboards built for any Prometheus-instrumented process work here unchanged.
 ProcStat read_proc_stat() {
     ProcStat result;
     std::ifstream file("/proc/self/stat");

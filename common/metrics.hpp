@@ -1,8 +1,20 @@
+// common/metrics.hpp
+//
 // Metrics: the numbers a broker exposes about itself on the admin endpoint's /metrics, in the
 // Prometheus text format (`# HELP`, `# TYPE`, `name value`). Counters only go up (requests
 // served, bytes written); gauges are read when scraped from a function (queue depth, keys in a
 // database), so the hot path never pays for them; histograms count observations into buckets
 // (latency). All of it is touched only from the broker's one thread: no atomics needed.
+//
+// CONCEPT: measure without slowing down. A counter is a plain integer increment on the broker
+// thread; gauges are functions read only when someone scrapes; nothing is aggregated until /metrics
+// asks. The Prometheus text format was chosen because it is text (curl shows it), and every
+// monitoring stack reads it.
+//
+//   # HELP miniredis_commands_total Commands processed
+//   # TYPE miniredis_commands_total counter
+//   miniredis_commands_total 1234
+// READ NEXT: metrics.cpp, admin_http.hpp.
 #pragma once
 
 #include <cstdint>

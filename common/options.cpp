@@ -1,4 +1,11 @@
+// common/options.cpp
+//
 // Options: validation of every value against its spec, config files, and --help generation.
+//
+// CONCEPT: see options.hpp. Validation happens here, at start, for every value (a size, a port, an
+// enum), so a typo in a config file stops the server with the line it is on instead of surfacing as
+// odd behaviour an hour later.
+// READ NEXT: options.hpp.
 #include "options.hpp"
 
 #include <fmt/format.h>
@@ -12,6 +19,9 @@
 namespace mb {
 namespace {
 
+// Option names compare case-insensitively with '-', '_' and '.' as one character: Kafka spells its
+// properties log.segment.bytes, Redis its directives maxmemory-policy, RabbitMQ vm_memory_high_watermark,
+// and a user who types any of the spellings on the command line should be understood.
 char fold(char c) {
     if (c == '_' || c == '.') return '-';
     return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
@@ -22,12 +32,14 @@ bool same_name(std::string_view a, std::string_view b) {
            std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return fold(x) == fold(y); });
 }
 
+// '\r' is trimmed too: a config file edited on Windows must load the same way.
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
     return s;
 }
 
+// An enum option's spec lists its values as "always|everysec|no"; matching uses the same folding.
 bool in_choices(std::string_view choices, std::string_view value) {
     while (!choices.empty()) {
         size_t bar = choices.find('|');
@@ -49,6 +61,7 @@ ConfigFileError::ConfigFileError(std::string path_, int line_, std::string text_
 
 std::string version_line(std::string_view program) { return fmt::format("{} {}", program, kVersion); }
 
+// Strict: the whole text must be the number ("100x" and "" are errors, not 100 and 0).
 std::optional<int64_t> Options::parse_integer(std::string_view text) {
     int64_t value = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -81,12 +94,15 @@ std::optional<int64_t> Options::parse_bytes(std::string_view text) {
     return *number * factor;
 }
 
+// yes/no is redis.conf's spelling, true/false server.properties' and rabbitmq.conf's; all are
+// accepted everywhere so a student moving between the three is not tripped up.
 std::optional<bool> Options::parse_boolean(std::string_view text) {
     if (same_name(text, "yes") || same_name(text, "true") || text == "1") return true;
     if (same_name(text, "no") || same_name(text, "false") || text == "0") return false;
     return std::nullopt;
 }
 
+// A linear search: a server has a few dozen options and they are looked up at start-up only.
 const OptionSpec* Options::find(std::string_view name) const {
     for (const OptionSpec& spec : specs_)
         if (same_name(spec.name, name)) return &spec;
@@ -167,6 +183,9 @@ std::string Options::ignored_summary() const {
 
 void Options::load_file(const std::string& path) { load_file_at_depth(path, 0); }
 
+// One reader for the three originals' file formats: a line is a name, a separator (the first of
+// '=', space or tab) and a value; '#' starts a comment line. The error names file and line, since
+// that is where the user must look.
 void Options::load_file_at_depth(const std::string& path, int depth) {
     std::ifstream in(path);
     if (!in) throw OptionError(fmt::format("cannot read config file '{}'", path));
@@ -254,6 +273,7 @@ int Options::parse_command_line(std::span<const OptionSpec> specs, int argc, con
     }
 }
 
+// --help is generated from the same table the parser uses, so it cannot go stale.
 std::string Options::format_help(std::string_view program, std::string_view usage) const {
     std::string out = fmt::format("usage: {} {}\n\noptions (default in brackets):\n", program, usage);
     for (const OptionSpec& spec : specs_) {

@@ -1,3 +1,5 @@
+// common/options.hpp
+//
 // Command-line and config-file options, in the style of each original broker:
 //   miniredis  redis.conf        lines "name value"    and  --name value    (redis-server)
 //   minikafka  server.properties lines "name=value"    and  --name value
@@ -10,6 +12,15 @@
 // server may declare names the original knows but it does not implement (`known_unimplemented`):
 // those lines are accepted, and summarised in ONE warning line instead of refusing the file. A
 // name neither declared nor known is still refused, naming file:line (ConfigFileError).
+//
+// CONCEPT: configuration as each original does it, from one table. The three servers share the
+// options every one of them has (port, bind, dir, admin-port, loglevel, trace) and the validation;
+// each adds its own rows. One table per server also gives --help for free and keeps the defaults
+// in one place, next to their explanation.
+//
+//   argv / config file ──▶ parse against OptionSpec[] ──▶ Options (validated strings) ──▶ main.cpp
+//                      └──▶ unknown or malformed ──▶ OptionError ──▶ exit 2
+// READ NEXT: options.cpp, miniredis/main.cpp (a table in use).
 #pragma once
 
 #include <cstdint>

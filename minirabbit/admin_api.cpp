@@ -1,4 +1,26 @@
-// The management API (see admin_api.hpp): routing of /api paths, JSON in RabbitMQ's field names.
+// minirabbit/admin_api.cpp
+//
+// The management API (see admin_api.hpp for the list of routes): the routing of /api paths to the
+// model, authentication, and the change notifications that make an API change durable. The JSON
+// of each object lives in admin_objects.cpp; the node, sessions, messages, policies and paging in
+// their own admin_*.cpp files.
+//
+// CONCEPT: the operator's window on a broker. RabbitMQ ships its management plugin as the way to
+// look at (and change) vhosts, queues, exchanges, bindings and users over HTTP; tools such as
+// rabbitmqadmin speak only this API. We answer in RabbitMQ's paths and field names so those tools
+// work unchanged - a compatibility goal, not a design we would pick from scratch (a GET of a vhost
+// is "/api/vhosts/%2F", percent-encoded, because the default vhost's name is "/").
+//
+//   HTTP (common/admin_http.cpp, broker thread)
+//     └─▶ handle_admin_request ─▶ keep_columns(paginate(handle_one))
+//                                      └─▶ split_path ─▶ authenticate ─▶ Api::queues() / exchanges() / ...
+//                                                                           └─▶ model/ (Vhost, Queue, Exchange)
+//                                                                           └─▶ changed(): definitions saved
+//
+// Why no locks: the admin endpoint runs its handlers on the broker's own thread (as every request
+// does), so it reads and changes the model exactly as an AMQP method would.
+// READ NEXT: admin_objects.cpp, storage/definitions.cpp (what "changed" writes),
+//            docs/minirabbit/ (the management API section).
 #include "admin_api.hpp"
 
 #include <boost/json.hpp>
@@ -94,110 +116,6 @@ std::string body_text(const json::object& body, std::string_view key, std::strin
 json::value body_member(const json::object& body, std::string_view key) {
     auto it = body.find(key);
     return it == body.end() ? json::value() : it->value();
-}
-
-json::value policy_definition(const Vhost& vhost, const Queue& q) {
-    auto it = vhost.policies().find(q.policy_name());
-    return it == vhost.policies().end() ? json::object{} : field_table_to_json(it->second.definition);
-}
-
-json::object queue_json(const Vhost& vhost, const Queue& q) {
-    const auto& s = q.stats();
-    return json::object{
-        {"name", q.name()},
-        {"vhost", vhost.name()},
-        {"durable", q.durable()},
-        {"auto_delete", q.auto_delete()},
-        {"exclusive", q.exclusive()},
-        {"arguments", field_table_to_json(q.arguments())},
-        {"type", "classic"},
-        {"state", "running"},
-        {"node", node_name()},
-        {"policy", q.policy_name()},
-        {"operator_policy", nullptr},
-        {"exclusive_consumer_tag", nullptr},
-        {"single_active_consumer_tag", nullptr},
-        {"head_message_timestamp", nullptr},
-        {"effective_policy_definition", policy_definition(vhost, q)},
-        {"messages", q.ready_count() + q.unacked_count()},
-        {"messages_details", details_json(q.ready_count() + q.unacked_count())},
-        {"messages_ready", q.ready_count()},
-        {"messages_ready_details", details_json(q.ready_count())},
-        {"messages_unacknowledged", q.unacked_count()},
-        {"messages_unacknowledged_details", details_json(q.unacked_count())},
-        {"message_bytes_ready", q.ready_bytes()},
-        {"consumers", q.consumer_count()},
-        {"message_stats", json::object{{"publish", s.published},
-                                       {"publish_details", details_json(s.published)},
-                                       {"deliver_get", s.delivered},
-                                       {"deliver_get_details", details_json(s.delivered)},
-                                       {"ack", s.acked},
-                                       {"ack_details", details_json(s.acked)},
-                                       {"redeliver", s.redelivered},
-                                       {"redeliver_details", details_json(s.redelivered)}}},
-    };
-}
-
-json::object exchange_json(const Vhost& vhost, const Exchange& e) {
-    return json::object{{"name", e.name()},
-                        {"vhost", vhost.name()},
-                        {"type", e.type()},
-                        {"durable", e.durable()},
-                        {"auto_delete", e.auto_delete()},
-                        {"internal", e.internal()},
-                        {"arguments", field_table_to_json(e.arguments())}};
-}
-
-json::object binding_json(const Vhost& vhost, std::string_view source, std::string_view destination,
-                          std::string_view type, std::string_view key, const amqp::FieldTable& args) {
-    // RabbitMQ's properties_key identifies a binding in DELETE URLs: the routing key when there
-    // are no arguments (minirabbit accepts the routing key alone).
-    return json::object{{"source", source},
-                        {"vhost", vhost.name()},
-                        {"destination", destination},
-                        {"destination_type", type},
-                        {"routing_key", key},
-                        {"arguments", field_table_to_json(args)},
-                        {"properties_key", key.empty() ? std::string_view("~") : key}};
-}
-
-void append_bindings(const Vhost& vhost, json::array& out) {
-    // As in RabbitMQ, every queue shows its implicit binding from the default exchange.
-    for (const auto& [name, queue] : vhost.queues()) out.push_back(binding_json(vhost, "", name, "queue", name, {}));
-    for (const auto& [name, exchange] : vhost.exchanges())
-        for (const auto& b : exchange->bindings())
-            out.push_back(binding_json(vhost, name, b->destination_name(), b->queue ? "queue" : "exchange",
-                                       b->routing_key, b->arguments));
-}
-
-// The bindings of one vhost where `key` ("source" or "destination") is `name` (of `type`).
-json::array bindings_where(const Vhost& vhost, std::string_view key, std::string_view name, std::string_view type) {
-    json::array all, out;
-    append_bindings(vhost, all);
-    for (auto& b : all)
-        if (b.as_object().at(key).as_string() == name &&
-            (key == "source" || b.as_object().at("destination_type").as_string() == type))
-            out.push_back(std::move(b));
-    return out;
-}
-
-// A vhost as RabbitMQ's /api/vhosts lists it: its message totals and metadata.
-json::object vhost_json(const Vhost& vhost) {
-    size_t ready = 0, unacked = 0;
-    for (const auto& [name, q] : vhost.queues()) ready += q->ready_count(), unacked += q->unacked_count();
-    return json::object{{"name", vhost.name()},
-                        {"description", ""},
-                        {"tags", json::array{}},
-                        {"metadata", json::object{{"description", ""}, {"tags", json::array{}}}},
-                        {"default_queue_type", "classic"},
-                        {"tracing", false},
-                        {"cluster_state", json::object{{node_name(), "running"}}},
-                        {"messages", ready + unacked},
-                        {"messages_details", details_json(ready + unacked)},
-                        {"messages_ready", ready},
-                        {"messages_ready_details", details_json(ready)},
-                        {"messages_unacknowledged", unacked},
-                        {"messages_unacknowledged_details", details_json(unacked)}};
 }
 
 template <typename Each>

@@ -99,6 +99,18 @@ boost::json::array extensions_json();
 mb::HttpResponse policies_request(Broker& broker, const mb::HttpRequest& request, const std::vector<std::string>& path,
                                   const std::function<void()>& changed);
 
+// The model's objects as the API shows them (admin_objects.cpp).
+boost::json::object queue_json(const Vhost& vhost, const Queue& q);
+boost::json::object exchange_json(const Vhost& vhost, const Exchange& e);
+boost::json::object binding_json(const Vhost& vhost, std::string_view source, std::string_view destination,
+                                 std::string_view type, std::string_view key, const amqp::FieldTable& args);
+boost::json::object vhost_json(const Vhost& vhost);
+// Every binding of `vhost`, the default exchange's implicit ones first.
+void append_bindings(const Vhost& vhost, boost::json::array& out);
+// The bindings of one vhost where `key` ("source" or "destination") is `name` (of `type`).
+boost::json::array bindings_where(const Vhost& vhost, std::string_view key, std::string_view name,
+                                  std::string_view type);
+
 // Sessions (admin_sessions.cpp); an empty vhost means all of them.
 boost::json::object connection_json(const AdminContext& ctx, const ConnectionInfo& connection);
 boost::json::array connections_json(const AdminContext& ctx, std::string_view vhost);

@@ -76,7 +76,7 @@ public:
           state_(state),
           epoll_fd_(epoll_create1(EPOLL_CLOEXEC)),
           epoll_watch_(io),
-          cron_(io),
+          tick_timer_(io),
           block_timer_(io) {
         if (epoll_fd_ < 0) throw std::runtime_error("epoll_create1 failed");
         epoll_watch_.assign(epoll_fd_);
@@ -109,7 +109,7 @@ public:
                 io_, mb::net::accept_loop(acceptor, [this](tcp::socket socket) { return adopt(std::move(socket)); }),
                 asio::detached);
         watch_events();
-        arm_cron();
+        schedule_tick();
     }
 
     // The event loop (Redis' aeMain): run what is ready - client events, a timer, an accept - then
@@ -135,7 +135,7 @@ public:
         asio::post(io_, [this] {
             boost::system::error_code ec;
             for (tcp::acceptor& acceptor : acceptors_) acceptor.close(ec);
-            cron_.cancel();
+            tick_timer_.cancel();
             block_timer_.cancel();
             epoll_watch_.cancel(ec);
             for (auto& conn : connections_) {
@@ -181,7 +181,7 @@ public:
 private:
     static constexpr int kMaxHandlersPerTurn = 1024;
 
-    // The outbound connect finished: failed (closed; the cron tries again) or the link is up.
+    // The outbound connect finished: failed (closed; the tick tries again) or the link is up.
     void on_connected(Connection& conn) {
         int error = 0;
         socklen_t len = sizeof error;
@@ -367,12 +367,12 @@ private:
         });
     }
 
-    void arm_cron() {
-        cron_.expires_after(std::chrono::milliseconds(1000 / state_.config.hz));
-        cron_.async_wait([this](const boost::system::error_code& ec) {
+    void schedule_tick() {
+        tick_timer_.expires_after(std::chrono::milliseconds(1000 / state_.config.hz));
+        tick_timer_.async_wait([this](const boost::system::error_code& ec) {
             if (ec || stopping_) return;
-            state_.cron();
-            arm_cron();
+            state_.tick();
+            schedule_tick();
         });
     }
 
@@ -381,7 +381,7 @@ private:
     int epoll_fd_;
     asio::posix::stream_descriptor epoll_watch_;  // owns epoll_fd_
     std::vector<tcp::acceptor> acceptors_;        // std::vector: acceptors move, never copy
-    asio::steady_timer cron_;
+    asio::steady_timer tick_timer_;
     asio::steady_timer block_timer_;
     int64_t armed_block_deadline_ = 0;
     std::vector<std::unique_ptr<Connection>> connections_;  // indexed by descriptor, as Redis' fd table
@@ -403,7 +403,7 @@ int run_server(Config config) {
             mb::log::error("fatal error loading the data: {}", error);
             return 1;
         }
-        state.replication_start();  // replication ID; `replicaof`: the cron connects
+        state.replication_start();  // replication ID; `replicaof`: the tick connects
         server.start(state.config.binds, static_cast<uint16_t>(state.config.port));
         const std::string& admin_port = state.config.options.text("admin-port");
         if (!admin_port.empty())

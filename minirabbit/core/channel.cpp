@@ -1,5 +1,23 @@
+// minirabbit/core/channel.cpp
+//
 // The channel's machinery: content assembly, delivery, the unacked set, confirms, teardown (see
 // channel.hpp). What each method *means* is in handlers/*.cpp.
+//
+// CONCEPT: the channel as a state machine over frames. A publish is three kinds of frame in a row
+// (method, header, body...), and frames of other channels may interleave between them, so each
+// channel keeps its own "what am I assembling" state. Once the last body byte is in, the message is
+// made once (one allocation for the body, shared by every queue it is routed to) and handed to the
+// exchange.
+//
+//   expecting: method ──basic.publish──▶ header ──content header──▶ body ──last slice──▶ method
+//                                                                    └─ finish_publish: route
+//
+// The unacked map (delivery tag -> queue, message) is where "at least once" lives: until the
+// consumer acks, the message is still owned by the broker, and losing the channel requeues it with
+// redelivered = true. Delivery tags count per channel from 1, as the spec says, so a client can ack
+// "everything up to 17" (multiple) with one frame.
+// READ NEXT: model/queue.cpp (enqueue, dispatch), storage/journal.hpp (persistent messages),
+//            docs/minirabbit/01-follow-a-publish.md §3-§10.
 #include "channel.hpp"
 
 #include <algorithm>
@@ -23,6 +41,9 @@ Channel::~Channel() { release(); }
 mb::ByteBuffer& Channel::out() { return connection_.out(); }
 Vhost& Channel::vhost() { return connection_.vhost(); }
 
+// The per-channel frame switch. A method frame in the middle of a publish's content is a protocol
+// violation (505 UNEXPECTED_FRAME, a connection error): the spec requires a publish's header and
+// body frames to follow its method on that channel without another method in between.
 void Channel::handle_frame(const Frame& frame) {
     switch (frame.type) {
         case FrameType::method:
@@ -39,6 +60,7 @@ void Channel::handle_frame(const Frame& frame) {
     }
 }
 
+// Method dispatch: the class and method id select a handler from handlers/method_table.cpp.
 void Channel::handle_method(const Frame& frame) {
     MethodReader in(frame.payload);
     uint32_t method = in.u32();
@@ -54,6 +76,9 @@ void Channel::handle_method(const Frame& frame) {
 
 // ---- publishing: basic.publish (handlers/basic_class.cpp) starts it, the frames below finish it --
 
+// The second frame of a publish. The size limit is checked here, before a single body byte is
+// buffered: a client announcing a 10 GB body is refused (406, this channel only) instead of being
+// allowed to fill memory slowly.
 void Channel::handle_content_header(const Frame& frame) {
     if (!pending_.active || pending_.header_seen)
         throw hard_error(unexpected_frame, "content header frame on channel {} without a publish", number_);
@@ -75,6 +100,8 @@ void Channel::handle_content_header(const Frame& frame) {
     if (header->body_size == 0) finish_publish({});
 }
 
+// Body frames: append until body_size bytes are in. A body longer than announced is a frame error,
+// because from then on nobody knows where the next frame begins.
 void Channel::handle_content_body(const Frame& frame) {
     if (!pending_.active || !pending_.header_seen)
         throw hard_error(unexpected_frame, "content body frame on channel {} without a header", number_);
@@ -105,6 +132,9 @@ void Channel::count_buffered(size_t bytes) {
     buffered_counted_ = bytes;
 }
 
+// The message is made once, from the assembled parts. Two properties are validated, as RabbitMQ
+// does: the expiration must be a non-negative integer in text, and a user_id property must name the
+// user who logged in - a consumer may trust user_id to say who published.
 MessageRef Channel::make_message(std::string_view exchange, std::string_view routing_key,
                                  std::string_view raw_properties, const BasicProperties& props, std::string_view body) {
     int64_t ttl = -1;
@@ -122,6 +152,9 @@ MessageRef Channel::make_message(std::string_view exchange, std::string_view rou
         Message::Fields{exchange, routing_key, raw_properties, body, props.persistent(), props.priority, ttl});
 }
 
+// The last body byte is in. The write permission check is cached per exchange and invalidated by
+// the users' generation counter, because it is a regex match and publishes come in thousands per
+// second to the same exchange. In a transaction the message is held until tx.commit.
 void Channel::finish_publish(std::string_view body) {
     pending_.active = false;
     Exchange& exchange = find_exchange_or_throw(pending_.exchange);
@@ -201,6 +234,9 @@ void Channel::write_delivery_content(const Message& message) {
 //   prefetch credit - per consumer (basic.qos global=false) and per channel (global=true).
 // No-ack consumers have no credit limit: the broker forgets a message as soon as it is written,
 // which is why the output-buffer check matters most for them.
+// May this consumer take one more message now? Not if the client paused the channel (channel.flow),
+// not if the socket's output buffer is full (back-pressure: the queue keeps the message instead of
+// our memory), and not beyond its prefetch credit - per consumer and per channel (global).
 bool Channel::can_deliver(const Consumer& consumer) const {
     if (!flow_active_ || closing_ || connection_.output_full()) return false;
     if (consumer.no_ack) return true;
@@ -242,12 +278,15 @@ void Channel::cancelled_by_queue(Consumer& consumer) {
     connection_.wake();
 }
 
+// A channel has few consumers (usually one or two): a linear search beats a map.
 Consumer* Channel::find_consumer(std::string_view tag) {
     for (auto& c : consumers_)
         if (c->tag == tag) return c.get();
     return nullptr;
 }
 
+// Removing a consumer leaves its unacked deliveries on the channel (consumer = nullptr): the client
+// may still ack them. An auto-delete queue goes when its last consumer does.
 void Channel::remove_consumer(Consumer& consumer) {
     for (auto& entry : unacked_)
         if (entry.consumer == &consumer) entry.consumer = nullptr;
@@ -351,6 +390,8 @@ void Channel::confirm(uint64_t seq, uint64_t needs_synced, bool nack) {
     pending_confirms_.push_back(PendingConfirm{seq, needs_synced, nack});
 }
 
+// The journal's sync thread reported a new durable position (via the server, on the broker
+// thread): confirms and a tx.commit waiting for it can now be answered.
 void Channel::on_synced(uint64_t position) {
     synced_position_ = position;
     flush_confirms();
@@ -360,6 +401,8 @@ void Channel::on_synced(uint64_t position) {
     }
 }
 
+// After each batch of frames from the socket: confirms for transient messages (no fsync needed)
+// go out now, in one basic.ack with multiple where possible.
 void Channel::end_of_batch() {
     MessageStore* store = connection_.broker().store();
     if (store) synced_position_ = std::max(synced_position_, store->synced());
@@ -409,6 +452,7 @@ std::string_view Channel::resolve_queue_name(std::string_view name) const {
     return name;
 }
 
+// 404 NOT_FOUND is a channel error with RabbitMQ's exact text: client libraries show it as is.
 Queue& Channel::find_queue_or_throw(std::string_view name) {
     Queue* queue = vhost().find_queue(name);
     if (!queue) throw soft_error(not_found, "no queue '{}' in vhost '{}'", name, connection_.vhost_name());
@@ -421,6 +465,8 @@ Exchange& Channel::find_exchange_or_throw(std::string_view name) {
     return *exchange;
 }
 
+// An exclusive queue belongs to the connection that declared it; any other connection touching it
+// gets 405 RESOURCE_LOCKED, with RabbitMQ's (long) explanation.
 void Channel::check_exclusive_access(const Queue& queue) const {
     if (queue.exclusive() && queue.exclusive_owner() != connection_.id())
         throw soft_error(resource_locked,

@@ -1,3 +1,5 @@
+// minirabbit/core/channel.hpp
+//
 // CONCEPT: a channel - a lightweight session inside a connection. Clients open one per thread or
 // per task ("channel 1 publishes, channel 2 consumes"); all of AMQP's state that matters lives here:
 //
@@ -11,6 +13,14 @@
 // position with `redelivered` set: nothing a consumer did not ack is lost.
 // The handlers, one file per AMQP class, are Channel member functions in handlers/*.cpp; the table
 // in handlers/method_table.cpp maps each method id to one of them.
+//
+//   basic.publish ─▶ header ─▶ body... ─▶ finish_publish ─▶ Exchange::route ─▶ Queue::enqueue
+//   Queue::dispatch ─▶ Channel::deliver ─▶ unacked[tag] = (queue, message) ─▶ basic.ack ─▶ settle
+//
+// Why per channel and not per connection? AMQP lets one TCP connection carry many independent
+// conversations; the unacked set, prefetch and confirm mode belong to each one, so a slow consumer on
+// channel 2 does not stall publishing on channel 1.
+// READ NEXT: channel.cpp, handlers/basic_class.cpp, model/queue.hpp, docs/minirabbit/01-follow-a-publish.md.
 #pragma once
 
 #include <cstdint>

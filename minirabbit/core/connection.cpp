@@ -1,5 +1,22 @@
+// minirabbit/core/connection.cpp
+//
 // The connection's frame loop, channel table and teardown (see connection.hpp). The connection
 // class methods themselves (start-ok, tune-ok, open, close) are in handlers/connection_class.cpp.
+//
+// CONCEPT: the multiplexer. One socket carries frames for many channels; this file reads every
+// complete frame in the buffer, routes each to its channel (channel 0 is the connection itself),
+// and turns an AmqpError thrown by a handler into the right close. It is socket-free on purpose:
+// the bytes come in through on_bytes() and go out through a Transport (transport.hpp), so a unit
+// test can drive a whole AMQP conversation without a network.
+//
+//   read buffer ──▶ parse_frame ──complete──▶ channel N ──▶ method_table ──▶ handler
+//                               ──need_more──▶ stop, wait for more bytes
+//                               ──error──────▶ connection.close 501, stop reading
+//
+// Back-pressure: when the output buffer grows past a limit (a client that publishes but does not
+// read its deliveries), the loop stops reading that socket (must_stop_reading) until it drains -
+// otherwise one slow reader would make the broker buffer without bound.
+// READ NEXT: channel.cpp, protocol/frame.cpp, docs/minirabbit/01-follow-a-publish.md §2 and §8.
 #include "connection.hpp"
 
 #include "amqp_error.hpp"
@@ -74,6 +91,8 @@ bool Connection::on_bytes(mb::ByteBuffer& in) {
     return stopped_early && state_ != State::closed;
 }
 
+// Every frame goes through here first: heartbeats end at once, channel 0 is the connection's own,
+// and nothing may reach a channel before the handshake ended with connection.open.
 void Connection::handle_frame(const amqp::Frame& frame) {
     if (state_ == State::closing) {
         // We sent connection.close: per the spec, ignore everything but close / close-ok.
@@ -141,6 +160,9 @@ void Connection::handle_channel_frame(const amqp::Frame& frame) {
     }
 }
 
+// A connection error: release every channel (requeue their unacked messages now), send
+// connection.close with the code and the method that caused it, and wait for close-ok - the spec's
+// orderly goodbye, so the client learns why before the socket goes.
 void Connection::fail(const AmqpError& error, uint32_t method) {
     if (state_ == State::closing || state_ == State::closed) return;
     mb::log::info("connection {} closed with error: {}", peer_, error.what());
@@ -166,6 +188,9 @@ size_t Connection::channel_count() const {
     return n;
 }
 
+// Once per read batch: every channel flushes what it owes (confirms), and one wake-up of the writer
+// sends everything the batch produced in one write - the same "one write per turn" as miniredis'
+// before_sleep.
 void Connection::end_of_batch() {
     for (auto& ch : channels_)
         if (ch) ch->end_of_batch();
@@ -201,6 +226,9 @@ void Connection::shutdown() {
     state_ = State::closed;
 }
 
+// The client's capabilities table (from connection.start-ok): the broker only uses an extension the
+// client said it understands - an old client would treat an unexpected connection.blocked or
+// basic.cancel as a protocol error and close.
 bool Connection::client_supports(std::string_view capability) const {
     const auto* capabilities = client_properties_.find("capabilities");
     const amqp::FieldTable* table = capabilities ? capabilities->table() : nullptr;
@@ -214,6 +242,9 @@ void Connection::set_memory_alarm(bool on) {
     update_blocked();
 }
 
+// The memory alarm's effect on one connection. Besides telling the client (connection.blocked),
+// the socket stops being read: a publisher that ignores the notice simply fills its own TCP send
+// buffer and waits - back-pressure all the way to the producer, without a byte more in our memory.
 void Connection::update_blocked() {
     // RabbitMQ blocks only connections that publish: a consumer-only connection must keep draining
     // queues, which is what lowers memory again.
@@ -230,6 +261,9 @@ void Connection::update_blocked() {
     transport_.set_reading_paused(block);
 }
 
+// The three permission checks (users.hpp): configure for declare/delete, write for publish and the
+// queue side of a bind, read for consume/get and the exchange side. A refusal is a 403 channel error
+// naming the object, the vhost and the user, in RabbitMQ's words.
 void Connection::check_configure(std::string_view kind, std::string_view name) {
     const Permission* p = broker_.users().permission(vhost_name_, user_);
     if (!p || !p->may_configure(name))

@@ -1,3 +1,5 @@
+// minirabbit/core/connection.hpp
+//
 // CONCEPT: an AMQP connection - one TCP socket, negotiated once, multiplexing many channels.
 //
 //   client                                   broker
@@ -17,6 +19,9 @@
 // other channel numbers go to their Channel. Replies and deliveries are appended to out(), which
 // the server's writer coroutine sends - many frames per write.
 // READ NEXT: channel.hpp, then server.cpp (the socket side).
+//
+// READ NEXT: connection.cpp (the frame loop), channel.hpp, handlers/connection_class.cpp,
+//            server.cpp (the socket side).
 #pragma once
 
 #include <cstdint>

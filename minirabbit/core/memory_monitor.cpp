@@ -1,4 +1,13 @@
+// minirabbit/core/memory_monitor.cpp
+//
 // Measuring the process's memory for the alarm (see memory_monitor.hpp).
+//
+// CONCEPT: see memory_monitor.hpp - here the mechanics: two ways to ask the process what it uses
+// (the allocator's in-use bytes, or the kernel's resident set), and the limit (physical RAM, or a
+// cgroup's memory.max inside a container - a container limit is what the OOM killer enforces, so it
+// is the one that counts). Under AddressSanitizer mallinfo2 does not see ASan's allocator, so the
+// sanitizer build asks the sanitizer runtime for its allocated bytes instead.
+// READ NEXT: server.cpp (the tick that samples it).
 #include "memory_monitor.hpp"
 
 #include <malloc.h>
@@ -39,6 +48,8 @@ std::string_view memory_strategy_name(MemoryStrategy strategy) {
 
 namespace {
 
+// "allocated": the allocator's own count of bytes in use (mallinfo2's uordblks + hblkhd) - close to
+// what the process asked for, unaffected by pages the allocator keeps cached for reuse.
 uint64_t allocated_bytes() {
 #ifdef MINIRABBIT_ASAN
     return __sanitizer_get_current_allocated_bytes();
@@ -50,6 +61,8 @@ uint64_t allocated_bytes() {
 #endif
 }
 
+// "rss": what the kernel says the process occupies in RAM - what the OOM killer looks at, but it
+// lags behind frees (glibc keeps freed pages), so the alarm clears later.
 uint64_t resident_bytes() {
     // statm: "size resident shared ..." in pages.
     std::FILE* statm = std::fopen("/proc/self/statm", "r");
@@ -66,6 +79,7 @@ uint64_t process_memory(MemoryStrategy strategy) {
     return strategy == MemoryStrategy::rss ? resident_bytes() : allocated_bytes();
 }
 
+// The RAM the relative watermark is a fraction of: physical memory, or less inside a container.
 uint64_t total_memory() {
     uint64_t total = static_cast<uint64_t>(::sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
     // cgroup v2: "max" or a number of bytes.
@@ -88,6 +102,8 @@ std::optional<double> parse_fraction(std::string_view text) {
     return value;
 }
 
+// vm_memory_high_watermark.relative = 0.4: 40 % of total_memory(), RabbitMQ's default - leaving
+// room for the garbage collector's peaks there, and for the kernel's page cache here.
 uint64_t relative_watermark(std::string_view name, std::string_view text, uint64_t total) {
     auto fraction = parse_fraction(text);
     // RabbitMQ accepts fractions of RAM up to 1.0 (values above are a warning there, an error here).

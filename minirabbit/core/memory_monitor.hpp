@@ -1,3 +1,5 @@
+// minirabbit/core/memory_monitor.hpp
+//
 // CONCEPT: the memory alarm's measure - what the process really uses, not what its messages
 // weigh (RabbitMQ's vm_memory_high_watermark and vm_memory_calculation_strategy).
 //
@@ -21,6 +23,9 @@
 // (which replaces malloc) the sanitizer's own allocator is asked instead.
 // READ NEXT: server.cpp (Server::after_batch raises and clears the alarm), connection.cpp
 // (Connection::update_blocked sends connection.blocked / unblocked).
+//
+// READ NEXT: memory_monitor.cpp, server.cpp (after_batch: the alarm's connection.blocked),
+//            docs/minirabbit/01-follow-a-publish.md (the memory alarm).
 #pragma once
 
 #include <cstdint>

@@ -1,3 +1,5 @@
+// minirabbit/handlers/basic_class.cpp
+//
 // The basic class: publishing, consuming and acknowledging - the methods that move messages.
 //
 //   basic.publish      -> content frames follow; core/channel.cpp assembles, routes, confirms
@@ -8,6 +10,17 @@
 //   basic.nack/reject  not done: requeue it, or dead-letter / drop it
 //   basic.recover      redeliver everything unacked on this channel
 //   basic.cancel       unsubscribe (the broker sends it too, when a consumed queue is deleted)
+//
+// CONCEPT: the course notes' "reliable delivery" is in this file: a consumer's acknowledgement
+// (basic.ack) is what lets the broker forget a message, and basic.qos bounds how many unacked
+// messages a consumer may hold, so one slow worker cannot hoard the queue. Everything a handler
+// here does is checked first (queue exists? consumer tag free? delivery tag known?) and only then
+// applied, so a 404 or 406 never leaves half a change behind (core/amqp_error.hpp).
+//
+//   basic.consume ──▶ Queue::add_consumer ──▶ Queue::dispatch ──▶ Channel::deliver (basic.deliver)
+//   basic.ack T   ──▶ Channel::settle ──▶ message leaves the unacked map; journal gets an ack record
+// READ NEXT: core/channel.cpp (assembly, delivery, settle), model/queue.hpp,
+//            docs/minirabbit/01-follow-a-publish.md §3 and §9.
 #include <random>
 
 #include "amqp_error.hpp"
@@ -19,6 +32,9 @@ namespace minirabbit {
 
 using namespace amqp;
 
+// basic.qos: the consumer's flow control. Without a prefetch limit the broker pushes every ready
+// message at once to the first consumer - the "one worker got all the jobs" surprise; with
+// prefetch 1 each worker holds one job at a time, and work spreads by speed.
 void Channel::handle_basic_qos(MethodReader& in) {
     BasicQos m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed basic.qos");
@@ -34,6 +50,8 @@ void Channel::handle_basic_qos(MethodReader& in) {
     on_output_drained();  // a raised limit may let waiting messages go now
 }
 
+// basic.consume: register a consumer on a queue, reply consume-ok, then let the queue dispatch.
+// The consumer tag is unique per channel (a client names its consumers, or lets us).
 void Channel::handle_basic_consume(MethodReader& in) {
     BasicConsume m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed basic.consume");
@@ -67,6 +85,7 @@ void Channel::handle_basic_consume(MethodReader& in) {
     queue.dispatch();
 }
 
+// basic.cancel: stop the push; nothing already delivered is taken back.
 void Channel::handle_basic_cancel(MethodReader& in) {
     BasicCancel m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed basic.cancel");
@@ -76,6 +95,8 @@ void Channel::handle_basic_cancel(MethodReader& in) {
     if (!m.no_wait) MethodWriter(out(), number_, basic_cancel_ok).shortstr(tag).end();
 }
 
+// basic.publish: permission and existence checks now (write on the exchange), while the method is
+// at hand; the message itself arrives in the next frames.
 void Channel::handle_basic_publish(MethodReader& in) {
     BasicPublish m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed basic.publish");
@@ -90,6 +111,9 @@ void Channel::handle_basic_publish(MethodReader& in) {
     pending_.mandatory = m.mandatory;
 }
 
+// basic.get: one message, pulled. It counts against nothing (no prefetch) and, unless no_ack,
+// becomes an unacked delivery like a pushed one. Polling is simple but costs a round trip per
+// message - RabbitMQ's docs advise basic.consume for anything busy.
 void Channel::handle_basic_get(MethodReader& in) {
     BasicGet m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed basic.get");
@@ -136,6 +160,9 @@ void Channel::trace_settle(std::string_view method, const BasicAck& m) const {
                                                 : "dropped or dead-lettered by its queue");
 }
 
+// ack / nack / reject all end in settle() (core/channel.cpp), which finds the delivery tags, tells
+// the queue, and frees prefetch credit. A tag that is unknown (already settled, or never sent) is a
+// 406 channel error: acking twice is a client bug that would otherwise go unnoticed.
 void Channel::handle_basic_ack(MethodReader& in) {
     BasicAck m;
     if (!decode_basic_ack(in, m)) throw hard_error(syntax_error, "malformed basic.ack");
@@ -147,6 +174,8 @@ void Channel::handle_basic_ack(MethodReader& in) {
     settle(m.delivery_tag, m.multiple, true, false);
 }
 
+// basic.nack (RabbitMQ's extension): like reject, but for many tags at once (multiple). requeue=false
+// dead-letters the messages when the queue has a dead-letter exchange, else drops them.
 void Channel::handle_basic_nack(MethodReader& in) {
     BasicAck m;
     if (!decode_basic_nack(in, m)) throw hard_error(syntax_error, "malformed basic.nack");
@@ -158,6 +187,8 @@ void Channel::handle_basic_nack(MethodReader& in) {
     settle(m.delivery_tag, m.multiple, false, m.requeue);
 }
 
+// basic.reject: the spec's original "not done" for one tag. A consumer that rejects with requeue=true
+// forever creates a hot loop of redeliveries - the reason dead-letter exchanges exist.
 void Channel::handle_basic_reject(MethodReader& in) {
     BasicAck m;
     if (!decode_basic_reject(in, m)) throw hard_error(syntax_error, "malformed basic.reject");
@@ -169,6 +200,9 @@ void Channel::handle_basic_reject(MethodReader& in) {
     settle(m.delivery_tag, false, false, m.requeue);
 }
 
+// basic.recover: "I lost track - send me everything unacked again". Every unacked delivery of the
+// channel goes back to its queue (redelivered = true) and will be dispatched anew, possibly to
+// another consumer.
 void Channel::handle_basic_recover(MethodReader& in) {
     BasicRecover m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed basic.recover");

@@ -1,9 +1,18 @@
+// minirabbit/handlers/connection_class.cpp
+//
 // The connection class: the handshake and the goodbye (the diagram is in core/connection.hpp).
 //
 // Authentication. PLAIN carries "\0user\0password" (RFC 4616); AMQPLAIN, RabbitMQ's older mechanism,
 // a field table {LOGIN, PASSWORD} without its length prefix. As RabbitMQ does by default, the user
 // "guest" may log in only from the loopback interface. A failed login gets 403 ACCESS_REFUSED in a
 // connection.close when the client announced authentication_failure_close, else just a closed socket.
+//
+// CONCEPT: the connection handshake negotiates limits before any work happens: channel_max,
+// frame_max and the heartbeat interval are proposed by the broker in connection.tune and lowered by
+// the client in tune-ok. Everything after relies on them - frame.cpp refuses larger frames, the
+// heartbeat timer closes a silent peer. connection.open names the virtual host, the unit of
+// isolation in the course notes: a user's permissions are checked per vhost.
+// READ NEXT: core/connection.cpp, model/users.hpp (PLAIN passwords, permissions), model/vhost.hpp.
 #include <algorithm>
 
 #include "amqp_error.hpp"
@@ -16,6 +25,10 @@ namespace minirabbit {
 
 using namespace amqp;
 
+// connection.start, the broker's first words: its version, what it is (properties, shown by
+// clients and in RabbitMQ's management UI), which login mechanisms it accepts, and - most
+// important - the capabilities table. A client switches features on only when the broker announces
+// them: pika, for instance, asks for publisher confirms only if "publisher_confirms" is true here.
 void Connection::send_start() {
     FieldTable capabilities;
     for (const char* name : {"publisher_confirms", "exchange_exchange_bindings", "basic.nack", "consumer_cancel_notify",
@@ -38,6 +51,10 @@ void Connection::send_start() {
     state_ = State::awaiting_start_ok;
 }
 
+// Both mechanisms send the password in clear text, as RabbitMQ's defaults do: AMQP leaves
+// confidentiality to TLS (not implemented here - see docs/minirabbit/03-left-out-and-exercises.md).
+// The loopback rule runs before the password check, so "guest" from another machine is refused even
+// with the right password - the reason a fresh RabbitMQ cannot be reached remotely as guest/guest.
 bool Connection::authenticate(std::string_view mechanism, std::string_view response) {
     std::string_view user, password;
     std::optional<FieldTable> amqplain;
@@ -69,6 +86,9 @@ bool Connection::authenticate(std::string_view mechanism, std::string_view respo
     return true;
 }
 
+// A failed login is answered in the least informative way that still lets a client report it:
+// 403 with a generic text to clients that understand it, a closed socket to the others (the spec's
+// original behaviour). Which of user or password was wrong stays in the broker's log.
 void Connection::handle_start_ok(MethodReader& in) {
     ConnectionStartOk m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed connection.start-ok");
@@ -93,6 +113,8 @@ void Connection::handle_start_ok(MethodReader& in) {
     state_ = State::awaiting_tune_ok;
 }
 
+// The client may lower our proposals, never raise them: a frame_max above what we offered would
+// let a client make us buffer bigger frames than we planned for, so it is a connection error.
 void Connection::handle_tune_ok(MethodReader& in) {
     ConnectionTuneOk m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed connection.tune-ok");
@@ -106,6 +128,8 @@ void Connection::handle_tune_ok(MethodReader& in) {
     state_ = State::awaiting_open;
 }
 
+// The last handshake step checks authorisation (may this user use this vhost at all?) - the
+// per-object configure/write/read checks come later, per method, in the handlers.
 void Connection::handle_open(MethodReader& in) {
     ConnectionOpen m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed connection.open");
@@ -120,6 +144,8 @@ void Connection::handle_open(MethodReader& in) {
     if (memory_alarm_) update_blocked();
 }
 
+// The client says goodbye: every channel is released (its unacked messages requeued, its consumers
+// cancelled), close-ok is sent, and the socket is closed only after that reply is written.
 void Connection::handle_close(MethodReader& in) {
     CloseArgs m;
     decode(in, m);  // a malformed close is still a close
@@ -142,6 +168,10 @@ void Connection::handle_update_secret(MethodReader&) {
     write_empty_method(out_, 0, connection_update_secret_ok);
 }
 
+// Channel 0's dispatcher. The handshake is a strict sequence (start-ok, tune-ok, open), so the
+// expected method follows from the state; anything out of order is a 503 connection error. While
+// we are closing (we sent connection.close), only the close handshake is still answered: the spec
+// says to discard everything else until close-ok.
 void Connection::handle_connection_method(const Frame& frame) {
     MethodReader in(frame.payload);
     uint16_t class_id = in.u16();

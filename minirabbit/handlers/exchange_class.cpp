@@ -1,7 +1,14 @@
+// minirabbit/handlers/exchange_class.cpp
+//
 // The exchange class: declare, delete, and RabbitMQ's exchange-to-exchange bind/unbind.
 // Rules and texts follow RabbitMQ: the default exchange cannot be declared, deleted or bound
 // (403); names starting with "amq." are reserved (403); redeclaring with a different type or
 // durability is 406 PRECONDITION_FAILED; an unknown type is a connection error 503 COMMAND_INVALID.
+//
+// CONCEPT: exchanges route, queues store - the split that makes RabbitMQ's routing flexible. A
+// producer publishes to an exchange and never names a queue; bindings decide where a message goes.
+// Exchange-to-exchange bindings (a RabbitMQ extension) let routing be layered.
+// READ NEXT: model/exchange.hpp, model/topic_exchange.cpp, queue_class.cpp (queue.bind).
 #include "amqp_error.hpp"
 #include "core/channel.hpp"
 #include "core/connection.hpp"
@@ -15,6 +22,8 @@ namespace {
 std::string_view yes_no(bool b) { return b ? "true" : "false"; }
 }  // namespace
 
+// exchange.declare follows the same three cases as queue.declare (passive, existing, new); an
+// existing exchange must have the same type and durability, or 406.
 void Channel::handle_exchange_declare(MethodReader& in) {
     ExchangeDeclare m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed exchange.declare");
@@ -48,6 +57,7 @@ void Channel::handle_exchange_declare(MethodReader& in) {
     if (!m.no_wait) send_ok(exchange_declare_ok);
 }
 
+// exchange.delete: its bindings go with it; queues bound to it stay (they may be bound elsewhere).
 void Channel::handle_exchange_delete(MethodReader& in) {
     ExchangeDelete m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed exchange.delete");
@@ -65,6 +75,8 @@ void Channel::handle_exchange_delete(MethodReader& in) {
     if (!m.no_wait) send_ok(exchange_delete_ok);
 }
 
+// exchange.bind: an edge between two exchanges. Routing follows such edges (model/vhost.cpp) and
+// stops at cycles, so a careless a -> b -> a configuration cannot loop a message forever.
 void Channel::handle_exchange_bind(MethodReader& in) {
     ExchangeBind m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed exchange.bind");
@@ -80,6 +92,8 @@ void Channel::handle_exchange_bind(MethodReader& in) {
     if (!m.no_wait) send_ok(exchange_bind_ok);
 }
 
+// exchange.unbind: idempotent like queue.unbind; an auto-delete source exchange that loses its last
+// binding goes with it (Vhost::unbind).
 void Channel::handle_exchange_unbind(MethodReader& in) {
     ExchangeBind m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed exchange.unbind");

@@ -1,8 +1,18 @@
+// minirabbit/handlers/method_table.cpp
+//
 // The dispatch table: one line per method a client may send on a channel, naming its handler - the
 // place to start when you want to know "what does the broker do with queue.bind?".
 // Methods the broker sends (deliver, get-ok, ...) and the connection class (channel 0, see
 // connection_class.cpp) are not here. channel.open and channel.close are handled by the connection,
 // which owns the channel table.
+//
+// CONCEPT: the same table as miniredis/commands/command_table.cpp and minikafka's handler table:
+// one line per request kind, so the list of what the server understands is one page. A method not
+// in the table closes the connection (Channel::handle_method): 503 COMMAND_INVALID for a real
+// method a client may not send here (basic.deliver), 540 NOT_IMPLEMENTED for an unknown id.
+//
+//   frame (class 50, method 10) ──▶ lookup ──▶ Channel::queue_declare (handlers/queue_class.cpp)
+// READ NEXT: basic_class.cpp (publish, consume, ack), core/channel.hpp.
 #include "core/channel.hpp"
 #include "protocol/constants.hpp"
 

@@ -1,3 +1,5 @@
+// minirabbit/handlers/queue_class.cpp
+//
 // The queue class: declare, bind, unbind, purge, delete.
 //
 // queue.declare is idempotent: declaring an existing queue with the same properties just reports
@@ -6,6 +8,15 @@
 // ("amq.gen-..."), the usual choice for a subscriber's private, exclusive queue. Different
 // properties for an existing queue are 406 PRECONDITION_FAILED; another connection's exclusive
 // queue is 405 RESOURCE_LOCKED.
+//
+// CONCEPT: queues and bindings, two of the course notes' RabbitMQ nouns, created by the client
+// rather than by an operator: in AMQP the application declares what it needs at start-up, and
+// declaring is safe to repeat. queue.bind connects a queue to an exchange with a routing key (or,
+// for a headers exchange, arguments); the routing itself is the exchange's job (model/exchange.hpp).
+//
+//   queue.declare "tasks" durable ──▶ Vhost::add_queue ──▶ definitions saved (storage/definitions.cpp)
+//   queue.bind "tasks" "jobs" "img.*" ──▶ Exchange::bind ──▶ topic matching (model/topic_exchange.cpp)
+// READ NEXT: model/vhost.hpp, model/queue.hpp, model/queue_arguments.hpp (x-arguments).
 #include <random>
 
 #include "amqp_error.hpp"
@@ -42,6 +53,11 @@ constexpr std::string_view kEquivalentArgs[] = {"x-message-ttl",
 
 }  // namespace
 
+// queue.declare, three cases in the order RabbitMQ checks them: passive (only look: 404 if absent),
+// existing (every property and behaviour-changing argument must be equivalent, or 406 - two
+// applications disagreeing about a queue is a bug to surface, not to paper over), new (validate the
+// name and arguments, create, save the definitions if durable). The reply carries the queue's
+// message and consumer counts, which is how clients implement "how long is this queue?".
 void Channel::handle_queue_declare(MethodReader& in) {
     QueueDeclare m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed queue.declare");
@@ -108,6 +124,9 @@ void Channel::handle_queue_declare(MethodReader& in) {
     }
 }
 
+// queue.bind: after the permission checks (configure on the queue is not needed: binding needs
+// write on the queue and read on the exchange, as users.hpp describes), the exchange records the
+// binding; a binding between two durable objects is part of the saved topology.
 void Channel::handle_queue_bind(MethodReader& in) {
     QueueBind m;
     if (!decode(in, m, true)) throw hard_error(syntax_error, "malformed queue.bind");
@@ -126,6 +145,8 @@ void Channel::handle_queue_bind(MethodReader& in) {
     if (!m.no_wait) send_ok(queue_bind_ok);
 }
 
+// queue.unbind: the binding is identified by (exchange, queue, routing key, arguments) - all four,
+// since the same queue may be bound twice with different keys.
 void Channel::handle_queue_unbind(MethodReader& in) {
     QueueBind m;
     if (!decode(in, m, false)) throw hard_error(syntax_error, "malformed queue.unbind");
@@ -143,6 +164,7 @@ void Channel::handle_queue_unbind(MethodReader& in) {
     send_ok(queue_unbind_ok);
 }
 
+// queue.purge: answers with the number of messages removed.
 void Channel::handle_queue_purge(MethodReader& in) {
     QueuePurge m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed queue.purge");
@@ -155,6 +177,9 @@ void Channel::handle_queue_purge(MethodReader& in) {
     if (!m.no_wait) MethodWriter(out(), number_, queue_purge_ok).long_(static_cast<uint32_t>(purged)).end();
 }
 
+// queue.delete: the queue's consumers get basic.cancel (if their client announced
+// consumer_cancel_notify), its bindings disappear with it, and the reply says how many messages
+// were lost. Deleting a queue that does not exist succeeds, as in RabbitMQ 3.x: delete is idempotent.
 void Channel::handle_queue_delete(MethodReader& in) {
     QueueDelete m;
     if (!decode(in, m)) throw hard_error(syntax_error, "malformed queue.delete");

@@ -1,8 +1,16 @@
+// minirabbit/handlers/tx_class.cpp
+//
+// CONCEPT: AMQP transactions, the older of AMQP's two answers to "did the broker take it?".
+//
 // The tx class: AMQP transactions. After tx.select, publishes and acks on the channel are held back
 // and take effect together at tx.commit (or are dropped by tx.rollback). They are atomic only in that
 // sense - RabbitMQ's are no stronger - and slow; publisher confirms are the modern way to be sure.
 // A commit that includes persistent messages for durable queues is answered only after the journal
 // has them on disk.
+//
+//   tx.select ──▶ publish, publish, ack ──▶ held in the channel ──▶ tx.commit ──▶ all applied
+//                                                              └─▶ tx.rollback ──▶ all dropped
+// READ NEXT: confirm_class.cpp (the lighter alternative), core/channel.hpp.
 #include "amqp_error.hpp"
 #include "core/channel.hpp"
 #include "core/connection.hpp"
@@ -12,12 +20,17 @@ namespace minirabbit {
 
 using namespace amqp;
 
+// tx.select: the channel becomes transactional for the rest of its life (the spec has no way back).
+// Confirm mode and tx mode exclude each other, as in RabbitMQ: both answer "is it safe?", in two
+// incompatible ways.
 void Channel::handle_tx_select(MethodReader&) {
     if (confirm_mode_) throw soft_error(precondition_failed, "cannot switch from confirm to tx mode");
     tx_mode_ = true;
     send_ok(tx_select_ok);
 }
 
+// tx.commit: apply the held publishes and settlements in order, then answer - after the journal's
+// fsync when a persistent message for a durable queue was among them, so commit-ok means durable.
 void Channel::handle_tx_commit(MethodReader&) {
     if (!tx_mode_) throw soft_error(precondition_failed, "channel is not transactional");
     // Validate the settlements before applying anything, so a bad tag fails the whole commit.
@@ -55,6 +68,8 @@ void Channel::hold_for_commit(TxSettle settle) {
     tx_settles_.push_back(settle);
 }
 
+// tx.rollback: forget what was held. Deliveries already sent stay unacked - a rollback undoes the
+// channel's publishes and acks, not what the broker already handed out.
 void Channel::handle_tx_rollback(MethodReader&) {
     if (!tx_mode_) throw soft_error(precondition_failed, "channel is not transactional");
     tx_publishes_.clear();

@@ -1,4 +1,12 @@
+// minirabbit/model/broker.cpp
+//
 // The broker root (see broker.hpp).
+//
+// CONCEPT: see broker.hpp. Here: adding and deleting vhosts (deleting one deletes everything in it,
+// as in RabbitMQ, and the connections using it are closed by the wiring), and tick(), the periodic
+// job that gives every vhost its turn to expire messages (x-message-ttl) and unused queues
+// (x-expires). It has the same name as minikafka's and miniredis' periodic job.
+// READ NEXT: vhost.cpp (what a vhost's tick does).
 #include "broker.hpp"
 
 #include <chrono>
@@ -21,6 +29,7 @@ Vhost* Broker::find_vhost(std::string_view name) const {
     return it == vhosts_.end() ? nullptr : it->second.get();
 }
 
+// Adding an existing vhost is a no-op: PUT /api/vhosts/x is idempotent, like every declare.
 Vhost& Broker::add_vhost(std::string name) {
     auto it = vhosts_.find(name);
     if (it == vhosts_.end()) {
@@ -30,6 +39,9 @@ Vhost& Broker::add_vhost(std::string name) {
     return *it->second;
 }
 
+// Deleting a vhost deletes everything in it, in an order that keeps every pointer valid: the
+// connections using it first (the wiring closes them, which settles their unacked messages), then
+// its queues (journal records dropped), then the vhost, then its permissions.
 bool Broker::delete_vhost(std::string_view name) {
     auto it = vhosts_.find(name);
     if (it == vhosts_.end()) return false;

@@ -1,7 +1,20 @@
+// minirabbit/model/broker.hpp
+//
 // CONCEPT: the broker - the root of the model. It holds the virtual hosts (each with its exchanges,
 // queues and bindings), the users and their permissions, the clock, and the hooks through which
 // the rest of the server learns about changes: the message store (journal) and "durable definitions
 // changed" (the definitions file). Exactly one thread touches it, so nothing here locks.
+//
+//   Broker ─┬─ vhosts: "/" ─┬─ exchanges ─ bindings ─┐
+//           │               └─ queues ◀──────────────┘
+//           ├─ users, permissions
+//           └─ tick(): TTLs and x-expires in every vhost
+//
+// The same root object, with the same name, as minikafka's core/broker.hpp (topics, partitions,
+// groups) and miniredis' core/server_state.hpp (the keyspace): one object a request runs against,
+// owned by one thread. Here it sits in model/ because everything it holds is a concept of the
+// notes; connections and channels, the socket-side state, are in core/.
+// READ NEXT: vhost.hpp, exchange.hpp, queue.hpp, storage/definitions.hpp (how it is saved).
 #pragma once
 
 #include <cstdint>

@@ -1,8 +1,12 @@
+// minirabbit/model/consumer.hpp
+//
 // CONCEPT: a consumer - a subscription (basic.consume) through which a queue pushes messages to a
 // channel. The queue decides *which* message goes to *which* consumer (FIFO, round-robin); the
 // channel decides *whether* a consumer can take one now (prefetch credit, channel.flow, a full
 // socket buffer) and turns a delivery into basic.deliver frames. ConsumerOwner is that channel, seen
 // from the model: an interface, so model/ needs no sockets and unit tests can own consumers.
+//
+// READ NEXT: queue.cpp (dispatch), core/channel.cpp (the ConsumerOwner).
 #pragma once
 
 #include <cstdint>
@@ -24,6 +28,10 @@ struct QueuedMessage {
 
 struct Consumer;
 
+// The queue asks, the channel answers: can_deliver() is the channel's credit check (prefetch,
+// flow, a full socket), deliver() writes basic.deliver and records the unacked delivery. Two calls
+// are the whole contract between model/ and core/, which is why a unit test can stand in for a
+// channel with a few lines.
 class ConsumerOwner {
 public:
     virtual bool can_deliver(const Consumer& consumer) const = 0;

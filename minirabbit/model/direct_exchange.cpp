@@ -1,7 +1,12 @@
+// minirabbit/model/direct_exchange.cpp
+//
 // CONCEPT: the direct exchange - a message goes to every binding whose key equals its routing key.
 // The workhorse of task queues: publish with key "resize", and the queue bound with "resize" gets it.
 // The default exchange "" is one of these (vhost.cpp routes it by queue name without bindings).
 // A hash map from key to bindings makes routing one lookup, however many bindings there are.
+//
+//   publish key "resize" ──▶ by_key["resize"] ──▶ [binding → queue "images"]
+// READ NEXT: topic_exchange.hpp (the same idea with wildcards), vhost.cpp.
 #include <unordered_map>
 
 #include "exchange.hpp"
@@ -14,6 +19,9 @@ struct KeyHash {
     size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
 };
 
+// route() is one hash lookup and a copy of the matching bindings: the cost of a direct publish does
+// not grow with the number of bindings. Several queues may bind with the same key; all of them get
+// the message (a direct exchange can fan out too, per key).
 class DirectExchange final : public Exchange {
 public:
     using Exchange::Exchange;
@@ -26,6 +34,8 @@ public:
 
 protected:
     void index(const Binding& binding) override { by_key_[binding.routing_key].push_back(&binding); }
+    // Unbinding keeps the index tidy: a key whose last binding went is erased, so an exchange that saw
+    // many short-lived per-client bindings does not keep their keys forever.
     void unindex(const Binding& binding) override {
         auto it = by_key_.find(binding.routing_key);
         if (it == by_key_.end()) return;

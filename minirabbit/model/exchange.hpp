@@ -1,3 +1,5 @@
+// minirabbit/model/exchange.hpp
+//
 // CONCEPT: exchanges and bindings - how a published message finds its queues.
 //
 // A publisher never names a queue: it publishes to an exchange with a routing key. The exchange

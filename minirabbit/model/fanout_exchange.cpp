@@ -1,10 +1,22 @@
+// minirabbit/model/fanout_exchange.cpp
+//
 // CONCEPT: the fanout exchange - publish/subscribe. Every bound queue gets a copy; the routing key is
 // ignored. Each subscriber declares its own (often exclusive, server-named) queue and binds it.
+//
+//   publish (any key) ──▶ every binding ──▶ queue "mail-log", queue "audit", queue "metrics"
+//
+// The course notes' publish/subscribe in RabbitMQ's form. Compare Redis PUBLISH (miniredis/
+// commands/pubsub_cmds.cpp: nothing is kept for a subscriber that is away) and a Kafka topic read
+// by several consumer groups (each group keeps its own offset): here each subscriber's queue keeps
+// its copy until that subscriber acks it.
+// READ NEXT: topic_exchange.hpp, vhost.cpp.
 #include "exchange.hpp"
 
 namespace minirabbit {
 namespace {
 
+// route() ignores the message entirely: every binding matches. That is also why it is the fastest
+// exchange - there is nothing to compare.
 class FanoutExchange final : public Exchange {
 public:
     using Exchange::Exchange;

@@ -1,3 +1,5 @@
+// minirabbit/model/headers_exchange.cpp
+//
 // CONCEPT: the headers exchange - routing on message headers instead of the routing key.
 // A binding's arguments list the headers it wants; "x-match" says how many must agree:
 //   x-match=all (default)  every listed header is present with an equal value
@@ -5,11 +7,19 @@
 //   all-with-x / any-with-x  the same, but headers starting with "x-" count too (RabbitMQ 3.10+)
 // A binding argument of type void ('V') asks only that the header be present.
 // Integers compare by value whatever their wire width (a client may send 5 as int8 or int64).
+//
+//   headers {format: pdf, type: report}  x-match=all {format: pdf}            ──▶ match
+//                                        x-match=all {format: pdf, lang: en}  ──▶ no match
+//                                        x-match=any {format: pdf, lang: en}  ──▶ match
+// READ NEXT: protocol/field_table.hpp (how header values are typed), exchange.hpp.
 #include "exchange.hpp"
 
 namespace minirabbit {
 namespace {
 
+// Header values compare by meaning, not by wire type: integers by value (5 as int8 equals 5 as
+// int64), long strings and byte arrays by bytes. Clients encode the same header differently, and a
+// binding must not silently stop matching when a publisher switches client library.
 bool values_equal(const amqp::FieldValue& a, const amqp::FieldValue& b) {
     auto ia = a.integer(), ib = b.integer();
     if (ia && ib) return *ia == *ib;
@@ -18,6 +28,9 @@ bool values_equal(const amqp::FieldValue& a, const amqp::FieldValue& b) {
     return a == b;
 }
 
+// The one exchange type without an index: whether a binding matches depends on the message's
+// headers, so every publish checks every binding - the cost the course notes hint at when they call
+// headers routing "flexible": it is also the slowest. Few bindings per headers exchange keep it cheap.
 class HeadersExchange final : public Exchange {
 public:
     using Exchange::Exchange;

@@ -1,3 +1,5 @@
+// minirabbit/model/message.hpp
+//
 // CONCEPT: a message - what a publisher sends and a consumer receives: the exchange and routing key
 // it was published with, its properties (content-type, headers, delivery-mode, expiration, ...) and
 // its body. The broker never looks inside the body.
@@ -9,6 +11,8 @@
 //   [ Message fields | exchange | routing key | properties (flags + values, raw) | body ]
 //
 // The properties stay in wire form and go out verbatim on delivery (content_header.hpp).
+//
+// READ NEXT: message.cpp, queue.hpp (MessageRef in a queue), protocol/content_header.hpp.
 #pragma once
 
 #include <cstddef>

@@ -1,6 +1,14 @@
+// minirabbit/model/message_store.hpp
+//
 // The model's window onto durability: a queue announces each change to a persistent message in a
 // durable queue, and storage/journal.cpp (which implements this) writes it down. The arrow points
 // from storage to the model - the model knows only this interface, not files or fsync.
+//
+// CONCEPT: dependency inversion again (as core/transport.hpp): the arrow of knowledge points down
+// (storage/ knows model/), the call goes up through this interface at run time.
+//
+//   Queue::enqueue (persistent, durable queue) ──▶ MessageStore::on_publish ──▶ Journal appends
+// READ NEXT: storage/journal.hpp.
 #pragma once
 
 #include <cstdint>

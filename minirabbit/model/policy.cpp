@@ -1,3 +1,7 @@
+// minirabbit/model/policy.cpp
+//
+// CONCEPT: operator-chosen queue settings (RabbitMQ policies), applied by name pattern.
+//
 // Policies (see policy.hpp): matching a queue name, and merging a definition into queue settings.
 //
 // Two moments matter. When a policy is PUT, Policy::make validates it - once, so a bad value is a
@@ -6,6 +10,12 @@
 // hands the winner to Queue::apply_policy, which calls effective_settings() below. The queue
 // keeps its declared settings untouched beside the effective ones, so deleting the policy gives
 // back exactly what the application declared.
+//
+//   queue "tmp.42" declared ──▶ policy_for_queue: "^tmp\." wins (highest priority)
+//                           ──▶ apply_policy ──▶ effective = declared + policy: for limits (TTL,
+//                               max-length) the stricter value wins, for routing choices
+//                               (dead-letter exchange, overflow) the application's, if it made one
+// READ NEXT: queue.cpp (apply_policy).
 #include "policy.hpp"
 
 #include <stdexcept>
@@ -41,6 +51,9 @@ void lower(std::optional<T>& declared, const std::optional<T>& from_policy) {
 
 }  // namespace
 
+// Validation at the door, like queue arguments: apply-to must be one RabbitMQ knows, the definition
+// must not be empty, the pattern must compile, and every key we act on must hold a usable value - a
+// bad policy is a 400 for the operator, never a surprise for the next queue declared.
 Policy Policy::make(std::string name, std::string pattern, std::string apply_to, int64_t priority,
                     amqp::FieldTable definition) {
     if (apply_to.empty()) apply_to = "all";

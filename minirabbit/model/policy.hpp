@@ -1,3 +1,5 @@
+// minirabbit/model/policy.hpp
+//
 // CONCEPT: policies - queue settings chosen by the operator, not by the application: a policy
 // names a regular expression over queue names, and every matching queue takes its definition,
 // including queues declared later. RabbitMQ's way to set TTLs, length limits and dead-lettering
@@ -16,6 +18,8 @@
 // the argument wins - as RabbitMQ resolves them.
 // Keys minirabbit does not implement are kept and shown, but change nothing.
 // READ NEXT: model/vhost.cpp (Vhost::apply_policies), admin_policies.cpp (the HTTP side).
+//
+// READ NEXT: policy.cpp, queue_arguments.hpp, minirabbit/admin_policies.cpp (the HTTP API).
 #pragma once
 
 #include <map>

@@ -1,3 +1,5 @@
+// minirabbit/model/queue.cpp
+//
 // The queue: FIFO order, round-robin dispatch, TTL, overflow, priorities (see queue.hpp).
 //
 // Data layout: `levels_` is one std::deque per priority level (just one for an ordinary queue).
@@ -6,6 +8,17 @@
 // back by seq - so "original position" is a binary search, not a bookkeeping problem.
 // Counters (ready_count_, ready_bytes_, unacked_count_) are kept as we go, because max-length
 // checks and the admin API ask for them all the time.
+//
+// CONCEPT: see queue.hpp. Dispatch is the heart: after every change that could make a delivery
+// possible (a publish, an ack that frees credit, a new consumer), dispatch() hands ready messages to
+// consumers in turn until no consumer can take one. Round-robin means the consumer after the last
+// one served goes first, so two equal workers share a queue evenly - RabbitMQ's "fair dispatch"
+// needs basic.qos prefetch as well, so a slow worker is not handed work it cannot start.
+//
+//   ready [m4 m5 m6] ──dispatch──▶ A(credit 1): m4   B(credit 1): m5   A: no credit ──▶ m6 waits
+//   basic.ack m4 ──▶ A has credit ──▶ dispatch ──▶ A: m6
+// READ NEXT: vhost.cpp (dead-lettering), core/channel.cpp (deliver, settle),
+//            docs/minirabbit/01-follow-a-publish.md §6-§7.
 #include "queue.hpp"
 
 #include <algorithm>
@@ -15,6 +28,8 @@
 
 namespace minirabbit {
 
+// The reasons as RabbitMQ spells them in the x-death header and in logs: a consumer that reads
+// x-death[0].reason sees the same word from either broker.
 std::string_view death_reason_name(DeathReason reason) {
     switch (reason) {
         case DeathReason::rejected:
@@ -42,6 +57,8 @@ Queue::Queue(Vhost& vhost, std::string name, bool durable, bool exclusive, bool 
 
 Queue::~Queue() = default;
 
+// The queue keeps what the application declared and recomputes the effective settings from it on
+// every policy change - applying a policy is never destructive.
 void Queue::apply_policy(const Policy* policy) {
     settings_ = effective_settings(declared_settings_, policy);
     policy_name_ = policy ? policy->name : "";
@@ -53,6 +70,8 @@ int64_t Queue::now() const { return vhost_.broker().now_ms(); }
 
 void Queue::touch() { last_used_ = now(); }
 
+// x-expires: a queue nobody consumes from and nobody polls for that long deletes itself (checked on
+// the broker's tick) - the cleanup for queues left behind by clients that crashed.
 bool Queue::expired_unused() const {
     return settings_.expires && consumers_.empty() && now() - last_used_ >= *settings_.expires;
 }
@@ -152,6 +171,8 @@ void Queue::restore(MessageRef message, uint64_t seq) {
     insert_in_order(std::move(entry));
 }
 
+// had_consumer_ remembers that the queue was ever consumed: an auto-delete queue goes when its last
+// consumer leaves, but not before the first one arrived.
 void Queue::add_consumer(Consumer& consumer) {
     consumers_.push_back(&consumer);
     had_consumer_ = true;
@@ -206,6 +227,8 @@ void Queue::dispatch() {
     dispatching_ = false;
 }
 
+// basic.get's side: expired messages at the head are dropped first (a pull must not return a
+// message past its TTL), then the head is handed out and counted as unacked until settled.
 std::optional<QueuedMessage> Queue::get() {
     touch();
     expire_messages();
@@ -216,6 +239,8 @@ std::optional<QueuedMessage> Queue::get() {
     return message;
 }
 
+// The end of a message's life in this queue: the journal gets a remove record, so after a restart
+// the message does not come back. An ack on a queue deleted meanwhile changes nothing.
 void Queue::ack(const QueuedMessage& message) {
     if (unacked_count_ > 0) --unacked_count_;
     ++stats_.acked;
@@ -229,6 +254,8 @@ void Queue::delivered_no_ack(const QueuedMessage& message) {
         if (MessageStore* store = vhost_.broker().store()) store->removed(*this, message);
 }
 
+// Back to its original position (by seq), flagged redelivered: the consumer that gets it next can
+// tell it may have been processed once already - the visible cost of at-least-once delivery.
 void Queue::requeue(QueuedMessage message) {
     if (unacked_count_ > 0) --unacked_count_;
     if (deleted_) return;
@@ -244,6 +271,8 @@ void Queue::reject(QueuedMessage message) {
     drop(std::move(message), DeathReason::rejected);
 }
 
+// Every way a message can leave without being acked - expired, rejected, pushed out by a length
+// limit - funnels here, so dead-lettering and the journal's remove record happen in one place.
 void Queue::drop(QueuedMessage message, DeathReason reason) {
     ++stats_.dropped;
     // --trace: reason expired (TTL passed), rejected (nack/reject without requeue), maxlen (x-max-length).
@@ -268,6 +297,7 @@ void Queue::expire_messages() {
     }
 }
 
+// queue.purge: ready messages only, each removed from the journal; the count is the reply.
 size_t Queue::purge() {
     size_t count = ready_count_;
     MessageStore* store = vhost_.broker().store();

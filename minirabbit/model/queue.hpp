@@ -1,3 +1,5 @@
+// minirabbit/model/queue.hpp
+//
 // CONCEPT: a queue - a FIFO buffer of messages between producers and consumers.
 //
 //   publish -> [ m7 m6 m5 m4 ] -> dispatch -> consumer A (m4), consumer B (m5), consumer A (m6) ...

@@ -1,4 +1,13 @@
+// minirabbit/model/queue_arguments.cpp
+//
 // Parsing and validating x-* queue arguments (see queue_arguments.hpp).
+//
+// CONCEPT: validate at the door. A queue argument with the wrong type or a negative TTL is refused
+// at queue.declare with 406 PRECONDITION_FAILED naming the argument and the reason, as RabbitMQ
+// does, so the queue, once it exists, only ever holds settings it can act on - the hot path never
+// re-checks them. Integers are accepted in any wire width, since clients choose
+// int8 ... int64 freely for the same value.
+// READ NEXT: queue.cpp (where the settings act), handlers/queue_class.cpp.
 #include "queue_arguments.hpp"
 
 #include <fmt/format.h>

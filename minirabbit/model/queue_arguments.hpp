@@ -1,3 +1,5 @@
+// minirabbit/model/queue_arguments.hpp
+//
 // CONCEPT: queue arguments - the x-* options a queue is declared with (RabbitMQ's "optional
 // queue arguments"; the same settings can come from policies, see policy.hpp):
 //   x-message-ttl            ms a message may wait in the queue before it expires
@@ -9,6 +11,8 @@
 //   x-dead-letter-exchange   where expired, rejected, dropped messages are republished ...
 //   x-dead-letter-routing-key ... and with which routing key (default: the message's own)
 //   x-max-priority           makes it a priority queue with levels 0..N (at most 255)
+//
+// READ NEXT: queue_arguments.cpp, policy.hpp (the same settings set by an operator).
 #pragma once
 
 #include <cstdint>

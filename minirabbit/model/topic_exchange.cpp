@@ -1,4 +1,21 @@
+// minirabbit/model/topic_exchange.cpp
+//
 // The topic exchange and its trie (see topic_exchange.hpp for the matching rules).
+//
+// CONCEPT: routing as a walk through shared prefixes. Bindings "stock.*.nyse", "stock.#" and
+// "stock.ibm.nyse" share the node "stock"; a routing key's words are looked up one level at a time,
+// trying the exact word, '*' and '#' at each node. '#' is the hard case: it may swallow zero or more
+// words, so a '#' edge branches once per possible length, and each (node, position) pair is
+// visited at most once per match (reached_at), which bounds the work by nodes x words.
+//
+//   root ─ stock ─┬─ * ─── nyse   [b1]          key "stock.ibm.nyse":
+//                 ├─ # ─────────  [b2]            stock → {*, ibm, #}
+//                 └─ ibm ─ nyse   [b3]            → b1, b2, b3 (each once)
+//
+// Why a trie instead of testing every binding with topic_matches()? Routing is per message, binds
+// are rare; the trie makes a publish cost the length of its key, not the number of bindings.
+// topic_matches() stays as the oracle the trie is tested against.
+// READ NEXT: exchange.cpp, benchmarks/minirabbit/topic_bench.cpp.
 #include "topic_exchange.hpp"
 
 #include <algorithm>
@@ -8,6 +25,8 @@
 namespace minirabbit {
 
 namespace {
+// Words are views into the key, into a reused vector: routing a publish splits its key without
+// allocating. "a..b" gives three words (the middle one empty), "" gives none - RabbitMQ's rules.
 void split_into(std::string_view key, std::vector<std::string_view>& words) {
     words.clear();
     if (key.empty()) return;
@@ -27,6 +46,9 @@ std::vector<std::string_view> split_topic(std::string_view key) {
 }
 
 namespace {
+// The definition of a match, as a recursion short enough to check by eye: this is the oracle the
+// trie is tested against (tests/minirabbit/topic_exchange_test.cpp compares both on random keys),
+// not the code that routes. With several '#' it is exponential in the worst case - fine for tests.
 bool matches(const std::vector<std::string_view>& pattern, size_t p, const std::vector<std::string_view>& words,
              size_t w) {
     if (p == pattern.size()) return w == words.size();
@@ -41,6 +63,8 @@ bool topic_matches(std::string_view binding_key, std::string_view routing_key) {
     return matches(split_topic(binding_key), 0, split_topic(routing_key), 0);
 }
 
+// Adding a binding walks (and creates) one node per word; '*' and '#' are edges of their own, not
+// map entries, so matching can try them without a lookup.
 void TopicTrie::add(std::string_view binding_key, const Binding* binding) {
     Node* node = &root_;
     for (std::string_view word : split_topic(binding_key)) {

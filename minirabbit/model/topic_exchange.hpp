@@ -1,3 +1,5 @@
+// minirabbit/model/topic_exchange.hpp
+//
 // CONCEPT: topic routing. Routing keys and binding keys are words separated by dots
 // ("stock.usd.nyse"). In a binding key, '*' matches exactly one word and '#' matches zero or more:
 //   "stock.*.nyse" matches "stock.ibm.nyse";  "stock.#" matches "stock" and "stock.ibm.nyse";
@@ -8,6 +10,8 @@
 // keeps its bindings in a trie (TopicTrie) keyed by binding-key words, with '*' and '#' as extra
 // edges, so routing walks the routing key's words once through shared prefixes instead of testing
 // every binding: 10,000 bindings cost about what 10 do (see benchmarks/minirabbit/topic_bench.cpp).
+//
+// READ NEXT: topic_exchange.cpp (the trie), direct_exchange.cpp.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,16 @@
+// minirabbit/model/users.cpp
+//
 // Users, password hashes and permission checks (see users.hpp).
+//
+// CONCEPT: never store a password. A user's record keeps base64(salt ++ sha256(salt ++ password)),
+// RabbitMQ's rabbit_password_hashing_sha256 format, so a definitions file exported from RabbitMQ
+// logs in here and the other way round; the random salt makes two users with the same password
+// hash differently. The permission regexes are compiled once, when granted, because they are
+// checked on every declare, bind, publish and consume.
+//
+//   login "guest"/"guest" ──▶ salt = first 4 bytes of the stored hash ──▶ sha256(salt ++ "guest")
+//                         ──▶ equal to the rest? ──▶ in
+// READ NEXT: storage/definitions.cpp (where users are saved).
 #include "users.hpp"
 
 #include <array>
@@ -67,12 +79,16 @@ std::string hash_with_salt(std::string_view salt, std::string_view password) {
 
 }  // namespace
 
+// Tags are RabbitMQ's coarse roles; only "administrator" means something here: the management API
+// (minirabbit/admin_api.cpp) lets in administrators only, as RabbitMQ does by default.
 bool User::is_administrator() const {
     for (const auto& tag : tags)
         if (tag == "administrator") return true;
     return false;
 }
 
+// The three regexes are compiled here, once per grant, and kept next to their source text: the
+// text is what definitions.json and the API show, the compiled form is what the checks run.
 Permission::Permission(std::string configure, std::string write, std::string read)
     : configure_(std::move(configure)),
       write_(std::move(write)),
@@ -88,6 +104,8 @@ bool Permission::matches(const std::string& pattern, const std::regex& re, std::
     return std::regex_match(name.begin(), name.end(), re);
 }
 
+// The salt is four random bytes, as RabbitMQ's hashing module uses; stored in front of the digest,
+// so check_password can recompute with the same salt.
 std::string Users::hash_password(std::string_view password, uint32_t salt) {
     char salt_bytes[4] = {static_cast<char>(salt >> 24), static_cast<char>(salt >> 16), static_cast<char>(salt >> 8),
                           static_cast<char>(salt)};
@@ -99,6 +117,9 @@ void Users::put_user(std::string name, std::string_view password, std::vector<st
     put_user_with_hash(std::move(name), hash_password(password, random()), std::move(tags));
 }
 
+// Every change to users or permissions bumps generation_: channels cache "this user may write to
+// that exchange" (core/channel.cpp finish_publish) and drop the cache when the number moves, so a
+// revoked permission takes effect on the next publish without a lookup on every one.
 void Users::put_user_with_hash(std::string name, std::string password_hash, std::vector<std::string> tags) {
     ++generation_;
     User& user = users_[name];
@@ -121,6 +142,8 @@ const User* Users::find(std::string_view name) const {
     return it == users_.end() ? nullptr : &it->second;
 }
 
+// A user without a hash (imported with password_hash "") cannot log in with a password at all -
+// RabbitMQ's way of creating users that may only authenticate by other means.
 bool Users::check_password(std::string_view name, std::string_view password) const {
     const User* user = find(name);
     if (user == nullptr || user->password_hash.empty()) return false;
@@ -140,6 +163,8 @@ bool Users::clear_permission(const std::string& vhost, const std::string& user) 
     return it != permissions_.end() && it->second.erase(user) > 0;
 }
 
+// A deleted vhost takes its permissions with it, so re-creating a vhost of the same name does not
+// silently give old users their old rights back.
 void Users::clear_vhost(std::string_view vhost) {
     ++generation_;
     if (auto it = permissions_.find(vhost); it != permissions_.end()) permissions_.erase(it);

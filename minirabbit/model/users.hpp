@@ -1,3 +1,5 @@
+// minirabbit/model/users.hpp
+//
 // CONCEPT: users and permissions - who may connect, to which virtual host, and what they may do there.
 //
 // As in RabbitMQ, a permission is three regular expressions per (user, vhost):
@@ -7,6 +9,8 @@
 // "" matches nothing and ".*" everything. The default user guest/guest has ".*" on "/" and, as in
 // RabbitMQ (loopback_users), may connect only from the loopback interface.
 // Passwords are kept as RabbitMQ keeps them: base64(salt + SHA-256(salt + password)).
+//
+// READ NEXT: users.cpp, handlers/connection_class.cpp (login), handlers/queue_class.cpp (checks).
 #pragma once
 
 #include <map>

@@ -1,4 +1,22 @@
+// minirabbit/model/vhost.cpp
+//
 // Virtual hosts: predeclared exchanges, routing, deletion, dead-lettering (see vhost.hpp).
+//
+// CONCEPT: the vhost is where routing is completed. An exchange only answers "which bindings
+// match?"; the vhost turns that into a list of queues - following exchange-to-exchange bindings and
+// alternate exchanges, and stamping every exchange and queue it reaches with the number of this
+// route (route_mark), so a cycle e1 -> e2 -> e1 terminates and a queue reached twice gets the
+// message once. The caller (core/channel.cpp) enqueues one shared Message in each.
+//
+//   route(e, key) ──▶ e.route(key) ──▶ {queue A, exchange e2} ──▶ e2.route ──▶ {queue B, queue A}
+//                 ──▶ distinct queues {A, B}   (no queue at all: the channel returns a mandatory
+//                                               message with basic.return, else drops it)
+//
+// Dead-lettering lives here too, because it is routing again: a message that expires, is rejected
+// without requeue, or overflows a queue is republished to the queue's x-dead-letter-exchange with
+// an x-death header saying why and from where (RabbitMQ's format, so a consumer's retry logic reads
+// it the same way).
+// READ NEXT: exchange.cpp, queue.cpp, docs/minirabbit/01-follow-a-publish.md §5.
 #include "vhost.hpp"
 
 #include <algorithm>
@@ -10,6 +28,9 @@
 
 namespace minirabbit {
 
+// Every vhost starts with RabbitMQ's predeclared exchanges, so a client written for RabbitMQ can
+// publish to amq.topic or bind to amq.fanout without declaring them. amq.rabbitmq.trace is internal
+// (no direct publishing), as in RabbitMQ, where the firehose tracer publishes to it.
 Vhost::Vhost(Broker& broker, std::string name) : broker_(broker), name_(std::move(name)) {
     struct Predeclared {
         const char* name;
@@ -38,6 +59,8 @@ Vhost::~Vhost() {
     }
 }
 
+// Lookups by name: the maps are keyed by std::string with a transparent comparator, so a name
+// that is still a view into a frame is looked up without building a string.
 Exchange* Vhost::find_exchange(std::string_view name) const {
     auto it = exchanges_.find(name);
     return it == exchanges_.end() ? nullptr : it->second.get();
@@ -53,6 +76,8 @@ std::shared_ptr<Queue> Vhost::queue_ref(std::string_view name) const {
     return it == queues_.end() ? nullptr : it->second;
 }
 
+// Exchanges are owned uniquely by the vhost; queues by shared_ptr (add_queue), because a channel
+// holding unacked deliveries keeps the queue alive after a delete until it settles them.
 Exchange& Vhost::add_exchange(std::unique_ptr<Exchange> exchange) {
     auto& slot = exchanges_[exchange->name()];
     slot = std::move(exchange);
@@ -67,6 +92,8 @@ Queue& Vhost::add_queue(std::shared_ptr<Queue> queue) {
     return *slot;
 }
 
+// A policy change re-evaluates every queue of the vhost: the winning policy may change for queues
+// that matched the old pattern, the new one, or both.
 void Vhost::set_policy(Policy policy) {
     std::string name = policy.name;
     policies_.insert_or_assign(std::move(name), std::move(policy));
@@ -95,6 +122,8 @@ void Vhost::auto_delete_unbound(const std::vector<std::string>& exchange_names) 
         if (Exchange* exchange = find_exchange(name)) maybe_auto_delete(*exchange);  // may be gone already
 }
 
+// Deleting an exchange can cascade: bindings into it disappear from other exchanges, which may
+// leave an auto-delete exchange without bindings, which then goes too.
 void Vhost::delete_exchange(Exchange& exchange) {
     bool durable = exchange.durable();
     std::string name = exchange.name();

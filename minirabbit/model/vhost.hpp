@@ -1,3 +1,5 @@
+// minirabbit/model/vhost.hpp
+//
 // CONCEPT: a virtual host - an isolated broker inside the broker. Exchanges, queues and bindings
 // belong to exactly one vhost, and a connection picks its vhost once (connection.open). Two teams
 // can both have a queue called "jobs" on one server, and permissions are granted per vhost.
@@ -8,6 +10,8 @@
 //
 // The vhost is where a message's route is decided (route(): exchange -> bindings -> queues, through
 // exchange-to-exchange bindings and alternate exchanges) and where dead letters are republished.
+//
+// READ NEXT: vhost.cpp (routing and dead-lettering), exchange.hpp, queue.hpp, users.hpp.
 #pragma once
 
 #include <deque>

@@ -1,6 +1,17 @@
+// minirabbit/protocol/constants.hpp
+//
 // The numbers of AMQP 0-9-1: frame types, class and method ids, and the reply codes that travel in
 // connection.close and channel.close. Names follow the spec (amqp0-9-1.xml) so a reader holding it can
 // grep for them; the reply texts follow RabbitMQ ("NOT_FOUND - no queue 'q' in vhost '/'").
+//
+// CONCEPT: one table of magic numbers, so nothing else in the server writes a bare 50 or 404.
+// Reply codes split into channel errors (4xx: 403 ACCESS_REFUSED, 404 NOT_FOUND, 405
+// RESOURCE_LOCKED, 406 PRECONDITION_FAILED - only the channel closes) and connection errors (3xx
+// and 5xx: 320 CONNECTION_FORCED, 501 FRAME_ERROR, 503 COMMAND_INVALID - the whole connection
+// closes). core/amqp_error.hpp turns a code into the right close.
+//
+//   class 60 (basic) . method 40 (publish)  ──▶ 60.40 ──▶ "basic.publish" (constants.cpp, for logs)
+// READ NEXT: constants.cpp, frame.hpp, core/amqp_error.hpp.
 #pragma once
 
 #include <cstdint>
@@ -11,10 +22,14 @@ namespace minirabbit::amqp {
 // The first 8 bytes a client sends: "AMQP" 0 0 9 1 (protocol id 0, version 0-9-1).
 inline constexpr std::string_view kProtocolHeader{"AMQP\x00\x00\x09\x01", 8};
 
+// Frame types skip 4-7: the 0-9-1 spec dropped the "oob" (out-of-band) frame types of 0-8 and kept
+// the numbers of the ones that stayed, so heartbeat is still 8.
 enum class FrameType : uint8_t { method = 1, header = 2, body = 3, heartbeat = 8 };
 inline constexpr uint8_t kFrameEnd = 0xCE;
-inline constexpr uint32_t kFrameHeaderSize = 7;       // type u8, channel u16, size u32
-inline constexpr uint32_t kFrameOverhead = 8;         // header + the frame-end octet
+inline constexpr uint32_t kFrameHeaderSize = 7;  // type u8, channel u16, size u32
+inline constexpr uint32_t kFrameOverhead = 8;    // header + the frame-end octet
+// frame_max is negotiated, but never below 4096: a peer must always be able to send a method that
+// fits in that much (connection.close with a long reply text), even before tune is agreed.
 inline constexpr uint32_t kFrameMinSize = 4096;       // every peer must accept frames this big
 inline constexpr uint32_t kDefaultFrameMax = 131072;  // what RabbitMQ proposes in connection.tune
 inline constexpr uint16_t kDefaultChannelMax = 2047;  // RabbitMQ's default channel_max
@@ -26,6 +41,11 @@ namespace cls {
 inline constexpr uint16_t connection = 10, channel = 20, exchange = 40, queue = 50, basic = 60, confirm = 85, tx = 90;
 }
 
+// The numbering follows a pattern worth knowing when reading a hex dump: a request is N0 and its
+// reply N1 (queue.declare 50.10 -> declare-ok 50.11), requests of one class count up in tens.
+// Methods that need no reply (basic.publish, basic.ack, basic.deliver) have no N1 partner: that is
+// what makes them cheap enough to send per message. One known irregularity, kept as RabbitMQ
+// defines it: exchange.unbind-ok is 40.51, not 40.41.
 enum Method : uint32_t {
     connection_start = method_id(10, 10),
     connection_start_ok = method_id(10, 11),

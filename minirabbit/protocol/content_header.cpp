@@ -1,4 +1,17 @@
+// minirabbit/protocol/content_header.cpp
+//
 // Content header frames and basic properties (see content_header.hpp for the layout).
+//
+// CONCEPT: message metadata kept as bytes. The broker needs only a few properties to do its job -
+// delivery-mode (persistent or not: does it go to the journal?), expiration (a per-message TTL),
+// priority, and the headers for a headers exchange - so it decodes those and keeps the property
+// bytes themselves unchanged. On delivery the same bytes go out again: nothing is re-encoded, and
+// a property the broker ignores (content-type, correlation-id, reply-to...) reaches the consumer
+// exactly as the publisher wrote it.
+//
+//   header frame ──▶ decode: body size, flags, delivery-mode, expiration ...
+//                └─▶ raw property bytes kept in Message ──▶ copied into basic.deliver's header frame
+// READ NEXT: model/message.hpp (what is kept), frame.cpp.
 #include "content_header.hpp"
 
 #include "frame.hpp"
@@ -6,6 +19,9 @@
 
 namespace minirabbit::amqp {
 
+// The header frame of a publish: its body size tells the channel how many body bytes to collect
+// before the message is complete (core/channel.cpp). raw_properties keeps the property bytes
+// exactly as they came - they go out again unchanged on basic.deliver.
 std::optional<ContentHeader> decode_content_header(std::string_view payload) {
     mb::ByteReader in(payload);
     ContentHeader header;
@@ -20,6 +36,13 @@ std::optional<ContentHeader> decode_content_header(std::string_view payload) {
     return header;
 }
 
+// Reads only the properties whose flag bit is set, in the fixed order of the spec. Strings stay
+// views into the raw bytes; the headers table is *not* decoded here, only located (its 4-byte
+// length says how far to skip): most messages are routed without anyone looking at their headers,
+// so decoding them eagerly would cost every publish for the benefit of a few. decode_headers()
+// does it on demand - for a headers exchange, or to add x-death.
+// A property list that is not consumed exactly (bytes left over, or too few) is refused: the flags
+// and the bytes disagree, and a broker that guessed would deliver garbage properties.
 std::optional<BasicProperties> decode_properties(std::string_view raw) {
     MethodReader in(raw);
     BasicProperties p;
@@ -48,6 +71,7 @@ std::optional<BasicProperties> decode_properties(std::string_view raw) {
     return p;
 }
 
+// The headers table, decoded when someone needs it (see above).
 std::optional<FieldTable> decode_headers(const BasicProperties& properties) {
     if (properties.headers.empty()) return FieldTable{};
     mb::ByteReader in(properties.headers);
@@ -56,6 +80,9 @@ std::optional<FieldTable> decode_headers(const BasicProperties& properties) {
     return table;
 }
 
+// The inverse of decode_properties, used when the broker must *change* a message's properties -
+// dead-lettering adds an x-death header, so the headers are re-encoded from `headers_table`, while
+// every other property is written back as it was.
 void encode_properties(mb::ByteBuffer& out, const BasicProperties& p, const FieldTable* headers_table) {
     mb::ByteWriter w(out);
     auto shortstr = [&](std::string_view s) {
@@ -85,6 +112,8 @@ void encode_properties(mb::ByteBuffer& out, const BasicProperties& p, const Fiel
     if (p.has(prop::cluster_id)) shortstr(p.cluster_id);
 }
 
+// The header frame of a delivery: class 60 (basic), weight 0 (unused since 0-8), the body size,
+// then the property bytes - usually the publisher's own, copied.
 void write_content_header(mb::ByteBuffer& out, uint16_t channel, uint64_t body_size, std::string_view properties) {
     size_t size_at = begin_frame(out, FrameType::header, channel);
     mb::ByteWriter w(out);

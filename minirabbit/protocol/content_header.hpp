@@ -1,3 +1,5 @@
+// minirabbit/protocol/content_header.hpp
+//
 // CONCEPT: the content header frame - what follows basic.publish (and basic.deliver, basic.get-ok,
 // basic.return) before the body frames.
 //
@@ -14,6 +16,9 @@
 // The broker keeps a message's property bytes (flags + properties) as they came and sends them out
 // verbatim on delivery - no re-encoding on the hot path. Only the few properties the broker acts on
 // are decoded, and the headers table only when something needs it (headers exchange, dead-lettering).
+//
+// READ NEXT: content_header.cpp, core/channel.cpp (a publish's header frame assembled into a
+//            Message), docs/minirabbit/02-formats.md (a publish on the wire).
 #pragma once
 
 #include <cstdint>
@@ -26,6 +31,14 @@
 
 namespace minirabbit::amqp {
 
+// The property flag bits, highest first in the spec's order. Properties the broker acts on:
+//   delivery-mode  2 = persistent: journaled when routed to a durable queue (storage/journal.hpp)
+//   priority       which level it joins in a queue declared with x-max-priority (ignored elsewhere)
+//   expiration     per-message TTL in ms, as text ("60000"); the earlier of it and the queue's wins
+//   headers        routed on by a headers exchange; x-death is added on dead-lettering
+//   user-id        must equal the logged-in user (core/channel.cpp make_message)
+// All others (content-type, correlation-id, reply-to, ...) are the application's business - RPC
+// over AMQP is built from reply-to and correlation-id, and the broker only carries them.
 namespace prop {
 inline constexpr uint16_t content_type = 1 << 15, content_encoding = 1 << 14, headers = 1 << 13,
                           delivery_mode = 1 << 12, priority = 1 << 11, correlation_id = 1 << 10, reply_to = 1 << 9,
@@ -48,6 +61,8 @@ struct BasicProperties {
 };
 std::optional<BasicProperties> decode_properties(std::string_view raw);
 
+// A decoded header frame. body_size is 64 bits in the spec; the channel refuses anything above its
+// configured maximum before buffering a byte (core/channel.cpp).
 struct ContentHeader {
     uint16_t class_id;
     uint64_t body_size;

@@ -1,4 +1,19 @@
+// minirabbit/protocol/field_table.cpp
+//
 // Field table decoding and encoding (see field_table.hpp for the type tags).
+//
+// CONCEPT: a self-describing map inside a binary protocol. Every value carries a one-byte type tag,
+// so a broker can pass along headers it does not understand (a message's application headers go
+// out on basic.deliver exactly as they came) while still reading the few it does: x-message-ttl on
+// a queue, x-match on a headers binding, x-death when a message is dead-lettered.
+//
+//   "\x00\x00\x00\x11" "\x0dx-message-ttl" 'I' "\x00\x00\xea\x60"   ──▶ {x-message-ttl: int32 60000}
+//
+// Why the nesting bound? A table may hold a table that holds a table...; decoding is recursive, so
+// without a limit a few kilobytes of nested 'F' tags from a hostile client would exhaust the stack.
+// An unknown type tag fails the reader (and so the method: 502 SYNTAX_ERROR): the bytes after it
+// cannot be interpreted, because only the tag says how long the value is.
+// READ NEXT: content_header.cpp (the headers property), model/headers_exchange.cpp (routing on it).
 #include "field_table.hpp"
 
 #include <algorithm>
@@ -13,6 +28,8 @@ std::string read_long_string(mb::ByteReader& in) {
     return std::string(in.bytes(length));  // bytes() fails the reader if length runs past the end
 }
 
+// The entries of one table: name (shortstr), tag, value, until the table's bytes run out. The
+// depth check sits here, at the one place every level of nesting passes through.
 FieldTable decode_entries(mb::ByteReader& in, int depth) {
     FieldTable table;
     if (depth > kMaxFieldNesting) {
@@ -29,6 +46,9 @@ FieldTable decode_entries(mb::ByteReader& in, int depth) {
     return table;
 }
 
+// A nested table: its u32 length carves out a sub-reader over exactly its bytes, so a lying inner
+// length fails the inner reader instead of reading into the outer table's next entry; a failure
+// inside is passed out (in.fail()), failing the whole method.
 FieldTable decode_table(mb::ByteReader& in, int depth) {
     uint32_t length = in.u32();
     mb::ByteReader body(in.bytes(length));
@@ -38,6 +58,8 @@ FieldTable decode_table(mb::ByteReader& in, int depth) {
     return table;
 }
 
+// An array ('A'): values without names, each with its own type tag - RabbitMQ uses them for x-death
+// (an array of tables) and clients for lists of capabilities or routing keys (CC/BCC headers).
 FieldArray decode_array(mb::ByteReader& in, int depth) {
     FieldArray array;
     uint32_t length = in.u32();
@@ -111,12 +133,18 @@ void write_long_string(mb::ByteWriter& out, std::string_view s) {
 
 }  // namespace
 
+// A table is a vector of entries, not a map: tables are small (a handful of x-arguments or
+// headers), a linear scan over them is faster than hashing, and the wire order is kept - so a
+// table decoded and encoded again comes out byte for byte as it came in, which is what a broker
+// that forwards headers owes the consumer.
 const FieldValue* FieldTable::find(std::string_view name) const {
     for (const auto& entry : entries)
         if (entry.name == name) return &entry.value;
     return nullptr;
 }
 
+// set() replaces in place, so re-setting a header (x-death's count on a second dead-lettering)
+// keeps its position instead of moving it to the end.
 void FieldTable::set(std::string name, FieldValue value) {
     for (auto& entry : entries) {
         if (entry.name == name) {
@@ -137,12 +165,17 @@ FieldTable::~FieldTable() = default;
 bool FieldTable::operator==(const FieldTable& other) const { return entries == other.entries; }
 bool FieldValue::operator==(const FieldValue& other) const { return value == other.value; }
 
+// The tag for each alternative of the variant, in the variant's order: encoding writes it back, so
+// a value keeps the width the client chose (an int8 stays an int8 on its way to the consumer).
 char FieldValue::type_tag() const {
     static constexpr char kTags[] = {'V', 't', 'b', 'B', 's', 'u', 'I', 'i', 'l',
                                      'f', 'd', 'D', 'S', 'x', 'T', 'A', 'F'};
     return kTags[value.index()];
 }
 
+// Any integer width as int64: clients disagree on how to send "60000" (pika picks the smallest
+// type that fits, Java's client an int32, Go's an int64), and the broker must read all of them
+// the same way. bool is excluded on purpose - 't' is not a number.
 std::optional<int64_t> FieldValue::integer() const {
     return std::visit(
         [](const auto& v) -> std::optional<int64_t> {
@@ -163,6 +196,8 @@ const std::string* FieldValue::string() const {
 
 FieldTable decode_field_table(mb::ByteReader& in) { return decode_table(in, 0); }
 
+// The entries of a table without its length prefix: AMQPLAIN's login response is sent that way
+// (a RabbitMQ quirk), so the connection handshake needs this variant.
 std::optional<FieldTable> decode_field_table_entries(std::string_view bytes) {
     mb::ByteReader in(bytes);
     FieldTable table = decode_entries(in, 1);
@@ -217,6 +252,8 @@ void encode_field_value(mb::ByteWriter& out, const FieldValue& field) {
         field.value);
 }
 
+// Writing mirrors reading: a length placeholder, the entries, then the length patched in - the
+// same trick as begin_frame/end_frame (frame.cpp), so the table is encoded once.
 void encode_field_table(mb::ByteWriter& out, const FieldTable& table) {
     size_t at = out.position();
     out.u32(0);
@@ -229,6 +266,9 @@ void encode_field_table(mb::ByteWriter& out, const FieldTable& table) {
     out.patch_u32(at, static_cast<uint32_t>(out.position() - at - 4));
 }
 
+// The size a table will take on the wire, by encoding it into scratch space. The fuzzer
+// (tests/fuzz/fuzz_amqp.cpp) checks it against a real encoding; off the hot path, simplicity
+// beats a second, size-only walk that could disagree with encode_field_table.
 size_t encoded_size(const FieldTable& table) {
     mb::ByteBuffer scratch;
     mb::ByteWriter writer(scratch);

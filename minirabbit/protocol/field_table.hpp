@@ -1,3 +1,5 @@
+// minirabbit/protocol/field_table.hpp
+//
 // CONCEPT: field tables - AMQP's typed key/value maps. They carry queue arguments
 // (x-message-ttl, x-dead-letter-exchange), message headers (routed on by headers exchanges, x-death),
 // client and server properties (capabilities) and AMQPLAIN credentials.
@@ -11,6 +13,9 @@
 //   x byte array (u32 length)    A array   T timestamp (u64 seconds)     F nested table   V void
 // Every length is checked against the bytes that are there and nesting is bounded, so a hostile
 // table can neither read past its frame nor recurse the stack away.
+//
+// READ NEXT: field_table.cpp, model/queue_arguments.cpp (x-arguments read from a table),
+//            docs/minirabbit/02-formats.md (field tables).
 #pragma once
 
 #include <cstdint>
@@ -48,6 +53,11 @@ struct FieldTable {
     bool operator==(const FieldTable&) const;
 };
 
+// The value types without a natural C++ counterpart, each a small struct so the variant below can
+// tell them apart: a decimal is (scale, digits) - 1.25 is {2, 125} - so money survives without
+// floating-point rounding; a timestamp is seconds since the epoch; a byte array is opaque bytes
+// (RabbitMQ's 'x'), distinct from a long string only in what a client should do with it; void is
+// "present, with no value" (a headers binding uses it to say "this header must exist").
 struct Decimal {
     uint8_t scale = 0;
     uint32_t value = 0;
@@ -65,6 +75,9 @@ struct Void {
     bool operator==(const Void&) const = default;
 };
 
+// One value: a variant over every wire type, in type-tag order (type_tag() indexes a table with it).
+// Owning strings rather than views: a table outlives its frame - queue arguments live as long as
+// the queue, headers as long as the message.
 struct FieldValue {
     std::variant<Void, bool, int8_t, uint8_t, int16_t, uint16_t, int32_t, uint32_t, int64_t, float, double, Decimal,
                  std::string, ByteArray, Timestamp, FieldArray, FieldTable>
@@ -92,6 +105,8 @@ struct FieldEntry {
     bool operator==(const FieldEntry&) const = default;
 };
 
+// Deep enough for any real message (x-death nests three levels), shallow enough that decoding
+// recursion cannot exhaust the stack on hostile input.
 inline constexpr int kMaxFieldNesting = 32;
 
 // Reads a table (with its u32 length prefix). On bad input the reader turns !ok().

@@ -1,3 +1,5 @@
+// minirabbit/protocol/frame.hpp
+//
 // CONCEPT: the AMQP frame - everything on the wire after the 8-byte protocol header is a frame.
 //
 //   0      1         3             7                  7+size     8+size
@@ -16,6 +18,11 @@
 // agreed in connection.tune; a peer that sends a bigger frame gets 501 FRAME_ERROR, and we never send
 // one bigger than the client asked for. The 0xCE end octet is a cheap check that both sides still
 // agree where frames start - garbage shows up as a missing 0xCE.
+//
+// Heartbeats: with a heartbeat interval agreed in tune, each side sends a heartbeat frame once it
+// has been quiet for half the interval, and treats a peer silent for two intervals as dead. This is
+// how a broker notices a client whose machine vanished without closing TCP - the kernel would keep
+// such a connection, and its unacked messages, for hours (server.cpp runs the timer).
 // READ NEXT: methods.hpp (what a method frame's payload holds), core/connection.cpp (who calls this).
 #pragma once
 

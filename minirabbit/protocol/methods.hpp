@@ -1,3 +1,5 @@
+// minirabbit/protocol/methods.hpp
+//
 // CONCEPT: AMQP methods - the commands inside method frames. A method frame's payload is
 //
 //   class id u16 | method id u16 | arguments in the order the spec lists them
@@ -14,6 +16,9 @@
 // each can be checked against amqp0-9-1.xml line by line. The reserved-1 fields (ticket, etc.) are
 // read and ignored, as the spec says.
 // READ NEXT: content_header.hpp (what follows basic.publish), handlers/ (who acts on these).
+//
+// READ NEXT: methods.cpp (decode and MethodWriter), field_table.hpp (the table argument type),
+//            handlers/method_table.cpp (which handler gets which method).
 #pragma once
 
 #include <cstdint>
@@ -42,6 +47,12 @@ private:
     int bit_ = 8;  // 8 = the next bit() reads a fresh octet
 };
 
+// The structs below hold only what the broker uses; reserved fields are read and dropped by
+// decode(). Two flags recur in many of them and are worth understanding once:
+//   passive   "check, do not create": declare answers with the current state, or 404 if absent -
+//             how a client asks "does this exist?" without the risk of creating it wrongly;
+//   no_wait   "do not send the -ok reply": saves a round trip, at a price - an error then arrives
+//             later as an asynchronous channel.close, no longer tied to a request the client waits on.
 // ---- connection class -------------------------------------------------------------------------
 struct ConnectionStartOk {
     FieldTable client_properties;
@@ -69,6 +80,9 @@ struct ChannelFlow {
     bool active;
 };
 
+// Topology methods (exchange and queue classes) change the broker's durable state: a durable
+// declare, a bind between durable things, or a delete is followed by a rewrite of the definitions
+// file (storage/definitions.cpp), so the topology survives a restart.
 // ---- exchange class ---------------------------------------------------------------------------
 struct ExchangeDeclare {
     std::string_view exchange, type;
@@ -105,6 +119,9 @@ struct QueueDelete {
     bool if_unused, if_empty, no_wait;
 };
 
+// The basic class carries the traffic. Of its methods only publish and ack/nack/reject arrive per
+// message, so those are the decoders that must not allocate: their strings are views into the
+// frame, used before the frame's bytes are consumed.
 // ---- basic class ------------------------------------------------------------------------------
 struct BasicQos {
     uint32_t prefetch_size;
@@ -165,6 +182,14 @@ bool decode(MethodReader& in, BasicRecover& m);
 bool decode(MethodReader& in, ConfirmSelect& m);
 
 // Writes one method frame: MethodWriter(out, channel, basic_deliver).shortstr(tag)....end();
+// Why a chained writer instead of one struct + encode() per outgoing method (as for incoming ones)?
+// The broker sends ~25 kinds of method, most of them once per request, and basic.deliver once per
+// message: writing the arguments straight into the output buffer avoids building a struct only to
+// copy it out again, and the chain reads in the spec's argument order, so a reader can check
+// "basic.deliver: consumer-tag, delivery-tag, redelivered, exchange, routing-key" at a glance:
+//
+//   MethodWriter(out, ch, basic_deliver).shortstr(tag).longlong(delivery_tag)
+//       .bits({redelivered}).shortstr(exchange).shortstr(routing_key).end();
 class MethodWriter {
 public:
     MethodWriter(mb::ByteBuffer& out, uint16_t channel, Method method);

@@ -1,4 +1,17 @@
+// minirabbit/storage/definitions.cpp
+//
 // Durable definitions as JSON (see definitions.hpp).
+//
+// CONCEPT: topology is small and rarely changes, messages are many and change all the time, so
+// they are stored differently: the definitions are rewritten whole on every change (no log, no
+// compaction to think about) with the crash-safe replace below, while messages go to the journal.
+// Writing RabbitMQ's export format (not one of our own) means `rabbitmqadmin export` from a real
+// RabbitMQ can be loaded here, and our file can be imported into RabbitMQ - the same
+// interoperability miniredis gets from writing real RDB files.
+//
+//   change (queue.declare durable) ──▶ Broker::definitions_changed ──▶ save: JSON ──▶ .tmp
+//                                   ──▶ fsync ──▶ rename over definitions.json ──▶ fsync the dir
+// READ NEXT: journal.cpp, minirabbit/admin_api.cpp (GET/POST /api/definitions).
 #include "definitions.hpp"
 
 #include "model/policy.hpp"
@@ -23,6 +36,9 @@ namespace minirabbit {
 
 namespace json = boost::json;
 
+// AMQP field values to JSON and back: queue arguments, binding arguments and policy definitions
+// are field tables in the broker and JSON objects in the file (and in the management API, which
+// reuses these two functions).
 json::value field_value_to_json(const amqp::FieldValue& field) {
     return std::visit(
         [](const auto& v) -> json::value {
@@ -62,6 +78,9 @@ json::value field_table_to_json(const amqp::FieldTable& table) {
     return object;
 }
 
+// JSON back to AMQP. The round trip is lossy only for the AMQP types JSON lacks (a decimal, a byte
+// array or a timestamp comes back as a number or a string); queue, binding and policy arguments
+// are numbers, strings and booleans, which survive exactly.
 amqp::FieldValue field_value_from_json(const json::value& v) {
     // JSON has fewer types than AMQP: integers come back as int64 ('l'), which is what RabbitMQ's
     // management API produces too; the broker compares integers by value whatever their width.
@@ -106,6 +125,8 @@ json::object policy_to_json(std::string_view vhost, const Policy& p) {
                         {"priority", p.priority}};
 }
 
+// A policy read back goes through Policy::make, the same validation as a PUT: a hand-edited file
+// cannot smuggle in a definition the API would have refused.
 Policy policy_from_json(std::string name, const json::object& o) {
     auto text_of = [&](std::string_view key) {
         const json::value* v = o.if_contains(key);
@@ -120,6 +141,12 @@ Policy policy_from_json(std::string name, const json::object& o) {
                         field_table_from_json(definition ? *definition : json::value()));
 }
 
+// The broker's durable topology as one JSON document with the members of RabbitMQ's export
+// (rabbit_version, users, vhosts, permissions, queues, exchanges, bindings, policies). Only durable
+// queues and exchanges
+// are written, and only bindings whose both ends are durable: anything else would come back after
+// a restart pointing at something that no longer exists. The predeclared amq.* exchanges and the
+// default exchange are left out - every vhost recreates them.
 std::string definitions_json(const Broker& broker) {
     json::array vhosts, users, permissions, exchanges, queues, bindings, policies;
     for (const auto& [name, user] : broker.users().users()) {
@@ -203,11 +230,16 @@ size_t json_error_at(std::string_view text) {
 
 }  // namespace
 
+// The checksum goes in as the object's first member, so the file is still plain JSON (any JSON
+// tool, and RabbitMQ's import, reads it and ignores the unknown member).
 std::string with_checksum(std::string_view json_text) {
     // json_text is an object: "{...}". The checksum goes in as its first member.
     return fmt::format("{}{:08x}\",{}", kChecksumPrefix, mb::crc32c(json_text), json_text.substr(1));
 }
 
+// Why a checksum on a JSON file? The file is rewritten atomically, so a crash cannot tear it; what
+// it can suffer is a flipped bit or a careless hand edit, and JSON with a changed name still parses.
+// The CRC turns "silently a different topology" into "refuse to start, name the byte".
 DefinitionsCheck check_definitions(std::string_view text) {
     DefinitionsCheck check;
     auto bad = [&](uint64_t offset, std::string problem) {
@@ -266,10 +298,16 @@ void write_atomically(const std::string& path, std::string_view text) {
         }
         rest.remove_prefix(static_cast<size_t>(n));
     }
+    // Order is everything: the new bytes must be on disk *before* the rename makes them the file.
+    // Renaming first and fsyncing after could, after a power cut, leave definitions.json pointing
+    // at an empty or partial file - the classic "zero-length file after crash" bug of editors.
     bool synced = ::fsync(fd) == 0;
     ::close(fd);
     if (!synced || ::rename(temp.c_str(), path.c_str()) != 0)
         throw std::runtime_error("cannot replace " + path + ": " + std::strerror(errno));
+    // The rename changed the directory, not the file: only an fsync of the directory makes the new
+    // name itself survive a power cut. Best effort: without it a crash may bring back the old file -
+    // complete, one change older, never torn.
     std::string directory = path.substr(0, path.rfind('/') + 1);
     int dir = ::open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir >= 0) {
@@ -280,12 +318,16 @@ void write_atomically(const std::string& path, std::string_view text) {
 
 }  // namespace
 
+// Called after every change to durable topology: the whole file is rewritten. Topology changes are
+// rare (an application declares at start-up) and the file is small, so rewriting beats a log.
 void save_definitions(const Broker& broker, const std::string& directory) {
     write_atomically(directory + "/definitions.json", with_checksum(definitions_json(broker)));
 }
 
 namespace {
 
+// Lenient readers for apply_definitions: a missing or mistyped member takes the default rather than
+// aborting the load, as RabbitMQ's import does - an export from another version may lack fields.
 std::string text(const json::object& o, std::string_view key, std::string_view fallback = "") {
     auto it = o.find(key);
     return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string(fallback);
@@ -309,6 +351,9 @@ const json::array& list(const json::object& root, std::string_view key) {
 
 }  // namespace
 
+// The inverse of definitions_json, also what POST /api/definitions runs: vhosts first, then users,
+// permissions and policies, then exchanges and queues, bindings last (they need both ends).
+// Missing members take RabbitMQ's defaults, so a hand-written or older export loads too.
 void apply_definitions(Broker& broker, const std::string& json_text) {
     boost::system::error_code ec;
     // Names are AMQP bytes, not necessarily UTF-8, and the file keeps them byte for byte: a
@@ -400,6 +445,8 @@ void apply_definitions(Broker& broker, const std::string& json_text) {
     }
 }
 
+// Start-up: no file is a fresh broker (false); a damaged one stops the start with the byte and the
+// repair command to run - the operator decides, not the broker.
 bool load_definitions(Broker& broker, const std::string& directory) {
     std::string path = directory + "/definitions.json";
     std::ifstream file(path, std::ios::binary);
@@ -416,6 +463,9 @@ bool load_definitions(Broker& broker, const std::string& directory) {
     return true;
 }
 
+// --repair for the definitions: unlike the journal there is no record to cut at - a JSON document
+// is whole or broken. If it still parses, it is kept with a fresh checksum and the operator is told
+// to compare it with the backup; if not, a person must decide.
 RepairOutcome repair_definitions(const std::string& directory) {
     RepairOutcome r;
     r.file = directory + "/definitions.json";

@@ -1,3 +1,5 @@
+// minirabbit/storage/definitions.hpp
+//
 // CONCEPT: durable definitions - the broker's topology on disk. Durable exchanges, durable queues,
 // the bindings between durable things, and the vhosts, users and permissions are written to
 // definitions.json whenever one of them changes, in the JSON shape of RabbitMQ's definitions export
@@ -28,6 +30,8 @@
 // before the checksum was put in front. A flip anywhere fails the check (or the JSON parse) and
 // the broker refuses to start, naming the byte. Files of older versions start with
 // {"rabbit_version" and are loaded without a check; the next save adds one.
+//
+// READ NEXT: definitions.cpp, journal.hpp (the messages, kept apart from the topology).
 #pragma once
 
 #include <string>
@@ -52,6 +56,9 @@ std::string definitions_json(const Broker& broker);
 void save_definitions(const Broker& broker, const std::string& directory);
 // Loads definitions.json if it exists; returns false if there is none (first start).
 // Throws std::runtime_error, naming the file and byte, for a file that is corrupt.
+// Start-up order matters (main.cpp): definitions first, then the journal. The journal's records
+// name queues by store id; only once the durable queues exist again can recovery hand each its
+// messages - a record for a queue that is gone is simply dropped.
 bool load_definitions(Broker& broker, const std::string& directory);
 
 // Checks a definitions file's text: the JSON document inside when it is intact, else the byte

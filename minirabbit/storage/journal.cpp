@@ -1,4 +1,20 @@
+// minirabbit/storage/journal.cpp
+//
 // The message journal: record encoding, recovery, group commit, compaction (see journal.hpp).
+//
+// CONCEPT: a write-ahead log for messages, the same idea as Redis' AOF (miniredis/storage/aof.cpp)
+// and a Kafka partition's segment (minikafka/storage/): append only, a checksum per record, replay
+// on start. The durability promise is made by the ordering: a publisher's confirm (and a tx.commit)
+// waits until synced() has passed its record's position, so "acknowledged" always means "on disk".
+//
+// Why a separate sync thread? fsync takes milliseconds; on the broker thread it would stall every
+// connection. On its own thread it overlaps with the next batch being collected, and the broker
+// thread only appends its batch to the pending buffer under the mutex (flush()) and goes on.
+//
+//   recovery:  read record ──crc ok──▶ apply (publish: keep; remove: forget)
+//                          ──bad──▶ any valid record later? corruption: refuse to start
+//                                                           none: torn tail, truncate and log
+// READ NEXT: definitions.cpp (the other file), repair.cpp, common/crc32c.hpp.
 #include "journal.hpp"
 
 #include <fcntl.h>
@@ -22,9 +38,14 @@ namespace minirabbit {
 
 namespace {
 
+// The magic names the format and its version ("1"): a file that does not start with it is not
+// ours, and a future format can be told apart instead of being misread as damage.
 constexpr std::string_view kMagic = "MRJOURN1";
 enum RecordType : uint8_t { kPublish = 1, kRemove = 2, kQueueDeleted = 3 };
 
+// A publish record's payload size, computed without writing it: type, queue id, seq, the two
+// shortstrs with their length octets, and properties and body with their u32 lengths. Keeps
+// live_bytes_ exact when a message is removed, so the compaction ratio is measured, not guessed.
 size_t publish_payload_size(const Message& m) {
     return 1 + 8 + 8 + 1 + m.exchange().size() + 1 + m.routing_key().size() + 4 + m.properties().size() + 4 +
            m.body().size();
@@ -44,6 +65,11 @@ void write_record(mb::ByteBuffer& out, Fill&& fill) {
     w.patch_u32(start + 4, mb::crc32c(payload));
 }
 
+// A publish record carries everything needed to rebuild the message without the definitions: the
+// queue's store id (stable across restarts, unlike a pointer), the queue's seq (so restore() can
+// put messages back in their original order), and the routing data, properties and body as bytes.
+// A message routed to three durable queues is written three times - simpler than RabbitMQ's shared
+// store with per-queue indexes, at the cost of disk bytes for fan-out.
 void write_publish(mb::ByteBuffer& out, uint64_t queue_id, uint64_t seq, const Message& m) {
     write_record(out, [&](mb::ByteWriter& w) {
         w.u8(kPublish);
@@ -60,6 +86,9 @@ void write_publish(mb::ByteBuffer& out, uint64_t queue_id, uint64_t seq, const M
     });
 }
 
+// Why abort instead of retrying? After a failed fsync the kernel may already have dropped the dirty
+// pages (the lesson PostgreSQL learned in 2018, "fsyncgate"): a retry can report success for data
+// that is gone. The only honest answer to publishers is to stop before confirming anything more.
 [[noreturn]] void die(const std::string& what) {
     // The journal cannot keep its promise (disk full, I/O error): stop rather than confirm messages
     // that are not on disk. RabbitMQ also stops a node whose message store fails.
@@ -67,6 +96,8 @@ void write_publish(mb::ByteBuffer& out, uint64_t queue_id, uint64_t seq, const M
     std::abort();
 }
 
+// write(2) may write less than asked (a full disk, a signal): loop until every byte is out, retry on
+// EINTR, and treat anything else as the journal failing (die, above).
 void write_all(int fd, std::string_view bytes, const std::string& path) {
     while (!bytes.empty()) {
         ssize_t n = ::write(fd, bytes.data(), bytes.size());
@@ -125,6 +156,8 @@ size_t check_record(std::string_view rest, std::string& problem) {
 
 }  // namespace
 
+// One scan serves recovery, --repair and the tests: it validates record after record, hands each
+// good payload to `on_record`, and decides torn tail or corruption as journal.hpp explains.
 JournalScan scan_journal(std::string_view contents, const std::function<void(std::string_view)>& on_record) {
     JournalScan scan;
     size_t pos = 0;
@@ -170,6 +203,9 @@ JournalScan scan_journal(std::string_view contents, const std::function<void(std
     return scan;
 }
 
+// --repair for the journal: the same scan as recovery, then backup + truncate at the first bad
+// record (common/file_repair.hpp). Records after a corrupt spot are cut too - they cannot be
+// trusted to start where the damaged record's length says - and the report counts them.
 RepairOutcome repair_journal(const std::string& directory) {
     RepairOutcome r;
     r.file = directory + "/journal.log";
@@ -194,6 +230,9 @@ Journal::Journal(std::string directory, uint64_t compact_min_bytes)
 
 Journal::~Journal() { stop(); }
 
+// Start-up: replay the whole file into a map queue -> seq -> message (a remove erases, a queue
+// deletion drops them all), hand the survivors to their queues, then write a fresh file holding
+// only those. Recovery thus doubles as compaction, and a torn tail never survives a restart.
 Journal::RecoveryStats Journal::recover(Broker& broker) {
     RecoveryStats stats;
     std::unordered_map<uint64_t, std::map<uint64_t, MessageRef>> found;
@@ -254,12 +293,16 @@ Journal::RecoveryStats Journal::recover(Broker& broker) {
     return stats;
 }
 
+// The live set as a fresh journal: the magic, then one publish record per message still owed to a
+// consumer. What compaction and recovery write.
 void Journal::serialize_live(mb::ByteBuffer& out) const {
     out.append(kMagic);
     for (const auto& [queue_id, messages] : live_)
         for (const auto& [seq, message] : messages) write_publish(out, queue_id, seq, *message);
 }
 
+// The crash-safe replace (the same four steps as the definitions file): temp file, fsync, rename,
+// fsync the directory; then appending continues on the new file.
 void Journal::write_new_file(std::string_view contents) {
     std::string temp = path_ + ".tmp";
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -280,6 +323,8 @@ void Journal::write_new_file(std::string_view contents) {
     if (fd_ < 0) die("open " + path_);
 }
 
+// The --trace line for one sync: how many records one fdatasync covered - the number that shows
+// group commit working (one sync per publish would make persistent publishing ~100x slower).
 std::string Journal::Synced::describe() const {
     if (rewrite)
         return fmt::format("journal rewrite bytes={} -> new file, fsync, rename -> on disk up to position {}", bytes,
@@ -292,6 +337,8 @@ std::string Journal::Synced::describe() const {
         publishes, removes, bytes, records, records == 1 ? "" : "s", position);
 }
 
+// The sync thread starts only after recovery, so recovery may write the file directly without
+// locks; from here on only sync_loop touches the file descriptor.
 void Journal::start(std::function<void(const Synced&)> on_synced) {
     on_synced_ = std::move(on_synced);
     thread_ = std::thread([this] { sync_loop(); });
@@ -299,6 +346,10 @@ void Journal::start(std::function<void(const Synced&)> on_synced) {
 
 // The three MessageStore hooks run on the broker thread and only append to local_: no system call
 // on the hot path. flush() hands local_ to the sync thread once per read batch.
+// The MessageStore hooks keep three counters in step with what they append: appended_ (the
+// position a confirm waits for), live_bytes_ and file_bytes_ (whose ratio triggers compaction).
+// store_id 0 means a transient queue: nothing to write. The emplace check makes a requeued message
+// (enqueued again after a nack) cost nothing - it is already on disk.
 void Journal::enqueued(const Queue& queue, const QueuedMessage& message) {
     if (queue.store_id == 0) return;
     auto [it, inserted] = live_[queue.store_id].emplace(message.seq, message.message);
@@ -329,6 +380,8 @@ void Journal::removed(const Queue& queue, const QueuedMessage& message) {
     file_bytes_ += local_.size() - before;
 }
 
+// A deleted durable queue: one record instead of a remove per message - recovery drops everything
+// of that queue id at once, and the live set forgets it now, so compaction will not copy it.
 void Journal::queue_deleted(const Queue& queue) {
     auto by_queue = live_.find(queue.store_id);
     if (by_queue == live_.end()) return;
@@ -343,6 +396,8 @@ void Journal::queue_deleted(const Queue& queue) {
     file_bytes_ += local_.size() - before;
 }
 
+// The hand-over to the sync thread, once per read batch: under the lock, append the batch and the
+// position it reaches, then wake the thread. The lock is held for a memcpy, never for a system call.
 void Journal::flush() {
     if (local_.empty()) return;
     std::lock_guard lock(mutex_);
@@ -354,6 +409,9 @@ void Journal::flush() {
     wake_.notify_one();
 }
 
+// Compaction when the file is big and under a quarter live: the live set is serialised on the
+// broker thread and handed over as a "rewrite" batch, so the sync thread writes the new file in the
+// same ordered stream as ordinary appends - no second writer, no race with pending records.
 void Journal::compact_if_needed() {
     if (file_bytes_ < compact_min_bytes_ || live_bytes_ * 4 > file_bytes_) return;
     mb::ByteBuffer fresh;
@@ -399,6 +457,8 @@ void Journal::sync_loop() {
     }
 }
 
+// Shutdown: stop the thread after it has written and synced everything pending, so a clean stop
+// never loses an acknowledged message.
 void Journal::stop() {
     if (!thread_.joinable()) {
         if (fd_ >= 0) {

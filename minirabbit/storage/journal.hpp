@@ -1,3 +1,5 @@
+// minirabbit/storage/journal.hpp
+//
 // CONCEPT: the message journal - how persistent messages survive a crash.
 //
 // A persistent message (delivery-mode 2) in a durable queue is appended to journal.log before the
@@ -26,6 +28,10 @@
 //   less than a quarter of it is live, the live messages are rewritten to a fresh file (write temp,
 //   fsync, rename) and appending continues there. Recovery also ends with such a rewrite.
 // REAL RABBITMQ: a shared message store plus per-queue indexes, with similar fsync batching.
+//
+//   broker thread: append(rec) ──▶ buffer ──(hand over)──▶ sync thread: write + fsync ──▶ synced(pos)
+//                                                                     └▶ confirms up to pos go out
+// READ NEXT: journal.cpp, repair.hpp, docs/minirabbit/02-formats.md (the journal).
 #pragma once
 
 #include <atomic>
@@ -107,6 +113,14 @@ public:
     void enqueued(const Queue& queue, const QueuedMessage& message) override;
     void removed(const Queue& queue, const QueuedMessage& message) override;
     void queue_deleted(const Queue& queue) override;
+    // Positions are how a confirm waits without a callback per message: a channel notes appended()
+    // when it publishes a persistent message, and sends basic.ack once synced() has reached that
+    // number. Positions count bytes ever appended, so they only grow - also across a compaction, which
+    // rewrites the file but not the sequence of promises.
+    //
+    //   publish m1 (appended 120) ─┐
+    //   publish m2 (appended 240) ─┴─▶ sync thread: write + fdatasync ─▶ synced = 240 ─▶ ack m1, m2
+    //   publish m3 (appended 360)  ... arrived during that fsync: acked after the next one
     uint64_t appended() const override { return appended_; }
     uint64_t synced() const override { return synced_.load(std::memory_order_acquire); }
 

@@ -1,4 +1,11 @@
+// minirabbit/storage/repair.cpp
+//
 // Explicit repair: backups, truncation, and the report (see repair.hpp).
+//
+// CONCEPT: see repair.hpp. The order of the steps is the point: first a backup copy of the file as
+// it is, then the truncation at the first bad record, then a report of what was cut - so a repair
+// can always be undone by hand, and an operator knows how many records were lost.
+// READ NEXT: common/file_repair.hpp (the shared mechanics), journal.cpp (recovery).
 #include "repair.hpp"
 
 #include <fmt/format.h>
@@ -13,6 +20,8 @@
 
 namespace minirabbit {
 
+// The exit status tells a script what to do next: 0 means "start the broker now", 1 means a file
+// still needs a person (definitions that no longer parse).
 int repair_storage(const std::string& directory) {
     int status = 0;
     for (auto repair : {repair_definitions, repair_journal}) {

@@ -1,3 +1,5 @@
+// minirabbit/storage/repair.hpp
+//
 // CONCEPT: explicit repair - what an operator runs when the broker refused to start.
 //
 // Recovery (journal.hpp, definitions.hpp) drops a torn tail by itself: a crash can only cut the
@@ -30,6 +32,8 @@ using mb::truncate_file;
 // `minirabbit --repair`: checks and repairs every storage file in `directory`, printing one line
 // per file. Returns the process exit status: 0 when the broker can start now, 1 when a file needs
 // a person.
+// Both files are checked even if the first is fine, and each gets its own report line: an operator
+// running --repair after a failed start wants the whole picture in one run.
 int repair_storage(const std::string& directory);
 
 }  // namespace minirabbit

@@ -1,3 +1,5 @@
+// miniredis/commands/bitmaps.cpp
+//
 // Bitmap commands: SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP, BITFIELD, BITFIELD_RO (bitops.c).
 //
 // CONCEPT: a bitmap is a plain string addressed bit by bit (model/bitops.hpp draws the bit order).

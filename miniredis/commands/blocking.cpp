@@ -1,3 +1,5 @@
+// miniredis/commands/blocking.cpp
+//
 // Blocking operations: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH (Redis' blocked.c + t_list.c), and the
 // registry that also serves XREAD/XREADGROUP BLOCK (streams.cpp).
 //
@@ -15,6 +17,11 @@
 //
 // While blocked, a client's further commands stay in its input buffer; once served (or timed out)
 // it is put on `unblocked_clients` and before_sleep() runs what it had sent meanwhile.
+//
+//   BRPOP jobs 0 (list empty) ──▶ block_client: blocked[db]["jobs"] += client  (no reply yet)
+//   LPUSH jobs j1             ──▶ key_modified ──▶ signal_key_ready("jobs")
+//   end of LPUSH              ──▶ serve_ready_keys ──▶ pop j1 for the oldest waiter, reply to it
+// READ NEXT: lists.cpp, stream_read.cpp (XREAD BLOCK), core/tick.cpp (timeouts), docs/miniredis/04-streams.md.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -126,6 +133,9 @@ void cmd_brpoplpush(CommandContext& ctx) {
 
 // --- the registry of blocked clients --------------------------------------------------------
 
+// Registering a waiter: the client joins the FIFO of every key it waits on (BLPOP a b c waits on
+// three), and a deadline, if any, goes into an ordered multimap so the tick finds expired waits by
+// looking at its front only. Nothing is replied: the client's reply simply comes later.
 void ServerState::block_client(Client& client) {
     auto& waiting = blocked_keys[static_cast<size_t>(client.blocked.db)];
     for (const std::string& key : client.blocked.keys) {
@@ -135,6 +145,9 @@ void ServerState::block_client(Client& client) {
     if (client.blocked.deadline_ms) block_deadlines.emplace(client.blocked.deadline_ms, &client);
 }
 
+// The inverse, from wherever a wait ends (served, timed out, WAIT satisfied, disconnect). The client
+// is queued in unblocked_clients because it may have pipelined more commands behind the blocking
+// one; those run now, in order, as if the wait had been an ordinary slow command.
 void ServerState::unblock_client(Client& client) {
     if (!client.blocked.active) return;
     auto& waiting = blocked_keys[static_cast<size_t>(client.blocked.db)];
@@ -155,6 +168,9 @@ void ServerState::unblock_client(Client& client) {
     if (!client.closed) unblocked_clients.push_back(&client);  // run what it sent meanwhile
 }
 
+// Only a mark, deduplicated: serving happens after the current command (and its whole MULTI) has
+// finished, so a waiter never sees a half-applied transaction, and a key pushed to twice in one
+// command is served once.
 void ServerState::signal_key_ready(int db, std::string_view key) {
     auto& waiting = blocked_keys[static_cast<size_t>(db)];
     if (waiting.empty() || !waiting.contains(std::string(key))) return;
@@ -237,6 +253,8 @@ void ServerState::serve_ready_keys() {
     }
 }
 
+// From the tick: waits past their deadline get the timeout reply (nil / nil array), or for WAIT the
+// number of replicas that did acknowledge - a timeout is an answer, not an error.
 void ServerState::expire_blocked_clients() {
     int64_t now = clock.now_ms();
     while (!block_deadlines.empty() && block_deadlines.begin()->first <= now) {
@@ -259,6 +277,7 @@ int64_t ServerState::next_block_deadline() const {
     return block_deadlines.empty() ? 0 : block_deadlines.begin()->first;
 }
 
+// A loop, not one pass: running one unblocked client's pipelined commands can serve or block others.
 void ServerState::run_unblocked_clients() {
     while (!unblocked_clients.empty()) {
         auto clients_to_run = std::move(unblocked_clients);

@@ -1,4 +1,10 @@
+// miniredis/commands/blocking.hpp
+//
 // Shared by the blocking commands' files (blocking.cpp, mpop.cpp, streams.cpp).
+//
+// CONCEPT: see blocking.cpp - a client that waits for a key. These helpers are shared so that
+// "BLPOP served later" and "LPOP now" run the same pop code.
+// READ NEXT: blocking.cpp.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,13 @@
+// miniredis/commands/command_table.cpp
+//
 // The command table (see command_table.hpp). Reading it top to bottom is a tour of what the
 // server can do; each handler lives in the file of its family (strings.cpp, lists.cpp, ...).
+//
+// CONCEPT: see command_table.hpp. Two choices worth a sentence: lookup lower-cases the name into a
+// stack buffer (commands are case-insensitive, and allocating a string per request would be the
+// most expensive thing GET does), and the index is built once, lazily, into the same Dict
+// (model/dict.hpp) the keyspace uses, so a lookup is one hash of a short string.
+// READ NEXT: handlers.hpp (every handler by family), dispatch.cpp.
 #include "commands/command_table.hpp"
 
 #include "commands/handlers.hpp"

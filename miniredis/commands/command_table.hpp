@@ -1,3 +1,5 @@
+// miniredis/commands/command_table.hpp
+//
 // The command table: one line per command - name, arity, flags, handler (Redis' redisCommand).
 //
 //   arity   counts the command name itself; -N means "at least N" (GET = 2, SET = -3)
@@ -8,6 +10,15 @@
 //           use them to find the keys of a command)
 // Container commands (CLIENT, CONFIG, COMMAND, PUBSUB, OBJECT) have a table of subcommands with
 // their own arity: "CONFIG GET" is looked up as "config|get", as in Redis 7.
+//
+// CONCEPT: a table, not a chain of if/else: one line per command makes "what can this server do?"
+// a page you can read, and lets COMMAND INFO, the flag checks in dispatch.cpp and
+// redis-cli's hints all read the same data. Redis has the same table (src/commands/*.json,
+// turned into C by a script at build time); minirabbit's handlers/method_table.cpp and minikafka's
+// handler table are the same idea for AMQP methods and Kafka APIs.
+//
+//   "SET" ──▶ lookup_command ──▶ CommandSpec{name "set", arity -3, flags W|M, keys 1..1, cmd_set}
+// READ NEXT: command_table.cpp (the table itself), dispatch.cpp (who reads the flags).
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,14 @@
+// miniredis/commands/connection.cpp
+//
 // Connection commands: the conversation with one client - PING, ECHO, HELLO (protocol version),
 // AUTH, SELECT, QUIT, RESET - and CLIENT, which looks at and manages the other connections.
+//
+// CONCEPT: per-connection state, the part of a server that belongs to one client rather than to the
+// data: which database is selected, whether it authenticated, which protocol version it speaks
+// (HELLO 3 switches to RESP3 for that connection only), its name. It lives in core/client.hpp;
+// these commands read and change it. CLIENT LIST/KILL/PAUSE are the operator's view of the same
+// struct - RabbitMQ's management UI shows connections for the same reason.
+// READ NEXT: core/client.hpp, docs/miniredis/06-looking-inside.md (CLIENT LIST).
 #include <fmt/format.h>
 
 #include "commands/context.hpp"
@@ -21,6 +30,8 @@ void cmd_ping(CommandContext& ctx) {
     ctx.reply.simple("PONG");
 }
 
+// ECHO: the smallest possible round trip with a payload - what latency tools and tests use to see the
+// protocol layer alone, with no keyspace involved.
 void cmd_echo(CommandContext& ctx) { ctx.reply.bulk(ctx.arg(1)); }
 
 // SELECT n: 16 separate keyspaces by default, chosen per connection. Handy to keep test data apart
@@ -33,6 +44,8 @@ void cmd_select(CommandContext& ctx) {
     ctx.reply.ok();
 }
 
+// QUIT: the +OK must reach the client before the socket closes, so the close is only flagged here;
+// the wiring closes after the output buffer is written (close_after_reply).
 void cmd_quit(CommandContext& ctx) {
     ctx.reply.ok();
     ctx.client.close_after_reply = true;
@@ -41,6 +54,9 @@ void cmd_quit(CommandContext& ctx) {
 // Authentication: one user, "default", whose password is `requirepass` (Redis 6+ ACLs reduce to
 // this when only requirepass is configured). With no password set, any AUTH of "default" passes,
 // but the one-argument form is an error - it usually means a misconfigured client.
+// Note the plain == below: Redis compares passwords in time independent of where they first differ
+// (time_independent_strcmp), so response times leak nothing. Left as an exercise here -
+// common/admin_http.cpp's same_secret() shows the technique.
 static bool password_ok(CommandContext& ctx, std::string_view user, std::string_view password) {
     if (user != "default") return false;
     return ctx.server.config.requirepass.empty() || password == ctx.server.config.requirepass;

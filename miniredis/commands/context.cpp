@@ -1,4 +1,13 @@
+// miniredis/commands/context.cpp
+//
 // CommandContext helpers: typed lookups and argument parsing with Redis' error texts.
+//
+// CONCEPT: see context.hpp. lookup_read counts keyspace hits and misses (INFO's keyspace_hits,
+// the number a cache's hit ratio is computed from); as_string/as_list/... answer WRONGTYPE once, here,
+// so "GET on a list" fails the same way in every family. rewrite_as replaces what is propagated:
+// a command whose effect depends on time or chance (EXPIRE, SPOP, XADD *) is logged as the
+// deterministic command that had the same effect, so an AOF replay or a replica gets the same data.
+// READ NEXT: core/durability.cpp (what happens to the propagated arguments).
 #include "commands/context.hpp"
 
 #include "protocol/numbers.hpp"

@@ -1,3 +1,5 @@
+// miniredis/commands/context.hpp
+//
 // CommandContext: what a command handler gets - the arguments, the client, the server, and the
 // reply writer - plus the small helpers every family uses (argument parsing with Redis' error
 // texts, typed key lookups that answer WRONGTYPE, and "this key changed").
@@ -8,6 +10,17 @@
 //         if (!v) return ctx.reply.null();
 //         if (auto* s = ctx.as_string(v)) ctx.reply.bulk(*s);   // else WRONGTYPE was replied
 //     }
+//
+// CONCEPT: one argument instead of five. Every handler has the same signature, void(CommandContext&),
+// so the table can point at any of them, and a handler reaches everything through ctx: ctx.arg(i),
+// ctx.reply, ctx.db(), ctx.client, ctx.server. The helpers here are where Redis' exact error texts
+// live (WRONGTYPE, "value is not an integer or out of range"), so two commands cannot spell the same
+// error two ways. A write also goes through here (ctx.modified(key) / rewrite_as): that is what WATCH,
+// the keyspace "dirty" counter and the AOF propagation see.
+//
+//   dispatch ──▶ CommandContext{argv, client, server, reply} ──▶ cmd_xxx(ctx)
+//
+// READ NEXT: context.cpp, strings.cpp (the simplest family), core/server_state.hpp.
 #pragma once
 
 #include <cstdint>

@@ -1,3 +1,5 @@
+// miniredis/commands/diagnostics.cpp
+//
 // SLOWLOG and LATENCY: the commands reading what the dispatcher recorded about slow commands
 // (core/slowlog.hpp) and latency spikes (core/latency.hpp).
 //
@@ -26,6 +28,9 @@ namespace miniredis {
 
 // --- SLOWLOG --------------------------------------------------------------------------------
 
+// SLOWLOG GET [count]: the newest entries first (10 by default, -1 for all) - each with its id,
+// when, how many microseconds, the arguments and the client, so "who blocked everybody at 10:02?"
+// has an answer (docs/miniredis/06-looking-inside.md).
 void cmd_slowlog_get(CommandContext& ctx) {
     int64_t count = 10;
     if (ctx.argc() > 3) return ctx.wrong_arity();

@@ -1,3 +1,5 @@
+// miniredis/commands/dispatch.cpp
+//
 // Dispatch: from parsed arguments to a handler, with every check Redis makes first, in Redis'
 // order (processCommand in server.c):
 //
@@ -5,6 +7,24 @@
 //   subscribed in RESP2 and not a pub/sub command?  inside MULTI -> queue it, reply QUEUED
 //   otherwise run it; if it changed data, propagate it to the AOF; then serve clients blocked on
 //   keys it filled (a BLPOP waiting for the list this LPUSH just created).
+//
+// CONCEPT: the dispatcher is the one place every command passes, so everything that is true of
+// *all* commands lives here and nowhere else: authentication, the OOM check, MULTI queueing, slow
+// log and latency timing, propagation. A handler (strings.cpp, lists.cpp, ...) only does its own
+// job. Redis' processCommand has the same shape; reading it next to this file is a good exercise.
+//
+//   process_input(client):  while parser finds a command:
+//       execute(argv) ──▶ lookup_command (command_table.cpp)
+//                     ──▶ checks (above, in Redis' order: the first failing one answers)
+//                     ──▶ spec.handler(ctx)            (commands/<family>.cpp)
+//                     ──▶ propagate if dirty           (core/durability.cpp: AOF buffer, replicas)
+//                     ──▶ serve_ready_keys()           (blocking.cpp: BLPOP waiters)
+//
+// Why exactly Redis' order? It is observable: when two checks fail (an unknown command sent before
+// AUTH, a wrong arity inside MULTI) the order decides which error the client sees, and client
+// libraries and their test suites match on it. The differential tests compare our error against
+// redis-server's for the same bytes.
+// READ NEXT: command_table.cpp, context.hpp, strings.cpp (cmd_set), docs/miniredis/01-follow-a-set.md §3.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -31,7 +51,7 @@ void ServerState::process_input(Client& client) {
     while (!client.close_after_reply && !client.blocked.active && !client.closed &&
            client.out.size() < kOutputPauseBytes) {
         auto status = client.parser.parse(client.in.readable());
-        if (status == resp::RequestParser::Status::incomplete) break;
+        if (status == resp::RequestParser::Status::need_more) break;
         if (status == resp::RequestParser::Status::error) {
             // Reply, then hang up: after garbage we cannot know where the next command starts.
             Reply(client.out, client.protocol).error(fmt::format("ERR {}", client.parser.error()));

@@ -1,3 +1,5 @@
+// miniredis/commands/geo.cpp
+//
 // Geo commands: GEOADD, GEOPOS, GEODIST, GEOHASH, GEOSEARCH, GEOSEARCHSTORE (Redis' geo.c).
 //
 // CONCEPT: there is no geo type. GEOADD is ZADD with the 52-bit geohash of (longitude, latitude)

@@ -1,4 +1,14 @@
+// miniredis/commands/handlers.hpp
+//
 // Every command handler, by family - the functions the command table points at.
+//
+// CONCEPT: the catalogue. One declaration per command, grouped by the file that implements it, so
+// that from a line of command_table.cpp you find the file in one step. Families follow Redis' own
+// source files (t_string.c -> strings.cpp, t_list.c -> lists.cpp, t_zset.c -> zsets.cpp, ...), so a
+// reader who opens Redis next to this project finds the same split.
+//
+//   command_table.cpp {"get", 2, R|F, cmd_get} ──▶ handlers.hpp cmd_get ──▶ strings.cpp cmd_get
+// READ NEXT: strings.cpp (GET and SET), docs/miniredis/README.md (the concept map).
 #pragma once
 
 #include <cstdint>

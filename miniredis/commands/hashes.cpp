@@ -1,6 +1,17 @@
+// miniredis/commands/hashes.cpp
+//
 // Hash commands: a key holding field -> value pairs (t_hash.c) - an object's attributes, e.g. a
 // user session {user: 42, cart: 3, last_seen: ...}, read and changed one field at a time instead
 // of rewriting a whole serialized blob.
+//
+// CONCEPT: the hash, an object stored by field. Redis keeps small hashes packed (a listpack: a
+// linear scan of one allocation beats a hash table's pointers for ten fields) and converts them
+// past hash-max-listpack-entries / -value. miniredis keeps one structure per type and only
+// *reports* the encoding Redis would use (model/encoding.hpp) - a deliberate simplification that
+// keeps one code path per command; the RDB writer packs small hashes as Redis does.
+// read_hash/write_hash below answer WRONGTYPE, and drop_if_empty deletes a key whose last field
+// went: Redis never keeps an empty aggregate, so EXISTS stays truthful.
+// READ NEXT: model/value.hpp, model/encoding.cpp, docs/miniredis/README.md (concept map).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -36,6 +47,8 @@ void drop_if_empty(CommandContext& ctx, std::string_view key, Hash* h) {
 
 }  // namespace
 
+// HSET key field value [field value ...]: replies how many fields were *new* (an update counts 0),
+// which is how a client tells "created" from "changed". HMSET is the old spelling (replies OK).
 void cmd_hset(CommandContext& ctx) {
     if (ctx.argc() % 2 != 0) return ctx.wrong_arity();
     Hash* h = write_hash(ctx, ctx.arg(1));
@@ -54,6 +67,7 @@ void cmd_hset(CommandContext& ctx) {
         ctx.reply.integer(created);
 }
 
+// HSETNX: set a field only if absent - a per-field lock or "first writer wins" within one object.
 void cmd_hsetnx(CommandContext& ctx) {
     Hash* h = write_hash(ctx, ctx.arg(1));
     if (!h) return;
@@ -75,6 +89,8 @@ void cmd_hget(CommandContext& ctx) {
         ctx.reply.null();
 }
 
+// HMGET: several fields in one round trip; absent fields are nil in their place, so the reply lines
+// up with the request.
 void cmd_hmget(CommandContext& ctx) {
     bool ok;
     Hash* h = read_hash(ctx, ctx.arg(1), ok);
@@ -89,6 +105,7 @@ void cmd_hmget(CommandContext& ctx) {
     }
 }
 
+// HDEL: the key goes with its last field (drop_if_empty), and WATCH sees the change once.
 void cmd_hdel(CommandContext& ctx) {
     Value* v = ctx.lookup_write(ctx.arg(1));
     if (!v) return ctx.reply.integer(0);

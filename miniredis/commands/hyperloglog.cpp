@@ -1,3 +1,5 @@
+// miniredis/commands/hyperloglog.cpp
+//
 // HyperLogLog commands: PFADD, PFCOUNT, PFMERGE (Redis' hyperloglog.c, the command half).
 //
 // CONCEPT: an HLL is not a type of its own - it is a *string* whose bytes follow the `HYLL`

@@ -1,3 +1,5 @@
+// miniredis/commands/info.cpp
+//
 // INFO: the server describing itself in "field:value" lines, grouped in "# Section"s - what
 // redis-cli --stat, redis_exporter, RedisInsight and every dashboard read.
 //
@@ -13,7 +15,7 @@
 //
 // Counting costs nothing on the hot path: every number here is either a counter that exists
 // anyway (stats, the per-command counters in the command table), or computed now (getrusage,
-// the keyspace sizes), or sampled by the cron (rates.hpp).
+// the keyspace sizes), or sampled by the tick (rates.hpp).
 //
 // READ NEXT: commands/command_table.hpp (the per-command counters), core/rates.hpp.
 #include <fmt/format.h>
@@ -76,6 +78,8 @@ std::string info_text(ServerState& server, std::span<const std::string_view> nam
     int64_t uptime = (now - server.start_ms) / 1000;
     std::string out;
     auto it = std::back_inserter(out);
+    // # Server: who is answering - version, mode, process id, port, uptime. redis_version says 7.0.x
+    // so clients that switch features by version behave as they would against Redis 7.0.
     if (sections.wanted("server")) {
         header(out, "Server");
         utsname uts{};
@@ -144,6 +148,8 @@ std::string info_text(ServerState& server, std::span<const std::string_view> nam
             static_cast<int64_t>(rss) - static_cast<int64_t>(used), aof, clients_bytes, aof, server.lazy_free.pending(),
             server.lazy_free.freed());
     }
+    // # Persistence: is the data safe? rdb_changes_since_last_save, the last BGSAVE's status, the AOF's
+    // size and last write status - the fields an operator checks after a disk incident.
     if (sections.wanted("persistence")) {
         header(out, "Persistence");
         out += server.persistence_info();
@@ -171,6 +177,8 @@ std::string info_text(ServerState& server, std::span<const std::string_view> nam
             s.expired_keys, s.evicted_keys, s.keyspace_hits, s.keyspace_misses, server.pubsub.channel_count(),
             server.pubsub.pattern_count(), s.error_replies);
     }
+    // # Replication: the role, the replication offsets and the connected replicas - the numbers
+    // WAIT compares (docs/miniredis/07-replication.md).
     if (sections.wanted("replication")) {
         header(out, "Replication");
         out += replication_info(server);  // replication_cmds.cpp
@@ -191,6 +199,9 @@ std::string info_text(ServerState& server, std::span<const std::string_view> nam
                        seconds(children.ru_utime), seconds(thread.ru_stime), seconds(thread.ru_utime));
     }
     if (sections.wanted("modules")) header(out, "Modules");
+    // # Commandstats (only with INFO all/everything/commandstats): calls and microseconds per command,
+    // read from the counters the command table keeps anyway - "which command costs the most?" without
+    // a profiler.
     if (sections.wanted("commandstats", false)) {
         header(out, "Commandstats");
         auto line = [&](const CommandSpec& spec) {
@@ -205,6 +216,8 @@ std::string info_text(ServerState& server, std::span<const std::string_view> nam
             for (const CommandSpec& sub : spec.subcommands) line(sub);
         }
     }
+    // # Errorstats: errors by their first word (ERR, WRONGTYPE, NOAUTH...) - a rising WRONGTYPE count is
+    // usually a bug in a client, not in the server.
     if (sections.wanted("errorstats")) {
         header(out, "Errorstats");
         for (const auto& [code, count] : server.stats.errors_by_code)
@@ -214,6 +227,8 @@ std::string info_text(ServerState& server, std::span<const std::string_view> nam
         header(out, "Cluster");
         out += "cluster_enabled:0\r\n";
     }
+    // # Keyspace: per database, how many keys, how many with a TTL, average TTL - the one-line health
+    // check of a cache (expires close to keys means "everything is volatile").
     if (sections.wanted("keyspace")) {
         header(out, "Keyspace");
         int64_t now_ms = server.clock.now_ms();

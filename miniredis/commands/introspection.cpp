@@ -1,3 +1,5 @@
+// miniredis/commands/introspection.cpp
+//
 // Introspection commands: looking at one key or at the server from inside - OBJECT, MEMORY,
 // DEBUG, ROLE.
 //
@@ -79,6 +81,9 @@ void cmd_object_encoding(CommandContext& ctx) {
     ctx.reply.bulk(object_encoding(*v));
 }
 
+// OBJECT FREQ: the key's LFU counter (model/lfu.hpp) with its decay applied now - only meaningful,
+// and only allowed, under an LFU maxmemory-policy; the same 24 bits hold the LRU clock otherwise.
+// Looking does not count as an access (peek_live): observing a key must not change its fate.
 void cmd_object_freq(CommandContext& ctx) {
     Value* v = peek_live(ctx, ctx.arg(2));
     if (!v) return ctx.reply.null();
@@ -87,6 +92,8 @@ void cmd_object_freq(CommandContext& ctx) {
     ctx.reply.integer(lfu::decayed_counter(v->lru, env.lfu_minutes, env.lfu_decay_time));
 }
 
+// OBJECT IDLETIME: seconds since the last access, from the value's LRU stamp - the number the LRU
+// eviction policies compare.
 void cmd_object_idletime(CommandContext& ctx) {
     Value* v = peek_live(ctx, ctx.arg(2));
     if (!v) return ctx.reply.null();
@@ -275,6 +282,8 @@ void cmd_memory_help(CommandContext& ctx) {
 
 namespace {
 
+// DEBUG is an operator's tool that can stall or crash a server. With enable-debug-command local
+// (as in Redis) only connections from this machine may use it; this decides what counts as local.
 bool is_local(std::string_view peer) {
     return peer.starts_with("127.") || peer.starts_with("::1") || peer.starts_with("[::1]") ||
            peer.starts_with("unix:");

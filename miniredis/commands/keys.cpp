@@ -1,3 +1,5 @@
+// miniredis/commands/keys.cpp
+//
 // Key commands: the keyspace as a whole - delete, test, rename, copy, iterate - and TTLs (db.c,
 // expire.c). Any value type; these never look inside a value.
 //
@@ -9,6 +11,14 @@
 // KEYS walks the whole keyspace in one go (it blocks every client meanwhile - fine for a lecture,
 // dangerous with 10M keys); SCAN does the same work in small steps with a cursor (scan.hpp).
 // REAL REDIS: db.c (keyspace), expire.c (TTLs). READ NEXT: model/database.hpp for the two tables.
+//
+// CONCEPT: keys and expiry, the caching half of the course notes. Expiry is two mechanisms that
+// together keep memory bounded without a timer per key:
+//   lazy    every access checks the deadline first (Database::expire_if_needed)
+//   active  the tick samples keys with a TTL and deletes the expired ones (core/tick.cpp)
+//         EXPIRE k 60 ──▶ expires[k] = now + 60 s ──▶ read after the deadline: gone (lazy)
+//                                                  └─▶ never read again: the tick finds it (active)
+// READ NEXT: model/database.hpp, core/tick.cpp, docs/miniredis/01-follow-a-set.md §9.
 #include <fmt/format.h>
 
 #include <climits>

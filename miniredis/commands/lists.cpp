@@ -1,6 +1,17 @@
+// miniredis/commands/lists.cpp
+//
 // List commands: a key holding a sequence with O(1) push and pop at both ends (t_list.c) - the
 // classic Redis job queue: producers LPUSH jobs, workers BRPOP them (see blocking.cpp for the
 // "wait until there is one" part).
+//
+// CONCEPT: the list as a queue. LPUSH + RPOP (or BRPOP) is the simplest work queue in the course:
+// compare it with a RabbitMQ queue (minirabbit/model/queue.hpp) - there is no acknowledgement here,
+// so a worker that crashes after RPOP loses the job. LMOVE/BLMOVE into a "processing" list is the
+// Redis idiom for "at least once" (Redis' reliable-queue pattern); streams with consumer groups
+// (stream_read.cpp) are the full answer.
+//
+//   producer LPUSH jobs j3 ──▶ [j3 j2 j1] ──▶ RPOP jobs ──▶ worker gets j1 (oldest first: FIFO)
+// READ NEXT: blocking.cpp (BRPOP), model/value.hpp (how a list is stored), lists.hpp.
 #include <fmt/format.h>
 
 #include <algorithm>

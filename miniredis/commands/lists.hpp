@@ -1,5 +1,11 @@
+// miniredis/commands/lists.hpp
+//
+// CONCEPT: one pop/push/move implementation for the list commands and the blocking ones.
+//
 // List helpers shared by lists.cpp and blocking.cpp (BLPOP serves a waiting client with the same
 // pop and move as LPOP and LMOVE).
+//
+// READ NEXT: lists.cpp, blocking.cpp.
 #pragma once
 
 #include <string>

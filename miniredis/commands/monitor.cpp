@@ -1,3 +1,5 @@
+// miniredis/commands/monitor.cpp
+//
 // MONITOR: the command that turns a connection into an audience (see core/monitor.hpp for the
 // line format and who is shown what).
 //

@@ -1,3 +1,5 @@
+// miniredis/commands/mpop.cpp
+//
 // Pops from the first non-empty of several keys: LMPOP, ZMPOP, and the blocking pops that wait
 // for one - BLMPOP, BZMPOP, BZPOPMIN, BZPOPMAX (Redis' t_list.c / t_zset.c + blocked.c).
 //

@@ -1,6 +1,14 @@
+// miniredis/commands/persistence_cmds.cpp
+//
 // SAVE, BGSAVE, BGREWRITEAOF: the persistence commands. Each asks the server state to do the work
 // (core/persistence.cpp) and answers as redis-server does, including the errors when a background
 // job is already running.
+//
+// CONCEPT: the user's handle on durability. SAVE writes the snapshot on the server thread (every
+// client waits); BGSAVE forks, and the child writes while the parent keeps serving, thanks to the
+// kernel's copy-on-write pages; BGREWRITEAOF compacts the log the same way. The work itself is in
+// core/persistence.cpp and storage/; this file only parses and answers.
+// READ NEXT: core/persistence.cpp, docs/miniredis/02-persistence-formats.md.
 #include <fmt/format.h>
 
 #include "commands/context.hpp"

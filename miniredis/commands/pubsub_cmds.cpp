@@ -1,7 +1,19 @@
+// miniredis/commands/pubsub_cmds.cpp
+//
 // Pub/Sub commands (pubsub.c). A subscribed connection stops being request/response: messages
 // arrive whenever someone PUBLISHes, as push replies - RESP2 arrays ["message", channel, payload],
 // or RESP3 `>` pushes, which a RESP3 client can tell apart from the replies to its own commands
 // (so in RESP3 a subscriber may keep running ordinary commands).
+//
+// CONCEPT: publish/subscribe without storage - the course notes' "Pub/Sub: real-time messaging".
+// PUBLISH hands the message to the subscribers connected right now and forgets it: a subscriber
+// that is offline misses it, and PUBLISH's reply (the number of receivers) is the only feedback.
+// Contrast: a RabbitMQ fanout exchange (minirabbit/model/fanout_exchange.cpp) routes into queues
+// that keep the message; a Kafka topic keeps it for every consumer group; Redis streams
+// (streams.cpp) are Redis' own durable answer.
+//
+//   PUBLISH news hi ──▶ channels["news"] = {c1, c2} ──▶ push to c1, c2 ──▶ reply :2
+// READ NEXT: model/pubsub.hpp, docs/miniredis/README.md (concept map).
 #include <fmt/format.h>
 
 #include "commands/context.hpp"
@@ -66,6 +78,10 @@ void cmd_punsubscribe(CommandContext& ctx) { unsubscribe_generic(ctx, true); }
 // PUBLISH channel message: appended to every receiver's output buffer now, sent at the end of the
 // turn with their other replies. The reply is the number of receivers - 0 means the message is
 // gone for good (pub/sub has no storage; compare a list used as a queue, or a Kafka topic).
+// PUBLISH writes the message into each receiver's output buffer at once - nothing is queued
+// anywhere else. A subscriber that stops reading therefore grows its buffer, and past a limit it is
+// disconnected (Redis' client-output-buffer-limit pubsub): losing one slow subscriber is the price
+// of never letting it make the server run out of memory. The reply counts receivers, not deliveries.
 void cmd_publish(CommandContext& ctx) {
     ServerState& server = ctx.server;
     std::string_view channel = ctx.arg(1), message = ctx.arg(2);

@@ -1,7 +1,15 @@
+// miniredis/commands/scan.hpp
+//
 // SCAN, HSCAN, SSCAN, ZSCAN share this: the cursor and the MATCH/COUNT/TYPE options, and the loop
 // that asks the Dict for bucket after bucket until COUNT elements are collected (Redis'
 // scanGenericCommand). COUNT is a hint of work, not a promise of results: MATCH filters *after*
 // collecting, so a call may return nothing and a cursor that is not 0 - keep going until 0.
+//
+// CONCEPT: iterating without blocking. The cursor is a bucket index of the hash table, walked in
+// reverse-binary order (Redis' trick), so keys present for the whole scan are returned at least
+// once even if the table grows or shrinks in between - the guarantee SCAN documents. The price:
+// a key may come back twice, and the client must deduplicate.
+// READ NEXT: model/dict.hpp (scan), keys.cpp (SCAN).
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,14 @@
+// miniredis/commands/server_cmds.cpp
+//
 // Server commands: the whole server rather than one key - FLUSHDB/FLUSHALL, TIME, CONFIG,
 // COMMAND (the table describing itself, for redis-cli's hints and cluster-aware clients). INFO has
 // its own file (info.cpp).
+//
+// CONCEPT: the server describing and managing itself. CONFIG GET/SET reads and changes core/config.hpp
+// at run time (a redis.conf directive is the same name: core/redis_conf.cpp), and COMMAND returns
+// the command table, which is how redis-cli knows the arity and key positions of every command.
+// FLUSHALL ASYNC hands the old keyspace to core/lazy_free.cpp so a large flush does not block.
+// READ NEXT: core/config.hpp, command_table.hpp, info.cpp.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -28,6 +36,9 @@ static std::optional<bool> parse_flush_mode(CommandContext& ctx) {
     return std::nullopt;
 }
 
+// ASYNC takes both tables out of the database in O(1) (take_all) and hands them to the lazy-free
+// thread: the database is empty for the next command at once, and the millions of frees happen
+// elsewhere.
 static void flush(CommandContext& ctx, Database& db, bool async) {
     if (!async || db.size() == 0) return db.clear();  // nothing to hand over for an empty one
     auto [keys, expires] = db.take_all();
@@ -55,6 +66,8 @@ void cmd_flushall(CommandContext& ctx) {
     ctx.reply.ok();
 }
 
+// TIME: seconds and microseconds as two bulk strings - the server's clock, which is what EXPIREAT
+// and XADD * use, so a client can compare its own clock with it.
 void cmd_time(CommandContext& ctx) {
     int64_t us =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -238,6 +251,9 @@ static std::string config_value(const Config& config, const mb::OptionSpec& spec
     return text;
 }
 
+// CONFIG GET takes glob patterns (CONFIG GET max*) matched case-insensitively against the option
+// table - the same table the command line and redis.conf use - and always replies a map, so RESP3
+// clients get a dictionary and RESP2 clients the flat name, value list.
 void cmd_config_get(CommandContext& ctx) {
     std::vector<const mb::OptionSpec*> matches;
     for (const mb::OptionSpec& spec : config_options()) {
@@ -319,6 +335,9 @@ void cmd_config_help(CommandContext& ctx) {
     for (auto line : kLines) ctx.reply.simple(line);
 }
 
+// SHUTDOWN: with save rules configured (or SAVE given) the snapshot is written first, the AOF is
+// flushed and fsynced either way - a clean shutdown never loses an acknowledged write. NOW, FORCE
+// and ABORT are accepted for compatibility and have nothing to change here.
 void cmd_shutdown(CommandContext& ctx) {
     bool save = !ctx.server.config.save.empty(), nosave = false;
     for (size_t i = 1; i < ctx.argc(); ++i) {

@@ -1,5 +1,16 @@
+// miniredis/commands/sets.cpp
+//
 // Set commands: a key holding unique members (t_set.c) - tags, "who is online", unique visitors -
 // with membership tests in O(1) and set algebra (SINTER, SUNION, SDIFF) across keys.
+//
+// CONCEPT: the set, and algebra across keys. Redis stores small sets of integers as an intset
+// (sorted integers, binary search); miniredis keeps a hash table and reports "intset" where Redis
+// would (model/encoding.hpp); storage/intset.cpp reads and writes that form in RDB files.
+// SINTER starts from the smallest set and tests membership in the others, so its cost follows the
+// smallest input, as in Redis. The *STORE variants write their result as a new key and are
+// propagated as they are: the result is deterministic, unlike SPOP, which is logged as the SREM
+// of what it actually removed (a replay must remove the same members, not other random ones).
+// READ NEXT: model/value.hpp, zset_algebra.cpp (the sorted-set counterpart).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -137,8 +148,10 @@ void cmd_srem(CommandContext& ctx) {
     ctx.reply.integer(removed);
 }
 
+// SMEMBERS is SINTER of one key: the same code path, so both reply in the same (hash table) order.
 void cmd_smembers(CommandContext& ctx) { algebra_command(ctx, Algebra::inter, false); }
 
+// SISMEMBER: the reason to use a set - membership in O(1), where LPOS on a list is O(n).
 void cmd_sismember(CommandContext& ctx) {
     bool ok;
     Set* set = read_set(ctx, ctx.arg(1), ok);
@@ -227,6 +240,8 @@ void cmd_sunionstore(CommandContext& ctx) { algebra_command(ctx, Algebra::uni, t
 void cmd_sdiffstore(CommandContext& ctx) { algebra_command(ctx, Algebra::diff, true); }
 
 // SINTERCARD numkeys key [key ...] [LIMIT limit]
+// SINTERCARD: only the size of the intersection, stopping at LIMIT - "do these two users share at
+// least 3 interests?" without building the set.
 void cmd_sintercard(CommandContext& ctx) {
     auto numkeys = ctx.int_arg(1);
     if (!numkeys) return;

@@ -1,5 +1,8 @@
-// Consumer-group commands: XGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM, and XINFO (Redis'
-// t_stream.c). XREADGROUP, which delivers to a group, lives with XREAD in streams.cpp.
+// miniredis/commands/stream_groups.cpp
+//
+// Consumer-group commands: XGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM (Redis' t_stream.c).
+// XREADGROUP, which delivers to a group, lives with XREAD in stream_read.cpp; XINFO, which only
+// looks, in stream_info.cpp.
 //
 // CONCEPT: a group's bookkeeping is what turns a log into a work queue. XGROUP creates the group
 // at a position in the log (Kafka's "auto.offset.reset", spelled as an ID: 0 = from the start,
@@ -14,7 +17,7 @@
 //
 // Every change is logged as the XCLAIM ... FORCE JUSTID or XGROUP command that recreates it on
 // replay (propagate_xclaim in streams.cpp).
-// READ NEXT: model/consumer_group.hpp, docs/miniredis/04-streams.md.
+// READ NEXT: model/consumer_group.hpp, stream_info.cpp, docs/miniredis/04-streams.md.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -28,14 +31,6 @@
 namespace miniredis {
 
 // --- consumer groups ------------------------------------------------------------------------
-
-namespace {
-
-void nogroup_for_key(CommandContext& ctx, std::string_view group, std::string_view key) {
-    ctx.reply.error(fmt::format("NOGROUP No such consumer group '{}' for key name '{}'", group, key));
-}
-
-}  // namespace
 
 // XGROUP CREATE|SETID|DESTROY|CREATECONSUMER|DELCONSUMER key group ... (one handler, as Redis)
 void cmd_xgroup(CommandContext& ctx) {
@@ -451,200 +446,6 @@ void cmd_xautoclaim(CommandContext& ctx) {
     ctx.reply.buffer().append(scratch.readable());
     ctx.reply.array(deleted.size());
     for (StreamID id : deleted) reply_id(ctx.reply, id);
-}
-
-// --- XINFO ------------------------------------------------------------------------------
-
-namespace {
-
-void reply_lag(Reply& r, const Stream& s, const ConsumerGroup& g) {
-    int64_t lag = s.group_lag(g);
-    if (lag < 0)
-        r.null();
-    else
-        r.integer(lag);
-}
-
-void reply_entries_read(Reply& r, const ConsumerGroup& g) {
-    if (g.entries_read == ConsumerGroup::kEntriesReadUnknown)
-        r.null();
-    else
-        r.integer(g.entries_read);
-}
-
-void xinfo_stream(CommandContext& ctx, Stream& s, bool full, int64_t count) {
-    Reply& r = ctx.reply;
-    r.map(full ? 9 : 10);
-    r.bulk("length");
-    r.integer(static_cast<int64_t>(s.length()));
-    r.bulk("radix-tree-keys");
-    r.integer(static_cast<int64_t>(s.blocks()));
-    // Redis counts the radix tree's inner nodes; we have one map node per block.
-    r.bulk("radix-tree-nodes");
-    r.integer(static_cast<int64_t>(s.blocks() ? s.blocks() + 1 : 1));
-    r.bulk("last-generated-id");
-    reply_id(r, s.last_id);
-    r.bulk("max-deleted-entry-id");
-    reply_id(r, s.max_deleted_id);
-    r.bulk("entries-added");
-    r.integer(static_cast<int64_t>(s.entries_added));
-    r.bulk("recorded-first-entry-id");
-    reply_id(r, s.first_id());
-    if (!full) {
-        r.bulk("groups");
-        r.integer(static_cast<int64_t>(s.groups.size()));
-        for (bool last : {false, true}) {
-            r.bulk(last ? "last-entry" : "first-entry");
-            bool found = false;
-            s.range({0, 0}, StreamID::max(), last, [&](const StreamEntryView& e) {
-                reply_entry(r, e);
-                found = true;
-                return false;
-            });
-            if (!found) r.null();
-        }
-        return;
-    }
-    int64_t now = ctx.now_ms();
-    r.bulk("entries");
-    size_t mark = r.mark();
-    size_t n = 0;
-    s.range({0, 0}, StreamID::max(), false, [&](const StreamEntryView& e) {
-        reply_entry(r, e);
-        return ++n != static_cast<uint64_t>(count);
-    });
-    r.array_at(mark, n);
-    r.bulk("groups");
-    r.array(s.groups.size());
-    for (const auto& [name, g] : s.groups) {
-        r.map(7);
-        r.bulk("name");
-        r.bulk(name);
-        r.bulk("last-delivered-id");
-        reply_id(r, g->last_id);
-        r.bulk("entries-read");
-        reply_entries_read(r, *g);
-        r.bulk("lag");
-        reply_lag(r, s, *g);
-        r.bulk("pel-count");
-        r.integer(static_cast<int64_t>(g->pel.size()));
-        r.bulk("pending");
-        size_t pm = r.mark();
-        size_t pn = 0;
-        for (const auto& [id, p] : g->pel) {
-            if (count && pn == static_cast<uint64_t>(count)) break;
-            r.array(4);
-            reply_id(r, id);
-            r.bulk(p.consumer->name);
-            r.integer(p.delivery_time);
-            r.integer(static_cast<int64_t>(p.delivery_count));
-            ++pn;
-        }
-        r.array_at(pm, pn);
-        r.bulk("consumers");
-        r.array(g->consumers.size());
-        for (const auto& [cname, c] : g->consumers) {
-            r.map(4);
-            r.bulk("name");
-            r.bulk(cname);
-            r.bulk("seen-time");
-            r.integer(c->seen_time);
-            r.bulk("pel-count");
-            r.integer(static_cast<int64_t>(c->pending.size()));
-            r.bulk("pending");
-            size_t cm = r.mark();
-            size_t cn = 0;
-            for (StreamID id : c->pending) {
-                if (count && cn == static_cast<uint64_t>(count)) break;
-                const PendingEntry& p = g->pel[id];
-                r.array(3);
-                reply_id(r, id);
-                r.integer(p.delivery_time);
-                r.integer(static_cast<int64_t>(p.delivery_count));
-                ++cn;
-            }
-            r.array_at(cm, cn);
-        }
-    }
-    (void)now;
-}
-
-}  // namespace
-
-// XINFO STREAM key [FULL [COUNT n]] | GROUPS key | CONSUMERS key group | HELP
-void cmd_xinfo(CommandContext& ctx) {
-    std::string_view sub = ctx.arg(1);
-    if (equals_ignore_case(sub, "HELP")) {
-        const char* lines[] = {
-            "XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            "CONSUMERS <key> <groupname>",
-            "    Show consumers of <groupname>.",
-            "GROUPS <key>",
-            "    Show the stream consumer groups.",
-            "STREAM <key> [FULL [COUNT <count>]",
-            "    Show information about the stream.",
-            "HELP",
-            "    Prints this help.",
-        };
-        ctx.reply.array(std::size(lines));
-        for (const char* l : lines) ctx.reply.simple(l);
-        return;
-    }
-    std::string_view key = ctx.arg(2);
-    bool is_stream = equals_ignore_case(sub, "STREAM");
-    bool full = false;
-    int64_t count = 10;
-    if (is_stream && ctx.argc() > 3) {
-        if (!equals_ignore_case(ctx.arg(3), "FULL") || (ctx.argc() != 4 && ctx.argc() != 6))
-            return ctx.reply.error(
-                fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try XINFO HELP.", sub));
-        full = true;
-        if (ctx.argc() == 6) {
-            if (!equals_ignore_case(ctx.arg(4), "COUNT")) return ctx.syntax_error();
-            auto v = ll_arg(ctx, ctx.arg(5));
-            if (!v) return;
-            count = *v < 0 ? 0 : *v;
-        }
-    }
-    Value* v = ctx.lookup_read(key);
-    if (!v) return ctx.reply.error(errors::kNoSuchKey);
-    bool ok;
-    Stream* s = stream_of(ctx, v, ok);
-    if (!ok) return;
-    if (is_stream) return xinfo_stream(ctx, *s, full, count);
-    int64_t now = ctx.now_ms();
-    if (equals_ignore_case(sub, "GROUPS")) {
-        ctx.reply.array(s->groups.size());
-        for (const auto& [name, g] : s->groups) {
-            ctx.reply.map(6);
-            ctx.reply.bulk("name");
-            ctx.reply.bulk(name);
-            ctx.reply.bulk("consumers");
-            ctx.reply.integer(static_cast<int64_t>(g->consumers.size()));
-            ctx.reply.bulk("pending");
-            ctx.reply.integer(static_cast<int64_t>(g->pel.size()));
-            ctx.reply.bulk("last-delivered-id");
-            reply_id(ctx.reply, g->last_id);
-            ctx.reply.bulk("entries-read");
-            reply_entries_read(ctx.reply, *g);
-            ctx.reply.bulk("lag");
-            reply_lag(ctx.reply, *s, *g);
-        }
-        return;
-    }
-    // CONSUMERS key group
-    ConsumerGroup* g = s->group(ctx.arg(3));
-    if (!g) return nogroup_for_key(ctx, ctx.arg(3), key);
-    ctx.reply.array(g->consumers.size());
-    for (const auto& [name, c] : g->consumers) {
-        ctx.reply.map(3);
-        ctx.reply.bulk("name");
-        ctx.reply.bulk(name);
-        ctx.reply.bulk("pending");
-        ctx.reply.integer(static_cast<int64_t>(c->pending.size()));
-        ctx.reply.bulk("idle");
-        ctx.reply.integer(std::max<int64_t>(now - c->seen_time, 0));
-    }
 }
 
 }  // namespace miniredis

@@ -1,6 +1,9 @@
-// Stream commands: XADD, XRANGE/XREVRANGE, XLEN, XDEL, XTRIM, XSETID, XREAD, XREADGROUP (Redis'
-// t_stream.c); the group bookkeeping commands (XGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM, XINFO)
-// are in stream_groups.cpp.
+// miniredis/commands/streams.cpp
+//
+// Stream commands, the write side and the range reads: XADD, XTRIM, XDEL, XSETID, XRANGE/XREVRANGE,
+// XLEN (Redis' t_stream.c), and the helpers every stream file shares (declared in streams.hpp).
+// XREAD/XREADGROUP are in stream_read.cpp; the group bookkeeping commands (XGROUP, XACK, XPENDING,
+// XCLAIM, XAUTOCLAIM, XINFO) in stream_groups.cpp.
 //
 // CONCEPT: the log (model/stream.hpp) and the consumer groups (model/consumer_group.hpp) are
 // plain data; this file is where the protocol meets them - argument parsing with Redis' exact
@@ -14,7 +17,8 @@
 //                     ->  AOF: XCLAIM s g alice 0 1700000000000-0 TIME <ms> RETRYCOUNT 1 FORCE JUSTID LASTID ...
 //                          +   XGROUP SETID s g 1700000000000-0 ENTRIESREAD 1
 //   XACK s g 1700000000000-0  -> logged as is
-// READ NEXT: model/stream.hpp, stream_groups.cpp, blocking.cpp (XREAD BLOCK), docs/miniredis/04-streams.md.
+// READ NEXT: model/stream.hpp, stream_read.cpp, stream_groups.cpp, blocking.cpp (XREAD BLOCK),
+//            docs/miniredis/04-streams.md.
 #include "commands/streams.hpp"
 
 #include <fmt/format.h>
@@ -98,6 +102,10 @@ std::optional<int64_t> ll_arg(CommandContext& ctx, std::string_view text, std::s
     auto v = parse_int64(text);
     if (!v) ctx.reply.error(error);
     return v;
+}
+
+void nogroup_for_key(CommandContext& ctx, std::string_view group, std::string_view key) {
+    ctx.reply.error(fmt::format("NOGROUP No such consumer group '{}' for key name '{}'", group, key));
 }
 
 // XCLAIM key group consumer 0 id TIME t RETRYCOUNT n FORCE JUSTID LASTID last: recreates one
@@ -471,276 +479,6 @@ void cmd_xsetid(CommandContext& ctx) {
     if (!max_deleted.is_zero()) s->max_deleted_id = max_deleted;
     ctx.modified(key);
     ctx.reply.ok();
-}
-
-// --- XREAD and XREADGROUP ----------------------------------------------------------------
-
-namespace {
-
-// Delivers entries of `s` above `after` to the reply: plain (XREAD) or through a group (`>`:
-// they enter the PEL of the group and of the consumer, the group's last ID moves). Returns the
-// number of entries replied. Propagates the group changes, as Redis does.
-size_t deliver_new(ServerState& server, int db, Reply& reply, std::string_view key, Stream& s, StreamID after,
-                   int64_t count, ConsumerGroup* group, std::string_view group_name, StreamConsumer* consumer,
-                   bool noack) {
-    auto start = after.next();
-    size_t mark = reply.mark();
-    size_t n = 0;
-    int64_t now = server.clock.now_ms();
-    std::vector<StreamID> delivered;
-    bool moved = false;
-    if (start) {
-        s.range(*start, StreamID::max(), false, [&](const StreamEntryView& e) {
-            if (group && e.id > group->last_id) {
-                if (group->entries_read != ConsumerGroup::kEntriesReadUnknown &&
-                    !s.range_has_tombstones(e.id, StreamID::max()))
-                    ++group->entries_read;
-                else if (s.entries_added)
-                    group->entries_read = s.estimate_entries_read(e.id);
-                group->last_id = e.id;
-                moved = true;
-            }
-            if (group && !noack) {
-                PendingEntry& p = group->assign(e.id, *consumer, now);
-                p.delivery_count = 1;
-                delivered.push_back(e.id);
-            }
-            reply_entry(reply, e);
-            return ++n != static_cast<uint64_t>(count);
-        });
-    }
-    reply.array_at(mark, n);
-    if (group) {
-        for (StreamID id : delivered) propagate_xclaim(server, db, key, group_name, *group, id, group->pel[id]);
-        if (moved) propagate_group_id(server, db, key, group_name, *group);
-        group_changed(server);
-    }
-    return n;
-}
-
-// XREADGROUP with an ID: the consumer's own pending entries above it (its history), each one a
-// redelivery (count + 1). Entries deleted meanwhile come back as [id, nil].
-void deliver_history(ServerState& server, int db, Reply& reply, std::string_view key, Stream& s, StreamID after,
-                     int64_t count, ConsumerGroup& group, std::string_view group_name, StreamConsumer& consumer) {
-    auto start = after.next();
-    size_t mark = reply.mark();
-    size_t n = 0;
-    int64_t now = server.clock.now_ms();
-    if (start) {
-        for (auto it = consumer.pending.lower_bound(*start); it != consumer.pending.end(); ++it) {
-            if (count > 0 && n == static_cast<uint64_t>(count)) break;
-            bool found = s.lookup(*it, [&](const StreamEntryView& e) { reply_entry(reply, e); });
-            ++n;
-            if (!found) {  // deleted since: shown, but not delivered again
-                reply.array(2);
-                reply_id(reply, *it);
-                reply.null_array();
-                continue;
-            }
-            PendingEntry& p = group.pel[*it];
-            p.delivery_time = now;
-            ++p.delivery_count;
-            propagate_xclaim(server, db, key, group_name, group, *it, p);
-        }
-    }
-    reply.array_at(mark, n);
-    group_changed(server);
-}
-
-struct ReadArgs {
-    int64_t count = -1;           // -1 = no COUNT
-    int64_t block_deadline = -1;  // -1 = no BLOCK; 0 = forever; else Unix ms
-    size_t streams_at = 0, streams = 0;
-    std::string_view group, consumer;
-    bool noack = false;
-};
-
-void read_generic(CommandContext& ctx, bool xreadgroup) {
-    ReadArgs a;
-    bool has_group = false;
-    for (size_t i = 1; i < ctx.argc(); ++i) {
-        size_t more = ctx.argc() - i - 1;
-        std::string_view o = ctx.arg(i);
-        if (equals_ignore_case(o, "BLOCK") && more) {
-            ++i;
-            auto ms = parse_int64(ctx.arg(i));
-            if (!ms) return ctx.reply.error("ERR timeout is not an integer or out of range");
-            if (*ms < 0) return ctx.reply.error("ERR timeout is negative");
-            if (*ms > INT64_MAX - ctx.now_ms()) return ctx.reply.error("ERR timeout is out of range");
-            a.block_deadline = *ms == 0 ? 0 : ctx.now_ms() + *ms;
-        } else if (equals_ignore_case(o, "COUNT") && more) {
-            ++i;
-            auto v = ll_arg(ctx, ctx.arg(i));
-            if (!v) return;
-            a.count = *v < 0 ? 0 : *v;
-        } else if (equals_ignore_case(o, "STREAMS") && more) {
-            a.streams_at = i + 1;
-            size_t n = ctx.argc() - a.streams_at;
-            if (n % 2 != 0)
-                return ctx.reply.error(fmt::format(
-                    "ERR Unbalanced {} list of streams: for each stream key an ID or '{}' must be specified.",
-                    xreadgroup ? "XREADGROUP" : "XREAD", xreadgroup ? '>' : '$'));
-            a.streams = n / 2;
-            break;
-        } else if (equals_ignore_case(o, "GROUP") && more >= 2) {
-            if (!xreadgroup)
-                return ctx.reply.error(
-                    "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
-            a.group = ctx.arg(i + 1);
-            a.consumer = ctx.arg(i + 2);
-            has_group = true;
-            i += 2;
-        } else if (equals_ignore_case(o, "NOACK")) {
-            if (!xreadgroup)
-                return ctx.reply.error(
-                    "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
-            a.noack = true;
-        } else {
-            return ctx.syntax_error();
-        }
-    }
-    if (a.streams_at == 0 || (xreadgroup && !has_group)) return ctx.syntax_error();
-
-    std::vector<StreamID> ids(a.streams);
-    std::vector<ConsumerGroup*> groups(a.streams, nullptr);
-    for (size_t k = 0; k < a.streams; ++k) {
-        std::string_view key = ctx.arg(a.streams_at + k);
-        std::string_view id_text = ctx.arg(a.streams_at + a.streams + k);
-        bool ok;
-        Stream* s = stream_of(ctx, ctx.lookup_read(key), ok);
-        if (!ok) return;
-        if (xreadgroup) {
-            groups[k] = s ? s->group(a.group) : nullptr;
-            if (!groups[k])
-                return ctx.reply.error(fmt::format(
-                    "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option", key, a.group));
-        }
-        if (id_text == "$") {
-            if (xreadgroup)
-                return ctx.reply.error(
-                    "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this "
-                    "consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just "
-                    "return an empty result set.");
-            ids[k] = s ? s->last_id : StreamID{};
-            continue;
-        }
-        if (id_text == ">") {
-            if (!xreadgroup)
-                return ctx.reply.error(
-                    "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> "
-                    "option.");
-            ids[k] = StreamID::max();
-            continue;
-        }
-        auto id = strict_id(ctx, id_text);
-        if (!id) return;
-        ids[k] = *id;
-    }
-
-    // Serve what can be served now.
-    ctx.suppress_propagation = true;  // deliveries propagate themselves (XCLAIM / XGROUP SETID)
-    size_t mark = ctx.reply.mark();
-    size_t served = 0;
-    for (size_t k = 0; k < a.streams; ++k) {
-        std::string_view key = ctx.arg(a.streams_at + k);
-        Value* v = ctx.db().find(key);
-        if (!v) continue;
-        Stream& s = *v->stream();
-        StreamID after = ids[k];
-        bool history = false, now = false;
-        if (xreadgroup) {
-            if (after != StreamID::max()) {
-                now = history = true;
-            } else if (s.length() && s.last_entry_id() > groups[k]->last_id) {
-                now = true;
-                after = groups[k]->last_id;
-            }
-        } else if (s.length() && s.last_entry_id() > after) {
-            now = true;
-        }
-        if (!now) continue;
-        ++served;
-        if (!ctx.reply.resp3()) ctx.reply.array(2);
-        ctx.reply.bulk(key);
-        if (!xreadgroup) {
-            deliver_new(ctx.server, ctx.client.db, ctx.reply, key, s, after, a.count, nullptr, {}, nullptr, false);
-            continue;
-        }
-        StreamConsumer& consumer = consumer_for(ctx.server, ctx.client.db, key, a.group, *groups[k], a.consumer);
-        consumer.seen_time = ctx.now_ms();
-        if (history)
-            deliver_history(ctx.server, ctx.client.db, ctx.reply, key, s, after, a.count, *groups[k], a.group,
-                            consumer);
-        else
-            deliver_new(ctx.server, ctx.client.db, ctx.reply, key, s, after, a.count, groups[k], a.group, &consumer,
-                        a.noack);
-    }
-    if (served) return ctx.reply.resp3() ? ctx.reply.map_at(mark, served) : ctx.reply.array_at(mark, served);
-    // Nothing now: block, or answer "nothing". Inside MULTI/EXEC nobody can wait.
-    if (a.block_deadline < 0 || ctx.server.in_exec) return ctx.reply.null_array();
-    BlockedState how;
-    how.kind = BlockKind::stream;
-    how.active = true;
-    how.db = ctx.client.db;
-    how.deadline_ms = a.block_deadline;
-    how.count = a.count;
-    how.group = a.group;
-    how.consumer = a.consumer;
-    how.noack = a.noack;
-    how.stream_ids = ids;
-    for (size_t k = 0; k < a.streams; ++k) how.keys.emplace_back(ctx.arg(a.streams_at + k));
-    ctx.client.blocked = std::move(how);
-    ctx.server.block_client(ctx.client);
-}
-
-}  // namespace
-
-void cmd_xread(CommandContext& ctx) { read_generic(ctx, false); }
-void cmd_xreadgroup(CommandContext& ctx) { read_generic(ctx, true); }
-
-// A blocked reader, now that `key` changed: XREAD wants entries above its ID; XREADGROUP ">"
-// wants entries above the group's last delivered ID (read now: another consumer may have moved
-// it). A group destroyed meanwhile is an error for its readers.
-bool serve_blocked_stream_reader(ServerState& server, Client& client, std::string_view key) {
-    const BlockedState& how = client.blocked;
-    auto pos = std::find(how.keys.begin(), how.keys.end(), key) - how.keys.begin();
-    if (static_cast<size_t>(pos) >= how.keys.size()) return false;
-    Value* v = server.db(how.db).find(key);
-    bool xreadgroup = !how.group.empty();
-    Reply reply(client.out, client.protocol);
-    if (!v || v->type() != Type::stream) {
-        // XREAD waits for the key to come back; a group reader's group went with the key.
-        if (!xreadgroup) return false;
-        reply.error("UNBLOCKED the stream key no longer exists");
-        return true;
-    }
-    Stream& s = *v->stream();
-    ConsumerGroup* group = xreadgroup ? s.group(how.group) : nullptr;
-    if (xreadgroup && !group) {
-        reply.error("NOGROUP the consumer group this client was blocked on no longer exists");
-        return true;
-    }
-    StreamID after = xreadgroup ? group->last_id : how.stream_ids[static_cast<size_t>(pos)];
-    if (!s.length() || s.last_entry_id() <= after) return false;
-    // Copy what we need: unblocking resets client.blocked.
-    std::string group_name = how.group, consumer_name = how.consumer;
-    int db = how.db;
-    int64_t count = how.count;
-    bool noack = how.noack;
-    if (reply.resp3()) {
-        reply.map(1);
-    } else {
-        reply.array(1);
-        reply.array(2);
-    }
-    reply.bulk(key);
-    StreamConsumer* consumer = nullptr;
-    if (group) {
-        consumer = &consumer_for(server, db, key, group_name, *group, consumer_name);
-        consumer->seen_time = server.clock.now_ms();
-    }
-    deliver_new(server, db, reply, key, s, after, count, group, group_name, consumer, noack);
-    return true;
 }
 
 }  // namespace miniredis

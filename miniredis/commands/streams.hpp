@@ -1,5 +1,12 @@
-// Stream helpers shared by streams.cpp, stream_groups.cpp and blocking.cpp (a client blocked in
-// XREAD/XREADGROUP is served with the same code that serves it at once).
+// miniredis/commands/streams.hpp
+//
+// Stream helpers shared by streams.cpp, stream_read.cpp, stream_groups.cpp, stream_info.cpp and
+// blocking.cpp (a client blocked in XREAD/XREADGROUP is served with the same code that serves it at
+// once).
+//
+// CONCEPT: see streams.cpp. The helpers are shared so that every stream command parses IDs, replies
+// entries and propagates group changes the same way.
+// READ NEXT: streams.cpp, stream_read.cpp.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +36,8 @@ std::optional<StreamID> strict_id(CommandContext& ctx, std::string_view text, ui
 // Range ends: "-", "+", "(id" (exclusive) or an ID.
 std::optional<StreamID> range_id(CommandContext& ctx, std::string_view text, bool is_start);
 std::optional<int64_t> ll_arg(CommandContext& ctx, std::string_view text, std::string_view error = errors::kNotInteger);
+// Replies Redis' NOGROUP error for `group` on `key`.
+void nogroup_for_key(CommandContext& ctx, std::string_view group, std::string_view key);
 
 // Propagation of group state, as Redis does it (see streams.cpp).
 void propagate_xclaim(ServerState& server, int db, std::string_view key, std::string_view group_name,

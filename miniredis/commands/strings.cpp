@@ -1,8 +1,24 @@
+// miniredis/commands/strings.cpp
+//
 // String commands: SET/GET and friends, counters (INCR), and byte-range edits (t_string.c).
 //
 // A Redis string is a byte array; "counters" are strings that happen to hold a decimal integer,
 // which INCR parses, adds to, and writes back - atomically, because one thread runs every command.
 // That is the whole trick behind page-view counters and rate limiters on Redis.
+//
+// CONCEPT: the string is Redis' first data structure and the one the course notes' caching and
+// counter use cases run on. A cache entry is SET key value EX 60; a session is SET with a TTL; a
+// rate limiter is INCR + EXPIRE. Three choices made here, and why:
+//   - SET's options (NX, XX, GET, EX/PX/EXAT/PXAT, KEEPTTL) and GETEX's are parsed by one function
+//     (parse_string_options), so both refuse the same combinations as Redis;
+//   - a relative TTL is turned into an absolute deadline at once (absolute_deadline), and the AOF
+//     gets that deadline (PXAT): replaying tomorrow must not extend the key's life;
+//   - values are model/small_string.hpp: up to 23 bytes live inline, longer ones on the heap
+//     (Redis' embstr does the same for short values), so a typical cache entry costs one allocation.
+//
+//   SET k v EX 60 ──▶ set_generic ──▶ db.set(k, v) + db.set_expire(k, now + 60 s)
+//                                  ──▶ propagated as SET k v PXAT <deadline>
+// READ NEXT: model/database.hpp (the keyspace), keys.cpp (TTLs), docs/miniredis/01-follow-a-set.md §4.
 #include <fmt/format.h>
 
 #include <climits>
@@ -22,6 +38,10 @@ struct StringOptions {
     std::string_view expire_arg;
 };
 
+// SET's options, parsed in one pass with Redis' conflict rules: NX and XX exclude each other, only
+// one of EX/PX/EXAT/PXAT/KEEPTTL (GETEX: /PERSIST) may appear, and an option that is not allowed
+// where it stands is a plain syntax error - Redis does not say which rule was broken, and clients'
+// tests match on "ERR syntax error".
 bool parse_string_options(CommandContext& ctx, size_t first, bool is_set, StringOptions& o) {
     using E = StringOptions::Expire;
     for (size_t j = first; j < ctx.argc(); ++j) {
@@ -54,6 +74,7 @@ bool parse_string_options(CommandContext& ctx, size_t first, bool is_set, String
     return true;
 }
 
+// The error names the command the user typed (SET, SETEX, GETEX...), as Redis' does.
 void invalid_expire_time(CommandContext& ctx) {
     ctx.reply.error(fmt::format("ERR invalid expire time in '{}' command", ctx.command.name));
 }
@@ -193,6 +214,8 @@ void cmd_psetex(CommandContext& ctx) {
     set_generic(ctx, o, ctx.arg(1), ctx.arg(3), false);
 }
 
+// GETSET (deprecated since Redis 6.2 for SET ... GET): the old value out, the new one in, atomically
+// - the classic "reset a counter and read it" step.
 void cmd_getset(CommandContext& ctx) {
     if (!reply_get(ctx, ctx.arg(1))) return;
     ctx.db().set(ctx.arg(1), Value::of_string(ctx.arg(2)));
@@ -200,6 +223,7 @@ void cmd_getset(CommandContext& ctx) {
     ctx.rewrite_as({"SET", ctx.arg(1), ctx.arg(2)});
 }
 
+// GETDEL: read and delete in one step, so two workers cannot both take the same one-shot token.
 void cmd_getdel(CommandContext& ctx) {
     if (!reply_get(ctx, ctx.arg(1))) return;
     if (ctx.db().remove(ctx.arg(1))) {
@@ -208,6 +232,9 @@ void cmd_getdel(CommandContext& ctx) {
     }
 }
 
+// GETEX: read and change the TTL in one step - a session that is touched on every request gets a
+// fresh expiry without a second round trip. Propagated as PEXPIREAT, PERSIST or DEL (a deadline
+// already past), never as GETEX, since the read part means nothing to a replica.
 void cmd_getex(CommandContext& ctx) {
     StringOptions o;
     if (!parse_string_options(ctx, 2, false, o)) return;
@@ -272,6 +299,8 @@ void cmd_msetnx(CommandContext& ctx) { mset_generic(ctx, true); }
 void cmd_incr(CommandContext& ctx) { incr_by(ctx, 1); }
 void cmd_decr(CommandContext& ctx) { incr_by(ctx, -1); }
 
+// INCRBY/DECRBY: the increment is checked like the value, so "INCRBY k 1.5" is an integer error,
+// not a silent truncation.
 void cmd_incrby(CommandContext& ctx) {
     if (auto n = ctx.int_arg(2)) incr_by(ctx, *n);
 }
@@ -321,6 +350,8 @@ static bool check_string_length(CommandContext& ctx, uint64_t size, uint64_t app
     return true;
 }
 
+// APPEND: grow a string in place (a log line per event, a growing CSV); the key keeps its TTL, as
+// for every command that modifies rather than replaces a value.
 void cmd_append(CommandContext& ctx) {
     std::string_view key = ctx.arg(1), tail = ctx.arg(2);
     Value* v = ctx.lookup_write(key);
@@ -339,6 +370,7 @@ void cmd_append(CommandContext& ctx) {
     ctx.reply.integer(static_cast<int64_t>(length));
 }
 
+// STRLEN: the length in bytes, not characters - Redis strings know nothing of encodings.
 void cmd_strlen(CommandContext& ctx) {
     Value* v = ctx.lookup_read(ctx.arg(1));
     if (!v) return ctx.reply.integer(0);

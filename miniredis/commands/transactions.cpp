@@ -1,3 +1,5 @@
+// miniredis/commands/transactions.cpp
+//
 // Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH (multi.c).
 //
 // CONCEPT: MULTI starts queueing - every following command is checked (name, arity) and answered
@@ -9,6 +11,11 @@
 // If anyone changed `balance` after the WATCH, EXEC does nothing and answers nil; the client
 // retries. The server keeps key -> watching clients and flags them dirty on every change
 // (ServerState::key_modified).
+//
+//   MULTI ──▶ client.in_multi = true ──▶ SET a 1 (+QUEUED) ──▶ INCR b (+QUEUED) ──▶ EXEC
+//         ──▶ [ +OK, :1 ] run back to back; propagated wrapped in MULTI ... EXEC, so a replica or
+//             an AOF replay applies all of them or (a torn tail) none
+// READ NEXT: dispatch.cpp (where queueing happens), core/client.hpp (the queue and the WATCH flags).
 #include "commands/context.hpp"
 #include "commands/handlers.hpp"
 

@@ -1,3 +1,5 @@
+// miniredis/commands/zset_algebra.cpp
+//
 // Sorted-set algebra: ZUNION, ZINTER, ZDIFF (and their STORE forms), ZINTERCARD (t_zset.c's
 // zunionInterDiffGenericCommand).
 //

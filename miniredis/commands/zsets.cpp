@@ -1,6 +1,18 @@
+// miniredis/commands/zsets.cpp
+//
 // Sorted set commands: members ordered by a score (t_zset.c) - leaderboards (ZADD score player,
 // ZREVRANGE 0 9 WITHSCORES = top ten), priority queues (ZPOPMIN), time-ordered indexes (score =
 // timestamp, ZRANGE BYSCORE for "everything in the last hour"). The structure is in model/zset.hpp.
+//
+// CONCEPT: the sorted set, a leaderboard: members unique like a set, ordered by score like a list.
+// Two structures at once (model/zset.hpp): a hash table member -> score for ZSCORE in O(1), and a
+// skip list ordered by (score, member) for ranges and ranks in O(log n). Redis keeps small ones as
+// a listpack instead; miniredis always uses the two structures and reports the encoding Redis would
+// (model/encoding.hpp).
+//
+//   ZADD board 100 ann 80 bob ──▶ dict {ann:100, bob:80} + skiplist [bob:80, ann:100]
+//   ZREVRANGE board 0 0        ──▶ walk the skip list from the tail: ann
+// READ NEXT: model/zset.hpp, zset_algebra.cpp (ZUNIONSTORE ...), docs/miniredis/05-probabilistic-and-bits.md.
 #include <fmt/format.h>
 
 #include <cerrno>
@@ -39,6 +51,8 @@ bool parse_score_bound(std::string_view text, double& value, bool& exclusive) {
     return *end == '\0' && !std::isnan(value);
 }
 
+// Both ends parsed before anything is looked up: a malformed range is "ERR min or max is not a
+// float" whether or not the key exists, as in Redis.
 bool parse_score_range(CommandContext& ctx, std::string_view min, std::string_view max, ScoreRange& range) {
     if (!parse_score_bound(min, range.min, range.min_exclusive) ||
         !parse_score_bound(max, range.max, range.max_exclusive)) {
@@ -73,10 +87,14 @@ bool parse_lex_range(CommandContext& ctx, std::string_view min, std::string_view
     return true;
 }
 
+// A range that cannot match (min > max, or equal ends with one exclusive) answers at once, without
+// a skiplist search.
 bool score_range_empty(const ScoreRange& r) {
     return r.min > r.max || (r.min == r.max && (r.min_exclusive || r.max_exclusive));
 }
 
+// WITHSCORES: RESP2 interleaves member, score, member, score (scores as bulk strings, "%.17g");
+// RESP3 sends [member, score] pairs with the score as a double (Reply::double_value writes either).
 void reply_member(CommandContext& ctx, const ZSet::Node* node, bool with_scores) {
     if (with_scores && ctx.reply.resp3()) ctx.reply.array(2);  // RESP3: [member, score] pairs
     ctx.reply.bulk(node->member);
@@ -288,6 +306,8 @@ void zadd_generic(CommandContext& ctx, bool incr) {
 
 void cmd_zadd(CommandContext& ctx) { zadd_generic(ctx, false); }
 
+// ZINCRBY: the leaderboard's "add points" - read, add, reposition in one step; a result that is not
+// a number (inf + -inf) is refused and the member keeps its score.
 void cmd_zincrby(CommandContext& ctx) {
     // ZINCRBY key increment member == ZADD key INCR increment member
     auto increment = ctx.double_arg(2);
@@ -307,6 +327,8 @@ void cmd_zincrby(CommandContext& ctx) {
     ctx.reply.double_value(score);
 }
 
+// ZREM: removes from both structures at once (dict and skiplist), deleting the key with its last
+// member.
 void cmd_zrem(CommandContext& ctx) {
     std::string_view key = ctx.arg(1);
     bool ok;
@@ -322,6 +344,7 @@ void cmd_zrem(CommandContext& ctx) {
     ctx.reply.integer(removed);
 }
 
+// ZSCORE: the dict half of the sorted set - O(1), no skiplist walk.
 void cmd_zscore(CommandContext& ctx) {
     bool ok;
     ZSet* z = read_zset(ctx, ctx.arg(1), ok);
@@ -380,6 +403,8 @@ void cmd_zlexcount(CommandContext& ctx) {
     ctx.reply.integer(static_cast<int64_t>(z->rank_of(z->last_in(range)) - z->rank_of(first) + 1));
 }
 
+// ZRANK/ZREVRANK: "what place is alice in?" - the dict finds her node, the spans on the search path
+// to it add up to her rank: O(log n), however large the board.
 static void rank_generic(CommandContext& ctx, bool reverse) {
     bool ok;
     ZSet* z = read_zset(ctx, ctx.arg(1), ok);
@@ -436,6 +461,8 @@ static void pop_generic(CommandContext& ctx, bool max) {
 void cmd_zpopmin(CommandContext& ctx) { pop_generic(ctx, false); }
 void cmd_zpopmax(CommandContext& ctx) { pop_generic(ctx, true); }
 
+// ZREMRANGEBYRANK: "keep only the top 100" is ZREMRANGEBYRANK board 0 -101 - how a capped
+// leaderboard (or a sliding window of recent events) is maintained.
 void cmd_zremrangebyrank(CommandContext& ctx) {
     auto start = ctx.int_arg(2);
     if (!start) return;
@@ -484,6 +511,8 @@ void cmd_zremrangebylex(CommandContext& ctx) {
     ctx.reply.integer(static_cast<int64_t>(removed));
 }
 
+// ZSCAN iterates the dict half (member -> score) with the same cursor as SCAN (scan.hpp): order is
+// the hash table's, not the score's.
 void cmd_zscan(CommandContext& ctx) {
     uint64_t cursor;
     ScanOptions options;

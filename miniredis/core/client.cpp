@@ -1,6 +1,13 @@
+// miniredis/core/client.cpp
+//
 // CLIENT LIST's line for one client: the whole per-connection state of client.hpp, in the words
 // monitoring tools parse (redis-cli, redis_exporter). Also what the log names when the server
 // closes a client on its own (output buffer limits).
+//
+// CONCEPT: see client.hpp. CLIENT LIST is an interface other programs parse, so its field names and
+// order follow Redis exactly (id=, addr=, laddr=, fd=, name=, age=, idle=, flags=, db=, ...): a
+// redis_exporter or a redis-cli script pointed at miniredis works unchanged.
+// READ NEXT: commands/connection.cpp (CLIENT LIST, CLIENT KILL).
 #include <fmt/format.h>
 
 #include "core/client.hpp"

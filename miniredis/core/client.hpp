@@ -1,3 +1,5 @@
+// miniredis/core/client.hpp
+//
 // Client: everything the server knows about one connection, apart from its socket.
 //
 // CONCEPT: Redis is a single thread serving many clients, so per-connection state cannot live on a
@@ -6,6 +8,8 @@
 // connection can be in: inside MULTI, WATCHing keys, subscribed to channels, blocked in BLPOP.
 // The socket itself belongs to the wiring (server.cpp), so everything here can be driven by tests
 // without any networking.
+//
+// READ NEXT: client.cpp, core/output_limits.cpp (when out grows too big), commands/connection.cpp.
 #pragma once
 
 #include <cstdint>

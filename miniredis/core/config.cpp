@@ -1,4 +1,12 @@
+// miniredis/core/config.cpp
+//
 // Config: the directive table and the typed copies.
+//
+// CONCEPT: see config.hpp. Every directive has one row: name, default, help, kind; sizes accept
+// Redis' units (1kb, 100mb, 1gb), booleans yes/no. A directive redis-server knows and we do not
+// implement is accepted with one summary warning (redis_conf.cpp), so a stock redis.conf loads;
+// a name nobody knows (a typo) is refused, as redis-server refuses it.
+// READ NEXT: commands/server_cmds.cpp (CONFIG GET/SET).
 #include "core/config.hpp"
 
 #include <fmt/format.h>

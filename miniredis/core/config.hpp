@@ -1,7 +1,18 @@
+// miniredis/core/config.hpp
+//
 // Config: the redis.conf directives miniredis understands, as one table (mb::OptionSpec) that
 // serves three readers: the command line (`--maxmemory 100mb`), a config file (`maxmemory 100mb`),
 // and CONFIG GET/SET at run time. Typed copies of the values the hot paths read (maxmemory,
 // requirepass, appendfsync...) live in `Config` and are refreshed after every CONFIG SET.
+//
+// CONCEPT: configuration that changes while the server runs. The table is the truth (strings, as
+// the user wrote them); `Config` holds typed copies for the hot paths, so reading maxmemory on every
+// write is a field load, not a map lookup and a parse. CONFIG SET validates with the same spec as
+// the command line and then refreshes the copies, so the three ways in cannot disagree.
+//
+//   --maxmemory 100mb │ redis.conf "maxmemory 100mb" │ CONFIG SET maxmemory 100mb
+//                     └──────────────▶ OptionSpec table (common/options.hpp) ──▶ Config::maxmemory
+// READ NEXT: config.cpp, redis_conf.cpp (reading redis-server's own config file).
 #pragma once
 
 #include <cstdint>

@@ -1,3 +1,5 @@
+// miniredis/core/durability.cpp
+//
 // The end-of-turn durability step: a write is acknowledged only once it is as durable as the
 // user asked.
 //

@@ -1,4 +1,12 @@
+// miniredis/core/eviction.cpp
+//
 // Eviction (see eviction.hpp): the sampling pool and the policies.
+//
+// CONCEPT: see eviction.hpp. Why a pool that survives between calls? A fresh sample of five keys is
+// a coin toss; keeping the best candidates of earlier samples makes each eviction choose among many
+// more keys for the same per-call cost - Redis' evictionPoolPopulate does the same. An evicted key is
+// propagated as a DEL, so a replica and the AOF forget it too (they do not evict on their own).
+// READ NEXT: core/lazy_free.hpp (big values are freed off the thread), model/database.hpp.
 #include "core/eviction.hpp"
 
 #include <algorithm>

@@ -1,3 +1,5 @@
+// miniredis/core/eviction.hpp
+//
 // Eviction: what happens when the data reaches `maxmemory` (Redis' evict.c).
 //
 // CONCEPT: a cache must forget something to make room. Before every command that may allocate
@@ -13,6 +15,12 @@
 // last used (Value::lru), and eviction samples `maxmemory-samples` keys, keeping the best
 // candidates seen so far in a small pool across calls; with 5 samples the result is close to true
 // LRU at a fraction of the cost.
+//
+//   write, used_memory > maxmemory ──▶ free_memory_if_needed
+//       ──▶ refill_pool: sample maxmemory-samples keys per db, score them (idle time, or TTL)
+//       ──▶ delete the best candidate, propagate its DEL ──▶ still over? again : run the command
+// READ NEXT: eviction.cpp, model/memory.hpp (what used_memory counts), model/lfu.hpp,
+//            docs/miniredis/README.md (concept map: caching).
 #pragma once
 
 namespace miniredis {

@@ -1,4 +1,8 @@
+// miniredis/core/latency.cpp
+//
 // Latency samples per event class (see latency.hpp). CONCEPT: in the header; here the mechanics.
+//
+// READ NEXT: latency.hpp, docs/miniredis/06-looking-inside.md (LATENCY).
 #include "core/latency.hpp"
 
 #include <algorithm>

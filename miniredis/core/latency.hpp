@@ -1,3 +1,5 @@
+// miniredis/core/latency.hpp
+//
 // Latency monitor: spikes per event class, kept over time (LATENCY LATEST/HISTORY/RESET/DOCTOR).
 //
 // CONCEPT: the slowlog (slowlog.hpp) names slow *commands*; the latency monitor answers "when

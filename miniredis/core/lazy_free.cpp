@@ -1,4 +1,13 @@
+// miniredis/core/lazy_free.cpp
+//
 // The lazy-free thread (see lazy_free.hpp): a queue of owned garbage and one thread destroying it.
+//
+// CONCEPT: see lazy_free.hpp - here the hand-off: a mutex-protected queue of owned pointers and a
+// condition variable. The server thread's cost is one push under the lock; the thread pops and
+// destroys, unlocked, so the server thread can queue more meanwhile. The thread starts on the
+// first enqueue (a server that never UNLINKs a big value never has it), and at shutdown it
+// finishes the queue before the destructor's join returns, so a leak checker sees everything freed.
+// READ NEXT: commands/keys.cpp (UNLINK), commands/server_cmds.cpp (FLUSHALL ASYNC).
 #include "core/lazy_free.hpp"
 
 #include <type_traits>

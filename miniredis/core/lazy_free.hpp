@@ -1,3 +1,5 @@
+// miniredis/core/lazy_free.hpp
+//
 // LazyFree: a background thread that frees big values and whole keyspaces (UNLINK, FLUSHALL
 // ASYNC), so the server thread never spends seconds in free().
 //

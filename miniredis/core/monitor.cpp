@@ -1,4 +1,8 @@
+// miniredis/core/monitor.cpp
+//
 // MONITOR lines and feeding them to the monitors (see monitor.hpp). CONCEPT: in the header; here the mechanics.
+//
+// READ NEXT: monitor.hpp, commands/monitor.cpp.
 #include "core/monitor.hpp"
 
 #include <fmt/format.h>

@@ -1,3 +1,5 @@
+// miniredis/core/monitor.hpp
+//
 // MONITOR: watching every command the server runs, live (the lecture tool).
 //
 // CONCEPT: a client that sends MONITOR stops being a normal client and becomes an audience:

@@ -1,3 +1,5 @@
+// miniredis/core/output_limits.cpp
+//
 // Output buffer limits: what a client may cost us in replies it has not read yet.
 //
 // CONCEPT: a Redis server is one thread for everyone, so it must never wait for one client. It
@@ -25,7 +27,7 @@
 //
 // The check runs once per event-loop turn, after the turn's replies were offered to the socket
 // (Server::before_sleep): what is left in client.out is exactly what the client has not taken;
-// and on every cron tick (server_cron.cpp), for a client that stays over its soft limit while
+// and on every tick (core/tick.cpp), for a client that stays over its soft limit while
 // nothing new is sent to it.
 // A closed subscriber stops counting in PUBLISH's receiver count from the next command on.
 //

@@ -1,3 +1,5 @@
+// miniredis/core/persistence.cpp
+//
 // Persistence as the server runs it: loading at start-up, background saves and AOF rewrites, the
 // periodic rules (save <seconds> <changes>, auto-aof-rewrite-*), and what happens at SHUTDOWN.
 // The formats themselves live in storage/ (snapshot.hpp, aof.hpp); the write + fsync that makes
@@ -8,6 +10,18 @@
 // preamble, then the commands after it); otherwise the last snapshot is loaded. With appendonly
 // yes and no AOF yet, one is created at once from what was loaded, so that nothing acknowledged
 // is ever only in a snapshot that the next start would ignore.
+//
+// CONCEPT: durability as a policy the user picks, the course notes' "Durability trade-offs" for
+// Redis. Two files, two jobs: the snapshot (dump.rdb) is a compact picture of one instant, fast to
+// load, but everything after it is lost in a crash; the AOF is every write since, as long as the
+// user's appendfsync allows. With both on, a rewrite writes a snapshot as the AOF's first part and
+// appends the commands after it, so start-up loads the picture and replays only the tail.
+//
+//   start ──▶ AOF on and present? replay it (its RDB preamble, then commands)
+//         └─▶ else dump.rdb present? load it
+//   tick ──▶ save rules met? BGSAVE ──▶ AOF grew by auto-aof-rewrite-percentage? BGREWRITEAOF
+// READ NEXT: storage/aof.hpp, storage/snapshot.hpp, storage/background_job.hpp,
+//            docs/miniredis/02-persistence-formats.md.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -185,7 +199,7 @@ void ServerState::check_background_job() {
     }
 }
 
-void ServerState::persistence_cron() {
+void ServerState::persistence_tick() {
     check_background_job();
     if (job.running() != JobKind::none) return;
     int64_t now = clock.now_ms();

@@ -1,4 +1,8 @@
-// The cron's sampling of rates and peaks (see rates.hpp). CONCEPT: in the header; here the mechanics.
+// miniredis/core/rates.cpp
+//
+// The tick's sampling of rates and peaks (see rates.hpp). CONCEPT: in the header; here the mechanics.
+//
+// READ NEXT: rates.hpp, commands/info.cpp.
 #include <algorithm>
 
 #include "core/server_state.hpp"

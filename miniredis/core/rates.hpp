@@ -1,8 +1,10 @@
+// miniredis/core/rates.hpp
+//
 // Rates: "how many per second, right now" from counters that only go up (INFO
 // instantaneous_ops_per_sec, instantaneous_input_kbps...).
 //
 // CONCEPT: a total (commands processed since start) answers "how much", not "how busy". The
-// rate is the slope of the total: the cron samples it every tick (Redis: every 100 ms) into a
+// rate is the slope of the total: the tick samples it every tick (Redis: every 100 ms) into a
 // ring of the last 16 samples, and the rate is the average slope over them - about 1.6 s of
 // history, smooth enough to read, recent enough to react:
 //
@@ -11,9 +13,9 @@
 //          |  ____/
 //          +----------------> time
 //
-// Nothing touches the hot path: the counters exist anyway, the cron reads them.
+// Nothing touches the hot path: the counters exist anyway, the tick reads them.
 //
-// READ NEXT: commands/info.cpp (INFO stats), core/cron.cpp.
+// READ NEXT: commands/info.cpp (INFO stats), core/tick.cpp.
 #pragma once
 
 #include <array>

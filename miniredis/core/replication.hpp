@@ -34,7 +34,7 @@ inline constexpr int64_t kReplTimeoutMs = 60'000;
 // The replica's side of the link, in the order it goes through it (Redis' repl_state).
 enum class ReplLinkState : uint8_t {
     none,        // not a replica
-    connect,     // waiting for the next attempt (once a second, from the cron)
+    connect,     // waiting for the next attempt (once a second, from the tick)
     connecting,  // the non-blocking connect() is under way
     handshake,   // PING, AUTH, REPLCONF, PSYNC: one request, one reply, in turn
     transfer,    // +FULLRESYNC: reading the $<len> (or diskless $EOF:<mark>) snapshot

@@ -9,7 +9,7 @@
 //            ^                                                  |                        |
 //            |                                             +CONTINUE            $<len> bytes loaded
 //            |                                                  v                        v
-//            +------- link lost (cron retries every second) -- connected <---------------+
+//            +------- link lost (tick retries every second) -- connected <---------------+
 //
 //   handshake   one request, one reply, in turn: PING, AUTH <masterauth>, REPLCONF
 //               listening-port, REPLCONF capa eof capa psync2, PSYNC <replid> <offset+1>
@@ -90,7 +90,7 @@ void ServerState::replicaof(std::string host, int port) {
     repl.master_port = port;
     repl.link = ReplLinkState::connect;
     repl.link_down_since_ms = clock.now_ms();
-    repl.next_connect_ms = 0;  // at the next cron tick
+    repl.next_connect_ms = 0;  // at the next tick
     // A server that kept a backlog has a history others may share: offer it (PSYNC <replid> ...).
     repl.psync_known = repl.backlog.active() || repl.offset > 0;
     update_replica_env();
@@ -318,9 +318,9 @@ void ServerState::send_ack(Client& master) {
     send_command(*this, master, ack);
 }
 
-// From the cron: (re)connect once a second while the link is down; ACK once a second while up;
+// From the tick: (re)connect once a second while the link is down; ACK once a second while up;
 // give up on a master silent for repl-timeout during the handshake or the transfer.
-void ServerState::replication_cron() {
+void ServerState::replication_tick() {
     if (!repl.is_replica()) return;
     int64_t now = clock.now_ms();
     if (repl.link == ReplLinkState::connect && now >= repl.next_connect_ms) {

@@ -1,5 +1,19 @@
+// miniredis/core/server_state.cpp
+//
 // ServerState: clients coming and going, and the bookkeeping every write triggers (dirty counter,
 // WATCH invalidation, expired-key propagation).
+//
+// CONCEPT: what "a key changed" means to the rest of the server. One call, key_modified(), is the
+// single place that tells everyone who cares: WATCHing clients (their EXEC will fail), clients
+// blocked on the key (it may serve them now), and the dirty counter (the `save` rules and INFO's
+// rdb_changes_since_last_save). A handler that changed a key and forgot to call it would break
+// transactions in ways no test of the handler itself would see - which is why the commands reach
+// it through CommandContext::modified and not by hand.
+//
+//   LPUSH jobs x ──▶ key_modified(db, "jobs") ──▶ watched? mark those clients dirty (EXEC -> nil)
+//                                             ──▶ blocked? signal_key_ready (BLPOP served after)
+//                                             ──▶ dirty++
+// READ NEXT: commands/transactions.cpp (WATCH), commands/blocking.cpp.
 #include "core/server_state.hpp"
 
 #include <algorithm>

@@ -1,3 +1,5 @@
+// miniredis/core/server_state.hpp
+//
 // ServerState: everything the single server thread owns (Redis' global `server` struct), minus
 // the sockets and timers, which stay in the wiring (server.cpp).
 //
@@ -9,6 +11,21 @@
 //   aof             the append-only file: write commands are buffered here during a batch and
 //                   written + fsynced before the replies leave (see storage/aof.hpp)
 //   dirty           changes since the last snapshot (the `save <seconds> <changes>` rules)
+//
+// CONCEPT: the root object - the one thing a command runs against. Redis keeps it in a global
+// (`server`); we pass it (ctx.server), so a unit test can build two servers in one process and
+// nothing hides a dependency. minirabbit (model/broker.hpp) and minikafka (core/broker.hpp) have
+// the same root, holding vhosts or topics instead of databases. Socket-free by design: the wiring
+// owns the sockets and timers and calls in (process_input, tick, before_sleep), so everything a
+// request does below this line can be driven from a test without a network.
+//
+//   server.cpp ──▶ process_input(client) ──▶ execute ──▶ handler(ctx) ──▶ databases[ctx.db]
+//              ──▶ tick()  (core/tick.cpp, hz times a second)
+//              ──▶ before_sleep() (core/durability.cpp: AOF write, then replies)
+//
+// Its methods are spread over the files of their concept (named in the sections below): this
+// header is the index.
+// READ NEXT: core/client.hpp, commands/dispatch.cpp, core/durability.cpp, core/tick.cpp.
 #pragma once
 
 #include <chrono>
@@ -63,7 +80,7 @@ public:
     virtual ~ServerHooks() = default;
     virtual void shutdown() = 0;  // stop accepting, flush, exit 0 (SHUTDOWN)
     // REPLICAOF: start a non-blocking connect to the master; the client that will carry the
-    // link, or nullptr when it failed at once (the cron retries). master_connected() follows.
+    // link, or nullptr when it failed at once (the tick retries). master_connected() follows.
     virtual Client* connect_to_master(const std::string& /*host*/, int /*port*/) { return nullptr; }
 };
 
@@ -110,8 +127,8 @@ public:
     bool serve_list_waiter(int db, const std::string& key, Client& client);
     bool serve_zset_waiter(int db, const std::string& key, Client& client);
 
-    // --- periodic work (core/cron.cpp; before_sleep: core/durability.cpp) -----------------
-    void cron();          // hz times per second: active expiry, snapshots, AOF rewrite, child jobs
+    // --- periodic work (core/tick.cpp; before_sleep: core/durability.cpp) -----------------
+    void tick();          // hz times per second: active expiry, snapshots, AOF rewrite, child jobs
     void before_sleep();  // once per event-loop turn, before replies go out: AOF write (+fsync)
     void active_expire_cycle();
     void active_rehash();
@@ -145,7 +162,7 @@ public:
     // Sends `argv`, as `from` ran it in database `db`, to every MONITOR client (redacted).
     void feed_monitors(const Client& from, int db, std::span<const std::string_view> argv);
     void count_error_reply(std::string_view message);  // INFO errorstats / total_error_replies
-    void sample_instantaneous_metrics();               // from cron: ops/s, net kbps, peak memory
+    void sample_instantaneous_metrics();               // from the tick: ops/s, net kbps, peak memory
     RateMeter ops_rate, input_rate, output_rate;
     // The monotonic time (µs) the running command's duration is measured from (dispatch.cpp).
     int64_t command_clock_us = monotonic_us();
@@ -176,7 +193,7 @@ public:
     bool start_background_save();
     bool start_aof_rewrite();
     void check_background_job();
-    void persistence_cron();
+    void persistence_tick();
     void finish_on_signal();  // SIGTERM: save if save rules exist, flush the AOF
     void reconfigure_aof(const Config& old);
     std::string snapshot_path() const;
@@ -230,7 +247,7 @@ public:
     void master_input(Client& master);  // the wiring's on_readable for the master link
     void master_command_done(Client& master, size_t reply_mark, std::string_view bytes);
     void send_ack(Client& master);
-    void replication_cron();
+    void replication_tick();
 
     void kill_client(Client& client);  // CLIENT KILL: drop pending output, close
     void unwatch_all(Client& client) { remove_watches(client); }

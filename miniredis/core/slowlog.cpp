@@ -1,4 +1,8 @@
+// miniredis/core/slowlog.cpp
+//
 // Slowlog entries (see slowlog.hpp). CONCEPT: in the header; here the mechanics.
+//
+// READ NEXT: slowlog.hpp, docs/miniredis/06-looking-inside.md (SLOWLOG).
 #include "core/slowlog.hpp"
 
 #include <fmt/format.h>

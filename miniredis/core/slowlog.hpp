@@ -1,3 +1,5 @@
+// miniredis/core/slowlog.hpp
+//
 // Slowlog: the last N commands that took longer than a threshold (SLOWLOG GET/LEN/RESET).
 //
 // CONCEPT: one thread serves every client, so one slow command (KEYS * on a million keys, an

@@ -1,3 +1,5 @@
+// miniredis/core/trace.hpp
+//
 // Trace: one human-readable line per command, showing the path it took through the concepts
 // (--trace yes, or at run time PUT /api/trace {"trace":true} on the admin port):
 //
@@ -7,6 +9,11 @@
 //
 // Zero cost when off: the dispatcher tests one bool before taking the "before" snapshot.
 // Secrets (AUTH, HELLO ... AUTH, CONFIG SET requirepass) are shown as (redacted).
+//
+// CONCEPT: the request path made visible - the lecture's "follow one request" as a log line per
+// command. The same switch exists in all three servers (--trace, PUT /api/trace), so a student can
+// watch a SET, an AMQP publish and a Kafka produce walk through their concepts side by side.
+// READ NEXT: trace.cpp, commands/dispatch.cpp (where a trace line is started and finished).
 #pragma once
 
 #include <cstddef>

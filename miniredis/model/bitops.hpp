@@ -1,3 +1,5 @@
+// miniredis/model/bitops.hpp
+//
 // Bit operations on byte strings: the arithmetic behind SETBIT, BITCOUNT, BITPOS and BITFIELD.
 //
 // CONCEPT: a bitmap is not a new type - it is a string read as an array of bits. Bit 0 is the

@@ -1,9 +1,16 @@
+// miniredis/model/clock.hpp
+//
 // Clock: where the keyspace learns "now", in Unix milliseconds.
 //
 // Expiry compares deadlines with now, so tests that check "the key is gone after its TTL" would have
 // to sleep if the clock were hard-wired. Instead the keyspace holds a Clock&: the server passes the
 // system clock, tests pass a ManualClock and move time forward by hand (mini-redis pauses Tokio's
 // clock for the same reason; dragonfly has UpdateTime).
+//
+// CONCEPT: time as a dependency. Nothing in model/ calls the system clock; it asks a Clock. That
+// single choice is what makes expiry, eviction by idle time and the stream IDs' millisecond part
+// testable without sleeping.
+// READ NEXT: database.hpp (expire_if_needed).
 #pragma once
 
 #include <chrono>

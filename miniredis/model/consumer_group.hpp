@@ -1,3 +1,5 @@
+// miniredis/model/consumer_group.hpp
+//
 // ConsumerGroup: a named reader of a stream that hands each entry to one of its consumers and
 // remembers, per entry, who has it and whether it was acknowledged (Redis' streamCG).
 //
@@ -32,6 +34,14 @@ namespace miniredis {
 struct StreamConsumer;
 
 // One delivered, not yet acknowledged entry (Redis' streamNACK).
+// The PEL (pending entries list) is kept twice, as Redis does: once per group (ID -> who holds it,
+// since when, how often delivered) and once per consumer (the IDs it holds). XPENDING over the whole
+// group walks the first; XREADGROUP with an ID (a consumer's own history) and DELCONSUMER walk the
+// second - each question is answered by a walk over exactly what it asks about.
+//
+//   group g  pel: 5-0 -> alice (count 1)   7-0 -> bob (count 3)   9-0 -> alice (count 1)
+//   alice    pending: {5-0, 9-0}
+//   bob      pending: {7-0}           (count 3: delivered three times - a poison entry?)
 struct PendingEntry {
     StreamConsumer* consumer = nullptr;
     int64_t delivery_time = 0;  // Unix ms of the last delivery (XPENDING idle = now - this)
@@ -44,6 +54,9 @@ struct StreamConsumer {
     std::set<StreamID> pending;  // its share of the group's PEL
 };
 
+// A group is Kafka's consumer group with RabbitMQ's acknowledgements: last_id is the group's
+// committed offset (where ">" continues), the PEL is the set of deliveries not yet acked. Unlike a
+// Kafka group, the work is not split by partition but entry by entry, to whichever consumer reads.
 struct ConsumerGroup {
     static constexpr int64_t kEntriesReadUnknown = -1;  // Redis' SCG_INVALID_ENTRIES_READ
 
@@ -76,6 +89,8 @@ struct ConsumerGroup {
         return n;
     }
     // Delivers (or redelivers) `id` to `c`: it moves into c's PEL.
+    // One function for first delivery, redelivery and XCLAIM: the entry moves to `c`'s list (leaving the
+    // previous holder's), and its delivery time restarts - which is what XAUTOCLAIM's idle test reads.
     PendingEntry& assign(StreamID id, StreamConsumer& c, int64_t now) {
         auto [it, inserted] = pel.try_emplace(id);
         if (!inserted && it->second.consumer && it->second.consumer != &c) it->second.consumer->pending.erase(id);

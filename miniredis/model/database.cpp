@@ -1,4 +1,13 @@
+// miniredis/model/database.cpp
+//
 // Database: storing and deleting keys, and the TTL bookkeeping in the second table.
+//
+// CONCEPT: see database.hpp. Every read path goes through expire_if_needed first: a key past its
+// deadline is deleted on the spot, and (on a master) a DEL is propagated so the AOF and replicas
+// forget it at the same point in the command stream. A replica never deletes an expired key by
+// itself: it hides it from readers and keeps it until the master's DEL arrives, so master and
+// replica cannot disagree about which keys exist.
+// READ NEXT: commands/keys.cpp (EXPIRE, TTL), core/tick.cpp (the active half).
 #include "database.hpp"
 
 namespace miniredis {
@@ -14,6 +23,8 @@ Value& Database::set(std::string_view key, Value value, bool keep_ttl) {
     return entry->value;
 }
 
+// The write path's lookup: one hash, and the caller fills the value in place - LPUSH to a new key
+// costs a single insertion. The fresh LRU stamp is what the eviction sampler compares later.
 std::pair<Value*, bool> Database::find_or_create(std::string_view key) {
     if (Value* v = find(key)) return {v, false};
     auto [entry, created] = keys_.insert(key);
@@ -21,12 +32,16 @@ std::pair<Value*, bool> Database::find_or_create(std::string_view key) {
     return {&entry->value, created};
 }
 
+// Removing a key removes its TTL too: a later SET of the same name must not inherit a deadline.
+// The `expires_.empty()` test keeps the common no-TTL keyspace from paying a second hash.
 bool Database::remove(std::string_view key) {
     if (!keys_.erase(key)) return false;
     if (!expires_.empty()) expires_.erase(key);
     return true;
 }
 
+// take() moves the value out before erasing the entry: UNLINK hands it to the lazy-free thread
+// without copying the data, and the key is gone for every later command at once.
 std::optional<Value> Database::take(std::string_view key) {
     Keys::Entry* e = keys_.find(key);
     if (!e) return std::nullopt;
@@ -35,6 +50,7 @@ std::optional<Value> Database::take(std::string_view key) {
     return value;
 }
 
+// FLUSHDB (sync): both tables at once. FLUSHDB ASYNC swaps the tables out instead (core/lazy_free.cpp).
 void Database::clear() {
     keys_.clear();
     expires_.clear();
@@ -70,6 +86,8 @@ bool Database::expire_if_needed(std::string_view key) {
     return true;
 }
 
+// Every expiry - lazy or active - ends here, so the observer (ServerState) sees each one exactly once:
+// it propagates a DEL to the AOF and replicas, tells WATCHers, and counts expired_keys for INFO.
 void Database::delete_expired(std::string_view key) {
     // The observer may want the key's bytes (to log "DEL key"): tell it before they are freed.
     std::string copy(key);  // `key` may point into the entry we are about to delete

@@ -1,3 +1,5 @@
+// miniredis/model/database.hpp
+//
 // Database: one of Redis' 16 numbered keyspaces (SELECT 0..15): key -> Value, plus expiry.
 //
 // CONCEPT: the keyspace is a hash table from key to value. Keys with a TTL also have an entry in a
@@ -13,6 +15,11 @@
 // Deleting an expired key is an event others must hear about - the AOF logs a DEL, transactions
 // WATCHing the key abort - so the database reports it to a KeyspaceObserver (the command layer)
 // instead of knowing about files or clients itself.
+//
+//   dict_    "session:1" ──▶ Value{string "..."}      expires_  "session:1" ──▶ 1700000060000
+//            "counter"   ──▶ Value{string "42"}                 (no entry: no TTL)
+//            "jobs"      ──▶ Value{list [...]}
+// READ NEXT: database.cpp, value.hpp, dict.hpp (the hash table), core/tick.cpp (active expiry).
 #pragma once
 
 #include <cstdint>
@@ -47,7 +54,7 @@ struct KeyspaceEnv {
     // master's own commands (applying_master) still see it, as the master did when it sent them.
     bool replica = false;
     bool applying_master = false;
-    // The LRU clock in seconds, refreshed by the server's cron (10 times a second) rather than
+    // The LRU clock in seconds, refreshed by the server's tick (10 times a second) rather than
     // read from the OS on every lookup - the same trade as Redis' server.lruclock: eviction only
     // needs "roughly when", and a clock call per GET would cost more than the GET.
     uint32_t lru_clock_cached = 0;
@@ -128,7 +135,7 @@ public:
     SampleResult expire_sample(Random& random, size_t samples);
 
     // Active rehashing (Redis' `activerehashing`): moves `buckets` buckets of whichever of the two
-    // tables is being resized. The cron calls it in a loop for about a millisecond per tick, so a
+    // tables is being resized. The tick calls it in a loop for about a millisecond per tick, so a
     // resize finishes even when no command touches the keyspace. True while more is left.
     bool rehash_steps(size_t buckets) {
         bool more = keys_.rehashing() && keys_.rehash_steps(buckets);

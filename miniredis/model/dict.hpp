@@ -1,3 +1,5 @@
+// miniredis/model/dict.hpp
+//
 // Dict: the hash table under every keyspace, hash, set and sorted set (Redis' dict.c).
 //
 // CONCEPT: a chained hash table with a power-of-two number of buckets, so the bucket of a key is
@@ -11,7 +13,7 @@
 // INCREMENTAL REHASH. Moving 10 million entries into a doubled table at once would stop the
 // server for about a second: every client waits for one unlucky SET. So, as Redis does, a resize
 // only allocates the new table; the entries move a few buckets at a time, one step per insert or
-// erase, plus a millisecond per cron tick (Database::rehash_for) while the server is idle:
+// erase, plus a millisecond per tick (Database::rehash_for) while the server is idle:
 //
 //   tables_[0] (old, 4 buckets)        tables_[1] (new, 8 buckets)
 //   [0] moved   [1] moved  <- rehash_index_ = 2    [0] k1  [1] k7  [5] k3 ...
@@ -137,6 +139,9 @@ public:
         rehash_index_ = -1;
     }
 
+    // Erase also helps the rehash along (one bucket per call, as insert does), and shrinks the
+    // table once it is under 1/8 full: a keyspace that held ten million keys and now holds ten thousand
+    // gives the bucket array back instead of keeping it forever (Redis' htNeedsResize).
     bool erase(std::string_view key) {
         if (size_ == 0) return false;
         if (rehashing()) rehash_steps(1);
@@ -156,6 +161,8 @@ public:
         return false;
     }
 
+    // FLUSHDB's synchronous path: every entry freed here and now - the reason FLUSHALL ASYNC exists
+    // (core/lazy_free.hpp hands the whole Dict to another thread instead).
     void clear() {
         for (Table& table : tables_) {
             for (size_t i = 0; i < table.buckets(); ++i) {
@@ -249,6 +256,8 @@ public:
     }
 
     template <typename Fn>
+    // Every entry of both tables, in bucket order: KEYS, the RDB writer and the set/hash commands use it,
+    // and none of them changes the dict meanwhile (one thread, or a forked child's frozen copy).
     void for_each(Fn&& fn) const {
         for (const Table& table : tables_)
             for (size_t i = 0; i < table.buckets(); ++i)

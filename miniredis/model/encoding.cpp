@@ -1,4 +1,8 @@
+// miniredis/model/encoding.cpp
+//
 // Encodings and memory estimates (see encoding.hpp). CONCEPT: in the header; here the mechanics.
+//
+// READ NEXT: encoding.hpp, commands/introspection.cpp (OBJECT ENCODING, MEMORY USAGE).
 #include "encoding.hpp"
 
 #include "protocol/numbers.hpp"
@@ -43,6 +47,10 @@ void first_entries(const D& dict, size_t samples, Fn fn) {
 
 }  // namespace
 
+// OBJECT ENCODING answers what Redis 7.0 would store the value as, computed from the value's size
+// and contents with the thresholds of encoding.hpp - so a lecture can show the encodings change (a
+// hash growing past kHashMaxListpackEntries turns "listpack" into "hashtable") while miniredis
+// keeps one structure per type.
 std::string_view object_encoding(Value& value) {
     switch (value.type()) {
         case Type::string: {
@@ -81,6 +89,10 @@ std::string_view object_encoding(Value& value) {
     return type_name(value.type());
 }
 
+// MEMORY USAGE: our own structures' real cost (entries, nodes, heap strings), estimated from a sample
+// of elements for big aggregates, as Redis does (SAMPLES, default 5; 0 = every element). Numbers
+// differ from redis-server's because the structures differ - the point is to compare keys, not
+// servers.
 size_t memory_usage(std::string_view key, Value& value, size_t samples) {
     // The keyspace entry: the Dict node holding the key and the 32-byte Value.
     size_t bytes = kEntryOverhead + sizeof(SmallString) + sizeof(Value) + (key.size() > 23 ? key.size() : 0);

@@ -1,3 +1,5 @@
+// miniredis/model/encoding.hpp
+//
 // Encodings: what OBJECT ENCODING answers, and what MEMORY USAGE estimates, for our values.
 //
 // CONCEPT: Redis stores a small value compactly and switches to a general structure when it

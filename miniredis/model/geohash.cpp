@@ -1,4 +1,11 @@
+// miniredis/model/geohash.cpp
+//
 // Geohash encoding, neighbours and distances (see geohash.hpp).
+//
+// CONCEPT: see geohash.hpp. A 52-bit geohash interleaves the bits of longitude and latitude, so
+// points close on the map are usually close as numbers - which is why a sorted set (ordered by
+// score) can answer "what is near here?" with a few range scans over the neighbouring cells.
+// READ NEXT: commands/geo.cpp, docs/miniredis/05-probabilistic-and-bits.md (Geo).
 #include "model/geohash.hpp"
 
 #include <cmath>
@@ -94,6 +101,9 @@ int steps_for(double range_meters, double lat) {
 
 }  // namespace
 
+// A position as a cell number: each coordinate scaled to [0, 2^step) and the two integers
+// interleaved. With step 26 (kStepMax) that is 52 bits - exactly the integers a double holds
+// without loss, which is why Redis can store a position as a sorted-set score.
 bool encode(Range lon_range, Range lat_range, double lon, double lat, int step, Hash& hash) {
     hash.bits = 0;
     hash.step = static_cast<uint8_t>(step);
@@ -106,6 +116,8 @@ bool encode(Range lon_range, Range lat_range, double lon, double lat, int step, 
     return true;
 }
 
+// A cell number back to the rectangle it stands for. GEOPOS answers with the cell's centre, which
+// is why a position read back differs from the one written by up to about half a metre.
 Area decode(Range lon_range, Range lat_range, Hash hash) {
     Area a;
     a.hash = hash;
@@ -155,6 +167,9 @@ std::string geohash_string(double score) {
 
 double lat_distance(double lat1, double lat2) { return kEarthRadiusMeters * std::fabs(deg_rad(lat2) - deg_rad(lat1)); }
 
+// The haversine great-circle distance on a sphere of Redis' earth radius (6372797.560856 m) - not
+// the ellipsoid GPS uses, so results can differ from a map's by up to about 0.5 %; Redis' documented
+// trade-off, kept so GEODIST answers match redis-server's.
 double distance(double lon1, double lat1, double lon2, double lat2) {
     double lon1r = deg_rad(lon1), lon2r = deg_rad(lon2);
     double v = std::sin((lon2r - lon1r) / 2);
@@ -165,6 +180,17 @@ double distance(double lon1, double lat1, double lon2, double lat2) {
     return 2.0 * kEarthRadiusMeters * std::asin(std::sqrt(a));
 }
 
+// GEOSEARCH's plan: pick a cell size at least as big as the radius, then search the centre cell and
+// its eight neighbours - nine score ranges of the sorted set - and filter the candidates by their
+// exact distance. Nine ranges is what keeps a radius search O(log n + candidates).
+//
+//   +-----+-----+-----+
+//   | NW  |  N  | NE  |      each cell = one ZRANGEBYSCORE range
+//   +-----+-----+-----+
+//   |  W  |  *  |  E  |      * = the cell holding the centre
+//   +-----+-----+-----+
+//   | SW  |  S  | SE  |
+//   +-----+-----+-----+
 SearchArea search_area(const Shape& shape) {
     // The bounding box of the shape in degrees.
     double height = shape.conversion * (shape.box ? shape.height / 2 : shape.radius);

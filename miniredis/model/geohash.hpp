@@ -1,3 +1,5 @@
+// miniredis/model/geohash.hpp
+//
 // Geohash: a point on Earth as one 52-bit number, so that a sorted set can index places.
 //
 // CONCEPT: a sorted set orders members by one number. A place has two (longitude, latitude). The

@@ -1,5 +1,12 @@
+// miniredis/model/glob.cpp
+//
+// CONCEPT: glob patterns (KEYS, SCAN MATCH, PSUBSCRIBE) matched without recursion.
+//
 // glob_match: iterative matching with one backtrack point per '*' (the classic linear-ish
 // algorithm: on a mismatch, let the last '*' swallow one more byte and retry).
+//
+//   "h*o" vs "hello":  h=h, '*' takes "" → 'o'≠'e' → backtrack: '*' takes "e" → ... → '*' takes "ell" → 'o'=o ✓
+// READ NEXT: model/pubsub.cpp (patterns), commands/keys.cpp (KEYS).
 #include "glob.hpp"
 
 #include <cctype>
@@ -10,6 +17,8 @@ namespace {
 char fold(char c, bool nocase) { return nocase ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : c; }
 
 // Matches the class starting after '[' at pattern[p]; sets p past the closing ']'.
+// One [...] class at pattern[p]: ranges (a-z, also written z-a), escapes (\] inside a class) and
+// negation ([^...]). `nocase` serves CONFIG GET, whose parameter names match case-insensitively.
 bool match_class(std::string_view pattern, size_t& p, char c, bool nocase) {
     bool negate = p < pattern.size() && pattern[p] == '^';
     if (negate) ++p;
@@ -39,6 +48,12 @@ bool match_class(std::string_view pattern, size_t& p, char c, bool nocase) {
 // Matching with one remembered '*': on a mismatch, go back to just after the last '*' and let it
 // swallow one more byte. Each '*' only ever moves forward, so there is no exponential blow-up, unlike
 // the naive recursive matcher (Redis bounds its recursion instead).
+// Why only the *last* star is remembered: if a later part fails, letting an earlier '*' swallow more
+// can never help that the last one could not also do, so backtracking one star is enough. The
+// matcher is then O(pattern x text) in the worst case, with no recursion - a hostile pattern such as
+// "*a*a*a*a*b" against a long string costs time proportional to their product, never an exponential
+// blow-up, and cannot overflow the stack (Redis' recursive stringmatchlen needed a nesting cap for
+// exactly that).
 bool glob_match(std::string_view pattern, std::string_view text, bool nocase) {
     size_t p = 0, t = 0;
     size_t star_p = std::string_view::npos, star_t = 0;

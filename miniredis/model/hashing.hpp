@@ -1,3 +1,7 @@
+// miniredis/model/hashing.hpp
+//
+// CONCEPT: the hash function behind every hash table - fast, seeded per process against flooding.
+//
 // Hashing and randomness for the keyspace's hash tables.
 //
 // hash_bytes: a seeded 64-bit hash, 8 bytes per step (multiply + xor-shift, then a final avalanche
@@ -9,6 +13,8 @@
 //
 // Random: splitmix64, small and fast; used for RANDOMKEY, SPOP, and sampling keys in the expiry and
 // eviction cycles, where we need "a random key" thousands of times per second.
+//
+// READ NEXT: hashing.cpp, dict.hpp.
 #pragma once
 
 #include <cstdint>

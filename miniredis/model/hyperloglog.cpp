@@ -1,8 +1,14 @@
+// miniredis/model/hyperloglog.cpp
+//
+// CONCEPT: probabilistic counting (see hyperloglog.hpp) - here the registers and the estimator.
+//
 // HyperLogLog registers, encodings and estimator (see hyperloglog.hpp for the idea and layout).
 //
 // Every loop over sparse opcodes here is written for hostile input: a value SET by a client can be
 // any bytes behind a valid-looking header, so a run that goes past 16384 registers or an opcode cut
 // in half ends the walk with "corrupt" - never a read or write outside the string.
+//
+// READ NEXT: commands/hyperloglog.cpp, docs/miniredis/05-probabilistic-and-bits.md (HyperLogLog).
 #include "model/hyperloglog.hpp"
 
 #include <cmath>
@@ -264,6 +270,10 @@ int sparse_set(SmallString& hll, int index, uint8_t count, size_t sparse_max_byt
 
 }  // namespace
 
+// Step 1-3 of the header for one element: which register, and what it would hold. The sentinel bit
+// above the 50 used bits caps the count at 51, so a hash whose high bits are all 0 cannot run the
+// loop off the end - and the same element always gives the same (index, count), which is what makes
+// adding it twice a no-op.
 Pattern pattern_of(std::string_view element) {
     uint64_t hash = murmurhash64a(element, kHllHashSeed);
     int index = static_cast<int>(hash & (kRegisters - 1));
@@ -274,6 +284,8 @@ Pattern pattern_of(std::string_view element) {
     return {index, count};
 }
 
+// A fresh HLL is sparse: the header and one XZERO opcode saying "all 16384 registers are 0" -
+// 18 bytes, so a million small, mostly empty counters cost megabytes, not 12 GB.
 std::string make_empty() {
     std::string s(kHeaderSize + 2, '\0');
     std::memcpy(s.data(), "HYLL", 4);
@@ -283,6 +295,9 @@ std::string make_empty() {
     return s;
 }
 
+// The cheap header check PFADD/PFCOUNT run before trusting a string as an HLL (Redis' isHLLObjectOrReply):
+// magic, a known encoding, and the exact size for dense. The sparse opcodes are validated while
+// they are walked, not here.
 bool looks_valid(std::string_view bytes) {
     if (bytes.size() < kHeaderSize || bytes.substr(0, 4) != "HYLL") return false;
     uint8_t e = encoding(bytes);
@@ -292,6 +307,8 @@ bool looks_valid(std::string_view bytes) {
 
 uint8_t encoding(std::string_view bytes) { return static_cast<uint8_t>(bytes[4]); }
 
+// A register only ever grows (it keeps the maximum), so "no change" is the common answer once an
+// HLL has seen many elements - and then PFADD replies 0 and, as Redis, does not propagate anything.
 int set_register(SmallString& hll, int index, uint8_t count, size_t sparse_max_bytes) {
     if (encoding(hll.view()) == kSparse) {
         int r = sparse_set(hll, index, count, sparse_max_bytes);
@@ -309,6 +326,8 @@ int add(SmallString& hll, std::string_view element, size_t sparse_max_bytes) {
     return set_register(hll, pat.index, pat.count, sparse_max_bytes);
 }
 
+// Promotion rewrites the registers into the fixed 12304-byte form. It is one way: once the sparse
+// form stopped paying off, going back would cost a rescan on every later add.
 bool to_dense(SmallString& hll) {
     std::string_view old = hll.view();
     if (encoding(old) == kDense) return true;
@@ -325,6 +344,9 @@ bool to_dense(SmallString& hll) {
     return true;
 }
 
+// The cached cardinality, little-endian in header bytes 8..15; the top bit of byte 15 set means
+// "stale, recount". Keeping it in the string itself (not beside it) is what lets a cached count
+// survive SAVE, replication and a GET/SET round trip, as in Redis.
 std::optional<uint64_t> cached(std::string_view bytes) {
     const uint8_t* card = bytes_of(bytes) + 8;
     if (card[7] & 0x80) return std::nullopt;
@@ -340,6 +362,8 @@ void store_cache(SmallString& hll, uint64_t cardinality) {
 
 void invalidate_cache(SmallString& hll) { bytes_of(hll)[15] |= 0x80; }
 
+// The estimator needs only the histogram of register values, not the registers themselves: 64
+// counters, filled by one pass over either encoding.
 std::optional<uint64_t> count(std::string_view bytes) {
     int histo[64] = {0};
     if (encoding(bytes) == kDense) {
@@ -350,6 +374,8 @@ std::optional<uint64_t> count(std::string_view bytes) {
     return estimate(histo);
 }
 
+// Union by register-wise maximum: the property that makes HLLs composable (PFMERGE, PFCOUNT of
+// several keys). Counting the union of a week's daily sketches needs no raw data at all.
 bool merge_into(std::string_view bytes, uint8_t* max) {
     if (encoding(bytes) == kDense) {
         for_each_dense(bytes, [&](int i, uint8_t v) {

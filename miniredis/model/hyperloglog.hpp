@@ -1,3 +1,5 @@
+// miniredis/model/hyperloglog.hpp
+//
 // HyperLogLog: counting distinct elements in 12 KB, whatever their number, with 0.81 % error.
 //
 // CONCEPT: "how many different visitors today?" needs, done exactly, a set of every visitor - a

@@ -1,3 +1,5 @@
+// miniredis/model/lfu.hpp
+//
 // LFU: how *often* a key is used, in 8 bits (maxmemory-policy allkeys-lfu / volatile-lfu).
 //
 // CONCEPT: LRU evicts the key idle the longest - but a key read once a minute for a year loses to

@@ -1,4 +1,11 @@
+// miniredis/model/memory.cpp
+//
 // The replaced global operator new/delete that keep the used_memory count (see memory.hpp).
+//
+// CONCEPT: see memory.hpp. The counter is atomic (relaxed) because other threads (the lazy-free
+// thread above all) free memory too; the cost on the server thread is one uncontended atomic add
+// per allocation.
+// READ NEXT: core/lazy_free.hpp.
 #include "memory.hpp"
 
 #include <malloc.h>
@@ -15,12 +22,17 @@ namespace {
 // allocates nothing on its own.
 std::atomic<size_t> g_used{0};
 
+// malloc_usable_size, not `size`: glibc rounds every request up to its own chunk sizes, and that
+// rounding is memory the process really holds. Counting it makes used_memory track RSS closely,
+// which is what maxmemory is meant to bound.
 void* counted_alloc(size_t size) {
     void* p = std::malloc(size ? size : 1);
     if (p) g_used.fetch_add(malloc_usable_size(p), std::memory_order_relaxed);
     return p;
 }
 
+// Over-aligned types (alignas > 16) come through the aligned operator new; counted the same way so
+// no allocation escapes the statistic.
 void* counted_aligned_alloc(size_t size, std::align_val_t align) {
     void* p = nullptr;
     size_t alignment = static_cast<size_t>(align);
@@ -38,6 +50,8 @@ void counted_free(void* p) noexcept {
 
 }  // namespace
 
+// Every form of operator new and delete is replaced - plain, array, nothrow, aligned, sized: a form
+// left out would bypass the count in one direction and make used_memory drift over time.
 void* operator new(size_t size) {
     if (void* p = counted_alloc(size)) return p;
     throw std::bad_alloc();

@@ -1,3 +1,5 @@
+// miniredis/model/memory.hpp
+//
 // used_memory: how many bytes the server has allocated right now - what INFO memory reports and
 // what `maxmemory` is compared with.
 //
@@ -5,6 +7,8 @@
 // goes through - the global operator new/delete - so memory.cpp replaces those with versions that
 // add and subtract the allocator's real block size (malloc_usable_size). No container needs to
 // know; the count includes the allocator's rounding, like Redis' used_memory.
+//
+// READ NEXT: memory.cpp, core/eviction.hpp (what the count is compared with).
 #pragma once
 
 #include <cstddef>

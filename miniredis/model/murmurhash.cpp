@@ -1,10 +1,19 @@
+// miniredis/model/murmurhash.cpp
+//
+// CONCEPT: the exact hash Redis' HyperLogLog uses, so sketches move between the two servers.
+//
 // MurmurHash64A (see murmurhash.hpp for why this exact function).
+//
+// READ NEXT: murmurhash.hpp, hyperloglog.cpp (its user).
 #include "model/murmurhash.hpp"
 
 #include <cstring>
 
 namespace miniredis {
 
+// Eight bytes per step, mixed with a multiply and shifts, then a final avalanche over the tail.
+// The exact function matters more than its speed: HyperLogLog registers must land where Redis puts
+// them, or a sketch copied from redis-server (GET/SET, RDB) would count wrongly here.
 uint64_t murmurhash64a(std::string_view bytes, uint64_t seed) {
     constexpr uint64_t m = 0xc6a4a7935bd1e995ULL;
     constexpr int r = 47;

@@ -1,3 +1,5 @@
+// miniredis/model/murmurhash.hpp
+//
 // MurmurHash64A: the 64-bit hash HyperLogLog feeds every element through.
 //
 // CONCEPT: a HyperLogLog does not look at the elements, only at the bits of their hashes - so the

@@ -1,3 +1,5 @@
+// miniredis/model/pubsub.hpp
+//
 // PubSub: who is subscribed to what (Redis' server.pubsub_channels / pubsub_patterns).
 //
 // CONCEPT: publish/subscribe is fire-and-forget fan-out. PUBLISH news "hi" hands the message to
@@ -7,6 +9,8 @@
 //
 // Subscribers are client ids; the command layer turns a delivery into a push message in that
 // client's output buffer.
+//
+// READ NEXT: pubsub.cpp, commands/pubsub_cmds.cpp.
 #pragma once
 
 #include <cstdint>

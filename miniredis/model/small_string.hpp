@@ -1,3 +1,5 @@
+// miniredis/model/small_string.hpp
+//
 // SmallString: the byte string every key, string value, hash field and list element is stored as.
 //
 // CONCEPT: Redis is mostly millions of short strings, so their size decides the memory bill. A
@@ -11,6 +13,8 @@
 // Binary safe (any byte, including '\0'), never NUL-terminated. Strings are capped far below 4 GB
 // by proto-max-bulk-len (512 MB), so 32-bit sizes are enough.
 // REAL REDIS: sds strings with 1/2/4/8-byte headers, plus embstr objects for values up to 44 bytes.
+//
+// READ NEXT: value.hpp, memory.hpp (how the bytes saved show in used_memory).
 #pragma once
 
 #include <algorithm>
@@ -30,6 +34,9 @@ public:
         assign(text);
     }
     SmallString(const SmallString& other) : SmallString(other.view()) {}
+    // Moving is a 24-byte copy plus marking the source empty: the heap block, if any, changes owner
+    // without being touched. Containers that grow (the keyspace's chains, a list's deque) move their
+    // strings, so this is what keeps a resize cheap.
     SmallString(SmallString&& other) noexcept {
         std::memcpy(bytes_, other.bytes_, sizeof bytes_);
         other.bytes_[kTagByte] = 0;  // the heap block (if any) now belongs to us
@@ -48,6 +55,8 @@ public:
     }
     ~SmallString() { release(); }
 
+    // The last byte is the tag: 0..23 is an inline length, 0xFF means "on the heap" - one byte decides
+    // the representation, read with a single comparison on every access.
     std::string_view view() const { return {data(), size()}; }
     operator std::string_view() const { return view(); }  // NOLINT: a SmallString is a string
     size_t size() const { return is_heap() ? heap_size() : static_cast<uint8_t>(bytes_[kTagByte]); }
@@ -58,6 +67,8 @@ public:
     // Bytes this string owns outside itself (for memory reports).
     size_t heap_bytes() const { return is_heap() ? heap_capacity() : 0; }
 
+    // assign() reuses what it can: inline stays inline, and a heap block big enough is overwritten in
+    // place, so "SET k v" on an existing key with a value of similar size allocates nothing.
     void assign(std::string_view text) {
         if (text.size() <= kInlineCapacity) {
             // memmove: `text` may point into our own bytes (s.assign(s.view().substr(1))).
@@ -115,6 +126,9 @@ private:
     static constexpr uint8_t kHeapTag = 0xFF;
 
     size_t capacity() const { return is_heap() ? heap_capacity() : kInlineCapacity; }
+    // The heap fields are read with memcpy rather than through a struct: the same 24 bytes are either
+    // text or (pointer, size, capacity), and memcpy is the portable way to reinterpret them - compilers
+    // turn it into one load.
     char* heap_data() const {
         char* p;
         std::memcpy(&p, bytes_, sizeof p);

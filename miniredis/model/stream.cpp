@@ -1,3 +1,7 @@
+// miniredis/model/stream.cpp
+//
+// CONCEPT: the stream as an append-only log in compact blocks (see stream.hpp) - here the bytes.
+//
 // Stream: the block encoding, range walks, XDEL tombstones and trimming (see stream.hpp).
 //
 // An entry inside a block, byte by byte (all numbers are LEB128 varints, 1 byte when small):
@@ -11,6 +15,8 @@
 //
 // A reader never needs an entry's end before its start, so there is no back-pointer; reverse
 // walks (XREVRANGE) first note where each entry of the block starts - at most 100 of them.
+//
+// READ NEXT: stream.hpp, commands/streams.cpp, docs/miniredis/04-streams.md (storage).
 #include "stream.hpp"
 
 #include <algorithm>

@@ -1,3 +1,5 @@
+// miniredis/model/stream.hpp
+//
 // Stream: an append-only log of entries (ID + field/value pairs), stored the way Redis stores it:
 // packed in blocks, not one heap node per field.
 //

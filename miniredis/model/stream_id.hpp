@@ -1,3 +1,5 @@
+// miniredis/model/stream_id.hpp
+//
 // StreamID: the name of a stream entry, "<milliseconds>-<sequence>" (Redis' streamID).
 //
 // CONCEPT: a stream is a log, and an ID is an *offset with a clock in it*. Kafka numbers the
@@ -8,6 +10,8 @@
 //
 // So an ID answers both "where in the log" and "when, roughly" - XRANGE by time is XRANGE by ID.
 // The order is (ms, seq) compared as numbers; 0-0 is never a valid entry ID (it is "before all").
+// If the clock goes backwards (NTP, a VM resumed), XADD * reuses the last ID's millisecond and
+// grows the sequence (commands/streams.cpp), so IDs never go backwards even when time does.
 // READ NEXT: stream.hpp (the log), consumer_group.hpp (who read how far).
 #pragma once
 

@@ -1,8 +1,17 @@
+// miniredis/model/value.cpp
+//
 // Value: the names of the types, as TYPE and error messages spell them.
+//
+// CONCEPT: see value.hpp. The type names are part of the protocol (TYPE's reply, and the WRONGTYPE
+// errors clients match on), so they are spelled here once.
+// READ NEXT: commands/context.cpp (WRONGTYPE).
 #include "value.hpp"
 
 namespace miniredis {
 
+// TYPE's answers. "none" for a missing key comes from the caller; a switch over every Type (no
+// default) makes the compiler warn - and -Werror stop the build - when a new type is added without
+// a name here.
 std::string_view type_name(Type type) {
     switch (type) {
         case Type::string:
@@ -25,6 +34,9 @@ std::string_view type_name(Type type) {
 
 namespace miniredis {
 
+// A deep copy, for COPY: afterwards the two keys share nothing and change independently. Each type
+// is rebuilt through its own insert path (not copied byte for byte) so the copy's internal links -
+// the zset's dict pointing into its own skiplist, a stream group's consumers - point at the copy.
 Value clone(Value& value) {
     switch (value.type()) {
         case Type::string:

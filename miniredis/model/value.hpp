@@ -1,3 +1,5 @@
+// miniredis/model/value.hpp
+//
 // Value: what a key holds - one of Redis' data types (Redis' `robj`).
 //
 //   string  SmallString                      SET/GET/INCR/APPEND - also counters (decimal text)
@@ -11,6 +13,11 @@
 // pointer, so every Value is 32 bytes. `lru` is the last access time in seconds, the clock that
 // approximate-LRU eviction samples (Redis keeps 24 bits of it in every robj).
 // REAL REDIS: also has compact encodings (int, listpack, intset) for small values.
+//
+// CONCEPT: one tagged value per key, the data types of the course notes' Redis part ("strings,
+// hashes, lists, sets, sorted sets, and more"). Each type is the structure that makes its typical
+// commands cheap; TYPE and OBJECT ENCODING report what Redis would.
+// READ NEXT: value.cpp, small_string.hpp, zset.hpp, stream.hpp, encoding.hpp.
 #pragma once
 
 #include <cstdint>

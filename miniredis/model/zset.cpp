@@ -1,5 +1,16 @@
+// miniredis/model/zset.cpp
+//
 // ZSet: the skiplist operations (insert with spans, unlink, rank, ranges). The algorithms follow
 // William Pugh's paper with Redis' two additions: spans for ranks, and ties ordered by member.
+//
+// CONCEPT: see zset.hpp. A skip list is a sorted linked list with express lanes: each node gets a
+// random height, and a search drops down a level whenever the next node on the current level is
+// too far. Spans (how many nodes a link skips) make ZRANK O(log n): add up the spans along the path.
+//
+//   level 2:  head ───────────────▶ 50(carol) ─────────────────▶ nil
+//   level 1:  head ───▶ 20(bob) ──▶ 50(carol) ──▶ 80(ann) ──────▶ nil
+//   level 0:  head ─▶ 10(dan) ─▶ 20(bob) ─▶ 50(carol) ─▶ 80(ann) ─▶ nil
+// READ NEXT: commands/zsets.cpp (ZRANGE, ZRANK).
 #include "zset.hpp"
 
 #include <new>
@@ -102,6 +113,9 @@ bool ZSet::set(std::string_view member, double score) {
     return true;
 }
 
+// Skiplist insertion: descend from the top level, remembering on each level the last node before
+// the new one (update[]) and its rank; then link the new node in on every level of its random
+// height, splitting the spans it falls under.
 ZSet::Node* ZSet::insert_node(std::string_view member, double score) {
     Node* update[kMaxLevel];
     size_t rank[kMaxLevel];
@@ -163,6 +177,8 @@ void ZSet::unlink(Node* node, Node** update) {
     --length_;
 }
 
+// Removal needs the same update[] path as insertion, found by searching for (score, member); then
+// unlink, drop the dict entry (its key views the node's bytes, so before freeing) and free.
 void ZSet::remove_node(Node* node) {
     Node* update[kMaxLevel];
     Node* x = head_;
@@ -224,6 +240,8 @@ ZSet::Node* ZSet::at_rank(size_t rank) const {
 // Range queries descend like a search for the lower bound, then step once on level 0; the caller
 // walks forward (or backward) while still inside the range. Ranges by member (BYLEX) work the same
 // way with member comparisons, which only make sense when all scores are equal.
+// ZRANGEBYSCORE's start: descend while the next node is still below the range, then one step on
+// level 0 - O(log n) to the first match, then the walk is O(matches).
 ZSet::Node* ZSet::first_in(const ScoreRange& range) const {
     Node* x = head_;
     for (int i = level_ - 1; i >= 0; --i)
@@ -258,6 +276,8 @@ ZSet::Node* ZSet::last_in(const LexRange& range) const {
 
 // ZREMRANGEBYSCORE and friends: find the first victim once, then unlink consecutive nodes - the
 // update[] path stays valid because every removed node is the next one after it.
+// ZREMRANGEBYSCORE: find the first node in range once, then unlink nodes one by one along level 0
+// while they stay in range - each removal reuses the same update[] path, so no second search.
 size_t ZSet::erase_range(const ScoreRange& range) {
     Node* update[kMaxLevel];
     Node* x = head_;

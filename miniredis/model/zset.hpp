@@ -1,3 +1,5 @@
+// miniredis/model/zset.hpp
+//
 // ZSet: a sorted set - members ordered by score (ties by member bytes), as a skiplist plus a hash.
 //
 // CONCEPT: a leaderboard needs both "what is alice's score?" (O(1): the hash, member -> node) and
@@ -17,6 +19,8 @@
 //
 // REAL REDIS (t_zset.c): the same skiplist (Pugh's, plus spans and a backward pointer for reverse
 // ranges, and ties broken by member); small sets use a compact listpack instead, which we skip.
+//
+// READ NEXT: zset.cpp, commands/zsets.cpp.
 #pragma once
 
 #include <cstddef>

@@ -1,4 +1,11 @@
+// miniredis/protocol/numbers.cpp
+//
 // Number parsing and formatting with Redis' exact rules (util.c: string2ll, string2ld, d2string).
+//
+// CONCEPT: see numbers.hpp - here the mechanics. Every parser below refuses rather than guesses:
+// a value that is not exactly an integer stays a string, and INCR on it answers "ERR value is not
+// an integer or out of range" instead of silently changing the user's bytes.
+// READ NEXT: reply.cpp (format_int64 and format_double on the way out).
 #include "numbers.hpp"
 
 #include <cctype>

@@ -1,4 +1,18 @@
+// miniredis/protocol/reply.cpp
+//
 // Reply encoding. Integers go through std::to_chars into a stack buffer: no allocation, no locale.
+//
+// CONCEPT: serialisation of replies, the way back of the request path. Every function appends to
+// the client's output buffer; none of them sends. The RESP2/RESP3 differences are decided here, so
+// a handler says "a map of two entries" once and both protocol versions come out right:
+//
+//   r.map(1); r.bulk("a"); r.integer(1);
+//      RESP3: "%1\r\n$1\r\na\r\n:1\r\n"        RESP2: "*2\r\n$1\r\na\r\n:1\r\n"
+//
+// Why sanitise errors (below)? An error is a single line; a client-supplied key echoed into an
+// error with a "\r\n" in it would end the error early and the client would read the rest as the
+// next reply - every later reply on that connection would then answer the wrong command.
+// READ NEXT: resp_parser.cpp, commands/context.hpp (how handlers reach a Reply).
 #include "reply.hpp"
 
 #include <charconv>

@@ -1,3 +1,5 @@
+// miniredis/protocol/reply.hpp
+//
 // Reply: replies -> RESP bytes, appended to a connection's output buffer (Redis' addReply*).
 //
 // CONCEPT: every reply starts with a type byte and ends with \r\n:
@@ -11,6 +13,17 @@
 //
 // Handlers never touch the socket: they append here, and the session sends the whole output
 // buffer in one write after the batch of commands (see server.cpp).
+//
+// Why one buffer per client and not one write per reply? A pipelined client (redis-benchmark -P 16)
+// sends 16 commands in one packet; appending 16 replies and sending them with one send() costs one
+// system call instead of 16. It is also what makes "durable before reply" cheap: replies wait in
+// the buffer until the AOF write of the whole turn is done (core/durability.cpp).
+//
+//   handler ──▶ Reply::bulk("hello") ──▶ "$5\r\nhello\r\n" appended to client.out
+//   end of turn: AOF write (+fsync) ──▶ send(client.out)
+//
+// READ NEXT: reply.cpp, core/client.hpp (the output buffer and its limits),
+//            docs/miniredis/01-follow-a-set.md §6.
 #pragma once
 
 #include <cstdint>

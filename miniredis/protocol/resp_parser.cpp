@@ -1,5 +1,21 @@
+// miniredis/protocol/resp_parser.cpp
+//
 // RequestParser: the multibulk state machine and the inline splitter (Redis' processMultibulkBuffer
 // and processInlineBuffer), with the same limits and error texts.
+//
+// CONCEPT: framing - turning a byte stream into whole requests. TCP delivers bytes, not messages;
+// every protocol in this course puts a length in front of what follows (RESP's "$5\r\n", AMQP's
+// frame size, Kafka's 4-byte request size) so the reader knows when a request is complete. RESP
+// spells its lengths in decimal text, which is why a human can type it; AMQP and Kafka use binary
+// integers (common/big_endian.hpp).
+//
+//   "*3\r\n$3\r\nSET\r\n$5\r\nhel"          parse -> need_more (args_left_ = 2, bulk_len_ = 5)
+//   ... "lo\r\n$5\r\nworld\r\n"             parse -> complete: [SET, hello, world]
+//
+// Why the exact Redis error texts? Clients and tests match on them ("Protocol error: invalid bulk
+// length"), and the differential tests (tests/miniredis/) send the same bytes to redis-server and to
+// us and compare the replies byte for byte.
+// READ NEXT: reply.cpp, commands/dispatch.cpp (the loop that calls parse), docs/miniredis/01-follow-a-set.md §2.
 #include "resp_parser.hpp"
 
 #include <algorithm>
@@ -28,7 +44,7 @@ RequestParser::Status RequestParser::fail(std::string_view message) {
 // in its simplest mode). The choice is made on the first byte of each request, as Redis does.
 RequestParser::Status RequestParser::parse(std::string_view input) {
     if (args_left_ < 0 && pos_ == 0) {
-        if (input.empty()) return Status::incomplete;
+        if (input.empty()) return Status::need_more;
         if (input.front() != '*') return parse_inline(input);
     }
     return parse_multibulk(input);
@@ -43,9 +59,9 @@ RequestParser::Status RequestParser::parse_multibulk(std::string_view input) {
     if (args_left_ < 0) {
         // "*<count>\r\n"
         const void* cr = std::memchr(input.data(), '\r', input.size());
-        if (!cr) return input.size() > kMaxInlineSize ? fail("too big mbulk count string") : Status::incomplete;
+        if (!cr) return input.size() > kMaxInlineSize ? fail("too big mbulk count string") : Status::need_more;
         size_t line_end = static_cast<size_t>(static_cast<const char*>(cr) - input.data());
-        if (line_end + 2 > input.size()) return Status::incomplete;  // the '\n' has not arrived
+        if (line_end + 2 > input.size()) return Status::need_more;  // the '\n' has not arrived
         auto count = parse_int64(input.substr(1, line_end - 1));
         if (!count || *count > kMaxMultibulkLength) return fail("invalid multibulk length");
         if (*count > 10 && unauthenticated_) return fail("unauthenticated multibulk length");
@@ -61,9 +77,9 @@ RequestParser::Status RequestParser::parse_multibulk(std::string_view input) {
             // "$<length>\r\n"
             std::string_view rest = input.substr(pos_);
             const void* cr = std::memchr(rest.data(), '\r', rest.size());
-            if (!cr) return rest.size() > kMaxInlineSize ? fail("too big bulk count string") : Status::incomplete;
+            if (!cr) return rest.size() > kMaxInlineSize ? fail("too big bulk count string") : Status::need_more;
             size_t line_end = static_cast<size_t>(static_cast<const char*>(cr) - rest.data());
-            if (line_end + 2 > rest.size()) return Status::incomplete;
+            if (line_end + 2 > rest.size()) return Status::need_more;
             if (rest.front() != '$') return fail(std::string("expected '$', got '") + rest.front() + "'");
             auto length = parse_int64(rest.substr(1, line_end - 1));
             if (!length || *length < 0 || *length > max_bulk_len_) return fail("invalid bulk length");
@@ -76,7 +92,7 @@ RequestParser::Status RequestParser::parse_multibulk(std::string_view input) {
         size_t need = static_cast<size_t>(bulk_len_) + 2;
         if (input.size() - pos_ < need) {
             wanted_ = need - (input.size() - pos_);
-            return Status::incomplete;
+            return Status::need_more;
         }
         spans_.emplace_back(pos_, static_cast<size_t>(bulk_len_));
         pos_ += need;
@@ -94,7 +110,7 @@ RequestParser::Status RequestParser::parse_multibulk(std::string_view input) {
 // resuming needed: until the '\n' arrives there is nothing to do but wait (up to 64 KB).
 RequestParser::Status RequestParser::parse_inline(std::string_view input) {
     const void* nl = std::memchr(input.data(), '\n', input.size());
-    if (!nl) return input.size() > kMaxInlineSize ? fail("too big inline request") : Status::incomplete;
+    if (!nl) return input.size() > kMaxInlineSize ? fail("too big inline request") : Status::need_more;
     size_t line_end = static_cast<size_t>(static_cast<const char*>(nl) - input.data());
     std::string_view line = input.substr(0, line_end);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);

@@ -1,3 +1,5 @@
+// miniredis/protocol/resp_parser.hpp
+//
 // RequestParser: bytes from a client -> one command's arguments (RESP requests, Redis' "query
 // buffer" processing in networking.c).
 //
@@ -18,6 +20,18 @@
 // request over 64 KB without a newline, before AUTH more than 10 arguments or 16 KB, or bytes that
 // are not RESP at all give a "Protocol error: ..." - the server then replies with it and closes
 // that connection.
+//
+// Why a parser object and not a function? Because of the incremental state above: a function would
+// have to re-scan the whole query buffer on every read, and a 100 MB value arriving in 64 KB reads
+// would be scanned 1,600 times. Redis keeps the same state in its client struct (multibulklen,
+// bulklen); we keep it in the parser, so the state machine can be tested without a client.
+//
+//   server.cpp  recv() ──▶ query buffer ──▶ RequestParser::parse ──▶ args ──▶ ServerState::execute
+//                                              │ need_more: wait for the next read
+//                                              └ error: reply "-ERR Protocol error", close
+//
+// READ NEXT: resp_parser.cpp (the state machine), reply.hpp (the way back),
+//            commands/dispatch.cpp, docs/miniredis/01-follow-a-set.md §2.
 #pragma once
 
 #include <cstddef>
@@ -34,7 +48,7 @@ inline constexpr int64_t kMaxMultibulkLength = 1 << 30;  // arguments per comman
 
 class RequestParser {
 public:
-    enum class Status { complete, incomplete, error };
+    enum class Status { complete, need_more, error };
 
     explicit RequestParser(int64_t max_bulk_len = 512 * 1024 * 1024) : max_bulk_len_(max_bulk_len) {}
 
@@ -42,7 +56,8 @@ public:
     // arrived since (they may have moved in memory: only offsets are kept between calls).
     //   complete    args() holds the command (views into `input` or into this parser);
     //               the caller runs it, then drops consumed() bytes and calls reset()
-    //   incomplete  need more bytes; bytes_wanted() says how many at least, when known
+    //   need_more   need more bytes; bytes_wanted() says how many at least, when known (the
+    //               same name as minirabbit's and minikafka's frame codecs use)
     //   error       error() is the message for the client; the connection should be closed
     // A complete command may have zero arguments (an empty line, "*0"): skip it.
     Status parse(std::string_view input);

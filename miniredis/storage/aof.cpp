@@ -1,4 +1,17 @@
+// miniredis/storage/aof.cpp
+//
 // Aof: buffering, the write/fsync policies, the everysec helper thread, and the rewrite swap.
+//
+// CONCEPT: see aof.hpp. The three appendfsync policies are three answers to "how much may a crash
+// lose?": always (nothing acknowledged: fsync before every batch of replies), everysec (at most
+// about a second: a helper thread fsyncs once a second, off the server thread), no (whatever the
+// kernel had not flushed yet). The rewrite swap is the delicate part: while the child writes the
+// new base, the parent keeps appending to the old file *and* to a rewrite buffer; when the child is
+// done, the buffer is appended to the new file and a rename makes it the AOF.
+//
+//   appendfsync always:  batch ──▶ write ──▶ fdatasync ──▶ replies leave
+//   appendfsync everysec: batch ──▶ write ──▶ replies leave     (thread: fdatasync every 1 s)
+// READ NEXT: aof_loader.cpp, background_job.hpp, docs/miniredis/benchmarks.md (durability).
 #include "storage/aof.hpp"
 
 #include <fcntl.h>
@@ -13,6 +26,10 @@
 
 namespace miniredis {
 
+// A command in the AOF is exactly the RESP a client would send: the log can be replayed with the
+// same parser that reads sockets (aof_loader.cpp), read with `cat -v`, or piped into redis-cli
+// --pipe. Redis chose this format for the same reasons; it is also why an AOF written here loads
+// in redis-server and the other way round.
 void encode_command(mb::ByteBuffer& out, std::span<const std::string_view> argv) {
     char header[24];
     auto line = [&](char type, size_t n) {
@@ -31,6 +48,9 @@ void encode_command(mb::ByteBuffer& out, std::span<const std::string_view> argv)
 }
 
 namespace {
+// SELECT is written only when the database changes between two logged commands: the log stays
+// short for the usual single-database user, and replay keeps track of the current database the
+// same way a client connection does.
 void append_select(mb::ByteBuffer& out, int db) {
     char digits[12];
     auto [end, ec] = std::to_chars(digits, digits + sizeof digits, db);
@@ -41,6 +61,9 @@ void append_select(mb::ByteBuffer& out, int db) {
 
 Aof::~Aof() { close(); }
 
+// O_APPEND: every write lands at the end even if something else (a rewrite's rename) changed the
+// file underneath; base_size_ remembers the size at open so auto-aof-rewrite-percentage can tell
+// how much the log grew since.
 std::string Aof::open(const std::string& path, FsyncPolicy policy) {
     close();
     path_ = path;
@@ -53,6 +76,8 @@ std::string Aof::open(const std::string& path, FsyncPolicy policy) {
     return {};
 }
 
+// CONFIG SET appendfsync takes effect at once; the everysec thread is started on first need and
+// simply finds nothing to do under the other policies.
 void Aof::set_policy(FsyncPolicy policy) {
     {
         std::lock_guard lock(mutex_);
@@ -62,6 +87,8 @@ void Aof::set_policy(FsyncPolicy policy) {
         fsync_thread_ = std::thread([this] { fsync_loop(); });
 }
 
+// Shutdown: flush what the last turn buffered, stop the helper thread, and fdatasync whatever the
+// policy - a clean SHUTDOWN or SIGTERM must never lose an acknowledged write.
 void Aof::close() {
     if (fd_ < 0) return;
     flush();
@@ -76,6 +103,9 @@ void Aof::close() {
     fd_ = -1;
 }
 
+// Called for every propagated write command, on the server thread: only an append to memory. While
+// a rewrite runs, the command is also kept in the rewrite buffer, because the child's snapshot of
+// the dataset does not contain it.
 void Aof::append(int db, std::span<const std::string_view> argv) {
     if (db != selected_db_) {
         append_select(buffer_, db);
@@ -94,6 +124,10 @@ void Aof::append(int db, std::span<const std::string_view> argv) {
 // Called once per event-loop turn (ServerState::before_sleep), before any reply of the turn is
 // sent. One write() for all commands of all clients; with `always` one fdatasync() on top - the
 // whole group commit is these few lines.
+// What happens when the disk refuses depends on the promise made: with appendfsync always the
+// caller (core/durability.cpp) exits rather than let replies acknowledge what is not on disk - the
+// same choice minirabbit's journal makes; with everysec or no, the bytes stay buffered and the write
+// is retried next turn, as Redis does, and INFO persistence shows aof_last_write_status:err.
 bool Aof::flush() {
     if (fd_ < 0 || buffer_.empty()) return true;
     while (!buffer_.empty()) {
@@ -126,6 +160,9 @@ bool Aof::flush() {
 // everysec: the helper thread. It sleeps up to a second, then - if anything was written since the
 // last time - fsyncs. The event loop never waits for the disk; a crash loses at most the last
 // second or so of acknowledged writes.
+// The helper thread shares only a flag (unsynced_) and the descriptor with the server thread, both
+// read under mutex_; it fsyncs a dup() of the descriptor outside the lock, so the swap in
+// finish_rewrite never waits for a slow disk and never closes the file under the thread.
 void Aof::fsync_loop() {
     std::unique_lock lock(mutex_);
     while (!stop_) {
@@ -145,17 +182,27 @@ void Aof::fsync_loop() {
     }
 }
 
+// BGREWRITEAOF, step 1 (before the fork): start collecting what the child will not see.
 void Aof::start_rewrite_buffer() {
     rewriting_ = true;
     rewrite_buffer_.clear();
     rewrite_selected_db_ = -1;
 }
 
+// The child failed (disk full, killed): drop the buffer; the old AOF is still complete and current.
 void Aof::abort_rewrite() {
     rewriting_ = false;
     rewrite_buffer_.clear();
 }
 
+// BGREWRITEAOF, last step (the child has written the compact base into temp_path): append what
+// arrived since the fork, fsync, rename over the AOF, fsync the directory, and continue appending
+// to the new file. Every failure leaves the old AOF in place, complete - a rewrite can fail, the log
+// cannot be lost.
+//
+//   fork ──▶ child: dataset as commands ──▶ temp file
+//   parent: new commands ──▶ AOF  +  rewrite buffer
+//   child done ──▶ temp += rewrite buffer ──▶ fsync ──▶ rename(temp, AOF)
 std::string Aof::finish_rewrite(const std::string& temp_path) {
     // Write what is pending to the old file first: those commands are in the rewrite buffer too,
     // and must reach the new file exactly once.

@@ -1,3 +1,7 @@
+// miniredis/storage/aof.hpp
+//
+// CONCEPT: durability by logging - every write command appended, replayed at start.
+//
 // Aof: the append-only file - every write command, in the RESP it arrived in, appended to a file
 // (Redis' aof.c). Replaying the file from the start rebuilds the dataset.
 //
@@ -17,6 +21,9 @@
 // and also collects the commands it runs meanwhile in a rewrite buffer. When the child is done the
 // parent appends that buffer to the temp file, fsyncs, and renames it over the AOF: one atomic
 // step, so a crash at any moment leaves a complete old or a complete new file.
+//
+// READ NEXT: aof.cpp, aof_loader.hpp, core/durability.cpp (when the buffer is written),
+//            docs/miniredis/02-persistence-formats.md (the AOF).
 #pragma once
 
 #include <condition_variable>

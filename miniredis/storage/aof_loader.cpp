@@ -1,4 +1,16 @@
+// miniredis/storage/aof_loader.cpp
+//
 // AOF replay: snapshot preamble, then RESP commands, telling a torn tail from corruption.
+//
+// CONCEPT: see aof_loader.hpp. The loader only decodes: it hands each command's arguments back to
+// the caller (core/persistence.cpp), which runs them through the normal dispatch. So replay needs
+// no second implementation of any command, and storage/ never includes commands/ - the one-way rule
+// of docs/architecture.md, checked by scripts/check_layers.py.
+//
+//   file ──▶ RDB preamble? load it ──▶ RequestParser over the rest ──▶ command ──▶ caller executes
+//                                                         │ need_more at EOF: torn tail (truncate?)
+//                                                         └ error: corruption, refuse to start
+// READ NEXT: core/persistence.cpp (the caller).
 #include "storage/aof_loader.hpp"
 
 #include <fmt/format.h>
@@ -18,6 +30,8 @@ namespace {
 
 constexpr uint64_t kNone = UINT64_MAX;
 
+// Some filesystems extend a file's size before its data reaches the disk; after a crash the tail
+// reads as zeros. Zeros cannot start a command, so they are a torn tail, not corruption.
 bool all_zeros(std::string_view bytes) {
     return std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == '\0'; });
 }
@@ -38,13 +52,16 @@ bool well_framed(std::span<const std::string_view> argv, std::string_view comman
 
 // How many whole commands bytes[from...] holds if it is a plausible rest of an AOF: one or more
 // whole commands, then the end (or a torn last command, or zeros). 0 if it is not.
+// The test that separates "torn" from "corrupt": can the bytes after a bad spot be read as whole
+// commands right to the end? A crash leaves garbage only at the end; whole commands after the
+// damage mean the middle was changed, and those commands were acknowledged.
 uint64_t whole_commands_to_the_end(std::string_view bytes, size_t from) {
     resp::RequestParser parser(INT64_MAX);
     std::string_view rest = bytes.substr(from);
     uint64_t commands = 0;
     while (!rest.empty() && rest.front() == '*') {
         auto status = parser.parse(rest);
-        if (status == resp::RequestParser::Status::incomplete) return commands;
+        if (status == resp::RequestParser::Status::need_more) return commands;
         if (status == resp::RequestParser::Status::error) return 0;
         if (!well_framed(parser.args(), rest.substr(0, parser.consumed()))) return 0;
         ++commands;
@@ -56,6 +73,15 @@ uint64_t whole_commands_to_the_end(std::string_view bytes, size_t from) {
 
 }  // namespace
 
+// The heart of the loader: the same RequestParser that reads client sockets, run over the file.
+// Three ways out of the loop, three verdicts:
+//   the end of the file          clean: every command replayed
+//   need_more before the end     torn tail - unless whole commands follow later (then corruption)
+//   a parse error, or bad framing corruption: refuse to start, name the byte
+// MULTI/EXEC are tracked so a transaction cut by a crash is dropped as a whole (multi_start): a
+// replay must never apply half of something the clients saw as atomic.
+// The parser is created without a bulk-length limit (INT64_MAX): proto-max-bulk-len protects the
+// server from clients; the AOF was written by the server itself, and a big value in it is legal.
 AofScan scan_commands(std::string_view bytes, size_t start, const ReplayFn& run) {
     AofScan scan;
     scan.multi_start = kNone;
@@ -71,7 +97,7 @@ AofScan scan_commands(std::string_view bytes, size_t start, const ReplayFn& run)
             break;
         }
         auto status = parser.parse(rest);
-        if (status == resp::RequestParser::Status::incomplete) {
+        if (status == resp::RequestParser::Status::need_more) {
             incomplete = true;
             scan.problem = "incomplete command";
             break;
@@ -135,6 +161,9 @@ AofScan scan_commands(std::string_view bytes, size_t start, const ReplayFn& run)
     return scan;
 }
 
+// Start-up replay: read the file, load the RDB preamble if there is one, then scan_commands hands
+// each command to `run` (the normal dispatch). A torn tail is truncated (aof-load-truncated yes, as
+// Redis' default) and logged; corruption stops the start with the offset.
 AofLoadResult load_aof(const std::string& path, std::vector<Database>& databases, const ReplayFn& run,
                        bool allow_truncated_tail) {
     AofLoadResult result;
@@ -176,6 +205,10 @@ AofLoadResult load_aof(const std::string& path, std::vector<Database>& databases
     return result;
 }
 
+// `miniredis --repair` for the AOF: the same scan as start-up, run without executing anything (run =
+// nullptr), then backup + truncate at the first bad byte. A damaged RDB preamble cannot be cut away -
+// every command after it builds on it - so that case is reported for a person to decide. The
+// snapshot is decoded into scratch databases only to learn where the commands begin.
 RepairOutcome repair_aof(const std::string& path, int databases) {
     RepairOutcome r;
     r.file = path;

@@ -1,3 +1,7 @@
+// miniredis/storage/aof_loader.hpp
+//
+// CONCEPT: recovery - replaying the log, and telling a crash's torn tail from real damage.
+//
 // Loading the AOF at start-up: an optional snapshot preamble, then the logged commands, replayed
 // one by one through the normal command table (storage hands back decoded commands; it never calls
 // command code itself).
@@ -19,6 +23,8 @@
 // start with the file, byte and reason; `miniredis --repair` cuts there after keeping a backup. A
 // MULTI without its EXEC is as torn as half a command and is cut too. Trailing zero bytes (a crash
 // can extend a file with zeros) count as a torn tail.
+//
+// READ NEXT: aof_loader.cpp, repair.hpp, docs/miniredis/02-persistence-formats.md (torn tail).
 #pragma once
 
 #include <cstdint>

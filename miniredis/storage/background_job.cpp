@@ -1,4 +1,11 @@
+// miniredis/storage/background_job.cpp
+//
 // BackgroundJob: fork, _exit, waitpid.
+//
+// CONCEPT: see background_job.hpp. The child ends with _exit, not exit: exit would run the parent's
+// atexit handlers and flush its stdio buffers a second time from the child's copy. waitpid with
+// WNOHANG from the tick collects the child without ever blocking the server.
+// READ NEXT: core/persistence.cpp.
 #include "storage/background_job.hpp"
 
 #include <signal.h>
@@ -7,6 +14,8 @@
 
 namespace miniredis {
 
+// fork(): from here two processes run the same code. The child sees the dataset as it was at this
+// instant (copy-on-write), does `work` and leaves; the parent records the pid and returns at once.
 bool BackgroundJob::start(JobKind kind, const std::function<int()>& work) {
     if (kind_ != JobKind::none) return false;
     pid_t pid = fork();
@@ -26,6 +35,7 @@ bool BackgroundJob::start(JobKind kind, const std::function<int()>& work) {
     return true;
 }
 
+// Asked by the tick: has the child finished, and did it succeed (exit status 0)?
 std::optional<std::pair<JobKind, bool>> BackgroundJob::poll() {
     if (kind_ == JobKind::none) return std::nullopt;
     int status = 0;
@@ -38,6 +48,7 @@ std::optional<std::pair<JobKind, bool>> BackgroundJob::poll() {
     return std::make_pair(kind, ok);
 }
 
+// SHUTDOWN or FLUSHALL during a BGSAVE: the child's picture is no longer wanted.
 void BackgroundJob::kill_child() {
     if (kind_ == JobKind::none) return;
     ::kill(pid_, SIGKILL);

@@ -1,10 +1,18 @@
+// miniredis/storage/background_job.hpp
+//
 // BackgroundJob: a forked child process that writes a snapshot (BGSAVE) or the base of a rewritten
 // AOF (BGREWRITEAOF), while the parent keeps serving.
 //
 // CONCEPT: fork() gives the child a copy of the whole dataset at that instant, for free: the
 // kernel shares memory pages copy-on-write, copying a page only when the parent changes it. The
 // child serialises its frozen copy at leisure and exits; the parent polls for its exit status
-// (cron) and finishes the job (rename, append the rewrite buffer). One child at a time, as Redis.
+// (the tick) and finishes the job (rename, append the rewrite buffer). One child at a time, as Redis.
+//
+// Why fork and not a thread? A thread would see the dataset change under it while serialising it
+// and would need locks on every command; the child sees a frozen copy for free. The price: fork
+// copies the page tables (milliseconds for a large dataset, during which nobody is served), and
+// every page the parent writes to during the save is duplicated.
+// READ NEXT: background_job.cpp, core/persistence.cpp (who starts jobs).
 #pragma once
 
 #include <sys/types.h>

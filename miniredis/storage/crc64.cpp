@@ -1,4 +1,11 @@
+// miniredis/storage/crc64.cpp
+//
 // CRC-64/Jones (see crc64.hpp): the table method, widened to eight bytes per step.
+//
+// CONCEPT: see crc64.hpp - the checksum at the end of every RDB file. Redis chose CRC-64/Jones, so a
+// file we write must carry exactly that CRC for redis-server to load it, and we must check it to
+// load theirs.
+// READ NEXT: rdb_writer.cpp, rdb_loader.cpp.
 #include "storage/crc64.hpp"
 
 #include <array>
@@ -18,6 +25,8 @@ using Table = std::array<uint64_t, 256>;
 // eight tables, eight input bytes are folded in with eight independent lookups per step instead
 // of eight dependent ones ("slicing-by-8") - about five times faster, which matters when a load
 // checks a file of hundreds of megabytes before using it.
+// Eight tables built at compile time: table k answers "what does this byte contribute k bytes
+// further on?", so eight input bytes are folded per step instead of one (slicing-by-8).
 constexpr std::array<Table, 8> make_tables() {
     std::array<Table, 8> t{};
     for (uint64_t i = 0; i < 256; ++i) {
@@ -34,6 +43,8 @@ constexpr std::array<Table, 8> kTables = make_tables();
 
 }  // namespace
 
+// Eight bytes per step while at least eight remain, then byte by byte: the RDB's checksum covers the
+// whole file, so for a multi-gigabyte snapshot this loop is the part of SAVE that is pure CPU.
 uint64_t crc64(uint64_t crc, std::string_view bytes) {
     const char* p = bytes.data();
     size_t n = bytes.size();

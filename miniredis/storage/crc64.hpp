@@ -1,3 +1,5 @@
+// miniredis/storage/crc64.hpp
+//
 // CONCEPT: the checksum at the end of an RDB file - Redis's CRC-64 ("Jones" polynomial
 // 0xad93d23594c935a9, reflected: bits are processed lowest first, initial value 0, no final xor).
 //

@@ -1,15 +1,24 @@
+// miniredis/storage/intset.cpp
+//
 // Intset encoding and decoding (layout in intset.hpp).
+//
+// CONCEPT: see intset.hpp. Only read and written in RDB files (miniredis keeps sets as hash tables in
+// memory): writing small integer sets as Redis does keeps our dump.rdb byte-compatible.
+// READ NEXT: rdb_writer.cpp.
 #include "storage/intset.hpp"
 
 namespace miniredis {
 namespace {
 
+// An intset's integers are little-endian of the set's width; decoding widens them to int64.
 uint64_t get_le(const unsigned char* p, int bytes) {
     uint64_t v = 0;
     for (int i = 0; i < bytes; ++i) v |= uint64_t{p[i]} << (8 * i);
     return v;
 }
 
+// Writing an intset for dump.rdb: the same byte layout redis-server keeps in memory, so its loader
+// can take the blob as it is.
 void put_le(std::string& out, uint64_t v, int bytes) {
     for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
@@ -18,6 +27,8 @@ void put_le(std::string& out, uint64_t v, int bytes) {
 
 // One pass to find the width, one to write: every element takes the width of the widest, which
 // is what makes lookups a plain binary search over fixed-size slots.
+// An intset is sorted integers of one width (2, 4 or 8 bytes, the smallest that holds them all),
+// so membership is a binary search and a small set of small numbers costs 2 bytes per member.
 std::string intset_encode(const std::vector<int64_t>& values) {
     int width = 2;  // the smallest width that holds every value
     for (int64_t v : values) {
@@ -35,6 +46,7 @@ std::string intset_encode(const std::vector<int64_t>& values) {
 
 // The checks mirror what Redis's own validation demands: a known width, a size that is exactly
 // header + length * width, and strictly ascending values (sorted and without duplicates - a set).
+// The width must be 2, 4 or 8 and the length must match the blob exactly, or the key is refused.
 bool intset_decode(std::string_view blob, std::vector<int64_t>& out) {
     const auto* p = reinterpret_cast<const unsigned char*>(blob.data());
     if (blob.size() < 8) return false;

@@ -1,3 +1,5 @@
+// miniredis/storage/intset.hpp
+//
 // CONCEPT: the intset - Redis's compact form of a small set of integers: a sorted array of
 // fixed-width numbers, all as wide as the widest one needs. SISMEMBER is a binary search; adding
 // a wider number "upgrades" the whole array. An RDB file stores the array as it is.

@@ -1,4 +1,11 @@
+// miniredis/storage/listpack.cpp
+//
 // Listpack encoding and decoding (the layout is drawn in listpack.hpp).
+//
+// CONCEPT: see listpack.hpp - Redis 7's packed list of strings and integers, the on-disk form of
+// small hashes, lists, sorted sets and stream blocks. Each entry ends with its own length, encoded
+// backwards, so the list can be walked from either end without an index.
+// READ NEXT: rdb_loader.cpp, ziplist.cpp (its predecessor).
 #include "storage/listpack.hpp"
 
 #include <cstring>
@@ -11,10 +18,13 @@ namespace {
 constexpr size_t kHeaderBytes = 6;  // total-bytes:u32 + count:u16
 constexpr uint8_t kEnd = 0xFF;
 
+// RDB's packed formats are little-endian throughout (they are memory images of Redis' structs on
+// x86), unlike the RDB length prefixes, which are big-endian - two conventions in one file format.
 void put_le(std::string& out, uint64_t v, int bytes) {
     for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 
+// Reading mirrors put_le; callers have checked that `bytes` bytes are there (need() below).
 uint64_t get_le(const uint8_t* p, int bytes) {
     uint64_t v = 0;
     for (int i = 0; i < bytes; ++i) v |= uint64_t{p[i]} << (8 * i);
@@ -86,6 +96,8 @@ void ListpackWriter::append(std::string_view s) {
 }
 
 // The header is written last: only now are the total size and the count known.
+// The header is written last: total bytes (u32) and element count (u16, 65535 = "count them"),
+// both known only now; then the 0xFF terminator.
 std::string ListpackWriter::finish() {
     blob_.push_back(static_cast<char>(kEnd));
     std::string out;

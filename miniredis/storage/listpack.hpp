@@ -1,3 +1,5 @@
+// miniredis/storage/listpack.hpp
+//
 // CONCEPT: the listpack - Redis's compact form of a small container: every element packed into one
 // allocation, no pointers. Redis 7 keeps small hashes, sorted sets and list nodes in memory this
 // way, and the RDB file stores the blob as it is - which is why we must speak it.

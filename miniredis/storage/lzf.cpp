@@ -1,4 +1,11 @@
+// miniredis/storage/lzf.cpp
+//
 // LZF compression and decompression (the format is drawn in lzf.hpp).
+//
+// CONCEPT: see lzf.hpp. RDB compresses long strings with LZF: fast, small code, modest ratio - the
+// right trade for a snapshot written under load. We must decompress it to read Redis' files; we
+// compress when it saves bytes, as Redis does.
+// READ NEXT: rdb_writer.cpp.
 #include "storage/lzf.hpp"
 
 #include <array>
@@ -14,6 +21,8 @@ constexpr size_t kMaxOffset = 1 << 13;  // 13 bits of offset (stored minus one)
 constexpr size_t kMaxMatch = 264;       // 7 + 255 + 2
 constexpr int kHashBits = 14;
 
+// The compressor's only index: three bytes hashed to a table slot that remembers where they were
+// last seen. A collision just means a missed match - the output stays correct, only a little larger.
 uint32_t hash3(const uint8_t* p) {
     uint32_t v = (uint32_t{p[0]} << 16) | (uint32_t{p[1]} << 8) | p[2];
     return (v * 2654435761u) >> (32 - kHashBits);  // Knuth's multiplicative hash: top bits
@@ -84,6 +93,8 @@ std::optional<std::string> lzf_compress(std::string_view text) {
         if (out.size() + (i - literal_start) >= limit) return std::nullopt;
     }
     flush_literals(n);
+    // nullopt = "store it raw": the RDB writer then writes the plain string, so compression can
+    // only ever make a snapshot smaller, never larger.
     if (out.size() >= limit) return std::nullopt;
     return out;
 }
@@ -92,6 +103,13 @@ std::optional<std::string> lzf_compress(std::string_view text) {
 // from what was already produced. Every run is checked against both the input left and the output
 // promised (out_len, which the RDB file states up front), so damaged data cannot make it read or
 // write outside its buffers - it just fails.
+// Decompression is a tiny interpreter of two instructions: "copy the next 1..32 bytes" (ctrl < 32)
+// and "copy len bytes from `back` bytes ago" (a back-reference into what was already produced).
+// The RDB stores the uncompressed length, so the output can be bounded before a byte is written:
+// every run and every reference is checked against both the input left and the space promised,
+// and a file that lies about either is refused, never allowed to write past the buffer.
+// A back-reference may overlap its own output ("abcabcabc..." is one reference of distance 3), so
+// it is copied byte by byte, not with memcpy.
 std::optional<std::string> lzf_decompress(std::string_view in, size_t out_len) {
     std::string out;
     out.reserve(out_len);

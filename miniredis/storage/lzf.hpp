@@ -1,3 +1,5 @@
+// miniredis/storage/lzf.hpp
+//
 // CONCEPT: LZF, the small and fast LZ77 compressor Redis applies to long strings in an RDB file.
 //
 // LZ77 replaces a repeat with a pointer back to where the same bytes were already written. LZF's

@@ -1,3 +1,5 @@
+// miniredis/storage/repair.hpp
+//
 // CONCEPT: explicit repair - what an operator runs when the server refused to start.
 //
 // Loading (aof_loader.hpp) cuts a torn tail by itself: a crash can only cut the last write short,

@@ -1,4 +1,11 @@
+// miniredis/storage/ziplist.cpp
+//
 // Ziplist and zipmap decoding (layouts in ziplist.hpp). Every length is checked before use.
+//
+// CONCEPT: see ziplist.hpp - older Redis versions' packed encoding, read only: an RDB file from
+// Redis 6 still loads. Every length is distrusted, since the bytes come from a file that may be
+// damaged.
+// READ NEXT: listpack.cpp.
 #include "storage/ziplist.hpp"
 
 #include <cstdint>
@@ -6,12 +13,15 @@
 namespace miniredis {
 namespace {
 
+// Lengths and integers inside ziplists and zipmaps are little-endian, like listpacks.
 uint64_t get_le(const uint8_t* p, int bytes) {
     uint64_t v = 0;
     for (int i = 0; i < bytes; ++i) v |= uint64_t{p[i]} << (8 * i);
     return v;
 }
 
+// The 24-bit integer encoding stores a signed value in three bytes; widening it to 64 bits must copy
+// the sign bit into the upper bits.
 int64_t sign_extend(uint64_t v, int bits) {
     if (bits == 64) return static_cast<int64_t>(v);
     uint64_t m = uint64_t{1} << (bits - 1);
@@ -24,6 +34,9 @@ int64_t sign_extend(uint64_t v, int bits) {
 // before it, for walking backwards) is skipped; the encoding byte then says string or integer and
 // how many bytes follow. Strings' lengths are big-endian here, integers little-endian - a quirk of
 // the format, kept by Redis for compatibility.
+// A ziplist entry starts with the previous entry's length (so it can be walked backwards), then its
+// own encoding - the design listpack replaced because a growing "previous length" field could
+// cascade updates through the whole list.
 bool ziplist_decode(std::string_view blob, std::vector<std::string>& out) {
     const auto* p = reinterpret_cast<const uint8_t*>(blob.data());
     const size_t n = blob.size();
@@ -88,6 +101,7 @@ bool ziplist_decode(std::string_view blob, std::vector<std::string>& out) {
 
 // A zipmap is key, value, key, value, ... where each value may be followed by `free` unused bytes
 // (room to grow in place). Its first byte counts the pairs only up to 253: a hint, not a promise.
+// zipmap: the small-hash encoding of Redis 2.x, still found in very old RDB files.
 bool zipmap_decode(std::string_view blob, std::vector<std::string>& out) {
     const auto* p = reinterpret_cast<const uint8_t*>(blob.data());
     const size_t n = blob.size();

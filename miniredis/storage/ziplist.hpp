@@ -1,3 +1,5 @@
+// miniredis/storage/ziplist.hpp
+//
 // CONCEPT: the ziplist and the zipmap - what Redis used before the listpack (ziplist: Redis 2.6 -
 // 6.2; zipmap: Redis 2.x hashes). An RDB file from those versions stores small lists, hashes and
 // sorted sets as these blobs, and a user upgrading carries such files: the loader reads them and

@@ -9,7 +9,7 @@
 //              └──► RequestParser, in random-sized reads ─┘  (a TCP read can end anywhere)
 //                   each command ──► encode as RESP ──► parse again ──► the same arguments?
 //              └──► ServerState (no sockets, ManualClock), two clients taking turns:
-//                   every command runs, replies are dropped, time moves on, cron() runs
+//                   every command runs, replies are dropped, time moves on, tick() runs
 //
 // A crash, a sanitizer report (the build uses ASan + UBSan), an assert, or one allocation over
 // libFuzzer's -malloc_limit_mb is a finding. The state pass is the session loop of
@@ -50,7 +50,7 @@ ParseResult parse_at_once(std::string_view input) {
     RequestParser parser(1 << 20);
     while (true) {
         auto status = parser.parse(input);
-        if (status == RequestParser::Status::incomplete) break;
+        if (status == RequestParser::Status::need_more) break;
         if (status == RequestParser::Status::error) {
             result.error = true;
             break;
@@ -144,7 +144,7 @@ void run_commands(std::string_view input) {
         miniredis::Client*& client = clients[n % 2];
         if (client->blocked.active) {  // BLPOP with no data: time passes until its timeout
             clock.advance_ms(60'000);
-            state.cron();
+            state.tick();
         }
         if (client->blocked.active || client->closed || client->close_after_reply) {
             state.remove_client(*client);  // the client hung up (or was killed): a new one
@@ -161,10 +161,10 @@ void run_commands(std::string_view input) {
             c->write_pending = false;
         }
         state.pending_writes.clear();
-        // Time moves in steps of 0..900 ms, with cron() every 8 commands: TTLs run out, blocked
+        // Time moves in steps of 0..900 ms, with tick() every 8 commands: TTLs run out, blocked
         // clients time out and active expiry runs in the middle of what the input does.
         clock.advance_ms(static_cast<int64_t>(n % 7) * 150);
-        if (n % 8 == 7) state.cron();
+        if (n % 8 == 7) state.tick();
     }
     for (auto* c : clients) state.remove_client(*c);
 }

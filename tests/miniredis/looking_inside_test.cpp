@@ -110,7 +110,7 @@ TEST(Lfu, TheKeyspaceCountsAccessesUnderAnLfuPolicy) {
     std::string hot = h.run({"OBJECT", "FREQ", "hot"});
     EXPECT_GT(std::stoi(hot.substr(1)), 6);
     h.clock.advance_ms(10 * 60'000);  // ten idle minutes: ten off
-    h.state.cron();
+    h.state.tick();
     EXPECT_EQ(h.run({"OBJECT", "FREQ", "cold"}), ":0\r\n");
 }
 

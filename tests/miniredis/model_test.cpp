@@ -53,7 +53,7 @@ TEST(Dict, InsertFindEraseAndShrink) {
     for (int i = 0; i < 9990; ++i) ASSERT_TRUE(d.erase(key(i)));
     EXPECT_FALSE(d.erase(key(0)));
     EXPECT_EQ(d.size(), 10u);
-    while (d.rehash_steps(100)) {  // what the cron does for an idle table (active rehashing)
+    while (d.rehash_steps(100)) {  // what the tick does for an idle table (active rehashing)
     }
     EXPECT_LT(d.bucket_count(), 128u);  // gave the table back
     EXPECT_EQ(d.find(key(9995))->value, 9995);
@@ -91,13 +91,13 @@ TEST(Dict, RandomAndSampleCoverEverything) {
 }
 
 // Incremental rehash: the insert that outgrows the table only allocates the new one; entries move
-// one bucket per later insert/erase (or in rehash_steps from the cron), and every key stays
+// one bucket per later insert/erase (or in rehash_steps from the tick), and every key stays
 // findable the whole time - checked against std::map after every operation.
 TEST(Dict, RehashesIncrementallyAndStaysConsistent) {
     Dict<SmallString, int> d;
     std::map<std::string, int> oracle;
     for (int i = 0; i < 1024; ++i) d.insert(key(i)).first->value = i, oracle[key(i)] = i;
-    while (d.rehash_steps(100)) {  // finish the resize to 1024 buckets, as the cron would
+    while (d.rehash_steps(100)) {  // finish the resize to 1024 buckets, as the tick would
     }
     ASSERT_FALSE(d.rehashing());
     d.insert(key(1024)).first->value = 1024;  // 1025 entries > 1024 buckets: a resize begins...

@@ -84,7 +84,7 @@ class RedisPy(unittest.TestCase):
 
         before = cpu_seconds()
         time.sleep(1.0)
-        self.assertLess(cpu_seconds() - before, 0.5)  # idle: only the cron's ticks (spinning: ~1 s)
+        self.assertLess(cpu_seconds() - before, 0.5)  # idle: only the periodic ticks (spinning: ~1 s)
         self.r.rpush("far", "x")
         t.join(10)
         self.assertEqual(got, [(b"far", b"x")])

@@ -35,7 +35,7 @@ TEST(RespParser, EveryPrefixIsIncompleteThenTheWholeIsComplete) {
     for (size_t cut = 0; cut < in.size(); ++cut) {
         RequestParser p;
         // Feed the prefix, then the whole thing: the parser must resume, not restart wrongly.
-        EXPECT_EQ(p.parse(std::string_view(in).substr(0, cut)), Status::incomplete) << "cut at " << cut;
+        EXPECT_EQ(p.parse(std::string_view(in).substr(0, cut)), Status::need_more) << "cut at " << cut;
         ASSERT_EQ(p.parse(in), Status::complete) << "cut at " << cut;
         EXPECT_EQ(args_of(p), (std::vector<std::string>{"SET", "hello", "0123456789"}));
     }
@@ -45,11 +45,11 @@ TEST(RespParser, ByteByByteDelivery) {
     std::string in = "*2\r\n$4\r\nECHO\r\n$3\r\nhey\r\n";
     RequestParser p;
     std::string buffer;
-    Status s = Status::incomplete;
+    Status s = Status::need_more;
     for (char c : in) {
         buffer.push_back(c);
         s = p.parse(buffer);
-        if (s != Status::incomplete) break;
+        if (s != Status::need_more) break;
     }
     ASSERT_EQ(s, Status::complete);
     EXPECT_EQ(args_of(p), (std::vector<std::string>{"ECHO", "hey"}));
@@ -73,7 +73,7 @@ TEST(RespParser, PipelinedCommandsComeOneAtATime) {
 
 TEST(RespParser, BytesWantedAnnouncesALargeValue) {
     RequestParser p;
-    EXPECT_EQ(p.parse("*2\r\n$3\r\nSET\r\n$100000\r\nabc"), Status::incomplete);
+    EXPECT_EQ(p.parse("*2\r\n$3\r\nSET\r\n$100000\r\nabc"), Status::need_more);
     EXPECT_EQ(p.bytes_wanted(), 100000u + 2 - 3);
 }
 

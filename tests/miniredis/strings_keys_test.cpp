@@ -51,7 +51,7 @@ TEST(Strings, ActiveExpiryReclaimsKeysNobodyReads) {
     h.run({"SET", "forever", "v"});
     EXPECT_EQ(h.state.db(0).size(), 501u);
     h.clock.advance_ms(100);
-    for (int i = 0; i < 50 && h.state.db(0).size() > 1; ++i) h.state.cron();
+    for (int i = 0; i < 50 && h.state.db(0).size() > 1; ++i) h.state.tick();
     EXPECT_EQ(h.state.db(0).size(), 1u);
     EXPECT_EQ(h.state.db(0).expires_size(), 0u);
 }
@@ -68,7 +68,7 @@ TEST(Strings, ActiveExpiryKeepsGoingPastEmptiedStretches) {
         db.set_expire(key, h.clock.now_ms() + 100);
     }
     h.clock.advance_ms(100);
-    for (int i = 0; i < 40 && db.expires_size() > 0; ++i) h.state.cron();
+    for (int i = 0; i < 40 && db.expires_size() > 0; ++i) h.state.tick();
     EXPECT_EQ(db.expires_size(), 0u);
     EXPECT_EQ(db.size(), 0u);
 }
@@ -318,7 +318,7 @@ TEST(Connection, IdleClientsAreClosedAfterTimeout) {
     h.run(idle, {"PING"});
     h.run(waiting, {"BLPOP", "q", "0"});
     h.clock.advance_ms(10'001);
-    h.state.cron();
+    h.state.tick();
     EXPECT_TRUE(idle.close_after_reply);
     EXPECT_FALSE(waiting.close_after_reply);  // blocked clients are silent on purpose
 }

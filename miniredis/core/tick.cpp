@@ -1,12 +1,32 @@
-// The server's periodic work (Redis' serverCron), `hz` times a second (default 10) from a timer
-// in the wiring:
-//   - blocked clients past their timeout get their nil reply;
-//   - active expiry: sample keys with a TTL, delete the expired ones, repeat while more than 10%
-//     of a sample was expired, within a time budget of 25% of a tick;
-//   - active rehashing: a keyspace table being resized moves buckets for up to 1 ms (model/dict.hpp);
-//   - persistence: finished child jobs, `save <seconds> <changes>` rules, automatic AOF rewrite
-//     (persistence.cpp), and clients idle past `timeout`.
-// Its per-turn counterpart, before_sleep() (the AOF write before any reply), is in persistence.cpp.
+// miniredis/core/tick.cpp
+//
+// CONCEPT: the periodic tick - the work no request asks for but a server must still do: forgetting
+// what has expired, finishing background jobs, noticing clients that went quiet. Redis calls this
+// function serverCron; we call it tick(), as minirabbit (Broker::tick: TTLs, x-expires) and
+// minikafka (Broker::tick: retention, group sessions) do, so the same idea has the same name in all
+// three servers. It runs `hz` times a second (default 10) from a timer in the wiring (server.cpp,
+// schedule_tick), on the same thread as the commands - so, like a command, it must stay short: every
+// step below has a budget, and a tick that took 100 ms would be a 100 ms latency spike for every
+// client (docs/miniredis/06-looking-inside.md shows how to see one with LATENCY).
+//
+//   timer (1000/hz ms) ─▶ tick()
+//                          ├─ blocked clients past their timeout get their nil reply
+//                          ├─ active expiry: sample keys with a TTL, delete the expired ones, repeat
+//                          │  while more than 10% of a sample was expired, within 25% of a tick
+//                          ├─ active rehashing: a table being resized moves buckets for <= 1 ms
+//                          │  (model/dict.hpp)
+//                          ├─ replication: (re)connect to the master, ACK once a second
+//                          ├─ persistence: finished child jobs, `save <seconds> <changes>` rules,
+//                          │  automatic AOF rewrite (persistence.cpp)
+//                          └─ clients idle past `timeout`, rates for INFO, soft output limits
+//
+// Why sample instead of scanning every key with a TTL? Lazy expiry (Database::expire_if_needed, on
+// every access) already removes keys that are read; the tick only has to find keys nobody reads
+// again, and Redis' answer - random samples, more while they are mostly expired - keeps that cost
+// proportional to the garbage, not to the keyspace.
+//
+// Its per-turn counterpart, before_sleep() (the AOF write before any reply), is in durability.cpp.
+// READ NEXT: core/durability.cpp, model/database.cpp (expire_sample), core/persistence.cpp.
 #include <chrono>
 
 #include "core/eviction.hpp"
@@ -14,13 +34,13 @@
 
 namespace miniredis {
 
-void ServerState::cron() {
+void ServerState::tick() {
     env.refresh_lru_clock();
     expire_blocked_clients();
     if (!env.replica) active_expire_cycle();  // a read-only replica waits for the master's DEL
     active_rehash();
-    replication_cron();
-    persistence_cron();
+    replication_tick();
+    persistence_tick();
     close_idle_clients();
     sample_instantaneous_metrics();  // INFO instantaneous_ops_per_sec, peak memory (core/rates.cpp)
     // A client that stays over its soft output limit without being sent anything new is only
@@ -46,7 +66,7 @@ void ServerState::close_idle_clients() {
 
 // Active expiry (Redis' activeExpireCycle, "slow" mode): per database, sample 20 keys that have a
 // TTL and delete the expired ones; if more than 10% of the sample was expired, the database
-// probably holds many more, so sample again - within a budget of 25% of one cron tick.
+// probably holds many more, so sample again - within a budget of 25% of one tick.
 void ServerState::active_expire_cycle() {
     constexpr size_t kSamplesPerLoop = 20;
     constexpr size_t kAcceptableStalePercent = 10;
