@@ -15,13 +15,17 @@
 //   REPLCONF capa eof capa psync2 ------->  +OK
 //   PSYNC <replid> <offset+1> ----------->  in the backlog?  +CONTINUE <replid> + the missed bytes
 //                                           otherwise:       +FULLRESYNC <replid> <offset>
-//                                                            $<len>\r\n<snapshot bytes>
+//                                             diskless (capa eof):  $EOF:<mark>\r\n<snapshot><mark>
+//                                             disk-based:           $<len>\r\n<snapshot bytes>
 //   <------------------------------------  the stream: *3\r\n$3\r\nSET\r\n... (forever)
 //   REPLCONF ACK <offset>  (every second) ->  (no reply: updates the replica's lag and offset)
 //
 // Asynchronous: the client that wrote gets its +OK at the end of the turn whether or not any
 // replica has the write - that is what makes it fast, and why a failover can lose acknowledged
 // writes. WAIT is the one synchronous tool: it blocks its client until N replicas ACKed.
+//
+// min-replicas-to-write turns the ACKs into a guard on the write path: too few replicas heard from
+// within min-replicas-max-lag, and writes are refused (good_replicas, enough_good_replicas).
 //
 // A replica that does not read cannot stall us: its output buffer grows and the
 // client-output-buffer-limit of class `replica` (core/output_limits.cpp) closes it; it will come
