@@ -314,12 +314,7 @@ void ServerState::master_input(Client& master) {
 // bytes, pass them on, and answer a REPLCONF GETACK.
 void ServerState::master_command_done(Client& master, size_t reply_mark, std::string_view bytes) {
     master.out.truncate(reply_mark);
-    repl.offset += bytes.size();
-    repl.backlog.append(bytes);
-    for (Client* replica : repl.replicas) {
-        replica->out.append(bytes);
-        want_write(*replica);
-    }
+    write_replication_stream(bytes);  // our offset, our backlog, our own replicas: the same bytes
     if (repl.ack_requested) {
         repl.ack_requested = false;
         send_ack(master);

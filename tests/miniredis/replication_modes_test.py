@@ -8,7 +8,8 @@
 - replica-serve-stale-data no: -MASTERDOWN for data commands while the master link is down, as
   redis-server answers;
 - a replica's own SAVE keeps repl-id / repl-offset / repl-stream-db: restarted from that file it
-  continues with +CONTINUE instead of a full resync."""
+  continues with +CONTINUE instead of a full resync; a replica of a replica starts in the database
+  its master's stream is in."""
 import os
 import signal
 import subprocess
@@ -148,6 +149,25 @@ class ReplicationModes(unittest.TestCase):
                     self.assertEqual(info(c)["master_link_status"], "down")
             self.assertEqual(rc.call("CONFIG", "SET", "replica-serve-stale-data", "yes"), "OK")
             self.assertEqual(rc.call("GET", "k"), b"v")  # the default: the old data is served
+
+    def test_replica_of_a_replica_continues_in_the_streams_database(self):
+        # r2 gets its snapshot from r1 while m's stream is in database 2; m then writes there
+        # again without a SELECT. r1 passes m's bytes on verbatim, so r2 must start in database 2
+        # (the repl-stream-db of r1's snapshot) - and get the stream only after its first ACK.
+        with Server("MINIREDIS_BIN", *QUICK) as m, \
+                Server("MINIREDIS_BIN", *QUICK, "--replicaof", f"127.0.0.1 {m.port}") as r1:
+            mc, r1c = RespClient(m.port), RespClient(r1.port)
+            self.assertTrue(wait_until(lambda: in_sync(mc, r1c)))
+            mc.call("SELECT", "2")
+            mc.call("SET", "a", "1")  # in the stream: SELECT 2, SET a
+            self.assertTrue(wait_until(lambda: in_sync(mc, r1c)))
+            with Server("MINIREDIS_BIN", *QUICK, "--replicaof", f"127.0.0.1 {r1.port}") as r2:
+                r2c = RespClient(r2.port)
+                self.assertTrue(wait_until(lambda: in_sync(r1c, r2c)))
+                mc.call("SET", "b", "2")
+                self.assertTrue(wait_until(lambda: in_sync(mc, r2c)))
+                self.assertEqual(dataset(r2c), dataset(mc))
+                self.assertIn("diskless full resync:", r1.log())
 
     def test_replica_restarted_from_its_own_save_continues(self):
         with Server("MINIREDIS_BIN", *QUICK) as m, \
