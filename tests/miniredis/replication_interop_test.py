@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import unittest
 
 import redis
@@ -102,6 +103,41 @@ class ReplicationInterop(unittest.TestCase):
         log = self.replicated_by_redis_server("--repl-diskless-sync", "no")
         self.assertIn("(disk-based, dump.rdb)", log)
         self.assertNotIn("diskless full resync:", log)
+
+    def test_redis_server_syncs_diskless_while_writes_go_on(self):
+        # Writes during the transfer put stream bytes right behind the $EOF mark. redis-server
+        # looks for the mark at the end of each 16 KB read, so the master must hold the stream
+        # until the replica's first ACK (as a Redis master does) - without that it never syncs.
+        with Server("MINIREDIS_BIN", *QUICK) as mini:
+            mc = RespClient(mini.port)
+            # 8 MB: more than the socket takes at once, so writes made while it drains are queued
+            # right behind the mark (random bytes: LZF does not shrink them).
+            for i in range(2000):
+                mc.call("SET", f"k{i}", os.urandom(2000).hex())
+            stop = threading.Event()
+
+            def writer():
+                c, i = RespClient(mini.port), 0
+                while not stop.is_set():
+                    c.call("SET", f"w{i % 1000}", f"{i:050d}")
+                    i += 1
+
+            thread = threading.Thread(target=writer)
+            thread.start()
+            real = None
+            try:
+                real = RealRedis(self.tmp, "--replicaof", "127.0.0.1", str(mini.port))
+                rc = RespClient(real.port)
+                self.assertTrue(wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=15))
+            finally:
+                stop.set()
+                thread.join()
+            try:
+                self.assertTrue(wait_until(lambda: in_sync(mc, rc)))
+                self.assert_same(dump(mini.port), dump(real.port))
+                self.assertEqual(stats(mc), (1, 0, 0))
+            finally:
+                real.close()
 
     def replicated_by_redis_server(self, *mini_args):
         with Server("MINIREDIS_BIN", *QUICK, *mini_args) as mini:
