@@ -109,7 +109,7 @@ const CommandSpec kLatencySubcommands[] = {
 // inside MULTI instead of being queued, L/T allowed while loading / stale, NS not from scripts.
 const CommandSpec kCommands[] = {
     // --- connection
-    {"ping", -1, F | S | T, cmd_ping, 0, 0, 0, "connection", "Is the server alive? PONG"},
+    {"ping", -1, F | S, cmd_ping, 0, 0, 0, "connection", "Is the server alive? PONG"},
     {"echo", 2, F | L | T, cmd_echo, 0, 0, 0, "connection", "Return the argument"},
     {"select", 2, L | T | F, cmd_select, 0, 0, 0, "connection", "Switch to database N (0-15)"},
     {"quit", -1, N | L | T | F | S | Q, cmd_quit, 0, 0, 0, "connection", "Close the connection"},

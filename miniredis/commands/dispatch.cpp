@@ -3,8 +3,10 @@
 // Dispatch: from parsed arguments to a handler, with every check Redis makes first, in Redis'
 // order (processCommand in server.c):
 //
-//   unknown command?  wrong arity?  NOAUTH?  not allowed in MULTI?  over maxmemory (-OOM)?
-//   subscribed in RESP2 and not a pub/sub command?  inside MULTI -> queue it, reply QUEUED
+//   unknown command?  wrong arity?  NOAUTH?  not allowed in MULTI?  READONLY replica?
+//   over maxmemory (-OOM)?  too few good replicas (-NOREPLICAS)?  subscribed in RESP2 and not a
+//   pub/sub command?  a replica whose master link is down (-MASTERDOWN)?
+//   inside MULTI -> queue it, reply QUEUED
 //   otherwise run it; if it changed data, propagate it to the AOF; then serve clients blocked on
 //   keys it filled (a BLPOP waiting for the list this LPUSH just created).
 //
@@ -141,11 +143,23 @@ void ServerState::execute(Client& client, std::span<const std::string_view> argv
     if (config.maxmemory > 0 && may_grow && !in_exec && !env.loading && client.repl_role != ReplRole::master &&
         !free_memory_if_needed(*this))
         return reject("OOM command not allowed when used memory > 'maxmemory'.");
+    // min-replicas-to-write: a master that has not heard an ACK from enough replicas within
+    // min-replicas-max-lag refuses writes - a write no replica may get is not accepted at all
+    // (core/replication_master.cpp, enough_good_replicas). It narrows, not closes, the window in
+    // which a failover loses acknowledged writes.
+    if ((spec->flags & kWrite) && client.repl_role != ReplRole::master && !env.loading && !enough_good_replicas())
+        return reject("NOREPLICAS Not enough good replicas to write.");
     if (client.protocol == 2 && client.subscriptions() > 0 && !(spec->flags & kAllowedWhileSubscribed))
         return reject(fmt::format(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
             "this context",
             spec->name));
+    // replica-serve-stale-data no: while the link to the master is down, a replica answers only
+    // the commands marked stale-safe (INFO, PING, REPLICAOF, CONFIG...), not from data that may
+    // be any age.
+    if (!(spec->flags & kStale) && repl.is_replica() && repl.link != ReplLinkState::connected &&
+        !config.replica_serve_stale_data && client.repl_role != ReplRole::master)
+        return reject("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
     if (client.in_multi && !(spec->flags & kSkipQueue)) {
         client.queued.emplace_back(argv.begin(), argv.end());
         client.queued_denyoom |= (spec->flags & kDenyOom) != 0;

@@ -13,6 +13,7 @@
 
 #include "commands/context.hpp"
 #include "commands/handlers.hpp"
+#include "core/replication_snapshot.hpp"
 #include "log.hpp"
 #include "storage/snapshot.hpp"
 
@@ -21,7 +22,9 @@ namespace miniredis {
 void cmd_save(CommandContext& ctx) {
     ServerState& s = ctx.server;
     if (s.job.running() == JobKind::snapshot) return ctx.reply.error("ERR Background save already in progress");
-    std::string error = save_snapshot(s.databases, ctx.now_ms(), s.snapshot_path());
+    // On a replica (or a master with a backlog) the file names its place in the replication
+    // history: restarted from it, the server can continue with +CONTINUE (PSYNC2).
+    std::string error = save_snapshot(s.databases, ctx.now_ms(), s.snapshot_path(), replication_aux_fields(s));
     if (!error.empty()) {
         mb::log::warn("SAVE failed: {}", error);
         return ctx.reply.error("ERR " + error);

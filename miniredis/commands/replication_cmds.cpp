@@ -78,11 +78,14 @@ void cmd_replconf(CommandContext& ctx) {
             if (offset && client.repl_role == ReplRole::replica)
                 ctx.server.replica_ack(client, static_cast<uint64_t>(std::max<int64_t>(*offset, 0)));
             return;
+        } else if (equals_ignore_case(option, "capa")) {
+            // eof: it reads the diskless $EOF:<mark> framing (core/replication_master.cpp).
+            if (equals_ignore_case(ctx.arg(i + 1), "eof")) client.repl_capa_eof = true;
         } else if (equals_ignore_case(option, "getack")) {
             if (client.repl_role == ReplRole::master) ctx.server.repl.ack_requested = true;
             return;
-        } else if (!equals_ignore_case(option, "capa") && !equals_ignore_case(option, "ip-address") &&
-                   !equals_ignore_case(option, "rdb-only") && !equals_ignore_case(option, "rdb-filter-only")) {
+        } else if (!equals_ignore_case(option, "ip-address") && !equals_ignore_case(option, "rdb-only") &&
+                   !equals_ignore_case(option, "rdb-filter-only")) {
             return ctx.reply.error(fmt::format("ERR Unrecognized REPLCONF option: {}", option.substr(0, 64)));
         }
     }
@@ -163,12 +166,17 @@ std::string replication_info(ServerState& server) {
     } else {
         out += "role:master\r\n";
     }
-    fmt::format_to(it, "connected_slaves:{}\r\n", repl.replicas.size());
-    for (size_t i = 0; i < repl.replicas.size(); ++i) {
-        const Client& r = *repl.replicas[i];
-        fmt::format_to(it, "slave{}:ip={},port={},state=online,offset={},lag={}\r\n", i, peer_ip(r),
-                       r.repl_listening_port, r.repl_ack_offset, (now - r.repl_ack_ms) / 1000);
-    }
+    // Replicas waiting for a diskless transfer to start are listed too, as Redis lists them.
+    fmt::format_to(it, "connected_slaves:{}\r\n", repl.replicas.size() + repl.waiting_transfer.size());
+    if (server.config.min_replicas_to_write > 0 && server.config.min_replicas_max_lag > 0)
+        fmt::format_to(it, "min_slaves_good_slaves:{}\r\n", server.good_replicas());
+    size_t n = 0;
+    for (const Client* r : repl.replicas)
+        fmt::format_to(it, "slave{}:ip={},port={},state=online,offset={},lag={}\r\n", n++, peer_ip(*r),
+                       r->repl_listening_port, r->repl_ack_offset, (now - r->repl_ack_ms) / 1000);
+    for (const Client* r : repl.waiting_transfer)
+        fmt::format_to(it, "slave{}:ip={},port={},state=wait_bgsave,offset=0,lag=0\r\n", n++, peer_ip(*r),
+                       r->repl_listening_port);
     fmt::format_to(it,
                    "master_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\n"
                    "master_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\n"

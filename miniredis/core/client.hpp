@@ -113,6 +113,12 @@ struct Client {
     int repl_listening_port = 0;
     uint64_t repl_ack_offset = 0;
     int64_t repl_ack_ms = 0;
+    bool repl_capa_eof = false;  // REPLCONF capa eof: it can read a diskless $EOF:<mark> transfer
+    bool repl_old_sync = false;  // it asked with SYNC, not PSYNC: no +FULLRESYNC line (redis-cli --replica)
+    // After a diskless transfer the stream waits here until the replica's first REPLCONF ACK: a
+    // Redis replica reading up to the end mark may swallow bytes that follow it in the same read.
+    bool repl_hold_stream = false;
+    std::string repl_held;
 };
 
 // One line of CLIENT LIST for this client (core/client.cpp); `now` in Unix ms.

@@ -82,6 +82,18 @@ constexpr mb::OptionSpec kOptions[] = {
     {"replica-read-only", "yes", "refuse writes from clients on a replica", OptionKind::boolean},
     {"repl-backlog-size", "1mb", "bytes of the replication stream kept for partial resyncs", OptionKind::bytes,
      16 * 1024, INT64_MAX},
+    {"repl-diskless-sync", "yes", "full resync: stream the RDB to the replica ($EOF:<mark>) instead of a file first",
+     OptionKind::boolean},
+    {"repl-diskless-sync-delay", "5", "seconds a diskless full resync waits for more replicas to share it",
+     OptionKind::integer, 0, INT32_MAX},
+    {"repl-diskless-sync-max-replicas", "0", "... or until this many wait (0 = the delay alone decides)",
+     OptionKind::integer, 0, INT32_MAX},
+    {"replica-serve-stale-data", "yes", "a replica whose link is down still answers data commands (no = -MASTERDOWN)",
+     OptionKind::boolean},
+    {"min-replicas-to-write", "0", "refuse writes (-NOREPLICAS) with fewer good replicas than this (0 = off)",
+     OptionKind::integer, 0, INT32_MAX},
+    {"min-replicas-max-lag", "10", "a good replica ACKed within this many seconds (0 = off)", OptionKind::integer, 0,
+     INT32_MAX},
     {"trace", "no", "log one line per command showing its path through the server", OptionKind::boolean},
     {"lazyfree-lazy-user-del", "no", "DEL frees big values in the background, as UNLINK", OptionKind::boolean},
     {"lazyfree-lazy-user-flush", "no", "FLUSHALL/FLUSHDB without SYNC|ASYNC free in the background",
@@ -199,6 +211,12 @@ void Config::refresh() {
     masterauth = options.text("masterauth");
     replica_read_only = options.boolean("replica-read-only");
     repl_backlog_size = options.integer("repl-backlog-size");
+    repl_diskless_sync = options.boolean("repl-diskless-sync");
+    repl_diskless_sync_delay = options.integer("repl-diskless-sync-delay");
+    repl_diskless_sync_max_replicas = options.integer("repl-diskless-sync-max-replicas");
+    replica_serve_stale_data = options.boolean("replica-serve-stale-data");
+    min_replicas_to_write = options.integer("min-replicas-to-write");
+    min_replicas_max_lag = options.integer("min-replicas-max-lag");
     lazyfree_lazy_user_del = options.boolean("lazyfree-lazy-user-del");
     lazyfree_lazy_user_flush = options.boolean("lazyfree-lazy-user-flush");
     slowlog_log_slower_than = options.integer("slowlog-log-slower-than");

@@ -94,6 +94,12 @@ struct Config {
     std::string masterauth;  // replication (core/replication.hpp); `replicaof` is read at start-up
     bool replica_read_only = true;
     int64_t repl_backlog_size = 1024 * 1024;
+    bool repl_diskless_sync = true;  // full resync: RDB straight into the replica's buffer, $EOF:<mark>
+    int64_t repl_diskless_sync_delay = 5;
+    int64_t repl_diskless_sync_max_replicas = 0;
+    bool replica_serve_stale_data = true;   // link down: answer from the old data (no = -MASTERDOWN)
+    int64_t min_replicas_to_write = 0;      // fewer good replicas: writes get -NOREPLICAS (0 = off)
+    int64_t min_replicas_max_lag = 10;      // "good" = ACKed within this many seconds
     bool lazyfree_lazy_user_del = false;    // DEL frees like UNLINK
     bool lazyfree_lazy_user_flush = false;  // FLUSHALL/FLUSHDB without a mode mean ASYNC
     // Looking inside (core/slowlog.hpp, core/latency.hpp, model/lfu.hpp)

@@ -47,7 +47,8 @@ bool ServerState::output_buffer_limit_reached(Client& client) {
                       : client.subscriptions() > 0 || client.monitor ? ClientClass::pubsub
                                                                      : ClientClass::normal;
     const OutputBufferLimit& limit = config.output_limits[static_cast<int>(cls)];
-    auto unsent = static_cast<int64_t>(client.out.size());
+    // (A replica just after a diskless transfer also holds the stream until its first ACK.)
+    auto unsent = static_cast<int64_t>(client.out.size() + client.repl_held.size());
     int64_t now = clock.now_ms();
 
     bool over_hard = limit.hard > 0 && unsent >= limit.hard;

@@ -27,6 +27,7 @@
 
 #include <filesystem>
 
+#include "core/replication_snapshot.hpp"
 #include "core/server_state.hpp"
 #include "log.hpp"
 #include "storage/aof_loader.hpp"
@@ -124,7 +125,9 @@ bool ServerState::start_background_save() {
     std::string path = snapshot_path();
     int64_t now = clock.now_ms();
     dirty_at_fork = dirty;
-    bool started = job.start(JobKind::snapshot, [&] { return save_snapshot(databases, now, path).empty() ? 0 : 1; });
+    AuxFields aux = replication_aux_fields(*this);  // where in the replication history (SAVE does the same)
+    bool started =
+        job.start(JobKind::snapshot, [&] { return save_snapshot(databases, now, path, aux).empty() ? 0 : 1; });
     if (started) mb::log::info("background saving started by pid {}", job.pid());
     return started;
 }
@@ -248,7 +251,7 @@ std::string ServerState::persistence_info() {
 bool ServerState::prepare_shutdown(bool save) {
     job.kill_child();
     if (save) {
-        std::string error = save_snapshot(databases, clock.now_ms(), snapshot_path());
+        std::string error = save_snapshot(databases, clock.now_ms(), snapshot_path(), replication_aux_fields(*this));
         if (!error.empty()) {
             mb::log::error("error trying to save the DB, can't exit: {}", error);
             return false;

@@ -65,7 +65,9 @@ constexpr std::string_view kKnownUnimplemented[] = {
     "loadmodule",
     "max-new-connections-per-cycle",
     "max-new-tls-connections-per-cycle",
-    // Replication and cluster (outside this course).
+    // Replication directives not in config.cpp's table (repl-diskless-load, masteruser, the old
+    // slave-* / min-slaves-* spellings: accepted and ignored, so write the replica-* names), and
+    // cluster (outside this course).
     "replicaof",
     "slaveof",
     "masterauth",

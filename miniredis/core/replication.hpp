@@ -54,9 +54,15 @@ struct Replication {
 
     // --- master side ---------------------------------------------------------------------
     std::vector<Client*> replicas;  // PSYNC/SYNC clients, in the order they arrived
-    int stream_db = -1;             // the database the stream last SELECTed (-1: send SELECT)
-    mb::ByteBuffer scratch;         // one command, encoded once for all replicas + the backlog
-    std::vector<Client*> waiting;   // clients blocked in WAIT
+    // Diskless full resyncs waiting to start (repl-diskless-sync-delay): one transfer serves them
+    // all. Not in `replicas` yet: nothing is sent to them, not even +FULLRESYNC (Redis'
+    // wait_bgsave state).
+    std::vector<Client*> waiting_transfer;
+    int64_t waiting_since_ms = 0;
+    int64_t waiting_newline_ms = 0;  // the last keep-alive newline sent to them
+    int stream_db = -1;              // the database the stream last SELECTed (-1: send SELECT)
+    mb::ByteBuffer scratch;          // one command, encoded once for all replicas + the backlog
+    std::vector<Client*> waiting;    // clients blocked in WAIT
     uint64_t sync_full = 0, sync_partial_ok = 0, sync_partial_err = 0;  // INFO stats
 
     // --- replica side --------------------------------------------------------------------

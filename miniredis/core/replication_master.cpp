@@ -15,13 +15,17 @@
 //   REPLCONF capa eof capa psync2 ------->  +OK
 //   PSYNC <replid> <offset+1> ----------->  in the backlog?  +CONTINUE <replid> + the missed bytes
 //                                           otherwise:       +FULLRESYNC <replid> <offset>
-//                                                            $<len>\r\n<snapshot bytes>
+//                                             diskless (capa eof):  $EOF:<mark>\r\n<snapshot><mark>
+//                                             disk-based:           $<len>\r\n<snapshot bytes>
 //   <------------------------------------  the stream: *3\r\n$3\r\nSET\r\n... (forever)
 //   REPLCONF ACK <offset>  (every second) ->  (no reply: updates the replica's lag and offset)
 //
 // Asynchronous: the client that wrote gets its +OK at the end of the turn whether or not any
 // replica has the write - that is what makes it fast, and why a failover can lose acknowledged
 // writes. WAIT is the one synchronous tool: it blocks its client until N replicas ACKed.
+//
+// min-replicas-to-write turns the ACKs into a guard on the write path: too few replicas heard from
+// within min-replicas-max-lag, and writes are refused (good_replicas, enough_good_replicas).
 //
 // A replica that does not read cannot stall us: its output buffer grows and the
 // client-output-buffer-limit of class `replica` (core/output_limits.cpp) closes it; it will come
@@ -39,6 +43,8 @@
 #include "log.hpp"
 #include "protocol/reply.hpp"
 #include "storage/aof.hpp"
+#include "storage/rdb_writer.hpp"
+#include "storage/snapshot.hpp"
 
 namespace miniredis {
 
@@ -72,7 +78,11 @@ void ServerState::write_replication_stream(std::string_view bytes) {
     repl.offset += bytes.size();
     repl.backlog.append(bytes);
     for (Client* replica : repl.replicas) {
-        replica->out.append(bytes);
+        // Just after a diskless transfer, until its first ACK: kept aside (see replica_ack).
+        if (replica->repl_hold_stream)
+            replica->repl_held.append(bytes);
+        else
+            replica->out.append(bytes);
         want_write(*replica);
     }
 }
@@ -105,17 +115,96 @@ void ServerState::replica_sync(Client& client, std::string_view replid, std::str
     ++repl.sync_full;
     // The backlog starts with the first replica: from this offset on, a reconnect can continue.
     if (!repl.backlog.active()) repl.backlog.reset(static_cast<size_t>(config.repl_backlog_size), repl.offset);
-    if (!sync) client.out.append(fmt::format("+FULLRESYNC {} {}\r\n", repl.replid, repl.offset));
-    // The snapshot is taken here, between two commands, so it is exactly the dataset at
-    // repl.offset, and every later write reaches this replica's buffer after it. Redis forks a
-    // child to write the file (BGSAVE) and streams it when done, buffering the writes meanwhile;
-    // with one thread and small datasets, encoding in place is the same protocol, simpler.
+    client.repl_role = ReplRole::replica;  // from here on its buffer is bounded as a replica's
+    client.repl_old_sync = sync;
+    if (config.repl_diskless_sync && client.repl_capa_eof) {
+        // Diskless: wait a little for more replicas to share the transfer (nothing is sent until
+        // it starts, not even +FULLRESYNC - its offset is the one at the start).
+        if (repl.waiting_transfer.empty()) repl.waiting_since_ms = clock.now_ms();
+        repl.waiting_transfer.push_back(&client);
+        mb::log::info("replica {} waits for a diskless full resync ({} waiting, delay {} s)", client.peer,
+                      repl.waiting_transfer.size(), config.repl_diskless_sync_delay);
+        if (diskless_transfer_due()) start_diskless_transfer();
+        return;
+    }
+    // Disk-based: the snapshot file is written first (as Redis' BGSAVE writes dump.rdb), then
+    // its bytes are sent with their length. The snapshot is taken here, between two commands, so
+    // it is exactly the dataset at repl.offset, and every later write reaches this replica's
+    // buffer after it. Redis forks a child to write the file and streams it when done, buffering
+    // the writes meanwhile; with one thread and small datasets, encoding in place is the same
+    // protocol, simpler.
     std::string snapshot = snapshot_for_replica(*this);
+    if (std::string error = write_file_atomically(snapshot_path(), snapshot); !error.empty()) {
+        mb::log::warn("full resync of replica {} failed: {}", client.peer, error);
+        return kill_client(client);  // it will come back and try again, as with a failed BGSAVE
+    }
+    dirty = 0;  // the file holds everything now, as after a SAVE
+    last_save_ms = clock.now_ms();
+    if (!sync) client.out.append(fmt::format("+FULLRESYNC {} {}\r\n", repl.replid, repl.offset));
     client.out.append(fmt::format("${}\r\n", snapshot.size()));
     client.out.append(snapshot);
     repl.stream_db = -1;  // the replica starts in database 0: name the database of the next write
     attach_replica(client);
-    mb::log::info("replica {} full resync: {} snapshot bytes at offset {}", client.peer, snapshot.size(), repl.offset);
+    mb::log::info("replica {} full resync: {} snapshot bytes at offset {} (disk-based, {})", client.peer,
+                  snapshot.size(), repl.offset, config.dbfilename);
+}
+
+// repl-diskless-sync-delay has passed since the first replica began waiting, or
+// repl-diskless-sync-max-replicas are waiting (Redis' shouldStartChildForReplication).
+bool ServerState::diskless_transfer_due() const {
+    if (repl.waiting_transfer.empty()) return false;
+    auto waiting = static_cast<int64_t>(repl.waiting_transfer.size());
+    return clock.now_ms() - repl.waiting_since_ms >= config.repl_diskless_sync_delay * 1000 ||
+           (config.repl_diskless_sync_max_replicas > 0 && waiting >= config.repl_diskless_sync_max_replicas);
+}
+
+namespace {
+
+// The RDB writer's bytes, 64 KB at a time, straight into every waiting replica's output buffer:
+// no file, no second copy. The length is not known when the first bytes go in - hence the
+// $EOF:<mark> framing instead of $<len>.
+class ReplicaSink : public RdbSink {
+public:
+    explicit ReplicaSink(std::span<Client* const> replicas) : replicas_(replicas) {}
+    void write(std::string_view bytes) override {
+        for (Client* replica : replicas_) replica->out.append(bytes);
+        size_ += bytes.size();
+    }
+    size_t size() const { return size_; }
+
+private:
+    std::span<Client* const> replicas_;
+    size_t size_ = 0;
+};
+
+}  // namespace
+
+// A diskless full resync for every replica waiting: one snapshot, encoded once, framed
+//   +FULLRESYNC <replid> <offset>\r\n $EOF:<40 random hex characters>\r\n <RDB bytes> <the same 40>
+// Redis' child writes into a pipe the parent forwards to the sockets; here the encoder runs in
+// place, so the dataset is exactly the one at <offset>, and each replica's buffer leaves with
+// the ordinary non-blocking send.
+void ServerState::start_diskless_transfer() {
+    std::string mark = new_replication_id();  // 40 random hex characters, as Redis' eofmark
+    std::string fullresync = fmt::format("+FULLRESYNC {} {}\r\n", repl.replid, repl.offset);
+    for (Client* replica : repl.waiting_transfer) {
+        if (!replica->repl_old_sync) replica->out.append(fullresync);
+        replica->out.append(fmt::format("$EOF:{}\r\n", mark));
+    }
+    ReplicaSink sink(repl.waiting_transfer);
+    write_snapshot_for_replica(*this, sink);
+    repl.stream_db = -1;  // the replicas start in database 0: name the database of the next write
+    for (Client* replica : repl.waiting_transfer) {
+        replica->out.append(mark);
+        // A Redis replica reads up to the mark in big chunks: stream bytes right behind it would
+        // be taken for RDB bytes. So, as a Redis master does, the stream waits for the first ACK.
+        replica->repl_hold_stream = true;
+        attach_replica(*replica);
+        want_write(*replica);
+    }
+    mb::log::info("diskless full resync: {} snapshot bytes at offset {} to {} replica(s)", sink.size(), repl.offset,
+                  repl.waiting_transfer.size());
+    repl.waiting_transfer.clear();
 }
 
 void ServerState::attach_replica(Client& client) {
@@ -126,18 +215,42 @@ void ServerState::attach_replica(Client& client) {
 
 void ServerState::forget_replica(Client& client) {
     std::erase(repl.replicas, &client);
+    std::erase(repl.waiting_transfer, &client);
     serve_waiters();  // one replica fewer cannot satisfy a WAIT, but keeps the bookkeeping honest
 }
 
 void ServerState::replica_ack(Client& client, uint64_t offset) {
     client.repl_ack_offset = std::max(client.repl_ack_offset, offset);
     client.repl_ack_ms = clock.now_ms();
+    if (client.repl_hold_stream) {  // its first ACK after a diskless transfer: the stream may go
+        client.repl_hold_stream = false;
+        client.out.append(client.repl_held);
+        client.repl_held = std::string();
+        want_write(client);
+    }
     if (!repl.waiting.empty()) serve_waiters();
 }
 
 size_t ServerState::replicas_acked(uint64_t offset) const {
     return static_cast<size_t>(std::count_if(repl.replicas.begin(), repl.replicas.end(),
                                              [offset](const Client* r) { return r->repl_ack_offset >= offset; }));
+}
+
+// min-replicas-max-lag: a replica is "good" when its last REPLCONF ACK (one a second) is at most
+// that many whole seconds old - the lag INFO shows. A replica that stopped reading, or hangs,
+// stops ACKing and drops out within the lag, even though its connection is still open.
+size_t ServerState::good_replicas() const {
+    int64_t now = clock.now_ms();
+    return static_cast<size_t>(std::count_if(repl.replicas.begin(), repl.replicas.end(), [&](const Client* r) {
+        return (now - r->repl_ack_ms) / 1000 <= config.min_replicas_max_lag;
+    }));
+}
+
+// Redis' checkGoodReplicasStatus: either setting at 0 turns the rule off; a replica's writes come
+// from its master and are never refused.
+bool ServerState::enough_good_replicas() const {
+    if (config.min_replicas_to_write == 0 || config.min_replicas_max_lag == 0 || repl.is_replica()) return true;
+    return static_cast<int64_t>(good_replicas()) >= config.min_replicas_to_write;
 }
 
 // WAIT numreplicas timeout: true when it could answer at once; otherwise the client is blocked

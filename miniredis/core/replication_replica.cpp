@@ -25,8 +25,9 @@
 // Restart: after a full resync the transferred RDB is also written as our own snapshot file. It
 // carries the master's (replid, offset) as AUX fields (core/replication_snapshot.cpp), so a
 // replica killed and restarted loads that file and asks PSYNC <replid> <offset+1> - and gets
-// +CONTINUE if the master's backlog still reaches back. A later SAVE on the replica writes no
-// such fields: the next restart then simply asks for a full resync.
+// +CONTINUE if the master's backlog still reaches back. A later SAVE on the replica writes the
+// same three fields with its offset then (replication_aux_fields), as redis-server does: a restart
+// from that file continues too.
 //
 // The transfer comes in one of two framings: `$<len>\r\n<len bytes>` (the master wrote a file
 // first, or is miniredis), or - because we announce `capa eof` - the diskless
@@ -69,10 +70,12 @@ void ServerState::replication_start() {
     // (An AOF, when enabled, was what we loaded: the snapshot file may be older than it.)
     std::string snapshot, error, id;
     uint64_t offset = 0;
+    int stream_db = 0;
     if (config.appendonly || !read_file(snapshot_path(), snapshot, error)) return;
-    if (snapshot_history(snapshot, id, offset)) {
+    if (snapshot_history(snapshot, id, offset, stream_db)) {
         repl.replid = id;
         repl.offset = offset;
+        repl.master_db = stream_db >= 0 && stream_db < config.databases ? stream_db : 0;  // +CONTINUE goes on there
         repl.psync_known = true;
         mb::log::info("snapshot holds replication {} up to offset {}: will ask to continue", repl.replid, offset);
     }
@@ -86,6 +89,8 @@ void ServerState::replicaof(std::string host, int port) {
     if (repl.master) kill_client(*repl.master);
     // Our replicas follow a history that is about to change: let them reconnect and ask again.
     for (Client* replica : repl.replicas) kill_client(*replica);
+    for (Client* replica : repl.waiting_transfer) kill_client(*replica);
+    repl.waiting_transfer.clear();
     repl.master_host = std::move(host);
     repl.master_port = port;
     repl.link = ReplLinkState::connect;
@@ -146,7 +151,13 @@ void ServerState::master_input(Client& master) {
         kill_client(master);
     };
     while (repl.link == ReplLinkState::handshake) {
+        // A master waiting to start a diskless transfer (repl-diskless-sync-delay) keeps the link
+        // alive with bare newlines before it answers PSYNC: skip them.
         std::string_view in = master.in.readable();
+        if (size_t skip = in.find_first_not_of('\n'); skip != 0) {
+            master.in.consume(skip == std::string_view::npos ? in.size() : skip);
+            in = master.in.readable();
+        }
         size_t eol = in.find("\r\n");
         if (eol == std::string_view::npos) return;  // the reply is not complete yet
         std::string line(in.substr(0, eol));
@@ -274,14 +285,21 @@ void ServerState::master_input(Client& master) {
         for (Database& db : databases) keys += db.size();
         mb::log::info("MASTER <-> REPLICA sync: loaded {} bytes, {} keys ({} transfer)", repl.transfer.size(), keys,
                       repl.eof_mark.empty() ? "$<len>" : "diskless $EOF:<mark>");
+        // The stream goes on in the database the file names (a replica of a replica passes on
+        // its master's bytes verbatim, mid-database; a master SELECTs first and says 0).
+        std::string id;
+        uint64_t at = 0;
+        int stream_db = 0;
+        snapshot_history(repl.transfer, id, at, stream_db);
+        master.db = stream_db >= 0 && stream_db < config.databases ? stream_db : 0;
         // Keep it as our snapshot file: its AUX fields name its history (see "Restart" above).
         write_file_atomically(snapshot_path(), repl.transfer);
         repl.transfer.clear();
         repl.transfer.shrink_to_fit();
         dirty = 0;
         if (aof_enabled()) start_aof_rewrite();  // the AOF described the old dataset
-        master.db = 0;
         repl.link = ReplLinkState::connected;
+        repl.psync_known = true;  // a lost link asks PSYNC <replid> <offset+1> from now on
         repl.backlog.reset(static_cast<size_t>(config.repl_backlog_size), repl.offset);
         repl.stream_db = -1;
         // ACK at once: after a diskless transfer a Redis master starts the stream only then.
@@ -296,12 +314,7 @@ void ServerState::master_input(Client& master) {
 // bytes, pass them on, and answer a REPLCONF GETACK.
 void ServerState::master_command_done(Client& master, size_t reply_mark, std::string_view bytes) {
     master.out.truncate(reply_mark);
-    repl.offset += bytes.size();
-    repl.backlog.append(bytes);
-    for (Client* replica : repl.replicas) {
-        replica->out.append(bytes);
-        want_write(*replica);
-    }
+    write_replication_stream(bytes);  // our offset, our backlog, our own replicas: the same bytes
     if (repl.ack_requested) {
         repl.ack_requested = false;
         send_ack(master);
@@ -321,6 +334,17 @@ void ServerState::send_ack(Client& master) {
 // From the tick: (re)connect once a second while the link is down; ACK once a second while up;
 // give up on a master silent for repl-timeout during the handshake or the transfer.
 void ServerState::replication_tick() {
+    // Master side: a diskless full resync whose delay has passed starts now; until then the
+    // waiting replicas get a newline a second, so that their repl-timeout does not fire.
+    if (diskless_transfer_due()) {
+        start_diskless_transfer();
+    } else if (!repl.waiting_transfer.empty() && clock.now_ms() - repl.waiting_newline_ms >= 1000) {
+        repl.waiting_newline_ms = clock.now_ms();
+        for (Client* replica : repl.waiting_transfer) {
+            replica->out.append("\n");
+            want_write(*replica);
+        }
+    }
     if (!repl.is_replica()) return;
     int64_t now = clock.now_ms();
     if (repl.link == ReplLinkState::connect && now >= repl.next_connect_ms) {

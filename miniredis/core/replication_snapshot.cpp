@@ -22,18 +22,45 @@
 
 namespace miniredis {
 
-std::string snapshot_for_replica(ServerState& server) {
-    std::string bytes;
+// The database the stream is in right now: a replica's is its master's (the link's SELECTed
+// database, or the one it had when the link was lost); a master's is the last one it SELECTed
+// in the stream (-1, nothing yet: the next write names its database, so 0 is safe). A Redis
+// replica refuses to reuse a file for PSYNC without this field.
+static int stream_database(const ServerState& server) {
+    const Replication& repl = server.repl;
+    if (repl.is_replica()) return repl.master ? repl.master->db : repl.master_db;
+    return repl.stream_db < 0 ? 0 : repl.stream_db;
+}
+
+AuxFields replication_aux_fields(const ServerState& server) {
+    const Replication& repl = server.repl;
+    // A replica names its master's history once it shared it (connected now, or before the link
+    // was lost); a master once a replica made it keep a backlog. Redis' rdbPopulateSaveInfo.
+    bool has_history =
+        repl.is_replica() ? repl.link == ReplLinkState::connected || repl.psync_known : repl.backlog.active();
+    if (!has_history) return {};
+    return {{"repl-stream-db", std::to_string(stream_database(server))},
+            {"repl-id", repl.replid},
+            {"repl-offset", std::to_string(repl.offset)}};
+}
+
+void write_snapshot_for_replica(ServerState& server, RdbSink& sink) {
     RdbOptions options;
     options.now_ms = server.clock.now_ms();
     options.used_mem = used_memory();
-    // The stream that follows starts in database 0 (the master sends SELECT before its next
-    // write); a Redis replica refuses to reuse the file for PSYNC without this field.
-    options.aux.emplace_back("repl-stream-db", "0");
-    options.aux.emplace_back("repl-id", server.repl.replid);
-    options.aux.emplace_back("repl-offset", std::to_string(server.repl.offset));
-    StringSink sink(bytes);
+    // A master's stream that follows starts in database 0 (replica_sync makes it SELECT before
+    // its next write); a replica passes its master's bytes on verbatim, so it names the
+    // database its master's stream is in.
+    options.aux = {{"repl-stream-db", std::to_string(server.repl.is_replica() ? stream_database(server) : 0)},
+                   {"repl-id", server.repl.replid},
+                   {"repl-offset", std::to_string(server.repl.offset)}};
     write_rdb(server.databases, options, sink);
+}
+
+std::string snapshot_for_replica(ServerState& server) {
+    std::string bytes;
+    StringSink sink(bytes);
+    write_snapshot_for_replica(server, sink);
     return bytes;
 }
 
@@ -48,9 +75,11 @@ std::string load_snapshot_from_master(ServerState& server, std::string_view byte
     return {};
 }
 
-bool snapshot_history(std::string_view bytes, std::string& replid, uint64_t& offset) {
+bool snapshot_history(std::string_view bytes, std::string& replid, uint64_t& offset, int& stream_db) {
     bool have_id = false, have_offset = false;
+    stream_db = 0;
     for (const auto& [key, value] : rdb_aux_fields(bytes)) {
+        if (key == "repl-stream-db") std::from_chars(value.data(), value.data() + value.size(), stream_db);
         if (key == "repl-id" && value.size() == 40) {
             replid = value;
             have_id = true;

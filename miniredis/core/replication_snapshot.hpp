@@ -8,13 +8,25 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace miniredis {
 
 class ServerState;
+class RdbSink;
 
-// The whole dataset as an RDB file, with our (replid, offset) as AUX fields: the bytes of a
-// `$<len>\r\n<bytes>` transfer.
+using AuxFields = std::vector<std::pair<std::string, std::string>>;
+
+// Where in which history the dataset is, as the three AUX fields Redis writes: repl-stream-db
+// (the database the stream is in), repl-id, repl-offset. Written into every snapshot file of a
+// server that has a history to continue - a replica (its master's), a master with a backlog -
+// so that a restart from that file can ask PSYNC <repl-id> <repl-offset+1>. Empty otherwise.
+AuxFields replication_aux_fields(const ServerState& server);
+
+// The whole dataset as an RDB file, with our (replid, offset) as AUX fields, into `sink`: the
+// bytes of a full resync (a disk-based `$<len>` transfer or a diskless `$EOF:<mark>` one).
+void write_snapshot_for_replica(ServerState& server, RdbSink& sink);
 std::string snapshot_for_replica(ServerState& server);
 
 // Replaces the whole dataset by the master's snapshot. "" or the reason it was refused (the
@@ -23,6 +35,7 @@ std::string load_snapshot_from_master(ServerState& server, std::string_view byte
 
 // The history an RDB file belongs to, from its repl-id and repl-offset AUX fields (ours or
 // redis-server's). False when it has none: a file SAVEd by a master, or by miniredis itself.
-bool snapshot_history(std::string_view bytes, std::string& replid, uint64_t& offset);
+// `stream_db`: the database the stream continues in (repl-stream-db, 0 when absent).
+bool snapshot_history(std::string_view bytes, std::string& replid, uint64_t& offset, int& stream_db);
 
 }  // namespace miniredis

@@ -231,9 +231,13 @@ public:
     void write_replication_stream(std::string_view bytes);
     void replica_sync(Client& client, std::string_view replid, std::string_view offset, bool sync);
     void attach_replica(Client& client);
+    bool diskless_transfer_due() const;  // repl-diskless-sync-delay / -max-replicas
+    void start_diskless_transfer();
     void forget_replica(Client& client);
     void replica_ack(Client& client, uint64_t offset);
     size_t replicas_acked(uint64_t offset) const;
+    size_t good_replicas() const;       // ACKed within min-replicas-max-lag
+    bool enough_good_replicas() const;  // min-replicas-to-write is met (or off, or we are a replica)
     bool wait_for_replicas(Client& client, int64_t replicas, int64_t deadline_ms);  // WAIT
     void serve_waiters();
     void wait_timed_out(Client& client);

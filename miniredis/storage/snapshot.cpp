@@ -136,9 +136,15 @@ std::string write_file_atomically(const std::string& path, std::string_view byte
     return {};
 }
 
-std::string save_snapshot(std::vector<Database>& databases, int64_t now_ms, const std::string& path) {
+std::string save_snapshot(std::vector<Database>& databases, int64_t now_ms, const std::string& path,
+                          const std::vector<std::pair<std::string, std::string>>& aux) {
     std::string bytes;
-    encode_snapshot(databases, now_ms, bytes);
+    RdbOptions options;
+    options.now_ms = now_ms;
+    options.used_mem = used_memory();
+    options.aux = aux;
+    StringSink sink(bytes);
+    write_rdb(databases, options, sink);
     return write_file_atomically(path, bytes);
 }
 

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "model/database.hpp"
@@ -27,8 +28,10 @@ namespace miniredis {
 void encode_snapshot(std::vector<Database>& databases, int64_t now_ms, std::string& out, bool aof_base = false);
 
 // Writes the snapshot to `path` atomically (temp file, fsync, rename, fsync of the directory).
-// Returns an empty string on success, else the reason.
-std::string save_snapshot(std::vector<Database>& databases, int64_t now_ms, const std::string& path);
+// Returns an empty string on success, else the reason. `aux`: more AUX fields (replication's
+// repl-id / repl-offset / repl-stream-db, core/replication_snapshot.hpp).
+std::string save_snapshot(std::vector<Database>& databases, int64_t now_ms, const std::string& path,
+                          const std::vector<std::pair<std::string, std::string>>& aux = {});
 
 // Loads the RDB found at the start of `bytes` into `databases` (which should be empty); nothing is
 // loaded unless all of it is sound. Returns the bytes it occupied, or 0 with `error` set to

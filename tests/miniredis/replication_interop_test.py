@@ -1,23 +1,25 @@
 """miniredis replication with the real redis-server 7.0 on the other end (issue 21):
 
 - redis-server as REPLICA of miniredis (`--replicaof`): its own handshake (PING, REPLCONF
-  listening-port, REPLCONF capa eof capa psync2, PSYNC), the full resync with our RDB, then the
-  command stream - every type written before and after it attached is on the replica; restarted,
+  listening-port, REPLCONF capa eof capa psync2, PSYNC), the full resync with our RDB - diskless
+  ($EOF:<mark>, our default as Redis') and disk-based ($<len>) - then the command stream - every type written before and after it attached is on the replica; restarted,
   it reads our repl-id / repl-offset AUX fields from the file it kept and continues (+CONTINUE).
 - miniredis as REPLICA of redis-server, with both transfer framings: `$<len>` (a disk-based sync,
   repl-diskless-sync no) and `$EOF:<mark>` (diskless, Redis 7's default); then its stream
   (SELECT, PING, REPLCONF GETACK, every write); killed and restarted, it continues from
   redis-server's backlog. INFO replication shows the link up on both ends.
 Datasets are compared key by key: type, value, and TTL within a second."""
+import os
 import shutil
 import tempfile
+import threading
 import unittest
 
 import redis
 
 import tap
 from rdb_interop_test import RealRedis, dump, fill
-from replication_test import info, stats, write_every_type
+from replication_test import QUICK, info, stats, write_every_type
 from resp_client import RespClient
 from servers import Server, wait_until
 
@@ -56,8 +58,55 @@ class ReplicationInterop(unittest.TestCase):
             if ttl1 >= 0:
                 self.assertLess(abs(ttl1 - ttl2), 1000, k)
 
-    def test_redis_server_replicates_miniredis(self):
-        with Server("MINIREDIS_BIN", "--save", "") as mini:
+    def test_redis_server_replicates_miniredis_diskless(self):
+        # Redis 7.0's default, as ours: the RDB goes to the socket framed $EOF:<mark>; the stream
+        # waits for redis-server's first ACK (it reads the RDB in chunks that would swallow it).
+        log = self.replicated_by_redis_server()
+        self.assertIn("diskless full resync:", log)
+        self.assertNotIn("(disk-based", log)
+
+    def test_redis_server_replicates_miniredis_disk_based(self):
+        log = self.replicated_by_redis_server("--repl-diskless-sync", "no")
+        self.assertIn("(disk-based, dump.rdb)", log)
+        self.assertNotIn("diskless full resync:", log)
+
+    def test_redis_server_syncs_diskless_while_writes_go_on(self):
+        # Writes during the transfer put stream bytes right behind the $EOF mark. redis-server
+        # looks for the mark at the end of each 16 KB read, so the master must hold the stream
+        # until the replica's first ACK (as a Redis master does) - without that it never syncs.
+        with Server("MINIREDIS_BIN", *QUICK) as mini:
+            mc = RespClient(mini.port)
+            # 8 MB: more than the socket takes at once, so writes made while it drains are queued
+            # right behind the mark (random bytes: LZF does not shrink them).
+            for i in range(2000):
+                mc.call("SET", f"k{i}", os.urandom(2000).hex())
+            stop = threading.Event()
+
+            def writer():
+                c, i = RespClient(mini.port), 0
+                while not stop.is_set():
+                    c.call("SET", f"w{i % 1000}", f"{i:050d}")
+                    i += 1
+
+            thread = threading.Thread(target=writer)
+            thread.start()
+            real = None
+            try:
+                real = RealRedis(self.tmp, "--replicaof", "127.0.0.1", str(mini.port))
+                rc = RespClient(real.port)
+                self.assertTrue(wait_until(lambda: info(rc).get("master_link_status") == "up", timeout=15))
+            finally:
+                stop.set()
+                thread.join()
+            try:
+                self.assertTrue(wait_until(lambda: in_sync(mc, rc)))
+                self.assert_same(dump(mini.port), dump(real.port))
+                self.assertEqual(stats(mc), (1, 0, 0))
+            finally:
+                real.close()
+
+    def replicated_by_redis_server(self, *mini_args):
+        with Server("MINIREDIS_BIN", *QUICK, *mini_args) as mini:
             mc = RespClient(mini.port)
             fill(redis.Redis(port=mini.port))  # travels in the RDB of the full resync
             real = RealRedis(self.tmp, "--replicaof", "127.0.0.1", str(mini.port))
@@ -84,6 +133,7 @@ class ReplicationInterop(unittest.TestCase):
                 self.assertTrue(wait_until(lambda: in_sync(mc, rc)))
                 self.assertEqual(stats(mc), (1, 1, 0))  # +CONTINUE, not a second full resync
                 self.assert_same(dump(mini.port), dump(real.port))
+                return mini.log()
             finally:
                 real.close()
 

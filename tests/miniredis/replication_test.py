@@ -15,6 +15,10 @@ import tap
 from resp_client import Error, RespClient
 from servers import Server, wait_until
 
+# No snapshot rules; a diskless full resync starts at once (Redis' default waits 5 s for more
+# replicas to share it - tests/miniredis/replication_modes_test.py tests that wait).
+QUICK = ("--save", "", "--repl-diskless-sync-delay", "0")
+
 
 def info(client, section="replication"):
     fields = {}
@@ -95,7 +99,7 @@ def stats(client):
 
 class Replication(unittest.TestCase):
     def test_writes_of_every_type_reach_the_replica(self):
-        with Server("MINIREDIS_BIN", "--save", "") as m, Server("MINIREDIS_BIN", "--save", "") as r:
+        with Server("MINIREDIS_BIN", *QUICK) as m, Server("MINIREDIS_BIN", *QUICK) as r:
             mc, rc = RespClient(m.port), RespClient(r.port)
             write_every_type(mc, "before")  # travels in the snapshot of the full resync
             self.assertEqual(rc.call("REPLICAOF", "127.0.0.1", str(m.port)), "OK")
@@ -107,8 +111,8 @@ class Replication(unittest.TestCase):
             self.assertEqual(dataset(rc), expected)
 
     def test_replica_is_read_only_and_described_by_info_and_role(self):
-        with Server("MINIREDIS_BIN", "--save", "") as m, \
-                Server("MINIREDIS_BIN", "--save", "", "--replicaof", f"127.0.0.1 {m.port}") as r:
+        with Server("MINIREDIS_BIN", *QUICK) as m, \
+                Server("MINIREDIS_BIN", *QUICK, "--replicaof", f"127.0.0.1 {m.port}") as r:
             mc, rc = RespClient(m.port), RespClient(r.port)
             mc.call("SET", "k", "v")
             self.assertTrue(wait_until(lambda: in_sync(mc, rc)))
@@ -132,8 +136,8 @@ class Replication(unittest.TestCase):
             self.assertEqual(master_role[2][0][:2], [b"127.0.0.1", str(r.port).encode()])
 
     def test_killed_replica_continues_where_it_stopped(self):
-        with Server("MINIREDIS_BIN", "--save", "") as m, \
-                Server("MINIREDIS_BIN", "--save", "", "--replicaof", f"127.0.0.1 {m.port}") as r:
+        with Server("MINIREDIS_BIN", *QUICK) as m, \
+                Server("MINIREDIS_BIN", *QUICK, "--replicaof", f"127.0.0.1 {m.port}") as r:
             mc = RespClient(m.port)
             for i in range(100):
                 mc.call("SET", f"k{i}", str(i))
@@ -152,8 +156,8 @@ class Replication(unittest.TestCase):
             self.assertEqual(dataset(rc), dataset(mc))
 
     def test_backlog_too_small_means_a_full_resync(self):
-        with Server("MINIREDIS_BIN", "--save", "", "--repl-backlog-size", "16kb") as m, \
-                Server("MINIREDIS_BIN", "--save", "", "--replicaof", f"127.0.0.1 {m.port}") as r:
+        with Server("MINIREDIS_BIN", *QUICK, "--repl-backlog-size", "16kb") as m, \
+                Server("MINIREDIS_BIN", *QUICK, "--replicaof", f"127.0.0.1 {m.port}") as r:
             mc, rc = RespClient(m.port), RespClient(r.port)
             mc.call("SET", "a", "1")
             self.assertTrue(wait_until(lambda: in_sync(mc, rc)))
@@ -168,8 +172,8 @@ class Replication(unittest.TestCase):
             self.assertEqual(dataset(rc), dataset(mc))
 
     def test_promotion_and_the_old_master_follows_without_full_resync(self):
-        with Server("MINIREDIS_BIN", "--save", "") as m, \
-                Server("MINIREDIS_BIN", "--save", "", "--replicaof", f"127.0.0.1 {m.port}") as r:
+        with Server("MINIREDIS_BIN", *QUICK) as m, \
+                Server("MINIREDIS_BIN", *QUICK, "--replicaof", f"127.0.0.1 {m.port}") as r:
             mc, rc = RespClient(m.port), RespClient(r.port)
             mc.call("SET", "k", "1")
             self.assertTrue(wait_until(lambda: in_sync(mc, rc)))
@@ -188,11 +192,11 @@ class Replication(unittest.TestCase):
             self.assertEqual(stats(rc), (0, 1, 0))
 
     def test_wait_counts_the_replicas_that_acknowledged(self):
-        with Server("MINIREDIS_BIN", "--save", "") as m:
+        with Server("MINIREDIS_BIN", *QUICK) as m:
             mc = RespClient(m.port)
             mc.call("SET", "k", "v")
             self.assertEqual(mc.call("WAIT", "1", "50"), 0)  # no replica: the timeout answers 0
-            with Server("MINIREDIS_BIN", "--save", "", "--replicaof", f"127.0.0.1 {m.port}") as r:
+            with Server("MINIREDIS_BIN", *QUICK, "--replicaof", f"127.0.0.1 {m.port}") as r:
                 rc = RespClient(r.port)
                 self.assertTrue(wait_until(lambda: in_sync(mc, rc)))
                 mc.call("SET", "k", "v2")
@@ -207,7 +211,7 @@ class Replication(unittest.TestCase):
                 self.assertIsInstance(rc.call("WAIT", "1", "10"), Error)  # a replica has nobody to wait for
 
     def test_a_replica_that_does_not_read_is_cut_off(self):
-        with Server("MINIREDIS_BIN", "--save", "", "--client-output-buffer-limit", "replica 1mb 256kb 1") as m:
+        with Server("MINIREDIS_BIN", *QUICK, "--client-output-buffer-limit", "replica 1mb 256kb 1") as m:
             mc = RespClient(m.port)
             fake = socket.create_connection(("127.0.0.1", m.port))
             fake.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -221,7 +225,7 @@ class Replication(unittest.TestCase):
             fake.close()
 
     def test_redis_cli_replica_follows_miniredis(self):
-        with Server("MINIREDIS_BIN", "--save", "") as m:
+        with Server("MINIREDIS_BIN", *QUICK) as m:
             mc = RespClient(m.port)
             mc.call("SET", "before", "1")
             cli = subprocess.Popen(["redis-cli", "-p", str(m.port), "--replica"], stdout=subprocess.PIPE,

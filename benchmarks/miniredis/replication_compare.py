@@ -1,0 +1,142 @@
+#!/usr/bin/python3
+"""Replication: miniredis against redis-server, side by side in one run (the method of compare.py).
+
+    benchmarks/miniredis/replication_compare.py [--miniredis build/miniredis/miniredis]
+                                                [--requests 200000] [--keys 1000000] [--rounds 3]
+
+1. A master with one replica attached (each server replicating to its own kind): redis-benchmark
+   -c 50 -P 1 SET and GET against the master, interleaved rounds, medians and the ratio. Every
+   SET is also sent down the replication stream; after each test the replica must catch up.
+2. Full sync of N keys (strings "key:<i>" -> 16-byte value, every 10th key a 5-field hash, as
+   rdb_compare.py): a fresh, empty replica process; the time from REPLICAOF to its
+   `master_link_status:up`, polled every 10 ms - diskless (Redis 7.0's default) and disk-based,
+   repl-diskless-sync-delay 0 on both servers so that the wait for more replicas is not measured.
+Prints the Markdown table of docs/miniredis/benchmarks.md (goals: throughput >= 1.0x, sync time
+<= 1.0x of redis-server's).
+"""
+import argparse
+import statistics
+import sys
+import time
+
+from compare import Running, benchmark, mini_argv, redis_argv
+from rdb_compare import load
+
+KINDS = {
+    "redis-server": lambda mini, extra: redis_argv(["--repl-diskless-sync-delay", "0", *extra]),
+    "miniredis": lambda mini, extra: mini_argv(mini, ["--repl-diskless-sync-delay", "0", *extra]),
+}
+
+
+def info(server, section="replication"):
+    fields = {}
+    for line in server.cli("info", section).splitlines():
+        if ":" in line:
+            k, v = line.strip().split(":", 1)
+            fields[k] = v
+    return fields
+
+
+def wait_in_sync(master, replica, timeout=600):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = info(replica)
+        if r.get("master_link_status") == "up" and r.get("slave_repl_offset") == info(master)["master_repl_offset"]:
+            return
+        time.sleep(0.01)
+    raise RuntimeError(f"{replica.name} did not catch up")
+
+
+def throughput(mini, requests, rounds):
+    pairs = {}
+    for name, argv in KINDS.items():
+        master = Running(name, argv(mini, []))
+        replica = Running(name, argv(mini, ["--replicaof", f"127.0.0.1 {master.port}"]))
+        wait_in_sync(master, replica)
+        pairs[name] = (master, replica)
+    samples = {name: {"set": [], "get": []} for name in KINDS}
+    try:
+        for r in range(rounds):
+            for name in (KINDS if r % 2 == 0 else reversed(list(KINDS))):
+                master, replica = pairs[name]
+                for test in ("set", "get"):
+                    samples[name][test].append(benchmark(master.port, [test], 1, requests)[test])
+                    # A replica still applying the SETs would compete for the 2 cores during GET.
+                    wait_in_sync(master, replica)
+            print(f"  throughput round {r + 1}/{rounds} done", file=sys.stderr)
+    finally:
+        for master, replica in pairs.values():
+            replica.close()
+            master.close()
+    return {name: {t: statistics.median(v) for t, v in per.items()} for name, per in samples.items()}
+
+
+def full_sync(mini, keys, rounds, diskless):
+    flag = ["--repl-diskless-sync", "yes" if diskless else "no"]
+    masters = {name: Running(name, argv(mini, flag)) for name, argv in KINDS.items()}
+    times = {name: [] for name in KINDS}
+    try:
+        for m in masters.values():
+            load(m.port, keys)
+        for r in range(rounds):
+            for name in (KINDS if r % 2 == 0 else reversed(list(KINDS))):
+                replica = Running(name, KINDS[name](mini, []))  # fresh and empty: a full resync
+                try:
+                    start = time.monotonic()
+                    replica.cli("replicaof", "127.0.0.1", str(masters[name].port))
+                    while info(replica).get("master_link_status") != "up":
+                        time.sleep(0.01)
+                    times[name].append(time.monotonic() - start)
+                    got = int(replica.cli("dbsize"))
+                    if got != int(masters[name].cli("dbsize")):
+                        raise RuntimeError(f"{name} replica has {got} keys")
+                finally:
+                    replica.close()
+            print(f"  full sync ({'diskless' if diskless else 'disk-based'}) round {r + 1}/{rounds} done",
+                  file=sys.stderr)
+    finally:
+        for m in masters.values():
+            m.close()
+    return {name: statistics.median(v) for name, v in times.items()}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--miniredis", default="build/miniredis/miniredis")
+    p.add_argument("--requests", type=int, default=200000)
+    p.add_argument("--keys", type=int, default=1000000)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--only", choices=["throughput", "sync"])
+    a = p.parse_args()
+    if a.only != "sync":
+        print_throughput(a)
+    if a.only != "throughput":
+        print_sync(a)
+
+
+def print_throughput(a):
+    med = throughput(a.miniredis, a.requests, a.rounds)
+    print(f"\n### A master with one replica: redis-benchmark -c 50 -P 1, {a.requests} requests "
+          f"(median of {a.rounds} interleaved rounds)\n")
+    print("| test | redis-server req/s | miniredis req/s | ratio |")
+    print("| --- | ---: | ---: | ---: |")
+    for t in ("set", "get"):
+        rs, mr = med["redis-server"][t], med["miniredis"][t]
+        print(f"| {t.upper()} | {rs:,.0f} | {mr:,.0f} | {mr / rs:.2f} |")
+
+
+def print_sync(a):
+    keys = a.keys + (a.keys + 9) // 10  # every 10th key also has a hash (rdb_compare.load)
+    print(f"\n### Full sync of {keys:,} keys: REPLICAOF to master_link_status:up "
+          f"(median of {a.rounds} interleaved rounds)\n")
+    print("| transfer | redis-server s | miniredis s | ratio (time, lower is better) |")
+    print("| --- | ---: | ---: | ---: |")
+    for diskless in (True, False):
+        t = full_sync(a.miniredis, a.keys, a.rounds, diskless)
+        rs, mr = t["redis-server"], t["miniredis"]
+        print(f"| {'diskless ($EOF:<mark>)' if diskless else 'disk-based ($<len>)'} | {rs:.2f} | {mr:.2f} | "
+              f"{mr / rs:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
