@@ -50,13 +50,20 @@ class RealRabbitMQ:
                    RABBITMQ_CONFIG_FILE=os.path.join(self.dir, "rabbitmq"),
                    RABBITMQ_ENABLED_PLUGINS_FILE=os.path.join(self.dir, "enabled_plugins"),
                    RABBITMQ_PID_FILE=os.path.join(self.dir, "pid"))
+        self.env = env
         # Erlang starts the epmd name daemon if none runs; if we caused that, stop() ends it again.
         self.started_epmd = subprocess.run(["epmd", "-names"], capture_output=True).returncode != 0
         self.log = open(os.path.join(self.dir, "stdout.log"), "w")
-        # Its own session, so stop() can end the wrapper script and the Erlang VM together.
-        self.proc = subprocess.Popen([SERVER], env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        self.boot_timeout = boot_timeout
+        self.proc = None
+        self.boot()
+
+    def boot(self):
+        """Starts the node (again, after halt(): same data directory) and waits for its listener."""
+        # Its own session, so halt() can end the wrapper script and the Erlang VM together.
+        self.proc = subprocess.Popen([SERVER], env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
-        deadline = time.monotonic() + boot_timeout
+        deadline = time.monotonic() + self.boot_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("rabbitmq-server exited: " + open(self.log.name).read()[-2000:])
@@ -70,7 +77,8 @@ class RealRabbitMQ:
         self.stop()
         raise RuntimeError("rabbitmq-server did not start in time")
 
-    def stop(self):
+    def halt(self):
+        """A clean stop that keeps the data directory, for boot() to start from (a restart)."""
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
@@ -79,6 +87,9 @@ class RealRabbitMQ:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self.proc = None
+
+    def stop(self):
+        self.halt()
         if self.started_epmd:
             subprocess.run(["epmd", "-kill"], capture_output=True)
         self.log.close()
