@@ -247,8 +247,7 @@ void produce(const Options& o, const Scenario& s, int id, ProducerResult& result
         std::memcpy(body.data() + 12, &sent, 8);
         if (o.batch == 1) {
             if (amqp_basic_publish(conn, 1, exchange, amqp_cstring_bytes(key_of(seq).c_str()), 0, 0, &props,
-                                   amqp_bytes_t{body.size(), body.data()}) !=
-                AMQP_STATUS_OK)
+                                   amqp_bytes_t{body.size(), body.data()}) != AMQP_STATUS_OK)
                 fail("publish");
         } else {
             encoder.add(s.exchange, key_of(seq), props.delivery_mode, body);
