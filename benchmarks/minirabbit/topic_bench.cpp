@@ -1,6 +1,6 @@
-// Topic routing with 10, 1,000, 10,000 (and, for the trie, 100,000) bindings: the trie (what the topic exchange uses) against
-// testing every binding with the recursive definition (what a first version would do). The trie's
-// cost follows the routing key's length, not the number of bindings.
+// Topic routing with 10, 1,000, 10,000 (and, for the trie, 100,000) bindings: the trie (what the
+// topic exchange uses) against testing every binding with the recursive definition (what a first
+// version would do). The trie's cost follows the routing key's length, not the number of bindings.
 #include <benchmark/benchmark.h>
 
 #include <string>
