@@ -31,8 +31,10 @@ resident set from /proc (for RabbitMQ, every process of its session: the Erlang 
                    of a backlog of N/2 messages: where a publisher is blocked (minirabbit keeps
                    every body in RAM, so a durable queue cannot outgrow the watermark).
 
-Sizes: quick about 2 minutes on an idle 2-core machine (rabbitmq-server's boot, twice, is most of
-       it); full several minutes. Memory: up to ~2 GB per broker at the full backlog.
+Sizes: quick took 4 minutes at load average 15-22 on 2 shared cores (rabbitmq-server's two boots
+       and its ~5-10k msg/s there are most of it); full, 15-20 minutes there. Memory: rabbitmq-server
+       held ~6 KB per backlog message (quick: 600 MB), minirabbit ~1.1 KB: the full 1M backlog
+       needs ~7 GB in all; on a shared machine pass --backlog 300000.
 Disk: the backlog's journal / message store, about 1.2 KB per message per broker (quick 250 MB,
       full 2.5 GB in all), in temp dirs removed at the end.
 Prints Markdown tables (for docs/minirabbit/benchmarks.md) and writes an SVG chart.
@@ -248,6 +250,7 @@ def connections_curve(brokers, name, args):
 
 def backlog_and_restart(brokers, name, args):
     """(4) and (5): fill, memory per message, restart, memory again, drain."""
+    brokers.fresh(name)
     port = brokers.port(name)
     base = brokers.memory(name)
     t0 = time.perf_counter()
@@ -320,64 +323,73 @@ def flatness(rows, key, first, last):
 
 
 def report(res, args):
-    r, m = res["rabbitmq-server"], res["minirabbit"]
-    out = [f"\n### (1) Topic exchange: messages/s as bindings grow (amqp_load topic, 4 x {args.topic_messages:,} "
-           f"msgs, batched)\n",
-           "| bindings | end-to-end msg/s rabbit | end-to-end msg/s mini | ratio | publish msg/s rabbit / mini "
-           "| bind µs rabbit / mini |", "| ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for a, b in zip(r["bindings"], m["bindings"]):
-        out.append(f"| {a['bindings']:,.0f} | {a['consume']:,.0f} | {b['consume']:,.0f} | {ratio(b['consume'], a['consume'])} "
-                   f"| {a['publish']:,.0f} / {b['publish']:,.0f} | {a['bind_us']:.0f} / {b['bind_us']:.0f} |")
-    for n in BROKERS:
-        rows = res[n]["bindings"]
-        upto = min(10_000, rows[-1]["bindings"])
-        out.append(f"\n{n}: worst end-to-end rate from 10 to {upto:,} bindings = "
-                   f"{flatness(rows, 'consume', 10, upto):.0%} of the rate at 10 (goal: >= 80 %).")
-    out += [f"\n### (2) Queues: memory per queue, and one producer cycling through them ({args.spread_messages:,} msgs, "
-            "batched)\n",
-            "| queues | bytes/queue rabbit | bytes/queue mini | ratio (rabbit/mini) | declare µs rabbit / mini "
-            "| publish msg/s rabbit | publish msg/s mini | ratio |", "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for a, b in zip(r["queues"], m["queues"]):
-        out.append(f"| {a['queues']:,.0f} | {a['per_queue']:,.0f} | {b['per_queue']:,.0f} | "
-                   f"{ratio(a['per_queue'], b['per_queue'])} | {a['declare_us']:.0f} / {b['declare_us']:.0f} | "
-                   f"{a['publish']:,.0f} | {b['publish']:,.0f} | {ratio(b['publish'], a['publish'])} |")
-    out += ["\n### (3) Connections, each with a channel that published 10 messages and stays open\n",
-            "| connections | KiB/connection rabbit | KiB/connection mini | ratio (rabbit/mini) | open ms rabbit / mini |",
-            "| ---: | ---: | ---: | ---: | ---: |"]
-    for a, b in zip(r["connections"], m["connections"]):
-        out.append(f"| {a['connections']:,.0f} | {a['per_connection'] / 1024:,.1f} | {b['per_connection'] / 1024:,.1f} "
-                   f"| {ratio(a['per_connection'], b['per_connection'])} | {a['open_ms']:.1f} / {b['open_ms']:.1f} |")
-    a, b = r["backlog"], m["backlog"]
-    out += [f"\n### (4, 5) A backlog of {args.backlog:,} persistent 1 KB messages, restart, drain\n",
-            "| | rabbitmq-server | minirabbit | ratio |", "| --- | ---: | ---: | ---: |"]
-    rows = [("messages in the queue", "messages", None), ("fill: publish msg/s (confirms)", "publish", True),
-            ("memory per message, filled (bytes)", "per_message", False),
-            ("restart until every message is back (s)", "restart_s", False),
-            ("messages back after the restart", "recovered", None),
-            ("memory per message after the restart (bytes, whole process)", "per_message_after", False),
-            ("drain: consume msg/s from the deep queue", "drain", True)]
-    for label, key, higher in rows:
-        rt = "-" if higher is None else ratio(b[key], a[key]) if higher else ratio(a[key], b[key])
-        out.append(f"| {label} | {a[key]:,.1f} | {b[key]:,.1f} | {rt} |".replace(".0 |", " |"))
-    w = res["watermark"]
-    out.append(f"\n(6) minirabbit with vm_memory_high_watermark.absolute = {w['watermark'] / 1e6:.0f} MB, offered "
-               f"{w['offered']:,} persistent 1 KB messages: {'publisher blocked' if w['blocked'] else 'all accepted'}"
-               f" with {w['held']:,} in the queue (RSS {w['rss'] / 1e6:.0f} MB).")
+    r, m, out = res["rabbitmq-server"], res["minirabbit"], []
+    if "bindings" in r:
+        out += [f"\n### (1) Topic exchange: messages/s as bindings grow (amqp_load topic, 4 x {args.topic_messages:,} "
+                f"msgs, batched)\n",
+                "| bindings | end-to-end msg/s rabbit | end-to-end msg/s mini | ratio | publish msg/s rabbit / mini "
+                "| bind µs rabbit / mini |", "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for a, b in zip(r["bindings"], m["bindings"]):
+            out.append(f"| {a['bindings']:,.0f} | {a['consume']:,.0f} | {b['consume']:,.0f} | "
+                       f"{ratio(b['consume'], a['consume'])} | {a['publish']:,.0f} / {b['publish']:,.0f} | "
+                       f"{a['bind_us']:.0f} / {b['bind_us']:.0f} |")
+        for n in BROKERS:
+            rows = res[n]["bindings"]
+            upto = min(10_000, rows[-1]["bindings"])
+            out.append(f"\n{n}: worst end-to-end rate from 10 to {upto:,} bindings = "
+                       f"{flatness(rows, 'consume', 10, upto):.0%} of the rate at 10 (goal: >= 80 %).")
+    if "queues" in r:
+        out += [f"\n### (2) Queues: memory per queue, and one producer cycling through them "
+                f"({args.spread_messages:,} msgs, batched, confirms)\n",
+                "| queues | bytes/queue rabbit | bytes/queue mini | ratio (rabbit/mini) | declare µs rabbit / mini "
+                "| publish msg/s rabbit | publish msg/s mini | ratio |",
+                "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for a, b in zip(r["queues"], m["queues"]):
+            out.append(f"| {a['queues']:,.0f} | {a['per_queue']:,.0f} | {b['per_queue']:,.0f} | "
+                       f"{ratio(a['per_queue'], b['per_queue'])} | {a['declare_us']:.0f} / {b['declare_us']:.0f} | "
+                       f"{a['publish']:,.0f} | {b['publish']:,.0f} | {ratio(b['publish'], a['publish'])} |")
+    if "connections" in r:
+        out += ["\n### (3) Connections, each with a channel that published 10 messages and stays open\n",
+                "| connections | KiB/connection rabbit | KiB/connection mini | ratio (rabbit/mini) "
+                "| open ms rabbit / mini |", "| ---: | ---: | ---: | ---: | ---: |"]
+        for a, b in zip(r["connections"], m["connections"]):
+            out.append(f"| {a['connections']:,.0f} | {a['per_connection'] / 1024:,.1f} | "
+                       f"{b['per_connection'] / 1024:,.1f} | {ratio(a['per_connection'], b['per_connection'])} | "
+                       f"{a['open_ms']:.1f} / {b['open_ms']:.1f} |")
+    if "backlog" in r:
+        a, b = r["backlog"], m["backlog"]
+        out += [f"\n### (4, 5) A backlog of {args.backlog:,} persistent 1 KB messages, restart, drain\n",
+                "| | rabbitmq-server | minirabbit | ratio |", "| --- | ---: | ---: | ---: |"]
+        rows = [("messages in the queue", "messages", None), ("fill: publish msg/s (confirms)", "publish", True),
+                ("memory per message, filled (bytes)", "per_message", False),
+                ("restart until every message is back (s)", "restart_s", False),
+                ("messages back after the restart", "recovered", None),
+                ("memory per message after the restart (bytes, whole process)", "per_message_after", False),
+                ("drain: consume msg/s from the deep queue", "drain", True)]
+        for label, key, higher in rows:
+            rt = "-" if higher is None else ratio(b[key], a[key]) if higher else ratio(a[key], b[key])
+            out.append(f"| {label} | {a[key]:,.1f} | {b[key]:,.1f} | {rt} |".replace(".0 |", " |"))
+        w = res["watermark"]
+        out.append(f"\n(6) minirabbit with vm_memory_high_watermark.absolute = {w['watermark'] / 1e6:.0f} MB, "
+                   f"offered {w['offered']:,} persistent 1 KB messages: "
+                   f"{'publisher blocked' if w['blocked'] else 'all accepted'} with {w['held']:,} in the queue "
+                   f"(RSS {w['rss'] / 1e6:.0f} MB).")
     out.append("\nRatios: above 1 means minirabbit did better (rates mini/rabbit; memory and time rabbit/mini).")
     return "\n".join(out)
 
 
 def chart(res):
+    def series(curve, x, y):
+        return {n: [(row[x], row[y]) for row in res[n].get(curve, [])] for n in BROKERS}
+
     charts = [
-        svg_chart.line_chart("(1) publish msg/s through a topic exchange", "bindings", "msg/s",
-                             {n: [(x["bindings"], x["publish"]) for x in res[n]["bindings"]] for n in BROKERS}),
-        svg_chart.line_chart("(2) bytes per queue", "queues", "bytes",
-                             {n: [(x["queues"], x["per_queue"]) for x in res[n]["queues"]] for n in BROKERS}),
-        svg_chart.line_chart("(2) publish msg/s spread over the queues", "queues", "msg/s",
-                             {n: [(x["queues"], x["publish"]) for x in res[n]["queues"]] for n in BROKERS}),
+        svg_chart.line_chart("(1) end-to-end msg/s through a topic exchange", "bindings", "msg/s",
+                             series("bindings", "bindings", "consume")),
+        svg_chart.line_chart("(2) bytes per queue", "queues", "bytes", series("queues", "queues", "per_queue")),
+        svg_chart.line_chart("(2) msg/s spread over the queues (confirmed)", "queues", "msg/s",
+                             series("queues", "queues", "publish")),
         svg_chart.line_chart("(3) bytes per connection", "connections", "bytes",
-                             {n: [(x["connections"], x["per_connection"]) for x in res[n]["connections"]]
-                              for n in BROKERS}),
+                             series("connections", "connections", "per_connection")),
     ]
     w, h = svg_chart.W, svg_chart.H
     parts = [c.replace("<svg ", f'<svg x="{(i % 2) * w}" y="{(i // 2) * h}" ', 1) for i, c in enumerate(charts)]
@@ -395,13 +407,15 @@ def main():
     ap.add_argument("--max-queues", type=int)
     ap.add_argument("--max-connections", type=int)
     ap.add_argument("--svg", default="minirabbit-scaling.svg")
+    ap.add_argument("--only", default="connections,queues,bindings,backlog",
+                    help="which curves, comma-separated (backlog includes the restart; default: all)")
     args = ap.parse_args()
     args.backlog = args.backlog or (100_000 if args.quick else 1_000_000)
     args.max_bindings = args.max_bindings or (10_000 if args.quick else 100_000)
     args.max_queues = args.max_queues or (1_000 if args.quick else 10_000)
     args.max_connections = args.max_connections or (300 if args.quick else 1_000)
-    args.topic_messages = 20_000 if args.quick else 100_000
-    args.spread_messages = 50_000 if args.quick else 300_000
+    args.topic_messages = 20_000 if args.quick else 50_000
+    args.spread_messages = 50_000 if args.quick else 100_000
     args.load = os.path.join(args.build, "benchmarks", "minirabbit", "amqp_load")
 
     started = time.monotonic()
@@ -411,12 +425,14 @@ def main():
         for rnd in range(args.rounds):
             order = BROKERS if rnd % 2 == 0 else tuple(reversed(BROKERS))
             for curve in (connections_curve, queues_curve, bindings_curve, backlog_and_restart):
-                for n in order:
-                    runs[n][curve.__name__.split("_")[0]].append(curve(brokers, n, args))
-        watermark = watermark_demo(args)
+                if curve.__name__.split("_")[0] in args.only:
+                    for n in order:
+                        runs[n][curve.__name__.split("_")[0]].append(curve(brokers, n, args))
+        watermark = watermark_demo(args) if "backlog" in args.only else None
     finally:
         brokers.close()
-    res = {n: {k: (median_dict(v) if k == "backlog" else median_rows(v)) for k, v in runs[n].items()} for n in BROKERS}
+    res = {n: {k: (median_dict(v) if k == "backlog" else median_rows(v)) for k, v in runs[n].items() if v}
+           for n in BROKERS}
     res["watermark"] = watermark
     print(f"{'quick' if args.quick else 'full'} run, {args.rounds} round(s), {time.monotonic() - started:.0f} s, "
           f"load average before/after: {os.getloadavg()[0]:.1f}")
