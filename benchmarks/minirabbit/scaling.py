@@ -32,7 +32,7 @@ resident set from /proc (for RabbitMQ, every process of its session: the Erlang 
                    every body in RAM, so a durable queue cannot outgrow the watermark).
 
 Sizes: quick took 4 minutes at load average 15-22 on 2 shared cores (rabbitmq-server's two boots
-       and its ~5-10k msg/s there are most of it); full, 15-20 minutes there. Memory: rabbitmq-server
+       and its ~5-10k msg/s there are most of it); full (--backlog 300000), 28 minutes there. Memory: rabbitmq-server
        held ~6 KB per backlog message (quick: 600 MB), minirabbit ~1.1 KB: the full 1M backlog
        needs ~7 GB in all; on a shared machine pass --backlog 300000.
 Disk: the backlog's journal / message store, about 1.2 KB per message per broker (quick 250 MB,
