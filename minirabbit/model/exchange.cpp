@@ -60,7 +60,9 @@ std::string_view Exchange::alternate_exchange() const {
 
 std::string Exchange::identity(std::string_view destination, bool to_exchange, std::string_view key) {
     std::string id(to_exchange ? "e" : "q");
-    id.append(destination).push_back('\0');  // names and keys are shortstrs: '\0' separates unambiguously
+    // A name holding a '\0' byte could make two identities equal; that costs find() one more
+    // same_as() comparison, never a wrong answer.
+    id.append(destination).push_back('\0');
     id.append(key);
     return id;
 }
