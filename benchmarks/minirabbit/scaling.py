@@ -31,7 +31,7 @@ resident set from /proc (for RabbitMQ, every process of its session: the Erlang 
                    of a backlog of N/2 messages: where a publisher is blocked (minirabbit keeps
                    every body in RAM, so a durable queue cannot outgrow the watermark).
 
-Sizes: quick took 4 minutes at load average 15-22 on 2 shared cores (rabbitmq-server's two boots
+Sizes: quick took 2.5-4 minutes at load average 13-22 on 2 shared cores (rabbitmq-server's two boots
        and its ~5-10k msg/s there are most of it); full (--backlog 300000), 28 minutes there. Memory: rabbitmq-server
        held ~6 KB per backlog message (quick: 600 MB), minirabbit ~1.1 KB: the full 1M backlog
        needs ~7 GB in all; on a shared machine pass --backlog 300000.
