@@ -42,11 +42,9 @@ Prints Markdown tables (for docs/minirabbit/benchmarks.md) and writes an SVG cha
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -313,7 +311,8 @@ def median_dict(runs):
 
 
 def ratio(a, b):
-    return f"{a / b:.2f}x" if b else "-"
+    # A negative "memory per unit" is noise (the broker gave memory back between two samples).
+    return f"{a / b:.2f}x" if a > 0 and b > 0 else "-"
 
 
 def flatness(rows, key, first, last):
