@@ -11,6 +11,13 @@
 //               "bench.i.event" match only queue i's binding "bench.i.*"), transient, auto-ack
 //   fanout      1 producer -> fanout exchange -> 4 queues -> 4 consumers: every message 4 times
 //   fill        1 producer -> 1 queue, no consumer: the messages stay (how much memory they take)
+//   backlog     1 producer -> durable queue "bench-backlog", persistent, confirms, no consumer: a
+//               deep queue (add --keep 1 to publish onto what is already there)
+//   drain       1 consumer empties "bench-backlog" (manual acks), --messages of them: the consume
+//               rate from a deep queue (no producer; only counts, the bodies may be from any run)
+//   spread      1 producer -> default exchange -> queues "bench-spread-0" ... "-(Q-1)" in turn
+//               (--queues Q, declared beforehand by the caller), no consumer; with confirms, so
+//               the publish rate is the broker's (enqueued), not how fast the socket takes bytes
 //   --rate R    pace the producers at R messages/s each (latency at rest rather than flat out)
 //   --batch N   publishers send N messages per write (default 1: rabbitmq-c's amqp_basic_publish)
 //
@@ -57,6 +64,8 @@ struct Options {
     int window = 1000;  // persistent: unconfirmed publishes in flight
     long rate = 0;      // messages/s per producer; 0 = as fast as possible
     int batch = 1;      // messages per write (1: rabbitmq-c's amqp_basic_publish)
+    long queues = 1;    // spread: how many queues the producer cycles through
+    bool keep = false;  // backlog: keep the queue's messages instead of deleting it first
 };
 
 [[noreturn]] void fail(const char* what) {
@@ -91,12 +100,21 @@ struct Scenario {
     std::string exchange_type;
     std::vector<std::string> queues;        // queue i is consumed by consumer i
     std::vector<std::string> publish_keys;  // producer i publishes with key i
+    bool declared_elsewhere = false;        // setup() leaves the queues alone (spread, drain, --keep)
+    bool confirms = false;                  // publisher confirms for transient messages too (spread)
 };
 
 Scenario make_scenario(const Options& o) {
     if (o.scenario == "transient") return {1, 1, false, "", "", {"bench-transient"}, {"bench-transient"}};
     if (o.scenario == "persistent") return {1, 1, true, "", "", {"bench-persistent"}, {"bench-persistent"}};
     if (o.scenario == "fill") return {1, 0, false, "", "", {"bench-fill"}, {"bench-fill"}};
+    if (o.scenario == "backlog") return {1, 0, true, "", "", {"bench-backlog"}, {"bench-backlog"}, o.keep};
+    if (o.scenario == "drain") return {0, 1, true, "", "", {"bench-backlog"}, {}, true};
+    if (o.scenario == "spread") {
+        Scenario s{1, 0, false, "", "", {}, {}, true, true};
+        for (long i = 0; i < o.queues; ++i) s.publish_keys.push_back("bench-spread-" + std::to_string(i));
+        return s;
+    }
     if (o.scenario == "fanout") {
         Scenario s{1, 4, false, "bench-fanout", "fanout", {}, {""}};
         for (int i = 0; i < 4; ++i) s.queues.push_back("bench-fanout-" + std::to_string(i));
@@ -110,10 +128,11 @@ Scenario make_scenario(const Options& o) {
         }
         return s;
     }
-    fail("unknown scenario (transient, persistent, topic, fanout, fill)");
+    fail("unknown scenario (transient, persistent, topic, fanout, fill, backlog, drain, spread)");
 }
 
 void setup(const Options& o, const Scenario& s) {
+    if (s.declared_elsewhere) return;
     amqp_connection_state_t conn = connect(o);
     if (!s.exchange.empty()) {
         amqp_exchange_declare(conn, 1, amqp_cstring_bytes(s.exchange.c_str()),
@@ -194,7 +213,8 @@ struct ProducerResult {
 
 void produce(const Options& o, const Scenario& s, int id, ProducerResult& result, std::atomic<int>& ready) {
     amqp_connection_state_t conn = connect(o);
-    if (s.persistent) {
+    const bool confirms = s.persistent || s.confirms;
+    if (confirms) {
         amqp_confirm_select(conn, 1);
         check(amqp_get_rpc_reply(conn), "confirm.select");
     }
@@ -203,7 +223,12 @@ void produce(const Options& o, const Scenario& s, int id, ProducerResult& result
     props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG;
     props.delivery_mode = s.persistent ? 2 : 1;
     amqp_bytes_t exchange = amqp_cstring_bytes(s.exchange.c_str());
-    amqp_bytes_t key = amqp_cstring_bytes(s.publish_keys[static_cast<size_t>(id)].c_str());
+    // spread: the one producer cycles through every queue's name; otherwise producer i has key i.
+    auto key_of = [&](long seq) -> const std::string& {
+        return s.publish_keys[s.publish_keys.size() > static_cast<size_t>(s.producers)
+                                  ? static_cast<size_t>(seq) % s.publish_keys.size()
+                                  : static_cast<size_t>(id)];
+    };
     PublishEncoder encoder;  // --batch > 1: publishes encoded here, sent `batch` at a time
     int unsent = 0;
     ready.fetch_add(1);
@@ -221,15 +246,15 @@ void produce(const Options& o, const Scenario& s, int id, ProducerResult& result
         std::memcpy(body.data() + 4, &sequence, 8);
         std::memcpy(body.data() + 12, &sent, 8);
         if (o.batch == 1) {
-            if (amqp_basic_publish(conn, 1, exchange, key, 0, 0, &props, amqp_bytes_t{body.size(), body.data()}) !=
-                AMQP_STATUS_OK)
+            if (amqp_basic_publish(conn, 1, exchange, amqp_cstring_bytes(key_of(seq).c_str()), 0, 0, &props,
+                                   amqp_bytes_t{body.size(), body.data()}) != AMQP_STATUS_OK)
                 fail("publish");
         } else {
-            encoder.add(s.exchange, s.publish_keys[static_cast<size_t>(id)], props.delivery_mode, body);
+            encoder.add(s.exchange, key_of(seq), props.delivery_mode, body);
             if (++unsent == o.batch || o.rate > 0) send_all(conn, encoder.bytes()), unsent = 0;
         }
         // Persistent: keep at most `window` publishes unconfirmed (the usual way to use confirms).
-        while (s.persistent && sequence + 1 - confirmed >= static_cast<uint64_t>(o.window)) {
+        while (confirms && sequence + 1 - confirmed >= static_cast<uint64_t>(o.window)) {
             if (unsent) send_all(conn, encoder.bytes()), unsent = 0;
             amqp_frame_t frame;
             if (amqp_simple_wait_frame(conn, &frame) != AMQP_STATUS_OK) fail("wait for confirm");
@@ -240,7 +265,7 @@ void produce(const Options& o, const Scenario& s, int id, ProducerResult& result
         }
     }
     if (unsent) send_all(conn, encoder.bytes());
-    while (s.persistent && confirmed < static_cast<uint64_t>(o.messages)) {
+    while (confirms && confirmed < static_cast<uint64_t>(o.messages)) {
         amqp_frame_t frame;
         if (amqp_simple_wait_frame(conn, &frame) != AMQP_STATUS_OK) fail("wait for confirm");
         if (frame.frame_type == AMQP_FRAME_METHOD && frame.payload.method.id == AMQP_BASIC_ACK_METHOD)
@@ -332,9 +357,14 @@ int main(int argc, char** argv) {
             o.batch = std::atoi(value.c_str());
         else if (name == "--window")
             o.window = std::atoi(value.c_str());
+        else if (name == "--queues")
+            o.queues = std::max(1L, std::atol(value.c_str()));
+        else if (name == "--keep")
+            o.keep = value != "0";
         else
             fail(
-                "usage: amqp_load --port P --scenario transient|persistent|topic|fanout|fill [--messages N] "
+                "usage: amqp_load --port P --scenario transient|persistent|topic|fanout|fill|backlog|drain|spread "
+                "[--messages N] [--queues Q] [--keep 1] "
                 "[--size B] [--rate R] [--batch N]");
     }
     if (o.batch < 1 || (o.batch > 1 && o.size > 128 * 1024))
@@ -355,6 +385,7 @@ int main(int argc, char** argv) {
         threads.emplace_back(produce, std::cref(o), std::cref(s), i, std::ref(producers[static_cast<size_t>(i)]),
                              std::ref(ready));
     while (ready.load() < s.producers) std::this_thread::yield();
+    const int64_t go_ns = now_ns();
     ready = -1;  // go
     for (auto& t : threads) t.join();
 
@@ -376,7 +407,8 @@ int main(int argc, char** argv) {
             if (got > 0) lost += o.messages - got;
         }
     }
-    long sent = o.messages * s.producers;
+    if (s.producers == 0) publish_start = go_ns, publish_end = go_ns + 1;  // drain: time from the start
+    long sent = s.producers > 0 ? o.messages * s.producers : o.messages;
     if (s.consumers > 0 && received < sent && lost == 0) lost = sent - received;  // fill: nobody consumes
     double publish_s = static_cast<double>(publish_end - publish_start) / 1e9;
     double consume_s = s.consumers > 0 ? static_cast<double>(consume_end - publish_start) / 1e9 : 1e300;

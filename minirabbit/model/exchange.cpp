@@ -73,46 +73,81 @@ std::string_view Exchange::alternate_exchange() const {
     return name ? std::string_view(*name) : std::string_view();
 }
 
+std::string Exchange::identity(std::string_view destination, bool to_exchange, std::string_view key) {
+    std::string id(to_exchange ? "e" : "q");
+    // A name holding a '\0' byte could make two identities equal; that costs find() one more
+    // same_as() comparison, never a wrong answer.
+    id.append(destination).push_back('\0');
+    id.append(key);
+    return id;
+}
+
+Binding* Exchange::find(std::string_view destination, bool to_exchange, std::string_view key,
+                        const amqp::FieldTable& args) {
+    compared_ = 0;
+    auto [first, last] = by_identity_.equal_range(identity(destination, to_exchange, key));
+    for (auto it = first; it != last; ++it) {
+        ++compared_;
+        if (it->second->same_as(destination, to_exchange, key, args)) return it->second;
+    }
+    return nullptr;
+}
+
+void Exchange::forget(const Binding& binding) {
+    auto [first, last] = by_identity_.equal_range(
+        identity(binding.destination_name(), binding.exchange != nullptr, binding.routing_key));
+    for (auto it = first; it != last; ++it)
+        if (it->second == &binding) {
+            by_identity_.erase(it);
+            break;
+        }
+    const void* destination = binding.queue ? static_cast<const void*>(binding.queue) : binding.exchange;
+    if (auto it = per_destination_.find(destination); it != per_destination_.end() && --it->second == 0)
+        per_destination_.erase(it);
+    unindex(binding);
+    if (binding.exchange) --binding.exchange->incoming_exchange_bindings;
+}
+
 // incoming_exchange_bindings counts edges from other exchanges, so exchange.delete with if-unused
 // sees that other exchanges still route into this one (RabbitMQ counts such bindings as uses).
 bool Exchange::bind(Binding binding) {
-    for (const auto& existing : bindings_)
-        if (existing->same_as(binding.destination_name(), binding.exchange != nullptr, binding.routing_key,
-                              binding.arguments))
-            return false;
+    if (find(binding.destination_name(), binding.exchange != nullptr, binding.routing_key, binding.arguments))
+        return false;
     if (binding.exchange) ++binding.exchange->incoming_exchange_bindings;
     bindings_.push_back(std::make_unique<Binding>(std::move(binding)));
-    index(*bindings_.back());
+    Binding& added = *bindings_.back();
+    by_identity_.emplace(identity(added.destination_name(), added.exchange != nullptr, added.routing_key), &added);
+    ++per_destination_[added.queue ? static_cast<const void*>(added.queue) : added.exchange];
+    index(added);
     return true;
 }
 
 bool Exchange::unbind(std::string_view destination, bool to_exchange, std::string_view key,
                       const amqp::FieldTable& args) {
-    auto it = std::find_if(bindings_.begin(), bindings_.end(),
-                           [&](const auto& b) { return b->same_as(destination, to_exchange, key, args); });
-    if (it == bindings_.end()) return false;
-    unindex(**it);
-    if ((*it)->exchange) --(*it)->exchange->incoming_exchange_bindings;
-    bindings_.erase(it);
+    Binding* binding = find(destination, to_exchange, key, args);
+    if (!binding) return false;
+    forget(*binding);
+    // The list keeps declaration order (listings show it); finding the pointer in it is a scan, but
+    // of pointers, not of strings and tables.
+    bindings_.erase(
+        std::find_if(bindings_.begin(), bindings_.end(), [&](const auto& b) { return b.get() == binding; }));
     return true;
 }
 
 // When a queue or exchange is deleted, every binding pointing at it must go from every exchange of
 // the vhost - otherwise routing would follow a dangling pointer. The vhost calls this for each one.
 size_t Exchange::unbind_all_to(const void* destination) {
-    size_t removed = 0;
-    for (auto it = bindings_.begin(); it != bindings_.end();) {
-        const Binding& b = **it;
-        if (b.queue == destination || b.exchange == destination) {
-            unindex(b);
-            if (b.exchange) --b.exchange->incoming_exchange_bindings;
-            it = bindings_.erase(it);
-            ++removed;
-        } else {
-            ++it;
-        }
-    }
-    return removed;
+    // Deleting a queue asks every exchange of its vhost: most have no binding to it, and answer
+    // without looking at their list. The others sweep it once (erasing one by one would move the
+    // rest of the list each time: quadratic for a queue with many bindings).
+    if (!per_destination_.contains(destination)) return 0;
+    const size_t before = bindings_.size();
+    std::erase_if(bindings_, [&](const std::unique_ptr<Binding>& b) {
+        if (b->queue != destination && b->exchange != destination) return false;
+        forget(*b);
+        return true;
+    });
+    return before - bindings_.size();
 }
 
 }  // namespace minirabbit

@@ -125,6 +125,7 @@ void TopicTrie::match(const Node& node, const std::vector<std::string_view>& wor
     if (node.reached_at.size() <= words.size()) node.reached_at.resize(words.size() + 1, 0);
     if (node.reached_at[i] == matches_) return;
     node.reached_at[i] = matches_;
+    ++visits_;
     if (node.hash) {
         // '#' may swallow zero words (continue at i) or any number of them (continue at i+1 ... end).
         for (size_t j = i; j <= words.size(); ++j) match(*node.hash, words, j, out);
@@ -140,6 +141,7 @@ void TopicTrie::match(const Node& node, const std::vector<std::string_view>& wor
 void TopicTrie::match(std::string_view routing_key, std::vector<const Binding*>& out) const {
     split_into(routing_key, words_);
     ++matches_;
+    visits_ = 0;
     match(root_, words_, 0, out);
 }
 

@@ -35,6 +35,10 @@ public:
     void remove(std::string_view binding_key, const Binding* binding);
     // Appends the bindings whose key matches, each once.
     void match(std::string_view routing_key, std::vector<const Binding*>& out) const;
+    // Trie nodes the last match() stepped into: the work of one routing decision. It depends on
+    // the routing key and on the bindings that share its words, not on how many bindings there
+    // are (tests/minirabbit/topic_exchange_test.cpp checks that; no timing needed).
+    size_t last_match_visits() const { return visits_; }
 
 private:
     struct Node {
@@ -53,6 +57,7 @@ private:
     Node root_;
     mutable std::vector<std::string_view> words_;  // reused by match(): no allocation per publish
     mutable uint64_t matches_ = 0;                 // match() calls, for Node::reached_at
+    mutable size_t visits_ = 0;                    // nodes the last match() stepped into
 };
 
 }  // namespace minirabbit

@@ -26,7 +26,8 @@
 //   covers them (positions: appended() -> synced()).
 // - Compaction: remove records make the file mostly garbage over time. When the file is big and
 //   less than a quarter of it is live, the live messages are rewritten to a fresh file (write temp,
-//   fsync, rename) and appending continues there. Recovery also ends with such a rewrite.
+//   fsync, rename) and appending continues there. Recovery appends to the file it replayed, and
+//   rewrites it only when that rule (or a deleted queue's leftovers) asks for it.
 // REAL RABBITMQ: a shared message store plus per-queue indexes, with similar fsync batching.
 //
 //   broker thread: append(rec) ──▶ buffer ──(hand over)──▶ sync thread: write + fsync ──▶ synced(pos)
@@ -84,10 +85,12 @@ public:
     Journal& operator=(const Journal&) = delete;
 
     // Replays journal.log into the broker's durable queues (matched by store id), truncating a torn
-    // tail, then rewrites the file with only the live messages. Call before start(). Throws
-    // std::runtime_error, leaving the file as it was, when the journal is corrupt.
+    // tail, then goes on appending to the same file - or rewrites it with only the live messages
+    // when it is missing, mostly garbage, or holds messages of queues that are gone. Call before
+    // start(). Throws std::runtime_error, leaving the file as it was, when the journal is corrupt.
     struct RecoveryStats {
         size_t records = 0, messages = 0, torn_bytes = 0;
+        bool rewritten = false;  // a fresh file was written (else the old one is appended to)
     };
     RecoveryStats recover(Broker& broker);
 

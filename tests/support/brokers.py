@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 
 from real_brokers import RealRabbitMQ, RealRedis
 
@@ -73,6 +74,8 @@ class Broker:
             raise SystemExit("no Kafka broker is packaged here: use --broker mini or --broker HOST:PORT")
         if self.real is not None:
             self.port = self.real.port
+            if self.kind == "rabbit":
+                time.sleep(0.5)  # its port opens a moment before it accepts logins
 
     def _start_mini(self):
         name = MINI[self.kind]

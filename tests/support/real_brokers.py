@@ -189,8 +189,7 @@ class RealRabbitMQ:
                 raise RuntimeError("rabbitmq-server exited: " + open(self.log.name).read()[-2000:])
             if wait_for_port(self.port, timeout=0.5) and (
                     not self.management_port or wait_for_port(self.management_port, timeout=0.5)):
-                time.sleep(0.5)  # the port opens a moment before the broker accepts logins
-                return
+                return  # (the port opens a moment before the broker accepts logins: clients retry)
         self.close()
         raise RuntimeError("rabbitmq-server did not start in time")
 
