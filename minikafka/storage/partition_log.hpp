@@ -160,7 +160,8 @@ public:
     // deleted, the segment holding the cut is cut and its indexes rebuilt, the epoch cache and
     // the recovery point follow; all durable before it returns. An `offset` at or past the log
     // end changes nothing; one below the log start empties the log (truncate_fully). Producer
-    // state is forgotten, as after a restart. Returns the new log end offset.
+    // state is rebuilt from the log that remains (rebuild_producer_state), so an idempotent
+    // producer's retry of a batch below the cut is still recognised. Returns the new log end.
     int64_t truncate_to(int64_t offset);
     // Deletes every segment and starts an empty log at `offset` (a follower far behind a leader
     // whose retention already deleted what it would need next).
@@ -198,6 +199,8 @@ public:
     void rolled_synced(int64_t up_to_offset);
 
     // Idempotent producers' recent sequence numbers for this partition (model/producer_state.hpp).
+    // Appends record into it (the produce handler, the follower's fetcher); a start and a
+    // truncation rebuild it from the log's batch headers.
     ProducerStateTable producers;
 
     // Every open file: each segment's .log and the active segment's indexes (the final flush;
@@ -212,6 +215,8 @@ private:
     Appended append_with_epoch(std::string_view batch, const RecordBatchHeader& header, int32_t epoch, int64_t now_ms);
     // After the segments are open: the checkpoint, checked against the log (see the .cpp).
     void load_leader_epochs(bool clean_shutdown);
+    // `producers` from scratch, out of the batch headers of segments_[from_segment..].
+    void rebuild_producer_state(size_t from_segment);
     // Removes segments_[from..] and their files (durably: the directory is fsynced).
     void delete_segments_from(size_t from);
 
