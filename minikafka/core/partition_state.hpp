@@ -56,6 +56,9 @@ struct PartitionState {
     // and when it was sent (resent if the image has not moved on after a while).
     int32_t alter_sent_epoch = -1;
     int64_t alter_sent_ms = 0;
+    // The follower's: it has a new leader and has not yet asked it where its log diverges
+    // (OffsetsForLeaderEpoch, core/replica_fetcher.cpp). It fetches nothing until it has cut.
+    bool truncation_pending = false;
 
     bool in_isr(int32_t broker) const;
     // Leader: HW = min over the ISR of each member's LEO (ours is `own_leo`). An ISR member that

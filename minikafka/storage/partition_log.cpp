@@ -309,6 +309,15 @@ PartitionLog::FetchEpochCheck PartitionLog::check_last_fetched_epoch(int32_t las
     return {};
 }
 
+PartitionLog::DivergencePoint PartitionLog::divergence_from(EpochEnd leader) const {
+    if (leader.epoch == kUndefinedEpoch || leader.end_offset == kUndefinedEpochOffset) return {};
+    EpochEnd ours = end_offset_for_epoch(leader.epoch);
+    // Every epoch of ours is newer than anything the leader has: none of our records is its.
+    if (ours.epoch == kUndefinedEpoch) return {log_start_offset(), true};
+    if (ours.epoch != leader.epoch) return {ours.end_offset, false};
+    return {std::min(leader.end_offset, ours.end_offset), true};
+}
+
 void PartitionLog::become_leader(int32_t epoch) {
     leader_epoch_ = epoch;
     leader_epochs_.assign(epoch, log_end_offset());

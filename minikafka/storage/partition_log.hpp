@@ -154,6 +154,23 @@ public:
     };
     FetchEpochCheck check_last_fetched_epoch(int32_t last_fetched_epoch, int64_t fetch_offset) const;
 
+    // The follower's half of OffsetsForLeaderEpoch (KIP-101, with KIP-279's fix): it asked the
+    // leader where its own latest epoch ends, and `leader` is the answer - the largest epoch L
+    // <= it that the leader has, and where L ends in the leader's log. Where this log must be cut:
+    //   L is one of ours    both logs hold epoch L up to min(leader's end, ours) - cut there;
+    //                       `settled`: from there on the logs agree (fetch again)
+    //   L is not ours       we have no epoch L: cut to where our largest epoch below L ends and
+    //                       ask again (not settled) - each round removes one epoch of ours
+    //   no epoch at all     the leader has no epoch <= ours: nothing to compare; `truncate_to` is
+    //                       kUndefinedEpochOffset, and the caller falls back to its high watermark
+    // Only what differs is cut: a record both logs hold in the same epoch stays, whatever the
+    // follower's high watermark (docs/minikafka/05, "Leader epochs and truncation").
+    struct DivergencePoint {
+        int64_t truncate_to = kUndefinedEpochOffset;
+        bool settled = true;
+    };
+    DivergencePoint divergence_from(EpochEnd leader) const;
+
     // Truncation - what a follower does when its log diverged from the leader's: everything from
     // the batch holding `offset` on is removed (so the new log end is `offset` when it is a
     // batch boundary, as epoch start offsets and high watermarks are). Later segments are
