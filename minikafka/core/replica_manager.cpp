@@ -165,8 +165,9 @@ bool ReplicaManager::truncate_to_leader(PartitionState& p, PartitionLog& log, in
 }
 
 void ReplicaManager::truncate_to_high_watermark(PartitionState& p, PartitionLog& log) {
-    cut(p, log, p.high_watermark, "no leader epoch to compare: cut to the high watermark");
     p.truncation_pending = false;
+    if (log.log_end_offset() == log.log_start_offset()) return;  // empty (a new partition): nothing to say
+    cut(p, log, p.high_watermark, "no leader epoch to compare: cut to the high watermark");
 }
 
 void ReplicaManager::cut(PartitionState& p, PartitionLog& log, int64_t offset, std::string_view why) {
