@@ -118,6 +118,7 @@ void ReplicaManager::apply_image(const MetadataImage& image, int64_t now_ms) {
                         // Appends are stamped with the new epoch from here on, and the epoch
                         // starts at our log end (the leader-epoch checkpoint records it).
                         log->become_leader(p.leader_epoch);
+                        p.leader_epoch_start_offset = log->log_end_offset();
                     } else {
                         log->become_follower(p.leader_epoch);
                         // Before it fetches, the fetcher asks the new leader where our logs part.

@@ -135,6 +135,22 @@ TEST(HighWatermark, AFollowerOneBatchBehindUnderSteadyLoadIsStillCaughtUp) {
     EXPECT_EQ(p.followers[2].last_caught_up_ms, 1100);
 }
 
+// A new leader's HW is the one it learnt as a follower, a fetch behind what the old leader
+// acknowledged. A follower at that HW may still lack an acknowledged record: it returns only once
+// it also holds the leader's log as it was at the election (the likely cause of the record the
+// fault checker saw lost, with an OUT_OF_ORDER_SEQUENCE_NUMBER right after, when two leaders of a
+// partition were killed one after the other).
+TEST(Isr, AFollowerReturnsOnlyPastTheStartOfTheLeadersEpoch) {
+    PartitionState p = leader_of({1, 2, 3});
+    p.isr = {1, 2};
+    p.high_watermark = 10;             // learnt from the old leader, which had acknowledged up to 12
+    p.leader_epoch_start_offset = 12;  // our log end at the election
+    p.record_follower_fetch(3, 10, 14, 1000);
+    EXPECT_EQ(p.wanted_isr(1, 1000, 1000), (std::vector<int32_t>{1, 2}));  // at the HW, but not 10-11
+    p.record_follower_fetch(3, 12, 14, 1100);
+    EXPECT_EQ(p.wanted_isr(1, 1100, 1000), (std::vector<int32_t>{1, 2, 3}));
+}
+
 TEST(Isr, LaggingFollowersLeaveAndCaughtUpOnesReturn) {
     PartitionState p = leader_of({1, 2, 3});
     p.high_watermark = 10;
