@@ -79,11 +79,6 @@ std::string ReplicaFetcher::build_fetch(int32_t max_wait_ms, const std::vector<P
     return std::string(buffer.readable());
 }
 
-// Batches are appended as the leader stored them: PartitionLog::append gives a batch the next
-// offset, which is the leader's base offset as long as our log end is where we asked from - so a
-// batch that does not start exactly there (an overlap after a retry, a gap) stops the partition
-// until the next fetch asks again from our log end. A partial batch at the end is dropped (the
-// next fetch starts at it).
 bool ReplicaFetcher::handle_response(ApiKey api, std::string_view body, int64_t now_ms) {
     return api == ApiKey::OffsetForLeaderEpoch ? handle_epoch_response(body) : handle_fetch_response(body, now_ms);
 }
@@ -114,6 +109,11 @@ bool ReplicaFetcher::handle_epoch_response(std::string_view body) {
     return true;
 }
 
+// Batches are appended as the leader stored them: PartitionLog::append gives a batch the next
+// offset, which is the leader's base offset as long as our log end is where we asked from - so a
+// batch that does not start exactly there (an overlap after a retry, a gap) stops the partition
+// until the next fetch asks again from our log end. A partial batch at the end is dropped (the
+// next fetch starts at it).
 bool ReplicaFetcher::handle_fetch_response(std::string_view body, int64_t now_ms) {
     KafkaReader in(body);
     std::vector<FetchedPartition> partitions;
