@@ -10,6 +10,7 @@
 //   fetcher for leader 3:  connect to broker 3's PLAINTEXT endpoint (from its registration)
 //     loop: build_request ─▶ write Fetch v11 ─▶ read the answer (long poll, max_wait 500 ms)
 //           ─▶ handle_response (append, learn the HW) ─▶ the broker's flush policy ─▶ again
+//     (after a leader change, first an OffsetsForLeaderEpoch v3: where to cut our log)
 //     stops when this broker follows nothing on leader 3 any more; reconnects after an error.
 // READ NEXT: core/replica_fetcher.hpp (the socket-free half).
 #include "replica_fetcher_link.hpp"
@@ -71,8 +72,8 @@ awaitable<void> run_fetcher(std::shared_ptr<Fetcher> f, Broker& broker, Controll
     int32_t correlation_id = 0;
     bool warned = false;
     for (;;) {
-        std::string body = f->fetcher.build_request(kMaxWaitMs);
-        if (body.empty()) break;
+        WireRequest request = f->fetcher.build_request(kMaxWaitMs);
+        if (request.body.empty()) break;
         auto registered = controller.image().brokers().find(leader);
         if (registered == controller.image().brokers().end() || registered->second.registration.endpoints.empty()) {
             co_await sleep_ms(100);
@@ -97,11 +98,11 @@ awaitable<void> run_fetcher(std::shared_ptr<Fetcher> f, Broker& broker, Controll
         std::string response;
         for (;;) {  // one connection: fetch after fetch
             if (f->fetcher.should_back_off()) co_await sleep_ms(kErrorBackoffMs);
-            if (body.empty()) body = f->fetcher.build_request(kMaxWaitMs);
-            if (body.empty()) break;
-            WireRequest wire{ApiKey::Fetch, kReplicaFetchVersion, std::move(body)};
-            body.clear();
-            std::string frame = encode_request_frame(wire, ++correlation_id, "minikafka-replica-fetcher");
+            if (request.body.empty()) request = f->fetcher.build_request(kMaxWaitMs);
+            if (request.body.empty()) break;
+            const ApiKey api = request.key;
+            std::string frame = encode_request_frame(request, ++correlation_id, "minikafka-replica-fetcher");
+            request.body.clear();
             auto [wec, written] = co_await asio::async_write(socket, asio::buffer(frame), use_tuple);
             if (wec) break;
             char size_bytes[4];
@@ -112,12 +113,12 @@ awaitable<void> run_fetcher(std::shared_ptr<Fetcher> f, Broker& broker, Controll
             response.resize(size);
             auto [bec, m] = co_await asio::async_read(socket, asio::buffer(response.data(), size), use_tuple);
             if (bec || mb::load_big_endian<int32_t>(response.data()) != correlation_id) break;
-            if (!f->fetcher.handle_response(std::string_view(response).substr(4), broker.now_ms())) {
+            if (!f->fetcher.handle_response(api, std::string_view(response).substr(4), broker.now_ms())) {
                 mb::log::warn("follower: an answer from leader {} does not decode; reconnecting", leader);
                 break;
             }
         }
-        if (f->fetcher.build_request(kMaxWaitMs).empty()) break;
+        if (f->fetcher.build_request(kMaxWaitMs).body.empty()) break;
         co_await sleep_ms(50);  // the connection broke: the leader died, or moved
     }
     f->running = false;

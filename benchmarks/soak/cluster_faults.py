@@ -42,8 +42,8 @@ def main():
     print(summary(figures), flush=True)
     for problem in problems:
         print("PROBLEM:", problem, flush=True)
-    # With two of three nodes down an acks=all produce must never be acknowledged (a known bug
-    # today: see tests/minikafka/cluster_faults_test.py, two_of_three_down).
+    # With two of three nodes down an acks=all produce must never be acknowledged
+    # (tests/minikafka/cluster_faults_test.py, two_of_three_down; CI runs it once).
     for attempt in range(options.two_down):
         problem = two_of_three_down()
         print(f"two of three down, run {attempt + 1}: {problem or 'refused, as it must be'}", flush=True)

@@ -44,7 +44,8 @@ bool PartitionState::follow_high_watermark(int64_t leader_hw, int64_t own_leo) {
 // Kafka's rule (KIP-537 era): a follower is out of sync when it has not been caught up - fetched
 // up to the leader's log end - for replica.lag.time.max.ms; it is back in sync once its LEO has
 // reached the HW (then it holds every committed record, and the HW it will hold back is no lower
-// than now). The leader itself is always in.
+// than now) and the start of the leader's epoch (a new leader's HW lags what the old one
+// acknowledged: leader_epoch_start_offset). The leader itself is always in.
 std::vector<int32_t> PartitionState::wanted_isr(int32_t self, int64_t now_ms, int64_t lag_ms) const {
     std::vector<int32_t> out;
     for (int32_t r : replicas) {
@@ -56,7 +57,8 @@ std::vector<int32_t> PartitionState::wanted_isr(int32_t self, int64_t now_ms, in
         const bool known = f != followers.end();
         if (in_isr(r)) {
             if (!known || now_ms - f->second.last_caught_up_ms <= lag_ms) out.push_back(r);
-        } else if (known && f->second.log_end_offset >= 0 && f->second.log_end_offset >= high_watermark &&
+        } else if (known && f->second.log_end_offset >= 0 &&
+                   f->second.log_end_offset >= std::max(high_watermark, leader_epoch_start_offset) &&
                    now_ms - f->second.last_fetch_ms <= lag_ms) {  // a dead follower's last LEO does not count
             out.push_back(r);
         }

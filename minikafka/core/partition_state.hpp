@@ -51,11 +51,20 @@ struct PartitionState {
         int64_t leader_leo_at_last_fetch = INT64_MAX;  // our LEO when its previous fetch came
     };
     std::map<int32_t, Follower> followers;  // the leader's: every other replica
-    DelayedProduce waiting_produces;        // the leader's: acks=all produces, by last offset
+    // The leader's: its log end when it became leader. A new leader's HW is the one it learnt as a
+    // follower - a fetch behind the old leader's, which may have acknowledged records above it.
+    // So a follower rejoins the ISR only once it holds this much too (Kafka's
+    // isFollowerAtHighwatermark), else it could enter the ISR without an acknowledged record and
+    // be elected without it.
+    int64_t leader_epoch_start_offset = 0;
+    DelayedProduce waiting_produces;  // the leader's: acks=all produces, by last offset
     // The leader's last AlterPartition for this partition: the partition epoch it was based on
     // and when it was sent (resent if the image has not moved on after a while).
     int32_t alter_sent_epoch = -1;
     int64_t alter_sent_ms = 0;
+    // The follower's: it has a new leader and has not yet asked it where its log diverges
+    // (OffsetsForLeaderEpoch, core/replica_fetcher.cpp). It fetches nothing until it has cut.
+    bool truncation_pending = false;
 
     bool in_isr(int32_t broker) const;
     // Leader: HW = min over the ISR of each member's LEO (ours is `own_leo`). An ISR member that

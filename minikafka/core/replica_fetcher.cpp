@@ -6,6 +6,7 @@
 #include "log.hpp"
 #include "model/record_batch.hpp"
 #include "protocol/fetch.hpp"
+#include "protocol/offsets_for_leader_epoch.hpp"
 
 namespace minikafka {
 
@@ -14,19 +15,48 @@ constexpr int32_t kPartitionMaxBytes = 1 << 20;  // replica.fetch.max.bytes
 constexpr int32_t kResponseMaxBytes = 10 << 20;  // replica.fetch.response.max.bytes
 }  // namespace
 
-std::string ReplicaFetcher::build_request(int32_t max_wait_ms) {
+WireRequest ReplicaFetcher::build_request(int32_t max_wait_ms) {
     auto followed = replicas_.followed_by_leader();
     auto mine = followed.find(leader_);
     if (mine == followed.end()) return {};
+    if (std::string asked = build_epoch_request(mine->second); !asked.empty())
+        return {ApiKey::OffsetForLeaderEpoch, kReplicaOffsetsForLeaderEpochVersion, std::move(asked)};
+    return {ApiKey::Fetch, kReplicaFetchVersion, build_fetch(max_wait_ms, mine->second)};
+}
+
+// One question per partition that has not settled with this leader yet: the epoch of our latest
+// record. A log without any epoch (empty, or nothing to compare) needs no question.
+std::string ReplicaFetcher::build_epoch_request(const std::vector<PartitionState*>& partitions) {
+    OffsetsForLeaderEpochRequest request;
+    request.replica_id = node_id_;
+    for (PartitionState* p : partitions) {  // sorted by (topic, partition): grouped by topic
+        if (!p->truncation_pending) continue;
+        PartitionLog* log = logs_.partition(p->topic, p->index);
+        if (!log) continue;
+        std::optional<int32_t> latest = log->leader_epochs().latest_epoch();
+        if (!latest) {
+            replicas_.truncate_to_high_watermark(*p, *log);
+            continue;
+        }
+        request.partitions.push_back({p->topic, p->index, p->leader_epoch, *latest});
+    }
+    if (request.partitions.empty()) return {};
+    mb::ByteBuffer buffer;
+    KafkaWriter out(buffer);
+    encode_offsets_for_leader_epoch_request(out, request);
+    return std::string(buffer.readable());
+}
+
+std::string ReplicaFetcher::build_fetch(int32_t max_wait_ms, const std::vector<PartitionState*>& partitions) {
     FetchRequest request;
     request.replica_id = node_id_;
     request.max_wait_ms = max_wait_ms;
     request.min_bytes = 1;
     request.max_bytes = kResponseMaxBytes;
     std::vector<std::string> topics;
-    for (PartitionState* p : mine->second) {  // sorted by (topic, partition): grouped by topic
+    for (PartitionState* p : partitions) {  // sorted by (topic, partition): grouped by topic
         const PartitionLog* log = logs_.partition(p->topic, p->index);
-        if (!log) continue;
+        if (!log || p->truncation_pending) continue;
         if (topics.empty() || topics.back() != p->topic) topics.push_back(p->topic);
         FetchPartition& f = request.partitions.emplace_back();
         f.partition = p->index;
@@ -37,8 +67,8 @@ std::string ReplicaFetcher::build_request(int32_t max_wait_ms) {
     // The partitions' topic views point into `topics` (stable now that it is complete).
     size_t t = 0;
     size_t i = 0;
-    for (PartitionState* p : mine->second) {
-        if (!logs_.partition(p->topic, p->index)) continue;
+    for (PartitionState* p : partitions) {
+        if (!logs_.partition(p->topic, p->index) || p->truncation_pending) continue;
         while (topics[t] != p->topic) ++t;
         request.partitions[i++].topic = topics[t];
     }
@@ -49,12 +79,42 @@ std::string ReplicaFetcher::build_request(int32_t max_wait_ms) {
     return std::string(buffer.readable());
 }
 
+bool ReplicaFetcher::handle_response(ApiKey api, std::string_view body, int64_t now_ms) {
+    return api == ApiKey::OffsetForLeaderEpoch ? handle_epoch_response(body) : handle_fetch_response(body, now_ms);
+}
+
+// An error (the leader has not applied its own leadership yet: UNKNOWN_LEADER_EPOCH; or it lost
+// it: FENCED_LEADER_EPOCH, NOT_LEADER_OR_FOLLOWER) leaves the partition waiting: asked again after
+// the back-off, or by the next leader's fetcher.
+bool ReplicaFetcher::handle_epoch_response(std::string_view body) {
+    KafkaReader in(body);
+    std::vector<OffsetsForLeaderEpochResult> results;
+    if (!decode_offsets_for_leader_epoch_response(in, results)) return false;
+    had_error_ = false;
+    for (const OffsetsForLeaderEpochResult& r : results) {
+        PartitionState* p = replicas_.find(r.topic, r.partition);
+        if (!p || p->leader != leader_ || !p->truncation_pending) continue;  // leadership moved meanwhile
+        PartitionLog* log = logs_.partition(r.topic, r.partition);
+        if (!log) continue;
+        if (r.error != ErrorCode::None) {
+            had_error_ = true;
+            if (trace)
+                trace(fmt::format("follower: {}-{} OffsetsForLeaderEpoch to leader {} -> error {}", p->topic, p->index,
+                                  leader_, static_cast<int>(r.error)));
+            continue;
+        }
+        const int32_t asked = log->leader_epochs().latest_epoch().value_or(kUndefinedEpoch);
+        replicas_.truncate_to_leader(*p, *log, asked, EpochEnd{r.leader_epoch, r.end_offset});
+    }
+    return true;
+}
+
 // Batches are appended as the leader stored them: PartitionLog::append gives a batch the next
 // offset, which is the leader's base offset as long as our log end is where we asked from - so a
 // batch that does not start exactly there (an overlap after a retry, a gap) stops the partition
 // until the next fetch asks again from our log end. A partial batch at the end is dropped (the
 // next fetch starts at it).
-bool ReplicaFetcher::handle_response(std::string_view body, int64_t now_ms) {
+bool ReplicaFetcher::handle_fetch_response(std::string_view body, int64_t now_ms) {
     KafkaReader in(body);
     std::vector<FetchedPartition> partitions;
     if (!decode_fetch_response(in, partitions)) return false;
@@ -62,7 +122,8 @@ bool ReplicaFetcher::handle_response(std::string_view body, int64_t now_ms) {
     had_error_ = false;
     for (const FetchedPartition& fetched : partitions) {
         PartitionState* p = replicas_.find(fetched.topic, fetched.partition);
-        if (!p || p->leader != leader_) continue;  // leadership moved while the fetch was out
+        // Leadership moved while the fetch was out (and we may have to truncate first).
+        if (!p || p->leader != leader_ || p->truncation_pending) continue;
         ErrorCode& told = told_errors_[{p->topic, p->index}];
         if (fetched.error != told && trace && fetched.error == ErrorCode::None)
             trace(fmt::format("follower: {}-{} fetches from leader {} again", p->topic, p->index, leader_));

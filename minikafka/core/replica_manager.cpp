@@ -118,9 +118,11 @@ void ReplicaManager::apply_image(const MetadataImage& image, int64_t now_ms) {
                         // Appends are stamped with the new epoch from here on, and the epoch
                         // starts at our log end (the leader-epoch checkpoint records it).
                         log->become_leader(p.leader_epoch);
+                        p.leader_epoch_start_offset = log->log_end_offset();
                     } else {
                         log->become_follower(p.leader_epoch);
-                        truncate_new_follower(p, *log, fresh);
+                        // Before it fetches, the fetcher asks the new leader where our logs part.
+                        p.truncation_pending = true;
                     }
                 }
                 if (trace)
@@ -142,31 +144,43 @@ void ReplicaManager::apply_image(const MetadataImage& image, int64_t now_ms) {
 }
 
 // A broker that becomes a follower may hold a tail the new leader never had: records the old
-// leader (maybe this broker) appended but no ISR majority confirmed. Left in place, the two logs
-// would differ at the same offsets - or the follower's fetch offset would lie past the leader's
-// log end forever. So the follower cuts its log back to what is known to be committed, and
-// fetches the rest from the new leader:
-//   - a follower that was already running knows its high watermark: everything below it is on
-//     every ISR member, hence on the new leader (which comes from the ISR) - cut there;
-//   - a broker that has just started knows no high watermark (Kafka keeps one in a checkpoint
-//     file); it cuts back to where its latest leader epoch began, refetching that epoch whole.
-// This is the rule Kafka used before KIP-101. It is safe for divergence but can cut a committed
-// record whose high watermark had not reached this follower yet; the epoch-based rule (ask the
-// leader where our last epoch ends: OffsetsForLeaderEpoch, PartitionLog::end_offset_for_epoch)
-// cuts only what differs, and is the next step (docs/minikafka/05, "Leader epochs").
-void ReplicaManager::truncate_new_follower(const PartitionState& p, PartitionLog& log, bool fresh) {
-    int64_t keep = p.high_watermark;
-    if (fresh) {
-        const auto& epochs = log.leader_epochs().entries();
-        keep = epochs.empty() ? log.log_start_offset() : epochs.back().start_offset;
+// leader (maybe this broker) appended but no ISR confirmed. Left in place, the two logs would
+// differ at the same offsets - or the follower's fetch offset would lie past the leader's log end
+// forever. Where to cut? Not at the follower's high watermark: it lags the leader's by a fetch
+// round trip, so a record the leader had acknowledged could sit above it - and be cut here, and
+// be lost if this replica led next (KIP-101; docs/minikafka/05, "Leader epochs and truncation").
+// Instead the follower asks the new leader where its own latest epoch ends there
+// (OffsetsForLeaderEpoch: replica_fetcher.cpp sends it when `truncation_pending`), and cuts only
+// what the two logs do not share (PartitionLog::divergence_from).
+bool ReplicaManager::truncate_to_leader(PartitionState& p, PartitionLog& log, int32_t asked, EpochEnd answer) {
+    PartitionLog::DivergencePoint point = log.divergence_from(answer);
+    if (point.truncate_to == kUndefinedEpochOffset) {  // no epoch in common: the old rule
+        truncate_to_high_watermark(p, log);
+        return true;
     }
+    cut(p, log, point.truncate_to,
+        fmt::format("leader {} says epoch {} ends at {} there (asked about our epoch {})", p.leader, answer.epoch,
+                    answer.end_offset, asked));
+    if (point.settled) p.truncation_pending = false;
+    return point.settled;
+}
+
+void ReplicaManager::truncate_to_high_watermark(PartitionState& p, PartitionLog& log) {
+    p.truncation_pending = false;
+    if (log.log_end_offset() == log.log_start_offset()) return;  // empty (a new partition): nothing to say
+    cut(p, log, p.high_watermark, "no leader epoch to compare: cut to the high watermark");
+}
+
+void ReplicaManager::cut(PartitionState& p, PartitionLog& log, int64_t offset, std::string_view why) {
     const int64_t before = log.log_end_offset();
-    if (keep >= before) return;
-    log.truncate_to(keep);
+    if (offset < before) log.truncate_to(offset);
+    // A follower's HW is min(leader's, own LEO): it cannot stay above what we hold.
+    p.high_watermark = std::min(p.high_watermark, log.log_end_offset());
     if (trace)
-        trace(fmt::format(
-            "replica: {}-{} becomes a follower: log cut from {} back to {} ({}), refetched from leader {}", p.topic,
-            p.index, before, log.log_end_offset(), fresh ? "start of its last epoch" : "its HW", p.leader));
+        trace(fmt::format("replica: {}-{} follower of leader {} epoch {}: {}: {}", p.topic, p.index, p.leader,
+                          p.leader_epoch, why,
+                          offset < before ? fmt::format("log cut from {} back to {}", before, log.log_end_offset())
+                                          : fmt::format("nothing to cut (LEO {})", before)));
 }
 
 PartitionState* ReplicaManager::find(std::string_view topic, int32_t partition) {

@@ -64,6 +64,13 @@ public:
     // Follower: the leader's HW arrived in a Fetch answer.
     void follower_learned_hw(PartitionState& p, int64_t leader_hw);
 
+    // Follower: the leader answered OffsetsForLeaderEpoch for our latest epoch `asked` with
+    // `answer`; cut our log where they diverge (PartitionLog::divergence_from). True when the
+    // partition may fetch again, false when another round is needed.
+    bool truncate_to_leader(PartitionState& p, PartitionLog& log, int32_t asked, EpochEnd answer);
+    // Follower whose log has no epochs to ask about: cut to the high watermark (the old rule).
+    void truncate_to_high_watermark(PartitionState& p, PartitionLog& log);
+
     // Leader, on a timer: the AlterPartition items for the partitions whose ISR should change
     // (PartitionState::wanted_isr), each sent once per partition epoch (again after 2 s).
     std::vector<AlterPartitionItem> isr_changes(int64_t now_ms);
@@ -78,7 +85,7 @@ public:
     std::function<void(std::string_view)> trace;
 
 private:
-    void truncate_new_follower(const PartitionState& p, PartitionLog& log, bool fresh);
+    void cut(PartitionState& p, PartitionLog& log, int64_t offset, std::string_view why);
     void hw_moved(PartitionState& p, int64_t from);
 
     ReplicaConfig config_;

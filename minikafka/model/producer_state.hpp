@@ -7,8 +7,12 @@
 // the first time instead of appending it twice; a gap in the numbers means a lost batch and
 // is refused (OUT_OF_ORDER_SEQUENCE_NUMBER), so ordering holds even with several requests in
 // flight. This table is per partition: producer id -> the last few batches it appended.
-// REAL KAFKA: snapshots this table to disk and rebuilds it from the log after a restart; ours
-// starts empty after a restart and then trusts a producer's first sequence number.
+// The table is derived from the log: a start and a follower's truncation rebuild it from the
+// batch headers (PartitionLog::rebuild_producer_state), so a replica that becomes leader knows
+// the producers that wrote before it did.
+// REAL KAFKA: also snapshots this table at every segment roll, so a rebuild reads only the log
+// after the newest snapshot; ours reads the segments a start reads in full anyway, and the whole
+// log after a truncation.
 //
 // Bounded, as Kafka bounds it: a producer that has not appended for producer.id.expiration.ms
 // (a day by default) is forgotten (expire(), from the broker's tick), and a partition keeps at

@@ -52,4 +52,44 @@ void encode_offsets_for_leader_epoch_response(KafkaWriter& out, int16_t version,
     if (flexible) out.empty_tagged_fields();
 }
 
+// v3 only (kReplicaOffsetsForLeaderEpochVersion): what a follower sends.
+void encode_offsets_for_leader_epoch_request(KafkaWriter& out, const OffsetsForLeaderEpochRequest& request) {
+    out.i32(request.replica_id);
+    const auto& partitions = request.partitions;
+    size_t topics = 0;
+    for (size_t i = 0; i < partitions.size(); ++i)
+        if (i == 0 || partitions[i].topic != partitions[i - 1].topic) ++topics;
+    out.array_length(topics);
+    for (size_t i = 0; i < partitions.size();) {
+        size_t end = i;
+        while (end < partitions.size() && partitions[end].topic == partitions[i].topic) ++end;
+        out.string(partitions[i].topic);
+        out.array_length(end - i);
+        for (; i < end; ++i) {
+            out.i32(partitions[i].partition);
+            out.i32(partitions[i].current_leader_epoch);
+            out.i32(partitions[i].leader_epoch);
+        }
+    }
+}
+
+bool decode_offsets_for_leader_epoch_response(KafkaReader& in, std::vector<OffsetsForLeaderEpochResult>& out) {
+    out.clear();
+    in.i32();  // throttle_time_ms
+    int32_t topics = in.array_length();
+    for (int32_t t = 0; t < topics && in.ok(); ++t) {
+        std::string_view topic = in.string();
+        int32_t partitions = in.array_length();
+        for (int32_t p = 0; p < partitions && in.ok(); ++p) {
+            OffsetsForLeaderEpochResult& r = out.emplace_back();
+            r.topic = topic;
+            r.error = static_cast<ErrorCode>(in.i16());
+            r.partition = in.i32();
+            r.leader_epoch = in.i32();
+            r.end_offset = in.i64();
+        }
+    }
+    return in.ok();
+}
+
 }  // namespace minikafka

@@ -62,4 +62,11 @@ struct OffsetsForLeaderEpochResult {
 void encode_offsets_for_leader_epoch_response(KafkaWriter& out, int16_t version,
                                               std::span<const OffsetsForLeaderEpochResult> results);
 
+// The follower's side (core/replica_fetcher.cpp asks before it fetches from a new leader): a
+// request at v3 - the last version before the flexible encoding, and the first with replica_id -
+// with `request.partitions` grouped by topic, and its answer decoded into views into the frame.
+inline constexpr int16_t kReplicaOffsetsForLeaderEpochVersion = 3;
+void encode_offsets_for_leader_epoch_request(KafkaWriter& out, const OffsetsForLeaderEpochRequest& request);
+bool decode_offsets_for_leader_epoch_response(KafkaReader& in, std::vector<OffsetsForLeaderEpochResult>& out);
+
 }  // namespace minikafka

@@ -106,6 +106,27 @@ PartitionLog::PartitionLog(std::string dir, LogConfig config, int64_t now_ms, bo
     if (segments_.empty()) segments_.push_back(Segment::create(dir_, 0, config_.index_interval_bytes));
     flushed_offset_ = log_end_offset();  // what survived the restart is what the disk has
     load_leader_epochs(clean_shutdown);
+    // The segments a start read in full anyway (after a crash: from the recovery point on; after a
+    // clean stop: the last one) - where the batches of producers still writing are.
+    rebuild_producer_state(segments_.size() - std::min(segments_.size(), std::max<size_t>(fully_checked_segments_, 1)));
+}
+
+// Idempotence must survive what happens to the log: a broker that restarts, or a follower that
+// cuts its tail and becomes leader later, is asked by a producer to append a batch again (its
+// acknowledgement was lost with the old leader). Without the producer's last sequence numbers it
+// would append the batch a second time - a duplicate of an acknowledged record - or refuse the
+// producer's next batch as OUT_OF_ORDER_SEQUENCE_NUMBER, which kills it. So the table is rebuilt
+// from the batches the log holds, oldest first, as their appends recorded them: the batch headers
+// name the producer, its epoch and sequence numbers, and their offsets are where they now are.
+// A batch's time is its max timestamp (Kafka's lastTimestamp), which producer expiration uses.
+// REAL KAFKA: ProducerStateManager.truncateAndReload - a snapshot file of this table is written
+// at every segment roll, and a rebuild starts from the newest snapshot below the cut, reading
+// only the log after it. Here the log is read from `from_segment` (headers only), see the callers.
+void PartitionLog::rebuild_producer_state(size_t from_segment) {
+    producers = ProducerStateTable{};
+    for (size_t i = from_segment; i < segments_.size(); ++i)
+        segments_[i]->for_each_batch(
+            [&](const RecordBatchHeader& h) { producers.record(h, h.base_offset, h.max_timestamp); });
 }
 
 // The checkpoint is written when an epoch is added, right after the batch that starts it - so a
@@ -290,6 +311,15 @@ PartitionLog::FetchEpochCheck PartitionLog::check_last_fetched_epoch(int32_t las
     return {};
 }
 
+PartitionLog::DivergencePoint PartitionLog::divergence_from(EpochEnd leader) const {
+    if (leader.epoch == kUndefinedEpoch || leader.end_offset == kUndefinedEpochOffset) return {};
+    EpochEnd ours = end_offset_for_epoch(leader.epoch);
+    // Every epoch of ours is newer than anything the leader has: none of our records is its.
+    if (ours.epoch == kUndefinedEpoch) return {log_start_offset(), true};
+    if (ours.epoch != leader.epoch) return {ours.end_offset, false};
+    return {std::min(leader.end_offset, ours.end_offset), true};
+}
+
 void PartitionLog::become_leader(int32_t epoch) {
     leader_epoch_ = epoch;
     leader_epochs_.assign(epoch, log_end_offset());
@@ -431,7 +461,10 @@ int64_t PartitionLog::truncate_to(int64_t offset) {
     segments_.push_back(Segment::open(dir_, base, config_.index_interval_bytes, SegmentOpenOptions{}, report));
     // 3. What describes the log follows it.
     leader_epochs_.truncate_from_end(log_end_offset());
-    producers = ProducerStateTable{};  // as after a restart: the next sequence number is trusted
+    // Not simply forgotten: a producer whose last batches are below the cut would have its retry
+    // appended twice once this replica leads. The whole remaining log is read (headers only) -
+    // truncations are rare, at leader changes; Kafka bounds the read with snapshots (above).
+    rebuild_producer_state(0);
     flushed_offset_ = std::min(flushed_offset_, log_end_offset());
     if (recovery_point_ > base) {
         recovery_point_ = base;

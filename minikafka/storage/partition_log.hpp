@@ -154,13 +154,31 @@ public:
     };
     FetchEpochCheck check_last_fetched_epoch(int32_t last_fetched_epoch, int64_t fetch_offset) const;
 
+    // The follower's half of OffsetsForLeaderEpoch (KIP-101, with KIP-279's fix): it asked the
+    // leader where its own latest epoch ends, and `leader` is the answer - the largest epoch L
+    // <= it that the leader has, and where L ends in the leader's log. Where this log must be cut:
+    //   L is one of ours    both logs hold epoch L up to min(leader's end, ours) - cut there;
+    //                       `settled`: from there on the logs agree (fetch again)
+    //   L is not ours       we have no epoch L: cut to where our largest epoch below L ends and
+    //                       ask again (not settled) - each round removes one epoch of ours
+    //   no epoch at all     the leader has no epoch <= ours: nothing to compare; `truncate_to` is
+    //                       kUndefinedEpochOffset, and the caller falls back to its high watermark
+    // Only what differs is cut: a record both logs hold in the same epoch stays, whatever the
+    // follower's high watermark (docs/minikafka/05, "Leader epochs and truncation").
+    struct DivergencePoint {
+        int64_t truncate_to = kUndefinedEpochOffset;
+        bool settled = true;
+    };
+    DivergencePoint divergence_from(EpochEnd leader) const;
+
     // Truncation - what a follower does when its log diverged from the leader's: everything from
     // the batch holding `offset` on is removed (so the new log end is `offset` when it is a
     // batch boundary, as epoch start offsets and high watermarks are). Later segments are
     // deleted, the segment holding the cut is cut and its indexes rebuilt, the epoch cache and
     // the recovery point follow; all durable before it returns. An `offset` at or past the log
     // end changes nothing; one below the log start empties the log (truncate_fully). Producer
-    // state is forgotten, as after a restart. Returns the new log end offset.
+    // state is rebuilt from the log that remains (rebuild_producer_state), so an idempotent
+    // producer's retry of a batch below the cut is still recognised. Returns the new log end.
     int64_t truncate_to(int64_t offset);
     // Deletes every segment and starts an empty log at `offset` (a follower far behind a leader
     // whose retention already deleted what it would need next).
@@ -198,6 +216,8 @@ public:
     void rolled_synced(int64_t up_to_offset);
 
     // Idempotent producers' recent sequence numbers for this partition (model/producer_state.hpp).
+    // Appends record into it (the produce handler, the follower's fetcher); a start and a
+    // truncation rebuild it from the log's batch headers.
     ProducerStateTable producers;
 
     // Every open file: each segment's .log and the active segment's indexes (the final flush;
@@ -212,6 +232,8 @@ private:
     Appended append_with_epoch(std::string_view batch, const RecordBatchHeader& header, int32_t epoch, int64_t now_ms);
     // After the segments are open: the checkpoint, checked against the log (see the .cpp).
     void load_leader_epochs(bool clean_shutdown);
+    // `producers` from scratch, out of the batch headers of segments_[from_segment..].
+    void rebuild_producer_state(size_t from_segment);
     // Removes segments_[from..] and their files (durably: the directory is fsynced).
     void delete_segments_from(size_t from);
 

@@ -1,16 +1,21 @@
 // The ISR protocol's socket-free parts: where the controller places replicas
 // (core/replica_placement.hpp), the high watermark as the minimum LEO over the ISR
 // (core/partition_state.hpp), the delayed-produce purgatory (core/delayed_produce.hpp), and the
-// topic records the controller commits (ConfigRecord, RemoveTopicRecord in core/metadata_image).
+// topic records the controller commits (ConfigRecord, RemoveTopicRecord in core/metadata_image),
+// and where a follower cuts its log when its leader changes (ReplicaManager::truncate_to_leader).
 #include <gtest/gtest.h>
 
 #include <map>
 #include <set>
 
+#include "batch_builder.hpp"
+#include "big_endian.hpp"
 #include "core/delayed_produce.hpp"
 #include "core/metadata_image.hpp"
 #include "core/partition_state.hpp"
+#include "core/replica_manager.hpp"
 #include "core/replica_placement.hpp"
+#include "temp_dir.hpp"
 
 using namespace minikafka;
 
@@ -130,6 +135,22 @@ TEST(HighWatermark, AFollowerOneBatchBehindUnderSteadyLoadIsStillCaughtUp) {
     EXPECT_EQ(p.followers[2].last_caught_up_ms, 1100);
 }
 
+// A new leader's HW is the one it learnt as a follower, a fetch behind what the old leader
+// acknowledged. A follower at that HW may still lack an acknowledged record: it returns only once
+// it also holds the leader's log as it was at the election (the likely cause of the record the
+// fault checker saw lost, with an OUT_OF_ORDER_SEQUENCE_NUMBER right after, when two leaders of a
+// partition were killed one after the other).
+TEST(Isr, AFollowerReturnsOnlyPastTheStartOfTheLeadersEpoch) {
+    PartitionState p = leader_of({1, 2, 3});
+    p.isr = {1, 2};
+    p.high_watermark = 10;             // learnt from the old leader, which had acknowledged up to 12
+    p.leader_epoch_start_offset = 12;  // our log end at the election
+    p.record_follower_fetch(3, 10, 14, 1000);
+    EXPECT_EQ(p.wanted_isr(1, 1000, 1000), (std::vector<int32_t>{1, 2}));  // at the HW, but not 10-11
+    p.record_follower_fetch(3, 12, 14, 1100);
+    EXPECT_EQ(p.wanted_isr(1, 1100, 1000), (std::vector<int32_t>{1, 2, 3}));
+}
+
 TEST(Isr, LaggingFollowersLeaveAndCaughtUpOnesReturn) {
     PartitionState p = leader_of({1, 2, 3});
     p.high_watermark = 10;
@@ -187,4 +208,53 @@ TEST(MetadataImage, TopicConfigsAndRemovalSurviveTheWireAndTheSnapshot) {
     apply(RemoveTopicRecord{id});
     EXPECT_TRUE(image.topics().empty());
     EXPECT_EQ(image.unreadable_records(), 0);
+}
+
+// A follower whose leader changes must not cut its log before it has asked the new leader where
+// they diverge. The old rule cut at once - to its high watermark, which a follower learns a fetch
+// late (here it never learnt one) - and lost what the new leader, and the producers' acks, had.
+TEST(FollowerTruncation, ALeaderChangeCutsNothingUntilTheLeaderHasAnswered) {
+    test::TempDir dir;
+    LogManager logs(dir.path(), LogConfig{});
+    ReplicaManager replicas(ReplicaConfig{2, 2, 30000}, logs);
+    MetadataImage image;
+    Uuid id{};
+    id[0] = 7;
+    auto apply = [&](const MetadataRecord& r) { image.apply(0, encode_metadata_record(r)); };
+    apply(TopicRecord{"orders", id});
+    PartitionRecord record;
+    record.partition_id = 0;
+    record.topic_id = id;
+    record.replicas = record.isr = {1, 2, 3};
+    record.leader = 1;
+    record.leader_epoch = record.partition_epoch = 0;
+    apply(record);
+    replicas.apply_image(image, 0);
+    PartitionState* p = replicas.find("orders", 0);
+    PartitionLog* log = logs.partition("orders", 0);
+    ASSERT_TRUE(p && log);
+    for (int i = 0; i < 5; ++i) {  // fetched from leader 1, epoch 0: offsets 0-4
+        std::string batch = test::make_batch_of(1);
+        set_partition_leader_epoch(batch.data(), 0);
+        RecordBatchHeader h;
+        ASSERT_EQ(validate_batch(batch, h), BatchCheck::ok);
+        log->append_as_follower(batch, h, 0);
+    }
+    p->truncation_pending = false;
+    // Leader 1 dies; 3 leads epoch 1. Our HW is still 0.
+    record.leader = 3;
+    record.isr = {2, 3};
+    record.leader_epoch = record.partition_epoch = 1;
+    apply(record);
+    replicas.apply_image(image, 0);
+    EXPECT_TRUE(p->truncation_pending);  // no Fetch until it has asked
+    EXPECT_EQ(log->log_end_offset(), 5);
+    // Leader 3 holds epoch 0 up to 5 as well: nothing differs, nothing is cut.
+    EXPECT_TRUE(replicas.truncate_to_leader(*p, *log, 0, EpochEnd{0, 5}));
+    EXPECT_FALSE(p->truncation_pending);
+    EXPECT_EQ(log->log_end_offset(), 5);
+    // Had it held only 0-2 of epoch 0, our 3-4 would be a tail it never had: cut.
+    p->truncation_pending = true;
+    EXPECT_TRUE(replicas.truncate_to_leader(*p, *log, 0, EpochEnd{0, 3}));
+    EXPECT_EQ(log->log_end_offset(), 3);
 }

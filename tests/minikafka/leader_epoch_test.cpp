@@ -294,5 +294,70 @@ TEST(PartitionLogEpochs, FetchWithALastFetchedEpochFindsWhereTheFollowerDiverged
     EXPECT_EQ(leader.check_last_fetched_epoch(9, 30).result, Check::out_of_range);
 }
 
+// The follower's side of OffsetsForLeaderEpoch: it asks about its latest epoch and cuts where
+// the answer says (PartitionLog::divergence_from), round after round until settled - what the
+// replica fetcher does before it fetches from a new leader (core/replica_fetcher.cpp).
+int64_t truncate_against(PartitionLog& follower, const PartitionLog& leader, int& rounds) {
+    rounds = 0;
+    for (;;) {
+        ++rounds;
+        auto latest = follower.leader_epochs().latest_epoch();
+        if (!latest) return follower.log_end_offset();
+        PartitionLog::DivergencePoint cut = follower.divergence_from(leader.end_offset_for_epoch(*latest));
+        EXPECT_NE(cut.truncate_to, kUndefinedEpochOffset);
+        follower.truncate_to(cut.truncate_to);
+        if (cut.settled) return follower.log_end_offset();
+    }
+}
+
+// KIP-101's first scenario: the follower holds a record the leader acknowledged but whose high
+// watermark it never learnt. The old rule (cut to the HW, or to the start of the last epoch after
+// a restart) removed it; the epoch rule keeps every record the leader holds in the same epoch.
+TEST(FollowerTruncation, KeepsWhatTheLeaderHasInTheSameEpoch) {
+    TempDir leader_dir, follower_dir;
+    PartitionLog leader(leader_dir.path(), LogConfig{}, 0);
+    PartitionLog follower(follower_dir.path(), LogConfig{}, 0);
+    for (PartitionLog* log : {&leader, &follower}) {
+        append_in_epoch(*log, 0, 2);  // 0-1: m0, m1 - the follower's HW may still say 1
+        append_in_epoch(*log, 3, 2);  // 2-3: a later epoch, also on both
+    }
+    append_in_epoch(leader, 3, 2);  // 4-5: only on the leader (the follower fetches them next)
+    leader.become_leader(4);        // a new epoch starts at the leader's log end
+    int rounds = 0;
+    EXPECT_EQ(truncate_against(follower, leader, rounds), 4);  // nothing cut
+    EXPECT_EQ(rounds, 1);
+    EXPECT_EQ(follower.leader_epochs().entries(), (Entries{{0, 0}, {3, 2}}));
+}
+
+// The second scenario, and Raft's picture from docs/minikafka/05: the follower led epochs the
+// leader never saw, and holds more of an old epoch than the leader kept. Its divergent tail goes,
+// one epoch per round (KIP-279), and after refetching both logs say the same about every offset.
+TEST(FollowerTruncation, CutsOnlyWhereTheLogsDivergeOneEpochPerRound) {
+    TempDir leader_dir, follower_dir;
+    PartitionLog leader(leader_dir.path(), LogConfig{}, 0);
+    PartitionLog follower(follower_dir.path(), LogConfig{}, 0);
+    for (int epoch : {1, 1, 2, 2, 2, 4}) append_in_epoch(leader, epoch);  // leader:   1 1 2 2 2 4
+    for (int epoch : {1, 1, 1, 3, 3}) append_in_epoch(follower, epoch);   // follower: 1 1 1 3 3
+    // Round 1: "where does epoch 3 end?" - the leader has 2 <= 3, ending at 5; the follower has no
+    // epoch 2, so it cuts its epoch 3 (to 3) and asks again. Round 2: epoch 1 ends at 2 there.
+    int rounds = 0;
+    EXPECT_EQ(truncate_against(follower, leader, rounds), 2);
+    EXPECT_EQ(rounds, 2);
+    for (int64_t offset = 2; offset < leader.log_end_offset(); ++offset)
+        append_in_epoch(follower, stored_epoch(leader, offset));
+    for (int64_t offset = 0; offset < leader.log_end_offset(); ++offset)
+        EXPECT_EQ(stored_epoch(follower, offset), stored_epoch(leader, offset)) << offset;
+    EXPECT_EQ(follower.leader_epochs().entries(), leader.leader_epochs().entries());
+}
+
+TEST(FollowerTruncation, WithoutACommonEpochTheCallerFallsBack) {
+    TempDir dir;
+    PartitionLog follower(dir.path(), LogConfig{}, 0);
+    append_in_epoch(follower, 2, 3);
+    EXPECT_EQ(follower.divergence_from(EpochEnd{}).truncate_to, kUndefinedEpochOffset);  // to its HW
+    // The leader's first epoch (after retention) is 1, older than any of ours: all of ours differ.
+    EXPECT_EQ(follower.divergence_from(EpochEnd{1, 0}).truncate_to, 0);
+}
+
 }  // namespace
 }  // namespace minikafka

@@ -298,6 +298,49 @@ TEST(OffsetsForLeaderEpoch, RequestLayoutsV0AndV4) {
     EXPECT_EQ(r.partitions[0].leader_epoch, 4);
 }
 
+// The follower's side at v3: what it encodes, the broker's decoder reads back; what the broker
+// encodes, the follower's decoder reads back (two topics, to check the grouping both ways).
+TEST(OffsetsForLeaderEpoch, TheFollowersV3RoundTrips) {
+    OffsetsForLeaderEpochRequest asked;
+    asked.replica_id = 2;
+    asked.partitions = {{"a", 0, 5, 4}, {"a", 3, 5, 1}, {"b", 1, 7, 7}};
+    mb::ByteBuffer request;
+    KafkaWriter w(request);
+    encode_offsets_for_leader_epoch_request(w, asked);
+    KafkaReader in(request.readable());
+    OffsetsForLeaderEpochRequest read;
+    decode_offsets_for_leader_epoch_request(in, kReplicaOffsetsForLeaderEpochVersion, read);
+    ASSERT_TRUE(in.ok());
+    EXPECT_EQ(in.remaining(), 0u);
+    EXPECT_EQ(read.replica_id, 2);
+    ASSERT_EQ(read.partitions.size(), 3u);
+    for (size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(read.partitions[i].topic, asked.partitions[i].topic);
+        EXPECT_EQ(read.partitions[i].partition, asked.partitions[i].partition);
+        EXPECT_EQ(read.partitions[i].current_leader_epoch, asked.partitions[i].current_leader_epoch);
+        EXPECT_EQ(read.partitions[i].leader_epoch, asked.partitions[i].leader_epoch);
+    }
+
+    std::vector<OffsetsForLeaderEpochResult> answered{{"a", 0, ErrorCode::None, 4, 120},
+                                                      {"a", 3, ErrorCode::None, 0, 7},
+                                                      {"b", 1, ErrorCode::UnknownLeaderEpoch, -1, -1}};
+    mb::ByteBuffer response;
+    KafkaWriter rw(response);
+    encode_offsets_for_leader_epoch_response(rw, kReplicaOffsetsForLeaderEpochVersion, answered);
+    KafkaReader rin(response.readable());
+    std::vector<OffsetsForLeaderEpochResult> got;
+    ASSERT_TRUE(decode_offsets_for_leader_epoch_response(rin, got));
+    EXPECT_EQ(rin.remaining(), 0u);
+    ASSERT_EQ(got.size(), 3u);
+    for (size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(got[i].topic, answered[i].topic);
+        EXPECT_EQ(got[i].partition, answered[i].partition);
+        EXPECT_EQ(got[i].error, answered[i].error);
+        EXPECT_EQ(got[i].leader_epoch, answered[i].leader_epoch);
+        EXPECT_EQ(got[i].end_offset, answered[i].end_offset);
+    }
+}
+
 TEST(OffsetsForLeaderEpoch, ResponseLayoutsV0AndV4) {
     std::vector<OffsetsForLeaderEpochResult> results{{"t", 0, ErrorCode::None, 2, 100},
                                                      {"t", 1, ErrorCode::FencedLeaderEpoch, -1, -1}};
