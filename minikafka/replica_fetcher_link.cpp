@@ -27,11 +27,11 @@
 #include <map>
 
 #include "big_endian.hpp"
+#include "core/broker.hpp"
 #include "core/controller.hpp"
 #include "core/quorum_wire.hpp"
 #include "core/replica_fetcher.hpp"
 #include "core/replica_manager.hpp"
-#include "core/broker.hpp"
 #include "log.hpp"
 #include "protocol/fetch.hpp"
 
@@ -161,6 +161,10 @@ public:
 private:
     void tick(const asio::any_io_executor& executor) {
         replicas_.apply_image(controller_.image(), broker_.now_ms());
+        if (!strays_removed_ && !controller_.broker_fenced()) {
+            strays_removed_ = true;  // the metadata has caught up: what is not ours now never will be
+            replicas_.remove_strays(controller_.image());
+        }
         AlterPartitionRequestData alter{broker_.config.node_id, controller_.broker_epoch(),
                                         replicas_.isr_changes(broker_.now_ms())};
         if (!alter.partitions.empty()) {
@@ -190,6 +194,7 @@ private:
     Broker& broker_;
     Controller& controller_;
     ReplicaManager replicas_;
+    bool strays_removed_ = false;  // remove_strays runs once, at the first unfencing
     std::map<int32_t, std::shared_ptr<Fetcher>> fetchers_;
 };
 

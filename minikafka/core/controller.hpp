@@ -104,6 +104,7 @@ public:
     // Set by the wiring: deliver this node's broker request to the active controller `to`.
     std::function<void(int32_t to, const BrokerRequest& request)> send_broker;
     int64_t broker_epoch() const { return broker_epoch_; }
+    bool broker_fenced() const { return broker_fenced_; }  // false once caught up and heartbeating
 
     // The active controller's topic decisions (core/topic_control.cpp): CreateTopics,
     // CreatePartitions and DeleteTopics, whether they came from a client of this node or were

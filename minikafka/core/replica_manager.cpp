@@ -187,6 +187,40 @@ void ReplicaManager::truncate_new_follower(const PartitionState& p, PartitionLog
             p.index, before, log.log_end_offset(), fresh ? "start of its last epoch" : "its HW", p.leader));
 }
 
+// apply_image never deletes a log it did not see become someone else's (see above), so a broker
+// that was down while its replica was reassigned away still has the log. Kafka calls these "stray"
+// replicas and removes them once the broker has loaded the metadata; here that moment is the
+// unfencing: the controller unfences a broker only when its heartbeats show it has applied the
+// metadata log past its own registration - everything that happened while it was down.
+void ReplicaManager::remove_strays(const MetadataImage& image) {
+    std::map<std::string_view, const MetadataImage::TopicState*> by_name;
+    for (const auto& [id, topic] : image.topics()) by_name[topic.name] = &topic;
+    std::vector<std::pair<std::string, int32_t>> strays;
+    for (const auto& [name, topic] : logs_.topics()) {
+        auto in_image = by_name.find(name);
+        for (size_t i = 0; i < topic.partitions.size(); ++i) {
+            if (!topic.partitions[i]) continue;
+            const auto index = static_cast<int32_t>(i);
+            bool ours = false;
+            if (in_image != by_name.end()) {
+                auto record = in_image->second->partitions.find(index);
+                ours = record != in_image->second->partitions.end() &&
+                       std::find(record->second.replicas.begin(), record->second.replicas.end(), config_.node_id) !=
+                           record->second.replicas.end();
+            }
+            if (!ours) strays.emplace_back(name, index);
+        }
+    }
+    for (const auto& [name, index] : strays) {
+        partitions_.erase(std::make_pair(name, index));
+        std::vector<std::string> removed;
+        if (logs_.remove_partition(name, index, removed).error == ErrorCode::None && remove_dirs) remove_dirs(removed);
+        if (trace)
+            trace(fmt::format("replica: {}-{} is a stray (node {} is no replica of it): its log goes", name, index,
+                              config_.node_id));
+    }
+}
+
 PartitionState* ReplicaManager::find(std::string_view topic, int32_t partition) {
     auto it = partitions_.find(std::make_pair(std::string(topic), partition));
     return it == partitions_.end() ? nullptr : &it->second;

@@ -45,6 +45,10 @@ public:
     // Brings local logs and roles in line with `image`. Idempotent; cheap when nothing changed.
     void apply_image(const MetadataImage& image, int64_t now_ms);
 
+    // Once, when this broker's metadata has caught up (it is unfenced): logs found at the start
+    // for partitions it does not replicate any more - reassigned away or deleted while it was down.
+    void remove_strays(const MetadataImage& image);
+
     // nullptr: this broker holds no replica of that partition (or it does not exist).
     PartitionState* find(std::string_view topic, int32_t partition);
     bool leads(const PartitionState& p) const { return p.leader == config_.node_id; }

@@ -187,3 +187,32 @@ TEST(Reassignment, ABrokerHasLogsOnlyWhereItIsAReplicaAndLosesTheOneReassignedAw
     ASSERT_EQ(removed.size(), 1u);
     EXPECT_TRUE(removed[0].ends_with("-delete"));
 }
+
+// A broker down while its replica was reassigned away finds the old log at its next start; once
+// its metadata has caught up it removes it (a "stray", as Kafka calls it) and keeps its own.
+TEST(Reassignment, ABrokerRemovesStrayLogsOnceItsMetadataCaughtUp) {
+    test::TempDir dir;
+    namespace fs = std::filesystem;
+    {
+        LogManager before(dir.path(), LogConfig{});
+        before.load(0, false);
+        ASSERT_EQ(before.ensure_partition("orders", 0, {}, 0).error, ErrorCode::None);
+        ASSERT_EQ(before.ensure_partition("orders", 1, {}, 0).error, ErrorCode::None);
+        ASSERT_EQ(before.ensure_partition("gone", 0, {}, 0).error, ErrorCode::None);
+    }
+    Fixture f;  // orders-0 on [1,2,3]; no partition 1, no topic "gone" any more
+    LogManager logs(dir.path(), LogConfig{});
+    logs.load(0, false);
+    ReplicaConfig config;
+    config.node_id = 1;
+    ReplicaManager replicas(config, logs);
+    replicas.apply_image(f.image, 0);
+    EXPECT_NE(logs.partition("orders", 1), nullptr);  // replaying: not ours yet is not "never ours"
+    replicas.remove_strays(f.image);
+    EXPECT_NE(logs.partition("orders", 0), nullptr);
+    EXPECT_EQ(logs.partition("orders", 1), nullptr);
+    EXPECT_EQ(logs.partition("gone", 0), nullptr);
+    EXPECT_TRUE(fs::is_directory(dir.path() + "/orders-0"));
+    EXPECT_FALSE(fs::exists(dir.path() + "/orders-1"));
+    EXPECT_FALSE(fs::exists(dir.path() + "/gone-0"));
+}
