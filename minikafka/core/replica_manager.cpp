@@ -276,7 +276,12 @@ std::vector<AlterPartitionItem> ReplicaManager::isr_changes(int64_t now_ms) {
         if (!leads(p)) continue;
         if (p.alter_sent_epoch == p.partition_epoch && now_ms - p.alter_sent_ms < kResendMs) continue;
         std::vector<int32_t> wanted = p.wanted_isr(config_.node_id, now_ms, config_.replica_lag_time_max_ms);
-        if (wanted == p.isr) continue;
+        // The same members in another order is no change (a reassignment reorders the replicas,
+        // and wanted_isr lists the ISR in replica order).
+        std::vector<int32_t> sorted_wanted = wanted, sorted_isr = p.isr;
+        std::sort(sorted_wanted.begin(), sorted_wanted.end());
+        std::sort(sorted_isr.begin(), sorted_isr.end());
+        if (sorted_wanted == sorted_isr) continue;
         p.alter_sent_epoch = p.partition_epoch;
         p.alter_sent_ms = now_ms;
         if (trace)
