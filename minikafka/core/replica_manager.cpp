@@ -197,6 +197,10 @@ void ReplicaManager::remove_strays(const MetadataImage& image) {
     for (const auto& [id, topic] : image.topics()) by_name[topic.name] = &topic;
     std::vector<std::pair<std::string, int32_t>> strays;
     for (const auto& [name, topic] : logs_.topics()) {
+        // Internal names are not the image's to judge: __cluster_metadata-0 is the Raft log's own
+        // directory (the LogManager sees a "partition" in it), and an internal topic may live here
+        // before the image knows it.
+        if (name.starts_with("__")) continue;
         auto in_image = by_name.find(name);
         for (size_t i = 0; i < topic.partitions.size(); ++i) {
             if (!topic.partitions[i]) continue;

@@ -200,6 +200,8 @@ TEST(Reassignment, ABrokerRemovesStrayLogsOnceItsMetadataCaughtUp) {
         ASSERT_EQ(before.ensure_partition("orders", 1, {}, 0).error, ErrorCode::None);
         ASSERT_EQ(before.ensure_partition("gone", 0, {}, 0).error, ErrorCode::None);
     }
+    // The controller's own metadata log lives next to the partitions and looks like one.
+    fs::create_directories(dir.path() + "/__cluster_metadata-0");
     Fixture f;  // orders-0 on [1,2,3]; no partition 1, no topic "gone" any more
     LogManager logs(dir.path(), LogConfig{});
     logs.load(0, false);
@@ -215,4 +217,5 @@ TEST(Reassignment, ABrokerRemovesStrayLogsOnceItsMetadataCaughtUp) {
     EXPECT_TRUE(fs::is_directory(dir.path() + "/orders-0"));
     EXPECT_FALSE(fs::exists(dir.path() + "/orders-1"));
     EXPECT_FALSE(fs::exists(dir.path() + "/gone-0"));
+    EXPECT_TRUE(fs::is_directory(dir.path() + "/__cluster_metadata-0"));  // never a stray
 }
