@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import struct
+import sys
 import threading
 import unittest
 
@@ -207,6 +208,8 @@ class AddingABroker(unittest.TestCase):
             read = set(consume(fourth, "moving"))  # kcat, from the new leader
             missing = [v for v in acked if v not in read]
             self.assertEqual(missing, [], f"{len(acked)} acknowledged")
+            print(f"# {len(acked)} records acknowledged over the run (before, during and after the move), {len(log_bytes(fourth, 'moving'))} bytes "
+                  "on node 4, identical to the leader's", file=sys.stderr)
             # --trace narrated both steps on the controller, and the new replica's arrival on node 4.
             traces = "".join(n.log() for n in cluster.nodes)
             self.assertIn("metadata: reassignment of moving-0", traces)
