@@ -219,3 +219,27 @@ TEST(Reassignment, ABrokerRemovesStrayLogsOnceItsMetadataCaughtUp) {
     EXPECT_FALSE(fs::exists(dir.path() + "/gone-0"));
     EXPECT_TRUE(fs::is_directory(dir.path() + "/__cluster_metadata-0"));  // never a stray
 }
+
+// The copying phase reorders the replicas ([1,2,3] -> [2,3,4,1]); the leader must not take the
+// same ISR in the new order for a change and send the controller a pointless AlterPartition.
+TEST(Reassignment, TheLeaderAsksNoIsrChangeForAReorder) {
+    test::TempDir dir;
+    Fixture f;
+    LogManager logs(dir.path(), LogConfig{});
+    logs.load(0, false);
+    ReplicaConfig config;
+    config.node_id = 1;  // the leader of orders-0
+    ReplicaManager replicas(config, logs);
+    replicas.apply_image(f.image, 0);
+    EXPECT_TRUE(replicas.isr_changes(10).empty());
+    f.apply(*f.start(Ids{2, 3, 4, 1}).change);  // adds 4; 4 has not fetched: not in sync yet
+    replicas.apply_image(f.image, 20);
+    EXPECT_TRUE(replicas.isr_changes(30).empty());
+    // Node 4 fetches up to the leader's end: now it is wanted in the ISR.
+    PartitionState* p = replicas.find("orders", 0);
+    ASSERT_NE(p, nullptr);
+    replicas.follower_fetched(*p, 4, 0, 40);
+    std::vector<AlterPartitionItem> asked = replicas.isr_changes(50);
+    ASSERT_EQ(asked.size(), 1u);
+    EXPECT_EQ(asked[0].new_isr, (Ids{2, 3, 4, 1}));
+}
