@@ -57,7 +57,9 @@ json::array decode_assignment(std::string_view bytes) {
 // The high watermark of topic/partition, or -1 if there is no such partition (deleted topic).
 int64_t high_watermark(Broker& broker, const std::string& topic, int32_t partition) {
     const Topic* t = broker.logs.find(topic);
-    if (!t || partition < 0 || static_cast<size_t>(partition) >= t->partitions.size()) return -1;
+    if (!t || partition < 0 || static_cast<size_t>(partition) >= t->partitions.size() ||
+        !t->partitions[static_cast<size_t>(partition)])
+        return -1;
     return t->partitions[static_cast<size_t>(partition)]->log_end_offset();  // one replica: hw = leo
 }
 
@@ -80,6 +82,7 @@ json::value topics(Broker& broker) {
     for (const auto& [name, topic] : broker.logs.topics()) {
         json::array partitions;
         for (size_t p = 0; p < topic.partitions.size(); ++p) {
+            if (!topic.partitions[p]) continue;  // not replicated on this broker
             const PartitionLog& log = *topic.partitions[p];
             partitions.push_back(json::object{{"partition", p},
                                               {"log_start_offset", log.log_start_offset()},

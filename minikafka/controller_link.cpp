@@ -33,6 +33,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <optional>
 
 #include "base64.hpp"
 #include "byte_buffer.hpp"
@@ -310,7 +311,7 @@ awaitable<void> tick_loop(Controller& controller) {
 
 class ClusterNode {
 public:
-    ClusterNode(asio::io_context& io, ControllerConfig config, tcp::acceptor acceptor)
+    ClusterNode(asio::io_context& io, ControllerConfig config, std::optional<tcp::acceptor> acceptor)
         : controller(std::move(config), controller_clock_ms()), acceptor_(std::move(acceptor)) {
         for (const QuorumVoter& voter : controller.config().voters) {
             if (voter.id != controller.config().node_id) links_[voter.id] = std::make_shared<Link>(io, voter);
@@ -346,12 +347,23 @@ public:
         if (!send(leader, WireRequest{key, version, std::move(body)}, 0, on_answer)) done(std::nullopt);
     }
 
+    // Any other admin request the controller decides: sent as it came, the answer's body relayed.
+    void forward_as_is(ApiKey key, int16_t version, std::string body,
+                       std::function<void(std::optional<std::string>)> done) {
+        auto on_answer = [done](KafkaReader* reader) {
+            if (!reader) return done(std::nullopt);
+            done(std::string(reader->rest()));
+        };
+        if (!send(controller.replica().leader_id(), WireRequest{key, version, std::move(body)}, 0, on_answer))
+            done(std::nullopt);
+    }
+
     void start(asio::io_context& io, Broker& broker) {
         for (auto& [id, link] : links_) asio::co_spawn(io, run_link(link, controller), asio::detached);
         mb::net::ConnectionHandler handler = [&broker](tcp::socket socket) {
             return serve_quorum_connection(std::move(socket), broker);
         };
-        asio::co_spawn(io, mb::net::accept_loop(acceptor_, std::move(handler)), asio::detached);
+        if (acceptor_) asio::co_spawn(io, mb::net::accept_loop(*acceptor_, std::move(handler)), asio::detached);
         asio::co_spawn(io, tick_loop(controller), asio::detached);
     }
 
@@ -372,7 +384,7 @@ private:
         return true;
     }
 
-    tcp::acceptor acceptor_;
+    std::optional<tcp::acceptor> acceptor_;  // none on a broker outside the quorum
     std::map<int32_t, std::shared_ptr<Link>> links_;
 };
 
@@ -398,10 +410,13 @@ int apply_cluster_options(mb::Options& options) {
             return refuse("process.roles needs controller.quorum.voters (without both, minikafka is one node)");
         return -1;  // single-node mode: nothing to do
     }
-    if (roles != "broker,controller" && roles != "controller,broker") {
+    // Combined mode (a broker and a voter), or a broker alone: an observer of the quorum, as a
+    // fourth node joining a running cluster is (docs/minikafka/05, "Adding a broker").
+    const bool broker_only = roles == "broker";
+    if (roles != "broker,controller" && roles != "controller,broker" && !broker_only) {
         return refuse(
-            fmt::format("process.roles={}: only combined mode (process.roles=broker,controller) is "
-                        "supported so far",
+            fmt::format("process.roles={}: broker,controller (combined mode) or broker (a broker outside the "
+                        "quorum) are supported",
                         roles.empty() ? "(unset)" : roles));
     }
     std::vector<QuorumVoter> voters;
@@ -409,8 +424,11 @@ int apply_cluster_options(mb::Options& options) {
     if (!parse_quorum_voters(voters_text, voters, why)) return refuse("controller.quorum.voters: " + why);
     if (!options.is_set_explicitly("node.id")) return refuse("node.id is required with controller.quorum.voters");
     const int64_t node_id = options.integer("node.id");
-    if (std::none_of(voters.begin(), voters.end(), [&](const QuorumVoter& v) { return v.id == node_id; }))
-        return refuse(fmt::format("node.id={} is not in controller.quorum.voters", node_id));
+    const bool voter = std::any_of(voters.begin(), voters.end(), [&](const QuorumVoter& v) { return v.id == node_id; });
+    if (!voter && !broker_only) return refuse(fmt::format("node.id={} is not in controller.quorum.voters", node_id));
+    if (voter && broker_only)
+        return refuse(
+            fmt::format("node.id={} is a voter in controller.quorum.voters: process.roles=broker,controller", node_id));
     std::vector<Listener> listeners;
     if (!parse_listeners(options.text("listeners"), listeners, why)) return refuse("listeners: " + why);
     const std::string& controller_name = options.text("controller.listener.names");
@@ -466,12 +484,18 @@ ClusterNodePtr start_cluster_node(asio::io_context& io, const mb::Options& optio
         for (const QuorumVoter& v : config.voters)
             if (v.id == config.node_id) port = v.port;
     }
-    tcp::acceptor acceptor = mb::net::listen(io, bind, static_cast<uint16_t>(port), "controller");
+    // A broker outside the quorum has no controller listener: nobody sends it quorum requests
+    // (it asks, on its links to the voters, and reads the answers there).
+    std::optional<tcp::acceptor> acceptor;
+    if (port >= 0) acceptor.emplace(mb::net::listen(io, bind, static_cast<uint16_t>(port), "controller"));
     ClusterNodePtr node(new ClusterNode(io, std::move(config), std::move(acceptor)));
     node->controller.trace = [&broker](std::string_view line) { broker.trace("{}", line); };
     broker.controller = &node->controller;
     broker.ask_controller = [node = node.get()](ApiKey key, std::string body, auto done) {
         node->forward_admin(key, std::move(body), std::move(done));
+    };
+    broker.forward_to_controller = [node = node.get()](ApiKey key, int16_t version, std::string body, auto done) {
+        node->forward_as_is(key, version, std::move(body), std::move(done));
     };
     node->replication = start_replication(io, options, broker, node->controller);
     set_alter_partition_sender(*node->replication, [node = node.get()](std::string body) {

@@ -169,6 +169,10 @@ private:
     void tick(const asio::any_io_executor& executor) {
         replicas_.apply_image(controller_.image(), broker_.now_ms());
         offsets_topic_.tick(broker_.now_ms());  // group coordinators follow __consumer_offsets' leaders
+        if (!strays_removed_ && !controller_.broker_fenced()) {
+            strays_removed_ = true;  // the metadata has caught up: what is not ours now never will be
+            replicas_.remove_strays(controller_.image());
+        }
         AlterPartitionRequestData alter{broker_.config.node_id, controller_.broker_epoch(),
                                         replicas_.isr_changes(broker_.now_ms())};
         if (!alter.partitions.empty()) {
@@ -199,6 +203,7 @@ private:
     Controller& controller_;
     ReplicaManager replicas_;
     OffsetsTopic offsets_topic_;
+    bool strays_removed_ = false;  // remove_strays runs once, at the first unfencing
     std::map<int32_t, std::shared_ptr<Fetcher>> fetchers_;
 };
 

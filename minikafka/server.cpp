@@ -100,7 +100,8 @@ constexpr mb::OptionSpec kOptions[] = {
      mb::OptionKind::choice, 0, 0, "CreateTime|LogAppendTime"},
     // KRaft cluster mode (controller_link.cpp); without controller.quorum.voters, one node as before.
     {"node.id", "0", "this node's id in the cluster (KRaft; sets broker.id)", mb::OptionKind::integer, 0, INT32_MAX},
-    {"process.roles", "", "broker,controller = combined mode (the only one so far); empty = single node"},
+    {"process.roles", "",
+     "broker,controller = combined mode; broker = a broker outside the quorum; empty = single node"},
     {"controller.quorum.voters", "", "the controller quorum: id@host:port,... (empty = single-node mode)"},
     {"cluster.id", "", "a cluster's id, the same on every node (default: derived from controller.quorum.voters)"},
     {"listeners", "", "NAME://host:port,...: PLAINTEXT sets --bind/--port, the controller listener its port"},
@@ -471,7 +472,7 @@ int run_server(const mb::Options& options) {
         group_config.empty_group_check_interval_ms = options.integer("offsets.retention.check.interval.ms");
         Broker broker(config, log_defaults(options), group_config, dir, services);
         mb::net::raise_open_files_limit();  // before load(): every segment file holds a descriptor
-        broker.load();
+        broker.load(!options.text("controller.quorum.voters").empty());
 
         mb::Metrics metrics;
         SessionMetrics session_metrics = make_session_metrics(metrics);

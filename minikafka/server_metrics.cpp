@@ -48,7 +48,8 @@ void register_metrics(mb::Metrics& metrics, Broker& broker, const SessionMetrics
             std::vector<mb::Sample> out;
             for (const auto& [name, topic] : broker.logs.topics())
                 for (size_t p = 0; p < topic.partitions.size(); ++p)
-                    out.push_back({partition_labels(name, p), static_cast<double>(read(*topic.partitions[p]))});
+                    if (topic.partitions[p])  // null: not replicated on this broker
+                        out.push_back({partition_labels(name, p), static_cast<double>(read(*topic.partitions[p]))});
             return out;
         };
     };
@@ -76,7 +77,8 @@ void register_metrics(mb::Metrics& metrics, Broker& broker, const SessionMetrics
                     double value = static_cast<double>(committed.offset);
                     if (lag) {
                         const Topic* t = broker.logs.find(topic);
-                        int64_t end = t && partition >= 0 && static_cast<size_t>(partition) < t->partitions.size()
+                        int64_t end = t && partition >= 0 && static_cast<size_t>(partition) < t->partitions.size() &&
+                                              t->partitions[static_cast<size_t>(partition)]
                                           ? t->partitions[static_cast<size_t>(partition)]->log_end_offset()
                                           : committed.offset;
                         value = static_cast<double>(std::max<int64_t>(0, end - committed.offset));

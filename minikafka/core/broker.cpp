@@ -20,8 +20,8 @@ Broker::Broker(BrokerConfig config_, LogConfig log_defaults, GroupConfig group_c
     next_producer_id_ = services.now_ms() * 1000;
 }
 
-void Broker::load() {
-    logs.load(now_ms());
+void Broker::load(bool clustered) {
+    logs.load(now_ms(), !clustered);
     offset_store.load([this](OffsetRecord&& record) {
         if (record.value.offset < 0)  // tombstone: the topic was deleted
             groups.forget_partition(record.group, record.topic, record.partition);
@@ -73,6 +73,7 @@ void Broker::tick() {
     sweep_finished_fetch_waiters();
     for (auto& [name, topic] : logs.topics_mutable()) {
         for (const auto& log : topic.partitions) {
+            if (!log) continue;          // a partition not replicated on this broker
             flush_if_due(log);           // flush.ms
             sync_rolled_segments(*log);  // retention below may roll an expired active segment
             if (producers) log->producers.expire(now, config.producer_id_expiration_ms);
@@ -87,7 +88,8 @@ void Broker::tick() {
 void Broker::flush_everything_now() {
     for (const auto& [name, topic] : logs.topics())
         for (const auto& log : topic.partitions)
-            for (const auto& file : log->all_files()) file->sync();
+            if (log)
+                for (const auto& file : log->all_files()) file->sync();
     offset_store.file()->sync();
     // Only the graceful stop calls this: the next start may skip re-reading what is now on disk.
     logs.mark_clean_shutdown();

@@ -77,7 +77,9 @@ public:
            BrokerServices services);
 
     // Opens the topics (recovering their logs) and replays the committed offsets.
-    void load();
+    // `clustered`: a partition directory missing here is a partition this broker does not
+    // replicate, not one to create (LogManager::load).
+    void load(bool clustered = false);
 
     int64_t now_ms() const { return services.now_ms(); }
 
@@ -133,6 +135,11 @@ public:
     using TopicResults = std::vector<TopicResult>;
     std::function<void(ApiKey key, std::string body, std::function<void(std::optional<TopicResults>)> done)>
         ask_controller;
+    // Cluster mode, set by the wiring: send a request body, as it is, at `version`, to the
+    // active controller; `done` gets the answer's body, or nullopt when none could be reached.
+    std::function<void(ApiKey key, int16_t version, std::string body,
+                       std::function<void(std::optional<std::string>)> done)>
+        forward_to_controller;
     int16_t default_replication_factor = 1;  // default.replication.factor
     LogManager logs;
     GroupCoordinator groups;

@@ -4,6 +4,7 @@
 // self-registration), and last the two views (DescribeQuorum, /api/quorum).
 #include "controller.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <random>
@@ -87,8 +88,11 @@ Controller::Controller(ControllerConfig config, int64_t now_ms)
                       log_.truncated_tail_bytes());
     std::random_device random;
     for (auto& byte : incarnation_) byte = static_cast<uint8_t>(random());
-    mb::log::info("controller: node {} of {} voters, metadata log offsets [{}, {}), epoch {}", config_.node_id,
-                  config_.voters.size(), log_.start_offset(), log_.end_offset(), replica_.epoch());
+    const bool voter = std::any_of(config_.voters.begin(), config_.voters.end(),
+                                   [&](const QuorumVoter& v) { return v.id == config_.node_id; });
+    mb::log::info("controller: node {} {} {} voters, metadata log offsets [{}, {}), epoch {}", config_.node_id,
+                  voter ? "is one of" : "observes (process.roles=broker) the", config_.voters.size(),
+                  log_.start_offset(), log_.end_offset(), replica_.epoch());
 }
 
 // Time moves only here: the replica's timers (elections, fetches, check quorum), then the broker

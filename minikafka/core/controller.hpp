@@ -41,6 +41,7 @@
 #include "protocol/alter_partition.hpp"
 #include "protocol/broker_registration.hpp"
 #include "protocol/quorum.hpp"
+#include "protocol/reassignments.hpp"
 #include "raft/file_log.hpp"
 #include "raft/quorum_state.hpp"
 #include "raft/replica.hpp"
@@ -103,6 +104,7 @@ public:
     // Set by the wiring: deliver this node's broker request to the active controller `to`.
     std::function<void(int32_t to, const BrokerRequest& request)> send_broker;
     int64_t broker_epoch() const { return broker_epoch_; }
+    bool broker_fenced() const { return broker_fenced_; }  // false once caught up and heartbeating
 
     // The active controller's topic decisions (core/topic_control.cpp): CreateTopics,
     // CreatePartitions and DeleteTopics, whether they came from a client of this node or were
@@ -119,6 +121,12 @@ public:
     // AlterPartition (API 56) from a partition leader: a new ISR, if the leader is still the
     // leader (leader epoch) and nothing changed meanwhile (partition epoch).
     AlterPartitionResponseData alter_partition(const AlterPartitionRequestData& request, int64_t now_ms);
+    // AlterConfigs for topics: each named config becomes a ConfigRecord, each override it does
+    // not name a ConfigRecord with a null value (AlterConfigs replaces the whole set).
+    std::vector<AlterConfigsResult> alter_configs(const AlterConfigsRequest& request, int64_t now_ms);
+    // AlterPartitionReassignments (45) and ListPartitionReassignments (46) (core/reassignment.cpp).
+    AlterReassignmentsResponse alter_reassignments(const AlterReassignmentsRequest& request, int64_t now_ms);
+    ListReassignmentsResponse list_reassignments(const ListReassignmentsRequest& request) const;
     bool is_active() const { return replica_.role() == raft::Role::Leader; }
     // A topic of the image by name (nullptr if none); `id` gets its topic id.
     const MetadataImage::TopicState* find_topic(std::string_view name, Uuid* id = nullptr) const;
@@ -144,6 +152,9 @@ private:
     // core/topic_control.cpp: the leader moves partition leadership off fenced brokers, takes them
     // out of the ISR, and gives leadership back to the preferred replica.
     void tick_partitions(int64_t now_ms);
+    // core/reassignment.cpp: proposes the completion of p's reassignment once it is due (true:
+    // this partition was handled).
+    bool tick_reassignment(const Uuid& topic_id, const std::string& topic, const PartitionRecord& p, int64_t now_ms);
     std::vector<int32_t> unfenced_brokers() const;
     bool broker_is_live(int32_t id) const;
 

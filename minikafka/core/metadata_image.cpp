@@ -47,6 +47,9 @@ void MetadataImage::apply(const MetadataRecord& record) {
                        if (partition == topic->second.partitions.end()) return;
                        PartitionRecord& p = partition->second;
                        if (r.isr) p.isr = *r.isr;
+                       if (r.replicas) p.replicas = *r.replicas;
+                       if (r.removing_replicas) p.removing_replicas = *r.removing_replicas;
+                       if (r.adding_replicas) p.adding_replicas = *r.adding_replicas;
                        if (r.leader != -2) {
                            p.leader = r.leader;
                            ++p.leader_epoch;  // every leader change is a new leader epoch

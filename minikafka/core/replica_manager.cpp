@@ -50,9 +50,6 @@ void ReplicaManager::apply_image(const MetadataImage& image, int64_t now_ms) {
     for (const auto& [id, topic] : image.topics()) {
         if (topic.name.empty() || topic.partitions.empty()) continue;
         known_topics_[topic.name] = id;
-        // The local logs: partitions 0..N-1 (LogManager keeps a topic's partitions contiguous; a
-        // partition this broker holds no replica of gets an empty log it never uses).
-        const auto count = static_cast<int32_t>(topic.partitions.rbegin()->first + 1);
         // The topic's configs: the log's ones go to the LogManager as overrides (it writes them
         // next to the logs, as in single-node mode); min.insync.replicas stays with the replicas.
         std::vector<ConfigEntry> overrides;
@@ -64,15 +61,6 @@ void ReplicaManager::apply_image(const MetadataImage& image, int64_t now_ms) {
                 overrides.push_back({name, value});
             }
         }
-        const Topic* local = logs_.find(topic.name);
-        LogManager::Result made;
-        if (!local) {
-            made = logs_.create_topic(topic.name, count, overrides, false, now_ms);
-        } else if (static_cast<int32_t>(local->partitions.size()) < count) {
-            made = logs_.create_partitions(topic.name, count, false, now_ms);
-        }
-        if (made.error != ErrorCode::None)
-            mb::log::error("replica: cannot create the logs of {}: {}", topic.name, made.message);
         if (const Topic* t = logs_.find(topic.name); t && t->overrides != overrides) {
             LogManager::Result set = logs_.set_topic_config(topic.name, overrides, false);
             if (set.error != ErrorCode::None)
@@ -84,14 +72,32 @@ void ReplicaManager::apply_image(const MetadataImage& image, int64_t now_ms) {
                 std::find(record.replicas.begin(), record.replicas.end(), config_.node_id) != record.replicas.end();
             auto key = std::make_pair(topic.name, index);
             if (!ours) {
-                partitions_.erase(key);
+                // Not (or no longer) a replica here. A replica this process held and saw reassigned
+                // away loses its log; one never seen as ours is left alone - while a restart replays
+                // the metadata log, an early record may not name this broker yet.
+                auto held = partitions_.find(key);
+                if (held != partitions_.end()) {
+                    held->second.waiting_produces.fail_all();
+                    partitions_.erase(held);
+                    std::vector<std::string> removed;
+                    if (logs_.remove_partition(topic.name, index, removed).error == ErrorCode::None && remove_dirs)
+                        remove_dirs(removed);
+                    if (trace)
+                        trace(fmt::format("replica: {}-{} reassigned away from node {} (replicas {}): its log goes",
+                                          topic.name, index, config_.node_id, ids_text(record.replicas)));
+                }
                 continue;
             }
+            // Only a replica has a log here (Kafka: a broker hosts the partitions assigned to it).
+            if (LogManager::Result made = logs_.ensure_partition(topic.name, index, overrides, now_ms);
+                made.error != ErrorCode::None)
+                mb::log::error("replica: cannot create the log of {}-{}: {}", topic.name, index, made.message);
             auto [it, fresh] = partitions_.try_emplace(key);
             PartitionState& p = it->second;
             const bool leader_changed = fresh || p.leader != record.leader || p.leader_epoch != record.leader_epoch;
             const bool was_leader = !fresh && leads(p);
             const std::vector<int32_t> old_isr = p.isr;
+            const std::vector<int32_t> old_replicas = p.replicas;
             p.topic = topic.name;
             p.index = index;
             p.topic_id = id;
@@ -130,9 +136,21 @@ void ReplicaManager::apply_image(const MetadataImage& image, int64_t now_ms) {
                                       topic.name, index, p.leader, p.leader_epoch, config_.node_id,
                                       leads(p) ? "the leader" : "a follower", log ? log->log_end_offset() : leo,
                                       p.high_watermark));
-            } else if (old_isr != p.isr && trace) {
-                trace(fmt::format("replica: {}-{} ISR {} -> {} (min.insync.replicas {})", topic.name, index,
-                                  ids_text(old_isr), ids_text(p.isr), min_insync_replicas(p)));
+            } else {
+                if (old_isr != p.isr && trace)
+                    trace(fmt::format("replica: {}-{} ISR {} -> {} (min.insync.replicas {})", topic.name, index,
+                                      ids_text(old_isr), ids_text(p.isr), min_insync_replicas(p)));
+                if (old_replicas != p.replicas) {
+                    // A reassignment: the leader starts tracking a new replica from its first fetch,
+                    // and forgets one that left (its LEO must not hold the HW back).
+                    std::erase_if(p.followers, [&](const auto& f) {
+                        return std::find(p.replicas.begin(), p.replicas.end(), f.first) == p.replicas.end();
+                    });
+                    if (trace)
+                        trace(fmt::format("replica: {}-{} replicas {} -> {} (adding {}, removing {})", topic.name,
+                                          index, ids_text(old_replicas), ids_text(p.replicas),
+                                          ids_text(record.adding_replicas), ids_text(record.removing_replicas)));
+                }
             }
             if (leads(p)) {
                 // The ISR may have shrunk (a fenced follower): the HW can move now.
@@ -183,6 +201,44 @@ void ReplicaManager::cut(PartitionState& p, PartitionLog& log, int64_t offset, s
                                           : fmt::format("nothing to cut (LEO {})", before)));
 }
 
+// apply_image never deletes a log it did not see become someone else's (see above), so a broker
+// that was down while its replica was reassigned away still has the log. Kafka calls these "stray"
+// replicas and removes them once the broker has loaded the metadata; here that moment is the
+// unfencing: the controller unfences a broker only when its heartbeats show it has applied the
+// metadata log past its own registration - everything that happened while it was down.
+void ReplicaManager::remove_strays(const MetadataImage& image) {
+    std::map<std::string_view, const MetadataImage::TopicState*> by_name;
+    for (const auto& [id, topic] : image.topics()) by_name[topic.name] = &topic;
+    std::vector<std::pair<std::string, int32_t>> strays;
+    for (const auto& [name, topic] : logs_.topics()) {
+        // Internal names are not the image's to judge: __cluster_metadata-0 is the Raft log's own
+        // directory (the LogManager sees a "partition" in it), and an internal topic may live here
+        // before the image knows it.
+        if (name.starts_with("__")) continue;
+        auto in_image = by_name.find(name);
+        for (size_t i = 0; i < topic.partitions.size(); ++i) {
+            if (!topic.partitions[i]) continue;
+            const auto index = static_cast<int32_t>(i);
+            bool ours = false;
+            if (in_image != by_name.end()) {
+                auto record = in_image->second->partitions.find(index);
+                ours = record != in_image->second->partitions.end() &&
+                       std::find(record->second.replicas.begin(), record->second.replicas.end(), config_.node_id) !=
+                           record->second.replicas.end();
+            }
+            if (!ours) strays.emplace_back(name, index);
+        }
+    }
+    for (const auto& [name, index] : strays) {
+        partitions_.erase(std::make_pair(name, index));
+        std::vector<std::string> removed;
+        if (logs_.remove_partition(name, index, removed).error == ErrorCode::None && remove_dirs) remove_dirs(removed);
+        if (trace)
+            trace(fmt::format("replica: {}-{} is a stray (node {} is no replica of it): its log goes", name, index,
+                              config_.node_id));
+    }
+}
+
 PartitionState* ReplicaManager::find(std::string_view topic, int32_t partition) {
     auto it = partitions_.find(std::make_pair(std::string(topic), partition));
     return it == partitions_.end() ? nullptr : &it->second;
@@ -196,6 +252,8 @@ void ReplicaManager::leader_appended(PartitionState& p, int64_t leo) {
 void ReplicaManager::follower_fetched(PartitionState& p, int32_t replica, int64_t fetch_offset, int64_t now_ms) {
     PartitionLog* log = logs_.partition(p.topic, p.index);
     if (!log) return;
+    // A broker that is no replica (reassigned away, and not told yet) is served but not counted.
+    if (std::find(p.replicas.begin(), p.replicas.end(), replica) == p.replicas.end()) return;
     const int64_t leo = log->log_end_offset();
     auto previous = p.followers.find(replica);
     const int64_t old_leo = previous == p.followers.end() ? -1 : previous->second.log_end_offset;
@@ -236,7 +294,12 @@ std::vector<AlterPartitionItem> ReplicaManager::isr_changes(int64_t now_ms) {
         if (!leads(p)) continue;
         if (p.alter_sent_epoch == p.partition_epoch && now_ms - p.alter_sent_ms < kResendMs) continue;
         std::vector<int32_t> wanted = p.wanted_isr(config_.node_id, now_ms, config_.replica_lag_time_max_ms);
-        if (wanted == p.isr) continue;
+        // The same members in another order is no change (a reassignment reorders the replicas,
+        // and wanted_isr lists the ISR in replica order).
+        std::vector<int32_t> sorted_wanted = wanted, sorted_isr = p.isr;
+        std::sort(sorted_wanted.begin(), sorted_wanted.end());
+        std::sort(sorted_isr.begin(), sorted_isr.end());
+        if (sorted_wanted == sorted_isr) continue;
         p.alter_sent_epoch = p.partition_epoch;
         p.alter_sent_ms = now_ms;
         if (trace)

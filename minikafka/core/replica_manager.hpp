@@ -9,8 +9,9 @@
 //                                               moves the HW, completes acks=all produces
 //   orders-2 replicas [3 1 2] leader 3 epoch 1 ▶ (leader epoch changed: a new leader - switch)
 //
-// apply_image() is called after the image changed; it creates the local logs of new topics and
-// partitions, deletes the logs of deleted topics, and sets each partition's role. The handlers
+// apply_image() is called after the image changed; it creates the local logs of the partitions
+// this broker is a replica of (and of no others), deletes the logs of deleted topics and of
+// replicas reassigned away (core/reassignment.hpp), and sets each partition's role. The handlers
 // ask it "do I lead this partition?" (NOT_LEADER_OR_FOLLOWER otherwise) and report appends and
 // follower fetches; the follower fetcher (replica_fetcher.hpp) asks it what to fetch from whom.
 // In single-node mode there is no ReplicaManager at all: the broker leads everything, HW = LEO.
@@ -44,6 +45,10 @@ public:
 
     // Brings local logs and roles in line with `image`. Idempotent; cheap when nothing changed.
     void apply_image(const MetadataImage& image, int64_t now_ms);
+
+    // Once, when this broker's metadata has caught up (it is unfenced): logs found at the start
+    // for partitions it does not replicate any more - reassigned away or deleted while it was down.
+    void remove_strays(const MetadataImage& image);
 
     // nullptr: this broker holds no replica of that partition (or it does not exist).
     PartitionState* find(std::string_view topic, int32_t partition);

@@ -41,6 +41,81 @@ constexpr int32_t kMaxPartitionsPerTopic = LogManager::kMaxPartitions;
 std::string ids_text(const std::vector<int32_t>& ids) { return fmt::format("[{}]", fmt::join(ids, ",")); }
 }  // namespace
 
+// Topic configs become ConfigRecords; checked here against a default LogConfig, so that every
+// broker can apply them. min.insync.replicas is the replication layer's, not the log's.
+static std::optional<std::string> check_topic_config(const ConfigEntry& c) {
+    if (c.name == "min.insync.replicas") {
+        int64_t n = 0;
+        auto [end, ec] = std::from_chars(c.value.data(), c.value.data() + c.value.size(), n);
+        if (ec != std::errc{} || end != c.value.data() + c.value.size() || n < 1 || n > INT32_MAX)
+            return fmt::format("min.insync.replicas={}: not a positive integer", c.value);
+        return std::nullopt;
+    }
+    LogConfig check;
+    return apply_topic_config(check, c.name, c.value);
+}
+
+std::vector<AlterConfigsResult> Controller::alter_configs(const AlterConfigsRequest& request, int64_t now_ms) {
+    std::vector<AlterConfigsResult> results;
+    for (const AlterConfigsResource& resource : request.resources) {
+        AlterConfigsResult& result = results.emplace_back();
+        result.type = resource.type;
+        result.name = resource.name;
+        if (resource.type == static_cast<int8_t>(ConfigResourceType::Broker)) {
+            if (resource.configs.empty()) continue;  // "no dynamic broker configs": already so
+            result.error = ErrorCode::InvalidRequest;
+            result.message = fmt::format("broker configs are command-line options here; {} cannot change while running",
+                                         resource.configs[0].name);
+            continue;
+        }
+        if (resource.type != static_cast<int8_t>(ConfigResourceType::Topic)) {
+            result.error = ErrorCode::InvalidRequest;
+            result.message = "only topic (2) and broker (4) resources have configs here";
+            continue;
+        }
+        if (!is_active()) {
+            result.error = ErrorCode::NotController;
+            result.message = "this node is not the active controller";
+            continue;
+        }
+        const MetadataImage::TopicState* topic = find_topic(resource.name);
+        if (!topic) {
+            result.error = ErrorCode::UnknownTopicOrPartition;
+            result.message = fmt::format("no topic '{}'", resource.name);
+            continue;
+        }
+        for (const ConfigEntry& c : resource.configs) {
+            if (auto error = check_topic_config(c)) {
+                result.error = ErrorCode::InvalidConfig;
+                result.message = *error;
+                break;
+            }
+        }
+        if (result.error != ErrorCode::None || request.validate_only) continue;
+        std::vector<ConfigRecord> records;
+        for (const auto& [name, value] : topic->configs) {
+            const bool kept = std::any_of(resource.configs.begin(), resource.configs.end(),
+                                          [&](const ConfigEntry& c) { return c.name == name; });
+            if (!kept) records.push_back(ConfigRecord{2, resource.name, name, std::nullopt});
+        }
+        for (const ConfigEntry& c : resource.configs) {
+            auto current = topic->configs.find(c.name);
+            if (current == topic->configs.end() || current->second != c.value)
+                records.push_back(ConfigRecord{2, resource.name, c.name, c.value});
+        }
+        for (const ConfigRecord& record : records) {
+            if (!replica_.propose(encode_metadata_record(record), now_ms)) {
+                result.error = ErrorCode::NotController;
+                break;
+            }
+            if (trace)
+                trace(fmt::format("metadata: ConfigRecord topic={} {}={} proposed", record.resource_name, record.name,
+                                  record.value.value_or("(default)")));
+        }
+    }
+    return results;
+}
+
 std::vector<int32_t> Controller::unfenced_brokers() const {
     std::vector<int32_t> out;
     for (const auto& [id, broker] : image_.brokers())
@@ -94,20 +169,8 @@ Controller::TopicChange Controller::create_topic(const CreatableTopic& topic, in
     std::erase_if(pending_topics_, [&](const auto& p) { return now_ms - p.second > kPendingTopicMs; });
     if (find_topic(topic.name) || pending_topics_.contains(topic.name))
         return {ErrorCode::TopicAlreadyExists, fmt::format("topic '{}' already exists", topic.name)};
-    // Topic configs become ConfigRecords; checked here against a default LogConfig, so that every
-    // broker can apply them. min.insync.replicas is the replication layer's, not the log's.
-    for (const ConfigEntry& c : topic.configs) {
-        if (c.name == "min.insync.replicas") {
-            int64_t n = 0;
-            auto [end, ec] = std::from_chars(c.value.data(), c.value.data() + c.value.size(), n);
-            if (ec != std::errc{} || end != c.value.data() + c.value.size() || n < 1 || n > INT32_MAX)
-                return {ErrorCode::InvalidConfig,
-                        fmt::format("min.insync.replicas={}: not a positive integer", c.value)};
-            continue;
-        }
-        LogConfig check;
-        if (auto error = apply_topic_config(check, c.name, c.value)) return {ErrorCode::InvalidConfig, *error};
-    }
+    for (const ConfigEntry& c : topic.configs)
+        if (auto error = check_topic_config(c)) return {ErrorCode::InvalidConfig, *error};
 
     std::vector<std::vector<int32_t>> assignment;
     if (!topic.assignments.empty()) {
@@ -227,6 +290,7 @@ void Controller::tick_partitions(int64_t now_ms) {
             if (pending != pending_changes_.end() && pending->second.first == p.partition_epoch &&
                 now_ms - pending->second.second < kPendingTopicMs)
                 continue;  // our last change to it is still being committed
+            if (tick_reassignment(topic_id, topic.name, p, now_ms)) continue;
             std::vector<int32_t> isr;
             for (int32_t b : p.isr)
                 if (broker_is_live(b)) isr.push_back(b);

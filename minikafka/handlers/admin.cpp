@@ -4,9 +4,12 @@
 // broker can hold one replica, on itself.
 #include <fmt/format.h>
 
+#include <functional>
 #include <map>
 
 #include "cluster_admin.hpp"
+#include "core/controller.hpp"
+#include "core/replica_manager.hpp"
 #include "handler_table.hpp"
 #include "protocol/admin.hpp"
 
@@ -23,6 +26,34 @@ bool assignment_is_ours(const std::vector<std::vector<int32_t>>& assignments, in
 
 // DescribeConfigs and AlterConfigs know two kinds of resource (Kafka also has broker loggers).
 constexpr std::string_view kOnlyTopicAndBrokerConfigs = "only topic (2) and broker (4) resources have configs here";
+
+// A cluster's topic configs are metadata (ConfigRecords): every broker answers from its image,
+// whether or not it holds a replica of the topic, and min.insync.replicas is listed too.
+void describe_cluster_topic(Broker& broker, const std::string& name,
+                            const std::function<bool(std::string_view)>& wanted, DescribeConfigsResult& result) {
+    const MetadataImage::TopicState* topic = broker.controller->find_topic(name);
+    if (!topic) {
+        result.error = ErrorCode::UnknownTopicOrPartition;
+        result.message = fmt::format("no topic '{}'", name);
+        return;
+    }
+    LogConfig config = broker.logs.defaults();
+    for (const auto& [key, value] : topic->configs) apply_topic_config(config, key, value);
+    auto source = [&](std::string_view key) {
+        return topic->configs.contains(std::string(key)) ? ConfigSource::DynamicTopic : ConfigSource::Default;
+    };
+    for (const TopicConfigName& c : topic_config_names())
+        if (wanted(c.topic_name))
+            result.configs.push_back(
+                {std::string(c.topic_name), topic_config_value(config, c.topic_name), source(c.topic_name)});
+    if (wanted("min.insync.replicas")) {
+        auto set = topic->configs.find("min.insync.replicas");
+        std::string value = set != topic->configs.end() ? set->second
+                            : broker.replicas           ? std::to_string(broker.replicas->config().min_insync_replicas)
+                                                        : "1";
+        result.configs.push_back({"min.insync.replicas", value, source("min.insync.replicas")});
+    }
+}
 
 }  // namespace
 
@@ -144,7 +175,9 @@ bool handle_describe_configs(Broker& broker, const RequestHeader& header, KafkaR
             return !resource.keys ||
                    std::find(resource.keys->begin(), resource.keys->end(), name) != resource.keys->end();
         };
-        if (resource.type == static_cast<int8_t>(ConfigResourceType::Topic)) {
+        if (resource.type == static_cast<int8_t>(ConfigResourceType::Topic) && broker.controller) {
+            describe_cluster_topic(broker, resource.name, wanted, result);
+        } else if (resource.type == static_cast<int8_t>(ConfigResourceType::Topic)) {
             const Topic* topic = broker.logs.find(resource.name);
             if (!topic) {
                 result.error = ErrorCode::UnknownTopicOrPartition;
@@ -189,9 +222,28 @@ bool handle_describe_configs(Broker& broker, const RequestHeader& header, KafkaR
 // AlterConfigs: a topic's overrides change while it is in use - e.g. retention.ms lowered to
 // watch the next retention run delete old segments. The broker's own settings are static here
 // (command line), as Kafka's are unless listed as dynamic.
+// In a cluster a topic's config is metadata: the active controller turns it into ConfigRecords
+// (Controller::alter_configs), and every broker applies them from the log - so a change made
+// through any broker reaches every replica. Another broker forwards the request as it came.
 bool handle_alter_configs(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    KafkaReader undecoded = body;
     AlterConfigsRequest request = decode_alter_configs_request(body, header.api_version);
     if (!body.ok()) return false;
+    if (broker.controller && broker.controller->is_active()) {
+        KafkaWriter out = reply.writer();
+        encode_alter_configs_response(out, header.api_version,
+                                      broker.controller->alter_configs(request, controller_clock_ms()));
+        return true;
+    }
+    if (broker.controller) {
+        forward_as_is(broker, header, undecoded, reply, [request, version = header.api_version](KafkaWriter& out) {
+            std::vector<AlterConfigsResult> results;
+            for (const AlterConfigsResource& r : request.resources)
+                results.push_back({ErrorCode::NotController, "no active controller reachable; retry", r.type, r.name});
+            encode_alter_configs_response(out, version, results);
+        });
+        return true;
+    }
     std::vector<AlterConfigsResult> results;
     for (const AlterConfigsResource& resource : request.resources) {
         AlterConfigsResult& result = results.emplace_back();
@@ -213,6 +265,16 @@ bool handle_alter_configs(Broker& broker, const RequestHeader& header, KafkaRead
     }
     KafkaWriter out = reply.writer();
     encode_alter_configs_response(out, header.api_version, results);
+    return true;
+}
+
+// The CONTROLLER listener's side: forwarded by another broker.
+bool handle_forwarded_alter_configs(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    AlterConfigsRequest request = decode_alter_configs_request(body, header.api_version);
+    if (!body.ok() || !broker.controller) return false;
+    KafkaWriter out = reply.writer();
+    encode_alter_configs_response(out, header.api_version,
+                                  broker.controller->alter_configs(request, controller_clock_ms()));
     return true;
 }
 

@@ -163,6 +163,22 @@ bool handle_forwarded_admin(Broker& broker, const RequestHeader& header, KafkaRe
     return true;
 }
 
+void forward_as_is(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply,
+                   std::function<void(KafkaWriter&)> unreachable) {
+    auto deferred = reply.defer();
+    auto answer = [deferred, unreachable](std::optional<std::string> answer) {
+        KafkaWriter out = deferred->writer();
+        if (answer) {
+            out.bytes(*answer);
+        } else {
+            unreachable(out);
+        }
+        deferred->finish();
+    };
+    if (!broker.forward_to_controller) return answer(std::nullopt);
+    broker.forward_to_controller(header.api_key, header.api_version, std::string(body.rest()), std::move(answer));
+}
+
 void auto_create_topic(Broker& broker, std::string_view name) {
     CreateTopicsRequest request;
     CreatableTopic& topic = request.topics.emplace_back();

@@ -3,9 +3,9 @@
 #pragma once
 
 #include "core/broker.hpp"
+#include "core/reply.hpp"
 #include "protocol/admin.hpp"
 #include "protocol/request_header.hpp"
-#include "core/reply.hpp"
 
 namespace minikafka {
 
@@ -17,6 +17,13 @@ bool cluster_admin(Broker& broker, const RequestHeader& header, KafkaReader& bod
 
 // The same three APIs on the CONTROLLER listener: forwarded by another broker.
 bool handle_forwarded_admin(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply);
+
+// Cluster mode, on a broker that is not the active controller: sends the request (its body, at
+// the client's version) to the active controller and relays the answer's body; `unreachable`
+// writes the answer when no controller could be asked. Used for the APIs whose decision is the
+// controller's and whose answer needs nothing from this broker (reassignments, AlterConfigs).
+void forward_as_is(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply,
+                   std::function<void(KafkaWriter&)> unreachable);
 
 // How many partitions a CreateTopics entry makes.
 int32_t created_partitions(const CreatableTopic& topic, int32_t default_partitions);

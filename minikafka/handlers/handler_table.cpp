@@ -4,6 +4,8 @@
 // ranges include version 0, for example).
 #include "handler_table.hpp"
 
+#include "protocol/reassignments.hpp"
+
 #include <array>
 
 #include "cluster_admin.hpp"
@@ -40,6 +42,10 @@ constexpr ApiHandler kHandlers[] = {
     {ApiKey::AlterConfigs, 0, 1, handle_alter_configs},
     {ApiKey::CreatePartitions, 0, 1, handle_create_partitions},
     {ApiKey::DeleteGroups, 0, 1, handle_delete_groups},
+    {ApiKey::AlterPartitionReassignments, kReassignmentsVersion, kReassignmentsVersion,
+     handle_alter_partition_reassignments},
+    {ApiKey::ListPartitionReassignments, kReassignmentsVersion, kReassignmentsVersion,
+     handle_list_partition_reassignments},
     {ApiKey::DescribeQuorum, 0, kDescribeQuorumMaxVersion, handle_describe_quorum},
 };
 
@@ -58,6 +64,9 @@ constexpr ApiHandler kControllerHandlers[] = {
     {ApiKey::DeleteTopics, kForwardedDeleteTopicsVersion, kForwardedDeleteTopicsVersion, handle_forwarded_admin},
     {ApiKey::CreatePartitions, kForwardedCreatePartitionsVersion, kForwardedCreatePartitionsVersion,
      handle_forwarded_admin},
+    // ... sent as the client sent them (forward_as_is): the versions the client listener takes.
+    {ApiKey::AlterConfigs, 0, 1, handle_forwarded_alter_configs},
+    {ApiKey::AlterPartitionReassignments, kReassignmentsVersion, kReassignmentsVersion, handle_forwarded_reassignments},
     {ApiKey::BrokerRegistration, kBrokerRegistrationVersion, kBrokerRegistrationVersion, handle_broker_registration},
     {ApiKey::BrokerHeartbeat, kBrokerHeartbeatVersion, kBrokerHeartbeatVersion, handle_broker_heartbeat},
 };

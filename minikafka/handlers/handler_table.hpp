@@ -10,9 +10,9 @@
 #include <span>
 
 #include "core/broker.hpp"
+#include "core/reply.hpp"
 #include "protocol/api_versions.hpp"
 #include "protocol/request_header.hpp"
-#include "core/reply.hpp"
 
 namespace minikafka {
 
@@ -61,6 +61,10 @@ bool handle_delete_topics(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_create_partitions(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_describe_configs(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_alter_configs(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_forwarded_alter_configs(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_alter_partition_reassignments(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_forwarded_reassignments(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_list_partition_reassignments(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_delete_groups(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_init_producer_id(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_describe_quorum(Broker&, const RequestHeader&, KafkaReader&, Reply&);

@@ -33,6 +33,8 @@ constexpr ApiFacts kApis[] = {
     {ApiKey::AlterConfigs, "AlterConfigs", 2},
     {ApiKey::CreatePartitions, "CreatePartitions", 2},
     {ApiKey::DeleteGroups, "DeleteGroups", 2},
+    {ApiKey::AlterPartitionReassignments, "AlterPartitionReassignments", 0},
+    {ApiKey::ListPartitionReassignments, "ListPartitionReassignments", 0},
     {ApiKey::Vote, "Vote", 0},
     {ApiKey::BeginQuorumEpoch, "BeginQuorumEpoch", 1},
     {ApiKey::EndQuorumEpoch, "EndQuorumEpoch", 1},

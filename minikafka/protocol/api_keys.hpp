@@ -34,6 +34,8 @@ enum class ApiKey : int16_t {
     AlterConfigs = 33,
     CreatePartitions = 37,
     DeleteGroups = 42,
+    AlterPartitionReassignments = 45,  // KIP-455: move replicas between brokers
+    ListPartitionReassignments = 46,
     // The KRaft controller quorum's own APIs (KIP-595), spoken on the CONTROLLER listener.
     Vote = 52,
     BeginQuorumEpoch = 53,
@@ -97,6 +99,7 @@ enum class ErrorCode : int16_t {
     GroupIdNotFound = 69,
     NonEmptyGroup = 68,
     InvalidRecord = 87,
+    NoReassignmentInProgress = 85,  // a cancellation for a partition that is not being reassigned
     GroupMaxSizeReached = 81,
 };
 

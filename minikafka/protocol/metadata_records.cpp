@@ -98,8 +98,8 @@ void write_body(KafkaWriter& out, const PartitionRecord& r) {
     write_uuid(out, r.topic_id);
     write_ids(out, r.replicas);
     write_ids(out, r.isr);
-    out.compact_array_length(0);  // RemovingReplicas
-    out.compact_array_length(0);  // AddingReplicas
+    write_ids(out, r.removing_replicas);
+    write_ids(out, r.adding_replicas);
     out.i32(r.leader);
     out.i32(r.leader_epoch);
     out.i32(r.partition_epoch);
@@ -110,8 +110,8 @@ void read_body(KafkaReader& in, PartitionRecord& r) {
     r.topic_id = read_uuid(in);
     r.replicas = read_ids(in);
     r.isr = read_ids(in);
-    read_ids(in);
-    read_ids(in);
+    r.removing_replicas = read_ids(in);
+    r.adding_replicas = read_ids(in);
     r.leader = in.i32();
     r.leader_epoch = in.i32();
     r.partition_epoch = in.i32();
@@ -121,22 +121,29 @@ void read_body(KafkaReader& in, PartitionRecord& r) {
 void write_body(KafkaWriter& out, const PartitionChangeRecord& r) {
     out.i32(r.partition_id);
     write_uuid(out, r.topic_id);
-    // Only what changed is written, as tagged fields: tag 0 the ISR, tag 1 the leader.
-    mb::ByteBuffer isr_bytes;
-    KafkaWriter isr(isr_bytes);
-    if (r.isr) write_ids(isr, *r.isr);
+    // Only what changed is written, as tagged fields in tag order: 0 the ISR, 1 the leader,
+    // 2 the replicas, 3 the removing replicas, 4 the adding replicas.
     const bool leader = r.leader != -2;
-    out.uvarint((r.isr ? 1 : 0) + (leader ? 1 : 0));
-    if (r.isr) {
-        out.uvarint(0);
-        out.uvarint(isr_bytes.size());
-        out.bytes(isr_bytes.readable());
-    }
+    out.uvarint((r.isr ? 1 : 0) + (leader ? 1 : 0) + (r.replicas ? 1 : 0) + (r.removing_replicas ? 1 : 0) +
+                (r.adding_replicas ? 1 : 0));
+    auto tagged_ids = [&out](uint32_t tag, const std::optional<std::vector<int32_t>>& ids) {
+        if (!ids) return;
+        mb::ByteBuffer bytes;
+        KafkaWriter field(bytes);
+        write_ids(field, *ids);
+        out.uvarint(tag);
+        out.uvarint(bytes.size());
+        out.bytes(bytes.readable());
+    };
+    tagged_ids(0, r.isr);
     if (leader) {
         out.uvarint(1);
         out.uvarint(4);
         out.i32(r.leader);
     }
+    tagged_ids(2, r.replicas);
+    tagged_ids(3, r.removing_replicas);
+    tagged_ids(4, r.adding_replicas);
 }
 void read_body(KafkaReader& in, PartitionChangeRecord& r) {
     r.partition_id = in.i32();
@@ -148,6 +155,9 @@ void read_body(KafkaReader& in, PartitionChangeRecord& r) {
         KafkaReader sub(in.bytes(size));
         if (tag == 0) r.isr = read_ids(sub);
         if (tag == 1) r.leader = sub.i32();
+        if (tag == 2) r.replicas = read_ids(sub);
+        if (tag == 3) r.removing_replicas = read_ids(sub);
+        if (tag == 4) r.adding_replicas = read_ids(sub);
         if (!sub.ok()) in.fail();
     }
 }

@@ -11,7 +11,8 @@
 //   0     RegisterBrokerRecord    broker B (incarnation I) is at host:port; its broker epoch is E
 //   2     TopicRecord             topic "orders" exists and has id U
 //   3     PartitionRecord         partition U/p: replicas, ISR, leader, leader epoch
-//   5     PartitionChangeRecord   partition U/p: a new ISR and/or leader (only what changed)
+//   5     PartitionChangeRecord   partition U/p: a new ISR, leader and/or replica set (only what
+//                                 changed; a reassignment adds adding/removing replicas)
 //   7     FenceBrokerRecord       broker B (epoch E) missed its heartbeats: no leadership for it
 //   8     UnfenceBrokerRecord     broker B (epoch E) is caught up and heartbeating again
 //   9     RemoveTopicRecord       topic U is deleted (with its partitions)
@@ -68,6 +69,8 @@ struct PartitionRecord {
     Uuid topic_id{};
     std::vector<int32_t> replicas;  // preferred order
     std::vector<int32_t> isr;
+    std::vector<int32_t> removing_replicas;  // a reassignment in progress: replicas that will go
+    std::vector<int32_t> adding_replicas;    // ... and the ones catching up to join
     int32_t leader = -1;
     int32_t leader_epoch = -1;
     int32_t partition_epoch = -1;
@@ -79,6 +82,11 @@ struct PartitionChangeRecord {
     Uuid topic_id{};
     std::optional<std::vector<int32_t>> isr;  // tag 0: absent = unchanged
     int32_t leader = -2;                      // tag 1: -2 = unchanged, -1 = no leader
+    // A reassignment (AlterPartitionReassignments): the new replica set, and which of its members
+    // are still being added or are about to be removed. Absent = unchanged.
+    std::optional<std::vector<int32_t>> replicas;           // tag 2
+    std::optional<std::vector<int32_t>> removing_replicas;  // tag 3
+    std::optional<std::vector<int32_t>> adding_replicas;    // tag 4
     bool operator==(const PartitionChangeRecord&) const = default;
 };
 struct FenceBrokerRecord {

@@ -94,7 +94,11 @@ void RaftReplica::tick(int64_t now) {
             break;
         case Role::Unattached:
         case Role::Resigned:
-            if (now >= election_deadline_ms_ && is_voter(config_.node_id)) become_candidate(now);
+            if (!is_voter(config_.node_id)) {
+                find_leader(now);  // an observer never stands for election: it asks around
+            } else if (now >= election_deadline_ms_) {
+                become_candidate(now);
+            }
             break;
     }
 }
@@ -122,8 +126,13 @@ void RaftReplica::tick_leader(int64_t now) {
 
 void RaftReplica::tick_follower(int64_t now) {
     if (now - last_leader_contact_ms_ >= config_.fetch_timeout_ms) {
-        // The leader has not answered a fetch for the whole fetch timeout: presume it dead.
-        if (is_voter(config_.node_id)) become_candidate(now);
+        // The leader has not answered a fetch for the whole fetch timeout: presume it dead. A
+        // voter stands for election; an observer forgets the leader and asks the voters again.
+        if (is_voter(config_.node_id)) {
+            become_candidate(now);
+        } else {
+            become_unattached(epoch_, now);
+        }
         return;
     }
     const bool idle_and_due = fetch_in_flight_ == 0 && now >= next_fetch_ms_;
@@ -132,6 +141,19 @@ void RaftReplica::tick_follower(int64_t now) {
 }
 
 // ---- role changes ---------------------------------------------------------------------------
+
+// An observer (a broker that is not in controller.quorum.voters: process.roles=broker) replicates
+// the metadata log like a follower but is never counted and never votes. It learns who leads the
+// way Kafka's observers do: it sends a Fetch to one voter after another; the answer - whatever its
+// error - names the epoch and the leader that voter knows, and the observer follows that leader
+// (on(FetchResponse) below). Voters never hear of it otherwise: no BeginQuorumEpoch reaches it.
+void RaftReplica::find_leader(int64_t now) {
+    if (config_.voters.empty() || now - fetch_sent_ms_ < config_.request_timeout_ms / 4) return;
+    fetch_sent_ms_ = now;
+    const int32_t voter = config_.voters[next_discovery_++ % config_.voters.size()];
+    fetch_in_flight_ = ++next_correlation_id_;
+    send(voter, FetchRequest{fetch_in_flight_, config_.node_id, epoch_, log_.end_offset(), last_epoch(log_)});
+}
 
 void RaftReplica::save_quorum_state() { store_.save(QuorumState{epoch_, voted_id_, leader_id_}); }
 
@@ -390,6 +412,12 @@ void RaftReplica::on(int32_t from, const FetchRequest& request, int64_t now) {
 void RaftReplica::on(int32_t from, const FetchResponse& response, int64_t now) {
     if (response.leader_epoch > epoch_) {
         observe_epoch(response.leader_epoch, response.leader_id, now);
+        return;
+    }
+    // An observer looking for the leader: a voter of our epoch told us who it is.
+    if (!is_voter(config_.node_id) && role_ == Role::Unattached && response.leader_epoch == epoch_ &&
+        response.leader_id >= 0 && response.leader_id != config_.node_id) {
+        become_follower(epoch_, response.leader_id, now);
         return;
     }
     // Only the answer to the fetch in flight counts: a duplicated or late answer to an earlier

@@ -28,8 +28,9 @@
 //    the fetch timeout resigns, so a leader cut off from its quorum stops claiming to lead.
 //  - Randomized election timeouts, drawn from a seeded generator: split votes end, deterministically.
 // REAL KAFKA: KafkaRaftClient with QuorumState (Unattached, Voted, Follower, Candidate, Leader,
-// Resigned). Left out here: pre-vote (Prospective, KIP-996), observers' leader discovery,
-// changing the voter set (KIP-853), long-polled fetches, chunked snapshots.
+// Resigned). Observers (brokers outside the voters) find the leader by asking voters in turn
+// (find_leader). Left out here: pre-vote (Prospective, KIP-996), changing the voter set
+// (KIP-853), long-polled fetches, chunked snapshots.
 // READ NEXT: replica.cpp, then tests/minikafka/raft_simulation_test.cpp (how it is proven).
 #pragma once
 
@@ -122,6 +123,7 @@ private:
     void tick_follower(int64_t now);
     void send_votes(int64_t now);
     void send_fetch(int64_t now);
+    void find_leader(int64_t now);  // an observer: a Fetch to the next voter, to learn the leader
     void advance_high_watermark();
     void apply_committed();
     void maybe_snapshot();
@@ -163,6 +165,7 @@ private:
     int64_t fetch_sent_ms_ = 0;
     int64_t next_fetch_ms_ = 0;
     int64_t last_leader_contact_ms_ = 0;
+    size_t next_discovery_ = 0;  // an observer: the voter its next discovery Fetch goes to
     // Leader: where its epoch starts, whether it has committed in it, each voter's progress.
     int64_t epoch_start_offset_ = 0;
     bool high_watermark_known_ = false;

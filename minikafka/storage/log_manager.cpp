@@ -84,7 +84,7 @@ std::map<std::string, int32_t> LogManager::find_partition_dirs() const {
     return partition_counts;
 }
 
-void LogManager::load(int64_t now_ms) {
+void LogManager::load(int64_t now_ms, bool fill_gaps) {
     fs::create_directories(data_dir_);
     std::string marker = data_dir_ + kCleanShutdownFile;
     bool clean_shutdown = fs::exists(marker);
@@ -96,9 +96,14 @@ void LogManager::load(int64_t now_ms) {
         for (const auto& entry : topic.overrides)
             if (auto error = apply_topic_config(topic.config, entry.name, entry.value))
                 mb::log::warn("topic {}: ignoring config {}={}: {}", name, entry.name, entry.value, *error);
-        for (int32_t p = 0; p < count; ++p)
+        for (int32_t p = 0; p < count; ++p) {
+            if (!fill_gaps && !fs::is_directory(partition_dir(name, p))) {
+                topic.partitions.push_back(nullptr);  // not replicated on this broker
+                continue;
+            }
             topic.partitions.push_back(
                 std::make_shared<PartitionLog>(partition_dir(name, p), topic.config, now_ms, clean_shutdown));
+        }
         mb::log::info("loaded topic {} ({} partitions)", name, count);
         topics_.emplace(name, std::move(topic));
     }
@@ -224,7 +229,8 @@ LogManager::Result LogManager::set_topic_config(std::string_view name, const std
     save_overrides(name, overrides);
     topic->config = config;
     topic->overrides = overrides;
-    for (const auto& partition : topic->partitions) partition->set_config(config);
+    for (const auto& partition : topic->partitions)
+        if (partition) partition->set_config(config);
     std::string listed = properties_text(overrides);  // "a=1\nb=2\n" -> "a=1 b=2"
     std::replace(listed.begin(), listed.end(), '\n', ' ');
     if (!listed.empty()) listed.pop_back();
@@ -236,6 +242,7 @@ LogManager::Result LogManager::delete_topic(std::string_view name, std::vector<s
     auto it = topics_.find(name);
     if (it == topics_.end()) return {ErrorCode::UnknownTopicOrPartition, fmt::format("no topic '{}'", name)};
     for (size_t p = 0; p < it->second.partitions.size(); ++p) {
+        if (!it->second.partitions[p]) continue;  // no log of it here
         std::string from = partition_dir(name, static_cast<int32_t>(p));
         // A file name has at most 255 bytes and a topic name may take 249 of them: as Kafka
         // (LocalLog.logDeleteDirName), the topic part is cut short to make room for the suffix.
@@ -252,6 +259,56 @@ LogManager::Result LogManager::delete_topic(std::string_view name, std::vector<s
     sync_directory(data_dir_);
     mb::log::info("deleted topic {}", name);
     topics_.erase(it);
+    return {};
+}
+
+LogManager::Result LogManager::ensure_partition(std::string_view name, int32_t partition,
+                                                const std::vector<ConfigEntry>& overrides, int64_t now_ms) {
+    if (partition < 0 || partition >= kMaxPartitions)
+        return {ErrorCode::InvalidPartitions, fmt::format("partition {} is out of range", partition)};
+    Topic* topic = find(name);
+    if (!topic) {
+        Topic fresh;
+        fresh.name = std::string(name);
+        if (Result invalid = configure(fresh.config, overrides); invalid.error != ErrorCode::None) return invalid;
+        fresh.overrides = overrides;
+        if (!overrides.empty()) save_overrides(name, overrides);
+        topic = &topics_.emplace(std::string(name), std::move(fresh)).first->second;
+    }
+    const auto index = static_cast<size_t>(partition);
+    if (index < topic->partitions.size() && topic->partitions[index]) return {};
+    if (index >= topic->partitions.size()) topic->partitions.resize(index + 1);
+    try {
+        topic->partitions[index] =
+            std::make_shared<PartitionLog>(partition_dir(name, partition), topic->config, now_ms);
+        sync_directory(data_dir_);
+    } catch (const std::exception& e) {
+        mb::log::error("topic {}: cannot create partition {}: {}", name, partition, e.what());
+        return {ErrorCode::KafkaStorageError, fmt::format("cannot create the partition's files: {}", e.what())};
+    }
+    mb::log::info("topic {}: partition {} now has a log here", name, partition);
+    return {};
+}
+
+LogManager::Result LogManager::remove_partition(std::string_view name, int32_t partition,
+                                                std::vector<std::string>& removed_dirs) {
+    Topic* topic = find(name);
+    if (!topic || partition < 0 || static_cast<size_t>(partition) >= topic->partitions.size() ||
+        !topic->partitions[static_cast<size_t>(partition)])
+        return {ErrorCode::UnknownTopicOrPartition, fmt::format("no log of {}-{} here", name, partition)};
+    std::string from = partition_dir(name, partition);
+    std::string suffix = fmt::format("-{}.{}-delete", partition, ++deletions_);
+    std::string to = fmt::format("{}/{}{}", data_dir_, name.substr(0, kMaxFileName - suffix.size()), suffix);
+    std::error_code ec;
+    fs::rename(from, to, ec);
+    if (ec) {
+        mb::log::error("topic {}: cannot rename {} for deletion: {}", name, from, ec.message());
+    } else {
+        removed_dirs.push_back(to);
+        sync_directory(data_dir_);
+    }
+    topic->partitions[static_cast<size_t>(partition)] = nullptr;
+    mb::log::info("topic {}: partition {} is no longer replicated here: its log goes", name, partition);
     return {};
 }
 

@@ -31,9 +31,11 @@ namespace minikafka {
 
 struct Topic {
     std::string name;
-    LogConfig config;                                       // broker defaults + overrides
-    std::vector<ConfigEntry> overrides;                     // what CreateTopics set for this topic
-    std::vector<std::shared_ptr<PartitionLog>> partitions;  // shared: an fsync in flight may outlive a deletion
+    LogConfig config;                    // broker defaults + overrides
+    std::vector<ConfigEntry> overrides;  // what CreateTopics set for this topic
+    // Indexed by partition number. Shared: an fsync in flight may outlive a deletion. In a cluster a
+    // broker holds only the partitions it replicates, so an entry may be null (no log here).
+    std::vector<std::shared_ptr<PartitionLog>> partitions;
 };
 
 class LogManager {
@@ -42,7 +44,9 @@ public:
 
     // Finds the topics in the data directory and opens (recovers) their partitions. Throws
     // CorruptFileError for a corrupt segment (the start must stop).
-    void load(int64_t now_ms);
+    // `fill_gaps`: a partition directory missing between existing ones is created empty (single
+    // node: a topic's partitions are 0..N-1 here); in a cluster it stays absent (null).
+    void load(int64_t now_ms, bool fill_gaps = true);
     // After the final flush of a clean stop: every file is on disk (see above).
     void mark_clean_shutdown() const;
     // `--repair`: PartitionLog::repair on every partition in the directory; nothing is loaded.
@@ -68,6 +72,14 @@ public:
     // On success `removed_dirs` gets the renamed directories to delete in the background.
     Result delete_topic(std::string_view name, std::vector<std::string>& removed_dirs);
     Result create_partitions(std::string_view name, int32_t new_total, bool validate_only, int64_t now_ms);
+    // Cluster mode: a broker holds a log only for the partitions it is a replica of (the
+    // controller's assignment). ensure_partition opens (or creates) one partition's log, making the
+    // topic if it is new here; remove_partition drops one (a replica reassigned away) - its
+    // directory is renamed for deletion and handed back in `removed_dirs`, as delete_topic does.
+    Result ensure_partition(std::string_view name, int32_t partition, const std::vector<ConfigEntry>& overrides,
+                            int64_t now_ms);
+    Result remove_partition(std::string_view name, int32_t partition, std::vector<std::string>& removed_dirs);
+
     // AlterConfigs: `overrides` become the topic's whole set of overrides (what is not named goes
     // back to the broker default). Takes effect at once: the next append, roll or retention run.
     Result set_topic_config(std::string_view name, const std::vector<ConfigEntry>& overrides, bool validate_only);

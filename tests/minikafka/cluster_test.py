@@ -211,7 +211,10 @@ class ControllerQuorum(unittest.TestCase):
             voters = "1@127.0.0.1:1,2@127.0.0.1:2,3@127.0.0.1:3"
             result = run("--node.id", "1", "--process.roles", "broker", "--controller.quorum.voters", voters)
             self.assertEqual(result.returncode, 2)
-            self.assertIn("only combined mode", result.stderr)
+            self.assertIn("node.id=1 is a voter", result.stderr)  # a broker-only node is not a voter
+            result = run("--node.id", "4", "--process.roles", "controller", "--controller.quorum.voters", voters)
+            self.assertEqual(result.returncode, 2)
+            self.assertIn("process.roles=controller", result.stderr)  # a controller alone: not supported
             result = run("--node.id", "4", "--process.roles", "broker,controller", "--controller.quorum.voters",
                          voters)
             self.assertEqual(result.returncode, 2)

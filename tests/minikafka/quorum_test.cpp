@@ -468,7 +468,7 @@ TEST(MetadataImageTest, ASnapshotRebuildsTheSameImage) {
     Uuid id{};
     id[15] = 9;
     image.apply(7, encode_metadata_record(TopicRecord{"orders", id}));
-    image.apply(8, encode_metadata_record(PartitionRecord{0, id, {2}, {2}, 2, 0, 0}));
+    image.apply(8, encode_metadata_record(PartitionRecord{0, id, {2}, {2}, {}, {}, 2, 0, 0}));
     PartitionChangeRecord change;
     change.partition_id = 0;
     change.topic_id = id;

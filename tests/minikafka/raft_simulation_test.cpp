@@ -847,6 +847,55 @@ TEST(RaftReplica, ALeaderThatHearsNoFetchesResigns) {
     EXPECT_EQ(one.replica->propose("too late", now), std::nullopt);
 }
 
+// A broker outside the voters (process.roles=broker: a node added to a running cluster) is an
+// observer: it asks the voters in turn who leads, follows that leader's log, and never stands
+// for election or counts toward the majority - however long it hears nothing.
+TEST(RaftReplica, AnObserverFindsTheLeaderReplicatesAndNeverVotes) {
+    SimOptions options;
+    Simulation sim(options);
+    int64_t now = 0;
+    Member one, four;
+    elect_node_1(one, sim, now);
+    ASSERT_TRUE(one.replica->propose("topic orders", now));
+    four.state_machine = std::make_unique<ListStateMachine>(sim, 4);
+    RaftConfig observer = config_for(4);  // voters {1, 2, 3}: node 4 is not one of them
+    four.replica = std::make_unique<RaftReplica>(observer, four.log, four.store, *four.state_machine, 11, now);
+    one.replica->take_outbox();
+    // Only node 1 answers (2 and 3 are down): the observer must get there by asking around.
+    std::deque<Envelope> wire;
+    for (int step = 0; step < 400 && four.log.end_offset() < one.log.end_offset(); ++step) {
+        now += 10;
+        for (Member* m : {&one, &four}) {
+            m->replica->tick(now);
+            for (Envelope& out : m->replica->take_outbox()) wire.push_back(std::move(out));
+        }
+        while (!wire.empty()) {
+            Envelope e = std::move(wire.front());
+            wire.pop_front();
+            if (e.to != 1 && e.to != 4) continue;
+            Member& to = e.to == 1 ? one : four;
+            to.replica->handle(e, now);
+            for (Envelope& out : to.replica->take_outbox()) wire.push_back(std::move(out));
+        }
+    }
+    EXPECT_EQ(four.replica->role(), Role::Follower);
+    EXPECT_EQ(four.replica->leader_id(), 1);
+    ASSERT_EQ(four.log.end_offset(), one.log.end_offset());
+    for (int64_t o = 0; o < one.log.end_offset(); ++o) EXPECT_EQ(four.log.entry(o), one.log.entry(o)) << o;
+    // The observer's fetches are served but not counted: with 2 and 3 silent nothing commits.
+    EXPECT_EQ(one.replica->high_watermark(), 0);
+    // The leader goes silent: the observer forgets it and keeps asking - never a candidate.
+    for (int i = 0; i < 100; ++i) {
+        now += 50;
+        four.replica->tick(now);
+        for (const Envelope& e : four.replica->take_outbox())
+            EXPECT_FALSE(std::holds_alternative<VoteRequest>(e.message));
+        EXPECT_NE(four.replica->role(), Role::Candidate);
+    }
+    EXPECT_EQ(four.replica->epoch(), 4);
+    EXPECT_EQ(four.replica->role(), Role::Unattached);
+}
+
 // The replica's messages will come off sockets: nonsense gets an error, never a crash or a vote.
 TEST(RaftReplica, RefusesWhatNoCorrectPeerSends) {
     SimOptions options;
