@@ -19,6 +19,11 @@
 // READ NEXT: core/topic_control.cpp, core/replica_manager.cpp (what every broker then does).
 #include "cluster_admin.hpp"
 
+#include <fmt/format.h>
+
+#include <map>
+#include <string_view>
+
 #include "core/controller.hpp"
 #include "handler_table.hpp"
 
@@ -63,7 +68,17 @@ std::vector<TopicResult> decide(Broker& broker, ApiKey key, KafkaReader& body, i
     std::vector<TopicResult> results;
     if (key == ApiKey::CreateTopics) {
         CreateTopicsRequest request = decode_create_topics_request(body, version);
+        // A name given twice is ambiguous (which partition count?): every entry of it is refused,
+        // as on a single node (handlers/admin.cpp) - and as Kafka's controller does.
+        std::map<std::string_view, int> mentions;
+        for (const CreatableTopic& topic : request.topics) ++mentions[topic.name];
         for (const CreatableTopic& topic : request.topics) {
+            if (mentions[topic.name] > 1) {
+                results.push_back({topic.name, ErrorCode::InvalidRequest,
+                                   fmt::format("the request names topic '{}' more than once", topic.name)});
+                partitions.push_back(-1);
+                continue;
+            }
             auto change = c.create_topic(topic, broker.config.num_partitions, broker.default_replication_factor,
                                          request.validate_only, now);
             results.push_back({topic.name, change.error, change.message});

@@ -76,12 +76,12 @@ def quorum(server):
 
 
 class Cluster:
-    def __init__(self, *extra):
+    def __init__(self, *extra, trace=True):
         self.controller_ports = free_ports(3)
         voters = ",".join(f"{i + 1}@127.0.0.1:{port}" for i, port in enumerate(self.controller_ports))
         self.nodes = []
         for i, port in enumerate(self.controller_ports):
-            self.nodes.append(Server("MINIKAFKA_BIN", "--admin-port", "0", "--trace", "true",
+            self.nodes.append(Server("MINIKAFKA_BIN", "--admin-port", "0", "--trace", "true" if trace else "false",
                                      "--node.id", str(i + 1), "--process.roles", "broker,controller",
                                      "--controller.quorum.voters", voters,
                                      "--listeners", f"CONTROLLER://127.0.0.1:{port}", *TIMEOUTS, *extra))
