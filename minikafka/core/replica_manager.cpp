@@ -120,7 +120,10 @@ void ReplicaManager::apply_image(const MetadataImage& image, int64_t now_ms) {
                         log->become_leader(p.leader_epoch);
                     } else {
                         log->become_follower(p.leader_epoch);
-                        truncate_new_follower(p, *log, fresh);
+                        // No leader (-1: every ISR member is down): nobody to agree with, and
+                        // this log may be the one that leads next - the last ISR member's, with
+                        // every acknowledged record. Cutting it here lost them all.
+                        if (p.leader >= 0) truncate_new_follower(p, *log, fresh);
                     }
                 }
                 if (trace)
