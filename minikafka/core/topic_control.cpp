@@ -58,7 +58,13 @@ std::vector<int32_t> Controller::unfenced_brokers() const {
 
 bool Controller::broker_is_live(int32_t id) const {
     auto broker = image_.brokers().find(id);
-    return broker != image_.brokers().end() && !broker->second.fenced;
+    if (broker == image_.brokers().end() || broker->second.fenced) return false;
+    // Fenced by this controller, the record not committed yet: its partitions move now, their
+    // changes right behind the FenceBrokerRecord in the metadata log, instead of one commit round
+    // and one partition tick later (Kafka's handleBrokerFenced writes them in one batch). Both
+    // commit or neither: a log commits in order.
+    auto session = sessions_.find(id);
+    return session == sessions_.end() || !session->second.fence_proposed;
 }
 
 const MetadataImage::TopicState* Controller::find_topic(std::string_view name, Uuid* id) const {
