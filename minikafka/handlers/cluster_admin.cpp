@@ -49,12 +49,23 @@ bool visible(Broker& broker, ApiKey key, const TopicResult& result, int32_t part
     return partitions < 0 || static_cast<int32_t>(topic->partitions.size()) >= partitions;
 }
 
-// Polls the image every few ms until every successful result is visible, then `done`.
+// Polls the image every few ms until every successful result is visible, then `done`. What is
+// still not visible at the deadline is answered REQUEST_TIMED_OUT, as Kafka's controller answers
+// a change it could not complete in time: the proposal may yet commit, or may have been lost
+// with a leader change - "done" would be a promise nobody checked (a topic deleted, then back
+// after a restart).
 void when_visible(Broker& broker, ApiKey key, std::shared_ptr<std::vector<TopicResult>> results,
                   std::shared_ptr<std::vector<int32_t>> partitions, int64_t deadline, std::function<void()> done) {
     bool all = true;
     for (size_t i = 0; i < results->size(); ++i) all = all && visible(broker, key, (*results)[i], (*partitions)[i]);
-    if (all || broker.now_ms() >= deadline) return done();
+    if (!all && broker.now_ms() >= deadline) {
+        for (size_t i = 0; i < results->size(); ++i)
+            if (!visible(broker, key, (*results)[i], (*partitions)[i]))
+                (*results)[i] = {(*results)[i].name, ErrorCode::RequestTimedOut,
+                                 "the controller has not committed it yet; it may still take effect"};
+        return done();
+    }
+    if (all) return done();
     broker.services.run_later(kVisiblePollMs, [&broker, key, results, partitions, deadline, done] {
         when_visible(broker, key, results, partitions, deadline, done);
     });
