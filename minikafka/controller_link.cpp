@@ -465,6 +465,7 @@ ClusterNodePtr start_cluster_node(asio::io_context& io, const mb::Options& optio
     config.raft.snapshot_interval_records = options.integer("metadata.snapshot.interval.records");
     config.heartbeat_interval_ms = options.integer("broker.heartbeat.interval.ms");
     config.session_timeout_ms = options.integer("broker.session.timeout.ms");
+    config.unclean_leader_election = options.boolean("unclean.leader.election.enable");
 
     // Where clients reach this broker: advertised.listeners' PLAINTEXT, else the bound port.
     std::vector<Listener> listeners;

@@ -120,6 +120,8 @@ constexpr mb::OptionSpec kOptions[] = {
      mb::OptionKind::integer, 0},
     {"default.replication.factor", "1", "replicas of a new topic (cluster mode)", mb::OptionKind::integer, 1, 32767},
     {"min.insync.replicas", "1", "acks=all needs an ISR this big", mb::OptionKind::integer, 1, INT32_MAX},
+    {"unclean.leader.election.enable", "false",
+     "with no ISR member alive, elect a replica outside the ISR (loses acknowledged records)", mb::OptionKind::boolean},
     {"replica.lag.time.max.ms", "30000", "a follower not caught up this long leaves the ISR", mb::OptionKind::integer,
      1},
     // Cluster mode: committed offsets in the replicated __consumer_offsets (core/offsets_topic.hpp).

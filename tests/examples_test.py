@@ -12,14 +12,18 @@ EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__
 
 
 class Scenarios(unittest.TestCase):
-    def run_scenario(self, folder, program="run.py"):
-        out = subprocess.run([sys.executable, os.path.join(EXAMPLES, folder, program), "--quick"],
+    def run_scenario(self, folder, program="run.py", *extra):
+        out = subprocess.run([sys.executable, os.path.join(EXAMPLES, folder, program), "--quick", *extra],
                              capture_output=True, text=True, timeout=600)
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr[-4000:])
         self.assertIn("all expectations held", out.stdout)
 
     def test_q1_fintech_ledger(self):
         self.run_scenario("q1_fintech_ledger")
+
+    def test_q1_fintech_ledger_on_a_cluster(self):
+        # Three nodes, RF 3: the leader of partition 0 is killed mid-stream and stays down.
+        self.run_scenario("q1_fintech_ledger", "run.py", "--cluster")
 
     def test_q2_background_jobs(self):
         self.run_scenario("q2_background_jobs")

@@ -2,7 +2,10 @@
 each account's transactions share a partition and keep their order even with many producers; a
 consumer computes balances; an auditor replays the log from offset 0 and gets the same balances;
 the broker is killed mid-stream and restarted, and nothing acknowledged is lost. Runs against
-minikafka by default; `--broker HOST:PORT` runs the same client code against a Kafka cluster."""
+minikafka by default; `--broker HOST:PORT` runs the same client code against a Kafka cluster.
+`--cluster`: three minikafka nodes, the topic replicated three times (min.insync.replicas=2); the
+leader of partition 0 is killed mid-stream and NOT restarted until the producers are done - the
+other two elect new leaders, the producers carry on, and nothing acknowledged is lost."""
 import argparse
 import json
 import logging
@@ -18,7 +21,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
-from brokers import Broker, add_broker_argument  # noqa: E402
+from brokers import Broker, KafkaCluster, add_broker_argument  # noqa: E402
 
 failures = []
 PARTITIONS = 4
@@ -58,9 +61,10 @@ class ClientLog(logging.Handler):
 CLIENT_LOG = ClientLog()
 
 
-def create_topic(bootstrap, topic):
+def create_topic(bootstrap, topic, replication_factor=1, config=None):
     admin = AdminClient({"bootstrap.servers": bootstrap, "logger": CLIENT_LOG.logger})
-    futures = admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS, replication_factor=1)])
+    futures = admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS, replication_factor=replication_factor,
+                                            config=config or {})])
     for f in futures.values():
         try:
             f.result(30)
@@ -107,14 +111,12 @@ def produce_transactions(bootstrap, topic, producers, per_producer, accounts, cr
             time.sleep(0.001)
         with lock:
             killed_at = len(acknowledged)
-        crash.kill9()  # mid-stream: producers see errors and retry until the broker is back
-        print(f"  broker killed with {killed_at} of {total} transactions acknowledged; restarting it")
-        time.sleep(0.5)
-        crash.start()
+        what = crash()  # mid-stream: producers see errors and retry
+        print(f"  {what}, with {killed_at} of {total} transactions acknowledged")
     for t in threads:
         t.join()
     if killed_at is not None:
-        print(f"  broker gone, producers retrying: librdkafka logged {CLIENT_LOG.disconnected} 'Disconnected'"
+        print(f"  a broker gone, producers retrying: librdkafka logged {CLIENT_LOG.disconnected} 'Disconnected'"
               f" and {CLIENT_LOG.refused} 'Connection refused' lines (kept off the terminal)\n"
               "  (its hint 'broker might require SASL authentication' is a guess for any connection closed"
               " without a word: here the broker had simply died)")
@@ -156,10 +158,88 @@ def read_balances(bootstrap, topic, group, from_start_by_assignment=False):
     return balances, seen, in_order
 
 
+def restart_broker(broker):
+    """One broker: kill -9, and start it again on the same data half a second later."""
+    def crash():
+        broker.kill9()
+        time.sleep(0.5)
+        broker.start()
+        return "the broker was killed (kill -9) and restarted"
+    return crash
+
+
+def leaders(bootstrap, topic):
+    md = AdminClient({"bootstrap.servers": bootstrap, "logger": CLIENT_LOG.logger}).list_topics(topic, timeout=10)
+    return {p: info.leader for p, info in sorted(md.topics[topic].partitions.items())}
+
+
+def kill_a_leader(cluster, topic, killed):
+    """A cluster: kill -9 the node leading partition 0, and leave it dead."""
+    def crash():
+        before = leaders(cluster.bootstrap, topic)
+        victim = before[0]
+        cluster.node(victim).kill9()
+        killed.append((victim, before))
+        led = [p for p, leader in before.items() if leader == victim]
+        return f"node {victim}, leader of partitions {led}, was killed (kill -9) and stays down"
+    return crash
+
+
+def run_cluster(args):
+    """--cluster: the ledger on three replicating nodes; a partition leader dies mid-stream."""
+    with KafkaCluster() as cluster:
+        bootstrap = cluster.bootstrap
+        topic = f"transactions-{uuid.uuid4().hex[:6]}"
+        print(f"Q1 against a 3-node minikafka cluster ({bootstrap}), topic {topic}: {PARTITIONS} partitions,"
+              " 3 replicas each, min.insync.replicas=2")
+        # No fsync per append here: an acks=all record is acknowledged once all three replicas hold
+        # it (two at least); a dead node loses nothing the others have.
+        create_topic(bootstrap, topic, replication_factor=3, config={"min.insync.replicas": "2"})
+        accounts = [f"acct-{i:03}" for i in range(40)]
+        producers, per_producer = (3, 1000) if args.quick else (6, 20000)
+        print(f"  leaders: {leaders(bootstrap, topic)} (partition: node)")
+
+        print(f"\n1. {producers} producers write transactions keyed by account (acks=all)")
+        start = time.monotonic()
+        killed = []
+        acknowledged = produce_transactions(bootstrap, topic, producers, per_producer, accounts,
+                                            kill_a_leader(cluster, topic, killed))
+        print(f"  {len(acknowledged)} acknowledged in {time.monotonic() - start:.1f} s, one node down")
+        expect(len(acknowledged) == producers * per_producer, "every transaction was eventually acknowledged")
+        victim, before = killed[0]
+        after = leaders(bootstrap, topic)
+        print(f"  leaders: {before} before the kill, {after} after")
+        expect(all(leader != victim and leader >= 0 for leader in after.values()),
+               f"every partition node {victim} led has a new leader among the survivors")
+
+        print("\n2. A consumer group computes balances (from the two survivors)")
+        balances, seen, in_order = read_balances(bootstrap, topic, f"balances-{topic}")
+        lost = set(acknowledged) - seen
+        print(f"  read {len(seen)} distinct transactions; {len(lost)} acknowledged ones missing")
+        expect(not lost, "nothing acknowledged was lost when a partition leader died")
+        expect(in_order, "each account's transactions arrived in the order they were sent")
+        expected = {}
+        for txn in acknowledged.values():
+            expected[txn["account"]] = expected.get(txn["account"], 0) + txn["amount"]
+        expect(balances == expected, "balances match the acknowledged transactions")
+
+        print(f"\n3. Node {victim} restarts, catches up from the new leaders; the auditor replays from offset 0")
+        cluster.node(victim).start()
+        expect(cluster.wait_for_brokers(3), f"node {victim} registered again")
+        audit, _, _ = read_balances(bootstrap, topic, f"audit-{topic}", from_start_by_assignment=True)
+        expect(audit == balances, "replaying from offset 0 gives exactly the same balances")
+    print(f"\n{'all expectations held' if not failures else f'{len(failures)} expectation(s) failed'}")
+    sys.exit(1 if failures else 0)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     add_broker_argument(parser, "kafka")
+    parser.add_argument("--cluster", action="store_true",
+                        help="three minikafka nodes, RF 3; a partition leader is killed mid-stream")
     args = parser.parse_args()
+    if args.cluster:
+        run_cluster(args)
     # Flush every append before acknowledging it: acks=all then means "on disk", as the
     # durability this ledger needs. (A Kafka cluster gets the same from replication.)
     durable = ["--log.flush.interval.messages", "1"]
@@ -174,7 +254,7 @@ def main():
         print(f"\n1. {producers} producers write transactions keyed by account (acks=all)")
         start = time.monotonic()
         acknowledged = produce_transactions(bootstrap, topic, producers, per_producer, accounts,
-                                            broker if broker.can_crash else None)
+                                            restart_broker(broker) if broker.can_crash else None)
         print(f"  {len(acknowledged)} acknowledged in {time.monotonic() - start:.1f} s")
         expect(len(acknowledged) == producers * per_producer, "every transaction was eventually acknowledged")
 

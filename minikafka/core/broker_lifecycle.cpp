@@ -112,6 +112,7 @@ void Controller::tick_fencing(int64_t now_ms) {
         if (replica_.propose(encode_metadata_record(FenceBrokerRecord{id, s.broker_epoch}), now_ms)) {
             s.fence_proposed = true;
             s.unfence_proposed = false;
+            last_partition_tick_ms_ = 0;  // move its partitions in this very tick (topic_control.cpp)
             if (trace)
                 trace(fmt::format("metadata: FenceBrokerRecord broker={} (no heartbeat for {} ms) proposed", id,
                                   now_ms - s.last_heartbeat_ms));

@@ -70,6 +70,7 @@ struct ControllerConfig {
     BrokerEndpoint advertised;             // this node's client listener, for its RegisterBrokerRecord
     int64_t heartbeat_interval_ms = 2000;  // broker.heartbeat.interval.ms
     int64_t session_timeout_ms = 9000;     // broker.session.timeout.ms: fenced after this long silent
+    bool unclean_leader_election = false;  // unclean.leader.election.enable (a topic's config wins)
 };
 
 class Controller {

@@ -125,10 +125,14 @@ void ReplicaManager::apply_image(const MetadataImage& image, int64_t now_ms) {
                         // starts at our log end (the leader-epoch checkpoint records it).
                         log->become_leader(p.leader_epoch);
                         p.leader_epoch_start_offset = log->log_end_offset();
+                        p.truncation_pending = false;  // the leader's log is the truth
                     } else {
                         log->become_follower(p.leader_epoch);
                         // Before it fetches, the fetcher asks the new leader where our logs part.
-                        p.truncation_pending = true;
+                        // No leader (-1: every ISR member is down): nobody to agree with, and
+                        // this log may be the one that leads next - the last ISR member's, with
+                        // every acknowledged record - so nothing is cut until a leader answers.
+                        p.truncation_pending = p.leader >= 0;
                     }
                 }
                 if (trace)

@@ -14,9 +14,10 @@
 // The same controller keeps the partitions led: a broker that is fenced (its heartbeats stopped,
 // broker_lifecycle.cpp) leaves every ISR, and a partition it led gets a new leader from the rest
 // of its ISR - never from outside it (unclean.leader.election.enable=false: a replica outside the
-// ISR may miss acknowledged records). When the preferred replica (the first one) is back in the
-// ISR, leadership returns to it. Each leader change is a PartitionChangeRecord, which bumps the
-// leader epoch on every node that applies it.
+// ISR may miss acknowledged records; with it true and no ISR member alive, one is elected all the
+// same, and what it missed is gone: availability bought with data). When the preferred replica
+// (the first one) is back in the ISR, leadership returns to it. Each leader change is a
+// PartitionChangeRecord, which bumps the leader epoch on every node that applies it.
 // REAL KAFKA: ReplicationControlManager (createTopics, handleBrokerFenced, PartitionChangeBuilder).
 // READ NEXT: replica_manager.hpp - what a broker does with these records.
 #include <fmt/format.h>
@@ -28,6 +29,7 @@
 #include <set>
 
 #include "controller.hpp"
+#include "log.hpp"
 #include "replica_placement.hpp"
 #include "storage/log_manager.hpp"
 
@@ -39,6 +41,12 @@ constexpr int64_t kPartitionTickMs = 100;  // how often the leader looks over th
 constexpr int32_t kMaxPartitionsPerTopic = LogManager::kMaxPartitions;
 
 std::string ids_text(const std::vector<int32_t>& ids) { return fmt::format("[{}]", fmt::join(ids, ",")); }
+
+// unclean.leader.election.enable: the topic's own config (a ConfigRecord) wins over the broker's.
+bool unclean_allowed(const MetadataImage::TopicState& topic, bool broker_default) {
+    auto it = topic.configs.find("unclean.leader.election.enable");
+    return it == topic.configs.end() ? broker_default : it->second == "true";
+}
 }  // namespace
 
 // Topic configs become ConfigRecords; checked here against a default LogConfig, so that every
@@ -125,7 +133,13 @@ std::vector<int32_t> Controller::unfenced_brokers() const {
 
 bool Controller::broker_is_live(int32_t id) const {
     auto broker = image_.brokers().find(id);
-    return broker != image_.brokers().end() && !broker->second.fenced;
+    if (broker == image_.brokers().end() || broker->second.fenced) return false;
+    // Fenced by this controller, the record not committed yet: its partitions move now, their
+    // changes right behind the FenceBrokerRecord in the metadata log, instead of one commit round
+    // and one partition tick later (Kafka's handleBrokerFenced writes them in one batch). Both
+    // commit or neither: a log commits in order.
+    auto session = sessions_.find(id);
+    return session == sessions_.end() || !session->second.fence_proposed;
 }
 
 const MetadataImage::TopicState* Controller::find_topic(std::string_view name, Uuid* id) const {
@@ -306,6 +320,22 @@ void Controller::tick_partitions(int64_t now_ms) {
                         break;
                     }
             }
+            // No ISR member is alive. Clean (the default): the partition stays offline (leader -1)
+            // until one comes back, because only an ISR member surely holds every acknowledged
+            // record. Unclean: any live replica leads, the ISR becomes just it, and whatever the
+            // old ISR acknowledged beyond its log end is lost - its log is the truth from now on,
+            // and the old members cut theirs back to it when they return (docs/minikafka/05,
+            // "Why unclean leader election loses data").
+            bool unclean = false;
+            if (leader < 0 && unclean_allowed(topic, config_.unclean_leader_election)) {
+                for (int32_t b : p.replicas)
+                    if (broker_is_live(b)) {
+                        leader = b;
+                        isr = {b};
+                        unclean = true;
+                        break;
+                    }
+            }
             // The preferred replica is back in the ISR: leadership goes home.
             const int32_t preferred = p.replicas.empty() ? -1 : p.replicas.front();
             if (preferred >= 0 && leader != preferred && broker_is_live(preferred) &&
@@ -319,6 +349,11 @@ void Controller::tick_partitions(int64_t now_ms) {
             change.leader = leader == p.leader ? -2 : leader;
             if (!replica_.propose(encode_metadata_record(change), now_ms)) return;
             pending_changes_[{topic_id, index}] = {p.partition_epoch, now_ms};
+            if (unclean)  // always said, trace or not: it may have cost acknowledged records
+                mb::log::warn(
+                    "unclean leader election: {}-{} leader {} -> {}, outside the ISR {} "
+                    "(unclean.leader.election.enable=true)",
+                    topic.name, index, p.leader, leader, ids_text(p.isr));
             if (trace)
                 trace(
                     fmt::format("metadata: PartitionChangeRecord topic={} partition={} isr {} -> {}, leader {} -> {} "

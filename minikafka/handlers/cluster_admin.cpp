@@ -19,6 +19,11 @@
 // READ NEXT: core/topic_control.cpp, core/replica_manager.cpp (what every broker then does).
 #include "cluster_admin.hpp"
 
+#include <fmt/format.h>
+
+#include <map>
+#include <string_view>
+
 #include "core/controller.hpp"
 #include "handler_table.hpp"
 
@@ -44,12 +49,23 @@ bool visible(Broker& broker, ApiKey key, const TopicResult& result, int32_t part
     return partitions < 0 || static_cast<int32_t>(topic->partitions.size()) >= partitions;
 }
 
-// Polls the image every few ms until every successful result is visible, then `done`.
+// Polls the image every few ms until every successful result is visible, then `done`. What is
+// still not visible at the deadline is answered REQUEST_TIMED_OUT, as Kafka's controller answers
+// a change it could not complete in time: the proposal may yet commit, or may have been lost
+// with a leader change - "done" would be a promise nobody checked (a topic deleted, then back
+// after a restart).
 void when_visible(Broker& broker, ApiKey key, std::shared_ptr<std::vector<TopicResult>> results,
                   std::shared_ptr<std::vector<int32_t>> partitions, int64_t deadline, std::function<void()> done) {
     bool all = true;
     for (size_t i = 0; i < results->size(); ++i) all = all && visible(broker, key, (*results)[i], (*partitions)[i]);
-    if (all || broker.now_ms() >= deadline) return done();
+    if (!all && broker.now_ms() >= deadline) {
+        for (size_t i = 0; i < results->size(); ++i)
+            if (!visible(broker, key, (*results)[i], (*partitions)[i]))
+                (*results)[i] = {(*results)[i].name, ErrorCode::RequestTimedOut,
+                                 "the controller has not committed it yet; it may still take effect"};
+        return done();
+    }
+    if (all) return done();
     broker.services.run_later(kVisiblePollMs, [&broker, key, results, partitions, deadline, done] {
         when_visible(broker, key, results, partitions, deadline, done);
     });
@@ -63,7 +79,17 @@ std::vector<TopicResult> decide(Broker& broker, ApiKey key, KafkaReader& body, i
     std::vector<TopicResult> results;
     if (key == ApiKey::CreateTopics) {
         CreateTopicsRequest request = decode_create_topics_request(body, version);
+        // A name given twice is ambiguous (which partition count?): every entry of it is refused,
+        // as on a single node (handlers/admin.cpp) - and as Kafka's controller does.
+        std::map<std::string_view, int> mentions;
+        for (const CreatableTopic& topic : request.topics) ++mentions[topic.name];
         for (const CreatableTopic& topic : request.topics) {
+            if (mentions[topic.name] > 1) {
+                results.push_back({topic.name, ErrorCode::InvalidRequest,
+                                   fmt::format("the request names topic '{}' more than once", topic.name)});
+                partitions.push_back(-1);
+                continue;
+            }
             auto change = c.create_topic(topic, broker.config.num_partitions, broker.default_replication_factor,
                                          request.validate_only, now);
             results.push_back({topic.name, change.error, change.message});

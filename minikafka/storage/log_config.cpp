@@ -50,6 +50,13 @@ std::optional<std::string> apply_topic_config(LogConfig& config, std::string_vie
         if (value != "delete") return "only cleanup.policy=delete is supported (no log compaction)";
         return std::nullopt;
     }
+    // Not the log's: the controller reads it when a partition has no live ISR member
+    // (core/topic_control.cpp). Checked here so that every broker keeps it with the topic's
+    // other overrides; a single node has nobody to elect and ignores it.
+    if (name == "unclean.leader.election.enable") {
+        if (value != "true" && value != "false") return "unclean.leader.election.enable must be true or false";
+        return std::nullopt;
+    }
     int64_t* field = integer_field(config, name);
     if (!field) return "unknown topic config '" + std::string(name) + "'";
     int64_t parsed = 0;

@@ -76,12 +76,12 @@ def quorum(server):
 
 
 class Cluster:
-    def __init__(self, *extra):
+    def __init__(self, *extra, trace=True):
         self.controller_ports = free_ports(3)
         voters = ",".join(f"{i + 1}@127.0.0.1:{port}" for i, port in enumerate(self.controller_ports))
         self.nodes = []
         for i, port in enumerate(self.controller_ports):
-            self.nodes.append(Server("MINIKAFKA_BIN", "--admin-port", "0", "--trace", "true",
+            self.nodes.append(Server("MINIKAFKA_BIN", "--admin-port", "0", "--trace", "true" if trace else "false",
                                      "--node.id", str(i + 1), "--process.roles", "broker,controller",
                                      "--controller.quorum.voters", voters,
                                      "--listeners", f"CONTROLLER://127.0.0.1:{port}", *TIMEOUTS, *extra))
@@ -198,6 +198,30 @@ class ControllerQuorum(unittest.TestCase):
             # A clean stop everywhere (under the sanitizers: no leak, no error report either).
             for node in followers:
                 self.assertEqual(node.stop(), 0, node.log()[-3000:])
+        finally:
+            cluster.close()
+
+    def test_a_topic_the_quorum_cannot_commit_is_not_reported_created(self):
+        # Both followers die; the leader still leads until check-quorum (1.5 x the fetch timeout)
+        # and takes the CreateTopics, but no majority can commit it. The answer must not be
+        # "created": it was REQUEST_TIMED_OUT's job (it used to say success after 3 s).
+        from confluent_kafka import KafkaError
+        from confluent_kafka.admin import AdminClient, NewTopic
+        cluster = Cluster(trace=False)
+        try:
+            leader = wait_until(lambda: (v := cluster.settled_leader(among=3)) and unfenced(v) == [1, 2, 3] and v,
+                                timeout=30)
+            self.assertIsNotNone(leader, json.dumps(cluster.views()))
+            node = cluster.nodes[leader["node_id"] - 1]
+            for other in cluster.nodes:
+                if other is not node:
+                    other.kill9()
+            admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{node.port}"})
+            future = admin.create_topics([NewTopic("never", 1, 1)], request_timeout=15)["never"]
+            with self.assertRaises(Exception) as refused:
+                future.result(20)
+            self.assertIn(refused.exception.args[0].code(), (KafkaError.REQUEST_TIMED_OUT, KafkaError.NOT_CONTROLLER))
+            self.assertNotIn("never", admin.list_topics(timeout=10).topics)
         finally:
             cluster.close()
 

@@ -1,7 +1,9 @@
 """confluent-kafka (librdkafka 2.0.2) against minikafka: a producer with acks=all, keys, headers and
 every compression codec; an idempotent producer; a consumer group of several members splitting
 the partitions and taking over from a member that leaves; the admin client creating, listing,
-growing and deleting topics, describing and altering their configs."""
+growing and deleting topics, describing and altering their configs. Registered twice: against one
+node and (MINIKAFKA_NODES=3) against a 3-node cluster whose topics have three replicas
+(kafka_target.py)."""
 import threading
 import time
 import unittest
@@ -9,16 +11,18 @@ import unittest
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource, NewPartitions, NewTopic
 
+import kafka_target
 import tap
-from servers import Server, wait_until
+from servers import wait_until
 
 
 class ConfluentKafka(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = Server("MINIKAFKA_BIN", "--group.initial.rebalance.delay.ms", "0",
-                            "--group.min.session.timeout.ms", "1000")
-        cls.bootstrap = f"127.0.0.1:{cls.server.port}"
+        cls.server = kafka_target.start("--group.initial.rebalance.delay.ms", "0",
+                                        "--group.min.session.timeout.ms", "1000")
+        cls.bootstrap = cls.server.bootstrap
+        cls.rf = cls.server.replication_factor
         cls.admin = AdminClient({"bootstrap.servers": cls.bootstrap})
 
     @classmethod
@@ -26,7 +30,7 @@ class ConfluentKafka(unittest.TestCase):
         cls.server.close()
 
     def create_topic(self, name, partitions, config=None):
-        futures = self.admin.create_topics([NewTopic(name, partitions, 1, config=config or {})])
+        futures = self.admin.create_topics([NewTopic(name, partitions, self.rf, config=config or {})])
         futures[name].result(10)
 
     def producer(self, **config):
@@ -72,6 +76,7 @@ class ConfluentKafka(unittest.TestCase):
         self.assertEqual([m.value() for m in self.consume_all("idempotent", 200)],
                          [str(i).encode() for i in range(200)])
 
+    @kafka_target.not_on_a_cluster_yet(kafka_target.GROUPS_ON_ONE_COORDINATOR)
     def test_consumer_group_members_split_partitions_and_take_over_on_leave(self):
         self.create_topic("work", 4)
         received, assignments, lock = {}, {}, threading.Lock()
@@ -130,12 +135,13 @@ class ConfluentKafka(unittest.TestCase):
 
     def test_admin_creates_grows_describes_and_deletes_topics(self):
         self.create_topic("admin-made", 2, {"retention.ms": "60000", "segment.bytes": "1048576"})
-        duplicate = self.admin.create_topics([NewTopic("admin-made", 1, 1)])["admin-made"]
+        duplicate = self.admin.create_topics([NewTopic("admin-made", 1, self.rf)])["admin-made"]
         with self.assertRaises(Exception) as exists:
             duplicate.result(10)
         self.assertEqual(exists.exception.args[0].code(), KafkaError.TOPIC_ALREADY_EXISTS)
         with self.assertRaises(Exception) as too_many_replicas:
-            self.admin.create_topics([NewTopic("replicated", 1, 3)])["replicated"].result(10)
+            # One replica more than there are brokers.
+            self.admin.create_topics([NewTopic("replicated", 1, len(self.server.nodes) + 1)])["replicated"].result(10)
         self.assertEqual(too_many_replicas.exception.args[0].code(), KafkaError.INVALID_REPLICATION_FACTOR)
 
         self.admin.create_partitions([NewPartitions("admin-made", 5)])["admin-made"].result(10)

@@ -1,5 +1,7 @@
 """kafka-python 2.0.2 (pure Python, its own protocol code) against minikafka: producer, consumer
-group with commit and resume, offsets for times, and the admin client (topics, configs, groups)."""
+group with commit and resume, offsets for times, and the admin client (topics, configs, groups).
+Registered twice: against one node and (MINIKAFKA_NODES=3) against a 3-node cluster whose topics
+have three replicas (kafka_target.py)."""
 import os
 import time
 import unittest
@@ -8,16 +10,17 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import GroupIdNotFoundError, InvalidRequestError, NonEmptyGroupError, NoError
 
+import kafka_target
 import tap
-from servers import Server
 
 
 class KafkaPython(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = Server("MINIKAFKA_BIN", "--group.initial.rebalance.delay.ms", "0",
-                            "--log.retention.check.interval.ms", "200")
-        cls.bootstrap = f"127.0.0.1:{cls.server.port}"
+        cls.server = kafka_target.start("--group.initial.rebalance.delay.ms", "0",
+                                        "--log.retention.check.interval.ms", "200")
+        cls.bootstrap = cls.server.bootstrap.split(",")
+        cls.rf = cls.server.replication_factor
 
     @classmethod
     def tearDownClass(cls):
@@ -30,6 +33,7 @@ class KafkaPython(unittest.TestCase):
         self.assertGreaterEqual(producer.config["api_version"], (2, 1))
         producer.close()
 
+    @kafka_target.not_on_a_cluster_yet(kafka_target.GROUPS_ON_ONE_COORDINATOR)
     def test_producer_then_group_consumer_commits_and_a_new_consumer_resumes(self):
         producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", compression_type="gzip")
         futures = [producer.send("events", key=f"k{i}".encode(), value=f"v{i}".encode()) for i in range(50)]
@@ -55,7 +59,9 @@ class KafkaPython(unittest.TestCase):
         self.assertEqual(rest, list(range(30, 50)))
 
     def test_offsets_for_times_and_beginning_end(self):
-        producer = KafkaProducer(bootstrap_servers=self.bootstrap)
+        # acks=all: on a cluster, acks=1 (kafka-python's default) answers before the followers
+        # have the records, and end_offsets (the high watermark) may not count them yet.
+        producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
         base = int(time.time() * 1000) - 100_000
         for i in range(10):
             producer.send("timed", value=b"x", timestamp_ms=base + i * 1000)
@@ -70,9 +76,10 @@ class KafkaPython(unittest.TestCase):
         self.assertIsNone(consumer.offsets_for_times({tp: base + 60_000})[tp])
         consumer.close()
 
+    @kafka_target.not_on_a_cluster_yet(kafka_target.GROUPS_ON_ONE_COORDINATOR)
     def test_describe_and_list_groups_show_members_and_their_partitions(self):
         admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
-        admin.create_topics([NewTopic("described", num_partitions=2, replication_factor=1)])
+        admin.create_topics([NewTopic("described", num_partitions=2, replication_factor=self.rf)])
         consumer = KafkaConsumer("described", bootstrap_servers=self.bootstrap, group_id="describers",
                                  client_id="describer-1")
         deadline = time.monotonic() + 30
@@ -92,7 +99,7 @@ class KafkaPython(unittest.TestCase):
 
     def test_admin_client_creates_and_deletes_through_the_controller(self):
         admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
-        admin.create_topics([NewTopic("py-admin", num_partitions=3, replication_factor=1)])
+        admin.create_topics([NewTopic("py-admin", num_partitions=3, replication_factor=self.rf)])
         self.assertIn("py-admin", admin.list_topics())
         described = admin.describe_topics(["py-admin"])
         self.assertEqual(len(described[0]["partitions"]), 3)
@@ -102,13 +109,14 @@ class KafkaPython(unittest.TestCase):
         self.assertIsInstance(groups, list)
         # One name twice in a request: INVALID_REQUEST (42), and neither is created (as Kafka).
         with self.assertRaises(InvalidRequestError):
-            admin.create_topics([NewTopic("twice", 1, 1), NewTopic("twice", 2, 1)])
+            admin.create_topics([NewTopic("twice", 1, self.rf), NewTopic("twice", 2, self.rf)])
         self.assertNotIn("twice", admin.list_topics())
         admin.close()
 
+    @kafka_target.not_on_a_cluster_yet(kafka_target.CONFIGS_THROUGH_CONTROLLER)
     def test_alter_configs_lowers_retention_and_a_finished_group_is_deleted(self):
         admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
-        admin.create_topics([NewTopic("aging", 1, 1, topic_configs={"segment.bytes": "1024"})])
+        admin.create_topics([NewTopic("aging", 1, self.rf, topic_configs={"segment.bytes": "1024"})])
         producer = KafkaProducer(bootstrap_servers=self.bootstrap)
         for i in range(30):  # one batch per send: 200-byte records fill a 1 KB segment in four
             producer.send("aging", f"{i:03d}".encode() * 66).get(10)
@@ -163,20 +171,25 @@ class LongestTopicName(unittest.TestCase):
         # 249 is Kafka's limit so that "<topic>-<partition>" and the deletion name fit in a
         # 255-byte file name; the overrides file must fit too.
         name = "L" * 249
-        with Server("MINIKAFKA_BIN") as server:
-            bootstrap = f"127.0.0.1:{server.port}"
+        server = kafka_target.start()
+        try:
+            bootstrap = server.bootstrap.split(",")
             admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-            admin.create_topics([NewTopic(name, 12, 1, topic_configs={"retention.ms": "3600000"})])
+            admin.create_topics([NewTopic(name, 12, server.replication_factor,
+                                          topic_configs={"retention.ms": "3600000"})])
             producer = KafkaProducer(bootstrap_servers=bootstrap)
             self.assertEqual(producer.send(name, b"x", partition=11).get(10).offset, 0)
             producer.close()
             admin.delete_topics([name])
             admin.close()
             server.restart()
-            admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{server.port}")
+            admin = KafkaAdminClient(bootstrap_servers=server.bootstrap.split(","))
             self.assertNotIn(name, admin.list_topics())
             admin.close()
-            self.assertEqual(sorted(f for f in os.listdir(server.dir) if f.startswith("L")), [])
+            for node in server.nodes:
+                self.assertEqual(sorted(f for f in os.listdir(node.dir) if f.startswith("L")), [])
+        finally:
+            server.close()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,282 @@
+#!/usr/bin/python3
+"""CONCEPT: what replication costs, and how long a leader's death is felt (issue 19's two figures).
+
+    benchmarks/minikafka/cluster_bench.py [--quick] [--build build] [--rounds 5] [--kills 20]
+
+1. Throughput. The same client (kafka_load: librdkafka, linger.ms=5, 1 MB batches, acks=all) into
+   one node (replication factor 1) and into a 3-node KRaft cluster (replication factor 3,
+   min.insync.replicas=2), in interleaved rounds (single, cluster, single, cluster, ...), medians.
+   Under acks=all the cluster answers once both followers have fetched the records (the high
+   watermark), so every byte crosses loopback twice more and is written three times - by three
+   processes that share the machine's cores with the client.
+
+2. Failover. A paced acks=all producer (confluent-kafka, librdkafka's defaults) writes to
+   every partition of an RF 3 topic; a broker that leads partitions is killed with kill -9; the
+   figure is the time from the kill to the next acknowledged produce on each partition it led. The
+   nodes run with --trace, so each failover is cut into its phases from their log lines:
+
+     kill ──▶ fenced ──▶ new leader chosen ──▶ new leader serving ──▶ next ack
+        detection   election     commit, propagation     client: metadata refresh, retry
+     (broker.session.timeout.ms)  (controller tick)  (metadata log)   (librdkafka backoffs)
+
+   The victim is restarted and the cluster healed (full ISRs, preferred leaders back) before the
+   next kill. By default the victim is never the active controller; --controller-kills N adds kills
+   of a leader that is also the controller (the quorum must elect a new one first).
+
+The producer is not idempotent (--client enable.idempotence=true makes it so): in one run an
+idempotent producer got no acknowledgement at all for 60 s after the 8th kill, which is the
+producer-state-after-truncation problem of docs/minikafka/05's fault-checker section, not failover.
+
+--quick: fewer records, 2 rounds, 5 kills - a smoke run of a minute or two. The timeouts are
+tests/minikafka/cluster_test.py's (broker.session.timeout.ms=2000, heartbeats every 300 ms).
+
+READ NEXT: docs/minikafka/benchmarks.md ("Replication"), core/topic_control.cpp (the election).
+"""
+import argparse
+import datetime
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path[:0] = [os.path.join(ROOT, "tests", d) for d in ("support", "minikafka")]
+
+from cluster_test import TIMEOUTS, Cluster, unfenced  # noqa: E402  (after the path set-up)
+from servers import Server, wait_until  # noqa: E402
+
+TOPIC = "failover"
+
+
+def bootstrap(nodes):
+    return ",".join(f"127.0.0.1:{n.port}" for n in nodes if n.proc is not None)
+
+
+def kafka_load(tool, *args):
+    out = subprocess.run([tool, *map(str, args)], capture_output=True, text=True, timeout=600)
+    if out.returncode != 0:
+        raise RuntimeError(f"kafka_load {args}: {out.stderr}{out.stdout}")
+    return {k: float(v) for k, v in (f.split("=") for f in out.stdout.split())}
+
+
+def wait_cluster(cluster):
+    ready = wait_until(lambda: (c := cluster.settled_leader(among=3)) and unfenced(c) == [1, 2, 3] and c, timeout=60)
+    if not ready:
+        raise RuntimeError("the cluster did not form")
+    return ready
+
+
+def throughput(options, tool):
+    single = Server("MINIKAFKA_BIN")
+    cluster = Cluster("--default.replication.factor", "3", "--min.insync.replicas", "2", trace=False)
+    try:
+        wait_cluster(cluster)
+        results = {}
+        for size, records in options.sizes:
+            for r in range(options.rounds):
+                for name, target in (("RF 1, one node", f"127.0.0.1:{single.port}"),
+                                     ("RF 3, three nodes", bootstrap(cluster.nodes))):
+                    topic = f"load-{size}-{r}"
+                    got = kafka_load(tool, "produce", target, topic, records, size, "all")
+                    results.setdefault((size, name), []).append(got["mb_per_s"])
+                    print(f"  {size} B round {r + 1} {name}: {got['mb_per_s']:.1f} MB/s "
+                          f"({got['records_per_s'] / 1e3:.0f}k records/s)", flush=True)
+        print("\n| acks=all produce, kafka_load | RF 1, one node | RF 3, three nodes | RF 3 / RF 1 |")
+        print("|---|---|---|---|")
+        for size, records in options.sizes:
+            one = statistics.median(results[(size, "RF 1, one node")])
+            three = statistics.median(results[(size, "RF 3, three nodes")])
+            ratios = [t / o for o, t in zip(results[(size, "RF 1, one node")], results[(size, "RF 3, three nodes")])]
+            print(f"| {records:,} x {size} B, median of {options.rounds} | {one:.0f} MB/s | {three:.0f} MB/s "
+                  f"| {three / one:.2f}x (rounds {min(ratios):.2f}-{max(ratios):.2f}) |")
+    finally:
+        single.close()
+        cluster.close()
+
+
+def log_time(line):
+    """The wall-clock time of a log line ("2026-12-07T14:55:01.123Z minikafka ...")."""
+    stamp = line.split(" ", 1)[0]
+    return datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
+def first_line(node, needle, after, also=""):
+    """The time of the node's first log line since `after` holding `needle` (and `also`)."""
+    for line in list(node.log_lines):
+        if needle in line and also in line:
+            try:
+                t = log_time(line)
+            except ValueError:
+                continue
+            if t >= after:
+                return t
+    return None
+
+
+def leaders(node, partitions):
+    """{partition: leader} from the node's Metadata (confluent-kafka), or None."""
+    from confluent_kafka.admin import AdminClient
+    try:
+        md = AdminClient({"bootstrap.servers": f"127.0.0.1:{node.port}"}).list_topics(TOPIC, timeout=3)
+    except Exception:  # noqa: BLE001 - busy or restarting
+        return None
+    t = md.topics.get(TOPIC)
+    if t is None or len(t.partitions) != partitions:
+        return None
+    out = {}
+    for p, info in t.partitions.items():
+        if info.leader < 0 or sorted(info.isrs) != [1, 2, 3] or info.leader != info.replicas[0]:
+            return None  # not healed yet: an ISR short, or leadership not back home
+        out[p] = info.leader
+    return out
+
+
+class PacedProducer:
+    """One acks=all record to every partition every `interval` seconds; keeps the
+    wall-clock time of every acknowledgement per partition."""
+
+    def __init__(self, cluster, partitions, interval=0.01, **config):
+        from confluent_kafka import Producer
+        self.acks = {p: [] for p in range(partitions)}
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.producer = Producer({"bootstrap.servers": bootstrap(cluster.nodes), "acks": "all", "linger.ms": 0, "message.timeout.ms": 60000,
+                                  "log_level": 2, **config})
+        self.partitions, self.interval = partitions, interval
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def delivered(self, err, msg, sent):
+        if err is None:
+            with self.lock:
+                self.acks[msg.partition()].append((sent, time.time()))
+
+    def run(self):
+        while not self.stopping.is_set():
+            for p in range(self.partitions):
+                try:
+                    self.producer.produce(TOPIC, b"x" * 100, partition=p,
+                                          on_delivery=lambda err, msg, sent=time.time(): self.delivered(err, msg, sent))
+                except BufferError:
+                    pass
+            self.producer.poll(self.interval)
+        self.producer.flush(30)
+
+    def first_ack_after(self, partition, t):
+        """The first acknowledgement of a record sent after `t` (one in flight at the kill, its
+        answer already on its way, says nothing about the failover)."""
+        with self.lock:
+            return min((acked for sent, acked in self.acks[partition] if sent > t), default=None)
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join(60)
+
+
+def pct(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def failover(options):
+    from confluent_kafka.admin import AdminClient, NewTopic
+    partitions = 3
+    cluster = Cluster("--min.insync.replicas", "2", trace=True)
+    rows = []  # (kind, partition, total, detection, election, propagation, client)
+    producer = None
+    try:
+        wait_cluster(cluster)
+        admin = AdminClient({"bootstrap.servers": bootstrap(cluster.nodes)})  # alive until the result
+        admin.create_topics([NewTopic(TOPIC, partitions, 3)])[TOPIC].result(15)
+        producer = PacedProducer(cluster, partitions, **options.client)
+        kinds = ["leader"] * options.kills + ["controller"] * options.controller_kills
+        for number, kind in enumerate(kinds):
+            controller = wait_cluster(cluster)
+            view = wait_until(lambda: leaders(cluster.nodes[controller["node_id"] - 1], partitions), timeout=60)
+            if view is None:
+                raise RuntimeError("the cluster did not heal")
+            time.sleep(1.0)  # a steady stream of acks before the kill
+            c_id = controller["node_id"]
+            candidates = sorted({lead for lead in view.values() if (lead == c_id) == (kind == "controller")})
+            if not candidates:
+                # e.g. the controller leads nothing: move on to a leader that is not
+                candidates = sorted(set(view.values()))
+            victim_id = candidates[number % len(candidates)]
+            led = [p for p, lead in view.items() if lead == victim_id]
+            victim = cluster.nodes[victim_id - 1]
+            at = time.time()
+            victim.kill9()
+            got = wait_until(lambda: all(producer.first_ack_after(p, at) for p in led) or None, timeout=60)
+            if not got:
+                raise RuntimeError(f"no ack on {led} 60 s after killing node {victim_id}")
+            others = [n for n in cluster.nodes if n is not victim]
+            fenced = min(filter(None, (first_line(n, f"FenceBrokerRecord broker={victim_id}", at) for n in others)),
+                         default=None)
+            for p in led:
+                ack = producer.first_ack_after(p, at)
+                chosen = min(filter(None, (first_line(n, f"topic={TOPIC} partition={p} isr", at, f"leader {victim_id} -> ")
+                                           for n in others)), default=None)
+                serving = min(filter(None, (first_line(n, f"{TOPIC}-{p} leader", at,
+                                                       f"this node (node {cluster.nodes.index(n) + 1}) is the leader")
+                                            for n in others)), default=None)
+                rows.append((kind, p, ack - at, fenced and fenced - at, chosen and fenced and chosen - fenced,
+                             serving and chosen and serving - chosen, serving and ack - serving))
+                print(f"  kill {number + 1} ({kind}, node {victim_id}) {TOPIC}-{p}: next ack after {ack - at:.2f} s"
+                      + (f" (fenced +{fenced - at:.2f}, chosen +{chosen - at:.2f}, serving +{serving - at:.2f})"
+                         if fenced and chosen and serving else ""), flush=True)
+            victim.start()
+    finally:
+        if producer:
+            producer.stop()
+        cluster.close()
+    session = TIMEOUTS[TIMEOUTS.index("--broker.session.timeout.ms") + 1]
+    heartbeat = TIMEOUTS[TIMEOUTS.index("--broker.heartbeat.interval.ms") + 1]
+    print(f"\nbroker.session.timeout.ms={session}, broker.heartbeat.interval.ms={heartbeat}; client: "
+          f"{options.client or 'librdkafka defaults'}")
+    print("| kills of | partitions | kill -> next ack p50 | max | detection p50 | election p50 | "
+          "propagation p50 | client p50 | client max |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for kind in ("leader", "controller"):
+        mine = [r for r in rows if r[0] == kind]
+        if not mine:
+            continue
+        cols = [[r[i] for r in mine if r[i] is not None] for i in range(2, 7)]
+        cells = [f"{pct(c, 0.5):.2f} s" if c else "-" for c in cols]
+        label = "a leader" if kind == "leader" else "a leader that is the active controller"
+        client_max = f"{max(cols[4]):.2f} s" if cols[4] else "-"
+        print(f"| {label} | {len(mine)} | {cells[0]} | {max(cols[0]):.2f} s | {cells[1]} | {cells[2]} | {cells[3]} "
+              f"| {cells[4]} | {client_max} |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description="minikafka replication: RF 3 vs RF 1 throughput, failover time")
+    parser.add_argument("--build", default=os.path.join(ROOT, "build"))
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--controller-kills", type=int, default=0)
+    parser.add_argument("--only", choices=["throughput", "failover"])
+    parser.add_argument("--client", action="append", default=[],
+                        help="a librdkafka setting for the failover producer, name=value (repeatable)")
+    options = parser.parse_args()
+    options.client = dict(c.split("=", 1) for c in options.client)
+    options.sizes = [(100, 1_000_000), (1000, 300_000)]
+    if options.quick:
+        options.rounds, options.kills = 2, min(options.kills, 5)
+        options.sizes = [(100, 200_000), (1000, 50_000)]
+    os.environ.setdefault("MINIKAFKA_BIN", os.path.join(options.build, "minikafka", "minikafka"))
+    tool = os.path.join(options.build, "benchmarks", "minikafka", "kafka_load")
+    if options.only != "failover":
+        print("## RF 3 acks=all on three nodes vs RF 1 acks=all on one node", flush=True)
+        throughput(options, tool)
+    if options.only != "throughput":
+        print("\n## Failover: kill -9 of a partition leader to the next acknowledged produce", flush=True)
+        failover(options)
+
+
+if __name__ == "__main__":
+    main()
