@@ -159,8 +159,13 @@ function drawGraph(exchanges, bindings, queues) {
     group.appendChild(svg("path", { d: `M${x1},${y1} C${x1 + bend},${y1} ${x2 - (b.destination_type === "queue" ? bend : -bend)},${y2} ${x2},${y2}`,
                                     "stroke-width": (1.5 + Math.min(6, Math.log2(1 + rate))).toFixed(1),
                                     class: rate > 0 ? "flowing" : "", "marker-end": "url(#arrow)" }));
-    group.appendChild(svg("text", { x: (x1 + x2) / 2 + (b.destination_type === "queue" ? 0 : 90), y: (y1 + y2) / 2 - 4,
-                                    "text-anchor": "middle", class: "key" }, b.routing_key === "" ? "(empty key)" : b.routing_key));
+    // The key sits near the queue end (where the curve is at t = 3/4), so the labels of one
+    // exchange's edges do not pile up where they leave it.
+    const label = b.destination_type === "queue"
+      ? { x: x2 - 14, y: (0.156 * y1 + 0.844 * y2 - 5).toFixed(1), "text-anchor": "end" }
+      : { x: x1 + 95, y: (y1 + y2) / 2 + 4, "text-anchor": "start" };
+    group.appendChild(svg("text", Object.assign(label, { class: "key" }),
+                          b.routing_key === "" ? "(empty key)" : b.routing_key));
     g.appendChild(group);
   }
   const defs = svg("defs");

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Screenshots of the three live pages (issue 23), for slides and for a look without running
 anything: starts the built servers on free ports with fresh data directories, gives each something
 to show (keys with TTLs; an exchange graph with bindings and messages; a topic and a consumer
@@ -6,6 +6,8 @@ group with lag), switches --trace on so the trace panel has lines, and has headl
 one PNG per page:
 
     scripts/screenshots.py [OUT_DIR] [--build-dir build]     (OUT_DIR default: build/screenshots)
+
+Run it with Debian's /usr/bin/python3 (the shebang): python3-redis, pika and confluent-kafka live there.
 
     OUT_DIR/miniredis.png   OUT_DIR/minirabbit.png   OUT_DIR/minikafka.png
 
