@@ -6,7 +6,6 @@
 #include "version.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <fstream>
 
@@ -147,7 +146,7 @@ void Options::apply(std::string_view name, std::string_view value) {
         // ... and its value kept (the last one given), so CONFIG GET shows what the file said, as
         // redis-server does.
         std::string key(name);
-        for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (char& c : key) c = fold(c);  // "IO_THREADS" is io-threads, as for our own names
         std::string_view v = trim(value);
         if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
             v = v.substr(1, v.size() - 2);

@@ -93,7 +93,7 @@ public:
     // warning line a server logs about them ("" when there are none).
     const std::vector<std::string>& ignored() const { return ignored_; }
     std::string ignored_summary() const;
-    // Their values, by lower-case name (the last one given, quotes removed).
+    // Their values, by folded name ("IO_THREADS" -> "io-threads"; the last one given, quotes removed).
     const std::map<std::string, std::string, std::less<>>& ignored_values() const { return ignored_values_; }
     bool wants_version() const { return version_; }
 
