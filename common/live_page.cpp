@@ -78,7 +78,8 @@ const live = {
       return tr;
     }));
   },
-  // A <table> from a header row and data rows; the cells of column `bigColumn` get class "big".
+  // A <table> from a header row and data rows; the cells of column `bigColumn` get class "lag"
+  // (big type: the number the room should read, e.g. a consumer group's lag).
   table(headers, rows, bigColumn) {
     const t = live.el("table"), head = live.el("tr");
     for (const h of headers) head.appendChild(live.el("th", h));
