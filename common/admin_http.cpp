@@ -20,11 +20,17 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
+#include <cctype>
+#include <charconv>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "base64.hpp"
 #include "listener.hpp"
 #include "log.hpp"
+#include "trace_ring.hpp"
 
 namespace mb {
 namespace {
@@ -44,8 +50,10 @@ http::response<http::string_body> answer(const http::request<http::string_body>&
     if (path == "/healthz") {
         std::string problems = extras.health ? extras.health() : std::string();
         out = problems.empty() ? HttpResponse{200, "text/plain", "ok\n"} : HttpResponse{503, "text/plain", problems};
-    } else if (path == "/" && !extras.index_html.empty()) {
+    } else if (!extras.index_html.empty() && (path == "/live" || (path == "/" && extras.index_at_root))) {
         out = {200, "text/html; charset=utf-8", std::string(extras.index_html)};
+    } else if (path.starts_with("/docs/") && req.method() == http::verb::get) {
+        out = docs_file(path.substr(6));
     } else if (path == "/metrics") {
         out = {200, "text/plain; version=0.0.4", metrics.render_prometheus()};
     } else if (path.starts_with("/api/") || path == "/api") {
@@ -138,6 +146,64 @@ HttpResponse trace_switch(const HttpRequest& request, bool& tracing) {
         return {405, "application/json", R"({"error":"method_not_allowed","reason":"GET or PUT"})"};
     }
     return {200, "application/json", tracing ? R"({"trace":true})" : R"({"trace":false})"};
+}
+
+HttpResponse trace_api(const HttpRequest& request, bool& tracing) {
+    std::string_view path = request.target.substr(0, request.target.find('?'));
+    if (path == "/api/trace") return trace_switch(request, tracing);
+    if (path != "/api/trace/lines") return {404, "application/json", R"({"error":"not found"})"};
+    if (request.method != "GET") return {405, "application/json", R"({"error":"method_not_allowed","reason":"GET"})"};
+    uint64_t after = 0;  // ?after=N: the last line the reader has
+    std::string_view query = path.size() < request.target.size() ? request.target.substr(path.size() + 1) : "";
+    if (query.starts_with("after=")) {
+        std::string_view digits =
+            query.substr(6, query.find('&') == std::string_view::npos ? std::string_view::npos : query.find('&') - 6);
+        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), after);
+        if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty())
+            return {400, "application/json", R"({"error":"bad_request","reason":"after must be a line number"})"};
+    }
+    trace::Recent recent = trace::since(after, 200);
+    boost::json::array lines;
+    for (auto& line : recent.lines) lines.emplace_back(line);
+    boost::json::object body{{"trace", tracing}, {"next", recent.next}, {"skipped", recent.skipped}, {"lines", lines}};
+    // A traced key or message body may hold any bytes; serialize() would emit them raw, so
+    // invalid UTF-8 is replaced the way a browser would show it.
+    std::string text = boost::json::serialize(body);
+    for (size_t i = 0; i < text.size(); ++i) {
+        auto c = static_cast<unsigned char>(text[i]);
+        if (c < 0x80) continue;
+        size_t n = c >= 0xF5 ? 0 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;  // lead byte -> length
+        bool ok = n > 0 && i + n <= text.size();
+        for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+        if (ok) {
+            i += n - 1;
+        } else {
+            text[i] = '?';
+        }
+    }
+    return {200, "application/json", std::move(text)};
+}
+
+HttpResponse docs_file(std::string_view path) {
+    // "<chapter>.md" or "<server>/<chapter>.md": letters, digits, '-' and '_' only, so nothing can leave docs/.
+    auto plain = [](std::string_view name) {
+        if (name.empty()) return false;
+        for (char c : name)
+            if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
+        return true;
+    };
+    if (!path.ends_with(".md")) return {404, "text/plain", "not found\n"};
+    std::string_view stem = path.substr(0, path.size() - 3);
+    size_t slash = stem.find('/');
+    bool valid = slash == std::string_view::npos ? plain(stem)  // docs/architecture.md
+                                                 : plain(stem.substr(0, slash)) && plain(stem.substr(slash + 1));
+    if (!valid) return {404, "text/plain", "not found\n"};
+    std::string file = std::string(MB_DOCS_DIR) + "/" + std::string(path);
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return {404, "text/plain", "docs/" + std::string(path) + " is in the minibrokers repository\n"};
+    std::ostringstream text;
+    text << in.rdbuf();
+    return {200, "text/plain; charset=utf-8", std::move(text).str()};
 }
 
 uint16_t start_admin_http(asio::io_context& io, const std::string& bind, uint16_t port, const Metrics& metrics,

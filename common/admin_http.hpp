@@ -2,6 +2,9 @@
 //
 // The admin HTTP endpoint every broker offers on --admin-port:
 //   GET /          the server's live page, if it has one   (what a lecturer puts on the projector)
+//   GET /live      the same page, always (minirabbit puts RabbitMQ's own UI on / with --management-ui)
+//   GET /docs/...  the course's chapters, as text: the live pages link each concept they show to
+//                  its chapter (docs_file below)
 //   GET /healthz   "ok", or 503 and the alarms             (should it get traffic? common/health.hpp)
 //   GET /metrics   the Metrics registry, Prometheus text  (what is it doing?)
 //   *   /api/...   JSON, answered by the broker's own ApiHandler (minirabbit shapes it like
@@ -74,11 +77,24 @@ HttpResponse unauthorized(std::string_view reason = "Login failed");
 // boolean "trace" member is a 400, other methods a 405. Callers check credentials first.
 HttpResponse trace_switch(const HttpRequest& request, bool& tracing);
 
+// Everything under /api/trace for all three servers: the switch above, and
+//   GET /api/trace/lines?after=N -> {"trace":true,"next":M,"skipped":0,"lines":["...", ...]}
+// the trace lines kept since line N (common/trace_ring.hpp; at most 200 per answer), which the
+// live pages' trace panel polls. Callers check credentials first: a trace shows everyone's traffic.
+HttpResponse trace_api(const HttpRequest& request, bool& tracing);
+
+// GET /docs/<server>/<chapter>.md: a chapter of the course, from the docs/ directory of the source
+// tree this binary was built from, as text/plain. Only plain names are served (no "..", no other
+// directories); a missing file is a 404 that says where the chapter lives in the repository.
+HttpResponse docs_file(std::string_view path);
+
 // What a server adds to the shared endpoint besides its /api.
 struct AdminExtras {
     // GET /: one self-contained HTML page (its CSS and JS inline, compiled into the binary), e.g.
     // miniredis/admin_page.cpp. Empty: 404, as before.
     std::string_view index_html;
+    // false: GET / goes to `pages` and the live page is only at /live (minirabbit with the UI).
+    bool index_at_root = true;
     // GET /healthz: the alarms now, one line each (mb::health_problems); "" or unset = "ok".
     std::function<std::string()> health;
     // Every other path that is neither /healthz, /metrics nor /api: static files (minirabbit serves

@@ -9,7 +9,11 @@
 // READ NEXT: log.hpp.
 #include "log.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <chrono>
 #include <ctime>
@@ -19,6 +23,7 @@ namespace mb::log {
 namespace {
 std::string g_program = "minibrokers";
 Level g_level = Level::info;
+int g_fd = STDERR_FILENO;  // where lines go: stderr, or the file set_file opened
 constexpr std::string_view kLevelNames[] = {"DEBUG", "INFO", "WARN", "ERROR"};
 }  // namespace
 
@@ -42,6 +47,17 @@ bool parse_level(std::string_view text, Level& out) {
     return true;
 }
 
+bool set_file(const std::string& path, std::string& error) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        error = std::strerror(errno);
+        return false;
+    }
+    if (g_fd != STDERR_FILENO) ::close(g_fd);
+    g_fd = fd;
+    return true;
+}
+
 void write(Level level, std::string_view message) {
     using namespace std::chrono;
     auto now = system_clock::now();
@@ -55,7 +71,7 @@ void write(Level level, std::string_view message) {
         fmt::format("{}.{:03}Z {} {} {}\n", stamp, ms, g_program, kLevelNames[static_cast<int>(level)], message);
     // stderr is unbuffered; one write keeps the line whole.
     for (std::string_view rest = line; !rest.empty();) {
-        ssize_t n = ::write(STDERR_FILENO, rest.data(), rest.size());
+        ssize_t n = ::write(g_fd, rest.data(), rest.size());
         if (n <= 0) break;
         rest.remove_prefix(static_cast<size_t>(n));
     }

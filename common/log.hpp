@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include <string>
 #include <string_view>
 
 namespace mb::log {
@@ -23,6 +24,10 @@ void set_level(Level level);
 bool parse_level(std::string_view text, Level& out);  // "debug" | "info" | "warning" | "error"
 bool enabled(Level level);
 void write(Level level, std::string_view message);
+// From now on, lines are appended to `path` (redis.conf's `logfile`) instead of stderr. Opened
+// once, with O_APPEND, so a log rotated by copy-and-truncate keeps working. False (and `error`)
+// when the file cannot be opened.
+bool set_file(const std::string& path, std::string& error);
 
 template <typename... Args>
 void debug(fmt::format_string<Args...> format, Args&&... args) {

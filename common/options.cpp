@@ -159,6 +159,14 @@ void Options::apply(std::string_view name, std::string_view value) {
         // Accepted so the original's file loads; remembered once for ignored_summary().
         if (std::none_of(ignored_.begin(), ignored_.end(), [&](const std::string& n) { return same_name(n, name); }))
             ignored_.emplace_back(name);
+        // ... and its value kept (the last one given), so CONFIG GET shows what the file said, as
+        // redis-server does.
+        std::string key(name);
+        for (char& c : key) c = fold(c);  // "IO_THREADS" is io-threads, as for our own names
+        std::string_view v = trim(value);
+        if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
+            v = v.substr(1, v.size() - 2);
+        ignored_values_[key] = std::string(v);
         return;
     }
     if (spec && spec->repeatable && is_set_explicitly(spec->name)) {

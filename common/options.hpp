@@ -104,6 +104,8 @@ public:
     // warning line a server logs about them ("" when there are none).
     const std::vector<std::string>& ignored() const { return ignored_; }
     std::string ignored_summary() const;
+    // Their values, by folded name ("IO_THREADS" -> "io-threads"; the last one given, quotes removed).
+    const std::map<std::string, std::string, std::less<>>& ignored_values() const { return ignored_values_; }
     bool wants_version() const { return version_; }
 
     const std::string& text(std::string_view name) const;
@@ -133,6 +135,7 @@ private:
     std::string help_;
     ConfigFileRules rules_;
     std::vector<std::string> ignored_;
+    std::map<std::string, std::string, std::less<>> ignored_values_;
     bool version_ = false;
 };
 

@@ -142,7 +142,7 @@ std::string health_problems(const AdminContext& admin) {
 // docs/minikafka/04-left-out-and-exercises.md); the admin port binds to loopback by default.
 mb::HttpResponse admin_api(AdminContext& admin, const mb::HttpRequest& request) {
     std::string_view path = request.target.substr(0, request.target.find('?'));
-    if (path == "/api/trace") return mb::trace_switch(request, admin.broker.tracing);
+    if (path.starts_with("/api/trace")) return mb::trace_api(request, admin.broker.tracing);
     if (request.method != "GET") return {405, "application/json", R"({"error":"method not allowed"})"};
     if (path == "/api/quorum") return quorum_api(admin.broker);
     if (path == "/api/overview") return json_response(overview(admin));

@@ -23,7 +23,8 @@ struct AdminContext {
 mb::HttpResponse admin_api(AdminContext& admin, const mb::HttpRequest& request);
 // "" when healthy, else why not (minikafka has no memory limit: only the data directory's disk).
 std::string health_problems(const AdminContext& admin);
-// GET /: the live lecture page, HTML + CSS + JS in one string (admin_page.cpp).
-extern const std::string_view kAdminPage;
+// GET / and /live: the live lecture page, HTML + CSS + JS in one string, made once (admin_page.cpp
+// on the shared frame of common/live_page.cpp).
+const std::string& admin_page();
 
 }  // namespace minikafka

@@ -45,6 +45,7 @@
 #include "metrics.hpp"
 #include "server_metrics.hpp"
 #include "storage/file.hpp"
+#include "trace_ring.hpp"
 
 namespace minikafka {
 
@@ -488,12 +489,14 @@ int run_server(const mb::Options& options) {
             broker.config.advertised_host = bind == "0.0.0.0" || bind == "::" ? "127.0.0.1" : bind;
         }
         broker.tracing = options.boolean("trace");
-        broker.trace_sink = [](std::string_view line) { mb::log::info("trace: {}", line); };
+        broker.trace_sink = [](std::string_view line) { mb::trace::emit(line); };  // the log and the live page
         AdminContext admin{broker, session_metrics, dir, static_cast<uint64_t>(options.integer("disk-free-limit"))};
         if (!options.text("admin-port").empty())
             mb::start_admin_http(io, options.text("bind"), static_cast<uint16_t>(options.integer("admin-port")),
                                  metrics, [&admin](const mb::HttpRequest& r) { return admin_api(admin, r); },
-                                 {kAdminPage, [&admin] { return health_problems(admin); }, {}});  // admin_api.cpp
+                                 {.index_html = admin_page(),
+                                  .health = [&admin] { return health_problems(admin); },
+                                  .pages = {}});  // admin_api.cpp
 
         ClusterNodePtr cluster = start_cluster_node(io, options, broker);  // null in single-node mode
 

@@ -505,7 +505,7 @@ mb::HttpResponse handle_one(AdminContext& context, const mb::HttpRequest& reques
     const User* user = authenticate(context.broker.users(), request.authorization);
     if (!user) return error(401, "not_authorised", "Login failed");
     if (!user->is_administrator()) return error(401, "not_authorised", "Not administrator user");
-    if (section == "trace") return mb::trace_switch(request, context.broker.trace);
+    if (section == "trace") return mb::trace_api(request, context.broker.trace);  // the switch, the lines
     if (section == "overview") return reply(200, overview_json(context));
     if (section == "nodes" && request.method == "GET") return api.nodes();
     if (section == "extensions") return reply(200, extensions_json());

@@ -77,6 +77,9 @@ struct AdminContext {
 
 mb::HttpResponse handle_admin_request(AdminContext& context, const mb::HttpRequest& request);
 
+// GET / (GET /live with --management-ui): the live lecture page, built once (admin_page.cpp).
+const std::string& admin_page();
+
 // GET / and the UI's static files from `directory` (admin_ui.cpp); a short page when it is empty.
 mb::HttpResponse serve_management_ui(const std::string& directory, const mb::HttpRequest& request);
 

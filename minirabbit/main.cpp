@@ -166,7 +166,8 @@ int main(int argc, char** argv) {
             admin.admin_port = mb::start_admin_http(
                 io, options.text("bind"), static_cast<uint16_t>(options.integer("admin-port")), metrics,
                 [&](const mb::HttpRequest& request) { return minirabbit::handle_admin_request(admin, request); },
-                {.index_html = {},
+                {.index_html = minirabbit::admin_page(),  // admin_page.cpp: on / unless RabbitMQ's UI is
+                 .index_at_root = ui_directory.empty(),   // there; always on /live
                  .health = [&, limit = static_cast<uint64_t>(options.integer(
                                    "disk-free-limit"))] { return minirabbit::health_problems(broker, dir, limit); },
                  .pages =

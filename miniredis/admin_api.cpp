@@ -167,9 +167,9 @@ mb::HttpResponse admin_api(ServerState& state, const mb::HttpRequest& request) {
         if (!given || given->user != "default" || !mb::same_secret(given->password, state.config.requirepass))
             return mb::unauthorized();
     }
-    if (path == "/api/trace") {
+    if (path.starts_with("/api/trace")) {  // the switch, and the lines the live page shows
         bool tracing = state.config.trace;
-        mb::HttpResponse response = mb::trace_switch(request, tracing);
+        mb::HttpResponse response = mb::trace_api(request, tracing);
         if (tracing != state.config.trace) {
             state.config.options.set("trace", tracing ? "yes" : "no");
             state.config.trace = tracing;

@@ -14,7 +14,8 @@ class ServerState;
 mb::HttpResponse admin_api(ServerState& state, const mb::HttpRequest& request);
 // "" when healthy, else one line per alarm (maxmemory exceeded, data directory's disk nearly full).
 std::string health_problems(ServerState& state);
-// GET /: the live lecture page, HTML + CSS + JS in one string (admin_page.cpp).
-extern const std::string_view kAdminPage;
+// GET / and /live: the live lecture page, HTML + CSS + JS in one string, made once (admin_page.cpp
+// on the shared frame of common/live_page.cpp).
+const std::string& admin_page();
 
 }  // namespace miniredis

@@ -44,6 +44,7 @@
 #include "log.hpp"
 #include "metrics.hpp"
 #include "server_metrics.hpp"
+#include "trace_ring.hpp"
 
 namespace miniredis {
 namespace {
@@ -397,8 +398,8 @@ int run_server(Config config) {
         asio::io_context io(1);
         Server server(io, state);
         mb::Metrics metrics;
-        register_metrics(metrics, state);  // server_metrics.cpp
-        state.trace = [](std::string_view line) { mb::log::info("trace: {}", line); };
+        register_metrics(metrics, state);                                    // server_metrics.cpp
+        state.trace = [](std::string_view line) { mb::trace::emit(line); };  // the log and the live page
         if (std::string error = state.load_data(); !error.empty()) {
             mb::log::error("fatal error loading the data: {}", error);
             return 1;
@@ -409,7 +410,9 @@ int run_server(Config config) {
         if (!admin_port.empty())
             mb::start_admin_http(io, state.config.bind, static_cast<uint16_t>(std::stoi(admin_port)), metrics,
                                  [&state](const mb::HttpRequest& r) { return admin_api(state, r); },
-                                 {kAdminPage, [&state] { return health_problems(state); }, {}});  // admin_api.cpp
+                                 {.index_html = admin_page(),
+                                  .health = [&state] { return health_problems(state); },
+                                  .pages = {}});  // admin_api.cpp
         // SIGTERM/SIGINT: like SHUTDOWN - snapshot if save rules exist, flush the AOF, stop.
         mb::net::on_stop_signal(io, [&] { state.finish_on_signal(); });
         server.run();

@@ -14,7 +14,7 @@
 #     --no-build        skip install-deps.sh and build.sh (use what is in $BUILD_DIR, default build/)
 #     --redis-args ...  extra options for one server, one string split on spaces, e.g.
 #                       --redis-args "--appendonly yes --maxmemory 100mb" or a config file first:
-#                       --redis-args "/etc/redis/redis.conf --daemonize no --logfile ''"
+#                       --redis-args "/etc/redis/redis.conf --daemonize no --logfile '' --pidfile ''"
 #                       (the port, admin port and data directory options come after them and win)
 # The ports are always printed, whatever --loglevel the servers were given.
 set -euo pipefail
@@ -80,7 +80,7 @@ trap stop_all INT TERM
 cat <<TXT
 minibrokers running (Ctrl-C stops all three):
   miniredis   port $redis    redis-cli -p $redis ping                    admin http://127.0.0.1:$redis_admin/ (live page)
-  minirabbit  port $rabbit    amqp://guest:guest@127.0.0.1:$rabbit/        admin http://127.0.0.1:$rabbit_admin/ (RabbitMQ's UI, guest/guest)
+  minirabbit  port $rabbit    amqp://guest:guest@127.0.0.1:$rabbit/        admin http://127.0.0.1:$rabbit_admin/ (RabbitMQ's UI, guest/guest; live page: /live)
   minikafka   port $kafka    kcat -b 127.0.0.1:$kafka -L                 admin http://127.0.0.1:$kafka_admin/ (live page)
 TXT
 # If one broker fails (say its port is taken), stop the others too.

@@ -26,6 +26,7 @@
 #include "amqp_error.hpp"
 #include "connection.hpp"
 #include "log.hpp"
+#include "trace_ring.hpp"
 
 namespace minirabbit {
 
@@ -196,7 +197,7 @@ void Channel::publish(const MessageRef& message, bool mandatory, std::string_vie
                                 step.exchange != exchange ? fmt::format("exchange {} ", step.exchange->name()) : "",
                                 step.binding ? fmt::format("binding {}", step.binding->routing_key) : "by name",
                                 step.queue->name(), step.queue->ready_count() + 1);
-        mb::log::info("trace: {}", line);
+        mb::trace::emit(line);  // the log and the live page's trace panel
     }
     bool rejected = false;
     bool needs_sync = false;

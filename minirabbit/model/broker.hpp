@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "log.hpp"
+#include "trace_ring.hpp"
 #include "message_store.hpp"
 #include "users.hpp"
 #include "vhost.hpp"
@@ -92,7 +93,7 @@ public:
     bool trace = false;
     template <typename... Args>
     void trace_line(fmt::format_string<Args...> format, Args&&... args) const {
-        if (trace) mb::log::info("trace: {}", fmt::format(format, std::forward<Args>(args)...));
+        if (trace) mb::trace::emit(fmt::format(format, std::forward<Args>(args)...));  // log + live page
     }
     // Users who may only log in from a loopback address (rabbitmq.conf `loopback_users`): by
     // default guest, whose well-known password must not open a broker to the network.

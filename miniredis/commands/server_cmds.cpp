@@ -264,10 +264,26 @@ void cmd_config_get(CommandContext& ctx) {
             }
         }
     }
-    ctx.reply.map(matches.size());
+    // Directives Redis knows and miniredis accepts but ignores (core/redis_conf.cpp) answer with
+    // the value the file or command line gave, as redis-server answers `CONFIG GET io-threads`:
+    // a tool that reads its config back finds it, and nobody is told a value was never set.
+    std::vector<std::pair<std::string_view, std::string_view>> ignored;
+    for (const auto& [name, value] : ctx.server.config.options.ignored_values()) {
+        for (size_t i = 2; i < ctx.argc(); ++i) {
+            if (glob_match(ctx.arg(i), name, true)) {
+                ignored.emplace_back(name, value);
+                break;
+            }
+        }
+    }
+    ctx.reply.map(matches.size() + ignored.size());
     for (const mb::OptionSpec* spec : matches) {
         ctx.reply.bulk(spec->name);
         ctx.reply.bulk(config_value(ctx.server.config, *spec));
+    }
+    for (auto [name, value] : ignored) {
+        ctx.reply.bulk(name);
+        ctx.reply.bulk(value);
     }
 }
 
@@ -278,7 +294,8 @@ void cmd_config_set(CommandContext& ctx) {
     if (ctx.argc() % 2 != 0) return ctx.syntax_error();
     // Immutable: only the command line or config file sets them. The AOF's name is one (Redis 7),
     // since the open log cannot be renamed under a running server.
-    constexpr std::string_view kImmutable[] = {"port", "bind", "databases", "admin-port", "appendfilename", "repair"};
+    constexpr std::string_view kImmutable[] = {"port",   "bind",      "databases", "admin-port", "appendfilename",
+                                               "repair", "daemonize", "pidfile",   "logfile"};
     // Protected (Redis 7 PROTECTED_CONFIG, refused unless enable-protected-configs, which we lack):
     // where files are written. With CONFIG SET dir/dbfilename and SAVE, anyone who can connect could
     // write a snapshot to any path the server may write - e.g. over ~/.ssh/authorized_keys.

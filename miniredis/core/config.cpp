@@ -98,6 +98,11 @@ constexpr mb::OptionSpec kOptions[] = {
     {"lazyfree-lazy-user-del", "no", "DEL frees big values in the background, as UNLINK", OptionKind::boolean},
     {"lazyfree-lazy-user-flush", "no", "FLUSHALL/FLUSHDB without SYNC|ASYNC free in the background",
      OptionKind::boolean},
+    // The process (main.cpp): as redis-server, a daemon writes its pid and logs to a file.
+    {"daemonize", "no", "run in the background (fork, detach from the terminal; logs go to logfile)",
+     OptionKind::boolean},
+    {"pidfile", "", "write the process id to this file at start, remove it at exit (empty = none)"},
+    {"logfile", "", "append log lines to this file (empty = stderr; /dev/null when daemonized)"},
     // Not a redis.conf directive: redis-check-aof --fix, built in (storage/repair.hpp).
     {"repair", "no",
      "check the AOF and snapshot, cut a corrupt AOF at its first bad byte (keeping <file>.corrupt), exit",

@@ -29,11 +29,8 @@ namespace {
 // Redis 7.0's directives (its config.c table and the special ones) that miniredis does not
 // implement. Names ending in '*' are families. Sorted by what they are about.
 constexpr std::string_view kKnownUnimplemented[] = {
-    // Process management: miniredis runs in the foreground and logs to stdout.
-    "daemonize",
+    // Process management beyond daemonize, pidfile and logfile (main.cpp does those).
     "supervised",
-    "pidfile",
-    "logfile",
     "syslog-*",
     "set-proc-title",
     "proc-title-template",

@@ -5,6 +5,8 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <string>
 #include <vector>
 
 using mb::OptionError;
@@ -150,6 +152,9 @@ TEST(Options, KnownButUnimplementedNamesAreAcceptedAndSummarisedOnce) {
     EXPECT_EQ(o.integer("port"), 7000);
     EXPECT_EQ(o.ignored(), (std::vector<std::string>{"io-threads", "tls-port", "tls-cert-file"}));
     EXPECT_NE(o.ignored_summary().find("3 setting(s)"), std::string::npos) << o.ignored_summary();
+    // Their values are kept for CONFIG GET: the last one given, under the folded name.
+    EXPECT_EQ(o.ignored_values(), (std::map<std::string, std::string, std::less<>>{
+                                      {"io-threads", "2"}, {"tls-port", "0"}, {"tls-cert-file", "x"}}));
     std::string bad = write_file("unknown.conf", "port 1\nio-thread 4\n");
     Options strict;
     try {

@@ -37,6 +37,14 @@ def get_json(port, path):
     return json.loads(body)
 
 
+def put_trace(port, on):
+    """PUT /api/trace {"trace": on}: the switch the page's trace checkbox flips."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/trace", method="PUT",
+                                     data=json.dumps({"trace": on}).encode())
+    with urllib.request.urlopen(request, timeout=10) as r:
+        return r.status
+
+
 class LivePage(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -119,10 +127,19 @@ class LivePage(unittest.TestCase):
         self.assertGreaterEqual(requests.value(api="OffsetCommit", api_key="8"), 1)
         self.assertEqual(families["minikafka_group_members"].value(group="billing"), 1)
 
-    def test_chromium_shows_the_group_its_assignment_and_lag(self):
-        dom = browser.render(f"http://127.0.0.1:{self.admin}/")
+    def test_chromium_shows_the_group_its_assignment_lag_and_the_trace(self):
+        self.assertEqual(put_trace(self.admin, True), 200)
+        try:  # the same offsets again: a commit the trace panel must show
+            self.consumer.commit(offsets=[TopicPartition("payments", p, o) for p, o in COMMITTED.items()],
+                                 asynchronous=False)
+            dom = browser.render(f"http://127.0.0.1:{self.admin}/")
+        finally:
+            put_trace(self.admin, False)
         if dom is None:
             self.skipTest("chromium is not installed (scripts/install-deps.sh)")
+        # The shared --trace panel (common/live_page.cpp) shows the commit as --trace printed it.
+        self.assertIn('<div class="trace-line">offset commit group=billing topic=payments partition=0 offset=2', dom)
+        self.assertIn('href="/docs/minikafka/03-consumer-groups.md"', dom)  # the docs links
         self.assertIn("<h3>billing - Stable, generation 1, range</h3>", dom)
         self.assertIn("<td>payments: 0,1</td>", dom)
         # One row per committed partition: topic, partition, committed, high watermark, lag.

@@ -231,8 +231,12 @@ class Management(unittest.TestCase):
                 for path in ("/../secret.txt", "/js/../../secret.txt", "/%2E%2E/secret.txt", "/js", "/nope.js"):
                     self.assertEqual(get(path)[0], 404, path)
 
-    def test_root_page_says_how_to_get_the_ui(self):
+    def test_without_the_ui_root_is_the_live_page_and_index_html_says_how_to_get_the_ui(self):
         with urllib.request.urlopen(f"http://127.0.0.1:{self.server.admin_port}/", timeout=10) as r:
+            page = r.read().decode()
+        self.assertIn("/api/bindings", page)  # the live page (live_page_test.py)
+        self.assertIn('href="/index.html"', page)
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.server.admin_port}/index.html", timeout=10) as r:
             page = r.read().decode()
         self.assertIn("--management-ui", page)
         self.assertIn("rabbitmq-server", page)

@@ -1,7 +1,8 @@
 """Issue 23: RabbitMQ's own management UI (the files Debian's rabbitmq-server package installs),
 served by minirabbit with --management-ui and driven in headless Chromium: log in as guest, and
 each tab - Overview, Connections, Channels, Exchanges, Queues - renders what a pika client made,
-with no JavaScript error. Skipped (not failed) when Chromium, chromedriver, Selenium or the UI
+with no JavaScript error; a message published from a queue's page (Publish message) comes back
+from Get messages and from pika's basic.get. Skipped (not failed) when Chromium, chromedriver, Selenium or the UI
 files are missing; scripts/install-deps.sh installs them all, so CI runs it."""
 import json
 import os
@@ -49,6 +50,7 @@ class ManagementUi(unittest.TestCase):
         channel.queue_declare("ui-test-queue")
         for i in range(3):
             channel.basic_publish("", "ui-test-queue", b"message %d" % i)
+        channel.queue_declare("ui-publish-queue")  # filled from the UI itself (test_publish_and_get)
         consumer_channel = cls.amqp.channel()
         consumer_channel.queue_declare("ui-consumed-queue")
         consumer_channel.basic_consume("ui-consumed-queue", lambda *a: None)
@@ -92,8 +94,9 @@ class ManagementUi(unittest.TestCase):
         return text["main"]
 
     def test_overview(self):
-        main = self.open_tab("#/", "minirabbit@localhost")
-        self.assertIn("Queues: 2", main)
+        # Waits for the totals, not the node name: the page before (the node's) shows that too.
+        main = self.open_tab("#/", "Queues: 3")
+        self.assertIn("minirabbit@localhost", main)
         self.assertIn("Consumers: 1", main)
 
     def test_queues_tab_shows_the_declared_queue_with_its_depth(self):
@@ -106,6 +109,46 @@ class ManagementUi(unittest.TestCase):
     def test_queue_page(self):
         main = self.open_tab("#/queues/%2F/ui-consumed-queue", "Consumers (1)")
         self.assertIn("Bindings (1)", main)
+
+    def test_publish_and_get_a_message_from_the_queue_page(self):
+        """Queues > a queue > Publish message, then Get messages: the UI's POST .../publish (to the
+        default exchange, routed by the queue's name) and POST .../get (ackmode "Nack message requeue
+        true", so the message stays) against minirabbit."""
+        payload = "typed into RabbitMQ's UI"
+        self.open_tab("#/queues/%2F/ui-publish-queue", "Publish message")
+        main = self.browser.find_element(By.ID, "main")
+
+        def section(title):  # the UI's collapsible sections open when their <h2> is clicked
+            h2 = main.find_element(By.XPATH, f".//div[contains(@class,'section')]/h2[normalize-space()='{title}']")
+            box = h2.find_element(By.XPATH, "..")
+            if not box.find_element(By.CLASS_NAME, "hider").is_displayed():
+                h2.click()
+            WebDriverWait(self.browser, 10).until(lambda b: box.find_element(By.CLASS_NAME, "hider").is_displayed())
+            return box
+
+        publish = section("Publish message")
+        publish.find_element(By.NAME, "payload").send_keys(payload)
+        button = publish.find_element(By.CSS_SELECTOR, "input[type=submit][value='Publish message']")
+        WebDriverWait(self.browser, 10).until(lambda b: button.is_displayed() and button.rect["height"] > 0)
+        button.click()
+        WebDriverWait(self.browser, 10).until(
+            lambda b: "Message published." in b.find_element(By.TAG_NAME, "body").text)
+        self.assertNotIn("not routed", self.browser.find_element(By.TAG_NAME, "body").text)
+        self.browser.execute_script("$('.form-popup-info').remove()")  # the popup would cover the next button
+
+        get = section("Get messages")
+        button = get.find_element(By.CSS_SELECTOR, "input[type=submit][value='Get Message(s)']")
+        WebDriverWait(self.browser, 10).until(lambda b: button.is_displayed() and button.rect["height"] > 0)
+        button.click()
+        WebDriverWait(self.browser, 10).until(lambda b: payload in b.find_element(By.ID, "msg-wrapper").text)
+        shown = self.browser.find_element(By.ID, "msg-wrapper").text
+        self.assertIn("ui-publish-queue", shown)  # the routing key: the default exchange routes by queue name
+        errors = [e["message"] for e in self.browser.get_log("browser") if "Uncaught" in e["message"]]
+        self.assertEqual(errors, [])
+        # Requeued by the UI's get, so an AMQP client finds the very message the UI published.
+        method, _, body = self.amqp.channel().basic_get("ui-publish-queue", auto_ack=True)
+        self.assertIsNotNone(method)
+        self.assertEqual(body.decode(), payload)
 
     def test_exchanges_tab(self):
         self.assertIn("topic", self.open_tab("#/exchanges", "ui-test-exchange"))

@@ -37,6 +37,14 @@ def get_json(port, path):
     return json.loads(body)
 
 
+def put_trace(port, on):
+    """PUT /api/trace {"trace": on}: the switch the page's trace checkbox flips."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/trace", method="PUT",
+                                     data=json.dumps({"trace": on}).encode())
+    with urllib.request.urlopen(request, timeout=10) as r:
+        return r.status
+
+
 def cli(port, *args):
     return subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True, timeout=10).stdout
 
@@ -125,11 +133,18 @@ class LivePage(unittest.TestCase):
         self.assertEqual(families["miniredis_commands_total"].type, "counter")
         self.assertGreaterEqual(families["miniredis_commands_total"].value(cmd="mset"), 1)
 
-    def test_chromium_shows_the_key_counting_down_and_the_keyspace(self):
-        self.r.set("session:42", "x", ex=100)
-        dom = browser.render(f"http://127.0.0.1:{self.admin}/#watch=session:42")
+    def test_chromium_shows_the_key_counting_down_the_keyspace_and_the_trace(self):
+        self.assertEqual(put_trace(self.admin, True), 200)
+        try:
+            self.r.set("session:42", "x", ex=100)
+            dom = browser.render(f"http://127.0.0.1:{self.admin}/#watch=session:42")
+        finally:
+            put_trace(self.admin, False)
         if dom is None:
             self.skipTest("chromium is not installed (scripts/install-deps.sh)")
+        # The shared --trace panel (common/live_page.cpp) shows the command as --trace printed it.
+        self.assertRegex(dom, r'<div class="trace-line">SET session:42 x EX 100 -&gt; keyspace db0: \d+ changes?, expires in 100 s')
+        self.assertIn('href="/docs/miniredis/06-looking-inside.md"', dom)  # the docs links
         result = re.search(r'id="watch-result"[^>]*>([^<]*)<', dom).group(1)
         self.assertRegex(result, r"^session:42 \(string\): TTL \d+\.\d s$")
         self.assertLess(float(re.search(r"TTL (\S+) s", result).group(1)), 100.0)

@@ -4,7 +4,9 @@ The directives we implement take effect, the ones Redis knows but we do not are 
 warning line, unknown ones are refused with Redis' FATAL CONFIG FILE ERROR naming file and line,
 and command-line options given after the file win over it, as with redis-server."""
 import os
+import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -12,11 +14,12 @@ import unittest
 
 import tap
 from resp_client import RespClient
-from servers import Server, free_ports, run_to_exit
+from servers import Server, free_ports, run_to_exit, wait_until
 
 STOCK = "/etc/redis/redis.conf"
-# The stock file daemonizes and logs to /var/log/redis; both original and copy are told not to.
-FOREGROUND = ["--daemonize", "no", "--logfile", ""]
+# The stock file daemonizes, logs to /var/log/redis and writes a pid file under /run/redis; both
+# original and copy are told not to (miniredis does all three, as redis-server: test Process).
+FOREGROUND = ["--daemonize", "no", "--logfile", "", "--pidfile", ""]
 
 
 def config_get(port, name):
@@ -37,9 +40,10 @@ class StockFile(unittest.TestCase):
             ours = {n: config_get(mini.port, n) for n in names}
             warnings = [line for line in mini.log_lines if "not implemented here, ignored" in line]
             self.assertEqual(len(warnings), 1, mini.log())  # ONE summary line, not one per directive
-            for directive in ("protected-mode", "tcp-backlog", "daemonize", "lazyfree-lazy-eviction"):
+            for directive in ("protected-mode", "tcp-backlog", "tcp-keepalive", "lazyfree-lazy-eviction"):
                 self.assertIn(directive, warnings[0])
             self.assertNotIn("databases", warnings[0])  # implemented: not in the list
+            self.assertNotIn("daemonize", warnings[0])
             c = RespClient(mini.port)
             info = c.call("INFO", "server")
             c.close()
@@ -139,6 +143,82 @@ tls-port 0
         status, output = run_to_exit("MINIREDIS_BIN", self.tmp, config=conf)
         self.assertEqual(status, 2, output)
         self.assertIn("at line 1", output)
+
+
+class AcceptedButIgnored(unittest.TestCase):
+    def test_config_get_answers_ignored_directives_with_their_value(self):
+        """redis-server answers CONFIG GET for every directive it has; miniredis, for the ones it
+        accepts but ignores, answers with the value given (file or command line)."""
+        with tempfile.TemporaryDirectory(prefix="minibrokers-conf-") as tmp:
+            conf = os.path.join(tmp, "r.conf")
+            with open(conf, "w") as f:
+                f.write('io-threads 4\nprotected-mode yes\ntcp-backlog 511\nsupervised "no"\n')
+            with Server("MINIREDIS_BIN", "--tcp-backlog", "128", config=conf) as mini:
+                self.assertEqual(config_get(mini.port, "io-threads"), b"4")
+                self.assertEqual(config_get(mini.port, "protected-mode"), b"yes")
+                self.assertEqual(config_get(mini.port, "tcp-backlog"), b"128")  # the command line wins
+                self.assertEqual(config_get(mini.port, "supervised"), b"no")  # quotes removed
+                c = RespClient(mini.port)
+                try:
+                    pairs = c.call("CONFIG", "GET", "tcp-*")
+                    self.assertEqual(dict(zip(pairs[::2], pairs[1::2]))[b"tcp-backlog"], b"128")
+                    self.assertEqual(c.call("CONFIG", "GET", "lazyfree-lazy-eviction"), [])  # not given: absent
+                finally:
+                    c.close()
+
+
+class Process(unittest.TestCase):
+    """daemonize, pidfile and logfile work as in redis-server (miniredis/main.cpp)."""
+
+    def test_daemonize_writes_the_pid_file_and_logs_to_the_log_file(self):
+        with tempfile.TemporaryDirectory(prefix="minibrokers-daemon-") as tmp:
+            pidfile, logfile = os.path.join(tmp, "r.pid"), os.path.join(tmp, "r.log")
+            started = subprocess.run([os.environ["MINIREDIS_BIN"], "--port", "0", "--dir", tmp, "--save", "",
+                                      "--daemonize", "yes", "--pidfile", pidfile, "--logfile", logfile],
+                                     capture_output=True, text=True, timeout=30)
+            # The command returns at once, as redis-server's does: the server lives on in the background.
+            self.assertEqual((started.returncode, started.stdout, started.stderr), (0, "", ""))
+            self.assertTrue(wait_until(lambda: os.path.exists(pidfile) and "listening on" in read(logfile)),
+                            read(logfile))
+            pid = int(read(pidfile))
+            self.assertTrue(os.path.exists(f"/proc/{pid}"))
+            try:
+                port = int(re.search(r"listening on [0-9.]+:([0-9]+)", read(logfile)).group(1))
+                self.assertEqual(config_get(port, "daemonize"), b"yes")
+                self.assertEqual(config_get(port, "pidfile"), pidfile.encode())
+                self.assertEqual(config_get(port, "logfile"), logfile.encode())
+                c = RespClient(port)
+                try:
+                    refused = c.call("CONFIG", "SET", "logfile", os.path.join(tmp, "other.log"))
+                    self.assertIn("immutable", refused.text)
+                finally:
+                    c.close()
+            finally:
+                os.kill(pid, signal.SIGTERM)
+            # A clean stop removes the pid file and says so in the log.
+            self.assertTrue(wait_until(lambda: not os.path.exists(f"/proc/{pid}") or is_zombie(pid), 20))
+            self.assertFalse(os.path.exists(pidfile))
+            self.assertIn("INFO stopped", read(logfile))
+
+    def test_an_unwritable_log_file_stops_the_start_and_a_pid_file_only_warns(self):
+        with tempfile.TemporaryDirectory(prefix="minibrokers-daemon-") as tmp:
+            status, output = run_to_exit("MINIREDIS_BIN", tmp, "--logfile", os.path.join(tmp, "no", "such.log"))
+            self.assertEqual(status, 1, output)
+            self.assertIn("Can't open the log file", output)
+            with Server("MINIREDIS_BIN", "--pidfile", os.path.join(tmp, "no", "such.pid")) as mini:
+                self.assertTrue(any("Failed to write PID file" in line for line in mini.log_lines), mini.log())
+
+
+def read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def is_zombie(pid):
+    return " Z " in read(f"/proc/{pid}/stat")
 
 
 if __name__ == "__main__":
