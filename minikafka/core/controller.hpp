@@ -73,6 +73,9 @@ struct ControllerConfig {
     bool unclean_leader_election = false;  // unclean.leader.election.enable (a topic's config wins)
 };
 
+// Whether a topic config entry can become a ConfigRecord (nullopt) or what is wrong with it.
+std::optional<std::string> check_topic_config(const ConfigEntry& c);
+
 class Controller {
 public:
     // Opens the metadata log and quorum state (throws std::runtime_error if either is corrupt).

@@ -51,7 +51,7 @@ bool unclean_allowed(const MetadataImage::TopicState& topic, bool broker_default
 
 // Topic configs become ConfigRecords; checked here against a default LogConfig, so that every
 // broker can apply them. min.insync.replicas is the replication layer's, not the log's.
-static std::optional<std::string> check_topic_config(const ConfigEntry& c) {
+std::optional<std::string> check_topic_config(const ConfigEntry& c) {
     if (c.name == "min.insync.replicas") {
         int64_t n = 0;
         auto [end, ec] = std::from_chars(c.value.data(), c.value.data() + c.value.size(), n);

@@ -4,7 +4,9 @@
 // broker can hold one replica, on itself.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <functional>
+#include <memory>
 #include <map>
 
 #include "cluster_admin.hpp"
@@ -225,23 +227,68 @@ bool handle_describe_configs(Broker& broker, const RequestHeader& header, KafkaR
 // In a cluster a topic's config is metadata: the active controller turns it into ConfigRecords
 // (Controller::alter_configs), and every broker applies them from the log - so a change made
 // through any broker reaches every replica. Another broker forwards the request as it came.
+namespace {
+
+// Whether this broker's metadata image shows what `request` sets: every valid topic resource's
+// overrides exactly as asked (AlterConfigs replaces the whole set). Resources the controller
+// refuses - an unknown topic, a bad value - never show; they are not waited for.
+bool configs_visible(Broker& broker, const AlterConfigsRequest& request) {
+    if (request.validate_only) return true;
+    for (const AlterConfigsResource& r : request.resources) {
+        const MetadataImage::TopicState* topic = broker.controller->find_topic(r.name);
+        if (r.type != static_cast<int8_t>(ConfigResourceType::Topic) || !topic) continue;
+        if (std::any_of(r.configs.begin(), r.configs.end(), [](const ConfigEntry& c) { return check_topic_config(c); }))
+            continue;
+        if (topic->configs.size() != r.configs.size()) return false;
+        for (const ConfigEntry& c : r.configs)
+            if (auto it = topic->configs.find(c.name); it == topic->configs.end() || it->second != c.value) return false;
+    }
+    return true;
+}
+
+// The controller answers once it has proposed the ConfigRecords; this broker applies them when it
+// replicates them. Waiting for that (at most 3 s, polled) before answering means the client's next
+// DescribeConfigs here already sees the change - as for CreateTopics (cluster_admin.cpp).
+void when_configs_visible(Broker& broker, std::shared_ptr<const AlterConfigsRequest> request, int64_t deadline,
+                          std::function<void()> done) {
+    if (configs_visible(broker, *request) || broker.now_ms() >= deadline) return done();
+    broker.services.run_later(10, [&broker, request, deadline, done] {
+        when_configs_visible(broker, request, deadline, done);
+    });
+}
+
+}  // namespace
+
 bool handle_alter_configs(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     KafkaReader undecoded = body;
     AlterConfigsRequest request = decode_alter_configs_request(body, header.api_version);
     if (!body.ok()) return false;
     if (broker.controller && broker.controller->is_active()) {
-        KafkaWriter out = reply.writer();
-        encode_alter_configs_response(out, header.api_version,
-                                      broker.controller->alter_configs(request, controller_clock_ms()));
+        auto results = std::make_shared<std::vector<AlterConfigsResult>>(
+            broker.controller->alter_configs(request, controller_clock_ms()));
+        auto deferred = reply.defer();
+        when_configs_visible(broker, std::make_shared<const AlterConfigsRequest>(request), broker.now_ms() + 3000,
+                             [deferred, results, version = header.api_version] {
+                                 KafkaWriter out = deferred->writer();
+                                 encode_alter_configs_response(out, version, *results);
+                                 deferred->finish();
+                             });
         return true;
     }
     if (broker.controller) {
-        forward_as_is(broker, header, undecoded, reply, [request, version = header.api_version](KafkaWriter& out) {
-            std::vector<AlterConfigsResult> results;
-            for (const AlterConfigsResource& r : request.resources)
-                results.push_back({ErrorCode::NotController, "no active controller reachable; retry", r.type, r.name});
-            encode_alter_configs_response(out, version, results);
-        });
+        auto shared = std::make_shared<const AlterConfigsRequest>(request);
+        forward_as_is(
+            broker, header, undecoded, reply,
+            [request, version = header.api_version](KafkaWriter& out) {
+                std::vector<AlterConfigsResult> results;
+                for (const AlterConfigsResource& r : request.resources)
+                    results.push_back(
+                        {ErrorCode::NotController, "no active controller reachable; retry", r.type, r.name});
+                encode_alter_configs_response(out, version, results);
+            },
+            [&broker, shared](std::function<void()> answer) {
+                when_configs_visible(broker, shared, broker.now_ms() + 3000, std::move(answer));
+            });
         return true;
     }
     std::vector<AlterConfigsResult> results;

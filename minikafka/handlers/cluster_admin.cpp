@@ -190,16 +190,21 @@ bool handle_forwarded_admin(Broker& broker, const RequestHeader& header, KafkaRe
 }
 
 void forward_as_is(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply,
-                   std::function<void(KafkaWriter&)> unreachable) {
+                   std::function<void(KafkaWriter&)> unreachable,
+                   std::function<void(std::function<void()>)> before_answering) {
     auto deferred = reply.defer();
-    auto answer = [deferred, unreachable](std::optional<std::string> answer) {
-        KafkaWriter out = deferred->writer();
-        if (answer) {
-            out.bytes(*answer);
-        } else {
-            unreachable(out);
-        }
-        deferred->finish();
+    auto answer = [deferred, unreachable, before_answering](std::optional<std::string> answer) {
+        auto send = [deferred, unreachable, answer] {
+            KafkaWriter out = deferred->writer();
+            if (answer) {
+                out.bytes(*answer);
+            } else {
+                unreachable(out);
+            }
+            deferred->finish();
+        };
+        if (answer && before_answering) return before_answering(send);
+        send();
     };
     if (!broker.forward_to_controller) return answer(std::nullopt);
     broker.forward_to_controller(header.api_key, header.api_version, std::string(body.rest()), std::move(answer));

@@ -22,8 +22,11 @@ bool handle_forwarded_admin(Broker& broker, const RequestHeader& header, KafkaRe
 // the client's version) to the active controller and relays the answer's body; `unreachable`
 // writes the answer when no controller could be asked. Used for the APIs whose decision is the
 // controller's and whose answer needs nothing from this broker (reassignments, AlterConfigs).
+// `before_answering`, if given, gets the controller's answer as a callable to run when this
+// broker is ready to send it (AlterConfigs waits until its own image shows the change).
 void forward_as_is(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply,
-                   std::function<void(KafkaWriter&)> unreachable);
+                   std::function<void(KafkaWriter&)> unreachable,
+                   std::function<void(std::function<void()>)> before_answering = {});
 
 // How many partitions a CreateTopics entry makes.
 int32_t created_partitions(const CreatableTopic& topic, int32_t default_partitions);
