@@ -138,12 +138,15 @@ def read_balances(bootstrap, topic, group, from_start_by_assignment=False):
         c.subscribe([topic])
     balances, seen, last_n = {}, set(), {}
     in_order = True
-    idle_since = time.monotonic()
-    while time.monotonic() - idle_since < 5:
+    # Up to 60 s for the first record (joining a group takes a coordinator first: on a cluster the
+    # __consumer_offsets topic is created and its partition loaded, then the group's first
+    # rebalance waits group.initial.rebalance.delay.ms), then done after 5 s without one.
+    idle_since, patience = time.monotonic(), 60
+    while time.monotonic() - idle_since < patience:
         msg = c.poll(0.5)
         if msg is None or msg.error():
             continue
-        idle_since = time.monotonic()
+        idle_since, patience = time.monotonic(), 5
         txn = json.loads(msg.value())
         if txn["id"] in seen:
             continue  # a retried send written twice: apply each transaction once

@@ -159,7 +159,8 @@ AlterReassignmentsResponse Controller::alter_reassignments(const AlterReassignme
 // broker knows which are in progress (Kafka answers on the controller; the view is the same).
 ListReassignmentsResponse Controller::list_reassignments(const ListReassignmentsRequest& request) const {
     ListReassignmentsResponse response;
-    for (const auto& [id, topic] : image_.topics()) {
+    for (const auto& entry : image_.topics()) {
+        const auto& topic = entry.second;  // (a lambda may not capture a structured binding in C++20)
         std::vector<OngoingReassignment> ongoing;
         const std::vector<int32_t>* asked = nullptr;
         if (request.topics) {

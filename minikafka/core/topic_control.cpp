@@ -101,7 +101,8 @@ std::vector<AlterConfigsResult> Controller::alter_configs(const AlterConfigsRequ
         }
         if (result.error != ErrorCode::None || request.validate_only) continue;
         std::vector<ConfigRecord> records;
-        for (const auto& [name, value] : topic->configs) {
+        for (const auto& entry : topic->configs) {
+            const std::string& name = entry.first;  // (a lambda may not capture a structured binding in C++20)
             const bool kept = std::any_of(resource.configs.begin(), resource.configs.end(),
                                           [&](const ConfigEntry& c) { return c.name == name; });
             if (!kept) records.push_back(ConfigRecord{2, resource.name, name, std::nullopt});

@@ -47,6 +47,7 @@
 #include "protocol/offsets_for_leader_epoch.hpp"
 #include "protocol/produce.hpp"
 #include "protocol/quorum.hpp"
+#include "protocol/reassignments.hpp"
 #include "protocol/request_header.hpp"
 
 namespace {
@@ -175,6 +176,12 @@ bool decode_body(const RequestHeader& header, std::string_view body) {
             decode_offsets_for_leader_epoch_request(in, v, r);
             break;
         }
+        case ApiKey::AlterPartitionReassignments:
+            (void)decode_alter_reassignments_request(in, v);
+            break;
+        case ApiKey::ListPartitionReassignments:
+            (void)decode_list_reassignments_request(in, v);
+            break;
         // The controller quorum's RPCs (only DescribeQuorum is in the client port's table; the
         // others arrive on the controller port, decoded here all the same).
         case ApiKey::Vote: {
