@@ -126,6 +126,21 @@ def produce_transactions(bootstrap, topic, producers, per_producer, accounts, cr
     return acknowledged
 
 
+def check_balances(bootstrap, topic, acknowledged, during):
+    """Reads the topic in a consumer group and checks it against what was acknowledged: nothing
+    missing, per-account order, the same balances. Returns the balances read."""
+    balances, seen, in_order = read_balances(bootstrap, topic, f"balances-{topic}")
+    lost = set(acknowledged) - seen
+    print(f"  read {len(seen)} distinct transactions; {len(lost)} acknowledged ones missing")
+    expect(not lost, f"nothing acknowledged was lost {during}")
+    expect(in_order, "each account's transactions arrived in the order they were sent")
+    expected = {}
+    for txn in acknowledged.values():
+        expected[txn["account"]] = expected.get(txn["account"], 0) + txn["amount"]
+    expect(balances == expected, "balances match the acknowledged transactions")
+    return balances
+
+
 def read_balances(bootstrap, topic, group, from_start_by_assignment=False):
     """Consumes the whole topic; returns balances, records seen and whether per-account order held."""
     conf = {"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
@@ -216,15 +231,7 @@ def run_cluster(args):
                f"every partition node {victim} led has a new leader among the survivors")
 
         print("\n2. A consumer group computes balances (from the two survivors)")
-        balances, seen, in_order = read_balances(bootstrap, topic, f"balances-{topic}")
-        lost = set(acknowledged) - seen
-        print(f"  read {len(seen)} distinct transactions; {len(lost)} acknowledged ones missing")
-        expect(not lost, "nothing acknowledged was lost when a partition leader died")
-        expect(in_order, "each account's transactions arrived in the order they were sent")
-        expected = {}
-        for txn in acknowledged.values():
-            expected[txn["account"]] = expected.get(txn["account"], 0) + txn["amount"]
-        expect(balances == expected, "balances match the acknowledged transactions")
+        balances = check_balances(bootstrap, topic, acknowledged, "when a partition leader died")
 
         print(f"\n3. Node {victim} restarts, catches up from the new leaders; the auditor replays from offset 0")
         cluster.node(victim).start()
@@ -262,15 +269,7 @@ def main():
         expect(len(acknowledged) == producers * per_producer, "every transaction was eventually acknowledged")
 
         print("\n2. A consumer group computes balances")
-        balances, seen, in_order = read_balances(bootstrap, topic, f"balances-{topic}")
-        lost = set(acknowledged) - seen
-        print(f"  read {len(seen)} distinct transactions; {len(lost)} acknowledged ones missing")
-        expect(not lost, "nothing acknowledged was lost across the broker crash")
-        expect(in_order, "each account's transactions arrived in the order they were sent")
-        expected = {}
-        for txn in acknowledged.values():
-            expected[txn["account"]] = expected.get(txn["account"], 0) + txn["amount"]
-        expect(balances == expected, "balances match the acknowledged transactions")
+        balances = check_balances(bootstrap, topic, acknowledged, "across the broker crash")
 
         print("\n3. The auditor replays the log from offset 0")
         audit, _, _ = read_balances(bootstrap, topic, f"audit-{topic}", from_start_by_assignment=True)

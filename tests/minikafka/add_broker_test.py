@@ -136,10 +136,7 @@ class AddingABroker(unittest.TestCase):
         fourth = None
         stop = threading.Event()
         try:
-            def all_registered():
-                leader = cluster.settled_leader(among=3)
-                return leader if leader and unfenced(leader) == [1, 2, 3] else None
-            controller = wait_until(all_registered, timeout=20)
+            controller = wait_until(cluster.all_registered, timeout=20)
             self.assertIsNotNone(controller, "no controller quorum")
             asked = cluster.nodes[controller["node_id"] % 3]  # not the active controller
             admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{asked.port}"})

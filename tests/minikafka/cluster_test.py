@@ -112,6 +112,12 @@ class Cluster:
             return None
         return leader
 
+    def all_registered(self, brokers=(1, 2, 3)):
+        """The settled leader's view once `brokers` are all registered and unfenced, else None:
+        the moment a test of a formed cluster can start."""
+        leader = self.settled_leader(among=3)
+        return leader if leader and unfenced(leader) == list(brokers) else None
+
     def close(self):
         for node in self.nodes:
             node.close()
@@ -121,11 +127,7 @@ class ControllerQuorum(unittest.TestCase):
     def test_leader_killed_another_elected_old_one_rejoins_with_the_same_log(self):
         cluster = Cluster()
         try:
-            def all_registered():
-                leader = cluster.settled_leader(among=3)
-                return leader if leader and unfenced(leader) == [1, 2, 3] else None
-
-            first = wait_until(all_registered, timeout=20)
+            first = wait_until(cluster.all_registered, timeout=20)
             self.assertIsNotNone(first, "no leader elected: " + json.dumps(cluster.views()))
             # Kafka's clients see it: Metadata on any node lists every broker and the controller.
             other = cluster.nodes[first["node_id"] % 3]

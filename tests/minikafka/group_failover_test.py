@@ -13,7 +13,7 @@ from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 import tap
-from cluster_test import Cluster, unfenced
+from cluster_test import Cluster
 from replication_test import partition_info, produce
 from servers import wait_until
 
@@ -92,10 +92,7 @@ class GroupFailover(unittest.TestCase):
         cluster = Cluster("--min.insync.replicas", "2", "--offsets.topic.num.partitions", str(PARTITIONS),
                           "--group.initial.rebalance.delay.ms", "0")
         try:
-            def all_registered():
-                leader = cluster.settled_leader(among=3)
-                return leader if leader and unfenced(leader) == [1, 2, 3] else None
-            self.assertIsNotNone(wait_until(all_registered, timeout=20), "no controller quorum")
+            self.assertIsNotNone(wait_until(cluster.all_registered, timeout=20), "no controller quorum")
             node = cluster.nodes[0]
             admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{node.port}"})
             admin.create_topics([NewTopic("work", 1, 3)])["work"].result(10)

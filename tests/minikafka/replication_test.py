@@ -17,7 +17,7 @@ from confluent_kafka import KafkaError, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 import tap
-from cluster_test import Cluster, unfenced
+from cluster_test import Cluster
 from servers import wait_until
 
 
@@ -60,10 +60,7 @@ class Replication(unittest.TestCase):
     def test_acks_all_replicates_survives_a_follower_and_a_leader_kill(self):
         cluster = Cluster("--min.insync.replicas", "2")
         try:
-            def all_registered():
-                leader = cluster.settled_leader(among=3)
-                return leader if leader and unfenced(leader) == [1, 2, 3] else None
-            controller = wait_until(all_registered, timeout=20)
+            controller = wait_until(cluster.all_registered, timeout=20)
             self.assertIsNotNone(controller, "no controller quorum")
             # Created on a node that is not the active controller: forwarded to it.
             asked = cluster.nodes[controller["node_id"] % 3]
@@ -157,10 +154,7 @@ class Replication(unittest.TestCase):
         cluster = Cluster("--min.insync.replicas", "2")
         stopped = []
         try:
-            def all_registered():
-                leader = cluster.settled_leader(among=3)
-                return leader if leader and unfenced(leader) == [1, 2, 3] else None
-            self.assertIsNotNone(wait_until(all_registered, timeout=20), "no controller quorum")
+            self.assertIsNotNone(wait_until(cluster.all_registered, timeout=20), "no controller quorum")
             node = cluster.nodes[0]
             admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{node.port}"})
             admin.create_topics([NewTopic("retried", 1, 3)])["retried"].result(10)
