@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """How cost grows: minikafka along the axes Kafka users hit (issue 24), with librdkafka's in-memory
 mock cluster as the reference where it applies (Debian has no Kafka broker).
 
