@@ -22,7 +22,7 @@
 
 #include <charconv>
 
-#include "core/server_state.hpp"
+#include "core/broker.hpp"
 #include "health.hpp"
 #include "model/memory.hpp"
 
@@ -56,7 +56,7 @@ std::string percent_decode(std::string_view in) {
 // INFO persistence is "name:value\r\n" lines; the page wants the same fields, so we reuse the
 // one function that makes them (core/persistence.cpp) and turn each line into a JSON member.
 // Numbers stay numbers, "ok"/"err" stay strings.
-json::object persistence(ServerState& state) {
+json::object persistence(Broker& state) {
     json::object out;
     std::string text = state.persistence_info();
     size_t pos = 0;
@@ -80,7 +80,7 @@ json::object persistence(ServerState& state) {
     return out;
 }
 
-json::value overview(ServerState& state) {
+json::value overview(Broker& state) {
     json::array dbs;
     for (Database& db : state.databases)
         if (db.size())
@@ -103,7 +103,7 @@ json::value overview(ServerState& state) {
     };
 }
 
-json::value clients(ServerState& state) {
+json::value clients(Broker& state) {
     int64_t now = state.clock.now_ms();
     json::array out;
     for (const auto& [id, c] : state.clients)
@@ -117,7 +117,7 @@ json::value clients(ServerState& state) {
     return out;
 }
 
-json::value slowlog(ServerState& state) {
+json::value slowlog(Broker& state) {
     json::array out;
     for (const SlowlogEntry& e : state.slowlog.entries()) {
         json::array args;
@@ -134,7 +134,7 @@ json::value slowlog(ServerState& state) {
 // TYPE and PTTL of one key in database `db`, without touching it (see the top of the file). A key
 // whose deadline has passed is reported gone even if expiry has not deleted it yet: that is what
 // every command would see.
-json::value key_info(ServerState& state, const std::string& name, int db_index) {
+json::value key_info(Broker& state, const std::string& name, int db_index) {
     json::object out{{"key", name}, {"db", db_index}, {"exists", false}};
     if (db_index < 0 || static_cast<size_t>(db_index) >= state.databases.size()) return out;
     Database& db = state.databases[static_cast<size_t>(db_index)];
@@ -150,7 +150,7 @@ json::value key_info(ServerState& state, const std::string& name, int db_index) 
 
 }  // namespace
 
-std::string health_problems(ServerState& state) {
+std::string health_problems(Broker& state) {
     return mb::health_problems({used_memory(), static_cast<uint64_t>(state.config.maxmemory), state.config.dir,
                                 static_cast<uint64_t>(state.config.options.integer("disk-free-limit"))});
 }
@@ -158,7 +158,7 @@ std::string health_problems(ServerState& state) {
 // With `requirepass` set, /api asks for the same password (HTTP Basic, user "default", as Redis'
 // AUTH): switching the trace on logs everyone's commands, the clients list shows addresses and the
 // slowlog shows arguments. Only reading the trace switch is open to all.
-mb::HttpResponse admin_api(ServerState& state, const mb::HttpRequest& request) {
+mb::HttpResponse admin_api(Broker& state, const mb::HttpRequest& request) {
     std::string_view path = request.target.substr(0, request.target.find('?'));
     std::string_view query = request.target.size() > path.size() ? request.target.substr(path.size() + 1) : "";
     bool open_to_all = path == "/api/trace" && request.method == "GET";

@@ -9,11 +9,11 @@
 
 namespace miniredis {
 
-class ServerState;
+class Broker;
 
-mb::HttpResponse admin_api(ServerState& state, const mb::HttpRequest& request);
+mb::HttpResponse admin_api(Broker& state, const mb::HttpRequest& request);
 // "" when healthy, else one line per alarm (maxmemory exceeded, data directory's disk nearly full).
-std::string health_problems(ServerState& state);
+std::string health_problems(Broker& state);
 // GET / and /live: the live lecture page, HTML + CSS + JS in one string, made once (admin_page.cpp
 // on the shared frame of common/live_page.cpp).
 const std::string& admin_page();

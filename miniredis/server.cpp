@@ -3,7 +3,7 @@
 //   Asio runs what every broker here shares - the listener, timers, signals, the admin endpoint.
 //   Client sockets live in miniredis' own epoll set, which Asio watches as a single descriptor:
 //   when it says "something is ready", on_events() asks epoll which sockets, reads each once,
-//   and lets ServerState run every complete command found (process_input). Replies only go to
+//   and lets Broker run every complete command found (process_input). Replies only go to
 //   the clients' output buffers. Then, once per turn:
 //
 //   before_sleep()   first the AOF buffer of the whole turn is written (+ fsync with appendfsync
@@ -39,7 +39,7 @@
 
 #include "admin_api.hpp"
 #include "admin_http.hpp"
-#include "core/server_state.hpp"
+#include "core/broker.hpp"
 #include "listener.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
@@ -64,7 +64,7 @@ constexpr size_t kMaxQueryBuffer = 1024ULL * 1024 * 1024;
 
 struct Connection {
     int fd;
-    Client* client;           // owned by ServerState
+    Client* client;           // owned by Broker
     uint32_t interest = 0;    // the events epoll is asked for (EPOLLIN, EPOLLOUT); 0 while paused
     bool registered = false;  // in the epoll set (interest 0 does not mean "not registered")
     bool connecting = false;  // an outbound connect() (a replica's link to its master) under way
@@ -72,7 +72,7 @@ struct Connection {
 
 class Server final : public ServerHooks {
 public:
-    Server(asio::io_context& io, ServerState& state)
+    Server(asio::io_context& io, Broker& state)
         : io_(io),
           state_(state),
           epoll_fd_(epoll_create1(EPOLL_CLOEXEC)),
@@ -378,7 +378,7 @@ private:
     }
 
     asio::io_context& io_;
-    ServerState& state_;
+    Broker& state_;
     int epoll_fd_;
     asio::posix::stream_descriptor epoll_watch_;  // owns epoll_fd_
     std::vector<tcp::acceptor> acceptors_;        // std::vector: acceptors move, never copy
@@ -394,7 +394,7 @@ private:
 int run_server(Config config) {
     try {
         SystemClock clock;
-        ServerState state(clock, std::move(config));
+        Broker state(clock, std::move(config));
         asio::io_context io(1);
         Server server(io, state);
         mb::Metrics metrics;

@@ -1,4 +1,4 @@
-// The wiring: sockets, timers and signals around ServerState (see server.cpp).
+// The wiring: sockets, timers and signals around Broker (see server.cpp).
 #pragma once
 
 #include "core/config.hpp"

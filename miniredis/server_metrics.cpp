@@ -22,7 +22,7 @@
 
 namespace miniredis {
 
-void register_metrics(mb::Metrics& metrics, ServerState& state) {
+void register_metrics(mb::Metrics& metrics, Broker& state) {
     auto stat = [&state](uint64_t Stats::*field) {
         return [&state, field] { return static_cast<double>(state.stats.*field); };
     };

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "core/server_state.hpp"
+#include "core/broker.hpp"
 #include "model/dict.hpp"
 #include "model/small_string.hpp"
 #include "model/zset.hpp"
@@ -69,7 +69,7 @@ Config bench_config() {
 // A pipelined batch of 16 commands through process_input, as a session does per read.
 void command_batch(benchmark::State& state, const std::string& one) {
     SystemClock clock;
-    ServerState server(clock, bench_config());
+    Broker server(clock, bench_config());
     Client& client = server.add_client("bench", "bench");
     std::string batch;
     for (int i = 0; i < 16; ++i) batch += one;

@@ -11,7 +11,7 @@
 //           └─ tick(): TTLs and x-expires in every vhost
 //
 // The same root object, with the same name, as minikafka's core/broker.hpp (topics, partitions,
-// groups) and miniredis' core/server_state.hpp (the keyspace): one object a request runs against,
+// groups) and miniredis' core/broker.hpp (the keyspace): one object a request runs against,
 // owned by one thread. Here it sits in model/ because everything it holds is a concept of the
 // notes; connections and channels, the socket-side state, are in core/.
 // READ NEXT: vhost.hpp, exchange.hpp, queue.hpp, storage/definitions.hpp (how it is saved).

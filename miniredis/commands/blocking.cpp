@@ -10,7 +10,7 @@
 // AOF logs that LPOP (not the BLPOP), so replaying never has to wait for anything.
 //
 // The registry does not care what a client waits for: key -> waiting clients, oldest first. Any
-// change to a key someone waits on (ServerState::key_modified) marks it ready; serving then asks,
+// change to a key someone waits on (Broker::key_modified) marks it ready; serving then asks,
 // per waiting client in arrival order, "can this key serve you now?" - a list or sorted set with
 // elements for a pop, a stream with entries above the reader's ID for XREAD. A client that cannot
 // be served keeps its place: an XREAD waiting for entries above 5-0 does not stop a later one.
@@ -136,7 +136,7 @@ void cmd_brpoplpush(CommandContext& ctx) {
 // Registering a waiter: the client joins the FIFO of every key it waits on (BLPOP a b c waits on
 // three), and a deadline, if any, goes into an ordered multimap so the tick finds expired waits by
 // looking at its front only. Nothing is replied: the client's reply simply comes later.
-void ServerState::block_client(Client& client) {
+void Broker::block_client(Client& client) {
     auto& waiting = blocked_keys[static_cast<size_t>(client.blocked.db)];
     for (const std::string& key : client.blocked.keys) {
         auto& queue = waiting[key];
@@ -148,7 +148,7 @@ void ServerState::block_client(Client& client) {
 // The inverse, from wherever a wait ends (served, timed out, WAIT satisfied, disconnect). The client
 // is queued in unblocked_clients because it may have pipelined more commands behind the blocking
 // one; those run now, in order, as if the wait had been an ordinary slow command.
-void ServerState::unblock_client(Client& client) {
+void Broker::unblock_client(Client& client) {
     if (!client.blocked.active) return;
     auto& waiting = blocked_keys[static_cast<size_t>(client.blocked.db)];
     for (const std::string& key : client.blocked.keys) {
@@ -171,7 +171,7 @@ void ServerState::unblock_client(Client& client) {
 // Only a mark, deduplicated: serving happens after the current command (and its whole MULTI) has
 // finished, so a waiter never sees a half-applied transaction, and a key pushed to twice in one
 // command is served once.
-void ServerState::signal_key_ready(int db, std::string_view key) {
+void Broker::signal_key_ready(int db, std::string_view key) {
     auto& waiting = blocked_keys[static_cast<size_t>(db)];
     if (waiting.empty() || !waiting.contains(std::string(key))) return;
     for (const auto& [d, k] : ready_keys)
@@ -180,7 +180,7 @@ void ServerState::signal_key_ready(int db, std::string_view key) {
 }
 
 // One waiting list popper: pops (or moves) an element for it if the key holds a non-empty list.
-bool ServerState::serve_list_waiter(int db_index, const std::string& key, Client& client) {
+bool Broker::serve_list_waiter(int db_index, const std::string& key, Client& client) {
     if (client.blocked.mpop) return serve_list_mpop_waiter(*this, db_index, key, client);
     Database& database = db(db_index);
     Value* v = database.find(key);
@@ -220,7 +220,7 @@ bool ServerState::serve_list_waiter(int db_index, const std::string& key, Client
     return true;
 }
 
-void ServerState::serve_ready_keys() {
+void Broker::serve_ready_keys() {
     while (!ready_keys.empty()) {
         auto ready = std::move(ready_keys);
         ready_keys.clear();
@@ -255,7 +255,7 @@ void ServerState::serve_ready_keys() {
 
 // From the tick: waits past their deadline get the timeout reply (nil / nil array), or for WAIT the
 // number of replicas that did acknowledge - a timeout is an answer, not an error.
-void ServerState::expire_blocked_clients() {
+void Broker::expire_blocked_clients() {
     int64_t now = clock.now_ms();
     while (!block_deadlines.empty() && block_deadlines.begin()->first <= now) {
         Client& client = *block_deadlines.begin()->second;
@@ -273,12 +273,12 @@ void ServerState::expire_blocked_clients() {
     }
 }
 
-int64_t ServerState::next_block_deadline() const {
+int64_t Broker::next_block_deadline() const {
     return block_deadlines.empty() ? 0 : block_deadlines.begin()->first;
 }
 
 // A loop, not one pass: running one unblocked client's pipelined commands can serve or block others.
-void ServerState::run_unblocked_clients() {
+void Broker::run_unblocked_clients() {
     while (!unblocked_clients.empty()) {
         auto clients_to_run = std::move(unblocked_clients);
         unblocked_clients.clear();

@@ -16,13 +16,13 @@ namespace miniredis {
 
 struct CommandContext;
 struct Client;
-class ServerState;
+class Broker;
 
 // Redis' blocking timeout in seconds (a float, 0 = for ever) -> absolute deadline in Unix ms
 // (0 = none); nullopt after replying the error.
 std::optional<int64_t> parse_block_timeout(CommandContext& ctx, std::string_view text);
 
 // mpop.cpp: serves a client blocked in BLMPOP if `key` holds a non-empty list.
-bool serve_list_mpop_waiter(ServerState& server, int db, const std::string& key, Client& client);
+bool serve_list_mpop_waiter(Broker& server, int db, const std::string& key, Client& client);
 
 }  // namespace miniredis

@@ -20,7 +20,7 @@
 //
 //   dispatch ──▶ CommandContext{argv, client, server, reply} ──▶ cmd_xxx(ctx)
 //
-// READ NEXT: context.cpp, strings.cpp (the simplest family), core/server_state.hpp.
+// READ NEXT: context.cpp, strings.cpp (the simplest family), core/broker.hpp.
 #pragma once
 
 #include <cstdint>
@@ -32,16 +32,16 @@
 
 #include "commands/command_table.hpp"
 #include "core/client.hpp"
-#include "core/server_state.hpp"
+#include "core/broker.hpp"
 #include "protocol/reply.hpp"
 
 namespace miniredis {
 
 struct CommandContext {
-    CommandContext(ServerState& s, Client& c, std::span<const std::string_view> a, const CommandSpec& spec)
+    CommandContext(Broker& s, Client& c, std::span<const std::string_view> a, const CommandSpec& spec)
         : server(s), client(c), argv(a), command(spec), reply(c.out, c.protocol) {}
 
-    ServerState& server;
+    Broker& server;
     Client& client;
     std::span<const std::string_view> argv;
     const CommandSpec& command;

@@ -43,7 +43,7 @@ namespace miniredis {
 // The session loop's core: every complete command in the input buffer runs now, in order, and
 // its reply is appended to client.out; a half-received command stays for the next read. This is
 // what makes pipelining free - sixteen commands in one read cost one read and one write.
-void ServerState::process_input(Client& client) {
+void Broker::process_input(Client& client) {
     client.last_interaction_ms = clock.now_ms();  // once per read, not per command
     command_clock_us = monotonic_us();            // where the first command's duration starts
     client.parser.set_unauthenticated(!client.authenticated && !config.requirepass.empty());
@@ -96,12 +96,12 @@ std::string upper(std::string_view s) {
 
 }  // namespace
 
-bool ServerState::is_command(std::span<const std::string_view> argv) const {
+bool Broker::is_command(std::span<const std::string_view> argv) const {
     const CommandSpec* container = nullptr;
     return lookup_command(argv, &container) != nullptr;
 }
 
-void ServerState::execute(Client& client, std::span<const std::string_view> argv) {
+void Broker::execute(Client& client, std::span<const std::string_view> argv) {
     const CommandSpec* container = nullptr;
     // "client|id" names a subcommand in COMMAND INFO/DOCS, but is no command a client may send.
     const CommandSpec* spec = argv[0].find('|') == std::string_view::npos ? lookup_command(argv, &container) : nullptr;

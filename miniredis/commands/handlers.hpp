@@ -19,7 +19,7 @@
 namespace miniredis {
 
 struct CommandContext;
-class ServerState;
+class Broker;
 struct Client;
 
 inline constexpr std::string_view kRedisVersion = "7.0.15";  // the Redis we behave like
@@ -270,7 +270,7 @@ void cmd_config_rewrite(CommandContext&);
 void cmd_config_help(CommandContext&);
 void cmd_info(CommandContext&);
 void cmd_shutdown(CommandContext&);
-std::string info_text(ServerState& server, std::span<const std::string_view> sections);  // info.cpp
+std::string info_text(Broker& server, std::span<const std::string_view> sections);  // info.cpp
 
 // introspection.cpp
 void cmd_object_encoding(CommandContext&);
@@ -308,6 +308,6 @@ void cmd_psync(CommandContext&);
 void cmd_sync(CommandContext&);
 void cmd_wait(CommandContext&);
 void cmd_role(CommandContext&);
-std::string replication_info(ServerState& server);  // INFO replication
+std::string replication_info(Broker& server);  // INFO replication
 
 }  // namespace miniredis

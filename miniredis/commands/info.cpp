@@ -72,7 +72,7 @@ struct Sections {
 }  // namespace
 
 // INFO [section ...]: the text, without the RESP framing.
-std::string info_text(ServerState& server, std::span<const std::string_view> names) {
+std::string info_text(Broker& server, std::span<const std::string_view> names) {
     Sections sections{names};
     int64_t now = server.clock.now_ms();
     int64_t uptime = (now - server.start_ms) / 1000;

@@ -54,14 +54,14 @@ void reply_lines(CommandContext& ctx, std::span<const std::string_view> lines) {
     for (auto line : lines) ctx.reply.simple(line);
 }
 
-int64_t idle_seconds(const ServerState& server, const Value& v) {
+int64_t idle_seconds(const Broker& server, const Value& v) {
     uint32_t now = server.env.lru_clock();
     return now > v.lru ? now - v.lru : 0;
 }
 
 // Redis shares the objects for 0..9999 (OBJECT REFCOUNT answers INT_MAX for them), unless an
 // LRU/LFU policy needs a clock of its own in every value.
-int64_t refcount(const ServerState& server, Value& v) {
+int64_t refcount(const Broker& server, Value& v) {
     if (v.type() != Type::string || object_encoding(v) != "int") return 1;
     auto n = parse_int64(*v.string());
     bool per_key_clock = server.config.maxmemory > 0 && server.config.maxmemory_policy != EvictionPolicy::noeviction &&
@@ -151,7 +151,7 @@ void cmd_memory_usage(CommandContext& ctx) {
 // them). Our allocator is libc's, counted at operator new (model/memory.hpp); the fields Redis
 // fills from jemalloc are derived from used_memory and RSS.
 void cmd_memory_stats(CommandContext& ctx) {
-    ServerState& s = ctx.server;
+    Broker& s = ctx.server;
     size_t used = used_memory(), rss = resident_memory();
     s.peak_memory = std::max(s.peak_memory, used);
     size_t clients_bytes = 0, keys = 0, overhead_main = 0, overhead_expires = 0;
@@ -219,7 +219,7 @@ void cmd_memory_stats(CommandContext& ctx) {
 // MEMORY DOCTOR: a few sentences rather than numbers. Redis' doctor looks for fragmentation,
 // big client buffers and a peak far above the current use; so does this one.
 void cmd_memory_doctor(CommandContext& ctx) {
-    ServerState& s = ctx.server;
+    Broker& s = ctx.server;
     size_t used = used_memory(), rss = resident_memory();
     s.peak_memory = std::max(s.peak_memory, used);
     if (used < 5 * 1024 * 1024)

@@ -36,8 +36,8 @@ List* existing_list_for_write(CommandContext& ctx, std::string_view key, bool& o
 }
 
 // Every push goes through here so that blocked clients hear about it: the key is marked ready, and
-// after the current command finishes ServerState::serve_ready_keys hands elements to them.
-void list_push(ServerState& server, int db, std::string_view key, List& list, std::string_view element, bool left) {
+// after the current command finishes Broker::serve_ready_keys hands elements to them.
+void list_push(Broker& server, int db, std::string_view key, List& list, std::string_view element, bool left) {
     if (left)
         list.emplace_front(element);
     else

@@ -16,12 +16,12 @@
 namespace miniredis {
 
 struct CommandContext;
-class ServerState;
+class Broker;
 
 List* read_list(CommandContext& ctx, std::string_view key, bool& ok);
 List* existing_list_for_write(CommandContext& ctx, std::string_view key, bool& ok);
 // Pushes and tells blocked clients the key has elements now.
-void list_push(ServerState& server, int db, std::string_view key, List& list, std::string_view element, bool left);
+void list_push(Broker& server, int db, std::string_view key, List& list, std::string_view element, bool left);
 std::string list_pop(List& list, bool left);
 bool parse_list_side(std::string_view word, bool& left);  // LEFT / RIGHT
 // LMOVE: pops from source, pushes to target, replies the element (or null / WRONGTYPE).

@@ -4,7 +4,7 @@
 // line format and who is shown what).
 //
 // CONCEPT: a connection has modes (MULTI, subscribed, blocked - see core/client.hpp); MONITOR
-// adds one more. Entering it is just a flag and a place in ServerState::monitors; all the work
+// adds one more. Entering it is just a flag and a place in Broker::monitors; all the work
 // happens on the other side, where every command is fed to the list.
 //
 //   client A: MONITOR            -> +OK, then one line per command anyone runs

@@ -26,7 +26,7 @@ namespace miniredis {
 namespace {
 
 // Pops up to `count` elements of a list and replies [key, [elements...]]; the key goes when empty.
-void pop_list_reply(ServerState& server, int db, Reply& reply, std::string_view key, List& list, bool left,
+void pop_list_reply(Broker& server, int db, Reply& reply, std::string_view key, List& list, bool left,
                     int64_t count) {
     size_t n = std::min<size_t>(static_cast<size_t>(count), list.size());
     reply.array(2);
@@ -41,7 +41,7 @@ void pop_list_reply(ServerState& server, int db, Reply& reply, std::string_view 
 }
 
 // Pops from a sorted set. `mpop`: [key, [[member, score]...]]; else BZPOPMIN's [key, member, score].
-void pop_zset_reply(ServerState& server, int db, Reply& reply, std::string_view key, ZSet& z, bool max, int64_t count,
+void pop_zset_reply(Broker& server, int db, Reply& reply, std::string_view key, ZSet& z, bool max, int64_t count,
                     bool mpop) {
     size_t n = std::min<size_t>(static_cast<size_t>(count), z.size());
     std::vector<std::string> zrem = {"ZREM", std::string(key)};
@@ -189,7 +189,7 @@ void cmd_bzpopmax(CommandContext& ctx) { bzpop_generic(ctx, true); }
 
 // A client blocked in BZPOPMIN/BZMPOP, now that `key` changed: served if it holds a non-empty
 // sorted set.
-bool ServerState::serve_zset_waiter(int db_index, const std::string& key, Client& client) {
+bool Broker::serve_zset_waiter(int db_index, const std::string& key, Client& client) {
     Value* v = db(db_index).find(key);
     ZSet* z = v ? v->zset() : nullptr;
     if (!z || z->size() == 0) return false;
@@ -203,7 +203,7 @@ bool ServerState::serve_zset_waiter(int db_index, const std::string& key, Client
 
 // A client blocked in BLMPOP: the list-popping twin of the above (BLPOP's waiters are served in
 // blocking.cpp, which hands BLMPOP's here).
-bool serve_list_mpop_waiter(ServerState& server, int db_index, const std::string& key, Client& client) {
+bool serve_list_mpop_waiter(Broker& server, int db_index, const std::string& key, Client& client) {
     Value* v = server.db(db_index).find(key);
     List* list = v ? v->list() : nullptr;
     if (!list || list->empty()) return false;

@@ -20,7 +20,7 @@
 namespace miniredis {
 
 void cmd_save(CommandContext& ctx) {
-    ServerState& s = ctx.server;
+    Broker& s = ctx.server;
     if (s.job.running() == JobKind::snapshot) return ctx.reply.error("ERR Background save already in progress");
     // On a replica (or a master with a backlog) the file names its place in the replication
     // history: restarted from it, the server can continue with +CONTINUE (PSYNC2).
@@ -38,7 +38,7 @@ void cmd_save(CommandContext& ctx) {
 void cmd_bgsave(CommandContext& ctx) {
     bool schedule = ctx.argc() == 2 && equals_ignore_case(ctx.arg(1), "SCHEDULE");
     if (ctx.argc() > 2 || (ctx.argc() == 2 && !schedule)) return ctx.syntax_error();
-    ServerState& s = ctx.server;
+    Broker& s = ctx.server;
     if (s.job.running() == JobKind::snapshot) return ctx.reply.error("ERR Background save already in progress");
     if (s.job.running() == JobKind::aof_rewrite) {
         if (!schedule)
@@ -53,7 +53,7 @@ void cmd_bgsave(CommandContext& ctx) {
 }
 
 void cmd_bgrewriteaof(CommandContext& ctx) {
-    ServerState& s = ctx.server;
+    Broker& s = ctx.server;
     if (s.job.running() == JobKind::aof_rewrite)
         return ctx.reply.error("ERR Background append only file rewriting already in progress");
     if (s.job.running() != JobKind::none) {

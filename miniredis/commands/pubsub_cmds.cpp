@@ -83,7 +83,7 @@ void cmd_punsubscribe(CommandContext& ctx) { unsubscribe_generic(ctx, true); }
 // disconnected (Redis' client-output-buffer-limit pubsub): losing one slow subscriber is the price
 // of never letting it make the server run out of memory. The reply counts receivers, not deliveries.
 void cmd_publish(CommandContext& ctx) {
-    ServerState& server = ctx.server;
+    Broker& server = ctx.server;
     std::string_view channel = ctx.arg(1), message = ctx.arg(2);
     size_t receivers = server.pubsub.publish(channel, [&](uint64_t id, std::string_view pattern) {
         Client* c = server.find_client(id);

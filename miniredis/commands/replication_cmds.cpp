@@ -44,7 +44,7 @@ std::string_view link_state_name(ReplLinkState link) {
 
 // REPLICAOF host port | REPLICAOF NO ONE (SLAVEOF is the old name of the same command).
 void cmd_replicaof(CommandContext& ctx) {
-    ServerState& server = ctx.server;
+    Broker& server = ctx.server;
     if (equals_ignore_case(ctx.arg(1), "no") && equals_ignore_case(ctx.arg(2), "one")) {
         server.replicaof_no_one();
         return ctx.reply.ok();
@@ -99,7 +99,7 @@ void cmd_sync(CommandContext& ctx) { ctx.server.replica_sync(ctx.client, "?", "-
 // (or the timeout, in ms, passed; 0 = forever), and answer how many did. It makes the writes
 // no more durable on the master: it only tells the client how far they got.
 void cmd_wait(CommandContext& ctx) {
-    ServerState& server = ctx.server;
+    Broker& server = ctx.server;
     if (server.repl.is_replica())
         return ctx.reply.error(
             "ERR WAIT cannot be used with replica instances. Please also note that writes to "
@@ -146,7 +146,7 @@ void cmd_role(CommandContext& ctx) {
 // The replica's part says whether the link is up and how far it got (slave_repl_offset); the
 // master's part lists each replica with the offset it last ACKed and the seconds since (lag).
 // Both show the backlog's window: repl_backlog_first_byte_offset counts from 1, as Redis does.
-std::string replication_info(ServerState& server) {
+std::string replication_info(Broker& server) {
     const Replication& repl = server.repl;
     std::string out;
     auto it = std::back_inserter(out);

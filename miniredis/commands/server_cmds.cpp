@@ -289,7 +289,7 @@ void cmd_config_get(CommandContext& ctx) {
 
 // CONFIG SET name value [name value ...]: all or nothing - every pair is validated on a copy of
 // the configuration first, then the copy replaces the live one and its side effects run
-// (ServerState::apply_config: opening or closing the AOF, evicting down to a lowered maxmemory).
+// (Broker::apply_config: opening or closing the AOF, evicting down to a lowered maxmemory).
 void cmd_config_set(CommandContext& ctx) {
     if (ctx.argc() % 2 != 0) return ctx.syntax_error();
     // Immutable: only the command line or config file sets them. The AOF's name is one (Redis 7),

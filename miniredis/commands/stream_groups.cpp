@@ -268,7 +268,7 @@ void cmd_xpending(CommandContext& ctx) {
 namespace {
 
 // A claim of an entry deleted from the stream drops it from the PEL.
-void drop_deleted(ServerState& server, int db, std::string_view key, std::string_view group_name, ConsumerGroup& group,
+void drop_deleted(Broker& server, int db, std::string_view key, std::string_view group_name, ConsumerGroup& group,
                   StreamID id) {
     PendingEntry p = group.pel[id];
     group.ack(id);

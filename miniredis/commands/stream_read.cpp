@@ -42,7 +42,7 @@ namespace {
 // Delivers entries of `s` above `after` to the reply: plain (XREAD) or through a group (`>`:
 // they enter the PEL of the group and of the consumer, the group's last ID moves). Returns the
 // number of entries replied. Propagates the group changes, as Redis does.
-size_t deliver_new(ServerState& server, int db, Reply& reply, std::string_view key, Stream& s, StreamID after,
+size_t deliver_new(Broker& server, int db, Reply& reply, std::string_view key, Stream& s, StreamID after,
                    int64_t count, ConsumerGroup* group, std::string_view group_name, StreamConsumer* consumer,
                    bool noack) {
     auto start = after.next();
@@ -82,7 +82,7 @@ size_t deliver_new(ServerState& server, int db, Reply& reply, std::string_view k
 
 // XREADGROUP with an ID: the consumer's own pending entries above it (its history), each one a
 // redelivery (count + 1). Entries deleted meanwhile come back as [id, nil].
-void deliver_history(ServerState& server, int db, Reply& reply, std::string_view key, Stream& s, StreamID after,
+void deliver_history(Broker& server, int db, Reply& reply, std::string_view key, Stream& s, StreamID after,
                      int64_t count, ConsumerGroup& group, std::string_view group_name, StreamConsumer& consumer) {
     auto start = after.next();
     size_t mark = reply.mark();
@@ -263,7 +263,7 @@ void cmd_xreadgroup(CommandContext& ctx) { read_generic(ctx, true); }
 // A blocked reader, now that `key` changed: XREAD wants entries above its ID; XREADGROUP ">"
 // wants entries above the group's last delivered ID (read now: another consumer may have moved
 // it). A group destroyed meanwhile is an error for its readers.
-bool serve_blocked_stream_reader(ServerState& server, Client& client, std::string_view key) {
+bool serve_blocked_stream_reader(Broker& server, Client& client, std::string_view key) {
     const BlockedState& how = client.blocked;
     auto pos = std::find(how.keys.begin(), how.keys.end(), key) - how.keys.begin();
     if (static_cast<size_t>(pos) >= how.keys.size()) return false;

@@ -110,7 +110,7 @@ void nogroup_for_key(CommandContext& ctx, std::string_view group, std::string_vi
 
 // XCLAIM key group consumer 0 id TIME t RETRYCOUNT n FORCE JUSTID LASTID last: recreates one
 // PEL entry exactly (Redis' streamPropagateXCLAIM).
-void propagate_xclaim(ServerState& server, int db, std::string_view key, std::string_view group_name,
+void propagate_xclaim(Broker& server, int db, std::string_view key, std::string_view group_name,
                       const ConsumerGroup& group, StreamID id, const PendingEntry& p) {
     if (server.env.loading || !server.propagating()) return;  // nobody to tell: skip the strings
     std::string args[] = {"XCLAIM",
@@ -131,7 +131,7 @@ void propagate_xclaim(ServerState& server, int db, std::string_view key, std::st
     server.propagate(db, views);
 }
 
-void propagate_group_id(ServerState& server, int db, std::string_view key, std::string_view group_name,
+void propagate_group_id(Broker& server, int db, std::string_view key, std::string_view group_name,
                         const ConsumerGroup& group) {
     if (server.env.loading || !server.propagating()) return;
     std::string args[] = {"XGROUP",
@@ -148,12 +148,12 @@ void propagate_group_id(ServerState& server, int db, std::string_view key, std::
 // A change to a group (deliveries, acks, claims, consumers) is a change to persist - it counts for
 // the save rules and goes to the AOF - but, as in Redis, not a change of the key for WATCH: a
 // transaction watching a stream is about its entries, and every XREADGROUP would otherwise abort it.
-void group_changed(ServerState& server) { ++server.dirty; }
+void group_changed(Broker& server) { ++server.dirty; }
 
 // XREADGROUP, XCLAIM and XAUTOCLAIM create consumers on first use. A consumer is group state a
 // replay must recreate even when it got nothing yet, so its creation is logged on its own as
 // XGROUP CREATECONSUMER (as Redis 7 does).
-StreamConsumer& consumer_for(ServerState& server, int db, std::string_view key, std::string_view group_name,
+StreamConsumer& consumer_for(Broker& server, int db, std::string_view key, std::string_view group_name,
                              ConsumerGroup& group, std::string_view name) {
     bool created;
     StreamConsumer& c = group.consumer_or_create(name, server.clock.now_ms(), &created);

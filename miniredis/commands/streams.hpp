@@ -18,7 +18,7 @@
 
 namespace miniredis {
 
-class ServerState;
+class Broker;
 struct Client;
 struct CommandContext;
 struct Value;
@@ -40,15 +40,15 @@ std::optional<int64_t> ll_arg(CommandContext& ctx, std::string_view text, std::s
 void nogroup_for_key(CommandContext& ctx, std::string_view group, std::string_view key);
 
 // Propagation of group state, as Redis does it (see streams.cpp).
-void propagate_xclaim(ServerState& server, int db, std::string_view key, std::string_view group_name,
+void propagate_xclaim(Broker& server, int db, std::string_view key, std::string_view group_name,
                       const ConsumerGroup& group, StreamID id, const PendingEntry& p);
-void propagate_group_id(ServerState& server, int db, std::string_view key, std::string_view group_name,
+void propagate_group_id(Broker& server, int db, std::string_view key, std::string_view group_name,
                         const ConsumerGroup& group);
-void group_changed(ServerState& server);
-StreamConsumer& consumer_for(ServerState& server, int db, std::string_view key, std::string_view group_name,
+void group_changed(Broker& server);
+StreamConsumer& consumer_for(Broker& server, int db, std::string_view key, std::string_view group_name,
                              ConsumerGroup& group, std::string_view name);
 
 // Tries to serve `client` (blocked on stream `key`); true when it replied and must be unblocked.
-bool serve_blocked_stream_reader(ServerState& server, Client& client, std::string_view key);
+bool serve_blocked_stream_reader(Broker& server, Client& client, std::string_view key);
 
 }  // namespace miniredis

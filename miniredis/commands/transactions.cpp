@@ -10,7 +10,7 @@
 // WATCH is optimistic locking (check-and-set): WATCH balance, read it, MULTI, SET balance ..., EXEC.
 // If anyone changed `balance` after the WATCH, EXEC does nothing and answers nil; the client
 // retries. The server keeps key -> watching clients and flags them dirty on every change
-// (ServerState::key_modified).
+// (Broker::key_modified).
 //
 //   MULTI ──▶ client.in_multi = true ──▶ SET a 1 (+QUEUED) ──▶ INCR b (+QUEUED) ──▶ EXEC
 //         ──▶ [ +OK, :1 ] run back to back; propagated wrapped in MULTI ... EXEC, so a replica or
@@ -65,7 +65,7 @@ void cmd_exec(CommandContext& ctx) {
     }
     std::vector<OwnedArgs> queued = std::move(c.queued);
     end_transaction(ctx);  // also unwatches: nothing may abort us from here on
-    ServerState& server = ctx.server;
+    Broker& server = ctx.server;
     server.in_exec = true;
     ctx.reply.array(queued.size());
     std::vector<std::string_view> argv;
@@ -73,7 +73,7 @@ void cmd_exec(CommandContext& ctx) {
         argv.assign(args.begin(), args.end());
         server.execute(c, argv);
     }
-    // The AOF got "MULTI" before the first write of the batch (see ServerState::propagate);
+    // The AOF got "MULTI" before the first write of the batch (see Broker::propagate);
     // close it, so a replay applies all of the transaction or - if cut short - none of it.
     if (server.exec_multi_propagated) {
         std::string_view exec[] = {"EXEC"};

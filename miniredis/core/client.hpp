@@ -79,7 +79,7 @@ struct Client {
     resp::RequestParser parser;
 
     bool close_after_reply = false;  // QUIT, protocol error, CLIENT KILL
-    bool write_pending = false;      // already on ServerState::pending_writes
+    bool write_pending = false;      // already on Broker::pending_writes
     bool closed = false;
     int64_t soft_limit_since_ms = 0;  // over its soft output limit since (0 = under it)
     void* connection = nullptr;       // the wiring's object for this client (opaque here)

@@ -26,7 +26,7 @@
 
 #include <chrono>
 
-#include "core/server_state.hpp"
+#include "core/broker.hpp"
 #include "log.hpp"
 
 namespace miniredis {
@@ -37,7 +37,7 @@ namespace miniredis {
 //
 // The same call feeds the replicas (core/replication_master.cpp): the replication stream and the
 // AOF are one stream, written to two places.
-void ServerState::propagate(int db, std::span<const std::string_view> argv) {
+void Broker::propagate(int db, std::span<const std::string_view> argv) {
     if (env.loading) return;
     bool to_aof = aof_enabled(), to_replicas = repl.backlog.active();
     if (!to_aof && !to_replicas) return;
@@ -53,10 +53,10 @@ void ServerState::propagate(int db, std::span<const std::string_view> argv) {
     if (to_replicas) feed_replicas(db, argv);
 }
 
-bool ServerState::aof_enabled() const { return aof.is_open() || aof.rewriting(); }
-bool ServerState::propagating() const { return aof_enabled() || repl.backlog.active(); }
+bool Broker::aof_enabled() const { return aof.is_open() || aof.rewriting(); }
+bool Broker::propagating() const { return aof_enabled() || repl.backlog.active(); }
 
-void ServerState::before_sleep() {
+void Broker::before_sleep() {
     run_unblocked_clients();  // commands that waited behind a BLPOP
     if (!aof.has_pending()) return;
     // The latency monitor (latency.hpp) names the disk's share of a slow turn as Redis does.

@@ -12,7 +12,7 @@
 #include <algorithm>
 #include <string>
 
-#include "core/server_state.hpp"
+#include "core/broker.hpp"
 #include "model/memory.hpp"
 
 namespace miniredis {
@@ -20,7 +20,7 @@ namespace {
 
 // Memory the policy does not count: the AOF buffers are about to be written out, and evicting
 // data because of them would be pointless (Redis: freeMemoryGetNotCountedMemory).
-size_t counted_memory(const ServerState& server) {
+size_t counted_memory(const Broker& server) {
     size_t used = used_memory(), aof = server.aof.pending_bytes();
     return used > aof ? used - aof : 0;
 }
@@ -32,7 +32,7 @@ bool uses_ttl_keys(EvictionPolicy p) {
 
 // Fills the pool with sampled keys from every database, scored so that a higher score = a better
 // victim (idle seconds for LRU; for volatile-ttl, how soon it expires).
-void refill_pool(ServerState& server) {
+void refill_pool(Broker& server) {
     auto& pool = server.eviction_pool;
     const EvictionPolicy policy = server.config.maxmemory_policy;
     const size_t samples = static_cast<size_t>(server.config.maxmemory_samples);
@@ -67,7 +67,7 @@ void refill_pool(ServerState& server) {
 }
 
 // Picks and removes one victim; false if there is none.
-bool evict_one(ServerState& server) {
+bool evict_one(Broker& server) {
     const EvictionPolicy policy = server.config.maxmemory_policy;
     std::string victim;
     int victim_db = -1;
@@ -110,7 +110,7 @@ bool evict_one(ServerState& server) {
 
 }  // namespace
 
-bool free_memory_if_needed(ServerState& server) {
+bool free_memory_if_needed(Broker& server) {
     const auto limit = static_cast<size_t>(server.config.maxmemory);
     if (limit == 0 || counted_memory(server) <= limit) return true;
     if (server.config.maxmemory_policy == EvictionPolicy::noeviction) return false;

@@ -25,10 +25,10 @@
 
 namespace miniredis {
 
-class ServerState;
+class Broker;
 
 // Evicts until used_memory <= maxmemory. False when that is impossible (noeviction, or nothing
 // left that the policy may delete): the caller then refuses the command with -OOM.
-bool free_memory_if_needed(ServerState& server);
+bool free_memory_if_needed(Broker& server);
 
 }  // namespace miniredis

@@ -9,7 +9,7 @@
 
 #include <chrono>
 
-#include "core/server_state.hpp"
+#include "core/broker.hpp"
 #include "core/trace.hpp"
 
 namespace miniredis {
@@ -59,7 +59,7 @@ std::string monitor_line(int64_t unix_us, int db, std::string_view origin, std::
     return line;
 }
 
-void ServerState::feed_monitors(const Client& from, int db, std::span<const std::string_view> argv) {
+void Broker::feed_monitors(const Client& from, int db, std::span<const std::string_view> argv) {
     int64_t now_us =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count();

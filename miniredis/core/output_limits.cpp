@@ -33,12 +33,12 @@
 //
 // READ NEXT: server.cpp (before_sleep, flush: the non-blocking send and back-pressure),
 // docs/miniredis/01-follow-a-set.md ("When a client does not read").
-#include "core/server_state.hpp"
+#include "core/broker.hpp"
 #include "log.hpp"
 
 namespace miniredis {
 
-bool ServerState::output_buffer_limit_reached(Client& client) {
+bool Broker::output_buffer_limit_reached(Client& client) {
     // A subscriber (RESP2 or RESP3) is a pub/sub client: its replies are mostly pushes.
     // A MONITOR client too: every command anyone runs is pushed at it, asked for or not (Redis
     // counts monitors as normal clients, i.e. unlimited by default; we bound them like subscribers).

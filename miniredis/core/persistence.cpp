@@ -28,17 +28,17 @@
 #include <filesystem>
 
 #include "core/replication_snapshot.hpp"
-#include "core/server_state.hpp"
+#include "core/broker.hpp"
 #include "log.hpp"
 #include "storage/aof_loader.hpp"
 #include "storage/snapshot.hpp"
 
 namespace miniredis {
 
-std::string ServerState::snapshot_path() const {
+std::string Broker::snapshot_path() const {
     return (std::filesystem::path(config.dir) / config.dbfilename).string();
 }
-std::string ServerState::aof_path() const {
+std::string Broker::aof_path() const {
     return (std::filesystem::path(config.dir) / config.appendfilename).string();
 }
 
@@ -47,7 +47,7 @@ std::string ServerState::aof_path() const {
 // file when its child fails or is killed (aofRemoveTempFile, rdbRemoveTempFile), but a killed
 // parent never gets to: with a pid in each name, every crash would leave one more. None of them
 // is ever read back (only a rename makes one live), so at start they all go, each one logged.
-void ServerState::remove_stale_temp_files() {
+void Broker::remove_stale_temp_files() {
     std::error_code ec;
     const std::string prefixes[] = {"temp-rewriteaof-", config.dbfilename + ".tmp-", config.appendfilename + ".tmp-"};
     for (const auto& entry : std::filesystem::directory_iterator(config.dir, ec)) {
@@ -62,7 +62,7 @@ void ServerState::remove_stale_temp_files() {
     }
 }
 
-std::string ServerState::load_data() {
+std::string Broker::load_data() {
     std::error_code ec;
     remove_stale_temp_files();
     if (config.appendonly && std::filesystem::exists(aof_path(), ec)) {
@@ -106,7 +106,7 @@ std::string ServerState::load_data() {
 }
 
 // Opens the AOF for appending; if there is none yet, writes one holding the current dataset.
-std::string ServerState::start_aof() {
+std::string Broker::start_aof() {
     std::error_code ec;
     if (!std::filesystem::exists(aof_path(), ec)) {
         std::string preamble;
@@ -121,7 +121,7 @@ std::string ServerState::start_aof() {
 // BGSAVE: fork; the child serialises its copy-on-write view of the data and exits. `dirty_at_fork`
 // remembers how many changes the snapshot covers, so changes made during the save still count
 // toward the next one.
-bool ServerState::start_background_save() {
+bool Broker::start_background_save() {
     std::string path = snapshot_path();
     int64_t now = clock.now_ms();
     dirty_at_fork = dirty;
@@ -135,7 +135,7 @@ bool ServerState::start_background_save() {
 // BGREWRITEAOF: fork; the child writes the dataset as a snapshot preamble to a temp file; the
 // parent keeps serving and, from this moment, also collects every logged command in the AOF's
 // rewrite buffer. check_background_job() finishes the swap when the child exits.
-bool ServerState::start_aof_rewrite() {
+bool Broker::start_aof_rewrite() {
     rewrite_temp_path =
         (std::filesystem::path(config.dir) / fmt::format("temp-rewriteaof-bg-{}.aof", getpid())).string();
     std::string temp = rewrite_temp_path;
@@ -165,7 +165,7 @@ bool ServerState::start_aof_rewrite() {
     return true;
 }
 
-void ServerState::check_background_job() {
+void Broker::check_background_job() {
     auto finished = job.poll();
     if (!finished) return;
     auto [kind, ok] = *finished;
@@ -202,7 +202,7 @@ void ServerState::check_background_job() {
     }
 }
 
-void ServerState::persistence_tick() {
+void Broker::persistence_tick() {
     check_background_job();
     if (job.running() != JobKind::none) return;
     int64_t now = clock.now_ms();
@@ -233,7 +233,7 @@ void ServerState::persistence_tick() {
     }
 }
 
-std::string ServerState::persistence_info() {
+std::string Broker::persistence_info() {
     return fmt::format(
         "loading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\n"
         "rdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\naof_enabled:{}\r\naof_rewrite_in_progress:{}\r\n"
@@ -248,7 +248,7 @@ std::string ServerState::persistence_info() {
 // SHUTDOWN (and SIGTERM): a child job is killed (its work is about to be redone or not needed),
 // the snapshot is written if asked, the AOF is written and fsynced, and only then the wiring stops.
 // If the snapshot cannot be written, the server stays up and says so - as Redis does.
-bool ServerState::prepare_shutdown(bool save) {
+bool Broker::prepare_shutdown(bool save) {
     job.kill_child();
     if (save) {
         std::string error = save_snapshot(databases, clock.now_ms(), snapshot_path(), replication_aux_fields(*this));
@@ -264,12 +264,12 @@ bool ServerState::prepare_shutdown(bool save) {
     return true;
 }
 
-void ServerState::finish_on_signal() {
+void Broker::finish_on_signal() {
     if (shutting_down) return;
     prepare_shutdown(!config.save.empty());
 }
 
-void ServerState::reconfigure_aof(const Config& old) {
+void Broker::reconfigure_aof(const Config& old) {
     if (config.appendonly && !old.appendonly) {
         if (std::string error = start_aof(); !error.empty()) mb::log::warn("cannot enable the AOF: {}", error);
         // The file must hold everything, not only what comes next: rewrite it from memory now.

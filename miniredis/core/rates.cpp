@@ -5,12 +5,12 @@
 // READ NEXT: rates.hpp, commands/info.cpp.
 #include <algorithm>
 
-#include "core/server_state.hpp"
+#include "core/broker.hpp"
 #include "model/memory.hpp"
 
 namespace miniredis {
 
-void ServerState::sample_instantaneous_metrics() {
+void Broker::sample_instantaneous_metrics() {
     int64_t now = clock.now_ms();
     ops_rate.sample(now, stats.commands_processed);
     input_rate.sample(now, stats.net_input_bytes);

@@ -1,7 +1,7 @@
 // The master's side of replication: one stream of write commands, sent to every replica and kept
 // in the backlog; PSYNC decides whether a replica can continue in that stream or needs a snapshot.
 //
-// CONCEPT: the replication stream IS the AOF's stream. Every write reaches ServerState::propagate
+// CONCEPT: the replication stream IS the AOF's stream. Every write reaches Broker::propagate
 // (core/durability.cpp) once, already in the form that replays the same way (SET EX -> SET PXAT,
 // BLPOP -> LPOP, an expired key -> DEL); propagate hands it to the AOF buffer and to
 // feed_replicas() below. Here it is RESP-encoded once into a reused buffer, with a SELECT in
@@ -39,7 +39,7 @@
 #include <random>
 
 #include "core/replication_snapshot.hpp"
-#include "core/server_state.hpp"
+#include "core/broker.hpp"
 #include "log.hpp"
 #include "protocol/reply.hpp"
 #include "storage/aof.hpp"
@@ -58,7 +58,7 @@ std::string new_replication_id() {
 
 // Hot path: once per propagated write, only when a backlog exists (a replica has connected once).
 // Nothing is allocated once the scratch buffer, the ring and the replicas' buffers have grown.
-void ServerState::feed_replicas(int db, std::span<const std::string_view> argv) {
+void Broker::feed_replicas(int db, std::span<const std::string_view> argv) {
     // A replica passes on its master's bytes verbatim instead (master_command_done), so that its
     // offsets stay the master's offsets: its own replicas can then switch to it with PSYNC.
     if (repl.is_replica() || !repl.backlog.active()) return;
@@ -74,7 +74,7 @@ void ServerState::feed_replicas(int db, std::span<const std::string_view> argv) 
     write_replication_stream(repl.scratch.readable());
 }
 
-void ServerState::write_replication_stream(std::string_view bytes) {
+void Broker::write_replication_stream(std::string_view bytes) {
     repl.offset += bytes.size();
     repl.backlog.append(bytes);
     for (Client* replica : repl.replicas) {
@@ -89,7 +89,7 @@ void ServerState::write_replication_stream(std::string_view bytes) {
 
 // PSYNC <replid> <offset> (sync = false) or the old SYNC (sync = true: always a full resync, and
 // no +FULLRESYNC line - the snapshot comes straight away).
-void ServerState::replica_sync(Client& client, std::string_view replid, std::string_view offset_text, bool sync) {
+void Broker::replica_sync(Client& client, std::string_view replid, std::string_view offset_text, bool sync) {
     Reply reply(client.out, client.protocol);
     want_write(client);
     if (client.repl_role == ReplRole::replica) return;  // already one: ignore, as Redis does
@@ -151,7 +151,7 @@ void ServerState::replica_sync(Client& client, std::string_view replid, std::str
 
 // repl-diskless-sync-delay has passed since the first replica began waiting, or
 // repl-diskless-sync-max-replicas are waiting (Redis' shouldStartChildForReplication).
-bool ServerState::diskless_transfer_due() const {
+bool Broker::diskless_transfer_due() const {
     if (repl.waiting_transfer.empty()) return false;
     auto waiting = static_cast<int64_t>(repl.waiting_transfer.size());
     return clock.now_ms() - repl.waiting_since_ms >= config.repl_diskless_sync_delay * 1000 ||
@@ -184,7 +184,7 @@ private:
 // Redis' child writes into a pipe the parent forwards to the sockets; here the encoder runs in
 // place, so the dataset is exactly the one at <offset>, and each replica's buffer leaves with
 // the ordinary non-blocking send.
-void ServerState::start_diskless_transfer() {
+void Broker::start_diskless_transfer() {
     std::string mark = new_replication_id();  // 40 random hex characters, as Redis' eofmark
     std::string fullresync = fmt::format("+FULLRESYNC {} {}\r\n", repl.replid, repl.offset);
     for (Client* replica : repl.waiting_transfer) {
@@ -207,19 +207,19 @@ void ServerState::start_diskless_transfer() {
     repl.waiting_transfer.clear();
 }
 
-void ServerState::attach_replica(Client& client) {
+void Broker::attach_replica(Client& client) {
     client.repl_role = ReplRole::replica;
     client.repl_ack_ms = clock.now_ms();
     repl.replicas.push_back(&client);
 }
 
-void ServerState::forget_replica(Client& client) {
+void Broker::forget_replica(Client& client) {
     std::erase(repl.replicas, &client);
     std::erase(repl.waiting_transfer, &client);
     serve_waiters();  // one replica fewer cannot satisfy a WAIT, but keeps the bookkeeping honest
 }
 
-void ServerState::replica_ack(Client& client, uint64_t offset) {
+void Broker::replica_ack(Client& client, uint64_t offset) {
     client.repl_ack_offset = std::max(client.repl_ack_offset, offset);
     client.repl_ack_ms = clock.now_ms();
     if (client.repl_hold_stream) {  // its first ACK after a diskless transfer: the stream may go
@@ -231,7 +231,7 @@ void ServerState::replica_ack(Client& client, uint64_t offset) {
     if (!repl.waiting.empty()) serve_waiters();
 }
 
-size_t ServerState::replicas_acked(uint64_t offset) const {
+size_t Broker::replicas_acked(uint64_t offset) const {
     return static_cast<size_t>(std::count_if(repl.replicas.begin(), repl.replicas.end(),
                                              [offset](const Client* r) { return r->repl_ack_offset >= offset; }));
 }
@@ -239,7 +239,7 @@ size_t ServerState::replicas_acked(uint64_t offset) const {
 // min-replicas-max-lag: a replica is "good" when its last REPLCONF ACK (one a second) is at most
 // that many whole seconds old - the lag INFO shows. A replica that stopped reading, or hangs,
 // stops ACKing and drops out within the lag, even though its connection is still open.
-size_t ServerState::good_replicas() const {
+size_t Broker::good_replicas() const {
     int64_t now = clock.now_ms();
     return static_cast<size_t>(std::count_if(repl.replicas.begin(), repl.replicas.end(), [&](const Client* r) {
         return (now - r->repl_ack_ms) / 1000 <= config.min_replicas_max_lag;
@@ -248,14 +248,14 @@ size_t ServerState::good_replicas() const {
 
 // Redis' checkGoodReplicasStatus: either setting at 0 turns the rule off; a replica's writes come
 // from its master and are never refused.
-bool ServerState::enough_good_replicas() const {
+bool Broker::enough_good_replicas() const {
     if (config.min_replicas_to_write == 0 || config.min_replicas_max_lag == 0 || repl.is_replica()) return true;
     return static_cast<int64_t>(good_replicas()) >= config.min_replicas_to_write;
 }
 
 // WAIT numreplicas timeout: true when it could answer at once; otherwise the client is blocked
 // and asks every replica for an ACK now (REPLCONF GETACK * goes into the stream itself).
-bool ServerState::wait_for_replicas(Client& client, int64_t replicas, int64_t deadline_ms) {
+bool Broker::wait_for_replicas(Client& client, int64_t replicas, int64_t deadline_ms) {
     uint64_t target = repl.offset;
     if (static_cast<int64_t>(replicas_acked(target)) >= replicas) return true;
     client.blocked.active = true;
@@ -272,7 +272,7 @@ bool ServerState::wait_for_replicas(Client& client, int64_t replicas, int64_t de
     return false;
 }
 
-void ServerState::serve_waiters() {
+void Broker::serve_waiters() {
     for (size_t i = 0; i < repl.waiting.size();) {
         Client& waiter = *repl.waiting[i];
         size_t acked = replicas_acked(waiter.blocked.wait_offset);
@@ -288,7 +288,7 @@ void ServerState::serve_waiters() {
 }
 
 // WAIT's timeout (from expire_blocked_clients): the answer is how many made it in time.
-void ServerState::wait_timed_out(Client& client) {
+void Broker::wait_timed_out(Client& client) {
     std::erase(repl.waiting, &client);
     Reply(client.out, client.protocol).integer(static_cast<int64_t>(replicas_acked(client.blocked.wait_offset)));
 }

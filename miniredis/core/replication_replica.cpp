@@ -42,7 +42,7 @@
 #include <filesystem>
 
 #include "core/replication_snapshot.hpp"
-#include "core/server_state.hpp"
+#include "core/broker.hpp"
 #include "log.hpp"
 #include "storage/aof.hpp"
 #include "storage/snapshot.hpp"
@@ -50,7 +50,7 @@
 namespace miniredis {
 namespace {
 
-void send_command(ServerState& server, Client& master, std::span<const std::string_view> argv) {
+void send_command(Broker& server, Client& master, std::span<const std::string_view> argv) {
     encode_command(master.out, argv);
     server.want_write(master);
 }
@@ -58,7 +58,7 @@ void send_command(ServerState& server, Client& master, std::span<const std::stri
 }  // namespace
 
 // Start-up, after load_data(): a fresh replication ID, and `replicaof` from the config.
-void ServerState::replication_start() {
+void Broker::replication_start() {
     repl.replid = new_replication_id();
     const std::string& replicaof_text = config.options.text("replicaof");
     if (replicaof_text.empty()) return;
@@ -81,11 +81,11 @@ void ServerState::replication_start() {
     }
 }
 
-void ServerState::update_replica_env() { env.replica = repl.is_replica() && config.replica_read_only; }
+void Broker::update_replica_env() { env.replica = repl.is_replica() && config.replica_read_only; }
 
 // REPLICAOF host port: forget being a master, keep our (replid, offset) - with them we may be
 // able to continue in the new master's stream (if it was our replica, it has our history).
-void ServerState::replicaof(std::string host, int port) {
+void Broker::replicaof(std::string host, int port) {
     if (repl.master) kill_client(*repl.master);
     // Our replicas follow a history that is about to change: let them reconnect and ask again.
     for (Client* replica : repl.replicas) kill_client(*replica);
@@ -104,7 +104,7 @@ void ServerState::replicaof(std::string host, int port) {
 
 // REPLICAOF NO ONE: promotion. A new history starts here; the old ID stays valid up to this
 // offset (replid2), so replicas of our old master can switch to us and continue (PSYNC2).
-void ServerState::replicaof_no_one() {
+void Broker::replicaof_no_one() {
     if (!repl.is_replica()) return;
     if (repl.master) kill_client(*repl.master);
     repl.master_host.clear();
@@ -121,7 +121,7 @@ void ServerState::replicaof_no_one() {
 }
 
 // The wiring's non-blocking connect() completed: the handshake starts with a PING.
-void ServerState::master_connected(Client& master) {
+void Broker::master_connected(Client& master) {
     master.authenticated = true;  // what the master sends runs without AUTH on our side
     repl.link = ReplLinkState::handshake;
     repl.step = HandshakeStep::ping;
@@ -130,7 +130,7 @@ void ServerState::master_connected(Client& master) {
     send_command(*this, master, ping);
 }
 
-void ServerState::master_link_lost(Client& master) {
+void Broker::master_link_lost(Client& master) {
     if (repl.master != &master) return;
     repl.master = nullptr;
     repl.master_db = master.db;  // a +CONTINUE resumes the stream in the database it left off
@@ -144,7 +144,7 @@ void ServerState::master_link_lost(Client& master) {
 
 // Bytes from the master: handshake replies, the snapshot, or the stream - in that order, possibly
 // all in one read.
-void ServerState::master_input(Client& master) {
+void Broker::master_input(Client& master) {
     repl.last_io_ms = clock.now_ms();
     auto drop = [&](std::string_view why) {
         mb::log::warn("replication with {}:{}: {}", repl.master_host, repl.master_port, why);
@@ -312,7 +312,7 @@ void ServerState::master_input(Client& master) {
 
 // After each command of the master's stream (from process_input): drop its reply, count its
 // bytes, pass them on, and answer a REPLCONF GETACK.
-void ServerState::master_command_done(Client& master, size_t reply_mark, std::string_view bytes) {
+void Broker::master_command_done(Client& master, size_t reply_mark, std::string_view bytes) {
     master.out.truncate(reply_mark);
     write_replication_stream(bytes);  // our offset, our backlog, our own replicas: the same bytes
     if (repl.ack_requested) {
@@ -324,7 +324,7 @@ void ServerState::master_command_done(Client& master, size_t reply_mark, std::st
 // REPLCONF ACK <offset>: "I have applied every byte up to here". The master uses it for INFO's
 // offset= and lag=, and to answer WAIT. Written into the master link's output buffer like a
 // reply, it leaves with the turn's other writes.
-void ServerState::send_ack(Client& master) {
+void Broker::send_ack(Client& master) {
     char digits[24];
     auto end = std::to_chars(digits, digits + sizeof digits, repl.offset).ptr;
     std::string_view ack[] = {"REPLCONF", "ACK", std::string_view(digits, static_cast<size_t>(end - digits))};
@@ -333,7 +333,7 @@ void ServerState::send_ack(Client& master) {
 
 // From the tick: (re)connect once a second while the link is down; ACK once a second while up;
 // give up on a master silent for repl-timeout during the handshake or the transfer.
-void ServerState::replication_tick() {
+void Broker::replication_tick() {
     // Master side: a diskless full resync whose delay has passed starts now; until then the
     // waiting replicas get a newline a second, so that their repl-timeout does not fire.
     if (diskless_transfer_due()) {

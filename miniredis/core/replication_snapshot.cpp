@@ -15,7 +15,7 @@
 
 #include <charconv>
 
-#include "core/server_state.hpp"
+#include "core/broker.hpp"
 #include "model/memory.hpp"
 #include "storage/rdb_loader.hpp"
 #include "storage/rdb_writer.hpp"
@@ -26,13 +26,13 @@ namespace miniredis {
 // database, or the one it had when the link was lost); a master's is the last one it SELECTed
 // in the stream (-1, nothing yet: the next write names its database, so 0 is safe). A Redis
 // replica refuses to reuse a file for PSYNC without this field.
-static int stream_database(const ServerState& server) {
+static int stream_database(const Broker& server) {
     const Replication& repl = server.repl;
     if (repl.is_replica()) return repl.master ? repl.master->db : repl.master_db;
     return repl.stream_db < 0 ? 0 : repl.stream_db;
 }
 
-AuxFields replication_aux_fields(const ServerState& server) {
+AuxFields replication_aux_fields(const Broker& server) {
     const Replication& repl = server.repl;
     // A replica names its master's history once it shared it (connected now, or before the link
     // was lost); a master once a replica made it keep a backlog. Redis' rdbPopulateSaveInfo.
@@ -44,7 +44,7 @@ AuxFields replication_aux_fields(const ServerState& server) {
             {"repl-offset", std::to_string(repl.offset)}};
 }
 
-void write_snapshot_for_replica(ServerState& server, RdbSink& sink) {
+void write_snapshot_for_replica(Broker& server, RdbSink& sink) {
     RdbOptions options;
     options.now_ms = server.clock.now_ms();
     options.used_mem = used_memory();
@@ -57,14 +57,14 @@ void write_snapshot_for_replica(ServerState& server, RdbSink& sink) {
     write_rdb(server.databases, options, sink);
 }
 
-std::string snapshot_for_replica(ServerState& server) {
+std::string snapshot_for_replica(Broker& server) {
     std::string bytes;
     StringSink sink(bytes);
     write_snapshot_for_replica(server, sink);
     return bytes;
 }
 
-std::string load_snapshot_from_master(ServerState& server, std::string_view bytes) {
+std::string load_snapshot_from_master(Broker& server, std::string_view bytes) {
     server.all_keys_modified(-1);  // WATCHers: everything may have changed
     for (Database& db : server.databases) db.clear();
     RdbLoadResult loaded = load_rdb(bytes, server.databases);

@@ -13,7 +13,7 @@
 
 namespace miniredis {
 
-class ServerState;
+class Broker;
 class RdbSink;
 
 using AuxFields = std::vector<std::pair<std::string, std::string>>;
@@ -22,16 +22,16 @@ using AuxFields = std::vector<std::pair<std::string, std::string>>;
 // (the database the stream is in), repl-id, repl-offset. Written into every snapshot file of a
 // server that has a history to continue - a replica (its master's), a master with a backlog -
 // so that a restart from that file can ask PSYNC <repl-id> <repl-offset+1>. Empty otherwise.
-AuxFields replication_aux_fields(const ServerState& server);
+AuxFields replication_aux_fields(const Broker& server);
 
 // The whole dataset as an RDB file, with our (replid, offset) as AUX fields, into `sink`: the
 // bytes of a full resync (a disk-based `$<len>` transfer or a diskless `$EOF:<mark>` one).
-void write_snapshot_for_replica(ServerState& server, RdbSink& sink);
-std::string snapshot_for_replica(ServerState& server);
+void write_snapshot_for_replica(Broker& server, RdbSink& sink);
+std::string snapshot_for_replica(Broker& server);
 
 // Replaces the whole dataset by the master's snapshot. "" or the reason it was refused (the
 // dataset is then empty: a replica never serves half a snapshot).
-std::string load_snapshot_from_master(ServerState& server, std::string_view bytes);
+std::string load_snapshot_from_master(Broker& server, std::string_view bytes);
 
 // The history an RDB file belongs to, from its repl-id and repl-offset AUX fields (ours or
 // redis-server's). False when it has none: a file SAVEd by a master, or by miniredis itself.

@@ -30,11 +30,11 @@
 #include <chrono>
 
 #include "core/eviction.hpp"
-#include "core/server_state.hpp"
+#include "core/broker.hpp"
 
 namespace miniredis {
 
-void ServerState::tick() {
+void Broker::tick() {
     env.refresh_lru_clock();
     expire_blocked_clients();
     if (!env.replica) active_expire_cycle();  // a read-only replica waits for the master's DEL
@@ -52,7 +52,7 @@ void ServerState::tick() {
 
 // `timeout N`: a client silent for N seconds is closed - unless it is blocked in BLPOP or
 // subscribed, where silence is the point (Redis' clientsCronHandleTimeout).
-void ServerState::close_idle_clients() {
+void Broker::close_idle_clients() {
     if (config.timeout <= 0) return;
     int64_t now = clock.now_ms();
     for (auto& [id, client] : clients) {
@@ -67,7 +67,7 @@ void ServerState::close_idle_clients() {
 // Active expiry (Redis' activeExpireCycle, "slow" mode): per database, sample 20 keys that have a
 // TTL and delete the expired ones; if more than 10% of the sample was expired, the database
 // probably holds many more, so sample again - within a budget of 25% of one tick.
-void ServerState::active_expire_cycle() {
+void Broker::active_expire_cycle() {
     constexpr size_t kSamplesPerLoop = 20;
     constexpr size_t kAcceptableStalePercent = 10;
     auto budget = std::chrono::microseconds(1'000'000 / config.hz / 4);
@@ -89,14 +89,14 @@ void ServerState::active_expire_cycle() {
 // Active rehashing (Redis' databasesCron with `activerehashing yes`): a table being resized moves a
 // few buckets per command that touches it; this finishes the job for idle tables, 100 buckets at a
 // time for about 1 ms per tick - long enough to matter, short enough that no client notices.
-void ServerState::active_rehash() {
+void Broker::active_rehash() {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1);
     for (Database& db : databases)
         while (db.rehash_steps(100))
             if (std::chrono::steady_clock::now() > deadline) return;
 }
 
-void ServerState::kill_client(Client& client) {
+void Broker::kill_client(Client& client) {
     client.out.clear();
     client.close_after_reply = true;
     // A killed client blocked in BLPOP must stop waiting now: until its socket is closed it would
@@ -105,14 +105,14 @@ void ServerState::kill_client(Client& client) {
     want_write(client);
 }
 
-void ServerState::unsubscribe_all(Client& client) {
+void Broker::unsubscribe_all(Client& client) {
     for (const std::string& channel : client.channels) pubsub.unsubscribe(channel, client.id);
     for (const std::string& pattern : client.patterns) pubsub.punsubscribe(pattern, client.id);
     client.channels.clear();
     client.patterns.clear();
 }
 
-void ServerState::apply_config(Config updated) {
+void Broker::apply_config(Config updated) {
     Config old = std::move(config);
     config = std::move(updated);
     apply_lfu_config();

@@ -11,7 +11,7 @@
 
 #include <algorithm>
 
-#include "core/server_state.hpp"
+#include "core/broker.hpp"
 
 namespace miniredis {
 namespace {
@@ -78,7 +78,7 @@ std::string TraceTurn::group_commit_line(size_t bytes, std::string_view fsync_st
     return line;
 }
 
-TraceProbe trace_begin(const ServerState& server, const Client& client) {
+TraceProbe trace_begin(const Broker& server, const Client& client) {
     return {server.dirty,
             server.stats.keyspace_hits,
             server.stats.keyspace_misses,
@@ -87,7 +87,7 @@ TraceProbe trace_begin(const ServerState& server, const Client& client) {
             client.out.size()};
 }
 
-std::string trace_line(const ServerState& server, const Client& client, std::span<const std::string_view> argv,
+std::string trace_line(const Broker& server, const Client& client, std::span<const std::string_view> argv,
                        int first_key, int db, const TraceProbe& before) {
     std::string line = render_args(argv);
     if (client.blocked.active) {
@@ -105,7 +105,7 @@ std::string trace_line(const ServerState& server, const Client& client, std::spa
         if (!changes && !hits && !misses) line += " untouched";
         // A key with a TTL after a write: say when it goes.
         if (changes && first_key > 0 && static_cast<size_t>(first_key) < argv.size()) {
-            auto& database = const_cast<ServerState&>(server).db(db);
+            auto& database = const_cast<Broker&>(server).db(db);
             if (auto deadline = database.expire_of(argv[static_cast<size_t>(first_key)])) {
                 int64_t left = *deadline - server.clock.now_ms();
                 line += fmt::format(", expires in {} s", (left + 500) / 1000);

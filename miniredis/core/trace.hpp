@@ -25,7 +25,7 @@
 
 namespace miniredis {
 
-class ServerState;
+class Broker;
 struct Client;
 
 struct TraceProbe {  // counters before the command ran; the line reports the differences
@@ -49,8 +49,8 @@ struct TraceTurn {
 };
 
 std::string trace_args(std::span<const std::string_view> argv);  // "SET k v", escaped and cut
-TraceProbe trace_begin(const ServerState& server, const Client& client);
-std::string trace_line(const ServerState& server, const Client& client, std::span<const std::string_view> argv,
+TraceProbe trace_begin(const Broker& server, const Client& client);
+std::string trace_line(const Broker& server, const Client& client, std::span<const std::string_view> argv,
                        int first_key, int db, const TraceProbe& before);  // first_key: argv index, 0 = none
 
 }  // namespace miniredis

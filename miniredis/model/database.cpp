@@ -86,7 +86,7 @@ bool Database::expire_if_needed(std::string_view key) {
     return true;
 }
 
-// Every expiry - lazy or active - ends here, so the observer (ServerState) sees each one exactly once:
+// Every expiry - lazy or active - ends here, so the observer (Broker) sees each one exactly once:
 // it propagates a DEL to the AOF and replicas, tells WATCHers, and counts expired_keys for INFO.
 void Database::delete_expired(std::string_view key) {
     // The observer may want the key's bytes (to log "DEL key"): tell it before they are freed.

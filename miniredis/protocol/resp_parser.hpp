@@ -26,7 +26,7 @@
 // would be scanned 1,600 times. Redis keeps the same state in its client struct (multibulklen,
 // bulklen); we keep it in the parser, so the state machine can be tested without a client.
 //
-//   server.cpp  recv() ──▶ query buffer ──▶ RequestParser::parse ──▶ args ──▶ ServerState::execute
+//   server.cpp  recv() ──▶ query buffer ──▶ RequestParser::parse ──▶ args ──▶ Broker::execute
 //                                              │ need_more: wait for the next read
 //                                              └ error: reply "-ERR Protocol error", close
 //

@@ -121,7 +121,7 @@ void Aof::append(int db, std::span<const std::string_view> argv) {
     }
 }
 
-// Called once per event-loop turn (ServerState::before_sleep), before any reply of the turn is
+// Called once per event-loop turn (Broker::before_sleep), before any reply of the turn is
 // sent. One write() for all commands of all clients; with `always` one fdatasync() on top - the
 // whole group commit is these few lines.
 // What happens when the disk refuses depends on the promise made: with appendfsync always the

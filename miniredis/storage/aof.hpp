@@ -11,7 +11,7 @@
 // the disk. One fsync costs ~0.2 ms here, so:
 //   always    write + fsync before the replies of those commands leave: nothing acknowledged is
 //             ever lost. Group commit makes it cheap: commands of *all* connections served in one
-//             event-loop turn share one write and one fsync (see ServerState::before_sleep).
+//             event-loop turn share one write and one fsync (see Broker::before_sleep).
 //   everysec  write every turn, fsync once a second on a helper thread: a crash loses up to ~1 s.
 //   no        write every turn, the OS flushes when it likes (typically within 30 s).
 //

@@ -8,12 +8,12 @@
 //   input bytes ──► RequestParser, all at once ──────────┐  same commands, same verdict?
 //              └──► RequestParser, in random-sized reads ─┘  (a TCP read can end anywhere)
 //                   each command ──► encode as RESP ──► parse again ──► the same arguments?
-//              └──► ServerState (no sockets, ManualClock), two clients taking turns:
+//              └──► Broker (no sockets, ManualClock), two clients taking turns:
 //                   every command runs, replies are dropped, time moves on, tick() runs
 //
 // A crash, a sanitizer report (the build uses ASan + UBSan), an assert, or one allocation over
 // libFuzzer's -malloc_limit_mb is a finding. The state pass is the session loop of
-// ServerState::process_input minus the commands that touch files or the process (SAVE, SHUTDOWN,
+// Broker::process_input minus the commands that touch files or the process (SAVE, SHUTDOWN,
 // CONFIG SET dir ...): those would write into the working directory at fuzzing speed.
 //
 // READ NEXT: tests/fuzz/fuzz_amqp.cpp (the same idea for AMQP frames), tests/fuzz/run_fuzzer.py
@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "../miniredis/harness.hpp"
-#include "core/server_state.hpp"
+#include "core/broker.hpp"
 #include "fuzz_check.hpp"
 #include "log.hpp"
 #include "protocol/resp_parser.hpp"
@@ -132,7 +132,7 @@ void run_commands(std::string_view input) {
     miniredis::ManualClock clock;
     // Bulk strings up to 1 MB (the option's minimum): a command may still build a value of that
     // size, but not the 512 MB the default allows, which would only measure the allocator.
-    miniredis::ServerState state(clock, miniredis::test::test_config({{"proto-max-bulk-len", "1mb"}}));
+    miniredis::Broker state(clock, miniredis::test::test_config({{"proto-max-bulk-len", "1mb"}}));
     // Two clients taking turns, so that what one does can reach the other: a PUBLISH to the
     // other's SUBSCRIBE, an RPUSH that wakes its BLPOP, a write that fails its WATCH...
     miniredis::Client* clients[2] = {&state.add_client("127.0.0.1:50001", "127.0.0.1:6379"),

@@ -1,4 +1,4 @@
-// A whole server without sockets, for unit tests: a ServerState with a ManualClock, and clients
+// A whole server without sockets, for unit tests: a Broker with a ManualClock, and clients
 // whose commands go in as RESP bytes and whose replies come out as RESP bytes - the same path as
 // the session loop (process_input), minus the socket (dragonfly's Run({"set","k","v"}) style).
 #pragma once
@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/server_state.hpp"
+#include "core/broker.hpp"
 
 namespace miniredis::test {
 
@@ -76,7 +76,7 @@ public:
     }
 
     ManualClock clock;
-    ServerState state;
+    Broker state;
 
 private:
     std::vector<Client*> clients_;

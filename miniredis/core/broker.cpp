@@ -1,6 +1,6 @@
-// miniredis/core/server_state.cpp
+// miniredis/core/broker.cpp
 //
-// ServerState: clients coming and going, and the bookkeeping every write triggers (dirty counter,
+// Broker: clients coming and going, and the bookkeeping every write triggers (dirty counter,
 // WATCH invalidation, expired-key propagation).
 //
 // CONCEPT: what "a key changed" means to the rest of the server. One call, key_modified(), is the
@@ -14,13 +14,13 @@
 //                                             ──▶ blocked? signal_key_ready (BLPOP served after)
 //                                             ──▶ dirty++
 // READ NEXT: commands/transactions.cpp (WATCH), commands/blocking.cpp.
-#include "core/server_state.hpp"
+#include "core/broker.hpp"
 
 #include <algorithm>
 
 namespace miniredis {
 
-ServerState::ServerState(const Clock& c, Config cfg) : clock(c), config(std::move(cfg)) {
+Broker::Broker(const Clock& c, Config cfg) : clock(c), config(std::move(cfg)) {
     env.clock = &clock;
     env.observer = this;
     env.refresh_lru_clock();
@@ -33,15 +33,15 @@ ServerState::ServerState(const Clock& c, Config cfg) : clock(c), config(std::mov
     start_ms = last_save_ms = clock.now_ms();
 }
 
-ServerState::~ServerState() = default;
+Broker::~Broker() = default;
 
-void ServerState::apply_lfu_config() {
+void Broker::apply_lfu_config() {
     env.lfu = config.lfu();
     env.lfu_log_factor = config.lfu_log_factor;
     env.lfu_decay_time = config.lfu_decay_time;
 }
 
-Client& ServerState::add_client(std::string peer, std::string local) {
+Client& Broker::add_client(std::string peer, std::string local) {
     auto* client = new Client;
     client->id = next_client_id++;
     client->peer = std::move(peer);
@@ -54,7 +54,7 @@ Client& ServerState::add_client(std::string peer, std::string local) {
     return *client;
 }
 
-void ServerState::remove_client(Client& client) {
+void Broker::remove_client(Client& client) {
     client.closed = true;
     unsubscribe_all(client);
     remove_watches(client);
@@ -70,7 +70,7 @@ void ServerState::remove_client(Client& client) {
 
 // Every error reply is counted by its code - the first word, "ERR" or "WRONGTYPE" (INFO errorstats).
 // Called only on the error path, where the map's allocation (first error of a kind) is no concern.
-void ServerState::count_error_reply(std::string_view message) {
+void Broker::count_error_reply(std::string_view message) {
     ++stats.error_replies;
     std::string_view code = message.substr(0, std::min(message.find_first_of(" \r"), size_t{32}));
     auto it = stats.errors_by_code.find(code);
@@ -78,12 +78,12 @@ void ServerState::count_error_reply(std::string_view message) {
     ++it->second;
 }
 
-Client* ServerState::find_client(uint64_t id) {
+Client* Broker::find_client(uint64_t id) {
     auto it = clients.find(id);
     return it == clients.end() ? nullptr : it->second;
 }
 
-void ServerState::want_write(Client& client) {
+void Broker::want_write(Client& client) {
     if (client.write_pending) return;
     client.write_pending = true;
     pending_writes.push_back(&client);
@@ -91,7 +91,7 @@ void ServerState::want_write(Client& client) {
 
 // Called by the database when lazy or active expiry deletes a key: the deletion is an event like
 // any write - the AOF records it, WATCHers are told.
-void ServerState::key_expired(Database& db, std::string_view key) {
+void Broker::key_expired(Database& db, std::string_view key) {
     ++stats.expired_keys;
     // The AOF must see the deletion too, or a replay would resurrect the key until its deadline
     // passes again - and a replica (or a reloaded AOF) must not decide expiry on its own.
@@ -103,7 +103,7 @@ void ServerState::key_expired(Database& db, std::string_view key) {
 // Every change to a key passes here (Redis' signalModifiedKey): it counts toward the snapshot
 // rules, a transaction that WATCHes the key will refuse to EXEC, and clients blocked on the key
 // get a chance to be served (an XADD for an XREAD BLOCK, a ZADD for a BZPOPMIN).
-void ServerState::key_modified(int db, std::string_view key) {
+void Broker::key_modified(int db, std::string_view key) {
     ++dirty;
     signal_key_ready(db, key);
     auto& watchers = watched_keys[static_cast<size_t>(db)];
@@ -113,7 +113,7 @@ void ServerState::key_modified(int db, std::string_view key) {
     for (Client* c : it->second) c->watch_dirty = true;
 }
 
-void ServerState::all_keys_modified(int db) {
+void Broker::all_keys_modified(int db) {
     for (size_t i = 0; i < watched_keys.size(); ++i) {
         if (db >= 0 && static_cast<size_t>(db) != i) continue;
         for (auto& [key, watchers] : watched_keys[i]) {
@@ -124,7 +124,7 @@ void ServerState::all_keys_modified(int db) {
     }
 }
 
-void ServerState::remove_watches(Client& client) {
+void Broker::remove_watches(Client& client) {
     for (const auto& w : client.watched) {
         auto& map = watched_keys[static_cast<size_t>(w.db)];
         auto it = map.find(w.key);

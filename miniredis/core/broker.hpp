@@ -1,7 +1,9 @@
-// miniredis/core/server_state.hpp
+// miniredis/core/broker.hpp
 //
-// ServerState: everything the single server thread owns (Redis' global `server` struct), minus
-// the sockets and timers, which stay in the wiring (server.cpp).
+// Broker: everything the single server thread owns (Redis' global `server` struct), minus
+// the sockets and timers, which stay in the wiring (server.cpp). The root object has the same
+// name in all three servers (minirabbit/core/broker.hpp, minikafka/core/broker.hpp): the state
+// every command or handler acts on, one per process, owned by one thread.
 //
 //   databases       16 keyspaces (SELECT n)
 //   clients         by id; `pending_writes` lists those with replies waiting for the socket
@@ -84,10 +86,10 @@ public:
     virtual Client* connect_to_master(const std::string& /*host*/, int /*port*/) { return nullptr; }
 };
 
-class ServerState : public KeyspaceObserver {
+class Broker : public KeyspaceObserver {
 public:
-    ServerState(const Clock& clock, Config config);
-    ~ServerState() override;
+    Broker(const Clock& clock, Config config);
+    ~Broker() override;
 
     // --- clients -------------------------------------------------------------------------
     Client& add_client(std::string peer, std::string local);
