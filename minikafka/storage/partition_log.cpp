@@ -538,8 +538,8 @@ std::vector<std::shared_ptr<File>> PartitionLog::all_files() {
     for (const auto& segment : segments_) files.push_back(segment->log_file());
     // Sealed segments wrote theirs when sealed; the active one's catch up now (a clean shutdown).
     auto [index, time_index] = segments_.back()->write_pending_indexes();
-    files.push_back(std::move(index));
-    files.push_back(std::move(time_index));
+    for (auto* written : {&index, &time_index})
+        if (*written) files.push_back(std::move(*written));
     return files;
 }
 

@@ -102,7 +102,8 @@ public:
     // write its indexes' new entries to their files (see sparse_index.hpp: until now they were
     // only in memory), so that the rolled segment is complete on disk when it is synced.
     void seal();
-    // The active segment's index files brought up to date (a clean shutdown), open for an fsync.
+    // The active segment's index files brought up to date (a clean shutdown), open for an fsync
+    // (nullptr for one that had nothing new).
     std::pair<std::shared_ptr<File>, std::shared_ptr<File>> write_pending_indexes() {
         return {index_.write_pending(), time_index_.write_pending()};
     }

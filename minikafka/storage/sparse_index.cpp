@@ -48,11 +48,10 @@ std::string encode_from(const std::vector<Entry>& entries, size_t from, size_t s
 template <typename Entry>
 std::shared_ptr<File> append_to_file(const std::string& path, const std::vector<Entry>& entries, size_t& written,
                                      size_t size, int64_t base) {
+    if (written >= entries.size()) return nullptr;  // nothing new: no file opened (a start seals thousands)
     auto file = std::make_shared<File>(File::open(path, true));
-    if (written < entries.size()) {
-        file->write_at(static_cast<int64_t>(written * size), encode_from(entries, written, size, base));
-        written = entries.size();
-    }
+    file->write_at(static_cast<int64_t>(written * size), encode_from(entries, written, size, base));
+    written = entries.size();
     return file;
 }
 }  // namespace

@@ -64,7 +64,7 @@ public:
     void replace(std::vector<OffsetPosition> entries);  // a rebuild: the file gets exactly these
     void clear();                                       // empties the file too
     // Writes the entries appended since the last write to the file; returns the open file (for
-    // an fsync), which closes when the caller lets go of it.
+    // an fsync), which closes when the caller lets go of it - or nullptr if nothing was pending.
     std::shared_ptr<File> write_pending();
 
     // The last entry whose offset is <= `offset` (nullopt: start at position 0).
