@@ -35,6 +35,7 @@ namespace miniredis {
 // XGROUP CREATE|SETID|DESTROY|CREATECONSUMER|DELCONSUMER key group ... (one handler, as Redis)
 void cmd_xgroup(CommandContext& ctx) {
     std::string_view sub = ctx.arg(1);
+    // The HELP text is Redis 7.0's, line for line: redis-cli and client libraries print it as is.
     if (equals_ignore_case(sub, "HELP")) {
         const char* lines[] = {
             "XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -66,6 +67,8 @@ void cmd_xgroup(CommandContext& ctx) {
         ctx.reply.error(
             fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try XGROUP HELP.", sub));
     };
+    // The options after the ID. ENTRIESREAD is "internal use": how a replica or an AOF replay
+    // recreates the group's lag counter exactly (propagate_group_id in streams.cpp sends it).
     if (create || setid) {
         for (size_t i = 5; i < ctx.argc();) {
             if (create && equals_ignore_case(ctx.arg(i), "MKSTREAM")) {
@@ -87,6 +90,8 @@ void cmd_xgroup(CommandContext& ctx) {
     bool ok;
     Stream* s = stream_of(ctx, ctx.lookup_write(key), ok);
     if (!ok) return;
+    // Without MKSTREAM a group needs an existing stream. MKSTREAM exists so that a worker can start
+    // before any producer ("XGROUP CREATE jobs workers $ MKSTREAM" at boot, whoever comes first).
     if (!s && !mkstream)
         return ctx.reply.error(
             "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the "
@@ -104,6 +109,8 @@ void cmd_xgroup(CommandContext& ctx) {
             if (!parsed) return;
             id = *parsed;
         }
+        // BUSYGROUP has its own prefix for the same reason as NOGROUP: every worker runs XGROUP CREATE at
+        // start-up, and all but the first treat BUSYGROUP as "fine, it exists".
         if (s && s->group(group_name)) return ctx.reply.error("BUSYGROUP Consumer Group name already exists");
         if (!s) {
             s = ctx.db().set(key, Value::of<Stream>()).stream();  // MKSTREAM: a new key
@@ -116,6 +123,8 @@ void cmd_xgroup(CommandContext& ctx) {
         group_changed(ctx.server);
         return ctx.reply.ok();
     }
+    // SETID rewinds or advances the group's read position - "replay from the start" is SETID ... 0,
+    // Kafka's reset of a group's offsets. The PEL is left as it is.
     if (setid) {
         if (ctx.argc() != 5 && ctx.argc() != 7) return subcommand_error();
         StreamID id;
@@ -131,6 +140,7 @@ void cmd_xgroup(CommandContext& ctx) {
         group_changed(ctx.server);
         return ctx.reply.ok();
     }
+    // DESTROY drops the group with its PEL and consumers: unacknowledged work is forgotten, not moved.
     if (equals_ignore_case(sub, "DESTROY")) {
         if (ctx.argc() != 4) return subcommand_error();
         if (!group) return ctx.reply.integer(0);
@@ -148,6 +158,8 @@ void cmd_xgroup(CommandContext& ctx) {
     }
     if (equals_ignore_case(sub, "DELCONSUMER")) {
         if (ctx.argc() != 5) return subcommand_error();
+        // DELCONSUMER replies how many entries the consumer still had pending: they are dropped from the
+        // PEL with it, so the operator learns how much work was lost (XCLAIM them first to keep them).
         size_t pending = group->remove_consumer(ctx.arg(4));
         group_changed(ctx.server);
         return ctx.reply.integer(static_cast<int64_t>(pending));
@@ -169,6 +181,8 @@ void cmd_xack(CommandContext& ctx) {
         ids.push_back(*id);
     }
     if (!group) return ctx.reply.integer(0);
+    // The reply counts entries that were really pending: acking twice, or acking an ID the group never
+    // delivered, counts 0 - XACK is idempotent, so a worker may safely retry it. O(log N) per ID.
     int64_t acked = 0;
     for (StreamID id : ids) acked += group->ack(id) ? 1 : 0;
     if (acked) group_changed(ctx.server);
@@ -178,6 +192,10 @@ void cmd_xack(CommandContext& ctx) {
 // XPENDING key group [[IDLE min-idle] start end count [consumer]]
 void cmd_xpending(CommandContext& ctx) {
     if (ctx.argc() != 3 && (ctx.argc() < 6 || ctx.argc() > 9)) return ctx.syntax_error();
+    // Two forms. The summary (key group only): [count, smallest ID, largest ID, [[consumer, count]...]]
+    // - the operator's first look at a stuck group. The extended form lists entries in an ID range with
+    // owner, idle time and delivery count - the input an operator or a janitor needs to decide what
+    // to claim. A high delivery count marks a "poison" entry that crashes every consumer it reaches.
     bool summary = ctx.argc() == 3;
     int64_t min_idle = 0, count = 0;
     StreamID start, end;
@@ -229,6 +247,8 @@ void cmd_xpending(CommandContext& ctx) {
             if (c->pending.empty()) continue;
             ctx.reply.array(2);
             ctx.reply.bulk(name);
+            // The per-consumer count is a bulk string, not an integer: Redis' historical reply, kept for
+            // compatibility (clients parse it as a string).
             ctx.reply.bulk(std::to_string(c->pending.size()));
             ++n;
         }
@@ -243,6 +263,8 @@ void cmd_xpending(CommandContext& ctx) {
     size_t mark = ctx.reply.mark();
     size_t n = 0;
     auto visit = [&](StreamID id, const PendingEntry& p) {
+        // IDLE (6.2) filters on time since the last delivery; COUNT counts returned entries, so skipped
+        // ones do not use it up.
         if (min_idle && now - p.delivery_time < min_idle) return;
         ctx.reply.array(4);
         reply_id(ctx.reply, id);
@@ -280,6 +302,11 @@ void drop_deleted(Broker& server, int db, std::string_view key, std::string_view
 
 // XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME ms] [RETRYCOUNT n] [FORCE]
 //        [JUSTID] [LASTID id]
+// Claiming is how a group survives a dead consumer: another consumer takes the entries over,
+// but only those idle for at least min-idle-time - so if two workers race to claim the same entry,
+// the first claim resets its idle time and the second finds it "too fresh" and skips it.
+// The options after the IDs (IDLE, TIME, RETRYCOUNT, FORCE, JUSTID, LASTID) are mostly for
+// replication: they are what propagate_xclaim writes so that a replay recreates the PEL exactly.
 void cmd_xclaim(CommandContext& ctx) {
     bool ok;
     std::string_view key = ctx.arg(1), group_name = ctx.arg(2);
@@ -343,6 +370,7 @@ void cmd_xclaim(CommandContext& ctx) {
         auto it = group->pel.find(id);
         bool exists = s->lookup(id);
         if (it == group->pel.end()) {
+            // Not pending: skipped, unless FORCE (replication) puts a still-existing entry into the PEL.
             if (!force || !exists) continue;
         } else {
             if (!exists) {
@@ -357,6 +385,7 @@ void cmd_xclaim(CommandContext& ctx) {
         PendingEntry& p = group->assign(id, *consumer, delivery_time);  // a FORCEd new one starts at 1
         if (retrycount >= 0)
             p.delivery_count = static_cast<uint64_t>(retrycount);
+        // JUSTID does not count as a delivery: the claimer only asked for the IDs, not the entries.
         else if (!justid)
             ++p.delivery_count;
         if (justid)
@@ -389,6 +418,9 @@ void cmd_xautoclaim(CommandContext& ctx) {
     int64_t minidle = std::max<int64_t>(*min_idle, 0);
     auto start = range_id(ctx, ctx.arg(5), true);
     if (!start) return;
+    // COUNT defaults to 100 entries per call; the walk looks at most 10 * COUNT PEL entries, so one
+    // call stays bounded even when most pending entries are too fresh to claim. The cursor in the
+    // reply says where to continue; "0-0" means the PEL has been walked to its end.
     int64_t count = 100;
     bool justid = false;
     for (size_t j = 6; j < ctx.argc(); ++j) {
@@ -408,6 +440,9 @@ void cmd_xautoclaim(CommandContext& ctx) {
     int64_t now = ctx.now_ms();
     int64_t attempts = count * 10;
     StreamConsumer* consumer = nullptr;
+    // Redis 7 answers a third element: the IDs that were pending but whose entries were deleted
+    // meanwhile (XDEL, trimming). They are dropped from the PEL on the way, since nobody can process
+    // them any more.
     std::vector<StreamID> deleted;
     // The claimed entries are written to a side buffer: the reply starts with the cursor, which
     // is known only after the walk.
