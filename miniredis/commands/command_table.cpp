@@ -20,6 +20,10 @@ constexpr uint32_t W = kWrite, R = kReadOnly, M = kDenyOom, F = kFast, A = kAdmi
                    N = kNoAuth, X = kNoMulti, S = kAllowedWhileSubscribed, Q = kSkipQueue, L = kLoading, T = kStale,
                    NS = kNoScript, MK = kMovableKeys;
 
+// Subcommand tables: since Redis 7 a container command (CLIENT, CONFIG, XGROUP...) has one spec
+// per subcommand, named "container|sub", each with its own arity and flags - so CLIENT LIST can be
+// admin-only while CLIENT ID is not, and COMMAND INFO reports them separately. The container's
+// own line in kCommands has no handler; lookup_command picks the subcommand by argv[1].
 const CommandSpec kClientSubcommands[] = {
     {"client|id", 2, NS | L | T, cmd_client_id, 0, 0, 0, "connection", "Return this connection's id"},
     {"client|getname", 2, NS | L | T, cmd_client_getname, 0, 0, 0, "connection", "Return this connection's name"},
@@ -70,6 +74,7 @@ const CommandSpec kXinfoSubcommands[] = {
 };
 
 // Looking inside (introspection.cpp, diagnostics.cpp): none of these touches the keys it reads.
+// OBJECT, MEMORY, SLOWLOG, LATENCY: the "looking inside" family (docs/miniredis/06-looking-inside.md).
 const CommandSpec kObjectSubcommands[] = {
     {"object|encoding", 3, R | L | T, cmd_object_encoding, 2, 2, 1, "generic", "How the value is stored"},
     {"object|freq", 3, R | L | T, cmd_object_freq, 2, 2, 1, "generic", "LFU access frequency (LFU policies)"},
@@ -108,6 +113,9 @@ const CommandSpec kLatencySubcommands[] = {
 // N allowed before AUTH, X refused inside MULTI, S allowed while subscribed (RESP2), Q runs at once
 // inside MULTI instead of being queued, L/T allowed while loading / stale, NS not from scripts.
 const CommandSpec kCommands[] = {
+    // Arity as in Redis: N = exactly N words including the name, -N = at least N. The key columns
+    // (first, last, step; last -1 = up to the end, -2 = all but the last word) let COMMAND GETKEYS and
+    // clients that route keys (cluster clients) find the keys without knowing each command.
     // --- connection
     {"ping", -1, F | S, cmd_ping, 0, 0, 0, "connection", "Is the server alive? PONG"},
     {"echo", 2, F | L | T, cmd_echo, 0, 0, 0, "connection", "Return the argument"},
@@ -117,6 +125,10 @@ const CommandSpec kCommands[] = {
     {"hello", -1, N | L | T | F | NS, cmd_hello, 0, 0, 0, "connection", "Handshake; HELLO 3 switches to RESP3"},
     {"reset", 1, N | L | T | F | S | Q | NS, cmd_reset, 0, 0, 0, "connection", "Back to a fresh connection"},
     {"client", -2, 0, nullptr, 0, 0, 0, "connection", "Manage connections", kClientSubcommands},
+    // F marks O(1)/O(log n) commands; dispatch.cpp files their latency spikes under LATENCY's
+    // "fast-command" event rather than "command". M (deny-oom) is on every command that may
+    // allocate: over maxmemory, when eviction cannot make room, they are refused with OOM, while
+    // reads and deletes still work - a full cache can always be emptied.
     // --- strings
     {"get", 2, R | F, cmd_get, 1, 1, 1, "string", "Get the value of a key"},
     {"set", -3, W | M, cmd_set, 1, 1, 1, "string", "Set a key [EX|PX|EXAT|PXAT t] [NX|XX] [KEEPTTL] [GET]"},
@@ -178,6 +190,7 @@ const CommandSpec kCommands[] = {
     {"hincrbyfloat", 4, W | M | F, cmd_hincrbyfloat, 1, 1, 1, "hash", "Add a float to a field"},
     {"hscan", -3, R, cmd_hscan, 1, 1, 1, "hash", "Iterate fields with a cursor"},
     {"hrandfield", -2, R, cmd_hrandfield, 1, 1, 1, "hash", "Random fields [count [WITHVALUES]]"},
+    // The blocking pops carry B; BLPOP's key range "1, -2" skips the trailing timeout.
     // --- lists
     {"lpush", -3, W | M | F, cmd_lpush, 1, 1, 1, "list", "Push at the head"},
     {"rpush", -3, W | M | F, cmd_rpush, 1, 1, 1, "list", "Push at the tail"},
@@ -290,6 +303,8 @@ const CommandSpec kCommands[] = {
     {"xclaim", -6, W | F, cmd_xclaim, 1, 1, 1, "stream", "Take over pending entries"},
     {"xautoclaim", -6, W | F, cmd_xautoclaim, 1, 1, 1, "stream", "Take over idle pending entries with a cursor"},
     {"xinfo", -2, 0, nullptr, 0, 0, 0, "stream", "Describe streams, groups, consumers", kXinfoSubcommands},
+    // S: these may run on a RESP2 connection in subscribed mode, where everything else is refused
+    // (the connection is a one-way stream of messages then).
     // --- pub/sub
     {"subscribe", -2, P | NS | L | T | S, cmd_subscribe, 0, 0, 0, "pubsub", "Listen to channels"},
     {"psubscribe", -2, P | NS | L | T | S, cmd_psubscribe, 0, 0, 0, "pubsub", "Listen to channel patterns"},
@@ -297,12 +312,16 @@ const CommandSpec kCommands[] = {
     {"punsubscribe", -1, P | NS | L | T | S, cmd_punsubscribe, 0, 0, 0, "pubsub", "Stop listening to patterns"},
     {"publish", 3, P | L | T | F, cmd_publish, 0, 0, 0, "pubsub", "Send a message to a channel's subscribers"},
     {"pubsub", -2, 0, nullptr, 0, 0, 0, "pubsub", "Inspect pub/sub", kPubsubSubcommands},
+    // Q: MULTI, EXEC, DISCARD and WATCH act at once inside a transaction instead of being queued -
+    // otherwise EXEC could never end one.
     // --- transactions
     {"multi", 1, NS | L | T | F | Q, cmd_multi, 0, 0, 0, "transactions", "Start queueing commands"},
     {"exec", 1, NS | L | T | Q, cmd_exec, 0, 0, 0, "transactions", "Run the queued commands atomically"},
     {"discard", 1, NS | L | T | F | Q, cmd_discard, 0, 0, 0, "transactions", "Drop the queued commands"},
     {"watch", -2, NS | L | T | F | Q, cmd_watch, 1, -1, 1, "transactions", "EXEC fails if these keys change"},
     {"unwatch", 1, NS | L | T | F, cmd_unwatch, 0, 0, 0, "transactions", "Forget all WATCHed keys"},
+    // SAVE blocks the whole server while it writes (X: refused inside MULTI, as Redis 7 flags it
+    // no-multi); BGSAVE and BGREWRITEAOF fork and return at once (persistence_cmds.cpp).
     // --- persistence
     {"save", 1, A | NS | X, cmd_save, 0, 0, 0, "server", "Write a snapshot now (blocking)"},
     {"bgsave", -1, A | NS, cmd_bgsave, 0, 0, 0, "server", "Write a snapshot in a child process"},
