@@ -1,10 +1,19 @@
+// miniredis/commands/replication_cmds.cpp
+//
 // The replication commands: what an operator types (REPLICAOF, ROLE, WAIT, INFO replication) and
 // what a replica says to its master during the handshake (REPLCONF, PSYNC, SYNC).
 //
 // CONCEPT: the commands are thin; the mechanism lives in core/ - replication_master.cpp answers
-// PSYNC and counts ACKs, replication_replica.cpp runs the replica's side of the link.
+// PSYNC and counts ACKs, replication_replica.cpp runs the replica's side of the link. Redis
+// replication is asynchronous: the master replies to a write before any replica has it, and WAIT
+// is the one way a client can ask "how many replicas have my writes now?" - a count, not a
+// guarantee of durability (docs/miniredis/07-replication.md, "Asynchronous").
 //
-// READ NEXT: core/replication.hpp (the state), core/replication_master.cpp.
+//   replica: PING, REPLCONF listening-port / capa, PSYNC <replid> <offset>
+//   master : +FULLRESYNC <replid> <offset> + snapshot, or +CONTINUE, then the command stream
+//
+// READ NEXT: core/replication.hpp (the state), core/replication_master.cpp,
+//            docs/miniredis/07-replication.md.
 #include <fmt/format.h>
 
 #include <algorithm>
