@@ -284,7 +284,7 @@ void cmd_geoadd(CommandContext& ctx) {
 
 // GEOPOS key [member ...]: the centre of each member's square, or nil.
 // The position comes back decoded from the 52-bit score, so it differs from what GEOADD got in
-// the 6th or 7th decimal (about half a metre at worst): the price of storing a point in a double.
+// the 6th or 7th decimal (well under a metre): the price of storing a point in a 52-bit score.
 void cmd_geopos(CommandContext& ctx) {
     bool ok;
     ZSet* z = read_geo(ctx, ctx.arg(1), ok);
