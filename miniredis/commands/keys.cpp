@@ -291,8 +291,9 @@ bool parse_scan_cursor(CommandContext& ctx, size_t index, uint64_t& cursor) {
     return true;
 }
 
-// COUNT is a hint of how much work to do per call (buckets to visit, see scan_dict), not the number
-// of keys returned; COUNT 0 is a syntax error as in Redis. MATCH "*" is dropped to skip the glob.
+// COUNT is a hint of how much work to do per call: about that many entries are looked at
+// (scan_dict, whole buckets at a time), and MATCH/TYPE filter afterwards, so a call may return fewer
+// or a few more. COUNT 0 is a syntax error as in Redis. MATCH "*" is dropped to skip the glob.
 // TYPE exists only for SCAN, since a hash's fields have no type.
 bool parse_scan_options(CommandContext& ctx, size_t first, bool allow_type, ScanOptions& options) {
     for (size_t i = first; i < ctx.argc(); i += 2) {

@@ -427,10 +427,14 @@ void cmd_setrange(CommandContext& ctx) {
     std::string_view key = ctx.arg(1), patch = ctx.arg(3);
     auto offset = ctx.int_arg(2);
     if (!offset) return;
+    // The offset plus the patch is checked against proto-max-bulk-len before anything grows:
+    // "SETRANGE k 536870911 x" would otherwise allocate half a gigabyte for one byte.
     if (*offset < 0) return ctx.reply.error("ERR offset is out of range");
     Value* v = ctx.lookup_write(key);
     SmallString* s = nullptr;
     if (!v) {
+        // An empty patch writes nothing, so it must not create the key either: the reply is the length
+        // the string has (0 for a missing key), and nothing is modified or propagated.
         if (patch.empty()) return ctx.reply.integer(0);
         if (!check_string_length(ctx, static_cast<uint64_t>(*offset), patch.size())) return;
         s = ctx.db().set(key, Value::of_string("")).string();
