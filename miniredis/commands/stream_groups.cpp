@@ -191,6 +191,8 @@ void cmd_xack(CommandContext& ctx) {
 
 // XPENDING key group [[IDLE min-idle] start end count [consumer]]
 void cmd_xpending(CommandContext& ctx) {
+    // Only the word counts of the two forms are accepted: 3 (summary) or 6..9 (start end count, with
+    // optional IDLE ms and consumer) - anything between is a syntax error.
     if (ctx.argc() != 3 && (ctx.argc() < 6 || ctx.argc() > 9)) return ctx.syntax_error();
     // Two forms. The summary (key group only): [count, smallest ID, largest ID, [[consumer, count]...]]
     // - the operator's first look at a stuck group. The extended form lists entries in an ID range with
@@ -257,6 +259,7 @@ void cmd_xpending(CommandContext& ctx) {
     StreamConsumer* consumer = nullptr;
     if (consumer_given) {
         consumer = group->consumer(consumer_name);
+        // An unknown consumer is not an error: it simply holds nothing.
         if (!consumer) return ctx.reply.array(0);
     }
     int64_t now = ctx.now_ms();
@@ -320,6 +323,8 @@ void cmd_xclaim(CommandContext& ctx) {
     size_t j = 5;
     std::vector<StreamID> ids;
     for (; j < ctx.argc(); ++j) {
+        // The IDs run until the first word that is not an ID; that word starts the options. A typo in an
+        // ID therefore surfaces as "Unrecognized XCLAIM option", as in Redis.
         auto id = parse_stream_id(ctx.arg(j), 0);
         if (!id) break;
         ids.push_back(*id);
@@ -358,6 +363,8 @@ void cmd_xclaim(CommandContext& ctx) {
     }
     ctx.suppress_propagation = true;
     bool propagate_last_id = false;
+    // LASTID (replication only) moves the group's position forward, never back: a replayed XCLAIM
+    // must not undo reads the group made after it.
     if (last_id > group->last_id) {
         group->last_id = last_id;
         propagate_last_id = true;
@@ -373,6 +380,8 @@ void cmd_xclaim(CommandContext& ctx) {
             // Not pending: skipped, unless FORCE (replication) puts a still-existing entry into the PEL.
             if (!force || !exists) continue;
         } else {
+            // The entry is pending but was deleted from the stream (XDEL, trimming): nobody can process it
+            // any more, so the claim drops it from the PEL instead of handing it over (Redis 7.0 behaviour).
             if (!exists) {
                 drop_deleted(ctx.server, ctx.client.db, key, group_name, *group, id);
                 propagate_last_id = false;
