@@ -344,6 +344,9 @@ void cmd_zincrby(CommandContext& ctx) {
     ZSet* z = existing_zset_for_write(ctx, key, ok);
     if (!ok) return;
     if (!z) z = ctx.db().set(key, Value::of<ZSet>()).zset();
+    // A missing member starts at 0, so ZINCRBY doubles as "add with this score". A score change is an
+    // O(log n) unlink and re-insert in the skip list - or, when the node stays between the same
+    // neighbours, just a new score in place (ZSet::set, as Redis' zslUpdateScore).
     double score = z->score(member).value_or(0) + *increment;
     if (std::isnan(score)) {
         if (z->size() == 0) ctx.db().remove(key);
@@ -492,6 +495,8 @@ static void pop_generic(CommandContext& ctx, bool max) {
     ctx.modified(key);
 }
 
+// ZPOPMIN is the priority queue's "take the most urgent" (score = priority or due time); with a
+// sorted set of due times, "ZPOPMIN jobs" takes the next job - BZPOPMIN (mpop.cpp) waits for one.
 void cmd_zpopmin(CommandContext& ctx) { pop_generic(ctx, false); }
 void cmd_zpopmax(CommandContext& ctx) { pop_generic(ctx, true); }
 
@@ -506,6 +511,8 @@ void cmd_zremrangebyrank(CommandContext& ctx) {
     ZSet* z = existing_zset_for_write(ctx, ctx.arg(1), ok);
     if (!ok) return;
     if (!z) return ctx.reply.integer(0);
+    // Ranks follow LRANGE's rules (negative from the top, clamped), and the removal itself walks the
+    // bottom level once from the first rank: O(log n + M).
     int64_t length = static_cast<int64_t>(z->size()), from = *start, to = *stop;
     if (from < 0) from += length;
     if (to < 0) to += length;
