@@ -242,6 +242,8 @@ size_t parse_add_or_trim(CommandContext& ctx, TrimArgs& t, bool xadd) {
             }
             ++i;
             t.arg_index = i;
+        // LIMIT (with "~" only) caps the entries one trim may remove, so a single XADD never pays for
+        // trimming a backlog of millions at once; the rest goes on the next calls.
         } else if (equals_ignore_case(opt, "limit") && more) {
             auto v = ll_arg(ctx, ctx.arg(i + 1));
             if (!v) return 0;
@@ -252,6 +254,7 @@ size_t parse_add_or_trim(CommandContext& ctx, TrimArgs& t, bool xadd) {
             t.limit = *v;
             limit_given = true;
             ++i;
+        // NOMKSTREAM may come anywhere among the options, as in Redis.
         } else if (xadd && equals_ignore_case(opt, "nomkstream")) {
             t.nomkstream = true;
         } else if (xadd) {
@@ -328,6 +331,7 @@ void cmd_xadd(CommandContext& ctx) {
     // arity (-5) cannot say "odd".
     if (fields_at > ctx.argc() || (ctx.argc() - fields_at) < 2 || (ctx.argc() - fields_at) % 2 == 1)
         return ctx.wrong_arity();
+    // 0-0 can never be an entry's ID: it is the "nothing read yet" position of every reader and group.
     if (t.id_given && t.seq_given && t.id.is_zero())
         return ctx.reply.error("ERR The ID specified in XADD must be greater than 0-0");
     bool ok;
@@ -413,6 +417,8 @@ namespace {
 // start block, then visits entries in order, O(log N + M); the count of matches is not known
 // in advance, so the array header is patched afterwards (mark / array_at), as KEYS does.
 void range_generic(CommandContext& ctx, bool reverse) {
+    // XREVRANGE takes its arguments as end, start - the larger ID first - so both are read swapped,
+    // and the same walk runs backwards.
     auto start = range_id(ctx, ctx.arg(reverse ? 3 : 2), true);
     if (!start) return;
     auto end = range_id(ctx, ctx.arg(reverse ? 2 : 3), false);
