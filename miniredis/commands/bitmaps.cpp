@@ -330,6 +330,8 @@ void cmd_bitpos(CommandContext& ctx) {
     if (!bit) return;
     if (*bit != 0 && *bit != 1) return ctx.reply.error("ERR The bit argument must be 1 or 0.");
     Value* v = ctx.lookup_read(ctx.arg(1));
+    // A missing key is an empty string, and an empty string is "all zeros forever": the first 0 is
+    // at bit 0, and there is no 1.
     if (!v) return ctx.reply.integer(*bit ? -1 : 0);
     SmallString* s = ctx.as_string(v);
     if (!s) return;
@@ -362,6 +364,9 @@ void cmd_bitpos(CommandContext& ctx) {
     uint64_t first_bit = in_bits ? static_cast<uint64_t>(from) : static_cast<uint64_t>(from) * 8;
     uint64_t last_bit = in_bits ? static_cast<uint64_t>(to) : static_cast<uint64_t>(to) * 8 + 7;
     int64_t pos = bits::find_bit(bytes, first_bit, last_bit, *bit == 1);
+    // No clear bit inside a string of 0xff bytes: without an explicit end, the answer is the first bit
+    // past the string (Redis treats the string as padded with zeros on the right); with an end, the
+    // caller asked about that range only, so -1.
     if (pos < 0 && *bit == 0 && !end_given) pos = static_cast<int64_t>((last_bit >> 3) + 1) * 8;
     ctx.reply.integer(pos);
 }
@@ -403,6 +408,8 @@ void cmd_bitop(CommandContext& ctx) {
         if (ctx.db().remove(dest)) ctx.modified(dest);
         return ctx.reply.integer(0);
     }
+    // O(N) in the longest input. BITOP is how bitmaps combine: AND of seven daily bitmaps is "active
+    // every day this week", OR is "active at least once".
     std::string result(longest, '\0');
     auto at = [](std::string_view b, size_t i) { return i < b.size() ? static_cast<uint8_t>(b[i]) : uint8_t{0}; };
     for (size_t i = 0; i < longest; ++i) {

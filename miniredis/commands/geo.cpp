@@ -197,11 +197,16 @@ void search_generic(CommandContext& ctx, bool store) {
     size_t limit = any ? static_cast<size_t>(count) : 0;
     int last = -1;
     for (int s = 0; s < 9; ++s) {
+        // A neighbour the shape cannot reach is zeroed by search_area and skipped, so a small radius in
+        // the middle of a big square costs one range query, not nine.
         if (squares[s].zero()) continue;
         if (last > 0 && squares[s].bits == squares[last].bits && squares[s].step == squares[last].step) continue;
         if (limit && found.size() >= limit) break;
         uint64_t min, max;
         geo::score_range(squares[s], min, max);
+        // A square of the geohash grid is one contiguous score range [min, max): the interleaved bits put
+        // nearby points at nearby scores, which is the whole trick - a 2-D search becomes at most nine
+        // 1-D range walks on the skip list, each O(log n + M).
         ScoreRange range{static_cast<double>(min), static_cast<double>(max), false, true};
         for (const ZSet::Node* n = z->first_in(range); n && range.below_max(n->score); n = n->next()) {
             auto xy = geo::position_of(n->score);
@@ -212,6 +217,8 @@ void search_generic(CommandContext& ctx, bool store) {
         }
         last = s;
     }
+    // The sort is stable, so points at equal distance keep the scan order (Redis sorts with qsort,
+    // which promises nothing for ties).
     if (found.empty() && !store) return ctx.reply.array(0);
     size_t returned =
         count == 0 || found.size() < static_cast<size_t>(count) ? found.size() : static_cast<size_t>(count);
