@@ -110,6 +110,8 @@ void reply_member(CommandContext& ctx, const ZSet::Node* node, bool with_scores)
     if (with_scores) ctx.reply.double_value(node->score);
 }
 
+// The nodes are collected first and written after: the array header needs the count, and the
+// walk stops on conditions (LIMIT, end of range) that are only known while walking.
 void reply_members(CommandContext& ctx, const std::vector<const ZSet::Node*>& nodes, bool with_scores) {
     ctx.reply.array(with_scores && !ctx.reply.resp3() ? nodes.size() * 2 : nodes.size());
     for (const ZSet::Node* n : nodes) reply_member(ctx, n, with_scores);
@@ -128,6 +130,8 @@ enum class RangeKind { rank, score, lex };
 // index of the key; `kind`/`reverse` come from the command name or from options (ZRANGE).
 void zrange_generic(CommandContext& ctx, size_t first, RangeKind kind, bool reverse, bool options_choose_kind,
                     std::string_view store_key = {}) {
+    // ZRANGESTORE (6.2) shares this engine: `store_key` set means "write the result to a key instead
+    // of replying it", so every range form can also be stored.
     bool store = !store_key.empty();
     bool with_scores = false, kind_given = false, reverse_given = false;
     int64_t offset = 0, limit = -1;
@@ -224,6 +228,9 @@ void zrange_generic(CommandContext& ctx, size_t first, RangeKind kind, bool reve
     auto result = Value::of<ZSet>();
     result.zset()->set_listpack(nodes.size() <= ZSet::kListpackMaxEntries);  // Redis sizes it up front
     for (const ZSet::Node* n : nodes) result.zset()->set(n->member, n->score);
+    // The source is only read, and the result is a fresh sorted set built from copies, so
+    // "ZRANGESTORE k k 0 9" (the source as destination) is safe: it is read entirely before
+    // db().set replaces it.
     bool existed = ctx.db().find(store_key) != nullptr;
     if (nodes.empty()) {
         if (existed) {
