@@ -146,6 +146,7 @@ void cmd_hlen(CommandContext& ctx) {
     if (ok) ctx.reply.integer(h ? static_cast<int64_t>(h->size()) : 0);
 }
 
+// HSTRLEN: the value's length in bytes without transferring it - 0 for a missing field or key.
 void cmd_hstrlen(CommandContext& ctx) {
     bool ok;
     Hash* h = read_hash(ctx, ctx.arg(1), ok);

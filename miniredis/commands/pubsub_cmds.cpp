@@ -128,6 +128,8 @@ void cmd_pubsub_channels(CommandContext& ctx) {
     for (const std::string& c : channels) ctx.reply.bulk(c);
 }
 
+// PUBSUB NUMSUB [channel ...]: subscribers per named channel (pattern subscribers not counted), in
+// the order asked - how a publisher checks that anyone is listening before it relies on it.
 void cmd_pubsub_numsub(CommandContext& ctx) {
     // A flat [channel, count, ...] array even in RESP3, where a map would fit: Redis 7's reply.
     ctx.reply.array(2 * (ctx.argc() - 2));

@@ -127,6 +127,8 @@ struct ReadArgs {
     bool noack = false;
 };
 
+// One parser for both commands, so they reject the same mistakes with Redis' texts: GROUP and
+// NOACK are XREADGROUP's, "$" is XREAD's and ">" XREADGROUP's.
 void read_generic(CommandContext& ctx, bool xreadgroup) {
     ReadArgs a;
     bool has_group = false;

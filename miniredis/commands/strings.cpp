@@ -196,6 +196,8 @@ void incr_by(CommandContext& ctx, int64_t increment) {
 // gives (context.hpp). docs/miniredis/01-follow-a-set.md follows the write side of this pair.
 void cmd_get(CommandContext& ctx) { reply_get(ctx, ctx.arg(1)); }
 
+// SET key value [NX|XX] [GET] [EX|PX|EXAT|PXAT t|KEEPTTL]: O(1). Without KEEPTTL a SET drops any TTL
+// the key had - a classic surprise with caches ("I SET it again and now it never expires").
 void cmd_set(CommandContext& ctx) {
     StringOptions o;
     if (!parse_string_options(ctx, 3, true, o)) return;
@@ -320,6 +322,8 @@ void cmd_incrby(CommandContext& ctx) {
     if (auto n = ctx.int_arg(2)) incr_by(ctx, *n);
 }
 
+// DECRBY is INCRBY with the increment negated, which is why the one value that cannot be negated
+// needs its own check.
 void cmd_decrby(CommandContext& ctx) {
     auto n = ctx.int_arg(2);
     if (!n) return;

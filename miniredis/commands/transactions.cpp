@@ -59,6 +59,8 @@ static bool watched_key_expired(CommandContext& ctx) {
     return false;
 }
 
+// EXEC: the transaction's moment of truth. Everything it checks (errors while queueing, WATCHed
+// keys) was recorded earlier, so deciding is O(1) plus the watched keys; then the queue runs.
 void cmd_exec(CommandContext& ctx) {
     Client& c = ctx.client;
     if (!c.in_multi) return ctx.reply.error("ERR EXEC without MULTI");
