@@ -11,6 +11,8 @@
 // keeps one code path per command; the RDB writer packs small hashes as Redis does.
 // read_hash/write_hash below answer WRONGTYPE, and drop_if_empty deletes a key whose last field
 // went: Redis never keeps an empty aggregate, so EXISTS stays truthful.
+// The course notes list session management among Redis' use cases (§IV): a session is a hash with
+// a TTL on the key - EXPIRE applies to the whole hash, never to one field in Redis 7.0.
 // READ NEXT: model/value.hpp, model/encoding.cpp, docs/miniredis/README.md (concept map).
 #include <fmt/format.h>
 
@@ -29,12 +31,10 @@ namespace miniredis {
 namespace {
 
 // The hash at `key` for reading: nullptr if absent; `ok` is false after a WRONGTYPE reply.
-// A hash is a Dict<SmallString, SmallString> (model/dict.hpp) from its first field on. Redis keeps
-// small hashes (up to hash-max-listpack-entries fields - 512 built in, 128 in the shipped
-// redis.conf - of at most 64 bytes each) as a listpack, one packed array searched linearly, and
-// converts to a hash table when a limit is passed. We keep one representation per type, for
-// readability: OBJECT ENCODING still reports what Redis would (model/encoding.cpp), and the
-// trade-off is written down in docs/miniredis/03-left-out-and-exercises.md.
+// A hash is a Dict<SmallString, SmallString> (model/dict.hpp) from its first field on. The listpack
+// limits the header mentions are hash-max-listpack-entries (512 built in, 128 in the shipped
+// redis.conf) and hash-max-listpack-value (64 bytes); why we keep one structure anyway is in
+// docs/miniredis/03-left-out-and-exercises.md.
 Hash* read_hash(CommandContext& ctx, std::string_view key, bool& ok) {
     return ctx.existing(ctx.lookup_read(key), &CommandContext::as_hash, ok);
 }

@@ -11,6 +11,9 @@
 // (stream_read.cpp) are the full answer.
 //
 //   producer LPUSH jobs j3 ──▶ [j3 j2 j1] ──▶ RPOP jobs ──▶ worker gets j1 (oldest first: FIFO)
+// The course notes' comparison table (§V) says Redis does not guarantee message ordering - true of
+// pub/sub fan-out and of several competing workers, but a list itself is strictly ordered: one
+// consumer popping from one list sees the pushes in order, and a stream orders every entry by ID.
 // READ NEXT: blocking.cpp (BRPOP), model/value.hpp (how a list is stored), lists.hpp.
 #include <fmt/format.h>
 

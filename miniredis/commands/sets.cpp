@@ -26,10 +26,8 @@ namespace miniredis {
 namespace {
 
 // A set is a Dict<SmallString, Empty> (model/value.hpp): a hash table whose values take no space,
-// so SADD, SREM and SISMEMBER are O(1). Redis has two more encodings for small sets - an intset
-// (a sorted array of integers, binary-searched) and, since 7.2, a listpack - and converts when a
-// set outgrows them; we keep the one table and only *report* them in OBJECT ENCODING
-// (model/encoding.cpp, docs/miniredis/03-left-out-and-exercises.md).
+// so SADD, SREM and SISMEMBER are O(1) - the reason to pick a set over a list when the question is
+// "is x in it?".
 Set* read_set(CommandContext& ctx, std::string_view key, bool& ok) {
     return ctx.existing(ctx.lookup_read(key), &CommandContext::as_set, ok);
 }
