@@ -100,10 +100,11 @@ void cmd_replconf(CommandContext& ctx) {
         } else if (equals_ignore_case(option, "getack")) {
             if (client.repl_role == ReplRole::master) ctx.server.repl.ack_requested = true;
             return;
-        // ip-address, rdb-only, rdb-filter-only: options a real redis-server replica (or redis-cli --rdb)
-        // may send; accepted so that the handshake succeeds, with no effect here.
         } else if (!equals_ignore_case(option, "ip-address") && !equals_ignore_case(option, "rdb-only") &&
                    !equals_ignore_case(option, "rdb-filter-only")) {
+            // Any other option is refused. ip-address, rdb-only and rdb-filter-only - which a real
+            // redis-server replica or redis-cli --rdb may send - pass with no effect, so their
+            // handshake succeeds.
             return ctx.reply.error(fmt::format("ERR Unrecognized REPLCONF option: {}", option.substr(0, 64)));
         }
     }

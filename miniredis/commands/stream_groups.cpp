@@ -392,9 +392,10 @@ void cmd_xclaim(CommandContext& ctx) {
         }
         if (!consumer) consumer = &consumer_for(ctx.server, ctx.client.db, key, group_name, *group, ctx.arg(3));
         PendingEntry& p = group->assign(id, *consumer, delivery_time);  // a FORCEd new one starts at 1
+        // RETRYCOUNT sets the count outright (replication); otherwise a claim is one more delivery -
+        // except with JUSTID, where the claimer only asked for the IDs, not the entries.
         if (retrycount >= 0)
             p.delivery_count = static_cast<uint64_t>(retrycount);
-        // JUSTID does not count as a delivery: the claimer only asked for the IDs, not the entries.
         else if (!justid)
             ++p.delivery_count;
         if (justid)

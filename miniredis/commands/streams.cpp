@@ -242,9 +242,9 @@ size_t parse_add_or_trim(CommandContext& ctx, TrimArgs& t, bool xadd) {
             }
             ++i;
             t.arg_index = i;
-        // LIMIT (with "~" only) caps the entries one trim may remove, so a single XADD never pays for
-        // trimming a backlog of millions at once; the rest goes on the next calls.
         } else if (equals_ignore_case(opt, "limit") && more) {
+            // LIMIT (with "~" only) caps the entries one trim may remove, so a single XADD never pays for
+            // trimming a backlog of millions at once; the rest goes on the next calls.
             auto v = ll_arg(ctx, ctx.arg(i + 1));
             if (!v) return 0;
             if (*v < 0) {
@@ -254,8 +254,8 @@ size_t parse_add_or_trim(CommandContext& ctx, TrimArgs& t, bool xadd) {
             t.limit = *v;
             limit_given = true;
             ++i;
-        // NOMKSTREAM may come anywhere among the options, as in Redis.
         } else if (xadd && equals_ignore_case(opt, "nomkstream")) {
+            // NOMKSTREAM may come anywhere among the options, as in Redis.
             t.nomkstream = true;
         } else if (xadd) {
             // The ID: "ms-seq", "ms" or "ms-*" (the sequence is generated).
@@ -354,9 +354,9 @@ void cmd_xadd(CommandContext& ctx) {
     if (!t.id_given) {
         auto now = static_cast<uint64_t>(std::max<int64_t>(ctx.now_ms(), 0));
         id = now > last.ms ? StreamID{now, 0} : *last.next();
-    // "ms-*" (Redis 7.0): the client picks the millisecond, the server the sequence - useful when the
-    // timestamp comes from the event itself rather than from the server's clock.
     } else if (!t.seq_given) {
+        // "ms-*" (Redis 7.0): the client picks the millisecond, the server the sequence - useful when the
+        // timestamp comes from the event itself rather than from the server's clock.
         if (t.id.ms == last.ms) {
             if (last.seq == UINT64_MAX) {
                 return ctx.reply.error(

@@ -152,9 +152,9 @@ void set_generic(CommandContext& ctx, const StringOptions& o, std::string_view k
         // Logged with an absolute deadline: replaying the AOF tomorrow must not extend the TTL.
         char buf[24];
         ctx.rewrite_as({"SET", key, value, "PXAT", format_int64(*deadline, buf)});
-    // GET means nothing to a replica and is dropped; NX/XX/KEEPTTL are kept, since a replay must not
-    // overwrite a key that the original did not.
     } else if (o.get) {
+        // GET means nothing to a replica and is dropped; NX/XX/KEEPTTL are kept, since a replay must not
+        // overwrite a key that the original did not.
         ctx.rewrite_as({"SET", key, value});
         if (o.keep_ttl) ctx.rewritten.emplace_back("KEEPTTL");
         if (o.nx) ctx.rewritten.emplace_back("NX");
