@@ -190,6 +190,7 @@ static void rename_generic(CommandContext& ctx, bool nx) {
     if (from == to) return nx ? ctx.reply.integer(0) : ctx.reply.ok();
     if (nx && ctx.lookup_write(to)) return ctx.reply.integer(0);
     auto deadline = db.expire_of(from);
+    // The TTL travels with the value: RENAME keeps the deadline, it does not restart it.
     Value moved = std::move(*source);
     db.remove(from);
     db.set(to, std::move(moved));
@@ -228,6 +229,9 @@ void cmd_copy(CommandContext& ctx) {
         return ctx.reply.error("ERR source and destination objects are the same");
     Value* source = ctx.lookup_write(from);
     if (!source) return ctx.reply.integer(0);
+    // The destination may be another database (DB n): its own WATCHers and blocked clients are told
+    // through the server, since the context's helpers (ctx.modified, ctx.db) speak for the client's
+    // selected database only.
     Database& dst = ctx.server.db(target_db);
     if (dst.find(to)) {
         if (!replace) return ctx.reply.integer(0);
