@@ -101,8 +101,8 @@ bool parse_mpop(CommandContext& ctx, size_t at, std::string_view first_word, std
         ctx.syntax_error();
         return false;
     }
-    // COUNT may appear once; a second one is a syntax error (Redis' rule). COUNT 0 is refused: a pop
-    // that takes nothing would be indistinguishable from "nothing to pop".
+    // COUNT may appear once; a second one is a syntax error (Redis' rule), and it must be at least 1
+    // ("count should be greater than 0").
     bool count_given = false;
     for (size_t j = where + 1; j < ctx.argc(); ++j) {
         if (!count_given && equals_ignore_case(ctx.arg(j), "COUNT") && j + 1 < ctx.argc()) {

@@ -90,8 +90,8 @@ void cmd_lastsave(CommandContext& ctx) { ctx.reply.integer(ctx.server.last_save_
 
 // --- COMMAND ------------------------------------------------------------------------------
 
-// The table's flag bits spelled as Redis 7 spells them in COMMAND INFO; clients such as redis-py
-// read "readonly" and "write" to route reads to replicas.
+// The table's flag bits spelled as Redis 7 spells them in COMMAND INFO, where clients and proxies
+// can read "readonly" and "write" to tell which commands a replica may serve.
 static std::vector<std::string_view> flag_names(uint32_t flags) {
     struct Name {
         uint32_t flag;
