@@ -103,6 +103,8 @@ void cmd_xgroup(CommandContext& ctx) {
     if (create) {
         StreamID id;
         if (ctx.arg(4) == "$") {
+            // "$": start at the stream's last ID, so the group gets only entries added from now on; "0" gets
+            // the whole history.
             id = s ? s->last_id : StreamID{};
         } else {
             auto parsed = strict_id(ctx, ctx.arg(4));
