@@ -77,6 +77,8 @@ SmallString* string_for_bits(CommandContext& ctx, uint64_t max_bit, bool& grown)
 }
 
 // Redis' range rule for BITCOUNT/BITPOS: negative indexes count from the end, then clamp.
+// Unlike LRANGE's, this clamps `end` below 0 to 0 as well, so "BITCOUNT k -100 -50" on a 10-byte
+// string still counts byte 0 - Redis' bitcountCommand does exactly this, and we follow it.
 void clamp_range(int64_t& start, int64_t& end, int64_t total) {
     if (start < 0) start += total;
     if (end < 0) end += total;
@@ -88,6 +90,8 @@ void clamp_range(int64_t& start, int64_t& end, int64_t total) {
 // BITFIELD's type argument: i1..i64 or u1..u63.
 bool bitfield_type(CommandContext& ctx, std::string_view text, bool& is_signed, unsigned& width) {
     std::optional<int64_t> n;
+    // u64 is refused because BITFIELD replies are signed 64-bit integers: an unsigned 64-bit field
+    // could hold a value no reply could carry.
     if (!text.empty() && (text[0] == 'i' || text[0] == 'u')) n = parse_int64(text.substr(1));
     is_signed = !text.empty() && text[0] == 'i';
     if (!n || *n < 1 || *n > (is_signed ? 64 : 63)) {
@@ -99,6 +103,8 @@ bool bitfield_type(CommandContext& ctx, std::string_view text, bool& is_signed, 
     return true;
 }
 
+// One parsed BITFIELD operation. OVERFLOW is not an operation but a mode: it applies to the SET
+// and INCRBY operations that follow it, until the next OVERFLOW - hence it is copied into each op.
 struct FieldOp {
     enum Kind { get, set, incrby } kind;
     uint64_t offset;
@@ -108,6 +114,10 @@ struct FieldOp {
     bits::Overflow overflow;
 };
 
+// BITFIELD key [GET type offset] [SET type offset value] [INCRBY type offset incr] [OVERFLOW
+// WRAP|SAT|FAIL] ...: many small counters packed in one string - e.g. 1000 u8 counters in 1000 bytes
+// - updated in one atomic command. Everything is parsed first, so a bad operation anywhere
+// changes nothing; then the string is grown once to the highest bit any write touches.
 void bitfield_generic(CommandContext& ctx, bool read_only_command) {
     std::vector<FieldOp> ops;
     bits::Overflow overflow = bits::Overflow::wrap;
@@ -154,6 +164,7 @@ void bitfield_generic(CommandContext& ctx, bool read_only_command) {
     }
 
     SmallString* s = nullptr;
+    // Only GETs: a read, which never creates the key (a missing key reads as zeros).
     if (!writes) {
         Value* v = ctx.lookup_read(ctx.arg(1));
         if (v && !(s = ctx.as_string(v))) return;
@@ -220,6 +231,8 @@ void bitfield_generic(CommandContext& ctx, bool read_only_command) {
             ctx.reply.integer(reply);
             bits::set_unsigned(p, op.offset, op.width, store);
         }
+        // Every SET/INCRBY counts as a change - also one that OVERFLOW FAIL refused: the count is of
+        // write operations, and the command is propagated whole whenever it had one.
         ++changes;
     }
     if (changes) {
@@ -236,6 +249,7 @@ void cmd_setbit(CommandContext& ctx) {
     if (!offset) return;
     auto on = ctx.int_arg(3, "ERR bit is not an integer or out of range");
     if (!on) return;
+    // Only 0 or 1: any other integer is the same error as a non-integer.
     if (*on & ~int64_t{1}) return ctx.reply.error("ERR bit is not an integer or out of range");
     bool grown;
     SmallString* s = string_for_bits(ctx, *offset, grown);
@@ -243,6 +257,8 @@ void cmd_setbit(CommandContext& ctx) {
     auto* byte = reinterpret_cast<uint8_t*>(s->data()) + (*offset >> 3);
     uint8_t mask = static_cast<uint8_t>(1u << (7 - (*offset & 7)));
     bool old = (*byte & mask) != 0;
+    // Only a real change (a new bit value, or a string that had to grow) counts as a modification:
+    // setting a bit to the value it already has is not propagated and wakes no WATCH.
     if (grown || old != (*on == 1)) {
         *byte = static_cast<uint8_t>(*on ? *byte | mask : *byte & ~mask);
         ctx.modified(ctx.arg(1));
@@ -250,6 +266,8 @@ void cmd_setbit(CommandContext& ctx) {
     ctx.reply.integer(old ? 1 : 0);
 }
 
+// GETBIT: O(1). Bits past the end of the string, and of a missing key, read as 0. Bit 0 is the
+// most significant bit of byte 0 (model/bitops.hpp), so bitmaps read left to right in a hex dump.
 void cmd_getbit(CommandContext& ctx) {
     auto offset = bit_offset(ctx, 2);
     if (!offset) return;
@@ -288,6 +306,8 @@ void cmd_bitcount(CommandContext& ctx) {
     if (from < 0 && to < 0 && from > to) return ctx.reply.integer(0);
     clamp_range(from, to, total);
     if (from > to) return ctx.reply.integer(0);
+    // The byte form counts with the popcount of whole bytes (model/bitops.cpp): the common case, and
+    // the one that stays fast on a 100 MB bitmap.
     if (!in_bits) {
         auto part = bytes.substr(static_cast<size_t>(from), static_cast<size_t>(to - from + 1));
         return ctx.reply.integer(static_cast<int64_t>(bits::popcount(part)));
@@ -310,6 +330,8 @@ void cmd_bitpos(CommandContext& ctx) {
     if (!bit) return;
     if (*bit != 0 && *bit != 1) return ctx.reply.error("ERR The bit argument must be 1 or 0.");
     Value* v = ctx.lookup_read(ctx.arg(1));
+    // A missing key is an empty string, and an empty string is "all zeros forever": the first 0 is
+    // at bit 0, and there is no 1.
     if (!v) return ctx.reply.integer(*bit ? -1 : 0);
     SmallString* s = ctx.as_string(v);
     if (!s) return;
@@ -342,6 +364,9 @@ void cmd_bitpos(CommandContext& ctx) {
     uint64_t first_bit = in_bits ? static_cast<uint64_t>(from) : static_cast<uint64_t>(from) * 8;
     uint64_t last_bit = in_bits ? static_cast<uint64_t>(to) : static_cast<uint64_t>(to) * 8 + 7;
     int64_t pos = bits::find_bit(bytes, first_bit, last_bit, *bit == 1);
+    // No clear bit inside a string of 0xff bytes: without an explicit end, the answer is the first bit
+    // past the string (Redis treats the string as padded with zeros on the right); with an end, the
+    // caller asked about that range only, so -1.
     if (pos < 0 && *bit == 0 && !end_given) pos = static_cast<int64_t>((last_bit >> 3) + 1) * 8;
     ctx.reply.integer(pos);
 }
@@ -363,6 +388,8 @@ void cmd_bitop(CommandContext& ctx) {
         return ctx.syntax_error();
     if (kind == NOT && ctx.argc() != 4)
         return ctx.reply.error("ERR BITOP NOT must be called with a single source key.");
+    // All sources are type-checked before anything is written; the result is computed into a fresh
+    // buffer, so the destination may also be one of the sources (BITOP AND a a b).
     std::vector<std::string_view> inputs;
     size_t longest = 0;
     for (size_t i = 3; i < ctx.argc(); ++i) {
@@ -381,6 +408,8 @@ void cmd_bitop(CommandContext& ctx) {
         if (ctx.db().remove(dest)) ctx.modified(dest);
         return ctx.reply.integer(0);
     }
+    // O(N) in the longest input. BITOP is how bitmaps combine: AND of seven daily bitmaps is "active
+    // every day this week", OR is "active at least once".
     std::string result(longest, '\0');
     auto at = [](std::string_view b, size_t i) { return i < b.size() ? static_cast<uint8_t>(b[i]) : uint8_t{0}; };
     for (size_t i = 0; i < longest; ++i) {

@@ -40,6 +40,8 @@ namespace miniredis {
 // Huge timeouts are legal (BLPOP q 9300000000 waits ~300 years) as long as the deadline still fits
 // in 64-bit milliseconds; beyond that Redis answers "timeout is out of range" (getTimeoutFromObject).
 std::optional<int64_t> parse_block_timeout(CommandContext& ctx, std::string_view text) {
+    // Seconds as a float since Redis 6.0 ("BLPOP q 0.5"), before that whole seconds only; XREAD's BLOCK
+    // is in milliseconds instead - two conventions clients have to know.
     auto seconds = parse_long_double(text);
     if (!seconds || std::isinf(*seconds)) {
         ctx.reply.error("ERR timeout is not a float or out of range");
@@ -74,6 +76,7 @@ void block_or_serve(CommandContext& ctx, std::span<const std::string_view> keys,
         List* list = existing_list_for_write(ctx, key, ok);
         if (!ok) return;  // WRONGTYPE replied
         if (!list) continue;
+        // BLMOVE with something to move: exactly LMOVE, and logged as LMOVE - a replica never blocks.
         if (!how.target.empty()) {
             list_move(ctx, key, how.target, how.pop_left, how.push_left);
             ctx.rewrite_as(
@@ -84,6 +87,8 @@ void block_or_serve(CommandContext& ctx, std::span<const std::string_view> keys,
         if (list->empty()) ctx.db().remove(key);
         ctx.modified(key);
         ctx.rewrite_as({how.pop_left ? "LPOP" : "RPOP", key});
+        // The reply names the key as well as the element: with "BLPOP a b c 0" the worker must know which
+        // queue the job came from.
         ctx.reply.array(2);
         ctx.reply.bulk(key);
         ctx.reply.bulk(element);
@@ -94,6 +99,8 @@ void block_or_serve(CommandContext& ctx, std::span<const std::string_view> keys,
     how.active = true;
     how.db = ctx.client.db;
     how.deadline_ms = *deadline;
+    // The keys are copied into the client: argv points into the input buffer, which is reused for the
+    // next commands long before this wait ends.
     how.keys.assign(keys.begin(), keys.end());
     ctx.client.blocked = std::move(how);
     ctx.server.block_client(ctx.client);
@@ -101,6 +108,8 @@ void block_or_serve(CommandContext& ctx, std::span<const std::string_view> keys,
 
 }  // namespace
 
+// BLPOP key [key ...] timeout: the keys are argv[1 .. argc-2], the timeout the last word. Keys are
+// tried in order, so the order is a priority, as in BLMPOP.
 void cmd_blpop(CommandContext& ctx) {
     BlockedState how;
     how.pop_left = true;
@@ -180,6 +189,8 @@ void Broker::signal_key_ready(int db, std::string_view key) {
 }
 
 // One waiting list popper: pops (or moves) an element for it if the key holds a non-empty list.
+// The reply goes straight into the waiter's output buffer (Reply over client.out) - it is not the
+// client whose command is running - and want_write makes sure it is sent at the end of the turn.
 bool Broker::serve_list_waiter(int db_index, const std::string& key, Client& client) {
     if (client.blocked.mpop) return serve_list_mpop_waiter(*this, db_index, key, client);
     Database& database = db(db_index);
@@ -202,6 +213,8 @@ bool Broker::serve_list_waiter(int db_index, const std::string& key, Client& cli
         return true;
     }
     Value* target_value = database.find(how.target);
+    // BLMOVE's destination became a non-list while the client waited: it gets WRONGTYPE and stops
+    // waiting, and the source list keeps its element.
     if (target_value && !target_value->list()) {
         reply.error(errors::kWrongType);
         return true;
@@ -222,6 +235,8 @@ bool Broker::serve_list_waiter(int db_index, const std::string& key, Client& cli
 
 void Broker::serve_ready_keys() {
     while (!ready_keys.empty()) {
+        // Serving can make more keys ready (BLMOVE pushes to its destination, which may have waiters of
+        // its own), hence the outer loop until nothing is left to serve.
         auto ready = std::move(ready_keys);
         ready_keys.clear();
         for (auto& [db_index, key] : ready) {

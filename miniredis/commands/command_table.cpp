@@ -20,6 +20,10 @@ constexpr uint32_t W = kWrite, R = kReadOnly, M = kDenyOom, F = kFast, A = kAdmi
                    N = kNoAuth, X = kNoMulti, S = kAllowedWhileSubscribed, Q = kSkipQueue, L = kLoading, T = kStale,
                    NS = kNoScript, MK = kMovableKeys;
 
+// Subcommand tables: since Redis 7 a container command (CLIENT, CONFIG, XGROUP...) has one spec
+// per subcommand, named "container|sub", each with its own arity and flags - so CLIENT LIST can be
+// admin-only while CLIENT ID is not, and COMMAND INFO reports them separately. The container's
+// own line in kCommands has no handler; lookup_command picks the subcommand by argv[1].
 const CommandSpec kClientSubcommands[] = {
     {"client|id", 2, NS | L | T, cmd_client_id, 0, 0, 0, "connection", "Return this connection's id"},
     {"client|getname", 2, NS | L | T, cmd_client_getname, 0, 0, 0, "connection", "Return this connection's name"},
@@ -70,6 +74,7 @@ const CommandSpec kXinfoSubcommands[] = {
 };
 
 // Looking inside (introspection.cpp, diagnostics.cpp): none of these touches the keys it reads.
+// OBJECT, MEMORY, SLOWLOG, LATENCY: the "looking inside" family (docs/miniredis/06-looking-inside.md).
 const CommandSpec kObjectSubcommands[] = {
     {"object|encoding", 3, R | L | T, cmd_object_encoding, 2, 2, 1, "generic", "How the value is stored"},
     {"object|freq", 3, R | L | T, cmd_object_freq, 2, 2, 1, "generic", "LFU access frequency (LFU policies)"},
@@ -108,6 +113,9 @@ const CommandSpec kLatencySubcommands[] = {
 // N allowed before AUTH, X refused inside MULTI, S allowed while subscribed (RESP2), Q runs at once
 // inside MULTI instead of being queued, L/T allowed while loading / stale, NS not from scripts.
 const CommandSpec kCommands[] = {
+    // Arity as in Redis: N = exactly N words including the name, -N = at least N. The key columns
+    // (first, last, step; last -1 = up to the end, -2 = all but the last word) let COMMAND GETKEYS and
+    // clients that route keys (cluster clients) find the keys without knowing each command.
     // --- connection
     {"ping", -1, F | S, cmd_ping, 0, 0, 0, "connection", "Is the server alive? PONG"},
     {"echo", 2, F | L | T, cmd_echo, 0, 0, 0, "connection", "Return the argument"},
@@ -118,6 +126,10 @@ const CommandSpec kCommands[] = {
     {"reset", 1, N | L | T | F | S | Q | NS, cmd_reset, 0, 0, 0, "connection", "Back to a fresh connection"},
     {"client", -2, 0, nullptr, 0, 0, 0, "connection", "Manage connections", kClientSubcommands},
     // --- strings
+    // F marks O(1)/O(log n) commands; dispatch.cpp files their latency spikes under LATENCY's
+    // "fast-command" event rather than "command". M (deny-oom) is on every command that may
+    // allocate: over maxmemory, when eviction cannot make room, they are refused with OOM, while
+    // reads and deletes still work - a full cache can always be emptied.
     {"get", 2, R | F, cmd_get, 1, 1, 1, "string", "Get the value of a key"},
     {"set", -3, W | M, cmd_set, 1, 1, 1, "string", "Set a key [EX|PX|EXAT|PXAT t] [NX|XX] [KEEPTTL] [GET]"},
     {"setnx", 3, W | M | F, cmd_setnx, 1, 1, 1, "string", "Set only if the key does not exist"},
@@ -140,6 +152,9 @@ const CommandSpec kCommands[] = {
     {"setrange", 4, W | M, cmd_setrange, 1, 1, 1, "string", "Overwrite part of a string"},
     {"substr", 4, R, cmd_getrange, 1, 1, 1, "string", "Substring by byte offsets (old name of GETRANGE)"},
     // --- keys
+    // DEL has no F: freeing a value is O(M) in its elements, so a DEL of a big hash is not "fast";
+    // UNLINK is, since the freeing happens on the lazy-free thread. KEYS, SCAN and RANDOMKEY have no
+    // key columns (0, 0, 0): they name patterns and cursors, not keys.
     {"del", -2, W, cmd_del, 1, -1, 1, "generic", "Delete keys"},
     {"unlink", -2, W | F, cmd_unlink, 1, -1, 1, "generic", "Delete keys (Redis frees in the background)"},
     {"exists", -2, R | F, cmd_exists, 1, -1, 1, "generic", "Count the keys that exist"},
@@ -162,6 +177,8 @@ const CommandSpec kCommands[] = {
     {"randomkey", 1, R, cmd_randomkey, 0, 0, 0, "generic", "A random key"},
     {"dbsize", 1, R | F, cmd_dbsize, 0, 0, 0, "server", "Number of keys in this database"},
     // --- hashes
+    // The whole-hash reads (HGETALL, HKEYS, HVALS) lack F: they are O(N) in the fields, the usual
+    // suspects in SLOWLOG when one hash grows to a million fields.
     {"hset", -4, W | M | F, cmd_hset, 1, 1, 1, "hash", "Set fields of a hash"},
     {"hmset", -4, W | M | F, cmd_hset, 1, 1, 1, "hash", "Set fields of a hash (old name; answers OK)"},
     {"hsetnx", 4, W | M | F, cmd_hsetnx, 1, 1, 1, "hash", "Set a field only if it is new"},
@@ -179,6 +196,7 @@ const CommandSpec kCommands[] = {
     {"hscan", -3, R, cmd_hscan, 1, 1, 1, "hash", "Iterate fields with a cursor"},
     {"hrandfield", -2, R, cmd_hrandfield, 1, 1, 1, "hash", "Random fields [count [WITHVALUES]]"},
     // --- lists
+    // The blocking pops carry B; BLPOP's key range "1, -2" skips the trailing timeout.
     {"lpush", -3, W | M | F, cmd_lpush, 1, 1, 1, "list", "Push at the head"},
     {"rpush", -3, W | M | F, cmd_rpush, 1, 1, 1, "list", "Push at the tail"},
     {"lpushx", -3, W | M | F, cmd_lpushx, 1, 1, 1, "list", "Push at the head if the list exists"},
@@ -202,6 +220,8 @@ const CommandSpec kCommands[] = {
     {"lmpop", -4, W | MK, cmd_lmpop, 0, 0, 0, "list", "Pop from the first non-empty list [COUNT n]"},
     {"blmpop", -5, W | B | MK, cmd_blmpop, 0, 0, 0, "list", "LMPOP, waiting up to timeout"},
     // --- sets
+    // SMEMBERS and the set algebra are O(N) and not F; the *STORE forms list the destination as their
+    // first key (key columns 1, -1), so a cluster client routes them like any multi-key write.
     {"sadd", -3, W | M | F, cmd_sadd, 1, 1, 1, "set", "Add members"},
     {"srem", -3, W | F, cmd_srem, 1, 1, 1, "set", "Remove members"},
     {"smembers", 2, R, cmd_smembers, 1, 1, 1, "set", "All members"},
@@ -220,6 +240,8 @@ const CommandSpec kCommands[] = {
     {"smove", 4, W | F, cmd_smove, 1, 2, 1, "set", "Move a member to another set"},
     {"sscan", -3, R, cmd_sscan, 1, 1, 1, "set", "Iterate members with a cursor"},
     // --- sorted sets
+    // ZCOUNT and ZRANK are F although they answer about ranges: the skip list's spans make them
+    // O(log n). The ZRANGE family is O(log n + M) and depends on M, so it is not.
     {"zadd", -4, W | M | F, cmd_zadd, 1, 1, 1, "sorted-set", "Add members with scores [NX|XX] [GT|LT] [CH] [INCR]"},
     {"zincrby", 4, W | M | F, cmd_zincrby, 1, 1, 1, "sorted-set", "Add to a member's score"},
     {"zrem", -3, W | F, cmd_zrem, 1, 1, 1, "sorted-set", "Remove members"},
@@ -275,6 +297,8 @@ const CommandSpec kCommands[] = {
     {"pfcount", -2, R, cmd_pfcount, 1, -1, 1, "hyperloglog", "Estimated distinct elements (union of keys)"},
     {"pfmerge", -2, W | M, cmd_pfmerge, 1, -1, 1, "hyperloglog", "Store the union of distinct counters"},
     // --- streams (XREAD/XREADGROUP find their keys after STREAMS: no fixed key positions)
+    // XREADGROUP is a write (W), unlike XREAD: it changes the group's position and PEL, so it is
+    // propagated, and refused on a read-only replica like any write.
     {"xadd", -5, W | M | F, cmd_xadd, 1, 1, 1, "stream", "Append an entry [NOMKSTREAM] [MAXLEN|MINID ...] *|id f v"},
     {"xtrim", -4, W, cmd_xtrim, 1, 1, 1, "stream", "Trim by MAXLEN or MINID [=|~] [LIMIT n]"},
     {"xrange", -4, R, cmd_xrange, 1, 1, 1, "stream", "Entries between two IDs [COUNT n]"},
@@ -291,6 +315,8 @@ const CommandSpec kCommands[] = {
     {"xautoclaim", -6, W | F, cmd_xautoclaim, 1, 1, 1, "stream", "Take over idle pending entries with a cursor"},
     {"xinfo", -2, 0, nullptr, 0, 0, 0, "stream", "Describe streams, groups, consumers", kXinfoSubcommands},
     // --- pub/sub
+    // S: these may run on a RESP2 connection in subscribed mode, where everything else is refused
+    // (the connection is a one-way stream of messages then).
     {"subscribe", -2, P | NS | L | T | S, cmd_subscribe, 0, 0, 0, "pubsub", "Listen to channels"},
     {"psubscribe", -2, P | NS | L | T | S, cmd_psubscribe, 0, 0, 0, "pubsub", "Listen to channel patterns"},
     {"unsubscribe", -1, P | NS | L | T | S, cmd_unsubscribe, 0, 0, 0, "pubsub", "Stop listening"},
@@ -298,16 +324,22 @@ const CommandSpec kCommands[] = {
     {"publish", 3, P | L | T | F, cmd_publish, 0, 0, 0, "pubsub", "Send a message to a channel's subscribers"},
     {"pubsub", -2, 0, nullptr, 0, 0, 0, "pubsub", "Inspect pub/sub", kPubsubSubcommands},
     // --- transactions
+    // Q: MULTI, EXEC, DISCARD and WATCH act at once inside a transaction instead of being queued -
+    // otherwise EXEC could never end one.
     {"multi", 1, NS | L | T | F | Q, cmd_multi, 0, 0, 0, "transactions", "Start queueing commands"},
     {"exec", 1, NS | L | T | Q, cmd_exec, 0, 0, 0, "transactions", "Run the queued commands atomically"},
     {"discard", 1, NS | L | T | F | Q, cmd_discard, 0, 0, 0, "transactions", "Drop the queued commands"},
     {"watch", -2, NS | L | T | F | Q, cmd_watch, 1, -1, 1, "transactions", "EXEC fails if these keys change"},
     {"unwatch", 1, NS | L | T | F, cmd_unwatch, 0, 0, 0, "transactions", "Forget all WATCHed keys"},
     // --- persistence
+    // SAVE blocks the whole server while it writes (X: refused inside MULTI, as Redis 7 flags it
+    // no-multi); BGSAVE and BGREWRITEAOF fork and return at once (persistence_cmds.cpp).
     {"save", 1, A | NS | X, cmd_save, 0, 0, 0, "server", "Write a snapshot now (blocking)"},
     {"bgsave", -1, A | NS, cmd_bgsave, 0, 0, 0, "server", "Write a snapshot in a child process"},
     {"bgrewriteaof", 1, A | NS, cmd_bgrewriteaof, 0, 0, 0, "server", "Compact the AOF in a child process"},
     // --- server
+    // FLUSHDB/FLUSHALL are writes without key columns: they change every key, and dispatch.cpp's
+    // W-flag rules (read-only replicas, min-replicas-to-write) apply to them like to a SET.
     {"flushdb", -1, W, cmd_flushdb, 0, 0, 0, "server", "Delete every key of this database"},
     {"flushall", -1, W, cmd_flushall, 0, 0, 0, "server", "Delete every key of every database"},
     {"time", 1, L | T | F, cmd_time, 0, 0, 0, "server", "Server time [seconds, microseconds]"},
@@ -317,6 +349,7 @@ const CommandSpec kCommands[] = {
     {"config", -2, 0, nullptr, 0, 0, 0, "server", "Read or change configuration", kConfigSubcommands},
     {"shutdown", -1, A | NS | L | T | X, cmd_shutdown, 0, 0, 0, "server", "Save (per config) and stop"},
     // --- looking inside
+    // OBJECT, MEMORY, SLOWLOG, LATENCY: containers whose subcommands carry their own flags (above).
     {"monitor", 1, A | NS | L | T, cmd_monitor, 0, 0, 0, "server", "Watch every command, live"},
     {"slowlog", -2, 0, nullptr, 0, 0, 0, "server", "The slow command log", kSlowlogSubcommands},
     {"latency", -2, 0, nullptr, 0, 0, 0, "server", "Latency spikes by event", kLatencySubcommands},

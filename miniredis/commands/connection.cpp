@@ -17,6 +17,8 @@
 
 namespace miniredis {
 
+// PING [message]: the health check every client pool and load balancer sends. Without a message
+// the answer is the simple string PONG; with one it is echoed as a bulk string.
 void cmd_ping(CommandContext& ctx) {
     if (ctx.argc() > 2) return ctx.wrong_arity();
     // A RESP2 subscriber can only receive arrays, so PING answers in the shape of a message.
@@ -40,6 +42,8 @@ void cmd_select(CommandContext& ctx) {
     auto n = parse_int64(ctx.arg(1));
     if (!n) return ctx.reply.error(errors::kNotInteger);
     if (*n < 0 || *n >= static_cast<int64_t>(ctx.server.databases.size())) return ctx.reply.error(errors::kDbIndex);
+    // The choice belongs to the connection, not to the server: two clients may work in different
+    // databases at once, and the AOF gets a SELECT whenever the database of the logged writes changes.
     ctx.client.db = static_cast<int>(*n);
     ctx.reply.ok();
 }
@@ -75,6 +79,8 @@ void cmd_auth(CommandContext& ctx) {
     ctx.reply.ok();
 }
 
+// Names appear in CLIENT LIST's space-separated "name=..." fields, so a space or newline in a
+// name would break every tool that parses that line; Redis refuses them for the same reason.
 static bool valid_client_name(std::string_view name) {
     for (char c : name)
         if (c < '!' || c > '~') return false;  // no spaces, newlines or other specials
@@ -90,6 +96,7 @@ void cmd_hello(CommandContext& ctx) {
     if (ctx.argc() >= 2) {
         auto v = ctx.int_arg(next++, "ERR Protocol version is not an integer or out of range");
         if (!v) return;
+        // NOPROTO is the error a client library checks for to fall back to RESP2 with an older server.
         if (*v < 2 || *v > 3) return ctx.reply.error("NOPROTO unsupported protocol version");
         version = *v;
     }
@@ -110,6 +117,8 @@ void cmd_hello(CommandContext& ctx) {
             return ctx.reply.error(fmt::format("ERR Syntax error in HELLO option '{}'", opt));
         }
     }
+    // HELLO itself may run before AUTH (its N flag), because it can carry the credentials; without
+    // them, on a server with a password, it is refused like any other command.
     if (!ctx.client.authenticated)
         return ctx.reply.error(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> "
@@ -119,6 +128,9 @@ void cmd_hello(CommandContext& ctx) {
         ctx.client.protocol = static_cast<int>(version);
         ctx.reply = Reply(ctx.client.out, ctx.client.protocol);  // this very reply is already RESP3
     }
+    // The server description: a RESP3 map (in RESP2 a flat array of pairs). Clients read "proto" to
+    // confirm the switch and "version" to pick features; "mode" and "role" are fixed here because
+    // this server has no cluster mode.
     ctx.reply.map(7);
     ctx.reply.bulk("server");
     ctx.reply.bulk("redis");
@@ -158,8 +170,12 @@ void cmd_reset(CommandContext& ctx) {
 
 // --- CLIENT ---------------------------------------------------------------------------------
 
+// CLIENT ID: a number that only grows over the server's life, never reused - so an id in a log
+// line or a CLIENT KILL ID can never hit a newer connection that happened to get the same fd.
 void cmd_client_id(CommandContext& ctx) { ctx.reply.integer(static_cast<int64_t>(ctx.client.id)); }
 
+// CLIENT SETNAME / GETNAME: a label shown in CLIENT LIST and MONITOR - "which service holds these
+// 500 connections?" is the question it answers. No name is nil, not "".
 void cmd_client_getname(CommandContext& ctx) {
     if (ctx.client.name.empty()) return ctx.reply.null();
     ctx.reply.bulk(ctx.client.name);
@@ -172,6 +188,8 @@ void cmd_client_setname(CommandContext& ctx) {
     ctx.reply.ok();
 }
 
+// CLIENT INFO and CLIENT LIST: one "field=value ..." line per connection (client_info_line, core/),
+// sent as a verbatim string in RESP3 ("txt"), a bulk string in RESP2.
 void cmd_client_info(CommandContext& ctx) {
     ctx.reply.verbatim(client_info_line(ctx.client, ctx.server.clock.now_ms()) + "\n");
 }
@@ -239,6 +257,8 @@ void cmd_client_kill(CommandContext& ctx) {
             return ctx.syntax_error();
         }
     }
+    // The filters combine with AND; SKIPME yes (the default) protects the caller from killing its
+    // own connection with a filter that happens to match it.
     std::vector<Client*> victims;
     for (auto& [cid, c] : ctx.server.clients) {
         if (id && cid != *id) continue;
@@ -251,6 +271,8 @@ void cmd_client_kill(CommandContext& ctx) {
     ctx.reply.integer(static_cast<int64_t>(victims.size()));
 }
 
+// CLIENT NO-EVICT on|off: accepted and ignored - there is no maxmemory-clients eviction here,
+// so every client is already "no-evict". The arguments are still checked, as Redis does.
 void cmd_client_no_evict(CommandContext& ctx) {
     if (!equals_ignore_case(ctx.arg(2), "on") && !equals_ignore_case(ctx.arg(2), "off")) return ctx.syntax_error();
     ctx.reply.ok();

@@ -14,6 +14,8 @@
 
 namespace miniredis {
 
+// db().find already did the lazy expiry (model/database.hpp): a key past its deadline is deleted
+// there and counts as a miss here, which is what a cache's hit ratio should say.
 Value* CommandContext::lookup_read(std::string_view key) {
     Value* v = db().find(key);
     if (v)
@@ -38,6 +40,9 @@ Hash* CommandContext::as_hash(Value* v) { return typed(*this, v->hash()); }
 Set* CommandContext::as_set(Value* v) { return typed(*this, v->set()); }
 ZSet* CommandContext::as_zset(Value* v) { return typed(*this, v->zset()); }
 
+// The argument parsers reply the error themselves and return nullopt, so a handler needs one line
+// per argument: "auto n = ctx.int_arg(2); if (!n) return;". The default texts are Redis' shared
+// ones ("ERR value is not an integer or out of range"); callers pass their own where Redis does.
 std::optional<int64_t> CommandContext::int_arg(size_t i, std::string_view error) {
     auto n = parse_int64(argv[i]);
     if (!n) reply.error(error);
@@ -50,6 +55,8 @@ std::optional<double> CommandContext::double_arg(size_t i, std::string_view erro
     return d;
 }
 
+// Counts that cannot be negative (LPOP's, SPOP's): a negative one is "ERR value is out of range,
+// must be positive", Redis' text for exactly this case.
 std::optional<int64_t> CommandContext::positive_int_arg(size_t i) {
     auto n = int_arg(i);
     if (n && *n < 0) {
@@ -59,10 +66,14 @@ std::optional<int64_t> CommandContext::positive_int_arg(size_t i) {
     return n;
 }
 
+// The same text dispatch.cpp uses for the table's arity check, for the checks a table cannot
+// express (pairs, at most N words): a client cannot tell which of the two refused it.
 void CommandContext::wrong_arity() {
     reply.error("ERR wrong number of arguments for '" + std::string(command.name) + "' command");
 }
 
+// Copies, not views: the AOF buffer and the replicas read `rewritten` after the handler returned,
+// and the views may point into temporaries (a formatted deadline in a stack buffer).
 void CommandContext::rewrite_as(std::initializer_list<std::string_view> args) {
     rewritten.assign(args.begin(), args.end());
 }

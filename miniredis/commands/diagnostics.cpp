@@ -44,6 +44,9 @@ void cmd_slowlog_get(CommandContext& ctx) {
     ctx.reply.array(n);
     for (size_t i = 0; i < n; ++i) {
         const SlowlogEntry& e = entries[i];
+        // Redis 4.0+'s six-field entry. The arguments were already shortened when recorded (core/
+        // slowlog.hpp: at most 32 arguments of 128 bytes), so the log's memory stays bounded however
+        // large the slow command was.
         ctx.reply.array(6);
         ctx.reply.integer(static_cast<int64_t>(e.id));
         ctx.reply.integer(e.unix_time);
@@ -55,8 +58,10 @@ void cmd_slowlog_get(CommandContext& ctx) {
     }
 }
 
+// SLOWLOG LEN: entries currently kept - at most slowlog-max-len, the oldest dropped first.
 void cmd_slowlog_len(CommandContext& ctx) { ctx.reply.integer(static_cast<int64_t>(ctx.server.slowlog.size())); }
 
+// SLOWLOG RESET: forget every entry (the ids keep counting, so entries seen before stay unique).
 void cmd_slowlog_reset(CommandContext& ctx) {
     ctx.server.slowlog.reset();
     ctx.reply.ok();
@@ -83,6 +88,9 @@ void cmd_slowlog_help(CommandContext& ctx) {
 
 // --- LATENCY --------------------------------------------------------------------------------
 
+// LATENCY LATEST: one line per event that ever spiked past latency-monitor-threshold ms - its
+// name ("command", "fast-command", "aof-fsync-always"...), when it last happened, how long that
+// spike was, and the worst spike seen.
 void cmd_latency_latest(CommandContext& ctx) {
     const auto& series = ctx.server.latency.series();
     ctx.reply.array(series.size());
@@ -95,6 +103,8 @@ void cmd_latency_latest(CommandContext& ctx) {
     }
 }
 
+// LATENCY HISTORY event: the kept samples of one event, at most one per second (a second spike in
+// the same second keeps the larger one), so a graphing tool can plot them.
 void cmd_latency_history(CommandContext& ctx) {
     const auto* series = ctx.server.latency.find(ctx.arg(2));
     if (!series) return ctx.reply.array(0);
@@ -107,6 +117,8 @@ void cmd_latency_history(CommandContext& ctx) {
     }
 }
 
+// LATENCY RESET [event ...]: forget all events or the named ones; the reply counts those that
+// existed.
 void cmd_latency_reset(CommandContext& ctx) {
     if (ctx.argc() == 2) return ctx.reply.integer(static_cast<int64_t>(ctx.server.latency.reset_all()));
     size_t n = 0;
@@ -115,6 +127,8 @@ void cmd_latency_reset(CommandContext& ctx) {
 }
 
 // What each event usually means, for the doctor's advice.
+// The split between "command" and "fast-command" is what makes this advice possible: a slow O(N)
+// command is a data problem, a slow O(1) command can only be the machine.
 static std::string_view advice_for(std::string_view event) {
     if (event == "command")
         return "slow commands: check SLOWLOG GET, avoid O(N) commands (KEYS, SMEMBERS, LRANGE 0 -1) on big "
@@ -142,6 +156,8 @@ void cmd_latency_doctor(CommandContext& ctx) {
         "Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you "
         "Dave?\n\n";
     int n = 1;
+    // Per event: how many spikes, their average and mean deviation, and the average time between
+    // them - a regular period points at something periodic (a cron job, a BGSAVE fork).
     for (const auto& s : monitor.series()) {
         auto history = s.history();
         double sum = 0;

@@ -81,6 +81,9 @@ void Broker::process_input(Client& client) {
 
 namespace {
 
+// Redis' text, with the arguments echoed but cut at 128 bytes: enough to recognise a typo ("SETX k
+// v") or a client speaking another protocol, without letting a huge bogus request produce an
+// equally huge error reply.
 std::string unknown_command_error(std::span<const std::string_view> argv) {
     std::string args;
     for (size_t i = 1; i < argv.size() && args.size() < 128; ++i)
@@ -88,6 +91,7 @@ std::string unknown_command_error(std::span<const std::string_view> argv) {
     return fmt::format("ERR unknown command '{}', with args beginning with: {}", argv[0].substr(0, 128), args);
 }
 
+// "Try CONFIG HELP": Redis names the container in capitals in this one message.
 std::string upper(std::string_view s) {
     std::string out(s);
     for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -96,6 +100,9 @@ std::string upper(std::string_view s) {
 
 }  // namespace
 
+// Whether argv names a command at all, without running it: the AOF loader (core/persistence.cpp)
+// asks before replaying each logged command, so an unknown one stops the load with a clear
+// message instead of an error reply nobody reads.
 bool Broker::is_command(std::span<const std::string_view> argv) const {
     const CommandSpec* container = nullptr;
     return lookup_command(argv, &container) != nullptr;

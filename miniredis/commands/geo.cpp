@@ -38,6 +38,8 @@ void zadd_generic(CommandContext& ctx, bool incr);  // zsets.cpp: GEOADD ends as
 namespace {
 
 // "lon lat" arguments, range-checked as Redis does (its error prints them with %f).
+// Latitudes stop at +-85.05112878 degrees, not 90: the limits of the Web Mercator projection that
+// geohash-based indexes (and Redis) use, so the poles cannot be stored.
 bool lon_lat(CommandContext& ctx, size_t i, double& lon, double& lat) {
     auto x = ctx.double_arg(i);
     if (!x) return false;
@@ -53,6 +55,8 @@ bool lon_lat(CommandContext& ctx, size_t i, double& lon, double& lat) {
 }
 
 // m, km, ft, mi -> meters per unit; 0 after replying the error.
+// Redis' conversion factors, including its rounded mile (1609.34 m): distances must match
+// redis-server to the fourth decimal, so we copy its constants rather than use the exact ones.
 double unit(CommandContext& ctx, std::string_view u) {
     if (equals_ignore_case(u, "m")) return 1;
     if (equals_ignore_case(u, "km")) return 1000;
@@ -82,11 +86,17 @@ ZSet* read_geo(CommandContext& ctx, std::string_view key, bool& ok) {
     return ctx.existing(ctx.lookup_read(key), &CommandContext::as_zset, ok);
 }
 
+// One candidate that passed the shape test: its member, its score (the 52-bit geohash, replied by
+// WITHHASH and stored by GEOSEARCHSTORE), its decoded position and its distance from the centre.
 struct Point {
     std::string_view member;
     double score, lon, lat, dist;
 };
 
+// GEOSEARCH key FROMMEMBER m | FROMLONLAT lon lat  BYRADIUS r unit | BYBOX w h unit
+//           [ASC|DESC] [COUNT n [ANY]] [WITHCOORD] [WITHDIST] [WITHHASH]
+// GEOSEARCHSTORE dest src ... [STOREDIST]. Exactly one centre and one shape; the older GEORADIUS
+// and GEORADIUSBYMEMBER are left out (deprecated since 6.2; docs/miniredis/03-left-out-and-exercises.md).
 void search_generic(CommandContext& ctx, bool store) {
     size_t key_at = store ? 2 : 1;
     bool ok;
@@ -166,6 +176,8 @@ void search_generic(CommandContext& ctx, bool store) {
     if (!by_radius && !by_box)
         return ctx.reply.error(
             fmt::format("ERR exactly one of BYRADIUS and BYBOX can be specified for {}", ctx.arg(0)));
+    // ANY: stop at the first COUNT matches found instead of finding all and keeping the nearest -
+    // cheaper on a dense area, but the result is "some N close enough", not the nearest N.
     if (any && !count) return ctx.reply.error("ERR the ANY argument requires COUNT argument");
 
     std::string_view dest = store ? ctx.arg(1) : std::string_view();
@@ -185,11 +197,16 @@ void search_generic(CommandContext& ctx, bool store) {
     size_t limit = any ? static_cast<size_t>(count) : 0;
     int last = -1;
     for (int s = 0; s < 9; ++s) {
+        // A neighbour the shape cannot reach is zeroed by search_area and skipped, so a small radius in
+        // the middle of a big square costs one range query, not nine.
         if (squares[s].zero()) continue;
         if (last > 0 && squares[s].bits == squares[last].bits && squares[s].step == squares[last].step) continue;
         if (limit && found.size() >= limit) break;
         uint64_t min, max;
         geo::score_range(squares[s], min, max);
+        // A square of the geohash grid is one contiguous score range [min, max): the interleaved bits put
+        // nearby points at nearby scores, which is the whole trick - a 2-D search becomes at most nine
+        // 1-D range walks on the skip list, each O(log n + M).
         ScoreRange range{static_cast<double>(min), static_cast<double>(max), false, true};
         for (const ZSet::Node* n = z->first_in(range); n && range.below_max(n->score); n = n->next()) {
             auto xy = geo::position_of(n->score);
@@ -200,6 +217,8 @@ void search_generic(CommandContext& ctx, bool store) {
         }
         last = s;
     }
+    // The sort is stable, so points at equal distance keep the scan order (Redis sorts with qsort,
+    // which promises nothing for ties).
     if (found.empty() && !store) return ctx.reply.array(0);
     size_t returned =
         count == 0 || found.size() < static_cast<size_t>(count) ? found.size() : static_cast<size_t>(count);
@@ -213,12 +232,16 @@ void search_generic(CommandContext& ctx, bool store) {
     if (store) {
         if (found.empty()) return store_empty();
         auto result = Value::of<ZSet>();
+        // The stored set is again a geo set (scores = geohashes), unless STOREDIST asks for the distances
+        // as scores - a sorted set of "how far", ready for ZRANGE.
         for (const Point& p : found) result.zset()->set(p.member, store_dist ? p.dist : p.score);
         ctx.db().set(dest, std::move(result));
         ctx.modified(dest);
         ctx.server.dirty += found.size() - 1;
         return ctx.reply.integer(static_cast<int64_t>(found.size()));
     }
+    // With no WITH* option each result is the bare member; with any, an array [member, dist?, hash?,
+    // [lon, lat]?] in that fixed order, whatever order the options were given in.
     size_t extras = (with_dist ? 1 : 0) + (with_hash ? 1 : 0) + (with_coord ? 1 : 0);
     ctx.reply.array(found.size());
     for (const Point& p : found) {
@@ -250,6 +273,8 @@ void cmd_geoadd(CommandContext& ctx) {
             break;
     }
     if ((ctx.argc() - first) % 3 != 0 || (nx && xx)) return ctx.syntax_error();
+    // The options (NX, XX, CH) are passed on to ZADD as typed, then one "score member" per place. The
+    // coordinates are checked before ZADD runs, so a bad pair adds nothing.
     std::vector<std::string> zadd = {"ZADD"};
     for (size_t i = 1; i < first; ++i) zadd.emplace_back(ctx.arg(i));
     for (size_t i = first; i < ctx.argc(); i += 3) {
@@ -265,6 +290,8 @@ void cmd_geoadd(CommandContext& ctx) {
 }
 
 // GEOPOS key [member ...]: the centre of each member's square, or nil.
+// The position comes back decoded from the 52-bit score, so it differs from what GEOADD got in
+// the 6th or 7th decimal (well under a metre): the price of storing a point in a 52-bit score.
 void cmd_geopos(CommandContext& ctx) {
     bool ok;
     ZSet* z = read_geo(ctx, ctx.arg(1), ok);
@@ -284,6 +311,8 @@ void cmd_geopos(CommandContext& ctx) {
 }
 
 // GEODIST key member1 member2 [M|KM|FT|MI]
+// Haversine on a sphere of Redis' earth radius (6372797.560856 m), as geo.c does - not the WGS84
+// ellipsoid, so long distances can be off by up to about 0.5 %; again the point is to match Redis.
 void cmd_geodist(CommandContext& ctx) {
     double to_meters = 1;
     if (ctx.argc() == 5) {

@@ -22,11 +22,14 @@ struct CommandContext;
 class Broker;
 struct Client;
 
+// The version INFO and HELLO report. Clients and tools read it to decide which commands and reply
+// shapes to expect, so it names the Redis whose behaviour (error texts, RESP3 shapes) we copy.
 inline constexpr std::string_view kRedisVersion = "7.0.15";  // the Redis we behave like
 // HRANDFIELD/SRANDMEMBER/ZRANDMEMBER with a negative count repeat elements: cap the reply size.
 inline constexpr int64_t kMaxRandomCount = 10'000'000;
 
-// strings.cpp
+// strings.cpp - the string: caches, counters, locks (SET NX PX). The course's first type, and the
+// one docs/miniredis/01-follow-a-set.md follows from socket to AOF.
 void cmd_get(CommandContext&);
 void cmd_set(CommandContext&);
 void cmd_setnx(CommandContext&);
@@ -48,7 +51,8 @@ void cmd_strlen(CommandContext&);
 void cmd_getrange(CommandContext&);
 void cmd_setrange(CommandContext&);
 
-// keys.cpp
+// keys.cpp - the keyspace as a whole: delete, rename, iterate (KEYS vs SCAN) and expiry (TTLs as
+// absolute deadlines, removed lazily on access and actively by the tick).
 void cmd_del(CommandContext&);
 void cmd_unlink(CommandContext&);
 void cmd_exists(CommandContext&);
@@ -71,7 +75,7 @@ void cmd_scan(CommandContext&);
 void cmd_randomkey(CommandContext&);
 void cmd_dbsize(CommandContext&);
 
-// connection.cpp
+// connection.cpp - one client's conversation: its protocol (HELLO 2|3), database, name, login.
 void cmd_ping(CommandContext&);
 void cmd_echo(CommandContext&);
 void cmd_select(CommandContext&);
@@ -88,7 +92,7 @@ void cmd_client_kill(CommandContext&);
 void cmd_client_no_evict(CommandContext&);
 void cmd_client_help(CommandContext&);
 
-// hashes.cpp
+// hashes.cpp - an object's fields under one key (user:42 name, email, visits).
 void cmd_hset(CommandContext&);
 void cmd_hsetnx(CommandContext&);
 void cmd_hget(CommandContext&);
@@ -105,7 +109,7 @@ void cmd_hincrbyfloat(CommandContext&);
 void cmd_hscan(CommandContext&);
 void cmd_hrandfield(CommandContext&);
 
-// lists.cpp
+// lists.cpp - a sequence with O(1) ends: the simplest job queue (LPUSH + RPOP), no acks.
 void cmd_lpush(CommandContext&);
 void cmd_rpush(CommandContext&);
 void cmd_lpushx(CommandContext&);
@@ -123,13 +127,13 @@ void cmd_lpos(CommandContext&);
 void cmd_lmove(CommandContext&);
 void cmd_rpoplpush(CommandContext&);
 
-// blocking.cpp
+// blocking.cpp - waiting without polling (BLPOP), and the registry every blocking command uses.
 void cmd_blpop(CommandContext&);
 void cmd_brpop(CommandContext&);
 void cmd_blmove(CommandContext&);
 void cmd_brpoplpush(CommandContext&);
 
-// mpop.cpp
+// mpop.cpp - popping from the first non-empty of several keys, lists or sorted sets, and waiting.
 void cmd_lmpop(CommandContext&);
 void cmd_blmpop(CommandContext&);
 void cmd_zmpop(CommandContext&);
@@ -137,7 +141,9 @@ void cmd_bzmpop(CommandContext&);
 void cmd_bzpopmin(CommandContext&);
 void cmd_bzpopmax(CommandContext&);
 
-// streams.cpp
+// streams.cpp (XADD, XTRIM, XRANGE, XLEN, XDEL, XSETID), stream_read.cpp (XREAD, XREADGROUP),
+// stream_groups.cpp (XGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM), stream_info.cpp (XINFO) - the
+// append-only log with consumer groups, Redis' answer to Kafka (docs/miniredis/04-streams.md).
 void cmd_xadd(CommandContext&);
 void cmd_xtrim(CommandContext&);
 void cmd_xrange(CommandContext&);
@@ -154,7 +160,7 @@ void cmd_xclaim(CommandContext&);
 void cmd_xautoclaim(CommandContext&);
 void cmd_xinfo(CommandContext&);
 
-// sets.cpp
+// sets.cpp - unique members with O(1) membership and set algebra (tags, who is online).
 void cmd_sadd(CommandContext&);
 void cmd_srem(CommandContext&);
 void cmd_smembers(CommandContext&);
@@ -173,7 +179,7 @@ void cmd_sintercard(CommandContext&);
 void cmd_smove(CommandContext&);
 void cmd_sscan(CommandContext&);
 
-// zsets.cpp
+// zsets.cpp - members ordered by score: leaderboards, priority queues, time indexes.
 void cmd_zadd(CommandContext&);
 void cmd_zincrby(CommandContext&);
 void cmd_zrem(CommandContext&);
@@ -199,7 +205,8 @@ void cmd_zremrangebylex(CommandContext&);
 void cmd_zscan(CommandContext&);
 void cmd_zrandmember(CommandContext&);
 
-// bitmaps.cpp
+// bitmaps.cpp, geo.cpp, hyperloglog.cpp - types hidden in other types: a bitmap and a HyperLogLog
+// are strings, a geo set is a sorted set (docs/miniredis/05-probabilistic-and-bits.md).
 void cmd_setbit(CommandContext&);
 void cmd_getbit(CommandContext&);
 void cmd_bitcount(CommandContext&);
@@ -221,7 +228,7 @@ void cmd_pfadd(CommandContext&);
 void cmd_pfcount(CommandContext&);
 void cmd_pfmerge(CommandContext&);
 
-// zset_algebra.cpp
+// zset_algebra.cpp - unions, intersections and differences of sorted sets, with weights.
 void cmd_zunionstore(CommandContext&);
 void cmd_zinterstore(CommandContext&);
 void cmd_zdiffstore(CommandContext&);
@@ -230,7 +237,7 @@ void cmd_zinter(CommandContext&);
 void cmd_zdiff(CommandContext&);
 void cmd_zintercard(CommandContext&);
 
-// pubsub_cmds.cpp
+// pubsub_cmds.cpp - fire-and-forget fan-out to whoever is connected now; nothing is stored.
 void cmd_subscribe(CommandContext&);
 void cmd_psubscribe(CommandContext&);
 void cmd_unsubscribe(CommandContext&);
@@ -240,19 +247,19 @@ void cmd_pubsub_channels(CommandContext&);
 void cmd_pubsub_numsub(CommandContext&);
 void cmd_pubsub_numpat(CommandContext&);
 
-// transactions.cpp
+// transactions.cpp - MULTI/EXEC batches (atomic, no rollback) and WATCH (optimistic locking).
 void cmd_multi(CommandContext&);
 void cmd_exec(CommandContext&);
 void cmd_discard(CommandContext&);
 void cmd_watch(CommandContext&);
 void cmd_unwatch(CommandContext&);
 
-// persistence.cpp
+// persistence_cmds.cpp - snapshots on demand; the durability of every write is in core/.
 void cmd_save(CommandContext&);
 void cmd_bgsave(CommandContext&);
 void cmd_bgrewriteaof(CommandContext&);
 
-// server_cmds.cpp
+// server_cmds.cpp (and info.cpp for INFO) - the server as a whole: FLUSH*, TIME, COMMAND, CONFIG.
 void cmd_flushdb(CommandContext&);
 void cmd_flushall(CommandContext&);
 void cmd_time(CommandContext&);
@@ -272,7 +279,7 @@ void cmd_info(CommandContext&);
 void cmd_shutdown(CommandContext&);
 std::string info_text(Broker& server, std::span<const std::string_view> sections);  // info.cpp
 
-// introspection.cpp
+// introspection.cpp - how one key is stored and what it costs (docs/miniredis/06-looking-inside.md).
 void cmd_object_encoding(CommandContext&);
 void cmd_object_freq(CommandContext&);
 void cmd_object_idletime(CommandContext&);
@@ -286,7 +293,7 @@ void cmd_memory_purge(CommandContext&);
 void cmd_memory_help(CommandContext&);
 void cmd_debug(CommandContext&);
 
-// diagnostics.cpp
+// diagnostics.cpp - SLOWLOG and LATENCY: what the dispatcher recorded about slow commands.
 void cmd_slowlog_get(CommandContext&);
 void cmd_slowlog_len(CommandContext&);
 void cmd_slowlog_reset(CommandContext&);
@@ -298,10 +305,10 @@ void cmd_latency_doctor(CommandContext&);
 void cmd_latency_graph(CommandContext&);
 void cmd_latency_help(CommandContext&);
 
-// monitor.cpp
+// monitor.cpp - every command, live, to an audience connection.
 void cmd_monitor(CommandContext&);
 
-// replication_cmds.cpp
+// replication_cmds.cpp - REPLICAOF, ROLE, WAIT and the replica's handshake (docs/miniredis/07-replication.md).
 void cmd_replicaof(CommandContext&);
 void cmd_replconf(CommandContext&);
 void cmd_psync(CommandContext&);

@@ -11,6 +11,8 @@
 // keeps one code path per command; the RDB writer packs small hashes as Redis does.
 // read_hash/write_hash below answer WRONGTYPE, and drop_if_empty deletes a key whose last field
 // went: Redis never keeps an empty aggregate, so EXISTS stays truthful.
+// The course notes list session management among Redis' use cases (§IV): a session is a hash with
+// a TTL on the key - EXPIRE applies to the whole hash, never to one field in Redis 7.0.
 // READ NEXT: model/value.hpp, model/encoding.cpp, docs/miniredis/README.md (concept map).
 #include <fmt/format.h>
 
@@ -29,6 +31,10 @@ namespace miniredis {
 namespace {
 
 // The hash at `key` for reading: nullptr if absent; `ok` is false after a WRONGTYPE reply.
+// A hash is a Dict<SmallString, SmallString> (model/dict.hpp) from its first field on. The listpack
+// limits the header mentions are hash-max-listpack-entries (512 built in, 128 in the shipped
+// redis.conf) and hash-max-listpack-value (64 bytes); why we keep one structure anyway is in
+// docs/miniredis/03-left-out-and-exercises.md.
 Hash* read_hash(CommandContext& ctx, std::string_view key, bool& ok) {
     return ctx.existing(ctx.lookup_read(key), &CommandContext::as_hash, ok);
 }
@@ -50,11 +56,15 @@ void drop_if_empty(CommandContext& ctx, std::string_view key, Hash* h) {
 // HSET key field value [field value ...]: replies how many fields were *new* (an update counts 0),
 // which is how a client tells "created" from "changed". HMSET is the old spelling (replies OK).
 void cmd_hset(CommandContext& ctx) {
+    // "HSET k f" or "HSET k f v f2": the table's arity (-4) only says "at least four words", so the
+    // pairing is checked here, and answered with the arity error as Redis does.
     if (ctx.argc() % 2 != 0) return ctx.wrong_arity();
     Hash* h = write_hash(ctx, ctx.arg(1));
     if (!h) return;
     int64_t created = 0;
     for (size_t i = 2; i < ctx.argc(); i += 2) {
+        // One lookup per field: insert() returns the existing entry or a new empty one, and we assign the
+        // value either way - no find-then-insert double hashing.
         auto [entry, is_new] = h->insert(ctx.arg(i));
         entry->value.assign(ctx.arg(i + 1));
         created += is_new ? 1 : 0;
@@ -78,6 +88,8 @@ void cmd_hsetnx(CommandContext& ctx) {
     ctx.reply.integer(1);
 }
 
+// HGET: O(1). Nil for a missing key and a missing field alike - clients cannot (and need not) tell
+// them apart; HEXISTS or EXISTS does, if it matters.
 void cmd_hget(CommandContext& ctx) {
     bool ok;
     Hash* h = read_hash(ctx, ctx.arg(1), ok);
@@ -111,6 +123,7 @@ void cmd_hdel(CommandContext& ctx) {
     if (!v) return ctx.reply.integer(0);
     Hash* h = ctx.as_hash(v);
     if (!h) return;
+    // Fields that are absent simply do not count: HDEL k a b on a hash holding only a replies 1.
     int64_t deleted = 0;
     for (size_t i = 2; i < ctx.argc(); ++i) deleted += h->erase(ctx.arg(i)) ? 1 : 0;
     if (deleted) {
@@ -120,6 +133,7 @@ void cmd_hdel(CommandContext& ctx) {
     ctx.reply.integer(deleted);
 }
 
+// HEXISTS, HLEN, HSTRLEN: O(1) reads; a missing key behaves like an empty hash (0), never nil.
 void cmd_hexists(CommandContext& ctx) {
     bool ok;
     Hash* h = read_hash(ctx, ctx.arg(1), ok);
@@ -132,6 +146,7 @@ void cmd_hlen(CommandContext& ctx) {
     if (ok) ctx.reply.integer(h ? static_cast<int64_t>(h->size()) : 0);
 }
 
+// HSTRLEN: the value's length in bytes without transferring it - 0 for a missing field or key.
 void cmd_hstrlen(CommandContext& ctx) {
     bool ok;
     Hash* h = read_hash(ctx, ctx.arg(1), ok);
@@ -179,6 +194,8 @@ void cmd_hincrby(CommandContext& ctx) {
     }
     if ((*increment < 0 && current < 0 && *increment < LLONG_MIN - current) ||
         (*increment > 0 && current > 0 && *increment > LLONG_MAX - current)) {
+        // An overflow must leave the data as it was: the field insert() has just created is taken back, and
+        // a hash created for it (write_hash) is deleted again, so a failed command changes nothing.
         if (is_new) h->erase(ctx.arg(2));
         drop_if_empty(ctx, ctx.arg(1), h);
         return ctx.reply.error(errors::kOverflow);
@@ -190,6 +207,9 @@ void cmd_hincrby(CommandContext& ctx) {
     ctx.reply.integer(result);
 }
 
+// HINCRBYFLOAT: the same as INCRBYFLOAT in strings.cpp, for one field - long double arithmetic,
+// NaN/Infinity refused. The increment is parsed before the hash is touched, so a bad increment
+// cannot create an empty hash.
 void cmd_hincrbyfloat(CommandContext& ctx) {
     auto increment = parse_long_double(ctx.arg(3));
     if (!increment) return ctx.reply.error(errors::kNotFloat);
@@ -226,10 +246,12 @@ void cmd_hscan(CommandContext& ctx) {
     bool ok;
     Hash* h = read_hash(ctx, ctx.arg(1), ok);
     if (!ok) return;
+    // No key: cursor 0 and no elements - "the scan is complete", the same answer as for an empty hash.
     if (!h) {
         reply_scan_cursor(ctx, 0);
         return ctx.reply.array(0);
     }
+    // Copies, not pointers: the reply is written after the whole step, and the entries are small.
     std::vector<std::pair<std::string, std::string>> found;
     cursor = scan_dict(*h, cursor, options.count, [&](const Hash::Entry& e) {
         if (!options.pattern.empty() && !glob_match(options.pattern, e.key)) return 1;
@@ -261,6 +283,8 @@ void cmd_hrandfield(CommandContext& ctx) {
     bool ok;
     Hash* h = read_hash(ctx, ctx.arg(1), ok);
     if (!ok) return;
+    // Without a count: one field name or nil. With a count the reply is always an array (empty when
+    // the key does not exist or count is 0).
     if (!count) {
         if (!h) return ctx.reply.null();
         return ctx.reply.bulk(h->random_entry(ctx.server.random)->key);
@@ -273,6 +297,10 @@ void cmd_hrandfield(CommandContext& ctx) {
         uint64_t n = static_cast<uint64_t>(-*count);
         for (uint64_t i = 0; i < n; ++i) picked.push_back(h->random_entry(ctx.server.random));
     } else {
+        // count > 0: distinct fields. A partial Fisher-Yates shuffle of all the entries' pointers: the first
+        // n positions are each swapped with a random later one, so every subset is equally likely. O(N) in
+        // the hash size, where Redis picks one of several strategies by the ratio count / size; simpler,
+        // and still bounded by the hash we already hold in memory.
         h->for_each([&](const Hash::Entry& e) { picked.push_back(&e); });
         size_t n = std::min<size_t>(static_cast<size_t>(*count), picked.size());
         for (size_t i = 0; i < n; ++i) std::swap(picked[i], picked[i + ctx.server.random.below(picked.size() - i)]);

@@ -28,6 +28,9 @@
 namespace miniredis {
 namespace {
 
+// An HLL is an ordinary string (SET can write one, GET reads it), so its bytes may be anything:
+// every command validates the header first and refuses a corrupt body with INVALIDOBJ rather
+// than reading registers out of bounds.
 constexpr std::string_view kInvalidHll = "INVALIDOBJ Corrupted HLL object detected";
 constexpr std::string_view kNotHll = "WRONGTYPE Key is not a valid HyperLogLog string value.";
 
@@ -43,6 +46,8 @@ SmallString* hll_or_reply(CommandContext& ctx, Value* v) {
     return s;
 }
 
+// hll-sparse-max-bytes (3000 by default): how large the compact sparse encoding may grow before
+// it is converted to the dense 12 KB one - small counters stay a few hundred bytes.
 size_t sparse_max(CommandContext& ctx) { return static_cast<size_t>(ctx.server.config.hll_sparse_max_bytes); }
 
 }  // namespace

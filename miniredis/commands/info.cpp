@@ -35,6 +35,7 @@ namespace miniredis {
 namespace {
 
 // Redis' bytesToHuman: "1.70M", "12.00K", "512B".
+// The *_human twins of the byte fields are for people reading INFO by eye; tools use the plain ones.
 std::string human(uint64_t bytes) {
     auto d = static_cast<double>(bytes);
     if (bytes < 1024) return fmt::format("{}B", bytes);
@@ -56,6 +57,9 @@ void header(std::string& out, std::string_view title) {
     out += fmt::format("# {}\r\n", title);
 }
 
+// Which sections a request asks for. With no argument, the default set; "all" and "everything"
+// add the sections that are costly or long (commandstats); names are case-insensitive, and an
+// unknown name simply matches nothing - INFO never fails on a section it does not know.
 struct Sections {
     std::span<const std::string_view> names;
     bool wanted(std::string_view name, bool in_default = true) const {
@@ -72,6 +76,8 @@ struct Sections {
 }  // namespace
 
 // INFO [section ...]: the text, without the RESP framing.
+// The text is built with "\r\n" line ends, as Redis sends it; the caller wraps it in one bulk
+// string (cmd_info below: a verbatim string in RESP3, a bulk string in RESP2).
 std::string info_text(Broker& server, std::span<const std::string_view> names) {
     Sections sections{names};
     int64_t now = server.clock.now_ms();
@@ -101,6 +107,9 @@ std::string info_text(Broker& server, std::span<const std::string_view> names) {
                        server.config.hz, server.config.hz, server.env.lru_clock() & 0xffffff,
                        server.config.config_file);
     }
+    // # Clients: how many are connected, blocked (BLPOP, XREAD BLOCK, WAIT) and subscribed, and the
+    // largest input and output buffers - a client that stopped reading shows up as a growing
+    // client_recent_max_output_buffer long before it costs real memory.
     if (sections.wanted("clients")) {
         size_t blocked = 0, pubsub = 0, max_in = 0, max_out = 0, in_timeout = 0;
         for (auto& [id, c] : server.clients) {
@@ -118,6 +127,9 @@ std::string info_text(Broker& server, std::span<const std::string_view> names) {
                        "pubsub_clients:{}\r\n",
                        server.clients.size(), max_in, max_out, blocked, in_timeout, pubsub);
     }
+    // # Memory: used_memory is what our allocator hook counted (model/memory.hpp), used_memory_rss what
+    // the kernel says the process holds; their ratio is the fragmentation an operator watches. The
+    // fields Redis fills from jemalloc, Lua or the replication backlog are 0 here rather than absent.
     if (sections.wanted("memory")) {
         size_t used = used_memory(), rss = resident_memory();
         server.peak_memory = std::max(server.peak_memory, used);
@@ -154,6 +166,9 @@ std::string info_text(Broker& server, std::span<const std::string_view> names) {
         header(out, "Persistence");
         out += server.persistence_info();
     }
+    // # Stats: the counters behind a cache's health - keyspace_hits / (hits + misses) is the hit rate,
+    // expired_keys and evicted_keys say whether memory is freed by TTLs or by pressure. The
+    // instantaneous_* rates come from samples the tick takes (core/rates.hpp), not from this call.
     if (sections.wanted("stats")) {
         const Stats& s = server.stats;
         header(out, "Stats");
@@ -183,6 +198,8 @@ std::string info_text(Broker& server, std::span<const std::string_view> names) {
         header(out, "Replication");
         out += replication_info(server);  // replication_cmds.cpp
     }
+    // # CPU: user and system seconds of the process, of its children (BGSAVE's fork) and of the main
+    // thread; process minus main thread is what the other threads (the lazy-free one) spent.
     if (sections.wanted("cpu")) {
         rusage self{}, children{};
         getrusage(RUSAGE_SELF, &self);

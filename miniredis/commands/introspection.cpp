@@ -32,6 +32,9 @@
 namespace miniredis {
 namespace {
 
+// Redis' error texts, word for word: OBJECT FREQ and OBJECT IDLETIME read the same 24 bits of a
+// value (`lru`), which hold either a last-access clock (LRU policies) or a counter with a decay
+// stamp (LFU policies), so each question is only answerable under its own kind of policy.
 constexpr std::string_view kNoLfu =
     "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching "
     "between policies at runtime LRU and LFU data will take some time to adjust.";
@@ -49,11 +52,14 @@ Value* peek_live(CommandContext& ctx, std::string_view key) {
     return v;
 }
 
+// The HELP replies: an array of status lines, as every Redis 7 "<CMD> HELP" sends.
 void reply_lines(CommandContext& ctx, std::span<const std::string_view> lines) {
     ctx.reply.array(lines.size());
     for (auto line : lines) ctx.reply.simple(line);
 }
 
+// The LRU clock is in seconds and coarse on purpose (one 24-bit stamp per value, no syscall per
+// access): env.lru_clock() is refreshed by the tick, so IDLETIME is exact to about a second.
 int64_t idle_seconds(const Broker& server, const Value& v) {
     uint32_t now = server.env.lru_clock();
     return now > v.lru ? now - v.lru : 0;
@@ -75,6 +81,8 @@ int64_t refcount(const Broker& server, Value& v) {
 
 // --- OBJECT ---------------------------------------------------------------------------------
 
+// OBJECT ENCODING: what Redis 7.0 would store this value as - computed from its size and contents
+// (model/encoding.cpp), since we keep one structure per type. Nil for a missing key.
 void cmd_object_encoding(CommandContext& ctx) {
     Value* v = peek_live(ctx, ctx.arg(2));
     if (!v) return ctx.reply.null();
@@ -101,6 +109,8 @@ void cmd_object_idletime(CommandContext& ctx) {
     ctx.reply.integer(idle_seconds(ctx.server, *v));
 }
 
+// OBJECT REFCOUNT: values are never shared here, so always 1 - except that small integers answer
+// what Redis answers (see refcount() above), so scripts comparing the two servers agree.
 void cmd_object_refcount(CommandContext& ctx) {
     Value* v = peek_live(ctx, ctx.arg(2));
     if (!v) return ctx.reply.null();
@@ -130,6 +140,10 @@ void cmd_object_help(CommandContext& ctx) {
 
 // --- MEMORY ---------------------------------------------------------------------------------
 
+// MEMORY USAGE key [SAMPLES n]: bytes for the key, its value and the bookkeeping around it
+// (model/memory.cpp). For a big container only `samples` elements are measured and the average
+// multiplied out - an estimate, O(samples), so redis-cli --memkeys can ask about every key.
+// SAMPLES 0 measures every element, exact but O(n).
 void cmd_memory_usage(CommandContext& ctx) {
     size_t samples = 5;  // Redis' default: nested values are estimated from 5 elements
     for (size_t i = 3; i < ctx.argc(); ++i) {
@@ -172,6 +186,9 @@ void cmd_memory_stats(CommandContext& ctx) {
         r(name);
         ctx.reply.double_value(value);
     };
+    // The count must be right before the fields are written: 26 fixed fields plus one nested map per
+    // database that holds keys. The fields we cannot measure (replication backlog, Lua caches, cluster
+    // links) are reported as 0 rather than left out, so tools that read them by name keep working.
     ctx.reply.map(26 + dbs_with_keys);
     num("peak.allocated", static_cast<int64_t>(s.peak_memory));
     num("total.allocated", static_cast<int64_t>(used));
@@ -185,6 +202,8 @@ void cmd_memory_stats(CommandContext& ctx) {
     num("functions.caches", 0);
     for (Database& db : s.databases) {
         if (db.size() == 0) continue;
+        // The keyspace table's overhead: one bucket pointer per bucket plus, per key, the chain pointer and
+        // the entry header - an estimate in Redis' spirit (its dictEntry is 24 bytes), not an exact count.
         size_t main = db.keys().bucket_count() * sizeof(void*) + db.size() * 16;
         size_t expires = db.expires().bucket_count() * sizeof(void*) + db.expires_size() * 16;
         overhead_main += main;
@@ -222,6 +241,8 @@ void cmd_memory_doctor(CommandContext& ctx) {
     Broker& s = ctx.server;
     size_t used = used_memory(), rss = resident_memory();
     s.peak_memory = std::max(s.peak_memory, used);
+    // The texts are Redis' own, "Sam" included: the doctor's voice is part of the interface people
+    // know from Redis.
     if (used < 5 * 1024 * 1024)
         return ctx.reply.verbatim(
             "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in "
@@ -252,6 +273,8 @@ void cmd_memory_doctor(CommandContext& ctx) {
                        "I'm here to keep you safe, Sam. I want to help you.\n");
 }
 
+// MALLOC-STATS and PURGE are jemalloc's in Redis; with libc malloc there are no such stats, and
+// PURGE has nothing to do, so the answers are what Redis gives when built without jemalloc.
 void cmd_memory_malloc_stats(CommandContext& ctx) {
     ctx.reply.verbatim("Stats not supported for the current allocator");
 }

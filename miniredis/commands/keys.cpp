@@ -50,22 +50,31 @@ static void delete_keys(CommandContext& ctx, bool lazy) {
     ctx.reply.integer(deleted);
 }
 
+// DEL is O(M) in the elements of what it deletes (freeing a big hash means freeing each field);
+// UNLINK is O(1) for the caller. Redis 7 leaves lazyfree-lazy-user-del off by default, so DEL
+// stays synchronous unless the operator asks otherwise - the same default here.
 void cmd_del(CommandContext& ctx) { delete_keys(ctx, ctx.server.config.lazyfree_lazy_user_del); }
 void cmd_unlink(CommandContext& ctx) { delete_keys(ctx, true); }
 
 // EXISTS counts: "EXISTS a a" is 2 when a exists (Redis documents this, clients use it).
+// lookup_read, not db().find: EXISTS counts as a keyspace hit or miss in INFO stats, as in Redis.
 void cmd_exists(CommandContext& ctx) {
     int64_t found = 0;
     for (size_t i = 1; i < ctx.argc(); ++i) found += ctx.lookup_read(ctx.arg(i)) ? 1 : 0;
     ctx.reply.integer(found);
 }
 
+// TOUCH: how many of the keys exist. In Redis its point is to refresh a key's LRU/LFU clock without
+// reading it; here db().find has the one side effect that matters for correctness - an expired key
+// is deleted on the way (lazy expiry) and not counted.
 void cmd_touch(CommandContext& ctx) {
     int64_t found = 0;
     for (size_t i = 1; i < ctx.argc(); ++i) found += ctx.db().find(ctx.arg(i)) ? 1 : 0;
     ctx.reply.integer(found);
 }
 
+// TYPE answers a simple string ("string", "list", "hash", "set", "zset", "stream"), "none" for a
+// missing key - never nil: it is a status, not a value.
 void cmd_type(CommandContext& ctx) {
     Value* v = ctx.db().find(ctx.arg(1));
     ctx.reply.simple(v ? type_name(v->type()) : "none");
@@ -100,11 +109,16 @@ static void expire_generic(CommandContext& ctx, bool relative, bool seconds) {
         if (when > LLONG_MAX / 1000 || when < LLONG_MIN / 1000) return invalid();
         when *= 1000;
     }
+    // Every form becomes one absolute deadline in Unix milliseconds - the only thing Database stores
+    // (its `expires` table, key -> deadline) and the only thing the AOF logs (PEXPIREAT), whatever the
+    // user typed. Overflow is "invalid expire time", never a wrapped-around deadline in the past.
     int64_t base = relative ? ctx.now_ms() : 0;
     if (when > LLONG_MAX - base) return invalid();
     when += base;
 
     std::string_view key = ctx.arg(1);
+    // A missing key: 0, EXPIRE never creates anything. The reply is 1 when the TTL was set, 0 when the
+    // key is missing or an NX/XX/GT/LT condition said no.
     if (!ctx.lookup_write(key)) return ctx.reply.integer(0);
     auto current = ctx.db().expire_of(key);
     if (nx && current) return ctx.reply.integer(0);
@@ -112,6 +126,8 @@ static void expire_generic(CommandContext& ctx, bool relative, bool seconds) {
     if (gt && (!current || when <= *current)) return ctx.reply.integer(0);  // no TTL = infinite
     if (lt && current && when >= *current) return ctx.reply.integer(0);
 
+    // While the AOF is loading, a deadline already past is still stored: the key may be needed by later
+    // commands in the file (Redis does the same), and expiry removes it once the server runs.
     if (when <= ctx.now_ms() && !ctx.server.env.loading) {
         // A deadline in the past deletes the key now; the AOF records a plain DEL.
         ctx.db().remove(key);
@@ -122,6 +138,8 @@ static void expire_generic(CommandContext& ctx, bool relative, bool seconds) {
     ctx.db().set_expire(key, when);
     ctx.modified(key);
     char buf[24];
+    // Relative TTLs are logged as absolute deadlines: a replica or a restart replaying "EXPIRE k 60" an
+    // hour later would otherwise give the key a fresh minute.
     ctx.rewrite_as({"PEXPIREAT", key, format_int64(when, buf)});
     ctx.reply.integer(1);
 }
@@ -144,11 +162,15 @@ static void ttl_generic(CommandContext& ctx, bool milliseconds, bool absolute) {
     ctx.reply.integer(milliseconds ? ttl : ttl / 1000 + (ttl % 1000 + 500) / 1000);
 }
 
+// TTL/PTTL are relative to now; EXPIRETIME/PEXPIRETIME (Redis 7.0) give the stored absolute
+// deadline itself, which is what a client needs to copy a key's expiry somewhere else exactly.
 void cmd_ttl(CommandContext& ctx) { ttl_generic(ctx, false, false); }
 void cmd_pttl(CommandContext& ctx) { ttl_generic(ctx, true, false); }
 void cmd_expiretime(CommandContext& ctx) { ttl_generic(ctx, false, true); }
 void cmd_pexpiretime(CommandContext& ctx) { ttl_generic(ctx, true, true); }
 
+// PERSIST: 1 if a TTL was removed, 0 if the key is missing or had none (nothing changed, so no
+// WATCH wake-up and nothing for the AOF).
 void cmd_persist(CommandContext& ctx) {
     std::string_view key = ctx.arg(1);
     if (!ctx.lookup_write(key) || !ctx.db().persist(key)) return ctx.reply.integer(0);
@@ -163,9 +185,12 @@ static void rename_generic(CommandContext& ctx, bool nx) {
     Database& db = ctx.db();
     Value* source = ctx.lookup_write(from);
     if (!source) return ctx.reply.error(errors::kNoSuchKey);
+    // RENAME k k is OK and RENAMENX k k is 0 (Redis 3.2+; older versions answered an error). Any value
+    // already at `to` is overwritten whatever its type - RENAME is not type-checked.
     if (from == to) return nx ? ctx.reply.integer(0) : ctx.reply.ok();
     if (nx && ctx.lookup_write(to)) return ctx.reply.integer(0);
     auto deadline = db.expire_of(from);
+    // The TTL travels with the value: RENAME keeps the deadline, it does not restart it.
     Value moved = std::move(*source);
     db.remove(from);
     db.set(to, std::move(moved));
@@ -198,10 +223,15 @@ void cmd_copy(CommandContext& ctx) {
             return ctx.syntax_error();
         }
     }
+    // The checks come in Redis' order: options, then "same object", then the source's existence
+    // (0 if missing), then the destination's (0 unless REPLACE).
     if (from == to && target_db == ctx.client.db)
         return ctx.reply.error("ERR source and destination objects are the same");
     Value* source = ctx.lookup_write(from);
     if (!source) return ctx.reply.integer(0);
+    // The destination may be another database (DB n): its own WATCHers and blocked clients are told
+    // through the server, since the context's helpers (ctx.modified, ctx.db) speak for the client's
+    // selected database only.
     Database& dst = ctx.server.db(target_db);
     if (dst.find(to)) {
         if (!replace) return ctx.reply.integer(0);
@@ -215,6 +245,11 @@ void cmd_copy(CommandContext& ctx) {
     ctx.reply.integer(1);
 }
 
+// KEYS pattern: O(N) over the whole keyspace in one command - on a big database every other client
+// waits for it, which is why Redis' documentation warns against KEYS in production and offers SCAN.
+// The reply's length is unknown until the walk ends, so a placeholder header is written first
+// (reply.mark) and filled in at the end (array_at): one pass, no temporary list of keys. Expired
+// keys are skipped but not deleted, because deleting while walking the table would break the walk.
 void cmd_keys(CommandContext& ctx) {
     std::string_view pattern = ctx.arg(1);
     bool all = pattern == "*";
@@ -231,6 +266,9 @@ void cmd_keys(CommandContext& ctx) {
     ctx.reply.array_at(mark, count);
 }
 
+// RANDOMKEY: a random key or nil when the database is empty. Database::random_key deletes an
+// expired key it happens to pick and tries again - at most 100 times, so a database of nothing but
+// expired keys cannot keep it looping.
 void cmd_randomkey(CommandContext& ctx) {
     auto key = ctx.db().random_key(ctx.server.random);
     if (key)
@@ -239,10 +277,14 @@ void cmd_randomkey(CommandContext& ctx) {
         ctx.reply.null();
 }
 
+// DBSIZE: O(1) - the table's count, which may still include keys whose deadline has passed but that
+// no one has touched yet (active expiry removes them within a few ticks), exactly as in Redis.
 void cmd_dbsize(CommandContext& ctx) { ctx.reply.integer(static_cast<int64_t>(ctx.db().size())); }
 
 // --- SCAN ---------------------------------------------------------------------------------
 
+// The cursor is an unsigned 64-bit number in decimal; anything else (a sign, letters, an empty
+// string) is "ERR invalid cursor". Clients treat it as opaque and send back what they received.
 bool parse_scan_cursor(CommandContext& ctx, size_t index, uint64_t& cursor) {
     std::string_view text = ctx.arg(index);
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), cursor);
@@ -253,6 +295,10 @@ bool parse_scan_cursor(CommandContext& ctx, size_t index, uint64_t& cursor) {
     return true;
 }
 
+// COUNT is a hint of how much work to do per call: about that many entries are looked at
+// (scan_dict, whole buckets at a time), and MATCH/TYPE filter afterwards, so a call may return fewer
+// or a few more. COUNT 0 is a syntax error as in Redis. MATCH "*" is dropped to skip the glob.
+// TYPE exists only for SCAN, since a hash's fields have no type.
 bool parse_scan_options(CommandContext& ctx, size_t first, bool allow_type, ScanOptions& options) {
     for (size_t i = first; i < ctx.argc(); i += 2) {
         bool has_value = i + 1 < ctx.argc();
@@ -277,6 +323,8 @@ bool parse_scan_options(CommandContext& ctx, size_t first, bool allow_type, Scan
     return true;
 }
 
+// Every SCAN-family reply is [cursor, [elements...]], the cursor as a bulk string (not an integer):
+// that is Redis' wire format, and it lets a cursor use all 64 bits.
 void reply_scan_cursor(CommandContext& ctx, uint64_t cursor) {
     char buf[24];
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, cursor);

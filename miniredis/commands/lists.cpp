@@ -11,6 +11,9 @@
 // (stream_read.cpp) are the full answer.
 //
 //   producer LPUSH jobs j3 ──▶ [j3 j2 j1] ──▶ RPOP jobs ──▶ worker gets j1 (oldest first: FIFO)
+// The course notes' comparison table (§V) says Redis does not guarantee message ordering - true of
+// pub/sub fan-out and of several competing workers, but a list itself is strictly ordered: one
+// consumer popping from one list sees the pushes in order, and a stream orders every entry by ID.
 // READ NEXT: blocking.cpp (BRPOP), model/value.hpp (how a list is stored), lists.hpp.
 #include <fmt/format.h>
 
@@ -27,6 +30,10 @@ namespace miniredis {
 // The two lookups every list command starts with. Reads answer "no key" as an empty list; writes
 // that create (LPUSH) make a new list, writes that do not (LPOP, LSET) treat a missing key as
 // nothing to do. Both report WRONGTYPE through `ok` when the key holds something else.
+// The storage is a std::deque<SmallString> (model/value.hpp), where Redis uses a quicklist: a
+// doubly linked list of listpacks, packed byte arrays of a few KB each. Both give O(1) at the ends;
+// the deque also gives O(1) LINDEX/LSET (Redis walks the nodes: O(n)), the quicklist packs small
+// elements tighter. We chose the deque because it is the container a C++ reader already knows.
 List* read_list(CommandContext& ctx, std::string_view key, bool& ok) {
     return ctx.existing(ctx.lookup_read(key), &CommandContext::as_list, ok);
 }
@@ -45,6 +52,9 @@ void list_push(Broker& server, int db, std::string_view key, List& list, std::st
     server.signal_key_ready(db, key);  // a client blocked in BLPOP on this key can be served
 }
 
+// The popped element is copied out as a std::string before pop_front/pop_back destroys it: the
+// callers (LMOVE, the blocking pops) still need it after the list has changed - and the list may
+// even have been deleted by then, when it became empty.
 std::string list_pop(List& list, bool left) {
     std::string out;
     if (left) {
@@ -65,10 +75,13 @@ static void push_generic(CommandContext& ctx, bool left, bool only_existing) {
     List* list = existing_list_for_write(ctx, key, ok);
     if (!ok) return;
     if (!list) {
+        // No key yet: the first push creates the list. LPUSHX/RPUSHX exist for the opposite need - "append
+        // to this log only while somebody keeps it alive", so a key that expired is not resurrected.
         if (only_existing) return ctx.reply.integer(0);
         list = ctx.db().set(key, Value::of<List>()).list();
     }
     for (size_t i = 2; i < ctx.argc(); ++i) list_push(ctx.server, ctx.client.db, key, *list, ctx.arg(i), left);
+    // The reply is the length after the push: producers use it for back-pressure ("queue too long").
     ctx.modified(key);
     ctx.reply.integer(static_cast<int64_t>(list->size()));
 }
@@ -81,6 +94,7 @@ void cmd_rpushx(CommandContext& ctx) { push_generic(ctx, false, true); }
 // LPOP/RPOP key [count]. Without count: one element or nil. With count: an array (nil array if the
 // key does not exist). A list that becomes empty is deleted - Redis never keeps empty containers,
 // so EXISTS and TYPE tell the truth and memory is returned.
+// The table's arity is -2 (at least two words), so "at most three" is checked here, as in Redis.
 static void pop_generic(CommandContext& ctx, bool left) {
     if (ctx.argc() > 3) return ctx.wrong_arity();
     std::optional<int64_t> count;
@@ -93,6 +107,7 @@ static void pop_generic(CommandContext& ctx, bool left) {
     List* list = existing_list_for_write(ctx, key, ok);
     if (!ok) return;
     if (!list) return count ? ctx.reply.null_array() : ctx.reply.null();
+    // COUNT 0 on an existing list: an empty array. A nil (array) always means "no such key".
     if (count && *count == 0) return ctx.reply.array(0);
     if (!count) {
         ctx.reply.bulk(left ? list->front() : list->back());
@@ -112,6 +127,7 @@ static void pop_generic(CommandContext& ctx, bool left) {
 void cmd_lpop(CommandContext& ctx) { pop_generic(ctx, true); }
 void cmd_rpop(CommandContext& ctx) { pop_generic(ctx, false); }
 
+// LLEN: O(1) - the container knows its size. Missing key = 0, a key of another type = WRONGTYPE.
 void cmd_llen(CommandContext& ctx) {
     bool ok;
     List* list = read_list(ctx, ctx.arg(1), ok);
@@ -129,6 +145,10 @@ static bool normalize_range(int64_t& start, int64_t& stop, int64_t length) {
     return true;
 }
 
+// LRANGE key start stop: both ends inclusive ("LRANGE q 0 -1" is the whole list). Redis walks from
+// the nearer end, O(S+N); the deque jumps straight to `start`, O(N) in the elements returned. The
+// arguments are parsed before the key is looked up, so "LRANGE q a b" is a "not an integer" error
+// even when q does not exist.
 void cmd_lrange(CommandContext& ctx) {
     auto start = ctx.int_arg(2);
     if (!start) return;
@@ -143,6 +163,8 @@ void cmd_lrange(CommandContext& ctx) {
     for (auto it = list->begin() + from, end = list->begin() + to + 1; it != end; ++it) ctx.reply.bulk(*it);
 }
 
+// LINDEX key index: O(1) on our deque (Redis: O(n) walking quicklist nodes). Out of range is nil,
+// not an error - a read that finds nothing.
 void cmd_lindex(CommandContext& ctx) {
     // The key first, then the index: as in Redis, LINDEX on a missing key is nil whatever the index.
     bool ok;
@@ -157,6 +179,8 @@ void cmd_lindex(CommandContext& ctx) {
     ctx.reply.bulk((*list)[static_cast<size_t>(i)]);
 }
 
+// LSET: unlike LINDEX, a missing key or an index outside the list is an error ("ERR no such key",
+// "ERR index out of range"), because the caller asked for a write that cannot happen.
 void cmd_lset(CommandContext& ctx) {
     auto index = ctx.int_arg(2);
     if (!index) return;
@@ -201,6 +225,7 @@ void cmd_lrem(CommandContext& ctx) {
             }
         }
     }
+    // Only a real removal counts as a change: WATCH and the AOF ignore an LREM that found nothing.
     if (removed) {
         if (list->empty()) ctx.db().remove(ctx.arg(1));
         ctx.modified(ctx.arg(1));
@@ -208,6 +233,9 @@ void cmd_lrem(CommandContext& ctx) {
     ctx.reply.integer(removed);
 }
 
+// LTRIM key start stop keeps only that range - the capped-list idiom: "LPUSH log x" then
+// "LTRIM log 0 999" keeps the newest thousand entries. A range that selects nothing empties the
+// list, and an empty list is deleted (the reply is still OK: trimming a missing key is not an error).
 void cmd_ltrim(CommandContext& ctx) {
     auto start = ctx.int_arg(2);
     if (!start) return;
@@ -221,6 +249,7 @@ void cmd_ltrim(CommandContext& ctx) {
     if (!normalize_range(from, to, static_cast<int64_t>(list->size()))) {
         list->clear();
     } else {
+        // The tail first, then the head: erasing the head first would shift the indexes of the tail.
         list->erase(list->begin() + to + 1, list->end());
         list->erase(list->begin(), list->begin() + from);
     }
@@ -230,6 +259,8 @@ void cmd_ltrim(CommandContext& ctx) {
 }
 
 // LINSERT key BEFORE|AFTER pivot element
+// Replies: the new length, 0 when the key does not exist, -1 when the pivot is not in the list. The
+// search is O(n) from the head, and the first equal element is the pivot.
 void cmd_linsert(CommandContext& ctx) {
     bool after;
     if (equals_ignore_case(ctx.arg(2), "AFTER"))
@@ -250,6 +281,10 @@ void cmd_linsert(CommandContext& ctx) {
 }
 
 // LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]
+// RANK picks which match to start from (negative: counting from the tail), COUNT how many indexes
+// to return (0 = all), MAXLEN how many elements to compare at most - a bound on the O(n) scan for
+// callers that only care about the first thousand. Without COUNT the reply is one index or nil;
+// with COUNT it is always an array. The indexes are always counted from the head.
 void cmd_lpos(CommandContext& ctx) {
     int64_t rank = 1, count = -1, maxlen = 0;
     for (size_t j = 3; j < ctx.argc(); ++j) {
@@ -296,6 +331,7 @@ void cmd_lpos(CommandContext& ctx) {
     for (int64_t i : found) ctx.reply.integer(i);
 }
 
+// LEFT/RIGHT, in any case, for LMOVE/BLMOVE/LMPOP; any other word is a syntax error at the caller.
 bool parse_list_side(std::string_view word, bool& left) {
     if (equals_ignore_case(word, "LEFT")) {
         left = true;
@@ -329,6 +365,8 @@ void list_move(CommandContext& ctx, std::string_view source_key, std::string_vie
     ctx.reply.bulk(element);
 }
 
+// LMOVE source destination LEFT|RIGHT LEFT|RIGHT (Redis 6.2) generalises RPOPLPUSH, which is now
+// LMOVE src dst RIGHT LEFT; both stay in the table because older clients still send RPOPLPUSH.
 void cmd_lmove(CommandContext& ctx) {
     bool from_left, to_left;
     if (!parse_list_side(ctx.arg(3), from_left) || !parse_list_side(ctx.arg(4), to_left)) return ctx.syntax_error();

@@ -33,6 +33,8 @@ void pop_list_reply(Broker& server, int db, Reply& reply, std::string_view key, 
     reply.bulk(key);
     reply.array(n);
     for (size_t i = 0; i < n; ++i) reply.bulk(list_pop(list, left));
+    // Logged as "LPOP key n" - the count form - whatever the client typed: replaying it pops exactly
+    // the same elements from the same list, and a replica never has to understand LMPOP.
     std::string n_text = std::to_string(n);
     std::string_view pop[] = {left ? "LPOP" : "RPOP", key, n_text};
     server.propagate(db, pop);
@@ -44,6 +46,8 @@ void pop_list_reply(Broker& server, int db, Reply& reply, std::string_view key, 
 void pop_zset_reply(Broker& server, int db, Reply& reply, std::string_view key, ZSet& z, bool max, int64_t count,
                     bool mpop) {
     size_t n = std::min<size_t>(static_cast<size_t>(count), z.size());
+    // The members are collected for a ZREM: the AOF names what was popped, not "the smallest n", so a
+    // replay that ran in a different order could not pop something else.
     std::vector<std::string> zrem = {"ZREM", std::string(key)};
     if (mpop) {
         reply.array(2);
@@ -67,6 +71,7 @@ void pop_zset_reply(Broker& server, int db, Reply& reply, std::string_view key, 
     server.key_modified(db, key);
 }
 
+// What LMPOP/ZMPOP and their blocking forms share, once parsed.
 struct MpopArgs {
     std::vector<std::string_view> keys;
     bool from_end = false;  // RIGHT / MAX
@@ -81,6 +86,8 @@ bool parse_mpop(CommandContext& ctx, size_t at, std::string_view first_word, std
         ctx.reply.error("ERR numkeys should be greater than 0");
         return false;
     }
+    // numkeys must leave room for the keys and the direction word after them; a numkeys larger than
+    // the words that follow is a syntax error, never a read past argv.
     if (static_cast<uint64_t>(*numkeys) >= ctx.argc() - at) {
         ctx.syntax_error();
         return false;
@@ -94,6 +101,8 @@ bool parse_mpop(CommandContext& ctx, size_t at, std::string_view first_word, std
         ctx.syntax_error();
         return false;
     }
+    // COUNT may appear once; a second one is a syntax error (Redis' rule), and it must be at least 1
+    // ("count should be greater than 0").
     bool count_given = false;
     for (size_t j = where + 1; j < ctx.argc(); ++j) {
         if (!count_given && equals_ignore_case(ctx.arg(j), "COUNT") && j + 1 < ctx.argc()) {
@@ -120,6 +129,9 @@ bool try_pop(CommandContext& ctx, BlockKind kind, const MpopArgs& a, bool mpop, 
     ctx.suppress_propagation = true;  // pops propagate what they popped
     for (std::string_view key : a.keys) {
         Value* v = ctx.lookup_write(key);
+        // Keys are tried in the order given, and the first non-empty one is popped - so the key order is a
+        // priority: BLMPOP 0 2 urgent normal LEFT serves "urgent" first whenever it has work. A key of
+        // another type on the way is WRONGTYPE, even if a later key would have served.
         if (!v) continue;
         if (kind == BlockKind::list) {
             List* list = ctx.as_list(v);
@@ -137,6 +149,8 @@ bool try_pop(CommandContext& ctx, BlockKind kind, const MpopArgs& a, bool mpop, 
     return false;
 }
 
+// Nothing to pop: register the wait (blocking.cpp). The parsed direction and COUNT travel with the
+// client, so the pop made on wake-up is the one it asked for.
 void block_for(CommandContext& ctx, BlockKind kind, const MpopArgs& a, bool mpop, int64_t deadline) {
     // Inside MULTI/EXEC nobody can wait: "nothing", as a timeout would say.
     if (ctx.server.in_exec) return ctx.reply.null_array();
@@ -154,6 +168,8 @@ void block_for(CommandContext& ctx, BlockKind kind, const MpopArgs& a, bool mpop
     ctx.server.block_client(ctx.client);
 }
 
+// LMPOP numkeys key... LEFT|RIGHT [COUNT n]; BLMPOP timeout numkeys ...; the same with MIN|MAX for
+// ZMPOP/BZMPOP (Redis 7.0). The non-blocking forms answer nil when every key is empty.
 void mpop_generic(CommandContext& ctx, BlockKind kind, bool blocking) {
     MpopArgs a;
     bool list = kind == BlockKind::list;
@@ -167,6 +183,8 @@ void mpop_generic(CommandContext& ctx, BlockKind kind, bool blocking) {
 }
 
 // BZPOPMIN/BZPOPMAX key [key ...] timeout
+// BZPOPMIN/BZPOPMAX (5.0): one element, replied as a flat [key, member, score] - the older shape,
+// kept because clients parse it so; BZMPOP's reply nests the pairs instead.
 void bzpop_generic(CommandContext& ctx, bool max) {
     MpopArgs a;
     a.from_end = max;

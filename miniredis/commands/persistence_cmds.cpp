@@ -19,6 +19,9 @@
 
 namespace miniredis {
 
+// SAVE: the whole dataset written on the server thread - simple and consistent (no other command
+// runs meanwhile), and the server answers nobody until it is done. Meant for shutdown scripts and
+// tests, not for a busy server; refused while a BGSAVE child is writing the same file.
 void cmd_save(CommandContext& ctx) {
     Broker& s = ctx.server;
     if (s.job.running() == JobKind::snapshot) return ctx.reply.error("ERR Background save already in progress");
@@ -29,12 +32,17 @@ void cmd_save(CommandContext& ctx) {
         mb::log::warn("SAVE failed: {}", error);
         return ctx.reply.error("ERR " + error);
     }
+    // A successful snapshot resets `dirty`, the change counter the "save <seconds> <changes>" rules
+    // look at, and records LASTSAVE's time.
     s.dirty = 0;
     s.last_save_ms = ctx.now_ms();
     s.last_bgsave_ok = true;
     ctx.reply.ok();
 }
 
+// BGSAVE [SCHEDULE]: the snapshot in a forked child; the reply comes at once, and LASTSAVE /
+// INFO persistence say when it finished. Only one child at a time: during an AOF rewrite a plain
+// BGSAVE is an error, BGSAVE SCHEDULE queues it instead.
 void cmd_bgsave(CommandContext& ctx) {
     bool schedule = ctx.argc() == 2 && equals_ignore_case(ctx.arg(1), "SCHEDULE");
     if (ctx.argc() > 2 || (ctx.argc() == 2 && !schedule)) return ctx.syntax_error();
@@ -52,6 +60,10 @@ void cmd_bgsave(CommandContext& ctx) {
     ctx.reply.simple("Background saving started");
 }
 
+// BGREWRITEAOF: compact the log - a child writes today's data as an RDB preamble, and the commands
+// that ran meanwhile follow it as RESP (docs/miniredis/02-persistence-formats.md, "Rewrite"). While
+// another child runs it is scheduled rather than refused, as in Redis: compaction may wait a
+// little, but should not need the operator to retry.
 void cmd_bgrewriteaof(CommandContext& ctx) {
     Broker& s = ctx.server;
     if (s.job.running() == JobKind::aof_rewrite)

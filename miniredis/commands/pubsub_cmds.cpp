@@ -26,6 +26,9 @@ namespace {
 // (Redis' client-output-buffer-limit for pubsub clients: 32 MB hard limit).
 constexpr size_t kSubscriberOutputLimit = 32 * 1024 * 1024;
 
+// Every (un)subscription is confirmed with its own 3-element push - kind, name, and how many
+// channels + patterns this client is now subscribed to. So "SUBSCRIBE a b" gets two replies, one
+// per channel, and a client knows it has left pub/sub mode when the count reaches 0.
 void confirm(CommandContext& ctx, std::string_view kind, std::string_view name, bool null_name = false) {
     ctx.reply.push(3);
     ctx.reply.bulk(kind);
@@ -36,6 +39,8 @@ void confirm(CommandContext& ctx, std::string_view kind, std::string_view name, 
     ctx.reply.integer(static_cast<int64_t>(ctx.client.subscriptions()));
 }
 
+// UNSUBSCRIBE without arguments leaves every channel (one confirmation each). Leaving a channel
+// one is not in is not an error: it is still confirmed, with the unchanged count.
 void unsubscribe_generic(CommandContext& ctx, bool patterns) {
     auto& mine = patterns ? ctx.client.patterns : ctx.client.channels;
     std::string_view kind = patterns ? "punsubscribe" : "unsubscribe";
@@ -58,6 +63,9 @@ void unsubscribe_generic(CommandContext& ctx, bool patterns) {
 
 }  // namespace
 
+// The subscription lives in two places: the client's own set (for its count and for cleaning up on
+// disconnect) and the server-wide index channel -> client ids (model/pubsub.hpp) that PUBLISH
+// walks. Ids, not pointers: a message for a client that has just gone is dropped by find_client.
 void cmd_subscribe(CommandContext& ctx) {
     for (size_t i = 1; i < ctx.argc(); ++i) {
         if (ctx.client.channels.emplace(ctx.arg(i)).second) ctx.server.pubsub.subscribe(ctx.arg(i), ctx.client.id);
@@ -65,6 +73,9 @@ void cmd_subscribe(CommandContext& ctx) {
     }
 }
 
+// PSUBSCRIBE news.*: glob patterns (model/glob.hpp). Every PUBLISH tests every pattern, so the cost
+// of a publish grows with the number of patterns - Redis has the same O(N+M) and the same advice:
+// prefer channels.
 void cmd_psubscribe(CommandContext& ctx) {
     for (size_t i = 1; i < ctx.argc(); ++i) {
         if (ctx.client.patterns.emplace(ctx.arg(i)).second) ctx.server.pubsub.psubscribe(ctx.arg(i), ctx.client.id);
@@ -88,6 +99,9 @@ void cmd_publish(CommandContext& ctx) {
     size_t receivers = server.pubsub.publish(channel, [&](uint64_t id, std::string_view pattern) {
         Client* c = server.find_client(id);
         if (!c || c->close_after_reply) return;
+        // A pattern subscriber gets "pmessage" with the pattern it matched as an extra element, so one
+        // connection subscribed to several patterns can tell them apart. A client subscribed to the channel
+        // and to a matching pattern receives the message twice - and is counted twice - as in Redis.
         Reply push(c->out, c->protocol);
         if (pattern.empty()) {
             push.push(3);
@@ -106,6 +120,7 @@ void cmd_publish(CommandContext& ctx) {
     ctx.reply.integer(static_cast<int64_t>(receivers));
 }
 
+// PUBSUB CHANNELS [pattern]: the channels with at least one subscriber (patterns do not count).
 void cmd_pubsub_channels(CommandContext& ctx) {
     if (ctx.argc() > 3) return ctx.wrong_arity();
     auto channels = ctx.server.pubsub.channels(ctx.argc() == 3 ? ctx.arg(2) : std::string_view());
@@ -113,6 +128,8 @@ void cmd_pubsub_channels(CommandContext& ctx) {
     for (const std::string& c : channels) ctx.reply.bulk(c);
 }
 
+// PUBSUB NUMSUB [channel ...]: subscribers per named channel (pattern subscribers not counted), in
+// the order asked - how a publisher checks that anyone is listening before it relies on it.
 void cmd_pubsub_numsub(CommandContext& ctx) {
     // A flat [channel, count, ...] array even in RESP3, where a map would fit: Redis 7's reply.
     ctx.reply.array(2 * (ctx.argc() - 2));
@@ -122,6 +139,7 @@ void cmd_pubsub_numsub(CommandContext& ctx) {
     }
 }
 
+// PUBSUB NUMPAT: the number of distinct patterns subscribed to by anyone.
 void cmd_pubsub_numpat(CommandContext& ctx) {
     ctx.reply.integer(static_cast<int64_t>(ctx.server.pubsub.pattern_count()));
 }

@@ -1,10 +1,19 @@
+// miniredis/commands/replication_cmds.cpp
+//
 // The replication commands: what an operator types (REPLICAOF, ROLE, WAIT, INFO replication) and
 // what a replica says to its master during the handshake (REPLCONF, PSYNC, SYNC).
 //
 // CONCEPT: the commands are thin; the mechanism lives in core/ - replication_master.cpp answers
-// PSYNC and counts ACKs, replication_replica.cpp runs the replica's side of the link.
+// PSYNC and counts ACKs, replication_replica.cpp runs the replica's side of the link. Redis
+// replication is asynchronous: the master replies to a write before any replica has it, and WAIT
+// is the one way a client can ask "how many replicas have my writes now?" - a count, not a
+// guarantee of durability (docs/miniredis/07-replication.md, "Asynchronous").
 //
-// READ NEXT: core/replication.hpp (the state), core/replication_master.cpp.
+//   replica: PING, REPLCONF listening-port / capa, PSYNC <replid> <offset>
+//   master : +FULLRESYNC <replid> <offset> + snapshot, or +CONTINUE, then the command stream
+//
+// READ NEXT: core/replication.hpp (the state), core/replication_master.cpp,
+//            docs/miniredis/07-replication.md.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -46,16 +55,22 @@ std::string_view link_state_name(ReplLinkState link) {
 void cmd_replicaof(CommandContext& ctx) {
     Broker& server = ctx.server;
     if (equals_ignore_case(ctx.arg(1), "no") && equals_ignore_case(ctx.arg(2), "one")) {
+        // REPLICAOF NO ONE is the promotion step of a failover: the replica keeps its data, becomes a
+        // master, and keeps its replication ID as the "previous" one (replid2), so other replicas of the old
+        // master can continue from it with a partial resync (docs/miniredis/07-replication.md).
         server.replicaof_no_one();
         return ctx.reply.ok();
     }
     auto port = ctx.int_arg(2);
     if (!port) return;
     if (*port < 0 || *port > 65535) return ctx.reply.error("ERR Invalid master port");
+    // A connection that is itself a replica of ours may not reconfigure us: it would create a loop.
     if (ctx.client.repl_role == ReplRole::replica)
         return ctx.reply.error("ERR Command is not valid when client is a replica.");
     if (server.repl.is_replica() && server.repl.master_host == ctx.arg(1) && server.repl.master_port == *port)
         return ctx.reply.simple("OK Already connected to specified master");
+    // The answer is OK at once: connecting, the handshake and the full or partial sync all happen
+    // later, in the event loop (core/replication_replica.cpp); ROLE and INFO show their progress.
     server.replicaof(std::string(ctx.arg(1)), static_cast<int>(*port));
     ctx.reply.ok();
 }
@@ -63,6 +78,7 @@ void cmd_replicaof(CommandContext& ctx) {
 // REPLCONF <option> <value> ...: what a replica tells its master (listening-port, capa, ACK),
 // and GETACK, which a master sends down the stream to ask for an ACK now (for WAIT).
 void cmd_replconf(CommandContext& ctx) {
+    // REPLCONF comes in option/value pairs; several may share one command.
     if (ctx.argc() % 2 == 0) return ctx.syntax_error();
     Client& client = ctx.client;
     for (size_t i = 1; i + 1 < ctx.argc(); i += 2) {
@@ -86,12 +102,18 @@ void cmd_replconf(CommandContext& ctx) {
             return;
         } else if (!equals_ignore_case(option, "ip-address") && !equals_ignore_case(option, "rdb-only") &&
                    !equals_ignore_case(option, "rdb-filter-only")) {
+            // Any other option is refused. ip-address, rdb-only and rdb-filter-only - which a real
+            // redis-server replica or redis-cli --rdb may send - pass with no effect, so their
+            // handshake succeeds.
             return ctx.reply.error(fmt::format("ERR Unrecognized REPLCONF option: {}", option.substr(0, 64)));
         }
     }
     ctx.reply.ok();
 }
 
+// PSYNC <replid> <offset>: "continue from here if you still have it" - answered +CONTINUE with the
+// missing bytes from the backlog, or +FULLRESYNC and a snapshot (core/replication_master.cpp).
+// SYNC is the pre-2.8 form, always a full resync with no IDs at all.
 void cmd_psync(CommandContext& ctx) { ctx.server.replica_sync(ctx.client, ctx.arg(1), ctx.arg(2), false); }
 void cmd_sync(CommandContext& ctx) { ctx.server.replica_sync(ctx.client, "?", "-1", true); }
 
@@ -109,6 +131,8 @@ void cmd_wait(CommandContext& ctx) {
     auto timeout = ctx.int_arg(2, "ERR timeout is not an integer or out of range");
     if (!timeout) return;
     if (*timeout < 0) return ctx.reply.error("ERR timeout is negative");
+    // "Every write made so far" is the master's current replication offset: a replica that has
+    // acknowledged that offset has everything this client wrote before WAIT.
     if (ctx.client.in_multi || server.in_exec)  // inside EXEC nothing may block: answer now
         return ctx.reply.integer(static_cast<int64_t>(server.replicas_acked(server.repl.offset)));
     int64_t deadline = *timeout == 0 ? 0 : ctx.now_ms() + *timeout;
@@ -119,6 +143,8 @@ void cmd_wait(CommandContext& ctx) {
 
 // ROLE: master -> [master, offset, [[ip, port, acked offset] ...]];
 //       replica -> [slave, host, port, link state, offset]
+// ROLE is what failover tools (Sentinel, client libraries) ask first: one short reply that says
+// which side this server is on and how far each side has got.
 void cmd_role(CommandContext& ctx) {
     const Replication& repl = ctx.server.repl;
     if (repl.is_replica()) {
@@ -127,6 +153,7 @@ void cmd_role(CommandContext& ctx) {
         ctx.reply.bulk(repl.master_host);
         ctx.reply.integer(repl.master_port);
         ctx.reply.bulk(link_state_name(repl.link));
+        // Until the link is up, a replica's offset is meaningless to a failover tool: -1, as Redis says.
         ctx.reply.integer(repl.link == ReplLinkState::connected ? static_cast<int64_t>(repl.offset) : -1);
         return;
     }

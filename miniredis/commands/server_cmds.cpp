@@ -45,6 +45,9 @@ static void flush(CommandContext& ctx, Database& db, bool async) {
     ctx.server.lazy_free.free_keyspace(std::move(keys), std::move(expires));
 }
 
+// Every WATCHer of any key in the database is flagged first: a flush changes every key, and a
+// transaction that watched one must fail its EXEC. `dirty` grows by the number of keys removed, so
+// the "save <seconds> <changes>" rules see a flush of a million keys as a million changes.
 void cmd_flushdb(CommandContext& ctx) {
     std::optional<bool> async = parse_flush_mode(ctx);
     if (!async) return;
@@ -54,6 +57,7 @@ void cmd_flushdb(CommandContext& ctx) {
     ctx.reply.ok();
 }
 
+// FLUSHALL: FLUSHDB over every database, logged once; -1 asks all_keys_modified for all of them.
 void cmd_flushall(CommandContext& ctx) {
     std::optional<bool> async = parse_flush_mode(ctx);
     if (!async) return;
@@ -69,6 +73,8 @@ void cmd_flushall(CommandContext& ctx) {
 // TIME: seconds and microseconds as two bulk strings - the server's clock, which is what EXPIREAT
 // and XADD * use, so a client can compare its own clock with it.
 void cmd_time(CommandContext& ctx) {
+    // Read from std::chrono::system_clock directly: TIME answers in microseconds, and the server's
+    // Clock (the one expiry and XADD read) counts milliseconds.
     int64_t us =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count();
@@ -78,10 +84,14 @@ void cmd_time(CommandContext& ctx) {
     ctx.reply.bulk(format_int64(us % 1'000'000, buf));
 }
 
+// LASTSAVE: Unix seconds of the last successful snapshot - the classic "did my BGSAVE finish?"
+// poll: read it, BGSAVE, wait until it changes.
 void cmd_lastsave(CommandContext& ctx) { ctx.reply.integer(ctx.server.last_save_ms / 1000); }
 
 // --- COMMAND ------------------------------------------------------------------------------
 
+// The table's flag bits spelled as Redis 7 spells them in COMMAND INFO, where clients and proxies
+// can read "readonly" and "write" to tell which commands a replica may serve.
 static std::vector<std::string_view> flag_names(uint32_t flags) {
     struct Name {
         uint32_t flag;
@@ -143,12 +153,15 @@ static const CommandSpec* find_command_by_name(std::string_view name) {
     return spec ? spec : container;
 }
 
+// COMMAND with no subcommand: the whole table - a few hundred entries, sent once by clients that
+// want to know what the server supports.
 void cmd_command(CommandContext& ctx) {
     auto commands = all_commands();
     ctx.reply.array(commands.size());
     for (const CommandSpec& spec : commands) reply_command_info(ctx, spec);
 }
 
+// COUNT and LIST count top-level commands; subcommands appear only inside their container's entry.
 void cmd_command_count(CommandContext& ctx) { ctx.reply.integer(static_cast<int64_t>(all_commands().size())); }
 
 void cmd_command_list(CommandContext& ctx) {
@@ -218,6 +231,8 @@ static std::optional<std::vector<std::string_view>> movable_keys(std::string_vie
     return keys;
 }
 
+// COMMAND GETKEYS <command line>: runs only the key-finding half of a command - the arity check,
+// then the fixed key columns or movable_keys() - without executing anything.
 void cmd_command_getkeys(CommandContext& ctx) {
     auto args = ctx.argv.subspan(2);
     const CommandSpec* container = nullptr;
@@ -232,6 +247,8 @@ void cmd_command_getkeys(CommandContext& ctx) {
         if (!found) return ctx.reply.error("ERR Invalid arguments specified for command");
         keys = std::move(*found);
     } else {
+        // A negative last_key counts from the end: -1 is the last word (DEL k1 k2 k3), -2 the one before
+        // (BLPOP k1 k2 timeout), so variadic commands need no special case.
         if (spec->first_key == 0) return ctx.reply.error("ERR The command has no key arguments");
         int last = spec->last_key < 0 ? argc + spec->last_key : spec->last_key;
         for (int i = spec->first_key; i <= last && i < argc; i += spec->key_step)
@@ -328,12 +345,16 @@ void cmd_config_set(CommandContext& ctx) {
     ctx.reply.ok();
 }
 
+// CONFIG RESETSTAT: zero the INFO counters (hits, misses, commands processed, per-command stats),
+// e.g. before a benchmark, so the numbers after it describe only the benchmark.
 void cmd_config_resetstat(CommandContext& ctx) {
     ctx.server.stats = Stats{};
     reset_command_stats();  // INFO commandstats
     ctx.reply.ok();
 }
 
+// CONFIG REWRITE (write the live settings back into the config file, keeping its comments) is not
+// implemented: it always answers the error Redis gives when it was started without a file.
 void cmd_config_rewrite(CommandContext& ctx) { ctx.reply.error("ERR The server is running without a config file"); }
 
 void cmd_config_help(CommandContext& ctx) {

@@ -25,6 +25,9 @@
 namespace miniredis {
 namespace {
 
+// A set is a Dict<SmallString, Empty> (model/value.hpp): a hash table whose values take no space,
+// so SADD, SREM and SISMEMBER are O(1) - the reason to pick a set over a list when the question is
+// "is x in it?".
 Set* read_set(CommandContext& ctx, std::string_view key, bool& ok) {
     return ctx.existing(ctx.lookup_read(key), &CommandContext::as_set, ok);
 }
@@ -33,6 +36,7 @@ Set* existing_set_for_write(CommandContext& ctx, std::string_view key, bool& ok)
     return ctx.existing(ctx.lookup_write(key), &CommandContext::as_set, ok);
 }
 
+// A copy of the members, for commands that shuffle or reorder them without touching the set.
 std::vector<std::string> members_of(const Set& set) {
     std::vector<std::string> out;
     out.reserve(set.size());
@@ -51,6 +55,8 @@ void store_set(CommandContext& ctx, std::string_view key, const std::vector<std:
         }
         return;
     }
+    // db.set replaces whatever the destination held - even a key of another type: a *STORE command
+    // overwrites its destination, it does not merge into it (and drops its TTL, as Redis does).
     Set* set = db.set(key, Value::of<Set>()).set();
     for (const std::string& m : members) set->insert(m);
     ctx.modified(key);
@@ -62,6 +68,8 @@ void store_set(CommandContext& ctx, std::string_view key, const std::vector<std:
 enum class Algebra { inter, uni, diff };
 
 // SINTER/SUNION/SDIFF over keys[]: missing keys are empty sets; any non-set is WRONGTYPE.
+// All keys are looked up (and type-checked) before any work starts: one WRONGTYPE key fails the
+// whole command with nothing computed, the same as in Redis.
 bool combine(CommandContext& ctx, std::span<const std::string_view> keys, Algebra op, std::vector<std::string>& out) {
     std::vector<Set*> sets;
     for (std::string_view key : keys) {
@@ -84,6 +92,7 @@ bool combine(CommandContext& ctx, std::span<const std::string_view> keys, Algebr
             return true;
         }
         case Algebra::uni: {
+            // SUNION: O(sum of sizes). A scratch Set removes the duplicates; `out` keeps the first-seen order.
             Set seen;
             for (Set* s : sets)
                 if (s)
@@ -93,6 +102,8 @@ bool combine(CommandContext& ctx, std::span<const std::string_view> keys, Algebr
             return true;
         }
         case Algebra::diff: {
+            // SDIFF: the first set minus all the others - O(size of the first * number of keys). A missing
+            // first key is an empty result whatever the others hold.
             if (!sets[0]) return true;
             sets[0]->for_each([&](const Set::Entry& e) {
                 for (size_t i = 1; i < sets.size(); ++i)
@@ -105,6 +116,8 @@ bool combine(CommandContext& ctx, std::span<const std::string_view> keys, Algebr
     return true;
 }
 
+// The *STORE variants take the destination as arg 1 and reply with the size of the stored set; the
+// plain ones reply with the members, as a RESP3 set (~N) or, in RESP2, a plain array.
 void algebra_command(CommandContext& ctx, Algebra op, bool store) {
     auto keys = ctx.argv.subspan(store ? 2 : 1);
     std::vector<std::string> result;
@@ -129,10 +142,12 @@ void cmd_sadd(CommandContext& ctx) {
     if (!set) set = ctx.db().set(key, Value::of<Set>()).set();
     int64_t added = 0;
     for (size_t i = 2; i < ctx.argc(); ++i) added += set->insert(ctx.arg(i)).second ? 1 : 0;
+    // Nothing new, nothing modified: a repeated SADD does not touch WATCHers or the AOF.
     if (added) ctx.modified(key);
     ctx.reply.integer(added);
 }
 
+// SREM: the count of members actually removed; the key goes with its last member.
 void cmd_srem(CommandContext& ctx) {
     std::string_view key = ctx.arg(1);
     bool ok;
@@ -158,6 +173,7 @@ void cmd_sismember(CommandContext& ctx) {
     if (ok) ctx.reply.integer(set && set->find(ctx.arg(2)) ? 1 : 0);
 }
 
+// SMISMEMBER (6.2): one 0/1 per asked member, in the order asked - SISMEMBER for a batch.
 void cmd_smismember(CommandContext& ctx) {
     bool ok;
     Set* set = read_set(ctx, ctx.arg(1), ok);
@@ -166,6 +182,7 @@ void cmd_smismember(CommandContext& ctx) {
     for (size_t i = 2; i < ctx.argc(); ++i) ctx.reply.integer(set && set->find(ctx.arg(i)) ? 1 : 0);
 }
 
+// SCARD: O(1); the table keeps its count.
 void cmd_scard(CommandContext& ctx) {
     bool ok;
     Set* set = read_set(ctx, ctx.arg(1), ok);
@@ -191,6 +208,9 @@ void cmd_spop(CommandContext& ctx) {
     if (count && *count == 0) return ctx.reply.set(0);
     size_t n = count ? std::min<size_t>(static_cast<size_t>(*count), set->size()) : 1;
     std::vector<std::string> popped;
+    // One random pick at a time, each erased at once so it cannot be picked twice. random_entry picks
+    // a random non-empty bucket, then a random entry in its chain, as Redis' dictGetRandomKey (its
+    // sets use dictGetFairRandomKey, fairer over long chains; at load factor <= 1 chains are short).
     while (popped.size() < n) {
         auto* e = set->random_entry(ctx.server.random);
         popped.emplace_back(e->key.view());
@@ -216,6 +236,8 @@ void cmd_srandmember(CommandContext& ctx) {
     bool ok;
     Set* set = read_set(ctx, ctx.arg(1), ok);
     if (!ok) return;
+    // Unlike SPOP, a negative count is allowed here: -5 means "five picks, repeats allowed", each an
+    // independent draw - so the reply may hold more members than the set has.
     if (!count) return set ? ctx.reply.bulk(set->random_entry(ctx.server.random)->key) : ctx.reply.null();
     if (!set || *count == 0) return ctx.reply.array(0);
     if (*count < -kMaxRandomCount) return ctx.reply.error("ERR value is out of range");
@@ -225,6 +247,7 @@ void cmd_srandmember(CommandContext& ctx) {
         for (size_t i = 0; i < n; ++i) ctx.reply.bulk(set->random_entry(ctx.server.random)->key);
         return;
     }
+    // count > 0: distinct members, by a partial Fisher-Yates shuffle of a copy (as in HRANDFIELD).
     std::vector<std::string> members = members_of(*set);
     size_t n = std::min<size_t>(static_cast<size_t>(*count), members.size());
     for (size_t i = 0; i < n; ++i) std::swap(members[i], members[i + ctx.server.random.below(members.size() - i)]);
@@ -239,9 +262,11 @@ void cmd_sinterstore(CommandContext& ctx) { algebra_command(ctx, Algebra::inter,
 void cmd_sunionstore(CommandContext& ctx) { algebra_command(ctx, Algebra::uni, true); }
 void cmd_sdiffstore(CommandContext& ctx) { algebra_command(ctx, Algebra::diff, true); }
 
-// SINTERCARD numkeys key [key ...] [LIMIT limit]
-// SINTERCARD: only the size of the intersection, stopping at LIMIT - "do these two users share at
-// least 3 interests?" without building the set.
+// SINTERCARD numkeys key [key ...] [LIMIT limit] (Redis 7.0): only the size of the intersection,
+// capped at LIMIT - "do these two users share at least 3 interests?" without sending the members.
+// Where we differ: Redis stops walking once LIMIT members are found; we build the whole
+// intersection with combine() and clamp the count. Same reply, more work on big sets - an
+// exercise: give combine() a limit and stop the walk early.
 void cmd_sintercard(CommandContext& ctx) {
     auto numkeys = ctx.int_arg(1);
     if (!numkeys) return;
@@ -271,6 +296,8 @@ void cmd_smove(CommandContext& ctx) {
     if (!source) return ctx.reply.integer(0);  // before the destination's type, as Redis checks
     Set* target = existing_set_for_write(ctx, to, ok);
     if (!ok) return;
+    // A member not in the source: 0, and nothing changes. Moving onto the same key is a no-op that
+    // still answers 1, because the member is (still) in the destination.
     if (!source->find(member)) return ctx.reply.integer(0);
     if (from == to) return ctx.reply.integer(1);
     source->erase(member);
@@ -282,6 +309,9 @@ void cmd_smove(CommandContext& ctx) {
     ctx.reply.integer(1);
 }
 
+// SSCAN key cursor [MATCH p] [COUNT n]: the set's own Dict with SCAN's reverse-binary cursor
+// (scan.hpp, model/dict.hpp). MATCH filters after the step, so a step may return nothing while
+// the cursor is not yet 0 - the client must keep going until the cursor comes back as 0.
 void cmd_sscan(CommandContext& ctx) {
     uint64_t cursor;
     ScanOptions options;

@@ -35,6 +35,7 @@ namespace miniredis {
 // XGROUP CREATE|SETID|DESTROY|CREATECONSUMER|DELCONSUMER key group ... (one handler, as Redis)
 void cmd_xgroup(CommandContext& ctx) {
     std::string_view sub = ctx.arg(1);
+    // The HELP text is Redis 7.0's, line for line: redis-cli and client libraries print it as is.
     if (equals_ignore_case(sub, "HELP")) {
         const char* lines[] = {
             "XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -66,6 +67,8 @@ void cmd_xgroup(CommandContext& ctx) {
         ctx.reply.error(
             fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try XGROUP HELP.", sub));
     };
+    // The options after the ID. ENTRIESREAD is "internal use": how a replica or an AOF replay
+    // recreates the group's lag counter exactly (propagate_group_id in streams.cpp sends it).
     if (create || setid) {
         for (size_t i = 5; i < ctx.argc();) {
             if (create && equals_ignore_case(ctx.arg(i), "MKSTREAM")) {
@@ -87,6 +90,8 @@ void cmd_xgroup(CommandContext& ctx) {
     bool ok;
     Stream* s = stream_of(ctx, ctx.lookup_write(key), ok);
     if (!ok) return;
+    // Without MKSTREAM a group needs an existing stream. MKSTREAM exists so that a worker can start
+    // before any producer ("XGROUP CREATE jobs workers $ MKSTREAM" at boot, whoever comes first).
     if (!s && !mkstream)
         return ctx.reply.error(
             "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the "
@@ -98,12 +103,16 @@ void cmd_xgroup(CommandContext& ctx) {
     if (create) {
         StreamID id;
         if (ctx.arg(4) == "$") {
+            // "$": start at the stream's last ID, so the group gets only entries added from now on; "0" gets
+            // the whole history.
             id = s ? s->last_id : StreamID{};
         } else {
             auto parsed = strict_id(ctx, ctx.arg(4));
             if (!parsed) return;
             id = *parsed;
         }
+        // BUSYGROUP has its own prefix for the same reason as NOGROUP: every worker runs XGROUP CREATE at
+        // start-up, and all but the first treat BUSYGROUP as "fine, it exists".
         if (s && s->group(group_name)) return ctx.reply.error("BUSYGROUP Consumer Group name already exists");
         if (!s) {
             s = ctx.db().set(key, Value::of<Stream>()).stream();  // MKSTREAM: a new key
@@ -116,6 +125,8 @@ void cmd_xgroup(CommandContext& ctx) {
         group_changed(ctx.server);
         return ctx.reply.ok();
     }
+    // SETID rewinds or advances the group's read position - "replay from the start" is SETID ... 0,
+    // Kafka's reset of a group's offsets. The PEL is left as it is.
     if (setid) {
         if (ctx.argc() != 5 && ctx.argc() != 7) return subcommand_error();
         StreamID id;
@@ -131,6 +142,7 @@ void cmd_xgroup(CommandContext& ctx) {
         group_changed(ctx.server);
         return ctx.reply.ok();
     }
+    // DESTROY drops the group with its PEL and consumers: unacknowledged work is forgotten, not moved.
     if (equals_ignore_case(sub, "DESTROY")) {
         if (ctx.argc() != 4) return subcommand_error();
         if (!group) return ctx.reply.integer(0);
@@ -148,6 +160,8 @@ void cmd_xgroup(CommandContext& ctx) {
     }
     if (equals_ignore_case(sub, "DELCONSUMER")) {
         if (ctx.argc() != 5) return subcommand_error();
+        // DELCONSUMER replies how many entries the consumer still had pending: they are dropped from the
+        // PEL with it, so the operator learns how much work was lost (XCLAIM them first to keep them).
         size_t pending = group->remove_consumer(ctx.arg(4));
         group_changed(ctx.server);
         return ctx.reply.integer(static_cast<int64_t>(pending));
@@ -169,6 +183,8 @@ void cmd_xack(CommandContext& ctx) {
         ids.push_back(*id);
     }
     if (!group) return ctx.reply.integer(0);
+    // The reply counts entries that were really pending: acking twice, or acking an ID the group never
+    // delivered, counts 0 - XACK is idempotent, so a worker may safely retry it. O(log N) per ID.
     int64_t acked = 0;
     for (StreamID id : ids) acked += group->ack(id) ? 1 : 0;
     if (acked) group_changed(ctx.server);
@@ -177,7 +193,13 @@ void cmd_xack(CommandContext& ctx) {
 
 // XPENDING key group [[IDLE min-idle] start end count [consumer]]
 void cmd_xpending(CommandContext& ctx) {
+    // Only the word counts of the two forms are accepted: 3 (summary) or 6..9 (start end count, with
+    // optional IDLE ms and consumer) - anything between is a syntax error.
     if (ctx.argc() != 3 && (ctx.argc() < 6 || ctx.argc() > 9)) return ctx.syntax_error();
+    // Two forms. The summary (key group only): [count, smallest ID, largest ID, [[consumer, count]...]]
+    // - the operator's first look at a stuck group. The extended form lists entries in an ID range with
+    // owner, idle time and delivery count - the input an operator or a janitor needs to decide what
+    // to claim. A high delivery count marks a "poison" entry that crashes every consumer it reaches.
     bool summary = ctx.argc() == 3;
     int64_t min_idle = 0, count = 0;
     StreamID start, end;
@@ -229,6 +251,8 @@ void cmd_xpending(CommandContext& ctx) {
             if (c->pending.empty()) continue;
             ctx.reply.array(2);
             ctx.reply.bulk(name);
+            // The per-consumer count is a bulk string, not an integer: Redis' historical reply, kept for
+            // compatibility (clients parse it as a string).
             ctx.reply.bulk(std::to_string(c->pending.size()));
             ++n;
         }
@@ -237,12 +261,15 @@ void cmd_xpending(CommandContext& ctx) {
     StreamConsumer* consumer = nullptr;
     if (consumer_given) {
         consumer = group->consumer(consumer_name);
+        // An unknown consumer is not an error: it simply holds nothing.
         if (!consumer) return ctx.reply.array(0);
     }
     int64_t now = ctx.now_ms();
     size_t mark = ctx.reply.mark();
     size_t n = 0;
     auto visit = [&](StreamID id, const PendingEntry& p) {
+        // IDLE (6.2) filters on time since the last delivery; COUNT counts returned entries, so skipped
+        // ones do not use it up.
         if (min_idle && now - p.delivery_time < min_idle) return;
         ctx.reply.array(4);
         reply_id(ctx.reply, id);
@@ -280,6 +307,11 @@ void drop_deleted(Broker& server, int db, std::string_view key, std::string_view
 
 // XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME ms] [RETRYCOUNT n] [FORCE]
 //        [JUSTID] [LASTID id]
+// Claiming is how a group survives a dead consumer: another consumer takes the entries over,
+// but only those idle for at least min-idle-time - so if two workers race to claim the same entry,
+// the first claim resets its idle time and the second finds it "too fresh" and skips it.
+// The options after the IDs (IDLE, TIME, RETRYCOUNT, FORCE, JUSTID, LASTID) are mostly for
+// replication: they are what propagate_xclaim writes so that a replay recreates the PEL exactly.
 void cmd_xclaim(CommandContext& ctx) {
     bool ok;
     std::string_view key = ctx.arg(1), group_name = ctx.arg(2);
@@ -293,6 +325,8 @@ void cmd_xclaim(CommandContext& ctx) {
     size_t j = 5;
     std::vector<StreamID> ids;
     for (; j < ctx.argc(); ++j) {
+        // The IDs run until the first word that is not an ID; that word starts the options. A typo in an
+        // ID therefore surfaces as "Unrecognized XCLAIM option", as in Redis.
         auto id = parse_stream_id(ctx.arg(j), 0);
         if (!id) break;
         ids.push_back(*id);
@@ -331,6 +365,8 @@ void cmd_xclaim(CommandContext& ctx) {
     }
     ctx.suppress_propagation = true;
     bool propagate_last_id = false;
+    // LASTID (replication only) moves the group's position forward, never back: a replayed XCLAIM
+    // must not undo reads the group made after it.
     if (last_id > group->last_id) {
         group->last_id = last_id;
         propagate_last_id = true;
@@ -343,8 +379,11 @@ void cmd_xclaim(CommandContext& ctx) {
         auto it = group->pel.find(id);
         bool exists = s->lookup(id);
         if (it == group->pel.end()) {
+            // Not pending: skipped, unless FORCE (replication) puts a still-existing entry into the PEL.
             if (!force || !exists) continue;
         } else {
+            // The entry is pending but was deleted from the stream (XDEL, trimming): nobody can process it
+            // any more, so the claim drops it from the PEL instead of handing it over (Redis 7.0 behaviour).
             if (!exists) {
                 drop_deleted(ctx.server, ctx.client.db, key, group_name, *group, id);
                 propagate_last_id = false;
@@ -355,6 +394,8 @@ void cmd_xclaim(CommandContext& ctx) {
         }
         if (!consumer) consumer = &consumer_for(ctx.server, ctx.client.db, key, group_name, *group, ctx.arg(3));
         PendingEntry& p = group->assign(id, *consumer, delivery_time);  // a FORCEd new one starts at 1
+        // RETRYCOUNT sets the count outright (replication); otherwise a claim is one more delivery -
+        // except with JUSTID, where the claimer only asked for the IDs, not the entries.
         if (retrycount >= 0)
             p.delivery_count = static_cast<uint64_t>(retrycount);
         else if (!justid)
@@ -389,6 +430,9 @@ void cmd_xautoclaim(CommandContext& ctx) {
     int64_t minidle = std::max<int64_t>(*min_idle, 0);
     auto start = range_id(ctx, ctx.arg(5), true);
     if (!start) return;
+    // COUNT defaults to 100 entries per call; the walk looks at most 10 * COUNT PEL entries, so one
+    // call stays bounded even when most pending entries are too fresh to claim. The cursor in the
+    // reply says where to continue; "0-0" means the PEL has been walked to its end.
     int64_t count = 100;
     bool justid = false;
     for (size_t j = 6; j < ctx.argc(); ++j) {
@@ -408,6 +452,9 @@ void cmd_xautoclaim(CommandContext& ctx) {
     int64_t now = ctx.now_ms();
     int64_t attempts = count * 10;
     StreamConsumer* consumer = nullptr;
+    // Redis 7 answers a third element: the IDs that were pending but whose entries were deleted
+    // meanwhile (XDEL, trimming). They are dropped from the PEL on the way, since nobody can process
+    // them any more.
     std::vector<StreamID> deleted;
     // The claimed entries are written to a side buffer: the reply starts with the cursor, which
     // is known only after the walk.

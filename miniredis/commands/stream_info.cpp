@@ -34,6 +34,8 @@ namespace miniredis {
 
 namespace {
 
+// nil, not 0 and not a guess: a monitoring system that sees nil knows the number is unknown, while
+// a wrong 0 would say "all caught up" about a group that is not.
 void reply_lag(Reply& r, const Stream& s, const ConsumerGroup& g) {
     int64_t lag = s.group_lag(g);
     if (lag < 0)
@@ -42,6 +44,7 @@ void reply_lag(Reply& r, const Stream& s, const ConsumerGroup& g) {
         r.integer(lag);
 }
 
+// The group's position counted in entries: nil when it cannot be known (see the file comment).
 void reply_entries_read(Reply& r, const ConsumerGroup& g) {
     if (g.entries_read == ConsumerGroup::kEntriesReadUnknown)
         r.null();
@@ -51,9 +54,14 @@ void reply_entries_read(Reply& r, const ConsumerGroup& g) {
 
 void xinfo_stream(CommandContext& ctx, Stream& s, bool full, int64_t count) {
     Reply& r = ctx.reply;
+    // Every XINFO reply is a map (RESP3) or a flat field/value array (RESP2) with Redis 7.0's field
+    // names and order: tools read fields by name, and the tests compare them with redis-server. The counts are
+    // fixed per form - 10 fields for the summary, 9 for FULL - so the header comes first.
     r.map(full ? 9 : 10);
     r.bulk("length");
     r.integer(static_cast<int64_t>(s.length()));
+    // Redis' storage is a radix tree of listpacks, ours an ordered map of blocks (model/stream.hpp);
+    // the closest honest equivalent of "radix-tree-keys" is our number of blocks.
     r.bulk("radix-tree-keys");
     r.integer(static_cast<int64_t>(s.blocks()));
     // Redis counts the radix tree's inner nodes; we have one map node per block.
@@ -65,11 +73,15 @@ void xinfo_stream(CommandContext& ctx, Stream& s, bool full, int64_t count) {
     reply_id(r, s.max_deleted_id);
     r.bulk("entries-added");
     r.integer(static_cast<int64_t>(s.entries_added));
+    // The first live entry's ID (0-0 for an empty stream): with entries-added and max-deleted-entry-id
+    // it is what the lag estimate starts from.
     r.bulk("recorded-first-entry-id");
     reply_id(r, s.first_id());
     if (!full) {
         r.bulk("groups");
         r.integer(static_cast<int64_t>(s.groups.size()));
+        // The first and last entries in full: a one-look check of "what is the oldest thing still here,
+        // and what arrived last?" - nil for an empty stream.
         for (bool last : {false, true}) {
             r.bulk(last ? "last-entry" : "first-entry");
             bool found = false;
@@ -83,6 +95,9 @@ void xinfo_stream(CommandContext& ctx, Stream& s, bool full, int64_t count) {
         return;
     }
     int64_t now = ctx.now_ms();
+    // FULL: everything, but bounded - COUNT (10 by default, 0 = no limit) caps the entries and each
+    // PEL listed, because XINFO STREAM FULL on a stream of millions must not build a reply of
+    // gigabytes by accident.
     r.bulk("entries");
     size_t mark = r.mark();
     size_t n = 0;
@@ -171,6 +186,8 @@ void cmd_xinfo(CommandContext& ctx) {
     bool is_stream = equals_ignore_case(sub, "STREAM");
     bool full = false;
     int64_t count = 10;
+    // "XINFO STREAM key" and "XINFO STREAM key FULL [COUNT n]" are the only shapes; anything else is
+    // Redis' generic "unknown subcommand or wrong number of arguments" error.
     if (is_stream && ctx.argc() > 3) {
         if (!equals_ignore_case(ctx.arg(3), "FULL") || (ctx.argc() != 4 && ctx.argc() != 6))
             return ctx.reply.error(
@@ -184,12 +201,16 @@ void cmd_xinfo(CommandContext& ctx) {
         }
     }
     Value* v = ctx.lookup_read(key);
+    // Unlike most reads, XINFO on a missing key is an error ("ERR no such key"), as in Redis: there is
+    // no empty stream to describe.
     if (!v) return ctx.reply.error(errors::kNoSuchKey);
     bool ok;
     Stream* s = stream_of(ctx, v, ok);
     if (!ok) return;
     if (is_stream) return xinfo_stream(ctx, *s, full, count);
     int64_t now = ctx.now_ms();
+    // XINFO GROUPS: one map per group - its consumers, its pending count (the PEL's size), where it
+    // has read to, and how far behind it is.
     if (equals_ignore_case(sub, "GROUPS")) {
         ctx.reply.array(s->groups.size());
         for (const auto& [name, g] : s->groups) {
@@ -210,6 +231,9 @@ void cmd_xinfo(CommandContext& ctx) {
         return;
     }
     // CONSUMERS key group
+    // XINFO CONSUMERS: per consumer, the entries it holds unacknowledged and how long since it was
+    // last seen (a read or a claim) - a consumer with many pending entries and a long idle time has
+    // most likely died, and its entries are candidates for XCLAIM / XAUTOCLAIM.
     ConsumerGroup* g = s->group(ctx.arg(3));
     if (!g) return nogroup_for_key(ctx, ctx.arg(3), key);
     ctx.reply.array(g->consumers.size());

@@ -53,6 +53,10 @@ size_t deliver_new(Broker& server, int db, Reply& reply, std::string_view key, S
     bool moved = false;
     if (start) {
         s.range(*start, StreamID::max(), false, [&](const StreamEntryView& e) {
+            // entries_read is the group's position counted in entries (Redis 7), from which XINFO GROUPS
+            // computes the lag: entries_added - entries_read. It can be counted exactly only while no entry
+            // after the group's position was deleted; otherwise it is estimated from the IDs, as Redis'
+            // streamEstimateDistanceFromFirstEverEntry does.
             if (group && e.id > group->last_id) {
                 if (group->entries_read != ConsumerGroup::kEntriesReadUnknown &&
                     !s.range_has_tombstones(e.id, StreamID::max()))
@@ -62,6 +66,9 @@ size_t deliver_new(Broker& server, int db, Reply& reply, std::string_view key, S
                 group->last_id = e.id;
                 moved = true;
             }
+            // NOACK: delivered but never pending - at-most-once, for consumers that accept losing an entry
+            // if they crash (Kafka's auto-commit before processing). Without it the entry enters the PEL with
+            // delivery count 1 and stays there until XACK.
             if (group && !noack) {
                 PendingEntry& p = group->assign(e.id, *consumer, now);
                 p.delivery_count = 1;
@@ -90,6 +97,7 @@ void deliver_history(Broker& server, int db, Reply& reply, std::string_view key,
     int64_t now = server.clock.now_ms();
     if (start) {
         for (auto it = consumer.pending.lower_bound(*start); it != consumer.pending.end(); ++it) {
+            // COUNT 0 (or a negative COUNT, clamped to 0 by the parser) means "no limit" here, as in Redis.
             if (count > 0 && n == static_cast<uint64_t>(count)) break;
             bool found = s.lookup(*it, [&](const StreamEntryView& e) { reply_entry(reply, e); });
             ++n;
@@ -109,6 +117,8 @@ void deliver_history(Broker& server, int db, Reply& reply, std::string_view key,
     group_changed(server);
 }
 
+// What the option loop below collects. STREAMS must be the last option: everything after it is
+// keys then IDs, split in two halves, which is why an odd number of words there is an error.
 struct ReadArgs {
     int64_t count = -1;           // -1 = no COUNT
     int64_t block_deadline = -1;  // -1 = no BLOCK; 0 = forever; else Unix ms
@@ -117,6 +127,8 @@ struct ReadArgs {
     bool noack = false;
 };
 
+// One parser for both commands, so they reject the same mistakes with Redis' texts: GROUP and
+// NOACK are XREADGROUP's, "$" is XREAD's and ">" XREADGROUP's.
 void read_generic(CommandContext& ctx, bool xreadgroup) {
     ReadArgs a;
     bool has_group = false;
@@ -129,6 +141,8 @@ void read_generic(CommandContext& ctx, bool xreadgroup) {
             if (!ms) return ctx.reply.error("ERR timeout is not an integer or out of range");
             if (*ms < 0) return ctx.reply.error("ERR timeout is negative");
             if (*ms > INT64_MAX - ctx.now_ms()) return ctx.reply.error("ERR timeout is out of range");
+            // BLOCK is in milliseconds (BLPOP's timeout is in seconds - a historical difference clients must
+            // know); 0 waits forever. Stored as an absolute deadline, like every timeout in the server.
             a.block_deadline = *ms == 0 ? 0 : ctx.now_ms() + *ms;
         } else if (equals_ignore_case(o, "COUNT") && more) {
             ++i;
@@ -163,6 +177,8 @@ void read_generic(CommandContext& ctx, bool xreadgroup) {
     }
     if (a.streams_at == 0 || (xreadgroup && !has_group)) return ctx.syntax_error();
 
+    // Every key and ID is checked before anything is read: a WRONGTYPE key, a missing group or a bad
+    // ID anywhere fails the whole command, and no group has been changed by then.
     std::vector<StreamID> ids(a.streams);
     std::vector<ConsumerGroup*> groups(a.streams, nullptr);
     for (size_t k = 0; k < a.streams; ++k) {
@@ -183,6 +199,8 @@ void read_generic(CommandContext& ctx, bool xreadgroup) {
                     "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this "
                     "consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just "
                     "return an empty result set.");
+            // "$" = "what arrives after now": resolved once, here, to the stream's last ID, so a blocked
+            // XREAD wakes for entries added after it started waiting - not for what it could have read.
             ids[k] = s ? s->last_id : StreamID{};
             continue;
         }
@@ -191,6 +209,8 @@ void read_generic(CommandContext& ctx, bool xreadgroup) {
                 return ctx.reply.error(
                     "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> "
                     "option.");
+            // ">" = "entries never delivered to this group": stored as the impossible max ID and resolved
+            // against the group's last_id when serving, since another consumer may move it meanwhile.
             ids[k] = StreamID::max();
             continue;
         }
@@ -237,8 +257,12 @@ void read_generic(CommandContext& ctx, bool xreadgroup) {
             deliver_new(ctx.server, ctx.client.db, ctx.reply, key, s, after, a.count, groups[k], a.group, &consumer,
                         a.noack);
     }
+    // The reply: one [key, entries] pair per stream that had something (RESP2 arrays; RESP3 a map
+    // key -> entries). Streams with nothing are left out, and if none had anything the reply is nil.
     if (served) return ctx.reply.resp3() ? ctx.reply.map_at(mark, served) : ctx.reply.array_at(mark, served);
     // Nothing now: block, or answer "nothing". Inside MULTI/EXEC nobody can wait.
+    // Blocking registers the client on every key it reads (blocking.cpp); the IDs it asked for are
+    // kept so that a wake-up can compare them with what arrived.
     if (a.block_deadline < 0 || ctx.server.in_exec) return ctx.reply.null_array();
     BlockedState how;
     how.kind = BlockKind::stream;
@@ -257,6 +281,9 @@ void read_generic(CommandContext& ctx, bool xreadgroup) {
 
 }  // namespace
 
+// XREAD [COUNT n] [BLOCK ms] STREAMS key... id... ;
+// XREADGROUP GROUP g consumer [COUNT n] [BLOCK ms] [NOACK] STREAMS key... id... - its ">" reads new
+// entries for the group, any other ID re-reads this consumer's own pending history.
 void cmd_xread(CommandContext& ctx) { read_generic(ctx, false); }
 void cmd_xreadgroup(CommandContext& ctx) { read_generic(ctx, true); }
 
@@ -287,6 +314,8 @@ bool serve_blocked_stream_reader(Broker& server, Client& client, std::string_vie
     // Copy what we need: unblocking resets client.blocked.
     std::string group_name = how.group, consumer_name = how.consumer;
     int db = how.db;
+    // A woken reader is answered with this one stream only, even if it waited on several: the first
+    // key that can serve it wins, as in Redis, and the client reads again for the others.
     int64_t count = how.count;
     bool noack = how.noack;
     if (reply.resp3()) {

@@ -36,12 +36,17 @@ namespace miniredis {
 // --- small helpers, shared with stream_groups.cpp (declared in streams.hpp)
 // -----------------------------------------------------------------------
 
+// An ID goes out as the bulk string "ms-seq" in both protocols - never two integers - because
+// clients store it and send it back as is (XREAD's last-seen ID, XACK). A stack buffer: two
+// uint64 plus the dash fit in 41 bytes, so no allocation per entry in a long XRANGE.
 void reply_id(Reply& r, StreamID id) {
     char buffer[48];
     auto end = fmt::format_to_n(buffer, sizeof buffer, "{}-{}", id.ms, id.seq).out;
     r.bulk(std::string_view(buffer, static_cast<size_t>(end - buffer)));
 }
 
+// One entry = [id, [field, value, field, value, ...]]: the fields stay a flat array even in RESP3
+// (Redis 7 does the same), so the order the producer wrote them in is kept.
 void reply_entry(Reply& r, const StreamEntryView& e) {
     r.array(2);
     reply_id(r, e.id);
@@ -50,6 +55,8 @@ void reply_entry(Reply& r, const StreamEntryView& e) {
 }
 
 // A stream value, or nullptr (absent, or WRONGTYPE replied: then ok = false).
+// The stream counterpart of CommandContext::existing (context.hpp), for the stream files that take
+// a Value* already looked up (read or write, as the command needs).
 Stream* stream_of(CommandContext& ctx, Value* v, bool& ok) {
     ok = true;
     if (!v) return nullptr;
@@ -69,6 +76,9 @@ std::optional<StreamID> strict_id(CommandContext& ctx, std::string_view text, ui
 }
 
 // Range ends: "-", "+", "(id" (exclusive) or an ID; `missing_seq` fills "123" (0 or max).
+// "(" (Redis 6.2) turns an exclusive end into the next or previous possible ID, so the range walk
+// itself only knows closed intervals. A bare "123" means the whole millisecond: 123-0 as a start,
+// 123-<max> as an end. "(-" and "(+" are refused, since nothing lies beyond them.
 std::optional<StreamID> range_id(CommandContext& ctx, std::string_view text, bool is_start) {
     bool exclusive = text.size() > 1 && text[0] == '(';
     if (exclusive) text.remove_prefix(1);
@@ -98,12 +108,16 @@ std::optional<StreamID> range_id(CommandContext& ctx, std::string_view text, boo
     return id;
 }
 
+// A 64-bit integer argument with a caller-chosen error text: the stream commands use several
+// (Redis varies its texts per option, and clients' tests match them).
 std::optional<int64_t> ll_arg(CommandContext& ctx, std::string_view text, std::string_view error) {
     auto v = parse_int64(text);
     if (!v) ctx.reply.error(error);
     return v;
 }
 
+// NOGROUP is its own error prefix, not ERR: clients (and the reliable-consumer recipe) test for it
+// to know they must run XGROUP CREATE first.
 void nogroup_for_key(CommandContext& ctx, std::string_view group, std::string_view key) {
     ctx.reply.error(fmt::format("NOGROUP No such consumer group '{}' for key name '{}'", group, key));
 }
@@ -131,6 +145,8 @@ void propagate_xclaim(Broker& server, int db, std::string_view key, std::string_
     server.propagate(db, views);
 }
 
+// The group's read position, logged after the XCLAIMs of a read: with ENTRIESREAD, so the lag that
+// XINFO GROUPS reports is right after a restart too (docs/miniredis/04-streams.md, "Durability").
 void propagate_group_id(Broker& server, int db, std::string_view key, std::string_view group_name,
                         const ConsumerGroup& group) {
     if (server.env.loading || !server.propagating()) return;
@@ -169,6 +185,8 @@ namespace {
 
 // --- trimming arguments (XADD and XTRIM share them) ---------------------------------------
 
+// Everything XADD and XTRIM may say before the entry itself. The two commands share one parser
+// because Redis does (streamParseAddOrTrimArgsOrReply) and so they refuse the same combinations.
 struct TrimArgs {
     enum Strategy { none, maxlen, minid } strategy = none;
     bool approx = false;
@@ -190,6 +208,8 @@ size_t parse_add_or_trim(CommandContext& ctx, TrimArgs& t, bool xadd) {
     for (; i < ctx.argc(); ++i) {
         size_t more = ctx.argc() - 1 - i;
         std::string_view opt = ctx.arg(i);
+        // "*" - let the server choose the ID - ends the options; so does any word that is not an option,
+        // which must then be an explicit ID.
         if (xadd && opt == "*") break;
         if ((equals_ignore_case(opt, "maxlen") || equals_ignore_case(opt, "minid")) && more) {
             bool is_maxlen = equals_ignore_case(opt, "maxlen");
@@ -223,6 +243,8 @@ size_t parse_add_or_trim(CommandContext& ctx, TrimArgs& t, bool xadd) {
             ++i;
             t.arg_index = i;
         } else if (equals_ignore_case(opt, "limit") && more) {
+            // LIMIT (with "~" only) caps the entries one trim may remove, so a single XADD never pays for
+            // trimming a backlog of millions at once; the rest goes on the next calls.
             auto v = ll_arg(ctx, ctx.arg(i + 1));
             if (!v) return 0;
             if (*v < 0) {
@@ -233,6 +255,7 @@ size_t parse_add_or_trim(CommandContext& ctx, TrimArgs& t, bool xadd) {
             limit_given = true;
             ++i;
         } else if (xadd && equals_ignore_case(opt, "nomkstream")) {
+            // NOMKSTREAM may come anywhere among the options, as in Redis.
             t.nomkstream = true;
         } else if (xadd) {
             // The ID: "ms-seq", "ms" or "ms-*" (the sequence is generated).
@@ -277,6 +300,10 @@ size_t parse_add_or_trim(CommandContext& ctx, TrimArgs& t, bool xadd) {
 }
 
 size_t apply_trim(Stream& s, const TrimArgs& t) {
+    // Trimming is retention - a capped log, like a Kafka topic's retention.bytes / retention.ms:
+    // MAXLEN keeps the newest N entries, MINID drops everything older than an ID (and IDs are times).
+    // With "~" whole blocks are dropped only, so a trim never has to rewrite a half-used block
+    // (model/stream.hpp, docs/miniredis/04-streams.md "Trimming is retention").
     auto limit = static_cast<size_t>(t.limit);
     if (t.strategy == TrimArgs::maxlen) return s.trim_maxlen(static_cast<size_t>(t.maxlen_value), t.approx, limit);
     if (t.strategy == TrimArgs::minid) return s.trim_minid(t.minid_value, t.approx, limit);
@@ -300,8 +327,11 @@ void cmd_xadd(CommandContext& ctx) {
     size_t id_at = parse_add_or_trim(ctx, t, true);
     if (id_at == 0) return;
     size_t fields_at = id_at + 1;
+    // At least one field-value pair, and pairs only: the arity error, as in Redis, since the table's
+    // arity (-5) cannot say "odd".
     if (fields_at > ctx.argc() || (ctx.argc() - fields_at) < 2 || (ctx.argc() - fields_at) % 2 == 1)
         return ctx.wrong_arity();
+    // 0-0 can never be an entry's ID: it is the "nothing read yet" position of every reader and group.
     if (t.id_given && t.seq_given && t.id.is_zero())
         return ctx.reply.error("ERR The ID specified in XADD must be greater than 0-0");
     bool ok;
@@ -309,9 +339,12 @@ void cmd_xadd(CommandContext& ctx) {
     Stream* s = stream_of(ctx, ctx.lookup_write(key), ok);
     if (!ok) return;
     if (!s) {
+        // NOMKSTREAM (6.2): append only to an existing stream - nil otherwise, and nothing is created.
         if (t.nomkstream) return ctx.reply.null();
         s = ctx.db().set(key, Value::of<Stream>()).stream();
     }
+    // IDs only grow: once the stream has used the largest possible ID, no entry can ever be added
+    // again - a limit no real clock reaches, but XADD s 18446744073709551615-18446744073709551615 can.
     if (s->last_id == StreamID::max())
         return ctx.reply.error("ERR The stream has exhausted the last possible ID, unable to add more items");
     // The new ID. With "*" it is now's millisecond - unless the clock went back (NTP, a VM
@@ -322,6 +355,8 @@ void cmd_xadd(CommandContext& ctx) {
         auto now = static_cast<uint64_t>(std::max<int64_t>(ctx.now_ms(), 0));
         id = now > last.ms ? StreamID{now, 0} : *last.next();
     } else if (!t.seq_given) {
+        // "ms-*" (Redis 7.0): the client picks the millisecond, the server the sequence - useful when the
+        // timestamp comes from the event itself rather than from the server's clock.
         if (t.id.ms == last.ms) {
             if (last.seq == UINT64_MAX) {
                 return ctx.reply.error(
@@ -338,6 +373,8 @@ void cmd_xadd(CommandContext& ctx) {
         if (id <= last)
             return ctx.reply.error("ERR The ID specified in XADD is equal or smaller than the target stream top item");
     }
+    // The entry first, the trim after: an XADD with MAXLEN 0 still returns a fresh ID and leaves
+    // the stream empty but present, with last_id moved on - the ID is never reused.
     s->append(id, ctx.argv.subspan(fields_at));
     ctx.modified(key);
     size_t trimmed = t.strategy != TrimArgs::none ? apply_trim(*s, t) : 0;
@@ -351,6 +388,8 @@ void cmd_xadd(CommandContext& ctx) {
 }
 
 // XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count]
+// XTRIM: the retention step on its own, e.g. from a periodic job. The reply is the number of
+// entries removed; with "~" that may be 0 even when the stream is longer than asked.
 void cmd_xtrim(CommandContext& ctx) {
     bool ok;
     std::string_view key = ctx.arg(1);
@@ -373,7 +412,13 @@ void cmd_xtrim(CommandContext& ctx) {
 namespace {
 
 // XRANGE key start end [COUNT n] / XREVRANGE key end start [COUNT n]
+// XRANGE is how a stream is read as a log, from any point: an offset is just an ID. Paging is
+// "XRANGE s (last-id-seen + COUNT 100" until fewer than 100 come back. The walk finds the
+// start block, then visits entries in order, O(log N + M); the count of matches is not known
+// in advance, so the array header is patched afterwards (mark / array_at), as KEYS does.
 void range_generic(CommandContext& ctx, bool reverse) {
+    // XREVRANGE takes its arguments as end, start - the larger ID first - so both are read swapped,
+    // and the same walk runs backwards.
     auto start = range_id(ctx, ctx.arg(reverse ? 3 : 2), true);
     if (!start) return;
     auto end = range_id(ctx, ctx.arg(reverse ? 2 : 3), false);
@@ -408,6 +453,7 @@ void range_generic(CommandContext& ctx, bool reverse) {
 void cmd_xrange(CommandContext& ctx) { range_generic(ctx, false); }
 void cmd_xrevrange(CommandContext& ctx) { range_generic(ctx, true); }
 
+// XLEN: O(1), the live entries (deleted ones do not count); 0 for a missing key.
 void cmd_xlen(CommandContext& ctx) {
     bool ok;
     Stream* s = stream_of(ctx, ctx.lookup_read(ctx.arg(1)), ok);
@@ -429,12 +475,19 @@ void cmd_xdel(CommandContext& ctx) {
         ids.push_back(*id);
     }
     int64_t deleted = 0;
+    // XDEL does not shrink a block: the entry is flagged deleted and skipped by readers; the block's
+    // memory is returned when all its entries are gone or a trim drops it (Redis' listpack flags work
+    // the same way). A pending entry deleted this way stays in the PEL until XACKed or claimed.
     for (StreamID id : ids) deleted += s->remove(id) ? 1 : 0;
     if (deleted) ctx.modified(key);
     ctx.reply.integer(deleted);
 }
 
 // XSETID key last-id [ENTRIESADDED n] [MAXDELETEDID id]
+// XSETID moves the stream's last ID (and, with the 7.0 options, its counters). Redis' AOF rewrite
+// emits it to recreate a stream whose newest entries were deleted: the next "*" ID must still be
+// larger than any ID the stream ever handed out. Our rewrite writes a snapshot instead, which
+// carries last_id directly (docs/miniredis/04-streams.md, "Durability: what the AOF gets").
 void cmd_xsetid(CommandContext& ctx) {
     auto id = strict_id(ctx, ctx.arg(2));
     if (!id) return;

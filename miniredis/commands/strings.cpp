@@ -128,8 +128,12 @@ void set_generic(CommandContext& ctx, const StringOptions& o, std::string_view k
         deadline = absolute_deadline(ctx, o.expire, o.expire_arg);
         if (!deadline) return;
     }
+    // GET first: "SET k v GET" on a key holding a list must fail with WRONGTYPE before anything is
+    // written, and the old value must be in the reply before the new one replaces it.
     if (o.get && !reply_get(ctx, key)) return;
     Value* existing = ctx.lookup_write(key);
+    // NX/XX said no: SET answers nil (SETNX 0), nothing changes, and nothing is propagated - the
+    // AOF logs only commands that changed something (Broker::execute compares `dirty`, dispatch.cpp).
     if ((o.nx && existing) || (o.xx && !existing)) {
         if (!o.get) setnx_reply ? ctx.reply.integer(0) : ctx.reply.null();
         return;
@@ -149,6 +153,8 @@ void set_generic(CommandContext& ctx, const StringOptions& o, std::string_view k
         char buf[24];
         ctx.rewrite_as({"SET", key, value, "PXAT", format_int64(*deadline, buf)});
     } else if (o.get) {
+        // GET means nothing to a replica and is dropped; NX/XX/KEEPTTL are kept, since a replay must not
+        // overwrite a key that the original did not.
         ctx.rewrite_as({"SET", key, value});
         if (o.keep_ttl) ctx.rewritten.emplace_back("KEEPTTL");
         if (o.nx) ctx.rewritten.emplace_back("NX");
@@ -186,14 +192,20 @@ void incr_by(CommandContext& ctx, int64_t increment) {
 
 }  // namespace
 
+// GET: O(1). Nil for a missing key, WRONGTYPE for a non-string - the two answers every typed read
+// gives (context.hpp). docs/miniredis/01-follow-a-set.md follows the write side of this pair.
 void cmd_get(CommandContext& ctx) { reply_get(ctx, ctx.arg(1)); }
 
+// SET key value [NX|XX] [GET] [EX|PX|EXAT|PXAT t|KEEPTTL]: O(1). Without KEEPTTL a SET drops any TTL
+// the key had - a classic surprise with caches ("I SET it again and now it never expires").
 void cmd_set(CommandContext& ctx) {
     StringOptions o;
     if (!parse_string_options(ctx, 3, true, o)) return;
     set_generic(ctx, o, ctx.arg(1), ctx.arg(2), false);
 }
 
+// SETNX, SETEX, PSETEX: the pre-2.6.12 spellings of SET's options, still sent by old clients and
+// libraries; each becomes a StringOptions and the same set_generic. SETNX answers 1/0, not OK/nil.
 void cmd_setnx(CommandContext& ctx) {
     StringOptions o;
     o.nx = true;
@@ -281,6 +293,8 @@ void cmd_mget(CommandContext& ctx) {
 
 // MSET sets every pair atomically (no client sees half of them); MSETNX sets all or none.
 static void mset_generic(CommandContext& ctx, bool nx) {
+    // All keys are checked (MSETNX) before any is written: a batch that may not overwrite anything
+    // must not write half its pairs and then stop.
     if (ctx.argc() % 2 == 0) return ctx.wrong_arity();
     if (nx) {
         for (size_t i = 1; i < ctx.argc(); i += 2)
@@ -296,6 +310,9 @@ static void mset_generic(CommandContext& ctx, bool nx) {
 void cmd_mset(CommandContext& ctx) { mset_generic(ctx, false); }
 void cmd_msetnx(CommandContext& ctx) { mset_generic(ctx, true); }
 
+// INCR/DECR: the value is parsed from text and written back as text - Redis stores such strings
+// as an integer ("int" in OBJECT ENCODING); we keep the text, which is at most 20 bytes and inline
+// in a SmallString anyway.
 void cmd_incr(CommandContext& ctx) { incr_by(ctx, 1); }
 void cmd_decr(CommandContext& ctx) { incr_by(ctx, -1); }
 
@@ -305,9 +322,13 @@ void cmd_incrby(CommandContext& ctx) {
     if (auto n = ctx.int_arg(2)) incr_by(ctx, *n);
 }
 
+// DECRBY is INCRBY with the increment negated, which is why the one value that cannot be negated
+// needs its own check.
 void cmd_decrby(CommandContext& ctx) {
     auto n = ctx.int_arg(2);
     if (!n) return;
+    // -LLONG_MIN does not exist in two's complement, so DECRBY k -9223372036854775808 cannot become
+    // INCRBY; Redis answers this exact error.
     if (*n == LLONG_MIN) return ctx.reply.error("ERR decrement would overflow");
     incr_by(ctx, -*n);
 }
@@ -342,6 +363,9 @@ void cmd_incrbyfloat(CommandContext& ctx) {
     ctx.rewrite_as({"SET", key, text, "KEEPTTL"});
 }
 
+// Growing commands (APPEND, SETRANGE) must not build a string larger than proto-max-bulk-len
+// (512 MB by default): such a value could not even be sent back to a client, nor loaded from an
+// AOF by a server with the same limit.
 static bool check_string_length(CommandContext& ctx, uint64_t size, uint64_t append) {
     if (size + append > static_cast<uint64_t>(ctx.server.config.proto_max_bulk_len)) {
         ctx.reply.error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
@@ -389,6 +413,8 @@ void cmd_getrange(CommandContext& ctx) {
     if (!s) return;
     int64_t length = static_cast<int64_t>(s->size());
     int64_t from = *start, to = *end;
+    // GETRANGE (once SUBSTR) never fails on its offsets: both negative and reversed is empty, then
+    // negatives count from the end and the range is clamped to the string.
     if (from < 0 && to < 0 && from > to) return ctx.reply.bulk("");
     if (from < 0) from += length;
     if (to < 0) to += length;
@@ -405,10 +431,14 @@ void cmd_setrange(CommandContext& ctx) {
     std::string_view key = ctx.arg(1), patch = ctx.arg(3);
     auto offset = ctx.int_arg(2);
     if (!offset) return;
+    // The offset plus the patch is checked against proto-max-bulk-len before anything grows:
+    // "SETRANGE k 536870911 x" would otherwise allocate half a gigabyte for one byte.
     if (*offset < 0) return ctx.reply.error("ERR offset is out of range");
     Value* v = ctx.lookup_write(key);
     SmallString* s = nullptr;
     if (!v) {
+        // An empty patch writes nothing, so it must not create the key either: the reply is the length
+        // the string has (0 for a missing key), and nothing is modified or propagated.
         if (patch.empty()) return ctx.reply.integer(0);
         if (!check_string_length(ctx, static_cast<uint64_t>(*offset), patch.size())) return;
         s = ctx.db().set(key, Value::of_string("")).string();

@@ -21,12 +21,17 @@
 
 namespace miniredis {
 
+// MULTI only flips a flag: from now on dispatch.cpp queues each command (after checking its name
+// and arity - a mistake there sets multi_error, and EXEC will refuse the whole batch) instead of
+// running it. Nesting is refused: a transaction is one flat list of commands.
 void cmd_multi(CommandContext& ctx) {
     if (ctx.client.in_multi) return ctx.reply.error("ERR MULTI calls can not be nested");
     ctx.client.in_multi = true;
     ctx.reply.ok();
 }
 
+// Every way out of a transaction - EXEC, DISCARD, an aborted EXEC - forgets the queue and the
+// WATCHes: a WATCH covers exactly one MULTI/EXEC attempt, and the retry loop starts with a new WATCH.
 static void end_transaction(CommandContext& ctx) {
     Client& c = ctx.client;
     c.in_multi = c.multi_error = c.queued_denyoom = false;
@@ -34,6 +39,7 @@ static void end_transaction(CommandContext& ctx) {
     ctx.server.unwatch_all(c);
 }
 
+// DISCARD: drop the queue without running anything; nothing was applied, so nothing is undone.
 void cmd_discard(CommandContext& ctx) {
     if (!ctx.client.in_multi) return ctx.reply.error("ERR DISCARD without MULTI");
     end_transaction(ctx);
@@ -43,6 +49,8 @@ void cmd_discard(CommandContext& ctx) {
 // A WATCHed key that expired since the WATCH counts as changed (Redis 7 isWatchedKeyExpired).
 static bool watched_key_expired(CommandContext& ctx) {
     for (const auto& w : ctx.client.watched) {
+        // A key already expired when it was WATCHed is not "changed" by its deadline: Redis remembers
+        // that at WATCH time (expired_at_watch), and so do we.
         if (w.expired_at_watch) continue;
         Database& db = ctx.server.db(w.db);
         auto deadline = db.expire_of(w.key);
@@ -51,10 +59,15 @@ static bool watched_key_expired(CommandContext& ctx) {
     return false;
 }
 
+// EXEC: the transaction's moment of truth. Everything it checks (errors while queueing, WATCHed
+// keys) was recorded earlier, so deciding is O(1) plus the watched keys; then the queue runs.
 void cmd_exec(CommandContext& ctx) {
     Client& c = ctx.client;
     if (!c.in_multi) return ctx.reply.error("ERR EXEC without MULTI");
     if (watched_key_expired(ctx)) c.watch_dirty = true;
+    // The two ways EXEC says no, in Redis' order: a queueing error (unknown command, wrong arity)
+    // aborts with EXECABORT; a WATCHed key that changed answers a nil array - not an error, because
+    // the client did nothing wrong and should simply retry.
     if (c.multi_error) {
         end_transaction(ctx);
         return ctx.reply.error("EXECABORT Transaction discarded because of previous errors.");
@@ -68,6 +81,11 @@ void cmd_exec(CommandContext& ctx) {
     Broker& server = ctx.server;
     server.in_exec = true;
     ctx.reply.array(queued.size());
+    // Each queued command runs through the full execute() path - the same checks, the same
+    // propagation, its reply appended as one element of EXEC's array. A command that fails at run time
+    // (WRONGTYPE, say) just leaves its error in the array; the others still run. Redis has no
+    // rollback, by design: errors at run time are programming errors, and undo logs would cost every
+    // command time and memory.
     std::vector<std::string_view> argv;
     for (const OwnedArgs& args : queued) {
         argv.assign(args.begin(), args.end());
@@ -84,6 +102,9 @@ void cmd_exec(CommandContext& ctx) {
     server.exec_multi_propagated = false;
 }
 
+// WATCH key [key ...]: registers the client twice - in the server's key -> clients index, so a
+// write can find its watchers in O(1) (Broker::key_modified), and in the client's own list, so
+// UNWATCH and disconnect can undo it. WATCHing a key twice is one watch.
 void cmd_watch(CommandContext& ctx) {
     if (ctx.client.in_multi) return ctx.reply.error("ERR WATCH inside MULTI is not allowed");
     Client& c = ctx.client;
@@ -101,6 +122,7 @@ void cmd_watch(CommandContext& ctx) {
     ctx.reply.ok();
 }
 
+// UNWATCH: forget every watched key, e.g. when the client read the value and decided not to write.
 void cmd_unwatch(CommandContext& ctx) {
     ctx.server.unwatch_all(ctx.client);
     ctx.reply.ok();

@@ -37,6 +37,9 @@ enum class Op { uni, inter, diff };
 enum class Aggregate { sum, min, max };
 
 // One input: a sorted set, a plain set (every score 1) or a missing key (empty).
+// Reading a plain set as a sorted set of 1s is Redis' rule, and what makes "filter a board by a
+// set" a one-liner. A missing key is an empty input: it empties an intersection, and adds
+// nothing to a union.
 struct Source {
     ZSet* zset = nullptr;
     Set* set = nullptr;
@@ -57,6 +60,8 @@ struct Source {
     }
 };
 
+// How a member's scores from several inputs combine (AGGREGATE SUM|MIN|MAX, SUM by default).
+// MIN/MAX use plain comparisons, so a NaN can never come out of them.
 void aggregate(double& target, double value, Aggregate how) {
     if (how == Aggregate::sum) {
         target += value;
@@ -83,6 +88,7 @@ void zset_algebra(CommandContext& ctx, size_t numkeys_at, Op op, bool store, boo
     if (!numkeys) return;
     if (*numkeys < 1)
         return ctx.reply.error(fmt::format("ERR at least 1 input key is needed for '{}' command", ctx.command.name));
+    // numkeys larger than the words that follow: a syntax error, checked before any key is read.
     if (*numkeys > static_cast<int64_t>(ctx.argc() - numkeys_at - 1)) return ctx.syntax_error();
     auto count = static_cast<size_t>(*numkeys);
 
@@ -103,6 +109,8 @@ void zset_algebra(CommandContext& ctx, size_t numkeys_at, Op op, bool store, boo
         size_t remaining = ctx.argc() - j;
         std::string_view opt = ctx.arg(j);
         bool algebra_options = op != Op::diff && !cardinality_only;
+        // WEIGHTS takes exactly one number per input key, in the order the keys were given - which is why
+        // the sources are sorted by size only after the options are read.
         if (algebra_options && remaining >= count + 1 && equals_ignore_case(opt, "WEIGHTS")) {
             ++j;
             for (size_t i = 0; i < count; ++i, ++j) {
@@ -143,6 +151,9 @@ void zset_algebra(CommandContext& ctx, size_t numkeys_at, Op op, bool store, boo
     ZSet* out = result.zset();
     out->set_listpack(false);  // Redis builds the result as a skiplist (see the store below)
     int64_t cardinality = 0;
+    // Intersection: walk the smallest input and look each member up in the others, O(N*K) for N
+    // members of the smallest and K inputs (Redis' bound too). With ZINTERCARD's LIMIT the walk stops
+    // as soon as LIMIT members are found - the whole point of asking only for a count.
     if (op == Op::inter && count > 0 && sources[0].size() > 0) {
         bool stop = false;
         sources[0].for_each([&](std::string_view member, double score0) {
@@ -162,6 +173,9 @@ void zset_algebra(CommandContext& ctx, size_t numkeys_at, Op op, bool store, boo
             }
         });
     } else if (op == Op::uni) {
+        // Union: a scratch hash from member to its running score, then one insert per member into the
+        // result - O(N log N) for N members over all inputs. The views point into the inputs, which no
+        // one can change while this command runs.
         std::unordered_map<std::string_view, double> scores;
         for (const Source& src : sources) {
             src.for_each([&](std::string_view member, double s) {
@@ -173,6 +187,8 @@ void zset_algebra(CommandContext& ctx, size_t numkeys_at, Op op, bool store, boo
         }
         for (auto& [member, score] : scores) out->set(member, score);
     } else if (op == Op::diff && count > 0) {
+        // Difference: the members of the first input found in no other, keeping the first input's scores
+        // (no WEIGHTS or AGGREGATE for ZDIFF: there is nothing to combine).
         sources[0].for_each([&](std::string_view member, double score) {
             for (size_t k = 1; k < count; ++k)
                 if (sources[k].score(member)) return;
@@ -180,6 +196,7 @@ void zset_algebra(CommandContext& ctx, size_t numkeys_at, Op op, bool store, boo
         });
     }
 
+    // ZINTERCARD builds nothing and answers only the count.
     if (cardinality_only) return ctx.reply.integer(cardinality);
     if (store) {
         std::string_view dest = ctx.arg(1);
@@ -192,6 +209,8 @@ void zset_algebra(CommandContext& ctx, size_t numkeys_at, Op op, bool store, boo
                     if (n->score == 0) n->score = 0.0;
                 out->set_listpack(true);
             }
+            // The destination is replaced whatever it held - a sorted set, a list, anything - and an empty
+            // result deletes it, as every *STORE command does. The reply is the size of the stored set.
             ctx.db().set(dest, std::move(result));
             ctx.modified(dest);
         } else if (ctx.db().remove(dest)) {

@@ -30,6 +30,9 @@
 namespace miniredis {
 namespace {
 
+// The two lookups every sorted-set command starts with, as in lists.cpp and sets.cpp: a missing key
+// reads as an empty sorted set; a key of another type has already been answered with WRONGTYPE
+// when `ok` comes back false.
 ZSet* read_zset(CommandContext& ctx, std::string_view key, bool& ok) {
     return ctx.existing(ctx.lookup_read(key), &CommandContext::as_zset, ok);
 }
@@ -42,6 +45,9 @@ ZSet* existing_zset_for_write(CommandContext& ctx, std::string_view key, bool& o
 bool parse_score_bound(std::string_view text, double& value, bool& exclusive) {
     exclusive = !text.empty() && text.front() == '(';
     if (exclusive) text.remove_prefix(1);
+    // strtod needs a NUL-terminated string and arguments are views into the read buffer, so the bound
+    // is copied; anything longer than any double's spelling is refused rather than allocated for.
+    // "inf", "+inf" and "-inf" are what strtod accepts; NaN is refused, since it cannot be ordered.
     char buf[128];
     if (text.size() >= sizeof buf) return false;
     std::memcpy(buf, text.data(), text.size());
@@ -63,6 +69,9 @@ bool parse_score_range(CommandContext& ctx, std::string_view min, std::string_vi
 }
 
 // One end of a lex range: "[a" inclusive, "(a" exclusive, "-" / "+" the ends.
+// Lex ranges compare members byte by byte (memcmp order), so they mean something only when all
+// scores are equal - the trick behind autocomplete: ZADD names 0 alice 0 alfred, then
+// ZRANGEBYLEX names [al (am lists every name starting with "al".
 bool parse_lex_bound(std::string_view text, std::string_view& value, bool& exclusive, bool& minus, bool& plus) {
     minus = plus = exclusive = false;
     if (text == "-") return minus = true;
@@ -101,6 +110,8 @@ void reply_member(CommandContext& ctx, const ZSet::Node* node, bool with_scores)
     if (with_scores) ctx.reply.double_value(node->score);
 }
 
+// The nodes are collected first and written after: the array header needs the count, and the
+// walk stops on conditions (LIMIT, end of range) that are only known while walking.
 void reply_members(CommandContext& ctx, const std::vector<const ZSet::Node*>& nodes, bool with_scores) {
     ctx.reply.array(with_scores && !ctx.reply.resp3() ? nodes.size() * 2 : nodes.size());
     for (const ZSet::Node* n : nodes) reply_member(ctx, n, with_scores);
@@ -110,12 +121,17 @@ void reply_members(CommandContext& ctx, const std::vector<const ZSet::Node*>& no
 // top), by score (BYSCORE, "(" for exclusive ends, -inf/+inf), and by member (BYLEX, only
 // meaningful when all scores are equal). REV walks from the top; for score and lex ranges it also
 // swaps the arguments (max first), which the older ZREVRANGEBYSCORE spelling made explicit.
+// Every form becomes one walk of the skip list: find the first node in range (O(log n), by rank or by
+// score/lex), then follow the level-0 links forward - or `backward` for REV - while inside the
+// range: O(log n + M) for M members returned, Redis' documented complexity.
 enum class RangeKind { rank, score, lex };
 
 // The engine behind ZRANGE (all forms), ZRANGEBYSCORE, ZREVRANGE..., ZRANGESTORE. `first` is the
 // index of the key; `kind`/`reverse` come from the command name or from options (ZRANGE).
 void zrange_generic(CommandContext& ctx, size_t first, RangeKind kind, bool reverse, bool options_choose_kind,
                     std::string_view store_key = {}) {
+    // ZRANGESTORE (6.2) shares this engine: `store_key` set means "write the result to a key instead
+    // of replying it", so every range form can also be stored.
     bool store = !store_key.empty();
     bool with_scores = false, kind_given = false, reverse_given = false;
     int64_t offset = 0, limit = -1;
@@ -145,6 +161,8 @@ void zrange_generic(CommandContext& ctx, size_t first, RangeKind kind, bool reve
             return ctx.syntax_error();
         }
     }
+    // The two option combinations Redis refuses, with Redis' exact error texts (clients' test suites
+    // match on them).
     if (has_limit && kind == RangeKind::rank)
         return ctx.reply.error("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
     if (with_scores && kind == RangeKind::lex)
@@ -193,6 +211,9 @@ void zrange_generic(CommandContext& ctx, size_t first, RangeKind kind, bool reve
                 if (kind == RangeKind::score) return reverse ? scores.above_min(x->score) : scores.below_max(x->score);
                 return reverse ? lex.above_min(x->member) : lex.below_max(x->member);
             };
+            // LIMIT offset count: the offset is skipped by walking (O(offset)), as in Redis - deep pagination
+            // through a big range costs linear time, a known cost of ZRANGE ... LIMIT. A negative count
+            // means "no limit".
             if (offset < 0) n = nullptr;  // a negative offset selects nothing
             for (int64_t skipped = 0; n && skipped < offset && inside(n); ++skipped)
                 n = reverse ? n->backward : n->next();
@@ -207,6 +228,9 @@ void zrange_generic(CommandContext& ctx, size_t first, RangeKind kind, bool reve
     auto result = Value::of<ZSet>();
     result.zset()->set_listpack(nodes.size() <= ZSet::kListpackMaxEntries);  // Redis sizes it up front
     for (const ZSet::Node* n : nodes) result.zset()->set(n->member, n->score);
+    // The source is only read, and the result is a fresh sorted set built from copies, so
+    // "ZRANGESTORE k k 0 9" (the source as destination) is safe: it is read entirely before
+    // db().set replaces it.
     bool existed = ctx.db().find(store_key) != nullptr;
     if (nodes.empty()) {
         if (existed) {
@@ -227,6 +251,9 @@ void zrange_generic(CommandContext& ctx, size_t first, RangeKind kind, bool reve
 //   leaderboard is ZADD board GT score player), CH counts changed members too, INCR adds to the
 //   score and replies the new one (nil if NX/XX/GT/LT stopped it) - ZINCRBY by another name.
 void zadd_generic(CommandContext& ctx, bool incr) {
+    // Options come first, in any order, and end at the first word that is not one: that word must be
+    // the first score. So "ZADD k NX CH 1 a" is fine, and a member named "NX" is never mistaken for an
+    // option because it always follows a score.
     bool nx = false, xx = false, gt = false, lt = false, ch = false;
     size_t i = 2;
     for (; i < ctx.argc(); ++i) {
@@ -252,6 +279,8 @@ void zadd_generic(CommandContext& ctx, bool incr) {
     if ((gt && nx) || (lt && nx) || (gt && lt))
         return ctx.reply.error("ERR GT, LT, and/or NX options at the same time are not compatible");
     if (incr && pairs_args > 2) return ctx.reply.error("ERR INCR option supports a single increment-element pair");
+    // Every score is parsed before the set is touched: one bad score ("ERR value is not a valid float")
+    // and nothing is added - ZADD is all or nothing, like every Redis command.
     std::vector<double> scores;
     for (size_t j = i; j < ctx.argc(); j += 2) {
         auto score = ctx.double_arg(j);
@@ -278,6 +307,8 @@ void zadd_generic(CommandContext& ctx, bool incr) {
                     return ctx.reply.error("ERR resulting score is not a number (NaN)");
                 }
             }
+            // GT/LT only filter *updates*: a new member is always added (unless XX). That is Redis' rule, and
+            // why "ZADD board GT 10 newcomer" still puts a newcomer on the board.
             if ((lt && score >= *current) || (gt && score <= *current)) continue;
             last_score = score;
             ++processed;
@@ -295,12 +326,15 @@ void zadd_generic(CommandContext& ctx, bool incr) {
     if (z && z->size() == 0) ctx.db().remove(key);
     if (added || updated) {
         ctx.modified(key);
+        // `dirty` counts changes for the "save <seconds> <changes>" snapshot rules (core/): modified() added
+        // one, and Redis counts each member added or updated, so ZADD of 100 members is 100 changes.
         ctx.server.dirty += static_cast<uint64_t>(added + updated - 1);
     }
     if (incr) {
         if (processed) return ctx.reply.double_value(last_score);
         return ctx.reply.null();
     }
+    // Without CH the reply counts only new members; an update of a score is invisible in the reply.
     ctx.reply.integer(ch ? added + updated : added);
 }
 
@@ -317,6 +351,9 @@ void cmd_zincrby(CommandContext& ctx) {
     ZSet* z = existing_zset_for_write(ctx, key, ok);
     if (!ok) return;
     if (!z) z = ctx.db().set(key, Value::of<ZSet>()).zset();
+    // A missing member starts at 0, so ZINCRBY doubles as "add with this score". A score change is an
+    // O(log n) unlink and re-insert in the skip list - or, when the node stays between the same
+    // neighbours, just a new score in place (ZSet::set, as Redis' zslUpdateScore).
     double score = z->score(member).value_or(0) + *increment;
     if (std::isnan(score)) {
         if (z->size() == 0) ctx.db().remove(key);
@@ -356,6 +393,7 @@ void cmd_zscore(CommandContext& ctx) {
         ctx.reply.null();
 }
 
+// ZMSCORE (6.2): one score or nil per asked member, in the order asked.
 void cmd_zmscore(CommandContext& ctx) {
     bool ok;
     ZSet* z = read_zset(ctx, ctx.arg(1), ok);
@@ -370,6 +408,7 @@ void cmd_zmscore(CommandContext& ctx) {
     }
 }
 
+// ZCARD: O(1), the member dict knows its size.
 void cmd_zcard(CommandContext& ctx) {
     bool ok;
     ZSet* z = read_zset(ctx, ctx.arg(1), ok);
@@ -391,6 +430,7 @@ void cmd_zcount(CommandContext& ctx) {
     ctx.reply.integer(static_cast<int64_t>(z->rank_of(last) - z->rank_of(first) + 1));
 }
 
+// ZLEXCOUNT: ZCOUNT for a lex range - ranks from the spans again, O(log n).
 void cmd_zlexcount(CommandContext& ctx) {
     LexRange range;
     bool empty;
@@ -441,6 +481,9 @@ static void pop_generic(CommandContext& ctx, bool max) {
     ZSet* z = existing_zset_for_write(ctx, key, ok);
     if (!ok) return;
     if (!z || count == 0) return ctx.reply.array(0);
+    // The reply's shape is Redis 7.0's: RESP2 a flat member, score, ... array; RESP3 with a count a
+    // list of [member, score] pairs, without a count one flat pair. The lowest (or highest) node is
+    // the skip list's first (or last): each pop is O(log n) for the unlinking.
     bool nested = ctx.reply.resp3() && count != -1;
     size_t n = std::min<size_t>(count == -1 ? 1 : static_cast<size_t>(count), z->size());
     ctx.reply.array(nested ? n : n * 2);
@@ -451,6 +494,7 @@ static void pop_generic(CommandContext& ctx, bool max) {
         ctx.reply.bulk(node->member);
         ctx.reply.double_value(node->score);
         ctx.rewritten.emplace_back(node->member.view());
+        // A copy of the member before erase(): the node - and the SmallString inside it - is freed by it.
         std::string member(node->member.view());
         z->erase(member);
     }
@@ -458,6 +502,8 @@ static void pop_generic(CommandContext& ctx, bool max) {
     ctx.modified(key);
 }
 
+// ZPOPMIN is the priority queue's "take the most urgent" (score = priority or due time); with a
+// sorted set of due times, "ZPOPMIN jobs" takes the next job - BZPOPMIN (mpop.cpp) waits for one.
 void cmd_zpopmin(CommandContext& ctx) { pop_generic(ctx, false); }
 void cmd_zpopmax(CommandContext& ctx) { pop_generic(ctx, true); }
 
@@ -472,6 +518,8 @@ void cmd_zremrangebyrank(CommandContext& ctx) {
     ZSet* z = existing_zset_for_write(ctx, ctx.arg(1), ok);
     if (!ok) return;
     if (!z) return ctx.reply.integer(0);
+    // Ranks follow LRANGE's rules (negative from the top, clamped), and the removal itself walks the
+    // bottom level once from the first rank: O(log n + M).
     int64_t length = static_cast<int64_t>(z->size()), from = *start, to = *stop;
     if (from < 0) from += length;
     if (to < 0) to += length;
@@ -484,6 +532,9 @@ void cmd_zremrangebyrank(CommandContext& ctx) {
     ctx.reply.integer(static_cast<int64_t>(removed));
 }
 
+// ZREMRANGEBYSCORE key min max: the time-window idiom - with score = timestamp,
+// "ZREMRANGEBYSCORE events -inf (<now - 3600>" drops everything older than an hour
+// (a sliding-window rate limiter). O(log n + M) for M removed members.
 void cmd_zremrangebyscore(CommandContext& ctx) {
     ScoreRange range;
     if (!parse_score_range(ctx, ctx.arg(2), ctx.arg(3), range)) return;
@@ -497,6 +548,7 @@ void cmd_zremrangebyscore(CommandContext& ctx) {
     ctx.reply.integer(static_cast<int64_t>(removed));
 }
 
+// ZREMRANGEBYLEX: the same for a lex range - all scores equal, members ordered by bytes.
 void cmd_zremrangebylex(CommandContext& ctx) {
     LexRange range;
     bool empty;
@@ -520,6 +572,8 @@ void cmd_zscan(CommandContext& ctx) {
     bool ok;
     ZSet* z = read_zset(ctx, ctx.arg(1), ok);
     if (!ok) return;
+    // Scores go out as bulk strings in both protocols (format_double), as Redis' ZSCAN does: the
+    // reply is a flat field-value list like HSCAN's, not a RESP3 map.
     std::vector<std::pair<std::string, double>> found;
     if (z) {
         cursor = scan_dict(z->members(), cursor, options.count, [&](const auto& e) {
@@ -540,6 +594,9 @@ void cmd_zscan(CommandContext& ctx) {
 }
 
 // ZRANDMEMBER key [count [WITHSCORES]]
+// A random member without a count: a random rank, found through the skip list's spans in
+// O(log n) - the skip list doubles as an index by position. Counts follow HRANDFIELD's rules:
+// positive = distinct (a partial Fisher-Yates shuffle), negative = independent draws.
 void cmd_zrandmember(CommandContext& ctx) {
     std::optional<int64_t> count;
     bool with_scores = false;
