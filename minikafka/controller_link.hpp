@@ -1,6 +1,6 @@
 // minikafka/controller_link.hpp - the wiring of cluster mode: the KRaft options, the controller
 // listener, the outbound connections to the other voters, and the tick. Only main.cpp and
-// server.cpp include this; everything Asio stays in controller_link.cpp.
+// run_server.cpp include this; everything Asio stays in controller_link.cpp.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

@@ -11,16 +11,96 @@
 
 #include "controller_link.hpp"
 #include "log.hpp"
-#include "server.hpp"
+#include "run_server.hpp"
 #include "server_properties.hpp"
 #include "storage/log_manager.hpp"
 #include "storage/offset_store.hpp"
 
 namespace {
 
+// The options table: Kafka's property names, each also a server.properties line. run_server
+// reads them (and broker_options.cpp turns them into the Broker's config structs).
+constexpr mb::OptionSpec kOptions[] = {
+    {"port", "9092", "TCP port to listen on (0 = any free port)", mb::OptionKind::integer, 0, 65535},
+    {"bind", "127.0.0.1", "address to listen on"},
+    {"dir", ".", "data directory (Kafka: log.dirs): one subdirectory per partition"},
+    {"admin-port", "", "HTTP admin port: /, /healthz, /metrics, /api (0 = any free port; empty = off)"},
+    {"disk-free-limit", "50mb", "/healthz answers 503 when the dir's disk has less free (RabbitMQ's disk_free_limit)",
+     mb::OptionKind::bytes, 0, INT64_MAX},
+    {"loglevel", "info", "log level", mb::OptionKind::choice, 0, 0, "debug|info|warning|error"},
+    {"trace", "false", "log one line per request through the concepts (toggle at runtime: PUT /api/trace)",
+     mb::OptionKind::boolean},
+    {"advertised.host.name", "", "host name given to clients in Metadata (default: the bind address)"},
+    {"broker.id", "0", "this broker's node id", mb::OptionKind::integer, 0, INT32_MAX},
+    {"num.partitions", "1", "partitions of an auto-created topic", mb::OptionKind::integer, 1, 10000},
+    {"auto.create.topics.enable", "true", "create a topic when a client first asks for it", mb::OptionKind::boolean},
+    {"socket.request.max.bytes", "104857600", "largest request accepted; a bigger one closes the connection",
+     mb::OptionKind::bytes, 64, INT32_MAX},
+    {"log.segment.bytes", "1073741824", "roll a new segment when the active one would grow past this",
+     mb::OptionKind::bytes, 1024, INT32_MAX},
+    {"log.roll.ms", "604800000", "roll a new segment when the active one is this old", mb::OptionKind::integer, 1},
+    {"log.retention.bytes", "-1", "delete old segments while a partition is larger (-1 = no limit)",
+     mb::OptionKind::integer, -1},
+    {"log.retention.ms", "604800000", "delete segments whose newest record is older (-1 = keep)",
+     mb::OptionKind::integer, -1},
+    {"log.retention.check.interval.ms", "300000", "how often retention runs", mb::OptionKind::integer, 1},
+    {"log.flush.interval.messages", "9223372036854775807",
+     "fsync after this many messages (1 = every append, before its ack)", mb::OptionKind::integer, 1},
+    {"log.flush.interval.ms", "9223372036854775807", "fsync data older than this", mb::OptionKind::integer, 1},
+    {"log.index.interval.bytes", "4096", "bytes of log between two offset index entries", mb::OptionKind::integer, 1},
+    {"message.max.bytes", "1048588", "largest record batch a producer may append", mb::OptionKind::integer, 64},
+    {"group.min.session.timeout.ms", "6000", "shortest session.timeout.ms a consumer may ask for",
+     mb::OptionKind::integer, 1, INT32_MAX},
+    {"group.max.session.timeout.ms", "1800000", "longest session.timeout.ms a consumer may ask for",
+     mb::OptionKind::integer, 1, INT32_MAX},
+    {"group.initial.rebalance.delay.ms", "3000",
+     "how long a new group waits for more members before its first generation", mb::OptionKind::integer, 0, INT32_MAX},
+    {"producer.id.expiration.ms", "86400000", "forget an idempotent producer after this long without an append",
+     mb::OptionKind::integer, 1},
+    {"producer.id.expiration.check.interval.ms", "600000", "how often idle producer ids are looked for",
+     mb::OptionKind::integer, 1},
+    {"offsets.retention.check.interval.ms", "600000", "how often groups left empty with no offsets are removed",
+     mb::OptionKind::integer, 1},
+    {"log.message.timestamp.type", "CreateTime", "record timestamps: the producer's or the broker's",
+     mb::OptionKind::choice, 0, 0, "CreateTime|LogAppendTime"},
+    // KRaft cluster mode (controller_link.cpp); without controller.quorum.voters, one node as before.
+    {"node.id", "0", "this node's id in the cluster (KRaft; sets broker.id)", mb::OptionKind::integer, 0, INT32_MAX},
+    {"process.roles", "",
+     "broker,controller = combined mode; broker = a broker outside the quorum; empty = single node"},
+    {"controller.quorum.voters", "", "the controller quorum: id@host:port,... (empty = single-node mode)"},
+    {"cluster.id", "", "a cluster's id, the same on every node (default: derived from controller.quorum.voters)"},
+    {"listeners", "", "NAME://host:port,...: PLAINTEXT sets --bind/--port, the controller listener its port"},
+    {"advertised.listeners", "", "PLAINTEXT://host:port registered for clients (default: the bound one)"},
+    {"controller.listener.names", "CONTROLLER", "which listener in `listeners` the quorum talks on"},
+    {"quorum.election.timeout.ms", "1000", "a candidate waits [T, 2T) before trying again", mb::OptionKind::integer,
+     10},
+    {"quorum.fetch.timeout.ms", "2000", "a follower that long without its leader stands for election",
+     mb::OptionKind::integer, 10},
+    {"quorum.request.timeout.ms", "2000", "resend an unanswered quorum request after this", mb::OptionKind::integer,
+     10},
+    {"broker.heartbeat.interval.ms", "2000", "how often a broker heartbeats to the active controller",
+     mb::OptionKind::integer, 10},
+    {"broker.session.timeout.ms", "9000", "a broker silent this long is fenced", mb::OptionKind::integer, 10},
+    {"metadata.snapshot.interval.records", "10000", "snapshot the metadata image after this many records (0 = never)",
+     mb::OptionKind::integer, 0},
+    {"default.replication.factor", "1", "replicas of a new topic (cluster mode)", mb::OptionKind::integer, 1, 32767},
+    {"min.insync.replicas", "1", "acks=all needs an ISR this big", mb::OptionKind::integer, 1, INT32_MAX},
+    {"unclean.leader.election.enable", "false",
+     "with no ISR member alive, elect a replica outside the ISR (loses acknowledged records)", mb::OptionKind::boolean},
+    {"replica.lag.time.max.ms", "30000", "a follower not caught up this long leaves the ISR", mb::OptionKind::integer,
+     1},
+    // Cluster mode: committed offsets in the replicated __consumer_offsets (core/offsets_topic.hpp).
+    {"offsets.topic.num.partitions", "5", "partitions of __consumer_offsets (Kafka: 50)", mb::OptionKind::integer, 1,
+     1000},
+    {"offsets.topic.replication.factor", "3", "replicas of __consumer_offsets (capped to the live brokers)",
+     mb::OptionKind::integer, 1, 32767},
+    {"offsets.commit.timeout.ms", "5000", "an offset commit waits this long for its replicas", mb::OptionKind::integer,
+     1},
+};
+
 // The server's options, and one of main's own: --repair runs instead of the server.
 std::vector<mb::OptionSpec> options_table() {
-    std::vector<mb::OptionSpec> specs(minikafka::server_options().begin(), minikafka::server_options().end());
+    std::vector<mb::OptionSpec> specs(std::begin(kOptions), std::end(kOptions));
     for (const mb::OptionSpec& spec : minikafka::server_properties_options()) specs.push_back(spec);
     specs.push_back({"repair", "false",
                      "check every partition and the committed offsets in --dir; cut each damaged file at its "

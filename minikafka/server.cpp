@@ -1,51 +1,36 @@
 // minikafka/server.cpp
 //
-// CONCEPT: the wiring - one thread, one io_context, one coroutine pair per connection.
+// CONCEPT: the session loop - one coroutine pair per connection, on the broker thread.
 //
-//   accept_loop ─► Session::run ══ read_requests ─► next_frame ─► decode_request_header
-//                              ║                   ─► dispatch (handlers/) ─► Reply queue
-//                              ╚═ write_replies  ◄─ the ready replies at the queue's front:
-//                                                   memory parts in one gather-write, record
-//                                                   bytes straight from the segment file with
-//                                                   sendfile()
+//   serve_connection ─► Session::run ══ read_requests ─► next_frame ─► decode_request_header
+//                                   ║                   ─► dispatch (handlers/) ─► Reply queue
+//                                   ╚═ write_replies  ◄─ the ready replies at the queue's front:
+//                                                        memory parts in one gather-write, record
+//                                                        bytes straight from the segment file with
+//                                                        sendfile()
 // Reading and writing are two coroutines so that a reply that waits (a long-polling Fetch, a
 // Produce waiting for its fsync) does not stop the connection from reading further requests,
 // while replies still leave strictly in request order. Everything runs on the broker thread;
-// the only other thread is the background worker (fsync, deletion).
+// the only other thread is the background worker (fsync, deletion). Starting the broker, the
+// listener and the timers is run_server.cpp's job; this file only serves one connection.
+// READ NEXT: handlers/handler_table.cpp (dispatch), handlers/produce.cpp (one request's path).
 #include "server.hpp"
 
 #include <sys/sendfile.h>
 
-#include <csignal>
-
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <deque>
-#include <filesystem>
-#include <fstream>
-#include <random>
 
-#include "admin_api.hpp"
-#include "admin_http.hpp"
-#include "controller_link.hpp"
 #include "handlers/handler_table.hpp"
-#include "listener.hpp"
 #include "log.hpp"
-#include "metrics.hpp"
 #include "server_metrics.hpp"
-#include "storage/file.hpp"
-#include "trace_ring.hpp"
 
 namespace minikafka {
 
@@ -55,118 +40,6 @@ using mb::net::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
-
-constexpr mb::OptionSpec kOptions[] = {
-    {"port", "9092", "TCP port to listen on (0 = any free port)", mb::OptionKind::integer, 0, 65535},
-    {"bind", "127.0.0.1", "address to listen on"},
-    {"dir", ".", "data directory (Kafka: log.dirs): one subdirectory per partition"},
-    {"admin-port", "", "HTTP admin port: /, /healthz, /metrics, /api (0 = any free port; empty = off)"},
-    {"disk-free-limit", "50mb", "/healthz answers 503 when the dir's disk has less free (RabbitMQ's disk_free_limit)",
-     mb::OptionKind::bytes, 0, INT64_MAX},
-    {"loglevel", "info", "log level", mb::OptionKind::choice, 0, 0, "debug|info|warning|error"},
-    {"trace", "false", "log one line per request through the concepts (toggle at runtime: PUT /api/trace)",
-     mb::OptionKind::boolean},
-    {"advertised.host.name", "", "host name given to clients in Metadata (default: the bind address)"},
-    {"broker.id", "0", "this broker's node id", mb::OptionKind::integer, 0, INT32_MAX},
-    {"num.partitions", "1", "partitions of an auto-created topic", mb::OptionKind::integer, 1, 10000},
-    {"auto.create.topics.enable", "true", "create a topic when a client first asks for it", mb::OptionKind::boolean},
-    {"socket.request.max.bytes", "104857600", "largest request accepted; a bigger one closes the connection",
-     mb::OptionKind::bytes, 64, INT32_MAX},
-    {"log.segment.bytes", "1073741824", "roll a new segment when the active one would grow past this",
-     mb::OptionKind::bytes, 1024, INT32_MAX},
-    {"log.roll.ms", "604800000", "roll a new segment when the active one is this old", mb::OptionKind::integer, 1},
-    {"log.retention.bytes", "-1", "delete old segments while a partition is larger (-1 = no limit)",
-     mb::OptionKind::integer, -1},
-    {"log.retention.ms", "604800000", "delete segments whose newest record is older (-1 = keep)",
-     mb::OptionKind::integer, -1},
-    {"log.retention.check.interval.ms", "300000", "how often retention runs", mb::OptionKind::integer, 1},
-    {"log.flush.interval.messages", "9223372036854775807",
-     "fsync after this many messages (1 = every append, before its ack)", mb::OptionKind::integer, 1},
-    {"log.flush.interval.ms", "9223372036854775807", "fsync data older than this", mb::OptionKind::integer, 1},
-    {"log.index.interval.bytes", "4096", "bytes of log between two offset index entries", mb::OptionKind::integer, 1},
-    {"message.max.bytes", "1048588", "largest record batch a producer may append", mb::OptionKind::integer, 64},
-    {"group.min.session.timeout.ms", "6000", "shortest session.timeout.ms a consumer may ask for",
-     mb::OptionKind::integer, 1, INT32_MAX},
-    {"group.max.session.timeout.ms", "1800000", "longest session.timeout.ms a consumer may ask for",
-     mb::OptionKind::integer, 1, INT32_MAX},
-    {"group.initial.rebalance.delay.ms", "3000",
-     "how long a new group waits for more members before its first generation", mb::OptionKind::integer, 0, INT32_MAX},
-    {"producer.id.expiration.ms", "86400000", "forget an idempotent producer after this long without an append",
-     mb::OptionKind::integer, 1},
-    {"producer.id.expiration.check.interval.ms", "600000", "how often idle producer ids are looked for",
-     mb::OptionKind::integer, 1},
-    {"offsets.retention.check.interval.ms", "600000", "how often groups left empty with no offsets are removed",
-     mb::OptionKind::integer, 1},
-    {"log.message.timestamp.type", "CreateTime", "record timestamps: the producer's or the broker's",
-     mb::OptionKind::choice, 0, 0, "CreateTime|LogAppendTime"},
-    // KRaft cluster mode (controller_link.cpp); without controller.quorum.voters, one node as before.
-    {"node.id", "0", "this node's id in the cluster (KRaft; sets broker.id)", mb::OptionKind::integer, 0, INT32_MAX},
-    {"process.roles", "",
-     "broker,controller = combined mode; broker = a broker outside the quorum; empty = single node"},
-    {"controller.quorum.voters", "", "the controller quorum: id@host:port,... (empty = single-node mode)"},
-    {"cluster.id", "", "a cluster's id, the same on every node (default: derived from controller.quorum.voters)"},
-    {"listeners", "", "NAME://host:port,...: PLAINTEXT sets --bind/--port, the controller listener its port"},
-    {"advertised.listeners", "", "PLAINTEXT://host:port registered for clients (default: the bound one)"},
-    {"controller.listener.names", "CONTROLLER", "which listener in `listeners` the quorum talks on"},
-    {"quorum.election.timeout.ms", "1000", "a candidate waits [T, 2T) before trying again", mb::OptionKind::integer,
-     10},
-    {"quorum.fetch.timeout.ms", "2000", "a follower that long without its leader stands for election",
-     mb::OptionKind::integer, 10},
-    {"quorum.request.timeout.ms", "2000", "resend an unanswered quorum request after this", mb::OptionKind::integer,
-     10},
-    {"broker.heartbeat.interval.ms", "2000", "how often a broker heartbeats to the active controller",
-     mb::OptionKind::integer, 10},
-    {"broker.session.timeout.ms", "9000", "a broker silent this long is fenced", mb::OptionKind::integer, 10},
-    {"metadata.snapshot.interval.records", "10000", "snapshot the metadata image after this many records (0 = never)",
-     mb::OptionKind::integer, 0},
-    {"default.replication.factor", "1", "replicas of a new topic (cluster mode)", mb::OptionKind::integer, 1, 32767},
-    {"min.insync.replicas", "1", "acks=all needs an ISR this big", mb::OptionKind::integer, 1, INT32_MAX},
-    {"unclean.leader.election.enable", "false",
-     "with no ISR member alive, elect a replica outside the ISR (loses acknowledged records)", mb::OptionKind::boolean},
-    {"replica.lag.time.max.ms", "30000", "a follower not caught up this long leaves the ISR", mb::OptionKind::integer,
-     1},
-    // Cluster mode: committed offsets in the replicated __consumer_offsets (core/offsets_topic.hpp).
-    {"offsets.topic.num.partitions", "5", "partitions of __consumer_offsets (Kafka: 50)", mb::OptionKind::integer, 1,
-     1000},
-    {"offsets.topic.replication.factor", "3", "replicas of __consumer_offsets (capped to the live brokers)",
-     mb::OptionKind::integer, 1, 32767},
-    {"offsets.commit.timeout.ms", "5000", "an offset commit waits this long for its replicas",
-     mb::OptionKind::integer, 1},
-};
-
-int64_t wall_clock_ms() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-// Kafka keeps the cluster id in meta.properties in the log directory; so do we.
-std::string load_or_create_cluster_id(const std::string& dir) {
-    std::string path = dir + "/meta.properties";
-    std::ifstream in(path);
-    std::string line;
-    while (std::getline(in, line))
-        if (line.starts_with("cluster.id=")) return line.substr(11);
-    static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::random_device random;
-    std::string id;
-    for (int i = 0; i < 22; ++i) id.push_back(kAlphabet[random() % 64]);
-    write_file_atomically(path, "version=1\ncluster.id=" + id + "\n");
-    return id;
-}
-
-LogConfig log_defaults(const mb::Options& options) {
-    LogConfig config;
-    config.segment_bytes = options.integer("log.segment.bytes");
-    config.segment_ms = options.integer("log.roll.ms");
-    config.retention_bytes = options.integer("log.retention.bytes");
-    config.retention_ms = options.integer("log.retention.ms");
-    config.flush_messages = options.integer("log.flush.interval.messages");
-    config.flush_ms = options.integer("log.flush.interval.ms");
-    config.index_interval_bytes = options.integer("log.index.interval.bytes");
-    config.max_message_bytes = options.integer("message.max.bytes");
-    config.log_append_time = options.text("log.message.timestamp.type") == "LogAppendTime";
-    return config;
-}
 
 class Session : public std::enable_shared_from_this<Session> {
 public:
@@ -413,113 +286,13 @@ private:
     asio::steady_timer reader_wakeup_;  // cancelled = "the queue shrank"
 };
 
-// Flush by time, retention, group session timeouts: Broker::tick, every kTickMs.
-awaitable<void> housekeeping(Broker& broker) {
-    asio::steady_timer timer(co_await asio::this_coro::executor);
-    for (;;) {
-        timer.expires_after(std::chrono::milliseconds(Broker::kTickMs));
-        auto [ec] = co_await timer.async_wait(use_tuple);
-        if (ec) co_return;
-        broker.tick();
-    }
-}
+}  // namespace
 
 // A plain function, not a capturing coroutine lambda (see docs/architecture.md, GCC 12).
 awaitable<void> serve_connection(tcp::socket socket, Broker& broker, SessionMetrics& metrics) {
     metrics.connections.inc();
     auto session = std::make_shared<Session>(std::move(socket), broker, metrics);
     co_await session->run();
-}
-
-}  // namespace
-
-std::span<const mb::OptionSpec> server_options() { return kOptions; }
-
-int run_server(const mb::Options& options) {
-    mb::log::Level level = mb::log::Level::info;
-    mb::log::parse_level(options.text("loglevel"), level);
-    mb::log::set_level(level);
-    // sendfile() to a socket the client has closed raises SIGPIPE (Asio's own writes use
-    // MSG_NOSIGNAL); we want the EPIPE error instead, which ends just that connection.
-    std::signal(SIGPIPE, SIG_IGN);
-    try {
-        asio::io_context io(1);
-        std::string dir = options.text("dir");
-        std::filesystem::create_directories(dir);
-
-        BackgroundWorker background([&io](std::function<void()> done) { asio::post(io, std::move(done)); });
-        BrokerServices services;
-        services.now_ms = wall_clock_ms;
-        services.run_later = [&io](int64_t delay_ms, std::function<void()> callback) {
-            if (delay_ms <= 0) return asio::post(io, std::move(callback));
-            auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(delay_ms));
-            timer->async_wait([timer, callback = std::move(callback)](const boost::system::error_code& ec) {
-                if (!ec) callback();
-            });
-        };
-        services.background = &background;
-
-        BrokerConfig config;
-        config.node_id = static_cast<int32_t>(options.integer("broker.id"));
-        config.cluster_id = load_or_create_cluster_id(dir);
-        config.auto_create_topics = options.boolean("auto.create.topics.enable");
-        config.num_partitions = static_cast<int32_t>(options.integer("num.partitions"));
-        config.max_request_bytes = static_cast<uint32_t>(options.integer("socket.request.max.bytes"));
-        config.retention_check_interval_ms = options.integer("log.retention.check.interval.ms");
-        config.producer_id_expiration_ms = options.integer("producer.id.expiration.ms");
-        config.producer_id_expiration_check_interval_ms = options.integer("producer.id.expiration.check.interval.ms");
-        GroupConfig group_config;
-        group_config.min_session_timeout_ms = static_cast<int32_t>(options.integer("group.min.session.timeout.ms"));
-        group_config.max_session_timeout_ms = static_cast<int32_t>(options.integer("group.max.session.timeout.ms"));
-        group_config.initial_rebalance_delay_ms = options.integer("group.initial.rebalance.delay.ms");
-        group_config.empty_group_check_interval_ms = options.integer("offsets.retention.check.interval.ms");
-        Broker broker(config, log_defaults(options), group_config, dir, services);
-        mb::net::raise_open_files_limit();  // before load(): every segment file holds a descriptor
-        broker.load(!options.text("controller.quorum.voters").empty());
-
-        mb::Metrics metrics;
-        SessionMetrics session_metrics = make_session_metrics(metrics);
-        register_metrics(metrics, broker, session_metrics);  // server_metrics.cpp
-
-        auto acceptor = mb::net::listen(io, options.text("bind"), static_cast<uint16_t>(options.integer("port")));
-        broker.config.port = acceptor.local_endpoint().port();
-        broker.config.advertised_host = options.text("advertised.host.name");
-        if (broker.config.advertised_host.empty()) {
-            std::string bind = options.text("bind");
-            broker.config.advertised_host = bind == "0.0.0.0" || bind == "::" ? "127.0.0.1" : bind;
-        }
-        broker.tracing = options.boolean("trace");
-        broker.trace_sink = [](std::string_view line) { mb::trace::emit(line); };  // the log and the live page
-        AdminContext admin{broker, session_metrics, dir, static_cast<uint64_t>(options.integer("disk-free-limit"))};
-        if (!options.text("admin-port").empty())
-            mb::start_admin_http(io, options.text("bind"), static_cast<uint16_t>(options.integer("admin-port")),
-                                 metrics, [&admin](const mb::HttpRequest& r) { return admin_api(admin, r); },
-                                 {.index_html = admin_page(),
-                                  .health = [&admin] { return health_problems(admin); },
-                                  .pages = {}});  // admin_api.cpp
-
-        ClusterNodePtr cluster = start_cluster_node(io, options, broker);  // null in single-node mode
-
-        mb::net::ConnectionHandler handler = [&broker, &session_metrics](tcp::socket socket) {
-            return serve_connection(std::move(socket), broker, session_metrics);
-        };
-        asio::co_spawn(io, mb::net::accept_loop(acceptor, std::move(handler)), asio::detached);
-        asio::co_spawn(io, housekeeping(broker), asio::detached);
-        mb::net::on_stop_signal(io, [&] {
-            acceptor.close();
-            io.stop();
-        });
-        io.run();
-        if (cluster) stop_cluster_node(io, *cluster);  // a leader resigns (EndQuorumEpoch) first
-        // Graceful stop: everything appended reaches the disk before we exit.
-        background.drain();
-        broker.flush_everything_now();
-        mb::log::info("stopped");
-        return 0;
-    } catch (const std::exception& e) {
-        mb::log::error("{}", e.what());
-        return 1;
-    }
 }
 
 }  // namespace minikafka

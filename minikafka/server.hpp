@@ -1,15 +1,17 @@
-// minikafka/server.hpp - the wiring: sockets, timers and threads around the broker.
-// Only main.cpp includes this; everything Asio stays in server.cpp.
+// minikafka/server.hpp - the session loop: one TCP connection's requests in, replies out.
+// Only run_server.cpp includes this (it hands every accepted socket to serve_connection).
 #pragma once
 
-#include "options.hpp"
+#include <boost/asio/awaitable.hpp>
+
+#include "listener.hpp"
 
 namespace minikafka {
 
-// The option table main() parses (Kafka's property names; see docs/minikafka/README.md).
-std::span<const mb::OptionSpec> server_options();
+class Broker;
+struct SessionMetrics;
 
-// Runs the broker until SIGINT/SIGTERM; returns the process exit code.
-int run_server(const mb::Options& options);
+// Serves one client connection until it closes, sends a malformed request, or the broker stops.
+boost::asio::awaitable<void> serve_connection(mb::net::tcp::socket socket, Broker& broker, SessionMetrics& metrics);
 
 }  // namespace minikafka

@@ -3,7 +3,7 @@
 // CONCEPT: the broker - what every request handler acts on. It holds the topics and their
 // logs, (later) the consumer groups and their committed offsets, and the few services the
 // handlers need from the outside world: the time, a way to run something later, and the
-// background worker for fsync/deletion. The wiring (server.cpp) binds those services to Asio;
+// background worker for fsync/deletion. The wiring (run_server.cpp) binds those services to Asio;
 // unit tests bind them to a fake clock, so no handler ever touches a socket or a timer.
 // Everything here is used from the one broker thread only.
 //
@@ -27,6 +27,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "handler_scratch.hpp"
 #include "model/group_coordinator.hpp"
 #include "storage/background_worker.hpp"
 #include "storage/log_manager.hpp"
@@ -145,6 +146,8 @@ public:
     GroupCoordinator groups;
     OffsetStore offset_store;
     BrokerServices services;
+    // The handlers' reused request/result lists (core/handler_scratch.hpp): no allocation per request.
+    HandlerScratch scratch;
 
 private:
     void start_flush(const std::shared_ptr<PartitionLog>& log);
