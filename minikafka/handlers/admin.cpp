@@ -1,7 +1,22 @@
+// minikafka/handlers/admin.cpp
+//
+// CONCEPT: topics are created, grown and configured through the protocol itself. The course
+// notes' "Topics: streams of records categorized for organization" are not files an operator
+// makes by hand: kafka-topics.sh and every admin client send CreateTopics, CreatePartitions,
+// DescribeConfigs and AlterConfigs to a broker. A topic's partition count is its unit of
+// parallelism (each partition is one ordered log), and its configs (retention.ms,
+// segment.bytes, cleanup.policy...) are per-topic overrides of the broker's defaults.
+//
+//   single node: CreateTopics ─▶ LogManager::create_topic ─▶ directories + first segments
+//   cluster:     CreateTopics ─▶ cluster_admin (the controller decides) ─▶ every broker's image
+//
 // The admin APIs: CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs, AlterConfigs
 // (protocol/admin.hpp). Topics are created and deleted by the LogManager; these handlers check
 // what only makes sense with several brokers (replication factor, replica assignment): one
-// broker can hold one replica, on itself.
+// broker can hold one replica, on itself. InitProducerId lives here too: it is a broker-wide id
+// allocator, not a data path.
+// READ NEXT: storage/log_manager.hpp (what a topic is on disk), storage/log_config.hpp (the
+//            configs), handlers/cluster_admin.cpp (the same requests in a cluster).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -72,6 +87,9 @@ bool handle_create_topics(Broker& broker, const RequestHeader& header, KafkaRead
         }
         return cluster_admin(broker, header, undecoded, reply, names, partitions);
     }
+    // Single node. Every check below answers per topic, so one bad topic in a request does not
+    // fail the rest - Kafka's CreateTopics semantics. validate_only (an admin client's
+    // validateOnly option) runs every check and stops short of creating.
     // A name given twice is ambiguous (which partition count?): Kafka refuses every entry of it.
     std::map<std::string_view, int> mentions;
     for (const CreatableTopic& topic : request.topics) ++mentions[topic.name];
@@ -127,6 +145,8 @@ bool handle_delete_topics(Broker& broker, const RequestHeader& header, KafkaRead
             tombstones = true;
         }
     }
+    // Deleting files is slow (a big topic has many segments); the background worker does it, so
+    // the event loop keeps serving other clients. The topic is already gone from the LogManager.
     if (!removed.empty()) broker.services.background->remove(std::move(removed));
     if (tombstones) broker.services.background->sync({broker.offset_store.file()}, [] {});
     KafkaWriter out = reply.writer();
@@ -335,6 +355,9 @@ bool handle_init_producer_id(Broker& broker, const RequestHeader& header, KafkaR
                                          -1);
         return true;
     }
+    // An idempotent producer (enable.idempotence, librdkafka's and the Java client's default
+    // nowadays) needs a producer id so the broker can drop its retried duplicates by sequence
+    // number (model/producer_state.hpp). Epoch 0: without transactions nothing fences it.
     encode_init_producer_id_response(out, header.api_version, ErrorCode::None, broker.next_producer_id(), 0);
     return true;
 }

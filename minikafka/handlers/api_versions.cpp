@@ -1,9 +1,20 @@
-// ApiVersions: tell the client which versions of which APIs we speak (protocol/api_versions.hpp).
+// minikafka/handlers/api_versions.cpp
+//
+// CONCEPT: version negotiation. Every Kafka API has numbered versions; a client's first request
+// on a connection is ApiVersions, and from the answer it picks, per API, the highest version both
+// sides speak. This is how Kafka lets old clients and new brokers (and the reverse) coexist, and
+// it is why minikafka can implement a handful of versions instead of all of them.
+//
+//   client ─ApiVersions vN─▶ [Produce 3-8, Fetch 4-11, ...] ─▶ client uses min(its max, our max)
+//
+// The list is handler_table.cpp's table itself, so we advertise exactly what we implement.
+// READ NEXT: handlers/handler_table.cpp, docs/minikafka/api-versions.md.
 #include "handler_table.hpp"
 
 namespace minikafka {
 
 bool handle_api_versions(Broker&, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    // Our own line in the table: the ApiVersions versions we speak (never null - it is listed).
     const ApiHandler* self = nullptr;
     for (const ApiHandler& api : api_handlers())
         if (api.key == ApiKey::ApiVersions) self = &api;

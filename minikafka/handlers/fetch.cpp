@@ -1,3 +1,11 @@
+// minikafka/handlers/fetch.cpp
+//
+// CONCEPT: consuming is reading a log from an offset - the course notes' "Consumers ... process
+// data" the Kafka way. Nothing is removed when a consumer reads: any number of groups read the
+// same partition at their own pace, and a consumer can re-read from any offset still retained.
+// That, and handing the file's bytes to the socket untouched, is where Kafka's throughput comes
+// from (the notes' "High Throughput").
+//
 // Fetch: read stored batches back out, from any offset, with a long poll when there is nothing
 // new yet (protocol/fetch.hpp).
 //

@@ -1,8 +1,22 @@
-// The consumer group APIs: FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
-// ListGroups, DescribeGroups, DeleteGroups (protocol/groups.hpp). The decisions are the group state
+// minikafka/handlers/groups.cpp
+//
+// CONCEPT: consumer groups - the course notes' "Consumers subscribe to topics", scaled out.
+// The consumers sharing a group.id divide a topic's partitions among themselves, each partition
+// read by exactly one member, so adding consumers (up to the partition count) adds throughput
+// while ordering within a partition is kept. The broker does not compute the division: one
+// member (the leader) does, in its client, and the broker only runs the rendezvous.
+//
+//   FindCoordinator ─▶ which broker runs this group
+//   JoinGroup  (all members) ─▶ held until everyone has joined ─▶ leader gets the member list
+//   SyncGroup  (leader sends the assignment) ─▶ every member gets its own partitions
+//   Heartbeat  ─▶ "still alive"; REBALANCE_IN_PROGRESS tells a member to join again
+//
+// The APIs: FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup, ListGroups,
+// DescribeGroups, DeleteGroups (protocol/groups.hpp). The decisions are the group state
 // machine's (model/consumer_group.cpp); these handlers translate. JoinGroup and SyncGroup
 // answers are often held back until other members act, so they answer through callbacks on a
 // deferred Reply.
+// READ NEXT: model/consumer_group.hpp (the state machine), docs/minikafka/03-consumer-groups.md.
 #include "protocol/groups.hpp"
 #include "core/offsets_topic.hpp"
 #include "handler_table.hpp"
@@ -82,6 +96,9 @@ bool handle_join_group(Broker& broker, const RequestHeader& header, KafkaReader&
         encode_join_group_response(out, header.api_version, join_error(error, request.params.member_id));
         return true;
     }
+    // The answer cannot be written now: a join completes only when every known member has
+    // (re)joined or the rebalance timeout ran out. The deferred Reply keeps the connection's
+    // response order while this request waits.
     auto deferred = reply.defer();
     broker.groups.join(
         request.group_id, std::move(request.params), broker.now_ms(),
@@ -115,6 +132,7 @@ bool handle_sync_group(Broker& broker, const RequestHeader& header, KafkaReader&
         encode_sync_group_response(out, header.api_version, {error, {}});
         return true;
     }
+    // A follower's SyncGroup waits for the leader's: only the leader brings the assignment.
     auto deferred = reply.defer();
     broker.groups.sync(
         request.group_id, request.generation_id, request.member_id, std::move(request.assignments), broker.now_ms(),
@@ -137,6 +155,9 @@ bool handle_sync_group(Broker& broker, const RequestHeader& header, KafkaReader&
 bool handle_heartbeat(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     HeartbeatRequest request = decode_heartbeat_request(body, header.api_version);
     if (!body.ok()) return false;
+    // A heartbeat is how the coordinator learns of a rebalance's need *and* how a member learns
+    // of it: the answer REBALANCE_IN_PROGRESS sends the member back to JoinGroup. A member whose
+    // heartbeats stop for session.timeout.ms is removed (model/consumer_group.cpp).
     ErrorCode error = coordinator_error(broker, request.group_id);
     if (error == ErrorCode::None)
         error = broker.groups.heartbeat(request.group_id, request.generation_id, request.member_id, broker.now_ms());
@@ -196,6 +217,9 @@ bool handle_describe_groups(Broker& broker, const RequestHeader& header, KafkaRe
 // and the answer waits for their fsync, as a commit's does: a deleted group stays deleted.
 // Cluster mode: the tombstones go to the group's partition of __consumer_offsets, and the
 // answer waits until they are replicated (core/offsets_topic.hpp), as a commit's does.
+// Each group's tombstones are appended separately (groups may live in different partitions of
+// __consumer_offsets); `waiting` counts the appends still out, plus one for this loop itself, so
+// the answer goes out exactly once, after the last of them.
 static void delete_groups_replicated(Broker& broker, int16_t version, std::vector<std::string> ids, Reply& reply) {
     struct Pending {
         std::vector<std::pair<std::string, ErrorCode>> results;
