@@ -1,4 +1,15 @@
-// The consumer group state machine (see consumer_group.hpp for the states and the protocol).
+// minikafka/model/consumer_group.cpp
+//
+// CONCEPT: the consumer group state machine (see consumer_group.hpp for the states and the
+// protocol). A rebalance is a barrier: every member must rejoin before a new generation - and
+// with it a new partition assignment - starts, so that no partition is read by two members of
+// the same generation.
+//
+//   Empty ─join─▶ PreparingRebalance ─all rejoined / timeout─▶ CompletingRebalance
+//                       ▲                                        │ leader's SyncGroup
+//                       └── member joins, leaves or times out ── Stable
+//
+// READ NEXT: group_coordinator.cpp, handlers/groups.cpp, docs/minikafka/03-consumer-groups.md.
 #include "consumer_group.hpp"
 
 #include <algorithm>
@@ -171,6 +182,9 @@ void ConsumerGroup::maybe_complete_join(int64_t now_ms) {
     if (all_joined && (!initial_join_ || now_ms >= rebalance_deadline_ms_)) complete_join(now_ms);
 }
 
+// The barrier falls: a new generation starts. The generation id is what fences the past - a
+// member still holding the old one gets ILLEGAL_GENERATION on SyncGroup, Heartbeat and
+// OffsetCommit - so it grows even when the group ends up empty.
 void ConsumerGroup::complete_join(int64_t now_ms) {
     // Members that did not rejoin in time are out of the group.
     for (auto it = members_.begin(); it != members_.end();) {
@@ -288,6 +302,9 @@ ErrorCode ConsumerGroup::check_commit(int32_t generation_id, std::string_view me
     return ErrorCode::None;
 }
 
+// Liveness is judged by the broker's clock: a member whose heartbeats stopped for its session
+// timeout is removed, which starts a rebalance that hands its partitions to the others. A member
+// already waiting in JoinGroup is not expected to heartbeat.
 void ConsumerGroup::tick(int64_t now_ms) {
     std::erase_if(pending_members_, [&](const auto& entry) { return entry.second <= now_ms; });
     std::vector<std::string> expired;

@@ -1,4 +1,12 @@
-// Kafka's offset-commit records and the batch that carries them (see offset_commit_record.hpp).
+// minikafka/model/offset_commit_record.cpp
+//
+// CONCEPT: a committed offset as a record of __consumer_offsets (offset_commit_record.hpp tells
+// why): this file encodes and decodes Kafka's own key/value schemas, and wraps them in an
+// ordinary v2 record batch, so the partition that stores them is replicated like any other.
+//
+//   OffsetCommitRecord ─▶ key (v1) + value (v3, or null = tombstone) ─▶ one record ─▶ batch + CRC
+//
+// READ NEXT: core/offsets_topic.hpp (who appends and replays them), model/record_batch.hpp.
 #include "offset_commit_record.hpp"
 
 #include "big_endian.hpp"
@@ -10,6 +18,8 @@ namespace minikafka {
 
 namespace {
 
+// We write one version of each schema, the ones Kafka itself writes for a commit, so that real
+// tools read our partition; decoding accepts every value version, as Kafka's does.
 constexpr int16_t kKeyVersion = 1;    // an offset commit (2 would be a group's metadata)
 constexpr int16_t kValueVersion = 3;  // with the leader epoch (KIP-320)
 constexpr size_t kBatchLengthAt = 8;
