@@ -1,5 +1,15 @@
-// The broker's shared mechanisms: group commit, periodic housekeeping, long-poll wake-ups
-// (see broker.hpp).
+// minikafka/core/broker.cpp
+//
+// CONCEPT: the broker's shared mechanisms: group commit, periodic housekeeping, long-poll
+// wake-ups (see broker.hpp). They are where the notes' "Message Persistence can impact write
+// performance" is answered: an fsync is never run on the event loop and never once per request.
+//
+//   append ─▶ flush_if_due ─▶ run_later(0) ─▶ start_flush ─▶ background fsync ─▶ flush_done
+//             (queued appends of the same turn share this fsync)   └▶ answers the waiting acks
+//   tick (every few ms) ─▶ session timeouts, flush.ms, rolled segments, retention, producer expiry
+//
+// READ NEXT: storage/background_worker.hpp (the fsync thread), storage/partition_log.hpp
+//            (flush_due, begin_flush), handlers/fetch.cpp (the waiters records_appended wakes).
 #include "broker.hpp"
 
 #include <algorithm>
@@ -63,6 +73,9 @@ void Broker::start_flush(const std::shared_ptr<PartitionLog>& log) {
         std::move(job.closed_files));
 }
 
+// Housekeeping on the event loop's timer, not on threads of its own: everything it touches
+// (groups, logs, producer tables) belongs to the broker thread, so no lock is needed. Only the
+// slow file work (fsync, deleting segments) is handed to the background worker.
 void Broker::tick() {
     int64_t now = now_ms();
     bool retention = now - last_retention_check_ms_ >= config.retention_check_interval_ms;

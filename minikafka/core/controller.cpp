@@ -1,7 +1,18 @@
 // minikafka/core/controller.cpp - the controller: a Raft replica on files, stepped by the wiring.
+//
+// CONCEPT: KRaft - the cluster's metadata kept by the brokers themselves in a Raft log, where
+// the notes' "Zookeeper (in older Kafka versions)" used to be. This file is the glue that makes
+// the pure Raft replica of raft/ a running controller: files for its log, a clock for its ticks,
+// and the metadata image as its state machine.
+//
+//   peer request ─▶ handle_request ─▶ RaftReplica ─▶ outbox ─▶ the wiring sends it (controller_link)
+//   tick(now)    ─▶ elections, heartbeats     committed records ─▶ MetadataImage::apply
+//
 // Reading order: the constructor (what a start opens), the three entry points (tick,
 // handle_request, handle_response), then what happens after each step (the outbox, narration,
 // self-registration), and last the two views (DescribeQuorum, /api/quorum).
+// READ NEXT: raft/replica.hpp (the algorithm), metadata_image.cpp (what committed records do),
+//            docs/minikafka/05-replication-and-the-controller.md "Raft in one page".
 #include "controller.hpp"
 
 #include <algorithm>

@@ -1,4 +1,14 @@
 // minikafka/core/metadata_image.cpp - applying metadata records; the snapshot as records.
+//
+// CONCEPT: the Raft state machine of the quorum (metadata_image.hpp): every node applies the same
+// committed records (topics, partitions, brokers, configs) in the same order, so every node's
+// image is the same - which is why any broker can answer Metadata. A snapshot is written as the
+// very records that would rebuild the image, so restoring one is just applying again.
+//
+//   committed record ─▶ apply ─▶ topics / partitions / brokers / configs
+//   snapshot()       ─▶ the records of the current image ─▶ restore() applies them
+//
+// READ NEXT: replica_manager.cpp (a broker acting on image changes), protocol/metadata_records.hpp.
 #include "metadata_image.hpp"
 
 #include "big_endian.hpp"

@@ -1,5 +1,17 @@
 // minikafka/core/offsets_topic.cpp - the coordinator as the leader of a __consumer_offsets
 // partition (see the header).
+//
+// CONCEPT: consumer groups that survive a broker's death (offsets_topic.hpp): a commit is a
+// record appended to the group's partition of __consumer_offsets and acknowledged at the high
+// watermark, like an acks=all produce; a broker that becomes that partition's leader replays it
+// and takes the group over. Kafka does exactly this; we reuse the same replicated partitions.
+//
+//   group id ─hash─▶ partition p ─▶ its leader is the coordinator
+//   OffsetCommit ─▶ append (model/offset_commit_record) ─▶ HW covers it ─▶ answer
+//   becoming leader of p ─▶ replay p ─▶ the groups' offsets are ours
+//
+// READ NEXT: handlers/offsets.cpp, docs/minikafka/05-replication-and-the-controller.md
+//            "Consumer groups survive a broker's death".
 #include "offsets_topic.hpp"
 
 #include <fmt/format.h>

@@ -1,5 +1,15 @@
 // minikafka/core/reassignment.cpp - the reassignment state machine (see reassignment.hpp), and
 // the active controller's AlterPartitionReassignments / ListPartitionReassignments.
+//
+// CONCEPT: moving replicas while the partition stays in use (KIP-455; reassignment.hpp). The
+// notes' "Scalability: easily scales horizontally by adding brokers" needs this step: a new
+// broker holds nothing until partitions are moved to it. The controller only edits the replica
+// set; the new replica copies the data by fetching like any follower.
+//
+//   replicas {1,2,3} ─▶ adding {4}: replicas {1,2,3,4} ─▶ 4 joins the ISR ─▶ drop the removed: {2,3,4}
+//
+// READ NEXT: replica_manager.cpp (a broker gaining or losing a replica), handlers/reassignments.cpp,
+//            docs/minikafka/05-replication-and-the-controller.md "Adding a broker: reassignment".
 #include "reassignment.hpp"
 
 #include <fmt/format.h>

@@ -1,4 +1,14 @@
 // minikafka/core/replica_fetcher.cpp - building a follower's Fetch, appending its answer.
+//
+// CONCEPT: a follower replicates by fetching (replica_fetcher.hpp) - the leader stays passive and
+// learns each follower's progress from the offsets it asks for. One request covers every
+// partition this broker follows on one leader, so replication costs one long poll per leader,
+// not one per partition.
+//
+//   follower ─Fetch(replica_id=me, [p0@118, p3@40])─▶ leader ─▶ batches + leader's HW
+//            ◀── append as they are (offsets already assigned) ── follow_high_watermark
+//
+// READ NEXT: partition_state.cpp (the HW arithmetic), handlers/fetch.cpp (the leader's side).
 #include "replica_fetcher.hpp"
 
 #include <fmt/format.h>

@@ -1,4 +1,16 @@
 // minikafka/core/replica_manager.cpp - following the controller's decisions (see the header).
+//
+// CONCEPT: a broker's replicas in a cluster (replica_manager.hpp): the controller decides who
+// leads and who follows; each broker applies those decisions to the partitions it holds - open or
+// create the log, become leader (accept produces, track followers, move the HW) or follower
+// (truncate to the leader's history, start fetching). This is where "Fault Tolerance: can handle
+// broker failures without data loss" happens on each broker.
+//
+//   image change ─▶ for each partition with a replica here: leader? ─ yes ─▶ become_leader
+//                                                                  └ no ──▶ become_follower ─▶ fetcher
+//
+// READ NEXT: partition_state.cpp, replica_fetcher.cpp,
+//            docs/minikafka/05-replication-and-the-controller.md "Failover".
 #include "replica_manager.hpp"
 
 #include <fmt/format.h>
