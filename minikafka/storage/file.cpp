@@ -1,4 +1,13 @@
-// POSIX file I/O for the log (see file.hpp).
+// minikafka/storage/file.cpp
+//
+// CONCEPT: the log's files as plain POSIX calls, so a lecturer can see what the disk is asked:
+// pwrite/pwritev at a known position (one system call for a batch's rewritten head and its
+// untouched rest), fdatasync for durability, and an fsync of the directory after a file is
+// created or renamed - without it a crash may lose the new name even though the data is synced.
+//
+//   append ─▶ pwritev(head 16 B, rest) ─▶ page cache ─(flush policy)─▶ fdatasync ─▶ on disk
+//
+// READ NEXT: segment.cpp (who writes), background_worker.cpp (who syncs).
 #include "file.hpp"
 
 #include <fcntl.h>

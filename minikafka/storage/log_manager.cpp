@@ -1,4 +1,13 @@
-// Topics on disk: create, find, delete, add partitions (see log_manager.hpp).
+// minikafka/storage/log_manager.cpp
+//
+// CONCEPT: topics on disk (log_manager.hpp) - create, find, delete, add partitions. A topic is
+// only its partition directories; the course notes' "Topics: streams of records categorized for
+// organization" is, on disk, nothing more than a naming convention.
+//
+//   create_topic("payments", 3) ─▶ payments-0/ payments-1/ payments-2/ (+ topic-configs/payments)
+//   start ─▶ list the directories ─▶ one PartitionLog each (recovering its segments)
+//
+// READ NEXT: partition_log.cpp (one partition), docs/minikafka/02-formats.md "The data directory".
 #include "log_manager.hpp"
 
 #include <fmt/format.h>

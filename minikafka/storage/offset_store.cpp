@@ -1,4 +1,12 @@
-// The committed-offsets file (see offset_store.hpp for its format).
+// minikafka/storage/offset_store.cpp
+//
+// CONCEPT: committed offsets survive a restart (offset_store.hpp): an append-only file of commit
+// records with a CRC each, replayed at start (last record per key wins), compacted when most of
+// it is superseded. It is Kafka's __consumer_offsets idea for a single broker, in one file.
+//
+//   commit ─▶ append record ─▶ fsync (background) ─▶ answer   |   start ─▶ replay ─▶ offsets table
+//
+// READ NEXT: handlers/offsets.cpp, docs/minikafka/02-formats.md "The committed offsets file".
 #include "offset_store.hpp"
 
 #include <fmt/format.h>

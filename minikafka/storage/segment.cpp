@@ -1,4 +1,15 @@
-// One segment: the .log file plus its two sparse indexes (see segment.hpp).
+// minikafka/storage/segment.cpp
+//
+// CONCEPT: one segment - the .log file plus its two sparse indexes (segment.hpp). Splitting a
+// partition into segments is what makes retention cheap (delete a file) and a start quick (only
+// the segments after the recovery point are read in full and checked).
+//
+//   00000000000000000120.log        batches, append only
+//   00000000000000000120.index      offset ─▶ byte position (sparse)
+//   00000000000000000120.timeindex  timestamp ─▶ offset (sparse)
+//   find(offset) ─▶ index lookup ─▶ scan forward batch by batch ─▶ BatchLocation
+//
+// READ NEXT: sparse_index.cpp, corruption.hpp, docs/minikafka/02-formats.md.
 #include "segment.hpp"
 
 #include <fmt/format.h>
