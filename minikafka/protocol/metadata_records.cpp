@@ -1,5 +1,13 @@
 // minikafka/protocol/metadata_records.cpp - Kafka's metadata records, field by field (all
 // flexible from version 0; we write version 0 of each).
+//
+// CONCEPT: what the controller's log says (metadata_records.hpp). The records are Kafka's own, so
+// a log written here is the same kind of log Kafka's controllers replicate; each record is framed
+// [frame version | record type | record version | fields], and the type selects the decoder.
+//
+//   RegisterBrokerRecord / TopicRecord / PartitionRecord / ... ◀──▶ framed bytes in the Raft log
+//
+// READ NEXT: core/metadata_image.cpp (what applying each record does).
 #include "metadata_records.hpp"
 
 #include "byte_buffer.hpp"

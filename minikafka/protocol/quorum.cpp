@@ -2,6 +2,13 @@
 // them. Reading order: the small helpers that hide "flexible or not" (compact lengths and tagged
 // fields, KIP-482), then one decode/encode pair per API in key order, then the record batch that
 // carries quorum log entries in a Fetch response.
+//
+// CONCEPT: the controller quorum on Kafka's wire (quorum.hpp). Raft itself lives in raft/ as
+// plain structs; here its messages become Kafka's Vote, BeginQuorumEpoch, EndQuorumEpoch, Fetch
+// and FetchSnapshot bodies, so the quorum is a Kafka quorum on the network, not a private one.
+//   bytes ─KafkaReader─▶ decode_*_request (field by field, in the schema's order) ─▶ struct
+//   struct ─▶ encode_*_response ─KafkaWriter─▶ bytes (the same version as the request)
+// READ NEXT: core/quorum_wire.cpp (raft structs <-> these), handlers/quorum.cpp.
 #include "quorum.hpp"
 
 #include "byte_buffer.hpp"
