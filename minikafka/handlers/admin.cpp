@@ -185,6 +185,9 @@ bool handle_create_partitions(Broker& broker, const RequestHeader& header, Kafka
     return true;
 }
 
+// DescribeConfigs: every config with its value *and its source* (topic override, broker default,
+// static broker setting). The source is what tells an operator whether changing the broker's
+// default would affect this topic. A null key list asks for every config of the resource.
 bool handle_describe_configs(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     std::vector<DescribeConfigsResource> resources = decode_describe_configs_request(body, header.api_version);
     if (!body.ok()) return false;

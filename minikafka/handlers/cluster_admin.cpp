@@ -31,6 +31,9 @@ namespace minikafka {
 
 namespace {
 
+// How long a broker waits for its own image to show a change the controller accepted. The
+// controller answers when it has *proposed* the records; this broker sees them only when they are
+// committed and replicated to it - normally within a few fetch round trips.
 constexpr int64_t kVisibleWaitMs = 3000;
 constexpr int64_t kVisiblePollMs = 10;
 
@@ -71,7 +74,10 @@ void when_visible(Broker& broker, ApiKey key, std::shared_ptr<std::vector<TopicR
     });
 }
 
-// The direct path: this node is the active controller.
+// The direct path: this node is the active controller. `partitions` gets, per result, the
+// partition count the image must reach before the answer is true (-1: nothing to wait for).
+// Decoding happens here, not in the caller, because a forwarded request arrives as bytes at the
+// fixed forwarding version and must be decoded at that version.
 std::vector<TopicResult> decide(Broker& broker, ApiKey key, KafkaReader& body, int16_t version,
                                 std::vector<int32_t>& partitions) {
     Controller& c = *broker.controller;
@@ -146,7 +152,9 @@ bool cluster_admin(Broker& broker, const RequestHeader& header, KafkaReader& bod
         finish(std::move(results), std::move(wanted));
         return true;
     }
-    // Forwarded: re-encoded at the fixed version (the client's may be older or newer).
+    // Forwarded: re-encoded at the fixed version (the client's may be older or newer). The
+    // controller listener speaks one version per forwarded API, so it never has to guess which
+    // client version a forwarding broker happened to receive.
     std::string forwarded(body.rest());
     if (header.api_version != forwarded_version(key)) {
         KafkaReader again(forwarded);
@@ -210,6 +218,9 @@ void forward_as_is(Broker& broker, const RequestHeader& header, KafkaReader& bod
     broker.forward_to_controller(header.api_key, header.api_version, std::string(body.rest()), std::move(answer));
 }
 
+// Fire and forget: the caller answers at once with a retriable error (metadata.cpp answers
+// LEADER_NOT_AVAILABLE), and the client's retry sees the topic once the controller has created it
+// and its leaders are elected. A lost request costs nothing more than one more retry.
 void auto_create_topic(Broker& broker, std::string_view name) {
     CreateTopicsRequest request;
     CreatableTopic& topic = request.topics.emplace_back();

@@ -57,6 +57,8 @@ int64_t check_leader(Broker& broker, const FetchRequest& request, const FetchPar
 }
 
 // A slice may run past `limit` (the HW): cut it at the start of the batch holding `limit`.
+// Consumers must never see records that are not committed yet - a failover could remove them
+// again - and since the bytes go out untouched, the cut can only fall on a batch boundary.
 void cut_at(const PartitionLog& log, int64_t limit, LogSlice& slice) {
     for (const auto& segment : log.segments()) {
         if (segment->log_file() != slice.file) continue;
@@ -67,7 +69,10 @@ void cut_at(const PartitionLog& log, int64_t limit, LogSlice& slice) {
     }
 }
 
-// Reads what the request asks for, as the logs stand now.
+// Reads what the request asks for, as the logs stand now. The request-wide max_bytes is spent
+// in request order, so the first partitions may use it all (and each stops at its own
+// partition_max_bytes). Every error is final for this request (no waiting would fix it),
+// which is why an error answers at once instead of long-polling.
 void read_partitions(Broker& broker, const FetchRequest& request, FetchResult& out, bool first_read = false) {
     out.partitions.clear();
     out.slices.clear();
@@ -158,6 +163,9 @@ public:
         }
     }
 
+    // Re-reads every partition of the request, not only the one that grew: the read is index
+    // lookups and slice bookkeeping, no data copy, and one code path for the first read and the
+    // re-reads keeps the answer the same as a fresh Fetch would get.
     bool on_records_appended() override {
         if (done_) return true;
         read_partitions(broker_, request_, result_);

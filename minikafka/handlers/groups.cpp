@@ -176,6 +176,9 @@ bool handle_leave_group(Broker& broker, const RequestHeader& header, KafkaReader
     return true;
 }
 
+// ListGroups and DescribeGroups are what `kafka-consumer-groups.sh --list / --describe` show. In a
+// cluster each broker lists only the groups it coordinates - Kafka's admin client asks every
+// broker and merges the answers.
 bool handle_list_groups(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     if (!body.ok()) return false;
     KafkaWriter out = reply.writer();

@@ -20,6 +20,8 @@ bool handle_alter_partition_reassignments(Broker& broker, const RequestHeader& h
     KafkaReader undecoded = body;
     AlterReassignmentsRequest request = decode_alter_reassignments_request(body, header.api_version);
     if (!body.ok()) return false;
+    // Single-node mode: the only possible target is this broker alone, which is where every
+    // replica already is - accepted as a no-op; anything else cannot be satisfied.
     if (!broker.controller) {
         AlterReassignmentsResponse response;
         for (const ReassignTopic& topic : request.topics) {
@@ -42,6 +44,9 @@ bool handle_alter_partition_reassignments(Broker& broker, const RequestHeader& h
                                             broker.controller->alter_reassignments(request, controller_clock_ms()));
         return true;
     }
+    // Forwarded as the client sent it: unlike CreateTopics (cluster_admin.cpp) there is no image
+    // state to wait for here - the answer says the move was accepted (it completes once the new
+    // replicas have caught up); progress is read with ListPartitionReassignments.
     forward_as_is(broker, header, undecoded, reply, [version = header.api_version](KafkaWriter& out) {
         AlterReassignmentsResponse unreachable;
         unreachable.error = ErrorCode::NotController;
