@@ -128,6 +128,9 @@ bool handle_create_topics(Broker& broker, const RequestHeader& header, KafkaRead
     return true;
 }
 
+// DeleteTopics: the records are gone for good, and there is no undo. Kafka can forbid it
+// (delete.topic.enable=false); minikafka accepts that property without acting on it
+// (server_properties.cpp), so deletion is always allowed.
 bool handle_delete_topics(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     KafkaReader undecoded = body;
     std::vector<std::string> names = decode_delete_topics_request(body, header.api_version);
@@ -154,6 +157,10 @@ bool handle_delete_topics(Broker& broker, const RequestHeader& header, KafkaRead
     return true;
 }
 
+// CreatePartitions: `count` is the new total, and it may only grow (LogManager refuses a smaller
+// or equal one, INVALID_PARTITIONS). Removing a partition would delete its records; and even
+// adding one changes which partition a key hashes to, so records with one key may land in two
+// partitions from then on - Kafka warns about this, and so does docs/minikafka/04.
 bool handle_create_partitions(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     KafkaReader undecoded = body;
     CreatePartitionsRequest request = decode_create_partitions_request(body, header.api_version);
@@ -282,6 +289,9 @@ void when_configs_visible(Broker& broker, std::shared_ptr<const AlterConfigsRequ
 
 }  // namespace
 
+// Three paths, as for the topic APIs: this node is the active controller (decide, then wait to
+// see the ConfigRecords applied here); another broker of a cluster (forward as is, then wait the
+// same way); a single node (the LogManager stores the overrides in topic-configs/ at once).
 bool handle_alter_configs(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     KafkaReader undecoded = body;
     AlterConfigsRequest request = decode_alter_configs_request(body, header.api_version);
