@@ -65,6 +65,11 @@ PartitionChangeRecord finish(const PartitionRecord& p, const std::vector<int32_t
 }
 }  // namespace
 
+// Why two records and not one: replacing [1,2,3] by [2,3,4] in one step would leave the partition
+// with a replica (4) that holds nothing yet, counted in its replication factor. In the copying
+// phase the partition has *more* replicas than asked - old and new - and only once the new ones
+// are in the ISR does the second record (complete_reassignment) drop the old ones. At no moment
+// is the partition less replicated than before, and it stays writable throughout.
 ReassignmentDecision start_reassignment(const PartitionRecord& p, const std::optional<std::vector<int32_t>>& target,
                                         const std::function<bool(int32_t)>& registered,
                                         const std::function<bool(int32_t)>& live) {
@@ -110,6 +115,9 @@ ReassignmentDecision start_reassignment(const PartitionRecord& p, const std::opt
     return {ErrorCode::None, {}, change};
 }
 
+// "Caught up" is judged by the ISR and nothing else: the leader admits a new replica to the ISR
+// (AlterPartition) only once its log reached the high watermark - the same rule that protects
+// acknowledged records in a failover protects them here.
 std::optional<PartitionChangeRecord> complete_reassignment(const PartitionRecord& p,
                                                            const std::function<bool(int32_t)>& live) {
     if (p.adding_replicas.empty() && p.removing_replicas.empty()) return std::nullopt;
