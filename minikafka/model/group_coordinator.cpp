@@ -91,6 +91,9 @@ ErrorCode GroupCoordinator::leave(std::string_view group_id, std::string_view me
     return it->second->leave(member_id, now_ms);
 }
 
+// Time moves only here (the broker's timer calls it): every group checks its session timeouts and
+// rebalance deadline, and groups nobody can observe any more are dropped. Holding no clock keeps
+// the model testable with made-up times.
 void GroupCoordinator::tick(int64_t now_ms) {
     for (auto& [id, group] : groups_) group->tick(now_ms);
     // Ids handed out with MEMBER_ID_REQUIRED that never came back have expired by now.

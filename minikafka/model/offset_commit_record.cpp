@@ -64,6 +64,8 @@ std::optional<CommittedOffset> decode_value(std::string_view bytes) {
 
 }  // namespace
 
+// One OffsetCommit request becomes one batch: all its partitions' offsets are appended - and
+// replicated, and made visible - together, so a consumer never sees half of a commit.
 std::string encode_offset_commit_batch(const std::vector<OffsetCommitRecord>& records, int64_t now_ms) {
     // Each record: length VARINT | attributes INT8 | timestampDelta VARLONG | offsetDelta VARINT
     //              | key (VARINT length + bytes) | value (VARINT length, -1 = null) | headers VARINT
@@ -113,6 +115,10 @@ std::string encode_offset_commit_batch(const std::vector<OffsetCommitRecord>& re
     return batch;
 }
 
+// Replaying a partition of __consumer_offsets at load. Records of a kind we do not use are
+// skipped, not fatal: key version 2 is Kafka's group-metadata record (members, generation), which
+// minikafka never writes, and control batches carry no commits. A malformed commit record, on the
+// other hand, fails the batch.
 bool decode_offset_commit_batch(std::string_view batch, const std::function<void(OffsetCommitRecord&&)>& apply) {
     if (batch.size() < kBatchHeaderSize) return false;
     RecordBatchHeader header = decode_batch_header(batch.data());
