@@ -37,6 +37,10 @@ SequenceCheck ProducerStateTable::check(const RecordBatchHeader& batch, int64_t&
     return batch.base_sequence == expected ? SequenceCheck::ok : SequenceCheck::out_of_order;
 }
 
+// Called once the batch is in the log (produce, a follower's append, a rebuild at start), with the
+// offset it got there: a batch refused by the log must not count as seen, or its retry would be
+// answered as a duplicate of something never written. A new producer epoch (the producer called
+// InitProducerId again) starts its window afresh.
 void ProducerStateTable::record(const RecordBatchHeader& batch, int64_t base_offset, int64_t now_ms) {
     if (batch.producer_id < 0) return;
     if (producers_.size() >= kMaxProducers && !producers_.contains(batch.producer_id)) evict_least_recent();
