@@ -97,6 +97,9 @@ void File::truncate(int64_t size) const {
 
 void File::reserve(int64_t from, int64_t to) const { (void)::fallocate(fd_, FALLOC_FL_KEEP_SIZE, from, to - from); }
 
+// fdatasync, not fsync: it skips metadata that reading the data back does not need (the
+// modification time), which makes the frequent flushes cheaper. A file's size *is* needed and is
+// written either way; a new file's name is not, hence sync_directory below.
 void File::sync() const {
     if (::fdatasync(fd_) != 0) throw std::system_error(errno, std::generic_category(), "fdatasync");
 }
@@ -113,6 +116,9 @@ void sync_directory(const std::string& path) {
     }
 }
 
+// The classic crash-safe replacement: a crash at any point leaves either the old file or the new
+// one, whole - never a mix. Used for files rewritten as a whole (the compacted offset store, the
+// leader-epoch checkpoint, a topic's config overrides), never for logs, which only grow.
 void write_file_atomically(const std::string& path, std::string_view content) {
     std::string tmp = path + ".tmp";
     {

@@ -19,6 +19,8 @@ namespace minikafka {
 
 namespace {
 constexpr size_t kRecordHeader = 8;            // length + crc
+// A length above this is damage, not data: checking it before anything else means a flipped bit in
+// a length field cannot make a start read (or allocate for) a huge record.
 constexpr uint32_t kMaxPayload = 1024 * 1024;  // group/topic names and metadata are small
 }  // namespace
 
@@ -79,6 +81,10 @@ std::optional<RepairAction> OffsetStore::repair() {
     return cut;
 }
 
+// The whole file is read into memory at start: it holds only the latest commits (compaction keeps
+// it small), and a single pass can then tell a torn tail from corruption by looking past the bad
+// record. Records are applied only after the whole file checked out, so a start that refuses
+// (CorruptFileError) leaves no half-loaded offsets behind.
 int64_t OffsetStore::read(const std::function<void(OffsetRecord&&)>& apply, bool repair,
                           std::optional<RepairAction>* cut) {
     file_ = std::make_shared<File>(File::open(path_, true));
@@ -123,6 +129,9 @@ void OffsetStore::append(const OffsetRecord& record) {
     ++records_;
 }
 
+// Compact when the file is mostly superseded records (more than 4 per live one, past 1000): the
+// rewrite costs a full write and an fsync, so it must be rare next to the appends it saves a start
+// from replaying.
 bool OffsetStore::compaction_worthwhile(size_t live_records) const {
     return records_ > 1000 && records_ > 4 * live_records;
 }
