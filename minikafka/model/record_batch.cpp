@@ -27,6 +27,9 @@ constexpr size_t kMaxTimestampOffset = 35;
 constexpr int16_t kLogAppendTimeFlag = 0x8;
 }  // namespace
 
+// Field by field with explicit big-endian loads, never by casting the bytes to a struct: the
+// wire layout is packed and big-endian, and the bytes sit unaligned in a request buffer. The
+// caller must make sure kBatchHeaderSize bytes are readable, as validate_batch does first.
 RecordBatchHeader decode_batch_header(const char* p) {
     using mb::load_big_endian;
     RecordBatchHeader h;
