@@ -59,6 +59,9 @@ ErrorCode coordinator_error(Broker& broker, std::string_view group_id) {
 
 }  // namespace
 
+// FindCoordinator: the first request of every group consumer. The coordinator is where all of the
+// group's JoinGroup, SyncGroup, Heartbeat and OffsetCommit requests must go, so that one broker
+// sees the whole group and can decide its rebalances alone.
 bool handle_find_coordinator(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     FindCoordinatorRequest request = decode_find_coordinator_request(body, header.api_version);
     if (!body.ok()) return false;
@@ -86,6 +89,8 @@ bool handle_find_coordinator(Broker& broker, const RequestHeader& header, KafkaR
     return true;
 }
 
+// JoinGroup: "I am in, with these assignors and this subscription". The client id and host are
+// kept for DescribeGroups (what kafka-consumer-groups.sh --describe --members shows).
 bool handle_join_group(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     JoinGroupRequest request = decode_join_group_request(body, header.api_version);
     if (!body.ok()) return false;
@@ -166,6 +171,8 @@ bool handle_heartbeat(Broker& broker, const RequestHeader& header, KafkaReader& 
     return true;
 }
 
+// LeaveGroup: a consumer closing cleanly says so, and its partitions go to the others at once
+// rather than after its session timeout.
 bool handle_leave_group(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     LeaveGroupRequest request = decode_leave_group_request(body, header.api_version);
     if (!body.ok()) return false;
@@ -257,6 +264,9 @@ static void delete_groups_replicated(Broker& broker, int16_t version, std::vecto
     pending->one_done();
 }
 
+// Only a group without members can be deleted (GroupCoordinator::delete_group answers
+// NON_EMPTY_GROUP otherwise): deleting the offsets of consumers that are still reading would make
+// them start over at their next restart.
 bool handle_delete_groups(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     std::vector<std::string> ids = decode_delete_groups_request(body, header.api_version);
     if (!body.ok()) return false;

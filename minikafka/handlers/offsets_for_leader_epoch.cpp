@@ -49,6 +49,9 @@ bool handle_offsets_for_leader_epoch(Broker& broker, const RequestHeader& header
                                                                              : ErrorCode::UnknownLeaderEpoch;
             continue;
         }
+        // The answer names an epoch too: if the asked epoch is unknown here (this log never had
+        // it), the answer is the largest epoch below it and where that one ended - the caller
+        // truncates there. Single-node mode answers the same way, from the same cache.
         EpochEnd end = log->end_offset_for_epoch(wanted.leader_epoch);
         result.leader_epoch = end.epoch;
         result.end_offset = end.end_offset;
