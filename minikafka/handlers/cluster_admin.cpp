@@ -44,6 +44,8 @@ int16_t forwarded_version(ApiKey key) {
 }
 
 // What the image must show for `result` to have taken effect on this broker.
+// A refused topic (an error result) has nothing to wait for; a deleted one must be gone; a
+// created or grown one must show at least the partitions asked for.
 bool visible(Broker& broker, ApiKey key, const TopicResult& result, int32_t partitions) {
     if (result.error != ErrorCode::None) return true;
     const MetadataImage::TopicState* topic = broker.controller->find_topic(result.name);
@@ -131,6 +133,9 @@ int32_t created_partitions(const CreatableTopic& topic, int32_t default_partitio
     return topic.num_partitions == -1 ? default_partitions : topic.num_partitions;
 }
 
+// The entry point for CreateTopics, DeleteTopics and CreatePartitions in cluster mode. Always
+// answers later (deferred): either the active controller's decision or the forwarded answer, and
+// in both cases only once this broker's own image agrees (finish -> when_visible).
 bool cluster_admin(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply,
                    const std::vector<std::string>& names, std::vector<int32_t> partitions) {
     const ApiKey key = header.api_key;
@@ -197,6 +202,10 @@ bool handle_forwarded_admin(Broker& broker, const RequestHeader& header, KafkaRe
     return true;
 }
 
+// For requests whose answer needs no translation (AlterConfigs, AlterPartitionReassignments):
+// the client's bytes go to the controller at the client's version, and the controller's answer
+// bytes come back to the client untouched. `before_answering` lets a caller wait for its image
+// first, as AlterConfigs does.
 void forward_as_is(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply,
                    std::function<void(KafkaWriter&)> unreachable,
                    std::function<void(std::function<void()>)> before_answering) {

@@ -37,6 +37,8 @@ struct FetchResult {
 // watermark for a consumer (records above it are not committed yet). A follower's fetch offset
 // is its log end offset: on the first read of a request (not the re-reads of a long poll) it
 // goes to the ReplicaManager, which may move the HW.
+// Kafka's rule that consumers read from leaders only (before KIP-392's follower fetching): a
+// follower's log may lag, or hold records a failover is about to cut off.
 int64_t check_leader(Broker& broker, const FetchRequest& request, const FetchPartition& wanted, const PartitionLog& log,
                      FetchPartitionResult& result, bool first_read) {
     PartitionState* state = broker.replicas->find(wanted.topic, wanted.partition);
@@ -198,6 +200,9 @@ private:
     bool done_ = false;
 };
 
+// Fetch is the hottest request a broker serves (every consumer, every few milliseconds while
+// idle), so its working structures are kept between requests. A pending fetch copies what it
+// needs (PendingFetch's constructor), so reusing these cannot disturb it.
 FetchRequest request;  // one broker thread: reused, so a fetch allocates nothing once warm
 FetchResult result;
 

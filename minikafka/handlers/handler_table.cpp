@@ -29,6 +29,10 @@ namespace minikafka {
 
 namespace {
 
+// The client listener. Each line: API, lowest and highest version we speak, handler. A floor above
+// 0 (Produce 3, Fetch 4) is where the record batch format (magic 2) or a field we rely on begins;
+// a ceiling is where the next version would need something we do not implement (docs/minikafka/
+// api-versions.md gives the reason per API).
 constexpr ApiHandler kHandlers[] = {
     {ApiKey::ApiVersions, 0, 3, handle_api_versions},
     {ApiKey::Produce, 3, 8, handle_produce},
@@ -102,6 +106,8 @@ std::span<const ApiVersionRange> supported_api_versions() { return kVersions; }
 std::span<const ApiHandler> controller_api_handlers() { return kControllerHandlers; }
 std::span<const ApiVersionRange> controller_api_versions() { return kControllerVersions; }
 
+// The two entry points the sessions call, one per listener: a client can never reach a Raft or
+// broker-lifecycle API, because those are simply not in its table.
 bool dispatch(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     return dispatch_with(kHandlers, broker, header, body, reply);
 }

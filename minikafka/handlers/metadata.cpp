@@ -95,6 +95,9 @@ void cluster_topics(Broker& broker, const MetadataRequest& request, MetadataResp
 
 }  // namespace
 
+// Clients ask Metadata often: at start, every metadata.max.age.ms (5 minutes by default), and
+// after every NOT_LEADER_OR_FOLLOWER or UNKNOWN_TOPIC_OR_PARTITION. So the answer is built from
+// memory only - the image or the LogManager - and never touches the disk.
 bool handle_metadata(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     MetadataRequest request = decode_metadata_request(body, header.api_version);
     if (!body.ok()) return false;
