@@ -112,6 +112,9 @@ bool handle_create_topics(Broker& broker, const RequestHeader& header, KafkaRead
             partitions = static_cast<int32_t>(topic.assignments.size());
         }
         if (partitions == -1) partitions = broker.config.num_partitions;
+        // -1 means "the broker's default" (KIP-464); anything but 1 asks for copies on other
+        // brokers, which a single node cannot give - the same error Kafka gives when a factor
+        // exceeds the live brokers.
         if (topic.replication_factor != -1 && topic.replication_factor != 1) {
             result.error = ErrorCode::InvalidReplicationFactor;
             result.message =

@@ -32,6 +32,8 @@ bool handle_api_versions(Broker&, const RequestHeader& header, KafkaReader& body
 }
 
 // The controller listener answers with its own, shorter list (Kafka's controller does the same).
+// A peer sees only what it may call there - the Raft, lifecycle and forwarding APIs - so a
+// client that connects to the wrong port learns at once that it cannot produce there.
 bool handle_controller_api_versions(Broker&, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     KafkaWriter out = reply.writer();
     if (header.api_version > 3) {

@@ -40,6 +40,8 @@ bool handle_list_offsets(Broker& broker, const RequestHeader& header, KafkaReade
         } else if (!log) {
             result.error = ErrorCode::UnknownTopicOrPartition;
         } else if (wanted.timestamp == kLatestTimestamp) {
+            // Single-node mode has no followers, so the HW is the log end itself: every appended
+            // record is as committed as it will ever be (its durability is the flush policy's).
             result.offset = state ? state->high_watermark : log->log_end_offset();
         } else if (wanted.timestamp == kEarliestTimestamp) {
             result.offset = log->log_start_offset();

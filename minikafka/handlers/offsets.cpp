@@ -30,6 +30,10 @@ constexpr size_t kMaxMetadataBytes = 4096;  // offset.metadata.max.bytes
 // Cluster mode: the accepted commits become one batch of records in the group's partition of
 // __consumer_offsets (core/offsets_topic.hpp); the answer waits until the partition's high
 // watermark covers it - acks=all - and only then are the offsets visible to OffsetFetch.
+// Only the partitions whose records were appended (`stored`, indexes into `results`) take the
+// append's outcome; the others already carry their own error (unknown partition, metadata too
+// large) and keep it. The in-memory table changes only on success, so OffsetFetch never shows a
+// commit that a failover could still lose.
 void commit_replicated(Broker& broker, int16_t version, const std::string& group, std::vector<PartitionError> results,
                        std::vector<OffsetCommitRecord> records, std::vector<size_t> stored, Reply& reply) {
     auto deferred = reply.defer();

@@ -57,6 +57,8 @@ bool handle_alter_partition_reassignments(Broker& broker, const RequestHeader& h
 }
 
 // The CONTROLLER listener's side: forwarded by another broker.
+// Returning false (closing the link) when this node has no controller: only a controller's
+// listener receives forwarded requests, so anything else is a broken peer, not a client to help.
 bool handle_forwarded_reassignments(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     AlterReassignmentsRequest request = decode_alter_reassignments_request(body, header.api_version);
     if (!body.ok() || !broker.controller) return false;
@@ -66,6 +68,7 @@ bool handle_forwarded_reassignments(Broker& broker, const RequestHeader& header,
     return true;
 }
 
+// Single-node mode answers an empty list: with one broker nothing is ever being moved.
 bool handle_list_partition_reassignments(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     ListReassignmentsRequest request = decode_list_reassignments_request(body, header.api_version);
     if (!body.ok()) return false;
