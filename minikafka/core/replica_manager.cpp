@@ -260,6 +260,8 @@ PartitionState* ReplicaManager::find(std::string_view topic, int32_t partition) 
     return it == partitions_.end() ? nullptr : &it->second;
 }
 
+// The leader's HW can move on two events: its own append (an ISR of just the leader commits at
+// once) and a follower's fetch (which proves the follower holds everything below its offset).
 void ReplicaManager::leader_appended(PartitionState& p, int64_t leo) {
     const int64_t before = p.high_watermark;
     if (p.advance_high_watermark(config_.node_id, leo)) hw_moved(p, before);
@@ -288,6 +290,9 @@ void ReplicaManager::follower_learned_hw(PartitionState& p, int64_t leader_hw) {
     if (p.follow_high_watermark(leader_hw, log->log_end_offset())) hw_moved(p, before);
 }
 
+// Everything that waits on the HW is released here: acks=all produces and offset commits
+// (waiting_produces), and, through high_watermark_moved, the consumers' long-polling fetches -
+// records below the HW just became readable for them.
 void ReplicaManager::hw_moved(PartitionState& p, int64_t from) {
     if (trace)
         trace(fmt::format("replica: {}-{} high watermark {} -> {} ({})", p.topic, p.index, from, p.high_watermark,
@@ -303,6 +308,9 @@ std::map<int32_t, std::vector<PartitionState*>> ReplicaManager::followed_by_lead
     return out;
 }
 
+// The ISR changes the leader wants to ask for (AlterPartition). One request per partition epoch,
+// resent after kResendMs if no answer changed the partition (the request may have been lost with
+// a controller change), and not sooner, so a leader never floods the controller.
 std::vector<AlterPartitionItem> ReplicaManager::isr_changes(int64_t now_ms) {
     constexpr int64_t kResendMs = 2000;
     std::vector<AlterPartitionItem> out;
