@@ -64,6 +64,9 @@ void MetadataImage::apply(const MetadataRecord& record) {
                            p.leader = r.leader;
                            ++p.leader_epoch;  // every leader change is a new leader epoch
                        }
+                       // Every change moves the partition epoch, an ISR-only one too: AlterPartition
+                       // names the epoch its leader saw, and a request built on an older state is
+                       // refused (INVALID_UPDATE_VERSION, topic_control.cpp) - optimistic concurrency.
                        ++p.partition_epoch;
                    },
                    [&](const FenceBrokerRecord& r) {
@@ -72,6 +75,8 @@ void MetadataImage::apply(const MetadataRecord& record) {
                            broker->second.fenced = true;
                    },
                    [&](const RemoveTopicRecord& r) { topics_.erase(r.topic_id); },
+                   // Kafka's ConfigRecord names its resource by name, not by topic id; create_topic
+                   // proposes a topic's configs right after its TopicRecord, so the topic is there.
                    [&](const ConfigRecord& r) {
                        if (r.resource_type != 2) return;  // only topic configs live in the image
                        for (auto& [id, topic] : topics_) {
