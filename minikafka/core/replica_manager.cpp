@@ -33,6 +33,9 @@ std::string ids_text(const std::vector<int32_t>& ids) { return fmt::format("[{}]
 // is deleted: at a restart the image is rebuilt record by record, and a topic not replayed yet
 // must not lose its data.
 void ReplicaManager::apply_image(const MetadataImage& image, int64_t now_ms) {
+    // The whole image is compared with what this broker holds, rather than reacting to single
+    // records: the outcome depends only on the image, so a broker that restarted or installed a
+    // snapshot converges exactly like one that saw every record go by.
     if (image.applied_records() == applied_records_) return;
     applied_records_ = image.applied_records();
 
@@ -52,6 +55,7 @@ void ReplicaManager::apply_image(const MetadataImage& image, int64_t now_ms) {
                 ++p;
                 continue;
             }
+            // acks=all produces waiting on a deleted partition can never be acknowledged now.
             p->second.waiting_produces.fail_all();
             p = partitions_.erase(p);
         }
