@@ -74,6 +74,9 @@ void describe_cluster_topic(Broker& broker, const std::string& name,
 
 }  // namespace
 
+// CreateTopics. `undecoded` keeps the body as it came, for the cluster path: a broker that is not
+// the active controller forwards the request, and re-encodes it only if the client's version
+// differs from the forwarding one (cluster_admin.cpp).
 bool handle_create_topics(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     KafkaReader undecoded = body;
     CreateTopicsRequest request = decode_create_topics_request(body, header.api_version);

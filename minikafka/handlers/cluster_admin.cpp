@@ -191,6 +191,8 @@ bool cluster_admin(Broker& broker, const RequestHeader& header, KafkaReader& bod
 }
 
 // The CONTROLLER listener's side: never deferred (that listener answers in order, at once).
+// Answered with the controller's decision only: the forwarding broker does the waiting for its own
+// image, so this listener never holds a connection open for another broker's client.
 bool handle_forwarded_admin(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     std::vector<TopicResult> results;
     if (!broker.controller) return false;

@@ -208,6 +208,10 @@ FetchResult result;
 
 }  // namespace
 
+// The first read decides: enough bytes (min_bytes), an error, or a client that does not want to
+// wait (max_wait_ms 0) is answered now; otherwise the request parks as a PendingFetch. Only the
+// first read reports a follower's position to the ReplicaManager (first_read): the re-reads of a
+// long poll would otherwise report the same offset again and again.
 bool handle_fetch(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     decode_fetch_request(body, header.api_version, request);
     if (!body.ok()) return false;

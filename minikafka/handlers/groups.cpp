@@ -193,6 +193,9 @@ bool handle_list_groups(Broker& broker, const RequestHeader& header, KafkaReader
     return true;
 }
 
+// DescribeGroups answers per group, each with its own error: a group this broker does not
+// coordinate says NOT_COORDINATOR, an unknown one comes back as state "Dead" with no members,
+// as Kafka answers it.
 bool handle_describe_groups(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     std::vector<std::string> ids = decode_describe_groups_request(body, header.api_version);
     if (!body.ok()) return false;

@@ -129,6 +129,8 @@ bool handle_offset_fetch(Broker& broker, const RequestHeader& header, KafkaReade
     if (!body.ok()) return false;
     std::vector<OffsetFetchPartition> results;
     // Cluster mode: only the group's coordinator knows its offsets (loaded from its partition).
+    // While it is still loading them, COORDINATOR_LOAD_IN_PROGRESS (from check) makes the client
+    // retry - answering "no offset" instead would send the consumer back to auto.offset.reset.
     if (broker.offsets_topic && !request.group_id.empty()) {
         if (ErrorCode error = broker.offsets_topic->check(request.group_id); error != ErrorCode::None) {
             if (request.partitions)
