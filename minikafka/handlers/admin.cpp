@@ -231,7 +231,9 @@ bool handle_describe_configs(Broker& broker, const RequestHeader& header, KafkaR
                                           overridden ? ConfigSource::DynamicTopic : ConfigSource::Default});
             }
         } else if (resource.type == static_cast<int8_t>(ConfigResourceType::Broker)) {
-            // The broker-level names of the log defaults, plus who we are.
+            // The broker-level names of the log defaults, plus who we are. Kafka names each
+            // setting twice: log.retention.ms on the broker is the default of a topic's
+            // retention.ms - so one table (TopicConfigName) serves both kinds of resource.
             for (const TopicConfigName& config : topic_config_names())
                 if (wanted(config.broker_name))
                     result.configs.push_back({std::string(config.broker_name),

@@ -129,6 +129,8 @@ bool handle_join_group(Broker& broker, const RequestHeader& header, KafkaReader&
     return true;
 }
 
+// SyncGroup: from the leader it carries the assignment for everyone; from a follower it is a
+// request for its own share. Both wait until the leader's arrives (model/consumer_group.cpp).
 bool handle_sync_group(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     SyncGroupRequest request = decode_sync_group_request(body, header.api_version);
     if (!body.ok()) return false;
@@ -157,6 +159,8 @@ bool handle_sync_group(Broker& broker, const RequestHeader& header, KafkaReader&
     return true;
 }
 
+// Heartbeat: answered at once, never deferred - a member sends one every heartbeat.interval.ms
+// (3 s by default) and must learn of a rebalance within that interval.
 bool handle_heartbeat(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     HeartbeatRequest request = decode_heartbeat_request(body, header.api_version);
     if (!body.ok()) return false;

@@ -130,7 +130,8 @@ bool dispatch_with(std::span<const ApiHandler> table, Broker& broker, const Requ
                           header.api_version, api.min_version, api.max_version);
             return false;
         }
-        // Produce and Fetch trace their own, more telling lines.
+        // --trace shows one line per request (docs/minikafka/06-looking-inside.md); Produce and
+        // Fetch trace their own, more telling lines.
         if (broker.tracing && api.key != ApiKey::Produce && api.key != ApiKey::Fetch)
             broker.trace("{} v{} correlation={} client={}", api_name(api.key), header.api_version,
                          header.correlation_id, header.client_id.value_or("-"));

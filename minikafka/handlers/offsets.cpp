@@ -70,6 +70,9 @@ bool handle_offset_commit(Broker& broker, const RequestHeader& header, KafkaRead
     if (broker.offsets_topic && !request.group_id.empty()) group_error = broker.offsets_topic->check(request.group_id);
     if (group_error == ErrorCode::None)
         group_error = broker.groups.check_commit(request.group_id, request.generation_id, request.member_id);
+    // Per partition: refused with the group's verdict, refused on its own (unknown partition,
+    // metadata too long), or stored - into the offset store now (single node), or collected for
+    // one replicated append (cluster).
     std::vector<PartitionError> results;
     std::vector<OffsetCommitRecord> replicated;  // cluster mode: what goes to __consumer_offsets
     std::vector<size_t> replicated_results;      // ... and whose result it decides
