@@ -106,6 +106,8 @@ bool handle_create_topics(Broker& broker, const RequestHeader& header, KafkaRead
             continue;
         }
         int32_t partitions = topic.num_partitions;
+        // An explicit replica assignment fixes the partition count too (one entry per partition);
+        // without one, -1 asks for the broker's num.partitions (KIP-464).
         if (!topic.assignments.empty()) {
             if (!assignment_is_ours(topic.assignments, broker.config.node_id)) {
                 result.error = ErrorCode::InvalidReplicaAssignment;
@@ -124,6 +126,7 @@ bool handle_create_topics(Broker& broker, const RequestHeader& header, KafkaRead
                 fmt::format("replication factor {} is larger than the number of brokers (1)", topic.replication_factor);
             continue;
         }
+        // The LogManager checks the rest (name, count, configs) and makes the directories.
         auto created =
             broker.logs.create_topic(topic.name, partitions, topic.configs, request.validate_only, broker.now_ms());
         result.error = created.error;
@@ -181,6 +184,7 @@ bool handle_create_partitions(Broker& broker, const RequestHeader& header, Kafka
         return cluster_admin(broker, header, undecoded, reply, names, partitions);
     }
     std::vector<TopicResult> results;
+    // Single node: each topic on its own, as CreateTopics - one refused topic fails only itself.
     for (const CreatePartitionsTopic& topic : request.topics) {
         TopicResult& result = results.emplace_back();
         result.name = topic.name;

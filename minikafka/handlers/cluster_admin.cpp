@@ -120,6 +120,8 @@ std::vector<TopicResult> decide(Broker& broker, ApiKey key, KafkaReader& body, i
     return results;
 }
 
+// The three APIs answer with the same per-topic shape (name, error, message), so one result type
+// serves all of them; only the encoder differs.
 void encode_results(ApiKey key, KafkaWriter& out, int16_t version, const std::vector<TopicResult>& results) {
     if (key == ApiKey::CreateTopics) encode_create_topics_response(out, version, results);
     if (key == ApiKey::DeleteTopics) encode_delete_topics_response(out, version, results);

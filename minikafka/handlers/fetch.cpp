@@ -144,6 +144,8 @@ void trace(Broker& broker, const FetchRequest& request, const FetchResult& resul
     }
 }
 
+// The response mixes bytes we write (headers, per-partition fields) with file slices the session
+// sends by sendfile() after them, in order; the Reply keeps that order (core/reply.hpp).
 void encode(const FetchResult& result, int16_t version, Reply& reply) {
     KafkaWriter out = reply.writer();
     encode_fetch_response(out, version, ErrorCode::None, result.partitions, [&](size_t i) {
