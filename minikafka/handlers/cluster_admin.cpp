@@ -37,6 +37,8 @@ namespace {
 constexpr int64_t kVisibleWaitMs = 3000;
 constexpr int64_t kVisiblePollMs = 10;
 
+// The forwarding versions are the highest each API has in our client table (CreateTopics v4,
+// DeleteTopics v3, CreatePartitions v1): every field a client may send survives the re-encoding.
 int16_t forwarded_version(ApiKey key) {
     if (key == ApiKey::CreateTopics) return kForwardedCreateTopicsVersion;
     if (key == ApiKey::DeleteTopics) return kForwardedDeleteTopicsVersion;

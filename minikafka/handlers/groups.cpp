@@ -52,6 +52,8 @@ std::string describe_assignment(std::string_view protocol_type, std::string_view
 // Cluster mode: only the leader of the group's __consumer_offsets partition runs the group
 // (core/offsets_topic.hpp); everyone else answers NOT_COORDINATOR and the client asks
 // FindCoordinator again. Single-node mode: every group is ours.
+// Join, Sync, Heartbeat, Leave, Describe and Delete ask this first: a request that reached the
+// wrong broker must not touch a group here, or two brokers could each run a half of one group.
 ErrorCode coordinator_error(Broker& broker, std::string_view group_id) {
     if (!broker.offsets_topic || group_id.empty()) return ErrorCode::None;
     return broker.offsets_topic->check(group_id);

@@ -126,6 +126,8 @@ bool handle_offset_commit(Broker& broker, const RequestHeader& header, KafkaRead
     return true;
 }
 
+// OffsetFetch: where should this group resume? Asked by a consumer when it is assigned
+// partitions, and by admin tools computing lag (log end minus committed offset).
 bool handle_offset_fetch(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     OffsetFetchRequest request;
     decode_offset_fetch_request(body, header.api_version, request);
