@@ -179,6 +179,8 @@ public:
     }
     bool finished() const override { return done_; }
 
+    // max_wait_ms is over: answer with whatever there is now, possibly nothing. An empty answer
+    // just makes the consumer fetch again - that loop is the long poll.
     void on_timeout() {
         if (done_) return;
         read_partitions(broker_, request_, result_);

@@ -19,6 +19,8 @@ bool handle_alter_partition_reassignments(Broker& broker, const RequestHeader& h
                                           Reply& reply) {
     KafkaReader undecoded = body;
     AlterReassignmentsRequest request = decode_alter_reassignments_request(body, header.api_version);
+    // Decoded even when it is then forwarded as is: a request that does not decode is refused
+    // here, by the broker the client talks to, never passed on to the controller.
     if (!body.ok()) return false;
     // Single-node mode: the only possible target is this broker alone, which is where every
     // replica already is - accepted as a no-op; anything else cannot be satisfied.
