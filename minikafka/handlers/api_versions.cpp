@@ -25,6 +25,8 @@ bool handle_api_versions(Broker&, const RequestHeader& header, KafkaReader& body
         encode_api_versions_response(out, 0, ErrorCode::UnsupportedVersion, supported_api_versions());
         return true;
     }
+    // v3 carries the client's software name and version (KIP-511); Kafka keeps them for its
+    // metrics. We only check that the request parses - the answer does not depend on them.
     decode_api_versions_request(body, header.api_version);
     if (!body.ok()) return false;
     encode_api_versions_response(out, header.api_version, ErrorCode::None, supported_api_versions());
