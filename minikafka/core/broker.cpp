@@ -1,5 +1,15 @@
-// The broker's shared mechanisms: group commit, periodic housekeeping, long-poll wake-ups
-// (see broker.hpp).
+// minikafka/core/broker.cpp
+//
+// CONCEPT: the broker's shared mechanisms: group commit, periodic housekeeping, long-poll
+// wake-ups (see broker.hpp). They are where the notes' "Message Persistence can impact write
+// performance" is answered: an fsync is never run on the event loop and never once per request.
+//
+//   append ─▶ flush_if_due ─▶ run_later(0) ─▶ start_flush ─▶ background fsync ─▶ flush_done
+//             (queued appends of the same turn share this fsync)   └▶ answers the waiting acks
+//   tick (every few ms) ─▶ session timeouts, flush.ms, rolled segments, retention, producer expiry
+//
+// READ NEXT: storage/background_worker.hpp (the fsync thread), storage/partition_log.hpp
+//            (flush_due, begin_flush), handlers/fetch.cpp (the waiters records_appended wakes).
 #include "broker.hpp"
 
 #include <algorithm>
@@ -17,9 +27,15 @@ Broker::Broker(BrokerConfig config_, LogConfig log_defaults, GroupConfig group_c
       services(std::move(services_)) {
     groups.trace = [this](std::string_view line) { trace("{}", line); };
     last_retention_check_ms_ = services.now_ms();
+    // Producer ids are not persisted: starting from the clock keeps a restarted broker's ids above
+    // those it handed out before (the previous run would have needed more than a thousand ids per
+    // millisecond it ran to reach them), so an old producer's id is never given to a new one.
     next_producer_id_ = services.now_ms() * 1000;
 }
 
+// Start: the logs first (each partition recovers its segments), then the committed offsets are
+// replayed into the group coordinator. In cluster mode a partition without a directory here stays
+// absent (no replica of it on this broker); single-node mode creates missing ones empty.
 void Broker::load(bool clustered) {
     logs.load(now_ms(), !clustered);
     offset_store.load([this](OffsetRecord&& record) {
@@ -63,6 +79,9 @@ void Broker::start_flush(const std::shared_ptr<PartitionLog>& log) {
         std::move(job.closed_files));
 }
 
+// Housekeeping on the event loop's timer, not on threads of its own: everything it touches
+// (groups, logs, producer tables) belongs to the broker thread, so no lock is needed. Only the
+// slow file work (fsync, deleting segments) is handed to the background worker.
 void Broker::tick() {
     int64_t now = now_ms();
     bool retention = now - last_retention_check_ms_ >= config.retention_check_interval_ms;
@@ -95,6 +114,8 @@ void Broker::flush_everything_now() {
     logs.mark_clean_shutdown();
 }
 
+// The live set is the coordinator's in-memory table - already "last record per key wins" - so a
+// compaction is a plain rewrite of it, with no merge pass over the old file.
 void Broker::compact_offsets_if_worthwhile() {
     if (!offset_store.compaction_worthwhile(groups.committed_offset_count())) return;
     std::vector<OffsetRecord> live;
@@ -121,6 +142,8 @@ void Broker::add_fetch_waiter(const std::shared_ptr<FetchWaiter>& waiter, std::v
     }
 }
 
+// Keyed by partition, like Kafka's delayed-fetch purgatory: an append wakes only the fetches
+// that read this partition, so a thousand consumers idling on other partitions cost nothing here.
 void Broker::records_appended(const PartitionLog& log) {
     auto found = fetch_waiters_.find(&log);
     if (found == fetch_waiters_.end()) return;

@@ -16,6 +16,8 @@
 //                  it reads; an append to a partition lets that partition's waiters check
 //                  whether they can answer now (Kafka's delayed-fetch purgatory, keyed the same
 //                  way, so a thousand idle consumers cost nothing when one partition gets data)
+// READ NEXT: broker.cpp (the mechanisms), reply.hpp (how a handler answers later),
+//            handlers/handler_table.hpp (who acts on the broker).
 #pragma once
 
 #include <fmt/format.h>

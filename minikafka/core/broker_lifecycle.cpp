@@ -26,6 +26,9 @@ namespace minikafka {
 
 // ---- the active controller's side ---------------------------------------------------------------
 
+// Sessions (last heartbeat times) live only in the active controller's memory. A new leader starts
+// every known broker's session at "now": a broker is never fenced for the time the controller
+// itself was changing, only for silence towards the leader that is actually listening.
 void Controller::open_sessions(int64_t now_ms) {
     if (sessions_epoch_ == replica_.epoch()) return;
     sessions_.clear();
@@ -34,6 +37,9 @@ void Controller::open_sessions(int64_t now_ms) {
         sessions_[id] = BrokerSession{broker.registration.broker_epoch, broker.registration.incarnation_id, now_ms};
 }
 
+// The incarnation id (random per process start) tells a retry from a restart: the same incarnation
+// gets its broker epoch again, a new one gets a new registration - and so a new epoch that makes
+// every heartbeat of the old process STALE_BROKER_EPOCH.
 BrokerRegistrationResponseData Controller::register_broker(const BrokerRegistrationRequestData& request,
                                                            int64_t now_ms) {
     BrokerRegistrationResponseData response;
@@ -102,6 +108,8 @@ BrokerHeartbeatResponseData Controller::broker_heartbeat(const BrokerHeartbeatRe
     return response;
 }
 
+// A fenced broker loses its leaderships (tick_partitions elects others from the ISR) and leaves
+// every ISR, so acks=all produces stop waiting for a broker that is not there.
 void Controller::tick_fencing(int64_t now_ms) {
     if (replica_.role() != raft::Role::Leader) return;
     open_sessions(now_ms);

@@ -1,7 +1,18 @@
 // minikafka/core/controller.cpp - the controller: a Raft replica on files, stepped by the wiring.
+//
+// CONCEPT: KRaft - the cluster's metadata kept by the brokers themselves in a Raft log, where
+// the notes' "Zookeeper (in older Kafka versions)" used to be. This file is the glue that makes
+// the pure Raft replica of raft/ a running controller: files for its log, a clock for its ticks,
+// and the metadata image as its state machine.
+//
+//   peer request ─▶ handle_request ─▶ RaftReplica ─▶ outbox ─▶ the wiring sends it (controller_link)
+//   tick(now)    ─▶ elections, heartbeats     committed records ─▶ MetadataImage::apply
+//
 // Reading order: the constructor (what a start opens), the three entry points (tick,
 // handle_request, handle_response), then what happens after each step (the outbox, narration,
 // self-registration), and last the two views (DescribeQuorum, /api/quorum).
+// READ NEXT: raft/replica.hpp (the algorithm), metadata_image.cpp (what committed records do),
+//            docs/minikafka/05-replication-and-the-controller.md "Raft in one page".
 #include "controller.hpp"
 
 #include <algorithm>
@@ -16,6 +27,9 @@
 
 namespace minikafka {
 
+// The quorum's clock is monotonic (steady_clock), never the wall clock: an election timeout or a
+// broker session measured across an NTP step or a manual date change would expire early or never.
+// Record timestamps and retention use the broker's wall clock instead (Broker::now_ms).
 int64_t controller_clock_ms() {
     using namespace std::chrono;
     return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
@@ -128,6 +142,8 @@ void Controller::handle_response(int32_t from, const raft::Message& response, in
     after_step(now_ms);
 }
 
+// A graceful stop of the active controller: resign first (EndQuorumEpoch to the others), so a new
+// leader is elected in about one round trip instead of after a whole fetch timeout of silence.
 bool Controller::resign(int64_t now_ms) {
     if (!replica_.resign(now_ms)) return false;
     mb::log::info("controller: node {} resigns epoch {} (shutting down)", config_.node_id, replica_.epoch());
@@ -148,6 +164,9 @@ void Controller::route_outbox(std::optional<raft::Message>* answer, int32_t answ
     }
 }
 
+// After every step of the replica (a tick, a request, a response): committed records may have
+// been applied to the image; if so the broker side (ReplicaManager, via image_changed) follows the
+// new image at once, not at the next tick - a new leader starts serving without waiting.
 void Controller::after_step(int64_t) {
     narrate_role_change();
     if (image_.applied_records() != told_applied_) {

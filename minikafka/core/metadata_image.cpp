@@ -1,4 +1,14 @@
 // minikafka/core/metadata_image.cpp - applying metadata records; the snapshot as records.
+//
+// CONCEPT: the Raft state machine of the quorum (metadata_image.hpp): every node applies the same
+// committed records (topics, partitions, brokers, configs) in the same order, so every node's
+// image is the same - which is why any broker can answer Metadata. A snapshot is written as the
+// very records that would rebuild the image, so restoring one is just applying again.
+//
+//   committed record ─▶ apply ─▶ topics / partitions / brokers / configs
+//   snapshot()       ─▶ the records of the current image ─▶ restore() applies them
+//
+// READ NEXT: replica_manager.cpp (a broker acting on image changes), protocol/metadata_records.hpp.
 #include "metadata_image.hpp"
 
 #include "big_endian.hpp"
@@ -54,6 +64,9 @@ void MetadataImage::apply(const MetadataRecord& record) {
                            p.leader = r.leader;
                            ++p.leader_epoch;  // every leader change is a new leader epoch
                        }
+                       // Every change moves the partition epoch, an ISR-only one too: AlterPartition
+                       // names the epoch its leader saw, and a request built on an older state is
+                       // refused (INVALID_UPDATE_VERSION, topic_control.cpp) - optimistic concurrency.
                        ++p.partition_epoch;
                    },
                    [&](const FenceBrokerRecord& r) {
@@ -62,6 +75,8 @@ void MetadataImage::apply(const MetadataRecord& record) {
                            broker->second.fenced = true;
                    },
                    [&](const RemoveTopicRecord& r) { topics_.erase(r.topic_id); },
+                   // Kafka's ConfigRecord names its resource by name, not by topic id; create_topic
+                   // proposes a topic's configs right after its TopicRecord, so the topic is there.
                    [&](const ConfigRecord& r) {
                        if (r.resource_type != 2) return;  // only topic configs live in the image
                        for (auto& [id, topic] : topics_) {

@@ -1,5 +1,17 @@
 // minikafka/core/offsets_topic.cpp - the coordinator as the leader of a __consumer_offsets
 // partition (see the header).
+//
+// CONCEPT: consumer groups that survive a broker's death (offsets_topic.hpp): a commit is a
+// record appended to the group's partition of __consumer_offsets and acknowledged at the high
+// watermark, like an acks=all produce; a broker that becomes that partition's leader replays it
+// and takes the group over. Kafka does exactly this; we reuse the same replicated partitions.
+//
+//   group id ─hash─▶ partition p ─▶ its leader is the coordinator
+//   OffsetCommit ─▶ append (model/offset_commit_record) ─▶ HW covers it ─▶ answer
+//   becoming leader of p ─▶ replay p ─▶ the groups' offsets are ours
+//
+// READ NEXT: handlers/offsets.cpp, docs/minikafka/05-replication-and-the-controller.md
+//            "Consumer groups survive a broker's death".
 #include "offsets_topic.hpp"
 
 #include <fmt/format.h>
@@ -18,6 +30,10 @@
 
 namespace minikafka {
 
+// Why reimplement Java's String.hashCode: the group -> partition mapping must be Kafka's own
+// (abs(hashCode) % partitions), so that a group lands on the partition a Kafka cluster with the
+// same partition count would pick - and `kcat -C -t __consumer_offsets -p N` finds it where a
+// Kafka user expects it.
 int32_t java_string_hash(std::string_view utf8) {
     // Java strings are UTF-16: a code point above U+FFFF counts as two units (a surrogate pair).
     // A malformed byte counts as U+FFFD, as Java's decoder replaces it.
@@ -87,6 +103,9 @@ void OffsetsTopic::ask_for_topic(int64_t now_ms) {
     }
 }
 
+// FindCoordinator in a cluster. The topic is created on first use, as Kafka does: until it exists
+// and the group's partition has a live leader, the answer is COORDINATOR_NOT_AVAILABLE, which
+// every client retries after a short back-off.
 OffsetsTopic::Coordinator OffsetsTopic::find_coordinator(std::string_view group_id, int64_t now_ms) {
     const MetadataImage::TopicState* topic = controller_.find_topic(kOffsetsTopic);
     if (!topic || topic->partitions.empty()) {
@@ -119,6 +138,10 @@ ErrorCode OffsetsTopic::check(std::string_view group_id) const {
     return slot.state == Load::loaded ? ErrorCode::None : ErrorCode::NotCoordinator;
 }
 
+// Follows leadership of the __consumer_offsets partitions: a partition we came to lead is loaded
+// (its records replayed into broker.groups), one we lost is unloaded (its groups dropped, their new
+// coordinator has them). A new leader epoch counts as a loss and a gain: what was loaded under the
+// old epoch may differ from what the new one committed.
 void OffsetsTopic::tick(int64_t now_ms) {
     (void)now_ms;
     const int32_t count = partition_count();
@@ -218,6 +241,8 @@ void OffsetsTopic::append(std::string_view group_id, const std::vector<OffsetCom
     // with COORDINATOR_NOT_AVAILABLE, and the client retries.
     if (static_cast<int32_t>(state->isr.size()) < replicas_.min_insync_replicas(*state))
         return done(ErrorCode::CoordinatorNotAvailable);
+    // From here on a commit is an ordinary leader append: the same log, the same HW, the same
+    // waiting list as an acks=all produce - nothing offsets-specific is needed for durability.
     const int64_t now = broker_.now_ms();
     std::string batch = encode_offset_commit_batch(records, now);
     RecordBatchHeader header;

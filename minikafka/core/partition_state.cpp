@@ -1,4 +1,15 @@
 // minikafka/core/partition_state.cpp - the high watermark's arithmetic (see partition_state.hpp).
+//
+// CONCEPT: "committed" in a replicated partition. A record is committed once every in-sync
+// replica holds it: the high watermark (HW) is the smallest log end offset in the ISR, consumers
+// read only below it, and an acks=all produce is answered when the HW passes it. That is the
+// notes' "Durability: data is persisted and replicated" made exact.
+//
+//   leader LEO 120, follower A LEO 118, follower B LEO 120, ISR {leader, A, B}  ─▶  HW 118
+//   A stops fetching for replica.lag.time.max.ms ─▶ wanted_isr drops A ─▶ HW can move to 120
+//
+// READ NEXT: replica_manager.cpp (who calls these), delayed_produce.hpp (acks=all waiting on the
+//            HW), docs/minikafka/05-replication-and-the-controller.md "The high watermark".
 #include "partition_state.hpp"
 
 #include <algorithm>
@@ -34,6 +45,9 @@ void PartitionState::record_follower_fetch(int32_t follower, int64_t fetch_offse
     f.last_fetch_ms = now_ms;
 }
 
+// A follower learns the HW from the leader's fetch answers; it may be ahead of what the follower
+// holds yet, so it is capped at its own log end. The HW never goes back here: only a truncation
+// (a new leader's epoch) moves it down, elsewhere.
 bool PartitionState::follow_high_watermark(int64_t leader_hw, int64_t own_leo) {
     const int64_t hw = std::min(leader_hw, own_leo);
     if (hw <= high_watermark) return false;

@@ -1,4 +1,13 @@
 // minikafka/core/quorum_wire.cpp - raft structs <-> Kafka wire structs, one pair per API.
+//
+// CONCEPT: the seam between the Raft library and Kafka's wire (quorum_wire.hpp). raft/ is kept
+// free of Kafka's encodings so that the simulation tests can drive it with plain structs; the
+// KRaft voters still speak real Kafka APIs (Vote, BeginQuorumEpoch, Fetch, FetchSnapshot...) to
+// each other, so Kafka's own tools can look at our quorum.
+//
+//   raft::VoteRequest ◀──▶ VoteRequestData (protocol/quorum.hpp) ◀──▶ bytes
+//
+// READ NEXT: handlers/quorum.cpp (inbound), minikafka/controller_link.cpp (outbound).
 #include "quorum_wire.hpp"
 
 #include <chrono>

@@ -1,5 +1,15 @@
 // minikafka/core/reassignment.cpp - the reassignment state machine (see reassignment.hpp), and
 // the active controller's AlterPartitionReassignments / ListPartitionReassignments.
+//
+// CONCEPT: moving replicas while the partition stays in use (KIP-455; reassignment.hpp). The
+// notes' "Scalability: easily scales horizontally by adding brokers" needs this step: a new
+// broker holds nothing until partitions are moved to it. The controller only edits the replica
+// set; the new replica copies the data by fetching like any follower.
+//
+//   replicas {1,2,3} ─▶ adding {4}: replicas {1,2,3,4} ─▶ 4 joins the ISR ─▶ drop the removed: {2,3,4}
+//
+// READ NEXT: replica_manager.cpp (a broker gaining or losing a replica), handlers/reassignments.cpp,
+//            docs/minikafka/05-replication-and-the-controller.md "Adding a broker: reassignment".
 #include "reassignment.hpp"
 
 #include <fmt/format.h>
@@ -55,6 +65,11 @@ PartitionChangeRecord finish(const PartitionRecord& p, const std::vector<int32_t
 }
 }  // namespace
 
+// Why two records and not one: replacing [1,2,3] by [2,3,4] in one step would leave the partition
+// with a replica (4) that holds nothing yet, counted in its replication factor. In the copying
+// phase the partition has *more* replicas than asked - old and new - and only once the new ones
+// are in the ISR does the second record (complete_reassignment) drop the old ones. At no moment
+// is the partition less replicated than before, and it stays writable throughout.
 ReassignmentDecision start_reassignment(const PartitionRecord& p, const std::optional<std::vector<int32_t>>& target,
                                         const std::function<bool(int32_t)>& registered,
                                         const std::function<bool(int32_t)>& live) {
@@ -100,6 +115,9 @@ ReassignmentDecision start_reassignment(const PartitionRecord& p, const std::opt
     return {ErrorCode::None, {}, change};
 }
 
+// "Caught up" is judged by the ISR and nothing else: the leader admits a new replica to the ISR
+// (AlterPartition) only once its log reached the high watermark - the same rule that protects
+// acknowledged records in a failover protects them here.
 std::optional<PartitionChangeRecord> complete_reassignment(const PartitionRecord& p,
                                                            const std::function<bool(int32_t)>& live) {
     if (p.adding_replicas.empty() && p.removing_replicas.empty()) return std::nullopt;

@@ -1,4 +1,14 @@
 // minikafka/core/replica_fetcher.cpp - building a follower's Fetch, appending its answer.
+//
+// CONCEPT: a follower replicates by fetching (replica_fetcher.hpp) - the leader stays passive and
+// learns each follower's progress from the offsets it asks for. One request covers every
+// partition this broker follows on one leader, so replication costs one long poll per leader,
+// not one per partition.
+//
+//   follower ─Fetch(replica_id=me, [p0@118, p3@40])─▶ leader ─▶ batches + leader's HW
+//            ◀── append as they are (offsets already assigned) ── follow_high_watermark
+//
+// READ NEXT: partition_state.cpp (the HW arithmetic), handlers/fetch.cpp (the leader's side).
 #include "replica_fetcher.hpp"
 
 #include <fmt/format.h>
@@ -15,6 +25,10 @@ constexpr int32_t kPartitionMaxBytes = 1 << 20;  // replica.fetch.max.bytes
 constexpr int32_t kResponseMaxBytes = 10 << 20;  // replica.fetch.response.max.bytes
 }  // namespace
 
+// The fetcher's next request to its leader. Truncation comes first: a partition that has just
+// changed leader must settle "where do our logs part?" (OffsetsForLeaderEpoch) before it fetches,
+// or it would append the new leader's records after ones the new leader never had. Until all its
+// partitions have settled, the fetcher asks that question instead of fetching.
 WireRequest ReplicaFetcher::build_request(int32_t max_wait_ms) {
     auto followed = replicas_.followed_by_leader();
     auto mine = followed.find(leader_);
@@ -47,6 +61,9 @@ std::string ReplicaFetcher::build_epoch_request(const std::vector<PartitionState
     return std::string(buffer.readable());
 }
 
+// min_bytes 1 and the caller's max_wait_ms make this a long poll: the leader answers as soon as any
+// followed partition has a new record, so replication adds about one network round trip to an
+// acks=all produce, and an idle follower costs the leader one parked request.
 std::string ReplicaFetcher::build_fetch(int32_t max_wait_ms, const std::vector<PartitionState*>& partitions) {
     FetchRequest request;
     request.replica_id = node_id_;

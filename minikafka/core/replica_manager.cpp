@@ -1,4 +1,16 @@
 // minikafka/core/replica_manager.cpp - following the controller's decisions (see the header).
+//
+// CONCEPT: a broker's replicas in a cluster (replica_manager.hpp): the controller decides who
+// leads and who follows; each broker applies those decisions to the partitions it holds - open or
+// create the log, become leader (accept produces, track followers, move the HW) or follower
+// (truncate to the leader's history, start fetching). This is where "Fault Tolerance: can handle
+// broker failures without data loss" happens on each broker.
+//
+//   image change ─▶ for each partition with a replica here: leader? ─ yes ─▶ become_leader
+//                                                                  └ no ──▶ become_follower ─▶ fetcher
+//
+// READ NEXT: partition_state.cpp, replica_fetcher.cpp,
+//            docs/minikafka/05-replication-and-the-controller.md "Failover".
 #include "replica_manager.hpp"
 
 #include <fmt/format.h>
@@ -21,6 +33,9 @@ std::string ids_text(const std::vector<int32_t>& ids) { return fmt::format("[{}]
 // is deleted: at a restart the image is rebuilt record by record, and a topic not replayed yet
 // must not lose its data.
 void ReplicaManager::apply_image(const MetadataImage& image, int64_t now_ms) {
+    // The whole image is compared with what this broker holds, rather than reacting to single
+    // records: the outcome depends only on the image, so a broker that restarted or installed a
+    // snapshot converges exactly like one that saw every record go by.
     if (image.applied_records() == applied_records_) return;
     applied_records_ = image.applied_records();
 
@@ -40,6 +55,7 @@ void ReplicaManager::apply_image(const MetadataImage& image, int64_t now_ms) {
                 ++p;
                 continue;
             }
+            // acks=all produces waiting on a deleted partition can never be acknowledged now.
             p->second.waiting_produces.fail_all();
             p = partitions_.erase(p);
         }
@@ -248,6 +264,8 @@ PartitionState* ReplicaManager::find(std::string_view topic, int32_t partition) 
     return it == partitions_.end() ? nullptr : &it->second;
 }
 
+// The leader's HW can move on two events: its own append (an ISR of just the leader commits at
+// once) and a follower's fetch (which proves the follower holds everything below its offset).
 void ReplicaManager::leader_appended(PartitionState& p, int64_t leo) {
     const int64_t before = p.high_watermark;
     if (p.advance_high_watermark(config_.node_id, leo)) hw_moved(p, before);
@@ -276,6 +294,9 @@ void ReplicaManager::follower_learned_hw(PartitionState& p, int64_t leader_hw) {
     if (p.follow_high_watermark(leader_hw, log->log_end_offset())) hw_moved(p, before);
 }
 
+// Everything that waits on the HW is released here: acks=all produces and offset commits
+// (waiting_produces), and, through high_watermark_moved, the consumers' long-polling fetches -
+// records below the HW just became readable for them.
 void ReplicaManager::hw_moved(PartitionState& p, int64_t from) {
     if (trace)
         trace(fmt::format("replica: {}-{} high watermark {} -> {} ({})", p.topic, p.index, from, p.high_watermark,
@@ -291,6 +312,9 @@ std::map<int32_t, std::vector<PartitionState*>> ReplicaManager::followed_by_lead
     return out;
 }
 
+// The ISR changes the leader wants to ask for (AlterPartition). One request per partition epoch,
+// resent after kResendMs if no answer changed the partition (the request may have been lost with
+// a controller change), and not sooner, so a leader never floods the controller.
 std::vector<AlterPartitionItem> ReplicaManager::isr_changes(int64_t now_ms) {
     constexpr int64_t kResendMs = 2000;
     std::vector<AlterPartitionItem> out;

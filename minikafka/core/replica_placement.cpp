@@ -1,4 +1,13 @@
 // minikafka/core/replica_placement.cpp - Kafka's rack-unaware replica assignment.
+//
+// CONCEPT: where a partition's replicas live (replica_placement.hpp). Spreading leaders and
+// followers evenly is what lets a cluster's load - and a dead broker's partitions - be shared by
+// all brokers instead of one. The arithmetic is Kafka's, so the same cluster gets the same layout.
+//
+//   brokers [b0 b1 b2], RF 2, start 0, shift 0:  p0 ─▶ [b0 b1]  p1 ─▶ [b1 b2]  p2 ─▶ [b2 b0]
+//   p3 starts a new round with the shift one higher: [b0 b2] - so followers spread too
+//
+// READ NEXT: topic_control.cpp (the controller that calls it).
 #include "replica_placement.hpp"
 
 namespace minikafka {

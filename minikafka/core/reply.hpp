@@ -10,6 +10,7 @@
 // Replies in a queue in request order and sends the ready ones from the front; a handler
 // that cannot answer yet calls defer(), keeps the shared_ptr, and finish()es it later.
 // A Produce with acks=0 gets no response at all: omit().
+// READ NEXT: handlers/fetch.cpp (a deferred reply with file slices), server.cpp (the queue).
 #pragma once
 
 #include <cstdint>

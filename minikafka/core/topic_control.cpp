@@ -181,6 +181,9 @@ Controller::TopicChange Controller::create_topic(const CreatableTopic& topic, in
     if (!is_active()) return {ErrorCode::NotController, "this node is not the active controller"};
     if (!LogManager::valid_topic_name(topic.name))
         return {ErrorCode::InvalidTopicException, fmt::format("'{}' is not a valid topic name", topic.name)};
+    // A topic proposed but not yet committed is not in the image: without pending_topics_, two
+    // CreateTopics for one name a few milliseconds apart (two auto-creating clients) would both
+    // pass this check and propose two topics with one name.
     std::erase_if(pending_topics_, [&](const auto& p) { return now_ms - p.second > kPendingTopicMs; });
     if (find_topic(topic.name) || pending_topics_.contains(topic.name))
         return {ErrorCode::TopicAlreadyExists, fmt::format("topic '{}' already exists", topic.name)};
@@ -210,6 +213,9 @@ Controller::TopicChange Controller::create_topic(const CreatableTopic& topic, in
     }
     if (validate_only) return {};
 
+    // Checks done; from here on only proposals. The topic gets a random id (a Uuid, as in Kafka):
+    // every later record names the topic by id, so a topic deleted and created again under the
+    // same name is a different topic, and a slow broker cannot mix up their partitions.
     TopicRecord record;
     record.name = topic.name;
     std::random_device random;
@@ -222,7 +228,7 @@ Controller::TopicChange Controller::create_topic(const CreatableTopic& topic, in
         partition.partition_id = static_cast<int32_t>(p);
         partition.topic_id = record.topic_id;
         partition.replicas = assignment[p];
-        partition.isr = assignment[p];
+        partition.isr = assignment[p];  // empty logs: every replica holds all of nothing, so all are in sync
         // The preferred replica leads, if it is alive (an explicit assignment may name a fenced one).
         auto leader =
             std::find_if(assignment[p].begin(), assignment[p].end(), [&](int32_t b) { return broker_is_live(b); });
@@ -249,6 +255,8 @@ Controller::TopicChange Controller::create_partitions(const CreatePartitionsTopi
         return {ErrorCode::InvalidPartitions,
                 fmt::format("topic '{}' has {} partitions; the new count must be larger (and at most {})", topic.name,
                             current, kMaxPartitionsPerTopic)};
+    // New partitions get the replication factor the topic already has: its first partition's
+    // replica count (Kafka reads it the same way, from the existing assignment).
     const int32_t rf =
         state->partitions.empty() ? 1 : static_cast<int32_t>(state->partitions.begin()->second.replicas.size());
     std::vector<std::vector<int32_t>> assignment;
@@ -287,6 +295,8 @@ Controller::TopicChange Controller::delete_topic(std::string_view name, int64_t 
     if (!is_active()) return {ErrorCode::NotController, "this node is not the active controller"};
     Uuid id{};
     if (!find_topic(name, &id)) return {ErrorCode::UnknownTopicOrPartition, fmt::format("no topic '{}'", name)};
+    // One record removes the topic with all its partitions; each broker then deletes its replicas'
+    // directories when it applies it (replica_manager.cpp).
     if (!replica_.propose(encode_metadata_record(RemoveTopicRecord{id}), now_ms)) return {ErrorCode::NotController, ""};
     if (trace) trace(fmt::format("metadata: RemoveTopicRecord topic={} proposed", name));
     return {};

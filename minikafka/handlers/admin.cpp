@@ -1,7 +1,22 @@
+// minikafka/handlers/admin.cpp
+//
+// CONCEPT: topics are created, grown and configured through the protocol itself. The course
+// notes' "Topics: streams of records categorized for organization" are not files an operator
+// makes by hand: kafka-topics.sh and every admin client send CreateTopics, CreatePartitions,
+// DescribeConfigs and AlterConfigs to a broker. A topic's partition count is its unit of
+// parallelism (each partition is one ordered log), and its configs (retention.ms,
+// segment.bytes, cleanup.policy...) are per-topic overrides of the broker's defaults.
+//
+//   single node: CreateTopics ─▶ LogManager::create_topic ─▶ directories + first segments
+//   cluster:     CreateTopics ─▶ cluster_admin (the controller decides) ─▶ every broker's image
+//
 // The admin APIs: CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs, AlterConfigs
 // (protocol/admin.hpp). Topics are created and deleted by the LogManager; these handlers check
 // what only makes sense with several brokers (replication factor, replica assignment): one
-// broker can hold one replica, on itself.
+// broker can hold one replica, on itself. InitProducerId lives here too: it is a broker-wide id
+// allocator, not a data path.
+// READ NEXT: storage/log_manager.hpp (what a topic is on disk), storage/log_config.hpp (the
+//            configs), handlers/cluster_admin.cpp (the same requests in a cluster).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -59,6 +74,9 @@ void describe_cluster_topic(Broker& broker, const std::string& name,
 
 }  // namespace
 
+// CreateTopics. `undecoded` keeps the body as it came, for the cluster path: a broker that is not
+// the active controller forwards the request, and re-encodes it only if the client's version
+// differs from the forwarding one (cluster_admin.cpp).
 bool handle_create_topics(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     KafkaReader undecoded = body;
     CreateTopicsRequest request = decode_create_topics_request(body, header.api_version);
@@ -72,6 +90,9 @@ bool handle_create_topics(Broker& broker, const RequestHeader& header, KafkaRead
         }
         return cluster_admin(broker, header, undecoded, reply, names, partitions);
     }
+    // Single node. Every check below answers per topic, so one bad topic in a request does not
+    // fail the rest - Kafka's CreateTopics semantics. validate_only (an admin client's
+    // validateOnly option) runs every check and stops short of creating.
     // A name given twice is ambiguous (which partition count?): Kafka refuses every entry of it.
     std::map<std::string_view, int> mentions;
     for (const CreatableTopic& topic : request.topics) ++mentions[topic.name];
@@ -85,6 +106,8 @@ bool handle_create_topics(Broker& broker, const RequestHeader& header, KafkaRead
             continue;
         }
         int32_t partitions = topic.num_partitions;
+        // An explicit replica assignment fixes the partition count too (one entry per partition);
+        // without one, -1 asks for the broker's num.partitions (KIP-464).
         if (!topic.assignments.empty()) {
             if (!assignment_is_ours(topic.assignments, broker.config.node_id)) {
                 result.error = ErrorCode::InvalidReplicaAssignment;
@@ -94,12 +117,16 @@ bool handle_create_topics(Broker& broker, const RequestHeader& header, KafkaRead
             partitions = static_cast<int32_t>(topic.assignments.size());
         }
         if (partitions == -1) partitions = broker.config.num_partitions;
+        // -1 means "the broker's default" (KIP-464); anything but 1 asks for copies on other
+        // brokers, which a single node cannot give - the same error Kafka gives when a factor
+        // exceeds the live brokers.
         if (topic.replication_factor != -1 && topic.replication_factor != 1) {
             result.error = ErrorCode::InvalidReplicationFactor;
             result.message =
                 fmt::format("replication factor {} is larger than the number of brokers (1)", topic.replication_factor);
             continue;
         }
+        // The LogManager checks the rest (name, count, configs) and makes the directories.
         auto created =
             broker.logs.create_topic(topic.name, partitions, topic.configs, request.validate_only, broker.now_ms());
         result.error = created.error;
@@ -110,6 +137,9 @@ bool handle_create_topics(Broker& broker, const RequestHeader& header, KafkaRead
     return true;
 }
 
+// DeleteTopics: the records are gone for good, and there is no undo. Kafka can forbid it
+// (delete.topic.enable=false); minikafka accepts that property without acting on it
+// (server_properties.cpp), so deletion is always allowed.
 bool handle_delete_topics(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     KafkaReader undecoded = body;
     std::vector<std::string> names = decode_delete_topics_request(body, header.api_version);
@@ -127,6 +157,8 @@ bool handle_delete_topics(Broker& broker, const RequestHeader& header, KafkaRead
             tombstones = true;
         }
     }
+    // Deleting files is slow (a big topic has many segments); the background worker does it, so
+    // the event loop keeps serving other clients. The topic is already gone from the LogManager.
     if (!removed.empty()) broker.services.background->remove(std::move(removed));
     if (tombstones) broker.services.background->sync({broker.offset_store.file()}, [] {});
     KafkaWriter out = reply.writer();
@@ -134,6 +166,10 @@ bool handle_delete_topics(Broker& broker, const RequestHeader& header, KafkaRead
     return true;
 }
 
+// CreatePartitions: `count` is the new total, and it may only grow (LogManager refuses a smaller
+// or equal one, INVALID_PARTITIONS). Removing a partition would delete its records; and even
+// adding one changes which partition a key hashes to, so records with one key may land in two
+// partitions from then on - Kafka warns about this, and so does docs/minikafka/04.
 bool handle_create_partitions(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     KafkaReader undecoded = body;
     CreatePartitionsRequest request = decode_create_partitions_request(body, header.api_version);
@@ -148,6 +184,7 @@ bool handle_create_partitions(Broker& broker, const RequestHeader& header, Kafka
         return cluster_admin(broker, header, undecoded, reply, names, partitions);
     }
     std::vector<TopicResult> results;
+    // Single node: each topic on its own, as CreateTopics - one refused topic fails only itself.
     for (const CreatePartitionsTopic& topic : request.topics) {
         TopicResult& result = results.emplace_back();
         result.name = topic.name;
@@ -165,6 +202,9 @@ bool handle_create_partitions(Broker& broker, const RequestHeader& header, Kafka
     return true;
 }
 
+// DescribeConfigs: every config with its value *and its source* (topic override, broker default,
+// static broker setting). The source is what tells an operator whether changing the broker's
+// default would affect this topic. A null key list asks for every config of the resource.
 bool handle_describe_configs(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     std::vector<DescribeConfigsResource> resources = decode_describe_configs_request(body, header.api_version);
     if (!body.ok()) return false;
@@ -195,7 +235,9 @@ bool handle_describe_configs(Broker& broker, const RequestHeader& header, KafkaR
                                           overridden ? ConfigSource::DynamicTopic : ConfigSource::Default});
             }
         } else if (resource.type == static_cast<int8_t>(ConfigResourceType::Broker)) {
-            // The broker-level names of the log defaults, plus who we are.
+            // The broker-level names of the log defaults, plus who we are. Kafka names each
+            // setting twice: log.retention.ms on the broker is the default of a topic's
+            // retention.ms - so one table (TopicConfigName) serves both kinds of resource.
             for (const TopicConfigName& config : topic_config_names())
                 if (wanted(config.broker_name))
                     result.configs.push_back({std::string(config.broker_name),
@@ -259,6 +301,9 @@ void when_configs_visible(Broker& broker, std::shared_ptr<const AlterConfigsRequ
 
 }  // namespace
 
+// Three paths, as for the topic APIs: this node is the active controller (decide, then wait to
+// see the ConfigRecords applied here); another broker of a cluster (forward as is, then wait the
+// same way); a single node (the LogManager stores the overrides in topic-configs/ at once).
 bool handle_alter_configs(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     KafkaReader undecoded = body;
     AlterConfigsRequest request = decode_alter_configs_request(body, header.api_version);
@@ -335,6 +380,9 @@ bool handle_init_producer_id(Broker& broker, const RequestHeader& header, KafkaR
                                          -1);
         return true;
     }
+    // An idempotent producer (enable.idempotence, librdkafka's and the Java client's default
+    // nowadays) needs a producer id so the broker can drop its retried duplicates by sequence
+    // number (model/producer_state.hpp). Epoch 0: without transactions nothing fences it.
     encode_init_producer_id_response(out, header.api_version, ErrorCode::None, broker.next_producer_id(), 0);
     return true;
 }

@@ -12,6 +12,9 @@
 
 namespace minikafka {
 
+// Both handlers translate and nothing else: whether this node is the active controller, and what
+// the answer is, is Controller's business (core/broker_lifecycle.cpp). The default answer is
+// NOT_CONTROLLER, for a node that runs no controller at all.
 bool handle_broker_registration(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     BrokerRegistrationRequestData request;
     if (!decode_broker_registration_request(body, header.api_version, request)) return false;

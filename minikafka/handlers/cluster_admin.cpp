@@ -31,9 +31,14 @@ namespace minikafka {
 
 namespace {
 
+// How long a broker waits for its own image to show a change the controller accepted. The
+// controller answers when it has *proposed* the records; this broker sees them only when they are
+// committed and replicated to it - normally within a few fetch round trips.
 constexpr int64_t kVisibleWaitMs = 3000;
 constexpr int64_t kVisiblePollMs = 10;
 
+// The forwarding versions are the highest each API has in our client table (CreateTopics v4,
+// DeleteTopics v3, CreatePartitions v1): every field a client may send survives the re-encoding.
 int16_t forwarded_version(ApiKey key) {
     if (key == ApiKey::CreateTopics) return kForwardedCreateTopicsVersion;
     if (key == ApiKey::DeleteTopics) return kForwardedDeleteTopicsVersion;
@@ -41,6 +46,8 @@ int16_t forwarded_version(ApiKey key) {
 }
 
 // What the image must show for `result` to have taken effect on this broker.
+// A refused topic (an error result) has nothing to wait for; a deleted one must be gone; a
+// created or grown one must show at least the partitions asked for.
 bool visible(Broker& broker, ApiKey key, const TopicResult& result, int32_t partitions) {
     if (result.error != ErrorCode::None) return true;
     const MetadataImage::TopicState* topic = broker.controller->find_topic(result.name);
@@ -71,7 +78,10 @@ void when_visible(Broker& broker, ApiKey key, std::shared_ptr<std::vector<TopicR
     });
 }
 
-// The direct path: this node is the active controller.
+// The direct path: this node is the active controller. `partitions` gets, per result, the
+// partition count the image must reach before the answer is true (-1: nothing to wait for).
+// Decoding happens here, not in the caller, because a forwarded request arrives as bytes at the
+// fixed forwarding version and must be decoded at that version.
 std::vector<TopicResult> decide(Broker& broker, ApiKey key, KafkaReader& body, int16_t version,
                                 std::vector<int32_t>& partitions) {
     Controller& c = *broker.controller;
@@ -112,6 +122,8 @@ std::vector<TopicResult> decide(Broker& broker, ApiKey key, KafkaReader& body, i
     return results;
 }
 
+// The three APIs answer with the same per-topic shape (name, error, message), so one result type
+// serves all of them; only the encoder differs.
 void encode_results(ApiKey key, KafkaWriter& out, int16_t version, const std::vector<TopicResult>& results) {
     if (key == ApiKey::CreateTopics) encode_create_topics_response(out, version, results);
     if (key == ApiKey::DeleteTopics) encode_delete_topics_response(out, version, results);
@@ -125,6 +137,9 @@ int32_t created_partitions(const CreatableTopic& topic, int32_t default_partitio
     return topic.num_partitions == -1 ? default_partitions : topic.num_partitions;
 }
 
+// The entry point for CreateTopics, DeleteTopics and CreatePartitions in cluster mode. Always
+// answers later (deferred): either the active controller's decision or the forwarded answer, and
+// in both cases only once this broker's own image agrees (finish -> when_visible).
 bool cluster_admin(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply,
                    const std::vector<std::string>& names, std::vector<int32_t> partitions) {
     const ApiKey key = header.api_key;
@@ -146,7 +161,9 @@ bool cluster_admin(Broker& broker, const RequestHeader& header, KafkaReader& bod
         finish(std::move(results), std::move(wanted));
         return true;
     }
-    // Forwarded: re-encoded at the fixed version (the client's may be older or newer).
+    // Forwarded: re-encoded at the fixed version (the client's may be older or newer). The
+    // controller listener speaks one version per forwarded API, so it never has to guess which
+    // client version a forwarding broker happened to receive.
     std::string forwarded(body.rest());
     if (header.api_version != forwarded_version(key)) {
         KafkaReader again(forwarded);
@@ -178,6 +195,8 @@ bool cluster_admin(Broker& broker, const RequestHeader& header, KafkaReader& bod
 }
 
 // The CONTROLLER listener's side: never deferred (that listener answers in order, at once).
+// Answered with the controller's decision only: the forwarding broker does the waiting for its own
+// image, so this listener never holds a connection open for another broker's client.
 bool handle_forwarded_admin(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     std::vector<TopicResult> results;
     if (!broker.controller) return false;
@@ -189,6 +208,10 @@ bool handle_forwarded_admin(Broker& broker, const RequestHeader& header, KafkaRe
     return true;
 }
 
+// For requests whose answer needs no translation (AlterConfigs, AlterPartitionReassignments):
+// the client's bytes go to the controller at the client's version, and the controller's answer
+// bytes come back to the client untouched. `before_answering` lets a caller wait for its image
+// first, as AlterConfigs does.
 void forward_as_is(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply,
                    std::function<void(KafkaWriter&)> unreachable,
                    std::function<void(std::function<void()>)> before_answering) {
@@ -210,6 +233,9 @@ void forward_as_is(Broker& broker, const RequestHeader& header, KafkaReader& bod
     broker.forward_to_controller(header.api_key, header.api_version, std::string(body.rest()), std::move(answer));
 }
 
+// Fire and forget: the caller answers at once with a retriable error (metadata.cpp answers
+// LEADER_NOT_AVAILABLE), and the client's retry sees the topic once the controller has created it
+// and its leaders are elected. A lost request costs nothing more than one more retry.
 void auto_create_topic(Broker& broker, std::string_view name) {
     CreateTopicsRequest request;
     CreatableTopic& topic = request.topics.emplace_back();

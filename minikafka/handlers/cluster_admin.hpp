@@ -1,5 +1,10 @@
 // minikafka/handlers/cluster_admin.hpp - admin requests in cluster mode go to the active
 // controller (see cluster_admin.cpp).
+//
+// CONCEPT: in a KRaft cluster, topics are metadata, and metadata has one writer - the active
+// controller. Any broker may receive an admin request; this is the shared path by which admin.cpp,
+// metadata.cpp and produce.cpp (auto-creation) hand it on, instead of acting locally.
+// READ NEXT: cluster_admin.cpp, core/topic_control.cpp.
 #pragma once
 
 #include "core/broker.hpp"

@@ -1,3 +1,11 @@
+// minikafka/handlers/fetch.cpp
+//
+// CONCEPT: consuming is reading a log from an offset - the course notes' "Consumers ... process
+// data" the Kafka way. Nothing is removed when a consumer reads: any number of groups read the
+// same partition at their own pace, and a consumer can re-read from any offset still retained.
+// That, and handing the file's bytes to the socket untouched, is where Kafka's throughput comes
+// from (the notes' "High Throughput").
+//
 // Fetch: read stored batches back out, from any offset, with a long poll when there is nothing
 // new yet (protocol/fetch.hpp).
 //
@@ -29,6 +37,8 @@ struct FetchResult {
 // watermark for a consumer (records above it are not committed yet). A follower's fetch offset
 // is its log end offset: on the first read of a request (not the re-reads of a long poll) it
 // goes to the ReplicaManager, which may move the HW.
+// Kafka's rule that consumers read from leaders only (before KIP-392's follower fetching): a
+// follower's log may lag, or hold records a failover is about to cut off.
 int64_t check_leader(Broker& broker, const FetchRequest& request, const FetchPartition& wanted, const PartitionLog& log,
                      FetchPartitionResult& result, bool first_read) {
     PartitionState* state = broker.replicas->find(wanted.topic, wanted.partition);
@@ -49,6 +59,8 @@ int64_t check_leader(Broker& broker, const FetchRequest& request, const FetchPar
 }
 
 // A slice may run past `limit` (the HW): cut it at the start of the batch holding `limit`.
+// Consumers must never see records that are not committed yet - a failover could remove them
+// again - and since the bytes go out untouched, the cut can only fall on a batch boundary.
 void cut_at(const PartitionLog& log, int64_t limit, LogSlice& slice) {
     for (const auto& segment : log.segments()) {
         if (segment->log_file() != slice.file) continue;
@@ -59,7 +71,10 @@ void cut_at(const PartitionLog& log, int64_t limit, LogSlice& slice) {
     }
 }
 
-// Reads what the request asks for, as the logs stand now.
+// Reads what the request asks for, as the logs stand now. The request-wide max_bytes is spent
+// in request order, so the first partitions may use it all (and each stops at its own
+// partition_max_bytes). Every error is final for this request (no waiting would fix it),
+// which is why an error answers at once instead of long-polling.
 void read_partitions(Broker& broker, const FetchRequest& request, FetchResult& out, bool first_read = false) {
     out.partitions.clear();
     out.slices.clear();
@@ -129,6 +144,8 @@ void trace(Broker& broker, const FetchRequest& request, const FetchResult& resul
     }
 }
 
+// The response mixes bytes we write (headers, per-partition fields) with file slices the session
+// sends by sendfile() after them, in order; the Reply keeps that order (core/reply.hpp).
 void encode(const FetchResult& result, int16_t version, Reply& reply) {
     KafkaWriter out = reply.writer();
     encode_fetch_response(out, version, ErrorCode::None, result.partitions, [&](size_t i) {
@@ -150,6 +167,9 @@ public:
         }
     }
 
+    // Re-reads every partition of the request, not only the one that grew: the read is index
+    // lookups and slice bookkeeping, no data copy, and one code path for the first read and the
+    // re-reads keeps the answer the same as a fresh Fetch would get.
     bool on_records_appended() override {
         if (done_) return true;
         read_partitions(broker_, request_, result_);
@@ -159,6 +179,8 @@ public:
     }
     bool finished() const override { return done_; }
 
+    // max_wait_ms is over: answer with whatever there is now, possibly nothing. An empty answer
+    // just makes the consumer fetch again - that loop is the long poll.
     void on_timeout() {
         if (done_) return;
         read_partitions(broker_, request_, result_);
@@ -182,11 +204,18 @@ private:
     bool done_ = false;
 };
 
+// Fetch is the hottest request a broker serves (every consumer, every few milliseconds while
+// idle), so its working structures are kept between requests. A pending fetch copies what it
+// needs (PendingFetch's constructor), so reusing these cannot disturb it.
 FetchRequest request;  // one broker thread: reused, so a fetch allocates nothing once warm
 FetchResult result;
 
 }  // namespace
 
+// The first read decides: enough bytes (min_bytes), an error, or a client that does not want to
+// wait (max_wait_ms 0) is answered now; otherwise the request parks as a PendingFetch. Only the
+// first read reports a follower's position to the ReplicaManager (first_read): the re-reads of a
+// long poll would otherwise report the same offset again and again.
 bool handle_fetch(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     decode_fetch_request(body, header.api_version, request);
     if (!body.ok()) return false;

@@ -1,8 +1,22 @@
-// The consumer group APIs: FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
-// ListGroups, DescribeGroups, DeleteGroups (protocol/groups.hpp). The decisions are the group state
+// minikafka/handlers/groups.cpp
+//
+// CONCEPT: consumer groups - the course notes' "Consumers subscribe to topics", scaled out.
+// The consumers sharing a group.id divide a topic's partitions among themselves, each partition
+// read by exactly one member, so adding consumers (up to the partition count) adds throughput
+// while ordering within a partition is kept. The broker does not compute the division: one
+// member (the leader) does, in its client, and the broker only runs the rendezvous.
+//
+//   FindCoordinator ─▶ which broker runs this group
+//   JoinGroup  (all members) ─▶ held until everyone has joined ─▶ leader gets the member list
+//   SyncGroup  (leader sends the assignment) ─▶ every member gets its own partitions
+//   Heartbeat  ─▶ "still alive"; REBALANCE_IN_PROGRESS tells a member to join again
+//
+// The APIs: FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup, ListGroups,
+// DescribeGroups, DeleteGroups (protocol/groups.hpp). The decisions are the group state
 // machine's (model/consumer_group.cpp); these handlers translate. JoinGroup and SyncGroup
 // answers are often held back until other members act, so they answer through callbacks on a
 // deferred Reply.
+// READ NEXT: model/consumer_group.hpp (the state machine), docs/minikafka/03-consumer-groups.md.
 #include "protocol/groups.hpp"
 #include "core/offsets_topic.hpp"
 #include "handler_table.hpp"
@@ -38,6 +52,8 @@ std::string describe_assignment(std::string_view protocol_type, std::string_view
 // Cluster mode: only the leader of the group's __consumer_offsets partition runs the group
 // (core/offsets_topic.hpp); everyone else answers NOT_COORDINATOR and the client asks
 // FindCoordinator again. Single-node mode: every group is ours.
+// Join, Sync, Heartbeat, Leave, Describe and Delete ask this first: a request that reached the
+// wrong broker must not touch a group here, or two brokers could each run a half of one group.
 ErrorCode coordinator_error(Broker& broker, std::string_view group_id) {
     if (!broker.offsets_topic || group_id.empty()) return ErrorCode::None;
     return broker.offsets_topic->check(group_id);
@@ -45,6 +61,9 @@ ErrorCode coordinator_error(Broker& broker, std::string_view group_id) {
 
 }  // namespace
 
+// FindCoordinator: the first request of every group consumer. The coordinator is where all of the
+// group's JoinGroup, SyncGroup, Heartbeat and OffsetCommit requests must go, so that one broker
+// sees the whole group and can decide its rebalances alone.
 bool handle_find_coordinator(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     FindCoordinatorRequest request = decode_find_coordinator_request(body, header.api_version);
     if (!body.ok()) return false;
@@ -72,6 +91,8 @@ bool handle_find_coordinator(Broker& broker, const RequestHeader& header, KafkaR
     return true;
 }
 
+// JoinGroup: "I am in, with these assignors and this subscription". The client id and host are
+// kept for DescribeGroups (what kafka-consumer-groups.sh --describe --members shows).
 bool handle_join_group(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     JoinGroupRequest request = decode_join_group_request(body, header.api_version);
     if (!body.ok()) return false;
@@ -82,6 +103,9 @@ bool handle_join_group(Broker& broker, const RequestHeader& header, KafkaReader&
         encode_join_group_response(out, header.api_version, join_error(error, request.params.member_id));
         return true;
     }
+    // The answer cannot be written now: a join completes only when every known member has
+    // (re)joined or the rebalance timeout ran out. The deferred Reply keeps the connection's
+    // response order while this request waits.
     auto deferred = reply.defer();
     broker.groups.join(
         request.group_id, std::move(request.params), broker.now_ms(),
@@ -107,6 +131,8 @@ bool handle_join_group(Broker& broker, const RequestHeader& header, KafkaReader&
     return true;
 }
 
+// SyncGroup: from the leader it carries the assignment for everyone; from a follower it is a
+// request for its own share. Both wait until the leader's arrives (model/consumer_group.cpp).
 bool handle_sync_group(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     SyncGroupRequest request = decode_sync_group_request(body, header.api_version);
     if (!body.ok()) return false;
@@ -115,6 +141,7 @@ bool handle_sync_group(Broker& broker, const RequestHeader& header, KafkaReader&
         encode_sync_group_response(out, header.api_version, {error, {}});
         return true;
     }
+    // A follower's SyncGroup waits for the leader's: only the leader brings the assignment.
     auto deferred = reply.defer();
     broker.groups.sync(
         request.group_id, request.generation_id, request.member_id, std::move(request.assignments), broker.now_ms(),
@@ -134,9 +161,14 @@ bool handle_sync_group(Broker& broker, const RequestHeader& header, KafkaReader&
     return true;
 }
 
+// Heartbeat: answered at once, never deferred - a member sends one every heartbeat.interval.ms
+// (3 s by default) and must learn of a rebalance within that interval.
 bool handle_heartbeat(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     HeartbeatRequest request = decode_heartbeat_request(body, header.api_version);
     if (!body.ok()) return false;
+    // A heartbeat is how the coordinator learns of a rebalance's need *and* how a member learns
+    // of it: the answer REBALANCE_IN_PROGRESS sends the member back to JoinGroup. A member whose
+    // heartbeats stop for session.timeout.ms is removed (model/consumer_group.cpp).
     ErrorCode error = coordinator_error(broker, request.group_id);
     if (error == ErrorCode::None)
         error = broker.groups.heartbeat(request.group_id, request.generation_id, request.member_id, broker.now_ms());
@@ -145,6 +177,8 @@ bool handle_heartbeat(Broker& broker, const RequestHeader& header, KafkaReader& 
     return true;
 }
 
+// LeaveGroup: a consumer closing cleanly says so, and its partitions go to the others at once
+// rather than after its session timeout.
 bool handle_leave_group(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     LeaveGroupRequest request = decode_leave_group_request(body, header.api_version);
     if (!body.ok()) return false;
@@ -155,6 +189,9 @@ bool handle_leave_group(Broker& broker, const RequestHeader& header, KafkaReader
     return true;
 }
 
+// ListGroups and DescribeGroups are what `kafka-consumer-groups.sh --list / --describe` show. In a
+// cluster each broker lists only the groups it coordinates - Kafka's admin client asks every
+// broker and merges the answers.
 bool handle_list_groups(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     if (!body.ok()) return false;
     KafkaWriter out = reply.writer();
@@ -162,6 +199,9 @@ bool handle_list_groups(Broker& broker, const RequestHeader& header, KafkaReader
     return true;
 }
 
+// DescribeGroups answers per group, each with its own error: a group this broker does not
+// coordinate says NOT_COORDINATOR, an unknown one comes back as state "Dead" with no members,
+// as Kafka answers it.
 bool handle_describe_groups(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     std::vector<std::string> ids = decode_describe_groups_request(body, header.api_version);
     if (!body.ok()) return false;
@@ -196,6 +236,9 @@ bool handle_describe_groups(Broker& broker, const RequestHeader& header, KafkaRe
 // and the answer waits for their fsync, as a commit's does: a deleted group stays deleted.
 // Cluster mode: the tombstones go to the group's partition of __consumer_offsets, and the
 // answer waits until they are replicated (core/offsets_topic.hpp), as a commit's does.
+// Each group's tombstones are appended separately (groups may live in different partitions of
+// __consumer_offsets); `waiting` counts the appends still out, plus one for this loop itself, so
+// the answer goes out exactly once, after the last of them.
 static void delete_groups_replicated(Broker& broker, int16_t version, std::vector<std::string> ids, Reply& reply) {
     struct Pending {
         std::vector<std::pair<std::string, ErrorCode>> results;
@@ -230,6 +273,9 @@ static void delete_groups_replicated(Broker& broker, int16_t version, std::vecto
     pending->one_done();
 }
 
+// Only a group without members can be deleted (GroupCoordinator::delete_group answers
+// NON_EMPTY_GROUP otherwise): deleting the offsets of consumers that are still reading would make
+// them start over at their next restart.
 bool handle_delete_groups(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     std::vector<std::string> ids = decode_delete_groups_request(body, header.api_version);
     if (!body.ok()) return false;

@@ -1,7 +1,17 @@
-// The dispatch table (see handler_table.hpp). The version ranges are chosen per API in
-// docs/minikafka/api-versions.md: at least the Kafka 2.1 level, and down to the floors that the
-// clients packaged in Debian need (librdkafka only enables consumer groups when the group APIs'
-// ranges include version 0, for example).
+// minikafka/handlers/handler_table.cpp
+//
+// CONCEPT: one table is both the dispatcher and the advertisement (see handler_table.hpp). The
+// version ranges are chosen per API in docs/minikafka/api-versions.md: at least the Kafka 2.1
+// level, and down to the floors that the clients packaged in Debian need (librdkafka only enables
+// consumer groups when the group APIs' ranges include version 0, for example).
+//
+//   header (api_key, api_version) ─▶ the table's line ─▶ in range? ─ no ─▶ close the connection
+//                                                       │ yes
+//                                                       └▶ handle(broker, header, body, reply)
+//
+// Two listeners, two tables: clients talk to kHandlers; KRaft voters and brokers talk to each
+// other through kControllerHandlers, as Kafka separates its client and CONTROLLER listeners.
+// READ NEXT: handlers/api_versions.cpp (the table as an answer), handlers/produce.cpp.
 #include "handler_table.hpp"
 
 #include "protocol/reassignments.hpp"
@@ -19,6 +29,10 @@ namespace minikafka {
 
 namespace {
 
+// The client listener. Each line: API, lowest and highest version we speak, handler. A floor above
+// 0 (Produce 3, Fetch 4) is where the record batch format (magic 2) or a field we rely on begins;
+// a ceiling is where the next version would need something we do not implement (docs/minikafka/
+// api-versions.md gives the reason per API).
 constexpr ApiHandler kHandlers[] = {
     {ApiKey::ApiVersions, 0, 3, handle_api_versions},
     {ApiKey::Produce, 3, 8, handle_produce},
@@ -71,6 +85,8 @@ constexpr ApiHandler kControllerHandlers[] = {
     {ApiKey::BrokerHeartbeat, kBrokerHeartbeatVersion, kBrokerHeartbeatVersion, handle_broker_heartbeat},
 };
 
+// The ApiVersions answer is derived from the tables at compile time, so it cannot drift from
+// what dispatch accepts.
 template <size_t N>
 constexpr std::array<ApiVersionRange, N> ranges_of(const ApiHandler (&handlers)[N]) {
     std::array<ApiVersionRange, N> ranges{};
@@ -90,6 +106,8 @@ std::span<const ApiVersionRange> supported_api_versions() { return kVersions; }
 std::span<const ApiHandler> controller_api_handlers() { return kControllerHandlers; }
 std::span<const ApiVersionRange> controller_api_versions() { return kControllerVersions; }
 
+// The two entry points the sessions call, one per listener: a client can never reach a Raft or
+// broker-lifecycle API, because those are simply not in its table.
 bool dispatch(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     return dispatch_with(kHandlers, broker, header, body, reply);
 }
@@ -104,12 +122,16 @@ bool dispatch_with(std::span<const ApiHandler> table, Broker& broker, const Requ
         if (api.key != header.api_key) continue;
         bool supported = header.api_version >= api.min_version && header.api_version <= api.max_version;
         // ApiVersions answers even a version it does not know, so that the client learns ours.
+        // A version outside our range cannot be decoded safely (fields move between versions),
+        // and Kafka's wire has no generic error frame: closing is what a Kafka broker does too.
+        // Clients never get here in practice - they pick versions from our ApiVersions answer.
         if (!supported && api.key != ApiKey::ApiVersions) {
             mb::log::warn("{} v{} is not supported (we speak v{}-v{}); closing the connection", api_name(api.key),
                           header.api_version, api.min_version, api.max_version);
             return false;
         }
-        // Produce and Fetch trace their own, more telling lines.
+        // --trace shows one line per request (docs/minikafka/06-looking-inside.md); Produce and
+        // Fetch trace their own, more telling lines.
         if (broker.tracing && api.key != ApiKey::Produce && api.key != ApiKey::Fetch)
             broker.trace("{} v{} correlation={} client={}", api_name(api.key), header.api_version,
                          header.correlation_id, header.client_id.value_or("-"));

@@ -5,6 +5,15 @@
 // implemented. A handler decodes its request (protocol/), acts on the broker, and encodes the
 // response into the Reply. It returns false when the request cannot be decoded: the session
 // then closes the connection, as Kafka does with a request it cannot parse.
+//
+//   session ─frame─▶ RequestHeader ─▶ dispatch(table) ─▶ handle_xxx(broker, header, body, reply)
+//                                                         ├ decode (protocol/)
+//                                                         ├ act    (core/, model/, storage/)
+//                                                         └ encode into the Reply (now, or deferred)
+//
+// Why plain function pointers and not virtual classes: a handler has no state of its own (all
+// state is the Broker's), and a constexpr table keeps the list readable in one screen.
+// READ NEXT: handler_table.cpp (the table), handlers/produce.cpp and handlers/fetch.cpp.
 #pragma once
 
 #include <span>

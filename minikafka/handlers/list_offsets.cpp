@@ -1,5 +1,16 @@
-// ListOffsets: earliest, latest, or the first offset at/after a timestamp, per partition
-// (protocol/list_offsets.hpp).
+// minikafka/handlers/list_offsets.cpp
+//
+// CONCEPT: a log is addressed by offset, and a consumer that has no committed offset must be
+// told where to start. ListOffsets answers, per partition, the earliest offset still stored
+// (retention may have deleted older segments), the latest (where new records will go), or the
+// first offset at or after a timestamp - read from the time index (docs/minikafka/02-formats.md
+// "The time index"). This is what auto.offset.reset=earliest|latest and "replay from 9 o'clock"
+// turn into on the wire.
+//
+//   -2 (earliest) ─▶ log start offset      -1 (latest) ─▶ log end (cluster: high watermark)
+//   t >= 0        ─▶ PartitionLog::offset_for_timestamp(t), or -1 if no record is that late
+//
+// READ NEXT: storage/partition_log.hpp (offset_for_timestamp), handlers/fetch.cpp.
 #include "protocol/list_offsets.hpp"
 #include "core/replica_manager.hpp"
 #include "handler_table.hpp"
@@ -10,6 +21,8 @@ bool handle_list_offsets(Broker& broker, const RequestHeader& header, KafkaReade
     ListOffsetsRequest request;
     decode_list_offsets_request(body, header.api_version, request);
     if (!body.ok()) return false;
+    // Each partition is answered on its own: one unknown partition does not fail the others,
+    // which is how every per-partition Kafka API reports errors.
     std::vector<ListOffsetsPartitionResult> results;
     for (const ListOffsetsPartition& wanted : request.partitions) {
         ListOffsetsPartitionResult& result = results.emplace_back();
@@ -27,6 +40,8 @@ bool handle_list_offsets(Broker& broker, const RequestHeader& header, KafkaReade
         } else if (!log) {
             result.error = ErrorCode::UnknownTopicOrPartition;
         } else if (wanted.timestamp == kLatestTimestamp) {
+            // Single-node mode has no followers, so the HW is the log end itself: every appended
+            // record is as committed as it will ever be (its durability is the flush policy's).
             result.offset = state ? state->high_watermark : log->log_end_offset();
         } else if (wanted.timestamp == kEarliestTimestamp) {
             result.offset = log->log_start_offset();

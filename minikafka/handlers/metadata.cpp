@@ -1,6 +1,21 @@
-// Metadata: brokers, topics and partition leaders (protocol/metadata.hpp). Asking about a topic
-// that does not exist creates it when auto.create.topics.enable is on and the client allows it
-// (producers do; consumers by default do not) - that is how `kcat -P -t new-topic` just works.
+// minikafka/handlers/metadata.cpp
+//
+// CONCEPT: how a client finds its broker. The course notes' "Brokers: servers that form the
+// cluster" is made concrete here: a Kafka client connects to any one bootstrap broker, asks
+// Metadata, and from then on sends each partition's Produce and Fetch straight to that
+// partition's leader. There is no proxy in between, which is what lets Kafka scale by adding
+// brokers: the work is spread by the clients themselves.
+//
+//   client ─Metadata─▶ any broker ─▶ brokers [id, host, port], controller id,
+//                                    topics [partition → leader, epoch, replicas, ISR]
+//   client ─Produce(orders-0)─▶ the leader of orders-0 (a NOT_LEADER_OR_FOLLOWER answer: ask again)
+//
+// Asking about a topic that does not exist creates it when auto.create.topics.enable is on and
+// the client allows it (producers do; consumers by default do not) - that is how
+// `kcat -P -t new-topic` just works. Single-node mode answers from its own LogManager; cluster
+// mode answers from the metadata image every broker replays from the controller's log, so any
+// broker gives the same answer (docs/minikafka/05-replication-and-the-controller.md).
+// READ NEXT: docs/minikafka/01-follow-a-produce-and-fetch.md §1, then handlers/produce.cpp.
 #include "protocol/metadata.hpp"
 
 #include <algorithm>
@@ -14,6 +29,8 @@ namespace minikafka {
 
 namespace {
 
+// Single-node mode: every partition is led by this broker. The leader epoch is still sent: clients
+// use it to notice stale metadata, and it is what OffsetsForLeaderEpoch answers about.
 MetadataTopic describe(const Topic& topic, int32_t node_id) {
     MetadataTopic out;
     out.name = topic.name;
@@ -47,6 +64,10 @@ MetadataTopic describe(const Controller& controller, const MetadataImage::TopicS
     return out;
 }
 
+// Cluster mode. No topic list (null) means "all topics"; an empty list means "none" - the two are
+// different on the wire, which is why request.topics is an optional. A missing topic is created by
+// the controller, not here: this broker only asks, and answers LEADER_NOT_AVAILABLE so that the
+// client retries until the image shows the new topic with its elected leaders.
 void cluster_topics(Broker& broker, const MetadataRequest& request, MetadataResponse& response) {
     const Controller& controller = *broker.controller;
     if (!request.topics) {
@@ -74,6 +95,9 @@ void cluster_topics(Broker& broker, const MetadataRequest& request, MetadataResp
 
 }  // namespace
 
+// Clients ask Metadata often: at start, every metadata.max.age.ms (5 minutes by default), and
+// after every NOT_LEADER_OR_FOLLOWER or UNKNOWN_TOPIC_OR_PARTITION. So the answer is built from
+// memory only - the image or the LogManager - and never touches the disk.
 bool handle_metadata(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     MetadataRequest request = decode_metadata_request(body, header.api_version);
     if (!body.ok()) return false;
@@ -92,6 +116,8 @@ bool handle_metadata(Broker& broker, const RequestHeader& header, KafkaReader& b
     } else {
         response.controller_id = broker.config.node_id;  // one broker: it is also the controller
     }
+    // This broker is always in the list, even before its own registration reached the image: a
+    // client that bootstrapped here must be able to find its way back.
     if (std::none_of(response.brokers.begin(), response.brokers.end(),
                      [&](const MetadataBroker& b) { return b.node_id == broker.config.node_id; }))
         response.brokers.push_back({broker.config.node_id, broker.config.advertised_host, broker.config.port});
@@ -104,6 +130,8 @@ bool handle_metadata(Broker& broker, const RequestHeader& header, KafkaReader& b
     } else {
         for (std::string_view name : *request.topics) {
             const Topic* topic = broker.logs.find(name);
+            // Single-node auto-creation is immediate: the topic exists, with its partitions'
+            // segment files, before this answer is sent - no retry needed.
             if (!topic && broker.config.auto_create_topics && request.allow_auto_topic_creation &&
                 LogManager::valid_topic_name(name)) {
                 broker.logs.create_topic(name, broker.config.num_partitions, {}, false, broker.now_ms());

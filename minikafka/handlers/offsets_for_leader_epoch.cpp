@@ -1,3 +1,11 @@
+// minikafka/handlers/offsets_for_leader_epoch.cpp
+//
+// CONCEPT: replicated logs must agree on their history after a leader change (the notes'
+// "Fault Tolerance"). A follower - or a consumer - that was reading from an old leader asks the
+// new one "where did epoch E end?"; anything it holds beyond that point was never committed and
+// is cut off. This replaces guessing with the high watermark, which lost data in old Kafka
+// (KIP-101; docs/minikafka/05-replication-and-the-controller.md "Leader epochs and truncation").
+//
 // OffsetsForLeaderEpoch (API 23): per partition, where the asked leader epoch ended in this log
 // (protocol/offsets_for_leader_epoch.hpp).
 //
@@ -41,6 +49,9 @@ bool handle_offsets_for_leader_epoch(Broker& broker, const RequestHeader& header
                                                                              : ErrorCode::UnknownLeaderEpoch;
             continue;
         }
+        // The answer names an epoch too: if the asked epoch is unknown here (this log never had
+        // it), the answer is the largest epoch below it and where that one ended - the caller
+        // truncates there. Single-node mode answers the same way, from the same cache.
         EpochEnd end = log->end_offset_for_epoch(wanted.leader_epoch);
         result.leader_epoch = end.epoch;
         result.end_offset = end.end_offset;

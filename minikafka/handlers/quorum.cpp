@@ -28,6 +28,9 @@ bool handle_quorum_request(Broker& broker, const RequestHeader& header, KafkaRea
                                static_cast<int16_t>(ErrorCode::InvalidRequest));
         return true;
     }
+    // Answered at once, always: Raft's handlers never wait (a vote is granted or not, a fetch
+    // returns what the log holds now), so the controller listener needs no deferred replies - and
+    // a slow disk on one voter cannot hold another voter's request hostage.
     std::optional<raft::Message> answer = broker.controller->handle_request(*request, controller_clock_ms());
     if (answer) {
         to_wire_response(out, header.api_key, header.api_version, *answer);
@@ -38,6 +41,9 @@ bool handle_quorum_request(Broker& broker, const RequestHeader& header, KafkaRea
     return true;
 }
 
+// DescribeQuorum is how an operator sees the quorum: who leads, in which epoch, and how far each
+// voter and observer has replicated (kafka-metadata-quorum.sh describe --status/--replication).
+// It names the one partition of __cluster_metadata; anything else is an unknown partition.
 bool handle_describe_quorum(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     DescribeQuorumRequestData request;
     if (!decode_describe_quorum_request(body, header.api_version, request)) return false;

@@ -19,7 +19,11 @@ bool handle_alter_partition_reassignments(Broker& broker, const RequestHeader& h
                                           Reply& reply) {
     KafkaReader undecoded = body;
     AlterReassignmentsRequest request = decode_alter_reassignments_request(body, header.api_version);
+    // Decoded even when it is then forwarded as is: a request that does not decode is refused
+    // here, by the broker the client talks to, never passed on to the controller.
     if (!body.ok()) return false;
+    // Single-node mode: the only possible target is this broker alone, which is where every
+    // replica already is - accepted as a no-op; anything else cannot be satisfied.
     if (!broker.controller) {
         AlterReassignmentsResponse response;
         for (const ReassignTopic& topic : request.topics) {
@@ -42,6 +46,9 @@ bool handle_alter_partition_reassignments(Broker& broker, const RequestHeader& h
                                             broker.controller->alter_reassignments(request, controller_clock_ms()));
         return true;
     }
+    // Forwarded as the client sent it: unlike CreateTopics (cluster_admin.cpp) there is no image
+    // state to wait for here - the answer says the move was accepted (it completes once the new
+    // replicas have caught up); progress is read with ListPartitionReassignments.
     forward_as_is(broker, header, undecoded, reply, [version = header.api_version](KafkaWriter& out) {
         AlterReassignmentsResponse unreachable;
         unreachable.error = ErrorCode::NotController;
@@ -52,6 +59,8 @@ bool handle_alter_partition_reassignments(Broker& broker, const RequestHeader& h
 }
 
 // The CONTROLLER listener's side: forwarded by another broker.
+// Returning false (closing the link) when this node has no controller: only a controller's
+// listener receives forwarded requests, so anything else is a broken peer, not a client to help.
 bool handle_forwarded_reassignments(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     AlterReassignmentsRequest request = decode_alter_reassignments_request(body, header.api_version);
     if (!body.ok() || !broker.controller) return false;
@@ -61,6 +70,7 @@ bool handle_forwarded_reassignments(Broker& broker, const RequestHeader& header,
     return true;
 }
 
+// Single-node mode answers an empty list: with one broker nothing is ever being moved.
 bool handle_list_partition_reassignments(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     ListReassignmentsRequest request = decode_list_reassignments_request(body, header.api_version);
     if (!body.ok()) return false;

@@ -1,4 +1,15 @@
-// The consumer group state machine (see consumer_group.hpp for the states and the protocol).
+// minikafka/model/consumer_group.cpp
+//
+// CONCEPT: the consumer group state machine (see consumer_group.hpp for the states and the
+// protocol). A rebalance is a barrier: every member must rejoin before a new generation - and
+// with it a new partition assignment - starts, so that no partition is read by two members of
+// the same generation.
+//
+//   Empty ─join─▶ PreparingRebalance ─all rejoined / timeout─▶ CompletingRebalance
+//                       ▲                                        │ leader's SyncGroup
+//                       └── member joins, leaves or times out ── Stable
+//
+// READ NEXT: group_coordinator.cpp, handlers/groups.cpp, docs/minikafka/03-consumer-groups.md.
 #include "consumer_group.hpp"
 
 #include <algorithm>
@@ -37,6 +48,9 @@ const std::string* GroupMember::metadata_for(std::string_view protocol) const {
     return nullptr;
 }
 
+// "Protocols" here are assignors (range, roundrobin, cooperative-sticky...), each with the
+// member's metadata for it (its subscribed topics, mostly). The broker never runs one; it only
+// makes sure the whole group can agree on one, since the leader will run it for everybody.
 bool ConsumerGroup::supports_protocols(const JoinGroupParams& params) const {
     if (members_.empty()) return !params.protocol_type.empty() && !params.protocols.empty();
     if (params.protocol_type != protocol_type_) return false;
@@ -70,6 +84,8 @@ std::string ConsumerGroup::select_protocol() const {
     return best;
 }
 
+// Only the leader gets the member list with everyone's metadata: it is the one that computes
+// the assignment. Followers learn just the generation and who leads, then wait in SyncGroup.
 JoinGroupResult ConsumerGroup::join_result_for(const GroupMember& member) const {
     JoinGroupResult result;
     result.generation_id = generation_id_;
@@ -171,6 +187,9 @@ void ConsumerGroup::maybe_complete_join(int64_t now_ms) {
     if (all_joined && (!initial_join_ || now_ms >= rebalance_deadline_ms_)) complete_join(now_ms);
 }
 
+// The barrier falls: a new generation starts. The generation id is what fences the past - a
+// member still holding the old one gets ILLEGAL_GENERATION on SyncGroup, Heartbeat and
+// OffsetCommit - so it grows even when the group ends up empty.
 void ConsumerGroup::complete_join(int64_t now_ms) {
     // Members that did not rejoin in time are out of the group.
     for (auto it = members_.begin(); it != members_.end();) {
@@ -217,6 +236,9 @@ void ConsumerGroup::fail_pending_syncs(ErrorCode error) {
         if (member.awaiting_sync) std::exchange(member.awaiting_sync, nullptr)({error, {}});
 }
 
+// SyncGroup is the second half of the barrier: the leader's request carries every member's
+// assignment (opaque bytes), the broker stores them and answers every waiting member with its
+// own. Until the leader's SyncGroup arrives, followers' requests are held (awaiting_sync).
 void ConsumerGroup::sync(int32_t generation_id, const std::string& member_id,
                          std::map<std::string, std::string> assignments, int64_t now_ms, SyncCallback done) {
     auto it = members_.find(member_id);
@@ -266,6 +288,9 @@ ErrorCode ConsumerGroup::leave(std::string_view member_id, int64_t now_ms) {
     return ErrorCode::None;
 }
 
+// A member leaving (LeaveGroup, or a session timeout) starts a rebalance, or joins the one under
+// way: its partitions must go to someone. That is why a clean consumer close sends LeaveGroup - the others take over
+// at once instead of after session.timeout.ms.
 void ConsumerGroup::remove_member(const std::string& member_id, int64_t now_ms, std::string_view reason) {
     auto it = members_.find(member_id);
     if (it->second.awaiting_join)
@@ -288,6 +313,9 @@ ErrorCode ConsumerGroup::check_commit(int32_t generation_id, std::string_view me
     return ErrorCode::None;
 }
 
+// Liveness is judged by the broker's clock: a member whose heartbeats stopped for its session
+// timeout is removed, which starts a rebalance that hands its partitions to the others. A member
+// already waiting in JoinGroup is not expected to heartbeat.
 void ConsumerGroup::tick(int64_t now_ms) {
     std::erase_if(pending_members_, [&](const auto& entry) { return entry.second <= now_ms; });
     std::vector<std::string> expired;

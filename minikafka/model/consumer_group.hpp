@@ -27,6 +27,8 @@
 // REAL KAFKA: also static membership (group.instance.id) that survives restarts without a
 // rebalance, and the new KIP-848 protocol; here the instance id is only recorded.
 // The model knows no sockets or clocks: times are passed in, answers go to callbacks.
+// READ NEXT: consumer_group.cpp (the transitions), group_coordinator.hpp (who owns the groups),
+//            docs/minikafka/03-consumer-groups.md "The classic protocol, step by step".
 #pragma once
 
 #include <cstdint>

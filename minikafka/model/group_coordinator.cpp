@@ -1,4 +1,15 @@
-// The group coordinator: groups by id, member ids, committed offsets (see group_coordinator.hpp).
+// minikafka/model/group_coordinator.cpp
+//
+// CONCEPT: the group coordinator - the broker-side half of consumer groups (see
+// group_coordinator.hpp). It owns every group by id, hands out member ids, and holds the
+// committed offsets in memory; each group's rebalance logic is ConsumerGroup's.
+//
+//   JoinGroup(group, member) ─▶ GroupCoordinator::join ─▶ checks (group id, session timeout)
+//                                                      ─▶ ConsumerGroup::join (the state machine)
+//
+// What it does not do is decide *who reads which partition*: the group's leader client does
+// that, and the coordinator only forwards its assignment (docs/minikafka/03-consumer-groups.md).
+// READ NEXT: consumer_group.cpp, storage/offset_store.hpp (where offsets survive a restart).
 #include "group_coordinator.hpp"
 
 #include <fmt/format.h>
@@ -33,6 +44,10 @@ std::string GroupCoordinator::new_member_id(std::string_view client_id) {
                        static_cast<uint32_t>(random()));
 }
 
+// The session timeout is bounded by the broker (group.min/max.session.timeout.ms, as in Kafka): too
+// short and members are expelled by a GC pause; too long and a dead consumer holds its partitions.
+// A member id for a group we do not know is stale (the broker restarted, or the group expired):
+// UNKNOWN_MEMBER_ID makes the client join afresh without one.
 void GroupCoordinator::join(std::string_view group_id, JoinGroupParams params, int64_t now_ms, JoinCallback done) {
     if (group_id.empty()) return done(join_error(ErrorCode::InvalidGroupId, params.member_id));
     if (params.session_timeout_ms < config_.min_session_timeout_ms ||
@@ -76,6 +91,9 @@ ErrorCode GroupCoordinator::leave(std::string_view group_id, std::string_view me
     return it->second->leave(member_id, now_ms);
 }
 
+// Time moves only here (the broker's timer calls it): every group checks its session timeouts and
+// rebalance deadline, and groups nobody can observe any more are dropped. Holding no clock keeps
+// the model testable with made-up times.
 void GroupCoordinator::tick(int64_t now_ms) {
     for (auto& [id, group] : groups_) group->tick(now_ms);
     // Ids handed out with MEMBER_ID_REQUIRED that never came back have expired by now.

@@ -9,6 +9,8 @@
 // of the group id picks a partition of the internal __consumer_offsets topic; that partition's
 // leader coordinates). With one broker, it is always us.
 // Committed offsets are persisted by storage/offset_store.hpp before the commit is answered.
+// READ NEXT: consumer_group.hpp (one group's state machine), handlers/groups.cpp (the wire),
+//            core/offsets_topic.hpp (the coordinator in a cluster).
 #pragma once
 
 #include <cstdint>

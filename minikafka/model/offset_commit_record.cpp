@@ -1,4 +1,12 @@
-// Kafka's offset-commit records and the batch that carries them (see offset_commit_record.hpp).
+// minikafka/model/offset_commit_record.cpp
+//
+// CONCEPT: a committed offset as a record of __consumer_offsets (offset_commit_record.hpp tells
+// why): this file encodes and decodes Kafka's own key/value schemas, and wraps them in an
+// ordinary v2 record batch, so the partition that stores them is replicated like any other.
+//
+//   OffsetCommitRecord ─▶ key (v1) + value (v3, or null = tombstone) ─▶ one record ─▶ batch + CRC
+//
+// READ NEXT: core/offsets_topic.hpp (who appends and replays them), model/record_batch.hpp.
 #include "offset_commit_record.hpp"
 
 #include "big_endian.hpp"
@@ -10,6 +18,8 @@ namespace minikafka {
 
 namespace {
 
+// We write one version of each schema, the ones Kafka itself writes for a commit, so that real
+// tools read our partition; decoding accepts every value version, as Kafka's does.
 constexpr int16_t kKeyVersion = 1;    // an offset commit (2 would be a group's metadata)
 constexpr int16_t kValueVersion = 3;  // with the leader epoch (KIP-320)
 constexpr size_t kBatchLengthAt = 8;
@@ -54,6 +64,8 @@ std::optional<CommittedOffset> decode_value(std::string_view bytes) {
 
 }  // namespace
 
+// One OffsetCommit request becomes one batch: all its partitions' offsets are appended - and
+// replicated, and made visible - together, so a consumer never sees half of a commit.
 std::string encode_offset_commit_batch(const std::vector<OffsetCommitRecord>& records, int64_t now_ms) {
     // Each record: length VARINT | attributes INT8 | timestampDelta VARLONG | offsetDelta VARINT
     //              | key (VARINT length + bytes) | value (VARINT length, -1 = null) | headers VARINT
@@ -103,6 +115,10 @@ std::string encode_offset_commit_batch(const std::vector<OffsetCommitRecord>& re
     return batch;
 }
 
+// Replaying a partition of __consumer_offsets at load. Records of a kind we do not use are
+// skipped, not fatal: key version 2 is Kafka's group-metadata record (members, generation), which
+// minikafka never writes, and control batches carry no commits. A malformed commit record, on the
+// other hand, fails the batch.
 bool decode_offset_commit_batch(std::string_view batch, const std::function<void(OffsetCommitRecord&&)>& apply) {
     if (batch.size() < kBatchHeaderSize) return false;
     RecordBatchHeader header = decode_batch_header(batch.data());

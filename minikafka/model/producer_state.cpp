@@ -1,5 +1,14 @@
-// Sequence-number checks for idempotent producers, and how long they are remembered (see
-// producer_state.hpp).
+// minikafka/model/producer_state.cpp
+//
+// CONCEPT: the idempotent producer (producer_state.hpp tells the whole idea): a retried batch is
+// recognised by (producer id, epoch, base sequence) and answered with its first offset instead
+// of being appended twice - the notes' "Durability" without duplicates. This file holds the
+// sequence-number checks, and how long producers are remembered.
+//
+//   batch (pid, epoch, seq) ─▶ check: older epoch? fenced  ─  same first seq as a recent batch? duplicate
+//                                     next seq after the newest? ok  ─  anything else: out of order
+//
+// READ NEXT: storage/partition_log.cpp (rebuild_producer_state), handlers/produce.cpp.
 #include "producer_state.hpp"
 
 #include <algorithm>
@@ -14,6 +23,9 @@ SequenceCheck ProducerStateTable::check(const RecordBatchHeader& batch, int64_t&
     const Producer& producer = it->second;
     if (batch.producer_epoch < producer.epoch) return SequenceCheck::fenced;
     if (batch.producer_epoch > producer.epoch) return SequenceCheck::ok;  // a new epoch starts over
+    // Only the last kMaxInFlight batches are kept per producer: a client has at most that many
+    // requests in flight (max.in.flight.requests.per.connection <= 5 with idempotence), so an
+    // older batch cannot be retried any more.
     for (size_t i = 0; i < producer.count; ++i)
         if (producer.recent[i].first_sequence == batch.base_sequence) {
             duplicate_offset = producer.recent[i].base_offset;
@@ -25,6 +37,10 @@ SequenceCheck ProducerStateTable::check(const RecordBatchHeader& batch, int64_t&
     return batch.base_sequence == expected ? SequenceCheck::ok : SequenceCheck::out_of_order;
 }
 
+// Called once the batch is in the log (produce, a follower's append, a rebuild at start), with the
+// offset it got there: a batch refused by the log must not count as seen, or its retry would be
+// answered as a duplicate of something never written. A new producer epoch (the producer called
+// InitProducerId again) starts its window afresh.
 void ProducerStateTable::record(const RecordBatchHeader& batch, int64_t base_offset, int64_t now_ms) {
     if (batch.producer_id < 0) return;
     if (producers_.size() >= kMaxProducers && !producers_.contains(batch.producer_id)) evict_least_recent();

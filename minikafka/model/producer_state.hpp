@@ -20,6 +20,7 @@
 // a forgotten producer is treated like one after a restart: its next sequence number is trusted.
 // Without these, every producer id ever seen stayed for the broker's life: clients that send
 // batches under random producer ids (fuzzers, broken clients) grew the broker without limit.
+// READ NEXT: producer_state.cpp (the checks), storage/partition_log.cpp (where append asks them).
 #pragma once
 
 #include <array>

@@ -1,4 +1,16 @@
-// Record batch header decoding and validation (see record_batch.hpp for the byte layout).
+// minikafka/model/record_batch.cpp
+//
+// CONCEPT: the record batch is the unit of everything in Kafka - what a producer sends, what the
+// segment file stores and what a fetch returns are the same bytes. That is why the notes' "High
+// Throughput" holds: the broker validates a batch's 61-byte header and CRC, stamps its offset,
+// and never re-encodes its records. This file is that validation and stamping; the layout is in
+// record_batch.hpp.
+//
+//   producer bytes ─▶ validate_batch (length, magic 2, CRC32C, count, codec)
+//                  ─▶ set_base_offset / set_partition_leader_epoch (outside the CRC: no rehash)
+//                  ─▶ appended as they are ─▶ sent to consumers as they are
+//
+// READ NEXT: storage/partition_log.cpp (append), docs/minikafka/02-formats.md "A record batch".
 #include "record_batch.hpp"
 
 #include "big_endian.hpp"
@@ -8,12 +20,16 @@
 namespace minikafka {
 
 namespace {
+// Byte positions in the v2 batch header (record_batch.hpp has the whole table).
 constexpr size_t kCrcOffset = 17;
 constexpr size_t kAttributesOffset = 21;
 constexpr size_t kMaxTimestampOffset = 35;
 constexpr int16_t kLogAppendTimeFlag = 0x8;
 }  // namespace
 
+// Field by field with explicit big-endian loads, never by casting the bytes to a struct: the
+// wire layout is packed and big-endian, and the bytes sit unaligned in a request buffer. The
+// caller must make sure kBatchHeaderSize bytes are readable, as validate_batch does first.
 RecordBatchHeader decode_batch_header(const char* p) {
     using mb::load_big_endian;
     RecordBatchHeader h;
@@ -53,6 +69,10 @@ std::string_view to_string(BatchCheck check) {
     return "?";
 }
 
+// The order of the checks matters: length and magic first, so that the CRC is only computed over
+// bytes we know belong to a v2 batch; the CRC before the count, so that a count is only trusted
+// when the bytes are the producer's. Old formats (magic 0 and 1) are refused rather than
+// converted - Kafka converts them; every client since Kafka 0.11 sends magic 2.
 BatchCheck validate_batch(std::string_view bytes, RecordBatchHeader& header) {
     if (bytes.size() < kBatchHeaderSize) {
         // Enough for the length but not the header: tell a short batch from a lying length.
@@ -86,6 +106,9 @@ void set_base_offset(char* batch, int64_t base_offset) { mb::store_big_endian(ba
 
 void set_partition_leader_epoch(char* batch, int32_t epoch) { mb::store_big_endian(batch + 12, epoch); }
 
+// message.timestamp.type=LogAppendTime: the broker's clock replaces the producer's. Unlike the
+// offset, the timestamp and attributes are inside the CRC, so this is the one case where the
+// broker recomputes a batch's checksum.
 void set_log_append_time(char* batch, size_t size, int64_t timestamp_ms) {
     int16_t attributes = mb::load_big_endian<int16_t>(batch + kAttributesOffset);
     mb::store_big_endian(batch + kAttributesOffset, static_cast<int16_t>(attributes | kLogAppendTimeFlag));
@@ -94,6 +117,9 @@ void set_log_append_time(char* batch, size_t size, int64_t timestamp_ms) {
     mb::store_big_endian(batch + kCrcOffset, crc);
 }
 
+// ListOffsets by timestamp: the time index finds the batch, this finds the record in it. Answering
+// the batch's first offset instead would also be correct for a consumer (it just reads a few
+// records too many), which is why unreadable records fall back to it.
 int64_t first_offset_at_or_after(std::string_view batch, int64_t target_timestamp) {
     RecordBatchHeader h = decode_batch_header(batch.data());
     if (h.max_timestamp < target_timestamp) return -1;

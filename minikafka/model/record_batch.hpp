@@ -24,6 +24,8 @@
 // The CRC starts after the first three fields on purpose: the broker rewrites baseOffset (and
 // the leader epoch) on every append without recomputing a checksum over the payload.
 // REAL KAFKA: also decompresses to validate each record, and converts old message formats.
+// READ NEXT: record_batch.cpp (validation), storage/segment.hpp (where batches are stored),
+//            docs/minikafka/02-formats.md "A record batch in the .log file".
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,14 @@
-// Admin API codecs (see admin.hpp).
+// minikafka/protocol/admin.cpp
+//
+// CONCEPT: the admin APIs on the wire (admin.hpp has the layouts). Each codec follows Kafka's
+// message schemas field by field, with one `if (version >= N)` per field that a version added:
+// that is the whole of Kafka's versioning, and reading it here shows why old clients keep working.
+//   bytes ─KafkaReader─▶ decode_*_request (field by field, in the schema's order) ─▶ struct
+//   struct ─▶ encode_*_response ─KafkaWriter─▶ bytes (the same version as the request)
+//
+// Errors travel per topic (error_code + error_message), so one refused topic does not fail a
+// request that creates ten.
+// READ NEXT: handlers/admin.cpp (what is done with the decoded request).
 #include "admin.hpp"
 
 namespace minikafka {

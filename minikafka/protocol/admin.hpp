@@ -25,6 +25,7 @@
 //                    overrides; a name left out, or sent with a null value, goes back to its default)
 //   InitProducerId   req: transactional_id (nullable) | transaction_timeout_ms
 //                    resp: throttle | error_code | producer_id INT64 | producer_epoch INT16
+// READ NEXT: admin.cpp (the codecs), handlers/admin.cpp (what is done with them).
 #pragma once
 
 #include <optional>

@@ -1,4 +1,11 @@
-// AlterPartition codec, v1 (see alter_partition.hpp). Every struct ends with (empty) tagged fields.
+// minikafka/protocol/alter_partition.cpp
+//
+// CONCEPT: how the ISR changes, on the wire (alter_partition.hpp): a leader's request to the
+// controller. AlterPartition codec, v1 (see alter_partition.hpp). v1 is flexible: every struct
+// ends with (empty) tagged fields, and strings and arrays carry compact lengths.
+//   bytes ─KafkaReader─▶ decode_*_request (field by field, in the schema's order) ─▶ struct
+//   struct ─▶ encode_*_response ─KafkaWriter─▶ bytes (the same version as the request)
+// READ NEXT: handlers/alter_partition.cpp, core/topic_control.cpp.
 #include "alter_partition.hpp"
 
 namespace minikafka {

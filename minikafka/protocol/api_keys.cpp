@@ -1,5 +1,17 @@
-// The protocol's names and flexible-version boundaries for the APIs minikafka knows
-// (from the "flexibleVersions" of Kafka's message definitions).
+// minikafka/protocol/api_keys.cpp
+//
+// CONCEPT: every request names its API by number and version (api_keys.hpp). This file holds
+// the protocol's names and flexible-version boundaries for the APIs minikafka knows (from the
+// "flexibleVersions" of Kafka's message definitions). The boundary matters for every frame: from
+// that version on, the request header has tagged fields and strings use compact lengths
+// (KIP-482), so the header decoder must know it before it can read a single body byte.
+//
+//   Produce: first flexible v9 - we speak v3-v8, so our Produce codec is the fixed layout
+//
+// Most client APIs are served up to the version just before their first flexible one (the
+// ranges are in handlers/handler_table.cpp): that covers the Debian-packaged clients and keeps
+// the client codecs in the older, simpler encoding. ApiVersions v3 and the KRaft APIs are flexible.
+// READ NEXT: request_header.cpp (where first_flexible_version is used).
 #include "api_keys.hpp"
 
 namespace minikafka {

@@ -4,6 +4,7 @@
 // broker tells clients which (key, min..max) pairs it speaks in its ApiVersions answer.
 // The numbers and the error codes are the protocol's own ("Kafka protocol guide"), so a
 // packet capture or a client log can be read against this file.
+// READ NEXT: api_keys.cpp (names, flexible versions), handlers/handler_table.cpp (the versions we speak).
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,11 @@
-// ApiVersions codec (see api_versions.hpp).
+// minikafka/protocol/api_versions.cpp
+//
+// CONCEPT: version negotiation on the wire (api_versions.hpp): the one answer every client reads
+// before anything else, so its layout is the most conservative of all - its response header
+// never has tagged fields, even at the flexible v3.
+//   bytes ─KafkaReader─▶ decode_*_request (field by field, in the schema's order) ─▶ struct
+//   struct ─▶ encode_*_response ─KafkaWriter─▶ bytes (the same version as the request)
+// READ NEXT: handlers/api_versions.cpp.
 #include "api_versions.hpp"
 
 namespace minikafka {

@@ -12,6 +12,7 @@
 // A client newer than the broker (librdkafka sends v3 first) gets UNSUPPORTED_VERSION with the
 // list in the v0 layout - which every client can read - and tries again at a version it finds
 // there (KIP-511).
+// READ NEXT: api_versions.cpp, handlers/api_versions.cpp, docs/minikafka/api-versions.md.
 #pragma once
 
 #include <span>

@@ -1,5 +1,12 @@
 // minikafka/protocol/broker_registration.cpp - BrokerRegistration (62) and BrokerHeartbeat (63),
 // v0, field by field as in Kafka's schemas (flexible: compact strings, tagged fields).
+//
+// CONCEPT: how a broker joins a KRaft cluster and stays in it (broker_registration.hpp), on the
+// wire. Kafka's own v0 schemas, not a private format: a packet capture of our controller traffic
+// reads like Kafka's, and Kafka's documentation of these fields applies unchanged.
+//   bytes ─KafkaReader─▶ decode_*_request (field by field, in the schema's order) ─▶ struct
+//   struct ─▶ encode_*_response ─KafkaWriter─▶ bytes (the same version as the request)
+// READ NEXT: handlers/broker_registration.cpp, core/broker_lifecycle.cpp.
 #include "broker_registration.hpp"
 
 namespace minikafka {

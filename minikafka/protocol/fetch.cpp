@@ -1,4 +1,15 @@
-// Fetch codec (see fetch.hpp).
+// minikafka/protocol/fetch.cpp
+//
+// CONCEPT: consumers pull (fetch.hpp), and the answer's record bytes are never copied: the
+// encoder writes each partition's header fields and the records' INT32 size, then calls
+// write_records, which lets the handler attach a slice of the segment file for sendfile().
+//
+//   response ─▶ [ throttle | topic | partition | error | HW | ... | size ] [ file slice ] [ next ... ]
+//                 written here into the buffer                           sent from the page cache
+//
+// Fields a version added that minikafka does not use (fetch sessions, rack id, a follower's
+// log start offset) are still read, so the ones after them are read from the right place.
+// READ NEXT: handlers/fetch.cpp, core/reply.hpp (how a reply mixes buffer bytes and file slices).
 #include "fetch.hpp"
 
 namespace minikafka {

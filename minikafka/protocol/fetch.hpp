@@ -19,6 +19,7 @@
 // The records are the stored batches, byte for byte, so the response's record bytes can go
 // from the segment file to the socket with sendfile(): the encoder writes the size and leaves
 // the bytes to a callback.
+// READ NEXT: fetch.cpp (the codec), handlers/fetch.cpp (the long poll and the file slices).
 #pragma once
 
 #include <functional>

@@ -1,4 +1,12 @@
-// Consumer group API codecs (see groups.hpp).
+// minikafka/protocol/groups.cpp
+//
+// CONCEPT: the consumer group APIs on the wire (groups.hpp). The member metadata and the
+// assignments are opaque BYTES to the broker: the client's assignor writes them and the other
+// members read them - the broker passes them along, which is why a new assignment strategy needs
+// no broker change (Kafka's design, kept here).
+//   bytes ─KafkaReader─▶ decode_*_request (field by field, in the schema's order) ─▶ struct
+//   struct ─▶ encode_*_response ─KafkaWriter─▶ bytes (the same version as the request)
+// READ NEXT: handlers/groups.cpp, model/consumer_group.hpp.
 #include "groups.hpp"
 
 namespace minikafka {

@@ -25,6 +25,7 @@
 //   DeleteGroups     req: groups [STRING]                   resp: throttle | results [group_id
 //                                                                 | error_code]
 // Group requests are rare next to produce/fetch, so these codecs simply copy into strings.
+// READ NEXT: groups.cpp (the codecs), handlers/groups.cpp, docs/minikafka/03-consumer-groups.md.
 #pragma once
 
 #include <map>

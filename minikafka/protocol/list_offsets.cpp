@@ -1,4 +1,11 @@
-// ListOffsets codec (see list_offsets.hpp).
+// minikafka/protocol/list_offsets.cpp
+//
+// CONCEPT: finding where to start reading (list_offsets.hpp), on the wire. Partitions are decoded
+// into a flat list, one entry per partition naming its topic, and the response is written
+// nested again by topic (write_grouped_by_topic): handlers then loop over one list, not two levels.
+//   bytes ─KafkaReader─▶ decode_*_request (field by field, in the schema's order) ─▶ struct
+//   struct ─▶ encode_*_response ─KafkaWriter─▶ bytes (the same version as the request)
+// READ NEXT: handlers/list_offsets.cpp.
 #include "list_offsets.hpp"
 
 namespace minikafka {

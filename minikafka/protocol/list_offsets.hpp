@@ -8,6 +8,7 @@
 //                | topics [name | partitions [index | current_leader_epoch (v4+) | timestamp INT64]]
 //   response:    throttle_time_ms (v2+) | topics [name | partitions [index | error_code
 //                | timestamp INT64 | offset INT64 | leader_epoch INT32 (v4+)]]
+// READ NEXT: list_offsets.cpp, handlers/list_offsets.cpp.
 #pragma once
 
 #include <span>

@@ -1,4 +1,12 @@
-// Metadata codec (see metadata.hpp for the layout by version).
+// minikafka/protocol/metadata.cpp
+//
+// CONCEPT: cluster metadata on the wire (metadata.hpp has the layout by version) - the answer a
+// client routes every later request by. Its subtle part is the topic list: v0 asks for all topics
+// with an empty list, v1+ with a null one (and an empty list means none), so the decoder turns
+// both into one "all topics" (a null optional) for the handler.
+//   bytes ─KafkaReader─▶ decode_*_request (field by field, in the schema's order) ─▶ struct
+//   struct ─▶ encode_*_response ─KafkaWriter─▶ bytes (the same version as the request)
+// READ NEXT: handlers/metadata.cpp.
 #include "metadata.hpp"
 
 namespace minikafka {

@@ -11,6 +11,7 @@
 //             | controller_id (v1+) | topics [error name is_internal(v1+) partitions [error index
 //             leader leader_epoch(v7+) replicas isr offline_replicas(v5+)] authorized_ops(v8+)]
 //             | cluster_authorized_ops (v8+)
+// READ NEXT: metadata.cpp, handlers/metadata.cpp (single-node and cluster answers).
 #pragma once
 
 #include <optional>

@@ -1,5 +1,13 @@
 // minikafka/protocol/metadata_records.cpp - Kafka's metadata records, field by field (all
 // flexible from version 0; we write version 0 of each).
+//
+// CONCEPT: what the controller's log says (metadata_records.hpp). The records are Kafka's own, so
+// a log written here is the same kind of log Kafka's controllers replicate; each record is framed
+// [frame version | record type | record version | fields], and the type selects the decoder.
+//
+//   RegisterBrokerRecord / TopicRecord / PartitionRecord / ... ◀──▶ framed bytes in the Raft log
+//
+// READ NEXT: core/metadata_image.cpp (what applying each record does).
 #include "metadata_records.hpp"
 
 #include "byte_buffer.hpp"
@@ -118,6 +126,10 @@ void read_body(KafkaReader& in, PartitionRecord& r) {
     in.skip_tagged_fields();
 }
 
+// PartitionChangeRecord is a *delta*: why not write the whole partition each time? Because the
+// log is replayed by every node at every start, and most changes touch one field (an ISR shrink,
+// a new leader). Tagged fields make "absent" free on the wire, and a leader of -2 means "leader
+// unchanged" (-1 already means "no leader").
 void write_body(KafkaWriter& out, const PartitionChangeRecord& r) {
     out.i32(r.partition_id);
     write_uuid(out, r.topic_id);
@@ -203,6 +215,9 @@ void read_body(KafkaReader& in, ConfigRecord& r) {
     in.skip_tagged_fields();
 }
 
+// A record must be consumed exactly: bytes left over mean a layout we do not understand, and a
+// misread metadata record would give this node a different image from the others'. Better to
+// refuse it (nullopt: the image counts it as unreadable, metadata_image.cpp) than to apply a guess.
 template <typename Record>
 std::optional<MetadataRecord> read_record(KafkaReader& in) {
     Record record;
@@ -227,6 +242,8 @@ std::string encode_metadata_record(const MetadataRecord& record) {
     return std::string(buffer.readable());
 }
 
+// Only version 0 of each record is accepted, since it is the only one we write; a log written by
+// a newer broker would be refused here, not half-understood.
 std::optional<MetadataRecord> decode_metadata_record(std::string_view bytes) {
     KafkaReader in(bytes);
     if (in.uvarint() != 1) return std::nullopt;

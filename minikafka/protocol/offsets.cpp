@@ -1,4 +1,11 @@
-// OffsetCommit / OffsetFetch codecs (see offsets.hpp).
+// minikafka/protocol/offsets.cpp
+//
+// CONCEPT: a group's consumed positions on the wire (offsets.hpp). A committed offset is the
+// offset of the *next* record to read; the codec carries it untouched, with the leader epoch of
+// the record before it (v6+), which lets a consumer detect a log truncated under it.
+//   bytes ─KafkaReader─▶ decode_*_request (field by field, in the schema's order) ─▶ struct
+//   struct ─▶ encode_*_response ─KafkaWriter─▶ bytes (the same version as the request)
+// READ NEXT: handlers/offsets.cpp.
 #include "offsets.hpp"
 
 namespace minikafka {

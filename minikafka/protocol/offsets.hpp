@@ -11,6 +11,7 @@
 //                resp: throttle (v3+) | topics [name | partitions [index | committed_offset
 //                      | committed_leader_epoch (v5+) | metadata | error_code]] | error_code (v2+)
 // The committed offset is the offset of the *next* record to read, not of the last one read.
+// READ NEXT: offsets.cpp, handlers/offsets.cpp (when a commit is answered).
 #pragma once
 
 #include <optional>

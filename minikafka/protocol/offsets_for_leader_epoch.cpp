@@ -1,5 +1,14 @@
+// minikafka/protocol/offsets_for_leader_epoch.cpp
+//
 // OffsetsForLeaderEpoch codec (see offsets_for_leader_epoch.hpp). v4 is the first flexible
 // version: the same fields, with compact lengths and a tagged-field section after each struct.
+//
+// CONCEPT: "where did leader epoch E end in your log?" (offsets_for_leader_epoch.hpp), on the
+// wire - the question that lets followers and consumers truncate to the point their log and the
+// leader's agree, instead of to a guess.
+//   bytes ─KafkaReader─▶ decode_*_request (field by field, in the schema's order) ─▶ struct
+//   struct ─▶ encode_*_response ─KafkaWriter─▶ bytes (the same version as the request)
+// READ NEXT: handlers/offsets_for_leader_epoch.cpp.
 #include "offsets_for_leader_epoch.hpp"
 
 namespace minikafka {

@@ -1,4 +1,12 @@
-// Produce codec (see produce.hpp).
+// minikafka/protocol/produce.cpp
+//
+// CONCEPT: producing, on the wire (produce.hpp). The records stay a view into the request frame:
+// the batch bytes the producer sent are validated and appended as they are, never decoded into
+// records and encoded again - one reason Kafka's write path is cheap.
+//
+//   [acks | timeout | topic [partition | records BYTES]] ─▶ flat list: {topic, partition, bytes view}
+//
+// READ NEXT: handlers/produce.cpp, model/record_batch.hpp (what the bytes are).
 #include "produce.hpp"
 
 namespace minikafka {

@@ -14,6 +14,7 @@
 // flush policy (log.flush.interval.messages), not from acks.
 // The decoded request is flat (one entry per partition, each naming its topic) and holds views
 // into the request frame: reused across requests, decoding allocates nothing once warm.
+// READ NEXT: produce.cpp, handlers/produce.cpp, model/record_batch.hpp (what the records bytes are).
 #pragma once
 
 #include <optional>

@@ -2,6 +2,14 @@
 // them. Reading order: the small helpers that hide "flexible or not" (compact lengths and tagged
 // fields, KIP-482), then one decode/encode pair per API in key order, then the record batch that
 // carries quorum log entries in a Fetch response.
+//
+// CONCEPT: the controller quorum on Kafka's wire (quorum.hpp). Raft itself lives in raft/ as
+// plain structs; here its messages become Kafka's Vote, BeginQuorumEpoch, EndQuorumEpoch, Fetch
+// and FetchSnapshot bodies, so the quorum is a Kafka quorum on the network, not a private one.
+//
+//   bytes ─KafkaReader─▶ decode_*_request (field by field, in the schema's order) ─▶ struct
+//   struct ─▶ encode_*_response ─KafkaWriter─▶ bytes (the same version as the request)
+// READ NEXT: core/quorum_wire.cpp (raft structs <-> these), handlers/quorum.cpp.
 #include "quorum.hpp"
 
 #include "byte_buffer.hpp"
@@ -367,6 +375,11 @@ void encode_fetch_snapshot_response(KafkaWriter& out, int16_t, const FetchSnapsh
 
 // ---- Fetch (1) v12-v15, a replica's ------------------------------------------------------------
 
+// The same Fetch API a consumer sends, which is the point of KRaft's design: one replication
+// mechanism for data partitions and for the metadata log. Only three things make it a Raft fetch:
+// LastFetchedEpoch (so the leader can detect a diverging log), the replica naming itself (ReplicaId,
+// or from v15 the tagged ReplicaState with its broker epoch), and the answer's DivergingEpoch.
+// Fields that only consumers and fetch sessions use are read past, never acted on.
 bool decode_replica_fetch_request(KafkaReader& in, int16_t version, ReplicaFetchRequestData& out) {
     if (version < 12) return false;  // before v12 there is no LastFetchedEpoch: no Raft fetch
     if (version < 15) out.replica_id = in.i32();
@@ -544,6 +557,12 @@ void encode_replica_fetch_response(KafkaWriter& out, int16_t version, const Repl
 
 // ---- the record batch around one quorum log entry ------------------------------------------------
 
+// Why wrap each quorum log entry in a v2 record batch: in Kafka the metadata log *is* a log
+// partition (__cluster_metadata-0), and a Fetch answer carries record batches whatever the
+// partition. So an entry travels like any record - offset, leader epoch, CRC - and a LeaderChange
+// entry is a *control* batch (attribute bit 5), which is how Kafka tells Raft's own bookkeeping
+// from the metadata records the state machine applies. One record per batch keeps it simple;
+// Kafka batches many.
 void append_quorum_record_batch(std::string& out, const QuorumRecord& record, int64_t timestamp_ms) {
     // The record first (its length is a varint in front of it), then the batch header around it.
     mb::ByteBuffer rec;
@@ -585,6 +604,9 @@ void append_quorum_record_batch(std::string& out, const QuorumRecord& record, in
     out.append(batch.readable());
 }
 
+// The inverse, from a leader's Fetch answer. Every check fails the whole parse rather than
+// skipping a batch: a follower that silently dropped one entry would hold a log with a hole,
+// and Raft's guarantees assume a replica's log is a prefix of the leader's.
 bool parse_quorum_record_batches(std::string_view bytes, std::vector<QuorumRecord>& out) {
     while (!bytes.empty()) {
         KafkaReader in(bytes);

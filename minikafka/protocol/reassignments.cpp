@@ -1,4 +1,11 @@
 // minikafka/protocol/reassignments.cpp - API 45 and 46, field by field (see the header).
+//
+// CONCEPT: moving replicas between brokers (KIP-455; reassignments.hpp), on the wire: a target
+// replica set per partition (null cancels a move), and the moves in progress as adding/removing
+// replicas. Both APIs are flexible from v0.
+//   bytes ─KafkaReader─▶ decode_*_request (field by field, in the schema's order) ─▶ struct
+//   struct ─▶ encode_*_response ─KafkaWriter─▶ bytes (the same version as the request)
+// READ NEXT: handlers/reassignments.cpp, core/reassignment.hpp.
 #include "reassignments.hpp"
 
 namespace minikafka {

@@ -1,4 +1,14 @@
-// Framing and headers (see request_header.hpp for the byte layout).
+// minikafka/protocol/request_header.cpp
+//
+// CONCEPT: framing and headers (see request_header.hpp for the byte layout) - the first thing
+// decoded from every frame. TCP is a byte stream; the INT32 size prefix is what turns it into
+// requests, and checking that size before buffering is what keeps a hostile client from making
+// the broker allocate (socket.request.max.bytes).
+//
+//   bytes ─next_frame─▶ need_more | malformed | too_large | complete(frame)
+//   frame ─decode_request_header─▶ api_key, api_version, correlation_id, client_id ─▶ dispatch
+//
+// READ NEXT: handlers/handler_table.cpp (dispatch), primitives.hpp (the reader).
 #include "request_header.hpp"
 
 namespace minikafka {

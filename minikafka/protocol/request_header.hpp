@@ -12,6 +12,7 @@
 // requests on one connection and expect the responses in the order they sent them.
 // The size prefix lets the broker cut frames out of the byte stream; a size above
 // socket.request.max.bytes is refused before any memory is set aside for it.
+// READ NEXT: request_header.cpp, primitives.hpp (the readers), handlers/handler_table.hpp.
 #pragma once
 
 #include <cstdint>

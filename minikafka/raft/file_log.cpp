@@ -1,6 +1,16 @@
 // minikafka/raft/file_log.cpp - the metadata log file: frames, group flush, torn-tail recovery,
 // and the rewrite a snapshot causes. Reading order: load (what a restart finds), append/flush
 // (the normal path), truncate_to (a follower repairing a divergence), install_snapshot.
+//
+// CONCEPT: the metadata log on disk (file_log.hpp) with the one promise Raft needs: what flush()
+// returned for survives a crash, and nothing else counts as held. A voter that acknowledged an
+// entry it then lost could make a majority that does not exist - so the leader counts only its
+// flushed end toward the majority, a follower flushes before its next fetch offset tells the
+// leader it holds the entries, and a torn tail is cut at start.
+//
+//   append ─▶ frame [length | crc | entry] in the buffer ─▶ flush: write + fdatasync ─▶ flushed end
+//
+// READ NEXT: quorum_state.cpp (the other durable file), replica.cpp (advance_high_watermark).
 #include "file_log.hpp"
 
 #include <fcntl.h>

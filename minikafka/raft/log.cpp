@@ -1,4 +1,14 @@
 // minikafka/raft/log.cpp - the epoch questions over a RaftLog, and the in-memory log.
+//
+// CONCEPT: the two questions Raft asks of its log (log.hpp): "is your log at least as up to date
+// as mine?" (a vote) and "where did epoch E end in your log?" (a follower finding where it
+// diverges from the leader - Kafka's KRaft way, instead of Raft's per-entry AppendEntries check).
+// The in-memory log is what the deterministic simulation runs on; file_log.cpp is the real one.
+//
+//   leader: [0:e1 1:e1 2:e3 3:e3]  follower: [0:e1 1:e1 2:e2]  ─▶ end_offset_for_epoch(2) = (2, e1)
+//   ─▶ the follower truncates to 2 and fetches the leader's entries from there
+//
+// READ NEXT: replica.cpp (on FetchResponse: the divergence), file_log.cpp.
 #include "log.hpp"
 
 #include <algorithm>

@@ -1,4 +1,8 @@
 // minikafka/raft/messages.cpp - names of the quorum's messages, for traces and failure reports.
+//
+// CONCEPT: the messages a KRaft quorum exchanges (messages.hpp), named after the Kafka APIs they
+// stand for, so that a trace or a failed simulation reads like Kafka's own logs.
+// READ NEXT: messages.hpp (the structs), replica.cpp (who sends and handles them).
 #include "messages.hpp"
 
 namespace minikafka::raft {

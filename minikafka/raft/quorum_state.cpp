@@ -1,10 +1,17 @@
 // minikafka/raft/quorum_state.cpp - the quorum-state file: format, checksum, crash-safe rewrite.
 //
+// CONCEPT: the few numbers a voter must never forget - its epoch and its vote (quorum_state.hpp).
+// Forgetting a vote after a crash would let a voter vote twice in one epoch, and two leaders could
+// be elected. So the file is rewritten crash-safely (temporary file, fsync, rename) before any
+// vote or epoch change is sent. Text with a CRC, as Kafka's quorum-state file is JSON text.
+//
 //   # minikafka quorum-state            <- comment lines are ignored (but checksummed)
 //   leaderEpoch=6
 //   leaderId=1
 //   votedId=1
 //   crc32c=8f2c01aa                     <- CRC32C of every byte above this line, in hex
+//
+// READ NEXT: replica.cpp (save_quorum_state before a grant leaves), file_log.cpp.
 #include "quorum_state.hpp"
 
 #include <fcntl.h>

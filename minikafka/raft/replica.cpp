@@ -1,8 +1,21 @@
 // minikafka/raft/replica.cpp - the Raft replica: elections, pull replication, commit, check quorum.
 //
+// CONCEPT: one member of a KRaft controller quorum (replica.hpp): Raft as Kafka runs it. Where
+// textbook Raft has the leader push AppendEntries, KRaft's followers pull with Fetch - the same
+// mechanism as a partition's followers - and the leader learns their progress from it. It is
+// what replaced ZooKeeper ("Zookeeper (in older Kafka versions)" in the course notes).
+//
+//   Unattached / Resigned ─election timeout─▶ Candidate ─majority of votes─▶ Leader
+//   Follower ─no answer for fetch timeout─▶ Candidate (a voter; an observer asks around)
+//   Leader ─a majority stopped fetching (check quorum)─▶ Resigned
+//   any role ─a newer epoch with its leader─▶ Follower of that leader
+//
+//
 // Reading order: the constructor (restart), tick (timers), the role changes, then the message
 // handlers in protocol order - Vote, BeginQuorumEpoch, EndQuorumEpoch, Fetch, FetchSnapshot -
 // and last the commit: advance_high_watermark and apply_committed.
+// READ NEXT: tests/minikafka/raft_simulation_test.cpp (how it is proven),
+//            docs/minikafka/05-replication-and-the-controller.md "Raft in one page".
 #include "replica.hpp"
 
 #include <algorithm>

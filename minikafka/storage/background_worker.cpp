@@ -1,4 +1,12 @@
-// The background worker's queue and thread (see background_worker.hpp).
+// minikafka/storage/background_worker.cpp
+//
+// CONCEPT: slow disk work off the broker's thread (background_worker.hpp): the queue, the one
+// worker thread, and what each job does. An fsync takes milliseconds; run on the event loop it
+// would stall every client, so the broker only posts jobs here and gets a callback back.
+//
+//   broker thread ─submit─▶ [jobs] ─▶ worker: fdatasync / remove ─▶ post_back(done) ─▶ broker thread
+//
+// READ NEXT: core/broker.cpp (start_flush, the group commit that uses it), file.cpp (sync()).
 #include "background_worker.hpp"
 
 #include <filesystem>

@@ -11,6 +11,7 @@
 //                                         "group commit")
 //
 // The queue is the only shared thing, guarded by one mutex.
+// READ NEXT: background_worker.cpp, core/broker.cpp (start_flush).
 #pragma once
 
 #include <condition_variable>

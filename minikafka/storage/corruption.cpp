@@ -1,4 +1,12 @@
-// Damaged files: the refusal message and the backups `--repair` keeps (see corruption.hpp).
+// minikafka/storage/corruption.cpp
+//
+// CONCEPT: a torn tail is not corruption (corruption.hpp). A crash's half-written last append is
+// cut off quietly; damage with intact data after it stops the start, because truncating there
+// would silently lose acknowledged records. This file holds the refusal message and the backup
+// that `--repair` keeps, so even a repair never destroys the only copy.
+//
+// READ NEXT: segment.cpp (Segment::open, where damage is found), docs/minikafka/02-formats.md
+//            "Recovery: torn tails, corruption".
 #include "corruption.hpp"
 
 #include <fmt/format.h>

@@ -1,4 +1,13 @@
-// POSIX file I/O for the log (see file.hpp).
+// minikafka/storage/file.cpp
+//
+// CONCEPT: the log's files as plain POSIX calls, so a lecturer can see what the disk is asked:
+// pwrite/pwritev at a known position (one system call for a batch's rewritten head and its
+// untouched rest), fdatasync for durability, and an fsync of the directory after a file is
+// created or renamed - without it a crash may lose the new name even though the data is synced.
+//
+//   append ─▶ pwritev(head 16 B, rest) ─▶ page cache ─(flush policy)─▶ fdatasync ─▶ on disk
+//
+// READ NEXT: segment.cpp (who writes), background_worker.cpp (who syncs).
 #include "file.hpp"
 
 #include <fcntl.h>
@@ -88,6 +97,9 @@ void File::truncate(int64_t size) const {
 
 void File::reserve(int64_t from, int64_t to) const { (void)::fallocate(fd_, FALLOC_FL_KEEP_SIZE, from, to - from); }
 
+// fdatasync, not fsync: it skips metadata that reading the data back does not need (the
+// modification time), which makes the frequent flushes cheaper. A file's size *is* needed and is
+// written either way; a new file's name is not, hence sync_directory below.
 void File::sync() const {
     if (::fdatasync(fd_) != 0) throw std::system_error(errno, std::generic_category(), "fdatasync");
 }
@@ -104,6 +116,9 @@ void sync_directory(const std::string& path) {
     }
 }
 
+// The classic crash-safe replacement: a crash at any point leaves either the old file or the new
+// one, whole - never a mix. Used for files rewritten as a whole (the compacted offset store, the
+// leader-epoch checkpoint, a topic's config overrides), never for logs, which only grow.
 void write_file_atomically(const std::string& path, std::string_view content) {
     std::string tmp = path + ".tmp";
     {

@@ -1,9 +1,10 @@
 // minikafka/storage/file.hpp
 //
-// A file descriptor that closes itself. Segment files are shared (std::shared_ptr<const File>)
-// between the partition log and replies still waiting to sendfile() from them, so a segment
-// deleted by retention keeps its bytes readable until the last such reply has been sent -
-// the same reason Kafka defers the actual deletion of a segment by a minute.
+// CONCEPT: a file descriptor that closes itself. Segment files are shared
+// (std::shared_ptr<const File>) between the partition log and replies still waiting to sendfile()
+// from them, so a segment deleted by retention keeps its bytes readable until the last such reply
+// has been sent - the same reason Kafka defers the actual deletion of a segment by a minute.
+// READ NEXT: file.cpp (the system calls), segment.hpp (the files a segment holds).
 #pragma once
 
 #include <cstdint>

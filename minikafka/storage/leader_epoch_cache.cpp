@@ -1,4 +1,13 @@
-// The leader epoch cache and its checkpoint file (see leader_epoch_cache.hpp).
+// minikafka/storage/leader_epoch_cache.cpp
+//
+// CONCEPT: which leader wrote which part of the log (leader_epoch_cache.hpp): a short list of
+// (epoch, start offset) pairs, and its checkpoint file so a restart does not have to scan the log
+// for it. It answers "where did epoch E end?", the question a follower asks before truncating.
+//
+//   epoch 0 @ 0, epoch 3 @ 120, epoch 5 @ 300   ─▶ end_offset_for(3) = 300
+//
+// READ NEXT: partition_log.cpp (truncate_to, load_leader_epochs),
+//            docs/minikafka/05-replication-and-the-controller.md "Leader epochs and truncation".
 #include "leader_epoch_cache.hpp"
 
 #include <fmt/format.h>

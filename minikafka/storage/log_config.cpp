@@ -1,4 +1,12 @@
-// Topic-level log configs: names, parsing and printing (see log_config.hpp).
+// minikafka/storage/log_config.cpp
+//
+// CONCEPT: the knobs of a partition's log under Kafka's own names (log_config.hpp): parsing a
+// topic override, printing the effective value for DescribeConfigs. Keeping Kafka's names means
+// kafka-configs.sh, kcat and the admin clients work unchanged, and the course's Kafka docs apply.
+//
+//   CreateTopics / AlterConfigs {"retention.ms": "60000"} ─▶ apply_topic_config ─▶ LogConfig
+//
+// READ NEXT: log_manager.cpp (where overrides are stored), handlers/admin.cpp.
 #include "log_config.hpp"
 
 #include <charconv>

@@ -11,6 +11,7 @@
 //   index.interval.bytes             how sparse the offset index is
 //   max.message.bytes                the largest record batch a producer may append
 //   message.timestamp.type           CreateTime (the producer's clock) or LogAppendTime (ours)
+// READ NEXT: log_config.cpp (parsing), partition_log.hpp (where the knobs act).
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,13 @@
-// Topics on disk: create, find, delete, add partitions (see log_manager.hpp).
+// minikafka/storage/log_manager.cpp
+//
+// CONCEPT: topics on disk (log_manager.hpp) - create, find, delete, add partitions. A topic is
+// only its partition directories; the course notes' "Topics: streams of records categorized for
+// organization" is, on disk, nothing more than a naming convention.
+//
+//   create_topic("payments", 3) ─▶ payments-0/ payments-1/ payments-2/ (+ topic-configs/payments)
+//   start ─▶ list the directories ─▶ one PartitionLog each (recovering its segments)
+//
+// READ NEXT: partition_log.cpp (one partition), docs/minikafka/02-formats.md "The data directory".
 #include "log_manager.hpp"
 
 #include <fmt/format.h>
@@ -42,6 +51,9 @@ std::string properties_text(const std::vector<ConfigEntry>& entries) {
 LogManager::LogManager(std::string data_dir, LogConfig defaults)
     : data_dir_(std::move(data_dir)), defaults_(defaults) {}
 
+// Kafka's topic name rule: [a-zA-Z0-9._-], at most 249 characters, not "." or "..". The rule
+// exists because the name becomes a directory name: anything else could escape the data
+// directory ("../x") or fail on some file system; 249 leaves room for "-<partition>" and suffixes.
 bool LogManager::valid_topic_name(std::string_view name) {
     if (name.empty() || name.size() > 249 || name == "." || name == "..") return false;
     return std::all_of(name.begin(), name.end(), [](char c) {
@@ -61,6 +73,9 @@ std::string LogManager::config_path(std::string_view topic) const {
 
 constexpr const char* kCleanShutdownFile = "/.kafka_cleanshutdown";
 
+// The data directory is the catalogue: "<topic>-<partition>" directories, found by name. The
+// partition count is the highest index seen plus one, so a missing directory in between (a
+// cluster broker that holds only some partitions) still gives the topic its full count.
 std::map<std::string, int32_t> LogManager::find_partition_dirs() const {
     std::map<std::string, int32_t> partition_counts;
     for (const auto& entry : fs::directory_iterator(data_dir_)) {
@@ -84,6 +99,9 @@ std::map<std::string, int32_t> LogManager::find_partition_dirs() const {
     return partition_counts;
 }
 
+// Start: every topic found on disk is opened, each partition recovering its own segments. The
+// clean-shutdown marker is read once and removed at once (and the removal synced), so that a
+// crash during this run is never mistaken for a clean stop at the next start.
 void LogManager::load(int64_t now_ms, bool fill_gaps) {
     fs::create_directories(data_dir_);
     std::string marker = data_dir_ + kCleanShutdownFile;
@@ -153,6 +171,10 @@ std::shared_ptr<PartitionLog> LogManager::shared_partition(std::string_view topi
     return t->partitions[static_cast<size_t>(partition)];
 }
 
+// Every check comes before the first file is made, so a refused CreateTopics leaves nothing on
+// disk; validate_only stops right after the checks. The overrides are saved before the partitions,
+// so that a crash in between leaves a config file without partitions (ignored at start: no
+// directories, no topic), never partitions with the wrong config.
 LogManager::Result LogManager::create_topic(std::string_view name, int32_t partitions,
                                             const std::vector<ConfigEntry>& overrides, bool validate_only,
                                             int64_t now_ms) {
@@ -238,6 +260,10 @@ LogManager::Result LogManager::set_topic_config(std::string_view name, const std
     return {};
 }
 
+// Deletion is a rename now and a recursive remove later (background worker): the topic is gone
+// for clients the moment this returns, a crash in between is finished at the next start
+// (find_partition_dirs removes "-delete" directories), and the event loop never waits for a
+// big directory to be unlinked file by file.
 LogManager::Result LogManager::delete_topic(std::string_view name, std::vector<std::string>& removed_dirs) {
     auto it = topics_.find(name);
     if (it == topics_.end()) return {ErrorCode::UnknownTopicOrPartition, fmt::format("no topic '{}'", name)};

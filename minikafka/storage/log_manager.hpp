@@ -13,6 +13,7 @@
 // removes it - a crash later must not look clean.
 // REAL KAFKA: topic metadata lives in the controller (ZooKeeper, now KRaft), which also decides
 // which broker hosts which partition; with one broker, the directories are the whole truth.
+// READ NEXT: partition_log.hpp (one partition), core/replica_manager.hpp (the cluster's way).
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,12 @@
-// The committed-offsets file (see offset_store.hpp for its format).
+// minikafka/storage/offset_store.cpp
+//
+// CONCEPT: committed offsets survive a restart (offset_store.hpp): an append-only file of commit
+// records with a CRC each, replayed at start (last record per key wins), compacted when most of
+// it is superseded. It is Kafka's __consumer_offsets idea for a single broker, in one file.
+//
+//   commit ─▶ append record ─▶ fsync (background) ─▶ answer   |   start ─▶ replay ─▶ offsets table
+//
+// READ NEXT: handlers/offsets.cpp, docs/minikafka/02-formats.md "The committed offsets file".
 #include "offset_store.hpp"
 
 #include <fmt/format.h>
@@ -11,6 +19,8 @@ namespace minikafka {
 
 namespace {
 constexpr size_t kRecordHeader = 8;            // length + crc
+// A length above this is damage, not data: checking it before anything else means a flipped bit in
+// a length field cannot make a start read (or allocate for) a huge record.
 constexpr uint32_t kMaxPayload = 1024 * 1024;  // group/topic names and metadata are small
 }  // namespace
 
@@ -71,6 +81,10 @@ std::optional<RepairAction> OffsetStore::repair() {
     return cut;
 }
 
+// The whole file is read into memory at start: it holds only the latest commits (compaction keeps
+// it small), and a single pass can then tell a torn tail from corruption by looking past the bad
+// record. Records are applied only after the whole file checked out, so a start that refuses
+// (CorruptFileError) leaves no half-loaded offsets behind.
 int64_t OffsetStore::read(const std::function<void(OffsetRecord&&)>& apply, bool repair,
                           std::optional<RepairAction>* cut) {
     file_ = std::make_shared<File>(File::open(path_, true));
@@ -115,6 +129,9 @@ void OffsetStore::append(const OffsetRecord& record) {
     ++records_;
 }
 
+// Compact when the file is mostly superseded records (more than 4 per live one, past 1000): the
+// rewrite costs a full write and an fsync, so it must be rare next to the appends it saves a start
+// from replaying.
 bool OffsetStore::compaction_worthwhile(size_t live_records) const {
     return records_ > 1000 && records_ > 4 * live_records;
 }

@@ -19,6 +19,7 @@
 // When most records are superseded, the file is rewritten with only the live ones (Kafka's
 // log compaction, done wholesale): written to a temporary file, fsynced, renamed over.
 // A commit is answered once the fsync covering its record is done (group commit again).
+// READ NEXT: offset_store.cpp, core/offsets_topic.hpp (the same idea, replicated, in a cluster).
 #pragma once
 
 #include <cstdint>

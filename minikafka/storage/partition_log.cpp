@@ -1,4 +1,16 @@
-// A partition's log: segments, rolling, retention and flushing (see partition_log.hpp).
+// minikafka/storage/partition_log.cpp
+//
+// CONCEPT: a partition is an ordered, append-only log (partition_log.hpp) - the heart of the
+// course notes' Kafka: "Message Ordering: guaranteed only within a partition" is simply that
+// this log assigns offsets in append order. Here: segments, rolling, retention and flushing,
+// recovery at start, and truncation for a follower.
+//
+//   append ─▶ active segment full / old? ─▶ roll ─▶ offset = log end ─▶ Segment::append
+//   read(offset) ─▶ binary search over segments ─▶ Segment::find ─▶ a slice of the file
+//   retention ─▶ whole oldest segments renamed *.deleted ─▶ background unlink
+//
+// READ NEXT: segment.cpp (one segment), core/broker.cpp (when flushes run),
+//            docs/minikafka/01-follow-a-produce-and-fetch.md §2 and §3.
 #include "partition_log.hpp"
 
 #include <algorithm>
@@ -369,6 +381,9 @@ PartitionLog::Appended PartitionLog::append_with_epoch(std::string_view batch, c
     return {base_offset, position, active};
 }
 
+// A fetch may return more than max_bytes when the first batch alone is bigger: as in Kafka
+// (KIP-74), a consumer must always be able to make progress, so one whole batch is the minimum.
+// The slice may end in the middle of a batch; clients drop a partial last batch, as with Kafka.
 std::optional<LogSlice> PartitionLog::read(int64_t offset, int64_t max_bytes) const {
     auto it = std::upper_bound(segments_.begin(), segments_.end(), offset,
                                [](int64_t o, const std::unique_ptr<Segment>& s) { return o < s->base_offset(); });
@@ -392,6 +407,10 @@ int64_t PartitionLog::offset_for_timestamp(int64_t timestamp) const {
     return -1;
 }
 
+// Retention deletes whole segments, never records: that is why it costs a rename per segment
+// instead of a rewrite, and why a log may hold a little more than retention.bytes (the segment
+// that would cross the limit stays). Consumers of the deleted offsets get OFFSET_OUT_OF_RANGE
+// and reset per auto.offset.reset.
 std::vector<std::string> PartitionLog::enforce_retention(int64_t now_ms) {
     std::vector<std::string> removed;
     int64_t total = size_bytes();

@@ -1,4 +1,15 @@
-// One segment: the .log file plus its two sparse indexes (see segment.hpp).
+// minikafka/storage/segment.cpp
+//
+// CONCEPT: one segment - the .log file plus its two sparse indexes (segment.hpp). Splitting a
+// partition into segments is what makes retention cheap (delete a file) and a start quick (only
+// the segments after the recovery point are read in full and checked).
+//
+//   00000000000000000120.log        batches, append only
+//   00000000000000000120.index      offset ─▶ byte position (sparse)
+//   00000000000000000120.timeindex  timestamp ─▶ offset (sparse)
+//   find(offset) ─▶ index lookup ─▶ scan forward batch by batch ─▶ BatchLocation
+//
+// READ NEXT: sparse_index.cpp, corruption.hpp, docs/minikafka/02-formats.md.
 #include "segment.hpp"
 
 #include <fmt/format.h>
@@ -115,6 +126,8 @@ private:
 
 }  // namespace
 
+// Twenty digits, zero-padded, Kafka's own naming: the name alone says where a segment starts,
+// `ls` sorts segments in offset order, and a start can list a partition without opening a file.
 std::string segment_file_stem(int64_t base_offset) { return fmt::format("{:020d}", base_offset); }
 
 Segment::Segment(const std::string& dir, int64_t base_offset, int64_t index_interval_bytes)
@@ -212,6 +225,10 @@ std::unique_ptr<Segment> Segment::open(const std::string& dir, int64_t base_offs
     return segment;
 }
 
+// The fast start, for a segment before the one holding the recovery point (after a clean
+// shutdown: every segment but the last): believe the index, and read only what it cannot vouch
+// for - the first batch and the tail after its last entry.
+// Any doubt returns false, and the caller falls back to scan_everything().
 bool Segment::open_trusting_index() {
     if (!index_.load(size_).empty()) return false;  // the full check says what is wrong
     // The first batch must start at the offset in the file's name.

@@ -1,4 +1,13 @@
-// The .index and .timeindex files (see sparse_index.hpp for the entry layouts).
+// minikafka/storage/sparse_index.cpp
+//
+// CONCEPT: the sparse indexes next to each segment (sparse_index.hpp), so a fetch at any offset
+// finds its byte position by binary search over a few entries in memory instead of reading the
+// log from the start. Derived data: when an index does not fit its log it is rebuilt, not
+// trusted.
+//
+//   lookup(offset 1234) ─▶ last entry <= 1234 ─▶ position 40960 ─▶ the segment scans from there
+//
+// READ NEXT: segment.cpp (find, rebuild), docs/minikafka/02-formats.md "The offset index".
 #include "sparse_index.hpp"
 
 #include <fmt/format.h>

@@ -28,6 +28,7 @@
 // 10,000 partitions fit a 20,000-descriptor limit, and an append writes one file, not three.
 // REAL KAFKA: the same entry layouts; it preallocates the files and memory-maps them (a mapping
 // needs no open descriptor either), flushing the active segment's index at roll and shutdown.
+// READ NEXT: sparse_index.cpp, segment.cpp (find: the lookup, then the scan forward).
 #pragma once
 
 #include <cstdint>
