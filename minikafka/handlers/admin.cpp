@@ -21,8 +21,8 @@
 
 #include <algorithm>
 #include <functional>
-#include <memory>
 #include <map>
+#include <memory>
 
 #include "cluster_admin.hpp"
 #include "core/controller.hpp"
@@ -283,7 +283,8 @@ bool configs_visible(Broker& broker, const AlterConfigsRequest& request) {
             continue;
         if (topic->configs.size() != r.configs.size()) return false;
         for (const ConfigEntry& c : r.configs)
-            if (auto it = topic->configs.find(c.name); it == topic->configs.end() || it->second != c.value) return false;
+            if (auto it = topic->configs.find(c.name); it == topic->configs.end() || it->second != c.value)
+                return false;
     }
     return true;
 }
@@ -294,9 +295,8 @@ bool configs_visible(Broker& broker, const AlterConfigsRequest& request) {
 void when_configs_visible(Broker& broker, std::shared_ptr<const AlterConfigsRequest> request, int64_t deadline,
                           std::function<void()> done) {
     if (configs_visible(broker, *request) || broker.now_ms() >= deadline) return done();
-    broker.services.run_later(10, [&broker, request, deadline, done] {
-        when_configs_visible(broker, request, deadline, done);
-    });
+    broker.services.run_later(
+        10, [&broker, request, deadline, done] { when_configs_visible(broker, request, deadline, done); });
 }
 
 }  // namespace

@@ -114,6 +114,18 @@ def dump(port):
     return out
 
 
+def assert_same_dataset(test, ours, theirs):
+    """Two dump() results hold the same keys, types and values, and TTLs within a second."""
+    test.assertEqual(sorted(ours), sorted(theirs), "the same keys")
+    for k in ours:
+        t1, v1, ttl1 = ours[k]
+        t2, v2, ttl2 = theirs[k]
+        test.assertEqual((t1, v1), (t2, v2), k)
+        test.assertEqual(ttl1 < 0, ttl2 < 0, k)
+        if ttl1 >= 0:
+            test.assertLess(abs(ttl1 - ttl2), 1000, k)
+
+
 def RealRedis(data_dir, *args):
     """redis-server with its dump.rdb in `data_dir` (SAVE writes it there), checking every
     listpack and stream node it loads deeply (sanitize-dump-payload)."""
@@ -133,14 +145,7 @@ class RdbInterop(unittest.TestCase):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def assert_same(self, ours, theirs):
-        self.assertEqual(sorted(ours), sorted(theirs), "the same keys")
-        for k in ours:
-            t1, v1, ttl1 = ours[k]
-            t2, v2, ttl2 = theirs[k]
-            self.assertEqual((t1, v1), (t2, v2), k)
-            self.assertEqual(ttl1 < 0, ttl2 < 0, k)
-            if ttl1 >= 0:
-                self.assertLess(abs(ttl1 - ttl2), 1000, k)
+        assert_same_dataset(self, ours, theirs)
 
     def test_miniredis_writes_what_redis_check_rdb_and_redis_server_load(self):
         with Server("MINIREDIS_BIN", "--save", "") as mini:

@@ -18,7 +18,7 @@ import unittest
 import redis
 
 import tap
-from rdb_interop_test import RealRedis, dump, fill
+from rdb_interop_test import RealRedis, assert_same_dataset, dump, fill
 from replication_test import QUICK, info, stats, write_every_type
 from resp_client import RespClient
 from servers import Server, wait_until
@@ -49,14 +49,7 @@ class ReplicationInterop(unittest.TestCase):
 
     def assert_same(self, ours, theirs):
         self.assertGreater(len(ours), 50)
-        self.assertEqual(sorted(ours), sorted(theirs), "the same keys")
-        for k in ours:
-            t1, v1, ttl1 = ours[k]
-            t2, v2, ttl2 = theirs[k]
-            self.assertEqual((t1, v1), (t2, v2), k)
-            self.assertEqual(ttl1 < 0, ttl2 < 0, k)
-            if ttl1 >= 0:
-                self.assertLess(abs(ttl1 - ttl2), 1000, k)
+        assert_same_dataset(self, ours, theirs)
 
     def test_redis_server_replicates_miniredis_diskless(self):
         # Redis 7.0's default, as ours: the RDB goes to the socket framed $EOF:<mark>; the stream
