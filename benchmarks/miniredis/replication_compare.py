@@ -15,16 +15,20 @@ Prints the Markdown table of docs/miniredis/benchmarks.md (goals: throughput >= 
 <= 1.0x of redis-server's).
 """
 import argparse
+import os
 import statistics
 import sys
 import time
 
-from compare import Running, benchmark, mini_argv, redis_argv
-from rdb_compare import load
+from compare import benchmark
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "support"))
+from real_brokers import RedisProcess, miniredis_argv, redis_server_argv  # noqa: E402  (the tests' harness)
+from rdb_compare import load  # noqa: E402
 
 KINDS = {
-    "redis-server": lambda mini, extra: redis_argv(["--repl-diskless-sync-delay", "0", *extra]),
-    "miniredis": lambda mini, extra: mini_argv(mini, ["--repl-diskless-sync-delay", "0", *extra]),
+    "redis-server": lambda mini, extra: redis_server_argv("--repl-diskless-sync-delay", "0", *extra),
+    "miniredis": lambda mini, extra: miniredis_argv(mini, "--repl-diskless-sync-delay", "0", *extra),
 }
 
 
@@ -50,8 +54,8 @@ def wait_in_sync(master, replica, timeout=600):
 def throughput(mini, requests, rounds):
     pairs = {}
     for name, argv in KINDS.items():
-        master = Running(name, argv(mini, []))
-        replica = Running(name, argv(mini, ["--replicaof", f"127.0.0.1 {master.port}"]))
+        master = RedisProcess(name, argv(mini, []))
+        replica = RedisProcess(name, argv(mini, ["--replicaof", f"127.0.0.1 {master.port}"]))
         wait_in_sync(master, replica)
         pairs[name] = (master, replica)
     samples = {name: {"set": [], "get": []} for name in KINDS}
@@ -73,14 +77,14 @@ def throughput(mini, requests, rounds):
 
 def full_sync(mini, keys, rounds, diskless):
     flag = ["--repl-diskless-sync", "yes" if diskless else "no"]
-    masters = {name: Running(name, argv(mini, flag)) for name, argv in KINDS.items()}
+    masters = {name: RedisProcess(name, argv(mini, flag)) for name, argv in KINDS.items()}
     times = {name: [] for name in KINDS}
     try:
         for m in masters.values():
             load(m.port, keys)
         for r in range(rounds):
             for name in (KINDS if r % 2 == 0 else reversed(list(KINDS))):
-                replica = Running(name, KINDS[name](mini, []))  # fresh and empty: a full resync
+                replica = RedisProcess(name, KINDS[name](mini, []))  # fresh and empty: a full resync
                 try:
                     start = time.monotonic()
                     replica.cli("replicaof", "127.0.0.1", str(masters[name].port))

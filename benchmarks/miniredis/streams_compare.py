@@ -19,7 +19,8 @@ import subprocess
 import sys
 import time
 
-from compare import Running, mini_argv, redis_argv
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "support"))
+from real_brokers import RedisProcess, miniredis_argv, redis_server_argv  # noqa: E402  (the tests' harness)
 
 
 def xadd_benchmark(port, pipeline, requests):
@@ -100,7 +101,7 @@ def group_consume(port, entries):
 def throughput(mini_bin, rounds, quick):
     lines = ["\n### Streams throughput (-c 50, median of interleaved rounds)\n",
              "| test | redis-server | miniredis | ratio |", "| --- | ---: | ---: | ---: |"]
-    servers = [Running("redis-server", redis_argv([])), Running("miniredis", mini_argv(mini_bin, []))]
+    servers = [RedisProcess("redis-server", redis_server_argv()), RedisProcess("miniredis", miniredis_argv(mini_bin))]
     try:
         cases = [("XADD s * f v, -P 1", lambda s: xadd_benchmark(s.port, 1, 30000 if quick else 200000)),
                  ("XADD s * f v, -P 16", lambda s: xadd_benchmark(s.port, 16, 200000 if quick else 2000000)),
@@ -124,8 +125,8 @@ def memory(mini_bin, quick):
     count = 100000 if quick else 1000000
     data = b"".join(resp("XADD", "s", "*", "f1", b"%016d" % i, "f2", b"%016d" % (i * 7)) for i in range(count))
     results = {}
-    for name, argv in (("redis-server", redis_argv([])), ("miniredis", mini_argv(mini_bin, []))):
-        s = Running(name, argv)
+    for name, argv in (("redis-server", redis_server_argv()), ("miniredis", miniredis_argv(mini_bin))):
+        s = RedisProcess(name, argv)
         try:
             before = s.used_memory()
             out = subprocess.run(["redis-cli", "-p", str(s.port), "--pipe"], input=data, capture_output=True,
