@@ -50,6 +50,24 @@ RequestParser::Status RequestParser::parse(std::string_view input) {
     return parse_multibulk(input);
 }
 
+namespace {
+
+// The "*N" and "$N" headers carry one to three digits nearly always, four per request or more, so
+// plain digits take a short loop here; anything else (a sign, a leading zero, ten digits or more)
+// goes to parse_int64, whose strict rules then decide - the answers are the same either way.
+inline std::optional<int64_t> parse_header_length(std::string_view s) {
+    if (s.empty() || s.size() > 9 || s[0] == '0') return parse_int64(s);
+    int64_t v = 0;
+    for (char c : s) {
+        auto digit = static_cast<unsigned>(static_cast<unsigned char>(c)) - '0';
+        if (digit > 9) return parse_int64(s);
+        v = v * 10 + digit;
+    }
+    return v;
+}
+
+}  // namespace
+
 // The multibulk state machine. State kept between calls: args_left_ (-1 until the "*N" line is
 // read), bulk_len_ (-1 until the next "$N" line is read), pos_ (how far we got) and the offsets of
 // the arguments already complete. Each call resumes at pos_, so a 100 MB value arriving in 16 KB
@@ -62,7 +80,7 @@ RequestParser::Status RequestParser::parse_multibulk(std::string_view input) {
         if (!cr) return input.size() > kMaxInlineSize ? fail("too big mbulk count string") : Status::need_more;
         size_t line_end = static_cast<size_t>(static_cast<const char*>(cr) - input.data());
         if (line_end + 2 > input.size()) return Status::need_more;  // the '\n' has not arrived
-        auto count = parse_int64(input.substr(1, line_end - 1));
+        auto count = parse_header_length(input.substr(1, line_end - 1));
         if (!count || *count > kMaxMultibulkLength) return fail("invalid multibulk length");
         if (*count > 10 && unauthenticated_) return fail("unauthenticated multibulk length");
         pos_ = line_end + 2;
@@ -81,7 +99,7 @@ RequestParser::Status RequestParser::parse_multibulk(std::string_view input) {
             size_t line_end = static_cast<size_t>(static_cast<const char*>(cr) - rest.data());
             if (line_end + 2 > rest.size()) return Status::need_more;
             if (rest.front() != '$') return fail(std::string("expected '$', got '") + rest.front() + "'");
-            auto length = parse_int64(rest.substr(1, line_end - 1));
+            auto length = parse_header_length(rest.substr(1, line_end - 1));
             if (!length || *length < 0 || *length > max_bulk_len_) return fail("invalid bulk length");
             if (*length > 16384 && unauthenticated_) return fail("unauthenticated bulk length");
             bulk_len_ = *length;
