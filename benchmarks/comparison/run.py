@@ -501,6 +501,24 @@ DURABLE_SETUP = {
 }
 
 
+# The same job in each broker's client code: workers sharing one stream of tasks (Kafka: a consumer
+# group whose partitions are rebalanced when a member joins - a member leaving or dying is the same
+# rebalance; RabbitMQ: prefetch and acks, a dead worker's unacked task is requeued; Redis: LMOVE into
+# a processing list, a reaper puts a dead worker's task back). Each tutorial checks what it claims
+# against the mini and the real broker (tests/tutorials_test.py).
+SAME_JOB = {"kafka": "kafka_2_consumer_group_scaling.py", "rabbit": "rabbit_1_work_queue.py",
+            "redis": "redis_7_work_queue.py"}
+
+
+def client_lines(tutorial):
+    """Non-blank lines of a tutorial without its docstring: the code a user writes for the job."""
+    with open(os.path.join(REPO, "examples", "tutorials", tutorial)) as f:
+        text = f.read()
+    if text.startswith('"""'):
+        text = text[text.index('"""', 3) + 3:]
+    return sum(1 for line in text.splitlines() if line.strip() and not line.strip().startswith("#"))
+
+
 def complexity_row():
     """The Complexity row: measured here as things that can be counted."""
     common, _ = code_lines("common")
@@ -510,7 +528,8 @@ def complexity_row():
         setup = DURABLE_SETUP[kind]
         cells.append(f"{folder}: {code:,} lines of C++ code (+{comment:,} comment lines; +{common:,} shared in "
                      f"common/); 1 process. To lose nothing acknowledged: {len(setup)} settings "
-                     f"({', '.join(setup)})")
+                     f"({', '.join(setup)}). Workers sharing one stream of tasks: "
+                     f"{client_lines(SAME_JOB[kind])} lines of Python (examples/tutorials/{SAME_JOB[kind]})")
     return ("| Complexity: what can be counted (the real brokers' sources are not here, so no line count for "
             "them; rabbitmq-server runs an Erlang VM plus epmd, redis-server one process) | "
             + " | ".join(cells) + " |")

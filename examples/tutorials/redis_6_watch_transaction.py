@@ -2,7 +2,7 @@
 WATCH makes EXEC refuse to run if a watched key changed meanwhile - optimistic locking for a
 check-then-act: the client re-reads and decides again instead of holding a lock.
 Usage: redis_6_watch_transaction.py [HOST:PORT]   (or REDIS_ADDR; default 127.0.0.1:6379)
-READ NEXT: miniredis/commands/transactions.cpp (cmd_watch, cmd_exec), then docs/miniredis/02-persistence-formats.md."""
+READ NEXT: miniredis/commands/transactions.cpp (cmd_watch, cmd_exec), then docs/miniredis/02-persistence-formats.md, then redis_7_work_queue.py."""
 import os, sys, uuid
 import redis
 
