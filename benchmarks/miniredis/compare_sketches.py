@@ -52,25 +52,31 @@ def main():
     for pipeline, requests in ((1, 20000 if args.quick else 200000), (16, 100000 if args.quick else 1000000)):
         servers = [RedisProcess("redis-server", redis_server_argv()), RedisProcess("miniredis", miniredis_argv(args.miniredis))]
         samples = {s.name: {c: [] for c in COMMANDS} for s in servers}
+        cpu = {s.name: {c: [] for c in COMMANDS} for s in servers}  # server CPU ns per request
         try:
             for r in range(args.rounds):
                 for s in (servers if r % 2 == 0 else list(reversed(servers))):
                     s.cli("flushall")
                     for name, command in COMMANDS.items():
+                        before = s.cpu_seconds()
                         samples[s.name][name].append(run(s.port, command, pipeline, requests))
+                        cpu[s.name][name].append((s.cpu_seconds() - before) / requests * 1e9)
                 print(f"  round {r + 1}/{args.rounds} of -P {pipeline} done", file=sys.stderr)
         finally:
             for s in servers:
                 s.close()
         med = {n: {c: statistics.median(v) for c, v in per.items()} for n, per in samples.items()}
+        cpu_med = {n: {c: statistics.median(v) for c, v in per.items()} for n, per in cpu.items()}
         ratios = [med["miniredis"][c] / med["redis-server"][c] for c in COMMANDS]
         lines.append(f"\n### -c 50 -P {pipeline} (median of {args.rounds} interleaved rounds, "
                      f"{requests:,} requests each)\n")
-        lines += ["| command | redis-server req/s | miniredis req/s | ratio |", "| --- | ---: | ---: | ---: |"]
+        lines += ["| command | redis-server req/s | miniredis req/s | ratio | server CPU ns/request, redis-server / "
+                  "miniredis |", "| --- | ---: | ---: | ---: | ---: |"]
         for c, ratio in zip(COMMANDS, ratios):
             lines.append(f"| `{' '.join(COMMANDS[c][0])}` | {med['redis-server'][c]:,.0f} | "
-                         f"{med['miniredis'][c]:,.0f} | {ratio:.2f} |")
-        lines.append(f"| **geometric mean** | | | **{geomean(ratios):.2f}** |")
+                         f"{med['miniredis'][c]:,.0f} | {ratio:.2f} | {cpu_med['redis-server'][c]:,.0f} / "
+                         f"{cpu_med['miniredis'][c]:,.0f} |")
+        lines.append(f"| **geometric mean** | | | **{geomean(ratios):.2f}** | |")
     print("\n".join(lines))
 
 

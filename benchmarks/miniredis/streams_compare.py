@@ -100,21 +100,27 @@ def group_consume(port, entries):
 
 def throughput(mini_bin, rounds, quick):
     lines = ["\n### Streams throughput (-c 50, median of interleaved rounds)\n",
-             "| test | redis-server | miniredis | ratio |", "| --- | ---: | ---: | ---: |"]
+             "| test | redis-server | miniredis | ratio | server CPU ns per entry, redis-server / miniredis |",
+             "| --- | ---: | ---: | ---: | ---: |"]
     servers = [RedisProcess("redis-server", redis_server_argv()), RedisProcess("miniredis", miniredis_argv(mini_bin))]
+    p1, p16, group = (30000, 200000, 20000) if quick else (200000, 2000000, 200000)
     try:
-        cases = [("XADD s * f v, -P 1", lambda s: xadd_benchmark(s.port, 1, 30000 if quick else 200000)),
-                 ("XADD s * f v, -P 16", lambda s: xadd_benchmark(s.port, 16, 200000 if quick else 2000000)),
-                 ("XREADGROUP COUNT 10 + XACK (entries/s)", lambda s: group_consume(s.port, 20000 if quick else 200000))]
-        for title, run in cases:
+        cases = [("XADD s * f v, -P 1", p1, lambda s: xadd_benchmark(s.port, 1, p1)),
+                 ("XADD s * f v, -P 16", p16, lambda s: xadd_benchmark(s.port, 16, p16)),
+                 ("XREADGROUP COUNT 10 + XACK (entries/s)", group, lambda s: group_consume(s.port, group))]
+        for title, count, run in cases:
             samples = {s.name: [] for s in servers}
+            cpu = {s.name: [] for s in servers}  # the load tool shares the cores: CPU per entry tells more
             for r in range(rounds):
                 for s in (servers if r % 2 == 0 else list(reversed(servers))):
                     s.cli("flushall")
+                    before = s.cpu_seconds()
                     samples[s.name].append(run(s))
+                    cpu[s.name].append((s.cpu_seconds() - before) / count * 1e9)
             print(f"  {title} done", file=sys.stderr)
             red, mini = statistics.median(samples["redis-server"]), statistics.median(samples["miniredis"])
-            lines.append(f"| {title} | {red:,.0f} | {mini:,.0f} | {mini / red:.2f} |")
+            lines.append(f"| {title} | {red:,.0f} | {mini:,.0f} | {mini / red:.2f} | "
+                         f"{statistics.median(cpu['redis-server']):,.0f} / {statistics.median(cpu['miniredis']):,.0f} |")
     finally:
         for s in servers:
             s.close()
