@@ -606,6 +606,18 @@ class Differential(unittest.TestCase):
             mini.close()
             real.close()
 
+    def test_command_info_flags_are_redis_flags(self):
+        """Every flag COMMAND INFO reports is one redis-server reports for that command too: our own
+        internal flags (such as "runs at once inside MULTI") must not leak out under a Redis name."""
+        mini, real = RespClient(self.mini.port), RespClient(self.real.port)
+        try:
+            for name in ["exec", "discard", "multi", "watch", "unwatch", "quit", "reset", "get", "set", "blpop"]:
+                got, want = mini.call("COMMAND", "INFO", name)[0], real.call("COMMAND", "INFO", name)[0]
+                self.assertLessEqual(set(got[2]), set(want[2]), name)
+        finally:
+            mini.close()
+            real.close()
+
     def test_resp3_replies(self):
         script = SCRIPTS["hashes"][:12] + SCRIPTS["zsets"][:30] + SCRIPTS["sets"][:12] + [
             ["GET", "nope"], ["HGETALL", "h"], ["ZSCORE", "z", "a"], ["CONFIG", "GET", "maxmemory"],
