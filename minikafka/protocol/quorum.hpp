@@ -23,6 +23,9 @@
 // SnapshotId (tagged fields) in the response - and since v15 (KIP-903) the replica names itself in
 // a tagged ReplicaState instead of the old ReplicaId field. minikafka answers Fetch v12+ only on
 // the controller listener; consumers keep using v4-v11 on the client port.
+// The codecs live in two files along Raft's own seam: quorum.cpp (electing a leader: Vote,
+// BeginQuorumEpoch, EndQuorumEpoch, DescribeQuorum) and quorum_fetch.cpp (copying its log: Fetch,
+// FetchSnapshot, the record batch around an entry); quorum_fields.hpp is what they share.
 // READ NEXT: metadata_records.hpp (what the records in the metadata log are), then
 // core/controller.hpp (who sends and answers these).
 #pragma once
