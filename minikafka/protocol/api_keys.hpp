@@ -12,6 +12,11 @@
 
 namespace minikafka {
 
+// Only the keys minikafka answers. The gaps are telling: 4-7 (LeaderAndIsr, StopReplica,
+// UpdateMetadata, ControlledShutdown) were how a ZooKeeper-era controller pushed state to brokers,
+// which KRaft replaces by every broker reading the metadata log; 17 and 36 are SASL, 21 is
+// DeleteRecords, 24-28 transactions, 29-31 ACLs - features we leave out, so a client asking
+// for them finds them missing from ApiVersions and does not try.
 enum class ApiKey : int16_t {
     Produce = 0,
     Fetch = 1,
@@ -49,6 +54,11 @@ enum class ApiKey : int16_t {
 };
 
 // The error codes a client acts on (retry, refresh metadata, rejoin the group, reset offsets).
+// The code, not a message, is the contract: each client has a table saying which codes are
+// retriable (LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT, NOT_ENOUGH_REPLICAS,
+// NOT_CONTROLLER, COORDINATOR_*, the two leader-epoch codes ...) and which end the request, so
+// choosing the right code is choosing what the client does next. The numbers are fixed forever;
+// the order below follows the ideas, not the numbers.
 enum class ErrorCode : int16_t {
     None = 0,
     OffsetOutOfRange = 1,  // fetch/commit outside [log start, log end]: client resets
