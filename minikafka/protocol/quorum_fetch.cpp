@@ -100,6 +100,8 @@ bool decode_fetch_snapshot_request(KafkaReader& in, int16_t, FetchSnapshotReques
     });
     return ok && in.ok();
 }
+// A tag is written only when it says something: without a cluster id the section is the single
+// byte 0 (no tags), which is also what a reader that never heard of ClusterId expects.
 void encode_fetch_snapshot_request(KafkaWriter& out, int16_t, const FetchSnapshotRequestData& r) {
     out.i32(r.replica_id);
     out.i32(r.max_bytes);
@@ -115,6 +117,8 @@ void encode_fetch_snapshot_request(KafkaWriter& out, int16_t, const FetchSnapsho
     out.uvarint(1);
     write_tag(out, 0, [&](KafkaWriter& sub) { write_nullable_string(sub, true, r.cluster_id); });
 }
+// Read by hand, not with read_one_partition: the partition's own tagged fields hold CurrentLeader,
+// and the helper would skip them unread.
 bool decode_fetch_snapshot_response(KafkaReader& in, int16_t, FetchSnapshotResponseData& out) {
     out.throttle_time_ms = in.i32();
     out.error_code = in.i16();
@@ -274,6 +278,8 @@ void encode_replica_fetch_request(KafkaWriter& out, int16_t version, const Repli
     out.empty_tagged_fields();
     out.compact_array_length(0);  // no forgotten topics
     out.compact_string(r.rack_id);
+    // The tags go out in ascending order, as Kafka writes them. ReplicaState is sent from v15 on
+    // even for a voter (ReplicaEpoch -1): from v15 it is the only place the replica id lives.
     const bool cluster = r.cluster_id.has_value();
     const bool state = version >= 15;
     out.uvarint((cluster ? 1 : 0) + (state ? 1 : 0));  // tags in increasing order
@@ -334,6 +340,7 @@ bool decode_replica_fetch_response(KafkaReader& in, int16_t version, ReplicaFetc
             int64_t end_offset = sub.i64();  // SnapshotId is {EndOffset, Epoch}: offset first
             out.snapshot_id = EpochEndOffset{sub.i32(), end_offset};
         }
+        // Each of the three values is itself a struct, so it ends with its own tagged fields.
         if (tag <= 2) sub.skip_tagged_fields();
         return true;
     });
@@ -358,7 +365,9 @@ void encode_replica_fetch_response(KafkaWriter& out, int16_t version, const Repl
     out.i64(r.high_watermark);
     out.i64(r.last_stable_offset);
     out.i64(r.log_start_offset);
-    out.uvarint(0);  // AbortedTransactions: null
+    // AbortedTransactions: null (a compact length of 0) - the metadata log is never transactional,
+    // so there is no list to send, not even an empty one.
+    out.uvarint(0);
     out.i32(r.preferred_read_replica);
     out.compact_string(r.records);
     // The three tagged fields KIP-595 added, each only when it says something.
