@@ -81,6 +81,8 @@ enum class ErrorCode : int16_t {
     OffsetMetadataTooLarge = 12,
     MessageTooLarge = 10,
     CoordinatorLoadInProgress = 14,  // the new coordinator is still reading __consumer_offsets
+    // No coordinator right now (__consumer_offsets not created yet, or its partition has no
+    // leader): retry. NOT_COORDINATOR: the group lives elsewhere now - ask FindCoordinator again.
     CoordinatorNotAvailable = 15,
     NotCoordinator = 16,
     InvalidTopicException = 17,
@@ -90,6 +92,8 @@ enum class ErrorCode : int16_t {
     InconsistentGroupProtocol = 23,  // no protocol (assignor) every member supports
     InvalidGroupId = 24,
     UnknownMemberId = 25,  // the coordinator forgot the member (session expired)
+    // A session timeout outside group.min/max.session.timeout.ms: the broker bounds how long a
+    // dead member may hold partitions, and how often a live one must prove itself.
     InvalidSessionTimeout = 26,
     RebalanceInProgress = 27,  // heartbeat/sync during a rebalance: rejoin
     InvalidCommitOffsetSize = 28,
@@ -113,6 +117,8 @@ enum class ErrorCode : int16_t {
     NonEmptyGroup = 68,
     InvalidRecord = 87,
     NoReassignmentInProgress = 85,  // a cancellation for a partition that is not being reassigned
+    // group.max.size (KIP-389): one runaway application cannot grow a group - and every
+    // rebalance, which must hear from all members - without bound.
     GroupMaxSizeReached = 81,
 };
 
