@@ -71,7 +71,7 @@ enum class ErrorCode : int16_t {
     // acks=all while the ISR is smaller than min.insync.replicas: refused *before* the append, so
     // a retry cannot duplicate the batch (NOT_ENOUGH_REPLICAS_AFTER_APPEND, 20, is the other case).
     NotEnoughReplicas = 19,
-    NotController = 41,       // an admin request reached a node that is not the active controller
+    NotController = 41,  // an admin request reached a node that is not the active controller
     // A request carried a leader epoch other than the partition's current one: older (the
     // caller's metadata is stale: refresh it) or newer (this broker has not caught up: retry).
     FencedLeaderEpoch = 74,
