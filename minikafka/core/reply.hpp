@@ -89,8 +89,8 @@ public:
     std::function<void()> on_ready;  // set once by the session: "wake the writer"
     // The two byte counts are the session's back-pressure: a client that pipelines requests but
     // does not read its answers stops being read once they add up (server.cpp).
-    size_t queued_bytes = 0;         // the session's count of buffered reply memory
-    size_t held_bytes = 0;           // what a deferred handler keeps meanwhile (a parked Fetch)
+    size_t queued_bytes = 0;  // the session's count of buffered reply memory
+    size_t held_bytes = 0;    // what a deferred handler keeps meanwhile (a parked Fetch)
 
 private:
     mb::ByteBuffer bytes_;
