@@ -6,9 +6,10 @@
 //   bytes ─KafkaReader─▶ decode_*_request (field by field, in the schema's order) ─▶ struct
 //   struct ─▶ encode_*_response ─KafkaWriter─▶ bytes (the same version as the request)
 //
-// Versions: OffsetCommit 2-7 and OffsetFetch 1-5. Below the floors the offsets lived in ZooKeeper
-// (OffsetCommit v0, OffsetFetch v0), which a broker without ZooKeeper cannot serve; the ceilings
-// are the last versions before each API turned flexible (OffsetCommit v8, OffsetFetch v6).
+// Versions: OffsetCommit 2-7 and OffsetFetch 1-5. The floors are what the clients need
+// (docs/minikafka/api-versions.md); v0 of both addressed offsets kept in ZooKeeper, which a broker
+// without ZooKeeper does not have. The ceilings are the last versions before each API turned
+// flexible (OffsetCommit v8, OffsetFetch v6).
 // READ NEXT: handlers/offsets.cpp.
 #include "offsets.hpp"
 
