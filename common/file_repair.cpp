@@ -56,6 +56,8 @@ std::string keep_backup(const std::string& path) {
     return backup;
 }
 
+// Only ever called after keep_backup: cutting is the one step that destroys bytes, so it comes
+// last, when the evidence is already safe on disk.
 void truncate_file(const std::string& path, uint64_t size) {
     if (::truncate(path.c_str(), static_cast<off_t>(size)) != 0) fail("truncate", path);
     fsync_path(path, O_WRONLY);

@@ -47,6 +47,8 @@ bool parse_level(std::string_view text, Level& out) {
     return true;
 }
 
+// O_APPEND: every write lands at the file's current end, even when another process (a second
+// server started with the same --logfile, a test harness) appends to it too.
 bool set_file(const std::string& path, std::string& error) {
     int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
@@ -58,6 +60,8 @@ bool set_file(const std::string& path, std::string& error) {
     return true;
 }
 
+// UTC with milliseconds, ISO 8601: the lines of three servers, their clients and the test harness
+// can be merged and sorted as text, whatever the machine's time zone.
 void write(Level level, std::string_view message) {
     using namespace std::chrono;
     auto now = system_clock::now();
@@ -69,7 +73,9 @@ void write(Level level, std::string_view message) {
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
     std::string line =
         fmt::format("{}.{:03}Z {} {} {}\n", stamp, ms, g_program, kLevelNames[static_cast<int>(level)], message);
-    // stderr is unbuffered; one write keeps the line whole.
+    // stderr is unbuffered; one write keeps the line whole. A short write (a pipe that is nearly
+    // full, an interrupted call) is continued; an error gives up on the line, because logging
+    // must never stop a server or throw into the code that wanted to report something.
     for (std::string_view rest = line; !rest.empty();) {
         ssize_t n = ::write(g_fd, rest.data(), rest.size());
         if (n <= 0) break;

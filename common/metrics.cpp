@@ -108,6 +108,9 @@ ProcStat read_proc_stat() {
     return result;
 }
 
+// Counting /proc/self/fd at scrape time: a broker serving many connections and segment files can
+// run out of descriptors, and process_open_fds next to process_max_fds is how a dashboard sees
+// that coming.
 double open_fds() {
     std::error_code ec;
     double n = 0;
@@ -143,6 +146,10 @@ Histogram& Metrics::histogram(std::string name, std::string help, std::vector<do
     return e.histogram;
 }
 
+// The text exposition format, rendered fresh on every scrape. A counter only ever goes up (the
+// monitoring system computes rates from it and treats a drop as a restart); a gauge is a value
+// that may go either way. Histogram buckets are cumulative - each _bucket line counts every
+// observation <= its le - and the last, +Inf, always equals _count.
 std::string Metrics::render_prometheus() const {
     std::string out;
     auto it = std::back_inserter(out);

@@ -23,6 +23,8 @@ Ring& ring() {
 
 }  // namespace
 
+// The log gets the whole line; only the ring's copy is cut, because the ring is what must stay
+// bounded (kKeptLines * kMaxLineBytes, about 256 KB at most).
 void emit(std::string_view line) {
     log::info("trace: {}", line);
     if (line.size() > kMaxLineBytes) line = line.substr(0, kMaxLineBytes);
@@ -32,6 +34,10 @@ void emit(std::string_view line) {
     r.slots[r.last % kKeptLines].assign(line);  // reuses the slot's buffer once the ring is full
 }
 
+// The arithmetic, by example: 1000 lines emitted, 512 kept, so the oldest kept is number 489. A
+// reader that last saw line 100 is told skipped = 388 (lines 101..488 are gone) and gets 489 on;
+// its next request says after = `next`, so no line is shown twice and none is silently lost.
+// `max` bounds one answer: a panel that polls after a long pause catches up in a few requests.
 Recent since(uint64_t after, size_t max) {
     Ring& r = ring();
     std::lock_guard lock(r.mutex);

@@ -54,6 +54,8 @@ void Broker::flush_if_due(const std::shared_ptr<PartitionLog>& log) {
     services.run_later(0, [this, log] { start_flush(log); });
 }
 
+// A segment that was rolled (closed for appends) is synced once, completely, in the background;
+// after that the start-up recovery after a crash may skip it and re-check only later segments.
 void Broker::sync_rolled_segments(PartitionLog& log) {
     FlushJob rolled = log.take_rolled();
     // Once synced, the rolled segments need no reading at a start after a crash (recovery point).
@@ -104,6 +106,8 @@ void Broker::tick() {
     }
 }
 
+// Synchronous, on the broker thread: only a graceful stop calls it, when no request waits any more
+// and the next start should find everything on disk.
 void Broker::flush_everything_now() {
     for (const auto& [name, topic] : logs.topics())
         for (const auto& log : topic.partitions)
@@ -125,6 +129,10 @@ void Broker::compact_offsets_if_worthwhile() {
     offset_store.compact_if_worthwhile(live);
 }
 
+// Single-node OffsetCommit: the answer leaves only once the offsets file is fsynced, so a commit
+// the client saw succeed survives a crash of the machine (cluster mode replicates instead,
+// offsets_topic.cpp). Compaction is tried here, on the commit path, because commits are what make
+// the file grow.
 void Broker::answer_when_offsets_are_on_disk(Reply& reply) {
     compact_offsets_if_worthwhile();
     auto deferred = reply.defer();

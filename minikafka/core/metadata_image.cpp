@@ -124,7 +124,10 @@ std::string MetadataImage::snapshot() const {
     return out;
 }
 
-// Replaces the image: a snapshot is complete state, never a delta on top of what was there.
+// Replaces the image: a snapshot is complete state, never a delta on top of what was there. This is
+// how a follower that fetched a snapshot (FetchSnapshot, because the leader had already deleted
+// the log it was missing) catches up: image from the snapshot, then the log after it (docs/
+// minikafka/05-replication-and-the-controller.md, "The controller on the wire").
 void MetadataImage::restore(std::string_view snapshot) {
     brokers_.clear();
     topics_.clear();

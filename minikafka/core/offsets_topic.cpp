@@ -124,6 +124,10 @@ OffsetsTopic::Coordinator OffsetsTopic::find_coordinator(std::string_view group_
     return {ErrorCode::None, record->second.leader, endpoint.host, endpoint.port};
 }
 
+// The two "no" answers send the client different ways. NOT_COORDINATOR: this broker does not own
+// the group (any more) - ask FindCoordinator again, the group lives elsewhere. LOAD_IN_PROGRESS:
+// it does, but has not finished replaying the partition - ask this same broker again shortly.
+// Answering from a half-loaded partition would hand out offsets older than the last commit.
 ErrorCode OffsetsTopic::check(std::string_view group_id) const {
     const int32_t count = partition_count();
     if (count == 0) return ErrorCode::NotCoordinator;
@@ -167,6 +171,11 @@ void OffsetsTopic::tick(int64_t now_ms) {
     }
 }
 
+// Replays the whole partition from its log start: every record is one group's offset for one
+// partition, later records overwrite earlier ones, and a null value (a tombstone: the offset was
+// deleted) forgets it. The result is what the previous coordinator had answered - every commit it
+// acknowledged is below the HW we waited for in tick(). Kafka keeps this replay short by compacting
+// __consumer_offsets; here the log is read as it is.
 void OffsetsTopic::load(int32_t partition) {
     Slot& slot = slots_[partition];
     PartitionLog* log = broker_.logs.partition(kOffsetsTopic, partition);
@@ -199,6 +208,8 @@ void OffsetsTopic::load(int32_t partition) {
             offset = std::max(offset, header.last_offset() + 1);
             at += header.total_size();
         }
+        // No whole batch in the slice: one batch is bigger than max_bytes. Ask for more, rather
+        // than skipping the batch and losing the commits in it.
         if (offset == before) {
             if (slice->size < max_bytes) break;  // nothing whole to read: should not happen
             max_bytes *= 2;                      // a batch larger than what we asked for
@@ -230,6 +241,11 @@ struct PendingCommit {
 };
 }  // namespace
 
+// An OffsetCommit in cluster mode. The answer waits for up to two things, counted in
+// PendingCommit: the HW covering the batch (every ISR member holds it, so no failover can undo
+// it), and an fsync when the topic's flush settings ask for one. offsets.commit.timeout.ms bounds
+// the wait; past it the client gets REQUEST_TIMED_OUT and retries the commit, which is harmless -
+// committing the same offset twice is the same as committing it once.
 void OffsetsTopic::append(std::string_view group_id, const std::vector<OffsetCommitRecord>& records,
                           std::function<void(ErrorCode)> done) {
     if (ErrorCode error = check(group_id); error != ErrorCode::None) return done(error);

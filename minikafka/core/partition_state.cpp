@@ -33,6 +33,11 @@ bool PartitionState::advance_high_watermark(int32_t self, int64_t own_leo) {
     return true;
 }
 
+// A Fetch at offset O says "I hold everything below O": that is the follower's LEO. "Caught up"
+// has two ways in, as in Kafka's lastCaughtUpTime: the fetch reached our log end now, or it reached
+// the log end we had at its previous fetch - then it was caught up as of that previous fetch.
+// Without the second, a follower that keeps pace under steady writes (always one fetch behind)
+// would look lagging forever and fall out of the ISR.
 void PartitionState::record_follower_fetch(int32_t follower, int64_t fetch_offset, int64_t own_leo, int64_t now_ms) {
     Follower& f = followers[follower];
     f.log_end_offset = std::min(fetch_offset, own_leo);  // never more than we have

@@ -7,6 +7,12 @@
 //
 //   raft::VoteRequest ◀──▶ VoteRequestData (protocol/quorum.hpp) ◀──▶ bytes
 //
+// The translation is deliberately lossy in both directions. Raft needs few fields (epochs, ids,
+// offsets); Kafka's messages carry many more (cluster id, byte limits, fetch sessions, racks).
+// Outbound, the extra fields get the values a Kafka voter would send; inbound, they have been
+// checked for shape by the decoder and are dropped here. Which version we send is decided here
+// too, never in raft/ (docs/minikafka/05-replication-and-the-controller.md, "The controller on the
+// wire").
 // READ NEXT: handlers/quorum.cpp (inbound), minikafka/controller_link.cpp (outbound).
 #include "quorum_wire.hpp"
 
@@ -19,6 +25,9 @@ namespace minikafka {
 
 namespace {
 
+// The Fetch version a follower sends: v13, the first that names the topic by id (the fixed
+// metadata topic id, quorum.hpp). v14 only adds an error for tiered storage and v15 moves the
+// replica id into a tagged ReplicaState - nothing Raft reads. As leader we accept 12 to 15.
 constexpr int16_t kFetchVersion = 13;
 
 template <typename... Ts>
@@ -37,6 +46,8 @@ bool ours(const Request& r) {
 int16_t code(raft::RaftError e) { return static_cast<int16_t>(e); }
 raft::RaftError raft_error(int16_t e) { return static_cast<raft::RaftError>(e); }
 
+// Record timestamps are wall-clock milliseconds, as in any Kafka record (CreateTime): a tool that
+// dumps the metadata log shows when each change was made. Raft's own timers never see this clock.
 int64_t wall_ms() {
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
@@ -66,6 +77,8 @@ bool is_request(const raft::Message& m) {
            std::holds_alternative<raft::FetchSnapshotRequest>(m);
 }
 
+// Who sent a request, as the request itself says (core/controller.cpp explains why that is all a
+// Kafka connection offers). Answers carry no sender; their link knows it.
 int32_t sender_of(const raft::Message& m) {
     return std::visit(Overloaded{
                           [](const raft::VoteRequest& r) { return r.candidate_id; },
@@ -115,6 +128,9 @@ WireRequest to_wire_request(const raft::Message& m, const std::string& cluster_i
                        d.preferred_successors = r.preferred_successors;
                        encode_end_quorum_epoch_request(out, w.version, d);
                    },
+                   // Only the four fields Raft fills; the rest keep their defaults: max_wait_ms 0
+                   // (Raft's handlers answer at once, the follower paces itself with its fetch
+                   // interval), no fetch session, read_uncommitted.
                    [&](const raft::FetchRequest& r) {
                        w.key = ApiKey::Fetch;
                        w.version = kFetchVersion;
@@ -179,6 +195,9 @@ std::optional<raft::Message> from_wire_response(ApiKey key, int16_t version, Kaf
             if (d.diverging_epoch)
                 r.diverging_epoch = raft::OffsetAndEpoch{d.diverging_epoch->end_offset, d.diverging_epoch->epoch};
             if (d.snapshot_id) r.snapshot_id = raft::OffsetAndEpoch{d.snapshot_id->end_offset, d.snapshot_id->epoch};
+            // All or nothing: one bad batch refuses the whole answer, and Raft fetches again from
+            // the same offset - a follower's log must stay a prefix of the leader's, so it may
+            // skip nothing (section "Raft in one page" of the replication chapter).
             std::vector<QuorumRecord> records;
             if (!parse_quorum_record_batches(d.records, records)) return std::nullopt;
             if (!records.empty()) r.base_offset = records.front().offset;
@@ -322,6 +341,9 @@ void to_wire_response(KafkaWriter& out, ApiKey key, int16_t version, const raft:
         m);
 }
 
+// A request the quorum cannot take (this node is no voter, or the replica refused it) still gets
+// an answer of its own API with the error in the partition: a Kafka connection answers every
+// request, in order, and the asking voter's link matches answers to requests by that order.
 void to_wire_error_response(KafkaWriter& out, ApiKey key, int16_t version, int16_t error) {
     switch (key) {
         case ApiKey::Vote: {

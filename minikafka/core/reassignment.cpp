@@ -130,6 +130,11 @@ std::optional<PartitionChangeRecord> complete_reassignment(const PartitionRecord
 
 // ---- the active controller ------------------------------------------------------------------
 
+// The active controller's half. Only the first record of a move is proposed here; the answer goes
+// back as soon as it is proposed, and the rest happens without the client: the new replicas fetch,
+// the leader's AlterPartition adds them to the ISR, and tick_reassignment proposes the second
+// record. pending_changes_ notes the partition epoch the change was built on, so the tick does not
+// propose a competing change for the same partition while this one commits.
 AlterReassignmentsResponse Controller::alter_reassignments(const AlterReassignmentsRequest& request, int64_t now_ms) {
     AlterReassignmentsResponse response;
     if (!is_active()) {

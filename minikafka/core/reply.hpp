@@ -25,6 +25,9 @@
 
 namespace minikafka {
 
+// A slice sits at a position *inside* the reply, not at its end: a Fetch answer for two partitions
+// is [header][partition 1 fields][records 1 from file][partition 2 fields][records 2 from file].
+// The writer sends bytes() up to `at`, then the file range, then carries on.
 struct FileSlice {
     std::shared_ptr<const File> file;
     int64_t position = 0;  // where the bytes start in the file
@@ -72,7 +75,8 @@ public:
     }
     bool omitted() const { return omitted_; }
 
-    // Patch the size prefix and hand the reply to the session's writer.
+    // Patch the size prefix and hand the reply to the session's writer. The prefix counts the file
+    // slices too: the client must know the whole length, even of bytes we never hold in memory.
     void finish() {
         if (ready_) return;
         uint64_t total = size() - 4;
@@ -83,8 +87,10 @@ public:
     bool ready() const { return ready_; }
 
     std::function<void()> on_ready;  // set once by the session: "wake the writer"
-    size_t queued_bytes = 0;         // the session's count of buffered reply memory
-    size_t held_bytes = 0;           // what a deferred handler keeps meanwhile (a parked Fetch)
+    // The two byte counts are the session's back-pressure: a client that pipelines requests but
+    // does not read its answers stops being read once they add up (server.cpp).
+    size_t queued_bytes = 0;  // the session's count of buffered reply memory
+    size_t held_bytes = 0;    // what a deferred handler keeps meanwhile (a parked Fetch)
 
 private:
     mb::ByteBuffer bytes_;

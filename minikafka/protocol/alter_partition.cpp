@@ -21,7 +21,10 @@ std::vector<int32_t> read_ids(KafkaReader& in) {
     for (int32_t i = 0; i < n && in.ok(); ++i) ids.push_back(in.i32());
     return ids;
 }
-// Items are grouped by consecutive topic names.
+// The schema nests partitions under their topic; our structs keep one flat list (what the leader's
+// replica manager and the controller loop over), with a topic's partitions next to each other.
+// These two convert, grouping by consecutive topic names. Every nested struct ends with its own
+// empty tagged-field section, the partition's first, then the topic's.
 template <typename Item, typename WriteOne>
 void write_grouped(KafkaWriter& out, const std::vector<Item>& items, WriteOne write_one) {
     size_t topics = 0;
@@ -56,6 +59,19 @@ void read_grouped(KafkaReader& in, std::vector<Item>& items, ReadOne read_one) {
 }
 }  // namespace
 
+// The leader's side. Each field is a guard against acting on a stale view:
+//   broker_id, broker_epoch  who asks, and which incarnation of it (Kafka refuses a request from a
+//                            broker that has since re-registered; we carry it, the leader epoch
+//                            check below covers the same case for us).
+//   leader_epoch             refused with FENCED_LEADER_EPOCH unless the asker still leads in it.
+//   partition_epoch          refused with INVALID_UPDATE_VERSION if the partition changed since
+//                            the leader last saw it (a reassignment, another ISR change).
+//   leader_recovery_state    (v1, KIP-704) RECOVERING after an unclean election until the new
+//                            leader has cleaned up; we always send 0, RECOVERED, and ignore it.
+// A leader can only shrink the ISR or grow it with replicas that have caught up to its high
+// watermark (PartitionState::wanted_isr in core/partition_state.cpp decides; see
+// docs/minikafka/05-replication-and-the-controller.md, "The high watermark, the log end offset
+// and the ISR").
 void encode_alter_partition_request(KafkaWriter& out, const AlterPartitionRequestData& request) {
     out.i32(request.broker_id);
     out.i64(request.broker_epoch);
@@ -83,6 +99,9 @@ bool decode_alter_partition_request(KafkaReader& in, AlterPartitionRequestData& 
     return in.ok();
 }
 
+// The answer carries the partition's whole state as the controller now has it - leader, epoch,
+// ISR, partition epoch - also on an error: a leader that was refused adopts that state and builds
+// its next request on it, instead of retrying a request that can never succeed.
 void encode_alter_partition_response(KafkaWriter& out, const AlterPartitionResponseData& response) {
     out.i32(0);  // throttle_time_ms
     out.i16(static_cast<int16_t>(response.error));

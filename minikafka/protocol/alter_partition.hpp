@@ -28,6 +28,9 @@ namespace minikafka {
 
 inline constexpr int16_t kAlterPartitionVersion = 1;
 
+// One partition's ask. leader_epoch and partition_epoch are the state the leader built new_isr
+// on; the controller compares both before it writes anything (optimistic concurrency: no lock,
+// just "refuse if it changed since you looked").
 struct AlterPartitionItem {
     std::string topic;
     int32_t partition = 0;
@@ -40,6 +43,8 @@ struct AlterPartitionRequestData {
     int64_t broker_epoch = -1;
     std::vector<AlterPartitionItem> partitions;  // grouped by topic on the wire
 };
+// The partition as the controller has it after the request - granted or not. The leader takes
+// isr and partition_epoch from here rather than from its own request.
 struct AlterPartitionResult {
     std::string topic;
     int32_t partition = 0;

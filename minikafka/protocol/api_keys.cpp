@@ -22,6 +22,9 @@ struct ApiFacts {
     std::string_view name;
     int16_t first_flexible;
 };
+// One row per API, from the "flexibleVersions" of each request schema. A row with 0 is an API
+// born after KIP-482 (Kafka 2.4), flexible from its first version; BeginQuorumEpoch and
+// EndQuorumEpoch were defined without it and turned flexible at v1 (KIP-853).
 constexpr ApiFacts kApis[] = {
     {ApiKey::Produce, "Produce", 9},
     {ApiKey::Fetch, "Fetch", 12},
@@ -64,6 +67,8 @@ std::string_view api_name(ApiKey key) {
     return "Unknown";
 }
 
+// An API we do not know is never flexible: its header is then read as v1 (client id, no tags),
+// which is enough to answer UNSUPPORTED_VERSION with the right correlation id.
 int16_t first_flexible_version(ApiKey key) {
     for (const auto& api : kApis)
         if (api.key == key) return api.first_flexible;

@@ -12,6 +12,11 @@
 
 namespace minikafka {
 
+// Only the keys minikafka answers. The gaps are telling: 4-7 (LeaderAndIsr, StopReplica,
+// UpdateMetadata, ControlledShutdown) were how a ZooKeeper-era controller pushed state to brokers,
+// which KRaft replaces by every broker reading the metadata log; 17 and 36 are SASL, 21 is
+// DeleteRecords, 24-28 transactions, 29-31 ACLs - features we leave out, so a client asking
+// for them finds them missing from ApiVersions and does not try.
 enum class ApiKey : int16_t {
     Produce = 0,
     Fetch = 1,
@@ -49,6 +54,11 @@ enum class ApiKey : int16_t {
 };
 
 // The error codes a client acts on (retry, refresh metadata, rejoin the group, reset offsets).
+// The code, not a message, is the contract: each client has a table saying which codes are
+// retriable (LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT, NOT_ENOUGH_REPLICAS,
+// NOT_CONTROLLER, COORDINATOR_*, the two leader-epoch codes ...) and which end the request, so
+// choosing the right code is choosing what the client does next. The numbers are fixed forever;
+// the order below follows the ideas, not the numbers.
 enum class ErrorCode : int16_t {
     None = 0,
     OffsetOutOfRange = 1,  // fetch/commit outside [log start, log end]: client resets
@@ -58,8 +68,10 @@ enum class ErrorCode : int16_t {
     LeaderNotAvailable = 5,   // a partition without a leader right now (an election, a new topic)
     NotLeaderOrFollower = 6,  // this broker does not lead the partition: refresh metadata
     RequestTimedOut = 7,      // e.g. acks=all waited longer than the request's timeout
-    NotEnoughReplicas = 19,   // acks=all while the ISR is smaller than min.insync.replicas
-    NotController = 41,       // an admin request reached a node that is not the active controller
+    // acks=all while the ISR is smaller than min.insync.replicas: refused *before* the append, so
+    // a retry cannot duplicate the batch (NOT_ENOUGH_REPLICAS_AFTER_APPEND, 20, is the other case).
+    NotEnoughReplicas = 19,
+    NotController = 41,  // an admin request reached a node that is not the active controller
     // A request carried a leader epoch other than the partition's current one: older (the
     // caller's metadata is stale: refresh it) or newer (this broker has not caught up: retry).
     FencedLeaderEpoch = 74,
@@ -69,6 +81,8 @@ enum class ErrorCode : int16_t {
     OffsetMetadataTooLarge = 12,
     MessageTooLarge = 10,
     CoordinatorLoadInProgress = 14,  // the new coordinator is still reading __consumer_offsets
+    // No coordinator right now (__consumer_offsets not created yet, or its partition has no
+    // leader): retry. NOT_COORDINATOR: the group lives elsewhere now - ask FindCoordinator again.
     CoordinatorNotAvailable = 15,
     NotCoordinator = 16,
     InvalidTopicException = 17,
@@ -78,6 +92,8 @@ enum class ErrorCode : int16_t {
     InconsistentGroupProtocol = 23,  // no protocol (assignor) every member supports
     InvalidGroupId = 24,
     UnknownMemberId = 25,  // the coordinator forgot the member (session expired)
+    // A session timeout outside group.min/max.session.timeout.ms: the broker bounds how long a
+    // dead member may hold partitions, and how often a live one must prove itself.
     InvalidSessionTimeout = 26,
     RebalanceInProgress = 27,  // heartbeat/sync during a rebalance: rejoin
     InvalidCommitOffsetSize = 28,
@@ -101,6 +117,8 @@ enum class ErrorCode : int16_t {
     NonEmptyGroup = 68,
     InvalidRecord = 87,
     NoReassignmentInProgress = 85,  // a cancellation for a partition that is not being reassigned
+    // group.max.size (KIP-389): one runaway application cannot grow a group - and every
+    // rebalance, which must hear from all members - without bound.
     GroupMaxSizeReached = 81,
 };
 

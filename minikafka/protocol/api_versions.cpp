@@ -10,6 +10,8 @@
 
 namespace minikafka {
 
+// The request is empty up to v2. v3 (KIP-511) adds the client's software name and version, which
+// a broker can log and count - the one way to learn which client libraries connect to it.
 ApiVersionsRequest decode_api_versions_request(KafkaReader& in, int16_t version) {
     ApiVersionsRequest request;
     if (version >= 3) {
@@ -20,6 +22,11 @@ ApiVersionsRequest decode_api_versions_request(KafkaReader& in, int16_t version)
     return request;
 }
 
+// ErrorCode | ApiKeys: [ApiKey INT16, MinVersion INT16, MaxVersion INT16] | ThrottleTimeMs (v1+)
+// The error comes first, before anything version-specific, for the KIP-511 handshake: a client
+// that opens with a newer ApiVersions than we know gets UNSUPPORTED_VERSION in the v0 layout,
+// with our list inside, reads our highest ApiVersions from it and asks again with that
+// (handlers/api_versions.cpp). v3's response may also carry feature tags (KIP-584); none here.
 void encode_api_versions_response(KafkaWriter& out, int16_t version, ErrorCode error,
                                   std::span<const ApiVersionRange> apis) {
     bool flexible = version >= 3;

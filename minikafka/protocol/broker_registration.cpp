@@ -11,6 +11,14 @@
 
 namespace minikafka {
 
+// BrokerRegistration v0:
+//   BrokerId INT32 | ClusterId COMPACT_STRING | IncarnationId UUID | Listeners [Name, Host,
+//   Port UINT16, SecurityProtocol INT16] | Features [Name, Min, Max] | Rack COMPACT_NULLABLE_STRING
+// ClusterId: a broker whose disk was formatted for another cluster gets INCONSISTENT_CLUSTER_ID
+// instead of joining it. IncarnationId tells a retried registration from a restart (see
+// RegisterBrokerRecord in metadata_records.cpp). Listeners are what Metadata will advertise for
+// this broker; Rack is there for rack-aware replica placement (KIP-36). Features (KIP-584) are
+// the metadata versions the broker can read - we list none and read past a peer's.
 bool decode_broker_registration_request(KafkaReader& in, int16_t, BrokerRegistrationRequestData& out) {
     out.broker_id = in.i32();
     out.cluster_id = std::string(in.compact_string());
@@ -41,6 +49,8 @@ void encode_broker_registration_request(KafkaWriter& out, int16_t, const BrokerR
     out.empty_tagged_fields();
 }
 
+// The answer: ThrottleTimeMs | ErrorCode | BrokerEpoch INT64, the offset of the broker's new
+// RegisterBrokerRecord. The broker sends it with every heartbeat from now on.
 bool decode_broker_registration_response(KafkaReader& in, int16_t, BrokerRegistrationResponseData& out) {
     out.throttle_time_ms = in.i32();
     out.error_code = in.i16();
@@ -56,6 +66,16 @@ void encode_broker_registration_response(KafkaWriter& out, int16_t, const Broker
     out.empty_tagged_fields();
 }
 
+// BrokerHeartbeat v0:
+//   request   BrokerId INT32 | BrokerEpoch INT64 | CurrentMetadataOffset INT64 | WantFence BOOLEAN
+//             | WantShutDown BOOLEAN
+//   response  ThrottleTimeMs | ErrorCode | IsCaughtUp | IsFenced | ShouldShutDown (all BOOLEAN)
+// CurrentMetadataOffset is how far the broker has applied the metadata log: once it is past the
+// broker's own registration the broker knows at least as much as the record that made it, and may
+// be unfenced (IsCaughtUp). WantFence lets a broker that is still loading stay fenced by choice;
+// WantShutDown / ShouldShutDown are Kafka's controlled shutdown (the controller moves leadership
+// away first), which we carry but do not act on. A heartbeat is also the broker's lease: without
+// one for broker.session.timeout.ms the controller fences it (core/broker_lifecycle.cpp).
 bool decode_broker_heartbeat_request(KafkaReader& in, int16_t, BrokerHeartbeatRequestData& out) {
     out.broker_id = in.i32();
     out.broker_epoch = in.i64();

@@ -30,7 +30,9 @@ namespace minikafka {
 inline constexpr int16_t kBrokerRegistrationVersion = 0;
 inline constexpr int16_t kBrokerHeartbeatVersion = 0;
 
-// Kafka's error codes for these two APIs.
+// Kafka's error codes for these two APIs, each telling the broker what to do next: NOT_CONTROLLER
+// (ask the leader you learn of next), STALE_BROKER_EPOCH (you are an old incarnation: register
+// again), INCONSISTENT_CLUSTER_ID (your disk belongs to another cluster: stop).
 inline constexpr int16_t kErrorNotController = 41;
 inline constexpr int16_t kErrorStaleBrokerEpoch = 77;
 inline constexpr int16_t kErrorInconsistentClusterId = 104;
@@ -57,6 +59,8 @@ struct BrokerHeartbeatRequestData {
     bool want_shut_down = false;
     bool operator==(const BrokerHeartbeatRequestData&) const = default;
 };
+// is_fenced defaults to true, as in Kafka's schema: fenced (lead nothing) is the safe state to
+// assume until the controller says otherwise.
 struct BrokerHeartbeatResponseData {
     int32_t throttle_time_ms = 0;
     int16_t error_code = 0;
@@ -66,7 +70,8 @@ struct BrokerHeartbeatResponseData {
     bool operator==(const BrokerHeartbeatResponseData&) const = default;
 };
 
-// What a broker asks the active controller, and the answers.
+// What a broker asks the active controller, and the answers. One variant each, so both kinds
+// travel through one pair of calls (Controller::send_broker, handle_broker_response).
 using BrokerRequest = std::variant<BrokerRegistrationRequestData, BrokerHeartbeatRequestData>;
 using BrokerResponse = std::variant<BrokerRegistrationResponseData, BrokerHeartbeatResponseData>;
 

@@ -6,11 +6,23 @@
 // no broker change (Kafka's design, kept here).
 //   bytes ─KafkaReader─▶ decode_*_request (field by field, in the schema's order) ─▶ struct
 //   struct ─▶ encode_*_response ─KafkaWriter─▶ bytes (the same version as the request)
+//
+// Which versions, and why there: every ceiling in the handler table (JoinGroup 5, SyncGroup 3,
+// Heartbeat 3, DescribeGroups 4, ListGroups 2, FindCoordinator 2, DeleteGroups 1) is the last
+// version before the API turned flexible (KIP-482: compact strings, tagged fields), except
+// LeaveGroup, which stops at 2 because v3 leaves a whole batch of members at once (KIP-345). So
+// every codec here spells strings with INT16 lengths and arrays with INT32 counts; the field
+// layouts per version are the table in groups.hpp.
 // READ NEXT: handlers/groups.cpp, model/consumer_group.hpp.
 #include "groups.hpp"
 
 namespace minikafka {
 
+// FindCoordinator is the first thing a group member asks: which broker owns my group? The owner
+// is the leader of one __consumer_offsets partition (chosen by hashing the group id), so any
+// broker can answer from metadata (core/offsets_topic.hpp; a single node coordinates every
+// group). key_type (v1, KIP-98) lets a transactional producer ask the same question about its
+// transactional id.
 FindCoordinatorRequest decode_find_coordinator_request(KafkaReader& in, int16_t version) {
     FindCoordinatorRequest request;
     request.key = in.string();
@@ -18,6 +30,7 @@ FindCoordinatorRequest decode_find_coordinator_request(KafkaReader& in, int16_t 
     return request;
 }
 
+// throttle_time_ms (v1+) is always 0: we never throttle. The error message is null, the code says it.
 void encode_find_coordinator_response(KafkaWriter& out, int16_t version, ErrorCode error, int32_t node_id,
                                       std::string_view host, int32_t port) {
     if (version >= 1) out.i32(0);
@@ -28,6 +41,20 @@ void encode_find_coordinator_response(KafkaWriter& out, int16_t version, ErrorCo
     out.i32(port);
 }
 
+// JoinGroup opens a rebalance. Each field is there for a failure someone met:
+//   session_timeout_ms    how long without a heartbeat before the member is declared dead.
+//   rebalance_timeout_ms  (v1, KIP-62) how long the group waits for members to rejoin; split
+//                         from the session timeout so a consumer busy processing a long batch
+//                         is not thrown out, while a crashed one is still noticed quickly.
+//   member_id             empty on the first join; the coordinator assigns one.
+//   group_instance_id     (v5, KIP-345) static membership: a restarted member with the same
+//                         instance id, back within the session timeout, takes its old
+//                         place without a rebalance.
+//   protocols             the assignors this member supports, each with opaque metadata
+//                         (usually its subscription); the coordinator picks one all support.
+// From v4 (KIP-394) a first join with an empty member id is answered MEMBER_ID_REQUIRED with a
+// new id, and the client joins again with it: a client that times out and retries its first
+// join then cannot leave a trail of ghost members behind.
 JoinGroupRequest decode_join_group_request(KafkaReader& in, int16_t version) {
     JoinGroupRequest request;
     request.group_id = in.string();
@@ -49,6 +76,9 @@ JoinGroupRequest decode_join_group_request(KafkaReader& in, int16_t version) {
     return request;
 }
 
+// The leader (a member the coordinator picks) gets every member's metadata in `members` and computes
+// the assignment on the client side; the others get an empty list. That is why the broker never
+// needs to understand an assignor.
 void encode_join_group_response(KafkaWriter& out, int16_t version, const JoinGroupResult& result) {
     if (version >= 2) out.i32(0);
     out.i16(static_cast<int16_t>(result.error));
@@ -64,6 +94,10 @@ void encode_join_group_response(KafkaWriter& out, int16_t version, const JoinGro
     }
 }
 
+// SyncGroup closes the rebalance: the leader sends the assignment for every member, the others
+// send none and wait; each gets back only its own bytes. generation_id fences a member of an older
+// generation: its SyncGroup, Heartbeat or OffsetCommit is refused (ILLEGAL_GENERATION), so a
+// zombie that missed the rebalance cannot act on a stale assignment.
 SyncGroupRequest decode_sync_group_request(KafkaReader& in, int16_t version) {
     SyncGroupRequest request;
     request.group_id = in.string();
@@ -84,6 +118,8 @@ void encode_sync_group_response(KafkaWriter& out, int16_t version, const SyncGro
     out.kafka_bytes(result.assignment);
 }
 
+// Heartbeat keeps the session alive, and its answer is how a member learns that a rebalance has
+// begun (REBALANCE_IN_PROGRESS: rejoin now).
 HeartbeatRequest decode_heartbeat_request(KafkaReader& in, int16_t version) {
     HeartbeatRequest request;
     request.group_id = in.string();
@@ -93,6 +129,8 @@ HeartbeatRequest decode_heartbeat_request(KafkaReader& in, int16_t version) {
     return request;
 }
 
+// LeaveGroup (v0-v2: one member) lets a consumer that closes cleanly trigger the rebalance at
+// once instead of making its partitions wait out the session timeout.
 LeaveGroupRequest decode_leave_group_request(KafkaReader& in, int16_t) {
     LeaveGroupRequest request;
     request.group_id = in.string();
@@ -125,12 +163,16 @@ std::vector<std::string> decode_group_ids(KafkaReader& in) {
 }
 }  // namespace
 
+// DescribeGroups and ListGroups serve kafka-consumer-groups.sh. authorized_operations (v3,
+// KIP-430) is a bit set of ACL operations; INT32_MIN is Kafka's "not requested", which is all we
+// can say without ACLs.
 std::vector<std::string> decode_describe_groups_request(KafkaReader& in, int16_t version) {
     std::vector<std::string> groups = decode_group_ids(in);
     if (version >= 3) in.boolean();  // include_authorized_operations: no ACLs here
     return groups;
 }
 
+// DeleteGroups (KIP-229) removes an empty group and its committed offsets.
 std::vector<std::string> decode_delete_groups_request(KafkaReader& in, int16_t) { return decode_group_ids(in); }
 
 void encode_delete_groups_response(KafkaWriter& out, int16_t,

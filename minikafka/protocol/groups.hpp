@@ -45,6 +45,10 @@ struct GroupProtocol {
     std::string metadata;  // the member's subscription, opaque to the broker
 };
 
+// The defaults are the Java consumer's: session.timeout.ms (10 s before Kafka 3.0, 45 s since)
+// and max.poll.interval.ms (5 min), which the consumer sends as its rebalance timeout. client_id
+// and client_host come from the request header and the connection, not the body: they are what
+// DescribeGroups shows an operator looking for the process behind a member.
 struct JoinGroupParams {
     std::string member_id;  // empty for a member joining for the first time
     std::optional<std::string> group_instance_id;
@@ -52,7 +56,9 @@ struct JoinGroupParams {
     std::string client_host;
     int32_t session_timeout_ms = 10000;
     int32_t rebalance_timeout_ms = 300000;
-    std::string protocol_type;  // "consumer" for consumers
+    // "consumer" for consumers; Kafka Connect's workers use "connect". The broker only checks
+    // that all members of a group agree on it - groups are not just for consumers.
+    std::string protocol_type;
     std::vector<GroupProtocol> protocols;
     bool require_known_member_id = false;  // JoinGroup v4+: the MEMBER_ID_REQUIRED round trip
 };
@@ -63,6 +69,8 @@ struct JoinGroupMember {
     std::string metadata;
 };
 
+// generation_id goes up by one with every completed rebalance; it is the fencing token that
+// every later SyncGroup, Heartbeat and OffsetCommit of this member carries.
 struct JoinGroupResult {
     ErrorCode error = ErrorCode::None;
     int32_t generation_id = -1;

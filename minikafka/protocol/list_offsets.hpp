@@ -20,9 +20,13 @@
 
 namespace minikafka {
 
+// The two special "timestamps" a client sends instead of a time: where the log ends (what a
+// consumer with auto.offset.reset=latest starts from) and where it starts (=earliest).
 constexpr int64_t kLatestTimestamp = -1;
 constexpr int64_t kEarliestTimestamp = -2;
 
+// The topic is a view into the request frame, not a copy: the decoded request lives only as long
+// as the frame it came from, which is as long as the handler needs it.
 struct ListOffsetsPartition {
     std::string_view topic;
     int32_t partition = 0;

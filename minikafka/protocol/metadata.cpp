@@ -11,6 +11,9 @@
 
 namespace minikafka {
 
+// allow_auto_topic_creation (v4+): the client says whether asking about a missing topic may create
+// it (the broker's auto.create.topics.enable must allow it too). The two authorized-
+// operations flags (v8, KIP-430) ask for ACL bit sets, which we answer with "unknown".
 MetadataRequest decode_metadata_request(KafkaReader& in, int16_t version) {
     MetadataRequest request;
     std::optional<int32_t> count = in.nullable_array_length();
@@ -30,6 +33,15 @@ MetadataRequest decode_metadata_request(KafkaReader& in, int16_t version) {
     return request;
 }
 
+// The fields a client routes by, and the version that added them:
+//   brokers [node_id, host, port, rack (v1+)]   where to connect; rack feeds rack-aware consumers
+//   cluster_id (v2, KIP-78)                     lets a client notice it was pointed at another cluster
+//   controller_id (v1)                          where older admin clients send CreateTopics & co.
+//   leader_epoch (v7, KIP-320)                  a client keeps the newest epoch it has seen and
+//                                               ignores a metadata answer older than that, so a
+//                                               lagging broker cannot send it back to a dead leader
+//   offline_replicas (v5, KIP-112)              replicas on a failed log directory
+// v9 is the first flexible version, so 8 is our ceiling.
 void encode_metadata_response(KafkaWriter& out, int16_t version, const MetadataResponse& response) {
     constexpr int32_t kAuthorizedOperationsUnknown = INT32_MIN;
     if (version >= 3) out.i32(0);  // throttle_time_ms

@@ -28,6 +28,8 @@ struct MetadataRequest {
     bool allow_auto_topic_creation = true;                // v0-v3 imply true
 };
 
+// The response borrows its strings (views into the broker's own state), because it is written
+// out before anything can change that state: the broker thread handles one request at a time.
 struct MetadataBroker {
     int32_t node_id;
     std::string_view host;
@@ -47,6 +49,8 @@ struct MetadataPartition {
     std::vector<int32_t> offline_replicas;  // replicas on fenced (or unknown) brokers
 };
 
+// is_internal marks __consumer_offsets: a consumer subscribed by pattern skips internal topics
+// (exclude.internal.topics), so a regex like ".*" does not make it read the group offsets.
 struct MetadataTopic {
     ErrorCode error = ErrorCode::None;
     std::string_view name;

@@ -14,6 +14,11 @@
 
 namespace minikafka {
 
+// Endpoints and features are spelt the same in RegisterBrokerRecord and in the BrokerRegistration
+// request a broker sends (broker_registration.cpp), so both read them here:
+//   Endpoints  [ Name COMPACT_STRING, Host COMPACT_STRING, Port UINT16, SecurityProtocol INT16 ]
+//   Features   [ Name COMPACT_STRING, MinSupportedVersion INT16, MaxSupportedVersion INT16 ]
+// A port is UINT16, not INT32 as in Metadata: these schemas are newer and use the tight type.
 std::vector<BrokerEndpoint> read_endpoints(KafkaReader& in) {
     std::vector<BrokerEndpoint> endpoints;
     int32_t n = in.compact_array_length();
@@ -29,6 +34,8 @@ std::vector<BrokerEndpoint> read_endpoints(KafkaReader& in) {
     return endpoints;
 }
 
+// Features are how brokers and controllers agree on metadata.version (KIP-584, KIP-778): what
+// record versions the log may use. We write only version 0 of everything, so we read past them.
 void skip_features(KafkaReader& in) {
     int32_t n = in.compact_array_length();
     for (int32_t i = 0; i < n && in.ok(); ++i) {
@@ -61,6 +68,15 @@ std::vector<int32_t> read_ids(KafkaReader& in) {
     return ids;
 }
 
+// RegisterBrokerRecord v0:
+//   BrokerId INT32 | IncarnationId UUID | BrokerEpoch INT64 | Endpoints | Features | Rack
+//   COMPACT_NULLABLE_STRING | Fenced BOOLEAN
+// IncarnationId is a random id each broker process draws at start: the controller tells "the same
+// broker retrying its registration" (same incarnation, same epoch back) from "a restart" (new
+// incarnation, new record, new epoch; core/broker_lifecycle.cpp). BrokerEpoch is the offset of
+// this record in the log - unique and increasing - and every later heartbeat must carry it, so
+// a message from the previous incarnation is recognised as stale. A broker registers fenced: it
+// may lead nothing until it has caught up with the log (UnfenceBrokerRecord).
 void write_body(KafkaWriter& out, const RegisterBrokerRecord& r) {
     out.i32(r.broker_id);
     write_uuid(out, r.incarnation_id);
@@ -90,6 +106,9 @@ void read_body(KafkaReader& in, RegisterBrokerRecord& r) {
     in.skip_tagged_fields();
 }
 
+// TopicRecord v0: Name COMPACT_STRING | TopicId UUID. Every later record names the topic by its id
+// only (KIP-516): a topic deleted and re-created with the same name is a new id, so no record of
+// the old one can be applied to the new.
 void write_body(KafkaWriter& out, const TopicRecord& r) {
     out.compact_string(r.name);
     write_uuid(out, r.topic_id);
@@ -101,6 +120,13 @@ void read_body(KafkaReader& in, TopicRecord& r) {
     in.skip_tagged_fields();
 }
 
+// PartitionRecord v0:
+//   PartitionId INT32 | TopicId UUID | Replicas [INT32] | Isr [INT32] | RemovingReplicas [INT32]
+//   | AddingReplicas [INT32] | Leader INT32 | LeaderEpoch INT32 | PartitionEpoch INT32
+// Two epochs for two audiences. LeaderEpoch goes up only when the leader changes: clients and
+// followers send it with every fetch (KIP-320) and truncate by it (KIP-101). PartitionEpoch goes up
+// on *any* change (ISR, replicas): a leader's AlterPartition names the epoch it started from, so
+// an ISR change based on a state the controller has since replaced is refused (KIP-497).
 void write_body(KafkaWriter& out, const PartitionRecord& r) {
     out.i32(r.partition_id);
     write_uuid(out, r.topic_id);
@@ -148,6 +174,7 @@ void write_body(KafkaWriter& out, const PartitionChangeRecord& r) {
         out.bytes(bytes.readable());
     };
     tagged_ids(0, r.isr);
+    // The leader is a bare INT32, not a list: tag 1, size 4, the id.
     if (leader) {
         out.uvarint(1);
         out.uvarint(4);
@@ -157,6 +184,8 @@ void write_body(KafkaWriter& out, const PartitionChangeRecord& r) {
     tagged_ids(3, r.removing_replicas);
     tagged_ids(4, r.adding_replicas);
 }
+// Each tag is read from a sub-reader over exactly its size, so a tag we do not know (a field a
+// newer Kafka added) is skipped without being understood - the point of tagged fields.
 void read_body(KafkaReader& in, PartitionChangeRecord& r) {
     r.partition_id = in.i32();
     r.topic_id = read_uuid(in);
@@ -174,6 +203,9 @@ void read_body(KafkaReader& in, PartitionChangeRecord& r) {
     }
 }
 
+// FenceBrokerRecord and UnfenceBrokerRecord v0: Id INT32 | Epoch INT64. The epoch names the
+// registration being fenced or unfenced, so a late record about an old incarnation changes
+// nothing for the new one (core/metadata_image.cpp checks it).
 template <typename FenceOrUnfence>
 void write_fence_body(KafkaWriter& out, const FenceOrUnfence& r) {
     out.i32(r.id);
@@ -191,6 +223,8 @@ void read_body(KafkaReader& in, FenceBrokerRecord& r) { read_fence_body(in, r); 
 void write_body(KafkaWriter& out, const UnfenceBrokerRecord& r) { write_fence_body(out, r); }
 void read_body(KafkaReader& in, UnfenceBrokerRecord& r) { read_fence_body(in, r); }
 
+// RemoveTopicRecord v0: TopicId UUID. One record removes the topic and all its partitions, so a
+// delete is atomic for every node that replays the log.
 void write_body(KafkaWriter& out, const RemoveTopicRecord& r) {
     write_uuid(out, r.topic_id);
     out.empty_tagged_fields();
@@ -200,6 +234,9 @@ void read_body(KafkaReader& in, RemoveTopicRecord& r) {
     in.skip_tagged_fields();
 }
 
+// ConfigRecord v0: ResourceType INT8 (2 topic, 4 broker: the ConfigResource codes of
+// DescribeConfigs) | ResourceName | Name | Value COMPACT_NULLABLE_STRING. A null value deletes the
+// override, so the default applies again; a topic's config lives in the log like its partitions.
 void write_body(KafkaWriter& out, const ConfigRecord& r) {
     out.i8(r.resource_type);
     out.compact_string(r.resource_name);
@@ -228,6 +265,9 @@ std::optional<MetadataRecord> read_record(KafkaReader& in) {
 
 }  // namespace
 
+// The frame: UNSIGNED_VARINT frame version 1 (the framing's own version, not the record's), the
+// record type (its apiKey in the schema), the record version, then the body. The record becomes
+// the value of one record in a quorum record batch (quorum_fetch.cpp).
 std::string encode_metadata_record(const MetadataRecord& record) {
     mb::ByteBuffer buffer;
     KafkaWriter out(buffer);

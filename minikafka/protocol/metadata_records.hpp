@@ -47,6 +47,8 @@ struct BrokerEndpoint {
 std::vector<BrokerEndpoint> read_endpoints(KafkaReader& in);
 void skip_features(KafkaReader& in);
 
+// Each struct's kType is the record type on the wire (the schema's apiKey); the numbers are
+// Kafka's, gaps included, so a tool that dumps Kafka's metadata log would name ours the same.
 struct RegisterBrokerRecord {
     static constexpr uint16_t kType = 0;
     int32_t broker_id = -1;
@@ -63,6 +65,8 @@ struct TopicRecord {
     Uuid topic_id{};
     bool operator==(const TopicRecord&) const = default;
 };
+// The whole state of one partition, written when it is created (and in a snapshot); everything
+// after that is a PartitionChangeRecord on top of it.
 struct PartitionRecord {
     static constexpr uint16_t kType = 3;
     int32_t partition_id = -1;
@@ -116,6 +120,9 @@ struct RemoveTopicRecord {
     bool operator==(const RemoveTopicRecord&) const = default;
 };
 
+// One variant for all record types: applying one is a std::visit with one case per type and no
+// catch-all (core/metadata_image.cpp), so adding a record type that the image forgets to apply
+// does not compile - better than a node that silently ignores part of the log.
 using MetadataRecord = std::variant<RegisterBrokerRecord, TopicRecord, PartitionRecord, PartitionChangeRecord,
                                     FenceBrokerRecord, UnfenceBrokerRecord, RemoveTopicRecord, ConfigRecord>;
 

@@ -13,6 +13,14 @@
 
 namespace minikafka {
 
+// How the API grew, each version fixing a way to lose or misread data:
+//   v0 (KIP-101)  the question and its end offset: truncate by epoch, not by high watermark.
+//   v1 (KIP-279)  the answer also names the epoch it is about - the largest epoch <= the one
+//                 asked - so a follower that went through several leader changes can walk back
+//                 to the exact point of divergence instead of truncating too little.
+//   v2 (KIP-320)  current_leader_epoch, so a caller with stale metadata is fenced; throttle_time.
+//   v3 (KIP-392)  replica_id, to tell a follower from a consumer.
+//   v4 (KIP-482)  flexible encoding, nothing new in meaning.
 void decode_offsets_for_leader_epoch_request(KafkaReader& in, int16_t version, OffsetsForLeaderEpochRequest& out) {
     const bool flexible = version >= 4;
     out.partitions.clear();
@@ -61,7 +69,8 @@ void encode_offsets_for_leader_epoch_response(KafkaWriter& out, int16_t version,
     if (flexible) out.empty_tagged_fields();
 }
 
-// v3 only (kReplicaOffsetsForLeaderEpochVersion): what a follower sends.
+// v3 only (kReplicaOffsetsForLeaderEpochVersion): what a follower sends. Followers only talk to
+// minikafka brokers, so one fixed version is enough; v3 is the first that names the replica.
 void encode_offsets_for_leader_epoch_request(KafkaWriter& out, const OffsetsForLeaderEpochRequest& request) {
     out.i32(request.replica_id);
     const auto& partitions = request.partitions;

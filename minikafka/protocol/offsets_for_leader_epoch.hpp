@@ -51,6 +51,10 @@ struct OffsetsForLeaderEpochRequest {
 
 void decode_offsets_for_leader_epoch_request(KafkaReader& in, int16_t version, OffsetsForLeaderEpochRequest& out);
 
+// The answer for one partition: the largest epoch <= the one asked that this log has, and the
+// offset where it ends (the start offset of the next epoch, or the log end for the current one).
+// A follower truncates to min(its own end of that epoch, end_offset); -1/-1 says "no such epoch
+// here", and the follower falls back to its high watermark.
 struct OffsetsForLeaderEpochResult {
     std::string_view topic;
     int32_t partition = 0;

@@ -23,10 +23,16 @@
 
 namespace minikafka {
 
+// Why these shapes: Kafka's server was written in Java/Scala, so integers are big-endian (network
+// order, what DataOutputStream writes) and lengths are signed, with -1 free to mean null. Varints
+// came later and only where bytes add up: inside record batches (KIP-98, where millions of small
+// records pay for every fixed-width length) and in the flexible versions (KIP-482). A VARINT is
+// zig-zag encoded so that -1 - "no key", "null" - takes one byte like a small positive value.
 class KafkaReader : public mb::ByteReader {
 public:
     using mb::ByteReader::ByteReader;
 
+    // BOOLEAN is one byte; Kafka reads any non-zero value as true, and so do we.
     bool boolean() { return u8() != 0; }
 
     // STRING / NULLABLE_STRING: the nullable form returns nullopt for length -1.
@@ -100,7 +106,10 @@ public:
         return static_cast<int32_t>(count_plus_one - 1);
     }
 
-    // TAGGED_FIELDS: a count, then (tag, size, bytes) triples. We know no tags, so skip them all.
+    // TAGGED_FIELDS: a count, then (tag, size, bytes) triples. They are how a flexible API grows
+    // without a new version: a sender adds an optional field under a new tag, and a reader that
+    // does not know the tag skips it by its size. Only codecs that read a known tag (quorum_fetch.cpp,
+    // metadata_records.cpp) look inside; everywhere else we know no tags, so skip them all.
     void skip_tagged_fields() {
         uint32_t count = uvarint();
         if (count > remaining()) return fail();
@@ -124,6 +133,8 @@ private:
     }
 };
 
+// The writer mirrors the reader. It has no failure state: what it writes comes from our own
+// structs, and the one length that may not fit its field, a STRING's, is cut (below).
 class KafkaWriter : public mb::ByteWriter {
 public:
     using mb::ByteWriter::ByteWriter;

@@ -23,6 +23,9 @@
 // SnapshotId (tagged fields) in the response - and since v15 (KIP-903) the replica names itself in
 // a tagged ReplicaState instead of the old ReplicaId field. minikafka answers Fetch v12+ only on
 // the controller listener; consumers keep using v4-v11 on the client port.
+// The codecs live in two files along Raft's own seam: quorum.cpp (electing a leader: Vote,
+// BeginQuorumEpoch, EndQuorumEpoch, DescribeQuorum) and quorum_fetch.cpp (copying its log: Fetch,
+// FetchSnapshot, the record batch around an entry); quorum_fields.hpp is what they share.
 // READ NEXT: metadata_records.hpp (what the records in the metadata log are), then
 // core/controller.hpp (who sends and answers these).
 #pragma once
@@ -53,6 +56,10 @@ inline constexpr int16_t kReplicaFetchMinVersion = 12;
 inline constexpr int16_t kReplicaFetchMaxVersion = 15;
 
 // ---- Vote (52) ------------------------------------------------------------------------------
+// Raft's RequestVote with Kafka's words: "term" is epoch, "lastLogTerm/lastLogIndex" are the
+// epoch and end offset of the candidate's log. Each answer has two error codes, as every
+// multi-partition Kafka API does: error_code for the request (a bad cluster id), partition_error
+// for the one log (an epoch the voter has already left behind).
 struct VoteRequestData {
     std::optional<std::string> cluster_id;
     std::string topic{kMetadataTopic};
@@ -92,7 +99,8 @@ struct EndQuorumEpochRequestData {
     std::vector<int32_t> preferred_successors;  // best-placed voters first
     bool operator==(const EndQuorumEpochRequestData&) const = default;
 };
-// Both answers have the same shape: "here is the epoch and leader I know".
+// Both answers have the same shape: "here is the epoch and leader I know". A leader that reads a
+// higher epoch in an answer learns it has been replaced and steps down at once.
 struct QuorumEpochResponseData {
     int16_t error_code = 0;
     std::string topic{kMetadataTopic};
@@ -109,6 +117,9 @@ struct DescribeQuorumRequestData {
     int32_t partition = 0;
     bool operator==(const DescribeQuorumRequestData&) const = default;
 };
+// One row of DescribeQuorum per replica. The leader fills it from the fetches it has served: a
+// replica's log end offset is the offset of its last Fetch, and "caught up" means that fetch
+// reached the leader's log end as it was at that moment.
 struct ReplicaStateData {
     int32_t replica_id = -1;
     int64_t log_end_offset = -1;
@@ -180,6 +191,9 @@ struct ReplicaFetchRequestData {
     std::string rack_id;
     bool operator==(const ReplicaFetchRequestData&) const = default;
 };
+// {epoch, end offset}: "epoch E covers the log below end offset O". As DivergingEpoch it tells a
+// follower the last point its log and the leader's agree; as SnapshotId it names a snapshot by
+// the log position it summarises.
 struct EpochEndOffset {
     int32_t epoch = -1;
     int64_t end_offset = -1;

@@ -11,6 +11,8 @@
 namespace minikafka {
 
 namespace {
+// Kafka sends a null error message when there is nothing to add to the code; ours keep "" for
+// that inside, and turn it into null on the wire so a client prints no empty message.
 std::optional<std::string_view> or_null(const std::string& message) {
     if (message.empty()) return std::nullopt;
     return message;
@@ -21,6 +23,9 @@ void write_ids(KafkaWriter& out, const std::vector<int32_t>& ids) {
 }
 }  // namespace
 
+// kafka-reassign-partitions.sh --execute sends one entry per partition to move. The answer means
+// "the move has started" (the target is proposed to the metadata log), never "done": the copy
+// takes as long as the data takes, so progress is read with ListPartitionReassignments instead.
 AlterReassignmentsRequest decode_alter_reassignments_request(KafkaReader& in, int16_t) {
     AlterReassignmentsRequest request;
     request.timeout_ms = in.i32();
@@ -32,7 +37,8 @@ AlterReassignmentsRequest decode_alter_reassignments_request(KafkaReader& in, in
         for (int32_t p = 0; p < partitions && in.ok(); ++p) {
             ReassignPartition& partition = topic.partitions.emplace_back();
             partition.partition = in.i32();
-            // A COMPACT_NULLABLE array: 0 is null (cancel), N + 1 is N replicas.
+            // A COMPACT_NULLABLE array: 0 is null (cancel), N + 1 is N replicas. Each id takes
+            // four bytes, so a count the remaining bytes cannot hold is a lie: fail before looping.
             const uint32_t count_plus_one = in.uvarint();
             if (count_plus_one > 0) {
                 if (count_plus_one - 1 > in.remaining() / 4) {
@@ -70,6 +76,9 @@ void encode_alter_reassignments_request(KafkaWriter& out, const AlterReassignmen
     out.empty_tagged_fields();
 }
 
+// Two levels of error, as in most admin APIs: the top-level code refuses the whole request (not
+// the controller: NOT_CONTROLLER), the per-partition code refuses one move (unknown partition,
+// a target naming a broker that is not registered) while the others go ahead.
 void encode_alter_reassignments_response(KafkaWriter& out, int16_t, const AlterReassignmentsResponse& r) {
     out.i32(0);  // throttle_time_ms
     out.i16(static_cast<int16_t>(r.error));
@@ -89,6 +98,8 @@ void encode_alter_reassignments_response(KafkaWriter& out, int16_t, const AlterR
     out.empty_tagged_fields();
 }
 
+// --verify and --list ask this. A null topic list (varint 0) means "every move in progress", an
+// empty one means "none": the nullable array is how the schema tells them apart.
 ListReassignmentsRequest decode_list_reassignments_request(KafkaReader& in, int16_t) {
     ListReassignmentsRequest request;
     request.timeout_ms = in.i32();
@@ -107,6 +118,10 @@ ListReassignmentsRequest decode_list_reassignments_request(KafkaReader& in, int1
     return request;
 }
 
+// During a move, replicas is the union of the old and the target set; adding_replicas are the
+// targets still catching up, removing_replicas the old ones to drop once they have. When adding
+// is empty the move is done and the partition is no longer listed (KIP-455's state, kept in the
+// metadata log: docs/minikafka/05-replication-and-the-controller.md, "Adding a broker").
 void encode_list_reassignments_response(KafkaWriter& out, int16_t, const ListReassignmentsResponse& r) {
     out.i32(0);
     out.i16(static_cast<int16_t>(r.error));

@@ -69,6 +69,8 @@ struct ListReassignmentsRequest {
 };
 ListReassignmentsRequest decode_list_reassignments_request(KafkaReader& in, int16_t version);
 
+// One move in progress, as the metadata image holds it: replicas is old and new together,
+// adding the new ones not yet in the ISR, removing the old ones that go when they are.
 struct OngoingReassignment {
     int32_t partition = 0;
     std::vector<int32_t> replicas;

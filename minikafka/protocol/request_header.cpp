@@ -23,6 +23,11 @@ Frame next_frame(std::string_view input, uint32_t max_bytes) {
     return {Frame::Status::complete, input.substr(4, static_cast<size_t>(size)), 4 + static_cast<size_t>(size)};
 }
 
+// Request header v1: ApiKey INT16 | ApiVersion INT16 | CorrelationId INT32 | ClientId
+// NULLABLE_STRING; v2 (the flexible versions) adds a tagged-field section. The correlation id is
+// the client's: we echo it, and it matches answers to requests - a client keeps several requests
+// in flight on one connection, and Kafka answers them in order. The client id names the client in
+// logs and quotas.
 RequestHeader decode_request_header(KafkaReader& in) {
     RequestHeader header;
     header.api_key = static_cast<ApiKey>(in.i16());
@@ -36,6 +41,9 @@ RequestHeader decode_request_header(KafkaReader& in) {
     return header;
 }
 
+// Response header v0 is the correlation id alone; v1 adds tagged fields, for flexible versions -
+// except ApiVersions, whose answer a client must be able to read before it knows what the broker
+// speaks, so it keeps v0 at every version (KIP-511).
 void encode_response_header(KafkaWriter& out, const RequestHeader& request) {
     out.i32(request.correlation_id);
     if (request.flexible && request.api_key != ApiKey::ApiVersions) out.empty_tagged_fields();

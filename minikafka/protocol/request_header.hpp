@@ -24,6 +24,10 @@
 
 namespace minikafka {
 
+// The four outcomes of looking at buffered bytes. need_more is not an error: TCP delivers a
+// request in as many pieces as it likes, and the session simply reads again. too_large and
+// malformed close the connection - after a bad size prefix there is no way to find where the
+// next request starts, so there is nothing left to answer.
 struct Frame {
     enum class Status { need_more, complete, too_large, malformed } status;
     std::string_view bytes;  // the frame without its size prefix (when complete)
@@ -33,6 +37,8 @@ struct Frame {
 // Cuts the next frame from buffered input. `max_bytes` is socket.request.max.bytes.
 Frame next_frame(std::string_view input, uint32_t max_bytes);
 
+// Everything a handler needs besides the body. flexible is decided once, here, from the key and
+// version (api_keys.cpp), so every codec below can rely on it instead of asking again.
 struct RequestHeader {
     ApiKey api_key{};
     int16_t api_version = 0;

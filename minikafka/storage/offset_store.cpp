@@ -18,7 +18,7 @@
 namespace minikafka {
 
 namespace {
-constexpr size_t kRecordHeader = 8;            // length + crc
+constexpr size_t kRecordHeader = 8;  // length + crc
 // A length above this is damage, not data: checking it before anything else means a flipped bit in
 // a length field cannot make a start read (or allocate for) a huge record.
 constexpr uint32_t kMaxPayload = 1024 * 1024;  // group/topic names and metadata are small

@@ -26,8 +26,8 @@
 #include <vector>
 
 #include "log.hpp"
-#include "trace_ring.hpp"
 #include "message_store.hpp"
+#include "trace_ring.hpp"
 #include "users.hpp"
 #include "vhost.hpp"
 
