@@ -42,12 +42,18 @@ bool handle_list_offsets(Broker& broker, const RequestHeader& header, KafkaReade
         } else if (wanted.timestamp == kLatestTimestamp) {
             // Single-node mode has no followers, so the HW is the log end itself: every appended
             // record is as committed as it will ever be (its durability is the flush policy's).
+            // The epoch is the leader's current one, as Kafka answers for "latest".
             result.offset = state ? state->high_watermark : log->log_end_offset();
+            result.leader_epoch = state ? state->leader_epoch : log->leader_epochs().latest_epoch().value_or(-1);
         } else if (wanted.timestamp == kEarliestTimestamp) {
             result.offset = log->log_start_offset();
+            result.leader_epoch = log->leader_epochs().epoch_at(result.offset).value_or(-1);
         } else if (wanted.timestamp >= 0) {
             result.offset = log->offset_for_timestamp(wanted.timestamp);  // -1: no record that late
-            if (result.offset >= 0) result.timestamp = wanted.timestamp;
+            if (result.offset >= 0) {
+                result.timestamp = wanted.timestamp;
+                result.leader_epoch = log->leader_epochs().epoch_at(result.offset).value_or(-1);
+            }
         } else {
             result.error = ErrorCode::InvalidRequest;  // e.g. -3 (max timestamp, v7+) we do not speak
         }

@@ -13,9 +13,9 @@ namespace minikafka {
 // The timestamp is a question: -1 "latest" (the log end a consumer sees: the high watermark), -2
 // "earliest" (the log start), any other value "the first offset whose record timestamp is at or
 // after this" (v1+, KIP-79; v0 answered with a list of offsets instead, a layout we do not
-// implement - librdkafka's offsets_for_times needs v1 anyway). replica_id is -1 from a consumer. isolation_level (v2+, KIP-98) would stop
-// read_committed at the last stable offset; current_leader_epoch (v4+, KIP-320) fences a caller
-// with stale metadata, as in Fetch. v6 is the first flexible version, so 5 is our ceiling.
+// implement - librdkafka's offsets_for_times needs v1 anyway). replica_id is -1 from a consumer. isolation_level (v2+,
+// KIP-98) would stop read_committed at the last stable offset; current_leader_epoch (v4+, KIP-320) fences a caller with
+// stale metadata, as in Fetch. v6 is the first flexible version, so 5 is our ceiling.
 void decode_list_offsets_request(KafkaReader& in, int16_t version, ListOffsetsRequest& out) {
     out.partitions.clear();
     out.replica_id = in.i32();
@@ -42,7 +42,7 @@ void encode_list_offsets_response(KafkaWriter& out, int16_t version,
         out.i16(static_cast<int16_t>(results[i].error));
         out.i64(results[i].timestamp);
         out.i64(results[i].offset);
-        if (version >= 4) out.i32(0);  // leader_epoch
+        if (version >= 4) out.i32(results[i].leader_epoch);
     });
 }
 

@@ -47,6 +47,7 @@ struct ListOffsetsPartitionResult {
     ErrorCode error = ErrorCode::None;
     int64_t timestamp = -1;
     int64_t offset = -1;
+    int32_t leader_epoch = -1;  // v4+: the epoch of the record at `offset` (-1: unknown)
 };
 
 void encode_list_offsets_response(KafkaWriter& out, int16_t version,

@@ -165,6 +165,12 @@ std::optional<int32_t> LeaderEpochCache::latest_epoch() const {
     return entries_.back().epoch;
 }
 
+std::optional<int32_t> LeaderEpochCache::epoch_at(int64_t offset) const {
+    for (auto it = entries_.rbegin(); it != entries_.rend(); ++it)
+        if (it->start_offset <= offset) return it->epoch;
+    return std::nullopt;
+}
+
 void LeaderEpochCache::persist() const {
     if (dir_.empty()) return;
     try {

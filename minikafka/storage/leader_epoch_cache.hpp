@@ -104,6 +104,11 @@ public:
     void clear();
 
     std::optional<int32_t> latest_epoch() const;
+    // The epoch the record at `offset` was written in: the last entry starting at or before it
+    // (Kafka's epochForOffset). nullopt for an empty cache or an offset older than every entry.
+    // ListOffsets v4+ returns it, so that a client resetting to that offset can validate its
+    // position later with OffsetsForLeaderEpoch (KIP-320).
+    std::optional<int32_t> epoch_at(int64_t offset) const;
     const std::vector<EpochEntry>& entries() const { return entries_; }
     // Replaces the entries wholesale (a rebuild from the log) without writing.
     void set_entries(std::vector<EpochEntry> entries) { entries_ = std::move(entries); }

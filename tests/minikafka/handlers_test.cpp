@@ -572,6 +572,41 @@ TEST_F(HandlerTest, OffsetsForLeaderEpochAnswersWhereEachEpochEnded) {
     EXPECT_EQ(ask(2, 0, "orders", 7).error, static_cast<int16_t>(ErrorCode::UnknownTopicOrPartition));
 }
 
+// ListOffsets v4+ names the epoch of the offset it returns (KIP-320): a client that resets to it
+// validates that position later against OffsetsForLeaderEpoch, so it must be the log's epoch.
+TEST_F(HandlerTest, ListOffsetsReturnsTheEpochOfTheOffset) {
+    produce("orders", test::make_batch_of(3));  // offsets 0-2 in epoch 0
+    broker_->logs.shared_partition("orders", 0)->become_leader(4);
+    produce("orders", test::make_batch_of(2));  // offsets 3-4 in epoch 4
+    auto ask = [&](int64_t timestamp) {
+        auto reply = call(ApiKey::ListOffsets, 4, [&](KafkaWriter& w) {
+            w.i32(-1);  // replica_id: a consumer
+            w.i8(0);    // isolation_level
+            w.array_length(1);
+            w.string("orders");
+            w.array_length(1);
+            w.i32(0);   // partition
+            w.i32(-1);  // current_leader_epoch: not checked
+            w.i64(timestamp);
+        });
+        KafkaReader in = body_of(*reply);
+        in.i32();  // throttle_time_ms
+        EXPECT_EQ(in.array_length(), 1);
+        in.string();
+        EXPECT_EQ(in.array_length(), 1);
+        EXPECT_EQ(in.i32(), 0);  // partition
+        EXPECT_EQ(in.i16(), 0);  // error
+        in.i64();                // timestamp
+        std::pair<int64_t, int32_t> answer;
+        answer.first = in.i64();
+        answer.second = in.i32();
+        EXPECT_TRUE(in.ok());
+        return answer;
+    };
+    EXPECT_EQ(ask(-1), (std::pair<int64_t, int32_t>{5, 4}));  // latest: the log end, the current epoch
+    EXPECT_EQ(ask(-2), (std::pair<int64_t, int32_t>{0, 0}));  // earliest: offset 0, written in epoch 0
+}
+
 // Clients send Metadata's leader epoch back as current_leader_epoch: it must be the log's.
 TEST_F(HandlerTest, MetadataReportsThePartitionsLeaderEpoch) {
     produce("orders", test::make_batch_of(1));

@@ -93,6 +93,17 @@ TEST(LeaderEpochCache, EndOffsetForAsKafkaAnswers) {
     EXPECT_EQ(empty.end_offset_for(0, leo), EpochEnd{});
 }
 
+TEST(LeaderEpochCache, EpochAtIsTheEntryCoveringTheOffset) {
+    LeaderEpochCache cache("");
+    EXPECT_EQ(cache.epoch_at(0), std::nullopt);
+    cache.set_entries({{2, 100}, {5, 250}, {6, 300}});
+    EXPECT_EQ(cache.epoch_at(99), std::nullopt);  // older than every entry
+    EXPECT_EQ(cache.epoch_at(100), 2);
+    EXPECT_EQ(cache.epoch_at(249), 2);
+    EXPECT_EQ(cache.epoch_at(250), 5);
+    EXPECT_EQ(cache.epoch_at(1000), 6);
+}
+
 TEST(LeaderEpochCache, AssignKeepsOneEntryPerEpochAndWritesOnlyOnChange) {
     TempDir dir;
     LeaderEpochCache cache(dir.path());
