@@ -288,9 +288,7 @@ void Broker::expire_blocked_clients() {
     }
 }
 
-int64_t Broker::next_block_deadline() const {
-    return block_deadlines.empty() ? 0 : block_deadlines.begin()->first;
-}
+int64_t Broker::next_block_deadline() const { return block_deadlines.empty() ? 0 : block_deadlines.begin()->first; }
 
 // A loop, not one pass: running one unblocked client's pipelined commands can serve or block others.
 void Broker::run_unblocked_clients() {

@@ -26,8 +26,7 @@ namespace miniredis {
 namespace {
 
 // Pops up to `count` elements of a list and replies [key, [elements...]]; the key goes when empty.
-void pop_list_reply(Broker& server, int db, Reply& reply, std::string_view key, List& list, bool left,
-                    int64_t count) {
+void pop_list_reply(Broker& server, int db, Reply& reply, std::string_view key, List& list, bool left, int64_t count) {
     size_t n = std::min<size_t>(static_cast<size_t>(count), list.size());
     reply.array(2);
     reply.bulk(key);

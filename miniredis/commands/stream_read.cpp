@@ -42,9 +42,8 @@ namespace {
 // Delivers entries of `s` above `after` to the reply: plain (XREAD) or through a group (`>`:
 // they enter the PEL of the group and of the consumer, the group's last ID moves). Returns the
 // number of entries replied. Propagates the group changes, as Redis does.
-size_t deliver_new(Broker& server, int db, Reply& reply, std::string_view key, Stream& s, StreamID after,
-                   int64_t count, ConsumerGroup* group, std::string_view group_name, StreamConsumer* consumer,
-                   bool noack) {
+size_t deliver_new(Broker& server, int db, Reply& reply, std::string_view key, Stream& s, StreamID after, int64_t count,
+                   ConsumerGroup* group, std::string_view group_name, StreamConsumer* consumer, bool noack) {
     auto start = after.next();
     size_t mark = reply.mark();
     size_t n = 0;
