@@ -186,10 +186,17 @@ void cmd_zrem(CommandContext&);
 void cmd_zscore(CommandContext&);
 void cmd_zmscore(CommandContext&);
 void cmd_zcard(CommandContext&);
-void cmd_zcount(CommandContext&);
-void cmd_zlexcount(CommandContext&);
 void cmd_zrank(CommandContext&);
 void cmd_zrevrank(CommandContext&);
+void cmd_zpopmin(CommandContext&);
+void cmd_zpopmax(CommandContext&);
+void cmd_zscan(CommandContext&);
+void cmd_zrandmember(CommandContext&);
+
+// zset_ranges.cpp - the commands that name a range (by rank, score or member bytes): read it,
+// count it, store it, remove it.
+void cmd_zcount(CommandContext&);
+void cmd_zlexcount(CommandContext&);
 void cmd_zrange(CommandContext&);
 void cmd_zrangestore(CommandContext&);
 void cmd_zrevrange(CommandContext&);
@@ -197,13 +204,9 @@ void cmd_zrangebyscore(CommandContext&);
 void cmd_zrevrangebyscore(CommandContext&);
 void cmd_zrangebylex(CommandContext&);
 void cmd_zrevrangebylex(CommandContext&);
-void cmd_zpopmin(CommandContext&);
-void cmd_zpopmax(CommandContext&);
 void cmd_zremrangebyrank(CommandContext&);
 void cmd_zremrangebyscore(CommandContext&);
 void cmd_zremrangebylex(CommandContext&);
-void cmd_zscan(CommandContext&);
-void cmd_zrandmember(CommandContext&);
 
 // bitmaps.cpp, geo.cpp, hyperloglog.cpp - types hidden in other types: a bitmap and a HyperLogLog
 // are strings, a geo set is a sorted set (docs/miniredis/05-probabilistic-and-bits.md).

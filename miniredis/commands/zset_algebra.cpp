@@ -18,7 +18,7 @@
 //     is not associative: 0.1 + 0.2 + 0.3 and 0.3 + 0.2 + 0.1 differ in the 17th digit;
 //   - weight * score can be NaN (0 * inf), and inf + -inf is NaN: Redis stores 0 instead.
 //
-// READ NEXT: commands/zsets.cpp (the single-key commands), model/zset.hpp (the skiplist).
+// READ NEXT: commands/zsets.cpp and zset_ranges.cpp (the single-key commands), model/zset.hpp (the skiplist).
 #include <fmt/format.h>
 
 #include <algorithm>
