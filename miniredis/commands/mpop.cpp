@@ -56,6 +56,8 @@ void pop_zset_reply(Broker& server, int db, Reply& reply, std::string_view key, 
         reply.array(3);
         reply.bulk(key);
     }
+    // Scores go out as doubles: a bulk string in RESP2 ("1"), a RESP3 double (",1") - the same
+    // rule as ZPOPMIN's, so a client decodes both pops alike.
     for (size_t i = 0; i < n; ++i) {
         ZSet::Node* node = max ? z.last() : z.first();
         if (mpop) reply.array(2);
@@ -151,7 +153,9 @@ bool try_pop(CommandContext& ctx, BlockKind kind, const MpopArgs& a, bool mpop, 
 // Nothing to pop: register the wait (blocking.cpp). The parsed direction and COUNT travel with the
 // client, so the pop made on wake-up is the one it asked for.
 void block_for(CommandContext& ctx, BlockKind kind, const MpopArgs& a, bool mpop, int64_t deadline) {
-    // Inside MULTI/EXEC nobody can wait: "nothing", as a timeout would say.
+    // Inside MULTI/EXEC nobody can wait: "nothing", as a timeout would say. Waiting there would
+    // stall EXEC - and with it the whole server, which runs EXEC to the end in one turn - for a push
+    // that no other client could make meanwhile. Redis answers the same way (blocked.c).
     if (ctx.server.in_exec) return ctx.reply.null_array();
     BlockedState how;
     how.active = true;
@@ -185,6 +189,8 @@ void mpop_generic(CommandContext& ctx, BlockKind kind, bool blocking) {
 // BZPOPMIN/BZPOPMAX (5.0): one element, replied as a flat [key, member, score] - the older shape,
 // kept because clients parse it so; BZMPOP's reply nests the pairs instead.
 void bzpop_generic(CommandContext& ctx, bool max) {
+    // The timeout is the *last* word (as in BLPOP), so every word between the name and it is a key;
+    // the table's key columns (1, -2) say the same to COMMAND GETKEYS and cluster clients.
     MpopArgs a;
     a.from_end = max;
     for (size_t k = 1; k + 1 < ctx.argc(); ++k) a.keys.push_back(ctx.arg(k));
@@ -210,6 +216,10 @@ bool Broker::serve_zset_waiter(int db_index, const std::string& key, Client& cli
     Value* v = db(db_index).find(key);
     ZSet* z = v ? v->zset() : nullptr;
     if (!z || z->size() == 0) return false;
+    // A copy of the wait's parameters: unblock_client() resets client.blocked. The reply goes to the
+    // *waiter's* output buffer, in the waiter's protocol - the command running now is the pusher's.
+    // Its pop is logged right after the push that caused it (serve_ready_keys runs at the end of the
+    // pushing command), so a replay pushes and pops in the same order and ends in the same state.
     BlockedState how = client.blocked;
     unblock_client(client);
     Reply reply(client.out, client.protocol);
