@@ -88,6 +88,10 @@ std::optional<int64_t> absolute_deadline(CommandContext& ctx, StringOptions::Exp
         ctx.reply.error(errors::kNotInteger);
         return std::nullopt;
     }
+    // Zero and negative are refused (Redis 7: "invalid expire time"), though a past *absolute* time
+    // is accepted and simply deletes the key. Both overflows - seconds to milliseconds, and now + a
+    // relative TTL - are tested before the arithmetic: signed overflow in C++ is undefined
+    // behaviour, not a wrap, so checking the result afterwards would be too late.
     int64_t ms = *n;
     bool seconds = kind == E::ex || kind == E::exat;
     if (ms <= 0 || (seconds && ms > LLONG_MAX / 1000)) {
@@ -169,6 +173,8 @@ void incr_by(CommandContext& ctx, int64_t increment) {
     Value* v = ctx.lookup_write(key);
     int64_t current = 0;
     SmallString* s = nullptr;
+    // "Is an integer" is parse_int64's strict reading (protocol/numbers.hpp): " 12", "+12" and "012"
+    // are not, exactly as Redis' string2ll - so a counter can only ever hold the text INCR wrote.
     if (v) {
         s = ctx.as_string(v);
         if (!s) return;
@@ -176,6 +182,8 @@ void incr_by(CommandContext& ctx, int64_t increment) {
         if (!parsed) return ctx.reply.error(errors::kNotInteger);
         current = *parsed;
     }
+    // The overflow test is done on the operands, before the addition (signed overflow would be
+    // undefined behaviour): "ERR increment or decrement would overflow", and the value is unchanged.
     if ((increment < 0 && current < 0 && increment < LLONG_MIN - current) ||
         (increment > 0 && current > 0 && increment > LLONG_MAX - current))
         return ctx.reply.error(errors::kOverflow);
@@ -295,6 +303,9 @@ void cmd_mget(CommandContext& ctx) {
 static void mset_generic(CommandContext& ctx, bool nx) {
     // All keys are checked (MSETNX) before any is written: a batch that may not overwrite anything
     // must not write half its pairs and then stop.
+    // The table's arity (-3) cannot say "pairs only", so an odd count is checked here, with the
+    // arity error Redis gives rather than a syntax error. Each SET of a pair drops that key's TTL,
+    // like a plain SET, and the command is logged as typed: it has no randomness and no clock.
     if (ctx.argc() % 2 == 0) return ctx.wrong_arity();
     if (nx) {
         for (size_t i = 1; i < ctx.argc(); i += 2)
@@ -359,7 +370,9 @@ void cmd_incrbyfloat(CommandContext& ctx) {
         ctx.db().set(key, Value::of_string(text));
     ctx.modified(key);
     ctx.reply.bulk(text);
-    // Logged as the resulting value: float addition replayed could round differently.
+    // Logged as the resulting value: float addition replayed could round differently (another
+    // machine's long double may be 64 bits, not 80). KEEPTTL because INCRBYFLOAT keeps the key's
+    // TTL, and a plain SET in the log would drop it on replay.
     ctx.rewrite_as({"SET", key, text, "KEEPTTL"});
 }
 
@@ -407,6 +420,8 @@ void cmd_getrange(CommandContext& ctx) {
     if (!start) return;
     auto end = ctx.int_arg(3);
     if (!end) return;
+    // A missing key is the empty string "", not nil: GETRANGE reads a byte range, and a range of
+    // nothing is empty - the same answer as a range past the end of an existing string.
     Value* v = ctx.lookup_read(ctx.arg(1));
     if (!v) return ctx.reply.bulk("");
     SmallString* s = ctx.as_string(v);
