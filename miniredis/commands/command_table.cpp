@@ -119,6 +119,10 @@ const CommandSpec kCommands[] = {
     // (first, last, step; last -1 = up to the end, -2 = all but the last word) let COMMAND GETKEYS and
     // clients that route keys (cluster clients) find the keys without knowing each command.
     // --- connection
+    // N (allowed before AUTH) is on exactly the commands a client needs to log in or leave: AUTH,
+    // HELLO (which can carry AUTH), QUIT, RESET. PING is not among them - with requirepass set,
+    // Redis answers an unauthenticated PING with NOAUTH, and health checks that PING first learn
+    // from that reply that they must authenticate.
     {"ping", -1, F | S, cmd_ping, 0, 0, 0, "connection", "Is the server alive? PONG"},
     {"echo", 2, F | L | T, cmd_echo, 0, 0, 0, "connection", "Return the argument"},
     {"select", 2, L | T | F, cmd_select, 0, 0, 0, "connection", "Switch to database N (0-15)"},
@@ -288,6 +292,8 @@ const CommandSpec kCommands[] = {
     {"bitfield", -2, W | M, cmd_bitfield, 1, 1, 1, "bitmap", "Integers of any width at any bit offset"},
     {"bitfield_ro", -2, R | F, cmd_bitfield_ro, 1, 1, 1, "bitmap", "BITFIELD with GET only"},
     // --- geo (sorted sets scored by geohash: model/geohash.hpp)
+    // GEOSEARCHSTORE's keys are "1, 2": the destination comes first and the source second, the
+    // opposite of GEOSEARCH's single key - a cluster client needs both in one slot.
     {"geoadd", -5, W | M, cmd_geoadd, 1, 1, 1, "geo", "Add places [NX|XX] [CH] lon lat member ..."},
     {"geopos", -2, R, cmd_geopos, 1, 1, 1, "geo", "Coordinates of members"},
     {"geodist", -4, R, cmd_geodist, 1, 1, 1, "geo", "Distance between two members [M|KM|FT|MI]"},
@@ -300,7 +306,8 @@ const CommandSpec kCommands[] = {
     {"pfmerge", -2, W | M, cmd_pfmerge, 1, -1, 1, "hyperloglog", "Store the union of distinct counters"},
     // --- streams (XREAD/XREADGROUP find their keys after STREAMS: no fixed key positions)
     // XREADGROUP is a write (W), unlike XREAD: it changes the group's position and PEL, so it is
-    // propagated, and refused on a read-only replica like any write.
+    // propagated, and refused on a read-only replica like any write. XADD is F although it may
+    // trim: appending is O(1), and MAXLEN ~ trims whole nodes, so its cost stays bounded.
     {"xadd", -5, W | M | F, cmd_xadd, 1, 1, 1, "stream", "Append an entry [NOMKSTREAM] [MAXLEN|MINID ...] *|id f v"},
     {"xtrim", -4, W, cmd_xtrim, 1, 1, 1, "stream", "Trim by MAXLEN or MINID [=|~] [LIMIT n]"},
     {"xrange", -4, R, cmd_xrange, 1, 1, 1, "stream", "Entries between two IDs [COUNT n]"},
@@ -359,6 +366,9 @@ const CommandSpec kCommands[] = {
     {"memory", -2, 0, nullptr, 0, 0, 0, "server", "Memory use", kMemorySubcommands},
     {"debug", -2, A | NS | L | T, cmd_debug, 0, 0, 0, "server", "SLEEP, OBJECT (enable-debug-command)"},
     // --- replication (replication_cmds.cpp)
+    // X on REPLICAOF/PSYNC/SYNC: changing who we follow, or turning this connection into a
+    // replication stream, cannot be undone by DISCARD and cannot be part of an atomic EXEC.
+    // WAIT has no W: it writes nothing itself, it only waits for the replicas to catch up.
     {"role", 1, NS | L | T | F, cmd_role, 0, 0, 0, "server", "Replication role, offset and replicas or master"},
     {"replicaof", 3, A | NS | T | X, cmd_replicaof, 0, 0, 0, "server", "Follow a master (host port), or NO ONE"},
     {"slaveof", 3, A | NS | T | X, cmd_replicaof, 0, 0, 0, "server", "Old name of REPLICAOF"},
@@ -408,6 +418,9 @@ const CommandSpec* lookup_command(std::span<const std::string_view> argv, const 
     };
     thread_local Last last;
     if (argv[0].size() == last.size && std::memcmp(argv[0].data(), last.name, last.size) == 0) return last.spec;
+    // The cache compares raw bytes, before case folding: "get" and "GET" are two entries, so a client
+    // that alternates spellings only misses the fast path, never gets a wrong spec. A name longer than
+    // 32 bytes cannot be a command (the longest, ZREMRANGEBYSCORE, has 16), so it is refused unhashed.
     char buffer[64];
     std::string_view name = lower(argv[0], buffer, 32);
     auto* entry = name.empty() ? nullptr : index().find(name);
@@ -426,6 +439,9 @@ const CommandSpec* lookup_command(std::span<const std::string_view> argv, const 
     std::string_view sub = lower(argv[1], buffer + name.size() + 1, sizeof buffer - name.size() - 1);
     buffer[name.size()] = '|';
     auto* found = sub.empty() ? nullptr : index().find(std::string_view(buffer, name.size() + 1 + sub.size()));
+    // An unknown subcommand hands the container back: dispatch.cpp needs its name for Redis' error
+    // "unknown subcommand 'x'. Try CONFIG HELP.", which differs from the unknown-command error -
+    // clients that probe for a subcommand (CLIENT NO-EVICT on old servers) tell the two apart.
     if (!found) {
         *container = spec;
         return nullptr;

@@ -8,6 +8,20 @@
 // reader who opens Redis next to this project finds the same split.
 //
 //   command_table.cpp {"get", 2, R|F, cmd_get} ──▶ handlers.hpp cmd_get ──▶ strings.cpp cmd_get
+//
+// The contract every handler below keeps (dispatch.cpp relies on it, and so do clients):
+//   1. Exactly one reply per call - a value or an error. Pipelining and MULTI/EXEC match replies
+//      to commands by position only, so a missing or a doubled reply shifts every later one.
+//   2. Check everything before changing anything: arguments, then types (WRONGTYPE), then write.
+//      Redis has no rollback, so an error after half a change would be a visible half-change.
+//   3. Every change goes through ctx.modified(key) (WATCH, the save counter, blocked clients), and
+//      a call that changed nothing does not call it - then nothing reaches the AOF or replicas.
+//   4. Randomness and the clock are logged as their results (ctx.rewrite_as): SPOP becomes SREM of
+//      what was popped, SET EX becomes SET PXAT, so a replay reaches the same state.
+//   5. Never block and never sleep (DEBUG SLEEP excepted): one thread serves every client. A
+//      command that must wait registers the wait (blocking.cpp) and returns.
+// Arity is checked by dispatch before the call, so ctx.arg(i) is safe for every i the table's arity
+// guarantees; optional arguments past it are each handler's business.
 // READ NEXT: strings.cpp (GET and SET), docs/miniredis/README.md (the concept map).
 #pragma once
 
