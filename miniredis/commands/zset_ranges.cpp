@@ -110,6 +110,9 @@ void zrange_generic(CommandContext& ctx, size_t first, RangeKind kind, bool reve
     bool with_scores = false, kind_given = false, reverse_given = false;
     int64_t offset = 0, limit = -1;
     bool has_limit = false;
+    // Only ZRANGE and ZRANGESTORE choose their kind by option; the older spellings name it
+    // (ZRANGEBYSCORE is BYSCORE), so "ZRANGEBYSCORE k 0 1 BYLEX" is a syntax error, as in Redis.
+    // ZRANGESTORE refuses WITHSCORES: the stored sorted set keeps its scores anyway.
     for (size_t j = first + 3; j < ctx.argc(); ++j) {
         std::string_view opt = ctx.arg(j);
         if (!store && equals_ignore_case(opt, "WITHSCORES")) {
@@ -199,6 +202,8 @@ void zrange_generic(CommandContext& ctx, size_t first, RangeKind kind, bool reve
     if (!store) return reply_members(ctx, nodes, with_scores);
 
     // ZRANGESTORE dst src ...: the result becomes a new sorted set (or deletes dst when empty).
+    // ZRANGESTORE is logged as typed: its result depends only on the data, which a replay has in the
+    // same state, so - unlike SPOP - there is nothing to rewrite.
     auto result = Value::of<ZSet>();
     result.zset()->set_listpack(nodes.size() <= ZSet::kListpackMaxEntries);  // Redis sizes it up front
     for (const ZSet::Node* n : nodes) result.zset()->set(n->member, n->score);
@@ -248,6 +253,10 @@ void cmd_zlexcount(CommandContext& ctx) {
     ctx.reply.integer(static_cast<int64_t>(z->rank_of(z->last_in(range)) - z->rank_of(first) + 1));
 }
 
+// Seven spellings, one engine. The arguments say where the key is (ZRANGESTORE has the
+// destination first), the kind and direction the older names fix, and whether options may
+// change them (only ZRANGE and ZRANGESTORE). Redis 6.2 made ZRANGE ... BYSCORE REV LIMIT the one
+// form to learn; the others stay because existing clients send them.
 void cmd_zrange(CommandContext& ctx) { zrange_generic(ctx, 1, RangeKind::rank, false, true); }
 void cmd_zrangestore(CommandContext& ctx) { zrange_generic(ctx, 2, RangeKind::rank, false, true, ctx.arg(1)); }
 void cmd_zrevrange(CommandContext& ctx) { zrange_generic(ctx, 1, RangeKind::rank, true, false); }
@@ -288,6 +297,8 @@ void cmd_zremrangebyscore(CommandContext& ctx) {
     ScoreRange range;
     if (!parse_score_range(ctx, ctx.arg(2), ctx.arg(3), range)) return;
     bool ok;
+    // The range was parsed before the lookup, so a malformed range is an error even on a missing
+    // key; an empty range (min > max) is 0, not an error - the caller asked a valid question.
     ZSet* z = existing_zset_for_write(ctx, ctx.arg(1), ok);
     if (!ok) return;
     if (!z || score_range_empty(range)) return ctx.reply.integer(0);

@@ -83,6 +83,8 @@ void zadd_generic(CommandContext& ctx, bool incr) {
         else
             break;
     }
+    // The checks run in zaddGenericCommand's order - pairing, NX+XX, GT/LT/NX, INCR with several
+    // pairs - because when two are broken the first decides which error the client sees.
     size_t pairs_args = ctx.argc() - i;
     if (pairs_args == 0 || pairs_args % 2 != 0) return ctx.syntax_error();
     if (nx && xx) return ctx.reply.error("ERR XX and NX options at the same time are not compatible");
@@ -101,6 +103,8 @@ void zadd_generic(CommandContext& ctx, bool incr) {
     bool ok;
     ZSet* z = existing_zset_for_write(ctx, key, ok);
     if (!ok) return;
+    // XX on a missing key creates nothing: every member would be an update, and there is nothing to
+    // update - the reply is 0 (nil with INCR) and the key stays absent.
     int64_t added = 0, updated = 0, processed = 0;
     double last_score = 0;
     if (!z && !xx) z = ctx.db().set(key, Value::of<ZSet>()).zset();
@@ -120,6 +124,8 @@ void zadd_generic(CommandContext& ctx, bool incr) {
             // GT/LT only filter *updates*: a new member is always added (unless XX). That is Redis' rule, and
             // why "ZADD board GT 10 newcomer" still puts a newcomer on the board.
             if ((lt && score >= *current) || (gt && score <= *current)) continue;
+            // Re-adding a member with the score it already has is "processed" (INCR replies it) but no
+            // change: nothing is logged and no WATCH fires, as Redis' zsetAdd reports ZADD_OUT_NOP.
             last_score = score;
             ++processed;
             if (score != *current) {
@@ -133,6 +139,8 @@ void zadd_generic(CommandContext& ctx, bool incr) {
             ++processed;
         }
     }
+    // A set created above for members that NX/GT/LT then all skipped would stay behind empty - the
+    // one state Redis never lets a key be in - so it goes again before anyone can see it.
     if (z && z->size() == 0) ctx.db().remove(key);
     if (added || updated) {
         ctx.modified(key);
@@ -191,7 +199,8 @@ void cmd_zrem(CommandContext& ctx) {
     ctx.reply.integer(removed);
 }
 
-// ZSCORE: the dict half of the sorted set - O(1), no skiplist walk.
+// ZSCORE: the dict half of the sorted set - O(1), no skiplist walk. The score is a bulk string in
+// RESP2 ("%.17g": the shortest text that reads back as the same double) and a double in RESP3.
 void cmd_zscore(CommandContext& ctx) {
     bool ok;
     ZSet* z = read_zset(ctx, ctx.arg(1), ok);
@@ -227,6 +236,7 @@ void cmd_zcard(CommandContext& ctx) {
 
 // ZRANK/ZREVRANK: "what place is alice in?" - the dict finds her node, the spans on the search path
 // to it add up to her rank: O(log n), however large the board.
+// Redis 7.2 adds ZRANK ... WITHSCORE; we answer as 7.0, so that option is a wrong-arity error here.
 static void rank_generic(CommandContext& ctx, bool reverse) {
     bool ok;
     ZSet* z = read_zset(ctx, ctx.arg(1), ok);
