@@ -38,6 +38,8 @@ constexpr std::string_view kBadOffset = "ERR bit offset is not an integer or out
 // A bit offset argument: "123", or for BITFIELD "#3" = the 3rd field of `width` bits. Redis
 // multiplies in 64 bits without an overflow check, and so do we: a product that wraps negative
 // is refused like any negative offset.
+// "#N" exists so that an array of equal-width counters needs no offset arithmetic in the client:
+// BITFIELD k INCRBY u8 #7 1 bumps the 8th byte-wide counter, whatever the width is changed to later.
 std::optional<uint64_t> bit_offset(CommandContext& ctx, size_t i, bool hash = false, unsigned width = 0) {
     std::string_view text = ctx.arg(i);
     bool use_hash = hash && !text.empty() && text.front() == '#';
@@ -59,6 +61,8 @@ std::optional<uint64_t> bit_offset(CommandContext& ctx, size_t i, bool hash = fa
 
 // The string at argv[1], created or grown with zero bytes so that bit `max_bit` exists (Redis'
 // lookupStringForBitCommand). nullptr after a WRONGTYPE reply; `grown` when it was created or grew.
+// Growing is a write even when the bit written is 0: "SETBIT k 100000 0" on a missing key creates a
+// 12.5 KB string of zeros, and that change must reach WATCH and the AOF like any other (`grown`).
 SmallString* string_for_bits(CommandContext& ctx, uint64_t max_bit, bool& grown) {
     size_t need = static_cast<size_t>(max_bit >> 3) + 1;
     Value* v = ctx.lookup_write(ctx.arg(1));

@@ -142,9 +142,14 @@ const CommandSpec kCommands[] = {
     {"setex", 4, W | M, cmd_setex, 1, 1, 1, "string", "Set with a TTL in seconds"},
     {"psetex", 4, W | M, cmd_psetex, 1, 1, 1, "string", "Set with a TTL in milliseconds"},
     {"getset", 3, W | M | F, cmd_getset, 1, 1, 1, "string", "Set and return the old value"},
+    // GETDEL and GETEX read, but they are W: they may change the key (delete it, change its TTL), so a
+    // read-only replica must refuse them and the AOF must see them. The flag is about what a
+    // command *may* do, not what one call did.
     {"getdel", 2, W | F, cmd_getdel, 1, 1, 1, "string", "Get and delete"},
     {"getex", -2, W | F, cmd_getex, 1, 1, 1, "string", "Get and change the TTL"},
     {"mget", -2, R | F, cmd_mget, 1, -1, 1, "string", "Get several keys"},
+    // MSET's key step is 2 (k1 v1 k2 v2 ...): the columns describe every other word, which is how
+    // COMMAND GETKEYS and cluster clients skip the values without knowing MSET.
     {"mset", -3, W | M, cmd_mset, 1, -1, 2, "string", "Set several keys"},
     {"msetnx", -3, W | M, cmd_msetnx, 1, -1, 2, "string", "Set several keys, only if none exists"},
     {"incr", 2, W | M | F, cmd_incr, 1, 1, 1, "string", "Add 1 to a counter"},
@@ -175,6 +180,9 @@ const CommandSpec kCommands[] = {
     {"expiretime", 2, R | F, cmd_expiretime, 1, 1, 1, "generic", "Deadline as a Unix time (s)"},
     {"pexpiretime", 2, R | F, cmd_pexpiretime, 1, 1, 1, "generic", "Deadline as a Unix time (ms)"},
     {"persist", 2, W | F, cmd_persist, 1, 1, 1, "generic", "Remove the TTL"},
+    // RENAME has no F (it deletes whatever held the new name, O(M) in that value); RENAMENX never
+    // deletes anything, so it keeps F. Their key columns "1, 2" name both keys: in a cluster the
+    // two must hash to the same slot.
     {"rename", 3, W, cmd_rename, 1, 2, 1, "generic", "Rename a key"},
     {"renamenx", 3, W | F, cmd_renamenx, 1, 2, 1, "generic", "Rename if the new name is free"},
     {"copy", -3, W | M, cmd_copy, 1, 2, 1, "generic", "Copy a value [DB n] [REPLACE]"},
@@ -219,6 +227,8 @@ const CommandSpec kCommands[] = {
     {"lpos", -3, R, cmd_lpos, 1, 1, 1, "list", "Index of matching elements"},
     {"lmove", 5, W | M, cmd_lmove, 1, 2, 1, "list", "Pop from one list, push to another"},
     {"rpoplpush", 3, W | M, cmd_rpoplpush, 1, 2, 1, "list", "RPOP + LPUSH (old name of LMOVE RIGHT LEFT)"},
+    // BLPOP has no M: it can only remove. BLMOVE and BRPOPLPUSH have it - they create or grow the
+    // destination. LMPOP/BLMPOP are MK: their keys follow numkeys (server_cmds.cpp, movable_keys).
     {"blpop", -3, W | B, cmd_blpop, 1, -2, 1, "list", "LPOP, waiting up to timeout for an element"},
     {"brpop", -3, W | B, cmd_brpop, 1, -2, 1, "list", "RPOP, waiting up to timeout for an element"},
     {"blmove", 6, W | M | B, cmd_blmove, 1, 2, 1, "list", "LMOVE, waiting for an element"},
@@ -259,6 +269,8 @@ const CommandSpec kCommands[] = {
     {"zrank", 3, R | F, cmd_zrank, 1, 1, 1, "sorted-set", "Rank, lowest score first"},
     {"zrevrank", 3, R | F, cmd_zrevrank, 1, 1, 1, "sorted-set", "Rank, highest score first"},
     {"zrange", -4, R, cmd_zrange, 1, 1, 1, "sorted-set", "Range by rank/score/lex [REV] [LIMIT] [WITHSCORES]"},
+    // ZRANGESTORE is a write although it shares ZRANGE's code: the flag follows what a command may
+    // do to the data, and it is what sends the command to the AOF and keeps it off read-only replicas.
     {"zrangestore", -5, W | M, cmd_zrangestore, 1, 2, 1, "sorted-set", "Store a ZRANGE result"},
     {"zrevrange", -4, R, cmd_zrevrange, 1, 1, 1, "sorted-set", "Range by rank, highest first"},
     {"zrangebyscore", -4, R, cmd_zrangebyscore, 1, 1, 1, "sorted-set", "Range by score"},
@@ -267,6 +279,8 @@ const CommandSpec kCommands[] = {
     {"zrevrangebylex", -4, R, cmd_zrevrangebylex, 1, 1, 1, "sorted-set", "Range by member, reversed"},
     {"zpopmin", -2, W | F, cmd_zpopmin, 1, 1, 1, "sorted-set", "Remove and return the lowest"},
     {"zpopmax", -2, W | F, cmd_zpopmax, 1, 1, 1, "sorted-set", "Remove and return the highest"},
+    // The zero key columns of ZMPOP/BZMPOP are not "no keys": MK says they are found by parsing
+    // numkeys, and COMMAND GETKEYS does exactly that (server_cmds.cpp, movable_keys).
     {"zmpop", -4, W | MK, cmd_zmpop, 0, 0, 0, "sorted-set", "Pop from the first non-empty sorted set [COUNT n]"},
     {"bzmpop", -5, W | B | MK, cmd_bzmpop, 0, 0, 0, "sorted-set", "ZMPOP, waiting up to timeout"},
     {"bzpopmin", -3, W | B | F | NS, cmd_bzpopmin, 1, -2, 1, "sorted-set", "ZPOPMIN, waiting for a member"},

@@ -74,6 +74,9 @@ void cmd_auth(CommandContext& ctx) {
         return ctx.reply.error(
             "ERR AUTH <password> called without any password configured for the default user. Are you sure your "
             "configuration is correct?");
+    // AUTH password is AUTH default password (the Redis 6 two-argument form names the user). A wrong
+    // password leaves an authenticated connection authenticated: failing to log in again is not
+    // logging out, and Redis behaves the same.
     std::string_view user = ctx.argc() == 3 ? ctx.arg(1) : "default";
     if (!password_ok(ctx, user, ctx.arg(ctx.argc() - 1)))
         return ctx.reply.error("WRONGPASS invalid username-password pair or user is disabled.");

@@ -200,9 +200,9 @@ void Broker::execute(Client& client, std::span<const std::string_view> argv) {
     const int64_t duration_us = std::max<int64_t>(command_clock_us - started_us, 0);
     ++spec->calls;
     spec->usec += static_cast<uint64_t>(duration_us);
-    // A failed call is one whose reply *starts* with an error: the handler replied exactly once
-    // (handlers.hpp), so the first byte tells. EXEC's reply starts with '*' - the errors inside it
-    // were counted when each queued command ran through this same function.
+    // A failed call is one whose reply *starts* with an error: a handler that refuses answers with
+    // that error alone (handlers.hpp), so the first byte tells. EXEC's reply starts with '*' - the
+    // errors inside it were counted when each queued command ran through this same function.
     if (client.out.size() > reply_start && client.out.readable()[reply_start] == '-') {
         ++spec->failed_calls;
         count_error_reply(client.out.readable().substr(reply_start + 1));

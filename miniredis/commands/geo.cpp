@@ -195,6 +195,9 @@ void search_generic(CommandContext& ctx, bool store) {
         ctx.reply.integer(0);
     };
     if (!z) return store ? store_empty() : ctx.reply.array(0);
+    // COUNT without ANY means "the nearest N": every candidate in the searched squares is found and
+    // sorted, then cut - O(M log M) for M candidates however small N is. ANY trades exactness for
+    // that cost. Without COUNT the order stays the scan order unless ASC/DESC is given.
     if (count && sort == none && !any) sort = asc;  // "the nearest N" needs sorting
 
     // Collect the candidates square by square, in Redis' order, skipping repeated squares (huge
@@ -326,6 +329,8 @@ void cmd_geopos(CommandContext& ctx) {
 }
 
 // GEODIST key member1 member2 [M|KM|FT|MI]
+// Nil when either member is missing, not an error: "how far apart?" has no answer, and a client
+// asking for many pairs should not have to catch exceptions for the gaps.
 // Haversine on a sphere of Redis' earth radius (6372797.560856 m), as geo.c does - not the WGS84
 // ellipsoid, so long distances can be off by up to about 0.5 %; again the point is to match Redis.
 void cmd_geodist(CommandContext& ctx) {

@@ -10,8 +10,11 @@
 //   command_table.cpp {"get", 2, R|F, cmd_get} ──▶ handlers.hpp cmd_get ──▶ strings.cpp cmd_get
 //
 // The contract every handler below keeps (dispatch.cpp relies on it, and so do clients):
-//   1. Exactly one reply per call - a value or an error. Pipelining and MULTI/EXEC match replies
-//      to commands by position only, so a missing or a doubled reply shifts every later one.
+//   1. One reply per call - a value or an error. Pipelining and MULTI/EXEC match replies to
+//      commands by position only, so a missing or a doubled reply shifts every later one. The
+//      exceptions are Redis' own and part of the protocol: a blocking command that waits replies
+//      later (blocking.cpp), (UN)SUBSCRIBE confirms each channel with its own push, and SHUTDOWN
+//      or a repeated MONITOR answer nothing at all.
 //   2. Check everything before changing anything: arguments, then types (WRONGTYPE), then write.
 //      Redis has no rollback, so an error after half a change would be a visible half-change.
 //   3. Every change goes through ctx.modified(key) (WATCH, the save counter, blocked clients), and

@@ -274,6 +274,9 @@ void cmd_hscan(CommandContext& ctx) {
 }
 
 // HRANDFIELD key [count [WITHVALUES]]: count > 0 distinct fields, count < 0 may repeat.
+// The three random commands (SRANDMEMBER, HRANDFIELD, ZRANDMEMBER) share Redis' count convention -
+// positive distinct, negative with repeats - so a client learns it once; none of them is logged,
+// since they change nothing.
 void cmd_hrandfield(CommandContext& ctx) {
     bool with_values = false;
     std::optional<int64_t> count;

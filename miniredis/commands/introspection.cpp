@@ -86,6 +86,9 @@ int64_t refcount(const Broker& server, Value& v) {
 
 // OBJECT ENCODING: what Redis 7.0 would store this value as - computed from its size and contents
 // (model/encoding.cpp), since we keep one structure per type. Nil for a missing key.
+// Why report an encoding we do not use? Because it is observable behaviour people test and tune by
+// ("does this hash still fit hash-max-listpack-entries?"), and the RDB writer really does pack
+// small values that way, so the answer describes the file a SAVE would write.
 void cmd_object_encoding(CommandContext& ctx) {
     Value* v = peek_live(ctx, ctx.arg(2));
     if (!v) return ctx.reply.null();
@@ -147,6 +150,8 @@ void cmd_object_help(CommandContext& ctx) {
 // (model/memory.cpp). For a big container only `samples` elements are measured and the average
 // multiplied out - an estimate, O(samples), so redis-cli --memkeys can ask about every key.
 // SAMPLES 0 measures every element, exact but O(n).
+// The key's own name is counted too (it is stored in the table entry), which is why MEMORY USAGE
+// of a one-byte string is tens of bytes: the overhead per key, not the value, dominates small keys.
 void cmd_memory_usage(CommandContext& ctx) {
     size_t samples = 5;  // Redis' default: nested values are estimated from 5 elements
     for (size_t i = 3; i < ctx.argc(); ++i) {

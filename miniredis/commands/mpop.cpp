@@ -82,6 +82,8 @@ struct MpopArgs {
 // numkeys key [key ...] LEFT|RIGHT (or MIN|MAX) [COUNT n], starting at argv[at].
 bool parse_mpop(CommandContext& ctx, size_t at, std::string_view first_word, std::string_view second_word,
                 MpopArgs& out) {
+    // numkeys first, like SINTERCARD and ZUNION: a key may be named "LEFT" or "COUNT", and only
+    // numkeys tells where the keys end and the options begin.
     auto numkeys = parse_int64(ctx.arg(at));
     if (!numkeys || *numkeys < 1) {
         ctx.reply.error("ERR numkeys should be greater than 0");

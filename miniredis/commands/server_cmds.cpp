@@ -61,6 +61,10 @@ void cmd_flushdb(CommandContext& ctx) {
 void cmd_flushall(CommandContext& ctx) {
     std::optional<bool> async = parse_flush_mode(ctx);
     if (!async) return;
+    // Logged as typed (FLUSHALL, with its ASYNC/SYNC word): a replica empties its own databases,
+    // lazily or not as the word says. Unlike Redis, no snapshot is written afterwards - Redis saves an
+    // empty RDB on FLUSHALL when save rules are set, so a restart does not bring the keys back; here
+    // the dirty count (all the keys) makes the next save rule fire soon instead.
     ctx.server.all_keys_modified(-1);
     for (Database& db : ctx.server.databases) {
         ctx.server.dirty += db.size();
@@ -357,6 +361,8 @@ void cmd_config_set(CommandContext& ctx) {
 
 // CONFIG RESETSTAT: zero the INFO counters (hits, misses, commands processed, per-command stats),
 // e.g. before a benchmark, so the numbers after it describe only the benchmark.
+// Not reset: the keyspace itself, the replication offsets and the slow log (SLOWLOG RESET has its
+// own command) - RESETSTAT is about counters that describe traffic, not about state.
 void cmd_config_resetstat(CommandContext& ctx) {
     ctx.server.stats = Stats{};
     reset_command_stats();  // INFO commandstats

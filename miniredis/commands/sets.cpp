@@ -310,6 +310,8 @@ void cmd_smove(CommandContext& ctx) {
     if (!ok) return;
     // A member not in the source: 0, and nothing changes. Moving onto the same key is a no-op that
     // still answers 1, because the member is (still) in the destination.
+    // The moved member is logged by SMOVE itself: deterministic, and one command keeps the move atomic
+    // on replay as well - an SREM + SADD pair could be cut in half by a torn AOF tail.
     if (!source->find(member)) return ctx.reply.integer(0);
     if (from == to) return ctx.reply.integer(1);
     source->erase(member);

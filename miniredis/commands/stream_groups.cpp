@@ -104,6 +104,9 @@ void cmd_xgroup(CommandContext& ctx) {
     if (!group && (setid || equals_ignore_case(sub, "CREATECONSUMER") || equals_ignore_case(sub, "DELCONSUMER")))
         return nogroup_for_key(ctx, group_name, key);
 
+    // The starting ID is the group's "last delivered" position, not the first entry it will get:
+    // XGROUP CREATE s g 0 delivers 0-1 onwards (everything), and an ID in the future simply makes
+    // the group wait until the stream gets there.
     if (create) {
         StreamID id;
         if (ctx.arg(4) == "$") {

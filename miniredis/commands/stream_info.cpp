@@ -45,6 +45,8 @@ void reply_lag(Reply& r, const Stream& s, const ConsumerGroup& g) {
 }
 
 // The group's position counted in entries: nil when it cannot be known (see the file comment).
+// Redis 7.0 added this counter with the lag; a group created by an older version (or restored from
+// an RDB 9 file) has none until it is set again, which is why nil is a normal answer here.
 void reply_entries_read(Reply& r, const ConsumerGroup& g) {
     if (g.entries_read == ConsumerGroup::kEntriesReadUnknown)
         r.null();

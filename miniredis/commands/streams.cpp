@@ -354,6 +354,9 @@ void cmd_xadd(CommandContext& ctx) {
         return ctx.reply.error("ERR The stream has exhausted the last possible ID, unable to add more items");
     // The new ID. With "*" it is now's millisecond - unless the clock went back (NTP, a VM
     // migration): IDs must still grow, so we stay in the last ID's millisecond and count up.
+    // Why IDs are <milliseconds>-<sequence> and not a counter: the ID *is* the time index. "XRANGE s
+    // 1700000000000 1700003600000" is "this hour" with no secondary index, and the sequence only
+    // breaks ties within one millisecond - so the two halves together are unique and increasing.
     StreamID id;
     const StreamID last = s->last_id;
     if (!t.id_given) {
@@ -378,6 +381,8 @@ void cmd_xadd(CommandContext& ctx) {
         if (id <= last)
             return ctx.reply.error("ERR The ID specified in XADD is equal or smaller than the target stream top item");
     }
+    // The fields are stored as given, duplicates and order included: a stream entry is a small
+    // record, not a hash, and XRANGE gives it back exactly as the producer wrote it.
     // The entry first, the trim after: an XADD with MAXLEN 0 still returns a fresh ID and leaves
     // the stream empty but present, with last_id moved on - the ID is never reused.
     s->append(id, ctx.argv.subspan(fields_at));

@@ -133,7 +133,9 @@ void set_generic(CommandContext& ctx, const StringOptions& o, std::string_view k
         if (!deadline) return;
     }
     // GET first: "SET k v GET" on a key holding a list must fail with WRONGTYPE before anything is
-    // written, and the old value must be in the reply before the new one replaces it.
+    // written, and the old value must be in the reply before the new one replaces it. GET with NX
+    // is allowed since Redis 7.0 (6.2 refused it): "SET lock token NX GET" both tries the lock and
+    // tells the loser who holds it, in one round trip.
     if (o.get && !reply_get(ctx, key)) return;
     Value* existing = ctx.lookup_write(key);
     // NX/XX said no: SET answers nil (SETNX 0), nothing changes, and nothing is propagated - the
@@ -287,6 +289,8 @@ void cmd_getex(CommandContext& ctx) {
 
 // MGET answers nil for a key of another type instead of WRONGTYPE: one wrong key must not fail a
 // batch read of a hundred.
+// The keys are read one by one in this single command, so MGET sees one consistent moment: no write
+// from another client can fall between two of its keys - what a client-side loop of GETs cannot say.
 void cmd_mget(CommandContext& ctx) {
     ctx.reply.array(ctx.argc() - 1);
     for (size_t i = 1; i < ctx.argc(); ++i) {

@@ -252,6 +252,8 @@ void cmd_zrank(CommandContext& ctx) { rank_generic(ctx, false); }
 void cmd_zrevrank(CommandContext& ctx) { rank_generic(ctx, true); }
 
 // ZPOPMIN/ZPOPMAX key [count]: logged as the ZREM of what was popped.
+// A negative count is an error here (positive_int_arg), unlike ZRANDMEMBER's: popping "-3 members"
+// has no meaning, while drawing -3 random members means "three draws, repeats allowed".
 static void pop_generic(CommandContext& ctx, bool max) {
     if (ctx.argc() > 3) return ctx.syntax_error();
     int64_t count = -1;
