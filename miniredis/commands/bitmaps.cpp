@@ -322,8 +322,8 @@ void cmd_bitcount(CommandContext& ctx) {
     if (in_bits) total *= 8;
     int64_t from = *start, to = *end;
     // Two negative ends given the wrong way round select nothing. The check comes before clamping
-    // because clamping would turn "-1 -5" on a short string into "0 0" and count byte 0 - Redis
-    // 7.0 added exactly this early return to bitcountCommand for that reason.
+    // because clamping would turn "-1 -5" on a short string into "0 0" and count byte 0 - Redis'
+    // bitcountCommand has exactly this early return for that reason.
     if (from < 0 && to < 0 && from > to) return ctx.reply.integer(0);
     clamp_range(from, to, total);
     if (from > to) return ctx.reply.integer(0);

@@ -321,7 +321,8 @@ const CommandSpec kCommands[] = {
     // --- streams (XREAD/XREADGROUP find their keys after STREAMS: no fixed key positions)
     // XREADGROUP is a write (W), unlike XREAD: it changes the group's position and PEL, so it is
     // propagated, and refused on a read-only replica like any write. XADD is F although it may
-    // trim: appending is O(1), and MAXLEN ~ trims whole nodes, so its cost stays bounded.
+    // trim: the append is O(1), and producers that trim use MAXLEN ~, which drops whole nodes and
+    // at most LIMIT entries per call (streams.cpp), so the usual XADD stays cheap.
     {"xadd", -5, W | M | F, cmd_xadd, 1, 1, 1, "stream", "Append an entry [NOMKSTREAM] [MAXLEN|MINID ...] *|id f v"},
     {"xtrim", -4, W, cmd_xtrim, 1, 1, 1, "stream", "Trim by MAXLEN or MINID [=|~] [LIMIT n]"},
     {"xrange", -4, R, cmd_xrange, 1, 1, 1, "stream", "Entries between two IDs [COUNT n]"},

@@ -168,8 +168,8 @@ void Broker::execute(Client& client, std::span<const std::string_view> argv) {
         !config.replica_serve_stale_data && client.repl_role != ReplRole::master)
         return reject("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
     // Queued as copies: argv points into the input buffer, which the next read reuses long before
-    // EXEC. Note what is *not* checked at queue time - types, values, OOM of the queued command -
-    // those errors only show at EXEC, inside its reply array (Redis draws the same line).
+    // EXEC. Everything above was checked at queue time (name, arity, OOM...); types and values are
+    // not - those errors only show at EXEC, inside its reply array (Redis draws the same line).
     if (client.in_multi && !(spec->flags & kSkipQueue)) {
         client.queued.emplace_back(argv.begin(), argv.end());
         client.queued_denyoom |= (spec->flags & kDenyOom) != 0;

@@ -352,8 +352,8 @@ void cmd_debug(CommandContext& ctx) {
     if (equals_ignore_case(sub, "SLEEP") && ctx.argc() == 3) {
         // The point of DEBUG SLEEP: the one thread stops, so every client waits - a way to show
         // what a slow command does to everybody (and to fill SLOWLOG and LATENCY).
-        // DEBUG SLEEP 0 sleeps not at all and replies +OK: Redis' own test suite uses it as a "ping
-        // through the full command path", e.g. to be sure a preceding pipelined command has run.
+        // DEBUG SLEEP 0 sleeps not at all and replies +OK: a round trip through the whole command
+        // path, handy in tests to be sure that every command pipelined before it has run.
         auto seconds = ctx.double_arg(2);
         if (!seconds) return;
         if (*seconds > 0) std::this_thread::sleep_for(std::chrono::duration<double>(*seconds));

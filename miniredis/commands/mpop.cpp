@@ -157,7 +157,8 @@ bool try_pop(CommandContext& ctx, BlockKind kind, const MpopArgs& a, bool mpop, 
 void block_for(CommandContext& ctx, BlockKind kind, const MpopArgs& a, bool mpop, int64_t deadline) {
     // Inside MULTI/EXEC nobody can wait: "nothing", as a timeout would say. Waiting there would
     // stall EXEC - and with it the whole server, which runs EXEC to the end in one turn - for a push
-    // that no other client could make meanwhile. Redis answers the same way (blocked.c).
+    // that no other client could make meanwhile. Redis answers the same way (CLIENT_DENY_BLOCKING,
+    // checked in t_list.c and t_zset.c before a client is blocked).
     if (ctx.server.in_exec) return ctx.reply.null_array();
     BlockedState how;
     how.active = true;
