@@ -27,7 +27,8 @@
 
 namespace miniredis::rdb {
 
-// Thrown at the first problem: where, and what. Caught once, in load_rdb.
+// Thrown at the first problem: where, and what. Caught in load_rdb (and in rdb_aux_fields, which
+// keeps the fields read before the damage).
 struct Corrupt {
     size_t at;
     std::string what;
@@ -35,7 +36,7 @@ struct Corrupt {
 
 // A cursor over the file: every read checks that the bytes are there first. Errors are thrown
 // (Corrupt) rather than returned: the loader is a deep descent - file, key, value, node, entry -
-// and a flag checked after every read would double its code. The one catch is in load_rdb.
+// and a flag checked after every read would double its code. The catch is in rdb_loader.cpp.
 class Reader {
 public:
     Reader(std::string_view bytes, size_t pos) : bytes_(bytes), pos_(pos) {}
