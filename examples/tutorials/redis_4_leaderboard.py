@@ -1,7 +1,7 @@
 """CONCEPT: a leaderboard (notes IV). A sorted set keeps members ordered by score, so adding points
 (ZINCRBY), the top N (ZREVRANGE) and one player's rank (ZREVRANK) are each one cheap command.
 Usage: redis_4_leaderboard.py [HOST:PORT]   (or REDIS_ADDR; default 127.0.0.1:6379)
-READ NEXT: miniredis/commands/zsets.cpp, then redis_5_pubsub.py."""
+READ NEXT: miniredis/commands/zsets.cpp and zset_ranges.cpp, then redis_5_pubsub.py."""
 import os, sys, uuid
 import redis
 

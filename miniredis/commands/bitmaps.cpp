@@ -38,6 +38,8 @@ constexpr std::string_view kBadOffset = "ERR bit offset is not an integer or out
 // A bit offset argument: "123", or for BITFIELD "#3" = the 3rd field of `width` bits. Redis
 // multiplies in 64 bits without an overflow check, and so do we: a product that wraps negative
 // is refused like any negative offset.
+// "#N" exists so that an array of equal-width counters needs no offset arithmetic in the client:
+// BITFIELD k INCRBY u8 #7 1 bumps the 8th byte-wide counter, whatever the width is changed to later.
 std::optional<uint64_t> bit_offset(CommandContext& ctx, size_t i, bool hash = false, unsigned width = 0) {
     std::string_view text = ctx.arg(i);
     bool use_hash = hash && !text.empty() && text.front() == '#';
@@ -59,6 +61,8 @@ std::optional<uint64_t> bit_offset(CommandContext& ctx, size_t i, bool hash = fa
 
 // The string at argv[1], created or grown with zero bytes so that bit `max_bit` exists (Redis'
 // lookupStringForBitCommand). nullptr after a WRONGTYPE reply; `grown` when it was created or grew.
+// Growing is a write even when the bit written is 0: "SETBIT k 100000 0" on a missing key creates a
+// 12.5 KB string of zeros, and that change must reach WATCH and the AOF like any other (`grown`).
 SmallString* string_for_bits(CommandContext& ctx, uint64_t max_bit, bool& grown) {
     size_t need = static_cast<size_t>(max_bit >> 3) + 1;
     Value* v = ctx.lookup_write(ctx.arg(1));
@@ -174,6 +178,12 @@ void bitfield_generic(CommandContext& ctx, bool read_only_command) {
         if (!(s = string_for_bits(ctx, highest_bit, grown))) return;
     }
 
+    // One reply per GET/SET/INCRBY, in order (OVERFLOW has none). The three overflow modes are
+    // what makes BITFIELD a counter store rather than raw bit twiddling:
+    //   WRAP  modular arithmetic, as C's unsigned integers: u8 255 + 1 = 0 (the default);
+    //   SAT   clamp to the type's range: u8 250 + 10 = 255 - a counter that sticks at its maximum
+    //         instead of falling back to zero, the right shape for "hits this minute";
+    //   FAIL  write nothing and reply nil for that operation; the other operations still run.
     ctx.reply.array(ops.size());
     size_t changes = 0;
     for (const FieldOp& op : ops) {
@@ -191,6 +201,10 @@ void bitfield_generic(CommandContext& ctx, bool read_only_command) {
                 ctx.reply.integer(static_cast<int64_t>(bits::get_unsigned(buf, at, op.width)));
             continue;
         }
+        // SET replies the field's *old* value (like GETSET), INCRBY the *new* one (like INCRBY): the
+        // two are told apart by `reply`. Signed and unsigned fields need separate arithmetic - a
+        // signed field of width w holds -2^(w-1)..2^(w-1)-1, and its overflow is judged on that
+        // range (bits::check_signed), not on int64_t's.
         auto* p = reinterpret_cast<uint8_t*>(s->data());
         bool failed;
         int64_t reply;
@@ -235,6 +249,7 @@ void bitfield_generic(CommandContext& ctx, bool read_only_command) {
         // write operations, and the command is propagated whole whenever it had one.
         ++changes;
     }
+    // modified() counts one change; Redis counts one per write operation for the save rules.
     if (changes) {
         ctx.modified(ctx.arg(1));
         ctx.server.dirty += changes - 1;
@@ -254,6 +269,9 @@ void cmd_setbit(CommandContext& ctx) {
     bool grown;
     SmallString* s = string_for_bits(ctx, *offset, grown);
     if (!s) return;
+    // Byte offset >> 3, and within the byte the most significant bit first: bit 0 is 0x80 of byte 0.
+    // That order is Redis' and is visible to clients - GET of a bitmap set with SETBIT k 0 1 is
+    // "\x80" - so a client that builds bitmaps locally and SETs them must use it too.
     auto* byte = reinterpret_cast<uint8_t*>(s->data()) + (*offset >> 3);
     uint8_t mask = static_cast<uint8_t>(1u << (7 - (*offset & 7)));
     bool old = (*byte & mask) != 0;
@@ -303,6 +321,9 @@ void cmd_bitcount(CommandContext& ctx) {
     }
     if (in_bits) total *= 8;
     int64_t from = *start, to = *end;
+    // Two negative ends given the wrong way round select nothing. The check comes before clamping
+    // because clamping would turn "-1 -5" on a short string into "0 0" and count byte 0 - Redis'
+    // bitcountCommand has exactly this early return for that reason.
     if (from < 0 && to < 0 && from > to) return ctx.reply.integer(0);
     clamp_range(from, to, total);
     if (from > to) return ctx.reply.integer(0);
@@ -386,6 +407,8 @@ void cmd_bitop(CommandContext& ctx) {
         kind = NOT;
     else
         return ctx.syntax_error();
+    // NOT is unary: with several sources it would have no obvious meaning, so Redis refuses it
+    // rather than picking one.
     if (kind == NOT && ctx.argc() != 4)
         return ctx.reply.error("ERR BITOP NOT must be called with a single source key.");
     // All sources are type-checked before anything is written; the result is computed into a fresh
@@ -426,6 +449,9 @@ void cmd_bitop(CommandContext& ctx) {
     ctx.reply.integer(static_cast<int64_t>(longest));
 }
 
+// BITFIELD_RO (6.0) is BITFIELD limited to GET. It exists for routing, not for speed: BITFIELD is
+// flagged as a write in the command table (it *may* write), so a read-only replica refuses it and
+// cluster clients send it to the primary; BITFIELD_RO is flagged read-only and may go anywhere.
 void cmd_bitfield(CommandContext& ctx) { bitfield_generic(ctx, false); }
 void cmd_bitfield_ro(CommandContext& ctx) { bitfield_generic(ctx, true); }
 

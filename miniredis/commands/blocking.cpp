@@ -69,6 +69,8 @@ namespace {
 // BLPOP/BRPOP/BLMOVE's common part: serve at once if any key has elements, else block.
 void block_or_serve(CommandContext& ctx, std::span<const std::string_view> keys, std::string_view timeout,
                     BlockedState how) {
+    // The timeout is parsed before any key is looked at, so "BLPOP q abc" is a timeout error even
+    // when q has elements - the same order as Redis' blockingPopGenericCommand.
     auto deadline = parse_block_timeout(ctx, timeout);
     if (!deadline) return;
     for (std::string_view key : keys) {
@@ -94,7 +96,9 @@ void block_or_serve(CommandContext& ctx, std::span<const std::string_view> keys,
         ctx.reply.bulk(element);
         return;
     }
-    // Nothing to pop. Inside MULTI/EXEC a transaction cannot wait: answer "nothing" now.
+    // Nothing to pop. Inside MULTI/EXEC a transaction cannot wait: answer "nothing" now. The shape
+    // is the timeout's: a null array for BLPOP (its reply is normally [key, element]), a null bulk
+    // for BLMOVE (normally one element) - so client code for "timed out" handles both cases.
     if (ctx.server.in_exec) return how.target.empty() ? ctx.reply.null_array() : ctx.reply.null();
     how.active = true;
     how.db = ctx.client.db;
@@ -146,6 +150,9 @@ void cmd_brpoplpush(CommandContext& ctx) {
 // three), and a deadline, if any, goes into an ordered multimap so the tick finds expired waits by
 // looking at its front only. Nothing is replied: the client's reply simply comes later.
 void Broker::block_client(Client& client) {
+    // A deque per key, appended at the back and served from the front: the client that waited longest
+    // is served first (as in Redis, and what makes BRPOP workers share a queue fairly). The
+    // duplicate check covers "BLPOP q q 0", which names one key twice.
     auto& waiting = blocked_keys[static_cast<size_t>(client.blocked.db)];
     for (const std::string& key : client.blocked.keys) {
         auto& queue = waiting[key];
@@ -245,6 +252,9 @@ void Broker::serve_ready_keys() {
             if (it == waiting.end()) continue;
             // A copy: serving unblocks clients, which edits the queue.
             std::vector<Client*> queue(it->second.begin(), it->second.end());
+            // Each waiter is asked in turn; a list with one element serves the first popper and the rest
+            // find it empty and keep waiting. So one LPUSH of three elements serves three waiters, one
+            // each, in arrival order.
             for (Client* client : queue) {
                 if (!client->blocked.active || client->blocked.db != db_index) continue;
                 switch (client->blocked.kind) {
@@ -288,9 +298,7 @@ void Broker::expire_blocked_clients() {
     }
 }
 
-int64_t Broker::next_block_deadline() const {
-    return block_deadlines.empty() ? 0 : block_deadlines.begin()->first;
-}
+int64_t Broker::next_block_deadline() const { return block_deadlines.empty() ? 0 : block_deadlines.begin()->first; }
 
 // A loop, not one pass: running one unblocked client's pipelined commands can serve or block others.
 void Broker::run_unblocked_clients() {

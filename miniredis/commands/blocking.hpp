@@ -22,7 +22,9 @@ class Broker;
 // (0 = none); nullopt after replying the error.
 std::optional<int64_t> parse_block_timeout(CommandContext& ctx, std::string_view text);
 
-// mpop.cpp: serves a client blocked in BLMPOP if `key` holds a non-empty list.
+// mpop.cpp: serves a client blocked in BLMPOP if `key` holds a non-empty list. A free function, not
+// a Broker method like serve_list_waiter: BLMPOP's pop and reply live in mpop.cpp with LMPOP's, and
+// the registry only needs to know whom to ask.
 bool serve_list_mpop_waiter(Broker& server, int db, const std::string& key, Client& client);
 
 }  // namespace miniredis

@@ -119,6 +119,10 @@ const CommandSpec kCommands[] = {
     // (first, last, step; last -1 = up to the end, -2 = all but the last word) let COMMAND GETKEYS and
     // clients that route keys (cluster clients) find the keys without knowing each command.
     // --- connection
+    // N (allowed before AUTH) is on exactly the commands a client needs to log in or leave: AUTH,
+    // HELLO (which can carry AUTH), QUIT, RESET. PING is not among them - with requirepass set,
+    // Redis answers an unauthenticated PING with NOAUTH, and health checks that PING first learn
+    // from that reply that they must authenticate.
     {"ping", -1, F | S, cmd_ping, 0, 0, 0, "connection", "Is the server alive? PONG"},
     {"echo", 2, F | L | T, cmd_echo, 0, 0, 0, "connection", "Return the argument"},
     {"select", 2, L | T | F, cmd_select, 0, 0, 0, "connection", "Switch to database N (0-15)"},
@@ -138,9 +142,14 @@ const CommandSpec kCommands[] = {
     {"setex", 4, W | M, cmd_setex, 1, 1, 1, "string", "Set with a TTL in seconds"},
     {"psetex", 4, W | M, cmd_psetex, 1, 1, 1, "string", "Set with a TTL in milliseconds"},
     {"getset", 3, W | M | F, cmd_getset, 1, 1, 1, "string", "Set and return the old value"},
+    // GETDEL and GETEX read, but they are W: they may change the key (delete it, change its TTL), so a
+    // read-only replica must refuse them and the AOF must see them. The flag is about what a
+    // command *may* do, not what one call did.
     {"getdel", 2, W | F, cmd_getdel, 1, 1, 1, "string", "Get and delete"},
     {"getex", -2, W | F, cmd_getex, 1, 1, 1, "string", "Get and change the TTL"},
     {"mget", -2, R | F, cmd_mget, 1, -1, 1, "string", "Get several keys"},
+    // MSET's key step is 2 (k1 v1 k2 v2 ...): the columns describe every other word, which is how
+    // COMMAND GETKEYS and cluster clients skip the values without knowing MSET.
     {"mset", -3, W | M, cmd_mset, 1, -1, 2, "string", "Set several keys"},
     {"msetnx", -3, W | M, cmd_msetnx, 1, -1, 2, "string", "Set several keys, only if none exists"},
     {"incr", 2, W | M | F, cmd_incr, 1, 1, 1, "string", "Add 1 to a counter"},
@@ -171,6 +180,9 @@ const CommandSpec kCommands[] = {
     {"expiretime", 2, R | F, cmd_expiretime, 1, 1, 1, "generic", "Deadline as a Unix time (s)"},
     {"pexpiretime", 2, R | F, cmd_pexpiretime, 1, 1, 1, "generic", "Deadline as a Unix time (ms)"},
     {"persist", 2, W | F, cmd_persist, 1, 1, 1, "generic", "Remove the TTL"},
+    // RENAME has no F (it deletes whatever held the new name, O(M) in that value); RENAMENX never
+    // deletes anything, so it keeps F. Their key columns "1, 2" name both keys: in a cluster the
+    // two must hash to the same slot.
     {"rename", 3, W, cmd_rename, 1, 2, 1, "generic", "Rename a key"},
     {"renamenx", 3, W | F, cmd_renamenx, 1, 2, 1, "generic", "Rename if the new name is free"},
     {"copy", -3, W | M, cmd_copy, 1, 2, 1, "generic", "Copy a value [DB n] [REPLACE]"},
@@ -215,6 +227,8 @@ const CommandSpec kCommands[] = {
     {"lpos", -3, R, cmd_lpos, 1, 1, 1, "list", "Index of matching elements"},
     {"lmove", 5, W | M, cmd_lmove, 1, 2, 1, "list", "Pop from one list, push to another"},
     {"rpoplpush", 3, W | M, cmd_rpoplpush, 1, 2, 1, "list", "RPOP + LPUSH (old name of LMOVE RIGHT LEFT)"},
+    // BLPOP has no M: it can only remove. BLMOVE and BRPOPLPUSH have it - they create or grow the
+    // destination. LMPOP/BLMPOP are MK: their keys follow numkeys (server_cmds.cpp, movable_keys).
     {"blpop", -3, W | B, cmd_blpop, 1, -2, 1, "list", "LPOP, waiting up to timeout for an element"},
     {"brpop", -3, W | B, cmd_brpop, 1, -2, 1, "list", "RPOP, waiting up to timeout for an element"},
     {"blmove", 6, W | M | B, cmd_blmove, 1, 2, 1, "list", "LMOVE, waiting for an element"},
@@ -255,6 +269,8 @@ const CommandSpec kCommands[] = {
     {"zrank", 3, R | F, cmd_zrank, 1, 1, 1, "sorted-set", "Rank, lowest score first"},
     {"zrevrank", 3, R | F, cmd_zrevrank, 1, 1, 1, "sorted-set", "Rank, highest score first"},
     {"zrange", -4, R, cmd_zrange, 1, 1, 1, "sorted-set", "Range by rank/score/lex [REV] [LIMIT] [WITHSCORES]"},
+    // ZRANGESTORE is a write although it shares ZRANGE's code: the flag follows what a command may
+    // do to the data, and it is what sends the command to the AOF and keeps it off read-only replicas.
     {"zrangestore", -5, W | M, cmd_zrangestore, 1, 2, 1, "sorted-set", "Store a ZRANGE result"},
     {"zrevrange", -4, R, cmd_zrevrange, 1, 1, 1, "sorted-set", "Range by rank, highest first"},
     {"zrangebyscore", -4, R, cmd_zrangebyscore, 1, 1, 1, "sorted-set", "Range by score"},
@@ -263,6 +279,8 @@ const CommandSpec kCommands[] = {
     {"zrevrangebylex", -4, R, cmd_zrevrangebylex, 1, 1, 1, "sorted-set", "Range by member, reversed"},
     {"zpopmin", -2, W | F, cmd_zpopmin, 1, 1, 1, "sorted-set", "Remove and return the lowest"},
     {"zpopmax", -2, W | F, cmd_zpopmax, 1, 1, 1, "sorted-set", "Remove and return the highest"},
+    // The zero key columns of ZMPOP/BZMPOP are not "no keys": MK says they are found by parsing
+    // numkeys, and COMMAND GETKEYS does exactly that (server_cmds.cpp, movable_keys).
     {"zmpop", -4, W | MK, cmd_zmpop, 0, 0, 0, "sorted-set", "Pop from the first non-empty sorted set [COUNT n]"},
     {"bzmpop", -5, W | B | MK, cmd_bzmpop, 0, 0, 0, "sorted-set", "ZMPOP, waiting up to timeout"},
     {"bzpopmin", -3, W | B | F | NS, cmd_bzpopmin, 1, -2, 1, "sorted-set", "ZPOPMIN, waiting for a member"},
@@ -288,6 +306,8 @@ const CommandSpec kCommands[] = {
     {"bitfield", -2, W | M, cmd_bitfield, 1, 1, 1, "bitmap", "Integers of any width at any bit offset"},
     {"bitfield_ro", -2, R | F, cmd_bitfield_ro, 1, 1, 1, "bitmap", "BITFIELD with GET only"},
     // --- geo (sorted sets scored by geohash: model/geohash.hpp)
+    // GEOSEARCHSTORE's keys are "1, 2": the destination comes first and the source second, the
+    // opposite of GEOSEARCH's single key - a cluster client needs both in one slot.
     {"geoadd", -5, W | M, cmd_geoadd, 1, 1, 1, "geo", "Add places [NX|XX] [CH] lon lat member ..."},
     {"geopos", -2, R, cmd_geopos, 1, 1, 1, "geo", "Coordinates of members"},
     {"geodist", -4, R, cmd_geodist, 1, 1, 1, "geo", "Distance between two members [M|KM|FT|MI]"},
@@ -300,7 +320,9 @@ const CommandSpec kCommands[] = {
     {"pfmerge", -2, W | M, cmd_pfmerge, 1, -1, 1, "hyperloglog", "Store the union of distinct counters"},
     // --- streams (XREAD/XREADGROUP find their keys after STREAMS: no fixed key positions)
     // XREADGROUP is a write (W), unlike XREAD: it changes the group's position and PEL, so it is
-    // propagated, and refused on a read-only replica like any write.
+    // propagated, and refused on a read-only replica like any write. XADD is F although it may
+    // trim: the append is O(1), and producers that trim use MAXLEN ~, which drops whole nodes and
+    // at most LIMIT entries per call (streams.cpp), so the usual XADD stays cheap.
     {"xadd", -5, W | M | F, cmd_xadd, 1, 1, 1, "stream", "Append an entry [NOMKSTREAM] [MAXLEN|MINID ...] *|id f v"},
     {"xtrim", -4, W, cmd_xtrim, 1, 1, 1, "stream", "Trim by MAXLEN or MINID [=|~] [LIMIT n]"},
     {"xrange", -4, R, cmd_xrange, 1, 1, 1, "stream", "Entries between two IDs [COUNT n]"},
@@ -359,6 +381,9 @@ const CommandSpec kCommands[] = {
     {"memory", -2, 0, nullptr, 0, 0, 0, "server", "Memory use", kMemorySubcommands},
     {"debug", -2, A | NS | L | T, cmd_debug, 0, 0, 0, "server", "SLEEP, OBJECT (enable-debug-command)"},
     // --- replication (replication_cmds.cpp)
+    // X on REPLICAOF/PSYNC/SYNC: changing who we follow, or turning this connection into a
+    // replication stream, cannot be undone by DISCARD and cannot be part of an atomic EXEC.
+    // WAIT has no W: it writes nothing itself, it only waits for the replicas to catch up.
     {"role", 1, NS | L | T | F, cmd_role, 0, 0, 0, "server", "Replication role, offset and replicas or master"},
     {"replicaof", 3, A | NS | T | X, cmd_replicaof, 0, 0, 0, "server", "Follow a master (host port), or NO ONE"},
     {"slaveof", 3, A | NS | T | X, cmd_replicaof, 0, 0, 0, "server", "Old name of REPLICAOF"},
@@ -408,6 +433,9 @@ const CommandSpec* lookup_command(std::span<const std::string_view> argv, const 
     };
     thread_local Last last;
     if (argv[0].size() == last.size && std::memcmp(argv[0].data(), last.name, last.size) == 0) return last.spec;
+    // The cache compares raw bytes, before case folding: "get" and "GET" are two entries, so a client
+    // that alternates spellings only misses the fast path, never gets a wrong spec. A name longer than
+    // 32 bytes cannot be a command (the longest, ZREMRANGEBYSCORE, has 16), so it is refused unhashed.
     char buffer[64];
     std::string_view name = lower(argv[0], buffer, 32);
     auto* entry = name.empty() ? nullptr : index().find(name);
@@ -426,6 +454,9 @@ const CommandSpec* lookup_command(std::span<const std::string_view> argv, const 
     std::string_view sub = lower(argv[1], buffer + name.size() + 1, sizeof buffer - name.size() - 1);
     buffer[name.size()] = '|';
     auto* found = sub.empty() ? nullptr : index().find(std::string_view(buffer, name.size() + 1 + sub.size()));
+    // An unknown subcommand hands the container back: dispatch.cpp needs its name for Redis' error
+    // "unknown subcommand 'x'. Try CONFIG HELP.", which differs from the unknown-command error -
+    // clients that probe for a subcommand (CLIENT NO-EVICT on old servers) tell the two apart.
     if (!found) {
         *container = spec;
         return nullptr;

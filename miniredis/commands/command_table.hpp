@@ -34,17 +34,27 @@ enum CommandFlag : uint32_t {
     kWrite = 1 << 0,     // changes data: propagated to the AOF, touches WATCHed keys
     kReadOnly = 1 << 1,  // reads data
     kDenyOom = 1 << 2,   // may use more memory: refused over maxmemory
+    // Operator commands (CONFIG, CLIENT KILL, SLOWLOG, SAVE): never shown to MONITOR clients, since
+    // their arguments may be secrets (CONFIG SET requirepass ...), and Redis' ACL @admin category.
     kAdmin = 1 << 3,
     kPubSub = 1 << 4,
+    // Refused inside Lua scripts in Redis. We have no scripting; the flag is kept so that COMMAND
+    // INFO reports what redis-server reports, which client libraries and proxies read.
     kNoScript = 1 << 5,
     kBlocking = 1 << 6,  // may block the client (BLPOP)
+    // Redis answers -LOADING to every command without this flag while it loads a dataset; INFO,
+    // CONFIG and the other L commands keep working, so an operator can watch the load progress.
     kLoading = 1 << 7,
+    // Allowed on a replica whose master link is down when replica-serve-stale-data is no (the rest
+    // get -MASTERDOWN, dispatch.cpp): commands that touch no data, or that repair the link.
     kStale = 1 << 8,
     kFast = 1 << 9,                     // O(1) or O(log n)
     kNoAuth = 1 << 10,                  // allowed before AUTH (AUTH, HELLO, QUIT)
     kNoMulti = 1 << 11,                 // refused inside MULTI (WATCH, SUBSCRIBE...)
     kAllowedWhileSubscribed = 1 << 12,  // RESP2 subscriber may run it (PING, (P)(UN)SUBSCRIBE, QUIT, RESET)
     kSkipQueue = 1 << 13,               // runs at once even inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET)
+    // Not a write, yet may send something to replicas in Redis (PUBLISH, for one). dispatch.cpp uses
+    // it with kWrite and kReadOnly to keep MONITOR clients away from anything that touches data.
     kMayReplicate = 1 << 14,
     kMovableKeys = 1 << 15,  // keys found by parsing (ZUNION's numkeys), not by first/last/step
 };

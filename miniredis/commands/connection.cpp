@@ -20,6 +20,8 @@ namespace miniredis {
 // PING [message]: the health check every client pool and load balancer sends. Without a message
 // the answer is the simple string PONG; with one it is echoed as a bulk string.
 void cmd_ping(CommandContext& ctx) {
+    // The table's arity is -1 ("PING and anything"), as Redis' is, so the upper bound is checked
+    // here - with the ordinary arity error, which is what a client sending PING a b expects to see.
     if (ctx.argc() > 2) return ctx.wrong_arity();
     // A RESP2 subscriber can only receive arrays, so PING answers in the shape of a message.
     if (ctx.client.protocol == 2 && ctx.client.subscriptions() > 0) {
@@ -72,6 +74,9 @@ void cmd_auth(CommandContext& ctx) {
         return ctx.reply.error(
             "ERR AUTH <password> called without any password configured for the default user. Are you sure your "
             "configuration is correct?");
+    // AUTH password is AUTH default password (the Redis 6 two-argument form names the user). A wrong
+    // password leaves an authenticated connection authenticated: failing to log in again is not
+    // logging out, and Redis behaves the same.
     std::string_view user = ctx.argc() == 3 ? ctx.arg(1) : "default";
     if (!password_ok(ctx, user, ctx.arg(ctx.argc() - 1)))
         return ctx.reply.error("WRONGPASS invalid username-password pair or user is disabled.");
@@ -91,6 +96,8 @@ static bool valid_client_name(std::string_view name) {
 // the protocol for the rest of the connection (this very reply is already in the new one) and
 // describes the server as a map.
 void cmd_hello(CommandContext& ctx) {
+    // HELLO without a version (6.2+) changes nothing and only describes the server: how a client
+    // asks "which protocol am I speaking?" without risking a switch.
     int64_t version = 0;
     size_t next = 1;
     if (ctx.argc() >= 2) {
@@ -160,6 +167,9 @@ void cmd_reset(CommandContext& ctx) {
         c.monitor = false;
         std::erase(ctx.server.monitors, &c);
     }
+    // Back to what a fresh connection has: database 0, RESP2, no name, and authenticated only if
+    // no password is set - so a pool cannot hand a logged-in connection to the next borrower. The
+    // reply is written in RESP2 already, and it is the literal "+RESET" clients check for.
     c.db = 0;
     c.protocol = 2;
     c.name.clear();
@@ -212,6 +222,8 @@ void cmd_client_list(CommandContext& ctx) {
     std::vector<const Client*> clients;
     for (auto& [id, c] : ctx.server.clients)
         if (only.empty() || std::find(only.begin(), only.end(), id) != only.end()) clients.push_back(c);
+    // Ids grow with every accept, so sorting by id lists connections oldest first - the order of
+    // Redis' own client list, which tools that diff two CLIENT LIST outputs rely on.
     std::sort(clients.begin(), clients.end(), [](auto* a, auto* b) { return a->id < b->id; });
     std::string text;
     for (const Client* c : clients) text += client_info_line(*c, ctx.server.clock.now_ms()) + "\n";
@@ -221,7 +233,9 @@ void cmd_client_list(CommandContext& ctx) {
 // CLIENT KILL: the victim is marked close-after-reply with its pending output dropped; the wiring
 // closes it at the end of the turn (never in the middle of another client's command).
 void cmd_client_kill(CommandContext& ctx) {
-    // Old form: CLIENT KILL addr:port -> OK / error. New form: filters -> number killed.
+    // Old form: CLIENT KILL addr:port -> OK / error. New form: filters -> number killed. The two are
+    // told apart by the word count alone (filters always come in pairs, so never make 3 words), and
+    // the address must be written exactly as CLIENT LIST's addr= field shows it.
     if (ctx.argc() == 3) {
         for (auto& [id, c] : ctx.server.clients) {
             if (c->peer != ctx.arg(2)) continue;

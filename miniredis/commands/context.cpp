@@ -34,6 +34,9 @@ T* typed(CommandContext& ctx, T* p) {
 }
 }  // namespace
 
+// WRONGTYPE has its own prefix, not ERR: a client library raises it as its own exception class,
+// because it means "this key holds another type" - a data problem, not a malformed command. The
+// check is made before any write, so a WRONGTYPE command never changed anything.
 SmallString* CommandContext::as_string(Value* v) { return typed(*this, v->string()); }
 List* CommandContext::as_list(Value* v) { return typed(*this, v->list()); }
 Hash* CommandContext::as_hash(Value* v) { return typed(*this, v->hash()); }
@@ -49,6 +52,8 @@ std::optional<int64_t> CommandContext::int_arg(size_t i, std::string_view error)
     return n;
 }
 
+// parse_double refuses "nan" (a score that cannot be ordered) but takes "inf" and "-inf": ZADD k
+// +inf top is legal and puts "top" above every finite score, as in Redis.
 std::optional<double> CommandContext::double_arg(size_t i, std::string_view error) {
     auto d = parse_double(argv[i]);
     if (!d) reply.error(error);

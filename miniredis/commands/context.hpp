@@ -31,8 +31,8 @@
 #include <vector>
 
 #include "commands/command_table.hpp"
-#include "core/client.hpp"
 #include "core/broker.hpp"
+#include "core/client.hpp"
 #include "protocol/reply.hpp"
 
 namespace miniredis {

@@ -32,6 +32,9 @@ namespace miniredis {
 // when, how many microseconds, the arguments and the client, so "who blocked everybody at 10:02?"
 // has an answer (docs/miniredis/06-looking-inside.md).
 void cmd_slowlog_get(CommandContext& ctx) {
+    // The SLOWLOG GET command itself may be slow on a long log and end up in it; that is accepted,
+    // as in Redis: the entry is recorded only after this reply was built, so it is never in its own
+    // reply. SLOWLOG is flagged admin: the entries hold arguments, which may include user data.
     int64_t count = 10;
     if (ctx.argc() > 3) return ctx.wrong_arity();
     if (ctx.argc() == 3) {
@@ -91,6 +94,8 @@ void cmd_slowlog_help(CommandContext& ctx) {
 // LATENCY LATEST: one line per event that ever spiked past latency-monitor-threshold ms - its
 // name ("command", "fast-command", "aof-fsync-always"...), when it last happened, how long that
 // spike was, and the worst spike seen.
+// The times are Unix seconds and the durations milliseconds - Redis' units for the latency
+// monitor, coarser than SLOWLOG's microseconds on purpose: it is meant to catch spikes a user feels.
 void cmd_latency_latest(CommandContext& ctx) {
     const auto& series = ctx.server.latency.series();
     ctx.reply.array(series.size());
@@ -106,6 +111,8 @@ void cmd_latency_latest(CommandContext& ctx) {
 // LATENCY HISTORY event: the kept samples of one event, at most one per second (a second spike in
 // the same second keeps the larger one), so a graphing tool can plot them.
 void cmd_latency_history(CommandContext& ctx) {
+    // An event that never spiked is an empty history, not an error: "no spikes" is a valid answer
+    // (LATENCY GRAPH, which has nothing to draw, does answer an error).
     const auto* series = ctx.server.latency.find(ctx.arg(2));
     if (!series) return ctx.reply.array(0);
     auto history = series->history();
@@ -142,6 +149,8 @@ static std::string_view advice_for(std::string_view event) {
 }
 
 void cmd_latency_doctor(CommandContext& ctx) {
+    // Redis' doctor speaks as HAL 9000 to "Dave" (the memory doctor's patient is "Sam"); the texts are
+    // kept because people search for them. Three cases: monitoring off, nothing seen, a report.
     const LatencyMonitor& monitor = ctx.server.latency;
     if (ctx.server.config.latency_monitor_threshold == 0 && monitor.series().empty())
         return ctx.reply.verbatim(

@@ -167,6 +167,9 @@ void Broker::execute(Client& client, std::span<const std::string_view> argv) {
     if (!(spec->flags & kStale) && repl.is_replica() && repl.link != ReplLinkState::connected &&
         !config.replica_serve_stale_data && client.repl_role != ReplRole::master)
         return reject("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
+    // Queued as copies: argv points into the input buffer, which the next read reuses long before
+    // EXEC. Everything above was checked at queue time (name, arity, OOM...); types and values are
+    // not - those errors only show at EXEC, inside its reply array (Redis draws the same line).
     if (client.in_multi && !(spec->flags & kSkipQueue)) {
         client.queued.emplace_back(argv.begin(), argv.end());
         client.queued_denyoom |= (spec->flags & kDenyOom) != 0;
@@ -197,6 +200,9 @@ void Broker::execute(Client& client, std::span<const std::string_view> argv) {
     const int64_t duration_us = std::max<int64_t>(command_clock_us - started_us, 0);
     ++spec->calls;
     spec->usec += static_cast<uint64_t>(duration_us);
+    // A failed call is one whose reply *starts* with an error: a handler that refuses answers with
+    // that error alone (handlers.hpp), so the first byte tells. EXEC's reply starts with '*' - the
+    // errors inside it were counted when each queued command ran through this same function.
     if (client.out.size() > reply_start && client.out.readable()[reply_start] == '-') {
         ++spec->failed_calls;
         count_error_reply(client.out.readable().substr(reply_start + 1));
@@ -212,6 +218,9 @@ void Broker::execute(Client& client, std::span<const std::string_view> argv) {
     if (!monitors.empty() && !(spec->flags & kAdmin) && !env.loading) feed_monitors(client, client.db, argv);
 
     // A write that changed something goes to the AOF - as rewritten by the command if it asked.
+    // Logged against the database the command started in (db_before): the AOF carries a SELECT
+    // whenever that changes (storage/aof.cpp, append_select; replicas get one the same way), so a
+    // replay runs every write where it first ran.
     bool changed = dirty != dirty_before;
     if (changed && (spec->flags & kWrite) && !ctx.suppress_propagation) {
         if (ctx.rewritten.empty()) {

@@ -67,6 +67,9 @@ double unit(CommandContext& ctx, std::string_view u) {
 }
 
 // Coordinates as GEOPOS shows them: 17 decimals, trailing zeros dropped (Redis' human long double).
+// Reply::double_value is not used: it prints "%.17g", which gives other digits than Redis' long
+// double format, and clients and tests compare coordinates as text. So RESP3's double (",<text>")
+// is written by hand with the same digits as RESP2's bulk string.
 void reply_coordinate(CommandContext& ctx, double v) {
     char buf[kLongDoubleBufferSize];
     std::string_view text = format_long_double(v, buf, sizeof buf);
@@ -82,6 +85,9 @@ void reply_distance(CommandContext& ctx, double meters_in_unit) {
     ctx.reply.bulk(fmt::format("{:.4f}", meters_in_unit));
 }
 
+// A geo set is any sorted set: a key of another type answers WRONGTYPE, while a sorted set whose
+// scores are not geohashes (ZADD k 1 a) is decoded anyway and gives meaningless coordinates - Redis
+// cannot tell either, since nothing marks a sorted set as "geo".
 ZSet* read_geo(CommandContext& ctx, std::string_view key, bool& ok) {
     return ctx.existing(ctx.lookup_read(key), &CommandContext::as_zset, ok);
 }
@@ -134,6 +140,9 @@ void search_generic(CommandContext& ctx, bool store) {
             from_member = true;
             ++i;
             if (!z) continue;  // no key: finish parsing, the reply is empty anyway
+            // The centre is the member's decoded score - the middle of its 52-bit cell, not the exact
+            // coordinates GEOADD got - and every candidate is decoded the same way, so the member
+            // itself comes back at distance 0.0000, as in Redis.
             auto score = z->score(ctx.arg(i));
             if (!score) return ctx.reply.error("ERR could not decode requested zset member");
             auto xy = geo::position_of(*score);
@@ -186,6 +195,9 @@ void search_generic(CommandContext& ctx, bool store) {
         ctx.reply.integer(0);
     };
     if (!z) return store ? store_empty() : ctx.reply.array(0);
+    // COUNT without ANY means "the nearest N": every candidate in the searched squares is found and
+    // sorted, then cut - O(M log M) for M candidates however small N is. ANY trades exactness for
+    // that cost. Without COUNT the order stays the scan order unless ASC/DESC is given.
     if (count && sort == none && !any) sort = asc;  // "the nearest N" needs sorting
 
     // Collect the candidates square by square, in Redis' order, skipping repeated squares (huge
@@ -229,6 +241,8 @@ void search_generic(CommandContext& ctx, bool store) {
     found.resize(returned);
     for (Point& p : found) p.dist /= shape.conversion;
 
+    // GEOSEARCHSTORE replies the number stored, and like every *STORE command deletes the
+    // destination when the result is empty: Redis never keeps an empty sorted set around.
     if (store) {
         if (found.empty()) return store_empty();
         auto result = Value::of<ZSet>();
@@ -260,6 +274,8 @@ void search_generic(CommandContext& ctx, bool store) {
 }  // namespace
 
 // GEOADD key [NX|XX] [CH] lon lat member [lon lat member ...] - rewritten into ZADD and run as one.
+// ZADD's GT, LT and INCR are not accepted: a score here is a place, and "move only to a larger
+// geohash" or "add two places" mean nothing. The reply is ZADD's: members added (or changed, CH).
 void cmd_geoadd(CommandContext& ctx) {
     bool nx = false, xx = false;
     size_t first = 2;
@@ -299,6 +315,8 @@ void cmd_geopos(CommandContext& ctx) {
     ctx.reply.array(ctx.argc() - 2);
     for (size_t i = 2; i < ctx.argc(); ++i) {
         auto score = z ? z->score(ctx.arg(i)) : std::nullopt;
+        // A missing member is a null *array* (RESP2 "*-1", RESP3 "_"), not a null bulk: the slot
+        // would otherwise hold a [lon, lat] pair, and that is how Redis types it.
         if (!score) {
             ctx.reply.null_array();
             continue;
@@ -311,6 +329,8 @@ void cmd_geopos(CommandContext& ctx) {
 }
 
 // GEODIST key member1 member2 [M|KM|FT|MI]
+// Nil when either member is missing, not an error: "how far apart?" has no answer, and a client
+// asking for many pairs should not have to catch exceptions for the gaps.
 // Haversine on a sphere of Redis' earth radius (6372797.560856 m), as geo.c does - not the WGS84
 // ellipsoid, so long distances can be off by up to about 0.5 %; again the point is to match Redis.
 void cmd_geodist(CommandContext& ctx) {
@@ -331,6 +351,9 @@ void cmd_geodist(CommandContext& ctx) {
 }
 
 // GEOHASH key [member ...]: standard geohash strings, usable on geohash.org.
+// The score cannot simply be printed in base 32: it was encoded with the Mercator latitude range
+// (+-85.05), the standard uses +-90. So the position is decoded and re-encoded on the standard
+// grid (geo::geohash_string), as geo.c's geohashCommand does; the 11th character is always '0'.
 void cmd_geohash(CommandContext& ctx) {
     bool ok;
     ZSet* z = read_geo(ctx, ctx.arg(1), ok);

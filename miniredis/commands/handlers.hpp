@@ -8,6 +8,23 @@
 // reader who opens Redis next to this project finds the same split.
 //
 //   command_table.cpp {"get", 2, R|F, cmd_get} ──▶ handlers.hpp cmd_get ──▶ strings.cpp cmd_get
+//
+// The contract every handler below keeps (dispatch.cpp relies on it, and so do clients):
+//   1. One reply per call - a value or an error. Pipelining and MULTI/EXEC match replies to
+//      commands by position only, so a missing or a doubled reply shifts every later one. The
+//      exceptions are Redis' own and part of the protocol: a blocking command that waits replies
+//      later (blocking.cpp), (UN)SUBSCRIBE confirms each channel with its own push, and SHUTDOWN
+//      or a repeated MONITOR answer nothing at all.
+//   2. Check everything before changing anything: arguments, then types (WRONGTYPE), then write.
+//      Redis has no rollback, so an error after half a change would be a visible half-change.
+//   3. Every change goes through ctx.modified(key) (WATCH, the save counter, blocked clients), and
+//      a call that changed nothing does not call it - then nothing reaches the AOF or replicas.
+//   4. Randomness and the clock are logged as their results (ctx.rewrite_as): SPOP becomes SREM of
+//      what was popped, SET EX becomes SET PXAT, so a replay reaches the same state.
+//   5. Never block and never sleep (DEBUG SLEEP excepted): one thread serves every client. A
+//      command that must wait registers the wait (blocking.cpp) and returns.
+// Arity is checked by dispatch before the call, so ctx.arg(i) is safe for every i the table's arity
+// guarantees; optional arguments past it are each handler's business.
 // READ NEXT: strings.cpp (GET and SET), docs/miniredis/README.md (the concept map).
 #pragma once
 
@@ -186,10 +203,17 @@ void cmd_zrem(CommandContext&);
 void cmd_zscore(CommandContext&);
 void cmd_zmscore(CommandContext&);
 void cmd_zcard(CommandContext&);
-void cmd_zcount(CommandContext&);
-void cmd_zlexcount(CommandContext&);
 void cmd_zrank(CommandContext&);
 void cmd_zrevrank(CommandContext&);
+void cmd_zpopmin(CommandContext&);
+void cmd_zpopmax(CommandContext&);
+void cmd_zscan(CommandContext&);
+void cmd_zrandmember(CommandContext&);
+
+// zset_ranges.cpp - the commands that name a range (by rank, score or member bytes): read it,
+// count it, store it, remove it.
+void cmd_zcount(CommandContext&);
+void cmd_zlexcount(CommandContext&);
 void cmd_zrange(CommandContext&);
 void cmd_zrangestore(CommandContext&);
 void cmd_zrevrange(CommandContext&);
@@ -197,13 +221,9 @@ void cmd_zrangebyscore(CommandContext&);
 void cmd_zrevrangebyscore(CommandContext&);
 void cmd_zrangebylex(CommandContext&);
 void cmd_zrevrangebylex(CommandContext&);
-void cmd_zpopmin(CommandContext&);
-void cmd_zpopmax(CommandContext&);
 void cmd_zremrangebyrank(CommandContext&);
 void cmd_zremrangebyscore(CommandContext&);
 void cmd_zremrangebylex(CommandContext&);
-void cmd_zscan(CommandContext&);
-void cmd_zrandmember(CommandContext&);
 
 // bitmaps.cpp, geo.cpp, hyperloglog.cpp - types hidden in other types: a bitmap and a HyperLogLog
 // are strings, a geo set is a sorted set (docs/miniredis/05-probabilistic-and-bits.md).

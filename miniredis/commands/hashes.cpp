@@ -69,6 +69,8 @@ void cmd_hset(CommandContext& ctx) {
         entry->value.assign(ctx.arg(i + 1));
         created += is_new ? 1 : 0;
     }
+    // Always a change, even when every value written equals the old one: Redis does not compare old
+    // and new values (a memcmp per field for a rare case), so WATCH fires and the AOF gets the HSET.
     ctx.modified(ctx.arg(1));
     // HMSET is the pre-4.0 spelling of the same thing, and answers OK.
     if (ctx.command.name == "hmset")
@@ -187,6 +189,8 @@ void cmd_hincrby(CommandContext& ctx) {
     if (!h) return;
     auto [entry, is_new] = h->insert(ctx.arg(2));
     int64_t current = 0;
+    // Its own error text, not INCR's "value is not an integer or out of range": Redis' t_hash.c
+    // words it so, and the difference tells a user the *stored field* is the problem, not the argument.
     if (!is_new) {
         auto parsed = parse_int64(entry->value);
         if (!parsed) return ctx.reply.error("ERR hash value is not an integer");
@@ -251,6 +255,9 @@ void cmd_hscan(CommandContext& ctx) {
         reply_scan_cursor(ctx, 0);
         return ctx.reply.array(0);
     }
+    // Redis answers a small (listpack) hash in one step with cursor 0, whatever COUNT says; ours is
+    // always a table, so a small hash may take a few calls. Both keep SCAN's contract - every field
+    // present throughout is returned at least once - and clients loop until cursor 0 anyway.
     // Copies, not pointers: the reply is written after the whole step, and the entries are small.
     std::vector<std::pair<std::string, std::string>> found;
     cursor = scan_dict(*h, cursor, options.count, [&](const Hash::Entry& e) {
@@ -267,6 +274,9 @@ void cmd_hscan(CommandContext& ctx) {
 }
 
 // HRANDFIELD key [count [WITHVALUES]]: count > 0 distinct fields, count < 0 may repeat.
+// The three random commands (SRANDMEMBER, HRANDFIELD, ZRANDMEMBER) share Redis' count convention -
+// positive distinct, negative with repeats - so a client learns it once; none of them is logged,
+// since they change nothing.
 void cmd_hrandfield(CommandContext& ctx) {
     bool with_values = false;
     std::optional<int64_t> count;

@@ -71,6 +71,9 @@ void cmd_pfadd(CommandContext& ctx) {
         if (r < 0) return ctx.reply.error(kInvalidHll);
         updated += r;
     }
+    // The cached cardinality lives in the header (8 bytes, top bit = "stale"), so invalidating it
+    // is one bit flip; the next PFCOUNT recounts. "PFADD k" with no elements still creates the key
+    // and replies 1 - how a client makes sure an empty counter exists.
     if (updated) {
         hll::invalidate_cache(*hll);
         ctx.modified(key);
@@ -82,6 +85,8 @@ void cmd_pfadd(CommandContext& ctx) {
 // valid, else counts and caches (so even this "read" changes the bytes, as in Redis). Several keys
 // are merged into a scratch array of 16384 one-byte registers and counted, leaving them untouched.
 void cmd_pfcount(CommandContext& ctx) {
+    // Several keys: the union is counted, not the sum - a visitor seen on Monday and Tuesday counts
+    // once. Nothing is cached, since no single key holds that answer.
     if (ctx.argc() > 2) {
         std::vector<uint8_t> max(hll::kRegisters, 0);
         for (size_t i = 1; i < ctx.argc(); ++i) {
@@ -122,6 +127,8 @@ void cmd_pfmerge(CommandContext& ctx) {
         if (hll::encoding(hll->view()) == hll::kDense) use_dense = true;
         if (!hll::merge_into(hll->view(), max.data())) return ctx.reply.error(kInvalidHll);
     }
+    // Every input (the destination among them) was validated above, so `v->string()` is an HLL here.
+    // PFMERGE is logged as typed: the register-wise maximum is deterministic.
     std::string_view key = ctx.arg(1);
     Value* v = ctx.lookup_write(key);
     SmallString* hll = v ? v->string() : ctx.db().set(key, Value::of_string(hll::make_empty())).string();

@@ -52,6 +52,8 @@ uint64_t total_system_memory() {
     return pages > 0 && size > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(size) : 0;
 }
 
+// Sections are separated by an empty line and open with "# Name" - the layout parsers split on
+// (redis-py's parse_info skips lines starting with '#', and reads "key:value" everywhere else).
 void header(std::string& out, std::string_view title) {
     if (!out.empty()) out += "\r\n";
     out += fmt::format("# {}\r\n", title);
@@ -90,6 +92,9 @@ std::string info_text(Broker& server, std::span<const std::string_view> names) {
         header(out, "Server");
         utsname uts{};
         uname(&uts);
+        // run_id is Redis' 40-hex-digit random per-process id, by which tools notice a restart. Ours
+        // prints kHashSeed - which also gives away the seed model/hashing.cpp keeps secret against
+        // hash flooding: a known weakness, and an exercise (give the run id its own random number).
         int64_t now_us =
             std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
                 .count();
@@ -111,6 +116,8 @@ std::string info_text(Broker& server, std::span<const std::string_view> names) {
     // largest input and output buffers - a client that stopped reading shows up as a growing
     // client_recent_max_output_buffer long before it costs real memory.
     if (sections.wanted("clients")) {
+        // One pass over the clients, O(clients): fine for INFO, which monitors poll every few seconds,
+        // and the reason INFO is not F (fast) in the command table.
         size_t blocked = 0, pubsub = 0, max_in = 0, max_out = 0, in_timeout = 0;
         for (auto& [id, c] : server.clients) {
             blocked += c->blocked.active ? 1 : 0;
@@ -204,6 +211,7 @@ std::string info_text(Broker& server, std::span<const std::string_view> names) {
         rusage self{}, children{};
         getrusage(RUSAGE_SELF, &self);
         getrusage(RUSAGE_CHILDREN, &children);
+        // RUSAGE_THREAD is Linux's; elsewhere the process figures stand in for the main thread's.
         rusage thread = self;
 #ifdef RUSAGE_THREAD
         getrusage(RUSAGE_THREAD, &thread);
@@ -221,6 +229,8 @@ std::string info_text(Broker& server, std::span<const std::string_view> names) {
     // a profiler.
     if (sections.wanted("commandstats", false)) {
         header(out, "Commandstats");
+        // Commands never called are left out, as Redis does; subcommands are listed under their full
+        // name (cmdstat_config|get), which is how Redis 7 reports them too.
         auto line = [&](const CommandSpec& spec) {
             if (!spec.calls && !spec.rejected_calls && !spec.failed_calls) return;
             fmt::format_to(it, "cmdstat_{}:calls={},usec={},usec_per_call={:.2f},rejected_calls={},failed_calls={}\r\n",
@@ -265,6 +275,8 @@ std::string info_text(Broker& server, std::span<const std::string_view> names) {
     return out;
 }
 
+// A verbatim string ("=txt:" in RESP3) tells redis-cli to print the text as it is, line breaks
+// and all; in RESP2 it is one bulk string, which is what every INFO parser expects.
 void cmd_info(CommandContext& ctx) { ctx.reply.verbatim(info_text(ctx.server, ctx.argv.subspan(1))); }
 
 }  // namespace miniredis

@@ -48,6 +48,9 @@ Value* peek_live(CommandContext& ctx, std::string_view key) {
     Value* v = ctx.db().peek(key);
     if (!v) return nullptr;
     auto deadline = ctx.db().expire_of(key);
+    // While loading, nothing counts as expired (Redis' expireIfNeeded returns early when
+    // server.loading): the file is replayed as it was written, and a key whose deadline passed
+    // during the restart is removed by the normal expiry afterwards, logged as a DEL like any other.
     if (deadline && *deadline <= ctx.now_ms() && !ctx.server.env.loading) return nullptr;
     return v;
 }
@@ -83,6 +86,9 @@ int64_t refcount(const Broker& server, Value& v) {
 
 // OBJECT ENCODING: what Redis 7.0 would store this value as - computed from its size and contents
 // (model/encoding.cpp), since we keep one structure per type. Nil for a missing key.
+// Why report an encoding we do not use? Because it is observable behaviour people test and tune by
+// ("does this hash still fit hash-max-listpack-entries?"), and the RDB writer really does pack
+// small values that way, so the answer describes the file a SAVE would write.
 void cmd_object_encoding(CommandContext& ctx) {
     Value* v = peek_live(ctx, ctx.arg(2));
     if (!v) return ctx.reply.null();
@@ -144,6 +150,8 @@ void cmd_object_help(CommandContext& ctx) {
 // (model/memory.cpp). For a big container only `samples` elements are measured and the average
 // multiplied out - an estimate, O(samples), so redis-cli --memkeys can ask about every key.
 // SAMPLES 0 measures every element, exact but O(n).
+// The key's own name is counted too (it is stored in the table entry), which is why MEMORY USAGE
+// of a one-byte string is tens of bytes: the overhead per key, not the value, dominates small keys.
 void cmd_memory_usage(CommandContext& ctx) {
     size_t samples = 5;  // Redis' default: nested values are estimated from 5 elements
     for (size_t i = 3; i < ctx.argc(); ++i) {
@@ -167,6 +175,9 @@ void cmd_memory_usage(CommandContext& ctx) {
 void cmd_memory_stats(CommandContext& ctx) {
     Broker& s = ctx.server;
     size_t used = used_memory(), rss = resident_memory();
+    // The peak is sampled by the tick; a burst between two ticks could leave it below the current
+    // use, and "peak.percentage" above 100. Updating it when asked keeps peak >= used, as Redis does
+    // in its own MEMORY STATS.
     s.peak_memory = std::max(s.peak_memory, used);
     size_t clients_bytes = 0, keys = 0, overhead_main = 0, overhead_expires = 0;
     for (auto& [id, c] : s.clients) clients_bytes += c->in.capacity() + c->out.capacity() + sizeof(Client);
@@ -242,7 +253,8 @@ void cmd_memory_doctor(CommandContext& ctx) {
     size_t used = used_memory(), rss = resident_memory();
     s.peak_memory = std::max(s.peak_memory, used);
     // The texts are Redis' own, "Sam" included: the doctor's voice is part of the interface people
-    // know from Redis.
+    // know from Redis. A verbatim string is RESP3's "=txt:..." (shown as text, not quoted, by
+    // redis-cli) and an ordinary bulk string in RESP2 (Reply::verbatim picks).
     if (used < 5 * 1024 * 1024)
         return ctx.reply.verbatim(
             "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in "
@@ -307,6 +319,9 @@ namespace {
 
 // DEBUG is an operator's tool that can stall or crash a server. With enable-debug-command local
 // (as in Redis) only connections from this machine may use it; this decides what counts as local.
+// "127." is the whole 127.0.0.0/8 loopback net, not just 127.0.0.1; a Unix socket is local by
+// construction. The peer text is the one CLIENT LIST shows (core/client.cpp), so what counts as
+// local is what an operator sees there.
 bool is_local(std::string_view peer) {
     return peer.starts_with("127.") || peer.starts_with("::1") || peer.starts_with("[::1]") ||
            peer.starts_with("unix:");
@@ -337,6 +352,8 @@ void cmd_debug(CommandContext& ctx) {
     if (equals_ignore_case(sub, "SLEEP") && ctx.argc() == 3) {
         // The point of DEBUG SLEEP: the one thread stops, so every client waits - a way to show
         // what a slow command does to everybody (and to fill SLOWLOG and LATENCY).
+        // DEBUG SLEEP 0 sleeps not at all and replies +OK: a round trip through the whole command
+        // path, handy in tests to be sure that every command pipelined before it has run.
         auto seconds = ctx.double_arg(2);
         if (!seconds) return;
         if (*seconds > 0) std::this_thread::sleep_for(std::chrono::duration<double>(*seconds));
@@ -347,6 +364,9 @@ void cmd_debug(CommandContext& ctx) {
         if (!v) return ctx.reply.error("ERR no such key");
         std::string_view encoding = object_encoding(*v);
         size_t serialized = memory_usage(ctx.arg(2), *v, 0);
+        // The line's shape is Redis' ("Value at:0x... refcount:1 encoding:listpack ..."): old tools
+        // parse serializedlength from it. Our serializedlength is MEMORY USAGE's exact count and
+        // ql_nodes an estimate at 128 elements per node - we keep no quicklist to count.
         std::string extra;
         if (v->type() == Type::list) extra = fmt::format(" ql_nodes:{}", v->list()->size() / 128 + 1);
         return ctx.reply.simple(

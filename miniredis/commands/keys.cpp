@@ -54,6 +54,9 @@ static void delete_keys(CommandContext& ctx, bool lazy) {
 // UNLINK is O(1) for the caller. Redis 7 leaves lazyfree-lazy-user-del off by default, so DEL
 // stays synchronous unless the operator asks otherwise - the same default here.
 void cmd_del(CommandContext& ctx) { delete_keys(ctx, ctx.server.config.lazyfree_lazy_user_del); }
+// Both are logged as typed: DEL and UNLINK have the same effect on the data, and a replica or a
+// replay then frees lazily or not according to its own settings - how the memory is returned is a
+// local decision, not part of the data.
 void cmd_unlink(CommandContext& ctx) { delete_keys(ctx, true); }
 
 // EXISTS counts: "EXISTS a a" is 2 when a exists (Redis documents this, clients use it).
@@ -98,6 +101,8 @@ static void expire_generic(CommandContext& ctx, bool relative, bool seconds) {
         else
             return ctx.reply.error(fmt::format("ERR Unsupported option {}", opt));
     }
+    // The options are checked before the time argument, as parseExtendedExpireArgumentsOrReply runs
+    // before Redis reads the number: "EXPIRE k abc FOO" reports the unsupported option, not the integer.
     if (nx && (xx || gt || lt))
         return ctx.reply.error("ERR NX and XX, GT or LT options at the same time are not compatible");
     if (gt && lt) return ctx.reply.error("ERR GT and LT options at the same time are not compatible");
@@ -150,6 +155,9 @@ void cmd_expireat(CommandContext& ctx) { expire_generic(ctx, false, true); }
 void cmd_pexpireat(CommandContext& ctx) { expire_generic(ctx, false, false); }
 
 // TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 = no such key, -1 = no TTL.
+// Two negative codes instead of nil because the answers differ in kind: -2 "there is no key", -1
+// "there is a key and it lives for ever". (Redis before 2.8 answered -1 for both, and clients had
+// to send EXISTS to tell them apart.)
 static void ttl_generic(CommandContext& ctx, bool milliseconds, bool absolute) {
     std::string_view key = ctx.arg(1);
     if (!ctx.db().find(key)) return ctx.reply.integer(-2);
@@ -232,6 +240,8 @@ void cmd_copy(CommandContext& ctx) {
     // The destination may be another database (DB n): its own WATCHers and blocked clients are told
     // through the server, since the context's helpers (ctx.modified, ctx.db) speak for the client's
     // selected database only.
+    // COPY is logged as typed, DB option included, since it is deterministic; the copy's TTL is the
+    // source's absolute deadline, so the replay gives the copy exactly the same expiry.
     Database& dst = ctx.server.db(target_db);
     if (dst.find(to)) {
         if (!replace) return ctx.reply.integer(0);
@@ -347,6 +357,9 @@ void cmd_scan(CommandContext& ctx) {
         return 1;
     });
     // Filter after collecting, as Redis does; expired keys are deleted on the way (lazy expiry).
+    // Deleting is safe here and not in KEYS' walk because the step is over: `keys` holds copies, and
+    // a deletion cannot move a bucket the cursor has not reached yet (dict.hpp explains why the
+    // reverse-binary cursor survives even a resize between two calls).
     std::erase_if(keys, [&](const std::string& key) {
         if (!options.pattern.empty() && !glob_match(options.pattern, key)) return true;
         Value* v = db.find(key);

@@ -109,6 +109,8 @@ static void pop_generic(CommandContext& ctx, bool left) {
     if (!list) return count ? ctx.reply.null_array() : ctx.reply.null();
     // COUNT 0 on an existing list: an empty array. A nil (array) always means "no such key".
     if (count && *count == 0) return ctx.reply.array(0);
+    // Popping is deterministic (the ends are the ends), so LPOP is logged as typed - unlike SPOP,
+    // which must be rewritten into the SREM of what it happened to pick.
     if (!count) {
         ctx.reply.bulk(left ? list->front() : list->back());
         left ? list->pop_front() : list->pop_back();
@@ -207,6 +209,9 @@ void cmd_lrem(CommandContext& ctx) {
     if (!list) return ctx.reply.integer(0);
     std::string_view element = ctx.arg(3);
     // |count|, except that -INT64_MIN does not exist: clamp it to INT64_MAX (= remove all anyway).
+    // Each deque erase in the middle shifts the elements after it, so m removals from a list of n cost
+    // up to O(n * m), where Redis' quicklist pays O(n) in all - a cost of our container choice (an
+    // exercise: one std::remove_if pass for the count == 0 case).
     int64_t limit = *count >= 0 ? *count : *count == INT64_MIN ? INT64_MAX : -*count, removed = 0;
     if (*count >= 0) {
         for (auto it = list->begin(); it != list->end() && (limit == 0 || removed < limit);) {
@@ -262,6 +267,8 @@ void cmd_ltrim(CommandContext& ctx) {
 // Replies: the new length, 0 when the key does not exist, -1 when the pivot is not in the list. The
 // search is O(n) from the head, and the first equal element is the pivot.
 void cmd_linsert(CommandContext& ctx) {
+    // BEFORE/AFTER is checked first, so a misspelt side is a syntax error even on a missing key -
+    // the argument is wrong whatever the data, and Redis reports it first for that reason.
     bool after;
     if (equals_ignore_case(ctx.arg(2), "AFTER"))
         after = true;
@@ -309,6 +316,8 @@ void cmd_lpos(CommandContext& ctx) {
             return ctx.syntax_error();
         }
     }
+    // MAXLEN 0 means "no limit", COUNT 0 "all matches": zero is the natural "unbounded" here because
+    // neither a scan of nothing nor a request for no matches would be a useful question.
     bool from_tail = rank < 0;
     // -INT64_MIN overflows. Redis 7.0 negates it anyway, keeps a negative rank that every match
     // satisfies, and so answers the first match from the tail - the same as RANK -1.

@@ -26,6 +26,9 @@ void cmd_monitor(CommandContext& ctx) {
     // Inside MULTI it is queued like anything else, and refused when EXEC runs it: a transaction
     // must not turn into an endless stream.
     if (ctx.server.in_exec) return ctx.reply.error("ERR MONITOR isn't allowed for DENY BLOCKING client");
+    // From here on the connection only listens: every command anyone runs is copied into its output
+    // buffer, which is why a slow MONITOR client costs memory and is cut off by the output limits -
+    // and why Redis' own advice is never to leave MONITOR running on a busy production server.
     c.monitor = true;
     ctx.server.monitors.push_back(&c);
     ctx.reply.ok();

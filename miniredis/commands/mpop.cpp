@@ -26,8 +26,7 @@ namespace miniredis {
 namespace {
 
 // Pops up to `count` elements of a list and replies [key, [elements...]]; the key goes when empty.
-void pop_list_reply(Broker& server, int db, Reply& reply, std::string_view key, List& list, bool left,
-                    int64_t count) {
+void pop_list_reply(Broker& server, int db, Reply& reply, std::string_view key, List& list, bool left, int64_t count) {
     size_t n = std::min<size_t>(static_cast<size_t>(count), list.size());
     reply.array(2);
     reply.bulk(key);
@@ -57,6 +56,8 @@ void pop_zset_reply(Broker& server, int db, Reply& reply, std::string_view key, 
         reply.array(3);
         reply.bulk(key);
     }
+    // Scores go out as doubles: a bulk string in RESP2 ("1"), a RESP3 double (",1") - the same
+    // rule as ZPOPMIN's, so a client decodes both pops alike.
     for (size_t i = 0; i < n; ++i) {
         ZSet::Node* node = max ? z.last() : z.first();
         if (mpop) reply.array(2);
@@ -81,6 +82,8 @@ struct MpopArgs {
 // numkeys key [key ...] LEFT|RIGHT (or MIN|MAX) [COUNT n], starting at argv[at].
 bool parse_mpop(CommandContext& ctx, size_t at, std::string_view first_word, std::string_view second_word,
                 MpopArgs& out) {
+    // numkeys first, like SINTERCARD and ZUNION: a key may be named "LEFT" or "COUNT", and only
+    // numkeys tells where the keys end and the options begin.
     auto numkeys = parse_int64(ctx.arg(at));
     if (!numkeys || *numkeys < 1) {
         ctx.reply.error("ERR numkeys should be greater than 0");
@@ -152,7 +155,10 @@ bool try_pop(CommandContext& ctx, BlockKind kind, const MpopArgs& a, bool mpop, 
 // Nothing to pop: register the wait (blocking.cpp). The parsed direction and COUNT travel with the
 // client, so the pop made on wake-up is the one it asked for.
 void block_for(CommandContext& ctx, BlockKind kind, const MpopArgs& a, bool mpop, int64_t deadline) {
-    // Inside MULTI/EXEC nobody can wait: "nothing", as a timeout would say.
+    // Inside MULTI/EXEC nobody can wait: "nothing", as a timeout would say. Waiting there would
+    // stall EXEC - and with it the whole server, which runs EXEC to the end in one turn - for a push
+    // that no other client could make meanwhile. Redis answers the same way (CLIENT_DENY_BLOCKING,
+    // checked in t_list.c and t_zset.c before a client is blocked).
     if (ctx.server.in_exec) return ctx.reply.null_array();
     BlockedState how;
     how.active = true;
@@ -186,6 +192,8 @@ void mpop_generic(CommandContext& ctx, BlockKind kind, bool blocking) {
 // BZPOPMIN/BZPOPMAX (5.0): one element, replied as a flat [key, member, score] - the older shape,
 // kept because clients parse it so; BZMPOP's reply nests the pairs instead.
 void bzpop_generic(CommandContext& ctx, bool max) {
+    // The timeout is the *last* word (as in BLPOP), so every word between the name and it is a key;
+    // the table's key columns (1, -2) say the same to COMMAND GETKEYS and cluster clients.
     MpopArgs a;
     a.from_end = max;
     for (size_t k = 1; k + 1 < ctx.argc(); ++k) a.keys.push_back(ctx.arg(k));
@@ -211,6 +219,10 @@ bool Broker::serve_zset_waiter(int db_index, const std::string& key, Client& cli
     Value* v = db(db_index).find(key);
     ZSet* z = v ? v->zset() : nullptr;
     if (!z || z->size() == 0) return false;
+    // A copy of the wait's parameters: unblock_client() resets client.blocked. The reply goes to the
+    // *waiter's* output buffer, in the waiter's protocol - the command running now is the pusher's.
+    // Its pop is logged right after the push that caused it (serve_ready_keys runs at the end of the
+    // pushing command), so a replay pushes and pops in the same order and ends in the same state.
     BlockedState how = client.blocked;
     unblock_client(client);
     Reply reply(client.out, client.protocol);

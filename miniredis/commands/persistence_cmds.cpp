@@ -56,6 +56,9 @@ void cmd_bgsave(CommandContext& ctx) {
         s.dirty = std::max<uint64_t>(s.dirty, 1);  // the save rules will pick it up once the child is done
         return ctx.reply.simple("Background saving scheduled");
     }
+    // The fork itself is the cost to know about: copy-on-write means the child shares every page,
+    // but each page the parent writes while the child saves is copied - a write-heavy server may
+    // need up to twice its memory during a BGSAVE, which is why Redis warns about overcommit.
     if (!s.start_background_save()) return ctx.reply.error("ERR fork failed");
     ctx.reply.simple("Background saving started");
 }

@@ -24,6 +24,8 @@ namespace {
 
 // A subscriber that does not read its messages is disconnected rather than buffered forever
 // (Redis' client-output-buffer-limit for pubsub clients: 32 MB hard limit).
+// Redis also has a soft limit (8 MB sustained for 60 s); only the hard one is kept here, checked
+// on every message so a burst cannot overshoot it by more than one message.
 constexpr size_t kSubscriberOutputLimit = 32 * 1024 * 1024;
 
 // Every (un)subscription is confirmed with its own 3-element push - kind, name, and how many
@@ -117,6 +119,10 @@ void cmd_publish(CommandContext& ctx) {
         if (c->out.size() > kSubscriberOutputLimit) server.kill_client(*c);
         server.want_write(*c);
     });
+    // Not propagated: PUBLISH changes no data, so neither the AOF nor a replica hears of it. Redis
+    // does send it to replicas (publishCommand forces PROPAGATE_REPL, never the AOF), so that
+    // subscribers connected to a replica receive the master's messages - a difference, and an
+    // exercise: propagate to replicas only, as the replication chapter (docs/miniredis/07) describes.
     ctx.reply.integer(static_cast<int64_t>(receivers));
 }
 

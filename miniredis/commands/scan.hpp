@@ -33,6 +33,9 @@ void reply_scan_cursor(CommandContext& ctx, uint64_t cursor);
 // were collected (collect returns how many it kept) or 10*count buckets were visited.
 template <typename DictT, typename Collect>
 uint64_t scan_dict(const DictT& dict, uint64_t cursor, int64_t count, Collect&& collect) {
+    // The bucket budget bounds one call's work even when few buckets hold anything - a table that
+    // grew to a million buckets and then lost most of its keys would otherwise be walked bucket by
+    // empty bucket, in one call, looking for COUNT elements (Redis caps its walk at 10 * COUNT too).
     // Saturate: COUNT 9223372036854775807 is accepted, and count * 10 would overflow.
     int64_t collected = 0, budget = count > INT64_MAX / 10 ? INT64_MAX : count * 10;
     do {

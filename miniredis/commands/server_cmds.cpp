@@ -61,6 +61,10 @@ void cmd_flushdb(CommandContext& ctx) {
 void cmd_flushall(CommandContext& ctx) {
     std::optional<bool> async = parse_flush_mode(ctx);
     if (!async) return;
+    // Logged as typed (FLUSHALL, with its ASYNC/SYNC word): a replica empties its own databases,
+    // lazily or not as the word says. Unlike Redis, no snapshot is written afterwards - Redis saves an
+    // empty RDB on FLUSHALL when save rules are set, so a restart does not bring the keys back; here
+    // the dirty count (all the keys) makes the next save rule fire soon instead.
     ctx.server.all_keys_modified(-1);
     for (Database& db : ctx.server.databases) {
         ctx.server.dirty += db.size();
@@ -78,6 +82,8 @@ void cmd_time(CommandContext& ctx) {
     int64_t us =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count();
+    // Two bulk strings, not integers: Redis' historical shape, which every client library parses
+    // by position (redis-py returns a (seconds, microseconds) tuple of ints it converts itself).
     char buf[24];
     ctx.reply.array(2);
     ctx.reply.bulk(format_int64(us / 1'000'000, buf));
@@ -120,6 +126,8 @@ static std::vector<std::string_view> flag_names(uint32_t flags) {
 
 // COMMAND INFO: the table line as Redis 7 shapes it - name, arity, flags, first/last key and step,
 // then ACL categories, tips, key specs and subcommands (the last four kept minimal here).
+// The flags are a RESP3 set of *status* strings, as Redis sends them: a client compares them
+// with "readonly" as plain text, and a set says that their order means nothing.
 static void reply_command_info(CommandContext& ctx, const CommandSpec& spec) {
     ctx.reply.array(10);
     ctx.reply.bulk(spec.name);
@@ -156,6 +164,8 @@ static void reply_command_docs(CommandContext& ctx, const CommandSpec& spec) {
     for (const CommandSpec& sub : spec.subcommands) reply_command_docs(ctx, sub);
 }
 
+// A name alone finds a plain command, or a container (CONFIG) whose entry lists its subcommands:
+// COMMAND INFO config describes the container with all its "config|get" ... children, as Redis 7.
 static const CommandSpec* find_command_by_name(std::string_view name) {
     std::string_view argv[] = {name};
     const CommandSpec* container = nullptr;
@@ -183,6 +193,8 @@ void cmd_command_list(CommandContext& ctx) {
 void cmd_command_info(CommandContext& ctx) {
     if (ctx.argc() == 2) return cmd_command(ctx);
     ctx.reply.array(ctx.argc() - 2);
+    // One slot per asked name, in order; an unknown name is a null array in its slot rather than
+    // an error, so a client can probe a list of commands in one call and learn which exist.
     for (size_t i = 2; i < ctx.argc(); ++i) {
         const CommandSpec* spec = find_command_by_name(ctx.arg(i));
         if (spec)
@@ -343,6 +355,8 @@ void cmd_config_set(CommandContext& ctx) {
                 return ctx.reply.error(fmt::format(
                     "ERR CONFIG SET failed (possibly related to argument '{}') - can't set protected config", name));
     }
+    // Names are all checked above before any value is parsed, so an unknown name is reported even
+    // when an earlier value is also wrong - the order Redis 7's multi-argument CONFIG SET uses.
     Config updated = ctx.server.config;  // all or nothing: validate every pair on a copy
     try {
         for (size_t i = 2; i < ctx.argc(); i += 2) updated.options.set(ctx.arg(i), ctx.arg(i + 1));
@@ -357,6 +371,8 @@ void cmd_config_set(CommandContext& ctx) {
 
 // CONFIG RESETSTAT: zero the INFO counters (hits, misses, commands processed, per-command stats),
 // e.g. before a benchmark, so the numbers after it describe only the benchmark.
+// Not reset: the keyspace itself, the replication offsets and the slow log (SLOWLOG RESET has its
+// own command) - RESETSTAT is about counters that describe traffic, not about state.
 void cmd_config_resetstat(CommandContext& ctx) {
     ctx.server.stats = Stats{};
     reset_command_stats();  // INFO commandstats
@@ -399,6 +415,8 @@ void cmd_shutdown(CommandContext& ctx) {
         else
             return ctx.syntax_error();
     }
+    // A failed save refuses to stop (the error below) rather than exit and lose the writes since
+    // the last snapshot: the operator can fix the disk and try again, or say NOSAVE explicitly.
     if (!ctx.server.prepare_shutdown(save && !nosave))
         return ctx.reply.error("ERR Errors trying to SHUTDOWN. Check logs.");
     // No reply on success: the server is gone, as with Redis (the client sees the connection close).

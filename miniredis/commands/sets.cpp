@@ -119,6 +119,8 @@ bool combine(CommandContext& ctx, std::span<const std::string_view> keys, Algebr
 // The *STORE variants take the destination as arg 1 and reply with the size of the stored set; the
 // plain ones reply with the members, as a RESP3 set (~N) or, in RESP2, a plain array.
 void algebra_command(CommandContext& ctx, Algebra op, bool store) {
+    // The result is computed into `result` before the destination is touched, so the destination
+    // may be one of the sources: SINTERSTORE a a b is "keep in a what b also has".
     auto keys = ctx.argv.subspan(store ? 2 : 1);
     std::vector<std::string> result;
     if (!combine(ctx, keys, op, result)) return;
@@ -216,10 +218,15 @@ void cmd_spop(CommandContext& ctx) {
         popped.emplace_back(e->key.view());
         set->erase(popped.back());
     }
+    // When the pop takes every member, Redis logs a DEL of the key (spopWithCountCommand); an SREM
+    // of all of them has the same effect on replay, so one rule covers both cases here.
     if (set->empty()) ctx.db().remove(key);
     ctx.modified(key);
     ctx.rewrite_as({"SREM", key});
     for (const std::string& m : popped) ctx.rewritten.push_back(m);
+    // Without a count one member as a bulk string (nil for a missing key, above); with a count a
+    // RESP3 set, even of one member - the shape follows the *form* of the call, not the result, so a
+    // client never has to guess which it got.
     if (!count) return ctx.reply.bulk(popped.front());
     ctx.reply.set(popped.size());
     for (const std::string& m : popped) ctx.reply.bulk(m);
@@ -240,6 +247,9 @@ void cmd_srandmember(CommandContext& ctx) {
     // independent draw - so the reply may hold more members than the set has.
     if (!count) return set ? ctx.reply.bulk(set->random_entry(ctx.server.random)->key) : ctx.reply.null();
     if (!set || *count == 0) return ctx.reply.array(0);
+    // A negative count is not bounded by the set's size, so it is bounded here: without the cap,
+    // SRANDMEMBER k -1000000000000 would build a reply no memory can hold (Redis 7 has the same
+    // check, and the same error text).
     if (*count < -kMaxRandomCount) return ctx.reply.error("ERR value is out of range");
     if (*count < 0) {
         auto n = static_cast<size_t>(-*count);
@@ -268,6 +278,8 @@ void cmd_sdiffstore(CommandContext& ctx) { algebra_command(ctx, Algebra::diff, t
 // intersection with combine() and clamp the count. Same reply, more work on big sets - an
 // exercise: give combine() a limit and stop the walk early.
 void cmd_sintercard(CommandContext& ctx) {
+    // numkeys comes first so the keys can be told from the options: a key named "LIMIT" is still a
+    // key when it lies within numkeys. The same shape as ZINTERCARD, LMPOP, ZMPOP and EVAL.
     auto numkeys = ctx.int_arg(1);
     if (!numkeys) return;
     if (*numkeys <= 0) return ctx.reply.error("ERR numkeys should be greater than 0");
@@ -298,6 +310,8 @@ void cmd_smove(CommandContext& ctx) {
     if (!ok) return;
     // A member not in the source: 0, and nothing changes. Moving onto the same key is a no-op that
     // still answers 1, because the member is (still) in the destination.
+    // The moved member is logged by SMOVE itself: deterministic, and one command keeps the move atomic
+    // on replay as well - an SREM + SADD pair could be cut in half by a torn AOF tail.
     if (!source->find(member)) return ctx.reply.integer(0);
     if (from == to) return ctx.reply.integer(1);
     source->erase(member);

@@ -63,6 +63,10 @@ void cmd_xgroup(CommandContext& ctx) {
     bool create = equals_ignore_case(sub, "CREATE"), setid = equals_ignore_case(sub, "SETID");
     bool mkstream = false;
     int64_t entries_read = ConsumerGroup::kEntriesReadUnknown;
+    // Redis' one text for every container command's bad subcommand or arity (the
+    // addReplySubcommandSyntaxError of server.c): it ends in "Try XGROUP HELP." so a user in
+    // redis-cli is told where to look, and the arity of each subcommand is checked only once the
+    // subcommand is known - XGROUP's arity in the command table is just "at least 2".
     auto subcommand_error = [&] {
         ctx.reply.error(
             fmt::format("ERR unknown subcommand or wrong number of arguments for '{}'. Try XGROUP HELP.", sub));
@@ -100,6 +104,9 @@ void cmd_xgroup(CommandContext& ctx) {
     if (!group && (setid || equals_ignore_case(sub, "CREATECONSUMER") || equals_ignore_case(sub, "DELCONSUMER")))
         return nogroup_for_key(ctx, group_name, key);
 
+    // The starting ID is the group's "last delivered" position, not the first entry it will get:
+    // XGROUP CREATE s g 0 delivers 0-1 onwards (everything), and an ID in the future simply makes
+    // the group wait until the stream gets there.
     if (create) {
         StreamID id;
         if (ctx.arg(4) == "$") {
@@ -133,6 +140,8 @@ void cmd_xgroup(CommandContext& ctx) {
         if (ctx.arg(4) == "$") {
             id = s->last_id;
         } else {
+            // An incomplete ID means its sequence 0 here ("1000" is 1000-0): the group has read up
+            // to just before 1000-1, so XREADGROUP ... > delivers 1000-1 onwards.
             auto parsed = parse_stream_id(ctx.arg(4), 0);
             if (!parsed) return ctx.reply.error(kInvalidId);
             id = *parsed;
@@ -176,6 +185,10 @@ void cmd_xack(CommandContext& ctx) {
     Stream* s = stream_of(ctx, ctx.lookup_write(key), ok);
     if (!ok) return;
     ConsumerGroup* group = s ? s->group(ctx.arg(2)) : nullptr;
+    // Every ID is parsed before the first is acknowledged, as Redis' xackCommand does: once some
+    // entries are acked the reply must be their count, so a bad ID found half-way could only be
+    // reported by lying about the work already done. All or nothing, then - even when the group does
+    // not exist and the answer will be 0.
     std::vector<StreamID> ids;
     for (size_t j = 3; j < ctx.argc(); ++j) {
         auto id = strict_id(ctx, ctx.arg(j));
@@ -234,6 +247,9 @@ void cmd_xpending(CommandContext& ctx) {
     ConsumerGroup* group = s ? s->group(ctx.arg(2)) : nullptr;
     if (!group)
         return ctx.reply.error(fmt::format("NOGROUP No such key '{}' or consumer group '{}'", ctx.arg(1), ctx.arg(2)));
+    // An empty PEL still gets the four-element summary, with nil IDs and a nil consumer list
+    // (Redis' exact shape): redis-py turns it into {"pending": 0, "min": None, ...} by position, so
+    // a shorter array would break the client, not just look different.
     if (summary) {
         ctx.reply.array(4);
         ctx.reply.integer(static_cast<int64_t>(group->pel.size()));
@@ -264,6 +280,10 @@ void cmd_xpending(CommandContext& ctx) {
         // An unknown consumer is not an error: it simply holds nothing.
         if (!consumer) return ctx.reply.array(0);
     }
+    // The entry count is not known up front (IDLE skips entries), so the array header is written
+    // as a placeholder and patched at the end (Reply::mark / array_at) - Redis does the same with
+    // addReplyDeferredLen. The walk is O(log N + M): one lower_bound in the PEL's ordered map,
+    // then M steps.
     int64_t now = ctx.now_ms();
     size_t mark = ctx.reply.mark();
     size_t n = 0;
@@ -363,6 +383,11 @@ void cmd_xclaim(CommandContext& ctx) {
             return ctx.reply.error(fmt::format("ERR Unrecognized XCLAIM option '{}'", opt));
         }
     }
+    // XCLAIM is not logged as typed: whether an entry is "idle enough" depends on the clock when
+    // it runs, and a replica or an AOF replay runs it later. Each entry actually claimed is logged
+    // instead as an XCLAIM with TIME, RETRYCOUNT, FORCE and JUSTID that states the result, so the
+    // replay cannot decide differently (propagate_xclaim in streams.cpp, as Redis'
+    // streamPropagateXCLAIM).
     ctx.suppress_propagation = true;
     bool propagate_last_id = false;
     // LASTID (replication only) moves the group's position forward, never back: a replayed XCLAIM
@@ -371,6 +396,8 @@ void cmd_xclaim(CommandContext& ctx) {
         group->last_id = last_id;
         propagate_last_id = true;
     }
+    // A delivery time in the future would make the entry's idle time negative, and so unclaimable
+    // by anyone for as long as the clock lags: Redis clamps it to now, and so do we.
     if (delivery_time == -1 || delivery_time < 0 || delivery_time > now) delivery_time = now;
     StreamConsumer* consumer = nullptr;
     size_t mark = ctx.reply.mark();
@@ -409,6 +436,8 @@ void cmd_xclaim(CommandContext& ctx) {
         propagate_last_id = false;
         group_changed(ctx.server);
     }
+    // The claimer counts as seen (XINFO CONSUMERS' idle resets), even when it claimed nothing new
+    // this time: it is alive and asking, which is what an operator reading XINFO wants to know.
     if (consumer) consumer->seen_time = now;
     if (propagate_last_id) {
         propagate_group_id(ctx.server, ctx.client.db, key, group_name, *group);
@@ -438,6 +467,7 @@ void cmd_xautoclaim(CommandContext& ctx) {
     for (size_t j = 6; j < ctx.argc(); ++j) {
         if (equals_ignore_case(ctx.arg(j), "COUNT") && j + 1 < ctx.argc()) {
             auto v = parse_int64(ctx.arg(j + 1));
+            // The upper bound is Redis' own: attempts = COUNT * 10 below must not overflow.
             if (!v || *v < 1 || *v > LONG_MAX / 16) return ctx.reply.error("ERR COUNT must be > 0");
             count = *v;
             ++j;
@@ -487,6 +517,10 @@ void cmd_xautoclaim(CommandContext& ctx) {
         group_changed(ctx.server);
     }
     if (consumer) consumer->seen_time = now;
+    // [cursor, claimed entries, deleted IDs]. The cursor is the next PEL entry not yet examined, so
+    // a janitor loop is "XAUTOCLAIM ... <cursor>" until the cursor comes back 0-0 - the same
+    // contract as SCAN's: the PEL is walked in ID order, so an entry pending from the first call to
+    // the last is examined exactly once.
     ctx.reply.array(3);
     reply_id(ctx.reply, it == group->pel.end() ? StreamID{} : it->first);
     ctx.reply.array(n);

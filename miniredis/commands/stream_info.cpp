@@ -45,6 +45,8 @@ void reply_lag(Reply& r, const Stream& s, const ConsumerGroup& g) {
 }
 
 // The group's position counted in entries: nil when it cannot be known (see the file comment).
+// Redis 7.0 added this counter with the lag; a group created by an older version (or restored from
+// an RDB 9 file) has none until it is set again, which is why nil is a normal answer here.
 void reply_entries_read(Reply& r, const ConsumerGroup& g) {
     if (g.entries_read == ConsumerGroup::kEntriesReadUnknown)
         r.null();
@@ -98,6 +100,8 @@ void xinfo_stream(CommandContext& ctx, Stream& s, bool full, int64_t count) {
     // FULL: everything, but bounded - COUNT (10 by default, 0 = no limit) caps the entries and each
     // PEL listed, because XINFO STREAM FULL on a stream of millions must not build a reply of
     // gigabytes by accident.
+    // The entry count is known only after the walk (COUNT may stop it, and with COUNT 0 the
+    // `++n != count` test never fires), so the array header is a placeholder patched afterwards.
     r.bulk("entries");
     size_t mark = r.mark();
     size_t n = 0;
@@ -120,6 +124,9 @@ void xinfo_stream(CommandContext& ctx, Stream& s, bool full, int64_t count) {
         reply_lag(r, s, *g);
         r.bulk("pel-count");
         r.integer(static_cast<int64_t>(g->pel.size()));
+        // FULL shows each pending entry's delivery time as Unix milliseconds, where XPENDING shows an
+        // idle time: FULL is a dump meant to be stored and compared later, and an absolute time
+        // stays true after the reply was taken, a relative one does not.
         r.bulk("pending");
         size_t pm = r.mark();
         size_t pn = 0;
@@ -212,6 +219,8 @@ void cmd_xinfo(CommandContext& ctx) {
     // XINFO GROUPS: one map per group - its consumers, its pending count (the PEL's size), where it
     // has read to, and how far behind it is.
     if (equals_ignore_case(sub, "GROUPS")) {
+        // Groups (and consumers below) come in name order: Redis keeps them in a radix tree keyed by
+        // name, we in a std::map, and both walk in byte order - so the replies match entry for entry.
         ctx.reply.array(s->groups.size());
         for (const auto& [name, g] : s->groups) {
             ctx.reply.map(6);
@@ -236,6 +245,9 @@ void cmd_xinfo(CommandContext& ctx) {
     // most likely died, and its entries are candidates for XCLAIM / XAUTOCLAIM.
     ConsumerGroup* g = s->group(ctx.arg(3));
     if (!g) return nogroup_for_key(ctx, ctx.arg(3), key);
+    // Three fields, Redis 7.0's set: 7.2 adds "inactive" (time since the last successful read), which
+    // needs an active-time per consumer that we do not keep (RDB 11's active-time is skipped on load,
+    // storage/rdb_values.cpp). The idle time is clamped at 0 in case the clock stepped back.
     ctx.reply.array(g->consumers.size());
     for (const auto& [name, c] : g->consumers) {
         ctx.reply.map(3);

@@ -42,9 +42,10 @@ namespace {
 // Delivers entries of `s` above `after` to the reply: plain (XREAD) or through a group (`>`:
 // they enter the PEL of the group and of the consumer, the group's last ID moves). Returns the
 // number of entries replied. Propagates the group changes, as Redis does.
-size_t deliver_new(Broker& server, int db, Reply& reply, std::string_view key, Stream& s, StreamID after,
-                   int64_t count, ConsumerGroup* group, std::string_view group_name, StreamConsumer* consumer,
-                   bool noack) {
+size_t deliver_new(Broker& server, int db, Reply& reply, std::string_view key, Stream& s, StreamID after, int64_t count,
+                   ConsumerGroup* group, std::string_view group_name, StreamConsumer* consumer, bool noack) {
+    // "Entries above `after`" is the closed range [after.next(), max]; after = max has no next, so
+    // nothing is served (and nothing can be). The walk is O(log N + M) for M delivered.
     auto start = after.next();
     size_t mark = reply.mark();
     size_t n = 0;
@@ -107,6 +108,8 @@ void deliver_history(Broker& server, int db, Reply& reply, std::string_view key,
                 reply.null_array();
                 continue;
             }
+            // Re-reading one's history is a redelivery: the idle clock restarts (so XAUTOCLAIM leaves it
+            // alone) and the count grows - the number XPENDING shows to spot an entry that keeps failing.
             PendingEntry& p = group.pel[*it];
             p.delivery_time = now;
             ++p.delivery_count;
@@ -225,6 +228,8 @@ void read_generic(CommandContext& ctx, bool xreadgroup) {
     size_t served = 0;
     for (size_t k = 0; k < a.streams; ++k) {
         std::string_view key = ctx.arg(a.streams_at + k);
+        // The types were checked in the loop above, and nothing ran in between (one thread), so a key
+        // found here is a stream.
         Value* v = ctx.db().find(key);
         if (!v) continue;
         Stream& s = *v->stream();
@@ -248,6 +253,8 @@ void read_generic(CommandContext& ctx, bool xreadgroup) {
             deliver_new(ctx.server, ctx.client.db, ctx.reply, key, s, after, a.count, nullptr, {}, nullptr, false);
             continue;
         }
+        // The consumer is created on first use, as in Redis - there is no "join" step - and a read
+        // counts as seen even when it delivers nothing.
         StreamConsumer& consumer = consumer_for(ctx.server, ctx.client.db, key, a.group, *groups[k], a.consumer);
         consumer.seen_time = ctx.now_ms();
         if (history)
@@ -297,6 +304,8 @@ bool serve_blocked_stream_reader(Broker& server, Client& client, std::string_vie
     Value* v = server.db(how.db).find(key);
     bool xreadgroup = !how.group.empty();
     Reply reply(client.out, client.protocol);
+    // The UNBLOCKED and NOGROUP prefixes are Redis 7's: a client library raises them as errors of
+    // their own kind, so a worker can tell "my group was deleted" from a bug and re-create it.
     if (!v || v->type() != Type::stream) {
         // XREAD waits for the key to come back; a group reader's group went with the key.
         if (!xreadgroup) return false;

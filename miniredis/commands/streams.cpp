@@ -217,6 +217,9 @@ size_t parse_add_or_trim(CommandContext& ctx, TrimArgs& t, bool xadd) {
                 ctx.reply.error("ERR syntax error, MAXLEN and MINID options at the same time are not compatible");
                 return 0;
             }
+            // "=" (or nothing) trims exactly; "~" lets the trim stop at a block boundary, so the stream may
+            // keep a few more entries than asked - the cheap form, and the one producers should use.
+            // The "~"/"=" word is only taken as such when a value still follows it.
             t.approx = false;
             std::string_view next = ctx.arg(i + 1);
             if (more >= 2 && next == "~") {
@@ -284,6 +287,8 @@ size_t parse_add_or_trim(CommandContext& ctx, TrimArgs& t, bool xadd) {
         ctx.reply.error("ERR syntax error, XTRIM must be called with a trimming strategy");
         return 0;
     }
+    // LIMIT is refused with "=": an exact trim must remove everything it was told to, so a cap on
+    // the work could only make it silently inexact.
     if (ctx.server.env.loading) {
         t.limit = 0;  // the AOF was written with the outcome: replay it exactly
     } else if (limit_given) {
@@ -349,6 +354,9 @@ void cmd_xadd(CommandContext& ctx) {
         return ctx.reply.error("ERR The stream has exhausted the last possible ID, unable to add more items");
     // The new ID. With "*" it is now's millisecond - unless the clock went back (NTP, a VM
     // migration): IDs must still grow, so we stay in the last ID's millisecond and count up.
+    // Why IDs are <milliseconds>-<sequence> and not a counter: the ID *is* the time index. "XRANGE s
+    // 1700000000000 1700003600000" is "this hour" with no secondary index, and the sequence only
+    // breaks ties within one millisecond - so the two halves together are unique and increasing.
     StreamID id;
     const StreamID last = s->last_id;
     if (!t.id_given) {
@@ -373,6 +381,8 @@ void cmd_xadd(CommandContext& ctx) {
         if (id <= last)
             return ctx.reply.error("ERR The ID specified in XADD is equal or smaller than the target stream top item");
     }
+    // The fields are stored as given, duplicates and order included: a stream entry is a small
+    // record, not a hash, and XRANGE gives it back exactly as the producer wrote it.
     // The entry first, the trim after: an XADD with MAXLEN 0 still returns a fresh ID and leaves
     // the stream empty but present, with last_id moved on - the ID is never reused.
     s->append(id, ctx.argv.subspan(fields_at));
@@ -391,6 +401,8 @@ void cmd_xadd(CommandContext& ctx) {
 // XTRIM: the retention step on its own, e.g. from a periodic job. The reply is the number of
 // entries removed; with "~" that may be 0 even when the stream is longer than asked.
 void cmd_xtrim(CommandContext& ctx) {
+    // The key comes before the arguments, as in Redis' xtrimCommand: XTRIM on a missing key
+    // answers 0 even with malformed options - nothing to trim, so nothing worth an error.
     bool ok;
     std::string_view key = ctx.arg(1);
     Stream* s = stream_of(ctx, ctx.lookup_write(key), ok);
@@ -437,6 +449,8 @@ void range_generic(CommandContext& ctx, bool reverse) {
     bool ok;
     Stream* s = stream_of(ctx, ctx.lookup_read(ctx.arg(1)), ok);
     if (!ok) return;
+    // COUNT 0 answers a null array, not an empty one: Redis 7.0's xrangeGenericCommand does so, and
+    // client libraries map the two differently (None vs []). A missing key is an empty array.
     if (!s) return ctx.reply.array(0);
     if (count == 0) return ctx.reply.null_array();
     size_t mark = ctx.reply.mark();
@@ -514,6 +528,8 @@ void cmd_xsetid(CommandContext& ctx) {
     }
     bool ok;
     std::string_view key = ctx.arg(1);
+    // Unlike XADD, XSETID never creates the stream: a last ID without entries or groups would be
+    // a stream nobody asked for, so a missing key is an error.
     Value* v = ctx.lookup_write(key);
     if (!v) return ctx.reply.error(errors::kNoSuchKey);
     Stream* s = stream_of(ctx, v, ok);

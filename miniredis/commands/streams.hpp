@@ -23,6 +23,8 @@ struct Client;
 struct CommandContext;
 struct Value;
 
+// One text for every malformed ID, whichever command and argument: Redis words it once
+// (streamGenericParseIDOrReply), and clients' tests match on it.
 inline constexpr std::string_view kInvalidId = "ERR Invalid stream ID specified as stream command argument";
 
 // Replies: an ID as "ms-seq", an entry as [id, [field, value, ...]].
@@ -33,8 +35,10 @@ Stream* stream_of(CommandContext& ctx, Value* v, bool& ok);
 // Strict IDs ("123-4", "123"): replies Redis' invalid-ID error on failure.
 std::optional<StreamID> strict_id(CommandContext& ctx, std::string_view text, uint64_t missing_seq = 0,
                                   bool reply = true);
-// Range ends: "-", "+", "(id" (exclusive) or an ID.
+// Range ends: "-", "+", "(id" (exclusive) or an ID. Strict IDs and range ends differ on purpose:
+// "-" means "the smallest ID" in XRANGE, but as an ID to XACK or XADD it would be meaningless.
 std::optional<StreamID> range_id(CommandContext& ctx, std::string_view text, bool is_start);
+// An integer with a caller-chosen error: XCLAIM alone has four texts for four options.
 std::optional<int64_t> ll_arg(CommandContext& ctx, std::string_view text, std::string_view error = errors::kNotInteger);
 // Replies Redis' NOGROUP error for `group` on `key`.
 void nogroup_for_key(CommandContext& ctx, std::string_view group, std::string_view key);

@@ -88,6 +88,10 @@ std::optional<int64_t> absolute_deadline(CommandContext& ctx, StringOptions::Exp
         ctx.reply.error(errors::kNotInteger);
         return std::nullopt;
     }
+    // Zero and negative are refused (Redis 7: "invalid expire time"), though a past *absolute* time
+    // is accepted and simply deletes the key. Both overflows - seconds to milliseconds, and now + a
+    // relative TTL - are tested before the arithmetic: signed overflow in C++ is undefined
+    // behaviour, not a wrap, so checking the result afterwards would be too late.
     int64_t ms = *n;
     bool seconds = kind == E::ex || kind == E::exat;
     if (ms <= 0 || (seconds && ms > LLONG_MAX / 1000)) {
@@ -129,7 +133,9 @@ void set_generic(CommandContext& ctx, const StringOptions& o, std::string_view k
         if (!deadline) return;
     }
     // GET first: "SET k v GET" on a key holding a list must fail with WRONGTYPE before anything is
-    // written, and the old value must be in the reply before the new one replaces it.
+    // written, and the old value must be in the reply before the new one replaces it. GET with NX
+    // is allowed since Redis 7.0 (6.2 refused it): "SET lock token NX GET" both tries the lock and
+    // tells the loser who holds it, in one round trip.
     if (o.get && !reply_get(ctx, key)) return;
     Value* existing = ctx.lookup_write(key);
     // NX/XX said no: SET answers nil (SETNX 0), nothing changes, and nothing is propagated - the
@@ -169,6 +175,8 @@ void incr_by(CommandContext& ctx, int64_t increment) {
     Value* v = ctx.lookup_write(key);
     int64_t current = 0;
     SmallString* s = nullptr;
+    // "Is an integer" is parse_int64's strict reading (protocol/numbers.hpp): " 12", "+12" and "012"
+    // are not, exactly as Redis' string2ll - so a counter can only ever hold the text INCR wrote.
     if (v) {
         s = ctx.as_string(v);
         if (!s) return;
@@ -176,6 +184,8 @@ void incr_by(CommandContext& ctx, int64_t increment) {
         if (!parsed) return ctx.reply.error(errors::kNotInteger);
         current = *parsed;
     }
+    // The overflow test is done on the operands, before the addition (signed overflow would be
+    // undefined behaviour): "ERR increment or decrement would overflow", and the value is unchanged.
     if ((increment < 0 && current < 0 && increment < LLONG_MIN - current) ||
         (increment > 0 && current > 0 && increment > LLONG_MAX - current))
         return ctx.reply.error(errors::kOverflow);
@@ -279,6 +289,8 @@ void cmd_getex(CommandContext& ctx) {
 
 // MGET answers nil for a key of another type instead of WRONGTYPE: one wrong key must not fail a
 // batch read of a hundred.
+// The keys are read one by one in this single command, so MGET sees one consistent moment: no write
+// from another client can fall between two of its keys - what a client-side loop of GETs cannot say.
 void cmd_mget(CommandContext& ctx) {
     ctx.reply.array(ctx.argc() - 1);
     for (size_t i = 1; i < ctx.argc(); ++i) {
@@ -295,6 +307,9 @@ void cmd_mget(CommandContext& ctx) {
 static void mset_generic(CommandContext& ctx, bool nx) {
     // All keys are checked (MSETNX) before any is written: a batch that may not overwrite anything
     // must not write half its pairs and then stop.
+    // The table's arity (-3) cannot say "pairs only", so an odd count is checked here, with the
+    // arity error Redis gives rather than a syntax error. Each SET of a pair drops that key's TTL,
+    // like a plain SET, and the command is logged as typed: it has no randomness and no clock.
     if (ctx.argc() % 2 == 0) return ctx.wrong_arity();
     if (nx) {
         for (size_t i = 1; i < ctx.argc(); i += 2)
@@ -359,7 +374,9 @@ void cmd_incrbyfloat(CommandContext& ctx) {
         ctx.db().set(key, Value::of_string(text));
     ctx.modified(key);
     ctx.reply.bulk(text);
-    // Logged as the resulting value: float addition replayed could round differently.
+    // Logged as the resulting value: float addition replayed could round differently (another
+    // machine's long double may be 64 bits, not 80). KEEPTTL because INCRBYFLOAT keeps the key's
+    // TTL, and a plain SET in the log would drop it on replay.
     ctx.rewrite_as({"SET", key, text, "KEEPTTL"});
 }
 
@@ -407,6 +424,8 @@ void cmd_getrange(CommandContext& ctx) {
     if (!start) return;
     auto end = ctx.int_arg(3);
     if (!end) return;
+    // A missing key is the empty string "", not nil: GETRANGE reads a byte range, and a range of
+    // nothing is empty - the same answer as a range past the end of an existing string.
     Value* v = ctx.lookup_read(ctx.arg(1));
     if (!v) return ctx.reply.bulk("");
     SmallString* s = ctx.as_string(v);

@@ -24,6 +24,8 @@ namespace miniredis {
 // MULTI only flips a flag: from now on dispatch.cpp queues each command (after checking its name
 // and arity - a mistake there sets multi_error, and EXEC will refuse the whole batch) instead of
 // running it. Nesting is refused: a transaction is one flat list of commands.
+// A WATCH before MULTI stays in force; WATCH after MULTI is refused (below), because a watch taken
+// inside the transaction would be checked by the EXEC of that very transaction - too late to matter.
 void cmd_multi(CommandContext& ctx) {
     if (ctx.client.in_multi) return ctx.reply.error("ERR MULTI calls can not be nested");
     ctx.client.in_multi = true;
@@ -76,8 +78,12 @@ void cmd_exec(CommandContext& ctx) {
         end_transaction(ctx);
         return ctx.reply.null_array();
     }
+    // The queue holds copies of the arguments (OwnedArgs), not views: the input buffer they were read
+    // from has long been reused by the time EXEC arrives, possibly many reads later.
     std::vector<OwnedArgs> queued = std::move(c.queued);
     end_transaction(ctx);  // also unwatches: nothing may abort us from here on
+    // in_exec tells blocking commands not to wait (they answer as if timed out) and holds back
+    // serving blocked clients until the whole batch is done, so no waiter sees half a transaction.
     Broker& server = ctx.server;
     server.in_exec = true;
     ctx.reply.array(queued.size());
@@ -113,6 +119,8 @@ void cmd_watch(CommandContext& ctx) {
         bool already = false;
         for (const auto& w : c.watched) already |= w.db == c.db && w.key == key;
         if (already) continue;
+        // peek, not lookup: WATCH must not delete an expired key (that would be a change, propagated as
+        // a DEL, caused by a read-only command) - it only remembers that the key was already dead.
         Database& db = ctx.db();
         auto deadline = db.expire_of(key);
         bool expired = db.peek(key) && deadline && *deadline <= ctx.now_ms();

@@ -18,7 +18,7 @@
 //     is not associative: 0.1 + 0.2 + 0.3 and 0.3 + 0.2 + 0.1 differ in the 17th digit;
 //   - weight * score can be NaN (0 * inf), and inf + -inf is NaN: Redis stores 0 instead.
 //
-// READ NEXT: commands/zsets.cpp (the single-key commands), model/zset.hpp (the skiplist).
+// READ NEXT: commands/zsets.cpp and zset_ranges.cpp (the single-key commands), model/zset.hpp (the skiplist).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -75,6 +75,8 @@ void aggregate(double& target, double value, Aggregate how) {
 
 // Would Redis keep this result in its compact listpack encoding (zset-max-listpack-entries 128,
 // zset-max-listpack-value 64)?
+// The answer is visible to clients in one way only, and that is why it is computed: a listpack stores
+// scores as text, so the -0 fix-up below must happen exactly when Redis would have packed the result.
 bool compact_encoding(const ZSet& z) {
     if (z.size() > 128) return false;
     for (const ZSet::Node* n = z.first(); n; n = n->next())
@@ -95,6 +97,8 @@ void zset_algebra(CommandContext& ctx, size_t numkeys_at, Op op, bool store, boo
     // Keys first (a wrong type is reported before a bad option, as Redis does).
     std::vector<Source> sources(count);
     size_t j = numkeys_at + 1;
+    // The Source pointers stay valid to the end: nothing else runs while this command does, and the
+    // destination is only replaced after the result is complete - so ZUNIONSTORE a 2 a b is safe.
     for (size_t i = 0; i < count; ++i, ++j) {
         Value* v = ctx.lookup_read(ctx.arg(j));
         if (!v) continue;
@@ -156,6 +160,8 @@ void zset_algebra(CommandContext& ctx, size_t numkeys_at, Op op, bool store, boo
     // as soon as LIMIT members are found - the whole point of asking only for a count.
     if (op == Op::inter && count > 0 && sources[0].size() > 0) {
         bool stop = false;
+        // for_each cannot break out early, so `stop` turns the remaining calls into no-ops - cheap
+        // compared with the membership tests they skip.
         sources[0].for_each([&](std::string_view member, double score0) {
             if (stop) return;
             double score = sources[0].weight * score0;
@@ -196,7 +202,8 @@ void zset_algebra(CommandContext& ctx, size_t numkeys_at, Op op, bool store, boo
         });
     }
 
-    // ZINTERCARD builds nothing and answers only the count.
+    // ZINTERCARD builds nothing and answers only the count; with LIMIT 1 it answers "do these
+    // intersect at all?" after the first common member - the question it was added for (Redis 7.0).
     if (cardinality_only) return ctx.reply.integer(cardinality);
     if (store) {
         std::string_view dest = ctx.arg(1);
@@ -230,6 +237,8 @@ void zset_algebra(CommandContext& ctx, size_t numkeys_at, Op op, bool store, boo
 
 }  // namespace
 
+// The *STORE forms are logged as typed: the inputs are in the same state on replay, and the stable
+// smallest-first order (file comment) makes the floating-point sums come out bit-identical again.
 void cmd_zunionstore(CommandContext& ctx) { zset_algebra(ctx, 2, Op::uni, true); }
 void cmd_zinterstore(CommandContext& ctx) { zset_algebra(ctx, 2, Op::inter, true); }
 void cmd_zdiffstore(CommandContext& ctx) { zset_algebra(ctx, 2, Op::diff, true); }

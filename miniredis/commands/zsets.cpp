@@ -3,6 +3,8 @@
 // Sorted set commands: members ordered by a score (t_zset.c) - leaderboards (ZADD score player,
 // ZREVRANGE 0 9 WITHSCORES = top ten), priority queues (ZPOPMIN), time-ordered indexes (score =
 // timestamp, ZRANGE BYSCORE for "everything in the last hour"). The structure is in model/zset.hpp.
+// This file holds the commands that name members (ZADD, ZINCRBY, ZREM, ZSCORE, ZRANK, the pops,
+// ZSCAN, ZRANDMEMBER); every command that names a *range* is in zset_ranges.cpp.
 //
 // CONCEPT: the sorted set, a leaderboard: members unique like a set, ordered by score like a list.
 // Two structures at once (model/zset.hpp): a hash table member -> score for ZSCORE in O(1), and a
@@ -11,24 +13,22 @@
 // (model/encoding.hpp).
 //
 //   ZADD board 100 ann 80 bob ──▶ dict {ann:100, bob:80} + skiplist [bob:80, ann:100]
-//   ZREVRANGE board 0 0        ──▶ walk the skip list from the tail: ann
-// READ NEXT: model/zset.hpp, zset_algebra.cpp (ZUNIONSTORE ...), docs/miniredis/05-probabilistic-and-bits.md.
-#include <fmt/format.h>
-
-#include <cerrno>
+//   ZREVRANGE board 0 0        ──▶ walk the skip list from the tail: ann     (zset_ranges.cpp)
+// READ NEXT: model/zset.hpp, zset_ranges.cpp (ZRANGE and friends), zset_algebra.cpp (ZUNIONSTORE ...),
+// docs/miniredis/05-probabilistic-and-bits.md.
+#include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "commands/context.hpp"
 #include "commands/handlers.hpp"
 #include "commands/scan.hpp"
+#include "commands/zsets.hpp"
 #include "model/glob.hpp"
 #include "protocol/numbers.hpp"
 
 namespace miniredis {
-namespace {
 
 // The two lookups every sorted-set command starts with, as in lists.cpp and sets.cpp: a missing key
 // reads as an empty sorted set; a key of another type has already been answered with WRONGTYPE
@@ -41,70 +41,9 @@ ZSet* existing_zset_for_write(CommandContext& ctx, std::string_view key, bool& o
     return ctx.existing(ctx.lookup_write(key), &CommandContext::as_zset, ok);
 }
 
-// One end of a score range: "1.5", "(1.5" (exclusive), "-inf", "+inf" (Redis' zslParseRange).
-bool parse_score_bound(std::string_view text, double& value, bool& exclusive) {
-    exclusive = !text.empty() && text.front() == '(';
-    if (exclusive) text.remove_prefix(1);
-    // strtod needs a NUL-terminated string and arguments are views into the read buffer, so the bound
-    // is copied; anything longer than any double's spelling is refused rather than allocated for.
-    // "inf", "+inf" and "-inf" are what strtod accepts; NaN is refused, since it cannot be ordered.
-    char buf[128];
-    if (text.size() >= sizeof buf) return false;
-    std::memcpy(buf, text.data(), text.size());
-    buf[text.size()] = '\0';
-    char* end;
-    value = std::strtod(buf, &end);
-    return *end == '\0' && !std::isnan(value);
-}
-
-// Both ends parsed before anything is looked up: a malformed range is "ERR min or max is not a
-// float" whether or not the key exists, as in Redis.
-bool parse_score_range(CommandContext& ctx, std::string_view min, std::string_view max, ScoreRange& range) {
-    if (!parse_score_bound(min, range.min, range.min_exclusive) ||
-        !parse_score_bound(max, range.max, range.max_exclusive)) {
-        ctx.reply.error("ERR min or max is not a float");
-        return false;
-    }
-    return true;
-}
-
-// One end of a lex range: "[a" inclusive, "(a" exclusive, "-" / "+" the ends.
-// Lex ranges compare members byte by byte (memcmp order), so they mean something only when all
-// scores are equal - the trick behind autocomplete: ZADD names 0 alice 0 alfred, then
-// ZRANGEBYLEX names [al (am lists every name starting with "al".
-bool parse_lex_bound(std::string_view text, std::string_view& value, bool& exclusive, bool& minus, bool& plus) {
-    minus = plus = exclusive = false;
-    if (text == "-") return minus = true;
-    if (text == "+") return plus = true;
-    if (text.empty() || (text.front() != '(' && text.front() != '[')) return false;
-    exclusive = text.front() == '(';
-    value = text.substr(1);
-    return true;
-}
-
-// False after replying the error; `empty` when the range can match nothing ("+" as min).
-bool parse_lex_range(CommandContext& ctx, std::string_view min, std::string_view max, LexRange& range, bool& empty) {
-    bool min_minus, min_plus, max_minus, max_plus;
-    if (!parse_lex_bound(min, range.min, range.min_exclusive, min_minus, min_plus) ||
-        !parse_lex_bound(max, range.max, range.max_exclusive, max_minus, max_plus)) {
-        ctx.reply.error("ERR min or max not valid string range item");
-        return false;
-    }
-    range.min_unbounded = min_minus;
-    range.max_unbounded = max_plus;
-    empty = min_plus || max_minus;
-    return true;
-}
-
-// A range that cannot match (min > max, or equal ends with one exclusive) answers at once, without
-// a skiplist search.
-bool score_range_empty(const ScoreRange& r) {
-    return r.min > r.max || (r.min == r.max && (r.min_exclusive || r.max_exclusive));
-}
-
 // WITHSCORES: RESP2 interleaves member, score, member, score (scores as bulk strings, "%.17g");
 // RESP3 sends [member, score] pairs with the score as a double (Reply::double_value writes either).
-void reply_member(CommandContext& ctx, const ZSet::Node* node, bool with_scores) {
+static void reply_member(CommandContext& ctx, const ZSet::Node* node, bool with_scores) {
     if (with_scores && ctx.reply.resp3()) ctx.reply.array(2);  // RESP3: [member, score] pairs
     ctx.reply.bulk(node->member);
     if (with_scores) ctx.reply.double_value(node->score);
@@ -116,135 +55,6 @@ void reply_members(CommandContext& ctx, const std::vector<const ZSet::Node*>& no
     ctx.reply.array(with_scores && !ctx.reply.resp3() ? nodes.size() * 2 : nodes.size());
     for (const ZSet::Node* n : nodes) reply_member(ctx, n, with_scores);
 }
-
-// ZRANGE has grown three ways to say "which members": by rank (0 = lowest score; negative from the
-// top), by score (BYSCORE, "(" for exclusive ends, -inf/+inf), and by member (BYLEX, only
-// meaningful when all scores are equal). REV walks from the top; for score and lex ranges it also
-// swaps the arguments (max first), which the older ZREVRANGEBYSCORE spelling made explicit.
-// Every form becomes one walk of the skip list: find the first node in range (O(log n), by rank or by
-// score/lex), then follow the level-0 links forward - or `backward` for REV - while inside the
-// range: O(log n + M) for M members returned, Redis' documented complexity.
-enum class RangeKind { rank, score, lex };
-
-// The engine behind ZRANGE (all forms), ZRANGEBYSCORE, ZREVRANGE..., ZRANGESTORE. `first` is the
-// index of the key; `kind`/`reverse` come from the command name or from options (ZRANGE).
-void zrange_generic(CommandContext& ctx, size_t first, RangeKind kind, bool reverse, bool options_choose_kind,
-                    std::string_view store_key = {}) {
-    // ZRANGESTORE (6.2) shares this engine: `store_key` set means "write the result to a key instead
-    // of replying it", so every range form can also be stored.
-    bool store = !store_key.empty();
-    bool with_scores = false, kind_given = false, reverse_given = false;
-    int64_t offset = 0, limit = -1;
-    bool has_limit = false;
-    for (size_t j = first + 3; j < ctx.argc(); ++j) {
-        std::string_view opt = ctx.arg(j);
-        if (!store && equals_ignore_case(opt, "WITHSCORES")) {
-            with_scores = true;
-        } else if (equals_ignore_case(opt, "LIMIT") && j + 2 < ctx.argc()) {
-            auto o = ctx.int_arg(j + 1);
-            if (!o) return;
-            auto l = ctx.int_arg(j + 2);
-            if (!l) return;
-            offset = *o;
-            limit = *l;
-            has_limit = true;
-            j += 2;
-        } else if (options_choose_kind && !reverse_given && equals_ignore_case(opt, "REV")) {
-            reverse = reverse_given = true;
-        } else if (options_choose_kind && !kind_given && equals_ignore_case(opt, "BYSCORE")) {
-            kind = RangeKind::score;
-            kind_given = true;
-        } else if (options_choose_kind && !kind_given && equals_ignore_case(opt, "BYLEX")) {
-            kind = RangeKind::lex;
-            kind_given = true;
-        } else {
-            return ctx.syntax_error();
-        }
-    }
-    // The two option combinations Redis refuses, with Redis' exact error texts (clients' test suites
-    // match on them).
-    if (has_limit && kind == RangeKind::rank)
-        return ctx.reply.error("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
-    if (with_scores && kind == RangeKind::lex)
-        return ctx.reply.error("ERR syntax error, WITHSCORES not supported in combination with BYLEX");
-
-    // REV and the ZREV* commands take max before min for score and lex ranges.
-    std::string_view min = ctx.arg(first + 1), max = ctx.arg(first + 2);
-    if (reverse && kind != RangeKind::rank) std::swap(min, max);
-    int64_t start = 0, stop = 0;
-    ScoreRange scores;
-    LexRange lex;
-    bool lex_empty = false;
-    if (kind == RangeKind::rank) {
-        auto a = ctx.int_arg(first + 1);
-        if (!a) return;
-        auto b = ctx.int_arg(first + 2);
-        if (!b) return;
-        start = *a;
-        stop = *b;
-    } else if (kind == RangeKind::score) {
-        if (!parse_score_range(ctx, min, max, scores)) return;
-    } else if (!parse_lex_range(ctx, min, max, lex, lex_empty)) {
-        return;
-    }
-
-    bool ok;
-    ZSet* z = read_zset(ctx, ctx.arg(first), ok);
-    if (!ok) return;
-    std::vector<const ZSet::Node*> nodes;
-    if (z) {
-        if (kind == RangeKind::rank) {
-            int64_t length = static_cast<int64_t>(z->size());
-            if (start < 0) start += length;
-            if (stop < 0) stop += length;
-            if (start < 0) start = 0;
-            if (stop >= length) stop = length - 1;
-            if (start <= stop && start < length) {
-                // In reverse, rank 0 is the highest score.
-                const ZSet::Node* n = z->at_rank(static_cast<size_t>(reverse ? length - 1 - start : start));
-                for (int64_t i = start; i <= stop && n; ++i, n = reverse ? n->backward : n->next()) nodes.push_back(n);
-            }
-        } else if (!(kind == RangeKind::score && score_range_empty(scores)) && !lex_empty) {
-            const ZSet::Node* n = kind == RangeKind::score ? (reverse ? z->last_in(scores) : z->first_in(scores))
-                                                           : (reverse ? z->last_in(lex) : z->first_in(lex));
-            auto inside = [&](const ZSet::Node* x) {
-                if (kind == RangeKind::score) return reverse ? scores.above_min(x->score) : scores.below_max(x->score);
-                return reverse ? lex.above_min(x->member) : lex.below_max(x->member);
-            };
-            // LIMIT offset count: the offset is skipped by walking (O(offset)), as in Redis - deep pagination
-            // through a big range costs linear time, a known cost of ZRANGE ... LIMIT. A negative count
-            // means "no limit".
-            if (offset < 0) n = nullptr;  // a negative offset selects nothing
-            for (int64_t skipped = 0; n && skipped < offset && inside(n); ++skipped)
-                n = reverse ? n->backward : n->next();
-            for (; n && inside(n) && (limit < 0 || static_cast<int64_t>(nodes.size()) < limit);
-                 n = reverse ? n->backward : n->next())
-                nodes.push_back(n);
-        }
-    }
-    if (!store) return reply_members(ctx, nodes, with_scores);
-
-    // ZRANGESTORE dst src ...: the result becomes a new sorted set (or deletes dst when empty).
-    auto result = Value::of<ZSet>();
-    result.zset()->set_listpack(nodes.size() <= ZSet::kListpackMaxEntries);  // Redis sizes it up front
-    for (const ZSet::Node* n : nodes) result.zset()->set(n->member, n->score);
-    // The source is only read, and the result is a fresh sorted set built from copies, so
-    // "ZRANGESTORE k k 0 9" (the source as destination) is safe: it is read entirely before
-    // db().set replaces it.
-    bool existed = ctx.db().find(store_key) != nullptr;
-    if (nodes.empty()) {
-        if (existed) {
-            ctx.db().remove(store_key);
-            ctx.modified(store_key);
-        }
-    } else {
-        ctx.db().set(store_key, std::move(result));
-        ctx.modified(store_key);
-    }
-    ctx.reply.integer(static_cast<int64_t>(nodes.size()));
-}
-
-}  // namespace
 
 // ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]
 //   NX only adds, XX only updates, GT/LT update only to a higher/lower score (a "best score"
@@ -273,6 +83,8 @@ void zadd_generic(CommandContext& ctx, bool incr) {
         else
             break;
     }
+    // The checks run in zaddGenericCommand's order - pairing, NX+XX, GT/LT/NX, INCR with several
+    // pairs - because when two are broken the first decides which error the client sees.
     size_t pairs_args = ctx.argc() - i;
     if (pairs_args == 0 || pairs_args % 2 != 0) return ctx.syntax_error();
     if (nx && xx) return ctx.reply.error("ERR XX and NX options at the same time are not compatible");
@@ -291,6 +103,8 @@ void zadd_generic(CommandContext& ctx, bool incr) {
     bool ok;
     ZSet* z = existing_zset_for_write(ctx, key, ok);
     if (!ok) return;
+    // XX on a missing key creates nothing: every member would be an update, and there is nothing to
+    // update - the reply is 0 (nil with INCR) and the key stays absent.
     int64_t added = 0, updated = 0, processed = 0;
     double last_score = 0;
     if (!z && !xx) z = ctx.db().set(key, Value::of<ZSet>()).zset();
@@ -310,6 +124,8 @@ void zadd_generic(CommandContext& ctx, bool incr) {
             // GT/LT only filter *updates*: a new member is always added (unless XX). That is Redis' rule, and
             // why "ZADD board GT 10 newcomer" still puts a newcomer on the board.
             if ((lt && score >= *current) || (gt && score <= *current)) continue;
+            // Re-adding a member with the score it already has is "processed" (INCR replies it) but no
+            // change: nothing is logged and no WATCH fires, as Redis' zsetAdd reports ZADD_OUT_NOP.
             last_score = score;
             ++processed;
             if (score != *current) {
@@ -323,6 +139,8 @@ void zadd_generic(CommandContext& ctx, bool incr) {
             ++processed;
         }
     }
+    // A set created above for members that NX/GT/LT then all skipped would stay behind empty - the
+    // one state Redis never lets a key be in - so it goes again before anyone can see it.
     if (z && z->size() == 0) ctx.db().remove(key);
     if (added || updated) {
         ctx.modified(key);
@@ -381,7 +199,8 @@ void cmd_zrem(CommandContext& ctx) {
     ctx.reply.integer(removed);
 }
 
-// ZSCORE: the dict half of the sorted set - O(1), no skiplist walk.
+// ZSCORE: the dict half of the sorted set - O(1), no skiplist walk. The score is a bulk string in
+// RESP2 ("%.17g": the shortest text that reads back as the same double) and a double in RESP3.
 void cmd_zscore(CommandContext& ctx) {
     bool ok;
     ZSet* z = read_zset(ctx, ctx.arg(1), ok);
@@ -415,36 +234,9 @@ void cmd_zcard(CommandContext& ctx) {
     if (ok) ctx.reply.integer(z ? static_cast<int64_t>(z->size()) : 0);
 }
 
-// ZCOUNT: the number of members in a score range without visiting them - rank(last) - rank(first)
-// + 1, where ranks come from the skiplist's spans. O(log n) whatever the count.
-void cmd_zcount(CommandContext& ctx) {
-    ScoreRange range;
-    if (!parse_score_range(ctx, ctx.arg(2), ctx.arg(3), range)) return;
-    bool ok;
-    ZSet* z = read_zset(ctx, ctx.arg(1), ok);
-    if (!ok) return;
-    const ZSet::Node* first = z && !score_range_empty(range) ? z->first_in(range) : nullptr;
-    if (!first) return ctx.reply.integer(0);
-    // Ranks from the spans: no walk over the members in between.
-    const ZSet::Node* last = z->last_in(range);
-    ctx.reply.integer(static_cast<int64_t>(z->rank_of(last) - z->rank_of(first) + 1));
-}
-
-// ZLEXCOUNT: ZCOUNT for a lex range - ranks from the spans again, O(log n).
-void cmd_zlexcount(CommandContext& ctx) {
-    LexRange range;
-    bool empty;
-    if (!parse_lex_range(ctx, ctx.arg(2), ctx.arg(3), range, empty)) return;
-    bool ok;
-    ZSet* z = read_zset(ctx, ctx.arg(1), ok);
-    if (!ok) return;
-    const ZSet::Node* first = z && !empty ? z->first_in(range) : nullptr;
-    if (!first) return ctx.reply.integer(0);
-    ctx.reply.integer(static_cast<int64_t>(z->rank_of(z->last_in(range)) - z->rank_of(first) + 1));
-}
-
 // ZRANK/ZREVRANK: "what place is alice in?" - the dict finds her node, the spans on the search path
 // to it add up to her rank: O(log n), however large the board.
+// Redis 7.2 adds ZRANK ... WITHSCORE; we answer as 7.0, so that option is a wrong-arity error here.
 static void rank_generic(CommandContext& ctx, bool reverse) {
     bool ok;
     ZSet* z = read_zset(ctx, ctx.arg(1), ok);
@@ -459,15 +251,9 @@ static void rank_generic(CommandContext& ctx, bool reverse) {
 void cmd_zrank(CommandContext& ctx) { rank_generic(ctx, false); }
 void cmd_zrevrank(CommandContext& ctx) { rank_generic(ctx, true); }
 
-void cmd_zrange(CommandContext& ctx) { zrange_generic(ctx, 1, RangeKind::rank, false, true); }
-void cmd_zrangestore(CommandContext& ctx) { zrange_generic(ctx, 2, RangeKind::rank, false, true, ctx.arg(1)); }
-void cmd_zrevrange(CommandContext& ctx) { zrange_generic(ctx, 1, RangeKind::rank, true, false); }
-void cmd_zrangebyscore(CommandContext& ctx) { zrange_generic(ctx, 1, RangeKind::score, false, false); }
-void cmd_zrevrangebyscore(CommandContext& ctx) { zrange_generic(ctx, 1, RangeKind::score, true, false); }
-void cmd_zrangebylex(CommandContext& ctx) { zrange_generic(ctx, 1, RangeKind::lex, false, false); }
-void cmd_zrevrangebylex(CommandContext& ctx) { zrange_generic(ctx, 1, RangeKind::lex, true, false); }
-
 // ZPOPMIN/ZPOPMAX key [count]: logged as the ZREM of what was popped.
+// A negative count is an error here (positive_int_arg), unlike ZRANDMEMBER's: popping "-3 members"
+// has no meaning, while drawing -3 random members means "three draws, repeats allowed".
 static void pop_generic(CommandContext& ctx, bool max) {
     if (ctx.argc() > 3) return ctx.syntax_error();
     int64_t count = -1;
@@ -506,62 +292,6 @@ static void pop_generic(CommandContext& ctx, bool max) {
 // sorted set of due times, "ZPOPMIN jobs" takes the next job - BZPOPMIN (mpop.cpp) waits for one.
 void cmd_zpopmin(CommandContext& ctx) { pop_generic(ctx, false); }
 void cmd_zpopmax(CommandContext& ctx) { pop_generic(ctx, true); }
-
-// ZREMRANGEBYRANK: "keep only the top 100" is ZREMRANGEBYRANK board 0 -101 - how a capped
-// leaderboard (or a sliding window of recent events) is maintained.
-void cmd_zremrangebyrank(CommandContext& ctx) {
-    auto start = ctx.int_arg(2);
-    if (!start) return;
-    auto stop = ctx.int_arg(3);
-    if (!stop) return;
-    bool ok;
-    ZSet* z = existing_zset_for_write(ctx, ctx.arg(1), ok);
-    if (!ok) return;
-    if (!z) return ctx.reply.integer(0);
-    // Ranks follow LRANGE's rules (negative from the top, clamped), and the removal itself walks the
-    // bottom level once from the first rank: O(log n + M).
-    int64_t length = static_cast<int64_t>(z->size()), from = *start, to = *stop;
-    if (from < 0) from += length;
-    if (to < 0) to += length;
-    if (from < 0) from = 0;
-    if (from > to || from >= length) return ctx.reply.integer(0);
-    if (to >= length) to = length - 1;
-    size_t removed = z->erase_rank_range(static_cast<size_t>(from), static_cast<size_t>(to));
-    if (z->size() == 0) ctx.db().remove(ctx.arg(1));
-    if (removed) ctx.modified(ctx.arg(1));
-    ctx.reply.integer(static_cast<int64_t>(removed));
-}
-
-// ZREMRANGEBYSCORE key min max: the time-window idiom - with score = timestamp,
-// "ZREMRANGEBYSCORE events -inf (<now - 3600>" drops everything older than an hour
-// (a sliding-window rate limiter). O(log n + M) for M removed members.
-void cmd_zremrangebyscore(CommandContext& ctx) {
-    ScoreRange range;
-    if (!parse_score_range(ctx, ctx.arg(2), ctx.arg(3), range)) return;
-    bool ok;
-    ZSet* z = existing_zset_for_write(ctx, ctx.arg(1), ok);
-    if (!ok) return;
-    if (!z || score_range_empty(range)) return ctx.reply.integer(0);
-    size_t removed = z->erase_range(range);
-    if (z->size() == 0) ctx.db().remove(ctx.arg(1));
-    if (removed) ctx.modified(ctx.arg(1));
-    ctx.reply.integer(static_cast<int64_t>(removed));
-}
-
-// ZREMRANGEBYLEX: the same for a lex range - all scores equal, members ordered by bytes.
-void cmd_zremrangebylex(CommandContext& ctx) {
-    LexRange range;
-    bool empty;
-    if (!parse_lex_range(ctx, ctx.arg(2), ctx.arg(3), range, empty)) return;
-    bool ok;
-    ZSet* z = existing_zset_for_write(ctx, ctx.arg(1), ok);
-    if (!ok) return;
-    if (!z || empty) return ctx.reply.integer(0);
-    size_t removed = z->erase_range(range);
-    if (z->size() == 0) ctx.db().remove(ctx.arg(1));
-    if (removed) ctx.modified(ctx.arg(1));
-    ctx.reply.integer(static_cast<int64_t>(removed));
-}
 
 // ZSCAN iterates the dict half (member -> score) with the same cursor as SCAN (scan.hpp): order is
 // the hash table's, not the score's.

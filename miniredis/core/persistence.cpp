@@ -27,20 +27,16 @@
 
 #include <filesystem>
 
-#include "core/replication_snapshot.hpp"
 #include "core/broker.hpp"
+#include "core/replication_snapshot.hpp"
 #include "log.hpp"
 #include "storage/aof_loader.hpp"
 #include "storage/snapshot.hpp"
 
 namespace miniredis {
 
-std::string Broker::snapshot_path() const {
-    return (std::filesystem::path(config.dir) / config.dbfilename).string();
-}
-std::string Broker::aof_path() const {
-    return (std::filesystem::path(config.dir) / config.appendfilename).string();
-}
+std::string Broker::snapshot_path() const { return (std::filesystem::path(config.dir) / config.dbfilename).string(); }
+std::string Broker::aof_path() const { return (std::filesystem::path(config.dir) / config.appendfilename).string(); }
 
 // A rewrite or save killed with the server leaves its temp file behind: the child's
 // temp-rewriteaof-bg-<pid>.aof, or write_file_atomically's <name>.tmp-<pid>. Redis removes such a

@@ -38,8 +38,8 @@
 #include <charconv>
 #include <random>
 
-#include "core/replication_snapshot.hpp"
 #include "core/broker.hpp"
+#include "core/replication_snapshot.hpp"
 #include "log.hpp"
 #include "protocol/reply.hpp"
 #include "storage/aof.hpp"

@@ -41,8 +41,8 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "core/replication_snapshot.hpp"
 #include "core/broker.hpp"
+#include "core/replication_snapshot.hpp"
 #include "log.hpp"
 #include "storage/aof.hpp"
 #include "storage/snapshot.hpp"

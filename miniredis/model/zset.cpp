@@ -10,7 +10,7 @@
 //   level 2:  head ───────────────▶ 50(carol) ─────────────────▶ nil
 //   level 1:  head ───▶ 20(bob) ──▶ 50(carol) ──▶ 80(ann) ──────▶ nil
 //   level 0:  head ─▶ 10(dan) ─▶ 20(bob) ─▶ 50(carol) ─▶ 80(ann) ─▶ nil
-// READ NEXT: commands/zsets.cpp (ZRANGE, ZRANK).
+// READ NEXT: commands/zset_ranges.cpp (ZRANGE, ZCOUNT), commands/zsets.cpp (ZADD, ZRANK).
 #include "zset.hpp"
 
 #include <new>

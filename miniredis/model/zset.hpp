@@ -20,7 +20,7 @@
 // REAL REDIS (t_zset.c): the same skiplist (Pugh's, plus spans and a backward pointer for reverse
 // ranges, and ties broken by member); small sets use a compact listpack instead, which we skip.
 //
-// READ NEXT: zset.cpp, commands/zsets.cpp.
+// READ NEXT: zset.cpp, commands/zsets.cpp, commands/zset_ranges.cpp.
 #pragma once
 
 #include <cstddef>

@@ -5,7 +5,7 @@
 // CONCEPT: see listpack.hpp - Redis 7's packed list of strings and integers, the on-disk form of
 // small hashes, lists, sorted sets and stream blocks. Each entry ends with its own length, encoded
 // backwards, so the list can be walked from either end without an index.
-// READ NEXT: rdb_loader.cpp, ziplist.cpp (its predecessor).
+// READ NEXT: rdb_values.cpp (its reader), ziplist.cpp (its predecessor).
 #include "storage/listpack.hpp"
 
 #include <cstring>

@@ -16,7 +16,7 @@
 //
 // In RDB: "C3 <compressed length> <original length> <bytes>" (rdb_format.hpp), used only when it
 // saves space - Redis tries it for strings longer than 20 bytes.
-// READ NEXT: rdb_writer.cpp (put_string), rdb_loader.cpp (read_string).
+// READ NEXT: rdb_writer.cpp (put_string), rdb_reader.hpp (Reader::string).
 #pragma once
 
 #include <optional>

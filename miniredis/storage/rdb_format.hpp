@@ -1,5 +1,5 @@
 // CONCEPT: Redis's RDB file, version 10 (what redis-server 7.0 writes) - the numbers both sides
-// agree on. rdb_writer.cpp writes these bytes, rdb_loader.cpp reads them back; nothing else in
+// agree on. rdb_writer.cpp writes these bytes, rdb_loader.cpp and rdb_values.cpp read them back; nothing else in
 // the server knows them.
 //
 //   "REDIS0010"                                    magic + 4-digit version
@@ -23,7 +23,7 @@
 // nodes, stream nodes; storage/listpack.hpp) or an intset (sets of integers; storage/intset.hpp).
 // Older versions used ziplists and zipmaps in the same places; the loader still reads them.
 //
-// READ NEXT: rdb_writer.hpp (the API), listpack.hpp, lzf.hpp, crc64.hpp, rdb_loader.cpp.
+// READ NEXT: rdb_writer.hpp (the API), listpack.hpp, lzf.hpp, crc64.hpp, rdb_loader.cpp, rdb_values.cpp.
 #pragma once
 
 #include <cstddef>

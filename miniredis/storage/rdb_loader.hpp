@@ -16,7 +16,8 @@
 // A wrong checksum cannot say which byte changed: its offset is where the checksum is. A
 // checksum of 0 means "not computed" (redis.conf `rdbchecksum no`) and is accepted, as Redis does.
 // Not loaded (refused with a message): module types and module AUX data, FUNCTION libraries.
-// READ NEXT: rdb_format.hpp, rdb_writer.hpp, snapshot.hpp (start-up and --repair use this).
+// READ NEXT: rdb_format.hpp, rdb_loader.cpp (the walk), rdb_values.cpp (the decoders), rdb_writer.hpp,
+// snapshot.hpp (start-up and --repair use this).
 #pragma once
 
 #include <cstddef>

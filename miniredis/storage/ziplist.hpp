@@ -15,7 +15,7 @@
 // The ziplist's flaw - every entry records the size of the one before it, so one insert can
 // cascade updates through the whole list - is why Redis 7 replaced it with the listpack, whose
 // entries record their own size (listpack.hpp).
-// READ NEXT: listpack.hpp, rdb_loader.cpp.
+// READ NEXT: listpack.hpp, rdb_values.cpp.
 #pragma once
 
 #include <string>
