@@ -272,8 +272,9 @@ struct Api {
     mb::HttpResponse queues() {
         if (path.size() <= 2 && is("GET")) {
             if (path.size() == 2 && !broker().find_vhost(path[1])) return not_found();
-            return reply(200, over_vhosts(broker(), path, [](const Vhost& v, json::array& out) {
-                             for (const auto& [name, q] : v.queues()) out.push_back(queue_json(v, *q));
+            StatsQuery stats = stats_query(req.target);
+            return reply(200, over_vhosts(broker(), path, [&stats](const Vhost& v, json::array& out) {
+                             for (const auto& [name, q] : v.queues()) out.push_back(queue_json(v, *q, stats));
                          }));
         }
         if (path.size() < 3) return not_found();
@@ -296,7 +297,7 @@ struct Api {
         if (path.size() != 3) return not_found();
         if (is("GET")) {
             if (!queue) return not_found();
-            json::object out = queue_json(*vhost, *queue);
+            json::object out = queue_json(*vhost, *queue, stats_query(req.target));
             json::array consumers;  // the queue page's consumer table
             for (auto& c : consumers_json(ctx, vhost->name()))
                 if (c.as_object().at("queue").as_object().at("name").as_string() == queue->name())
@@ -327,8 +328,9 @@ struct Api {
     mb::HttpResponse exchanges() {
         if (path.size() <= 2 && is("GET")) {
             if (path.size() == 2 && !broker().find_vhost(path[1])) return not_found();
-            return reply(200, over_vhosts(broker(), path, [](const Vhost& v, json::array& out) {
-                             for (const auto& [name, e] : v.exchanges()) out.push_back(exchange_json(v, *e));
+            StatsQuery stats = stats_query(req.target);
+            return reply(200, over_vhosts(broker(), path, [&stats](const Vhost& v, json::array& out) {
+                             for (const auto& [name, e] : v.exchanges()) out.push_back(exchange_json(v, *e, stats));
                          }));
         }
         if (path.size() == 4 && path[3] == "publish" && is("POST")) {
@@ -350,7 +352,8 @@ struct Api {
         Vhost* vhost = broker().find_vhost(path[1]);
         if (!vhost) return not_found();
         Exchange* exchange = vhost->find_exchange(path[2]);
-        if (is("GET")) return exchange ? reply(200, exchange_json(*vhost, *exchange)) : not_found();
+        if (is("GET"))
+            return exchange ? reply(200, exchange_json(*vhost, *exchange, stats_query(req.target))) : not_found();
         if (path[2].empty() || path[2].starts_with("amq.")) return error(403, "access_refused", "reserved exchange");
         if (is("DELETE")) {
             if (!exchange) return not_found();
@@ -506,7 +509,7 @@ mb::HttpResponse handle_one(AdminContext& context, const mb::HttpRequest& reques
     if (!user) return error(401, "not_authorised", "Login failed");
     if (!user->is_administrator()) return error(401, "not_authorised", "Not administrator user");
     if (section == "trace") return mb::trace_api(request, context.broker.trace);  // the switch, the lines
-    if (section == "overview") return reply(200, overview_json(context));
+    if (section == "overview") return reply(200, overview_json(context, stats_query(request.target)));
     if (section == "nodes" && request.method == "GET") return api.nodes();
     if (section == "extensions") return reply(200, extensions_json());
     if (section == "whoami")  // the UI reads tags as a list (RabbitMQ 3.10+), rabbitmqadmin as either

@@ -22,6 +22,8 @@
 #pragma once
 
 #include <functional>
+#include <initializer_list>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -89,11 +91,25 @@ std::string percent_decode(std::string_view in);
 // ?page=N&page_size=&name=&use_regex=&sort=&sort_reverse= on a list (admin_paging.cpp).
 mb::HttpResponse paginate(mb::HttpResponse response, std::string_view target);
 
+// The chart ranges a request asks for (admin_rates.cpp): ?lengths_age=60&lengths_incr=5 for queue
+// lengths, ?msg_rates_age=&msg_rates_incr= for message counters; without them, rates only.
+struct StatsQuery {
+    std::optional<SampleRange> lengths, msg_rates;
+};
+StatsQuery stats_query(std::string_view target);
+// A "_details" object: {"rate"} or, with a range, {"rate", "samples", "avg_rate", "avg"}.
+boost::json::object rate_details_json(const SampleClock& clock, const RateHistory& history,
+                                      std::initializer_list<size_t> fields, const std::optional<SampleRange>& range);
+// out[name] = current; out[name + "_details"] = the above.
+void put_series(boost::json::object& out, std::string_view name, uint64_t current, const SampleClock& clock,
+                const RateHistory& history, std::initializer_list<size_t> fields,
+                const std::optional<SampleRange>& range);
+
 // The node (admin_overview.cpp): /api/overview, /api/nodes, /api/auth, /api/extensions.
 void set_node_name(std::string name);              // at start, from --nodename
 std::string_view node_name();                      // "minirabbit@localhost": a one-node cluster
-boost::json::object details_json(uint64_t value);  // a counter's "_details": rate 0, one sample
-boost::json::object overview_json(const AdminContext& ctx);
+boost::json::object details_json(uint64_t value);  // a "_details" with no history: rate 0, one sample
+boost::json::object overview_json(const AdminContext& ctx, const StatsQuery& stats = {});
 boost::json::object node_json(const AdminContext& ctx);
 boost::json::object auth_json();
 boost::json::array extensions_json();
@@ -102,9 +118,9 @@ boost::json::array extensions_json();
 mb::HttpResponse policies_request(Broker& broker, const mb::HttpRequest& request, const std::vector<std::string>& path,
                                   const std::function<void()>& changed);
 
-// The model's objects as the API shows them (admin_objects.cpp).
-boost::json::object queue_json(const Vhost& vhost, const Queue& q);
-boost::json::object exchange_json(const Vhost& vhost, const Exchange& e);
+// The model's objects as the API shows them (admin_objects.cpp); `stats` picks the charts' ranges.
+boost::json::object queue_json(const Vhost& vhost, const Queue& q, const StatsQuery& stats = {});
+boost::json::object exchange_json(const Vhost& vhost, const Exchange& e, const StatsQuery& stats = {});
 boost::json::object binding_json(const Vhost& vhost, std::string_view source, std::string_view destination,
                                  std::string_view type, std::string_view key, const amqp::FieldTable& args);
 boost::json::object vhost_json(const Vhost& vhost);

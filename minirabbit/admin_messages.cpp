@@ -105,6 +105,7 @@ mb::HttpResponse admin_publish(Vhost& vhost, Exchange& exchange, std::string_vie
         Message::Fields{exchange.name(), routing_key, raw.readable(), payload, p.persistent(), p.priority, ttl});
     std::vector<Queue*> queues;
     vhost.route(exchange, RoutingInput(routing_key, message->properties()), queues);
+    exchange.count_publish(!queues.empty());
     for (Queue* queue : queues) queue->publish(message);
     return reply(200, json::object{{"routed", !queues.empty()}});
 }

@@ -14,14 +14,14 @@
 //
 // Two RabbitMQ habits worth noticing: every queue shows an implicit binding from the default
 // exchange "" with its own name as the routing key (append_bindings) - that is how the default
-// exchange routes, and RabbitMQ lists it; and every counter comes with a "_details" object (a rate
-// in RabbitMQ; here always one sample, rate 0, see details_json in admin_overview.cpp), because the
-// management UI reads the rates and would break without them.
+// exchange routes, and RabbitMQ lists it; and every counter comes with a "_details" object (its
+// rate, and with a chart range its samples: admin_rates.cpp), which the management UI draws.
 //
 // READ NEXT: admin_api.cpp (who calls these), model/vhost.hpp.
 #include <boost/json.hpp>
 
 #include "admin_api.hpp"
+#include "model/broker.hpp"
 #include "storage/definitions.hpp"
 
 namespace minirabbit {
@@ -38,9 +38,11 @@ json::value policy_definition(const Vhost& vhost, const Queue& q) {
 
 }  // namespace
 
-json::object queue_json(const Vhost& vhost, const Queue& q) {
+json::object queue_json(const Vhost& vhost, const Queue& q, const StatsQuery& stats) {
     const auto& s = q.stats();
-    return json::object{
+    const SampleClock& clock = vhost.broker().statistics_clock();
+    const RateHistory& h = q.history();
+    json::object out{
         {"name", q.name()},
         {"vhost", vhost.name()},
         {"durable", q.durable()},
@@ -56,33 +58,44 @@ json::object queue_json(const Vhost& vhost, const Queue& q) {
         {"single_active_consumer_tag", nullptr},
         {"head_message_timestamp", nullptr},
         {"effective_policy_definition", policy_definition(vhost, q)},
-        {"messages", q.ready_count() + q.unacked_count()},
-        {"messages_details", details_json(q.ready_count() + q.unacked_count())},
-        {"messages_ready", q.ready_count()},
-        {"messages_ready_details", details_json(q.ready_count())},
-        {"messages_unacknowledged", q.unacked_count()},
-        {"messages_unacknowledged_details", details_json(q.unacked_count())},
         {"message_bytes_ready", q.ready_bytes()},
         {"consumers", q.consumer_count()},
-        {"message_stats", json::object{{"publish", s.published},
-                                       {"publish_details", details_json(s.published)},
-                                       {"deliver_get", s.delivered},
-                                       {"deliver_get_details", details_json(s.delivered)},
-                                       {"ack", s.acked},
-                                       {"ack_details", details_json(s.acked)},
-                                       {"redeliver", s.redelivered},
-                                       {"redeliver_details", details_json(s.redelivered)}}},
     };
+    // The lengths the queue page charts ("Queued messages") and the counters behind "Message
+    // rates", each with its "_details" from the queue's rate history (admin_rates.cpp).
+    put_series(out, "messages", q.ready_count() + q.unacked_count(), clock, h, {Queue::kReady, Queue::kUnacked},
+               stats.lengths);
+    put_series(out, "messages_ready", q.ready_count(), clock, h, {Queue::kReady}, stats.lengths);
+    put_series(out, "messages_unacknowledged", q.unacked_count(), clock, h, {Queue::kUnacked}, stats.lengths);
+    json::object message_stats;
+    const auto& r = stats.msg_rates;
+    put_series(message_stats, "publish", s.published, clock, h, {Queue::kPublish}, r);
+    put_series(message_stats, "deliver", s.delivered - s.delivered_no_ack - s.fetched, clock, h, {Queue::kDeliver}, r);
+    put_series(message_stats, "deliver_no_ack", s.delivered_no_ack, clock, h, {Queue::kDeliverNoAck}, r);
+    put_series(message_stats, "get", s.fetched, clock, h, {Queue::kGet}, r);
+    put_series(message_stats, "deliver_get", s.delivered, clock, h,
+               {Queue::kDeliver, Queue::kDeliverNoAck, Queue::kGet}, r);
+    put_series(message_stats, "ack", s.acked, clock, h, {Queue::kAck}, r);
+    put_series(message_stats, "redeliver", s.redelivered, clock, h, {Queue::kRedeliver}, r);
+    out["message_stats"] = std::move(message_stats);
+    return out;
 }
 
-json::object exchange_json(const Vhost& vhost, const Exchange& e) {
+json::object exchange_json(const Vhost& vhost, const Exchange& e, const StatsQuery& stats) {
+    const SampleClock& clock = vhost.broker().statistics_clock();
+    json::object message_stats;
+    put_series(message_stats, "publish_in", e.published_in, clock, e.history(), {Exchange::kPublishIn},
+               stats.msg_rates);
+    put_series(message_stats, "publish_out", e.published_out, clock, e.history(), {Exchange::kPublishOut},
+               stats.msg_rates);
     return json::object{{"name", e.name()},
                         {"vhost", vhost.name()},
                         {"type", e.type()},
                         {"durable", e.durable()},
                         {"auto_delete", e.auto_delete()},
                         {"internal", e.internal()},
-                        {"arguments", field_table_to_json(e.arguments())}};
+                        {"arguments", field_table_to_json(e.arguments())},
+                        {"message_stats", std::move(message_stats)}};
 }
 
 json::object binding_json(const Vhost& vhost, std::string_view source, std::string_view destination,

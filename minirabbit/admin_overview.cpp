@@ -11,9 +11,9 @@
 // RabbitMQ is a cluster of Erlang nodes; minirabbit is one process, so it is a one-node cluster
 // named "minirabbit@localhost". Figures an Erlang VM has and we have not (Erlang processes, run
 // queue, the statistics database) are answered with what is true here: one thread, no queue.
-// Fields the UI only uses for rates and charts ("publish_details": {"rate": ..., "samples": [...]})
-// carry rate 0.0 and one sample: minirabbit keeps counters, not the sampled history RabbitMQ's
-// statistics database keeps, so the UI's charts stay empty.
+// The totals' rates and chart samples ("publish_details": {"rate": ..., "samples": [...]}) come from
+// the broker's rate history (model/rate_history.hpp, admin_rates.cpp); the node's gauges keep no
+// history (one sample, rate 0), so the node page's charts stay empty.
 // READ NEXT: admin_sessions.cpp (connections, channels, consumers), admin_policies.cpp.
 #include <sys/resource.h>
 #include <sys/statvfs.h>
@@ -63,12 +63,6 @@ uint64_t disk_free(const std::string& directory) {
 int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
-}
-
-// A counter with the "_details" object next to it that the UI's charts read.
-void counter(json::object& out, std::string_view name, uint64_t value) {
-    out[name] = value;
-    out[std::string(name) + "_details"] = details_json(value);
 }
 
 // The exchange types this broker can make. The UI fills its "Add a new exchange" type menu from
@@ -140,10 +134,10 @@ json::array extensions_json() {
 // The document behind the page header and the Overview tab. Totals are summed on request by
 // walking every vhost's queues: no counters to keep in step, at the price of O(queues) per call
 // (the UI asks every 5 s; RabbitMQ's statistics database does the same walk on a timer).
-json::object overview_json(const AdminContext& ctx) {
+json::object overview_json(const AdminContext& ctx, const StatsQuery& stats) {
     const Broker& broker = ctx.broker;
     size_t queues = 0, exchanges = 0, consumers = 0, ready = 0, unacked = 0;
-    uint64_t published = 0, delivered = 0, acked = 0, redelivered = 0;
+    uint64_t published = 0, delivered = 0, acked = 0, redelivered = 0, no_ack = 0, fetched = 0;
     for (const auto& [name, vhost] : broker.vhosts()) {
         exchanges += vhost->exchanges().size();
         for (const auto& [qname, q] : vhost->queues()) {
@@ -155,27 +149,39 @@ json::object overview_json(const AdminContext& ctx) {
             delivered += q->stats().delivered;
             acked += q->stats().acked;
             redelivered += q->stats().redelivered;
+            no_ack += q->stats().delivered_no_ack;
+            fetched += q->stats().fetched;
         }
     }
     size_t connections = 0, channels = 0;
     if (ctx.connections)
         for (const auto& c : ctx.connections()) ++connections, channels += c.channels;
 
+    // The Overview's two charts, from the broker's totals history (model/rate_history.hpp,
+    // admin_rates.cpp): "Queued messages" and "Message rates".
+    const SampleClock& clock = broker.statistics_clock();
+    const RateHistory& h = broker.totals_history();
     json::object queue_totals, message_stats;
-    counter(queue_totals, "messages", ready + unacked);
-    counter(queue_totals, "messages_ready", ready);
-    counter(queue_totals, "messages_unacknowledged", unacked);
+    put_series(queue_totals, "messages", ready + unacked, clock, h, {Queue::kReady, Queue::kUnacked}, stats.lengths);
+    put_series(queue_totals, "messages_ready", ready, clock, h, {Queue::kReady}, stats.lengths);
+    put_series(queue_totals, "messages_unacknowledged", unacked, clock, h, {Queue::kUnacked}, stats.lengths);
     // Summed over queues: a message routed to two queues counts twice (RabbitMQ counts it once).
-    counter(message_stats, "publish", published);
-    counter(message_stats, "deliver_get", delivered);
-    counter(message_stats, "ack", acked);
-    counter(message_stats, "redeliver", redelivered);
+    const auto& r = stats.msg_rates;
+    put_series(message_stats, "publish", published, clock, h, {Queue::kPublish}, r);
+    put_series(message_stats, "deliver", delivered - no_ack - fetched, clock, h, {Queue::kDeliver}, r);
+    put_series(message_stats, "deliver_no_ack", no_ack, clock, h, {Queue::kDeliverNoAck}, r);
+    put_series(message_stats, "get", fetched, clock, h, {Queue::kGet}, r);
+    put_series(message_stats, "deliver_get", delivered, clock, h, {Queue::kDeliver, Queue::kDeliverNoAck, Queue::kGet},
+               r);
+    put_series(message_stats, "ack", acked, clock, h, {Queue::kAck}, r);
+    put_series(message_stats, "redeliver", redelivered, clock, h, {Queue::kRedeliver}, r);
     return json::object{
         {"management_version", kRabbitVersion},
         {"rates_mode", "basic"},
-        {"sample_retention_policies", json::object{{"global", json::array{600, 3600, 28800, 86400}},
-                                                   {"basic", json::array{600, 3600}},
-                                                   {"detailed", json::array{600}}}},
+        // What the rate history keeps (model/rate_history.hpp): the overview ten minutes, every
+        // object one. The UI offers exactly these chart ranges ("Last minute", "Last ten minutes").
+        {"sample_retention_policies",
+         json::object{{"global", json::array{60, 600}}, {"basic", json::array{60}}, {"detailed", json::array{60}}}},
         {"exchange_types", exchange_types()},
         {"product_version", mb::kVersion},
         {"product_name", "minirabbit"},

@@ -44,6 +44,9 @@ constexpr mb::OptionSpec kOptions[] = {
      "allocated|rss"},
     {"disk-free-limit", "50mb", "/healthz answers 503 when the dir's disk has less free (RabbitMQ's disk_free_limit)",
      mb::OptionKind::bytes, 0, INT64_MAX},
+    {"collect-statistics-interval", "5000",
+     "ms between two samples of the management UI's rate history (rabbitmq.conf collect_statistics_interval)",
+     mb::OptionKind::integer, 100, 3600000},
     {"trace", "no", "log one line per step of a message's life: publish, fsync, confirm, delivery, ack",
      mb::OptionKind::boolean},
     {"repair", "no",
@@ -100,6 +103,7 @@ int main(int argc, char** argv) {
         mb::log::info("vm_memory_high_watermark {} bytes ({} memory)", broker.memory_high_watermark,
                       minirabbit::memory_strategy_name(memory_strategy));
         broker.trace = options.boolean("trace");
+        broker.statistics_clock().set_interval_ms(options.integer("collect-statistics-interval"));
         broker.loopback_users = minirabbit::loopback_users(options);
         const std::string dir = options.text("dir");
         std::filesystem::create_directories(dir);

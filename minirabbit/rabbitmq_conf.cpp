@@ -56,7 +56,6 @@ constexpr std::string_view kKnownUnimplemented[] = {
     "management_agent.*",
     "prometheus.*",
     "collect_statistics",
-    "collect_statistics_interval",
     "cluster_name",
     "cluster_formation.*",
     "cluster_partition_handling",
@@ -136,7 +135,8 @@ void apply_line(mb::Options& options, std::string_view key, std::string_view val
                               {"default_vhost", "default-vhost"},
                               {"vm_memory_high_watermark.relative", "vm-memory-high-watermark.relative"},
                               {"vm_memory_high_watermark.absolute", "vm-memory-high-watermark.absolute"},
-                              {"vm_memory_calculation_strategy", "vm-memory-calculation-strategy"}})
+                              {"vm_memory_calculation_strategy", "vm-memory-calculation-strategy"},
+                              {"collect_statistics_interval", "collect-statistics-interval"}})
         if (key == conf) return set_default(options, ours, value, before);
     options.apply(key, value);  // known but unimplemented: recorded for the summary; else throws
 }

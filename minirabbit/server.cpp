@@ -261,6 +261,11 @@ void Server::schedule_tick() {
     tick_timer_->async_wait([this](boost::system::error_code ec) {
         if (ec) return;
         broker_.tick();
+        // The management UI's rate history: a sample every collect_statistics_interval (model/rate_history.hpp),
+        // stamped with the wall clock the UI's time axis shows.
+        broker_.sample_statistics(
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count());
         if (on_tick) on_tick();
         if (++ticks_ % kMemorySampleTicks == 0) sample_memory();
         after_batch();

@@ -185,7 +185,10 @@ void Channel::publish(const MessageRef& message, bool mandatory, std::string_vie
     uint64_t seq = confirm_mode_ ? next_publish_seq_++ : 0;
     std::vector<RouteStep> trace;
     RoutingInput input{message->routing_key(), message->properties()};
-    if (exchange) vhost().route(*exchange, input, route_scratch_, connection_.broker().trace ? &trace : nullptr);
+    if (exchange) {
+        vhost().route(*exchange, input, route_scratch_, connection_.broker().trace ? &trace : nullptr);
+        exchange->count_publish(!route_scratch_.empty());  // publish_in / publish_out (the UI's rates)
+    }
     if (connection_.broker().trace) {
         // --trace: one line per publish showing its route (zero cost when off: no strings built).
         std::string line =

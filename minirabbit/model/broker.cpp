@@ -58,6 +58,26 @@ bool Broker::delete_vhost(std::string_view name) {
     return true;
 }
 
+// One sample of everything the management UI charts. O(queues + exchanges) once per interval (5 s)
+// - the same walk RabbitMQ's statistics collectors make - and no allocation but a ring the first
+// time an object shows a non-zero value. Totals are summed here, so the overview's history exists
+// over the queues that exist: a deleted queue takes its counts with it (a dip in the chart).
+bool Broker::sample_statistics(int64_t wall_ms) {
+    if (!statistics_clock_.due(wall_ms)) return false;
+    const uint64_t k = statistics_clock_.take(wall_ms);
+    uint64_t totals[Queue::kSeries] = {};
+    for (auto& [name, vhost] : vhosts_) {
+        for (auto& [qname, queue] : vhost->queues()) {
+            queue->sample_statistics(statistics_clock_, k);
+            for (size_t f = 0; f < Queue::kSeries; ++f)
+                totals[f] += queue->history().at(statistics_clock_, k, f).value_or(0);
+        }
+        for (auto& [ename, exchange] : vhost->exchanges()) exchange->sample_statistics(statistics_clock_, k);
+    }
+    totals_history_.record(statistics_clock_, k, totals);
+    return true;
+}
+
 void Broker::tick() {
     for (auto& [name, vhost] : vhosts_) vhost->tick();
 }

@@ -27,6 +27,7 @@
 
 #include "log.hpp"
 #include "message_store.hpp"
+#include "rate_history.hpp"
 #include "trace_ring.hpp"
 #include "users.hpp"
 #include "vhost.hpp"
@@ -101,6 +102,16 @@ public:
 
     void tick();  // periodic work in every vhost (TTL, x-expires)
 
+    // The management UI's rate history (rate_history.hpp): called from the same tick with the wall
+    // clock; every collect_statistics_interval (5 s by default) it takes one sample of every queue,
+    // every exchange and the broker's totals. Returns whether it sampled.
+    bool sample_statistics(int64_t wall_ms);
+    SampleClock& statistics_clock() { return statistics_clock_; }
+    const SampleClock& statistics_clock() const { return statistics_clock_; }
+    // The overview's series (the same order as Queue::Series, summed over all queues), kept for
+    // ten minutes ("global" retention) rather than the one minute of each object.
+    const RateHistory& totals_history() const { return totals_history_; }
+
 private:
     Clock clock_;
     Users users_;
@@ -109,6 +120,8 @@ private:
     uint64_t last_id_ = 0;
     uint64_t memory_sample_ = 0;
     uint64_t message_bytes_at_sample_ = 0;
+    SampleClock statistics_clock_;
+    RateHistory totals_history_{Queue::kSeries, /*global=*/true};
 };
 
 }  // namespace minirabbit

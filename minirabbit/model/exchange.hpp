@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "protocol/field_table.hpp"
+#include "rate_history.hpp"
 
 namespace minirabbit {
 
@@ -93,6 +94,23 @@ public:
     // Vhost::route stamps what it reached with the route's number: each exchange and queue once.
     mutable uint64_t route_mark = 0;
 
+    // Messages published to this exchange (publish_in) and, of those, the ones it routed to at least
+    // one queue (publish_out), as RabbitMQ counts them; a publish that reaches no queue is the
+    // difference. Counted by the publishers (Channel::publish, the API's publish), sampled by the
+    // broker's tick for the management UI's charts (rate_history.hpp).
+    uint64_t published_in = 0, published_out = 0;
+    void count_publish(bool routed) {
+        ++published_in;
+        published_out += routed ? 1 : 0;
+    }
+    enum Series : size_t { kPublishIn, kPublishOut, kSeries };
+    void sample_statistics(const SampleClock& clock, uint64_t k) {
+        const uint64_t values[kSeries] = {published_in, published_out};
+        history_.record(clock, k, values);
+    }
+    RateHistory& history() { return history_; }
+    const RateHistory& history() const { return history_; }
+
 protected:
     virtual void index(const Binding& binding) = 0;
     virtual void unindex(const Binding& binding) = 0;
@@ -110,6 +128,7 @@ private:
     std::unordered_multimap<std::string, Binding*> by_identity_;
     std::unordered_map<const void*, size_t> per_destination_;  // queue or exchange -> its bindings here
     size_t compared_ = 0;
+    RateHistory history_{kSeries, /*global=*/false};
 };
 
 // Builds an exchange of a type RabbitMQ knows ("direct", "fanout", "topic", "headers"); nullptr for

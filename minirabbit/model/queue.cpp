@@ -217,6 +217,7 @@ void Queue::dispatch() {
         ++chosen->delivered;
         if (message.redelivered) ++stats_.redelivered;
         if (chosen->no_ack) {
+            ++stats_.delivered_no_ack;
             delivered_no_ack(message);
         } else {
             ++unacked_count_;
@@ -235,6 +236,7 @@ std::optional<QueuedMessage> Queue::get() {
     if (ready_count_ == 0) return std::nullopt;
     QueuedMessage message = pop_head();
     ++stats_.delivered;
+    ++stats_.fetched;
     ++unacked_count_;
     return message;
 }

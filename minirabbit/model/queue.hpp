@@ -28,6 +28,7 @@
 #include "policy.hpp"
 #include "protocol/field_table.hpp"
 #include "queue_arguments.hpp"
+#include "rate_history.hpp"
 
 namespace minirabbit {
 
@@ -97,10 +98,29 @@ public:
     void set_next_seq(uint64_t seq) { next_seq_ = seq; }
     uint64_t store_id = 0;  // the journal's key for this queue (durable queues only)
 
+    // `delivered` counts every message handed out (RabbitMQ's deliver_get); of those,
+    // `delivered_no_ack` went to auto-ack consumers and `fetched` to basic.get (or the API's get).
     struct Stats {
         uint64_t published = 0, delivered = 0, acked = 0, redelivered = 0, expired = 0, dropped = 0;
+        uint64_t delivered_no_ack = 0, fetched = 0;
     };
     const Stats& stats() const { return stats_; }
+    // What the management UI charts, sampled by the broker's tick (rate_history.hpp): the series
+    // of one queue, in this order.
+    enum Series : size_t { kPublish, kDeliver, kDeliverNoAck, kGet, kAck, kRedeliver, kReady, kUnacked, kSeries };
+    void sample_statistics(const SampleClock& clock, uint64_t k) {
+        const uint64_t values[kSeries] = {stats_.published,
+                                          stats_.delivered - stats_.delivered_no_ack - stats_.fetched,
+                                          stats_.delivered_no_ack,
+                                          stats_.fetched,
+                                          stats_.acked,
+                                          stats_.redelivered,
+                                          ready_count_,
+                                          unacked_count_};
+        history_.record(clock, k, values);
+    }
+    RateHistory& history() { return history_; }
+    const RateHistory& history() const { return history_; }
     uint64_t route_mark = 0;  // see Exchange::route_mark
     // Visits ready messages in delivery order (for the journal's compaction and the admin API).
     template <typename F>
@@ -139,6 +159,7 @@ private:
     bool dispatching_ = false;
     int64_t last_used_ = 0;
     Stats stats_;
+    RateHistory history_{kSeries, /*global=*/false};
 };
 
 }  // namespace minirabbit

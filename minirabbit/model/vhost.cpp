@@ -79,6 +79,7 @@ std::shared_ptr<Queue> Vhost::queue_ref(std::string_view name) const {
 // Exchanges are owned uniquely by the vhost; queues by shared_ptr (add_queue), because a channel
 // holding unacked deliveries keeps the queue alive after a delete until it settles them.
 Exchange& Vhost::add_exchange(std::unique_ptr<Exchange> exchange) {
+    exchange->history().set_born(broker_.statistics_clock().taken());  // its charts start now
     auto& slot = exchanges_[exchange->name()];
     slot = std::move(exchange);
     return *slot;
@@ -87,6 +88,7 @@ Exchange& Vhost::add_exchange(std::unique_ptr<Exchange> exchange) {
 Queue& Vhost::add_queue(std::shared_ptr<Queue> queue) {
     // A queue declared after a policy takes it at once, as in RabbitMQ.
     if (!policies_.empty()) queue->apply_policy(policy_for_queue(policies_, queue->name()));
+    queue->history().set_born(broker_.statistics_clock().taken());
     auto& slot = queues_[queue->name()];
     slot = std::move(queue);
     return *slot;

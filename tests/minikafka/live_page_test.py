@@ -108,7 +108,7 @@ class LivePage(unittest.TestCase):
                              (COMMITTED[p], PRODUCED[p], PRODUCED[p] - COMMITTED[p]))
 
     def test_metrics_lag_is_produced_minus_committed(self):
-        families = prometheus.parse(get(self.admin, "/metrics")[2])
+        families = prometheus.check(self, get(self.admin, "/metrics")[2])
         prometheus.check_process_metrics(self, families)
         for p in PRODUCED:
             labels = {"topic": "payments", "partition": str(p)}

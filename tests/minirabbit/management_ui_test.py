@@ -43,7 +43,9 @@ UI = ui_directory()
 class ManagementUi(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = Server("MINIRABBIT_BIN", "--admin-port", "0", "--management-ui", UI)
+        # Samples every 200 ms rather than 5 s: the charts have lines within seconds (test_rate_charts...).
+        cls.server = Server("MINIRABBIT_BIN", "--admin-port", "0", "--management-ui", UI,
+                            "--collect-statistics-interval", "200")
         cls.amqp = pika.BlockingConnection(pika.ConnectionParameters(host="127.0.0.1", port=cls.server.port))
         channel = cls.amqp.channel()
         channel.exchange_declare("ui-test-exchange", "topic")
@@ -149,6 +151,29 @@ class ManagementUi(unittest.TestCase):
         method, _, body = self.amqp.channel().basic_get("ui-publish-queue", auto_ack=True)
         self.assertIsNotNone(method)
         self.assertEqual(body.decode(), payload)
+
+    def plotted(self, chart):
+        """The y values of each line flot drew in `chart` (the UI keeps the plot in jQuery's data)."""
+        return self.browser.execute_script(
+            "var p = $('#chart-' + arguments[0]).data('plot');"
+            "return p ? p.getData().map(function (s) { return s.data.map(function (d) { return d[1]; }); }) : null;",
+            chart)
+
+    def test_rate_charts_draw_lines(self):
+        """The Overview's "Queued messages" and "Message rates" charts and a queue page's "Queued
+        messages" chart are lines drawn from the samples in the "_details" objects (two points need
+        one chart step, 5 s, of history; the UI redraws every 5 s)."""
+        def lines(chart, wanted=lambda ys: True):
+            def drawn(browser):
+                series = self.plotted(chart)
+                return series if series and any(len(ys) >= 2 and wanted(ys) for ys in series) else None
+            return WebDriverWait(self.browser, 30).until(drawn)
+
+        self.open_tab("#/", "Queued messages")
+        lines("lengths-over", lambda ys: ys[0] > 0)  # three messages wait in ui-test-queue, at least
+        lines("msg-rates-over")
+        self.open_tab("#/queues/%2F/ui-test-queue", "Queued messages")
+        lines("lengths-q", lambda ys: ys[:2] == [3, 3])  # Ready (and Total): the three published at the start
 
     def test_exchanges_tab(self):
         self.assertIn("topic", self.open_tab("#/exchanges", "ui-test-exchange"))

@@ -38,7 +38,7 @@ class QueueMetrics(unittest.TestCase):
             wait_until(lambda: connection.process_data_events(time_limit=0.05) or len(held) == 2)
 
             def scrape():
-                return prometheus.parse(get(s.admin_port, "/metrics")[1])
+                return prometheus.check(self, get(s.admin_port, "/metrics")[1])
 
             families = scrape()
             prometheus.check_process_metrics(self, families)

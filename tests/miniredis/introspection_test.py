@@ -9,6 +9,7 @@ import time
 import unittest
 import urllib.request
 
+import prometheus
 import tap
 from differential_test import RealRedis, normalize
 from resp_client import Error, RespClient
@@ -336,6 +337,7 @@ class Introspection(unittest.TestCase):
         c.call("GET", "m")
         c.close()
         text = urllib.request.urlopen(f"http://127.0.0.1:{self.mini.admin_port}/metrics", timeout=10).read().decode()
+        prometheus.promtool_check(self, text)  # Prometheus' own linter, then our line-by-line reading
         families = check_exposition_format(self, text)
         self.assertEqual(families["miniredis_commands_processed_total"], "counter")
         self.assertEqual(families["miniredis_commands_total"], "counter")

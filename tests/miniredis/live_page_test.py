@@ -127,7 +127,7 @@ class LivePage(unittest.TestCase):
     def test_metrics_parse_and_count_keys_per_db(self):
         self.r.flushall()
         self.r.mset({"m1": 1, "m2": 2, "m3": 3})
-        families = prometheus.parse(get(self.admin, "/metrics")[2])
+        families = prometheus.check(self, get(self.admin, "/metrics")[2])
         prometheus.check_process_metrics(self, families)
         self.assertEqual(families["miniredis_db_keys"].value(db="db0"), 3)
         self.assertEqual(families["miniredis_commands_total"].type, "counter")

@@ -1,12 +1,18 @@
-"""A small reader of the Prometheus text format (version 0.0.4), strict enough to stand in for
-`promtool check metrics` in the suite: every sample follows a `# TYPE` line of its family, label
-values are quoted and escaped, values parse as floats, counters are named `*_total`, and no series
-(name + labels) appears twice.
+"""/metrics in the tests: Prometheus' own `promtool check metrics` judges the page (format and lint:
+HELP text, counter naming, base units...), and a small reader of the text format (version 0.0.4)
+gives the tests the values to assert on:
 
-    families = parse(text)                  # {"name": Family(type, help, samples)}
+    families = check(test, text)            # promtool must be silent; then parse(text)
     families["minikafka_group_lag"].value(group="g", topic="t", partition="0")  -> 4.0
+
+parse() is strict on its own too (every sample follows a `# TYPE` line of its family, label values
+quoted and escaped, values parse as floats, counters named `*_total`, no series twice).
+promtool comes from Debian's prometheus package (scripts/install-deps.sh installs it without
+starting the server); without it check() fails rather than pass unchecked.
 """
 import re
+import shutil
+import subprocess
 
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 _LABEL = rf'({_NAME})="((?:[^"\\\n]|\\.)*)"'
@@ -89,3 +95,21 @@ def check_process_metrics(test, families):
     test.assertGreater(families["process_resident_memory_bytes"].value(), 0)
     test.assertGreater(families["process_open_fds"].value(), 2)  # at least the listeners
     test.assertGreater(families["process_start_time_seconds"].value(), 1.6e9)
+
+
+PROMTOOL = shutil.which("promtool")
+
+
+def promtool_check(test, text):
+    """`promtool check metrics` on a /metrics body (it reads stdin): any complaint fails the test."""
+    if PROMTOOL is None:
+        test.fail("promtool is missing: scripts/install-deps.sh installs it (Debian's prometheus package)")
+    result = subprocess.run([PROMTOOL, "check", "metrics"], input=text, capture_output=True, text=True, timeout=60)
+    test.assertEqual((result.returncode, result.stdout + result.stderr), (0, ""),
+                     "promtool check metrics complained")
+
+
+def check(test, text):
+    """promtool's verdict first, then the families for the test's own assertions."""
+    promtool_check(test, text)
+    return parse(text)
