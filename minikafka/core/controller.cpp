@@ -96,7 +96,8 @@ Controller::Controller(ControllerConfig config, int64_t now_ms)
     : config_(std::move(config)),
       log_(config_.data_dir + "/__cluster_metadata-0"),
       store_(config_.data_dir + "/__cluster_metadata-0"),
-      replica_(raft_config(config_), log_, store_, image_, random_seed(), now_ms) {
+      replica_(raft_config(config_), log_, store_, image_, config_.raft_seed != 0 ? config_.raft_seed : random_seed(),
+               now_ms) {
     if (log_.truncated_tail_bytes() > 0)
         mb::log::warn("metadata log: cut off a torn last record ({} bytes) left by a crash",
                       log_.truncated_tail_bytes());

@@ -71,6 +71,7 @@ struct ControllerConfig {
     int64_t heartbeat_interval_ms = 2000;  // broker.heartbeat.interval.ms
     int64_t session_timeout_ms = 9000;     // broker.session.timeout.ms: fenced after this long silent
     bool unclean_leader_election = false;  // unclean.leader.election.enable (a topic's config wins)
+    uint64_t raft_seed = 0;                // the election timers' seed; 0: a random one (tests fix it)
 };
 
 // Whether a topic config entry can become a ConfigRecord (nullopt) or what is wrong with it.
@@ -183,8 +184,8 @@ private:
     int64_t broker_request_sent_ms_ = 0;
     int64_t next_broker_request_ms_ = 0;
 
-    // The active controller's side: each registered broker's session (rebuilt when leading starts:
-    // a new leader gives every broker a full session timeout before fencing it).
+    // The active controller's side: each registered broker's session (rebuilt when leading starts,
+    // from each node's last sign of life in the quorum, or a full session - open_sessions).
     struct BrokerSession {
         int64_t broker_epoch = -1;
         Uuid incarnation{};

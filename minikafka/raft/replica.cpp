@@ -189,6 +189,7 @@ void RaftReplica::become_follower(int32_t epoch, int32_t leader, int64_t now) {
     epoch_ = epoch;
     leader_id_ = leader;
     save_quorum_state();
+    last_followed_leader_ = leader;
     fetch_in_flight_ = 0;
     fetching_snapshot_ = false;
     last_leader_contact_ms_ = now;  // the fetch timeout starts now
@@ -196,6 +197,7 @@ void RaftReplica::become_follower(int32_t epoch, int32_t leader, int64_t now) {
 }
 
 void RaftReplica::become_candidate(int64_t now) {
+    if (role_ != Role::Candidate) election_started_ms_ = now;  // a retry (split vote) continues it
     role_ = Role::Candidate;
     ++epoch_;
     voted_id_ = config_.node_id;  // a candidate votes for itself...
@@ -528,7 +530,17 @@ bool RaftReplica::resign(int64_t now) {
 
 void RaftReplica::handle(const Envelope& in, int64_t now) {
     if (in.to != config_.node_id) return;
+    // Whatever it says, a message is a sign that its sender is alive. Voters only: the map stays
+    // as small as the quorum whatever ids a peer claims.
+    if (in.from != config_.node_id && is_voter(in.from)) last_heard_ms_[in.from] = now;
     std::visit([&](const auto& message) { on(in.from, message, now); }, in.message);
+}
+
+std::optional<int64_t> RaftReplica::last_sign_of_life(int32_t node) const {
+    auto heard = last_heard_ms_.find(node);
+    if (heard == last_heard_ms_.end()) return std::nullopt;
+    if (node == last_followed_leader_ || heard->second >= election_started_ms_) return heard->second;
+    return std::nullopt;
 }
 
 // ---- commit ---------------------------------------------------------------------------------

@@ -89,6 +89,13 @@ public:
     int32_t leader_id() const { return leader_id_; }
     int64_t high_watermark() const { return high_watermark_; }
     int64_t applied_offset() const { return applied_; }
+    // When this replica last heard from voter `node` (any Raft message: a fetch, an answer, a
+    // vote), if that silence means something: `node` is the leader this replica followed last
+    // (it was listening for it all along - that is what the fetch timeout measures), or the
+    // message came during this replica's latest election or since (every voter was asked for its
+    // vote then). nullopt for anyone else: not hearing from a follower of another leader says
+    // nothing. A new active controller starts each broker's session here (broker_lifecycle.cpp).
+    std::optional<int64_t> last_sign_of_life(int32_t node) const;
 
 private:
     // Per-voter progress as the leader sees it (DescribeQuorum shows it).
@@ -166,6 +173,11 @@ private:
     int64_t next_fetch_ms_ = 0;
     int64_t last_leader_contact_ms_ = 0;
     size_t next_discovery_ = 0;  // an observer: the voter its next discovery Fetch goes to
+    // Signs of life (last_sign_of_life): per voter, the last message from it; the leader this
+    // replica followed last; when its latest election began (the first candidacy of a run).
+    std::map<int32_t, int64_t> last_heard_ms_;
+    int32_t last_followed_leader_ = -1;
+    int64_t election_started_ms_ = -1;
     // Leader: where its epoch starts, whether it has committed in it, each voter's progress.
     int64_t epoch_start_offset_ = 0;
     bool high_watermark_known_ = false;
