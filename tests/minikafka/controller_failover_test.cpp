@@ -88,13 +88,22 @@ protected:
     }
 
     void deliver() {
-        for (int guard = 0; guard < 100000 && (!quorum_.empty() || !brokers_.empty()); ++guard) {
+        for (int guard = 0; guard < 100000 && (!quorum_.empty() || !late_.empty() || !brokers_.empty()); ++guard) {
             if (!quorum_.empty()) {
                 const QuorumMessage m = std::move(quorum_.front());
                 quorum_.pop_front();
                 if (!up(m.from) || !up(m.to)) continue;  // a dead node neither sends nor answers
-                std::optional<raft::Message> answer = nodes_[m.to].controller->handle_request(m.request, now_);
+                if (std::holds_alternative<raft::FetchRequest>(m.request)) ++fetches_;
+                // A long-polled Fetch may be answered in a later step: the answer joins late_.
+                auto later = [this, asker = m.from, answerer = m.to](const raft::Message& answer) {
+                    late_.push_back({answerer, asker, answer});
+                };
+                std::optional<raft::Message> answer = nodes_[m.to].controller->handle_request(m.request, now_, later);
                 if (answer) nodes_[m.from].controller->handle_response(m.to, *answer, now_);
+            } else if (!late_.empty()) {
+                const QuorumMessage m = std::move(late_.front());  // from: the answerer
+                late_.pop_front();
+                if (up(m.from) && up(m.to)) nodes_[m.to].controller->handle_response(m.from, m.request, now_);
             } else {
                 const BrokerMessage m = std::move(brokers_.front());
                 brokers_.pop_front();
@@ -134,7 +143,7 @@ protected:
     };
     struct QuorumMessage {
         int32_t from, to;
-        raft::Message request;
+        raft::Message request;  // in late_: the answer
     };
     struct BrokerMessage {
         int32_t from, to;
@@ -144,6 +153,8 @@ protected:
     int64_t now_ = 0;
     std::map<int32_t, Node> nodes_;
     std::deque<QuorumMessage> quorum_;
+    std::deque<QuorumMessage> late_;  // answers to parked Fetches
+    int fetches_ = 0;                 // quorum Fetches delivered
     std::deque<BrokerMessage> brokers_;
 };
 
@@ -186,6 +197,36 @@ TEST_F(ControllerFailover, ABrokerThatDiesWithTheControllerIsFencedOneSessionAft
         if (id == victim) continue;
         EXPECT_FALSE(fenced_in(successor, id)) << "broker " << id;
     }
+}
+
+// The long poll through the controller: an idle follower's Fetch waits at the leader (up to
+// 500 ms) and its answer comes later, through handle_request's `later` (the parked answer). Over
+// 2 s of quiet, each of the two followers sends about four Fetches - a follower polling every
+// 100 ms would send twenty - and nobody misses an answer: no election, same leader, same epoch.
+// Then a topic created on the controller reaches all three nodes' images.
+TEST_F(ControllerFailover, AnIdleFollowersFetchWaitsAtTheLeaderAndItsAnswerComesLater) {
+    ASSERT_NO_FATAL_FAILURE(start());
+    const int32_t controller = leader();
+    const int32_t epoch = nodes_[controller].controller->replica().epoch();
+    run_until([] { return false; }, 1000);  // quiet: every follower caught up
+    fetches_ = 0;
+    run_until([] { return false; }, 2000);
+    EXPECT_LE(fetches_, 2 * 5) << fetches_ << " Fetches in 2 s from two followers";
+    EXPECT_GT(fetches_, 0);
+    EXPECT_EQ(leader(), controller);
+    EXPECT_EQ(nodes_[controller].controller->replica().epoch(), epoch);
+
+    CreatableTopic topic;
+    topic.name = "orders";
+    topic.assignments = {{1, 2, 3}};
+    ASSERT_EQ(nodes_[controller].controller->create_topic(topic, 1, 3, false, now_).error, ErrorCode::None);
+    ASSERT_TRUE(run_until(
+        [&] {
+            for (int32_t id = 1; id <= 3; ++id)
+                if (nodes_[id].controller->find_topic("orders") == nullptr) return false;
+            return true;
+        },
+        1000));
 }
 
 }  // namespace
