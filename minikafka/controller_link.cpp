@@ -11,8 +11,11 @@
 //                                                          answer read back ─▶ handle_response
 //
 // Like Kafka, a voter sends its requests on its OWN outbound connection and reads the answers
-// there; the peer answers on the connection the request came in on. So between two voters there
-// are two TCP connections, one per direction of asking.
+// there; the peer answers on the connection the request came in on, in request order. A
+// follower's Fetch may wait at the leader (the long poll, up to 500 ms), and nothing should wait
+// behind it - a heartbeat, a vote, an AlterPartition - so Fetches have an outbound connection of
+// their own to each voter (Kafka, too, keeps its raft client's connections apart from the
+// broker-to-controller channel). So between two voters there are up to four TCP connections.
 // A node that is down must not stall the others: each link is its own coroutine with its own
 // bounded queue; while a link is not connected, what is sent to it is dropped (Raft resends on
 // its timers - a Vote after quorum.request.timeout.ms, a Fetch on the next tick), and the link
@@ -107,10 +110,12 @@ struct Pending {
 };
 
 struct Link {
-    Link(asio::io_context& io, QuorumVoter voter) : voter(std::move(voter)), wakeup(io) {
+    Link(asio::io_context& io, QuorumVoter voter, std::string purpose)
+        : voter(std::move(voter)), purpose(std::move(purpose)), wakeup(io) {
         wakeup.expires_at(asio::steady_timer::time_point::max());
     }
     QuorumVoter voter;
+    std::string purpose;  // "" or " (fetches)": for the log lines
     bool connected = false;
     std::deque<std::string> queue;       // encoded request frames, waiting to be written
     std::map<int32_t, Pending> pending;  // written, not answered yet (by wire correlation id)
@@ -211,8 +216,8 @@ awaitable<void> run_link(std::shared_ptr<Link> link, Controller& controller) {
         }
         if (!connect_ec) {
             socket.set_option(tcp::no_delay(true));
-            mb::log::info("controller link to node {} at {}:{} connected", link->voter.id, link->voter.host,
-                          link->voter.port);
+            mb::log::info("controller link{} to node {} at {}:{} connected", link->purpose, link->voter.id,
+                          link->voter.host, link->voter.port);
             backoff_ms = 50;
             warned = false;
             link->connected = true;
@@ -225,10 +230,10 @@ awaitable<void> run_link(std::shared_ptr<Link> link, Controller& controller) {
             link->pending.clear();
             for (auto& [id, pending] : lost)
                 if (pending.on_answer) pending.on_answer(nullptr);
-            mb::log::info("controller link to node {} lost; reconnecting", link->voter.id);
+            mb::log::info("controller link{} to node {} lost; reconnecting", link->purpose, link->voter.id);
         } else if (!warned) {
-            mb::log::info("controller link to node {} at {}:{}: {} (retrying)", link->voter.id, link->voter.host,
-                          link->voter.port, connect_ec.message());
+            mb::log::info("controller link{} to node {} at {}:{}: {} (retrying)", link->purpose, link->voter.id,
+                          link->voter.host, link->voter.port, connect_ec.message());
             warned = true;
         }
         backoff_timer.expires_after(std::chrono::milliseconds(backoff_ms));
@@ -240,17 +245,35 @@ awaitable<void> run_link(std::shared_ptr<Link> link, Controller& controller) {
 
 // ---- the inbound side: the controller listener ------------------------------------------------
 
-// Quorum requests are answered at once (nothing waits, nothing is deferred), so this loop is the
-// plain form of server.cpp's Session: read, answer every whole frame, write the answers.
-awaitable<void> serve_quorum_connection(tcp::socket socket, Broker& broker) {
+// One connection of the controller listener: the small form of server.cpp's Session. Answers
+// leave in request order; almost all are ready at once, but a follower's long-polled Fetch waits
+// at the leader until there is news. So a reader handles requests and queues their replies while
+// a writer sends the ready ones from the front of the queue (a parked Fetch's reply is finished
+// later by Controller's `later`, and its on_ready wakes the writer).
+struct QuorumConnection {
+    explicit QuorumConnection(tcp::socket s)
+        : socket(std::move(s)), writer_wakeup(socket.get_executor()), reader_wakeup(socket.get_executor()) {
+        writer_wakeup.expires_at(asio::steady_timer::time_point::max());
+        reader_wakeup.expires_at(asio::steady_timer::time_point::max());
+    }
+    tcp::socket socket;
+    std::deque<std::shared_ptr<Reply>> replies;  // in request order
+    asio::steady_timer writer_wakeup;            // cancelled = "a reply may be ready"
+    asio::steady_timer reader_wakeup;            // cancelled = "the queue shrank"
+};
+
+// A peer that pipelines requests and never reads its answers stops being read at this many.
+constexpr size_t kMaxQueuedAnswers = 64;
+
+awaitable<void> read_quorum_requests(std::shared_ptr<QuorumConnection> c, Broker& broker) {
     mb::ByteBuffer in;
     for (;;) {
         std::span<char> space = in.prepare(64 * 1024);
-        auto [ec, n] = co_await socket.async_read_some(asio::buffer(space.data(), space.size()), use_tuple);
+        auto [ec, n] = co_await c->socket.async_read_some(asio::buffer(space.data(), space.size()), use_tuple);
         if (ec) co_return;
         in.commit(n);
-        std::string out;
         for (;;) {
+            while (c->replies.size() >= kMaxQueuedAnswers) co_await c->reader_wakeup.async_wait(use_tuple);
             Frame frame = next_frame(in.readable(), kMaxQuorumFrameBytes);
             if (frame.status == Frame::Status::need_more) break;
             if (frame.status != Frame::Status::complete) {
@@ -261,20 +284,46 @@ awaitable<void> serve_quorum_connection(tcp::socket socket, Broker& broker) {
             RequestHeader header = decode_request_header(reader);
             auto reply = std::make_shared<Reply>();
             reply->start(header);
+            reply->on_ready = [weak = std::weak_ptr<QuorumConnection>(c)] {
+                if (auto connection = weak.lock()) connection->writer_wakeup.cancel();
+            };
             if (!reader.ok() || !dispatch_controller(broker, header, reader, *reply)) {
                 mb::log::warn("controller listener: could not handle {} v{}; closing", api_name(header.api_key),
                               header.api_version);
                 co_return;
             }
-            reply->finish();
-            out += reply->bytes().readable();
+            if (!reply->deferred()) reply->finish();
+            c->replies.push_back(std::move(reply));
+            c->writer_wakeup.cancel();
             in.consume(frame.consumed);
         }
-        if (!out.empty()) {
-            auto [wec, written] = co_await asio::async_write(socket, asio::buffer(out), use_tuple);
-            if (wec) co_return;
-        }
     }
+}
+
+awaitable<void> write_quorum_answers(std::shared_ptr<QuorumConnection> c) {
+    std::string out;
+    for (;;) {
+        if (c->replies.empty() || !c->replies.front()->ready()) {
+            co_await c->writer_wakeup.async_wait(use_tuple);
+            continue;
+        }
+        out.clear();
+        while (!c->replies.empty() && c->replies.front()->ready()) {  // every ready answer in one write
+            out += c->replies.front()->bytes().readable();
+            c->replies.pop_front();
+        }
+        c->reader_wakeup.cancel();
+        auto [ec, n] = co_await asio::async_write(c->socket, asio::buffer(out), use_tuple);
+        if (ec) co_return;
+    }
+}
+
+// A plain function, not a capturing coroutine lambda (see docs/architecture.md, GCC 12).
+awaitable<void> serve_quorum_connection(tcp::socket socket, Broker& broker) {
+    auto connection = std::make_shared<QuorumConnection>(std::move(socket));
+    using namespace asio::experimental::awaitable_operators;
+    auto both = read_quorum_requests(connection, broker) || write_quorum_answers(connection);  // named: GCC 12
+    co_await std::move(both);
 }
 
 // Every node of a cluster must carry the same cluster id (a broker from another cluster's disk is
@@ -314,7 +363,9 @@ public:
     ClusterNode(asio::io_context& io, ControllerConfig config, std::optional<tcp::acceptor> acceptor)
         : controller(std::move(config), controller_clock_ms()), acceptor_(std::move(acceptor)) {
         for (const QuorumVoter& voter : controller.config().voters) {
-            if (voter.id != controller.config().node_id) links_[voter.id] = std::make_shared<Link>(io, voter);
+            if (voter.id == controller.config().node_id) continue;
+            links_[voter.id] = std::make_shared<Link>(io, voter, "");
+            fetch_links_[voter.id] = std::make_shared<Link>(io, voter, " (fetches)");
         }
         controller.send = [this](int32_t to, const raft::Message& request) {
             const auto* fetch = std::get_if<raft::FetchRequest>(&request);
@@ -359,7 +410,9 @@ public:
     }
 
     void start(asio::io_context& io, Broker& broker) {
-        for (auto& [id, link] : links_) asio::co_spawn(io, run_link(link, controller), asio::detached);
+        for (auto* links : {&links_, &fetch_links_}) {
+            for (auto& [id, link] : *links) asio::co_spawn(io, run_link(link, controller), asio::detached);
+        }
         mb::net::ConnectionHandler handler = [&broker](tcp::socket socket) {
             return serve_quorum_connection(std::move(socket), broker);
         };
@@ -373,8 +426,9 @@ public:
 private:
     bool send(int32_t to, const WireRequest& wire, int32_t raft_correlation_id,
               std::function<void(KafkaReader*)> on_answer = {}) {
-        auto it = links_.find(to);
-        if (it == links_.end()) return false;
+        auto& links = wire.key == ApiKey::Fetch ? fetch_links_ : links_;  // a Fetch may wait: its own link
+        auto it = links.find(to);
+        if (it == links.end()) return false;
         Link& link = *it->second;
         if (!link.connected || link.queue.size() >= kMaxQueuedFrames) return false;  // dropped: resent on a timer
         const int32_t correlation_id = link.next_correlation_id++;
@@ -386,6 +440,7 @@ private:
 
     std::optional<tcp::acceptor> acceptor_;  // none on a broker outside the quorum
     std::map<int32_t, std::shared_ptr<Link>> links_;
+    std::map<int32_t, std::shared_ptr<Link>> fetch_links_;  // the quorum's Fetches (long-polled)
 };
 
 void ClusterNodeDeleter::operator()(ClusterNode* node) const { delete node; }

@@ -14,10 +14,13 @@
 // Nothing here changes the image directly: every decision is a record proposed to the quorum,
 // and takes effect on every node when it is committed and applied (core/metadata_image.cpp).
 // So a new active controller knows every broker, fenced or not, from the log alone; only the
-// heartbeat times are in memory, and a new leader starts every session afresh.
+// heartbeat times are in memory, and a new leader starts each session at the broker's last sign
+// of life its Raft replica saw (open_sessions).
 // REAL KAFKA: BrokerHeartbeatManager and ClusterControlManager (the controller side),
 // BrokerLifecycleManager (the broker side).
 // READ NEXT: handlers/broker_registration.cpp (the wire side), metadata_image.cpp.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "controller.hpp"
@@ -26,15 +29,34 @@ namespace minikafka {
 
 // ---- the active controller's side ---------------------------------------------------------------
 
-// Sessions (last heartbeat times) live only in the active controller's memory. A new leader starts
-// every known broker's session at "now": a broker is never fenced for the time the controller
-// itself was changing, only for silence towards the leader that is actually listening.
+// Sessions (last heartbeat times) live only in the active controller's memory, so a new leader
+// has no heartbeat times to start from. Starting every session at "now" would be safe but slow: a
+// broker that died together with the old controller would get a full session after the election,
+// which itself comes a fetch timeout after the death - detection 3.5-6.7 s with a 2 s session
+// (docs/minikafka/benchmarks.md). In combined mode a node's broker and its Raft replica are one
+// process, and the quorum is a heartbeat of its own: the new leader was fetching from the old one
+// until it fell silent, and every voter that answered its election did so moments ago. So each
+// session starts at the node's last sign of life the replica can vouch for
+// (RaftReplica::last_sign_of_life), and at "now" for a broker it cannot: a broker outside the
+// quorum, or a voter it has not heard from since its election began (silence it was not listening
+// for proves nothing). A broker is then fenced one session timeout after its last sign of life,
+// never for time it may have spent heartbeating to a controller we could not see.
+// (Kafka's BrokerHeartbeatManager starts every session afresh when a controller becomes active.)
+// Called on every heartbeat and fencing tick: it also opens a session for a broker whose
+// registration this leader applied only after it began to lead.
 void Controller::open_sessions(int64_t now_ms) {
-    if (sessions_epoch_ == replica_.epoch()) return;
-    sessions_.clear();
-    sessions_epoch_ = replica_.epoch();
-    for (const auto& [id, broker] : image_.brokers())
-        sessions_[id] = BrokerSession{broker.registration.broker_epoch, broker.registration.incarnation_id, now_ms};
+    if (sessions_epoch_ != replica_.epoch()) {
+        sessions_.clear();
+        sessions_epoch_ = replica_.epoch();
+    }
+    for (const auto& [id, broker] : image_.brokers()) {
+        if (sessions_.count(id) != 0) continue;
+        const int64_t start = std::min(now_ms, replica_.last_sign_of_life(id).value_or(now_ms));
+        sessions_[id] = BrokerSession{broker.registration.broker_epoch, broker.registration.incarnation_id, start};
+        if (trace && start < now_ms && !broker.fenced)
+            trace(fmt::format("metadata: broker {}'s session starts at its last quorum message, {} ms ago", id,
+                              now_ms - start));
+    }
 }
 
 // The incarnation id (random per process start) tells a retry from a restart: the same incarnation
@@ -122,7 +144,7 @@ void Controller::tick_fencing(int64_t now_ms) {
             s.unfence_proposed = false;
             last_partition_tick_ms_ = 0;  // move its partitions in this very tick (topic_control.cpp)
             if (trace)
-                trace(fmt::format("metadata: FenceBrokerRecord broker={} (no heartbeat for {} ms) proposed", id,
+                trace(fmt::format("metadata: FenceBrokerRecord broker={} (no sign of life for {} ms) proposed", id,
                                   now_ms - s.last_heartbeat_ms));
         }
     }

@@ -96,7 +96,8 @@ Controller::Controller(ControllerConfig config, int64_t now_ms)
     : config_(std::move(config)),
       log_(config_.data_dir + "/__cluster_metadata-0"),
       store_(config_.data_dir + "/__cluster_metadata-0"),
-      replica_(raft_config(config_), log_, store_, image_, random_seed(), now_ms) {
+      replica_(raft_config(config_), log_, store_, image_, config_.raft_seed != 0 ? config_.raft_seed : random_seed(),
+               now_ms) {
     if (log_.truncated_tail_bytes() > 0)
         mb::log::warn("metadata log: cut off a torn last record ({} bytes) left by a crash",
                       log_.truncated_tail_bytes());
@@ -125,11 +126,16 @@ void Controller::tick(int64_t now_ms) {
 // Kafka connection carries no sender identity of its own. A peer lying about it could only
 // confuse the quorum as much as any bad voter could - Raft does not defend against those, and
 // Kafka protects the controller listener with TLS/SASL, which minikafka leaves out.
-std::optional<raft::Message> Controller::handle_request(const raft::Message& request, int64_t now_ms) {
+std::optional<raft::Message> Controller::handle_request(const raft::Message& request, int64_t now_ms, Answer later) {
     const int32_t from = sender_of(request);
-    replica_.handle(raft::Envelope{from, config_.node_id, request}, now_ms);
+    raft::Message handed = request;
+    auto* fetch = std::get_if<raft::FetchRequest>(&handed);
+    const bool is_fetch = fetch != nullptr;
+    if (fetch && !later) fetch->max_wait_ms = 0;  // nowhere to send a late answer: no waiting
+    replica_.handle(raft::Envelope{from, config_.node_id, std::move(handed)}, now_ms);
     std::optional<raft::Message> answer;
     route_outbox(&answer, from);
+    if (!answer && is_fetch) parked_answers_[from] = std::move(later);  // parked: a later step answers
     after_step(now_ms);
     return answer;
 }
@@ -152,10 +158,21 @@ bool Controller::resign(int64_t now_ms) {
     return true;
 }
 
-// The replica's outbox: the first answer to `answer_to` is the reply to the request being
-// handled; every request goes out through send().
+// The replica's outbox: a Fetch answer to a replica whose Fetch was parked goes to that parked
+// request's connection (the replica answers a parked Fetch before it handles a newer one from the
+// same replica, so the order matches); otherwise the first answer to `answer_to` is the reply to
+// the request being handled; every request goes out through send().
 void Controller::route_outbox(std::optional<raft::Message>* answer, int32_t answer_to) {
     for (raft::Envelope& envelope : replica_.take_outbox()) {
+        if (std::holds_alternative<raft::FetchResponse>(envelope.message)) {
+            auto parked = parked_answers_.find(envelope.to);
+            if (parked != parked_answers_.end()) {
+                Answer later = std::move(parked->second);
+                parked_answers_.erase(parked);
+                if (later) later(envelope.message);
+                continue;
+            }
+        }
         if (!is_request(envelope.message)) {
             if (answer && !*answer && envelope.to == answer_to) *answer = std::move(envelope.message);
             continue;  // an answer with no request to ride on: nothing to do with it

@@ -18,10 +18,12 @@
 //   __cluster_metadata-0/log, __cluster_metadata-0/snapshot   the replicated log (raft/file_log.hpp)
 //   __cluster_metadata-0/quorum-state                         epoch, vote, leader (raft/quorum_state.hpp)
 //
-// Requests and answers: a request that arrives is handed to the replica and its answer comes out
-// of the outbox at once (the replica never defers one), so handle_request returns it and the
-// handler writes it on the same connection. Everything else in the outbox is a request of ours
-// to another voter and goes to send().
+// Requests and answers: a request that arrives is handed to the replica and its answer usually
+// comes out of the outbox at once, so handle_request returns it and the handler writes it on the
+// same connection. The exception is the long poll: the leader holds a caught-up follower's Fetch
+// until there is news, and its answer comes out of a later step's outbox - handle_request keeps
+// the connection's `later` for it. Everything else in the outbox is a request of ours to another
+// voter and goes to send().
 // Each node is also a broker (combined mode): it registers with the active controller and
 // heartbeats (BrokerRegistration / BrokerHeartbeat, core/broker_lifecycle.cpp) - over the link,
 // or by a direct call when it is the active controller itself.
@@ -71,6 +73,7 @@ struct ControllerConfig {
     int64_t heartbeat_interval_ms = 2000;  // broker.heartbeat.interval.ms
     int64_t session_timeout_ms = 9000;     // broker.session.timeout.ms: fenced after this long silent
     bool unclean_leader_election = false;  // unclean.leader.election.enable (a topic's config wins)
+    uint64_t raft_seed = 0;                // the election timers' seed; 0: a random one (tests fix it)
 };
 
 // Whether a topic config entry can become a ConfigRecord (nullopt) or what is wrong with it.
@@ -82,8 +85,12 @@ public:
     Controller(ControllerConfig config, int64_t now_ms);
 
     void tick(int64_t now_ms);
-    // A quorum request from a peer (already decoded); the answer to write back, if any.
-    std::optional<raft::Message> handle_request(const raft::Message& request, int64_t now_ms);
+    // A quorum request from a peer (already decoded); the answer to write back now - or, for a
+    // follower's long-polled Fetch that the leader holds until there is news, none now and the
+    // answer later through `later` (called once, from a later step). Without `later` every
+    // request is answered at once (the Fetch's wait is ignored).
+    using Answer = std::function<void(const raft::Message& answer)>;
+    std::optional<raft::Message> handle_request(const raft::Message& request, int64_t now_ms, Answer later = {});
     // A peer's answer to a request we sent it.
     void handle_response(int32_t from, const raft::Message& response, int64_t now_ms);
 
@@ -174,6 +181,9 @@ private:
     int32_t told_leader_ = -2;
     int64_t told_applied_ = -1;  // image_.applied_records() when image_changed was last called
 
+    // The parked Fetches' connections, by fetcher id: where the replica's late answer goes.
+    std::map<int32_t, Answer> parked_answers_;
+
     Uuid incarnation_{};  // new at every start: tells this process from a previous one
 
     // This node's broker side.
@@ -183,8 +193,8 @@ private:
     int64_t broker_request_sent_ms_ = 0;
     int64_t next_broker_request_ms_ = 0;
 
-    // The active controller's side: each registered broker's session (rebuilt when leading starts:
-    // a new leader gives every broker a full session timeout before fencing it).
+    // The active controller's side: each registered broker's session (rebuilt when leading starts,
+    // from each node's last sign of life in the quorum, or a full session - open_sessions).
     struct BrokerSession {
         int64_t broker_epoch = -1;
         Uuid incarnation{};

@@ -16,6 +16,7 @@
 // READ NEXT: handlers/quorum.cpp (inbound), minikafka/controller_link.cpp (outbound).
 #include "quorum_wire.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "byte_buffer.hpp"
@@ -140,6 +141,7 @@ WireRequest to_wire_request(const raft::Message& m, const std::string& cluster_i
                        d.current_leader_epoch = r.current_leader_epoch;
                        d.fetch_offset = r.fetch_offset;
                        d.last_fetched_epoch = r.last_fetched_epoch;
+                       d.max_wait_ms = r.max_wait_ms;  // the long poll
                        encode_replica_fetch_request(out, w.version, d);
                    },
                    [&](const raft::FetchSnapshotRequest& r) {
@@ -277,6 +279,7 @@ std::optional<raft::Message> from_wire_request(ApiKey key, int16_t version, Kafk
             r.current_leader_epoch = d.current_leader_epoch;
             r.fetch_offset = d.fetch_offset;
             r.last_fetched_epoch = d.last_fetched_epoch;
+            r.max_wait_ms = std::max<int32_t>(0, d.max_wait_ms);  // the leader caps it (replica.cpp)
             return r;
         }
         case ApiKey::FetchSnapshot: {

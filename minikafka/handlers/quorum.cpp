@@ -8,6 +8,9 @@
 //                                                                    │ RaftReplica::handle
 //   reply ◀─ to_wire_response ◀──────────── the answer from its outbox ┘
 //
+// One answer may come later: a follower's Fetch to the leader that finds nothing new is held
+// there (the long poll, raft/replica.hpp) and the reply is deferred until the replica answers it.
+//
 // DescribeQuorum is answered from the controller's own view (the leader's is the complete one),
 // on both listeners: Kafka's kafka-metadata-quorum.sh asks a broker, which forwards it.
 // READ NEXT: core/controller.cpp (what the controller does with them).
@@ -28,12 +31,21 @@ bool handle_quorum_request(Broker& broker, const RequestHeader& header, KafkaRea
                                static_cast<int16_t>(ErrorCode::InvalidRequest));
         return true;
     }
-    // Answered at once, always: Raft's handlers never wait (a vote is granted or not, a fetch
-    // returns what the log holds now), so the controller listener needs no deferred replies - and
-    // a slow disk on one voter cannot hold another voter's request hostage.
-    std::optional<raft::Message> answer = broker.controller->handle_request(*request, controller_clock_ms());
+    // Answered at once, except a parked Fetch: then `later` writes the answer into this reply and
+    // finishes it, and the connection (controller_link.cpp) sends it in its turn. A vote is still
+    // granted or not at once, so a slow voter cannot hold another's election hostage.
+    auto later = [held = reply.shared_from_this(), key = header.api_key,
+                  version = header.api_version](const raft::Message& answer) {
+        KafkaWriter late = held->writer();
+        to_wire_response(late, key, version, answer);
+        held->finish();
+    };
+    std::optional<raft::Message> answer =
+        broker.controller->handle_request(*request, controller_clock_ms(), std::move(later));
     if (answer) {
         to_wire_response(out, header.api_key, header.api_version, *answer);
+    } else if (std::holds_alternative<raft::FetchRequest>(*request)) {
+        reply.defer();  // parked by the leader: `later` answers it
     } else {
         to_wire_error_response(out, header.api_key, header.api_version,
                                static_cast<int16_t>(ErrorCode::InvalidRequest));

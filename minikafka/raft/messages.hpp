@@ -128,6 +128,8 @@ struct FetchRequest {
     int32_t current_leader_epoch = 0;  // the epoch the follower believes in
     int64_t fetch_offset = 0;          // the follower's (durable) log end offset
     int32_t last_fetched_epoch = 0;    // the epoch of the entry at fetch_offset - 1
+    int32_t max_wait_ms = 0;           // the long poll: the leader may hold the answer this long
+                                       // for news (Kafka's MaxWaitMs; 0: answer at once)
 };
 struct FetchResponse {
     int32_t correlation_id = 0;

@@ -121,6 +121,9 @@ void RaftReplica::tick_leader(int64_t now) {
     // then does the leader's own log end count toward the majority.
     log_.flush();
     advance_high_watermark();
+    // The long poll's other half: what this tick flushed (or committed) wakes the followers'
+    // parked fetches - as Kafka completes its fetch purgatory after each flush of the leader's log.
+    wake_parked_fetches(now);
 
     // Check quorum: the leader needs evidence that a majority still follows it. Fetches are that
     // evidence. Without it, a leader on the wrong side of a partition would keep accepting
@@ -149,7 +152,9 @@ void RaftReplica::tick_follower(int64_t now) {
         return;
     }
     const bool idle_and_due = fetch_in_flight_ == 0 && now >= next_fetch_ms_;
-    const bool lost = fetch_in_flight_ != 0 && now - fetch_sent_ms_ >= config_.request_timeout_ms;
+    // A long-polled Fetch may rightly wait at the leader for fetch_max_wait_ms before its answer.
+    const bool lost =
+        fetch_in_flight_ != 0 && now - fetch_sent_ms_ >= config_.request_timeout_ms + config_.fetch_max_wait_ms;
     if (idle_and_due || lost) send_fetch(now);
 }
 
@@ -165,7 +170,7 @@ void RaftReplica::find_leader(int64_t now) {
     fetch_sent_ms_ = now;
     const int32_t voter = config_.voters[next_discovery_++ % config_.voters.size()];
     fetch_in_flight_ = ++next_correlation_id_;
-    send(voter, FetchRequest{fetch_in_flight_, config_.node_id, epoch_, log_.end_offset(), last_epoch(log_)});
+    send(voter, FetchRequest{fetch_in_flight_, config_.node_id, epoch_, log_.end_offset(), last_epoch(log_), 0});
 }
 
 void RaftReplica::save_quorum_state() { store_.save(QuorumState{epoch_, voted_id_, leader_id_}); }
@@ -180,6 +185,7 @@ void RaftReplica::become_unattached(int32_t epoch, int64_t now) {
     epoch_ = epoch;
     leader_id_ = -1;
     save_quorum_state();
+    wake_parked_fetches(now);  // a leader that steps down answers its parked fetches: "not me"
     election_deadline_ms_ = now + randomized_election_timeout();
 }
 
@@ -189,6 +195,8 @@ void RaftReplica::become_follower(int32_t epoch, int32_t leader, int64_t now) {
     epoch_ = epoch;
     leader_id_ = leader;
     save_quorum_state();
+    wake_parked_fetches(now);
+    last_followed_leader_ = leader;
     fetch_in_flight_ = 0;
     fetching_snapshot_ = false;
     last_leader_contact_ms_ = now;  // the fetch timeout starts now
@@ -196,6 +204,7 @@ void RaftReplica::become_follower(int32_t epoch, int32_t leader, int64_t now) {
 }
 
 void RaftReplica::become_candidate(int64_t now) {
+    if (role_ != Role::Candidate) election_started_ms_ = now;  // a retry (split vote) continues it
     role_ = Role::Candidate;
     ++epoch_;
     voted_id_ = config_.node_id;  // a candidate votes for itself...
@@ -228,6 +237,7 @@ void RaftReplica::become_leader(int64_t now) {
     log_.append(LogEntry{epoch_, EntryKind::LeaderChange, {}});
     high_watermark_known_ = false;  // until the first commit in this epoch, we do not know it
     progress_.clear();
+    high_watermark_sent_.clear();
     for (int32_t voter : config_.voters) {
         if (voter == config_.node_id) continue;
         // last_fetch_ms = now: every voter gets a full check-quorum period to start fetching.
@@ -250,6 +260,7 @@ void RaftReplica::become_resigned(int64_t now) {
     }
     role_ = Role::Resigned;  // the epoch and leader_id (us) stay: we may not lead it again
     progress_.clear();
+    wake_parked_fetches(now);
     election_deadline_ms_ = now + randomized_election_timeout();
 }
 
@@ -366,58 +377,129 @@ void RaftReplica::send_fetch(int64_t now) {
     // The fetch offset tells the leader "I hold everything before this, durably": make it so.
     log_.flush();
     fetch_in_flight_ = ++next_correlation_id_;
-    send(leader_id_, FetchRequest{fetch_in_flight_, config_.node_id, epoch_, log_.end_offset(), last_epoch(log_)});
+    send(leader_id_, FetchRequest{fetch_in_flight_, config_.node_id, epoch_, log_.end_offset(), last_epoch(log_),
+                                  static_cast<int32_t>(config_.fetch_max_wait_ms)});
 }
 
 // The leader's side of replication. Three checks in order: is the fetcher in our epoch, do we
 // lead it, and does the fetcher's log end where ours has the same entry. Only a Fetch that passes
-// all three moves that voter's end offset, and with it, maybe, the high watermark.
+// all three moves that voter's end offset, and with it, maybe, the high watermark. Then the long
+// poll: a Fetch with nothing to get - the fetcher holds our whole log and the high watermark we
+// last sent it is still ours - is parked, not answered, until wake_parked_fetches finds news for
+// it. An idle follower therefore costs one request per fetch_max_wait_ms, and a new record or a
+// commit reaches it at once instead of at its next timed fetch.
 void RaftReplica::on(int32_t from, const FetchRequest& request, int64_t now) {
+    if (auto parked = parked_.find(from); parked != parked_.end()) {
+        // A newer Fetch from the same replica (it resent after a timeout): answer the old one now,
+        // it is ignored there (correlation id); the new one takes its place.
+        const FetchRequest older = parked->second.request;
+        parked_.erase(parked);
+        answer_fetch(from, older);
+    }
+    if (fetch_error(request) == RaftError::None) {
+        auto progress = progress_.find(from);  // end() for a non-voter (an observer): served, not counted
+        if (progress != progress_.end()) progress->second.last_fetch_ms = now;  // check quorum: alive
+        OffsetAndEpoch ours;
+        const bool matches = fetch_match(request, ours) == FetchMatch::Records;
+        if (matches && progress != progress_.end()) {
+            VoterProgress& p = progress->second;
+            p.end_offset = request.fetch_offset;  // durable on the follower (it flushed first)
+            if (request.fetch_offset >= log_.end_offset()) p.last_caught_up_ms = now;
+            if (advance_high_watermark()) wake_parked_fetches(now);  // the others' news
+        }
+        // Never park longer than half the fetch timeout: the follower must hear from us well
+        // before it would give up on us and stand for election.
+        const int64_t wait =
+            std::min<int64_t>({request.max_wait_ms, config_.fetch_max_wait_ms, config_.fetch_timeout_ms / 2});
+        if (matches && wait > 0 && request.fetch_offset >= log_.end_offset() && !high_watermark_news(from)) {
+            parked_[from] = ParkedFetch{request, now + wait};
+            return;
+        }
+    }
+    answer_fetch(from, request);
+}
+
+RaftError RaftReplica::fetch_error(const FetchRequest& request) const {
+    if (request.current_leader_epoch < epoch_) return RaftError::FencedLeaderEpoch;   // it missed an election
+    if (request.current_leader_epoch > epoch_) return RaftError::UnknownLeaderEpoch;  // we missed one
+    if (role_ != Role::Leader) return RaftError::NotLeaderOrFollower;
+    // These bytes come off a socket: nonsense is refused, not trusted.
+    if (request.fetch_offset < 0 || request.last_fetched_epoch < 0) return RaftError::InvalidRequest;
+    return RaftError::None;
+}
+
+// Is the follower's log a prefix of ours? Its last entry is (fetch_offset - 1, last_fetched_epoch);
+// we hold that entry iff our epoch `last_fetched_epoch` reaches at least to fetch_offset.
+// (Log matching then says everything before it matches too.) `ours`: {epoch, end} of the last
+// epoch we share, and where it ends on our log - the diverging epoch, if it comes to that.
+RaftReplica::FetchMatch RaftReplica::fetch_match(const FetchRequest& request, OffsetAndEpoch& ours) const {
+    ours = end_offset_for_epoch(log_, request.last_fetched_epoch);
+    if (log_.snapshot() && (request.fetch_offset < log_.start_offset() || ours.offset < 0)) {
+        return FetchMatch::Snapshot;  // behind our log start: only the snapshot helps
+    }
+    if (ours.epoch != request.last_fetched_epoch || ours.offset < request.fetch_offset) {
+        return FetchMatch::Diverging;  // it holds records a later leader replaced
+    }
+    return FetchMatch::Records;
+}
+
+// The answer as our log and high watermark stand now.
+void RaftReplica::answer_fetch(int32_t to, const FetchRequest& request) {
     FetchResponse response;
     response.correlation_id = request.correlation_id;
     response.leader_epoch = epoch_;
     response.leader_id = leader_id_;
-    if (request.current_leader_epoch < epoch_) {
-        response.error = RaftError::FencedLeaderEpoch;  // it missed an election: here is the new epoch
-    } else if (request.current_leader_epoch > epoch_) {
-        response.error = RaftError::UnknownLeaderEpoch;  // we missed one: it will find the real leader
-    } else if (role_ != Role::Leader) {
-        response.error = RaftError::NotLeaderOrFollower;
-    } else if (request.fetch_offset < 0 || request.last_fetched_epoch < 0) {
-        response.error = RaftError::InvalidRequest;  // these bytes may come off a socket one day
-    }
+    response.error = fetch_error(request);
     if (response.error != RaftError::None) {
-        send(from, std::move(response));
+        send(to, std::move(response));
         return;
     }
     response.log_start_offset = log_.start_offset();
-    auto progress = progress_.find(from);  // end() for a non-voter (an observer): served, not counted
-    if (progress != progress_.end()) progress->second.last_fetch_ms = now;  // check quorum: alive
-
-    // Is the follower's log a prefix of ours? Its last entry is (fetch_offset - 1, last_fetched_epoch);
-    // we hold that entry iff our epoch `last_fetched_epoch` reaches at least to fetch_offset.
-    // (Log matching then says everything before it matches too.)
-    const OffsetAndEpoch ours = end_offset_for_epoch(log_, request.last_fetched_epoch);
-    if (log_.snapshot() && (request.fetch_offset < log_.start_offset() || ours.offset < 0)) {
-        response.snapshot_id = log_.snapshot()->id;  // behind our log start: only the snapshot helps
-    } else if (ours.epoch != request.last_fetched_epoch || ours.offset < request.fetch_offset) {
-        // No: it holds records that a later leader replaced (written by a leader that lost them).
-        // {epoch, end}: the last epoch we share, and where it ends on our log.
-        response.diverging_epoch = ours;
-    } else {
-        if (progress != progress_.end()) {
-            VoterProgress& p = progress->second;
-            p.end_offset = request.fetch_offset;  // durable on the follower (it flushed first)
-            if (request.fetch_offset >= log_.end_offset()) p.last_caught_up_ms = now;
-            advance_high_watermark();
+    OffsetAndEpoch ours;
+    switch (fetch_match(request, ours)) {
+        case FetchMatch::Snapshot:
+            response.snapshot_id = log_.snapshot()->id;
+            break;
+        case FetchMatch::Diverging:
+            response.diverging_epoch = ours;
+            break;
+        case FetchMatch::Records: {
+            const int64_t end = std::min(log_.end_offset(), request.fetch_offset + config_.fetch_max_records);
+            response.base_offset = request.fetch_offset;
+            for (int64_t offset = request.fetch_offset; offset < end; ++offset)
+                response.records.push_back(log_.entry(offset));
+            break;
         }
-        const int64_t end = std::min(log_.end_offset(), request.fetch_offset + config_.fetch_max_records);
-        response.base_offset = request.fetch_offset;
-        for (int64_t offset = request.fetch_offset; offset < end; ++offset)
-            response.records.push_back(log_.entry(offset));
     }
     response.high_watermark = high_watermark_known_ ? high_watermark_ : -1;
-    send(from, std::move(response));
+    // Bounded whatever replica ids peers claim: forgetting only costs one answer that was not news.
+    if (high_watermark_sent_.size() >= 1024 && high_watermark_sent_.count(to) == 0) high_watermark_sent_.clear();
+    high_watermark_sent_[to] = response.high_watermark;
+    send(to, std::move(response));
+}
+
+bool RaftReplica::high_watermark_news(int32_t to) const {
+    auto sent = high_watermark_sent_.find(to);
+    return sent == high_watermark_sent_.end() || sent->second != (high_watermark_known_ ? high_watermark_ : -1);
+}
+
+// Called after every flush and every commit on the leader, and on every role change: a parked
+// Fetch is answered when there are records past its offset, a high watermark it has not been
+// sent, its wait is over - or when we no longer lead (it then gets the error that says so).
+void RaftReplica::wake_parked_fetches(int64_t now) {
+    for (auto it = parked_.begin(); it != parked_.end();) {
+        const FetchRequest& request = it->second.request;
+        const bool due = role_ != Role::Leader || now >= it->second.deadline_ms ||
+                         request.fetch_offset < log_.end_offset() || high_watermark_news(it->first);
+        if (!due) {
+            ++it;
+            continue;
+        }
+        const int32_t to = it->first;
+        const FetchRequest answered = request;
+        it = parked_.erase(it);
+        answer_fetch(to, answered);
+    }
 }
 
 // The follower's side: the answer is one of four - an error, a diverging epoch (truncate), a
@@ -440,8 +522,8 @@ void RaftReplica::on(int32_t from, const FetchResponse& response, int64_t now) {
         return;
     }
     fetch_in_flight_ = 0;
-    next_fetch_ms_ = now + config_.fetch_interval_ms;
-    if (response.error != RaftError::None) return;  // e.g. the leader resigned: it will say more
+    next_fetch_ms_ = now + config_.fetch_interval_ms;  // after an error, or without the long poll
+    if (response.error != RaftError::None) return;     // e.g. the leader resigned: it will say more
     last_leader_contact_ms_ = now;
 
     if (response.diverging_epoch) {
@@ -459,6 +541,7 @@ void RaftReplica::on(int32_t from, const FetchResponse& response, int64_t now) {
         send(leader_id_, FetchSnapshotRequest{config_.node_id, epoch_, *response.snapshot_id});
         return;
     }
+    const int64_t high_watermark_before = high_watermark_;
     if (!response.records.empty() && response.base_offset == log_.end_offset()) {
         for (const LogEntry& entry : response.records) log_.append(entry);
         log_.flush();  // durable before our next fetch offset tells the leader we have them
@@ -469,7 +552,13 @@ void RaftReplica::on(int32_t from, const FetchResponse& response, int64_t now) {
         if (hw > high_watermark_) high_watermark_ = hw;
         apply_committed();
     }
-    if (!response.records.empty()) send_fetch(now);  // more may be waiting: do not idle
+    // More may be waiting: do not idle. With the long poll, fetch again at once after an answer
+    // with news or one the leader held (its wait ran out): the leader holds the next Fetch until
+    // there is news, so the next commit arrives in one trip. An empty answer that came back at
+    // once means a leader that does not long-poll: then wait fetch_interval_ms, not spin.
+    const bool news = !response.records.empty() || high_watermark_ > high_watermark_before;
+    const bool held = now - fetch_sent_ms_ >= config_.fetch_max_wait_ms / 2;
+    if (!response.records.empty() || (config_.fetch_max_wait_ms > 0 && (news || held))) send_fetch(now);
 }
 
 // ---- FetchSnapshot (API 59) -----------------------------------------------------------------
@@ -528,13 +617,23 @@ bool RaftReplica::resign(int64_t now) {
 
 void RaftReplica::handle(const Envelope& in, int64_t now) {
     if (in.to != config_.node_id) return;
+    // Whatever it says, a message is a sign that its sender is alive. Voters only: the map stays
+    // as small as the quorum whatever ids a peer claims.
+    if (in.from != config_.node_id && is_voter(in.from)) last_heard_ms_[in.from] = now;
     std::visit([&](const auto& message) { on(in.from, message, now); }, in.message);
+}
+
+std::optional<int64_t> RaftReplica::last_sign_of_life(int32_t node) const {
+    auto heard = last_heard_ms_.find(node);
+    if (heard == last_heard_ms_.end()) return std::nullopt;
+    if (node == last_followed_leader_ || heard->second >= election_started_ms_) return heard->second;
+    return std::nullopt;
 }
 
 // ---- commit ---------------------------------------------------------------------------------
 
-void RaftReplica::advance_high_watermark() {
-    if (role_ != Role::Leader) return;
+bool RaftReplica::advance_high_watermark() {
+    if (role_ != Role::Leader) return false;
     // Durable log ends: ours (flushed) and each voter's last fetch offset; the majority-th largest
     // is held by a majority.
     std::vector<int64_t> ends{log_.flushed_end_offset()};
@@ -548,7 +647,9 @@ void RaftReplica::advance_high_watermark() {
         high_watermark_ = majority_end;
         high_watermark_known_ = true;
         apply_committed();
+        return true;
     }
+    return false;
 }
 
 // Hands committed records to the state machine, in offset order, each once. Control records

@@ -19,7 +19,10 @@
 //    whose log is at least as up to date - so a leader always holds every committed record.
 //  - Replication is pulled (on_fetch): a follower names its log end and last epoch; the leader
 //    either sends the records that follow, or the diverging epoch where the follower must cut its
-//    log, or its snapshot id. A Fetch is also the follower's heartbeat.
+//    log, or its snapshot id. A Fetch is also the follower's heartbeat. A follower that already
+//    has everything is not answered at once: its Fetch waits at the leader (the long poll) until
+//    a record is appended, the high watermark moves or fetch_max_wait_ms pass, and the follower
+//    fetches again as soon as an answer arrives - so a commit reaches it in one round trip.
 //  - Commit (advance_high_watermark): the leader moves the high watermark to the largest offset a
 //    majority has durably fetched, but only once that offset is in its own epoch (Raft 5.4.2:
 //    counting replicas never commits an older epoch's record directly; the LeaderChange record a
@@ -30,7 +33,7 @@
 // REAL KAFKA: KafkaRaftClient with QuorumState (Unattached, Voted, Follower, Candidate, Leader,
 // Resigned). Observers (brokers outside the voters) find the leader by asking voters in turn
 // (find_leader). Left out here: pre-vote (Prospective, KIP-996), changing the voter set
-// (KIP-853), long-polled fetches, chunked snapshots.
+// (KIP-853), chunked snapshots.
 // READ NEXT: replica.cpp, then tests/minikafka/raft_simulation_test.cpp (how it is proven).
 #pragma once
 
@@ -59,7 +62,11 @@ struct RaftConfig {
     int64_t fetch_timeout_ms = 2000;        // quorum.fetch.timeout.ms: a follower without a leader
                                             // that long stands for election; check quorum uses 1.5x
     int64_t request_timeout_ms = 2000;      // quorum.request.timeout.ms: resend an unanswered request
-    int64_t fetch_interval_ms = 100;        // an idle follower fetches this often (Kafka long-polls)
+    int64_t fetch_interval_ms = 100;        // after an error, or without the long poll, a
+                                            // follower fetches again this much later
+    int64_t fetch_max_wait_ms = 500;        // the long poll: a caught-up follower's Fetch waits at
+                                            // the leader up to this long for news (Kafka: 500 ms);
+                                            // 0: no long poll, fetch every fetch_interval_ms
     int32_t fetch_max_records = 64;         // records per FetchResponse
     int64_t snapshot_interval_records = 0;  // snapshot once this many applied entries sit in
                                             // the log (0 = never; Kafka counts bytes instead)
@@ -89,6 +96,13 @@ public:
     int32_t leader_id() const { return leader_id_; }
     int64_t high_watermark() const { return high_watermark_; }
     int64_t applied_offset() const { return applied_; }
+    // When this replica last heard from voter `node` (any Raft message: a fetch, an answer, a
+    // vote), if that silence means something: `node` is the leader this replica followed last
+    // (it was listening for it all along - that is what the fetch timeout measures), or the
+    // message came during this replica's latest election or since (every voter was asked for its
+    // vote then). nullopt for anyone else: not hearing from a follower of another leader says
+    // nothing. A new active controller starts each broker's session here (broker_lifecycle.cpp).
+    std::optional<int64_t> last_sign_of_life(int32_t node) const;
 
 private:
     // Per-voter progress as the leader sees it (DescribeQuorum shows it).
@@ -121,10 +135,19 @@ private:
 
     void tick_leader(int64_t now);
     void tick_follower(int64_t now);
+    // The leader's side of a Fetch, in three parts: what is wrong with it (None: nothing), what our
+    // log has for it, and the answer itself - built when it is sent, which for a parked Fetch is
+    // later than when it arrived.
+    enum class FetchMatch { Records, Diverging, Snapshot };
+    RaftError fetch_error(const FetchRequest& request) const;
+    FetchMatch fetch_match(const FetchRequest& request, OffsetAndEpoch& ours) const;
+    void answer_fetch(int32_t to, const FetchRequest& request);
+    bool high_watermark_news(int32_t to) const;  // `to` has not been sent our current one
+    void wake_parked_fetches(int64_t now);       // answer those with news, or whose wait is over
     void send_votes(int64_t now);
     void send_fetch(int64_t now);
     void find_leader(int64_t now);  // an observer: a Fetch to the next voter, to learn the leader
-    void advance_high_watermark();
+    bool advance_high_watermark();  // true if it moved
     void apply_committed();
     void maybe_snapshot();
 
@@ -166,10 +189,23 @@ private:
     int64_t next_fetch_ms_ = 0;
     int64_t last_leader_contact_ms_ = 0;
     size_t next_discovery_ = 0;  // an observer: the voter its next discovery Fetch goes to
+    // Signs of life (last_sign_of_life): per voter, the last message from it; the leader this
+    // replica followed last; when its latest election began (the first candidacy of a run).
+    std::map<int32_t, int64_t> last_heard_ms_;
+    int32_t last_followed_leader_ = -1;
+    int64_t election_started_ms_ = -1;
     // Leader: where its epoch starts, whether it has committed in it, each voter's progress.
     int64_t epoch_start_offset_ = 0;
     bool high_watermark_known_ = false;
     std::map<int32_t, VoterProgress> progress_;
+    // Leader: the long poll. At most one parked Fetch per fetcher (a newer one replaces it), and
+    // the high watermark each fetcher was last sent (so that a moved one is news).
+    struct ParkedFetch {
+        FetchRequest request;
+        int64_t deadline_ms = 0;
+    };
+    std::map<int32_t, ParkedFetch> parked_;
+    std::map<int32_t, int64_t> high_watermark_sent_;
 
     std::vector<Envelope> outbox_;
 };

@@ -156,6 +156,7 @@ public:
         config_.fetch_timeout_ms = 200;
         config_.request_timeout_ms = 80;
         config_.fetch_interval_ms = 20;
+        config_.fetch_max_wait_ms = 40;  // the long poll, well inside the fetch timeout
         config_.fetch_max_records = 8;
         config_.snapshot_interval_records = options.snapshots ? 5 + rng_.below(20) : 0;
         for (int i = 1; i <= options_.voters; ++i) config_.voters.push_back(i);
@@ -751,6 +752,7 @@ RaftConfig config_for(int32_t id) {
     config.fetch_timeout_ms = 200;
     config.request_timeout_ms = 80;
     config.fetch_interval_ms = 20;
+    config.fetch_max_wait_ms = 40;
     return config;
 }
 
@@ -831,7 +833,7 @@ TEST(RaftReplica, ALeaderThatHearsNoFetchesResigns) {
     // the leader stays as long as node 2 keeps fetching...
     for (int i = 0; i < 20; ++i) {
         now += 50;
-        one.replica->handle({2, 1, FetchRequest{i + 1, 2, 4, 0, 0}}, now);
+        one.replica->handle({2, 1, FetchRequest{i + 1, 2, 4, 0, 0, 0}}, now);
         one.replica->tick(now);
     }
     EXPECT_EQ(one.replica->role(), Role::Leader);
@@ -904,7 +906,7 @@ TEST(RaftReplica, RefusesWhatNoCorrectPeerSends) {
     Member one;
     elect_node_1(one, sim, now);
     one.replica->take_outbox();
-    one.replica->handle({2, 1, FetchRequest{1, 2, 4, -1, 0}}, now);  // a negative fetch offset
+    one.replica->handle({2, 1, FetchRequest{1, 2, 4, -1, 0, 0}}, now);  // a negative fetch offset
     auto out = one.replica->take_outbox();
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(std::get<FetchResponse>(out[0].message).error, RaftError::InvalidRequest);
@@ -921,6 +923,127 @@ TEST(RaftReplica, RefusesWhatNoCorrectPeerSends) {
     // ...and a non-voter cannot announce itself leader.
     two.replica->handle({9, 2, BeginQuorumEpochRequest{two.replica->epoch() + 1, 9}}, 252);
     EXPECT_EQ(two.replica->role(), Role::Candidate);
+}
+
+// KRaft's long poll, step by step: a caught-up follower's Fetch is not answered until there is
+// something new for it - a record (after the leader's flush), a high watermark it has not been
+// sent - or its wait is over; and a leader that steps down answers it at once with the news.
+TEST(RaftReplica, ACaughtUpFollowersFetchWaitsAtTheLeaderForNews) {
+    SimOptions options;
+    Simulation sim(options);
+    int64_t now = 0;
+    Member one;
+    elect_node_1(one, sim, now);  // node 1 leads epoch 4; its log: the LeaderChange at 0
+    one.replica->tick(++now);     // flushed
+    one.replica->take_outbox();
+    auto answers = [&] {
+        std::vector<FetchResponse> out;
+        for (Envelope& e : one.replica->take_outbox())
+            if (auto* f = std::get_if<FetchResponse>(&e.message)) out.push_back(std::move(*f));
+        return out;
+    };
+    // Node 3 lacks the LeaderChange: answered at once, with it.
+    one.replica->handle({3, 1, FetchRequest{1, 3, 4, 0, 0, 40}}, now);
+    auto out = answers();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].records.size(), 1u);
+    // Node 3 now holds it: the high watermark moves to 1, which is news for node 3 - at once.
+    one.replica->handle({3, 1, FetchRequest{2, 3, 4, 1, 4, 40}}, now);
+    out = answers();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].high_watermark, 1);
+    // Nothing new: parked. No answer, even after ticks, until a record is proposed and flushed.
+    one.replica->handle({3, 1, FetchRequest{3, 3, 4, 1, 4, 40}}, now);
+    one.replica->tick(now += 10);
+    EXPECT_TRUE(answers().empty());
+    ASSERT_TRUE(one.replica->propose("orders", now));
+    EXPECT_TRUE(answers().empty());  // appended, not flushed: wait for the group commit
+    one.replica->tick(now += 5);
+    out = answers();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].correlation_id, 3);
+    ASSERT_EQ(out[0].records.size(), 1u);
+    EXPECT_EQ(out[0].records[0].record, "orders");
+    // Node 3 appends it and fetches again: the commit is news, answered at once.
+    one.replica->handle({3, 1, FetchRequest{4, 3, 4, 2, 4, 40}}, now);
+    out = answers();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].high_watermark, 2);
+    // Parked again; nothing happens; after 40 ms it gets an empty answer (it is still followed).
+    one.replica->handle({3, 1, FetchRequest{5, 3, 4, 2, 4, 40}}, now);
+    one.replica->tick(now += 39);
+    EXPECT_TRUE(answers().empty());
+    one.replica->tick(now += 1);
+    out = answers();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].correlation_id, 5);
+    EXPECT_TRUE(out[0].records.empty());
+    EXPECT_EQ(out[0].error, RaftError::None);
+    // Parked once more; node 2 stands in epoch 5: node 1 steps down and answers with the news.
+    one.replica->handle({3, 1, FetchRequest{6, 3, 4, 2, 4, 40}}, now);
+    EXPECT_TRUE(answers().empty());
+    one.replica->handle({2, 1, VoteRequest{5, 2, 4, 2}}, ++now);
+    out = answers();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].correlation_id, 6);
+    EXPECT_EQ(out[0].error, RaftError::FencedLeaderEpoch);
+    EXPECT_EQ(out[0].leader_epoch, 5);
+}
+
+// The follower's half: it fetches again as soon as an answer arrives - no fetch interval - so a
+// commit travels leader -> follower in one trip. Quiet network, 1 ms per message: from proposal to
+// "applied on every voter" takes the leader's flush (a tick, 5 ms) plus two round trips, not the
+// 20 ms fetch interval a polling follower would add.
+TEST(RaftReplica, ACommitReachesTheFollowersWithoutWaitingForAFetchInterval) {
+    SimOptions options;
+    Simulation sim(options);
+    int64_t now = 0;
+    std::map<int32_t, Member> members;
+    for (int32_t id : {1, 2, 3}) {
+        Member& m = members[id];
+        m.state_machine = std::make_unique<ListStateMachine>(sim, id);
+        m.replica = std::make_unique<RaftReplica>(config_for(id), m.log, m.store, *m.state_machine, 17 * id, now);
+    }
+    // Every 5 ms each replica ticks; a message sent at t arrives at t + 1.
+    std::multimap<int64_t, Envelope> wire;
+    auto step_until = [&](auto done, int64_t limit) {
+        for (const int64_t end = now + limit; now < end;) {
+            ++now;
+            for (auto it = wire.begin(); it != wire.end() && it->first <= now; it = wire.erase(it)) {
+                Member& to = members.at(it->second.to);
+                to.replica->handle(it->second, now);
+                for (Envelope& out : to.replica->take_outbox()) wire.emplace(now + 1, std::move(out));
+            }
+            if (now % 5 == 0) {
+                for (auto& [id, m] : members) {
+                    m.replica->tick(now);
+                    for (Envelope& out : m.replica->take_outbox()) wire.emplace(now + 1, std::move(out));
+                }
+            }
+            if (done()) return true;
+        }
+        return false;
+    };
+    auto leader = [&]() -> Member* {
+        for (auto& [id, m] : members)
+            if (m.replica->role() == Role::Leader && m.replica->high_watermark() == m.log.end_offset()) return &m;
+        return nullptr;
+    };
+    ASSERT_TRUE(step_until([&] { return leader() != nullptr; }, 2000));
+    step_until([] { return false; }, 200);  // quiet: every follower caught up and parked
+    Member& l = *leader();
+    ASSERT_TRUE(l.replica->propose("orders", now));
+    const int64_t proposed_at = now;
+    ASSERT_TRUE(step_until(
+        [&] {
+            for (auto& [id, m] : members) {
+                const auto& applied = m.state_machine->applied();
+                if (applied.empty() || applied.back().second != "orders") return false;
+            }
+            return true;
+        },
+        200));
+    EXPECT_LE(now - proposed_at, 10) << "applied everywhere " << now - proposed_at << " ms after the proposal";
 }
 
 // No nemesis at all (no chaos phase): three voters elect one leader and commit on every node.
