@@ -62,13 +62,39 @@ Queue::~Queue() = default;
 void Queue::apply_policy(const Policy* policy) {
     settings_ = effective_settings(declared_settings_, policy);
     policy_name_ = policy ? policy->name : "";
+    rearm();  // a policy may bring an x-expires or a TTL
 }
 
 // Time comes from the broker's clock, never from std::chrono directly: unit tests replace the
 // clock and move time forward by hand (queue_test.cpp), so TTL tests need no sleeps.
 int64_t Queue::now() const { return vhost_.broker().now_ms(); }
 
-void Queue::touch() { last_used_ = now(); }
+void Queue::touch() {
+    last_used_ = now();
+    // A later x-expires deadline: arming it is a no-op while an earlier one is armed (that one
+    // fires, finds the queue used since, and re-arms at the right time) - so touching is O(1).
+    if (settings_.expires && consumers_.empty()) rearm();
+}
+
+// The tick's work for this queue is due at the earliest of: the head message's expiry in any
+// priority level (expiry happens at the head only, so the head's deadline is the one that counts),
+// and the x-expires moment if nobody consumes. Saturating: x-expires is a client's number.
+int64_t Queue::next_deadline() const {
+    int64_t deadline = 0;
+    auto consider = [&](int64_t t) {
+        if (t != 0 && (deadline == 0 || t < deadline)) deadline = t;
+    };
+    for (const auto& level : levels_)
+        if (!level.empty()) consider(level.front().expires_at);
+    if (settings_.expires && consumers_.empty())
+        consider(*settings_.expires > INT64_MAX - last_used_ ? INT64_MAX : last_used_ + *settings_.expires);
+    return deadline;
+}
+
+void Queue::rearm() {
+    if (deleted_) return;
+    if (int64_t deadline = next_deadline()) vhost_.arm_deadline(*this, deadline);
+}
 
 // x-expires: a queue nobody consumes from and nobody polls for that long deletes itself (checked on
 // the broker's tick) - the cleanup for queues left behind by clients that crashed.
@@ -112,6 +138,7 @@ void Queue::insert_in_order(QueuedMessage message) {
     auto& level = level_for(*message.message);
     auto at = std::lower_bound(level.begin(), level.end(), message.seq,
                                [](const QueuedMessage& m, uint64_t seq) { return m.seq < seq; });
+    if (message.expires_at != 0) vhost_.arm_deadline(*this, message.expires_at);  // back at the head, maybe
     ready_bytes_ += message.message->body().size();
     ++ready_count_;
     level.insert(at, std::move(message));
@@ -144,6 +171,9 @@ Queue::PublishResult Queue::publish(MessageRef message) {
     // if a publisher confirm is going to promise that it is.
     if (journaled(entry))
         if (MessageStore* store = vhost_.broker().store()) store->enqueued(*this, entry);
+    // A deadline for the tick. Not always the head's, but never earlier than needed: if the head
+    // expires later, the tick finds nothing to do at this one and re-arms at the head's.
+    if (entry.expires_at != 0) vhost_.arm_deadline(*this, entry.expires_at);
     ready_bytes_ += entry.message->body().size();
     ++ready_count_;
     level_for(*entry.message).push_back(std::move(entry));

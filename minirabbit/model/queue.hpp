@@ -68,6 +68,10 @@ public:
     bool auto_delete_due() const { return auto_delete_ && had_consumer_ && consumers_.empty(); }
     bool expired_unused() const;  // x-expires: unused for that long
     void touch();                 // a use that resets x-expires: consume, get, declare
+    // The earliest moment the tick has work here: the head message's expiry, or when x-expires
+    // would delete the queue (no consumers). 0 = none: the tick never visits this queue.
+    int64_t next_deadline() const;
+    void rearm();  // registers next_deadline() with the vhost's deadline index (if there is one)
     void mark_deleted() { deleted_ = true; }
     bool deleted() const { return deleted_; }
     // Drops every ready message without journaling (the queue is going away).
