@@ -63,6 +63,12 @@ json::object queue_json(const Vhost& vhost, const Queue& q) {
         {"messages_unacknowledged", q.unacked_count()},
         {"messages_unacknowledged_details", details_json(q.unacked_count())},
         {"message_bytes_ready", q.ready_bytes()},
+        // RabbitMQ's paging figures: ready messages whose body is in RAM, and those whose body is
+        // only in the journal (model/queue.hpp, paging).
+        {"messages_ram", q.ready_count() - q.paged_count()},
+        {"message_bytes_ram", q.ready_bytes() - q.paged_bytes()},
+        {"messages_paged_out", q.paged_count()},
+        {"message_bytes_paged_out", q.paged_bytes()},
         {"consumers", q.consumer_count()},
         {"message_stats", json::object{{"publish", s.published},
                                        {"publish_details", details_json(s.published)},

@@ -26,8 +26,8 @@
 #include <vector>
 
 #include "log.hpp"
-#include "trace_ring.hpp"
 #include "message_store.hpp"
+#include "trace_ring.hpp"
 #include "users.hpp"
 #include "vhost.hpp"
 
@@ -101,6 +101,16 @@ public:
 
     void tick();  // periodic work in every vhost (TTL, x-expires)
 
+    // Bodies out of RAM (queue.hpp, "paging"): a queue keeps at most this many bytes of ready
+    // message bodies in memory; beyond it, bodies of persistent messages stay only in the journal
+    // and are read back on delivery. UINT64_MAX = never page (the option sets it).
+    uint64_t queue_body_budget = UINT64_MAX;
+    // A queue has messages waiting to be paged out once their journal records are on disk.
+    void page_out_later(const std::shared_ptr<Queue>& queue) { paging_.push_back(queue); }
+    // After each journal fsync (and at the end of recovery): every waiting queue pages out what is
+    // on disk now. Visits only queues that asked. Returns the number of bodies dropped from RAM.
+    size_t page_out(MessageStore& store);
+
 private:
     Clock clock_;
     Users users_;
@@ -109,6 +119,7 @@ private:
     uint64_t last_id_ = 0;
     uint64_t memory_sample_ = 0;
     uint64_t message_bytes_at_sample_ = 0;
+    std::vector<std::weak_ptr<Queue>> paging_;  // weak: a deleted queue just drops out
 };
 
 }  // namespace minirabbit
