@@ -261,7 +261,12 @@ void Queue::restore(MessageRef message, uint64_t seq) {
     // Restored in seq order, so the same rule as publish: past the budget, page out (the record
     // is on disk already; Journal::recover asks for it when every queue is restored).
     insert_in_order(entry);
-    note_for_paging(entry);
+    if (entry.message->body_paged()) {  // recovery left its body on disk (Journal::recover)
+        ++paged_count_;
+        paged_bytes_ += entry.message->body_size();
+    } else {
+        note_for_paging(entry);
+    }
 }
 
 // had_consumer_ remembers that the queue was ever consumed: an auto-delete queue goes when its last

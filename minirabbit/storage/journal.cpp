@@ -158,6 +158,21 @@ size_t check_record(std::string_view rest, std::string& problem) {
     return 8 + size_t{length};
 }
 
+// The message of the publish record at `offset` of a whole journal file (checked by the scan).
+MessageRef message_at(std::string_view contents, uint64_t offset) {
+    mb::ByteReader in(contents.substr(offset + 8));
+    in.u8();
+    in.u64();
+    in.u64();
+    std::string_view exchange = in.bytes(in.u8());
+    std::string_view routing_key = in.bytes(in.u8());
+    std::string_view properties = in.bytes(in.u32());
+    std::string_view body = in.bytes(in.u32());
+    auto props = amqp::decode_properties(properties);
+    return Message::make(
+        Message::Fields{exchange, routing_key, properties, body, true, props ? props->priority : uint8_t{0}, -1});
+}
+
 }  // namespace
 
 // One scan serves recovery, --repair and the tests: it validates record after record, hands each
@@ -265,9 +280,14 @@ Journal::RecoveryStats Journal::recover(Broker& broker) {
             auto props = amqp::decode_properties(properties);
             // Where the record starts in the file: a paged body is read back from there.
             const auto offset = static_cast<uint64_t>(payload.data() - contents.data()) - 8;
-            found[queue_id][seq] = Live{Message::make(Message::Fields{exchange, routing_key, properties, body, true,
-                                                                      props ? props->priority : uint8_t{0}, -1}),
-                                        offset, 0};
+            // Every message starts paged (header only); the head of each queue, up to its body
+            // budget, gets its body back from `contents` below. Making full messages here and
+            // paging them later left the small headers scattered over the freed bodies' pages,
+            // which the allocator then could not give back: the resident set stayed the size of
+            // the backlog.
+            MessageRef full = Message::make(Message::Fields{exchange, routing_key, properties, body, true,
+                                                            props ? props->priority : uint8_t{0}, -1});
+            found[queue_id][seq] = Live{Message::make_paged(*full), offset, 0};
         } else if (type == kRemove) {
             uint64_t seq = in.u64();
             if (auto it = found.find(queue_id); it != found.end()) it->second.erase(seq);
@@ -293,7 +313,15 @@ Journal::RecoveryStats Journal::recover(Broker& broker) {
             if (!queue->durable() || queue->store_id == 0) continue;
             auto it = found.find(queue->store_id);
             if (it == found.end()) continue;
+            uint64_t resident = 0;
             for (auto& [seq, live] : it->second) {
+                const uint64_t size = live.message->body_size();
+                if (broker.queue_body_budget == UINT64_MAX || resident + size <= broker.queue_body_budget) {
+                    live.message = message_at(contents, live.offset);  // within the budget: in RAM
+                    resident += size;
+                } else {
+                    ++paged_;
+                }
                 queue->restore(live.message, seq);
                 live_bytes_ += 8 + publish_payload_size(*live.message);
                 ++stats.messages;
@@ -319,6 +347,10 @@ Journal::RecoveryStats Journal::recover(Broker& broker) {
         mb::ByteBuffer fresh;
         serialize_live(fresh, 0);  // written below, synchronously: on disk at once
         write_new_file(fresh.readable());
+        if (read_fd_ >= 0) {  // it read paged records from the old file: the new one has new offsets
+            ::close(read_fd_);
+            read_fd_ = -1;
+        }
         file_bytes_ = fresh.size();
         stats.rewritten = true;
     } else {
