@@ -59,6 +59,12 @@ json::object queue_json(const Vhost& vhost, const Queue& q, const StatsQuery& st
         {"head_message_timestamp", nullptr},
         {"effective_policy_definition", policy_definition(vhost, q)},
         {"message_bytes_ready", q.ready_bytes()},
+        // RabbitMQ's paging figures: ready messages whose body is in RAM, and those whose body is
+        // only in the journal (model/queue.hpp, paging).
+        {"messages_ram", q.ready_count() - q.paged_count()},
+        {"message_bytes_ram", q.ready_bytes() - q.paged_bytes()},
+        {"messages_paged_out", q.paged_count()},
+        {"message_bytes_paged_out", q.paged_bytes()},
         {"consumers", q.consumer_count()},
     };
     // The lengths the queue page charts ("Queued messages") and the counters behind "Message

@@ -28,8 +28,9 @@ resident set from /proc (for RabbitMQ, every process of its session: the Erlang 
                    queue answers with all N messages back, then the memory per message after the
                    restart, and the consume rate draining the deep queue (amqp_load --scenario drain).
   (6) watermark    minirabbit alone, with vm_memory_high_watermark.absolute set to half the bytes
-                   of a backlog of N/2 messages: where a publisher is blocked (minirabbit keeps
-                   every body in RAM, so a durable queue cannot outgrow the watermark).
+                   of a backlog of N/2 messages: whether a publisher is blocked. Past
+                   --queue-body-budget (default 8 MB) a durable queue keeps persistent bodies only
+                   in the journal, so it may outgrow the watermark (before issue 24 it could not).
 
 Sizes: quick took 2.5-4 minutes at load average 13-22 on 2 shared cores (rabbitmq-server's two boots
        and its ~5-10k msg/s there are most of it); full (--backlog 300000), 28 minutes there. Memory: rabbitmq-server

@@ -82,4 +82,19 @@ void Broker::tick() {
     for (auto& [name, vhost] : vhosts_) vhost->tick();
 }
 
+// The queues that asked (Queue::note_for_paging) and only those: a queue leaves the list when
+// nothing of it waits any more, and is put back by its next over-budget publish.
+size_t Broker::page_out(MessageStore& store) {
+    size_t paged = 0;
+    std::vector<std::weak_ptr<Queue>> waiting;
+    waiting.swap(paging_);
+    for (auto& weak : waiting) {
+        std::shared_ptr<Queue> queue = weak.lock();
+        if (!queue || queue->deleted()) continue;
+        paged += queue->page_out(store);
+        if (queue->page_out_pending()) paging_.push_back(std::move(weak));
+    }
+    return paged;
+}
+
 }  // namespace minirabbit

@@ -111,6 +111,15 @@ public:
     // The overview's series (the same order as Queue::Series, summed over all queues), kept for
     // ten minutes ("global" retention) rather than the one minute of each object.
     const RateHistory& totals_history() const { return totals_history_; }
+    // Bodies out of RAM (queue.hpp, "paging"): a queue keeps at most this many bytes of ready
+    // message bodies in memory; beyond it, bodies of persistent messages stay only in the journal
+    // and are read back on delivery. UINT64_MAX = never page (the option sets it).
+    uint64_t queue_body_budget = UINT64_MAX;
+    // A queue has messages waiting to be paged out once their journal records are on disk.
+    void page_out_later(const std::shared_ptr<Queue>& queue) { paging_.push_back(queue); }
+    // After each journal fsync (and at the end of recovery): every waiting queue pages out what is
+    // on disk now. Visits only queues that asked. Returns the number of bodies dropped from RAM.
+    size_t page_out(MessageStore& store);
 
 private:
     Clock clock_;
@@ -122,6 +131,7 @@ private:
     uint64_t message_bytes_at_sample_ = 0;
     SampleClock statistics_clock_;
     RateHistory totals_history_{Queue::kSeries, /*global=*/true};
+    std::vector<std::weak_ptr<Queue>> paging_;  // weak: a deleted queue just drops out
 };
 
 }  // namespace minirabbit

@@ -38,6 +38,19 @@ MessageRef Message::make(const Fields& f) {
     return MessageRef(m);
 }
 
+// A paged copy: the same header and routing data, no body bytes - the block shrinks from header +
+// body to header alone, which is the whole point (a queue of 10M such messages fits in RAM).
+MessageRef Message::make_paged(const Message& full) {
+    MessageRef m = make(Fields{
+        full.exchange(), full.routing_key(), full.properties(), {}, full.persistent(), full.priority(), full.ttl_ms()});
+    Message& paged = *m.message_;
+    live_bytes_ -= paged.memory_size();
+    paged.body_size_ = full.body_size();
+    paged.body_paged_ = true;
+    live_bytes_ += paged.memory_size();
+    return m;
+}
+
 // The last reference frees the block. The count is not atomic: messages live on the broker thread
 // only (the journal's sync thread gets bytes, never a MessageRef), so a plain integer suffices and
 // costs nothing. live_bytes_ (all messages alive) feeds Broker::memory_in_use, the message side of

@@ -12,6 +12,14 @@
 //
 // The properties stay in wire form and go out verbatim on delivery (content_header.hpp).
 //
+// A *paged* message is the same block without the body: a persistent message deep in a long queue
+// whose body the journal already holds on disk (storage/journal.cpp, "Bodies out of RAM"). It keeps
+// the body's size (queue limits and statistics count it) and is read back from the journal when it
+// is delivered:
+//
+//   full   [ Message | exchange | routing key | properties | body ]     ~ 1 KB for a 1 KB body
+//   paged  [ Message | exchange | routing key | properties ]            ~ 100 bytes
+//
 // READ NEXT: message.cpp, queue.hpp (MessageRef in a queue), protocol/content_header.hpp.
 #pragma once
 
@@ -33,19 +41,25 @@ public:
         int64_t ttl_ms = -1;      // the expiration property, parsed; -1 = none
     };
     static MessageRef make(const Fields& fields);
+    // The same message without its body (body_paged() is true): what a queue keeps for a message
+    // whose body only the journal holds.
+    static MessageRef make_paged(const Message& full);
 
     std::string_view exchange() const { return {data(), exchange_size_}; }
     std::string_view routing_key() const { return {data() + exchange_size_, routing_key_size_}; }
     std::string_view properties() const { return {data() + exchange_size_ + routing_key_size_, properties_size_}; }
+    // The body; empty for a paged message (check body_paged(), load it back first).
     std::string_view body() const {
-        return {data() + exchange_size_ + routing_key_size_ + properties_size_, body_size_};
+        return {data() + exchange_size_ + routing_key_size_ + properties_size_, body_paged_ ? 0 : body_size_};
     }
+    size_t body_size() const { return body_size_; }  // in memory or not
+    bool body_paged() const { return body_paged_; }
     bool persistent() const { return persistent_; }
     uint8_t priority() const { return priority_; }
     int64_t ttl_ms() const { return ttl_ms_; }
     // Bytes this message holds on the heap: counted against the memory watermark.
     size_t memory_size() const {
-        return sizeof(Message) + exchange_size_ + routing_key_size_ + properties_size_ + body_size_;
+        return sizeof(Message) + exchange_size_ + routing_key_size_ + properties_size_ + (body_paged_ ? 0 : body_size_);
     }
 
     // Bytes of all live messages, for the memory watermark (one thread owns them all: no atomics).
@@ -61,6 +75,7 @@ private:
     uint8_t exchange_size_ = 0;
     uint8_t priority_ = 0;
     bool persistent_ = false;
+    bool body_paged_ = false;
     uint8_t routing_key_size_ = 0;
     uint32_t properties_size_ = 0;
     size_t body_size_ = 0;

@@ -24,6 +24,7 @@
 #include <algorithm>
 
 #include "broker.hpp"
+#include "log.hpp"
 #include "vhost.hpp"
 
 namespace minirabbit {
@@ -62,13 +63,39 @@ Queue::~Queue() = default;
 void Queue::apply_policy(const Policy* policy) {
     settings_ = effective_settings(declared_settings_, policy);
     policy_name_ = policy ? policy->name : "";
+    rearm();  // a policy may bring an x-expires or a TTL
 }
 
 // Time comes from the broker's clock, never from std::chrono directly: unit tests replace the
 // clock and move time forward by hand (queue_test.cpp), so TTL tests need no sleeps.
 int64_t Queue::now() const { return vhost_.broker().now_ms(); }
 
-void Queue::touch() { last_used_ = now(); }
+void Queue::touch() {
+    last_used_ = now();
+    // A later x-expires deadline: arming it is a no-op while an earlier one is armed (that one
+    // fires, finds the queue used since, and re-arms at the right time) - so touching is O(1).
+    if (settings_.expires && consumers_.empty()) rearm();
+}
+
+// The tick's work for this queue is due at the earliest of: the head message's expiry in any
+// priority level (expiry happens at the head only, so the head's deadline is the one that counts),
+// and the x-expires moment if nobody consumes. Saturating: x-expires is a client's number.
+int64_t Queue::next_deadline() const {
+    int64_t deadline = 0;
+    auto consider = [&](int64_t t) {
+        if (t != 0 && (deadline == 0 || t < deadline)) deadline = t;
+    };
+    for (const auto& level : levels_)
+        if (!level.empty()) consider(level.front().expires_at);
+    if (settings_.expires && consumers_.empty())
+        consider(*settings_.expires > INT64_MAX - last_used_ ? INT64_MAX : last_used_ + *settings_.expires);
+    return deadline;
+}
+
+void Queue::rearm() {
+    if (deleted_) return;
+    if (int64_t deadline = next_deadline()) vhost_.arm_deadline(*this, deadline);
+}
 
 // x-expires: a queue nobody consumes from and nobody polls for that long deletes itself (checked on
 // the broker's tick) - the cleanup for queues left behind by clients that crashed.
@@ -94,16 +121,73 @@ QueuedMessage* Queue::head() {
     return nullptr;
 }
 
-QueuedMessage Queue::pop_head() {
+QueuedMessage Queue::pop_head(bool load) {
     for (auto level = levels_.rbegin(); level != levels_.rend(); ++level) {
         if (level->empty()) continue;
         QueuedMessage m = std::move(level->front());
         level->pop_front();
         --ready_count_;
-        ready_bytes_ -= m.message->body().size();
+        ready_bytes_ -= m.message->body_size();
+        if (m.message->body_paged()) {
+            // Paged: the body is on disk only. Read it back now - the price of capacity is one
+            // pread per delivery from the deep part of the queue (page cache permitting, no disk).
+            --paged_count_;
+            paged_bytes_ -= m.message->body_size();
+            if (load) {
+                if (MessageStore* store = vhost_.broker().store())
+                    m.message = store->load(*this, m);
+                else
+                    mb::log::error("queue {}: message {} is paged out and no store is open", name_, m.seq);
+            }
+        }
         return m;
     }
     return {};
+}
+
+// Over budget: the bytes of ready bodies in RAM, this message's included, exceed the budget.
+// Only messages the journal holds can be paged; the queue remembers the seq and the broker calls
+// page_out() after the next fsync, when the record can be read back.
+void Queue::note_for_paging(const QueuedMessage& entry) {
+    const uint64_t budget = vhost_.broker().queue_body_budget;
+    if (budget == UINT64_MAX || !journaled(entry) || ready_bytes_ - paged_bytes_ <= budget) return;
+    to_page_.emplace_back(entry.seq, static_cast<uint8_t>(&level_for(*entry.message) - levels_.data()));
+    if (!paging_listed_) {
+        paging_listed_ = true;
+        vhost_.broker().page_out_later(shared_from_this());
+    }
+}
+
+// Oldest first, so the records asked for are the ones fsynced first: the loop stops at the first
+// message not on disk yet (everything behind it is younger). A message delivered, purged or
+// already paged meanwhile is skipped; one the consumers made room for stays in RAM.
+size_t Queue::page_out(MessageStore& store) {
+    size_t paged = 0;
+    const uint64_t budget = vhost_.broker().queue_body_budget;
+    while (!to_page_.empty()) {
+        auto [seq, level_index] = to_page_.front();
+        if (level_index >= levels_.size() || ready_bytes_ - paged_bytes_ <= budget) {
+            to_page_.pop_front();
+            continue;
+        }
+        auto& level = levels_[level_index];
+        auto it = std::lower_bound(level.begin(), level.end(), seq,
+                                   [](const QueuedMessage& m, uint64_t s) { return m.seq < s; });
+        if (it == level.end() || it->seq != seq || it->message->body_paged()) {
+            to_page_.pop_front();
+            continue;
+        }
+        const uint64_t size = it->message->body_size();
+        MessageStore::PageOut result = store.page_out(*this, *it);
+        if (result == MessageStore::PageOut::not_on_disk_yet) break;  // the next fsync brings us back
+        to_page_.pop_front();
+        if (result != MessageStore::PageOut::paged) continue;
+        ++paged_count_;
+        paged_bytes_ += size;
+        ++paged;
+    }
+    if (to_page_.empty()) paging_listed_ = false;
+    return paged;
 }
 
 void Queue::insert_in_order(QueuedMessage message) {
@@ -112,7 +196,8 @@ void Queue::insert_in_order(QueuedMessage message) {
     auto& level = level_for(*message.message);
     auto at = std::lower_bound(level.begin(), level.end(), message.seq,
                                [](const QueuedMessage& m, uint64_t seq) { return m.seq < seq; });
-    ready_bytes_ += message.message->body().size();
+    if (message.expires_at != 0) vhost_.arm_deadline(*this, message.expires_at);  // back at the head, maybe
+    ready_bytes_ += message.message->body_size();
     ++ready_count_;
     level.insert(at, std::move(message));
 }
@@ -127,7 +212,7 @@ bool Queue::over_limit(size_t extra_count, uint64_t extra_bytes) const {
 
 Queue::PublishResult Queue::publish(MessageRef message) {
     ++stats_.published;
-    if (settings_.overflow != Overflow::drop_head && over_limit(1, message->body().size())) {
+    if (settings_.overflow != Overflow::drop_head && over_limit(1, message->body_size())) {
         // reject-publish: the newest message is refused (the publisher gets basic.nack in confirm
         // mode); reject-publish-dlx also dead-letters it.
         if (settings_.overflow == Overflow::reject_publish_dlx)
@@ -144,11 +229,16 @@ Queue::PublishResult Queue::publish(MessageRef message) {
     // if a publisher confirm is going to promise that it is.
     if (journaled(entry))
         if (MessageStore* store = vhost_.broker().store()) store->enqueued(*this, entry);
-    ready_bytes_ += entry.message->body().size();
+    // A deadline for the tick. Not always the head's, but never earlier than needed: if the head
+    // expires later, the tick finds nothing to do at this one and re-arms at the head's.
+    if (entry.expires_at != 0) vhost_.arm_deadline(*this, entry.expires_at);
+    ready_bytes_ += entry.message->body_size();
     ++ready_count_;
+    if (vhost_.broker().store()) note_for_paging(entry);  // (no journal: nowhere to read a body back from)
     level_for(*entry.message).push_back(std::move(entry));
     // drop-head: make room by dropping (dead-lettering) the oldest.
-    while (over_limit(0, 0) && ready_count_ > 0) drop(pop_head(), DeathReason::maxlen);
+    while (over_limit(0, 0) && ready_count_ > 0)
+        drop(pop_head(settings_.dead_letter_exchange.has_value()), DeathReason::maxlen);
     // Deliver right away if a consumer has credit: the publisher's read batch pushes the message
     // into the consumer's output buffer, so an idle consumer gets it within one event-loop turn.
     dispatch();
@@ -168,7 +258,15 @@ void Queue::restore(MessageRef message, uint64_t seq) {
     QueuedMessage entry{std::move(message), seq, 0, true};
     if (settings_.message_ttl) entry.expires_at = deadline_after(*settings_.message_ttl);
     if (seq >= next_seq_) next_seq_ = seq + 1;
-    insert_in_order(std::move(entry));
+    // Restored in seq order, so the same rule as publish: past the budget, page out (the record
+    // is on disk already; Journal::recover asks for it when every queue is restored).
+    insert_in_order(entry);
+    if (entry.message->body_paged()) {  // recovery left its body on disk (Journal::recover)
+        ++paged_count_;
+        paged_bytes_ += entry.message->body_size();
+    } else {
+        note_for_paging(entry);
+    }
 }
 
 // had_consumer_ remembers that the queue was ever consumed: an auto-delete queue goes when its last
@@ -197,7 +295,7 @@ void Queue::dispatch() {
     while (ready_count_ > 0 && !consumers_.empty()) {
         QueuedMessage* next = head();
         if (next->expires_at != 0 && next->expires_at <= now()) {
-            drop(pop_head(), DeathReason::expired);
+            drop(pop_head(settings_.dead_letter_exchange.has_value()), DeathReason::expired);
             ++stats_.expired;
             continue;
         }
@@ -295,7 +393,7 @@ void Queue::expire_messages() {
     while (QueuedMessage* next = head()) {
         if (next->expires_at == 0 || next->expires_at > t) break;
         ++stats_.expired;
-        drop(pop_head(), DeathReason::expired);
+        drop(pop_head(settings_.dead_letter_exchange.has_value()), DeathReason::expired);
     }
 }
 
@@ -310,6 +408,9 @@ size_t Queue::purge() {
     }
     ready_count_ = 0;
     ready_bytes_ = 0;
+    paged_count_ = 0;
+    paged_bytes_ = 0;
+    to_page_.clear();
     return count;
 }
 
@@ -321,6 +422,9 @@ std::vector<QueuedMessage> Queue::take_all() {
     }
     ready_count_ = 0;
     ready_bytes_ = 0;
+    paged_count_ = 0;
+    paged_bytes_ = 0;
+    to_page_.clear();
     return all;
 }
 

@@ -14,6 +14,13 @@
 // - x-max-priority: one FIFO per priority level; higher levels are served first.
 // - Persistent messages in durable queues are announced to the MessageStore (the journal), which
 //   writes them to disk; acks are announced too, so a restart restores exactly the unacked ones.
+// - Paging (RabbitMQ's lazy / version-2 classic queues): past Broker::queue_body_budget bytes of
+//   ready bodies in RAM, a persistent message's body is dropped once the journal has it on disk,
+//   and read back from the journal when the message reaches the head and is delivered:
+//
+//     head [ m1 m2 m3 | m4 m5 m6 m7 ... m9000 ] tail
+//          in RAM      paged: header only, body in journal.log (pread on delivery)
+//          (budget)
 // READ NEXT: consumer.hpp (the interface to channels), vhost.cpp (dead-lettering, deletion).
 #pragma once
 
@@ -33,6 +40,7 @@
 namespace minirabbit {
 
 class Vhost;
+class MessageStore;
 
 enum class DeathReason { rejected, expired, maxlen };
 std::string_view death_reason_name(DeathReason reason);
@@ -69,10 +77,22 @@ public:
     bool auto_delete_due() const { return auto_delete_ && had_consumer_ && consumers_.empty(); }
     bool expired_unused() const;  // x-expires: unused for that long
     void touch();                 // a use that resets x-expires: consume, get, declare
+    // The earliest moment the tick has work here: the head message's expiry, or when x-expires
+    // would delete the queue (no consumers). 0 = none: the tick never visits this queue.
+    int64_t next_deadline() const;
+    void rearm();  // registers next_deadline() with the vhost's deadline index (if there is one)
     void mark_deleted() { deleted_ = true; }
     bool deleted() const { return deleted_; }
     // Drops every ready message without journaling (the queue is going away).
     std::vector<QueuedMessage> take_all();
+
+    // ---- paging (bodies out of RAM; see the top of this file)
+    // Pages out the messages published over budget whose records are now on disk. Called by
+    // Broker::page_out after each journal fsync. Returns how many bodies it dropped.
+    size_t page_out(MessageStore& store);
+    bool page_out_pending() const { return !to_page_.empty(); }
+    size_t paged_count() const { return paged_count_; }    // ready messages whose body is on disk only
+    uint64_t paged_bytes() const { return paged_bytes_; }  // ... and their body bytes
 
     // ---- facts
     const std::string& name() const { return name_; }
@@ -132,7 +152,10 @@ public:
 private:
     std::deque<QueuedMessage>& level_for(const Message& message);
     QueuedMessage* head();  // the next message to deliver (highest non-empty priority level), or null
-    QueuedMessage pop_head();
+    // The head, out of the queue; a paged body is read back from the store unless `load` is false
+    // (a message dropped without a dead-letter exchange needs no body).
+    QueuedMessage pop_head(bool load = true);
+    void note_for_paging(const QueuedMessage& entry);  // over budget: page it out once on disk
     void insert_in_order(QueuedMessage message);
     void drop(QueuedMessage message, DeathReason reason);  // dead-letter or discard, with journaling
     bool over_limit(size_t extra_count, uint64_t extra_bytes) const;
@@ -160,6 +183,11 @@ private:
     int64_t last_used_ = 0;
     Stats stats_;
     RateHistory history_{kSeries, /*global=*/false};
+    // Paging: messages to page out once on disk (seq, priority level), in publish order; counters.
+    std::deque<std::pair<uint64_t, uint8_t>> to_page_;
+    bool paging_listed_ = false;  // on the broker's page_out list
+    size_t paged_count_ = 0;
+    uint64_t paged_bytes_ = 0;
 };
 
 }  // namespace minirabbit

@@ -11,7 +11,15 @@
 // The vhost is where a message's route is decided (route(): exchange -> bindings -> queues, through
 // exchange-to-exchange bindings and alternate exchanges) and where dead letters are republished.
 //
-// READ NEXT: vhost.cpp (routing and dead-lettering), exchange.hpp, queue.hpp, users.hpp.
+// Two views of the same exchanges and queues, because two kinds of reader ask:
+//   by_name (hash)    find_exchange / find_queue: once or twice per published message, O(1)
+//   ordered (map)     exchanges() / queues(): listings (admin API, definitions file), sorted
+// The ordered map owns the objects; the hash index holds plain pointers keyed by a view of the
+// object's own name, so it costs one small node per object and no second copy of the name.
+// Insertions and deletions update both (a declare, not a publish: O(log n) there is fine).
+//
+// READ NEXT: vhost.cpp (routing and dead-lettering), exchange.hpp, queue.hpp, users.hpp,
+//            deadline_index.hpp (what the tick visits).
 #pragma once
 
 #include <deque>
@@ -20,8 +28,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
+#include "deadline_index.hpp"
 #include "exchange.hpp"
 #include "queue.hpp"
 
@@ -74,8 +84,12 @@ public:
     bool delete_policy(std::string_view name);
     const Policies& policies() const { return policies_; }
 
-    // Periodic work: expire messages, delete queues unused past x-expires.
-    void tick();
+    // Periodic work: expire messages, delete queues unused past x-expires. Visits only the queues
+    // whose deadline has passed (deadline_index.hpp) and returns how many that was.
+    size_t tick();
+    // A queue asks to be visited by tick() once `deadline` has passed (Queue::rearm calls it).
+    void arm_deadline(Queue& queue, int64_t deadline) { deadlines_.arm(&queue, deadline); }
+    bool deadline_armed(const Queue& queue) const { return deadlines_.armed(const_cast<Queue*>(&queue)); }
 
 private:
     void maybe_auto_delete(Exchange& exchange);
@@ -86,6 +100,13 @@ private:
     std::string name_;
     std::map<std::string, std::unique_ptr<Exchange>, std::less<>> exchanges_;
     std::map<std::string, std::shared_ptr<Queue>, std::less<>> queues_;
+    // The hash indexes beside the maps (see the top of this file): name views point into the
+    // objects the maps own, so an entry is erased before its object goes.
+    std::unordered_map<std::string_view, Exchange*> exchange_index_;
+    std::unordered_map<std::string_view, Queue*> queue_index_;
+    // Queues with a TTL'd head message or an x-expires countdown, by deadline (tick() pops them).
+    DeadlineIndex<Queue*> deadlines_;
+    std::vector<Queue*> due_;  // reused by tick()
     Policies policies_;
     void apply_policies();
     // Reused by route(), so a publish allocates nothing here once they have grown.

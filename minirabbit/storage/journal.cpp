@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -47,9 +48,11 @@ enum RecordType : uint8_t { kPublish = 1, kRemove = 2, kQueueDeleted = 3 };
 // A publish record's payload size, computed without writing it: type, queue id, seq, the two
 // shortstrs with their length octets, and properties and body with their u32 lengths. Keeps
 // live_bytes_ exact when a message is removed, so the compaction ratio is measured, not guessed.
+// body_size(), not body().size(): a paged message has the same record as the full one, so its
+// record's size (and the pread that reads it back) is known from the paged copy alone.
 size_t publish_payload_size(const Message& m) {
     return 1 + 8 + 8 + 1 + m.exchange().size() + 1 + m.routing_key().size() + 4 + m.properties().size() + 4 +
-           m.body().size();
+           m.body_size();
 }
 
 // Writes the length and CRC prefix in front of a payload written by `fill`.
@@ -155,6 +158,21 @@ size_t check_record(std::string_view rest, std::string& problem) {
     return 8 + size_t{length};
 }
 
+// The message of the publish record at `offset` of a whole journal file (checked by the scan).
+MessageRef message_at(std::string_view contents, uint64_t offset) {
+    mb::ByteReader in(contents.substr(offset + 8));
+    in.u8();
+    in.u64();
+    in.u64();
+    std::string_view exchange = in.bytes(in.u8());
+    std::string_view routing_key = in.bytes(in.u8());
+    std::string_view properties = in.bytes(in.u32());
+    std::string_view body = in.bytes(in.u32());
+    auto props = amqp::decode_properties(properties);
+    return Message::make(
+        Message::Fields{exchange, routing_key, properties, body, true, props ? props->priority : uint8_t{0}, -1});
+}
+
 }  // namespace
 
 // One scan serves recovery, --repair and the tests: it validates record after record, hands each
@@ -229,14 +247,17 @@ RepairOutcome repair_journal(const std::string& directory) {
 Journal::Journal(std::string directory, uint64_t compact_min_bytes)
     : path_(directory + "/journal.log"), directory_(std::move(directory)), compact_min_bytes_(compact_min_bytes) {}
 
-Journal::~Journal() { stop(); }
+Journal::~Journal() {
+    stop();
+    if (read_fd_ >= 0) ::close(read_fd_);
+}
 
 // Start-up: replay the whole file into a map queue -> seq -> message (a remove erases, a queue
 // deletion drops them all), hand the survivors to their queues, then write a fresh file holding
 // only those. Recovery thus doubles as compaction, and a torn tail never survives a restart.
 Journal::RecoveryStats Journal::recover(Broker& broker) {
     RecoveryStats stats;
-    std::unordered_map<uint64_t, std::map<uint64_t, MessageRef>> found;
+    std::unordered_map<uint64_t, std::map<uint64_t, Live>> found;
     // One read of the whole file (istreambuf_iterator's byte-at-a-time copy took a second per 100 MB).
     std::string contents;
     if (std::ifstream file{path_, std::ios::binary | std::ios::ate}) {
@@ -257,8 +278,16 @@ Journal::RecoveryStats Journal::recover(Broker& broker) {
             std::string_view properties = in.bytes(in.u32());
             std::string_view body = in.bytes(in.u32());
             auto props = amqp::decode_properties(properties);
-            found[queue_id][seq] = Message::make(Message::Fields{exchange, routing_key, properties, body, true,
-                                                                 props ? props->priority : uint8_t{0}, -1});
+            // Where the record starts in the file: a paged body is read back from there.
+            const auto offset = static_cast<uint64_t>(payload.data() - contents.data()) - 8;
+            // Every message starts paged (header only); the head of each queue, up to its body
+            // budget, gets its body back from `contents` below. Making full messages here and
+            // paging them later left the small headers scattered over the freed bodies' pages,
+            // which the allocator then could not give back: the resident set stayed the size of
+            // the backlog.
+            MessageRef full = Message::make(Message::Fields{exchange, routing_key, properties, body, true,
+                                                            props ? props->priority : uint8_t{0}, -1});
+            found[queue_id][seq] = Live{Message::make_paged(*full), offset, 0};
         } else if (type == kRemove) {
             uint64_t seq = in.u64();
             if (auto it = found.find(queue_id); it != found.end()) it->second.erase(seq);
@@ -284,9 +313,17 @@ Journal::RecoveryStats Journal::recover(Broker& broker) {
             if (!queue->durable() || queue->store_id == 0) continue;
             auto it = found.find(queue->store_id);
             if (it == found.end()) continue;
-            for (auto& [seq, message] : it->second) {
-                queue->restore(message, seq);
-                live_bytes_ += 8 + publish_payload_size(*message);
+            uint64_t resident = 0;
+            for (auto& [seq, live] : it->second) {
+                const uint64_t size = live.message->body_size();
+                if (broker.queue_body_budget == UINT64_MAX || resident + size <= broker.queue_body_budget) {
+                    live.message = message_at(contents, live.offset);  // within the budget: in RAM
+                    resident += size;
+                } else {
+                    ++paged_;
+                }
+                queue->restore(live.message, seq);
+                live_bytes_ += 8 + publish_payload_size(*live.message);
                 ++stats.messages;
             }
             live_[queue->store_id] = std::move(it->second);
@@ -305,27 +342,138 @@ Journal::RecoveryStats Journal::recover(Broker& broker) {
     // half record into corruption in the middle of the file.
     const bool orphans = std::any_of(found.begin(), found.end(), [](const auto& q) { return !q.second.empty(); });
     const bool mostly_garbage = scan.good_end >= compact_min_bytes_ && live_bytes_ * 4 <= scan.good_end;
+    contents = std::string();  // the whole file was in RAM for the replay: not any longer
     if (scan.good_end < kMagic.size() || orphans || mostly_garbage) {
         mb::ByteBuffer fresh;
-        serialize_live(fresh);
+        serialize_live(fresh, 0);  // written below, synchronously: on disk at once
         write_new_file(fresh.readable());
+        if (read_fd_ >= 0) {  // it read paged records from the old file: the new one has new offsets
+            ::close(read_fd_);
+            read_fd_ = -1;
+        }
         file_bytes_ = fresh.size();
         stats.rewritten = true;
-        return stats;
+    } else {
+        if (stats.torn_bytes) mb::truncate_file(path_, scan.good_end);
+        fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+        if (fd_ < 0) die("open " + path_);
+        file_bytes_ = scan.good_end;
     }
-    if (stats.torn_bytes) mb::truncate_file(path_, scan.good_end);
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-    if (fd_ < 0) die("open " + path_);
-    file_bytes_ = scan.good_end;
+    // Every record is on disk now: queues restored past their body budget drop those bodies here.
+    refresh_read_fd();
+    broker.page_out(*this);
     return stats;
 }
 
 // The live set as a fresh journal: the magic, then one publish record per message still owed to a
-// consumer. What compaction and recovery write.
-void Journal::serialize_live(mb::ByteBuffer& out) const {
+// consumer. What compaction and recovery write. Each entry's offset moves to its place in the new
+// file, and it counts as on disk from `durable_at` on. A paged message's record is copied from the
+// current file byte for byte (it is the same record: same queue id, seq, fields and body).
+void Journal::serialize_live(mb::ByteBuffer& out, uint64_t durable_at) {
     out.append(kMagic);
-    for (const auto& [queue_id, messages] : live_)
-        for (const auto& [seq, message] : messages) write_publish(out, queue_id, seq, *message);
+    for (auto& [queue_id, messages] : live_)
+        for (auto& [seq, live] : messages) {
+            const uint64_t offset = out.size();
+            if (live.message->body_paged())
+                out.append(read_record(live, queue_id, seq));
+            else
+                write_publish(out, queue_id, seq, *live.message);
+            live.offset = offset;
+            live.durable_at = durable_at;
+        }
+}
+
+// ---- Bodies out of RAM -------------------------------------------------------------------------
+//
+// CONCEPT: a queue longer than memory. A persistent message is already in this file, so once its
+// record is on disk the queue may drop the body and keep only where the record is (Live::offset);
+// delivery reads it back with one pread. That is RabbitMQ's lazy / version-2 classic queue idea:
+// memory per message becomes an index entry, and a backlog is bounded by disk, not RAM.
+//
+//   queue:  [m1 full][m2 full][m3 paged][m4 paged] ...      live_: seq -> {message, offset}
+//                                 │                                          │
+//   delivery of m3 ──▶ load() ──▶ pread(journal.log, offset of m3, size) ◀───┘ ──▶ CRC ──▶ full m3
+//
+// Rules that keep a read-back correct:
+// - only a record that is on disk can be paged: its position was fsynced (durable_at <= synced())
+//   and no rewrite of the file is in flight (offsets would point into a file not written yet);
+// - the read side has its own descriptor, reopened after a rewrite (rename) so it sees the new file;
+// - a compaction copies paged records from the old file into the new one (serialize_live), and if
+//   any exist it waits for the new file before reading from it again (compact_if_needed).
+// The record is checked again when read back (length, CRC, queue and seq): a disk that returns
+// something else is a broken promise, and the broker stops rather than deliver garbage.
+
+void Journal::refresh_read_fd() {
+    const uint64_t done = rewrites_done_.load(std::memory_order_acquire);
+    if (read_fd_ >= 0 && done == read_fd_rewrites_) return;
+    if (read_fd_ >= 0) ::close(read_fd_);
+    read_fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (read_fd_ < 0) die("open " + path_ + " for reading");
+    read_fd_rewrites_ = done;
+}
+
+std::string_view Journal::read_record(const Live& live, uint64_t queue_id, uint64_t seq) {
+    refresh_read_fd();
+    const size_t size = 8 + publish_payload_size(*live.message);
+    read_buffer_.resize(size);
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = ::pread(read_fd_, read_buffer_.data() + got, size - got, static_cast<off_t>(live.offset + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) die(fmt::format("read back {} bytes at {} of {}", size, live.offset, path_));
+        got += static_cast<size_t>(n);
+    }
+    // Whole and intact (length, shape, CRC), and the one asked for: a publish of this queue and seq.
+    std::string problem;
+    mb::ByteReader id(std::string_view(read_buffer_).substr(8));
+    const uint8_t type = id.u8();
+    const uint64_t found_queue = id.u64(), found_seq = id.u64();
+    if (check_record(read_buffer_, problem) != size || type != kPublish || found_queue != queue_id ||
+        found_seq != seq) {
+        mb::log::error("journal: {}: the record read back at byte {} is not queue {} message {} ({})", path_,
+                       live.offset, queue_id, seq, problem.empty() ? "another record" : problem);
+        std::abort();
+    }
+    return read_buffer_;
+}
+
+MessageStore::PageOut Journal::page_out(const Queue& queue, QueuedMessage& message) {
+    auto by_queue = live_.find(queue.store_id);
+    if (by_queue == live_.end()) return PageOut::not_stored;
+    auto it = by_queue->second.find(message.seq);
+    if (it == by_queue->second.end()) return PageOut::not_stored;
+    Live& live = it->second;
+    if (!live.message->body_paged()) {
+        if (live.durable_at > synced() || rewrites_done_.load(std::memory_order_acquire) != rewrites_requested_)
+            return PageOut::not_on_disk_yet;
+        live.message = Message::make_paged(*live.message);
+        ++paged_;
+    }
+    message.message = live.message;  // the queue's full copy goes: the body's memory is freed
+    return PageOut::paged;
+}
+
+MessageRef Journal::load(const Queue& queue, const QueuedMessage& message) {
+    const Live* live = nullptr;
+    if (auto by_queue = live_.find(queue.store_id); by_queue != live_.end())
+        if (auto it = by_queue->second.find(message.seq); it != by_queue->second.end()) live = &it->second;
+    if (live == nullptr) {
+        mb::log::error("journal: queue {} asked for message {}, which the journal does not hold", queue.name(),
+                       message.seq);
+        return message.message;
+    }
+    if (!live->message->body_paged()) return live->message;
+    mb::ByteReader in(read_record(*live, queue.store_id, message.seq).substr(8));
+    in.u8();   // type: publish (read_record checked it, the queue and the seq)
+    in.u64();  // queue id
+    in.u64();  // seq
+    std::string_view exchange = in.bytes(in.u8());
+    std::string_view routing_key = in.bytes(in.u8());
+    std::string_view properties = in.bytes(in.u32());
+    std::string_view body = in.bytes(in.u32());
+    const Message& paged = *live->message;
+    return Message::make(
+        Message::Fields{exchange, routing_key, properties, body, true, paged.priority(), paged.ttl_ms()});
 }
 
 // The crash-safe replace (the same four steps as the definitions file): temp file, fsync, rename,
@@ -379,10 +527,11 @@ void Journal::start(std::function<void(const Synced&)> on_synced) {
 // (enqueued again after a nack) cost nothing - it is already on disk.
 void Journal::enqueued(const Queue& queue, const QueuedMessage& message) {
     if (queue.store_id == 0) return;
-    auto [it, inserted] = live_[queue.store_id].emplace(message.seq, message.message);
+    auto [it, inserted] = live_[queue.store_id].emplace(message.seq, Live{message.message, file_bytes_, 0});
     if (!inserted) return;
     size_t before = local_.size();
     write_publish(local_, queue.store_id, message.seq, *message.message);
+    it->second.durable_at = appended_ + (local_.size() - before);  // on disk once synced() reaches it
     ++local_publishes_;
     live_bytes_ += local_.size() - before;
     appended_ += local_.size() - before;
@@ -394,7 +543,8 @@ void Journal::removed(const Queue& queue, const QueuedMessage& message) {
     if (by_queue == live_.end()) return;
     auto it = by_queue->second.find(message.seq);
     if (it == by_queue->second.end()) return;
-    live_bytes_ -= 8 + publish_payload_size(*it->second);
+    live_bytes_ -= 8 + publish_payload_size(*it->second.message);
+    if (it->second.message->body_paged()) --paged_;
     by_queue->second.erase(it);
     size_t before = local_.size();
     write_record(local_, [&](mb::ByteWriter& w) {
@@ -412,7 +562,10 @@ void Journal::removed(const Queue& queue, const QueuedMessage& message) {
 void Journal::queue_deleted(const Queue& queue) {
     auto by_queue = live_.find(queue.store_id);
     if (by_queue == live_.end()) return;
-    for (const auto& [seq, message] : by_queue->second) live_bytes_ -= 8 + publish_payload_size(*message);
+    for (const auto& [seq, live] : by_queue->second) {
+        live_bytes_ -= 8 + publish_payload_size(*live.message);
+        if (live.message->body_paged()) --paged_;
+    }
     live_.erase(by_queue);
     size_t before = local_.size();
     write_record(local_, [&](mb::ByteWriter& w) {
@@ -441,19 +594,34 @@ void Journal::flush() {
 // same ordered stream as ordinary appends - no second writer, no race with pending records.
 void Journal::compact_if_needed() {
     if (file_bytes_ < compact_min_bytes_ || live_bytes_ * 4 > file_bytes_) return;
+    // The previous rewrite is still being written: paged records cannot be copied from it yet.
+    if (rewrites_done_.load(std::memory_order_acquire) != rewrites_requested_) return;
     mb::ByteBuffer fresh;
-    serialize_live(fresh);
+    serialize_live(fresh, appended_);
     mb::log::info("journal: compacting {} bytes down to {} live bytes", file_bytes_, fresh.size());
-    std::lock_guard lock(mutex_);
-    // What was pending for the old file is already reflected in the live set: the new file
-    // replaces it all. Anything appended after this point follows in pending_.
-    local_.clear();
-    local_publishes_ = local_removes_ = pending_publishes_ = pending_removes_ = 0;
-    pending_ = std::move(fresh);
-    pending_position_ = appended_;
-    rewrite_pending_ = true;
-    file_bytes_ = pending_.size();
-    wake_.notify_one();
+    {
+        std::lock_guard lock(mutex_);
+        // What was pending for the old file is already reflected in the live set: the new file
+        // replaces it all. Anything appended after this point follows in pending_.
+        local_.clear();
+        local_publishes_ = local_removes_ = pending_publishes_ = pending_removes_ = 0;
+        pending_ = std::move(fresh);
+        pending_position_ = appended_;
+        rewrite_pending_ = true;
+        ++rewrites_requested_;
+        file_bytes_ = pending_.size();
+        wake_.notify_one();
+    }
+    if (paged_ > 0 && thread_.joinable()) wait_for_rewrite();
+}
+
+// With paged messages, their offsets now point into the new file: wait until it is in place (one
+// write + fsync of the live set, on the broker thread - a pause RabbitMQ's message store avoids by
+// compacting file by file in the background).
+void Journal::wait_for_rewrite() {
+    while (rewrites_done_.load(std::memory_order_acquire) != rewrites_requested_)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    refresh_read_fd();
 }
 
 // The sync thread: the only code that touches the file after start(). It owns nothing of the
@@ -474,6 +642,7 @@ void Journal::sync_loop() {
         // Group commit: everything appended while the previous fsync ran goes in this one write.
         if (rewrite) {
             write_new_file(batch.readable());
+            rewrites_done_.fetch_add(1, std::memory_order_release);  // reads may use the new file now
         } else {
             write_all(fd_, batch.readable(), path_);
             if (::fdatasync(fd_) != 0) die("fdatasync " + path_);

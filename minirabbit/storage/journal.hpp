@@ -28,6 +28,9 @@
 //   less than a quarter of it is live, the live messages are rewritten to a fresh file (write temp,
 //   fsync, rename) and appending continues there. Recovery appends to the file it replayed, and
 //   rewrites it only when that rule (or a deleted queue's leftovers) asks for it.
+// - Bodies out of RAM: the journal remembers where each live record starts. A queue over its body
+//   budget drops a body once its record is on disk (page_out), and the journal reads the record
+//   back when the message is delivered (load, one pread) - a queue may hold more than RAM.
 // REAL RABBITMQ: a shared message store plus per-queue indexes, with similar fsync batching.
 //
 //   broker thread: append(rec) ──▶ buffer ──(hand over)──▶ sync thread: write + fsync ──▶ synced(pos)
@@ -126,13 +129,29 @@ public:
     //   publish m3 (appended 360)  ... arrived during that fsync: acked after the next one
     uint64_t appended() const override { return appended_; }
     uint64_t synced() const override { return synced_.load(std::memory_order_acquire); }
+    // Bodies out of RAM (journal.cpp, "Bodies out of RAM").
+    PageOut page_out(const Queue& queue, QueuedMessage& message) override;
+    MessageRef load(const Queue& queue, const QueuedMessage& message) override;
+    size_t paged_messages() const { return paged_; }  // live messages whose body is on disk only
 
     const std::string& path() const { return path_; }
     uint64_t file_bytes() const { return file_bytes_; }
     uint64_t live_bytes() const { return live_bytes_; }
 
 private:
-    void serialize_live(mb::ByteBuffer& out) const;  // magic + one publish record per live message
+    // A live message: the message (full, or paged: no body), where its record starts in the
+    // current file, and the position synced() must reach before that record can be read back.
+    struct Live {
+        MessageRef message;
+        uint64_t offset = 0;
+        uint64_t durable_at = 0;
+    };
+    // Magic + one publish record per live message; moves every entry's offset into the new file.
+    void serialize_live(mb::ByteBuffer& out, uint64_t durable_at);
+    // pread + check (intact, and the publish of this queue and seq): the whole record, header included.
+    std::string_view read_record(const Live& live, uint64_t queue_id, uint64_t seq);
+    void refresh_read_fd();                          // (re)open the read side after a rewrite
+    void wait_for_rewrite();                         // until the sync thread has put the new file in place
     void write_new_file(std::string_view contents);  // temp file, fsync, rename, fsync directory
     void sync_loop();
 
@@ -147,7 +166,13 @@ private:
     uint64_t live_bytes_ = 0;                           // bytes of publish records not removed yet
     // The live messages, by queue id and seq: what a compaction writes (the queues hold the same
     // MessageRefs, so this costs an index entry per message, not a copy of it).
-    std::unordered_map<uint64_t, std::map<uint64_t, MessageRef>> live_;
+    std::unordered_map<uint64_t, std::map<uint64_t, Live>> live_;
+    size_t paged_ = 0;  // entries whose message is paged
+    // The read side (broker thread): its own descriptor, and which rewrite it was opened after.
+    int read_fd_ = -1;
+    uint64_t read_fd_rewrites_ = 0;
+    uint64_t rewrites_requested_ = 0;  // compactions handed to the sync thread (broker thread)
+    std::string read_buffer_;
 
     // Shared with the sync thread, under mutex_.
     std::mutex mutex_;
@@ -158,6 +183,7 @@ private:
     bool rewrite_pending_ = false;  // pending_ holds a whole new file, not an append
     bool stopping_ = false;
     std::atomic<uint64_t> synced_{0};
+    std::atomic<uint64_t> rewrites_done_{0};  // compactions the sync thread has put in place
     std::function<void(const Synced&)> on_synced_;
     std::thread thread_;
 };

@@ -252,7 +252,8 @@ class SameAsRabbitMQ(unittest.TestCase):
 
 # What minirabbit's management API does not answer, and why: Erlang VM internals (garbage
 # collection, reductions, mnesia, Raft), TLS details (no TLS listener), byte counters per socket
-# and per-node I/O statistics it does not keep, RabbitMQ's paged-out message accounting.
+# and per-node I/O statistics it does not keep, RabbitMQ's per-kind message accounting (it answers
+# messages_ram / messages_paged_out, the paging figures, but not persistent or unacked RAM splits).
 _COUNTERS = {"channel_closed", "channel_created", "connection_closed", "connection_created", "context_switches",
              "gc_bytes_reclaimed", "gc_num", "io_read_avg_time", "io_read_bytes", "io_read_count", "io_reopen_count",
              "io_seek_avg_time", "io_seek_count", "io_sync_avg_time", "io_sync_count", "io_write_avg_time",
@@ -266,9 +267,9 @@ MANAGEMENT_LEFT_OUT = {
                      "ssl_cipher", "ssl_hash", "ssl_key_exchange", "ssl_protocol"},
     "/channels": {"garbage_collection", "reductions", "reductions_details", "pending_raft_commands", "idle_since"},
     "/queues": {"backing_queue_status", "consumer_capacity", "consumer_utilisation", "garbage_collection",
-                "idle_since", "memory", "message_bytes", "message_bytes_paged_out", "message_bytes_persistent",
-                "message_bytes_ram", "message_bytes_unacknowledged", "messages_paged_out", "messages_persistent",
-                "messages_ram", "messages_ready_ram", "messages_unacknowledged_ram", "recoverable_slaves",
+                "idle_since", "memory", "message_bytes", "message_bytes_persistent",
+                "message_bytes_unacknowledged", "messages_persistent",
+                "messages_ready_ram", "messages_unacknowledged_ram", "recoverable_slaves",
                 "reductions", "reductions_details"},
     "/exchanges": {"user_who_performed_action"},
     "/vhosts": {"recv_oct", "recv_oct_details", "send_oct", "send_oct_details"},

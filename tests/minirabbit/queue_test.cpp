@@ -260,3 +260,48 @@ TEST_F(QueueTest, HeadersExchangeAllAndAny) {
     EXPECT_EQ(route(one), std::vector<Queue*>{&any_q});
     EXPECT_TRUE(route({}).empty());
 }
+
+// Issue 24: the tick visits only queues with work due (model/deadline_index.hpp). 2,000 idle
+// queues beside one with a TTL and one with x-expires: each tick visits at most those two, and
+// still expires the message and deletes the unused queue on time. (Before, every tick visited all
+// 2,002.) Counted, not timed.
+TEST_F(QueueTest, TheTickVisitsOnlyQueuesWithADeadline) {
+    for (int i = 0; i < 2000; ++i) declare("idle-" + std::to_string(i)).publish(message("waits"));
+    amqp::FieldTable ttl;
+    ttl.set("x-message-ttl", amqp::FieldValue{int32_t{100}});
+    Queue& short_lived = declare("ttl", ttl);
+    amqp::FieldTable expires;
+    expires.set("x-expires", amqp::FieldValue{int32_t{300}});
+    declare("expires", expires);
+    short_lived.publish(message("old"));
+    now += 60;
+    short_lived.publish(message("young"));
+    size_t visited = 0;
+    for (int step = 0; step < 10; ++step) {  // 50 ms apart, like the server's tick: 500 ms in all
+        now += 50;
+        visited += vhost.tick();
+        if (step == 0) {
+            EXPECT_EQ(short_lived.ready_count(), 1u);  // "old" is 110 ms old, "young" 50
+        }
+    }
+    EXPECT_EQ(short_lived.ready_count(), 0u);         // both expired through the tick alone
+    EXPECT_EQ(vhost.find_queue("expires"), nullptr);  // unused past x-expires: deleted by the tick
+    EXPECT_NE(vhost.find_queue("idle-1999"), nullptr);
+    EXPECT_LE(visited, 4u);  // "ttl" at each of its two messages' expiry, "expires" once; never the idle ones
+    EXPECT_GE(visited, 2u);
+}
+
+// The hash index and the ordered map stay in step: a deleted queue is gone from lookups and
+// listings, a redeclared one is found again, and listings stay sorted by name.
+TEST_F(QueueTest, LookupsAndListingsAgreeAfterDeletes) {
+    for (const char* name : {"b", "a", "c"}) declare(name);
+    vhost.delete_queue(*vhost.find_queue("b"));
+    EXPECT_EQ(vhost.find_queue("b"), nullptr);
+    Queue& again = declare("b");
+    EXPECT_EQ(vhost.find_queue("b"), &again);
+    std::vector<std::string> listed;
+    for (const auto& [name, queue] : vhost.queues()) listed.push_back(name);
+    EXPECT_EQ(listed, (std::vector<std::string>{"a", "b", "c"}));
+    EXPECT_NE(vhost.find_exchange("amq.topic"), nullptr);
+    EXPECT_EQ(vhost.find_exchange("amq.nothing"), nullptr);
+}
