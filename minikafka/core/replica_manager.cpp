@@ -133,7 +133,7 @@ void ReplicaManager::apply_image(const MetadataImage& image, int64_t now_ms) {
                     for (int32_t r : p.replicas)
                         if (r != config_.node_id) p.followers[r].last_caught_up_ms = now_ms;
                 } else if (was_leader) {
-                    p.waiting_produces.fail_all();  // their answer: NOT_LEADER_OR_FOLLOWER
+                    stop_leading(p);
                 }
                 if (log) {
                     if (leads(p)) {
@@ -179,6 +179,27 @@ void ReplicaManager::apply_image(const MetadataImage& image, int64_t now_ms) {
             }
         }
     }
+}
+
+// This broker led `p` and the image says someone else does now - typically because it was cut
+// off (frozen by SIGSTOP, or partitioned from the controller) long enough to be fenced, and has
+// only now caught up with the metadata. Whatever waits here for the partition waits for nothing:
+// its followers fetch from the new leader, so the HW will never move again. So every waiting
+// acks=all produce answers NOT_LEADER_OR_FOLLOWER now, and every parked Fetch wakes and re-reads
+// (handlers/fetch.cpp: not the leader -> NOT_LEADER_OR_FOLLOWER), instead of holding the client
+// until request.timeout.ms or max_wait_ms. The client refreshes its metadata and retries on the
+// new leader; an idempotent producer's retry carries the same sequence numbers, so it lands once.
+// REAL KAFKA: Partition.makeFollower, then ReplicaManager completing the delayed produces and
+// fetches of the partitions that changed (completeDelayedFetchOrProduceRequests).
+void ReplicaManager::stop_leading(PartitionState& p) {
+    const size_t waiting = p.waiting_produces.size();
+    p.waiting_produces.fail_all();  // their answer: NOT_LEADER_OR_FOLLOWER
+    if (trace)
+        trace(
+            fmt::format("replica: {}-{} is led by {} in epoch {} now, not by this node: {} waiting acks=all "
+                        "produce(s) and the parked fetches answer NOT_LEADER_OR_FOLLOWER",
+                        p.topic, p.index, p.leader, p.leader_epoch, waiting));
+    if (leadership_moved) leadership_moved(p);
 }
 
 // A broker that becomes a follower may hold a tail the new leader never had: records the old

@@ -87,9 +87,12 @@ public:
     // HW that moved (consumers waiting in a long poll can now read more); --trace lines.
     std::function<void(std::vector<std::string> removed_dirs)> remove_dirs;
     std::function<void(PartitionState&)> high_watermark_moved;
+    // A partition this broker led is led elsewhere now: its parked fetches must wake and answer.
+    std::function<void(PartitionState&)> leadership_moved;
     std::function<void(std::string_view)> trace;
 
 private:
+    void stop_leading(PartitionState& p);
     void cut(PartitionState& p, PartitionLog& log, int64_t offset, std::string_view why);
     void hw_moved(PartitionState& p, int64_t from);
 
