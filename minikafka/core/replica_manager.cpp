@@ -208,9 +208,11 @@ void ReplicaManager::stop_leading(PartitionState& p) {
 // forever. Where to cut? Not at the follower's high watermark: it lags the leader's by a fetch
 // round trip, so a record the leader had acknowledged could sit above it - and be cut here, and
 // be lost if this replica led next (KIP-101; docs/minikafka/05, "Leader epochs and truncation").
-// Instead the follower asks the new leader where its own latest epoch ends there
-// (OffsetsForLeaderEpoch: replica_fetcher.cpp sends it when `truncation_pending`), and cuts only
-// what the two logs do not share (PartitionLog::divergence_from).
+// Instead the follower names its latest epoch in each Fetch (last_fetched_epoch, Fetch v12); when
+// the leader's history disagrees it answers where that epoch ends there (the diverging epoch,
+// replica_fetcher.cpp), and the follower cuts only what the two logs do not share
+// (PartitionLog::divergence_from). The answer is the same OffsetsForLeaderEpoch gives - which
+// is what followers asked before Fetch v12, one extra round trip per leader change.
 bool ReplicaManager::truncate_to_leader(PartitionState& p, PartitionLog& log, int32_t asked, EpochEnd answer) {
     PartitionLog::DivergencePoint point = log.divergence_from(answer);
     if (point.truncate_to == kUndefinedEpochOffset) {  // no epoch in common: the old rule
@@ -232,7 +234,7 @@ void ReplicaManager::truncate_to_high_watermark(PartitionState& p, PartitionLog&
 
 void ReplicaManager::cut(PartitionState& p, PartitionLog& log, int64_t offset, std::string_view why) {
     const int64_t before = log.log_end_offset();
-    if (offset < before) log.truncate_to(offset);
+    log.truncate_to(offset);  // at or past the log end: only an empty epoch at the end goes
     // A follower's HW is min(leader's, own LEO): it cannot stay above what we hold.
     p.high_watermark = std::min(p.high_watermark, log.log_end_offset());
     if (trace)

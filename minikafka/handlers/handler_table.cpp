@@ -36,7 +36,7 @@ namespace {
 constexpr ApiHandler kHandlers[] = {
     {ApiKey::ApiVersions, 0, 3, handle_api_versions},
     {ApiKey::Produce, 3, 8, handle_produce},
-    {ApiKey::Fetch, 4, 11, handle_fetch},
+    {ApiKey::Fetch, 4, 12, handle_fetch},
     {ApiKey::ListOffsets, 1, 5, handle_list_offsets},
     {ApiKey::Metadata, 0, 8, handle_metadata},
     {ApiKey::OffsetCommit, 2, 7, handle_offset_commit},

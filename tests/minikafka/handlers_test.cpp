@@ -603,6 +603,104 @@ TEST_F(HandlerTest, MetadataReportsThePartitionsLeaderEpoch) {
     EXPECT_TRUE(in.ok());
 }
 
+// Fetch v12 (flexible): a fetcher names the epoch of its last record; where the leader's history
+// disagrees, the answer has no records but the diverging epoch (docs/minikafka/05).
+struct DivergingAnswer {
+    int16_t error = -1;
+    int32_t records_size = -1;
+    int32_t epoch = -1;
+    int64_t end_offset = -1;
+};
+
+DivergingAnswer fetch_v12_answer(const Reply& reply) {
+    KafkaReader in(reply.bytes().readable());
+    in.i32();                 // size
+    in.i32();                 // correlation id
+    in.skip_tagged_fields();  // response header v1
+    in.i32();                 // throttle
+    in.i16();                 // error
+    in.i32();                 // session
+    DivergingAnswer a;
+    EXPECT_EQ(in.compact_array_length(), 1);
+    in.compact_string();
+    EXPECT_EQ(in.compact_array_length(), 1);
+    in.i32();  // index
+    a.error = in.i16();
+    in.i64();                   // hw
+    in.i64();                   // lso
+    in.i64();                   // log start
+    in.compact_array_length();  // aborted: null
+    in.i32();                   // preferred replica
+    a.records_size = static_cast<int32_t>(in.uvarint()) - 1;
+    // The records are file slices, sent after the bytes written before them: the tags follow.
+    uint32_t tags = in.uvarint();
+    for (uint32_t t = 0; t < tags; ++t) {
+        uint32_t tag = in.uvarint();
+        KafkaReader field(in.bytes(in.uvarint()));
+        if (tag == 0) {
+            a.epoch = field.i32();
+            a.end_offset = field.i64();
+        }
+    }
+    EXPECT_TRUE(in.ok());
+    return a;
+}
+
+TEST_F(HandlerTest, FetchV12AnswersADivergedFetcherWithTheDivergingEpoch) {
+    produce("orders", test::make_batch_of(3));  // offsets 0-2 in epoch 0
+    broker_->logs.shared_partition("orders", 0)->become_leader(2);
+    produce("orders", test::make_batch_of(2));  // offsets 3-4 in epoch 2
+    auto fetch12 = [&](int64_t offset, int32_t last_fetched_epoch) {
+        auto reply = call(ApiKey::Fetch, 12, [&](KafkaWriter& w) {
+            w.empty_tagged_fields();  // request header v2
+            w.i32(-1);
+            w.i32(0);  // max_wait_ms: answer now
+            w.i32(1);
+            w.i32(1 << 20);
+            w.i8(0);
+            w.i32(0);
+            w.i32(-1);
+            w.compact_array_length(1);
+            w.compact_string("orders");
+            w.compact_array_length(1);
+            w.i32(0);
+            w.i32(-1);  // current_leader_epoch: not checked
+            w.i64(offset);
+            w.i32(last_fetched_epoch);
+            w.i64(-1);
+            w.i32(1 << 20);
+            w.empty_tagged_fields();
+            w.empty_tagged_fields();
+            w.compact_array_length(0);
+            w.compact_string("");
+            w.empty_tagged_fields();
+        });
+        return fetch_v12_answer(*reply);
+    };
+    // In step: the fetcher's last record (offset 3) is of epoch 2, which runs to the log end here.
+    DivergingAnswer a = fetch12(4, 2);
+    EXPECT_EQ(a.error, 0);
+    EXPECT_GT(a.records_size, 0);
+    EXPECT_EQ(a.epoch, -1);
+    // It wrote offsets 3-5 as leader of epoch 1, which this log never had - and asks from past our
+    // log end: not OFFSET_OUT_OF_RANGE but "epoch 0 ends at 3 here", and no records.
+    a = fetch12(6, 1);
+    EXPECT_EQ(a.error, 0);
+    EXPECT_EQ(a.records_size, 0);
+    EXPECT_EQ(a.epoch, 0);
+    EXPECT_EQ(a.end_offset, 3);
+    // More of epoch 0 than we have (0-3): the same cut.
+    a = fetch12(4, 0);
+    EXPECT_EQ(a.epoch, 0);
+    EXPECT_EQ(a.end_offset, 3);
+    // After cutting to 3 it agrees, and gets epoch 2's records.
+    a = fetch12(3, 0);
+    EXPECT_EQ(a.epoch, -1);
+    EXPECT_GT(a.records_size, 0);
+    // Without a last fetched epoch (an empty fetcher log) nothing is compared.
+    EXPECT_EQ(fetch12(0, -1).epoch, -1);
+}
+
 TEST_F(HandlerTest, OffsetsForLeaderEpochIsAdvertised) {
     bool found = false;
     for (const ApiVersionRange& api : supported_api_versions())
