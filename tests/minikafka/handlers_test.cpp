@@ -7,6 +7,7 @@
 
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <random>
 
@@ -699,6 +700,86 @@ TEST_F(HandlerTest, FetchV12AnswersADivergedFetcherWithTheDivergingEpoch) {
     EXPECT_GT(a.records_size, 0);
     // Without a last fetched epoch (an empty fetcher log) nothing is compared.
     EXPECT_EQ(fetch12(0, -1).epoch, -1);
+}
+
+// IncrementalAlterConfigs (API 44): each config names its operation; the others stay as they are.
+TEST_F(HandlerTest, IncrementalAlterConfigsChangesOnlyTheNamedConfigs) {
+    produce("orders", test::make_batch_of(1));
+    struct Op {
+        std::string name;
+        int8_t op;
+        const char* value;
+    };
+    auto alter = [&](int16_t version, int8_t type, const std::string& name, const std::vector<Op>& ops) {
+        const bool flexible = version >= 1;
+        auto reply = call(ApiKey::IncrementalAlterConfigs, version, [&](KafkaWriter& w) {
+            if (flexible) w.empty_tagged_fields();  // request header v2
+            flexible ? w.compact_array_length(1) : w.array_length(1);
+            w.i8(type);
+            flexible ? w.compact_string(name) : w.string(name);
+            flexible ? w.compact_array_length(ops.size()) : w.array_length(ops.size());
+            for (const Op& o : ops) {
+                flexible ? w.compact_string(o.name) : w.string(o.name);
+                w.i8(o.op);
+                auto value = o.value ? std::optional<std::string_view>(o.value) : std::nullopt;
+                flexible ? w.compact_nullable_string(value) : w.nullable_string(value);
+                if (flexible) w.empty_tagged_fields();
+            }
+            if (flexible) w.empty_tagged_fields();
+            w.boolean(false);
+            if (flexible) w.empty_tagged_fields();
+        });
+        KafkaReader in(reply->bytes().readable());
+        in.i32();
+        in.i32();
+        if (flexible) in.skip_tagged_fields();
+        in.i32();
+        EXPECT_EQ(flexible ? in.compact_array_length() : in.array_length(), 1);
+        auto error = static_cast<ErrorCode>(in.i16());
+        flexible ? in.compact_nullable_string() : in.nullable_string();
+        EXPECT_EQ(in.i8(), type);
+        EXPECT_EQ(flexible ? in.compact_string() : in.string(), name);
+        EXPECT_TRUE(in.ok());
+        return error;
+    };
+    const LogConfig defaults;
+    auto overrides = [&] {
+        std::map<std::string, std::string> out;
+        for (const ConfigEntry& c : broker_->logs.find("orders")->overrides) out[c.name] = c.value;
+        return out;
+    };
+    using Map = std::map<std::string, std::string>;
+    EXPECT_EQ(alter(0, 2, "orders", {{"retention.ms", 0, "1000"}, {"segment.bytes", 0, "100000"}}), ErrorCode::None);
+    EXPECT_EQ(overrides(), (Map{{"retention.ms", "1000"}, {"segment.bytes", "100000"}}));
+    EXPECT_EQ(broker_->logs.partition("orders", 0)->config().segment_bytes, 100000);  // the live log too
+    // SET one: the other stays (AlterConfigs would have reset it).
+    EXPECT_EQ(alter(1, 2, "orders", {{"retention.ms", 0, "2000"}}), ErrorCode::None);
+    EXPECT_EQ(overrides(), (Map{{"retention.ms", "2000"}, {"segment.bytes", "100000"}}));
+    // DELETE: back to the default; a config that is not overridden: nothing to do.
+    EXPECT_EQ(alter(1, 2, "orders", {{"segment.bytes", 1, nullptr}, {"flush.ms", 1, nullptr}}), ErrorCode::None);
+    EXPECT_EQ(overrides(), (Map{{"retention.ms", "2000"}}));
+    EXPECT_EQ(broker_->logs.partition("orders", 0)->config().segment_bytes, defaults.segment_bytes);
+    // APPEND to a list config starts from its current value (the default, "delete"): no duplicate.
+    EXPECT_EQ(alter(0, 2, "orders", {{"cleanup.policy", 2, "delete"}}), ErrorCode::None);
+    EXPECT_EQ(overrides(), (Map{{"cleanup.policy", "delete"}, {"retention.ms", "2000"}}));
+    // SUBTRACT it: an empty cleanup.policy is not one minikafka takes - the value check refuses it.
+    EXPECT_EQ(alter(1, 2, "orders", {{"cleanup.policy", 3, "delete"}}), ErrorCode::InvalidConfig);
+    // APPEND / SUBTRACT on a config that is not a list; a bad value; an unknown operation; a name
+    // twice; a null SET: refused, and nothing of the resource is applied.
+    EXPECT_EQ(alter(1, 2, "orders", {{"retention.ms", 2, "5"}}), ErrorCode::InvalidConfig);
+    EXPECT_EQ(alter(1, 2, "orders", {{"retention.ms", 0, "9"}, {"segment.bytes", 0, "3"}}), ErrorCode::InvalidConfig);
+    EXPECT_EQ(alter(1, 2, "orders", {{"retention.ms", 7, "9"}}), ErrorCode::InvalidRequest);
+    EXPECT_EQ(alter(1, 2, "orders", {{"retention.ms", 0, "9"}, {"retention.ms", 1, nullptr}}),
+              ErrorCode::InvalidRequest);
+    EXPECT_EQ(alter(1, 2, "orders", {{"retention.ms", 0, nullptr}}), ErrorCode::InvalidRequest);
+    EXPECT_EQ(overrides(), (Map{{"cleanup.policy", "delete"}, {"retention.ms", "2000"}}));
+    EXPECT_EQ(alter(0, 2, "missing", {{"retention.ms", 0, "1"}}), ErrorCode::UnknownTopicOrPartition);
+    // Broker configs are command-line options here, as for AlterConfigs.
+    EXPECT_EQ(alter(1, 4, "0", {{"log.retention.ms", 0, "1"}}), ErrorCode::InvalidRequest);
+    EXPECT_EQ(alter(0, 4, "0", {}), ErrorCode::None);
+    // Kept across a restart (topic-configs/orders), like AlterConfigs' overrides.
+    TearDownBrokerOnly();
+    EXPECT_EQ(overrides(), (Map{{"cleanup.policy", "delete"}, {"retention.ms", "2000"}}));
 }
 
 TEST_F(HandlerTest, OffsetsForLeaderEpochIsAdvertised) {
