@@ -362,8 +362,9 @@ TEST(FollowerTruncation, ADivergedFollowerCutsWhereTheLeadersFetchAnswerSays) {
     ASSERT_EQ(log->log_end_offset(), 8);
 
     ReplicaFetcher fetcher(2, 3, replicas, logs);
+    WireRequest wire;  // the decoded request's topic names point into its body: kept alive here
     auto next_fetch = [&] {
-        WireRequest wire = fetcher.build_request(500);
+        wire = fetcher.build_request(500);
         EXPECT_EQ(wire.key, ApiKey::Fetch);  // no OffsetsForLeaderEpoch round trip first
         EXPECT_EQ(wire.version, kReplicaFetchVersion);
         FetchRequest request;
