@@ -148,6 +148,8 @@ public:
         replicas_.high_watermark_moved = [&broker](PartitionState& p) {
             if (const PartitionLog* log = broker.logs.partition(p.topic, p.index)) broker.records_appended(*log);
         };
+        // Leadership moved away: the parked fetches re-read, find this node no longer leads, answer.
+        replicas_.leadership_moved = replicas_.high_watermark_moved;
         replicas_.trace = [&broker](std::string_view line) { broker.trace("{}", line); };
         controller.image_changed = [this] { replicas_.apply_image(controller_.image(), broker_.now_ms()); };
     }

@@ -62,8 +62,8 @@ struct PartitionState {
     // and when it was sent (resent if the image has not moved on after a while).
     int32_t alter_sent_epoch = -1;
     int64_t alter_sent_ms = 0;
-    // The follower's: it has a new leader and has not yet asked it where its log diverges
-    // (OffsetsForLeaderEpoch, core/replica_fetcher.cpp). It fetches nothing until it has cut.
+    // The follower's: it has a new leader and has not fetched from it yet (core/replica_fetcher.cpp:
+    // a log without epochs cuts to its HW first; one with epochs lets the Fetch compare them).
     bool truncation_pending = false;
 
     bool in_isr(int32_t broker) const;

@@ -16,7 +16,6 @@
 #include "log.hpp"
 #include "model/record_batch.hpp"
 #include "protocol/fetch.hpp"
-#include "protocol/offsets_for_leader_epoch.hpp"
 
 namespace minikafka {
 
@@ -25,40 +24,30 @@ constexpr int32_t kPartitionMaxBytes = 1 << 20;  // replica.fetch.max.bytes
 constexpr int32_t kResponseMaxBytes = 10 << 20;  // replica.fetch.response.max.bytes
 }  // namespace
 
-// The fetcher's next request to its leader. Truncation comes first: a partition that has just
-// changed leader must settle "where do our logs part?" (OffsetsForLeaderEpoch) before it fetches,
-// or it would append the new leader's records after ones the new leader never had. Until all its
-// partitions have settled, the fetcher asks that question instead of fetching.
+// The fetcher's next request to its leader: always a Fetch (kReplicaFetchVersion, v12). A
+// partition that has just changed leader need not ask "where do our logs part?" first: each
+// partition's Fetch names the epoch of our last record (last_fetched_epoch), the leader checks it
+// against its own history, and a diverged log is told where to cut in the answer itself
+// (handle_fetch_response). Only a log without any epoch - nothing the leader could compare -
+// settles here, the old way: cut to the high watermark.
+// (Before Fetch v12, Kafka's followers asked OffsetsForLeaderEpoch first, one extra round trip
+// per leader change; Kafka 2.7+ truncates on the fetch, as here. The leader still answers
+// OffsetsForLeaderEpoch for consumers: handlers/offsets_for_leader_epoch.cpp.)
 WireRequest ReplicaFetcher::build_request(int32_t max_wait_ms) {
     auto followed = replicas_.followed_by_leader();
     auto mine = followed.find(leader_);
     if (mine == followed.end()) return {};
-    if (std::string asked = build_epoch_request(mine->second); !asked.empty())
-        return {ApiKey::OffsetForLeaderEpoch, kReplicaOffsetsForLeaderEpochVersion, std::move(asked)};
-    return {ApiKey::Fetch, kReplicaFetchVersion, build_fetch(max_wait_ms, mine->second)};
-}
-
-// One question per partition that has not settled with this leader yet: the epoch of our latest
-// record. A log without any epoch (empty, or nothing to compare) needs no question.
-std::string ReplicaFetcher::build_epoch_request(const std::vector<PartitionState*>& partitions) {
-    OffsetsForLeaderEpochRequest request;
-    request.replica_id = node_id_;
-    for (PartitionState* p : partitions) {  // sorted by (topic, partition): grouped by topic
+    for (PartitionState* p : mine->second) {
         if (!p->truncation_pending) continue;
         PartitionLog* log = logs_.partition(p->topic, p->index);
         if (!log) continue;
-        std::optional<int32_t> latest = log->leader_epochs().latest_epoch();
-        if (!latest) {
+        if (log->leader_epochs().latest_epoch()) {
+            p->truncation_pending = false;  // the Fetch's last_fetched_epoch does the asking
+        } else {
             replicas_.truncate_to_high_watermark(*p, *log);
-            continue;
         }
-        request.partitions.push_back({p->topic, p->index, p->leader_epoch, *latest});
     }
-    if (request.partitions.empty()) return {};
-    mb::ByteBuffer buffer;
-    KafkaWriter out(buffer);
-    encode_offsets_for_leader_epoch_request(out, request);
-    return std::string(buffer.readable());
+    return {ApiKey::Fetch, kReplicaFetchVersion, build_fetch(max_wait_ms, mine->second)};
 }
 
 // min_bytes 1 and the caller's max_wait_ms make this a long poll: the leader answers as soon as any
@@ -78,6 +67,9 @@ std::string ReplicaFetcher::build_fetch(int32_t max_wait_ms, const std::vector<P
         FetchPartition& f = request.partitions.emplace_back();
         f.partition = p->index;
         f.fetch_offset = log->log_end_offset();  // our LEO: the promise
+        // ... which holds only if the leader's history agrees with ours up to there: the epoch
+        // of our last record lets the leader check that (a diverging epoch answers if not).
+        f.last_fetched_epoch = log->leader_epochs().latest_epoch().value_or(kUndefinedEpoch);
         f.current_leader_epoch = p->leader_epoch;
         f.partition_max_bytes = kPartitionMaxBytes;
     }
@@ -96,34 +88,24 @@ std::string ReplicaFetcher::build_fetch(int32_t max_wait_ms, const std::vector<P
     return std::string(buffer.readable());
 }
 
-bool ReplicaFetcher::handle_response(ApiKey api, std::string_view body, int64_t now_ms) {
-    return api == ApiKey::OffsetForLeaderEpoch ? handle_epoch_response(body) : handle_fetch_response(body, now_ms);
+bool ReplicaFetcher::handle_response(ApiKey, std::string_view body, int64_t now_ms) {
+    return handle_fetch_response(body, now_ms);
 }
 
-// An error (the leader has not applied its own leadership yet: UNKNOWN_LEADER_EPOCH; or it lost
-// it: FENCED_LEADER_EPOCH, NOT_LEADER_OR_FOLLOWER) leaves the partition waiting: asked again after
-// the back-off, or by the next leader's fetcher.
-bool ReplicaFetcher::handle_epoch_response(std::string_view body) {
-    KafkaReader in(body);
-    std::vector<OffsetsForLeaderEpochResult> results;
-    if (!decode_offsets_for_leader_epoch_response(in, results)) return false;
-    had_error_ = false;
-    for (const OffsetsForLeaderEpochResult& r : results) {
-        PartitionState* p = replicas_.find(r.topic, r.partition);
-        if (!p || p->leader != leader_ || !p->truncation_pending) continue;  // leadership moved meanwhile
-        PartitionLog* log = logs_.partition(r.topic, r.partition);
-        if (!log) continue;
-        if (r.error != ErrorCode::None) {
-            had_error_ = true;
-            if (trace)
-                trace(fmt::format("follower: {}-{} OffsetsForLeaderEpoch to leader {} -> error {}", p->topic, p->index,
-                                  leader_, static_cast<int>(r.error)));
-            continue;
-        }
-        const int32_t asked = log->leader_epochs().latest_epoch().value_or(kUndefinedEpoch);
-        replicas_.truncate_to_leader(*p, *log, asked, EpochEnd{r.leader_epoch, r.end_offset});
-    }
-    return true;
+// The leader found our log diverged from its own (Fetch v12's DivergingEpoch): its largest epoch
+// <= our last one ends at `end_offset` there. Cut where the logs part (PartitionLog::
+// divergence_from): when we hold that epoch, at the smaller of the two ends - settled; when we do
+// not, at the end of our largest epoch below it, and the next Fetch names that older epoch, so
+// each round removes one epoch of ours (KIP-279) until the leader agrees.
+void ReplicaFetcher::truncate_on_diverging_epoch(PartitionState& p, PartitionLog& log, EpochEnd diverging) {
+    const int32_t ours = log.leader_epochs().latest_epoch().value_or(kUndefinedEpoch);
+    if (trace)
+        trace(
+            fmt::format("follower: {}-{} fetch from leader {}: diverged (our last epoch {}, log end {}; the "
+                        "leader's epoch {} ends at {})",
+                        p.topic, p.index, leader_, ours, log.log_end_offset(), diverging.epoch, diverging.end_offset));
+    replicas_.truncate_to_leader(p, log, ours, diverging);
+    p.truncation_pending = false;  // settled or not: the next Fetch carries on the comparison
 }
 
 // Batches are appended as the leader stored them: PartitionLog::append gives a batch the next
@@ -133,6 +115,7 @@ bool ReplicaFetcher::handle_epoch_response(std::string_view body) {
 // next fetch starts at it).
 bool ReplicaFetcher::handle_fetch_response(std::string_view body, int64_t now_ms) {
     KafkaReader in(body);
+    in.skip_tagged_fields();  // the rest of the response header: v1, as Fetch v12 is flexible
     std::vector<FetchedPartition> partitions;
     if (!decode_fetch_response(in, partitions)) return false;
     ++fetches_;
@@ -155,6 +138,10 @@ bool ReplicaFetcher::handle_fetch_response(std::string_view body, int64_t now_ms
         }
         std::shared_ptr<PartitionLog> log = logs_.shared_partition(fetched.topic, fetched.partition);
         if (!log) continue;
+        if (fetched.diverging_epoch >= 0) {  // no records come with it: cut, and fetch again
+            truncate_on_diverging_epoch(*p, *log, EpochEnd{fetched.diverging_epoch, fetched.diverging_end_offset});
+            continue;
+        }
         std::string_view rest = fetched.records;
         int64_t appended_records = 0;
         const int64_t from = log->log_end_offset();

@@ -16,16 +16,18 @@
 // The fetch offset is the follower's promise ("I hold everything below this"), so the next Fetch
 // is only built after the previous answer's batches were appended.
 //
-// Before the first Fetch from a new leader, the follower asks it OffsetsForLeaderEpoch (API 23)
-// for the partitions whose leader changed: "where does my latest epoch end in your log?" - and
-// cuts its own log there (ReplicaManager::truncate_to_leader), so it keeps every record the two
-// logs share and drops only a tail the new leader never had:
+// Each partition's Fetch also names the epoch of the follower's last record (last_fetched_epoch,
+// Fetch v12). A follower whose leader changed may hold a tail the new leader never had; the leader
+// sees that its own epoch ends earlier (or that it never had the epoch) and answers with the
+// diverging epoch instead of records - the follower cuts its log there
+// (ReplicaManager::truncate_to_leader) and fetches again, keeping every record the logs share:
 //
-//   OffsetsForLeaderEpoch [orders-0: my latest epoch 3] ───▶  "epoch 3 ends at 120 here"
-//   cut our log to min(120, where our epoch 3 ends) ◀──────┘
-//   Fetch [orders-0 @120] ... as above This class is socket-free:
-// the wiring (replica_fetcher_link.cpp) connects, sends build_request()'s bytes, and hands the
-// answer to handle_response().
+//   Fetch [orders-0 @125, last_fetched_epoch 3] ──────────▶  "my epoch 3 ends at 120": diverging
+//   cut our log to min(120, where our epoch 3 ends)  ◀─────┘  {3, 120}, no records
+//   Fetch [orders-0 @120, last_fetched_epoch 3] ... as above
+//
+// This class is socket-free: the wiring (replica_fetcher_link.cpp) connects, sends
+// build_request()'s bytes, and hands the answer to handle_response().
 // REAL KAFKA: ReplicaFetcherThread / AbstractFetcherThread (one per leader broker and fetcher id).
 // READ NEXT: replica_manager.hpp (follower_learned_hw), partition_state.hpp.
 #pragma once
@@ -48,12 +50,12 @@ public:
         : node_id_(node_id), leader_(leader), replicas_(replicas), logs_(logs) {}
 
     int32_t leader() const { return leader_; }
-    // The next request: an OffsetsForLeaderEpoch (kReplicaOffsetsForLeaderEpochVersion) while a
-    // partition waits to truncate, else a Fetch (kReplicaFetchVersion); an empty body when this
-    // broker follows nothing on this leader any more.
+    // The next request: a Fetch (kReplicaFetchVersion); an empty body when this broker follows
+    // nothing on this leader any more.
     WireRequest build_request(int32_t max_wait_ms);
-    // The leader's answer to the request of that `api`: truncate, or append and learn the HW.
-    // False when it does not decode.
+    // The leader's answer (to the request of that `api`, a Fetch): append and learn the HW, or
+    // truncate where a partition diverged. `body`: what follows the correlation id. False when it
+    // does not decode.
     bool handle_response(ApiKey api, std::string_view body, int64_t now_ms);
     // The last answer had a partition error (the leader has not applied the topic yet, or no longer
     // leads): an error answer comes back at once, so the next fetch waits a little.
@@ -65,10 +67,8 @@ public:
 
 private:
     std::string build_fetch(int32_t max_wait_ms, const std::vector<PartitionState*>& partitions);
-    // Empty when no partition waits to truncate (those without epochs are cut at once).
-    std::string build_epoch_request(const std::vector<PartitionState*>& partitions);
     bool handle_fetch_response(std::string_view body, int64_t now_ms);
-    bool handle_epoch_response(std::string_view body);
+    void truncate_on_diverging_epoch(PartitionState& p, PartitionLog& log, EpochEnd diverging);
 
     int32_t node_id_;
     int32_t leader_;

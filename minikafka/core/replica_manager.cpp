@@ -133,7 +133,7 @@ void ReplicaManager::apply_image(const MetadataImage& image, int64_t now_ms) {
                     for (int32_t r : p.replicas)
                         if (r != config_.node_id) p.followers[r].last_caught_up_ms = now_ms;
                 } else if (was_leader) {
-                    p.waiting_produces.fail_all();  // their answer: NOT_LEADER_OR_FOLLOWER
+                    stop_leading(p);
                 }
                 if (log) {
                     if (leads(p)) {
@@ -181,15 +181,38 @@ void ReplicaManager::apply_image(const MetadataImage& image, int64_t now_ms) {
     }
 }
 
+// This broker led `p` and the image says someone else does now - typically because it was cut
+// off (frozen by SIGSTOP, or partitioned from the controller) long enough to be fenced, and has
+// only now caught up with the metadata. Whatever waits here for the partition waits for nothing:
+// its followers fetch from the new leader, so the HW will never move again. So every waiting
+// acks=all produce answers NOT_LEADER_OR_FOLLOWER now, and every parked Fetch wakes and re-reads
+// (handlers/fetch.cpp: not the leader -> NOT_LEADER_OR_FOLLOWER), instead of holding the client
+// until request.timeout.ms or max_wait_ms. The client refreshes its metadata and retries on the
+// new leader; an idempotent producer's retry carries the same sequence numbers, so it lands once.
+// REAL KAFKA: Partition.makeFollower, then ReplicaManager completing the delayed produces and
+// fetches of the partitions that changed (completeDelayedFetchOrProduceRequests).
+void ReplicaManager::stop_leading(PartitionState& p) {
+    const size_t waiting = p.waiting_produces.size();
+    p.waiting_produces.fail_all();  // their answer: NOT_LEADER_OR_FOLLOWER
+    if (trace)
+        trace(
+            fmt::format("replica: {}-{} is led by {} in epoch {} now, not by this node: {} waiting acks=all "
+                        "produce(s) and the parked fetches answer NOT_LEADER_OR_FOLLOWER",
+                        p.topic, p.index, p.leader, p.leader_epoch, waiting));
+    if (leadership_moved) leadership_moved(p);
+}
+
 // A broker that becomes a follower may hold a tail the new leader never had: records the old
 // leader (maybe this broker) appended but no ISR confirmed. Left in place, the two logs would
 // differ at the same offsets - or the follower's fetch offset would lie past the leader's log end
 // forever. Where to cut? Not at the follower's high watermark: it lags the leader's by a fetch
 // round trip, so a record the leader had acknowledged could sit above it - and be cut here, and
 // be lost if this replica led next (KIP-101; docs/minikafka/05, "Leader epochs and truncation").
-// Instead the follower asks the new leader where its own latest epoch ends there
-// (OffsetsForLeaderEpoch: replica_fetcher.cpp sends it when `truncation_pending`), and cuts only
-// what the two logs do not share (PartitionLog::divergence_from).
+// Instead the follower names its latest epoch in each Fetch (last_fetched_epoch, Fetch v12); when
+// the leader's history disagrees it answers where that epoch ends there (the diverging epoch,
+// replica_fetcher.cpp), and the follower cuts only what the two logs do not share
+// (PartitionLog::divergence_from). The answer is the same OffsetsForLeaderEpoch gives - which
+// is what followers asked before Fetch v12, one extra round trip per leader change.
 bool ReplicaManager::truncate_to_leader(PartitionState& p, PartitionLog& log, int32_t asked, EpochEnd answer) {
     PartitionLog::DivergencePoint point = log.divergence_from(answer);
     if (point.truncate_to == kUndefinedEpochOffset) {  // no epoch in common: the old rule
@@ -211,7 +234,7 @@ void ReplicaManager::truncate_to_high_watermark(PartitionState& p, PartitionLog&
 
 void ReplicaManager::cut(PartitionState& p, PartitionLog& log, int64_t offset, std::string_view why) {
     const int64_t before = log.log_end_offset();
-    if (offset < before) log.truncate_to(offset);
+    log.truncate_to(offset);  // at or past the log end: only an empty epoch at the end goes
     // A follower's HW is min(leader's, own LEO): it cannot stay above what we hold.
     p.high_watermark = std::min(p.high_watermark, log.log_end_offset());
     if (trace)

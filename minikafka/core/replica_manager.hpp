@@ -69,9 +69,10 @@ public:
     // Follower: the leader's HW arrived in a Fetch answer.
     void follower_learned_hw(PartitionState& p, int64_t leader_hw);
 
-    // Follower: the leader answered OffsetsForLeaderEpoch for our latest epoch `asked` with
-    // `answer`; cut our log where they diverge (PartitionLog::divergence_from). True when the
-    // partition may fetch again, false when another round is needed.
+    // Follower: the leader says where its largest epoch <= our latest one (`asked`) ends there
+    // (`answer`: a Fetch's diverging epoch, or an OffsetsForLeaderEpoch answer); cut our log where
+    // they diverge (PartitionLog::divergence_from). True when settled, false when another round
+    // (with our next older epoch) is needed.
     bool truncate_to_leader(PartitionState& p, PartitionLog& log, int32_t asked, EpochEnd answer);
     // Follower whose log has no epochs to ask about: cut to the high watermark (the old rule).
     void truncate_to_high_watermark(PartitionState& p, PartitionLog& log);
@@ -87,9 +88,12 @@ public:
     // HW that moved (consumers waiting in a long poll can now read more); --trace lines.
     std::function<void(std::vector<std::string> removed_dirs)> remove_dirs;
     std::function<void(PartitionState&)> high_watermark_moved;
+    // A partition this broker led is led elsewhere now: its parked fetches must wake and answer.
+    std::function<void(PartitionState&)> leadership_moved;
     std::function<void(std::string_view)> trace;
 
 private:
+    void stop_leading(PartitionState& p);
     void cut(PartitionState& p, PartitionLog& log, int64_t offset, std::string_view why);
     void hw_moved(PartitionState& p, int64_t from);
 

@@ -10,8 +10,8 @@
 //   single node: CreateTopics ─▶ LogManager::create_topic ─▶ directories + first segments
 //   cluster:     CreateTopics ─▶ cluster_admin (the controller decides) ─▶ every broker's image
 //
-// The admin APIs: CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs, AlterConfigs
-// (protocol/admin.hpp). Topics are created and deleted by the LogManager; these handlers check
+// The admin APIs: CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs, AlterConfigs,
+// IncrementalAlterConfigs (protocol/admin.hpp). Topics are created and deleted by the LogManager; these handlers check
 // what only makes sense with several brokers (replication factor, replica assignment): one
 // broker can hold one replica, on itself. InitProducerId lives here too: it is a broker-wide id
 // allocator, not a data path.
@@ -367,6 +367,215 @@ bool handle_forwarded_alter_configs(Broker& broker, const RequestHeader& header,
     KafkaWriter out = reply.writer();
     encode_alter_configs_response(out, header.api_version,
                                   broker.controller->alter_configs(request, controller_clock_ms()));
+    return true;
+}
+
+// IncrementalAlterConfigs (KIP-339): AlterConfigs replaces a resource's whole set of overrides, so
+// a client that wants to change one config must first read all the others (and a concurrent
+// change between the read and the write is lost). Here each config names its own operation:
+//
+//   SET retention.ms=60000       the override is set (others stay)
+//   DELETE segment.ms            the override goes: back to the broker's default
+//   APPEND cleanup.policy=delete list configs only: items added that are not there yet
+//   SUBTRACT cleanup.policy=...  list configs only: items removed
+//
+// The operations are applied to the resource's current overrides (this node's view: the metadata
+// image in a cluster, the LogManager's on a single node), and the result is the whole new set -
+// an AlterConfigs resource that takes AlterConfigs' path from there: the same checks, the same
+// ConfigRecords from the controller, the same wait until this node sees them. So there is one
+// place that changes configs, and the incremental API is a translation in front of it.
+// (Kafka's ConfigAdminManager.prepareIncrementalConfigs does the same over its own props.)
+namespace {
+
+// APPEND and SUBTRACT need a list-type config (Kafka's ConfigDef.Type.LIST). Of the topic configs
+// minikafka knows, that is cleanup.policy (and it takes only "delete": no compaction).
+bool is_list_config(std::string_view name) { return name == "cleanup.policy"; }
+
+std::vector<std::string> split_list(std::string_view text) {
+    std::vector<std::string> items;
+    while (!text.empty()) {
+        const size_t comma = text.find(',');
+        std::string_view item = text.substr(0, comma);
+        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+        if (!item.empty()) items.emplace_back(item);
+        text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    }
+    return items;
+}
+
+// `overrides` (the topic's current ones) after `resource`'s operations; false with `result`'s
+// error set when an operation is refused - the request is then not applied at all for this
+// resource, as Kafka refuses a resource as a whole.
+bool apply_operations(const IncrementalAlterConfigsResource& resource, const LogConfig& defaults,
+                      std::map<std::string, std::string>& overrides, AlterConfigsResult& result) {
+    std::map<std::string_view, int> mentions;
+    for (const IncrementalConfigEntry& c : resource.configs)
+        if (++mentions[c.name] > 1) {
+            result.error = ErrorCode::InvalidRequest;
+            result.message = fmt::format("config '{}' is named more than once", c.name);
+            return false;
+        }
+    for (const IncrementalConfigEntry& c : resource.configs) {
+        const auto op = static_cast<AlterConfigOp>(c.op);
+        if (op == AlterConfigOp::Delete) {
+            overrides.erase(c.name);
+            continue;
+        }
+        if (op != AlterConfigOp::Set && op != AlterConfigOp::Append && op != AlterConfigOp::Subtract) {
+            result.error = ErrorCode::InvalidRequest;
+            result.message = fmt::format("unknown config operation {} for '{}'", c.op, c.name);
+            return false;
+        }
+        if (!c.value) {
+            result.error = ErrorCode::InvalidRequest;
+            result.message = fmt::format("a null value for '{}' (only DELETE takes none)", c.name);
+            return false;
+        }
+        if (op == AlterConfigOp::Set) {
+            overrides[c.name] = *c.value;
+            continue;
+        }
+        if (!is_list_config(c.name)) {
+            result.error = ErrorCode::InvalidConfig;
+            result.message = fmt::format("config value {} is not allowed for config key {}: it is not a list",
+                                         op == AlterConfigOp::Append ? "append" : "subtract", c.name);
+            return false;
+        }
+        // The list as it stands: the override, else the default the topic runs with.
+        auto current = overrides.find(c.name);
+        std::vector<std::string> items =
+            split_list(current != overrides.end() ? current->second : topic_config_value(defaults, c.name));
+        for (const std::string& item : split_list(*c.value)) {
+            const auto at = std::find(items.begin(), items.end(), item);
+            if (op == AlterConfigOp::Append && at == items.end()) items.push_back(item);
+            if (op == AlterConfigOp::Subtract && at != items.end()) items.erase(at);
+        }
+        overrides[c.name] = fmt::format("{}", fmt::join(items, ","));
+    }
+    return true;
+}
+
+// The AlterConfigs request that `request` amounts to on this node's view, and the answers of the
+// resources settled before it (refused, or a broker resource with nothing to change).
+struct IncrementalPlan {
+    AlterConfigsRequest full;                 // the translated resources, in request order
+    std::vector<AlterConfigsResult> results;  // one per resource of the request
+    std::vector<size_t> translated;           // results[translated[i]] answers full.resources[i]
+};
+
+IncrementalPlan plan_incremental(Broker& broker, const IncrementalAlterConfigsRequest& request) {
+    IncrementalPlan plan;
+    plan.full.validate_only = request.validate_only;
+    for (const IncrementalAlterConfigsResource& resource : request.resources) {
+        AlterConfigsResult& result = plan.results.emplace_back();
+        result.type = resource.type;
+        result.name = resource.name;
+        if (resource.type == static_cast<int8_t>(ConfigResourceType::Broker)) {
+            if (resource.configs.empty()) continue;    // "no dynamic broker configs": already so
+            result.error = ErrorCode::InvalidRequest;  // Kafka's answer for a config that is not dynamic
+            result.message = fmt::format("broker configs are command-line options here; {} cannot change while running",
+                                         resource.configs[0].name);
+            continue;
+        }
+        if (resource.type != static_cast<int8_t>(ConfigResourceType::Topic)) {
+            result.error = ErrorCode::InvalidRequest;
+            result.message = kOnlyTopicAndBrokerConfigs;
+            continue;
+        }
+        std::map<std::string, std::string> overrides;
+        bool exists = false;
+        if (broker.controller) {
+            if (const MetadataImage::TopicState* topic = broker.controller->find_topic(resource.name)) {
+                overrides = topic->configs;
+                exists = true;
+            }
+        } else if (const Topic* topic = broker.logs.find(resource.name)) {
+            for (const ConfigEntry& c : topic->overrides) overrides[c.name] = c.value;
+            exists = true;
+        }
+        if (!exists) {
+            result.error = ErrorCode::UnknownTopicOrPartition;
+            result.message = fmt::format("no topic '{}'", resource.name);
+            continue;
+        }
+        if (!apply_operations(resource, broker.logs.defaults(), overrides, result)) continue;
+        AlterConfigsResource& full = plan.full.resources.emplace_back();
+        full.type = resource.type;
+        full.name = resource.name;
+        for (auto& [name, value] : overrides) full.configs.push_back({name, value});
+        plan.translated.push_back(plan.results.size() - 1);
+    }
+    return plan;
+}
+
+// The translated resources' answers (from AlterConfigs' path) into their places.
+void merge(IncrementalPlan& plan, const std::vector<AlterConfigsResult>& answers) {
+    for (size_t i = 0; i < answers.size() && i < plan.translated.size(); ++i) {
+        AlterConfigsResult& result = plan.results[plan.translated[i]];
+        result.error = answers[i].error;
+        result.message = answers[i].message;
+    }
+}
+
+}  // namespace
+
+// The same three paths as AlterConfigs: the active controller (translate against its image, decide,
+// wait to see the ConfigRecords here), another broker of a cluster (forward as is - the controller
+// translates against its own, authoritative image - then wait the same way), a single node.
+bool handle_incremental_alter_configs(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    KafkaReader undecoded = body;
+    IncrementalAlterConfigsRequest request = decode_incremental_alter_configs_request(body, header.api_version);
+    if (!body.ok()) return false;
+    auto plan = std::make_shared<IncrementalPlan>(plan_incremental(broker, request));
+    const int16_t version = header.api_version;
+    if (broker.controller && broker.controller->is_active()) {
+        merge(*plan, broker.controller->alter_configs(plan->full, controller_clock_ms()));
+        auto deferred = reply.defer();
+        when_configs_visible(broker, std::shared_ptr<const AlterConfigsRequest>(plan, &plan->full),
+                             broker.now_ms() + 3000, [deferred, plan, version] {
+                                 KafkaWriter out = deferred->writer();
+                                 encode_incremental_alter_configs_response(out, version, plan->results);
+                                 deferred->finish();
+                             });
+        return true;
+    }
+    if (broker.controller) {
+        forward_as_is(
+            broker, header, undecoded, reply,
+            [request, version](KafkaWriter& out) {
+                std::vector<AlterConfigsResult> results;
+                for (const IncrementalAlterConfigsResource& r : request.resources)
+                    results.push_back(
+                        {ErrorCode::NotController, "no active controller reachable; retry", r.type, r.name});
+                encode_incremental_alter_configs_response(out, version, results);
+            },
+            [&broker, plan](std::function<void()> answer) {
+                when_configs_visible(broker, std::shared_ptr<const AlterConfigsRequest>(plan, &plan->full),
+                                     broker.now_ms() + 3000, std::move(answer));
+            });
+        return true;
+    }
+    std::vector<AlterConfigsResult> answers;
+    for (const AlterConfigsResource& resource : plan->full.resources) {
+        auto set = broker.logs.set_topic_config(resource.name, resource.configs, request.validate_only);
+        answers.push_back({set.error, set.message, resource.type, resource.name});
+    }
+    merge(*plan, answers);
+    KafkaWriter out = reply.writer();
+    encode_incremental_alter_configs_response(out, version, plan->results);
+    return true;
+}
+
+// The CONTROLLER listener's side: forwarded by another broker; translated against our image.
+bool handle_forwarded_incremental_alter_configs(Broker& broker, const RequestHeader& header, KafkaReader& body,
+                                                Reply& reply) {
+    IncrementalAlterConfigsRequest request = decode_incremental_alter_configs_request(body, header.api_version);
+    if (!body.ok() || !broker.controller) return false;
+    IncrementalPlan plan = plan_incremental(broker, request);
+    merge(plan, broker.controller->alter_configs(plan.full, controller_clock_ms()));
+    KafkaWriter out = reply.writer();
+    encode_incremental_alter_configs_response(out, header.api_version, plan.results);
     return true;
 }
 

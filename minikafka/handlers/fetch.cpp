@@ -25,37 +25,44 @@ namespace minikafka {
 
 namespace {
 
-struct FetchResult {
-    std::vector<FetchPartitionResult> partitions;
-    std::vector<LogSlice> slices;  // slices[i] belongs to partitions[i] (size 0 = no records)
-    int64_t bytes = 0;
-    bool error = false;
-};
-
-// Cluster mode: the leader's checks and bookkeeping for one partition of a Fetch. Returns the
-// offset reading must stop at: the log end for a follower (it must get everything), the high
-// watermark for a consumer (records above it are not committed yet). A follower's fetch offset
-// is its log end offset: on the first read of a request (not the re-reads of a long poll) it
-// goes to the ReplicaManager, which may move the HW.
-// Kafka's rule that consumers read from leaders only (before KIP-392's follower fetching): a
-// follower's log may lag, or hold records a failover is about to cut off.
-int64_t check_leader(Broker& broker, const FetchRequest& request, const FetchPartition& wanted, const PartitionLog& log,
-                     FetchPartitionResult& result, bool first_read) {
+// Cluster mode: the leader's checks for one partition of a Fetch. Returns our state of the
+// partition, or nullptr with result.error set. Kafka's rule that consumers read from leaders only
+// (before KIP-392's follower fetching): a follower's log may lag, or hold records a failover is
+// about to cut off.
+PartitionState* check_leader(Broker& broker, const FetchPartition& wanted, FetchPartitionResult& result) {
     PartitionState* state = broker.replicas->find(wanted.topic, wanted.partition);
     if (!state || !broker.replicas->leads(*state)) {
         result.error = ErrorCode::NotLeaderOrFollower;
-        return -1;
+        return nullptr;
     }
     if (wanted.current_leader_epoch >= 0 && wanted.current_leader_epoch != state->leader_epoch) {
         // Older: the client (or follower) missed a leader change. Newer: we have not applied it.
         result.error = wanted.current_leader_epoch < state->leader_epoch ? ErrorCode::FencedLeaderEpoch
                                                                          : ErrorCode::UnknownLeaderEpoch;
-        return -1;
+        return nullptr;
     }
-    if (request.replica_id >= 0 && first_read && wanted.fetch_offset <= log.log_end_offset())
-        broker.replicas->follower_fetched(*state, request.replica_id, wanted.fetch_offset, broker.now_ms());
     result.high_watermark = state->high_watermark;
-    return request.replica_id >= 0 ? log.log_end_offset() : state->high_watermark;
+    return state;
+}
+
+// Fetch v12+: does the fetcher's log end where ours has the same history? Its last record is
+// (fetch_offset - 1, last_fetched_epoch); we hold that record only if our epoch
+// last_fetched_epoch runs at least to fetch_offset (PartitionLog::check_last_fetched_epoch).
+// If not, the answer carries no records but the diverging epoch - our largest epoch <= its and
+// where that ends here - and the fetcher cuts its log there. Checked before the offset range:
+// a follower that led an epoch we never had may ask from beyond our log end.
+// True when the partition is answered (diverged, or OFFSET_OUT_OF_RANGE when we cannot tell).
+bool diverged(const FetchPartition& wanted, const PartitionLog& log, FetchPartitionResult& result) {
+    if (wanted.last_fetched_epoch < 0) return false;  // v11 and older, or an empty fetcher log
+    PartitionLog::FetchEpochCheck check = log.check_last_fetched_epoch(wanted.last_fetched_epoch, wanted.fetch_offset);
+    if (check.result == PartitionLog::FetchEpochCheck::agrees) return false;
+    if (check.result == PartitionLog::FetchEpochCheck::out_of_range) {
+        result.error = ErrorCode::OffsetOutOfRange;
+        return true;
+    }
+    result.diverging_epoch = check.diverging.epoch;
+    result.diverging_end_offset = check.diverging.end_offset;
+    return true;
 }
 
 // A slice may run past `limit` (the HW): cut it at the start of the batch holding `limit`.
@@ -95,12 +102,26 @@ void read_partitions(Broker& broker, const FetchRequest& request, FetchResult& o
         result.high_watermark = log->log_end_offset();
         result.log_start_offset = log->log_start_offset();
         int64_t limit = log->log_end_offset();  // single-node mode: HW = log end
-        if (broker.replicas) {
-            limit = check_leader(broker, request, wanted, *log, result, first_read);
-            if (result.error != ErrorCode::None) {
-                out.error = true;
-                continue;
-            }
+        PartitionState* state = nullptr;
+        if (broker.replicas && !(state = check_leader(broker, wanted, result))) {
+            out.error = true;
+            continue;
+        }
+        if (diverged(wanted, *log, result)) {
+            out.error = true;  // answered now: waiting would not make the logs agree
+            continue;
+        }
+        if (state) {
+            // The leader reads a follower up to its log end (it must get everything), a consumer
+            // up to the HW (records above it are not committed yet). A follower's fetch offset is
+            // its log end offset - now known to share our history: on the first read of a request
+            // (not the re-reads of a long poll) it goes to the ReplicaManager, which may move the
+            // HW. A diverged follower's offset never gets here: it would count records it holds
+            // in another epoch as ours (Kafka skips updateFollowerFetchState for it too).
+            if (request.replica_id >= 0 && first_read && wanted.fetch_offset <= log->log_end_offset())
+                broker.replicas->follower_fetched(*state, request.replica_id, wanted.fetch_offset, broker.now_ms());
+            result.high_watermark = state->high_watermark;
+            limit = request.replica_id >= 0 ? log->log_end_offset() : state->high_watermark;
         }
         if (wanted.fetch_offset < log->log_start_offset() || wanted.fetch_offset > log->log_end_offset()) {
             result.error = ErrorCode::OffsetOutOfRange;  // the client resets by auto.offset.reset
@@ -126,6 +147,14 @@ void trace(Broker& broker, const FetchRequest& request, const FetchResult& resul
     for (size_t i = 0; i < result.partitions.size(); ++i) {
         const FetchPartitionResult& p = result.partitions[i];
         const FetchPartition& wanted = request.partitions[i];
+        if (p.diverging_epoch >= 0) {
+            broker.trace(
+                "fetch topic={} partition={} offset={} last_fetched_epoch={} -> diverged: epoch {} ends at {} "
+                "here",
+                p.topic, p.partition, wanted.fetch_offset, wanted.last_fetched_epoch, p.diverging_epoch,
+                p.diverging_end_offset);
+            continue;
+        }
         if (p.records_size == 0) {
             broker.trace("fetch topic={} partition={} offset={} -> {} (high watermark {}){}", p.topic, p.partition,
                          wanted.fetch_offset, p.error == ErrorCode::None ? "nothing new" : "error", p.high_watermark,
@@ -204,19 +233,18 @@ private:
     bool done_ = false;
 };
 
-// Fetch is the hottest request a broker serves (every consumer, every few milliseconds while
-// idle), so its working structures are kept between requests. A pending fetch copies what it
-// needs (PendingFetch's constructor), so reusing these cannot disturb it.
-FetchRequest request;  // one broker thread: reused, so a fetch allocates nothing once warm
-FetchResult result;
-
 }  // namespace
 
 // The first read decides: enough bytes (min_bytes), an error, or a client that does not want to
 // wait (max_wait_ms 0) is answered now; otherwise the request parks as a PendingFetch. Only the
 // first read reports a follower's position to the ReplicaManager (first_read): the re-reads of a
 // long poll would otherwise report the same offset again and again.
+// Fetch is the hottest request a broker serves (every consumer, every few milliseconds while
+// idle), so its working structures are the broker's reused scratch (core/handler_scratch.hpp). A
+// pending fetch copies what it needs (PendingFetch's constructor), so reusing them cannot disturb it.
 bool handle_fetch(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    FetchRequest& request = broker.scratch.fetch_request;
+    FetchResult& result = broker.scratch.fetch_result;
     decode_fetch_request(body, header.api_version, request);
     if (!body.ok()) return false;
     read_partitions(broker, request, result, true);

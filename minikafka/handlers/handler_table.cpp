@@ -36,7 +36,7 @@ namespace {
 constexpr ApiHandler kHandlers[] = {
     {ApiKey::ApiVersions, 0, 3, handle_api_versions},
     {ApiKey::Produce, 3, 8, handle_produce},
-    {ApiKey::Fetch, 4, 11, handle_fetch},
+    {ApiKey::Fetch, 4, 12, handle_fetch},
     {ApiKey::ListOffsets, 1, 5, handle_list_offsets},
     {ApiKey::Metadata, 0, 8, handle_metadata},
     {ApiKey::OffsetCommit, 2, 7, handle_offset_commit},
@@ -56,6 +56,7 @@ constexpr ApiHandler kHandlers[] = {
     {ApiKey::AlterConfigs, 0, 1, handle_alter_configs},
     {ApiKey::CreatePartitions, 0, 1, handle_create_partitions},
     {ApiKey::DeleteGroups, 0, 1, handle_delete_groups},
+    {ApiKey::IncrementalAlterConfigs, 0, 1, handle_incremental_alter_configs},
     {ApiKey::AlterPartitionReassignments, kReassignmentsVersion, kReassignmentsVersion,
      handle_alter_partition_reassignments},
     {ApiKey::ListPartitionReassignments, kReassignmentsVersion, kReassignmentsVersion,
@@ -80,6 +81,7 @@ constexpr ApiHandler kControllerHandlers[] = {
      handle_forwarded_admin},
     // ... sent as the client sent them (forward_as_is): the versions the client listener takes.
     {ApiKey::AlterConfigs, 0, 1, handle_forwarded_alter_configs},
+    {ApiKey::IncrementalAlterConfigs, 0, 1, handle_forwarded_incremental_alter_configs},
     {ApiKey::AlterPartitionReassignments, kReassignmentsVersion, kReassignmentsVersion, handle_forwarded_reassignments},
     {ApiKey::BrokerRegistration, kBrokerRegistrationVersion, kBrokerRegistrationVersion, handle_broker_registration},
     {ApiKey::BrokerHeartbeat, kBrokerHeartbeatVersion, kBrokerHeartbeatVersion, handle_broker_heartbeat},

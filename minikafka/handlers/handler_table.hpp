@@ -71,6 +71,8 @@ bool handle_create_partitions(Broker&, const RequestHeader&, KafkaReader&, Reply
 bool handle_describe_configs(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_alter_configs(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_forwarded_alter_configs(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_incremental_alter_configs(Broker&, const RequestHeader&, KafkaReader&, Reply&);
+bool handle_forwarded_incremental_alter_configs(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_alter_partition_reassignments(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_forwarded_reassignments(Broker&, const RequestHeader&, KafkaReader&, Reply&);
 bool handle_list_partition_reassignments(Broker&, const RequestHeader&, KafkaReader&, Reply&);

@@ -179,6 +179,49 @@ void encode_alter_configs_response(KafkaWriter& out, int16_t, const std::vector<
     }
 }
 
+// v0 in the classic layout, v1 flexible: the same fields, compact lengths, a tag section closing
+// each structure.
+IncrementalAlterConfigsRequest decode_incremental_alter_configs_request(KafkaReader& in, int16_t version) {
+    const bool flexible = version >= 1;
+    auto array = [&] { return flexible ? in.compact_array_length() : in.array_length(); };
+    auto string = [&] { return flexible ? in.compact_string() : in.string(); };
+    auto nullable = [&] { return flexible ? in.compact_nullable_string() : in.nullable_string(); };
+    IncrementalAlterConfigsRequest request;
+    int32_t count = array();
+    for (int32_t r = 0; r < count && in.ok(); ++r) {
+        IncrementalAlterConfigsResource& resource = request.resources.emplace_back();
+        resource.type = in.i8();
+        resource.name = string();
+        int32_t configs = array();
+        for (int32_t c = 0; c < configs && in.ok(); ++c) {
+            IncrementalConfigEntry& entry = resource.configs.emplace_back();
+            entry.name = string();
+            entry.op = in.i8();
+            if (auto value = nullable()) entry.value = std::string(*value);
+            if (flexible) in.skip_tagged_fields();
+        }
+        if (flexible) in.skip_tagged_fields();
+    }
+    request.validate_only = in.boolean();
+    if (flexible) in.skip_tagged_fields();
+    return request;
+}
+
+void encode_incremental_alter_configs_response(KafkaWriter& out, int16_t version,
+                                               const std::vector<AlterConfigsResult>& results) {
+    if (version == 0) return encode_alter_configs_response(out, version, results);  // the same layout
+    out.i32(0);
+    out.compact_array_length(results.size());
+    for (const auto& result : results) {
+        out.i16(static_cast<int16_t>(result.error));
+        out.compact_nullable_string(message_or_null(result.message));
+        out.i8(result.type);
+        out.compact_string(result.name);
+        out.empty_tagged_fields();
+    }
+    out.empty_tagged_fields();
+}
+
 InitProducerIdRequest decode_init_producer_id_request(KafkaReader& in, int16_t) {
     InitProducerIdRequest request;
     if (auto id = in.nullable_string()) request.transactional_id = std::string(*id);

@@ -23,6 +23,12 @@
 //                    resp: throttle | responses [error_code | error_message | type | name]
 //                    (not incremental: the configs sent become the resource's whole set of
 //                    overrides; a name left out, or sent with a null value, goes back to its default)
+//   IncrementalAlterConfigs (KIP-339)
+//                    req: resources [type INT8 | name | configs [name | operation INT8 | value
+//                         (nullable)]] | validate_only        (v1: flexible - compact, tagged)
+//                    resp: as AlterConfigs
+//                    (incremental: only the configs named change, each by its operation -
+//                    0 SET, 1 DELETE (back to the default), 2 APPEND / 3 SUBTRACT list items)
 //   InitProducerId   req: transactional_id (nullable) | transaction_timeout_ms
 //                    resp: throttle | error_code | producer_id INT64 | producer_epoch INT16
 // READ NEXT: admin.cpp (the codecs), handlers/admin.cpp (what is done with them).
@@ -123,6 +129,25 @@ struct AlterConfigsResult {
     std::string name;
 };
 void encode_alter_configs_response(KafkaWriter& out, int16_t version, const std::vector<AlterConfigsResult>& results);
+
+enum class AlterConfigOp : int8_t { Set = 0, Delete = 1, Append = 2, Subtract = 3 };
+struct IncrementalConfigEntry {
+    std::string name;
+    int8_t op = 0;  // AlterConfigOp, as sent (an unknown one is refused by the handler)
+    std::optional<std::string> value;
+};
+struct IncrementalAlterConfigsResource {
+    int8_t type = 0;
+    std::string name;
+    std::vector<IncrementalConfigEntry> configs;
+};
+struct IncrementalAlterConfigsRequest {
+    std::vector<IncrementalAlterConfigsResource> resources;
+    bool validate_only = false;
+};
+IncrementalAlterConfigsRequest decode_incremental_alter_configs_request(KafkaReader& in, int16_t version);
+void encode_incremental_alter_configs_response(KafkaWriter& out, int16_t version,
+                                               const std::vector<AlterConfigsResult>& results);
 
 struct InitProducerIdRequest {
     std::optional<std::string> transactional_id;

@@ -48,6 +48,7 @@ constexpr ApiFacts kApis[] = {
     {ApiKey::AlterConfigs, "AlterConfigs", 2},
     {ApiKey::CreatePartitions, "CreatePartitions", 2},
     {ApiKey::DeleteGroups, "DeleteGroups", 2},
+    {ApiKey::IncrementalAlterConfigs, "IncrementalAlterConfigs", 1},
     {ApiKey::AlterPartitionReassignments, "AlterPartitionReassignments", 0},
     {ApiKey::ListPartitionReassignments, "ListPartitionReassignments", 0},
     {ApiKey::Vote, "Vote", 0},

@@ -40,6 +40,7 @@ enum class ApiKey : int16_t {
     AlterConfigs = 33,
     CreatePartitions = 37,
     DeleteGroups = 42,
+    IncrementalAlterConfigs = 44,      // KIP-339: SET / DELETE / APPEND / SUBTRACT single configs
     AlterPartitionReassignments = 45,  // KIP-455: move replicas between brokers
     ListPartitionReassignments = 46,
     // The KRaft controller quorum's own APIs (KIP-595), spoken on the CONTROLLER listener.

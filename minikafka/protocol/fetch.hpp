@@ -11,10 +11,19 @@
 //                | topics [name | partitions [index | current_leader_epoch (v9+) | fetch_offset
 //                  INT64 | log_start_offset INT64 (v5+) | partition_max_bytes INT32]]
 //                | forgotten_topics [name [index]] (v7+) | rack_id STRING (v11+)
+//                v12 (flexible, KIP-595): compact strings and arrays, tagged fields, and per
+//                partition last_fetched_epoch INT32 after fetch_offset
 //   response:    throttle_time_ms | error_code, session_id (v7+)
 //                | responses [topic | partitions [index | error_code | high_watermark
 //                  | last_stable_offset (v4+) | log_start_offset (v5+) | aborted_transactions
-//                  (v4+, null) | preferred_read_replica (v11+) | records (INT32 size + bytes)]]
+//                  (v4+, null) | preferred_read_replica (v11+) | records (INT32 size + bytes)
+//                  | v12+ tagged 0: diverging_epoch {epoch INT32, end_offset INT64}]]
+//
+// The diverging epoch (KIP-320/KIP-595): a fetcher names the epoch of the last record it holds
+// (last_fetched_epoch); if the leader's log shows that epoch ending before fetch_offset, or never
+// had it, the two logs differ from some offset on. The answer then carries no records but
+// "my largest epoch <= yours ends at end_offset": the fetcher cuts its log there and fetches
+// again - the check Raft's AppendEntries makes, done the pull way.
 //
 // The records are the stored batches, byte for byte, so the response's record bytes can go
 // from the segment file to the socket with sendfile(): the encoder writes the size and leaves
@@ -39,6 +48,7 @@ struct FetchPartition {
     int64_t fetch_offset = 0;
     int32_t partition_max_bytes = 0;
     int32_t current_leader_epoch = -1;  // v9+: -1 = not checked
+    int32_t last_fetched_epoch = -1;    // v12+: the epoch of the record at fetch_offset - 1; -1 = none
 };
 
 struct FetchRequest {
@@ -61,6 +71,9 @@ struct FetchPartitionResult {
     int64_t high_watermark = -1;
     int64_t log_start_offset = -1;
     uint32_t records_size = 0;
+    // v12+: set (epoch >= 0) when last_fetched_epoch showed a diverged log; no records then.
+    int32_t diverging_epoch = -1;
+    int64_t diverging_end_offset = -1;
 };
 
 // Calls `write_records(i)` right after writing the size field of results[i] (when it is > 0):
@@ -69,9 +82,9 @@ void encode_fetch_response(KafkaWriter& out, int16_t version, ErrorCode error,
                            std::span<const FetchPartitionResult> results,
                            const std::function<void(size_t index)>& write_records);
 
-// A follower's Fetch (v11, kReplicaFetchVersion): `request.partitions` grouped by topic, the
-// names in `topics` in the same order. The answer is decoded into views into the frame.
-inline constexpr int16_t kReplicaFetchVersion = 11;
+// A follower's Fetch (v12, kReplicaFetchVersion: the first with last_fetched_epoch): `request.partitions` grouped by
+// topic, the names in `topics` in the same order. The answer is decoded into views into the frame.
+inline constexpr int16_t kReplicaFetchVersion = 12;
 void encode_fetch_request(KafkaWriter& out, const FetchRequest& request, std::span<const std::string> topics);
 struct FetchedPartition {
     std::string_view topic;
@@ -79,7 +92,9 @@ struct FetchedPartition {
     ErrorCode error = ErrorCode::None;
     int64_t high_watermark = -1;
     int64_t log_start_offset = -1;
-    std::string_view records;  // whole batches, perhaps a partial one at the end
+    std::string_view records;      // whole batches, perhaps a partial one at the end
+    int32_t diverging_epoch = -1;  // >= 0: our log diverged; cut at diverging_end_offset (see above)
+    int64_t diverging_end_offset = -1;
 };
 bool decode_fetch_response(KafkaReader& in, std::vector<FetchedPartition>& out);
 

@@ -451,7 +451,14 @@ void PartitionLog::delete_segments_from(size_t from) {
 }
 
 int64_t PartitionLog::truncate_to(int64_t offset) {
-    if (offset >= log_end_offset()) return log_end_offset();
+    if (offset >= log_end_offset()) {
+        // No record goes, but an epoch entry at the log end may: this broker led an epoch and
+        // appended nothing in it before another was elected. Left in place, it would be named as
+        // our last fetched epoch, which the new leader never had - a divergence forever (Kafka's
+        // UnifiedLog.truncateTo truncates the epoch cache in this case too).
+        leader_epochs_.truncate_from_end(log_end_offset());
+        return log_end_offset();
+    }
     if (offset < log_start_offset()) {
         truncate_fully(offset);
         return log_end_offset();

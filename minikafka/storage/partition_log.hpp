@@ -176,8 +176,8 @@ public:
     // batch boundary, as epoch start offsets and high watermarks are). Later segments are
     // deleted, the segment holding the cut is cut and its indexes rebuilt, the epoch cache and
     // the recovery point follow; all durable before it returns. An `offset` at or past the log
-    // end changes nothing; one below the log start empties the log (truncate_fully). Producer
-    // state is rebuilt from the log that remains (rebuild_producer_state), so an idempotent
+    // end removes no record, only an epoch entry starting at the log end; one below the log start empties the log
+    // (truncate_fully). Producer state is rebuilt from the log that remains (rebuild_producer_state), so an idempotent
     // producer's retry of a batch below the cut is still recognised. Returns the new log end.
     int64_t truncate_to(int64_t offset);
     // Deletes every segment and starts an empty log at `offset` (a follower far behind a leader

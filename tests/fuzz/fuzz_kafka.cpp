@@ -30,10 +30,10 @@
 #include <utility>
 #include <vector>
 
-#include "fuzz_check.hpp"
 #include "core/broker.hpp"
-#include "handlers/handler_table.hpp"
 #include "core/reply.hpp"
+#include "fuzz_check.hpp"
+#include "handlers/handler_table.hpp"
 #include "log.hpp"
 #include "protocol/admin.hpp"
 #include "protocol/alter_partition.hpp"
@@ -162,6 +162,9 @@ bool decode_body(const RequestHeader& header, std::string_view body) {
             break;
         case ApiKey::AlterConfigs:
             (void)decode_alter_configs_request(in, v);
+            break;
+        case ApiKey::IncrementalAlterConfigs:
+            (void)decode_incremental_alter_configs_request(in, v);
             break;
         case ApiKey::InitProducerId:
             (void)decode_init_producer_id_request(in, v);

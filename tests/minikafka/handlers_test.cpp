@@ -7,6 +7,7 @@
 
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <random>
 
@@ -636,6 +637,184 @@ TEST_F(HandlerTest, MetadataReportsThePartitionsLeaderEpoch) {
     in.i32();                // leader
     EXPECT_EQ(in.i32(), 6);  // leader_epoch
     EXPECT_TRUE(in.ok());
+}
+
+// Fetch v12 (flexible): a fetcher names the epoch of its last record; where the leader's history
+// disagrees, the answer has no records but the diverging epoch (docs/minikafka/05).
+struct DivergingAnswer {
+    int16_t error = -1;
+    int32_t records_size = -1;
+    int32_t epoch = -1;
+    int64_t end_offset = -1;
+};
+
+DivergingAnswer fetch_v12_answer(const Reply& reply) {
+    KafkaReader in(reply.bytes().readable());
+    in.i32();                 // size
+    in.i32();                 // correlation id
+    in.skip_tagged_fields();  // response header v1
+    in.i32();                 // throttle
+    in.i16();                 // error
+    in.i32();                 // session
+    DivergingAnswer a;
+    EXPECT_EQ(in.compact_array_length(), 1);
+    in.compact_string();
+    EXPECT_EQ(in.compact_array_length(), 1);
+    in.i32();  // index
+    a.error = in.i16();
+    in.i64();                   // hw
+    in.i64();                   // lso
+    in.i64();                   // log start
+    in.compact_array_length();  // aborted: null
+    in.i32();                   // preferred replica
+    a.records_size = static_cast<int32_t>(in.uvarint()) - 1;
+    // The records are file slices, sent after the bytes written before them: the tags follow.
+    uint32_t tags = in.uvarint();
+    for (uint32_t t = 0; t < tags; ++t) {
+        uint32_t tag = in.uvarint();
+        KafkaReader field(in.bytes(in.uvarint()));
+        if (tag == 0) {
+            a.epoch = field.i32();
+            a.end_offset = field.i64();
+        }
+    }
+    EXPECT_TRUE(in.ok());
+    return a;
+}
+
+TEST_F(HandlerTest, FetchV12AnswersADivergedFetcherWithTheDivergingEpoch) {
+    produce("orders", test::make_batch_of(3));  // offsets 0-2 in epoch 0
+    broker_->logs.shared_partition("orders", 0)->become_leader(2);
+    produce("orders", test::make_batch_of(2));  // offsets 3-4 in epoch 2
+    auto fetch12 = [&](int64_t offset, int32_t last_fetched_epoch) {
+        auto reply = call(ApiKey::Fetch, 12, [&](KafkaWriter& w) {
+            w.empty_tagged_fields();  // request header v2
+            w.i32(-1);
+            w.i32(0);  // max_wait_ms: answer now
+            w.i32(1);
+            w.i32(1 << 20);
+            w.i8(0);
+            w.i32(0);
+            w.i32(-1);
+            w.compact_array_length(1);
+            w.compact_string("orders");
+            w.compact_array_length(1);
+            w.i32(0);
+            w.i32(-1);  // current_leader_epoch: not checked
+            w.i64(offset);
+            w.i32(last_fetched_epoch);
+            w.i64(-1);
+            w.i32(1 << 20);
+            w.empty_tagged_fields();
+            w.empty_tagged_fields();
+            w.compact_array_length(0);
+            w.compact_string("");
+            w.empty_tagged_fields();
+        });
+        return fetch_v12_answer(*reply);
+    };
+    // In step: the fetcher's last record (offset 3) is of epoch 2, which runs to the log end here.
+    DivergingAnswer a = fetch12(4, 2);
+    EXPECT_EQ(a.error, 0);
+    EXPECT_GT(a.records_size, 0);
+    EXPECT_EQ(a.epoch, -1);
+    // It wrote offsets 3-5 as leader of epoch 1, which this log never had - and asks from past our
+    // log end: not OFFSET_OUT_OF_RANGE but "epoch 0 ends at 3 here", and no records.
+    a = fetch12(6, 1);
+    EXPECT_EQ(a.error, 0);
+    EXPECT_EQ(a.records_size, 0);
+    EXPECT_EQ(a.epoch, 0);
+    EXPECT_EQ(a.end_offset, 3);
+    // More of epoch 0 than we have (0-3): the same cut.
+    a = fetch12(4, 0);
+    EXPECT_EQ(a.epoch, 0);
+    EXPECT_EQ(a.end_offset, 3);
+    // After cutting to 3 it agrees, and gets epoch 2's records.
+    a = fetch12(3, 0);
+    EXPECT_EQ(a.epoch, -1);
+    EXPECT_GT(a.records_size, 0);
+    // Without a last fetched epoch (an empty fetcher log) nothing is compared.
+    EXPECT_EQ(fetch12(0, -1).epoch, -1);
+}
+
+// IncrementalAlterConfigs (API 44): each config names its operation; the others stay as they are.
+TEST_F(HandlerTest, IncrementalAlterConfigsChangesOnlyTheNamedConfigs) {
+    produce("orders", test::make_batch_of(1));
+    struct Op {
+        std::string name;
+        int8_t op;
+        const char* value;
+    };
+    auto alter = [&](int16_t version, int8_t type, const std::string& name, const std::vector<Op>& ops) {
+        const bool flexible = version >= 1;
+        auto reply = call(ApiKey::IncrementalAlterConfigs, version, [&](KafkaWriter& w) {
+            if (flexible) w.empty_tagged_fields();  // request header v2
+            flexible ? w.compact_array_length(1) : w.array_length(1);
+            w.i8(type);
+            flexible ? w.compact_string(name) : w.string(name);
+            flexible ? w.compact_array_length(ops.size()) : w.array_length(ops.size());
+            for (const Op& o : ops) {
+                flexible ? w.compact_string(o.name) : w.string(o.name);
+                w.i8(o.op);
+                auto value = o.value ? std::optional<std::string_view>(o.value) : std::nullopt;
+                flexible ? w.compact_nullable_string(value) : w.nullable_string(value);
+                if (flexible) w.empty_tagged_fields();
+            }
+            if (flexible) w.empty_tagged_fields();
+            w.boolean(false);
+            if (flexible) w.empty_tagged_fields();
+        });
+        KafkaReader in(reply->bytes().readable());
+        in.i32();
+        in.i32();
+        if (flexible) in.skip_tagged_fields();
+        in.i32();
+        EXPECT_EQ(flexible ? in.compact_array_length() : in.array_length(), 1);
+        auto error = static_cast<ErrorCode>(in.i16());
+        flexible ? in.compact_nullable_string() : in.nullable_string();
+        EXPECT_EQ(in.i8(), type);
+        EXPECT_EQ(flexible ? in.compact_string() : in.string(), name);
+        EXPECT_TRUE(in.ok());
+        return error;
+    };
+    const LogConfig defaults;
+    auto overrides = [&] {
+        std::map<std::string, std::string> out;
+        for (const ConfigEntry& c : broker_->logs.find("orders")->overrides) out[c.name] = c.value;
+        return out;
+    };
+    using Map = std::map<std::string, std::string>;
+    EXPECT_EQ(alter(0, 2, "orders", {{"retention.ms", 0, "1000"}, {"segment.bytes", 0, "100000"}}), ErrorCode::None);
+    EXPECT_EQ(overrides(), (Map{{"retention.ms", "1000"}, {"segment.bytes", "100000"}}));
+    EXPECT_EQ(broker_->logs.partition("orders", 0)->config().segment_bytes, 100000);  // the live log too
+    // SET one: the other stays (AlterConfigs would have reset it).
+    EXPECT_EQ(alter(1, 2, "orders", {{"retention.ms", 0, "2000"}}), ErrorCode::None);
+    EXPECT_EQ(overrides(), (Map{{"retention.ms", "2000"}, {"segment.bytes", "100000"}}));
+    // DELETE: back to the default; a config that is not overridden: nothing to do.
+    EXPECT_EQ(alter(1, 2, "orders", {{"segment.bytes", 1, nullptr}, {"flush.ms", 1, nullptr}}), ErrorCode::None);
+    EXPECT_EQ(overrides(), (Map{{"retention.ms", "2000"}}));
+    EXPECT_EQ(broker_->logs.partition("orders", 0)->config().segment_bytes, defaults.segment_bytes);
+    // APPEND to a list config starts from its current value (the default, "delete"): no duplicate.
+    EXPECT_EQ(alter(0, 2, "orders", {{"cleanup.policy", 2, "delete"}}), ErrorCode::None);
+    EXPECT_EQ(overrides(), (Map{{"cleanup.policy", "delete"}, {"retention.ms", "2000"}}));
+    // SUBTRACT it: an empty cleanup.policy is not one minikafka takes - the value check refuses it.
+    EXPECT_EQ(alter(1, 2, "orders", {{"cleanup.policy", 3, "delete"}}), ErrorCode::InvalidConfig);
+    // APPEND / SUBTRACT on a config that is not a list; a bad value; an unknown operation; a name
+    // twice; a null SET: refused, and nothing of the resource is applied.
+    EXPECT_EQ(alter(1, 2, "orders", {{"retention.ms", 2, "5"}}), ErrorCode::InvalidConfig);
+    EXPECT_EQ(alter(1, 2, "orders", {{"retention.ms", 0, "9"}, {"segment.bytes", 0, "3"}}), ErrorCode::InvalidConfig);
+    EXPECT_EQ(alter(1, 2, "orders", {{"retention.ms", 7, "9"}}), ErrorCode::InvalidRequest);
+    EXPECT_EQ(alter(1, 2, "orders", {{"retention.ms", 0, "9"}, {"retention.ms", 1, nullptr}}),
+              ErrorCode::InvalidRequest);
+    EXPECT_EQ(alter(1, 2, "orders", {{"retention.ms", 0, nullptr}}), ErrorCode::InvalidRequest);
+    EXPECT_EQ(overrides(), (Map{{"cleanup.policy", "delete"}, {"retention.ms", "2000"}}));
+    EXPECT_EQ(alter(0, 2, "missing", {{"retention.ms", 0, "1"}}), ErrorCode::UnknownTopicOrPartition);
+    // Broker configs are command-line options here, as for AlterConfigs.
+    EXPECT_EQ(alter(1, 4, "0", {{"log.retention.ms", 0, "1"}}), ErrorCode::InvalidRequest);
+    EXPECT_EQ(alter(0, 4, "0", {}), ErrorCode::None);
+    // Kept across a restart (topic-configs/orders), like AlterConfigs' overrides.
+    TearDownBrokerOnly();
+    EXPECT_EQ(overrides(), (Map{{"cleanup.policy", "delete"}, {"retention.ms", "2000"}}));
 }
 
 TEST_F(HandlerTest, OffsetsForLeaderEpochIsAdvertised) {

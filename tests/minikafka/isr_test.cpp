@@ -2,7 +2,8 @@
 // (core/replica_placement.hpp), the high watermark as the minimum LEO over the ISR
 // (core/partition_state.hpp), the delayed-produce purgatory (core/delayed_produce.hpp), and the
 // topic records the controller commits (ConfigRecord, RemoveTopicRecord in core/metadata_image),
-// and where a follower cuts its log when its leader changes (ReplicaManager::truncate_to_leader).
+// and where a follower cuts its log when its leader changes (ReplicaManager::truncate_to_leader),
+// told so by the leader's Fetch answer (core/replica_fetcher.hpp).
 #include <gtest/gtest.h>
 
 #include <map>
@@ -13,8 +14,10 @@
 #include "core/delayed_produce.hpp"
 #include "core/metadata_image.hpp"
 #include "core/partition_state.hpp"
+#include "core/replica_fetcher.hpp"
 #include "core/replica_manager.hpp"
 #include "core/replica_placement.hpp"
+#include "protocol/fetch.hpp"
 #include "temp_dir.hpp"
 
 using namespace minikafka;
@@ -257,4 +260,135 @@ TEST(FollowerTruncation, ALeaderChangeCutsNothingUntilTheLeaderHasAnswered) {
     p->truncation_pending = true;
     EXPECT_TRUE(replicas.truncate_to_leader(*p, *log, 0, EpochEnd{0, 3}));
     EXPECT_EQ(log->log_end_offset(), 3);
+}
+
+// What a leader answers a follower's Fetch v12 for one partition, from its own log (the checks of
+// handlers/fetch.cpp: the diverging epoch, else the records from the fetch offset), as bytes
+// after the correlation id - what the follower's fetcher gets.
+std::string leader_answer(const PartitionLog& leader, const FetchRequest& request) {
+    EXPECT_EQ(request.partitions.size(), 1u);
+    const FetchPartition& wanted = request.partitions.at(0);
+    FetchPartitionResult result;
+    result.topic = wanted.topic;
+    result.partition = wanted.partition;
+    result.high_watermark = leader.log_end_offset();
+    result.log_start_offset = 0;
+    std::string records;
+    PartitionLog::FetchEpochCheck check =
+        leader.check_last_fetched_epoch(wanted.last_fetched_epoch, wanted.fetch_offset);
+    if (check.result == PartitionLog::FetchEpochCheck::diverges) {
+        result.diverging_epoch = check.diverging.epoch;
+        result.diverging_end_offset = check.diverging.end_offset;
+    } else if (auto slice = leader.read(wanted.fetch_offset, 1 << 20)) {
+        records.resize(slice->size);
+        EXPECT_EQ(slice->file->read_at(slice->position, records.data(), slice->size), slice->size);
+        result.records_size = slice->size;
+    }
+    mb::ByteBuffer buffer;
+    KafkaWriter out(buffer);
+    out.empty_tagged_fields();  // response header v1
+    std::vector<FetchPartitionResult> results{result};
+    encode_fetch_response(out, kReplicaFetchVersion, ErrorCode::None, results, [&](size_t) { out.bytes(records); });
+    return std::string(buffer.readable());
+}
+
+int32_t epoch_at(const PartitionLog& log, int64_t offset) {
+    auto slice = log.read(offset, 1);
+    EXPECT_TRUE(slice.has_value());
+    char bytes[16];
+    EXPECT_EQ(slice->file->read_at(slice->position, bytes, sizeof bytes), sizeof bytes);
+    return mb::load_big_endian<int32_t>(bytes + 12);
+}
+
+// KIP-595's truncation on fetch (Kafka 2.7+): a follower whose leader changed does not ask
+// OffsetsForLeaderEpoch first - its Fetch names the epoch of its last record, the leader answers
+// where that history ends in its log, and the follower cuts exactly there and fetches again.
+//   us (node 2):  epoch 0: 0-4 (from leader 1) | epoch 1: 5-7 (we led; never replicated)
+//   leader 3:     epoch 0: 0-5                 | epoch 2: 6-7
+// The Fetch [@8, last epoch 1] is answered "epoch 0 ends at 6"; we hold epoch 0 only to 5: cut to 5.
+// Then [@5, last epoch 0] agrees and brings 5-7 - both logs hold the same epochs at every offset.
+TEST(FollowerTruncation, ADivergedFollowerCutsWhereTheLeadersFetchAnswerSays) {
+    test::TempDir dir, leader_dir;
+    LogManager logs(dir.path(), LogConfig{});
+    ReplicaManager replicas(ReplicaConfig{2, 2, 30000}, logs);
+    MetadataImage image;
+    Uuid id{};
+    id[0] = 9;
+    auto apply = [&](const MetadataRecord& r) { image.apply(0, encode_metadata_record(r)); };
+    apply(TopicRecord{"orders", id});
+    PartitionRecord record;
+    record.partition_id = 0;
+    record.topic_id = id;
+    record.replicas = record.isr = {1, 2, 3};
+    record.leader = 1;
+    record.leader_epoch = record.partition_epoch = 0;
+    apply(record);
+    replicas.apply_image(image, 0);
+    PartitionState* p = replicas.find("orders", 0);
+    PartitionLog* log = logs.partition("orders", 0);
+    ASSERT_TRUE(p && log);
+    auto append_in_epoch = [](PartitionLog& to, int32_t epoch) {
+        std::string batch = test::make_batch_of(1);
+        set_partition_leader_epoch(batch.data(), epoch);
+        RecordBatchHeader h;
+        ASSERT_EQ(validate_batch(batch, h), BatchCheck::ok);
+        to.append_as_follower(batch, h, 0);
+    };
+    for (int i = 0; i < 5; ++i) append_in_epoch(*log, 0);
+    // We lead epoch 1 and append 5-7, which nobody fetches before we are cut off.
+    record.leader = 2;
+    record.leader_epoch = record.partition_epoch = 1;
+    apply(record);
+    replicas.apply_image(image, 0);
+    ASSERT_TRUE(replicas.leads(*p));
+    for (int i = 0; i < 3; ++i) {
+        std::string batch = test::make_batch_of(1);
+        RecordBatchHeader h;
+        ASSERT_EQ(validate_batch(batch, h), BatchCheck::ok);
+        log->append(batch, h, 0);
+    }
+    // Leader 3 had one more record of epoch 0, and leads epoch 2 with two records of its own.
+    PartitionLog leader(leader_dir.path(), LogConfig{}, 0);
+    for (int i = 0; i < 6; ++i) append_in_epoch(leader, 0);
+    leader.become_leader(2);
+    append_in_epoch(leader, 2);
+    append_in_epoch(leader, 2);
+    record.leader = 3;
+    record.isr = {1, 3};
+    record.leader_epoch = record.partition_epoch = 2;
+    apply(record);
+    replicas.apply_image(image, 0);
+    ASSERT_FALSE(replicas.leads(*p));
+    ASSERT_EQ(log->log_end_offset(), 8);
+
+    ReplicaFetcher fetcher(2, 3, replicas, logs);
+    WireRequest wire;  // the decoded request's topic names point into its body: kept alive here
+    auto next_fetch = [&] {
+        wire = fetcher.build_request(500);
+        EXPECT_EQ(wire.key, ApiKey::Fetch);  // no OffsetsForLeaderEpoch round trip first
+        EXPECT_EQ(wire.version, kReplicaFetchVersion);
+        FetchRequest request;
+        KafkaReader in(wire.body);
+        decode_fetch_request(in, wire.version, request);
+        EXPECT_TRUE(in.ok());
+        EXPECT_EQ(in.remaining(), 0u);
+        return request;
+    };
+    FetchRequest request = next_fetch();
+    ASSERT_EQ(request.partitions.size(), 1u);
+    EXPECT_EQ(request.partitions[0].fetch_offset, 8);
+    EXPECT_EQ(request.partitions[0].last_fetched_epoch, 1);
+    EXPECT_EQ(request.partitions[0].current_leader_epoch, 2);
+    ASSERT_TRUE(fetcher.handle_response(ApiKey::Fetch, leader_answer(leader, request), 0));
+    EXPECT_EQ(log->log_end_offset(), 5);  // not 6 (the leader's end of epoch 0), not the HW (0)
+
+    request = next_fetch();
+    ASSERT_EQ(request.partitions.size(), 1u);
+    EXPECT_EQ(request.partitions[0].fetch_offset, 5);
+    EXPECT_EQ(request.partitions[0].last_fetched_epoch, 0);
+    ASSERT_TRUE(fetcher.handle_response(ApiKey::Fetch, leader_answer(leader, request), 0));
+    ASSERT_EQ(log->log_end_offset(), 8);
+    for (int64_t offset = 0; offset < 8; ++offset)
+        EXPECT_EQ(epoch_at(*log, offset), epoch_at(leader, offset)) << offset;
+    EXPECT_EQ(log->leader_epochs().entries(), leader.leader_epochs().entries());
 }
