@@ -13,6 +13,17 @@
 // while replies still leave strictly in request order. Everything runs on the broker thread;
 // the only other thread is the background worker (fsync, deletion). Starting the broker, the
 // listener and the timers is run_server.cpp's job; this file only serves one connection.
+//
+// An idle connection holds no buffers. Most connections of a big deployment are idle most of
+// the time (a consumer between polls, a producer between batches, a pool kept warm), so what a
+// session keeps while it waits is what 10,000 connections cost. Waiting with a read posted
+// (async_read_some into a 64 KB buffer) would keep that buffer, and the spare replies, for as
+// long as the client is silent: 15 KB of touched memory per connection. So when nothing is left
+// to parse and the socket has nothing either, the session lets go of both and waits for
+// readability alone (async_wait); the buffer comes back from malloc when bytes arrive. A client
+// that keeps sending never goes through the wait and keeps its buffers (no allocation per
+// request) - the same trade Kafka's network layer makes, which allocates a request's buffer
+// when its size prefix has arrived.
 // READ NEXT: handlers/handler_table.cpp (dispatch), handlers/produce.cpp (one request's path).
 #include "server.hpp"
 
@@ -65,6 +76,9 @@ public:
         socket_.native_non_blocking(true, ec);           // sendfile() must not block the broker thread
         auto both = read_requests() || write_replies();  // named: see docs/architecture.md, GCC 12
         co_await std::move(both);
+        in_ = mb::ByteBuffer();
+        spare_.clear();
+        account_buffers();  // the connection is gone: so is what it held
     }
 
 private:
@@ -84,7 +98,9 @@ private:
     awaitable<void> read_requests() {
         size_t want = kReadChunk;
         for (;;) {
+            if (in_.empty() && !co_await wait_for_bytes()) co_return;
             std::span<char> space = in_.prepare(want);
+            account_buffers();
             auto [ec, n] = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()), use_tuple);
             if (ec) co_return;  // the client closed the connection (or reset it)
             in_.commit(n);
@@ -119,6 +135,29 @@ private:
         }
     }
 
+    // Between requests (nothing buffered): if the socket has bytes, read them at once; if not,
+    // the client is idle - give back the read buffer and the spare replies, and wait until it
+    // sends again (see the top of the file). False when the connection failed meanwhile.
+    awaitable<bool> wait_for_bytes() {
+        boost::system::error_code ec;
+        if (socket_.available(ec) > 0 || ec) co_return true;  // an error: the read reports it
+        in_ = mb::ByteBuffer();
+        spare_.clear();
+        reader_idle_ = true;
+        account_buffers();
+        auto [wait_ec] = co_await socket_.async_wait(tcp::socket::wait_read, use_tuple);
+        reader_idle_ = false;
+        co_return !wait_ec;
+    }
+
+    // The buffers this session holds, for the minikafka_connection_buffer_bytes gauge.
+    void account_buffers() {
+        size_t held = in_.capacity();
+        for (const auto& reply : spare_) held += reply->bytes().capacity();
+        metrics_.buffer_bytes += static_cast<int64_t>(held) - static_cast<int64_t>(accounted_bytes_);
+        accounted_bytes_ = held;
+    }
+
     // After a large request the buffer keeps its size while a pipelining client always leaves
     // the start of its next request in it (ByteBuffer gives memory back only when drained). A
     // client announcing big requests now and then would pin megabytes per connection for good:
@@ -129,6 +168,7 @@ private:
         mb::ByteBuffer smaller(kReadChunk);
         smaller.append(in_.readable());
         in_ = std::move(smaller);
+        account_buffers();
     }
 
     bool queue_is_full() const {
@@ -204,6 +244,7 @@ private:
                 recycle(std::move(queue_.front()));
                 queue_.pop_front();
             }
+            account_buffers();
             reader_wakeup_.cancel();
         }
     }
@@ -262,8 +303,9 @@ private:
         return reply;
     }
     void recycle(std::shared_ptr<Reply> reply) {
-        // Reuse reply buffers (no allocation per request), unless someone else still holds it.
-        if (reply.use_count() == 1 && spare_.size() < 64) spare_.push_back(std::move(reply));
+        // Reuse reply buffers (no allocation per request), unless someone else still holds it -
+        // or the client has gone quiet: an idle connection keeps no spares (wait_for_bytes).
+        if (!reader_idle_ && reply.use_count() == 1 && spare_.size() < 64) spare_.push_back(std::move(reply));
     }
 
     void wake_writer() { writer_wakeup_.cancel(); }
@@ -282,6 +324,8 @@ private:
     std::deque<std::shared_ptr<Reply>> queue_;  // replies in request order
     size_t queued_reply_bytes_ = 0;             // their bytes() when queued (see kMaxQueuedReplyBytes)
     std::vector<std::shared_ptr<Reply>> spare_;
+    bool reader_idle_ = false;          // waiting for a silent client: wait_for_bytes
+    size_t accounted_bytes_ = 0;        // this session's share of metrics_.buffer_bytes
     asio::steady_timer writer_wakeup_;  // cancelled = "a reply may be ready"
     asio::steady_timer reader_wakeup_;  // cancelled = "the queue shrank"
 };

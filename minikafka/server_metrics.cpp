@@ -110,6 +110,9 @@ void register_metrics(mb::Metrics& metrics, Broker& broker, const SessionMetrics
                                static_cast<double>(session.by_api_key[key])});
         return out;
     });
+    metrics.gauge("minikafka_connection_buffer_bytes",
+                  "Read and spare reply buffers held by client connections (idle ones hold none).",
+                  [&session] { return static_cast<double>(session.buffer_bytes); });
     metrics.process_metrics();
 }
 

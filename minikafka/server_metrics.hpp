@@ -19,6 +19,9 @@ struct SessionMetrics {
     // Requests per API key (Produce = 0, Fetch = 1, ...): keys are small numbers, so an array
     // indexed by the key is the whole "map". Keys past its end are counted only in `requests`.
     std::array<uint64_t, 128> by_api_key{};
+    // Read buffers and spare reply buffers the sessions hold (their capacity): what connections
+    // cost besides the kernel's socket buffers. Idle connections hold none (server.cpp).
+    int64_t buffer_bytes = 0;
     void request(int16_t api_key) {
         requests.inc();
         if (api_key >= 0 && static_cast<size_t>(api_key) < by_api_key.size()) ++by_api_key[api_key];

@@ -137,12 +137,38 @@ def kafka_load(build, *args):
 
 def create_topic(port, topic, partitions):
     from confluent_kafka.admin import AdminClient, NewTopic
-    # Creating thousands of partitions takes the broker a while (a directory and three files each):
+    # Creating thousands of partitions takes the broker a while (a directory and a file each):
     # wait up to librdkafka's longest socket timeout (300 s), not its default 60 s. Returns the seconds it took.
     admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{port}", "socket.timeout.ms": 300_000})
     t = time.monotonic()
     admin.create_topics([NewTopic(topic, partitions, 1)], request_timeout=900)[topic].result(900)
     return time.monotonic() - t
+
+
+def create_topic_probed(port, topic, partitions):
+    """create_topic while another connection does ApiVersions round trips, one after the other:
+    (seconds the creation took, the slowest round trip in ms) - how long other clients stall."""
+    stop = threading.Event()
+    worst = [0.0]
+
+    def probe():
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            while not stop.is_set():
+                t = time.perf_counter()
+                s.sendall(API_VERSIONS)
+                read_frame(s)
+                worst[0] = max(worst[0], time.perf_counter() - t)
+                time.sleep(0.001)
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    try:
+        seconds = create_topic(port, topic, partitions)
+    finally:
+        stop.set()
+        thread.join()
+    return seconds, worst[0] * 1000
 
 
 def timed_start(server):
@@ -159,7 +185,7 @@ def partitions_curve(build, counts, records):
     for n in counts:
         row = {"partitions": n}
         with minikafka() as broker:
-            row["create_s"] = create_topic(broker.port, "spread", n)
+            row["create_s"], row["create_stall_ms"] = create_topic_probed(broker.port, "spread", n)
             row["mini_rate"] = kafka_load(build, "produce", f"127.0.0.1:{broker.port}", "spread", records, 100,
                                           "1")["records_per_s"]
             row["metadata_bytes"] = metadata_bytes(broker.port)
@@ -333,11 +359,13 @@ def report(results, quick):
     out = [f"minikafka scaling{' (--quick)' if quick else ''}, {os.cpu_count()} cores; the mock is librdkafka's "
            "in-memory mock cluster (no disk, no fsync).", "",
            "| partitions | produce rec/s mini | mock | ratio | Metadata bytes mini / mock | open fds | RSS MB "
-           "| clean start s | CreateTopics s |", "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+           "| clean start s | CreateTopics s | others' worst round trip meanwhile ms |",
+           "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in p:
         out.append(f"| {r['partitions']:,} | {r['mini_rate']:,.0f} | {r['mock_rate']:,.0f} | "
                    f"{r['mini_rate'] / r['mock_rate']:.2f} | {r['metadata_bytes']:,} / {r['mock_metadata_bytes']:,} | "
-                   f"{r['fds']:,} | {r['rss_mb']:.1f} | {r['startup_s']:.2f} | {r['create_s']:.1f} |")
+                   f"{r['fds']:,} | {r['rss_mb']:.1f} | {r['startup_s']:.2f} | {r['create_s']:.2f} | "
+                   f"{r['create_stall_ms']:.0f} |")
     out += ["", "| log size | segments | read from start rec/s (cold) | from tail rec/s (cold) | start after clean "
             "shutdown s | after kill -9 s |", "| ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in lg:
@@ -377,21 +405,28 @@ def main():
     parser.add_argument("--quick", action="store_true", help="small sizes: well under a minute of load")
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
     parser.add_argument("--only", default="partitions,log,group,connections")
+    parser.add_argument("--partition-counts", help="e.g. 10000: only these rows of the partitions curve")
+    parser.add_argument("--connection-counts", help="e.g. 1000,10000: only these rows of the connections curve")
     args = parser.parse_args()
     os.environ.setdefault("MINIKAFKA_BIN", os.path.join(args.build, "minikafka", "minikafka"))
     only = set(args.only.split(","))
     q = args.quick
     results = {"partitions": [], "log": [], "group": [], "connections": []}
     if "partitions" in only:
-        results["partitions"] = partitions_curve(args.build, [1, 10, 100, 1000] if q else [1, 10, 100, 1000, 10000],
-                                                 50_000 if q else 500_000)
+        counts = [1, 10, 100, 1000] if q else [1, 10, 100, 1000, 10000]
+        if args.partition_counts:
+            counts = [int(n) for n in args.partition_counts.split(",")]
+        results["partitions"] = partitions_curve(args.build, counts, 50_000 if q else 500_000)
     if "log" in only:
         results["log"] = log_curve(args.build, [16, 64, 256] if q else [16, 256, 1024, 4096, 20480],
                                    256 * 1024 if q else 2 * 2**20, 5_000 if q else 50_000)
     if "group" in only:
         results["group"] = group_curve(args.build, [1, 10, 30] if q else [1, 10, 50, 100])
     if "connections" in only:
-        results["connections"] = connections_curve(args.build, [100, 1000] if q else [1000, 5000, 10000])
+        counts = [100, 1000] if q else [1000, 5000, 10000]
+        if args.connection_counts:
+            counts = [int(n) for n in args.connection_counts.split(",")]
+        results["connections"] = connections_curve(args.build, counts)
     print(report(results, q))
     if results["partitions"] and results["log"]:
         chart(results, os.path.join(HERE, "scaling.svg"))

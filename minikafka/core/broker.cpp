@@ -78,7 +78,7 @@ void Broker::start_flush(const std::shared_ptr<PartitionLog>& log) {
             // Appends made during the fsync wait for the next one.
             if (log->flush_due(now_ms())) start_flush(log);
         },
-        std::move(job.closed_files));
+        std::move(job.closed_files), std::move(job.directories));
 }
 
 // Housekeeping on the event loop's timer, not on threads of its own: everything it touches
@@ -111,8 +111,10 @@ void Broker::tick() {
 void Broker::flush_everything_now() {
     for (const auto& [name, topic] : logs.topics())
         for (const auto& log : topic.partitions)
-            if (log)
+            if (log) {
                 for (const auto& file : log->all_files()) file->sync();
+                log->sync_directory_if_pending();
+            }
     offset_store.file()->sync();
     // Only the graceful stop calls this: the next start may skip re-reading what is now on disk.
     logs.mark_clean_shutdown();

@@ -7,7 +7,8 @@
 // parallelism (each partition is one ordered log), and its configs (retention.ms,
 // segment.bytes, cleanup.policy...) are per-topic overrides of the broker's defaults.
 //
-//   single node: CreateTopics ─▶ LogManager::create_topic ─▶ directories + first segments
+//   single node: CreateTopics ─▶ LogManager::begin_topic ─▶ build_topics_in_turns ─▶ directories
+//                + first segments, a few ms of them per event-loop turn (core/topic_creation.hpp)
 //   cluster:     CreateTopics ─▶ cluster_admin (the controller decides) ─▶ every broker's image
 //
 // The admin APIs: CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs, AlterConfigs,
@@ -27,6 +28,7 @@
 #include "cluster_admin.hpp"
 #include "core/controller.hpp"
 #include "core/replica_manager.hpp"
+#include "core/topic_creation.hpp"
 #include "handler_table.hpp"
 #include "protocol/admin.hpp"
 
@@ -97,6 +99,7 @@ bool handle_create_topics(Broker& broker, const RequestHeader& header, KafkaRead
     std::map<std::string_view, int> mentions;
     for (const CreatableTopic& topic : request.topics) ++mentions[topic.name];
     std::vector<TopicResult> results;
+    std::vector<size_t> accepted;  // results whose partitions are still to be made
     for (const CreatableTopic& topic : request.topics) {
         TopicResult& result = results.emplace_back();
         result.name = topic.name;
@@ -126,14 +129,27 @@ bool handle_create_topics(Broker& broker, const RequestHeader& header, KafkaRead
                 fmt::format("replication factor {} is larger than the number of brokers (1)", topic.replication_factor);
             continue;
         }
-        // The LogManager checks the rest (name, count, configs) and makes the directories.
-        auto created =
-            broker.logs.create_topic(topic.name, partitions, topic.configs, request.validate_only, broker.now_ms());
-        result.error = created.error;
-        result.message = created.message;
+        // The LogManager checks the rest (name, count, configs) and reserves the name.
+        auto checked = broker.logs.begin_topic(topic.name, partitions, topic.configs, request.validate_only);
+        result.error = checked.error;
+        result.message = checked.message;
+        if (checked.error == ErrorCode::None && !request.validate_only) accepted.push_back(results.size() - 1);
     }
-    KafkaWriter out = reply.writer();
-    encode_create_topics_response(out, header.api_version, results);
+    // The directories and files, a slice per event-loop turn (core/topic_creation.hpp): 10,000
+    // partitions in one go would stop every other client meanwhile. The answer waits for the last.
+    std::vector<std::string> names;
+    for (size_t i : accepted) names.push_back(results[i].name);
+    build_topics_in_turns(broker, std::move(names),
+                          [later = reply.defer(), version = header.api_version, results = std::move(results),
+                           accepted](std::vector<LogManager::Result> made) mutable {
+                              for (size_t i = 0; i < accepted.size(); ++i) {
+                                  results[accepted[i]].error = made[i].error;
+                                  results[accepted[i]].message = std::move(made[i].message);
+                              }
+                              KafkaWriter out = later->writer();
+                              encode_create_topics_response(out, version, results);
+                              later->finish();
+                          });
     return true;
 }
 

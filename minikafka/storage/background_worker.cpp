@@ -35,8 +35,9 @@ void BackgroundWorker::submit(std::function<void()> job) {
 }
 
 void BackgroundWorker::sync(std::vector<std::shared_ptr<File>> files, std::function<void()> done,
-                            std::vector<std::string> paths) {
-    submit([this, files = std::move(files), done = std::move(done), paths = std::move(paths)]() mutable {
+                            std::vector<std::string> paths, std::vector<std::string> directories) {
+    submit([this, files = std::move(files), done = std::move(done), paths = std::move(paths),
+            directories = std::move(directories)]() mutable {
         for (const std::string& path : paths) {
             // A rolled segment's index. If it cannot be opened (retention removed it meanwhile, or
             // no descriptor is free) there is nothing to lose: a segment's indexes are checked at
@@ -53,6 +54,15 @@ void BackgroundWorker::sync(std::vector<std::shared_ptr<File>> files, std::funct
             } catch (const std::exception& e) {
                 // A failed fsync means the data may not be on disk; Kafka stops the broker
                 // rather than acknowledge it. We do the same.
+                mb::log::error("fsync failed: {}; stopping", e.what());
+                std::abort();
+            }
+        }
+        // A new partition's directory (its first segment's name): as essential as the data.
+        for (const std::string& directory : directories) {
+            try {
+                sync_directory(directory);
+            } catch (const std::exception& e) {
                 mb::log::error("fsync failed: {}; stopping", e.what());
                 std::abort();
             }

@@ -36,9 +36,10 @@ public:
     BackgroundWorker(const BackgroundWorker&) = delete;
     BackgroundWorker& operator=(const BackgroundWorker&) = delete;
 
-    // fdatasyncs the files (and the closed ones at `paths`), then posts `done` to the broker's thread.
-    void sync(std::vector<std::shared_ptr<File>> files, std::function<void()> done,
-              std::vector<std::string> paths = {});
+    // fdatasyncs the files (and the closed ones at `paths`) and fsyncs the `directories`, then
+    // posts `done` to the broker's thread.
+    void sync(std::vector<std::shared_ptr<File>> files, std::function<void()> done, std::vector<std::string> paths = {},
+              std::vector<std::string> directories = {});
     // Removes files or whole directories.
     void remove(std::vector<std::string> paths);
     // Waits until every job queued so far has run (at shutdown; and in tests).

@@ -119,8 +119,9 @@ void LogManager::load(int64_t now_ms, bool fill_gaps) {
                 topic.partitions.push_back(nullptr);  // not replicated on this broker
                 continue;
             }
-            topic.partitions.push_back(
-                std::make_shared<PartitionLog>(partition_dir(name, p), topic.config, now_ms, clean_shutdown));
+            // A gap filled here (a CreateTopics cut short, see build_topic) is a new, empty partition.
+            topic.partitions.push_back(std::make_shared<PartitionLog>(partition_dir(name, p), topic.config, now_ms,
+                                                                      clean_shutdown, DirectorySync::with_first_flush));
         }
         mb::log::info("loaded topic {} ({} partitions)", name, count);
         topics_.emplace(name, std::move(topic));
@@ -178,9 +179,18 @@ std::shared_ptr<PartitionLog> LogManager::shared_partition(std::string_view topi
 LogManager::Result LogManager::create_topic(std::string_view name, int32_t partitions,
                                             const std::vector<ConfigEntry>& overrides, bool validate_only,
                                             int64_t now_ms) {
+    if (Result refused = begin_topic(name, partitions, overrides, validate_only); refused.error != ErrorCode::None)
+        return refused;
+    if (validate_only) return {};
+    return build_topic(name, partitions, now_ms).result;
+}
+
+LogManager::Result LogManager::begin_topic(std::string_view name, int32_t partitions,
+                                           const std::vector<ConfigEntry>& overrides, bool validate_only) {
     if (!valid_topic_name(name))
         return {ErrorCode::InvalidTopicException, fmt::format("topic name '{}' is not valid", name)};
-    if (find(name)) return {ErrorCode::TopicAlreadyExists, fmt::format("topic '{}' already exists", name)};
+    if (find(name) || building_.contains(name))
+        return {ErrorCode::TopicAlreadyExists, fmt::format("topic '{}' already exists", name)};
     if (partitions < 1 || partitions > kMaxPartitions)
         return {ErrorCode::InvalidPartitions, fmt::format("number of partitions must be 1..{}", kMaxPartitions)};
     Topic topic;
@@ -189,21 +199,61 @@ LogManager::Result LogManager::create_topic(std::string_view name, int32_t parti
     if (validate_only) return {};
     topic.overrides = overrides;
     if (!overrides.empty()) save_overrides(name, overrides);
-    if (Result failed = add_partitions(topic, partitions, now_ms); failed.error != ErrorCode::None) {
-        if (!overrides.empty()) save_overrides(name, {});
-        return failed;
-    }
-    mb::log::info("created topic {} ({} partitions)", name, partitions);
-    topics_.emplace(std::string(name), std::move(topic));
+    topic.partitions.resize(static_cast<size_t>(partitions));
+    building_.emplace(std::string(name), TopicUnderConstruction{std::move(topic), partitions});
     return {};
+}
+
+// From the highest partition down: a start counts a topic's partitions by its highest directory
+// and makes the missing ones below it (load, fill_gaps), so a broker stopped halfway through a big
+// CreateTopics comes back with the topic whole, never with fewer partitions than were asked for.
+// Each partition's first segment leaves its directory fsync to its first flush
+// (DirectorySync::with_first_flush); the data directory is fsynced once, after the last one.
+LogManager::Progress LogManager::build_topic(std::string_view name, int32_t count, int64_t now_ms) {
+    auto it = building_.find(name);
+    if (it == building_.end())
+        return {{ErrorCode::UnknownTopicOrPartition, fmt::format("no topic '{}' is being created", name)}, 0, true};
+    Topic& topic = it->second.topic;
+    int32_t& left = it->second.partitions_left;
+    const auto total = static_cast<int32_t>(topic.partitions.size());
+    Progress progress;
+    try {
+        for (; progress.made < count && left > 0; ++progress.made, --left)
+            topic.partitions[static_cast<size_t>(left - 1)] = std::make_shared<PartitionLog>(
+                partition_dir(topic.name, left - 1), topic.config, now_ms, false, DirectorySync::with_first_flush);
+        if (left > 0) return progress;
+        sync_directory(data_dir_);  // the new directories survive a crash
+    } catch (const std::exception& e) {
+        // All or nothing, as add_partitions. The partition that failed made its directory too.
+        topic.partitions.clear();  // closes the files
+        for (int32_t p = std::max(left - 1, 0); p < total; ++p) {
+            std::error_code ignored;
+            fs::remove_all(partition_dir(topic.name, p), ignored);
+        }
+        mb::log::error("topic {}: cannot create its {} partitions: {}", topic.name, total, e.what());
+        std::string failed = topic.name;
+        bool had_overrides = !topic.overrides.empty();
+        building_.erase(it);
+        if (had_overrides) save_overrides(failed, {});
+        progress.result = {ErrorCode::KafkaStorageError,
+                           fmt::format("cannot create the partitions' files: {}", e.what())};
+        progress.finished = true;
+        return progress;
+    }
+    mb::log::info("created topic {} ({} partitions)", topic.name, total);
+    std::string key = topic.name;
+    topics_.emplace(std::move(key), std::move(topic));
+    building_.erase(it);
+    progress.finished = true;
+    return progress;
 }
 
 LogManager::Result LogManager::add_partitions(Topic& topic, int32_t new_total, int64_t now_ms) {
     size_t before = topic.partitions.size();
     try {
         for (auto p = static_cast<int32_t>(before); p < new_total; ++p)
-            topic.partitions.push_back(
-                std::make_shared<PartitionLog>(partition_dir(topic.name, p), topic.config, now_ms));
+            topic.partitions.push_back(std::make_shared<PartitionLog>(partition_dir(topic.name, p), topic.config,
+                                                                      now_ms, false, DirectorySync::with_first_flush));
         sync_directory(data_dir_);  // the new directories survive a crash
         return {};
     } catch (const std::exception& e) {

@@ -70,6 +70,19 @@ public:
     };
     Result create_topic(std::string_view name, int32_t partitions, const std::vector<ConfigEntry>& overrides,
                         bool validate_only, int64_t now_ms);
+    // create_topic in steps, for CreateTopics (core/topic_creation.cpp): begin_topic checks
+    // everything create_topic checks and reserves the name; build_topic then makes up to `count`
+    // more partitions per call, and with the last one the topic appears (find() sees it). Until
+    // then clients get UNKNOWN_TOPIC_OR_PARTITION for it and a second create TOPIC_ALREADY_EXISTS.
+    // A failure removes what was made and frees the name again.
+    Result begin_topic(std::string_view name, int32_t partitions, const std::vector<ConfigEntry>& overrides,
+                       bool validate_only);
+    struct Progress {
+        Result result;          // the topic's outcome, once finished
+        int32_t made = 0;       // partitions this call made
+        bool finished = false;  // the topic exists now (or failed: see result)
+    };
+    Progress build_topic(std::string_view name, int32_t count, int64_t now_ms);
     // On success `removed_dirs` gets the renamed directories to delete in the background.
     Result delete_topic(std::string_view name, std::vector<std::string>& removed_dirs);
     Result create_partitions(std::string_view name, int32_t new_total, bool validate_only, int64_t now_ms);
@@ -103,6 +116,13 @@ private:
     std::string data_dir_;
     LogConfig defaults_;
     std::map<std::string, Topic, std::less<>> topics_;
+    // Topics between begin_topic and their last partition; partitions are made from the highest
+    // number down (see build_topic).
+    struct TopicUnderConstruction {
+        Topic topic;              // partitions sized to the final count, null where not made yet
+        int32_t partitions_left;  // partitions [0, partitions_left) are still to be made
+    };
+    std::map<std::string, TopicUnderConstruction, std::less<>> building_;
     uint64_t deletions_ = 0;  // makes "-delete" directory names unique
 };
 

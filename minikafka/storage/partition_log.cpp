@@ -108,14 +108,19 @@ RepairAction moved_aside(const std::string& stem, std::string why) {
 
 }  // namespace
 
-PartitionLog::PartitionLog(std::string dir, LogConfig config, int64_t now_ms, bool clean_shutdown)
-    : PartitionLog(std::move(dir), config, now_ms, clean_shutdown, false) {}
+PartitionLog::PartitionLog(std::string dir, LogConfig config, int64_t now_ms, bool clean_shutdown,
+                           DirectorySync directory_sync)
+    : PartitionLog(std::move(dir), config, now_ms, clean_shutdown, false, directory_sync) {}
 
-PartitionLog::PartitionLog(std::string dir, LogConfig config, int64_t now_ms, bool clean_shutdown, bool repair)
+PartitionLog::PartitionLog(std::string dir, LogConfig config, int64_t now_ms, bool clean_shutdown, bool repair,
+                           DirectorySync directory_sync)
     : dir_(std::move(dir)), config_(config), active_since_ms_(now_ms), last_flush_ms_(now_ms), leader_epochs_(dir_) {
     fs::create_directories(dir_);
     open_segments(clean_shutdown, repair);
-    if (segments_.empty()) segments_.push_back(Segment::create(dir_, 0, config_.index_interval_bytes));
+    if (segments_.empty()) {
+        directory_unsynced_ = directory_sync == DirectorySync::with_first_flush;
+        segments_.push_back(Segment::create(dir_, 0, config_.index_interval_bytes, !directory_unsynced_));
+    }
     flushed_offset_ = log_end_offset();  // what survived the restart is what the disk has
     load_leader_epochs(clean_shutdown);
     // The segments a start read in full anyway (after a crash: from the recovery point on; after a
@@ -178,7 +183,7 @@ void PartitionLog::load_leader_epochs(bool clean_shutdown) {
 }
 
 std::vector<RepairAction> PartitionLog::repair(const std::string& dir, const LogConfig& config) {
-    PartitionLog log(dir, config, 0, false, true);
+    PartitionLog log(dir, config, 0, false, true, DirectorySync::now);
     for (const auto& segment : log.segments_) segment->log_file()->sync();
     return std::move(log.repairs_);
 }
@@ -290,7 +295,7 @@ int64_t PartitionLog::size_bytes() const {
 
 void PartitionLog::roll(int64_t now_ms) {
     // The new segment first: if its files cannot be made, the old one stays active, unchanged.
-    auto next = Segment::create(dir_, log_end_offset(), config_.index_interval_bytes);
+    auto next = create_segment(log_end_offset());
     // The old segment's indexes reach their files now (this too may fail, still changing nothing);
     // all three files are then flushed in the background.
     Segment& old = *segments_.back();
@@ -502,7 +507,7 @@ int64_t PartitionLog::truncate_to(int64_t offset) {
 
 void PartitionLog::truncate_fully(int64_t offset) {
     // The new segment first, then the old ones go: at no moment is the directory without a log.
-    auto fresh = Segment::create(dir_, offset, config_.index_interval_bytes);
+    auto fresh = create_segment(offset);
     std::vector<std::unique_ptr<Segment>> old = std::exchange(segments_, {});
     std::erase_if(old, [&](const std::unique_ptr<Segment>& s) { return s->base_offset() == offset; });
     segments_ = std::move(old);
@@ -525,11 +530,19 @@ bool PartitionLog::flush_due(int64_t now_ms) const {
            (config_.flush_ms != INT64_MAX && now_ms - last_flush_ms_ >= config_.flush_ms);
 }
 
+std::unique_ptr<Segment> PartitionLog::create_segment(int64_t base_offset) {
+    auto segment = Segment::create(dir_, base_offset, config_.index_interval_bytes);
+    directory_unsynced_ = false;  // that fsync covered the first segment's name too
+    return segment;
+}
+
 FlushJob PartitionLog::begin_flush() {
     flush_in_progress_ = true;
     unflushed_messages_ = 0;
     FlushJob job = take_rolled();
     job.files.push_back(segments_.back()->log_file());
+    // The records become durable with the segment's name, or not at all (see DirectorySync).
+    if (std::exchange(directory_unsynced_, false)) job.directories.push_back(dir_);
     job.up_to_offset = log_end_offset();
     return job;
 }
@@ -557,6 +570,11 @@ FlushJob PartitionLog::take_rolled() {
     rolled.closed_files = std::exchange(rolled_index_paths_, {});
     rolled.up_to_offset = segments_.back()->base_offset();  // every rolled segment ends below it
     return rolled;
+}
+
+void PartitionLog::sync_directory_if_pending() {
+    if (directory_unsynced_) sync_directory(dir_);
+    directory_unsynced_ = false;
 }
 
 std::vector<std::shared_ptr<File>> PartitionLog::all_files() {

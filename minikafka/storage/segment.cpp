@@ -138,7 +138,8 @@ Segment::Segment(const std::string& dir, int64_t base_offset, int64_t index_inte
       time_index_(stem_ + ".timeindex", base_offset),
       next_offset_(base_offset) {}
 
-std::unique_ptr<Segment> Segment::create(const std::string& dir, int64_t base_offset, int64_t index_interval_bytes) {
+std::unique_ptr<Segment> Segment::create(const std::string& dir, int64_t base_offset, int64_t index_interval_bytes,
+                                         bool sync_dir) {
     std::unique_ptr<Segment> segment(new Segment(dir, base_offset, index_interval_bytes));
     segment->log_ = std::make_shared<File>(File::open(segment->log_path(), true));
     segment->log_->truncate(0);
@@ -146,7 +147,7 @@ std::unique_ptr<Segment> Segment::create(const std::string& dir, int64_t base_of
     segment->time_index_.clear();
     // A new file's name is durable only once its directory is fsynced: without this, a power cut
     // could drop the whole segment - fdatasync'd, acknowledged records and all.
-    sync_directory(dir);
+    if (sync_dir) sync_directory(dir);
     return segment;
 }
 

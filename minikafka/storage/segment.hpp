@@ -77,8 +77,11 @@ int64_t count_intact_records(const File& file, int64_t from, int64_t end);
 
 class Segment {
 public:
-    // A new, empty segment (its files are created).
-    static std::unique_ptr<Segment> create(const std::string& dir, int64_t base_offset, int64_t index_interval_bytes);
+    // A new, empty segment (its files are created). `sync_dir` = false leaves the directory
+    // fsync that makes the new name durable to the caller (a new partition's first flush, see
+    // PartitionLog::DirectorySync): an empty segment lost in a crash costs nothing.
+    static std::unique_ptr<Segment> create(const std::string& dir, int64_t base_offset, int64_t index_interval_bytes,
+                                           bool sync_dir = true);
 
     // An existing segment, checked as `options` say. A torn tail is truncated (and reported);
     // corruption throws CorruptFileError before anything is written - unless repairing, which

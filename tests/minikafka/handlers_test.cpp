@@ -12,6 +12,7 @@
 #include <random>
 
 #include "batch_builder.hpp"
+#include "core/topic_creation.hpp"
 #include "handlers/handler_table.hpp"
 
 namespace minikafka {
@@ -187,7 +188,72 @@ protected:
     std::vector<std::pair<int64_t, std::function<void()>>> timers_;
     int64_t now_ = 1'000'000;
     int32_t correlation_ = 0;
+
+    std::shared_ptr<Reply> create_topic(const std::string& name, int32_t partitions) {
+        return call(ApiKey::CreateTopics, 4, [&](KafkaWriter& w) {
+            w.array_length(1);
+            w.string(name);
+            w.i32(partitions);
+            w.i16(1);           // replication factor
+            w.array_length(0);  // assignments
+            w.array_length(0);  // configs
+            w.i32(30000);       // timeout_ms
+            w.boolean(false);   // validate_only
+        });
+    }
+    static int16_t create_topic_error(const Reply& reply) {
+        KafkaReader in = body_of(reply);
+        in.i32();  // throttle_time_ms
+        EXPECT_EQ(in.array_length(), 1);
+        in.string();
+        int16_t error = in.i16();
+        EXPECT_TRUE(in.ok());
+        return error;
+    }
+    size_t directories_of(const std::string& topic) const {
+        size_t count = 0;
+        for (const auto& entry : std::filesystem::directory_iterator(dir_))
+            if (entry.path().filename().string().starts_with(topic + "-")) ++count;
+        return count;
+    }
 };
+
+// A CreateTopics of many partitions must not hold the broker thread until the last one is made:
+// it makes kPartitionsPerTurn per turn of the event loop (here: the test's timer list) and
+// answers after the last. Between turns other requests are served - here a second CreateTopics
+// of the same name, refused at once: the name is taken, the topic not visible yet.
+TEST_F(HandlerTest, CreateTopicsOfManyPartitionsYieldsToTheLoopBetweenSlices) {
+    const int32_t partitions = 3 * kPartitionsPerTurn + 17;
+    auto reply = create_topic("wide", partitions);
+    EXPECT_FALSE(reply->ready());
+    EXPECT_EQ(directories_of("wide"), static_cast<size_t>(kPartitionsPerTurn));
+    EXPECT_EQ(broker_->logs.find("wide"), nullptr);
+
+    auto second = create_topic("wide", 5);
+    ASSERT_TRUE(second->ready());
+    EXPECT_EQ(create_topic_error(*second), static_cast<int16_t>(ErrorCode::TopicAlreadyExists));
+
+    int turns = 1;
+    while (!reply->ready()) {
+        ASSERT_EQ(timers_.size(), 1u);  // the next slice, and nothing else
+        auto next_slice = std::move(timers_.front().second);
+        timers_.clear();
+        next_slice();
+        ++turns;
+        EXPECT_LE(directories_of("wide"), static_cast<size_t>(turns * kPartitionsPerTurn));
+    }
+    EXPECT_EQ(turns, 4);
+    EXPECT_EQ(create_topic_error(*reply), 0);
+    ASSERT_NE(broker_->logs.find("wide"), nullptr);
+    EXPECT_EQ(broker_->logs.find("wide")->partitions.size(), static_cast<size_t>(partitions));
+    EXPECT_EQ(directories_of("wide"), static_cast<size_t>(partitions));
+
+    // A small topic fits in one turn: answered at once, as before.
+    auto small = create_topic("narrow", 3);
+    ASSERT_TRUE(small->ready());
+    EXPECT_EQ(create_topic_error(*small), 0);
+    EXPECT_NE(broker_->logs.partition("narrow", 2), nullptr);
+}
 
 TEST_F(HandlerTest, ProduceAssignsOffsetsAndAutoCreatesTheTopic) {
     auto first = produce("orders", test::make_batch_of(3));

@@ -387,6 +387,67 @@ TEST(PartitionLog, AnAckWaitingForAnFsyncIsKeptWhenThePolicyChanges) {
     EXPECT_TRUE(acked);
 }
 
+// A partition made by CreateTopics leaves the fsync of its directory (the name of its first
+// segment) to its first flush: the flush that makes records durable carries it, once.
+TEST(PartitionLog, ANewPartitionsDirectoryIsSyncedWithItsFirstFlush) {
+    TempDir dir;
+    PartitionLog eager(dir.path() + "/t-0", LogConfig{}, 0);
+    EXPECT_FALSE(eager.directory_sync_pending());
+    EXPECT_TRUE(eager.begin_flush().directories.empty());
+
+    PartitionLog log(dir.path() + "/t-1", LogConfig{}, 0, false, DirectorySync::with_first_flush);
+    EXPECT_TRUE(log.directory_sync_pending());
+    append(log, make_batch_of(2));
+    FlushJob first = log.begin_flush();
+    EXPECT_EQ(first.directories, std::vector<std::string>{dir.path() + "/t-1"});
+    log.flush_done(first.up_to_offset, 0);
+    append(log, make_batch_of(1));
+    EXPECT_TRUE(log.begin_flush().directories.empty());  // once is enough
+    EXPECT_FALSE(log.directory_sync_pending());
+
+    // A roll fsyncs the directory anyway (the new segment's name): nothing is left pending.
+    LogConfig small;
+    small.segment_bytes = 1;
+    PartitionLog rolled(dir.path() + "/t-2", small, 0, false, DirectorySync::with_first_flush);
+    append(rolled, make_batch_of(1));
+    append(rolled, make_batch_of(1));
+    EXPECT_GT(rolled.segments().size(), 1u);
+    EXPECT_FALSE(rolled.directory_sync_pending());
+}
+
+// CreateTopics in steps: the topic appears only with its last partition, its name is taken
+// meanwhile, and partitions are made from the highest down - so a broker stopped halfway comes
+// back with the topic whole (the start fills the gaps below the highest directory).
+TEST(LogManager, ATopicBuiltInStepsAppearsWholeEvenAfterAStopHalfway) {
+    TempDir dir;
+    {
+        LogManager logs(dir.path(), LogConfig{});
+        logs.load(0);
+        ASSERT_EQ(logs.begin_topic("wide", 5, {}, false).error, ErrorCode::None);
+        EXPECT_EQ(logs.begin_topic("wide", 3, {}, false).error, ErrorCode::TopicAlreadyExists);
+        LogManager::Progress step = logs.build_topic("wide", 2, 0);
+        EXPECT_EQ(step.made, 2);
+        EXPECT_FALSE(step.finished);
+        EXPECT_EQ(logs.find("wide"), nullptr);
+        EXPECT_TRUE(std::filesystem::is_directory(dir.path() + "/wide-4"));
+        EXPECT_TRUE(std::filesystem::is_directory(dir.path() + "/wide-3"));
+        EXPECT_FALSE(std::filesystem::exists(dir.path() + "/wide-0"));
+
+        ASSERT_EQ(logs.begin_topic("done", 3, {}, false).error, ErrorCode::None);
+        step = logs.build_topic("done", 100, 0);
+        EXPECT_EQ(step.made, 3);
+        EXPECT_TRUE(step.finished);
+        EXPECT_EQ(step.result.error, ErrorCode::None);
+        ASSERT_NE(logs.find("done"), nullptr);
+        EXPECT_EQ(logs.find("done")->partitions.size(), 3u);
+    }  // the broker stops with "wide" half made
+    LogManager logs(dir.path(), LogConfig{});
+    logs.load(0);
+    ASSERT_NE(logs.find("wide"), nullptr);
+    EXPECT_EQ(logs.find("wide")->partitions.size(), 5u);
+    for (const auto& partition : logs.find("wide")->partitions) EXPECT_NE(partition, nullptr);
+}
+
 TEST(LogManager, TopicsAreDirectoriesAndSurviveARestart) {
     TempDir dir;
     {
