@@ -27,20 +27,16 @@
 
 #include <filesystem>
 
-#include "core/replication_snapshot.hpp"
 #include "core/broker.hpp"
+#include "core/replication_snapshot.hpp"
 #include "log.hpp"
 #include "storage/aof_loader.hpp"
 #include "storage/snapshot.hpp"
 
 namespace miniredis {
 
-std::string Broker::snapshot_path() const {
-    return (std::filesystem::path(config.dir) / config.dbfilename).string();
-}
-std::string Broker::aof_path() const {
-    return (std::filesystem::path(config.dir) / config.appendfilename).string();
-}
+std::string Broker::snapshot_path() const { return (std::filesystem::path(config.dir) / config.dbfilename).string(); }
+std::string Broker::aof_path() const { return (std::filesystem::path(config.dir) / config.appendfilename).string(); }
 
 // A rewrite or save killed with the server leaves its temp file behind: the child's
 // temp-rewriteaof-bg-<pid>.aof, or write_file_atomically's <name>.tmp-<pid>. Redis removes such a
@@ -169,7 +165,11 @@ void Broker::check_background_job() {
     auto finished = job.poll();
     if (!finished) return;
     auto [kind, ok] = *finished;
-    if (kind == JobKind::snapshot) {
+    if (kind == JobKind::replica_sync) {
+        // A diskless transfer's child, reaped before its pipe was read to the end: the result
+        // waits there (finish_snapshot_pipe decides on it; nothing about dump.rdb changes).
+        repl.pipe.child_ok = ok;
+    } else if (kind == JobKind::snapshot) {
         last_bgsave_ok = ok;
         if (ok) {
             dirty -= std::min(dirty, dirty_at_fork);
@@ -239,10 +239,10 @@ std::string Broker::persistence_info() {
         "rdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\naof_enabled:{}\r\naof_rewrite_in_progress:{}\r\n"
         "aof_rewrite_scheduled:{}\r\naof_last_bgrewrite_status:{}\r\naof_last_write_status:{}\r\n"
         "aof_current_size:{}\r\naof_base_size:{}\r\naof_fsyncs:{}\r\n",
-        dirty, job.running() == JobKind::snapshot ? 1 : 0, last_save_ms / 1000, last_bgsave_ok ? "ok" : "err",
-        aof.is_open() ? 1 : 0, job.running() == JobKind::aof_rewrite ? 1 : 0, rewrite_scheduled ? 1 : 0,
-        last_rewrite_ok ? "ok" : "err", aof_write_error.empty() ? "ok" : "err", aof.file_size(), aof.base_size(),
-        aof.fsyncs());
+        dirty, job.running() == JobKind::snapshot || job.running() == JobKind::replica_sync ? 1 : 0,
+        last_save_ms / 1000, last_bgsave_ok ? "ok" : "err", aof.is_open() ? 1 : 0,
+        job.running() == JobKind::aof_rewrite ? 1 : 0, rewrite_scheduled ? 1 : 0, last_rewrite_ok ? "ok" : "err",
+        aof_write_error.empty() ? "ok" : "err", aof.file_size(), aof.base_size(), aof.fsyncs());
 }
 
 // SHUTDOWN (and SIGTERM): a child job is killed (its work is about to be redone or not needed),

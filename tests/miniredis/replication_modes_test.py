@@ -1,6 +1,9 @@
 """miniredis replication, the settings around it (issue 21), each against its Redis 7.0 meaning:
 - repl-diskless-sync yes: the full resync's RDB goes straight to the replica, framed $EOF:<mark>,
   and no file is written on the master; `no` writes dump.rdb first and sends $<len>;
+- the diskless transfer streams from a forked child: a replica that reads slowly holds the master's
+  output buffer to a few hundred KB (INFO state=send_bulk), the master serves meanwhile, and the
+  writes made during the transfer come after the snapshot, exactly once;
 - repl-diskless-sync-delay / -max-replicas: replicas wait (INFO state=wait_bgsave) and share one
   transfer;
 - min-replicas-to-write / min-replicas-max-lag: writes refused with -NOREPLICAS while too few
@@ -12,7 +15,9 @@
   its master's stream is in."""
 import os
 import signal
+import socket
 import subprocess
+import tempfile
 
 import unittest
 
@@ -81,6 +86,71 @@ class ReplicationModes(unittest.TestCase):
         self.assertIn("($<len> transfer)", replica_log)
         self.assertIn("(disk-based, dump.rdb)", master_log)
         self.assertIn("dump.rdb", files)
+
+    def test_diskless_sync_streams_while_the_master_serves(self):
+        # 20 MB of incompressible values: far more than the kernel buffers between master and a
+        # replica that reads nothing (its receive buffer set to 128 KB before it connects: shrunk
+        # later, TCP would be left probing a closed window once it reads again).
+        with Server("MINIREDIS_BIN", *QUICK) as m:
+            mc = RespClient(m.port)
+            for i in range(2500):
+                mc.send("SET", f"blob:{i}", os.urandom(8000))
+            for _ in range(2500):
+                mc.read()
+            mc.call("SET", "counter", "0")
+            fake = socket.socket()
+            fake.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 128 * 1024)
+            fake.settimeout(10)
+            fake.connect(("127.0.0.1", m.port))
+            fake.sendall(RespClient.encode("REPLCONF", "capa", "eof"))
+            self.assertEqual(fake.recv(5), b"+OK\r\n")
+            fake.sendall(RespClient.encode("PSYNC", "?", "-1"))
+            # The snapshot is still flowing and only a bounded part of it waits in our buffer:
+            # the rest is in the child's pipe or not encoded yet (encoded in place, all 20 MB
+            # would sit in the replica's output buffer, and the replica would be listed online).
+            self.assertTrue(wait_until(lambda: "state=send_bulk" in info(mc).get("slave0", "")))
+            replica_line = [line for line in mc.call("CLIENT", "LIST").decode().splitlines() if "flags=S" in line]
+            unsent = int(replica_line[0].split("obl=")[1].split()[0])  # (obl: the bytes in its buffer)
+            self.assertLess(unsent, 2 * 1024 * 1024)
+            self.assertEqual(info(mc, "persistence")["rdb_bgsave_in_progress"], "1")
+            for i in range(100):  # served during the transfer; after the snapshot's offset
+                self.assertEqual(mc.call("INCR", "counter"), i + 1)
+            mc.call("SET", "after", "1")
+            # Now read it all: +FULLRESYNC, $EOF:<mark>, the RDB, the mark - and nothing more
+            # until our first ACK.
+            data = b""
+            while b"\r\n" not in data or data.count(b"\r\n") < 2:
+                data += fake.recv(65536)
+            fullresync, eof, first = data.split(b"\r\n", 2)
+            offset = int(fullresync.split()[2])
+            mark = eof[len(b"$EOF:"):]
+            self.assertEqual(len(mark), 40)
+            rdb = bytearray(first)
+            while not rdb.endswith(mark):
+                rdb += fake.recv(1 << 20)
+            rdb = bytes(rdb[:-len(mark)])
+            self.assertEqual(info(mc)["slave0"].split("state=")[1].split(",")[0], "online")
+            fake.sendall(RespClient.encode("REPLCONF", "ACK", str(offset)))
+            held = int(info(mc)["master_repl_offset"]) - offset
+            stream = b""
+            while len(stream) < held:
+                stream += fake.recv(65536)
+            fake.close()
+            # The snapshot plus the stream after it rebuild the master exactly: counter is 100,
+            # not 100 + whatever INCRs the snapshot had already seen.
+            with tempfile.TemporaryDirectory() as tmp:
+                with open(os.path.join(tmp, "dump.rdb"), "wb") as f:
+                    f.write(rdb)
+                with Server("MINIREDIS_BIN", "--save", "", dir=tmp) as copy:
+                    cc = RespClient(copy.port)
+                    self.assertEqual(cc.call("GET", "counter"), b"0")  # the snapshot's moment
+                    cc.sock.sendall(stream + RespClient.encode("ECHO", "end"))
+                    while cc.read() != b"end":
+                        pass
+                    self.assertEqual(cc.call("GET", "counter"), b"100")
+                    self.assertEqual(cc.call("GET", "after"), b"1")
+                    self.assertEqual(cc.call("DBSIZE"), mc.call("DBSIZE"))
+                    self.assertEqual(cc.call("GET", "blob:7"), mc.call("GET", "blob:7"))
 
     def test_diskless_delay_lets_replicas_share_one_transfer(self):
         # A long delay, but two replicas are enough to start: the first one waits for the second.
