@@ -67,6 +67,8 @@ std::span<const mb::OptionSpec> config_options();
 // The redis.conf rules beyond our own directives (core/redis_conf.cpp): `include`, and the
 // directives Redis knows that miniredis accepts without implementing them.
 mb::ConfigFileRules redis_conf_rules();
+// The old slave-* names of our replica-* options (Redis 7 still accepts them): CONFIG GET/SET.
+std::span<const mb::OptionAlias> redis_conf_aliases();
 
 struct Config {
     mb::Options options;      // every directive's current text (CONFIG GET answers from here)

@@ -10,6 +10,9 @@
   replicas ACKed within the lag (a stopped replica stops ACKing) - the same error as redis-server;
 - replica-serve-stale-data no: -MASTERDOWN for data commands while the master link is down, as
   redis-server answers;
+- the old slave-* names Redis 7 still accepts (slaveof, slave-read-only, slave-serve-stale-data,
+  min-slaves-to-write, min-slaves-max-lag) are the same options in a config file, CONFIG SET and
+  CONFIG GET, as redis-server answers;
 - a replica's own SAVE keeps repl-id / repl-offset / repl-stream-db: restarted from that file it
   continues with +CONTINUE instead of a full resync; a replica of a replica starts in the database
   its master's stream is in."""
@@ -196,6 +199,36 @@ class ReplicationModes(unittest.TestCase):
             self.assertTrue(wait_until(lambda: mc.call("SET", "k", "v4") == NOREPLICAS))  # gone
             self.assertEqual(mc.call("CONFIG", "SET", "min-replicas-to-write", "0"), "OK")
             self.assertEqual(mc.call("SET", "k", "v4"), "OK")
+
+    def test_old_slave_names_are_aliases_as_in_redis(self):
+        old = {"slave-read-only": "no", "slave-serve-stale-data": "no", "min-slaves-to-write": "2",
+               "min-slaves-max-lag": "7"}
+        new = {"replica-read-only": "no", "replica-serve-stale-data": "no", "min-replicas-to-write": "2",
+               "min-replicas-max-lag": "7"}
+        with tempfile.TemporaryDirectory() as tmp:
+            conf = os.path.join(tmp, "old-names.conf")
+            with open(conf, "w") as f:
+                f.writelines(f"{k} {v}\n" for k, v in old.items())
+            with Server("MINIREDIS_BIN", *QUICK, config=conf) as m, \
+                    RealRedis(tmp, *[a for k, v in old.items() for a in (f"--{k}", v)]) as real:
+                for c in (RespClient(m.port), real.client):
+                    for name, value in {**old, **new}.items():  # each name answers under itself
+                        self.assertEqual(c.call("CONFIG", "GET", name), [name.encode(), value.encode()])
+                    self.assertEqual(c.call("SET", "k", "v"), NOREPLICAS)  # min-slaves-to-write 2 took effect
+                    self.assertEqual(c.call("CONFIG", "SET", "min-slaves-to-write", "0"), "OK")
+                    self.assertEqual(c.call("CONFIG", "GET", "min-replicas-to-write"), [b"min-replicas-to-write", b"0"])
+                    self.assertEqual(c.call("SET", "k", "v"), "OK")
+                    self.assertEqual(c.call("CONFIG", "SET", "slave-read-only", "yes"), "OK")
+                    self.assertEqual(c.call("CONFIG", "GET", "replica-read-only"), [b"replica-read-only", b"yes"])
+            # slaveof in a file makes a replica, as replicaof does.
+            with Server("MINIREDIS_BIN", *QUICK) as m:
+                with open(conf, "w") as f:
+                    f.write(f"slaveof 127.0.0.1 {m.port}\n")
+                with Server("MINIREDIS_BIN", *QUICK, config=conf) as r:
+                    mc, rc = RespClient(m.port), RespClient(r.port)
+                    mc.call("SET", "k", "v")
+                    self.assertTrue(wait_until(lambda: in_sync(mc, rc)))
+                    self.assertEqual(rc.call("GET", "k"), b"v")
 
     def test_replica_serve_stale_data_no_answers_masterdown(self):
         with Server("MINIREDIS_BIN", *QUICK) as m, \
