@@ -260,6 +260,8 @@ public:
     void master_connected(Client& master);
     void master_link_lost(Client& master);
     void master_input(Client& master);  // the wiring's on_readable for the master link
+    void start_diskless_load();         // repl-diskless-load: a loader for this transfer, or none
+    std::string finish_diskless_load(std::vector<std::pair<std::string, std::string>>& aux);
     void master_command_done(Client& master, size_t reply_mark, std::string_view bytes);
     void send_ack(Client& master);
     void replication_tick();

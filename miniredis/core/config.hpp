@@ -48,6 +48,9 @@ struct OutputBufferLimit {
     int64_t soft = 0;
     int64_t soft_seconds = 0;
 };
+// repl-diskless-load: when a replica parses the master's RDB as it arrives (Redis' three modes).
+enum class ReplDisklessLoad { disabled, on_empty_db, swapdb };
+
 enum class ClientClass { normal = 0, replica = 1, pubsub = 2 };
 
 struct SaveRule {
@@ -99,6 +102,7 @@ struct Config {
     bool repl_diskless_sync = true;  // full resync: RDB straight into the replica's buffer, $EOF:<mark>
     int64_t repl_diskless_sync_delay = 5;
     int64_t repl_diskless_sync_max_replicas = 0;
+    ReplDisklessLoad repl_diskless_load = ReplDisklessLoad::disabled;  // core/replication_replica.cpp
     bool replica_serve_stale_data = true;   // link down: answer from the old data (no = -MASTERDOWN)
     int64_t min_replicas_to_write = 0;      // fewer good replicas: writes get -NOREPLICAS (0 = off)
     int64_t min_replicas_max_lag = 10;      // "good" = ACKed within this many seconds

@@ -18,12 +18,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "byte_buffer.hpp"
 #include "core/replication_backlog.hpp"
+#include "storage/rdb_loader.hpp"
 
 namespace miniredis {
 
@@ -92,6 +94,11 @@ struct Replication {
     int64_t transfer_left = -1;  // snapshot bytes still expected (-1: reading the $<len> line)
     std::string transfer;        // the snapshot, as it arrives
     std::string eof_mark;        // diskless transfer ($EOF:<40 bytes>): the bytes that end it
+    // repl-diskless-load: the transfer parsed as it arrives, into fresh databases (null: the
+    // bytes are kept in `transfer` and loaded at the end).
+    std::unique_ptr<RdbStreamLoader> loader;
+    bool loader_swapdb = false;  // ... with the old dataset still served (INFO async_loading)
+    uint64_t load_bytes = 0;     // fed to the loader so far
     int64_t link_down_since_ms = 0;
     int64_t last_io_ms = 0;      // master_last_io_seconds_ago
     bool ack_requested = false;  // REPLCONF GETACK arrived: answer after the command
