@@ -103,9 +103,13 @@ std::optional<bool> Options::parse_boolean(std::string_view text) {
 }
 
 // A linear search: a server has a few dozen options and they are looked up at start-up only.
+// An alias finds the option it spells: values are stored under the real name, so both names
+// read and write the same value.
 const OptionSpec* Options::find(std::string_view name) const {
     for (const OptionSpec& spec : specs_)
         if (same_name(spec.name, name)) return &spec;
+    for (const OptionAlias& alias : rules_.aliases)
+        if (same_name(alias.alias, name)) return find(alias.name);
     return nullptr;
 }
 

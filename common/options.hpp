@@ -70,12 +70,20 @@ struct OptionSpec {
     bool repeatable = false;
 };
 
+// An old spelling the original still accepts for one of our options (Redis 7's "slaveof" for
+// "replicaof"): the same option under two names, in a file, on the command line and in CONFIG SET.
+struct OptionAlias {
+    std::string_view alias;
+    std::string_view name;
+};
+
 // What a server's config file may contain beyond its own OptionSpecs.
 struct ConfigFileRules {
     // Names the original broker knows but this server does not implement: accepted, ignored,
     // listed once by ignored_summary(). A name ending in '*' is a prefix ("tls-*", "cluster-*").
     std::span<const std::string_view> known_unimplemented = {};
-    bool include = false;  // `include other.conf` (redis.conf) reads another file in place
+    bool include = false;                       // `include other.conf` (redis.conf) reads another file in place
+    std::span<const OptionAlias> aliases = {};  // looked up by find(), so set() takes them too
 };
 
 class Options {

@@ -179,6 +179,25 @@ public:
         return &client;
     }
 
+    // The diskless transfer's pipe from the snapshot child (core/replication_master.cpp) joins the
+    // same epoll set as the sockets: its bytes wake the loop like a client's. `readable` false
+    // takes it out of the set - not just its interest: epoll reports a hang-up (the child done)
+    // whatever was asked, which would spin the loop while the replicas' buffers are full. fd -1:
+    // out for good, before the Broker closes it.
+    void watch_snapshot_pipe(int fd, bool readable) override {
+        if (pipe_fd_ >= 0 && pipe_watched_ && (fd != pipe_fd_ || !readable)) {
+            epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, pipe_fd_, nullptr);
+            pipe_watched_ = false;
+        }
+        pipe_fd_ = fd;
+        if (fd < 0 || !readable || pipe_watched_) return;
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.fd = fd;
+        epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+        pipe_watched_ = true;
+    }
+
 private:
     static constexpr int kMaxHandlersPerTurn = 1024;
 
@@ -236,6 +255,10 @@ private:
         epoll_event events[kMaxEventsPerTurn];
         int n = epoll_wait(epoll_fd_, events, kMaxEventsPerTurn, 0);
         for (int i = 0; i < n; ++i) {
+            if (events[i].data.fd == pipe_fd_ && pipe_fd_ >= 0) {
+                state_.snapshot_pipe_readable();
+                continue;
+            }
             // Look the connection up by descriptor: one closed earlier in this loop is skipped.
             Connection* conn = find(events[i].data.fd);
             if (!conn) continue;
@@ -291,6 +314,7 @@ private:
             if (flush(conn) && state_.output_buffer_limit_reached(*client)) close(conn);
         }
         writing_.clear();
+        state_.snapshot_pipe_flow();  // a diskless transfer: read its pipe again once the replicas drained
         arm_block_timer();
     }
 
@@ -387,6 +411,8 @@ private:
     int64_t armed_block_deadline_ = 0;
     std::vector<std::unique_ptr<Connection>> connections_;  // indexed by descriptor, as Redis' fd table
     std::vector<Client*> writing_;
+    int pipe_fd_ = -1;  // the snapshot pipe, while a diskless transfer runs (watch_snapshot_pipe)
+    bool pipe_watched_ = false;
     bool stopping_ = false;
 };
 }  // namespace

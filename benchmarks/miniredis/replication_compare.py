@@ -11,6 +11,8 @@
    rdb_compare.py): a fresh, empty replica process; the time from REPLICAOF to its
    `master_link_status:up`, polled every 10 ms - diskless (Redis 7.0's default) and disk-based,
    repl-diskless-sync-delay 0 on both servers so that the wait for more replicas is not measured.
+   --diskless-load swapdb (or on-empty-db) gives both replicas that repl-diskless-load: they parse
+   the RDB as it arrives instead of after the transfer (Redis' default, and ours: disabled).
 Prints the Markdown table of docs/miniredis/benchmarks.md (goals: throughput >= 1.0x, sync time
 <= 1.0x of redis-server's).
 """
@@ -75,7 +77,7 @@ def throughput(mini, requests, rounds):
     return {name: {t: statistics.median(v) for t, v in per.items()} for name, per in samples.items()}
 
 
-def full_sync(mini, keys, rounds, diskless):
+def full_sync(mini, keys, rounds, diskless, diskless_load="disabled"):
     flag = ["--repl-diskless-sync", "yes" if diskless else "no"]
     masters = {name: RedisProcess(name, argv(mini, flag)) for name, argv in KINDS.items()}
     times = {name: [] for name in KINDS}
@@ -84,7 +86,8 @@ def full_sync(mini, keys, rounds, diskless):
             load(m.port, keys)
         for r in range(rounds):
             for name in (KINDS if r % 2 == 0 else reversed(list(KINDS))):
-                replica = RedisProcess(name, KINDS[name](mini, []))  # fresh and empty: a full resync
+                # fresh and empty: a full resync
+                replica = RedisProcess(name, KINDS[name](mini, ["--repl-diskless-load", diskless_load]))
                 try:
                     start = time.monotonic()
                     replica.cli("replicaof", "127.0.0.1", str(masters[name].port))
@@ -111,6 +114,8 @@ def main():
     p.add_argument("--keys", type=int, default=1000000)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--only", choices=["throughput", "sync"])
+    p.add_argument("--diskless-load", default="disabled", choices=["disabled", "on-empty-db", "swapdb"],
+                   help="the replicas' repl-diskless-load in the full sync test")
     a = p.parse_args()
     if a.only != "sync":
         print_throughput(a)
@@ -132,11 +137,11 @@ def print_throughput(a):
 def print_sync(a):
     keys = a.keys + (a.keys + 9) // 10  # every 10th key also has a hash (rdb_compare.load)
     print(f"\n### Full sync of {keys:,} keys: REPLICAOF to master_link_status:up "
-          f"(median of {a.rounds} interleaved rounds)\n")
+          f"(median of {a.rounds} interleaved rounds, replicas with repl-diskless-load {a.diskless_load})\n")
     print("| transfer | redis-server s | miniredis s | ratio (time, lower is better) |")
     print("| --- | ---: | ---: | ---: |")
     for diskless in (True, False):
-        t = full_sync(a.miniredis, a.keys, a.rounds, diskless)
+        t = full_sync(a.miniredis, a.keys, a.rounds, diskless, a.diskless_load)
         rs, mr = t["redis-server"], t["miniredis"]
         print(f"| {'diskless ($EOF:<mark>)' if diskless else 'disk-based ($<len>)'} | {rs:.2f} | {mr:.2f} | "
               f"{mr / rs:.2f} |")

@@ -24,7 +24,9 @@ namespace miniredis {
 // tests, not for a busy server; refused while a BGSAVE child is writing the same file.
 void cmd_save(CommandContext& ctx) {
     Broker& s = ctx.server;
-    if (s.job.running() == JobKind::snapshot) return ctx.reply.error("ERR Background save already in progress");
+    // A diskless full resync's child is an RDB child too (Redis' child_type RDB): same answer.
+    if (s.job.running() == JobKind::snapshot || s.job.running() == JobKind::replica_sync)
+        return ctx.reply.error("ERR Background save already in progress");
     // On a replica (or a master with a backlog) the file names its place in the replication
     // history: restarted from it, the server can continue with +CONTINUE (PSYNC2).
     std::string error = save_snapshot(s.databases, ctx.now_ms(), s.snapshot_path(), replication_aux_fields(s));
@@ -47,7 +49,9 @@ void cmd_bgsave(CommandContext& ctx) {
     bool schedule = ctx.argc() == 2 && equals_ignore_case(ctx.arg(1), "SCHEDULE");
     if (ctx.argc() > 2 || (ctx.argc() == 2 && !schedule)) return ctx.syntax_error();
     Broker& s = ctx.server;
-    if (s.job.running() == JobKind::snapshot) return ctx.reply.error("ERR Background save already in progress");
+    // A diskless full resync's child is an RDB child too (Redis' child_type RDB): same answer.
+    if (s.job.running() == JobKind::snapshot || s.job.running() == JobKind::replica_sync)
+        return ctx.reply.error("ERR Background save already in progress");
     if (s.job.running() == JobKind::aof_rewrite) {
         if (!schedule)
             return ctx.reply.error(

@@ -198,9 +198,13 @@ std::string replication_info(Broker& server) {
     if (server.config.min_replicas_to_write > 0 && server.config.min_replicas_max_lag > 0)
         fmt::format_to(it, "min_slaves_good_slaves:{}\r\n", server.good_replicas());
     size_t n = 0;
-    for (const Client* r : repl.replicas)
-        fmt::format_to(it, "slave{}:ip={},port={},state=online,offset={},lag={}\r\n", n++, peer_ip(*r),
-                       r->repl_listening_port, r->repl_ack_offset, (now - r->repl_ack_ms) / 1000);
+    // send_bulk: a diskless transfer's snapshot is still flowing to it (core/replication_master.cpp).
+    for (const Client* r : repl.replicas) {
+        bool sending = std::find(repl.pipe.replicas.begin(), repl.pipe.replicas.end(), r) != repl.pipe.replicas.end();
+        fmt::format_to(it, "slave{}:ip={},port={},state={},offset={},lag={}\r\n", n++, peer_ip(*r),
+                       r->repl_listening_port, sending ? "send_bulk" : "online", r->repl_ack_offset,
+                       (now - r->repl_ack_ms) / 1000);
+    }
     for (const Client* r : repl.waiting_transfer)
         fmt::format_to(it, "slave{}:ip={},port={},state=wait_bgsave,offset=0,lag=0\r\n", n++, peer_ip(*r),
                        r->repl_listening_port);

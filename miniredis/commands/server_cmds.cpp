@@ -303,6 +303,21 @@ void cmd_config_get(CommandContext& ctx) {
             }
         }
     }
+    // The old slave-* names (core/redis_conf.cpp, kAliases) answer under the name asked for, each
+    // option once: `CONFIG GET slaveof` says slaveof, `CONFIG GET *` lists only replicaof.
+    std::vector<std::pair<std::string_view, const mb::OptionSpec*>> aliased;
+    for (const mb::OptionAlias& alias : redis_conf_aliases()) {
+        auto spec = std::find_if(config_options().begin(), config_options().end(),
+                                 [&](const mb::OptionSpec& s) { return s.name == alias.name; });
+        if (spec == config_options().end() || std::find(matches.begin(), matches.end(), &*spec) != matches.end())
+            continue;
+        for (size_t i = 2; i < ctx.argc(); ++i) {
+            if (glob_match(ctx.arg(i), alias.alias, true)) {
+                aliased.emplace_back(alias.alias, &*spec);
+                break;
+            }
+        }
+    }
     // Directives Redis knows and miniredis accepts but ignores (core/redis_conf.cpp) answer with
     // the value the file or command line gave, as redis-server answers `CONFIG GET io-threads`:
     // a tool that reads its config back finds it, and nobody is told a value was never set.
@@ -315,9 +330,13 @@ void cmd_config_get(CommandContext& ctx) {
             }
         }
     }
-    ctx.reply.map(matches.size() + ignored.size());
+    ctx.reply.map(matches.size() + aliased.size() + ignored.size());
     for (const mb::OptionSpec* spec : matches) {
         ctx.reply.bulk(spec->name);
+        ctx.reply.bulk(config_value(ctx.server.config, *spec));
+    }
+    for (auto [alias, spec] : aliased) {
+        ctx.reply.bulk(alias);
         ctx.reply.bulk(config_value(ctx.server.config, *spec));
     }
     for (auto [name, value] : ignored) {
@@ -341,6 +360,9 @@ void cmd_config_set(CommandContext& ctx) {
     constexpr std::string_view kProtected[] = {"dir", "dbfilename"};
     for (size_t i = 2; i < ctx.argc(); i += 2) {
         std::string_view name = ctx.arg(i);
+        // An old slave-* name is its replica-* option (Options::set resolves it the same way).
+        for (const mb::OptionAlias& alias : redis_conf_aliases())
+            if (equals_ignore_case(alias.alias, name)) name = alias.name;
         bool known = std::any_of(config_options().begin(), config_options().end(),
                                  [&](const mb::OptionSpec& s) { return equals_ignore_case(s.name, name); });
         if (!known)

@@ -84,6 +84,10 @@ public:
     // REPLICAOF: start a non-blocking connect to the master; the client that will carry the
     // link, or nullptr when it failed at once (the tick retries). master_connected() follows.
     virtual Client* connect_to_master(const std::string& /*host*/, int /*port*/) { return nullptr; }
+    // A diskless full resync's snapshot pipe (core/replication_master.cpp): watch `fd` for bytes
+    // (snapshot_pipe_readable() follows) while `readable`, not while false; fd -1: forget the
+    // pipe, it is about to be closed.
+    virtual void watch_snapshot_pipe(int /*fd*/, bool /*readable*/) {}
 };
 
 class Broker : public KeyspaceObserver {
@@ -235,6 +239,11 @@ public:
     void attach_replica(Client& client);
     bool diskless_transfer_due() const;  // repl-diskless-sync-delay / -max-replicas
     void start_diskless_transfer();
+    // The snapshot pipe (the wiring calls these): bytes arrived; and, after each turn's sends,
+    // whether to read it again (every receiving replica's buffer drained below its bound).
+    void snapshot_pipe_readable();
+    void snapshot_pipe_flow();
+    void finish_snapshot_pipe(bool complete);
     void forget_replica(Client& client);
     void replica_ack(Client& client, uint64_t offset);
     size_t replicas_acked(uint64_t offset) const;
@@ -251,6 +260,8 @@ public:
     void master_connected(Client& master);
     void master_link_lost(Client& master);
     void master_input(Client& master);  // the wiring's on_readable for the master link
+    void start_diskless_load();         // repl-diskless-load: a loader for this transfer, or none
+    std::string finish_diskless_load(std::vector<std::pair<std::string, std::string>>& aux);
     void master_command_done(Client& master, size_t reply_mark, std::string_view bytes);
     void send_ack(Client& master);
     void replication_tick();

@@ -15,7 +15,8 @@
 namespace miniredis {
 
 // One line of CLIENT LIST, with Redis' field names (monitoring tools parse them). Flags: N none,
-// x in MULTI, P subscribed, b blocked, c closing after this reply, O in MONITOR mode.
+// x in MULTI, P subscribed, b blocked, c closing after this reply, O in MONITOR mode, S one of our
+// replicas, M our master's link.
 std::string client_info_line(const Client& c, int64_t now) {
     std::string flags;
     if (c.in_multi) flags += 'x';
@@ -23,6 +24,8 @@ std::string client_info_line(const Client& c, int64_t now) {
     if (c.blocked.active) flags += 'b';
     if (c.close_after_reply) flags += 'c';
     if (c.monitor) flags += 'O';
+    if (c.repl_role == ReplRole::replica) flags += 'S';
+    if (c.repl_role == ReplRole::master) flags += 'M';
     if (flags.empty()) flags.push_back('N');
     return fmt::format(
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} "

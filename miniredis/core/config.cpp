@@ -88,6 +88,10 @@ constexpr mb::OptionSpec kOptions[] = {
      OptionKind::integer, 0, INT32_MAX},
     {"repl-diskless-sync-max-replicas", "0", "... or until this many wait (0 = the delay alone decides)",
      OptionKind::integer, 0, INT32_MAX},
+    {"repl-diskless-load", "disabled",
+     "replica: parse the master's RDB as it arrives (swapdb: old data kept until the new one loaded; "
+     "on-empty-db: only when empty) instead of after the whole transfer",
+     OptionKind::choice, 0, 0, "disabled|on-empty-db|swapdb"},
     {"replica-serve-stale-data", "yes", "a replica whose link is down still answers data commands (no = -MASTERDOWN)",
      OptionKind::boolean},
     {"min-replicas-to-write", "0", "refuse writes (-NOREPLICAS) with fewer good replicas than this (0 = off)",
@@ -219,6 +223,10 @@ void Config::refresh() {
     repl_diskless_sync = options.boolean("repl-diskless-sync");
     repl_diskless_sync_delay = options.integer("repl-diskless-sync-delay");
     repl_diskless_sync_max_replicas = options.integer("repl-diskless-sync-max-replicas");
+    const std::string& load = options.text("repl-diskless-load");
+    repl_diskless_load = load == "swapdb"        ? ReplDisklessLoad::swapdb
+                         : load == "on-empty-db" ? ReplDisklessLoad::on_empty_db
+                                                 : ReplDisklessLoad::disabled;
     replica_serve_stale_data = options.boolean("replica-serve-stale-data");
     min_replicas_to_write = options.integer("min-replicas-to-write");
     min_replicas_max_lag = options.integer("min-replicas-max-lag");

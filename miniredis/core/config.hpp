@@ -48,6 +48,9 @@ struct OutputBufferLimit {
     int64_t soft = 0;
     int64_t soft_seconds = 0;
 };
+// repl-diskless-load: when a replica parses the master's RDB as it arrives (Redis' three modes).
+enum class ReplDisklessLoad { disabled, on_empty_db, swapdb };
+
 enum class ClientClass { normal = 0, replica = 1, pubsub = 2 };
 
 struct SaveRule {
@@ -67,6 +70,8 @@ std::span<const mb::OptionSpec> config_options();
 // The redis.conf rules beyond our own directives (core/redis_conf.cpp): `include`, and the
 // directives Redis knows that miniredis accepts without implementing them.
 mb::ConfigFileRules redis_conf_rules();
+// The old slave-* names of our replica-* options (Redis 7 still accepts them): CONFIG GET/SET.
+std::span<const mb::OptionAlias> redis_conf_aliases();
 
 struct Config {
     mb::Options options;      // every directive's current text (CONFIG GET answers from here)
@@ -97,6 +102,7 @@ struct Config {
     bool repl_diskless_sync = true;  // full resync: RDB straight into the replica's buffer, $EOF:<mark>
     int64_t repl_diskless_sync_delay = 5;
     int64_t repl_diskless_sync_max_replicas = 0;
+    ReplDisklessLoad repl_diskless_load = ReplDisklessLoad::disabled;  // core/replication_replica.cpp
     bool replica_serve_stale_data = true;   // link down: answer from the old data (no = -MASTERDOWN)
     int64_t min_replicas_to_write = 0;      // fewer good replicas: writes get -NOREPLICAS (0 = off)
     int64_t min_replicas_max_lag = 10;      // "good" = ACKed within this many seconds

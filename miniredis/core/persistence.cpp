@@ -165,7 +165,11 @@ void Broker::check_background_job() {
     auto finished = job.poll();
     if (!finished) return;
     auto [kind, ok] = *finished;
-    if (kind == JobKind::snapshot) {
+    if (kind == JobKind::replica_sync) {
+        // A diskless transfer's child, reaped before its pipe was read to the end: the result
+        // waits there (finish_snapshot_pipe decides on it; nothing about dump.rdb changes).
+        repl.pipe.child_ok = ok;
+    } else if (kind == JobKind::snapshot) {
         last_bgsave_ok = ok;
         if (ok) {
             dirty -= std::min(dirty, dirty_at_fork);
@@ -231,14 +235,17 @@ void Broker::persistence_tick() {
 
 std::string Broker::persistence_info() {
     return fmt::format(
-        "loading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\n"
+        "loading:{}\r\nasync_loading:{}\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\n"
         "rdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\naof_enabled:{}\r\naof_rewrite_in_progress:{}\r\n"
         "aof_rewrite_scheduled:{}\r\naof_last_bgrewrite_status:{}\r\naof_last_write_status:{}\r\n"
         "aof_current_size:{}\r\naof_base_size:{}\r\naof_fsyncs:{}\r\n",
-        dirty, job.running() == JobKind::snapshot ? 1 : 0, last_save_ms / 1000, last_bgsave_ok ? "ok" : "err",
-        aof.is_open() ? 1 : 0, job.running() == JobKind::aof_rewrite ? 1 : 0, rewrite_scheduled ? 1 : 0,
-        last_rewrite_ok ? "ok" : "err", aof_write_error.empty() ? "ok" : "err", aof.file_size(), aof.base_size(),
-        aof.fsyncs());
+        // A replica parsing its master's RDB as it arrives (repl-diskless-load): swapdb serves the
+        // old data meanwhile (async_loading, Redis 7's name), on-empty-db has none to serve.
+        repl.loader && !repl.loader_swapdb ? 1 : 0, repl.loader && repl.loader_swapdb ? 1 : 0, dirty,
+        job.running() == JobKind::snapshot || job.running() == JobKind::replica_sync ? 1 : 0, last_save_ms / 1000,
+        last_bgsave_ok ? "ok" : "err", aof.is_open() ? 1 : 0, job.running() == JobKind::aof_rewrite ? 1 : 0,
+        rewrite_scheduled ? 1 : 0, last_rewrite_ok ? "ok" : "err", aof_write_error.empty() ? "ok" : "err",
+        aof.file_size(), aof.base_size(), aof.fsyncs());
 }
 
 // SHUTDOWN (and SIGTERM): a child job is killed (its work is about to be redone or not needed),

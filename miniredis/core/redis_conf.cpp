@@ -62,9 +62,9 @@ constexpr std::string_view kKnownUnimplemented[] = {
     "loadmodule",
     "max-new-connections-per-cycle",
     "max-new-tls-connections-per-cycle",
-    // Replication directives not in config.cpp's table (repl-diskless-load, masteruser, the old
-    // slave-* / min-slaves-* spellings: accepted and ignored, so write the replica-* names), and
-    // cluster (outside this course).
+    // Replication directives not in config.cpp's table (masteruser, repl-ping-replica-period,
+    // replica-priority and the old slave-* spellings of those: accepted and ignored; the old
+    // spellings of the ones we implement are kAliases below), and cluster (outside this course).
     "replicaof",
     "slaveof",
     "masterauth",
@@ -115,8 +115,22 @@ constexpr std::string_view kKnownUnimplemented[] = {
     "busy-reply-threshold",
 };
 
+// Redis 5 renamed "slave" to "replica"; Redis 7 still takes the old names everywhere - a config
+// file, the command line, CONFIG SET and CONFIG GET (which answers under the name it was asked
+// by). Old redis.conf files and old tools keep working, and so do they here: same option, two
+// names. Only the ones whose option we implement (config.cpp); the others fall under slave-*.
+constexpr mb::OptionAlias kAliases[] = {
+    {"slaveof", "replicaof"},
+    {"slave-read-only", "replica-read-only"},
+    {"slave-serve-stale-data", "replica-serve-stale-data"},
+    {"min-slaves-to-write", "min-replicas-to-write"},
+    {"min-slaves-max-lag", "min-replicas-max-lag"},
+};
+
 }  // namespace
 
-mb::ConfigFileRules redis_conf_rules() { return {kKnownUnimplemented, /*include=*/true}; }
+mb::ConfigFileRules redis_conf_rules() { return {kKnownUnimplemented, /*include=*/true, kAliases}; }
+
+std::span<const mb::OptionAlias> redis_conf_aliases() { return kAliases; }
 
 }  // namespace miniredis

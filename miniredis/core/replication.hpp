@@ -18,11 +18,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "byte_buffer.hpp"
 #include "core/replication_backlog.hpp"
+#include "storage/rdb_loader.hpp"
 
 namespace miniredis {
 
@@ -44,6 +47,21 @@ enum class ReplLinkState : uint8_t {
 // Where the handshake is: the step whose reply we are waiting for.
 enum class HandshakeStep : uint8_t { ping, auth, port, capa, psync };
 
+// A diskless full resync under way (core/replication_master.cpp): a forked child encodes the RDB
+// into a pipe; the parent reads it as the replicas' sockets drain and appends it to their output
+// buffers (Redis' rdb_pipe_*). The child's copy-on-write view is the dataset at the offset of
+// +FULLRESYNC; the writes made meanwhile wait in each replica's repl_held, after the snapshot.
+struct SnapshotPipe {
+    int fd = -1;                    // the pipe's read end (non-blocking); -1: no transfer
+    std::vector<Client*> replicas;  // receiving this snapshot (also in Replication::replicas)
+    std::string mark;               // the 40 bytes that end the $EOF:<mark> transfer
+    bool paused = false;            // a replica's buffer is full: not reading the pipe for now
+    std::optional<bool> child_ok;   // the tick reaped the child before the pipe's end was read
+    uint64_t bytes = 0;             // RDB bytes forwarded so far (the log line at the end)
+    std::string chunk;              // one read's bytes, reused
+    bool active() const { return fd >= 0; }
+};
+
 struct Replication {
     // --- identity and position (both roles) ----------------------------------------------
     std::string replid;                          // 40 hex characters
@@ -58,6 +76,7 @@ struct Replication {
     // all. Not in `replicas` yet: nothing is sent to them, not even +FULLRESYNC (Redis'
     // wait_bgsave state).
     std::vector<Client*> waiting_transfer;
+    SnapshotPipe pipe;  // the transfer under way (one at a time: one child at a time)
     int64_t waiting_since_ms = 0;
     int64_t waiting_newline_ms = 0;  // the last keep-alive newline sent to them
     int stream_db = -1;              // the database the stream last SELECTed (-1: send SELECT)
@@ -75,6 +94,11 @@ struct Replication {
     int64_t transfer_left = -1;  // snapshot bytes still expected (-1: reading the $<len> line)
     std::string transfer;        // the snapshot, as it arrives
     std::string eof_mark;        // diskless transfer ($EOF:<40 bytes>): the bytes that end it
+    // repl-diskless-load: the transfer parsed as it arrives, into fresh databases (null: the
+    // bytes are kept in `transfer` and loaded at the end).
+    std::unique_ptr<RdbStreamLoader> loader;
+    bool loader_swapdb = false;  // ... with the old dataset still served (INFO async_loading)
+    uint64_t load_bytes = 0;     // fed to the loader so far
     int64_t link_down_since_ms = 0;
     int64_t last_io_ms = 0;      // master_last_io_seconds_ago
     bool ack_requested = false;  // REPLCONF GETACK arrived: answer after the command

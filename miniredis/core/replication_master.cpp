@@ -32,10 +32,14 @@
 // back with PSYNC and, if the backlog still has its offset, continue.
 //
 // READ NEXT: core/replication_replica.cpp (the other end), core/replication_backlog.hpp.
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <random>
 
 #include "core/broker.hpp"
@@ -151,8 +155,10 @@ void Broker::replica_sync(Client& client, std::string_view replid, std::string_v
 
 // repl-diskless-sync-delay has passed since the first replica began waiting, or
 // repl-diskless-sync-max-replicas are waiting (Redis' shouldStartChildForReplication).
+// Not while another child runs (a BGSAVE, an AOF rewrite, the previous transfer): one at a time;
+// the replicas wait, with their keep-alive newlines, until it is done (Redis does the same).
 bool Broker::diskless_transfer_due() const {
-    if (repl.waiting_transfer.empty()) return false;
+    if (repl.waiting_transfer.empty() || job.running() != JobKind::none || repl.pipe.active()) return false;
     auto waiting = static_cast<int64_t>(repl.waiting_transfer.size());
     return clock.now_ms() - repl.waiting_since_ms >= config.repl_diskless_sync_delay * 1000 ||
            (config.repl_diskless_sync_max_replicas > 0 && waiting >= config.repl_diskless_sync_max_replicas);
@@ -160,51 +166,170 @@ bool Broker::diskless_transfer_due() const {
 
 namespace {
 
-// The RDB writer's bytes, 64 KB at a time, straight into every waiting replica's output buffer:
-// no file, no second copy. The length is not known when the first bytes go in - hence the
-// $EOF:<mark> framing instead of $<len>.
-class ReplicaSink : public RdbSink {
+// How much of the snapshot may wait in one replica's output buffer. Past it the pipe is not read:
+// the child then fills the pipe and blocks in write() - the bytes wait in the child's frozen
+// copy, not in our memory. A few hundred KB keep the socket busy between two turns.
+constexpr size_t kSnapshotBufferBytes = 512 * 1024;
+constexpr size_t kSnapshotReadBytes = 256 * 1024;  // one read() of the pipe
+
+// The child's end: the RDB writer's 64 KB chunks, written into the pipe. write() blocks when the
+// pipe is full - the parent reads only as fast as the replicas take it. If the parent gave up on
+// the transfer (every replica gone), it closed its end: EPIPE, and the child gives up too.
+class PipeSink : public RdbSink {
 public:
-    explicit ReplicaSink(std::span<Client* const> replicas) : replicas_(replicas) {}
+    explicit PipeSink(int fd) : fd_(fd) {}
     void write(std::string_view bytes) override {
-        for (Client* replica : replicas_) replica->out.append(bytes);
-        size_ += bytes.size();
+        while (ok_ && !bytes.empty()) {
+            ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                ok_ = false;
+                return;
+            }
+            bytes.remove_prefix(static_cast<size_t>(n));
+        }
     }
-    size_t size() const { return size_; }
+    bool ok() const { return ok_; }
 
 private:
-    std::span<Client* const> replicas_;
-    size_t size_ = 0;
+    int fd_;
+    bool ok_ = true;
 };
 
 }  // namespace
 
 // A diskless full resync for every replica waiting: one snapshot, encoded once, framed
 //   +FULLRESYNC <replid> <offset>\r\n $EOF:<40 random hex characters>\r\n <RDB bytes> <the same 40>
-// Redis' child writes into a pipe the parent forwards to the sockets; here the encoder runs in
-// place, so the dataset is exactly the one at <offset>, and each replica's buffer leaves with
-// the ordinary non-blocking send.
+//
+// CONCEPT: the snapshot streams. Encoding a million keys takes seconds; done in place, no client
+// is served meanwhile and not one byte leaves before the last key is encoded. So, as Redis does,
+// a forked child encodes - on its copy-on-write view, which is exactly the dataset at <offset>,
+// whatever the parent does next - and writes the RDB into a pipe. The parent goes on serving and,
+// each turn, moves what the pipe holds into the replicas' output buffers, as fast as their
+// sockets drain (snapshot_pipe_readable, snapshot_pipe_flow):
+//
+//   child: write_rdb ──▶ [pipe, 1 MB] ──▶ parent: read ──▶ replica.out (≤ 512 KB) ──▶ socket
+//                    blocks when full        stops reading while a replica's buffer is full
+//
+//   writes meanwhile:  propagate ──▶ backlog + replica.repl_held   (after the snapshot, once)
+//
+// The replicas join `repl.replicas` now, their stream held (repl_hold_stream): every write from
+// this instant on is past <offset>, so it is in none of the snapshot's bytes and reaches them
+// once, after the mark, with their first ACK. Encoding, sending and the replica's reading overlap,
+// and the master's clients never wait for the encoder. (Why not encode in slices between turns,
+// in this process? A key written before the walk reaches it would be in the snapshot with the
+// write applied AND in the stream: an INCR counted twice. Copy-on-write for free is fork's gift.)
 void Broker::start_diskless_transfer() {
-    std::string mark = new_replication_id();  // 40 random hex characters, as Redis' eofmark
-    std::string fullresync = fmt::format("+FULLRESYNC {} {}\r\n", repl.replid, repl.offset);
-    for (Client* replica : repl.waiting_transfer) {
-        if (!replica->repl_old_sync) replica->out.append(fullresync);
-        replica->out.append(fmt::format("$EOF:{}\r\n", mark));
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) < 0) {
+        mb::log::warn("diskless full resync: cannot create a pipe: {}", std::strerror(errno));
+        return;  // the replicas keep waiting; the tick tries again
     }
-    ReplicaSink sink(repl.waiting_transfer);
-    write_snapshot_for_replica(*this, sink);
+    // Bigger than the default 64 KB: fewer switches between the child and us. Best effort.
+    ::fcntl(fds[1], F_SETPIPE_SZ, 1024 * 1024);
+    std::string mark = new_replication_id();  // 40 random hex characters, as Redis' eofmark
+    bool started = job.start(JobKind::replica_sync, [&] {
+        ::close(fds[0]);
+        PipeSink sink(fds[1]);
+        write_snapshot_for_replica(*this, sink);
+        return sink.ok() ? 0 : 1;
+    });
+    ::close(fds[1]);  // the child's now: the pipe ends when the child closes it (exits)
+    if (!started) {
+        ::close(fds[0]);
+        mb::log::warn("diskless full resync: fork failed");
+        return;
+    }
+    ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+    SnapshotPipe& pipe = repl.pipe;
+    pipe.fd = fds[0];
+    pipe.mark = std::move(mark);
+    pipe.paused = false;
+    pipe.child_ok.reset();
+    pipe.bytes = 0;
+    pipe.replicas = std::move(repl.waiting_transfer);
+    repl.waiting_transfer.clear();
+    std::string fullresync = fmt::format("+FULLRESYNC {} {}\r\n", repl.replid, repl.offset);
     repl.stream_db = -1;  // the replicas start in database 0: name the database of the next write
-    for (Client* replica : repl.waiting_transfer) {
-        replica->out.append(mark);
-        // A Redis replica reads up to the mark in big chunks: stream bytes right behind it would
-        // be taken for RDB bytes. So, as a Redis master does, the stream waits for the first ACK.
+    for (Client* replica : pipe.replicas) {
+        if (!replica->repl_old_sync) replica->out.append(fullresync);
+        replica->out.append(fmt::format("$EOF:{}\r\n", pipe.mark));
+        // A Redis replica reads up to the end mark in big chunks: stream bytes right behind it
+        // would be taken for RDB bytes. So, as a Redis master does, the stream waits for the
+        // first ACK - and meanwhile it cannot mix with the snapshot's bytes either.
         replica->repl_hold_stream = true;
         attach_replica(*replica);
         want_write(*replica);
     }
-    mb::log::info("diskless full resync: {} snapshot bytes at offset {} to {} replica(s)", sink.size(), repl.offset,
-                  repl.waiting_transfer.size());
-    repl.waiting_transfer.clear();
+    mb::log::info("diskless full resync started by pid {}: offset {}, {} replica(s)", job.pid(), repl.offset,
+                  pipe.replicas.size());
+    if (hooks) hooks->watch_snapshot_pipe(pipe.fd, true);
+}
+
+// The pipe has bytes (or its end): move them into every receiving replica's output buffer, while
+// none holds more than kSnapshotBufferBytes. The turn's send() takes them out.
+void Broker::snapshot_pipe_readable() {
+    SnapshotPipe& pipe = repl.pipe;
+    while (pipe.active()) {
+        for (Client* replica : pipe.replicas)
+            if (replica->out.size() >= kSnapshotBufferBytes) return snapshot_pipe_flow();
+        pipe.chunk.resize(kSnapshotReadBytes);
+        ssize_t n = ::read(pipe.fd, pipe.chunk.data(), pipe.chunk.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) return;  // the child is still encoding: epoll says when
+        if (n <= 0) return finish_snapshot_pipe(n == 0);
+        std::string_view bytes(pipe.chunk.data(), static_cast<size_t>(n));
+        pipe.bytes += bytes.size();
+        for (Client* replica : pipe.replicas) {
+            replica->out.append(bytes);
+            want_write(*replica);
+        }
+    }
+}
+
+// After each turn's sends (the wiring calls it): read the pipe only while every receiving replica
+// has room. A replica that does not read thus holds back the transfer - the others' too, as in
+// Redis - but never our memory; its output buffer limit and repl-timeout still apply.
+void Broker::snapshot_pipe_flow() {
+    SnapshotPipe& pipe = repl.pipe;
+    if (!pipe.active()) return;
+    bool room = std::all_of(pipe.replicas.begin(), pipe.replicas.end(),
+                            [](const Client* r) { return r->out.size() < kSnapshotBufferBytes; });
+    if (room == !pipe.paused) return;
+    pipe.paused = !room;
+    if (hooks) hooks->watch_snapshot_pipe(pipe.fd, room);
+}
+
+// The end of the pipe (complete: the child closed it; otherwise a read error or every replica
+// gone). Success is the child's exit status: only then does the mark go out - a replica that got
+// a truncated RDB without the mark is closed instead, and comes back for another full resync.
+void Broker::finish_snapshot_pipe(bool complete) {
+    SnapshotPipe& pipe = repl.pipe;
+    if (!pipe.active()) return;
+    if (hooks) hooks->watch_snapshot_pipe(-1, false);
+    ::close(pipe.fd);
+    pipe.fd = -1;
+    bool ok = false;
+    if (!complete || pipe.replicas.empty()) {
+        if (job.running() == JobKind::replica_sync) job.kill_child();
+    } else {
+        ok = pipe.child_ok ? *pipe.child_ok : job.wait();
+    }
+    std::vector<Client*> replicas = std::move(pipe.replicas);
+    pipe.replicas.clear();
+    pipe.chunk = std::string();
+    for (Client* replica : replicas) {
+        if (ok) {
+            replica->out.append(pipe.mark);
+            want_write(*replica);
+        } else {
+            kill_client(*replica);
+        }
+    }
+    if (ok)
+        mb::log::info("diskless full resync: {} snapshot bytes sent to {} replica(s)", pipe.bytes, replicas.size());
+    else
+        mb::log::warn("diskless full resync failed ({} bytes sent)", pipe.bytes);
 }
 
 void Broker::attach_replica(Client& client) {
@@ -216,13 +341,20 @@ void Broker::attach_replica(Client& client) {
 void Broker::forget_replica(Client& client) {
     std::erase(repl.replicas, &client);
     std::erase(repl.waiting_transfer, &client);
+    // The last replica of a diskless transfer gone: nobody wants the child's bytes any more.
+    if (repl.pipe.active() && std::erase(repl.pipe.replicas, &client) > 0 && repl.pipe.replicas.empty())
+        finish_snapshot_pipe(false);
     serve_waiters();  // one replica fewer cannot satisfy a WAIT, but keeps the bookkeeping honest
 }
 
 void Broker::replica_ack(Client& client, uint64_t offset) {
     client.repl_ack_offset = std::max(client.repl_ack_offset, offset);
     client.repl_ack_ms = clock.now_ms();
-    if (client.repl_hold_stream) {  // its first ACK after a diskless transfer: the stream may go
+    // Its first ACK after a diskless transfer: the stream may go - but never into the middle of
+    // a snapshot still flowing from the pipe (a replica ACKs only after loading; this one did not).
+    bool receiving =
+        std::find(repl.pipe.replicas.begin(), repl.pipe.replicas.end(), &client) != repl.pipe.replicas.end();
+    if (client.repl_hold_stream && !receiving) {
         client.repl_hold_stream = false;
         client.out.append(client.repl_held);
         client.repl_held = std::string();

@@ -34,9 +34,14 @@
 // `$EOF:<40 random bytes>\r\n<bytes>...<the same 40 bytes>` that redis-server streams straight
 // from its forked child while it does not know the length yet (repl-diskless-sync, the default).
 //
+// repl-diskless-load (swapdb, on-empty-db): instead of keeping the transfer and loading it at the
+// end, a loader (storage/rdb_loader.hpp, RdbStreamLoader) parses it read by read into fresh
+// databases; the served dataset is replaced only once the file proved complete and sound.
+//
 // READ NEXT: core/replication_master.cpp, commands/replication_cmds.cpp.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
@@ -45,6 +50,7 @@
 #include "core/replication_snapshot.hpp"
 #include "log.hpp"
 #include "storage/aof.hpp"
+#include "storage/rdb_loader.hpp"
 #include "storage/snapshot.hpp"
 
 namespace miniredis {
@@ -136,6 +142,9 @@ void Broker::master_link_lost(Client& master) {
     repl.master_db = master.db;  // a +CONTINUE resumes the stream in the database it left off
     repl.transfer.clear();
     repl.transfer.shrink_to_fit();
+    // A transfer cut off half-way: what was parsed is dropped, the dataset we serve is untouched
+    // (swapdb keeps the old one until the new one is complete).
+    repl.loader.reset();
     if (!repl.is_replica()) return;
     if (repl.link == ReplLinkState::connected) repl.link_down_since_ms = clock.now_ms();
     repl.link = ReplLinkState::connect;
@@ -258,8 +267,20 @@ void Broker::master_input(Client& master) {
             master.in.consume(eol + 2);
             repl.transfer_left = repl.eof_mark.empty() ? len : 0;
             repl.transfer.clear();
+            start_diskless_load();
         }
         std::string_view in = master.in.readable();
+        // With a loader, bytes are parsed as they come instead of kept: what arrived goes to it,
+        // except (with the $EOF framing) the last 40 bytes, which may be the start of the mark.
+        auto feed = [&](size_t keep) {
+            if (!repl.loader || repl.transfer.size() <= keep) return true;
+            size_t n = repl.transfer.size() - keep;
+            repl.load_bytes += n;
+            bool ok = repl.loader->feed(std::string_view(repl.transfer).substr(0, n));
+            repl.transfer.erase(0, n);
+            return ok;
+        };
+        bool more = false;
         if (!repl.eof_mark.empty()) {
             // The mark may arrive split over two reads: look for it from 39 bytes before the new
             // ones. Bytes after it would be the stream (a Redis master sends none before our ACK).
@@ -268,32 +289,49 @@ void Broker::master_input(Client& master) {
             size_t at = repl.transfer.find(repl.eof_mark, before >= 39 ? before - 39 : 0);
             if (at == std::string::npos) {
                 master.in.consume(in.size());
-                return;
+                more = true;
+            } else {
+                master.in.consume(at + repl.eof_mark.size() - before);
+                repl.transfer.resize(at);
             }
-            master.in.consume(at + repl.eof_mark.size() - before);
-            repl.transfer.resize(at);
         } else {
             size_t take = std::min(in.size(), static_cast<size_t>(repl.transfer_left));
             repl.transfer.append(in.substr(0, take));
             master.in.consume(take);
             repl.transfer_left -= static_cast<int64_t>(take);
-            if (repl.transfer_left > 0) return;
+            more = repl.transfer_left > 0;
         }
-        if (std::string error = load_snapshot_from_master(*this, repl.transfer); !error.empty())
+        // A corrupt record is found as soon as it arrives, not after the whole transfer.
+        if (!feed(more ? repl.eof_mark.size() : 0))
+            return drop("the master's snapshot does not load: " + repl.loader->finish().error);
+        if (more) return;
+        AuxFields aux;
+        size_t bytes = repl.transfer.size();
+        if (repl.loader) {
+            if (std::string error = finish_diskless_load(aux); !error.empty())
+                return drop("the master's snapshot does not load: " + error);
+            bytes = repl.load_bytes;
+        } else if (std::string error = load_snapshot_from_master(*this, repl.transfer); !error.empty()) {
             return drop("the master's snapshot does not load: " + error);
+        } else {
+            aux = rdb_aux_fields(repl.transfer);
+        }
         size_t keys = 0;
         for (Database& db : databases) keys += db.size();
-        mb::log::info("MASTER <-> REPLICA sync: loaded {} bytes, {} keys ({} transfer)", repl.transfer.size(), keys,
-                      repl.eof_mark.empty() ? "$<len>" : "diskless $EOF:<mark>");
+        mb::log::info("MASTER <-> REPLICA sync: loaded {} bytes, {} keys ({} transfer{})", bytes, keys,
+                      repl.eof_mark.empty() ? "$<len>" : "diskless $EOF:<mark>",
+                      repl.loader ? ", parsed as it arrived" : "");
         // The stream goes on in the database the file names (a replica of a replica passes on
         // its master's bytes verbatim, mid-database; a master SELECTs first and says 0).
         std::string id;
         uint64_t at = 0;
         int stream_db = 0;
-        snapshot_history(repl.transfer, id, at, stream_db);
+        snapshot_history(aux, id, at, stream_db);
         master.db = stream_db >= 0 && stream_db < config.databases ? stream_db : 0;
         // Keep it as our snapshot file: its AUX fields name its history (see "Restart" above).
-        write_file_atomically(snapshot_path(), repl.transfer);
+        // A diskless load has no file to keep, as in Redis: a restart needs SAVE's, or a full resync.
+        if (!repl.loader) write_file_atomically(snapshot_path(), repl.transfer);
+        repl.loader.reset();
         repl.transfer.clear();
         repl.transfer.shrink_to_fit();
         dirty = 0;
@@ -308,6 +346,32 @@ void Broker::master_input(Client& master) {
     // The stream: commands like any client's, run by the same process_input (which calls
     // master_command_done after each one).
     if (repl.link == ReplLinkState::connected) process_input(master);
+}
+
+// repl-diskless-load, at the start of a transfer: parse it as it arrives (a loader), or keep the
+// bytes and load them at the end (disabled; on-empty-db with data to lose). Redis' reasoning:
+// parsing while receiving means the old dataset cannot be the fallback if the transfer fails -
+// unless it is kept aside meanwhile (swapdb: twice the memory for a while) or there is none.
+void Broker::start_diskless_load() {
+    repl.loader.reset();
+    repl.load_bytes = 0;
+    bool empty = std::all_of(databases.begin(), databases.end(), [](const Database& d) { return d.size() == 0; });
+    ReplDisklessLoad mode = config.repl_diskless_load;
+    if (mode == ReplDisklessLoad::disabled || (mode == ReplDisklessLoad::on_empty_db && !empty)) return;
+    repl.loader = std::make_unique<RdbStreamLoader>(databases);
+    repl.loader_swapdb = mode == ReplDisklessLoad::swapdb;
+}
+
+// The last byte arrived: the loader checks the end (EOF, checksum); only then is the served
+// dataset replaced - in one step, between two commands. Until here readers saw the old one.
+std::string Broker::finish_diskless_load(AuxFields& aux) {
+    RdbLoadResult loaded = repl.loader->finish();
+    if (!loaded.ok) return loaded.error;
+    all_keys_modified(-1);  // WATCHers: everything may have changed
+    for (Database& db : databases) db.clear();
+    repl.loader->commit(databases);
+    aux = std::move(loaded.aux);
+    return {};
 }
 
 // After each command of the master's stream (from process_input): drop its reply, count its

@@ -76,9 +76,13 @@ std::string load_snapshot_from_master(Broker& server, std::string_view bytes) {
 }
 
 bool snapshot_history(std::string_view bytes, std::string& replid, uint64_t& offset, int& stream_db) {
+    return snapshot_history(rdb_aux_fields(bytes), replid, offset, stream_db);
+}
+
+bool snapshot_history(const AuxFields& aux, std::string& replid, uint64_t& offset, int& stream_db) {
     bool have_id = false, have_offset = false;
     stream_db = 0;
-    for (const auto& [key, value] : rdb_aux_fields(bytes)) {
+    for (const auto& [key, value] : aux) {
         if (key == "repl-stream-db") std::from_chars(value.data(), value.data() + value.size(), stream_db);
         if (key == "repl-id" && value.size() == 40) {
             replid = value;

@@ -37,5 +37,7 @@ std::string load_snapshot_from_master(Broker& server, std::string_view bytes);
 // redis-server's). False when it has none: a file SAVEd by a master, or by miniredis itself.
 // `stream_db`: the database the stream continues in (repl-stream-db, 0 when absent).
 bool snapshot_history(std::string_view bytes, std::string& replid, uint64_t& offset, int& stream_db);
+// The same, from AUX fields already read (a loader's RdbLoadResult::aux).
+bool snapshot_history(const AuxFields& aux, std::string& replid, uint64_t& offset, int& stream_db);
 
 }  // namespace miniredis

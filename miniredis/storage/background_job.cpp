@@ -8,6 +8,7 @@
 // READ NEXT: core/persistence.cpp.
 #include "storage/background_job.hpp"
 
+#include <errno.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,6 +47,20 @@ std::optional<std::pair<JobKind, bool>> BackgroundJob::poll() {
     pid_ = -1;
     bool ok = done > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
     return std::make_pair(kind, ok);
+}
+
+// The snapshot pipe reached its end: the child has written everything and is exiting. A blocking
+// waitpid, but a short one - only the child's _exit is left to wait for.
+bool BackgroundJob::wait() {
+    if (kind_ == JobKind::none) return false;
+    int status = 0;
+    pid_t done;
+    do {
+        done = waitpid(pid_, &status, 0);
+    } while (done < 0 && errno == EINTR);
+    kind_ = JobKind::none;
+    pid_ = -1;
+    return done > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 // SHUTDOWN or FLUSHALL during a BGSAVE: the child's picture is no longer wanted.

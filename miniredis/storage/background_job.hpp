@@ -7,6 +7,8 @@
 // kernel shares memory pages copy-on-write, copying a page only when the parent changes it. The
 // child serialises its frozen copy at leisure and exits; the parent polls for its exit status
 // (the tick) and finishes the job (rename, append the rewrite buffer). One child at a time, as Redis.
+// A diskless full resync is a third kind: the child writes the RDB into a pipe the parent forwards
+// to the replicas' sockets (core/replication_master.cpp, "the snapshot pipe").
 //
 // Why fork and not a thread? A thread would see the dataset change under it while serialising it
 // and would need locks on every command; the child sees a frozen copy for free. The price: fork
@@ -22,7 +24,8 @@
 
 namespace miniredis {
 
-enum class JobKind { none, snapshot, aof_rewrite };
+// replica_sync: the RDB of a diskless full resync, into a pipe (Redis' RDB_CHILD_TYPE_SOCKET).
+enum class JobKind { none, snapshot, aof_rewrite, replica_sync };
 
 class BackgroundJob {
 public:
@@ -32,6 +35,9 @@ public:
     JobKind running() const { return kind_; }
     // If the child has exited: which job it was and whether it succeeded.
     std::optional<std::pair<JobKind, bool>> poll();
+    // Waits for the child to exit (it is known to be finishing: it closed its pipe) and says
+    // whether it succeeded. False when no child runs.
+    bool wait();
     void kill_child();  // SHUTDOWN, or a job made obsolete (e.g. appendonly turned off)
     pid_t pid() const { return pid_; }
 

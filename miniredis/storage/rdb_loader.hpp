@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -48,6 +49,34 @@ struct RdbLoadOptions {
 // Loads the RDB at the start of `bytes` into `databases` (normally empty; a key that exists is
 // replaced). On any error nothing is changed, unless options.salvage.
 RdbLoadResult load_rdb(std::string_view bytes, std::vector<Database>& databases, const RdbLoadOptions& options = {});
+
+// The same loader, fed as the bytes arrive - a replica's `repl-diskless-load`: the RDB is parsed
+// straight from the socket, each record as soon as it is whole, instead of being kept (or written
+// to disk) until the transfer ends. Keys go into fresh databases shaped like `like`; nothing
+// reaches a live dataset until finish() found the file complete and sound and commit() is called.
+//
+//   RdbStreamLoader loader(databases);
+//   while (bytes arrive) if (!loader.feed(bytes)) ... corrupt: stop at once, finish() says where
+//   RdbLoadResult r = loader.finish();      // the transfer ended: EOF, checksum, duplicates
+//   if (r.ok) loader.commit(databases);     // (clear them first to replace the dataset)
+//
+// A record cut at the end of what arrived is parsed again from its start once more came; the
+// checksum is computed on the way.
+class RdbStreamLoader {
+public:
+    explicit RdbStreamLoader(const std::vector<Database>& like);
+    ~RdbStreamLoader();
+    RdbStreamLoader(const RdbStreamLoader&) = delete;
+    RdbStreamLoader& operator=(const RdbStreamLoader&) = delete;
+
+    bool feed(std::string_view bytes);                // false once the bytes are known to be corrupt
+    RdbLoadResult finish();                           // no more bytes: ok, or the error and its offset
+    size_t commit(std::vector<Database>& databases);  // after an ok finish(): keys moved
+
+private:
+    struct State;
+    std::unique_ptr<State> s_;
+};
 
 // Only the AUX fields at the head of an RDB (redis-ver, ctime, repl-id, repl-offset...), without
 // loading anything - what a restarting replica needs to know which history its file holds. A

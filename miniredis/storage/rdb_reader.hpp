@@ -34,20 +34,32 @@ struct Corrupt {
     std::string what;
 };
 
+// Thrown instead of "truncated" while the file is still arriving (RdbStreamLoader): the record
+// is not all here yet - parse it again from its start when more bytes came.
+struct Truncated {};
+
 // A cursor over the file: every read checks that the bytes are there first. Errors are thrown
 // (Corrupt) rather than returned: the loader is a deep descent - file, key, value, node, entry -
 // and a flag checked after every read would double its code. The catch is in rdb_loader.cpp.
+//
+// Streaming (a replica loading the RDB as it arrives): `bytes` is what came so far, from file
+// offset `base` on; running out of bytes throws Truncated instead of failing, and offsets in
+// errors are the file's.
 class Reader {
 public:
-    Reader(std::string_view bytes, size_t pos) : bytes_(bytes), pos_(pos) {}
+    Reader(std::string_view bytes, size_t pos, bool streaming = false, size_t base = 0)
+        : bytes_(bytes), pos_(pos), streaming_(streaming), base_(base) {}
     size_t pos() const { return pos_; }
+    size_t base() const { return base_; }
     std::string_view bytes() const { return bytes_; }
 
-    [[noreturn]] void fail(std::string what, size_t at) const { throw Corrupt{at, std::move(what)}; }
+    [[noreturn]] void fail(std::string what, size_t at) const { throw Corrupt{base_ + at, std::move(what)}; }
     [[noreturn]] void fail(std::string what) const { fail(std::move(what), pos_); }
 
     void need(uint64_t n) const {
-        if (n > bytes_.size() - pos_) fail("truncated: the file ends inside a record");
+        if (n <= bytes_.size() - pos_) return;
+        if (streaming_) throw Truncated{};
+        fail("truncated: the file ends inside a record");
     }
     uint8_t u8() {
         need(1);
@@ -96,7 +108,10 @@ public:
     uint64_t count() {
         size_t at = pos_;
         uint64_t n = length();
-        if (n > bytes_.size() - pos_) fail(fmt::format("a count of {} is more than the file holds", n), at);
+        if (n > bytes_.size() - pos_) {
+            if (streaming_) throw Truncated{};  // maybe they are on their way
+            fail(fmt::format("a count of {} is more than the file holds", n), at);
+        }
         return n;
     }
 
@@ -140,6 +155,8 @@ public:
 private:
     std::string_view bytes_;
     size_t pos_;
+    bool streaming_;
+    size_t base_;
 };
 
 }  // namespace miniredis::rdb

@@ -176,6 +176,23 @@ TEST(Options, RepeatableLinesAddUpAndAnEmptyOneClears) {
     EXPECT_EQ(cleared.text("save"), "");
 }
 
+// An alias is the same option under an old name (Redis 7's slaveof / replicaof): in a file, on
+// the command line and through set(), stored under the real name.
+TEST(Options, AnAliasSetsTheOptionItSpells) {
+    constexpr mb::OptionAlias kOld[] = {{"old-port", "port"}};
+    std::string path = write_file("alias.conf", "OLD_PORT 7002\n");
+    Options o;
+    o.set_file_rules({kKnown, /*include=*/true, kOld});
+    std::vector<const char*> args = {"prog", path.c_str()};
+    ASSERT_TRUE(o.parse(kFileSpecs, static_cast<int>(args.size()), args.data(), "prog", "[options]"));
+    EXPECT_EQ(o.integer("port"), 7002);
+    EXPECT_TRUE(o.ignored().empty()) << "an alias is not an ignored directive";
+    o.set("old-port", "7003");
+    EXPECT_EQ(o.integer("port"), 7003);
+    EXPECT_EQ(o.integer("old-port"), 7003);
+    EXPECT_THROW(o.set("old-por", "1"), OptionError);
+}
+
 TEST(Options, IncludeReadsTheOtherFileInPlace) {
     std::string inner = write_file("inner.conf", "port 7001\n");
     std::string outer = write_file("outer.conf", "port 7000\ninclude " + inner + "\n");

@@ -387,3 +387,83 @@ TEST(Rdb, ExpiredKeysAreNotWritten) {
 }
 
 }  // namespace
+
+// --- RdbStreamLoader: the same file, fed as a replica receives it (repl-diskless-load) ---------
+
+namespace {
+RdbLoadResult stream_load(std::string_view bytes, size_t chunk, std::vector<Database>& databases) {
+    RdbStreamLoader loader(databases);
+    for (size_t at = 0; at < bytes.size(); at += chunk)
+        if (!loader.feed(bytes.substr(at, chunk))) break;
+    RdbLoadResult r = loader.finish();
+    if (r.ok) loader.commit(databases);
+    return r;
+}
+}  // namespace
+
+TEST(RdbStream, AnyChunkingLoadsTheSameDataset) {
+    Harness h;
+    fill(h);
+    for (int i = 0; i < 300; ++i) h.run({"RPUSH", "long-list", std::string(100, static_cast<char>('a' + i % 26))});
+    std::string bytes = rdb_of(h);
+    Harness whole;  // what load_rdb makes of it: the streamed loads must write the same file back
+    whole.clock.set_ms(h.clock.now_ms());
+    ASSERT_TRUE(load_rdb(bytes, whole.state.databases).ok);
+    const std::string expected = rdb_of(whole);
+    for (size_t chunk : {size_t{1}, size_t{2}, size_t{7}, size_t{100}, size_t{4096}, bytes.size()}) {
+        Harness loaded;
+        loaded.clock.set_ms(h.clock.now_ms());
+        RdbLoadResult r = stream_load(bytes, chunk, loaded.state.databases);
+        ASSERT_TRUE(r.ok) << chunk << ": " << r.error;
+        EXPECT_EQ(r.consumed, bytes.size());
+        EXPECT_TRUE(rdb_of(loaded) == expected) << "chunks of " << chunk << " load a different dataset";
+        ASSERT_GE(r.aux.size(), 4u);
+        EXPECT_EQ(r.aux[0].first, "redis-ver");
+    }
+}
+
+TEST(RdbStream, EveryCutIsRefusedAndNothingLoaded) {
+    Harness h;
+    fill(h);
+    std::string bytes = rdb_of(h);
+    for (size_t cut = 0; cut < bytes.size(); ++cut) {
+        Harness target;
+        RdbLoadResult r = stream_load(std::string_view(bytes).substr(0, cut), 5, target.state.databases);
+        ASSERT_FALSE(r.ok) << cut;
+        EXPECT_LE(r.error_offset, cut);
+        EXPECT_EQ(target.state.db(0).size(), 0u) << "nothing is half-loaded";
+    }
+    Harness target;
+    EXPECT_EQ(
+        stream_load(bytes + "x", 64, target.state.databases).error,
+        test::numbered("corrupt at byte ", static_cast<long>(bytes.size())) + ": bytes after the end of the file");
+}
+
+// A corrupt record is refused when it arrives - the rest of the transfer need not come.
+TEST(RdbStream, CorruptionIsFoundAsItArrives) {
+    std::string bytes = "REDIS0010";
+    bytes.append("\x00\x01k\x01v", 5);  // a good key
+    Harness target;
+    RdbStreamLoader loader(target.state.databases);
+    EXPECT_TRUE(loader.feed(bytes));
+    std::string bad(1, static_cast<char>(42));  // no such type, for key "k2"
+    bad += "\x02k2";
+    EXPECT_FALSE(loader.feed(bad));
+    EXPECT_EQ(loader.finish().error, "corrupt at byte 14: unknown value type 42");
+    // Duplicates and checksums: the same answers as load_rdb, wherever the chunks fall.
+    std::string dup = "REDIS0010";
+    dup.append("\xFE\x00", 2);
+    for (int i = 0; i < 40; ++i) dup.append("\x00\x03", 2).append(test::numbered("x", i % 10 + 10)).append("\x01v");
+    dup.push_back('\xFF');
+    uint64_t crc = crc64(0, dup);
+    for (int i = 0; i < 8; ++i) dup.push_back(static_cast<char>(crc >> (8 * i)));
+    EXPECT_EQ(stream_load(dup, 3, target.state.databases).error, "corrupt at byte 81: the key 'x10' appears twice");
+    Harness h;
+    fill(h);
+    std::string good = rdb_of(h);
+    good[good.size() - 1] ^= 1;  // the checksum's last byte
+    RdbLoadResult r = stream_load(good, 3, target.state.databases);
+    EXPECT_TRUE(r.error.find("checksum mismatch") != std::string::npos) << r.error;
+    EXPECT_EQ(r.error, load_rdb(good, target.state.databases).error);
+    EXPECT_EQ(target.state.db(0).size(), 0u);
+}

@@ -1,18 +1,26 @@
 """miniredis replication, the settings around it (issue 21), each against its Redis 7.0 meaning:
 - repl-diskless-sync yes: the full resync's RDB goes straight to the replica, framed $EOF:<mark>,
   and no file is written on the master; `no` writes dump.rdb first and sends $<len>;
+- the diskless transfer streams from a forked child: a replica that reads slowly holds the master's
+  output buffer to a few hundred KB (INFO state=send_bulk), the master serves meanwhile, and the
+  writes made during the transfer come after the snapshot, exactly once;
 - repl-diskless-sync-delay / -max-replicas: replicas wait (INFO state=wait_bgsave) and share one
   transfer;
 - min-replicas-to-write / min-replicas-max-lag: writes refused with -NOREPLICAS while too few
   replicas ACKed within the lag (a stopped replica stops ACKing) - the same error as redis-server;
 - replica-serve-stale-data no: -MASTERDOWN for data commands while the master link is down, as
   redis-server answers;
+- the old slave-* names Redis 7 still accepts (slaveof, slave-read-only, slave-serve-stale-data,
+  min-slaves-to-write, min-slaves-max-lag) are the same options in a config file, CONFIG SET and
+  CONFIG GET, as redis-server answers;
 - a replica's own SAVE keeps repl-id / repl-offset / repl-stream-db: restarted from that file it
   continues with +CONTINUE instead of a full resync; a replica of a replica starts in the database
   its master's stream is in."""
 import os
 import signal
+import socket
 import subprocess
+import tempfile
 
 import unittest
 
@@ -82,6 +90,71 @@ class ReplicationModes(unittest.TestCase):
         self.assertIn("(disk-based, dump.rdb)", master_log)
         self.assertIn("dump.rdb", files)
 
+    def test_diskless_sync_streams_while_the_master_serves(self):
+        # 20 MB of incompressible values: far more than the kernel buffers between master and a
+        # replica that reads nothing (its receive buffer set to 128 KB before it connects: shrunk
+        # later, TCP would be left probing a closed window once it reads again).
+        with Server("MINIREDIS_BIN", *QUICK) as m:
+            mc = RespClient(m.port)
+            for i in range(2500):
+                mc.send("SET", f"blob:{i}", os.urandom(8000))
+            for _ in range(2500):
+                mc.read()
+            mc.call("SET", "counter", "0")
+            fake = socket.socket()
+            fake.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 128 * 1024)
+            fake.settimeout(10)
+            fake.connect(("127.0.0.1", m.port))
+            fake.sendall(RespClient.encode("REPLCONF", "capa", "eof"))
+            self.assertEqual(fake.recv(5), b"+OK\r\n")
+            fake.sendall(RespClient.encode("PSYNC", "?", "-1"))
+            # The snapshot is still flowing and only a bounded part of it waits in our buffer:
+            # the rest is in the child's pipe or not encoded yet (encoded in place, all 20 MB
+            # would sit in the replica's output buffer, and the replica would be listed online).
+            self.assertTrue(wait_until(lambda: "state=send_bulk" in info(mc).get("slave0", "")))
+            replica_line = [line for line in mc.call("CLIENT", "LIST").decode().splitlines() if "flags=S" in line]
+            unsent = int(replica_line[0].split("obl=")[1].split()[0])  # (obl: the bytes in its buffer)
+            self.assertLess(unsent, 2 * 1024 * 1024)
+            self.assertEqual(info(mc, "persistence")["rdb_bgsave_in_progress"], "1")
+            for i in range(100):  # served during the transfer; after the snapshot's offset
+                self.assertEqual(mc.call("INCR", "counter"), i + 1)
+            mc.call("SET", "after", "1")
+            # Now read it all: +FULLRESYNC, $EOF:<mark>, the RDB, the mark - and nothing more
+            # until our first ACK.
+            data = b""
+            while b"\r\n" not in data or data.count(b"\r\n") < 2:
+                data += fake.recv(65536)
+            fullresync, eof, first = data.split(b"\r\n", 2)
+            offset = int(fullresync.split()[2])
+            mark = eof[len(b"$EOF:"):]
+            self.assertEqual(len(mark), 40)
+            rdb = bytearray(first)
+            while not rdb.endswith(mark):
+                rdb += fake.recv(1 << 20)
+            rdb = bytes(rdb[:-len(mark)])
+            self.assertEqual(info(mc)["slave0"].split("state=")[1].split(",")[0], "online")
+            fake.sendall(RespClient.encode("REPLCONF", "ACK", str(offset)))
+            held = int(info(mc)["master_repl_offset"]) - offset
+            stream = b""
+            while len(stream) < held:
+                stream += fake.recv(65536)
+            fake.close()
+            # The snapshot plus the stream after it rebuild the master exactly: counter is 100,
+            # not 100 + whatever INCRs the snapshot had already seen.
+            with tempfile.TemporaryDirectory() as tmp:
+                with open(os.path.join(tmp, "dump.rdb"), "wb") as f:
+                    f.write(rdb)
+                with Server("MINIREDIS_BIN", "--save", "", dir=tmp) as copy:
+                    cc = RespClient(copy.port)
+                    self.assertEqual(cc.call("GET", "counter"), b"0")  # the snapshot's moment
+                    cc.sock.sendall(stream + RespClient.encode("ECHO", "end"))
+                    while cc.read() != b"end":
+                        pass
+                    self.assertEqual(cc.call("GET", "counter"), b"100")
+                    self.assertEqual(cc.call("GET", "after"), b"1")
+                    self.assertEqual(cc.call("DBSIZE"), mc.call("DBSIZE"))
+                    self.assertEqual(cc.call("GET", "blob:7"), mc.call("GET", "blob:7"))
+
     def test_diskless_delay_lets_replicas_share_one_transfer(self):
         # A long delay, but two replicas are enough to start: the first one waits for the second.
         with Server("MINIREDIS_BIN", "--save", "", "--repl-diskless-sync-delay", "60",
@@ -126,6 +199,36 @@ class ReplicationModes(unittest.TestCase):
             self.assertTrue(wait_until(lambda: mc.call("SET", "k", "v4") == NOREPLICAS))  # gone
             self.assertEqual(mc.call("CONFIG", "SET", "min-replicas-to-write", "0"), "OK")
             self.assertEqual(mc.call("SET", "k", "v4"), "OK")
+
+    def test_old_slave_names_are_aliases_as_in_redis(self):
+        old = {"slave-read-only": "no", "slave-serve-stale-data": "no", "min-slaves-to-write": "2",
+               "min-slaves-max-lag": "7"}
+        new = {"replica-read-only": "no", "replica-serve-stale-data": "no", "min-replicas-to-write": "2",
+               "min-replicas-max-lag": "7"}
+        with tempfile.TemporaryDirectory() as tmp:
+            conf = os.path.join(tmp, "old-names.conf")
+            with open(conf, "w") as f:
+                f.writelines(f"{k} {v}\n" for k, v in old.items())
+            with Server("MINIREDIS_BIN", *QUICK, config=conf) as m, \
+                    RealRedis(tmp, *[a for k, v in old.items() for a in (f"--{k}", v)]) as real:
+                for c in (RespClient(m.port), real.client):
+                    for name, value in {**old, **new}.items():  # each name answers under itself
+                        self.assertEqual(c.call("CONFIG", "GET", name), [name.encode(), value.encode()])
+                    self.assertEqual(c.call("SET", "k", "v"), NOREPLICAS)  # min-slaves-to-write 2 took effect
+                    self.assertEqual(c.call("CONFIG", "SET", "min-slaves-to-write", "0"), "OK")
+                    self.assertEqual(c.call("CONFIG", "GET", "min-replicas-to-write"), [b"min-replicas-to-write", b"0"])
+                    self.assertEqual(c.call("SET", "k", "v"), "OK")
+                    self.assertEqual(c.call("CONFIG", "SET", "slave-read-only", "yes"), "OK")
+                    self.assertEqual(c.call("CONFIG", "GET", "replica-read-only"), [b"replica-read-only", b"yes"])
+            # slaveof in a file makes a replica, as replicaof does.
+            with Server("MINIREDIS_BIN", *QUICK) as m:
+                with open(conf, "w") as f:
+                    f.write(f"slaveof 127.0.0.1 {m.port}\n")
+                with Server("MINIREDIS_BIN", *QUICK, config=conf) as r:
+                    mc, rc = RespClient(m.port), RespClient(r.port)
+                    mc.call("SET", "k", "v")
+                    self.assertTrue(wait_until(lambda: in_sync(mc, rc)))
+                    self.assertEqual(rc.call("GET", "k"), b"v")
 
     def test_replica_serve_stale_data_no_answers_masterdown(self):
         with Server("MINIREDIS_BIN", *QUICK) as m, \
