@@ -29,8 +29,8 @@
 // READ NEXT: core/durability.cpp, model/database.cpp (expire_sample), core/persistence.cpp.
 #include <chrono>
 
-#include "core/eviction.hpp"
 #include "core/broker.hpp"
+#include "core/eviction.hpp"
 
 namespace miniredis {
 
