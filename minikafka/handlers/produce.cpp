@@ -266,6 +266,10 @@ void answer_after_fsync(ProduceCall& call, Reply& reply) {
 
 }  // namespace
 
+// A Produce request carries batches for many partitions at once (librdkafka groups everything
+// bound for one leader). Each partition is validated and appended on its own and gets its own
+// error code: one bad partition does not fail the others. The request and result lists are the
+// broker's reusable scratch (core/handler_scratch.hpp), so a produce allocates nothing once warm.
 bool handle_produce(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
     ProduceRequest& request = broker.scratch.produce_request;
     decode_produce_request(body, header.api_version, request);

@@ -6,7 +6,7 @@
 //
 //   CreateTopics / AlterConfigs {"retention.ms": "60000"} ─▶ apply_topic_config ─▶ LogConfig
 //
-// READ NEXT: log_manager.cpp (where overrides are stored), handlers/admin.cpp.
+// READ NEXT: log_manager.cpp (where overrides are stored), handlers/configs.cpp.
 #include "log_config.hpp"
 
 #include <charconv>
