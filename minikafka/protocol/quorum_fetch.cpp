@@ -11,7 +11,7 @@
 //
 // Reading order: the tagged-field helpers (these APIs put optional answers in tags), FetchSnapshot,
 // the replica's Fetch, then the record batch around one quorum log entry.
-// READ NEXT: core/quorum_wire.cpp (raft::FetchRequest <-> these), raft/replica.cpp (what a
+// READ NEXT: core/quorum_wire.cpp (raft::FetchRequest <-> these), raft/replication.cpp (what a
 // follower does with a DivergingEpoch or a SnapshotId).
 #include "quorum.hpp"
 

@@ -10,7 +10,7 @@
 //
 //   append ─▶ frame [length | crc | entry] in the buffer ─▶ flush: write + fdatasync ─▶ flushed end
 //
-// READ NEXT: quorum_state.cpp (the other durable file), replica.cpp (advance_high_watermark).
+// READ NEXT: quorum_state.cpp (the other durable file), replication.cpp (advance_high_watermark).
 #include "file_log.hpp"
 
 #include <fcntl.h>

@@ -8,7 +8,7 @@
 //   leader: [0:e1 1:e1 2:e3 3:e3]  follower: [0:e1 1:e1 2:e2]  ─▶ end_offset_for_epoch(2) = (2, e1)
 //   ─▶ the follower truncates to 2 and fetches the leader's entries from there
 //
-// READ NEXT: replica.cpp (on FetchResponse: the divergence), file_log.cpp.
+// READ NEXT: replication.cpp (on FetchResponse: the divergence), file_log.cpp.
 #include "log.hpp"
 
 #include <algorithm>

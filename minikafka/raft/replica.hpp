@@ -34,7 +34,7 @@
 // Resigned). Observers (brokers outside the voters) find the leader by asking voters in turn
 // (find_leader). Left out here: pre-vote (Prospective, KIP-996), changing the voter set
 // (KIP-853), chunked snapshots.
-// READ NEXT: replica.cpp, then tests/minikafka/raft_simulation_test.cpp (how it is proven).
+// READ NEXT: replica.cpp and replication.cpp, then tests/minikafka/raft_simulation_test.cpp (how it is proven).
 #pragma once
 
 #include <cstdint>
