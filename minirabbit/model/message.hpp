@@ -13,7 +13,7 @@
 // The properties stay in wire form and go out verbatim on delivery (content_header.hpp).
 //
 // A *paged* message is the same block without the body: a persistent message deep in a long queue
-// whose body the journal already holds on disk (storage/journal.cpp, "Bodies out of RAM"). It keeps
+// whose body the journal already holds on disk (storage/journal_paging.cpp). It keeps
 // the body's size (queue limits and statistics count it) and is read back from the journal when it
 // is delivered:
 //

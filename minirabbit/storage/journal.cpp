@@ -32,28 +32,16 @@
 
 #include "big_endian.hpp"
 #include "crc32c.hpp"
+#include "journal_records.hpp"
 #include "log.hpp"
 #include "model/broker.hpp"
 #include "protocol/content_header.hpp"
 
 namespace minirabbit {
 
+using namespace journal_records;
+
 namespace {
-
-// The magic names the format and its version ("1"): a file that does not start with it is not
-// ours, and a future format can be told apart instead of being misread as damage.
-constexpr std::string_view kMagic = "MRJOURN1";
-enum RecordType : uint8_t { kPublish = 1, kRemove = 2, kQueueDeleted = 3 };
-
-// A publish record's payload size, computed without writing it: type, queue id, seq, the two
-// shortstrs with their length octets, and properties and body with their u32 lengths. Keeps
-// live_bytes_ exact when a message is removed, so the compaction ratio is measured, not guessed.
-// body_size(), not body().size(): a paged message has the same record as the full one, so its
-// record's size (and the pread that reads it back) is known from the paged copy alone.
-size_t publish_payload_size(const Message& m) {
-    return 1 + 8 + 8 + 1 + m.exchange().size() + 1 + m.routing_key().size() + 4 + m.properties().size() + 4 +
-           m.body_size();
-}
 
 // Writes the length and CRC prefix in front of a payload written by `fill`.
 template <typename Fill>
@@ -90,16 +78,6 @@ void write_publish(mb::ByteBuffer& out, uint64_t queue_id, uint64_t seq, const M
     });
 }
 
-// Why abort instead of retrying? After a failed fsync the kernel may already have dropped the dirty
-// pages (the lesson PostgreSQL learned in 2018, "fsyncgate"): a retry can report success for data
-// that is gone. The only honest answer to publishers is to stop before confirming anything more.
-[[noreturn]] void die(const std::string& what) {
-    // The journal cannot keep its promise (disk full, I/O error): stop rather than confirm messages
-    // that are not on disk. RabbitMQ also stops a node whose message store fails.
-    mb::log::error("journal: {}: {}", what, std::strerror(errno));
-    std::abort();
-}
-
 // write(2) may write less than asked (a full disk, a signal): loop until every byte is out, retry on
 // EINTR, and treat anything else as the journal failing (die, above).
 void write_all(int fd, std::string_view bytes, const std::string& path) {
@@ -109,6 +87,35 @@ void write_all(int fd, std::string_view bytes, const std::string& path) {
         if (n <= 0) die("write " + path);
         bytes.remove_prefix(static_cast<size_t>(n));
     }
+}
+
+// The message of the publish record at `offset` of a whole journal file (checked by the scan).
+MessageRef message_at(std::string_view contents, uint64_t offset) {
+    mb::ByteReader in(contents.substr(offset + 8));
+    in.u8();
+    in.u64();
+    in.u64();
+    std::string_view exchange = in.bytes(in.u8());
+    std::string_view routing_key = in.bytes(in.u8());
+    std::string_view properties = in.bytes(in.u32());
+    std::string_view body = in.bytes(in.u32());
+    auto props = amqp::decode_properties(properties);
+    return Message::make(
+        Message::Fields{exchange, routing_key, properties, body, true, props ? props->priority : uint8_t{0}, -1});
+}
+
+}  // namespace
+
+namespace journal_records {
+
+// Why abort instead of retrying? After a failed fsync the kernel may already have dropped the dirty
+// pages (the lesson PostgreSQL learned in 2018, "fsyncgate"): a retry can report success for data
+// that is gone. The only honest answer to publishers is to stop before confirming anything more.
+[[noreturn]] void die(const std::string& what) {
+    // The journal cannot keep its promise (disk full, I/O error): stop rather than confirm messages
+    // that are not on disk. RabbitMQ also stops a node whose message store fails.
+    mb::log::error("journal: {}: {}", what, std::strerror(errno));
+    std::abort();
 }
 
 // Checks the record at the start of `rest`: returns its size (header included) when it is whole
@@ -158,22 +165,7 @@ size_t check_record(std::string_view rest, std::string& problem) {
     return 8 + size_t{length};
 }
 
-// The message of the publish record at `offset` of a whole journal file (checked by the scan).
-MessageRef message_at(std::string_view contents, uint64_t offset) {
-    mb::ByteReader in(contents.substr(offset + 8));
-    in.u8();
-    in.u64();
-    in.u64();
-    std::string_view exchange = in.bytes(in.u8());
-    std::string_view routing_key = in.bytes(in.u8());
-    std::string_view properties = in.bytes(in.u32());
-    std::string_view body = in.bytes(in.u32());
-    auto props = amqp::decode_properties(properties);
-    return Message::make(
-        Message::Fields{exchange, routing_key, properties, body, true, props ? props->priority : uint8_t{0}, -1});
-}
-
-}  // namespace
+}  // namespace journal_records
 
 // One scan serves recovery, --repair and the tests: it validates record after record, hands each
 // good payload to `on_record`, and decides torn tail or corruption as journal.hpp explains.
@@ -381,99 +373,6 @@ void Journal::serialize_live(mb::ByteBuffer& out, uint64_t durable_at) {
             live.offset = offset;
             live.durable_at = durable_at;
         }
-}
-
-// ---- Bodies out of RAM -------------------------------------------------------------------------
-//
-// CONCEPT: a queue longer than memory. A persistent message is already in this file, so once its
-// record is on disk the queue may drop the body and keep only where the record is (Live::offset);
-// delivery reads it back with one pread. That is RabbitMQ's lazy / version-2 classic queue idea:
-// memory per message becomes an index entry, and a backlog is bounded by disk, not RAM.
-//
-//   queue:  [m1 full][m2 full][m3 paged][m4 paged] ...      live_: seq -> {message, offset}
-//                                 │                                          │
-//   delivery of m3 ──▶ load() ──▶ pread(journal.log, offset of m3, size) ◀───┘ ──▶ CRC ──▶ full m3
-//
-// Rules that keep a read-back correct:
-// - only a record that is on disk can be paged: its position was fsynced (durable_at <= synced())
-//   and no rewrite of the file is in flight (offsets would point into a file not written yet);
-// - the read side has its own descriptor, reopened after a rewrite (rename) so it sees the new file;
-// - a compaction copies paged records from the old file into the new one (serialize_live), and if
-//   any exist it waits for the new file before reading from it again (compact_if_needed).
-// The record is checked again when read back (length, CRC, queue and seq): a disk that returns
-// something else is a broken promise, and the broker stops rather than deliver garbage.
-
-void Journal::refresh_read_fd() {
-    const uint64_t done = rewrites_done_.load(std::memory_order_acquire);
-    if (read_fd_ >= 0 && done == read_fd_rewrites_) return;
-    if (read_fd_ >= 0) ::close(read_fd_);
-    read_fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (read_fd_ < 0) die("open " + path_ + " for reading");
-    read_fd_rewrites_ = done;
-}
-
-std::string_view Journal::read_record(const Live& live, uint64_t queue_id, uint64_t seq) {
-    refresh_read_fd();
-    const size_t size = 8 + publish_payload_size(*live.message);
-    read_buffer_.resize(size);
-    size_t got = 0;
-    while (got < size) {
-        ssize_t n = ::pread(read_fd_, read_buffer_.data() + got, size - got, static_cast<off_t>(live.offset + got));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) die(fmt::format("read back {} bytes at {} of {}", size, live.offset, path_));
-        got += static_cast<size_t>(n);
-    }
-    // Whole and intact (length, shape, CRC), and the one asked for: a publish of this queue and seq.
-    std::string problem;
-    mb::ByteReader id(std::string_view(read_buffer_).substr(8));
-    const uint8_t type = id.u8();
-    const uint64_t found_queue = id.u64(), found_seq = id.u64();
-    if (check_record(read_buffer_, problem) != size || type != kPublish || found_queue != queue_id ||
-        found_seq != seq) {
-        mb::log::error("journal: {}: the record read back at byte {} is not queue {} message {} ({})", path_,
-                       live.offset, queue_id, seq, problem.empty() ? "another record" : problem);
-        std::abort();
-    }
-    return read_buffer_;
-}
-
-MessageStore::PageOut Journal::page_out(const Queue& queue, QueuedMessage& message) {
-    auto by_queue = live_.find(queue.store_id);
-    if (by_queue == live_.end()) return PageOut::not_stored;
-    auto it = by_queue->second.find(message.seq);
-    if (it == by_queue->second.end()) return PageOut::not_stored;
-    Live& live = it->second;
-    if (!live.message->body_paged()) {
-        if (live.durable_at > synced() || rewrites_done_.load(std::memory_order_acquire) != rewrites_requested_)
-            return PageOut::not_on_disk_yet;
-        live.message = Message::make_paged(*live.message);
-        ++paged_;
-    }
-    message.message = live.message;  // the queue's full copy goes: the body's memory is freed
-    return PageOut::paged;
-}
-
-MessageRef Journal::load(const Queue& queue, const QueuedMessage& message) {
-    const Live* live = nullptr;
-    if (auto by_queue = live_.find(queue.store_id); by_queue != live_.end())
-        if (auto it = by_queue->second.find(message.seq); it != by_queue->second.end()) live = &it->second;
-    if (live == nullptr) {
-        mb::log::error("journal: queue {} asked for message {}, which the journal does not hold", queue.name(),
-                       message.seq);
-        return message.message;
-    }
-    if (!live->message->body_paged()) return live->message;
-    mb::ByteReader in(read_record(*live, queue.store_id, message.seq).substr(8));
-    in.u8();   // type: publish (read_record checked it, the queue and the seq)
-    in.u64();  // queue id
-    in.u64();  // seq
-    std::string_view exchange = in.bytes(in.u8());
-    std::string_view routing_key = in.bytes(in.u8());
-    std::string_view properties = in.bytes(in.u32());
-    std::string_view body = in.bytes(in.u32());
-    const Message& paged = *live->message;
-    return Message::make(
-        Message::Fields{exchange, routing_key, properties, body, true, paged.priority(), paged.ttl_ms()});
 }
 
 // The crash-safe replace (the same four steps as the definitions file): temp file, fsync, rename,

@@ -129,7 +129,7 @@ public:
     //   publish m3 (appended 360)  ... arrived during that fsync: acked after the next one
     uint64_t appended() const override { return appended_; }
     uint64_t synced() const override { return synced_.load(std::memory_order_acquire); }
-    // Bodies out of RAM (journal.cpp, "Bodies out of RAM").
+    // Bodies out of RAM (journal_paging.cpp).
     PageOut page_out(const Queue& queue, QueuedMessage& message) override;
     MessageRef load(const Queue& queue, const QueuedMessage& message) override;
     size_t paged_messages() const { return paged_; }  // live messages whose body is on disk only
