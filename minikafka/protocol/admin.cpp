@@ -181,6 +181,14 @@ void encode_alter_configs_response(KafkaWriter& out, int16_t, const std::vector<
 
 // v0 in the classic layout, v1 flexible: the same fields, compact lengths, a tag section closing
 // each structure.
+//
+//   resources [ resource_type INT8 | resource_name | configs [ name | op INT8 | value (nullable) ] ]
+//   | validate_only BOOL
+//
+// op: 0 SET, 1 DELETE (value null), 2 APPEND, 3 SUBTRACT (list configs only) - KIP-339. The op per
+// key is the point of the API: AlterConfigs carries a resource's whole override set, so two
+// admins changing different keys at once undid each other's change. The flexible version (KIP-482)
+// changes nothing in meaning: one lambda per field kind chooses the length encoding.
 IncrementalAlterConfigsRequest decode_incremental_alter_configs_request(KafkaReader& in, int16_t version) {
     const bool flexible = version >= 1;
     auto array = [&] { return flexible ? in.compact_array_length() : in.array_length(); };
@@ -209,8 +217,10 @@ IncrementalAlterConfigsRequest decode_incremental_alter_configs_request(KafkaRea
 
 void encode_incremental_alter_configs_response(KafkaWriter& out, int16_t version,
                                                const std::vector<AlterConfigsResult>& results) {
-    if (version == 0) return encode_alter_configs_response(out, version, results);  // the same layout
-    out.i32(0);
+    // v0 answers in exactly AlterConfigs v0's layout (throttle, then error | message | type | name
+    // per resource); v1 is the same fields in the flexible encoding.
+    if (version == 0) return encode_alter_configs_response(out, version, results);
+    out.i32(0);  // throttle_time_ms
     out.compact_array_length(results.size());
     for (const auto& result : results) {
         out.i16(static_cast<int16_t>(result.error));
