@@ -25,6 +25,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <random>
 
 #include "commands/context.hpp"
 #include "commands/handlers.hpp"
@@ -92,9 +93,13 @@ std::string info_text(Broker& server, std::span<const std::string_view> names) {
         header(out, "Server");
         utsname uts{};
         uname(&uts);
-        // run_id is Redis' 40-hex-digit random per-process id, by which tools notice a restart. Ours
-        // prints kHashSeed - which also gives away the seed model/hashing.cpp keeps secret against
-        // hash flooding: a known weakness, and an exercise (give the run id its own random number).
+        // run_id is Redis' 40-hex-digit random per-process id, by which tools notice a restart. It
+        // gets a random number of its own: any client may read INFO, and the hash seed
+        // (model/hashing.cpp) must stay secret, or a client could pick keys that all collide.
+        static const uint64_t run_id = [] {
+            std::random_device device;
+            return (static_cast<uint64_t>(device()) << 32) ^ device();
+        }();
         int64_t now_us =
             std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
                 .count();
@@ -108,7 +113,7 @@ std::string info_text(Broker& server, std::span<const std::string_view> names) {
                        "configured_hz:{}\r\nlru_clock:{}\r\nexecutable:miniredis\r\nconfig_file:{}\r\n"
                        "io_threads_active:0\r\n",
                        kRedisVersion, mb::kVersion, uts.sysname, uts.release, uts.machine, __GNUC__, __GNUC_MINOR__,
-                       __GNUC_PATCHLEVEL__, getpid(), kHashSeed, server.config.port, now_us, uptime, uptime / 86'400,
+                       __GNUC_PATCHLEVEL__, getpid(), run_id, server.config.port, now_us, uptime, uptime / 86'400,
                        server.config.hz, server.config.hz, server.env.lru_clock() & 0xffffff,
                        server.config.config_file);
     }

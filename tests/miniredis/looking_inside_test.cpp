@@ -2,6 +2,7 @@
 // series, rates, the LFU counter, encodings by Redis' thresholds, MONITOR lines, and the
 // per-command counters the dispatcher keeps. The same commands against a real redis-server:
 // introspection_test.py; redis-cli's modes on top of them: redis_cli_tools_test.py.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "commands/command_table.hpp"
@@ -11,6 +12,7 @@
 #include "core/slowlog.hpp"
 #include "harness.hpp"
 #include "model/encoding.hpp"
+#include "model/hashing.hpp"
 #include "model/lfu.hpp"
 
 namespace miniredis {
@@ -172,6 +174,19 @@ TEST(Monitor, SeesOtherClientsCommandsButNotAdminOnes) {
     h.run(user, {"SET", "k", "w"});
     EXPECT_EQ(h.take_output(monitor), "");
     EXPECT_TRUE(h.state.monitors.empty());
+}
+
+// INFO's run_id is public (any client may ask); the hash seed must stay secret, or a client could
+// choose keys that all land in one bucket (hash flooding). So the two must not be the same number.
+TEST(Info, TheRunIdDoesNotGiveAwayTheHashSeed) {
+    Harness h;
+    std::string info = h.run({"INFO", "server"});
+    size_t at = info.find("run_id:");
+    ASSERT_NE(at, std::string::npos);
+    std::string run_id = info.substr(at + 7, 40);
+    EXPECT_EQ(run_id.size(), 40u);
+    EXPECT_NE(run_id, fmt::format("{:040x}", kHashSeed));
+    EXPECT_EQ(run_id, h.run({"INFO", "server"}).substr(at + 7, 40));  // stable for the process
 }
 
 TEST(CommandStats, CountCallsFailuresAndRejectionsInTheTable) {
