@@ -13,7 +13,7 @@ import threading
 import unittest
 
 import tap
-from servers import Server, wait_until
+from servers import Server, recv_exactly, wait_until
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import junk_requests  # noqa: E402 (this folder is not on PYTHONPATH)
@@ -46,15 +46,6 @@ def kcat(port, *args, input=None):
     return subprocess.run(["kcat", "-b", f"127.0.0.1:{port}", *args], input=input, capture_output=True, text=True,
                           timeout=60)
 
-
-def recv_exactly(sock, n):
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            raise ConnectionError("closed")
-        data += chunk
-    return data
 
 
 class Hostile(unittest.TestCase):

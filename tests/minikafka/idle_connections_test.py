@@ -10,7 +10,7 @@ import urllib.request
 
 import prometheus
 import tap
-from servers import Server, wait_until
+from servers import Server, recv_exactly, wait_until
 
 CONNECTIONS = 50
 
@@ -25,15 +25,6 @@ def read_response(sock):
     size = struct.unpack(">i", recv_exactly(sock, 4))[0]
     return recv_exactly(sock, size)
 
-
-def recv_exactly(sock, n):
-    data = bytearray()
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            raise ConnectionError("closed")
-        data += chunk
-    return bytes(data)
 
 
 class IdleConnections(unittest.TestCase):

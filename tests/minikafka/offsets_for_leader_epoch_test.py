@@ -20,7 +20,7 @@ from confluent_kafka import Consumer, Producer
 from kafka import KafkaConsumer, TopicPartition
 
 import tap
-from servers import Server, wait_until
+from servers import Server, recv_exactly, wait_until
 
 FENCED_LEADER_EPOCH = 74
 UNKNOWN_LEADER_EPOCH = 75
@@ -34,15 +34,6 @@ def frame(api_key, version, correlation_id, body, flexible):
         header += b"\x00"  # request header v2: empty tagged fields
     return struct.pack(">i", len(header) + len(body)) + header + body
 
-
-def recv_exactly(sock, n):
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            raise ConnectionError("closed")
-        data += chunk
-    return data
 
 
 def uvarint(n):

@@ -9,7 +9,7 @@ import unittest
 import urllib.request
 
 import tap
-from servers import Server, wait_until
+from servers import Server, recv_exactly, wait_until
 
 
 def frame(api_key, version, correlation_id, body=b"", client_id=b"wire-test", flexible=False):
@@ -24,15 +24,6 @@ def read_response(sock):
     size = struct.unpack(">i", recv_exactly(sock, 4))[0]
     return recv_exactly(sock, size)
 
-
-def recv_exactly(sock, n):
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            raise ConnectionError("closed")
-        data += chunk
-    return data
 
 
 def api_versions_v0(payload):

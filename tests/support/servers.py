@@ -185,3 +185,15 @@ def wait_until(predicate, timeout=10.0, interval=0.02):
             return value
         time.sleep(interval)
     return None
+
+
+def recv_exactly(sock, n):
+    """Exactly n bytes from a socket (a length-prefixed protocol's frame); ConnectionError if the
+    peer closes first. The raw-bytes tests of every server read their frames with it."""
+    data = bytearray()
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise ConnectionError("closed")
+        data += chunk
+    return bytes(data)
