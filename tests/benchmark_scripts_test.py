@@ -22,7 +22,7 @@ def scripts():
     """Scripts with a command line: those that build an argparse parser (libraries like
     benchmarks/comparison/svg_chart.py have none and are covered by the scripts that import them)."""
     found = []
-    for pattern in ("benchmarks/*/*.py", "scripts/*.py"):
+    for pattern in ("benchmarks/*.py", "benchmarks/*/*.py", "scripts/*.py"):
         for path in sorted(glob.glob(os.path.join(ROOT, pattern))):
             with open(path) as f:
                 if "ArgumentParser(" in f.read():

@@ -5,8 +5,9 @@
                                                 [--requests 200000] [--keys 1000000] [--rounds 3]
 
 1. A master with one replica attached (each server replicating to its own kind): redis-benchmark
-   -c 50 -P 1 SET and GET against the master, interleaved rounds, medians and the ratio. Every
-   SET is also sent down the replication stream; after each test the replica must catch up.
+   -c 50 -P 1 SET, INCR, LPUSH (the writes the issue names) and GET against the master, interleaved
+   rounds, medians and the ratio. Every write is also sent down the replication stream; after each
+   test the replica must catch up.
 2. Full sync of N keys (strings "key:<i>" -> 16-byte value, every 10th key a 5-field hash, as
    rdb_compare.py): a fresh, empty replica process; the time from REPLICAOF to its
    `master_link_status:up`, polled every 10 ms - diskless (Redis 7.0's default) and disk-based,
@@ -53,6 +54,9 @@ def wait_in_sync(master, replica, timeout=600):
     raise RuntimeError(f"{replica.name} did not catch up")
 
 
+TESTS = ("set", "incr", "lpush", "get")
+
+
 def throughput(mini, requests, rounds):
     pairs = {}
     for name, argv in KINDS.items():
@@ -60,13 +64,16 @@ def throughput(mini, requests, rounds):
         replica = RedisProcess(name, argv(mini, ["--replicaof", f"127.0.0.1 {master.port}"]))
         wait_in_sync(master, replica)
         pairs[name] = (master, replica)
-    samples = {name: {"set": [], "get": []} for name in KINDS}
+    samples = {name: {t: [] for t in TESTS} for name in KINDS}
+    cpu = {name: {t: [] for t in TESTS} for name in KINDS}  # master CPU ns per request
     try:
         for r in range(rounds):
             for name in (KINDS if r % 2 == 0 else reversed(list(KINDS))):
                 master, replica = pairs[name]
-                for test in ("set", "get"):
+                for test in TESTS:
+                    before = master.cpu_seconds()
                     samples[name][test].append(benchmark(master.port, [test], 1, requests)[test])
+                    cpu[name][test].append((master.cpu_seconds() - before) / requests * 1e9)
                     # A replica still applying the SETs would compete for the 2 cores during GET.
                     wait_in_sync(master, replica)
             print(f"  throughput round {r + 1}/{rounds} done", file=sys.stderr)
@@ -74,7 +81,8 @@ def throughput(mini, requests, rounds):
         for master, replica in pairs.values():
             replica.close()
             master.close()
-    return {name: {t: statistics.median(v) for t, v in per.items()} for name, per in samples.items()}
+    return ({name: {t: statistics.median(v) for t, v in per.items()} for name, per in samples.items()},
+            {name: {t: statistics.median(v) for t, v in per.items()} for name, per in cpu.items()})
 
 
 def full_sync(mini, keys, rounds, diskless, diskless_load="disabled"):
@@ -124,14 +132,15 @@ def main():
 
 
 def print_throughput(a):
-    med = throughput(a.miniredis, a.requests, a.rounds)
+    med, cpu = throughput(a.miniredis, a.requests, a.rounds)
     print(f"\n### A master with one replica: redis-benchmark -c 50 -P 1, {a.requests} requests "
           f"(median of {a.rounds} interleaved rounds)\n")
-    print("| test | redis-server req/s | miniredis req/s | ratio |")
-    print("| --- | ---: | ---: | ---: |")
-    for t in ("set", "get"):
+    print("| test | redis-server req/s | miniredis req/s | ratio | master CPU ns/req, redis-server / miniredis |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for t in TESTS:
         rs, mr = med["redis-server"][t], med["miniredis"][t]
-        print(f"| {t.upper()} | {rs:,.0f} | {mr:,.0f} | {mr / rs:.2f} |")
+        print(f"| {t.upper()} | {rs:,.0f} | {mr:,.0f} | {mr / rs:.2f} | "
+              f"{cpu['redis-server'][t]:,.0f} / {cpu['miniredis'][t]:,.0f} |")
 
 
 def print_sync(a):
