@@ -50,6 +50,15 @@ void counted_free(void* p) noexcept {
 
 }  // namespace
 
+void* miniredis::allocate_zeroed(size_t count, size_t size) {
+    void* p = std::calloc(count ? count : 1, size ? size : 1);
+    if (!p) throw std::bad_alloc();
+    g_used.fetch_add(malloc_usable_size(p), std::memory_order_relaxed);
+    return p;
+}
+
+void miniredis::free_zeroed(void* p) noexcept { counted_free(p); }
+
 // Every form of operator new and delete is replaced - plain, array, nothrow, aligned, sized: a form
 // left out would bypass the count in one direction and make used_memory drift over time.
 void* operator new(size_t size) {

@@ -18,4 +18,10 @@ namespace miniredis {
 size_t used_memory();      // bytes currently allocated through operator new
 size_t resident_memory();  // RSS from /proc/self/statm (what `ps` shows), 0 if unknown
 
+// A zeroed array from calloc, counted like operator new; give it back with free_zeroed.
+// For big arrays that must start all-zero - a hash table's buckets: calloc takes fresh pages from
+// the kernel, which are zero already, so nothing is written now; `new T[n]()` would write every byte.
+void* allocate_zeroed(size_t count, size_t size);
+void free_zeroed(void* p) noexcept;
+
 }  // namespace miniredis

@@ -11,6 +11,7 @@
 #include "harness.hpp"
 #include "model/dict.hpp"
 #include "model/glob.hpp"
+#include "model/memory.hpp"
 #include "model/small_string.hpp"
 #include "model/zset.hpp"
 
@@ -171,6 +172,18 @@ TEST(Dict, ReserveSizesOnceAndKeepsTheSize) {
     for (int i = 65; i < 100000; ++i) d.insert(key(i));
     EXPECT_EQ(d.bucket_count(), 131072u);  // no doubling on the way
     EXPECT_FALSE(d.rehashing());
+}
+
+// The bucket array is calloc'd (so that a 128 MB table is not zeroed in one stall), which bypasses
+// operator new: it must still count in used_memory, or maxmemory and INFO would miss 8 bytes a key.
+TEST(Dict, BucketArrayCountsInUsedMemory) {
+    size_t before = used_memory();
+    {
+        Dict<SmallString, int> d;
+        d.reserve(1 << 20);  // 2^20 buckets of 8 bytes
+        EXPECT_GE(used_memory() - before, size_t{8} << 20);
+    }
+    EXPECT_LT(used_memory() - before, size_t{1} << 20);  // and given back
 }
 
 TEST(Dict, RandomAndSampleSeeBothTablesWhileRehashing) {
