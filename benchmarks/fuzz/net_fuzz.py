@@ -31,7 +31,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
-from servers import Server  # noqa: E402
+from servers import Server, recv_exactly  # noqa: E402  (ConnectionError, an OSError, on a close)
 
 SERVERS = {
     "miniredis": ("MINIREDIS_BIN", "resp"),
@@ -154,16 +154,6 @@ def send_case(rng, port, data, held):
 
 
 # ---- health -------------------------------------------------------------------------------------
-
-def recv_exactly(s, n):
-    out = b""
-    while len(out) < n:
-        chunk = s.recv(n - len(out))
-        if not chunk:
-            raise OSError("closed")
-        out += chunk
-    return out
-
 
 def healthy(name, port):
     try:
