@@ -192,7 +192,16 @@ def failover(options):
         wait_cluster(cluster)
         admin = AdminClient({"bootstrap.servers": bootstrap(cluster.nodes)})  # alive until the result
         admin.create_topics([NewTopic(TOPIC, partitions, 3)])[TOPIC].result(15)
-        producer = PacedProducer(cluster, partitions, **options.client)
+        debug = {}
+        if options.client_debug:
+            import logging
+            logger = logging.getLogger("librdkafka")
+            handler = logging.FileHandler(options.client_debug, mode="w")
+            handler.setFormatter(logging.Formatter("%(created).3f %(message)s"))
+            logger.addHandler(handler)
+            logger.setLevel(logging.DEBUG)
+            debug = {"debug": "broker,topic,metadata,msg,protocol", "log_level": 7, "logger": logger}
+        producer = PacedProducer(cluster, partitions, **{**options.client, **debug})
         kinds = ["leader"] * options.kills + ["controller"] * options.controller_kills
         for number, kind in enumerate(kinds):
             controller = wait_cluster(cluster)
@@ -210,6 +219,9 @@ def failover(options):
             victim = cluster.nodes[victim_id - 1]
             at = time.time()
             victim.kill9()
+            if options.client_debug:
+                import logging
+                logging.getLogger("librdkafka").info(f"BENCH kill {number + 1}: node {victim_id} (led {led}) at {at:.3f}")
             got = wait_until(lambda: all(producer.first_ack_after(p, at) for p in led) or None, timeout=60)
             if not got:
                 raise RuntimeError(f"no ack on {led} 60 s after killing node {victim_id}")
@@ -262,6 +274,9 @@ def main():
     parser.add_argument("--only", choices=["throughput", "failover"])
     parser.add_argument("--client", action="append", default=[],
                         help="a librdkafka setting for the failover producer, name=value (repeatable)")
+    parser.add_argument("--client-debug", metavar="FILE",
+                        help="write the failover producer's librdkafka debug log (broker, topic, metadata, msg, "
+                             "protocol), each line with its wall-clock time, to FILE; the kill times go there too")
     options = parser.parse_args()
     options.client = dict(c.split("=", 1) for c in options.client)
     options.sizes = [(100, 1_000_000), (1000, 300_000)]
