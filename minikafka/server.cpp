@@ -175,20 +175,49 @@ private:
         return queue_.size() >= kMaxQueuedReplies || queued_reply_bytes_ >= kMaxQueuedReplyBytes;
     }
 
+    // One request off the socket. Normally its handler runs at once - also while earlier replies
+    // still wait (a parked Fetch, an acks=all Produce), so a pipelining producer's appends do not
+    // wait for each other's replication. Two exceptions keep answers honest (see "answered at its
+    // turn" below): the handler may postpone itself, and behind a postponed request every request
+    // is postponed too, so that requests still run in the order they came.
     bool handle_request(std::string_view frame) {
         KafkaReader in(frame);
         RequestHeader header = decode_request_header(in);
-        header.client_host = peer_host_;
         if (!in.ok()) {
             mb::log::warn("{}: malformed request header; closing", peer());
             return false;
         }
-        metrics_.request(static_cast<int16_t>(header.api_key));
+        metrics_.request(static_cast<int16_t>(header.api_key));  // counted as it arrives, run or not
         std::shared_ptr<Reply> reply = take_reply();
-        reply->start(header);
+        if (postponed_ > 0) {
+            reply->hold_for_turn();
+        } else if (!run_request(*reply, header, in, every_reply_ready())) {
+            return false;
+        }
+        if (reply->postponed()) {
+            reply->request_frame.assign(frame);  // the input buffer moves on; the bytes must stay
+            ++postponed_;
+        }
+        // What the reply really costs while it waits: its buffer's capacity (at least 4 KiB, even
+        // for a 20-byte answer) and the Reply itself, not just the bytes it will send. Counting
+        // only those, 1,024 tiny replies looked like 20 KB and cost 4.5 MB, per connection.
+        reply->queued_bytes =
+            reply->bytes().capacity() + sizeof(Reply) + reply->held_bytes + reply->request_frame.capacity();
+        queued_reply_bytes_ += reply->queued_bytes;
+        queue_.push_back(std::move(reply));
+        wake_writer();
+        return true;
+    }
+
+    // Run the handler on the request's body (`in`, just past the header). False = close the
+    // connection.
+    bool run_request(Reply& reply, RequestHeader& header, KafkaReader& in, bool at_turn) {
+        header.client_host = peer_host_;
+        reply.start(header);
+        reply.set_at_turn(at_turn);
         bool decoded = false;
         try {
-            decoded = dispatch(broker_, header, in, *reply);
+            decoded = dispatch(broker_, header, in, reply);
         } catch (const std::exception& e) {
             // Handlers answer the errors a client can act on with Kafka error codes; what is
             // left (the disk refusing a write, no file descriptors left) ends this connection
@@ -202,20 +231,55 @@ private:
                           header.api_version, header.correlation_id);
             return false;
         }
-        if (!reply->deferred()) reply->finish();
-        // What the reply really costs while it waits: its buffer's capacity (at least 4 KiB, even
-        // for a 20-byte answer) and the Reply itself, not just the bytes it will send. Counting
-        // only those, 1,024 tiny replies looked like 20 KB and cost 4.5 MB, per connection.
-        reply->queued_bytes = reply->bytes().capacity() + sizeof(Reply) + reply->held_bytes;
-        queued_reply_bytes_ += reply->queued_bytes;
-        queue_.push_back(std::move(reply));
-        wake_writer();
+        if (reply.postponed())
+            broker_.trace(
+                "{} v{} correlation={}: postponed, runs at its turn (an earlier answer on this "
+                "connection waits)",
+                api_name(header.api_key), header.api_version, header.correlation_id);
+        else if (!reply.deferred())
+            reply.finish();
         return true;
+    }
+
+    // Answered at its turn. Replies leave in request order, so a reply queued behind one that
+    // waits - an acks=all Produce parked until a dead follower leaves the ISR - cannot leave
+    // before it; built at once, it would describe the broker as it was when the request came,
+    // not when the answer goes. That is how a client asking Metadata during a failover got,
+    // seconds later, an answer naming the leader that had died meanwhile, and how a new leader
+    // refused a Produce it already led when the refusal finally left. Kafka never has the
+    // problem because it reads one request per connection at a time: the next request runs
+    // only after the previous answer went out. We keep pipelining (Produces overlap their
+    // replication), and a handler whose answer only reads state (Metadata; a Produce to a
+    // partition this node does not lead) postpones itself: it runs here, when it reaches the
+    // front, i.e. when every earlier reply has gone. It costs it nothing - its answer could not
+    // have left sooner.
+    bool run_postponed(Reply& reply) {
+        const std::string frame = std::move(reply.request_frame);
+        reply.request_frame.clear();
+        --postponed_;
+        KafkaReader in(frame);
+        RequestHeader header = decode_request_header(in);  // it decoded when it came: it does again
+        if (!run_request(reply, header, in, true)) return false;
+        // At its turn a handler answers (now or deferred); the check keeps a handler that
+        // postponed anyway from stalling the connection for good.
+        if (reply.postponed()) {
+            mb::log::error("{}: a handler postponed a request at its turn; closing", peer());
+            return false;
+        }
+        return true;
+    }
+
+    // No earlier reply is still waiting: whatever we answer now is the next thing to leave.
+    // From the back, because a waiting reply is usually the newest (a pipelining producer).
+    bool every_reply_ready() const {
+        return std::none_of(queue_.rbegin(), queue_.rend(), [](const auto& reply) { return !reply->ready(); });
     }
 
     awaitable<void> write_replies() {
         std::vector<asio::const_buffer> buffers;
         for (;;) {
+            // Every earlier reply has gone: a postponed request runs now (see run_postponed).
+            if (!queue_.empty() && queue_.front()->postponed() && !run_postponed(*queue_.front())) co_return;
             if (queue_.empty() || !queue_.front()->ready()) {
                 co_await writer_wakeup_.async_wait(use_tuple);
                 continue;
@@ -323,6 +387,7 @@ private:
     mb::ByteBuffer in_;
     std::deque<std::shared_ptr<Reply>> queue_;  // replies in request order
     size_t queued_reply_bytes_ = 0;             // their bytes() when queued (see kMaxQueuedReplyBytes)
+    size_t postponed_ = 0;                      // requests in the queue waiting for their turn
     std::vector<std::shared_ptr<Reply>> spare_;
     bool reader_idle_ = false;          // waiting for a silent client: wait_for_bytes
     size_t accounted_bytes_ = 0;        // this session's share of metrics_.buffer_bytes

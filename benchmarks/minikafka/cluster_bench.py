@@ -20,7 +20,9 @@
      (broker.session.timeout.ms)  (controller tick)  (metadata log)   (librdkafka backoffs)
 
    The victim is restarted and the cluster healed (full ISRs, preferred leaders back) before the
-   next kill. By default the victim is never the active controller; --controller-kills N adds kills
+   next kill, and the producer is acknowledged on every partition again (it reconnects to the
+   restarted broker only after its reconnect backoff, up to 10 s: a kill before that would time
+   that wait, not the failover; the script prints how long it took). By default the victim is never the active controller; --controller-kills N adds kills
    of a leader that is also the controller (the quorum must elect a new one first).
 
 The producer is not idempotent (--client enable.idempotence=true makes it so): in one run an
@@ -196,19 +198,40 @@ def failover(options):
     partitions = 3
     cluster = Cluster("--min.insync.replicas", "2", trace=True)
     rows = []  # (kind, partition, total, detection, election, propagation, client)
+    resumed = []  # per kill: from the heal to an ack on every partition (the client reconnecting)
     producer = None
     try:
         wait_cluster(cluster)
         admin = AdminClient({"bootstrap.servers": bootstrap(cluster.nodes)})  # alive until the result
         admin.create_topics([NewTopic(TOPIC, partitions, 3)])[TOPIC].result(15)
-        producer = PacedProducer(cluster, partitions, **options.client)
+        debug = {}
+        if options.client_debug:
+            import logging
+            logger = logging.getLogger("librdkafka")
+            handler = logging.FileHandler(options.client_debug, mode="w")
+            handler.setFormatter(logging.Formatter("%(created).3f %(message)s"))
+            logger.addHandler(handler)
+            logger.setLevel(logging.DEBUG)
+            debug = {"debug": "broker,topic,metadata", "log_level": 7, "logger": logger}
+        producer = PacedProducer(cluster, partitions, **{**options.client, **debug})
         kinds = ["leader"] * options.kills + ["controller"] * options.controller_kills
         for number, kind in enumerate(kinds):
             controller = wait_cluster(cluster)
             view = wait_until(lambda: leaders(cluster.nodes[controller["node_id"] - 1], partitions), timeout=60)
             if view is None:
                 raise RuntimeError("the cluster did not heal")
-            time.sleep(1.0)  # a steady stream of acks before the kill
+            # A steady stream of acks on every partition before the kill. The heal moved the
+            # previous victim's partitions back to it (the preferred leader), and librdkafka
+            # reaches a restarted broker only at its next reconnect attempt - they back off up to
+            # reconnect.backoff.max.ms (10 s) while the broker was down - so for seconds after the
+            # heal a partition may get no acks at all; a kill then would time that wait, not the
+            # failover.
+            healed = time.time()
+            if not wait_until(lambda: all(producer.first_ack_after(p, healed) for p in range(partitions)) or None,
+                              timeout=60):
+                raise RuntimeError("the producer got no acks on some partition 60 s after the heal")
+            resumed.append(max(producer.first_ack_after(p, healed) for p in range(partitions)) - healed)
+            time.sleep(1.0)
             c_id = controller["node_id"]
             candidates = sorted({lead for lead in view.values() if (lead == c_id) == (kind == "controller")})
             if not candidates:
@@ -219,6 +242,9 @@ def failover(options):
             victim = cluster.nodes[victim_id - 1]
             at = time.time()
             victim.kill9()
+            if options.client_debug:
+                import logging
+                logging.getLogger("librdkafka").info(f"BENCH kill {number + 1}: node {victim_id} (led {led}) at {at:.3f}")
             got = wait_until(lambda: all(producer.first_ack_after(p, at) for p in led) or None, timeout=60)
             if not got:
                 raise RuntimeError(f"no ack on {led} 60 s after killing node {victim_id}")
@@ -241,11 +267,19 @@ def failover(options):
     finally:
         if producer:
             producer.stop()
+        if options.keep_logs:
+            os.makedirs(options.keep_logs, exist_ok=True)
+            for i, node in enumerate(cluster.nodes):
+                with open(os.path.join(options.keep_logs, f"node-{i + 1}.log"), "w") as out:
+                    out.writelines(node.log_lines)
         cluster.close()
     session = TIMEOUTS[TIMEOUTS.index("--broker.session.timeout.ms") + 1]
     heartbeat = TIMEOUTS[TIMEOUTS.index("--broker.heartbeat.interval.ms") + 1]
     print(f"\nbroker.session.timeout.ms={session}, broker.heartbeat.interval.ms={heartbeat}; client: "
           f"{options.client or 'librdkafka defaults'}")
+    if resumed:
+        print(f"before each kill, heal -> acks on every partition again: p50 {pct(resumed, 0.5):.2f} s, "
+              f"max {max(resumed):.2f} s")
     print("| kills of | partitions | kill -> next ack p50 | max | detection p50 | election p50 | "
           "propagation p50 | client p50 | client max |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -271,6 +305,12 @@ def main():
     parser.add_argument("--only", choices=["throughput", "failover"])
     parser.add_argument("--client", action="append", default=[],
                         help="a librdkafka setting for the failover producer, name=value (repeatable)")
+    parser.add_argument("--client-debug", metavar="FILE",
+                        help="write the failover producer's librdkafka debug log (broker, topic, metadata: its "
+                             "leader lookups; msg and protocol would slow it down), each line with its wall-clock time, "
+                             "to FILE; the kill times go there too")
+    parser.add_argument("--keep-logs", metavar="DIR",
+                        help="write each node's log (--trace: fences, elections, produces) to DIR/node-N.log")
     options = parser.parse_args()
     options.client = dict(c.split("=", 1) for c in options.client)
     options.sizes = [(100, 1_000_000), (1000, 300_000)]

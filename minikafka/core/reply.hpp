@@ -10,12 +10,19 @@
 // Replies in a queue in request order and sends the ready ones from the front; a handler
 // that cannot answer yet calls defer(), keeps the shared_ptr, and finish()es it later.
 // A Produce with acks=0 gets no response at all: omit().
+//
+// A reply queued behind one that waits cannot leave before it, so an answer built at once from
+// the broker's state would be as old as the request when it finally goes out - a Metadata answer
+// naming a leader that died meanwhile. A handler whose answer only reads state can therefore ask
+// to run at its turn instead: postpone() when at_turn() is false, and the session runs it again
+// once every earlier reply is ready (server.cpp, "answered at its turn").
 // READ NEXT: handlers/fetch.cpp (a deferred reply with file slices), server.cpp (the queue).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "byte_buffer.hpp"
@@ -43,7 +50,8 @@ public:
         slices_.clear();
         file_bytes_ = 0;
         held_bytes = 0;
-        ready_ = omitted_ = deferred_ = false;
+        ready_ = omitted_ = deferred_ = postponed_ = false;
+        at_turn_ = true;  // unless the session says otherwise (a listener without a queue never does)
         KafkaWriter out(bytes_);
         out.i32(0);  // patched in finish()
         encode_response_header(out, request);
@@ -67,6 +75,27 @@ public:
         return shared_from_this();
     }
     bool deferred() const { return deferred_; }
+
+    // Set by the session before the handler runs: is every earlier reply on this connection
+    // ready? Only then is this answer the next to leave.
+    void set_at_turn(bool at_turn) { at_turn_ = at_turn; }
+    bool at_turn() const { return at_turn_; }
+
+    // Not at its turn, the handler does nothing yet (it must not have changed any state): the
+    // session keeps the request's bytes and runs the handler again when it is.
+    void postpone() { postponed_ = true; }
+    bool postponed() const { return postponed_; }
+    std::string request_frame;  // the postponed request, as it came off the socket
+    // The session postpones a request without running it at all (one postponed earlier on the
+    // connection has to run first): an empty reply that is not ready, started at its turn.
+    void hold_for_turn() {
+        bytes_.clear();
+        slices_.clear();
+        file_bytes_ = 0;
+        held_bytes = 0;
+        ready_ = omitted_ = deferred_ = false;
+        postponed_ = true;
+    }
 
     // No response for this request (Produce with acks=0).
     void omit() {
@@ -99,6 +128,8 @@ private:
     bool ready_ = false;
     bool omitted_ = false;
     bool deferred_ = false;
+    bool at_turn_ = true;
+    bool postponed_ = false;
 };
 
 }  // namespace minikafka

@@ -98,7 +98,15 @@ void cluster_topics(Broker& broker, const MetadataRequest& request, MetadataResp
 // Clients ask Metadata often: at start, every metadata.max.age.ms (5 minutes by default), and
 // after every NOT_LEADER_OR_FOLLOWER or UNKNOWN_TOPIC_OR_PARTITION. So the answer is built from
 // memory only - the image or the LogManager - and never touches the disk.
+// It is answered at its turn (core/reply.hpp): behind a reply that still waits - an acks=all
+// Produce parked until a dead follower is fenced - it runs only when that one is answered, so
+// the leaders it names are the ones of the moment it leaves, not of the moment it came. During
+// a failover that is the difference between naming the new leader and naming the dead one.
 bool handle_metadata(Broker& broker, const RequestHeader& header, KafkaReader& body, Reply& reply) {
+    if (!reply.at_turn()) {
+        reply.postpone();
+        return true;
+    }
     MetadataRequest request = decode_metadata_request(body, header.api_version);
     if (!body.ok()) return false;
 

@@ -15,6 +15,7 @@
 // READ NEXT: storage/partition_log.cpp (append), handlers/fetch.cpp (reading it back).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <deque>
 
 #include "core/replica_manager.hpp"
@@ -124,7 +125,12 @@ std::shared_ptr<PartitionLog> find_or_create_log(ProduceCall& call, const Produc
 ErrorCode check_leadership(ProduceCall& call, const ProducePartition& partition, PartitionState*& state) {
     ReplicaManager& replicas = *call.broker.replicas;
     state = replicas.find(partition.topic, partition.partition);
-    if (!state || !replicas.leads(*state)) return ErrorCode::NotLeaderOrFollower;
+    if (!state || !replicas.leads(*state)) {
+        call.broker.trace("produce topic={} partition={} -> NOT_LEADER_OR_FOLLOWER (leader {} epoch {})",
+                          partition.topic, partition.partition, state ? state->leader : -1,
+                          state ? state->leader_epoch : -1);
+        return ErrorCode::NotLeaderOrFollower;
+    }
     if (call.request.acks == -1 && static_cast<int32_t>(state->isr.size()) < replicas.min_insync_replicas(*state)) {
         call.broker.trace("produce topic={} partition={} -> NOT_ENOUGH_REPLICAS (ISR of {} < min.insync.replicas {})",
                           partition.topic, partition.partition, state->isr.size(),
@@ -264,6 +270,17 @@ void answer_after_fsync(ProduceCall& call, Reply& reply) {
         });
 }
 
+// Cluster mode: does this node lead every partition the request names? If not, the answer for
+// some partition is NOT_LEADER_OR_FOLLOWER as things stand - maybe only because the metadata that
+// makes this node their leader has not arrived yet (the client may have learnt it first, from
+// another broker).
+bool leads_all(Broker& broker, const ProduceRequest& request) {
+    return std::all_of(request.partitions.begin(), request.partitions.end(), [&](const ProducePartition& p) {
+        const PartitionState* state = broker.replicas->find(p.topic, p.partition);
+        return state && broker.replicas->leads(*state);
+    });
+}
+
 }  // namespace
 
 // A Produce request carries batches for many partitions at once (librdkafka groups everything
@@ -274,6 +291,18 @@ bool handle_produce(Broker& broker, const RequestHeader& header, KafkaReader& bo
     ProduceRequest& request = broker.scratch.produce_request;
     decode_produce_request(body, header.api_version, request);
     if (!body.ok()) return false;
+    // A refusal queued behind a reply that still waits leaves only after it, and by then this
+    // node may lead the partition: a new leader used to answer the Produces moved to it
+    // NOT_LEADER_OR_FOLLOWER when they came - just before it learnt of its election - and send
+    // that answer a second later, after its own parked acks=all Produces, costing the client
+    // another metadata round. So such a request runs at its turn (core/reply.hpp): then it is
+    // taken if this node leads by then, and refused with the state of that moment if not.
+    // Nothing has been appended yet, so postponing changes nothing; a Produce this node leads
+    // runs at once as before, its replication overlapping the earlier ones'.
+    if (broker.replicas && !reply.at_turn() && !leads_all(broker, request)) {
+        reply.postpone();
+        return true;
+    }
     std::vector<ProducePartitionResult>& results = broker.scratch.produce_results;
     results.clear();
     ProduceCall call(broker, header, request, results);

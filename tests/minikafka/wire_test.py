@@ -9,6 +9,7 @@ import unittest
 import urllib.request
 
 import tap
+from junk_requests import record_batch
 from servers import Server, recv_exactly, wait_until
 
 
@@ -38,7 +39,7 @@ def api_versions_v0(payload):
 class Wire(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = Server("MINIKAFKA_BIN", "--socket.request.max.bytes", "65536")
+        cls.server = Server("MINIKAFKA_BIN", "--socket.request.max.bytes", "65536", "--admin-port", "0")
 
     @classmethod
     def tearDownClass(cls):
@@ -82,6 +83,28 @@ class Wire(unittest.TestCase):
         for i in range(50):
             self.assertEqual(struct.unpack(">i", read_response(sock)[:4])[0], 100 + i)
 
+    def test_a_metadata_queued_behind_a_parked_fetch_is_answered_at_its_turn(self):
+        """Its answer cannot leave before the Fetch's, so it is built when it can: it lists a
+        topic created after it came (server.cpp, "answered at its turn")."""
+        setup, polling = self.connect(), self.connect()
+        setup.sendall(frame(3, 4, 1, struct.pack(">ih", 1, 4) + b"slow" + b"\x01"))  # auto-create
+        read_response(setup)
+        fetch = struct.pack(">iiiib", -1, 60000, 1, 1 << 20, 0) + struct.pack(">i", 1) + \
+            struct.pack(">h", 4) + b"slow" + struct.pack(">iiqi", 1, 0, 0, 1 << 20)
+        before = requests_of(self.server, "Metadata")
+        polling.sendall(frame(1, 4, 2, fetch) + frame(3, 1, 3, struct.pack(">i", -1)))  # Metadata: all topics
+        self.assertTrue(wait_until(lambda: requests_of(self.server, "Metadata") > before))  # it has come
+        setup.sendall(frame(3, 4, 4, struct.pack(">ih", 1, 5) + b"later" + b"\x01"))
+        self.assertIn(b"later", read_response(setup))
+        batch = record_batch(7, 0)  # an append to "slow" wakes the Fetch
+        setup.sendall(frame(0, 3, 5, struct.pack(">hhii", -1, 1, 5000, 1) + struct.pack(">h", 4) + b"slow" +
+                            struct.pack(">iii", 1, 0, len(batch)) + batch))
+        read_response(setup)
+        self.assertEqual(struct.unpack(">i", read_response(polling)[:4])[0], 2)
+        metadata = read_response(polling)
+        self.assertEqual(struct.unpack(">i", metadata[:4])[0], 3)
+        self.assertIn(b"later", metadata)
+
     def assert_closed(self, sock):
         sock.settimeout(10)
         try:
@@ -107,6 +130,12 @@ class Wire(unittest.TestCase):
         sock = self.connect()
         sock.sendall(frame(18, 0, 3))
         self.assertEqual(api_versions_v0(read_response(sock))[:2], (3, 0))
+
+
+def requests_of(server, api):
+    text = urllib.request.urlopen(f"http://127.0.0.1:{server.admin_port}/metrics").read().decode()
+    m = re.search(r'^minikafka_requests_by_api_total\{api="%s"[^}]*\} (\S+)' % api, text, re.M)
+    return int(float(m.group(1))) if m else 0
 
 
 def requests_handled(server):
