@@ -151,6 +151,8 @@ def main():
     p.add_argument("--keys", type=int, default=1000000)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--only", choices=["throughput", "sync"])
+    p.add_argument("--transfer", default="both", choices=["both", "diskless", "disk-based"],
+                   help="which full sync transfers to measure")
     p.add_argument("--diskless-load", default="disabled", choices=["disabled", "on-empty-db", "swapdb"],
                    help="the replicas' repl-diskless-load in the full sync test")
     a = p.parse_args()
@@ -178,7 +180,7 @@ def print_sync(a):
     print("| transfer | redis-server s | miniredis s | ratio (time, lower is better) "
           "| probe's longest PING, redis-server ms | miniredis ms |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for diskless in (True, False):
+    for diskless in {"both": (True, False), "diskless": (True,), "disk-based": (False,)}[a.transfer]:
         t, probe = full_sync(a.miniredis, a.keys, a.rounds, diskless, a.diskless_load)
         rs, mr = t["redis-server"], t["miniredis"]
         print(f"| {'diskless ($EOF:<mark>)' if diskless else 'disk-based ($<len>)'} | {rs:.2f} | {mr:.2f} | "
