@@ -323,6 +323,10 @@ private:
     // connection was closed (an error, or QUIT's reply sent): `conn` is gone then.
     bool flush(Connection& conn) {
         Client& client = *conn.client;
+        // A replica being sent a disk-based full resync's file: its next piece first (at most a
+        // few hundred KB a turn, so the others are served in between), and the socket's
+        // writability stays watched until the whole file is queued (Redis' sendBulkToSlave).
+        bool more_file = client.repl_file_fd >= 0 && state_.feed_snapshot_file(client);
         while (!client.out.empty()) {
             ssize_t n = ::send(conn.fd, client.out.data(), client.out.size(), MSG_NOSIGNAL);
             if (n < 0 && errno == EINTR) continue;
@@ -340,6 +344,10 @@ private:
         if (client.close_after_reply) {
             close(conn);
             return false;
+        }
+        if (more_file) {
+            set_interest(conn, EPOLLIN | EPOLLOUT);  // writable again at once: the next piece
+            return true;
         }
         // Drained: no need to hear about writability; read again if we had stopped (back-pressure).
         set_interest(conn, EPOLLIN);

@@ -14,13 +14,18 @@
    repl-diskless-sync-delay 0 on both servers so that the wait for more replicas is not measured.
    --diskless-load swapdb (or on-empty-db) gives both replicas that repl-diskless-load: they parse
    the RDB as it arrives instead of after the transfer (Redis' default, and ours: disabled).
+   Meanwhile a probe client PINGs the master back to back (1 ms apart): its longest round trip is
+   how long the master made its other clients wait during the sync (a snapshot encoded in the
+   event loop shows as seconds; a forked child's, as the fork's milliseconds).
 Prints the Markdown table of docs/miniredis/benchmarks.md (goals: throughput >= 1.0x, sync time
 <= 1.0x of redis-server's).
 """
 import argparse
 import os
+import socket
 import statistics
 import sys
+import threading
 import time
 
 from compare import benchmark
@@ -85,10 +90,37 @@ def throughput(mini, requests, rounds):
             {name: {t: statistics.median(v) for t, v in per.items()} for name, per in cpu.items()})
 
 
+class Probe(threading.Thread):
+    """PING, wait for +PONG, 1 ms pause, again - until stopped; keeps the longest round trip."""
+
+    def __init__(self, port):
+        super().__init__(daemon=True)
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.halt = threading.Event()
+        self.longest = 0.0
+
+    def run(self):
+        while not self.halt.is_set():
+            start = time.monotonic()
+            self.sock.sendall(b"PING\r\n")
+            reply = b""
+            while not reply.endswith(b"\r\n"):
+                reply += self.sock.recv(64)
+            self.longest = max(self.longest, time.monotonic() - start)
+            time.sleep(0.001)
+
+    def finish(self):
+        self.halt.set()
+        self.join()
+        self.sock.close()
+        return self.longest
+
+
 def full_sync(mini, keys, rounds, diskless, diskless_load="disabled"):
     flag = ["--repl-diskless-sync", "yes" if diskless else "no"]
     masters = {name: RedisProcess(name, argv(mini, flag)) for name, argv in KINDS.items()}
     times = {name: [] for name in KINDS}
+    probes = {name: [] for name in KINDS}
     try:
         for m in masters.values():
             load(m.port, keys)
@@ -96,23 +128,28 @@ def full_sync(mini, keys, rounds, diskless, diskless_load="disabled"):
             for name in (KINDS if r % 2 == 0 else reversed(list(KINDS))):
                 # fresh and empty: a full resync
                 replica = RedisProcess(name, KINDS[name](mini, ["--repl-diskless-load", diskless_load]))
+                probe = Probe(masters[name].port)
+                probe.start()
                 try:
                     start = time.monotonic()
                     replica.cli("replicaof", "127.0.0.1", str(masters[name].port))
                     while info(replica).get("master_link_status") != "up":
                         time.sleep(0.01)
                     times[name].append(time.monotonic() - start)
+                    probes[name].append(probe.finish())
                     got = int(replica.cli("dbsize"))
                     if got != int(masters[name].cli("dbsize")):
                         raise RuntimeError(f"{name} replica has {got} keys")
                 finally:
+                    probe.finish()
                     replica.close()
             print(f"  full sync ({'diskless' if diskless else 'disk-based'}) round {r + 1}/{rounds} done",
                   file=sys.stderr)
     finally:
         for m in masters.values():
             m.close()
-    return {name: statistics.median(v) for name, v in times.items()}
+    return ({name: statistics.median(v) for name, v in times.items()},
+            {name: statistics.median(v) for name, v in probes.items()})
 
 
 def main():
@@ -122,6 +159,8 @@ def main():
     p.add_argument("--keys", type=int, default=1000000)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--only", choices=["throughput", "sync"])
+    p.add_argument("--transfer", default="both", choices=["both", "diskless", "disk-based"],
+                   help="which full sync transfers to measure")
     p.add_argument("--diskless-load", default="disabled", choices=["disabled", "on-empty-db", "swapdb"],
                    help="the replicas' repl-diskless-load in the full sync test")
     a = p.parse_args()
@@ -147,13 +186,14 @@ def print_sync(a):
     keys = a.keys + (a.keys + 9) // 10  # every 10th key also has a hash (rdb_compare.load)
     print(f"\n### Full sync of {keys:,} keys: REPLICAOF to master_link_status:up "
           f"(median of {a.rounds} interleaved rounds, replicas with repl-diskless-load {a.diskless_load})\n")
-    print("| transfer | redis-server s | miniredis s | ratio (time, lower is better) |")
-    print("| --- | ---: | ---: | ---: |")
-    for diskless in (True, False):
-        t = full_sync(a.miniredis, a.keys, a.rounds, diskless, a.diskless_load)
+    print("| transfer | redis-server s | miniredis s | ratio (time, lower is better) "
+          "| probe's longest PING, redis-server ms | miniredis ms |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for diskless in {"both": (True, False), "diskless": (True,), "disk-based": (False,)}[a.transfer]:
+        t, probe = full_sync(a.miniredis, a.keys, a.rounds, diskless, a.diskless_load)
         rs, mr = t["redis-server"], t["miniredis"]
         print(f"| {'diskless ($EOF:<mark>)' if diskless else 'disk-based ($<len>)'} | {rs:.2f} | {mr:.2f} | "
-              f"{mr / rs:.2f} |")
+              f"{mr / rs:.2f} | {probe['redis-server'] * 1000:.1f} | {probe['miniredis'] * 1000:.1f} |")
 
 
 if __name__ == "__main__":

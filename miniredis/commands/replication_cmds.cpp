@@ -194,20 +194,23 @@ std::string replication_info(Broker& server) {
         out += "role:master\r\n";
     }
     // Replicas waiting for a diskless transfer to start are listed too, as Redis lists them.
-    fmt::format_to(it, "connected_slaves:{}\r\n", repl.replicas.size() + repl.waiting_transfer.size());
+    fmt::format_to(it, "connected_slaves:{}\r\n",
+                   repl.replicas.size() + repl.waiting_transfer.size() + repl.disk.waiting.size());
     if (server.config.min_replicas_to_write > 0 && server.config.min_replicas_max_lag > 0)
         fmt::format_to(it, "min_slaves_good_slaves:{}\r\n", server.good_replicas());
     size_t n = 0;
-    // send_bulk: a diskless transfer's snapshot is still flowing to it (core/replication_master.cpp).
+    // send_bulk: a snapshot is still flowing to it (a diskless transfer's pipe, or a disk-based
+    // resync's file); wait_bgsave: attached to a BGSAVE for replication that is still running.
     for (const Client* r : repl.replicas) {
-        bool sending = std::find(repl.pipe.replicas.begin(), repl.pipe.replicas.end(), r) != repl.pipe.replicas.end();
+        bool saving = std::find(repl.disk.saving.begin(), repl.disk.saving.end(), r) != repl.disk.saving.end();
+        const char* state = saving ? "wait_bgsave" : server.receiving_snapshot(*r) ? "send_bulk" : "online";
         fmt::format_to(it, "slave{}:ip={},port={},state={},offset={},lag={}\r\n", n++, peer_ip(*r),
-                       r->repl_listening_port, sending ? "send_bulk" : "online", r->repl_ack_offset,
-                       (now - r->repl_ack_ms) / 1000);
+                       r->repl_listening_port, state, r->repl_ack_offset, (now - r->repl_ack_ms) / 1000);
     }
-    for (const Client* r : repl.waiting_transfer)
-        fmt::format_to(it, "slave{}:ip={},port={},state=wait_bgsave,offset=0,lag=0\r\n", n++, peer_ip(*r),
-                       r->repl_listening_port);
+    for (const std::vector<Client*>* waiting : {&repl.waiting_transfer, &repl.disk.waiting})
+        for (const Client* r : *waiting)
+            fmt::format_to(it, "slave{}:ip={},port={},state=wait_bgsave,offset=0,lag=0\r\n", n++, peer_ip(*r),
+                           r->repl_listening_port);
     fmt::format_to(it,
                    "master_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\n"
                    "master_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\n"

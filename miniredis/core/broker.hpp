@@ -244,6 +244,15 @@ public:
     void snapshot_pipe_readable();
     void snapshot_pipe_flow();
     void finish_snapshot_pipe(bool complete);
+    // disk-based full resync (replication_disk_sync.cpp)
+    void disk_sync(Client& client);
+    void start_disk_sync_bgsave();
+    void disk_sync_saved(bool ok);  // the BGSAVE ended (check_background_job, or killed)
+    // The wiring's flush: the next piece of the snapshot file into the replica's output buffer;
+    // true while some is left (keep the socket's writability watched).
+    bool feed_snapshot_file(Client& client);
+    bool receiving_snapshot(const Client& client) const;  // its stream must stay held
+    void keep_waiting_replicas_alive();                   // the tick: a newline a second
     void forget_replica(Client& client);
     void replica_ack(Client& client, uint64_t offset);
     size_t replicas_acked(uint64_t offset) const;

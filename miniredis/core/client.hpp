@@ -117,8 +117,15 @@ struct Client {
     bool repl_old_sync = false;  // it asked with SYNC, not PSYNC: no +FULLRESYNC line (redis-cli --replica)
     // After a diskless transfer the stream waits here until the replica's first REPLCONF ACK: a
     // Redis replica reading up to the end mark may swallow bytes that follow it in the same read.
+    // (A disk-based full resync holds it too, from the BGSAVE's fork until the file is sent.)
     bool repl_hold_stream = false;
     std::string repl_held;
+    // A disk-based full resync sending the BGSAVE's file: opened once the child finished (a later
+    // rename over dump.rdb cannot change what this replica gets), read a piece at a time as its
+    // socket drains (core/replication_disk_sync.cpp, feed_snapshot_file). -1: not sending one.
+    int repl_file_fd = -1;
+    uint64_t repl_file_sent = 0;
+    uint64_t repl_file_size = 0;
 };
 
 // One line of CLIENT LIST for this client (core/client.cpp); `now` in Unix ms.

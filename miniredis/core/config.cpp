@@ -88,6 +88,8 @@ constexpr mb::OptionSpec kOptions[] = {
      OptionKind::integer, 0, INT32_MAX},
     {"repl-diskless-sync-max-replicas", "0", "... or until this many wait (0 = the delay alone decides)",
      OptionKind::integer, 0, INT32_MAX},
+    {"rdb-key-save-delay", "0", "microseconds to sleep after each key a snapshot child writes (tests only)",
+     OptionKind::integer, 0, 1'000'000},
     {"repl-diskless-load", "disabled",
      "replica: parse the master's RDB as it arrives (swapdb: old data kept until the new one loaded; "
      "on-empty-db: only when empty) instead of after the whole transfer",
@@ -223,6 +225,7 @@ void Config::refresh() {
     repl_diskless_sync = options.boolean("repl-diskless-sync");
     repl_diskless_sync_delay = options.integer("repl-diskless-sync-delay");
     repl_diskless_sync_max_replicas = options.integer("repl-diskless-sync-max-replicas");
+    rdb_key_save_delay = options.integer("rdb-key-save-delay");
     const std::string& load = options.text("repl-diskless-load");
     repl_diskless_load = load == "swapdb"        ? ReplDisklessLoad::swapdb
                          : load == "on-empty-db" ? ReplDisklessLoad::on_empty_db

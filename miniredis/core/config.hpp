@@ -101,6 +101,7 @@ struct Config {
     int64_t repl_backlog_size = 1024 * 1024;
     bool repl_diskless_sync = true;  // full resync: RDB straight into the replica's buffer, $EOF:<mark>
     int64_t repl_diskless_sync_delay = 5;
+    int64_t rdb_key_save_delay = 0;  // µs per key in a snapshot child (tests: a BGSAVE that lasts)
     int64_t repl_diskless_sync_max_replicas = 0;
     ReplDisklessLoad repl_diskless_load = ReplDisklessLoad::disabled;  // core/replication_replica.cpp
     bool replica_serve_stale_data = true;   // link down: answer from the old data (no = -MASTERDOWN)

@@ -122,8 +122,9 @@ bool Broker::start_background_save() {
     int64_t now = clock.now_ms();
     dirty_at_fork = dirty;
     AuxFields aux = replication_aux_fields(*this);  // where in the replication history (SAVE does the same)
-    bool started =
-        job.start(JobKind::snapshot, [&] { return save_snapshot(databases, now, path, aux).empty() ? 0 : 1; });
+    int64_t delay_us = config.rdb_key_save_delay;
+    bool started = job.start(JobKind::snapshot,
+                             [&] { return save_snapshot(databases, now, path, aux, delay_us).empty() ? 0 : 1; });
     if (started) mb::log::info("background saving started by pid {}", job.pid());
     return started;
 }
@@ -179,6 +180,7 @@ void Broker::check_background_job() {
             last_bgsave_try_ms = clock.now_ms();
             mb::log::warn("background saving failed");
         }
+        disk_sync_saved(ok);  // replicas waiting for this BGSAVE: the file now, or closed
     } else if (kind == JobKind::aof_rewrite) {
         std::string error = ok ? std::string() : "the rewrite child failed";
         if (ok && aof.is_open()) {
@@ -205,6 +207,9 @@ void Broker::check_background_job() {
 void Broker::persistence_tick() {
     check_background_job();
     if (job.running() != JobKind::none) return;
+    // Replicas that asked for a disk-based full resync while that child ran go first, as in
+    // Redis (checkChildrenDone starts their BGSAVE before the save rules are looked at).
+    if (!repl.disk.waiting.empty()) return start_disk_sync_bgsave();
     int64_t now = clock.now_ms();
     if (rewrite_scheduled) {
         start_aof_rewrite();
@@ -253,6 +258,7 @@ std::string Broker::persistence_info() {
 // If the snapshot cannot be written, the server stays up and says so - as Redis does.
 bool Broker::prepare_shutdown(bool save) {
     job.kill_child();
+    disk_sync_saved(false);  // its replicas, if any, would otherwise wait for a file that never comes
     if (save) {
         std::string error = save_snapshot(databases, clock.now_ms(), snapshot_path(), replication_aux_fields(*this));
         if (!error.empty()) {

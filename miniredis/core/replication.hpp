@@ -5,6 +5,7 @@
 //   core/replication_replica.cpp   a replica: REPLICAOF, the handshake, loading, REPLCONF ACK
 //   core/replication_backlog.hpp   the ring a partial resync is served from
 //   core/replication_snapshot.cpp  the snapshot of a full resync (one function per side)
+//   core/replication_disk_sync.cpp a disk-based full resync: BGSAVE, then the file, then the stream
 //   commands/replication_cmds.cpp  REPLICAOF/SLAVEOF, REPLCONF, PSYNC/SYNC, ROLE, WAIT
 //
 // CONCEPT: a replication ID names a history of the dataset, and an offset a position in it. The
@@ -62,6 +63,18 @@ struct SnapshotPipe {
     bool active() const { return fd >= 0; }
 };
 
+// Disk-based full resyncs (core/replication_disk_sync.cpp), Redis' WAIT_BGSAVE_START and
+// WAIT_BGSAVE_END states. A replica that asked while another child ran waits in `waiting` (nothing
+// sent yet); at the fork of a BGSAVE for replicas they get +FULLRESYNC <replid> <offset> and move
+// to `saving`, their stream held in repl_held from that instant; when the child has written the
+// file, each is sent it from its own descriptor (Client::repl_file_fd), then the held stream.
+struct DiskSync {
+    std::vector<Client*> waiting;  // for the next BGSAVE (not in Replication::replicas yet)
+    std::vector<Client*> saving;   // attached to the BGSAVE running now (also in replicas)
+    std::string replid;            // the history and offset that BGSAVE was forked at:
+    uint64_t offset = 0;           // a replica arriving with the same start point joins it
+};
+
 struct Replication {
     // --- identity and position (both roles) ----------------------------------------------
     std::string replid;                          // 40 hex characters
@@ -77,6 +90,7 @@ struct Replication {
     // wait_bgsave state).
     std::vector<Client*> waiting_transfer;
     SnapshotPipe pipe;  // the transfer under way (one at a time: one child at a time)
+    DiskSync disk;      // disk-based full resyncs: waiting for a BGSAVE, or for the one running
     int64_t waiting_since_ms = 0;
     int64_t waiting_newline_ms = 0;  // the last keep-alive newline sent to them
     int stream_db = -1;              // the database the stream last SELECTed (-1: send SELECT)

@@ -131,26 +131,9 @@ void Broker::replica_sync(Client& client, std::string_view replid, std::string_v
         if (diskless_transfer_due()) start_diskless_transfer();
         return;
     }
-    // Disk-based: the snapshot file is written first (as Redis' BGSAVE writes dump.rdb), then
-    // its bytes are sent with their length. The snapshot is taken here, between two commands, so
-    // it is exactly the dataset at repl.offset, and every later write reaches this replica's
-    // buffer after it. Redis forks a child to write the file and streams it when done, buffering
-    // the writes meanwhile; with one thread and small datasets, encoding in place is the same
-    // protocol, simpler.
-    std::string snapshot = snapshot_for_replica(*this);
-    if (std::string error = write_file_atomically(snapshot_path(), snapshot); !error.empty()) {
-        mb::log::warn("full resync of replica {} failed: {}", client.peer, error);
-        return kill_client(client);  // it will come back and try again, as with a failed BGSAVE
-    }
-    dirty = 0;  // the file holds everything now, as after a SAVE
-    last_save_ms = clock.now_ms();
-    if (!sync) client.out.append(fmt::format("+FULLRESYNC {} {}\r\n", repl.replid, repl.offset));
-    client.out.append(fmt::format("${}\r\n", snapshot.size()));
-    client.out.append(snapshot);
-    repl.stream_db = -1;  // the replica starts in database 0: name the database of the next write
-    attach_replica(client);
-    mb::log::info("replica {} full resync: {} snapshot bytes at offset {} (disk-based, {})", client.peer,
-                  snapshot.size(), repl.offset, config.dbfilename);
+    // Disk-based: a BGSAVE writes dump.rdb in a forked child while we serve; the file goes out
+    // when it is done, then the writes made meanwhile (core/replication_disk_sync.cpp).
+    disk_sync(client);
 }
 
 // repl-diskless-sync-delay has passed since the first replica began waiting, or
@@ -341,6 +324,10 @@ void Broker::attach_replica(Client& client) {
 void Broker::forget_replica(Client& client) {
     std::erase(repl.replicas, &client);
     std::erase(repl.waiting_transfer, &client);
+    std::erase(repl.disk.waiting, &client);
+    std::erase(repl.disk.saving, &client);  // its BGSAVE goes on: it is dump.rdb, and others may wait
+    if (client.repl_file_fd >= 0) ::close(client.repl_file_fd);
+    client.repl_file_fd = -1;
     // The last replica of a diskless transfer gone: nobody wants the child's bytes any more.
     if (repl.pipe.active() && std::erase(repl.pipe.replicas, &client) > 0 && repl.pipe.replicas.empty())
         finish_snapshot_pipe(false);
@@ -351,10 +338,8 @@ void Broker::replica_ack(Client& client, uint64_t offset) {
     client.repl_ack_offset = std::max(client.repl_ack_offset, offset);
     client.repl_ack_ms = clock.now_ms();
     // Its first ACK after a diskless transfer: the stream may go - but never into the middle of
-    // a snapshot still flowing from the pipe (a replica ACKs only after loading; this one did not).
-    bool receiving =
-        std::find(repl.pipe.replicas.begin(), repl.pipe.replicas.end(), &client) != repl.pipe.replicas.end();
-    if (client.repl_hold_stream && !receiving) {
+    // a snapshot still being sent (a replica ACKs only after loading; this one did not).
+    if (client.repl_hold_stream && !receiving_snapshot(client)) {
         client.repl_hold_stream = false;
         client.out.append(client.repl_held);
         client.repl_held = std::string();

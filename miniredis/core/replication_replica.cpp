@@ -97,6 +97,8 @@ void Broker::replicaof(std::string host, int port) {
     for (Client* replica : repl.replicas) kill_client(*replica);
     for (Client* replica : repl.waiting_transfer) kill_client(*replica);
     repl.waiting_transfer.clear();
+    for (Client* replica : repl.disk.waiting) kill_client(*replica);
+    repl.disk.waiting.clear();
     repl.master_host = std::move(host);
     repl.master_port = port;
     repl.link = ReplLinkState::connect;
@@ -400,15 +402,8 @@ void Broker::send_ack(Client& master) {
 void Broker::replication_tick() {
     // Master side: a diskless full resync whose delay has passed starts now; until then the
     // waiting replicas get a newline a second, so that their repl-timeout does not fire.
-    if (diskless_transfer_due()) {
-        start_diskless_transfer();
-    } else if (!repl.waiting_transfer.empty() && clock.now_ms() - repl.waiting_newline_ms >= 1000) {
-        repl.waiting_newline_ms = clock.now_ms();
-        for (Client* replica : repl.waiting_transfer) {
-            replica->out.append("\n");
-            want_write(*replica);
-        }
-    }
+    if (diskless_transfer_due()) start_diskless_transfer();
+    keep_waiting_replicas_alive();  // ... and so do those waiting for a BGSAVE (disk-based)
     if (!repl.is_replica()) return;
     int64_t now = clock.now_ms();
     if (repl.link == ReplLinkState::connect && now >= repl.next_connect_ms) {

@@ -48,6 +48,7 @@ void write_snapshot_for_replica(Broker& server, RdbSink& sink) {
     RdbOptions options;
     options.now_ms = server.clock.now_ms();
     options.used_mem = used_memory();
+    options.key_save_delay_us = server.config.rdb_key_save_delay;
     // A master's stream that follows starts in database 0 (replica_sync makes it SELECT before
     // its next write); a replica passes its master's bytes on verbatim, so it names the
     // database its master's stream is in.

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "model/encoding.hpp"
 #include "protocol/numbers.hpp"
@@ -375,6 +376,7 @@ void write_rdb(std::vector<Database>& databases, const RdbOptions& options, RdbS
                 w.u64le(static_cast<uint64_t>(*deadline));
             }
             write_value(w, e.key, const_cast<Value&>(e.value));
+            if (options.key_save_delay_us > 0) ::usleep(static_cast<useconds_t>(options.key_save_delay_us));
         });
     }
     w.finish();

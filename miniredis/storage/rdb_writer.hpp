@@ -60,6 +60,9 @@ struct RdbOptions {
     uint64_t used_mem = 0;                                 // the used-mem AUX field (informational)
     bool aof_base = false;                                 // the aof-base AUX field: this is an AOF preamble
     std::vector<std::pair<std::string, std::string>> aux;  // more AUX fields, written after ours
+    // rdb-key-save-delay, as in Redis: sleep this many microseconds after each key. Only for
+    // tests: it makes a BGSAVE last long enough to watch what the server does meanwhile.
+    int64_t key_save_delay_us = 0;
 };
 
 // Writes every database (the empty ones are skipped) as one complete RDB file.

@@ -137,9 +137,10 @@ std::string write_file_atomically(const std::string& path, std::string_view byte
 }
 
 std::string save_snapshot(std::vector<Database>& databases, int64_t now_ms, const std::string& path,
-                          const std::vector<std::pair<std::string, std::string>>& aux) {
+                          const std::vector<std::pair<std::string, std::string>>& aux, int64_t key_save_delay_us) {
     std::string bytes;
     RdbOptions options;
+    options.key_save_delay_us = key_save_delay_us;
     options.now_ms = now_ms;
     options.used_mem = used_memory();
     options.aux = aux;

@@ -29,9 +29,11 @@ void encode_snapshot(std::vector<Database>& databases, int64_t now_ms, std::stri
 
 // Writes the snapshot to `path` atomically (temp file, fsync, rename, fsync of the directory).
 // Returns an empty string on success, else the reason. `aux`: more AUX fields (replication's
-// repl-id / repl-offset / repl-stream-db, core/replication_snapshot.hpp).
+// repl-id / repl-offset / repl-stream-db, core/replication_snapshot.hpp). `key_save_delay_us`:
+// rdb-key-save-delay (RdbOptions), for tests that need a BGSAVE to last.
 std::string save_snapshot(std::vector<Database>& databases, int64_t now_ms, const std::string& path,
-                          const std::vector<std::pair<std::string, std::string>>& aux = {});
+                          const std::vector<std::pair<std::string, std::string>>& aux = {},
+                          int64_t key_save_delay_us = 0);
 
 // Loads the RDB found at the start of `bytes` into `databases` (which should be empty); nothing is
 // loaded unless all of it is sound. Returns the bytes it occupied, or 0 with `error` set to

@@ -2,7 +2,9 @@
 
 - redis-server as REPLICA of miniredis (`--replicaof`): its own handshake (PING, REPLCONF
   listening-port, REPLCONF capa eof capa psync2, PSYNC), the full resync with our RDB - diskless
-  ($EOF:<mark>, our default as Redis') and disk-based ($<len>) - then the command stream - every type written before and after it attached is on the replica; restarted,
+  ($EOF:<mark>, our default as Redis') and disk-based ($<len>, after a BGSAVE) - then the command
+  stream - every type written before, during (writers running while it syncs) and after it
+  attached is on the replica; restarted,
   it reads our repl-id / repl-offset AUX fields from the file it kept and continues (+CONTINUE).
 - miniredis as REPLICA of redis-server, with both transfer framings: `$<len>` (a disk-based sync,
   repl-diskless-sync no) and `$EOF:<mark>` (diskless, Redis 7's default); then its stream
@@ -67,7 +69,16 @@ class ReplicationInterop(unittest.TestCase):
         # Writes during the transfer put stream bytes right behind the $EOF mark. redis-server
         # looks for the mark at the end of each 16 KB read, so the master must hold the stream
         # until the replica's first ACK (as a Redis master does) - without that it never syncs.
-        with Server("MINIREDIS_BIN", *QUICK) as mini:
+        self.synced_by_redis_server_while_writes_go_on()
+
+    def test_redis_server_syncs_disk_based_while_writes_go_on(self):
+        # Disk-based: writes made during our BGSAVE and while its file is sent wait behind the
+        # file, then reach redis-server once (core/replication_disk_sync.cpp).
+        log = self.synced_by_redis_server_while_writes_go_on("--repl-diskless-sync", "no")
+        self.assertIn("BGSAVE for replication started", log)
+
+    def synced_by_redis_server_while_writes_go_on(self, *mini_args):
+        with Server("MINIREDIS_BIN", *QUICK, *mini_args) as mini:
             mc = RespClient(mini.port)
             # 8 MB: more than the socket takes at once, so writes made while it drains are queued
             # right behind the mark (random bytes: LZF does not shrink them).
@@ -95,6 +106,7 @@ class ReplicationInterop(unittest.TestCase):
                 self.assertTrue(wait_until(lambda: in_sync(mc, rc)))
                 self.assert_same(dump(mini.port), dump(real.port))
                 self.assertEqual(stats(mc), (1, 0, 0))
+                return mini.log()
             finally:
                 real.close()
 
