@@ -87,6 +87,8 @@ bool for_each_record(std::string_view batch, const RecordBatchHeader& h, Visit&&
 
 bool readable_records(const RecordBatchHeader& h) { return h.compression() == 0 && !h.is_control(); }
 
+// One pread per slice rather than one per batch: __consumer_offsets holds batches of ~100 bytes,
+// and a 1 MB slice of them is ten thousand batches.
 // Reads whole batches of `file` from `position` (up to `end`) into `buffer`: about `budget`
 // bytes, but at least the first batch whatever its size. Returns the bytes of whole batches read;
 // 0 means no batch starts there (a damaged spot: the cleaning stops).
@@ -116,6 +118,19 @@ int64_t read_batches(const File& file, int64_t position, int64_t end, int64_t bu
 
 }  // namespace
 
+// One cleaning of one partition, from start() to its last swap. It lives across many ticks, so
+// everything a step needs to carry on is here - and nothing points into the log except what
+// log_unchanged() checks first:
+//
+//   phase      mapping ──▶ cleaning ──▶ syncing ──▶ swapping ──┐
+//   per step   1 MB read   1 MB read    (waits)     renames     │ next group: cleaning again
+//                              ▲                                │
+//                              └────────────────────────────────┘ last group: finished
+//
+// The segments' .log files are held open (`files`), so reading goes on from the bytes that were
+// there at the start even if a swap renamed or retention deleted a file since: what the job reads
+// is always a consistent old version of the segment, and log_unchanged() decides whether it
+// may still be swapped in.
 struct LogCleaner::Job {
     std::weak_ptr<PartitionLog> log;
     LogConfig config;  // as it was at the start (segment.bytes, delete.retention.ms)
@@ -164,6 +179,11 @@ LogCleaner::~LogCleaner() {
     if (job_) abort();
 }
 
+// Kafka's reasoning for the ratio: a cleaning rewrites the whole cleanable log, clean part
+// included (records there may be superseded by the dirty part's). Waiting until the dirty part is
+// a good share of it makes each byte rewritten pay for itself - at 0.5, a cleaning that rewrites
+// 2 GB has at least 1 GB of new records to compare, and a partition nobody writes to is never
+// rewritten at all (its ratio is 0).
 double LogCleaner::dirty_ratio(const PartitionLog& log, int64_t max_offset) {
     const auto& segments = log.segments();
     const size_t cleanable = log.cleanable_segments(max_offset);
@@ -201,6 +221,10 @@ bool LogCleaner::start(const std::shared_ptr<PartitionLog>& log, int64_t max_off
     return true;
 }
 
+// Comparing the Segment objects (not just base offsets) matters: a truncation reopens the segment
+// it cuts, and a cut segment with its old base offset must not receive a cleaned copy of the
+// bytes it no longer has. The base offsets are compared too, in case an allocation reused the
+// address of a segment that retention deleted.
 bool LogCleaner::log_unchanged() const {
     std::shared_ptr<PartitionLog> log = job_->log.lock();
     if (!log) return false;  // the topic was deleted
@@ -268,6 +292,9 @@ LogCleaner::Step LogCleaner::step(int64_t now_ms) {
 }
 
 // Pass 1, one slice: the keys of the records read, each with the offset of its latest record.
+// Why a whole pass before copying anything: whether a record survives depends on records after
+// it, possibly many segments later. Kafka's map holds a 16-byte hash of each key (a collision
+// would drop a record); ours holds the key itself - exact, and bounded by max_map_bytes instead.
 void LogCleaner::map_slice() {
     Job& job = *job_;
     int64_t budget = limits_.slice_bytes;
@@ -336,6 +363,11 @@ void LogCleaner::plan_groups() {
 }
 
 // Pass 2, one slice: the records of the current group that survive are copied into the cleaned file.
+// A record survives when it is the latest of its key in the map - the map covers the whole range
+// being cleaned and starts at the log's first segment, so an older record of the key is always
+// found superseded here, and a tombstone (the latest record of a deleted key) may go once old
+// enough: nothing older with its key is left for it to hide. Survivors are copied byte for byte;
+// only a batch that lost records gets a new header.
 void LogCleaner::clean_slice(int64_t now_ms) {
     Job& job = *job_;
     const Job::Group& group = job.groups[job.group];
