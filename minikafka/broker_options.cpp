@@ -49,6 +49,7 @@ BrokerConfig broker_config(const mb::Options& options, const std::string& dir) {
     config.num_partitions = static_cast<int32_t>(options.integer("num.partitions"));
     config.max_request_bytes = static_cast<uint32_t>(options.integer("socket.request.max.bytes"));
     config.retention_check_interval_ms = options.integer("log.retention.check.interval.ms");
+    config.cleaner_backoff_ms = options.integer("log.cleaner.backoff.ms");
     config.producer_id_expiration_ms = options.integer("producer.id.expiration.ms");
     config.producer_id_expiration_check_interval_ms = options.integer("producer.id.expiration.check.interval.ms");
     return config;
@@ -65,6 +66,8 @@ LogConfig log_defaults(const mb::Options& options) {
     config.index_interval_bytes = options.integer("log.index.interval.bytes");
     config.max_message_bytes = options.integer("message.max.bytes");
     config.log_append_time = options.text("log.message.timestamp.type") == "LogAppendTime";
+    apply_topic_config(config, "cleanup.policy", options.text("log.cleanup.policy"));  // a choice: valid
+    config.delete_retention_ms = options.integer("log.cleaner.delete.retention.ms");
     return config;
 }
 

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 
+#include "replica_manager.hpp"
 #include "reply.hpp"
 
 namespace minikafka {
@@ -104,6 +105,49 @@ void Broker::tick() {
             }
         }
     }
+    run_cleaner(now);
+}
+
+// Kafka's log cleaner runs on threads of its own; ours is a slice of work per tick on the broker
+// thread (storage/log_cleaner.hpp), which needs no lock and cannot stall anyone for longer than a
+// slice. Idle, it looks every log.cleaner.backoff.ms for the compacted partition with the highest
+// dirty ratio that has reached its min.cleanable.dirty.ratio - Kafka's "filthiest log first".
+void Broker::run_cleaner(int64_t now) {
+    if (!cleaner.busy()) {
+        if (now - last_cleaner_check_ms_ < config.cleaner_backoff_ms) return;
+        last_cleaner_check_ms_ = now;
+        std::shared_ptr<PartitionLog> filthiest;
+        int64_t filthiest_bound = 0;
+        double highest = 0;
+        for (const auto& [name, topic] : logs.topics())
+            for (size_t p = 0; p < topic.partitions.size(); ++p) {
+                const auto& log = topic.partitions[p];
+                if (!log || !log->config().cleanup_compact) continue;
+                // Only below the high watermark: what is above it may still be truncated away.
+                int64_t bound = log->log_end_offset();
+                if (replicas) {
+                    const PartitionState* state = replicas->find(name, static_cast<int32_t>(p));
+                    bound = state ? state->high_watermark : 0;
+                }
+                const double ratio = LogCleaner::dirty_ratio(*log, bound);
+                if (ratio > highest && ratio >= log->config().min_cleanable_dirty_ratio) {
+                    highest = ratio;
+                    filthiest = log;
+                    filthiest_bound = bound;
+                }
+            }
+        if (!filthiest || !cleaner.start(filthiest, filthiest_bound)) return;
+    }
+    const LogCleaner::Step step = cleaner.step(now);
+    if (step == LogCleaner::Step::sync_needed) {
+        // The cleaned files are fsynced off the broker thread; the swap waits for it (next ticks).
+        std::vector<std::shared_ptr<File>> files = cleaner.files_to_sync();
+        services.background->sync(files, [this, files] { cleaner.synced(files); });
+    }
+    std::vector<std::string> removed = cleaner.take_removed_files();
+    if (!removed.empty()) services.background->remove(std::move(removed));
+    // Finished: look again soon - another partition may be waiting (or this one, past a full map).
+    if (step == LogCleaner::Step::finished) last_cleaner_check_ms_ = 0;
 }
 
 // Synchronous, on the broker thread: only a graceful stop calls it, when no request waits any more

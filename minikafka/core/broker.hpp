@@ -32,6 +32,7 @@
 #include "handler_scratch.hpp"
 #include "model/group_coordinator.hpp"
 #include "storage/background_worker.hpp"
+#include "storage/log_cleaner.hpp"
 #include "storage/log_manager.hpp"
 #include "storage/offset_store.hpp"
 
@@ -51,6 +52,8 @@ struct BrokerConfig {
     int32_t num_partitions = 1;                    // num.partitions: for auto-created topics
     uint32_t max_request_bytes = 104857600;        // socket.request.max.bytes
     int64_t retention_check_interval_ms = 300000;  // log.retention.check.interval.ms
+    // How often an idle log cleaner looks for a compacted partition dirty enough to clean.
+    int64_t cleaner_backoff_ms = 15000;  // log.cleaner.backoff.ms
     // Idempotent producers are forgotten after this long without an append (model/producer_state.hpp).
     int64_t producer_id_expiration_ms = 86400000;               // producer.id.expiration.ms
     int64_t producer_id_expiration_check_interval_ms = 600000;  // producer.id.expiration.check.interval.ms
@@ -150,15 +153,19 @@ public:
     BrokerServices services;
     // The handlers' reused request/result lists (core/handler_scratch.hpp): no allocation per request.
     HandlerScratch scratch;
+    // Log compaction (storage/log_cleaner.hpp), run a slice per tick by run_cleaner().
+    LogCleaner cleaner;
 
 private:
     void start_flush(const std::shared_ptr<PartitionLog>& log);
     void sweep_finished_fetch_waiters();  // long polls that timed out, on partitions now quiet
+    void run_cleaner(int64_t now);        // picks the dirtiest compacted partition, cleans a slice
 
     // Keyed by the log's address: a deleted topic's entry only holds finished waiters, which
     // tick() sweeps; a new log at the same address at worst wakes a waiter for nothing.
     std::unordered_map<const PartitionLog*, std::vector<std::shared_ptr<FetchWaiter>>> fetch_waiters_;
     int64_t last_retention_check_ms_ = 0;
+    int64_t last_cleaner_check_ms_ = 0;
     int64_t last_producer_expiration_ms_ = 0;
     int64_t next_producer_id_ = 0;
 };

@@ -89,6 +89,10 @@ void OffsetsTopic::ask_for_topic(int64_t now_ms) {
     topic.name = std::string(kOffsetsTopic);
     topic.num_partitions = config_.partitions;
     topic.replication_factor = std::max<int16_t>(1, std::min(config_.replication_factor, live));
+    // Compacted, as Kafka creates it: only the latest commit per (group, topic, partition) stays,
+    // however old - retention would delete the offsets of a group idle longer than retention.ms,
+    // and a new coordinator would then load nothing for it (storage/log_cleaner.hpp).
+    topic.configs.push_back({"cleanup.policy", "compact"});
     broker_.trace("group coordinator: asks the controller for {} ({} partitions, replication factor {})", kOffsetsTopic,
                   topic.num_partitions, topic.replication_factor);
     if (controller_.is_active()) {
@@ -174,8 +178,10 @@ void OffsetsTopic::tick(int64_t now_ms) {
 // Replays the whole partition from its log start: every record is one group's offset for one
 // partition, later records overwrite earlier ones, and a null value (a tombstone: the offset was
 // deleted) forgets it. The result is what the previous coordinator had answered - every commit it
-// acknowledged is below the HW we waited for in tick(). Kafka keeps this replay short by compacting
-// __consumer_offsets; here the log is read as it is.
+// acknowledged is below the HW we waited for in tick(). The topic is compacted (cleanup.policy=
+// compact, storage/log_cleaner.hpp), which keeps this replay short and leaves holes in the offsets:
+// read() answers an offset in a hole with the next batch after it, and `offset` jumps past each
+// batch's last offset - so a compacted log replays like any other, latest commit per key last.
 void OffsetsTopic::load(int32_t partition) {
     Slot& slot = slots_[partition];
     PartitionLog* log = broker_.logs.partition(kOffsetsTopic, partition);

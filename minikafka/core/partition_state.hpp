@@ -65,6 +65,9 @@ struct PartitionState {
     // The follower's: it has a new leader and has not fetched from it yet (core/replica_fetcher.cpp:
     // a log without epochs cuts to its HW first; one with epochs lets the Fetch compare them).
     bool truncation_pending = false;
+    // Follower: the offset our last Fetch asked from (our log end then). Only an answer to a fetch
+    // from our current log end may leave a hole before its first batch (core/replica_fetcher.cpp).
+    int64_t fetched_from = -1;
 
     bool in_isr(int32_t broker) const;
     // Leader: HW = min over the ISR of each member's LEO (ours is `own_leo`). An ISR member that

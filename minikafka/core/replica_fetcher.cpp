@@ -67,6 +67,7 @@ std::string ReplicaFetcher::build_fetch(int32_t max_wait_ms, const std::vector<P
         FetchPartition& f = request.partitions.emplace_back();
         f.partition = p->index;
         f.fetch_offset = log->log_end_offset();  // our LEO: the promise
+        p->fetched_from = f.fetch_offset;
         // ... which holds only if the leader's history agrees with ours up to there: the epoch
         // of our last record lets the leader check that (a diverging epoch answers if not).
         f.last_fetched_epoch = log->leader_epochs().latest_epoch().value_or(kUndefinedEpoch);
@@ -108,11 +109,12 @@ void ReplicaFetcher::truncate_on_diverging_epoch(PartitionState& p, PartitionLog
     p.truncation_pending = false;  // settled or not: the next Fetch carries on the comparison
 }
 
-// Batches are appended as the leader stored them: PartitionLog::append gives a batch the next
-// offset, which is the leader's base offset as long as our log end is where we asked from - so a
-// batch that does not start exactly there (an overlap after a retry, a gap) stops the partition
-// until the next fetch asks again from our log end. A partial batch at the end is dropped (the
-// next fetch starts at it).
+// Batches are appended as the leader stored them, at the leader's base offsets. A batch that
+// overlaps our log end (a retry) stops the partition until the next fetch asks again from our log
+// end. A hole before a batch is the leader's log cleaner's doing (a compacted topic: whole batches
+// removed, and batches with fewer records than offsets, hence OffsetGaps::allowed) - believed only
+// in an answer to a fetch from our current log end, never in one that a truncation made stale.
+// A partial batch at the end is dropped (the next fetch starts at it).
 bool ReplicaFetcher::handle_fetch_response(std::string_view body, int64_t now_ms) {
     KafkaReader in(body);
     in.skip_tagged_fields();  // the rest of the response header: v1, as Fetch v12 is flexible
@@ -145,9 +147,10 @@ bool ReplicaFetcher::handle_fetch_response(std::string_view body, int64_t now_ms
         std::string_view rest = fetched.records;
         int64_t appended_records = 0;
         const int64_t from = log->log_end_offset();
+        const bool answers_our_end = p->fetched_from == from;
         while (!rest.empty()) {
             RecordBatchHeader header;
-            BatchCheck check = validate_batch(rest, header);
+            BatchCheck check = validate_batch(rest, header, OffsetGaps::allowed);
             if (check == BatchCheck::truncated) break;
             if (check != BatchCheck::ok) {
                 mb::log::warn("follower: {}-{}: a bad batch from leader {} ({}); refetching", fetched.topic,
@@ -156,8 +159,9 @@ bool ReplicaFetcher::handle_fetch_response(std::string_view body, int64_t now_ms
             }
             const std::string_view batch = rest.substr(0, header.total_size());
             rest.remove_prefix(header.total_size());
-            if (header.last_offset() < log->log_end_offset()) continue;  // already ours
-            if (header.base_offset != log->log_end_offset()) break;      // a gap: ask again
+            if (header.last_offset() < log->log_end_offset()) continue;                 // already ours
+            if (header.base_offset < log->log_end_offset()) break;                      // an overlap: ask again
+            if (header.base_offset > log->log_end_offset() && !answers_our_end) break;  // a stale answer
             try {
                 log->append_as_follower(batch, header, now_ms);  // the leader's epoch stamp stays
             } catch (const std::exception& e) {

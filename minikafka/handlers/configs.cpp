@@ -253,7 +253,7 @@ bool handle_forwarded_alter_configs(Broker& broker, const RequestHeader& header,
 namespace {
 
 // APPEND and SUBTRACT need a list-type config (Kafka's ConfigDef.Type.LIST). Of the topic configs
-// minikafka knows, that is cleanup.policy (and it takes only "delete": no compaction).
+// minikafka knows, that is cleanup.policy ("delete", "compact" or both: storage/log_cleaner.hpp).
 bool is_list_config(std::string_view name) { return name == "cleanup.policy"; }
 
 // A list config's value is comma-separated ("delete,compact"), with optional spaces after commas as

@@ -8,7 +8,9 @@
 // turn into on the wire.
 //
 //   -2 (earliest) ─▶ log start offset      -1 (latest) ─▶ log end (cluster: high watermark)
-//   t >= 0        ─▶ PartitionLog::offset_for_timestamp(t), or -1 if no record is that late
+//   t >= 0        ─▶ PartitionLog::offset_for_timestamp(t), or -1 if no record is that late;
+//                    with the timestamp *of that record* (Kafka's answer: the first record at or
+//                    after t, so a client sees how far past t its start lies), not t itself
 //
 // READ NEXT: storage/partition_log.hpp (offset_for_timestamp), handlers/fetch.cpp.
 #include "protocol/list_offsets.hpp"
@@ -49,9 +51,10 @@ bool handle_list_offsets(Broker& broker, const RequestHeader& header, KafkaReade
             result.offset = log->log_start_offset();
             result.leader_epoch = log->leader_epochs().epoch_at(result.offset).value_or(-1);
         } else if (wanted.timestamp >= 0) {
-            result.offset = log->offset_for_timestamp(wanted.timestamp);  // -1: no record that late
+            int64_t found = -1;
+            result.offset = log->offset_for_timestamp(wanted.timestamp, &found);  // -1: no record that late
             if (result.offset >= 0) {
-                result.timestamp = wanted.timestamp;
+                result.timestamp = found;
                 result.leader_epoch = log->leader_epochs().epoch_at(result.offset).value_or(-1);
             }
         } else {

@@ -57,6 +57,14 @@ void ProducerStateTable::record(const RecordBatchHeader& batch, int64_t base_off
     producer.last_append_ms = now_ms;
 }
 
+bool ProducerStateTable::is_recent_batch(int64_t producer_id, int64_t base_offset) const {
+    auto it = producers_.find(producer_id);
+    if (it == producers_.end()) return false;
+    for (uint8_t i = 0; i < it->second.count; ++i)
+        if (it->second.recent[i].base_offset == base_offset) return true;
+    return false;
+}
+
 size_t ProducerStateTable::expire(int64_t now_ms, int64_t expiration_ms) {
     return std::erase_if(producers_,
                          [&](const auto& entry) { return now_ms - entry.second.last_append_ms > expiration_ms; });

@@ -47,6 +47,11 @@ public:
     // Forgets producers whose last append is older than `expiration_ms`; returns how many.
     size_t expire(int64_t now_ms, int64_t expiration_ms);
     size_t size() const { return producers_.size(); }
+    // Whether the batch at `base_offset` is one of `producer_id`'s recent batches (those a retry is
+    // checked against). The log cleaner keeps such a batch whole even when every record in it is
+    // superseded, so that a rebuild from the log still finds the producer's last sequence numbers
+    // (Kafka keeps a producer's last batch for the same reason; storage/log_cleaner.hpp).
+    bool is_recent_batch(int64_t producer_id, int64_t base_offset) const;
 
     static constexpr size_t kMaxProducers = 10000;  // per partition
 

@@ -73,7 +73,7 @@ std::string_view to_string(BatchCheck check) {
 // bytes we know belong to a v2 batch; the CRC before the count, so that a count is only trusted
 // when the bytes are the producer's. Old formats (magic 0 and 1) are refused rather than
 // converted - Kafka converts them; every client since Kafka 0.11 sends magic 2.
-BatchCheck validate_batch(std::string_view bytes, RecordBatchHeader& header) {
+BatchCheck validate_batch(std::string_view bytes, RecordBatchHeader& header, OffsetGaps gaps) {
     if (bytes.size() < kBatchHeaderSize) {
         // Enough for the length but not the header: tell a short batch from a lying length.
         if (bytes.size() >= kLogOverhead &&
@@ -88,7 +88,9 @@ BatchCheck validate_batch(std::string_view bytes, RecordBatchHeader& header) {
     std::string_view covered = bytes.substr(kAttributesOffset, header.total_size() - kAttributesOffset);
     if (mb::crc32c(covered) != header.crc) return BatchCheck::bad_crc;
     // Producers number the records of a batch 0..count-1 (only log compaction leaves gaps).
-    if (header.record_count <= 0 || header.last_offset_delta != header.record_count - 1) return BatchCheck::bad_count;
+    if (header.record_count <= 0 || header.last_offset_delta < header.record_count - 1) return BatchCheck::bad_count;
+    if (gaps == OffsetGaps::refused && header.last_offset_delta != header.record_count - 1)
+        return BatchCheck::bad_count;
     // The count decides how many offsets the batch takes, so it must be believable (Kafka checks
     // it by reading every record; we store batches as they came and do not decompress them).
     // Uncompressed, a record takes at least 7 bytes: length, attributes, timestampDelta,
@@ -120,9 +122,14 @@ void set_log_append_time(char* batch, size_t size, int64_t timestamp_ms) {
 // ListOffsets by timestamp: the time index finds the batch, this finds the record in it. Answering
 // the batch's first offset instead would also be correct for a consumer (it just reads a few
 // records too many), which is why unreadable records fall back to it.
-int64_t first_offset_at_or_after(std::string_view batch, int64_t target_timestamp) {
+int64_t first_offset_at_or_after(std::string_view batch, int64_t target_timestamp, int64_t* found_timestamp) {
     RecordBatchHeader h = decode_batch_header(batch.data());
     if (h.max_timestamp < target_timestamp) return -1;
+    int64_t ignored = 0;
+    int64_t& found = found_timestamp ? *found_timestamp : ignored;
+    // The batch's first record carries baseTimestamp (v2: "firstTimestamp"); with LogAppendTime
+    // every record carries the broker's stamp, maxTimestamp.
+    found = (h.attributes & kLogAppendTimeFlag) ? h.max_timestamp : h.base_timestamp;
     // With LogAppendTime every record carries the batch's timestamp; a compressed batch cannot
     // be read without decompressing, so the batch's first offset is the answer for both.
     if ((h.attributes & kLogAppendTimeFlag) || h.compression() != 0) return h.base_offset;
@@ -137,7 +144,10 @@ int64_t first_offset_at_or_after(std::string_view batch, int64_t target_timestam
             static_cast<int64_t>(static_cast<uint64_t>(h.base_timestamp) + static_cast<uint64_t>(records.varlong()));
         int32_t offset_delta = records.varint();
         if (!records.ok()) break;
-        if (timestamp >= target_timestamp) return h.base_offset + offset_delta;
+        if (timestamp >= target_timestamp) {
+            found = timestamp;
+            return h.base_offset + offset_delta;
+        }
         if (length < 0 || records.position() - start > static_cast<size_t>(length)) break;
         records.skip(static_cast<size_t>(length) - (records.position() - start));
     }

@@ -74,9 +74,15 @@ enum class BatchCheck {
 };
 std::string_view to_string(BatchCheck check);
 
+// Whether a batch may hold fewer records than its offset range. A producer numbers its records
+// 0..count-1, so recordCount == lastOffsetDelta + 1; a batch the log cleaner rewrote keeps its
+// offset range (and so its producer's last sequence number) but only the surviving records
+// (storage/log_cleaner.hpp), as Kafka's cleaner does.
+enum class OffsetGaps { refused, allowed };
+
 // Validates the batch at the start of `bytes` (length, magic, CRC32C, counts) and decodes its
 // header into `header`. Bytes after the batch are not looked at.
-BatchCheck validate_batch(std::string_view bytes, RecordBatchHeader& header);
+BatchCheck validate_batch(std::string_view bytes, RecordBatchHeader& header, OffsetGaps gaps = OffsetGaps::refused);
 
 // Rewrites the fields the broker owns. Neither is covered by the CRC.
 void set_base_offset(char* batch, int64_t base_offset);
@@ -88,6 +94,7 @@ void set_log_append_time(char* batch, size_t size, int64_t timestamp_ms);
 
 // The offset of the first record whose timestamp is >= `target` in an uncompressed batch (the
 // records are readable); for a compressed batch, its base offset. -1 if no record qualifies.
-int64_t first_offset_at_or_after(std::string_view batch, int64_t target_timestamp);
+// `found_timestamp`, if given, gets that record's own timestamp (ListOffsets answers it).
+int64_t first_offset_at_or_after(std::string_view batch, int64_t target_timestamp, int64_t* found_timestamp = nullptr);
 
 }  // namespace minikafka

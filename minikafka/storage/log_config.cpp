@@ -9,6 +9,8 @@
 // READ NEXT: log_manager.cpp (where overrides are stored), handlers/configs.cpp.
 #include "log_config.hpp"
 
+#include <fmt/format.h>
+
 #include <charconv>
 
 namespace minikafka {
@@ -26,6 +28,8 @@ constexpr TopicConfigName kNames[] = {
     {"max.message.bytes", "message.max.bytes"},
     {"message.timestamp.type", "log.message.timestamp.type"},
     {"cleanup.policy", "log.cleanup.policy"},
+    {"min.cleanable.dirty.ratio", "log.cleaner.min.cleanable.ratio"},
+    {"delete.retention.ms", "log.cleaner.delete.retention.ms"},
 };
 
 int64_t* integer_field(LogConfig& config, std::string_view name) {
@@ -37,6 +41,7 @@ int64_t* integer_field(LogConfig& config, std::string_view name) {
     if (name == "flush.ms") return &config.flush_ms;
     if (name == "index.interval.bytes") return &config.index_interval_bytes;
     if (name == "max.message.bytes") return &config.max_message_bytes;
+    if (name == "delete.retention.ms") return &config.delete_retention_ms;
     return nullptr;
 }
 
@@ -54,8 +59,34 @@ std::optional<std::string> apply_topic_config(LogConfig& config, std::string_vie
             return "message.timestamp.type must be CreateTime or LogAppendTime";
         return std::nullopt;
     }
+    // A list, as Kafka's ConfigDef.Type.LIST: "compact,delete" (any order, spaces after commas).
     if (name == "cleanup.policy") {
-        if (value != "delete") return "only cleanup.policy=delete is supported (no log compaction)";
+        bool del = false, compact = false;
+        for (std::string_view rest = value; !rest.empty();) {
+            size_t comma = rest.find(',');
+            std::string_view item = rest.substr(0, comma);
+            while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+            while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+            if (item == "delete")
+                del = true;
+            else if (item == "compact")
+                compact = true;
+            else
+                return "cleanup.policy takes delete, compact or both (compact,delete), not '" + std::string(item) + "'";
+            rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+        }
+        if (!del && !compact) return "cleanup.policy must name delete, compact or both";
+        config.cleanup_delete = del;
+        config.cleanup_compact = compact;
+        return std::nullopt;
+    }
+    if (name == "min.cleanable.dirty.ratio") {
+        // from_chars for double is in libstdc++ 11+; a ratio is a share of the log, 0..1.
+        double parsed = -1;
+        auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+        if (ec != std::errc() || end != value.data() + value.size() || !(parsed >= 0 && parsed <= 1))
+            return "min.cleanable.dirty.ratio must be a number between 0 and 1";
+        config.min_cleanable_dirty_ratio = parsed;
         return std::nullopt;
     }
     // Not the log's: the controller reads it when a partition has no live ISR member
@@ -72,7 +103,8 @@ std::optional<std::string> apply_topic_config(LogConfig& config, std::string_vie
     if (ec != std::errc() || end != value.data() + value.size())
         return "bad value '" + std::string(value) + "' for " + std::string(name);
     bool may_be_unlimited = name == "retention.bytes" || name == "retention.ms";
-    if (parsed < (may_be_unlimited ? -1 : 1)) return "value out of range for " + std::string(name);
+    bool may_be_zero = name == "delete.retention.ms";  // tombstones dropped at the next cleaning
+    if (parsed < (may_be_unlimited ? -1 : may_be_zero ? 0 : 1)) return "value out of range for " + std::string(name);
     if (name == "segment.bytes" && (parsed < 14 || parsed > INT32_MAX))
         return "segment.bytes must be between 14 and 2147483647";  // file positions are 32-bit
     *field = parsed;
@@ -81,7 +113,9 @@ std::optional<std::string> apply_topic_config(LogConfig& config, std::string_vie
 
 std::string topic_config_value(const LogConfig& config, std::string_view name) {
     if (name == "message.timestamp.type") return config.log_append_time ? "LogAppendTime" : "CreateTime";
-    if (name == "cleanup.policy") return "delete";
+    if (name == "cleanup.policy")
+        return config.cleanup_compact ? (config.cleanup_delete ? "compact,delete" : "compact") : "delete";
+    if (name == "min.cleanable.dirty.ratio") return fmt::format("{}", config.min_cleanable_dirty_ratio);
     if (int64_t* field = integer_field(const_cast<LogConfig&>(config), name)) {
         // Kafka prints "never" as Long.MAX_VALUE; we keep that spelling for the flush knobs.
         return std::to_string(*field == INT64_MAX ? INT64_MAX : *field);

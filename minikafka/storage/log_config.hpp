@@ -11,6 +11,11 @@
 //   index.interval.bytes             how sparse the offset index is
 //   max.message.bytes                the largest record batch a producer may append
 //   message.timestamp.type           CreateTime (the producer's clock) or LogAppendTime (ours)
+//   cleanup.policy                   delete (retention drops old segments), compact (the log
+//                                    cleaner keeps the latest record per key, log_cleaner.hpp),
+//                                    or compact,delete (both)
+//   min.cleanable.dirty.ratio        compact when this share of the log was never cleaned
+//   delete.retention.ms              how long a compacted topic keeps a tombstone (null value)
 // READ NEXT: log_config.cpp (parsing), partition_log.hpp (where the knobs act).
 #pragma once
 
@@ -33,6 +38,12 @@ struct LogConfig {
     int64_t index_interval_bytes = 4096;
     int64_t max_message_bytes = 1024 * 1024 + 12;
     bool log_append_time = false;
+    // cleanup.policy: either or both. "delete" alone is Kafka's default for topics; "compact" is
+    // its default for __consumer_offsets (core/offsets_topic.cpp).
+    bool cleanup_delete = true;
+    bool cleanup_compact = false;
+    double min_cleanable_dirty_ratio = 0.5;
+    int64_t delete_retention_ms = 24 * 3600 * 1000LL;
 };
 
 // The topic-level config names we know, with the broker-level property that sets the default.

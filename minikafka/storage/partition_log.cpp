@@ -55,9 +55,12 @@ std::vector<int64_t> find_segments(const std::string& dir) {
 // so if it is lost the start reads more than it needed, and if it is torn (a bad checksum) the
 // start reads everything - never less than it must.
 constexpr const char* kRecoveryPointFile = "/recovery-point";
+// The log cleaner's checkpoint, in the same format - but fsynced: the offsets below it may be
+// missing, and a start that forgot that would take a cleaned segment for a corrupt one.
+constexpr const char* kCleanerCheckpointFile = "/cleaner-offset-checkpoint";
 
-std::optional<int64_t> read_recovery_point(const std::string& dir) {
-    std::ifstream in(dir + kRecoveryPointFile);
+std::optional<int64_t> read_recovery_point(const std::string& dir, const char* file = kRecoveryPointFile) {
+    std::ifstream in(dir + file);
     if (!in) return std::nullopt;
     int version = -1;
     int64_t offset = -1;
@@ -65,7 +68,9 @@ std::optional<int64_t> read_recovery_point(const std::string& dir) {
     if (in >> version >> offset >> std::hex >> crc && version == 0 && offset >= 0 &&
         crc == mb::crc32c(fmt::format("0 {}", offset)))
         return offset;
-    mb::log::warn("{}{}: not a valid recovery point; checking every segment", dir, kRecoveryPointFile);
+    mb::log::warn(
+        "{}{}: not valid; {}", dir, file,
+        std::string_view(file) == kRecoveryPointFile ? "checking every segment" : "no hole in the offsets is accepted");
     return std::nullopt;
 }
 
@@ -81,6 +86,60 @@ void write_recovery_point(const std::string& dir, int64_t offset) {
     } catch (const std::exception& e) {
         // A deleted topic's directory is gone; elsewhere the cost is a longer recovery.
         mb::log::debug("{}: cannot write the recovery point: {}", path, e.what());
+    }
+}
+
+void write_cleaner_checkpoint(const std::string& dir, int64_t offset) {
+    std::string line = fmt::format("0 {}", offset);
+    line += fmt::format(" {:x}\n", mb::crc32c(line));
+    write_file_atomically(dir + kCleanerCheckpointFile, line);  // fsyncs the file and the directory
+}
+
+// A start finishes or forgets what the log cleaner was doing when the broker died
+// (PartitionLog::replace_with_cleaned writes the files in this order):
+//   <base>.log.cleaned   the cleaner was still writing it, or it was not yet fsynced: removed;
+//                        the old segments are all still there
+//   <base>.log.swap      fsynced and committed: the old segments it replaces - those starting in
+//                        [base, its last offset] - are removed and it becomes <base>.log. Its
+//                        indexes are rebuilt from it (the old <base>.index described the old file).
+// Kafka's LogLoader does the same with its own .cleaned and .swap files.
+void finish_interrupted_cleaning(const std::string& dir) {
+    std::vector<fs::path> swaps;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        std::string name = entry.path().filename().string();
+        if (name.ends_with(".cleaned")) {
+            fs::remove(entry.path());
+            mb::log::warn("{}: removed {} (a cleaning interrupted before its swap)", dir, name);
+        } else if (name.size() == 29 && name.ends_with(".log.swap")) {
+            swaps.push_back(entry.path());
+        }
+    }
+    for (const fs::path& swap : swaps) {
+        std::string digits = swap.filename().string().substr(0, 20);
+        if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
+        const int64_t base = std::stoll(digits);
+        const int64_t last = last_offset_in(File::open(swap.string(), false));
+        if (last < base) {  // never committed so: a cleaned segment always holds a batch
+            fs::remove(swap);
+            mb::log::warn("{}: removed {}, which holds no batch", dir, swap.filename().string());
+            continue;
+        }
+        for (const auto& entry : fs::directory_iterator(dir)) {
+            std::string name = entry.path().filename().string();
+            if (name.size() != 24 || !name.ends_with(".log")) continue;
+            std::string old_digits = name.substr(0, 20);
+            if (!std::all_of(old_digits.begin(), old_digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+                continue;
+            const int64_t old = std::stoll(old_digits);
+            if (old < base || old > last) continue;
+            for (const char* ext : {".log", ".index", ".timeindex"})
+                fs::remove(dir + "/" + segment_file_stem(old) + ext);
+        }
+        for (const char* ext : {".index", ".timeindex"}) fs::remove(dir + "/" + segment_file_stem(base) + ext);
+        fs::rename(swap, dir + "/" + segment_file_stem(base) + ".log");
+        sync_directory(dir);
+        mb::log::warn("{}: finished swapping in cleaned segment {} (the broker stopped in the middle)", dir,
+                      segment_file_stem(base));
     }
 }
 
@@ -189,6 +248,8 @@ std::vector<RepairAction> PartitionLog::repair(const std::string& dir, const Log
 }
 
 void PartitionLog::open_segments(bool clean_shutdown, bool repair) {
+    finish_interrupted_cleaning(dir_);
+    compacted_until_ = read_recovery_point(dir_, kCleanerCheckpointFile).value_or(0);
     std::vector<int64_t> bases = find_segments(dir_);
     std::vector<bool> data_follows = data_after(dir_, bases);
     std::optional<int64_t> stored_point = read_recovery_point(dir_);
@@ -205,12 +266,16 @@ void PartitionLog::open_segments(bool clean_shutdown, bool repair) {
         options.check = repair || i >= first_full ? SegmentCheck::full : SegmentCheck::sanity;
         options.data_follows = data_follows[i];
         options.repair = repair;
+        options.compacted_until = compacted_until_;
         if (i + 1 < bases.size()) options.next_segment_base = bases[i + 1];
         SegmentOpenReport report;
         auto segment = Segment::open(dir_, bases[i], config_.index_interval_bytes, options, report);
         if (options.check == SegmentCheck::full) ++fully_checked_segments_;
-        // Offsets run on from one segment to the next: the file name says where each starts.
-        if (!segments_.empty() && bases[i] != log_end_offset()) {
+        // Offsets run on from one segment to the next: the file name says where each starts -
+        // unless the cleaner removed the last records of the segment before (a gap below its
+        // checkpoint).
+        bool cleaned_gap = !segments_.empty() && bases[i] > log_end_offset() && bases[i] <= compacted_until_;
+        if (!segments_.empty() && bases[i] != log_end_offset() && !cleaned_gap) {
             Damage gap{segment->log_path(), 0,
                        fmt::format("segment starts at offset {} but the one before ends at {}", bases[i],
                                    log_end_offset() - 1)};
@@ -308,12 +373,19 @@ void PartitionLog::roll(int64_t now_ms) {
 }
 
 PartitionLog::Appended PartitionLog::append(std::string_view batch, const RecordBatchHeader& header, int64_t now_ms) {
-    return append_with_epoch(batch, header, leader_epoch_, now_ms);
+    return append_with_epoch(batch, header, leader_epoch_, log_end_offset(), now_ms);
 }
 
 PartitionLog::Appended PartitionLog::append_as_follower(std::string_view batch, const RecordBatchHeader& header,
                                                         int64_t now_ms) {
-    return append_with_epoch(batch, header, header.partition_leader_epoch, now_ms);
+    // A batch of the leader's cleaned part: after a gap, or with fewer records than offsets. Our
+    // checkpoint covers it first, so that our next start accepts the hole it leaves here too.
+    const bool gap = header.base_offset > log_end_offset();
+    const bool partial = header.record_count < header.last_offset_delta + 1;
+    if ((gap || partial) && header.last_offset() + 1 > compacted_until_)
+        advance_compacted_until(header.last_offset() + 1);
+    return append_with_epoch(batch, header, header.partition_leader_epoch,
+                             std::max(header.base_offset, log_end_offset()), now_ms);
 }
 
 PartitionLog::FetchEpochCheck PartitionLog::check_last_fetched_epoch(int32_t last_fetched_epoch,
@@ -343,9 +415,8 @@ void PartitionLog::become_leader(int32_t epoch) {
 }
 
 PartitionLog::Appended PartitionLog::append_with_epoch(std::string_view batch, const RecordBatchHeader& header,
-                                                       int32_t epoch, int64_t now_ms) {
+                                                       int32_t epoch, int64_t base_offset, int64_t now_ms) {
     Segment* active = segments_.back().get();
-    int64_t base_offset = log_end_offset();
     bool full = active->size() + static_cast<int64_t>(batch.size()) > config_.segment_bytes;
     bool old = now_ms - active_since_ms_ >= config_.segment_ms;
     // Index entries hold offsets relative to the segment base in 32 bits.
@@ -404,9 +475,9 @@ std::optional<LogSlice> PartitionLog::read(int64_t offset, int64_t max_bytes) co
     return std::nullopt;
 }
 
-int64_t PartitionLog::offset_for_timestamp(int64_t timestamp) const {
+int64_t PartitionLog::offset_for_timestamp(int64_t timestamp, int64_t* found_timestamp) const {
     for (const auto& segment : segments_) {
-        int64_t found = segment->find_offset_for_timestamp(timestamp);
+        int64_t found = segment->find_offset_for_timestamp(timestamp, found_timestamp);
         if (found >= 0) return found;
     }
     return -1;
@@ -418,6 +489,9 @@ int64_t PartitionLog::offset_for_timestamp(int64_t timestamp) const {
 // and reset per auto.offset.reset.
 std::vector<std::string> PartitionLog::enforce_retention(int64_t now_ms) {
     std::vector<std::string> removed;
+    // cleanup.policy=compact alone: records leave the log only when the cleaner finds a newer
+    // record with their key (Kafka: retention.ms and retention.bytes apply only with "delete").
+    if (!config_.cleanup_delete) return removed;
     int64_t total = size_bytes();
     for (;;) {
         const Segment& oldest = *segments_.front();
@@ -442,6 +516,71 @@ std::vector<std::string> PartitionLog::enforce_retention(int64_t now_ms) {
         segments_.erase(segments_.begin());
     }
     if (!removed.empty()) leader_epochs_.truncate_from_start(log_start_offset());
+    return removed;
+}
+
+void PartitionLog::advance_compacted_until(int64_t offset) {
+    if (offset <= compacted_until_) return;
+    write_cleaner_checkpoint(dir_, offset);  // durable first: a start must know before it meets a hole
+    compacted_until_ = offset;
+    for (const auto& segment : segments_) segment->set_compacted_until(offset);
+}
+
+size_t PartitionLog::cleanable_segments(int64_t max_offset) const {
+    size_t count = 0;
+    // segments_[count] is sealed and synced when the next segment starts at or below the
+    // recovery point (the recovery point is the base of the first segment not known to be synced).
+    const int64_t bound = std::min(recovery_point_, max_offset);
+    while (count + 1 < segments_.size() && segments_[count + 1]->base_offset() <= bound) ++count;
+    return count;
+}
+
+// The swap, in an order that a kill -9 at any point leaves recoverable (finish_interrupted_cleaning
+// at the next start):
+//
+//   1. <base>.log.cleaned  ─rename─▶ <base>.log.swap, directory fsynced     ◀── commit point
+//   2. old segments' files ─rename─▶ *.deleted           (unlinked later, off the broker thread)
+//   3. <base>.log.swap     ─rename─▶ <base>.log, indexes likewise, directory fsynced
+//
+// Before 1 a start finds a .cleaned file and the old segments: it removes the former. After 1 it
+// finds a .swap: the cleaned file was fsynced before (by the caller), so it is complete, and the
+// start finishes steps 2 and 3 itself. Readers are not disturbed at any step: a fetch that already
+// holds an old segment's File keeps reading it through its open descriptor.
+std::vector<std::string> PartitionLog::replace_with_cleaned(size_t first, size_t count, bool has_output) {
+    const int64_t base = segments_[first]->base_offset();
+    const int64_t next_base = segments_[first + count]->base_offset();  // never past the active segment
+    const std::string stem = dir_ + "/" + segment_file_stem(base);
+    if (has_output) {
+        fs::rename(stem + ".log.cleaned", stem + ".log.swap");
+        sync_directory(dir_);
+    }
+    std::vector<std::string> removed;
+    for (size_t i = first; i < first + count; ++i)
+        for (const std::string& path :
+             {segments_[i]->log_path(), segments_[i]->index_path(), segments_[i]->time_index_path()}) {
+            std::string deleted = path + ".deleted";
+            if (std::rename(path.c_str(), deleted.c_str()) == 0) removed.push_back(deleted);
+        }
+    if (has_output) {
+        fs::rename(stem + ".index.cleaned", stem + ".index");
+        fs::rename(stem + ".timeindex.cleaned", stem + ".timeindex");
+        fs::rename(stem + ".log.swap", stem + ".log");
+    }
+    sync_directory(dir_);
+    auto from = segments_.begin() + static_cast<std::ptrdiff_t>(first);
+    segments_.erase(from, from + static_cast<std::ptrdiff_t>(count));
+    if (has_output) {
+        // Opened lazily (nothing read now): the cleaner wrote its indexes, and the first lookup
+        // checks them against the log as for any sealed segment (Segment::load_indexes).
+        SegmentOpenOptions options;
+        options.check = SegmentCheck::sanity;
+        options.next_segment_base = next_base;
+        options.compacted_until = compacted_until_;
+        SegmentOpenReport report;
+        segments_.insert(segments_.begin() + static_cast<std::ptrdiff_t>(first),
+                         Segment::open(dir_, base, config_.index_interval_bytes, options, report));
+    }
+    if (first == 0 && !has_output) leader_epochs_.truncate_from_start(log_start_offset());
     return removed;
 }
 
@@ -489,7 +628,9 @@ int64_t PartitionLog::truncate_to(int64_t offset) {
         if (fs::exists(path)) fs::resize_file(path, 0);
     segments_.pop_back();
     SegmentOpenReport report;
-    segments_.push_back(Segment::open(dir_, base, config_.index_interval_bytes, SegmentOpenOptions{}, report));
+    SegmentOpenOptions reopen;
+    reopen.compacted_until = compacted_until_;
+    segments_.push_back(Segment::open(dir_, base, config_.index_interval_bytes, reopen, report));
     // 3. What describes the log follows it.
     leader_epochs_.truncate_from_end(log_end_offset());
     // Not simply forgotten: a producer whose last batches are below the cut would have its retry

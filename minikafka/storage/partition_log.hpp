@@ -37,6 +37,11 @@
 // "leader-epoch-checkpoint" file) learns where each epoch starts. truncate_to() cuts the log
 // where a follower's log stopped agreeing with its leader's - segments, indexes, epochs and
 // producer state together, durably.
+//
+// Log compaction (cleanup.policy=compact, log_cleaner.hpp): the cleaner rewrites sealed segments
+// keeping the latest record per key; this class swaps its output in (replace_with_cleaned, crash
+// safe: see the .cpp) and keeps the cleaner's checkpoint ("cleaner-offset-checkpoint", Kafka's
+// name): below it offsets may be missing, above it they must run on without a hole.
 // READ NEXT: log_manager.hpp (topics = named groups of partitions), handlers/produce.cpp.
 #pragma once
 
@@ -135,6 +140,8 @@ public:
     Appended append(std::string_view batch, const RecordBatchHeader& header, int64_t now_ms);
     // The same for a follower copying its leader's batch: the epoch stays the one the leader
     // stamped (header.partition_leader_epoch), so that both logs say the same about who wrote what.
+    // So do the offsets: the batch keeps the leader's base offset, which may lie past our log end
+    // when the leader's cleaner removed the records between (see compacted_until()).
     Appended append_as_follower(std::string_view batch, const RecordBatchHeader& header, int64_t now_ms);
 
     // Leader epochs. leader_epoch(): the partition's epoch as this broker last learnt it from the
@@ -204,12 +211,29 @@ public:
     // The caller checks the offset against [log start, log end] first.
     std::optional<LogSlice> read(int64_t offset, int64_t max_bytes) const;
 
-    // ListOffsets by time: the first offset whose timestamp is >= `timestamp`, -1 if none.
-    int64_t offset_for_timestamp(int64_t timestamp) const;
+    // ListOffsets by time: the first offset whose timestamp is >= `timestamp`, -1 if none;
+    // `found_timestamp` (if given) gets that record's own timestamp.
+    int64_t offset_for_timestamp(int64_t timestamp, int64_t* found_timestamp = nullptr) const;
+
+    // Log compaction (log_cleaner.hpp). Offsets below compacted_until() may be missing: the
+    // cleaner removed their records (or a follower copied a leader's cleaned batches).
+    int64_t compacted_until() const { return compacted_until_; }
+    // Moves the checkpoint up, durably (the file is fsynced before this returns).
+    void advance_compacted_until(int64_t offset);
+    // How many of the oldest segments the cleaner may rewrite: sealed (never the active one),
+    // already fsynced (below the recovery point, so no flush job still names their files), and
+    // wholly below `max_offset` - the high watermark in a cluster: a record above it may still be
+    // cut by a truncation, and must not have been the reason an older value of its key was removed.
+    size_t cleanable_segments(int64_t max_offset) const;
+    // The cleaner wrote the segments_[first, first + count) that survive compaction into
+    // "<base>.log.cleaned" (+ ".index.cleaned", ".timeindex.cleaned"), fsynced, where base is
+    // segments_[first]'s base offset - or nothing survived (`has_output` false). Swaps them in
+    // (crash safe, see the .cpp); returns the old files (renamed *.deleted) to unlink later.
+    std::vector<std::string> replace_with_cleaned(size_t first, size_t count, bool has_output);
 
     // Drops the oldest segments beyond retention (the active one too once all of it has expired:
-    // a new empty segment takes its place). Returns the deleted segments' file paths for the
-    // background worker to unlink.
+    // a new empty segment takes its place). Only with cleanup.policy delete (or compact,delete). Returns the deleted
+    // segments' file paths for the background worker to unlink.
     std::vector<std::string> enforce_retention(int64_t now_ms);
 
     // Durability (see log_config.hpp, flush.messages / flush.ms).
@@ -249,7 +273,8 @@ private:
     std::unique_ptr<Segment> create_segment(int64_t base_offset);
     void advance_recovery_point(int64_t synced_up_to);
     void roll(int64_t now_ms);
-    Appended append_with_epoch(std::string_view batch, const RecordBatchHeader& header, int32_t epoch, int64_t now_ms);
+    Appended append_with_epoch(std::string_view batch, const RecordBatchHeader& header, int32_t epoch,
+                               int64_t base_offset, int64_t now_ms);
     // After the segments are open: the checkpoint, checked against the log (see the .cpp).
     void load_leader_epochs(bool clean_shutdown);
     // `producers` from scratch, out of the batch headers of segments_[from_segment..].
@@ -262,7 +287,8 @@ private:
     std::vector<std::unique_ptr<Segment>> segments_;  // ascending base offsets; back() is active
     int64_t active_since_ms_ = 0;                     // first append to the active segment
     int64_t recovered_truncated_bytes_ = 0;
-    int64_t recovery_point_ = 0;  // as stored in the "recovery-point" file
+    int64_t recovery_point_ = 0;   // as stored in the "recovery-point" file
+    int64_t compacted_until_ = 0;  // as stored in "cleaner-offset-checkpoint" (0: never compacted)
     size_t fully_checked_segments_ = 0;
     std::vector<RepairAction> repairs_;
     std::vector<std::shared_ptr<File>> rolled_files_;  // their .log files

@@ -55,7 +55,11 @@ public:
     // `expected` (the previous batch's last + 1) and its offsets stay within 2^31 of the
     // segment's base (the index stores them relative, in 32 bits). Returns what is wrong, or
     // nullopt; `intact` says the batch itself checked out (only its place in the log is wrong).
-    std::optional<std::string> check(int64_t expected, int64_t segment_base, RecordBatchHeader& out, bool& intact) {
+    // In the compacted part of the log (offsets below `compacted_until`) a batch may start past
+    // `expected` - the batches between were cleaned away - and may hold fewer records than its
+    // offsets (log_cleaner.hpp). Everywhere else offsets run on without a hole.
+    std::optional<std::string> check(int64_t expected, int64_t segment_base, int64_t compacted_until,
+                                     RecordBatchHeader& out, bool& intact) {
         intact = false;
         int64_t remaining = end_ - position_;
         if (remaining < static_cast<int64_t>(kBatchHeaderSize))
@@ -67,11 +71,14 @@ public:
             return fmt::format("batch length {} runs past the end of the file (batch at offset {})", out.batch_length,
                                out.base_offset);
         RecordBatchHeader checked;
-        BatchCheck result = validate_batch(batch(out.total_size()), checked);
+        const bool compacted = out.base_offset < compacted_until;
+        BatchCheck result =
+            validate_batch(batch(out.total_size()), checked, compacted ? OffsetGaps::allowed : OffsetGaps::refused);
         if (result == BatchCheck::bad_crc) return fmt::format("CRC mismatch (batch at offset {})", out.base_offset);
         if (result != BatchCheck::ok) return fmt::format("{} (batch at offset {})", to_string(result), out.base_offset);
         intact = true;
-        if (out.base_offset != expected)
+        const bool cleaned_gap = out.base_offset > expected && out.base_offset <= compacted_until;
+        if (out.base_offset != expected && !cleaned_gap)
             return fmt::format("base offset {} breaks continuity: expected {}", out.base_offset, expected);
         if (out.last_offset() - segment_base > INT32_MAX)
             return fmt::format("offsets {}..{} are out of the range of segment {}", out.base_offset, out.last_offset(),
@@ -87,8 +94,10 @@ public:
         if (out.batch_length < static_cast<int32_t>(kBatchHeaderSize - kLogOverhead) ||
             position_ + static_cast<int64_t>(out.total_size()) > end_)
             return false;
+        // Gaps allowed: any batch that checks out counts as "valid data after the damage", a
+        // cleaned one too - finding more corruption is the safe side of this question.
         RecordBatchHeader checked;
-        return validate_batch(batch(out.total_size()), checked) == BatchCheck::ok;
+        return validate_batch(batch(out.total_size()), checked, OffsetGaps::allowed) == BatchCheck::ok;
     }
 
     // Moves to the next position, at or after the cursor, where an intact batch starts: the
@@ -164,6 +173,18 @@ struct Segment::Scan {
     std::string index_problem;          // the first index entry that does not match the log
 };
 
+int64_t last_offset_in(const File& file) {
+    BatchCursor cursor(file, 0, file.size());
+    RecordBatchHeader header;
+    bool torn = false;
+    int64_t last = -1;
+    while (cursor.header(header, torn)) {
+        last = header.last_offset();
+        cursor.advance(header.total_size());
+    }
+    return last;
+}
+
 // Records in the intact batches from `from` on: what a repair cuts, besides the damaged batch.
 int64_t count_intact_records(const File& file, int64_t from, int64_t end) {
     BatchCursor cursor(file, from, end);
@@ -182,6 +203,7 @@ std::unique_ptr<Segment> Segment::open(const std::string& dir, int64_t base_offs
     std::unique_ptr<Segment> segment(new Segment(dir, base_offset, index_interval_bytes));
     segment->log_ = std::make_shared<File>(File::open(segment->log_path(), true));
     segment->size_ = segment->log_->size();
+    segment->compacted_until_ = options.compacted_until;
     if (options.check == SegmentCheck::sanity && !options.repair && options.next_segment_base &&
         *options.next_segment_base > base_offset && segment->size_ > 0) {
         // Below the recovery point, with the next segment's name saying where this one ends:
@@ -236,7 +258,7 @@ bool Segment::open_trusting_index() {
     BatchCursor cursor(*log_, 0, size_);
     RecordBatchHeader header;
     bool intact = false;
-    if (size_ > 0 && cursor.check(base_offset_, base_offset_, header, intact)) return false;
+    if (size_ > 0 && cursor.check(base_offset_, base_offset_, compacted_until_, header, intact)) return false;
     // From the last index entry to the end, as an append would have left it: the entry names
     // the batch that starts there, and every batch after it checks out and continues the last.
     const auto& entries = index_.entries();
@@ -250,7 +272,7 @@ bool Segment::open_trusting_index() {
     }
     int64_t max_timestamp = -1;
     while (cursor.position() < size_) {
-        if (cursor.check(expected, base_offset_, header, intact)) return false;
+        if (cursor.check(expected, base_offset_, compacted_until_, header, intact)) return false;
         expected = header.last_offset() + 1;
         max_timestamp = std::max(max_timestamp, header.max_timestamp);
         cursor.advance(header.total_size());
@@ -280,7 +302,7 @@ Segment::Scan Segment::scan_everything() const {
     bool intact = false;
     while (cursor.position() < size_) {
         int64_t position = cursor.position();
-        if (auto problem = cursor.check(scan.next_offset, base_offset_, header, intact)) {
+        if (auto problem = cursor.check(scan.next_offset, base_offset_, compacted_until_, header, intact)) {
             scan.damage = Damage{log_path(), position, *problem, false};
             scan.damaged_batch_intact = intact;
             cursor.seek(position + 1);
@@ -361,7 +383,10 @@ void Segment::load_indexes() const {
 void Segment::load_indexes_now() {
     indexes_loaded_ = true;
     int64_t expected_end = next_offset_;
-    if (!open_trusting_index() || next_offset_ != expected_end) {
+    // A cleaned segment may end before the next one starts: its last records were cleaned away.
+    bool checks_out = open_trusting_index();
+    bool cleaned_tail = next_offset_ < expected_end && expected_end <= compacted_until_;
+    if (!checks_out || (next_offset_ != expected_end && !cleaned_tail)) {
         // The files disagree with what the start assumed. The start has long finished, so there is
         // no refusing it now: rebuild the indexes from the log and say loudly what was found.
         Scan scan = scan_everything();
@@ -372,8 +397,8 @@ void Segment::load_indexes_now() {
         index_.replace(std::move(scan.index));
         time_index_.replace(std::move(scan.time_index));
         max_timestamp_ = scan.max_timestamp;
-        next_offset_ = expected_end;  // the offsets the next segment's name promises stay this segment's
     }
+    next_offset_ = expected_end;  // the offsets the next segment's name promises stay this segment's
 }
 
 int64_t Segment::start_position(std::optional<OffsetPosition> entry) const {
@@ -406,7 +431,7 @@ std::optional<BatchLocation> Segment::find(int64_t offset) const {
     return std::nullopt;
 }
 
-int64_t Segment::find_offset_for_timestamp(int64_t timestamp) const {
+int64_t Segment::find_offset_for_timestamp(int64_t timestamp, int64_t* found_timestamp) const {
     load_indexes();
     if (max_timestamp_ < timestamp) return -1;
     auto from = time_index_.floor_before(timestamp);
@@ -415,7 +440,7 @@ int64_t Segment::find_offset_for_timestamp(int64_t timestamp) const {
     bool torn = false;
     while (cursor.header(header, torn)) {
         if (header.max_timestamp >= timestamp) {
-            int64_t found = first_offset_at_or_after(cursor.batch(header.total_size()), timestamp);
+            int64_t found = first_offset_at_or_after(cursor.batch(header.total_size()), timestamp, found_timestamp);
             if (found >= 0) return found;
         }
         cursor.advance(header.total_size());

@@ -61,6 +61,10 @@ struct SegmentOpenOptions {
     // sanity check) when a fetch, a timestamp lookup or retention first needs them - Kafka's
     // lazy index. A start after a clean shutdown then costs one open per segment, not four reads.
     std::optional<int64_t> next_segment_base;
+    // The log cleaner's checkpoint (log_cleaner.hpp): offsets below it may be missing - whole
+    // batches removed, and batches holding fewer records than their offset range. Above it the
+    // offsets must run on without a hole, which is what catches a flipped bit in a baseOffset.
+    int64_t compacted_until = 0;
 };
 
 // What an open found and did.
@@ -74,6 +78,10 @@ struct SegmentOpenReport {
 // Records in the intact batches of a .log file from byte `from` on, resynchronising past bad
 // bytes: what a repair cuts off.
 int64_t count_intact_records(const File& file, int64_t from, int64_t end);
+
+// The last offset of the last whole batch in a .log file, -1 if it holds none: the range a
+// cleaned segment found waiting to be swapped in at a start covers (partition_log.cpp).
+int64_t last_offset_in(const File& file);
 
 class Segment {
 public:
@@ -114,8 +122,12 @@ public:
     // The first batch whose last offset is >= `offset` (nullopt: none in this segment).
     std::optional<BatchLocation> find(int64_t offset) const;
 
-    // The first offset whose record timestamp is >= `timestamp`, or -1 if there is none here.
-    int64_t find_offset_for_timestamp(int64_t timestamp) const;
+    // The first offset whose record timestamp is >= `timestamp`, or -1 if there is none here;
+    // `found_timestamp` (if given) gets that record's timestamp.
+    int64_t find_offset_for_timestamp(int64_t timestamp, int64_t* found_timestamp = nullptr) const;
+
+    // The cleaner's checkpoint moved (see SegmentOpenOptions::compacted_until).
+    void set_compacted_until(int64_t offset) { compacted_until_ = offset; }
 
     // Calls `visit` with each batch's header, in log order (headers only, no CRC check): how
     // the leader epochs are read back from the log (leader_epoch_cache.hpp).
@@ -153,6 +165,7 @@ private:
     int64_t next_offset_;
     int64_t max_timestamp_ = -1;
     int64_t bytes_since_index_entry_ = 0;
+    int64_t compacted_until_ = 0;                 // SegmentOpenOptions::compacted_until
     mutable bool index_mismatch_logged_ = false;  // find() met an entry that does not match (once)
     bool indexes_loaded_ = true;                  // false while a lazily opened segment is untouched
 };

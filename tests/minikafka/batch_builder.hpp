@@ -17,6 +17,7 @@ struct TestRecord {
     std::string key;
     std::string value;
     int64_t timestamp_delta = 0;
+    bool tombstone = false;  // a null value (no `value` bytes): "delete this key" on a compacted topic
 };
 
 inline std::string make_batch(const std::vector<TestRecord>& records, int64_t base_timestamp = 1000,
@@ -33,8 +34,12 @@ inline std::string make_batch(const std::vector<TestRecord>& records, int64_t ba
         rw.varint(static_cast<int64_t>(i));  // offset delta
         rw.varint(static_cast<int64_t>(r.key.size()));
         rw.bytes(r.key);
-        rw.varint(static_cast<int64_t>(r.value.size()));
-        rw.bytes(r.value);
+        if (r.tombstone) {
+            rw.varint(-1);
+        } else {
+            rw.varint(static_cast<int64_t>(r.value.size()));
+            rw.bytes(r.value);
+        }
         rw.varint(0);  // headers
         w.varint(static_cast<int64_t>(rec.size()));
         w.bytes(rec.readable());

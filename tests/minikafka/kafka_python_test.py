@@ -73,6 +73,8 @@ class KafkaPython(unittest.TestCase):
         self.assertEqual(consumer.end_offsets([tp])[tp], 10)
         found = consumer.offsets_for_times({tp: base + 4500})[tp]
         self.assertEqual(found.offset, 5)
+        # Kafka answers the found record's own timestamp, not the one asked for.
+        self.assertEqual(found.timestamp, base + 5000)
         self.assertIsNone(consumer.offsets_for_times({tp: base + 60_000})[tp])
         consumer.close()
 
