@@ -18,7 +18,8 @@ resident set from /proc (for RabbitMQ, every process of its session: the Erlang 
                    4 consumers through the same exchange): publish and consume msg/s, and how long
                    adding the step's bindings took.
   (2) queues       Q = 1, 10, 100, 1k (full: 10k) queues declared: memory per queue; then
-                   amqp_load --scenario spread --batch 32: one producer cycling through the Q queues.
+                   amqp_load --scenario spread --batch 32: one producer cycling through the Q queues;
+                   publish msg/s and the broker's own CPU time per message (from /proc).
   (3) connections  C = 1, 10, 100 (full: 1,000) connections opened one by one, each with a channel
                    that publishes 10 messages of 100 B and stays open: memory per connection and
                    the time to open one.
@@ -26,7 +27,8 @@ resident set from /proc (for RabbitMQ, every process of its session: the Erlang 
                    a durable queue nobody consumes: memory per message.
   (5) restart      both brokers stopped (SIGTERM) and started again on the same data: time until the
                    queue answers with all N messages back, then the memory per message after the
-                   restart, and the consume rate draining the deep queue (amqp_load --scenario drain).
+                   restart, the restarted broker's peak memory (VmHWM: what recovery needed), and
+                   the consume rate draining the deep queue (amqp_load --scenario drain).
   (6) watermark    minirabbit alone, with vm_memory_high_watermark.absolute set to half the bytes
                    of a backlog of N/2 messages: whether a publisher is blocked. Past
                    --queue-body-budget (default 8 MB) a durable queue keeps persistent bodies only
@@ -72,6 +74,61 @@ def rss_bytes(pid):
     return 0
 
 
+def cpu_seconds(pid):
+    """User + system CPU time the process has used so far (its threads included)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def session_cpu(sid):
+    """CPU seconds of every process in session `sid` (rabbitmq-server: the VM and its helpers)."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(fields[3]) == sid:
+            total += cpu_seconds(int(entry))
+    return total
+
+
+def peak_rss(pid):
+    """VmHWM: the most RAM the process has held since it started (for a restarted broker: its
+    recovery's peak, unless serving later needed more)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
+
+
+def session_peak(sid):
+    """The sum of every session process's VmHWM (an upper bound: they need not peak together)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(fields[3]) == sid:
+            total += peak_rss(int(entry))
+    return total
+
+
 def session_rss(sid):
     """Resident bytes of every process in session `sid` (rabbitmq-server: the VM and its helpers)."""
     total = 0
@@ -115,6 +172,14 @@ class Brokers:
     def memory(self, name):
         time.sleep(0.5)  # let the broker settle (RabbitMQ's queue processes hibernate, GC runs)
         return session_rss(self.rabbit.proc.pid) if name == "rabbitmq-server" else rss_bytes(self.mini.proc.pid)
+
+    def peak(self, name):
+        return session_peak(self.rabbit.proc.pid) if name == "rabbitmq-server" else peak_rss(self.mini.proc.pid)
+
+    def cpu(self, name):
+        """The broker's CPU seconds so far: steadier than a rate on a busy machine, since the time
+        the scheduler gives to other processes is not in it."""
+        return session_cpu(self.rabbit.proc.pid) if name == "rabbitmq-server" else cpu_seconds(self.mini.proc.pid)
 
     def restart(self, name):
         """Clean stop and start on the same data; returns seconds from the start to the listener."""
@@ -205,12 +270,15 @@ def queues_curve(brokers, name, args):
         rows.append({"queues": size, "per_queue": (brokers.memory(name) - base) / size,
                      "declare_us": declare_s / added * 1e6})
     for row in rows:  # then the rate through the first Q of them, emptied after each step
+        cpu0 = brokers.cpu(name)
         r = run_load(args.load, port, "spread", args.spread_messages, "--queues", row["queues"], "--batch", 32)
+        row["cpu_us"] = (brokers.cpu(name) - cpu0) / args.spread_messages * 1e6  # broker CPU per message
         row["publish"] = r["publish_rate"]
         for i in range(row["queues"]):
             ch._impl.queue_purge(f"bench-spread-{i}")
         ch.basic_qos(prefetch_count=0)
-        print(f"  {name} queues {row['queues']}: {r['publish_rate']:,.0f} msg/s", file=sys.stderr)
+        print(f"  {name} queues {row['queues']}: {r['publish_rate']:,.0f} msg/s, {row['cpu_us']:.2f} µs CPU/msg",
+              file=sys.stderr)
     for i in range(have):
         ch._impl.queue_delete(f"bench-spread-{i}")
     ch.basic_qos(prefetch_count=0)
@@ -268,6 +336,7 @@ def backlog_and_restart(brokers, name, args):
     out["restart_s"] = restart_s + (time.monotonic() - t0)
     out["recovered"] = back
     out["per_message_after"] = brokers.memory(name) / max(back, 1)
+    out["peak_after_mb"] = brokers.peak(name) / 1e6  # the restarted broker's peak: recovery's footprint
     drain = run_load(args.load, port, "drain", back)
     out["drain"] = drain["consume_rate"]
     out["drained"] = drain["received"]
@@ -341,12 +410,13 @@ def report(res, args):
         out += [f"\n### (2) Queues: memory per queue, and one producer cycling through them "
                 f"({args.spread_messages:,} msgs, batched, confirms)\n",
                 "| queues | bytes/queue rabbit | bytes/queue mini | ratio (rabbit/mini) | declare µs rabbit / mini "
-                "| publish msg/s rabbit | publish msg/s mini | ratio |",
-                "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+                "| publish msg/s rabbit | publish msg/s mini | ratio | broker CPU µs/msg rabbit / mini |",
+                "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for a, b in zip(r["queues"], m["queues"]):
             out.append(f"| {a['queues']:,.0f} | {a['per_queue']:,.0f} | {b['per_queue']:,.0f} | "
                        f"{ratio(a['per_queue'], b['per_queue'])} | {a['declare_us']:.0f} / {b['declare_us']:.0f} | "
-                       f"{a['publish']:,.0f} | {b['publish']:,.0f} | {ratio(b['publish'], a['publish'])} |")
+                       f"{a['publish']:,.0f} | {b['publish']:,.0f} | {ratio(b['publish'], a['publish'])} | "
+                       f"{a['cpu_us']:.1f} / {b['cpu_us']:.2f} |")
     if "connections" in r:
         out += ["\n### (3) Connections, each with a channel that published 10 messages and stays open\n",
                 "| connections | KiB/connection rabbit | KiB/connection mini | ratio (rabbit/mini) "
@@ -364,6 +434,7 @@ def report(res, args):
                 ("restart until every message is back (s)", "restart_s", False),
                 ("messages back after the restart", "recovered", None),
                 ("memory per message after the restart (bytes, whole process)", "per_message_after", False),
+                ("peak memory of the restarted broker, recovery included (MB)", "peak_after_mb", False),
                 ("drain: consume msg/s from the deep queue", "drain", True)]
         for label, key, higher in rows:
             rt = "-" if higher is None else ratio(b[key], a[key]) if higher else ratio(a[key], b[key])

@@ -67,7 +67,12 @@ public:
     // The writer drained out(): consumers paused by a full buffer can take messages again.
     void on_output_drained();
     // The socket is gone: cancel consumers, requeue unacked messages, delete exclusive queues.
-    void shutdown();
+    // Visits only what this connection owns (its channels, its exclusive queues), never every
+    // queue of the vhost; returns how many exclusive-queue entries it looked at (tests count them).
+    size_t shutdown();
+    // queue.declare made an exclusive queue for this connection: it must go when the connection goes.
+    void owns_exclusive(Queue& queue);
+    size_t exclusive_queue_entries() const { return exclusive_queues_.size(); }
     // Forced close from the broker side (vhost deleted, user deleted, heartbeat missed).
     void close(uint16_t code, std::string_view text);
     // The journal's fsync caught up to `position`: release publisher confirms waiting for it.
@@ -151,6 +156,11 @@ private:
     mb::ByteBuffer out_;
     size_t bytes_in_flight_ = 0;
     std::vector<std::unique_ptr<Channel>> channels_;  // indexed by channel number
+    // The exclusive queues this connection declared. Weak: a queue may go before the connection
+    // (queue.delete, x-expires, auto-delete, a deleted vhost) and then simply drops out. Entries of
+    // gone queues are pruned when the list has doubled since the last prune (amortised O(1)).
+    std::vector<std::weak_ptr<Queue>> exclusive_queues_;
+    size_t prune_exclusive_at_ = 16;
     Vhost* vhost_ = nullptr;
     std::string vhost_name_;
     std::string user_;

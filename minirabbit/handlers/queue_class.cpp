@@ -110,7 +110,8 @@ void Channel::handle_queue_declare(MethodReader& in) {
         auto queue = std::make_shared<Queue>(vhost(), name, durable, m.exclusive, m.auto_delete, std::move(m.arguments),
                                              std::move(*settings), connection_.id());
         if (durable) queue->store_id = connection_.broker().next_id();
-        vhost().add_queue(std::move(queue));
+        Queue& added = vhost().add_queue(std::move(queue));
+        if (m.exclusive) connection_.owns_exclusive(added);  // deleted with the connection
         if (durable) connection_.broker().definitions_changed();
     }
     last_queue_ = name;

@@ -41,11 +41,22 @@ MessageRef Message::make(const Fields& f) {
 // A paged copy: the same header and routing data, no body bytes - the block shrinks from header +
 // body to header alone, which is the whole point (a queue of 10M such messages fits in RAM).
 MessageRef Message::make_paged(const Message& full) {
-    MessageRef m = make(Fields{
-        full.exchange(), full.routing_key(), full.properties(), {}, full.persistent(), full.priority(), full.ttl_ms()});
+    return make_paged(Fields{full.exchange(),
+                             full.routing_key(),
+                             full.properties(),
+                             {},
+                             full.persistent(),
+                             full.priority(),
+                             full.ttl_ms()},
+                      full.body_size());
+}
+
+MessageRef Message::make_paged(Fields header, size_t body_size) {
+    header.body = {};
+    MessageRef m = make(header);
     Message& paged = *m.message_;
     live_bytes_ -= paged.memory_size();
-    paged.body_size_ = full.body_size();
+    paged.body_size_ = body_size;
     paged.body_paged_ = true;
     live_bytes_ += paged.memory_size();
     return m;

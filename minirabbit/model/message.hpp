@@ -44,6 +44,9 @@ public:
     // The same message without its body (body_paged() is true): what a queue keeps for a message
     // whose body only the journal holds.
     static MessageRef make_paged(const Message& full);
+    // The same from the fields and the body's size (`header.body` is ignored: no body bytes are
+    // copied), for a message recovered from the journal that starts paged (Journal::recover).
+    static MessageRef make_paged(Fields header, size_t body_size);
 
     std::string_view exchange() const { return {data(), exchange_size_}; }
     std::string_view routing_key() const { return {data() + exchange_size_, routing_key_size_}; }

@@ -2,7 +2,8 @@
 //
 // The queue: FIFO order, round-robin dispatch, TTL, overflow, priorities (see queue.hpp).
 //
-// Data layout: `levels_` is one std::deque per priority level (just one for an ordinary queue).
+// Data layout: one std::deque per priority level (just one for an ordinary queue, `level0_`, kept
+// inside the object; x-max-priority adds `upper_levels_`).
 // Within a level, messages are sorted by `seq`, the number the queue gave each message on arrival;
 // publishing appends (seq only grows), delivering pops the front, and requeueing puts a message
 // back by seq - so "original position" is a binary search, not a bookkeeping problem.
@@ -49,12 +50,49 @@ Queue::Queue(Vhost& vhost, std::string name, bool durable, bool exclusive, bool 
       name_(std::move(name)),
       durable_(durable),
       auto_delete_(auto_delete),
+      upper_levels_(parsed.max_priority),
       arguments_(std::move(arguments)),
       settings_(parsed),
       declared_settings_(std::move(parsed)),
       exclusive_owner_(exclusive ? exclusive_owner : 0),
-      levels_(size_t{settings_.max_priority} + 1),
-      last_used_(vhost.broker().now_ms()) {}
+      last_used_(vhost.broker().now_ms()) {
+    settings_changed();
+}
+
+// A publish asks "any length limit? a queue TTL?" through two flags among the hot fields, so a
+// queue without either never reads its settings (four cache lines further into the object).
+void Queue::settings_changed() {
+    limited_ = settings_.max_length.has_value() || settings_.max_length_bytes.has_value();
+    queue_ttl_ = settings_.message_ttl.has_value();
+}
+
+Queue::HotSpan Queue::publish_hot_span() const {
+    const char* base = reinterpret_cast<const char*>(this);
+    size_t low = SIZE_MAX, high = 0;
+    bool inside = true;
+    auto field = [&](const void* address, size_t size) {
+        const char* p = static_cast<const char*>(address);
+        if (p < base || p + size > base + sizeof(Queue)) inside = false;
+        low = std::min(low, static_cast<size_t>(p - base));
+        high = std::max(high, static_cast<size_t>(p - base) + size);
+    };
+    // What Vhost::route, Queue::publish, Queue::dispatch and Channel::publish touch.
+    field(&route_mark, sizeof route_mark);
+    field(&name_, sizeof name_);
+    field(&ready_count_, sizeof ready_count_);
+    field(&ready_bytes_, sizeof ready_bytes_);
+    field(&next_seq_, sizeof next_seq_);
+    field(&durable_, sizeof durable_);
+    field(&deleted_, sizeof deleted_);
+    field(&dispatching_, sizeof dispatching_);
+    field(&limited_, sizeof limited_);
+    field(&queue_ttl_, sizeof queue_ttl_);
+    field(&consumers_, sizeof consumers_);
+    field(&upper_levels_, sizeof upper_levels_);
+    field(&level(0), sizeof(std::deque<QueuedMessage>));
+    field(&stats_.published, sizeof stats_.published);
+    return {high - low, inside};
+}
 
 Queue::~Queue() = default;
 
@@ -62,6 +100,7 @@ Queue::~Queue() = default;
 // every policy change - applying a policy is never destructive.
 void Queue::apply_policy(const Policy* policy) {
     settings_ = effective_settings(declared_settings_, policy);
+    settings_changed();
     policy_name_ = policy ? policy->name : "";
     rearm();  // a policy may bring an x-expires or a TTL
 }
@@ -85,8 +124,8 @@ int64_t Queue::next_deadline() const {
     auto consider = [&](int64_t t) {
         if (t != 0 && (deadline == 0 || t < deadline)) deadline = t;
     };
-    for (const auto& level : levels_)
-        if (!level.empty()) consider(level.front().expires_at);
+    for (size_t i = 0; i < level_count(); ++i)
+        if (!level(i).empty()) consider(level(i).front().expires_at);
     if (settings_.expires && consumers_.empty())
         consider(*settings_.expires > INT64_MAX - last_used_ ? INT64_MAX : last_used_ + *settings_.expires);
     return deadline;
@@ -109,23 +148,24 @@ bool Queue::has_exclusive_consumer() const {
 
 // Priorities above x-max-priority count as the maximum, as in RabbitMQ; without x-max-priority
 // there is one level and the priority property is ignored.
-std::deque<QueuedMessage>& Queue::level_for(const Message& message) {
-    return levels_[std::min<size_t>(message.priority(), levels_.size() - 1)];
+size_t Queue::level_index_for(const Message& message) const {
+    return message.priority() == 0 ? 0 : std::min<size_t>(message.priority(), upper_levels_.size());
 }
 
 // The next message out is the front of the highest non-empty level: a strict priority order, so
 // a steady stream of high-priority messages can starve the low ones (RabbitMQ behaves the same).
 QueuedMessage* Queue::head() {
-    for (auto level = levels_.rbegin(); level != levels_.rend(); ++level)
-        if (!level->empty()) return &level->front();
+    for (size_t i = level_count(); i-- > 0;)
+        if (!level(i).empty()) return &level(i).front();
     return nullptr;
 }
 
 QueuedMessage Queue::pop_head(bool load) {
-    for (auto level = levels_.rbegin(); level != levels_.rend(); ++level) {
-        if (level->empty()) continue;
-        QueuedMessage m = std::move(level->front());
-        level->pop_front();
+    for (size_t i = level_count(); i-- > 0;) {
+        auto& from = level(i);
+        if (from.empty()) continue;
+        QueuedMessage m = std::move(from.front());
+        from.pop_front();
         --ready_count_;
         ready_bytes_ -= m.message->body_size();
         if (m.message->body_paged()) {
@@ -151,7 +191,7 @@ QueuedMessage Queue::pop_head(bool load) {
 void Queue::note_for_paging(const QueuedMessage& entry) {
     const uint64_t budget = vhost_.broker().queue_body_budget;
     if (budget == UINT64_MAX || !journaled(entry) || ready_bytes_ - paged_bytes_ <= budget) return;
-    to_page_.emplace_back(entry.seq, static_cast<uint8_t>(&level_for(*entry.message) - levels_.data()));
+    to_page_.emplace_back(entry.seq, static_cast<uint8_t>(level_index_for(*entry.message)));
     if (!paging_listed_) {
         paging_listed_ = true;
         vhost_.broker().page_out_later(shared_from_this());
@@ -166,14 +206,14 @@ size_t Queue::page_out(MessageStore& store) {
     const uint64_t budget = vhost_.broker().queue_body_budget;
     while (!to_page_.empty()) {
         auto [seq, level_index] = to_page_.front();
-        if (level_index >= levels_.size() || ready_bytes_ - paged_bytes_ <= budget) {
+        if (level_index >= level_count() || ready_bytes_ - paged_bytes_ <= budget) {
             to_page_.pop_front();
             continue;
         }
-        auto& level = levels_[level_index];
-        auto it = std::lower_bound(level.begin(), level.end(), seq,
-                                   [](const QueuedMessage& m, uint64_t s) { return m.seq < s; });
-        if (it == level.end() || it->seq != seq || it->message->body_paged()) {
+        auto& in = level(level_index);
+        auto it =
+            std::lower_bound(in.begin(), in.end(), seq, [](const QueuedMessage& m, uint64_t s) { return m.seq < s; });
+        if (it == in.end() || it->seq != seq || it->message->body_paged()) {
             to_page_.pop_front();
             continue;
         }
@@ -193,13 +233,13 @@ size_t Queue::page_out(MessageStore& store) {
 void Queue::insert_in_order(QueuedMessage message) {
     // Requeued messages go back where they were: the level stays sorted by seq. They are usually
     // the oldest, so the search ends near the front.
-    auto& level = level_for(*message.message);
-    auto at = std::lower_bound(level.begin(), level.end(), message.seq,
+    auto& into = level_for(*message.message);
+    auto at = std::lower_bound(into.begin(), into.end(), message.seq,
                                [](const QueuedMessage& m, uint64_t seq) { return m.seq < seq; });
     if (message.expires_at != 0) vhost_.arm_deadline(*this, message.expires_at);  // back at the head, maybe
     ready_bytes_ += message.message->body_size();
     ++ready_count_;
-    level.insert(at, std::move(message));
+    into.insert(at, std::move(message));
 }
 
 // Limits count *ready* messages only: delivered-but-unacked ones are the consumers' business, as in
@@ -212,7 +252,7 @@ bool Queue::over_limit(size_t extra_count, uint64_t extra_bytes) const {
 
 Queue::PublishResult Queue::publish(MessageRef message) {
     ++stats_.published;
-    if (settings_.overflow != Overflow::drop_head && over_limit(1, message->body_size())) {
+    if (limited_ && settings_.overflow != Overflow::drop_head && over_limit(1, message->body_size())) {
         // reject-publish: the newest message is refused (the publisher gets basic.nack in confirm
         // mode); reject-publish-dlx also dead-letters it.
         if (settings_.overflow == Overflow::reject_publish_dlx)
@@ -223,7 +263,7 @@ Queue::PublishResult Queue::publish(MessageRef message) {
     QueuedMessage entry{std::move(message), next_seq_++, 0, false};
     // The queue's TTL and the message's own expiration both apply; the earlier one wins.
     int64_t ttl = entry.message->ttl_ms();
-    if (settings_.message_ttl && (ttl < 0 || *settings_.message_ttl < ttl)) ttl = *settings_.message_ttl;
+    if (queue_ttl_ && (ttl < 0 || *settings_.message_ttl < ttl)) ttl = *settings_.message_ttl;
     if (ttl >= 0) entry.expires_at = deadline_after(ttl);
     // Journal before the message can be delivered: even a message consumed at once must be on disk
     // if a publisher confirm is going to promise that it is.
@@ -237,7 +277,7 @@ Queue::PublishResult Queue::publish(MessageRef message) {
     if (vhost_.broker().store()) note_for_paging(entry);  // (no journal: nowhere to read a body back from)
     level_for(*entry.message).push_back(std::move(entry));
     // drop-head: make room by dropping (dead-lettering) the oldest.
-    while (over_limit(0, 0) && ready_count_ > 0)
+    while (limited_ && over_limit(0, 0) && ready_count_ > 0)
         drop(pop_head(settings_.dead_letter_exchange.has_value()), DeathReason::maxlen);
     // Deliver right away if a consumer has credit: the publisher's read batch pushes the message
     // into the consumer's output buffer, so an idle consumer gets it within one event-loop turn.
@@ -401,10 +441,10 @@ void Queue::expire_messages() {
 size_t Queue::purge() {
     size_t count = ready_count_;
     MessageStore* store = vhost_.broker().store();
-    for (auto& level : levels_) {
-        for (auto& m : level)
+    for (size_t i = 0; i < level_count(); ++i) {
+        for (auto& m : level(i))
             if (store && journaled(m)) store->removed(*this, m);
-        level.clear();
+        level(i).clear();
     }
     ready_count_ = 0;
     ready_bytes_ = 0;
@@ -416,9 +456,9 @@ size_t Queue::purge() {
 
 std::vector<QueuedMessage> Queue::take_all() {
     std::vector<QueuedMessage> all;
-    for (auto& level : levels_) {
-        for (auto& m : level) all.push_back(std::move(m));
-        level.clear();
+    for (size_t i = 0; i < level_count(); ++i) {
+        for (auto& m : level(i)) all.push_back(std::move(m));
+        level(i).clear();
     }
     ready_count_ = 0;
     ready_bytes_ = 0;

@@ -61,18 +61,12 @@ Vhost::~Vhost() {
 
 // Lookups by name go through the hash indexes: the default exchange looks the routing key up
 // once per message, and a channel looks up the exchange of every publish. A std::map of 10,000
-// names costs ~14 string compares per lookup, each a likely cache miss; the hash costs one hash of
-// the name and (usually) one compare, whatever the number of queues. The index is keyed by
+// names costs ~14 string compares per lookup, each a likely cache miss; the hash index costs one
+// hash of the name, one slot and (usually) one compare, whatever the number of queues. It takes a
 // string_view, so a name that is still a view into a frame is looked up without building a string.
-Exchange* Vhost::find_exchange(std::string_view name) const {
-    auto it = exchange_index_.find(name);
-    return it == exchange_index_.end() ? nullptr : it->second;
-}
+Exchange* Vhost::find_exchange(std::string_view name) const { return exchange_index_.find(name); }
 
-Queue* Vhost::find_queue(std::string_view name) const {
-    auto it = queue_index_.find(name);
-    return it == queue_index_.end() ? nullptr : it->second;
-}
+Queue* Vhost::find_queue(std::string_view name) const { return queue_index_.find(name); }
 
 std::shared_ptr<Queue> Vhost::queue_ref(std::string_view name) const {
     Queue* queue = find_queue(name);
@@ -87,7 +81,7 @@ Exchange& Vhost::add_exchange(std::unique_ptr<Exchange> exchange) {
     auto& slot = exchanges_[exchange->name()];
     if (slot) exchange_index_.erase(slot->name());
     slot = std::move(exchange);
-    exchange_index_[slot->name()] = slot.get();
+    exchange_index_.insert(slot.get());
     return *slot;
 }
 
@@ -101,7 +95,7 @@ Queue& Vhost::add_queue(std::shared_ptr<Queue> queue) {
         deadlines_.remove(slot.get());
     }
     slot = std::move(queue);
-    queue_index_[slot->name()] = slot.get();
+    queue_index_.insert(slot.get());
     slot->rearm();  // x-expires counts from the declare
     return *slot;
 }

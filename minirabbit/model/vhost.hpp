@@ -14,9 +14,10 @@
 // Two views of the same exchanges and queues, because two kinds of reader ask:
 //   by_name (hash)    find_exchange / find_queue: once or twice per published message, O(1)
 //   ordered (map)     exchanges() / queues(): listings (admin API, definitions file), sorted
-// The ordered map owns the objects; the hash index holds plain pointers keyed by a view of the
-// object's own name, so it costs one small node per object and no second copy of the name.
-// Insertions and deletions update both (a declare, not a publish: O(log n) there is fine).
+// The ordered map owns the objects; the hash index (name_index.hpp: one flat array of hash and
+// pointer, no copy of the name) finds them touching as little memory as possible, because with
+// thousands of queues each lookup is a cache miss or several. Insertions and deletions update
+// both (a declare, not a publish: O(log n) there is fine).
 //
 // READ NEXT: vhost.cpp (routing and dead-lettering), exchange.hpp, queue.hpp, users.hpp,
 //            deadline_index.hpp (what the tick visits).
@@ -28,11 +29,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "deadline_index.hpp"
 #include "exchange.hpp"
+#include "name_index.hpp"
 #include "queue.hpp"
 
 namespace minirabbit {
@@ -100,10 +101,10 @@ private:
     std::string name_;
     std::map<std::string, std::unique_ptr<Exchange>, std::less<>> exchanges_;
     std::map<std::string, std::shared_ptr<Queue>, std::less<>> queues_;
-    // The hash indexes beside the maps (see the top of this file): name views point into the
-    // objects the maps own, so an entry is erased before its object goes.
-    std::unordered_map<std::string_view, Exchange*> exchange_index_;
-    std::unordered_map<std::string_view, Queue*> queue_index_;
+    // The hash indexes beside the maps (see the top of this file): they compare against the
+    // objects' own names, so an entry is erased before its object goes.
+    NameIndex<Exchange> exchange_index_;
+    NameIndex<Queue> queue_index_;
     // Queues with a TTL'd head message or an x-expires countdown, by deadline (tick() pops them).
     DeadlineIndex<Queue*> deadlines_;
     std::vector<Queue*> due_;  // reused by tick()

@@ -1,6 +1,6 @@
 // A Connection driven by bytes, no sockets (a fake Transport stands in for server.cpp): the
 // handshake, AMQPLAIN, guest from a remote address, pipelined frames in one read, a publish that
-// arrives one byte at a time, and a hard error.
+// arrives one byte at a time, a hard error, and what closing a connection cleans up.
 #include "core/connection.hpp"
 
 #include <gtest/gtest.h>
@@ -92,12 +92,28 @@ struct ConnectionTest : ::testing::Test {
         write_body_frames(b, 1, body, kDefaultFrameMax);
         return std::string(b.readable());
     }
-    static std::string declare(std::string_view queue) {
+    static std::string declare(std::string_view queue, bool exclusive = false) {
         mb::ByteBuffer b;
         MethodWriter(b, 1, queue_declare)
             .short_(0)
             .shortstr(queue)
-            .bits({false, false, false, false, false})
+            .bits({false, false, exclusive, false, false})  // passive durable exclusive auto-delete no-wait
+            .table({})
+            .end();
+        return std::string(b.readable());
+    }
+    static std::string delete_queue(std::string_view queue) {
+        mb::ByteBuffer b;
+        MethodWriter(b, 1, queue_delete).short_(0).shortstr(queue).bits({false, false, false}).end();
+        return std::string(b.readable());
+    }
+    static std::string consume(std::string_view queue) {  // manual acks: deliveries stay unacked
+        mb::ByteBuffer b;
+        MethodWriter(b, 1, basic_consume)
+            .short_(0)
+            .shortstr(queue)
+            .shortstr("worker")
+            .bits({false, false, false, false})  // no-local no-ack exclusive no-wait
             .table({})
             .end();
         return std::string(b.readable());
@@ -286,4 +302,50 @@ TEST_F(ConnectionTest, BytesTheWriterHasNotSentYetCountAsUnsent) {
     connection->set_bytes_in_flight(0);
     EXPECT_FALSE(connection->on_bytes(in));
     EXPECT_EQ(replies().size(), 1u);
+}
+
+// Closing a connection cleans up what it owns - its exclusive queues are deleted, its consumers'
+// unacked messages go back to their queues in their original order, flagged redelivered - and
+// visits only that: the queues of other clients are not looked at. It used to walk every queue
+// of the vhost to find the exclusive ones (2,003 visits here instead of 2).
+TEST_F(ConnectionTest, ClosingVisitsOnlyTheQueuesTheConnectionOwns) {
+    Vhost& vhost = *broker.find_vhost("/");
+    for (int i = 0; i < 2000; ++i)  // other clients' queues
+        vhost.add_queue(std::make_shared<Queue>(vhost, "other-" + std::to_string(i), false, false, false, FieldTable{},
+                                                QueueArguments{}, 0));
+    open();
+    handshake();
+    send(declare("work") + publish("work", "one") + publish("work", "two") + publish("work", "three"));
+    send(declare("mine-1", true) + declare("mine-2", true) + consume("work"));
+    size_t deliveries = 0;
+    for (const auto& reply : replies()) deliveries += reply.method == basic_deliver;
+    ASSERT_EQ(deliveries, 3u);
+    ASSERT_EQ(vhost.find_queue("work")->unacked_count(), 3u);
+
+    EXPECT_EQ(connection->shutdown(), 2u);  // its two exclusive queues, nothing else
+
+    EXPECT_EQ(vhost.find_queue("mine-1"), nullptr);
+    EXPECT_EQ(vhost.find_queue("mine-2"), nullptr);
+    EXPECT_EQ(vhost.queues().size(), 2001u);  // the others and "work" stay
+    Queue& work = *vhost.find_queue("work");
+    EXPECT_EQ(work.unacked_count(), 0u);
+    EXPECT_EQ(work.consumer_count(), 0u);
+    std::vector<std::string> bodies;
+    work.for_each_ready([&](const QueuedMessage& m) {
+        bodies.emplace_back(m.message->body());
+        EXPECT_TRUE(m.redelivered);
+    });
+    EXPECT_EQ(bodies, (std::vector<std::string>{"one", "two", "three"}));
+}
+
+// A client that declares and deletes exclusive queues all day: the connection's list of them
+// forgets the deleted ones instead of growing with every declare.
+TEST_F(ConnectionTest, DeletedExclusiveQueuesLeaveTheConnectionsList) {
+    open();
+    handshake();
+    for (int i = 0; i < 1000; ++i) send(declare("temp", true) + delete_queue("temp"));
+    EXPECT_LE(connection->exclusive_queue_entries(), 32u);
+    send(declare("kept", true));
+    EXPECT_LE(connection->shutdown(), 33u);
+    EXPECT_EQ(broker.find_vhost("/")->find_queue("kept"), nullptr);  // still deleted with the connection
 }

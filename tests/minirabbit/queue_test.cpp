@@ -305,3 +305,31 @@ TEST_F(QueueTest, LookupsAndListingsAgreeAfterDeletes) {
     EXPECT_NE(vhost.find_exchange("amq.topic"), nullptr);
     EXPECT_EQ(vhost.find_exchange("amq.nothing"), nullptr);
 }
+
+// Publishing to 10,000 queues in turn lands on a queue nobody touched recently every time, so
+// what a publish costs is the number of cache lines (and pages) of the queue it reads. The fields
+// it uses sit together at the front of the object, the lowest priority level included: at most
+// four cache lines, no separate block. Before, they were spread over ~900 bytes with the settings
+// in between, and the level lived in a vector of its own on the heap.
+TEST_F(QueueTest, APublishTouchesFewCacheLinesOfTheQueue) {
+    Queue& plain = declare("plain");
+    auto span = plain.publish_hot_span();
+    EXPECT_TRUE(span.inside);
+    EXPECT_LE(span.bytes, 4 * 64u);
+    // Priorities (levels above the lowest, in their own vector) and limits take the cold path.
+    amqp::FieldTable args;
+    args.set("x-max-priority", amqp::FieldValue{int32_t{3}});
+    Queue& ranked = declare("ranked", args);
+    for (int p : {0, 3, 1, 3}) ranked.publish(message(std::to_string(p), static_cast<uint8_t>(p)));
+    amqp::FieldTable two;
+    two.set("x-max-length", amqp::FieldValue{int32_t{2}});
+    Queue& bounded = declare("bounded", two);
+    for (const char* body : {"a", "b", "c"}) bounded.publish(message(body));
+    FakeChannel channel;
+    Consumer c1 = consumer(channel, "c1"), c2 = consumer(channel, "c2");
+    ranked.add_consumer(c1);
+    ranked.dispatch();
+    bounded.add_consumer(c2);
+    bounded.dispatch();
+    EXPECT_EQ(channel.bodies(), (std::vector<std::string>{"3", "3", "1", "0", "b", "c"}));
+}
