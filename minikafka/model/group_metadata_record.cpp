@@ -26,6 +26,9 @@ constexpr int16_t kValueVersion = 3;
 
 }  // namespace
 
+// The key is deliberately small: only what identifies the group. Everything that changes with a
+// rebalance goes in the value, so that each new generation *replaces* the previous record of the
+// same key - the log grows by one record per rebalance, and compaction keeps only the last.
 std::string encode_group_metadata_key(std::string_view group) {
     mb::ByteBuffer buffer;
     KafkaWriter out(buffer);
@@ -34,6 +37,10 @@ std::string encode_group_metadata_key(std::string_view group) {
     return std::string(buffer.readable());
 }
 
+// A schema is read by position, not by name: the fields must be written in exactly the order the
+// version lists them, and a reader of an older version stops where its version ends. Protocol
+// and leader are NULLABLE_STRINGs because an Empty group has neither; writing "" instead would
+// be read back by Kafka's tools as an assignor named "".
 std::string encode_group_metadata_value(const GroupMetadataValue& value) {
     mb::ByteBuffer buffer;
     KafkaWriter out(buffer);
@@ -43,6 +50,9 @@ std::string encode_group_metadata_value(const GroupMetadataValue& value) {
     out.nullable_string(value.protocol);
     out.nullable_string(value.leader);
     out.i64(value.current_state_timestamp_ms);
+    // The subscription and assignment are the clients' bytes (ConsumerProtocolSubscription and
+    // ...Assignment for a consumer group): stored as they came, never interpreted, as the broker
+    // never interprets them anywhere else either.
     out.array_length(value.members.size());
     for (const GroupMemberMetadata& m : value.members) {
         out.string(m.member_id);
@@ -92,6 +102,8 @@ std::optional<GroupMetadataValue> decode_group_metadata_value(std::string_view b
     return value;
 }
 
+// One group per batch: a group's record is written alone, after its own rebalance, and waits for
+// its own high watermark - it never needs to be atomic with anything else.
 std::string encode_group_metadata_batch(const GroupMetadataRecord& record, int64_t now_ms) {
     return encode_coordinator_batch(
         {{encode_group_metadata_key(record.group),
@@ -99,6 +111,9 @@ std::string encode_group_metadata_batch(const GroupMetadataRecord& record, int64
         now_ms);
 }
 
+// The same walk as the offset decoder's, keeping the other half of the records: a partition of
+// __consumer_offsets is read twice at load, once per kind, which keeps each decoder about one
+// schema (the two kinds never depend on each other's order).
 bool decode_group_metadata_batch(std::string_view batch, const std::function<void(GroupMetadataRecord&&)>& apply) {
     return for_each_coordinator_record(batch, [&](std::string_view key_bytes, std::optional<std::string_view> value) {
         KafkaReader key(key_bytes);
