@@ -84,6 +84,8 @@ OffsetsTopic::OffsetsTopic(OffsetsTopicConfig config, Broker& broker, Controller
     };
 }
 
+OffsetsTopic::~OffsetsTopic() { broker_.groups.store_group = nullptr; }
+
 // The topic's real partition count (another node may have created it with another setting).
 int32_t OffsetsTopic::partition_count() const {
     const MetadataImage::TopicState* topic = controller_.find_topic(kOffsetsTopic);

@@ -63,6 +63,9 @@ int32_t offsets_partition_for(std::string_view group_id, int32_t partitions);
 class OffsetsTopic {
 public:
     OffsetsTopic(OffsetsTopicConfig config, Broker& broker, Controller& controller, ReplicaManager& replicas);
+    ~OffsetsTopic();  // unhooks GroupCoordinator::store_group: the broker outlives the cluster node
+    OffsetsTopic(const OffsetsTopic&) = delete;
+    OffsetsTopic& operator=(const OffsetsTopic&) = delete;
 
     struct Coordinator {
         ErrorCode error = ErrorCode::None;
