@@ -69,7 +69,22 @@ int32_t offsets_partition_for(std::string_view group_id, int32_t partitions) {
 }
 
 OffsetsTopic::OffsetsTopic(OffsetsTopicConfig config, Broker& broker, Controller& controller, ReplicaManager& replicas)
-    : config_(config), broker_(broker), controller_(controller), replicas_(replicas) {}
+    : config_(config), broker_(broker), controller_(controller), replicas_(replicas) {
+    // A completed rebalance (and an emptied group's tombstone) goes to the group's partition like
+    // a commit does. Kafka answers a store that cannot be replicated in time with
+    // COORDINATOR_NOT_AVAILABLE: the members rejoin, which is always safe.
+    broker_.groups.store_group = [this](std::string_view group_id, std::optional<GroupMetadataValue> value,
+                                        std::function<void(ErrorCode)> done) {
+        GroupMetadataRecord record{std::string(group_id), std::move(value)};
+        append_batch(group_id, encode_group_metadata_batch(record, broker_.now_ms()),
+                     record.value ? "a group metadata record" : "a group metadata tombstone",
+                     [done = std::move(done)](ErrorCode error) {
+                         done(error == ErrorCode::RequestTimedOut ? ErrorCode::CoordinatorNotAvailable : error);
+                     });
+    };
+}
+
+OffsetsTopic::~OffsetsTopic() { broker_.groups.store_group = nullptr; }
 
 // The topic's real partition count (another node may have created it with another setting).
 int32_t OffsetsTopic::partition_count() const {
@@ -190,12 +205,21 @@ void OffsetsTopic::load(int32_t partition) {
     size_t records = 0;
     int64_t max_bytes = 1 << 20;
     std::string bytes;
+    size_t groups = 0;
+    const int64_t now = broker_.now_ms();
     auto apply = [&](OffsetCommitRecord&& record) {
         ++records;
         if (record.value)
             broker_.groups.set_offset(record.group, record.topic, record.partition, std::move(*record.value));
         else
             broker_.groups.forget_partition(record.group, record.topic, record.partition);
+    };
+    // A group's record: the latest one wins, as for offsets. What it restores is the group as the
+    // previous coordinator's last completed rebalance left it - generation, leader, members and
+    // their assignments - so the members' next heartbeats and commits are simply accepted here.
+    auto apply_group = [&](GroupMetadataRecord&& record) {
+        ++groups;
+        broker_.groups.restore_group(record.group, record.value, now);
     };
     while (offset < end) {
         std::optional<LogSlice> slice = log->read(offset, max_bytes);
@@ -207,8 +231,9 @@ void OffsetsTopic::load(int32_t partition) {
         while (bytes.size() - at >= kBatchHeaderSize) {
             RecordBatchHeader header = decode_batch_header(bytes.data() + at);
             if (header.batch_length < 0 || header.total_size() > bytes.size() - at) break;  // cut by max_bytes
+            const std::string_view batch = std::string_view(bytes).substr(at, header.total_size());
             if (header.last_offset() >= offset &&
-                !decode_offset_commit_batch(std::string_view(bytes).substr(at, header.total_size()), apply))
+                !(decode_offset_commit_batch(batch, apply) && decode_group_metadata_batch(batch, apply_group)))
                 mb::log::warn("group coordinator: {}-{}: a record at offset {} does not parse; skipped", kOffsetsTopic,
                               partition, header.base_offset);
             offset = std::max(offset, header.last_offset() + 1);
@@ -222,8 +247,10 @@ void OffsetsTopic::load(int32_t partition) {
         }
     }
     slot.state = Load::loaded;
-    broker_.trace("group coordinator: {}-{} loaded: {} offset records replayed, now coordinating its groups",
-                  kOffsetsTopic, partition, records);
+    broker_.trace(
+        "group coordinator: {}-{} loaded: {} offset records and {} group records replayed, now "
+        "coordinating its groups",
+        kOffsetsTopic, partition, records, groups);
 }
 
 void OffsetsTopic::unload(int32_t partition) {
@@ -254,6 +281,13 @@ struct PendingCommit {
 // committing the same offset twice is the same as committing it once.
 void OffsetsTopic::append(std::string_view group_id, const std::vector<OffsetCommitRecord>& records,
                           std::function<void(ErrorCode)> done) {
+    append_batch(group_id, encode_offset_commit_batch(records, broker_.now_ms()),
+                 fmt::format("{} offset records", records.size()), std::move(done));
+}
+
+// Offset commits and group records alike: one batch, appended as leader, answered at the HW.
+void OffsetsTopic::append_batch(std::string_view group_id, std::string batch, std::string_view what,
+                                std::function<void(ErrorCode)> done) {
     if (ErrorCode error = check(group_id); error != ErrorCode::None) return done(error);
     const int32_t p = offsets_partition_for(group_id, partition_count());
     PartitionState* state = replicas_.find(kOffsetsTopic, p);
@@ -266,7 +300,6 @@ void OffsetsTopic::append(std::string_view group_id, const std::vector<OffsetCom
     // From here on a commit is an ordinary leader append: the same log, the same HW, the same
     // waiting list as an acks=all produce - nothing offsets-specific is needed for durability.
     const int64_t now = broker_.now_ms();
-    std::string batch = encode_offset_commit_batch(records, now);
     RecordBatchHeader header;
     if (validate_batch(batch, header) != BatchCheck::ok) return done(ErrorCode::InvalidCommitOffsetSize);
     try {
@@ -279,8 +312,8 @@ void OffsetsTopic::append(std::string_view group_id, const std::vector<OffsetCom
     broker_.sync_rolled_segments(*log);
     replicas_.leader_appended(*state, log->log_end_offset());
     const int64_t end = log->log_end_offset();
-    broker_.trace("group coordinator: {} offset records of group {} appended to {}-{} up to {}; answered at HW {}",
-                  records.size(), group_id, kOffsetsTopic, p, end, end);
+    broker_.trace("group coordinator: {} of group {} appended to {}-{} up to {}; answered at HW {}", what, group_id,
+                  kOffsetsTopic, p, end, end);
 
     // Answered only while this broker still coordinates the group in the same leader epoch: a
     // commit that completes after leadership moved must not be applied to a group we dropped.

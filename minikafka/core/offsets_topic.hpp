@@ -13,7 +13,8 @@
 //   kill -9 broker 2 ──▶ the controller makes broker 3 leader of partition 3
 //                     broker 3: COORDINATOR_LOAD_IN_PROGRESS until its HW reaches the log end it
 //                     had when it became leader, then it reads the partition from the start:
-//                     every group hashing there gets its committed offsets back
+//                     every group hashing there gets its committed offsets back, and its
+//                     members, generation and assignments (model/group_metadata_record.hpp)
 //   clients: NOT_COORDINATOR from broker 2's successor-less connection ─▶ FindCoordinator ─▶ 3
 //
 // The partition is Kafka's: abs(groupId.hashCode()) % partitions with Java's String.hashCode, so
@@ -21,7 +22,8 @@
 // The topic is created through the controller by the first FindCoordinator that needs it
 // (offsets.topic.num.partitions, offsets.topic.replication.factor capped to the live brokers).
 // A broker that stops leading a partition drops its groups (members, offsets): the new leader
-// is the coordinator now, and the members join it again.
+// is the coordinator now, and has loaded them - the members go on heartbeating there in the same
+// generation, without a rebalance.
 // Single-node mode does not use this at all: one broker coordinates every group and keeps the
 // offsets in storage/offset_store.hpp's file (broker.offsets_topic is null).
 // REAL KAFKA: GroupMetadataManager (storeOffsets, loadGroupsAndOffsets, removeGroupsForPartition)
@@ -35,6 +37,7 @@
 #include <string_view>
 #include <vector>
 
+#include "model/group_metadata_record.hpp"
 #include "model/offset_commit_record.hpp"
 #include "protocol/api_keys.hpp"
 
@@ -60,6 +63,9 @@ int32_t offsets_partition_for(std::string_view group_id, int32_t partitions);
 class OffsetsTopic {
 public:
     OffsetsTopic(OffsetsTopicConfig config, Broker& broker, Controller& controller, ReplicaManager& replicas);
+    ~OffsetsTopic();  // unhooks GroupCoordinator::store_group: the broker outlives the cluster node
+    OffsetsTopic(const OffsetsTopic&) = delete;
+    OffsetsTopic& operator=(const OffsetsTopic&) = delete;
 
     struct Coordinator {
         ErrorCode error = ErrorCode::None;
@@ -92,6 +98,8 @@ private:
         int32_t leader_epoch = -1;
         int64_t load_end = 0;  // the log end when we became leader: loaded once the HW is there
     };
+    void append_batch(std::string_view group_id, std::string batch, std::string_view what,
+                      std::function<void(ErrorCode)> done);
     void load(int32_t partition);
     void unload(int32_t partition);
     void ask_for_topic(int64_t now_ms);

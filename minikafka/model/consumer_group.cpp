@@ -165,6 +165,7 @@ void ConsumerGroup::prepare_rebalance(int64_t now_ms, std::string_view reason) {
     if (state_ == GroupState::CompletingRebalance) fail_pending_syncs(ErrorCode::RebalanceInProgress);
     bool was_empty = state_ == GroupState::Empty;
     state_ = GroupState::PreparingRebalance;
+    assignment_received_ = false;
     // Wait for the members to rejoin for up to their rebalance timeout. A group starting from
     // Empty waits group.initial.rebalance.delay.ms, so that consumers started together land in
     // one generation instead of a rebalance per consumer.
@@ -204,6 +205,7 @@ void ConsumerGroup::complete_join(int64_t now_ms) {
         it = members_.erase(it);
     }
     ++generation_id_;
+    assignment_received_ = false;
     if (members_.empty()) {
         state_ = GroupState::Empty;
         protocol_type_.clear();
@@ -239,35 +241,103 @@ void ConsumerGroup::fail_pending_syncs(ErrorCode error) {
 // SyncGroup is the second half of the barrier: the leader's request carries every member's
 // assignment (opaque bytes), the broker stores them and answers every waiting member with its
 // own. Until the leader's SyncGroup arrives, followers' requests are held (awaiting_sync).
-void ConsumerGroup::sync(int32_t generation_id, const std::string& member_id,
+bool ConsumerGroup::sync(int32_t generation_id, const std::string& member_id,
                          std::map<std::string, std::string> assignments, int64_t now_ms, SyncCallback done) {
     auto it = members_.find(member_id);
-    if (it == members_.end()) return done({ErrorCode::UnknownMemberId, {}});
-    if (generation_id != generation_id_) return done({ErrorCode::IllegalGeneration, {}});
+    auto answer = [&](SyncGroupResult result) {
+        done(std::move(result));
+        return false;
+    };
+    if (it == members_.end()) return answer({ErrorCode::UnknownMemberId, {}});
+    if (generation_id != generation_id_) return answer({ErrorCode::IllegalGeneration, {}});
     GroupMember& member = it->second;
     member.last_heartbeat_ms = now_ms;
     switch (state_) {
         case GroupState::Empty:
         case GroupState::Dead:
-            return done({ErrorCode::UnknownMemberId, {}});
+            return answer({ErrorCode::UnknownMemberId, {}});
         case GroupState::PreparingRebalance:
-            return done({ErrorCode::RebalanceInProgress, {}});
+            return answer({ErrorCode::RebalanceInProgress, {}});
         case GroupState::Stable:
-            return done({ErrorCode::None, member.assignment});
+            return answer({ErrorCode::None, member.assignment});
         case GroupState::CompletingRebalance:
             break;
     }
     if (member.awaiting_sync) std::exchange(member.awaiting_sync, nullptr)({ErrorCode::RebalanceInProgress, {}});
     member.awaiting_sync = std::move(done);
-    if (member_id != leader_) return;  // followers wait for the leader's assignment
+    // Followers wait for the leader's assignment; a leader repeating its SyncGroup while the
+    // first one is being stored waits for that store.
+    if (member_id != leader_ || assignment_received_) return false;
     for (auto& [id, m] : members_) {
         auto assigned = assignments.find(id);
         m.assignment = assigned == assignments.end() ? std::string() : std::move(assigned->second);
+    }
+    assignment_received_ = true;
+    return true;
+}
+
+// Kafka answers SyncGroup only once the group's record is in the log (replicated, in a cluster):
+// a member that has its assignment then belongs to a generation every future coordinator knows.
+void ConsumerGroup::finish_sync(int32_t generation_id, ErrorCode error, int64_t now_ms) {
+    if (state_ != GroupState::CompletingRebalance || generation_id != generation_id_ || !assignment_received_) return;
+    if (error != ErrorCode::None) {
+        mb::log::warn("group {}: generation {} could not be stored (error {}); rebalancing again", id_, generation_id_,
+                      static_cast<int>(error));
+        for (auto& [id, m] : members_) m.assignment.clear();
+        fail_pending_syncs(error);
+        prepare_rebalance(now_ms, "the group's metadata could not be stored");
+        return;
     }
     state_ = GroupState::Stable;
     mb::log::info("group {}: generation {} is stable", id_, generation_id_);
     for (auto& [id, m] : members_)
         if (m.awaiting_sync) std::exchange(m.awaiting_sync, nullptr)({ErrorCode::None, m.assignment});
+}
+
+GroupMetadataValue ConsumerGroup::metadata_record(int64_t now_ms) const {
+    GroupMetadataValue value;
+    value.protocol_type = protocol_type_;
+    value.generation = generation_id_;
+    if (!protocol_name_.empty()) value.protocol = protocol_name_;
+    if (!leader_.empty()) value.leader = leader_;
+    value.current_state_timestamp_ms = now_ms;
+    for (const auto& [id, m] : members_) {
+        const std::string* subscription = m.metadata_for(protocol_name_);
+        value.members.push_back({id, m.instance_id, m.client_id, m.client_host, m.rebalance_timeout_ms,
+                                 m.session_timeout_ms, subscription ? *subscription : std::string(), m.assignment});
+    }
+    return value;
+}
+
+// Only the chosen protocol's subscription was stored, so a restored member "supports" just that
+// assignor - enough for the group to go on; a member that later rejoins with its full list is a
+// metadata change and rebalances, as in Kafka.
+void ConsumerGroup::restore(const GroupMetadataValue& value, int64_t now_ms) {
+    fail_waiting(ErrorCode::NotCoordinator);
+    members_.clear();
+    pending_members_.clear();
+    protocol_type_ = value.protocol_type;
+    generation_id_ = value.generation;
+    protocol_name_ = value.protocol.value_or("");
+    leader_ = value.leader.value_or("");
+    for (const GroupMemberMetadata& m : value.members) {
+        GroupMember& member = members_[m.member_id];
+        member.id = m.member_id;
+        member.instance_id = m.group_instance_id;
+        member.client_id = m.client_id;
+        member.client_host = m.client_host;
+        member.session_timeout_ms = m.session_timeout_ms;
+        member.rebalance_timeout_ms = m.rebalance_timeout_ms;
+        member.protocols = {{protocol_name_, m.subscription}};
+        member.assignment = m.assignment;
+        member.last_heartbeat_ms = now_ms;
+    }
+    state_ = members_.empty() ? GroupState::Empty : GroupState::Stable;
+    assignment_received_ = false;
+    initial_join_ = false;
+    if (trace)
+        trace(fmt::format("group restored group={} generation={} protocol={} leader={} members={} -> {}, no rebalance",
+                          id_, generation_id_, protocol_name_, leader_, members_.size(), to_string(state_)));
 }
 
 ErrorCode ConsumerGroup::heartbeat(int32_t generation_id, std::string_view member_id, int64_t now_ms) {

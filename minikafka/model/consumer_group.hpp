@@ -40,6 +40,7 @@
 #include <string_view>
 #include <vector>
 
+#include "group_metadata_record.hpp"
 #include "protocol/api_keys.hpp"
 #include "protocol/groups.hpp"  // the request and answer value types the state machine takes and gives
 
@@ -76,8 +77,21 @@ public:
 
     // `new_member_id` is used when the request has no member id (the coordinator makes it).
     void join(JoinGroupParams params, const std::string& new_member_id, int64_t now_ms, JoinCallback done);
-    void sync(int32_t generation_id, const std::string& member_id, std::map<std::string, std::string> assignments,
+    // Returns true when this was the leader's SyncGroup with the generation's assignment: the
+    // group then waits, still CompletingRebalance, for finish_sync - the coordinator stores the
+    // group first (model/group_metadata_record.hpp), and only a stored generation is answered.
+    bool sync(int32_t generation_id, const std::string& member_id, std::map<std::string, std::string> assignments,
               int64_t now_ms, SyncCallback done);
+    // The store of `generation_id` finished: None makes the group Stable and answers every held
+    // SyncGroup with its assignment; an error answers them with it and starts a new rebalance
+    // (Kafka's resetAndPropagateAssignmentError). A stale generation is ignored.
+    void finish_sync(int32_t generation_id, ErrorCode error, int64_t now_ms);
+    // The group as a GroupMetadata record, and back. restore() is a new coordinator taking the
+    // group over from the log: same generation, protocol, leader, members and assignments, Stable
+    // (Empty without members), and every member's session timer starts afresh at `now_ms` - the
+    // members did not stop heartbeating, they only had nobody to heartbeat to.
+    GroupMetadataValue metadata_record(int64_t now_ms) const;
+    void restore(const GroupMetadataValue& value, int64_t now_ms);
     ErrorCode heartbeat(int32_t generation_id, std::string_view member_id, int64_t now_ms);
     ErrorCode leave(std::string_view member_id, int64_t now_ms);
     // May a member of `generation_id` commit offsets now? (-1 / "" = a client outside the group)
@@ -123,7 +137,8 @@ private:
     std::map<std::string, GroupMember> members_;
     std::map<std::string, int64_t> pending_members_;  // ids handed out with MEMBER_ID_REQUIRED -> deadline
     int64_t rebalance_deadline_ms_ = 0;
-    bool initial_join_ = false;  // this rebalance started from Empty (group.initial.rebalance.delay.ms)
+    bool initial_join_ = false;         // this rebalance started from Empty (group.initial.rebalance.delay.ms)
+    bool assignment_received_ = false;  // the leader's SyncGroup of this generation came; being stored
 };
 
 }  // namespace minikafka

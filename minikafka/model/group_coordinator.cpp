@@ -68,12 +68,51 @@ void GroupCoordinator::forget_if_never_formed(std::string_view group_id) {
     if (it != groups_.end() && it->second->never_formed() && !offsets_.contains(group_id)) groups_.erase(it);
 }
 
+// The leader's SyncGroup completes a rebalance. In a cluster the group is written to
+// __consumer_offsets before anyone is answered (Kafka's storeGroup): once a member holds its
+// assignment, the generation is in the log, and a coordinator elected after a kill -9 carries the
+// same group on instead of starting it over. The answer may come long after this call, when the
+// group may have been dropped (leadership moved): it is looked up again by id, and a group that is
+// not in that same generation's CompletingRebalance any more ignores it.
 void GroupCoordinator::sync(std::string_view group_id, int32_t generation_id, const std::string& member_id,
                             std::map<std::string, std::string> assignments, int64_t now_ms, SyncCallback done) {
     if (group_id.empty()) return done({ErrorCode::InvalidGroupId, {}});  // as Kafka, for every group API
     auto it = groups_.find(group_id);
     if (it == groups_.end()) return done({ErrorCode::UnknownMemberId, {}});
-    it->second->sync(generation_id, member_id, std::move(assignments), now_ms, std::move(done));
+    ConsumerGroup& group = *it->second;
+    if (!group.sync(generation_id, member_id, std::move(assignments), now_ms, std::move(done))) return;
+    const int32_t generation = group.generation_id();
+    if (!store_group) return group.finish_sync(generation, ErrorCode::None, now_ms);
+    stored_groups_.emplace(group_id);
+    store_group(group_id, group.metadata_record(now_ms),
+                [this, id = std::string(group_id), generation, now_ms](ErrorCode error) {
+                    if (auto found = groups_.find(id); found != groups_.end())
+                        found->second->finish_sync(generation, error, now_ms);
+                });
+}
+
+// The last member left or timed out: the group's record would bring back members that are gone,
+// so a tombstone replaces it (Kafka writes an Empty group's record; either way the next
+// coordinator starts the group from nothing but its offsets). Nobody waits for it.
+void GroupCoordinator::tombstone_if_emptied(std::string_view group_id) {
+    auto stored = stored_groups_.find(group_id);
+    if (stored == stored_groups_.end()) return;
+    auto it = groups_.find(group_id);
+    if (it != groups_.end() && it->second->state() != GroupState::Empty) return;
+    const std::string id = *stored;
+    stored_groups_.erase(stored);
+    if (store_group) store_group(id, std::nullopt, [](ErrorCode) {});
+}
+
+void GroupCoordinator::restore_group(const std::string& group_id, const std::optional<GroupMetadataValue>& value,
+                                     int64_t now_ms) {
+    if (!value) {
+        groups_.erase(group_id);
+        stored_groups_.erase(group_id);
+        return;
+    }
+    group_for(group_id).restore(*value, now_ms);
+    stored_groups_.insert(group_id);
 }
 
 ErrorCode GroupCoordinator::heartbeat(std::string_view group_id, int32_t generation_id, std::string_view member_id,
@@ -88,7 +127,9 @@ ErrorCode GroupCoordinator::leave(std::string_view group_id, std::string_view me
     if (group_id.empty()) return ErrorCode::InvalidGroupId;
     auto it = groups_.find(group_id);
     if (it == groups_.end()) return ErrorCode::UnknownMemberId;
-    return it->second->leave(member_id, now_ms);
+    ErrorCode error = it->second->leave(member_id, now_ms);
+    tombstone_if_emptied(group_id);
+    return error;
 }
 
 // Time moves only here (the broker's timer calls it): every group checks its session timeouts and
@@ -96,6 +137,9 @@ ErrorCode GroupCoordinator::leave(std::string_view group_id, std::string_view me
 // the model testable with made-up times.
 void GroupCoordinator::tick(int64_t now_ms) {
     for (auto& [id, group] : groups_) group->tick(now_ms);
+    // Session expiry may have emptied a stored group: copy the ids, tombstone_if_emptied erases.
+    for (const std::string& id : std::vector<std::string>(stored_groups_.begin(), stored_groups_.end()))
+        tombstone_if_emptied(id);
     // Ids handed out with MEMBER_ID_REQUIRED that never came back have expired by now.
     std::erase_if(groups_,
                   [&](const auto& entry) { return entry.second->never_formed() && !offsets_.contains(entry.first); });
@@ -160,6 +204,7 @@ ErrorCode GroupCoordinator::delete_group(std::string_view group_id,
     if (group == groups_.end() && offsets == offsets_.end()) return ErrorCode::GroupIdNotFound;
     if (group != groups_.end() && !group->second->members().empty()) return ErrorCode::NonEmptyGroup;
     if (group != groups_.end()) groups_.erase(group);
+    tombstone_if_emptied(group_id);  // a group restored Empty may still have a record
     if (offsets != offsets_.end()) {
         for (const auto& [key, committed] : offsets->second) removed.push_back(key);
         committed_offset_count_ -= offsets->second.size();
@@ -177,6 +222,7 @@ size_t GroupCoordinator::drop_groups(const std::function<bool(std::string_view g
         }
         it->second->fail_waiting(ErrorCode::NotCoordinator);
         dropped.insert(it->first);
+        stored_groups_.erase(it->first);  // its records are the new coordinator's now
         it = groups_.erase(it);
     }
     for (auto it = offsets_.begin(); it != offsets_.end();) {

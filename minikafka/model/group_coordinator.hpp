@@ -23,7 +23,10 @@
 #include <utility>
 #include <vector>
 
+#include <set>
+
 #include "consumer_group.hpp"
+#include "group_metadata_record.hpp"
 
 namespace minikafka {
 
@@ -47,6 +50,15 @@ class GroupCoordinator {
 public:
     explicit GroupCoordinator(GroupConfig config) : config_(config) {}
     std::function<void(std::string_view line)> trace;  // --trace, handed to every group it creates
+    // Cluster mode (set by core/offsets_topic.cpp): writes a group's metadata record - or a
+    // tombstone, nullopt - to __consumer_offsets and calls `done` once it is replicated. A
+    // completed rebalance is answered only after it; without it (single-node mode) at once.
+    using StoreGroup = std::function<void(std::string_view group_id, std::optional<GroupMetadataValue> value,
+                                          std::function<void(ErrorCode)> done)>;
+    StoreGroup store_group;
+    // A new coordinator replaying a group's record: the group as its last rebalance left it (a
+    // tombstone: no group). See ConsumerGroup::restore.
+    void restore_group(const std::string& group_id, const std::optional<GroupMetadataValue>& value, int64_t now_ms);
 
     // JoinGroup: validates what is group-independent (id, session timeout), finds or creates the
     // group, and makes member ids ("<client.id>-<n>-<random>") for new members.
@@ -91,6 +103,7 @@ private:
     ConsumerGroup& group_for(std::string_view group_id);
     void forget_if_never_formed(std::string_view group_id);
     std::string new_member_id(std::string_view client_id);
+    void tombstone_if_emptied(std::string_view group_id);
 
     GroupConfig config_;
     std::map<std::string, std::unique_ptr<ConsumerGroup>, std::less<>> groups_;
@@ -98,6 +111,9 @@ private:
     uint64_t member_counter_ = 0;
     int64_t last_empty_group_check_ms_ = 0;
     size_t committed_offset_count_ = 0;
+    // Groups whose latest record in __consumer_offsets is a live one: when such a group empties
+    // (or is deleted) a tombstone follows, so that the next coordinator does not bring it back.
+    std::set<std::string, std::less<>> stored_groups_;
 };
 
 }  // namespace minikafka

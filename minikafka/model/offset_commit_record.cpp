@@ -64,9 +64,9 @@ std::optional<CommittedOffset> decode_value(std::string_view bytes) {
 
 }  // namespace
 
-// One OffsetCommit request becomes one batch: all its partitions' offsets are appended - and
-// replicated, and made visible - together, so a consumer never sees half of a commit.
-std::string encode_offset_commit_batch(const std::vector<OffsetCommitRecord>& records, int64_t now_ms) {
+// Both kinds of record of __consumer_offsets (commits here, group metadata in
+// group_metadata_record.cpp) travel in the same plain batch: only their keys and values differ.
+std::string encode_coordinator_batch(const std::vector<CoordinatorRecord>& records, int64_t now_ms) {
     // Each record: length VARINT | attributes INT8 | timestampDelta VARLONG | offsetDelta VARINT
     //              | key (VARINT length + bytes) | value (VARINT length, -1 = null) | headers VARINT
     std::string body;
@@ -76,13 +76,11 @@ std::string encode_offset_commit_batch(const std::vector<OffsetCommitRecord>& re
         r.i8(0);
         r.varint(0);
         r.varint(static_cast<int64_t>(i));
-        std::string key = encode_key(records[i]);
-        r.varint(static_cast<int64_t>(key.size()));
-        r.bytes(key);
+        r.varint(static_cast<int64_t>(records[i].key.size()));
+        r.bytes(records[i].key);
         if (records[i].value) {
-            std::string value = encode_value(*records[i].value);
-            r.varint(static_cast<int64_t>(value.size()));
-            r.bytes(value);
+            r.varint(static_cast<int64_t>(records[i].value->size()));
+            r.bytes(*records[i].value);
         } else {
             r.varint(-1);  // a tombstone
         }
@@ -115,11 +113,20 @@ std::string encode_offset_commit_batch(const std::vector<OffsetCommitRecord>& re
     return batch;
 }
 
-// Replaying a partition of __consumer_offsets at load. Records of a kind we do not use are
-// skipped, not fatal: key version 2 is Kafka's group-metadata record (members, generation), which
-// minikafka never writes, and control batches carry no commits. A malformed commit record, on the
-// other hand, fails the batch.
-bool decode_offset_commit_batch(std::string_view batch, const std::function<void(OffsetCommitRecord&&)>& apply) {
+// One OffsetCommit request becomes one batch: all its partitions' offsets are appended - and
+// replicated, and made visible - together, so a consumer never sees half of a commit.
+std::string encode_offset_commit_batch(const std::vector<OffsetCommitRecord>& records, int64_t now_ms) {
+    std::vector<CoordinatorRecord> raw;
+    raw.reserve(records.size());
+    for (const OffsetCommitRecord& record : records)
+        raw.push_back({encode_key(record),
+                       record.value ? std::optional<std::string>(encode_value(*record.value)) : std::nullopt});
+    return encode_coordinator_batch(raw, now_ms);
+}
+
+// The walk over a batch's records both decoders share. A compressed batch (nobody but us writes
+// this topic, and we never compress) and a control batch carry nothing of ours: skipped.
+bool for_each_coordinator_record(std::string_view batch, const CoordinatorRecordVisitor& visit) {
     if (batch.size() < kBatchHeaderSize) return false;
     RecordBatchHeader header = decode_batch_header(batch.data());
     if (header.compression() != 0 || header.is_control()) return true;
@@ -137,22 +144,33 @@ bool decode_offset_commit_batch(std::string_view batch, const std::function<void
         int32_t value_length = record.varint();
         std::optional<std::string_view> value_bytes;
         if (value_length >= 0) value_bytes = record.bytes(static_cast<size_t>(value_length));
-        if (!record.ok()) return false;
+        if (!record.ok() || !visit(key_bytes, value_bytes)) return false;
+    }
+    return in.ok();
+}
+
+// Replaying a partition of __consumer_offsets at load. Records of a kind this decoder does not
+// read are skipped, not fatal: key version 2 is a group's metadata (group_metadata_record.hpp has
+// its own decoder), and a key version we do not know may be a newer Kafka's. A malformed commit
+// record, on the other hand, fails the batch.
+bool decode_offset_commit_batch(std::string_view batch, const std::function<void(OffsetCommitRecord&&)>& apply) {
+    return for_each_coordinator_record(batch, [&](std::string_view key_bytes, std::optional<std::string_view> value) {
         KafkaReader key(key_bytes);
         int16_t version = key.i16();
-        if (version != 0 && version != 1) continue;  // group metadata, or a version we do not know
+        if (!key.ok()) return false;
+        if (version != 0 && version != 1) return true;  // group metadata, or a version we do not know
         OffsetCommitRecord out;
         out.group = std::string(key.string());
         out.topic = std::string(key.string());
         out.partition = key.i32();
         if (!key.ok()) return false;
-        if (value_bytes) {
-            out.value = decode_value(*value_bytes);
+        if (value) {
+            out.value = decode_value(*value);
             if (!out.value) return false;
         }
         apply(std::move(out));
-    }
-    return in.ok();
+        return true;
+    });
 }
 
 }  // namespace minikafka

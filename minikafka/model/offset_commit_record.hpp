@@ -14,14 +14,16 @@
 //         (v0: offset, metadata, timestamp; v1 adds expire_timestamp; v2 drops it;
 //          v3 adds leader_epoch - all four are read, v3 is written)
 //
-// Kafka's key version 2 is a group's *metadata* (members, generation, assignments); we do not
-// write it: a new coordinator knows the committed offsets, and the members simply join again
-// (their heartbeats get UNKNOWN_MEMBER_ID there). Records go in uncompressed v2 batches
+// Kafka's key version 2 is a group's *metadata* (members, generation, assignments): the same topic
+// and the same batches carry it, see group_metadata_record.hpp. The key version is what tells the
+// two apart - also for log compaction, which keeps the latest record per key. Records go in
+// uncompressed v2 batches
 // (record_batch.hpp) - one batch per OffsetCommit request, so a commit of many partitions is
 // appended (and replicated) all or nothing.
 // REAL KAFKA: GroupMetadataManager.offsetCommitKey / offsetCommitValue (OffsetCommitKey.json,
 // OffsetCommitValue.json in the coordinator's resources).
-// READ NEXT: core/offsets_topic.hpp (who writes and loads these records).
+// READ NEXT: model/group_metadata_record.hpp (the other record), core/offsets_topic.hpp (who
+//            writes and loads them).
 #pragma once
 
 #include <cstdint>
@@ -41,6 +43,17 @@ struct OffsetCommitRecord {
     int32_t partition = 0;
     std::optional<CommittedOffset> value;  // nullopt: a tombstone (the offset was deleted)
 };
+
+// A record of __consumer_offsets as bytes: its key, and its value (nullopt: a tombstone).
+struct CoordinatorRecord {
+    std::string key;
+    std::optional<std::string> value;
+};
+std::string encode_coordinator_batch(const std::vector<CoordinatorRecord>& records, int64_t now_ms);
+// Calls `visit(key, value)` for each record of the batch; false if a record does not parse or
+// `visit` returns false. Compressed and control batches are skipped (true).
+using CoordinatorRecordVisitor = std::function<bool(std::string_view key, std::optional<std::string_view> value)>;
+bool for_each_coordinator_record(std::string_view batch, const CoordinatorRecordVisitor& visit);
 
 // One uncompressed record batch (magic 2, base offset 0: the log assigns it) holding `records`,
 // with its CRC32C - ready for PartitionLog::append.
