@@ -321,7 +321,8 @@ LogManager::Result LogManager::delete_topic(std::string_view name, std::vector<s
 }
 
 LogManager::Result LogManager::ensure_partition(std::string_view name, int32_t partition,
-                                                const std::vector<ConfigEntry>& overrides, int64_t now_ms) {
+                                                const std::vector<ConfigEntry>& overrides, int64_t now_ms,
+                                                bool sync_now) {
     if (partition < 0 || partition >= kMaxPartitions)
         return {ErrorCode::InvalidPartitions, fmt::format("partition {} is out of range", partition)};
     Topic* topic = find(name);
@@ -338,8 +339,9 @@ LogManager::Result LogManager::ensure_partition(std::string_view name, int32_t p
     if (index >= topic->partitions.size()) topic->partitions.resize(index + 1);
     try {
         topic->partitions[index] =
-            std::make_shared<PartitionLog>(partition_dir(name, partition), topic->config, now_ms);
-        sync_directory(data_dir_);
+            std::make_shared<PartitionLog>(partition_dir(name, partition), topic->config, now_ms, false,
+                                           sync_now ? DirectorySync::now : DirectorySync::with_first_flush);
+        if (sync_now) sync_directory(data_dir_);
     } catch (const std::exception& e) {
         mb::log::error("topic {}: cannot create partition {}: {}", name, partition, e.what());
         return {ErrorCode::KafkaStorageError, fmt::format("cannot create the partition's files: {}", e.what())};
@@ -347,6 +349,8 @@ LogManager::Result LogManager::ensure_partition(std::string_view name, int32_t p
     mb::log::info("topic {}: partition {} now has a log here", name, partition);
     return {};
 }
+
+void LogManager::sync_data_directory() const { sync_directory(data_dir_); }
 
 LogManager::Result LogManager::remove_partition(std::string_view name, int32_t partition,
                                                 std::vector<std::string>& removed_dirs) {

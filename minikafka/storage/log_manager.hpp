@@ -97,8 +97,11 @@ public:
     // controller's assignment). ensure_partition opens (or creates) one partition's log, making the
     // topic if it is new here; remove_partition drops one (a replica reassigned away) - its
     // directory is renamed for deletion and handed back in `removed_dirs`, as delete_topic does.
+    // `sync_now` false: the new log's directory is fsynced with its first flush and the data
+    // directory not at all - the caller creates many and calls sync_data_directory() once.
     Result ensure_partition(std::string_view name, int32_t partition, const std::vector<ConfigEntry>& overrides,
-                            int64_t now_ms);
+                            int64_t now_ms, bool sync_now = true);
+    void sync_data_directory() const;
     Result remove_partition(std::string_view name, int32_t partition, std::vector<std::string>& removed_dirs);
 
     // AlterConfigs: `overrides` become the topic's whole set of overrides (what is not named goes
