@@ -151,7 +151,8 @@ public:
         // Leadership moved away: the parked fetches re-read, find this node no longer leads, answer.
         replicas_.leadership_moved = replicas_.high_watermark_moved;
         replicas_.trace = [&broker](std::string_view line) { broker.trace("{}", line); };
-        controller.image_changed = [this] { replicas_.apply_image(controller_.image(), broker_.now_ms()); };
+        replicas_.clock_ms = [&broker] { return broker.now_ms(); };
+        controller.image_changed = [this] { apply_image(); };
     }
 
     // Set by controller_link.cpp: an AlterPartition to the active controller over this node's link.
@@ -168,8 +169,20 @@ public:
     }
 
 private:
+    // The image into local logs and roles. A big change (thousands of new replicas) is made a
+    // slice per event-loop turn (ReplicaManager::apply_image): the rest follows on the next turn,
+    // after the other clients' requests, not 10 ms later at the next tick.
+    void apply_image() {
+        if (replicas_.apply_image(controller_.image(), broker_.now_ms()) || image_slice_posted_) return;
+        image_slice_posted_ = true;
+        broker_.services.run_later(0, [this] {
+            image_slice_posted_ = false;
+            apply_image();
+        });
+    }
+
     void tick(const asio::any_io_executor& executor) {
-        replicas_.apply_image(controller_.image(), broker_.now_ms());
+        apply_image();
         offsets_topic_.tick(broker_.now_ms());  // group coordinators follow __consumer_offsets' leaders
         if (!strays_removed_ && !controller_.broker_fenced()) {
             strays_removed_ = true;  // the metadata has caught up: what is not ours now never will be
@@ -205,7 +218,8 @@ private:
     Controller& controller_;
     ReplicaManager replicas_;
     OffsetsTopic offsets_topic_;
-    bool strays_removed_ = false;  // remove_strays runs once, at the first unfencing
+    bool strays_removed_ = false;      // remove_strays runs once, at the first unfencing
+    bool image_slice_posted_ = false;  // apply_image's next slice is waiting for its turn
     std::map<int32_t, std::shared_ptr<Fetcher>> fetchers_;
 };
 

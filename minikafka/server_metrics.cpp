@@ -113,6 +113,9 @@ void register_metrics(mb::Metrics& metrics, Broker& broker, const SessionMetrics
     metrics.gauge("minikafka_connection_buffer_bytes",
                   "Read and spare reply buffers held by client connections (idle ones hold none).",
                   [&session] { return static_cast<double>(session.buffer_bytes); });
+    metrics.gauge("minikafka_connections_hibernating",
+                  "Idle client connections whose session hibernates: no coroutine, no buffer, one socket wait.",
+                  [&session] { return static_cast<double>(session.hibernating_connections); });
     metrics.process_metrics();
 }
 

@@ -22,6 +22,8 @@ struct SessionMetrics {
     // Read buffers and spare reply buffers the sessions hold (their capacity): what connections
     // cost besides the kernel's socket buffers. Idle connections hold none (server.cpp).
     int64_t buffer_bytes = 0;
+    // Connections whose session hibernates (server.cpp): no coroutine, no buffer, one socket wait.
+    int64_t hibernating_connections = 0;
     void request(int16_t api_key) {
         requests.inc();
         if (api_key >= 0 && static_cast<size_t>(api_key) < by_api_key.size()) ++by_api_key[api_key];

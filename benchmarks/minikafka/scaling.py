@@ -5,7 +5,7 @@ mock cluster as the reference where it applies (Debian has no Kafka broker).
     /usr/bin/python3 benchmarks/minikafka/scaling.py --quick     # well under a minute of load
     /usr/bin/python3 benchmarks/minikafka/scaling.py             # the full curves (see DISK below)
 
-Four curves, each on a fresh broker in a temp directory that is removed afterwards:
+Four curves (and one on request), each on a fresh broker in a temp directory that is removed afterwards:
 
   partitions   1 -> 10k partitions of one topic: produce rate with the records spread over all
                of them (librdkafka's partitioner), the Metadata answer's size, the broker's open
@@ -19,6 +19,8 @@ Four curves, each on a fresh broker in a temp directory that is removed afterwar
                subscribe to every member holding its partitions (the rebalance)
   connections  1k -> 10k idle connections (each sent one ApiVersions): memory per connection,
                and an ApiVersions round trip on a new connection while they stay open
+  grow         (only with --only grow) CreatePartitions of a topic from 1 to n partitions, and
+               the slowest round trip of another client meanwhile: long admin work runs in slices
 
 DISK: the full log curve writes 20 GB (quick: 256 MB). Loopback only. Run it on a quiet machine,
 after scripts/build.sh; it prints the tables of docs/minikafka/benchmarks.md and writes
@@ -145,9 +147,18 @@ def create_topic(port, topic, partitions):
     return time.monotonic() - t
 
 
-def create_topic_probed(port, topic, partitions):
-    """create_topic while another connection does ApiVersions round trips, one after the other:
-    (seconds the creation took, the slowest round trip in ms) - how long other clients stall."""
+def create_partitions(port, topic, total):
+    from confluent_kafka.admin import AdminClient, NewPartitions
+    admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{port}", "socket.timeout.ms": 300_000})
+    t = time.monotonic()
+    admin.create_partitions([NewPartitions(topic, total)], request_timeout=900)[topic].result(900)
+    return time.monotonic() - t
+
+
+def create_topic_probed(port, topic, partitions, create=create_topic):
+    """create(port, topic, partitions) while another connection does ApiVersions round trips, one
+    after the other: (seconds the creation took, the slowest round trip in ms) - how long other
+    clients stall."""
     stop = threading.Event()
     worst = [0.0]
 
@@ -164,7 +175,7 @@ def create_topic_probed(port, topic, partitions):
     thread = threading.Thread(target=probe, daemon=True)
     thread.start()
     try:
-        seconds = create_topic(port, topic, partitions)
+        seconds = create(port, topic, partitions)
     finally:
         stop.set()
         thread.join()
@@ -202,6 +213,18 @@ def partitions_curve(build, counts, records):
             mock.close()
         print(f"partitions {row}", file=sys.stderr)
         rows.append(row)
+    return rows
+
+
+def grow_curve(counts):
+    """CreatePartitions from 1 to n partitions while another client does round trips."""
+    rows = []
+    for n in counts:
+        with minikafka() as broker:
+            create_topic(broker.port, "grow", 1)
+            seconds, stall_ms = create_topic_probed(broker.port, "grow", n, create=create_partitions)
+            rows.append({"partitions": n, "grow_s": seconds, "grow_stall_ms": stall_ms})
+        print(f"grow {rows[-1]}", file=sys.stderr)
     return rows
 
 
@@ -243,10 +266,11 @@ def log_curve(build, sizes_mb, segment_bytes, read_count):
                 written = target
             segments = sum(f.endswith(".log") for f in os.listdir(os.path.join(data, "big-0")))
             row = {"log_mb": size_mb, "segments": segments}
+            count = min(read_count, written)  # the smallest logs hold fewer records than a read takes
             drop_from_page_cache(data)
-            row["head_rate"] = read_rate(broker.port, "big", 0, read_count)
+            row["head_rate"] = read_rate(broker.port, "big", 0, count)
             drop_from_page_cache(data)
-            row["tail_rate"] = read_rate(broker.port, "big", written - read_count, read_count)
+            row["tail_rate"] = read_rate(broker.port, "big", written - count, count)
             broker.stop()
             drop_from_page_cache(data)
             row["clean_start_s"] = timed_start(broker)
@@ -304,29 +328,31 @@ def rebalance_seconds(bootstrap, members, topic):
     return elapsed
 
 
-def group_curve(build, sizes):
+def group_curve(build, sizes, with_mock=True):
     rows = []
     top = max(sizes)
     with minikafka() as broker:
         create_topic(broker.port, "work", top)
-        mock = Mock(build, "work", top)
+        mock = Mock(build, "work", top) if with_mock else None
         try:
             for n in sizes:
                 row = {"members": n, "mini_s": rebalance_seconds(f"127.0.0.1:{broker.port}", n, "work"),
-                       "mock_s": rebalance_seconds(mock.bootstrap, n, "work")}
+                       "mock_s": rebalance_seconds(mock.bootstrap, n, "work") if mock else float("nan")}
                 print(f"group {row}", file=sys.stderr)
                 rows.append(row)
         finally:
-            mock.close()
+            if mock:
+                mock.close()
     return rows
 
 
-def connections_curve(build, counts):
+def connections_curve(build, counts, with_mock=True):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     rows = []
     limit = hard - 200
-    for target_name, start in (("mini", lambda: minikafka()), ("mock", lambda: Mock(build, "t", 1))):
+    targets = [("mini", lambda: minikafka()), ("mock", lambda: Mock(build, "t", 1))]
+    for target_name, start in targets[:2 if with_mock else 1]:
         server = start()
         try:
             pid = server.proc.pid
@@ -366,6 +392,11 @@ def report(results, quick):
                    f"{r['mini_rate'] / r['mock_rate']:.2f} | {r['metadata_bytes']:,} / {r['mock_metadata_bytes']:,} | "
                    f"{r['fds']:,} | {r['rss_mb']:.1f} | {r['startup_s']:.2f} | {r['create_s']:.2f} | "
                    f"{r['create_stall_ms']:.0f} |")
+    if results.get("grow"):
+        out += ["", "| CreatePartitions 1 -> n | seconds | others' worst round trip meanwhile ms |",
+                "| ---: | ---: | ---: |"]
+        for r in results["grow"]:
+            out.append(f"| {r['partitions']:,} | {r['grow_s']:.2f} | {r['grow_stall_ms']:.0f} |")
     out += ["", "| log size | segments | read from start rec/s (cold) | from tail rec/s (cold) | start after clean "
             "shutdown s | after kill -9 s |", "| ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in lg:
@@ -404,9 +435,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: well under a minute of load")
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
-    parser.add_argument("--only", default="partitions,log,group,connections")
+    parser.add_argument("--only", default="partitions,log,group,connections",
+                        help="a comma list of partitions, grow (CreatePartitions; not run by default), log, "
+                             "group, connections")
     parser.add_argument("--partition-counts", help="e.g. 10000: only these rows of the partitions curve")
     parser.add_argument("--connection-counts", help="e.g. 1000,10000: only these rows of the connections curve")
+    parser.add_argument("--group-sizes", help="e.g. 100: only these rows of the group curve")
+    parser.add_argument("--no-mock", action="store_true",
+                        help="the group and connections curves without the mock (a before/after of minikafka "
+                             "alone: the mock's 100-member rebalance and 10,000 connections take minutes)")
+    parser.add_argument("--log-sizes-mb", help="e.g. 16,1024,19073: the log curve's sizes in MiB (19073 = 20 GB)")
     args = parser.parse_args()
     os.environ.setdefault("MINIKAFKA_BIN", os.path.join(args.build, "minikafka", "minikafka"))
     only = set(args.only.split(","))
@@ -417,16 +455,26 @@ def main():
         if args.partition_counts:
             counts = [int(n) for n in args.partition_counts.split(",")]
         results["partitions"] = partitions_curve(args.build, counts, 50_000 if q else 500_000)
+    if "grow" in only:
+        counts = [1000, 10000]
+        if args.partition_counts:
+            counts = [int(n) for n in args.partition_counts.split(",")]
+        results["grow"] = grow_curve(counts)
     if "log" in only:
-        results["log"] = log_curve(args.build, [16, 64, 256] if q else [16, 256, 1024, 4096, 20480],
-                                   256 * 1024 if q else 2 * 2**20, 5_000 if q else 50_000)
+        sizes = [16, 64, 256] if q else [16, 256, 1024, 4096, 20480]
+        if args.log_sizes_mb:
+            sizes = [int(n) for n in args.log_sizes_mb.split(",")]
+        results["log"] = log_curve(args.build, sizes, 256 * 1024 if q else 2 * 2**20, 5_000 if q else 50_000)
     if "group" in only:
-        results["group"] = group_curve(args.build, [1, 10, 30] if q else [1, 10, 50, 100])
+        sizes = [1, 10, 30] if q else [1, 10, 50, 100]
+        if args.group_sizes:
+            sizes = [int(n) for n in args.group_sizes.split(",")]
+        results["group"] = group_curve(args.build, sizes, not args.no_mock)
     if "connections" in only:
         counts = [100, 1000] if q else [1000, 5000, 10000]
         if args.connection_counts:
             counts = [int(n) for n in args.connection_counts.split(",")]
-        results["connections"] = connections_curve(args.build, counts)
+        results["connections"] = connections_curve(args.build, counts, not args.no_mock)
     print(report(results, q))
     if results["partitions"] and results["log"]:
         chart(results, os.path.join(HERE, "scaling.svg"))

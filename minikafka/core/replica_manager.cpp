@@ -20,6 +20,7 @@
 #include <set>
 
 #include "log.hpp"
+#include "topic_creation.hpp"  // kPartitionsPerTurn, kTurnBudgetMs
 
 namespace minikafka {
 
@@ -32,12 +33,20 @@ std::string ids_text(const std::vector<int32_t>& ids) { return fmt::format("[{}]
 // state follows its PartitionRecord. Only a topic this broker saw in the image and then saw go
 // is deleted: at a restart the image is rebuilt record by record, and a topic not replayed yet
 // must not lose its data.
-void ReplicaManager::apply_image(const MetadataImage& image, int64_t now_ms) {
+//
+// The same property makes it easy to cut into slices: a call that has made its turn's share of
+// new logs skips the partitions still without one, and the next call - on the next turn - picks
+// them up, because it compares the whole image again. A CreateTopics or CreatePartitions of
+// thousands of partitions on a cluster used to hold each replica's broker thread for the whole
+// creation (two fsyncs per partition: seconds), the way a single node's CreateTopics once did.
+bool ReplicaManager::apply_image(const MetadataImage& image, int64_t now_ms) {
     // The whole image is compared with what this broker holds, rather than reacting to single
     // records: the outcome depends only on the image, so a broker that restarted or installed a
     // snapshot converges exactly like one that saw every record go by.
-    if (image.applied_records() == applied_records_) return;
-    applied_records_ = image.applied_records();
+    if (image.applied_records() == applied_records_) return true;
+    const int64_t started_ms = clock_ms ? clock_ms() : 0;
+    int32_t made_logs = 0;
+    bool logs_left = false;  // partitions skipped: this turn's share of new logs is made
 
     std::map<std::string, Uuid, std::less<>> now_known;
     for (const auto& [id, topic] : image.topics())
@@ -105,9 +114,18 @@ void ReplicaManager::apply_image(const MetadataImage& image, int64_t now_ms) {
                 continue;
             }
             // Only a replica has a log here (Kafka: a broker hosts the partitions assigned to it).
-            if (LogManager::Result made = logs_.ensure_partition(topic.name, index, overrides, now_ms);
-                made.error != ErrorCode::None)
-                mb::log::error("replica: cannot create the log of {}-{}: {}", topic.name, index, made.message);
+            if (!logs_.partition(topic.name, index)) {
+                if (made_logs >= kPartitionsPerTurn || (clock_ms && clock_ms() - started_ms >= kTurnBudgetMs)) {
+                    logs_left = true;  // the next call makes it
+                    continue;
+                }
+                ++made_logs;
+                // The data directory is fsynced once for the slice, below; the partition's own
+                // directory with its first flush (DirectorySync::with_first_flush).
+                if (LogManager::Result made = logs_.ensure_partition(topic.name, index, overrides, now_ms, false);
+                    made.error != ErrorCode::None)
+                    mb::log::error("replica: cannot create the log of {}-{}: {}", topic.name, index, made.message);
+            }
             auto [it, fresh] = partitions_.try_emplace(key);
             PartitionState& p = it->second;
             const bool leader_changed = fresh || p.leader != record.leader || p.leader_epoch != record.leader_epoch;
@@ -179,6 +197,10 @@ void ReplicaManager::apply_image(const MetadataImage& image, int64_t now_ms) {
             }
         }
     }
+    if (made_logs > 0) logs_.sync_data_directory();  // the new directories survive a crash
+    if (logs_left) return false;                     // applied_records_ stays behind: the next call looks again
+    applied_records_ = image.applied_records();
+    return true;
 }
 
 // This broker led `p` and the image says someone else does now - typically because it was cut

@@ -44,7 +44,13 @@ public:
     ReplicaManager(ReplicaConfig config, LogManager& logs) : config_(config), logs_(logs) {}
 
     // Brings local logs and roles in line with `image`. Idempotent; cheap when nothing changed.
-    void apply_image(const MetadataImage& image, int64_t now_ms);
+    // Creating logs is the slow part (a directory and a file each: tens of microseconds, and
+    // milliseconds on a busy file system), so one call makes at most kPartitionsPerTurn new logs,
+    // or kTurnBudgetMs of them by `clock_ms` (core/topic_creation.hpp): false when some are left -
+    // call again on a later turn of the event loop. A partition whose log is not made yet has no
+    // state here until then (clients are told NOT_LEADER_OR_FOLLOWER, as for any partition this
+    // broker does not host).
+    bool apply_image(const MetadataImage& image, int64_t now_ms);
 
     // Once, when this broker's metadata has caught up (it is unfenced): logs found at the start
     // for partitions it does not replicate any more - reassigned away or deleted while it was down.
@@ -91,6 +97,8 @@ public:
     // A partition this broker led is led elsewhere now: its parked fetches must wake and answer.
     std::function<void(PartitionState&)> leadership_moved;
     std::function<void(std::string_view)> trace;
+    // The clock that bounds a turn's log creation (the broker's); unset: only the count does.
+    std::function<int64_t()> clock_ms;
 
 private:
     void stop_leading(PartitionState& p);

@@ -9,6 +9,8 @@
 //
 // run_later(0) posts to the io_context: the callback runs after the handlers already waiting
 // (other connections' reads, timers), which is the whole point.
+// The same runner serves CreateTopics and CreatePartitions: only the step differs (a member
+// function pointer to LogManager::build_topic or build_partitions).
 // READ NEXT: storage/log_manager.cpp (build_topic: what one partition costs).
 #include "topic_creation.hpp"
 
@@ -20,8 +22,13 @@ namespace minikafka {
 
 namespace {
 
+// One step of one topic's job: LogManager::build_topic (CreateTopics) or build_partitions
+// (CreatePartitions) - make up to `count` partitions, say whether the topic is finished.
+using BuildStep = LogManager::Progress (LogManager::*)(std::string_view topic, int32_t count, int64_t now_ms);
+
 struct TopicBuild {
     Broker& broker;
+    BuildStep step;
     std::vector<std::string> topics;
     std::function<void(std::vector<LogManager::Result>)> done;
     std::vector<LogManager::Result> results;
@@ -36,7 +43,7 @@ void run_turn(const std::shared_ptr<TopicBuild>& build) {
     // system one mkdir can take milliseconds.
     while (build->next < build->topics.size() && made < kPartitionsPerTurn &&
            broker.now_ms() - started < kTurnBudgetMs) {
-        LogManager::Progress progress = broker.logs.build_topic(build->topics[build->next], 1, broker.now_ms());
+        LogManager::Progress progress = (broker.logs.*build->step)(build->topics[build->next], 1, broker.now_ms());
         made += progress.made;
         if (progress.finished) build->results[build->next++] = std::move(progress.result);
     }
@@ -44,13 +51,23 @@ void run_turn(const std::shared_ptr<TopicBuild>& build) {
     broker.services.run_later(0, [build] { run_turn(build); });
 }
 
+void start_build(Broker& broker, BuildStep step, std::vector<std::string> topics,
+                 std::function<void(std::vector<LogManager::Result>)> done) {
+    auto build = std::make_shared<TopicBuild>(TopicBuild{broker, step, std::move(topics), std::move(done), {}, 0});
+    build->results.resize(build->topics.size());
+    run_turn(build);
+}
+
 }  // namespace
 
 void build_topics_in_turns(Broker& broker, std::vector<std::string> topics,
                            std::function<void(std::vector<LogManager::Result>)> done) {
-    auto build = std::make_shared<TopicBuild>(TopicBuild{broker, std::move(topics), std::move(done), {}, 0});
-    build->results.resize(build->topics.size());
-    run_turn(build);
+    start_build(broker, &LogManager::build_topic, std::move(topics), std::move(done));
+}
+
+void grow_topics_in_turns(Broker& broker, std::vector<std::string> topics,
+                          std::function<void(std::vector<LogManager::Result>)> done) {
+    start_build(broker, &LogManager::build_partitions, std::move(topics), std::move(done));
 }
 
 }  // namespace minikafka

@@ -11,6 +11,9 @@
 //
 // The CreateTopics reply is deferred (core/reply.hpp) until the last slice is made; between
 // slices the loop serves everyone else, including further requests of the same client.
+// CreatePartitions is the same work (a directory and a file per new partition) and is sliced
+// the same way; in a cluster, a broker creating the logs of its new replicas from the metadata
+// image slices them per turn too (ReplicaManager::apply_image).
 // REAL KAFKA: many request-handler threads, so one slow CreateTopics occupies one of them; and
 // the controller only writes metadata records - each broker creates the logs as it learns of
 // them. Redis has the same problem and the same answer: its incremental rehash and lazy free.
@@ -40,5 +43,10 @@ constexpr int64_t kTurnBudgetMs = 5;
 // this returns.
 void build_topics_in_turns(Broker& broker, std::vector<std::string> topics,
                            std::function<void(std::vector<LogManager::Result>)> done);
+
+// The same for CreatePartitions: the new partitions of `topics` (each already accepted by
+// LogManager::begin_partitions), a turn's worth at a time.
+void grow_topics_in_turns(Broker& broker, std::vector<std::string> topics,
+                          std::function<void(std::vector<LogManager::Result>)> done);
 
 }  // namespace minikafka

@@ -8,7 +8,8 @@
 // segment.bytes, cleanup.policy...) are per-topic overrides of the broker's defaults.
 //
 //   single node: CreateTopics ─▶ LogManager::begin_topic ─▶ build_topics_in_turns ─▶ directories
-//                + first segments, a few ms of them per event-loop turn (core/topic_creation.hpp)
+//                + first segments, a few ms of them per event-loop turn (core/topic_creation.hpp);
+//                CreatePartitions ─▶ begin_partitions ─▶ grow_topics_in_turns, the same way
 //   cluster:     CreateTopics ─▶ cluster_admin (the controller decides) ─▶ every broker's image
 //
 // The admin APIs: CreateTopics, DeleteTopics, CreatePartitions (protocol/admin.hpp); the config
@@ -169,21 +170,43 @@ bool handle_create_partitions(Broker& broker, const RequestHeader& header, Kafka
         return cluster_admin(broker, header, undecoded, reply, names, partitions);
     }
     std::vector<TopicResult> results;
+    std::vector<size_t> accepted;  // results whose new partitions are still to be made
     // Single node: each topic on its own, as CreateTopics - one refused topic fails only itself.
+    std::map<std::string_view, int> mentions;
+    for (const CreatePartitionsTopic& topic : request.topics) ++mentions[topic.name];
     for (const CreatePartitionsTopic& topic : request.topics) {
         TopicResult& result = results.emplace_back();
         result.name = topic.name;
+        if (mentions[topic.name] > 1) {
+            result.error = ErrorCode::InvalidRequest;
+            result.message = fmt::format("the request names topic '{}' more than once", topic.name);
+            continue;
+        }
         if (topic.assignments && !assignment_is_ours(*topic.assignments, broker.config.node_id)) {
             result.error = ErrorCode::InvalidReplicaAssignment;
             result.message = fmt::format("this cluster has one broker, id {}", broker.config.node_id);
             continue;
         }
-        auto created = broker.logs.create_partitions(topic.name, topic.count, request.validate_only, broker.now_ms());
-        result.error = created.error;
-        result.message = created.message;
+        auto checked = broker.logs.begin_partitions(topic.name, topic.count, request.validate_only);
+        result.error = checked.error;
+        result.message = checked.message;
+        if (checked.error == ErrorCode::None && !request.validate_only) accepted.push_back(results.size() - 1);
     }
-    KafkaWriter out = reply.writer();
-    encode_create_partitions_response(out, header.api_version, results);
+    // The new partitions, a slice per event-loop turn, as CreateTopics (core/topic_creation.hpp):
+    // thousands of new partitions in one go would stop every other client meanwhile.
+    std::vector<std::string> names;
+    for (size_t i : accepted) names.push_back(results[i].name);
+    grow_topics_in_turns(broker, std::move(names),
+                         [later = reply.defer(), version = header.api_version, results = std::move(results),
+                          accepted](std::vector<LogManager::Result> made) mutable {
+                             for (size_t i = 0; i < accepted.size(); ++i) {
+                                 results[accepted[i]].error = made[i].error;
+                                 results[accepted[i]].message = std::move(made[i].message);
+                             }
+                             KafkaWriter out = later->writer();
+                             encode_create_partitions_response(out, version, results);
+                             later->finish();
+                         });
     return true;
 }
 

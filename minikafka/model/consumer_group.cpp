@@ -181,8 +181,15 @@ void ConsumerGroup::prepare_rebalance(int64_t now_ms, std::string_view reason) {
                         id_, generation_id_, reason, wait));
 }
 
+// Everybody is in when every member waits in JoinGroup *and* no new member is between its
+// MEMBER_ID_REQUIRED and its second JoinGroup (Kafka's hasAllMembersJoined). Without the second
+// half, consumers started together formed a generation of those whose second join happened to
+// arrive first; each of the others then started one more rebalance, which the members of the
+// new generation learn of only from their next heartbeat - a round per heartbeat interval, and
+// a group of 100 took many of them. A pending member that never comes back is forgotten after
+// its session timeout (tick), and the barrier falls then.
 void ConsumerGroup::maybe_complete_join(int64_t now_ms) {
-    if (state_ != GroupState::PreparingRebalance) return;
+    if (state_ != GroupState::PreparingRebalance || !pending_members_.empty()) return;
     bool all_joined = std::all_of(members_.begin(), members_.end(),
                                   [](const auto& m) { return static_cast<bool>(m.second.awaiting_join); });
     if (all_joined && (!initial_join_ || now_ms >= rebalance_deadline_ms_)) complete_join(now_ms);
@@ -352,7 +359,10 @@ ErrorCode ConsumerGroup::heartbeat(int32_t generation_id, std::string_view membe
 
 ErrorCode ConsumerGroup::leave(std::string_view member_id, int64_t now_ms) {
     std::string id(member_id);
-    if (pending_members_.erase(id)) return ErrorCode::None;
+    if (pending_members_.erase(id)) {
+        maybe_complete_join(now_ms);  // a rebalance may have been waiting for it
+        return ErrorCode::None;
+    }
     if (!members_.contains(id)) return ErrorCode::UnknownMemberId;
     remove_member(id, now_ms, "member left");
     return ErrorCode::None;
@@ -387,7 +397,8 @@ ErrorCode ConsumerGroup::check_commit(int32_t generation_id, std::string_view me
 // timeout is removed, which starts a rebalance that hands its partitions to the others. A member
 // already waiting in JoinGroup is not expected to heartbeat.
 void ConsumerGroup::tick(int64_t now_ms) {
-    std::erase_if(pending_members_, [&](const auto& entry) { return entry.second <= now_ms; });
+    if (std::erase_if(pending_members_, [&](const auto& entry) { return entry.second <= now_ms; }) > 0)
+        maybe_complete_join(now_ms);
     std::vector<std::string> expired;
     for (const auto& [id, member] : members_)
         if (!member.awaiting_join && now_ms - member.last_heartbeat_ms > member.session_timeout_ms)

@@ -248,29 +248,6 @@ LogManager::Progress LogManager::build_topic(std::string_view name, int32_t coun
     return progress;
 }
 
-LogManager::Result LogManager::add_partitions(Topic& topic, int32_t new_total, int64_t now_ms) {
-    size_t before = topic.partitions.size();
-    try {
-        for (auto p = static_cast<int32_t>(before); p < new_total; ++p)
-            topic.partitions.push_back(std::make_shared<PartitionLog>(partition_dir(topic.name, p), topic.config,
-                                                                      now_ms, false, DirectorySync::with_first_flush));
-        sync_directory(data_dir_);  // the new directories survive a crash
-        return {};
-    } catch (const std::exception& e) {
-        // All or nothing: a topic left with some of its partitions on disk would come back at
-        // the next start with a different partition count than the client was told.
-        // The partition that failed made its directory too; close the files, then remove.
-        size_t made = std::min(topic.partitions.size() + 1, static_cast<size_t>(new_total));
-        topic.partitions.resize(before);
-        for (size_t p = before; p < made; ++p) {
-            std::error_code ignored;
-            fs::remove_all(partition_dir(topic.name, static_cast<int32_t>(p)), ignored);
-        }
-        mb::log::error("topic {}: cannot create partitions {}..{}: {}", topic.name, before, new_total - 1, e.what());
-        return {ErrorCode::KafkaStorageError, fmt::format("cannot create the partitions' files: {}", e.what())};
-    }
-}
-
 LogManager::Result LogManager::configure(LogConfig& config, const std::vector<ConfigEntry>& overrides) const {
     config = defaults_;
     for (const auto& entry : overrides)
@@ -317,6 +294,11 @@ LogManager::Result LogManager::set_topic_config(std::string_view name, const std
 LogManager::Result LogManager::delete_topic(std::string_view name, std::vector<std::string>& removed_dirs) {
     auto it = topics_.find(name);
     if (it == topics_.end()) return {ErrorCode::UnknownTopicOrPartition, fmt::format("no topic '{}'", name)};
+    // Partitions being added go at once: their CreatePartitions answers UNKNOWN_TOPIC_OR_PARTITION.
+    if (auto growth = growing_.find(name); growth != growing_.end()) {
+        undo_growth(name, growth->second);
+        growing_.erase(growth);
+    }
     for (size_t p = 0; p < it->second.partitions.size(); ++p) {
         if (!it->second.partitions[p]) continue;  // no log of it here
         std::string from = partition_dir(name, static_cast<int32_t>(p));
@@ -339,7 +321,8 @@ LogManager::Result LogManager::delete_topic(std::string_view name, std::vector<s
 }
 
 LogManager::Result LogManager::ensure_partition(std::string_view name, int32_t partition,
-                                                const std::vector<ConfigEntry>& overrides, int64_t now_ms) {
+                                                const std::vector<ConfigEntry>& overrides, int64_t now_ms,
+                                                bool sync_now) {
     if (partition < 0 || partition >= kMaxPartitions)
         return {ErrorCode::InvalidPartitions, fmt::format("partition {} is out of range", partition)};
     Topic* topic = find(name);
@@ -356,8 +339,9 @@ LogManager::Result LogManager::ensure_partition(std::string_view name, int32_t p
     if (index >= topic->partitions.size()) topic->partitions.resize(index + 1);
     try {
         topic->partitions[index] =
-            std::make_shared<PartitionLog>(partition_dir(name, partition), topic->config, now_ms);
-        sync_directory(data_dir_);
+            std::make_shared<PartitionLog>(partition_dir(name, partition), topic->config, now_ms, false,
+                                           sync_now ? DirectorySync::now : DirectorySync::with_first_flush);
+        if (sync_now) sync_directory(data_dir_);
     } catch (const std::exception& e) {
         mb::log::error("topic {}: cannot create partition {}: {}", name, partition, e.what());
         return {ErrorCode::KafkaStorageError, fmt::format("cannot create the partition's files: {}", e.what())};
@@ -365,6 +349,8 @@ LogManager::Result LogManager::ensure_partition(std::string_view name, int32_t p
     mb::log::info("topic {}: partition {} now has a log here", name, partition);
     return {};
 }
+
+void LogManager::sync_data_directory() const { sync_directory(data_dir_); }
 
 LogManager::Result LogManager::remove_partition(std::string_view name, int32_t partition,
                                                 std::vector<std::string>& removed_dirs) {
@@ -390,8 +376,17 @@ LogManager::Result LogManager::remove_partition(std::string_view name, int32_t p
 
 LogManager::Result LogManager::create_partitions(std::string_view name, int32_t new_total, bool validate_only,
                                                  int64_t now_ms) {
+    if (Result refused = begin_partitions(name, new_total, validate_only); refused.error != ErrorCode::None)
+        return refused;
+    if (validate_only) return {};
+    return build_partitions(name, kMaxPartitions, now_ms).result;
+}
+
+LogManager::Result LogManager::begin_partitions(std::string_view name, int32_t new_total, bool validate_only) {
     Topic* topic = find(name);
     if (!topic) return {ErrorCode::UnknownTopicOrPartition, fmt::format("no topic '{}'", name)};
+    if (growing_.contains(name))
+        return {ErrorCode::InvalidPartitions, fmt::format("partitions are being added to topic '{}' already", name)};
     auto current = static_cast<int32_t>(topic->partitions.size());
     if (new_total <= current)
         return {ErrorCode::InvalidPartitions,
@@ -399,9 +394,63 @@ LogManager::Result LogManager::create_partitions(std::string_view name, int32_t 
     if (new_total > kMaxPartitions)
         return {ErrorCode::InvalidPartitions, fmt::format("number of partitions must be at most {}", kMaxPartitions)};
     if (validate_only) return {};
-    if (Result failed = add_partitions(*topic, new_total, now_ms); failed.error != ErrorCode::None) return failed;
-    mb::log::info("topic {} now has {} partitions", name, new_total);
+    TopicGrowth growth;
+    growth.from = current;
+    growth.added.resize(static_cast<size_t>(new_total - current));
+    growth.left = new_total - current;
+    growing_.emplace(std::string(name), std::move(growth));
     return {};
+}
+
+// From the highest new partition down, for the reason build_topic gives: a broker stopped halfway
+// comes back with every partition that was asked for (the start fills the gaps below the highest
+// directory), never with a count between the old and the new one.
+LogManager::Progress LogManager::build_partitions(std::string_view name, int32_t count, int64_t now_ms) {
+    auto it = growing_.find(name);
+    Topic* topic = find(name);
+    if (it == growing_.end() || !topic)  // deleted meanwhile (delete_topic undid the growth)
+        return {{ErrorCode::UnknownTopicOrPartition, fmt::format("no topic '{}'", name)}, 0, true};
+    TopicGrowth& growth = it->second;
+    Progress progress;
+    try {
+        for (; progress.made < count && growth.left > 0; ++progress.made, --growth.left) {
+            const int32_t p = growth.from + growth.left - 1;
+            growth.added[static_cast<size_t>(growth.left - 1)] = std::make_shared<PartitionLog>(
+                partition_dir(topic->name, p), topic->config, now_ms, false, DirectorySync::with_first_flush);
+        }
+        if (growth.left > 0) return progress;
+        sync_directory(data_dir_);  // the new directories survive a crash
+    } catch (const std::exception& e) {
+        // All or nothing: a topic left with some of its new partitions on disk would come back at
+        // the next start with a different partition count than the client was told.
+        mb::log::error("topic {}: cannot create partitions {}..{}: {}", topic->name, growth.from,
+                       growth.from + static_cast<int32_t>(growth.added.size()) - 1, e.what());
+        undo_growth(topic->name, growth);
+        growing_.erase(it);
+        progress.result = {ErrorCode::KafkaStorageError,
+                           fmt::format("cannot create the partitions' files: {}", e.what())};
+        progress.finished = true;
+        return progress;
+    }
+    // The topic's config may have changed since the first of them was made (AlterConfigs).
+    for (auto& log : growth.added) {
+        log->set_config(topic->config);
+        topic->partitions.push_back(std::move(log));
+    }
+    mb::log::info("topic {} now has {} partitions", topic->name, topic->partitions.size());
+    growing_.erase(it);
+    progress.finished = true;
+    return progress;
+}
+
+void LogManager::undo_growth(std::string_view topic, TopicGrowth& growth) {
+    // The partition that failed made its directory too: remove every new one, made or not.
+    const auto total = static_cast<int32_t>(growth.added.size());
+    growth.added.clear();  // closes the files
+    for (int32_t i = std::max(growth.left - 1, 0); i < total; ++i) {
+        std::error_code ignored;
+        fs::remove_all(partition_dir(topic, growth.from + i), ignored);
+    }
 }
 
 }  // namespace minikafka

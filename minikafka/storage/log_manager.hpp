@@ -86,12 +86,22 @@ public:
     // On success `removed_dirs` gets the renamed directories to delete in the background.
     Result delete_topic(std::string_view name, std::vector<std::string>& removed_dirs);
     Result create_partitions(std::string_view name, int32_t new_total, bool validate_only, int64_t now_ms);
+    // create_partitions in steps, for CreatePartitions (core/topic_creation.cpp), as begin_topic
+    // and build_topic: begin_partitions checks everything and records the growth; build_partitions
+    // makes up to `count` of the new partitions per call, and with the last one the topic has them
+    // all (clients see the new count). Until then the topic keeps its old partitions, and a second
+    // CreatePartitions of it gets INVALID_PARTITIONS. A failure removes what was made.
+    Result begin_partitions(std::string_view name, int32_t new_total, bool validate_only);
+    Progress build_partitions(std::string_view name, int32_t count, int64_t now_ms);
     // Cluster mode: a broker holds a log only for the partitions it is a replica of (the
     // controller's assignment). ensure_partition opens (or creates) one partition's log, making the
     // topic if it is new here; remove_partition drops one (a replica reassigned away) - its
     // directory is renamed for deletion and handed back in `removed_dirs`, as delete_topic does.
+    // `sync_now` false: the new log's directory is fsynced with its first flush and the data
+    // directory not at all - the caller creates many and calls sync_data_directory() once.
     Result ensure_partition(std::string_view name, int32_t partition, const std::vector<ConfigEntry>& overrides,
-                            int64_t now_ms);
+                            int64_t now_ms, bool sync_now = true);
+    void sync_data_directory() const;
     Result remove_partition(std::string_view name, int32_t partition, std::vector<std::string>& removed_dirs);
 
     // AlterConfigs: `overrides` become the topic's whole set of overrides (what is not named goes
@@ -109,8 +119,6 @@ private:
     std::string config_path(std::string_view topic) const;
     // The defaults with `overrides` applied, or the first override that is not valid.
     Result configure(LogConfig& config, const std::vector<ConfigEntry>& overrides) const;
-    // Opens partitions up to `new_total`; on failure removes what it made (KAFKA_STORAGE_ERROR).
-    Result add_partitions(Topic& topic, int32_t new_total, int64_t now_ms);
     void save_overrides(std::string_view topic, const std::vector<ConfigEntry>& overrides) const;
 
     std::string data_dir_;
@@ -123,6 +131,15 @@ private:
         int32_t partitions_left;  // partitions [0, partitions_left) are still to be made
     };
     std::map<std::string, TopicUnderConstruction, std::less<>> building_;
+    // Topics between begin_partitions and their last new partition; made from the highest down too.
+    struct TopicGrowth {
+        int32_t from = 0;                                  // the topic's partition count before
+        std::vector<std::shared_ptr<PartitionLog>> added;  // partition from + i, null until made
+        int32_t left = 0;                                  // added[0, left) are still to be made
+    };
+    std::map<std::string, TopicGrowth, std::less<>> growing_;
+    // A failed or abandoned growth: closes what was made and removes its directories.
+    void undo_growth(std::string_view topic, TopicGrowth& growth);
     uint64_t deletions_ = 0;  // makes "-delete" directory names unique
 };
 

@@ -91,6 +91,43 @@ TEST_F(GroupTest, SecondMemberTriggersRebalanceAndBothGetTheirAssignment) {
     EXPECT_EQ(coordinator_.heartbeat("g", 1, b, now_), ErrorCode::IllegalGeneration);
 }
 
+// Consumers started together: a rebalance waits for a member between its MEMBER_ID_REQUIRED and
+// its second JoinGroup (Kafka's hasAllMembersJoined), so that it lands in this generation instead
+// of starting the next rebalance - which the others would hear of only at their next heartbeat.
+TEST_F(GroupTest, ARebalanceWaitsForAMemberThatIsComingBackWithItsId) {
+    std::string a = join_new("a");
+    sync("a", a, 1, {{a, "all"}});
+    answers_.joins.clear();
+    coordinator_.join("g", params(""), now_, [&](const JoinGroupResult& r) { answers_.joins["b"] = r; });
+    ASSERT_EQ(answers_.joins["b"].error, ErrorCode::MemberIdRequired);
+    std::string b = answers_.joins["b"].member_id;
+    answers_.joins.erase("b");
+    std::string c = join_new("c");               // starts a rebalance
+    rejoin("a", a);                              // a heard of it
+    EXPECT_FALSE(answers_.joins.contains("a"));  // b is on its way
+    EXPECT_EQ(coordinator_.group("g")->state(), GroupState::PreparingRebalance);
+    rejoin("b", b);
+    ASSERT_TRUE(answers_.joins.contains("a"));
+    EXPECT_EQ(answers_.joins["a"].generation_id, 2);
+    EXPECT_EQ(coordinator_.group("g")->members().size(), 3u);
+    EXPECT_EQ(answers_.joins["b"].generation_id, 2);
+    EXPECT_EQ(answers_.joins["c"].generation_id, 2);
+
+    // One that never comes back holds the barrier for its session timeout at most.
+    coordinator_.join("g", params(""), now_, [&](const JoinGroupResult& r) { answers_.joins["d"] = r; });
+    ASSERT_EQ(answers_.joins["d"].error, ErrorCode::MemberIdRequired);
+    answers_.joins.clear();
+    coordinator_.leave("g", c, now_);  // a rebalance: a and b rejoin, d is still pending
+    rejoin("a", a);
+    rejoin("b", b);
+    EXPECT_FALSE(answers_.joins.contains("a"));
+    now_ += 10'001;  // d's session timeout
+    coordinator_.tick(now_);
+    ASSERT_TRUE(answers_.joins.contains("a"));
+    EXPECT_EQ(answers_.joins["a"].generation_id, 3);
+    EXPECT_EQ(coordinator_.group("g")->members().size(), 2u);
+}
+
 TEST_F(GroupTest, AJoinDuringSyncAnswersTheWaitingFollowersWithRebalanceInProgress) {
     std::string a = join_new("a");
     sync("a", a, 1, {{a, "all"}});

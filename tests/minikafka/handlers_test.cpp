@@ -201,6 +201,16 @@ protected:
             w.boolean(false);   // validate_only
         });
     }
+    std::shared_ptr<Reply> create_partitions(const std::string& name, int32_t total) {
+        return call(ApiKey::CreatePartitions, 1, [&](KafkaWriter& w) {
+            w.array_length(1);
+            w.string(name);
+            w.i32(total);
+            w.i32(-1);         // assignments: null
+            w.i32(30000);      // timeout_ms
+            w.boolean(false);  // validate_only
+        });
+    }
     static int16_t create_topic_error(const Reply& reply) {
         KafkaReader in = body_of(reply);
         in.i32();  // throttle_time_ms
@@ -253,6 +263,48 @@ TEST_F(HandlerTest, CreateTopicsOfManyPartitionsYieldsToTheLoopBetweenSlices) {
     ASSERT_TRUE(small->ready());
     EXPECT_EQ(create_topic_error(*small), 0);
     EXPECT_NE(broker_->logs.partition("narrow", 2), nullptr);
+}
+
+// CreatePartitions is sliced the same way: between its slices another client is served - its
+// Produce is answered while the CreatePartitions answer is still to come - and the topic keeps
+// its old partition count until the last new partition is made.
+TEST_F(HandlerTest, CreatePartitionsOfManyPartitionsYieldsToTheLoopBetweenSlices) {
+    ASSERT_EQ(create_topic_error(*create_topic("grow", 2)), 0);
+    const int32_t total = 2 + 3 * kPartitionsPerTurn + 5;
+    auto reply = create_partitions("grow", total);
+    EXPECT_FALSE(reply->ready());
+    EXPECT_EQ(directories_of("grow"), static_cast<size_t>(2 + kPartitionsPerTurn));
+    EXPECT_EQ(broker_->logs.find("grow")->partitions.size(), 2u);
+
+    // Another client, between two slices: served at once, before the CreatePartitions answer.
+    auto other = produce("grow", test::make_batch_of(3));
+    ASSERT_TRUE(other->ready());
+    EXPECT_EQ(produce_answer(*other).error, 0);
+    EXPECT_FALSE(reply->ready());
+    // A second CreatePartitions of the same topic is refused at once, not queued behind.
+    auto second = create_partitions("grow", total + 1);
+    ASSERT_TRUE(second->ready());
+    EXPECT_EQ(create_topic_error(*second), static_cast<int16_t>(ErrorCode::InvalidPartitions));
+
+    int turns = 1;
+    while (!reply->ready()) {
+        ASSERT_EQ(timers_.size(), 1u);  // the next slice, and nothing else
+        auto next_slice = std::move(timers_.front().second);
+        timers_.clear();
+        next_slice();
+        ++turns;
+    }
+    EXPECT_EQ(turns, 4);
+    EXPECT_EQ(create_topic_error(*reply), 0);
+    EXPECT_EQ(broker_->logs.find("grow")->partitions.size(), static_cast<size_t>(total));
+    EXPECT_EQ(directories_of("grow"), static_cast<size_t>(total));
+    EXPECT_EQ(broker_->logs.partition("grow", 0)->log_end_offset(), 3);  // the old ones as they were
+
+    // A few new partitions fit in one turn: answered at once, as before.
+    auto small = create_partitions("grow", total + 2);
+    ASSERT_TRUE(small->ready());
+    EXPECT_EQ(create_topic_error(*small), 0);
+    EXPECT_NE(broker_->logs.partition("grow", total + 1), nullptr);
 }
 
 TEST_F(HandlerTest, ProduceAssignsOffsetsAndAutoCreatesTheTopic) {

@@ -6,6 +6,7 @@
 // told so by the leader's Fetch answer (core/replica_fetcher.hpp).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -17,6 +18,7 @@
 #include "core/replica_fetcher.hpp"
 #include "core/replica_manager.hpp"
 #include "core/replica_placement.hpp"
+#include "core/topic_creation.hpp"
 #include "protocol/fetch.hpp"
 #include "temp_dir.hpp"
 
@@ -211,6 +213,49 @@ TEST(MetadataImage, TopicConfigsAndRemovalSurviveTheWireAndTheSnapshot) {
     apply(RemoveTopicRecord{id});
     EXPECT_TRUE(image.topics().empty());
     EXPECT_EQ(image.unreadable_records(), 0);
+}
+
+// A broker told by the metadata that it holds thousands of new replicas (a big CreateTopics or
+// CreatePartitions in a cluster) makes their logs a slice per call - one turn of the event loop -
+// instead of all at once: the broker thread serves clients between slices. A partition without
+// its log yet has no replica state either; the call that makes the last one says it is done.
+TEST(ReplicaLogs, ManyNewReplicasAreMadeASlicePerCall) {
+    test::TempDir dir;
+    LogManager logs(dir.path(), LogConfig{});
+    ReplicaManager replicas(ReplicaConfig{2, 1, 30000}, logs);
+    MetadataImage image;
+    Uuid id{};
+    id[0] = 9;
+    auto apply = [&](const MetadataRecord& r) { image.apply(0, encode_metadata_record(r)); };
+    apply(TopicRecord{"wide", id});
+    const int32_t count = 2 * kPartitionsPerTurn + 7;
+    for (int32_t i = 0; i < count; ++i) {
+        PartitionRecord record;
+        record.partition_id = i;
+        record.topic_id = id;
+        record.replicas = record.isr = {2};
+        record.leader = 2;
+        record.leader_epoch = record.partition_epoch = 0;
+        apply(record);
+    }
+    auto logs_made = [&]() -> int32_t {
+        const Topic* topic = logs.find("wide");
+        if (!topic) return 0;
+        return static_cast<int32_t>(std::count_if(topic->partitions.begin(), topic->partitions.end(),
+                                                  [](const auto& log) { return log != nullptr; }));
+    };
+    EXPECT_FALSE(replicas.apply_image(image, 0));
+    EXPECT_EQ(logs_made(), kPartitionsPerTurn);
+    EXPECT_EQ(replicas.partitions().size(), static_cast<size_t>(kPartitionsPerTurn));
+    ASSERT_NE(replicas.find("wide", 0), nullptr);
+    EXPECT_EQ(replicas.find("wide", count - 1), nullptr);  // not hosted here yet
+    int calls = 1;
+    while (!replicas.apply_image(image, 0)) ++calls;
+    EXPECT_EQ(calls + 1, 3);
+    EXPECT_EQ(logs_made(), count);
+    ASSERT_NE(replicas.find("wide", count - 1), nullptr);
+    EXPECT_TRUE(replicas.leads(*replicas.find("wide", count - 1)));
+    EXPECT_TRUE(replicas.apply_image(image, 0));  // nothing new: done at once
 }
 
 // A follower whose leader changes must not cut its log before it has asked the new leader where

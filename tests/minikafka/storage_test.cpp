@@ -448,6 +448,42 @@ TEST(LogManager, ATopicBuiltInStepsAppearsWholeEvenAfterAStopHalfway) {
     for (const auto& partition : logs.find("wide")->partitions) EXPECT_NE(partition, nullptr);
 }
 
+// CreatePartitions in steps: the new partitions appear together with the last one, from the
+// highest down (a stop halfway comes back with all of them), and a deletion meanwhile takes the
+// ones already made with it.
+TEST(LogManager, PartitionsAddedInStepsAppearTogetherAndGoWithADeletion) {
+    TempDir dir;
+    {
+        LogManager logs(dir.path(), LogConfig{});
+        logs.load(0);
+        ASSERT_EQ(logs.create_topic("grow", 2, {}, false, 0).error, ErrorCode::None);
+        ASSERT_EQ(logs.begin_partitions("grow", 6, false).error, ErrorCode::None);
+        EXPECT_EQ(logs.begin_partitions("grow", 7, false).error, ErrorCode::InvalidPartitions);
+        LogManager::Progress step = logs.build_partitions("grow", 2, 0);
+        EXPECT_EQ(step.made, 2);
+        EXPECT_FALSE(step.finished);
+        EXPECT_EQ(logs.find("grow")->partitions.size(), 2u);
+        EXPECT_TRUE(std::filesystem::is_directory(dir.path() + "/grow-5"));
+        EXPECT_TRUE(std::filesystem::is_directory(dir.path() + "/grow-4"));
+        EXPECT_FALSE(std::filesystem::exists(dir.path() + "/grow-3"));
+
+        ASSERT_EQ(logs.create_topic("gone", 1, {}, false, 0).error, ErrorCode::None);
+        ASSERT_EQ(logs.begin_partitions("gone", 4, false).error, ErrorCode::None);
+        EXPECT_EQ(logs.build_partitions("gone", 1, 0).made, 1);
+        std::vector<std::string> removed;
+        ASSERT_EQ(logs.delete_topic("gone", removed).error, ErrorCode::None);
+        EXPECT_FALSE(std::filesystem::exists(dir.path() + "/gone-3"));
+        step = logs.build_partitions("gone", 10, 0);
+        EXPECT_TRUE(step.finished);
+        EXPECT_EQ(step.result.error, ErrorCode::UnknownTopicOrPartition);
+    }  // the broker stops with "grow" half grown
+    LogManager logs(dir.path(), LogConfig{});
+    logs.load(0);
+    ASSERT_NE(logs.find("grow"), nullptr);
+    EXPECT_EQ(logs.find("grow")->partitions.size(), 6u);
+    EXPECT_EQ(logs.find("gone"), nullptr);
+}
+
 TEST(LogManager, TopicsAreDirectoriesAndSurviveARestart) {
     TempDir dir;
     {
