@@ -186,12 +186,16 @@ public:
         replicas_.remove_dirs = [&broker](std::vector<std::string> dirs) {
             broker.services.background->remove(std::move(dirs));
         };
-        // A moved HW lets consumers in a long poll read more: wake them as an append would.
+        // A moved HW lets consumers in a long poll read more: wake them (not the followers' fetches,
+        // which read to the log end and were woken by the append).
         replicas_.high_watermark_moved = [&broker](PartitionState& p) {
+            if (const PartitionLog* log = broker.logs.partition(p.topic, p.index))
+                broker.records_appended(*log, FetchWake::high_watermark);
+        };
+        // Leadership moved away: all parked fetches re-read, find this node no longer leads, answer.
+        replicas_.leadership_moved = [&broker](PartitionState& p) {
             if (const PartitionLog* log = broker.logs.partition(p.topic, p.index)) broker.records_appended(*log);
         };
-        // Leadership moved away: the parked fetches re-read, find this node no longer leads, answer.
-        replicas_.leadership_moved = replicas_.high_watermark_moved;
         replicas_.trace = [&broker](std::string_view line) { broker.trace("{}", line); };
         controller.image_changed = [this] { replicas_.apply_image(controller_.image(), broker_.now_ms()); };
     }
