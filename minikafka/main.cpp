@@ -95,6 +95,13 @@ constexpr mb::OptionSpec kOptions[] = {
      "with no ISR member alive, elect a replica outside the ISR (loses acknowledged records)", mb::OptionKind::boolean},
     {"replica.lag.time.max.ms", "30000", "a follower not caught up this long leaves the ISR", mb::OptionKind::integer,
      1},
+    // A follower's Fetch (core/replica_fetcher.hpp): Kafka's names and defaults.
+    {"replica.fetch.wait.max.ms", "500", "a follower's Fetch waits at the leader this long for news",
+     mb::OptionKind::integer, 1, INT32_MAX},
+    {"replica.fetch.min.bytes", "1", "... or until this much is there", mb::OptionKind::integer, 1, INT32_MAX},
+    {"replica.fetch.max.bytes", "1048576", "a follower's Fetch asks for this much per partition",
+     mb::OptionKind::integer, 1, 1 << 30},
+    {"replica.fetch.response.max.bytes", "10485760", "... and this much in all", mb::OptionKind::integer, 1, 1 << 30},
     // Cluster mode: committed offsets in the replicated __consumer_offsets (core/offsets_topic.hpp).
     {"offsets.topic.num.partitions", "5", "partitions of __consumer_offsets (Kafka: 50)", mb::OptionKind::integer, 1,
      1000},

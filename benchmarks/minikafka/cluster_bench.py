@@ -2,13 +2,18 @@
 """CONCEPT: what replication costs, and how long a leader's death is felt (issue 19's two figures).
 
     benchmarks/minikafka/cluster_bench.py [--quick] [--build build] [--rounds 5] [--kills 20]
+        [--only throughput|failover] [--record-sizes 100,1000]
 
 1. Throughput. The same client (kafka_load: librdkafka, linger.ms=5, 1 MB batches, acks=all) into
    one node (replication factor 1) and into a 3-node KRaft cluster (replication factor 3,
    min.insync.replicas=2), in interleaved rounds (single, cluster, single, cluster, ...), medians.
    Under acks=all the cluster answers once both followers have fetched the records (the high
    watermark), so every byte crosses loopback twice more and is written three times - by three
-   processes that share the machine's cores with the client.
+   processes that share the machine's cores with the client. Each round also reports the CPU the
+   brokers used per record (every thread of every node, from /proc/PID/task/*/schedstat) and the
+   client's, with the load average: on a shared machine records/s follows the neighbours' load,
+   CPU per record much less, so that is the figure to judge a change to the replication path by.
+   Before each round the same memory step as compare.py (free_memory_just_now).
 
 2. Failover. A paced acks=all producer (confluent-kafka, librdkafka's defaults) writes to
    every partition of an RF 3 topic; a broker that leads partitions is killed with kill -9; the
@@ -36,7 +41,9 @@ READ NEXT: docs/minikafka/benchmarks.md ("Replication"), core/topic_control.cpp 
 """
 import argparse
 import datetime
+import glob
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -66,6 +73,38 @@ def kafka_load(tool, *args):
     return {k: float(v) for k, v in (f.split("=") for f in out.stdout.split())}
 
 
+def cpu_ns(servers):
+    """CPU time (ns) the servers' processes have used so far, every thread counted: the first
+    field of /proc/PID/task/TID/schedstat. On a machine shared with other work, records/s follows
+    the load; CPU per record does not (much), so it is the figure to compare changes by."""
+    total = 0
+    for server in servers:
+        if server.proc is None:
+            continue
+        for stat in glob.glob(f"/proc/{server.proc.pid}/task/*/schedstat"):
+            try:
+                with open(stat) as f:
+                    total += int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass  # a thread that ended meanwhile
+    return total
+
+
+def client_cpu_s():
+    """CPU seconds (user + system) of the finished child processes: kafka_load's share."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+# Before each run: compare.py's free_memory_just_now (its docstring says why, in full). On this
+# virtual machine memory left free for a few seconds goes back to the host, which must back every
+# page again on its first write - appending into the page cache then costs 5-10 times more CPU per
+# byte. Three replicas append three times the bytes, so without this step the RF 3 rounds measured
+# mostly the host's page faults (perf: 51 % of the three brokers' samples in
+# copy_folio_from_iter_atomic, against 7 % after it). Recycled memory is the like-for-like state:
+# a broker whose page cache has filled the machine recycles old log pages for new ones.
+
+
 def wait_cluster(cluster):
     ready = wait_until(lambda: (c := cluster.settled_leader(among=3)) and unfenced(c) == [1, 2, 3] and c, timeout=60)
     if not ready:
@@ -78,31 +117,50 @@ def throughput(options, tool):
     cluster = Cluster("--default.replication.factor", "3", "--min.insync.replicas", "2", trace=False)
     try:
         wait_cluster(cluster)
-        results = {}
+        results, cpu, client = {}, {}, {}
+        loads = []
         for size, records in options.sizes:
             for r in range(options.rounds):
-                targets = [("RF 1, one node", f"127.0.0.1:{single.port}"),
-                           ("RF 3, three nodes", bootstrap(cluster.nodes))]
-                for name, target in (targets if r % 2 == 0 else reversed(targets)):
+                targets = [("RF 1, one node", f"127.0.0.1:{single.port}", [single]),
+                           ("RF 3, three nodes", bootstrap(cluster.nodes), cluster.nodes)]
+                for name, target, servers in (targets if r % 2 == 0 else reversed(targets)):
                     topic = f"load-{size}-{r}"
-                    # Every run starts from the same state, as in compare.py: the previous run's
-                    # gigabytes written back, the disk settled, and free memory the VM has just
-                    # backed. Without this a 1 KB round moved by 3x (310 to 1009 MB/s on one node).
+                    # Every run starts from the same state: the previous run's gigabytes written
+                    # back, the disk settled, and free memory the VM has just backed - what the
+                    # three replicas will append, and a margin. Without this a single node's 1 KB
+                    # rounds moved by 3x (310 to 1009 MB/s) in one quiet run.
                     os.sync()
                     time.sleep(3)
-                    free_memory_just_now()
+                    free_memory_just_now(min(4 << 30, max(1 << 30, int(3.3 * records * (size + 70)))))
+                    before, client_before = cpu_ns(servers), client_cpu_s()
                     got = kafka_load(tool, "produce", target, topic, records, size, "all")
+                    # Broker CPU per record: every thread of every node of this setup, in us.
+                    used = (cpu_ns(servers) - before) / 1e3 / records
+                    used_client = (client_cpu_s() - client_before) * 1e6 / records
+                    loads.append(os.getloadavg()[0])
                     results.setdefault((size, name), []).append(got["mb_per_s"])
+                    cpu.setdefault((size, name), []).append(used)
+                    client.setdefault((size, name), []).append(used_client)
                     print(f"  {size} B round {r + 1} {name}: {got['mb_per_s']:.1f} MB/s "
-                          f"({got['records_per_s'] / 1e3:.0f}k records/s)", flush=True)
-        print("\n| acks=all produce, kafka_load | RF 1, one node | RF 3, three nodes | RF 3 / RF 1 |")
-        print("|---|---|---|---|")
+                          f"({got['records_per_s'] / 1e3:.0f}k records/s), brokers {used:.2f} us CPU/record, "
+                          f"client {used_client:.2f}, load {loads[-1]:.1f}", flush=True)
+        print(f"\nload average (1 min) during the rounds: {min(loads):.1f}-{max(loads):.1f} "
+              f"on {os.cpu_count()} cores")
+        print("| acks=all produce, kafka_load | RF 1, one node | RF 3, three nodes | RF 3 / RF 1 "
+              "| broker CPU us/record, RF 1 | RF 3 (3 nodes) | client CPU us/record, RF 1 / RF 3 |")
+        print("|---|---|---|---|---|---|---|")
         for size, records in options.sizes:
             one = statistics.median(results[(size, "RF 1, one node")])
             three = statistics.median(results[(size, "RF 3, three nodes")])
             ratios = [t / o for o, t in zip(results[(size, "RF 1, one node")], results[(size, "RF 3, three nodes")])]
+            cpu_one = statistics.median(cpu[(size, "RF 1, one node")])
+            cpu_three = statistics.median(cpu[(size, "RF 3, three nodes")])
+            client_one = statistics.median(client[(size, "RF 1, one node")])
+            client_three = statistics.median(client[(size, "RF 3, three nodes")])
             print(f"| {records:,} x {size} B, median of {options.rounds} | {one:.0f} MB/s | {three:.0f} MB/s "
-                  f"| {three / one:.2f}x (rounds {min(ratios):.2f}-{max(ratios):.2f}) |")
+                  f"| {three / one:.2f}x (rounds {min(ratios):.2f}-{max(ratios):.2f}) "
+                  f"| {cpu_one:.2f} | {cpu_three:.2f} ({cpu_three / cpu_one:.1f}x) "
+                  f"| {client_one:.2f} / {client_three:.2f} |")
     finally:
         single.close()
         cluster.close()
@@ -303,6 +361,8 @@ def main():
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--controller-kills", type=int, default=0)
     parser.add_argument("--only", choices=["throughput", "failover"])
+    parser.add_argument("--record-sizes", default="100,1000",
+                        help="record sizes (bytes) of the throughput test, comma-separated: 100, 1000 or both")
     parser.add_argument("--client", action="append", default=[],
                         help="a librdkafka setting for the failover producer, name=value (repeatable)")
     parser.add_argument("--client-debug", metavar="FILE",
@@ -317,6 +377,8 @@ def main():
     if options.quick:
         options.rounds, options.kills = 2, min(options.kills, 5)
         options.sizes = [(100, 200_000), (1000, 50_000)]
+    wanted = {int(size) for size in options.record_sizes.split(",")}
+    options.sizes = [(size, records) for size, records in options.sizes if size in wanted]
     os.environ.setdefault("MINIKAFKA_BIN", os.path.join(options.build, "minikafka", "minikafka"))
     tool = os.path.join(options.build, "benchmarks", "minikafka", "kafka_load")
     if options.only != "failover":

@@ -86,15 +86,15 @@ def start_mock(build, topics):
                    lambda line: line.split()[1] if line.startswith("BOOTSTRAP") else None)
 
 
-def free_memory_just_now():
-    """Touches and releases 1 GB of this process's memory, so that the kernel's free memory is, for a few
+def free_memory_just_now(size=1 << 30):
+    """Touches and releases `size` bytes (1 GB) of this process's memory, so that the kernel's free memory is, for a few
     seconds, memory the VM has just backed (see machine_limits: recycled_gb_per_s). Anonymous
     memory, not a file: deleting a written file makes the file system free (and, mounted with
     discard, trim) its blocks while the next test runs, which stalled durable tests' fsyncs.
     In 2 MB pages: the page cache allocates large folios (ext4), which released 4 KB pages cannot
     serve once the kernel's free memory is fragmented (after a build, say) - the appends then
     landed in memory the host had to back again, run after run (0.7 against 6.4-7.2 GB/s)."""
-    block = mmap.mmap(-1, 1 << 30, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    block = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
     block.madvise(mmap.MADV_HUGEPAGE)
     for offset in range(0, len(block), 4096):  # every page, in case no huge page is to be had
         block[offset] = 1

@@ -198,14 +198,22 @@ void Broker::add_fetch_waiter(const std::shared_ptr<FetchWaiter>& waiter, std::v
 
 // Keyed by partition, like Kafka's delayed-fetch purgatory: an append wakes only the fetches
 // that read this partition, so a thousand consumers idling on other partitions cost nothing here.
-void Broker::records_appended(const PartitionLog& log) {
+// In a cluster the leader also tells the two kinds of reader apart: an acks=all append moves only
+// the log end, which a follower reads up to and a consumer does not; the HW moves a batch later,
+// when the last follower fetched it, which only consumers wait for. Without that, every batch
+// woke each parked follower fetch a second time, to re-read every partition it follows and find
+// nothing (a follower's HW only needs to travel with its next answer, as in Kafka).
+void Broker::records_appended(const PartitionLog& log, FetchWake what) {
     auto found = fetch_waiters_.find(&log);
     if (found == fetch_waiters_.end()) return;
     // Each waiter reads again and drops out once it has answered (answering only completes a
     // reply; it never parks another fetch, so the list holds still meanwhile). An emptied list
     // stays for the next long poll on this partition; tick() sweeps the idle ones.
-    std::erase_if(found->second,
-                  [](const auto& waiter) { return waiter->finished() || waiter->on_records_appended(); });
+    std::erase_if(found->second, [what](const auto& waiter) {
+        if (waiter->finished()) return true;
+        if (what != FetchWake::any && waiter->reads_to_log_end() != (what == FetchWake::log_end_moved)) return false;
+        return waiter->on_records_appended();
+    });
 }
 
 void Broker::sweep_finished_fetch_waiters() {

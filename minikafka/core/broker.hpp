@@ -75,6 +75,16 @@ public:
     // Called after records were appended to a partition it waits on; true when it answered.
     virtual bool on_records_appended() = 0;
     virtual bool finished() const = 0;  // answered (perhaps by its timeout)
+    // A follower's fetch reads up to the log end, a consumer's up to the high watermark (the same
+    // thing on a single node): each is woken only by what can give it more (FetchWake).
+    virtual bool reads_to_log_end() const { return false; }
+};
+
+// What happened to a partition, for the long polls parked on it (Broker::records_appended).
+enum class FetchWake {
+    any,             // everyone re-reads: an append on a single node, a leadership change
+    log_end_moved,   // cluster mode, an append: only followers' fetches can read more
+    high_watermark,  // cluster mode, the HW moved: only consumers' fetches can read more
 };
 
 class Broker {
@@ -113,7 +123,7 @@ public:
 
     // `waiter` is woken by appends to any of `partitions` (duplicates are fine) or not at all.
     void add_fetch_waiter(const std::shared_ptr<FetchWaiter>& waiter, std::vector<const PartitionLog*> partitions);
-    void records_appended(const PartitionLog& log);
+    void records_appended(const PartitionLog& log, FetchWake what = FetchWake::any);
 
     // --trace: one human-readable line per request, following it through the concepts, e.g.
     //   produce topic=payments partition=2 -> segment 00000000000000004096.log @ 1048576 -> offset 5123

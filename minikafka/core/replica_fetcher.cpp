@@ -19,11 +19,6 @@
 
 namespace minikafka {
 
-namespace {
-constexpr int32_t kPartitionMaxBytes = 1 << 20;  // replica.fetch.max.bytes
-constexpr int32_t kResponseMaxBytes = 10 << 20;  // replica.fetch.response.max.bytes
-}  // namespace
-
 // The fetcher's next request to its leader: always a Fetch (kReplicaFetchVersion, v12). A
 // partition that has just changed leader need not ask "where do our logs part?" first: each
 // partition's Fetch names the epoch of our last record (last_fetched_epoch), the leader checks it
@@ -57,8 +52,8 @@ std::string ReplicaFetcher::build_fetch(int32_t max_wait_ms, const std::vector<P
     FetchRequest request;
     request.replica_id = node_id_;
     request.max_wait_ms = max_wait_ms;
-    request.min_bytes = 1;
-    request.max_bytes = kResponseMaxBytes;
+    request.min_bytes = config_.min_bytes;
+    request.max_bytes = config_.response_max_bytes;
     std::vector<std::string> topics;
     for (PartitionState* p : partitions) {  // sorted by (topic, partition): grouped by topic
         const PartitionLog* log = logs_.partition(p->topic, p->index);
@@ -72,7 +67,7 @@ std::string ReplicaFetcher::build_fetch(int32_t max_wait_ms, const std::vector<P
         // of our last record lets the leader check that (a diverging epoch answers if not).
         f.last_fetched_epoch = log->leader_epochs().latest_epoch().value_or(kUndefinedEpoch);
         f.current_leader_epoch = p->leader_epoch;
-        f.partition_max_bytes = kPartitionMaxBytes;
+        f.partition_max_bytes = config_.partition_max_bytes;
     }
     // The partitions' topic views point into `topics` (stable now that it is complete).
     size_t t = 0;

@@ -44,10 +44,20 @@
 
 namespace minikafka {
 
+// Kafka's replica.fetch.* settings: how long a follower's Fetch may wait at the leader, and how
+// much one answer may bring back (docs/minikafka/05, "What keeps the follower path cheap").
+struct ReplicaFetchConfig {
+    int32_t max_wait_ms = 500;              // replica.fetch.wait.max.ms
+    int32_t min_bytes = 1;                  // replica.fetch.min.bytes
+    int32_t partition_max_bytes = 1 << 20;  // replica.fetch.max.bytes
+    int32_t response_max_bytes = 10 << 20;  // replica.fetch.response.max.bytes
+};
+
 class ReplicaFetcher {
 public:
-    ReplicaFetcher(int32_t node_id, int32_t leader, ReplicaManager& replicas, LogManager& logs)
-        : node_id_(node_id), leader_(leader), replicas_(replicas), logs_(logs) {}
+    ReplicaFetcher(int32_t node_id, int32_t leader, ReplicaManager& replicas, LogManager& logs,
+                   ReplicaFetchConfig config = {})
+        : node_id_(node_id), leader_(leader), replicas_(replicas), logs_(logs), config_(config) {}
 
     int32_t leader() const { return leader_; }
     // The next request: a Fetch (kReplicaFetchVersion); an empty body when this broker follows
@@ -74,6 +84,7 @@ private:
     int32_t leader_;
     ReplicaManager& replicas_;
     LogManager& logs_;
+    ReplicaFetchConfig config_;
     int64_t fetches_ = 0;  // for sampling the trace
     bool had_error_ = false;
     std::map<std::pair<std::string, int32_t>, ErrorCode> told_errors_;  // trace each error once

@@ -207,6 +207,7 @@ public:
         return true;
     }
     bool finished() const override { return done_; }
+    bool reads_to_log_end() const override { return broker_.replicas && request_.replica_id >= 0; }
 
     // max_wait_ms is over: answer with whatever there is now, possibly nothing. An empty answer
     // just makes the consumer fetch again - that loop is the long poll.

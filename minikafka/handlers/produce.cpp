@@ -201,7 +201,9 @@ void produce_partition(ProduceCall& call, const ProducePartition& partition, siz
         return;
     }
     log->producers.record(batch, appended.base_offset, now);
-    broker.records_appended(*log);  // wake the long-polling fetches on this partition
+    // Wake the long polls on this partition: on a single node all of them (the HW is the log end);
+    // in a cluster the followers' only - consumers wait for the HW (ReplicaManager::hw_moved).
+    broker.records_appended(*log, broker.replicas ? FetchWake::log_end_moved : FetchWake::any);
     broker.sync_rolled_segments(*log);
     if (broker.tracing)
         broker.trace("produce topic={} partition={} records={} -> segment {}.log @ {} -> offset {}{}", partition.topic,

@@ -12,6 +12,8 @@
 #include <random>
 
 #include "batch_builder.hpp"
+#include "core/metadata_image.hpp"
+#include "core/replica_manager.hpp"
 #include "core/topic_creation.hpp"
 #include "handlers/handler_table.hpp"
 
@@ -132,9 +134,11 @@ protected:
         return {error, offset};
     }
 
-    std::shared_ptr<Reply> fetch(const std::string& topic, int64_t offset, int32_t max_wait_ms) {
+    // replica_id >= 0: a follower's fetch (cluster mode), as node `replica_id`.
+    std::shared_ptr<Reply> fetch(const std::string& topic, int64_t offset, int32_t max_wait_ms,
+                                 int32_t replica_id = -1) {
         return call(ApiKey::Fetch, 11, [&](KafkaWriter& w) {
-            w.i32(-1);
+            w.i32(replica_id);
             w.i32(max_wait_ms);
             w.i32(1);  // min_bytes
             w.i32(1 << 20);
@@ -407,6 +411,79 @@ TEST_F(HandlerTest, AnAppendWakesOnlyTheLongPollsOnItsPartition) {
     produce("payments", test::make_batch_of(2));
     ASSERT_TRUE(waiting->ready());
     EXPECT_EQ(fetch_answer(*waiting).records_size, test::make_batch_of(2).size());
+}
+
+// Cluster mode: an acks=all append moves the leader's log end, which followers read up to; the HW
+// moves only once the last follower has fetched the batch, and that is what consumers wait for.
+// Each kind of long poll is woken by its own event (FetchWake), not by both: before, every batch
+// woke the consumers for nothing at the append, and each parked follower fetch again at the HW.
+TEST_F(HandlerTest, InAClusterAppendsWakeFollowersAndHighWatermarkMovesWakeConsumers) {
+    ReplicaManager replicas(ReplicaConfig{1, 1, 30000}, broker_->logs);
+    MetadataImage image;
+    Uuid id{};
+    id[0] = 5;
+    image.apply(0, encode_metadata_record(TopicRecord{"orders", id}));
+    PartitionRecord record;
+    record.partition_id = 0;
+    record.topic_id = id;
+    record.replicas = record.isr = {1, 2, 3};
+    record.leader = 1;  // this broker
+    record.leader_epoch = record.partition_epoch = 0;
+    image.apply(0, encode_metadata_record(record));
+    replicas.apply_image(image, now_);
+    broker_->replicas = &replicas;
+    // As replica_fetcher_link.cpp wires it: a moved HW wakes the consumers' long polls.
+    replicas.high_watermark_moved = [this](PartitionState& p) {
+        if (const PartitionLog* log = broker_->logs.partition(p.topic, p.index))
+            broker_->records_appended(*log, FetchWake::high_watermark);
+    };
+    struct CountingWaiter : FetchWaiter {
+        explicit CountingWaiter(bool follower) : follower(follower) {}
+        bool follower;
+        int wakes = 0;
+        bool on_records_appended() override {
+            ++wakes;
+            return false;
+        }
+        bool finished() const override { return false; }
+        bool reads_to_log_end() const override { return follower; }
+    };
+    auto consumer = std::make_shared<CountingWaiter>(false);
+    auto follower = std::make_shared<CountingWaiter>(true);
+    const PartitionLog* log = broker_->logs.partition("orders", 0);
+    ASSERT_NE(log, nullptr);
+    broker_->add_fetch_waiter(consumer, {log});
+    broker_->add_fetch_waiter(follower, {log});
+    // And real long polls: follower 2 and a consumer, parked at offset 0.
+    auto follower_poll = fetch("orders", 0, 500, 2);
+    auto consumer_poll = fetch("orders", 0, 500);
+    ASSERT_FALSE(follower_poll->ready());
+    ASSERT_FALSE(consumer_poll->ready());
+
+    const std::string batch = test::make_batch_of(1);
+    auto produced = produce("orders", batch, -1);
+    EXPECT_FALSE(produced->ready());  // acks=all: waits for the HW
+    EXPECT_EQ(follower->wakes, 1);
+    EXPECT_EQ(consumer->wakes, 0);  // the HW did not move: nothing new for a consumer
+    ASSERT_TRUE(follower_poll->ready());
+    EXPECT_EQ(fetch_answer(*follower_poll).records_size, batch.size());
+    EXPECT_FALSE(consumer_poll->ready());
+
+    // Follower 2 holds offset 0 now; follower 3 has not fetched yet: the HW stays at 0.
+    auto again_2 = fetch("orders", 1, 500, 2);
+    EXPECT_FALSE(again_2->ready());
+    EXPECT_EQ(consumer->wakes, 0);
+    // Follower 3 too: the HW moves to 1, the produce is answered, the consumers wake.
+    auto again_3 = fetch("orders", 1, 500, 3);
+    EXPECT_TRUE(produced->ready());
+    EXPECT_EQ(produce_answer(*produced).error, 0);
+    EXPECT_EQ(consumer->wakes, 1);
+    ASSERT_TRUE(consumer_poll->ready());
+    EXPECT_EQ(fetch_answer(*consumer_poll).records_size, batch.size());
+    // The parked follower fetches were not woken by the HW: their log end did not move.
+    EXPECT_EQ(follower->wakes, 1);
+    EXPECT_FALSE(again_2->ready());
+    broker_->replicas = nullptr;
 }
 
 TEST_F(HandlerTest, LongPollTimesOutEmpty) {

@@ -437,3 +437,56 @@ TEST(FollowerTruncation, ADivergedFollowerCutsWhereTheLeadersFetchAnswerSays) {
         EXPECT_EQ(epoch_at(*log, offset), epoch_at(leader, offset)) << offset;
     EXPECT_EQ(log->leader_epochs().entries(), leader.leader_epochs().entries());
 }
+
+// Kafka's replica.fetch.* settings reach the follower's Fetch: how long it may wait at the leader
+// (wait.max.ms, min.bytes) and how much one answer may carry (max.bytes per partition,
+// response.max.bytes in all). docs/minikafka/05 "What keeps the follower path cheap" says why the
+// defaults stay Kafka's (1 MB per partition: bigger answers cost the follower more CPU per record).
+TEST(ReplicaFetcher, AsksForWhatTheReplicaFetchSettingsSay) {
+    test::TempDir dir;
+    LogManager logs(dir.path(), LogConfig{});
+    ReplicaManager replicas(ReplicaConfig{2, 2, 30000}, logs);
+    MetadataImage image;
+    Uuid id{};
+    id[0] = 9;
+    image.apply(0, encode_metadata_record(TopicRecord{"orders", id}));
+    PartitionRecord record;
+    record.topic_id = id;
+    record.replicas = record.isr = {1, 2, 3};
+    record.leader = 1;
+    record.leader_epoch = record.partition_epoch = 4;
+    for (int32_t partition : {0, 1}) {
+        record.partition_id = partition;
+        image.apply(0, encode_metadata_record(record));
+    }
+    replicas.apply_image(image, 0);
+
+    auto request_of = [&](ReplicaFetcher& fetcher, int32_t max_wait_ms) {
+        WireRequest wire = fetcher.build_request(max_wait_ms);
+        FetchRequest request;
+        KafkaReader in(wire.body);
+        decode_fetch_request(in, wire.version, request);
+        EXPECT_TRUE(in.ok());
+        return std::make_pair(request, std::move(wire));  // the request's names point into the wire
+    };
+    ReplicaFetcher kafkas_defaults(2, 1, replicas, logs);
+    auto [defaults, wire] = request_of(kafkas_defaults, 500);
+    EXPECT_EQ(defaults.replica_id, 2);
+    EXPECT_EQ(defaults.max_wait_ms, 500);
+    EXPECT_EQ(defaults.min_bytes, 1);
+    EXPECT_EQ(defaults.max_bytes, 10 << 20);
+    ASSERT_EQ(defaults.partitions.size(), 2u);  // one request covers every partition on leader 1
+    for (const FetchPartition& p : defaults.partitions) {
+        EXPECT_EQ(p.partition_max_bytes, 1 << 20);
+        EXPECT_EQ(p.current_leader_epoch, 4);
+        EXPECT_EQ(p.fetch_offset, 0);
+    }
+
+    ReplicaFetcher configured(2, 1, replicas, logs, ReplicaFetchConfig{250, 4096, 8 << 20, 32 << 20});
+    auto [request, wire2] = request_of(configured, 250);
+    EXPECT_EQ(request.max_wait_ms, 250);
+    EXPECT_EQ(request.min_bytes, 4096);
+    EXPECT_EQ(request.max_bytes, 32 << 20);
+    ASSERT_EQ(request.partitions.size(), 2u);
+    for (const FetchPartition& p : request.partitions) EXPECT_EQ(p.partition_max_bytes, 8 << 20);
+}
