@@ -22,7 +22,7 @@
 // the same for all of them - Kafka's too: for the current epoch it is the log end, not the
 // high watermark - but --trace names the caller, since a follower's question is the one that
 // leads to a truncation.
-// READ NEXT: storage/leader_epoch_cache.cpp (end_offset_for), storage/partition_log.cpp
+// READ NEXT: storage/leader_epoch_cache.cpp (end_offset_for), storage/partition_log_truncation.cpp
 // (truncate_to: what a follower does with the answer).
 #include "protocol/offsets_for_leader_epoch.hpp"
 #include "handler_table.hpp"

@@ -38,7 +38,7 @@
 // LEFT OUT (kept as they are, never lost): compressed batches (we would have to decompress and
 // recompress them), control batches, records without a key; min/max.compaction.lag.ms; Kafka's
 // per-batch "delete horizon" (KIP-534) - here a tombstone's age is its record timestamp's.
-// READ NEXT: log_cleaner.cpp, partition_log.cpp (replace_with_cleaned, the checkpoint),
+// READ NEXT: log_cleaner.cpp, partition_log_compaction.cpp (replace_with_cleaned, the checkpoint),
 //            docs/minikafka/02-formats.md "Log compaction".
 #pragma once
 

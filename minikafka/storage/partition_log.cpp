@@ -2,8 +2,9 @@
 //
 // CONCEPT: a partition is an ordered, append-only log (partition_log.hpp) - the heart of the
 // course notes' Kafka: "Message Ordering: guaranteed only within a partition" is simply that
-// this log assigns offsets in append order. Here: segments, rolling, retention and flushing,
-// recovery at start, and truncation for a follower.
+// this log assigns offsets in append order. Here: segments, rolling, retention and flushing, and
+// recovery at start; a follower's truncation is in partition_log_truncation.cpp, the swap of
+// compacted segments in partition_log_compaction.cpp.
 //
 //   append ─▶ active segment full / old? ─▶ roll ─▶ offset = log end ─▶ Segment::append
 //   read(offset) ─▶ binary search over segments ─▶ Segment::find ─▶ a slice of the file
@@ -55,9 +56,6 @@ std::vector<int64_t> find_segments(const std::string& dir) {
 // so if it is lost the start reads more than it needed, and if it is torn (a bad checksum) the
 // start reads everything - never less than it must.
 constexpr const char* kRecoveryPointFile = "/recovery-point";
-// The log cleaner's checkpoint, in the same format - but fsynced: the offsets below it may be
-// missing, and a start that forgot that would take a cleaned segment for a corrupt one.
-constexpr const char* kCleanerCheckpointFile = "/cleaner-offset-checkpoint";
 
 std::optional<int64_t> read_recovery_point(const std::string& dir, const char* file = kRecoveryPointFile) {
     std::ifstream in(dir + file);
@@ -86,60 +84,6 @@ void write_recovery_point(const std::string& dir, int64_t offset) {
     } catch (const std::exception& e) {
         // A deleted topic's directory is gone; elsewhere the cost is a longer recovery.
         mb::log::debug("{}: cannot write the recovery point: {}", path, e.what());
-    }
-}
-
-void write_cleaner_checkpoint(const std::string& dir, int64_t offset) {
-    std::string line = fmt::format("0 {}", offset);
-    line += fmt::format(" {:x}\n", mb::crc32c(line));
-    write_file_atomically(dir + kCleanerCheckpointFile, line);  // fsyncs the file and the directory
-}
-
-// A start finishes or forgets what the log cleaner was doing when the broker died
-// (PartitionLog::replace_with_cleaned writes the files in this order):
-//   <base>.log.cleaned   the cleaner was still writing it, or it was not yet fsynced: removed;
-//                        the old segments are all still there
-//   <base>.log.swap      fsynced and committed: the old segments it replaces - those starting in
-//                        [base, its last offset] - are removed and it becomes <base>.log. Its
-//                        indexes are rebuilt from it (the old <base>.index described the old file).
-// Kafka's LogLoader does the same with its own .cleaned and .swap files.
-void finish_interrupted_cleaning(const std::string& dir) {
-    std::vector<fs::path> swaps;
-    for (const auto& entry : fs::directory_iterator(dir)) {
-        std::string name = entry.path().filename().string();
-        if (name.ends_with(".cleaned")) {
-            fs::remove(entry.path());
-            mb::log::warn("{}: removed {} (a cleaning interrupted before its swap)", dir, name);
-        } else if (name.size() == 29 && name.ends_with(".log.swap")) {
-            swaps.push_back(entry.path());
-        }
-    }
-    for (const fs::path& swap : swaps) {
-        std::string digits = swap.filename().string().substr(0, 20);
-        if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
-        const int64_t base = std::stoll(digits);
-        const int64_t last = last_offset_in(File::open(swap.string(), false));
-        if (last < base) {  // never committed so: a cleaned segment always holds a batch
-            fs::remove(swap);
-            mb::log::warn("{}: removed {}, which holds no batch", dir, swap.filename().string());
-            continue;
-        }
-        for (const auto& entry : fs::directory_iterator(dir)) {
-            std::string name = entry.path().filename().string();
-            if (name.size() != 24 || !name.ends_with(".log")) continue;
-            std::string old_digits = name.substr(0, 20);
-            if (!std::all_of(old_digits.begin(), old_digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
-                continue;
-            const int64_t old = std::stoll(old_digits);
-            if (old < base || old > last) continue;
-            for (const char* ext : {".log", ".index", ".timeindex"})
-                fs::remove(dir + "/" + segment_file_stem(old) + ext);
-        }
-        for (const char* ext : {".index", ".timeindex"}) fs::remove(dir + "/" + segment_file_stem(base) + ext);
-        fs::rename(swap, dir + "/" + segment_file_stem(base) + ".log");
-        sync_directory(dir);
-        mb::log::warn("{}: finished swapping in cleaned segment {} (the broker stopped in the middle)", dir,
-                      segment_file_stem(base));
     }
 }
 
@@ -350,6 +294,11 @@ void PartitionLog::advance_recovery_point(int64_t synced_up_to) {
     write_recovery_point(dir_, point);
 }
 
+void PartitionLog::set_recovery_point(int64_t offset) {
+    recovery_point_ = offset;
+    write_recovery_point(dir_, offset);
+}
+
 void PartitionLog::rolled_synced(int64_t up_to_offset) { advance_recovery_point(up_to_offset); }
 
 int64_t PartitionLog::size_bytes() const {
@@ -386,27 +335,6 @@ PartitionLog::Appended PartitionLog::append_as_follower(std::string_view batch, 
         advance_compacted_until(header.last_offset() + 1);
     return append_with_epoch(batch, header, header.partition_leader_epoch,
                              std::max(header.base_offset, log_end_offset()), now_ms);
-}
-
-PartitionLog::FetchEpochCheck PartitionLog::check_last_fetched_epoch(int32_t last_fetched_epoch,
-                                                                     int64_t fetch_offset) const {
-    if (last_fetched_epoch < 0) return {};  // a follower with an empty log: nothing to compare
-    EpochEnd end = end_offset_for_epoch(last_fetched_epoch);
-    if (end.epoch == kUndefinedEpoch || end.end_offset == kUndefinedEpochOffset || fetch_offset < log_start_offset())
-        return {FetchEpochCheck::out_of_range, end};
-    // The follower's last record is from an epoch this log has not got (end.epoch is older), or
-    // the epoch ended here before the follower's log does: their logs differ from end.end_offset.
-    if (end.epoch < last_fetched_epoch || end.end_offset < fetch_offset) return {FetchEpochCheck::diverges, end};
-    return {};
-}
-
-PartitionLog::DivergencePoint PartitionLog::divergence_from(EpochEnd leader) const {
-    if (leader.epoch == kUndefinedEpoch || leader.end_offset == kUndefinedEpochOffset) return {};
-    EpochEnd ours = end_offset_for_epoch(leader.epoch);
-    // Every epoch of ours is newer than anything the leader has: none of our records is its.
-    if (ours.epoch == kUndefinedEpoch) return {log_start_offset(), true};
-    if (ours.epoch != leader.epoch) return {ours.end_offset, false};
-    return {std::min(leader.end_offset, ours.end_offset), true};
 }
 
 void PartitionLog::become_leader(int32_t epoch) {
@@ -517,149 +445,6 @@ std::vector<std::string> PartitionLog::enforce_retention(int64_t now_ms) {
     }
     if (!removed.empty()) leader_epochs_.truncate_from_start(log_start_offset());
     return removed;
-}
-
-void PartitionLog::advance_compacted_until(int64_t offset) {
-    if (offset <= compacted_until_) return;
-    write_cleaner_checkpoint(dir_, offset);  // durable first: a start must know before it meets a hole
-    compacted_until_ = offset;
-    for (const auto& segment : segments_) segment->set_compacted_until(offset);
-}
-
-size_t PartitionLog::cleanable_segments(int64_t max_offset) const {
-    size_t count = 0;
-    // segments_[count] is sealed and synced when the next segment starts at or below the
-    // recovery point (the recovery point is the base of the first segment not known to be synced).
-    const int64_t bound = std::min(recovery_point_, max_offset);
-    while (count + 1 < segments_.size() && segments_[count + 1]->base_offset() <= bound) ++count;
-    return count;
-}
-
-// The swap, in an order that a kill -9 at any point leaves recoverable (finish_interrupted_cleaning
-// at the next start):
-//
-//   1. <base>.log.cleaned  ─rename─▶ <base>.log.swap, directory fsynced     ◀── commit point
-//   2. old segments' files ─rename─▶ *.deleted           (unlinked later, off the broker thread)
-//   3. <base>.log.swap     ─rename─▶ <base>.log, indexes likewise, directory fsynced
-//
-// Before 1 a start finds a .cleaned file and the old segments: it removes the former. After 1 it
-// finds a .swap: the cleaned file was fsynced before (by the caller), so it is complete, and the
-// start finishes steps 2 and 3 itself. Readers are not disturbed at any step: a fetch that already
-// holds an old segment's File keeps reading it through its open descriptor.
-std::vector<std::string> PartitionLog::replace_with_cleaned(size_t first, size_t count, bool has_output) {
-    const int64_t base = segments_[first]->base_offset();
-    const int64_t next_base = segments_[first + count]->base_offset();  // never past the active segment
-    const std::string stem = dir_ + "/" + segment_file_stem(base);
-    if (has_output) {
-        fs::rename(stem + ".log.cleaned", stem + ".log.swap");
-        sync_directory(dir_);
-    }
-    std::vector<std::string> removed;
-    for (size_t i = first; i < first + count; ++i)
-        for (const std::string& path :
-             {segments_[i]->log_path(), segments_[i]->index_path(), segments_[i]->time_index_path()}) {
-            std::string deleted = path + ".deleted";
-            if (std::rename(path.c_str(), deleted.c_str()) == 0) removed.push_back(deleted);
-        }
-    if (has_output) {
-        fs::rename(stem + ".index.cleaned", stem + ".index");
-        fs::rename(stem + ".timeindex.cleaned", stem + ".timeindex");
-        fs::rename(stem + ".log.swap", stem + ".log");
-    }
-    sync_directory(dir_);
-    auto from = segments_.begin() + static_cast<std::ptrdiff_t>(first);
-    segments_.erase(from, from + static_cast<std::ptrdiff_t>(count));
-    if (has_output) {
-        // Opened lazily (nothing read now): the cleaner wrote its indexes, and the first lookup
-        // checks them against the log as for any sealed segment (Segment::load_indexes).
-        SegmentOpenOptions options;
-        options.check = SegmentCheck::sanity;
-        options.next_segment_base = next_base;
-        options.compacted_until = compacted_until_;
-        SegmentOpenReport report;
-        segments_.insert(segments_.begin() + static_cast<std::ptrdiff_t>(first),
-                         Segment::open(dir_, base, config_.index_interval_bytes, options, report));
-    }
-    if (first == 0 && !has_output) leader_epochs_.truncate_from_start(log_start_offset());
-    return removed;
-}
-
-void PartitionLog::delete_segments_from(size_t from) {
-    if (from >= segments_.size()) return;
-    for (size_t i = from; i < segments_.size(); ++i)
-        for (const std::string& path :
-             {segments_[i]->log_path(), segments_[i]->index_path(), segments_[i]->time_index_path()})
-            fs::remove(path);  // a fetch still sending from it keeps its open descriptor
-    segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(from), segments_.end());
-    sync_directory(dir_);
-}
-
-int64_t PartitionLog::truncate_to(int64_t offset) {
-    if (offset >= log_end_offset()) {
-        // No record goes, but an epoch entry at the log end may: this broker led an epoch and
-        // appended nothing in it before another was elected. Left in place, it would be named as
-        // our last fetched epoch, which the new leader never had - a divergence forever (Kafka's
-        // UnifiedLog.truncateTo truncates the epoch cache in this case too).
-        leader_epochs_.truncate_from_end(log_end_offset());
-        return log_end_offset();
-    }
-    if (offset < log_start_offset()) {
-        truncate_fully(offset);
-        return log_end_offset();
-    }
-    // The segment holding `offset`: the last one starting at or before it.
-    auto it = std::upper_bound(segments_.begin(), segments_.end(), offset,
-                               [](int64_t o, const std::unique_ptr<Segment>& s) { return o < s->base_offset(); });
-    size_t index = static_cast<size_t>(it - segments_.begin()) - 1;
-    const Segment& holder = *segments_[index];
-    std::optional<BatchLocation> cut = holder.find(offset);
-    int64_t position = cut ? cut->position : holder.size();
-    int64_t base = holder.base_offset();
-
-    // 1. Whole segments after it go (their files unlinked, the directory fsynced).
-    delete_segments_from(index + 1);
-    // 2. The segment itself is cut at the batch boundary and fsynced. Its index files are
-    // emptied and the segment opened again: the full check of Segment::open rebuilds both
-    // indexes (and its end offset, its max timestamp) from what is left of the log, which is
-    // simpler and safer than editing entries in place.
-    segments_.back()->log_file()->truncate(position);
-    segments_.back()->log_file()->sync();
-    for (const std::string& path : {segments_.back()->index_path(), segments_.back()->time_index_path()})
-        if (fs::exists(path)) fs::resize_file(path, 0);
-    segments_.pop_back();
-    SegmentOpenReport report;
-    SegmentOpenOptions reopen;
-    reopen.compacted_until = compacted_until_;
-    segments_.push_back(Segment::open(dir_, base, config_.index_interval_bytes, reopen, report));
-    // 3. What describes the log follows it.
-    leader_epochs_.truncate_from_end(log_end_offset());
-    // Not simply forgotten: a producer whose last batches are below the cut would have its retry
-    // appended twice once this replica leads. The whole remaining log is read (headers only) -
-    // truncations are rare, at leader changes; Kafka bounds the read with snapshots (above).
-    rebuild_producer_state(0);
-    flushed_offset_ = std::min(flushed_offset_, log_end_offset());
-    if (recovery_point_ > base) {
-        recovery_point_ = base;
-        write_recovery_point(dir_, base);
-    }
-    mb::log::info("{}: truncated to offset {} (asked {})", dir_, log_end_offset(), offset);
-    return log_end_offset();
-}
-
-void PartitionLog::truncate_fully(int64_t offset) {
-    // The new segment first, then the old ones go: at no moment is the directory without a log.
-    auto fresh = create_segment(offset);
-    std::vector<std::unique_ptr<Segment>> old = std::exchange(segments_, {});
-    std::erase_if(old, [&](const std::unique_ptr<Segment>& s) { return s->base_offset() == offset; });
-    segments_ = std::move(old);
-    delete_segments_from(0);
-    segments_.push_back(std::move(fresh));
-    leader_epochs_.clear();
-    producers = ProducerStateTable{};
-    flushed_offset_ = offset;
-    recovery_point_ = offset;
-    write_recovery_point(dir_, offset);
-    mb::log::info("{}: emptied; the log starts again at offset {}", dir_, offset);
 }
 
 bool PartitionLog::flush_due(int64_t now_ms) const {

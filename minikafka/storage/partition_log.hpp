@@ -272,6 +272,7 @@ private:
     // Segment::create with the directory fsynced, which makes every name in it durable.
     std::unique_ptr<Segment> create_segment(int64_t base_offset);
     void advance_recovery_point(int64_t synced_up_to);
+    void set_recovery_point(int64_t offset);  // and write the "recovery-point" file
     void roll(int64_t now_ms);
     Appended append_with_epoch(std::string_view batch, const RecordBatchHeader& header, int32_t epoch,
                                int64_t base_offset, int64_t now_ms);
@@ -281,6 +282,13 @@ private:
     void rebuild_producer_state(size_t from_segment);
     // Removes segments_[from..] and their files (durably: the directory is fsynced).
     void delete_segments_from(size_t from);
+    // At start: completes or undoes a swap of cleaned segments that a kill -9 interrupted
+    // (partition_log_compaction.cpp).
+    static void finish_interrupted_cleaning(const std::string& dir);
+    // The log cleaner's checkpoint, in the recovery point's format - but fsynced: the offsets
+    // below it may be missing, and a start that forgot that would take a cleaned segment for a
+    // corrupt one.
+    static constexpr const char* kCleanerCheckpointFile = "/cleaner-offset-checkpoint";
 
     std::string dir_;
     LogConfig config_;
