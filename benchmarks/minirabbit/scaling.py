@@ -84,9 +84,8 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
-def session_cpu(sid):
-    """CPU seconds of every process in session `sid` (rabbitmq-server: the VM and its helpers)."""
-    total = 0.0
+def session_pids(sid):
+    """The processes of session `sid` (rabbitmq-server: the VM and its helpers)."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -95,9 +94,13 @@ def session_cpu(sid):
                 fields = f.read().rsplit(")", 1)[1].split()
         except (FileNotFoundError, ProcessLookupError):
             continue
-        if int(fields[3]) == sid:
-            total += cpu_seconds(int(entry))
-    return total
+        if int(fields[3]) == sid:  # after "pid (comm)": state ppid pgrp session ...
+            yield int(entry)
+
+
+def session_cpu(sid):
+    """CPU seconds of every process in session `sid`."""
+    return sum(cpu_seconds(pid) for pid in session_pids(sid))
 
 
 def peak_rss(pid):
@@ -115,34 +118,12 @@ def peak_rss(pid):
 
 def session_peak(sid):
     """The sum of every session process's VmHWM (an upper bound: they need not peak together)."""
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        if int(fields[3]) == sid:
-            total += peak_rss(int(entry))
-    return total
+    return sum(peak_rss(pid) for pid in session_pids(sid))
 
 
 def session_rss(sid):
-    """Resident bytes of every process in session `sid` (rabbitmq-server: the VM and its helpers)."""
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        if int(fields[3]) == sid:  # after "pid (comm)": state ppid pgrp session ...
-            total += rss_bytes(int(entry))
-    return total
+    """Resident bytes of every process in session `sid`."""
+    return sum(rss_bytes(pid) for pid in session_pids(sid))
 
 
 class Brokers:
