@@ -44,6 +44,24 @@ bool assignment_is_ours(const std::vector<std::vector<int32_t>>& assignments, in
     return true;
 }
 
+// The last step of CreateTopics and CreatePartitions, once the last slice is made: each accepted
+// topic's result from the LogManager, then the whole answer. The request's other results (a bad
+// name, a topic named twice) were settled before the first slice.
+std::function<void(std::vector<LogManager::Result>)> answer_when_made(
+    Reply& reply, int16_t version, std::vector<TopicResult> results, std::vector<size_t> accepted,
+    void (*encode)(KafkaWriter&, int16_t, const std::vector<TopicResult>&)) {
+    return [later = reply.defer(), version, results = std::move(results), accepted = std::move(accepted),
+            encode](std::vector<LogManager::Result> made) mutable {
+        for (size_t i = 0; i < accepted.size(); ++i) {
+            results[accepted[i]].error = made[i].error;
+            results[accepted[i]].message = std::move(made[i].message);
+        }
+        KafkaWriter out = later->writer();
+        encode(out, version, results);
+        later->finish();
+    };
+}
+
 }  // namespace
 
 // CreateTopics. `undecoded` keeps the body as it came, for the cluster path: a broker that is not
@@ -110,16 +128,8 @@ bool handle_create_topics(Broker& broker, const RequestHeader& header, KafkaRead
     std::vector<std::string> names;
     for (size_t i : accepted) names.push_back(results[i].name);
     build_topics_in_turns(broker, std::move(names),
-                          [later = reply.defer(), version = header.api_version, results = std::move(results),
-                           accepted](std::vector<LogManager::Result> made) mutable {
-                              for (size_t i = 0; i < accepted.size(); ++i) {
-                                  results[accepted[i]].error = made[i].error;
-                                  results[accepted[i]].message = std::move(made[i].message);
-                              }
-                              KafkaWriter out = later->writer();
-                              encode_create_topics_response(out, version, results);
-                              later->finish();
-                          });
+                          answer_when_made(reply, header.api_version, std::move(results), std::move(accepted),
+                                           encode_create_topics_response));
     return true;
 }
 
@@ -197,16 +207,8 @@ bool handle_create_partitions(Broker& broker, const RequestHeader& header, Kafka
     std::vector<std::string> names;
     for (size_t i : accepted) names.push_back(results[i].name);
     grow_topics_in_turns(broker, std::move(names),
-                         [later = reply.defer(), version = header.api_version, results = std::move(results),
-                          accepted](std::vector<LogManager::Result> made) mutable {
-                             for (size_t i = 0; i < accepted.size(); ++i) {
-                                 results[accepted[i]].error = made[i].error;
-                                 results[accepted[i]].message = std::move(made[i].message);
-                             }
-                             KafkaWriter out = later->writer();
-                             encode_create_partitions_response(out, version, results);
-                             later->finish();
-                         });
+                         answer_when_made(reply, header.api_version, std::move(results), std::move(accepted),
+                                          encode_create_partitions_response));
     return true;
 }
 
