@@ -10,11 +10,13 @@ import subprocess
 import time
 import unittest
 
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
 import tap
 from cluster_test import Cluster
+from group_failover_test import commit
+from group_failover_test import read as read_records
 from replication_test import partition_info, produce
 from servers import Server, wait_until
 
@@ -83,21 +85,8 @@ def group_consumer(bootstrap, group):
 
 
 def read(c, count, timeout=30):
-    got = []
-    wait_until(lambda: (lambda m: m is not None and m.error() is None and got.append(m.offset())
-                        or len(got) >= count)(c.poll(0.2)), timeout=timeout, interval=0)
-    return got
-
-
-def commit(c, offset, timeout=30):
-    def attempt():
-        try:
-            c.commit(offsets=[TopicPartition("work", 0, offset)], asynchronous=False)
-            return True
-        except KafkaException:
-            c.poll(0.2)
-            return False
-    return wait_until(attempt, timeout=timeout, interval=0)
+    """The offsets of the next `count` records (group_failover_test.read keeps the values too)."""
+    return [offset for offset, _ in read_records(c, count, timeout)]
 
 
 class CompactedOffsetsTopic(unittest.TestCase):
