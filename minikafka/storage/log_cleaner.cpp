@@ -291,6 +291,20 @@ LogCleaner::Step LogCleaner::step(int64_t now_ms) {
     return Step::working;
 }
 
+// Whole batches of the job's current segment from its position, at most about `budget` bytes,
+// into job.read_buffer; their size. 0 when not even one batch is there - the segment changed
+// under us or is damaged: the job is given up (the log stays as it was), with a warning.
+int64_t LogCleaner::read_next_batches(int64_t budget) {
+    Job& job = *job_;
+    int64_t read = read_batches(*job.files[job.segment], job.position, job.sizes[job.segment], budget, job.read_buffer);
+    if (read == 0) {
+        mb::log::warn("{}: no batch at byte {} of segment {}; cleaning skipped", job.dir, job.position,
+                      segment_file_stem(job.bases[job.segment]));
+        abort();
+    }
+    return read;
+}
+
 // Pass 1, one slice: the keys of the records read, each with the offset of its latest record.
 // Why a whole pass before copying anything: whether a record survives depends on records after
 // it, possibly many segments later. Kafka's map holds a 16-byte hash of each key (a collision
@@ -312,14 +326,8 @@ void LogCleaner::map_slice() {
             }
             continue;
         }
-        int64_t read =
-            read_batches(*job.files[job.segment], job.position, job.sizes[job.segment], budget, job.read_buffer);
-        if (read == 0) {
-            mb::log::warn("{}: no batch at byte {} of segment {}; cleaning skipped", job.dir, job.position,
-                          segment_file_stem(job.bases[job.segment]));
-            abort();
-            return;
-        }
+        int64_t read = read_next_batches(budget);
+        if (read == 0) return;  // aborted
         std::string_view bytes = job.read_buffer;
         for (size_t at = 0; at < bytes.size();) {
             RecordBatchHeader h = decode_batch_header(bytes.data() + at);
@@ -391,14 +399,8 @@ void LogCleaner::clean_slice(int64_t now_ms) {
             job.position = 0;
             continue;
         }
-        int64_t read =
-            read_batches(*job.files[job.segment], job.position, job.sizes[job.segment], budget, job.read_buffer);
-        if (read == 0) {
-            mb::log::warn("{}: no batch at byte {} of segment {}; cleaning skipped", job.dir, job.position,
-                          segment_file_stem(job.bases[job.segment]));
-            abort();
-            return;
-        }
+        int64_t read = read_next_batches(budget);
+        if (read == 0) return;  // aborted
         job.out_buffer.clear();
         std::string_view bytes = job.read_buffer;
         for (size_t at = 0; at < bytes.size();) {

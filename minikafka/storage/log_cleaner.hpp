@@ -110,6 +110,7 @@ private:
     struct Job;
     bool log_unchanged() const;
     void abort();
+    int64_t read_next_batches(int64_t budget);  // 0: the job was aborted
     void map_slice();
     void plan_groups();
     void clean_slice(int64_t now_ms);
