@@ -35,7 +35,8 @@
 //
 //   broker thread: append(rec) ──▶ buffer ──(hand over)──▶ sync thread: write + fsync ──▶ synced(pos)
 //                                                                     └▶ confirms up to pos go out
-// READ NEXT: journal.cpp, repair.hpp, docs/minirabbit/02-formats.md (the journal).
+// READ NEXT: journal.cpp, journal_recovery.cpp, journal_paging.cpp, repair.hpp, docs/minirabbit/02-formats.md (the
+// journal).
 #pragma once
 
 #include <atomic>

@@ -1,14 +1,15 @@
 // minirabbit/storage/journal_records.hpp
 //
-// The journal's record format, shared by the file's two halves: journal.cpp (writing, recovery,
-// group commit, compaction) and journal_paging.cpp (reading one record back for a body that was
-// paged out of RAM).
+// The journal's record format, shared by the journal's three files: journal.cpp (writing, group
+// commit, compaction), journal_recovery.cpp (checking and replaying every record at start) and
+// journal_paging.cpp (reading one record back for a body that was paged out of RAM).
 //
 //   file:    "MRJOURN1" | record | record | ...
 //   record:  length u32 | crc32c u32 | type u8 | queue id u64 | seq u64 | payload of the type
 //            publish: exchange shortstr | routing key shortstr | properties u32+bytes | body u32+bytes
 //
-// READ NEXT: journal.cpp (scan_journal: how a record is checked on recovery), journal_paging.cpp.
+// READ NEXT: journal_recovery.cpp (check_record, scan_journal: how a record is checked on recovery),
+//            journal.cpp, journal_paging.cpp.
 #pragma once
 
 #include <cstddef>

@@ -5,7 +5,7 @@
 // CONCEPT: see repair.hpp. The order of the steps is the point: first a backup copy of the file as
 // it is, then the truncation at the first bad record, then a report of what was cut - so a repair
 // can always be undone by hand, and an operator knows how many records were lost.
-// READ NEXT: common/file_repair.hpp (the shared mechanics), journal.cpp (recovery).
+// READ NEXT: common/file_repair.hpp (the shared mechanics), journal_recovery.cpp (recovery).
 #include "repair.hpp"
 
 #include <fmt/format.h>

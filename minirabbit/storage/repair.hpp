@@ -14,7 +14,7 @@
 //
 // and prints what was cut (file, byte offset, bytes, records), so the loss is known, not silent.
 // REAL RABBITMQ: no repair tool; a damaged message store is deleted by hand and its queues lose
-// their messages. READ NEXT: journal.cpp (scan_journal), definitions.cpp (check_definitions).
+// their messages. READ NEXT: journal_recovery.cpp (scan_journal), definitions.cpp (check_definitions).
 #pragma once
 
 #include <cstdint>
