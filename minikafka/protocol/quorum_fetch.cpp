@@ -65,6 +65,22 @@ void write_uuid(KafkaWriter& out, const Uuid& id) {
     out.bytes(std::string_view(reinterpret_cast<const char*>(id.data()), id.size()));
 }
 
+// The head of a Raft fetch, request and response alike: Fetch's arrays of topics and partitions,
+// each holding exactly one entry here - the metadata log's topic (by id from v13, by name before)
+// and its one partition. False when either array is not a single entry.
+template <typename Data>
+bool read_the_one_partition(KafkaReader& in, int16_t version, Data& out) {
+    if (in.compact_array_length() != 1 || !in.ok()) return false;
+    if (version >= 13) {
+        out.topic_id = read_uuid(in);
+    } else {
+        out.topic = read_string(in, true);
+    }
+    if (in.compact_array_length() != 1 || !in.ok()) return false;
+    out.partition = in.i32();
+    return in.ok();
+}
+
 }  // namespace
 
 // ---- FetchSnapshot (59): flexible; ClusterId is tagged field 0 ----------------------------------
@@ -214,14 +230,7 @@ bool decode_replica_fetch_request(KafkaReader& in, int16_t version, ReplicaFetch
     out.isolation_level = in.i8();
     out.session_id = in.i32();
     out.session_epoch = in.i32();
-    if (in.compact_array_length() != 1 || !in.ok()) return false;
-    if (version >= 13) {
-        out.topic_id = read_uuid(in);
-    } else {
-        out.topic = read_string(in, true);
-    }
-    if (in.compact_array_length() != 1 || !in.ok()) return false;
-    out.partition = in.i32();
+    if (!read_the_one_partition(in, version, out)) return false;
     out.current_leader_epoch = in.i32();
     out.fetch_offset = in.i64();
     out.last_fetched_epoch = in.i32();
@@ -310,14 +319,7 @@ bool decode_replica_fetch_response(KafkaReader& in, int16_t version, ReplicaFetc
     out.throttle_time_ms = in.i32();
     out.error_code = in.i16();
     out.session_id = in.i32();
-    if (in.compact_array_length() != 1 || !in.ok()) return false;
-    if (version >= 13) {
-        out.topic_id = read_uuid(in);
-    } else {
-        out.topic = read_string(in, true);
-    }
-    if (in.compact_array_length() != 1 || !in.ok()) return false;
-    out.partition = in.i32();
+    if (!read_the_one_partition(in, version, out)) return false;
     out.partition_error = in.i16();
     out.high_watermark = in.i64();
     out.last_stable_offset = in.i64();
