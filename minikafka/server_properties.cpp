@@ -25,7 +25,10 @@ constexpr mb::OptionSpec kSpellings[] = {
 
 // Kafka 3.x broker properties that minikafka accepts without acting on them. Most tune threads
 // and buffers of Kafka's JVM design (num.*.threads), or features outside this course (TLS, SASL,
-// ZooKeeper, replication factors of internal topics, the log cleaner, quotas).
+// ZooKeeper, quotas). A real option always wins over a pattern here (mb::Options looks real
+// names up first), so "replica.*" only catches the replica settings minikafka has no use for
+// (replica.socket.*, replica.high.watermark.checkpoint.*), not replica.fetch.* or
+// replica.lag.time.max.ms, which main.cpp implements.
 constexpr std::string_view kKnownUnimplemented[] = {
     // Threads and socket buffers: we have one event loop, the kernel sizes the buffers.
     "num.network.threads",
@@ -56,15 +59,16 @@ constexpr std::string_view kKnownUnimplemented[] = {
     "offsets.retention.minutes",
     "transaction.state.log.*",
     "transaction.*",
-    "default.replication.factor",
-    "min.insync.replicas",
+    // The controller gives leadership back to a partition's preferred replica as soon as it is
+    // in sync again; Kafka does it on a timer (leader.imbalance.check.interval.seconds).
     "auto.leader.rebalance.enable",
     "leader.imbalance.*",
     "delete.topic.enable",
     "replica.*",
-    // Logs: compaction and compression are not built.
+    // Logs: compression is not built; the cleaner runs in the broker's event loop, so its
+    // threads, buffers and I/O throttle have nothing to tune (log.cleaner.backoff.ms and
+    // log.cleaner.delete.retention.ms are real options).
     "log.cleaner.*",
-    "log.cleanup.policy",
     "compression.type",
     "log.preallocate",
     "log.segment.delete.delay.ms",
