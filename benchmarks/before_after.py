@@ -30,19 +30,14 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+sys.path[:0] = [os.path.join(ROOT, "tests", "support"), os.path.join(ROOT, "benchmarks", "comparison")]
+import process_stats  # noqa: E402
 from real_brokers import RedisProcess, miniredis_argv  # noqa: E402
 from servers import Server  # noqa: E402
 
 
 def cpu_seconds(pid):
-    """CPU time of all the process's threads, in nanoseconds from the scheduler (/proc/PID/task/*/schedstat):
-    /proc/PID/stat counts in 10 ms ticks, too coarse for a run of a few seconds."""
-    total = 0
-    for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/schedstat") as f:
-            total += int(f.read().split()[0])
-    return total / 1e9
+    return process_stats.cpu_ns(pid) / 1e9
 
 
 def redis_workloads(quick):

@@ -41,7 +41,6 @@ READ NEXT: docs/minikafka/benchmarks.md ("Replication"), core/topic_control.cpp 
 """
 import argparse
 import datetime
-import glob
 import os
 import resource
 import statistics
@@ -52,10 +51,11 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path[:0] = [os.path.join(ROOT, "tests", d) for d in ("support", "minikafka")]
+sys.path[:0] = [os.path.join(ROOT, "tests", d) for d in ("support", "minikafka")] + [os.path.join(ROOT, "benchmarks", "comparison")]
 
 from cluster_test import TIMEOUTS, Cluster, unfenced  # noqa: E402  (after the path set-up)
 from servers import Server, wait_until  # noqa: E402
+import process_stats  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from compare import free_memory_just_now  # noqa: E402  (the same starting state as compare.py's tests)
 
@@ -74,20 +74,10 @@ def kafka_load(tool, *args):
 
 
 def cpu_ns(servers):
-    """CPU time (ns) the servers' processes have used so far, every thread counted: the first
-    field of /proc/PID/task/TID/schedstat. On a machine shared with other work, records/s follows
-    the load; CPU per record does not (much), so it is the figure to compare changes by."""
-    total = 0
-    for server in servers:
-        if server.proc is None:
-            continue
-        for stat in glob.glob(f"/proc/{server.proc.pid}/task/*/schedstat"):
-            try:
-                with open(stat) as f:
-                    total += int(f.read().split()[0])
-            except (OSError, ValueError, IndexError):
-                pass  # a thread that ended meanwhile
-    return total
+    """CPU time (ns) the servers' processes have used so far, every thread counted. On a machine
+    shared with other work, records/s follows the load; CPU per record does not (much), so it is
+    the figure to compare changes by."""
+    return sum(process_stats.cpu_ns(s.proc.pid) for s in servers if s.proc is not None)
 
 
 def client_cpu_s():
