@@ -12,7 +12,8 @@ Four curves (and one on request), each on a fresh broker in a temp directory tha
                file descriptors and memory, and startup time after a clean shutdown
   log size     one partition grown to 20 GB (quick: 256 MB) in small segments: fetch from the
                start and from the tail with the page cache dropped for the log's files
-               (posix_fadvise DONTNEED: a log larger than the page cache, without root), and
+               (posix_fadvise DONTNEED: a log larger than the page cache, without root; median
+               of 3 reads: records/s and the broker's CPU per record), and
                startup time after a clean shutdown and after kill -9. A sparse index makes a
                fetch cost the same at any size; a recovery point makes a start cost the same
   group size   a consumer group of 1 -> 100 members (confluent-kafka): time from the last
@@ -23,8 +24,8 @@ Four curves (and one on request), each on a fresh broker in a temp directory tha
                the slowest round trip of another client meanwhile: long admin work runs in slices
 
 DISK: the full log curve writes 20 GB (quick: 256 MB). Loopback only. Run it on a quiet machine,
-after scripts/build.sh; it prints the tables of docs/minikafka/benchmarks.md and writes
-benchmarks/minikafka/scaling.svg.
+after scripts/build.sh; it prints the tables of docs/minikafka/benchmarks.md and, with --svg,
+the chart (docs/minikafka/scaling.svg).
 """
 import argparse
 import os
@@ -43,6 +44,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path[:0] = [os.path.join(ROOT, "tests", "support"), os.path.join(ROOT, "benchmarks", "comparison")]
 from servers import Server  # noqa: E402  (the tests' harness: --port 0, a fresh dir, the port from the log)
 import svg_chart  # noqa: E402
+import process_stats  # noqa: E402
 
 
 # --- the Kafka wire, just enough to measure ------------------------------------------------
@@ -232,7 +234,10 @@ def drop_from_page_cache(directory):
     """Evicts the log's files from the page cache, as if the log were larger than memory."""
     for root, _, files in os.walk(directory):
         for name in files:
-            fd = os.open(os.path.join(root, name), os.O_RDONLY)
+            try:
+                fd = os.open(os.path.join(root, name), os.O_RDONLY)
+            except FileNotFoundError:
+                continue  # a checkpoint's temp file, renamed meanwhile
             try:
                 os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
             finally:
@@ -251,6 +256,19 @@ def read_rate(port, topic, offset, count):
     return count / elapsed
 
 
+def cold_reads(broker, data, offset, count, rounds=3):
+    """Medians over `rounds` reads, each after evicting the log from the page cache: records/s as kcat
+    saw it (its own start and the disk included) and the broker's CPU per record in µs (the cost the
+    log's size could make grow: finding the offset, reading, sending)."""
+    rates, cpu = [], []
+    for _ in range(rounds):
+        drop_from_page_cache(data)
+        before = process_stats.cpu_ns(broker.proc.pid)
+        rates.append(read_rate(broker.port, "big", offset, count))
+        cpu.append((process_stats.cpu_ns(broker.proc.pid) - before) / 1e3 / count)
+    return statistics.median(rates), statistics.median(cpu)
+
+
 def log_curve(build, sizes_mb, segment_bytes, read_count):
     rows = []
     record = 1000
@@ -267,10 +285,8 @@ def log_curve(build, sizes_mb, segment_bytes, read_count):
             segments = sum(f.endswith(".log") for f in os.listdir(os.path.join(data, "big-0")))
             row = {"log_mb": size_mb, "segments": segments}
             count = min(read_count, written)  # the smallest logs hold fewer records than a read takes
-            drop_from_page_cache(data)
-            row["head_rate"] = read_rate(broker.port, "big", 0, count)
-            drop_from_page_cache(data)
-            row["tail_rate"] = read_rate(broker.port, "big", written - count, count)
+            row["head_rate"], row["head_cpu_us"] = cold_reads(broker, data, 0, count)
+            row["tail_rate"], row["tail_cpu_us"] = cold_reads(broker, data, written - count, count)
             broker.stop()
             drop_from_page_cache(data)
             row["clean_start_s"] = timed_start(broker)
@@ -397,12 +413,14 @@ def report(results, quick):
                 "| ---: | ---: | ---: |"]
         for r in results["grow"]:
             out.append(f"| {r['partitions']:,} | {r['grow_s']:.2f} | {r['grow_stall_ms']:.0f} |")
-    out += ["", "| log size | segments | read from start rec/s (cold) | from tail rec/s (cold) | start after clean "
-            "shutdown s | after kill -9 s |", "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+    out += ["", "| log size | segments | read from start rec/s (cold) | broker CPU µs/record | from tail rec/s (cold) "
+            "| broker CPU µs/record | start after clean shutdown s | after kill -9 s |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in lg:
         size = f"{r['log_mb'] / 1024:.0f} GB" if r["log_mb"] >= 1024 else f"{r['log_mb']} MB"
-        out.append(f"| {size} | {r['segments']:,} | {r['head_rate']:,.0f} | {r['tail_rate']:,.0f} | "
-                   f"{r['clean_start_s']:.2f} | {r['crash_start_s']:.2f} |")
+        out.append(f"| {size} | {r['segments']:,} | {r['head_rate']:,.0f} | {r['head_cpu_us']:.2f} | "
+                   f"{r['tail_rate']:,.0f} | {r['tail_cpu_us']:.2f} | {r['clean_start_s']:.2f} | "
+                   f"{r['crash_start_s']:.2f} |")
     out += ["", "| group members | rebalance s mini | mock |", "| ---: | ---: | ---: |"]
     for r in g:
         out.append(f"| {r['members']} | {r['mini_s']:.2f} | {r['mock_s']:.2f} |")
@@ -418,17 +436,26 @@ def report(results, quick):
 
 
 def chart(results, path):
-    p, lg = results["partitions"], results["log"]
-    rate = svg_chart.line_chart("Produce rate as partitions grow (records/s)", "partitions", "records/s", {
-        "minikafka": [(r["partitions"], r["mini_rate"]) for r in p],
-        "librdkafka mock": [(r["partitions"], r["mock_rate"]) for r in p]})
-    log = svg_chart.line_chart("Cold reads as the log grows (records/s)", "log size (MB)", "records/s", {
-        "from the start": [(r["log_mb"], r["head_rate"]) for r in lg],
-        "from the tail": [(r["log_mb"], r["tail_rate"]) for r in lg]})
+    """One SVG, two charts a row: the curves that ran (docs/minikafka/scaling.svg)."""
+    p, lg, c = results["partitions"], results["log"], results["connections"]
+    charts = []
+    if p:
+        charts.append(svg_chart.line_chart("Produce rate as partitions grow (records/s)", "partitions", "records/s", {
+            "minikafka": [(r["partitions"], r["mini_rate"]) for r in p],
+            "librdkafka mock": [(r["partitions"], r["mock_rate"]) for r in p]}))
+    if lg:
+        charts.append(svg_chart.line_chart("Broker CPU per record read, cold (µs)", "log size (MB)", "µs/record", {
+            "from the start": [(r["log_mb"], r["head_cpu_us"]) for r in lg],
+            "from the tail": [(r["log_mb"], r["tail_cpu_us"]) for r in lg]}))
+    if c:
+        charts.append(svg_chart.line_chart("Memory per idle connection (KB)", "connections", "KB", {
+            name: [(r["connections"], r["kb_per_conn"]) for r in c if r["target"] == target]
+            for name, target in (("minikafka", "mini"), ("librdkafka mock", "mock"))}))
+    w, h = svg_chart.W, svg_chart.H
+    parts = [c.replace("<svg ", f'<svg x="{(i % 2) * w}" y="{(i // 2) * h}" ', 1) for i, c in enumerate(charts)]
     with open(path, "w") as f:
-        f.write(rate)
-    with open(path.replace(".svg", "-log.svg"), "w") as f:
-        f.write(log)
+        f.write(f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * w}" height="{(len(charts) + 1) // 2 * h}">\n'
+                + "".join(parts) + "</svg>\n")
 
 
 def main():
@@ -444,6 +471,7 @@ def main():
     parser.add_argument("--no-mock", action="store_true",
                         help="the group and connections curves without the mock (a before/after of minikafka "
                              "alone: the mock's 100-member rebalance and 10,000 connections take minutes)")
+    parser.add_argument("--svg", help="write the curves that ran as a chart here (docs/minikafka/scaling.svg)")
     parser.add_argument("--log-sizes-mb", help="e.g. 16,1024,19073: the log curve's sizes in MiB (19073 = 20 GB)")
     args = parser.parse_args()
     os.environ.setdefault("MINIKAFKA_BIN", os.path.join(args.build, "minikafka", "minikafka"))
@@ -464,7 +492,7 @@ def main():
         sizes = [16, 64, 256] if q else [16, 256, 1024, 4096, 20480]
         if args.log_sizes_mb:
             sizes = [int(n) for n in args.log_sizes_mb.split(",")]
-        results["log"] = log_curve(args.build, sizes, 256 * 1024 if q else 2 * 2**20, 5_000 if q else 50_000)
+        results["log"] = log_curve(args.build, sizes, 256 * 1024 if q else 2 * 2**20, 5_000 if q else 200_000)
     if "group" in only:
         sizes = [1, 10, 30] if q else [1, 10, 50, 100]
         if args.group_sizes:
@@ -476,8 +504,8 @@ def main():
             counts = [int(n) for n in args.connection_counts.split(",")]
         results["connections"] = connections_curve(args.build, counts, not args.no_mock)
     print(report(results, q))
-    if results["partitions"] and results["log"]:
-        chart(results, os.path.join(HERE, "scaling.svg"))
+    if args.svg:
+        chart(results, args.svg)
 
 
 if __name__ == "__main__":
