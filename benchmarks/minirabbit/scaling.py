@@ -34,12 +34,16 @@ resident set from /proc (for RabbitMQ, every process of its session: the Erlang 
                    --queue-body-budget (default 8 MB) a durable queue keeps persistent bodies only
                    in the journal, so it may outgrow the watermark (before issue 24 it could not).
 
-Sizes: quick took 2.5-4 minutes at load average 13-22 on 2 shared cores (rabbitmq-server's two boots
-       and its ~5-10k msg/s there are most of it); full (--backlog 300000), 28 minutes there. Memory: rabbitmq-server
-       held ~6 KB per backlog message (quick: 600 MB), minirabbit ~1.1 KB: the full 1M backlog
-       needs ~7 GB in all; on a shared machine pass --backlog 300000.
+  (7) deep       with --deep N, minirabbit alone: a backlog of N persistent 1 KB messages (the
+                   issue's 10M), restarted and drained, as in (4, 5).
+
+Sizes: full took 6 minutes on the quiet machine (--deep 10000000: 5 more), quick about 2; at load
+       average 13-22 on 2 shared cores quick took 2.5-4 minutes and full (--backlog 300000) 28, most
+       of it rabbitmq-server. Memory: rabbitmq-server held 1.3 KB per backlog message on the quiet
+       machine and 6-7 KB on the busy one (its queues page to disk only when they have the CPU to);
+       minirabbit ~190 bytes: the full 1M backlog needs 0.2-7 GB for RabbitMQ.
 Disk: the backlog's journal / message store, about 1.2 KB per message per broker (quick 250 MB,
-      full 2.5 GB in all), in temp dirs removed at the end.
+      full 2.5 GB in all; --deep 10000000: 11 GB more), in temp dirs removed at the end.
 Prints Markdown tables (for docs/minirabbit/benchmarks.md) and writes an SVG chart.
 """
 import argparse
@@ -129,11 +133,13 @@ def session_rss(sid):
 class Brokers:
     """The two brokers; `port[name]` and `memory(name)` for each."""
 
-    def __init__(self, build):
+    def __init__(self, build, with_rabbit=True):
         os.environ.setdefault("MINIRABBIT_BIN", os.path.join(build, "minirabbit", "minirabbit"))
-        t0 = time.monotonic()
-        self.rabbit = RealRabbitMQ()
-        print(f"rabbitmq-server up in {time.monotonic() - t0:.0f} s", file=sys.stderr)
+        self.rabbit = None
+        if with_rabbit:
+            t0 = time.monotonic()
+            self.rabbit = RealRabbitMQ()
+            print(f"rabbitmq-server up in {time.monotonic() - t0:.0f} s", file=sys.stderr)
         self.mini = Server("MINIRABBIT_BIN")
 
     def port(self, name):
@@ -176,7 +182,8 @@ class Brokers:
 
     def close(self):
         self.mini.close()
-        self.rabbit.close()
+        if self.rabbit:
+            self.rabbit.close()
 
 
 def connect(port):
@@ -295,13 +302,14 @@ def connections_curve(brokers, name, args):
     return rows
 
 
-def backlog_and_restart(brokers, name, args):
+def backlog_and_restart(brokers, name, args, messages=None):
     """(4) and (5): fill, memory per message, restart, memory again, drain."""
     brokers.fresh(name)
     port = brokers.port(name)
     base = brokers.memory(name)
     t0 = time.perf_counter()
-    fill = run_load(args.load, port, "backlog", args.backlog, "--size", 1024, "--batch", 32)
+    fill = run_load(args.load, port, "backlog", messages or args.backlog, "--size", 1024, "--batch", 32,
+                    timeout=3600)
     fill_s = time.perf_counter() - t0
     out = {"messages": depth(port, "bench-backlog"), "publish": fill["publish_rate"], "fill_s": fill_s}
     out["per_message"] = (brokers.memory(name) - base) / max(out["messages"], 1)
@@ -318,7 +326,7 @@ def backlog_and_restart(brokers, name, args):
     out["recovered"] = back
     out["per_message_after"] = brokers.memory(name) / max(back, 1)
     out["peak_after_mb"] = brokers.peak(name) / 1e6  # the restarted broker's peak: recovery's footprint
-    drain = run_load(args.load, port, "drain", back)
+    drain = run_load(args.load, port, "drain", back, timeout=3600)
     out["drain"] = drain["consume_rate"]
     out["drained"] = drain["received"]
     print(f"  {name} backlog {out['messages']}: {out['per_message']:,.0f} B/msg, restart {out['restart_s']:.1f} s, "
@@ -372,7 +380,7 @@ def flatness(rows, key, first, last):
 
 
 def report(res, args):
-    r, m, out = res["rabbitmq-server"], res["minirabbit"], []
+    r, m, out = res.get("rabbitmq-server", {}), res["minirabbit"], []
     if "bindings" in r:
         out += [f"\n### (1) Topic exchange: messages/s as bindings grow (amqp_load topic, 4 x {args.topic_messages:,} "
                 f"msgs, batched)\n",
@@ -406,6 +414,15 @@ def report(res, args):
             out.append(f"| {a['connections']:,.0f} | {a['per_connection'] / 1024:,.1f} | "
                        f"{b['per_connection'] / 1024:,.1f} | {ratio(a['per_connection'], b['per_connection'])} | "
                        f"{a['open_ms']:.1f} / {b['open_ms']:.1f} |")
+    if res.get("deep"):
+        d = res["deep"]
+        out += [f"\n### (7) minirabbit alone: a backlog of {d['messages']:,} persistent 1 KB messages\n",
+                "| fill msg/s (confirms) | fill s | bytes/msg filled | restart s | back | bytes/msg after restart "
+                "| peak MB after restart | drain msg/s | drained |", "| ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+                "| ---: | ---: |",
+                f"| {d['publish']:,.0f} | {d['fill_s']:.0f} | {d['per_message']:,.0f} | {d['restart_s']:.1f} | "
+                f"{d['recovered']:,} | {d['per_message_after']:,.0f} | {d['peak_after_mb']:,.0f} | {d['drain']:,.0f} | "
+                f"{d['drained']:,} |"]
     if "backlog" in r:
         a, b = r["backlog"], m["backlog"]
         out += [f"\n### (4, 5) A backlog of {args.backlog:,} persistent 1 KB messages, restart, drain\n",
@@ -460,6 +477,9 @@ def main():
     ap.add_argument("--svg", default="minirabbit-scaling.svg")
     ap.add_argument("--only", default="connections,queues,bindings,backlog",
                     help="which curves, comma-separated (backlog includes the restart; default: all)")
+    ap.add_argument("--deep", type=int, help="then (7): minirabbit alone with a backlog of N persistent 1 KB "
+                    "messages, restarted and drained (the issue's 10M: ~11 GB of journal, ~1.8 GB of RAM, ~5 "
+                    "minutes quiet). --only deep runs only this")
     args = ap.parse_args()
     args.backlog = args.backlog or (100_000 if args.quick else 1_000_000)
     args.max_bindings = args.max_bindings or (10_000 if args.quick else 100_000)
@@ -470,7 +490,7 @@ def main():
     args.load = os.path.join(args.build, "benchmarks", "minirabbit", "amqp_load")
 
     started = time.monotonic()
-    brokers = Brokers(args.build)
+    brokers = Brokers(args.build, with_rabbit=args.only != "deep")
     runs = {n: {"bindings": [], "queues": [], "connections": [], "backlog": []} for n in BROKERS}
     try:
         for rnd in range(args.rounds):
@@ -480,17 +500,19 @@ def main():
                     for n in order:
                         runs[n][curve.__name__.split("_")[0]].append(curve(brokers, n, args))
         watermark = watermark_demo(args) if "backlog" in args.only else None
+        deep = backlog_and_restart(brokers, "minirabbit", args, args.deep) if args.deep else None
     finally:
         brokers.close()
     res = {n: {k: (median_dict(v) if k == "backlog" else median_rows(v)) for k, v in runs[n].items() if v}
            for n in BROKERS}
-    res["watermark"] = watermark
+    res["watermark"], res["deep"] = watermark, deep
     print(f"{'quick' if args.quick else 'full'} run, {args.rounds} round(s), {time.monotonic() - started:.0f} s, "
           f"load average before/after: {os.getloadavg()[0]:.1f}")
     print(report(res, args))
-    with open(args.svg, "w") as f:
-        f.write(chart(res))
-    print(f"\nchart written to {args.svg}", file=sys.stderr)
+    if brokers.rabbit:
+        with open(args.svg, "w") as f:
+            f.write(chart(res))
+        print(f"\nchart written to {args.svg}", file=sys.stderr)
 
 
 if __name__ == "__main__":
