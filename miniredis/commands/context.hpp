@@ -51,6 +51,9 @@ struct CommandContext {
     // SET PXAT: a relative TTL replayed tomorrow would be wrong). Empty = argv as received.
     std::vector<std::string> rewritten;
     bool suppress_propagation = false;  // the command propagated by itself (e.g. several commands)
+    // Propagate even though `dirty` did not move (Redis' forceCommandPropagation): FLUSHALL, whose
+    // snapshot resets the counter.
+    bool force_propagation = false;
 
     std::string_view arg(size_t i) const { return argv[i]; }
     size_t argc() const { return argv.size(); }

@@ -221,7 +221,7 @@ void Broker::execute(Client& client, std::span<const std::string_view> argv) {
     // Logged against the database the command started in (db_before): the AOF carries a SELECT
     // whenever that changes (storage/aof.cpp, append_select; replicas get one the same way), so a
     // replay runs every write where it first ran.
-    bool changed = dirty != dirty_before;
+    bool changed = dirty != dirty_before || ctx.force_propagation;
     if (changed && (spec->flags & kWrite) && !ctx.suppress_propagation) {
         if (ctx.rewritten.empty()) {
             propagate(db_before, argv);

@@ -13,9 +13,7 @@
 
 #include "commands/context.hpp"
 #include "commands/handlers.hpp"
-#include "core/replication_snapshot.hpp"
 #include "log.hpp"
-#include "storage/snapshot.hpp"
 
 namespace miniredis {
 
@@ -27,18 +25,12 @@ void cmd_save(CommandContext& ctx) {
     // A diskless full resync's child is an RDB child too (Redis' child_type RDB): same answer.
     if (s.job.running() == JobKind::snapshot || s.job.running() == JobKind::replica_sync)
         return ctx.reply.error("ERR Background save already in progress");
-    // On a replica (or a master with a backlog) the file names its place in the replication
-    // history: restarted from it, the server can continue with +CONTINUE (PSYNC2).
-    std::string error = save_snapshot(s.databases, ctx.now_ms(), s.snapshot_path(), replication_aux_fields(s));
-    if (!error.empty()) {
+    // The write and its bookkeeping (the change counter the "save <seconds> <changes>" rules look
+    // at back to 0, LASTSAVE's time) are the server's: FLUSHALL and SHUTDOWN save the same way.
+    if (std::string error = s.save_in_foreground(); !error.empty()) {
         mb::log::warn("SAVE failed: {}", error);
         return ctx.reply.error("ERR " + error);
     }
-    // A successful snapshot resets `dirty`, the change counter the "save <seconds> <changes>" rules
-    // look at, and records LASTSAVE's time.
-    s.dirty = 0;
-    s.last_save_ms = ctx.now_ms();
-    s.last_bgsave_ok = true;
     ctx.reply.ok();
 }
 

@@ -62,15 +62,18 @@ void cmd_flushall(CommandContext& ctx) {
     std::optional<bool> async = parse_flush_mode(ctx);
     if (!async) return;
     // Logged as typed (FLUSHALL, with its ASYNC/SYNC word): a replica empties its own databases,
-    // lazily or not as the word says. Unlike Redis, no snapshot is written afterwards - Redis saves an
-    // empty RDB on FLUSHALL when save rules are set, so a restart does not bring the keys back; here
-    // the dirty count (all the keys) makes the next save rule fire soon instead.
+    // lazily or not as the word says.
     ctx.server.all_keys_modified(-1);
     for (Database& db : ctx.server.databases) {
         ctx.server.dirty += db.size();
         flush(ctx, db, *async);
     }
     ++ctx.server.dirty;
+    // As Redis does: a BGSAVE still running would rename the old data over dump.rdb - it is killed;
+    // with save rules, the empty dataset is saved now (core/persistence.cpp). That save resets the
+    // change counter, which is how dispatch tells a write that changed something: propagate anyway.
+    ctx.server.snapshot_after_flushall();
+    ctx.force_propagation = true;
     ctx.reply.ok();
 }
 

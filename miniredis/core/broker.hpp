@@ -198,6 +198,12 @@ public:
     bool propagating() const;
     bool start_background_save();
     bool start_aof_rewrite();
+    // A BGSAVE child whose picture must never become dump.rdb (FLUSHALL, a replica loading its
+    // master's data, SHUTDOWN): killed, reaped, its temp file removed. False if none ran.
+    bool kill_snapshot_child();
+    void kill_aof_rewrite_child();
+    std::string save_in_foreground();  // SAVE: "" or the reason it failed
+    void snapshot_after_flushall();    // FLUSHALL: no stale BGSAVE; the empty dataset saved if rules
     void check_background_job();
     void persistence_tick();
     void finish_on_signal();  // SIGTERM: save if save rules exist, flush the AOF
@@ -208,6 +214,7 @@ public:
     BackgroundJob job;
     LazyFree lazy_free;  // UNLINK, FLUSHALL ASYNC: big frees off this thread
     std::string rewrite_temp_path;
+    std::string snapshot_child_path;  // where the running snapshot child renames its file to
     bool rewrite_scheduled = false;
     bool last_rewrite_ok = true;
     std::string aof_write_error;

@@ -125,7 +125,10 @@ bool Broker::start_background_save() {
     int64_t delay_us = config.rdb_key_save_delay;
     bool started = job.start(JobKind::snapshot,
                              [&] { return save_snapshot(databases, now, path, aux, delay_us).empty() ? 0 : 1; });
-    if (started) mb::log::info("background saving started by pid {}", job.pid());
+    if (started) {
+        snapshot_child_path = path;  // its temp file is temp_file_path(path, pid): see kill_snapshot_child
+        mb::log::info("background saving started by pid {}", job.pid());
+    }
     return started;
 }
 
@@ -160,6 +163,88 @@ bool Broker::start_aof_rewrite() {
                         "buffer",
                         job.pid(), temp));
     return true;
+}
+
+// --- a snapshot child that must not finish ---------------------------------------------
+//
+// A BGSAVE child writes the dataset as it was at its fork, and renames its file over dump.rdb when
+// done - seconds or minutes later. That rename is only right if the fork's dataset is still one
+// this server may be restarted from. Three events make it wrong, and Redis kills the child for each
+// (killRDBChild) before it does anything else:
+//
+//   FLUSHALL               the user deleted everything: a later rename would bring every key back
+//                          at the next restart (flushallCommand; then SAVE if save rules exist,
+//                          so dump.rdb is the empty dataset, not the old one)
+//   replica loads master   our data is replaced by the master's: a later rename would put our old
+//                          keys - keys the master never had - under the master's replication ID
+//                          (readSyncBulkPayload, "there is a pending RDB child running")
+//   SHUTDOWN               its own synchronous save is the last word; the child must not rename an
+//                          older picture over it afterwards (prepareForShutdown/finishShutdown)
+//
+//   BGSAVE ──fork──▶ child: keys ─▶ dump.rdb.tmp-<pid> ─────────────▶ rename ─▶ dump.rdb  (stale!)
+//     │                                      ▲ killed here: no rename, temp file removed
+//     └─ FLUSHALL / master's data loaded / SHUTDOWN
+//
+// "Acknowledged data is never lost within the durability the user chose" cuts both ways: a
+// snapshot must describe a dataset the server actually had at some moment its user could see, and
+// the file never resurrects what was deleted or was never there. Restarting from dump.rdb must
+// give one of the states the server went through, in order - never an older one after a newer.
+//
+// The kill is synchronous (SIGKILL, then waitpid: BackgroundJob::kill_child): when this returns,
+// the child is gone and can rename nothing. Redis sends SIGUSR1 and reaps it later in its cron;
+// the outcome is the same, and INFO shows rdb_bgsave_in_progress:0 at once instead of after a tick.
+// As in Redis, a child killed on purpose is not a failed save: rdb_last_bgsave_status keeps its
+// value, LASTSAVE and the change counter stay as they were (nothing new is on disk), and the line
+// Redis logs when it reaps such a child is logged. The half-written temp file is removed (Redis'
+// rdbRemoveTempFile) - the killed child cannot, and nobody else would until the next start.
+// Replicas that waited for this BGSAVE (a disk-based full resync) are closed: they ask again.
+bool Broker::kill_snapshot_child() {
+    if (job.running() != JobKind::snapshot) return false;
+    std::string temp = temp_file_path(snapshot_child_path, job.pid());
+    int sig = job.kill_child();
+    ::unlink(temp.c_str());
+    // sig 0: it ended by itself a moment ago (not reaped yet). Its result is not counted either,
+    // as in newer Redis (bgsave_aborted): the caller has decided that picture is obsolete.
+    if (sig != 0)
+        mb::log::warn("Background saving terminated by signal {}", sig);
+    else
+        mb::log::warn("Background saving had already ended: its result is ignored");
+    disk_sync_saved(false);
+    return true;
+}
+
+// The same for an AOF rewrite's child (Redis' killAppendOnlyChild): its temp file goes, and so does
+// the rewrite buffer that was waiting to be appended to it.
+void Broker::kill_aof_rewrite_child() {
+    if (job.running() != JobKind::aof_rewrite) return;
+    job.kill_child();
+    aof.abort_rewrite();
+    ::unlink(rewrite_temp_path.c_str());
+}
+
+// SAVE's work, on the server thread, and the bookkeeping a successful snapshot earns: the change
+// counter back to 0, LASTSAVE now, rdb_last_bgsave_status ok (Redis' rdbSave does all three).
+// On a replica (or a master with a backlog) the file names its place in the replication history:
+// restarted from it, the server can continue with +CONTINUE (PSYNC2).
+std::string Broker::save_in_foreground() {
+    std::string error = save_snapshot(databases, clock.now_ms(), snapshot_path(), replication_aux_fields(*this));
+    if (!error.empty()) return error;
+    dirty = 0;
+    last_save_ms = clock.now_ms();
+    last_bgsave_ok = true;
+    return {};
+}
+
+// FLUSHALL has emptied every database: a running BGSAVE's picture is the old data (killed, see
+// above), and with save rules the empty dataset is written at once, as Redis does - so a crash
+// right after the FLUSHALL does not restart with the keys the user just deleted. Not while an AOF
+// is being replayed: the AOF itself is the record there, and a save per FLUSHALL in it would only
+// slow the start down.
+void Broker::snapshot_after_flushall() {
+    kill_snapshot_child();
+    if (config.save.empty() || env.loading) return;
+    if (std::string error = save_in_foreground(); !error.empty())
+        mb::log::warn("FLUSHALL could not write the empty snapshot: {}", error);
 }
 
 void Broker::check_background_job() {
@@ -257,11 +342,21 @@ std::string Broker::persistence_info() {
 // the snapshot is written if asked, the AOF is written and fsynced, and only then the wiring stops.
 // If the snapshot cannot be written, the server stays up and says so - as Redis does.
 bool Broker::prepare_shutdown(bool save) {
-    job.kill_child();
+    // A BGSAVE that finished after our own save below would rename an older picture over it; a
+    // rewrite would swap in an AOF missing what is flushed below. Both die first, temp files and all
+    // (see kill_snapshot_child), with the lines Redis logs.
+    if (job.running() == JobKind::snapshot) {
+        mb::log::warn("There is a child saving an .rdb. Killing it!");
+        kill_snapshot_child();
+    } else if (job.running() == JobKind::aof_rewrite) {
+        mb::log::warn("There is a child rewriting the AOF. Killing it!");
+        kill_aof_rewrite_child();
+    }
+    job.kill_child();        // a diskless transfer's child: its replicas will ask whoever comes next
     disk_sync_saved(false);  // its replicas, if any, would otherwise wait for a file that never comes
     if (save) {
-        std::string error = save_snapshot(databases, clock.now_ms(), snapshot_path(), replication_aux_fields(*this));
-        if (!error.empty()) {
+        mb::log::info("Saving the final RDB snapshot before exiting.");
+        if (std::string error = save_in_foreground(); !error.empty()) {
             mb::log::error("error trying to save the DB, can't exit: {}", error);
             return false;
         }
@@ -287,7 +382,7 @@ void Broker::reconfigure_aof(const Config& old) {
         else
             rewrite_scheduled = true;
     } else if (!config.appendonly && old.appendonly) {
-        if (job.running() == JobKind::aof_rewrite) job.kill_child();
+        kill_aof_rewrite_child();
         aof.abort_rewrite();
         aof.close();
     } else if (config.appendfsync != old.appendfsync) {

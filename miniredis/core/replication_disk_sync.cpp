@@ -106,6 +106,7 @@ void Broker::start_disk_sync_bgsave() {
         disk.waiting.clear();
         return;
     }
+    snapshot_child_path = path;
     disk.replid = repl.replid;
     disk.offset = repl.offset;
     // The file says repl-stream-db 0: the next write must name its database (SELECT) in the

@@ -307,6 +307,19 @@ void Broker::master_input(Client& master) {
         if (!feed(more ? repl.eof_mark.size() : 0))
             return drop("the master's snapshot does not load: " + repl.loader->finish().error);
         if (more) return;
+        // Our dataset is about to become the master's. A BGSAVE child started before (we were a
+        // master, or a replica of another history) would rename our old keys over the file written
+        // below - keys the master never had, under the master's replication ID, waiting for the
+        // next restart. Killed first, as Redis does (core/persistence.cpp, kill_snapshot_child);
+        // so is an AOF rewrite of the old data, which the rewrite below replaces.
+        if (job.running() == JobKind::snapshot) {
+            mb::log::info(
+                "Replica is about to load the RDB file received from the master, but there is a pending RDB child "
+                "running. Killing process {} and removing its temp file to avoid any race",
+                job.pid());
+            kill_snapshot_child();
+        }
+        kill_aof_rewrite_child();
         AuxFields aux;
         size_t bytes = repl.transfer.size();
         if (repl.loader) {
@@ -337,7 +350,8 @@ void Broker::master_input(Client& master) {
         repl.transfer.clear();
         repl.transfer.shrink_to_fit();
         dirty = 0;
-        if (aof_enabled()) start_aof_rewrite();  // the AOF described the old dataset
+        // The AOF described the old dataset: rewrite it from the new one (later, if a child runs).
+        if (aof_enabled() && !start_aof_rewrite()) rewrite_scheduled = true;
         repl.link = ReplLinkState::connected;
         repl.psync_known = true;  // a lost link asks PSYNC <replid> <offset+1> from now on
         repl.backlog.reset(static_cast<size_t>(config.repl_backlog_size), repl.offset);

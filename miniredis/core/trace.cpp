@@ -95,7 +95,8 @@ std::string trace_line(const Broker& server, const Client& client, std::span<con
         for (const std::string& k : client.blocked.keys) keys += (keys.empty() ? "" : " ") + k;
         return line + fmt::format(" -> blocked on {} (db{}) until a push or the timeout", keys, db);
     }
-    uint64_t changes = server.dirty - before.dirty;
+    // A save during the command (SAVE, FLUSHALL with save rules) resets the counter: no count then.
+    uint64_t changes = server.dirty >= before.dirty ? server.dirty - before.dirty : 0;
     uint64_t hits = server.stats.keyspace_hits - before.hits, misses = server.stats.keyspace_misses - before.misses;
     if (changes || hits || misses || first_key) {
         line += fmt::format(" -> keyspace db{}:", db);

@@ -63,14 +63,22 @@ bool BackgroundJob::wait() {
     return done > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-// SHUTDOWN or FLUSHALL during a BGSAVE: the child's picture is no longer wanted.
-void BackgroundJob::kill_child() {
-    if (kind_ == JobKind::none) return;
+// A child whose work is no longer wanted (SHUTDOWN, FLUSHALL, a replica about to load its master's
+// snapshot, appendonly turned off). SIGKILL, not Redis's SIGUSR1: it cannot be caught or blocked,
+// so the waitpid below is sure to return at once - and because we reap the child here, the caller
+// knows, before it does anything else, that the child will never rename a file again. Returns the
+// signal that ended it, or 0 if it had already exited by itself.
+int BackgroundJob::kill_child() {
+    if (kind_ == JobKind::none) return 0;
     ::kill(pid_, SIGKILL);
-    int status;
-    waitpid(pid_, &status, 0);
+    int status = 0;
+    pid_t done;
+    do {
+        done = waitpid(pid_, &status, 0);
+    } while (done < 0 && errno == EINTR);
     kind_ = JobKind::none;
     pid_ = -1;
+    return done > 0 && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 }
 
 }  // namespace miniredis

@@ -38,7 +38,9 @@ public:
     // Waits for the child to exit (it is known to be finishing: it closed its pipe) and says
     // whether it succeeded. False when no child runs.
     bool wait();
-    void kill_child();  // SHUTDOWN, or a job made obsolete (e.g. appendonly turned off)
+    // Kills and reaps the child: SHUTDOWN, or a job made obsolete (FLUSHALL, a replica loading its
+    // master's data, appendonly turned off). The signal that ended it; 0 if it had exited already.
+    int kill_child();
     pid_t pid() const { return pid_; }
 
 private:

@@ -100,23 +100,56 @@ bool read_file(const std::string& path, std::string& out, std::string& error) {
     return true;
 }
 
+std::string temp_file_path(const std::string& path, pid_t pid) { return path + ".tmp-" + std::to_string(pid); }
+
+namespace {
+
+// Writes each chunk write_rdb hands over (up to 64 KB) straight to the temp file, so a save never
+// holds the whole encoded file in memory - in a BGSAVE child that would be a second copy of the
+// dataset, on top of the pages copy-on-write already duplicates. The first error stops the writing
+// and is reported once the writer is done (an RdbSink cannot fail half-way).
+class FileSink : public RdbSink {
+public:
+    explicit FileSink(int fd) : fd_(fd) {}
+    void write(std::string_view bytes) override {
+        while (error_ == 0 && !bytes.empty()) {
+            ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) {
+                error_ = errno;
+                return;
+            }
+            bytes.remove_prefix(static_cast<size_t>(n));
+        }
+    }
+    int error() const { return error_; }
+
+private:
+    int fd_;
+    int error_ = 0;
+};
+
 // The crash-safe way to replace a file on POSIX: write a new file, fsync it, rename it over the old
-// one (rename is atomic), fsync the directory (so the rename itself survives a power cut).
-std::string write_file_atomically(const std::string& path, std::string_view bytes) {
-    std::string temp = path + ".tmp-" + std::to_string(getpid());
+// one (rename is atomic), fsync the directory (so the rename itself survives a power cut). `fill`
+// writes the content into the open temp file and returns 0 or an errno. Any failure removes the
+// temp file: only a complete, fsynced file is ever renamed into place.
+template <typename Fill>
+std::string replace_file(const std::string& path, Fill fill) {
+    std::string temp = temp_file_path(path, getpid());
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return "cannot create " + temp + ": " + std::strerror(errno);
-    size_t done = 0;
-    while (done < bytes.size()) {
-        ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            std::string reason = "cannot write " + temp + ": " + std::strerror(errno);
-            ::close(fd);
-            ::unlink(temp.c_str());
-            return reason;
-        }
-        done += static_cast<size_t>(n);
+    int error = 0;
+    try {
+        error = fill(fd);
+    } catch (...) {  // (out of memory while encoding): no half file left behind either
+        ::close(fd);
+        ::unlink(temp.c_str());
+        throw;
+    }
+    if (error != 0) {
+        ::close(fd);
+        ::unlink(temp.c_str());
+        return "cannot write " + temp + ": " + std::strerror(error);
     }
     // Data on disk before the rename makes it visible; the directory entry on disk after it.
     if (::fsync(fd) != 0 || ::close(fd) != 0) {
@@ -136,17 +169,31 @@ std::string write_file_atomically(const std::string& path, std::string_view byte
     return {};
 }
 
+}  // namespace
+
+std::string write_file_atomically(const std::string& path, std::string_view bytes) {
+    return replace_file(path, [&](int fd) {
+        FileSink sink(fd);
+        sink.write(bytes);
+        return sink.error();
+    });
+}
+
+// The file grows as the writer encodes, as Redis's rdbSave streams into temp-<pid>.rdb: while a
+// BGSAVE child runs, its temp file is on disk, half written - which is why whoever kills the child
+// must remove it (core/persistence.cpp, kill_snapshot_child).
 std::string save_snapshot(std::vector<Database>& databases, int64_t now_ms, const std::string& path,
                           const std::vector<std::pair<std::string, std::string>>& aux, int64_t key_save_delay_us) {
-    std::string bytes;
     RdbOptions options;
     options.key_save_delay_us = key_save_delay_us;
     options.now_ms = now_ms;
     options.used_mem = used_memory();
     options.aux = aux;
-    StringSink sink(bytes);
-    write_rdb(databases, options, sink);
-    return write_file_atomically(path, bytes);
+    return replace_file(path, [&](int fd) {
+        FileSink sink(fd);
+        write_rdb(databases, options, sink);
+        return sink.error();
+    });
 }
 
 }  // namespace miniredis

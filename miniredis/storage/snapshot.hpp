@@ -11,6 +11,8 @@
 // READ NEXT: rdb_format.hpp, rdb_writer.hpp, rdb_loader.hpp.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -27,7 +29,8 @@ namespace miniredis {
 // are skipped. `aof_base`: the bytes start an AOF (the aof-base AUX field says so).
 void encode_snapshot(std::vector<Database>& databases, int64_t now_ms, std::string& out, bool aof_base = false);
 
-// Writes the snapshot to `path` atomically (temp file, fsync, rename, fsync of the directory).
+// Writes the snapshot to `path` atomically (temp file, fsync, rename, fsync of the directory),
+// streaming: the temp file grows as the keys are encoded, never the whole file in memory.
 // Returns an empty string on success, else the reason. `aux`: more AUX fields (replication's
 // repl-id / repl-offset / repl-stream-db, core/replication_snapshot.hpp). `key_save_delay_us`:
 // rdb-key-save-delay (RdbOptions), for tests that need a BGSAVE to last.
@@ -52,5 +55,8 @@ inline bool looks_like_snapshot(std::string_view bytes) { return looks_like_rdb(
 bool read_file(const std::string& path, std::string& out, std::string& error);
 // Writes `bytes` to `path` via a temp file + fsync + rename + directory fsync.
 std::string write_file_atomically(const std::string& path, std::string_view bytes);
+// The temp file the two above write before the rename: `<path>.tmp-<pid>`, the pid of the process
+// writing it - for a BGSAVE, the child's, so the parent can remove it when it kills the child.
+std::string temp_file_path(const std::string& path, pid_t pid);
 
 }  // namespace miniredis
