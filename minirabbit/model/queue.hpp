@@ -186,7 +186,7 @@ private:
     size_t ready_count_ = 0;
     uint64_t ready_bytes_ = 0;
     uint64_t next_seq_ = 1;
-    std::string name_;  // the name index compares it on a lookup of a name over 47 bytes
+    std::string name_;  // the name index compares it on every lookup
     bool durable_, auto_delete_;
     bool deleted_ = false;
     bool dispatching_ = false;

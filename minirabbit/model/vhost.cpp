@@ -62,8 +62,7 @@ Vhost::~Vhost() {
 // Lookups by name go through the hash indexes: the default exchange looks the routing key up
 // once per message, and a channel looks up the exchange of every publish. A std::map of 10,000
 // names costs ~14 string compares per lookup, each a likely cache miss; the hash index costs one
-// hash of the name and one slot - a cache line holding the name to compare with - whatever the
-// number of queues (NameIndex.FindingANameThatFitsItsSlotDoesNotReadTheObject). It takes a
+// hash of the name, one slot and (usually) one compare, whatever the number of queues. It takes a
 // string_view, so a name that is still a view into a frame is looked up without building a string.
 Exchange* Vhost::find_exchange(std::string_view name) const { return exchange_index_.find(name); }
 

@@ -14,10 +14,10 @@
 // Two views of the same exchanges and queues, because two kinds of reader ask:
 //   by_name (hash)    find_exchange / find_queue: once or twice per published message, O(1)
 //   ordered (map)     exchanges() / queues(): listings (admin API, definitions file), sorted
-// The ordered map owns the objects; the hash index (name_index.hpp: one flat array of one-cache-line
-// slots, each the hash, the pointer and a copy of a name of up to 47 bytes) finds them touching as
-// little memory as possible, because with thousands of queues each line a lookup reads is a cache
-// miss. Insertions and deletions update both (a declare, not a publish: O(log n) there is fine).
+// The ordered map owns the objects; the hash index (name_index.hpp: one flat array of hash and
+// pointer, no copy of the name) finds them touching as little memory as possible, because with
+// thousands of queues each lookup is a cache miss or several. Insertions and deletions update
+// both (a declare, not a publish: O(log n) there is fine).
 //
 // READ NEXT: vhost.cpp (routing and dead-lettering), exchange.hpp, queue.hpp, users.hpp,
 //            deadline_index.hpp (what the tick visits).
