@@ -22,12 +22,12 @@ produce 100 B and 1 KB acks=1 and consume 100 B. Prints a Markdown table; ratio 
 
     benchmarks/before_after.py --before OLD_BUILD --only minirabbit-spread [--rounds 3]
 
-runs instead (never by default: about a minute per round) amqp_load --scenario spread, one
+runs instead (never by default; 5-10 seconds a round) amqp_load --scenario spread, one
 publisher cycling through 100 / 1,000 / 10,000 queues, with queue names of three lengths: 2-5 bytes,
 the benchmark's "bench-spread-N" (14-17 bytes: from 1,000 queues on most are longer than the 15
 characters std::string keeps without a heap block) and 33-36 bytes. The broker's CPU per message
-there is what a lookup by name and a cold queue cost (docs/minirabbit/benchmarks.md, "Cache lines,
-not steps"). The load average is printed before and after: other work on the machine shows in it.
+there is what a lookup by name and a cold queue cost (docs/minirabbit/benchmarks.md, "Names in
+the slot"). The load average is printed before and after: other work on the machine shows in it.
 """
 import argparse
 import json

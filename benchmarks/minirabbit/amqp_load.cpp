@@ -19,7 +19,7 @@
 //               (--queues Q, declared beforehand by the caller), no consumer; with confirms, so
 //               the publish rate is the broker's (enqueued), not how fast the socket takes bytes;
 //               --prefix P names them P0 ... P(Q-1) instead (how the names' length matters:
-//               docs/minirabbit/benchmarks.md, "Cache lines, not steps")
+//               docs/minirabbit/benchmarks.md, "Names in the slot")
 //   --rate R    pace the producers at R messages/s each (latency at rest rather than flat out)
 //   --batch N   publishers send N messages per write (default 1: rabbitmq-c's amqp_basic_publish)
 //
