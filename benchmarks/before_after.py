@@ -19,6 +19,15 @@ Workloads (the short modes of the side-by-side scripts): redis-benchmark -c 50 S
 -P 1 and -P 16; amqp_load transient (batched publisher) and persistent with confirms; kafka_load
 produce 100 B and 1 KB acks=1 and consume 100 B. Prints a Markdown table; ratio = new / old
 (rates: above 1 = faster; CPU: below 1 = cheaper).
+
+    benchmarks/before_after.py --before OLD_BUILD --only minirabbit-spread [--rounds 3]
+
+runs instead (never by default; 5-10 seconds a round) amqp_load --scenario spread, one
+publisher cycling through 100 / 1,000 / 10,000 queues, with queue names of three lengths: 2-5 bytes,
+the benchmark's "bench-spread-N" (14-17 bytes: from 1,000 queues on most are longer than the 15
+characters std::string keeps without a heap block) and 33-36 bytes. The broker's CPU per message
+there is what a lookup by name and a cold queue cost (docs/minirabbit/benchmarks.md, "Names in
+the slot"). The load average is printed before and after: other work on the machine shows in it.
 """
 import argparse
 import json
@@ -80,6 +89,45 @@ def rabbit_workloads(quick):
     return run
 
 
+def spread_workloads(quick):
+    messages = 50_000 if quick else 300_000
+    sizes = (100, 1_000, 10_000)
+    prefixes = ("q", "bench-spread-", "bench-spread-with-a-longer-name-")
+
+    def run(build, load_build):
+        import pika  # only this suite needs it (Debian's python3-pika)
+        results = {}
+        os.environ["MINIRABBIT_AB_BIN"] = os.path.join(build, "minirabbit", "minirabbit")
+        with Server("MINIRABBIT_AB_BIN") as server:
+            conn = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", server.port, heartbeat=0))
+            ch = conn.channel()
+            for prefix in prefixes:  # no-wait declares, pipelined; basic.qos waits for all of them
+                for i in range(max(sizes)):
+                    ch._impl.queue_declare(f"{prefix}{i}")
+            ch.basic_qos(prefetch_count=0)
+
+            def spread(size, prefix):
+                before = cpu_seconds(server.proc.pid)
+                out = subprocess.run([os.path.join(load_build, "benchmarks", "minirabbit", "amqp_load"), "--port",
+                                      str(server.port), "--scenario", "spread", "--messages", str(messages),
+                                      "--queues", str(size), "--prefix", prefix, "--batch", "32"],
+                                     capture_output=True, text=True, timeout=900).stdout
+                cpu = (cpu_seconds(server.proc.pid) - before) / messages * 1e9
+                for i in range(size):  # empty them for the next run
+                    ch._impl.queue_purge(f"{prefix}{i}")
+                ch.basic_qos(prefetch_count=0)
+                return json.loads(out.strip().splitlines()[-1])["publish_rate"], cpu
+
+            spread(max(sizes), prefixes[0])  # not counted: the first run also grows the process's heap
+            for prefix in prefixes:
+                for size in sizes:
+                    names = f"{len(prefix) + 1}-{len(prefix) + len(str(size - 1))} B"
+                    results[f"minirabbit spread {size:,} queues, names {names}"] = spread(size, prefix)
+            conn.close()
+        return results
+    return run
+
+
 def kafka_workloads(quick):
     n100, n1k = (200_000, 50_000) if quick else (2_000_000, 500_000)
 
@@ -113,21 +161,25 @@ def main():
     ap.add_argument("--after", default=os.path.join(ROOT, "build"), help="the new build directory (default: build)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="the side-by-side scripts' short-mode sizes")
-    ap.add_argument("--only", choices=["miniredis", "minirabbit", "minikafka"])
+    ap.add_argument("--only", choices=["miniredis", "minirabbit", "minikafka", "minirabbit-spread"])
     opts = ap.parse_args()
-    suites = {"miniredis": redis_workloads, "minirabbit": rabbit_workloads, "minikafka": kafka_workloads}
+    suites = {"miniredis": redis_workloads, "minirabbit": rabbit_workloads, "minikafka": kafka_workloads,
+              "minirabbit-spread": spread_workloads}
+    by_default = ("miniredis", "minirabbit", "minikafka")
+    print(f"load average at the start: {os.getloadavg()[0]:.1f}", file=sys.stderr)
     samples = {}  # (workload, which) -> [(rate, cpu ns per request)]
     for round_no in range(opts.rounds):
         order = ["before", "after"] if round_no % 2 == 0 else ["after", "before"]
         for name, suite in suites.items():
-            if opts.only and name != opts.only:
+            if name != opts.only and (opts.only or name not in by_default):
                 continue
             for which in order:
                 build = opts.before if which == "before" else opts.after
                 for workload, value in suite(opts.quick)(build, opts.after).items():
                     samples.setdefault((workload, which), []).append(value)
             print(f"round {round_no + 1}/{opts.rounds}: {name} done", file=sys.stderr)
-    print(f"Median of {opts.rounds} interleaved rounds; load tools from the new build; ratio = new / old.\n")
+    print(f"Median of {opts.rounds} interleaved rounds; load tools from the new build; ratio = new / old; "
+          f"load average at the end {os.getloadavg()[0]:.1f}.\n")
     print("| workload | old /s | new /s | rate ratio | old CPU ns/req | new CPU ns/req | CPU ratio |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for workload in dict.fromkeys(w for w, _ in samples):

@@ -17,7 +17,9 @@
 //               rate from a deep queue (no producer; only counts, the bodies may be from any run)
 //   spread      1 producer -> default exchange -> queues "bench-spread-0" ... "-(Q-1)" in turn
 //               (--queues Q, declared beforehand by the caller), no consumer; with confirms, so
-//               the publish rate is the broker's (enqueued), not how fast the socket takes bytes
+//               the publish rate is the broker's (enqueued), not how fast the socket takes bytes;
+//               --prefix P names them P0 ... P(Q-1) instead (how the names' length matters:
+//               docs/minirabbit/benchmarks.md, "Names in the slot")
 //   --rate R    pace the producers at R messages/s each (latency at rest rather than flat out)
 //   --batch N   publishers send N messages per write (default 1: rabbitmq-c's amqp_basic_publish)
 //
@@ -66,6 +68,8 @@ struct Options {
     int batch = 1;      // messages per write (1: rabbitmq-c's amqp_basic_publish)
     long queues = 1;    // spread: how many queues the producer cycles through
     bool keep = false;  // backlog: keep the queue's messages instead of deleting it first
+    // spread: the queues' names without their number
+    std::string prefix = "bench-spread-";
 };
 
 [[noreturn]] void fail(const char* what) {
@@ -112,7 +116,7 @@ Scenario make_scenario(const Options& o) {
     if (o.scenario == "drain") return {0, 1, true, "", "", {"bench-backlog"}, {}, true};
     if (o.scenario == "spread") {
         Scenario s{1, 0, false, "", "", {}, {}, true, true};
-        for (long i = 0; i < o.queues; ++i) s.publish_keys.push_back("bench-spread-" + std::to_string(i));
+        for (long i = 0; i < o.queues; ++i) s.publish_keys.push_back(o.prefix + std::to_string(i));
         return s;
     }
     if (o.scenario == "fanout") {
@@ -359,12 +363,14 @@ int main(int argc, char** argv) {
             o.window = std::atoi(value.c_str());
         else if (name == "--queues")
             o.queues = std::max(1L, std::atol(value.c_str()));
+        else if (name == "--prefix")
+            o.prefix = value;
         else if (name == "--keep")
             o.keep = value != "0";
         else
             fail(
                 "usage: amqp_load --port P --scenario transient|persistent|topic|fanout|fill|backlog|drain|spread "
-                "[--messages N] [--queues Q] [--keep 1] "
+                "[--messages N] [--queues Q] [--prefix P] [--keep 1] "
                 "[--size B] [--rate R] [--batch N]");
     }
     if (o.batch < 1 || (o.batch > 1 && o.size > 128 * 1024))
