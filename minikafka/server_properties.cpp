@@ -58,7 +58,6 @@ constexpr std::string_view kKnownUnimplemented[] = {
     "transaction.*",
     "default.replication.factor",
     "min.insync.replicas",
-    "auto.leader.rebalance.enable",
     "leader.imbalance.*",
     "delete.topic.enable",
     "replica.*",
