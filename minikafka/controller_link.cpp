@@ -521,6 +521,7 @@ ClusterNodePtr start_cluster_node(asio::io_context& io, const mb::Options& optio
     config.heartbeat_interval_ms = options.integer("broker.heartbeat.interval.ms");
     config.session_timeout_ms = options.integer("broker.session.timeout.ms");
     config.unclean_leader_election = options.boolean("unclean.leader.election.enable");
+    config.auto_leader_rebalance = options.boolean("auto.leader.rebalance.enable");
 
     // Where clients reach this broker: advertised.listeners' PLAINTEXT, else the bound port.
     std::vector<Listener> listeners;

@@ -93,6 +93,8 @@ constexpr mb::OptionSpec kOptions[] = {
     {"min.insync.replicas", "1", "acks=all needs an ISR this big", mb::OptionKind::integer, 1, INT32_MAX},
     {"unclean.leader.election.enable", "false",
      "with no ISR member alive, elect a replica outside the ISR (loses acknowledged records)", mb::OptionKind::boolean},
+    {"auto.leader.rebalance.enable", "true",
+     "leadership returns to a partition's first replica once it is back in the ISR", mb::OptionKind::boolean},
     {"replica.lag.time.max.ms", "30000", "a follower not caught up this long leaves the ISR", mb::OptionKind::integer,
      1},
     // A follower's Fetch (core/replica_fetcher.hpp): Kafka's names and defaults.

@@ -59,9 +59,6 @@ constexpr std::string_view kKnownUnimplemented[] = {
     "offsets.retention.minutes",
     "transaction.state.log.*",
     "transaction.*",
-    // The controller gives leadership back to a partition's preferred replica as soon as it is
-    // in sync again; Kafka does it on a timer (leader.imbalance.check.interval.seconds).
-    "auto.leader.rebalance.enable",
     "leader.imbalance.*",
     "delete.topic.enable",
     "replica.*",

@@ -73,6 +73,7 @@ struct ControllerConfig {
     int64_t heartbeat_interval_ms = 2000;  // broker.heartbeat.interval.ms
     int64_t session_timeout_ms = 9000;     // broker.session.timeout.ms: fenced after this long silent
     bool unclean_leader_election = false;  // unclean.leader.election.enable (a topic's config wins)
+    bool auto_leader_rebalance = true;     // auto.leader.rebalance.enable: leadership goes home
     uint64_t raft_seed = 0;                // the election timers' seed; 0: a random one (tests fix it)
 };
 

@@ -16,8 +16,9 @@
 // of its ISR - never from outside it (unclean.leader.election.enable=false: a replica outside the
 // ISR may miss acknowledged records; with it true and no ISR member alive, one is elected all the
 // same, and what it missed is gone: availability bought with data). When the preferred replica
-// (the first one) is back in the ISR, leadership returns to it. Each leader change is a
-// PartitionChangeRecord, which bumps the leader epoch on every node that applies it.
+// (the first one) is back in the ISR, leadership returns to it (auto.leader.rebalance.enable).
+// Each leader change is a PartitionChangeRecord, which bumps the leader epoch on every node that
+// applies it.
 // REAL KAFKA: ReplicationControlManager (createTopics, handleBrokerFenced, PartitionChangeBuilder).
 // READ NEXT: replica_manager.hpp - what a broker does with these records.
 #include <fmt/format.h>
@@ -347,9 +348,15 @@ void Controller::tick_partitions(int64_t now_ms) {
                         break;
                     }
             }
-            // The preferred replica is back in the ISR: leadership goes home.
+            // The preferred replica is back in the ISR: leadership goes home - at once, where Kafka
+            // looks every leader.imbalance.check.interval.seconds (300 s). So a leader that was
+            // fenced while frozen and resumed leads again well under a second after it learnt that
+            // it had lost, in a third epoch; a client that asked for metadata only after that never
+            // sees the leader in between. auto.leader.rebalance.enable=false keeps leadership where
+            // the failover put it (a test that must see the failover's leader; an operator who
+            // moves leaders by hand).
             const int32_t preferred = p.replicas.empty() ? -1 : p.replicas.front();
-            if (preferred >= 0 && leader != preferred && broker_is_live(preferred) &&
+            if (config_.auto_leader_rebalance && preferred >= 0 && leader != preferred && broker_is_live(preferred) &&
                 std::find(isr.begin(), isr.end(), preferred) != isr.end())
                 leader = preferred;
             if (isr == p.isr && leader == p.leader) continue;

@@ -233,7 +233,9 @@ def run_checker(seed, faults, partitions=6, kinds=FAULTS, producers=2, log=print
                 kind = order.pop()
             else:
                 kind = rng.choice(kinds)
-            view = partitions_view(cluster)
+            # Waited for, not asked once: on a loaded machine one Metadata round can time out (3 s
+            # per node) or catch a partition between leaders, and the nemesis only needs a view.
+            view = wait_until(lambda: partitions_view(cluster), timeout=10)
             if view is None:
                 problems.append(f"fault {number}: no metadata before the fault")
                 break

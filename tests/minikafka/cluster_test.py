@@ -64,6 +64,13 @@ def describe_quorum(port):
     return leader, epoch, high_watermark, voters
 
 
+def logged(server, text, timeout=10):
+    """True once `text` is in the server's log. A line the node wrote before it answered the HTTP
+    request that told the test to look may still be in the pipe, not yet read by the reader
+    thread of servers.py: on a loaded machine that thread runs late."""
+    return wait_until(lambda: text in server.log(), timeout=timeout)
+
+
 def quorum(server):
     """This node's /api/quorum, or None while it is down or not answering."""
     if server.proc is None:
@@ -156,12 +163,14 @@ class ControllerQuorum(unittest.TestCase):
             self.assertGreaterEqual(second["applied_records"], committed_records)
             self.assertIn(first["node_id"], [b["id"] for b in second["brokers"]])
             leader_node = cluster.nodes[second["node_id"] - 1]
-            self.assertIn(f"quorum: node {second['node_id']} leads epoch {second['epoch']}", leader_node.log())
+            self.assertTrue(logged(leader_node, f"quorum: node {second['node_id']} leads epoch {second['epoch']}"),
+                            leader_node.log()[-3000:])
             # The dead broker misses its heartbeats: fenced after the session timeout.
             survivors = sorted({1, 2, 3} - {first["node_id"]})
             fenced = wait_until(lambda: (v := quorum(leader_node)) and unfenced(v) == survivors and v, timeout=20)
             self.assertIsNotNone(fenced, json.dumps(quorum(leader_node)))
-            self.assertIn(f"FenceBrokerRecord broker={first['node_id']}", leader_node.log())
+            self.assertTrue(logged(leader_node, f"FenceBrokerRecord broker={first['node_id']}"),
+                            leader_node.log()[-3000:])
             self.assertEqual(kcat_brokers(leader_node.port), (survivors, second["node_id"]))
             old_broker_epoch = [b for b in first["brokers"] if b["id"] == first["node_id"]][0]["broker_epoch"]
 

@@ -17,7 +17,10 @@ above message.timeout.ms: a produce that sat until request.timeout.ms would fail
 reports with a message timeout, so the test needs no clock of its own. Likewise a consumer whose
 Fetch was parked on the frozen leader (fetch.wait.max.ms 100 s) must read the new records within
 40 s: only if the parked fetch is answered when leadership moves.
-The cluster of this file is shared by its tests (cluster tests are slow to start).
+The cluster of this file is shared by its tests (cluster tests are slow to start). It runs with
+auto.leader.rebalance.enable=false: otherwise leadership goes home to the resumed node as soon
+as it is back in the ISR, a second or so after it lost it - and a client that refreshed its
+metadata only then (a loaded machine) saw the old leader in a new epoch, never the failover's.
 
 READ NEXT: core/replica_manager.cpp (apply_image: leadership lost), core/delayed_produce.hpp,
 docs/minikafka/05-replication-and-the-controller.md "A fenced leader answers".
@@ -42,7 +45,8 @@ cluster = None
 
 def setUpModule():
     global cluster
-    cluster = Cluster("--min.insync.replicas", "2", "--replica.lag.time.max.ms", "1500")
+    cluster = Cluster("--min.insync.replicas", "2", "--replica.lag.time.max.ms", "1500",
+                      "--auto.leader.rebalance.enable", "false")
     if not wait_until(cluster.all_registered, timeout=30):
         cluster.close()
         raise RuntimeError("no controller quorum")
@@ -142,7 +146,12 @@ class FencedLeader(unittest.TestCase):
         """Nothing is written after the failover, so no append or high-watermark move wakes the
         consumer's Fetch parked on the frozen leader (fetch.wait.max.ms 100 s): only leadership
         moving away does. The consumer learns of the new leader (librdkafka refreshes its metadata
-        on NOT_LEADER_OR_FOLLOWER), seen in its statistics, long before its 100 s are over."""
+        on NOT_LEADER_OR_FOLLOWER), seen in its statistics, long before its 100 s are over.
+        Its metadata refresh after the error waits 1 s (topic.metadata.refresh.fast.interval.ms,
+        librdkafka's default 250 ms): later than the resumed node takes to rejoin the ISR (about
+        0.6 s), so if leadership went home (auto.leader.rebalance.enable) the consumer would find
+        the old leader in a new epoch, as it did now and then on a loaded machine - it must find
+        the failover's leader."""
         import json
         admin = AdminClient({"bootstrap.servers": bootstrap()})
         admin.create_topics([NewTopic("idle", 1, 3)])["idle"].result(10)
@@ -159,7 +168,8 @@ class FencedLeader(unittest.TestCase):
 
         consumer = Consumer({"bootstrap.servers": bootstrap(), "group.id": "idle", "enable.auto.commit": False,
                              "fetch.wait.max.ms": 100000, "socket.timeout.ms": 110000,
-                             "statistics.interval.ms": 100, "stats_cb": stats})
+                             "statistics.interval.ms": 100, "stats_cb": stats,
+                             "topic.metadata.refresh.fast.interval.ms": 1000})
         try:
             consumer.assign([TopicPartition("idle", 0, 0)])
             self.assertTrue(wait_until(lambda: consumer.poll(0.1) is None and leaders and leaders[-1] == info[0],

@@ -8,6 +8,8 @@
 //
 //   clean (unclean.leader.election.enable=false): only an ISR member leads; none alive -> -1
 //   unclean (true, broker default or topic config; the topic's wins): any live replica leads
+//   the preferred replica back in the ISR: it leads again (auto.leader.rebalance.enable=true),
+//   or the failover's leader stays (false)
 //
 // READ NEXT: tests/minikafka/unclean_election_test.py (the same on three processes, with data).
 #include <gtest/gtest.h>
@@ -18,6 +20,7 @@
 
 #include "core/controller.hpp"
 #include "core/metadata_image.hpp"
+#include "protocol/alter_partition.hpp"
 #include "protocol/broker_registration.hpp"
 
 namespace minikafka {
@@ -34,7 +37,7 @@ protected:
     void TearDown() override { std::filesystem::remove_all(dir_); }
 
     // The controller, leading, with brokers 7 and 8 registered and unfenced.
-    void start(bool unclean_by_default) {
+    void start(bool unclean_by_default, bool auto_leader_rebalance = true) {
         ControllerConfig config;
         config.node_id = 1;
         config.voters = {{1, "127.0.0.1", 1}};
@@ -43,6 +46,7 @@ protected:
         config.session_timeout_ms = 1000;
         config.heartbeat_interval_ms = 100;
         config.unclean_leader_election = unclean_by_default;
+        config.auto_leader_rebalance = auto_leader_rebalance;
         controller_ = std::make_unique<Controller>(config, now_);
         while (controller_->replica().role() != raft::Role::Leader && now_ < 10000) controller_->tick(now_ += 10);
         ASSERT_EQ(controller_->replica().role(), raft::Role::Leader);
@@ -88,6 +92,33 @@ protected:
         return controller_->find_topic(name)->partitions.at(0);
     }
     int32_t leader(const std::string& name) const { return partition(name).leader; }
+
+    // The partition's leader asks for `isr`, as its ReplicaManager does once a follower caught up.
+    void ask_for_isr(const std::string& name, std::vector<int32_t> isr) {
+        const PartitionRecord& p = partition(name);
+        AlterPartitionRequestData request{p.leader, epochs_[p.leader], {}};
+        request.partitions.push_back({name, 0, p.leader_epoch, std::move(isr), p.partition_epoch});
+        AlterPartitionResponseData answer = controller_->alter_partition(request, now_);
+        ASSERT_EQ(answer.partitions.size(), 1u);
+        ASSERT_EQ(answer.partitions[0].error, ErrorCode::None);
+    }
+
+    // Leader 7 (the preferred replica) is fenced, 8 takes over; 7 comes back and 8 takes it into
+    // the ISR again. Returns the leader epoch of 8's term.
+    int32_t fail_over_and_come_back() {
+        create("orders");
+        step({8}, 150);  // 7 silent for 1.5 s: fenced, out of the ISR; 8 leads
+        EXPECT_TRUE(controller_->image().brokers().at(7).fenced);
+        EXPECT_EQ(leader("orders"), 8);
+        const int32_t failover_epoch = partition("orders").leader_epoch;
+        step({7, 8}, 50);  // 7 heartbeats again: unfenced, but not in the ISR yet
+        EXPECT_FALSE(controller_->image().brokers().at(7).fenced);
+        EXPECT_EQ(leader("orders"), 8);
+        ask_for_isr("orders", {8, 7});  // 7 has caught up by follower fetch
+        step({7, 8}, 50);
+        EXPECT_EQ(partition("orders").isr, (std::vector<int32_t>{8, 7}));
+        return failover_epoch;
+    }
 
     std::filesystem::path dir_;
     int64_t now_ = 0;
@@ -135,6 +166,26 @@ TEST_F(LeaderElection, OnlyAnUncleanTopicElectsAReplicaOutsideTheIsr) {
 
     step({7, 8}, 150);  // 7 returns: the strict topic is led again, by its last ISR member
     EXPECT_EQ(leader("strict"), 7);
+}
+
+// Leadership goes home: once the preferred replica is alive and in the ISR again, the controller's
+// partition tick makes it the leader - a third leader epoch. A leader frozen past the session
+// timeout and resumed leads again a moment after it learnt that it had lost the partition, so a
+// client that refreshed its metadata only then sees the old leader, never the failover's.
+TEST_F(LeaderElection, ThePreferredReplicaBackInTheIsrLeadsAgain) {
+    start(false);
+    const int32_t failover_epoch = fail_over_and_come_back();
+    EXPECT_EQ(leader("orders"), 7);
+    EXPECT_EQ(partition("orders").leader_epoch, failover_epoch + 1);
+}
+
+// auto.leader.rebalance.enable=false: the failover's leader keeps the partition (Kafka's switch for
+// its periodic preferred leader election); the returning replica is a follower in the ISR.
+TEST_F(LeaderElection, WithoutAutoLeaderRebalanceTheFailoversLeaderStays) {
+    start(false, false);
+    const int32_t failover_epoch = fail_over_and_come_back();
+    EXPECT_EQ(leader("orders"), 8);
+    EXPECT_EQ(partition("orders").leader_epoch, failover_epoch);
 }
 
 }  // namespace
