@@ -522,6 +522,7 @@ ClusterNodePtr start_cluster_node(asio::io_context& io, const mb::Options& optio
     config.session_timeout_ms = options.integer("broker.session.timeout.ms");
     config.unclean_leader_election = options.boolean("unclean.leader.election.enable");
     config.auto_leader_rebalance = options.boolean("auto.leader.rebalance.enable");
+    config.leader_imbalance_check_interval_ms = options.integer("leader.imbalance.check.interval.seconds") * 1000;
 
     // Where clients reach this broker: advertised.listeners' PLAINTEXT, else the bound port.
     std::vector<Listener> listeners;

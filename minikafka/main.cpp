@@ -94,7 +94,9 @@ constexpr mb::OptionSpec kOptions[] = {
     {"unclean.leader.election.enable", "false",
      "with no ISR member alive, elect a replica outside the ISR (loses acknowledged records)", mb::OptionKind::boolean},
     {"auto.leader.rebalance.enable", "true",
-     "leadership returns to a partition's first replica once it is back in the ISR", mb::OptionKind::boolean},
+     "leadership returns to a partition's first replica once it is back in the ISR ...", mb::OptionKind::boolean},
+    {"leader.imbalance.check.interval.seconds", "300",
+     "... this long after the controller saw a partition led elsewhere", mb::OptionKind::integer, 1, 86400},
     {"replica.lag.time.max.ms", "30000", "a follower not caught up this long leaves the ISR", mb::OptionKind::integer,
      1},
     // A follower's Fetch (core/replica_fetcher.hpp): Kafka's names and defaults.

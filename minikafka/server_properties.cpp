@@ -59,7 +59,9 @@ constexpr std::string_view kKnownUnimplemented[] = {
     "offsets.retention.minutes",
     "transaction.state.log.*",
     "transaction.*",
-    "leader.imbalance.*",
+    // KRaft's controller does not use it either: it balances every partition whose preferred
+    // replica is in the ISR, leader.imbalance.check.interval.seconds after it saw one off home.
+    "leader.imbalance.per.broker.percentage",
     "delete.topic.enable",
     "replica.*",
     // Logs: compression is not built; the cleaner runs in the broker's event loop, so its

@@ -73,8 +73,10 @@ struct ControllerConfig {
     int64_t heartbeat_interval_ms = 2000;  // broker.heartbeat.interval.ms
     int64_t session_timeout_ms = 9000;     // broker.session.timeout.ms: fenced after this long silent
     bool unclean_leader_election = false;  // unclean.leader.election.enable (a topic's config wins)
-    bool auto_leader_rebalance = true;     // auto.leader.rebalance.enable: leadership goes home
-    uint64_t raft_seed = 0;                // the election timers' seed; 0: a random one (tests fix it)
+    bool auto_leader_rebalance = true;     // auto.leader.rebalance.enable: leadership goes home ...
+    // ... this long after the controller saw it leave (leader.imbalance.check.interval.seconds)
+    int64_t leader_imbalance_check_interval_ms = 300'000;
+    uint64_t raft_seed = 0;  // the election timers' seed; 0: a random one (tests fix it)
 };
 
 // Whether a topic config entry can become a ConfigRecord (nullopt) or what is wrong with it.
@@ -212,6 +214,9 @@ private:
     std::map<std::string, int64_t, std::less<>> pending_topics_;
     std::map<std::pair<Uuid, int32_t>, std::pair<int32_t, int64_t>> pending_changes_;
     int64_t last_partition_tick_ms_ = 0;
+    // When the next preferred leader election runs; -1 while none is due (every partition led by
+    // its preferred replica, or this node not the active controller). Kafka's imbalancedScheduled.
+    int64_t balance_due_ms_ = -1;
 };
 
 }  // namespace minikafka

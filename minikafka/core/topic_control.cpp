@@ -16,10 +16,12 @@
 // of its ISR - never from outside it (unclean.leader.election.enable=false: a replica outside the
 // ISR may miss acknowledged records; with it true and no ISR member alive, one is elected all the
 // same, and what it missed is gone: availability bought with data). When the preferred replica
-// (the first one) is back in the ISR, leadership returns to it (auto.leader.rebalance.enable).
+// (the first one) is back in the ISR, leadership returns to it leader.imbalance.check.interval
+// later (auto.leader.rebalance.enable).
 // Each leader change is a PartitionChangeRecord, which bumps the leader epoch on every node that
 // applies it.
-// REAL KAFKA: ReplicationControlManager (createTopics, handleBrokerFenced, PartitionChangeBuilder).
+// REAL KAFKA: ReplicationControlManager (createTopics, handleBrokerFenced, PartitionChangeBuilder,
+// maybeBalancePartitionLeaders).
 // READ NEXT: replica_manager.hpp - what a broker does with these records.
 #include <fmt/format.h>
 
@@ -308,8 +310,17 @@ Controller::TopicChange Controller::delete_topic(std::string_view name, int64_t 
 // and the last in a periodic "preferred leader election"; looking at every partition on a timer
 // is simpler and catches both (and a new active controller finishing a predecessor's work).
 void Controller::tick_partitions(int64_t now_ms) {
-    if (!is_active() || now_ms - last_partition_tick_ms_ < kPartitionTickMs) return;
+    if (!is_active()) {
+        balance_due_ms_ = -1;  // a new active controller starts its own wait (Kafka: DEFERRED)
+        return;
+    }
+    if (now_ms - last_partition_tick_ms_ < kPartitionTickMs) return;
     last_partition_tick_ms_ = now_ms;
+    // The preferred leader election runs on this tick if one is due (see below, "Leadership goes
+    // home"); the next one is armed, an interval later, by the first partition found off home.
+    const bool balance_now = balance_due_ms_ >= 0 && now_ms >= balance_due_ms_;
+    if (balance_now) balance_due_ms_ = -1;
+    bool imbalanced = false;
     for (const auto& [topic_id, topic] : image_.topics()) {
         for (const auto& [index, p] : topic.partitions) {
             auto pending = pending_changes_.find({topic_id, index});
@@ -348,17 +359,27 @@ void Controller::tick_partitions(int64_t now_ms) {
                         break;
                     }
             }
-            // The preferred replica is back in the ISR: leadership goes home - at once, where Kafka
-            // looks every leader.imbalance.check.interval.seconds (300 s). So a leader that was
-            // fenced while frozen and resumed leads again well under a second after it learnt that
-            // it had lost, in a third epoch; a client that asked for metadata only after that never
-            // sees the leader in between. auto.leader.rebalance.enable=false keeps leadership where
-            // the failover put it (a test that must see the failover's leader; an operator who
-            // moves leaders by hand).
+            // Leadership goes home - but not at once. The preferred replica (the first one) is where
+            // the assignment spread the leaders evenly over the brokers; after a failover some
+            // broker leads more than its share. Kafka's controller moves leadership back in a
+            // "preferred leader election" that runs leader.imbalance.check.interval.seconds (300 s)
+            // after it first sees a partition off home, for every such partition whose preferred
+            // replica is alive and in the ISR (KRaft's maybeBalancePartitionLeaders). The wait is
+            // the point: a broker that just came back - perhaps one that froze, was fenced and
+            // resumed - has to stay up a while before clients are sent back to it, and each move
+            // is a new leader epoch that every producer and consumer must follow. Moving at once
+            // (as this controller did) handed leadership back a fraction of a second after the
+            // failover, and a client that refreshed its metadata a little late never saw the
+            // failover's leader at all. auto.leader.rebalance.enable=false: never, leadership stays
+            // where the failover put it until an operator moves it.
             const int32_t preferred = p.replicas.empty() ? -1 : p.replicas.front();
-            if (config_.auto_leader_rebalance && preferred >= 0 && leader != preferred && broker_is_live(preferred) &&
-                std::find(isr.begin(), isr.end(), preferred) != isr.end())
-                leader = preferred;
+            if (config_.auto_leader_rebalance && preferred >= 0 && leader >= 0 && leader != preferred) {
+                if (balance_now && broker_is_live(preferred) &&
+                    std::find(isr.begin(), isr.end(), preferred) != isr.end())
+                    leader = preferred;
+                else
+                    imbalanced = true;
+            }
             if (isr == p.isr && leader == p.leader) continue;
             PartitionChangeRecord change;
             change.topic_id = topic_id;
@@ -379,6 +400,7 @@ void Controller::tick_partitions(int64_t now_ms) {
                                 topic.name, index, ids_text(p.isr), ids_text(isr), p.leader, leader));
         }
     }
+    if (imbalanced && balance_due_ms_ < 0) balance_due_ms_ = now_ms + config_.leader_imbalance_check_interval_ms;
 }
 
 // AlterPartition: the leader's ISR change, checked against what is committed. The answer says

@@ -25,7 +25,7 @@ from servers import Server, free_ports, wait_until
 # Short quorum timeouts keep the test short; generous enough for the sanitizer build.
 TIMEOUTS = ["--quorum.election.timeout.ms", "500", "--quorum.fetch.timeout.ms", "1500",
             "--quorum.request.timeout.ms", "500", "--broker.heartbeat.interval.ms", "300",
-            "--broker.session.timeout.ms", "2000"]
+            "--broker.session.timeout.ms", "2000", "--leader.imbalance.check.interval.seconds", "1"]
 
 
 def unfenced(view):

@@ -18,9 +18,10 @@ reports with a message timeout, so the test needs no clock of its own. Likewise 
 Fetch was parked on the frozen leader (fetch.wait.max.ms 100 s) must read the new records within
 40 s: only if the parked fetch is answered when leadership moves.
 The cluster of this file is shared by its tests (cluster tests are slow to start). It runs with
-auto.leader.rebalance.enable=false: otherwise leadership goes home to the resumed node as soon
-as it is back in the ISR, a second or so after it lost it - and a client that refreshed its
-metadata only then (a loaded machine) saw the old leader in a new epoch, never the failover's.
+auto.leader.rebalance.enable=false: otherwise leadership goes home to the resumed node once it is
+back in the ISR and the cluster tests' leader.imbalance.check.interval.seconds (1 s) has passed -
+and a client that refreshed its metadata only then (a loaded machine) saw the old leader in a new
+epoch, never the failover's.
 
 READ NEXT: core/replica_manager.cpp (apply_image: leadership lost), core/delayed_produce.hpp,
 docs/minikafka/05-replication-and-the-controller.md "A fenced leader answers".

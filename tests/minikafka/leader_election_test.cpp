@@ -8,8 +8,8 @@
 //
 //   clean (unclean.leader.election.enable=false): only an ISR member leads; none alive -> -1
 //   unclean (true, broker default or topic config; the topic's wins): any live replica leads
-//   the preferred replica back in the ISR: it leads again (auto.leader.rebalance.enable=true),
-//   or the failover's leader stays (false)
+//   the preferred replica back in the ISR: it leads again once leader.imbalance.check.interval
+//   has passed (auto.leader.rebalance.enable=true), or the failover's leader stays (false)
 //
 // READ NEXT: tests/minikafka/unclean_election_test.py (the same on three processes, with data).
 #include <gtest/gtest.h>
@@ -47,6 +47,7 @@ protected:
         config.heartbeat_interval_ms = 100;
         config.unclean_leader_election = unclean_by_default;
         config.auto_leader_rebalance = auto_leader_rebalance;
+        config.leader_imbalance_check_interval_ms = kBalanceIntervalMs;
         controller_ = std::make_unique<Controller>(config, now_);
         while (controller_->replica().role() != raft::Role::Leader && now_ < 10000) controller_->tick(now_ += 10);
         ASSERT_EQ(controller_->replica().role(), raft::Role::Leader);
@@ -120,6 +121,7 @@ protected:
         return failover_epoch;
     }
 
+    static constexpr int64_t kBalanceIntervalMs = 5000;  // leader.imbalance.check.interval.seconds=5
     std::filesystem::path dir_;
     int64_t now_ = 0;
     std::unique_ptr<Controller> controller_;
@@ -168,13 +170,23 @@ TEST_F(LeaderElection, OnlyAnUncleanTopicElectsAReplicaOutsideTheIsr) {
     EXPECT_EQ(leader("strict"), 7);
 }
 
-// Leadership goes home: once the preferred replica is alive and in the ISR again, the controller's
-// partition tick makes it the leader - a third leader epoch. A leader frozen past the session
-// timeout and resumed leads again a moment after it learnt that it had lost the partition, so a
-// client that refreshed its metadata only then sees the old leader, never the failover's.
-TEST_F(LeaderElection, ThePreferredReplicaBackInTheIsrLeadsAgain) {
+// Leadership goes home, but only leader.imbalance.check.interval.seconds after the controller first
+// saw the partition led elsewhere (Kafka's preferred leader election): until then the failover's
+// leader keeps it, although the preferred replica is alive and in the ISR again; then the preferred
+// replica leads - a third leader epoch. Moving at once (as the controller did) handed leadership
+// back to a resumed node a fraction of a second after the failover.
+TEST_F(LeaderElection, ThePreferredReplicaLeadsAgainOnlyAfterTheImbalanceInterval) {
     start(false);
+    // 7 goes silent now and is fenced a session timeout (1 s) later, so 8 leads from 1 s on at the
+    // earliest: the election is due no sooner than 1 s + the interval from here.
+    const int64_t silent_from = now_;
     const int32_t failover_epoch = fail_over_and_come_back();
+    ASSERT_EQ(partition("orders").isr, (std::vector<int32_t>{8, 7}));
+    while (now_ < silent_from + 1000 + kBalanceIntervalMs - 100) {
+        step({7, 8}, 10);
+        ASSERT_EQ(leader("orders"), 8) << "leadership went home " << now_ - silent_from << " ms after 7 went silent";
+    }
+    step({7, 8}, 150);  // the interval has passed
     EXPECT_EQ(leader("orders"), 7);
     EXPECT_EQ(partition("orders").leader_epoch, failover_epoch + 1);
 }
@@ -184,6 +196,7 @@ TEST_F(LeaderElection, ThePreferredReplicaBackInTheIsrLeadsAgain) {
 TEST_F(LeaderElection, WithoutAutoLeaderRebalanceTheFailoversLeaderStays) {
     start(false, false);
     const int32_t failover_epoch = fail_over_and_come_back();
+    step({7, 8}, static_cast<int>(2 * kBalanceIntervalMs / 10));  // long past the interval
     EXPECT_EQ(leader("orders"), 8);
     EXPECT_EQ(partition("orders").leader_epoch, failover_epoch);
 }
