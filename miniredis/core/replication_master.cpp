@@ -154,31 +154,6 @@ namespace {
 // copy, not in our memory. A few hundred KB keep the socket busy between two turns.
 constexpr size_t kSnapshotBufferBytes = 512 * 1024;
 constexpr size_t kSnapshotReadBytes = 256 * 1024;  // one read() of the pipe
-
-// The child's end: the RDB writer's 64 KB chunks, written into the pipe. write() blocks when the
-// pipe is full - the parent reads only as fast as the replicas take it. If the parent gave up on
-// the transfer (every replica gone), it closed its end: EPIPE, and the child gives up too.
-class PipeSink : public RdbSink {
-public:
-    explicit PipeSink(int fd) : fd_(fd) {}
-    void write(std::string_view bytes) override {
-        while (ok_ && !bytes.empty()) {
-            ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) {
-                ok_ = false;
-                return;
-            }
-            bytes.remove_prefix(static_cast<size_t>(n));
-        }
-    }
-    bool ok() const { return ok_; }
-
-private:
-    int fd_;
-    bool ok_ = true;
-};
-
 }  // namespace
 
 // A diskless full resync for every replica waiting: one snapshot, encoded once, framed
@@ -213,9 +188,13 @@ void Broker::start_diskless_transfer() {
     std::string mark = new_replication_id();  // 40 random hex characters, as Redis' eofmark
     bool started = job.start(JobKind::replica_sync, [&] {
         ::close(fds[0]);
-        PipeSink sink(fds[1]);
+        // The child's end: the RDB writer's 64 KB chunks, written into the pipe. write() blocks
+        // when the pipe is full - the parent reads only as fast as the replicas take it. If the
+        // parent gave up on the transfer (every replica gone), it closed its end: EPIPE, and the
+        // child gives up too.
+        FdSink sink(fds[1]);
         write_snapshot_for_replica(*this, sink);
-        return sink.ok() ? 0 : 1;
+        return sink.error() == 0 ? 0 : 1;
     });
     ::close(fds[1]);  // the child's now: the pipe ends when the child closes it (exits)
     if (!started) {

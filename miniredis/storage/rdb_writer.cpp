@@ -2,6 +2,7 @@
 #include "storage/rdb_writer.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -16,6 +17,19 @@
 #include "storage/rdb_format.hpp"
 
 namespace miniredis {
+
+void FdSink::write(std::string_view bytes) {
+    while (error_ == 0 && !bytes.empty()) {
+        ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            error_ = n < 0 ? errno : EIO;  // 0 bytes for a non-empty write: nothing more will go
+            return;
+        }
+        bytes.remove_prefix(static_cast<size_t>(n));
+    }
+}
+
 namespace {
 
 using namespace rdb;

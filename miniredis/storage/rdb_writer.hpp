@@ -55,6 +55,21 @@ private:
     std::string& out_;
 };
 
+// Writes to a file descriptor - a snapshot's temp file (storage/snapshot.cpp), or the pipe a
+// diskless sync's child fills for its parent (core/replication_master.cpp). An RdbSink cannot fail
+// half-way, so the first error stops the writing and is kept for the caller to check once
+// write_rdb is done: an errno, e.g. ENOSPC for a full disk, EPIPE when the parent gave up.
+class FdSink : public RdbSink {
+public:
+    explicit FdSink(int fd) : fd_(fd) {}
+    void write(std::string_view bytes) override;
+    int error() const { return error_; }
+
+private:
+    int fd_;
+    int error_ = 0;
+};
+
 struct RdbOptions {
     int64_t now_ms = 0;                                    // ctime, and which keys are already expired
     uint64_t used_mem = 0;                                 // the used-mem AUX field (informational)

@@ -104,31 +104,6 @@ std::string temp_file_path(const std::string& path, pid_t pid) { return path + "
 
 namespace {
 
-// Writes each chunk write_rdb hands over (up to 64 KB) straight to the temp file, so a save never
-// holds the whole encoded file in memory - in a BGSAVE child that would be a second copy of the
-// dataset, on top of the pages copy-on-write already duplicates. The first error stops the writing
-// and is reported once the writer is done (an RdbSink cannot fail half-way).
-class FileSink : public RdbSink {
-public:
-    explicit FileSink(int fd) : fd_(fd) {}
-    void write(std::string_view bytes) override {
-        while (error_ == 0 && !bytes.empty()) {
-            ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0) {
-                error_ = errno;
-                return;
-            }
-            bytes.remove_prefix(static_cast<size_t>(n));
-        }
-    }
-    int error() const { return error_; }
-
-private:
-    int fd_;
-    int error_ = 0;
-};
-
 // The crash-safe way to replace a file on POSIX: write a new file, fsync it, rename it over the old
 // one (rename is atomic), fsync the directory (so the rename itself survives a power cut). `fill`
 // writes the content into the open temp file and returns 0 or an errno. Any failure removes the
@@ -173,13 +148,15 @@ std::string replace_file(const std::string& path, Fill fill) {
 
 std::string write_file_atomically(const std::string& path, std::string_view bytes) {
     return replace_file(path, [&](int fd) {
-        FileSink sink(fd);
+        FdSink sink(fd);
         sink.write(bytes);
         return sink.error();
     });
 }
 
-// The file grows as the writer encodes, as Redis's rdbSave streams into temp-<pid>.rdb: while a
+// The file grows as the writer encodes (FdSink, 64 KB at a time), as Redis's rdbSave streams into
+// temp-<pid>.rdb, so a save never holds the whole encoded file in memory - in a BGSAVE child that
+// would be a second copy of the dataset, on top of the pages copy-on-write duplicates. While a
 // BGSAVE child runs, its temp file is on disk, half written - which is why whoever kills the child
 // must remove it (core/persistence.cpp, kill_snapshot_child).
 std::string save_snapshot(std::vector<Database>& databases, int64_t now_ms, const std::string& path,
@@ -190,7 +167,7 @@ std::string save_snapshot(std::vector<Database>& databases, int64_t now_ms, cons
     options.used_mem = used_memory();
     options.aux = aux;
     return replace_file(path, [&](int fd) {
-        FileSink sink(fd);
+        FdSink sink(fd);
         write_rdb(databases, options, sink);
         return sink.error();
     });
