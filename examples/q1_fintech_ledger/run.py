@@ -63,19 +63,28 @@ CLIENT_LOG = ClientLog()
 
 def create_topic(bootstrap, topic, replication_factor=1, config=None):
     admin = AdminClient({"bootstrap.servers": bootstrap, "logger": CLIENT_LOG.logger})
-    futures = admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS, replication_factor=replication_factor,
-                                            config=config or {})])
-    for f in futures.values():
+    # A cluster that has just formed may still count a broker out (its registration or first
+    # heartbeat not yet committed): INVALID_REPLICATION_FACTOR then, as Kafka answers. Ask again.
+    deadline = time.monotonic() + 30
+    while True:
+        futures = admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS,
+                                                replication_factor=replication_factor, config=config or {})])
         try:
-            f.result(30)
+            for f in futures.values():
+                f.result(30)
+            return
         except KafkaException as e:
-            if "TOPIC_ALREADY_EXISTS" not in str(e):
+            if "TOPIC_ALREADY_EXISTS" in str(e):
+                return
+            if "INVALID_REPLICATION_FACTOR" not in str(e) or time.monotonic() > deadline:
                 raise
+            time.sleep(0.5)
 
 
 def produce_transactions(bootstrap, topic, producers, per_producer, accounts, crash):
     """Several producers write transactions; returns {txn_id: txn} for every acknowledged one."""
     acknowledged = {}
+    produced = [0]
     lock = threading.Lock()
 
     def producer_thread(index):
@@ -96,6 +105,8 @@ def produce_transactions(bootstrap, topic, producers, per_producer, accounts, cr
                    "producer": index, "n": i}
             # The key decides the partition: one account -> one partition -> one order.
             p.produce(topic, key=account, value=json.dumps(txn), on_delivery=on_delivery)
+            with lock:
+                produced[0] += 1
             p.poll(0)
             if i % 10 == 0:
                 time.sleep(0.002)  # a steady stream rather than one burst, so the crash lands mid-stream
@@ -107,7 +118,10 @@ def produce_transactions(bootstrap, topic, producers, per_producer, accounts, cr
     killed_at = None
     if crash is not None:
         total = producers * per_producer
-        while len(acknowledged) < total // 3:
+        # A third of the stream handed to the producers: two thirds are still to be sent, so the
+        # crash lands mid-stream. (Counting acknowledgements would not do: delivery reports reach
+        # the application late on a busy machine, when the broker may have answered everything.)
+        while produced[0] < total // 3:
             time.sleep(0.001)
         with lock:
             killed_at = len(acknowledged)
@@ -225,7 +239,13 @@ def run_cluster(args):
         print(f"  {len(acknowledged)} acknowledged in {time.monotonic() - start:.1f} s, one node down")
         expect(len(acknowledged) == producers * per_producer, "every transaction was eventually acknowledged")
         victim, before = killed[0]
+        # The producers retried until the new leaders took their records; metadata from a broker
+        # may still be a moment behind the controller: ask until it names the new leaders.
+        deadline = time.monotonic() + 30
         after = leaders(bootstrap, topic)
+        while any(leader in (victim, -1) for leader in after.values()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+            after = leaders(bootstrap, topic)
         print(f"  leaders: {before} before the kill, {after} after")
         expect(all(leader != victim and leader >= 0 for leader in after.values()),
                f"every partition node {victim} led has a new leader among the survivors")
