@@ -113,14 +113,20 @@ bool handle_metadata(Broker& broker, const RequestHeader& header, KafkaReader& b
     MetadataResponse response;
     response.cluster_id = broker.config.cluster_id;
     if (broker.controller) {
-        // A KRaft cluster: every registered, unfenced broker from the metadata image, and the
-        // active controller (the quorum's leader; -1 during an election).
+        // A KRaft cluster: every registered, unfenced broker from the metadata image, and as the
+        // "controller" the quorum's leader. Clients send their admin requests (CreateTopics...)
+        // to the broker named here, and any broker forwards them (handlers/cluster_admin.cpp).
+        // So during an election, or while the leader's own broker is fenced, this broker names
+        // itself, as Kafka's KRaft brokers name some live broker: given -1 or a broker it cannot
+        // find, librdkafka held a CreateTopics until its own timeout instead of sending it.
+        const int32_t leader = broker.controller->replica().leader_id();
+        response.controller_id = broker.config.node_id;
         for (const auto& [id, state] : broker.controller->image().brokers()) {
             const auto& endpoints = state.registration.endpoints;
             if (state.fenced || endpoints.empty()) continue;
             response.brokers.push_back({id, endpoints.front().host, endpoints.front().port});
+            if (id == leader) response.controller_id = leader;
         }
-        response.controller_id = broker.controller->replica().leader_id();
     } else {
         response.controller_id = broker.config.node_id;  // one broker: it is also the controller
     }
