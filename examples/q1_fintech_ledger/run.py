@@ -7,6 +7,7 @@ minikafka by default; `--broker HOST:PORT` runs the same client code against a K
 leader of partition 0 is killed mid-stream and NOT restarted until the producers are done - the
 other two elect new leaders, the producers carry on, and nothing acknowledged is lost."""
 import argparse
+import concurrent.futures
 import json
 import logging
 import os
@@ -64,21 +65,28 @@ CLIENT_LOG = ClientLog()
 def create_topic(bootstrap, topic, replication_factor=1, config=None):
     admin = AdminClient({"bootstrap.servers": bootstrap, "logger": CLIENT_LOG.logger})
     # A cluster that has just formed may still count a broker out (its registration or first
-    # heartbeat not yet committed): INVALID_REPLICATION_FACTOR then, as Kafka answers. Ask again.
-    deadline = time.monotonic() + 30
+    # heartbeat not yet committed): INVALID_REPLICATION_FACTOR then, as Kafka answers. And a
+    # request sent while the controller changes may go unanswered until the client's timeout.
+    # Ask again; if an earlier request did create the topic, the answer is TOPIC_ALREADY_EXISTS.
+    deadline = time.monotonic() + 60
     while True:
         futures = admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS,
                                                 replication_factor=replication_factor, config=config or {})])
         try:
             for f in futures.values():
-                f.result(30)
+                f.result(15)
             return
         except KafkaException as e:
             if "TOPIC_ALREADY_EXISTS" in str(e):
                 return
             if "INVALID_REPLICATION_FACTOR" not in str(e) or time.monotonic() > deadline:
                 raise
-            time.sleep(0.5)
+            print(f"  (CreateTopics refused while the cluster forms: {e.args[0].str()}; asking again)")
+        except concurrent.futures.TimeoutError:
+            if time.monotonic() > deadline:
+                raise
+            print("  (CreateTopics unanswered for 15 s; asking again)")
+        time.sleep(0.5)
 
 
 def produce_transactions(bootstrap, topic, producers, per_producer, accounts, crash):
